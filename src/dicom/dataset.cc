@@ -1,0 +1,242 @@
+#include "dicom/dataset.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcrleerg.h>
+#include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmdata/dcrlerp.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmjpeg/djdecode.h>
+#include <dcmtk/dcmjpeg/djencode.h>
+#include <dcmtk/dcmjpeg/djrplol.h>
+#include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/dcmjpls/djencode.h>
+#include <dcmtk/dcmjpls/djrparam.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <cstdio>
+#include <mutex>
+
+namespace medscribe::dicom {
+
+struct DicomDataset::Impl {
+  DcmFileFormat file;
+};
+
+namespace {
+
+E_TransferSyntax ToDcmtk(TransferSyntax ts) {
+  switch (ts) {
+    case TransferSyntax::kImplicitLittle: return EXS_LittleEndianImplicit;
+    case TransferSyntax::kExplicitLittle: return EXS_LittleEndianExplicit;
+    case TransferSyntax::kExplicitBig: return EXS_BigEndianExplicit;
+    case TransferSyntax::kDeflated: return EXS_DeflatedLittleEndianExplicit;
+    case TransferSyntax::kJpegLossless: return EXS_JPEGProcess14SV1;
+    case TransferSyntax::kJpegLsLossless: return EXS_JPEGLSLossless;
+    case TransferSyntax::kRle: return EXS_RLELossless;
+  }
+  return EXS_LittleEndianExplicit;
+}
+
+// One step of an attribute path: a keyword and, for sequences, an item index (-1: none).
+struct PathStep {
+  DcmTag tag;
+  long item = -1;
+};
+
+StatusOr<std::vector<PathStep>> ParsePath(std::string_view path) {
+  std::vector<PathStep> steps;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    const size_t dot = path.find('.', pos);
+    std::string_view part = path.substr(pos, dot == std::string_view::npos ? path.npos : dot - pos);
+    PathStep step;
+    if (const size_t br = part.find('['); br != std::string_view::npos) {
+      if (part.back() != ']') return InvalidArgumentError("malformed attribute path '" + std::string(path) + "'");
+      try {
+        step.item = std::stol(std::string(part.substr(br + 1, part.size() - br - 2)));
+      } catch (const std::exception&) {
+        return InvalidArgumentError("malformed item index in '" + std::string(path) + "'");
+      }
+      part = part.substr(0, br);
+    }
+    const std::string keyword(part);
+    if (DcmTag::findTagFromName(keyword.c_str(), step.tag).bad()) {
+      return InvalidArgumentError("unknown DICOM keyword '" + keyword + "'");
+    }
+    steps.push_back(step);
+    if (dot == std::string_view::npos) break;
+    pos = dot + 1;
+  }
+  for (size_t i = 0; i + 1 < steps.size(); ++i) {
+    if (steps[i].item < 0) {
+      return InvalidArgumentError("path '" + std::string(path) + "' needs an item index after " +
+                                  DcmTag(steps[i].tag).getTagName());
+    }
+  }
+  return steps;
+}
+
+// Walks to the item that holds the last step, creating sequences and items when `create`.
+StatusOr<DcmItem*> WalkToParent(DcmItem* root, const std::vector<PathStep>& steps, bool create) {
+  DcmItem* item = root;
+  for (size_t i = 0; i + 1 < steps.size(); ++i) {
+    DcmItem* sub = nullptr;
+    OFCondition c = create ? item->findOrCreateSequenceItem(steps[i].tag, sub, steps[i].item)
+                           : item->findAndGetSequenceItem(steps[i].tag, sub, steps[i].item);
+    if (c.bad() || sub == nullptr) {
+      return NotFoundError(std::string("no item ") + std::to_string(steps[i].item) + " in " +
+                           DcmTag(steps[i].tag).getTagName());
+    }
+    item = sub;
+  }
+  return item;
+}
+
+}  // namespace
+
+void RegisterCodecs() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // DCMTK logs warnings to stderr by default; MedScribe reports errors through Status instead.
+    OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
+    DJEncoderRegistration::registerCodecs();
+    DJDecoderRegistration::registerCodecs();
+    DJLSEncoderRegistration::registerCodecs();
+    DJLSDecoderRegistration::registerCodecs();
+    DcmRLEEncoderRegistration::registerCodecs();
+    DcmRLEDecoderRegistration::registerCodecs();
+  });
+}
+
+DicomDataset::DicomDataset() : impl_(std::make_unique<Impl>()) { RegisterCodecs(); }
+DicomDataset::~DicomDataset() = default;
+DicomDataset::DicomDataset(DicomDataset&&) noexcept = default;
+DicomDataset& DicomDataset::operator=(DicomDataset&&) noexcept = default;
+
+StatusOr<DicomDataset> DicomDataset::LoadFile(const std::string& path) {
+  DicomDataset ds;
+  OFCondition c = ds.impl_->file.loadFile(path.c_str());
+  if (c.bad()) {
+    if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+      std::fclose(f);
+      return DataLossError("'" + path + "' is not a readable DICOM file: " + c.text());
+    }
+    return NotFoundError("cannot open '" + path + "'");
+  }
+  return ds;
+}
+
+Status DicomDataset::SetString(std::string_view path, std::string_view value) {
+  ASSIGN_OR_RETURN(auto steps, ParsePath(path));
+  ASSIGN_OR_RETURN(DcmItem * item, WalkToParent(impl_->file.getDataset(), steps, true));
+  const std::string v(value);
+  OFCondition c = item->putAndInsertString(steps.back().tag, v.c_str());
+  if (c.bad()) {
+    return InvalidArgumentError("cannot set " + std::string(path) + ": " + c.text());
+  }
+  return OkStatus();
+}
+
+Status DicomDataset::SetUint16(std::string_view path, uint16_t value) {
+  ASSIGN_OR_RETURN(auto steps, ParsePath(path));
+  ASSIGN_OR_RETURN(DcmItem * item, WalkToParent(impl_->file.getDataset(), steps, true));
+  OFCondition c = item->putAndInsertUint16(steps.back().tag, value);
+  if (c.bad()) return InvalidArgumentError("cannot set " + std::string(path) + ": " + c.text());
+  return OkStatus();
+}
+
+Status DicomDataset::SetEmpty(std::string_view path) {
+  ASSIGN_OR_RETURN(auto steps, ParsePath(path));
+  ASSIGN_OR_RETURN(DcmItem * item, WalkToParent(impl_->file.getDataset(), steps, true));
+  OFCondition c = item->insertEmptyElement(steps.back().tag);
+  if (c.bad()) return InvalidArgumentError("cannot set " + std::string(path) + ": " + c.text());
+  return OkStatus();
+}
+
+Status DicomDataset::SetPrivate(uint16_t group, std::string_view creator, uint8_t element,
+                                std::string_view vr, std::string_view value) {
+  if (group % 2 == 0) return InvalidArgumentError("private group must be odd");
+  DcmDataset* ds = impl_->file.getDataset();
+  const std::string creator_s(creator);
+  OFCondition c = ds->putAndInsertString(DcmTag(group, 0x0010, EVR_LO), creator_s.c_str());
+  if (c.good()) {
+    const std::string vr_s(vr);
+    DcmTag tag(group, static_cast<Uint16>(0x1000 | element), DcmVR(vr_s.c_str()));
+    tag.setPrivateCreator(creator_s.c_str());
+    c = ds->putAndInsertString(tag, std::string(value).c_str());
+  }
+  if (c.bad()) return InvalidArgumentError(std::string("cannot set private attribute: ") + c.text());
+  return OkStatus();
+}
+
+Status DicomDataset::SetPixelData16(std::span<const uint16_t> pixels, uint16_t rows, uint16_t cols) {
+  if (pixels.size() != static_cast<size_t>(rows) * cols) {
+    return InvalidArgumentError("pixel count does not match rows x columns");
+  }
+  OFCondition c = impl_->file.getDataset()->putAndInsertUint16Array(
+      DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size()));
+  if (c.bad()) return InternalError(std::string("cannot set pixel data: ") + c.text());
+  return OkStatus();
+}
+
+StatusOr<std::string> DicomDataset::GetString(std::string_view path) const {
+  ASSIGN_OR_RETURN(auto steps, ParsePath(path));
+  ASSIGN_OR_RETURN(DcmItem * item, WalkToParent(impl_->file.getDataset(), steps, false));
+  OFString value;
+  if (item->findAndGetOFStringArray(steps.back().tag, value).bad()) {
+    return NotFoundError("attribute " + std::string(path) + " is absent");
+  }
+  return std::string(value.c_str());
+}
+
+std::string DicomDataset::FileTransferSyntaxUid() const {
+  OFString uid;
+  impl_->file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, uid);
+  return uid.c_str();
+}
+
+StatusOr<std::vector<uint16_t>> DicomDataset::DecodePixels16() const {
+  DcmDataset copy(*impl_->file.getDataset());
+  OFCondition c = copy.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+  if (c.bad() || !copy.canWriteXfer(EXS_LittleEndianExplicit)) {
+    return UnimplementedError(std::string("cannot decode pixel data: ") + c.text());
+  }
+  const Uint16* data = nullptr;
+  unsigned long count = 0;
+  if (copy.findAndGetUint16Array(DCM_PixelData, data, &count).bad() || data == nullptr) {
+    return NotFoundError("no 16-bit pixel data");
+  }
+  Uint16 rows = 0, cols = 0;
+  copy.findAndGetUint16(DCM_Rows, rows);
+  copy.findAndGetUint16(DCM_Columns, cols);
+  const size_t frame = static_cast<size_t>(rows) * cols;
+  if (frame == 0 || frame > count) return DataLossError("pixel data shorter than rows x columns");
+  return std::vector<uint16_t>(data, data + frame);
+}
+
+Status DicomDataset::SaveFile(const std::string& path, TransferSyntax ts) {
+  DcmDataset* ds = impl_->file.getDataset();
+  const E_TransferSyntax xfer = ToDcmtk(ts);
+  DJ_RPLossless jpeg_params(1, 0);
+  DJLSRepresentationParameter jpls_params(0, OFTrue);
+  DcmRLERepresentationParameter rle_params;
+  const DcmRepresentationParameter* params = nullptr;
+  if (ts == TransferSyntax::kJpegLossless) params = &jpeg_params;
+  if (ts == TransferSyntax::kJpegLsLossless) params = &jpls_params;
+  if (ts == TransferSyntax::kRle) params = &rle_params;
+  OFCondition c = ds->chooseRepresentation(xfer, params);
+  if (c.bad() || !ds->canWriteXfer(xfer)) {
+    return InternalError("cannot encode in " + std::string(TransferSyntaxName(ts)) + ": " +
+                         c.text());
+  }
+  c = impl_->file.saveFile(path.c_str(), xfer);
+  if (c.bad()) {
+    std::remove(path.c_str());
+    return IoError("cannot write '" + path + "': " + c.text());
+  }
+  return OkStatus();
+}
+
+}  // namespace medscribe::dicom

@@ -1,0 +1,73 @@
+// DicomDataset: MedScribe's bridge to DCMTK's dcmdata (no DCMTK type appears in this header).
+//
+// Attributes are addressed by their DICOM dictionary keyword, with sequence items written as
+// `Keyword[i]` in a dotted path, e.g. "AnatomicRegionSequence[0].CodeValue". Setting a value in a
+// sequence item creates the sequence and items as needed.
+//
+// Example:
+//   DicomDataset ds;
+//   RETURN_IF_ERROR(ds.SetString("PatientName", "DOE^JANE"));
+//   RETURN_IF_ERROR(ds.SetString("AnatomicRegionSequence[0].CodeValue", "51185008"));
+//   RETURN_IF_ERROR(ds.SetPixelData16(pixels, rows, cols));
+//   RETURN_IF_ERROR(ds.SaveFile("a.dcm", TransferSyntax::kJpegLsLossless));
+//
+// Thread safety: one DicomDataset per thread; distinct objects may be used concurrently (the codec
+// registry is initialized once, thread-safely).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "dicom/transfer_syntax.h"
+
+namespace medscribe::dicom {
+
+class DicomDataset {
+ public:
+  DicomDataset();
+  ~DicomDataset();
+  DicomDataset(DicomDataset&&) noexcept;
+  DicomDataset& operator=(DicomDataset&&) noexcept;
+
+  // Reads a DICOM Part 10 file. Errors: NotFound, DataLoss (not DICOM, truncated, corrupt).
+  static StatusOr<DicomDataset> LoadFile(const std::string& path);
+
+  // Sets an attribute from its string form (multi-valued: values separated by '\').
+  // InvalidArgument for an unknown keyword, a malformed path or a value the VR rejects.
+  Status SetString(std::string_view path, std::string_view value);
+  Status SetUint16(std::string_view path, uint16_t value);
+  // Inserts a present-but-empty attribute (Type 2), including an empty sequence.
+  Status SetEmpty(std::string_view path);
+  // Sets a private attribute (group odd) in the block reserved by `creator`: element
+  // (group, 0x10) = creator, (group, 0x10xx) = value with the given VR ("LO", "SH", "DS", ...).
+  Status SetPrivate(uint16_t group, std::string_view creator, uint8_t element, std::string_view vr,
+                    std::string_view value);
+  // Sets native 16-bit pixel data. REQUIRES: pixels.size() == rows * cols.
+  Status SetPixelData16(std::span<const uint16_t> pixels, uint16_t rows, uint16_t cols);
+
+  // Value of an attribute (all values, '\'-separated); NotFound when absent.
+  StatusOr<std::string> GetString(std::string_view path) const;
+  // Transfer syntax UID of the file this dataset was loaded from (empty for a new dataset).
+  std::string FileTransferSyntaxUid() const;
+  // Decompresses if needed and returns the first frame of 16-bit pixel data.
+  StatusOr<std::vector<uint16_t>> DecodePixels16() const;
+
+  // Writes a Part 10 file (with file meta information) in the given transfer syntax, compressing
+  // losslessly where the syntax asks for it. IoError or Internal on failure; no file is left
+  // behind on failure.
+  Status SaveFile(const std::string& path, TransferSyntax ts);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Registers DCMTK's JPEG, JPEG-LS and RLE encoders and decoders (idempotent, thread-safe).
+void RegisterCodecs();
+
+}  // namespace medscribe::dicom
