@@ -1,0 +1,39 @@
+// Shared pieces of the `medscribe` command line: global options and the exit-code contract.
+//
+// Exit codes: 0 success; 1 the command failed while running (I/O, internal error);
+// 2 invalid usage or options (nothing was written).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/status.h"
+
+namespace medscribe::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+struct GlobalOptions {
+  std::string home;                    // --home, else $MEDSCRIBE_HOME, else ~/.medscribe
+  std::string config_file;             // --config FILE (YAML)
+  std::vector<std::string> overrides;  // --set key=value
+  std::string log_level = "info";
+  bool log_json = false;
+  Config config;                       // loaded after parsing
+};
+
+// A command registers its options on `app` and returns the function that runs it.
+using Runner = std::function<int(GlobalOptions&)>;
+
+// Prints "error: <message>" to stderr and returns the exit code for the status.
+int ReportError(const Status& status);
+
+Runner RegisterSynth(CLI::App& app);
+
+}  // namespace medscribe::cli

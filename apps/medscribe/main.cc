@@ -1,0 +1,81 @@
+// medscribe: the one command-line entry point of MedScribe.
+#include <cstdio>
+#include <map>
+
+#include "cli.h"
+#include "common/files.h"
+#include "common/logging.h"
+
+namespace medscribe::cli {
+
+int ReportError(const Status& status) {
+  std::fprintf(stderr, "error: %s\n", status.message().c_str());
+  switch (status.code()) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kOutOfRange:
+    case ErrorCode::kPermissionDenied:
+    case ErrorCode::kNotFound:
+      return kExitUsage;
+    default:
+      return kExitFailed;
+  }
+}
+
+}  // namespace medscribe::cli
+
+int main(int argc, char** argv) {
+  using namespace medscribe;
+  using namespace medscribe::cli;
+  CLI::App app{
+      "MedScribe: drafts clinical reports from DICOM images, the FHIR record, notes and dictation.\n"
+      "Run `medscribe <command> --help` for the options of a command."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "medscribe 0.1.0");
+  GlobalOptions g;
+  app.add_option("--home", g.home,
+                 "Directory for all state (registry, warehouse, keys, audit log, caches); "
+                 "default $MEDSCRIBE_HOME, else ~/.medscribe")
+      ->type_name("DIR");
+  app.add_option("--config", g.config_file, "YAML configuration file; command-line options win")
+      ->type_name("FILE");
+  app.add_option("--set", g.overrides, "Override a configuration key, e.g. --set synth.seed=7")
+      ->type_name("KEY=VALUE");
+  app.add_option("--log-level", g.log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  app.add_flag("--log-json", g.log_json, "Write logs as JSON lines");
+
+  std::map<CLI::App*, Runner> runners;
+  auto add = [&](const char* name, const char* help, Runner (*reg)(CLI::App&)) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    runners[sub] = reg(*sub);
+  };
+  add("synth", "Write a synthetic multimodal cohort (DICOM, FHIR, notes, dictation audio)",
+      &RegisterSynth);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+
+  if (Status s = InitLogging({g.log_level, g.log_json}); !s.ok()) return ReportError(s);
+  if (!g.config_file.empty()) {
+    auto cfg = Config::LoadFile(g.config_file);
+    if (!cfg.ok()) return ReportError(cfg.status());
+    g.config = std::move(cfg).value();
+  }
+  for (const std::string& o : g.overrides) {
+    if (Status s = g.config.SetOverride(o); !s.ok()) return ReportError(s);
+  }
+  g.home = ResolveHome(g.home).string();
+  for (CLI::App* sub : app.get_subcommands()) return runners.at(sub)(g);
+  return kExitUsage;
+}

@@ -1,0 +1,256 @@
+#include "synth/fhir_export.h"
+
+#include <fmt/format.h>
+
+#include "common/base64.h"
+#include "synth/device.h"
+#include "synth/radiograph.h"
+
+namespace medscribe::synth {
+namespace {
+
+constexpr const char* kMrnSystem = "http://riverside-general.example.org/fhir/mrn";
+constexpr const char* kAccessionSystem = "http://riverside-general.example.org/fhir/accession";
+constexpr const char* kDcm = "http://dicom.nema.org/resources/ontology/DCM";
+
+Json Ref(const std::string& type, const std::string& id) { return Json{{"reference", type + "/" + id}}; }
+
+Json Coding(std::string_view system, std::string_view code, std::string_view display) {
+  return Json{{"system", system}, {"code", code}, {"display", display}};
+}
+
+Json Concept(std::string_view system, std::string_view code, std::string_view display,
+             std::string_view text = {}) {
+  Json c{{"coding", Json::array({Coding(system, code, display)})}};
+  if (!text.empty()) c["text"] = text;
+  return c;
+}
+
+// FHIR dateTime with an explicit offset (the cohort's hospital runs on UTC).
+std::string Instant(const DateTime& t) { return t.Iso() + "Z"; }
+
+Json EncounterClass(Department d) {
+  constexpr const char* kSys = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+  switch (d) {
+    case Department::kED: return Coding(kSys, "EMER", "emergency");
+    case Department::kICU: return Coding(kSys, "ACUTE", "inpatient acute");
+    case Department::kCardiology: return Coding(kSys, "IMP", "inpatient encounter");
+    default: return Coding(kSys, "AMB", "ambulatory");
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& FhirResourceTypes() {
+  static const std::vector<std::string> kTypes = {
+      "Patient",   "Encounter", "ServiceRequest",    "ImagingStudy",    "Observation",
+      "Condition", "Procedure", "DocumentReference", "DiagnosticReport"};
+  return kTypes;
+}
+
+Json PatientResource(const Patient& p) {
+  Json name{{"use", "official"}, {"family", p.family}, {"given", Json::array({p.given})}};
+  Json names = Json::array({name});
+  if (p.chinese) {
+    names.push_back(Json{{"use", "usual"}, {"text", p.ZhName()}, {"family", p.zh_family},
+                         {"given", Json::array({p.zh_given})}});
+  }
+  return Json{
+      {"resourceType", "Patient"},
+      {"id", p.id},
+      {"identifier",
+       Json::array({Json{{"use", "usual"},
+                         {"type", Concept("http://terminology.hl7.org/CodeSystem/v2-0203", "MR",
+                                          "Medical record number")},
+                         {"system", kMrnSystem},
+                         {"value", p.mrn}},
+                    Json{{"type", Concept("http://terminology.hl7.org/CodeSystem/v2-0203", "SS",
+                                          "Social Security number")},
+                         {"system", "http://hl7.org/fhir/sid/us-ssn"},
+                         {"value", p.ssn}},
+                    Json{{"type", Concept("http://terminology.hl7.org/CodeSystem/v2-0203", "NI",
+                                          "National unique individual identifier")},
+                         {"system", "urn:oid:2.16.886.101.20003.20001"},
+                         {"value", p.national_id}}})},
+      {"name", names},
+      {"telecom", Json::array({Json{{"system", "phone"}, {"value", p.phone}, {"use", "home"}},
+                               Json{{"system", "email"}, {"value", p.email}}})},
+      {"gender", p.sex == 'F' ? "female" : "male"},
+      {"birthDate", p.birth_date.Iso()},
+      {"address", Json::array({Json{{"line", Json::array({p.address_line})},
+                                    {"city", p.city},
+                                    {"state", p.state},
+                                    {"postalCode", p.postal_code},
+                                    {"country", "US"}}})},
+  };
+}
+
+std::map<std::string, std::vector<Json>> EncounterResources(const Encounter& e,
+                                                            const CohortPlan& cohort,
+                                                            const Note& note, const Report& report) {
+  const Patient& p = cohort.patients[static_cast<size_t>(e.patient)];
+  const Clinician& ref = cohort.referring[static_cast<size_t>(e.referring)];
+  const Clinician& rad = cohort.radiologists[static_cast<size_t>(e.radiologist)];
+  const DeviceProfile& dev = DeviceProfiles()[static_cast<size_t>(e.device)];
+  const Json subject = Ref("Patient", p.id);
+  const Json encounter = Ref("Encounter", e.id);
+  const std::string sr_id = "sr-" + e.id.substr(4), is_id = "is-" + e.id.substr(4);
+  const Json exam_code = Concept(kCpt, "71045", "Radiologic examination, chest; single view",
+                                 "XR Chest 1 view");
+  const Json accession_id{
+      {"type", Concept("http://terminology.hl7.org/CodeSystem/v2-0203", "ACSN", "Accession ID")},
+      {"system", kAccessionSystem},
+      {"value", e.accession}};
+  std::map<std::string, std::vector<Json>> out;
+
+  out["Encounter"].push_back(Json{
+      {"resourceType", "Encounter"},
+      {"id", e.id},
+      {"status", "finished"},
+      {"class", EncounterClass(e.department)},
+      {"serviceType", Json{{"text", DepartmentLabel(e.department)}}},
+      {"subject", subject},
+      {"period", Json{{"start", Instant(e.start)}, {"end", Instant(AddMinutes(e.report_time, 60))}}},
+      {"serviceProvider", Json{{"display", kInstitution}}},
+  });
+
+  out["ServiceRequest"].push_back(Json{
+      {"resourceType", "ServiceRequest"},
+      {"id", sr_id},
+      {"identifier", Json::array({accession_id})},
+      {"status", "completed"},
+      {"intent", "order"},
+      {"priority", e.urgent ? "urgent" : "routine"},
+      {"code", exam_code},
+      {"subject", subject},
+      {"encounter", encounter},
+      {"authoredOn", Instant(AddMinutes(e.study_time, -40))},
+      {"requester", Json{{"display", ref.Display()}}},
+      {"reasonCode", Json::array({Json{{"text", e.reason}}})},
+  });
+
+  out["ImagingStudy"].push_back(Json{
+      {"resourceType", "ImagingStudy"},
+      {"id", is_id},
+      {"identifier", Json::array({Json{{"system", "urn:dicom:uid"}, {"value", "urn:oid:" + e.study_uid}},
+                                  accession_id})},
+      {"status", "available"},
+      {"modality", Json::array({Coding(kDcm, dev.modality, dev.modality == "DX" ? "Digital Radiography" : "Computed Radiography")})},
+      {"subject", subject},
+      {"encounter", encounter},
+      {"started", Instant(e.study_time)},
+      {"basedOn", Json::array({Ref("ServiceRequest", sr_id)})},
+      {"numberOfSeries", 1},
+      {"numberOfInstances", 1},
+      {"description", "XR CHEST 1 VIEW"},
+      {"series",
+       Json::array({Json{
+           {"uid", e.series_uid},
+           {"number", 1},
+           {"modality", Coding(kDcm, dev.modality, dev.modality == "DX" ? "Digital Radiography" : "Computed Radiography")},
+           {"description", e.anatomy.ap_view ? "CHEST AP PORTABLE" : "CHEST PA"},
+           {"numberOfInstances", 1},
+           {"bodySite", Coding(kSnomed, "51185008", "Thoracic structure")},
+           {"instance", Json::array({Json{
+                            {"uid", e.sop_uid},
+                            {"sopClass", Coding("urn:ietf:rfc:3986",
+                                                "urn:oid:" + std::string(dev.modality == "DX" ? kDxForPresentationSopClass : kCrSopClass),
+                                                dev.modality == "DX" ? "Digital X-Ray Image Storage - For Presentation" : "Computed Radiography Image Storage")},
+                            {"number", 1}}})}}})},
+  });
+
+  for (const LabResult& lab : e.labs) {
+    const LabSpec& s = *lab.spec;
+    const char* cat = s.vital_sign ? "vital-signs" : "laboratory";
+    Json obs{
+        {"resourceType", "Observation"},
+        {"id", fmt::format("obs-{}-{}", e.id.substr(4), s.key)},
+        {"status", "final"},
+        {"category", Json::array({Concept("http://terminology.hl7.org/CodeSystem/observation-category", cat,
+                                          s.vital_sign ? "Vital Signs" : "Laboratory")})},
+        {"code", Concept(kLoinc, s.loinc, s.display)},
+        {"subject", subject},
+        {"encounter", encounter},
+        {"effectiveDateTime", Instant(e.labs_time)},
+        {"valueQuantity", Json{{"value", lab.value}, {"unit", s.unit}, {"system", "http://unitsofmeasure.org"}, {"code", s.ucum}}},
+    };
+    const char* interp = lab.flag == 'H' ? "H" : lab.flag == 'L' ? "L" : "N";
+    const char* interp_display = lab.flag == 'H' ? "High" : lab.flag == 'L' ? "Low" : "Normal";
+    obs["interpretation"] = Json::array({Concept("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", interp, interp_display)});
+    Json range{{"low", Json{{"value", s.low}, {"unit", s.unit}, {"system", "http://unitsofmeasure.org"}, {"code", s.ucum}}},
+               {"high", Json{{"value", s.high}, {"unit", s.unit}, {"system", "http://unitsofmeasure.org"}, {"code", s.ucum}}}};
+    obs["referenceRange"] = Json::array({range});
+    out["Observation"].push_back(std::move(obs));
+  }
+
+  for (size_t i = 0; i < e.conditions.size(); ++i) {
+    const Code& c = e.conditions[i];
+    out["Condition"].push_back(Json{
+        {"resourceType", "Condition"},
+        {"id", fmt::format("cond-{}-{}", e.id.substr(4), i + 1)},
+        {"clinicalStatus", Concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
+        {"verificationStatus", Concept("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed", "Confirmed")},
+        {"category", Json::array({Concept("http://terminology.hl7.org/CodeSystem/condition-category", "encounter-diagnosis", "Encounter Diagnosis")})},
+        {"code", Concept(c.system, c.code, c.display)},
+        {"subject", subject},
+        {"encounter", encounter},
+        {"recordedDate", Instant(e.report_time)},
+    });
+  }
+
+  for (size_t i = 0; i < e.procedures.size(); ++i) {
+    const Code& c = e.procedures[i];
+    Json proc{
+        {"resourceType", "Procedure"},
+        {"id", fmt::format("proc-{}-{}", e.id.substr(4), i + 1)},
+        {"status", "completed"},
+        {"code", Concept(c.system, c.code, c.display)},
+        {"subject", subject},
+        {"encounter", encounter},
+        {"performedDateTime", Instant(i == 0 ? e.study_time : AddMinutes(e.study_time, -90))},
+    };
+    if (i == 0) proc["basedOn"] = Json::array({Ref("ServiceRequest", sr_id)});
+    out["Procedure"].push_back(std::move(proc));
+  }
+
+  out["DocumentReference"].push_back(Json{
+      {"resourceType", "DocumentReference"},
+      {"id", "doc-" + e.id.substr(4)},
+      {"status", "current"},
+      {"docStatus", "final"},
+      {"type", Concept(kLoinc, "34117-2", "History and physical note")},
+      {"subject", subject},
+      {"date", Instant(AddMinutes(e.study_time, -60))},
+      {"author", Json::array({Json{{"display", ref.Display()}}})},
+      {"description", "Reason for exam and history"},
+      {"content", Json::array({Json{{"attachment", Json{{"contentType", "text/plain; charset=utf-8"},
+                                                        {"language", note.language},
+                                                        {"data", Base64Encode(note.text)}}}}})},
+      {"context", Json{{"encounter", Json::array({encounter})}}},
+  });
+
+  const std::string text = report.Text();
+  out["DiagnosticReport"].push_back(Json{
+      {"resourceType", "DiagnosticReport"},
+      {"id", "dr-" + e.id.substr(4)},
+      {"identifier", Json::array({accession_id})},
+      {"basedOn", Json::array({Ref("ServiceRequest", sr_id)})},
+      {"status", "final"},
+      {"category", Json::array({Concept("http://terminology.hl7.org/CodeSystem/v2-0074", "RAD", "Radiology")})},
+      {"code", Concept(kLoinc, "18748-4", "Diagnostic imaging study", "XR Chest 1 view")},
+      {"subject", subject},
+      {"encounter", encounter},
+      {"effectiveDateTime", Instant(e.study_time)},
+      {"issued", Instant(e.report_time)},
+      {"resultsInterpreter", Json::array({Json{{"display", rad.Display()}}})},
+      {"imagingStudy", Json::array({Ref("ImagingStudy", is_id)})},
+      {"conclusion", report.impression},
+      {"presentedForm", Json::array({Json{{"contentType", "text/plain; charset=utf-8"},
+                                          {"language", "en"},
+                                          {"data", Base64Encode(text)},
+                                          {"title", "Radiology report"}}})},
+  });
+  return out;
+}
+
+}  // namespace medscribe::synth
