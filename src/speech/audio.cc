@@ -21,6 +21,8 @@ uint32_t GetU32(const unsigned char* p) {
 }
 uint16_t GetU16(const unsigned char* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 
+constexpr uint32_t kStreamingDataSize = 0x7FFFF000;
+
 }  // namespace
 
 std::string EncodeWav16(const Audio& audio) {
@@ -57,8 +59,13 @@ StatusOr<Audio> DecodeWav(const std::string& bytes) {
   bool have_fmt = false;
   size_t pos = 12;
   while (pos + 8 <= n) {
-    const uint32_t size = GetU32(p + pos + 4);
+    uint32_t size = GetU32(p + pos + 4);
     const size_t body = pos + 8;
+    // Writers that stream to a pipe cannot know the length and declare a placeholder
+    // (0x7FFFF000 or 0xFFFFFFFF) for the data chunk: it then runs to the end of the file.
+    if (std::memcmp(p + pos, "data", 4) == 0 && size >= kStreamingDataSize) {
+      size = static_cast<uint32_t>(n - body);
+    }
     if (size > n - body) return DataLossError("WAV chunk extends past the end of the file");
     if (std::memcmp(p + pos, "fmt ", 4) == 0) {
       if (size < 16) return DataLossError("WAV fmt chunk too short");

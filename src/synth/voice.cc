@@ -1,36 +1,17 @@
 #include "synth/voice.h"
 
-#include <espeak-ng/speak_lib.h>
-
-#include <mutex>
+#include "common/subprocess.h"
 
 namespace medscribe::synth {
 namespace {
 
-std::mutex& EspeakMutex() {
-  static std::mutex mu;
-  return mu;
-}
-
-std::vector<short>* g_sink = nullptr;  // GUARDED_BY(EspeakMutex())
-int g_rate = 0;                        // GUARDED_BY(EspeakMutex())
-
-int OnSamples(short* wav, int count, espeak_EVENT* /*events*/) {
-  if (wav != nullptr && count > 0 && g_sink != nullptr) g_sink->insert(g_sink->end(), wav, wav + count);
-  return 0;
-}
-
-// REQUIRES: EspeakMutex() held.
-Status EnsureInitialized() {
-  if (g_rate > 0) return OkStatus();
-  const int rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr, espeakINITIALIZE_DONT_EXIT);
-  if (rate <= 0) {
+StatusOr<ProcessResult> RunEspeak(const std::string& text, const std::string& voice, int wpm) {
+  auto r = RunProcess({"espeak-ng", "-v", voice, "-s", std::to_string(wpm), "--stdout", text});
+  if (!r.ok() && r.status().code() == ErrorCode::kNotFound) {
     return Status(ErrorCode::kUnavailable,
-                  "espeak-ng could not start (is espeak-ng-data installed? run scripts/bootstrap.sh)");
+                  "espeak-ng is not installed; run scripts/bootstrap.sh or pass --no-speech");
   }
-  espeak_SetSynthCallback(OnSamples);
-  g_rate = rate;
-  return OkStatus();
+  return r;
 }
 
 }  // namespace
@@ -43,9 +24,9 @@ const std::vector<std::string>& DefaultVoices() {
 }
 
 Status CheckVoice(const std::string& voice) {
-  std::lock_guard<std::mutex> lock(EspeakMutex());
-  RETURN_IF_ERROR(EnsureInitialized());
-  if (espeak_SetVoiceByName(voice.c_str()) != EE_OK) {
+  if (voice.empty() || voice[0] == '-') return InvalidArgumentError("invalid voice name '" + voice + "'");
+  ASSIGN_OR_RETURN(ProcessResult r, RunEspeak("ok", voice, 175));
+  if (r.exit_code != 0) {
     return InvalidArgumentError("unknown voice '" + voice +
                                 "'; list voices with `espeak-ng --voices=en` (variants: name+f2, name+m3)");
   }
@@ -54,23 +35,12 @@ Status CheckVoice(const std::string& voice) {
 
 StatusOr<speech::Audio> Speak(const std::string& text, const std::string& voice,
                               int words_per_minute) {
-  std::lock_guard<std::mutex> lock(EspeakMutex());
-  RETURN_IF_ERROR(EnsureInitialized());
-  if (espeak_SetVoiceByName(voice.c_str()) != EE_OK) {
-    return InvalidArgumentError("unknown voice '" + voice + "'");
+  ASSIGN_OR_RETURN(ProcessResult r, RunEspeak(text, voice, words_per_minute));
+  if (r.exit_code != 0) {
+    return InternalError("espeak-ng failed (exit " + std::to_string(r.exit_code) + "): " + r.err);
   }
-  espeak_SetParameter(espeakRATE, words_per_minute, 0);
-  std::vector<short> samples;
-  g_sink = &samples;
-  const espeak_ERROR err = espeak_Synth(text.c_str(), text.size() + 1, 0, POS_CHARACTER, 0,
-                                        espeakCHARS_UTF8, nullptr, nullptr);
-  espeak_Synchronize();
-  g_sink = nullptr;
-  if (err != EE_OK) return InternalError("espeak-ng failed to synthesize the dictation");
-  speech::Audio audio;
-  audio.sample_rate = g_rate;
-  audio.samples.reserve(samples.size());
-  for (short s : samples) audio.samples.push_back(static_cast<float>(s) / 32768.0f);
+  auto audio = speech::DecodeWav(r.out);
+  if (!audio.ok()) return audio.status().WithContext("espeak-ng output");
   return audio;
 }
 

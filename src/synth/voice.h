@@ -1,7 +1,10 @@
-// Speech synthesis of dictations with espeak-ng.
+// Speech synthesis of dictations with the espeak-ng program.
 //
-// espeak-ng keeps global state, so every call here is serialized on one process-wide mutex; run
-// other work (rendering, encoding) in parallel around it.
+// Each utterance runs in its own espeak-ng process: the library keeps global state between
+// utterances (so its output would depend on what was spoken before), while a fresh process makes
+// the audio a function of (text, voice, rate) alone, and lets utterances run in parallel.
+//
+// Thread safety: all functions may be called concurrently.
 #pragma once
 
 #include <string>
@@ -14,7 +17,7 @@ namespace medscribe::synth {
 
 // Voices the cohort speaks with by default (espeak-ng names with variants).
 const std::vector<std::string>& DefaultVoices();
-// InvalidArgument when espeak-ng does not know `voice`; Unavailable when espeak-ng cannot start.
+// InvalidArgument when espeak-ng does not know `voice`; Unavailable when espeak-ng is missing.
 Status CheckVoice(const std::string& voice);
 // Speaks `text` at `words_per_minute`; audio at espeak-ng's native rate (22050 Hz).
 StatusOr<speech::Audio> Speak(const std::string& text, const std::string& voice,

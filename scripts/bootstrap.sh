@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything MedScribe needs to build, test and run on Debian 12 (idempotent; fast when
+# all is present). Run as root, or as a user with sudo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: toolchain, libraries, and the tools the tests drive.
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache git
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libtbb-dev libssl-dev
+  libdcmtk-dev dcmtk dicom3tools
+  libespeak-ng-dev espeak-ng libsamplerate0-dev sox
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js runs the FHIR validator in the tests; any installed node is kept.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages for the test tooling, pinned by tests/tools/package.json.
+if [ ! -d tests/tools/node_modules/@medplum/core ]; then
+  echo "bootstrap: installing test tooling with npm"
+  (cd tests/tools && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+echo "bootstrap: ok"

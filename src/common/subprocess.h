@@ -1,0 +1,30 @@
+// Runs a child process and captures its output, without a shell.
+//
+// Example:
+//   ASSIGN_OR_RETURN(ProcessResult r, RunProcess({"espeak-ng", "--stdout", "hello"}));
+//   if (r.exit_code != 0) return InternalError(r.err);
+//
+// Thread safety: safe to call from many threads at once (each call owns its pipes).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace medscribe {
+
+struct ProcessResult {
+  int exit_code = -1;  // exit status, or 128 + signal number when killed by a signal
+  std::string out;     // standard output
+  std::string err;     // standard error
+};
+
+// Starts argv[0] (looked up on PATH) with the given arguments, closes its standard input, and
+// waits for it. NotFound when the program does not exist; ResourceExhausted when its output
+// exceeds `max_output` bytes (the child is killed). REQUIRES: !argv.empty().
+StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
+                                   size_t max_output = 256u << 20);
+
+}  // namespace medscribe

@@ -1,0 +1,75 @@
+#include "common/files.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace medscribe {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "medscribe-files-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(FilesTest, CommitMovesStagedOutputIntoPlace) {
+  auto staged = StagedDirectory::Create(dir_ / "out", false);
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  ASSERT_TRUE(WriteFile((*staged)->path() / "a.txt", "hello").ok());
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+  ASSERT_TRUE((*staged)->Commit().ok());
+  EXPECT_EQ(*ReadFile(dir_ / "out" / "a.txt"), "hello");
+}
+
+TEST_F(FilesTest, AbandonedStagingLeavesNothingBehind) {
+  {
+    auto staged = StagedDirectory::Create(dir_ / "out", false);
+    ASSERT_TRUE(staged.ok());
+    ASSERT_TRUE(WriteFile((*staged)->path() / "partial", "x").ok());
+  }
+  EXPECT_TRUE(fs::is_empty(dir_));
+}
+
+TEST_F(FilesTest, NonEmptyTargetNeedsForceAndIsKeptOnRefusal) {
+  fs::create_directories(dir_ / "out");
+  ASSERT_TRUE(WriteFile(dir_ / "out" / "keep.txt", "precious").ok());
+  auto refused = StagedDirectory::Create(dir_ / "out", false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kAlreadyExists);
+  EXPECT_NE(refused.status().message().find("--force"), std::string::npos);
+  EXPECT_EQ(*ReadFile(dir_ / "out" / "keep.txt"), "precious");
+
+  auto forced = StagedDirectory::Create(dir_ / "out", true);
+  ASSERT_TRUE(forced.ok());
+  ASSERT_TRUE(WriteFile((*forced)->path() / "new.txt", "n").ok());
+  ASSERT_TRUE((*forced)->Commit().ok());
+  EXPECT_FALSE(fs::exists(dir_ / "out" / "keep.txt"));
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "new.txt"));
+}
+
+TEST_F(FilesTest, ParentThatIsAFileIsRejected) {
+  ASSERT_TRUE(WriteFile(dir_ / "file", "x").ok());
+  auto s = StagedDirectory::Create(dir_ / "file" / "out", false);
+  EXPECT_FALSE(s.ok());
+}
+
+TEST_F(FilesTest, ResolveHomePrefersFlagThenEnvironment) {
+  EXPECT_EQ(ResolveHome("/x/y"), fs::path("/x/y"));
+  setenv("MEDSCRIBE_HOME", "/from/env", 1);
+  EXPECT_EQ(ResolveHome(""), fs::path("/from/env"));
+  unsetenv("MEDSCRIBE_HOME");
+  setenv("HOME", "/home/someone", 1);
+  EXPECT_EQ(ResolveHome(""), fs::path("/home/someone/.medscribe"));
+}
+
+}  // namespace
+}  // namespace medscribe
