@@ -57,7 +57,7 @@ Runner RegisterSynth(CLI::App& app) {
     o->seed = static_cast<uint64_t>(*seed);
     if (Status st = synth::ValidateOptions(*o); !st.ok()) return ReportError(st);
 
-    LOG_INFO("synthesizing {} encounters (seed {}, image size {}, speech {})", o->encounters, o->seed,
+    LOG_DEBUG("synthesizing {} encounters (seed {}, image size {}, speech {})", o->encounters, o->seed,
              o->image_size, o->speech ? "on" : "off");
     ProgressBar progress("synth", static_cast<uint64_t>(o->encounters));
     auto summary = synth::WriteCohort(*o, &progress);
