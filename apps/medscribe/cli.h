@@ -25,7 +25,7 @@ struct GlobalOptions {
   std::vector<std::string> overrides;  // --set key=value
   std::string log_level = "info";
   bool log_json = false;
-  Config config;                       // loaded after parsing
+  Config config;  // loaded after parsing
 };
 
 // A command registers its options on `app` and returns the function that runs it.

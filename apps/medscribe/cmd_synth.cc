@@ -19,16 +19,21 @@ Runner RegisterSynth(CLI::App& app) {
       "dictation audio, and ground truth. Same seed and options give byte-identical output.\n"
       "Configuration keys (--config/--set): synth.encounters, synth.seed, synth.image_size,\n"
       "synth.speech, synth.jobs.");
-  auto* out = app.add_option("--out", o->out_dir, "Output directory (created; must be empty unless --force)")
+  auto* out = app.add_option("--out", o->out_dir,
+                             "Output directory (created; must be empty unless --force)")
                   ->type_name("DIR");
-  auto* n = app.add_option("--encounters", o->encounters, "Number of encounters to generate")->type_name("N");
+  auto* n = app.add_option("--encounters", o->encounters, "Number of encounters to generate")
+                ->type_name("N");
   auto* s = app.add_option("--seed", *seed, "Random seed")->capture_default_str();
-  auto* sz = app.add_option("--image-size", o->image_size, "Base image matrix in pixels (profiles scale it)")
+  auto* sz = app.add_option("--image-size", o->image_size,
+                            "Base image matrix in pixels (profiles scale it)")
                  ->capture_default_str();
   auto* ns = app.add_flag("--no-speech", *no_speech, "Skip dictation audio (no audio/ directory)");
-  auto* j = app.add_option("--jobs", o->jobs, "Worker threads (0: all cores)")->capture_default_str();
+  auto* j =
+      app.add_option("--jobs", o->jobs, "Worker threads (0: all cores)")->capture_default_str();
   app.add_flag("--force", o->force, "Replace a non-empty output directory");
-  app.add_option("--voice", o->voices, "espeak-ng voice to use (repeatable; default: a built-in set)")
+  app.add_option("--voice", o->voices,
+                 "espeak-ng voice to use (repeatable; default: a built-in set)")
       ->type_name("NAME");
 
   return [=](GlobalOptions& g) -> int {
@@ -45,20 +50,21 @@ Runner RegisterSynth(CLI::App& app) {
       return OkStatus();
     };
     bool speech = !*no_speech;
-    for (Status st : {from_config(n, "synth.encounters", o->encounters),
-                      from_config(s, "synth.seed", *seed),
-                      from_config(sz, "synth.image_size", o->image_size),
-                      from_config(ns, "synth.speech", speech), from_config(j, "synth.jobs", o->jobs)}) {
+    for (Status st :
+         {from_config(n, "synth.encounters", o->encounters), from_config(s, "synth.seed", *seed),
+          from_config(sz, "synth.image_size", o->image_size),
+          from_config(ns, "synth.speech", speech), from_config(j, "synth.jobs", o->jobs)}) {
       if (!st.ok()) return ReportError(st);
     }
-    if (out->count() == 0 && g.config.Has("synth.out")) o->out_dir = g.config.GetString("synth.out", "");
+    if (out->count() == 0 && g.config.Has("synth.out"))
+      o->out_dir = g.config.GetString("synth.out", "");
     o->speech = speech;
     if (*seed < 0) return ReportError(InvalidArgumentError("--seed must not be negative"));
     o->seed = static_cast<uint64_t>(*seed);
     if (Status st = synth::ValidateOptions(*o); !st.ok()) return ReportError(st);
 
-    LOG_DEBUG("synthesizing {} encounters (seed {}, image size {}, speech {})", o->encounters, o->seed,
-             o->image_size, o->speech ? "on" : "off");
+    LOG_DEBUG("synthesizing {} encounters (seed {}, image size {}, speech {})", o->encounters,
+              o->seed, o->image_size, o->speech ? "on" : "off");
     ProgressBar progress("synth", static_cast<uint64_t>(o->encounters));
     auto summary = synth::WriteCohort(*o, &progress);
     if (!summary.ok()) return ReportError(summary.status());

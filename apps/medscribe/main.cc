@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   using namespace medscribe;
   using namespace medscribe::cli;
   CLI::App app{
-      "MedScribe: drafts clinical reports from DICOM images, the FHIR record, notes and dictation.\n"
+      "MedScribe: drafts clinical reports from DICOM images, the FHIR record, notes and "
+      "dictation.\n"
       "Run `medscribe <command> --help` for the options of a command."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "medscribe 0.1.0");

@@ -37,8 +37,9 @@ StatusOr<Config> Config::FromYaml(const std::string& text) {
     }
     RETURN_IF_ERROR(Flatten(root, "", cfg));
   } catch (const YAML::Exception& e) {
-    return InvalidArgumentError("config is not valid YAML (line " + std::to_string(e.mark.line + 1) +
-                                ", column " + std::to_string(e.mark.column + 1) + "): " + e.msg);
+    return InvalidArgumentError("config is not valid YAML (line " +
+                                std::to_string(e.mark.line + 1) + ", column " +
+                                std::to_string(e.mark.column + 1) + "): " + e.msg);
   }
   return cfg;
 }

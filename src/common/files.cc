@@ -39,7 +39,7 @@ fs::path ResolveHome(const std::string& flag) {
 }
 
 StatusOr<std::unique_ptr<StagedDirectory>> StagedDirectory::Create(const fs::path& target,
-                                                                    bool force) {
+                                                                   bool force) {
   std::error_code ec;
   const fs::path abs = fs::absolute(target, ec);
   if (ec) return InvalidArgumentError("invalid output path '" + target.string() + "'");

@@ -14,11 +14,21 @@ namespace {
 void AppendJsonEscaped(std::string_view s, spdlog::memory_buf_t& out) {
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out.append(std::string_view("\\\"")); break;
-      case '\\': out.append(std::string_view("\\\\")); break;
-      case '\n': out.append(std::string_view("\\n")); break;
-      case '\r': out.append(std::string_view("\\r")); break;
-      case '\t': out.append(std::string_view("\\t")); break;
+      case '"':
+        out.append(std::string_view("\\\""));
+        break;
+      case '\\':
+        out.append(std::string_view("\\\\"));
+        break;
+      case '\n':
+        out.append(std::string_view("\\n"));
+        break;
+      case '\r':
+        out.append(std::string_view("\\r"));
+        break;
+      case '\t':
+        out.append(std::string_view("\\t"));
+        break;
       default:
         if (c < 0x20) {
           fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
@@ -61,8 +71,8 @@ Status InitLogging(const LogOptions& options) {
     return InvalidArgumentError("unknown log level '" + options.level +
                                 "'; use one of trace, debug, info, warn, error, off");
   }
-  auto logger = std::make_shared<spdlog::logger>(
-      "medscribe", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("medscribe",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (options.json) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {

@@ -21,9 +21,10 @@ void ParallelFor(size_t n, int jobs, const std::function<void(size_t)>& fn) {
   }
   tbb::task_arena arena(jobs);
   arena.execute([&] {
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1), [&](const tbb::blocked_range<size_t>& r) {
-      for (size_t i = r.begin(); i != r.end(); ++i) fn(i);
-    });
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                        for (size_t i = r.begin(); i != r.end(); ++i) fn(i);
+                      });
   });
 }
 

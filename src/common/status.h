@@ -57,15 +57,21 @@ class [[nodiscard]] Status {
 };
 
 inline Status OkStatus() { return Status(); }
-inline Status InvalidArgumentError(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgumentError(std::string m) {
+  return {ErrorCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFoundError(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
-inline Status AlreadyExistsError(std::string m) { return {ErrorCode::kAlreadyExists, std::move(m)}; }
+inline Status AlreadyExistsError(std::string m) {
+  return {ErrorCode::kAlreadyExists, std::move(m)};
+}
 inline Status FailedPreconditionError(std::string m) {
   return {ErrorCode::kFailedPrecondition, std::move(m)};
 }
 inline Status OutOfRangeError(std::string m) { return {ErrorCode::kOutOfRange, std::move(m)}; }
 inline Status DataLossError(std::string m) { return {ErrorCode::kDataLoss, std::move(m)}; }
-inline Status UnimplementedError(std::string m) { return {ErrorCode::kUnimplemented, std::move(m)}; }
+inline Status UnimplementedError(std::string m) {
+  return {ErrorCode::kUnimplemented, std::move(m)};
+}
 inline Status InternalError(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 inline Status IoError(std::string m) { return {ErrorCode::kIoError, std::move(m)}; }
 inline Status PermissionDeniedError(std::string m) {
@@ -105,10 +111,10 @@ class [[nodiscard]] StatusOr {
 #define MEDSCRIBE_CONCAT(a, b) MEDSCRIBE_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define RETURN_IF_ERROR(expr)                              \
-  do {                                                     \
-    ::medscribe::Status _st = (expr);                      \
-    if (!_st.ok()) return _st;                             \
+#define RETURN_IF_ERROR(expr)         \
+  do {                                \
+    ::medscribe::Status _st = (expr); \
+    if (!_st.ok()) return _st;        \
   } while (0)
 
 #define MEDSCRIBE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

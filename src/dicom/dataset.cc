@@ -3,8 +3,11 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
-#include <dcmtk/dcmdata/dcrleerg.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/dcmdata/dcrlerp.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
@@ -28,13 +31,20 @@ namespace {
 
 E_TransferSyntax ToDcmtk(TransferSyntax ts) {
   switch (ts) {
-    case TransferSyntax::kImplicitLittle: return EXS_LittleEndianImplicit;
-    case TransferSyntax::kExplicitLittle: return EXS_LittleEndianExplicit;
-    case TransferSyntax::kExplicitBig: return EXS_BigEndianExplicit;
-    case TransferSyntax::kDeflated: return EXS_DeflatedLittleEndianExplicit;
-    case TransferSyntax::kJpegLossless: return EXS_JPEGProcess14SV1;
-    case TransferSyntax::kJpegLsLossless: return EXS_JPEGLSLossless;
-    case TransferSyntax::kRle: return EXS_RLELossless;
+    case TransferSyntax::kImplicitLittle:
+      return EXS_LittleEndianImplicit;
+    case TransferSyntax::kExplicitLittle:
+      return EXS_LittleEndianExplicit;
+    case TransferSyntax::kExplicitBig:
+      return EXS_BigEndianExplicit;
+    case TransferSyntax::kDeflated:
+      return EXS_DeflatedLittleEndianExplicit;
+    case TransferSyntax::kJpegLossless:
+      return EXS_JPEGProcess14SV1;
+    case TransferSyntax::kJpegLsLossless:
+      return EXS_JPEGLSLossless;
+    case TransferSyntax::kRle:
+      return EXS_RLELossless;
   }
   return EXS_LittleEndianExplicit;
 }
@@ -53,7 +63,8 @@ StatusOr<std::vector<PathStep>> ParsePath(std::string_view path) {
     std::string_view part = path.substr(pos, dot == std::string_view::npos ? path.npos : dot - pos);
     PathStep step;
     if (const size_t br = part.find('['); br != std::string_view::npos) {
-      if (part.back() != ']') return InvalidArgumentError("malformed attribute path '" + std::string(path) + "'");
+      if (part.back() != ']')
+        return InvalidArgumentError("malformed attribute path '" + std::string(path) + "'");
       try {
         step.item = std::stol(std::string(part.substr(br + 1, part.size() - br - 2)));
       } catch (const std::exception&) {
@@ -94,13 +105,41 @@ StatusOr<DcmItem*> WalkToParent(DcmItem* root, const std::vector<PathStep>& step
   return item;
 }
 
+// The JPEG and JPEG-LS encoders pad an odd-length codestream to even length with a byte they do
+// not initialize, which makes otherwise identical files differ. Set that byte (after the EOI
+// marker, so no decoder reads it) to zero, padding odd fragments the same way: the output becomes
+// a function of the input alone.
+void PadOddFragments(DcmDataset* ds, E_TransferSyntax xfer,
+                     const DcmRepresentationParameter* params) {
+  DcmElement* elem = nullptr;
+  if (ds->findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr) return;
+  DcmPixelSequence* seq = nullptr;
+  if (static_cast<DcmPixelData*>(elem)->getEncapsulatedRepresentation(xfer, params, seq).bad() ||
+      seq == nullptr) {
+    return;
+  }
+  for (unsigned long i = 1; i < seq->card(); ++i) {  // item 0 is the basic offset table
+    DcmPixelItem* item = nullptr;
+    Uint8* data = nullptr;
+    if (seq->getItem(item, i).bad() || item->getUint8Array(data).bad() || data == nullptr) continue;
+    const Uint32 n = item->getLength();
+    if (n % 2 == 0) {
+      if (n >= 3 && data[n - 3] == 0xFF && data[n - 2] == 0xD9) data[n - 1] = 0;
+      continue;
+    }
+    std::vector<Uint8> padded(data, data + n);
+    padded.push_back(0);
+    item->putUint8Array(padded.data(), n + 1);
+  }
+}
+
 }  // namespace
 
 void RegisterCodecs() {
   static std::once_flag once;
   std::call_once(once, [] {
     // DCMTK logs warnings to stderr by default; MedScribe reports errors through Status instead.
-    OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
+    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
     DJEncoderRegistration::registerCodecs();
     DJDecoderRegistration::registerCodecs();
     DJLSEncoderRegistration::registerCodecs();
@@ -167,11 +206,13 @@ Status DicomDataset::SetPrivate(uint16_t group, std::string_view creator, uint8_
     tag.setPrivateCreator(creator_s.c_str());
     c = ds->putAndInsertString(tag, std::string(value).c_str());
   }
-  if (c.bad()) return InvalidArgumentError(std::string("cannot set private attribute: ") + c.text());
+  if (c.bad())
+    return InvalidArgumentError(std::string("cannot set private attribute: ") + c.text());
   return OkStatus();
 }
 
-Status DicomDataset::SetPixelData16(std::span<const uint16_t> pixels, uint16_t rows, uint16_t cols) {
+Status DicomDataset::SetPixelData16(std::span<const uint16_t> pixels, uint16_t rows,
+                                    uint16_t cols) {
   if (pixels.size() != static_cast<size_t>(rows) * cols) {
     return InvalidArgumentError("pixel count does not match rows x columns");
   }
@@ -230,6 +271,9 @@ Status DicomDataset::SaveFile(const std::string& path, TransferSyntax ts) {
   if (c.bad() || !ds->canWriteXfer(xfer)) {
     return InternalError("cannot encode in " + std::string(TransferSyntaxName(ts)) + ": " +
                          c.text());
+  }
+  if (ts == TransferSyntax::kJpegLossless || ts == TransferSyntax::kJpegLsLossless) {
+    PadOddFragments(ds, xfer, params);
   }
   c = impl_->file.saveFile(path.c_str(), xfer);
   if (c.bad()) {

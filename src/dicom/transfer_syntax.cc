@@ -39,8 +39,8 @@ StatusOr<TransferSyntax> ParseTransferSyntax(std::string_view name) {
     if (r.name == name || r.uid == name) return r.ts;
     names += (names.empty() ? "" : ", ") + std::string(r.name);
   }
-  return InvalidArgumentError("unknown transfer syntax '" + std::string(name) +
-                              "'; use one of " + names);
+  return InvalidArgumentError("unknown transfer syntax '" + std::string(name) + "'; use one of " +
+                              names);
 }
 
 }  // namespace medscribe::dicom

@@ -38,9 +38,11 @@ Encounter PlanEncounter(const CohortPlan& plan, const SynthOptions& o, int index
   e.patient = patient;
   e.visit = visit;
   e.department = PickDepartment(rng);
-  const bool office = e.department == Department::kOutpatient || e.department == Department::kOncology;
-  e.start = DateTime{date, static_cast<int>(office ? rng.UniformInt(8, 16) : rng.UniformInt(0, 23)),
-                     static_cast<int>(rng.UniformInt(0, 59)), static_cast<int>(rng.UniformInt(0, 59))};
+  const bool office =
+      e.department == Department::kOutpatient || e.department == Department::kOncology;
+  e.start =
+      DateTime{date, static_cast<int>(office ? rng.UniformInt(8, 16) : rng.UniformInt(0, 23)),
+               static_cast<int>(rng.UniformInt(0, 59)), static_cast<int>(rng.UniformInt(0, 59))};
   e.labs_time = AddMinutes(e.start, rng.UniformInt(10, 50));
   e.study_time = AddMinutes(e.start, rng.UniformInt(60, 240));
   e.report_time = AddMinutes(e.study_time, rng.UniformInt(15, 600));
@@ -48,7 +50,9 @@ Encounter PlanEncounter(const CohortPlan& plan, const SynthOptions& o, int index
   e.accession_in_dicom = !rng.Bernoulli(0.04);
   const double dev_w[] = {0.3, 0.2, 0.3, 0.2};
   e.device = static_cast<int>(rng.Weighted(dev_w));
-  const double ap_p = e.department == Department::kICU ? 0.9 : e.department == Department::kED ? 0.5 : 0.1;
+  const double ap_p = e.department == Department::kICU  ? 0.9
+                      : e.department == Department::kED ? 0.5
+                                                        : 0.1;
   e.anatomy.ap_view = rng.Bernoulli(ap_p);
   e.anatomy.habitus = rng.Uniform(0.9, 1.06);
   e.anatomy.diaphragm = e.anatomy.ap_view ? rng.Uniform(0.65, 0.70) : rng.Uniform(0.68, 0.73);
@@ -99,9 +103,16 @@ void AddNoise(speech::Audio& audio, double snr_db, Rng& rng) {
 }
 
 std::vector<std::string> PatientPhi(const Patient& p) {
-  std::vector<std::string> v = {p.FullName(), p.DicomName().substr(0, p.DicomName().find('=')),
-                                p.mrn, p.birth_date.Iso(), p.birth_date.Dicom(), p.phone, p.email,
-                                p.address_line, p.national_id, p.ssn};
+  std::vector<std::string> v = {p.FullName(),
+                                p.DicomName().substr(0, p.DicomName().find('=')),
+                                p.mrn,
+                                p.birth_date.Iso(),
+                                p.birth_date.Dicom(),
+                                p.phone,
+                                p.email,
+                                p.address_line,
+                                p.national_id,
+                                p.ssn};
   if (p.chinese) v.push_back(p.ZhName());
   return v;
 }
@@ -121,7 +132,8 @@ Json TruthFor(const Encounter& e, const CohortPlan& plan, const std::string& dic
     findings.push_back(j);
   }
   Json labs = Json::object();
-  for (const LabResult& l : e.labs) labs[std::string(l.spec->key)] = Json{{"value", l.value}, {"flag", std::string(1, l.flag)}};
+  for (const LabResult& l : e.labs)
+    labs[std::string(l.spec->key)] = Json{{"value", l.value}, {"flag", std::string(1, l.flag)}};
   std::sort(phi.begin(), phi.end());
   phi.erase(std::unique(phi.begin(), phi.end()), phi.end());
   const Finding* primary = e.Primary();
@@ -134,7 +146,9 @@ Json TruthFor(const Encounter& e, const CohortPlan& plan, const std::string& dic
       {"accession_number", e.accession},
       {"accession_in_dicom", e.accession_in_dicom},
       {"study_datetime", e.study_time.Iso()},
-      {"device", Json{{"manufacturer", dev.manufacturer}, {"model", dev.model}, {"modality", dev.modality},
+      {"device", Json{{"manufacturer", dev.manufacturer},
+                      {"model", dev.model},
+                      {"modality", dev.modality},
                       {"photometric", dev.monochrome1 ? "MONOCHROME1" : "MONOCHROME2"},
                       {"transfer_syntax", dicom::TransferSyntaxName(dev.transfer_syntax)}}},
       {"view", e.anatomy.ap_view ? "AP" : "PA"},
@@ -143,7 +157,8 @@ Json TruthFor(const Encounter& e, const CohortPlan& plan, const std::string& dic
       {"findings", findings},
       {"primary_finding", primary ? Json(FindingName(primary->type)) : Json("normal")},
       {"change", ChangeName(e.change)},
-      {"prior_encounter_id", e.prior >= 0 ? Json(plan.encounters[static_cast<size_t>(e.prior)].id) : Json(nullptr)},
+      {"prior_encounter_id",
+       e.prior >= 0 ? Json(plan.encounters[static_cast<size_t>(e.prior)].id) : Json(nullptr)},
       {"urgent", e.urgent},
       {"labs", labs},
       {"coding_discrepancy", e.coding_discrepancy},
@@ -226,12 +241,15 @@ Json PrevalenceTable() {
 }  // namespace
 
 Status ValidateOptions(const SynthOptions& o) {
-  if (o.out_dir.empty()) return InvalidArgumentError("--out is required: the directory to write the cohort to");
+  if (o.out_dir.empty())
+    return InvalidArgumentError("--out is required: the directory to write the cohort to");
   if (o.encounters <= 0 || o.encounters > kMaxEncounters) {
-    return InvalidArgumentError(fmt::format("--encounters must be between 1 and {}, got {}", kMaxEncounters, o.encounters));
+    return InvalidArgumentError(
+        fmt::format("--encounters must be between 1 and {}, got {}", kMaxEncounters, o.encounters));
   }
   if (o.image_size < 64 || o.image_size > 4096) {
-    return InvalidArgumentError(fmt::format("--image-size must be between 64 and 4096 pixels, got {}", o.image_size));
+    return InvalidArgumentError(
+        fmt::format("--image-size must be between 64 and 4096 pixels, got {}", o.image_size));
   }
   if (o.jobs < 0) return InvalidArgumentError("--jobs must be 0 (all cores) or a positive number");
   return OkStatus();
@@ -266,7 +284,8 @@ StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress)
   RETURN_IF_ERROR(ValidateOptions(o));
   const auto t0 = std::chrono::steady_clock::now();
   if (o.speech) {
-    for (const std::string& v : o.voices.empty() ? DefaultVoices() : o.voices) RETURN_IF_ERROR(CheckVoice(v));
+    for (const std::string& v : o.voices.empty() ? DefaultVoices() : o.voices)
+      RETURN_IF_ERROR(CheckVoice(v));
   }
   ASSIGN_OR_RETURN(auto staged, StagedDirectory::Create(o.out_dir, o.force));
   const fs::path root = staged->path();
@@ -321,12 +340,21 @@ StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress)
   Json cohort{
       {"generator", kGeneratorVersion},
       {"seed", o.seed},
-      {"options", Json{{"encounters", o.encounters}, {"image_size", o.image_size}, {"speech", o.speech}, {"voices", voices}}},
-      {"counts", Json{{"patients", s.patients}, {"encounters", s.encounters}, {"dicom_files", s.dicom_files},
-                      {"audio_files", s.audio_files}, {"resources", s.resources},
-                      {"accession_missing_in_dicom", s.accession_missing}, {"burned_in_annotation", s.burned_in},
-                      {"notes_zh_tw", s.zh_notes}, {"coding_discrepancies", s.coding_discrepancies}}},
-      {"observed", Json{{"departments", s.departments}, {"findings", s.findings}, {"devices", s.devices}}},
+      {"options", Json{{"encounters", o.encounters},
+                       {"image_size", o.image_size},
+                       {"speech", o.speech},
+                       {"voices", voices}}},
+      {"counts", Json{{"patients", s.patients},
+                      {"encounters", s.encounters},
+                      {"dicom_files", s.dicom_files},
+                      {"audio_files", s.audio_files},
+                      {"resources", s.resources},
+                      {"accession_missing_in_dicom", s.accession_missing},
+                      {"burned_in_annotation", s.burned_in},
+                      {"notes_zh_tw", s.zh_notes},
+                      {"coding_discrepancies", s.coding_discrepancies}}},
+      {"observed",
+       Json{{"departments", s.departments}, {"findings", s.findings}, {"devices", s.devices}}},
       {"prevalence", PrevalenceTable()},
   };
   RETURN_IF_ERROR(WriteFile(root / "cohort.json", cohort.dump(2) + "\n"));
@@ -338,9 +366,11 @@ StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress)
 
 std::string FormatSummary(const SynthSummary& s, const std::string& out_dir) {
   std::string out = fmt::format("Synthetic cohort written to {}\n", out_dir);
-  out += fmt::format("  patients {}  encounters {}  DICOM files {}  WAV files {}  ({:.1f} s, {:.1f} encounters/s)\n",
-                     s.patients, s.encounters, s.dicom_files, s.audio_files, s.seconds,
-                     s.seconds > 0 ? s.encounters / s.seconds : 0.0);
+  out += fmt::format(
+      "  patients {}  encounters {}  DICOM files {}  WAV files {}  ({:.1f} s, {:.1f} "
+      "encounters/s)\n",
+      s.patients, s.encounters, s.dicom_files, s.audio_files, s.seconds,
+      s.seconds > 0 ? s.encounters / s.seconds : 0.0);
   out += "  FHIR resources:";
   for (const auto& [k, v] : s.resources) out += fmt::format(" {} {}", k, v);
   out += "\n  departments:";
@@ -349,9 +379,10 @@ std::string FormatSummary(const SynthSummary& s, const std::string& out_dir) {
   for (const auto& [k, v] : s.findings) out += fmt::format(" {} {}", k, v);
   out += "\n  devices:";
   for (const auto& [k, v] : s.devices) out += fmt::format(" [{}] {}", k, v);
-  out += fmt::format("\n  warts: {} without accession number in DICOM, {} with burned-in annotation, "
-                     "{} notes in Traditional Chinese, {} coding discrepancies\n",
-                     s.accession_missing, s.burned_in, s.zh_notes, s.coding_discrepancies);
+  out += fmt::format(
+      "\n  warts: {} without accession number in DICOM, {} with burned-in annotation, "
+      "{} notes in Traditional Chinese, {} coding discrepancies\n",
+      s.accession_missing, s.burned_in, s.zh_notes, s.coding_discrepancies);
   return out;
 }
 

@@ -20,16 +20,16 @@ struct DeviceProfile {
   std::string model;
   std::string software_version;
   std::string station_prefix;
-  std::string private_creator;   // private block that repeats the patient name
-  std::string modality;          // "DX" or "CR"
+  std::string private_creator;  // private block that repeats the patient name
+  std::string modality;         // "DX" or "CR"
   bool monochrome1 = false;
   dicom::TransferSyntax transfer_syntax = dicom::TransferSyntax::kExplicitLittle;
   double rescale_slope = 1.0, rescale_intercept = 0.0;
-  double matrix_scale = 1.0;     // matrix = image_size * matrix_scale (rounded to even)
-  double field_of_view_mm = 430; // detector width
-  double gamma = 1.0;            // contrast curve exponent
-  double sigmoid = 0.0;          // > 0: S-shaped contrast of this strength
-  double noise = 0.01;           // Gaussian noise, fraction of full scale
+  double matrix_scale = 1.0;      // matrix = image_size * matrix_scale (rounded to even)
+  double field_of_view_mm = 430;  // detector width
+  double gamma = 1.0;             // contrast curve exponent
+  double sigmoid = 0.0;           // > 0: S-shaped contrast of this strength
+  double noise = 0.01;            // Gaussian noise, fraction of full scale
 };
 
 const std::vector<DeviceProfile>& DeviceProfiles();

@@ -44,8 +44,8 @@ const std::vector<LabSpec>& LabSpecs() {
        5.0, 1, false},
       {"procalcitonin", "33959-8", "Procalcitonin [Mass/volume] in Serum or Plasma", "ng/mL",
        "ng/mL", 0.0, 0.5, 2, false},
-      {"bnp", "30934-4", "Natriuretic peptide B [Mass/volume] in Serum or Plasma", "pg/mL",
-       "pg/mL", 0.0, 100.0, 0, false},
+      {"bnp", "30934-4", "Natriuretic peptide B [Mass/volume] in Serum or Plasma", "pg/mL", "pg/mL",
+       0.0, 100.0, 0, false},
       {"troponin", "10839-9", "Troponin I.cardiac [Mass/volume] in Serum or Plasma", "ng/mL",
        "ng/mL", 0.0, 0.04, 2, false},
       {"spo2", "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", "%", "%", 95.0,
@@ -53,10 +53,10 @@ const std::vector<LabSpec>& LabSpecs() {
       {"temperature", "8310-5", "Body temperature", "C", "Cel", 36.1, 37.8, 1, true},
       {"hemoglobin", "718-7", "Hemoglobin [Mass/volume] in Blood", "g/dL", "g/dL", 12.0, 17.5, 1,
        false},
-      {"creatinine", "2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "mg/dL", "mg/dL",
-       0.6, 1.3, 2, false},
-      {"ddimer", "48065-7", "Fibrin D-dimer FEU [Mass/volume] in Platelet poor plasma",
-       "ug/mL FEU", "ug/mL{FEU}", 0.0, 0.5, 2, false},
+      {"creatinine", "2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "mg/dL", "mg/dL", 0.6,
+       1.3, 2, false},
+      {"ddimer", "48065-7", "Fibrin D-dimer FEU [Mass/volume] in Platelet poor plasma", "ug/mL FEU",
+       "ug/mL{FEU}", 0.0, 0.5, 2, false},
   };
   return kSpecs;
 }
@@ -68,7 +68,8 @@ const Finding* Encounter::Primary() const {
 }
 
 bool Encounter::Has(FindingType t) const {
-  return std::any_of(findings.begin(), findings.end(), [t](const Finding& f) { return f.type == t; });
+  return std::any_of(findings.begin(), findings.end(),
+                     [t](const Finding& f) { return f.type == t; });
 }
 
 const LabResult* Encounter::Lab(std::string_view key) const {
@@ -97,7 +98,9 @@ std::vector<Finding> SampleFindings(Department d, const Anatomy& a, Rng& rng) {
   if (rng.Bernoulli(P(FindingType::kCardiomegaly))) {
     Finding f{FindingType::kCardiomegaly};
     f.ctr = Round(rng.Uniform(0.54, 0.68), 2);
-    f.severity = f.ctr < 0.58 ? Severity::kMild : f.ctr < 0.63 ? Severity::kModerate : Severity::kSevere;
+    f.severity = f.ctr < 0.58   ? Severity::kMild
+                 : f.ctr < 0.63 ? Severity::kModerate
+                                : Severity::kSevere;
     add(f);
     P(FindingType::kEdema) = std::min(0.85, P(FindingType::kEdema) * 2.2);
     P(FindingType::kPleuralEffusion) = std::min(0.85, P(FindingType::kPleuralEffusion) * 1.8);
@@ -127,8 +130,9 @@ std::vector<Finding> SampleFindings(Department d, const Anatomy& a, Rng& rng) {
     Side s = has(FindingType::kRibFracture) ? side_of(FindingType::kRibFracture) : PickSide(rng);
     Finding f{FindingType::kPneumothorax, s, Zone::kUpper, PickSeverity(rng, 0.4, 0.35)};
     const double lo[] = {0, 8, 20, 40}, hi[] = {0, 19, 39, 70};
-    f.size_mm = static_cast<double>(rng.UniformInt(static_cast<int64_t>(lo[static_cast<int>(f.severity)]),
-                                                   static_cast<int64_t>(hi[static_cast<int>(f.severity)])));
+    f.size_mm =
+        static_cast<double>(rng.UniformInt(static_cast<int64_t>(lo[static_cast<int>(f.severity)]),
+                                           static_cast<int64_t>(hi[static_cast<int>(f.severity)])));
     add(f);
     P(FindingType::kChestTube) = std::max(P(FindingType::kChestTube), 0.45);
   }
@@ -144,7 +148,8 @@ std::vector<Finding> SampleFindings(Department d, const Anatomy& a, Rng& rng) {
     add(f);
   }
   if (rng.Bernoulli(P(FindingType::kAtelectasis))) {
-    Side s = has(FindingType::kPleuralEffusion) && side_of(FindingType::kPleuralEffusion) != Side::kBilateral
+    Side s = has(FindingType::kPleuralEffusion) &&
+                     side_of(FindingType::kPleuralEffusion) != Side::kBilateral
                  ? side_of(FindingType::kPleuralEffusion)
                  : PickSide(rng, 0.5, 0.2);
     add({FindingType::kAtelectasis, s, Zone::kLower, PickSeverity(rng, 0.6, 0.3)});
@@ -156,7 +161,7 @@ std::vector<Finding> SampleFindings(Department d, const Anatomy& a, Rng& rng) {
   if (rng.Bernoulli(P(FindingType::kCentralLine))) add({FindingType::kCentralLine, Side::kRight});
   if (rng.Bernoulli(P(FindingType::kPacemaker))) add({FindingType::kPacemaker, Side::kLeft});
   if (rng.Bernoulli(P(FindingType::kChestTube))) {
-    Side s = has(FindingType::kPneumothorax)        ? side_of(FindingType::kPneumothorax)
+    Side s = has(FindingType::kPneumothorax)      ? side_of(FindingType::kPneumothorax)
              : has(FindingType::kPleuralEffusion) ? side_of(FindingType::kPleuralEffusion)
                                                   : PickSide(rng);
     if (s == Side::kBilateral) s = Side::kRight;
@@ -183,25 +188,37 @@ std::vector<LabResult> SampleLabs(Department d, const std::vector<Finding>& fs, 
     // Which labs were drawn: the basic panel always, the rest by department and suspicion.
     bool drawn = true;
     if (s.key == "procalcitonin") drawn = pneumonia || rng.Bernoulli(0.3);
-    if (s.key == "bnp") drawn = heart || d == Department::kCardiology || d == Department::kICU ||
-                                rng.Bernoulli(0.3);
-    if (s.key == "troponin") drawn = d == Department::kCardiology || d == Department::kED ||
-                                     rng.Bernoulli(0.2);
+    if (s.key == "bnp")
+      drawn = heart || d == Department::kCardiology || d == Department::kICU || rng.Bernoulli(0.3);
+    if (s.key == "troponin")
+      drawn = d == Department::kCardiology || d == Department::kED || rng.Bernoulli(0.2);
     if (s.key == "ddimer") drawn = d == Department::kED ? rng.Bernoulli(0.6) : rng.Bernoulli(0.15);
     if (!drawn) continue;
     const double mid = (s.low + s.high) / 2, half = (s.high - s.low) / 2;
     double v = mid + rng.Normal(0, half / 2.5);
-    if (s.key == "wbc") v = pneumonia && rng.Bernoulli(0.85) ? rng.Uniform(12, 22) : rng.Uniform(4.5, 10.2);
-    if (s.key == "crp") v = pneumonia ? rng.Uniform(40, 220) : heart ? rng.Uniform(3, 20) : rng.Uniform(0.2, 4.5);
-    if (s.key == "procalcitonin") v = pneumonia && rng.Bernoulli(0.7) ? rng.Uniform(0.6, 6) : rng.Uniform(0.02, 0.3);
-    if (s.key == "bnp") v = heart && rng.Bernoulli(0.9) ? rng.Uniform(400, 3200) : rng.Uniform(10, 90);
-    if (s.key == "troponin") v = d == Department::kCardiology && rng.Bernoulli(0.3) ? rng.Uniform(0.06, 2.5) : rng.Uniform(0.0, 0.03);
+    if (s.key == "wbc")
+      v = pneumonia && rng.Bernoulli(0.85) ? rng.Uniform(12, 22) : rng.Uniform(4.5, 10.2);
+    if (s.key == "crp")
+      v = pneumonia ? rng.Uniform(40, 220) : heart ? rng.Uniform(3, 20) : rng.Uniform(0.2, 4.5);
+    if (s.key == "procalcitonin")
+      v = pneumonia && rng.Bernoulli(0.7) ? rng.Uniform(0.6, 6) : rng.Uniform(0.02, 0.3);
+    if (s.key == "bnp")
+      v = heart && rng.Bernoulli(0.9) ? rng.Uniform(400, 3200) : rng.Uniform(10, 90);
+    if (s.key == "troponin")
+      v = d == Department::kCardiology && rng.Bernoulli(0.3) ? rng.Uniform(0.06, 2.5)
+                                                             : rng.Uniform(0.0, 0.03);
     if (s.key == "spo2") {
-      v = ptx ? rng.Uniform(82, 91) : (pneumonia || has(FindingType::kEdema)) ? rng.Uniform(87, 95) : rng.Uniform(95, 100);
+      v = ptx                                       ? rng.Uniform(82, 91)
+          : (pneumonia || has(FindingType::kEdema)) ? rng.Uniform(87, 95)
+                                                    : rng.Uniform(95, 100);
     }
-    if (s.key == "temperature") v = pneumonia && rng.Bernoulli(0.8) ? rng.Uniform(38.1, 39.8) : rng.Uniform(36.3, 37.5);
-    if (s.key == "hemoglobin") v = d == Department::kOncology ? rng.Uniform(8.5, 13) : rng.Uniform(11.5, 16.5);
-    if (s.key == "creatinine") v = (d == Department::kICU || heart) && rng.Bernoulli(0.35) ? rng.Uniform(1.4, 3.2) : rng.Uniform(0.6, 1.2);
+    if (s.key == "temperature")
+      v = pneumonia && rng.Bernoulli(0.8) ? rng.Uniform(38.1, 39.8) : rng.Uniform(36.3, 37.5);
+    if (s.key == "hemoglobin")
+      v = d == Department::kOncology ? rng.Uniform(8.5, 13) : rng.Uniform(11.5, 16.5);
+    if (s.key == "creatinine")
+      v = (d == Department::kICU || heart) && rng.Bernoulli(0.35) ? rng.Uniform(1.4, 3.2)
+                                                                  : rng.Uniform(0.6, 1.2);
     if (s.key == "ddimer") v = rng.Bernoulli(0.3) ? rng.Uniform(0.6, 4.0) : rng.Uniform(0.1, 0.45);
     LabResult r;
     r.spec = &s;
@@ -219,21 +236,44 @@ std::vector<Code> ConditionsFor(const std::vector<Finding>& fs, bool discrepant,
   const std::string icd(kIcd10Cm);
   for (const Finding& f : fs) {
     switch (f.type) {
-      case FindingType::kConsolidation: out.push_back({icd, "J18.9", "Pneumonia, unspecified organism"}); break;
-      case FindingType::kPleuralEffusion: out.push_back({icd, "J90", "Pleural effusion, not elsewhere classified"}); break;
-      case FindingType::kCardiomegaly: out.push_back({icd, "I51.7", "Cardiomegaly"}); break;
-      case FindingType::kEdema: out.push_back({icd, "J81.0", "Acute pulmonary edema"}); break;
-      case FindingType::kPneumothorax: out.push_back({icd, "J93.9", "Pneumothorax, unspecified"}); break;
-      case FindingType::kNodule: out.push_back({icd, "R91.1", "Solitary pulmonary nodule"}); break;
-      case FindingType::kMass: out.push_back({icd, "R91.8", "Other nonspecific abnormal finding of lung field"}); break;
-      case FindingType::kAtelectasis: out.push_back({icd, "J98.11", "Atelectasis"}); break;
-      case FindingType::kRibFracture:
-        out.push_back(f.side == Side::kLeft
-                          ? Code{icd, "S22.32XA", "Fracture of one rib, left side, initial encounter for closed fracture"}
-                          : Code{icd, "S22.31XA", "Fracture of one rib, right side, initial encounter for closed fracture"});
+      case FindingType::kConsolidation:
+        out.push_back({icd, "J18.9", "Pneumonia, unspecified organism"});
         break;
-      case FindingType::kPacemaker: out.push_back({icd, "Z95.0", "Presence of cardiac pacemaker"}); break;
-      case FindingType::kEndotrachealTube: out.push_back({icd, "Z99.11", "Dependence on respirator [ventilator] status"}); break;
+      case FindingType::kPleuralEffusion:
+        out.push_back({icd, "J90", "Pleural effusion, not elsewhere classified"});
+        break;
+      case FindingType::kCardiomegaly:
+        out.push_back({icd, "I51.7", "Cardiomegaly"});
+        break;
+      case FindingType::kEdema:
+        out.push_back({icd, "J81.0", "Acute pulmonary edema"});
+        break;
+      case FindingType::kPneumothorax:
+        out.push_back({icd, "J93.9", "Pneumothorax, unspecified"});
+        break;
+      case FindingType::kNodule:
+        out.push_back({icd, "R91.1", "Solitary pulmonary nodule"});
+        break;
+      case FindingType::kMass:
+        out.push_back({icd, "R91.8", "Other nonspecific abnormal finding of lung field"});
+        break;
+      case FindingType::kAtelectasis:
+        out.push_back({icd, "J98.11", "Atelectasis"});
+        break;
+      case FindingType::kRibFracture:
+        out.push_back(
+            f.side == Side::kLeft
+                ? Code{icd, "S22.32XA",
+                       "Fracture of one rib, left side, initial encounter for closed fracture"}
+                : Code{icd, "S22.31XA",
+                       "Fracture of one rib, right side, initial encounter for closed fracture"});
+        break;
+      case FindingType::kPacemaker:
+        out.push_back({icd, "Z95.0", "Presence of cardiac pacemaker"});
+        break;
+      case FindingType::kEndotrachealTube:
+        out.push_back({icd, "Z99.11", "Dependence on respirator [ventilator] status"});
+        break;
       case FindingType::kCentralLine:
       case FindingType::kChestTube:
         break;
@@ -241,7 +281,8 @@ std::vector<Code> ConditionsFor(const std::vector<Finding>& fs, bool discrepant,
   }
   if (discrepant) {
     // Either a diagnosis the image does not support, or a finding left uncoded.
-    const bool has_pneumonia = std::any_of(out.begin(), out.end(), [](const Code& c) { return c.code == "J18.9"; });
+    const bool has_pneumonia =
+        std::any_of(out.begin(), out.end(), [](const Code& c) { return c.code == "J18.9"; });
     if (!out.empty() && rng.Bernoulli(0.5)) {
       const size_t i = static_cast<size_t>(rng.UniformInt(0, static_cast<int64_t>(out.size()) - 1));
       *what = "finding not coded: " + out[i].code + " (" + out[i].display + ")";
@@ -263,11 +304,26 @@ std::vector<Code> ProceduresFor(const std::vector<Finding>& fs, Rng& rng) {
   for (const Finding& f : fs) {
     if (!rng.Bernoulli(0.5)) continue;  // otherwise placed in an earlier encounter
     switch (f.type) {
-      case FindingType::kEndotrachealTube: out.push_back({cpt, "31500", "Intubation, endotracheal, emergency procedure"}); break;
-      case FindingType::kCentralLine: out.push_back({cpt, "36556", "Insertion of non-tunneled centrally inserted central venous catheter; age 5 years or older"}); break;
-      case FindingType::kPacemaker: out.push_back({cpt, "33208", "Insertion of new or replacement of permanent pacemaker with transvenous electrode(s); atrial and ventricular"}); break;
-      case FindingType::kChestTube: out.push_back({cpt, "32551", "Tube thoracostomy, includes connection to drainage system (eg, water seal), when performed, open (separate procedure)"}); break;
-      default: break;
+      case FindingType::kEndotrachealTube:
+        out.push_back({cpt, "31500", "Intubation, endotracheal, emergency procedure"});
+        break;
+      case FindingType::kCentralLine:
+        out.push_back({cpt, "36556",
+                       "Insertion of non-tunneled centrally inserted central venous catheter; age "
+                       "5 years or older"});
+        break;
+      case FindingType::kPacemaker:
+        out.push_back({cpt, "33208",
+                       "Insertion of new or replacement of permanent pacemaker with transvenous "
+                       "electrode(s); atrial and ventricular"});
+        break;
+      case FindingType::kChestTube:
+        out.push_back({cpt, "32551",
+                       "Tube thoracostomy, includes connection to drainage system (eg, water "
+                       "seal), when performed, open (separate procedure)"});
+        break;
+      default:
+        break;
     }
   }
   return out;

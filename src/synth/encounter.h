@@ -34,7 +34,7 @@ struct LabSpec {
   std::string_view ucum;     // UCUM code
   double low, high;          // reference range
   int decimals;
-  bool vital_sign;           // SpO2 and temperature are vital signs, the rest laboratory
+  bool vital_sign;  // SpO2 and temperature are vital signs, the rest laboratory
 };
 
 // The ten analytes the cohort reports.
@@ -48,35 +48,35 @@ struct LabResult {
 
 struct Encounter {
   int index = 0;
-  std::string id;            // "enc-000001" (FHIR logical id; not PHI)
-  int patient = 0;           // index into the cohort's patients
-  int visit = 0;             // 0 for the patient's first encounter in the cohort
+  std::string id;   // "enc-000001" (FHIR logical id; not PHI)
+  int patient = 0;  // index into the cohort's patients
+  int visit = 0;    // 0 for the patient's first encounter in the cohort
   Department department = Department::kED;
-  DateTime start;            // encounter start
-  DateTime study_time;       // image acquisition
-  DateTime report_time;      // historical report signed
+  DateTime start;        // encounter start
+  DateTime study_time;   // image acquisition
+  DateTime report_time;  // historical report signed
   DateTime labs_time;
-  std::string accession;     // "ACC" + digits
+  std::string accession;  // "ACC" + digits
   bool accession_in_dicom = true;
-  int device = 0;            // DeviceProfile index
-  bool burned_in = false;    // BurnedInAnnotation = YES, text drawn into the pixels
+  int device = 0;          // DeviceProfile index
+  bool burned_in = false;  // BurnedInAnnotation = YES, text drawn into the pixels
   Anatomy anatomy;
   std::vector<Finding> findings;
   std::vector<LabResult> labs;
   std::vector<Code> conditions;
   std::vector<Code> procedures;
-  bool coding_discrepancy = false;  // a Condition code disagrees with the image
-  std::string discrepancy;          // what disagrees (truth only)
-  int radiologist = 0;              // index into the cohort's radiologists; style follows it
-  int referring = 0;                // index into the cohort's referring physicians
-  std::string reason;               // reason for exam, English, PHI-free
-  bool note_zh = false;             // note written in Traditional Chinese
-  int prior = -1;                   // index of the patient's previous encounter, -1 if none
-  Change change = Change::kNoPrior; // of the primary finding against the prior study
-  bool urgent = false;              // dictation asks for the result to be called in
-  std::string voice;                // espeak-ng voice, e.g. "en-us+f3"
+  bool coding_discrepancy = false;   // a Condition code disagrees with the image
+  std::string discrepancy;           // what disagrees (truth only)
+  int radiologist = 0;               // index into the cohort's radiologists; style follows it
+  int referring = 0;                 // index into the cohort's referring physicians
+  std::string reason;                // reason for exam, English, PHI-free
+  bool note_zh = false;              // note written in Traditional Chinese
+  int prior = -1;                    // index of the patient's previous encounter, -1 if none
+  Change change = Change::kNoPrior;  // of the primary finding against the prior study
+  bool urgent = false;               // dictation asks for the result to be called in
+  std::string voice;                 // espeak-ng voice, e.g. "en-us+f3"
   int words_per_minute = 160;
-  double noise_snr_db = 0;          // 0: clean; otherwise white noise at this SNR
+  double noise_snr_db = 0;  // 0: clean; otherwise white noise at this SNR
   std::string study_uid, series_uid, sop_uid;
 
   // First finding that is not a support device; nullptr for a normal study (devices only).

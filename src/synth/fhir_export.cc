@@ -13,7 +13,9 @@ constexpr const char* kMrnSystem = "http://riverside-general.example.org/fhir/mr
 constexpr const char* kAccessionSystem = "http://riverside-general.example.org/fhir/accession";
 constexpr const char* kDcm = "http://dicom.nema.org/resources/ontology/DCM";
 
-Json Ref(const std::string& type, const std::string& id) { return Json{{"reference", type + "/" + id}}; }
+Json Ref(const std::string& type, const std::string& id) {
+  return Json{{"reference", type + "/" + id}};
+}
 
 Json Coding(std::string_view system, std::string_view code, std::string_view display) {
   return Json{{"system", system}, {"code", code}, {"display", display}};
@@ -32,10 +34,14 @@ std::string Instant(const DateTime& t) { return t.Iso() + "Z"; }
 Json EncounterClass(Department d) {
   constexpr const char* kSys = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
   switch (d) {
-    case Department::kED: return Coding(kSys, "EMER", "emergency");
-    case Department::kICU: return Coding(kSys, "ACUTE", "inpatient acute");
-    case Department::kCardiology: return Coding(kSys, "IMP", "inpatient encounter");
-    default: return Coding(kSys, "AMB", "ambulatory");
+    case Department::kED:
+      return Coding(kSys, "EMER", "emergency");
+    case Department::kICU:
+      return Coding(kSys, "ACUTE", "inpatient acute");
+    case Department::kCardiology:
+      return Coding(kSys, "IMP", "inpatient encounter");
+    default:
+      return Coding(kSys, "AMB", "ambulatory");
   }
 }
 
@@ -52,7 +58,9 @@ Json PatientResource(const Patient& p) {
   Json name{{"use", "official"}, {"family", p.family}, {"given", Json::array({p.given})}};
   Json names = Json::array({name});
   if (p.chinese) {
-    names.push_back(Json{{"use", "usual"}, {"text", p.ZhName()}, {"family", p.zh_family},
+    names.push_back(Json{{"use", "usual"},
+                         {"text", p.ZhName()},
+                         {"family", p.zh_family},
                          {"given", Json::array({p.zh_given})}});
   }
   return Json{
@@ -87,7 +95,8 @@ Json PatientResource(const Patient& p) {
 
 std::map<std::string, std::vector<Json>> EncounterResources(const Encounter& e,
                                                             const CohortPlan& cohort,
-                                                            const Note& note, const Report& report) {
+                                                            const Note& note,
+                                                            const Report& report) {
   const Patient& p = cohort.patients[static_cast<size_t>(e.patient)];
   const Clinician& ref = cohort.referring[static_cast<size_t>(e.referring)];
   const Clinician& rad = cohort.radiologists[static_cast<size_t>(e.radiologist)];
@@ -95,8 +104,8 @@ std::map<std::string, std::vector<Json>> EncounterResources(const Encounter& e,
   const Json subject = Ref("Patient", p.id);
   const Json encounter = Ref("Encounter", e.id);
   const std::string sr_id = "sr-" + e.id.substr(4), is_id = "is-" + e.id.substr(4);
-  const Json exam_code = Concept(kCpt, "71045", "Radiologic examination, chest; single view",
-                                 "XR Chest 1 view");
+  const Json exam_code =
+      Concept(kCpt, "71045", "Radiologic examination, chest; single view", "XR Chest 1 view");
   const Json accession_id{
       {"type", Concept("http://terminology.hl7.org/CodeSystem/v2-0203", "ACSN", "Accession ID")},
       {"system", kAccessionSystem},
@@ -110,7 +119,8 @@ std::map<std::string, std::vector<Json>> EncounterResources(const Encounter& e,
       {"class", EncounterClass(e.department)},
       {"serviceType", Json{{"text", DepartmentLabel(e.department)}}},
       {"subject", subject},
-      {"period", Json{{"start", Instant(e.start)}, {"end", Instant(AddMinutes(e.report_time, 60))}}},
+      {"period",
+       Json{{"start", Instant(e.start)}, {"end", Instant(AddMinutes(e.report_time, 60))}}},
       {"serviceProvider", Json{{"display", kInstitution}}},
   });
 
@@ -132,10 +142,13 @@ std::map<std::string, std::vector<Json>> EncounterResources(const Encounter& e,
   out["ImagingStudy"].push_back(Json{
       {"resourceType", "ImagingStudy"},
       {"id", is_id},
-      {"identifier", Json::array({Json{{"system", "urn:dicom:uid"}, {"value", "urn:oid:" + e.study_uid}},
-                                  accession_id})},
+      {"identifier",
+       Json::array(
+           {Json{{"system", "urn:dicom:uid"}, {"value", "urn:oid:" + e.study_uid}}, accession_id})},
       {"status", "available"},
-      {"modality", Json::array({Coding(kDcm, dev.modality, dev.modality == "DX" ? "Digital Radiography" : "Computed Radiography")})},
+      {"modality", Json::array({Coding(
+                       kDcm, dev.modality,
+                       dev.modality == "DX" ? "Digital Radiography" : "Computed Radiography")})},
       {"subject", subject},
       {"encounter", encounter},
       {"started", Instant(e.study_time)},
@@ -147,16 +160,22 @@ std::map<std::string, std::vector<Json>> EncounterResources(const Encounter& e,
        Json::array({Json{
            {"uid", e.series_uid},
            {"number", 1},
-           {"modality", Coding(kDcm, dev.modality, dev.modality == "DX" ? "Digital Radiography" : "Computed Radiography")},
+           {"modality",
+            Coding(kDcm, dev.modality,
+                   dev.modality == "DX" ? "Digital Radiography" : "Computed Radiography")},
            {"description", e.anatomy.ap_view ? "CHEST AP PORTABLE" : "CHEST PA"},
            {"numberOfInstances", 1},
            {"bodySite", Coding(kSnomed, "51185008", "Thoracic structure")},
-           {"instance", Json::array({Json{
-                            {"uid", e.sop_uid},
-                            {"sopClass", Coding("urn:ietf:rfc:3986",
-                                                "urn:oid:" + std::string(dev.modality == "DX" ? kDxForPresentationSopClass : kCrSopClass),
-                                                dev.modality == "DX" ? "Digital X-Ray Image Storage - For Presentation" : "Computed Radiography Image Storage")},
-                            {"number", 1}}})}}})},
+           {"instance",
+            Json::array({Json{
+                {"uid", e.sop_uid},
+                {"sopClass",
+                 Coding("urn:ietf:rfc:3986",
+                        "urn:oid:" + std::string(dev.modality == "DX" ? kDxForPresentationSopClass
+                                                                      : kCrSopClass),
+                        dev.modality == "DX" ? "Digital X-Ray Image Storage - For Presentation"
+                                             : "Computed Radiography Image Storage")},
+                {"number", 1}}})}}})},
   });
 
   for (const LabResult& lab : e.labs) {
@@ -166,19 +185,31 @@ std::map<std::string, std::vector<Json>> EncounterResources(const Encounter& e,
         {"resourceType", "Observation"},
         {"id", fmt::format("obs-{}-{}", e.id.substr(4), s.key)},
         {"status", "final"},
-        {"category", Json::array({Concept("http://terminology.hl7.org/CodeSystem/observation-category", cat,
-                                          s.vital_sign ? "Vital Signs" : "Laboratory")})},
+        {"category",
+         Json::array({Concept("http://terminology.hl7.org/CodeSystem/observation-category", cat,
+                              s.vital_sign ? "Vital Signs" : "Laboratory")})},
         {"code", Concept(kLoinc, s.loinc, s.display)},
         {"subject", subject},
         {"encounter", encounter},
         {"effectiveDateTime", Instant(e.labs_time)},
-        {"valueQuantity", Json{{"value", lab.value}, {"unit", s.unit}, {"system", "http://unitsofmeasure.org"}, {"code", s.ucum}}},
+        {"valueQuantity", Json{{"value", lab.value},
+                               {"unit", s.unit},
+                               {"system", "http://unitsofmeasure.org"},
+                               {"code", s.ucum}}},
     };
     const char* interp = lab.flag == 'H' ? "H" : lab.flag == 'L' ? "L" : "N";
     const char* interp_display = lab.flag == 'H' ? "High" : lab.flag == 'L' ? "Low" : "Normal";
-    obs["interpretation"] = Json::array({Concept("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", interp, interp_display)});
-    Json range{{"low", Json{{"value", s.low}, {"unit", s.unit}, {"system", "http://unitsofmeasure.org"}, {"code", s.ucum}}},
-               {"high", Json{{"value", s.high}, {"unit", s.unit}, {"system", "http://unitsofmeasure.org"}, {"code", s.ucum}}}};
+    obs["interpretation"] =
+        Json::array({Concept("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                             interp, interp_display)});
+    Json range{{"low", Json{{"value", s.low},
+                            {"unit", s.unit},
+                            {"system", "http://unitsofmeasure.org"},
+                            {"code", s.ucum}}},
+               {"high", Json{{"value", s.high},
+                             {"unit", s.unit},
+                             {"system", "http://unitsofmeasure.org"},
+                             {"code", s.ucum}}}};
     obs["referenceRange"] = Json::array({range});
     out["Observation"].push_back(std::move(obs));
   }
@@ -188,9 +219,13 @@ std::map<std::string, std::vector<Json>> EncounterResources(const Encounter& e,
     out["Condition"].push_back(Json{
         {"resourceType", "Condition"},
         {"id", fmt::format("cond-{}-{}", e.id.substr(4), i + 1)},
-        {"clinicalStatus", Concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
-        {"verificationStatus", Concept("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed", "Confirmed")},
-        {"category", Json::array({Concept("http://terminology.hl7.org/CodeSystem/condition-category", "encounter-diagnosis", "Encounter Diagnosis")})},
+        {"clinicalStatus",
+         Concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
+        {"verificationStatus", Concept("http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                                       "confirmed", "Confirmed")},
+        {"category",
+         Json::array({Concept("http://terminology.hl7.org/CodeSystem/condition-category",
+                              "encounter-diagnosis", "Encounter Diagnosis")})},
         {"code", Concept(c.system, c.code, c.display)},
         {"subject", subject},
         {"encounter", encounter},
@@ -223,9 +258,10 @@ std::map<std::string, std::vector<Json>> EncounterResources(const Encounter& e,
       {"date", Instant(AddMinutes(e.study_time, -60))},
       {"author", Json::array({Json{{"display", ref.Display()}}})},
       {"description", "Reason for exam and history"},
-      {"content", Json::array({Json{{"attachment", Json{{"contentType", "text/plain; charset=utf-8"},
-                                                        {"language", note.language},
-                                                        {"data", Base64Encode(note.text)}}}}})},
+      {"content",
+       Json::array({Json{{"attachment", Json{{"contentType", "text/plain; charset=utf-8"},
+                                             {"language", note.language},
+                                             {"data", Base64Encode(note.text)}}}}})},
       {"context", Json{{"encounter", Json::array({encounter})}}},
   });
 
@@ -236,7 +272,8 @@ std::map<std::string, std::vector<Json>> EncounterResources(const Encounter& e,
       {"identifier", Json::array({accession_id})},
       {"basedOn", Json::array({Ref("ServiceRequest", sr_id)})},
       {"status", "final"},
-      {"category", Json::array({Concept("http://terminology.hl7.org/CodeSystem/v2-0074", "RAD", "Radiology")})},
+      {"category",
+       Json::array({Concept("http://terminology.hl7.org/CodeSystem/v2-0074", "RAD", "Radiology")})},
       {"code", Concept(kLoinc, "18748-4", "Diagnostic imaging study", "XR Chest 1 view")},
       {"subject", subject},
       {"encounter", encounter},

@@ -3,14 +3,18 @@
 namespace medscribe::synth {
 namespace {
 
-constexpr std::string_view kNames[kNumFindingTypes] = {
-    "cardiomegaly", "pleural_effusion", "consolidation", "edema",       "pneumothorax",
-    "nodule",       "mass",             "atelectasis",   "rib_fracture", "endotracheal_tube",
-    "central_line", "pacemaker",        "chest_tube"};
+constexpr std::string_view kNames[kNumFindingTypes] = {"cardiomegaly",  "pleural_effusion",
+                                                       "consolidation", "edema",
+                                                       "pneumothorax",  "nodule",
+                                                       "mass",          "atelectasis",
+                                                       "rib_fracture",  "endotracheal_tube",
+                                                       "central_line",  "pacemaker",
+                                                       "chest_tube"};
 constexpr std::string_view kLabels[kNumFindingTypes] = {
-    "cardiomegaly", "pleural effusion", "consolidation", "pulmonary edema", "pneumothorax",
-    "pulmonary nodule", "pulmonary mass", "atelectasis", "rib fracture", "endotracheal tube",
-    "central venous catheter", "cardiac pacemaker", "chest tube"};
+    "cardiomegaly", "pleural effusion",  "consolidation",           "pulmonary edema",
+    "pneumothorax", "pulmonary nodule",  "pulmonary mass",          "atelectasis",
+    "rib fracture", "endotracheal tube", "central venous catheter", "cardiac pacemaker",
+    "chest tube"};
 
 // Per-department prevalence, columns in FindingType order:
 //  cardio effus consol edema  ptx   nodule mass  atel  ribfx  ett   cvc   pacer ctube
@@ -35,43 +39,56 @@ bool IsSupportDevice(FindingType t) {
 
 std::string_view SideName(Side s) {
   switch (s) {
-    case Side::kRight: return "right";
-    case Side::kLeft: return "left";
-    case Side::kBilateral: return "bilateral";
-    case Side::kNone: break;
+    case Side::kRight:
+      return "right";
+    case Side::kLeft:
+      return "left";
+    case Side::kBilateral:
+      return "bilateral";
+    case Side::kNone:
+      break;
   }
   return "";
 }
 
 std::string_view ZoneName(Zone z) {
   switch (z) {
-    case Zone::kUpper: return "upper";
-    case Zone::kMiddle: return "middle";
-    case Zone::kLower: return "lower";
-    case Zone::kNone: break;
+    case Zone::kUpper:
+      return "upper";
+    case Zone::kMiddle:
+      return "middle";
+    case Zone::kLower:
+      return "lower";
+    case Zone::kNone:
+      break;
   }
   return "";
 }
 
 std::string_view SeverityName(Severity s) {
   switch (s) {
-    case Severity::kMild: return "mild";
-    case Severity::kModerate: return "moderate";
-    case Severity::kSevere: return "severe";
-    case Severity::kNone: break;
+    case Severity::kMild:
+      return "mild";
+    case Severity::kModerate:
+      return "moderate";
+    case Severity::kSevere:
+      return "severe";
+    case Severity::kNone:
+      break;
   }
   return "";
 }
 
 std::string_view DepartmentName(Department d) {
-  constexpr std::string_view k[] = {"ED", "ICU", "CARDIOLOGY", "ONCOLOGY", "PULMONOLOGY",
-                                    "OUTPATIENT"};
+  constexpr std::string_view k[] = {"ED",       "ICU",         "CARDIOLOGY",
+                                    "ONCOLOGY", "PULMONOLOGY", "OUTPATIENT"};
   return k[static_cast<int>(d)];
 }
 
 std::string_view DepartmentLabel(Department d) {
-  constexpr std::string_view k[] = {"Emergency Department", "Intensive Care Unit", "Cardiology",
-                                    "Oncology", "Pulmonology", "Outpatient Clinic"};
+  constexpr std::string_view k[] = {"Emergency Department", "Intensive Care Unit",
+                                    "Cardiology",           "Oncology",
+                                    "Pulmonology",          "Outpatient Clinic"};
   return k[static_cast<int>(d)];
 }
 

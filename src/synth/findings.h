@@ -43,18 +43,18 @@ struct Finding {
   Side side = Side::kNone;
   Zone zone = Zone::kNone;
   Severity severity = Severity::kNone;
-  double size_mm = 0;  // nodule, mass, pneumothorax apical distance
-  double ctr = 0;      // cardiomegaly: cardiothoracic ratio
-  int rib = 0;         // rib fracture: posterior rib number (1-based)
-  double u = 0, v = 0; // lesion centre in normalized image coordinates (renderer), 0 if n/a
+  double size_mm = 0;   // nodule, mass, pneumothorax apical distance
+  double ctr = 0;       // cardiomegaly: cardiothoracic ratio
+  int rib = 0;          // rib fracture: posterior rib number (1-based)
+  double u = 0, v = 0;  // lesion centre in normalized image coordinates (renderer), 0 if n/a
 };
 
-std::string_view FindingName(FindingType t);  // "pleural_effusion"
-std::string_view FindingLabel(FindingType t); // "pleural effusion"
+std::string_view FindingName(FindingType t);   // "pleural_effusion"
+std::string_view FindingLabel(FindingType t);  // "pleural effusion"
 bool IsSupportDevice(FindingType t);
-std::string_view SideName(Side s);            // "right", "left", "bilateral", ""
-std::string_view ZoneName(Zone z);            // "upper", "middle", "lower", ""
-std::string_view SeverityName(Severity s);    // "mild", "moderate", "severe", ""
+std::string_view SideName(Side s);               // "right", "left", "bilateral", ""
+std::string_view ZoneName(Zone z);               // "upper", "middle", "lower", ""
+std::string_view SeverityName(Severity s);       // "mild", "moderate", "severe", ""
 std::string_view DepartmentName(Department d);   // "ED"
 std::string_view DepartmentLabel(Department d);  // "Emergency Department"
 std::string_view ChangeName(Change c);           // "increased"

@@ -14,17 +14,17 @@
 namespace medscribe::synth {
 
 struct Patient {
-  std::string id;           // FHIR logical id, e.g. "pat-000042" (not PHI)
-  std::string mrn;          // medical record number, e.g. "MRN4820193"
-  std::string family;       // romanized family name, e.g. "Chen"
-  std::string given;        // romanized given name(s), e.g. "Mei-Ling"
-  std::string zh_family;    // Traditional Chinese name parts (empty unless chinese)
+  std::string id;         // FHIR logical id, e.g. "pat-000042" (not PHI)
+  std::string mrn;        // medical record number, e.g. "MRN4820193"
+  std::string family;     // romanized family name, e.g. "Chen"
+  std::string given;      // romanized given name(s), e.g. "Mei-Ling"
+  std::string zh_family;  // Traditional Chinese name parts (empty unless chinese)
   std::string zh_given;
   bool chinese = false;
-  char sex = 'F';           // 'F' or 'M'
+  char sex = 'F';  // 'F' or 'M'
   Date birth_date;
   std::string address_line, city, state, postal_code;
-  std::string phone;        // "(555) 013-4477"
+  std::string phone;  // "(555) 013-4477"
   std::string email;
   std::string national_id;  // "A123456789"
   std::string ssn;          // "123-45-6789"

@@ -45,20 +45,29 @@ Status WriteRadiographDicom(const Encounter& e, const CohortPlan& cohort, const 
   if (e.burned_in) {
     const uint16_t ink = dev.monochrome1 ? 0 : kMaxStored;
     const int scale = std::max(1, image.cols / 256);
-    DrawText(pixels, image.cols, image.rows, 6 * scale, 6 * scale, p.DicomName().substr(0, p.DicomName().find('=')), scale, ink);
-    DrawText(pixels, image.cols, image.rows, 6 * scale, 16 * scale, p.mrn + " " + e.study_time.date.Iso(), scale, ink);
+    DrawText(pixels, image.cols, image.rows, 6 * scale, 6 * scale,
+             p.DicomName().substr(0, p.DicomName().find('=')), scale, ink);
+    DrawText(pixels, image.cols, image.rows, 6 * scale, 16 * scale,
+             p.mrn + " " + e.study_time.date.Iso(), scale, ink);
   }
 
   dicom::DicomDataset ds;
-  const std::string ps = fmt::format("{:.6g}\\{:.6g}", image.pixel_spacing_mm, image.pixel_spacing_mm);
+  const std::string ps =
+      fmt::format("{:.6g}\\{:.6g}", image.pixel_spacing_mm, image.pixel_spacing_mm);
   const std::string date = e.study_time.date.Dicom(), time = e.study_time.DicomTime();
   const std::vector<std::pair<std::string_view, std::string>> attrs = {
       {"SpecificCharacterSet", "ISO_IR 192"},
       {"ImageType", "ORIGINAL\\PRIMARY"},
       {"SOPClassUID", std::string(dx ? kDxForPresentationSopClass : kCrSopClass)},
       {"SOPInstanceUID", e.sop_uid},
-      {"StudyDate", date}, {"SeriesDate", date}, {"AcquisitionDate", date}, {"ContentDate", date},
-      {"StudyTime", time}, {"SeriesTime", time}, {"AcquisitionTime", time}, {"ContentTime", time},
+      {"StudyDate", date},
+      {"SeriesDate", date},
+      {"AcquisitionDate", date},
+      {"ContentDate", date},
+      {"StudyTime", time},
+      {"SeriesTime", time},
+      {"AcquisitionTime", time},
+      {"ContentTime", time},
       {"AccessionNumber", e.accession_in_dicom ? e.accession : ""},
       {"Modality", dev.modality},
       {"Manufacturer", dev.manufacturer},
@@ -113,11 +122,13 @@ Status WriteRadiographDicom(const Encounter& e, const CohortPlan& cohort, const 
     RETURN_IF_ERROR(ds.SetString("PositionerType", ap ? "NONE" : "COLUMN"));
     RETURN_IF_ERROR(ds.SetString("ViewCodeSequence[0].CodeValue", ap ? "272479007" : "399348003"));
     RETURN_IF_ERROR(ds.SetString("ViewCodeSequence[0].CodingSchemeDesignator", "SCT"));
-    RETURN_IF_ERROR(ds.SetString("ViewCodeSequence[0].CodeMeaning", ap ? "antero-posterior" : "postero-anterior"));
+    RETURN_IF_ERROR(ds.SetString("ViewCodeSequence[0].CodeMeaning",
+                                 ap ? "antero-posterior" : "postero-anterior"));
   }
   // A vendor's private block that repeats the patient's name, as some modalities do.
   RETURN_IF_ERROR(ds.SetPrivate(0x0029, dev.private_creator, 0x01, "LO", p.FullName()));
-  RETURN_IF_ERROR(ds.SetPrivate(0x0029, dev.private_creator, 0x02, "LO", ap ? "CHEST_AP_PORT" : "CHEST_PA"));
+  RETURN_IF_ERROR(
+      ds.SetPrivate(0x0029, dev.private_creator, 0x02, "LO", ap ? "CHEST_AP_PORT" : "CHEST_PA"));
   RETURN_IF_ERROR(ds.SetUint16("SamplesPerPixel", 1));
   RETURN_IF_ERROR(ds.SetUint16("Rows", static_cast<uint16_t>(image.rows)));
   RETURN_IF_ERROR(ds.SetUint16("Columns", static_cast<uint16_t>(image.cols)));
@@ -125,7 +136,8 @@ Status WriteRadiographDicom(const Encounter& e, const CohortPlan& cohort, const 
   RETURN_IF_ERROR(ds.SetUint16("BitsStored", kBitsStored));
   RETURN_IF_ERROR(ds.SetUint16("HighBit", kBitsStored - 1));
   RETURN_IF_ERROR(ds.SetUint16("PixelRepresentation", 0));
-  RETURN_IF_ERROR(ds.SetPixelData16(pixels, static_cast<uint16_t>(image.rows), static_cast<uint16_t>(image.cols)));
+  RETURN_IF_ERROR(ds.SetPixelData16(pixels, static_cast<uint16_t>(image.rows),
+                                    static_cast<uint16_t>(image.cols)));
   return ds.SaveFile(path, dev.transfer_syntax);
 }
 

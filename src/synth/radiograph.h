@@ -15,7 +15,7 @@ namespace medscribe::synth {
 struct Radiograph {
   int rows = 0, cols = 0;
   double pixel_spacing_mm = 0;
-  std::vector<uint16_t> pixels;  // stored values, 12 bits in 16-bit words
+  std::vector<uint16_t> pixels;                // stored values, 12 bits in 16-bit words
   double window_center = 0, window_width = 0;  // in output (rescaled) units
 };
 

@@ -65,7 +65,8 @@ void AddEllipse(Canvas& c, double cx, double cy, double rx, double ry, double de
 
 double SegmentDistance(Pt p, Pt a, Pt b, double aspect) {
   // Distance in units of image width (v scaled by height/width).
-  const double ax = a.u, ay = a.v * aspect, bx = b.u, by = b.v * aspect, px = p.u, py = p.v * aspect;
+  const double ax = a.u, ay = a.v * aspect, bx = b.u, by = b.v * aspect, px = p.u,
+               py = p.v * aspect;
   const double dx = bx - ax, dy = by - ay;
   const double len2 = dx * dx + dy * dy;
   double t = len2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / len2 : 0;
@@ -76,6 +77,7 @@ double SegmentDistance(Pt p, Pt a, Pt b, double aspect) {
 
 // Thick polyline; coverage is the maximum over its segments, so joints do not double up.
 // `profile` shapes the cross-section: 0 = flat, > 0 brighter edges (bone cortex, tube walls).
+// Each segment visits only its own bounding box, keeping the nearest distance per pixel.
 void AddPolyline(Canvas& c, const std::vector<Pt>& pts, double half_width, double density,
                  double profile = 0, const Canvas* mask = nullptr) {
   if (pts.size() < 2) return;
@@ -84,20 +86,36 @@ void AddPolyline(Canvas& c, const std::vector<Pt>& pts, double half_width, doubl
     u0 = std::min(u0, p.u), v0 = std::min(v0, p.v), u1 = std::max(u1, p.u), v1 = std::max(v1, p.v);
   }
   const double aspect = static_cast<double>(c.h()) / c.w();
-  const double pad = half_width * 2;
-  int x0, y0, x1, y1;
-  c.Box(u0 - pad, v0 - pad / aspect, u1 + pad, v1 + pad / aspect, x0, y0, x1, y1);
   const double edge = 0.8 / c.w();
+  const double reach = half_width + edge;
+  int x0, y0, x1, y1;
+  c.Box(u0 - reach, v0 - reach / aspect, u1 + reach, v1 + reach / aspect, x0, y0, x1, y1);
+  if (x1 <= x0 || y1 <= y0) return;
+  const int bw = x1 - x0;
+  std::vector<float> nearest(static_cast<size_t>(bw) * (y1 - y0), 1e9f);
+  for (size_t i = 0; i + 1 < pts.size(); ++i) {
+    int sx0, sy0, sx1, sy1;
+    c.Box(std::min(pts[i].u, pts[i + 1].u) - reach,
+          std::min(pts[i].v, pts[i + 1].v) - reach / aspect,
+          std::max(pts[i].u, pts[i + 1].u) + reach,
+          std::max(pts[i].v, pts[i + 1].v) + reach / aspect, sx0, sy0, sx1, sy1);
+    for (int y = std::max(sy0, y0); y < std::min(sy1, y1); ++y) {
+      for (int x = std::max(sx0, x0); x < std::min(sx1, x1); ++x) {
+        float& d = nearest[static_cast<size_t>(y - y0) * bw + (x - x0)];
+        d = std::min(
+            d, static_cast<float>(SegmentDistance({c.U(x), c.V(y)}, pts[i], pts[i + 1], aspect)));
+      }
+    }
+  }
   for (int y = y0; y < y1; ++y) {
     for (int x = x0; x < x1; ++x) {
-      const Pt p{c.U(x), c.V(y)};
-      double best = 1e9;
-      for (size_t i = 0; i + 1 < pts.size(); ++i) {
-        best = std::min(best, SegmentDistance(p, pts[i], pts[i + 1], aspect));
+      const double best = nearest[static_cast<size_t>(y - y0) * bw + (x - x0)];
+      if (best > reach) continue;
+      double cov = Smoothstep(reach, half_width - edge, best);
+      if (profile > 0) {
+        const double r = best / half_width;
+        cov *= 1.0 - profile + profile * r * r;
       }
-      if (best > half_width + edge) continue;
-      double cov = Smoothstep(half_width + edge, half_width - edge, best);
-      if (profile > 0) cov *= 1.0 - profile + profile * std::pow(best / half_width, 2.0);
       c.at(x, y) += static_cast<float>(density * cov * (mask ? mask->at(x, y) : 1.0f));
     }
   }
@@ -112,7 +130,8 @@ class ValueNoise {
   }
   double At(double u, double v) const {
     const double x = std::clamp(u, 0.0, 1.0) * (n_ - 1), y = std::clamp(v, 0.0, 1.0) * (n_ - 1);
-    const int ix = std::min(static_cast<int>(x), n_ - 2), iy = std::min(static_cast<int>(y), n_ - 2);
+    const int ix = std::min(static_cast<int>(x), n_ - 2),
+              iy = std::min(static_cast<int>(y), n_ - 2);
     const double fx = Smoothstep(0, 1, x - ix), fy = Smoothstep(0, 1, y - iy);
     auto g = [&](int a, int b) { return g_[static_cast<size_t>(b) * n_ + a]; };
     return (g(ix, iy) * (1 - fx) + g(ix + 1, iy) * fx) * (1 - fy) +
@@ -136,10 +155,14 @@ const Finding* FindFinding(const std::vector<Finding>& fs, FindingType t, Side s
 
 double SeverityScale(Severity s) {
   switch (s) {
-    case Severity::kMild: return 1.0;
-    case Severity::kModerate: return 2.0;
-    case Severity::kSevere: return 3.0;
-    case Severity::kNone: break;
+    case Severity::kMild:
+      return 1.0;
+    case Severity::kModerate:
+      return 2.0;
+    case Severity::kSevere:
+      return 3.0;
+    case Severity::kNone:
+      break;
   }
   return 1.0;
 }
@@ -224,7 +247,7 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
   Rng rng(a.texture_seed);
   const double tw = ThoraxHalfWidth(a);
   const double cx = 0.5;
-  const double px = 1.0 / spec.width;  // one pixel, normalized
+  const double px = 1.0 / spec.width;                            // one pixel, normalized
   const double mm = 1.0 / (spec.pixel_spacing_mm * spec.width);  // one millimetre, normalized
 
   // Body: soft tissue with a chord-length profile (thinner at the edges); neck and shoulders.
@@ -318,8 +341,8 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
       c.at(x, y) += static_cast<float>(0.32 * vert * Smoothstep(hw + 2 * px, hw - 2 * px, du));
       const double tr = 0.013 + 0.004 * (1 - v);
       if (v < 0.33) {
-        c.at(x, y) -= static_cast<float>(0.28 * Smoothstep(tr + px, tr - px, du) *
-                                         Smoothstep(0.33, 0.30, v));
+        c.at(x, y) -=
+            static_cast<float>(0.28 * Smoothstep(tr + px, tr - px, du) * Smoothstep(0.33, 0.30, v));
       }
     }
   }
@@ -341,8 +364,10 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
   // Clavicles and posterior ribs; a fracture breaks one rib and offsets its lateral part.
   const double clav_v = a.ap_view ? 0.10 : 0.13;
   for (double sgn : {-1.0, 1.0}) {
-    AddPolyline(c, {{cx + sgn * 0.05, clav_v + 0.05}, {cx + sgn * 0.18, clav_v + 0.01},
-                    {cx + sgn * (tw + 0.02), clav_v - 0.02}},
+    AddPolyline(c,
+                {{cx + sgn * 0.05, clav_v + 0.05},
+                 {cx + sgn * 0.18, clav_v + 0.01},
+                 {cx + sgn * (tw + 0.02), clav_v - 0.02}},
                 0.011, 0.5, 0.4);
   }
   for (double sgn : {-1.0, 1.0}) {
@@ -371,9 +396,9 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
 
   // Findings.
   for (const Finding& f : fs) {
-    const std::vector<Side> sides =
-        f.side == Side::kBilateral ? std::vector<Side>{Side::kRight, Side::kLeft}
-                                   : std::vector<Side>{f.side};
+    const std::vector<Side> sides = f.side == Side::kBilateral
+                                        ? std::vector<Side>{Side::kRight, Side::kLeft}
+                                        : std::vector<Side>{f.side};
     const double sev = SeverityScale(f.severity);
     switch (f.type) {
       case FindingType::kPleuralEffusion:
@@ -386,10 +411,11 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
               const float m = mask.at(x, y);
               if (m <= 0) continue;
               const double u = c.U(x), v = c.V(y);
-              const double lateral = std::clamp((s == Side::kRight ? g.cx - u : u - g.cx) / g.rx +
-                                                    0.3, 0.0, 1.3);
+              const double lateral =
+                  std::clamp((s == Side::kRight ? g.cx - u : u - g.cx) / g.rx + 0.3, 0.0, 1.3);
               const double level = g.Diaphragm(u) - height - 0.06 * lateral * lateral;  // meniscus
-              c.at(x, y) += static_cast<float>(0.78 * m * Smoothstep(level - 0.012, level + 0.02, v));
+              c.at(x, y) +=
+                  static_cast<float>(0.78 * m * Smoothstep(level - 0.012, level + 0.02, v));
             }
           }
         }
@@ -429,7 +455,9 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
           const double lat = g == &right ? -1 : 1;
           for (int k = 0; k < 5; ++k) {
             const double v = g->dome_v - 0.025 - 0.018 * k;
-            const double u_edge = g->cx + lat * g->rx * std::sqrt(std::max(0.0, 1 - std::pow((v - g->cy) / g->ry, 2)));
+            const double u_edge =
+                g->cx +
+                lat * g->rx * std::sqrt(std::max(0.0, 1 - std::pow((v - g->cy) / g->ry, 2)));
             AddPolyline(c, {{u_edge - lat * 0.004, v}, {u_edge - lat * 0.03, v}}, 0.0018,
                         0.12 * sev, 0, &mask);
           }
@@ -465,8 +493,8 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
           const LungGeometry& g = s == Side::kRight ? right : left;
           const Canvas& mask = s == Side::kRight ? mask_r : mask_l;
           const double lat = s == Side::kRight ? -1 : 1;
-          AddEllipse(c, g.cx + lat * 0.1 * g.rx, g.dome_v - 0.06, 0.075, 0.006 + 0.005 * sev,
-                     0.5, 1.5, &mask, lat * 0.18);
+          AddEllipse(c, g.cx + lat * 0.1 * g.rx, g.dome_v - 0.06, 0.075, 0.006 + 0.005 * sev, 0.5,
+                     1.5, &mask, lat * 0.18);
         }
         break;
       case FindingType::kEndotrachealTube: {
@@ -476,15 +504,24 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
         break;
       }
       case FindingType::kCentralLine:
-        AddPolyline(c, {{cx - tw + 0.02, clav_v + 0.02}, {cx - 0.2, clav_v + 0.05},
-                        {cx - 0.08, clav_v + 0.09}, {cx - 0.035, 0.26}, {cx - 0.03, 0.37}},
+        AddPolyline(c,
+                    {{cx - tw + 0.02, clav_v + 0.02},
+                     {cx - 0.2, clav_v + 0.05},
+                     {cx - 0.08, clav_v + 0.09},
+                     {cx - 0.035, 0.26},
+                     {cx - 0.03, 0.37}},
                     0.0028, 1.0);
         break;
       case FindingType::kPacemaker: {
         const Pt gen{cx + 0.24, clav_v + 0.08};
         AddEllipse(c, gen.u, gen.v, 0.04, 0.028, 2.5, 1.0);
-        AddPolyline(c, {gen, {cx + 0.15, clav_v + 0.06}, {cx + 0.04, 0.30}, {cx - 0.02, 0.45},
-                        {cx + 0.02, 0.58}, {cx + 0.1, 0.66}},
+        AddPolyline(c,
+                    {gen,
+                     {cx + 0.15, clav_v + 0.06},
+                     {cx + 0.04, 0.30},
+                     {cx - 0.02, 0.45},
+                     {cx + 0.02, 0.58},
+                     {cx + 0.1, 0.66}},
                     0.0022, 1.3);
         break;
       }
@@ -500,9 +537,9 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
         AddPolyline(c, path, 0.0015, 0.9);
         break;
       }
-      case FindingType::kCardiomegaly:    // drawn through Anatomy::ctr
-      case FindingType::kPneumothorax:    // drawn with the lungs
-      case FindingType::kRibFracture:     // drawn with the ribs
+      case FindingType::kCardiomegaly:  // drawn through Anatomy::ctr
+      case FindingType::kPneumothorax:  // drawn with the lungs
+      case FindingType::kRibFracture:   // drawn with the ribs
         break;
     }
   }

@@ -23,11 +23,11 @@ namespace medscribe::synth {
 
 // Patient geometry drawn from the encounter's random stream.
 struct Anatomy {
-  double habitus = 1.0;        // thorax width factor, 0.9 (slim) .. 1.08 (broad)
-  double diaphragm = 0.70;     // right hemidiaphragm dome (v); the left lies a little lower
-  double ctr = 0.45;           // cardiothoracic ratio (cardiomegaly when > 0.5)
-  bool ap_view = false;        // AP projection: magnified heart, higher clavicles
-  uint64_t texture_seed = 1;   // vessels and patchy opacities
+  double habitus = 1.0;       // thorax width factor, 0.9 (slim) .. 1.08 (broad)
+  double diaphragm = 0.70;    // right hemidiaphragm dome (v); the left lies a little lower
+  double ctr = 0.45;          // cardiothoracic ratio (cardiomegaly when > 0.5)
+  bool ap_view = false;       // AP projection: magnified heart, higher clavicles
+  uint64_t texture_seed = 1;  // vessels and patchy opacities
 };
 
 struct RenderSpec {

@@ -25,11 +25,11 @@ std::string Ordinal(int n) {
 
 // How each radiologist writes; derived from the radiologist index so it is stable.
 struct Style {
-  bool verbose;             // full sentences vs telegraphic
-  bool numbered;            // numbered impression items
-  bool negatives;           // lists pertinent negatives
-  int normal_phrase;        // which "normal" impression the radiologist uses
-  bool mm_for_masses;       // mm or cm for masses
+  bool verbose;        // full sentences vs telegraphic
+  bool numbered;       // numbered impression items
+  bool negatives;      // lists pertinent negatives
+  int normal_phrase;   // which "normal" impression the radiologist uses
+  bool mm_for_masses;  // mm or cm for masses
 };
 
 Style StyleFor(int radiologist) {
@@ -41,10 +41,14 @@ Style StyleFor(int radiologist) {
 std::string SevWord(Severity s, bool size_words = false) {
   if (size_words) {
     switch (s) {
-      case Severity::kMild: return "small";
-      case Severity::kModerate: return "moderate";
-      case Severity::kSevere: return "large";
-      case Severity::kNone: break;
+      case Severity::kMild:
+        return "small";
+      case Severity::kModerate:
+        return "moderate";
+      case Severity::kSevere:
+        return "large";
+      case Severity::kNone:
+        break;
     }
   }
   return std::string(SeverityName(s));
@@ -63,29 +67,39 @@ std::string FindingSentence(const Finding& f, const Style& st, Rng& rng) {
   const std::string side = SidePhrase(f.side);
   switch (f.type) {
     case FindingType::kCardiomegaly: {
-      const std::string sev = f.severity == Severity::kSevere ? "markedly" : f.severity == Severity::kModerate ? "moderately" : "mildly";
+      const std::string sev = f.severity == Severity::kSevere     ? "markedly"
+                              : f.severity == Severity::kModerate ? "moderately"
+                                                                  : "mildly";
       const std::string opts[] = {
-          fmt::format("The heart is {} enlarged, with a cardiothoracic ratio of {:.2f}.", sev, f.ctr),
+          fmt::format("The heart is {} enlarged, with a cardiothoracic ratio of {:.2f}.", sev,
+                      f.ctr),
           fmt::format("Cardiomegaly, cardiothoracic ratio {:.2f}.", f.ctr),
-          fmt::format("Enlarged cardiac silhouette (cardiothoracic ratio approximately {:.2f}).", f.ctr)};
+          fmt::format("Enlarged cardiac silhouette (cardiothoracic ratio approximately {:.2f}).",
+                      f.ctr)};
       return rng.Pick(opts);
     }
     case FindingType::kPleuralEffusion: {
       if (f.side == Side::kBilateral) {
         const std::string opts[] = {
-            fmt::format("{} bilateral pleural effusions with blunting of both costophrenic angles.", Cap(SevWord(f.severity, true))),
+            fmt::format("{} bilateral pleural effusions with blunting of both costophrenic angles.",
+                        Cap(SevWord(f.severity, true))),
             fmt::format("There are {} bilateral pleural effusions.", SevWord(f.severity, true)),
             fmt::format("Bilateral pleural fluid, {} in volume.", SevWord(f.severity, true))};
         return rng.Pick(opts);
       }
       const std::string opts[] = {
-          fmt::format("{} {} pleural effusion with blunting of the costophrenic angle.", Cap(SevWord(f.severity, true)), side),
-          fmt::format("There is a {} {} pleural effusion with a meniscus.", SevWord(f.severity, true), side),
-          fmt::format("{} pleural fluid, {} in volume, obscuring the {} costophrenic angle.", Cap(side), SevWord(f.severity, true), side)};
+          fmt::format("{} {} pleural effusion with blunting of the costophrenic angle.",
+                      Cap(SevWord(f.severity, true)), side),
+          fmt::format("There is a {} {} pleural effusion with a meniscus.",
+                      SevWord(f.severity, true), side),
+          fmt::format("{} pleural fluid, {} in volume, obscuring the {} costophrenic angle.",
+                      Cap(side), SevWord(f.severity, true), side)};
       return rng.Pick(opts);
     }
     case FindingType::kConsolidation: {
-      const std::string kind = f.severity == Severity::kMild ? "patchy" : f.severity == Severity::kModerate ? "confluent" : "dense";
+      const std::string kind = f.severity == Severity::kMild       ? "patchy"
+                               : f.severity == Severity::kModerate ? "confluent"
+                                                                   : "dense";
       const std::string opts[] = {
           fmt::format("{} consolidation in the {}.", Cap(kind), ZonePhrase(f)),
           fmt::format("There is {} airspace opacity in the {}.", kind, ZonePhrase(f)),
@@ -94,27 +108,38 @@ std::string FindingSentence(const Finding& f, const Style& st, Rng& rng) {
     }
     case FindingType::kEdema: {
       const std::string opts[] = {
-          fmt::format("{} pulmonary edema with perihilar haziness and interstitial lines.", Cap(SevWord(f.severity))),
-          fmt::format("Bilateral perihilar opacities and Kerley B lines consistent with {} pulmonary edema.", SevWord(f.severity)),
-          fmt::format("Pulmonary vascular congestion with {} interstitial edema.", SevWord(f.severity))};
+          fmt::format("{} pulmonary edema with perihilar haziness and interstitial lines.",
+                      Cap(SevWord(f.severity))),
+          fmt::format("Bilateral perihilar opacities and Kerley B lines consistent with {} "
+                      "pulmonary edema.",
+                      SevWord(f.severity)),
+          fmt::format("Pulmonary vascular congestion with {} interstitial edema.",
+                      SevWord(f.severity))};
       return rng.Pick(opts);
     }
     case FindingType::kPneumothorax: {
       const std::string opts[] = {
-          fmt::format("{} apical pneumothorax measuring approximately {:.0f} mm, with a visible visceral pleural line.", Cap(side), f.size_mm),
-          fmt::format("There is a {} {} pneumothorax ({:.0f} mm at the apex).", SevWord(f.severity, true), side, f.size_mm),
-          fmt::format("{} {} pneumothorax; the pleural line lies {:.0f} mm from the chest wall with absent lung markings peripherally.", Cap(SevWord(f.severity, true)), side, f.size_mm)};
+          fmt::format("{} apical pneumothorax measuring approximately {:.0f} mm, with a visible "
+                      "visceral pleural line.",
+                      Cap(side), f.size_mm),
+          fmt::format("There is a {} {} pneumothorax ({:.0f} mm at the apex).",
+                      SevWord(f.severity, true), side, f.size_mm),
+          fmt::format("{} {} pneumothorax; the pleural line lies {:.0f} mm from the chest wall "
+                      "with absent lung markings peripherally.",
+                      Cap(SevWord(f.severity, true)), side, f.size_mm)};
       return rng.Pick(opts);
     }
     case FindingType::kNodule: {
       const std::string opts[] = {
           fmt::format("{:.0f} mm nodule in the {}.", f.size_mm, ZonePhrase(f)),
-          fmt::format("There is a {:.0f} mm pulmonary nodule projecting over the {}.", f.size_mm, ZonePhrase(f)),
+          fmt::format("There is a {:.0f} mm pulmonary nodule projecting over the {}.", f.size_mm,
+                      ZonePhrase(f)),
           fmt::format("A {:.0f}-mm nodular opacity is seen in the {}.", f.size_mm, ZonePhrase(f))};
       return rng.Pick(opts);
     }
     case FindingType::kMass: {
-      const std::string size = st.mm_for_masses ? fmt::format("{:.0f} mm", f.size_mm) : fmt::format("{:.1f} cm", f.size_mm / 10);
+      const std::string size = st.mm_for_masses ? fmt::format("{:.0f} mm", f.size_mm)
+                                                : fmt::format("{:.1f} cm", f.size_mm / 10);
       const std::string opts[] = {
           fmt::format("Lobulated {} mass in the {}.", size, ZonePhrase(f)),
           fmt::format("There is a {} mass with lobulated margins in the {}.", size, ZonePhrase(f)),
@@ -122,34 +147,44 @@ std::string FindingSentence(const Finding& f, const Style& st, Rng& rng) {
       return rng.Pick(opts);
     }
     case FindingType::kAtelectasis: {
-      if (f.side == Side::kBilateral) return rng.Bernoulli(0.5) ? "Bibasilar atelectasis." : "Linear atelectasis at both lung bases.";
+      if (f.side == Side::kBilateral)
+        return rng.Bernoulli(0.5) ? "Bibasilar atelectasis."
+                                  : "Linear atelectasis at both lung bases.";
       if (f.severity == Severity::kSevere) {
-        return fmt::format("{} lower lobe collapse with volume loss and elevation of the {} hemidiaphragm.", Cap(side), side);
+        return fmt::format(
+            "{} lower lobe collapse with volume loss and elevation of the {} hemidiaphragm.",
+            Cap(side), side);
       }
-      const std::string opts[] = {fmt::format("Linear atelectasis at the {} lung base.", side),
-                                  fmt::format("Subsegmental atelectasis in the {} lower zone.", side),
-                                  fmt::format("Plate-like atelectasis in the {} lower zone.", side)};
+      const std::string opts[] = {
+          fmt::format("Linear atelectasis at the {} lung base.", side),
+          fmt::format("Subsegmental atelectasis in the {} lower zone.", side),
+          fmt::format("Plate-like atelectasis in the {} lower zone.", side)};
       return rng.Pick(opts);
     }
     case FindingType::kRibFracture: {
       const std::string opts[] = {
           fmt::format("Displaced fracture of the {} {} posterior rib.", side, Ordinal(f.rib)),
           fmt::format("Acute fracture of the {} {} rib.", side, Ordinal(f.rib)),
-          fmt::format("{} {} posterior rib fracture with slight displacement.", Cap(side), Ordinal(f.rib))};
+          fmt::format("{} {} posterior rib fracture with slight displacement.", Cap(side),
+                      Ordinal(f.rib))};
       return rng.Pick(opts);
     }
     case FindingType::kEndotrachealTube:
-      return rng.Bernoulli(0.5) ? "Endotracheal tube in place, tip approximately 5 cm above the carina."
-                                : "The endotracheal tube terminates about 5 cm above the carina.";
+      return rng.Bernoulli(0.5)
+                 ? "Endotracheal tube in place, tip approximately 5 cm above the carina."
+                 : "The endotracheal tube terminates about 5 cm above the carina.";
     case FindingType::kCentralLine:
-      return rng.Bernoulli(0.5) ? "Right-sided central venous catheter with tip in the superior vena cava."
-                                : "Right central line terminating in the SVC.";
+      return rng.Bernoulli(0.5)
+                 ? "Right-sided central venous catheter with tip in the superior vena cava."
+                 : "Right central line terminating in the SVC.";
     case FindingType::kPacemaker:
-      return rng.Bernoulli(0.5) ? "Left chest wall pacemaker with leads in the right atrium and right ventricle."
-                                : "Dual-chamber cardiac pacemaker, leads in expected position.";
+      return rng.Bernoulli(0.5)
+                 ? "Left chest wall pacemaker with leads in the right atrium and right ventricle."
+                 : "Dual-chamber cardiac pacemaker, leads in expected position.";
     case FindingType::kChestTube:
-      return rng.Bernoulli(0.5) ? fmt::format("{} chest tube in place, tip projecting over the apex.", Cap(side))
-                                : fmt::format("{}-sided thoracostomy tube in place.", Cap(side));
+      return rng.Bernoulli(0.5)
+                 ? fmt::format("{} chest tube in place, tip projecting over the apex.", Cap(side))
+                 : fmt::format("{}-sided thoracostomy tube in place.", Cap(side));
   }
   return "";
 }
@@ -167,81 +202,128 @@ std::string ImpressionItem(const Finding& f, const Encounter& e, Rng& rng) {
       const LabResult* temp = e.Lab("temperature");
       const LabResult* pct = e.Lab("procalcitonin");
       std::string base = fmt::format("{} consolidation", Cap(ZonePhrase(f)));
-      if (wbc && wbc->flag == 'H') return base + fmt::format(", consistent with pneumonia in the setting of leukocytosis (WBC {})", LabPhrase(wbc));
-      if (temp && temp->flag == 'H') return base + fmt::format(", consistent with pneumonia in this febrile patient (temperature {} C)", temp->value);
-      if (pct && pct->flag == 'H') return base + ", consistent with bacterial pneumonia given the elevated procalcitonin";
+      if (wbc && wbc->flag == 'H')
+        return base +
+               fmt::format(", consistent with pneumonia in the setting of leukocytosis (WBC {})",
+                           LabPhrase(wbc));
+      if (temp && temp->flag == 'H')
+        return base +
+               fmt::format(", consistent with pneumonia in this febrile patient (temperature {} C)",
+                           temp->value);
+      if (pct && pct->flag == 'H')
+        return base + ", consistent with bacterial pneumonia given the elevated procalcitonin";
       return base + ", which may represent pneumonia or atelectasis";
     }
     case FindingType::kEdema: {
       const LabResult* bnp = e.Lab("bnp");
       std::string base = fmt::format("{} pulmonary edema", Cap(SevWord(f.severity)));
-      if (bnp && bnp->flag == 'H') return base + fmt::format(", consistent with congestive heart failure given the elevated BNP ({})", LabPhrase(bnp));
+      if (bnp && bnp->flag == 'H')
+        return base +
+               fmt::format(", consistent with congestive heart failure given the elevated BNP ({})",
+                           LabPhrase(bnp));
       return base;
     }
     case FindingType::kPneumothorax: {
       const LabResult* spo2 = e.Lab("spo2");
       std::string base = fmt::format("{} {} pneumothorax", Cap(SevWord(f.severity, true)), side);
-      if (spo2 && spo2->flag == 'L') return base + fmt::format(" with hypoxemia (SpO2 {:.0f}%)", spo2->value);
+      if (spo2 && spo2->flag == 'L')
+        return base + fmt::format(" with hypoxemia (SpO2 {:.0f}%)", spo2->value);
       return base;
     }
     case FindingType::kPleuralEffusion:
-      return f.side == Side::kBilateral ? fmt::format("{} bilateral pleural effusions", Cap(SevWord(f.severity, true)))
-                                        : fmt::format("{} {} pleural effusion", Cap(SevWord(f.severity, true)), side);
-    case FindingType::kCardiomegaly: return rng.Bernoulli(0.5) ? "Cardiomegaly" : "Enlarged cardiac silhouette";
-    case FindingType::kNodule: return fmt::format("{:.0f} mm {} nodule", f.size_mm, ZonePhrase(f));
-    case FindingType::kMass: return fmt::format("{} mass ({:.0f} mm), suspicious for malignancy", Cap(ZonePhrase(f)), f.size_mm);
-    case FindingType::kAtelectasis: return f.side == Side::kBilateral ? "Bibasilar atelectasis" : fmt::format("{} basilar atelectasis", Cap(side));
-    case FindingType::kRibFracture: return fmt::format("Acute {} {} rib fracture", side, Ordinal(f.rib));
-    default: break;
+      return f.side == Side::kBilateral
+                 ? fmt::format("{} bilateral pleural effusions", Cap(SevWord(f.severity, true)))
+                 : fmt::format("{} {} pleural effusion", Cap(SevWord(f.severity, true)), side);
+    case FindingType::kCardiomegaly:
+      return rng.Bernoulli(0.5) ? "Cardiomegaly" : "Enlarged cardiac silhouette";
+    case FindingType::kNodule:
+      return fmt::format("{:.0f} mm {} nodule", f.size_mm, ZonePhrase(f));
+    case FindingType::kMass:
+      return fmt::format("{} mass ({:.0f} mm), suspicious for malignancy", Cap(ZonePhrase(f)),
+                         f.size_mm);
+    case FindingType::kAtelectasis:
+      return f.side == Side::kBilateral ? "Bibasilar atelectasis"
+                                        : fmt::format("{} basilar atelectasis", Cap(side));
+    case FindingType::kRibFracture:
+      return fmt::format("Acute {} {} rib fracture", side, Ordinal(f.rib));
+    default:
+      break;
   }
   return "";
 }
 
 int ImpressionRank(FindingType t) {
   switch (t) {
-    case FindingType::kPneumothorax: return 0;
-    case FindingType::kConsolidation: return 1;
-    case FindingType::kMass: return 2;
-    case FindingType::kEdema: return 3;
-    case FindingType::kPleuralEffusion: return 4;
-    case FindingType::kRibFracture: return 5;
-    case FindingType::kNodule: return 6;
-    case FindingType::kCardiomegaly: return 7;
-    case FindingType::kAtelectasis: return 8;
-    default: return 9;
+    case FindingType::kPneumothorax:
+      return 0;
+    case FindingType::kConsolidation:
+      return 1;
+    case FindingType::kMass:
+      return 2;
+    case FindingType::kEdema:
+      return 3;
+    case FindingType::kPleuralEffusion:
+      return 4;
+    case FindingType::kRibFracture:
+      return 5;
+    case FindingType::kNodule:
+      return 6;
+    case FindingType::kCardiomegaly:
+      return 7;
+    case FindingType::kAtelectasis:
+      return 8;
+    default:
+      return 9;
   }
 }
 
 std::string ChangeClause(Change c, Rng& rng) {
   switch (c) {
-    case Change::kNew: return rng.Bernoulli(0.5) ? ", new since the prior study" : ", new compared with the prior study";
-    case Change::kIncreased: return rng.Bernoulli(0.5) ? ", increased compared with the prior study" : ", increased since the prior study";
-    case Change::kDecreased: return rng.Bernoulli(0.5) ? ", decreased compared with the prior study" : ", improved since the prior study";
-    case Change::kUnchanged: return rng.Bernoulli(0.5) ? ", unchanged from the prior study" : ", stable compared with the prior study";
-    case Change::kNoPrior: break;
+    case Change::kNew:
+      return rng.Bernoulli(0.5) ? ", new since the prior study"
+                                : ", new compared with the prior study";
+    case Change::kIncreased:
+      return rng.Bernoulli(0.5) ? ", increased compared with the prior study"
+                                : ", increased since the prior study";
+    case Change::kDecreased:
+      return rng.Bernoulli(0.5) ? ", decreased compared with the prior study"
+                                : ", improved since the prior study";
+    case Change::kUnchanged:
+      return rng.Bernoulli(0.5) ? ", unchanged from the prior study"
+                                : ", stable compared with the prior study";
+    case Change::kNoPrior:
+      break;
   }
   return "";
 }
 
 std::string ChangeSpoken(Change c, const std::string& what, Rng& rng) {
   switch (c) {
-    case Change::kNew: return fmt::format("The {} is new compared with the prior study.", what);
+    case Change::kNew:
+      return fmt::format("The {} is new compared with the prior study.", what);
     case Change::kIncreased:
-      return rng.Bernoulli(0.5) ? fmt::format("The {} has increased compared with the prior study.", what)
-                                : fmt::format("Compared with the previous film, the {} is larger.", what);
+      return rng.Bernoulli(0.5)
+                 ? fmt::format("The {} has increased compared with the prior study.", what)
+                 : fmt::format("Compared with the previous film, the {} is larger.", what);
     case Change::kDecreased:
-      return rng.Bernoulli(0.5) ? fmt::format("The {} has decreased compared with the prior study.", what)
-                                : fmt::format("Compared with the previous film, the {} is smaller.", what);
-    case Change::kUnchanged: return fmt::format("The {} is unchanged compared with the prior study.", what);
-    case Change::kNoPrior: break;
+      return rng.Bernoulli(0.5)
+                 ? fmt::format("The {} has decreased compared with the prior study.", what)
+                 : fmt::format("Compared with the previous film, the {} is smaller.", what);
+    case Change::kUnchanged:
+      return fmt::format("The {} is unchanged compared with the prior study.", what);
+    case Change::kNoPrior:
+      break;
   }
   return "";
 }
 
-std::string DateUs(const Date& d) { return fmt::format("{:02d}/{:02d}/{:04d}", d.month, d.day, d.year); }
+std::string DateUs(const Date& d) {
+  return fmt::format("{:02d}/{:02d}/{:04d}", d.month, d.day, d.year);
+}
 std::string DateLong(const Date& d) {
-  constexpr const char* kMonths[] = {"January", "February", "March", "April", "May", "June", "July",
-                                     "August", "September", "October", "November", "December"};
+  constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                     "May",       "June",     "July",     "August",
+                                     "September", "October",  "November", "December"};
   return fmt::format("{} {}, {}", kMonths[d.month - 1], d.day, d.year);
 }
 std::string DateZh(const Date& d) { return fmt::format("{}年{}月{}日", d.year, d.month, d.day); }
@@ -249,8 +331,8 @@ std::string DateZh(const Date& d) { return fmt::format("{}年{}月{}日", d.year
 }  // namespace
 
 std::string Report::Text() const {
-  return "EXAMINATION: " + examination + "\nINDICATION: " + indication + "\nCOMPARISON: " +
-         comparison + "\nFINDINGS: " + findings + "\nIMPRESSION: " + impression +
+  return "EXAMINATION: " + examination + "\nINDICATION: " + indication +
+         "\nCOMPARISON: " + comparison + "\nFINDINGS: " + findings + "\nIMPRESSION: " + impression +
          "\nRECOMMENDATION: " + recommendation + "\n";
 }
 
@@ -258,29 +340,48 @@ std::string ReasonForExam(const Encounter& e, Rng& rng) {
   // Usually the suspicion matches the image; sometimes the clinician suspected something else.
   const Finding* p = e.Primary();
   const bool match = p && rng.Bernoulli(0.85);
-  if (e.Has(FindingType::kEndotrachealTube) && rng.Bernoulli(0.6)) return "Intubated patient. Evaluate endotracheal tube position.";
-  if (e.Has(FindingType::kCentralLine) && rng.Bernoulli(0.3)) return "Central line placement. Evaluate catheter position.";
+  if (e.Has(FindingType::kEndotrachealTube) && rng.Bernoulli(0.6))
+    return "Intubated patient. Evaluate endotracheal tube position.";
+  if (e.Has(FindingType::kCentralLine) && rng.Bernoulli(0.3))
+    return "Central line placement. Evaluate catheter position.";
   if (match) {
     switch (p->type) {
-      case FindingType::kConsolidation: return fmt::format("Fever and productive cough for {} days. Evaluate for pneumonia.", rng.UniformInt(2, 6));
+      case FindingType::kConsolidation:
+        return fmt::format("Fever and productive cough for {} days. Evaluate for pneumonia.",
+                           rng.UniformInt(2, 6));
       case FindingType::kEdema:
-      case FindingType::kCardiomegaly: return "Shortness of breath and leg swelling. Evaluate for congestive heart failure.";
-      case FindingType::kPleuralEffusion: return "Dyspnea. Evaluate for pleural effusion.";
-      case FindingType::kPneumothorax: return rng.Bernoulli(0.5) ? "Sudden onset pleuritic chest pain. Evaluate for pneumothorax." : "Chest trauma. Evaluate for pneumothorax.";
-      case FindingType::kRibFracture: return "Fall with right and left chest wall pain. Evaluate for rib fracture.";
-      case FindingType::kNodule: return "Follow-up of pulmonary nodule.";
-      case FindingType::kMass: return "History of lung cancer. Restaging.";
-      case FindingType::kAtelectasis: return "Postoperative hypoxemia.";
-      default: break;
+      case FindingType::kCardiomegaly:
+        return "Shortness of breath and leg swelling. Evaluate for congestive heart failure.";
+      case FindingType::kPleuralEffusion:
+        return "Dyspnea. Evaluate for pleural effusion.";
+      case FindingType::kPneumothorax:
+        return rng.Bernoulli(0.5) ? "Sudden onset pleuritic chest pain. Evaluate for pneumothorax."
+                                  : "Chest trauma. Evaluate for pneumothorax.";
+      case FindingType::kRibFracture:
+        return "Fall with right and left chest wall pain. Evaluate for rib fracture.";
+      case FindingType::kNodule:
+        return "Follow-up of pulmonary nodule.";
+      case FindingType::kMass:
+        return "History of lung cancer. Restaging.";
+      case FindingType::kAtelectasis:
+        return "Postoperative hypoxemia.";
+      default:
+        break;
     }
   }
   switch (e.department) {
-    case Department::kED: return rng.Bernoulli(0.5) ? "Chest pain." : "Cough and shortness of breath.";
-    case Department::kICU: return "Daily ICU film. Hypoxemia.";
-    case Department::kCardiology: return "Palpitations. Evaluate heart size.";
-    case Department::kOncology: return "Malignancy, staging.";
-    case Department::kPulmonology: return "Chronic cough.";
-    case Department::kOutpatient: return rng.Bernoulli(0.5) ? "Preoperative evaluation." : "Annual physical examination.";
+    case Department::kED:
+      return rng.Bernoulli(0.5) ? "Chest pain." : "Cough and shortness of breath.";
+    case Department::kICU:
+      return "Daily ICU film. Hypoxemia.";
+    case Department::kCardiology:
+      return "Palpitations. Evaluate heart size.";
+    case Department::kOncology:
+      return "Malignancy, staging.";
+    case Department::kPulmonology:
+      return "Chronic cough.";
+    case Department::kOutpatient:
+      return rng.Bernoulli(0.5) ? "Preoperative evaluation." : "Annual physical examination.";
   }
   return "Chest pain.";
 }
@@ -296,14 +397,18 @@ Note ComposeNote(const Encounter& e, const CohortPlan& cohort, Rng& rng) {
   const int age = AgeInYears(p.birth_date, e.study_time.date);
   if (e.note_zh) {
     note.language = "zh-TW";
-    constexpr const char* kZhReasons[] = {"病人主訴發燒咳嗽三天", "病人主訴呼吸急促，下肢水腫",
-                                          "病人跌倒後胸痛", "肺癌病史，追蹤檢查",
-                                          "術前評估", "病人主訴胸悶、喘"};
+    constexpr const char* kZhReasons[] = {"病人主訴發燒咳嗽三天",
+                                          "病人主訴呼吸急促，下肢水腫",
+                                          "病人跌倒後胸痛",
+                                          "肺癌病史，追蹤檢查",
+                                          "術前評估",
+                                          "病人主訴胸悶、喘"};
     const Finding* f = e.Primary();
     int ri = static_cast<int>(rng.UniformInt(4, 5));
     if (f && f->type == FindingType::kConsolidation) ri = 0;
     if (f && (f->type == FindingType::kEdema || f->type == FindingType::kCardiomegaly)) ri = 1;
-    if (f && (f->type == FindingType::kRibFracture || f->type == FindingType::kPneumothorax)) ri = 2;
+    if (f && (f->type == FindingType::kRibFracture || f->type == FindingType::kPneumothorax))
+      ri = 2;
     if (f && (f->type == FindingType::kMass || f->type == FindingType::kNodule)) ri = 3;
     constexpr const char* kDistricts[] = {"台北市大安區復興南路一段", "新北市板橋區文化路二段",
                                           "台中市西區民權路", "高雄市苓雅區四維三路"};
@@ -321,15 +426,16 @@ Note ComposeNote(const Encounter& e, const CohortPlan& cohort, Rng& rng) {
   }
   note.language = "en";
   const std::string dob = rng.Bernoulli(0.5) ? DateUs(p.birth_date) : DateLong(p.birth_date);
-  const std::string seen = rng.Bernoulli(0.5) ? DateUs(e.study_time.date) : DateLong(e.study_time.date);
-  std::string text = fmt::format("Patient: {}  MRN: {}  DOB: {}\n", plant(p.FullName()),
-                                 plant(p.mrn), plant(dob));
+  const std::string seen =
+      rng.Bernoulli(0.5) ? DateUs(e.study_time.date) : DateLong(e.study_time.date);
+  std::string text =
+      fmt::format("Patient: {}  MRN: {}  DOB: {}\n", plant(p.FullName()), plant(p.mrn), plant(dob));
   text += fmt::format("Seen on {} in the {}. {}-year-old {} presenting with: {}\n", plant(seen),
                       DepartmentLabel(e.department), age, p.sex == 'F' ? "woman" : "man", e.reason);
   constexpr const char* kHistory[] = {
       "Hypertension, type 2 diabetes mellitus.", "Former smoker, 30 pack-years.",
-      "No significant past medical history.", "Coronary artery disease status post stenting.",
-      "Chronic obstructive pulmonary disease.", "Breast cancer treated five years ago."};
+      "No significant past medical history.",    "Coronary artery disease status post stenting.",
+      "Chronic obstructive pulmonary disease.",  "Breast cancer treated five years ago."};
   text += fmt::format("History: {}\n", rng.Pick(kHistory));
   const int contact = static_cast<int>(rng.UniformInt(0, 3));
   if (contact == 0) {
@@ -338,9 +444,11 @@ Note ComposeNote(const Encounter& e, const CohortPlan& cohort, Rng& rng) {
   } else if (contact == 1) {
     text += fmt::format("Contact: {} or {}.\n", plant(p.phone), plant(p.email));
   } else if (contact == 2) {
-    text += fmt::format("Insurance verified, SSN {}. Call back number {}.\n", plant(p.ssn), plant(p.phone));
+    text += fmt::format("Insurance verified, SSN {}. Call back number {}.\n", plant(p.ssn),
+                        plant(p.phone));
   } else {
-    text += fmt::format("Passport/national ID {} on file. E-mail {}.\n", plant(p.national_id), plant(p.email));
+    text += fmt::format("Passport/national ID {} on file. E-mail {}.\n", plant(p.national_id),
+                        plant(p.email));
   }
   text += fmt::format("Referred by {}.", plant(ref.Display()));
   note.text = std::move(text);
@@ -357,14 +465,16 @@ std::string ComposeDictation(const Encounter& e, Rng& rng) {
     parts.push_back("Compared with the prior study, there is no interval change.");
   } else {
     std::string what(FindingLabel(p->type));
-    if (p->side == Side::kRight || p->side == Side::kLeft) what = std::string(SideName(p->side)) + " " + what;
+    if (p->side == Side::kRight || p->side == Side::kLeft)
+      what = std::string(SideName(p->side)) + " " + what;
     parts.push_back(ChangeSpoken(e.change, what, rng));
   }
   const std::string q = e.reason.substr(0, e.reason.find('.'));
   parts.push_back(fmt::format("Clinical question, {}.", q.empty() ? "none given" : q));
   if (e.urgent) {
-    parts.push_back(rng.Bernoulli(0.5) ? "This is urgent, please call the ordering physician with the result."
-                                       : "Urgent. Please notify the referring team by phone.");
+    parts.push_back(rng.Bernoulli(0.5)
+                        ? "This is urgent, please call the ordering physician with the result."
+                        : "Urgent. Please notify the referring team by phone.");
   } else if (rng.Bernoulli(0.5)) {
     parts.push_back("Routine reading.");
   }
@@ -378,7 +488,8 @@ Report ComposeReport(const Encounter& e, const CohortPlan& cohort, Rng& rng,
   const Style st = StyleFor(e.radiologist);
   Report r;
   const bool ap = e.anatomy.ap_view;
-  r.examination = st.verbose ? fmt::format("Chest radiograph, single frontal {} view.", ap ? "AP portable" : "PA")
+  r.examination = st.verbose ? fmt::format("Chest radiograph, single frontal {} view.",
+                                           ap ? "AP portable" : "PA")
                              : fmt::format("XR CHEST {} 1 VIEW", ap ? "AP PORTABLE" : "PA");
   r.indication = e.reason;
   if (e.prior >= 0) {
@@ -397,12 +508,16 @@ Report ComposeReport(const Encounter& e, const CohortPlan& cohort, Rng& rng,
     if (!IsSupportDevice(f.type)) sentences.push_back(FindingSentence(f, st, rng));
   if (st.negatives || e.Primary() == nullptr) {
     if (!e.Has(FindingType::kCardiomegaly))
-      sentences.push_back(st.verbose ? "The cardiomediastinal silhouette is within normal limits." : "Heart size is normal.");
-    if (!e.Has(FindingType::kConsolidation) && !e.Has(FindingType::kMass)) sentences.push_back("No focal consolidation.");
+      sentences.push_back(st.verbose ? "The cardiomediastinal silhouette is within normal limits."
+                                     : "Heart size is normal.");
+    if (!e.Has(FindingType::kConsolidation) && !e.Has(FindingType::kMass))
+      sentences.push_back("No focal consolidation.");
     if (!e.Has(FindingType::kPleuralEffusion) && !e.Has(FindingType::kPneumothorax))
       sentences.push_back("No pleural effusion or pneumothorax.");
-    else if (!e.Has(FindingType::kPneumothorax)) sentences.push_back("No pneumothorax.");
-    else if (!e.Has(FindingType::kPleuralEffusion)) sentences.push_back("No pleural effusion.");
+    else if (!e.Has(FindingType::kPneumothorax))
+      sentences.push_back("No pneumothorax.");
+    else if (!e.Has(FindingType::kPleuralEffusion))
+      sentences.push_back("No pleural effusion.");
     if (!e.Has(FindingType::kEdema) && st.verbose) sentences.push_back("No pulmonary edema.");
     if (!e.Has(FindingType::kRibFracture)) sentences.push_back("No acute osseous abnormality.");
   }
@@ -425,11 +540,12 @@ Report ComposeReport(const Encounter& e, const CohortPlan& cohort, Rng& rng,
   for (const Finding& f : e.findings) devices = devices || IsSupportDevice(f.type);
   if (devices) items.push_back("Support devices as described above.");
   if (ranked.empty()) {
-    constexpr const char* kNormal[] = {"No acute cardiopulmonary process.",
-                                       "No acute cardiopulmonary abnormality.",
-                                       "Normal chest radiograph.", "No active disease in the chest."};
+    constexpr const char* kNormal[] = {
+        "No acute cardiopulmonary process.", "No acute cardiopulmonary abnormality.",
+        "Normal chest radiograph.", "No active disease in the chest."};
     std::string normal = kNormal[st.normal_phrase];
-    if (e.change == Change::kUnchanged) normal.insert(normal.size() - 1, ", no interval change from the prior study");
+    if (e.change == Change::kUnchanged)
+      normal.insert(normal.size() - 1, ", no interval change from the prior study");
     items.insert(items.begin(), normal);
   }
   for (size_t i = 0; i < items.size(); ++i) {
@@ -441,18 +557,26 @@ Report ComposeReport(const Encounter& e, const CohortPlan& cohort, Rng& rng,
   std::vector<std::string> recs;
   for (const Finding* f : ranked) {
     if (f->type == FindingType::kNodule) {
-      if (f->size_mm < 6) recs.push_back("No routine follow-up is required for a nodule under 6 mm in a low-risk patient.");
-      else if (f->size_mm <= 8) recs.push_back("Follow-up chest CT in 6 to 12 months is recommended for the nodule.");
-      else recs.push_back("Chest CT in 3 months, PET/CT or tissue sampling is recommended for the nodule.");
+      if (f->size_mm < 6)
+        recs.push_back(
+            "No routine follow-up is required for a nodule under 6 mm in a low-risk patient.");
+      else if (f->size_mm <= 8)
+        recs.push_back("Follow-up chest CT in 6 to 12 months is recommended for the nodule.");
+      else
+        recs.push_back(
+            "Chest CT in 3 months, PET/CT or tissue sampling is recommended for the nodule.");
     }
-    if (f->type == FindingType::kMass) recs.push_back("Contrast-enhanced chest CT and tissue sampling are recommended.");
-    if (f->type == FindingType::kConsolidation) recs.push_back("Follow-up radiograph in 6 to 8 weeks to document resolution.");
+    if (f->type == FindingType::kMass)
+      recs.push_back("Contrast-enhanced chest CT and tissue sampling are recommended.");
+    if (f->type == FindingType::kConsolidation)
+      recs.push_back("Follow-up radiograph in 6 to 8 weeks to document resolution.");
   }
   if (e.urgent) {
     const Clinician& ref = cohort.referring[static_cast<size_t>(e.referring)];
     const DateTime t = AddMinutes(e.study_time, 25);
     const std::string when = fmt::format("{:02d}:{:02d}", t.hour, t.minute);
-    recs.push_back(fmt::format("Findings communicated to {} by telephone at {}.", ref.Display(), when));
+    recs.push_back(
+        fmt::format("Findings communicated to {} by telephone at {}.", ref.Display(), when));
     phi->push_back(ref.Display());
   }
   r.recommendation = recs.empty() ? "None." : "";

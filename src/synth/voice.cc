@@ -17,18 +17,19 @@ StatusOr<ProcessResult> RunEspeak(const std::string& text, const std::string& vo
 }  // namespace
 
 const std::vector<std::string>& DefaultVoices() {
-  static const std::vector<std::string> kVoices = {"en-us",    "en-us+f2", "en-us+m3",
-                                                   "en",       "en+f3",    "en-gb-scotland",
-                                                   "en-us+f4", "en-029"};
+  static const std::vector<std::string> kVoices = {"en-us", "en-us+f2",       "en-us+m3", "en",
+                                                   "en+f3", "en-gb-scotland", "en-us+f4", "en-029"};
   return kVoices;
 }
 
 Status CheckVoice(const std::string& voice) {
-  if (voice.empty() || voice[0] == '-') return InvalidArgumentError("invalid voice name '" + voice + "'");
+  if (voice.empty() || voice[0] == '-')
+    return InvalidArgumentError("invalid voice name '" + voice + "'");
   ASSIGN_OR_RETURN(ProcessResult r, RunEspeak("ok", voice, 175));
   if (r.exit_code != 0) {
-    return InvalidArgumentError("unknown voice '" + voice +
-                                "'; list voices with `espeak-ng --voices=en` (variants: name+f2, name+m3)");
+    return InvalidArgumentError(
+        "unknown voice '" + voice +
+        "'; list voices with `espeak-ng --voices=en` (variants: name+f2, name+m3)");
   }
   return OkStatus();
 }

@@ -28,7 +28,8 @@ class DicomDatasetTest : public ::testing::Test {
     std::mt19937 gen(1);
     for (int y = 0; y < rows; ++y)
       for (int x = 0; x < cols; ++x)
-        px[static_cast<size_t>(y) * cols + x] = static_cast<uint16_t>((x * 13 + y * 7 + gen() % 64) % 4096);
+        px[static_cast<size_t>(y) * cols + x] =
+            static_cast<uint16_t>((x * 13 + y * 7 + gen() % 64) % 4096);
     return px;
   }
 
@@ -55,9 +56,9 @@ class DicomDatasetTest : public ::testing::Test {
 TEST_F(DicomDatasetTest, EveryTransferSyntaxRoundTripsPixelsLosslessly) {
   const auto px = TestImage(64, 80);
   for (TransferSyntax ts :
-       {TransferSyntax::kImplicitLittle, TransferSyntax::kExplicitLittle, TransferSyntax::kExplicitBig,
-        TransferSyntax::kDeflated, TransferSyntax::kJpegLossless, TransferSyntax::kJpegLsLossless,
-        TransferSyntax::kRle}) {
+       {TransferSyntax::kImplicitLittle, TransferSyntax::kExplicitLittle,
+        TransferSyntax::kExplicitBig, TransferSyntax::kDeflated, TransferSyntax::kJpegLossless,
+        TransferSyntax::kJpegLsLossless, TransferSyntax::kRle}) {
     SCOPED_TRACE(std::string(TransferSyntaxName(ts)));
     DicomDataset ds = MakeImage(px, 64, 80);
     const std::string path = (dir_ / (std::string(TransferSyntaxName(ts)) + ".dcm")).string();
@@ -83,15 +84,18 @@ TEST_F(DicomDatasetTest, SequencePathsAndPrivateTagsAreWritten) {
   auto loaded = DicomDataset::LoadFile(path);
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(*loaded->GetString("AnatomicRegionSequence[0].CodeValue"), "43799004");
-  EXPECT_EQ(loaded->GetString("AnatomicRegionSequence[1].CodeValue").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(loaded->GetString("AnatomicRegionSequence[1].CodeValue").status().code(),
+            ErrorCode::kNotFound);
   EXPECT_EQ(loaded->GetString("PatientID").status().code(), ErrorCode::kNotFound);
 }
 
 TEST_F(DicomDatasetTest, BadPathsAndKeywordsAreRejected) {
   DicomDataset ds;
   EXPECT_EQ(ds.SetString("NoSuchKeyword", "x").code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(ds.SetString("AnatomicRegionSequence.CodeValue", "x").code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(ds.SetString("AnatomicRegionSequence[x].CodeValue", "x").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ds.SetString("AnatomicRegionSequence.CodeValue", "x").code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ds.SetString("AnatomicRegionSequence[x].CodeValue", "x").code(),
+            ErrorCode::kInvalidArgument);
   EXPECT_EQ(ds.SetPrivate(0x0028, "X", 1, "LO", "v").code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(ds.SetPixelData16(std::vector<uint16_t>(3), 2, 2).code(), ErrorCode::kInvalidArgument);
 }
@@ -102,11 +106,13 @@ TEST_F(DicomDatasetTest, NonDicomAndMissingFilesGiveClearErrors) {
   auto bad = DicomDataset::LoadFile(junk.string());
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), ErrorCode::kDataLoss);
-  EXPECT_EQ(DicomDataset::LoadFile((dir_ / "missing.dcm").string()).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(DicomDataset::LoadFile((dir_ / "missing.dcm").string()).status().code(),
+            ErrorCode::kNotFound);
 }
 
 TEST(TransferSyntaxTest, NamesAndUidsParseBack) {
-  for (TransferSyntax ts : {TransferSyntax::kExplicitLittle, TransferSyntax::kJpegLsLossless, TransferSyntax::kRle}) {
+  for (TransferSyntax ts :
+       {TransferSyntax::kExplicitLittle, TransferSyntax::kJpegLsLossless, TransferSyntax::kRle}) {
     EXPECT_EQ(*ParseTransferSyntax(TransferSyntaxName(ts)), ts);
     EXPECT_EQ(*ParseTransferSyntax(TransferSyntaxUid(ts)), ts);
   }

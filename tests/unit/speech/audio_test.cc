@@ -12,7 +12,9 @@ Audio Tone(int rate, double freq, double seconds) {
   Audio a;
   a.sample_rate = rate;
   const int n = static_cast<int>(rate * seconds);
-  for (int i = 0; i < n; ++i) a.samples.push_back(0.5f * static_cast<float>(std::sin(2 * std::numbers::pi * freq * i / rate)));
+  for (int i = 0; i < n; ++i)
+    a.samples.push_back(0.5f *
+                        static_cast<float>(std::sin(2 * std::numbers::pi * freq * i / rate)));
   return a;
 }
 
@@ -33,7 +35,8 @@ TEST(AudioTest, WavRoundTripIs16BitMonoPcm) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->sample_rate, 16000);
   ASSERT_EQ(back->samples.size(), tone.samples.size());
-  for (size_t i = 0; i < tone.samples.size(); ++i) EXPECT_NEAR(back->samples[i], tone.samples[i], 1.0 / 32000);
+  for (size_t i = 0; i < tone.samples.size(); ++i)
+    EXPECT_NEAR(back->samples[i], tone.samples[i], 1.0 / 32000);
 }
 
 TEST(AudioTest, ResamplePreservesDurationAndPitch) {

@@ -38,7 +38,8 @@ class CohortTest : public ::testing::Test {
   static std::map<std::string, std::string> ReadTree(const fs::path& root) {
     std::map<std::string, std::string> files;
     for (const auto& entry : fs::recursive_directory_iterator(root)) {
-      if (entry.is_regular_file()) files[fs::relative(entry.path(), root).string()] = *ReadFile(entry.path());
+      if (entry.is_regular_file())
+        files[fs::relative(entry.path(), root).string()] = *ReadFile(entry.path());
     }
     return files;
   }
@@ -68,7 +69,8 @@ TEST_F(CohortTest, WritesTheDocumentedLayout) {
   ASSERT_TRUE(s.ok());
   const fs::path root = dir_ / "x";
   EXPECT_TRUE(fs::exists(root / "cohort.json"));
-  for (const std::string& type : FhirResourceTypes()) EXPECT_TRUE(fs::exists(root / "fhir" / (type + ".ndjson"))) << type;
+  for (const std::string& type : FhirResourceTypes())
+    EXPECT_TRUE(fs::exists(root / "fhir" / (type + ".ndjson"))) << type;
   EXPECT_FALSE(fs::exists(root / "audio"));  // speech off
   int dcm = 0;
   for (const auto& entry : fs::recursive_directory_iterator(root / "dicom")) {
@@ -116,7 +118,8 @@ TEST_F(CohortTest, NonEmptyOutputIsKeptWithoutForce) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(*ReadFile(dir_ / "busy" / "mine.txt"), "do not touch");
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);  // no staging left
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()),
+            1);  // no staging left
   SynthOptions forced = Options("busy", 1);
   forced.force = true;
   ASSERT_TRUE(WriteCohort(forced, nullptr).ok());

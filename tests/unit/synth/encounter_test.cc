@@ -21,8 +21,10 @@ TEST(SampleFindingsTest, PrevalenceDependsOnDepartment) {
   for (int i = 0; i < 2000; ++i) {
     const auto icu = SampleFindings(Department::kICU, Anatomy{}, rng);
     const auto out = SampleFindings(Department::kOutpatient, Anatomy{}, rng);
-    icu_devices += HasType(icu, FindingType::kEndotrachealTube) || HasType(icu, FindingType::kCentralLine);
-    outpatient_devices += HasType(out, FindingType::kEndotrachealTube) || HasType(out, FindingType::kCentralLine);
+    icu_devices +=
+        HasType(icu, FindingType::kEndotrachealTube) || HasType(icu, FindingType::kCentralLine);
+    outpatient_devices +=
+        HasType(out, FindingType::kEndotrachealTube) || HasType(out, FindingType::kCentralLine);
     bool abnormal = false;
     for (const Finding& f : out) abnormal = abnormal || !IsSupportDevice(f.type);
     outpatient_normal += !abnormal;
@@ -44,7 +46,8 @@ TEST(SampleFindingsTest, FindingsCoOccurAsClinically) {
     for (const Finding& f : ed) {
       if (f.type != FindingType::kPneumothorax) continue;
       ++ptx;
-      for (const Finding& g : ed) ptx_tube_same_side += g.type == FindingType::kChestTube && g.side == f.side;
+      for (const Finding& g : ed)
+        ptx_tube_same_side += g.type == FindingType::kChestTube && g.side == f.side;
     }
   }
   EXPECT_GT(static_cast<double>(cardio_edema) / cardio, 1.5 * other_edema / other);
@@ -75,8 +78,10 @@ TEST(SampleFindingsTest, AttributesAreInRange) {
 
 TEST(SampleLabsTest, LabsCorrelateWithFindings) {
   Rng rng(4);
-  const std::vector<Finding> pneumonia = {{FindingType::kConsolidation, Side::kRight, Zone::kLower, Severity::kModerate}};
-  const std::vector<Finding> chf = {{FindingType::kEdema, Side::kBilateral}, {FindingType::kCardiomegaly}};
+  const std::vector<Finding> pneumonia = {
+      {FindingType::kConsolidation, Side::kRight, Zone::kLower, Severity::kModerate}};
+  const std::vector<Finding> chf = {{FindingType::kEdema, Side::kBilateral},
+                                    {FindingType::kCardiomegaly}};
   const std::vector<Finding> ptx = {{FindingType::kPneumothorax, Side::kLeft}};
   int wbc_high = 0, wbc_high_normal = 0, bnp_high = 0, spo2_low = 0;
   const int n = 500;
@@ -103,7 +108,8 @@ TEST(SampleLabsTest, LabsCorrelateWithFindings) {
 TEST(CodesTest, ConditionsMatchFindingsUnlessDiscrepant) {
   Rng rng(5);
   std::string what;
-  const std::vector<Finding> fs = {{FindingType::kPleuralEffusion, Side::kRight}, {FindingType::kPacemaker}};
+  const std::vector<Finding> fs = {{FindingType::kPleuralEffusion, Side::kRight},
+                                   {FindingType::kPacemaker}};
   const auto codes = ConditionsFor(fs, false, rng, &what);
   ASSERT_EQ(codes.size(), 2u);
   EXPECT_EQ(codes[0].code, "J90");

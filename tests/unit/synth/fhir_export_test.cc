@@ -54,8 +54,10 @@ TEST(FhirExportTest, EncounterResourcesHaveRequiredElementsCodesAndLinks) {
       EXPECT_EQ(obs["encounter"]["reference"], "Encounter/" + e.id);
     }
     ASSERT_EQ(res["Condition"].size(), e.conditions.size());
-    for (const Json& c : res["Condition"]) EXPECT_EQ(c["code"]["coding"][0]["system"], "http://hl7.org/fhir/sid/icd-10-cm");
-    for (const Json& p : res["Procedure"]) EXPECT_EQ(p["code"]["coding"][0]["system"], "http://www.ama-assn.org/go/cpt");
+    for (const Json& c : res["Condition"])
+      EXPECT_EQ(c["code"]["coding"][0]["system"], "http://hl7.org/fhir/sid/icd-10-cm");
+    for (const Json& p : res["Procedure"])
+      EXPECT_EQ(p["code"]["coding"][0]["system"], "http://www.ama-assn.org/go/cpt");
 
     const Json& doc = res["DocumentReference"].at(0);
     EXPECT_EQ(*Base64Decode(doc["content"][0]["attachment"]["data"].get<std::string>()), note.text);

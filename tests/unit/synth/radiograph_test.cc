@@ -44,7 +44,8 @@ TEST_F(RadiographTest, EachDeviceProfileWritesItsFormatAndPixelsRoundTrip) {
     ASSERT_TRUE(ds.ok());
     EXPECT_EQ(ds->FileTransferSyntaxUid(), dicom::TransferSyntaxUid(dev.transfer_syntax));
     EXPECT_EQ(*ds->GetString("Modality"), dev.modality);
-    EXPECT_EQ(*ds->GetString("PhotometricInterpretation"), dev.monochrome1 ? "MONOCHROME1" : "MONOCHROME2");
+    EXPECT_EQ(*ds->GetString("PhotometricInterpretation"),
+              dev.monochrome1 ? "MONOCHROME1" : "MONOCHROME2");
     EXPECT_EQ(*ds->GetString("PatientID"), plan_.patients[static_cast<size_t>(e.patient)].mrn);
     EXPECT_EQ(*ds->GetString("StudyInstanceUID"), e.study_uid);
     EXPECT_EQ(*ds->GetString("BitsStored"), "12");
@@ -82,7 +83,9 @@ TEST_F(RadiographTest, BurnedInAnnotationAndMissingAccessionAreWritten) {
   const auto px = *ds->DecodePixels16();
   int changed = 0;
   for (int y = 0; y < 40; ++y)
-    for (int x = 0; x < 200; ++x) changed += px[static_cast<size_t>(y) * img.cols + x] != img.pixels[static_cast<size_t>(y) * img.cols + x];
+    for (int x = 0; x < 200; ++x)
+      changed += px[static_cast<size_t>(y) * img.cols + x] !=
+                 img.pixels[static_cast<size_t>(y) * img.cols + x];
   EXPECT_GT(changed, 100);  // the patient's name and MRN are burned into the corner
 }
 

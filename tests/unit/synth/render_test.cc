@@ -58,8 +58,10 @@ TEST(RenderTest, DeterministicAndInRange) {
 
 TEST(RenderTest, RightEffusionBrightensOnlyTheRightBase) {
   const auto base = RenderWith({});
-  const auto eff = RenderWith({{FindingType::kPleuralEffusion, Side::kRight, Zone::kLower, Severity::kModerate}});
-  const LungGeometry r = LungFor(Anatomy{}, Side::kRight, {}), l = LungFor(Anatomy{}, Side::kLeft, {});
+  const auto eff = RenderWith(
+      {{FindingType::kPleuralEffusion, Side::kRight, Zone::kLower, Severity::kModerate}});
+  const LungGeometry r = LungFor(Anatomy{}, Side::kRight, {}),
+                     l = LungFor(Anatomy{}, Side::kLeft, {});
   const double dr = Mean(eff, r.cx - 0.05, r.dome_v - 0.07, r.cx + 0.05, r.dome_v - 0.01) -
                     Mean(base, r.cx - 0.05, r.dome_v - 0.07, r.cx + 0.05, r.dome_v - 0.01);
   const double dl = Mean(eff, l.cx - 0.05, l.dome_v - 0.07, l.cx + 0.05, l.dome_v - 0.01) -
@@ -67,7 +69,9 @@ TEST(RenderTest, RightEffusionBrightensOnlyTheRightBase) {
   EXPECT_GT(dr, 0.08);
   EXPECT_LT(std::abs(dl), 1e-6);
   // The upper right lung is untouched by a moderate effusion.
-  EXPECT_LT(std::abs(Mean(eff, r.cx - 0.03, 0.2, r.cx + 0.03, 0.3) - Mean(base, r.cx - 0.03, 0.2, r.cx + 0.03, 0.3)), 1e-6);
+  EXPECT_LT(std::abs(Mean(eff, r.cx - 0.03, 0.2, r.cx + 0.03, 0.3) -
+                     Mean(base, r.cx - 0.03, 0.2, r.cx + 0.03, 0.3)),
+            1e-6);
 }
 
 TEST(RenderTest, ConsolidationAndNoduleAppearWhereTheyArePlaced) {
@@ -84,18 +88,24 @@ TEST(RenderTest, ConsolidationAndNoduleAppearWhereTheyArePlaced) {
   EXPECT_GT(MeanDisk(img, n.u, n.v, 0.01) - MeanDisk(base, n.u, n.v, 0.01), 0.1);
   // 20 mm nodule: nothing changes 25 mm from its centre (outside the consolidation).
   const double off = 25.0 / 430.0;
-  EXPECT_LT(std::abs(MeanDisk(img, n.u, n.v + off, 0.005) - MeanDisk(base, n.u, n.v + off, 0.005)), 1e-6);
+  EXPECT_LT(std::abs(MeanDisk(img, n.u, n.v + off, 0.005) - MeanDisk(base, n.u, n.v + off, 0.005)),
+            1e-6);
 }
 
 TEST(RenderTest, PneumothoraxDarkensThePeripheryOfItsSideOnly) {
   const auto base = RenderWith({});
-  const auto ptx = RenderWith({{FindingType::kPneumothorax, Side::kLeft, Zone::kUpper, Severity::kSevere}});
-  const LungGeometry l = LungFor(Anatomy{}, Side::kLeft, {}), r = LungFor(Anatomy{}, Side::kRight, {});
+  const auto ptx =
+      RenderWith({{FindingType::kPneumothorax, Side::kLeft, Zone::kUpper, Severity::kSevere}});
+  const LungGeometry l = LungFor(Anatomy{}, Side::kLeft, {}),
+                     r = LungFor(Anatomy{}, Side::kRight, {});
   // Lateral periphery of the left lung at mid height.
   const double u = l.cx + 0.85 * l.rx;
-  EXPECT_LT(Mean(ptx, u - 0.01, 0.4, u + 0.01, 0.5), Mean(base, u - 0.01, 0.4, u + 0.01, 0.5) - 0.03);
+  EXPECT_LT(Mean(ptx, u - 0.01, 0.4, u + 0.01, 0.5),
+            Mean(base, u - 0.01, 0.4, u + 0.01, 0.5) - 0.03);
   const double ur = r.cx - 0.85 * r.rx;
-  EXPECT_LT(std::abs(Mean(ptx, ur - 0.01, 0.4, ur + 0.01, 0.5) - Mean(base, ur - 0.01, 0.4, ur + 0.01, 0.5)), 1e-6);
+  EXPECT_LT(std::abs(Mean(ptx, ur - 0.01, 0.4, ur + 0.01, 0.5) -
+                     Mean(base, ur - 0.01, 0.4, ur + 0.01, 0.5)),
+            1e-6);
 }
 
 TEST(RenderTest, CardiomegalyWidensTheHeart) {
@@ -124,7 +134,8 @@ TEST(RenderTest, RibFractureChangesOnlyItsSide) {
   double left = 0, right = 0;
   for (int y = 0; y < kSize; ++y)
     for (int x = 0; x < kSize; ++x) {
-      const double d = std::abs(img[static_cast<size_t>(y) * kSize + x] - base[static_cast<size_t>(y) * kSize + x]);
+      const double d = std::abs(img[static_cast<size_t>(y) * kSize + x] -
+                                base[static_cast<size_t>(y) * kSize + x]);
       (x < kSize / 2 ? right : left) += d;
     }
   EXPECT_GT(right, 1.0);

@@ -21,7 +21,8 @@ TEST(ReportTest, HasAllSectionsInOrder) {
     std::vector<std::string> phi;
     const std::string text = ComposeReport(e, plan, rng, &phi).Text();
     size_t pos = 0;
-    for (const char* h : {"EXAMINATION: ", "INDICATION: ", "COMPARISON: ", "FINDINGS: ", "IMPRESSION: ", "RECOMMENDATION: "}) {
+    for (const char* h : {"EXAMINATION: ", "INDICATION: ", "COMPARISON: ", "FINDINGS: ",
+                          "IMPRESSION: ", "RECOMMENDATION: "}) {
       const size_t at = text.find(h, pos);
       ASSERT_NE(at, std::string::npos) << h << "\n" << text;
       pos = at;
@@ -58,9 +59,12 @@ TEST(ReportTest, ComparisonComesFromTheDictation) {
     const Report r = ComposeReport(e, plan, rng, &phi);
     const std::string dictation = ComposeDictation(e, rng);
     EXPECT_NE(r.impression.find("increased"), std::string::npos) << r.impression;
-    EXPECT_TRUE(dictation.find("increased") != std::string::npos || dictation.find("larger") != std::string::npos)
+    EXPECT_TRUE(dictation.find("increased") != std::string::npos ||
+                dictation.find("larger") != std::string::npos)
         << dictation;
-    EXPECT_NE(r.comparison.find(plan.encounters[static_cast<size_t>(e.prior)].study_time.date.Iso()), std::string::npos);
+    EXPECT_NE(
+        r.comparison.find(plan.encounters[static_cast<size_t>(e.prior)].study_time.date.Iso()),
+        std::string::npos);
     ++checked;
   }
   EXPECT_GT(checked, 0);
@@ -75,7 +79,8 @@ TEST(ReportTest, NormalStudyHasNormalImpression) {
   Rng rng(1);
   std::vector<std::string> phi;
   const Report r = ComposeReport(e, plan, rng, &phi);
-  EXPECT_TRUE(r.impression.find("No acute") != std::string::npos || r.impression.find("Normal") != std::string::npos ||
+  EXPECT_TRUE(r.impression.find("No acute") != std::string::npos ||
+              r.impression.find("Normal") != std::string::npos ||
               r.impression.find("No active") != std::string::npos)
       << r.impression;
   EXPECT_EQ(r.comparison, "None.");
@@ -93,11 +98,13 @@ TEST(NoteTest, EveryPlantedPhiStringIsInTheNote) {
     if (e.note_zh) {
       ++zh;
       EXPECT_EQ(note.language, "zh-TW");
-      EXPECT_NE(note.text.find(plan.patients[static_cast<size_t>(e.patient)].ZhName()), std::string::npos);
+      EXPECT_NE(note.text.find(plan.patients[static_cast<size_t>(e.patient)].ZhName()),
+                std::string::npos);
       EXPECT_NE(note.text.find("病歷號碼"), std::string::npos);
     } else {
       EXPECT_EQ(note.language, "en");
-      EXPECT_NE(note.text.find(plan.patients[static_cast<size_t>(e.patient)].mrn), std::string::npos);
+      EXPECT_NE(note.text.find(plan.patients[static_cast<size_t>(e.patient)].mrn),
+                std::string::npos);
     }
   }
   EXPECT_GT(zh, 0);
@@ -112,7 +119,8 @@ TEST(DictationTest, SaysWhatOnlyTheDictationKnows) {
   Rng rng(1);
   const std::string d = ComposeDictation(e, rng);
   EXPECT_NE(d.find("right pleural effusion"), std::string::npos) << d;
-  EXPECT_TRUE(d.find("decreased") != std::string::npos || d.find("smaller") != std::string::npos) << d;
+  EXPECT_TRUE(d.find("decreased") != std::string::npos || d.find("smaller") != std::string::npos)
+      << d;
   EXPECT_TRUE(d.find("rgent") != std::string::npos) << d;
   e.change = Change::kNoPrior;
   EXPECT_NE(ComposeDictation(e, rng).find("No prior studies"), std::string::npos);

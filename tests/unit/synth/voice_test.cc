@@ -22,8 +22,10 @@ TEST(VoiceTest, KnownVoicesPassAndUnknownOnesAreRejected) {
 }
 
 TEST(VoiceTest, SpeaksAtTheRequestedRate) {
-  auto slow = Speak("Compared with the prior study, the right pleural effusion has increased.", "en-us", 120);
-  auto fast = Speak("Compared with the prior study, the right pleural effusion has increased.", "en-us", 200);
+  auto slow = Speak("Compared with the prior study, the right pleural effusion has increased.",
+                    "en-us", 120);
+  auto fast = Speak("Compared with the prior study, the right pleural effusion has increased.",
+                    "en-us", 200);
   ASSERT_TRUE(slow.ok());
   ASSERT_TRUE(fast.ok());
   EXPECT_GT(slow->duration_s(), 2.0);
