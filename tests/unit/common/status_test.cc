@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace medscribe {
 namespace {
 
@@ -50,6 +53,21 @@ TEST(StatusTest, MacrosPropagateErrors) {
 TEST(StatusTest, WithContextPrefixesMessage) {
   Status s = NotFoundError("no such file").WithContext("enc-000001");
   EXPECT_EQ(s.ToString(), "NotFound: enc-000001: no such file");
+}
+
+TEST(StatusTest, ErrorDocsListEveryCodeWithItsHttpStatus) {
+  std::ifstream in(std::string(MEDSCRIBE_SOURCE_DIR) + "/docs/errors.md");
+  ASSERT_TRUE(in) << "docs/errors.md is missing";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  for (int c = 1; c <= static_cast<int>(ErrorCode::kIoError); ++c) {
+    const auto code = static_cast<ErrorCode>(c);
+    const std::string row =
+        "| " + std::string(ErrorCodeName(code)) + " | " + std::to_string(HttpStatusFor(code)) +
+        " | " + (IsRetryable(code) ? "yes" : "no") + " | " + std::string(ErrorCodeDoc(code)) + " |";
+    EXPECT_NE(doc.find(row), std::string::npos) << "docs/errors.md lacks: " << row;
+  }
 }
 
 }  // namespace
