@@ -13,12 +13,13 @@ Runner RegisterSynth(CLI::App& app) {
   auto o = std::make_shared<synth::SynthOptions>();
   auto seed = std::make_shared<int64_t>(1);
   auto no_speech = std::make_shared<bool>(false);
-  app.description(
-      "Write a synthetic cohort of chest-radiograph encounters: DICOM images with the findings\n"
-      "drawn in, FHIR R4 resources (labs, conditions, procedures, notes, historical reports),\n"
-      "dictation audio, and ground truth. Same seed and options give byte-identical output.\n"
-      "Configuration keys (--config/--set): synth.encounters, synth.seed, synth.image_size,\n"
-      "synth.speech, synth.jobs.");
+  app.footer(
+      "Writes a cohort of chest-radiograph encounters: DICOM images with the findings drawn in,\n"
+      "FHIR R4 resources (labs, conditions, procedures, notes, historical reports), dictation\n"
+      "audio, and ground truth. Same seed and options give byte-identical output.\n"
+      "Configuration keys (--config FILE / --set key=value): synth.out, synth.encounters,\n"
+      "synth.seed, synth.image_size, synth.speech, synth.jobs.\n"
+      "Example: medscribe synth --out cohort --encounters 200 --seed 7");
   auto* out = app.add_option("--out", o->out_dir,
                              "Output directory (created; must be empty unless --force)")
                   ->type_name("DIR");

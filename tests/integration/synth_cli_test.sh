@@ -105,5 +105,15 @@ leftovers=$(find "$work" -maxdepth 1 -name '.*staging*' | wc -l)
 [ "$leftovers" -eq 0 ] && pass "no staging directories left behind" || fail "$leftovers staging directories left"
 "$bin" synth --help | grep -q -- "--encounters" && pass "synth --help explains the options" || fail "synth --help"
 
+# 8. Configuration file and overrides fill what the command line leaves unset.
+printf 'synth:\n  encounters: 5\n  speech: false\n  image_size: 64\n' > "$work/cfg.yaml"
+if "$bin" --config "$work/cfg.yaml" --set synth.encounters=3 synth --out "$work/cfg" > "$work/cfg.txt" 2>&1 &&
+   grep -q "encounters 3" "$work/cfg.txt" && [ ! -d "$work/cfg/audio" ]; then
+  pass "--config and --set apply"
+else
+  fail "--config/--set: $(cat "$work/cfg.txt")"
+fi
+expect_usage_error "--set without =" --set synth.seed synth --out "$work/z2" --encounters 1
+
 echo "$((failures == 0 ? 1 : 0)) passed, $failures failed"
 [ $failures -eq 0 ]
