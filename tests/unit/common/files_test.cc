@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "testing/temp_dir.h"
+
 namespace medscribe {
 namespace {
 
@@ -12,13 +14,8 @@ namespace fs = std::filesystem;
 
 class FilesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "medscribe-files-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  testing::TempDir tmp_;
+  const fs::path& dir_ = tmp_.path();
 };
 
 TEST_F(FilesTest, CommitMovesStagedOutputIntoPlace) {

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <random>
 
+#include "testing/temp_dir.h"
+
 namespace medscribe::dicom {
 namespace {
 
@@ -15,13 +17,6 @@ namespace fs = std::filesystem;
 
 class DicomDatasetTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "medscribe-dicom-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // A 12-bit image with structure (gradient + noise), as the synthetic cohort writes.
   static std::vector<uint16_t> TestImage(int rows, int cols) {
     std::vector<uint16_t> px(static_cast<size_t>(rows) * cols);
@@ -50,7 +45,8 @@ class DicomDatasetTest : public ::testing::Test {
     return ds;
   }
 
-  fs::path dir_;
+  medscribe::testing::TempDir tmp_;
+  const fs::path& dir_ = tmp_.path();
 };
 
 TEST_F(DicomDatasetTest, EveryTransferSyntaxRoundTripsPixelsLosslessly) {

@@ -9,6 +9,7 @@
 
 #include "common/files.h"
 #include "synth/fhir_export.h"
+#include "testing/temp_dir.h"
 
 namespace medscribe::synth {
 namespace {
@@ -17,13 +18,6 @@ namespace fs = std::filesystem;
 
 class CohortTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "medscribe-cohort-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   SynthOptions Options(const std::string& name, int jobs) {
     SynthOptions o;
     o.out_dir = (dir_ / name).string();
@@ -44,7 +38,8 @@ class CohortTest : public ::testing::Test {
     return files;
   }
 
-  fs::path dir_;
+  medscribe::testing::TempDir tmp_;
+  const fs::path& dir_ = tmp_.path();
 };
 
 TEST_F(CohortTest, SameSeedIsByteIdenticalWhateverTheThreadCount) {

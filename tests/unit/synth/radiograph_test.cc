@@ -7,6 +7,7 @@
 
 #include "dicom/dataset.h"
 #include "synth/cohort.h"
+#include "testing/temp_dir.h"
 
 namespace medscribe::synth {
 namespace {
@@ -16,16 +17,13 @@ namespace fs = std::filesystem;
 class RadiographTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "medscribe-rad-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     SynthOptions o;
     o.encounters = 4;
     o.seed = 5;
     plan_ = PlanCohort(o);
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  medscribe::testing::TempDir tmp_;
+  const fs::path& dir_ = tmp_.path();
   CohortPlan plan_;
 };
 

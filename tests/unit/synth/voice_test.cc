@@ -8,6 +8,7 @@
 #include "common/files.h"
 #include "speech/audio.h"
 #include "synth/cohort.h"
+#include "testing/temp_dir.h"
 
 namespace medscribe::synth {
 namespace {
@@ -33,9 +34,8 @@ TEST(VoiceTest, SpeaksAtTheRequestedRate) {
 }
 
 TEST(VoiceTest, CohortAudioIs16kHzMono16BitAndDeterministic) {
-  std::string tmpl = (fs::temp_directory_path() / "medscribe-voice-XXXXXX").string();
-  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-  const fs::path dir = tmpl;
+  medscribe::testing::TempDir tmp;
+  const fs::path& dir = tmp.path();
   SynthOptions o;
   o.encounters = 3;
   o.seed = 4;
@@ -55,19 +55,16 @@ TEST(VoiceTest, CohortAudioIs16kHzMono16BitAndDeterministic) {
     EXPECT_EQ(audio->sample_rate, 16000);
     EXPECT_GT(audio->duration_s(), 1.0);
   }
-  fs::remove_all(dir);
 }
 
 TEST(VoiceTest, UnknownVoiceFailsTheCohortCleanly) {
-  std::string tmpl = (fs::temp_directory_path() / "medscribe-voice-XXXXXX").string();
-  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  medscribe::testing::TempDir tmp;
   SynthOptions o;
   o.encounters = 2;
-  o.out_dir = (fs::path(tmpl) / "c").string();
+  o.out_dir = (tmp / "c").string();
   o.voices = {"en-us", "zz-unknown"};
   EXPECT_EQ(WriteCohort(o, nullptr).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(fs::is_empty(tmpl));
-  fs::remove_all(tmpl);
+  EXPECT_TRUE(fs::is_empty(tmp.path()));
 }
 
 }  // namespace
