@@ -68,7 +68,7 @@ Encounter PlanEncounter(const CohortPlan& plan, const SynthOptions& o, int index
   e.radiologist = static_cast<int>(rng.UniformInt(0, kNumRadiologists - 1));
   e.referring = static_cast<int>(rng.UniformInt(0, kNumReferring - 1));
   e.reason = ReasonForExam(e, rng);
-  e.note_zh = plan.patients[static_cast<size_t>(patient)].chinese && rng.Bernoulli(0.65);
+  e.note_zh = plan.patients[static_cast<size_t>(patient)].chinese && rng.Bernoulli(0.7);
   if (visit > 0) {
     e.prior = index - 1;
     const double w[] = {0.25, 0.25, 0.25, 0.25};

@@ -97,7 +97,7 @@ Patient MakePatient(uint64_t seed, int index) {
   p.id = fmt::format("pat-{:06d}", index + 1);
   p.mrn = fmt::format("MRN{:07d}", rng.UniformInt(1000000, 9999999));
   p.sex = rng.Bernoulli(0.5) ? 'F' : 'M';
-  p.chinese = rng.Bernoulli(0.16);
+  p.chinese = rng.Bernoulli(0.15);
   if (p.chinese) {
     const ZhPart& fam = rng.Pick(kZhFamily);
     const ZhPart& giv = p.sex == 'F' ? rng.Pick(kZhFemale) : rng.Pick(kZhMale);

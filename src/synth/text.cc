@@ -469,8 +469,9 @@ std::string ComposeDictation(const Encounter& e, Rng& rng) {
       what = std::string(SideName(p->side)) + " " + what;
     parts.push_back(ChangeSpoken(e.change, what, rng));
   }
-  const std::string q = e.reason.substr(0, e.reason.find('.'));
-  parts.push_back(fmt::format("Clinical question, {}.", q.empty() ? "none given" : q));
+  std::string q = e.reason.substr(0, e.reason.find('.'));
+  if (!q.empty()) q[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(q[0])));
+  parts.push_back(fmt::format("Clinical question: {}.", q.empty() ? "none given" : q));
   if (e.urgent) {
     parts.push_back(rng.Bernoulli(0.5)
                         ? "This is urgent, please call the ordering physician with the result."
