@@ -139,7 +139,7 @@ StatusOr<Audio> Resample(const Audio& audio, int target_rate) {
   data.data_out = out.samples.data();
   data.output_frames = static_cast<long>(out.samples.size());
   data.src_ratio = ratio;
-  const int err = src_simple(&data, SRC_SINC_MEDIUM_QUALITY, 1);
+  const int err = src_simple(&data, SRC_SINC_FASTEST, 1);
   if (err != 0) return InternalError(std::string("resampling failed: ") + src_strerror(err));
   out.samples.resize(static_cast<size_t>(data.output_frames_gen));
   return out;

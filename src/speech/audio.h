@@ -28,7 +28,8 @@ std::string EncodeWav16(const Audio& audio);
 // Parses WAV bytes. DataLoss for a truncated or malformed file, Unimplemented for an encoding
 // other than PCM integer or IEEE float.
 StatusOr<Audio> DecodeWav(const std::string& bytes);
-// Converts to `target_rate` with libsamplerate's medium-quality sinc converter.
+// Converts to `target_rate` with libsamplerate's fastest band-limited sinc converter (ample for
+// speech).
 // InvalidArgument for a non-positive rate.
 StatusOr<Audio> Resample(const Audio& audio, int target_rate);
 
