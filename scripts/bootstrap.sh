@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs everything MedScribe needs to build, test and run on Debian 12 (idempotent; fast when
 # all is present). Run as root, or as a user with sudo.
+# Usage: scripts/bootstrap.sh [--fuzz]   (--fuzz adds clang and libFuzzer for scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: toolchain, libraries, and the tools the tests drive.
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config ccache git
-  libgtest-dev libgmock-dev libbenchmark-dev
+  build-essential cmake ninja-build pkg-config ccache git ca-certificates
+  libgtest-dev libgmock-dev
   libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libtbb-dev libssl-dev
   libdcmtk-dev dcmtk dicom3tools
-  libespeak-ng-dev espeak-ng libsamplerate0-dev sox
+  espeak-ng libsamplerate0-dev sox
 )
+
+if [ "${1:-}" = "--fuzz" ]; then PACKAGES+=(clang libclang-rt-14-dev); fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

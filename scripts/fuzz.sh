@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:?usage: scripts/fuzz.sh NAME [SECONDS]}"
 seconds="${2:-60}"
-scripts/bootstrap.sh >/dev/null
+scripts/bootstrap.sh --fuzz >/dev/null
 [ -f build/fuzz/build.ninja ] || cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz --target "$name"
 mkdir -p "build/fuzz/corpus-$name"
