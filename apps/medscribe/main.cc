@@ -77,6 +77,5 @@ int main(int argc, char** argv) {
     if (Status s = g.config.SetOverride(o); !s.ok()) return ReportError(s);
   }
   g.home = ResolveHome(g.home).string();
-  for (CLI::App* sub : app.get_subcommands()) return runners.at(sub)(g);
-  return kExitUsage;
+  return runners.at(app.get_subcommands().front())(g);
 }

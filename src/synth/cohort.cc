@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <mutex>
 
 #include <fmt/format.h>
 
@@ -13,8 +12,10 @@
 #include "dicom/transfer_syntax.h"
 #include "speech/audio.h"
 #include "synth/fhir_export.h"
+#include "synth/note.h"
 #include "synth/radiograph.h"
-#include "synth/text.h"
+#include "synth/report.h"
+#include "synth/truth.h"
 #include "synth/voice.h"
 
 namespace medscribe::synth {
@@ -23,68 +24,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kMaxEncounters = 1000000;
-
-Department PickDepartment(Rng& rng) {
-  const double w[kNumDepartments] = {0.25, 0.15, 0.15, 0.12, 0.13, 0.20};
-  return static_cast<Department>(rng.Weighted(w));
-}
-
-Encounter PlanEncounter(const CohortPlan& plan, const SynthOptions& o, int index, int patient,
-                        int visit, const Date& date, const std::vector<std::string>& voices) {
-  Rng rng = Rng::Stream(plan.seed, HashString("encounter"), index);
-  Encounter e;
-  e.index = index;
-  e.id = fmt::format("enc-{:06d}", index + 1);
-  e.patient = patient;
-  e.visit = visit;
-  e.department = PickDepartment(rng);
-  const bool office =
-      e.department == Department::kOutpatient || e.department == Department::kOncology;
-  e.start =
-      DateTime{date, static_cast<int>(office ? rng.UniformInt(8, 16) : rng.UniformInt(0, 23)),
-               static_cast<int>(rng.UniformInt(0, 59)), static_cast<int>(rng.UniformInt(0, 59))};
-  e.labs_time = AddMinutes(e.start, rng.UniformInt(10, 50));
-  e.study_time = AddMinutes(e.start, rng.UniformInt(60, 240));
-  e.report_time = AddMinutes(e.study_time, rng.UniformInt(15, 600));
-  e.accession = fmt::format("ACC{:02d}{:06d}", date.year % 100, index + 1);
-  e.accession_in_dicom = !rng.Bernoulli(0.04);
-  const double dev_w[] = {0.3, 0.2, 0.3, 0.2};
-  e.device = static_cast<int>(rng.Weighted(dev_w));
-  const double ap_p = e.department == Department::kICU  ? 0.9
-                      : e.department == Department::kED ? 0.5
-                                                        : 0.1;
-  e.anatomy.ap_view = rng.Bernoulli(ap_p);
-  e.anatomy.habitus = rng.Uniform(0.9, 1.06);
-  e.anatomy.diaphragm = e.anatomy.ap_view ? rng.Uniform(0.65, 0.70) : rng.Uniform(0.68, 0.73);
-  e.anatomy.ctr = std::round(rng.Uniform(0.38, 0.48) * 100) / 100;
-  e.anatomy.texture_seed = rng.Next();
-  e.findings = SampleFindings(e.department, e.anatomy, rng);
-  for (const Finding& f : e.findings)
-    if (f.type == FindingType::kCardiomegaly) e.anatomy.ctr = f.ctr;
-  e.labs = SampleLabs(e.department, e.findings, rng);
-  e.coding_discrepancy = rng.Bernoulli(0.04);
-  e.conditions = ConditionsFor(e.findings, e.coding_discrepancy, rng, &e.discrepancy);
-  e.procedures = ProceduresFor(e.findings, rng);
-  e.radiologist = static_cast<int>(rng.UniformInt(0, kNumRadiologists - 1));
-  e.referring = static_cast<int>(rng.UniformInt(0, kNumReferring - 1));
-  e.reason = ReasonForExam(e, rng);
-  e.note_zh = plan.patients[static_cast<size_t>(patient)].chinese && rng.Bernoulli(0.7);
-  if (visit > 0) {
-    e.prior = index - 1;
-    const double w[] = {0.25, 0.25, 0.25, 0.25};
-    e.change = e.Primary() ? static_cast<Change>(1 + rng.Weighted(w)) : Change::kUnchanged;
-  }
-  e.urgent = e.Has(FindingType::kPneumothorax) ? rng.Bernoulli(0.8) : rng.Bernoulli(0.08);
-  e.voice = voices[static_cast<size_t>(rng.UniformInt(0, static_cast<int64_t>(voices.size()) - 1))];
-  e.words_per_minute = static_cast<int>(rng.UniformInt(130, 190));
-  e.noise_snr_db = rng.Bernoulli(0.25) ? std::round(rng.Uniform(10, 25)) : 0.0;
-  e.burned_in = rng.Bernoulli(0.03);
-  e.study_uid = MakeUid(plan.seed, "study", index);
-  e.series_uid = MakeUid(plan.seed, "series", index);
-  e.sop_uid = MakeUid(plan.seed, "sop", index);
-  (void)o;
-  return e;
-}
 
 // Everything one encounter contributes to the shared files.
 struct EncounterOutput {
@@ -100,77 +39,6 @@ void AddNoise(speech::Audio& audio, double snr_db, Rng& rng) {
   power /= static_cast<double>(audio.samples.size());
   const double sigma = std::sqrt(power / std::pow(10.0, snr_db / 10.0));
   for (float& s : audio.samples) s += static_cast<float>(rng.Normal(0, sigma));
-}
-
-std::vector<std::string> PatientPhi(const Patient& p) {
-  std::vector<std::string> v = {p.FullName(),
-                                p.DicomName().substr(0, p.DicomName().find('=')),
-                                p.mrn,
-                                p.birth_date.Iso(),
-                                p.birth_date.Dicom(),
-                                p.phone,
-                                p.email,
-                                p.address_line,
-                                p.national_id,
-                                p.ssn};
-  if (p.chinese) v.push_back(p.ZhName());
-  return v;
-}
-
-Json TruthFor(const Encounter& e, const CohortPlan& plan, const std::string& dictation,
-              const Report& report, std::vector<std::string> phi) {
-  const DeviceProfile& dev = DeviceProfiles()[static_cast<size_t>(e.device)];
-  Json findings = Json::array();
-  for (const Finding& f : e.findings) {
-    Json j{{"type", FindingName(f.type)}};
-    if (f.side != Side::kNone) j["side"] = SideName(f.side);
-    if (f.zone != Zone::kNone) j["zone"] = ZoneName(f.zone);
-    if (f.severity != Severity::kNone) j["severity"] = SeverityName(f.severity);
-    if (f.size_mm > 0) j["size_mm"] = f.size_mm;
-    if (f.ctr > 0) j["ctr"] = f.ctr;
-    if (f.rib > 0) j["rib"] = f.rib;
-    findings.push_back(j);
-  }
-  Json labs = Json::object();
-  for (const LabResult& l : e.labs)
-    labs[std::string(l.spec->key)] = Json{{"value", l.value}, {"flag", std::string(1, l.flag)}};
-  std::sort(phi.begin(), phi.end());
-  phi.erase(std::unique(phi.begin(), phi.end()), phi.end());
-  const Finding* primary = e.Primary();
-  return Json{
-      {"encounter_id", e.id},
-      {"patient_id", plan.patients[static_cast<size_t>(e.patient)].id},
-      {"department", DepartmentName(e.department)},
-      {"study_instance_uid", e.study_uid},
-      {"sop_instance_uid", e.sop_uid},
-      {"accession_number", e.accession},
-      {"accession_in_dicom", e.accession_in_dicom},
-      {"study_datetime", e.study_time.Iso()},
-      {"device", Json{{"manufacturer", dev.manufacturer},
-                      {"model", dev.model},
-                      {"modality", dev.modality},
-                      {"photometric", dev.monochrome1 ? "MONOCHROME1" : "MONOCHROME2"},
-                      {"transfer_syntax", dicom::TransferSyntaxName(dev.transfer_syntax)}}},
-      {"view", e.anatomy.ap_view ? "AP" : "PA"},
-      {"burned_in_annotation", e.burned_in},
-      {"annotator_id", e.AnnotatorId()},
-      {"findings", findings},
-      {"primary_finding", primary ? Json(FindingName(primary->type)) : Json("normal")},
-      {"change", ChangeName(e.change)},
-      {"prior_encounter_id",
-       e.prior >= 0 ? Json(plan.encounters[static_cast<size_t>(e.prior)].id) : Json(nullptr)},
-      {"urgent", e.urgent},
-      {"labs", labs},
-      {"coding_discrepancy", e.coding_discrepancy},
-      {"coding_discrepancy_detail", e.discrepancy},
-      {"note_language", e.note_zh ? "zh-TW" : "en"},
-      {"dictation_text", dictation},
-      {"voice", e.voice},
-      {"words_per_minute", e.words_per_minute},
-      {"noise_snr_db", e.noise_snr_db},
-      {"report_text", report.Text()},
-      {"planted_phi", phi},
-  };
 }
 
 EncounterOutput WriteEncounter(const Encounter& e, const CohortPlan& plan, const SynthOptions& o,
@@ -221,7 +89,7 @@ EncounterOutput WriteEncounter(const Encounter& e, const CohortPlan& plan, const
   for (auto& [type, resources] : EncounterResources(e, plan, note, report)) {
     for (const Json& r : resources) out.fhir_lines[type].push_back(r.dump());
   }
-  out.truth_line = TruthFor(e, plan, dictation, report, std::move(phi)).dump();
+  out.truth_line = TruthRecord(e, plan, dictation, report, std::move(phi)).dump();
   return out;
 }
 
@@ -253,31 +121,6 @@ Status ValidateOptions(const SynthOptions& o) {
   }
   if (o.jobs < 0) return InvalidArgumentError("--jobs must be 0 (all cores) or a positive number");
   return OkStatus();
-}
-
-CohortPlan PlanCohort(const SynthOptions& o) {
-  CohortPlan plan;
-  plan.seed = o.seed;
-  const std::vector<std::string>& voices = o.voices.empty() ? DefaultVoices() : o.voices;
-  for (int i = 0; i < kNumRadiologists; ++i) plan.radiologists.push_back(MakeClinician(o.seed, i));
-  for (int i = 0; i < kNumReferring; ++i) plan.referring.push_back(MakeClinician(o.seed, 100 + i));
-  for (int i = 0; i < 6; ++i) plan.operators.push_back(MakeClinician(o.seed, 200 + i));
-  int patient = 0;
-  while (static_cast<int>(plan.encounters.size()) < o.encounters) {
-    plan.patients.push_back(MakePatient(o.seed, patient));
-    Rng rng = Rng::Stream(o.seed, HashString("visits"), patient);
-    const double w[] = {0.7, 0.2, 0.1};
-    const int visits = std::min(static_cast<int>(rng.Weighted(w)) + 1,
-                                o.encounters - static_cast<int>(plan.encounters.size()));
-    Date date = AddDays(Date{2023, 1, 1}, rng.UniformInt(0, 900));
-    for (int v = 0; v < visits; ++v) {
-      const int index = static_cast<int>(plan.encounters.size());
-      plan.encounters.push_back(PlanEncounter(plan, o, index, patient, v, date, voices));
-      date = AddDays(date, rng.UniformInt(7, 180));
-    }
-    ++patient;
-  }
-  return plan;
 }
 
 StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress) {

@@ -23,21 +23,11 @@
 #include "common/progress.h"
 #include "common/status.h"
 #include "synth/cohort_types.h"
+#include "synth/plan.h"
 
 namespace medscribe::synth {
 
 inline constexpr std::string_view kGeneratorVersion = "medscribe-synth 1";
-
-struct SynthOptions {
-  std::string out_dir;
-  int encounters = 0;
-  uint64_t seed = 1;
-  int image_size = 512;
-  bool speech = true;
-  int jobs = 0;  // 0: all cores
-  bool force = false;
-  std::vector<std::string> voices;  // empty: DefaultVoices()
-};
 
 struct SynthSummary {
   int patients = 0;
@@ -57,8 +47,6 @@ struct SynthSummary {
 
 // Checks the options without touching the file system. InvalidArgument says which is wrong.
 Status ValidateOptions(const SynthOptions& options);
-// The deterministic plan of the whole cohort (cheap: no pixels, text or audio).
-CohortPlan PlanCohort(const SynthOptions& options);
 // Plans and writes the cohort. `progress` may be null.
 StatusOr<SynthSummary> WriteCohort(const SynthOptions& options, ProgressBar* progress);
 // Human-readable multi-line summary.

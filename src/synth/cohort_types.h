@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "synth/encounter.h"
@@ -13,6 +14,17 @@ namespace medscribe::synth {
 inline constexpr int kNumRadiologists = 8;
 inline constexpr int kNumReferring = 24;
 inline constexpr std::string_view kInstitution = "Riverside General Hospital";
+
+struct SynthOptions {
+  std::string out_dir;
+  int encounters = 0;
+  uint64_t seed = 1;
+  int image_size = 512;
+  bool speech = true;
+  int jobs = 0;  // 0: all cores
+  bool force = false;
+  std::vector<std::string> voices;  // empty: DefaultVoices()
+};
 
 struct CohortPlan {
   uint64_t seed = 0;

@@ -12,7 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "synth/cohort_types.h"
-#include "synth/text.h"
+#include "synth/note.h"
+#include "synth/report.h"
 
 namespace medscribe::synth {
 

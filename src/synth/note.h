@@ -1,0 +1,26 @@
+// Clinical notes of the cohort: the reason for exam, and the note (reason and short history)
+// with planted PHI of every Safe Harbor kind that fits free text, in English or Traditional
+// Chinese.
+//
+// Thread safety: pure functions of their inputs and the given Rng.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/rng.h"
+#include "synth/cohort_types.h"
+
+namespace medscribe::synth {
+
+struct Note {
+  std::string text;
+  std::string language;          // BCP-47: "en" or "zh-TW"
+  std::vector<std::string> phi;  // every PHI string planted in `text`, verbatim
+};
+
+// English reason for exam (PHI-free), e.g. "Fever and cough for 3 days. Evaluate for pneumonia."
+std::string ReasonForExam(const Encounter& e, Rng& rng);
+Note ComposeNote(const Encounter& e, const CohortPlan& cohort, Rng& rng);
+
+}  // namespace medscribe::synth
