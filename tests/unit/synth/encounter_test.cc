@@ -5,6 +5,7 @@
 #include <set>
 
 #include "synth/cohort.h"
+#include "testing/synth_plan.h"
 
 namespace medscribe::synth {
 namespace {
@@ -142,10 +143,7 @@ TEST(UidTest, UidsAreValidStableAndUnique) {
 }
 
 TEST(PlanCohortTest, PlansPatientsWithOrderedPriorVisits) {
-  SynthOptions o;
-  o.encounters = 300;
-  o.seed = 9;
-  const CohortPlan plan = PlanCohort(o);
+  const CohortPlan plan = testing::SmallPlan(300, 9);
   ASSERT_EQ(plan.encounters.size(), 300u);
   EXPECT_LT(plan.patients.size(), 280u);
   EXPECT_GT(plan.patients.size(), 150u);

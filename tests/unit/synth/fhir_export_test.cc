@@ -4,6 +4,7 @@
 
 #include "common/base64.h"
 #include "synth/cohort.h"
+#include "testing/synth_plan.h"
 
 namespace medscribe::synth {
 namespace {
@@ -21,10 +22,7 @@ TEST(FhirExportTest, PatientCarriesIdentifiersAndDemographics) {
 }
 
 TEST(FhirExportTest, EncounterResourcesHaveRequiredElementsCodesAndLinks) {
-  SynthOptions o;
-  o.encounters = 30;
-  o.seed = 2;
-  const CohortPlan plan = PlanCohort(o);
+  const CohortPlan plan = testing::SmallPlan(30, 2);
   for (const Encounter& e : plan.encounters) {
     Rng rng(1);
     const Note note = ComposeNote(e, plan, rng);

@@ -2,17 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "synth/cohort.h"
+#include "testing/synth_plan.h"
 
 namespace medscribe::synth {
 namespace {
 
-CohortPlan SmallPlan(int n = 200, uint64_t seed = 3) {
-  SynthOptions o;
-  o.encounters = n;
-  o.seed = seed;
-  return PlanCohort(o);
-}
+using medscribe::testing::SmallPlan;
 
 TEST(NoteTest, EveryPlantedPhiStringIsInTheNote) {
   const CohortPlan plan = SmallPlan(300);

@@ -7,6 +7,7 @@
 
 #include "dicom/dataset.h"
 #include "synth/cohort.h"
+#include "testing/synth_plan.h"
 #include "testing/temp_dir.h"
 
 namespace medscribe::synth {
@@ -16,12 +17,7 @@ namespace fs = std::filesystem;
 
 class RadiographTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    SynthOptions o;
-    o.encounters = 4;
-    o.seed = 5;
-    plan_ = PlanCohort(o);
-  }
+  void SetUp() override { plan_ = medscribe::testing::SmallPlan(4, 5); }
   medscribe::testing::TempDir tmp_;
   const fs::path& dir_ = tmp_.path();
   CohortPlan plan_;
