@@ -35,5 +35,6 @@ using Runner = std::function<int(GlobalOptions&)>;
 int ReportError(const Status& status);
 
 Runner RegisterSynth(CLI::App& app);
+Runner RegisterDicom(CLI::App& app);
 
 }  // namespace medscribe::cli

@@ -14,7 +14,8 @@ int HardwareJobs() {
 }
 
 void ParallelFor(size_t n, int jobs, const std::function<void(size_t)>& fn) {
-  if (jobs <= 0) jobs = HardwareJobs();
+  // More threads than cores only adds contention for this CPU-bound work.
+  if (jobs <= 0 || jobs > HardwareJobs()) jobs = HardwareJobs();
   if (jobs == 1 || n <= 1) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;

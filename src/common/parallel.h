@@ -1,6 +1,7 @@
 // Data-parallel loops over oneTBB.
 //
-// ParallelFor runs fn(i) for every i in [0, n) on at most `jobs` threads (0 = all cores). Work is
+// ParallelFor runs fn(i) for every i in [0, n) on at most `jobs` threads (0 or more than the core
+// count = all cores). Work is
 // split dynamically; callers that need reproducible results must make fn(i) depend on i only
 // (e.g. through Rng::Stream(seed, i)), never on the thread or on the order of execution.
 //

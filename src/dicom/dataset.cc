@@ -1,7 +1,10 @@
 #include "dicom/dataset.h"
 
+#include "dicom/dcmtk_access.h"
+
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
@@ -19,13 +22,10 @@
 #include <dcmtk/oflog/oflog.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 
 namespace medscribe::dicom {
-
-struct DicomDataset::Impl {
-  DcmFileFormat file;
-};
 
 namespace {
 
@@ -154,17 +154,42 @@ DicomDataset::~DicomDataset() = default;
 DicomDataset::DicomDataset(DicomDataset&&) noexcept = default;
 DicomDataset& DicomDataset::operator=(DicomDataset&&) noexcept = default;
 
-StatusOr<DicomDataset> DicomDataset::LoadFile(const std::string& path) {
+StatusOr<DicomDataset> DicomDataset::LoadFile(const std::string& path, uint64_t max_bytes) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return NotFoundError("cannot open '" + path + "': " + ec.message());
+  if (size > max_bytes) {
+    return Status(ErrorCode::kResourceExhausted, "'" + path + "' is " + std::to_string(size) +
+                                                     " bytes, more than the limit of " +
+                                                     std::to_string(max_bytes));
+  }
   DicomDataset ds;
   OFCondition c = ds.impl_->file.loadFile(path.c_str());
-  if (c.bad()) {
-    if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
-      std::fclose(f);
-      return DataLossError("'" + path + "' is not a readable DICOM file: " + c.text());
-    }
-    return NotFoundError("cannot open '" + path + "'");
-  }
+  if (c.bad()) return DataLossError("not a readable DICOM file: " + std::string(c.text()));
   return ds;
+}
+
+StatusOr<DicomDataset> DicomDataset::FromBytes(std::string_view bytes, uint64_t max_bytes) {
+  if (bytes.size() > max_bytes) {
+    return Status(ErrorCode::kResourceExhausted,
+                  "input of " + std::to_string(bytes.size()) + " bytes exceeds the limit");
+  }
+  DicomDataset ds;
+  DcmInputBufferStream in;
+  in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+  in.setEos();
+  DcmFileFormat& file = ds.impl_->file;
+  file.transferInit();
+  OFCondition c = file.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  file.transferEnd();
+  if (c.bad()) return DataLossError("not a readable DICOM file: " + std::string(c.text()));
+  return ds;
+}
+
+bool DicomDataset::LooksLikeDicom() const {
+  DcmMetaInfo* meta = impl_->file.getMetaInfo();
+  return (meta != nullptr && meta->tagExists(DCM_TransferSyntaxUID)) ||
+         impl_->file.getDataset()->tagExists(DCM_SOPClassUID);
 }
 
 Status DicomDataset::SetString(std::string_view path, std::string_view value) {

@@ -34,8 +34,17 @@ class DicomDataset {
   DicomDataset(DicomDataset&&) noexcept;
   DicomDataset& operator=(DicomDataset&&) noexcept;
 
-  // Reads a DICOM Part 10 file. Errors: NotFound, DataLoss (not DICOM, truncated, corrupt).
-  static StatusOr<DicomDataset> LoadFile(const std::string& path);
+  // Largest input accepted by LoadFile/FromBytes unless a smaller limit is given.
+  static constexpr uint64_t kMaxInputBytes = uint64_t{2} << 30;
+
+  // Reads a DICOM Part 10 file (or a bare dataset). Errors: NotFound, ResourceExhausted (larger
+  // than `max_bytes`), DataLoss (not DICOM, truncated, an element longer than the file, corrupt).
+  static StatusOr<DicomDataset> LoadFile(const std::string& path,
+                                         uint64_t max_bytes = kMaxInputBytes);
+  // The same from bytes in memory (the bytes are copied as needed; the view need not outlive the
+  // result).
+  static StatusOr<DicomDataset> FromBytes(std::string_view bytes,
+                                          uint64_t max_bytes = kMaxInputBytes);
 
   // Sets an attribute from its string form (multi-valued: values separated by '\').
   // InvalidArgument for an unknown keyword, a malformed path or a value the VR rejects.
@@ -54,6 +63,9 @@ class DicomDataset {
   StatusOr<std::string> GetString(std::string_view path) const;
   // Transfer syntax UID of the file this dataset was loaded from (empty for a new dataset).
   std::string FileTransferSyntaxUid() const;
+  // True when the dataset has a File Meta Information header or a SOP Class UID, i.e. it parsed
+  // as DICOM rather than as bytes that happen to be readable.
+  bool LooksLikeDicom() const;
   // Decompresses if needed and returns the first frame of 16-bit pixel data.
   StatusOr<std::vector<uint16_t>> DecodePixels16() const;
 
@@ -63,6 +75,7 @@ class DicomDataset {
   Status SaveFile(const std::string& path, TransferSyntax ts);
 
  private:
+  friend class DcmtkAccess;  // image decoding inside src/dicom
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,58 @@
+#include "common/png.h"
+
+#include <png.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+namespace medscribe {
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+}  // namespace
+
+Status WritePngGray(const std::string& path, const std::vector<float>& pixels, int width,
+                    int height) {
+  if (width <= 0 || height <= 0 || pixels.size() != static_cast<size_t>(width) * height) {
+    return InvalidArgumentError("PNG size does not match the pixel count");
+  }
+  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "wb"));
+  if (!f) return IoError("cannot create '" + path + "': " + std::strerror(errno));
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png ? png_create_info_struct(png) : nullptr;
+  if (!png || !info) {
+    png_destroy_write_struct(&png, &info);
+    return InternalError("libpng initialization failed");
+  }
+  std::vector<png_byte> row(static_cast<size_t>(width));
+  // libpng reports errors by longjmp; nothing with a destructor is created after this point.
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    std::remove(path.c_str());
+    return IoError("cannot write PNG '" + path + "'");
+  }
+  png_init_io(png, f.get());
+  png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height), 8,
+               PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      const float v = std::clamp(pixels[static_cast<size_t>(y) * width + x], 0.0f, 1.0f);
+      row[static_cast<size_t>(x)] = static_cast<png_byte>(std::lround(v * 255.0f));
+    }
+    png_write_row(png, row.data());
+  }
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  return OkStatus();
+}
+
+}  // namespace medscribe

@@ -1,0 +1,105 @@
+#include "dicom/info.h"
+
+#include <dcmtk/dcmdata/dccodec.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+
+#include "dicom/dcmtk_access.h"
+
+namespace medscribe::dicom {
+namespace {
+
+std::string Str(DcmItem* item, const DcmTagKey& tag) {
+  OFString v;
+  return item->findAndGetOFString(tag, v).good() ? std::string(v.c_str()) : std::string();
+}
+
+int Int(DcmItem* item, const DcmTagKey& tag, int fallback) {
+  Uint16 u = 0;
+  if (item->findAndGetUint16(tag, u).good()) return u;
+  Sint32 s = 0;
+  if (item->findAndGetSint32(tag, s).good()) return s;  // IS values such as NumberOfFrames
+  return fallback;
+}
+
+double Num(DcmItem* item, const DcmTagKey& tag, double fallback, bool* found = nullptr) {
+  Float64 v = 0;
+  const bool ok = item->findAndGetFloat64(tag, v).good();
+  if (found) *found = ok;
+  return ok ? v : fallback;
+}
+
+}  // namespace
+
+StatusOr<DicomInfo> ReadInfo(const DicomDataset& dataset) {
+  if (!dataset.LooksLikeDicom()) {
+    return InvalidArgumentError("not a DICOM file: no file meta information and no SOP Class UID");
+  }
+  DcmFileFormat& file = DcmtkAccess::File(dataset);
+  DcmDataset* ds = file.getDataset();
+  DicomInfo info;
+  info.sop_class_uid = Str(ds, DCM_SOPClassUID);
+  if (const char* name = dcmFindNameOfUID(info.sop_class_uid.c_str(), nullptr))
+    info.sop_class_name = name;
+  info.sop_instance_uid = Str(ds, DCM_SOPInstanceUID);
+  info.study_instance_uid = Str(ds, DCM_StudyInstanceUID);
+  info.series_instance_uid = Str(ds, DCM_SeriesInstanceUID);
+  const E_TransferSyntax xfer = ds->getOriginalXfer();
+  const DcmXfer x(xfer);
+  info.transfer_syntax_uid = Str(file.getMetaInfo(), DCM_TransferSyntaxUID);
+  if (info.transfer_syntax_uid.empty()) info.transfer_syntax_uid = x.getXferID();
+  const DcmXfer named(info.transfer_syntax_uid.c_str());
+  info.transfer_syntax_name = named.getXfer() != EXS_Unknown ? named.getXferName()
+                              : info.transfer_syntax_uid.empty()
+                                  ? "unknown"
+                                  : "unknown (" + info.transfer_syntax_uid + ")";
+  info.modality = Str(ds, DCM_Modality);
+  info.manufacturer = Str(ds, DCM_Manufacturer);
+  info.model = Str(ds, DCM_ManufacturerModelName);
+  info.body_part = Str(ds, DCM_BodyPartExamined);
+  info.view_position = Str(ds, DCM_ViewPosition);
+  info.photometric = Str(ds, DCM_PhotometricInterpretation);
+  info.rows = Int(ds, DCM_Rows, 0);
+  info.columns = Int(ds, DCM_Columns, 0);
+  info.frames = Int(ds, DCM_NumberOfFrames, 1);
+  info.samples_per_pixel = Int(ds, DCM_SamplesPerPixel, 1);
+  info.bits_allocated = Int(ds, DCM_BitsAllocated, 0);
+  info.bits_stored = Int(ds, DCM_BitsStored, 0);
+  info.pixel_representation = Int(ds, DCM_PixelRepresentation, 0);
+  info.rescale_slope = Num(ds, DCM_RescaleSlope, 1.0);
+  info.rescale_intercept = Num(ds, DCM_RescaleIntercept, 0.0);
+  bool wc = false, ww = false;
+  info.window_center = Num(ds, DCM_WindowCenter, 0, &wc);
+  info.window_width = Num(ds, DCM_WindowWidth, 0, &ww);
+  info.has_window = wc && ww;
+  info.burned_in_annotation = Str(ds, DCM_BurnedInAnnotation) == "YES";
+  info.has_accession_number = !Str(ds, DCM_AccessionNumber).empty();
+  info.has_pixel_data = ds->tagExists(DCM_PixelData);
+
+  // Can the pixels be decoded here?
+  const bool known_xfer = named.getXfer() != EXS_Unknown || info.transfer_syntax_uid.empty();
+  if (!info.has_pixel_data) {
+    info.why_not_decodable = "no pixel data";
+  } else if (!known_xfer) {
+    info.why_not_decodable = "unknown transfer syntax " + info.transfer_syntax_uid;
+  } else if (x.isEncapsulated() && !DcmCodecList::canChangeCoding(xfer, EXS_LittleEndianExplicit)) {
+    info.why_not_decodable = "transfer syntax " + info.transfer_syntax_name + " (" +
+                             info.transfer_syntax_uid +
+                             ") is not supported: this build of DCMTK has no decoder for it";
+  } else if (info.samples_per_pixel != 1 ||
+             (info.photometric != "MONOCHROME1" && info.photometric != "MONOCHROME2")) {
+    info.why_not_decodable =
+        "only grayscale (MONOCHROME1/2) images are supported, not " +
+        (info.photometric.empty() ? std::string("an image without PhotometricInterpretation")
+                                  : info.photometric);
+  } else if (info.rows <= 0 || info.columns <= 0 || info.frames <= 0) {
+    info.why_not_decodable = "image has no rows, columns or frames";
+  } else {
+    info.decodable = true;
+  }
+  return info;
+}
+
+}  // namespace medscribe::dicom

@@ -1,0 +1,166 @@
+#include "dicom/image.h"
+
+#include <gtest/gtest.h>
+
+#include "dicom/info.h"
+#include "testing/temp_dir.h"
+
+namespace medscribe::dicom {
+namespace {
+
+// A 12-bit grayscale image: value = 100 + 10 * column + row (distinct per pixel, < 4096).
+DicomDataset MakeImage(int rows, int cols, const std::string& photometric, int frames = 1) {
+  std::vector<uint16_t> px(static_cast<size_t>(rows) * cols * frames);
+  for (int f = 0; f < frames; ++f)
+    for (int y = 0; y < rows; ++y)
+      for (int x = 0; x < cols; ++x)
+        px[(static_cast<size_t>(f) * rows + y) * cols + x] =
+            static_cast<uint16_t>(100 + 10 * x + y + f);
+  DicomDataset ds;
+  EXPECT_TRUE(ds.SetString("SOPClassUID", "1.2.840.10008.5.1.4.1.1.1").ok());
+  EXPECT_TRUE(ds.SetString("SOPInstanceUID", "2.25.99").ok());
+  EXPECT_TRUE(ds.SetString("Modality", "CR").ok());
+  EXPECT_TRUE(ds.SetString("PhotometricInterpretation", photometric).ok());
+  EXPECT_TRUE(ds.SetUint16("SamplesPerPixel", 1).ok());
+  EXPECT_TRUE(ds.SetUint16("Rows", static_cast<uint16_t>(rows)).ok());
+  EXPECT_TRUE(ds.SetUint16("Columns", static_cast<uint16_t>(cols)).ok());
+  if (frames > 1) {
+    EXPECT_TRUE(ds.SetString("NumberOfFrames", std::to_string(frames)).ok());
+  }
+  EXPECT_TRUE(ds.SetUint16("BitsAllocated", 16).ok());
+  EXPECT_TRUE(ds.SetUint16("BitsStored", 12).ok());
+  EXPECT_TRUE(ds.SetUint16("HighBit", 11).ok());
+  EXPECT_TRUE(ds.SetUint16("PixelRepresentation", 0).ok());
+  EXPECT_TRUE(
+      ds.SetPixelData16(px, static_cast<uint16_t>(rows), static_cast<uint16_t>(cols * frames))
+          .ok());
+  // SetPixelData16 only checks the count; the real geometry is rows x cols x frames.
+  EXPECT_TRUE(ds.SetUint16("Columns", static_cast<uint16_t>(cols)).ok());
+  return ds;
+}
+
+class DicomImageTest : public ::testing::Test {
+ protected:
+  // Saves and reloads, so decoding starts from a file as in production.
+  DicomDataset RoundTrip(DicomDataset& ds, TransferSyntax ts) {
+    const std::string path = (tmp_ / "x.dcm").string();
+    EXPECT_TRUE(ds.SaveFile(path, ts).ok());
+    auto loaded = DicomDataset::LoadFile(path);
+    EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
+    return std::move(loaded).value();
+  }
+  medscribe::testing::TempDir tmp_;
+};
+
+TEST_F(DicomImageTest, RawAppliesRescaleExactlyInEveryTransferSyntax) {
+  for (TransferSyntax ts :
+       {TransferSyntax::kImplicitLittle, TransferSyntax::kExplicitLittle,
+        TransferSyntax::kExplicitBig, TransferSyntax::kDeflated, TransferSyntax::kJpegLossless,
+        TransferSyntax::kJpegLsLossless, TransferSyntax::kRle}) {
+    SCOPED_TRACE(std::string(TransferSyntaxName(ts)));
+    DicomDataset ds = MakeImage(20, 30, "MONOCHROME2");
+    ASSERT_TRUE(ds.SetString("RescaleSlope", "0.5").ok());
+    ASSERT_TRUE(ds.SetString("RescaleIntercept", "-100").ok());
+    DicomDataset file = RoundTrip(ds, ts);
+    ImageDecodeOptions o;
+    o.raw = true;
+    auto img = DecodeImage(file, o);
+    ASSERT_TRUE(img.ok()) << img.status().ToString();
+    ASSERT_EQ(img->rows, 20);
+    ASSERT_EQ(img->cols, 30);
+    EXPECT_EQ(img->frames, 1);
+    EXPECT_FLOAT_EQ(img->pixels[0], 100 * 0.5f - 100);
+    EXPECT_FLOAT_EQ(img->pixels[static_cast<size_t>(3) * 30 + 7],
+                    (100 + 70 + 3) * 0.5f - 100);  // 86.5 - 100
+  }
+}
+
+TEST_F(DicomImageTest, RawKeepsEveryFrame) {
+  DicomDataset ds = MakeImage(8, 8, "MONOCHROME2", 3);
+  DicomDataset file = RoundTrip(ds, TransferSyntax::kExplicitLittle);
+  auto info = ReadInfo(file);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->frames, 3);
+  ImageDecodeOptions o;
+  o.raw = true;
+  auto img = DecodeImage(file, o);
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  EXPECT_EQ(img->frames, 3);
+  ASSERT_EQ(img->pixels.size(), 3u * 64);
+  EXPECT_FLOAT_EQ(img->pixels[2 * 64], 102.0f);
+}
+
+TEST_F(DicomImageTest, DisplayInvertsMonochrome1AndKeepsAspect) {
+  DicomDataset m2 = MakeImage(32, 64, "MONOCHROME2");
+  DicomDataset m1 = MakeImage(32, 64, "MONOCHROME1");
+  DicomDataset f2 = RoundTrip(m2, TransferSyntax::kExplicitLittle);
+  auto a = DecodeImage(f2, {});
+  DicomDataset f1 = RoundTrip(m1, TransferSyntax::kExplicitLittle);
+  auto b = DecodeImage(f1, {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->rows, 256);
+  ASSERT_EQ(a->cols, 256);
+  // 32 x 64 fills 128 x 256 in the middle; the bands above and below are padding.
+  EXPECT_EQ(a->pixels[static_cast<size_t>(10) * 256 + 128], 0.0f);
+  EXPECT_EQ(a->pixels[static_cast<size_t>(250) * 256 + 128], 0.0f);
+  const size_t mid = static_cast<size_t>(128) * 256;
+  // Left is darker than right in MONOCHROME2 (values grow with the column), brighter in
+  // MONOCHROME1.
+  EXPECT_LT(a->pixels[mid + 10], a->pixels[mid + 240]);
+  EXPECT_GT(b->pixels[mid + 10], b->pixels[mid + 240]);
+  EXPECT_NEAR(a->pixels[mid + 60] + b->pixels[mid + 60], 1.0f, 0.02f);
+}
+
+TEST_F(DicomImageTest, DisplayUsesTheFilesWindow) {
+  DicomDataset ds = MakeImage(16, 100, "MONOCHROME2");
+  ASSERT_TRUE(ds.SetString("WindowCenter", "600").ok());  // covers columns 40..60
+  ASSERT_TRUE(ds.SetString("WindowWidth", "200").ok());
+  DicomDataset f = RoundTrip(ds, TransferSyntax::kExplicitLittle);
+  ImageDecodeOptions o;
+  o.size = 100;
+  auto img = DecodeImage(f, o);
+  ASSERT_TRUE(img.ok());
+  const size_t row = static_cast<size_t>(50) * 100;
+  EXPECT_EQ(img->pixels[row + 10], 0.0f);  // below the window
+  EXPECT_EQ(img->pixels[row + 90], 1.0f);  // above the window
+  EXPECT_GT(img->pixels[row + 50], 0.2f);
+  EXPECT_LT(img->pixels[row + 50], 0.8f);
+}
+
+TEST_F(DicomImageTest, LimitsAndUnsupportedImagesAreRefusedWithReasons) {
+  DicomDataset ds = MakeImage(64, 64, "MONOCHROME2");
+  DicomDataset f = RoundTrip(ds, TransferSyntax::kExplicitLittle);
+  ImageDecodeOptions o;
+  o.max_pixels = 1000;
+  auto big = DecodeImage(f, o);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), ErrorCode::kResourceExhausted);
+
+  DicomDataset rgb = MakeImage(8, 8, "RGB");
+  DicomDataset frgb = RoundTrip(rgb, TransferSyntax::kExplicitLittle);
+  auto color = DecodeImage(frgb, {});
+  ASSERT_FALSE(color.ok());
+  EXPECT_EQ(color.status().code(), ErrorCode::kUnimplemented);
+  EXPECT_NE(color.status().message().find("RGB"), std::string::npos);
+
+  DicomDataset no_pixels;
+  ASSERT_TRUE(no_pixels.SetString("SOPClassUID", "1.2.840.10008.5.1.4.1.1.1").ok());
+  auto none = DecodeImage(no_pixels, {});
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("no pixel data"), std::string::npos);
+}
+
+TEST(DicomInfoTest, RefusesBytesThatAreNotDicom) {
+  auto ds = DicomDataset::FromBytes(std::string(200, 'x'));
+  if (ds.ok()) {
+    auto info = ReadInfo(*ds);
+    ASSERT_FALSE(info.ok());
+    EXPECT_EQ(info.status().code(), ErrorCode::kInvalidArgument);
+  } else {
+    EXPECT_EQ(ds.status().code(), ErrorCode::kDataLoss);
+  }
+  EXPECT_EQ(DicomDataset::FromBytes("abc", 2).status().code(), ErrorCode::kResourceExhausted);
+}
+
+}  // namespace
+}  // namespace medscribe::dicom
