@@ -1,10 +1,10 @@
 #include "dicom/dataset.h"
 
 #include "dicom/dcmtk_access.h"
+#include "dicom/part10.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
@@ -21,8 +21,14 @@
 #include <dcmtk/dcmjpls/djrparam.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 
 namespace medscribe::dicom {
@@ -133,6 +139,15 @@ void PadOddFragments(DcmDataset* ds, E_TransferSyntax xfer,
   }
 }
 
+// A parse failure in words a user can act on.
+std::string ParseError(const OFCondition& c) {
+  if (c == EC_StreamNotifyClient || c == EC_EndOfStream) {
+    return "not a readable DICOM file: it ends before the data it declares (truncated, an element "
+           "longer than the file, or not DICOM at all)";
+  }
+  return std::string("not a readable DICOM file: ") + c.text();
+}
+
 }  // namespace
 
 void RegisterCodecs() {
@@ -149,23 +164,66 @@ void RegisterCodecs() {
   });
 }
 
+DicomDataset::Impl::~Impl() {
+  if (memfd >= 0) close(memfd);
+}
+
 DicomDataset::DicomDataset() : impl_(std::make_unique<Impl>()) { RegisterCodecs(); }
 DicomDataset::~DicomDataset() = default;
 DicomDataset::DicomDataset(DicomDataset&&) noexcept = default;
 DicomDataset& DicomDataset::operator=(DicomDataset&&) noexcept = default;
 
+namespace {
+
+// Parses `bytes` from an anonymous in-memory file owned by `ds` (see FromBytes). With
+// `dataset_only`, the bytes are a bare explicit VR little endian dataset.
+Status LoadThroughMemfd(DicomDataset::Impl& impl, std::string_view bytes, bool dataset_only) {
+  const int fd = memfd_create("medscribe-dicom", MFD_CLOEXEC);
+  if (fd < 0) return InternalError(std::string("memfd_create: ") + std::strerror(errno));
+  impl.memfd = fd;
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      return InternalError(std::string("cannot buffer DICOM bytes: ") + std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  const OFCondition c = dataset_only
+                            ? impl.file.loadFile(path.c_str(), EXS_LittleEndianExplicit,
+                                                 EGL_noChange, DCM_MaxReadLength, ERM_dataset)
+                            : impl.file.loadFile(path.c_str());
+  if (c.bad()) return DataLossError(ParseError(c));
+  return OkStatus();
+}
+
+}  // namespace
+
 StatusOr<DicomDataset> DicomDataset::LoadFile(const std::string& path, uint64_t max_bytes) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return NotFoundError("cannot open '" + path + "': " + ec.message());
+  if (ec) return NotFoundError("cannot open: " + ec.message());
   if (size > max_bytes) {
-    return Status(ErrorCode::kResourceExhausted, "'" + path + "' is " + std::to_string(size) +
-                                                     " bytes, more than the limit of " +
+    return Status(ErrorCode::kResourceExhausted, "file of " + std::to_string(size) +
+                                                     " bytes exceeds the limit of " +
                                                      std::to_string(max_bytes));
+  }
+  // Deflated datasets need the bounded path of FromBytes; look at the meta header first.
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot open: " + std::string(std::strerror(errno)));
+  std::string head(static_cast<size_t>(std::min<uint64_t>(size, 64 * 1024)), '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  auto meta = ScanPart10Meta(head);
+  if (meta.ok() && meta->transfer_syntax_uid == kDeflatedUid) {
+    std::string all(static_cast<size_t>(size), '\0');
+    in.seekg(0);
+    in.read(all.data(), static_cast<std::streamsize>(all.size()));
+    return FromBytes(all, max_bytes);
   }
   DicomDataset ds;
   OFCondition c = ds.impl_->file.loadFile(path.c_str());
-  if (c.bad()) return DataLossError("not a readable DICOM file: " + std::string(c.text()));
+  if (c.bad()) return DataLossError(ParseError(c));
   return ds;
 }
 
@@ -174,15 +232,21 @@ StatusOr<DicomDataset> DicomDataset::FromBytes(std::string_view bytes, uint64_t 
     return Status(ErrorCode::kResourceExhausted,
                   "input of " + std::to_string(bytes.size()) + " bytes exceeds the limit");
   }
+  // DCMTK checks declared element lengths against the remaining bytes only for seekable file
+  // streams; from a memory buffer, or inside a deflated dataset, it would allocate whatever length
+  // the input declares. So the bytes are parsed from an in-memory file, and deflated datasets are
+  // inflated (with a cap) first.
+  ASSIGN_OR_RETURN(Part10Meta meta, ScanPart10Meta(bytes));
   DicomDataset ds;
-  DcmInputBufferStream in;
-  in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-  in.setEos();
-  DcmFileFormat& file = ds.impl_->file;
-  file.transferInit();
-  OFCondition c = file.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-  file.transferEnd();
-  if (c.bad()) return DataLossError("not a readable DICOM file: " + std::string(c.text()));
+  if (meta.transfer_syntax_uid == kDeflatedUid) {
+    ASSIGN_OR_RETURN(std::string inflated,
+                     InflateRaw(bytes.substr(meta.dataset_offset), max_bytes));
+    RETURN_IF_ERROR(LoadThroughMemfd(*ds.impl_, inflated, /*dataset_only=*/true));
+    ds.impl_->file.getMetaInfo()->putAndInsertString(DCM_TransferSyntaxUID,
+                                                     std::string(kDeflatedUid).c_str());
+    return ds;
+  }
+  RETURN_IF_ERROR(LoadThroughMemfd(*ds.impl_, bytes, /*dataset_only=*/false));
   return ds;
 }
 

@@ -37,7 +37,8 @@ class DicomDataset {
   // Largest input accepted by LoadFile/FromBytes unless a smaller limit is given.
   static constexpr uint64_t kMaxInputBytes = uint64_t{2} << 30;
 
-  // Reads a DICOM Part 10 file (or a bare dataset). Errors: NotFound, ResourceExhausted (larger
+  // Reads a DICOM Part 10 file (or a bare dataset). Messages do not repeat the path; callers add
+  // it as context. Errors: NotFound, ResourceExhausted (larger
   // than `max_bytes`), DataLoss (not DICOM, truncated, an element longer than the file, corrupt).
   static StatusOr<DicomDataset> LoadFile(const std::string& path,
                                          uint64_t max_bytes = kMaxInputBytes);
@@ -74,9 +75,11 @@ class DicomDataset {
   // behind on failure.
   Status SaveFile(const std::string& path, TransferSyntax ts);
 
+  // Opaque outside src/dicom (defined in dicom/dcmtk_access.h).
+  struct Impl;
+
  private:
   friend class DcmtkAccess;  // image decoding inside src/dicom
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

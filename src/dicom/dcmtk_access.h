@@ -10,6 +10,10 @@ namespace medscribe::dicom {
 
 struct DicomDataset::Impl {
   DcmFileFormat file;
+  // For datasets read from memory: an anonymous in-memory file that DCMTK reads from (and loads
+  // large values from later, lazily). Closed with the dataset.
+  int memfd = -1;
+  ~Impl();
 };
 
 class DcmtkAccess {
