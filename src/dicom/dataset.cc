@@ -1,5 +1,6 @@
 #include "dicom/dataset.h"
 
+#include "common/files.h"
 #include "dicom/dcmtk_access.h"
 #include "dicom/part10.h"
 
@@ -13,6 +14,7 @@
 #include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/dcmdata/dcrlerp.h>
 #include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpeg/djencode.h>
 #include <dcmtk/dcmjpeg/djrplol.h>
@@ -28,7 +30,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 
 namespace medscribe::dicom {
@@ -175,11 +176,12 @@ DicomDataset& DicomDataset::operator=(DicomDataset&&) noexcept = default;
 
 namespace {
 
-// Parses `bytes` from an anonymous in-memory file owned by `ds` (see FromBytes). With
-// `dataset_only`, the bytes are a bare explicit VR little endian dataset.
-Status LoadThroughMemfd(DicomDataset::Impl& impl, std::string_view bytes, bool dataset_only) {
+// Copies `bytes` into a new anonymous in-memory file, owned (closed) by `impl`, and returns the
+// path under which DCMTK can open it.
+StatusOr<std::string> ToMemfd(DicomDataset::Impl& impl, std::string_view bytes) {
   const int fd = memfd_create("medscribe-dicom", MFD_CLOEXEC);
   if (fd < 0) return InternalError(std::string("memfd_create: ") + std::strerror(errno));
+  if (impl.memfd >= 0) close(impl.memfd);
   impl.memfd = fd;
   size_t done = 0;
   while (done < bytes.size()) {
@@ -189,13 +191,19 @@ Status LoadThroughMemfd(DicomDataset::Impl& impl, std::string_view bytes, bool d
       return InternalError(std::string("cannot buffer DICOM bytes: ") + std::strerror(errno));
     done += static_cast<size_t>(n);
   }
-  const std::string path = "/proc/self/fd/" + std::to_string(fd);
-  const OFCondition c = dataset_only
-                            ? impl.file.loadFile(path.c_str(), EXS_LittleEndianExplicit,
-                                                 EGL_noChange, DCM_MaxReadLength, ERM_dataset)
-                            : impl.file.loadFile(path.c_str());
-  if (c.bad()) return DataLossError(ParseError(c));
-  return OkStatus();
+  return "/proc/self/fd/" + std::to_string(fd);
+}
+
+// True when DCMTK, reading the file meta information of `path`, would inflate the dataset.
+bool DcmtkWouldInflate(const std::string& path) {
+  DcmFileFormat probe;
+  if (probe.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_metaOnly)
+          .bad()) {
+    return false;
+  }
+  OFString uid;
+  probe.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, uid);
+  return DcmXfer(uid.c_str()).getXfer() == EXS_DeflatedLittleEndianExplicit;
 }
 
 }  // namespace
@@ -209,17 +217,9 @@ StatusOr<DicomDataset> DicomDataset::LoadFile(const std::string& path, uint64_t 
                                                      " bytes exceeds the limit of " +
                                                      std::to_string(max_bytes));
   }
-  // Deflated datasets need the bounded path of FromBytes; look at the meta header first.
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError("cannot open: " + std::string(std::strerror(errno)));
-  std::string head(static_cast<size_t>(std::min<uint64_t>(size, 64 * 1024)), '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  auto meta = ScanPart10Meta(head);
-  if (meta.ok() && meta->transfer_syntax_uid == kDeflatedUid) {
-    std::string all(static_cast<size_t>(size), '\0');
-    in.seekg(0);
-    in.read(all.data(), static_cast<std::streamsize>(all.size()));
-    return FromBytes(all, max_bytes);
+  if (DcmtkWouldInflate(path)) {  // needs the bounded path of FromBytes
+    ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+    return FromBytes(bytes, max_bytes);
   }
   DicomDataset ds;
   OFCondition c = ds.impl_->file.loadFile(path.c_str());
@@ -235,18 +235,26 @@ StatusOr<DicomDataset> DicomDataset::FromBytes(std::string_view bytes, uint64_t 
   // DCMTK checks declared element lengths against the remaining bytes only for seekable file
   // streams; from a memory buffer, or inside a deflated dataset, it would allocate whatever length
   // the input declares. So the bytes are parsed from an in-memory file, and deflated datasets are
-  // inflated (with a cap) first.
-  ASSIGN_OR_RETURN(Part10Meta meta, ScanPart10Meta(bytes));
+  // inflated here (with a cap) and parsed as a plain dataset.
   DicomDataset ds;
-  if (meta.transfer_syntax_uid == kDeflatedUid) {
+  ASSIGN_OR_RETURN(std::string path, ToMemfd(*ds.impl_, bytes));
+  if (DcmtkWouldInflate(path)) {
+    ASSIGN_OR_RETURN(Part10Meta meta, ScanPart10Meta(bytes));
+    if (meta.transfer_syntax_uid != kDeflatedUid) {
+      return DataLossError("file meta information is malformed (inconsistent transfer syntax)");
+    }
     ASSIGN_OR_RETURN(std::string inflated,
                      InflateRaw(bytes.substr(meta.dataset_offset), max_bytes));
-    RETURN_IF_ERROR(LoadThroughMemfd(*ds.impl_, inflated, /*dataset_only=*/true));
+    ASSIGN_OR_RETURN(path, ToMemfd(*ds.impl_, inflated));
+    OFCondition c = ds.impl_->file.loadFile(path.c_str(), EXS_LittleEndianExplicit, EGL_noChange,
+                                            DCM_MaxReadLength, ERM_dataset);
+    if (c.bad()) return DataLossError(ParseError(c));
     ds.impl_->file.getMetaInfo()->putAndInsertString(DCM_TransferSyntaxUID,
                                                      std::string(kDeflatedUid).c_str());
     return ds;
   }
-  RETURN_IF_ERROR(LoadThroughMemfd(*ds.impl_, bytes, /*dataset_only=*/false));
+  OFCondition c = ds.impl_->file.loadFile(path.c_str());
+  if (c.bad()) return DataLossError(ParseError(c));
   return ds;
 }
 
