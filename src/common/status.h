@@ -110,11 +110,14 @@ class [[nodiscard]] StatusOr {
 #define MEDSCRIBE_CONCAT_INNER(a, b) a##b
 #define MEDSCRIBE_CONCAT(a, b) MEDSCRIBE_CONCAT_INNER(a, b)
 
-// Returns from the enclosing function when `expr` (a Status) is not OK.
-#define RETURN_IF_ERROR(expr)         \
-  do {                                \
-    ::medscribe::Status _st = (expr); \
-    if (!_st.ok()) return _st;        \
+// Returns from the enclosing function when `expr` (a Status) is not OK. Nests (e.g. inside a
+// lambda passed to another RETURN_IF_ERROR): each expansion has its own variable.
+#define RETURN_IF_ERROR(expr) \
+  MEDSCRIBE_RETURN_IF_ERROR_IMPL(MEDSCRIBE_CONCAT(_status_, __COUNTER__), expr)
+#define MEDSCRIBE_RETURN_IF_ERROR_IMPL(var, expr) \
+  do {                                            \
+    ::medscribe::Status var = (expr);             \
+    if (!var.ok()) return var;                    \
   } while (0)
 
 #define MEDSCRIBE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

@@ -1,0 +1,95 @@
+// The FHIR R4 resource subset MedScribe reads, as plain structs.
+//
+// Only the elements ingest and the model use are kept; everything else in a resource is ignored.
+// References are split into type and id ("Patient/pat-1" -> {"Patient", "pat-1"}); dates stay as
+// the FHIR strings they were.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace medscribe::fhir {
+
+struct Reference {
+  std::string type, id;  // empty when absent or not a relative "Type/id" reference
+  bool empty() const { return id.empty(); }
+};
+
+struct Coding {
+  std::string system, code, display;
+};
+
+struct Identifier {
+  std::string system, type_code, value;  // type_code from identifier.type.coding[0].code
+};
+
+struct HumanName {
+  std::string family, text;
+  std::vector<std::string> given;
+};
+
+struct Patient {
+  std::string id, gender, birth_date;
+  std::vector<Identifier> identifiers;
+  std::vector<HumanName> names;
+  std::vector<std::string> telecom;  // phone numbers, e-mail addresses
+  std::vector<std::string> address;  // lines, city, postal code
+};
+
+struct Encounter {
+  std::string id, status, class_code, service_type, start, end;
+  Reference subject;
+};
+
+struct ServiceRequest {
+  std::string id, accession, authored_on, reason;
+  Reference subject, encounter;
+  std::vector<Coding> code;
+};
+
+struct ImagingStudy {
+  std::string id, study_uid, accession, started;
+  Reference subject, encounter;
+  std::vector<std::string> series_uids, instance_uids;
+};
+
+struct Observation {
+  std::string id, status, effective, unit, interpretation;
+  Reference subject, encounter;
+  std::vector<Coding> code;
+  std::optional<double> value, low, high;
+};
+
+struct Condition {
+  std::string id, recorded;
+  Reference subject, encounter;
+  std::vector<Coding> code;
+};
+
+struct Procedure {
+  std::string id, performed;
+  Reference subject, encounter;
+  std::vector<Coding> code;
+};
+
+struct DocumentReference {
+  std::string id, date, language, text;  // text: the decoded text/plain attachment
+  Reference subject, encounter;
+};
+
+struct DiagnosticReport {
+  std::string id, status, effective, conclusion, text;  // text: decoded presentedForm
+  Reference subject, encounter;
+  std::vector<Reference> imaging_studies;
+};
+
+using Resource = std::variant<Patient, Encounter, ServiceRequest, ImagingStudy, Observation,
+                              Condition, Procedure, DocumentReference, DiagnosticReport>;
+
+// "Patient", "Encounter", ... for a resource.
+std::string ResourceTypeOf(const Resource& r);
+const std::string& IdOf(const Resource& r);
+
+}  // namespace medscribe::fhir
