@@ -1,6 +1,9 @@
 #include "dicom/image.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmimgle/dcmimage.h>
 #include <dcmtk/dcmimgle/dipixel.h>
 
@@ -10,6 +13,7 @@
 
 #include "dicom/dcmtk_access.h"
 #include "dicom/info.h"
+#include "dicom/jpeg_header.h"
 
 namespace medscribe::dicom {
 namespace {
@@ -50,6 +54,49 @@ Status ConvertInterData(const DiPixel* px, size_t n, double slope, double interc
   return OkStatus();
 }
 
+bool IsJpegFamily(E_TransferSyntax xfer) {
+  switch (xfer) {
+    case EXS_JPEGProcess1:
+    case EXS_JPEGProcess2_4:
+    case EXS_JPEGProcess14:
+    case EXS_JPEGProcess14SV1:
+    case EXS_JPEGLSLossless:
+    case EXS_JPEGLSLossy:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Checks that every compressed frame declares the geometry of the DICOM header, before any
+// decoder runs (see jpeg_header.h).
+Status CheckJpegFrames(DcmDataset* ds, E_TransferSyntax xfer, const DicomInfo& info) {
+  DcmElement* elem = nullptr;
+  if (ds->findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr) return OkStatus();
+  DcmPixelSequence* seq = nullptr;
+  if (static_cast<DcmPixelData*>(elem)->getEncapsulatedRepresentation(xfer, nullptr, seq).bad() ||
+      seq == nullptr) {
+    return DataLossError("compressed pixel data has no fragments");
+  }
+  int frames_seen = 0;
+  for (unsigned long i = 1; i < seq->card(); ++i) {  // item 0 is the basic offset table
+    DcmPixelItem* item = nullptr;
+    Uint8* data = nullptr;
+    if (seq->getItem(item, i).bad() || item->getUint8Array(data).bad() || data == nullptr) continue;
+    const Uint32 n = item->getLength();
+    if (n < 2 || data[0] != 0xFF || data[1] != 0xD8) continue;  // continuation fragment
+    ASSIGN_OR_RETURN(JpegFrameHeader h, ReadJpegFrameHeader(data, n));
+    if (h.width != info.columns || (h.height != info.rows && h.height != 0) || h.precision > 16) {
+      return DataLossError("compressed frame is " + std::to_string(h.width) + " x " +
+                           std::to_string(h.height) + " but the DICOM header says " +
+                           std::to_string(info.columns) + " x " + std::to_string(info.rows));
+    }
+    ++frames_seen;
+  }
+  if (frames_seen == 0) return DataLossError("compressed pixel data holds no JPEG frame");
+  return OkStatus();
+}
+
 }  // namespace
 
 StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecodeOptions& o) {
@@ -73,6 +120,8 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
   unsigned long flags = 0;
   if (o.raw && !lut_sequence) flags |= CIF_IgnoreModalityTransformation;
   const unsigned long frame_count = o.raw ? 0 : 1;  // 0 = all frames
+  if (IsJpegFamily(ds->getOriginalXfer()))
+    RETURN_IF_ERROR(CheckJpegFrames(ds, ds->getOriginalXfer(), info));
   DicomImage image(&file, ds->getOriginalXfer(), flags, 0, frame_count);
   if (image.getStatus() != EIS_Normal) {
     return DataLossError(std::string("cannot decode pixel data: ") +

@@ -53,6 +53,8 @@ perl -pi -e 's/\xe0\x7f\x10\x00OW\x00\x00..../\xe0\x7f\x10\x00OW\x00\x00\xf0\xff
 # A JPEG-LS file relabelled as JPEG 2000 (same UID length), which DCMTK here cannot decode.
 perl -pe 's/1\.2\.840\.10008\.1\.2\.4\.80/1.2.840.10008.1.2.4.90/g' "$work/jpeg_ls.dcm" > "$work/j2k.dcm"
 mkdir "$work/a_directory.dcm"
+# A JPEG lossless file whose codestream claims 65535 x 65535 pixels (a decompression bomb).
+perl -pe 's/\xff\xc3\x00\x0b(.)..../\xff\xc3\x00\x0b$1\xff\xff\xff\xff/s' "$work/jpeg_lossless.dcm" > "$work/jpeg_bomb.dcm"
 for bad in empty random truncated huge_length a_directory missing; do
   f="$work/$bad.dcm"
   for cmd in "dicom info $f" "dicom decode $f --out $work/$bad.npy"; do
@@ -72,6 +74,9 @@ info=$("$bin" dicom info "$work/j2k.dcm" 2>&1); rc=$?
 out=$("$bin" dicom decode "$work/j2k.dcm" --out "$work/j2k.npy" 2>&1); rc=$?
 [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && echo "$out" | grep -q 'JPEG 2000.*not supported' &&
   pass "decode: $out" || fail "decode j2k -> exit $rc: $out"
+out=$(timeout 60 "$bin" dicom decode "$work/jpeg_bomb.dcm" --out "$work/bomb.npy" 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "65535 x 65535" && pass "decode refuses a codestream larger than its header: $out" ||
+  fail "jpeg bomb -> exit $rc: $out"
 # Mixed batch: good files are still printed, the exit code reports the failure.
 n=$("$bin" dicom info "$work/base.dcm" "$work/random.dcm" "$work/rle.dcm" 2>/dev/null | grep -c '"sop_instance_uid"'); rc=$?
 "$bin" dicom info "$work/base.dcm" "$work/random.dcm" > /dev/null 2>&1; rc=$?
