@@ -84,7 +84,9 @@ Status CheckJpegFrames(DcmDataset* ds, E_TransferSyntax xfer, const DicomInfo& i
     Uint8* data = nullptr;
     if (seq->getItem(item, i).bad() || item->getUint8Array(data).bad() || data == nullptr) continue;
     const Uint32 n = item->getLength();
-    if (n < 2 || data[0] != 0xFF || data[1] != 0xD8) continue;  // continuation fragment
+    // The first fragment must open a frame (decoders read it to learn the bit depth); later
+    // fragments either open a frame or continue one.
+    if (i > 1 && (n < 2 || data[0] != 0xFF || data[1] != 0xD8)) continue;
     ASSIGN_OR_RETURN(JpegFrameHeader h, ReadJpegFrameHeader(data, n));
     if (h.width != info.columns || (h.height != info.rows && h.height != 0) || h.precision > 16) {
       return DataLossError("compressed frame is " + std::to_string(h.width) + " x " +
