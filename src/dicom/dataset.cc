@@ -319,6 +319,29 @@ Status DicomDataset::SetPixelData16(std::span<const uint16_t> pixels, uint16_t r
   return OkStatus();
 }
 
+size_t DicomDataset::RetainOnly(const std::set<std::string, std::less<>>& keep) {
+  DcmDataset* ds = impl_->file.getDataset();
+  size_t removed = 0;
+  for (unsigned long i = ds->card(); i-- > 0;) {
+    DcmElement* e = ds->getElement(i);
+    if (e == nullptr) continue;
+    DcmTag tag = e->getTag();
+    if (tag.isPrivate() || keep.count(std::string_view(tag.getTagName())) == 0) {
+      delete ds->remove(i);
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+void DicomDataset::Remove(std::string_view path) {
+  auto steps = ParsePath(path);
+  if (!steps.ok()) return;
+  auto item = WalkToParent(impl_->file.getDataset(), *steps, false);
+  if (!item.ok()) return;
+  delete (*item)->remove(steps->back().tag);
+}
+
 StatusOr<std::string> DicomDataset::GetString(std::string_view path) const {
   ASSIGN_OR_RETURN(auto steps, ParsePath(path));
   ASSIGN_OR_RETURN(DcmItem * item, WalkToParent(impl_->file.getDataset(), steps, false));

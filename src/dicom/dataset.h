@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -57,6 +58,12 @@ class DicomDataset {
   // (group, 0x10) = creator, (group, 0x10xx) = value with the given VR ("LO", "SH", "DS", ...).
   Status SetPrivate(uint16_t group, std::string_view creator, uint8_t element, std::string_view vr,
                     std::string_view value);
+  // Removes every top-level attribute whose keyword is not in `keep`, and every private
+  // attribute; returns how many were removed. The file meta information is not touched.
+  size_t RetainOnly(const std::set<std::string, std::less<>>& keep);
+  // Removes the attribute at `path` when present.
+  void Remove(std::string_view path);
+
   // Sets native 16-bit pixel data. REQUIRES: pixels.size() == rows * cols.
   Status SetPixelData16(std::span<const uint16_t> pixels, uint16_t rows, uint16_t cols);
 

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "common/uid.h"
+
 namespace medscribe::synth {
 namespace {
 
@@ -332,22 +334,7 @@ std::vector<Code> ProceduresFor(const std::vector<Finding>& fs, Rng& rng) {
 std::string MakeUid(uint64_t seed, std::string_view kind, int index) {
   const uint64_t hi = Mix64(seed ^ HashString(kind) ^ Mix64(static_cast<uint64_t>(index)));
   const uint64_t lo = Mix64(hi ^ 0x5bd1e9955bd1e995ULL ^ static_cast<uint64_t>(index));
-  // Decimal digits of the 128-bit value hi:lo, by long division of four 32-bit limbs.
-  uint32_t limbs[4] = {static_cast<uint32_t>(hi >> 32), static_cast<uint32_t>(hi),
-                       static_cast<uint32_t>(lo >> 32), static_cast<uint32_t>(lo)};
-  std::string digits;
-  auto is_zero = [&] { return (limbs[0] | limbs[1] | limbs[2] | limbs[3]) == 0; };
-  do {
-    uint64_t rem = 0;
-    for (uint32_t& limb : limbs) {
-      const uint64_t cur = (rem << 32) | limb;
-      limb = static_cast<uint32_t>(cur / 10);
-      rem = cur % 10;
-    }
-    digits.push_back(static_cast<char>('0' + rem));
-  } while (!is_zero());
-  std::reverse(digits.begin(), digits.end());
-  return "2.25." + digits;
+  return Uid2_25(hi, lo);
 }
 
 }  // namespace medscribe::synth

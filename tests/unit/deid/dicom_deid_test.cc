@@ -1,0 +1,98 @@
+#include "deid/dicom_deid.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "synth/cohort.h"
+#include "testing/temp_dir.h"
+
+namespace medscribe::deid {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DicomDeidTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    synth::SynthOptions o;
+    o.out_dir = (tmp_ / "cohort").string();
+    o.encounters = 16;
+    o.seed = 11;
+    o.image_size = 64;
+    o.speech = false;
+    ASSERT_TRUE(synth::WriteCohort(o, nullptr).ok());
+    std::ifstream truth(tmp_ / "cohort" / "truth" / "labels.jsonl");
+    for (std::string line; std::getline(truth, line);) {
+      auto j = nlohmann::json::parse(line);
+      truth_[j["sop_instance_uid"].get<std::string>()] = j;
+    }
+  }
+  medscribe::testing::TempDir tmp_;
+  std::map<std::string, nlohmann::json> truth_;
+  Pseudonymizer pseudonymizer_{std::string(32, 's')};
+};
+
+TEST_F(DicomDeidTest, NoPlantedPhiSurvivesAndTheDeidAttributesAreSet) {
+  int files = 0;
+  std::map<std::string, std::string> pseudonym_of_patient;
+  for (const auto& entry : fs::recursive_directory_iterator(tmp_ / "cohort" / "dicom")) {
+    if (!entry.is_regular_file()) continue;
+    const auto& t = truth_.at(entry.path().stem().string());
+    auto ds = dicom::DicomDataset::LoadFile(entry.path().string());
+    ASSERT_TRUE(ds.ok());
+    const std::string original_date = *ds->GetString("StudyDate");
+    auto result = DeidentifyDicom(*ds, pseudonymizer_);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    const std::string out = (tmp_ / ("deid-" + std::to_string(files++) + ".dcm")).string();
+    ASSERT_TRUE(ds->SaveFile(out, dicom::TransferSyntax::kExplicitLittle).ok());
+    const std::string bytes = *ReadFile(out);
+    // The original carries the PHI (so the check below can fail).
+    const std::string original_bytes = *ReadFile(entry.path());
+    int present_before = 0;
+    for (const auto& phi : t["planted_phi"])
+      present_before += original_bytes.find(phi.get<std::string>()) != std::string::npos;
+    EXPECT_GE(present_before, 5);
+    for (const auto& phi : t["planted_phi"]) {
+      EXPECT_EQ(bytes.find(phi.get<std::string>()), std::string::npos)
+          << "'" << phi.get<std::string>() << "' survived in " << t["encounter_id"];
+    }
+    for (const char* uid : {"study_instance_uid", "sop_instance_uid"}) {
+      EXPECT_EQ(bytes.find(t[uid].get<std::string>()), std::string::npos) << uid;
+    }
+    auto back = dicom::DicomDataset::LoadFile(out);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back->GetString("PatientIdentityRemoved"), "YES");
+    EXPECT_EQ(*back->GetString("LongitudinalTemporalInformationModified"), "MODIFIED");
+    EXPECT_EQ(*back->GetString("DeidentificationMethodCodeSequence[0].CodeValue"), "113100");
+    EXPECT_EQ(*back->GetString("DeidentificationMethodCodeSequence[1].CodeValue"), "113107");
+    EXPECT_EQ(*back->GetString("PatientID"), result->patient_pseudonym);
+    EXPECT_EQ(*back->GetString("AccessionNumber"), "");
+    EXPECT_EQ(*back->GetString("StudyDate"),
+              ShiftDicomDate(original_date, result->date_shift_days));
+    EXPECT_EQ(back->GetString("InstitutionName").status().code(), ErrorCode::kNotFound);
+    EXPECT_EQ(*back->GetString("SOPInstanceUID"),
+              pseudonymizer_.Uid(t["sop_instance_uid"].get<std::string>()));
+    // The pixels are untouched.
+    auto original = dicom::DicomDataset::LoadFile(entry.path().string());
+    EXPECT_EQ(*back->DecodePixels16(), *original->DecodePixels16());
+    // One patient, one pseudonym.
+    const std::string patient = t["patient_id"];
+    auto [it, inserted] = pseudonym_of_patient.emplace(patient, result->patient_pseudonym);
+    EXPECT_EQ(it->second, result->patient_pseudonym);
+  }
+  EXPECT_EQ(files, 16);
+}
+
+TEST_F(DicomDeidTest, ImagesWithoutPatientIdAreRefused) {
+  dicom::DicomDataset ds;
+  ASSERT_TRUE(ds.SetString("PatientName", "DOE^JANE").ok());
+  EXPECT_EQ(DeidentifyDicom(ds, pseudonymizer_).status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace medscribe::deid
