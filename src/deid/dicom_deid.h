@@ -8,8 +8,8 @@
 // Annex E table and attributes it does not name. Then: UIDs are replaced consistently (U),
 // Patient ID by the patient pseudonym and Patient Name by ANONYMOUS^pseudonym (D), Accession
 // Number, Study ID and Referring Physician's Name emptied (Z), dates shifted by the patient's
-// offset, ages over 89 given as 090Y, and the de-identification attributes set. Burned-in annotations are not handled here:
-// callers must not pass on images with BurnedInAnnotation = YES.
+// offset, ages over 89 given as 090Y, and the de-identification attributes set. Burned-in
+// annotations are not handled here: callers must not pass on images with BurnedInAnnotation = YES.
 #pragma once
 
 #include <string>
