@@ -19,6 +19,16 @@ Status Bad(const std::string& path, const std::string& what) {
   return InvalidArgumentError(path + ": " + what);
 }
 
+// "Type/id" -> {Type, id}; anything else (absolute URLs, fragments) -> empty.
+Reference ParseReference(const std::string& ref) {
+  const size_t slash = ref.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == ref.size() ||
+      ref.find('/', slash + 1) != std::string::npos) {
+    return {};
+  }
+  return {ref.substr(0, slash), ref.substr(slash + 1)};
+}
+
 // Typed, bounds-checked access to one JSON object; `path` names it in error messages.
 class Obj {
  public:
@@ -93,12 +103,7 @@ class Obj {
     return Child(key, [&](const Obj& r) -> Status {
       std::string ref;
       RETURN_IF_ERROR(r.Str("reference", ref));
-      const size_t slash = ref.find('/');
-      if (slash != std::string::npos && slash > 0 && slash + 1 < ref.size() &&
-          ref.find('/', slash + 1) == std::string::npos) {
-        out.type = ref.substr(0, slash);
-        out.id = ref.substr(slash + 1);
-      }
+      out = ParseReference(ref);
       return OkStatus();
     });
   }
@@ -292,8 +297,8 @@ StatusOr<Resource> Convert(const Obj& o, const std::string& type) {
       return c.Each("encounter", [&](const Obj& e) -> Status {
         std::string ref;
         RETURN_IF_ERROR(e.Str("reference", ref));
-        if (d.encounter.empty() && ref.rfind("Encounter/", 0) == 0)
-          d.encounter = {"Encounter", ref.substr(10)};
+        const Reference parsed = ParseReference(ref);
+        if (d.encounter.empty() && parsed.type == "Encounter") d.encounter = parsed;
         return OkStatus();
       });
     }));
@@ -314,12 +319,10 @@ StatusOr<Resource> Convert(const Obj& o, const std::string& type) {
     RETURN_IF_ERROR(o.Ref("subject", r.subject));
     RETURN_IF_ERROR(o.Ref("encounter", r.encounter));
     RETURN_IF_ERROR(o.Each("imagingStudy", [&](const Obj& i) -> Status {
-      Reference ref;
-      std::string s;
-      RETURN_IF_ERROR(i.Str("reference", s));
-      const size_t slash = s.find('/');
-      if (slash != std::string::npos)
-        r.imaging_studies.push_back({s.substr(0, slash), s.substr(slash + 1)});
+      std::string ref;
+      RETURN_IF_ERROR(i.Str("reference", ref));
+      if (Reference parsed = ParseReference(ref); !parsed.empty())
+        r.imaging_studies.push_back(parsed);
       return OkStatus();
     }));
     RETURN_IF_ERROR(o.Each("presentedForm", [&](const Obj& a) {
@@ -378,12 +381,11 @@ StatusOr<Resource> ParseResource(std::string_view json, const FhirLimits& limits
   return ConvertElement(doc, "resource");
 }
 
-void FhirReader::Accept(std::string_view json, const std::string& source) {
-  auto r = ParseResource(json, limits_);
+void FhirReader::Record(StatusOr<Resource> r, const std::string& source) {
   if (r.ok()) {
     resources_.push_back(std::move(r).value());
   } else if (r.status().code() == ErrorCode::kNotFound) {
-    ++skipped_;
+    ++skipped_;  // a valid resource of a type MedScribe does not read
   } else {
     rejected_.push_back({source, r.status().message()});
   }
@@ -399,7 +401,7 @@ void FhirReader::AddNdjson(std::string_view text, const std::string& source) {
     while (!l.empty() && (l.back() == '\r' || l.back() == ' ' || l.back() == '\t'))
       l.remove_suffix(1);
     if (l.empty()) continue;
-    Accept(l, source + ":" + std::to_string(line));
+    Record(ParseResource(l, limits_), source + ":" + std::to_string(line));
   }
 }
 
@@ -432,23 +434,11 @@ void FhirReader::AddJson(std::string_view text, const std::string& source) {
         rejected_.push_back({where, "entry has no resource"});
         continue;
       }
-      auto r = ConvertElement(res, "resource");
-      if (r.ok())
-        resources_.push_back(std::move(r).value());
-      else if (r.status().code() == ErrorCode::kNotFound)
-        ++skipped_;
-      else
-        rejected_.push_back({where, r.status().message()});
+      Record(ConvertElement(res, "resource"), where);
     }
     return;
   }
-  auto r = ConvertElement(doc, "resource");
-  if (r.ok())
-    resources_.push_back(std::move(r).value());
-  else if (r.status().code() == ErrorCode::kNotFound)
-    ++skipped_;
-  else
-    rejected_.push_back({source, r.status().message()});
+  Record(ConvertElement(doc, "resource"), source);
 }
 
 Status FhirReader::AddPath(const std::string& path) {

@@ -57,7 +57,8 @@ class FhirReader {
   size_t skipped() const { return skipped_; }  // valid resources of types not read
 
  private:
-  void Accept(std::string_view json, const std::string& source);
+  // Keeps an accepted resource, counts a skipped one, or records why it was rejected.
+  void Record(StatusOr<Resource> r, const std::string& source);
 
   FhirLimits limits_;
   std::vector<Resource> resources_;

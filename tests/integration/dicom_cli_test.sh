@@ -3,13 +3,8 @@
 # DCMTK's own converters (dcmconv, dcmcjpeg, dcmcjpls, dcmcrle), and on broken input: each bad
 # file gives exactly one error line and a non-zero exit, never a crash.
 # Usage: dicom_cli_test.sh MEDSCRIBE_BINARY
-set -uo pipefail
 bin="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
+source "$(dirname "$0")/lib.sh"
 
 "$bin" --log-level warn synth --out "$work/cohort" --encounters 4 --seed 3 --image-size 128 --no-speech > /dev/null ||
   { echo "FAIL: synth"; exit 1; }
@@ -84,5 +79,4 @@ n=$("$bin" dicom info "$work/base.dcm" "$work/random.dcm" "$work/rle.dcm" 2>/dev
 "$bin" dicom decode "$work/base.dcm" --raw --out "$work/x.png" > /dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && pass "--raw with .png is a usage error" || fail "--raw .png exit $rc"
 
-echo "$((failures == 0 ? 1 : 0)) passed, $failures failed"
-[ $failures -eq 0 ]
+finish

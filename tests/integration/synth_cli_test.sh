@@ -6,15 +6,10 @@
 # is 16 kHz mono 16-bit; a second run with the same seed is byte-identical; bad options exit 2 and
 # leave nothing behind.
 # Usage: synth_cli_test.sh MEDSCRIBE_BINARY TOOLS_DIR
-set -uo pipefail
 bin="$1"
 tools="$2"
 n="${SYNTH_TEST_ENCOUNTERS:-200}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
+source "$(dirname "$0")/lib.sh"
 
 # 1. Generate.
 if ! "$bin" --log-level warn synth --out "$work/a" --encounters "$n" --seed 7 > "$work/summary.txt"; then
@@ -115,5 +110,4 @@ else
 fi
 expect_usage_error "--set without =" --set synth.seed synth --out "$work/z2" --encounters 1
 
-echo "$((failures == 0 ? 1 : 0)) passed, $failures failed"
-[ $failures -eq 0 ]
+finish

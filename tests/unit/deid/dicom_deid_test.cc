@@ -9,6 +9,7 @@
 
 #include "common/files.h"
 #include "synth/cohort.h"
+#include "testing/synth_plan.h"
 #include "testing/temp_dir.h"
 
 namespace medscribe::deid {
@@ -19,13 +20,7 @@ namespace fs = std::filesystem;
 class DicomDeidTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    synth::SynthOptions o;
-    o.out_dir = (tmp_ / "cohort").string();
-    o.encounters = 16;
-    o.seed = 11;
-    o.image_size = 64;
-    o.speech = false;
-    ASSERT_TRUE(synth::WriteCohort(o, nullptr).ok());
+    ASSERT_TRUE(medscribe::testing::WriteSmallCohort(tmp_ / "cohort", 16, 11).ok());
     std::ifstream truth(tmp_ / "cohort" / "truth" / "labels.jsonl");
     for (std::string line; std::getline(truth, line);) {
       auto j = nlohmann::json::parse(line);

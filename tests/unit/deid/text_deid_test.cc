@@ -9,6 +9,7 @@
 #include "deid/identifiers.h"
 #include "fhir/reader.h"
 #include "synth/cohort.h"
+#include "testing/synth_plan.h"
 #include "testing/temp_dir.h"
 
 namespace medscribe::deid {
@@ -69,13 +70,7 @@ TEST(TextScrubberTest, ClinicalTextIsLeftAlone) {
 // string survives in any note or report.
 TEST(TextScrubberTest, NoPlantedPhiSurvivesInTheCohortsNotesAndReports) {
   testing::TempDir tmp;
-  synth::SynthOptions o;
-  o.out_dir = (tmp / "cohort").string();
-  o.encounters = 120;
-  o.seed = 17;
-  o.image_size = 64;
-  o.speech = false;
-  ASSERT_TRUE(synth::WriteCohort(o, nullptr).ok());
+  ASSERT_TRUE(testing::WriteSmallCohort(tmp / "cohort", 120, 17).ok());
   fhir::FhirReader reader;
   ASSERT_TRUE(reader.AddPath((tmp / "cohort" / "fhir").string()).ok());
   std::map<std::string, fhir::Patient> patients;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "synth/cohort.h"
+#include "testing/synth_plan.h"
 #include "testing/temp_dir.h"
 
 namespace medscribe::fhir {
@@ -98,13 +99,7 @@ TEST(FhirReaderTest, NdjsonAndBundlesReportEveryRejectedLine) {
 
 TEST(FhirReaderTest, ReadsTheSyntheticCohortCompletely) {
   testing::TempDir tmp;
-  synth::SynthOptions o;
-  o.out_dir = (tmp / "cohort").string();
-  o.encounters = 20;
-  o.seed = 3;
-  o.image_size = 64;
-  o.speech = false;
-  auto summary = synth::WriteCohort(o, nullptr);
+  auto summary = testing::WriteSmallCohort(tmp / "cohort", 20, 3);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   FhirReader reader;
   ASSERT_TRUE(reader.AddPath((tmp / "cohort" / "fhir").string()).ok());
