@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev libtbb-dev libssl-dev libpng-dev zlib1g-dev libarchive-dev
   libdcmtk-dev dcmtk dicom3tools
-  espeak-ng libsamplerate0-dev sox
+  espeak-ng libsamplerate0-dev sox libpocketsphinx-dev pocketsphinx-en-us
 )
 
 if [ "${1:-}" = "--fuzz" ]; then PACKAGES+=(clang libclang-rt-14-dev); fi

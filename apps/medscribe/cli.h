@@ -36,5 +36,6 @@ int ReportError(const Status& status);
 
 Runner RegisterSynth(CLI::App& app);
 Runner RegisterDicom(CLI::App& app);
+Runner RegisterAsr(CLI::App& app);
 
 }  // namespace medscribe::cli

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   add("synth", "Write a synthetic multimodal cohort (DICOM, FHIR, notes, dictation audio)",
       &RegisterSynth);
   add("dicom", "Inspect and decode DICOM files (info, decode)", &RegisterDicom);
+  add("asr", "Dictation speech recognition (build-lm, transcribe)", &RegisterAsr);
 
   try {
     app.parse(argc, argv);

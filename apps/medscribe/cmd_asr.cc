@@ -1,0 +1,131 @@
+// `medscribe asr build-lm|transcribe`: domain language models and offline transcription.
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "cli.h"
+#include "common/files.h"
+#include "fhir/reader.h"
+#include "speech/asr.h"
+#include "speech/ngram_lm.h"
+
+namespace medscribe::cli {
+namespace {
+
+struct BuildLmArgs {
+  std::vector<std::string> corpus, fhir;
+  std::string out, dict = speech::PocketSphinxOptions().dictionary;
+  int order = 3;
+  double discount = 0.7;
+};
+
+int RunBuildLm(const BuildLmArgs& a) {
+  if (a.corpus.empty() && a.fhir.empty()) {
+    return ReportError(
+        InvalidArgumentError("give --corpus TEXT... and/or --fhir DIR: the text to model"));
+  }
+  if (a.order < 1 || a.order > 5) return ReportError(InvalidArgumentError("--order must be 1..5"));
+  if (a.discount <= 0 || a.discount >= 1)
+    return ReportError(InvalidArgumentError("--discount must be in (0, 1)"));
+  speech::NgramCounter counter(a.order);
+  std::map<std::string, int> word_counts;
+  size_t sentences = 0;
+  auto add_text = [&](const std::string& text) {
+    for (const std::string& s : speech::SplitSentences(text)) {
+      const auto words = speech::TokenizeForLm(s);
+      if (words.empty()) continue;
+      counter.Add(words);
+      for (const auto& w : words) word_counts[w]++;
+      ++sentences;
+    }
+  };
+  for (const std::string& path : a.corpus) {
+    auto text = ReadFile(path);
+    if (!text.ok()) return ReportError(text.status());
+    add_text(*text);
+  }
+  for (const std::string& dir : a.fhir) {
+    fhir::FhirReader reader;
+    if (Status s = reader.AddPath(dir); !s.ok()) return ReportError(s);
+    for (const fhir::Resource& r : reader.resources()) {
+      if (const auto* d = std::get_if<fhir::DiagnosticReport>(&r)) add_text(d->text);
+    }
+  }
+  if (sentences == 0) return ReportError(InvalidArgumentError("the corpus holds no words"));
+  if (Status s = WriteFile(a.out, counter.ToArpa(a.discount)); !s.ok()) return ReportError(s);
+
+  // Words the recognizer cannot say: reported, with counts, next to the model.
+  auto dict = speech::ReadDictionaryWords(a.dict);
+  if (!dict.ok()) return ReportError(dict.status());
+  const std::set<std::string> known(dict->begin(), dict->end());
+  std::string oov;
+  size_t oov_words = 0;
+  for (const auto& [w, c] : word_counts) {
+    if (known.count(w)) continue;
+    oov += w + "\t" + std::to_string(c) + "\n";
+    ++oov_words;
+  }
+  if (Status s = WriteFile(a.out + ".oov.txt", oov); !s.ok()) return ReportError(s);
+  std::printf(
+      "language model %s: order %d, %zu sentences, %zu words in the vocabulary, %zu not in the "
+      "pronunciation dictionary (listed in %s.oov.txt; PocketSphinx skips them)\n",
+      a.out.c_str(), a.order, sentences, counter.vocabulary_size(), oov_words, a.out.c_str());
+  return kExitOk;
+}
+
+int RunTranscribe(const std::vector<std::string>& files, const std::string& lm) {
+  speech::PocketSphinxOptions o;
+  if (!lm.empty()) o.language_model = lm;
+  auto asr = speech::PocketSphinxRecognizer::Create(o);
+  if (!asr.ok()) return ReportError(asr.status());
+  int failed = 0;
+  for (const std::string& path : files) {
+    auto bytes = ReadFile(path);
+    auto audio = bytes.ok() ? speech::DecodeWav(*bytes) : StatusOr<speech::Audio>(bytes.status());
+    auto text = audio.ok() ? (*asr)->Transcribe(*audio) : StatusOr<std::string>(audio.status());
+    if (!text.ok()) {
+      std::fprintf(stderr, "error: %s: %s\n", path.c_str(), text.status().message().c_str());
+      ++failed;
+      continue;
+    }
+    std::printf("%s\t%s\n", path.c_str(), text->c_str());
+  }
+  return failed ? kExitFailed : kExitOk;
+}
+
+}  // namespace
+
+Runner RegisterAsr(CLI::App& app) {
+  app.require_subcommand(1);
+  auto b = std::make_shared<BuildLmArgs>();
+  CLI::App* build =
+      app.add_subcommand("build-lm", "Build an ARPA n-gram language model for dictation");
+  build->add_option("--corpus", b->corpus, "Text files (report text, transcripts)")
+      ->type_name("TEXT");
+  build
+      ->add_option("--fhir", b->fhir,
+                   "FHIR NDJSON/Bundle files or directories: DiagnosticReport text")
+      ->type_name("DIR");
+  build->add_option("--out", b->out, "Output ARPA file")->required()->type_name("LM");
+  build->add_option("--order", b->order, "N-gram order")->capture_default_str();
+  build->add_option("--discount", b->discount, "Absolute discount")->capture_default_str();
+  build->add_option("--dict", b->dict, "Pronunciation dictionary to check words against")
+      ->capture_default_str();
+  build->footer("Use the training split's text only; never a cohort's truth/ files.");
+
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto lm = std::make_shared<std::string>();
+  CLI::App* tr =
+      app.add_subcommand("transcribe", "Transcribe WAV files with PocketSphinx (one line each)");
+  tr->add_option("files", *files, "WAV files")->required()->type_name("WAV");
+  tr->add_option("--lm", *lm, "Language model (default: PocketSphinx's generic en-us model)")
+      ->type_name("LM");
+
+  return [=](GlobalOptions&) -> int {
+    if (build->parsed()) return RunBuildLm(*b);
+    return RunTranscribe(*files, *lm);
+  };
+}
+
+}  // namespace medscribe::cli

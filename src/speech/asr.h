@@ -1,0 +1,63 @@
+// Speech recognition of dictations: an interface, the offline PocketSphinx backend, and the word
+// error rate used to measure them.
+//
+// Example:
+//   ASSIGN_OR_RETURN(auto asr, PocketSphinxRecognizer::Create({.language_model = "domain.arpa"}));
+//   ASSIGN_OR_RETURN(std::string text, asr->Transcribe(audio));
+//
+// Thread safety: a Recognizer is not thread-safe; use one per thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "speech/audio.h"
+
+namespace medscribe::speech {
+
+class Recognizer {
+ public:
+  virtual ~Recognizer() = default;
+  // Lower-case words separated by single spaces. Audio at any sample rate (resampled to 16 kHz).
+  virtual StatusOr<std::string> Transcribe(const Audio& audio) = 0;
+};
+
+struct PocketSphinxOptions {
+  std::string acoustic_model =
+      "/usr/share/pocketsphinx/model/en-us/en-us";  // Debian pocketsphinx-en-us
+  std::string language_model =
+      "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin";  // ARPA or binary
+  std::string dictionary = "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict";
+};
+
+class PocketSphinxRecognizer final : public Recognizer {
+ public:
+  // NotFound when a model file is missing (install pocketsphinx-en-us), InvalidArgument when
+  // PocketSphinx cannot load them.
+  static StatusOr<std::unique_ptr<PocketSphinxRecognizer>> Create(
+      const PocketSphinxOptions& options);
+  ~PocketSphinxRecognizer() override;
+  StatusOr<std::string> Transcribe(const Audio& audio) override;
+
+ private:
+  PocketSphinxRecognizer() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Word error rate: (substitutions + deletions + insertions) / reference words, over the words of
+// TokenizeForLm (case, punctuation and number formatting do not count).
+struct WerCounts {
+  size_t errors = 0, reference_words = 0;
+  double rate() const {
+    return reference_words ? static_cast<double>(errors) / reference_words : 0.0;
+  }
+};
+WerCounts WordErrors(const std::string& reference, const std::string& hypothesis);
+
+// Words of a pronunciation dictionary (CMUdict format: "word PH ONES", alternates "word(2)").
+StatusOr<std::vector<std::string>> ReadDictionaryWords(const std::string& path);
+
+}  // namespace medscribe::speech
