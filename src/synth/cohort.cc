@@ -106,6 +106,24 @@ Json PrevalenceTable() {
   return t;
 }
 
+// Transcripts of dictations from the hospital's past: encounters planned from their own seed, so
+// none of them is an encounter of the cohort. One per line. They are what a hospital has to
+// adapt speech recognition to its radiologists; the cohort's own dictations exist only as audio.
+StatusOr<int> WriteHistoricalTranscripts(const SynthOptions& o, const fs::path& path) {
+  SynthOptions past = o;
+  past.seed = Mix64(o.seed ^ HashString("historical-dictations"));
+  past.encounters = std::clamp(o.encounters * 2, 200, 5000);
+  const CohortPlan plan = PlanCohort(past);
+  std::string text;
+  for (const Encounter& e : plan.encounters) {
+    Rng rng = Rng::Stream(past.seed, HashString("text"), e.index);
+    (void)ComposeNote(e, plan, rng);  // keeps the stream in step with the cohort's own texts
+    text += ComposeDictation(e, rng) + "\n";
+  }
+  RETURN_IF_ERROR(WriteFile(path, text));
+  return static_cast<int>(plan.encounters.size());
+}
+
 }  // namespace
 
 Status ValidateOptions(const SynthOptions& o) {
@@ -133,7 +151,8 @@ StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress)
   ASSIGN_OR_RETURN(auto staged, StagedDirectory::Create(o.out_dir, o.force));
   const fs::path root = staged->path();
   std::error_code ec;
-  for (const char* sub : {"dicom", "fhir", "truth"}) fs::create_directories(root / sub, ec);
+  for (const char* sub : {"dicom", "fhir", "truth", "transcripts"})
+    fs::create_directories(root / sub, ec);
   if (o.speech) fs::create_directories(root / "audio", ec);
   if (ec) return IoError("cannot create the cohort layout: " + ec.message());
 
@@ -177,6 +196,8 @@ StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress)
     RETURN_IF_ERROR(WriteFile(root / "fhir" / (type + ".ndjson"), ndjson[type]));
   }
   RETURN_IF_ERROR(WriteFile(root / "truth" / "labels.jsonl", truth));
+  ASSIGN_OR_RETURN(s.historical_transcripts,
+                   WriteHistoricalTranscripts(o, root / "transcripts" / "dictations.txt"));
 
   Json voices = Json::array();
   for (const std::string& v : o.voices.empty() ? DefaultVoices() : o.voices) voices.push_back(v);
@@ -195,6 +216,7 @@ StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress)
                       {"accession_missing_in_dicom", s.accession_missing},
                       {"burned_in_annotation", s.burned_in},
                       {"notes_zh_tw", s.zh_notes},
+                      {"historical_transcripts", s.historical_transcripts},
                       {"coding_discrepancies", s.coding_discrepancies}}},
       {"observed",
        Json{{"departments", s.departments}, {"findings", s.findings}, {"devices", s.devices}}},

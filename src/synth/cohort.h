@@ -4,6 +4,7 @@
 //   dicom/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm
 //   fhir/<ResourceType>.ndjson
 //   audio/<encounter>.wav            (16 kHz mono 16-bit PCM; absent with speech off)
+//   transcripts/dictations.txt       (transcripts of past dictations, not of this cohort)
 //   truth/labels.jsonl               (ground truth; tests and evaluation only)
 //   cohort.json                      (seed, options, counts, generator version, prevalence)
 //
@@ -38,6 +39,7 @@ struct SynthSummary {
   int burned_in = 0;
   int zh_notes = 0;
   int coding_discrepancies = 0;
+  int historical_transcripts = 0;          // lines of transcripts/dictations.txt
   std::map<std::string, int> resources;    // by resource type
   std::map<std::string, int> findings;     // by finding name
   std::map<std::string, int> departments;  // by department name

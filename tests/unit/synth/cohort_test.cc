@@ -67,6 +67,9 @@ TEST_F(CohortTest, WritesTheDocumentedLayout) {
   for (const std::string& type : FhirResourceTypes())
     EXPECT_TRUE(fs::exists(root / "fhir" / (type + ".ndjson"))) << type;
   EXPECT_FALSE(fs::exists(root / "audio"));  // speech off
+  const std::string transcripts = *ReadFile(root / "transcripts" / "dictations.txt");
+  EXPECT_EQ(std::count(transcripts.begin(), transcripts.end(), '\n'), 200);  // at least 200
+  EXPECT_EQ(s->historical_transcripts, 200);
   int dcm = 0;
   for (const auto& entry : fs::recursive_directory_iterator(root / "dicom")) {
     if (!entry.is_regular_file()) continue;
