@@ -1,6 +1,6 @@
 // Word error rate of the dictations of a synthetic cohort, with PocketSphinx's generic language
 // model and with a domain model, in the same run.
-// Usage: asr_wer COHORT_DIR DOMAIN_LM [MAX_FILES]
+// Usage: asr_wer COHORT_DIR DOMAIN_LM [MAX_FILES]   (uses DOMAIN_LM.dict when it exists)
 // Reads COHORT_DIR/truth/labels.jsonl (reference dictation text; used for scoring only) and
 // COHORT_DIR/audio/<encounter>.wav.
 #include <chrono>
@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   const size_t max_files = argc > 3 ? std::stoul(argv[3]) : 1000000;
   speech::PocketSphinxOptions generic_options, domain_options;
   domain_options.language_model = argv[2];
+  if (std::ifstream(std::string(argv[2]) + ".dict"))
+    domain_options.dictionary = std::string(argv[2]) + ".dict";
   auto generic = speech::PocketSphinxRecognizer::Create(generic_options);
   auto domain = speech::PocketSphinxRecognizer::Create(domain_options);
   if (!generic.ok() || !domain.ok()) {

@@ -1,5 +1,6 @@
 // `medscribe asr build-lm|transcribe`: domain language models and offline transcription.
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -9,6 +10,7 @@
 #include "fhir/reader.h"
 #include "speech/asr.h"
 #include "speech/ngram_lm.h"
+#include "speech/pronounce.h"
 
 namespace medscribe::cli {
 namespace {
@@ -55,28 +57,50 @@ int RunBuildLm(const BuildLmArgs& a) {
   if (sentences == 0) return ReportError(InvalidArgumentError("the corpus holds no words"));
   if (Status s = WriteFile(a.out, counter.ToArpa(a.discount)); !s.ok()) return ReportError(s);
 
-  // Words the recognizer cannot say: reported, with counts, next to the model.
+  // Words the dictionary lacks get a pronunciation from espeak-ng's letter-to-sound rules; the
+  // dictionary with them goes next to the model (LM.dict), and every such word is listed, with
+  // its count and pronunciation or the reason it has none, in LM.oov.txt.
+  auto dict_text = ReadFile(a.dict);
   auto dict = speech::ReadDictionaryWords(a.dict);
-  if (!dict.ok()) return ReportError(dict.status());
+  if (!dict.ok() || !dict_text.ok())
+    return ReportError(dict.ok() ? dict_text.status() : dict.status());
   const std::set<std::string> known(dict->begin(), dict->end());
-  std::string oov;
-  size_t oov_words = 0;
+  std::string oov, added;
+  size_t oov_words = 0, pronounced = 0;
   for (const auto& [w, c] : word_counts) {
     if (known.count(w)) continue;
-    oov += w + "\t" + std::to_string(c) + "\n";
     ++oov_words;
+    auto p = speech::Pronounce(w);
+    oov += w + "\t" + std::to_string(c) + "\t" +
+           (p.ok() ? *p : "(none: " + p.status().message() + ")") + "\n";
+    if (p.ok()) {
+      added += w + " " + *p + "\n";
+      ++pronounced;
+    }
   }
-  if (Status s = WriteFile(a.out + ".oov.txt", oov); !s.ok()) return ReportError(s);
+  std::string merged = *dict_text;
+  if (!merged.empty() && merged.back() != '\n') merged += "\n";
+  for (const auto& [path, text] : {std::pair<std::string, std::string>{a.out + ".oov.txt", oov},
+                                   {a.out + ".dict", merged + added}}) {
+    if (Status s = WriteFile(path, text); !s.ok()) return ReportError(s);
+  }
   std::printf(
-      "language model %s: order %d, %zu sentences, %zu words in the vocabulary, %zu not in the "
-      "pronunciation dictionary (listed in %s.oov.txt; PocketSphinx skips them)\n",
-      a.out.c_str(), a.order, sentences, counter.vocabulary_size(), oov_words, a.out.c_str());
+      "language model %s: order %d, %zu sentences, %zu words in the vocabulary; %zu not in the "
+      "pronunciation dictionary, %zu of them pronounced by rule (dictionary %s.dict, list in "
+      "%s.oov.txt)\n",
+      a.out.c_str(), a.order, sentences, counter.vocabulary_size(), oov_words, pronounced,
+      a.out.c_str(), a.out.c_str());
   return kExitOk;
 }
 
-int RunTranscribe(const std::vector<std::string>& files, const std::string& lm) {
+int RunTranscribe(const std::vector<std::string>& files, const std::string& lm,
+                  const std::string& dict) {
   speech::PocketSphinxOptions o;
   if (!lm.empty()) o.language_model = lm;
+  if (!dict.empty())
+    o.dictionary = dict;
+  else if (!lm.empty() && std::filesystem::exists(lm + ".dict"))
+    o.dictionary = lm + ".dict";
   auto asr = speech::PocketSphinxRecognizer::Create(o);
   if (!asr.ok()) return ReportError(asr.status());
   int failed = 0;
@@ -121,10 +145,14 @@ Runner RegisterAsr(CLI::App& app) {
   tr->add_option("files", *files, "WAV files")->required()->type_name("WAV");
   tr->add_option("--lm", *lm, "Language model (default: PocketSphinx's generic en-us model)")
       ->type_name("LM");
+  auto dict = std::make_shared<std::string>();
+  tr->add_option("--dict", *dict,
+                 "Pronunciation dictionary (default: LM.dict when it exists, else CMUdict)")
+      ->type_name("DICT");
 
   return [=](GlobalOptions&) -> int {
     if (build->parsed()) return RunBuildLm(*b);
-    return RunTranscribe(*files, *lm);
+    return RunTranscribe(*files, *lm, *dict);
   };
 }
 
