@@ -57,7 +57,6 @@ Status ShardWriter::Add(const std::string& name, std::string_view data) {
     return IoError(std::string("cannot write shard member: ") + archive_error_string(a_));
   }
   ++members_;
-  bytes_added_ += data.size();
   return OkStatus();
 }
 

@@ -42,14 +42,12 @@ class ShardWriter {
   Status Add(const std::string& name, std::string_view data);
   // Closes the file and hashes it. No Add afterwards.
   StatusOr<ShardSummary> Finish();
-  uint64_t bytes_added() const { return bytes_added_; }
 
  private:
   explicit ShardWriter(std::string path) : path_(std::move(path)) {}
   std::string path_;
   ::archive* a_ = nullptr;
   uint64_t members_ = 0;
-  uint64_t bytes_added_ = 0;
 };
 
 struct ShardLimits {

@@ -118,17 +118,12 @@ StatusOr<DcmItem*> WalkToParent(DcmItem* root, const std::vector<PathStep>& step
 // a function of the input alone.
 void PadOddFragments(DcmDataset* ds, E_TransferSyntax xfer,
                      const DcmRepresentationParameter* params) {
-  DcmElement* elem = nullptr;
-  if (ds->findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr) return;
-  DcmPixelSequence* seq = nullptr;
-  if (static_cast<DcmPixelData*>(elem)->getEncapsulatedRepresentation(xfer, params, seq).bad() ||
-      seq == nullptr) {
-    return;
-  }
+  DcmPixelSequence* seq = PixelFragments(ds, xfer, params);
+  if (seq == nullptr) return;
   for (unsigned long i = 1; i < seq->card(); ++i) {  // item 0 is the basic offset table
     DcmPixelItem* item = nullptr;
     Uint8* data = nullptr;
-    if (seq->getItem(item, i).bad() || item->getUint8Array(data).bad() || data == nullptr) continue;
+    if (!FragmentAt(seq, i, item, data)) continue;
     const Uint32 n = item->getLength();
     if (n % 2 == 0) {
       if (n >= 3 && data[n - 3] == 0xFF && data[n - 2] == 0xD9) data[n - 1] = 0;
@@ -332,14 +327,6 @@ size_t DicomDataset::RetainOnly(const std::set<std::string, std::less<>>& keep) 
     }
   }
   return removed;
-}
-
-void DicomDataset::Remove(std::string_view path) {
-  auto steps = ParsePath(path);
-  if (!steps.ok()) return;
-  auto item = WalkToParent(impl_->file.getDataset(), *steps, false);
-  if (!item.ok()) return;
-  delete (*item)->remove(steps->back().tag);
 }
 
 StatusOr<std::string> DicomDataset::GetString(std::string_view path) const {

@@ -61,8 +61,6 @@ class DicomDataset {
   // Removes every top-level attribute whose keyword is not in `keep`, and every private
   // attribute; returns how many were removed. The file meta information is not touched.
   size_t RetainOnly(const std::set<std::string, std::less<>>& keep);
-  // Removes the attribute at `path` when present.
-  void Remove(std::string_view path);
 
   // Sets native 16-bit pixel data. REQUIRES: pixels.size() == rows * cols.
   Status SetPixelData16(std::span<const uint16_t> pixels, uint16_t rows, uint16_t cols);

@@ -2,7 +2,11 @@
 // header outside src/dicom; DCMTK types must not leak into the rest of the code.
 #pragma once
 
+#include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 
 #include "dicom/dataset.h"
 
@@ -15,6 +19,26 @@ struct DicomDataset::Impl {
   int memfd = -1;
   ~Impl();
 };
+
+// The encapsulated fragments (items after the basic offset table) of the pixel data in the
+// representation (xfer, params), or nullptr when there is none.
+inline DcmPixelSequence* PixelFragments(DcmDataset* ds, E_TransferSyntax xfer,
+                                        const DcmRepresentationParameter* params) {
+  DcmElement* elem = nullptr;
+  if (ds->findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr) return nullptr;
+  DcmPixelSequence* seq = nullptr;
+  if (static_cast<DcmPixelData*>(elem)->getEncapsulatedRepresentation(xfer, params, seq).bad()) {
+    return nullptr;
+  }
+  return seq;
+}
+
+// Item `i` (1-based after the offset table) of `seq` with its bytes; false when unreadable.
+inline bool FragmentAt(DcmPixelSequence* seq, unsigned long i, DcmPixelItem*& item, Uint8*& data) {
+  item = nullptr;
+  data = nullptr;
+  return seq->getItem(item, i).good() && item->getUint8Array(data).good() && data != nullptr;
+}
 
 class DcmtkAccess {
  public:

@@ -71,18 +71,13 @@ bool IsJpegFamily(E_TransferSyntax xfer) {
 // Checks that every compressed frame declares the geometry of the DICOM header, before any
 // decoder runs (see jpeg_header.h).
 Status CheckJpegFrames(DcmDataset* ds, E_TransferSyntax xfer, const DicomInfo& info) {
-  DcmElement* elem = nullptr;
-  if (ds->findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr) return OkStatus();
-  DcmPixelSequence* seq = nullptr;
-  if (static_cast<DcmPixelData*>(elem)->getEncapsulatedRepresentation(xfer, nullptr, seq).bad() ||
-      seq == nullptr) {
-    return DataLossError("compressed pixel data has no fragments");
-  }
+  DcmPixelSequence* seq = PixelFragments(ds, xfer, nullptr);
+  if (seq == nullptr) return DataLossError("compressed pixel data has no fragments");
   int frames_seen = 0;
   for (unsigned long i = 1; i < seq->card(); ++i) {  // item 0 is the basic offset table
     DcmPixelItem* item = nullptr;
     Uint8* data = nullptr;
-    if (seq->getItem(item, i).bad() || item->getUint8Array(data).bad() || data == nullptr) continue;
+    if (!FragmentAt(seq, i, item, data)) continue;
     const Uint32 n = item->getLength();
     // The first fragment must open a frame (decoders read it to learn the bit depth); later
     // fragments either open a frame or continue one.

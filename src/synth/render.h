@@ -46,7 +46,6 @@ struct LungGeometry {
   double Radius(double u, double v) const;
   // Diaphragm height at u (domed: lower laterally).
   double Diaphragm(double u) const;
-  bool Inside(double u, double v) const { return Radius(u, v) < 1.0 && v < Diaphragm(u); }
 };
 
 // Lungs for an anatomy; index 0 is the patient's right lung (image left), 1 the left lung.
