@@ -1,7 +1,8 @@
 // Shared pieces of the `medscribe` command line: global options and the exit-code contract.
 //
 // Exit codes: 0 success; 1 the command failed while running (I/O, internal error);
-// 2 invalid usage or options (nothing was written).
+// 2 invalid usage or options (nothing was written); 3 (ingest) the output was written and some
+// inputs were quarantined.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -37,5 +38,7 @@ int ReportError(const Status& status);
 Runner RegisterSynth(CLI::App& app);
 Runner RegisterDicom(CLI::App& app);
 Runner RegisterAsr(CLI::App& app);
+Runner RegisterIngest(CLI::App& app);
+Runner RegisterDataset(CLI::App& app);
 
 }  // namespace medscribe::cli

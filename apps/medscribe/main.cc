@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
       &RegisterSynth);
   add("dicom", "Inspect and decode DICOM files (info, decode)", &RegisterDicom);
   add("asr", "Dictation speech recognition (build-lm, transcribe)", &RegisterAsr);
+  add("ingest", "Build a de-identified, versioned dataset from DICOM, FHIR and dictation audio",
+      &RegisterIngest);
+  add("dataset", "Inspect, verify and merge dataset versions (show, verify, merge)",
+      &RegisterDataset);
 
   try {
     app.parse(argc, argv);

@@ -390,4 +390,37 @@ Status DicomDataset::SaveFile(const std::string& path, TransferSyntax ts) {
   return OkStatus();
 }
 
+StatusOr<std::string> DicomDataset::ToBytes() {
+  DcmDataset* ds = impl_->file.getDataset();
+  E_TransferSyntax xfer = ds->getOriginalXfer();
+  if (xfer == EXS_Unknown || !ds->canWriteXfer(xfer)) {
+    xfer = EXS_LittleEndianExplicit;
+    if (ds->chooseRepresentation(xfer, nullptr).bad() || !ds->canWriteXfer(xfer)) {
+      return InternalError("cannot re-encode the dataset for writing");
+    }
+  }
+  const int fd = memfd_create("medscribe-dicom-out", MFD_CLOEXEC);
+  if (fd < 0) return InternalError(std::string("memfd_create: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  if (OFCondition c = impl_->file.saveFile(path.c_str(), xfer); c.bad()) {
+    return InternalError(std::string("cannot serialize the dataset: ") + c.text());
+  }
+  const off_t size = lseek(fd, 0, SEEK_END);
+  if (size < 0) return InternalError(std::string("lseek: ") + std::strerror(errno));
+  std::string out(static_cast<size_t>(size), '\0');
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      return InternalError(std::string("cannot read back the dataset: ") + std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  return out;
+}
+
 }  // namespace medscribe::dicom

@@ -79,6 +79,9 @@ class DicomDataset {
   // losslessly where the syntax asks for it. IoError or Internal on failure; no file is left
   // behind on failure.
   Status SaveFile(const std::string& path, TransferSyntax ts);
+  // The dataset as Part 10 bytes, in the transfer syntax it was read in when DCMTK can write that
+  // (compressed pixel data is kept as it is), else Explicit VR Little Endian. Internal on failure.
+  StatusOr<std::string> ToBytes();
 
   // Opaque outside src/dicom (defined in dicom/dcmtk_access.h).
   struct Impl;

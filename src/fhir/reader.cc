@@ -328,6 +328,16 @@ StatusOr<Resource> Convert(const Obj& o, const std::string& type) {
     RETURN_IF_ERROR(o.Each("presentedForm", [&](const Obj& a) {
       return r.text.empty() ? AttachmentText(a, r.text, nullptr) : OkStatus();
     }));
+    RETURN_IF_ERROR(o.Each("resultsInterpreter", [&](const Obj& i) -> Status {
+      if (!r.interpreter.empty()) return OkStatus();
+      std::string ref;
+      RETURN_IF_ERROR(i.Str("reference", ref));
+      if (!ref.empty()) {
+        r.interpreter = ref;
+        return OkStatus();
+      }
+      return i.Str("display", r.interpreter);
+    }));
     return Resource(std::move(r));
   }
   return NotFoundError("resource type " + type + " is not read");
@@ -384,10 +394,13 @@ StatusOr<Resource> ParseResource(std::string_view json, const FhirLimits& limits
 void FhirReader::Record(StatusOr<Resource> r, const std::string& source) {
   if (r.ok()) {
     resources_.push_back(std::move(r).value());
+    sources_.push_back(source);
   } else if (r.status().code() == ErrorCode::kNotFound) {
     ++skipped_;  // a valid resource of a type MedScribe does not read
   } else {
-    rejected_.push_back({source, r.status().message()});
+    rejected_.push_back(
+        {source, r.status().message(),
+         r.status().code() == ErrorCode::kResourceExhausted ? "fhir_too_large" : "fhir_invalid"});
   }
 }
 
@@ -407,8 +420,10 @@ void FhirReader::AddNdjson(std::string_view text, const std::string& source) {
 
 void FhirReader::AddJson(std::string_view text, const std::string& source) {
   if (text.size() > limits_.max_bundle_bytes) {
-    rejected_.push_back({source, "file exceeds the Bundle size limit of " +
-                                     std::to_string(limits_.max_bundle_bytes) + " bytes"});
+    rejected_.push_back({source,
+                         "file exceeds the Bundle size limit of " +
+                             std::to_string(limits_.max_bundle_bytes) + " bytes",
+                         "fhir_too_large"});
     return;
   }
   dom::parser parser(limits_.max_bundle_bytes);

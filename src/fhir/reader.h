@@ -39,6 +39,8 @@ StatusOr<Resource> ParseResource(std::string_view json, const FhirLimits& limits
 struct Rejected {
   std::string source;  // "path:line" or "path#entry"
   std::string reason;
+  // Machine-readable class: "fhir_too_large" (over a limit) or "fhir_invalid" (anything else).
+  std::string code = "fhir_invalid";
 };
 
 class FhirReader {
@@ -53,6 +55,8 @@ class FhirReader {
   void AddJson(std::string_view text, const std::string& source);
 
   const std::vector<Resource>& resources() const { return resources_; }
+  // Where each resource came from ("path:line", "path#entry"), parallel to resources().
+  const std::vector<std::string>& sources() const { return sources_; }
   const std::vector<Rejected>& rejected() const { return rejected_; }
   size_t skipped() const { return skipped_; }  // valid resources of types not read
 
@@ -62,6 +66,7 @@ class FhirReader {
 
   FhirLimits limits_;
   std::vector<Resource> resources_;
+  std::vector<std::string> sources_;
   std::vector<Rejected> rejected_;
   size_t skipped_ = 0;
 };

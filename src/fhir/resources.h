@@ -81,6 +81,7 @@ struct DocumentReference {
 
 struct DiagnosticReport {
   std::string id, status, effective, conclusion, text;  // text: decoded presentedForm
+  std::string interpreter;  // resultsInterpreter[0]: its reference, else its display (PHI)
   Reference subject, encounter;
   std::vector<Reference> imaging_studies;
 };

@@ -1,0 +1,200 @@
+#include "ingest/sample.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "common/civil_time.h"
+#include "common/npy.h"
+#include "dataset/align.h"
+#include "deid/identifiers.h"
+#include "deid/text_deid.h"
+
+namespace medscribe::ingest {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json CodingsJson(const std::vector<fhir::Coding>& codes) {
+  Json out = Json::array();
+  for (const fhir::Coding& c : codes) {
+    out.push_back({{"system", c.system}, {"code", c.code}, {"display", c.display}});
+  }
+  return out;
+}
+
+// Hours from `t` to the study (positive: before), rounded to 0.1 h.
+double HoursBefore(long t, long study) { return std::round((study - t) / 360.0) / 10.0; }
+
+Json OptionalNumber(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
+
+}  // namespace
+
+size_t Sample::bytes() const {
+  size_t n = json.size() + report.size() + npy.size();
+  for (const std::string& d : dicoms) n += d.size();
+  return n;
+}
+
+std::string PatientKeyOf(const fhir::Patient& p) {
+  for (const fhir::Identifier& id : p.identifiers) {
+    if (id.type_code == "MR" && !id.value.empty()) return id.value;
+  }
+  return "fhir:" + p.id;
+}
+
+std::string PrimaryFindingOf(const std::vector<const fhir::Condition*>& conditions) {
+  for (const fhir::Condition* c : conditions) {
+    for (const fhir::Coding& code : c->code) {
+      if (code.code.size() >= 3 && code.code[0] != 'Z' && code.code[0] != 'z') {
+        return code.code.substr(0, 3);
+      }
+    }
+  }
+  return "none";
+}
+
+std::string AgeAt(const std::string& birth_date, const std::string& when) {
+  const long b = dataset::ParseFhirDateTime(birth_date);
+  const long w = dataset::ParseFhirDateTime(when);
+  if (b < 0 || w < 0 || w < b) return "";
+  const Date bd = DateTime::FromSeconds(b).date;
+  const Date wd = DateTime::FromSeconds(w).date;
+  const int age = AgeInYears(bd, wd);
+  return age > 89 ? "90+" : std::to_string(age);
+}
+
+StatusOr<Sample> AssembleSample(const SampleInputs& in, const deid::Pseudonymizer& p) {
+  if (in.patient == nullptr || in.encounter == nullptr || in.report == nullptr) {
+    return InvalidArgumentError("a sample needs a patient, an encounter and a final report");
+  }
+  if (in.images.empty()) return InvalidArgumentError("a sample needs at least one image");
+  const std::string patient_key = PatientKeyOf(*in.patient);
+  const int shift_days = p.DateShiftDays(patient_key);
+  const deid::TextScrubber scrubber(deid::IdentifiersOf(*in.patient), shift_days);
+
+  Sample s;
+  s.key = p.Token("encounter", in.encounter->id);
+  s.patient_pseudonym = p.PatientId(patient_key);
+  s.department = in.encounter->service_type.empty() ? "unknown" : in.encounter->service_type;
+  s.device_model =
+      in.images.front().device_model.empty() ? "unknown" : in.images.front().device_model;
+  s.primary_finding = PrimaryFindingOf(in.conditions);
+
+  // The study time: the first image's, else the encounter start.
+  long study = dataset::ParseFhirDateTime(in.images.front().study_datetime);
+  if (study < 0) study = dataset::ParseFhirDateTime(in.encounter->start);
+  std::string shifted_study;
+  if (study >= 0) shifted_study = DateTime::FromSeconds(study + shift_days * 86400L).Iso();
+
+  Json labs = Json::array();
+  std::vector<std::pair<long, const fhir::Observation*>> taken;
+  for (const fhir::Observation* o : in.observations) {
+    const long t = dataset::ParseFhirDateTime(o->effective);
+    if (study < 0 || t < 0 || t > study || study - t > in.labs_window_hours * 3600L) continue;
+    taken.emplace_back(t, o);
+  }
+  std::stable_sort(taken.begin(), taken.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [t, o] : taken) {
+    const fhir::Coding code = o->code.empty() ? fhir::Coding{} : o->code.front();
+    labs.push_back({{"system", code.system},
+                    {"code", code.code},
+                    {"display", code.display},
+                    {"value", OptionalNumber(o->value)},
+                    {"unit", o->unit},
+                    {"low", OptionalNumber(o->low)},
+                    {"high", OptionalNumber(o->high)},
+                    {"interpretation", o->interpretation},
+                    {"hours_before_study", HoursBefore(t, study)}});
+  }
+  Json conditions = Json::array();
+  for (const fhir::Condition* c : in.conditions) {
+    for (const Json& j : CodingsJson(c->code)) conditions.push_back(j);
+  }
+  Json procedures = Json::array();
+  for (const fhir::Procedure* pr : in.procedures) {
+    for (const Json& j : CodingsJson(pr->code)) procedures.push_back(j);
+  }
+
+  std::string context;
+  Json note_languages = Json::array();
+  for (const fhir::DocumentReference* d : in.notes) {
+    if (!context.empty()) context += "\n\n";
+    context += scrubber.Scrub(d->text);
+    note_languages.push_back(d->language);
+  }
+  Json transcript = nullptr;
+  if (!in.transcripts.empty()) {
+    std::string t;
+    for (const std::string& x : in.transcripts) {
+      if (!t.empty()) t += ' ';
+      t += scrubber.Scrub(x);
+    }
+    transcript = t;
+  }
+  s.report = scrubber.Scrub(in.report->text.empty() ? in.report->conclusion : in.report->text);
+
+  const size_t n = in.images.size();
+  const size_t size = static_cast<size_t>(in.image_size);
+  std::vector<float> stacked;
+  stacked.reserve(n * size * size);
+  Json sources = Json::array();
+  Json dicom_members = Json::array();
+  for (size_t i = 0; i < n; ++i) {
+    const SampleImage& im = in.images[i];
+    if (im.pixels.size() != size * size) {
+      return InternalError("decoded image has " + std::to_string(im.pixels.size()) +
+                           " pixels, expected " + std::to_string(size * size));
+    }
+    stacked.insert(stacked.end(), im.pixels.begin(), im.pixels.end());
+    s.dicoms.push_back(im.deid_dicom);
+    dicom_members.push_back(std::to_string(i) + ".dcm");
+    sources.push_back({{"rows", im.rows},
+                       {"columns", im.cols},
+                       {"photometric", im.photometric},
+                       {"transfer_syntax", im.transfer_syntax},
+                       {"modality", im.modality},
+                       {"device_model", im.device_model}});
+  }
+  s.npy = EncodeNpyFloat32(stacked.data(), {n, size, size});
+
+  Json sample = {
+      {"schema_version", kSampleSchemaVersion},
+      {"key", s.key},
+      {"task", kTaskRadiologyReport},
+      {"patient_id", s.patient_pseudonym},
+      {"encounter_id", s.key},
+      {"modalities",
+       {{"image",
+         {{"member", "img.npy"},
+          {"shape", {n, size, size}},
+          {"dicom", dicom_members},
+          {"sources", sources}}},
+        {"structured",
+         {{"patient",
+           {{"sex", in.patient->gender},
+            {"age", AgeAt(in.patient->birth_date, in.encounter->start)}}},
+          {"encounter", {{"class", in.encounter->class_code}, {"department", s.department}}},
+          {"labs", labs},
+          {"conditions", conditions},
+          {"procedures", procedures}}},
+        {"text_context", context},
+        {"text_context_languages", note_languages},
+        {"speech_transcript", transcript}}},
+      {"target_report", s.report},
+      {"meta",
+       {{"modality_type", in.images.front().modality},
+        {"department", s.department},
+        {"device_model", s.device_model},
+        {"date_time", shifted_study},
+        {"annotator_id", in.report->interpreter.empty()
+                             ? Json(nullptr)
+                             : Json(p.Token("annotator", in.report->interpreter))},
+        {"primary_finding", s.primary_finding}}},
+  };
+  s.json = sample.dump();
+  return s;
+}
+
+}  // namespace medscribe::ingest

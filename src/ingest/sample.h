@@ -1,0 +1,80 @@
+// One training sample per encounter: the de-identified record in the schema of DESIGN.md §4.
+//
+// A sample is assembled from what alignment gathered for one encounter (its FHIR resources, its
+// decoded images, its transcripts) and is written to a shard as adjacent members:
+//   <key>.json      the sample (schema below), no PHI
+//   <key>.txt       the target report, scrubbed
+//   <key>.img.npy   float32 [images, size, size], values in [0, 1]
+//   <key>.N.dcm     the de-identified DICOM image N (N = 0, 1, ...)
+// The key is the encounter's pseudonym ("ENC-" + 12 hex digits), so a dataset's sample order
+// carries no information about the source order.
+//
+// Thread safety: AssembleSample is a pure function of its inputs; it may run concurrently.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "deid/pseudonymizer.h"
+#include "fhir/resources.h"
+
+namespace medscribe::ingest {
+
+inline constexpr int kSampleSchemaVersion = 1;
+inline constexpr const char* kTaskRadiologyReport = "radiology_report";
+
+// An image that alignment matched to the encounter, decoded and de-identified.
+struct SampleImage {
+  std::string deid_dicom;      // Part 10 bytes after de-identification
+  std::vector<float> pixels;   // size x size, display-decoded
+  std::string device_model;    // ManufacturerModelName
+  std::string modality;        // DX, CR, ...
+  std::string study_datetime;  // original StudyDate + StudyTime as FHIR dateTime (PHI; not copied)
+  std::string transfer_syntax;
+  std::string photometric;
+  int rows = 0, cols = 0;
+};
+
+struct SampleInputs {
+  const fhir::Patient* patient = nullptr;              // REQUIRES: non-null
+  const fhir::Encounter* encounter = nullptr;          // REQUIRES: non-null
+  const fhir::DiagnosticReport* report = nullptr;      // REQUIRES: non-null, status final
+  std::vector<const fhir::Observation*> observations;  // the patient's, any time
+  std::vector<const fhir::Condition*> conditions;      // the encounter's
+  std::vector<const fhir::Procedure*> procedures;      // the encounter's
+  std::vector<const fhir::DocumentReference*> notes;   // the encounter's
+  std::vector<SampleImage> images;                     // REQUIRES: at least one
+  std::vector<std::string> transcripts;                // raw ASR output, one per audio file
+  int image_size = 256;
+  int labs_window_hours = 72;  // labs taken within this many hours before the study
+};
+
+struct Sample {
+  std::string key;
+  std::string patient_pseudonym;
+  std::string department, device_model, primary_finding;  // strata
+  std::string json;                                       // <key>.json
+  std::string report;                                     // <key>.txt
+  std::string npy;                                        // <key>.img.npy
+  std::vector<std::string> dicoms;                        // <key>.N.dcm
+  size_t bytes() const;
+};
+
+// The patient's pseudonym: from the MRN identifier (type MR) when present (the same value DICOM
+// carries as PatientID, so image and record agree), else from the FHIR id.
+std::string PatientKeyOf(const fhir::Patient& p);
+
+// The stratum "primary finding" of an encounter: the three-character ICD-10 category of its first
+// diagnosis that is not a Z code (status, devices), or "none".
+std::string PrimaryFindingOf(const std::vector<const fhir::Condition*>& conditions);
+
+// Age in whole years at `when` (FHIR date/dateTime strings), "90+" above 89, "" when unknown.
+std::string AgeAt(const std::string& birth_date, const std::string& when);
+
+// Builds the sample. Text (notes, report, transcripts) goes through a TextScrubber keyed on the
+// patient's identifiers and date shift; dates become hours relative to the study.
+StatusOr<Sample> AssembleSample(const SampleInputs& in, const deid::Pseudonymizer& p);
+
+}  // namespace medscribe::ingest
