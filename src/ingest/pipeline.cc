@@ -266,9 +266,13 @@ DicomScan ScanDicom(const fs::path& root, const std::string& rel,
   s.bytes = bytes->size();
   auto ds = dicom::DicomDataset::FromBytes(*bytes);
   if (!ds.ok()) {
-    return quarantine(ds.status().code() == ErrorCode::kResourceExhausted ? "dicom_too_large"
-                                                                          : "dicom_unreadable",
-                      ds.status().message());
+    // A Part 10 file announces itself with "DICM" after its 128-byte preamble; without it the
+    // bytes were never a DICOM file (as far as anyone can tell).
+    const bool part10 = bytes->size() >= 132 && bytes->compare(128, 4, "DICM") == 0;
+    const char* reason = ds.status().code() == ErrorCode::kResourceExhausted ? "dicom_too_large"
+                         : part10                                            ? "dicom_unreadable"
+                                                                             : "not_dicom";
+    return quarantine(reason, ds.status().message());
   }
   auto info = dicom::ReadInfo(*ds);
   if (!info.ok()) return quarantine("not_dicom", info.status().message());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/civil_time.h"
 #include "common/npy.h"
@@ -54,13 +55,26 @@ std::string PrimaryFindingOf(const std::vector<const fhir::Condition*>& conditio
   return "none";
 }
 
+namespace {
+
+// The date part of a FHIR date or dateTime ("1930-05-01", "2024-03-05T10:00:00Z").
+std::optional<Date> ParseDate(const std::string& s) {
+  if (s.size() < 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+  }
+  Date d{std::stoi(s.substr(0, 4)), std::stoi(s.substr(5, 2)), std::stoi(s.substr(8, 2))};
+  if (d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31) return std::nullopt;
+  return d;
+}
+
+}  // namespace
+
 std::string AgeAt(const std::string& birth_date, const std::string& when) {
-  const long b = dataset::ParseFhirDateTime(birth_date);
-  const long w = dataset::ParseFhirDateTime(when);
-  if (b < 0 || w < 0 || w < b) return "";
-  const Date bd = DateTime::FromSeconds(b).date;
-  const Date wd = DateTime::FromSeconds(w).date;
-  const int age = AgeInYears(bd, wd);
+  const auto b = ParseDate(birth_date);
+  const auto w = ParseDate(when);
+  if (!b || !w || *w < *b) return "";
+  const int age = AgeInYears(*b, *w);
   return age > 89 ? "90+" : std::to_string(age);
 }
 

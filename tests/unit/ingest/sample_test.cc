@@ -1,0 +1,140 @@
+#include "ingest/sample.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace medscribe::ingest {
+namespace {
+
+using Json = nlohmann::json;
+
+struct Fixture {
+  fhir::Patient patient;
+  fhir::Encounter encounter;
+  fhir::DiagnosticReport report;
+  fhir::Observation lab_in, lab_old, lab_after;
+  fhir::Condition device, finding;
+  fhir::DocumentReference note;
+  SampleInputs in;
+
+  Fixture() {
+    patient.id = "pat-1";
+    patient.gender = "female";
+    patient.birth_date = "1930-05-01";
+    patient.identifiers = {{"urn:mrn", "MR", "MRN1234567"}};
+    patient.names = {{"Lovelace", "", {"Ada"}}};
+    encounter.id = "enc-1";
+    encounter.service_type = "Emergency Department";
+    encounter.class_code = "EMER";
+    encounter.start = "2024-03-05T10:00:00Z";
+    encounter.subject = {"Patient", "pat-1"};
+    report.id = "dr-1";
+    report.status = "final";
+    report.text = "FINDINGS: Clear lungs. Discussed with Ada Lovelace on 2024-03-05.";
+    report.interpreter = "Practitioner/rad-07";
+    auto lab = [](const char* code, const char* when, double v) {
+      fhir::Observation o;
+      o.code = {{"http://loinc.org", code, "lab"}};
+      o.effective = when;
+      o.value = v;
+      o.unit = "u";
+      return o;
+    };
+    lab_in = lab("6690-2", "2024-03-05T08:30:00Z", 17.2);
+    lab_old = lab("1988-5", "2024-02-20T08:00:00Z", 3.0);     // 14 days before: outside 72 h
+    lab_after = lab("30934-4", "2024-03-05T12:00:00Z", 900);  // after the study
+    device.code = {{"http://hl7.org/fhir/sid/icd-10-cm", "Z95.0", "pacemaker"}};
+    finding.code = {{"http://hl7.org/fhir/sid/icd-10-cm", "J18.9", "pneumonia"}};
+    note.text = "Ada Lovelace, MRN1234567, seen on 03/05/2024 for cough.";
+    note.language = "en";
+    in.patient = &patient;
+    in.encounter = &encounter;
+    in.report = &report;
+    in.observations = {&lab_in, &lab_old, &lab_after};
+    in.conditions = {&device, &finding};
+    in.notes = {&note};
+    in.transcripts = {"no prior studies ada lovelace"};
+    in.image_size = 4;
+    SampleImage im;
+    im.pixels.assign(16, 0.5f);
+    im.deid_dicom = "DICM";
+    im.device_model = "AcmeDR 500";
+    im.modality = "DX";
+    im.study_datetime = "2024-03-05T10:30:00";
+    in.images.push_back(im);
+  }
+};
+
+const deid::Pseudonymizer kP("0123456789abcdef0123456789abcdef");
+
+TEST(SampleTest, FollowsTheSchemaWithPseudonymsAndRelativeTimes) {
+  Fixture f;
+  auto s = AssembleSample(f.in, kP);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  const Json j = Json::parse(s->json);
+  EXPECT_EQ(j["key"], kP.Token("encounter", "enc-1"));
+  EXPECT_EQ(j["patient_id"], kP.PatientId("MRN1234567"));
+  EXPECT_EQ(j["task"], "radiology_report");
+  EXPECT_EQ(j["meta"]["department"], "Emergency Department");
+  EXPECT_EQ(j["meta"]["device_model"], "AcmeDR 500");
+  EXPECT_EQ(j["meta"]["modality_type"], "DX");
+  EXPECT_EQ(j["meta"]["annotator_id"], kP.Token("annotator", "Practitioner/rad-07"));
+  EXPECT_EQ(j["meta"]["primary_finding"], "J18");  // the Z code is skipped
+  // Only the lab 1.5 h before the study is in the window.
+  ASSERT_EQ(j["modalities"]["structured"]["labs"].size(), 1u);
+  EXPECT_EQ(j["modalities"]["structured"]["labs"][0]["code"], "6690-2");
+  EXPECT_DOUBLE_EQ(j["modalities"]["structured"]["labs"][0]["hours_before_study"], 2.0);
+  EXPECT_EQ(j["modalities"]["structured"]["patient"]["age"], "90+");
+  EXPECT_EQ(j["modalities"]["image"]["shape"], Json::array({1, 4, 4}));
+  // The study date is shifted by the patient's offset.
+  const int shift = kP.DateShiftDays("MRN1234567");
+  EXPECT_LE(shift, -30);
+  EXPECT_NE(j["meta"]["date_time"].get<std::string>().substr(0, 10), "2024-03-05");
+  EXPECT_EQ(s->dicoms.size(), 1u);
+  EXPECT_EQ(s->npy.substr(1, 5), "NUMPY");
+}
+
+TEST(SampleTest, ScrubsNamesIdentifiersAndDatesFromAllText) {
+  Fixture f;
+  auto s = AssembleSample(f.in, kP);
+  ASSERT_TRUE(s.ok());
+  for (const std::string& text : {s->json, s->report}) {
+    EXPECT_EQ(text.find("Lovelace"), std::string::npos) << text;
+    EXPECT_EQ(text.find("lovelace"), std::string::npos) << text;
+    EXPECT_EQ(text.find("MRN1234567"), std::string::npos) << text;
+    EXPECT_EQ(text.find("2024-03-05"), std::string::npos) << text;
+    EXPECT_EQ(text.find("03/05/2024"), std::string::npos) << text;
+    EXPECT_EQ(text.find("1930"), std::string::npos) << text;
+  }
+  EXPECT_NE(s->report.find("Clear lungs"), std::string::npos);
+  EXPECT_NE(s->json.find("no prior studies"), std::string::npos);
+}
+
+TEST(SampleTest, RejectsIncompleteInputs) {
+  Fixture f;
+  f.in.images.clear();
+  EXPECT_EQ(AssembleSample(f.in, kP).status().code(), ErrorCode::kInvalidArgument);
+  Fixture g;
+  g.in.report = nullptr;
+  EXPECT_EQ(AssembleSample(g.in, kP).status().code(), ErrorCode::kInvalidArgument);
+  Fixture h;
+  h.in.images[0].pixels.resize(3);
+  EXPECT_EQ(AssembleSample(h.in, kP).status().code(), ErrorCode::kInternal);
+}
+
+TEST(SampleTest, HelpersForStrataAndAge) {
+  fhir::Patient p;
+  p.id = "x";
+  EXPECT_EQ(PatientKeyOf(p), "fhir:x");
+  p.identifiers = {{"", "SS", "123-45-6789"}, {"", "MR", "MRN9"}};
+  EXPECT_EQ(PatientKeyOf(p), "MRN9");
+  EXPECT_EQ(PrimaryFindingOf({}), "none");
+  EXPECT_EQ(AgeAt("2000-06-15", "2024-06-14T10:00:00Z"), "23");
+  EXPECT_EQ(AgeAt("2000-06-15", "2024-06-15"), "24");
+  EXPECT_EQ(AgeAt("1920-01-01", "2024-06-15"), "90+");
+  EXPECT_EQ(AgeAt("garbage", "2024-06-15"), "");
+}
+
+}  // namespace
+}  // namespace medscribe::ingest
