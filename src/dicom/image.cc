@@ -94,6 +94,70 @@ Status CheckJpegFrames(DcmDataset* ds, E_TransferSyntax xfer, const DicomInfo& i
   return OkStatus();
 }
 
+// The linear VOI function of PS3.3 C.11.2.1.2.1, scaled to [0, 1].
+double VoiLinear(double x, double center, double width) {
+  const double c = center - 0.5, w = width - 1;
+  if (w <= 0) return x <= c ? 0.0 : 1.0;
+  if (x <= c - w / 2) return 0.0;
+  if (x > c + w / 2) return 1.0;
+  return (x - c) / w + 0.5;
+}
+
+// Weights of one output coordinate over the input: area averaging when shrinking (every input
+// pixel counts), linear interpolation between pixel centers when enlarging.
+struct Taps {
+  size_t first = 0;
+  std::vector<float> weights;
+};
+std::vector<Taps> ResampleTaps(size_t in, size_t out) {
+  std::vector<Taps> taps(out);
+  const double ratio = static_cast<double>(in) / out;
+  for (size_t o = 0; o < out; ++o) {
+    Taps& t = taps[o];
+    if (ratio > 1) {
+      const double a = o * ratio, b = (o + 1) * ratio;
+      t.first = static_cast<size_t>(a);
+      const size_t last = std::min(in - 1, static_cast<size_t>(std::ceil(b)) - 1);
+      for (size_t i = t.first; i <= last; ++i) {
+        const double overlap = std::min<double>(b, i + 1) - std::max<double>(a, i);
+        t.weights.push_back(static_cast<float>(std::max(0.0, overlap) / ratio));
+      }
+    } else {
+      const double x = std::clamp((o + 0.5) * ratio - 0.5, 0.0, static_cast<double>(in - 1));
+      t.first = static_cast<size_t>(x);
+      const double f = x - t.first;
+      t.weights.push_back(static_cast<float>(1 - f));
+      if (t.first + 1 < in) t.weights.push_back(static_cast<float>(f));
+    }
+  }
+  return taps;
+}
+
+// Separable resampling of a rows x cols image to h x w.
+std::vector<float> Resize(const std::vector<float>& in, size_t rows, size_t cols, size_t h,
+                          size_t w) {
+  const std::vector<Taps> tx = ResampleTaps(cols, w), ty = ResampleTaps(rows, h);
+  std::vector<float> horizontal(rows * w);
+  for (size_t y = 0; y < rows; ++y) {
+    for (size_t x = 0; x < w; ++x) {
+      float acc = 0;
+      for (size_t k = 0; k < tx[x].weights.size(); ++k)
+        acc += tx[x].weights[k] * in[y * cols + tx[x].first + k];
+      horizontal[y * w + x] = acc;
+    }
+  }
+  std::vector<float> out(h * w);
+  for (size_t y = 0; y < h; ++y) {
+    for (size_t x = 0; x < w; ++x) {
+      float acc = 0;
+      for (size_t k = 0; k < ty[y].weights.size(); ++k)
+        acc += ty[y].weights[k] * horizontal[(ty[y].first + k) * w + x];
+      out[y * w + x] = std::clamp(acc, 0.0f, 1.0f);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecodeOptions& o) {
@@ -111,54 +175,69 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
 
   DcmFileFormat& file = DcmtkAccess::File(dataset);
   DcmDataset* ds = file.getDataset();
-  // Rescale is applied here in floating point for exact results (DCMTK rounds it to integers);
-  // a Modality LUT Sequence is left to DCMTK.
+  // DCMTK decodes the stored values (and applies a Modality LUT Sequence when there is one);
+  // rescale, VOI window, inversion and resizing are done here in floating point. DCMTK's own
+  // rendering pipeline is not used: it rounds to integers and, in 3.6.7, reads past its LUT for
+  // some MONOCHROME1 images.
   const bool lut_sequence = ds->tagExists(DCM_ModalityLUTSequence);
-  unsigned long flags = 0;
-  if (o.raw && !lut_sequence) flags |= CIF_IgnoreModalityTransformation;
+  const unsigned long flags = lut_sequence ? 0 : CIF_IgnoreModalityTransformation;
   const unsigned long frame_count = o.raw ? 0 : 1;  // 0 = all frames
-  if (IsJpegFamily(ds->getOriginalXfer()))
-    RETURN_IF_ERROR(CheckJpegFrames(ds, ds->getOriginalXfer(), info));
-  DicomImage image(&file, ds->getOriginalXfer(), flags, 0, frame_count);
+  // The current representation: after a first decode the dataset also holds the pixels
+  // uncompressed, and DCMTK decodes from those.
+  const E_TransferSyntax xfer = ds->getCurrentXfer();
+  if (IsJpegFamily(xfer)) RETURN_IF_ERROR(CheckJpegFrames(ds, xfer, info));
+  DicomImage image(&file, xfer, flags, 0, frame_count);
   if (image.getStatus() != EIS_Normal) {
     return DataLossError(std::string("cannot decode pixel data: ") +
                          DicomImage::getString(image.getStatus()));
   }
+  const DiPixel* px = image.getInterData();
+  const size_t rows = image.getHeight(), cols = image.getWidth();
+  const size_t n = rows * cols * image.getFrameCount();
+  if (px == nullptr || px->getCount() < n)
+    return DataLossError("pixel data is shorter than the image size");
+  const double slope = lut_sequence ? 1.0 : info.rescale_slope;
+  const double intercept = lut_sequence ? 0.0 : info.rescale_intercept;
+  std::vector<float> values;
+  RETURN_IF_ERROR(ConvertInterData(px, n, slope, intercept, values));
 
   DecodedImage out;
   if (o.raw) {
-    const DiPixel* px = image.getInterData();
-    const size_t n =
-        static_cast<size_t>(image.getWidth()) * image.getHeight() * image.getFrameCount();
-    if (px == nullptr || px->getCount() < n)
-      return DataLossError("pixel data is shorter than the image size");
     out.frames = static_cast<int>(image.getFrameCount());
-    out.rows = static_cast<int>(image.getHeight());
-    out.cols = static_cast<int>(image.getWidth());
-    const double slope = lut_sequence ? 1.0 : info.rescale_slope;
-    const double intercept = lut_sequence ? 0.0 : info.rescale_intercept;
-    RETURN_IF_ERROR(ConvertInterData(px, n, slope, intercept, out.pixels));
+    out.rows = static_cast<int>(rows);
+    out.cols = static_cast<int>(cols);
+    out.pixels = std::move(values);
     return out;
   }
-
-  if (info.has_window && image.getWindowCount() > 0) {
-    image.setWindow(0);
-  } else {
-    image.setMinMaxWindow(1);  // ignore the extreme values (background, burned-in text)
+  values.resize(rows * cols);  // the first frame
+  double center = info.window_center, width = info.window_width;
+  if (!info.has_window || width < 1) {
+    // No usable window: the 1st to 99th percentile, so that background and burned-in text do not
+    // set the contrast.
+    std::vector<float> sorted = values;
+    const size_t lo = sorted.size() / 100, hi = sorted.size() - 1 - sorted.size() / 100;
+    std::nth_element(sorted.begin(), sorted.begin() + lo, sorted.end());
+    const double vlo = sorted[lo];
+    std::nth_element(sorted.begin(), sorted.begin() + hi, sorted.end());
+    const double vhi = sorted[hi];
+    width = std::max(1.0, vhi - vlo + 1);
+    center = vlo + width / 2;
   }
-  const double scale = static_cast<double>(o.size) / std::max(info.rows, info.columns);
-  const auto w = static_cast<unsigned long>(std::max(1L, std::lround(info.columns * scale)));
-  const auto h = static_cast<unsigned long>(std::max(1L, std::lround(info.rows * scale)));
-  std::unique_ptr<DicomImage> scaled(image.createScaledImage(w, h, scale < 1 ? 1 : 4, 0));
-  if (!scaled || scaled->getStatus() != EIS_Normal) return InternalError("cannot resize the image");
-  const void* data = scaled->getOutputData(16);
-  if (data == nullptr) return DataLossError("cannot render the image");
-  const auto* v = static_cast<const Uint16*>(data);
+  const bool invert = info.photometric == "MONOCHROME1";
+  for (float& v : values) {
+    double y = VoiLinear(v, center, width);
+    if (invert) y = 1.0 - y;
+    v = static_cast<float>(y);
+  }
+  const double scale = static_cast<double>(o.size) / std::max(rows, cols);
+  const auto w = static_cast<size_t>(std::clamp<long>(std::lround(cols * scale), 1, o.size));
+  const auto h = static_cast<size_t>(std::clamp<long>(std::lround(rows * scale), 1, o.size));
+  const std::vector<float> resized = Resize(values, rows, cols, h, w);
   out.rows = out.cols = o.size;
   out.pixels.assign(static_cast<size_t>(o.size) * o.size, 0.0f);
   const size_t x0 = (o.size - w) / 2, y0 = (o.size - h) / 2;
   for (size_t y = 0; y < h; ++y) {
-    for (size_t x = 0; x < w; ++x) out.pixels[(y0 + y) * o.size + x0 + x] = v[y * w + x] / 65535.0f;
+    std::copy_n(resized.begin() + y * w, w, out.pixels.begin() + (y0 + y) * o.size + x0);
   }
   return out;
 }

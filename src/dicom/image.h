@@ -3,9 +3,10 @@
 // Two modes:
 //   - raw: the stored values after the Modality LUT (RescaleSlope/Intercept, or the Modality LUT
 //     Sequence), full size, every frame; shape frames x rows x columns.
-//   - display (default): the first frame, VOI window applied (the file's first window, else the
-//     min-max window), MONOCHROME1 inverted so that higher is brighter, resized to fit
-//     size x size with the aspect ratio kept and the rest padded with 0; values in [0, 1].
+//   - display (default): the first frame, linear VOI window applied (the file's first window, else
+//   the
+//     1st-99th percentile of the values), MONOCHROME1 inverted so that higher is brighter, resized
+//     to fit size x size with the aspect ratio kept and the rest padded with 0; values in [0, 1].
 //
 // Every transfer syntax DCMTK can decode here is supported (uncompressed little/big endian,
 // deflated, JPEG baseline/extended/lossless, JPEG-LS, RLE); others (e.g. JPEG 2000) give

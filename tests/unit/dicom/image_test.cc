@@ -127,6 +127,31 @@ TEST_F(DicomImageTest, DisplayUsesTheFilesWindow) {
   EXPECT_LT(img->pixels[row + 50], 0.8f);
 }
 
+TEST_F(DicomImageTest, DisplayOfRescaledMonochrome1IsExactAndRepeatable) {
+  DicomDataset ds = MakeImage(64, 64, "MONOCHROME1");
+  ASSERT_TRUE(ds.SetString("RescaleSlope", "2").ok());
+  ASSERT_TRUE(ds.SetString("RescaleIntercept", "-1024").ok());
+  ASSERT_TRUE(ds.SetString("WindowCenter", "-300").ok());
+  ASSERT_TRUE(ds.SetString("WindowWidth", "1001").ok());
+  DicomDataset f = RoundTrip(ds, TransferSyntax::kJpegLossless);
+  ImageDecodeOptions o;
+  o.size = 64;  // no resampling: every output pixel is one input pixel
+  auto a = DecodeImage(f, o);
+  auto b = DecodeImage(f, o);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->pixels, b->pixels);
+  for (int y = 0; y < 64; y += 7) {
+    for (int x = 0; x < 64; x += 5) {
+      const double v = 2.0 * (100 + 10 * x + y) - 1024;  // rescaled
+      // PS3.3 C.11.2.1.2.1 with c = -300, w = 1001, then MONOCHROME1 inversion.
+      const double c = -300.5, w = 1000;
+      const double lin = v <= c - w / 2 ? 0 : v > c + w / 2 ? 1 : (v - c) / w + 0.5;
+      EXPECT_NEAR(a->pixels[static_cast<size_t>(y) * 64 + x], 1 - lin, 1e-6) << y << "," << x;
+    }
+  }
+}
+
 TEST_F(DicomImageTest, LimitsAndUnsupportedImagesAreRefusedWithReasons) {
   DicomDataset ds = MakeImage(64, 64, "MONOCHROME2");
   DicomDataset f = RoundTrip(ds, TransferSyntax::kExplicitLittle);
