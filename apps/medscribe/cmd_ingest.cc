@@ -110,10 +110,10 @@ void PrintSummary(const ingest::IngestResult& r) {
 void PrintQuarantine(const fs::path& dir) {
   auto text = ReadFile(dir / "manifest.json");
   if (!text.ok()) return;
-  const Json m = Json::parse(*text, nullptr, false);
-  if (!m.is_object() || !m.contains("quarantine")) return;
+  Json m = Json::parse(*text, nullptr, false);
+  if (!m.is_object() || !m["quarantine"].is_object()) return;
   const Json& by = m["quarantine"]["by_reason"];
-  if (by.empty()) return;
+  if (!by.is_object() || by.empty()) return;
   std::printf("  quarantined by reason (details in quarantine.jsonl):\n");
   for (const auto& [reason, n] : by.items()) {
     std::printf("    %-32s %s\n", reason.c_str(), n.dump().c_str());
@@ -206,7 +206,7 @@ int RunIngestCommand(GlobalOptions& g, const IngestArgs& a) {
   return Finish(g, *result, a.no_warehouse, a.warehouse);
 }
 
-int RunShow(const std::string& dir, bool keys) {
+int RunShowUnchecked(const std::string& dir, bool keys) {
   auto id = ingest::DatasetId(dir);
   if (!id.ok()) return ReportError(id.status());
   if (keys) {
@@ -225,33 +225,47 @@ int RunShow(const std::string& dir, bool keys) {
   }
   auto text = ReadFile(fs::path(dir) / "manifest.json");
   if (!text.ok()) return ReportError(text.status());
-  const Json m = Json::parse(*text, nullptr, false);
+  Json m = Json::parse(*text, nullptr, false);
   if (!m.is_object()) return ReportError(DataLossError("manifest.json is not JSON"));
-  std::printf("dataset %s\n", id->c_str());
-  std::printf("  tool: %s   task: %s   schema: %s\n", m["settings"].value("tool", "?").c_str(),
-              m["settings"].value("task", "?").c_str(), m["schema_version"].dump().c_str());
-  std::printf("  samples: %s   patients: %s   shards: %s\n", m["counts"]["samples"].dump().c_str(),
-              m["counts"]["patients"].dump().c_str(), m["counts"]["shards"].dump().c_str());
-  for (const auto& [split, s] : m["splits"].items()) {
-    std::printf("  %-5s %6s samples %6s patients %4s shards\n", split.c_str(),
-                s["samples"].dump().c_str(), s["patients"].dump().c_str(),
-                s["shards"].dump().c_str());
-    for (const auto& [stratum, counts] : s["strata"].items()) {
-      std::string line;
-      for (const auto& [value, n] : counts.items()) line += " " + value + "=" + n.dump();
-      std::printf("        %s:%s\n", stratum.c_str(), line.c_str());
+  try {
+    std::printf("dataset %s\n", id->c_str());
+    std::printf("  tool: %s   task: %s   schema: %s\n", m["settings"].value("tool", "?").c_str(),
+                m["settings"].value("task", "?").c_str(), m["schema_version"].dump().c_str());
+    std::printf("  samples: %s   patients: %s   shards: %s\n",
+                m["counts"]["samples"].dump().c_str(), m["counts"]["patients"].dump().c_str(),
+                m["counts"]["shards"].dump().c_str());
+    for (const auto& [split, s] : m["splits"].items()) {
+      std::printf("  %-5s %6s samples %6s patients %4s shards\n", split.c_str(),
+                  s["samples"].dump().c_str(), s["patients"].dump().c_str(),
+                  s["shards"].dump().c_str());
+      for (const auto& [stratum, counts] : s["strata"].items()) {
+        std::string line;
+        for (const auto& [value, n] : counts.items()) line += " " + value + "=" + n.dump();
+        std::printf("        %s:%s\n", stratum.c_str(), line.c_str());
+      }
     }
+    for (const auto& [kind, t] : m["counts"]["inputs"].items()) {
+      std::printf("  %-11s %s inputs = %s ingested + %s quarantined\n", (kind + ":").c_str(),
+                  t["inputs"].dump().c_str(), t["ingested"].dump().c_str(),
+                  t["quarantined"].dump().c_str());
+    }
+    PrintQuarantine(dir);
+    std::printf("  de-identification: %s; key fingerprint %s\n",
+                m["settings"]["deid"].value("dicom", "?").c_str(),
+                m["settings"]["deid"].value("key_fingerprint", "?").c_str());
+  } catch (const Json::exception& e) {
+    return ReportError(DataLossError(std::string("manifest.json is malformed: ") + e.what()));
   }
-  for (const auto& [kind, t] : m["counts"]["inputs"].items()) {
-    std::printf("  %-11s %s inputs = %s ingested + %s quarantined\n", (kind + ":").c_str(),
-                t["inputs"].dump().c_str(), t["ingested"].dump().c_str(),
-                t["quarantined"].dump().c_str());
-  }
-  PrintQuarantine(dir);
-  std::printf("  de-identification: %s; key fingerprint %s\n",
-              m["settings"]["deid"].value("dicom", "?").c_str(),
-              m["settings"]["deid"].value("key_fingerprint", "?").c_str());
   return kExitOk;
+}
+
+// The dataset's files are read as untrusted: nlohmann::json throws on a member of the wrong type.
+int RunShow(const std::string& dir, bool keys) {
+  try {
+    return RunShowUnchecked(dir, keys);
+  } catch (const Json::exception& e) {
+    return ReportError(DataLossError("'" + dir + "' holds a malformed dataset file: " + e.what()));
+  }
 }
 
 int RunVerify(const std::string& dir) {

@@ -380,11 +380,27 @@ StatusOr<std::string> DatasetId(const fs::path& dir) {
   return Sha256Hex(*text);
 }
 
+namespace {
+
+StatusOr<VerifyReport> VerifyParsed(const fs::path& dir, Json& m);
+
+}  // namespace
+
 StatusOr<VerifyReport> VerifyDataset(const fs::path& dir) {
-  ASSIGN_OR_RETURN(std::string id, DatasetId(dir));
-  (void)id;
   ASSIGN_OR_RETURN(std::string text, ReadFile(dir / kManifest));
-  const Json m = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  Json m = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  // The manifest is read as untrusted: a member of the wrong type makes nlohmann::json throw,
+  // which is reported as a damaged manifest.
+  try {
+    return VerifyParsed(dir, m);
+  } catch (const Json::exception& e) {
+    return DataLossError("manifest.json of '" + dir.string() + "' is malformed: " + e.what());
+  }
+}
+
+namespace {
+
+StatusOr<VerifyReport> VerifyParsed(const fs::path& dir, Json& m) {
   if (!m.is_object() || m.value("format", "") != "medscribe-dataset") {
     return DataLossError("manifest.json of '" + dir.string() + "' is not a MedScribe manifest");
   }
@@ -430,7 +446,8 @@ StatusOr<VerifyReport> VerifyDataset(const fs::path& dir) {
   }
   std::set<std::string> seen;
   uint64_t samples_in_shards = 0;
-  const Json shards = m.value("shards", Json::array());
+  Json shards = m.value("shards", Json::array());
+  if (!shards.is_array()) shards = Json::array();
   for (const Json& s : shards) {
     const std::string name = s.value("name", "");
     auto data = check_file(name, s.value("sha256", ""), s.value("bytes", uint64_t{0}));
@@ -472,5 +489,7 @@ StatusOr<VerifyReport> VerifyDataset(const fs::path& dir) {
   report.samples = samples_in_shards;
   return report;
 }
+
+}  // namespace
 
 }  // namespace medscribe::ingest

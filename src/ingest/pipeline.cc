@@ -692,18 +692,22 @@ bool AllPartsDone(const fs::path& out, int world) {
 StatusOr<IngestResult> ReadResult(const fs::path& dir) {
   ASSIGN_OR_RETURN(std::string id, DatasetId(dir));
   ASSIGN_OR_RETURN(std::string text, ReadFile(dir / "manifest.json"));
-  const Json m = Json::parse(text, nullptr, false);
+  Json m = Json::parse(text, nullptr, false);
   IngestResult r;
   r.dir = dir;
   r.dataset_id = id;
   if (!m.is_object()) return DataLossError("manifest.json is not JSON");
-  r.samples = m["counts"].value("samples", uint64_t{0});
-  r.quarantined = m["quarantine"].value("total", uint64_t{0});
-  if (m["counts"].contains("inputs")) {
-    for (const auto& [kind, t] : m["counts"]["inputs"].items()) {
-      r.tallies[kind] = {t.value("inputs", uint64_t{0}), t.value("ingested", uint64_t{0}),
-                         t.value("quarantined", uint64_t{0})};
+  try {
+    r.samples = m["counts"].value("samples", uint64_t{0});
+    r.quarantined = m["quarantine"].value("total", uint64_t{0});
+    if (m["counts"].contains("inputs")) {
+      for (const auto& [kind, t] : m["counts"]["inputs"].items()) {
+        r.tallies[kind] = {t.value("inputs", uint64_t{0}), t.value("ingested", uint64_t{0}),
+                           t.value("quarantined", uint64_t{0})};
+      }
     }
+  } catch (const Json::exception& e) {
+    return DataLossError("manifest.json is malformed: " + std::string(e.what()));
   }
   return r;
 }
