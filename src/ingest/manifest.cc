@@ -373,9 +373,10 @@ StatusOr<std::string> MergeParts(const fs::path& dir) {
 StatusOr<std::string> DatasetId(const fs::path& dir) {
   auto text = ReadFile(dir / kManifest);
   if (!text.ok()) {
-    return NotFoundError("'" + dir.string() +
-                         "' is not a dataset (no manifest.json; is the ingest still running, or "
-                         "did it stop before `medscribe dataset merge`?)");
+    return NotFoundError(fmt::format(
+        "'{}' is not a dataset (no manifest.json; is the ingest still running, or did it stop "
+        "before `medscribe dataset merge`?)",
+        dir.string()));
   }
   return Sha256Hex(*text);
 }
