@@ -456,7 +456,7 @@ void FhirReader::AddJson(std::string_view text, const std::string& source) {
   Record(ConvertElement(doc, "resource"), source);
 }
 
-Status FhirReader::AddPath(const std::string& path) {
+StatusOr<std::vector<std::filesystem::path>> ListFhirFiles(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   std::vector<fs::path> files;
@@ -465,13 +465,19 @@ Status FhirReader::AddPath(const std::string& path) {
       const auto ext = e.path().extension();
       if (e.is_regular_file() && (ext == ".ndjson" || ext == ".json")) files.push_back(e.path());
     }
+    if (ec) return IoError("cannot list FHIR input '" + path + "': " + ec.message());
     std::sort(files.begin(), files.end());
   } else if (fs::is_regular_file(path, ec)) {
     files.push_back(path);
   } else {
     return NotFoundError("FHIR input '" + path + "' is neither a file nor a directory");
   }
-  for (const fs::path& f : files) {
+  return files;
+}
+
+Status FhirReader::AddPath(const std::string& path) {
+  ASSIGN_OR_RETURN(std::vector<std::filesystem::path> files, ListFhirFiles(path));
+  for (const std::filesystem::path& f : files) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(f));
     if (f.extension() == ".ndjson")
       AddNdjson(text, f.string());

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,10 @@ struct Rejected {
   // Machine-readable class: "fhir_too_large" (over a limit) or "fhir_invalid" (anything else).
   std::string code = "fhir_invalid";
 };
+
+// The files AddPath reads for `path`: the file itself, or a directory's .ndjson and .json files
+// (not recursive), sorted. NotFound when `path` is neither.
+StatusOr<std::vector<std::filesystem::path>> ListFhirFiles(const std::string& path);
 
 class FhirReader {
  public:

@@ -498,20 +498,8 @@ Status BuildPart(const IngestOptions& o, const fs::path& part_dir, IngestResult&
   Tally& fhir_tally = part.tallies["fhir"];
   std::vector<LineageEntry> fhir_lineage;
   for (const std::string& arg : o.fhir_paths) {
-    std::error_code ec;
-    std::vector<fs::path> files;
     const fs::path root(arg);
-    if (fs::is_directory(root, ec)) {
-      for (const auto& e : fs::directory_iterator(root, ec)) {
-        const auto ext = e.path().extension();
-        if (e.is_regular_file() && (ext == ".ndjson" || ext == ".json")) files.push_back(e.path());
-      }
-      std::sort(files.begin(), files.end());
-    } else if (fs::is_regular_file(root, ec)) {
-      files.push_back(root);
-    } else {
-      return NotFoundError("FHIR input '" + arg + "' is neither a file nor a directory");
-    }
+    ASSIGN_OR_RETURN(std::vector<fs::path> files, fhir::ListFhirFiles(arg));
     for (const fs::path& f : files) {
       ASSIGN_OR_RETURN(std::string text, ReadFile(f));
       fs::path base = root.lexically_normal();
