@@ -40,8 +40,7 @@ int main(int argc, char** argv) {
       auto img = ds.ok() ? dicom::DecodeImage(*ds, o) : ds.status();
       if (!img.ok()) failures++;
     });
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     best = std::max(best, files.size() / s);
   }
   std::printf("files=%zu failures=%d images_per_s=%.1f\n", files.size(), failures.load(), best);

@@ -59,8 +59,8 @@ StatusOr<std::vector<std::string>> ListFiles(const fs::path& root) {
 
 // The rank that owns a patient's encounters.
 int RankOfPatient(const std::string& pseudonym, int world) {
-  return static_cast<int>(crypto::Sha256(pseudonym)[0] * 256u + crypto::Sha256(pseudonym)[1]) %
-         world;
+  const crypto::Digest d = crypto::Sha256(pseudonym);
+  return static_cast<int>((d[0] * 256u + d[1]) % static_cast<unsigned>(world));
 }
 
 // What scanning found about one DICOM file.
@@ -354,7 +354,7 @@ Assembled AssembleEncounter(const EncounterWork& w, const Record& rec, const Ing
   in.encounter = enc;
   in.image_size = o.image_size;
   in.labs_window_hours = o.labs_window_hours;
-  std::vector<std::string> image_paths;
+  std::vector<const DicomScan*> used_images;
   for (const DicomScan* s : w.images) {
     std::string reason;
     auto im =
@@ -364,7 +364,7 @@ Assembled AssembleEncounter(const EncounterWork& w, const Record& rec, const Ing
       continue;
     }
     in.images.push_back(std::move(im).value());
-    image_paths.push_back(s->path);
+    used_images.push_back(s);
   }
   std::vector<std::string> audio_paths;
   for (const auto& [path, sha] : w.audio) {
@@ -390,11 +390,8 @@ Assembled AssembleEncounter(const EncounterWork& w, const Record& rec, const Ing
   }
   auto fail_encounter = [&](const char* reason, const std::string& detail) {
     a.quarantine.push_back({"encounter", w.key, "", reason, detail});
-    for (const std::string& path : image_paths) {
-      for (const DicomScan* s : w.images) {
-        if (s->path == path)
-          a.quarantine.push_back({"dicom", path, s->sha256, "encounter_quarantined", detail});
-      }
+    for (const DicomScan* s : used_images) {
+      a.quarantine.push_back({"dicom", s->path, s->sha256, "encounter_quarantined", detail});
     }
     for (const auto& [path, sha] : w.audio) {
       if (std::find(audio_paths.begin(), audio_paths.end(), path) != audio_paths.end())
@@ -425,7 +422,7 @@ Assembled AssembleEncounter(const EncounterWork& w, const Record& rec, const Ing
   auto sample = AssembleSample(in, p);
   if (!sample.ok()) return fail_encounter("deid_failed", sample.status().message());
   a.sample = std::move(sample).value();
-  a.used_dicom = std::move(image_paths);
+  for (const DicomScan* s : used_images) a.used_dicom.push_back(s->path);
   a.used_audio = std::move(audio_paths);
   return a;
 }
