@@ -1,0 +1,77 @@
+// Model configuration: vision encoder, projector and LLaMA-style decoder, as JSON.
+//
+// The decoder section uses the key names of Hugging Face's LlamaConfig (vocab_size, hidden_size,
+// intermediate_size, num_hidden_layers, num_attention_heads, num_key_value_heads,
+// max_position_embeddings, rope_theta, rms_norm_eps, tie_word_embeddings), so that it is written
+// unchanged into an exported config.json.
+//
+// Presets: "tiny" (trains in minutes on two CPU cores; tests and the quickstart) and "small" (the
+// quality bar). Validate() rejects impossible shapes before any tensor is allocated.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "model/json.h"
+
+namespace medscribe::model {
+
+struct VisionConfig {
+  std::string type = "vit";  // "vit" or "resnet"
+  int image_size = 128;      // input is resized to image_size x image_size
+  int channels = 1;
+  int patch_size = 16;  // vit: patch; resnet: total stride (a power of two, >= 4)
+  int hidden_size = 96;
+  int layers = 2;     // vit: transformer blocks; resnet: residual blocks per stage
+  int heads = 4;      // vit only
+  int mlp_ratio = 2;  // vit only
+  int grid() const { return image_size / patch_size; }  // patch tokens per side
+};
+
+struct ProjectorConfig {
+  int hidden_size = 256;
+  bool pool = true;  // 2x2 average pooling of the patch grid before the MLP
+};
+
+struct DecoderConfig {
+  int vocab_size = 8000;
+  int hidden_size = 128;
+  int intermediate_size = 352;
+  int num_hidden_layers = 2;
+  int num_attention_heads = 4;
+  int num_key_value_heads = 2;
+  int max_position_embeddings = 1024;
+  double rope_theta = 10000.0;
+  double rms_norm_eps = 1e-5;
+  bool tie_word_embeddings = true;
+  int head_dim() const { return hidden_size / num_attention_heads; }
+};
+
+struct ModelConfig {
+  std::string name = "tiny";
+  VisionConfig vision;
+  ProjectorConfig projector;
+  DecoderConfig decoder;
+
+  // Image tokens spliced into the prompt.
+  int image_tokens() const {
+    const int g = vision.grid();
+    return projector.pool ? (g / 2) * (g / 2) : g * g;
+  }
+};
+
+// "tiny" or "small"; NotFound lists the presets.
+StatusOr<ModelConfig> PresetConfig(const std::string& name);
+// A preset name or a path to a JSON file.
+StatusOr<ModelConfig> LoadConfig(const std::string& name_or_path);
+
+// InvalidArgument naming the first impossible value.
+Status Validate(const ModelConfig& c);
+
+json::Value ToJson(const ModelConfig& c);
+StatusOr<ModelConfig> FromJson(const json::Value& v);
+
+// The decoder as a Hugging Face config.json object (LlamaForCausalLM).
+json::Value HfLlamaConfig(const DecoderConfig& d, int bos_id, int eos_id, int pad_id);
+
+}  // namespace medscribe::model

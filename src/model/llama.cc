@@ -1,0 +1,157 @@
+#include "model/llama.h"
+
+#include <cmath>
+
+namespace medscribe::model {
+namespace F = torch::nn::functional;
+
+RmsNormImpl::RmsNormImpl(int64_t dim, double eps_) : eps(eps_) {
+  weight = register_parameter("weight", torch::ones({dim}));
+}
+
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
+  const torch::Tensor xf = x.to(torch::kFloat32);
+  const torch::Tensor y = xf * torch::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return weight * y.to(x.scalar_type());
+}
+
+RopeTables MakeRope(int64_t max_positions, int64_t head_dim, double theta) {
+  const torch::Tensor idx =
+      torch::arange(0, head_dim, 2, torch::kFloat64) / static_cast<double>(head_dim);
+  const torch::Tensor inv_freq = 1.0 / torch::pow(theta, idx);
+  const torch::Tensor pos = torch::arange(max_positions, torch::kFloat64);
+  const torch::Tensor freqs = torch::outer(pos, inv_freq);
+  const torch::Tensor emb = torch::cat({freqs, freqs}, -1);
+  return {emb.cos().to(torch::kFloat32), emb.sin().to(torch::kFloat32)};
+}
+
+torch::Tensor ApplyRope(const torch::Tensor& x, const RopeTables& rope,
+                        const torch::Tensor& positions) {
+  torch::Tensor cos = rope.cos.to(x.device()).index_select(0, positions.reshape({-1}));
+  torch::Tensor sin = rope.sin.to(x.device()).index_select(0, positions.reshape({-1}));
+  const int64_t d = x.size(-1);
+  if (positions.dim() == 2) {  // [B, T] -> [B, 1, T, D]
+    cos = cos.view({positions.size(0), 1, positions.size(1), d});
+    sin = sin.view({positions.size(0), 1, positions.size(1), d});
+  } else {  // [T] -> [1, 1, T, D]
+    cos = cos.view({1, 1, positions.size(0), d});
+    sin = sin.view({1, 1, positions.size(0), d});
+  }
+  const torch::Tensor x1 = x.narrow(-1, 0, d / 2);
+  const torch::Tensor x2 = x.narrow(-1, d / 2, d / 2);
+  const torch::Tensor rotated = torch::cat({-x2, x1}, -1);
+  return x * cos.to(x.scalar_type()) + rotated * sin.to(x.scalar_type());
+}
+
+LlamaAttentionImpl::LlamaAttentionImpl(const DecoderConfig& c)
+    : heads(c.num_attention_heads), kv_heads(c.num_key_value_heads), head_dim(c.head_dim()) {
+  auto lin = [](int64_t in, int64_t out) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+  };
+  q_proj = register_module("q_proj", lin(c.hidden_size, heads * head_dim));
+  k_proj = register_module("k_proj", lin(c.hidden_size, kv_heads * head_dim));
+  v_proj = register_module("v_proj", lin(c.hidden_size, kv_heads * head_dim));
+  o_proj = register_module("o_proj", lin(heads * head_dim, c.hidden_size));
+}
+
+torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RopeTables& rope,
+                                          const torch::Tensor& positions,
+                                          const torch::Tensor& mask) {
+  const int64_t b = x.size(0), t = x.size(1);
+  torch::Tensor q = q_proj(x).view({b, t, heads, head_dim}).transpose(1, 2);
+  torch::Tensor k = k_proj(x).view({b, t, kv_heads, head_dim}).transpose(1, 2);
+  torch::Tensor v = v_proj(x).view({b, t, kv_heads, head_dim}).transpose(1, 2);
+  q = ApplyRope(q, rope, positions);
+  k = ApplyRope(k, rope, positions);
+  if (kv_heads != heads) {  // head h reads key/value head h / (heads / kv_heads)
+    k = k.repeat_interleave(heads / kv_heads, 1);
+    v = v.repeat_interleave(heads / kv_heads, 1);
+  }
+  torch::Tensor scores =
+      torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(head_dim));
+  scores = scores + mask;
+  const torch::Tensor probs =
+      F::softmax(scores.to(torch::kFloat32), F::SoftmaxFuncOptions(-1)).to(q.scalar_type());
+  const torch::Tensor out =
+      torch::matmul(probs, v).transpose(1, 2).reshape({b, t, heads * head_dim});
+  return o_proj(out);
+}
+
+LlamaMlpImpl::LlamaMlpImpl(const DecoderConfig& c) {
+  auto lin = [](int64_t in, int64_t out) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+  };
+  gate_proj = register_module("gate_proj", lin(c.hidden_size, c.intermediate_size));
+  up_proj = register_module("up_proj", lin(c.hidden_size, c.intermediate_size));
+  down_proj = register_module("down_proj", lin(c.intermediate_size, c.hidden_size));
+}
+
+torch::Tensor LlamaMlpImpl::forward(const torch::Tensor& x) {
+  return down_proj(F::silu(gate_proj(x)) * up_proj(x));
+}
+
+LlamaLayerImpl::LlamaLayerImpl(const DecoderConfig& c) {
+  self_attn = register_module("self_attn", LlamaAttention(c));
+  mlp = register_module("mlp", LlamaMlp(c));
+  input_layernorm = register_module("input_layernorm", RmsNorm(c.hidden_size, c.rms_norm_eps));
+  post_attention_layernorm =
+      register_module("post_attention_layernorm", RmsNorm(c.hidden_size, c.rms_norm_eps));
+}
+
+torch::Tensor LlamaLayerImpl::forward(const torch::Tensor& x, const RopeTables& rope,
+                                      const torch::Tensor& positions, const torch::Tensor& mask) {
+  const torch::Tensor h = x + self_attn(input_layernorm(x), rope, positions, mask);
+  return h + mlp(post_attention_layernorm(h));
+}
+
+LlamaBodyImpl::LlamaBodyImpl(const DecoderConfig& c) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  for (int i = 0; i < c.num_hidden_layers; ++i) layers->push_back(LlamaLayer(c));
+  register_module("layers", layers);
+  norm = register_module("norm", RmsNorm(c.hidden_size, c.rms_norm_eps));
+}
+
+LlamaForCausalLMImpl::LlamaForCausalLMImpl(const DecoderConfig& c) : config(c) {
+  model = register_module("model", LlamaBody(c));
+  if (!c.tie_word_embeddings) {
+    lm_head = register_module(
+        "lm_head",
+        torch::nn::Linear(torch::nn::LinearOptions(c.hidden_size, c.vocab_size).bias(false)));
+  }
+  rope = MakeRope(c.max_position_embeddings, c.head_dim(), c.rope_theta);
+  // LLaMA's initialization: normal(0, 0.02) for every matrix.
+  torch::NoGradGuard no_grad;
+  for (auto& p : parameters()) {
+    if (p.dim() == 2) p.normal_(0.0, 0.02);
+  }
+}
+
+torch::Tensor CausalMask(const torch::Tensor& attention_mask, torch::ScalarType dtype) {
+  const int64_t t = attention_mask.size(1);
+  const auto opts = torch::TensorOptions().dtype(torch::kBool).device(attention_mask.device());
+  const torch::Tensor causal = torch::ones({t, t}, opts).tril();                   // [T, T]
+  const torch::Tensor keys = attention_mask.to(torch::kBool).view({-1, 1, 1, t});  // [B,1,1,T]
+  const torch::Tensor keep = causal.view({1, 1, t, t}).logical_and(keys);          // [B,1,T,T]
+  const double neg = dtype == torch::kFloat16 ? -6.0e4 : -1.0e9;
+  return torch::zeros(keep.sizes(),
+                      torch::TensorOptions().dtype(dtype).device(attention_mask.device()))
+      .masked_fill(keep.logical_not(), neg);
+}
+
+torch::Tensor LlamaForCausalLMImpl::forward_embeds(const torch::Tensor& embeds,
+                                                   const torch::Tensor& attention_mask) {
+  const int64_t t = embeds.size(1);
+  TORCH_CHECK(t <= config.max_position_embeddings, "sequence of ", t,
+              " tokens exceeds max_position_embeddings ", config.max_position_embeddings);
+  const torch::Tensor positions =
+      torch::arange(t, torch::TensorOptions().dtype(torch::kLong).device(embeds.device()));
+  const torch::Tensor mask = CausalMask(attention_mask, embeds.scalar_type());
+  torch::Tensor h = embeds;
+  for (const auto& layer : *model->layers) {
+    h = layer->as<LlamaLayer>()->forward(h, rope, positions, mask);
+  }
+  h = model->norm(h);
+  return lm_head ? lm_head(h) : F::linear(h, model->embed_tokens->weight);
+}
+
+}  // namespace medscribe::model

@@ -1,0 +1,87 @@
+// The LLaMA-style decoder: RMSNorm, rotary position embeddings (RoPE, the rotate-half convention
+// of Hugging Face), grouped-query attention, SwiGLU MLP, tied or untied output head.
+//
+// Parameter names follow Hugging Face's LlamaForCausalLM exactly ("model.embed_tokens.weight",
+// "model.layers.0.self_attn.q_proj.weight", ..., "model.norm.weight", "lm_head.weight"), so the
+// state dict can be written to and read from HF safetensors without renaming. With tied
+// embeddings there is no lm_head parameter: the head multiplies by the embedding matrix.
+//
+// Thread safety: a module is not thread-safe; forward passes on distinct modules are independent.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "model/config.h"
+
+namespace medscribe::model {
+
+struct RmsNormImpl : torch::nn::Module {
+  RmsNormImpl(int64_t dim, double eps);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight;
+  double eps;
+};
+TORCH_MODULE(RmsNorm);
+
+// cos and sin tables for positions [0, max_positions): each [max_positions, head_dim].
+struct RopeTables {
+  torch::Tensor cos, sin;
+};
+RopeTables MakeRope(int64_t max_positions, int64_t head_dim, double theta);
+// Rotates x [B, heads, T, head_dim] whose positions are `positions` [T] (or [B, T]).
+torch::Tensor ApplyRope(const torch::Tensor& x, const RopeTables& rope,
+                        const torch::Tensor& positions);
+
+struct LlamaAttentionImpl : torch::nn::Module {
+  explicit LlamaAttentionImpl(const DecoderConfig& c);
+  // x [B, T, hidden]; mask additive [B, 1, T, T] (0 keep, large negative drop).
+  torch::Tensor forward(const torch::Tensor& x, const RopeTables& rope,
+                        const torch::Tensor& positions, const torch::Tensor& mask);
+  int64_t heads, kv_heads, head_dim;
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+};
+TORCH_MODULE(LlamaAttention);
+
+struct LlamaMlpImpl : torch::nn::Module {
+  explicit LlamaMlpImpl(const DecoderConfig& c);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+};
+TORCH_MODULE(LlamaMlp);
+
+struct LlamaLayerImpl : torch::nn::Module {
+  explicit LlamaLayerImpl(const DecoderConfig& c);
+  torch::Tensor forward(const torch::Tensor& x, const RopeTables& rope,
+                        const torch::Tensor& positions, const torch::Tensor& mask);
+  RmsNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+  LlamaAttention self_attn{nullptr};
+  LlamaMlp mlp{nullptr};
+};
+TORCH_MODULE(LlamaLayer);
+
+// "model" in HF naming.
+struct LlamaBodyImpl : torch::nn::Module {
+  explicit LlamaBodyImpl(const DecoderConfig& c);
+  torch::nn::Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers;
+  RmsNorm norm{nullptr};
+};
+TORCH_MODULE(LlamaBody);
+
+struct LlamaForCausalLMImpl : torch::nn::Module {
+  explicit LlamaForCausalLMImpl(const DecoderConfig& c);
+  // embeds [B, T, hidden] (token embeddings, possibly with image embeddings spliced in);
+  // attention_mask [B, T] of 1 (token) and 0 (padding, at the end). Returns logits [B, T, vocab].
+  torch::Tensor forward_embeds(const torch::Tensor& embeds, const torch::Tensor& attention_mask);
+  torch::Tensor embed(const torch::Tensor& input_ids) { return model->embed_tokens(input_ids); }
+  DecoderConfig config;
+  LlamaBody model{nullptr};
+  torch::nn::Linear lm_head{nullptr};  // null when embeddings are tied
+  RopeTables rope;
+};
+TORCH_MODULE(LlamaForCausalLM);
+
+// The additive attention mask [B, 1, T, T]: causal, and padding keys dropped.
+torch::Tensor CausalMask(const torch::Tensor& attention_mask, torch::ScalarType dtype);
+
+}  // namespace medscribe::model

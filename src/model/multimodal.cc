@@ -1,0 +1,91 @@
+#include "model/multimodal.h"
+
+#include <set>
+
+namespace medscribe::model {
+namespace F = torch::nn::functional;
+
+ReportModelImpl::ReportModelImpl(const ModelConfig& c) : config(c) {
+  vision = register_module("vision", VisionEncoder(c.vision));
+  projector = register_module("projector", Projector(c));
+  decoder = register_module("decoder", LlamaForCausalLM(c.decoder));
+}
+
+SplicedInputs ReportModelImpl::Splice(const torch::Tensor& images, const torch::Tensor& input_ids,
+                                      const torch::Tensor& attention_mask,
+                                      const torch::Tensor& labels, int64_t image_token_id) {
+  const torch::Tensor image_embeds = projector(vision(images));  // [B, N, hidden]
+  const torch::Tensor text = decoder->embed(input_ids);          // [B, T, hidden]
+  const int64_t b = input_ids.size(0), n = image_embeds.size(1);
+  const torch::Tensor is_image = input_ids.eq(image_token_id);
+  TORCH_CHECK(is_image.sum(1).eq(1).all().item<bool>(),
+              "every prompt must hold exactly one <image> token");
+  const torch::Tensor where = is_image.to(torch::kLong).argmax(1);  // [B]
+  std::vector<torch::Tensor> e, m, l;
+  const auto mask_opts = attention_mask.options();
+  for (int64_t i = 0; i < b; ++i) {
+    const int64_t p = where[i].item<int64_t>();
+    const int64_t t = input_ids.size(1);
+    e.push_back(torch::cat(
+        {text[i].narrow(0, 0, p), image_embeds[i], text[i].narrow(0, p + 1, t - p - 1)}));
+    m.push_back(torch::cat({attention_mask[i].narrow(0, 0, p), torch::ones({n}, mask_opts),
+                            attention_mask[i].narrow(0, p + 1, t - p - 1)}));
+    if (labels.defined()) {
+      l.push_back(
+          torch::cat({labels[i].narrow(0, 0, p), torch::full({n}, kIgnoreIndex, labels.options()),
+                      labels[i].narrow(0, p + 1, t - p - 1)}));
+    }
+  }
+  SplicedInputs out{torch::stack(e), torch::stack(m), {}};
+  if (labels.defined()) out.labels = torch::stack(l);
+  return out;
+}
+
+torch::Tensor ReportModelImpl::forward(const torch::Tensor& images, const torch::Tensor& input_ids,
+                                       const torch::Tensor& attention_mask,
+                                       int64_t image_token_id) {
+  const SplicedInputs s = Splice(images, input_ids, attention_mask, {}, image_token_id);
+  return decoder->forward_embeds(s.embeds, s.attention_mask);
+}
+
+torch::Tensor NextTokenLoss(const torch::Tensor& logits, const torch::Tensor& labels) {
+  const int64_t v = logits.size(-1);
+  const torch::Tensor pred = logits.narrow(1, 0, logits.size(1) - 1).reshape({-1, v});
+  const torch::Tensor target = labels.narrow(1, 1, labels.size(1) - 1).reshape({-1});
+  return F::cross_entropy(pred.to(torch::kFloat32), target,
+                          F::CrossEntropyFuncOptions().ignore_index(kIgnoreIndex));
+}
+
+NamedTensors NamedWeights(torch::nn::Module& m) {
+  NamedTensors out;
+  for (const auto& p : m.named_parameters(/*recurse=*/true)) out.emplace_back(p.key(), p.value());
+  return out;
+}
+
+Status LoadWeights(torch::nn::Module& m, const Safetensors& weights, bool allow_extra,
+                   const std::string& prefix) {
+  torch::NoGradGuard no_grad;
+  std::set<std::string> used;
+  for (auto& p : m.named_parameters(true)) {
+    const std::string name = prefix + p.key();
+    auto it = weights.tensors.find(name);
+    if (it == weights.tensors.end()) return DataLossError("weights lack '" + name + "'");
+    if (it->second.sizes() != p.value().sizes()) {
+      return DataLossError("'" + name + "' has shape " + c10::str(it->second.sizes()) +
+                           ", the model needs " + c10::str(p.value().sizes()) +
+                           " (config and weights do not match)");
+    }
+    p.value().copy_(it->second.to(p.value().dtype()));
+    used.insert(name);
+  }
+  if (!allow_extra) {
+    for (const auto& [name, t] : weights.tensors) {
+      if (!used.count(name) && name.rfind(prefix, 0) == 0) {
+        return DataLossError("weights hold '" + name + "', which the model does not have");
+      }
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace medscribe::model

@@ -1,0 +1,61 @@
+// The report model: vision encoder -> projector -> image embeddings spliced into the token
+// embeddings of the LLaMA decoder at the prompt's single <image> token.
+//
+// Parameter names: "vision.*", "projector.*", and "decoder.<HF LlamaForCausalLM name>". The
+// decoder's tensors are exported to Hugging Face format by dropping the "decoder." prefix.
+//
+// Thread safety: a module is not thread-safe.
+#pragma once
+
+#include <string>
+
+#include <torch/torch.h>
+
+#include "common/status.h"
+#include "model/config.h"
+#include "model/llama.h"
+#include "model/safetensors.h"
+#include "model/vision.h"
+
+namespace medscribe::model {
+
+inline constexpr int64_t kIgnoreIndex = -100;
+
+struct SplicedInputs {
+  torch::Tensor embeds;          // [B, T - 1 + N, hidden]
+  torch::Tensor attention_mask;  // [B, T - 1 + N]
+  torch::Tensor labels;          // [B, T - 1 + N] (kIgnoreIndex at image positions), if given
+};
+
+struct ReportModelImpl : torch::nn::Module {
+  explicit ReportModelImpl(const ModelConfig& c);
+
+  // images [B, C, S, S] float; input_ids [B, T] with exactly one `image_token_id` per row;
+  // attention_mask [B, T] (1 token, 0 padding at the end); labels [B, T] or undefined.
+  SplicedInputs Splice(const torch::Tensor& images, const torch::Tensor& input_ids,
+                       const torch::Tensor& attention_mask, const torch::Tensor& labels,
+                       int64_t image_token_id);
+  // Logits [B, T - 1 + N, vocab].
+  torch::Tensor forward(const torch::Tensor& images, const torch::Tensor& input_ids,
+                        const torch::Tensor& attention_mask, int64_t image_token_id);
+
+  ModelConfig config;
+  VisionEncoder vision{nullptr};
+  Projector projector{nullptr};
+  LlamaForCausalLM decoder{nullptr};
+};
+TORCH_MODULE(ReportModel);
+
+// Mean cross-entropy of next-token prediction over positions whose label is not kIgnoreIndex
+// (logits [B, T, V] predict labels shifted by one).
+torch::Tensor NextTokenLoss(const torch::Tensor& logits, const torch::Tensor& labels);
+
+// Every parameter by name, for saving.
+NamedTensors NamedWeights(torch::nn::Module& m);
+// Copies `weights` into the module's parameters. Requires every parameter to be present with its
+// exact shape (DataLoss naming the first that is missing or mismatched); extra tensors are an
+// error unless `allow_extra`.
+Status LoadWeights(torch::nn::Module& m, const Safetensors& weights, bool allow_extra = false,
+                   const std::string& prefix = "");
+
+}  // namespace medscribe::model

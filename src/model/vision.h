@@ -1,0 +1,46 @@
+// Vision encoders: a ViT (patch embedding, learned positions, pre-norm transformer blocks) and a
+// small ResNet option. Both map images [B, channels, S, S] (S = image_size; other sizes are
+// resized bilinearly) to patch tokens [B, grid * grid, hidden_size] in row-major grid order.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "model/config.h"
+
+namespace medscribe::model {
+
+struct VitBlockImpl : torch::nn::Module {
+  VitBlockImpl(int64_t hidden, int64_t heads, int64_t mlp_ratio);
+  torch::Tensor forward(const torch::Tensor& x);
+  int64_t heads;
+  torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
+  torch::nn::Linear qkv{nullptr}, proj{nullptr}, fc1{nullptr}, fc2{nullptr};
+};
+TORCH_MODULE(VitBlock);
+
+struct VisionEncoderImpl : torch::nn::Module {
+  explicit VisionEncoderImpl(const VisionConfig& c);
+  torch::Tensor forward(torch::Tensor images);
+  VisionConfig config;
+  // vit
+  torch::nn::Conv2d patch_embed{nullptr};
+  torch::Tensor pos_embed;
+  torch::nn::ModuleList blocks;
+  torch::nn::LayerNorm norm{nullptr};
+  // resnet
+  torch::nn::Sequential resnet{nullptr};
+};
+TORCH_MODULE(VisionEncoder);
+
+// Patch tokens -> decoder embeddings: optional 2x2 average pooling of the grid, then
+// Linear -> GELU -> Linear.
+struct ProjectorImpl : torch::nn::Module {
+  ProjectorImpl(const ModelConfig& c);
+  torch::Tensor forward(const torch::Tensor& tokens);
+  int64_t grid;
+  bool pool;
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+};
+TORCH_MODULE(Projector);
+
+}  // namespace medscribe::model

@@ -1,0 +1,119 @@
+#include "model/multimodal.h"
+
+#include <gtest/gtest.h>
+
+#include "model/prompt.h"
+
+namespace medscribe::model {
+namespace {
+
+ModelConfig Tiny(const std::string& vision = "vit") {
+  ModelConfig c = PresetConfig("tiny").value();
+  c.vision.type = vision;
+  c.vision.image_size = 32;
+  c.vision.patch_size = 8;  // 4 x 4 grid, pooled to 2 x 2 = 4 image tokens
+  c.vision.hidden_size = 16;
+  c.vision.layers = 1;
+  c.projector.hidden_size = 16;
+  c.decoder.vocab_size = 40;
+  c.decoder.hidden_size = 16;
+  c.decoder.intermediate_size = 24;
+  c.decoder.num_attention_heads = 2;
+  c.decoder.num_key_value_heads = 1;
+  c.decoder.max_position_embeddings = 64;
+  return c;
+}
+
+constexpr int64_t kImage = 5;
+
+TEST(ReportModelTest, SplicesImageTokensAndMasksThemInLabels) {
+  torch::manual_seed(1);
+  for (const char* vision : {"vit", "resnet"}) {
+    SCOPED_TRACE(vision);
+    const ModelConfig c = Tiny(vision);
+    ASSERT_TRUE(Validate(c).ok()) << Validate(c).message();
+    ASSERT_EQ(c.image_tokens(), 4);
+    ReportModel m(c);
+    const torch::Tensor ids = torch::tensor({{2, 5, 9, 10, 11}, {2, 5, 12, 13, 0}}, torch::kLong);
+    const torch::Tensor mask = torch::tensor({{1, 1, 1, 1, 1}, {1, 1, 1, 1, 0}}, torch::kLong);
+    const torch::Tensor labels =
+        torch::tensor({{-100, -100, -100, 10, 11}, {-100, -100, -100, 13, -100}});
+    const torch::Tensor images = torch::rand({2, 1, 64, 64});  // resized to 32 inside
+    const SplicedInputs s = m->Splice(images, ids, mask, labels, kImage);
+    ASSERT_EQ(s.embeds.size(1), 5 - 1 + 4);
+    EXPECT_EQ(s.labels[0].narrow(0, 1, 4).eq(kIgnoreIndex).all().item<bool>(), true);
+    EXPECT_EQ(s.labels[0][6].item<int64_t>(), 10);
+    EXPECT_EQ(s.attention_mask[1][7].item<int64_t>(), 0);
+    const torch::Tensor logits = m->forward(images, ids, mask, kImage);
+    EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{2, 8, 40}));
+    // Two <image> tokens in one prompt is refused.
+    const torch::Tensor two = torch::tensor({{2, 5, 5, 10, 11}}, torch::kLong);
+    EXPECT_THROW(m->forward(images.narrow(0, 0, 1), two, mask.narrow(0, 0, 1), kImage), c10::Error);
+  }
+}
+
+TEST(ReportModelTest, LossCountsOnlyReportTokens) {
+  // Logits that predict token 7 everywhere: the loss is low where the label is 7 and high
+  // elsewhere; positions labelled kIgnoreIndex (the prompt) must not count at all.
+  torch::Tensor logits = torch::full({1, 4, 10}, -10.0);
+  logits.select(2, 7).fill_(10.0);
+  const torch::Tensor good = torch::tensor({{-100, 7, 7, 7}});
+  const torch::Tensor prompt_wrong =
+      torch::tensor({{3, -100, 7, 7}});  // label 3 at position 0 is never predicted
+  EXPECT_LT(NextTokenLoss(logits, good).item<double>(), 1e-6);
+  EXPECT_LT(NextTokenLoss(logits, torch::tensor({{-100, -100, 7, 7}})).item<double>(), 1e-6);
+  EXPECT_LT(NextTokenLoss(logits, prompt_wrong).item<double>(), 1e-6);
+  EXPECT_GT(NextTokenLoss(logits, torch::tensor({{-100, 3, 7, 7}})).item<double>(), 5.0);
+}
+
+TEST(ReportModelTest, WeightsRoundTripThroughSafetensors) {
+  torch::manual_seed(4);
+  const ModelConfig c = Tiny();
+  ReportModel a(c), b(c);
+  auto bytes = EncodeSafetensors(NamedWeights(*a), {{"format", "pt"}});
+  ASSERT_TRUE(bytes.ok());
+  auto st = DecodeSafetensors(*bytes);
+  ASSERT_TRUE(st.ok()) << st.status().message();
+  EXPECT_EQ(st->metadata["format"], "pt");
+  ASSERT_TRUE(LoadWeights(*b, *st).ok());
+  const torch::Tensor ids = torch::tensor({{2, 5, 9}}, torch::kLong);
+  const torch::Tensor images = torch::rand({1, 1, 32, 32});
+  a->eval();
+  b->eval();
+  EXPECT_TRUE(torch::equal(a->forward(images, ids, torch::ones({1, 3}), kImage),
+                           b->forward(images, ids, torch::ones({1, 3}), kImage)));
+  // A config that does not match the weights is refused with the tensor named.
+  ModelConfig other = c;
+  other.decoder.hidden_size = 32;
+  other.decoder.intermediate_size = 48;
+  ReportModel wrong(other);
+  const Status s = LoadWeights(*wrong, *st);
+  EXPECT_EQ(s.code(), ErrorCode::kDataLoss);
+  EXPECT_NE(s.message().find("shape"), std::string::npos) << s.message();
+}
+
+TEST(PromptTest, SectionsInOrderWithAblations) {
+  auto sample =
+      json::Parse(R"({"modalities": {"structured": {"patient": {"sex": "female", "age": "67"},
+      "encounter": {"class": "EMER", "department": "Emergency Department"},
+      "labs": [{"code": "6690-2", "display": "Leukocytes", "value": 17.2, "unit": "10*3/uL",
+                "low": 4, "high": 11, "interpretation": "H", "hours_before_study": 2.8}],
+      "conditions": [{"code": "J18.9", "display": "Pneumonia"}], "procedures": []},
+      "text_context": "Fever and cough.", "speech_transcript": "no prior studies"},
+      "target_report": "IMPRESSION: Pneumonia."})");
+  ASSERT_TRUE(sample.ok());
+  auto p = BuildPrompt(*sample);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->text,
+            "<image>\n<history> 67-year-old female, Emergency Department (EMER). Diagnoses: J18.9 "
+            "Pneumonia. Note: Fever and cough.\n<labs> Leukocytes 17.2 10*3/uL (H; 4-11) 2.8 h "
+            "before.\n<dictation> no prior studies\n<report>");
+  EXPECT_EQ(p->target, "IMPRESSION: Pneumonia.");
+  auto ablated = BuildPrompt(*sample, {.image = false, .dictation = false});
+  EXPECT_EQ(ablated->text.find("<image>"), std::string::npos);
+  EXPECT_NE(ablated->text.find("<dictation> none"), std::string::npos);
+  EXPECT_FALSE(BuildPrompt(json::Value(3)).ok());
+}
+
+}  // namespace
+}  // namespace medscribe::model
