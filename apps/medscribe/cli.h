@@ -40,5 +40,7 @@ Runner RegisterDicom(CLI::App& app);
 Runner RegisterAsr(CLI::App& app);
 Runner RegisterIngest(CLI::App& app);
 Runner RegisterDataset(CLI::App& app);
+Runner RegisterTokenizer(CLI::App& app);
+Runner RegisterTrain(CLI::App& app);
 
 }  // namespace medscribe::cli

@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
       &RegisterIngest);
   add("dataset", "Inspect, verify and merge dataset versions (show, verify, merge)",
       &RegisterDataset);
+  add("tokenizer", "Train the report tokenizer (SentencePiece) on a dataset", &RegisterTokenizer);
+  add("train", "Train the multimodal report model on a dataset", &RegisterTrain);
 
   try {
     app.parse(argc, argv);

@@ -1,16 +1,97 @@
 #include "tokenizer/tokenizer.h"
 
-#include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
+#include <dlfcn.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 namespace medscribe::tokenizer {
 namespace fs = std::filesystem;
 
-Tokenizer::Tokenizer() : sp_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {}
+namespace {
+
+// The C interface of libmedscribe_spm (spm_module.cc).
+struct Module {
+  void (*free_buffer)(void*);
+  void* (*load)(const char*, size_t, char**);
+  void (*destroy)(void*);
+  int (*encode)(void*, const char*, size_t, int**, size_t*);
+  char* (*decode)(void*, const int*, size_t, size_t*);
+  int (*piece_size)(void*);
+  int (*piece_to_id)(void*, const char*, size_t);
+  int (*special)(void*, int);
+  char* (*serialized)(void*, size_t*);
+  char* (*train)(const char*);
+};
+
+StatusOr<const Module*> LoadModule() {
+  static std::once_flag once;
+  static Module module;
+  static Status status;
+  std::call_once(once, [] {
+    std::string path;
+    if (const char* env = std::getenv("MEDSCRIBE_SPM_MODULE"); env && *env) {
+      path = env;
+    } else {
+      std::error_code ec;
+      path =
+          (fs::read_symlink("/proc/self/exe", ec).parent_path() / "libmedscribe_spm.so").string();
+    }
+    // A link-map namespace of its own: SentencePiece, its embedded protobuf and its C++ runtime
+    // are bound only to each other.
+    void* h = dlmopen(LM_ID_NEWLM, path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      status = FailedPreconditionError(
+          "cannot load the SentencePiece module '" + path + "': " + dlerror() +
+          " (it is built next to the medscribe binary; or set MEDSCRIBE_SPM_MODULE)");
+      return;
+    }
+    auto sym = [&](const char* name) { return dlsym(h, name); };
+    module.free_buffer = reinterpret_cast<void (*)(void*)>(sym("ms_spm_free_buffer"));
+    module.load = reinterpret_cast<void* (*)(const char*, size_t, char**)>(sym("ms_spm_load"));
+    module.destroy = reinterpret_cast<void (*)(void*)>(sym("ms_spm_delete"));
+    module.encode =
+        reinterpret_cast<int (*)(void*, const char*, size_t, int**, size_t*)>(sym("ms_spm_encode"));
+    module.decode =
+        reinterpret_cast<char* (*)(void*, const int*, size_t, size_t*)>(sym("ms_spm_decode"));
+    module.piece_size = reinterpret_cast<int (*)(void*)>(sym("ms_spm_piece_size"));
+    module.piece_to_id =
+        reinterpret_cast<int (*)(void*, const char*, size_t)>(sym("ms_spm_piece_to_id"));
+    module.special = reinterpret_cast<int (*)(void*, int)>(sym("ms_spm_special"));
+    module.serialized = reinterpret_cast<char* (*)(void*, size_t*)>(sym("ms_spm_serialized"));
+    module.train = reinterpret_cast<char* (*)(const char*)>(sym("ms_spm_train"));
+    if (!module.free_buffer || !module.load || !module.destroy || !module.encode ||
+        !module.decode || !module.piece_size || !module.piece_to_id || !module.special ||
+        !module.serialized || !module.train) {
+      status = FailedPreconditionError("'" + path + "' is not MedScribe's SentencePiece module");
+    }
+  });
+  if (!status.ok()) return status;
+  return &module;
+}
+
+// Takes ownership of a malloc'd message from the module.
+std::string Take(const Module& m, char* p) {
+  std::string s = p ? p : "";
+  m.free_buffer(p);
+  return s;
+}
+
+}  // namespace
+
+// Owns one processor of the module. Not copyable: it deletes the processor.
+struct Tokenizer::Handle {
+  const Module* m;
+  void* sp;
+  Handle(const Module* module, void* processor) : m(module), sp(processor) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() { m->destroy(sp); }
+};
+
 Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
@@ -19,6 +100,7 @@ Status Tokenizer::Train(const std::vector<std::string>& texts, const std::string
                         const TrainOptions& o) {
   if (texts.empty()) return InvalidArgumentError("no text to train the tokenizer on");
   if (o.vocab_size < 300) return InvalidArgumentError("--vocab must be at least 300");
+  ASSIGN_OR_RETURN(const Module* m, LoadModule());
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return IoError("cannot create '" + dir + "': " + ec.message());
@@ -46,25 +128,31 @@ Status Tokenizer::Train(const std::vector<std::string>& texts, const std::string
       " --user_defined_symbols=" +
       symbols + " --num_threads=" + std::to_string(std::max(1, o.threads)) +
       " --input_sentence_size=2000000 --shuffle_input_sentence=false --minloglevel=2";
-  const auto status = sentencepiece::SentencePieceTrainer::Train(args);
+  const std::string error = Take(*m, m->train(args.c_str()));
   fs::remove(corpus, ec);
-  if (!status.ok()) return InternalError("tokenizer training failed: " + status.ToString());
+  if (!error.empty()) return InternalError("tokenizer training failed: " + error);
   return OkStatus();
 }
 
 StatusOr<Tokenizer> Tokenizer::FromBytes(const std::string& serialized) {
-  Tokenizer t;
-  if (!t.sp_->LoadFromSerializedProto(serialized).ok()) {
+  ASSIGN_OR_RETURN(const Module* m, LoadModule());
+  char* error = nullptr;
+  void* sp = m->load(serialized.data(), serialized.size(), &error);
+  if (!sp) {
+    Take(*m, error);
     return DataLossError("not a SentencePiece model");
   }
-  if (t.sp_->pad_id() != kPadId || t.sp_->unk_id() != kUnkId || t.sp_->bos_id() != kBosId ||
-      t.sp_->eos_id() != kEosId) {
+  Tokenizer t;
+  t.sp_.reset(new Handle{m, sp});
+  if (m->special(sp, 0) != kPadId || m->special(sp, 1) != kUnkId || m->special(sp, 2) != kBosId ||
+      m->special(sp, 3) != kEosId) {
     return FailedPreconditionError(
-        "the tokenizer's special ids differ from MedScribe's "
-        "(pad 0, unk 1, bos 2, eos 3); train it with `medscribe tokenizer train`");
+        "the tokenizer's special ids differ from MedScribe's (pad 0, unk 1, bos 2, eos 3); train "
+        "it with "
+        "`medscribe tokenizer train`");
   }
   for (const char* s : kSectionTokens) {
-    if (t.sp_->PieceToId(s) == t.sp_->unk_id()) {
+    if (t.SpecialId(s) == kUnkId) {
       return FailedPreconditionError(std::string("the tokenizer lacks the section token ") + s);
     }
   }
@@ -81,19 +169,32 @@ StatusOr<Tokenizer> Tokenizer::Load(const std::string& model_path) {
 }
 
 std::vector<int> Tokenizer::Encode(std::string_view text) const {
-  std::vector<int> ids;
-  (void)sp_->Encode(text, &ids);
-  return ids;
+  int* ids = nullptr;
+  size_t n = 0;
+  (void)sp_->m->encode(sp_->sp, text.data(), text.size(), &ids, &n);
+  std::vector<int> out(ids, ids + n);
+  sp_->m->free_buffer(ids);
+  return out;
 }
 
 std::string Tokenizer::Decode(const std::vector<int>& ids) const {
-  std::string text;
-  (void)sp_->Decode(ids, &text);
-  return text;
+  size_t n = 0;
+  char* p = sp_->m->decode(sp_->sp, ids.data(), ids.size(), &n);
+  std::string out(p ? p : "", p ? n : 0);
+  sp_->m->free_buffer(p);
+  return out;
 }
 
-int Tokenizer::vocab_size() const { return sp_->GetPieceSize(); }
-int Tokenizer::SpecialId(std::string_view token) const { return sp_->PieceToId(token); }
-std::string Tokenizer::Serialized() const { return sp_->serialized_model_proto(); }
+int Tokenizer::vocab_size() const { return sp_->m->piece_size(sp_->sp); }
+int Tokenizer::SpecialId(std::string_view token) const {
+  return sp_->m->piece_to_id(sp_->sp, token.data(), token.size());
+}
+std::string Tokenizer::Serialized() const {
+  size_t n = 0;
+  char* p = sp_->m->serialized(sp_->sp, &n);
+  std::string out(p ? p : "", p ? n : 0);
+  sp_->m->free_buffer(p);
+  return out;
+}
 
 }  // namespace medscribe::tokenizer

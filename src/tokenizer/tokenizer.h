@@ -10,6 +10,10 @@
 //   ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::Load("run/tokenizer.model"));
 //   std::vector<int> ids = tok.Encode("<report> No acute findings.");
 //
+// SentencePiece runs inside libmedscribe_spm, loaded privately next to the executable (or from
+// $MEDSCRIBE_SPM_MODULE): Debian's SentencePiece exports an embedded protobuf runtime that would
+// otherwise clash with LibTorch's. FailedPrecondition when the module cannot be loaded.
+//
 // Thread safety: Encode and Decode may be called concurrently on one Tokenizer.
 #pragma once
 
@@ -19,10 +23,6 @@
 #include <vector>
 
 #include "common/status.h"
-
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
 
 namespace medscribe::tokenizer {
 
@@ -60,8 +60,9 @@ class Tokenizer {
   std::string Serialized() const;
 
  private:
-  Tokenizer();
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  Tokenizer() = default;
+  struct Handle;
+  std::unique_ptr<Handle> sp_;
 };
 
 }  // namespace medscribe::tokenizer

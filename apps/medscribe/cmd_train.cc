@@ -1,0 +1,168 @@
+// `medscribe tokenizer train` and `medscribe train`: the report model's tokenizer and training.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "cli.h"
+#include "common/files.h"
+#include "ingest/manifest.h"
+#include "model/config.h"
+#include "tokenizer/tokenizer.h"
+#include "train/data.h"
+#include "train/trainer.h"
+
+#ifndef MEDSCRIBE_GIT_COMMIT
+#define MEDSCRIBE_GIT_COMMIT "unknown"
+#endif
+
+namespace medscribe::cli {
+namespace {
+namespace fs = std::filesystem;
+
+// The SentencePiece tokenizer as the trainer's text encoder.
+class SentencePieceEncoder final : public train::TextEncoder {
+ public:
+  explicit SentencePieceEncoder(tokenizer::Tokenizer t) : t_(std::move(t)) {}
+  std::vector<int> Encode(const std::string& text) const override { return t_.Encode(text); }
+  std::string Decode(const std::vector<int>& ids) const override { return t_.Decode(ids); }
+  int vocab_size() const override { return t_.vocab_size(); }
+  int image_token() const override { return t_.SpecialId("<image>"); }
+  int bos() const override { return tokenizer::kBosId; }
+  int eos() const override { return tokenizer::kEosId; }
+  int pad() const override { return tokenizer::kPadId; }
+
+ private:
+  tokenizer::Tokenizer t_;
+};
+
+// Trains a tokenizer on the training split's prompts and reports into `out_dir`.
+Status TrainTokenizer(const std::string& dataset, int vocab, const std::string& out_dir, int jobs) {
+  ASSIGN_OR_RETURN(train::SplitSamples split, train::ReadSplit(dataset, "train"));
+  if (split.samples.empty()) return FailedPreconditionError("the dataset's train split is empty");
+  std::vector<std::string> texts;
+  for (const train::RawSample& s : split.samples) {
+    auto p = model::BuildPrompt(s.sample);
+    if (!p.ok()) continue;
+    texts.push_back(p->text);
+    texts.push_back(p->target);
+  }
+  return tokenizer::Tokenizer::Train(texts, out_dir,
+                                     {.vocab_size = vocab, .threads = jobs > 0 ? jobs : 2});
+}
+
+struct TrainArgs {
+  std::string dataset, config = "tiny", out, tokenizer;
+  int64_t max_steps = 300, checkpoint_every = 100, eval_every = 100, batch_size = 8, warmup = 30;
+  double lr = 1e-3;
+  uint64_t seed = 0;
+  int jobs = 0, vocab = 8000;
+  bool no_image = false, no_dictation = false;
+};
+
+int RunTrain(const TrainArgs& a) {
+  auto config = model::LoadConfig(a.config);
+  if (!config.ok()) return ReportError(config.status());
+  auto dataset_id = ingest::DatasetId(a.dataset);
+  if (!dataset_id.ok()) return ReportError(dataset_id.status());
+  std::string tokenizer_dir = a.tokenizer;
+  if (tokenizer_dir.empty()) {
+    tokenizer_dir = (fs::path(a.out) / "tokenizer").string();
+    if (!fs::exists(fs::path(tokenizer_dir) / "tokenizer.model")) {
+      std::fprintf(stderr, "training a tokenizer (vocabulary %d) on the train split...\n", a.vocab);
+      if (Status s = TrainTokenizer(a.dataset, a.vocab, tokenizer_dir, a.jobs); !s.ok())
+        return ReportError(s);
+    }
+  }
+  auto tok = tokenizer::Tokenizer::Load((fs::path(tokenizer_dir) / "tokenizer.model").string());
+  if (!tok.ok()) return ReportError(tok.status());
+  const std::string serialized = tok->Serialized();
+  SentencePieceEncoder enc(std::move(tok).value());
+  train::TrainOptions o;
+  o.dataset_dir = a.dataset;
+  o.dataset_id = *dataset_id;
+  o.run_dir = a.out;
+  o.config = *config;
+  o.max_steps = a.max_steps;
+  o.checkpoint_every = a.checkpoint_every;
+  o.eval_every = a.eval_every;
+  o.batch_size = a.batch_size;
+  o.learning_rate = a.lr;
+  o.warmup_steps = a.warmup;
+  o.seed = a.seed;
+  o.threads = a.jobs;
+  o.prompt.image = !a.no_image;
+  o.prompt.dictation = !a.no_dictation;
+  o.code_commit = MEDSCRIBE_GIT_COMMIT;
+  auto r = train::Train(o, enc);
+  if (!r.ok()) return ReportError(r.status());
+  if (Status s = WriteFile(fs::path(a.out) / "model" / "tokenizer.model", serialized); !s.ok())
+    return ReportError(s);
+  std::printf(
+      "run %s: %lld steps%s; loss %.4f -> %.4f, validation loss %.4f; %.0f tokens/s, %.1f "
+      "samples/s\n",
+      a.out.c_str(), static_cast<long long>(r->steps),
+      r->resumed_from ? (" (resumed at step " + std::to_string(r->resumed_from) + ")").c_str() : "",
+      r->first_loss, r->last_loss, r->val_loss, r->tokens_per_s, r->samples_per_s);
+  std::printf("model: %s/model (config.json, model.safetensors, tokenizer.model)\n", a.out.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+Runner RegisterTokenizer(CLI::App& app) {
+  app.require_subcommand(1);
+  CLI::App* t =
+      app.add_subcommand("train", "Train the SentencePiece tokenizer on a dataset's train split");
+  auto dataset = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  auto vocab = std::make_shared<int>(8000);
+  auto jobs = std::make_shared<int>(0);
+  t->add_option("--dataset", *dataset, "Dataset directory (medscribe ingest)")
+      ->required()
+      ->type_name("DIR");
+  t->add_option("--out", *out, "Output directory (tokenizer.model)")->required()->type_name("DIR");
+  t->add_option("--vocab", *vocab, "Vocabulary size (smaller when the text has fewer pieces)")
+      ->capture_default_str();
+  t->add_option("--jobs", *jobs, "Threads (0: 2)")->capture_default_str();
+  return [=](GlobalOptions&) {
+    if (Status s = TrainTokenizer(*dataset, *vocab, *out, *jobs); !s.ok()) return ReportError(s);
+    auto tok = tokenizer::Tokenizer::Load((fs::path(*out) / "tokenizer.model").string());
+    if (!tok.ok()) return ReportError(tok.status());
+    std::printf("tokenizer %s/tokenizer.model: %d pieces\n", out->c_str(), tok->vocab_size());
+    return kExitOk;
+  };
+}
+
+Runner RegisterTrain(CLI::App& app) {
+  auto a = std::make_shared<TrainArgs>();
+  app.add_option("--dataset", a->dataset, "Dataset directory (medscribe ingest)")
+      ->required()
+      ->type_name("DIR");
+  app.add_option("--config", a->config, "Model preset (tiny, small) or JSON file")
+      ->capture_default_str();
+  app.add_option("--out", a->out, "Run directory (created; an existing run resumes)")
+      ->required()
+      ->type_name("RUN_DIR");
+  app.add_option("--tokenizer", a->tokenizer,
+                 "Tokenizer directory (default: train one into RUN_DIR/tokenizer)")
+      ->type_name("DIR");
+  app.add_option("--vocab", a->vocab, "Vocabulary of the tokenizer trained without --tokenizer")
+      ->capture_default_str();
+  app.add_option("--max-steps", a->max_steps, "Optimizer steps in total")->capture_default_str();
+  app.add_option("--checkpoint-every", a->checkpoint_every, "Steps between checkpoints")
+      ->capture_default_str();
+  app.add_option("--eval-every", a->eval_every, "Steps between validations")->capture_default_str();
+  app.add_option("--batch-size", a->batch_size, "Samples per step")->capture_default_str();
+  app.add_option("--lr", a->lr, "Peak learning rate (AdamW, warmup then cosine)")
+      ->capture_default_str();
+  app.add_option("--warmup", a->warmup, "Warmup steps")->capture_default_str();
+  app.add_option("--seed", a->seed, "Seed of initialization and sample order")
+      ->capture_default_str();
+  app.add_option("--jobs", a->jobs, "CPU threads (0: all cores)")->capture_default_str();
+  app.add_flag("--no-image", a->no_image, "Ablation: train without the image");
+  app.add_flag("--no-dictation", a->no_dictation,
+               "Ablation: train without the dictation transcript");
+  return [a](GlobalOptions&) { return RunTrain(*a); };
+}
+
+}  // namespace medscribe::cli

@@ -1,0 +1,70 @@
+// Training examples from a dataset version (docs/formats/dataset.md): the shards of one split,
+// read with the ML core's own tar and .npy readers, turned into prompts (model/prompt.h) and
+// token ids, and batched with padding.
+//
+// The text encoder is an interface so that the ML core does not depend on a tokenizer library;
+// the command line passes the SentencePiece tokenizer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "common/status.h"
+#include "model/json.h"
+#include "model/prompt.h"
+
+namespace medscribe::train {
+
+class TextEncoder {
+ public:
+  virtual ~TextEncoder() = default;
+  virtual std::vector<int> Encode(const std::string& text) const = 0;
+  virtual std::string Decode(const std::vector<int>& ids) const = 0;
+  virtual int vocab_size() const = 0;
+  virtual int image_token() const = 0;
+  virtual int bos() const = 0;
+  virtual int eos() const = 0;
+  virtual int pad() const = 0;
+};
+
+struct RawSample {
+  std::string key;
+  model::json::Value sample;  // <key>.json
+  torch::Tensor image;        // [1, S, S]: the first image of <key>.img.npy
+};
+
+// Every sample of `split`, in shard order. NotFound when `dir` is not a dataset; DataLoss for a
+// shard or member that does not parse. (Shard hashes are `medscribe dataset verify`'s job.)
+struct SplitSamples {
+  std::vector<RawSample> samples;
+};
+StatusOr<SplitSamples> ReadSplit(const std::string& dir, const std::string& split);
+
+struct Example {
+  std::string key;
+  std::vector<int64_t> input_ids;  // bos, prompt, target, eos
+  std::vector<int64_t> labels;     // model::kIgnoreIndex over bos and prompt
+  torch::Tensor image;             // [1, S, S]
+};
+
+// Tokenizes a sample; the sequence is cut at `max_tokens` (the target loses its end first).
+Example MakeExample(const RawSample& s, const TextEncoder& enc, const model::PromptOptions& o,
+                    size_t max_tokens);
+
+struct Batch {
+  torch::Tensor images;          // [B, 1, S, S]
+  torch::Tensor input_ids;       // [B, T] padded with pad()
+  torch::Tensor attention_mask;  // [B, T]
+  torch::Tensor labels;          // [B, T]
+  int64_t target_tokens = 0;     // labels that count
+};
+Batch Collate(const std::vector<const Example*>& examples, int pad_id);
+
+// Order of examples for an epoch: a permutation that depends only on (seed, epoch).
+std::vector<size_t> EpochOrder(size_t n, uint64_t seed, uint64_t epoch);
+
+}  // namespace medscribe::train

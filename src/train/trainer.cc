@@ -1,0 +1,401 @@
+#include "train/trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "model/multimodal.h"
+#include "train/tensorboard.h"
+
+namespace medscribe::train {
+namespace fs = std::filesystem;
+namespace json = model::json;
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+Status WriteText(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out.flush()) return IoError("cannot write '" + tmp.string() + "'");
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return IoError("cannot rename '" + tmp.string() + "': " + ec.message());
+  return OkStatus();
+}
+
+StatusOr<std::string> ReadText(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot open '" + path.string() + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string IsoNow() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// Produces the batches of steps [first, last) in order on a background thread, a few ahead.
+class Prefetcher {
+ public:
+  Prefetcher(const std::vector<Example>& examples, const TrainOptions& o, int pad, int64_t first,
+             int64_t last)
+      : thread_([this, &examples, o, pad, first, last] {
+          const size_t n = examples.size();
+          for (int64_t step = first; step < last; ++step) {
+            std::vector<const Example*> batch;
+            for (int64_t j = 0; j < o.batch_size; ++j) {
+              const uint64_t i = static_cast<uint64_t>(step * o.batch_size + j);
+              const uint64_t epoch = i / n;
+              if (epoch != order_epoch_) {
+                order_ = EpochOrder(n, o.seed, epoch);
+                order_epoch_ = epoch;
+              }
+              batch.push_back(&examples[order_[i % n]]);
+            }
+            Batch b = Collate(batch, pad);
+            std::unique_lock lock(mu_);
+            cv_.wait(lock, [this] { return queue_.size() < 4 || stop_; });
+            if (stop_) return;
+            queue_.push_back(std::move(b));
+            cv_.notify_all();
+          }
+        }) {}
+  ~Prefetcher() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Batch Next() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return !queue_.empty(); });
+    Batch b = std::move(queue_.front());
+    queue_.pop_front();
+    cv_.notify_all();
+    return b;
+  }
+
+ private:
+  std::vector<size_t> order_;
+  uint64_t order_epoch_ = UINT64_MAX;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Batch> queue_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts after the members it uses
+};
+
+// Names the first parameter whose gradient is not finite, or "".
+std::string NonFiniteGradient(model::ReportModel& m) {
+  for (const auto& p : m->named_parameters()) {
+    const torch::Tensor& g = p.value().grad();
+    if (g.defined() && !torch::isfinite(g).all().item<bool>()) return p.key();
+  }
+  return "";
+}
+
+double Evaluate(model::ReportModel& m, const std::vector<Example>& val, int64_t batch_size, int pad,
+                int image_token) {
+  if (val.empty()) return 0;
+  torch::NoGradGuard no_grad;
+  m->eval();
+  double total = 0;
+  int64_t tokens = 0;
+  for (size_t i = 0; i < val.size(); i += static_cast<size_t>(batch_size)) {
+    std::vector<const Example*> batch;
+    for (size_t j = i; j < std::min(val.size(), i + static_cast<size_t>(batch_size)); ++j)
+      batch.push_back(&val[j]);
+    const Batch b = Collate(batch, pad);
+    const model::SplicedInputs s =
+        m->Splice(b.images, b.input_ids, b.attention_mask, b.labels, image_token);
+    const torch::Tensor logits = m->decoder->forward_embeds(s.embeds, s.attention_mask);
+    total += model::NextTokenLoss(logits, s.labels).item<double>() * b.target_tokens;
+    tokens += b.target_tokens;
+  }
+  m->train();
+  return tokens ? total / tokens : 0;
+}
+
+struct Checkpoint {
+  int64_t step = 0;
+};
+
+Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m,
+                      torch::optim::AdamW& opt) {
+  char name[32];
+  std::snprintf(name, sizeof name, "step-%08lld", static_cast<long long>(step));
+  const fs::path dir = run / "checkpoints" / name;
+  const fs::path tmp = run / "checkpoints" / (std::string(".") + name + ".tmp");
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) return IoError("cannot create '" + tmp.string() + "': " + ec.message());
+  RETURN_IF_ERROR(
+      model::SaveSafetensors((tmp / "model.safetensors").string(), model::NamedWeights(*m)));
+  try {
+    torch::save(opt, (tmp / "optimizer.pt").string());
+  } catch (const c10::Error& e) {
+    return IoError(std::string("cannot save the optimizer state: ") + e.what_without_backtrace());
+  }
+  RETURN_IF_ERROR(WriteText(tmp / "state.json",
+                            json::Dump(json::Value(json::Object{{"step", json::Value(step)}}))));
+  fs::remove_all(dir, ec);
+  fs::rename(tmp, dir, ec);
+  if (ec) return IoError("cannot finish checkpoint '" + dir.string() + "': " + ec.message());
+  return WriteText(run / "checkpoints" / "latest", std::string(name) + "\n");
+}
+
+StatusOr<Checkpoint> LoadCheckpoint(const fs::path& run, model::ReportModel& m,
+                                    torch::optim::AdamW& opt) {
+  auto latest = ReadText(run / "checkpoints" / "latest");
+  if (!latest.ok()) return Checkpoint{};  // a fresh run
+  std::string name = *latest;
+  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  if (name.find('/') != std::string::npos || name.empty()) {
+    return DataLossError("checkpoints/latest does not name a checkpoint");
+  }
+  const fs::path dir = run / "checkpoints" / name;
+  auto weights = model::LoadSafetensors((dir / "model.safetensors").string());
+  if (!weights.ok()) {
+    return DataLossError("checkpoint " + dir.string() +
+                         " is corrupted: " + weights.status().message() +
+                         "; delete it and point checkpoints/latest at an earlier one");
+  }
+  RETURN_IF_ERROR(model::LoadWeights(*m, *weights));
+  try {
+    torch::load(opt, (dir / "optimizer.pt").string());
+  } catch (const c10::Error& e) {
+    return DataLossError("checkpoint " + dir.string() +
+                         ": the optimizer state cannot be read: " + e.what_without_backtrace());
+  }
+  ASSIGN_OR_RETURN(std::string state, ReadText(dir / "state.json"));
+  auto j = json::Parse(state);
+  if (!j.ok()) return DataLossError(dir.string() + "/state.json: " + j.status().message());
+  ASSIGN_OR_RETURN(int64_t step, json::GetInt(*j, "step"));
+  return Checkpoint{step};
+}
+
+StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc) {
+  if (o.max_steps < 1) return InvalidArgumentError("--max-steps must be at least 1");
+  if (o.batch_size < 1) return InvalidArgumentError("--batch-size must be at least 1");
+  if (o.checkpoint_every < 1) return InvalidArgumentError("--checkpoint-every must be at least 1");
+  model::ModelConfig config = o.config;
+  config.decoder.vocab_size = enc.vocab_size();
+  RETURN_IF_ERROR(model::Validate(config));
+  if (o.threads > 0) torch::set_num_threads(o.threads);
+
+  ASSIGN_OR_RETURN(SplitSamples train_raw, ReadSplit(o.dataset_dir, "train"));
+  ASSIGN_OR_RETURN(SplitSamples val_raw, ReadSplit(o.dataset_dir, "val"));
+  if (train_raw.samples.empty()) {
+    return FailedPreconditionError("the dataset's train split is empty");
+  }
+  const size_t max_tokens =
+      static_cast<size_t>(config.decoder.max_position_embeddings - config.image_tokens() + 1);
+  std::vector<Example> train, val;
+  for (const RawSample& s : train_raw.samples)
+    train.push_back(MakeExample(s, enc, o.prompt, max_tokens));
+  for (const RawSample& s : val_raw.samples)
+    val.push_back(MakeExample(s, enc, o.prompt, max_tokens));
+  if (o.prompt.image && train.front().image.size(0) != config.vision.channels) {
+    return FailedPreconditionError(
+        "dataset images have " + std::to_string(train.front().image.size(0)) +
+        " channels, the model expects " + std::to_string(config.vision.channels));
+  }
+
+  const fs::path run(o.run_dir);
+  std::error_code ec;
+  fs::create_directories(run / "checkpoints", ec);
+  if (ec) return IoError("cannot create '" + run.string() + "': " + ec.message());
+  const std::string config_json = json::Dump(model::ToJson(config), 2);
+  if (auto existing = ReadText(run / "config.json");
+      existing.ok() && *existing != config_json + "\n") {
+    return FailedPreconditionError("'" + run.string() +
+                                   "' holds a run with another configuration; "
+                                   "choose a new --out or delete it");
+  }
+  RETURN_IF_ERROR(WriteText(run / "config.json", config_json + "\n"));
+
+  torch::manual_seed(o.seed);
+  model::ReportModel m(config);
+  m->train();
+  torch::optim::AdamW opt(
+      m->parameters(),
+      torch::optim::AdamWOptions(o.learning_rate).weight_decay(o.weight_decay).betas({0.9, 0.95}));
+  ASSIGN_OR_RETURN(Checkpoint ck, LoadCheckpoint(run, m, opt));
+  TrainResult result;
+  result.resumed_from = ck.step;
+  if (ck.step >= o.max_steps) {
+    return FailedPreconditionError("the run in '" + run.string() + "' already reached step " +
+                                   std::to_string(ck.step) + "; raise --max-steps to continue");
+  }
+  RETURN_IF_ERROR(WriteText(
+      run / "run.json",
+      json::Dump(
+          json::Value(json::Object{
+              {"dataset_id", json::Value(o.dataset_id)},
+              {"dataset", json::Value(fs::absolute(o.dataset_dir).lexically_normal().string())},
+              {"code_commit", json::Value(o.code_commit)},
+              {"config", model::ToJson(config)},
+              {"options",
+               json::Value(json::Object{{"max_steps", json::Value(o.max_steps)},
+                                        {"batch_size", json::Value(o.batch_size)},
+                                        {"learning_rate", json::Value(o.learning_rate)},
+                                        {"warmup_steps", json::Value(o.warmup_steps)},
+                                        {"weight_decay", json::Value(o.weight_decay)},
+                                        {"clip_norm", json::Value(o.clip_norm)},
+                                        {"seed", json::Value(static_cast<int64_t>(o.seed))},
+                                        {"image", json::Value(o.prompt.image)},
+                                        {"dictation", json::Value(o.prompt.dictation)}})},
+              {"train_samples", json::Value(static_cast<int64_t>(train.size()))},
+              {"val_samples", json::Value(static_cast<int64_t>(val.size()))},
+              {"resumed_from", json::Value(ck.step)},
+              {"started_at", json::Value(IsoNow())}}),
+          2) +
+          "\n"));
+  std::ofstream metrics(run / "metrics.jsonl", std::ios::app);
+  ASSIGN_OR_RETURN(EventWriter events, EventWriter::Create(run.string()));
+
+  const int image_token = o.prompt.image ? enc.image_token() : -1;
+  Prefetcher prefetch(train, o, enc.pad(), ck.step, o.max_steps);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto window_start = t0;
+  int64_t window_tokens = 0, window_samples = 0, total_tokens = 0;
+  double window_loss = 0;
+  int64_t window_steps = 0;
+  for (int64_t step = ck.step; step < o.max_steps; ++step) {
+    const double lr = LearningRate(step, o);
+    for (auto& group : opt.param_groups()) {
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    }
+    const Batch b = prefetch.Next();
+    opt.zero_grad();
+    torch::Tensor loss;
+    if (image_token >= 0) {
+      const model::SplicedInputs s =
+          m->Splice(b.images, b.input_ids, b.attention_mask, b.labels, image_token);
+      loss = model::NextTokenLoss(m->decoder->forward_embeds(s.embeds, s.attention_mask), s.labels);
+    } else {
+      loss = model::NextTokenLoss(
+          m->decoder->forward_embeds(m->decoder->embed(b.input_ids), b.attention_mask), b.labels);
+    }
+    const double value = loss.item<double>();
+    if (!std::isfinite(value)) {
+      return InternalError("step " + std::to_string(step + 1) + ": the loss is " +
+                           std::to_string(value) +
+                           "; stopped, the last checkpoint is kept (lower --learning-rate?)");
+    }
+    loss.backward();
+    if (const std::string bad = NonFiniteGradient(m); !bad.empty()) {
+      return InternalError("step " + std::to_string(step + 1) + ": the gradient of " + bad +
+                           " is not finite; stopped, the last checkpoint is kept");
+    }
+    torch::nn::utils::clip_grad_norm_(m->parameters(), o.clip_norm);
+    opt.step();
+    if (step == ck.step) result.first_loss = value;
+    result.last_loss = value;
+    window_loss += value;
+    ++window_steps;
+    window_tokens += b.attention_mask.sum().item<int64_t>();
+    total_tokens += b.attention_mask.sum().item<int64_t>();
+    window_samples += b.input_ids.size(0);
+    const int64_t done = step + 1;
+    if (o.on_step) o.on_step(done, value);
+    if (done % o.log_every == 0 || done == o.max_steps) {
+      const auto now = std::chrono::steady_clock::now();
+      const double secs = std::max(1e-9, std::chrono::duration<double>(now - window_start).count());
+      const double tps = window_tokens / secs, sps = window_samples / secs;
+      const double mean = window_loss / window_steps;
+      const double elapsed = std::chrono::duration<double>(now - t0).count();
+      const double eta = elapsed / (done - ck.step) * (o.max_steps - done);
+      metrics << json::Dump(json::Value(json::Object{{"step", json::Value(done)},
+                                                     {"loss", json::Value(mean)},
+                                                     {"lr", json::Value(lr)},
+                                                     {"tokens_per_s", json::Value(tps)},
+                                                     {"samples_per_s", json::Value(sps)}}))
+              << "\n";
+      metrics.flush();
+      RETURN_IF_ERROR(events.Scalar("train/loss", mean, done));
+      RETURN_IF_ERROR(events.Scalar("train/lr", lr, done));
+      RETURN_IF_ERROR(events.Scalar("train/tokens_per_s", tps, done));
+      if (o.progress) {
+        std::fprintf(
+            stderr,
+            "step %lld/%lld  loss %.4f  lr %.2e  %.0f tokens/s  %.1f samples/s  ETA %d:%02d\n",
+            static_cast<long long>(done), static_cast<long long>(o.max_steps), mean, lr, tps, sps,
+            static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
+      }
+      result.tokens_per_s = tps;
+      result.samples_per_s = sps;
+      window_start = now;
+      window_tokens = window_samples = window_steps = 0;
+      window_loss = 0;
+    }
+    if (done % o.eval_every == 0 || done == o.max_steps) {
+      result.val_loss = Evaluate(m, val, o.batch_size, enc.pad(), image_token);
+      metrics << json::Dump(json::Value(json::Object{{"step", json::Value(done)},
+                                                     {"loss", json::Value(result.last_loss)},
+                                                     {"val_loss", json::Value(result.val_loss)}}))
+              << "\n";
+      metrics.flush();
+      RETURN_IF_ERROR(events.Scalar("val/loss", result.val_loss, done));
+    }
+    if (done % o.checkpoint_every == 0 || done == o.max_steps) {
+      RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt));
+    }
+  }
+  result.steps = o.max_steps;
+  const double total_secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  result.tokens_per_s = total_tokens / std::max(1e-9, total_secs);
+  result.samples_per_s = (o.max_steps - ck.step) * o.batch_size / std::max(1e-9, total_secs);
+  fs::create_directories(run / "model", ec);
+  RETURN_IF_ERROR(WriteText(run / "model" / "config.json", config_json + "\n"));
+  RETURN_IF_ERROR(model::SaveSafetensors((run / "model" / "model.safetensors").string(),
+                                         model::NamedWeights(*m),
+                                         {{"format", "pt"}, {"dataset_id", o.dataset_id}}));
+  return result;
+}
+
+}  // namespace
+
+double LearningRate(int64_t step, const TrainOptions& o) {
+  if (step < o.warmup_steps)
+    return o.learning_rate * (step + 1) / static_cast<double>(o.warmup_steps);
+  const double span = std::max<int64_t>(1, o.max_steps - o.warmup_steps);
+  const double progress = std::min(1.0, (step - o.warmup_steps) / span);
+  const double min_lr = o.learning_rate * o.min_learning_rate_ratio;
+  return min_lr + (o.learning_rate - min_lr) * 0.5 * (1 + std::cos(kPi * progress));
+}
+
+StatusOr<TrainResult> Train(const TrainOptions& options, const TextEncoder& encoder) {
+  // LibTorch reports shape and device errors as c10::Error; they end here as a Status.
+  try {
+    return TrainChecked(options, encoder);
+  } catch (const c10::Error& e) {
+    return InternalError(std::string("training failed: ") + e.what_without_backtrace());
+  }
+}
+
+}  // namespace medscribe::train

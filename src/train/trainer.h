@@ -1,0 +1,65 @@
+// `medscribe train`: trains the report model on a dataset version.
+//
+// Run directory (docs/formats/run.md):
+//   RUN/config.json            the model configuration
+//   RUN/run.json               lineage: dataset id and path, options, code commit, times
+//   RUN/metrics.jsonl          one object per logged step: step, loss, lr, tokens_per_s, ...
+//   RUN/events.out.tfevents.*  the same scalars for TensorBoard
+//   RUN/checkpoints/step-NNNNNNNN/{model.safetensors, optimizer.pt, state.json}, latest
+//   RUN/model/{config.json, model.safetensors}   the final weights
+// Training resumes from RUN/checkpoints/latest when it exists: the batches that follow are the
+// ones the interrupted run would have seen (the sample order is a function of seed and epoch),
+// so the loss curve continues.
+//
+// Errors are returned before any work when the dataset, tokenizer or configuration is unusable;
+// a non-finite loss or gradient stops the run with the step and tensor named, keeping the last
+// checkpoint.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "common/status.h"
+#include "model/config.h"
+#include "train/data.h"
+
+namespace medscribe::train {
+
+struct TrainOptions {
+  std::string dataset_dir;
+  std::string dataset_id;  // recorded in the lineage
+  std::string run_dir;
+  model::ModelConfig config;  // decoder.vocab_size is set from the encoder
+  int64_t max_steps = 300;
+  int64_t checkpoint_every = 100;
+  int64_t eval_every = 100;
+  int64_t log_every = 10;
+  int64_t batch_size = 8;
+  double learning_rate = 1e-3;
+  double min_learning_rate_ratio = 0.1;
+  int64_t warmup_steps = 30;
+  double weight_decay = 0.01;
+  double clip_norm = 1.0;
+  uint64_t seed = 0;
+  int threads = 0;  // 0: all cores
+  model::PromptOptions prompt;
+  std::string code_commit;
+  bool progress = true;
+  // Called after every optimizer step with (step, loss); for tests and progress displays.
+  std::function<void(int64_t, double)> on_step;
+};
+
+struct TrainResult {
+  int64_t steps = 0;
+  int64_t resumed_from = 0;  // 0 when the run started fresh
+  double first_loss = 0, last_loss = 0, val_loss = 0;
+  double tokens_per_s = 0, samples_per_s = 0;
+};
+
+StatusOr<TrainResult> Train(const TrainOptions& options, const TextEncoder& encoder);
+
+// Learning rate at `step` (0-based): linear warmup to `lr`, then cosine to lr * min_ratio.
+double LearningRate(int64_t step, const TrainOptions& o);
+
+}  // namespace medscribe::train
