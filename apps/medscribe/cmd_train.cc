@@ -9,6 +9,7 @@
 #include "model/config.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
+#include "train/distributed.h"
 #include "train/trainer.h"
 
 #ifndef MEDSCRIBE_GIT_COMMIT
@@ -62,6 +63,13 @@ struct TrainArgs {
 int RunTrain(const TrainArgs& a) {
   auto config = model::LoadConfig(a.config);
   if (!config.ok()) return ReportError(config.status());
+  auto world = train::WorldFromEnv();
+  if (!world.ok()) return ReportError(world.status());
+  if (world->world_size > 1 && a.tokenizer.empty()) {
+    return ReportError(
+        InvalidArgumentError("with WORLD_SIZE > 1 pass --tokenizer DIR (train it once with "
+                             "`medscribe tokenizer train`)"));
+  }
   auto dataset_id = ingest::DatasetId(a.dataset);
   if (!dataset_id.ok()) return ReportError(dataset_id.status());
   std::string tokenizer_dir = a.tokenizer;
@@ -93,8 +101,12 @@ int RunTrain(const TrainArgs& a) {
   o.prompt.image = !a.no_image;
   o.prompt.dictation = !a.no_dictation;
   o.code_commit = MEDSCRIBE_GIT_COMMIT;
+  auto comm = train::Connect(*world);
+  if (!comm.ok()) return ReportError(comm.status());
+  o.comm = comm->get();
   auto r = train::Train(o, enc);
   if (!r.ok()) return ReportError(r.status());
+  if (world->rank != 0) return kExitOk;
   if (Status s = WriteFile(fs::path(a.out) / "model" / "tokenizer.model", serialized); !s.ok())
     return ReportError(s);
   std::printf(

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -58,13 +59,14 @@ std::string IsoNow() {
 class Prefetcher {
  public:
   Prefetcher(const std::vector<Example>& examples, const TrainOptions& o, int pad, int64_t first,
-             int64_t last)
-      : thread_([this, &examples, o, pad, first, last] {
+             int64_t last, int rank, int world)
+      : thread_([this, &examples, o, pad, first, last, rank, world] {
           const size_t n = examples.size();
           for (int64_t step = first; step < last; ++step) {
             std::vector<const Example*> batch;
             for (int64_t j = 0; j < o.batch_size; ++j) {
-              const uint64_t i = static_cast<uint64_t>(step * o.batch_size + j);
+              // Rank r of W takes the r-th slice of the global batch of this step.
+              const uint64_t i = static_cast<uint64_t>((step * world + rank) * o.batch_size + j);
               const uint64_t epoch = i / n;
               if (epoch != order_epoch_) {
                 order_ = EpochOrder(n, o.seed, epoch);
@@ -237,6 +239,14 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   }
   RETURN_IF_ERROR(WriteText(run / "config.json", config_json + "\n"));
 
+  std::unique_ptr<Communicator> single;
+  Communicator* comm = o.comm;
+  if (!comm) {
+    single = SingleProcess();
+    comm = single.get();
+  }
+  const bool leader = comm->rank() == 0;
+
   torch::manual_seed(o.seed);
   model::ReportModel m(config);
   m->train();
@@ -244,41 +254,58 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       m->parameters(),
       torch::optim::AdamWOptions(o.learning_rate).weight_decay(o.weight_decay).betas({0.9, 0.95}));
   ASSIGN_OR_RETURN(Checkpoint ck, LoadCheckpoint(run, m, opt));
+  {  // every rank starts from rank 0's weights
+    std::vector<torch::Tensor> params;
+    for (auto& p : m->parameters()) params.push_back(p.detach());
+    torch::NoGradGuard no_grad;
+    RETURN_IF_ERROR(comm->Broadcast(params));
+  }
+  if (leader) {
+    fs::create_directories(run / "checkpoints", ec);
+    if (ec) return IoError("cannot create '" + run.string() + "': " + ec.message());
+    RETURN_IF_ERROR(WriteText(run / "config.json", config_json + "\n"));
+  }
   TrainResult result;
   result.resumed_from = ck.step;
   if (ck.step >= o.max_steps) {
     return FailedPreconditionError("the run in '" + run.string() + "' already reached step " +
                                    std::to_string(ck.step) + "; raise --max-steps to continue");
   }
-  RETURN_IF_ERROR(WriteText(
-      run / "run.json",
-      json::Dump(
-          json::Value(json::Object{
-              {"dataset_id", json::Value(o.dataset_id)},
-              {"dataset", json::Value(fs::absolute(o.dataset_dir).lexically_normal().string())},
-              {"code_commit", json::Value(o.code_commit)},
-              {"config", model::ToJson(config)},
-              {"options",
-               json::Value(json::Object{{"max_steps", json::Value(o.max_steps)},
-                                        {"batch_size", json::Value(o.batch_size)},
-                                        {"learning_rate", json::Value(o.learning_rate)},
-                                        {"warmup_steps", json::Value(o.warmup_steps)},
-                                        {"weight_decay", json::Value(o.weight_decay)},
-                                        {"clip_norm", json::Value(o.clip_norm)},
-                                        {"seed", json::Value(static_cast<int64_t>(o.seed))},
-                                        {"image", json::Value(o.prompt.image)},
-                                        {"dictation", json::Value(o.prompt.dictation)}})},
-              {"train_samples", json::Value(static_cast<int64_t>(train.size()))},
-              {"val_samples", json::Value(static_cast<int64_t>(val.size()))},
-              {"resumed_from", json::Value(ck.step)},
-              {"started_at", json::Value(IsoNow())}}),
-          2) +
-          "\n"));
-  std::ofstream metrics(run / "metrics.jsonl", std::ios::app);
-  ASSIGN_OR_RETURN(EventWriter events, EventWriter::Create(run.string()));
+  if (leader)
+    RETURN_IF_ERROR(WriteText(
+        run / "run.json",
+        json::Dump(
+            json::Value(json::Object{
+                {"dataset_id", json::Value(o.dataset_id)},
+                {"dataset", json::Value(fs::absolute(o.dataset_dir).lexically_normal().string())},
+                {"code_commit", json::Value(o.code_commit)},
+                {"config", model::ToJson(config)},
+                {"options",
+                 json::Value(json::Object{{"max_steps", json::Value(o.max_steps)},
+                                          {"batch_size", json::Value(o.batch_size)},
+                                          {"learning_rate", json::Value(o.learning_rate)},
+                                          {"warmup_steps", json::Value(o.warmup_steps)},
+                                          {"weight_decay", json::Value(o.weight_decay)},
+                                          {"clip_norm", json::Value(o.clip_norm)},
+                                          {"seed", json::Value(static_cast<int64_t>(o.seed))},
+                                          {"image", json::Value(o.prompt.image)},
+                                          {"dictation", json::Value(o.prompt.dictation)}})},
+                {"train_samples", json::Value(static_cast<int64_t>(train.size()))},
+                {"val_samples", json::Value(static_cast<int64_t>(val.size()))},
+                {"resumed_from", json::Value(ck.step)},
+                {"started_at", json::Value(IsoNow())}}),
+            2) +
+            "\n"));
+  std::ofstream metrics;
+  std::optional<EventWriter> events;
+  if (leader) {
+    metrics.open(run / "metrics.jsonl", std::ios::app);
+    ASSIGN_OR_RETURN(EventWriter w, EventWriter::Create(run.string()));
+    events.emplace(std::move(w));
+  }
 
   const int image_token = o.prompt.image ? enc.image_token() : -1;
-  Prefetcher prefetch(train, o, enc.pad(), ck.step, o.max_steps);
+  Prefetcher prefetch(train, o, enc.pad(), ck.step, o.max_steps, comm->rank(), comm->world_size());
   const auto t0 = std::chrono::steady_clock::now();
   auto window_start = t0;
   int64_t window_tokens = 0, window_samples = 0, total_tokens = 0;
@@ -300,13 +327,21 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       loss = model::NextTokenLoss(
           m->decoder->forward_embeds(m->decoder->embed(b.input_ids), b.attention_mask), b.labels);
     }
-    const double value = loss.item<double>();
+    loss.backward();
+    std::vector<torch::Tensor> grads;
+    for (auto& p : m->parameters()) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+      grads.push_back(p.grad());
+    }
+    std::vector<torch::Tensor> loss_sum = {loss.detach().clone().view({1})};
+    RETURN_IF_ERROR(comm->AllReduceMean(grads));
+    RETURN_IF_ERROR(comm->AllReduceMean(loss_sum));
+    const double value = loss_sum[0].item<double>();
     if (!std::isfinite(value)) {
       return InternalError("step " + std::to_string(step + 1) + ": the loss is " +
                            std::to_string(value) +
                            "; stopped, the last checkpoint is kept (lower --learning-rate?)");
     }
-    loss.backward();
     if (const std::string bad = NonFiniteGradient(m); !bad.empty()) {
       return InternalError("step " + std::to_string(step + 1) + ": the gradient of " + bad +
                            " is not finite; stopped, the last checkpoint is kept");
@@ -317,12 +352,13 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     result.last_loss = value;
     window_loss += value;
     ++window_steps;
-    window_tokens += b.attention_mask.sum().item<int64_t>();
-    total_tokens += b.attention_mask.sum().item<int64_t>();
-    window_samples += b.input_ids.size(0);
+    // Throughput of the whole group (every rank processes a batch of the same size).
+    window_tokens += b.attention_mask.sum().item<int64_t>() * comm->world_size();
+    total_tokens += b.attention_mask.sum().item<int64_t>() * comm->world_size();
+    window_samples += b.input_ids.size(0) * comm->world_size();
     const int64_t done = step + 1;
     if (o.on_step) o.on_step(done, value);
-    if (done % o.log_every == 0 || done == o.max_steps) {
+    if (leader && (done % o.log_every == 0 || done == o.max_steps)) {
       const auto now = std::chrono::steady_clock::now();
       const double secs = std::max(1e-9, std::chrono::duration<double>(now - window_start).count());
       const double tps = window_tokens / secs, sps = window_samples / secs;
@@ -336,9 +372,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                                                      {"samples_per_s", json::Value(sps)}}))
               << "\n";
       metrics.flush();
-      RETURN_IF_ERROR(events.Scalar("train/loss", mean, done));
-      RETURN_IF_ERROR(events.Scalar("train/lr", lr, done));
-      RETURN_IF_ERROR(events.Scalar("train/tokens_per_s", tps, done));
+      RETURN_IF_ERROR(events->Scalar("train/loss", mean, done));
+      RETURN_IF_ERROR(events->Scalar("train/lr", lr, done));
+      RETURN_IF_ERROR(events->Scalar("train/tokens_per_s", tps, done));
       if (o.progress) {
         std::fprintf(
             stderr,
@@ -353,15 +389,18 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       window_loss = 0;
     }
     if (done % o.eval_every == 0 || done == o.max_steps) {
-      result.val_loss = Evaluate(m, val, o.batch_size, enc.pad(), image_token);
-      metrics << json::Dump(json::Value(json::Object{{"step", json::Value(done)},
-                                                     {"loss", json::Value(result.last_loss)},
-                                                     {"val_loss", json::Value(result.val_loss)}}))
-              << "\n";
-      metrics.flush();
-      RETURN_IF_ERROR(events.Scalar("val/loss", result.val_loss, done));
+      if (leader) {
+        result.val_loss = Evaluate(m, val, o.batch_size, enc.pad(), image_token);
+        metrics << json::Dump(json::Value(json::Object{{"step", json::Value(done)},
+                                                       {"loss", json::Value(result.last_loss)},
+                                                       {"val_loss", json::Value(result.val_loss)}}))
+                << "\n";
+        metrics.flush();
+        RETURN_IF_ERROR(events->Scalar("val/loss", result.val_loss, done));
+      }
+      RETURN_IF_ERROR(comm->Barrier());
     }
-    if (done % o.checkpoint_every == 0 || done == o.max_steps) {
+    if (leader && (done % o.checkpoint_every == 0 || done == o.max_steps)) {
       RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt));
     }
   }
@@ -369,7 +408,10 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   const double total_secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   result.tokens_per_s = total_tokens / std::max(1e-9, total_secs);
-  result.samples_per_s = (o.max_steps - ck.step) * o.batch_size / std::max(1e-9, total_secs);
+  result.samples_per_s =
+      (o.max_steps - ck.step) * o.batch_size * comm->world_size() / std::max(1e-9, total_secs);
+  RETURN_IF_ERROR(comm->Barrier());
+  if (!leader) return result;
   fs::create_directories(run / "model", ec);
   RETURN_IF_ERROR(WriteText(run / "model" / "config.json", config_json + "\n"));
   RETURN_IF_ERROR(model::SaveSafetensors((run / "model" / "model.safetensors").string(),

@@ -23,6 +23,7 @@
 #include "common/status.h"
 #include "model/config.h"
 #include "train/data.h"
+#include "train/distributed.h"
 
 namespace medscribe::train {
 
@@ -48,6 +49,10 @@ struct TrainOptions {
   bool progress = true;
   // Called after every optimizer step with (step, loss); for tests and progress displays.
   std::function<void(int64_t, double)> on_step;
+  // Data parallelism: each of the world's ranks takes batch_size samples per step (the global
+  // batch is batch_size x world size); gradients are averaged. Null: a single process. Only
+  // rank 0 writes to the run directory.
+  Communicator* comm = nullptr;
 };
 
 struct TrainResult {

@@ -1,0 +1,129 @@
+#define USE_C10D_GLOO 1
+#include "train/distributed.h"
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <chrono>
+#include <cstdlib>
+
+namespace medscribe::train {
+namespace {
+
+StatusOr<int> EnvInt(const char* name, const char* fallback_name, int fallback, int lo, int hi) {
+  const char* v = std::getenv(name);
+  if ((!v || !*v) && fallback_name) v = std::getenv(fallback_name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  const long x = std::strtol(v, &end, 10);
+  if (*end || x < lo || x > hi) {
+    return InvalidArgumentError(std::string(name) + "='" + v + "' is not an integer in [" +
+                                std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+  return static_cast<int>(x);
+}
+
+class Single final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int world_size() const override { return 1; }
+  Status AllReduceMean(std::vector<torch::Tensor>&) override { return OkStatus(); }
+  Status Broadcast(std::vector<torch::Tensor>&) override { return OkStatus(); }
+  Status Barrier() override { return OkStatus(); }
+};
+
+class Gloo final : public Communicator {
+ public:
+  Gloo(c10::intrusive_ptr<c10d::ProcessGroupGloo> pg, int rank, int world)
+      : pg_(std::move(pg)), rank_(rank), world_(world) {}
+  int rank() const override { return rank_; }
+  int world_size() const override { return world_; }
+
+  Status AllReduceMean(std::vector<torch::Tensor>& tensors) override {
+    return Guard([&] {
+      // One flat buffer: one collective per step instead of one per tensor.
+      std::vector<torch::Tensor> flat;
+      for (const torch::Tensor& t : tensors) flat.push_back(t.reshape({-1}));
+      std::vector<torch::Tensor> buffer = {torch::cat(flat)};
+      pg_->allreduce(buffer)->wait();
+      buffer[0].div_(world_);
+      int64_t at = 0;
+      for (torch::Tensor& t : tensors) {
+        t.copy_(buffer[0].narrow(0, at, t.numel()).view_as(t));
+        at += t.numel();
+      }
+    });
+  }
+
+  Status Broadcast(std::vector<torch::Tensor>& tensors) override {
+    return Guard([&] {
+      for (torch::Tensor& t : tensors) {
+        std::vector<torch::Tensor> one = {t};
+        pg_->broadcast(one)->wait();
+      }
+    });
+  }
+
+  Status Barrier() override {
+    return Guard([&] { pg_->barrier()->wait(); });
+  }
+
+ private:
+  template <typename Fn>
+  Status Guard(Fn fn) {
+    try {
+      fn();
+      return OkStatus();
+    } catch (const std::exception& e) {
+      return Status(ErrorCode::kUnavailable,
+                    std::string("collective failed (a worker may have died): ") + e.what());
+    }
+  }
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
+  int rank_, world_;
+};
+
+}  // namespace
+
+StatusOr<WorldInfo> WorldFromEnv() {
+  WorldInfo w;
+  ASSIGN_OR_RETURN(w.world_size, EnvInt("WORLD_SIZE", "OMPI_COMM_WORLD_SIZE", 1, 1, 65536));
+  ASSIGN_OR_RETURN(w.rank, EnvInt("RANK", "OMPI_COMM_WORLD_RANK", 0, 0, 65535));
+  ASSIGN_OR_RETURN(w.master_port, EnvInt("MASTER_PORT", nullptr, 29500, 1, 65535));
+  if (const char* a = std::getenv("MASTER_ADDR"); a && *a) w.master_addr = a;
+  if (w.rank >= w.world_size) {
+    return InvalidArgumentError("RANK=" + std::to_string(w.rank) +
+                                " is not below WORLD_SIZE=" + std::to_string(w.world_size));
+  }
+  return w;
+}
+
+std::unique_ptr<Communicator> SingleProcess() { return std::make_unique<Single>(); }
+
+StatusOr<std::unique_ptr<Communicator>> Connect(const WorldInfo& w, int timeout_s) {
+  if (w.world_size == 1) return SingleProcess();
+  try {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<uint16_t>(w.master_port);
+    so.isServer = w.rank == 0;
+    so.numWorkers = static_cast<size_t>(w.world_size);
+    so.timeout = std::chrono::seconds(timeout_s);
+    auto store = c10::make_intrusive<c10d::TCPStore>(w.master_addr, so);
+    auto options = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(timeout_s));
+    if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname) {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    } else if (w.master_addr == "127.0.0.1" || w.master_addr == "localhost") {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    } else {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    }
+    auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, w.rank, w.world_size, options);
+    return std::unique_ptr<Communicator>(std::make_unique<Gloo>(pg, w.rank, w.world_size));
+  } catch (const std::exception& e) {
+    return Status(ErrorCode::kUnavailable, "cannot join the training group at " + w.master_addr +
+                                               ":" + std::to_string(w.master_port) + " as rank " +
+                                               std::to_string(w.rank) + ": " + e.what());
+  }
+}
+
+}  // namespace medscribe::train

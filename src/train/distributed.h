@@ -1,0 +1,49 @@
+// Data-parallel training over PyTorch's c10d: rank and world from the environment, a TCPStore
+// rendezvous and a Gloo process group (CPU). This scheme is the plain one: every rank
+// computes gradients on its part of the global batch, then the gradients are averaged with one
+// all-reduce of a flattened buffer after backward.
+//
+// Environment (torchrun / PyTorchJob): MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE; OpenMPI's
+// OMPI_COMM_WORLD_RANK / OMPI_COMM_WORLD_SIZE are accepted for RANK / WORLD_SIZE. Without
+// WORLD_SIZE (or with 1) training runs alone and nothing is opened.
+//
+// Thread safety: one Communicator per process, used from the training thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "common/status.h"
+
+namespace medscribe::train {
+
+struct WorldInfo {
+  int rank = 0, world_size = 1;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+};
+
+// InvalidArgument naming the variable when a value is malformed or RANK >= WORLD_SIZE.
+StatusOr<WorldInfo> WorldFromEnv();
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int world_size() const = 0;
+  // Replaces each tensor by the mean over ranks (in place).
+  virtual Status AllReduceMean(std::vector<torch::Tensor>& tensors) = 0;
+  // Replaces each tensor by rank 0's (in place).
+  virtual Status Broadcast(std::vector<torch::Tensor>& tensors) = 0;
+  virtual Status Barrier() = 0;
+};
+
+// A communicator for a single process (all operations are no-ops).
+std::unique_ptr<Communicator> SingleProcess();
+// Joins the group described by `w` (Gloo over TCP). Unavailable when the rendezvous times out.
+StatusOr<std::unique_ptr<Communicator>> Connect(const WorldInfo& w, int timeout_s = 300);
+
+}  // namespace medscribe::train
