@@ -1,0 +1,248 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "common/npy.h"
+#include "dataset/shard.h"
+#include "model/multimodal.h"
+#include "testing/temp_dir.h"
+#include "train/data.h"
+#include "train/npy.h"
+#include "train/tar.h"
+#include "train/tensorboard.h"
+#include "train/trainer.h"
+
+namespace medscribe::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A character-level encoder: enough to train on, no tokenizer library needed.
+class CharEncoder final : public TextEncoder {
+ public:
+  std::vector<int> Encode(const std::string& text) const override {
+    std::vector<int> ids;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text.compare(i, 7, "<image>") == 0) {
+        ids.push_back(image_token());
+        i += 6;
+      } else {
+        ids.push_back(8 + static_cast<unsigned char>(text[i]) % 120);
+      }
+    }
+    return ids;
+  }
+  std::string Decode(const std::vector<int>& ids) const override {
+    std::string s;
+    for (int id : ids) s += static_cast<char>(id >= 8 ? id - 8 : '?');
+    return s;
+  }
+  int vocab_size() const override { return 128; }
+  int image_token() const override { return 4; }
+  int bos() const override { return 2; }
+  int eos() const override { return 3; }
+  int pad() const override { return 0; }
+};
+
+std::string SampleJson(int i) {
+  const char* findings[] = {"Right lower zone consolidation.", "The lungs are clear.",
+                            "Small left effusion."};
+  return R"({"key":"K)" + std::to_string(i) +
+         R"(","modalities":{"structured":{"patient":{"sex":"male","age":"60"},
+      "encounter":{"class":"AMB","department":"Outpatient"},"labs":[],"conditions":[],"procedures":[]},
+      "text_context":"Cough.","speech_transcript":"no prior studies"},
+      "target_report":"IMPRESSION: )" +
+         findings[i % 3] + R"("})";
+}
+
+// A dataset directory with `n` samples split between train and val shards.
+void WriteDataset(const fs::path& dir, int n) {
+  fs::create_directories(dir);
+  std::string shards;
+  for (const char* split : {"train", "val"}) {
+    const std::string name = std::string(split) + "-000000.tar";
+    auto w = dataset::ShardWriter::Create((dir / name).string()).value();
+    int count = 0;
+    for (int i = 0; i < n; ++i) {
+      if ((i % 5 == 0) != (std::string(split) == "val")) continue;
+      std::vector<float> img(16 * 16, static_cast<float>(i % 3) / 2.0f);
+      ASSERT_TRUE(w->Add("K" + std::to_string(i) + ".json", SampleJson(i)).ok());
+      ASSERT_TRUE(
+          w->Add("K" + std::to_string(i) + ".img.npy", EncodeNpyFloat32(img.data(), {1, 16, 16}))
+              .ok());
+      ++count;
+    }
+    ASSERT_TRUE(w->Finish().ok());
+    shards += std::string(shards.empty() ? "" : ",") + R"({"name":")" + name + R"(","split":")" +
+              split + R"(","samples":)" + std::to_string(count) + "}";
+  }
+  std::ofstream(dir / "manifest.json")
+      << R"({"format":"medscribe-dataset","shards":[)" << shards << "]}";
+}
+
+model::ModelConfig MiniConfig() {
+  model::ModelConfig c = model::PresetConfig("tiny").value();
+  c.vision.image_size = 16;
+  c.vision.patch_size = 4;
+  c.vision.hidden_size = 16;
+  c.vision.layers = 1;
+  c.projector.hidden_size = 32;
+  c.decoder.hidden_size = 32;
+  c.decoder.intermediate_size = 64;
+  c.decoder.num_hidden_layers = 1;
+  c.decoder.num_attention_heads = 4;
+  c.decoder.num_key_value_heads = 2;
+  c.decoder.max_position_embeddings = 512;
+  return c;
+}
+
+TEST(TarTest, ReadsTheShardWritersOutputAndRefusesDamage) {
+  medscribe::testing::TempDir dir;
+  auto w = dataset::ShardWriter::Create((dir / "s.tar").string()).value();
+  ASSERT_TRUE(w->Add("a.json", "{}").ok());
+  ASSERT_TRUE(w->Add("a.img.npy", std::string(1000, 'x')).ok());
+  ASSERT_TRUE(w->Finish().ok());
+  std::ifstream in(dir / "s.tar", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  auto members = ReadTar(bytes);
+  ASSERT_TRUE(members.ok()) << members.status().message();
+  ASSERT_EQ(members->size(), 2u);
+  EXPECT_EQ((*members)[1].name, "a.img.npy");
+  EXPECT_EQ((*members)[1].data.size(), 1000u);
+  EXPECT_EQ(ReadTar(bytes.substr(0, 700)).status().code(), ErrorCode::kDataLoss);
+  std::string flipped = bytes;
+  flipped[10] ^= 1;  // inside the first header: checksum mismatch
+  EXPECT_EQ(ReadTar(flipped).status().code(), ErrorCode::kDataLoss);
+}
+
+TEST(NpyTest, ReadsFloat32ArraysAndRefusesOthers) {
+  const std::vector<float> v = {1, 2, 3, 4, 5, 6};
+  auto t = ReadNpyFloat32(EncodeNpyFloat32(v.data(), {2, 3}));
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->sizes(), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ((*t)[1][2].item<float>(), 6.0f);
+  std::string bad = EncodeNpyFloat32(v.data(), {2, 3});
+  EXPECT_FALSE(ReadNpyFloat32(bad.substr(0, bad.size() - 4)).ok());
+  EXPECT_FALSE(ReadNpyFloat32("not numpy").ok());
+}
+
+TEST(DataTest, ExamplesMaskThePromptAndOrdersAreDeterministic) {
+  CharEncoder enc;
+  RawSample s{"K1", model::json::Parse(SampleJson(1)).value(), torch::zeros({1, 16, 16})};
+  const Example e = MakeExample(s, enc, {}, 10000);
+  ASSERT_EQ(e.input_ids.size(), e.labels.size());
+  EXPECT_EQ(e.input_ids.front(), enc.bos());
+  EXPECT_EQ(e.input_ids.back(), enc.eos());
+  // Labels: ignored up to and including "<report>", then the target text and the end.
+  const size_t first = std::find_if(e.labels.begin(), e.labels.end(),
+                                    [](int64_t l) { return l != model::kIgnoreIndex; }) -
+                       e.labels.begin();
+  EXPECT_EQ(enc.Decode(std::vector<int>(e.input_ids.begin() + 1, e.input_ids.begin() + first))
+                .substr(0, 1),
+            "?");
+  EXPECT_EQ(enc.Decode(std::vector<int>(e.labels.begin() + first, e.labels.end() - 1)),
+            " IMPRESSION: The lungs are clear.");
+  const Example cut = MakeExample(s, enc, {}, 20);
+  EXPECT_EQ(cut.input_ids.size(), 20u);
+  const Batch b = Collate({&e, &cut}, enc.pad());
+  EXPECT_EQ(b.input_ids.size(1), static_cast<int64_t>(e.input_ids.size()));
+  EXPECT_EQ(b.attention_mask[1].sum().item<int64_t>(), 20);
+  EXPECT_EQ(EpochOrder(10, 7, 3), EpochOrder(10, 7, 3));
+  EXPECT_NE(EpochOrder(10, 7, 3), EpochOrder(10, 7, 4));
+  auto o = EpochOrder(10, 7, 3);
+  std::sort(o.begin(), o.end());
+  for (size_t i = 0; i < o.size(); ++i) EXPECT_EQ(o[i], i);
+}
+
+TEST(TrainerTest, LearningRateWarmsUpThenDecays) {
+  TrainOptions o;
+  o.learning_rate = 1e-3;
+  o.warmup_steps = 10;
+  o.max_steps = 110;
+  EXPECT_NEAR(LearningRate(0, o), 1e-4, 1e-12);
+  EXPECT_NEAR(LearningRate(9, o), 1e-3, 1e-12);
+  EXPECT_NEAR(LearningRate(60, o), 0.55e-3, 1e-9);  // half way: the mean of peak and floor
+  EXPECT_NEAR(LearningRate(110, o), 1e-4, 1e-12);
+}
+
+TEST(TrainerTest, LossFallsAndAResumedRunContinuesTheSameCurve) {
+  medscribe::testing::TempDir dir;
+  WriteDataset(dir / "ds", 30);
+  CharEncoder enc;
+  TrainOptions o;
+  o.dataset_dir = (dir / "ds").string();
+  o.dataset_id = "test";
+  o.run_dir = (dir / "run").string();
+  o.config = MiniConfig();
+  o.max_steps = 40;
+  o.checkpoint_every = 20;
+  o.eval_every = 20;
+  o.batch_size = 4;
+  o.learning_rate = 3e-3;
+  o.warmup_steps = 5;
+  o.threads = 1;
+  o.progress = false;
+  std::map<int64_t, double> first;
+  o.on_step = [&](int64_t step, double loss) { first[step] = loss; };
+  auto r = Train(o, enc);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_LT(r->last_loss, 0.7 * r->first_loss);
+  EXPECT_TRUE(fs::exists(dir / "run" / "model" / "model.safetensors"));
+  EXPECT_TRUE(fs::exists(dir / "run" / "checkpoints" / "step-00000020" / "optimizer.pt"));
+  // Resume from step 20: steps 21..40 must repeat the same losses.
+  std::ofstream(dir / "run" / "checkpoints" / "latest") << "step-00000020\n";
+  std::map<int64_t, double> second;
+  o.on_step = [&](int64_t step, double loss) { second[step] = loss; };
+  auto again = Train(o, enc);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->resumed_from, 20);
+  ASSERT_EQ(second.size(), 20u);
+  for (const auto& [step, loss] : second) EXPECT_NEAR(loss, first[step], 1e-4) << "step " << step;
+  // The finished run refuses to run again without a higher --max-steps.
+  EXPECT_EQ(Train(o, enc).status().code(), ErrorCode::kFailedPrecondition);
+  // Metrics: one line per logged step with step and loss.
+  std::ifstream metrics(dir / "run" / "metrics.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(metrics, line); ++lines)
+    EXPECT_NE(line.find("\"loss\""), std::string::npos);
+  EXPECT_GE(lines, 8);
+}
+
+TEST(TrainerTest, BadInputsAreRefusedBeforeAnyWork) {
+  medscribe::testing::TempDir dir;
+  CharEncoder enc;
+  TrainOptions o;
+  o.dataset_dir = (dir / "missing").string();
+  o.run_dir = (dir / "run").string();
+  o.config = MiniConfig();
+  EXPECT_EQ(Train(o, enc).status().code(), ErrorCode::kNotFound);
+  WriteDataset(dir / "ds", 10);
+  o.dataset_dir = (dir / "ds").string();
+  o.config.decoder.num_key_value_heads = 3;
+  EXPECT_EQ(Train(o, enc).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(dir / "run" / "model"));
+  // A corrupted checkpoint is named.
+  o.config = MiniConfig();
+  o.max_steps = 2;
+  o.checkpoint_every = 1;
+  o.progress = false;
+  ASSERT_TRUE(Train(o, enc).ok());
+  std::ofstream(dir / "run" / "checkpoints" / "step-00000002" / "model.safetensors") << "garbage";
+  o.max_steps = 4;
+  auto r = Train(o, enc);
+  EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("step-00000002"), std::string::npos) << r.status().message();
+}
+
+TEST(TensorBoardTest, Crc32cMatchesTheStandardCheckValue) {
+  EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
+  medscribe::testing::TempDir dir;
+  auto w = EventWriter::Create(dir.path().string());
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(w->Scalar("train/loss", 1.5, 3).ok());
+}
+
+}  // namespace
+}  // namespace medscribe::train
