@@ -42,5 +42,6 @@ Runner RegisterIngest(CLI::App& app);
 Runner RegisterDataset(CLI::App& app);
 Runner RegisterTokenizer(CLI::App& app);
 Runner RegisterTrain(CLI::App& app);
+Runner RegisterExport(CLI::App& app);
 
 }  // namespace medscribe::cli

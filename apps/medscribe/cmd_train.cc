@@ -7,6 +7,7 @@
 #include "common/files.h"
 #include "ingest/manifest.h"
 #include "model/config.h"
+#include "model/export.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
 #include "train/distributed.h"
@@ -58,6 +59,7 @@ struct TrainArgs {
   uint64_t seed = 0;
   int jobs = 0, vocab = 8000;
   bool no_image = false, no_dictation = false;
+  std::string init_decoder;
 };
 
 int RunTrain(const TrainArgs& a) {
@@ -100,6 +102,7 @@ int RunTrain(const TrainArgs& a) {
   o.threads = a.jobs;
   o.prompt.image = !a.no_image;
   o.prompt.dictation = !a.no_dictation;
+  o.init_decoder = a.init_decoder;
   o.code_commit = MEDSCRIBE_GIT_COMMIT;
   auto comm = train::Connect(*world);
   if (!comm.ok()) return ReportError(comm.status());
@@ -145,6 +148,25 @@ Runner RegisterTokenizer(CLI::App& app) {
   };
 }
 
+Runner RegisterExport(CLI::App& app) {
+  auto format = std::make_shared<std::string>("hf");
+  auto model_dir = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  app.add_option("--format", *format, "Export format (hf: Hugging Face LlamaForCausalLM)")
+      ->capture_default_str();
+  app.add_option("--model", *model_dir, "Model directory (RUN_DIR/model)")
+      ->required()
+      ->type_name("DIR");
+  app.add_option("--out", *out, "Output directory")->required()->type_name("DIR");
+  return [=](GlobalOptions&) {
+    if (*format != "hf") return ReportError(InvalidArgumentError("--format must be hf"));
+    if (Status s = model::ExportHf(*model_dir, *out); !s.ok()) return ReportError(s);
+    std::printf("exported %s: config.json, model.safetensors, tokenizer.model (LlamaForCausalLM)\n",
+                out->c_str());
+    return kExitOk;
+  };
+}
+
 Runner RegisterTrain(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   app.add_option("--dataset", a->dataset, "Dataset directory (medscribe ingest)")
@@ -171,6 +193,10 @@ Runner RegisterTrain(CLI::App& app) {
   app.add_option("--seed", a->seed, "Seed of initialization and sample order")
       ->capture_default_str();
   app.add_option("--jobs", a->jobs, "CPU threads (0: all cores)")->capture_default_str();
+  app.add_option("--init-decoder", a->init_decoder,
+                 "Start the decoder from a LLaMA-family checkpoint (HF config.json + safetensors, "
+                 "single or sharded)")
+      ->type_name("DIR");
   app.add_flag("--no-image", a->no_image, "Ablation: train without the image");
   app.add_flag("--no-dictation", a->no_dictation,
                "Ablation: train without the dictation transcript");

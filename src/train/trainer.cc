@@ -16,6 +16,7 @@
 
 #include <torch/torch.h>
 
+#include "model/export.h"
 #include "model/multimodal.h"
 #include "train/tensorboard.h"
 
@@ -204,6 +205,15 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   if (o.batch_size < 1) return InvalidArgumentError("--batch-size must be at least 1");
   if (o.checkpoint_every < 1) return InvalidArgumentError("--checkpoint-every must be at least 1");
   model::ModelConfig config = o.config;
+  if (!o.init_decoder.empty()) {
+    ASSIGN_OR_RETURN(config.decoder, model::ReadHfDecoderConfig(o.init_decoder));
+    if (config.decoder.vocab_size != enc.vocab_size()) {
+      return FailedPreconditionError(
+          "the decoder in '" + o.init_decoder + "' has a vocabulary of " +
+          std::to_string(config.decoder.vocab_size) + ", the tokenizer " +
+          std::to_string(enc.vocab_size()) + "; use the tokenizer that decoder was trained with");
+    }
+  }
   config.decoder.vocab_size = enc.vocab_size();
   RETURN_IF_ERROR(model::Validate(config));
   if (o.threads > 0) torch::set_num_threads(o.threads);
@@ -253,6 +263,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   torch::optim::AdamW opt(
       m->parameters(),
       torch::optim::AdamWOptions(o.learning_rate).weight_decay(o.weight_decay).betas({0.9, 0.95}));
+  if (!o.init_decoder.empty()) RETURN_IF_ERROR(model::LoadHfDecoder(m->decoder, o.init_decoder));
   ASSIGN_OR_RETURN(Checkpoint ck, LoadCheckpoint(run, m, opt));
   {  // every rank starts from rank 0's weights
     std::vector<torch::Tensor> params;

@@ -45,6 +45,9 @@ struct TrainOptions {
   uint64_t seed = 0;
   int threads = 0;  // 0: all cores
   model::PromptOptions prompt;
+  // A LLaMA-family checkpoint (HF config.json + safetensors, single or sharded) whose weights
+  // start the decoder; its shape replaces config.decoder and its vocabulary must be the encoder's.
+  std::string init_decoder;
   std::string code_commit;
   bool progress = true;
   // Called after every optimizer step with (step, loss); for tests and progress displays.

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "model/prompt.h"
 
 namespace medscribe::model {
@@ -113,6 +116,47 @@ TEST(PromptTest, SectionsInOrderWithAblations) {
   EXPECT_EQ(ablated->text.find("<image>"), std::string::npos);
   EXPECT_NE(ablated->text.find("<dictation> none"), std::string::npos);
   EXPECT_FALSE(BuildPrompt(json::Value(3)).ok());
+}
+
+}  // namespace
+}  // namespace medscribe::model
+
+#include "model/export.h"
+#include "testing/temp_dir.h"
+
+namespace medscribe::model {
+namespace {
+
+TEST(ExportTest, HfExportLoadsBackIntoADecoderWithTheSameOutputs) {
+  torch::manual_seed(5);
+  medscribe::testing::TempDir dir;
+  ModelConfig c = Tiny();
+  c.decoder.tie_word_embeddings = false;
+  ReportModel m(c);
+  const std::filesystem::path model_dir = dir / "model";
+  std::filesystem::create_directories(model_dir);
+  ASSERT_TRUE(SaveSafetensors((model_dir / "model.safetensors").string(), NamedWeights(*m)).ok());
+  std::ofstream(model_dir / "config.json") << json::Dump(ToJson(c));
+  std::ofstream(model_dir / "tokenizer.model") << "sp";
+  ASSERT_TRUE(ExportHf(model_dir.string(), (dir / "hf").string()).ok());
+  auto hf = ReadHfDecoderConfig((dir / "hf").string());
+  ASSERT_TRUE(hf.ok()) << hf.status().message();
+  EXPECT_EQ(hf->num_key_value_heads, c.decoder.num_key_value_heads);
+  LlamaForCausalLM back(*hf);
+  ASSERT_TRUE(LoadHfDecoder(back, (dir / "hf").string()).ok());
+  const torch::Tensor ids = torch::tensor({{2, 9, 10, 11}}, torch::kLong);
+  m->eval();
+  back->eval();
+  EXPECT_TRUE(
+      torch::allclose(m->decoder->forward_embeds(m->decoder->embed(ids), torch::ones({1, 4})),
+                      back->forward_embeds(back->embed(ids), torch::ones({1, 4}))));
+  // A decoder of another vocabulary is refused, naming the tensor.
+  DecoderConfig other = *hf;
+  other.vocab_size = 41;
+  LlamaForCausalLM wrong(other);
+  const Status s = LoadHfDecoder(wrong, (dir / "hf").string());
+  EXPECT_EQ(s.code(), ErrorCode::kDataLoss);
+  EXPECT_NE(s.message().find("embed_tokens"), std::string::npos) << s.message();
 }
 
 }  // namespace

@@ -1,0 +1,34 @@
+// Hugging Face interoperability of the decoder.
+//
+// ExportHf writes a directory that standard LLaMA tooling loads as LlamaForCausalLM:
+//   config.json         HF LlamaConfig (architectures, model_type "llama", sizes, rope_theta, ...)
+//   model.safetensors   the decoder's tensors under HF names
+//   tokenizer.model     the SentencePiece model
+// plus MedScribe's own pieces, which HF tooling ignores:
+//   medscribe_config.json, medscribe_vision.safetensors (vision encoder and projector)
+//
+// ReadHfDecoderConfig / LoadHfDecoder read such a directory — or any LLaMA-family checkpoint
+// (single file or sharded with model.safetensors.index.json) — as a starting point for training.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "model/config.h"
+#include "model/llama.h"
+
+namespace medscribe::model {
+
+// `model_dir` holds config.json (a MedScribe model config), model.safetensors and
+// tokenizer.model, as `medscribe train` writes into RUN/model.
+Status ExportHf(const std::string& model_dir, const std::string& out_dir);
+
+// The decoder configuration of an HF config.json (model_type llama, or compatible fields).
+// InvalidArgument naming what is missing or unsupported.
+StatusOr<DecoderConfig> ReadHfDecoderConfig(const std::string& dir);
+
+// Loads HF decoder weights from `dir` into `decoder`. DataLoss naming the first tensor that is
+// missing or of another shape (e.g. a vocabulary that differs from the tokenizer's).
+Status LoadHfDecoder(LlamaForCausalLM& decoder, const std::string& dir);
+
+}  // namespace medscribe::model
