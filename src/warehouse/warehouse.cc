@@ -1,7 +1,5 @@
 #include "warehouse/warehouse.h"
 
-#include <sqlite3.h>
-
 #include <initializer_list>
 
 namespace medscribe::warehouse {
@@ -27,121 +25,46 @@ CREATE TABLE IF NOT EXISTS quarantine (
 CREATE INDEX IF NOT EXISTS quarantine_reason ON quarantine(reason);
 )sql";
 
-// A prepared statement, finalized on destruction.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  Status status() const {
-    return s_ ? OkStatus() : InternalError(std::string("SQL: ") + sqlite3_errmsg(db_));
-  }
-  // Binds the values to parameters 1..n, runs the statement to completion and resets it.
-  Status Run(std::initializer_list<std::string> text, std::initializer_list<long> ints = {}) {
-    int i = 1;
-    for (const std::string& t : text) {
-      sqlite3_bind_text(s_, i++, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
-    }
-    for (long v : ints) sqlite3_bind_int64(s_, i++, v);
-    const int rc = sqlite3_step(s_);
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-    if (rc != SQLITE_DONE) return IoError(std::string("warehouse write: ") + sqlite3_errmsg(db_));
-    return OkStatus();
-  }
-  sqlite3_stmt* get() { return s_; }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-};
-
 }  // namespace
 
 StatusOr<std::unique_ptr<SqliteWarehouse>> SqliteWarehouse::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    std::string why = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return IoError("cannot open the warehouse '" + path + "': " + why +
-                   " (check the directory exists and is writable, or pass --warehouse FILE)");
+  auto db = sqlite::SqliteDb::Open(path, kSchema);
+  if (!db.ok()) {
+    return Status(db.status().code(), "cannot open the warehouse: " + db.status().message() +
+                                          "; or pass --warehouse FILE");
   }
-  sqlite3_busy_timeout(db, 30000);
-  std::unique_ptr<SqliteWarehouse> w(new SqliteWarehouse(db));
-  RETURN_IF_ERROR(w->Exec(kSchema));
-  return w;
-}
-
-SqliteWarehouse::~SqliteWarehouse() { sqlite3_close(db_); }
-
-Status SqliteWarehouse::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string why = err ? err : sqlite3_errmsg(db_);
-    sqlite3_free(err);
-    return IoError("warehouse: " + why);
-  }
-  return OkStatus();
+  return std::unique_ptr<SqliteWarehouse>(new SqliteWarehouse(std::move(db).value()));
 }
 
 Status SqliteWarehouse::RecordDataset(const DatasetRecord& d) {
-  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto body = [&]() -> Status {
+  return db_->Transaction([&]() -> Status {
     for (const char* table : {"samples", "splits", "quarantine"}) {
-      Stmt del(db_, (std::string("DELETE FROM ") + table + " WHERE dataset_id = ?").c_str());
-      RETURN_IF_ERROR(del.status());
-      RETURN_IF_ERROR(del.Run({d.id}));
+      RETURN_IF_ERROR(
+          db_->Run(std::string("DELETE FROM ") + table + " WHERE dataset_id = ?", {d.id}));
     }
-    Stmt ds(db_, "INSERT OR REPLACE INTO datasets VALUES (?, ?, ?, ?, ?, ?)");
-    RETURN_IF_ERROR(ds.status());
     RETURN_IF_ERROR(
-        ds.Run({d.id, d.created_at, d.location, d.manifest},
-               {static_cast<long>(d.samples.size()), static_cast<long>(d.quarantine.size())}));
-    Stmt sa(db_, "INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    RETURN_IF_ERROR(sa.status());
+        db_->Run("INSERT OR REPLACE INTO datasets VALUES (?, ?, ?, ?, ?, ?)",
+                 {d.id, d.created_at, d.location, d.manifest, static_cast<long>(d.samples.size()),
+                  static_cast<long>(d.quarantine.size())}));
     for (const SampleRow& r : d.samples) {
-      RETURN_IF_ERROR(sa.Run({d.id, r.key, r.split, r.shard, r.patient_id, r.department,
-                              r.device_model, r.primary_finding}));
+      RETURN_IF_ERROR(db_->Run("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               {d.id, r.key, r.split, r.shard, r.patient_id, r.department,
+                                r.device_model, r.primary_finding}));
     }
-    Stmt sp(db_, "INSERT INTO splits VALUES (?, ?, ?, ?, ?)");
-    RETURN_IF_ERROR(sp.status());
     for (const SplitRow& r : d.splits) {
-      RETURN_IF_ERROR(sp.Run({d.id, r.split}, {r.samples, r.patients, r.shards}));
+      RETURN_IF_ERROR(db_->Run("INSERT INTO splits VALUES (?, ?, ?, ?, ?)",
+                               {d.id, r.split, r.samples, r.patients, r.shards}));
     }
-    Stmt q(db_, "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)");
-    RETURN_IF_ERROR(q.status());
     for (const QuarantineRow& r : d.quarantine) {
-      RETURN_IF_ERROR(q.Run({d.id, r.kind, r.source, r.sha256, r.reason, r.detail}));
+      RETURN_IF_ERROR(db_->Run("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)",
+                               {d.id, r.kind, r.source, r.sha256, r.reason, r.detail}));
     }
     return OkStatus();
-  };
-  if (Status s = body(); !s.ok()) {
-    (void)Exec("ROLLBACK");
-    return s;
-  }
-  return Exec("COMMIT");
+  });
 }
 
 StatusOr<std::vector<std::vector<std::string>>> SqliteWarehouse::Query(const std::string& sql) {
-  Stmt st(db_, sql.c_str());
-  RETURN_IF_ERROR(st.status());
-  if (!sqlite3_stmt_readonly(st.get())) return InvalidArgumentError("Query is for reading only");
-  std::vector<std::vector<std::string>> rows;
-  int rc;
-  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-    std::vector<std::string> row;
-    for (int c = 0; c < sqlite3_column_count(st.get()); ++c) {
-      const unsigned char* t = sqlite3_column_text(st.get(), c);
-      row.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
-    }
-    rows.push_back(std::move(row));
-  }
-  if (rc != SQLITE_DONE) return IoError(std::string("warehouse query: ") + sqlite3_errmsg(db_));
-  return rows;
+  return db_->Query(sql, {}, /*read_only=*/true);
 }
 
 }  // namespace medscribe::warehouse

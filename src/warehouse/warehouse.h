@@ -18,8 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
-
-struct sqlite3;
+#include "warehouse/sqlite_db.h"
 
 namespace medscribe::warehouse {
 
@@ -53,14 +52,12 @@ class SqliteWarehouse final : public Warehouse {
  public:
   // Opens or creates the database file and its tables. IoError when it cannot be opened.
   static StatusOr<std::unique_ptr<SqliteWarehouse>> Open(const std::string& path);
-  ~SqliteWarehouse() override;
   Status RecordDataset(const DatasetRecord& d) override;
   StatusOr<std::vector<std::vector<std::string>>> Query(const std::string& sql) override;
 
  private:
-  explicit SqliteWarehouse(sqlite3* db) : db_(db) {}
-  Status Exec(const char* sql);
-  sqlite3* db_;
+  explicit SqliteWarehouse(std::unique_ptr<sqlite::SqliteDb> db) : db_(std::move(db)) {}
+  std::unique_ptr<sqlite::SqliteDb> db_;
 };
 
 }  // namespace medscribe::warehouse
