@@ -43,5 +43,6 @@ Runner RegisterDataset(CLI::App& app);
 Runner RegisterTokenizer(CLI::App& app);
 Runner RegisterTrain(CLI::App& app);
 Runner RegisterExport(CLI::App& app);
+Runner RegisterRegistry(CLI::App& app);
 
 }  // namespace medscribe::cli

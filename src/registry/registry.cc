@@ -1,0 +1,261 @@
+#include "registry/registry.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "common/files.h"
+#include "crypto/hmac.h"
+
+namespace medscribe::registry {
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS versions (
+  name TEXT NOT NULL, version INTEGER NOT NULL, created_at TEXT NOT NULL, path TEXT NOT NULL,
+  dataset_id TEXT, code_commit TEXT, run_id TEXT, manifest_sha256 TEXT NOT NULL,
+  PRIMARY KEY (name, version));
+CREATE TABLE IF NOT EXISTS aliases (
+  name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (name, alias));
+)sql";
+
+constexpr const char* kFiles[] = {"config.json", "model.safetensors", "tokenizer.model", "run.json",
+                                  "metrics.jsonl"};
+
+bool ValidName(const std::string& s) {
+  static const std::regex re("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  return std::regex_match(s, re);
+}
+
+std::string Sha256File(const std::string& data) { return crypto::Hex(crypto::Sha256(data)); }
+
+std::string NowIso() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+StatusOr<std::string> FromHex(const std::string& hex) {
+  if (hex.size() % 2) return DataLossError("odd-length hex");
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = std::isxdigit(hex[i]) ? std::stoi(hex.substr(i, 1), nullptr, 16) : -1;
+    const int lo = std::isxdigit(hex[i + 1]) ? std::stoi(hex.substr(i + 1, 1), nullptr, 16) : -1;
+    if (hi < 0 || lo < 0) return DataLossError("not hex");
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusOr<ModelRef> ParseModelRef(const std::string& text) {
+  ModelRef r;
+  const size_t at = text.find('@');
+  r.name = text.substr(0, at);
+  if (!ValidName(r.name)) {
+    return InvalidArgumentError("'" + text +
+                                "' is not a model reference (NAME, NAME@VERSION or NAME@ALIAS)");
+  }
+  if (at == std::string::npos) return r;
+  const std::string rest = text.substr(at + 1);
+  if (!rest.empty() && rest.find_first_not_of("0123456789") == std::string::npos &&
+      rest.size() < 10) {
+    r.version = std::stol(rest);
+  } else if (ValidName(rest)) {
+    r.alias = rest;
+  } else {
+    return InvalidArgumentError("'" + text +
+                                "' is not a model reference (NAME, NAME@VERSION or NAME@ALIAS)");
+  }
+  return r;
+}
+
+StatusOr<Registry> Registry::Open(const std::string& home) {
+  const fs::path root = fs::path(home) / "registry";
+  std::error_code ec;
+  fs::create_directories(root / "models", ec);
+  fs::create_directories(fs::path(home) / "keys", ec);
+  if (ec) return IoError("cannot create the registry under '" + home + "': " + ec.message());
+  ASSIGN_OR_RETURN(auto db, sqlite::SqliteDb::Open((root / "registry.sqlite").string(), kSchema));
+  ASSIGN_OR_RETURN(
+      crypto::Ed25519Key key,
+      crypto::LoadOrCreateSigningKey((fs::path(home) / "keys" / "registry_signing.key").string()));
+  return Registry(root.string(), std::move(db), std::move(key));
+}
+
+StatusOr<Entry> Registry::Register(const std::string& run_dir, const std::string& name) {
+  if (!ValidName(name)) {
+    return InvalidArgumentError("model name '" + name +
+                                "' must be 1-64 letters, digits, '.', '_' or '-'");
+  }
+  const fs::path run(run_dir);
+  std::map<std::string, fs::path> sources = {
+      {"config.json", run / "model" / "config.json"},
+      {"model.safetensors", run / "model" / "model.safetensors"},
+      {"tokenizer.model", run / "model" / "tokenizer.model"},
+      {"run.json", run / "run.json"},
+      {"metrics.jsonl", run / "metrics.jsonl"}};
+  for (const auto& [f, p] : sources) {
+    if (!fs::exists(p)) {
+      return NotFoundError("'" + run_dir + "' is not a finished training run: " + p.string() +
+                           " is missing");
+    }
+  }
+  ASSIGN_OR_RETURN(std::string run_json, ReadFile(run / "run.json"));
+  const Json lineage_in = Json::parse(run_json, nullptr, false);
+  if (!lineage_in.is_object()) return DataLossError(run_dir + "/run.json is not JSON");
+  Entry e;
+  e.name = name;
+  e.created_at = NowIso();
+  e.dataset_id = lineage_in.value("dataset_id", "");
+  e.code_commit = lineage_in.value("code_commit", "");
+  e.run_id = Sha256File(run_json).substr(0, 16);
+  Status s = db_->Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(
+        auto rows,
+        db_->Query("SELECT coalesce(max(version), 0) FROM versions WHERE name = ?", {name}));
+    e.version = std::stol(rows[0][0]) + 1;
+    const fs::path dir = fs::path(root_) / "models" / name / std::to_string(e.version);
+    const fs::path tmp =
+        fs::path(root_) / "models" / name / ("." + std::to_string(e.version) + ".tmp");
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    fs::create_directories(tmp, ec);
+    if (ec) return IoError("cannot create '" + tmp.string() + "': " + ec.message());
+    Json files = Json::object();
+    for (const char* f : kFiles) {
+      ASSIGN_OR_RETURN(std::string data, ReadFile(sources[f]));
+      RETURN_IF_ERROR(WriteFile(tmp / f, data));
+      files[f] = Sha256File(data);
+    }
+    Json manifest = {
+        {"format", "medscribe-model"},
+        {"name", name},
+        {"version", e.version},
+        {"created_at", e.created_at},
+        {"files", files},
+        {"lineage",
+         {{"dataset_id", e.dataset_id},
+          {"dataset", lineage_in.value("dataset", "")},
+          {"code_commit", e.code_commit},
+          {"run_id", e.run_id},
+          {"started_at", lineage_in.value("started_at", "")},
+          {"config", lineage_in.contains("config") ? lineage_in["config"] : Json()},
+          {"options", lineage_in.contains("options") ? lineage_in["options"] : Json()}}}};
+    const std::string text = manifest.dump(2) + "\n";
+    ASSIGN_OR_RETURN(std::string sig, crypto::Sign(key_, text));
+    RETURN_IF_ERROR(WriteFile(tmp / "manifest.json", text));
+    RETURN_IF_ERROR(
+        WriteFile(tmp / "manifest.sig",
+                  crypto::Hex(reinterpret_cast<const uint8_t*>(sig.data()), sig.size()) + "\n"));
+    for (const auto& f : fs::directory_iterator(tmp)) chmod(f.path().c_str(), 0444);
+    fs::rename(tmp, dir, ec);
+    if (ec) return IoError("cannot finish '" + dir.string() + "': " + ec.message());
+    e.dir = dir.string();
+    return db_->Run("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    {name, e.version, e.created_at, e.dir, e.dataset_id, e.code_commit, e.run_id,
+                     Sha256File(text)});
+  });
+  RETURN_IF_ERROR(s);
+  return e;
+}
+
+StatusOr<Entry> Registry::Load(const std::string& name, long version) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      db_->Query("SELECT created_at, path, dataset_id, code_commit, run_id FROM versions "
+                 "WHERE name = ? AND version = ?",
+                 {name, version}));
+  if (rows.empty()) {
+    return NotFoundError("no model " + name + "@" + std::to_string(version) +
+                         " (see `medscribe registry list`)");
+  }
+  Entry e{name, version, rows[0][1], rows[0][0], rows[0][2], rows[0][3], rows[0][4], {}};
+  ASSIGN_OR_RETURN(
+      auto aliases,
+      db_->Query("SELECT alias FROM aliases WHERE name = ? AND version = ? ORDER BY alias",
+                 {name, version}));
+  for (const auto& a : aliases) e.aliases.push_back(a[0]);
+  return e;
+}
+
+StatusOr<std::vector<Entry>> Registry::List() {
+  ASSIGN_OR_RETURN(auto rows,
+                   db_->Query("SELECT name, version FROM versions ORDER BY name, version"));
+  std::vector<Entry> out;
+  for (const auto& r : rows) {
+    ASSIGN_OR_RETURN(Entry e, Load(r[0], std::stol(r[1])));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+StatusOr<Entry> Registry::Resolve(const std::string& text) {
+  ASSIGN_OR_RETURN(ModelRef ref, ParseModelRef(text));
+  long version = 0;
+  if (ref.version) {
+    version = *ref.version;
+  } else if (!ref.alias.empty()) {
+    ASSIGN_OR_RETURN(auto rows,
+                     db_->Query("SELECT version FROM aliases WHERE name = ? AND alias = ?",
+                                {ref.name, ref.alias}));
+    if (rows.empty())
+      return NotFoundError("no alias " + text + " (set one with `medscribe registry alias`)");
+    version = std::stol(rows[0][0]);
+  } else {
+    ASSIGN_OR_RETURN(auto rows,
+                     db_->Query("SELECT max(version) FROM versions WHERE name = ?", {ref.name}));
+    if (rows.empty() || rows[0][0].empty()) return NotFoundError("no model named " + ref.name);
+    version = std::stol(rows[0][0]);
+  }
+  ASSIGN_OR_RETURN(Entry e, Load(ref.name, version));
+  const fs::path dir(e.dir);
+  const std::string what = ref.name + "@" + std::to_string(version);
+  auto manifest = ReadFile(dir / "manifest.json");
+  auto sig_hex = ReadFile(dir / "manifest.sig");
+  if (!manifest.ok() || !sig_hex.ok())
+    return DataLossError(what + ": manifest or signature missing in " + e.dir);
+  std::string hex = *sig_hex;
+  while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
+  auto sig = FromHex(hex);
+  if (!sig.ok() || !crypto::Verify(key_.public_key, *manifest, *sig)) {
+    return DataLossError(
+        what +
+        ": the manifest's signature is not valid; the artifact was modified or signed "
+        "with another key — do not use it");
+  }
+  const Json m = Json::parse(*manifest, nullptr, false);
+  if (!m.is_object() || !m.contains("files") || !m["files"].is_object()) {
+    return DataLossError(what + ": manifest.json is malformed");
+  }
+  for (const auto& [f, sha] : m["files"].items()) {
+    auto data = ReadFile(dir / f);
+    if (!data.ok() || !sha.is_string() || Sha256File(*data) != sha.get<std::string>()) {
+      return DataLossError(what + ": " + f +
+                           " does not match its SHA-256 in the signed manifest; the artifact "
+                           "was modified — do not use it");
+    }
+  }
+  return e;
+}
+
+Status Registry::Alias(const std::string& name, long version, const std::string& alias) {
+  if (!ValidName(alias) || alias.find_first_not_of("0123456789") == std::string::npos) {
+    return InvalidArgumentError("alias '" + alias +
+                                "' must be a name (letters first), e.g. staging or production");
+  }
+  RETURN_IF_ERROR(Load(name, version).status());
+  return db_->Run("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)", {name, alias, version});
+}
+
+}  // namespace medscribe::registry

@@ -1,0 +1,65 @@
+// The model registry, under the home directory:
+//   HOME/registry/registry.sqlite                     versions and aliases
+//   HOME/registry/models/<name>/<version>/            the artifact (read-only files):
+//       config.json, model.safetensors, tokenizer.model, run.json (lineage), metrics.jsonl,
+//       manifest.json (name, version, file SHA-256s, lineage), manifest.sig (Ed25519, hex)
+//   HOME/keys/registry_signing.key                    the signing key (0600)
+// Entries are immutable and addressed as NAME (the latest version), NAME@VERSION or NAME@ALIAS
+// (movable aliases such as staging and production). Resolving an entry verifies the manifest's
+// signature with the registry's key and re-hashes every file; a tampered artifact is refused.
+//
+// Thread safety: one Registry per thread; several processes may share a registry (SQLite locks).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "crypto/ed25519.h"
+#include "warehouse/sqlite_db.h"
+
+namespace medscribe::registry {
+
+struct ModelRef {
+  std::string name;
+  std::optional<long> version;
+  std::string alias;  // when addressed by alias
+};
+// "name", "name@3", "name@production". InvalidArgument for anything else.
+StatusOr<ModelRef> ParseModelRef(const std::string& text);
+
+struct Entry {
+  std::string name;
+  long version = 0;
+  std::string dir;  // the artifact directory
+  std::string created_at, dataset_id, code_commit, run_id;
+  std::vector<std::string> aliases;
+};
+
+class Registry {
+ public:
+  static StatusOr<Registry> Open(const std::string& home);
+
+  // Copies RUN_DIR/model/{config.json, model.safetensors, tokenizer.model}, RUN_DIR/run.json and
+  // RUN_DIR/metrics.jsonl into a new version of `name`, writes and signs its manifest.
+  // NotFound naming a missing file of the run.
+  StatusOr<Entry> Register(const std::string& run_dir, const std::string& name);
+  StatusOr<std::vector<Entry>> List();
+  // Verifies the signature and every file's hash before returning. DataLoss naming the file
+  // that does not match, or saying the signature is invalid.
+  StatusOr<Entry> Resolve(const std::string& ref);
+  // Points `alias` of `name` at `version`. NotFound when the version does not exist.
+  Status Alias(const std::string& name, long version, const std::string& alias);
+
+ private:
+  Registry(std::string root, std::unique_ptr<sqlite::SqliteDb> db, crypto::Ed25519Key key)
+      : root_(std::move(root)), db_(std::move(db)), key_(std::move(key)) {}
+  StatusOr<Entry> Load(const std::string& name, long version);
+  std::string root_;
+  std::unique_ptr<sqlite::SqliteDb> db_;
+  crypto::Ed25519Key key_;
+};
+
+}  // namespace medscribe::registry
