@@ -129,8 +129,9 @@ StatusOr<Safetensors> DecodeSafetensors(std::string_view bytes) {
       }
       continue;
     }
-    auto bad = [&](const std::string& why) {
-      return DataLossError("tensor '" + name + "': " + why);
+    const std::string& tensor = name;  // a structured binding cannot be captured in C++17
+    auto bad = [&tensor](const std::string& why) {
+      return DataLossError("tensor '" + tensor + "': " + why);
     };
     if (!entry.is_object()) return bad("entry is not an object");
     auto dtype = json::GetString(entry, "dtype");
