@@ -55,14 +55,22 @@ LlamaAttentionImpl::LlamaAttentionImpl(const DecoderConfig& c)
 }
 
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RopeTables& rope,
-                                          const torch::Tensor& positions,
-                                          const torch::Tensor& mask) {
+                                          const torch::Tensor& positions, const torch::Tensor& mask,
+                                          torch::Tensor* cache_k, torch::Tensor* cache_v) {
   const int64_t b = x.size(0), t = x.size(1);
   torch::Tensor q = q_proj(x).view({b, t, heads, head_dim}).transpose(1, 2);
   torch::Tensor k = k_proj(x).view({b, t, kv_heads, head_dim}).transpose(1, 2);
   torch::Tensor v = v_proj(x).view({b, t, kv_heads, head_dim}).transpose(1, 2);
   q = ApplyRope(q, rope, positions);
   k = ApplyRope(k, rope, positions);
+  if (cache_k) {
+    if (cache_k->defined()) {
+      k = torch::cat({*cache_k, k}, 2);
+      v = torch::cat({*cache_v, v}, 2);
+    }
+    *cache_k = k;
+    *cache_v = v;
+  }
   if (kv_heads != heads) {  // head h reads key/value head h / (heads / kv_heads)
     k = k.repeat_interleave(heads / kv_heads, 1);
     v = v.repeat_interleave(heads / kv_heads, 1);
@@ -99,8 +107,10 @@ LlamaLayerImpl::LlamaLayerImpl(const DecoderConfig& c) {
 }
 
 torch::Tensor LlamaLayerImpl::forward(const torch::Tensor& x, const RopeTables& rope,
-                                      const torch::Tensor& positions, const torch::Tensor& mask) {
-  const torch::Tensor h = x + self_attn(input_layernorm(x), rope, positions, mask);
+                                      const torch::Tensor& positions, const torch::Tensor& mask,
+                                      torch::Tensor* cache_k, torch::Tensor* cache_v) {
+  const torch::Tensor h =
+      x + self_attn->forward(input_layernorm(x), rope, positions, mask, cache_k, cache_v);
   return h + mlp(post_attention_layernorm(h));
 }
 
@@ -150,6 +160,31 @@ torch::Tensor LlamaForCausalLMImpl::forward_embeds(const torch::Tensor& embeds,
   for (const auto& layer : *model->layers) {
     h = layer->as<LlamaLayer>()->forward(h, rope, positions, mask);
   }
+  h = model->norm(h);
+  return lm_head ? lm_head(h) : F::linear(h, model->embed_tokens->weight);
+}
+
+torch::Tensor LlamaForCausalLMImpl::forward_cached(const torch::Tensor& embeds, KvCache& cache) {
+  const int64_t t = embeds.size(1), past = cache.length, total = past + t;
+  TORCH_CHECK(total <= config.max_position_embeddings, "sequence of ", total,
+              " tokens exceeds max_position_embeddings ", config.max_position_embeddings);
+  const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(embeds.device());
+  const torch::Tensor positions = torch::arange(past, total, long_opts);
+  // New query i (position past + i) sees keys 0 .. past + i.
+  const torch::Tensor keep =
+      torch::arange(total, long_opts).view({1, total}).le(positions.view({t, 1}));
+  const double neg = embeds.scalar_type() == torch::kFloat16 ? -6.0e4 : -1.0e9;
+  const torch::Tensor mask = torch::zeros({1, 1, t, total}, embeds.options())
+                                 .masked_fill(keep.logical_not().view({1, 1, t, total}), neg);
+  const size_t n = model->layers->size();
+  cache.k.resize(n);
+  cache.v.resize(n);
+  torch::Tensor h = embeds;
+  for (size_t i = 0; i < n; ++i) {
+    h = model->layers[i]->as<LlamaLayer>()->forward(h, rope, positions, mask, &cache.k[i],
+                                                    &cache.v[i]);
+  }
+  cache.length = total;
   h = model->norm(h);
   return lm_head ? lm_head(h) : F::linear(h, model->embed_tokens->weight);
 }

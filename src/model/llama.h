@@ -32,11 +32,22 @@ RopeTables MakeRope(int64_t max_positions, int64_t head_dim, double theta);
 torch::Tensor ApplyRope(const torch::Tensor& x, const RopeTables& rope,
                         const torch::Tensor& positions);
 
+// Keys and values of the tokens seen so far, per layer: [B, kv_heads, T, head_dim] each (a
+// contiguous cache for one batch of sequences decoded together; the serving engine has its own
+// paged cache).
+struct KvCache {
+  std::vector<torch::Tensor> k, v;
+  int64_t length = 0;
+};
+
 struct LlamaAttentionImpl : torch::nn::Module {
   explicit LlamaAttentionImpl(const DecoderConfig& c);
-  // x [B, T, hidden]; mask additive [B, 1, T, T] (0 keep, large negative drop).
+  // x [B, T, hidden]; mask additive [B, 1, T, T_keys] (0 keep, large negative drop). With
+  // `cache_k`/`cache_v` (may be undefined tensors at first), the new keys and values are appended
+  // to them and attention covers the cached tokens too.
   torch::Tensor forward(const torch::Tensor& x, const RopeTables& rope,
-                        const torch::Tensor& positions, const torch::Tensor& mask);
+                        const torch::Tensor& positions, const torch::Tensor& mask,
+                        torch::Tensor* cache_k = nullptr, torch::Tensor* cache_v = nullptr);
   int64_t heads, kv_heads, head_dim;
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 };
@@ -52,7 +63,8 @@ TORCH_MODULE(LlamaMlp);
 struct LlamaLayerImpl : torch::nn::Module {
   explicit LlamaLayerImpl(const DecoderConfig& c);
   torch::Tensor forward(const torch::Tensor& x, const RopeTables& rope,
-                        const torch::Tensor& positions, const torch::Tensor& mask);
+                        const torch::Tensor& positions, const torch::Tensor& mask,
+                        torch::Tensor* cache_k = nullptr, torch::Tensor* cache_v = nullptr);
   RmsNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
   LlamaAttention self_attn{nullptr};
   LlamaMlp mlp{nullptr};
@@ -74,6 +86,9 @@ struct LlamaForCausalLMImpl : torch::nn::Module {
   // attention_mask [B, T] of 1 (token) and 0 (padding, at the end). Returns logits [B, T, vocab].
   torch::Tensor forward_embeds(const torch::Tensor& embeds, const torch::Tensor& attention_mask);
   torch::Tensor embed(const torch::Tensor& input_ids) { return model->embed_tokens(input_ids); }
+  // Incremental decoding without padding: embeds [B, T_new, hidden] follow the cache's tokens;
+  // the cache grows by T_new. Returns logits [B, T_new, vocab].
+  torch::Tensor forward_cached(const torch::Tensor& embeds, KvCache& cache);
   DecoderConfig config;
   LlamaBody model{nullptr};
   torch::nn::Linear lm_head{nullptr};  // null when embeddings are tied

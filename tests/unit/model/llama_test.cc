@@ -127,3 +127,24 @@ TEST(LlamaTest, ParameterNamesAreHuggingFaces) {
 
 }  // namespace
 }  // namespace medscribe::model
+
+namespace medscribe::model {
+namespace {
+
+TEST(LlamaTest, CachedDecodingMatchesTheFullForward) {
+  torch::manual_seed(6);
+  LlamaForCausalLM m(SmallDecoder());
+  m->eval();
+  torch::NoGradGuard no_grad;
+  const torch::Tensor ids = torch::randint(4, 50, {1, 9});
+  const torch::Tensor full = m->forward_embeds(m->embed(ids), torch::ones({1, 9}));
+  KvCache cache;
+  std::vector<torch::Tensor> parts = {m->forward_cached(m->embed(ids.narrow(1, 0, 5)), cache)};
+  for (int64_t i = 5; i < 9; ++i)
+    parts.push_back(m->forward_cached(m->embed(ids.narrow(1, i, 1)), cache));
+  EXPECT_EQ(cache.length, 9);
+  EXPECT_TRUE(torch::allclose(torch::cat(parts, 1), full, 1e-4, 1e-5));
+}
+
+}  // namespace
+}  // namespace medscribe::model
