@@ -44,5 +44,6 @@ Runner RegisterTokenizer(CLI::App& app);
 Runner RegisterTrain(CLI::App& app);
 Runner RegisterExport(CLI::App& app);
 Runner RegisterRegistry(CLI::App& app);
+Runner RegisterEval(CLI::App& app);
 
 }  // namespace medscribe::cli

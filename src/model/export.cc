@@ -28,6 +28,21 @@ Status Write(const fs::path& p, const std::string& text) {
 
 }  // namespace
 
+StatusOr<LoadedModel> LoadModelDir(const std::string& model_dir) {
+  const fs::path in(model_dir);
+  ASSIGN_OR_RETURN(std::string text, Slurp(in / "config.json"));
+  auto j = json::Parse(text);
+  if (!j.ok()) return DataLossError(model_dir + "/config.json: " + j.status().message());
+  auto config = FromJson(*j);
+  if (!config.ok())
+    return InvalidArgumentError(model_dir + "/config.json: " + config.status().message());
+  ASSIGN_OR_RETURN(Safetensors weights, LoadSafetensors((in / "model.safetensors").string()));
+  LoadedModel out{*config, ReportModel(*config)};
+  RETURN_IF_ERROR(LoadWeights(*out.model, weights));
+  out.model->eval();
+  return out;
+}
+
 Status ExportHf(const std::string& model_dir, const std::string& out_dir) {
   const fs::path in(model_dir), out(out_dir);
   ASSIGN_OR_RETURN(std::string config_text, Slurp(in / "config.json"));

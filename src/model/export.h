@@ -16,8 +16,17 @@
 #include "common/status.h"
 #include "model/config.h"
 #include "model/llama.h"
+#include "model/multimodal.h"
 
 namespace medscribe::model {
+
+struct LoadedModel {
+  ModelConfig config;
+  ReportModel model{nullptr};
+};
+// Reads a model directory (config.json, model.safetensors), checking that config and weights
+// agree. Put into evaluation mode.
+StatusOr<LoadedModel> LoadModelDir(const std::string& model_dir);
 
 // `model_dir` holds config.json (a MedScribe model config), model.safetensors and
 // tokenizer.model, as `medscribe train` writes into RUN/model.

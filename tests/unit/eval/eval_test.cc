@@ -73,3 +73,38 @@ TEST(LabelerTest, F1AsTheFieldComputesIt) {
 
 }  // namespace
 }  // namespace medscribe::eval
+
+#include "eval/clinical.h"
+
+namespace medscribe::eval {
+namespace {
+
+TEST(ClinicalTest, ComparisonLabsAndLaterality) {
+  EXPECT_EQ(
+      ComparisonOf(
+          "COMPARISON: 2024-01-02.\nThe effusion has increased compared with the prior study."),
+      "increased");
+  EXPECT_EQ(ComparisonOf("COMPARISON: None. No prior studies are available for comparison."),
+            "no_prior");
+  EXPECT_EQ(ComparisonOf("Compared with the prior study, there is no interval change."),
+            "unchanged");
+  EXPECT_EQ(ComparisonOf("The lungs are clear."), "");
+  EXPECT_TRUE(ImpressionAddressesLab(
+      "FINDINGS: x.\nIMPRESSION: Pneumonia in the setting of leukocytosis (WBC 17.2)."));
+  EXPECT_FALSE(
+      ImpressionAddressesLab("FINDINGS: WBC 17.\nIMPRESSION: Pneumonia.\nRECOMMENDATION: CRP."));
+  const auto c =
+      CheckReports({"IMPRESSION: Small right effusion. Increased since the prior study.",
+                    "IMPRESSION: Pneumonia."},
+                   {"IMPRESSION: Small left effusion. Increased compared with the prior study.",
+                    "IMPRESSION: Pneumonia with hypoxemia (SpO2 85%)."});
+  EXPECT_EQ(c.laterality_pairs, 1u);
+  EXPECT_DOUBLE_EQ(c.laterality_accuracy, 0.0);
+  EXPECT_EQ(c.lab_reports, 1u);
+  EXPECT_DOUBLE_EQ(c.lab_integration, 0.0);
+  EXPECT_EQ(c.comparison_reports, 1u);
+  EXPECT_DOUBLE_EQ(c.comparison_accuracy, 1.0);
+}
+
+}  // namespace
+}  // namespace medscribe::eval
