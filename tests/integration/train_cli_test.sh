@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# End-to-end check of the model life cycle as a user runs it:
+#   medscribe tokenizer train / train (1 process, then 2 over c10d) / registry / eval / export
+# on a small synthetic cohort with the `tiny` preset: the loss falls in both runs, a run resumed
+# from a checkpoint repeats the same losses, the registered artifact verifies and a flipped byte
+# is refused, eval prints its table, the HF export has a LlamaForCausalLM config, bad inputs
+# give clear errors.
+# Usage: train_cli_test.sh MEDSCRIBE_BINARY
+bin="$1"
+steps="${TRAIN_TEST_STEPS:-200}"
+source "$(dirname "$0")/lib.sh"
+home="$work/home"
+ms() { "$bin" --home "$home" "$@"; }
+loss_at() { grep "\"step\":$2," "$1" | grep -v val_loss | head -1 | sed -E 's/.*"loss":([0-9.e+-]+).*/\1/'; }
+
+ms --log-level warn synth --out "$work/c" --encounters 80 --seed 4 --no-speech --image-size 128 > /dev/null \
+  || { fail "synth"; finish; exit 1; }
+ms --log-level warn ingest --dicom "$work/c/dicom" --fhir "$work/c/fhir" --out "$work/d" --image-size 128 \
+  --split 0.8,0.1,0.1 --no-warehouse > /dev/null
+[ -f "$work/d/manifest.json" ] || { fail "ingest"; finish; exit 1; }
+ms tokenizer train --dataset "$work/d" --vocab 1000 --out "$work/tok" > "$work/tok.txt" \
+  && pass "tokenizer: $(cat "$work/tok.txt")" || fail "tokenizer train"
+
+# 1. One process.
+common=(--dataset "$work/d" --tokenizer "$work/tok" --config tiny --max-steps "$steps" --batch-size 4
+        --checkpoint-every $((steps / 2)) --eval-every $((steps / 2)) --lr 2e-3 --warmup 20)
+ms train "${common[@]}" --out "$work/run1" > "$work/run1.txt" 2> "$work/run1.err" \
+  || { fail "train (1 process): $(tail -2 "$work/run1.err")"; finish; exit 1; }
+first=$(loss_at "$work/run1/metrics.jsonl" 10); last=$(loss_at "$work/run1/metrics.jsonl" "$steps")
+awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < 0.6 * a) }' \
+  && pass "1 process: loss $first at step 10 -> $last at step $steps" || fail "1 process: loss $first -> $last did not fall"
+grep -q "step $steps/$steps" "$work/run1.err" && grep -q "tokens/s" "$work/run1.err" && pass "progress lines with tokens/s and ETA" || fail "no progress line"
+ls "$work"/run1/events.out.tfevents.* > /dev/null 2>&1 && pass "TensorBoard event file" || fail "no event file"
+
+# 2. Resume from the middle checkpoint: the same losses again.
+cp "$work/run1/metrics.jsonl" "$work/metrics.first"
+printf 'step-%08d\n' $((steps / 2)) > "$work/run1/checkpoints/latest"
+ms train "${common[@]}" --out "$work/run1" > "$work/resume.txt" 2> "$work/resume.err"
+grep -q "resumed at step $((steps / 2))" "$work/resume.txt" && pass "resumed at step $((steps / 2))" || fail "no resume: $(cat "$work/resume.txt")"
+same=1
+for s in $(seq $((steps / 2 + 10)) 10 "$steps"); do
+  a=$(grep "\"step\":$s," "$work/metrics.first" | grep -v val_loss | head -1 | sed -E 's/.*"loss":([0-9.e+-]+).*/\1/')
+  b=$(grep "\"step\":$s," "$work/run1/metrics.jsonl" | grep -v val_loss | tail -1 | sed -E 's/.*"loss":([0-9.e+-]+).*/\1/')
+  awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 1e-3) }' || { same=0; echo "step $s: $a vs $b"; }
+done
+[ $same -eq 1 ] && pass "the resumed run repeats the losses of steps $((steps / 2 + 10))..$steps" || fail "resumed losses differ"
+
+# 3. Two processes over c10d (Gloo on loopback).
+port=$((20000 + RANDOM % 20000))
+for r in 1 0; do
+  MASTER_ADDR=127.0.0.1 MASTER_PORT=$port WORLD_SIZE=2 RANK=$r "$bin" --home "$home" train "${common[@]}" \
+    --batch-size 2 --out "$work/run2" > "$work/run2.$r.txt" 2> "$work/run2.$r.err" &
+done
+wait
+first=$(loss_at "$work/run2/metrics.jsonl" 10); last=$(loss_at "$work/run2/metrics.jsonl" "$steps")
+awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < 0.6 * a) }' \
+  && pass "2 processes: loss $first at step 10 -> $last at step $steps" || { fail "2 processes: loss $first -> $last"; tail -3 "$work"/run2.*.err; }
+grep -q '"world_size": 2' "$work/run2/run.json" && pass "run.json records world size 2" || fail "world size not recorded"
+
+# 4. Registry, eval, export.
+ms registry register --run "$work/run1" --name chest > /dev/null && ms registry alias chest@1 staging > /dev/null \
+  && ms registry verify chest@staging > "$work/verify.txt" && pass "$(cat "$work/verify.txt")" || fail "registry"
+ms eval --model chest@staging --dataset "$work/d" --split test --limit 4 --max-new-tokens 80 > "$work/eval.txt" 2>&1
+grep -q "baseline: most frequent report" "$work/eval.txt" && grep -q "CIDErD" "$work/eval.txt" \
+  && pass "eval prints metrics and baselines in one table" || { fail "eval"; cat "$work/eval.txt"; }
+ms export --format hf --model "$work/run1/model" --out "$work/hf" > /dev/null \
+  && grep -q LlamaForCausalLM "$work/hf/config.json" && [ -s "$work/hf/model.safetensors" ] && [ -s "$work/hf/tokenizer.model" ] \
+  && pass "HF export" || fail "HF export"
+weights=$(ls "$home"/registry/models/chest/1/model.safetensors)
+chmod u+w "$weights"; printf '\x01' | dd of="$weights" bs=1 seek=200 conv=notrunc status=none
+ms registry verify chest@1 > /dev/null 2> "$work/tamper.txt"; rc=$?
+[ $rc -ne 0 ] && grep -q "model.safetensors" "$work/tamper.txt" && pass "a flipped byte in the artifact is refused" || fail "tampered artifact accepted"
+
+# 5. Bad inputs: clear errors before any work.
+echo '{"name":"x","vision":{"type":"vit","image_size":100,"channels":1,"patch_size":16,"hidden_size":64,"layers":1,"heads":4,"mlp_ratio":2},"projector":{"hidden_size":64,"pool":true},"decoder":{"vocab_size":100,"hidden_size":64,"intermediate_size":64,"num_hidden_layers":1,"num_attention_heads":4,"num_key_value_heads":4,"max_position_embeddings":512,"rope_theta":10000,"rms_norm_eps":1e-5,"tie_word_embeddings":true}}' > "$work/bad.json"
+ms train --dataset "$work/d" --tokenizer "$work/tok" --config "$work/bad.json" --out "$work/bad" > /dev/null 2> "$work/bad.txt"; rc=$?
+[ $rc -eq 2 ] && grep -q "patch_size" "$work/bad.txt" && pass "impossible config: exit 2 naming patch_size" || fail "bad config: exit $rc $(cat "$work/bad.txt")"
+ms train --dataset "$work/c" --out "$work/bad2" > /dev/null 2> "$work/bad2.txt"; rc=$?
+[ $rc -eq 2 ] && grep -q "not a dataset" "$work/bad2.txt" && pass "not a dataset: exit 2" || fail "non-dataset: exit $rc $(cat "$work/bad2.txt")"
+finish
