@@ -238,8 +238,6 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
 
   const fs::path run(o.run_dir);
   std::error_code ec;
-  fs::create_directories(run / "checkpoints", ec);
-  if (ec) return IoError("cannot create '" + run.string() + "': " + ec.message());
   const std::string config_json = json::Dump(model::ToJson(config), 2);
   if (auto existing = ReadText(run / "config.json");
       existing.ok() && *existing != config_json + "\n") {
@@ -247,7 +245,6 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                                    "' holds a run with another configuration; "
                                    "choose a new --out or delete it");
   }
-  RETURN_IF_ERROR(WriteText(run / "config.json", config_json + "\n"));
 
   std::unique_ptr<Communicator> single;
   Communicator* comm = o.comm;
