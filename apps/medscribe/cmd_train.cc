@@ -49,7 +49,7 @@ Status TrainTokenizer(const std::string& dataset, int vocab, const std::string& 
     texts.push_back(p->target);
   }
   return tokenizer::Tokenizer::Train(texts, out_dir,
-                                     {.vocab_size = vocab, .threads = jobs > 0 ? jobs : 2});
+                                     {.vocab_size = vocab, .threads = jobs > 0 ? jobs : 1});
 }
 
 struct TrainArgs {
@@ -138,7 +138,8 @@ Runner RegisterTokenizer(CLI::App& app) {
   t->add_option("--out", *out, "Output directory (tokenizer.model)")->required()->type_name("DIR");
   t->add_option("--vocab", *vocab, "Vocabulary size (smaller when the text has fewer pieces)")
       ->capture_default_str();
-  t->add_option("--jobs", *jobs, "Threads (0: 2)")->capture_default_str();
+  t->add_option("--jobs", *jobs, "Threads (0: 1, which makes training deterministic)")
+      ->capture_default_str();
   return [=](GlobalOptions&) {
     if (Status s = TrainTokenizer(*dataset, *vocab, *out, *jobs); !s.ok()) return ReportError(s);
     auto tok = tokenizer::Tokenizer::Load((fs::path(*out) / "tokenizer.model").string());

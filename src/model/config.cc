@@ -1,5 +1,7 @@
 #include "model/config.h"
 
+#include "model/io.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -37,11 +39,9 @@ StatusOr<ModelConfig> LoadConfig(const std::string& name_or_path) {
       name_or_path.find(".json") == std::string::npos) {
     return PresetConfig(name_or_path);
   }
-  std::ifstream in(name_or_path);
-  if (!in) return NotFoundError("cannot open model config '" + name_or_path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto j = json::Parse(ss.str());
+  auto text = ReadBytes(name_or_path);
+  if (!text.ok()) return NotFoundError("cannot open model config '" + name_or_path + "'");
+  auto j = json::Parse(*text);
   if (!j.ok()) return InvalidArgumentError(name_or_path + ": " + j.status().message());
   auto c = FromJson(*j);
   if (!c.ok()) return InvalidArgumentError(name_or_path + ": " + c.status().message());

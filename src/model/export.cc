@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "model/io.h"
 #include "model/multimodal.h"
 #include "model/safetensors.h"
 
@@ -12,18 +13,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-StatusOr<std::string> Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return NotFoundError("cannot open '" + p.string() + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+StatusOr<std::string> Slurp(const fs::path& p) { return ReadBytes(p.string()); }
 
 Status Write(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
-  return out.flush() ? OkStatus() : IoError("cannot write '" + p.string() + "'");
+  return WriteBytesAtomic(p.string(), text);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 
+#include "model/io.h"
 #include "model/json.h"
 
 namespace medscribe::model {
@@ -37,14 +38,7 @@ const DtypeInfo* ByType(torch::ScalarType t) {
   return nullptr;
 }
 
-// Reads a whole file; IoError/NotFound with the path.
-StatusOr<std::string> Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError("cannot open '" + path + "'");
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return IoError("cannot read '" + path + "'");
-  return data;
-}
+StatusOr<std::string> Slurp(const std::string& path) { return ReadBytes(path); }
 
 }  // namespace
 
@@ -92,16 +86,7 @@ StatusOr<std::string> EncodeSafetensors(const NamedTensors& tensors,
 Status SaveSafetensors(const std::string& path, const NamedTensors& tensors,
                        const std::map<std::string, std::string>& metadata) {
   ASSIGN_OR_RETURN(std::string bytes, EncodeSafetensors(tensors, metadata));
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) return IoError("cannot write '" + tmp + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return IoError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
-  return OkStatus();
+  return WriteBytesAtomic(path, bytes);
 }
 
 StatusOr<Safetensors> DecodeSafetensors(std::string_view bytes) {

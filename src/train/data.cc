@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 
+#include "model/io.h"
 #include "model/multimodal.h"
 #include "train/npy.h"
 #include "train/tar.h"
@@ -15,13 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-StatusOr<std::string> Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return NotFoundError("cannot open '" + p.string() + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+StatusOr<std::string> Slurp(const fs::path& p) { return model::ReadBytes(p.string()); }
 
 }  // namespace
 

@@ -17,6 +17,7 @@
 #include <torch/torch.h>
 
 #include "model/export.h"
+#include "model/io.h"
 #include "model/multimodal.h"
 #include "train/tensorboard.h"
 
@@ -29,25 +30,10 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 
 Status WriteText(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out.flush()) return IoError("cannot write '" + tmp.string() + "'");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return IoError("cannot rename '" + tmp.string() + "': " + ec.message());
-  return OkStatus();
+  return model::WriteBytesAtomic(path.string(), text);
 }
 
-StatusOr<std::string> ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError("cannot open '" + path.string() + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+StatusOr<std::string> ReadText(const fs::path& path) { return model::ReadBytes(path.string()); }
 
 std::string IsoNow() {
   const std::time_t t = std::time(nullptr);

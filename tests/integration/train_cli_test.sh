@@ -22,9 +22,9 @@ ms tokenizer train --dataset "$work/d" --vocab 1000 --out "$work/tok" > "$work/t
   && pass "tokenizer: $(cat "$work/tok.txt")" || fail "tokenizer train"
 
 # 1. One process.
-common=(--dataset "$work/d" --tokenizer "$work/tok" --config tiny --max-steps "$steps" --batch-size 4
+common=(--dataset "$work/d" --tokenizer "$work/tok" --config tiny --max-steps "$steps"
         --checkpoint-every $((steps / 2)) --eval-every $((steps / 2)) --lr 2e-3 --warmup 20)
-ms train "${common[@]}" --out "$work/run1" > "$work/run1.txt" 2> "$work/run1.err" \
+ms train "${common[@]}" --batch-size 4 --out "$work/run1" > "$work/run1.txt" 2> "$work/run1.err" \
   || { fail "train (1 process): $(tail -2 "$work/run1.err")"; finish; exit 1; }
 first=$(loss_at "$work/run1/metrics.jsonl" 10); last=$(loss_at "$work/run1/metrics.jsonl" "$steps")
 [ -n "$first" ] && [ -n "$last" ] && awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < 0.6 * a) }' \
@@ -35,7 +35,7 @@ ls "$work"/run1/events.out.tfevents.* > /dev/null 2>&1 && pass "TensorBoard even
 # 2. Resume from the middle checkpoint: the same losses again.
 cp "$work/run1/metrics.jsonl" "$work/metrics.first"
 printf 'step-%08d\n' $((steps / 2)) > "$work/run1/checkpoints/latest"
-ms train "${common[@]}" --out "$work/run1" > "$work/resume.txt" 2> "$work/resume.err"
+ms train "${common[@]}" --batch-size 4 --out "$work/run1" > "$work/resume.txt" 2> "$work/resume.err"
 grep -q "resumed at step $((steps / 2))" "$work/resume.txt" && pass "resumed at step $((steps / 2))" || fail "no resume: $(cat "$work/resume.txt")"
 same=1
 for s in $(seq $((steps / 2 + 10)) 10 "$steps"); do
@@ -55,7 +55,7 @@ done
 wait
 first=$(loss_at "$work/run2/metrics.jsonl" 10); last=$(loss_at "$work/run2/metrics.jsonl" "$steps")
 [ -n "$first" ] && [ -n "$last" ] && awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < 0.6 * a) }' \
-  && pass "2 processes: loss $first at step 10 -> $last at step $steps" || { fail "2 processes: loss $first -> $last"; tail -3 "$work"/run2.*.err; }
+  && pass "2 processes: loss $first at step 10 -> $last at step $steps" || { fail "2 processes: loss $first -> $last"; tail -n 3 "$work"/run2.*.err; }
 grep -q '"world_size": 2' "$work/run2/run.json" && pass "run.json records world size 2" || fail "world size not recorded"
 
 # 4. Registry, eval, export.
