@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on embedded defaults: install what is missing, build, synthesize a small hospital
 # export (50 encounters), build a dictation language model from its past transcripts, ingest
-# everything into a de-identified, versioned dataset, verify it and print its summary.
+# everything into a de-identified, versioned dataset and verify it, then train the `tiny` report
+# model on it for a few minutes, register the signed artifact and evaluate it.
 # Output goes to ./out/quickstart (replaced on each run); state (key, warehouse) to ./out/home.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,14 @@ $ms ingest --dicom "$out/cohort/dicom" --fhir "$out/cohort/fhir" --audio "$out/c
 echo
 $ms dataset verify "$out/dataset"
 echo
+rm -rf "$out/run"
+$ms tokenizer train --dataset "$out/dataset" --vocab 2000 --out "$out/tokenizer"
+$ms train --dataset "$out/dataset" --tokenizer "$out/tokenizer" --config tiny --out "$out/run" \
+  --max-steps 150 --batch-size 4 --checkpoint-every 50 --eval-every 50
+$ms registry register --run "$out/run" --name quickstart-tiny
+$ms eval --model quickstart-tiny --dataset "$out/dataset" --split test --max-new-tokens 160
+echo
 echo "Cohort:  $out/cohort (DICOM in dicom/, FHIR in fhir/, dictation in audio/, truth in truth/)"
 echo "Dataset: $out/dataset (shards, manifest.json, quarantine.jsonl; docs/formats/dataset.md)"
+echo "Model:   $out/run (metrics.jsonl, TensorBoard events, checkpoints, model/); registry: medscribe registry list"
 echo "Summary: build/release/bin/medscribe dataset show $out/dataset"

@@ -287,6 +287,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                 {"train_samples", json::Value(static_cast<int64_t>(train.size()))},
                 {"val_samples", json::Value(static_cast<int64_t>(val.size()))},
                 {"resumed_from", json::Value(ck.step)},
+                {"world_size", json::Value(comm->world_size())},
                 {"started_at", json::Value(IsoNow())}}),
             2) +
             "\n"));

@@ -9,15 +9,20 @@
 // files (warehouse, logs). Two kinds are searched in the sample of their own encounter only:
 // dates (a shifted date of one patient may coincide with a real date of another) and numbers such
 // as ZIP codes (which may coincide with a count or a size elsewhere), searched as whole numbers;
-// dates are also searched in the dataset's other files and the warehouse.
+// dates are also searched in the dataset's other files and the warehouse. A date found in its
+// own sample is excused when it equals one of the encounter's planted dates shifted by the
+// sample's offset (meta.date_time minus the truth's study time): that is a shifted date that
+// happens to coincide with another real date of the patient, not a disclosure.
 // Exit 0 when clean, 1 with one line per leak otherwise.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string>
@@ -43,6 +48,31 @@ std::string Lower(std::string s) {
 }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Days since 1970-01-01 of a planted date ("2024-03-05", "20240305", "03/05/2024",
+// "March 5, 2024"), or nullopt.
+std::optional<long> DayNumber(const std::string& s) {
+  static const char* months[] = {"January",   "February", "March",    "April",
+                                 "May",       "June",     "July",     "August",
+                                 "September", "October",  "November", "December"};
+  int y = 0, m = 0, d = 0;
+  char name[16] = {};
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d", &y, &m, &d) == 3 && s.size() >= 10) {
+  } else if (s.size() == 8 && std::all_of(s.begin(), s.end(), IsDigit)) {
+    y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(4, 2)), d = std::stoi(s.substr(6, 2));
+  } else if (std::sscanf(s.c_str(), "%2d/%2d/%4d", &m, &d, &y) == 3) {
+  } else if (std::sscanf(s.c_str(), "%15s %d, %d", name, &d, &y) == 3) {
+    for (int i = 0; i < 12; ++i) {
+      if (std::string(name) == months[i]) m = i + 1;
+    }
+  }
+  if (m < 1 || m > 12 || d < 1 || d > 31 || y < 1800) return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year(y),
+                                        std::chrono::month(static_cast<unsigned>(m)),
+                                        std::chrono::day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return std::nullopt;
+  return std::chrono::sys_days(ymd).time_since_epoch().count();
+}
 
 bool IsDate(const std::string& s) {
   static const std::regex date(
@@ -99,20 +129,24 @@ int main(int argc, char** argv) {
     return 2;
   }
   const deid::Pseudonymizer p(*key);
-  std::vector<std::string> strings;          // id -> planted string
-  std::map<std::string, std::string> owner;  // sample key -> encounter id
-  std::map<std::string, Matcher> dates_of;   // sample key -> its dates and numbers
+  std::vector<std::string> strings;                       // id -> planted string
+  std::map<std::string, std::string> owner;               // sample key -> encounter id
+  std::map<std::string, Matcher> dates_of;                // sample key -> its dates and numbers
+  std::map<std::string, std::vector<long>> planted_days;  // sample key -> its planted dates
+  std::map<std::string, long> study_day;                  // sample key -> the real study date
   Matcher global, all_dates;
   std::ifstream truth(argv[1]);
   for (std::string line; std::getline(truth, line);) {
     const auto t = nlohmann::json::parse(line);
     const std::string sample_key = p.Token("encounter", t["encounter_id"].get<std::string>());
+    if (auto d = DayNumber(t.value("study_datetime", "").substr(0, 10))) study_day[sample_key] = *d;
     for (const auto& s : t["planted_phi"]) {
       const int id = static_cast<int>(strings.size());
       strings.push_back(s.get<std::string>());
       const std::string& v = strings.back();
       if (IsDate(v)) {
         dates_of[sample_key].Add(v, id);
+        if (auto d = DayNumber(v)) planted_days[sample_key].push_back(*d);
         all_dates.Add(v, id);
       } else if (std::all_of(v.begin(), v.end(), IsDigit)) {
         dates_of[sample_key].Add(v, id);
@@ -159,11 +193,30 @@ int main(int argc, char** argv) {
     }
     ++files;
     bytes += data->size();
+    // The shift of each sample: its meta.date_time minus the truth's study date.
+    std::map<std::string, long> shift_of;
+    for (const dataset::ShardMember& m : *members) {
+      if (m.field() != "json" || !study_day.count(m.key())) continue;
+      const auto j = nlohmann::json::parse(m.data, nullptr, false);
+      if (!j.is_object() || !j.contains("meta")) continue;
+      if (auto d = DayNumber(j["meta"].value("date_time", "").substr(0, 10))) {
+        shift_of[m.key()] = *d - study_day[m.key()];
+      }
+    }
     for (const dataset::ShardMember& m : *members) {
       const std::string where = e.path().filename().string() + ":" + m.name;
       global.Scan(m.data, [&](int id, size_t at) { report(where, id, m.data, at); });
       if (auto it = dates_of.find(m.key()); it != dates_of.end()) {
-        it->second.Scan(m.data, [&](int id, size_t at) { report(where, id, m.data, at); });
+        it->second.Scan(m.data, [&](int id, size_t at) {
+          const auto day = DayNumber(strings[id]);
+          if (day && shift_of.count(m.key())) {
+            for (long planted : planted_days[m.key()]) {
+              if (planted + shift_of[m.key()] == *day)
+                return;  // a shifted date, by coincidence real
+            }
+          }
+          report(where, id, m.data, at);
+        });
       }
       if (m.name.size() > 4 && m.name.substr(m.name.size() - 4) == ".dcm") {
         ++dicoms;
