@@ -1,4 +1,6 @@
 // `medscribe tokenizer train` and `medscribe train`: the report model's tokenizer and training.
+#include <dlfcn.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -62,7 +64,17 @@ struct TrainArgs {
   std::string init_decoder;
 };
 
+// LibTorch's --jobs sets its own thread pools; the BLAS it calls (OpenBLAS on Debian) keeps a
+// pool of its own, sized at load time. Resize it too when the library offers the call.
+void LimitBlasThreads(int jobs) {
+  if (jobs <= 0) return;
+  using SetThreads = void (*)(int);
+  if (auto fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    fn(jobs);
+}
+
 int RunTrain(const TrainArgs& a) {
+  LimitBlasThreads(a.jobs);
   auto config = model::LoadConfig(a.config);
   if (!config.ok()) return ReportError(config.status());
   auto world = train::WorldFromEnv();
