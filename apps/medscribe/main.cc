@@ -61,9 +61,12 @@ int main(int argc, char** argv) {
       &RegisterDataset);
   add("tokenizer", "Train the report tokenizer (SentencePiece) on a dataset", &RegisterTokenizer);
   add("train", "Train the multimodal report model on a dataset", &RegisterTrain);
-  add("eval", "Score generated reports against a dataset split, beside baselines and ablations", &RegisterEval);
-  add("registry", "Signed, versioned model artifacts (register, list, show, alias, verify)", &RegisterRegistry);
-  add("export", "Export a trained model's decoder for standard LLaMA tooling (--format hf)", &RegisterExport);
+  add("eval", "Score generated reports against a dataset split, beside baselines and ablations",
+      &RegisterEval);
+  add("registry", "Signed, versioned model artifacts (register, list, show, alias, verify)",
+      &RegisterRegistry);
+  add("export", "Export a trained model's decoder for standard LLaMA tooling (--format hf)",
+      &RegisterExport);
 
   try {
     app.parse(argc, argv);
