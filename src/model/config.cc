@@ -14,6 +14,20 @@ Status Check(bool ok, const std::string& what) {
 
 bool PowerOfTwo(int v) { return v > 0 && (v & (v - 1)) == 0; }
 
+// The decoder's fields under Hugging Face LlamaConfig names (MedScribe's config and config.json).
+json::Object DecoderFields(const DecoderConfig& d) {
+  return json::Object{{"vocab_size", json::Value(d.vocab_size)},
+                      {"hidden_size", json::Value(d.hidden_size)},
+                      {"intermediate_size", json::Value(d.intermediate_size)},
+                      {"num_hidden_layers", json::Value(d.num_hidden_layers)},
+                      {"num_attention_heads", json::Value(d.num_attention_heads)},
+                      {"num_key_value_heads", json::Value(d.num_key_value_heads)},
+                      {"max_position_embeddings", json::Value(d.max_position_embeddings)},
+                      {"rope_theta", json::Value(d.rope_theta)},
+                      {"rms_norm_eps", json::Value(d.rms_norm_eps)},
+                      {"tie_word_embeddings", json::Value(d.tie_word_embeddings)}};
+}
+
 }  // namespace
 
 StatusOr<ModelConfig> PresetConfig(const std::string& name) {
@@ -112,17 +126,7 @@ json::Value ToJson(const ModelConfig& c) {
                                           {"mlp_ratio", json::Value(v.mlp_ratio)}})},
       {"projector", json::Value(json::Object{{"hidden_size", json::Value(c.projector.hidden_size)},
                                              {"pool", json::Value(c.projector.pool)}})},
-      {"decoder",
-       json::Value(json::Object{{"vocab_size", json::Value(d.vocab_size)},
-                                {"hidden_size", json::Value(d.hidden_size)},
-                                {"intermediate_size", json::Value(d.intermediate_size)},
-                                {"num_hidden_layers", json::Value(d.num_hidden_layers)},
-                                {"num_attention_heads", json::Value(d.num_attention_heads)},
-                                {"num_key_value_heads", json::Value(d.num_key_value_heads)},
-                                {"max_position_embeddings", json::Value(d.max_position_embeddings)},
-                                {"rope_theta", json::Value(d.rope_theta)},
-                                {"rms_norm_eps", json::Value(d.rms_norm_eps)},
-                                {"tie_word_embeddings", json::Value(d.tie_word_embeddings)}})},
+      {"decoder", json::Value(DecoderFields(d))},
   });
 }
 
@@ -171,7 +175,7 @@ StatusOr<ModelConfig> FromJson(const json::Value& j) {
 }
 
 json::Value HfLlamaConfig(const DecoderConfig& d, int bos_id, int eos_id, int pad_id) {
-  return json::Value(json::Object{
+  json::Value hf(json::Object{
       {"architectures", json::Value(json::Array{json::Value("LlamaForCausalLM")})},
       {"model_type", json::Value("llama")},
       {"hidden_act", json::Value("silu")},
@@ -180,17 +184,9 @@ json::Value HfLlamaConfig(const DecoderConfig& d, int bos_id, int eos_id, int pa
       {"bos_token_id", json::Value(bos_id)},
       {"eos_token_id", json::Value(eos_id)},
       {"pad_token_id", json::Value(pad_id)},
-      {"vocab_size", json::Value(d.vocab_size)},
-      {"hidden_size", json::Value(d.hidden_size)},
-      {"intermediate_size", json::Value(d.intermediate_size)},
-      {"num_hidden_layers", json::Value(d.num_hidden_layers)},
-      {"num_attention_heads", json::Value(d.num_attention_heads)},
-      {"num_key_value_heads", json::Value(d.num_key_value_heads)},
-      {"max_position_embeddings", json::Value(d.max_position_embeddings)},
-      {"rope_theta", json::Value(d.rope_theta)},
-      {"rms_norm_eps", json::Value(d.rms_norm_eps)},
-      {"tie_word_embeddings", json::Value(d.tie_word_embeddings)},
   });
+  for (auto& [k, v] : DecoderFields(d)) hf.mutable_object()[k] = v;
+  return hf;
 }
 
 }  // namespace medscribe::model
