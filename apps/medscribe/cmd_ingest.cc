@@ -5,7 +5,6 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,6 +18,7 @@
 #include "ingest/pipeline.h"
 #include "ingest/record.h"
 #include "speech/asr.h"
+#include "train/distributed.h"
 #include "warehouse/warehouse.h"
 
 namespace medscribe::cli {
@@ -56,29 +56,6 @@ StatusOr<uint64_t> ParseSize(const std::string& text) {
   if (unit == "g") mult = uint64_t{1} << 30;
   if (mult == 0) return InvalidArgumentError("'" + text + "': unknown unit (use KB, MB or GB)");
   return n * mult;
-}
-
-// RANK and WORLD_SIZE from the environment (absent: a single worker).
-StatusOr<std::pair<int, int>> WorkerFromEnv() {
-  const char* rank = std::getenv("RANK");
-  const char* world = std::getenv("WORLD_SIZE");
-  if (!world || !*world) return std::pair{0, 1};
-  auto num = [](const char* s, const char* name) -> StatusOr<int> {
-    char* end = nullptr;
-    const long v = std::strtol(s, &end, 10);
-    if (!s || !*s || *end || v < 0 || v > 1000000) {
-      return InvalidArgumentError(std::string(name) + "='" + (s ? s : "") +
-                                  "' is not a non-negative integer");
-    }
-    return static_cast<int>(v);
-  };
-  ASSIGN_OR_RETURN(int w, num(world, "WORLD_SIZE"));
-  ASSIGN_OR_RETURN(int r, num(rank ? rank : "", "RANK"));
-  if (w < 1 || r >= w) {
-    return InvalidArgumentError(
-        fmt::format("RANK={} WORLD_SIZE={}: need 0 <= RANK < WORLD_SIZE", r, w));
-  }
-  return std::pair{r, w};
 }
 
 std::string NowIso() {
@@ -171,9 +148,11 @@ int RunIngestCommand(GlobalOptions& g, const IngestArgs& a) {
   o.match_window_minutes = a.match_window_minutes;
   o.allow_burned_in = a.allow_burned_in;
   o.force = a.force;
-  auto worker = WorkerFromEnv();
+  // The worker contract of training (RANK, WORLD_SIZE; OpenMPI's variables too).
+  auto worker = train::WorldFromEnv();
   if (!worker.ok()) return ReportError(worker.status());
-  std::tie(o.rank, o.world_size) = *worker;
+  o.rank = worker->rank;
+  o.world_size = worker->world_size;
   const std::string key_path =
       a.deid_key.empty() ? (fs::path(g.home) / "keys" / "deid.key").string() : a.deid_key;
   {
