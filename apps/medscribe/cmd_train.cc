@@ -60,7 +60,7 @@ struct TrainArgs {
   double lr = 1e-3;
   uint64_t seed = 0;
   int jobs = 0, vocab = 8000;
-  bool no_image = false, no_dictation = false;
+  bool no_image = false, no_dictation = false, print_topology = false;
   std::string init_decoder;
 };
 
@@ -74,6 +74,15 @@ void LimitBlasThreads(int jobs) {
 }
 
 int RunTrain(const TrainArgs& a) {
+  if (a.print_topology) {
+    auto t = train::WorldFromEnv();
+    if (!t.ok()) return ReportError(t.status());
+    std::printf("%s\n", train::TopologyJson(*t).c_str());
+    return kExitOk;
+  }
+  if (a.dataset.empty() || a.out.empty()) {
+    return ReportError(InvalidArgumentError("--dataset DIR and --out RUN_DIR are required"));
+  }
   LimitBlasThreads(a.jobs);
   auto config = model::LoadConfig(a.config);
   if (!config.ok()) return ReportError(config.status());
@@ -182,14 +191,15 @@ Runner RegisterExport(CLI::App& app) {
 
 Runner RegisterTrain(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
-  app.add_option("--dataset", a->dataset, "Dataset directory (medscribe ingest)")
-      ->required()
+  app.add_option("--dataset", a->dataset, "Dataset directory (medscribe ingest); required")
       ->type_name("DIR");
   app.add_option("--config", a->config, "Model preset (tiny, small) or JSON file")
       ->capture_default_str();
-  app.add_option("--out", a->out, "Run directory (created; an existing run resumes)")
-      ->required()
+  app.add_option("--out", a->out, "Run directory (created; an existing run resumes); required")
       ->type_name("RUN_DIR");
+  app.add_flag("--print-topology", a->print_topology,
+               "Print this process's rank, world size, local rank and rendezvous address as "
+               "the launcher's environment describes them (one JSON object), then exit");
   app.add_option("--tokenizer", a->tokenizer,
                  "Tokenizer directory (default: train one into RUN_DIR/tokenizer)")
       ->type_name("DIR");

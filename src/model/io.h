@@ -1,5 +1,5 @@
 // File helpers for the ML core (which does not link medscribe_common): whole-file reads and
-// atomic writes (temporary file, then rename), with Status errors naming the path.
+// atomic, durable writes (temporary file, fsync, rename), with Status errors naming the path.
 #pragma once
 
 #include <string>
@@ -11,7 +11,10 @@ namespace medscribe::model {
 
 // NotFound when the file cannot be opened, IoError when it cannot be read.
 StatusOr<std::string> ReadBytes(const std::string& path);
-// Writes `path` + ".tmp" and renames it over `path`: readers see the old or the new file.
+// Writes `path` + ".tmp", flushes it to disk (fsync), renames it over `path` and flushes the
+// directory: readers see the old or the new file, and after a crash the new one is complete.
 Status WriteBytesAtomic(const std::string& path, std::string_view data);
+// fsync of a directory, so that renames and creations inside it survive a crash.
+Status SyncDirectory(const std::string& dir);
 
 }  // namespace medscribe::model

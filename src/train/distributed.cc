@@ -10,19 +10,6 @@
 namespace medscribe::train {
 namespace {
 
-StatusOr<int> EnvInt(const char* name, const char* fallback_name, int fallback, int lo, int hi) {
-  const char* v = std::getenv(name);
-  if ((!v || !*v) && fallback_name) v = std::getenv(fallback_name);
-  if (!v || !*v) return fallback;
-  char* end = nullptr;
-  const long x = std::strtol(v, &end, 10);
-  if (*end || x < lo || x > hi) {
-    return InvalidArgumentError(std::string(name) + "='" + v + "' is not an integer in [" +
-                                std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  }
-  return static_cast<int>(x);
-}
-
 class Single final : public Communicator {
  public:
   int rank() const override { return 0; }
@@ -85,22 +72,11 @@ class Gloo final : public Communicator {
 
 }  // namespace
 
-StatusOr<WorldInfo> WorldFromEnv() {
-  WorldInfo w;
-  ASSIGN_OR_RETURN(w.world_size, EnvInt("WORLD_SIZE", "OMPI_COMM_WORLD_SIZE", 1, 1, 65536));
-  ASSIGN_OR_RETURN(w.rank, EnvInt("RANK", "OMPI_COMM_WORLD_RANK", 0, 0, 65535));
-  ASSIGN_OR_RETURN(w.master_port, EnvInt("MASTER_PORT", nullptr, 29500, 1, 65535));
-  if (const char* a = std::getenv("MASTER_ADDR"); a && *a) w.master_addr = a;
-  if (w.rank >= w.world_size) {
-    return InvalidArgumentError("RANK=" + std::to_string(w.rank) +
-                                " is not below WORLD_SIZE=" + std::to_string(w.world_size));
-  }
-  return w;
-}
+StatusOr<Topology> WorldFromEnv() { return ResolveTopology(ProcessEnvironment()); }
 
 std::unique_ptr<Communicator> SingleProcess() { return std::make_unique<Single>(); }
 
-StatusOr<std::unique_ptr<Communicator>> Connect(const WorldInfo& w, int timeout_s) {
+StatusOr<std::unique_ptr<Communicator>> Connect(const Topology& w, int timeout_s) {
   if (w.world_size == 1) return SingleProcess();
   try {
     c10d::TCPStoreOptions so;

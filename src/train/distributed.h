@@ -3,9 +3,8 @@
 // computes gradients on its part of the global batch, then the gradients are averaged with one
 // all-reduce of a flattened buffer after backward.
 //
-// Environment (torchrun / PyTorchJob): MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE; OpenMPI's
-// OMPI_COMM_WORLD_RANK / OMPI_COMM_WORLD_SIZE are accepted for RANK / WORLD_SIZE. Without
-// WORLD_SIZE (or with 1) training runs alone and nothing is opened.
+// Rank, world and rendezvous come from the launch contract (train/launch.h). With a world of
+// one, training runs alone and nothing is opened.
 //
 // Thread safety: one Communicator per process, used from the training thread.
 #pragma once
@@ -17,17 +16,12 @@
 #include <torch/types.h>
 
 #include "common/status.h"
+#include "train/launch.h"
 
 namespace medscribe::train {
 
-struct WorldInfo {
-  int rank = 0, world_size = 1;
-  std::string master_addr = "127.0.0.1";
-  int master_port = 29500;
-};
-
-// InvalidArgument naming the variable when a value is malformed or RANK >= WORLD_SIZE.
-StatusOr<WorldInfo> WorldFromEnv();
+// The topology of this process from its environment (train/launch.h).
+StatusOr<Topology> WorldFromEnv();
 
 class Communicator {
  public:
@@ -44,6 +38,6 @@ class Communicator {
 // A communicator for a single process (all operations are no-ops).
 std::unique_ptr<Communicator> SingleProcess();
 // Joins the group described by `w` (Gloo over TCP). Unavailable when the rendezvous times out.
-StatusOr<std::unique_ptr<Communicator>> Connect(const WorldInfo& w, int timeout_s = 300);
+StatusOr<std::unique_ptr<Communicator>> Connect(const Topology& w, int timeout_s = 300);
 
 }  // namespace medscribe::train
