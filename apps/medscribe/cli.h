@@ -42,6 +42,7 @@ Runner RegisterIngest(CLI::App& app);
 Runner RegisterDataset(CLI::App& app);
 Runner RegisterTokenizer(CLI::App& app);
 Runner RegisterTrain(CLI::App& app);
+Runner RegisterLaunch(CLI::App& app);
 Runner RegisterExport(CLI::App& app);
 Runner RegisterRegistry(CLI::App& app);
 Runner RegisterEval(CLI::App& app);

@@ -60,6 +60,9 @@ struct TrainArgs {
   double lr = 1e-3;
   uint64_t seed = 0;
   int jobs = 0, vocab = 8000;
+  int64_t grad_accum = 1;
+  double bucket_mb = 25;
+  bool no_overlap = false;
   bool no_image = false, no_dictation = false, print_topology = false;
   std::string init_decoder;
 };
@@ -125,6 +128,10 @@ int RunTrain(const TrainArgs& a) {
   o.prompt.dictation = !a.no_dictation;
   o.init_decoder = a.init_decoder;
   o.code_commit = MEDSCRIBE_GIT_COMMIT;
+  o.grad_accum = a.grad_accum;
+  o.bucket_bytes = static_cast<int64_t>(a.bucket_mb * (1 << 20));
+  o.overlap = !a.no_overlap;
+  o.restart_count = world->restart_count;
   auto comm = train::Connect(*world);
   if (!comm.ok()) return ReportError(comm.status());
   o.comm = comm->get();
@@ -209,7 +216,18 @@ Runner RegisterTrain(CLI::App& app) {
   app.add_option("--checkpoint-every", a->checkpoint_every, "Steps between checkpoints")
       ->capture_default_str();
   app.add_option("--eval-every", a->eval_every, "Steps between validations")->capture_default_str();
-  app.add_option("--batch-size", a->batch_size, "Samples per step")->capture_default_str();
+  app.add_option("--batch-size", a->batch_size,
+                 "Samples per micro-step and rank (the global batch is batch size x grad-accum x "
+                 "world size)")
+      ->capture_default_str();
+  app.add_option("--grad-accum", a->grad_accum,
+                 "Micro-steps whose gradients accumulate before each optimizer step")
+      ->capture_default_str();
+  app.add_option("--bucket-mb", a->bucket_mb,
+                 "Data parallelism: size of the gradient buckets all-reduced during backward")
+      ->capture_default_str();
+  app.add_flag("--no-overlap", a->no_overlap,
+               "Data parallelism: all-reduce the gradients after backward instead of during it");
   app.add_option("--lr", a->lr, "Peak learning rate (AdamW, warmup then cosine)")
       ->capture_default_str();
   app.add_option("--warmup", a->warmup, "Warmup steps")->capture_default_str();

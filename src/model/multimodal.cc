@@ -48,12 +48,24 @@ torch::Tensor ReportModelImpl::forward(const torch::Tensor& images, const torch:
   return decoder->forward_embeds(s.embeds, s.attention_mask);
 }
 
-torch::Tensor NextTokenLoss(const torch::Tensor& logits, const torch::Tensor& labels) {
+namespace {
+torch::Tensor ShiftedCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
+                                  F::CrossEntropyFuncOptions::reduction_t reduction) {
   const int64_t v = logits.size(-1);
   const torch::Tensor pred = logits.narrow(1, 0, logits.size(1) - 1).reshape({-1, v});
   const torch::Tensor target = labels.narrow(1, 1, labels.size(1) - 1).reshape({-1});
-  return F::cross_entropy(pred.to(torch::kFloat32), target,
-                          F::CrossEntropyFuncOptions().ignore_index(kIgnoreIndex));
+  return F::cross_entropy(
+      pred.to(torch::kFloat32), target,
+      F::CrossEntropyFuncOptions().ignore_index(kIgnoreIndex).reduction(reduction));
+}
+}  // namespace
+
+torch::Tensor NextTokenLoss(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return ShiftedCrossEntropy(logits, labels, torch::kMean);
+}
+
+torch::Tensor NextTokenLossSum(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return ShiftedCrossEntropy(logits, labels, torch::kSum);
 }
 
 NamedTensors NamedWeights(torch::nn::Module& m) {

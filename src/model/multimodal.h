@@ -49,6 +49,8 @@ TORCH_MODULE(ReportModel);
 // Mean cross-entropy of next-token prediction over positions whose label is not kIgnoreIndex
 // (logits [B, T, V] predict labels shifted by one).
 torch::Tensor NextTokenLoss(const torch::Tensor& logits, const torch::Tensor& labels);
+// The same, summed instead of averaged (data-parallel training divides by the global count).
+torch::Tensor NextTokenLossSum(const torch::Tensor& logits, const torch::Tensor& labels);
 
 // Every parameter by name, for saving.
 NamedTensors NamedWeights(torch::nn::Module& m);

@@ -5,16 +5,56 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
+#include <utility>
 #include <cstdlib>
 
 namespace medscribe::train {
 namespace {
+
+class Done final : public PendingCollective {
+ public:
+  explicit Done(Status s = OkStatus()) : s_(std::move(s)) {}
+  Status Wait() override { return s_; }
+
+ private:
+  Status s_;
+};
+
+Status CollectiveFailed(const std::exception& e) {
+  return Status(ErrorCode::kUnavailable,
+                std::string("collective failed (a worker may have died): ") + e.what());
+}
+
+// The handle type of a c10d collective (c10d::Work; ProcessGroup::Work in older releases).
+using WorkPtr = decltype(std::declval<c10d::ProcessGroupGloo&>().barrier());
+
+class GlooPending final : public PendingCollective {
+ public:
+  GlooPending(WorkPtr work, std::vector<torch::Tensor> tensors)
+      : work_(std::move(work)), tensors_(std::move(tensors)) {}
+  Status Wait() override {
+    try {
+      work_->wait();
+      return OkStatus();
+    } catch (const std::exception& e) {
+      return CollectiveFailed(e);
+    }
+  }
+
+ private:
+  WorkPtr work_;
+  std::vector<torch::Tensor> tensors_;  // kept alive while the collective runs
+};
 
 class Single final : public Communicator {
  public:
   int rank() const override { return 0; }
   int world_size() const override { return 1; }
   Status AllReduceMean(std::vector<torch::Tensor>&) override { return OkStatus(); }
+  Status AllReduceSum(std::vector<torch::Tensor>&) override { return OkStatus(); }
+  std::unique_ptr<PendingCollective> AllReduceSumAsync(torch::Tensor) override {
+    return std::make_unique<Done>();
+  }
   Status Broadcast(std::vector<torch::Tensor>&) override { return OkStatus(); }
   Status Barrier() override { return OkStatus(); }
 };
@@ -27,13 +67,28 @@ class Gloo final : public Communicator {
   int world_size() const override { return world_; }
 
   Status AllReduceMean(std::vector<torch::Tensor>& tensors) override {
+    RETURN_IF_ERROR(AllReduceSum(tensors));
+    for (torch::Tensor& t : tensors) t.div_(world_);
+    return OkStatus();
+  }
+
+  std::unique_ptr<PendingCollective> AllReduceSumAsync(torch::Tensor flat) override {
+    try {
+      std::vector<torch::Tensor> one = {flat};
+      auto work = pg_->allreduce(one);
+      return std::make_unique<GlooPending>(std::move(work), std::move(one));
+    } catch (const std::exception& e) {
+      return std::make_unique<Done>(CollectiveFailed(e));
+    }
+  }
+
+  Status AllReduceSum(std::vector<torch::Tensor>& tensors) override {
     return Guard([&] {
       // One flat buffer: one collective per step instead of one per tensor.
       std::vector<torch::Tensor> flat;
       for (const torch::Tensor& t : tensors) flat.push_back(t.reshape({-1}));
       std::vector<torch::Tensor> buffer = {torch::cat(flat)};
       pg_->allreduce(buffer)->wait();
-      buffer[0].div_(world_);
       int64_t at = 0;
       for (torch::Tensor& t : tensors) {
         t.copy_(buffer[0].narrow(0, at, t.numel()).view_as(t));
@@ -62,8 +117,7 @@ class Gloo final : public Communicator {
       fn();
       return OkStatus();
     } catch (const std::exception& e) {
-      return Status(ErrorCode::kUnavailable,
-                    std::string("collective failed (a worker may have died): ") + e.what());
+      return CollectiveFailed(e);
     }
   }
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;

@@ -1,7 +1,6 @@
 // Data-parallel training over PyTorch's c10d: rank and world from the environment, a TCPStore
-// rendezvous and a Gloo process group (CPU). This scheme is the plain one: every rank
-// computes gradients on its part of the global batch, then the gradients are averaged with one
-// all-reduce of a flattened buffer after backward.
+// rendezvous and a Gloo process group (CPU). The collectives the trainer needs, synchronous and
+// asynchronous (train/ddp.h overlaps gradient all-reduces with backward).
 //
 // Rank, world and rendezvous come from the launch contract (train/launch.h). With a world of
 // one, training runs alone and nothing is opened.
@@ -23,6 +22,13 @@ namespace medscribe::train {
 // The topology of this process from its environment (train/launch.h).
 StatusOr<Topology> WorldFromEnv();
 
+// A collective in flight. Wait() returns once the result is in the tensor it was started on.
+class PendingCollective {
+ public:
+  virtual ~PendingCollective() = default;
+  virtual Status Wait() = 0;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -30,6 +36,11 @@ class Communicator {
   virtual int world_size() const = 0;
   // Replaces each tensor by the mean over ranks (in place).
   virtual Status AllReduceMean(std::vector<torch::Tensor>& tensors) = 0;
+  // Replaces each tensor by the sum over ranks (in place).
+  virtual Status AllReduceSum(std::vector<torch::Tensor>& tensors) = 0;
+  // Starts summing `flat` (contiguous) over ranks in place. REQUIRES: every rank starts its
+  // collectives in the same order; `flat` stays alive and untouched until Wait() returns.
+  virtual std::unique_ptr<PendingCollective> AllReduceSumAsync(torch::Tensor flat) = 0;
   // Replaces each tensor by rank 0's (in place).
   virtual Status Broadcast(std::vector<torch::Tensor>& tensors) = 0;
   virtual Status Barrier() = 0;

@@ -19,6 +19,7 @@
 #include "model/export.h"
 #include "model/io.h"
 #include "model/multimodal.h"
+#include "train/ddp.h"
 #include "train/tensorboard.h"
 
 namespace medscribe::train {
@@ -42,18 +43,18 @@ std::string IsoNow() {
   return buf;
 }
 
-// Produces the batches of steps [first, last) in order on a background thread, a few ahead.
+// Produces the batches of micro-steps [first, last) in order on a background thread, a few
+// ahead. Micro-step m of rank r takes the r-th slice of the m-th global micro-batch.
 class Prefetcher {
  public:
   Prefetcher(const std::vector<Example>& examples, const TrainOptions& o, int pad, int64_t first,
              int64_t last, int rank, int world)
       : thread_([this, &examples, o, pad, first, last, rank, world] {
           const size_t n = examples.size();
-          for (int64_t step = first; step < last; ++step) {
+          for (int64_t m = first; m < last; ++m) {
             std::vector<const Example*> batch;
             for (int64_t j = 0; j < o.batch_size; ++j) {
-              // Rank r of W takes the r-th slice of the global batch of this step.
-              const uint64_t i = static_cast<uint64_t>((step * world + rank) * o.batch_size + j);
+              const uint64_t i = static_cast<uint64_t>((m * world + rank) * o.batch_size + j);
               const uint64_t epoch = i / n;
               if (epoch != order_epoch_) {
                 order_ = EpochOrder(n, o.seed, epoch);
@@ -131,6 +132,94 @@ struct Checkpoint {
   int64_t step = 0;
 };
 
+// FNV-1a: a stable digest for comparing settings across ranks (not a security measure).
+int64_t Fingerprint(std::string_view text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return static_cast<int64_t>(h >> 1);
+}
+
+// True on every rank when any rank's `local` differs from rank 0's (element-wise); `which`
+// receives the indices that differ on this rank.
+StatusOr<bool> DiffersFromRankZero(Communicator& comm, const torch::Tensor& local,
+                                   std::vector<int64_t>* which) {
+  std::vector<torch::Tensor> zero = {local.clone()};
+  RETURN_IF_ERROR(comm.Broadcast(zero));
+  const torch::Tensor differs = zero[0].ne(local);
+  for (int64_t i = 0; i < differs.numel(); ++i)
+    if (differs[i].item<bool>()) which->push_back(i);
+  std::vector<torch::Tensor> any = {torch::tensor({which->empty() ? 0.0 : 1.0}, torch::kFloat64)};
+  RETURN_IF_ERROR(comm.AllReduceSum(any));
+  return any[0].item<double>() > 0;
+}
+
+// Refuses to train when ranks disagree on what they train (before any step).
+Status CheckSameRun(Communicator& comm, const std::string& config_json, const TrainOptions& o,
+                    int64_t resumed_step) {
+  if (comm.world_size() == 1) return OkStatus();
+  const std::string options =
+      std::to_string(o.batch_size) + "/" + std::to_string(o.grad_accum) + "/" +
+      std::to_string(o.max_steps) + "/" + std::to_string(o.seed) + "/" +
+      std::to_string(o.learning_rate) + "/" + std::to_string(o.prompt.image) +
+      std::to_string(o.prompt.dictation);
+  const torch::Tensor local = torch::tensor(
+      {Fingerprint(config_json), Fingerprint(o.dataset_id), Fingerprint(options), resumed_step},
+      torch::kInt64);
+  std::vector<int64_t> which;
+  ASSIGN_OR_RETURN(bool differs, DiffersFromRankZero(comm, local, &which));
+  if (!differs) return OkStatus();
+  if (which.empty()) {
+    return FailedPreconditionError("another rank was started with a different model "
+                                   "configuration, dataset version or options; see its error");
+  }
+  constexpr const char* kWhat[] = {
+      "model configuration (--config, tokenizer vocabulary)", "dataset version (--dataset)",
+      "training options (--batch-size, --grad-accum, --max-steps, --seed, --lr, ablation flags)",
+      "checkpoint step (the run directory must be on storage every node shares)"};
+  std::string what;
+  for (int64_t i : which) what += (what.empty() ? "" : "; ") + std::string(kWhat[i]);
+  return FailedPreconditionError("rank " + std::to_string(comm.rank()) +
+                                 " differs from rank 0 in its " + what +
+                                 "; start every rank with the same command");
+}
+
+// Compares a checksum of the parameters across ranks. REQUIRES: called by every rank.
+Status CheckParametersAgree(Communicator& comm, model::ReportModel& m, int64_t step) {
+  if (comm.world_size() == 1) return OkStatus();
+  torch::NoGradGuard no_grad;
+  double sum = 0, squares = 0;
+  int64_t k = 1;
+  for (const torch::Tensor& p : m->parameters()) {
+    const torch::Tensor d = p.to(torch::kFloat64);
+    sum += d.sum().item<double>() * static_cast<double>(k++);
+    squares += d.square().sum().item<double>();
+  }
+  std::vector<int64_t> which;
+  ASSIGN_OR_RETURN(bool differs, DiffersFromRankZero(
+                                     comm, torch::tensor({sum, squares}, torch::kFloat64), &which));
+  if (differs) {
+    return InternalError("step " + std::to_string(step) +
+                         ": the parameters of the ranks have diverged (checksums differ); "
+                         "stopped before writing the checkpoint");
+  }
+  return OkStatus();
+}
+
+// Keeps the metrics of steps up to `step` (a resumed run logs the later ones again).
+Status TruncateMetrics(const fs::path& path, int64_t step) {
+  auto text = ReadText(path);
+  if (!text.ok()) return OkStatus();
+  std::istringstream in(*text);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    auto j = json::Parse(line);
+    if (!j.ok()) continue;  // a line cut short by a crash
+    auto s = json::GetInt(*j, "step");
+    if (s.ok() && *s <= step) kept += line + "\n";
+  }
+  return WriteText(path, kept);
+}
+
 Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m,
                       torch::optim::AdamW& opt) {
   char name[32];
@@ -143,16 +232,19 @@ Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m,
   if (ec) return IoError("cannot create '" + tmp.string() + "': " + ec.message());
   RETURN_IF_ERROR(
       model::SaveSafetensors((tmp / "model.safetensors").string(), model::NamedWeights(*m)));
+  std::ostringstream optimizer;
   try {
-    torch::save(opt, (tmp / "optimizer.pt").string());
+    torch::save(opt, optimizer);
   } catch (const c10::Error& e) {
     return IoError(std::string("cannot save the optimizer state: ") + e.what_without_backtrace());
   }
+  RETURN_IF_ERROR(WriteText(tmp / "optimizer.pt", optimizer.str()));
   RETURN_IF_ERROR(WriteText(tmp / "state.json",
                             json::Dump(json::Value(json::Object{{"step", json::Value(step)}}))));
   fs::remove_all(dir, ec);
   fs::rename(tmp, dir, ec);
   if (ec) return IoError("cannot finish checkpoint '" + dir.string() + "': " + ec.message());
+  RETURN_IF_ERROR(model::SyncDirectory((run / "checkpoints").string()));
   return WriteText(run / "checkpoints" / "latest", std::string(name) + "\n");
 }
 
@@ -190,6 +282,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   if (o.max_steps < 1) return InvalidArgumentError("--max-steps must be at least 1");
   if (o.batch_size < 1) return InvalidArgumentError("--batch-size must be at least 1");
   if (o.checkpoint_every < 1) return InvalidArgumentError("--checkpoint-every must be at least 1");
+  if (o.grad_accum < 1) return InvalidArgumentError("--grad-accum must be at least 1");
+  if (o.bucket_bytes < 1) return InvalidArgumentError("--bucket-mb must be positive");
   model::ModelConfig config = o.config;
   if (!o.init_decoder.empty()) {
     ASSIGN_OR_RETURN(config.decoder, model::ReadHfDecoderConfig(o.init_decoder));
@@ -248,6 +342,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       torch::optim::AdamWOptions(o.learning_rate).weight_decay(o.weight_decay).betas({0.9, 0.95}));
   if (!o.init_decoder.empty()) RETURN_IF_ERROR(model::LoadHfDecoder(m->decoder, o.init_decoder));
   ASSIGN_OR_RETURN(Checkpoint ck, LoadCheckpoint(run, m, opt));
+  RETURN_IF_ERROR(CheckSameRun(*comm, config_json, o, ck.step));
   {  // every rank starts from rank 0's weights
     std::vector<torch::Tensor> params;
     for (auto& p : m->parameters()) params.push_back(p.detach());
@@ -288,19 +383,36 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                 {"val_samples", json::Value(static_cast<int64_t>(val.size()))},
                 {"resumed_from", json::Value(ck.step)},
                 {"world_size", json::Value(comm->world_size())},
+                {"grad_accum", json::Value(o.grad_accum)},
+                {"restart_count", json::Value(o.restart_count)},
                 {"started_at", json::Value(IsoNow())}}),
             2) +
             "\n"));
   std::ofstream metrics;
   std::optional<EventWriter> events;
   if (leader) {
+    if (ck.step > 0) {
+      RETURN_IF_ERROR(TruncateMetrics(run / "metrics.jsonl", ck.step));
+      if (o.progress) {
+        std::fprintf(stderr, "resuming at step %lld%s\n", static_cast<long long>(ck.step),
+                     o.restart_count
+                         ? (" (restart " + std::to_string(o.restart_count) + ")").c_str()
+                         : "");
+      }
+    }
     metrics.open(run / "metrics.jsonl", std::ios::app);
     ASSIGN_OR_RETURN(EventWriter w, EventWriter::Create(run.string()));
     events.emplace(std::move(w));
   }
 
   const int image_token = o.prompt.image ? enc.image_token() : -1;
-  Prefetcher prefetch(train, o, enc.pad(), ck.step, o.max_steps, comm->rank(), comm->world_size());
+  const int world = comm->world_size();
+  Prefetcher prefetch(train, o, enc.pad(), ck.step * o.grad_accum, o.max_steps * o.grad_accum,
+                      comm->rank(), world);
+  std::vector<torch::Tensor> params;
+  for (auto& p : m->parameters()) params.push_back(p);
+  std::optional<GradientReducer> reducer;
+  if (world > 1) reducer.emplace(params, comm, o.bucket_bytes, o.overlap);
   const auto t0 = std::chrono::steady_clock::now();
   auto window_start = t0;
   int64_t window_tokens = 0, window_samples = 0, total_tokens = 0;
@@ -311,27 +423,41 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     for (auto& group : opt.param_groups()) {
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     }
-    const Batch b = prefetch.Next();
+    std::vector<Batch> micro;
+    int64_t step_tokens = 0, step_samples = 0;
+    for (int64_t a = 0; a < o.grad_accum; ++a) {
+      micro.push_back(prefetch.Next());
+      step_tokens += micro.back().attention_mask.sum().item<int64_t>();
+      step_samples += micro.back().input_ids.size(0);
+    }
+    // The loss is a mean over the target tokens of the whole global batch.
+    std::vector<torch::Tensor> counts = {torch::zeros({1}, torch::kFloat64)};
+    for (const Batch& b : micro) counts[0] += static_cast<double>(b.target_tokens);
+    RETURN_IF_ERROR(comm->AllReduceSum(counts));
+    const double global_targets = std::max(1.0, counts[0].item<double>());
     opt.zero_grad();
-    torch::Tensor loss;
-    if (image_token >= 0) {
-      const model::SplicedInputs s =
-          m->Splice(b.images, b.input_ids, b.attention_mask, b.labels, image_token);
-      loss = model::NextTokenLoss(m->decoder->forward_embeds(s.embeds, s.attention_mask), s.labels);
-    } else {
-      loss = model::NextTokenLoss(
-          m->decoder->forward_embeds(m->decoder->embed(b.input_ids), b.attention_mask), b.labels);
+    double local_loss = 0;
+    for (size_t a = 0; a < micro.size(); ++a) {
+      const Batch& b = micro[a];
+      if (reducer) reducer->Prepare(a + 1 == micro.size());
+      torch::Tensor loss_sum;
+      if (image_token >= 0) {
+        const model::SplicedInputs s =
+            m->Splice(b.images, b.input_ids, b.attention_mask, b.labels, image_token);
+        loss_sum = model::NextTokenLossSum(m->decoder->forward_embeds(s.embeds, s.attention_mask),
+                                           s.labels);
+      } else {
+        loss_sum = model::NextTokenLossSum(
+            m->decoder->forward_embeds(m->decoder->embed(b.input_ids), b.attention_mask),
+            b.labels);
+      }
+      (loss_sum / global_targets).backward();
+      local_loss += loss_sum.item<double>();
     }
-    loss.backward();
-    std::vector<torch::Tensor> grads;
-    for (auto& p : m->parameters()) {
-      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-      grads.push_back(p.grad());
-    }
-    std::vector<torch::Tensor> loss_sum = {loss.detach().clone().view({1})};
-    RETURN_IF_ERROR(comm->AllReduceMean(grads));
-    RETURN_IF_ERROR(comm->AllReduceMean(loss_sum));
-    const double value = loss_sum[0].item<double>();
+    if (reducer) RETURN_IF_ERROR(reducer->Finish());
+    std::vector<torch::Tensor> loss_sum = {torch::tensor({local_loss}, torch::kFloat64)};
+    RETURN_IF_ERROR(comm->AllReduceSum(loss_sum));
+    const double value = loss_sum[0].item<double>() / global_targets;
     if (!std::isfinite(value)) {
       return InternalError("step " + std::to_string(step + 1) + ": the loss is " +
                            std::to_string(value) +
@@ -348,9 +474,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     window_loss += value;
     ++window_steps;
     // Throughput of the whole group (every rank processes a batch of the same size).
-    window_tokens += b.attention_mask.sum().item<int64_t>() * comm->world_size();
-    total_tokens += b.attention_mask.sum().item<int64_t>() * comm->world_size();
-    window_samples += b.input_ids.size(0) * comm->world_size();
+    window_tokens += step_tokens * world;
+    total_tokens += step_tokens * world;
+    window_samples += step_samples * world;
     const int64_t done = step + 1;
     if (o.on_step) o.on_step(done, value);
     if (leader && (done % o.log_every == 0 || done == o.max_steps)) {
@@ -395,8 +521,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       }
       RETURN_IF_ERROR(comm->Barrier());
     }
-    if (leader && (done % o.checkpoint_every == 0 || done == o.max_steps)) {
-      RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt));
+    if (done % o.checkpoint_every == 0 || done == o.max_steps) {
+      RETURN_IF_ERROR(CheckParametersAgree(*comm, m, done));
+      if (leader) RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt));
     }
   }
   result.steps = o.max_steps;
@@ -404,7 +531,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   result.tokens_per_s = total_tokens / std::max(1e-9, total_secs);
   result.samples_per_s =
-      (o.max_steps - ck.step) * o.batch_size * comm->world_size() / std::max(1e-9, total_secs);
+      static_cast<double>((o.max_steps - ck.step) * o.batch_size * o.grad_accum * world) /
+      std::max(1e-9, total_secs);
   RETURN_IF_ERROR(comm->Barrier());
   if (!leader) return result;
   fs::create_directories(run / "model", ec);

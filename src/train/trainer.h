@@ -9,7 +9,15 @@
 //   RUN/model/{config.json, model.safetensors}   the final weights
 // Training resumes from RUN/checkpoints/latest when it exists: the batches that follow are the
 // ones the interrupted run would have seen (the sample order is a function of seed and epoch),
-// so the loss curve continues.
+// so the loss curve continues; metrics.jsonl is cut back to the checkpoint's step. A checkpoint
+// is written into a temporary directory, flushed and renamed; `latest` is updated last, so a
+// checkpoint cut short is never read.
+//
+// Data parallelism: the loss of each rank is its summed token loss divided by the global number
+// of target tokens and the gradients are summed over ranks, so N ranks with batch b train the
+// same parameters as one rank with batch N*b. At start every rank's configuration, dataset
+// version, options and resumed step are compared with rank 0's (a mismatch is refused); at every
+// checkpoint a checksum of the parameters is compared across ranks.
 //
 // Errors are returned before any work when the dataset, tokenizer or configuration is unusable;
 // a non-finite loss or gradient stops the run with the step and tensor named, keeping the last
@@ -56,6 +64,14 @@ struct TrainOptions {
   // batch is batch_size x world size); gradients are averaged. Null: a single process. Only
   // rank 0 writes to the run directory.
   Communicator* comm = nullptr;
+  // Micro-batches of batch_size per rank whose gradients accumulate before each optimizer step
+  // (communication only after the last).
+  int64_t grad_accum = 1;
+  // Gradient buckets of about this many bytes, all-reduced during backward (train/ddp.h);
+  // overlap false reduces them after backward instead (the baseline).
+  int64_t bucket_bytes = 25 << 20;
+  bool overlap = true;
+  int restart_count = 0;  // from the launcher, recorded in run.json
 };
 
 struct TrainResult {
