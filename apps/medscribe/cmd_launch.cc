@@ -43,12 +43,11 @@ int RunLaunch(const LaunchArgs& a) {
   if (!a.master.empty()) {
     const size_t colon = a.master.rfind(':');
     char* end = nullptr;
-    const long port = colon == std::string::npos
-                          ? -1
-                          : std::strtol(a.master.c_str() + colon + 1, &end, 10);
+    const long port =
+        colon == std::string::npos ? -1 : std::strtol(a.master.c_str() + colon + 1, &end, 10);
     if (colon == std::string::npos || colon == 0 || *end || port < 1 || port > 65535) {
-      return ReportError(
-          InvalidArgumentError("--master '" + a.master + "' is not HOST:PORT (e.g. 10.0.0.2:29500)"));
+      return ReportError(InvalidArgumentError("--master '" + a.master +
+                                              "' is not HOST:PORT (e.g. 10.0.0.2:29500)"));
     }
     o.master_addr = a.master.substr(0, colon);
     o.master_port = static_cast<int>(port);
@@ -65,8 +64,9 @@ int RunLaunch(const LaunchArgs& a) {
     std::fprintf(stderr, "error: %s\n", r->cause.c_str());
     return r->exit_code;
   }
-  std::fprintf(stderr, "launch: all workers finished%s\n",
-               r->restarts ? (" after " + std::to_string(r->restarts) + " restart(s)").c_str() : "");
+  std::fprintf(
+      stderr, "launch: all workers finished%s\n",
+      r->restarts ? (" after " + std::to_string(r->restarts) + " restart(s)").c_str() : "");
   return kExitOk;
 }
 

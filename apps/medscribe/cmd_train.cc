@@ -62,6 +62,7 @@ struct TrainArgs {
   int jobs = 0, vocab = 8000;
   int64_t grad_accum = 1;
   double bucket_mb = 25;
+  int timeout_s = 300;
   bool no_overlap = false;
   bool no_image = false, no_dictation = false, print_topology = false;
   std::string init_decoder;
@@ -132,7 +133,8 @@ int RunTrain(const TrainArgs& a) {
   o.bucket_bytes = static_cast<int64_t>(a.bucket_mb * (1 << 20));
   o.overlap = !a.no_overlap;
   o.restart_count = world->restart_count;
-  auto comm = train::Connect(*world);
+  if (a.timeout_s < 1) return ReportError(InvalidArgumentError("--timeout must be at least 1"));
+  auto comm = train::Connect(*world, a.timeout_s);
   if (!comm.ok()) return ReportError(comm.status());
   o.comm = comm->get();
   auto r = train::Train(o, enc);
@@ -225,6 +227,10 @@ Runner RegisterTrain(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--bucket-mb", a->bucket_mb,
                  "Data parallelism: size of the gradient buckets all-reduced during backward")
+      ->capture_default_str();
+  app.add_option("--timeout", a->timeout_s,
+                 "Data parallelism: seconds to wait for the other ranks at rendezvous and in any "
+                 "collective before the run fails (a dead host or a cut link)")
       ->capture_default_str();
   app.add_flag("--no-overlap", a->no_overlap,
                "Data parallelism: all-reduce the gradients after backward instead of during it");

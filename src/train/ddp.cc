@@ -89,8 +89,10 @@ Status GradientReducer::Finish() {
       if (ready_[k]) continue;
       torch::Tensor slot = b.flat.narrow(0, b.offsets[s], params_[k].numel());
       const torch::Tensor& g = params_[k].grad();
-      if (g.defined()) slot.copy_(g.reshape({-1}));
-      else slot.zero_();
+      if (g.defined())
+        slot.copy_(g.reshape({-1}));
+      else
+        slot.zero_();
     }
     b.pending = comm_->AllReduceSumAsync(b.flat);
   }

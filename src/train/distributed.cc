@@ -1,12 +1,13 @@
 #define USE_C10D_GLOO 1
 #include "train/distributed.h"
 
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
-#include <utility>
 #include <cstdlib>
+#include <utility>
 
 namespace medscribe::train {
 namespace {
@@ -20,9 +21,17 @@ class Done final : public PendingCollective {
   Status s_;
 };
 
+// LibTorch's messages without the C++ backtrace it appends.
+std::string Reason(const std::exception& e) {
+  if (const auto* c = dynamic_cast<const c10::Error*>(&e)) return c->what_without_backtrace();
+  return e.what();
+}
+
 Status CollectiveFailed(const std::exception& e) {
   return Status(ErrorCode::kUnavailable,
-                std::string("collective failed (a worker may have died): ") + e.what());
+                "a collective with the other ranks failed (a worker died, a link is cut, or it "
+                "waited longer than --timeout): " +
+                    Reason(e));
 }
 
 // The handle type of a c10d collective (c10d::Work; ProcessGroup::Work in older releases).
@@ -135,10 +144,14 @@ StatusOr<std::unique_ptr<Communicator>> Connect(const Topology& w, int timeout_s
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<uint16_t>(w.master_port);
-    so.isServer = w.rank == 0;
+    so.isServer = w.rank == 0 && !w.agent_store;
     so.numWorkers = static_cast<size_t>(w.world_size);
     so.timeout = std::chrono::seconds(timeout_s);
-    auto store = c10::make_intrusive<c10d::TCPStore>(w.master_addr, so);
+    c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(w.master_addr, so);
+    if (w.agent_store) {
+      store = c10::make_intrusive<c10d::PrefixStore>(
+          "/worker/attempt_" + std::to_string(w.restart_count), store);
+    }
     auto options = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(timeout_s));
     if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname) {
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
@@ -150,9 +163,13 @@ StatusOr<std::unique_ptr<Communicator>> Connect(const Topology& w, int timeout_s
     auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, w.rank, w.world_size, options);
     return std::unique_ptr<Communicator>(std::make_unique<Gloo>(pg, w.rank, w.world_size));
   } catch (const std::exception& e) {
-    return Status(ErrorCode::kUnavailable, "cannot join the training group at " + w.master_addr +
-                                               ":" + std::to_string(w.master_port) + " as rank " +
-                                               std::to_string(w.rank) + ": " + e.what());
+    return Status(ErrorCode::kUnavailable,
+                  "cannot join the training group at " + w.master_addr + ":" +
+                      std::to_string(w.master_port) + " as rank " + std::to_string(w.rank) +
+                      " of " + std::to_string(w.world_size) + " within " +
+                      std::to_string(timeout_s) + " s (--timeout): " + Reason(e) +
+                      "; check that every rank was started with the same MASTER_ADDR and "
+                      "MASTER_PORT and can reach it");
   }
 }
 

@@ -107,6 +107,7 @@ StatusOr<std::optional<Topology>> FromTorch(const Environment& env) {
     t.local_world_size = t.world_size;  // unknown: at most the world
   ASSIGN_OR_RETURN(std::optional<int> restarts, Int(env, "TORCHELASTIC_RESTART_COUNT", 0, 1 << 30));
   if (restarts) t.restart_count = *restarts;
+  if (const std::string* a = Get(env, "TORCHELASTIC_USE_AGENT_STORE")) t.agent_store = *a == "True";
   bool master = false;
   RETURN_IF_ERROR(MasterFromTorchVariables(env, t, &master));
   if (Get(env, "MEDSCRIBE_LAUNCH"))

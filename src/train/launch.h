@@ -37,6 +37,10 @@ struct Topology {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   int restart_count = 0;  // TORCHELASTIC_RESTART_COUNT: restarts of the job so far
+  // TORCHELASTIC_USE_AGENT_STORE=True: torchrun's agent already serves the rendezvous store at
+  // the master address; every rank (rank 0 too) joins it as a client, under the key prefix
+  // /worker/attempt_<restart_count>.
+  bool agent_store = false;
   // Which description was used: default (no variables: one process), medscribe-launch,
   // torchrun, env (torch-style variables, e.g. PyTorchJob), azureml, openmpi,
   // kubeflow-trainer, sagemaker, vertex-ai.

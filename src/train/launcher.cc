@@ -56,8 +56,10 @@ class Supervisor {
   explicit Supervisor(const LaunchOptions& o) : o_(o) {}
 
   void Log(const std::string& m) const {
-    if (o_.log) o_.log(m);
-    else std::fprintf(stderr, "launch: %s\n", m.c_str());
+    if (o_.log)
+      o_.log(m);
+    else
+      std::fprintf(stderr, "launch: %s\n", m.c_str());
   }
 
   StatusOr<LaunchResult> Run() {
@@ -109,10 +111,10 @@ class Supervisor {
       Stop(SIGTERM);
       if (attempt >= o_.max_restarts) {
         result.exit_code = 1;
-        result.cause = failure + (o_.max_restarts
-                                      ? " (after " + std::to_string(attempt) + " restart(s), the "
-                                                                               "limit)"
-                                      : " (no restarts allowed: --max-restarts 0)");
+        result.cause = failure + (o_.max_restarts ? " (after " + std::to_string(attempt) +
+                                                        " restart(s), the "
+                                                        "limit)"
+                                                  : " (no restarts allowed: --max-restarts 0)");
         return result;
       }
       result.restarts = attempt + 1;
@@ -185,8 +187,7 @@ class Supervisor {
       w.status = status;
       if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && failure.empty()) {
         failure = "worker " + std::to_string(w.local_rank) + " (rank " +
-                  std::to_string(o_.node_rank * o_.nproc + w.local_rank) + ") " +
-                  Describe(status);
+                  std::to_string(o_.node_rank * o_.nproc + w.local_rank) + ") " + Describe(status);
       }
     }
     return failure;
@@ -197,8 +198,8 @@ class Supervisor {
   void Stop(int sig) {
     for (const Worker& w : workers_)
       if (!w.done) ::kill(-w.pid, sig);
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::duration<double>(o_.stop_grace_s);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(o_.stop_grace_s);
     while (Running() > 0 && std::chrono::steady_clock::now() < deadline) {
       ::usleep(20000);
       Reap();
@@ -221,8 +222,9 @@ class Supervisor {
 
 StatusOr<LaunchResult> Launch(const LaunchOptions& o) {
   if (o.command.empty()) {
-    return InvalidArgumentError("no worker command; put it after `--`, e.g. "
-                                "`medscribe launch --nproc 2 -- medscribe train ...`");
+    return InvalidArgumentError(
+        "no worker command; put it after `--`, e.g. "
+        "`medscribe launch --nproc 2 -- medscribe train ...`");
   }
   if (o.nproc < 1 || o.nproc > 4096) return InvalidArgumentError("--nproc must be 1..4096");
   if (o.nnodes < 1 || o.nnodes > 65536) return InvalidArgumentError("--nnodes must be 1..65536");

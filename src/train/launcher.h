@@ -31,8 +31,8 @@ struct LaunchOptions {
   std::string master_addr = "127.0.0.1";
   int master_port = 0;  // 0: a free port on this host, chosen per start (one node only)
   int max_restarts = 0;
-  double stop_grace_s = 10;            // SIGTERM, then SIGKILL after this long
-  std::vector<std::string> command;    // argv of every worker; command[0] is looked up in PATH
+  double stop_grace_s = 10;          // SIGTERM, then SIGKILL after this long
+  std::vector<std::string> command;  // argv of every worker; command[0] is looked up in PATH
   std::function<void(const std::string&)> log;  // progress and causes; null: stderr
 };
 

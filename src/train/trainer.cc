@@ -157,11 +157,10 @@ StatusOr<bool> DiffersFromRankZero(Communicator& comm, const torch::Tensor& loca
 Status CheckSameRun(Communicator& comm, const std::string& config_json, const TrainOptions& o,
                     int64_t resumed_step) {
   if (comm.world_size() == 1) return OkStatus();
-  const std::string options =
-      std::to_string(o.batch_size) + "/" + std::to_string(o.grad_accum) + "/" +
-      std::to_string(o.max_steps) + "/" + std::to_string(o.seed) + "/" +
-      std::to_string(o.learning_rate) + "/" + std::to_string(o.prompt.image) +
-      std::to_string(o.prompt.dictation);
+  const std::string options = std::to_string(o.batch_size) + "/" + std::to_string(o.grad_accum) +
+                              "/" + std::to_string(o.max_steps) + "/" + std::to_string(o.seed) +
+                              "/" + std::to_string(o.learning_rate) + "/" +
+                              std::to_string(o.prompt.image) + std::to_string(o.prompt.dictation);
   const torch::Tensor local = torch::tensor(
       {Fingerprint(config_json), Fingerprint(o.dataset_id), Fingerprint(options), resumed_step},
       torch::kInt64);
@@ -169,8 +168,9 @@ Status CheckSameRun(Communicator& comm, const std::string& config_json, const Tr
   ASSIGN_OR_RETURN(bool differs, DiffersFromRankZero(comm, local, &which));
   if (!differs) return OkStatus();
   if (which.empty()) {
-    return FailedPreconditionError("another rank was started with a different model "
-                                   "configuration, dataset version or options; see its error");
+    return FailedPreconditionError(
+        "another rank was started with a different model "
+        "configuration, dataset version or options; see its error");
   }
   constexpr const char* kWhat[] = {
       "model configuration (--config, tokenizer vocabulary)", "dataset version (--dataset)",
@@ -394,10 +394,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     if (ck.step > 0) {
       RETURN_IF_ERROR(TruncateMetrics(run / "metrics.jsonl", ck.step));
       if (o.progress) {
-        std::fprintf(stderr, "resuming at step %lld%s\n", static_cast<long long>(ck.step),
-                     o.restart_count
-                         ? (" (restart " + std::to_string(o.restart_count) + ")").c_str()
-                         : "");
+        std::fprintf(
+            stderr, "resuming at step %lld%s\n", static_cast<long long>(ck.step),
+            o.restart_count ? (" (restart " + std::to_string(o.restart_count) + ")").c_str() : "");
       }
     }
     metrics.open(run / "metrics.jsonl", std::ios::app);
@@ -448,8 +447,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                                            s.labels);
       } else {
         loss_sum = model::NextTokenLossSum(
-            m->decoder->forward_embeds(m->decoder->embed(b.input_ids), b.attention_mask),
-            b.labels);
+            m->decoder->forward_embeds(m->decoder->embed(b.input_ids), b.attention_mask), b.labels);
       }
       (loss_sum / global_targets).backward();
       local_loss += loss_sum.item<double>();
@@ -487,7 +485,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       const double elapsed = std::chrono::duration<double>(now - t0).count();
       const double eta = elapsed / (done - ck.step) * (o.max_steps - done);
       metrics << json::Dump(json::Value(json::Object{{"step", json::Value(done)},
-                                                     {"loss", json::Value(mean)},
+                                                     {"loss", json::Value(value)},
+                                                     {"loss_mean", json::Value(mean)},
                                                      {"lr", json::Value(lr)},
                                                      {"tokens_per_s", json::Value(tps)},
                                                      {"samples_per_s", json::Value(sps)}}))
