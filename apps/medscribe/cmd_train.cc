@@ -62,7 +62,7 @@ struct TrainArgs {
   int jobs = 0, vocab = 8000;
   int64_t grad_accum = 1;
   double bucket_mb = 25;
-  int timeout_s = 300;
+  int timeout_s = 300, zero = 0;
   bool no_overlap = false;
   bool no_image = false, no_dictation = false, print_topology = false;
   std::string init_decoder;
@@ -133,12 +133,16 @@ int RunTrain(const TrainArgs& a) {
   o.bucket_bytes = static_cast<int64_t>(a.bucket_mb * (1 << 20));
   o.overlap = !a.no_overlap;
   o.restart_count = world->restart_count;
+  o.zero_stage = a.zero;
   if (a.timeout_s < 1) return ReportError(InvalidArgumentError("--timeout must be at least 1"));
   auto comm = train::Connect(*world, a.timeout_s);
   if (!comm.ok()) return ReportError(comm.status());
   o.comm = comm->get();
   auto r = train::Train(o, enc);
   if (!r.ok()) return ReportError(r.status());
+  std::fprintf(stderr, "rank %d: peak RSS %.1f MiB, optimizer state %.2f MiB (ZeRO stage %d)\n",
+               world->rank, r->peak_rss_bytes / 1048576.0, r->optimizer_state_bytes / 1048576.0,
+               a.zero);
   if (world->rank != 0) return kExitOk;
   if (Status s = WriteFile(fs::path(a.out) / "model" / "tokenizer.model", serialized); !s.ok())
     return ReportError(s);
@@ -232,6 +236,11 @@ Runner RegisterTrain(CLI::App& app) {
                  "Data parallelism: seconds to wait for the other ranks at rendezvous and in any "
                  "collective before the run fails (a dead host or a cut link)")
       ->capture_default_str();
+  app.add_option("--zero", a->zero,
+                 "ZeRO stage: 0 every rank holds the optimizer state, 1 shards it across ranks, "
+                 "2 also reduces each gradient to its owner only")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 2));
   app.add_flag("--no-overlap", a->no_overlap,
                "Data parallelism: all-reduce the gradients after backward instead of during it");
   app.add_option("--lr", a->lr, "Peak learning rate (AdamW, warmup then cosine)")

@@ -65,6 +65,8 @@ class Single final : public Communicator {
     return std::make_unique<Done>();
   }
   Status Broadcast(std::vector<torch::Tensor>&) override { return OkStatus(); }
+  Status BroadcastFrom(torch::Tensor&, int) override { return OkStatus(); }
+  Status ReduceTo(torch::Tensor&, int) override { return OkStatus(); }
   Status Barrier() override { return OkStatus(); }
 };
 
@@ -112,6 +114,24 @@ class Gloo final : public Communicator {
         std::vector<torch::Tensor> one = {t};
         pg_->broadcast(one)->wait();
       }
+    });
+  }
+
+  Status BroadcastFrom(torch::Tensor& flat, int root) override {
+    return Guard([&] {
+      std::vector<torch::Tensor> one = {flat};
+      c10d::BroadcastOptions o;
+      o.rootRank = root;
+      pg_->broadcast(one, o)->wait();
+    });
+  }
+
+  Status ReduceTo(torch::Tensor& flat, int root) override {
+    return Guard([&] {
+      std::vector<torch::Tensor> one = {flat};
+      c10d::ReduceOptions o;
+      o.rootRank = root;
+      pg_->reduce(one, o)->wait();
     });
   }
 

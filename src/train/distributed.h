@@ -43,6 +43,10 @@ class Communicator {
   virtual std::unique_ptr<PendingCollective> AllReduceSumAsync(torch::Tensor flat) = 0;
   // Replaces each tensor by rank 0's (in place).
   virtual Status Broadcast(std::vector<torch::Tensor>& tensors) = 0;
+  // Replaces `flat` (contiguous) by rank `root`'s.
+  virtual Status BroadcastFrom(torch::Tensor& flat, int root) = 0;
+  // Sums `flat` (contiguous) over ranks into rank `root`'s copy; the others' are unspecified after.
+  virtual Status ReduceTo(torch::Tensor& flat, int root) = 0;
   virtual Status Barrier() = 0;
 };
 

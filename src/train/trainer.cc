@@ -21,6 +21,7 @@
 #include "model/multimodal.h"
 #include "train/ddp.h"
 #include "train/tensorboard.h"
+#include "train/zero.h"
 
 namespace medscribe::train {
 namespace fs = std::filesystem;
@@ -220,36 +221,51 @@ Status TruncateMetrics(const fs::path& path, int64_t step) {
   return WriteText(path, kept);
 }
 
-Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m,
-                      torch::optim::AdamW& opt) {
+std::string CheckpointName(int64_t step) {
   char name[32];
   std::snprintf(name, sizeof name, "step-%08lld", static_cast<long long>(step));
+  return name;
+}
+
+// Collective: every rank writes its optimizer shard into the temporary directory; rank 0 adds
+// the weights, RNG state and state.json, renames the directory into place and updates `latest`
+// last. A rank that dies on the way leaves only the temporary directory, which is never read.
+Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m,
+                      const ZeroOptimizer& opt, Communicator& comm) {
+  const std::string name = CheckpointName(step);
   const fs::path dir = run / "checkpoints" / name;
-  const fs::path tmp = run / "checkpoints" / (std::string(".") + name + ".tmp");
+  const fs::path tmp = run / "checkpoints" / ("." + name + ".tmp");
+  const bool leader = comm.rank() == 0;
   std::error_code ec;
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp, ec);
-  if (ec) return IoError("cannot create '" + tmp.string() + "': " + ec.message());
+  if (leader) {
+    fs::remove_all(tmp, ec);
+    fs::create_directories(tmp, ec);
+    if (ec) return IoError("cannot create '" + tmp.string() + "': " + ec.message());
+  }
+  RETURN_IF_ERROR(comm.Barrier());
+  RETURN_IF_ERROR(opt.Save(tmp.string()));
+  RETURN_IF_ERROR(comm.Barrier());
+  if (!leader) return OkStatus();
   RETURN_IF_ERROR(
       model::SaveSafetensors((tmp / "model.safetensors").string(), model::NamedWeights(*m)));
-  std::ostringstream optimizer;
-  try {
-    torch::save(opt, optimizer);
-  } catch (const c10::Error& e) {
-    return IoError(std::string("cannot save the optimizer state: ") + e.what_without_backtrace());
-  }
-  RETURN_IF_ERROR(WriteText(tmp / "optimizer.pt", optimizer.str()));
-  RETURN_IF_ERROR(WriteText(tmp / "state.json",
-                            json::Dump(json::Value(json::Object{{"step", json::Value(step)}}))));
+  std::ostringstream rng;
+  torch::save(at::detail::getDefaultCPUGenerator().get_state(), rng);
+  RETURN_IF_ERROR(WriteText(tmp / "rng.pt", rng.str()));
+  RETURN_IF_ERROR(WriteText(
+      tmp / "state.json",
+      json::Dump(json::Value(json::Object{{"step", json::Value(step)},
+                                          {"zero_stage", json::Value(opt.stage())},
+                                          {"world_size", json::Value(comm.world_size())}}))));
+  RETURN_IF_ERROR(model::SyncDirectory(tmp.string()));
   fs::remove_all(dir, ec);
   fs::rename(tmp, dir, ec);
   if (ec) return IoError("cannot finish checkpoint '" + dir.string() + "': " + ec.message());
   RETURN_IF_ERROR(model::SyncDirectory((run / "checkpoints").string()));
-  return WriteText(run / "checkpoints" / "latest", std::string(name) + "\n");
+  return WriteText(run / "checkpoints" / "latest", name + "\n");
 }
 
-StatusOr<Checkpoint> LoadCheckpoint(const fs::path& run, model::ReportModel& m,
-                                    torch::optim::AdamW& opt) {
+StatusOr<Checkpoint> LoadCheckpoint(const fs::path& run, model::ReportModel& m, ZeroOptimizer& opt,
+                                    int world_size) {
   auto latest = ReadText(run / "checkpoints" / "latest");
   if (!latest.ok()) return Checkpoint{};  // a fresh run
   std::string name = *latest;
@@ -258,6 +274,20 @@ StatusOr<Checkpoint> LoadCheckpoint(const fs::path& run, model::ReportModel& m,
     return DataLossError("checkpoints/latest does not name a checkpoint");
   }
   const fs::path dir = run / "checkpoints" / name;
+  ASSIGN_OR_RETURN(std::string state, ReadText(dir / "state.json"));
+  auto j = json::Parse(state);
+  if (!j.ok()) return DataLossError(dir.string() + "/state.json: " + j.status().message());
+  ASSIGN_OR_RETURN(int64_t step, json::GetInt(*j, "step"));
+  if (auto stage = json::GetInt(*j, "zero_stage"); stage.ok() && *stage != opt.stage()) {
+    return FailedPreconditionError("checkpoint " + dir.string() + " was written with --zero " +
+                                   std::to_string(*stage) + "; resume with --zero " +
+                                   std::to_string(*stage));
+  }
+  if (auto w = json::GetInt(*j, "world_size"); w.ok() && opt.stage() > 0 && *w != world_size) {
+    return FailedPreconditionError("checkpoint " + dir.string() + " holds ZeRO shards of " +
+                                   std::to_string(*w) + " ranks; resume with " +
+                                   std::to_string(*w) + " ranks");
+  }
   auto weights = model::LoadSafetensors((dir / "model.safetensors").string());
   if (!weights.ok()) {
     return DataLossError("checkpoint " + dir.string() +
@@ -265,17 +295,28 @@ StatusOr<Checkpoint> LoadCheckpoint(const fs::path& run, model::ReportModel& m,
                          "; delete it and point checkpoints/latest at an earlier one");
   }
   RETURN_IF_ERROR(model::LoadWeights(*m, *weights));
-  try {
-    torch::load(opt, (dir / "optimizer.pt").string());
-  } catch (const c10::Error& e) {
-    return DataLossError("checkpoint " + dir.string() +
-                         ": the optimizer state cannot be read: " + e.what_without_backtrace());
+  RETURN_IF_ERROR(opt.Load(dir.string()));
+  if (auto rng = ReadText(dir / "rng.pt"); rng.ok()) {
+    try {
+      std::istringstream in(*rng);
+      torch::Tensor saved;
+      torch::load(saved, in);
+      at::Generator generator = at::detail::getDefaultCPUGenerator();
+      generator.set_state(saved);
+    } catch (const c10::Error& e) {
+      return DataLossError("checkpoint " + dir.string() +
+                           ": the RNG state cannot be read: " + e.what_without_backtrace());
+    }
   }
-  ASSIGN_OR_RETURN(std::string state, ReadText(dir / "state.json"));
-  auto j = json::Parse(state);
-  if (!j.ok()) return DataLossError(dir.string() + "/state.json: " + j.status().message());
-  ASSIGN_OR_RETURN(int64_t step, json::GetInt(*j, "step"));
   return Checkpoint{step};
+}
+
+// Peak resident memory of this process (VmHWM), 0 when unknown.
+int64_t PeakRssBytes() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6) * 1024;
+  return 0;
 }
 
 StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc) {
@@ -283,6 +324,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   if (o.batch_size < 1) return InvalidArgumentError("--batch-size must be at least 1");
   if (o.checkpoint_every < 1) return InvalidArgumentError("--checkpoint-every must be at least 1");
   if (o.grad_accum < 1) return InvalidArgumentError("--grad-accum must be at least 1");
+  if (o.zero_stage < 0 || o.zero_stage > 2) return InvalidArgumentError("--zero must be 0, 1 or 2");
   if (o.bucket_bytes < 1) return InvalidArgumentError("--bucket-mb must be positive");
   model::ModelConfig config = o.config;
   if (!o.init_decoder.empty()) {
@@ -337,11 +379,11 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   torch::manual_seed(o.seed);
   model::ReportModel m(config);
   m->train();
-  torch::optim::AdamW opt(
-      m->parameters(),
+  ZeroOptimizer opt(
+      m->parameters(), comm, o.zero_stage,
       torch::optim::AdamWOptions(o.learning_rate).weight_decay(o.weight_decay).betas({0.9, 0.95}));
   if (!o.init_decoder.empty()) RETURN_IF_ERROR(model::LoadHfDecoder(m->decoder, o.init_decoder));
-  ASSIGN_OR_RETURN(Checkpoint ck, LoadCheckpoint(run, m, opt));
+  ASSIGN_OR_RETURN(Checkpoint ck, LoadCheckpoint(run, m, opt, comm->world_size()));
   RETURN_IF_ERROR(CheckSameRun(*comm, config_json, o, ck.step));
   {  // every rank starts from rank 0's weights
     std::vector<torch::Tensor> params;
@@ -411,7 +453,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   std::vector<torch::Tensor> params;
   for (auto& p : m->parameters()) params.push_back(p);
   std::optional<GradientReducer> reducer;
-  if (world > 1) reducer.emplace(params, comm, o.bucket_bytes, o.overlap);
+  if (world > 1 && o.zero_stage < 2) reducer.emplace(params, comm, o.bucket_bytes, o.overlap);
   const auto t0 = std::chrono::steady_clock::now();
   auto window_start = t0;
   int64_t window_tokens = 0, window_samples = 0, total_tokens = 0;
@@ -419,9 +461,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   int64_t window_steps = 0;
   for (int64_t step = ck.step; step < o.max_steps; ++step) {
     const double lr = LearningRate(step, o);
-    for (auto& group : opt.param_groups()) {
-      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-    }
+    opt.SetLearningRate(lr);
     std::vector<Batch> micro;
     int64_t step_tokens = 0, step_samples = 0;
     for (int64_t a = 0; a < o.grad_accum; ++a) {
@@ -434,7 +474,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     for (const Batch& b : micro) counts[0] += static_cast<double>(b.target_tokens);
     RETURN_IF_ERROR(comm->AllReduceSum(counts));
     const double global_targets = std::max(1.0, counts[0].item<double>());
-    opt.zero_grad();
+    opt.ZeroGrad();
     double local_loss = 0;
     for (size_t a = 0; a < micro.size(); ++a) {
       const Batch& b = micro[a];
@@ -453,6 +493,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       local_loss += loss_sum.item<double>();
     }
     if (reducer) RETURN_IF_ERROR(reducer->Finish());
+    RETURN_IF_ERROR(opt.ReduceGradients());
     std::vector<torch::Tensor> loss_sum = {torch::tensor({local_loss}, torch::kFloat64)};
     RETURN_IF_ERROR(comm->AllReduceSum(loss_sum));
     const double value = loss_sum[0].item<double>() / global_targets;
@@ -465,8 +506,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       return InternalError("step " + std::to_string(step + 1) + ": the gradient of " + bad +
                            " is not finite; stopped, the last checkpoint is kept");
     }
-    torch::nn::utils::clip_grad_norm_(m->parameters(), o.clip_norm);
-    opt.step();
+    RETURN_IF_ERROR(opt.ClipGradNorm(o.clip_norm).status());
+    RETURN_IF_ERROR(opt.Step());
     if (step == ck.step) result.first_loss = value;
     result.last_loss = value;
     window_loss += value;
@@ -522,7 +563,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     }
     if (done % o.checkpoint_every == 0 || done == o.max_steps) {
       RETURN_IF_ERROR(CheckParametersAgree(*comm, m, done));
-      if (leader) RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt));
+      RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt, *comm));
     }
   }
   result.steps = o.max_steps;
@@ -532,6 +573,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   result.samples_per_s =
       static_cast<double>((o.max_steps - ck.step) * o.batch_size * o.grad_accum * world) /
       std::max(1e-9, total_secs);
+  result.optimizer_state_bytes = opt.state_bytes();
+  result.peak_rss_bytes = PeakRssBytes();
   RETURN_IF_ERROR(comm->Barrier());
   if (!leader) return result;
   fs::create_directories(run / "model", ec);

@@ -72,6 +72,9 @@ struct TrainOptions {
   int64_t bucket_bytes = 25 << 20;
   bool overlap = true;
   int restart_count = 0;  // from the launcher, recorded in run.json
+  // ZeRO stage (train/zero.h): 0 replicates the optimizer state, 1 shards it, 2 also reduces
+  // each gradient to its owner only.
+  int zero_stage = 0;
 };
 
 struct TrainResult {
@@ -79,6 +82,8 @@ struct TrainResult {
   int64_t resumed_from = 0;  // 0 when the run started fresh
   double first_loss = 0, last_loss = 0, val_loss = 0;
   double tokens_per_s = 0, samples_per_s = 0;
+  int64_t optimizer_state_bytes = 0;  // AdamW moments held by this rank
+  int64_t peak_rss_bytes = 0;         // of this process
 };
 
 StatusOr<TrainResult> Train(const TrainOptions& options, const TextEncoder& encoder);

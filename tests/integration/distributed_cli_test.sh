@@ -7,6 +7,7 @@
 #   - kill -9 of a worker, twice: the launcher restarts all workers, they resume from the last
 #     complete checkpoint (a stale .tmp checkpoint is never read), the loss curve and the final
 #     weights equal an uninterrupted run, the restart count is logged;
+#   - ZeRO-1 and ZeRO-2 reach the same weights with half the optimizer state per rank;
 #   - torchrun and mpirun run the same trainer unchanged and reach the same weights;
 #   - a rank started with another configuration or other options is refused at rendezvous.
 # Usage: distributed_cli_test.sh MEDSCRIBE_BINARY WEIGHTS_DIFF_BINARY
@@ -46,8 +47,26 @@ ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --max-steps 20 --bat
 r=$(close "$work/two" "$work/noov") && pass "all-reduce after backward (1 MB buckets) = overlapped: $r" \
   || fail "no-overlap differs: $r"
 
-# 2. Faults: kill -9 of rank 1, twice; the launcher restarts everyone from the last checkpoint.
-long=("${common[@]}" --max-steps 40 --batch-size 2 --checkpoint-every 3 --eval-every 20)
+# ZeRO: the same parameters, half the optimizer state per rank.
+for z in 1 2; do
+  ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --max-steps 20 --batch-size 2 --zero $z \
+    --out "$work/zero$z" > /dev/null 2> "$work/zero$z.err" || fail "--zero $z: $(tail -3 "$work/zero$z.err")"
+  r=$(close "$work/two" "$work/zero$z") && pass "ZeRO-$z: same weights as plain data parallelism: $r" \
+    || fail "ZeRO-$z differs: $r"
+done
+full=$(grep -o 'rank 0: .*optimizer state [0-9.]*' "$work/two.err" | sed 's/.*state //')
+half=$(grep -o 'rank 1: .*optimizer state [0-9.]*' "$work/zero2.err" | sed 's/.*state //')
+[ -n "$full" ] && [ -n "$half" ] && awk -v f="$full" -v h="$half" 'BEGIN { exit !(h <= 0.55 * f) }' \
+  && pass "optimizer state per rank: $full MiB without ZeRO, $half MiB with ZeRO-2 on 2 ranks" \
+  || fail "optimizer state did not halve: $full -> $half"
+ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --max-steps 30 --batch-size 2 --zero 1 \
+  --out "$work/zero2" > /dev/null 2> "$work/zero-mismatch.err"
+grep -q "resume with --zero 2" "$work/zero-mismatch.err" && pass "resuming ZeRO-2 shards with --zero 1 is refused" \
+  || fail "zero mismatch: $(tail -2 "$work/zero-mismatch.err")"
+
+# 2. Faults: kill -9 of rank 1, twice; the launcher restarts everyone from the last checkpoint
+# (ZeRO-1: every rank writes its own optimizer shard into the checkpoint).
+long=("${common[@]}" --max-steps 40 --batch-size 2 --checkpoint-every 3 --eval-every 20 --zero 1)
 ms launch --nproc 2 -- "$bin" --home "$home" "${long[@]}" --out "$work/ref" > /dev/null 2> "$work/ref.err" \
   || fail "uninterrupted run: $(tail -3 "$work/ref.err")"
 mkdir -p "$work/fault/checkpoints/.step-00000006.tmp"

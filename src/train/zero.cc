@@ -1,0 +1,180 @@
+#include "train/zero.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+
+#include "model/io.h"
+
+namespace medscribe::train {
+namespace {
+
+// The parameters owned by `rank`, flattened into one buffer (registration order).
+torch::Tensor Flatten(const std::vector<torch::Tensor>& tensors) {
+  std::vector<torch::Tensor> flat;
+  for (const torch::Tensor& t : tensors) flat.push_back(t.reshape({-1}));
+  return torch::cat(flat);
+}
+
+void Unflatten(const torch::Tensor& flat, std::vector<torch::Tensor>& tensors) {
+  int64_t at = 0;
+  for (torch::Tensor& t : tensors) {
+    t.copy_(flat.narrow(0, at, t.numel()).view_as(t));
+    at += t.numel();
+  }
+}
+
+}  // namespace
+
+std::vector<int> PartitionParameters(const std::vector<torch::Tensor>& params, int world) {
+  std::vector<size_t> order(params.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return params[a].numel() > params[b].numel(); });
+  std::vector<int64_t> load(static_cast<size_t>(world), 0);
+  std::vector<int> owner(params.size(), 0);
+  for (size_t k : order) {
+    const int r = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    owner[k] = r;
+    load[static_cast<size_t>(r)] += params[k].numel();
+  }
+  return owner;
+}
+
+ZeroOptimizer::ZeroOptimizer(std::vector<torch::Tensor> params, Communicator* comm, int stage,
+                             const torch::optim::AdamWOptions& options)
+    : params_(std::move(params)), comm_(comm), stage_(stage) {
+  const int world = comm_->world_size();
+  owner_ = stage_ == 0 ? std::vector<int>(params_.size(), comm_->rank())
+                       : PartitionParameters(params_, world);
+  for (size_t k = 0; k < params_.size(); ++k)
+    if (owner_[k] == comm_->rank()) owned_.push_back(params_[k]);
+  adamw_ = std::make_unique<torch::optim::AdamW>(owned_, options);
+}
+
+void ZeroOptimizer::ZeroGrad() {
+  for (torch::Tensor& p : params_) {
+    if (p.grad().defined()) {
+      p.mutable_grad().detach_();
+      p.mutable_grad().zero_();
+    }
+  }
+}
+
+void ZeroOptimizer::SetLearningRate(double lr) {
+  for (auto& group : adamw_->param_groups())
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+Status ZeroOptimizer::ReduceGradients() {
+  if (stage_ < 2 || comm_->world_size() == 1) return OkStatus();
+  torch::NoGradGuard no_grad;
+  for (int r = 0; r < comm_->world_size(); ++r) {
+    std::vector<torch::Tensor> grads;
+    for (size_t k = 0; k < params_.size(); ++k) {
+      if (owner_[k] != r) continue;
+      if (!params_[k].grad().defined()) params_[k].mutable_grad() = torch::zeros_like(params_[k]);
+      grads.push_back(params_[k].grad());
+    }
+    if (grads.empty()) continue;
+    torch::Tensor flat = Flatten(grads);
+    RETURN_IF_ERROR(comm_->ReduceTo(flat, r));
+    if (r == comm_->rank()) Unflatten(flat, grads);
+  }
+  // Gradients of parameters owned elsewhere are not needed here any more.
+  for (size_t k = 0; k < params_.size(); ++k)
+    if (owner_[k] != comm_->rank()) params_[k].mutable_grad() = torch::Tensor();
+  return OkStatus();
+}
+
+StatusOr<double> ZeroOptimizer::ClipGradNorm(double max_norm) {
+  torch::NoGradGuard no_grad;
+  // Stage 2 holds only owned gradients: the squares are summed over ranks.
+  const bool partial = stage_ == 2 && comm_->world_size() > 1;
+  double squares = 0;
+  for (size_t k = 0; k < params_.size(); ++k) {
+    const torch::Tensor& g = params_[k].grad();
+    if (!g.defined() || (partial && owner_[k] != comm_->rank())) continue;
+    squares += g.to(torch::kFloat64).square().sum().item<double>();
+  }
+  if (partial) {
+    std::vector<torch::Tensor> t = {torch::tensor({squares}, torch::kFloat64)};
+    RETURN_IF_ERROR(comm_->AllReduceSum(t));
+    squares = t[0].item<double>();
+  }
+  const double norm = std::sqrt(squares);
+  const double coef = max_norm / (norm + 1e-6);
+  if (coef < 1) {
+    for (torch::Tensor& p : params_)
+      if (p.grad().defined()) p.mutable_grad().mul_(coef);
+  }
+  return norm;
+}
+
+Status ZeroOptimizer::Step() {
+  adamw_->step();
+  if (stage_ == 0 || comm_->world_size() == 1) return OkStatus();
+  torch::NoGradGuard no_grad;
+  for (int r = 0; r < comm_->world_size(); ++r) {
+    std::vector<torch::Tensor> mine;
+    for (size_t k = 0; k < params_.size(); ++k)
+      if (owner_[k] == r) mine.push_back(params_[k]);
+    if (mine.empty()) continue;
+    torch::Tensor flat = Flatten(mine);
+    RETURN_IF_ERROR(comm_->BroadcastFrom(flat, r));
+    if (r != comm_->rank()) Unflatten(flat, mine);
+  }
+  return OkStatus();
+}
+
+int64_t ZeroOptimizer::state_bytes() const {
+  int64_t bytes = 0;
+  for (const auto& [key, state] : adamw_->state()) {
+    (void)key;
+    const auto& s = static_cast<const torch::optim::AdamWParamState&>(*state);
+    for (const torch::Tensor& t : {s.exp_avg(), s.exp_avg_sq(), s.max_exp_avg_sq()})
+      if (t.defined()) bytes += t.numel() * static_cast<int64_t>(t.element_size());
+  }
+  return bytes;
+}
+
+std::string ZeroOptimizer::ShardName() const {
+  if (stage_ == 0) return comm_->rank() == 0 ? "optimizer.pt" : "";
+  return "optimizer.rank-" + std::to_string(comm_->rank()) + "-of-" +
+         std::to_string(comm_->world_size()) + ".pt";
+}
+
+Status ZeroOptimizer::Save(const std::string& dir) const {
+  const std::string name = ShardName();
+  if (name.empty()) return OkStatus();
+  std::ostringstream out;
+  try {
+    torch::save(*adamw_, out);
+  } catch (const c10::Error& e) {
+    return IoError(std::string("cannot save the optimizer state: ") + e.what_without_backtrace());
+  }
+  return model::WriteBytesAtomic(dir + "/" + name, out.str());
+}
+
+Status ZeroOptimizer::Load(const std::string& dir) {
+  const std::string name = stage_ == 0 ? "optimizer.pt" : ShardName();
+  const std::string path = dir + "/" + name;
+  auto bytes = model::ReadBytes(path);
+  if (!bytes.ok()) {
+    return FailedPreconditionError(
+        "checkpoint " + dir + " has no " + name +
+        ": it was written with another ZeRO stage or "
+        "world size; resume with the --zero and number of ranks it was written with");
+  }
+  try {
+    std::istringstream in(*bytes);
+    torch::load(*adamw_, in);
+  } catch (const c10::Error& e) {
+    return DataLossError("checkpoint " + path +
+                         ": the optimizer state cannot be read: " + e.what_without_backtrace());
+  }
+  return OkStatus();
+}
+
+}  // namespace medscribe::train

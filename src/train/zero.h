@@ -1,0 +1,72 @@
+// AdamW whose state can be sharded across data-parallel ranks (ZeRO, Rajbhandari et al. 2020):
+//
+//   stage 0  every rank holds the whole optimizer state and updates every parameter;
+//   stage 1  each parameter is owned by one rank, which alone holds its AdamW moments and
+//            updates it; gradients are still all-reduced (train/ddp.h), and after the step every
+//            owner broadcasts its updated parameters;
+//   stage 2  as stage 1, and gradients are only reduced to their owner (ReduceGradients()); the
+//            other ranks drop them, so gradient memory after backward shrinks as well.
+//
+// Parameters are assigned whole, largest first, to the rank with the fewest bytes so far (the
+// same partition on every rank), so the optimizer-state bytes per rank fall by about the world
+// size. Gradient clipping uses the global norm in every stage.
+//
+// Checkpoints: stage 0 writes one optimizer.pt (rank 0); stages 1 and 2 write one shard per rank,
+// optimizer.rank-R-of-W.pt, each written and flushed by its own rank. Resuming needs the same
+// stage and world size (Load says so otherwise).
+//
+// Thread safety: used from the training thread. REQUIRES: every rank calls the collective
+// methods (ReduceGradients, ClipGradNorm, Step) in the same order.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "common/status.h"
+#include "train/distributed.h"
+
+namespace medscribe::train {
+
+// Owner rank of each parameter.
+std::vector<int> PartitionParameters(const std::vector<torch::Tensor>& params, int world);
+
+class ZeroOptimizer {
+ public:
+  // REQUIRES: 0 <= stage <= 2; `comm` outlives this object.
+  ZeroOptimizer(std::vector<torch::Tensor> params, Communicator* comm, int stage,
+                const torch::optim::AdamWOptions& options);
+
+  int stage() const { return stage_; }
+  void ZeroGrad();
+  void SetLearningRate(double lr);
+  // Stage 2: sums each parameter's gradient into its owner and frees it elsewhere. Other
+  // stages: nothing to do (the gradients were all-reduced already).
+  Status ReduceGradients();
+  // Scales the gradients so that their global L2 norm is at most `max_norm` (as
+  // torch::nn::utils::clip_grad_norm_); returns the norm before clipping.
+  StatusOr<double> ClipGradNorm(double max_norm);
+  // One AdamW step on the owned parameters, then every owner broadcasts its parameters.
+  Status Step();
+
+  // Bytes of AdamW moments held by this rank.
+  int64_t state_bytes() const;
+
+  // Files of this rank in a checkpoint directory ("" when this rank writes none).
+  std::string ShardName() const;
+  Status Save(const std::string& checkpoint_dir) const;
+  Status Load(const std::string& checkpoint_dir);
+
+ private:
+  std::vector<torch::Tensor> params_;
+  Communicator* comm_;
+  int stage_;
+  std::vector<int> owner_;
+  std::vector<torch::Tensor> owned_;
+  std::unique_ptr<torch::optim::AdamW> adamw_;
+};
+
+}  // namespace medscribe::train
