@@ -63,6 +63,8 @@ struct TrainArgs {
   int64_t grad_accum = 1;
   double bucket_mb = 25;
   int timeout_s = 300, zero = 0;
+  std::string device = "cpu", precision = "fp32";
+  bool checkpoint_activations = false;
   bool no_overlap = false;
   bool no_image = false, no_dictation = false, print_topology = false;
   std::string init_decoder;
@@ -134,8 +136,12 @@ int RunTrain(const TrainArgs& a) {
   o.overlap = !a.no_overlap;
   o.restart_count = world->restart_count;
   o.zero_stage = a.zero;
+  o.device = a.device;
+  o.local_rank = world->local_rank;
+  o.precision = a.precision;
+  o.checkpoint_activations = a.checkpoint_activations;
   if (a.timeout_s < 1) return ReportError(InvalidArgumentError("--timeout must be at least 1"));
-  auto comm = train::Connect(*world, a.timeout_s);
+  auto comm = train::Connect(*world, a.timeout_s, a.device != "cpu");
   if (!comm.ok()) return ReportError(comm.status());
   o.comm = comm->get();
   auto r = train::Train(o, enc);
@@ -241,6 +247,16 @@ Runner RegisterTrain(CLI::App& app) {
                  "2 also reduces each gradient to its owner only")
       ->capture_default_str()
       ->check(CLI::Range(0, 2));
+  app.add_option("--device", a->device,
+                 "cpu, cuda (the GPU of this process's LOCAL_RANK) or cuda:N")
+      ->capture_default_str();
+  app.add_option("--precision", a->precision,
+                 "fp32; bf16 (autocast, fp32 master weights; CPU or CUDA); fp16 (CUDA, dynamic "
+                 "loss scaling)")
+      ->capture_default_str();
+  app.add_flag("--checkpoint-activations", a->checkpoint_activations,
+               "Recompute each transformer block in backward instead of keeping its activations "
+               "(less memory, about one more forward pass of compute)");
   app.add_flag("--no-overlap", a->no_overlap,
                "Data parallelism: all-reduce the gradients after backward instead of during it");
   app.add_option("--lr", a->lr, "Peak learning rate (AdamW, warmup then cosine)")

@@ -1,5 +1,7 @@
 #include "model/llama.h"
 
+#include "model/checkpoint.h"
+
 #include <cmath>
 
 namespace medscribe::model {
@@ -158,7 +160,14 @@ torch::Tensor LlamaForCausalLMImpl::forward_embeds(const torch::Tensor& embeds,
   const torch::Tensor mask = CausalMask(attention_mask, embeds.scalar_type());
   torch::Tensor h = embeds;
   for (const auto& layer : *model->layers) {
-    h = layer->as<LlamaLayer>()->forward(h, rope, positions, mask);
+    LlamaLayerImpl* l = layer->as<LlamaLayer>();
+    if (checkpoint_layers) {
+      h = Checkpointed([l, this, positions, mask](
+                           const torch::Tensor& x) { return l->forward(x, rope, positions, mask); },
+                       h);
+    } else {
+      h = l->forward(h, rope, positions, mask);
+    }
   }
   h = model->norm(h);
   return lm_head ? lm_head(h) : F::linear(h, model->embed_tokens->weight);

@@ -93,6 +93,8 @@ struct LlamaForCausalLMImpl : torch::nn::Module {
   LlamaBody model{nullptr};
   torch::nn::Linear lm_head{nullptr};  // null when embeddings are tied
   RopeTables rope;
+  // Training option: recompute each layer in backward instead of keeping its activations.
+  bool checkpoint_layers = false;
 };
 TORCH_MODULE(LlamaForCausalLM);
 

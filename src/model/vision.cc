@@ -1,5 +1,7 @@
 #include "model/vision.h"
 
+#include "model/checkpoint.h"
+
 #include <cmath>
 
 namespace medscribe::model {
@@ -101,7 +103,12 @@ torch::Tensor VisionEncoderImpl::forward(torch::Tensor images) {
     return f.flatten(2).transpose(1, 2);
   }
   torch::Tensor x = patch_embed(images).flatten(2).transpose(1, 2) + pos_embed;
-  for (const auto& b : *blocks) x = b->as<VitBlock>()->forward(x);
+  for (const auto& b : *blocks) {
+    VitBlockImpl* block = b->as<VitBlock>();
+    x = checkpoint_blocks
+            ? Checkpointed([block](const torch::Tensor& in) { return block->forward(in); }, x)
+            : block->forward(x);
+  }
   return norm(x);
 }
 

@@ -26,6 +26,8 @@ struct VisionEncoderImpl : torch::nn::Module {
   torch::nn::Conv2d patch_embed{nullptr};
   torch::Tensor pos_embed;
   torch::nn::ModuleList blocks;
+  // Training option: recompute each ViT block in backward instead of keeping its activations.
+  bool checkpoint_blocks = false;
   torch::nn::LayerNorm norm{nullptr};
   // resnet
   torch::nn::Sequential resnet{nullptr};

@@ -3,6 +3,9 @@
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
@@ -70,10 +73,13 @@ class Single final : public Communicator {
   Status Barrier() override { return OkStatus(); }
 };
 
-class Gloo final : public Communicator {
+// A c10d process group (Gloo, or NCCL in CUDA builds). Tensors that are not on the group's
+// device (CPU scalars such as token counts, with NCCL) travel through a copy on it.
+template <typename PG>
+class C10dCommunicator final : public Communicator {
  public:
-  Gloo(c10::intrusive_ptr<c10d::ProcessGroupGloo> pg, int rank, int world)
-      : pg_(std::move(pg)), rank_(rank), world_(world) {}
+  C10dCommunicator(c10::intrusive_ptr<PG> pg, int rank, int world, torch::Device device)
+      : pg_(std::move(pg)), rank_(rank), world_(world), device_(device) {}
   int rank() const override { return rank_; }
   int world_size() const override { return world_; }
 
@@ -84,6 +90,10 @@ class Gloo final : public Communicator {
   }
 
   std::unique_ptr<PendingCollective> AllReduceSumAsync(torch::Tensor flat) override {
+    if (flat.device() != device_) {  // not on the data path: run it now
+      std::vector<torch::Tensor> one = {flat};
+      return std::make_unique<Done>(AllReduceSum(one));
+    }
     try {
       std::vector<torch::Tensor> one = {flat};
       auto work = pg_->allreduce(one);
@@ -98,7 +108,7 @@ class Gloo final : public Communicator {
       // One flat buffer: one collective per step instead of one per tensor.
       std::vector<torch::Tensor> flat;
       for (const torch::Tensor& t : tensors) flat.push_back(t.reshape({-1}));
-      std::vector<torch::Tensor> buffer = {torch::cat(flat)};
+      std::vector<torch::Tensor> buffer = {torch::cat(flat).to(device_)};
       pg_->allreduce(buffer)->wait();
       int64_t at = 0;
       for (torch::Tensor& t : tensors) {
@@ -111,27 +121,30 @@ class Gloo final : public Communicator {
   Status Broadcast(std::vector<torch::Tensor>& tensors) override {
     return Guard([&] {
       for (torch::Tensor& t : tensors) {
-        std::vector<torch::Tensor> one = {t};
+        std::vector<torch::Tensor> one = {t.to(device_)};
         pg_->broadcast(one)->wait();
+        if (!one[0].is_same(t)) t.copy_(one[0]);
       }
     });
   }
 
   Status BroadcastFrom(torch::Tensor& flat, int root) override {
     return Guard([&] {
-      std::vector<torch::Tensor> one = {flat};
+      std::vector<torch::Tensor> one = {flat.to(device_)};
       c10d::BroadcastOptions o;
       o.rootRank = root;
       pg_->broadcast(one, o)->wait();
+      if (!one[0].is_same(flat)) flat.copy_(one[0]);
     });
   }
 
   Status ReduceTo(torch::Tensor& flat, int root) override {
     return Guard([&] {
-      std::vector<torch::Tensor> one = {flat};
+      std::vector<torch::Tensor> one = {flat.to(device_)};
       c10d::ReduceOptions o;
       o.rootRank = root;
       pg_->reduce(one, o)->wait();
+      if (!one[0].is_same(flat)) flat.copy_(one[0]);
     });
   }
 
@@ -149,8 +162,9 @@ class Gloo final : public Communicator {
       return CollectiveFailed(e);
     }
   }
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
+  c10::intrusive_ptr<PG> pg_;
   int rank_, world_;
+  torch::Device device_;
 };
 
 }  // namespace
@@ -159,8 +173,15 @@ StatusOr<Topology> WorldFromEnv() { return ResolveTopology(ProcessEnvironment())
 
 std::unique_ptr<Communicator> SingleProcess() { return std::make_unique<Single>(); }
 
-StatusOr<std::unique_ptr<Communicator>> Connect(const Topology& w, int timeout_s) {
+StatusOr<std::unique_ptr<Communicator>> Connect(const Topology& w, int timeout_s, bool cuda) {
   if (w.world_size == 1) return SingleProcess();
+#ifndef USE_C10D_NCCL
+  if (cuda) {
+    return FailedPreconditionError(
+        "training on CUDA with several ranks needs NCCL, which this build's LibTorch lacks; "
+        "build against a CUDA PyTorch (scripts/gpu-check.sh) or use --device cpu");
+  }
+#endif
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<uint16_t>(w.master_port);
@@ -172,6 +193,18 @@ StatusOr<std::unique_ptr<Communicator>> Connect(const Topology& w, int timeout_s
       store = c10::make_intrusive<c10d::PrefixStore>(
           "/worker/attempt_" + std::to_string(w.restart_count), store);
     }
+#ifdef USE_C10D_NCCL
+    if (cuda) {
+      auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
+      nccl_options->timeout = std::chrono::seconds(timeout_s);
+      auto pg =
+          c10::make_intrusive<c10d::ProcessGroupNCCL>(store, w.rank, w.world_size, nccl_options);
+      const torch::Device device(torch::kCUDA, static_cast<c10::DeviceIndex>(w.local_rank));
+      return std::unique_ptr<Communicator>(
+          std::make_unique<C10dCommunicator<c10d::ProcessGroupNCCL>>(pg, w.rank, w.world_size,
+                                                                     device));
+    }
+#endif
     auto options = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(timeout_s));
     if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname) {
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
@@ -181,7 +214,8 @@ StatusOr<std::unique_ptr<Communicator>> Connect(const Topology& w, int timeout_s
       options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
     auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, w.rank, w.world_size, options);
-    return std::unique_ptr<Communicator>(std::make_unique<Gloo>(pg, w.rank, w.world_size));
+    return std::unique_ptr<Communicator>(std::make_unique<C10dCommunicator<c10d::ProcessGroupGloo>>(
+        pg, w.rank, w.world_size, torch::Device(torch::kCPU)));
   } catch (const std::exception& e) {
     return Status(ErrorCode::kUnavailable,
                   "cannot join the training group at " + w.master_addr + ":" +

@@ -52,7 +52,10 @@ class Communicator {
 
 // A communicator for a single process (all operations are no-ops).
 std::unique_ptr<Communicator> SingleProcess();
-// Joins the group described by `w` (Gloo over TCP). Unavailable when the rendezvous times out.
-StatusOr<std::unique_ptr<Communicator>> Connect(const Topology& w, int timeout_s = 300);
+// Joins the group described by `w`: Gloo over TCP, or NCCL when `cuda` (tensors on the local
+// rank's GPU; FailedPrecondition when this build's LibTorch has no NCCL). Unavailable when the
+// rendezvous times out.
+StatusOr<std::unique_ptr<Communicator>> Connect(const Topology& w, int timeout_s = 300,
+                                                bool cuda = false);
 
 }  // namespace medscribe::train

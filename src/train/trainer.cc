@@ -20,6 +20,7 @@
 #include "model/io.h"
 #include "model/multimodal.h"
 #include "train/ddp.h"
+#include "train/precision.h"
 #include "train/tensorboard.h"
 #include "train/zero.h"
 
@@ -107,8 +108,17 @@ std::string NonFiniteGradient(model::ReportModel& m) {
   return "";
 }
 
+Batch ToDevice(Batch b, const torch::Device& d) {
+  if (d.is_cpu()) return b;
+  b.images = b.images.to(d);
+  b.input_ids = b.input_ids.to(d);
+  b.attention_mask = b.attention_mask.to(d);
+  b.labels = b.labels.to(d);
+  return b;
+}
+
 double Evaluate(model::ReportModel& m, const std::vector<Example>& val, int64_t batch_size, int pad,
-                int image_token) {
+                int image_token, const torch::Device& device) {
   if (val.empty()) return 0;
   torch::NoGradGuard no_grad;
   m->eval();
@@ -118,7 +128,7 @@ double Evaluate(model::ReportModel& m, const std::vector<Example>& val, int64_t 
     std::vector<const Example*> batch;
     for (size_t j = i; j < std::min(val.size(), i + static_cast<size_t>(batch_size)); ++j)
       batch.push_back(&val[j]);
-    const Batch b = Collate(batch, pad);
+    const Batch b = ToDevice(Collate(batch, pad), device);
     const model::SplicedInputs s =
         m->Splice(b.images, b.input_ids, b.attention_mask, b.labels, image_token);
     const torch::Tensor logits = m->decoder->forward_embeds(s.embeds, s.attention_mask);
@@ -311,6 +321,30 @@ StatusOr<Checkpoint> LoadCheckpoint(const fs::path& run, model::ReportModel& m, 
   return Checkpoint{step};
 }
 
+// "cpu", "cuda" (the local rank's GPU) or "cuda:N".
+StatusOr<torch::Device> ResolveDevice(const std::string& name, int local_rank) {
+  if (name == "cpu") return torch::Device(torch::kCPU);
+  if (name.rfind("cuda", 0) != 0) {
+    return InvalidArgumentError("--device must be cpu, cuda or cuda:N, not '" + name + "'");
+  }
+  if (!torch::cuda::is_available()) {
+    return FailedPreconditionError(
+        "--device " + name +
+        ": no CUDA device is visible (or this build's LibTorch has no CUDA); use --device cpu");
+  }
+  try {
+    torch::Device d(name);
+    if (!d.has_index()) d = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank));
+    if (d.index() >= static_cast<int>(torch::cuda::device_count())) {
+      return InvalidArgumentError("--device " + name + ": only " +
+                                  std::to_string(torch::cuda::device_count()) + " GPU(s) visible");
+    }
+    return d;
+  } catch (const c10::Error&) {
+    return InvalidArgumentError("--device must be cpu, cuda or cuda:N, not '" + name + "'");
+  }
+}
+
 // Peak resident memory of this process (VmHWM), 0 when unknown.
 int64_t PeakRssBytes() {
   std::ifstream in("/proc/self/status");
@@ -339,6 +373,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   config.decoder.vocab_size = enc.vocab_size();
   RETURN_IF_ERROR(model::Validate(config));
   if (o.threads > 0) torch::set_num_threads(o.threads);
+  ASSIGN_OR_RETURN(const torch::Device device, ResolveDevice(o.device, o.local_rank));
+  ASSIGN_OR_RETURN(const Precision precision, ParsePrecision(o.precision, device));
 
   ASSIGN_OR_RETURN(SplitSamples train_raw, ReadSplit(o.dataset_dir, "train"));
   ASSIGN_OR_RETURN(SplitSamples val_raw, ReadSplit(o.dataset_dir, "val"));
@@ -379,6 +415,13 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   torch::manual_seed(o.seed);
   model::ReportModel m(config);
   m->train();
+  m->decoder->checkpoint_layers = o.checkpoint_activations;
+  m->vision->checkpoint_blocks = o.checkpoint_activations;
+  if (!device.is_cpu()) {
+    m->to(device);
+    m->decoder->rope.cos = m->decoder->rope.cos.to(device);
+    m->decoder->rope.sin = m->decoder->rope.sin.to(device);
+  }
   ZeroOptimizer opt(
       m->parameters(), comm, o.zero_stage,
       torch::optim::AdamWOptions(o.learning_rate).weight_decay(o.weight_decay).betas({0.9, 0.95}));
@@ -452,6 +495,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                       comm->rank(), world);
   std::vector<torch::Tensor> params;
   for (auto& p : m->parameters()) params.push_back(p);
+  LossScaler scaler(precision == Precision::kFp16);
   std::optional<GradientReducer> reducer;
   if (world > 1 && o.zero_stage < 2) reducer.emplace(params, comm, o.bucket_bytes, o.overlap);
   const auto t0 = std::chrono::steady_clock::now();
@@ -477,9 +521,10 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     opt.ZeroGrad();
     double local_loss = 0;
     for (size_t a = 0; a < micro.size(); ++a) {
-      const Batch& b = micro[a];
+      const Batch b = ToDevice(std::move(micro[a]), device);
       if (reducer) reducer->Prepare(a + 1 == micro.size());
       torch::Tensor loss_sum;
+      AutocastScope autocast(precision, device);
       if (image_token >= 0) {
         const model::SplicedInputs s =
             m->Splice(b.images, b.input_ids, b.attention_mask, b.labels, image_token);
@@ -489,7 +534,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
         loss_sum = model::NextTokenLossSum(
             m->decoder->forward_embeds(m->decoder->embed(b.input_ids), b.attention_mask), b.labels);
       }
-      (loss_sum / global_targets).backward();
+      (loss_sum * (scaler.scale() / global_targets)).backward();
       local_loss += loss_sum.item<double>();
     }
     if (reducer) RETURN_IF_ERROR(reducer->Finish());
@@ -502,7 +547,22 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                            std::to_string(value) +
                            "; stopped, the last checkpoint is kept (lower --learning-rate?)");
     }
-    if (const std::string bad = NonFiniteGradient(m); !bad.empty()) {
+    if (precision == Precision::kFp16) {
+      // Overflow under loss scaling is expected now and then: skip the step, lower the scale.
+      std::vector<torch::Tensor> bad = {
+          torch::tensor({scaler.Unscale(params) ? 0.0 : 1.0}, torch::kFloat64)};
+      RETURN_IF_ERROR(comm->AllReduceSum(bad));
+      const bool finite = bad[0].item<double>() == 0;
+      scaler.Update(finite);
+      if (!finite) {
+        if (o.progress && leader) {
+          std::fprintf(stderr,
+                       "step %lld: gradients overflowed in fp16; step skipped, loss scale %g\n",
+                       static_cast<long long>(step + 1), scaler.scale());
+        }
+        continue;
+      }
+    } else if (const std::string bad = NonFiniteGradient(m); !bad.empty()) {
       return InternalError("step " + std::to_string(step + 1) + ": the gradient of " + bad +
                            " is not finite; stopped, the last checkpoint is kept");
     }
@@ -551,7 +611,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     }
     if (done % o.eval_every == 0 || done == o.max_steps) {
       if (leader) {
-        result.val_loss = Evaluate(m, val, o.batch_size, enc.pad(), image_token);
+        result.val_loss = Evaluate(m, val, o.batch_size, enc.pad(), image_token, device);
         metrics << json::Dump(json::Value(json::Object{{"step", json::Value(done)},
                                                        {"loss", json::Value(result.last_loss)},
                                                        {"val_loss", json::Value(result.val_loss)}}))

@@ -75,6 +75,13 @@ struct TrainOptions {
   // ZeRO stage (train/zero.h): 0 replicates the optimizer state, 1 shards it, 2 also reduces
   // each gradient to its owner only.
   int zero_stage = 0;
+  // "cpu", "cuda" (the GPU of this process's local rank) or "cuda:N".
+  std::string device = "cpu";
+  int local_rank = 0;
+  // fp32, bf16 (autocast, fp32 master weights) or fp16 (CUDA, with dynamic loss scaling).
+  std::string precision = "fp32";
+  // Recompute each transformer block in backward instead of keeping its activations.
+  bool checkpoint_activations = false;
 };
 
 struct TrainResult {

@@ -69,6 +69,45 @@ TEST(ReportModelTest, LossCountsOnlyReportTokens) {
   EXPECT_GT(NextTokenLoss(logits, torch::tensor({{-100, 3, 7, 7}})).item<double>(), 5.0);
 }
 
+// Gradients of every parameter and the loss, for one batch.
+std::vector<torch::Tensor> Gradients(ReportModel& m, double* loss) {
+  const torch::Tensor ids =
+      torch::tensor({{2, 5, 9, 10, 11, 12}, {2, 5, 12, 13, 14, 0}}, torch::kLong);
+  const torch::Tensor mask = torch::tensor({{1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 0}}, torch::kLong);
+  const torch::Tensor labels =
+      torch::tensor({{-100, -100, 9, 10, 11, 12}, {-100, -100, 12, 13, 14, -100}}, torch::kLong);
+  const torch::Tensor images = torch::linspace(0, 1, 2 * 32 * 32).view({2, 1, 32, 32});
+  for (auto& p : m->parameters()) p.mutable_grad() = torch::Tensor();
+  const SplicedInputs s = m->Splice(images, ids, mask, labels, kImage);
+  torch::Tensor l = NextTokenLoss(m->decoder->forward_embeds(s.embeds, s.attention_mask), s.labels);
+  l.backward();
+  *loss = l.item<double>();
+  std::vector<torch::Tensor> out;
+  for (auto& p : m->parameters()) out.push_back(p.grad().clone());
+  return out;
+}
+
+TEST(ReportModelTest, ActivationCheckpointingGivesTheSameGradients) {
+  torch::manual_seed(3);
+  ModelConfig c = Tiny();
+  c.vision.layers = 2;
+  c.decoder.num_hidden_layers = 2;
+  ReportModel m(c);
+  double plain_loss = 0, checkpointed_loss = 0;
+  const std::vector<torch::Tensor> plain = Gradients(m, &plain_loss);
+  m->decoder->checkpoint_layers = true;
+  m->vision->checkpoint_blocks = true;
+  const std::vector<torch::Tensor> checkpointed = Gradients(m, &checkpointed_loss);
+  EXPECT_DOUBLE_EQ(plain_loss, checkpointed_loss);
+  ASSERT_EQ(plain.size(), checkpointed.size());
+  size_t nonzero = 0;
+  for (size_t k = 0; k < plain.size(); ++k) {
+    EXPECT_TRUE(torch::allclose(plain[k], checkpointed[k], 1e-5, 1e-7)) << "parameter " << k;
+    nonzero += plain[k].abs().sum().item<double>() > 0;
+  }
+  EXPECT_GT(nonzero, plain.size() / 2) << "the gradients should reach most parameters";
+}
+
 TEST(ReportModelTest, WeightsRoundTripThroughSafetensors) {
   torch::manual_seed(4);
   const ModelConfig c = Tiny();
