@@ -500,18 +500,20 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   if (world > 1 && o.zero_stage < 2) reducer.emplace(params, comm, o.bucket_bytes, o.overlap);
   const auto t0 = std::chrono::steady_clock::now();
   auto window_start = t0;
-  int64_t window_tokens = 0, window_samples = 0, total_tokens = 0;
+  int64_t window_tokens = 0, window_samples = 0, total_tokens = 0, window_padded = 0;
+  double paused_s = 0;
   double window_loss = 0;
   int64_t window_steps = 0;
   for (int64_t step = ck.step; step < o.max_steps; ++step) {
     const double lr = LearningRate(step, o);
     opt.SetLearningRate(lr);
     std::vector<Batch> micro;
-    int64_t step_tokens = 0, step_samples = 0;
+    int64_t step_tokens = 0, step_samples = 0, step_padded = 0;
     for (int64_t a = 0; a < o.grad_accum; ++a) {
       micro.push_back(prefetch.Next());
       step_tokens += micro.back().attention_mask.sum().item<int64_t>();
       step_samples += micro.back().input_ids.size(0);
+      step_padded += micro.back().input_ids.numel();
     }
     // The loss is a mean over the target tokens of the whole global batch.
     std::vector<torch::Tensor> counts = {torch::zeros({1}, torch::kFloat64)};
@@ -576,6 +578,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     window_tokens += step_tokens * world;
     total_tokens += step_tokens * world;
     window_samples += step_samples * world;
+    window_padded += step_padded * world;
     const int64_t done = step + 1;
     if (o.on_step) o.on_step(done, value);
     if (leader && (done % o.log_every == 0 || done == o.max_steps)) {
@@ -585,12 +588,15 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       const double mean = window_loss / window_steps;
       const double elapsed = std::chrono::duration<double>(now - t0).count();
       const double eta = elapsed / (done - ck.step) * (o.max_steps - done);
-      metrics << json::Dump(json::Value(json::Object{{"step", json::Value(done)},
-                                                     {"loss", json::Value(value)},
-                                                     {"loss_mean", json::Value(mean)},
-                                                     {"lr", json::Value(lr)},
-                                                     {"tokens_per_s", json::Value(tps)},
-                                                     {"samples_per_s", json::Value(sps)}}))
+      metrics << json::Dump(json::Value(json::Object{
+                     {"step", json::Value(done)},
+                     {"loss", json::Value(value)},
+                     {"loss_mean", json::Value(mean)},
+                     {"lr", json::Value(lr)},
+                     {"tokens_per_s", json::Value(tps)},
+                     {"samples_per_s", json::Value(sps)},
+                     {"padded_length", json::Value(static_cast<double>(window_padded) /
+                                                   std::max<int64_t>(1, window_samples))}}))
               << "\n";
       metrics.flush();
       RETURN_IF_ERROR(events->Scalar("train/loss", mean, done));
@@ -606,9 +612,11 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       result.tokens_per_s = tps;
       result.samples_per_s = sps;
       window_start = now;
-      window_tokens = window_samples = window_steps = 0;
+      window_tokens = window_samples = window_steps = window_padded = 0;
       window_loss = 0;
     }
+    // Validation and checkpoints are left out of the throughput figures.
+    const auto pause_start = std::chrono::steady_clock::now();
     if (done % o.eval_every == 0 || done == o.max_steps) {
       if (leader) {
         result.val_loss = Evaluate(m, val, o.batch_size, enc.pad(), image_token, device);
@@ -625,10 +633,13 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       RETURN_IF_ERROR(CheckParametersAgree(*comm, m, done));
       RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt, *comm));
     }
+    const auto paused = std::chrono::steady_clock::now() - pause_start;
+    window_start += paused;
+    paused_s += std::chrono::duration<double>(paused).count();
   }
   result.steps = o.max_steps;
   const double total_secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - paused_s;
   result.tokens_per_s = total_tokens / std::max(1e-9, total_secs);
   result.samples_per_s =
       static_cast<double>((o.max_steps - ck.step) * o.batch_size * o.grad_accum * world) /
