@@ -6,6 +6,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -231,6 +232,17 @@ Status TruncateMetrics(const fs::path& path, int64_t step) {
   return WriteText(path, kept);
 }
 
+// Failure testing: MEDSCRIBE_TEST_CHECKPOINT_PAUSE=STEP:MS makes rank 0 wait MS milliseconds in
+// the middle of writing checkpoint STEP (shards written, not yet renamed), so that a test can kill
+// it there.
+void FaultPoint(int64_t step) {
+  const char* v = std::getenv("MEDSCRIBE_TEST_CHECKPOINT_PAUSE");
+  if (!v) return;
+  long long at = -1, ms = 0;
+  if (std::sscanf(v, "%lld:%lld", &at, &ms) == 2 && at == step && ms > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
 std::string CheckpointName(int64_t step) {
   char name[32];
   std::snprintf(name, sizeof name, "step-%08lld", static_cast<long long>(step));
@@ -256,6 +268,7 @@ Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m,
   RETURN_IF_ERROR(opt.Save(tmp.string()));
   RETURN_IF_ERROR(comm.Barrier());
   if (!leader) return OkStatus();
+  FaultPoint(step);
   RETURN_IF_ERROR(
       model::SaveSafetensors((tmp / "model.safetensors").string(), model::NamedWeights(*m)));
   std::ostringstream rng;

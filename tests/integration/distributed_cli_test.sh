@@ -4,9 +4,9 @@
 # on a small synthetic cohort with the `tiny` preset on loopback.
 #   - 2 ranks x batch 2, 1 rank x batch 4 and 1 rank x batch 2 x 2 accumulation steps give the
 #     same parameters after 20 steps (relative difference <= 1e-5);
-#   - kill -9 of a worker, twice: the launcher restarts all workers, they resume from the last
-#     complete checkpoint (a stale .tmp checkpoint is never read), the loss curve and the final
-#     weights equal an uninterrupted run, the restart count is logged;
+#   - kill -9 of a worker mid-step and of rank 0 mid-checkpoint: the launcher restarts all
+#     workers, they resume from the last complete checkpoint (never a .tmp one), the loss curve
+#     and the final weights equal an uninterrupted run, the restart count is logged;
 #   - ZeRO-1 and ZeRO-2 reach the same weights with half the optimizer state per rank;
 #   - torchrun and mpirun run the same trainer unchanged and reach the same weights;
 #   - a rank started with another configuration or other options is refused at rendezvous.
@@ -71,26 +71,29 @@ ms launch --nproc 2 -- "$bin" --home "$home" "${long[@]}" --out "$work/ref" > /d
   || fail "uninterrupted run: $(tail -3 "$work/ref.err")"
 mkdir -p "$work/fault/checkpoints/.step-00000006.tmp"
 echo garbage > "$work/fault/checkpoints/.step-00000006.tmp/model.safetensors"
-kill_rank1_at() { # kill_rank1_at STEP: waits until the checkpoint of STEP exists, kills rank 1
-  for _ in $(seq 600); do
-    [ -d "$work/fault/checkpoints/step-$(printf %08d "$1")" ] && break
-    sleep 0.1
-  done
+kill_rank() { # kill_rank RANK PATH: waits until PATH exists, then kills that rank with SIGKILL
+  for _ in $(seq 1200); do [ -e "$2" ] && break; sleep 0.05; done
   for pid in $(pgrep -f -- "--out $work/fault"); do
-    if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx 'RANK=1'; then kill -9 "$pid"; fi
+    if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "RANK=$1"; then kill -9 "$pid"; fi
   done
 }
-( kill_rank1_at 6; sleep 0.3; kill_rank1_at 24 ) &
+# First kill: rank 1 mid-step, right after checkpoint 6. Second kill: rank 0 in the middle of
+# writing checkpoint 24 (the shards are in .step-00000024.tmp, nothing renamed yet); the restart
+# must resume from checkpoint 21.
+( kill_rank 1 "$work/fault/checkpoints/step-00000006"
+  kill_rank 0 "$work/fault/checkpoints/.step-00000024.tmp/optimizer.rank-1-of-2.pt" ) &
 killer=$!
-ms launch --nproc 2 --max-restarts 3 --stop-grace 5 -- "$bin" --home "$home" "${long[@]}" --out "$work/fault" \
+MEDSCRIBE_TEST_CHECKPOINT_PAUSE=24:3000 \
+  ms launch --nproc 2 --max-restarts 3 --stop-grace 5 -- "$bin" --home "$home" "${long[@]}" --out "$work/fault" \
   > /dev/null 2> "$work/fault.err"; rc=$?
 wait $killer
 restarts=$(grep -c "restarting all workers" "$work/fault.err")
 [ $rc -eq 0 ] && [ "$restarts" -ge 2 ] && grep -q "restart 2 of 3" "$work/fault.err" \
-  && pass "kill -9 twice: $restarts restarts logged, the launch finished" \
+  && pass "kill -9 of rank 1 mid-step and of rank 0 mid-checkpoint: $restarts restarts logged, the launch finished" \
   || { fail "fault run: exit $rc, $restarts restarts"; tail -5 "$work/fault.err"; }
-grep -q "resuming at step" "$work/fault.err" && pass "workers resumed from a checkpoint: $(grep -o 'resuming at step [0-9]* (restart [0-9]*)' "$work/fault.err" | tr '\n' ';')" \
-  || fail "no resume logged"
+grep -q "resuming at step 6 (restart 1)" "$work/fault.err" && grep -q "resuming at step 21 (restart 2)" "$work/fault.err" \
+  && pass "resumed from the last complete checkpoint, never the one cut short: $(grep -o 'resuming at step [0-9]* (restart [0-9]*)' "$work/fault.err" | tr '\n' ';')" \
+  || { fail "resume points: $(grep -o 'resuming at step [0-9]* (restart [0-9]*)' "$work/fault.err" | tr '\n' ';')"; grep launch "$work/fault.err"; }
 if [ "$(losses "$work/ref/metrics.jsonl")" = "$(losses "$work/fault/metrics.jsonl")" ]; then
   pass "the loss curve equals the uninterrupted run's ($(losses "$work/fault/metrics.jsonl" | wc -l) logged steps)"
 else
