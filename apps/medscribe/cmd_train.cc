@@ -65,6 +65,7 @@ struct TrainArgs {
   int timeout_s = 300, zero = 0;
   std::string device = "cpu", precision = "fp32";
   bool checkpoint_activations = false;
+  int loader_threads = 2;
   bool no_overlap = false;
   bool no_image = false, no_dictation = false, print_topology = false;
   std::string init_decoder;
@@ -140,6 +141,7 @@ int RunTrain(const TrainArgs& a) {
   o.local_rank = world->local_rank;
   o.precision = a.precision;
   o.checkpoint_activations = a.checkpoint_activations;
+  o.loader_threads = a.loader_threads;
   if (a.timeout_s < 1) return ReportError(InvalidArgumentError("--timeout must be at least 1"));
   auto comm = train::Connect(*world, a.timeout_s, a.device != "cpu");
   if (!comm.ok()) return ReportError(comm.status());
@@ -247,6 +249,11 @@ Runner RegisterTrain(CLI::App& app) {
                  "2 also reduces each gradient to its owner only")
       ->capture_default_str()
       ->check(CLI::Range(0, 2));
+  app.add_option("--loader-threads", a->loader_threads,
+                 "Threads reading, tokenizing and batching samples from the shards ahead of the "
+                 "steps")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   app.add_option("--device", a->device,
                  "cpu, cuda (the GPU of this process's LOCAL_RANK) or cuda:N")
       ->capture_default_str();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -20,7 +21,10 @@ StatusOr<std::string> Slurp(const fs::path& p) { return model::ReadBytes(p.strin
 
 }  // namespace
 
-StatusOr<SplitSamples> ReadSplit(const std::string& dir, const std::string& split) {
+namespace {
+
+// The shard files of `split`, from the dataset's manifest.
+StatusOr<std::vector<std::string>> SplitShards(const std::string& dir, const std::string& split) {
   auto text = Slurp(fs::path(dir) / "manifest.json");
   if (!text.ok()) {
     return NotFoundError("'" + dir +
@@ -33,9 +37,9 @@ StatusOr<SplitSamples> ReadSplit(const std::string& dir, const std::string& spli
       manifest->Find("format")->as_string() != "medscribe-dataset") {
     return DataLossError("'" + dir + "/manifest.json' is not a MedScribe dataset manifest");
   }
-  SplitSamples out;
   const model::json::Value* shards = manifest->Find("shards");
   if (!shards || !shards->is_array()) return DataLossError("manifest.json lists no shards");
+  std::vector<std::string> out;
   for (const model::json::Value& s : shards->as_array()) {
     const model::json::Value* name = s.Find("name");
     const model::json::Value* sp = s.Find("split");
@@ -46,41 +50,85 @@ StatusOr<SplitSamples> ReadSplit(const std::string& dir, const std::string& spli
     if (name->as_string().find('/') != std::string::npos) {
       return DataLossError("manifest.json names a shard outside the dataset directory");
     }
-    ASSIGN_OR_RETURN(std::string bytes, Slurp(fs::path(dir) / name->as_string()));
+    out.push_back((fs::path(dir) / name->as_string()).string());
+  }
+  return out;
+}
+
+Status Decode(const std::string& where, std::string_view json, std::string_view npy, RawSample& r) {
+  auto j = model::json::Parse(json);
+  if (!j.ok()) return DataLossError(where + ".json: " + j.status().message());
+  r.sample = std::move(j).value();
+  if (!r.sample.is_object()) return DataLossError(where + ".json is not an object");
+  auto t = ReadNpyFloat32(npy);
+  if (!t.ok()) return DataLossError(where + ".img.npy: " + t.status().message());
+  if (t->dim() != 3 || t->size(0) < 1) {
+    return DataLossError(where + ".img.npy is not [images, S, S]");
+  }
+  r.image = (*t)[0].unsqueeze(0).clone();
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<SplitIndex> IndexSplit(const std::string& dir, const std::string& split) {
+  SplitIndex index;
+  ASSIGN_OR_RETURN(index.shards, SplitShards(dir, split));
+  for (size_t shard = 0; shard < index.shards.size(); ++shard) {
+    const std::string name = fs::path(index.shards[shard]).filename().string();
+    ASSIGN_OR_RETURN(std::string bytes, Slurp(index.shards[shard]));
     auto members = ReadTar(bytes);
-    if (!members.ok()) return DataLossError(name->as_string() + ": " + members.status().message());
-    std::map<std::string, RawSample> by_key;
-    std::vector<std::string> order;
+    if (!members.ok()) return DataLossError(name + ": " + members.status().message());
+    std::map<std::string, size_t> by_key;
+    const size_t first = index.samples.size();
     for (const TarMember& m : *members) {
       const size_t dot = m.name.find('.');
       if (dot == std::string::npos) continue;
       const std::string key = m.name.substr(0, dot), field = m.name.substr(dot + 1);
-      if (!by_key.count(key)) order.push_back(key);
-      RawSample& r = by_key[key];
-      r.key = key;
-      if (field == "json") {
-        auto j = model::json::Parse(m.data);
-        if (!j.ok())
-          return DataLossError(name->as_string() + ": " + m.name + ": " + j.status().message());
-        r.sample = std::move(j).value();
-      } else if (field == "img.npy") {
-        auto t = ReadNpyFloat32(m.data);
-        if (!t.ok())
-          return DataLossError(name->as_string() + ": " + m.name + ": " + t.status().message());
-        if (t->dim() != 3 || t->size(0) < 1) {
-          return DataLossError(name->as_string() + ": " + m.name + " is not [images, S, S]");
-        }
-        r.image = (*t)[0].unsqueeze(0).clone();
-      }
+      if (field != "json" && field != "img.npy") continue;
+      auto [it, fresh] = by_key.emplace(key, index.samples.size());
+      if (fresh) index.samples.push_back(SampleLocation{shard, key, {}, {}});
+      SampleLocation& loc = index.samples[it->second];
+      const uint64_t offset = static_cast<uint64_t>(m.data.data() - bytes.data());
+      (field == "json" ? loc.json : loc.image) = {offset, m.data.size()};
     }
-    for (const std::string& key : order) {
-      RawSample& r = by_key[key];
-      if (!r.sample.is_object() || !r.image.defined()) {
-        return DataLossError(name->as_string() + ": sample " + key +
+    for (size_t i = first; i < index.samples.size(); ++i) {
+      if (index.samples[i].json.size == 0 || index.samples[i].image.size == 0) {
+        return DataLossError(name + ": sample " + index.samples[i].key +
                              " lacks its .json or .img.npy");
       }
-      out.samples.push_back(std::move(r));
     }
+  }
+  return index;
+}
+
+StatusOr<RawSample> ReadSample(const SplitIndex& index, size_t i) {
+  const SampleLocation& loc = index.samples.at(i);
+  const std::string& path = index.shards[loc.shard];
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot open shard '" + path + "'");
+  auto read = [&](const SampleLocation::Span& s) -> StatusOr<std::string> {
+    std::string buf(s.size, '\0');
+    in.seekg(static_cast<std::streamoff>(s.offset));
+    if (!in.read(buf.data(), static_cast<std::streamsize>(s.size))) {
+      return DataLossError("shard '" + path + "' is shorter than when it was indexed");
+    }
+    return buf;
+  };
+  ASSIGN_OR_RETURN(std::string json, read(loc.json));
+  ASSIGN_OR_RETURN(std::string npy, read(loc.image));
+  RawSample r;
+  r.key = loc.key;
+  RETURN_IF_ERROR(Decode(fs::path(path).filename().string() + ": " + loc.key, json, npy, r));
+  return r;
+}
+
+StatusOr<SplitSamples> ReadSplit(const std::string& dir, const std::string& split) {
+  ASSIGN_OR_RETURN(SplitIndex index, IndexSplit(dir, split));
+  SplitSamples out;
+  for (size_t i = 0; i < index.samples.size(); ++i) {
+    ASSIGN_OR_RETURN(RawSample r, ReadSample(index, i));
+    out.samples.push_back(std::move(r));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Training examples from a dataset version (docs/formats/dataset.md): the shards of one split,
-// read with the ML core's own tar and .npy readers, turned into prompts (model/prompt.h) and
-// token ids, and batched with padding.
+// indexed once and read sample by sample on demand (the trainer streams the train split) with
+// the ML core's own tar and .npy readers, turned into prompts (model/prompt.h) and token ids,
+// and batched with padding.
 //
 // The text encoder is an interface so that the ML core does not depend on a tokenizer library;
 // the command line passes the SentencePiece tokenizer.
@@ -37,8 +38,29 @@ struct RawSample {
   torch::Tensor image;        // [1, S, S]: the first image of <key>.img.npy
 };
 
-// Every sample of `split`, in shard order. NotFound when `dir` is not a dataset; DataLoss for a
-// shard or member that does not parse. (Shard hashes are `medscribe dataset verify`'s job.)
+// Where each sample of a split lies in its shard (offsets of its .json and .img.npy members), so
+// that samples can be read on demand instead of holding the split in memory.
+struct SampleLocation {
+  struct Span {
+    uint64_t offset = 0, size = 0;
+  };
+  size_t shard = 0;  // index into SplitIndex::shards
+  std::string key;
+  Span json, image;
+};
+struct SplitIndex {
+  std::vector<std::string> shards;      // paths
+  std::vector<SampleLocation> samples;  // shard order
+};
+// Walks the shards of `split` once. NotFound when `dir` is not a dataset; DataLoss for a shard
+// that does not parse or a sample without its .json or .img.npy. (Shard hashes are `medscribe
+// dataset verify`'s job.)
+StatusOr<SplitIndex> IndexSplit(const std::string& dir, const std::string& split);
+// Reads and decodes sample `i`. REQUIRES: i < index.samples.size(). DataLoss when its bytes do
+// not parse. Thread-safe (each call opens the shard itself).
+StatusOr<RawSample> ReadSample(const SplitIndex& index, size_t i);
+
+// Every sample of `split`, in shard order (IndexSplit, then ReadSample of each).
 struct SplitSamples {
   std::vector<RawSample> samples;
 };

@@ -7,9 +7,10 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -46,58 +47,95 @@ std::string IsoNow() {
   return buf;
 }
 
-// Produces the batches of micro-steps [first, last) in order on a background thread, a few
-// ahead. Micro-step m of rank r takes the r-th slice of the m-th global micro-batch.
+// Reads, tokenizes and collates the batches of micro-steps [first, last) on background threads,
+// a few steps ahead of the trainer; Next() hands them out in order. Micro-step m of rank r takes
+// the r-th slice of the m-th global micro-batch of the epoch's permutation (EpochOrder), so the
+// batches depend only on the seed and m, whatever the number of loader threads.
 class Prefetcher {
  public:
-  Prefetcher(const std::vector<Example>& examples, const TrainOptions& o, int pad, int64_t first,
-             int64_t last, int rank, int world)
-      : thread_([this, &examples, o, pad, first, last, rank, world] {
-          const size_t n = examples.size();
-          for (int64_t m = first; m < last; ++m) {
-            std::vector<const Example*> batch;
-            for (int64_t j = 0; j < o.batch_size; ++j) {
-              const uint64_t i = static_cast<uint64_t>((m * world + rank) * o.batch_size + j);
-              const uint64_t epoch = i / n;
-              if (epoch != order_epoch_) {
-                order_ = EpochOrder(n, o.seed, epoch);
-                order_epoch_ = epoch;
-              }
-              batch.push_back(&examples[order_[i % n]]);
-            }
-            Batch b = Collate(batch, pad);
-            std::unique_lock lock(mu_);
-            cv_.wait(lock, [this] { return queue_.size() < 4 || stop_; });
-            if (stop_) return;
-            queue_.push_back(std::move(b));
-            cv_.notify_all();
-          }
-        }) {}
+  using Load = std::function<StatusOr<Example>(size_t)>;
+
+  Prefetcher(size_t n, Load load, const TrainOptions& o, int pad, int64_t first, int64_t last,
+             int rank, int world)
+      : n_(n),
+        load_(std::move(load)),
+        o_(o),
+        pad_(pad),
+        last_(last),
+        rank_(rank),
+        world_(world),
+        next_(first) {
+    const int threads = std::max(1, o.loader_threads);
+    for (int w = 0; w < threads; ++w)
+      threads_.emplace_back([this, w, first, threads] { Work(first + w, threads); });
+  }
   ~Prefetcher() {
     {
       std::lock_guard lock(mu_);
       stop_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    for (std::thread& t : threads_) t.join();
   }
-  Batch Next() {
+
+  // The batch of the next micro-step, or the error that reading it met.
+  StatusOr<Batch> Next() {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return !queue_.empty(); });
-    Batch b = std::move(queue_.front());
-    queue_.pop_front();
+    cv_.wait(lock, [this] { return ready_.count(next_) > 0; });
+    auto it = ready_.find(next_);
+    StatusOr<Batch> b = std::move(it->second);
+    ready_.erase(it);
+    ++next_;
     cv_.notify_all();
     return b;
   }
 
  private:
-  std::vector<size_t> order_;
-  uint64_t order_epoch_ = UINT64_MAX;
+  static constexpr int64_t kAhead = 4;  // micro-steps prepared beyond the one in use
+
+  void Work(int64_t m, int stride) {
+    std::vector<size_t> order;
+    uint64_t order_epoch = UINT64_MAX;
+    for (; m < last_; m += stride) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || m < next_ + kAhead; });
+        if (stop_) return;
+      }
+      StatusOr<Batch> batch = [&]() -> StatusOr<Batch> {
+        std::vector<Example> examples;
+        for (int64_t j = 0; j < o_.batch_size; ++j) {
+          const uint64_t i = static_cast<uint64_t>((m * world_ + rank_) * o_.batch_size + j);
+          const uint64_t epoch = i / n_;
+          if (epoch != order_epoch) {
+            order = EpochOrder(n_, o_.seed, epoch);
+            order_epoch = epoch;
+          }
+          ASSIGN_OR_RETURN(Example e, load_(order[i % n_]));
+          examples.push_back(std::move(e));
+        }
+        std::vector<const Example*> ptrs;
+        for (const Example& e : examples) ptrs.push_back(&e);
+        return Collate(ptrs, pad_);
+      }();
+      std::lock_guard lock(mu_);
+      ready_.emplace(m, std::move(batch));
+      cv_.notify_all();
+    }
+  }
+
+  const size_t n_;
+  const Load load_;
+  const TrainOptions& o_;
+  const int pad_;
+  const int64_t last_;
+  const int rank_, world_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Batch> queue_;
+  std::map<int64_t, StatusOr<Batch>> ready_;
+  int64_t next_;
   bool stop_ = false;
-  std::thread thread_;  // last: starts after the members it uses
+  std::vector<std::thread> threads_;  // last: start after the members they use
 };
 
 // Names the first parameter whose gradient is not finite, or "".
@@ -389,22 +427,28 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   ASSIGN_OR_RETURN(const torch::Device device, ResolveDevice(o.device, o.local_rank));
   ASSIGN_OR_RETURN(const Precision precision, ParsePrecision(o.precision, device));
 
-  ASSIGN_OR_RETURN(SplitSamples train_raw, ReadSplit(o.dataset_dir, "train"));
+  // The train split is streamed from its shards; the (small) validation split is held.
+  ASSIGN_OR_RETURN(const SplitIndex train, IndexSplit(o.dataset_dir, "train"));
   ASSIGN_OR_RETURN(SplitSamples val_raw, ReadSplit(o.dataset_dir, "val"));
-  if (train_raw.samples.empty()) {
+  if (train.samples.empty()) {
     return FailedPreconditionError("the dataset's train split is empty");
   }
   const size_t max_tokens =
       static_cast<size_t>(config.decoder.max_position_embeddings - config.image_tokens() + 1);
-  std::vector<Example> train, val;
-  for (const RawSample& s : train_raw.samples)
-    train.push_back(MakeExample(s, enc, o.prompt, max_tokens));
+  const Prefetcher::Load load = [&train, &enc, &o, max_tokens](size_t i) -> StatusOr<Example> {
+    ASSIGN_OR_RETURN(RawSample r, ReadSample(train, i));
+    return MakeExample(r, enc, o.prompt, max_tokens);
+  };
+  std::vector<Example> val;
   for (const RawSample& s : val_raw.samples)
     val.push_back(MakeExample(s, enc, o.prompt, max_tokens));
-  if (o.prompt.image && train.front().image.size(0) != config.vision.channels) {
-    return FailedPreconditionError(
-        "dataset images have " + std::to_string(train.front().image.size(0)) +
-        " channels, the model expects " + std::to_string(config.vision.channels));
+  {
+    ASSIGN_OR_RETURN(const Example first, load(0));
+    if (o.prompt.image && first.image.size(0) != config.vision.channels) {
+      return FailedPreconditionError("dataset images have " + std::to_string(first.image.size(0)) +
+                                     " channels, the model expects " +
+                                     std::to_string(config.vision.channels));
+    }
   }
 
   const fs::path run(o.run_dir);
@@ -477,7 +521,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                                           {"seed", json::Value(static_cast<int64_t>(o.seed))},
                                           {"image", json::Value(o.prompt.image)},
                                           {"dictation", json::Value(o.prompt.dictation)}})},
-                {"train_samples", json::Value(static_cast<int64_t>(train.size()))},
+                {"train_samples", json::Value(static_cast<int64_t>(train.samples.size()))},
                 {"val_samples", json::Value(static_cast<int64_t>(val.size()))},
                 {"resumed_from", json::Value(ck.step)},
                 {"world_size", json::Value(comm->world_size())},
@@ -504,8 +548,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
 
   const int image_token = o.prompt.image ? enc.image_token() : -1;
   const int world = comm->world_size();
-  Prefetcher prefetch(train, o, enc.pad(), ck.step * o.grad_accum, o.max_steps * o.grad_accum,
-                      comm->rank(), world);
+  Prefetcher prefetch(train.samples.size(), load, o, enc.pad(), ck.step * o.grad_accum,
+                      o.max_steps * o.grad_accum, comm->rank(), world);
   std::vector<torch::Tensor> params;
   for (auto& p : m->parameters()) params.push_back(p);
   LossScaler scaler(precision == Precision::kFp16);
@@ -523,7 +567,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     std::vector<Batch> micro;
     int64_t step_tokens = 0, step_samples = 0, step_padded = 0;
     for (int64_t a = 0; a < o.grad_accum; ++a) {
-      micro.push_back(prefetch.Next());
+      ASSIGN_OR_RETURN(Batch next, prefetch.Next());
+      micro.push_back(std::move(next));
       step_tokens += micro.back().attention_mask.sum().item<int64_t>();
       step_samples += micro.back().input_ids.size(0);
       step_padded += micro.back().input_ids.numel();

@@ -82,6 +82,8 @@ struct TrainOptions {
   std::string precision = "fp32";
   // Recompute each transformer block in backward instead of keeping its activations.
   bool checkpoint_activations = false;
+  // Threads that read, tokenize and batch training samples from the shards ahead of the steps.
+  int loader_threads = 2;
 };
 
 struct TrainResult {

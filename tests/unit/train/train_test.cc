@@ -156,6 +156,37 @@ TEST(DataTest, ExamplesMaskThePromptAndOrdersAreDeterministic) {
   for (size_t i = 0; i < o.size(); ++i) EXPECT_EQ(o[i], i);
 }
 
+TEST(DataTest, SamplesAreReadOnDemandFromTheShardIndex) {
+  medscribe::testing::TempDir dir;
+  WriteDataset(dir / "ds", 20);
+  auto index = IndexSplit((dir / "ds").string(), "train");
+  ASSERT_TRUE(index.ok()) << index.status().message();
+  ASSERT_EQ(index->samples.size(), 16u);  // every fifth sample is in val
+  EXPECT_EQ(index->samples[0].key, "K1");
+  auto all = ReadSplit((dir / "ds").string(), "train");
+  ASSERT_TRUE(all.ok());
+  for (size_t i : {size_t{0}, size_t{7}, size_t{15}}) {
+    auto r = ReadSample(*index, i);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->key, all->samples[i].key);
+    EXPECT_EQ(model::json::Dump(r->sample), model::json::Dump(all->samples[i].sample));
+    EXPECT_TRUE(torch::equal(r->image, all->samples[i].image));
+  }
+  // A sample whose bytes were damaged after indexing is reported with its shard and key.
+  const SampleLocation& loc = index->samples[3];
+  {
+    std::fstream f(index->shards[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(loc.json.offset));
+    f.write("#", 1);
+  }
+  auto bad = ReadSample(*index, 3);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(bad.status().message().find("train-000000.tar: " + loc.key + ".json"),
+            std::string::npos)
+      << bad.status().message();
+}
+
 TEST(TrainerTest, LearningRateWarmsUpThenDecays) {
   TrainOptions o;
   o.learning_rate = 1e-3;
@@ -216,6 +247,34 @@ TEST(TrainerTest, LossFallsAndAResumedRunContinuesTheSameCurve) {
     steps.push_back(step.ok() ? *step : -1);
   }
   EXPECT_EQ(steps, (std::vector<int64_t>{10, 20, 20, 30, 40, 40}));
+}
+
+TEST(TrainerTest, ASampleDamagedMidRunStopsTrainingWithItsName) {
+  medscribe::testing::TempDir dir;
+  WriteDataset(dir / "ds", 30);
+  // Damage one sample's JSON in place: the shard still indexes, the sample no longer parses.
+  auto index = IndexSplit((dir / "ds").string(), "train");
+  ASSERT_TRUE(index.ok());
+  const SampleLocation& loc = index->samples.back();
+  {
+    std::fstream f(index->shards[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(loc.json.offset));
+    f.write("#", 1);
+  }
+  CharEncoder enc;
+  TrainOptions o;
+  o.dataset_dir = (dir / "ds").string();
+  o.run_dir = (dir / "run").string();
+  o.config = MiniConfig();
+  o.max_steps = 30;  // 30 x 4 samples: every sample is read at least once
+  o.batch_size = 4;
+  o.threads = 1;
+  o.progress = false;
+  auto r = Train(o, enc);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(r.status().message().find(loc.key + ".json"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(TrainerTest, BadInputsAreRefusedBeforeAnyWork) {
