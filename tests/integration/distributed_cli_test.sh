@@ -101,6 +101,17 @@ else
 fi
 r=$(close "$work/ref" "$work/fault") && pass "final weights equal the uninterrupted run's: $r" || fail "weights differ: $r"
 
+# SIGTERM to the launcher reaches every worker, and the launcher exits 128 + 15.
+"$bin" launch --nproc 2 -- sh -c 'trap "echo worker $RANK stopped; exit 0" TERM; sleep 60 & wait' > "$work/term.out" 2>&1 &
+launcher=$!
+sleep 1
+kill -TERM $launcher
+start=$(date +%s)
+wait $launcher; rc=$?
+[ $rc -eq 143 ] && [ "$(grep -c 'stopped' "$work/term.out")" -eq 2 ] && [ $(( $(date +%s) - start )) -le 5 ] \
+  && pass "SIGTERM is forwarded to both workers and the launcher exits 143" \
+  || { fail "signal forwarding: exit $rc"; cat "$work/term.out"; }
+
 # 3. The same trainer under PyTorch's launcher and under mpirun.
 if /usr/bin/python3 -c 'import torch.distributed.run' 2> /dev/null; then
   # Debian's torch 1.13 under Python 3.11 cannot parse its own default `--redirects 0` (IntFlag
