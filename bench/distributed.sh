@@ -17,12 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/release/bin/medscribe
 py=/usr/bin/python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"$bin" --log-level warn synth --out "$tmp/c" --encounters 60 --seed 7 --no-speech --image-size 256 > /dev/null
-"$bin" --home "$tmp/home" --log-level warn ingest --dicom "$tmp/c/dicom" --fhir "$tmp/c/fhir" --out "$tmp/d" \
-  --no-warehouse > /dev/null || [ $? -eq 3 ]
-"$bin" tokenizer train --dataset "$tmp/d" --vocab 8000 --out "$tmp/tok" > /dev/null
+source bench/training_data.sh
 cores=$(nproc)
 common=(train --dataset "$tmp/d" --tokenizer "$tmp/tok" --eval-every 1000000 --checkpoint-every 1000000)
 field() { grep -v val_loss "$1" | tail -1 | sed -E "s/.*\"$2\":([0-9.e+-]+).*/\1/"; }

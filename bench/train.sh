@@ -8,12 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/release/bin/medscribe
 steps="${1:-10}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"$bin" --log-level warn synth --out "$tmp/c" --encounters 60 --seed 7 --no-speech --image-size 256 > /dev/null
-"$bin" --home "$tmp/home" --log-level warn ingest --dicom "$tmp/c/dicom" --fhir "$tmp/c/fhir" --out "$tmp/d" \
-  --no-warehouse > /dev/null || [ $? -eq 3 ]
-"$bin" tokenizer train --dataset "$tmp/d" --vocab 8000 --out "$tmp/tok" > /dev/null
+source bench/training_data.sh
 echo "medscribe train, $steps steps of batch 4, $(nproc) cores"
 run() {  # PRESET JOBS -> "tokens samples"
   rm -rf "$tmp/run"
