@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/release/bin/medscribe
 steps="${1:-10}"
-source bench/training_data.sh
+source bench/lib/training_data.sh
 echo "medscribe train, $steps steps of batch 4, $(nproc) cores"
 run() {  # PRESET JOBS -> "tokens samples"
   rm -rf "$tmp/run"
