@@ -1,6 +1,6 @@
 #include "model/vision.h"
 
-#include "model/checkpoint.h"
+#include "model/activation_checkpoint.h"
 
 #include <cmath>
 

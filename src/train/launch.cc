@@ -121,7 +121,8 @@ StatusOr<std::optional<Topology>> FromTorch(const Environment& env) {
   if (!master && t.world_size > 1) {
     if (const std::string* az = Get(env, "AZ_BATCH_MASTER_NODE")) {
       RETURN_IF_ERROR(SetMaster(t, "AZ_BATCH_MASTER_NODE", *az));
-    } else if (t.local_world_size < t.world_size) {
+    } else if (local_world && t.local_world_size < t.world_size) {
+      // Without LOCAL_WORLD_SIZE nothing says the ranks are on several hosts: 127.0.0.1.
       return InvalidArgumentError("WORLD_SIZE=" + std::to_string(t.world_size) +
                                   " spans hosts but MASTER_ADDR is not set; set it to the host "
                                   "of rank 0");

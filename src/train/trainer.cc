@@ -21,8 +21,10 @@
 #include "model/export.h"
 #include "model/io.h"
 #include "model/multimodal.h"
+#include "train/checkpoint.h"
 #include "train/ddp.h"
 #include "train/precision.h"
+#include "train/prefetcher.h"
 #include "train/tensorboard.h"
 #include "train/zero.h"
 
@@ -46,97 +48,6 @@ std::string IsoNow() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
 }
-
-// Reads, tokenizes and collates the batches of micro-steps [first, last) on background threads,
-// a few steps ahead of the trainer; Next() hands them out in order. Micro-step m of rank r takes
-// the r-th slice of the m-th global micro-batch of the epoch's permutation (EpochOrder), so the
-// batches depend only on the seed and m, whatever the number of loader threads.
-class Prefetcher {
- public:
-  using Load = std::function<StatusOr<Example>(size_t)>;
-
-  Prefetcher(size_t n, Load load, const TrainOptions& o, int pad, int64_t first, int64_t last,
-             int rank, int world)
-      : n_(n),
-        load_(std::move(load)),
-        o_(o),
-        pad_(pad),
-        last_(last),
-        rank_(rank),
-        world_(world),
-        next_(first) {
-    const int threads = std::max(1, o.loader_threads);
-    for (int w = 0; w < threads; ++w)
-      threads_.emplace_back([this, w, first, threads] { Work(first + w, threads); });
-  }
-  ~Prefetcher() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (std::thread& t : threads_) t.join();
-  }
-
-  // The batch of the next micro-step, or the error that reading it met.
-  StatusOr<Batch> Next() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return ready_.count(next_) > 0; });
-    auto it = ready_.find(next_);
-    StatusOr<Batch> b = std::move(it->second);
-    ready_.erase(it);
-    ++next_;
-    cv_.notify_all();
-    return b;
-  }
-
- private:
-  static constexpr int64_t kAhead = 4;  // micro-steps prepared beyond the one in use
-
-  void Work(int64_t m, int stride) {
-    std::vector<size_t> order;
-    uint64_t order_epoch = UINT64_MAX;
-    for (; m < last_; m += stride) {
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stop_ || m < next_ + kAhead; });
-        if (stop_) return;
-      }
-      StatusOr<Batch> batch = [&]() -> StatusOr<Batch> {
-        std::vector<Example> examples;
-        for (int64_t j = 0; j < o_.batch_size; ++j) {
-          const uint64_t i = static_cast<uint64_t>((m * world_ + rank_) * o_.batch_size + j);
-          const uint64_t epoch = i / n_;
-          if (epoch != order_epoch) {
-            order = EpochOrder(n_, o_.seed, epoch);
-            order_epoch = epoch;
-          }
-          ASSIGN_OR_RETURN(Example e, load_(order[i % n_]));
-          examples.push_back(std::move(e));
-        }
-        std::vector<const Example*> ptrs;
-        for (const Example& e : examples) ptrs.push_back(&e);
-        return Collate(ptrs, pad_);
-      }();
-      std::lock_guard lock(mu_);
-      ready_.emplace(m, std::move(batch));
-      cv_.notify_all();
-    }
-  }
-
-  const size_t n_;
-  const Load load_;
-  const TrainOptions& o_;
-  const int pad_;
-  const int64_t last_;
-  const int rank_, world_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<int64_t, StatusOr<Batch>> ready_;
-  int64_t next_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;  // last: start after the members they use
-};
 
 // Names the first parameter whose gradient is not finite, or "".
 std::string NonFiniteGradient(model::ReportModel& m) {
@@ -177,10 +88,6 @@ double Evaluate(model::ReportModel& m, const std::vector<Example>& val, int64_t 
   m->train();
   return tokens ? total / tokens : 0;
 }
-
-struct Checkpoint {
-  int64_t step = 0;
-};
 
 // FNV-1a: a stable digest for comparing settings across ranks (not a security measure).
 int64_t Fingerprint(std::string_view text) {
@@ -268,108 +175,6 @@ Status TruncateMetrics(const fs::path& path, int64_t step) {
     if (s.ok() && *s <= step) kept += line + "\n";
   }
   return WriteText(path, kept);
-}
-
-// Failure testing: MEDSCRIBE_TEST_CHECKPOINT_PAUSE=STEP:MS makes rank 0 wait MS milliseconds in
-// the middle of writing checkpoint STEP (shards written, not yet renamed), so that a test can kill
-// it there.
-void FaultPoint(int64_t step) {
-  const char* v = std::getenv("MEDSCRIBE_TEST_CHECKPOINT_PAUSE");
-  if (!v) return;
-  long long at = -1, ms = 0;
-  if (std::sscanf(v, "%lld:%lld", &at, &ms) == 2 && at == step && ms > 0)
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-}
-
-std::string CheckpointName(int64_t step) {
-  char name[32];
-  std::snprintf(name, sizeof name, "step-%08lld", static_cast<long long>(step));
-  return name;
-}
-
-// Collective: every rank writes its optimizer shard into the temporary directory; rank 0 adds
-// the weights, RNG state and state.json, renames the directory into place and updates `latest`
-// last. A rank that dies on the way leaves only the temporary directory, which is never read.
-Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m,
-                      const ZeroOptimizer& opt, Communicator& comm) {
-  const std::string name = CheckpointName(step);
-  const fs::path dir = run / "checkpoints" / name;
-  const fs::path tmp = run / "checkpoints" / ("." + name + ".tmp");
-  const bool leader = comm.rank() == 0;
-  std::error_code ec;
-  if (leader) {
-    fs::remove_all(tmp, ec);
-    fs::create_directories(tmp, ec);
-    if (ec) return IoError("cannot create '" + tmp.string() + "': " + ec.message());
-  }
-  RETURN_IF_ERROR(comm.Barrier());
-  RETURN_IF_ERROR(opt.Save(tmp.string()));
-  RETURN_IF_ERROR(comm.Barrier());
-  if (!leader) return OkStatus();
-  FaultPoint(step);
-  RETURN_IF_ERROR(
-      model::SaveSafetensors((tmp / "model.safetensors").string(), model::NamedWeights(*m)));
-  std::ostringstream rng;
-  torch::save(at::detail::getDefaultCPUGenerator().get_state(), rng);
-  RETURN_IF_ERROR(WriteText(tmp / "rng.pt", rng.str()));
-  RETURN_IF_ERROR(WriteText(
-      tmp / "state.json",
-      json::Dump(json::Value(json::Object{{"step", json::Value(step)},
-                                          {"zero_stage", json::Value(opt.stage())},
-                                          {"world_size", json::Value(comm.world_size())}}))));
-  RETURN_IF_ERROR(model::SyncDirectory(tmp.string()));
-  fs::remove_all(dir, ec);
-  fs::rename(tmp, dir, ec);
-  if (ec) return IoError("cannot finish checkpoint '" + dir.string() + "': " + ec.message());
-  RETURN_IF_ERROR(model::SyncDirectory((run / "checkpoints").string()));
-  return WriteText(run / "checkpoints" / "latest", name + "\n");
-}
-
-StatusOr<Checkpoint> LoadCheckpoint(const fs::path& run, model::ReportModel& m, ZeroOptimizer& opt,
-                                    int world_size) {
-  auto latest = ReadText(run / "checkpoints" / "latest");
-  if (!latest.ok()) return Checkpoint{};  // a fresh run
-  std::string name = *latest;
-  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
-  if (name.find('/') != std::string::npos || name.empty()) {
-    return DataLossError("checkpoints/latest does not name a checkpoint");
-  }
-  const fs::path dir = run / "checkpoints" / name;
-  ASSIGN_OR_RETURN(std::string state, ReadText(dir / "state.json"));
-  auto j = json::Parse(state);
-  if (!j.ok()) return DataLossError(dir.string() + "/state.json: " + j.status().message());
-  ASSIGN_OR_RETURN(int64_t step, json::GetInt(*j, "step"));
-  if (auto stage = json::GetInt(*j, "zero_stage"); stage.ok() && *stage != opt.stage()) {
-    return FailedPreconditionError("checkpoint " + dir.string() + " was written with --zero " +
-                                   std::to_string(*stage) + "; resume with --zero " +
-                                   std::to_string(*stage));
-  }
-  if (auto w = json::GetInt(*j, "world_size"); w.ok() && opt.stage() > 0 && *w != world_size) {
-    return FailedPreconditionError("checkpoint " + dir.string() + " holds ZeRO shards of " +
-                                   std::to_string(*w) + " ranks; resume with " +
-                                   std::to_string(*w) + " ranks");
-  }
-  auto weights = model::LoadSafetensors((dir / "model.safetensors").string());
-  if (!weights.ok()) {
-    return DataLossError("checkpoint " + dir.string() +
-                         " is corrupted: " + weights.status().message() +
-                         "; delete it and point checkpoints/latest at an earlier one");
-  }
-  RETURN_IF_ERROR(model::LoadWeights(*m, *weights));
-  RETURN_IF_ERROR(opt.Load(dir.string()));
-  if (auto rng = ReadText(dir / "rng.pt"); rng.ok()) {
-    try {
-      std::istringstream in(*rng);
-      torch::Tensor saved;
-      torch::load(saved, in);
-      at::Generator generator = at::detail::getDefaultCPUGenerator();
-      generator.set_state(saved);
-    } catch (const c10::Error& e) {
-      return DataLossError("checkpoint " + dir.string() +
-                           ": the RNG state cannot be read: " + e.what_without_backtrace());
-    }
-  }
-  return Checkpoint{step};
 }
 
 // "cpu", "cuda" (the local rank's GPU) or "cuda:N".
@@ -548,8 +353,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
 
   const int image_token = o.prompt.image ? enc.image_token() : -1;
   const int world = comm->world_size();
-  Prefetcher prefetch(train.samples.size(), load, o, enc.pad(), ck.step * o.grad_accum,
-                      o.max_steps * o.grad_accum, comm->rank(), world);
+  Prefetcher prefetch(train.samples.size(), load,
+                      {o.batch_size, o.seed, o.loader_threads, enc.pad(), comm->rank(), world},
+                      ck.step * o.grad_accum, o.max_steps * o.grad_accum);
   std::vector<torch::Tensor> params;
   for (auto& p : m->parameters()) params.push_back(p);
   LossScaler scaler(precision == Precision::kFp16);

@@ -46,6 +46,12 @@ TEST(Launch, Torchrun) {
             R"("rank":5,"restart_count":2,"source":"torchrun","world_size":8})");
 }
 
+TEST(Launch, RanksWithoutMasterOrLocalVariablesAreOnThisHost) {
+  // E.g. `medscribe ingest` workers, which meet through files, not a rendezvous.
+  const Topology t = Resolve({{"RANK", "1"}, {"WORLD_SIZE", "2"}});
+  EXPECT_EQ(t.master_addr, "127.0.0.1");
+}
+
 TEST(Launch, PyTorchJobWithoutLocalVariables) {
   const Topology t = Resolve({{"RANK", "1"},
                               {"WORLD_SIZE", "2"},

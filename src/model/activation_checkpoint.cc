@@ -1,4 +1,4 @@
-#include "model/checkpoint.h"
+#include "model/activation_checkpoint.h"
 
 namespace medscribe::model {
 namespace {

@@ -1,0 +1,33 @@
+// Training checkpoints (docs/formats/model.md): RUN/checkpoints/step-NNNNNNNN/ with the weights,
+// the optimizer state (one file, or one shard per rank with ZeRO), the RNG state and the step.
+// A checkpoint is written into .step-NNNNNNNN.tmp by every rank, flushed and renamed, and
+// RUN/checkpoints/latest is updated last, so a checkpoint cut short is never read.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+
+#include "common/status.h"
+#include "model/multimodal.h"
+#include "train/distributed.h"
+#include "train/zero.h"
+
+namespace medscribe::train {
+
+struct Checkpoint {
+  int64_t step = 0;  // 0: no checkpoint (a fresh run)
+};
+
+// Collective: REQUIRES every rank to call it for the same step. Every rank writes its optimizer
+// shard; rank 0 adds the weights, RNG state and state.json, renames the directory into place and
+// updates `latest`. A rank that dies on the way leaves only the temporary directory.
+Status SaveCheckpoint(const std::filesystem::path& run, int64_t step, model::ReportModel& m,
+                      const ZeroOptimizer& opt, Communicator& comm);
+
+// Loads RUN/checkpoints/latest into `m` and `opt` (and the CPU generator), or returns step 0 when
+// there is none. FailedPrecondition when it was written with another ZeRO stage or world size,
+// DataLoss when a file is corrupted (with what to do).
+StatusOr<Checkpoint> LoadCheckpoint(const std::filesystem::path& run, model::ReportModel& m,
+                                    ZeroOptimizer& opt, int world_size);
+
+}  // namespace medscribe::train
