@@ -62,7 +62,6 @@ class Single final : public Communicator {
  public:
   int rank() const override { return 0; }
   int world_size() const override { return 1; }
-  Status AllReduceMean(std::vector<torch::Tensor>&) override { return OkStatus(); }
   Status AllReduceSum(std::vector<torch::Tensor>&) override { return OkStatus(); }
   std::unique_ptr<PendingCollective> AllReduceSumAsync(torch::Tensor) override {
     return std::make_unique<Done>();
@@ -83,11 +82,6 @@ class C10dCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int world_size() const override { return world_; }
 
-  Status AllReduceMean(std::vector<torch::Tensor>& tensors) override {
-    RETURN_IF_ERROR(AllReduceSum(tensors));
-    for (torch::Tensor& t : tensors) t.div_(world_);
-    return OkStatus();
-  }
 
   std::unique_ptr<PendingCollective> AllReduceSumAsync(torch::Tensor flat) override {
     if (flat.device() != device_) {  // not on the data path: run it now

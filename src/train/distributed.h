@@ -34,8 +34,6 @@ class Communicator {
   virtual ~Communicator() = default;
   virtual int rank() const = 0;
   virtual int world_size() const = 0;
-  // Replaces each tensor by the mean over ranks (in place).
-  virtual Status AllReduceMean(std::vector<torch::Tensor>& tensors) = 0;
   // Replaces each tensor by the sum over ranks (in place).
   virtual Status AllReduceSum(std::vector<torch::Tensor>& tensors) = 0;
   // Starts summing `flat` (contiguous) over ranks in place. REQUIRES: every rank starts its

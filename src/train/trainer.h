@@ -5,7 +5,7 @@
 //   RUN/run.json               lineage: dataset id and path, options, code commit, times
 //   RUN/metrics.jsonl          one object per logged step: step, loss, lr, tokens_per_s, ...
 //   RUN/events.out.tfevents.*  the same scalars for TensorBoard
-//   RUN/checkpoints/step-NNNNNNNN/{model.safetensors, optimizer.pt, state.json}, latest
+//   RUN/checkpoints/step-NNNNNNNN/ (train/checkpoint.h), latest
 //   RUN/model/{config.json, model.safetensors}   the final weights
 // Training resumes from RUN/checkpoints/latest when it exists: the batches that follow are the
 // ones the interrupted run would have seen (the sample order is a function of seed and epoch),
