@@ -1,6 +1,6 @@
 // `medscribe train`: trains the report model on a dataset version.
 //
-// Run directory (docs/formats/run.md):
+// Run directory (docs/formats/model.md):
 //   RUN/config.json            the model configuration
 //   RUN/run.json               lineage: dataset id and path, options, code commit, times
 //   RUN/metrics.jsonl          one object per logged step: step, loss, lr, tokens_per_s, ...
