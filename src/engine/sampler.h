@@ -1,0 +1,64 @@
+// Token sampling for one sequence: greedy, or temperature with top-k and top-p (nucleus)
+// filtering, a repetition penalty over the tokens seen so far, and a random stream per request
+// (its seed), so the same request with the same seed gives the same text whatever else is in the
+// batch. Stop sequences and the token limit end a sequence (StopChecker).
+//
+// Logits stay inside the engine: callers get token ids and text, never scores.
+//
+// Thread safety: a Sampler is one request's; distinct samplers are independent.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace medscribe::engine {
+
+struct SamplingParams {
+  double temperature = 0;           // 0: greedy (argmax)
+  int top_k = 0;                    // 0: all tokens
+  double top_p = 1.0;               // (0, 1]
+  double repetition_penalty = 1.0;  // >= 1; 1: none (CTRL-style: positive logits divided)
+  uint64_t seed = 0;
+  int max_tokens = 256;
+  std::vector<std::string> stop;  // stop sequences, matched on the decoded text
+};
+
+// InvalidArgument naming the parameter for impossible values (negative temperature, top_p
+// outside (0, 1], top_k < 0, penalty < 1, max_tokens < 1, more than 16 or empty stop strings).
+Status Validate(const SamplingParams& p);
+
+class Sampler {
+ public:
+  // REQUIRES: Validate(p).ok().
+  explicit Sampler(SamplingParams p);
+  // The next token from `logits` (vocabulary-sized); `history` is the sequence so far (prompt
+  // and generated) for the repetition penalty. `logits` is scratch space: it may be modified.
+  int32_t Next(std::span<float> logits, std::span<const int32_t> history);
+  const SamplingParams& params() const { return p_; }
+
+ private:
+  SamplingParams p_;
+  std::mt19937_64 rng_;
+  std::vector<int32_t> order_;  // scratch
+};
+
+// Decides when generation ends: the end token, max_tokens, or a stop sequence in the text.
+class StopChecker {
+ public:
+  StopChecker(SamplingParams p, int32_t eos) : p_(std::move(p)), eos_(eos) {}
+  // After a token is generated (`text` is all generated text so far): true when the sequence
+  // is finished; `*cut` is then the length of `text` to return (a stop sequence is not part of
+  // the answer).
+  bool Done(int32_t token, int generated, const std::string& text, size_t* cut) const;
+
+ private:
+  SamplingParams p_;
+  int32_t eos_;
+};
+
+}  // namespace medscribe::engine
