@@ -82,7 +82,6 @@ class C10dCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int world_size() const override { return world_; }
 
-
   std::unique_ptr<PendingCollective> AllReduceSumAsync(torch::Tensor flat) override {
     if (flat.device() != device_) {  // not on the data path: run it now
       std::vector<torch::Tensor> one = {flat};
