@@ -16,16 +16,17 @@ bool KvCacheManager::CanAdd(size_t tokens) const {
 
 uint64_t KvCacheManager::HashOfBlock(const Sequence& s, size_t i) const {
   const size_t bs = static_cast<size_t>(block_size());
-  const uint64_t parent = i == 0 ? 0 : s.hashes[i - 1];
+  const uint64_t parent = i == 0 ? s.salt : s.hashes[i - 1];
   return BlockHash(parent, std::span<const int32_t>(s.tokens.data() + i * bs, bs));
 }
 
-StatusOr<int> KvCacheManager::Add(int64_t seq, std::span<const int32_t> prompt) {
+StatusOr<int> KvCacheManager::Add(int64_t seq, std::span<const int32_t> prompt, uint64_t salt) {
   if (seqs_.count(seq)) return AlreadyExistsError("sequence " + std::to_string(seq) + " exists");
   if (prompt.empty()) return InvalidArgumentError("empty prompt");
   const size_t bs = static_cast<size_t>(block_size());
   Sequence s;
   s.tokens.assign(prompt.begin(), prompt.end());
+  s.salt = salt;
   const size_t needed = (prompt.size() + bs - 1) / bs;
   // Shared prefix: full blocks only, and never the block holding the last prompt token.
   const size_t shareable = prefix_caching_ ? (prompt.size() - 1) / bs : 0;

@@ -49,7 +49,9 @@ class KvCacheManager {
   // Returns the number of leading prompt tokens already in the cache (prefix hits).
   // AlreadyExists for a known `seq`, InvalidArgument for an empty prompt, ResourceExhausted
   // when blocks run out.
-  StatusOr<int> Add(int64_t seq, std::span<const int32_t> prompt);
+  // `salt` enters the first block's hash: prompts whose tokens match but whose other inputs
+  // differ (an image's digest) do not share blocks.
+  StatusOr<int> Add(int64_t seq, std::span<const int32_t> prompt, uint64_t salt = 0);
   // Records `token` as the sequence's next token and makes room for its keys and values.
   StatusOr<std::optional<BlockCopy>> Append(int64_t seq, int32_t token);
   // The keys and values of the first `tokens` tokens of `seq` are in the cache.
@@ -72,6 +74,7 @@ class KvCacheManager {
     std::vector<int32_t> tokens;
     std::vector<BlockId> blocks;
     std::vector<uint64_t> hashes;  // of the full blocks, in order
+    uint64_t salt = 0;
     int64_t computed = 0;
   };
   uint64_t HashOfBlock(const Sequence& s, size_t i) const;

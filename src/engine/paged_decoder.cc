@@ -1,5 +1,6 @@
 #include "engine/paged_decoder.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace medscribe::engine {
@@ -49,7 +50,7 @@ void PagedDecoder::Copy(const BlockCopy& c) {
 
 StatusOr<torch::Tensor> PagedDecoder::Forward(std::span<const BlockId> blocks,
                                               std::span<const int32_t> tokens, int64_t start,
-                                              int64_t count) {
+                                              int64_t count, const ImageSpan* image) {
   const model::DecoderConfig& c = decoder_->config;
   const int64_t end = start + count;
   if (start < 0 || count < 1 || end > static_cast<int64_t>(tokens.size()))
@@ -62,6 +63,12 @@ StatusOr<torch::Tensor> PagedDecoder::Forward(std::span<const BlockId> blocks,
   const auto device = k_[0].device();
   std::vector<int64_t> ids(tokens.begin() + start, tokens.begin() + end);
   torch::Tensor x = decoder_->embed(torch::tensor(ids, torch::kLong).to(device).view({1, count}));
+  if (image && image->embeds.defined()) {
+    const int64_t lo = std::max(start, image->at);
+    const int64_t hi = std::min(end, image->at + image->embeds.size(0));
+    if (lo < hi)
+      x[0].narrow(0, lo - start, hi - lo).copy_(image->embeds.narrow(0, lo - image->at, hi - lo));
+  }
   const torch::Tensor positions =
       torch::arange(start, end, torch::TensorOptions().dtype(torch::kLong).device(device));
   const torch::Tensor new_slots = Slots(blocks, start, end);

@@ -18,6 +18,13 @@
 
 namespace medscribe::engine {
 
+// Embeddings that replace the token embeddings of positions [at, at + embeds.size(0)): the
+// projected image patches of a multimodal prompt, whose tokens there are placeholders.
+struct ImageSpan {
+  int64_t at = 0;
+  torch::Tensor embeds;  // [N, hidden], the decoder's dtype and device
+};
+
 class PagedDecoder {
  public:
   // Cache tensors for `num_blocks` blocks of `block_size` slots per layer, in the decoder's
@@ -29,7 +36,7 @@ class PagedDecoder {
   // in the cache. Returns the logits of the chunk's last token [vocab] (float32, CPU).
   // InvalidArgument when the chunk lies outside the tokens, the block table or the context.
   StatusOr<torch::Tensor> Forward(std::span<const BlockId> blocks, std::span<const int32_t> tokens,
-                                  int64_t start, int64_t count);
+                                  int64_t start, int64_t count, const ImageSpan* image = nullptr);
 
   // Copy-on-write: the keys and values of block `c.from` into block `c.to`, every layer.
   void Copy(const BlockCopy& c);

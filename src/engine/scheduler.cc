@@ -66,7 +66,7 @@ bool Scheduler::Admit(int64_t id, int64_t& budget, StepPlan& plan) {
   std::vector<int32_t> tokens = s.request.prompt;
   tokens.insert(tokens.end(), s.generated.begin(), s.generated.end());
   if (!kv_->CanAdd(tokens.size())) return false;
-  StatusOr<int> hits = kv_->Add(id, tokens);
+  StatusOr<int> hits = kv_->Add(id, tokens, s.request.prefix_salt);
   if (!hits.ok()) return false;
   const int64_t known = static_cast<int64_t>(tokens.size());
   const int64_t n = std::min(known - *hits, budget);

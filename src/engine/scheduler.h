@@ -39,6 +39,7 @@ struct Request {
   Priority priority = Priority::kInteractive;
   int max_tokens = 256;
   std::optional<Clock::time_point> deadline{};  // none: no deadline
+  uint64_t prefix_salt = 0;  // inputs beyond the tokens (an image digest) for prefix caching
 };
 
 struct SchedulerOptions {

@@ -5,6 +5,8 @@
 #include <map>
 
 #include "engine/scheduler.h"
+#include "model/generate.h"
+#include "model/multimodal.h"
 
 namespace medscribe::engine {
 namespace {
@@ -119,6 +121,97 @@ TEST(PagedDecoder, BatchedWithChunksPrefixSharingAndPreemptionMatchesTheFullReco
   EXPECT_GT(kv.prefix_hits(), 0) << "the shared prefix should be computed once";
   EXPECT_GT(sched.preemptions(), 0) << "14 blocks for 5 x 24 tokens should force preemption";
   EXPECT_EQ(kv.pool().num_available(), blocks);
+}
+
+model::ReportModel Multimodal() {
+  model::ModelConfig c = model::PresetConfig("tiny").value();
+  c.vision.image_size = 32;
+  c.vision.patch_size = 8;  // 16 patches, pooled to 4 image tokens
+  c.vision.hidden_size = 16;
+  c.vision.layers = 1;
+  c.projector.hidden_size = 16;
+  c.decoder.vocab_size = 61;
+  c.decoder.hidden_size = 32;
+  c.decoder.intermediate_size = 48;
+  c.decoder.num_hidden_layers = 2;
+  c.decoder.num_attention_heads = 4;
+  c.decoder.num_key_value_heads = 2;
+  c.decoder.max_position_embeddings = 128;
+  torch::manual_seed(8);
+  model::ReportModel m(c);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : m->parameters())
+      if (p.dim() == 2) p.mul_(15);
+  }
+  m->to(torch::kFloat64);
+  m->decoder->rope.cos = m->decoder->rope.cos.to(torch::kFloat64);
+  m->decoder->rope.sin = m->decoder->rope.sin.to(torch::kFloat64);
+  m->eval();
+  return m;
+}
+
+TEST(PagedDecoder, ImagePromptsMatchGreedyGenerationAndOnlyTheSameImageSharesBlocks) {
+  constexpr int32_t kImage = 60, kBos = 2;  // Prompt() uses ids 3..59
+  auto m = Multimodal();
+  const int64_t n = m->config.image_tokens();
+  const std::vector<int32_t> text_before = Prompt(9, 4), text_after = Prompt(3, 6);
+  auto image = [](double phase) {
+    return (torch::sin(torch::arange(32 * 32, torch::kFloat64) * 0.05 + phase) * 0.5 + 0.5)
+        .view({1, 32, 32});
+  };
+  const std::vector<torch::Tensor> images = {image(0), image(1.5), image(0)};
+  // The reference: ids with one <image> token, spliced inside the model.
+  std::vector<int64_t> ref_ids = {kBos};
+  ref_ids.insert(ref_ids.end(), text_before.begin(), text_before.end());
+  ref_ids.push_back(kImage);
+  ref_ids.insert(ref_ids.end(), text_after.begin(), text_after.end());
+  // The engine: the image token expanded into n placeholders whose embeddings come from the image.
+  std::vector<int32_t> tokens = {kBos};
+  tokens.insert(tokens.end(), text_before.begin(), text_before.end());
+  const int64_t at = static_cast<int64_t>(tokens.size());
+  tokens.insert(tokens.end(), static_cast<size_t>(n), kImage);
+  tokens.insert(tokens.end(), text_after.begin(), text_after.end());
+
+  PagedDecoder engine(m->decoder, 32, 4);
+  KvCacheManager kv(32, 4);
+  std::vector<std::vector<int32_t>> outputs;
+  for (size_t r = 0; r < images.size(); ++r) {
+    torch::NoGradGuard no_grad;
+    const ImageSpan span{at, m->projector(m->vision(images[r].unsqueeze(0)))[0]};
+    // Equal images give equal salts (a digest of the pixels would do the same).
+    const uint64_t salt = r == 1 ? 2 : 1;
+    const int64_t hits_before = kv.prefix_hits();
+    ASSERT_TRUE(kv.Add(static_cast<int64_t>(r), tokens, salt).ok());
+    if (r == 2) {
+      EXPECT_GT(kv.prefix_hits(), hits_before) << "the same image and text share blocks";
+    }
+    if (r == 1) {
+      EXPECT_EQ(kv.prefix_hits(), hits_before) << "another image must not reuse the first's blocks";
+    }
+    std::vector<int32_t> seq = tokens;
+    const int64_t hit = kv.prefix_hits() > hits_before ? (kv.prefix_hits() - hits_before) * 4 : 0;
+    auto logits = engine.Forward(kv.BlockTable(static_cast<int64_t>(r)), seq, hit,
+                                 static_cast<int64_t>(seq.size()) - hit, &span);
+    ASSERT_TRUE(logits.ok()) << logits.status().message();
+    kv.MarkComputed(static_cast<int64_t>(r), static_cast<int64_t>(seq.size()));
+    std::vector<int32_t> out = {Argmax(*logits)};
+    for (int i = 1; i < 10; ++i) {
+      ASSERT_TRUE(kv.Append(static_cast<int64_t>(r), out.back()).ok());
+      seq.push_back(out.back());
+      logits = engine.Forward(kv.BlockTable(static_cast<int64_t>(r)), seq,
+                              static_cast<int64_t>(seq.size()) - 1, 1, &span);
+      ASSERT_TRUE(logits.ok());
+      out.push_back(Argmax(*logits));
+    }
+    auto ref = model::GenerateGreedy(
+        m, ref_ids, images[r], {.max_new_tokens = 10, .eos_id = -1, .image_token_id = kImage});
+    ASSERT_TRUE(ref.ok()) << ref.status().message();
+    EXPECT_EQ(std::vector<int32_t>(ref->begin(), ref->end()), out) << "request " << r;
+    outputs.push_back(out);
+  }
+  EXPECT_NE(outputs[0], outputs[1]) << "the image should matter";
+  EXPECT_EQ(outputs[0], outputs[2]);
 }
 
 }  // namespace
