@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 
 #include "cli.h"
@@ -17,17 +18,31 @@ struct LaunchArgs {
   double stop_grace = 10;
   std::string master;
   std::vector<std::string> command;
+  std::map<std::string, std::string> pet_errors;  // option -> why its PET_* default is unusable
 };
 
-// Kubeflow Trainer v2 describes the node in PET_* variables; they are the defaults here.
+// Kubeflow Trainer v2 describes the node in PET_* variables; they are the defaults here. A value
+// that is not an integer (PET_NPROC_PER_NODE=auto, an elastic PET_NNODES=1:4) is kept in
+// `pet_errors` and reported only when the matching option is not given.
 void PetDefaults(LaunchArgs& a) {
   auto get = [](const char* n) -> const char* {
     const char* v = std::getenv(n);
     return v && *v ? v : nullptr;
   };
-  if (const char* v = get("PET_NPROC_PER_NODE")) a.nproc = std::atoi(v);
-  if (const char* v = get("PET_NNODES")) a.nnodes = std::atoi(v);
-  if (const char* v = get("PET_NODE_RANK")) a.node_rank = std::atoi(v);
+  auto integer = [&](const char* var, const char* option, int& out) {
+    const char* v = get(var);
+    if (!v) return;
+    char* end = nullptr;
+    const long x = std::strtol(v, &end, 10);
+    if (*end || x < 0 || x > 1 << 20) {
+      a.pet_errors[option] = std::string(var) + "='" + v + "' is not a count; pass " + option;
+      return;
+    }
+    out = static_cast<int>(x);
+  };
+  integer("PET_NPROC_PER_NODE", "--nproc", a.nproc);
+  integer("PET_NNODES", "--nnodes", a.nnodes);
+  integer("PET_NODE_RANK", "--node-rank", a.node_rank);
   if (const char* h = get("PET_MASTER_ADDR"))
     a.master = std::string(h) + ":" + (get("PET_MASTER_PORT") ? get("PET_MASTER_PORT") : "29500");
 }
@@ -97,7 +112,11 @@ Runner RegisterLaunch(CLI::App& app) {
   app.footer(
       "Example: medscribe launch --nproc 2 --max-restarts 3 -- medscribe train --dataset DS "
       "--out RUN --tokenizer TOK");
-  return [a](GlobalOptions&) { return RunLaunch(*a); };
+  return [a, &app](GlobalOptions&) {
+    for (const auto& [option, why] : a->pet_errors)
+      if (app.count(option) == 0) return ReportError(InvalidArgumentError(why));
+    return RunLaunch(*a);
+  };
 }
 
 }  // namespace medscribe::cli

@@ -17,12 +17,6 @@ namespace fs = std::filesystem;
 namespace json = model::json;
 namespace {
 
-Status WriteText(const fs::path& path, const std::string& text) {
-  return model::WriteBytesAtomic(path.string(), text);
-}
-
-StatusOr<std::string> ReadText(const fs::path& path) { return model::ReadBytes(path.string()); }
-
 // Failure testing: MEDSCRIBE_TEST_CHECKPOINT_PAUSE=STEP:MS makes rank 0 wait MS milliseconds in
 // the middle of writing checkpoint STEP (shards written, not yet renamed), so that a test can kill
 // it there.
@@ -63,8 +57,8 @@ Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m,
       model::SaveSafetensors((tmp / "model.safetensors").string(), model::NamedWeights(*m)));
   std::ostringstream rng;
   torch::save(at::detail::getDefaultCPUGenerator().get_state(), rng);
-  RETURN_IF_ERROR(WriteText(tmp / "rng.pt", rng.str()));
-  RETURN_IF_ERROR(WriteText(
+  RETURN_IF_ERROR(model::WriteBytesAtomic(tmp / "rng.pt", rng.str()));
+  RETURN_IF_ERROR(model::WriteBytesAtomic(
       tmp / "state.json",
       json::Dump(json::Value(json::Object{{"step", json::Value(step)},
                                           {"zero_stage", json::Value(opt.stage())},
@@ -74,12 +68,12 @@ Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m,
   fs::rename(tmp, dir, ec);
   if (ec) return IoError("cannot finish checkpoint '" + dir.string() + "': " + ec.message());
   RETURN_IF_ERROR(model::SyncDirectory((run / "checkpoints").string()));
-  return WriteText(run / "checkpoints" / "latest", name + "\n");
+  return model::WriteBytesAtomic(run / "checkpoints" / "latest", name + "\n");
 }
 
 StatusOr<Checkpoint> LoadCheckpoint(const fs::path& run, model::ReportModel& m, ZeroOptimizer& opt,
                                     int world_size) {
-  auto latest = ReadText(run / "checkpoints" / "latest");
+  auto latest = model::ReadBytes(run / "checkpoints" / "latest");
   if (!latest.ok()) return Checkpoint{};  // a fresh run
   std::string name = *latest;
   while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
@@ -87,7 +81,7 @@ StatusOr<Checkpoint> LoadCheckpoint(const fs::path& run, model::ReportModel& m, 
     return DataLossError("checkpoints/latest does not name a checkpoint");
   }
   const fs::path dir = run / "checkpoints" / name;
-  ASSIGN_OR_RETURN(std::string state, ReadText(dir / "state.json"));
+  ASSIGN_OR_RETURN(std::string state, model::ReadBytes(dir / "state.json"));
   auto j = json::Parse(state);
   if (!j.ok()) return DataLossError(dir.string() + "/state.json: " + j.status().message());
   ASSIGN_OR_RETURN(int64_t step, json::GetInt(*j, "step"));
@@ -109,7 +103,7 @@ StatusOr<Checkpoint> LoadCheckpoint(const fs::path& run, model::ReportModel& m, 
   }
   RETURN_IF_ERROR(model::LoadWeights(*m, *weights));
   RETURN_IF_ERROR(opt.Load(dir.string()));
-  if (auto rng = ReadText(dir / "rng.pt"); rng.ok()) {
+  if (auto rng = model::ReadBytes(dir / "rng.pt"); rng.ok()) {
     try {
       std::istringstream in(*rng);
       torch::Tensor saved;

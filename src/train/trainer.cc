@@ -4,17 +4,12 @@
 
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 #include <torch/torch.h>
 

@@ -112,6 +112,14 @@ wait $launcher; rc=$?
   && pass "SIGTERM is forwarded to both workers and the launcher exits 143" \
   || { fail "signal forwarding: exit $rc"; cat "$work/term.out"; }
 
+# Kubeflow Trainer v2's PET_* variables are launch's defaults; one it cannot use is named.
+PET_NPROC_PER_NODE=2 "$bin" launch -- sh -c 'echo "rank $RANK of $WORLD_SIZE"' 2> /dev/null | sort > "$work/pet.out"
+[ "$(cat "$work/pet.out" | tr '\n' ';')" = "rank 0 of 2;rank 1 of 2;" ] && pass "PET_NPROC_PER_NODE=2 starts 2 workers" \
+  || fail "PET defaults: $(cat "$work/pet.out")"
+PET_NPROC_PER_NODE=auto "$bin" launch -- true 2> "$work/pet.err"; rc=$?
+[ $rc -eq 2 ] && grep -q "PET_NPROC_PER_NODE='auto' is not a count; pass --nproc" "$work/pet.err" \
+  && pass "PET_NPROC_PER_NODE=auto without --nproc: exit 2 naming it" || fail "PET auto: exit $rc $(cat "$work/pet.err")"
+
 # 3. The same trainer under PyTorch's launcher and under mpirun.
 if /usr/bin/python3 -c 'import torch.distributed.run' 2> /dev/null; then
   # Debian's torch 1.13 under Python 3.11 cannot parse its own default `--redirects 0` (IntFlag
