@@ -1,0 +1,543 @@
+#include "engine/kernels.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#if defined(__x86_64__)
+// GCC 12's AVX-512 headers start some intrinsics from a self-initialized "undefined" vector,
+// which -Wuninitialized reports at every use (GCC bug 105593): silenced for this file only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#define MEDSCRIBE_X86 1
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+#endif
+
+namespace medscribe::engine {
+namespace {
+
+uint16_t ToBf16(float f) {  // round to nearest even
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);  // NaN
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+float FromBf16(uint16_t h) {
+  const uint32_t u = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// Row `r` of w as float32 into `out` (k floats): the portable path's dequantization.
+void RowToFloat(const PackedWeight& w, int64_t r, float* out) {
+  const int64_t k = w.k;
+  switch (w.format) {
+    case WeightFormat::kF32:
+      std::memcpy(out, w.f32.data() + r * k, static_cast<size_t>(k) * 4);
+      break;
+    case WeightFormat::kBF16:
+      for (int64_t i = 0; i < k; ++i) out[i] = FromBf16(w.bf16[static_cast<size_t>(r * k + i)]);
+      break;
+    case WeightFormat::kInt8: {
+      const float s = w.scales[static_cast<size_t>(r)];
+      for (int64_t i = 0; i < k; ++i) out[i] = w.q8[static_cast<size_t>(r * k + i)] * s;
+      break;
+    }
+    case WeightFormat::kInt4: {
+      const int64_t groups = k / kInt4Group;
+      for (int64_t g = 0; g < groups; ++g) {
+        const float d = w.scales[static_cast<size_t>(r * groups + g)];
+        const uint8_t* b = w.q4.data() + (r * groups + g) * (kInt4Group / 2);
+        for (int j = 0; j < 16; ++j) {
+          out[g * kInt4Group + j] = static_cast<float>((b[j] & 15) - 8) * d;
+          out[g * kInt4Group + j + 16] = static_cast<float>((b[j] >> 4) - 8) * d;
+        }
+      }
+      break;
+    }
+  }
+}
+
+void MatmulRowsPortable(const float* x, int64_t m, const PackedWeight& w, float* y, int64_t r0,
+                        int64_t r1) {
+  std::vector<float> row(static_cast<size_t>(w.k));
+  for (int64_t r = r0; r < r1; ++r) {
+    RowToFloat(w, r, row.data());
+    for (int64_t i = 0; i < m; ++i) {
+      const float* xi = x + i * w.k;
+      float acc = 0;
+      for (int64_t j = 0; j < w.k; ++j) acc += xi[j] * row[static_cast<size_t>(j)];
+      y[i * w.n + r] = acc;
+    }
+  }
+}
+
+#ifdef MEDSCRIBE_X86
+
+// The sum of the 16 lanes (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized in its header).
+AVX512 inline float HorizontalSum(__m512 v) {
+  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0x4E));
+  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0xB1));
+  __m128 x = _mm512_castps512_ps128(v);
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+  return _mm_cvtss_f32(x);
+}
+
+// 16 weights of row `r` from column `c` as float32 (c a multiple of 16, c + 16 <= k).
+template <WeightFormat F>
+AVX512 inline __m512 Load16(const PackedWeight& w, int64_t r, int64_t c) {
+  if constexpr (F == WeightFormat::kF32) {
+    return _mm512_loadu_ps(w.f32.data() + r * w.k + c);
+  } else if constexpr (F == WeightFormat::kBF16) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.bf16.data() + r * w.k + c));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  } else {  // int8; the row scale is applied to the sum
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.q8.data() + r * w.k + c));
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b));
+  }
+}
+
+// y[m0 .. m0+M, r0 .. r0+R] for f32, bf16 and int8 weights.
+template <WeightFormat F, int R, int M>
+AVX512 void TileDense(const float* x, int64_t m0, const PackedWeight& w, int64_t r0, float* y) {
+  const int64_t k = w.k, k16 = k / 16 * 16;
+  __m512 acc[R][M];
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < M; ++i) acc[r][i] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < k16; c += 16) {
+    __m512 xv[M];
+    for (int i = 0; i < M; ++i) xv[i] = _mm512_loadu_ps(x + (m0 + i) * k + c);
+    for (int r = 0; r < R; ++r) {
+      const __m512 wv = Load16<F>(w, r0 + r, c);
+      for (int i = 0; i < M; ++i) acc[r][i] = _mm512_fmadd_ps(wv, xv[i], acc[r][i]);
+    }
+  }
+  float tail_row[16];
+  for (int r = 0; r < R; ++r) {
+    float scale = 1;
+    if constexpr (F == WeightFormat::kInt8) scale = w.scales[static_cast<size_t>(r0 + r)];
+    if (k16 < k) {
+      for (int64_t c = k16; c < k; ++c) {
+        const size_t at = static_cast<size_t>((r0 + r) * k + c);
+        if constexpr (F == WeightFormat::kF32) tail_row[c - k16] = w.f32[at];
+        else if constexpr (F == WeightFormat::kBF16) tail_row[c - k16] = FromBf16(w.bf16[at]);
+        else tail_row[c - k16] = w.q8[at];
+      }
+    }
+    for (int i = 0; i < M; ++i) {
+      float s = HorizontalSum(acc[r][i]);
+      for (int64_t c = k16; c < k; ++c) s += x[(m0 + i) * k + c] * tail_row[c - k16];
+      y[(m0 + i) * w.n + r0 + r] = s * scale;
+    }
+  }
+}
+
+// The same for int4 weights (k a multiple of 32): each group's 32 weights are expanded with
+// their scale, w = q * d - 8 * d.
+template <int R, int M>
+AVX512 void TileInt4(const float* x, int64_t m0, const PackedWeight& w, int64_t r0, float* y) {
+  const int64_t k = w.k, groups = k / kInt4Group;
+  __m512 acc[R][M];
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < M; ++i) acc[r][i] = _mm512_setzero_ps();
+  const __m512i low = _mm512_set1_epi32(15);
+  for (int64_t g = 0; g < groups; ++g) {
+    __m512 xl[M], xh[M];
+    for (int i = 0; i < M; ++i) {
+      xl[i] = _mm512_loadu_ps(x + (m0 + i) * k + g * kInt4Group);
+      xh[i] = _mm512_loadu_ps(x + (m0 + i) * k + g * kInt4Group + 16);
+    }
+    for (int r = 0; r < R; ++r) {
+      const int64_t at = (r0 + r) * groups + g;
+      const __m512 d = _mm512_set1_ps(w.scales[static_cast<size_t>(at)]);
+      const __m512 off = _mm512_mul_ps(d, _mm512_set1_ps(-8.0f));
+      const __m512i b = _mm512_cvtepu8_epi32(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.q4.data() + at * 16)));
+      const __m512 wl = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(b, low)), d, off);
+      const __m512 wh = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(b, 4)), d, off);
+      for (int i = 0; i < M; ++i) {
+        acc[r][i] = _mm512_fmadd_ps(wl, xl[i], acc[r][i]);
+        acc[r][i] = _mm512_fmadd_ps(wh, xh[i], acc[r][i]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < M; ++i) y[(m0 + i) * w.n + r0 + r] = HorizontalSum(acc[r][i]);
+}
+
+template <int R, int M>
+AVX512 void Tile(const float* x, int64_t m0, const PackedWeight& w, int64_t r0, float* y) {
+  switch (w.format) {
+    case WeightFormat::kF32: return TileDense<WeightFormat::kF32, R, M>(x, m0, w, r0, y);
+    case WeightFormat::kBF16: return TileDense<WeightFormat::kBF16, R, M>(x, m0, w, r0, y);
+    case WeightFormat::kInt8: return TileDense<WeightFormat::kInt8, R, M>(x, m0, w, r0, y);
+    case WeightFormat::kInt4: return TileInt4<R, M>(x, m0, w, r0, y);
+  }
+}
+
+template <int R>
+AVX512 void RowsTile(const float* x, int64_t m, const PackedWeight& w, int64_t r0, float* y) {
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4) Tile<R, 4>(x, i, w, r0, y);
+  switch (m - i) {
+    case 3: Tile<R, 3>(x, i, w, r0, y); break;
+    case 2: Tile<R, 2>(x, i, w, r0, y); break;
+    case 1: Tile<R, 1>(x, i, w, r0, y); break;
+    default: break;
+  }
+}
+
+AVX512 void MatmulRowsAvx512(const float* x, int64_t m, const PackedWeight& w, float* y, int64_t r0,
+                             int64_t r1) {
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4) RowsTile<4>(x, m, w, r, y);
+  for (; r < r1; ++r) RowsTile<1>(x, m, w, r, y);
+}
+
+// exp(x) for x <= 0 (softmax, SiLU's exp(-|g|)): 2^(x log2 e) with a degree-6 polynomial
+// on the fraction; relative error about 2e-7.
+AVX512 inline __m512 ExpNeg(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+  const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 f = _mm512_mul_ps(_mm512_sub_ps(t, n), _mm512_set1_ps(0.693147180559945f));
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);
+}
+
+AVX512 void SiluMulAvx512(const float* gate, const float* up, int64_t n, float* out) {
+  int64_t i = 0;
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (; i + 16 <= n; i += 16) {
+    const __m512 g = _mm512_loadu_ps(gate + i);
+    // silu(g) = g * sigmoid(g); sigmoid from e = exp(-|g|): g >= 0: 1/(1+e), else e/(1+e).
+    const __m512 e = ExpNeg(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(g)));
+    const __m512 inv = _mm512_div_ps(one, _mm512_add_ps(one, e));
+    const __mmask16 neg = _mm512_cmp_ps_mask(g, _mm512_setzero_ps(), _CMP_LT_OQ);
+    const __m512 sig = _mm512_mask_mul_ps(inv, neg, inv, e);
+    _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_mul_ps(g, sig), _mm512_loadu_ps(up + i)));
+  }
+  for (; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+AVX512 float DotAvx512(const float* a, const float* b, int64_t n) {
+  __m512 acc = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc);
+  float s = HorizontalSum(acc);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+AVX512 void AxpyAvx512(float alpha, const float* x, float* y, int64_t n) {
+  const __m512 a = _mm512_set1_ps(alpha);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(a, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += alpha * x[i];
+}
+
+AVX512 void ExpShiftedAvx512(float* s, int64_t n, float max, float* sum) {
+  __m512 acc = _mm512_setzero_ps();
+  const __m512 m = _mm512_set1_ps(max);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 e = ExpNeg(_mm512_sub_ps(_mm512_loadu_ps(s + i), m));
+    _mm512_storeu_ps(s + i, e);
+    acc = _mm512_add_ps(acc, e);
+  }
+  float total = HorizontalSum(acc);
+  for (; i < n; ++i) {
+    s[i] = std::exp(s[i] - max);
+    total += s[i];
+  }
+  *sum = total;
+}
+
+bool DetectAvx512() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+}
+const bool kAvx512 = DetectAvx512();
+
+#else
+const bool kAvx512 = false;
+#endif
+
+float Dot(const float* a, const float* b, int64_t n) {
+#ifdef MEDSCRIBE_X86
+  if (kAvx512) return DotAvx512(a, b, n);
+#endif
+  float s = 0;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void Axpy(float alpha, const float* x, float* y, int64_t n) {
+#ifdef MEDSCRIBE_X86
+  if (kAvx512) return AxpyAvx512(alpha, x, y, n);
+#endif
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+// s[i] = exp(s[i] - max); returns the sum.
+float ExpShifted(float* s, int64_t n, float max) {
+  float sum = 0;
+#ifdef MEDSCRIBE_X86
+  if (kAvx512) {
+    ExpShiftedAvx512(s, n, max, &sum);
+    return sum;
+  }
+#endif
+  for (int64_t i = 0; i < n; ++i) {
+    s[i] = std::exp(s[i] - max);
+    sum += s[i];
+  }
+  return sum;
+}
+
+}  // namespace
+
+StatusOr<WeightFormat> ParseWeightFormat(const std::string& name) {
+  if (name == "f32") return WeightFormat::kF32;
+  if (name == "bf16") return WeightFormat::kBF16;
+  if (name == "int8") return WeightFormat::kInt8;
+  if (name == "int4") return WeightFormat::kInt4;
+  return InvalidArgumentError("unknown weight format '" + name + "' (f32, bf16, int8 or int4)");
+}
+
+const char* WeightFormatName(WeightFormat f) {
+  switch (f) {
+    case WeightFormat::kF32: return "f32";
+    case WeightFormat::kBF16: return "bf16";
+    case WeightFormat::kInt8: return "int8";
+    case WeightFormat::kInt4: return "int4";
+  }
+  return "?";
+}
+
+bool UsingAvx512() { return kAvx512; }
+
+int64_t PackedWeight::bytes() const {
+  return static_cast<int64_t>(f32.size() * 4 + bf16.size() * 2 + q8.size() + q4.size() +
+                              scales.size() * 4);
+}
+
+StatusOr<PackedWeight> Pack(const torch::Tensor& t, WeightFormat format) {
+  if (t.dim() != 2) return InvalidArgumentError("a packed weight must be a matrix");
+  PackedWeight w;
+  w.format = format;
+  w.n = t.size(0);
+  w.k = t.size(1);
+  if (format == WeightFormat::kInt4 && w.k % kInt4Group != 0) {
+    return InvalidArgumentError("int4 needs the input size (" + std::to_string(w.k) +
+                                ") to be a multiple of 32");
+  }
+  const torch::Tensor f = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  const float* src = f.data_ptr<float>();
+  const size_t count = static_cast<size_t>(w.n * w.k);
+  switch (format) {
+    case WeightFormat::kF32:
+      w.f32.assign(src, src + count);
+      break;
+    case WeightFormat::kBF16:
+      w.bf16.resize(count);
+      for (size_t i = 0; i < count; ++i) w.bf16[i] = ToBf16(src[i]);
+      break;
+    case WeightFormat::kInt8:
+      w.q8.resize(count);
+      w.scales.resize(static_cast<size_t>(w.n));
+      for (int64_t r = 0; r < w.n; ++r) {
+        const float* row = src + r * w.k;
+        float amax = 0;
+        for (int64_t i = 0; i < w.k; ++i) amax = std::max(amax, std::fabs(row[i]));
+        const float s = amax > 0 ? amax / 127.0f : 1.0f;
+        w.scales[static_cast<size_t>(r)] = s;
+        for (int64_t i = 0; i < w.k; ++i)
+          w.q8[static_cast<size_t>(r * w.k + i)] =
+              static_cast<int8_t>(std::clamp(std::lround(row[i] / s), -127L, 127L));
+      }
+      break;
+    case WeightFormat::kInt4: {
+      const int64_t groups = w.k / kInt4Group;
+      w.q4.resize(count / 2);
+      w.scales.resize(static_cast<size_t>(w.n * groups));
+      for (int64_t r = 0; r < w.n; ++r) {
+        for (int64_t g = 0; g < groups; ++g) {
+          const float* v = src + r * w.k + g * kInt4Group;
+          // The value of largest magnitude maps to -8 exactly; the rest round into [-8, 7].
+          float extreme = 0;
+          for (int i = 0; i < kInt4Group; ++i)
+            if (std::fabs(v[i]) > std::fabs(extreme)) extreme = v[i];
+          const float d = extreme != 0 ? extreme / -8.0f : 1.0f;
+          const int64_t at = r * groups + g;
+          w.scales[static_cast<size_t>(at)] = d;
+          uint8_t* b = w.q4.data() + at * 16;
+          for (int j = 0; j < 16; ++j) {
+            const auto q = [&](float x) {
+              return static_cast<uint8_t>(std::clamp(std::lround(x / d) + 8, 0L, 15L));
+            };
+            b[j] = static_cast<uint8_t>(q(v[j]) | (q(v[j + 16]) << 4));
+          }
+        }
+      }
+      break;
+    }
+  }
+  return w;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> ToStored(const std::string& name,
+                                                            const PackedWeight& w) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  const auto bytes = [](const void* p, int64_t n, torch::ScalarType t, std::vector<int64_t> s) {
+    torch::Tensor x = torch::empty(s, torch::TensorOptions().dtype(t));
+    std::memcpy(x.data_ptr(), p, static_cast<size_t>(n));
+    return x;
+  };
+  switch (w.format) {
+    case WeightFormat::kF32: out.emplace_back(name, Dequantize(w)); break;
+    case WeightFormat::kBF16:
+      out.emplace_back(name, bytes(w.bf16.data(), w.n * w.k * 2, torch::kBFloat16, {w.n, w.k}));
+      break;
+    case WeightFormat::kInt8:
+      out.emplace_back(name, bytes(w.q8.data(), w.n * w.k, torch::kInt8, {w.n, w.k}));
+      out.emplace_back(name + ".scales", bytes(w.scales.data(), w.n * 4, torch::kFloat32, {w.n}));
+      break;
+    case WeightFormat::kInt4: {
+      const int64_t groups = w.k / kInt4Group;
+      out.emplace_back(name, bytes(w.q4.data(), w.n * w.k / 2, torch::kUInt8, {w.n, w.k / 2}));
+      out.emplace_back(name + ".scales", bytes(w.scales.data(), w.n * groups * 4, torch::kFloat32,
+                                               {w.n, groups}));
+      break;
+    }
+  }
+  return out;
+}
+
+StatusOr<PackedWeight> FromStored(const std::string& name, WeightFormat format, int64_t n,
+                                  int64_t k, const torch::Tensor& values,
+                                  const torch::Tensor& scales) {
+  const auto bad = [&](const std::string& why) {
+    return DataLossError("quantized tensor '" + name + "': " + why);
+  };
+  const auto shaped = [](const torch::Tensor& t, std::vector<int64_t> s, torch::ScalarType d) {
+    return t.defined() && t.scalar_type() == d && t.sizes() == torch::IntArrayRef(s);
+  };
+  if (format == WeightFormat::kF32 || format == WeightFormat::kBF16) {
+    if (!values.defined() || values.dim() != 2 || values.size(0) != n || values.size(1) != k)
+      return bad("expected shape [" + std::to_string(n) + ", " + std::to_string(k) + "]");
+    return Pack(values, format);
+  }
+  PackedWeight w;
+  w.format = format;
+  w.n = n;
+  w.k = k;
+  if (format == WeightFormat::kInt8) {
+    if (!shaped(values, {n, k}, torch::kInt8)) return bad("expected I8 [n, k]");
+    if (!shaped(scales, {n}, torch::kFloat32)) return bad("expected F32 scales [n]");
+    const torch::Tensor v = values.contiguous();
+    w.q8.assign(v.data_ptr<int8_t>(), v.data_ptr<int8_t>() + n * k);
+  } else {
+    if (k % kInt4Group != 0) return bad("input size not a multiple of 32");
+    if (!shaped(values, {n, k / 2}, torch::kUInt8)) return bad("expected U8 [n, k / 2]");
+    if (!shaped(scales, {n, k / kInt4Group}, torch::kFloat32))
+      return bad("expected F32 scales [n, k / 32]");
+    const torch::Tensor v = values.contiguous();
+    w.q4.assign(v.data_ptr<uint8_t>(), v.data_ptr<uint8_t>() + n * k / 2);
+  }
+  const torch::Tensor s = scales.contiguous();
+  w.scales.assign(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
+  for (float x : w.scales)
+    if (!std::isfinite(x)) return bad("a scale is not finite");
+  return w;
+}
+
+torch::Tensor Dequantize(const PackedWeight& w) {
+  torch::Tensor out = torch::empty({w.n, w.k}, torch::kFloat32);
+  for (int64_t r = 0; r < w.n; ++r) RowToFloat(w, r, out.data_ptr<float>() + r * w.k);
+  return out;
+}
+
+void Matmul(const float* x, int64_t m, const PackedWeight& w, float* y) {
+  if (m <= 0 || w.n <= 0) return;
+  // Blocks of 4 output columns; a task streams at least ~64 KiB of weights.
+  const int64_t blocks = (w.n + 3) / 4;
+  const int64_t per_block = std::max<int64_t>(1, w.bytes() / std::max<int64_t>(1, w.n) * 4);
+  const int64_t grain = std::max<int64_t>(1, (int64_t{64} << 10) / per_block / std::max<int64_t>(1, m / 4 + 1));
+  at::parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
+    const int64_t r0 = b0 * 4, r1 = std::min(w.n, b1 * 4);
+#ifdef MEDSCRIBE_X86
+    if (kAvx512) return MatmulRowsAvx512(x, m, w, y, r0, r1);
+#endif
+    MatmulRowsPortable(x, m, w, y, r0, r1);
+  });
+}
+
+void RmsNorm(const float* x, const float* weight, int64_t d, float eps, float* y) {
+  const float ms = Dot(x, x, d) / static_cast<float>(d);
+  const float inv = 1.0f / std::sqrt(ms + eps);
+  for (int64_t i = 0; i < d; ++i) y[i] = weight[i] * (x[i] * inv);
+}
+
+void Rope(float* v, int64_t heads, int64_t head_dim, const float* cos, const float* sin) {
+  const int64_t half = head_dim / 2;
+  for (int64_t h = 0; h < heads; ++h) {
+    float* x = v + h * head_dim;
+    for (int64_t i = 0; i < half; ++i) {
+      const float a = x[i], b = x[i + half];
+      x[i] = a * cos[i] - b * sin[i];
+      x[i + half] = b * cos[i + half] + a * sin[i + half];
+    }
+  }
+}
+
+void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
+#ifdef MEDSCRIBE_X86
+  if (kAvx512) return SiluMulAvx512(gate, up, n, out);
+#endif
+  for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void AddInPlace(float* x, const float* y, int64_t n) { Axpy(1.0f, y, x, n); }
+
+void PagedAttention(const float* q, const float* k_cache, const float* v_cache,
+                    std::span<const int64_t> slots, int64_t heads, int64_t kv_heads,
+                    int64_t head_dim, float* out, float* scratch) {
+  const int64_t len = static_cast<int64_t>(slots.size());
+  const int64_t group = heads / kv_heads, row = kv_heads * head_dim;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  for (int64_t h = 0; h < heads; ++h) {
+    const int64_t g = h / group;
+    const float* qh = q + h * head_dim;
+    float max = -INFINITY;
+    for (int64_t j = 0; j < len; ++j) {
+      scratch[j] = Dot(qh, k_cache + slots[static_cast<size_t>(j)] * row + g * head_dim,
+                       head_dim) * scale;
+      max = std::max(max, scratch[j]);
+    }
+    const float inv = 1.0f / ExpShifted(scratch, len, max);
+    float* o = out + h * head_dim;
+    std::fill(o, o + head_dim, 0.0f);
+    for (int64_t j = 0; j < len; ++j)
+      Axpy(scratch[j] * inv, v_cache + slots[static_cast<size_t>(j)] * row + g * head_dim, o,
+           head_dim);
+  }
+}
+
+}  // namespace medscribe::engine
