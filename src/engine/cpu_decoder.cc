@@ -151,23 +151,30 @@ StatusOr<std::shared_ptr<const DecoderWeights>> DecoderFromTensors(const model::
   return std::shared_ptr<const DecoderWeights>(std::move(w));
 }
 
-StatusOr<std::shared_ptr<const DecoderWeights>> PackDecoder(const model::LlamaForCausalLM& d,
-                                                            WeightFormat format) {
-  const model::DecoderConfig& c = d->config;
-  model::Safetensors st;
-  for (const auto& item : d->named_parameters()) {
-    const std::string name = item.key();
-    const torch::Tensor& t = item.value();
-    const bool matrix = t.dim() == 2 && name.find("embed_tokens") == std::string::npos;
-    if (!matrix) {
-      st.tensors["decoder." + name] = t.detach();
+StatusOr<model::Safetensors> QuantizeTensors(const model::Safetensors& in, WeightFormat format) {
+  model::Safetensors out;
+  out.metadata = in.metadata;
+  for (const auto& [name, t] : in.tensors) {
+    const bool matrix = name.rfind("decoder.", 0) == 0 && t.dim() == 2 &&
+                        t.is_floating_point() && name.find("embed_tokens") == std::string::npos;
+    if (!matrix || format == WeightFormat::kF32) {
+      out.tensors[name] = t;
       continue;
     }
-    const WeightFormat f = name.rfind("lm_head", 0) == 0 ? HeadFormat(format) : format;
-    ASSIGN_OR_RETURN(PackedWeight p, Pack(t, f));
-    for (auto& [n, v] : ToStored("decoder." + name, p)) st.tensors[n] = v;
+    const WeightFormat f = name == "decoder.lm_head.weight" ? HeadFormat(format) : format;
+    auto p = Pack(t, f);
+    if (!p.ok()) return InvalidArgumentError(name + ": " + p.status().message());
+    for (auto& [n, v] : ToStored(name, *p)) out.tensors[n] = v;
   }
-  return DecoderFromTensors(c, format, st);
+  return out;
+}
+
+StatusOr<std::shared_ptr<const DecoderWeights>> PackDecoder(const model::LlamaForCausalLM& d,
+                                                            WeightFormat format) {
+  model::Safetensors st;
+  for (const auto& item : d->named_parameters()) st.tensors["decoder." + item.key()] = item.value().detach();
+  ASSIGN_OR_RETURN(model::Safetensors q, QuantizeTensors(st, format));
+  return DecoderFromTensors(d->config, format, q);
 }
 
 CpuDecoder::CpuDecoder(std::shared_ptr<const DecoderWeights> w, int num_blocks, int block_size)

@@ -47,6 +47,11 @@ struct DecoderWeights {
 // the most sensitive matrix; llama.cpp's 4-bit mixes make the same choice).
 StatusOr<std::shared_ptr<const DecoderWeights>> PackDecoder(const model::LlamaForCausalLM& d,
                                                             WeightFormat format);
+// A model file's float decoder tensors ("decoder.*") converted to the stored form of `format`
+// (matrices other than the embedding packed, with ".scales" companions); other tensors are
+// passed through. InvalidArgument when a matrix cannot take the format (int4 needs input sizes
+// that are multiples of 32).
+StatusOr<model::Safetensors> QuantizeTensors(const model::Safetensors& f32, WeightFormat format);
 // A packed decoder as model-file tensors (names under "decoder.", quantized ones with
 // ".scales"), and back. FromTensors checks every tensor against the config (DataLoss naming it).
 model::NamedTensors DecoderTensors(const DecoderWeights& w);

@@ -103,6 +103,22 @@ Status KvCacheManager::Fork(int64_t parent, int64_t child) {
   return OkStatus();
 }
 
+void KvCacheManager::Truncate(int64_t seq, int64_t length) {
+  auto it = seqs_.find(seq);
+  if (it == seqs_.end() || length < 1 || length >= static_cast<int64_t>(it->second.tokens.size()))
+    return;
+  Sequence& s = it->second;
+  const size_t bs = static_cast<size_t>(block_size());
+  const size_t n = static_cast<size_t>(length);
+  s.tokens.resize(n);
+  while (s.blocks.size() > (n + bs - 1) / bs) {
+    pool_.Release(s.blocks.back());
+    s.blocks.pop_back();
+  }
+  if (s.hashes.size() > n / bs) s.hashes.resize(n / bs);
+  s.computed = std::min<int64_t>(s.computed, length);
+}
+
 void KvCacheManager::Free(int64_t seq) {
   auto it = seqs_.find(seq);
   if (it == seqs_.end()) return;

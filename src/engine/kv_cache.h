@@ -57,6 +57,9 @@ class KvCacheManager {
   // The keys and values of the first `tokens` tokens of `seq` are in the cache.
   void MarkComputed(int64_t seq, int64_t tokens);
   Status Fork(int64_t parent, int64_t child);
+  // Keeps the first `length` tokens of `seq` (rejected speculative tokens leave): blocks past
+  // them are released. REQUIRES: length >= 1; no effect when the sequence is not longer.
+  void Truncate(int64_t seq, int64_t length);
   void Free(int64_t seq);
 
   bool Has(int64_t seq) const { return seqs_.count(seq) > 0; }

@@ -116,10 +116,12 @@ StepPlan Scheduler::Plan(Clock::time_point now) {
         StatusOr<std::optional<BlockCopy>> room = kv_->Append(id, s.generated.back());
         if (room.ok()) {
           if (*room) plan.copies.push_back(**room);
-          plan.chunks.push_back({id, Known(s) - 1, 1, true});
+          Chunk c{id, Known(s) - 1, 1, true};
           s.pending = false;
           s.computed = Known(s);
           --budget;
+          if (s.request.speculate && o_.drafter) Draft(s, c, budget, plan);
+          plan.chunks.push_back(std::move(c));
           break;
         }
         // Out of blocks: the newest lowest-priority running sequence makes room.
@@ -158,6 +160,43 @@ void Scheduler::Completed(int64_t id, int32_t token) {
   if (it == seqs_.end()) return;
   it->second.generated.push_back(token);
   it->second.pending = true;
+}
+
+void Scheduler::Draft(Seq& s, Chunk& c, int64_t& budget, StepPlan& plan) {
+  // Room: the budget, the context and the token limit (the verified step adds drafts + 1).
+  const int64_t left = std::min<int64_t>(
+      {o_.max_draft, budget, o_.max_context - Known(s) - 1,
+       s.request.max_tokens - static_cast<int64_t>(s.generated.size()) - 1});
+  if (left <= 0) return;
+  std::vector<int32_t> seq = s.request.prompt;
+  seq.insert(seq.end(), s.generated.begin(), s.generated.end());
+  for (const int32_t t : o_.drafter(seq, static_cast<int>(left))) {
+    if (static_cast<int64_t>(c.draft.size()) >= left) break;
+    StatusOr<std::optional<BlockCopy>> room = kv_->Append(c.id, t);
+    if (!room.ok()) break;  // drafts never preempt anyone
+    if (*room) plan.copies.push_back(**room);
+    c.draft.push_back(t);
+  }
+  c.count += static_cast<int64_t>(c.draft.size());
+  budget -= static_cast<int64_t>(c.draft.size());
+  drafted_ += static_cast<int64_t>(c.draft.size());
+}
+
+void Scheduler::Completed(int64_t id, std::span<const int32_t> tokens) {
+  auto it = seqs_.find(id);
+  if (it == seqs_.end() || tokens.empty()) return;
+  Seq& s = it->second;
+  const int64_t accepted = static_cast<int64_t>(tokens.size()) - 1;
+  accepted_ += accepted;
+  // The cache holds the chunk's first token and its accepted drafts; the rest leave.
+  const int64_t keep = Known(s) + accepted;
+  kv_->Truncate(id, keep);
+  for (Chunk& c : last_) {
+    if (c.id == id) c.count = std::min(c.count, keep - c.start);
+  }
+  s.generated.insert(s.generated.end(), tokens.begin(), tokens.end());
+  s.computed = keep;
+  s.pending = true;
 }
 
 void Scheduler::Finish(int64_t id) {

@@ -20,8 +20,10 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "common/status.h"
@@ -40,20 +42,29 @@ struct Request {
   int max_tokens = 256;
   std::optional<Clock::time_point> deadline{};  // none: no deadline
   uint64_t prefix_salt = 0;  // inputs beyond the tokens (an image digest) for prefix caching
+  bool speculate = false;    // draft tokens with SchedulerOptions::drafter (greedy requests)
 };
+
+// Proposes up to `max` tokens likely to follow `sequence` (prompt and generated tokens).
+using Drafter = std::function<std::vector<int32_t>(std::span<const int32_t> sequence, int max)>;
 
 struct SchedulerOptions {
   int64_t max_step_tokens = 512;  // token budget of one step (prefill chunks + decodes)
   int max_running = 64;           // sequences in the running batch
   int64_t max_context = 2048;     // prompt + generated tokens of one sequence
+  Drafter drafter{};              // speculative decoding; none: no drafts
+  int max_draft = 6;              // draft tokens per sequence and step
 };
 
 // Tokens [start, start + count) of sequence `id` are computed this step. `sample` is true when
 // the chunk ends at the sequence's last known token: its logits give the next token.
+// A decode chunk may end with draft tokens (speculative decoding): its logits at every
+// position verify them, and Completed() then takes the accepted ones and the next token.
 struct Chunk {
   int64_t id = 0;
   int64_t start = 0, count = 0;
   bool sample = false;
+  std::vector<int32_t> draft{};  // the chunk's last draft.size() tokens
 };
 
 struct StepPlan {
@@ -77,6 +88,9 @@ class Scheduler {
   StepPlan Plan(Clock::time_point now);
   // The chunk of `id` that ended at its last token was computed and `token` sampled from it.
   void Completed(int64_t id, int32_t token);
+  // For a chunk with drafts: `tokens` are the accepted drafts (a prefix of the chunk's draft)
+  // followed by the token sampled after them; rejected drafts leave the KV cache.
+  void Completed(int64_t id, std::span<const int32_t> tokens);
   // `id` is done (stop condition met): its blocks are released.
   void Finish(int64_t id);
 
@@ -85,6 +99,9 @@ class Scheduler {
   int running() const { return static_cast<int>(running_.size()); }
   int waiting() const { return static_cast<int>(waiting_[0].size() + waiting_[1].size()); }
   int64_t preemptions() const { return preemptions_; }
+  // Draft tokens proposed and accepted since construction.
+  int64_t drafted() const { return drafted_; }
+  int64_t accepted() const { return accepted_; }
 
  private:
   struct Seq {
@@ -100,6 +117,7 @@ class Scheduler {
   }
   bool Admit(int64_t id, int64_t& budget, StepPlan& plan);
   void Preempt(int64_t id, StepPlan& plan);
+  void Draft(Seq& s, Chunk& c, int64_t& budget, StepPlan& plan);
   void End(int64_t id, Status why, StepPlan& plan);
 
   KvCacheManager* kv_;
@@ -110,6 +128,7 @@ class Scheduler {
   std::vector<Chunk> last_;         // the previous step's chunks
   uint64_t arrivals_ = 0;
   int64_t preemptions_ = 0;
+  int64_t drafted_ = 0, accepted_ = 0;
 };
 
 }  // namespace medscribe::engine

@@ -30,6 +30,11 @@ StatusOr<LoadedModel> LoadModelDir(const std::string& model_dir) {
   if (!config.ok())
     return InvalidArgumentError(model_dir + "/config.json: " + config.status().message());
   ASSIGN_OR_RETURN(Safetensors weights, LoadSafetensors((in / "model.safetensors").string()));
+  if (auto q = weights.metadata.find("medscribe.quantization"); q != weights.metadata.end()) {
+    return FailedPreconditionError(model_dir + " is a " + q->second +
+                                   "-quantized model: it runs in the engine (medscribe generate), "
+                                   "not in the training-time model");
+  }
   LoadedModel out{*config, ReportModel(*config)};
   RETURN_IF_ERROR(LoadWeights(*out.model, weights));
   out.model->eval();

@@ -87,6 +87,11 @@ Status LoadWeights(torch::nn::Module& m, const Safetensors& weights, bool allow_
                            ", the model needs " + c10::str(p.value().sizes()) +
                            " (config and weights do not match)");
     }
+    if (!it->second.is_floating_point()) {
+      return DataLossError("'" + name + "' holds " + std::string(c10::toString(it->second.scalar_type())) +
+                           " values; the model needs floating point (a quantized file is read by "
+                           "the engine)");
+    }
     p.value().copy_(it->second.to(p.value().dtype()));
     used.insert(name);
   }

@@ -70,7 +70,9 @@ TEST(CpuDecoder, BatchedStepsWithPrefillAndDecodeMatchTheFullRecompute) {
     std::vector<int> who;
     for (int s = 0; s < 3; ++s) {
       if (s == 2 && step < 2) continue;
-      if (!kv.Has(s)) ASSERT_TRUE(kv.Add(s, seqs[static_cast<size_t>(s)]).ok());
+      if (!kv.Has(s)) {
+        ASSERT_TRUE(kv.Add(s, seqs[static_cast<size_t>(s)]).ok());
+      }
       auto& seq = seqs[static_cast<size_t>(s)];
       const int64_t known = static_cast<int64_t>(seq.size());
       int64_t count = known - computed[static_cast<size_t>(s)];

@@ -1,0 +1,143 @@
+// Batch-1 decode speed of the engine's CPU decoder on a LLaMA shape with random weights, next
+// to the LibTorch eager KV-cached loop (the decoder module's forward_cached, torch::linear) and
+// the memory-bandwidth bound (weight bytes per token / measured read bandwidth).
+//
+// Usage: engine_decode --shape 20m|162m --format f32|bf16|int8|int4 [--threads N] [--tokens N]
+//                      [--baseline] | engine_decode --bandwidth [--threads N]
+// Prints one line: "shape format threads tok_s=... bound_tok_s=... [eager_tok_s=...]".
+#include <ATen/Parallel.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/cpu_decoder.h"
+#include "model/llama.h"
+
+namespace {
+using namespace medscribe;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point a) {
+  return std::chrono::duration<double>(Clock::now() - a).count();
+}
+
+// Read bandwidth in bytes/s: `threads` threads each summing its part of a 1 GiB buffer.
+double Bandwidth(int threads) {
+  const size_t n = (size_t{1} << 30) / sizeof(float);
+  std::vector<float> buf(n, 1.0f);
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<std::thread> ts;
+    std::vector<double> sums(static_cast<size_t>(threads));
+    const auto t0 = Clock::now();
+    for (int t = 0; t < threads; ++t) {
+      ts.emplace_back([&, t] {
+        const size_t lo = n / threads * t, hi = n / threads * (t + 1);
+        float acc[16] = {};
+        for (size_t i = lo; i < hi; i += 16)
+          for (int j = 0; j < 16; ++j) acc[j] += buf[i + j];
+        double s = 0;
+        for (float a : acc) s += a;
+        sums[static_cast<size_t>(t)] = s;
+      });
+    }
+    for (auto& t : ts) t.join();
+    best = std::max(best, static_cast<double>(n * sizeof(float)) / Seconds(t0));
+    if (sums[0] < 0) std::printf("?");
+  }
+  return best;
+}
+
+model::DecoderConfig Shape(const std::string& s) {
+  model::DecoderConfig c;
+  c.max_position_embeddings = 512;
+  c.tie_word_embeddings = false;
+  if (s == "162m") {
+    c.vocab_size = 32000, c.hidden_size = 768, c.intermediate_size = 3072;
+    c.num_hidden_layers = 12, c.num_attention_heads = 12, c.num_key_value_heads = 12;
+  } else {
+    c.vocab_size = 8000, c.hidden_size = 384, c.intermediate_size = 1536;
+    c.num_hidden_layers = 6, c.num_attention_heads = 6, c.num_key_value_heads = 6;
+  }
+  return c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string shape = "20m", format = "f32";
+  int threads = 1, tokens = 128;
+  bool baseline = false, bandwidth = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--shape") shape = next();
+    else if (a == "--format") format = next();
+    else if (a == "--threads") threads = std::stoi(next());
+    else if (a == "--tokens") tokens = std::stoi(next());
+    else if (a == "--baseline") baseline = true;
+    else if (a == "--bandwidth") bandwidth = true;
+    else {
+      std::fprintf(stderr, "usage: engine_decode --shape 20m|162m --format f32|bf16|int8|int4 "
+                           "[--threads N] [--tokens N] [--baseline] | --bandwidth [--threads N]\n");
+      return 2;
+    }
+  }
+  if (bandwidth) {
+    std::printf("bandwidth threads=%d gb_s=%.2f\n", threads, Bandwidth(threads) / 1e9);
+    return 0;
+  }
+  at::set_num_threads(threads);
+  auto fmt = engine::ParseWeightFormat(format);
+  if (!fmt.ok()) {
+    std::fprintf(stderr, "%s\n", fmt.status().message().c_str());
+    return 2;
+  }
+  const model::DecoderConfig c = Shape(shape);
+  torch::manual_seed(1);
+  model::LlamaForCausalLM d(c);
+  d->eval();
+  auto w = engine::PackDecoder(d, *fmt);
+  if (!w.ok()) {
+    std::fprintf(stderr, "%s\n", w.status().message().c_str());
+    return 1;
+  }
+  const int block = 16, blocks = (tokens + 2 + block - 1) / block;
+  engine::CpuDecoder dec(*w, blocks, block);
+  std::vector<engine::BlockId> table;
+  for (int b = 0; b < blocks; ++b) table.push_back(b);
+  std::vector<int32_t> seq = {1};
+  std::vector<float> logits;
+  const auto step = [&](int64_t start) {
+    engine::SeqChunk ch{table, seq, start, 1};
+    logits.clear();
+    (void)dec.Forward(std::span<const engine::SeqChunk>(&ch, 1), &logits);
+    seq.push_back(static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) -
+                                       logits.begin()));
+  };
+  step(0);  // warm-up
+  const auto t0 = Clock::now();
+  for (int i = 1; i <= tokens; ++i) step(i);
+  const double tok_s = tokens / Seconds(t0);
+  const double bytes = static_cast<double>((*w)->streamed_bytes());
+  std::printf("%s %s threads=%d tok_s=%.1f weight_mb=%.1f", shape.c_str(), format.c_str(), threads,
+              tok_s, bytes / 1e6);
+  if (baseline) {
+    torch::NoGradGuard no_grad;
+    model::KvCache cache;
+    torch::Tensor ids = torch::ones({1, 1}, torch::kLong);
+    torch::Tensor out = d->forward_cached(d->embed(ids), cache);
+    const auto t1 = Clock::now();
+    for (int i = 0; i < tokens; ++i) {
+      ids = out[0][-1].argmax().view({1, 1});
+      out = d->forward_cached(d->embed(ids), cache);
+    }
+    std::printf(" eager_tok_s=%.1f", tokens / Seconds(t1));
+  }
+  std::printf("\n");
+  return 0;
+}

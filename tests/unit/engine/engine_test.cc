@@ -1,0 +1,292 @@
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "engine/cpu_decoder.h"
+#include "engine/speculative.h"
+#include "model/io.h"
+#include "model/json.h"
+#include "model/safetensors.h"
+
+namespace medscribe::engine {
+namespace {
+namespace fs = std::filesystem;
+
+constexpr int32_t kImage = 4, kEos = 3;
+
+// Token i reads " w<i>".
+class WordDecoder : public TextDecoder {
+ public:
+  std::string Decode(std::span<const int32_t> ids) const override {
+    std::string s;
+    for (int32_t t : ids) s += " w" + std::to_string(t);
+    return s;
+  }
+};
+
+model::ModelConfig Config() {
+  model::ModelConfig c;
+  c.vision = {"vit", 32, 1, 8, 32, 1, 2, 2};
+  c.projector = {32, true};
+  c.decoder.vocab_size = 64;
+  c.decoder.hidden_size = 32;
+  c.decoder.intermediate_size = 64;
+  c.decoder.num_hidden_layers = 2;
+  c.decoder.num_attention_heads = 4;
+  c.decoder.num_key_value_heads = 2;
+  c.decoder.max_position_embeddings = 96;
+  return c;
+}
+
+// A model directory with random weights (decoder matrices scaled so that every cached key
+// matters and no argmax is a near-tie).
+std::string ModelDir(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("engine_" + name);
+  fs::create_directories(dir);
+  torch::manual_seed(11);
+  model::ReportModel m(Config());
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : m->decoder->named_parameters())
+      if (p.value().dim() == 2) p.value().mul_(12);
+  }
+  EXPECT_TRUE(model::WriteBytesAtomic((dir / "config.json").string(),
+                                      model::json::Dump(model::ToJson(Config())))
+                  .ok());
+  EXPECT_TRUE(model::SaveSafetensors((dir / "model.safetensors").string(), model::NamedWeights(*m)).ok());
+  return dir.string();
+}
+
+EngineOptions Options() {
+  EngineOptions o;
+  o.eos_id = kEos;
+  o.image_token_id = kImage;
+  o.threads = 1;
+  o.block_size = 4;
+  o.kv_cache_mb = 1;
+  return o;
+}
+
+std::unique_ptr<Engine> Load(const EngineOptions& o = Options(), const std::string& dir = ModelDir("f32")) {
+  auto e = Engine::Load(dir, o, std::make_shared<WordDecoder>());
+  EXPECT_TRUE(e.ok()) << e.status().message();
+  return e.ok() ? std::move(*e) : nullptr;
+}
+
+GenerateRequest Text(int n, int seed, int max_tokens = 20) {
+  GenerateRequest r;
+  r.prompt = {1};
+  for (int i = 0; i < n; ++i) r.prompt.push_back((seed * 7 + i * 5) % 50 + 10);
+  r.sampling.max_tokens = max_tokens;
+  return r;
+}
+
+GenerateRequest WithImage(int seed) {
+  GenerateRequest r = Text(6, seed);
+  r.prompt.insert(r.prompt.begin() + 1, kImage);
+  torch::manual_seed(seed);
+  r.image = torch::rand({1, 32, 32});
+  r.image_digest = "img" + std::to_string(seed);
+  return r;
+}
+
+// Runs requests together; results by submission order.
+std::vector<GenerateResult> RunAll(Engine& e, std::vector<GenerateRequest> rs) {
+  std::vector<GenerateResult> out(rs.size());
+  for (size_t i = 0; i < rs.size(); ++i) {
+    rs[i].on_done = [&out, i](const GenerateResult& r) { out[i] = r; };
+    auto id = e.Submit(std::move(rs[i]));
+    EXPECT_TRUE(id.ok()) << id.status().message();
+  }
+  e.RunUntilIdle();
+  return out;
+}
+
+TEST(Engine, BatchedGreedyEqualsTheNaiveReferenceTokenForToken) {
+  auto e = Load();
+  ASSERT_TRUE(e);
+  std::vector<GenerateRequest> rs = {Text(5, 1), Text(17, 2), WithImage(3), Text(9, 4),
+                                     WithImage(5)};
+  const auto got = RunAll(*e, rs);
+  for (size_t i = 0; i < rs.size(); ++i) {
+    auto ref = e->Reference(rs[i]);
+    ASSERT_TRUE(ref.ok()) << ref.status().message();
+    EXPECT_TRUE(got[i].status.ok()) << got[i].status.message();
+    EXPECT_EQ(got[i].tokens, ref->tokens) << "request " << i;
+    EXPECT_EQ(got[i].text, ref->text);
+    EXPECT_FALSE(got[i].tokens.empty());
+  }
+  EXPECT_EQ(e->stats().finished, 5);
+}
+
+TEST(Engine, PrefixAndEncoderCachesServeARepeatedStudyWithTheSameOutput) {
+  auto e = Load();
+  const auto first = RunAll(*e, {WithImage(7)});
+  const int64_t computed = e->stats().computed_prompt_tokens;
+  const auto second = RunAll(*e, {WithImage(7)});
+  EXPECT_EQ(first[0].tokens, second[0].tokens);
+  EXPECT_EQ(e->stats().encoder_hits, 1);
+  // The second prompt computed only its last block's tokens.
+  EXPECT_LT(e->stats().computed_prompt_tokens - computed, computed);
+  // Another image with the same tokens shares nothing.
+  GenerateRequest other = WithImage(7);
+  other.image = torch::rand({1, 32, 32});
+  other.image_digest = "another";
+  const int64_t before = e->stats().computed_prompt_tokens;
+  RunAll(*e, {other});
+  EXPECT_EQ(e->stats().computed_prompt_tokens - before, first[0].prompt_tokens);
+}
+
+TEST(Engine, PreemptionAndSpeculationKeepTheOutput) {
+  EngineOptions tight = Options();
+  tight.kv_cache_mb = 1;
+  tight.speculative = false;
+  auto plain = Load(tight);
+  std::vector<GenerateRequest> rs;
+  for (int i = 0; i < 12; ++i) rs.push_back(Text(20 + i, i, 40));
+  const auto want = RunAll(*plain, rs);
+
+  // So few blocks that sequences are preempted and recomputed.
+  EngineOptions small = tight;
+  small.block_size = 4;
+  small.kv_blocks = 60;
+  auto e = Engine::Load(ModelDir("f32"), small, std::make_shared<WordDecoder>());
+  ASSERT_TRUE(e.ok());
+  // 60 blocks of 4 tokens; 12 sequences of up to 71 tokens need about 200.
+  const auto got = RunAll(**e, rs);
+  EXPECT_GT((*e)->stats().preemptions, 0);
+  for (size_t i = 0; i < rs.size(); ++i) EXPECT_EQ(got[i].tokens, want[i].tokens) << i;
+
+  EngineOptions spec = Options();
+  spec.speculative = true;
+  auto s = Load(spec);
+  const auto fast = RunAll(*s, rs);
+  EXPECT_GT(s->stats().accepted, 0);
+  EXPECT_LT(s->stats().steps, plain->stats().steps);
+  for (size_t i = 0; i < rs.size(); ++i) EXPECT_EQ(fast[i].tokens, want[i].tokens) << i;
+}
+
+TEST(Engine, QuantizedEnginesMatchTheirDequantizedReference) {
+  for (WeightFormat f : {WeightFormat::kBF16, WeightFormat::kInt8, WeightFormat::kInt4}) {
+    EngineOptions o = Options();
+    o.format = f;
+    auto e = Load(o);
+    std::vector<GenerateRequest> rs = {Text(8, 1), WithImage(2)};
+    const auto got = RunAll(*e, rs);
+    for (size_t i = 0; i < rs.size(); ++i) {
+      auto ref = e->Reference(rs[i]);
+      ASSERT_TRUE(ref.ok());
+      EXPECT_EQ(got[i].tokens, ref->tokens) << WeightFormatName(f) << " request " << i;
+    }
+  }
+}
+
+TEST(Engine, BadRequestsFailAloneWithAReason) {
+  auto e = Load();
+  GenerateRequest long_prompt = Text(200, 1);
+  auto a = e->Submit(long_prompt);
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.status().message().find("context"), std::string::npos);
+  GenerateRequest wrong_image = WithImage(1);
+  wrong_image.image = torch::rand({3, 32, 32});
+  EXPECT_FALSE(e->Submit(wrong_image).ok());
+  GenerateRequest no_image = WithImage(1);
+  no_image.image = torch::Tensor();
+  EXPECT_FALSE(e->Submit(no_image).ok());
+  GenerateRequest nan_image = WithImage(1);
+  nan_image.image[0][0][0] = NAN;
+  EXPECT_FALSE(e->Submit(nan_image).ok());
+  GenerateRequest bad_sampling = Text(4, 1);
+  bad_sampling.sampling.top_p = 1.5;
+  auto b = e->Submit(bad_sampling);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("top_p"), std::string::npos);
+  GenerateRequest bad_token = Text(4, 1);
+  bad_token.prompt.push_back(64);
+  EXPECT_FALSE(e->Submit(bad_token).ok());
+  // The engine still serves.
+  const auto ok = RunAll(*e, {Text(4, 2)});
+  EXPECT_TRUE(ok[0].status.ok());
+  EXPECT_FALSE(ok[0].tokens.empty());
+
+  EXPECT_FALSE(Engine::Load("/nonexistent-model", Options(), nullptr).ok());
+  // A tampered weight file is refused at load.
+  const std::string dir = ModelDir("tampered");
+  {
+    auto st = model::LoadSafetensors(dir + "/model.safetensors");
+    ASSERT_TRUE(st.ok());
+    model::NamedTensors t(st->tensors.begin(), st->tensors.end());
+    t.pop_back();
+    ASSERT_TRUE(model::SaveSafetensors(dir + "/model.safetensors", t).ok());
+  }
+  EXPECT_FALSE(Engine::Load(dir, Options(), nullptr).ok());
+}
+
+TEST(Engine, StreamingStopSequencesAndSampling) {
+  auto e = Load();
+  GenerateRequest r = Text(6, 3, 30);
+  const auto plain = RunAll(*e, {r});
+  ASSERT_GE(plain[0].tokens.size(), 4u);
+  // Stop at the third generated word: the answer ends before it.
+  const std::string third = "w" + std::to_string(plain[0].tokens[2]);
+  r.sampling.stop = {third};
+  std::string streamed;
+  r.on_text = [&](std::string_view piece) { streamed += piece; };
+  const auto cut = RunAll(*e, {r});
+  EXPECT_EQ(cut[0].finish, "stop");
+  EXPECT_EQ(cut[0].text.find(third), std::string::npos);
+  EXPECT_EQ(streamed, cut[0].text);
+  // Sampling with a seed is reproducible whatever else runs in the batch.
+  GenerateRequest s = Text(6, 3, 15);
+  s.sampling.temperature = 1.0;
+  s.sampling.top_p = 0.9;
+  s.sampling.seed = 42;
+  const auto alone = RunAll(*e, {s});
+  const auto together = RunAll(*e, {Text(9, 8), s, Text(3, 1)});
+  EXPECT_EQ(alone[0].tokens, together[1].tokens);
+}
+
+TEST(Engine, StressRandomRequestsCancellationsAndDeadlinesLeakNoBlocks) {
+  EngineOptions o = Options();
+  o.max_running = 16;
+  auto e = Load(o);
+  std::mt19937 rng(7);
+  int done = 0, cancelled = 0, expired = 0, ok = 0;
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 1000; ++i) {
+    GenerateRequest r = Text(1 + static_cast<int>(rng() % 40), i, 1 + static_cast<int>(rng() % 12));
+    if (rng() % 5 == 0) r.priority = Priority::kBatch;
+    if (rng() % 7 == 0) r.deadline = Clock::now() + std::chrono::microseconds(rng() % 3000);
+    if (rng() % 9 == 0) r.sampling.temperature = 0.8, r.sampling.seed = i;
+    r.on_done = [&](const GenerateResult& res) {
+      ++done;
+      if (res.status.ok()) ++ok;
+      if (res.status.code() == ErrorCode::kCancelled) ++cancelled;
+      if (res.status.code() == ErrorCode::kDeadlineExceeded) ++expired;
+    };
+    auto id = e->Submit(std::move(r));
+    ASSERT_TRUE(id.ok());
+    ids.push_back(*id);
+    if (rng() % 4 == 0) e->Step();
+    if (rng() % 10 == 0) e->Cancel(ids[rng() % ids.size()]);
+  }
+  e->RunUntilIdle();
+  EXPECT_EQ(done, 1000);
+  EXPECT_EQ(ok + cancelled + expired, 1000);
+  EXPECT_GT(cancelled, 0);
+  EXPECT_GT(ok, 500);
+  EXPECT_EQ(e->kv_blocks_in_use(), 0);
+}
+
+TEST(PromptLookup, ProposesWhatFollowedTheLatestMatch) {
+  const std::vector<int32_t> seq = {5, 6, 7, 8, 9, 1, 5, 6, 7, 2, 5, 6};
+  EXPECT_EQ(PromptLookup(seq, 3), (std::vector<int32_t>{7, 2, 5}));
+  EXPECT_EQ(PromptLookup(seq, 1), (std::vector<int32_t>{7}));
+  EXPECT_TRUE(PromptLookup(std::vector<int32_t>{1, 2, 3}, 4).empty());
+}
+
+}  // namespace
+}  // namespace medscribe::engine
