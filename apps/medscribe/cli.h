@@ -46,5 +46,7 @@ Runner RegisterLaunch(CLI::App& app);
 Runner RegisterExport(CLI::App& app);
 Runner RegisterRegistry(CLI::App& app);
 Runner RegisterEval(CLI::App& app);
+Runner RegisterGenerate(CLI::App& app);
+Runner RegisterQuantize(CLI::App& app);
 
 }  // namespace medscribe::cli

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cli.h"
+#include "report_engine.h"
 #include "common/files.h"
 #include "common/progress.h"
 #include "eval/clinical.h"
@@ -36,45 +37,12 @@ struct System {
   std::vector<std::string> reports;
 };
 
-// The model directory of a registry reference (verified), or a plain directory.
-StatusOr<std::string> ModelDir(GlobalOptions& g, const std::string& ref) {
-  if (fs::is_directory(ref) && fs::exists(fs::path(ref) / "config.json")) return ref;
-  ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(g.home));
-  ASSIGN_OR_RETURN(registry::Entry e, reg.Resolve(ref));
-  return e.dir;
-}
-
 StatusOr<std::vector<std::string>> Generate(const std::string& dir,
                                             const std::vector<train::RawSample>& samples,
                                             const model::PromptOptions& po, int max_new,
                                             const std::string& label) {
-  ASSIGN_OR_RETURN(model::LoadedModel m, model::LoadModelDir(dir));
-  ASSIGN_OR_RETURN(tokenizer::Tokenizer tok,
-                   tokenizer::Tokenizer::Load((fs::path(dir) / "tokenizer.model").string()));
-  if (tok.vocab_size() != m.config.decoder.vocab_size) {
-    return FailedPreconditionError("tokenizer and model of different vocabularies in " + dir +
-                                   " (" + std::to_string(tok.vocab_size()) + " vs " +
-                                   std::to_string(m.config.decoder.vocab_size) + ")");
-  }
-  model::GenerateOptions go;
-  go.max_new_tokens = max_new;
-  go.eos_id = tokenizer::kEosId;
-  go.image_token_id = po.image ? tok.SpecialId("<image>") : -1;
-  std::vector<std::string> out;
-  ProgressBar bar(label, samples.size());
-  for (const train::RawSample& s : samples) {
-    auto prompt = model::BuildPrompt(s.sample, po);
-    if (!prompt.ok()) return prompt.status();
-    std::vector<int64_t> ids = {tokenizer::kBosId};
-    for (int id : tok.Encode(prompt->text)) ids.push_back(id);
-    ASSIGN_OR_RETURN(std::vector<int64_t> gen, model::GenerateGreedy(m.model, ids, s.image, go));
-    std::string text = tok.Decode(std::vector<int>(gen.begin(), gen.end()));
-    while (!text.empty() && text.front() == ' ') text.erase(text.begin());
-    out.push_back(std::move(text));
-    bar.Advance();
-  }
-  bar.Finish();
-  return out;
+  ASSIGN_OR_RETURN(ReportEngine e, LoadReportEngine(dir, {}));
+  return GenerateReports(e, samples, po, max_new, label);
 }
 
 // Word-count cosine between prompts (no image): the retrieval baseline.
@@ -151,7 +119,7 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
     return ReportError(
         InvalidArgumentError("give --model and --dataset (or --truth to check the labeler)"));
   }
-  auto dir = ModelDir(g, a.model);
+  auto dir = ResolveModelDir(g, a.model);
   if (!dir.ok()) return ReportError(dir.status());
   auto split = train::ReadSplit(a.dataset, a.split);
   if (!split.ok()) return ReportError(split.status());
@@ -199,7 +167,7 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
        {std::pair{a.no_image_model, "ablation: without the image"},
         std::pair{a.no_dictation_model, "ablation: without the dictation"}}) {
     if (flag.empty()) continue;
-    auto d = ModelDir(g, flag);
+    auto d = ResolveModelDir(g, flag);
     if (!d.ok()) return ReportError(d.status());
     model::PromptOptions po;
     if (std::string(ablation).find("image") != std::string::npos)

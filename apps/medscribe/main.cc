@@ -65,6 +65,10 @@ int main(int argc, char** argv) {
       &RegisterLaunch);
   add("eval", "Score generated reports against a dataset split, beside baselines and ablations",
       &RegisterEval);
+  add("generate", "Generate one report with the inference engine, streamed to stdout",
+      &RegisterGenerate);
+  add("quantize", "Quantize a registered model (int8, int4, bf16) into a child artifact",
+      &RegisterQuantize);
   add("registry", "Signed, versioned model artifacts (register, list, show, alias, verify)",
       &RegisterRegistry);
   add("export", "Export a trained model's decoder for standard LLaMA tooling (--format hf)",

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -177,8 +178,15 @@ StatusOr<std::shared_ptr<const DecoderWeights>> PackDecoder(const model::LlamaFo
   return DecoderFromTensors(d->config, format, q);
 }
 
-CpuDecoder::CpuDecoder(std::shared_ptr<const DecoderWeights> w, int num_blocks, int block_size)
-    : w_(std::move(w)), block_size_(block_size) {
+CpuDecoder::CpuDecoder(std::shared_ptr<const DecoderWeights> w, int num_blocks, int block_size,
+                       CpuDecoderOptions options)
+    : w_(std::move(w)), options_(options), block_size_(block_size) {
+  if (options_.bf16_gemm_min_rows > 0) {
+    const auto bf16 = [](const PackedWeight& p) { return Dequantize(p).to(torch::kBFloat16); };
+    for (const DecoderWeights::Layer& L : w_->layers)
+      gemm_.push_back({bf16(L.qkv), bf16(L.o), bf16(L.gate_up), bf16(L.down)});
+    gemm_head_ = bf16(w_->head);
+  }
   const model::DecoderConfig& c = w_->config;
   num_slots_ = int64_t{num_blocks} * block_size;
   const size_t row = static_cast<size_t>(c.num_key_value_heads * c.head_dim());
@@ -186,6 +194,45 @@ CpuDecoder::CpuDecoder(std::shared_ptr<const DecoderWeights> w, int num_blocks, 
     k_.emplace_back(static_cast<size_t>(num_slots_) * row, 0.0f);
     v_.emplace_back(static_cast<size_t>(num_slots_) * row, 0.0f);
   }
+}
+
+void CpuDecoder::ChunkAttention(size_t layer, const std::vector<int64_t>& slots, int64_t start,
+                                int64_t count, int64_t row0) {
+  const model::DecoderConfig& c = w_->config;
+  const int64_t hd = c.head_dim(), heads = c.num_attention_heads, kvh = c.num_key_value_heads;
+  const int64_t qn = heads * hd, kvn = kvh * hd, qkvn = qn + 2 * kvn, end = start + count;
+  torch::NoGradGuard no_grad;
+  const auto cache = [&](std::vector<float>& v) {
+    return torch::from_blob(v.data(), {num_slots_, kvh, hd}, torch::kFloat32);
+  };
+  const torch::Tensor idx =
+      torch::from_blob(const_cast<int64_t*>(slots.data()), {end}, torch::kLong);
+  // [kv_heads, end, hd], repeated for the query heads of each group: [heads, end, hd].
+  torch::Tensor k = cache(k_[layer]).index_select(0, idx).permute({1, 0, 2});
+  torch::Tensor v = cache(v_[layer]).index_select(0, idx).permute({1, 0, 2});
+  if (kvh != heads) {
+    k = k.repeat_interleave(heads / kvh, 0);
+    v = v.repeat_interleave(heads / kvh, 0);
+  }
+  const torch::Tensor q = torch::from_blob(qkv_.data() + row0 * qkvn, {count, heads, hd},
+                                           {qkvn, hd, 1}, torch::kFloat32)
+                              .permute({1, 0, 2});  // [heads, count, hd]
+  torch::Tensor scores = torch::bmm(q, k.transpose(1, 2)).mul_(1.0 / std::sqrt(static_cast<double>(hd)));
+  // Query i (position start + i) sees keys 0 .. start + i.
+  const torch::Tensor pos = torch::arange(start, end, torch::kLong).view({count, 1});
+  scores.masked_fill_(torch::arange(end, torch::kLong).view({1, end}).gt(pos), -INFINITY);
+  const torch::Tensor out = torch::bmm(torch::softmax(scores, -1), v);  // [heads, count, hd]
+  torch::from_blob(attn_.data() + row0 * qn, {count, heads, hd}, torch::kFloat32)
+      .copy_(out.permute({1, 0, 2}));
+}
+
+void CpuDecoder::Linear(const float* x, int64_t rows, const PackedWeight& w,
+                        const torch::Tensor& gemm, float* y) const {
+  if (!gemm.defined() || rows < options_.bf16_gemm_min_rows) return Matmul(x, rows, w, y);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor in =
+      torch::from_blob(const_cast<float*>(x), {rows, w.k}, torch::kFloat32).to(torch::kBFloat16);
+  torch::from_blob(y, {rows, w.n}, torch::kFloat32).copy_(torch::linear(in, gemm));
 }
 
 int64_t CpuDecoder::cache_bytes() const {
@@ -275,7 +322,8 @@ Status CpuDecoder::Forward(std::span<const SeqChunk> chunks, std::vector<float>*
     const DecoderWeights::Layer& L = W.layers[l];
     for (int64_t r = 0; r < rows; ++r)
       RmsNorm(x_.data() + r * d, L.attn_norm.data(), d, eps, h_.data() + r * d);
-    Matmul(h_.data(), rows, L.qkv, qkv_.data());
+    const Gemm* G = gemm_.empty() ? nullptr : &gemm_[l];
+    Linear(h_.data(), rows, L.qkv, G ? G->qkv : torch::Tensor(), qkv_.data());
     float* kc = k_[l].data();
     float* vc = v_[l].data();
     for (int64_t r = 0; r < rows; ++r) {
@@ -289,9 +337,23 @@ Status CpuDecoder::Forward(std::span<const SeqChunk> chunks, std::vector<float>*
       std::memcpy(kc + slot * kvn, q + qn, static_cast<size_t>(kvn) * 4);
       std::memcpy(vc + slot * kvn, q + qn + kvn, static_cast<size_t>(kvn) * 4);
     }
-    at::parallel_for(0, rows, 1, [&](int64_t r0, int64_t r1) {
+    // Prefill chunks: attention as batched matrix products over the chunk's gathered keys and
+    // values; single rows (decoding): the paged-attention kernel, rows in parallel.
+    std::vector<int64_t> kernel_rows;
+    int64_t r0 = 0;
+    for (size_t ci = 0; ci < chunks.size(); ++ci) {
+      const SeqChunk& ch = chunks[ci];
+      if (ch.count >= kChunkAttentionRows) {
+        ChunkAttention(l, slots[ci], ch.start, ch.count, r0);
+      } else {
+        for (int64_t i = 0; i < ch.count; ++i) kernel_rows.push_back(r0 + i);
+      }
+      r0 += ch.count;
+    }
+    at::parallel_for(0, static_cast<int64_t>(kernel_rows.size()), 1, [&](int64_t a, int64_t b) {
       std::vector<float> scratch(static_cast<size_t>(max_len));
-      for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t k = a; k < b; ++k) {
+        const int64_t r = kernel_rows[static_cast<size_t>(k)];
         const size_t ci = static_cast<size_t>(row_chunk[static_cast<size_t>(r)]);
         const int64_t len = row_pos[static_cast<size_t>(r)] + 1;
         PagedAttention(qkv_.data() + r * qkvn, kc, vc,
@@ -299,14 +361,14 @@ Status CpuDecoder::Forward(std::span<const SeqChunk> chunks, std::vector<float>*
                        kvh, hd, attn_.data() + r * qn, scratch.data());
       }
     });
-    Matmul(attn_.data(), rows, L.o, out_.data());
+    Linear(attn_.data(), rows, L.o, G ? G->o : torch::Tensor(), out_.data());
     AddInPlace(x_.data(), out_.data(), rows * d);
     for (int64_t r = 0; r < rows; ++r)
       RmsNorm(x_.data() + r * d, L.mlp_norm.data(), d, eps, h_.data() + r * d);
-    Matmul(h_.data(), rows, L.gate_up, gu_.data());
+    Linear(h_.data(), rows, L.gate_up, G ? G->gate_up : torch::Tensor(), gu_.data());
     for (int64_t r = 0; r < rows; ++r)
       SiluMul(gu_.data() + r * 2 * ff, gu_.data() + r * 2 * ff + ff, ff, act_.data() + r * ff);
-    Matmul(act_.data(), rows, L.down, out_.data());
+    Linear(act_.data(), rows, L.down, G ? G->down : torch::Tensor(), out_.data());
     AddInPlace(x_.data(), out_.data(), rows * d);
   }
   // The rows whose logits are wanted, normed, through the head.
@@ -325,7 +387,7 @@ Status CpuDecoder::Forward(std::span<const SeqChunk> chunks, std::vector<float>*
   if (wanted > 0) {
     const size_t at = logits->size();
     logits->resize(at + static_cast<size_t>(wanted * vocab));
-    Matmul(sel.data(), wanted, W.head, logits->data() + at);
+    Linear(sel.data(), wanted, W.head, gemm_head_, logits->data() + at);
   }
   return OkStatus();
 }

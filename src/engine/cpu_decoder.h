@@ -73,9 +73,19 @@ struct SeqChunk {
   int64_t image_at = 0;
 };
 
+struct CpuDecoderOptions {
+  // > 0: steps of at least this many rows (prefill chunks, large batches) multiply through
+  // oneDNN in bfloat16 (AMX or AVX-512-BF16 where the CPU has them) instead of the engine's
+  // float32-accumulating kernels: several times faster, but activations are rounded to bf16, so
+  // outputs are close to, not identical with, the reference path. Costs a bf16 copy of every
+  // matrix.
+  int bf16_gemm_min_rows = 0;
+};
+
 class CpuDecoder {
  public:
-  CpuDecoder(std::shared_ptr<const DecoderWeights> w, int num_blocks, int block_size);
+  CpuDecoder(std::shared_ptr<const DecoderWeights> w, int num_blocks, int block_size,
+             CpuDecoderOptions options = {});
 
   // Computes every chunk; appends the requested logits rows (vocab floats each) to `logits`,
   // in chunk order. InvalidArgument, naming the problem, when a chunk lies outside its tokens,
@@ -89,7 +99,22 @@ class CpuDecoder {
   const DecoderWeights& weights() const { return *w_; }
 
  private:
+  // Chunks of at least this many tokens compute attention with batched matrix products.
+  static constexpr int64_t kChunkAttentionRows = 8;
+  // Attention of a chunk's rows [row0, row0 + count) (positions start ..) at `layer`.
+  void ChunkAttention(size_t layer, const std::vector<int64_t>& slots, int64_t start,
+                      int64_t count, int64_t row0);
+  // y[rows, w.n] = x W^T by the kernels, or by the bf16 GEMM for many rows.
+  void Linear(const float* x, int64_t rows, const PackedWeight& w, const torch::Tensor& gemm,
+              float* y) const;
+
   std::shared_ptr<const DecoderWeights> w_;
+  CpuDecoderOptions options_;
+  struct Gemm {
+    torch::Tensor qkv, o, gate_up, down;
+  };
+  std::vector<Gemm> gemm_;  // bf16 copies per layer (bf16_gemm_min_rows > 0)
+  torch::Tensor gemm_head_;
   int block_size_;
   int64_t num_slots_;
   std::vector<std::vector<float>> k_, v_;  // per layer: [slots, kv_heads, head_dim]

@@ -75,7 +75,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
                                                const EngineOptions& options,
                                                std::shared_ptr<const TextDecoder> text) {
   if (options.block_size < 1 || options.kv_cache_mb < 1 || options.max_running < 1 ||
-      options.max_step_tokens < 1 || options.max_draft < 0 || options.threads < 0) {
+      options.max_step_tokens < 1 || options.max_draft < 0 || options.threads < 0 ||
+      options.bf16_gemm_min_rows < 0) {
     return InvalidArgumentError(
         "engine options must be positive (block size, KV-cache MiB, running sequences, step "
         "tokens)");
@@ -83,7 +84,9 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
   std::unique_ptr<Engine> e(new Engine());
   e->o_ = options;
   e->text_ = std::move(text);
-  if (options.threads > 0) at::set_num_threads(options.threads);
+  at::set_num_threads(options.threads > 0
+                         ? options.threads
+                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   const fs::path dir(model_dir);
   std::ifstream in(dir / "config.json");
   if (!in) return NotFoundError("no model at '" + model_dir + "' (config.json is missing)");
@@ -115,7 +118,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
                              ? options.kv_blocks
                              : std::max<int64_t>(1, (options.kv_cache_mb << 20) / block_bytes);
   if (blocks > (int64_t{1} << 30)) return InvalidArgumentError("KV cache too large");
-  e->decoder_ = std::make_unique<CpuDecoder>(weights, static_cast<int>(blocks), options.block_size);
+  e->decoder_ = std::make_unique<CpuDecoder>(weights, static_cast<int>(blocks), options.block_size,
+                                             CpuDecoderOptions{options.bf16_gemm_min_rows});
   e->kv_ = std::make_unique<KvCacheManager>(static_cast<int>(blocks), options.block_size,
                                             options.prefix_caching);
   SchedulerOptions so;
@@ -153,11 +157,13 @@ Status Engine::Validate(const GenerateRequest& r) const {
     return InvalidArgumentError("an image was given but the prompt has no image placeholder");
   const model::VisionConfig& v = config_.vision;
   if (r.image.defined()) {
+    // Any size: the vision encoder resizes to its own.
     if (!r.image.is_floating_point() || r.image.dim() != 3 || r.image.size(0) != v.channels ||
-        r.image.size(1) != v.image_size || r.image.size(2) != v.image_size) {
+        r.image.size(1) < 8 || r.image.size(2) < 8 || r.image.size(1) > 4096 ||
+        r.image.size(2) > 4096) {
       return InvalidArgumentError("the image must be float [" + std::to_string(v.channels) +
-                                  ", " + std::to_string(v.image_size) + ", " +
-                                  std::to_string(v.image_size) + "] for this model");
+                                  ", H, W] with 8 <= H, W <= 4096 for this model (the encoder "
+                                  "resizes it to " + std::to_string(v.image_size) + ")");
     }
     if (!torch::isfinite(r.image).all().item<bool>())
       return InvalidArgumentError("the image holds values that are not finite");
@@ -408,9 +414,15 @@ bool Engine::Step() {
   stats_.preemptions = scheduler_->preemptions();
   stats_.drafted = scheduler_->drafted();
   stats_.accepted = scheduler_->accepted();
-  stats_.peak_kv_blocks = std::max<int64_t>(
-      stats_.peak_kv_blocks,
-      static_cast<int64_t>(kv_->usage() * static_cast<double>(stats_.kv_blocks) + 0.5));
+  if (const int64_t used = kv_blocks_in_use(); used > stats_.peak_kv_blocks) {
+    stats_.peak_kv_blocks = used;
+    stats_.live_tokens_at_peak = stats_.live_sequences_at_peak = 0;
+    for (const auto& [id, s] : live_) {
+      if (!kv_->Has(id)) continue;
+      stats_.live_tokens_at_peak += kv_->Length(id);
+      ++stats_.live_sequences_at_peak;
+    }
+  }
   stats_.running = scheduler_->running();
   stats_.waiting = scheduler_->waiting();
   return true;

@@ -62,6 +62,9 @@ struct EngineOptions {
   bool speculative = true;        // prompt-lookup drafting for greedy requests
   int max_draft = 6;
   int64_t max_step_tokens = 512;
+  // > 0: steps of at least this many token rows use oneDNN's bf16 GEMM (CpuDecoderOptions):
+  // faster prefill and large batches, outputs close to but not identical with the reference.
+  int bf16_gemm_min_rows = 0;
   int max_running = 64;
   int32_t eos_id = 3;
   int32_t image_token_id = -1;  // the prompt's image placeholder; -1: text-only prompts
@@ -94,6 +97,8 @@ struct EngineStats {
   int64_t encoder_hits = 0, encoder_misses = 0;
   int64_t preemptions = 0, drafted = 0, accepted = 0;
   int64_t kv_blocks = 0, kv_block_bytes = 0, peak_kv_blocks = 0;
+  // At the step with the most KV blocks in use: the tokens and sequences they held.
+  int64_t live_tokens_at_peak = 0, live_sequences_at_peak = 0;
   int running = 0, waiting = 0;
 };
 

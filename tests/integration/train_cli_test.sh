@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end check of the model life cycle as a user runs it:
-#   medscribe tokenizer train / train (1 process, then 2 over c10d) / registry / eval / export
+#   medscribe tokenizer train / train (1 process, then 2 over c10d) / registry / eval / generate /
+#   quantize / export
 # on a small synthetic cohort with the `tiny` preset: the loss falls in both runs, a run resumed
 # from a checkpoint repeats the same losses, the registered artifact verifies and a flipped byte
 # is refused, eval prints its table, the HF export has a LlamaForCausalLM config, bad inputs
@@ -64,6 +65,23 @@ ms registry register --run "$work/run1" --name chest > /dev/null && ms registry 
 ms eval --model chest@staging --dataset "$work/d" --split test --limit 4 --max-new-tokens 80 > "$work/eval.txt" 2>&1
 grep -q "baseline: most frequent report" "$work/eval.txt" && grep -q "CIDErD" "$work/eval.txt" \
   && pass "eval prints metrics and baselines in one table" || { fail "eval"; cat "$work/eval.txt"; }
+# 5. The inference engine: the same report as the naive full-recompute path; a quantized child.
+key=$(tar -tf "$work/d"/test-000000.tar | head -1 | sed 's/\..*//')
+ms generate --model chest@staging --dataset "$work/d" --key "$key" --max-tokens 60 > "$work/gen.txt" 2> "$work/gen.err" \
+  && ms generate --model chest@staging --dataset "$work/d" --key "$key" --max-tokens 60 --reference > "$work/ref.txt" 2> "$work/ref.err" \
+  && [ -s "$work/gen.txt" ] && cmp -s "$work/gen.txt" "$work/ref.txt" \
+  && pass "generate: engine and reference agree ($(head -c 60 "$work/gen.txt")...)" \
+  || fail "generate: $(cat "$work/gen.err" "$work/ref.err"; diff "$work/gen.txt" "$work/ref.txt")"
+ms quantize --model chest@staging --format int8 --out chest-int8 --dataset "$work/d" --limit 4 --max-tokens 60 > "$work/q.txt" 2>&1 \
+  && ms registry show chest-int8 | grep -q '"parent": "chest@1"' \
+  && ms generate --model chest-int8 --dataset "$work/d" --key "$key" --max-tokens 60 > "$work/gen8.txt" 2> "$work/gen8.err" \
+  && grep -q "weights int8" "$work/gen8.err" && [ -s "$work/gen8.txt" ] \
+  && pass "quantize: $(grep -E '^(f32|int8) ' "$work/q.txt" | tr -s ' ' | paste -sd';')" \
+  || fail "quantize: $(cat "$work/q.txt" "$work/gen8.err" 2>/dev/null)"
+ms generate --model nosuch --dataset "$work/d" --key "$key" > /dev/null 2> "$work/nomodel.txt"; rc=$?
+[ $rc -eq 2 ] && grep -qi "nosuch" "$work/nomodel.txt" && pass "unknown model: exit 2 naming it" || fail "unknown model: exit $rc $(cat "$work/nomodel.txt")"
+ms generate --model chest@staging --dataset "$work/d" --key "$key" --top-p 2 > /dev/null 2> "$work/badp.txt"; rc=$?
+[ $rc -eq 2 ] && grep -q "top_p" "$work/badp.txt" && pass "impossible sampling: exit 2 naming top_p" || fail "bad top_p: exit $rc $(cat "$work/badp.txt")"
 ms export --format hf --model "$work/run1/model" --out "$work/hf" > /dev/null \
   && grep -q LlamaForCausalLM "$work/hf/config.json" && [ -s "$work/hf/model.safetensors" ] && [ -s "$work/hf/tokenizer.model" ] \
   && pass "HF export" || fail "HF export"
@@ -71,8 +89,10 @@ weights=$(ls "$home"/registry/models/chest/1/model.safetensors)
 chmod u+w "$weights"; printf '\x01' | dd of="$weights" bs=1 seek=200 conv=notrunc status=none
 ms registry verify chest@1 > /dev/null 2> "$work/tamper.txt"; rc=$?
 [ $rc -ne 0 ] && grep -q "model.safetensors" "$work/tamper.txt" && pass "a flipped byte in the artifact is refused" || fail "tampered artifact accepted"
+ms generate --model chest@1 --dataset "$work/d" --key "$key" > /dev/null 2> "$work/tamper2.txt"; rc=$?
+[ $rc -ne 0 ] && grep -q "model.safetensors" "$work/tamper2.txt" && pass "generate refuses the tampered artifact" || fail "generate ran a tampered artifact"
 
-# 5. Bad inputs: clear errors before any work.
+# 6. Bad inputs: clear errors before any work.
 echo '{"name":"x","vision":{"type":"vit","image_size":100,"channels":1,"patch_size":16,"hidden_size":64,"layers":1,"heads":4,"mlp_ratio":2},"projector":{"hidden_size":64,"pool":true},"decoder":{"vocab_size":100,"hidden_size":64,"intermediate_size":64,"num_hidden_layers":1,"num_attention_heads":4,"num_key_value_heads":4,"max_position_embeddings":512,"rope_theta":10000,"rms_norm_eps":1e-5,"tie_word_embeddings":true}}' > "$work/bad.json"
 ms train --dataset "$work/d" --tokenizer "$work/tok" --config "$work/bad.json" --out "$work/bad" > /dev/null 2> "$work/bad.txt"; rc=$?
 [ $rc -eq 2 ] && grep -q "patch_size" "$work/bad.txt" && pass "impossible config: exit 2 naming patch_size" || fail "bad config: exit $rc $(cat "$work/bad.txt")"

@@ -191,7 +191,7 @@ TEST(Engine, BadRequestsFailAloneWithAReason) {
   ASSERT_FALSE(a.ok());
   EXPECT_NE(a.status().message().find("context"), std::string::npos);
   GenerateRequest wrong_image = WithImage(1);
-  wrong_image.image = torch::rand({3, 32, 32});
+  wrong_image.image = torch::rand({3, 32, 32});  // three channels; the model takes one
   EXPECT_FALSE(e->Submit(wrong_image).ok());
   GenerateRequest no_image = WithImage(1);
   no_image.image = torch::Tensor();

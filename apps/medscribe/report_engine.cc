@@ -1,0 +1,81 @@
+#include "report_engine.h"
+
+#include <filesystem>
+
+#include "common/progress.h"
+#include "crypto/hmac.h"
+#include "registry/registry.h"
+
+namespace medscribe::cli {
+namespace fs = std::filesystem;
+
+StatusOr<std::string> ResolveModelDir(GlobalOptions& g, const std::string& ref) {
+  if (fs::is_directory(ref) && fs::exists(fs::path(ref) / "config.json")) return ref;
+  ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(g.home));
+  ASSIGN_OR_RETURN(registry::Entry e, reg.Resolve(ref));
+  return e.dir;
+}
+
+std::string TokenizerText::Decode(std::span<const int32_t> ids) const {
+  return tok_->Decode(std::vector<int>(ids.begin(), ids.end()));
+}
+
+StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOptions options) {
+  ASSIGN_OR_RETURN(tokenizer::Tokenizer tok,
+                   tokenizer::Tokenizer::Load((fs::path(dir) / "tokenizer.model").string()));
+  ReportEngine e;
+  options.eos_id = tokenizer::kEosId;
+  options.image_token_id = tok.SpecialId("<image>");
+  e.text = std::make_shared<TokenizerText>(std::move(tok));
+  ASSIGN_OR_RETURN(e.engine, engine::Engine::Load(dir, options, e.text));
+  if (e.text->tokenizer().vocab_size() != e.engine->config().decoder.vocab_size) {
+    return FailedPreconditionError("tokenizer and model of different vocabularies in " + dir +
+                                   " (" + std::to_string(e.text->tokenizer().vocab_size()) +
+                                   " vs " +
+                                   std::to_string(e.engine->config().decoder.vocab_size) + ")");
+  }
+  return e;
+}
+
+StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,
+                                                const model::PromptOptions& po) {
+  ASSIGN_OR_RETURN(model::Prompt prompt, model::BuildPrompt(s.sample, po));
+  engine::GenerateRequest r;
+  r.prompt.push_back(tokenizer::kBosId);
+  for (int id : e.text->tokenizer().Encode(prompt.text)) r.prompt.push_back(id);
+  if (po.image && s.image.defined()) {
+    r.image = s.image;
+    const torch::Tensor c = s.image.to(torch::kFloat32).contiguous();
+    r.image_digest = crypto::Hex(crypto::Sha256(std::string_view(
+        static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel()) * 4)));
+  }
+  return r;
+}
+
+StatusOr<std::vector<std::string>> GenerateReports(ReportEngine& e,
+                                                   const std::vector<train::RawSample>& samples,
+                                                   const model::PromptOptions& po, int max_tokens,
+                                                   const std::string& label) {
+  std::vector<std::string> out(samples.size());
+  Status first = OkStatus();
+  ProgressBar bar(label, samples.size());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    ASSIGN_OR_RETURN(engine::GenerateRequest r, SampleRequest(e, samples[i], po));
+    r.sampling.max_tokens = max_tokens;
+    r.priority = engine::Priority::kBatch;
+    r.on_done = [&, i](const engine::GenerateResult& res) {
+      if (!res.status.ok() && first.ok())
+        first = Status(res.status.code(), samples[i].key + ": " + res.status.message());
+      out[i] = res.text;
+      bar.Advance();
+    };
+    auto id = e.engine->Submit(std::move(r));
+    if (!id.ok()) return Status(id.status().code(), samples[i].key + ": " + id.status().message());
+  }
+  e.engine->RunUntilIdle();
+  bar.Finish();
+  RETURN_IF_ERROR(first);
+  return out;
+}
+
+}  // namespace medscribe::cli

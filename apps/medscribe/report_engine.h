@@ -1,0 +1,53 @@
+// The engine as the command line uses it: a registry reference or directory resolved to a
+// verified model directory, the tokenizer as the engine's text decoder, and dataset samples as
+// generation requests (the same prompt as training, model/prompt.h).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "engine/engine.h"
+#include "model/prompt.h"
+#include "tokenizer/tokenizer.h"
+#include "train/data.h"
+
+namespace medscribe::cli {
+
+// The model directory of a registry reference (signature and hashes verified), or a plain
+// directory holding config.json.
+StatusOr<std::string> ResolveModelDir(GlobalOptions& g, const std::string& ref);
+
+class TokenizerText : public engine::TextDecoder {
+ public:
+  explicit TokenizerText(tokenizer::Tokenizer tok)
+      : tok_(std::make_shared<tokenizer::Tokenizer>(std::move(tok))) {}
+  std::string Decode(std::span<const int32_t> ids) const override;
+  const tokenizer::Tokenizer& tokenizer() const { return *tok_; }
+
+ private:
+  std::shared_ptr<tokenizer::Tokenizer> tok_;
+};
+
+struct ReportEngine {
+  std::unique_ptr<engine::Engine> engine;
+  std::shared_ptr<TokenizerText> text;
+};
+
+// Loads the model directory's engine with its tokenizer (tokenizer.model). FailedPrecondition
+// when tokenizer and model disagree on the vocabulary.
+StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOptions options);
+
+// The request for one sample: bos + the prompt's tokens, its image and the image's SHA-256.
+StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,
+                                                const model::PromptOptions& po = {});
+
+// Greedy reports for every sample, all submitted at once (continuous batching), with a
+// progress bar. The first error is returned.
+StatusOr<std::vector<std::string>> GenerateReports(ReportEngine& e,
+                                                   const std::vector<train::RawSample>& samples,
+                                                   const model::PromptOptions& po, int max_tokens,
+                                                   const std::string& label);
+
+}  // namespace medscribe::cli
