@@ -3,9 +3,13 @@
 // the memory-bandwidth bound (weight bytes per token / measured read bandwidth).
 //
 // Usage: engine_decode --shape 20m|162m --format f32|bf16|int8|int4 [--threads N] [--tokens N]
-//                      [--baseline] | engine_decode --bandwidth [--threads N]
+//                      [--batch N] [--baseline] | engine_decode --bandwidth [--threads N]
 // Prints one line: "shape format threads tok_s=... bound_tok_s=... [eager_tok_s=...]".
 #include <ATen/Parallel.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <chrono>
 #include <cstdio>
@@ -25,6 +29,33 @@ double Seconds(Clock::time_point a) {
   return std::chrono::duration<double>(Clock::now() - a).count();
 }
 
+// Sums n floats (n a multiple of 64) with 4 independent AVX-512 accumulators where available:
+// the read stream the decode kernels see.
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) double SumFloatsAvx512(const float* p, size_t n) {
+  __m512 a = _mm512_setzero_ps(), b = a, c = a, d = a;
+  for (size_t i = 0; i < n; i += 64) {
+    a = _mm512_add_ps(a, _mm512_loadu_ps(p + i));
+    b = _mm512_add_ps(b, _mm512_loadu_ps(p + i + 16));
+    c = _mm512_add_ps(c, _mm512_loadu_ps(p + i + 32));
+    d = _mm512_add_ps(d, _mm512_loadu_ps(p + i + 48));
+  }
+  alignas(64) float out[16];
+  _mm512_store_ps(out, _mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d)));
+  double s = 0;
+  for (float x : out) s += x;
+  return s;
+}
+#endif
+double SumFloats(const float* p, size_t n) {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) return SumFloatsAvx512(p, n);
+#endif
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += p[i];
+  return s;
+}
+
 // Read bandwidth in bytes/s: `threads` threads each summing its part of a 1 GiB buffer.
 double Bandwidth(int threads) {
   const size_t n = (size_t{1} << 30) / sizeof(float);
@@ -37,12 +68,7 @@ double Bandwidth(int threads) {
     for (int t = 0; t < threads; ++t) {
       ts.emplace_back([&, t] {
         const size_t lo = n / threads * t, hi = n / threads * (t + 1);
-        float acc[16] = {};
-        for (size_t i = lo; i < hi; i += 16)
-          for (int j = 0; j < 16; ++j) acc[j] += buf[i + j];
-        double s = 0;
-        for (float a : acc) s += a;
-        sums[static_cast<size_t>(t)] = s;
+        sums[static_cast<size_t>(t)] = SumFloats(buf.data() + lo, hi - lo);
       });
     }
     for (auto& t : ts) t.join();
@@ -70,7 +96,7 @@ model::DecoderConfig Shape(const std::string& s) {
 
 int main(int argc, char** argv) {
   std::string shape = "20m", format = "f32";
-  int threads = 1, tokens = 128;
+  int threads = 1, tokens = 128, batch = 1;
   bool baseline = false, bandwidth = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -80,10 +106,12 @@ int main(int argc, char** argv) {
     else if (a == "--threads") threads = std::stoi(next());
     else if (a == "--tokens") tokens = std::stoi(next());
     else if (a == "--baseline") baseline = true;
+    else if (a == "--batch") batch = std::stoi(next());
     else if (a == "--bandwidth") bandwidth = true;
     else {
       std::fprintf(stderr, "usage: engine_decode --shape 20m|162m --format f32|bf16|int8|int4 "
-                           "[--threads N] [--tokens N] [--baseline] | --bandwidth [--threads N]\n");
+                           "[--threads N] [--tokens N] [--batch N] [--baseline] | --bandwidth "
+                           "[--threads N]\n");
       return 2;
     }
   }
@@ -106,26 +134,33 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", w.status().message().c_str());
     return 1;
   }
-  const int block = 16, blocks = (tokens + 2 + block - 1) / block;
-  engine::CpuDecoder dec(*w, blocks, block);
-  std::vector<engine::BlockId> table;
-  for (int b = 0; b < blocks; ++b) table.push_back(b);
-  std::vector<int32_t> seq = {1};
+  // `batch` sequences decoding in lockstep, each with its own blocks.
+  const int block = 16, per_seq = (tokens + 2 + block - 1) / block;
+  engine::CpuDecoder dec(*w, per_seq * batch, block);
+  std::vector<std::vector<engine::BlockId>> tables(static_cast<size_t>(batch));
+  std::vector<std::vector<int32_t>> seqs(static_cast<size_t>(batch), std::vector<int32_t>{1});
+  for (int b = 0; b < batch; ++b)
+    for (int i = 0; i < per_seq; ++i) tables[static_cast<size_t>(b)].push_back(b * per_seq + i);
   std::vector<float> logits;
   const auto step = [&](int64_t start) {
-    engine::SeqChunk ch{table, seq, start, 1};
+    std::vector<engine::SeqChunk> chunks;
+    for (int b = 0; b < batch; ++b)
+      chunks.push_back({tables[static_cast<size_t>(b)], seqs[static_cast<size_t>(b)], start, 1});
     logits.clear();
-    (void)dec.Forward(std::span<const engine::SeqChunk>(&ch, 1), &logits);
-    seq.push_back(static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) -
-                                       logits.begin()));
+    (void)dec.Forward(chunks, &logits);
+    for (int b = 0; b < batch; ++b) {
+      const auto row = logits.begin() + static_cast<int64_t>(b) * c.vocab_size;
+      seqs[static_cast<size_t>(b)].push_back(
+          static_cast<int32_t>(std::max_element(row, row + c.vocab_size) - row));
+    }
   };
   step(0);  // warm-up
   const auto t0 = Clock::now();
   for (int i = 1; i <= tokens; ++i) step(i);
-  const double tok_s = tokens / Seconds(t0);
+  const double tok_s = static_cast<double>(tokens) * batch / Seconds(t0);
   const double bytes = static_cast<double>((*w)->streamed_bytes());
-  std::printf("%s %s threads=%d tok_s=%.1f weight_mb=%.1f", shape.c_str(), format.c_str(), threads,
-              tok_s, bytes / 1e6);
+  std::printf("%s %s threads=%d batch=%d tok_s=%.1f weight_mb=%.1f", shape.c_str(), format.c_str(),
+              threads, batch, tok_s, bytes / 1e6);
   if (baseline) {
     torch::NoGradGuard no_grad;
     model::KvCache cache;

@@ -158,6 +158,7 @@ int main(int argc, char** argv) {
     auto e = load(o);
     Serve(*e, Requests(2, 8, *config, o.image_token_id, 1234), 2);
   }
+  (void)load(o);  // sizes the thread pools
   std::printf("engine_serve: preset %s, weights %s%s, %d threads, prompts of 450-650 positions "
               "with an image, %d generated tokens each\n",
               preset.c_str(), format.c_str(),

@@ -12,6 +12,10 @@
 #include "model/json.h"
 #include "model/safetensors.h"
 
+// OpenBLAS (behind some LibTorch builds' matrix products) keeps its own thread pool, which
+// at::set_num_threads does not size; absent from other builds, hence weak.
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+
 namespace medscribe::engine {
 namespace {
 namespace fs = std::filesystem;
@@ -84,9 +88,11 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
   std::unique_ptr<Engine> e(new Engine());
   e->o_ = options;
   e->text_ = std::move(text);
-  at::set_num_threads(options.threads > 0
-                         ? options.threads
-                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  if (openblas_set_num_threads) openblas_set_num_threads(threads);
   const fs::path dir(model_dir);
   std::ifstream in(dir / "config.json");
   if (!in) return NotFoundError("no model at '" + model_dir + "' (config.json is missing)");

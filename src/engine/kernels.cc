@@ -16,6 +16,7 @@
 #include <immintrin.h>
 #define MEDSCRIBE_X86 1
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+#define AVX512VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,avx512vnni")))
 #endif
 
 namespace medscribe::engine {
@@ -65,6 +66,38 @@ void RowToFloat(const PackedWeight& w, int64_t r, float* out) {
   }
 }
 
+// int8 activations: every row of x in blocks of kActivationBlock, each block quantized
+// symmetrically (scale = max |x| / 127); `dequantized` holds q * scale as float for the paths
+// without VNNI, so every CPU computes the same products.
+struct Int8Activations {
+  std::vector<uint8_t> u8;       // q + 128
+  std::vector<float> scales;     // [m, k / 64]
+  std::vector<float> dequantized;  // [m, k]
+};
+
+void QuantizeActivations(const float* x, int64_t m, int64_t k, Int8Activations* a) {
+  const int64_t nb = k / kActivationBlock;
+  a->u8.resize(static_cast<size_t>(m * k));
+  a->scales.resize(static_cast<size_t>(m * nb));
+  a->dequantized.resize(static_cast<size_t>(m * k));
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t b = 0; b < nb; ++b) {
+      const float* v = x + i * k + b * kActivationBlock;
+      float amax = 0;
+      for (int64_t j = 0; j < kActivationBlock; ++j) amax = std::max(amax, std::fabs(v[j]));
+      const float s = amax > 0 ? amax / 127.0f : 1.0f;
+      const float inv = 1.0f / s;
+      a->scales[static_cast<size_t>(i * nb + b)] = s;
+      for (int64_t j = 0; j < kActivationBlock; ++j) {
+        const size_t at = static_cast<size_t>(i * k + b * kActivationBlock + j);
+        const int q = static_cast<int>(std::nearbyint(std::clamp(v[j] * inv, -127.0f, 127.0f)));
+        a->u8[at] = static_cast<uint8_t>(q + 128);
+        a->dequantized[at] = static_cast<float>(q) * s;
+      }
+    }
+  }
+}
+
 void MatmulRowsPortable(const float* x, int64_t m, const PackedWeight& w, float* y, int64_t r0,
                         int64_t r1) {
   std::vector<float> row(static_cast<size_t>(w.k));
@@ -105,37 +138,62 @@ AVX512 inline __m512 Load16(const PackedWeight& w, int64_t r, int64_t c) {
   }
 }
 
+// The input columns [c0, c1) of one tile; `add`: y += the partial products (later column
+// blocks), else y = them. c0 and c1 are multiples of 32, or c1 = k.
+struct Cols {
+  int64_t c0, c1;
+  bool add;
+};
+
+constexpr int64_t kPrefetchBytes = 768;
+
+template <WeightFormat F>
+AVX512 inline const void* RowPtr(const PackedWeight& w, int64_t r, int64_t c) {
+  if constexpr (F == WeightFormat::kF32) return w.f32.data() + r * w.k + c;
+  else if constexpr (F == WeightFormat::kBF16) return w.bf16.data() + r * w.k + c;
+  else return w.q8.data() + r * w.k + c;
+}
+
 // y[m0 .. m0+M, r0 .. r0+R] for f32, bf16 and int8 weights.
 template <WeightFormat F, int R, int M>
-AVX512 void TileDense(const float* x, int64_t m0, const PackedWeight& w, int64_t r0, float* y) {
-  const int64_t k = w.k, k16 = k / 16 * 16;
+AVX512 void TileDense(const float* x, int64_t m0, const PackedWeight& w, int64_t r0, float* y,
+                      Cols cols) {
+  const int64_t k = w.k, end16 = cols.c0 + (cols.c1 - cols.c0) / 16 * 16;
   __m512 acc[R][M];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
     for (int i = 0; i < M; ++i) acc[r][i] = _mm512_setzero_ps();
-  for (int64_t c = 0; c < k16; c += 16) {
+  for (int64_t c = cols.c0; c < end16; c += 16) {
     __m512 xv[M];
+#pragma GCC unroll 8
     for (int i = 0; i < M; ++i) xv[i] = _mm512_loadu_ps(x + (m0 + i) * k + c);
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
+      // Rows are short streams (one row per output): prefetch ahead of the hardware.
+      if ((c & 63) == 0) _mm_prefetch(reinterpret_cast<const char*>(RowPtr<F>(w, r0 + r, c)) + kPrefetchBytes, _MM_HINT_T0);
       const __m512 wv = Load16<F>(w, r0 + r, c);
+#pragma GCC unroll 8
       for (int i = 0; i < M; ++i) acc[r][i] = _mm512_fmadd_ps(wv, xv[i], acc[r][i]);
     }
   }
   float tail_row[16];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
     float scale = 1;
     if constexpr (F == WeightFormat::kInt8) scale = w.scales[static_cast<size_t>(r0 + r)];
-    if (k16 < k) {
-      for (int64_t c = k16; c < k; ++c) {
-        const size_t at = static_cast<size_t>((r0 + r) * k + c);
-        if constexpr (F == WeightFormat::kF32) tail_row[c - k16] = w.f32[at];
-        else if constexpr (F == WeightFormat::kBF16) tail_row[c - k16] = FromBf16(w.bf16[at]);
-        else tail_row[c - k16] = w.q8[at];
-      }
+    for (int64_t c = end16; c < cols.c1; ++c) {
+      const size_t at = static_cast<size_t>((r0 + r) * k + c);
+      if constexpr (F == WeightFormat::kF32) tail_row[c - end16] = w.f32[at];
+      else if constexpr (F == WeightFormat::kBF16) tail_row[c - end16] = FromBf16(w.bf16[at]);
+      else tail_row[c - end16] = w.q8[at];
     }
+#pragma GCC unroll 8
     for (int i = 0; i < M; ++i) {
       float s = HorizontalSum(acc[r][i]);
-      for (int64_t c = k16; c < k; ++c) s += x[(m0 + i) * k + c] * tail_row[c - k16];
-      y[(m0 + i) * w.n + r0 + r] = s * scale;
+      for (int64_t c = end16; c < cols.c1; ++c) s += x[(m0 + i) * k + c] * tail_row[c - end16];
+      float& out = y[(m0 + i) * w.n + r0 + r];
+      out = cols.add ? out + s * scale : s * scale;
     }
   }
 }
@@ -143,63 +201,159 @@ AVX512 void TileDense(const float* x, int64_t m0, const PackedWeight& w, int64_t
 // The same for int4 weights (k a multiple of 32): each group's 32 weights are expanded with
 // their scale, w = q * d - 8 * d.
 template <int R, int M>
-AVX512 void TileInt4(const float* x, int64_t m0, const PackedWeight& w, int64_t r0, float* y) {
+AVX512 void TileInt4(const float* x, int64_t m0, const PackedWeight& w, int64_t r0, float* y,
+                     Cols cols) {
   const int64_t k = w.k, groups = k / kInt4Group;
   __m512 acc[R][M];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
     for (int i = 0; i < M; ++i) acc[r][i] = _mm512_setzero_ps();
   const __m512i low = _mm512_set1_epi32(15);
-  for (int64_t g = 0; g < groups; ++g) {
+  for (int64_t g = cols.c0 / kInt4Group; g < cols.c1 / kInt4Group; ++g) {
     __m512 xl[M], xh[M];
+#pragma GCC unroll 8
     for (int i = 0; i < M; ++i) {
       xl[i] = _mm512_loadu_ps(x + (m0 + i) * k + g * kInt4Group);
       xh[i] = _mm512_loadu_ps(x + (m0 + i) * k + g * kInt4Group + 16);
     }
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const int64_t at = (r0 + r) * groups + g;
+      if ((g & 3) == 0) _mm_prefetch(reinterpret_cast<const char*>(w.q4.data() + at * 16) + kPrefetchBytes, _MM_HINT_T0);
       const __m512 d = _mm512_set1_ps(w.scales[static_cast<size_t>(at)]);
       const __m512 off = _mm512_mul_ps(d, _mm512_set1_ps(-8.0f));
       const __m512i b = _mm512_cvtepu8_epi32(
           _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.q4.data() + at * 16)));
       const __m512 wl = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(b, low)), d, off);
       const __m512 wh = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(b, 4)), d, off);
+#pragma GCC unroll 8
       for (int i = 0; i < M; ++i) {
         acc[r][i] = _mm512_fmadd_ps(wl, xl[i], acc[r][i]);
         acc[r][i] = _mm512_fmadd_ps(wh, xh[i], acc[r][i]);
       }
     }
   }
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
-    for (int i = 0; i < M; ++i) y[(m0 + i) * w.n + r0 + r] = HorizontalSum(acc[r][i]);
+#pragma GCC unroll 8
+    for (int i = 0; i < M; ++i) {
+      float& out = y[(m0 + i) * w.n + r0 + r];
+      const float s = HorizontalSum(acc[r][i]);
+      out = cols.add ? out + s : s;
+    }
 }
 
 template <int R, int M>
-AVX512 void Tile(const float* x, int64_t m0, const PackedWeight& w, int64_t r0, float* y) {
+AVX512 void Tile(const float* x, int64_t m0, const PackedWeight& w, int64_t r0, float* y,
+                 Cols cols) {
   switch (w.format) {
-    case WeightFormat::kF32: return TileDense<WeightFormat::kF32, R, M>(x, m0, w, r0, y);
-    case WeightFormat::kBF16: return TileDense<WeightFormat::kBF16, R, M>(x, m0, w, r0, y);
-    case WeightFormat::kInt8: return TileDense<WeightFormat::kInt8, R, M>(x, m0, w, r0, y);
-    case WeightFormat::kInt4: return TileInt4<R, M>(x, m0, w, r0, y);
+    case WeightFormat::kF32: return TileDense<WeightFormat::kF32, R, M>(x, m0, w, r0, y, cols);
+    case WeightFormat::kBF16: return TileDense<WeightFormat::kBF16, R, M>(x, m0, w, r0, y, cols);
+    case WeightFormat::kInt8: return TileDense<WeightFormat::kInt8, R, M>(x, m0, w, r0, y, cols);
+    case WeightFormat::kInt4: return TileInt4<R, M>(x, m0, w, r0, y, cols);
   }
 }
 
 template <int R>
-AVX512 void RowsTile(const float* x, int64_t m, const PackedWeight& w, int64_t r0, float* y) {
+AVX512 void RowsTile(const float* x, int64_t m, const PackedWeight& w, int64_t r0, float* y,
+                     Cols cols) {
   int64_t i = 0;
-  for (; i + 4 <= m; i += 4) Tile<R, 4>(x, i, w, r0, y);
+  for (; i + 4 <= m; i += 4) Tile<R, 4>(x, i, w, r0, y, cols);
   switch (m - i) {
-    case 3: Tile<R, 3>(x, i, w, r0, y); break;
-    case 2: Tile<R, 2>(x, i, w, r0, y); break;
-    case 1: Tile<R, 1>(x, i, w, r0, y); break;
+    case 3: Tile<R, 3>(x, i, w, r0, y, cols); break;
+    case 2: Tile<R, 2>(x, i, w, r0, y, cols); break;
+    case 1: Tile<R, 1>(x, i, w, r0, y, cols); break;
     default: break;
   }
 }
 
+// Columns in blocks of kColumnBlock when several row groups of x reuse each weight: the x
+// rows' block then stays in L1 while every weight row passes.
+constexpr int64_t kColumnBlock = 256;
+
 AVX512 void MatmulRowsAvx512(const float* x, int64_t m, const PackedWeight& w, float* y, int64_t r0,
                              int64_t r1) {
-  int64_t r = r0;
-  for (; r + 4 <= r1; r += 4) RowsTile<4>(x, m, w, r, y);
-  for (; r < r1; ++r) RowsTile<1>(x, m, w, r, y);
+  const int64_t block = m > 4 ? kColumnBlock : w.k;
+  for (int64_t c0 = 0; c0 < w.k; c0 += block) {
+    const Cols cols{c0, std::min(w.k, c0 + block), c0 > 0};
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) RowsTile<4>(x, m, w, r, y, cols);
+    for (; r < r1; ++r) RowsTile<1>(x, m, w, r, y, cols);
+  }
+}
+
+// int8 weights against int8 activations (ActivationBlocks): u8 = q + 128 times the weights,
+// 64 products per instruction (AVX-512 VNNI), each block's sum scaled by the activation
+// block's scale; the +128 offset is taken back with the weight block sums.
+template <int R, int M>
+AVX512VNNI void TileVnni(const Int8Activations& a, int64_t m0, const PackedWeight& w, int64_t r0,
+                         float* y, Cols cols) {
+  const int64_t k = w.k, nb = k / kActivationBlock;
+  const int64_t b0 = cols.c0 / kActivationBlock, b1 = cols.c1 / kActivationBlock;
+  __m512 acc[R][M];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int i = 0; i < M; ++i) acc[r][i] = _mm512_setzero_ps();
+  for (int64_t b = b0; b < b1; ++b) {
+    __m512i xv[M];
+    __m512 sx[M];
+#pragma GCC unroll 8
+    for (int i = 0; i < M; ++i) {
+      xv[i] = _mm512_loadu_si512(a.u8.data() + (m0 + i) * k + b * 64);
+      sx[i] = _mm512_set1_ps(a.scales[static_cast<size_t>((m0 + i) * nb + b)]);
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const int8_t* wr = w.q8.data() + (r0 + r) * k + b * 64;
+      _mm_prefetch(reinterpret_cast<const char*>(wr) + kPrefetchBytes, _MM_HINT_T0);
+      const __m512i wv = _mm512_loadu_si512(wr);
+#pragma GCC unroll 8
+      for (int i = 0; i < M; ++i) {
+        const __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xv[i], wv);
+        acc[r][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sx[i], acc[r][i]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    const float sw = w.scales[static_cast<size_t>(r0 + r)];
+    const int32_t* sums = w.block_sums.data() + (r0 + r) * nb;
+#pragma GCC unroll 8
+    for (int i = 0; i < M; ++i) {
+      float comp = 0;
+      for (int64_t b = b0; b < b1; ++b)
+        comp += a.scales[static_cast<size_t>((m0 + i) * nb + b)] * static_cast<float>(sums[b]);
+      const float v = (HorizontalSum(acc[r][i]) - 128.0f * comp) * sw;
+      float& out = y[(m0 + i) * w.n + r0 + r];
+      out = cols.add ? out + v : v;
+    }
+  }
+}
+
+template <int R>
+AVX512VNNI void RowsTileVnni(const Int8Activations& a, int64_t m, const PackedWeight& w,
+                             int64_t r0, float* y, Cols cols) {
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4) TileVnni<R, 4>(a, i, w, r0, y, cols);
+  switch (m - i) {
+    case 3: TileVnni<R, 3>(a, i, w, r0, y, cols); break;
+    case 2: TileVnni<R, 2>(a, i, w, r0, y, cols); break;
+    case 1: TileVnni<R, 1>(a, i, w, r0, y, cols); break;
+    default: break;
+  }
+}
+
+AVX512VNNI void MatmulRowsVnni(const Int8Activations& a, int64_t m, const PackedWeight& w,
+                               float* y, int64_t r0, int64_t r1) {
+  const int64_t block = m > 4 ? kColumnBlock : w.k;
+  for (int64_t c0 = 0; c0 < w.k; c0 += block) {
+    const Cols cols{c0, std::min(w.k, c0 + block), c0 > 0};
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) RowsTileVnni<4>(a, m, w, r, y, cols);
+    for (; r < r1; ++r) RowsTileVnni<1>(a, m, w, r, y, cols);
+  }
 }
 
 // exp(x) for x <= 0 (softmax, SiLU's exp(-|g|)): 2^(x log2 e) with a degree-6 polynomial
@@ -269,14 +423,59 @@ AVX512 void ExpShiftedAvx512(float* s, int64_t n, float max, float* sum) {
   *sum = total;
 }
 
+// Attention for head_dim = 16 V: the query heads of one kv group share each key and value row
+// load; queries and outputs stay in registers.
+template <int V>
+AVX512 void AttentionAvx512(const float* q, const float* k_cache, const float* v_cache,
+                            std::span<const int64_t> slots, int64_t heads, int64_t kv_heads,
+                            float* out, float* scratch) {
+  constexpr int64_t hd = 16 * V;
+  const int64_t len = static_cast<int64_t>(slots.size());
+  const int64_t group = heads / kv_heads, row = kv_heads * hd;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  for (int64_t g = 0; g < kv_heads; ++g) {
+    for (int64_t h = g * group; h < (g + 1) * group; ++h) {
+      __m512 qv[V];
+#pragma GCC unroll 8
+      for (int v = 0; v < V; ++v) qv[v] = _mm512_mul_ps(_mm512_loadu_ps(q + h * hd + v * 16), _mm512_set1_ps(scale));
+      float max = -INFINITY;
+      for (int64_t j = 0; j < len; ++j) {
+        const float* kr = k_cache + slots[static_cast<size_t>(j)] * row + g * hd;
+        __m512 acc = _mm512_mul_ps(qv[0], _mm512_loadu_ps(kr));
+#pragma GCC unroll 8
+        for (int v = 1; v < V; ++v) acc = _mm512_fmadd_ps(qv[v], _mm512_loadu_ps(kr + v * 16), acc);
+        const float sc = HorizontalSum(acc);
+        scratch[j] = sc;
+        max = std::max(max, sc);
+      }
+      float sum = 0;
+      ExpShiftedAvx512(scratch, len, max, &sum);
+      const __m512 inv = _mm512_set1_ps(1.0f / sum);
+      __m512 o[V];
+#pragma GCC unroll 8
+      for (int v = 0; v < V; ++v) o[v] = _mm512_setzero_ps();
+      for (int64_t j = 0; j < len; ++j) {
+        const float* vr = v_cache + slots[static_cast<size_t>(j)] * row + g * hd;
+        const __m512 p = _mm512_set1_ps(scratch[j]);
+#pragma GCC unroll 8
+        for (int v = 0; v < V; ++v) o[v] = _mm512_fmadd_ps(p, _mm512_loadu_ps(vr + v * 16), o[v]);
+      }
+#pragma GCC unroll 8
+      for (int v = 0; v < V; ++v) _mm512_storeu_ps(out + h * hd + v * 16, _mm512_mul_ps(o[v], inv));
+    }
+  }
+}
+
 bool DetectAvx512() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 }
 const bool kAvx512 = DetectAvx512();
+const bool kVnni = kAvx512 && __builtin_cpu_supports("avx512vnni");
 
 #else
 const bool kAvx512 = false;
+const bool kVnni = false;
 #endif
 
 float Dot(const float* a, const float* b, int64_t n) {
@@ -332,6 +531,26 @@ const char* WeightFormatName(WeightFormat f) {
 }
 
 bool UsingAvx512() { return kAvx512; }
+bool UsingVnni() { return kVnni; }
+
+torch::Tensor QuantizeActivationsForTest(const torch::Tensor& x) {
+  const torch::Tensor c = x.to(torch::kFloat32).contiguous();
+  Int8Activations a;
+  QuantizeActivations(c.data_ptr<float>(), c.size(0), c.size(1), &a);
+  return torch::from_blob(a.dequantized.data(), c.sizes(), torch::kFloat32).clone();
+}
+
+namespace {
+void ComputeBlockSums(PackedWeight& w) {
+  if (w.format != WeightFormat::kInt8 || w.k % kActivationBlock != 0) return;
+  const int64_t nb = w.k / kActivationBlock;
+  w.block_sums.assign(static_cast<size_t>(w.n * nb), 0);
+  for (int64_t r = 0; r < w.n; ++r)
+    for (int64_t i = 0; i < w.k; ++i)
+      w.block_sums[static_cast<size_t>(r * nb + i / kActivationBlock)] +=
+          w.q8[static_cast<size_t>(r * w.k + i)];
+}
+}  // namespace
 
 int64_t PackedWeight::bytes() const {
   return static_cast<int64_t>(f32.size() * 4 + bf16.size() * 2 + q8.size() + q4.size() +
@@ -399,6 +618,7 @@ StatusOr<PackedWeight> Pack(const torch::Tensor& t, WeightFormat format) {
       break;
     }
   }
+  ComputeBlockSums(w);
   return w;
 }
 
@@ -465,6 +685,7 @@ StatusOr<PackedWeight> FromStored(const std::string& name, WeightFormat format, 
   w.scales.assign(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
   for (float x : w.scales)
     if (!std::isfinite(x)) return bad("a scale is not finite");
+  ComputeBlockSums(w);
   return w;
 }
 
@@ -476,6 +697,13 @@ torch::Tensor Dequantize(const PackedWeight& w) {
 
 void Matmul(const float* x, int64_t m, const PackedWeight& w, float* y) {
   if (m <= 0 || w.n <= 0) return;
+  // int8 weights multiply int8 activations (per 64-element block) when the size allows.
+  Int8Activations act;
+  const bool a8 = w.format == WeightFormat::kInt8 && w.k % kActivationBlock == 0;
+  if (a8) {
+    QuantizeActivations(x, m, w.k, &act);
+    x = act.dequantized.data();
+  }
   // Blocks of 4 output columns; a task streams at least ~64 KiB of weights.
   const int64_t blocks = (w.n + 3) / 4;
   const int64_t per_block = std::max<int64_t>(1, w.bytes() / std::max<int64_t>(1, w.n) * 4);
@@ -483,6 +711,7 @@ void Matmul(const float* x, int64_t m, const PackedWeight& w, float* y) {
   at::parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
     const int64_t r0 = b0 * 4, r1 = std::min(w.n, b1 * 4);
 #ifdef MEDSCRIBE_X86
+    if (a8 && kVnni) return MatmulRowsVnni(act, m, w, y, r0, r1);
     if (kAvx512) return MatmulRowsAvx512(x, m, w, y, r0, r1);
 #endif
     MatmulRowsPortable(x, m, w, y, r0, r1);
@@ -519,6 +748,17 @@ void AddInPlace(float* x, const float* y, int64_t n) { Axpy(1.0f, y, x, n); }
 void PagedAttention(const float* q, const float* k_cache, const float* v_cache,
                     std::span<const int64_t> slots, int64_t heads, int64_t kv_heads,
                     int64_t head_dim, float* out, float* scratch) {
+#ifdef MEDSCRIBE_X86
+  if (kAvx512 && head_dim % 16 == 0 && head_dim <= 128 && !slots.empty()) {
+    switch (head_dim / 16) {
+      case 1: return AttentionAvx512<1>(q, k_cache, v_cache, slots, heads, kv_heads, out, scratch);
+      case 2: return AttentionAvx512<2>(q, k_cache, v_cache, slots, heads, kv_heads, out, scratch);
+      case 4: return AttentionAvx512<4>(q, k_cache, v_cache, slots, heads, kv_heads, out, scratch);
+      case 8: return AttentionAvx512<8>(q, k_cache, v_cache, slots, heads, kv_heads, out, scratch);
+      default: break;
+    }
+  }
+#endif
   const int64_t len = static_cast<int64_t>(slots.size());
   const int64_t group = heads / kv_heads, row = kv_heads * head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));

@@ -6,7 +6,10 @@
 // Every kernel has an AVX-512 path, chosen at run time when the CPU has AVX-512F/BW, and a
 // portable path; both compute the same sums in float32 (different summation orders). The
 // weights are converted to float32 in registers, so a quantized product equals the float32
-// product with the dequantized weights (Dequantize) up to rounding.
+// product with the dequantized weights (Dequantize) up to rounding — except int8, whose
+// activations are quantized too (kActivationBlock; AVX-512 VNNI multiplies int8 by int8), so
+// an int8 product equals the float32 product of the dequantized weights with the quantized
+// activations (QuantizeActivationsForTest).
 //
 // Thread safety: packed weights are immutable after packing and may be shared by threads;
 // Matmul splits its output columns over at::get_num_threads() threads.
@@ -25,6 +28,9 @@ namespace medscribe::engine {
 
 enum class WeightFormat { kF32, kBF16, kInt8, kInt4 };
 inline constexpr int64_t kInt4Group = 32;
+// int8 weights multiply activations quantized to int8 in blocks of this many inputs (one scale
+// per block), as llama.cpp's Q8_0 does, when the input size is a multiple of it.
+inline constexpr int64_t kActivationBlock = 64;
 
 // "f32", "bf16", "int8", "int4"; InvalidArgument for anything else.
 StatusOr<WeightFormat> ParseWeightFormat(const std::string& name);
@@ -41,6 +47,7 @@ struct PackedWeight {
   std::vector<int8_t> q8;
   std::vector<uint8_t> q4;
   std::vector<float> scales;  // int8: [n]; int4: [n, k / 32]
+  std::vector<int32_t> block_sums;  // int8: sums of q per 64 inputs [n, k / 64] (derived)
   // Bytes the kernel streams per product (weights and scales).
   int64_t bytes() const;
 };
@@ -79,7 +86,10 @@ void PagedAttention(const float* q, const float* k_cache, const float* v_cache,
                     std::span<const int64_t> slots, int64_t heads, int64_t kv_heads,
                     int64_t head_dim, float* out, float* scratch);
 
-// True when the AVX-512 kernels are in use on this CPU.
+// True when the AVX-512 (and VNNI) kernels are in use on this CPU.
 bool UsingAvx512();
+bool UsingVnni();
+// x [m, k] with every 64-input block rounded to int8 levels as the int8 kernels see it.
+torch::Tensor QuantizeActivationsForTest(const torch::Tensor& x);
 
 }  // namespace medscribe::engine

@@ -150,7 +150,9 @@ TEST(CpuDecoder, AllLogitsOfAChunkEqualTheFullForward) {
     ASSERT_TRUE(dec.Forward(std::span<const SeqChunk>(&c, 1), &logits).ok());
     const torch::Tensor got = torch::from_blob(logits.data(), {13, 61}, torch::kFloat32);
     const torch::Tensor want = FullLogits(ref, seq);
-    EXPECT_LT((got - want).abs().max().item<double>() / want.abs().max().item<double>(), 2e-5)
+    // int8 also rounds activations to int8 (per 64 inputs): close, not equal.
+    EXPECT_LT((got - want).abs().max().item<double>() / want.abs().max().item<double>(),
+              f == WeightFormat::kInt8 ? 0.05 : 2e-5)
         << WeightFormatName(f);
     // And the 8- and 16-bit models stay close to the original (int4's quality is measured on
     // reports by `medscribe quantize`; these exaggerated weights magnify its error).

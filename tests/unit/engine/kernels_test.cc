@@ -24,7 +24,13 @@ TEST_P(MatmulTest, EqualsTheFloatProductWithDequantizedWeights) {
   torch::Tensor y = torch::empty({m, n});
   Matmul(x.data_ptr<float>(), m, *p, y.data_ptr<float>());
   const torch::Tensor deq = Dequantize(*p);
-  EXPECT_LT(RelErr(y, torch::matmul(x, deq.t())), 1e-5);
+  // int8 also rounds the activations (per 64 inputs) when k allows.
+  const torch::Tensor xs =
+      format == WeightFormat::kInt8 && k % kActivationBlock == 0 ? QuantizeActivationsForTest(x) : x;
+  EXPECT_LT(RelErr(y, torch::matmul(xs, deq.t())), 1e-5);
+  if (format == WeightFormat::kInt8) {
+    EXPECT_LT(RelErr(y, torch::matmul(x, deq.t())), 0.02);
+  }
   // The quantization itself: bounded error against the original weights.
   const double bound = format == WeightFormat::kF32    ? 0
                        : format == WeightFormat::kBF16 ? 4e-3
@@ -39,7 +45,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          WeightFormat::kInt8, WeightFormat::kInt4),
                        ::testing::Values(1, 3, 4, 9),      // rows of x (decode, batch, prefill)
                        ::testing::Values(1, 7, 64, 130),   // output columns (tails of 4)
-                       ::testing::Values(32, 96, 416)));  // input size (multiples of 32)
+                       ::testing::Values(32, 96, 416, 384)));  // input size (multiples of 32)
 
 TEST(Matmul, InputSizesWithATailOfSixteen) {
   torch::manual_seed(3);
