@@ -21,81 +21,108 @@ namespace fs = std::filesystem;
 struct GenerateArgs {
   std::string model, dataset, split = "test", key, sample, format = "f32";
   bool reference = false, no_speculative = false, no_image = false;
-  int threads = 0;
+  int threads = 0, count = 0, max_draft = 6;
   engine::SamplingParams sampling;
 };
 
-StatusOr<train::RawSample> FindSample(const GenerateArgs& a) {
+// The samples to generate for: --sample FILE, --key KEY, or the first --count of the split.
+StatusOr<std::vector<train::RawSample>> FindSamples(const GenerateArgs& a) {
   if (!a.sample.empty()) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(a.sample));
     auto j = model::json::Parse(text);
     if (!j.ok()) return InvalidArgumentError(a.sample + " is not JSON: " + j.status().message());
-    return train::RawSample{fs::path(a.sample).stem().string(), *j, torch::Tensor()};
+    return std::vector<train::RawSample>{
+        train::RawSample{fs::path(a.sample).stem().string(), *j, torch::Tensor()}};
   }
   ASSIGN_OR_RETURN(train::SplitIndex index, train::IndexSplit(a.dataset, a.split));
+  std::vector<train::RawSample> out;
   for (size_t i = 0; i < index.samples.size(); ++i) {
-    if (index.samples[i].key == a.key) return train::ReadSample(index, i);
+    if (a.count > 0 ? out.size() < static_cast<size_t>(a.count) : index.samples[i].key == a.key) {
+      ASSIGN_OR_RETURN(train::RawSample s, train::ReadSample(index, i));
+      out.push_back(std::move(s));
+    }
   }
-  return NotFoundError("no sample '" + a.key + "' in the " + a.split + " split of " + a.dataset +
-                       " (keys are the dataset's <key>.json names)");
+  if (out.empty()) {
+    return NotFoundError(a.count > 0 ? "the " + a.split + " split of " + a.dataset + " is empty"
+                                     : "no sample '" + a.key + "' in the " + a.split +
+                                           " split of " + a.dataset +
+                                           " (keys are the dataset's <key>.json names)");
+  }
+  return out;
 }
 
 int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
-  if (a.sample.empty() == (a.dataset.empty() || a.key.empty()))
-    return ReportError(InvalidArgumentError("give --dataset DIR --key KEY, or --sample FILE"));
+  const bool from_dataset = !a.dataset.empty() && (!a.key.empty() || a.count > 0);
+  if (a.sample.empty() == !from_dataset || (!a.key.empty() && a.count > 0))
+    return ReportError(InvalidArgumentError(
+        "give --dataset DIR with --key KEY or --count N, or --sample FILE"));
   if (Status s = engine::Validate(a.sampling); !s.ok()) return ReportError(s);
   auto format = engine::ParseWeightFormat(a.format);
   if (!format.ok()) return ReportError(format.status());
   auto dir = ResolveModelDir(g, a.model);
   if (!dir.ok()) return ReportError(dir.status());
-  auto sample = FindSample(a);
-  if (!sample.ok()) return ReportError(sample.status());
+  auto samples = FindSamples(a);
+  if (!samples.ok()) return ReportError(samples.status());
   engine::EngineOptions o;
   o.format = *format;
   o.threads = a.threads;
   o.speculative = !a.no_speculative;
+  o.max_draft = a.max_draft;
   auto e = LoadReportEngine(*dir, o);
   if (!e.ok()) return ReportError(e.status());
-  model::PromptOptions po;
-  po.image = !a.no_image && sample->image.defined();
-  auto request = SampleRequest(*e, *sample, po);
-  if (!request.ok()) return ReportError(request.status());
-  request->sampling = a.sampling;
-  engine::GenerateResult result;
-  if (a.reference) {
-    auto r = e->engine->Reference(*request);
-    if (!r.ok()) return ReportError(r.status());
-    result = *r;
-    std::printf("%s\n", result.text.c_str());
+  // One report after another (batch 1), each streamed to stdout.
+  int64_t prompt = 0, tokens = 0;
+  double ttft = 0, decode = 0;
+  std::string finish;
+  for (const train::RawSample& sample : *samples) {
+    model::PromptOptions po;
+    po.image = !a.no_image && sample.image.defined();
+    auto request = SampleRequest(*e, sample, po);
+    if (!request.ok()) return ReportError(request.status());
+    request->sampling = a.sampling;
+    if (samples->size() > 1) std::printf("%s: ", sample.key.c_str());
+    engine::GenerateResult result;
+    if (a.reference) {
+      auto r = e->engine->Reference(*request);
+      if (!r.ok()) return ReportError(r.status());
+      result = *r;
+      std::printf("%s\n", result.text.c_str());
+    } else {
+      request->on_text = [](std::string_view piece) {
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+        std::fflush(stdout);
+      };
+      request->on_done = [&](const engine::GenerateResult& r) { result = r; };
+      auto id = e->engine->Submit(std::move(*request));
+      if (!id.ok()) return ReportError(id.status());
+      e->engine->RunUntilIdle();
+      std::printf("\n");
+      if (!result.status.ok()) return ReportError(result.status);
+    }
     std::fflush(stdout);
-  } else {
-    request->on_text = [](std::string_view piece) {
-      std::fwrite(piece.data(), 1, piece.size(), stdout);
-      std::fflush(stdout);
-    };
-    request->on_done = [&](const engine::GenerateResult& r) { result = r; };
-    auto id = e->engine->Submit(std::move(*request));
-    if (!id.ok()) return ReportError(id.status());
-    e->engine->RunUntilIdle();
-    std::printf("\n");
-    std::fflush(stdout);
-    if (!result.status.ok()) return ReportError(result.status);
+    prompt += result.prompt_tokens;
+    tokens += static_cast<int64_t>(result.tokens.size());
+    ttft += result.ttft_s;
+    if (result.tokens.size() > 1) decode += result.total_s - result.ttft_s;
+    finish = result.finish;
   }
   const engine::EngineStats st = e->engine->stats();
-  const double decode_s = result.total_s - result.ttft_s;
+  const size_t n = samples->size();
+  const int64_t after_first = tokens - static_cast<int64_t>(n);
+  std::string spec;
+  if (!a.reference && st.verifications > 0) {
+    spec = ", speculative: " + std::to_string(st.accepted) + " of " + std::to_string(st.drafted) +
+           " drafted tokens accepted in " + std::to_string(st.verifications) + " verifications";
+  }
   std::fprintf(stderr,
-               "%s: %lld prompt positions, %zu tokens (%s), first token %.0f ms, %.1f tokens/s "
-               "after it; weights %s%s\n",
-               a.reference ? "reference (full recompute, no cache)" : "engine",
-               static_cast<long long>(result.prompt_tokens), result.tokens.size(),
-               result.finish.c_str(), result.ttft_s * 1e3,
-               result.tokens.size() > 1 ? static_cast<double>(result.tokens.size() - 1) / decode_s : 0.0,
-               engine::WeightFormatName(e->engine->weights().format),
-               a.reference || st.drafted == 0
-                   ? ""
-                   : (", speculative: " + std::to_string(st.accepted) + " of " +
-                      std::to_string(st.drafted) + " drafted tokens accepted")
-                         .c_str());
+               "%s: %zu report%s, %lld prompt positions, %lld tokens (last: %s), first token %.0f ms, "
+               "%.1f tokens/s after it; weights %s%s\n",
+               a.reference ? "reference (full recompute, no cache)" : "engine", n,
+               n == 1 ? "" : "s", static_cast<long long>(prompt), static_cast<long long>(tokens),
+               finish.c_str(),
+               ttft / static_cast<double>(n) * 1e3,
+               after_first > 0 && decode > 0 ? static_cast<double>(after_first) / decode : 0.0,
+               engine::WeightFormatName(e->engine->weights().format), spec.c_str());
   return kExitOk;
 }
 
@@ -242,6 +269,8 @@ Runner RegisterGenerate(CLI::App& app) {
   app.add_option("--dataset", a->dataset, "Dataset directory (with --key)")->type_name("DIR");
   app.add_option("--split", a->split, "Split holding the key")->capture_default_str();
   app.add_option("--key", a->key, "Sample key in the dataset");
+  app.add_option("--count", a->count,
+                 "Instead of --key: the first N samples of the split, one after another");
   app.add_option("--sample", a->sample, "A sample's JSON file (<key>.json), without its image")
       ->type_name("FILE");
   app.add_flag("--reference", a->reference,
@@ -251,7 +280,10 @@ Runner RegisterGenerate(CLI::App& app) {
                  "Pack a float model's weights as f32, bf16, int8 or int4 when loading")
       ->capture_default_str();
   app.add_option("--threads", a->threads, "Threads (0: all cores)")->capture_default_str();
-  app.add_flag("--no-speculative", a->no_speculative, "Turn prompt-lookup speculation off");
+  app.add_flag("--no-speculative", a->no_speculative,
+               "Turn speculative decoding (n-gram drafts from the prompt and earlier reports) off");
+  app.add_option("--max-draft", a->max_draft, "Draft tokens verified per step")
+      ->capture_default_str();
   app.add_flag("--no-image", a->no_image, "Leave the image out of the prompt");
   AddSampling(app, a->sampling);
   return [a](GlobalOptions& g) { return RunGenerate(g, *a); };

@@ -100,7 +100,7 @@ class CpuDecoder {
 
  private:
   // Chunks of at least this many tokens compute attention with batched matrix products.
-  static constexpr int64_t kChunkAttentionRows = 8;
+  static constexpr int64_t kChunkAttentionRows = 32;
   // Attention of a chunk's rows [row0, row0 + count) (positions start ..) at `layer`.
   void ChunkAttention(size_t layer, const std::vector<int64_t>& slots, int64_t start,
                       int64_t count, int64_t row0);

@@ -134,7 +134,10 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
   so.max_context = c.max_position_embeddings;
   so.max_draft = options.max_draft;
   if (options.speculative && options.max_draft > 0) {
-    so.drafter = [](std::span<const int32_t> seq, int max) { return PromptLookup(seq, max); };
+    e->corpus_ = std::make_unique<NgramCorpus>();
+    so.drafter = [corpus = e->corpus_.get()](std::span<const int32_t> seq, int max) {
+      return DraftTokens(seq, max, corpus);
+    };
   }
   e->scheduler_ = std::make_unique<Scheduler>(e->kv_.get(), so);
   e->encoder_cache_ = std::make_unique<LruCache<torch::Tensor>>(
@@ -283,6 +286,7 @@ void Engine::Done(int64_t id, Status status, const std::string& finish) {
   res.prompt_tokens = s.prompt_len;
   res.ttft_s = s.ttft;
   res.total_s = Since(s.submitted);
+  if (res.status.ok() && corpus_) corpus_->Add(s.generated);
   if (res.status.ok() && s.request.on_text && s.streamed < s.text.size())
     s.request.on_text(std::string_view(s.text).substr(s.streamed));
   {
@@ -420,6 +424,7 @@ bool Engine::Step() {
   stats_.preemptions = scheduler_->preemptions();
   stats_.drafted = scheduler_->drafted();
   stats_.accepted = scheduler_->accepted();
+  stats_.verifications = scheduler_->verifications();
   if (const int64_t used = kv_blocks_in_use(); used > stats_.peak_kv_blocks) {
     stats_.peak_kv_blocks = used;
     stats_.live_tokens_at_peak = stats_.live_sequences_at_peak = 0;

@@ -37,6 +37,7 @@
 #include "engine/lru_cache.h"
 #include "engine/sampler.h"
 #include "engine/scheduler.h"
+#include "engine/speculative.h"
 #include "model/config.h"
 #include "model/multimodal.h"
 
@@ -59,7 +60,7 @@ struct EngineOptions {
   int64_t kv_blocks = 0;      // > 0: exactly this many blocks instead
   bool prefix_caching = true;
   int64_t encoder_cache_mb = 64;  // image embeddings by image digest
-  bool speculative = true;        // prompt-lookup drafting for greedy requests
+  bool speculative = true;        // n-gram drafting (prompt, earlier outputs), greedy requests
   int max_draft = 6;
   int64_t max_step_tokens = 512;
   // > 0: steps of at least this many token rows use oneDNN's bf16 GEMM (CpuDecoderOptions):
@@ -95,7 +96,7 @@ struct EngineStats {
   int64_t steps = 0, requests = 0, finished = 0, failed = 0;
   int64_t prompt_tokens = 0, computed_prompt_tokens = 0, generated_tokens = 0;
   int64_t encoder_hits = 0, encoder_misses = 0;
-  int64_t preemptions = 0, drafted = 0, accepted = 0;
+  int64_t preemptions = 0, drafted = 0, accepted = 0, verifications = 0;
   int64_t kv_blocks = 0, kv_block_bytes = 0, peak_kv_blocks = 0;
   // At the step with the most KV blocks in use: the tokens and sequences they held.
   int64_t live_tokens_at_peak = 0, live_sequences_at_peak = 0;
@@ -150,6 +151,7 @@ class Engine {
   std::unique_ptr<KvCacheManager> kv_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<LruCache<torch::Tensor>> encoder_cache_;
+  std::unique_ptr<NgramCorpus> corpus_;  // finished outputs, for drafting
   std::map<int64_t, std::unique_ptr<Live>> live_;
 
   mutable std::mutex mu_;  // guards inbox_, cancels_, next_id_, stats_

@@ -188,6 +188,7 @@ void Scheduler::Completed(int64_t id, std::span<const int32_t> tokens) {
   Seq& s = it->second;
   const int64_t accepted = static_cast<int64_t>(tokens.size()) - 1;
   accepted_ += accepted;
+  ++verifications_;
   // The cache holds the chunk's first token and its accepted drafts; the rest leave.
   const int64_t keep = Known(s) + accepted;
   kv_->Truncate(id, keep);

@@ -102,6 +102,7 @@ class Scheduler {
   // Draft tokens proposed and accepted since construction.
   int64_t drafted() const { return drafted_; }
   int64_t accepted() const { return accepted_; }
+  int64_t verifications() const { return verifications_; }  // chunks with drafts completed
 
  private:
   struct Seq {
@@ -128,7 +129,7 @@ class Scheduler {
   std::vector<Chunk> last_;         // the previous step's chunks
   uint64_t arrivals_ = 0;
   int64_t preemptions_ = 0;
-  int64_t drafted_ = 0, accepted_ = 0;
+  int64_t drafted_ = 0, accepted_ = 0, verifications_ = 0;
 };
 
 }  // namespace medscribe::engine

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 namespace medscribe::engine {
@@ -14,5 +15,36 @@ namespace medscribe::engine {
 // `sequence`, trying n = max_ngram down to min_ngram; empty when nothing matches.
 std::vector<int32_t> PromptLookup(std::span<const int32_t> sequence, int max, int max_ngram = 3,
                                   int min_ngram = 1);
+
+}  // namespace medscribe::engine
+
+namespace medscribe::engine {
+
+// Earlier outputs as a drafting corpus: reports share much of their wording across studies
+// ("No pleural effusion or pneumothorax."), so the continuation of the latest earlier
+// occurrence of the last three tokens is a good draft when the prompt has none. Holds the most
+// recent `capacity` tokens. Drafts never change outputs: the engine verifies them.
+//
+// Thread safety: not thread-safe (the engine thread).
+class NgramCorpus {
+ public:
+  explicit NgramCorpus(size_t capacity = 1 << 18) : capacity_(capacity) {}
+  // Appends a finished output (a separator keeps outputs apart).
+  void Add(std::span<const int32_t> tokens);
+  // Up to `max` tokens that followed the latest occurrence of the last 3 tokens of `sequence`.
+  std::vector<int32_t> Lookup(std::span<const int32_t> sequence, int max) const;
+  size_t size() const { return tokens_.size(); }
+
+ private:
+  static uint64_t Key(const int32_t* t);
+  size_t capacity_;
+  std::vector<int32_t> tokens_;
+  std::unordered_map<uint64_t, size_t> latest_;  // 3-gram -> position after it
+};
+
+// The engine's drafter: prompt lookup with 3-grams, then the corpus, then prompt lookup with
+// 2-grams.
+std::vector<int32_t> DraftTokens(std::span<const int32_t> sequence, int max,
+                                 const NgramCorpus* corpus);
 
 }  // namespace medscribe::engine
