@@ -660,8 +660,9 @@ StatusOr<PackedWeight> FromStored(const std::string& name, WeightFormat format, 
     return t.defined() && t.scalar_type() == d && t.sizes() == torch::IntArrayRef(s);
   };
   if (format == WeightFormat::kF32 || format == WeightFormat::kBF16) {
-    if (!values.defined() || values.dim() != 2 || values.size(0) != n || values.size(1) != k)
-      return bad("expected shape [" + std::to_string(n) + ", " + std::to_string(k) + "]");
+    if (!values.defined() || !values.is_floating_point() || values.dim() != 2 ||
+        values.size(0) != n || values.size(1) != k)
+      return bad("expected floating point [" + std::to_string(n) + ", " + std::to_string(k) + "]");
     return Pack(values, format);
   }
   PackedWeight w;

@@ -8,8 +8,8 @@ namespace {
 model::LlamaForCausalLM Decoder(bool tied = true) {
   model::DecoderConfig c;
   c.vocab_size = 61;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
+  c.hidden_size = 64;  // a multiple of 64: int8 also quantizes activations
+  c.intermediate_size = 128;
   c.num_hidden_layers = 2;
   c.num_attention_heads = 4;
   c.num_key_value_heads = 2;
@@ -150,16 +150,41 @@ TEST(CpuDecoder, AllLogitsOfAChunkEqualTheFullForward) {
     ASSERT_TRUE(dec.Forward(std::span<const SeqChunk>(&c, 1), &logits).ok());
     const torch::Tensor got = torch::from_blob(logits.data(), {13, 61}, torch::kFloat32);
     const torch::Tensor want = FullLogits(ref, seq);
-    // int8 also rounds activations to int8 (per 64 inputs): close, not equal.
-    EXPECT_LT((got - want).abs().max().item<double>() / want.abs().max().item<double>(),
-              f == WeightFormat::kInt8 ? 0.05 : 2e-5)
+    // int8 products also round activations to int8 (per 64 inputs; an int4 model's head is
+    // int8): close, not equal — and these exaggerated weights exaggerate that rounding. The
+    // kernels' exactness against emulated rounding is kernels_test's.
+    const double bound = f == WeightFormat::kInt8 ? 0.1 : f == WeightFormat::kInt4 ? 0.02 : 2e-5;
+    EXPECT_LT((got - want).abs().max().item<double>() / want.abs().max().item<double>(), bound)
         << WeightFormatName(f);
     // And the 8- and 16-bit models stay close to the original (int4's quality is measured on
     // reports by `medscribe quantize`; these exaggerated weights magnify its error).
     if (f == WeightFormat::kInt4) continue;
     const torch::Tensor orig = FullLogits(d, seq);
     const double drift = (got - orig).abs().max().item<double>() / orig.abs().max().item<double>();
-    EXPECT_LT(drift, 0.05) << WeightFormatName(f);
+    EXPECT_LT(drift, f == WeightFormat::kInt8 ? 0.1 : 0.05) << WeightFormatName(f);
+  }
+}
+
+TEST(CpuDecoder, StackedWeightsComputeWhatTheirPartsDo) {
+  auto d = Decoder();
+  for (WeightFormat f : {WeightFormat::kInt8, WeightFormat::kInt4, WeightFormat::kBF16}) {
+    auto w = PackDecoder(d, f);
+    ASSERT_TRUE(w.ok());
+    const DecoderWeights::Layer& L = (*w)->layers[1];
+    auto& attn = d->model->layers[1]->as<model::LlamaLayer>()->self_attn;
+    torch::manual_seed(2);
+    const torch::Tensor x = torch::randn({5, 64});
+    torch::Tensor stacked = torch::empty({5, L.qkv.n});
+    Matmul(x.data_ptr<float>(), 5, L.qkv, stacked.data_ptr<float>());
+    std::vector<torch::Tensor> parts;
+    for (const torch::Tensor& m : {attn->q_proj->weight, attn->k_proj->weight, attn->v_proj->weight}) {
+      auto p = Pack(m, f);
+      ASSERT_TRUE(p.ok());
+      torch::Tensor y = torch::empty({5, p->n});
+      Matmul(x.data_ptr<float>(), 5, *p, y.data_ptr<float>());
+      parts.push_back(y);
+    }
+    EXPECT_TRUE(torch::allclose(stacked, torch::cat(parts, 1), 1e-5, 1e-4)) << WeightFormatName(f);
   }
 }
 
