@@ -10,10 +10,6 @@
 namespace medscribe::engine {
 namespace {
 
-const char* const kMatrices[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-                                 "self_attn.o_proj", "mlp.gate_proj",    "mlp.up_proj",
-                                 "mlp.down_proj"};
-
 std::vector<float> Floats(const torch::Tensor& t) {
   const torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
@@ -192,8 +188,10 @@ CpuDecoder::CpuDecoder(std::shared_ptr<const DecoderWeights> w, int num_blocks, 
   num_slots_ = int64_t{num_blocks} * block_size;
   const size_t row = static_cast<size_t>(c.num_key_value_heads * c.head_dim());
   for (int l = 0; l < c.num_hidden_layers; ++l) {
-    k_.emplace_back(static_cast<size_t>(num_slots_) * row, 0.0f);
-    v_.emplace_back(static_cast<size_t>(num_slots_) * row, 0.0f);
+    // Uninitialized: a slot is always written before it is read, and untouched pages of a
+    // large cache cost no memory.
+    k_.emplace_back(new float[static_cast<size_t>(num_slots_) * row]);
+    v_.emplace_back(new float[static_cast<size_t>(num_slots_) * row]);
   }
 }
 
@@ -202,29 +200,28 @@ void CpuDecoder::ChunkAttention(size_t layer, const std::vector<int64_t>& slots,
   const model::DecoderConfig& c = w_->config;
   const int64_t hd = c.head_dim(), heads = c.num_attention_heads, kvh = c.num_key_value_heads;
   const int64_t qn = heads * hd, kvn = kvh * hd, qkvn = qn + 2 * kvn, end = start + count;
+  const int64_t group = heads / kvh;
   torch::NoGradGuard no_grad;
-  const auto cache = [&](std::vector<float>& v) {
-    return torch::from_blob(v.data(), {num_slots_, kvh, hd}, torch::kFloat32);
+  const auto gather = [&](float* cache) {  // [end, kv_heads, hd], the sequence's rows in order
+    return torch::from_blob(cache, {num_slots_, kvh, hd}, torch::kFloat32)
+        .index_select(0, torch::from_blob(const_cast<int64_t*>(slots.data()), {end}, torch::kLong));
   };
-  const torch::Tensor idx =
-      torch::from_blob(const_cast<int64_t*>(slots.data()), {end}, torch::kLong);
-  // [kv_heads, end, hd], repeated for the query heads of each group: [heads, end, hd].
-  torch::Tensor k = cache(k_[layer]).index_select(0, idx).permute({1, 0, 2});
-  torch::Tensor v = cache(v_[layer]).index_select(0, idx).permute({1, 0, 2});
-  if (kvh != heads) {
-    k = k.repeat_interleave(heads / kvh, 0);
-    v = v.repeat_interleave(heads / kvh, 0);
-  }
-  const torch::Tensor q = torch::from_blob(qkv_.data() + row0 * qkvn, {count, heads, hd},
-                                           {qkvn, hd, 1}, torch::kFloat32)
-                              .permute({1, 0, 2});  // [heads, count, hd]
-  torch::Tensor scores = torch::bmm(q, k.transpose(1, 2)).mul_(1.0 / std::sqrt(static_cast<double>(hd)));
+  const torch::Tensor k = gather(k_[layer].get()), v = gather(v_[layer].get());
   // Query i (position start + i) sees keys 0 .. start + i.
-  const torch::Tensor pos = torch::arange(start, end, torch::kLong).view({count, 1});
-  scores.masked_fill_(torch::arange(end, torch::kLong).view({1, end}).gt(pos), -INFINITY);
-  const torch::Tensor out = torch::bmm(torch::softmax(scores, -1), v);  // [heads, count, hd]
-  torch::from_blob(attn_.data() + row0 * qn, {count, heads, hd}, torch::kFloat32)
-      .copy_(out.permute({1, 0, 2}));
+  const torch::Tensor hidden = torch::arange(end, torch::kLong)
+                                   .view({1, end})
+                                   .gt(torch::arange(start, end, torch::kLong).view({count, 1}));
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  at::parallel_for(0, heads, 1, [&](int64_t h0, int64_t h1) {
+    for (int64_t h = h0; h < h1; ++h) {
+      const torch::Tensor q = torch::from_blob(qkv_.data() + row0 * qkvn + h * hd, {count, hd},
+                                               {qkvn, 1}, torch::kFloat32);
+      torch::Tensor scores = torch::mm(q, k.select(1, h / group).t()).mul_(scale);
+      scores.masked_fill_(hidden, -INFINITY);
+      torch::from_blob(attn_.data() + row0 * qn + h * hd, {count, hd}, {qn, 1}, torch::kFloat32)
+          .copy_(torch::mm(torch::softmax(scores, -1), v.select(1, h / group)));
+    }
+  });
 }
 
 void CpuDecoder::Linear(const float* x, int64_t rows, const PackedWeight& w,
@@ -238,7 +235,9 @@ void CpuDecoder::Linear(const float* x, int64_t rows, const PackedWeight& w,
 
 int64_t CpuDecoder::cache_bytes() const {
   int64_t n = 0;
-  for (size_t l = 0; l < k_.size(); ++l) n += static_cast<int64_t>((k_[l].size() + v_[l].size()) * 4);
+  const model::DecoderConfig& c = w_->config;
+  for (size_t l = 0; l < k_.size(); ++l)
+    n += 2 * num_slots_ * c.num_key_value_heads * c.head_dim() * 4;
   return n;
 }
 
@@ -247,8 +246,8 @@ void CpuDecoder::Copy(const BlockCopy& c) {
   const size_t row = static_cast<size_t>(cfg.num_key_value_heads * cfg.head_dim());
   const size_t n = row * static_cast<size_t>(block_size_);
   for (size_t l = 0; l < k_.size(); ++l) {
-    std::memcpy(k_[l].data() + c.to * n, k_[l].data() + c.from * n, n * 4);
-    std::memcpy(v_[l].data() + c.to * n, v_[l].data() + c.from * n, n * 4);
+    std::memcpy(k_[l].get() + c.to * n, k_[l].get() + c.from * n, n * 4);
+    std::memcpy(v_[l].get() + c.to * n, v_[l].get() + c.from * n, n * 4);
   }
 }
 
@@ -325,8 +324,8 @@ Status CpuDecoder::Forward(std::span<const SeqChunk> chunks, std::vector<float>*
       RmsNorm(x_.data() + r * d, L.attn_norm.data(), d, eps, h_.data() + r * d);
     const Gemm* G = gemm_.empty() ? nullptr : &gemm_[l];
     Linear(h_.data(), rows, L.qkv, G ? G->qkv : torch::Tensor(), qkv_.data());
-    float* kc = k_[l].data();
-    float* vc = v_[l].data();
+    float* kc = k_[l].get();
+    float* vc = v_[l].get();
     for (int64_t r = 0; r < rows; ++r) {
       float* q = qkv_.data() + r * qkvn;
       const int64_t p = row_pos[static_cast<size_t>(r)];

@@ -117,7 +117,7 @@ class CpuDecoder {
   torch::Tensor gemm_head_;
   int block_size_;
   int64_t num_slots_;
-  std::vector<std::vector<float>> k_, v_;  // per layer: [slots, kv_heads, head_dim]
+  std::vector<std::unique_ptr<float[]>> k_, v_;  // per layer: [slots, kv_heads, head_dim]
   std::vector<float> x_, h_, qkv_, attn_, gu_, act_, out_;  // scratch
 };
 

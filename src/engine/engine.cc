@@ -92,7 +92,10 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
                           ? options.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
-  if (openblas_set_num_threads) openblas_set_num_threads(threads);
+  // One OpenBLAS thread: its pool busy-waits between calls and would fight the OpenMP pool
+  // that runs the engine's own kernels for the same cores (prompt processing took twice as
+  // long on 2 cores). The engine's BLAS calls (prompt attention) are small.
+  if (openblas_set_num_threads) openblas_set_num_threads(1);
   const fs::path dir(model_dir);
   std::ifstream in(dir / "config.json");
   if (!in) return NotFoundError("no model at '" + model_dir + "' (config.json is missing)");

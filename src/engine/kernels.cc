@@ -705,6 +705,28 @@ void Matmul(const float* x, int64_t m, const PackedWeight& w, float* y) {
     QuantizeActivations(x, m, w.k, &act);
     x = act.dequantized.data();
   }
+  // Many rows (prompt chunks, large batches): float32 GEMM through LibTorch's BLAS on one slice
+  // of output columns per thread (quantized weights expanded to float32 slice by slice; at 32+
+  // rows the expansion is a few percent of the products).
+  if (m >= kGemmRows) {
+    const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
+    at::parallel_for(0, w.n, (w.n + threads - 1) / threads, [&](int64_t r0, int64_t r1) {
+      std::vector<float> buf;
+      const float* wp = nullptr;
+      if (w.format == WeightFormat::kF32) {
+        wp = w.f32.data() + r0 * w.k;
+      } else {
+        buf.resize(static_cast<size_t>((r1 - r0) * w.k));
+        for (int64_t r = r0; r < r1; ++r) RowToFloat(w, r, buf.data() + (r - r0) * w.k);
+        wp = buf.data();
+      }
+      const torch::Tensor xt = torch::from_blob(const_cast<float*>(x), {m, w.k}, torch::kFloat32);
+      const torch::Tensor wt =
+          torch::from_blob(const_cast<float*>(wp), {r1 - r0, w.k}, torch::kFloat32);
+      torch::from_blob(y + r0, {m, r1 - r0}, {w.n, 1}, torch::kFloat32).copy_(torch::mm(xt, wt.t()));
+    });
+    return;
+  }
   // Blocks of 4 output columns; a task streams at least ~64 KiB of weights.
   const int64_t blocks = (w.n + 3) / 4;
   const int64_t per_block = std::max<int64_t>(1, w.bytes() / std::max<int64_t>(1, w.n) * 4);

@@ -65,6 +65,10 @@ StatusOr<PackedWeight> FromStored(const std::string& name, WeightFormat format, 
 // The float32 weight [n, k] the packed one stands for.
 torch::Tensor Dequantize(const PackedWeight& w);
 
+// From this many rows on, Matmul multiplies through LibTorch's float32 GEMM (BLAS), one slice of
+// output columns per thread; below, with the engine's tiles.
+inline constexpr int64_t kGemmRows = 32;
+
 // y[m, n] = x[m, k] W^T. REQUIRES: x holds m * w.k floats, y room for m * w.n.
 void Matmul(const float* x, int64_t m, const PackedWeight& w, float* y);
 
