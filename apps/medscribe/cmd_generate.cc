@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct GenerateArgs {
-  std::string model, dataset, split = "test", key, sample, format = "f32";
+  std::string model, dataset, split = "test", key, sample, format = "f32", draft_model;
   bool reference = false, no_speculative = false, no_image = false;
   int threads = 0, count = 0, max_draft = 6;
   engine::SamplingParams sampling;
@@ -68,6 +68,11 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
   o.threads = a.threads;
   o.speculative = !a.no_speculative;
   o.max_draft = a.max_draft;
+  if (!a.draft_model.empty()) {
+    auto draft = ResolveModelDir(g, a.draft_model);
+    if (!draft.ok()) return ReportError(draft.status());
+    o.draft_model_dir = *draft;
+  }
   auto e = LoadReportEngine(*dir, o);
   if (!e.ok()) return ReportError(e.status());
   // One report after another (batch 1), each streamed to stdout.
@@ -284,6 +289,9 @@ Runner RegisterGenerate(CLI::App& app) {
                "Turn speculative decoding (n-gram drafts from the prompt and earlier reports) off");
   app.add_option("--max-draft", a->max_draft, "Draft tokens verified per step")
       ->capture_default_str();
+  app.add_option("--draft-model", a->draft_model,
+                 "A smaller model with the same tokenizer (registry reference or directory) "
+                 "that drafts when the n-grams have nothing");
   app.add_flag("--no-image", a->no_image, "Leave the image out of the prompt");
   AddSampling(app, a->sampling);
   return [a](GlobalOptions& g) { return RunGenerate(g, *a); };

@@ -138,8 +138,21 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
   so.max_draft = options.max_draft;
   if (options.speculative && options.max_draft > 0) {
     e->corpus_ = std::make_unique<NgramCorpus>();
-    so.drafter = [corpus = e->corpus_.get()](std::span<const int32_t> seq, int max) {
-      return DraftTokens(seq, max, corpus);
+    if (!options.draft_model_dir.empty()) {
+      ASSIGN_OR_RETURN(e->draft_, DraftModel::Load(options.draft_model_dir, format, 4096,
+                                                   options.block_size));
+      if (e->draft_->config().decoder.vocab_size != c.vocab_size) {
+        return InvalidArgumentError("the draft model's vocabulary (" +
+                                    std::to_string(e->draft_->config().decoder.vocab_size) +
+                                    ") is not the model's (" + std::to_string(c.vocab_size) +
+                                    "): it must share the tokenizer");
+      }
+    }
+    so.drafter = [corpus = e->corpus_.get(), draft = e->draft_.get()](
+                     int64_t id, std::span<const int32_t> seq, int max) {
+      std::vector<int32_t> d = DraftTokens(seq, max, corpus);
+      if (d.empty() && draft) d = draft->Draft(id, seq, max);
+      return d;
     };
   }
   e->scheduler_ = std::make_unique<Scheduler>(e->kv_.get(), so);
@@ -266,6 +279,11 @@ void Engine::Admit(int64_t id, GenerateRequest r) {
                                             : (static_cast<uint64_t>(id) << 1) | (uint64_t{1} << 63);
   q.prompt = s->tokens;
   s->prompt_len = static_cast<int64_t>(s->tokens.size());
+  if (draft_ && q.speculate) {
+    // Without the draft model's view of this request, its drafts come from n-grams only.
+    if (!draft_->Add(id, r.prompt, r.image, o_.image_token_id, s->prompt_len).ok())
+      draft_->Release(id);
+  }
   s->sampler = std::make_unique<Sampler>(r.sampling);
   s->stop = std::make_unique<StopChecker>(r.sampling, o_.eos_id);
   s->request = std::move(r);
@@ -290,6 +308,7 @@ void Engine::Done(int64_t id, Status status, const std::string& finish) {
   res.ttft_s = s.ttft;
   res.total_s = Since(s.submitted);
   if (res.status.ok() && corpus_) corpus_->Add(s.generated);
+  if (draft_) draft_->Release(id);
   if (res.status.ok() && s.request.on_text && s.streamed < s.text.size())
     s.request.on_text(std::string_view(s.text).substr(s.streamed));
   {

@@ -33,6 +33,7 @@
 
 #include "common/status.h"
 #include "engine/cpu_decoder.h"
+#include "engine/draft_model.h"
 #include "engine/kv_cache.h"
 #include "engine/lru_cache.h"
 #include "engine/sampler.h"
@@ -62,6 +63,8 @@ struct EngineOptions {
   int64_t encoder_cache_mb = 64;  // image embeddings by image digest
   bool speculative = true;        // n-gram drafting (prompt, earlier outputs), greedy requests
   int max_draft = 6;
+  // A draft model directory (same tokenizer): drafts when the n-grams have none.
+  std::string draft_model_dir;
   int64_t max_step_tokens = 512;
   // > 0: steps of at least this many token rows use oneDNN's bf16 GEMM (CpuDecoderOptions):
   // faster prefill and large batches, outputs close to but not identical with the reference.
@@ -152,6 +155,7 @@ class Engine {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<LruCache<torch::Tensor>> encoder_cache_;
   std::unique_ptr<NgramCorpus> corpus_;  // finished outputs, for drafting
+  std::unique_ptr<DraftModel> draft_;
   std::map<int64_t, std::unique_ptr<Live>> live_;
 
   mutable std::mutex mu_;  // guards inbox_, cancels_, next_id_, stats_

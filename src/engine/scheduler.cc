@@ -170,7 +170,7 @@ void Scheduler::Draft(Seq& s, Chunk& c, int64_t& budget, StepPlan& plan) {
   if (left <= 0) return;
   std::vector<int32_t> seq = s.request.prompt;
   seq.insert(seq.end(), s.generated.begin(), s.generated.end());
-  for (const int32_t t : o_.drafter(seq, static_cast<int>(left))) {
+  for (const int32_t t : o_.drafter(c.id, seq, static_cast<int>(left))) {
     if (static_cast<int64_t>(c.draft.size()) >= left) break;
     StatusOr<std::optional<BlockCopy>> room = kv_->Append(c.id, t);
     if (!room.ok()) break;  // drafts never preempt anyone

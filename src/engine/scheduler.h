@@ -45,8 +45,10 @@ struct Request {
   bool speculate = false;    // draft tokens with SchedulerOptions::drafter (greedy requests)
 };
 
-// Proposes up to `max` tokens likely to follow `sequence` (prompt and generated tokens).
-using Drafter = std::function<std::vector<int32_t>(std::span<const int32_t> sequence, int max)>;
+// Proposes up to `max` tokens likely to follow `sequence` (prompt and generated tokens) of
+// request `id`.
+using Drafter =
+    std::function<std::vector<int32_t>(int64_t id, std::span<const int32_t> sequence, int max)>;
 
 struct SchedulerOptions {
   int64_t max_step_tokens = 512;  // token budget of one step (prefill chunks + decodes)

@@ -176,6 +176,60 @@ TEST(Engine, PreemptionAndSpeculationKeepTheOutput) {
   }
 }
 
+// A model directory like ModelDir's with another seed and a smaller decoder: a draft model.
+std::string DraftDir() {
+  const fs::path dir = fs::path(::testing::TempDir()) / "engine_draft";
+  fs::create_directories(dir);
+  model::ModelConfig c = Config();
+  c.decoder.num_hidden_layers = 1;
+  c.vision.image_size = 16;  // another image placeholder count than the served model's
+  c.vision.patch_size = 4;
+  torch::manual_seed(99);
+  model::ReportModel m(c);
+  EXPECT_TRUE(model::WriteBytesAtomic((dir / "config.json").string(),
+                                      model::json::Dump(model::ToJson(c)))
+                  .ok());
+  EXPECT_TRUE(model::SaveSafetensors((dir / "model.safetensors").string(), model::NamedWeights(*m)).ok());
+  return dir.string();
+}
+
+TEST(Engine, DraftModelsSpeedUpWithoutChangingTheOutput) {
+  EngineOptions plain_o = Options();
+  plain_o.speculative = false;
+  auto plain = Load(plain_o);
+  std::vector<GenerateRequest> rs = {Text(7, 1, 30), WithImage(2), Text(12, 3, 30)};
+  const auto want = RunAll(*plain, rs);
+  // The served model as its own draft: every draft is accepted.
+  EngineOptions same = Options();
+  same.draft_model_dir = ModelDir("f32");
+  auto e = Load(same);
+  const auto got = RunAll(*e, rs);
+  for (size_t i = 0; i < rs.size(); ++i) EXPECT_EQ(got[i].tokens, want[i].tokens) << i;
+  EXPECT_GT(e->stats().accepted, e->stats().drafted * 9 / 10);
+  EXPECT_LT(e->stats().steps, plain->stats().steps / 2);
+  // Another model (fewer layers, another image size) drafts worse; the output is the same.
+  EngineOptions other = Options();
+  other.draft_model_dir = DraftDir();
+  auto o = Load(other);
+  const auto got2 = RunAll(*o, rs);
+  for (size_t i = 0; i < rs.size(); ++i) EXPECT_EQ(got2[i].tokens, want[i].tokens) << i;
+  EXPECT_GT(o->stats().drafted, 0);
+  // A draft model of another vocabulary is refused.
+  const fs::path bad = fs::path(::testing::TempDir()) / "engine_bad_draft";
+  fs::create_directories(bad);
+  model::ModelConfig c = Config();
+  c.decoder.vocab_size = 80;
+  model::ReportModel m(c);
+  ASSERT_TRUE(model::WriteBytesAtomic((bad / "config.json").string(),
+                                      model::json::Dump(model::ToJson(c))).ok());
+  ASSERT_TRUE(model::SaveSafetensors((bad / "model.safetensors").string(), model::NamedWeights(*m)).ok());
+  EngineOptions wrong = Options();
+  wrong.draft_model_dir = bad.string();
+  auto refused = Engine::Load(ModelDir("f32"), wrong, std::make_shared<WordDecoder>());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("vocabulary"), std::string::npos);
+}
+
 TEST(Engine, QuantizedEnginesMatchTheirDequantizedReference) {
   for (WeightFormat f : {WeightFormat::kBF16, WeightFormat::kInt8, WeightFormat::kInt4}) {
     EngineOptions o = Options();
