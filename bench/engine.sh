@@ -8,8 +8,9 @@
 #   2. serving the `small` preset (random weights): 1, 8, 32, 64 concurrent report requests
 #      against the same requests one after another; KV bytes per live token; time to first
 #      token of a repeated study with and without the prefix and encoder caches;
-#   3. on a `tiny` model trained here: speculative decoding (acceptance, speedup, identical
-#      output) and int8 / int4 quantization (file bytes, clinical micro-F1 against f32).
+#   3. on a `tiny` model trained here: speculative decoding with n-gram drafts and with a draft
+#      model trained here too (acceptance, speedup, identical output) and int8 / int4
+#      quantization (file bytes, clinical micro-F1 against f32).
 # Usage: scripts/bench.sh engine [TRAIN_STEPS]   (default 400; about 15 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,6 +91,23 @@ cmp -s "$tmp/spec.txt" "$tmp/plain.txt" && same=yes
 spec_speedup=$(awk -v a="$spec_tps" -v b="$plain_tps" 'BEGIN { printf "%.2f", a / b }')
 echo "  20 test reports one after another (batch 1, 1 thread): $spec_tps tokens/s with n-gram drafts vs $plain_tps without (${spec_speedup}x)"
 echo "  drafts: $acc of $drafted accepted, $(awk -v a="$acc" -v v="$ver" 'BEGIN { printf "%.2f", (a + v) / v }') tokens per verification step; identical output: $same"
+# A draft model: one decoder layer of width 64, trained the same way.
+cat > "$tmp/draft.json" <<'JSON'
+{"name": "draft", "vision": {"type": "vit", "image_size": 128, "channels": 1, "patch_size": 16, "hidden_size": 64,
+ "layers": 1, "heads": 4, "mlp_ratio": 2}, "projector": {"hidden_size": 64, "pool": true},
+ "decoder": {"vocab_size": 2000, "hidden_size": 64, "intermediate_size": 176, "num_hidden_layers": 1,
+ "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 1024, "rope_theta": 10000,
+ "rms_norm_eps": 1e-5, "tie_word_embeddings": true}}
+JSON
+"$bin" train --dataset "$tmp/d" --tokenizer "$tmp/tok" --config "$tmp/draft.json" --out "$tmp/draft" --max-steps "$steps" \
+  --batch-size 4 --checkpoint-every "$steps" --eval-every 1000000 --lr 2e-3 --warmup 20 > /dev/null 2> "$tmp/draft.err" \
+  || { cat "$tmp/draft.err"; exit 1; }
+gen --draft-model "$tmp/draft/model" > "$tmp/drafted.txt" 2> "$tmp/drafted.err"
+draft_tps=$(sed -nE 's/.* ([0-9.]+) tokens\/s after it.*/\1/p' "$tmp/drafted.err")
+read -r dacc ddrafted dver <<< "$(sed -nE 's/.*speculative: ([0-9]+) of ([0-9]+) drafted tokens accepted in ([0-9]+) verifications.*/\1 \2 \3/p' "$tmp/drafted.err")"
+dsame=no
+cmp -s "$tmp/drafted.txt" "$tmp/plain.txt" && dsame=yes
+echo "  with a draft model (1 layer, width 64) after the n-grams: $draft_tps tokens/s ($(awk -v a="$draft_tps" -v b="$plain_tps" 'BEGIN { printf "%.2f", a / b }')x), $dacc of $ddrafted drafts accepted, $(awk -v a="$dacc" -v v="$dver" 'BEGIN { printf "%.2f", (a + v) / v }') tokens per verification; identical output: $dsame"
 for f in int8 int4; do
   "$bin" --home "$tmp/home" quantize --model bench --format "$f" --out "bench-$f" --dataset "$tmp/d" --split test --limit 20 \
     > "$tmp/q-$f.txt" 2> /dev/null
