@@ -48,5 +48,6 @@ Runner RegisterRegistry(CLI::App& app);
 Runner RegisterEval(CLI::App& app);
 Runner RegisterGenerate(CLI::App& app);
 Runner RegisterQuantize(CLI::App& app);
+Runner RegisterServe(CLI::App& app);
 
 }  // namespace medscribe::cli

@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
       &RegisterGenerate);
   add("quantize", "Quantize a registered model (int8, int4, bf16) into a child artifact",
       &RegisterQuantize);
+  add("serve", "Serve a model over HTTP (OpenAI-compatible chat completions, metrics, health)",
+      &RegisterServe);
   add("registry", "Signed, versioned model artifacts (register, list, show, alias, verify)",
       &RegisterRegistry);
   add("export", "Export a trained model's decoder for standard LLaMA tooling (--format hf)",

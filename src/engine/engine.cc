@@ -447,7 +447,8 @@ bool Engine::Step() {
   stats_.drafted = scheduler_->drafted();
   stats_.accepted = scheduler_->accepted();
   stats_.verifications = scheduler_->verifications();
-  if (const int64_t used = kv_blocks_in_use(); used > stats_.peak_kv_blocks) {
+  stats_.kv_blocks_used = kv_blocks_in_use();
+  if (const int64_t used = stats_.kv_blocks_used; used > stats_.peak_kv_blocks) {
     stats_.peak_kv_blocks = used;
     stats_.live_tokens_at_peak = stats_.live_sequences_at_peak = 0;
     for (const auto& [id, s] : live_) {

@@ -104,6 +104,7 @@ struct EngineStats {
   // At the step with the most KV blocks in use: the tokens and sequences they held.
   int64_t live_tokens_at_peak = 0, live_sequences_at_peak = 0;
   int running = 0, waiting = 0;
+  int64_t kv_blocks_used = 0;  // referenced by live sequences, after the last step
 };
 
 class Engine {

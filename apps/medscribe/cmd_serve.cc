@@ -1,0 +1,141 @@
+// `medscribe serve`: one model behind the model server's HTTP API (src/serve/model_server.h).
+// SIGTERM or SIGINT: readiness turns 503 at once, requests in flight finish, then the process
+// exits 0.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <pthread.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "registry/registry.h"
+#include "report_engine.h"
+#include "serve/http_server.h"
+#include "serve/model_server.h"
+
+namespace medscribe::cli {
+namespace {
+
+struct ServeArgs {
+  std::string model, listen = "127.0.0.1:8000", port_file, format = "f32", draft_model;
+  int threads = 0, io_threads = 2, max_tokens = 1024;
+  double drain_grace = 0;
+  size_t max_body_mb = 32;
+};
+
+int RunServe(GlobalOptions& g, const ServeArgs& a) {
+  const size_t colon = a.listen.rfind(':');
+  if (colon == std::string::npos)
+    return ReportError(InvalidArgumentError("--listen must be HOST:PORT, e.g. 127.0.0.1:8000"));
+  const std::string host = a.listen.substr(0, colon);
+  int port = -1;
+  try {
+    port = std::stoi(a.listen.substr(colon + 1));
+  } catch (...) {
+  }
+  if (port < 0 || port > 65535)
+    return ReportError(InvalidArgumentError("--listen port must be 0..65535 (0: any free port)"));
+  auto format = engine::ParseWeightFormat(a.format);
+  if (!format.ok()) return ReportError(format.status());
+  // The model, verified, and how clients name it.
+  std::string dir, version = a.model;
+  if (auto reg = registry::Registry::Open(g.home); reg.ok()) {
+    if (auto e = reg->Resolve(a.model); e.ok()) {
+      dir = e->dir;
+      version = e->name + "@" + std::to_string(e->version);
+    } else if (!std::filesystem::exists(std::filesystem::path(a.model) / "config.json")) {
+      return ReportError(e.status());
+    }
+  }
+  if (dir.empty()) {
+    auto d = ResolveModelDir(g, a.model);
+    if (!d.ok()) return ReportError(d.status());
+    dir = *d;
+  }
+  engine::EngineOptions o;
+  o.format = *format;
+  o.threads = a.threads;
+  if (!a.draft_model.empty()) {
+    auto d = ResolveModelDir(g, a.draft_model);
+    if (!d.ok()) return ReportError(d.status());
+    o.draft_model_dir = *d;
+  }
+  auto loaded = LoadReportEngine(dir, o);
+  if (!loaded.ok()) return ReportError(loaded.status());
+  std::shared_ptr<TokenizerText> text = loaded->text;
+  serve::ModelServerOptions so;
+  so.model_id = a.model.substr(0, a.model.find('@'));
+  so.model_version = version;
+  so.max_tokens = a.max_tokens;
+  so.bos_id = tokenizer::kBosId;
+  so.image_limits.dicom_size = loaded->engine->config().vision.image_size;
+  serve::ModelServer server(
+      std::move(loaded->engine),
+      [text](std::string_view s) { return text->tokenizer().Encode(s); }, so);
+
+  // Signals go to one thread that drains and stops.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  serve::HttpLimits limits;
+  limits.max_body_bytes = a.max_body_mb << 20;
+  serve::HttpServer http(
+      [&server](serve::HttpRequest r, std::shared_ptr<serve::Responder> res) {
+        server.Handle(std::move(r), std::move(res));
+      },
+      limits);
+  if (Status s = http.Start(host, static_cast<uint16_t>(port), a.io_threads); !s.ok())
+    return ReportError(s);
+  const std::string url = "http://" + host + ":" + std::to_string(http.port());
+  if (!a.port_file.empty()) {
+    std::ofstream(a.port_file + ".tmp") << http.port() << "\n";
+    std::filesystem::rename(a.port_file + ".tmp", a.port_file);
+  }
+  std::fprintf(stderr, "serving %s on %s (OpenAI-compatible: %s/v1/chat/completions)\n",
+               version.c_str(), url.c_str(), url.c_str());
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "signal %d: draining (%d requests in flight)\n", sig, server.in_flight());
+  // Load balancers see 503 for at least the grace period; requests in flight finish.
+  const auto grace_end =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(a.drain_grace * 1000));
+  server.Drain();
+  std::this_thread::sleep_until(grace_end);
+  server.Drain();
+  http.Stop();
+  http.Wait();
+  std::fprintf(stderr, "stopped\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+Runner RegisterServe(CLI::App& app) {
+  auto a = std::make_shared<ServeArgs>();
+  app.add_option("--model", a->model, "Registry NAME[@VERSION|@ALIAS] or a model directory")
+      ->required();
+  app.add_option("--listen", a->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  app.add_option("--port-file", a->port_file, "Write the port actually bound to this file");
+  app.add_option("--format", a->format, "Pack a float model's weights as f32, bf16, int8 or int4")
+      ->capture_default_str();
+  app.add_option("--draft-model", a->draft_model, "A draft model for speculative decoding");
+  app.add_option("--threads", a->threads, "Engine threads (0: all cores)")->capture_default_str();
+  app.add_option("--io-threads", a->io_threads, "HTTP threads")->capture_default_str();
+  app.add_option("--max-tokens", a->max_tokens, "Largest max_tokens a request may ask for")
+      ->capture_default_str();
+  app.add_option("--max-body-mb", a->max_body_mb, "Largest request body in MiB (413 beyond)")
+      ->capture_default_str();
+  app.add_option("--drain-grace", a->drain_grace,
+                 "On SIGTERM, keep answering (readiness 503) at least this many seconds")
+      ->capture_default_str();
+  return [a](GlobalOptions& g) { return RunServe(g, *a); };
+}
+
+}  // namespace medscribe::cli

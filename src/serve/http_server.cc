@@ -1,0 +1,303 @@
+#include "serve/http_server.h"
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace medscribe::serve {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string_view StatusText(int status) {
+  const auto r = http::obsolete_reason(static_cast<http::status>(status));
+  return std::string_view(r.data(), r.size());
+}
+
+namespace {
+
+struct Event {
+  enum Kind { kFull, kBegin, kChunk, kEnd } kind;
+  int status = 200;
+  std::string content_type, body;
+  std::map<std::string, std::string> headers;
+};
+
+// Events from any thread, written by the connection's coroutine on its strand.
+class ResponderImpl : public Responder, public std::enable_shared_from_this<ResponderImpl> {
+ public:
+  explicit ResponderImpl(asio::any_io_executor strand) : strand_(strand), timer_(strand) {
+    timer_.expires_at(asio::steady_timer::time_point::max());
+  }
+  void Send(int status, std::string content_type, std::string body,
+            std::map<std::string, std::string> headers) override {
+    Push({Event::kFull, status, std::move(content_type), std::move(body), std::move(headers)});
+  }
+  void Begin(int status, std::string content_type,
+             std::map<std::string, std::string> headers) override {
+    Push({Event::kBegin, status, std::move(content_type), {}, std::move(headers)});
+  }
+  bool Write(std::string chunk) override {
+    if (gone_.load()) return false;
+    Push({Event::kChunk, 0, {}, std::move(chunk), {}});
+    return true;
+  }
+  void End() override { Push({Event::kEnd, 0, {}, {}, {}}); }
+
+  // Writes the response as its events arrive; returns whether the connection may be reused.
+  asio::awaitable<bool> Run(beast::tcp_stream& stream, unsigned version, bool keep_alive) {
+    std::optional<http::response<http::empty_body>> head;
+    std::optional<http::response_serializer<http::empty_body>> serializer;
+    while (true) {
+      std::deque<Event> events;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        events.swap(queue_);
+      }
+      if (events.empty()) {
+        boost::system::error_code ec;
+        timer_.expires_at(asio::steady_timer::time_point::max());
+        co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      for (Event& e : events) {
+        boost::system::error_code ec;
+        stream.expires_never();
+        if (e.kind == Event::kFull) {
+          http::response<http::string_body> res{static_cast<http::status>(e.status), version};
+          res.set(http::field::content_type, e.content_type);
+          res.set(http::field::server, "medscribe");
+          for (const auto& [k, v] : e.headers) res.set(k, v);
+          res.keep_alive(keep_alive);
+          res.body() = std::move(e.body);
+          res.prepare_payload();
+          co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) gone_ = true;
+          co_return !ec && keep_alive;
+        }
+        if (e.kind == Event::kBegin) {
+          head.emplace(static_cast<http::status>(e.status), version);
+          head->set(http::field::content_type, e.content_type);
+          head->set(http::field::server, "medscribe");
+          head->set(http::field::cache_control, "no-cache");
+          for (const auto& [k, v] : e.headers) head->set(k, v);
+          head->keep_alive(keep_alive);
+          head->chunked(true);
+          serializer.emplace(*head);
+          co_await http::async_write_header(stream, *serializer,
+                                            asio::redirect_error(asio::use_awaitable, ec));
+        } else if (e.kind == Event::kChunk && serializer && !gone_) {
+          co_await asio::async_write(stream, http::make_chunk(asio::buffer(e.body)),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+        } else if (e.kind == Event::kEnd) {
+          if (!gone_) {
+            co_await asio::async_write(stream, http::make_chunk_last(),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+          }
+          co_return !gone_ && !ec && keep_alive;
+        }
+        if (ec) gone_ = true;
+      }
+    }
+  }
+
+ private:
+  void Push(Event e) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(std::move(e));
+    }
+    asio::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
+  }
+
+  asio::any_io_executor strand_;  // the connection's strand
+  asio::steady_timer timer_;
+  std::mutex mu_;
+  std::deque<Event> queue_;
+  std::atomic<bool> gone_{false};
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Handler handler;
+  HttpLimits limits;
+  asio::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> active{0};  // requests being answered
+  uint16_t port = 0;
+
+  asio::awaitable<void> Accept() {
+    while (!stopping) {
+      boost::system::error_code ec;
+      tcp::socket socket(asio::make_strand(ioc));
+      co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (stopping || ec == asio::error::operation_aborted) co_return;
+        continue;
+      }
+      auto strand = socket.get_executor();
+      asio::co_spawn(strand, Session(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> Reject(beast::tcp_stream& stream, http::status status,
+                               const std::string& message) {
+    http::response<http::string_body> res{status, 11};
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::connection, "close");
+    res.body() = "{\"error\":{\"message\":\"" + message + "\",\"code\":" +
+                 std::to_string(static_cast<int>(status)) + "}}";
+    res.prepare_payload();
+    boost::system::error_code ec;
+    stream.expires_after(std::chrono::seconds(5));
+    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  asio::awaitable<void> Session(tcp::socket socket) {
+    const asio::any_io_executor strand = socket.get_executor();  // the connection's strand
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    const std::string remote = ec ? std::string("?") : peer.address().to_string();
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    bool first = true;
+    while (!stopping) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+      parser.body_limit(limits.max_body_bytes);
+      stream.expires_after(first ? limits.header_timeout : limits.idle_timeout);
+      co_await http::async_read_header(stream, buffer, parser,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::body_limit) {  // a declared Content-Length over the limit
+        co_await Reject(stream, http::status::payload_too_large,
+                        "request body larger than " + std::to_string(limits.max_body_bytes) +
+                            " bytes");
+        break;
+      }
+      if (ec == http::error::header_limit) {
+        co_await Reject(stream, http::status::request_header_fields_too_large,
+                        "request headers larger than " + std::to_string(limits.max_header_bytes) +
+                            " bytes");
+        break;
+      }
+      if (ec == beast::error::timeout) {
+        if (!first && buffer.size() == 0) break;  // idle keep-alive connection
+        co_await Reject(stream, http::status::request_timeout, "request headers too slow");
+        break;
+      }
+      if (ec) break;
+      first = false;
+      if (parser.get().target().size() > 8192) {
+        co_await Reject(stream, http::status::uri_too_long, "request target too long");
+        break;
+      }
+      if (parser.content_length() && *parser.content_length() > limits.max_body_bytes) {
+        co_await Reject(stream, http::status::payload_too_large,
+                        "request body larger than " + std::to_string(limits.max_body_bytes) +
+                            " bytes");
+        break;
+      }
+      if (!parser.is_done()) {
+        stream.expires_after(limits.body_timeout);
+        co_await http::async_read(stream, buffer, parser,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == http::error::body_limit) {
+          co_await Reject(stream, http::status::payload_too_large,
+                          "request body larger than " + std::to_string(limits.max_body_bytes) +
+                              " bytes");
+          break;
+        }
+        if (ec == beast::error::timeout) {
+          co_await Reject(stream, http::status::request_timeout, "request body too slow");
+          break;
+        }
+        if (ec) break;
+      }
+      http::request<http::string_body> msg = parser.release();
+      HttpRequest req;
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      req.path = req.target.substr(0, req.target.find('?'));
+      for (const auto& f : msg) {
+        std::string name(f.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        req.headers[name] = std::string(f.value());
+      }
+      req.body = std::move(msg.body());
+      req.remote = remote;
+      const bool keep_alive = msg.keep_alive();
+      auto responder = std::make_shared<ResponderImpl>(strand);
+      ++active;
+      handler(std::move(req), responder);
+      const bool reuse = co_await responder->Run(stream, msg.version(), keep_alive);
+      --active;
+      if (!reuse) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+};
+
+HttpServer::HttpServer(Handler handler, HttpLimits limits) : impl_(std::make_unique<Impl>()) {
+  impl_->handler = std::move(handler);
+  impl_->limits = limits;
+}
+
+HttpServer::~HttpServer() {
+  if (!impl_->threads.empty()) {
+    impl_->ioc.stop();
+    for (auto& t : impl_->threads)
+      if (t.joinable()) t.join();
+  }
+}
+
+Status HttpServer::Start(const std::string& host, uint16_t port, int threads) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) return InvalidArgumentError("cannot listen on '" + host + "': not an IP address");
+  tcp::endpoint endpoint(address, port);
+  impl_->acceptor.emplace(impl_->ioc);
+  impl_->acceptor->open(endpoint.protocol(), ec);
+  if (!ec) impl_->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor->bind(endpoint, ec);
+  if (!ec) impl_->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(ErrorCode::kUnavailable, "cannot listen on " + host + ":" + std::to_string(port) +
+                                               ": " + ec.message());
+  }
+  impl_->port = impl_->acceptor->local_endpoint().port();
+  asio::co_spawn(impl_->ioc, impl_->Accept(), asio::detached);
+  for (int i = 0; i < std::max(1, threads); ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  return OkStatus();
+}
+
+uint16_t HttpServer::port() const { return impl_->port; }
+
+void HttpServer::Stop() {
+  if (impl_->stopping.exchange(true)) return;
+  asio::post(impl_->ioc, [this] {
+    boost::system::error_code ec;
+    if (impl_->acceptor) impl_->acceptor->close(ec);
+  });
+  // Requests being answered finish; then every connection closes.
+  while (impl_->active.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  impl_->ioc.stop();
+}
+
+void HttpServer::Wait() {
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace medscribe::serve

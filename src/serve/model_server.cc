@@ -1,0 +1,360 @@
+#include "serve/model_server.h"
+
+#include <simdjson.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "crypto/hmac.h"
+
+namespace medscribe::serve {
+namespace {
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxJsonDepth = 64;
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What a chat request asks for, validated.
+struct ChatRequest {
+  std::string prompt;  // the messages' text, with "<image>" where the image goes
+  std::string image_url;
+  bool stream = false;
+  engine::SamplingParams sampling;
+};
+
+Status ParseChat(std::string_view body, int max_tokens, ChatRequest* out) {
+  thread_local simdjson::dom::parser parser;
+  if (parser.allocate(body.size() + 64, kMaxJsonDepth) != simdjson::SUCCESS)
+    return InvalidArgumentError("the request body is too large to parse");
+  simdjson::dom::element doc;
+  const simdjson::padded_string padded(body);
+  if (auto err = parser.parse(padded).get(doc); err) {
+    return InvalidArgumentError(err == simdjson::DEPTH_ERROR
+                                    ? "the JSON body is nested more than 64 levels deep"
+                                    : std::string("the body is not valid JSON: ") +
+                                          simdjson::error_message(err));
+  }
+  simdjson::dom::object obj;
+  if (doc.get(obj)) return InvalidArgumentError("the body must be a JSON object");
+  for (auto [key, value] : obj) {
+    if (key == "logprobs" || key == "top_logprobs") {
+      bool on = false;
+      if (key == "top_logprobs" || (!value.get(on) && on))
+        return InvalidArgumentError(
+            "logprobs are not available: the engine never exposes token probabilities");
+    } else if (key == "logit_bias") {
+      return InvalidArgumentError(
+          "logit_bias is not supported: the engine does not let callers steer token scores");
+    } else if (key == "n") {
+      int64_t n = 1;
+      if (value.get(n) || n != 1) return InvalidArgumentError("n must be 1 (one draft per request)");
+    } else if (key == "tools" || key == "functions" || key == "tool_choice") {
+      return InvalidArgumentError("tools are not supported by this model");
+    } else if (key == "stream") {
+      if (value.get(out->stream)) return InvalidArgumentError("stream must be true or false");
+    } else if (key == "max_tokens" || key == "max_completion_tokens") {
+      int64_t n = 0;
+      if (value.get(n) || n < 1 || n > max_tokens)
+        return InvalidArgumentError(std::string(key) + " must be an integer in 1.." +
+                                    std::to_string(max_tokens));
+      out->sampling.max_tokens = static_cast<int>(n);
+    } else if (key == "temperature") {
+      if (value.get(out->sampling.temperature)) {
+        int64_t t = 0;
+        if (value.get(t)) return InvalidArgumentError("temperature must be a number");
+        out->sampling.temperature = static_cast<double>(t);
+      }
+    } else if (key == "top_p") {
+      if (value.get(out->sampling.top_p)) {
+        int64_t t = 0;
+        if (value.get(t)) return InvalidArgumentError("top_p must be a number");
+        out->sampling.top_p = static_cast<double>(t);
+      }
+    } else if (key == "seed") {
+      int64_t seed = 0;
+      if (value.get(seed)) return InvalidArgumentError("seed must be an integer");
+      out->sampling.seed = static_cast<uint64_t>(seed);
+    } else if (key == "stop") {
+      std::string_view one;
+      simdjson::dom::array many;
+      if (!value.get(one)) {
+        out->sampling.stop.emplace_back(one);
+      } else if (!value.get(many)) {
+        for (auto s : many) {
+          if (s.get(one)) return InvalidArgumentError("stop must be a string or strings");
+          out->sampling.stop.emplace_back(one);
+        }
+      } else if (!value.is_null()) {
+        return InvalidArgumentError("stop must be a string or an array of strings");
+      }
+    } else if (key == "messages") {
+      simdjson::dom::array messages;
+      if (value.get(messages)) return InvalidArgumentError("messages must be an array");
+      for (auto m : messages) {
+        simdjson::dom::object message;
+        if (m.get(message)) return InvalidArgumentError("each message must be an object");
+        std::string_view role;
+        if (message["role"].get(role))
+          return InvalidArgumentError("each message needs a role");
+        if (role == "assistant") continue;  // earlier drafts are not part of the prompt
+        simdjson::dom::element content;
+        if (message["content"].get(content))
+          return InvalidArgumentError("each message needs content");
+        std::string_view text;
+        simdjson::dom::array parts;
+        if (!content.get(text)) {
+          out->prompt += std::string(text) + "\n";
+        } else if (!content.get(parts)) {
+          for (auto part : parts) {
+            std::string_view type;
+            if (part["type"].get(type))
+              return InvalidArgumentError("each content part needs a type");
+            if (type == "text") {
+              if (part["text"].get(text))
+                return InvalidArgumentError("a text part needs its text");
+              out->prompt += std::string(text) + "\n";
+            } else if (type == "image_url") {
+              std::string_view url;
+              if (part["image_url"]["url"].get(url))
+                return InvalidArgumentError("an image_url part needs image_url.url");
+              if (!out->image_url.empty())
+                return InvalidArgumentError("one image per request: the model reads one study image");
+              out->image_url = std::string(url);
+              out->prompt += "<image>\n";
+            } else {
+              return InvalidArgumentError("content parts must be text or image_url, not '" +
+                                          std::string(type) + "'");
+            }
+          }
+        } else {
+          return InvalidArgumentError("message content must be a string or an array of parts");
+        }
+      }
+    }
+  }
+  if (out->prompt.empty()) return InvalidArgumentError("messages must hold some text");
+  return engine::Validate(out->sampling);
+}
+
+int HttpStatusOf(const Status& s) {
+  switch (s.code()) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kOutOfRange: return 400;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kResourceExhausted: return 429;
+    case ErrorCode::kDeadlineExceeded: return 504;
+    case ErrorCode::kCancelled: return 499;
+    case ErrorCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+}  // namespace
+
+ModelServer::ModelServer(std::unique_ptr<engine::Engine> engine,
+                         std::function<std::vector<int>(std::string_view)> encode,
+                         ModelServerOptions o)
+    : engine_(std::move(engine)), encode_(std::move(encode)), o_(std::move(o)) {
+  engine_thread_ = std::thread([this] { EngineLoop(); });
+}
+
+ModelServer::~ModelServer() {
+  stop_ = true;
+  wake_.notify_all();
+  if (engine_thread_.joinable()) engine_thread_.join();
+}
+
+void ModelServer::EngineLoop() {
+  while (!stop_) {
+    if (engine_->Step()) continue;
+    std::unique_lock<std::mutex> lock(mu_);
+    wake_.wait_for(lock, std::chrono::milliseconds(5));
+  }
+}
+
+void ModelServer::Drain() {
+  draining_ = true;
+  while (in_flight_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+void ModelServer::Reply(const std::shared_ptr<Responder>& res, const std::string& route, int status,
+                        const std::string& body, const std::string& type) {
+  metrics_.Request(route, status);
+  res->Send(status, type, body);
+}
+
+void ModelServer::Error(const std::shared_ptr<Responder>& res, const std::string& route, int status,
+                        const std::string& message) {
+  const Json body = {{"error",
+                      {{"message", message},
+                       {"type", status >= 500 ? "server_error" : "invalid_request_error"},
+                       {"code", status}}}};
+  Reply(res, route, status, body.dump());
+}
+
+void ModelServer::Handle(HttpRequest req, std::shared_ptr<Responder> res) {
+  const std::string& p = req.path;
+  if (p == "/healthz" && req.method == "GET") return Reply(res, p, 200, R"({"status":"ok"})");
+  if (p == "/readyz" && req.method == "GET") {
+    if (draining_) return Reply(res, p, 503, R"({"status":"draining"})");
+    return Reply(res, p, 200, R"({"status":"ready"})");
+  }
+  if (p == "/metrics" && req.method == "GET") {
+    const engine::EngineStats s = engine_->stats();
+    const std::map<std::string, double> gauges = {
+        {"medscribe_running_sequences", s.running},
+        {"medscribe_queue_length", s.waiting},
+        {"medscribe_kv_cache_usage_ratio",
+         s.kv_blocks ? static_cast<double>(s.kv_blocks_used) / static_cast<double>(s.kv_blocks) : 0},
+        {"medscribe_in_flight_requests", in_flight_.load()}};
+    const std::map<std::string, double> counters = {
+        {"medscribe_generated_tokens_total", static_cast<double>(s.generated_tokens)},
+        {"medscribe_prompt_tokens_total", static_cast<double>(s.prompt_tokens)},
+        {"medscribe_prompt_tokens_computed_total", static_cast<double>(s.computed_prompt_tokens)},
+        {"medscribe_encoder_cache_hits_total", static_cast<double>(s.encoder_hits)},
+        {"medscribe_encoder_cache_misses_total", static_cast<double>(s.encoder_misses)},
+        {"medscribe_preemptions_total", static_cast<double>(s.preemptions)},
+        {"medscribe_draft_tokens_total", static_cast<double>(s.drafted)},
+        {"medscribe_draft_tokens_accepted_total", static_cast<double>(s.accepted)}};
+    metrics_.Request(p, 200);
+    return res->Send(200, "text/plain; version=0.0.4", metrics_.Render(gauges, counters));
+  }
+  if (p == "/v1/models" && req.method == "GET") {
+    const Json body = {{"object", "list"},
+                       {"data", Json::array({{{"id", o_.model_id},
+                                              {"object", "model"},
+                                              {"created", 0},
+                                              {"owned_by", "medscribe"},
+                                              {"version", o_.model_version}}})}};
+    return Reply(res, p, 200, body.dump());
+  }
+  if (p == "/v1/chat/completions") {
+    if (req.method != "POST") return Error(res, p, 405, "use POST");
+    return Chat(req, std::move(res));
+  }
+  Error(res, "other", 404, "no route " + req.method + " " + req.path);
+}
+
+void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
+  const std::string route = "/v1/chat/completions";
+  if (draining_) return Error(res, route, 503, "the server is shutting down; retry elsewhere");
+  ChatRequest chat;
+  if (Status s = ParseChat(req.body, o_.max_tokens, &chat); !s.ok())
+    return Error(res, route, 400, s.message());
+  engine::GenerateRequest g;
+  g.prompt.push_back(o_.bos_id);
+  for (int id : encode_(chat.prompt)) g.prompt.push_back(id);
+  if (!chat.image_url.empty()) {
+    auto img = DecodeDataUrl(chat.image_url, o_.image_limits);
+    if (!img.ok()) return Error(res, route, 400, img.status().message());
+    g.image = torch::from_blob(img->pixels.data(), {1, img->height, img->width}, torch::kFloat32)
+                  .clone();
+    const crypto::Digest d = crypto::Sha256(std::string_view(
+        reinterpret_cast<const char*>(img->pixels.data()), img->pixels.size() * sizeof(float)));
+    g.image_digest = crypto::Hex(d);
+  }
+  g.sampling = chat.sampling;
+  const std::string id = "chatcmpl-" + crypto::Hex(crypto::Sha256(
+                                           req.body + std::to_string(UnixNow()) +
+                                           std::to_string(reinterpret_cast<uintptr_t>(res.get()))))
+                                           .substr(0, 24);
+  const int64_t created = UnixNow();
+  const auto start = Clock::now();
+  struct Timing {
+    Clock::time_point last;
+    bool first = true;
+  };
+  auto timing = std::make_shared<Timing>();
+  if (chat.stream) {
+    const auto chunk = [id, created, model = o_.model_id](const Json& delta, const Json& finish) {
+      const Json c = {{"id", id},
+                      {"object", "chat.completion.chunk"},
+                      {"created", created},
+                      {"model", model},
+                      {"choices", Json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}};
+      return "data: " + c.dump() + "\n\n";
+    };
+    g.on_text = [this, res, timing, start, chunk](std::string_view piece) {
+      const auto now = Clock::now();
+      if (timing->first) {
+        metrics_.ttft.Observe(std::chrono::duration<double>(now - start).count());
+        res->Begin(200, "text/event-stream");
+        res->Write(chunk({{"role", "assistant"}, {"content", ""}}, nullptr));
+        timing->first = false;
+      } else {
+        metrics_.inter_token.Observe(std::chrono::duration<double>(now - timing->last).count());
+      }
+      timing->last = now;
+      res->Write(chunk({{"content", std::string(piece)}}, nullptr));
+    };
+    g.on_done = [this, res, timing, start, chunk, route](const engine::GenerateResult& r) {
+      metrics_.e2e.Observe(std::chrono::duration<double>(Clock::now() - start).count());
+      if (timing->first) {
+        if (!r.status.ok()) {
+          Error(res, route, HttpStatusOf(r.status), r.status.message());
+          --in_flight_;
+          return;
+        }
+        res->Begin(200, "text/event-stream");
+        res->Write(chunk({{"role", "assistant"}, {"content", ""}}, nullptr));
+      }
+      metrics_.Request(route, 200);
+      if (r.status.ok()) {
+        res->Write(chunk(Json::object(), r.finish == "length" ? "length" : "stop"));
+      } else {
+        res->Write("data: " + Json({{"error", {{"message", r.status.message()}}}}).dump() + "\n\n");
+      }
+      res->Write("data: [DONE]\n\n");
+      res->End();
+      --in_flight_;
+    };
+  } else {
+    g.on_text = [this, timing, start](std::string_view) {
+      const auto now = Clock::now();
+      if (timing->first) {
+        metrics_.ttft.Observe(std::chrono::duration<double>(now - start).count());
+        timing->first = false;
+      } else {
+        metrics_.inter_token.Observe(std::chrono::duration<double>(now - timing->last).count());
+      }
+      timing->last = now;
+    };
+    g.on_done = [this, res, id, created, start, route](const engine::GenerateResult& r) {
+      metrics_.e2e.Observe(std::chrono::duration<double>(Clock::now() - start).count());
+      if (!r.status.ok()) {
+        Error(res, route, HttpStatusOf(r.status), r.status.message());
+      } else {
+        const Json body = {
+            {"id", id},
+            {"object", "chat.completion"},
+            {"created", created},
+            {"model", o_.model_id},
+            {"system_fingerprint", o_.model_version},
+            {"choices", Json::array({{{"index", 0},
+                                      {"message", {{"role", "assistant"}, {"content", r.text}}},
+                                      {"finish_reason", r.finish == "length" ? "length" : "stop"}}})},
+            {"usage",
+             {{"prompt_tokens", r.prompt_tokens},
+              {"completion_tokens", r.tokens.size()},
+              {"total_tokens", r.prompt_tokens + static_cast<int64_t>(r.tokens.size())}}}};
+        Reply(res, route, 200, body.dump());
+      }
+      --in_flight_;
+    };
+  }
+  ++in_flight_;
+  auto submitted = engine_->Submit(std::move(g));
+  if (!submitted.ok()) {
+    --in_flight_;
+    return Error(res, route, HttpStatusOf(submitted.status()), submitted.status().message());
+  }
+  wake_.notify_one();
+}
+
+}  // namespace medscribe::serve

@@ -1,0 +1,70 @@
+// The model server's HTTP API around one engine (docs/api.md):
+//   GET  /healthz                 alive
+//   GET  /readyz                  200 when the model is loaded and the server is not draining
+//   GET  /metrics                 Prometheus text format
+//   GET  /v1/models               the served model, OpenAI style
+//   POST /v1/chat/completions     OpenAI-compatible; text and image parts (PNG, JPEG, DICOM data
+//                                 URLs); `stream` as server-sent events
+// The engine runs on its own thread; handlers only parse, validate and submit, and requests
+// answer from the engine's callbacks. Request content never reaches logs or metrics.
+//
+// Thread safety: Handle may be called from any number of threads.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.h"
+#include "serve/http_server.h"
+#include "serve/image_decode.h"
+#include "serve/metrics.h"
+
+namespace medscribe::serve {
+
+struct ModelServerOptions {
+  std::string model_id;       // the name clients use ("model" field, /v1/models)
+  std::string model_version;  // NAME@VERSION, reported in responses
+  int max_tokens = 1024;      // cap on a request's max_tokens
+  int32_t bos_id = 2;
+  ImageLimits image_limits;
+};
+
+class ModelServer {
+ public:
+  // `encode` turns prompt text into token ids (the model's tokenizer).
+  ModelServer(std::unique_ptr<engine::Engine> engine,
+              std::function<std::vector<int>(std::string_view)> encode, ModelServerOptions o);
+  ~ModelServer();
+
+  void Handle(HttpRequest req, std::shared_ptr<Responder> res);
+  // Readiness turns 503 at once; returns when no request is in flight.
+  void Drain();
+  int in_flight() const { return in_flight_.load(); }
+
+ private:
+  void EngineLoop();
+  void Chat(const HttpRequest& req, std::shared_ptr<Responder> res);
+  void Reply(const std::shared_ptr<Responder>& res, const std::string& route, int status,
+             const std::string& body, const std::string& type = "application/json");
+  void Error(const std::shared_ptr<Responder>& res, const std::string& route, int status,
+             const std::string& message);
+
+  std::unique_ptr<engine::Engine> engine_;
+  std::function<std::vector<int>(std::string_view)> encode_;
+  ModelServerOptions o_;
+  ServerMetrics metrics_;
+  std::atomic<bool> draining_{false}, stop_{false};
+  std::atomic<int> in_flight_{0};
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::thread engine_thread_;
+};
+
+}  // namespace medscribe::serve

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The model server as a client sees it: `medscribe serve` on a free loopback port with a tiny
+# model trained here; health and readiness, /v1/models, chat completions (plain, streamed as
+# server-sent events, with a PNG, JPEG-less and DICOM image), refusals (logprobs, bad JSON,
+# 100,000-deep JSON, body over the limit with and without Content-Length, oversized header),
+# Prometheus metrics, and SIGTERM draining (readiness 503 while the request in flight finishes,
+# exit 0).
+# Usage: serve_cli_test.sh MEDSCRIBE_BINARY
+bin="$1"
+source "$(dirname "$0")/lib.sh"
+home="$work/home"
+ms() { "$bin" --home "$home" --log-level warn "$@"; }
+
+ms synth --out "$work/c" --encounters 30 --seed 5 --no-speech --image-size 64 > /dev/null || { fail "synth"; finish; exit 1; }
+ms ingest --dicom "$work/c/dicom" --fhir "$work/c/fhir" --out "$work/d" --image-size 64 --no-warehouse > /dev/null
+[ -f "$work/d/manifest.json" ] || { fail "ingest"; finish; exit 1; }
+ms tokenizer train --dataset "$work/d" --vocab 400 --out "$work/tok" > /dev/null || { fail "tokenizer"; finish; exit 1; }
+ms train --dataset "$work/d" --tokenizer "$work/tok" --config tiny --max-steps 20 --batch-size 2 \
+  --checkpoint-every 20 --eval-every 1000 --out "$work/run" > /dev/null 2> "$work/train.err" \
+  || { fail "train: $(tail -2 "$work/train.err")"; finish; exit 1; }
+ms registry register --run "$work/run" --name chest > /dev/null || { fail "register"; finish; exit 1; }
+
+"$bin" --home "$home" --log-level warn serve --model chest --listen 127.0.0.1:0 --port-file "$work/port" --max-body-mb 1 --drain-grace 1 \
+  2> "$work/serve.log" &
+pid=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+port=$(cat "$work/port" 2>/dev/null)
+[ -n "$port" ] || { fail "serve did not start: $(cat "$work/serve.log")"; finish; exit 1; }
+url="http://127.0.0.1:$port"
+code() { curl -s -o "$work/body" -w "%{http_code}" "$@"; }
+
+[ "$(code "$url/healthz")" = 200 ] && [ "$(code "$url/readyz")" = 200 ] && pass "healthz and readyz 200" || fail "health"
+[ "$(code "$url/v1/models")" = 200 ] && grep -q '"id":"chest"' "$work/body" && grep -q '"version":"chest@1"' "$work/body" \
+  && pass "/v1/models names chest@1" || fail "models: $(cat "$work/body")"
+
+chat='{"model":"chest","messages":[{"role":"user","content":"<history> 70-year-old male. <report>"}],"max_tokens":12}'
+[ "$(code "$url/v1/chat/completions" -H 'content-type: application/json' -d "$chat")" = 200 ] \
+  && grep -q '"object":"chat.completion"' "$work/body" && grep -q '"completion_tokens":' "$work/body" \
+  && pass "chat completion: $(head -c 160 "$work/body")" || fail "chat: $(cat "$work/body")"
+stream='{"messages":[{"role":"user","content":"<history> 70-year-old male. <report>"}],"max_tokens":6,"stream":true}'
+curl -sN "$url/v1/chat/completions" -d "$stream" > "$work/sse"
+[ "$(grep -c '^data: {' "$work/sse")" -ge 3 ] && tail -2 "$work/sse" | grep -q '^data: \[DONE\]' \
+  && pass "streamed: $(grep -c '^data: {' "$work/sse") events, then [DONE]" || fail "stream: $(cat "$work/sse")"
+
+# Images: a PNG (decoded from the cohort's first DICOM) and the DICOM itself.
+dcm=$(find "$work/c/dicom" -name '*.dcm' | head -1)
+ms dicom decode "$dcm" --out "$work/x.png" --size 64 > /dev/null
+for kind in png dicom; do
+  if [ $kind = png ]; then b64=$(base64 -w0 "$work/x.png"); mime=image/png; else b64=$(base64 -w0 "$dcm"); mime=application/dicom; fi
+  printf '{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:%s;base64,%s"}},{"type":"text","text":"<history> x <report>"}]}],"max_tokens":4}' \
+    "$mime" "$b64" > "$work/img.json"
+  [ "$(code "$url/v1/chat/completions" --data-binary @"$work/img.json")" = 200 ] \
+    && grep -q '"prompt_tokens":' "$work/body" && pass "chat with a $kind image" || fail "$kind image: $(cat "$work/body")"
+done
+printf '{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}]}' > "$work/bad.json"
+[ "$(code "$url/v1/chat/completions" --data-binary @"$work/bad.json")" = 400 ] && grep -q "PNG" "$work/body" \
+  && pass "a damaged image: 400 naming PNG" || fail "bad image: $(cat "$work/body")"
+
+# Refusals.
+[ "$(code "$url/v1/chat/completions" -d '{"messages":[{"role":"user","content":"x"}],"logprobs":true}')" = 400 ] \
+  && grep -q "logprobs" "$work/body" && pass "logprobs: 400 that says why" || fail "logprobs: $(cat "$work/body")"
+[ "$(code "$url/v1/chat/completions" -d '{"messages":[')" = 400 ] && pass "broken JSON: 400" || fail "broken JSON"
+/usr/bin/python3 -c "print('{\"messages\":' + '[' * 100000 + ']' * 100000 + '}')" > "$work/deep.json"
+[ "$(code "$url/v1/chat/completions" --data-binary @"$work/deep.json")" = 400 ] && grep -q "nested" "$work/body" \
+  && pass "JSON nested 100,000 deep: 400" || fail "deep JSON: $(cat "$work/body")"
+head -c 2000000 /dev/zero > "$work/big"
+[ "$(code "$url/v1/chat/completions" --data-binary @"$work/big")" = 413 ] && pass "body over the limit (Content-Length): 413" || fail "413 (length)"
+[ "$(code -H 'Transfer-Encoding: chunked' "$url/v1/chat/completions" --data-binary @"$work/big")" = 413 ] \
+  && pass "body over the limit (chunked): 413" || fail "413 (chunked)"
+[ "$(code -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" "$url/healthz")" = 431 ] && pass "oversized header: 431" || fail "431"
+[ "$(code "$url/v1/nothing")" = 404 ] && pass "unknown route: 404" || fail "404"
+
+# Metrics: the text format, with request counts and latency histograms; no request content.
+curl -s "$url/metrics" > "$work/metrics"
+grep -q '^medscribe_http_requests_total{route="/v1/chat/completions",code="200"} [0-9]' "$work/metrics" \
+  && grep -q '^medscribe_time_to_first_token_seconds_bucket{le="+Inf"}' "$work/metrics" \
+  && grep -q '^medscribe_kv_cache_usage_ratio ' "$work/metrics" && ! grep -q "70-year-old" "$work/metrics" \
+  && pass "metrics: $(grep -c '^medscribe' "$work/metrics") series" || fail "metrics: $(head -20 "$work/metrics")"
+if command -v promtool > /dev/null; then
+  promtool check metrics < "$work/metrics" > "$work/promtool" 2>&1 && pass "promtool check metrics" || fail "promtool: $(cat "$work/promtool")"
+fi
+
+# SIGTERM: readiness 503 at once, the request in flight completes, exit 0.
+curl -s -o "$work/inflight" -w "%{http_code}" "$url/v1/chat/completions" \
+  -d '{"messages":[{"role":"user","content":"<history> x <report>"}],"max_tokens":900}' > "$work/inflight.code" &
+sleep 0.05
+kill -TERM $pid
+sleep 0.2
+ready=$(code "$url/readyz")
+wait $pid; rc=$?
+wait
+[ "$ready" = 503 ] && [ $rc -eq 0 ] && [ "$(cat "$work/inflight.code")" = 200 ] && grep -q "draining" "$work/serve.log" \
+  && pass "SIGTERM: readyz 503, in-flight request answered 200, exit 0" \
+  || fail "drain: readyz $ready, exit $rc, in-flight $(cat "$work/inflight.code"), $(cat "$work/serve.log")"
+finish
