@@ -20,15 +20,9 @@ int64_t UnixNow() {
       .count();
 }
 
-// What a chat request asks for, validated.
-struct ChatRequest {
-  std::string prompt;  // the messages' text, with "<image>" where the image goes
-  std::string image_url;
-  bool stream = false;
-  engine::SamplingParams sampling;
-};
+}  // namespace
 
-Status ParseChat(std::string_view body, int max_tokens, ChatRequest* out) {
+Status ParseChatRequest(std::string_view body, int max_tokens, ChatRequest* out) {
   thread_local simdjson::dom::parser parser;
   if (parser.allocate(body.size() + 64, kMaxJsonDepth) != simdjson::SUCCESS)
     return InvalidArgumentError("the request body is too large to parse");
@@ -142,6 +136,8 @@ Status ParseChat(std::string_view body, int max_tokens, ChatRequest* out) {
   return engine::Validate(out->sampling);
 }
 
+namespace {
+
 int HttpStatusOf(const Status& s) {
   switch (s.code()) {
     case ErrorCode::kInvalidArgument:
@@ -245,7 +241,7 @@ void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
   const std::string route = "/v1/chat/completions";
   if (draining_) return Error(res, route, 503, "the server is shutting down; retry elsewhere");
   ChatRequest chat;
-  if (Status s = ParseChat(req.body, o_.max_tokens, &chat); !s.ok())
+  if (Status s = ParseChatRequest(req.body, o_.max_tokens, &chat); !s.ok())
     return Error(res, route, 400, s.message());
   engine::GenerateRequest g;
   g.prompt.push_back(o_.bos_id);

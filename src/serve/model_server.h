@@ -36,6 +36,17 @@ struct ModelServerOptions {
   ImageLimits image_limits;
 };
 
+// What a chat completion request asks for.
+struct ChatRequest {
+  std::string prompt;     // the messages' text, with "<image>" where the image part was
+  std::string image_url;  // the one image's data URL, or ""
+  bool stream = false;
+  engine::SamplingParams sampling;
+};
+// Parses and validates an untrusted request body (JSON depth at most 64; refuses logprobs,
+// logit_bias, n > 1, tools, more than one image). InvalidArgument naming the problem.
+Status ParseChatRequest(std::string_view body, int max_tokens, ChatRequest* out);
+
 class ModelServer {
  public:
   // `encode` turns prompt text into token ids (the model's tokenizer).
