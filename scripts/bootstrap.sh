@@ -36,7 +36,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages for the test tooling, pinned by tests/tools/package.json.
-if [ ! -d tests/tools/node_modules/@medplum/core ]; then
+if [ ! -d tests/tools/node_modules/@medplum/core ] || [ ! -d tests/tools/node_modules/openai ]; then
   echo "bootstrap: installing test tooling with npm"
   (cd tests/tools && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi

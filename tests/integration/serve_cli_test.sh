@@ -37,10 +37,23 @@ chat='{"model":"chest","messages":[{"role":"user","content":"<history> 70-year-o
 [ "$(code "$url/v1/chat/completions" -H 'content-type: application/json' -d "$chat")" = 200 ] \
   && grep -q '"object":"chat.completion"' "$work/body" && grep -q '"completion_tokens":' "$work/body" \
   && pass "chat completion: $(head -c 160 "$work/body")" || fail "chat: $(cat "$work/body")"
-stream='{"messages":[{"role":"user","content":"<history> 70-year-old male. <report>"}],"max_tokens":6,"stream":true}'
+stream='{"messages":[{"role":"user","content":"<history> 70-year-old male. <report>"}],"max_tokens":12,"stream":true}'
 curl -sN "$url/v1/chat/completions" -d "$stream" > "$work/sse"
-[ "$(grep -c '^data: {' "$work/sse")" -ge 3 ] && tail -2 "$work/sse" | grep -q '^data: \[DONE\]' \
-  && pass "streamed: $(grep -c '^data: {' "$work/sse") events, then [DONE]" || fail "stream: $(cat "$work/sse")"
+# Greedy decoding: the streamed pieces add up to the plain answer.
+/usr/bin/python3 - "$work/sse" "$work/body" > "$work/sse.check" <<'PY'
+import json, sys
+events = [l[6:] for l in open(sys.argv[1]).read().splitlines() if l.startswith("data: ")]
+assert events[-1] == "[DONE]", "no [DONE]"
+chunks = [json.loads(e) for e in events[:-1]]
+assert chunks[0]["choices"][0]["delta"].get("role") == "assistant", "no role chunk"
+assert chunks[-1]["choices"][0]["finish_reason"] in ("stop", "length"), "no finish_reason"
+text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+plain = json.load(open(sys.argv[2]))["choices"][0]["message"]["content"]
+assert text == plain, f"stream {text!r} != plain {plain!r}"
+print(len(chunks))
+PY
+[ $? -eq 0 ] && pass "streamed: $(cat "$work/sse.check") chunks adding up to the plain answer, then [DONE]" \
+  || fail "stream: $(cat "$work/sse.check") $(cat "$work/sse")"
 
 # Images: a PNG (decoded from the cohort's first DICOM) and the DICOM itself.
 dcm=$(find "$work/c/dicom" -name '*.dcm' | head -1)
@@ -78,6 +91,17 @@ grep -q '^medscribe_http_requests_total{route="/v1/chat/completions",code="200"}
   && pass "metrics: $(grep -c '^medscribe' "$work/metrics") series" || fail "metrics: $(head -20 "$work/metrics")"
 if command -v promtool > /dev/null; then
   promtool check metrics < "$work/metrics" > "$work/promtool" 2>&1 && pass "promtool check metrics" || fail "promtool: $(cat "$work/promtool")"
+fi
+
+# The official OpenAI client (npm), plain and streamed.
+tools="$(dirname "$0")/../tools"
+if [ -d "$tools/node_modules/openai" ]; then
+  node "$tools/openai_chat.mjs" "$url/v1" chest > "$work/openai.txt" 2>&1 \
+    && grep -q "^plain: " "$work/openai.txt" && grep -q "^stream: [0-9]* chunks" "$work/openai.txt" \
+    && grep -q "^logprobs: refused 400" "$work/openai.txt" \
+    && pass "openai npm client: $(tr '\n' ' ' < "$work/openai.txt" | head -c 200)" || fail "openai client: $(cat "$work/openai.txt")"
+else
+  fail "the openai npm package is missing (scripts/bootstrap.sh installs it)"
 fi
 
 # SIGTERM: readiness 503 at once, the request in flight completes, exit 0.
