@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "model/json.h"
+#include "model/prompt.h"
 #include "registry/registry.h"
 #include "report_engine.h"
 #include "serve/http_server.h"
@@ -75,6 +77,11 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   serve::ModelServer server(
       std::move(loaded->engine),
       [text](std::string_view s) { return text->tokenizer().Encode(s); }, so);
+  server.SetPromptBuilder([](std::string_view sample) -> StatusOr<std::string> {
+    ASSIGN_OR_RETURN(model::json::Value v, model::json::Parse(sample));
+    ASSIGN_OR_RETURN(model::Prompt p, model::BuildPrompt(v));
+    return p.text;
+  });
 
   // Signals go to one thread that drains and stops.
   sigset_t signals;

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -230,6 +232,10 @@ void ModelServer::Handle(HttpRequest req, std::shared_ptr<Responder> res) {
                                               {"version", o_.model_version}}})}};
     return Reply(res, p, 200, body.dump());
   }
+  if (p == "/v1/reports:generate") {
+    if (req.method != "POST") return Error(res, p, 405, "use POST");
+    return Report(req, std::move(res));
+  }
   if (p == "/v1/chat/completions") {
     if (req.method != "POST") return Error(res, p, 405, "use POST");
     return Chat(req, std::move(res));
@@ -344,6 +350,104 @@ void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
       --in_flight_;
     };
   }
+  ++in_flight_;
+  auto submitted = engine_->Submit(std::move(g));
+  if (!submitted.ok()) {
+    --in_flight_;
+    return Error(res, route, HttpStatusOf(submitted.status()), submitted.status().message());
+  }
+  wake_.notify_one();
+}
+
+std::vector<std::pair<std::string, std::string>> ReportSections(std::string_view report) {
+  static const char* const kHeadings[] = {"EXAMINATION:", "INDICATION:", "COMPARISON:",
+                                          "FINDINGS:",    "IMPRESSION:", "RECOMMENDATION:"};
+  std::vector<std::pair<size_t, std::string>> at;  // heading position, name
+  for (const char* h : kHeadings) {
+    const size_t pos = report.find(h);
+    if (pos != std::string_view::npos) at.emplace_back(pos, h);
+  }
+  std::sort(at.begin(), at.end());
+  const auto trim = [](std::string_view v) {
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+    return std::string(v);
+  };
+  std::vector<std::pair<std::string, std::string>> out;
+  const size_t first = at.empty() ? report.size() : at[0].first;
+  if (!trim(report.substr(0, first)).empty()) out.emplace_back("", trim(report.substr(0, first)));
+  for (size_t i = 0; i < at.size(); ++i) {
+    const size_t from = at[i].first + at[i].second.size();
+    const size_t to = i + 1 < at.size() ? at[i + 1].first : report.size();
+    out.emplace_back(at[i].second.substr(0, at[i].second.size() - 1),
+                     trim(report.substr(from, to - from)));
+  }
+  return out;
+}
+
+void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res) {
+  const std::string route = "/v1/reports:generate";
+  if (!prompt_of_) return Error(res, route, 404, "this server has no report API");
+  if (draining_) return Error(res, route, 503, "the server is shutting down; retry elsewhere");
+  thread_local simdjson::dom::parser parser;
+  if (parser.allocate(req.body.size() + 64, kMaxJsonDepth) != simdjson::SUCCESS)
+    return Error(res, route, 400, "the request body is too large to parse");
+  const simdjson::padded_string padded(req.body);
+  simdjson::dom::element doc;
+  if (auto err = parser.parse(padded).get(doc); err)
+    return Error(res, route, 400, std::string("the body is not valid JSON (at most 64 levels): ") +
+                                      simdjson::error_message(err));
+  simdjson::dom::element sample;
+  if (doc["sample"].get(sample) || !sample.is_object())
+    return Error(res, route, 400, "the body needs \"sample\": a sample object (docs/formats/dataset.md)");
+  const std::string sample_json = simdjson::minify(sample);
+  auto text = prompt_of_(sample_json);
+  if (!text.ok()) return Error(res, route, 400, text.status().message());
+  engine::GenerateRequest g;
+  g.prompt.push_back(o_.bos_id);
+  std::string_view image_url;
+  std::string digest_input = sample_json;
+  if (!doc["image"].get(image_url)) {
+    auto img = DecodeDataUrl(image_url, o_.image_limits);
+    if (!img.ok()) return Error(res, route, 400, img.status().message());
+    g.image = torch::from_blob(img->pixels.data(), {1, img->height, img->width}, torch::kFloat32)
+                  .clone();
+    g.image_digest = crypto::Hex(crypto::Sha256(std::string_view(
+        reinterpret_cast<const char*>(img->pixels.data()), img->pixels.size() * sizeof(float))));
+    digest_input += g.image_digest;
+  } else {
+    // Without an image the prompt leaves the image section out.
+    const std::string placeholder = "<image>";
+    if (text->rfind(placeholder, 0) == 0) text->erase(0, placeholder.size());
+  }
+  for (int id : encode_(*text)) g.prompt.push_back(id);
+  int64_t max_tokens = 512;
+  if (auto m = doc["max_tokens"].get_int64(); !m.error()) max_tokens = m.value();
+  if (max_tokens < 1 || max_tokens > o_.max_tokens)
+    return Error(res, route, 400, "max_tokens must be 1.." + std::to_string(o_.max_tokens));
+  g.sampling.max_tokens = static_cast<int>(max_tokens);
+  const std::string input_digest = crypto::Hex(crypto::Sha256(digest_input));
+  const auto start = Clock::now();
+  g.on_done = [this, res, route, input_digest, start](const engine::GenerateResult& r) {
+    metrics_.e2e.Observe(std::chrono::duration<double>(Clock::now() - start).count());
+    if (!r.status.ok()) {
+      Error(res, route, HttpStatusOf(r.status), r.status.message());
+    } else {
+      Json sections = Json::array();
+      for (const auto& [name, body] : ReportSections(r.text))
+        sections.push_back({{"name", name}, {"text", body}});
+      const Json body = {{"model", o_.model_version},
+                         {"report", r.text},
+                         {"sections", sections},
+                         {"finish_reason", r.finish == "length" ? "length" : "stop"},
+                         {"input_digest", input_digest},
+                         {"usage",
+                          {{"prompt_tokens", r.prompt_tokens},
+                           {"completion_tokens", r.tokens.size()}}}};
+      Reply(res, route, 200, body.dump());
+    }
+    --in_flight_;
+  };
   ++in_flight_;
   auto submitted = engine_->Submit(std::move(g));
   if (!submitted.ok()) {

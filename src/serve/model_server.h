@@ -5,6 +5,9 @@
 //   GET  /v1/models               the served model, OpenAI style
 //   POST /v1/chat/completions     OpenAI-compatible; text and image parts (PNG, JPEG, DICOM data
 //                                 URLs); `stream` as server-sent events
+//   POST /v1/reports:generate     the domain API: one sample (docs/formats/dataset.md schema) and
+//                                 its image in, the draft with its sections, the model version
+//                                 and a digest of the inputs out
 // The engine runs on its own thread; handlers only parse, validate and submit, and requests
 // answer from the engine's callbacks. Request content never reaches logs or metrics.
 //
@@ -47,11 +50,19 @@ struct ChatRequest {
 // logit_bias, n > 1, tools, more than one image). InvalidArgument naming the problem.
 Status ParseChatRequest(std::string_view body, int max_tokens, ChatRequest* out);
 
+// A report's sections by their headings (EXAMINATION, INDICATION, COMPARISON, FINDINGS,
+// IMPRESSION, RECOMMENDATION), in order of appearance; text before the first heading is "".
+std::vector<std::pair<std::string, std::string>> ReportSections(std::string_view report);
+
 class ModelServer {
  public:
   // `encode` turns prompt text into token ids (the model's tokenizer).
   ModelServer(std::unique_ptr<engine::Engine> engine,
               std::function<std::vector<int>(std::string_view)> encode, ModelServerOptions o);
+  // The report API's prompt builder (absent: /v1/reports:generate answers 404).
+  void SetPromptBuilder(std::function<StatusOr<std::string>(std::string_view sample_json)> f) {
+    prompt_of_ = std::move(f);
+  }
   ~ModelServer();
 
   void Handle(HttpRequest req, std::shared_ptr<Responder> res);
@@ -62,6 +73,7 @@ class ModelServer {
  private:
   void EngineLoop();
   void Chat(const HttpRequest& req, std::shared_ptr<Responder> res);
+  void Report(const HttpRequest& req, std::shared_ptr<Responder> res);
   void Reply(const std::shared_ptr<Responder>& res, const std::string& route, int status,
              const std::string& body, const std::string& type = "application/json");
   void Error(const std::shared_ptr<Responder>& res, const std::string& route, int status,
@@ -69,6 +81,8 @@ class ModelServer {
 
   std::unique_ptr<engine::Engine> engine_;
   std::function<std::vector<int>(std::string_view)> encode_;
+  // Builds the training-time prompt text of a sample (model/prompt.h), or InvalidArgument.
+  std::function<StatusOr<std::string>(std::string_view sample_json)> prompt_of_;
   ModelServerOptions o_;
   ServerMetrics metrics_;
   std::atomic<bool> draining_{false}, stop_{false};

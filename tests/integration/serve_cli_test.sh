@@ -69,6 +69,21 @@ printf '{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{
 [ "$(code "$url/v1/chat/completions" --data-binary @"$work/bad.json")" = 400 ] && grep -q "PNG" "$work/body" \
   && pass "a damaged image: 400 naming PNG" || fail "bad image: $(cat "$work/body")"
 
+# The report API: a sample of the dataset and its image.
+key=$(tar -tf "$work/d"/test-000000.tar | grep '\.json$' | head -1)
+tar -xOf "$work/d"/test-000000.tar "$key" > "$work/sample.json"
+/usr/bin/python3 - "$work/sample.json" "$work/x.png" > "$work/report.json" <<'PY'
+import base64, json, sys
+print(json.dumps({"sample": json.load(open(sys.argv[1])), "max_tokens": 24,
+                  "image": "data:image/png;base64," + base64.b64encode(open(sys.argv[2], "rb").read()).decode()}))
+PY
+[ "$(code "$url/v1/reports:generate" --data-binary @"$work/report.json")" = 200 ] \
+  && grep -q '"model":"chest@1"' "$work/body" && grep -qE '"input_digest":"[0-9a-f]{64}"' "$work/body" \
+  && grep -q '"sections":\[' "$work/body" && pass "reports:generate: $(head -c 160 "$work/body")" \
+  || fail "reports: $(cat "$work/body")"
+[ "$(code "$url/v1/reports:generate" -d '{"image":"x"}')" = 400 ] && grep -q "sample" "$work/body" \
+  && pass "reports:generate without a sample: 400" || fail "report without sample: $(cat "$work/body")"
+
 # Refusals.
 [ "$(code "$url/v1/chat/completions" -d '{"messages":[{"role":"user","content":"x"}],"logprobs":true}')" = 400 ] \
   && grep -q "logprobs" "$work/body" && pass "logprobs: 400 that says why" || fail "logprobs: $(cat "$work/body")"

@@ -75,6 +75,17 @@ TEST(ImageDecode, PngDataUrlsDecodeAndBadOnesAreRefused) {
   EXPECT_FALSE(DecodeDataUrl("https://example.org/x.png").ok());
 }
 
+TEST(ReportSections, SplitsAtTheHeadingsInOrder) {
+  const auto s = ReportSections(
+      "Preliminary. EXAMINATION: XR CHEST. FINDINGS: No effusion.  IMPRESSION: 1. Normal. ");
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[0], (std::pair<std::string, std::string>{"", "Preliminary."}));
+  EXPECT_EQ(s[1], (std::pair<std::string, std::string>{"EXAMINATION", "XR CHEST."}));
+  EXPECT_EQ(s[2], (std::pair<std::string, std::string>{"FINDINGS", "No effusion."}));
+  EXPECT_EQ(s[3], (std::pair<std::string, std::string>{"IMPRESSION", "1. Normal."}));
+  EXPECT_TRUE(ReportSections("").empty());
+}
+
 TEST(Metrics, HistogramsAreCumulativeInTheTextFormat) {
   Histogram h({0.1, 1});
   h.Observe(0.05);
