@@ -49,5 +49,6 @@ Runner RegisterEval(CLI::App& app);
 Runner RegisterGenerate(CLI::App& app);
 Runner RegisterQuantize(CLI::App& app);
 Runner RegisterServe(CLI::App& app);
+Runner RegisterToken(CLI::App& app);
 
 }  // namespace medscribe::cli

@@ -71,6 +71,8 @@ int main(int argc, char** argv) {
       &RegisterQuantize);
   add("serve", "Serve a model over HTTP (OpenAI-compatible chat completions, metrics, health)",
       &RegisterServe);
+  add("token", "Development OIDC issuer: issue short-lived ES256 tokens, print its JWKS, verify",
+      &RegisterToken);
   add("registry", "Signed, versioned model artifacts (register, list, show, alias, verify)",
       &RegisterRegistry);
   add("export", "Export a trained model's decoder for standard LLaMA tooling (--format hf)",

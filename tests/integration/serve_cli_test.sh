@@ -119,6 +119,31 @@ else
   fail "the openai npm package is missing (scripts/bootstrap.sh installs it)"
 fi
 
+# The development issuer: a token that verifies here and with an independent ES256 implementation.
+ms token issue --sub u1 --role resident --department RAD --ttl 15m > "$work/token" \
+  && ms token jwks > "$work/jwks.json" && ms token verify --jwks "$work/jwks.json" < "$work/token" > "$work/verify.txt" \
+  && grep -q "role resident" "$work/verify.txt" && pass "token issue/verify: $(cat "$work/verify.txt")" || fail "token: $(cat "$work/verify.txt")"
+[ "$(stat -c %a "$home/keys/dev_issuer.pem")" = 600 ] && pass "issuer key file 0600" || fail "issuer key mode"
+if /usr/bin/python3 -c "import cryptography" 2> /dev/null; then
+  /usr/bin/python3 - "$work/token" "$work/jwks.json" > "$work/pyverify.txt" 2>&1 <<'PY'
+import base64, json, sys
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+b64 = lambda s: base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+k = json.load(open(sys.argv[2]))["keys"][0]
+pub = ec.EllipticCurvePublicNumbers(int.from_bytes(b64(k["x"]), "big"), int.from_bytes(b64(k["y"]), "big"),
+                                    ec.SECP256R1()).public_key()
+h, p, s = open(sys.argv[1]).read().strip().split(".")
+sig = b64(s)
+pub.verify(utils.encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")),
+           (h + "." + p).encode(), ec.ECDSA(hashes.SHA256()))
+print("verified")
+PY
+  grep -q verified "$work/pyverify.txt" && pass "the token verifies with Python's cryptography" || fail "python verify: $(cat "$work/pyverify.txt")"
+fi
+printf 'x.y.z\n' | ms token verify --jwks "$work/jwks.json" > /dev/null 2> "$work/bad_token.txt"; rc=$?
+[ $rc -ne 0 ] && grep -q "invalid token" "$work/bad_token.txt" && pass "a malformed token is refused" || fail "bad token accepted"
+
 # SIGTERM: readiness 503 at once, the request in flight completes, exit 0.
 curl -s -o "$work/inflight" -w "%{http_code}" "$url/v1/chat/completions" \
   -d '{"messages":[{"role":"user","content":"<history> x <report>"}],"max_tokens":900}' > "$work/inflight.code" &
