@@ -243,6 +243,17 @@ void ModelServer::Handle(HttpRequest req, std::shared_ptr<Responder> res) {
   Error(res, "other", 404, "no route " + req.method + " " + req.path);
 }
 
+void ModelServer::Submit(engine::GenerateRequest g, const std::shared_ptr<Responder>& res,
+                         const std::string& route) {
+  ++in_flight_;  // the request's on_done takes it back
+  auto submitted = engine_->Submit(std::move(g));
+  if (!submitted.ok()) {
+    --in_flight_;
+    return Error(res, route, HttpStatusOf(submitted.status()), submitted.status().message());
+  }
+  wake_.notify_one();
+}
+
 void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
   const std::string route = "/v1/chat/completions";
   if (draining_) return Error(res, route, 503, "the server is shutting down; retry elsewhere");
@@ -350,13 +361,7 @@ void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
       --in_flight_;
     };
   }
-  ++in_flight_;
-  auto submitted = engine_->Submit(std::move(g));
-  if (!submitted.ok()) {
-    --in_flight_;
-    return Error(res, route, HttpStatusOf(submitted.status()), submitted.status().message());
-  }
-  wake_.notify_one();
+  Submit(std::move(g), res, route);
 }
 
 std::vector<std::pair<std::string, std::string>> ReportSections(std::string_view report) {
@@ -448,13 +453,7 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
     }
     --in_flight_;
   };
-  ++in_flight_;
-  auto submitted = engine_->Submit(std::move(g));
-  if (!submitted.ok()) {
-    --in_flight_;
-    return Error(res, route, HttpStatusOf(submitted.status()), submitted.status().message());
-  }
-  wake_.notify_one();
+  Submit(std::move(g), res, route);
 }
 
 }  // namespace medscribe::serve

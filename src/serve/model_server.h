@@ -74,6 +74,9 @@ class ModelServer {
   void EngineLoop();
   void Chat(const HttpRequest& req, std::shared_ptr<Responder> res);
   void Report(const HttpRequest& req, std::shared_ptr<Responder> res);
+  // Counts the request in flight and hands it to the engine (an error answer if refused).
+  void Submit(engine::GenerateRequest g, const std::shared_ptr<Responder>& res,
+              const std::string& route);
   void Reply(const std::shared_ptr<Responder>& res, const std::string& route, int status,
              const std::string& body, const std::string& type = "application/json");
   void Error(const std::shared_ptr<Responder>& res, const std::string& route, int status,
