@@ -70,8 +70,11 @@ printf '{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{
   && pass "a damaged image: 400 naming PNG" || fail "bad image: $(cat "$work/body")"
 
 # The report API: a sample of the dataset and its image.
-key=$(tar -tf "$work/d"/test-000000.tar | grep '\.json$' | head -1)
-tar -xOf "$work/d"/test-000000.tar "$key" > "$work/sample.json"
+# The shortest sample of the dataset: a long note can take the tiny model's whole context (that
+# is a clear 400, not what this check is about).
+read -r shard key < <(for t in "$work/d"/*.tar; do tar -tvf "$t" | grep '\.json$' | awk -v t="$t" '{print $3, t, $NF}'; done \
+  | sort -n | head -1 | cut -d' ' -f2-)
+tar -xOf "$shard" "$key" > "$work/sample.json"
 /usr/bin/python3 - "$work/sample.json" "$work/x.png" > "$work/report.json" <<'PY'
 import base64, json, sys
 print(json.dumps({"sample": json.load(open(sys.argv[1])), "max_tokens": 24,
