@@ -101,17 +101,25 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--shape") shape = next();
-    else if (a == "--format") format = next();
-    else if (a == "--threads") threads = std::stoi(next());
-    else if (a == "--tokens") tokens = std::stoi(next());
-    else if (a == "--baseline") baseline = true;
-    else if (a == "--batch") batch = std::stoi(next());
-    else if (a == "--bandwidth") bandwidth = true;
+    if (a == "--shape")
+      shape = next();
+    else if (a == "--format")
+      format = next();
+    else if (a == "--threads")
+      threads = std::stoi(next());
+    else if (a == "--tokens")
+      tokens = std::stoi(next());
+    else if (a == "--baseline")
+      baseline = true;
+    else if (a == "--batch")
+      batch = std::stoi(next());
+    else if (a == "--bandwidth")
+      bandwidth = true;
     else {
-      std::fprintf(stderr, "usage: engine_decode --shape 20m|162m --format f32|bf16|int8|int4 "
-                           "[--threads N] [--tokens N] [--batch N] [--baseline] | --bandwidth "
-                           "[--threads N]\n");
+      std::fprintf(stderr,
+                   "usage: engine_decode --shape 20m|162m --format f32|bf16|int8|int4 "
+                   "[--threads N] [--tokens N] [--batch N] [--baseline] | --bandwidth "
+                   "[--threads N]\n");
       return 2;
     }
   }

@@ -56,7 +56,8 @@ std::vector<engine::GenerateRequest> Requests(int n, int tokens, const model::Mo
     engine::GenerateRequest r;
     r.prompt = {2, image_token};
     const int len = 450 + static_cast<int>(rng() % 200) - c.image_tokens();
-    for (int t = 0; t < len; ++t) r.prompt.push_back(10 + static_cast<int32_t>(rng() % (c.decoder.vocab_size - 10)));
+    for (int t = 0; t < len; ++t)
+      r.prompt.push_back(10 + static_cast<int32_t>(rng() % (c.decoder.vocab_size - 10)));
     r.image = torch::rand({c.vision.channels, c.vision.image_size, c.vision.image_size});
     r.image_digest = "study-" + std::to_string(seed) + "-" + std::to_string(i);
     r.sampling.max_tokens = tokens;
@@ -109,15 +110,23 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--preset") preset = next();
-    else if (a == "--format") format = next();
-    else if (a == "--threads") threads = std::stoi(next());
-    else if (a == "--concurrency") conc = next();
-    else if (a == "--tokens") tokens = std::stoi(next());
-    else if (a == "--bf16-gemm") gemm_rows = std::stoi(next());
+    if (a == "--preset")
+      preset = next();
+    else if (a == "--format")
+      format = next();
+    else if (a == "--threads")
+      threads = std::stoi(next());
+    else if (a == "--concurrency")
+      conc = next();
+    else if (a == "--tokens")
+      tokens = std::stoi(next());
+    else if (a == "--bf16-gemm")
+      gemm_rows = std::stoi(next());
     else {
-      std::fprintf(stderr, "usage: engine_serve [--preset small] [--format f32|bf16|int8|int4] "
-                           "[--threads N] [--concurrency 1,8,32,64] [--tokens 128] [--bf16-gemm MIN_ROWS]\n");
+      std::fprintf(
+          stderr,
+          "usage: engine_serve [--preset small] [--format f32|bf16|int8|int4] "
+          "[--threads N] [--concurrency 1,8,32,64] [--tokens 128] [--bf16-gemm MIN_ROWS]\n");
       return 2;
     }
   }
@@ -152,18 +161,19 @@ int main(int argc, char** argv) {
     }
     return std::move(*e);
   };
-  at::set_num_threads(threads > 0 ? threads
-                                  : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  at::set_num_threads(
+      threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   {  // warm-up: allocator and caches
     auto e = load(o);
     Serve(*e, Requests(2, 8, *config, o.image_token_id, 1234), 2);
   }
   (void)load(o);  // sizes the thread pools
-  std::printf("engine_serve: preset %s, weights %s%s, %d threads, prompts of 450-650 positions "
-              "with an image, %d generated tokens each\n",
-              preset.c_str(), format.c_str(),
-              gemm_rows > 0 ? (", bf16 GEMM from " + std::to_string(gemm_rows) + " rows").c_str() : "",
-              at::get_num_threads(), tokens);
+  std::printf(
+      "engine_serve: preset %s, weights %s%s, %d threads, prompts of 450-650 positions "
+      "with an image, %d generated tokens each\n",
+      preset.c_str(), format.c_str(),
+      gemm_rows > 0 ? (", bf16 GEMM from " + std::to_string(gemm_rows) + " rows").c_str() : "",
+      at::get_num_threads(), tokens);
   std::vector<int> levels;
   std::stringstream ss(conc);
   for (std::string x; std::getline(ss, x, ',');) levels.push_back(std::stoi(x));
@@ -192,12 +202,12 @@ int main(int argc, char** argv) {
       const double contiguous = per_token * config->decoder.max_position_embeddings *
                                 static_cast<double>(st.live_sequences_at_peak) /
                                 std::max<double>(1, static_cast<double>(st.live_tokens_at_peak));
-      std::printf("KV memory at peak (%lld sequences, %lld tokens): paged %.0f bytes per live "
-                  "token vs contiguous max-length (%d positions) %.0f (%.1fx less)\n",
-                  static_cast<long long>(st.live_sequences_at_peak),
-                  static_cast<long long>(st.live_tokens_at_peak), paged,
-                  config->decoder.max_position_embeddings, contiguous,
-                  paged > 0 ? contiguous / paged : 0);
+      std::printf(
+          "KV memory at peak (%lld sequences, %lld tokens): paged %.0f bytes per live "
+          "token vs contiguous max-length (%d positions) %.0f (%.1fx less)\n",
+          static_cast<long long>(st.live_sequences_at_peak),
+          static_cast<long long>(st.live_tokens_at_peak), paged,
+          config->decoder.max_position_embeddings, contiguous, paged > 0 ? contiguous / paged : 0);
       std::printf("kv_bytes_per_token_paged=%.0f kv_bytes_per_token_contiguous=%.0f\n", paged,
                   contiguous);
     }
@@ -214,9 +224,10 @@ int main(int argc, char** argv) {
     const Run again = Serve(*e, rs, 1);
     (caches ? ttft_cached : ttft_cold) = again.ttft.empty() ? 0 : again.ttft[0];
   }
-  std::printf("repeated study, time to first token: %.1f ms with prefix + encoder caches, %.1f ms "
-              "without (%.1fx)\n",
-              ttft_cached * 1e3, ttft_cold * 1e3, ttft_cold / std::max(1e-9, ttft_cached));
+  std::printf(
+      "repeated study, time to first token: %.1f ms with prefix + encoder caches, %.1f ms "
+      "without (%.1fx)\n",
+      ttft_cached * 1e3, ttft_cold * 1e3, ttft_cold / std::max(1e-9, ttft_cached));
   std::printf("speedup_at_32=%.2f ttft_cached_ms=%.1f ttft_uncached_ms=%.1f\n", speedup32,
               ttft_cached * 1e3, ttft_cold * 1e3);
   std::error_code ec;

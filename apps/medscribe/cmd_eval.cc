@@ -10,7 +10,6 @@
 #include <set>
 
 #include "cli.h"
-#include "report_engine.h"
 #include "common/files.h"
 #include "common/progress.h"
 #include "eval/clinical.h"
@@ -20,6 +19,7 @@
 #include "model/generate.h"
 #include "model/prompt.h"
 #include "registry/registry.h"
+#include "report_engine.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
 

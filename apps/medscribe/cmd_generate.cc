@@ -43,10 +43,10 @@ StatusOr<std::vector<train::RawSample>> FindSamples(const GenerateArgs& a) {
     }
   }
   if (out.empty()) {
-    return NotFoundError(a.count > 0 ? "the " + a.split + " split of " + a.dataset + " is empty"
-                                     : "no sample '" + a.key + "' in the " + a.split +
-                                           " split of " + a.dataset +
-                                           " (keys are the dataset's <key>.json names)");
+    return NotFoundError(a.count > 0
+                             ? "the " + a.split + " split of " + a.dataset + " is empty"
+                             : "no sample '" + a.key + "' in the " + a.split + " split of " +
+                                   a.dataset + " (keys are the dataset's <key>.json names)");
   }
   return out;
 }
@@ -54,8 +54,8 @@ StatusOr<std::vector<train::RawSample>> FindSamples(const GenerateArgs& a) {
 int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
   const bool from_dataset = !a.dataset.empty() && (!a.key.empty() || a.count > 0);
   if (a.sample.empty() == !from_dataset || (!a.key.empty() && a.count > 0))
-    return ReportError(InvalidArgumentError(
-        "give --dataset DIR with --key KEY or --count N, or --sample FILE"));
+    return ReportError(
+        InvalidArgumentError("give --dataset DIR with --key KEY or --count N, or --sample FILE"));
   if (Status s = engine::Validate(a.sampling); !s.ok()) return ReportError(s);
   auto format = engine::ParseWeightFormat(a.format);
   if (!format.ok()) return ReportError(format.status());
@@ -119,15 +119,15 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
     spec = ", speculative: " + std::to_string(st.accepted) + " of " + std::to_string(st.drafted) +
            " drafted tokens accepted in " + std::to_string(st.verifications) + " verifications";
   }
-  std::fprintf(stderr,
-               "%s: %zu report%s, %lld prompt positions, %lld tokens (last: %s), first token %.0f ms, "
-               "%.1f tokens/s after it; weights %s%s\n",
-               a.reference ? "reference (full recompute, no cache)" : "engine", n,
-               n == 1 ? "" : "s", static_cast<long long>(prompt), static_cast<long long>(tokens),
-               finish.c_str(),
-               ttft / static_cast<double>(n) * 1e3,
-               after_first > 0 && decode > 0 ? static_cast<double>(after_first) / decode : 0.0,
-               engine::WeightFormatName(e->engine->weights().format), spec.c_str());
+  std::fprintf(
+      stderr,
+      "%s: %zu report%s, %lld prompt positions, %lld tokens (last: %s), first token %.0f ms, "
+      "%.1f tokens/s after it; weights %s%s\n",
+      a.reference ? "reference (full recompute, no cache)" : "engine", n, n == 1 ? "" : "s",
+      static_cast<long long>(prompt), static_cast<long long>(tokens), finish.c_str(),
+      ttft / static_cast<double>(n) * 1e3,
+      after_first > 0 && decode > 0 ? static_cast<double>(after_first) / decode : 0.0,
+      engine::WeightFormatName(e->engine->weights().format), spec.c_str());
   return kExitOk;
 }
 
@@ -149,7 +149,8 @@ int RunQuantize(GlobalOptions& g, const QuantizeArgs& a) {
   auto st = model::LoadSafetensors((src / "model.safetensors").string());
   if (!st.ok()) return ReportError(st.status());
   if (st->metadata.count("medscribe.quantization"))
-    return ReportError(InvalidArgumentError(a.model + " is already quantized; quantize its parent"));
+    return ReportError(
+        InvalidArgumentError(a.model + " is already quantized; quantize its parent"));
   auto q = engine::QuantizeTensors(*st, *format);
   if (!q.ok()) return ReportError(q.status());
   q->metadata["medscribe.quantization"] = a.format;
@@ -204,8 +205,7 @@ int RunQuantize(GlobalOptions& g, const QuantizeArgs& a) {
     ASSIGN_OR_RETURN(std::vector<std::string> reports,
                      GenerateReports(*e, samples, {}, a.max_tokens, label));
     Measured m;
-    m.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::vector<eval::Labels> labels;
     for (const auto& r : reports) labels.push_back(eval::LabelReport(r));
     m.f1 = eval::ClinicalF1(labels, truth).micro;
@@ -219,8 +219,9 @@ int RunQuantize(GlobalOptions& g, const QuantizeArgs& a) {
   if (!child.ok()) return ReportError(child.status());
   std::printf("%-6s  %12s  %16s  %9s  %8s\n", "format", "file bytes", "decoder bytes/tok",
               "micro-F1", "seconds");
-  std::printf("%-6s  %12lld  %16lld  %9.4f  %8.1f\n", "f32", static_cast<long long>(base->file_bytes),
-              static_cast<long long>(base->weight_bytes), base->f1, base->seconds);
+  std::printf("%-6s  %12lld  %16lld  %9.4f  %8.1f\n", "f32",
+              static_cast<long long>(base->file_bytes), static_cast<long long>(base->weight_bytes),
+              base->f1, base->seconds);
   std::printf("%-6s  %12lld  %16lld  %9.4f  %8.1f\n", a.format.c_str(),
               static_cast<long long>(child->file_bytes),
               static_cast<long long>(child->weight_bytes), child->f1, child->seconds);
@@ -229,7 +230,8 @@ int RunQuantize(GlobalOptions& g, const QuantizeArgs& a) {
   auto run_text = ReadFile(src / "run.json");
   if (!run_text.ok()) return ReportError(run_text.status());
   nlohmann::json run = nlohmann::json::parse(*run_text, nullptr, false);
-  if (!run.is_object()) return ReportError(DataLossError((src / "run.json").string() + " is not JSON"));
+  if (!run.is_object())
+    return ReportError(DataLossError((src / "run.json").string() + " is not JSON"));
   const std::string parent_ref = parent->name + "@" + std::to_string(parent->version);
   nlohmann::json quant = {{"format", a.format},
                           {"dataset", a.dataset},
@@ -301,8 +303,7 @@ Runner RegisterQuantize(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
   app.add_option("--model", a->model, "Registry NAME[@VERSION|@ALIAS] of a float model")
       ->required();
-  app.add_option("--format", a->format,
-                 "int8 (per-channel scales), int4 (groups of 32) or bf16")
+  app.add_option("--format", a->format, "int8 (per-channel scales), int4 (groups of 32) or bf16")
       ->required();
   app.add_option("--out", a->out, "Registry name of the quantized model")->required();
   app.add_option("--dataset", a->dataset, "Dataset whose split measures the quality")

@@ -1,11 +1,11 @@
 // `medscribe serve`: one model behind the model server's HTTP API (src/serve/model_server.h).
 // SIGTERM or SIGINT: readiness turns 503 at once, requests in flight finish, then the process
 // exits 0.
+#include <pthread.h>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <pthread.h>
 
 #include <chrono>
 #include <filesystem>
@@ -75,8 +75,8 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   so.bos_id = tokenizer::kBosId;
   so.image_limits.dicom_size = loaded->engine->config().vision.image_size;
   serve::ModelServer server(
-      std::move(loaded->engine),
-      [text](std::string_view s) { return text->tokenizer().Encode(s); }, so);
+      std::move(loaded->engine), [text](std::string_view s) { return text->tokenizer().Encode(s); },
+      so);
   server.SetPromptBuilder([](std::string_view sample) -> StatusOr<std::string> {
     ASSIGN_OR_RETURN(model::json::Value v, model::json::Parse(sample));
     ASSIGN_OR_RETURN(model::Prompt p, model::BuildPrompt(v));
@@ -110,8 +110,8 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   sigwait(&signals, &sig);
   std::fprintf(stderr, "signal %d: draining (%d requests in flight)\n", sig, server.in_flight());
   // Load balancers see 503 for at least the grace period; requests in flight finish.
-  const auto grace_end =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(a.drain_grace * 1000));
+  const auto grace_end = std::chrono::steady_clock::now() +
+                         std::chrono::milliseconds(static_cast<int64_t>(a.drain_grace * 1000));
   server.Drain();
   std::this_thread::sleep_until(grace_end);
   server.Drain();

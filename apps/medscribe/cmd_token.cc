@@ -16,10 +16,11 @@ namespace {
 
 struct TokenArgs {
   std::string sub, role = "radiologist", department, audience = "medscribe", ttl = "15m",
-              issuer = "https://medscribe.local/dev-issuer", token, jwks;
+                   issuer = "https://medscribe.local/dev-issuer", token, jwks;
 };
 
-const char* const kRoles[] = {"radiologist", "resident", "attending", "auditor", "admin", "service"};
+const char* const kRoles[] = {"radiologist", "resident", "attending",
+                              "auditor",     "admin",    "service"};
 
 // "15m", "900s", "2h" or plain seconds.
 StatusOr<int64_t> ParseDuration(const std::string& s) {
@@ -33,8 +34,10 @@ StatusOr<int64_t> ParseDuration(const std::string& s) {
   }
   const std::string unit = s.substr(used);
   const int64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
-  if (scale == 0 || n <= 0) return InvalidArgumentError("--ttl must look like 900, 900s, 15m or 2h");
-  if (n * scale > 24 * 3600) return InvalidArgumentError("--ttl at most 24h: development tokens are short-lived");
+  if (scale == 0 || n <= 0)
+    return InvalidArgumentError("--ttl must look like 900, 900s, 15m or 2h");
+  if (n * scale > 24 * 3600)
+    return InvalidArgumentError("--ttl at most 24h: development tokens are short-lived");
   return n * scale;
 }
 
@@ -49,17 +52,21 @@ int64_t Now() {
 Runner RegisterToken(CLI::App& app) {
   app.require_subcommand(1);
   auto a = std::make_shared<TokenArgs>();
-  CLI::App* issue = app.add_subcommand("issue", "Sign a short-lived ES256 token with the development issuer");
+  CLI::App* issue =
+      app.add_subcommand("issue", "Sign a short-lived ES256 token with the development issuer");
   issue->add_option("--sub", a->sub, "Subject (a pseudonymous user id)")->required();
-  issue->add_option("--role", a->role, "radiologist, resident, attending, auditor, admin or service")
+  issue
+      ->add_option("--role", a->role, "radiologist, resident, attending, auditor, admin or service")
       ->capture_default_str();
   issue->add_option("--department", a->department, "Department the caller works for");
   issue->add_option("--audience", a->audience, "aud claim")->capture_default_str();
-  issue->add_option("--ttl", a->ttl, "Lifetime: 900, 900s, 15m, 2h (at most 24h)")->capture_default_str();
+  issue->add_option("--ttl", a->ttl, "Lifetime: 900, 900s, 15m, 2h (at most 24h)")
+      ->capture_default_str();
   issue->add_option("--issuer", a->issuer, "iss claim")->capture_default_str();
   CLI::App* jwks = app.add_subcommand("jwks", "Print the development issuer's public keys (JWKS)");
   jwks->add_option("--issuer", a->issuer, "iss claim")->capture_default_str();
-  CLI::App* verify = app.add_subcommand("verify", "Verify a token (read from stdin) against a JWKS file");
+  CLI::App* verify =
+      app.add_subcommand("verify", "Verify a token (read from stdin) against a JWKS file");
   verify->add_option("--jwks", a->jwks, "JWKS file")->required();
   verify->add_option("--issuer", a->issuer, "Expected iss")->capture_default_str();
   verify->add_option("--audience", a->audience, "Expected aud")->capture_default_str();

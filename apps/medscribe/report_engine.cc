@@ -31,8 +31,8 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
   if (e.text->tokenizer().vocab_size() != e.engine->config().decoder.vocab_size) {
     return FailedPreconditionError("tokenizer and model of different vocabularies in " + dir +
                                    " (" + std::to_string(e.text->tokenizer().vocab_size()) +
-                                   " vs " +
-                                   std::to_string(e.engine->config().decoder.vocab_size) + ")");
+                                   " vs " + std::to_string(e.engine->config().decoder.vocab_size) +
+                                   ")");
   }
   return e;
 }

@@ -39,7 +39,8 @@ WeightFormat HeadFormat(WeightFormat f) {
 
 int64_t DecoderWeights::streamed_bytes() const {
   int64_t n = head.bytes();
-  for (const Layer& l : layers) n += l.qkv.bytes() + l.o.bytes() + l.gate_up.bytes() + l.down.bytes();
+  for (const Layer& l : layers)
+    n += l.qkv.bytes() + l.o.bytes() + l.gate_up.bytes() + l.down.bytes();
   return n;
 }
 
@@ -72,8 +73,8 @@ model::NamedTensors DecoderTensors(const DecoderWeights& w) {
   };
   out.emplace_back("decoder.model.embed_tokens.weight",
                    f32(w.embed, {c.vocab_size, c.hidden_size}));
-  const int64_t hd = c.head_dim(), q = c.num_attention_heads * hd,
-                kv = c.num_key_value_heads * hd, ff = c.intermediate_size;
+  const int64_t hd = c.head_dim(), q = c.num_attention_heads * hd, kv = c.num_key_value_heads * hd,
+                ff = c.intermediate_size;
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const DecoderWeights::Layer& L = w.layers[l];
     const std::string p = "model.layers." + std::to_string(l) + ".";
@@ -153,8 +154,8 @@ StatusOr<model::Safetensors> QuantizeTensors(const model::Safetensors& in, Weigh
   model::Safetensors out;
   out.metadata = in.metadata;
   for (const auto& [name, t] : in.tensors) {
-    const bool matrix = name.rfind("decoder.", 0) == 0 && t.dim() == 2 &&
-                        t.is_floating_point() && name.find("embed_tokens") == std::string::npos;
+    const bool matrix = name.rfind("decoder.", 0) == 0 && t.dim() == 2 && t.is_floating_point() &&
+                        name.find("embed_tokens") == std::string::npos;
     if (!matrix || format == WeightFormat::kF32) {
       out.tensors[name] = t;
       continue;
@@ -170,7 +171,8 @@ StatusOr<model::Safetensors> QuantizeTensors(const model::Safetensors& in, Weigh
 StatusOr<std::shared_ptr<const DecoderWeights>> PackDecoder(const model::LlamaForCausalLM& d,
                                                             WeightFormat format) {
   model::Safetensors st;
-  for (const auto& item : d->named_parameters()) st.tensors["decoder." + item.key()] = item.value().detach();
+  for (const auto& item : d->named_parameters())
+    st.tensors["decoder." + item.key()] = item.value().detach();
   ASSIGN_OR_RETURN(model::Safetensors q, QuantizeTensors(st, format));
   return DecoderFromTensors(d->config, format, q);
 }
@@ -310,8 +312,10 @@ Status CpuDecoder::Forward(std::span<const SeqChunk> chunks, std::vector<float>*
     const SeqChunk& ch = chunks[static_cast<size_t>(row_chunk[static_cast<size_t>(r)])];
     const int64_t p = row_pos[static_cast<size_t>(r)];
     float* x = x_.data() + r * d;
-    if (ch.image && ch.image->defined() && p >= ch.image_at && p < ch.image_at + ch.image->size(0)) {
-      std::memcpy(x, ch.image->data_ptr<float>() + (p - ch.image_at) * d, static_cast<size_t>(d) * 4);
+    if (ch.image && ch.image->defined() && p >= ch.image_at &&
+        p < ch.image_at + ch.image->size(0)) {
+      std::memcpy(x, ch.image->data_ptr<float>() + (p - ch.image_at) * d,
+                  static_cast<size_t>(d) * 4);
     } else {
       std::memcpy(x, W.embed.data() + int64_t{ch.tokens[static_cast<size_t>(p)]} * d,
                   static_cast<size_t>(d) * 4);

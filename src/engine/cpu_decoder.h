@@ -37,7 +37,7 @@ struct DecoderWeights {
   };
   std::vector<Layer> layers;
   std::vector<float> norm;
-  PackedWeight head;                       // [vocab, hidden]
+  PackedWeight head;                      // [vocab, hidden]
   std::vector<float> rope_cos, rope_sin;  // [max_positions, head_dim]
   // Bytes of weights read per decode step (the memory-bandwidth bound's numerator).
   int64_t streamed_bytes() const;
@@ -102,8 +102,8 @@ class CpuDecoder {
   // Chunks of at least this many tokens compute attention with batched matrix products.
   static constexpr int64_t kChunkAttentionRows = 32;
   // Attention of a chunk's rows [row0, row0 + count) (positions start ..) at `layer`.
-  void ChunkAttention(size_t layer, const std::vector<int64_t>& slots, int64_t start,
-                      int64_t count, int64_t row0);
+  void ChunkAttention(size_t layer, const std::vector<int64_t>& slots, int64_t start, int64_t count,
+                      int64_t row0);
   // y[rows, w.n] = x W^T by the kernels, or by the bf16 GEMM for many rows.
   void Linear(const float* x, int64_t rows, const PackedWeight& w, const torch::Tensor& gemm,
               float* y) const;

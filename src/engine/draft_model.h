@@ -51,7 +51,7 @@ class DraftModel {
   struct Seq {
     std::vector<int32_t> prompt;  // the draft model's form
     int64_t served_prompt_len = 0;
-    torch::Tensor image;          // [N, hidden] of the draft model, or undefined
+    torch::Tensor image;  // [N, hidden] of the draft model, or undefined
     int64_t image_at = 0;
     std::vector<int32_t> cached;  // tokens whose keys and values are in the draft cache
   };

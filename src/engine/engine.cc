@@ -20,7 +20,9 @@ namespace medscribe::engine {
 namespace {
 namespace fs = std::filesystem;
 
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // The first 8 bytes of a hex digest, for the prefix cache's salt.
 uint64_t SaltOf(const std::string& digest) {
@@ -121,8 +123,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
   e->projector_->eval();
   ASSIGN_OR_RETURN(auto weights, DecoderFromTensors(e->config_.decoder, format, st));
   const model::DecoderConfig& c = e->config_.decoder;
-  const int64_t block_bytes =
-      int64_t{2} * c.num_hidden_layers * c.num_key_value_heads * c.head_dim() * 4 * options.block_size;
+  const int64_t block_bytes = int64_t{2} * c.num_hidden_layers * c.num_key_value_heads *
+                              c.head_dim() * 4 * options.block_size;
   const int64_t blocks = options.kv_blocks > 0
                              ? options.kv_blocks
                              : std::max<int64_t>(1, (options.kv_cache_mb << 20) / block_bytes);
@@ -139,8 +141,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
   if (options.speculative && options.max_draft > 0) {
     e->corpus_ = std::make_unique<NgramCorpus>();
     if (!options.draft_model_dir.empty()) {
-      ASSIGN_OR_RETURN(e->draft_, DraftModel::Load(options.draft_model_dir, format, 4096,
-                                                   options.block_size));
+      ASSIGN_OR_RETURN(e->draft_,
+                       DraftModel::Load(options.draft_model_dir, format, 4096, options.block_size));
       if (e->draft_->config().decoder.vocab_size != c.vocab_size) {
         return InvalidArgumentError("the draft model's vocabulary (" +
                                     std::to_string(e->draft_->config().decoder.vocab_size) +
@@ -188,7 +190,8 @@ Status Engine::Validate(const GenerateRequest& r) const {
         r.image.size(2) > 4096) {
       return InvalidArgumentError("the image must be float [" + std::to_string(v.channels) +
                                   ", H, W] with 8 <= H, W <= 4096 for this model (the encoder "
-                                  "resizes it to " + std::to_string(v.image_size) + ")");
+                                  "resizes it to " +
+                                  std::to_string(v.image_size) + ")");
     }
     if (!torch::isfinite(r.image).all().item<bool>())
       return InvalidArgumentError("the image holds values that are not finite");
@@ -196,10 +199,9 @@ Status Engine::Validate(const GenerateRequest& r) const {
   const int64_t positions =
       static_cast<int64_t>(r.prompt.size()) + (images ? config_.image_tokens() - 1 : 0);
   if (positions + 1 > c.max_position_embeddings) {
-    return InvalidArgumentError("the prompt takes " + std::to_string(positions) +
-                                " positions; the model's context holds " +
-                                std::to_string(c.max_position_embeddings) +
-                                " with the answer: shorten it");
+    return InvalidArgumentError(
+        "the prompt takes " + std::to_string(positions) + " positions; the model's context holds " +
+        std::to_string(c.max_position_embeddings) + " with the answer: shorten it");
   }
   return OkStatus();
 }
@@ -274,9 +276,10 @@ void Engine::Admit(int64_t id, GenerateRequest r) {
     }
   }
   // Prompts with an image share cached blocks only with prompts of the same image.
-  q.prefix_salt = !s->image.defined()        ? 0
-                  : !r.image_digest.empty() ? SaltOf(r.image_digest)
-                                            : (static_cast<uint64_t>(id) << 1) | (uint64_t{1} << 63);
+  q.prefix_salt = !s->image.defined() ? 0
+                  : !r.image_digest.empty()
+                      ? SaltOf(r.image_digest)
+                      : (static_cast<uint64_t>(id) << 1) | (uint64_t{1} << 63);
   q.prompt = s->tokens;
   s->prompt_len = static_cast<int64_t>(s->tokens.size());
   if (draft_ && q.speculate) {
@@ -338,7 +341,8 @@ void Engine::Emit(Live& s, int64_t id, std::span<const int32_t> tokens) {
     s.text = std::move(text);
     size_t cut = s.text.size();
     const bool done = s.stop->Done(t, static_cast<int>(s.generated.size()), s.text, &cut);
-    const bool full = static_cast<int64_t>(s.tokens.size()) >= config_.decoder.max_position_embeddings;
+    const bool full =
+        static_cast<int64_t>(s.tokens.size()) >= config_.decoder.max_position_embeddings;
     if (done || full) {
       const bool stopped = cut < s.text.size();
       s.text.resize(cut);
@@ -390,7 +394,7 @@ bool Engine::Step() {
     }
     sc.start = c.start;
     sc.count = c.count;
-    sc.logits = !c.sample ? SeqChunk::Logits::kNone
+    sc.logits = !c.sample         ? SeqChunk::Logits::kNone
                 : c.draft.empty() ? SeqChunk::Logits::kLast
                                   : SeqChunk::Logits::kAll;
     if (s.image.defined()) {

@@ -78,9 +78,9 @@ struct GenerateResult {
   int64_t id = 0;
   Status status;
   std::string text;
-  std::vector<int32_t> tokens;  // generated, without the end token
-  std::string finish;           // "eos", "stop", "length", or "error"
-  int64_t prompt_tokens = 0;    // with the image's positions
+  std::vector<int32_t> tokens;     // generated, without the end token
+  std::string finish;              // "eos", "stop", "length", or "error"
+  int64_t prompt_tokens = 0;       // with the image's positions
   double ttft_s = 0, total_s = 0;  // from submission
 };
 

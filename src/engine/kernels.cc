@@ -70,8 +70,8 @@ void RowToFloat(const PackedWeight& w, int64_t r, float* out) {
 // symmetrically (scale = max |x| / 127); `dequantized` holds q * scale as float for the paths
 // without VNNI, so every CPU computes the same products.
 struct Int8Activations {
-  std::vector<uint8_t> u8;       // q + 128
-  std::vector<float> scales;     // [m, k / 64]
+  std::vector<uint8_t> u8;         // q + 128
+  std::vector<float> scales;       // [m, k / 64]
   std::vector<float> dequantized;  // [m, k]
 };
 
@@ -130,7 +130,8 @@ AVX512 inline __m512 Load16(const PackedWeight& w, int64_t r, int64_t c) {
   if constexpr (F == WeightFormat::kF32) {
     return _mm512_loadu_ps(w.f32.data() + r * w.k + c);
   } else if constexpr (F == WeightFormat::kBF16) {
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.bf16.data() + r * w.k + c));
+    const __m256i h =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.bf16.data() + r * w.k + c));
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
   } else {  // int8; the row scale is applied to the sum
     const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.q8.data() + r * w.k + c));
@@ -149,9 +150,12 @@ constexpr int64_t kPrefetchBytes = 768;
 
 template <WeightFormat F>
 AVX512 inline const void* RowPtr(const PackedWeight& w, int64_t r, int64_t c) {
-  if constexpr (F == WeightFormat::kF32) return w.f32.data() + r * w.k + c;
-  else if constexpr (F == WeightFormat::kBF16) return w.bf16.data() + r * w.k + c;
-  else return w.q8.data() + r * w.k + c;
+  if constexpr (F == WeightFormat::kF32)
+    return w.f32.data() + r * w.k + c;
+  else if constexpr (F == WeightFormat::kBF16)
+    return w.bf16.data() + r * w.k + c;
+  else
+    return w.q8.data() + r * w.k + c;
 }
 
 // y[m0 .. m0+M, r0 .. r0+R] for f32, bf16 and int8 weights.
@@ -171,7 +175,9 @@ AVX512 void TileDense(const float* x, int64_t m0, const PackedWeight& w, int64_t
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       // Rows are short streams (one row per output): prefetch ahead of the hardware.
-      if ((c & 63) == 0) _mm_prefetch(reinterpret_cast<const char*>(RowPtr<F>(w, r0 + r, c)) + kPrefetchBytes, _MM_HINT_T0);
+      if ((c & 63) == 0)
+        _mm_prefetch(reinterpret_cast<const char*>(RowPtr<F>(w, r0 + r, c)) + kPrefetchBytes,
+                     _MM_HINT_T0);
       const __m512 wv = Load16<F>(w, r0 + r, c);
 #pragma GCC unroll 8
       for (int i = 0; i < M; ++i) acc[r][i] = _mm512_fmadd_ps(wv, xv[i], acc[r][i]);
@@ -184,9 +190,12 @@ AVX512 void TileDense(const float* x, int64_t m0, const PackedWeight& w, int64_t
     if constexpr (F == WeightFormat::kInt8) scale = w.scales[static_cast<size_t>(r0 + r)];
     for (int64_t c = end16; c < cols.c1; ++c) {
       const size_t at = static_cast<size_t>((r0 + r) * k + c);
-      if constexpr (F == WeightFormat::kF32) tail_row[c - end16] = w.f32[at];
-      else if constexpr (F == WeightFormat::kBF16) tail_row[c - end16] = FromBf16(w.bf16[at]);
-      else tail_row[c - end16] = w.q8[at];
+      if constexpr (F == WeightFormat::kF32)
+        tail_row[c - end16] = w.f32[at];
+      else if constexpr (F == WeightFormat::kBF16)
+        tail_row[c - end16] = FromBf16(w.bf16[at]);
+      else
+        tail_row[c - end16] = w.q8[at];
     }
 #pragma GCC unroll 8
     for (int i = 0; i < M; ++i) {
@@ -220,7 +229,9 @@ AVX512 void TileInt4(const float* x, int64_t m0, const PackedWeight& w, int64_t 
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const int64_t at = (r0 + r) * groups + g;
-      if ((g & 3) == 0) _mm_prefetch(reinterpret_cast<const char*>(w.q4.data() + at * 16) + kPrefetchBytes, _MM_HINT_T0);
+      if ((g & 3) == 0)
+        _mm_prefetch(reinterpret_cast<const char*>(w.q4.data() + at * 16) + kPrefetchBytes,
+                     _MM_HINT_T0);
       const __m512 d = _mm512_set1_ps(w.scales[static_cast<size_t>(at)]);
       const __m512 off = _mm512_mul_ps(d, _mm512_set1_ps(-8.0f));
       const __m512i b = _mm512_cvtepu8_epi32(
@@ -248,10 +259,14 @@ template <int R, int M>
 AVX512 void Tile(const float* x, int64_t m0, const PackedWeight& w, int64_t r0, float* y,
                  Cols cols) {
   switch (w.format) {
-    case WeightFormat::kF32: return TileDense<WeightFormat::kF32, R, M>(x, m0, w, r0, y, cols);
-    case WeightFormat::kBF16: return TileDense<WeightFormat::kBF16, R, M>(x, m0, w, r0, y, cols);
-    case WeightFormat::kInt8: return TileDense<WeightFormat::kInt8, R, M>(x, m0, w, r0, y, cols);
-    case WeightFormat::kInt4: return TileInt4<R, M>(x, m0, w, r0, y, cols);
+    case WeightFormat::kF32:
+      return TileDense<WeightFormat::kF32, R, M>(x, m0, w, r0, y, cols);
+    case WeightFormat::kBF16:
+      return TileDense<WeightFormat::kBF16, R, M>(x, m0, w, r0, y, cols);
+    case WeightFormat::kInt8:
+      return TileDense<WeightFormat::kInt8, R, M>(x, m0, w, r0, y, cols);
+    case WeightFormat::kInt4:
+      return TileInt4<R, M>(x, m0, w, r0, y, cols);
   }
 }
 
@@ -261,10 +276,17 @@ AVX512 void RowsTile(const float* x, int64_t m, const PackedWeight& w, int64_t r
   int64_t i = 0;
   for (; i + 4 <= m; i += 4) Tile<R, 4>(x, i, w, r0, y, cols);
   switch (m - i) {
-    case 3: Tile<R, 3>(x, i, w, r0, y, cols); break;
-    case 2: Tile<R, 2>(x, i, w, r0, y, cols); break;
-    case 1: Tile<R, 1>(x, i, w, r0, y, cols); break;
-    default: break;
+    case 3:
+      Tile<R, 3>(x, i, w, r0, y, cols);
+      break;
+    case 2:
+      Tile<R, 2>(x, i, w, r0, y, cols);
+      break;
+    case 1:
+      Tile<R, 1>(x, i, w, r0, y, cols);
+      break;
+    default:
+      break;
   }
 }
 
@@ -333,20 +355,27 @@ AVX512VNNI void TileVnni(const Int8Activations& a, int64_t m0, const PackedWeigh
 }
 
 template <int R>
-AVX512VNNI void RowsTileVnni(const Int8Activations& a, int64_t m, const PackedWeight& w,
-                             int64_t r0, float* y, Cols cols) {
+AVX512VNNI void RowsTileVnni(const Int8Activations& a, int64_t m, const PackedWeight& w, int64_t r0,
+                             float* y, Cols cols) {
   int64_t i = 0;
   for (; i + 4 <= m; i += 4) TileVnni<R, 4>(a, i, w, r0, y, cols);
   switch (m - i) {
-    case 3: TileVnni<R, 3>(a, i, w, r0, y, cols); break;
-    case 2: TileVnni<R, 2>(a, i, w, r0, y, cols); break;
-    case 1: TileVnni<R, 1>(a, i, w, r0, y, cols); break;
-    default: break;
+    case 3:
+      TileVnni<R, 3>(a, i, w, r0, y, cols);
+      break;
+    case 2:
+      TileVnni<R, 2>(a, i, w, r0, y, cols);
+      break;
+    case 1:
+      TileVnni<R, 1>(a, i, w, r0, y, cols);
+      break;
+    default:
+      break;
   }
 }
 
-AVX512VNNI void MatmulRowsVnni(const Int8Activations& a, int64_t m, const PackedWeight& w,
-                               float* y, int64_t r0, int64_t r1) {
+AVX512VNNI void MatmulRowsVnni(const Int8Activations& a, int64_t m, const PackedWeight& w, float* y,
+                               int64_t r0, int64_t r1) {
   const int64_t block = m > 4 ? kColumnBlock : w.k;
   for (int64_t c0 = 0; c0 < w.k; c0 += block) {
     const Cols cols{c0, std::min(w.k, c0 + block), c0 > 0};
@@ -437,7 +466,8 @@ AVX512 void AttentionAvx512(const float* q, const float* k_cache, const float* v
     for (int64_t h = g * group; h < (g + 1) * group; ++h) {
       __m512 qv[V];
 #pragma GCC unroll 8
-      for (int v = 0; v < V; ++v) qv[v] = _mm512_mul_ps(_mm512_loadu_ps(q + h * hd + v * 16), _mm512_set1_ps(scale));
+      for (int v = 0; v < V; ++v)
+        qv[v] = _mm512_mul_ps(_mm512_loadu_ps(q + h * hd + v * 16), _mm512_set1_ps(scale));
       float max = -INFINITY;
       for (int64_t j = 0; j < len; ++j) {
         const float* kr = k_cache + slots[static_cast<size_t>(j)] * row + g * hd;
@@ -522,10 +552,14 @@ StatusOr<WeightFormat> ParseWeightFormat(const std::string& name) {
 
 const char* WeightFormatName(WeightFormat f) {
   switch (f) {
-    case WeightFormat::kF32: return "f32";
-    case WeightFormat::kBF16: return "bf16";
-    case WeightFormat::kInt8: return "int8";
-    case WeightFormat::kInt4: return "int4";
+    case WeightFormat::kF32:
+      return "f32";
+    case WeightFormat::kBF16:
+      return "bf16";
+    case WeightFormat::kInt8:
+      return "int8";
+    case WeightFormat::kInt4:
+      return "int4";
   }
   return "?";
 }
@@ -631,7 +665,9 @@ std::vector<std::pair<std::string, torch::Tensor>> ToStored(const std::string& n
     return x;
   };
   switch (w.format) {
-    case WeightFormat::kF32: out.emplace_back(name, Dequantize(w)); break;
+    case WeightFormat::kF32:
+      out.emplace_back(name, Dequantize(w));
+      break;
     case WeightFormat::kBF16:
       out.emplace_back(name, bytes(w.bf16.data(), w.n * w.k * 2, torch::kBFloat16, {w.n, w.k}));
       break;
@@ -642,8 +678,8 @@ std::vector<std::pair<std::string, torch::Tensor>> ToStored(const std::string& n
     case WeightFormat::kInt4: {
       const int64_t groups = w.k / kInt4Group;
       out.emplace_back(name, bytes(w.q4.data(), w.n * w.k / 2, torch::kUInt8, {w.n, w.k / 2}));
-      out.emplace_back(name + ".scales", bytes(w.scales.data(), w.n * groups * 4, torch::kFloat32,
-                                               {w.n, groups}));
+      out.emplace_back(name + ".scales",
+                       bytes(w.scales.data(), w.n * groups * 4, torch::kFloat32, {w.n, groups}));
       break;
     }
   }
@@ -723,14 +759,16 @@ void Matmul(const float* x, int64_t m, const PackedWeight& w, float* y) {
       const torch::Tensor xt = torch::from_blob(const_cast<float*>(x), {m, w.k}, torch::kFloat32);
       const torch::Tensor wt =
           torch::from_blob(const_cast<float*>(wp), {r1 - r0, w.k}, torch::kFloat32);
-      torch::from_blob(y + r0, {m, r1 - r0}, {w.n, 1}, torch::kFloat32).copy_(torch::mm(xt, wt.t()));
+      torch::from_blob(y + r0, {m, r1 - r0}, {w.n, 1}, torch::kFloat32)
+          .copy_(torch::mm(xt, wt.t()));
     });
     return;
   }
   // Blocks of 4 output columns; a task streams at least ~64 KiB of weights.
   const int64_t blocks = (w.n + 3) / 4;
   const int64_t per_block = std::max<int64_t>(1, w.bytes() / std::max<int64_t>(1, w.n) * 4);
-  const int64_t grain = std::max<int64_t>(1, (int64_t{64} << 10) / per_block / std::max<int64_t>(1, m / 4 + 1));
+  const int64_t grain =
+      std::max<int64_t>(1, (int64_t{64} << 10) / per_block / std::max<int64_t>(1, m / 4 + 1));
   at::parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
     const int64_t r0 = b0 * 4, r1 = std::min(w.n, b1 * 4);
 #ifdef MEDSCRIBE_X86
@@ -774,11 +812,16 @@ void PagedAttention(const float* q, const float* k_cache, const float* v_cache,
 #ifdef MEDSCRIBE_X86
   if (kAvx512 && head_dim % 16 == 0 && head_dim <= 128 && !slots.empty()) {
     switch (head_dim / 16) {
-      case 1: return AttentionAvx512<1>(q, k_cache, v_cache, slots, heads, kv_heads, out, scratch);
-      case 2: return AttentionAvx512<2>(q, k_cache, v_cache, slots, heads, kv_heads, out, scratch);
-      case 4: return AttentionAvx512<4>(q, k_cache, v_cache, slots, heads, kv_heads, out, scratch);
-      case 8: return AttentionAvx512<8>(q, k_cache, v_cache, slots, heads, kv_heads, out, scratch);
-      default: break;
+      case 1:
+        return AttentionAvx512<1>(q, k_cache, v_cache, slots, heads, kv_heads, out, scratch);
+      case 2:
+        return AttentionAvx512<2>(q, k_cache, v_cache, slots, heads, kv_heads, out, scratch);
+      case 4:
+        return AttentionAvx512<4>(q, k_cache, v_cache, slots, heads, kv_heads, out, scratch);
+      case 8:
+        return AttentionAvx512<8>(q, k_cache, v_cache, slots, heads, kv_heads, out, scratch);
+      default:
+        break;
     }
   }
 #endif
@@ -790,8 +833,8 @@ void PagedAttention(const float* q, const float* k_cache, const float* v_cache,
     const float* qh = q + h * head_dim;
     float max = -INFINITY;
     for (int64_t j = 0; j < len; ++j) {
-      scratch[j] = Dot(qh, k_cache + slots[static_cast<size_t>(j)] * row + g * head_dim,
-                       head_dim) * scale;
+      scratch[j] =
+          Dot(qh, k_cache + slots[static_cast<size_t>(j)] * row + g * head_dim, head_dim) * scale;
       max = std::max(max, scratch[j]);
     }
     const float inv = 1.0f / ExpShifted(scratch, len, max);

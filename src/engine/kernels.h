@@ -46,7 +46,7 @@ struct PackedWeight {
   std::vector<uint16_t> bf16;
   std::vector<int8_t> q8;
   std::vector<uint8_t> q4;
-  std::vector<float> scales;  // int8: [n]; int4: [n, k / 32]
+  std::vector<float> scales;        // int8: [n]; int4: [n, k / 32]
   std::vector<int32_t> block_sums;  // int8: sums of q per 64 inputs [n, k / 64] (derived)
   // Bytes the kernel streams per product (weights and scales).
   int64_t bytes() const;

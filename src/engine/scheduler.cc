@@ -164,9 +164,9 @@ void Scheduler::Completed(int64_t id, int32_t token) {
 
 void Scheduler::Draft(Seq& s, Chunk& c, int64_t& budget, StepPlan& plan) {
   // Room: the budget, the context and the token limit (the verified step adds drafts + 1).
-  const int64_t left = std::min<int64_t>(
-      {o_.max_draft, budget, o_.max_context - Known(s) - 1,
-       s.request.max_tokens - static_cast<int64_t>(s.generated.size()) - 1});
+  const int64_t left =
+      std::min<int64_t>({o_.max_draft, budget, o_.max_context - Known(s) - 1,
+                         s.request.max_tokens - static_cast<int64_t>(s.generated.size()) - 1});
   if (left <= 0) return;
   std::vector<int32_t> seq = s.request.prompt;
   seq.insert(seq.end(), s.generated.begin(), s.generated.end());

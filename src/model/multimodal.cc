@@ -88,7 +88,8 @@ Status LoadWeights(torch::nn::Module& m, const Safetensors& weights, bool allow_
                            " (config and weights do not match)");
     }
     if (!it->second.is_floating_point()) {
-      return DataLossError("'" + name + "' holds " + std::string(c10::toString(it->second.scalar_type())) +
+      return DataLossError("'" + name + "' holds " +
+                           std::string(c10::toString(it->second.scalar_type())) +
                            " values; the model needs floating point (a quantized file is read by "
                            "the engine)");
     }

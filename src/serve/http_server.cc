@@ -155,8 +155,8 @@ struct HttpServer::Impl {
     http::response<http::string_body> res{status, 11};
     res.set(http::field::content_type, "application/json");
     res.set(http::field::connection, "close");
-    res.body() = "{\"error\":{\"message\":\"" + message + "\",\"code\":" +
-                 std::to_string(static_cast<int>(status)) + "}}";
+    res.body() = "{\"error\":{\"message\":\"" + message +
+                 "\",\"code\":" + std::to_string(static_cast<int>(status)) + "}}";
     res.prepare_payload();
     boost::system::error_code ec;
     stream.expires_after(std::chrono::seconds(5));
@@ -179,15 +179,15 @@ struct HttpServer::Impl {
       co_await http::async_read_header(stream, buffer, parser,
                                        asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::body_limit) {  // a declared Content-Length over the limit
-        co_await Reject(stream, http::status::payload_too_large,
-                        "request body larger than " + std::to_string(limits.max_body_bytes) +
-                            " bytes");
+        co_await Reject(
+            stream, http::status::payload_too_large,
+            "request body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
         break;
       }
       if (ec == http::error::header_limit) {
-        co_await Reject(stream, http::status::request_header_fields_too_large,
-                        "request headers larger than " + std::to_string(limits.max_header_bytes) +
-                            " bytes");
+        co_await Reject(
+            stream, http::status::request_header_fields_too_large,
+            "request headers larger than " + std::to_string(limits.max_header_bytes) + " bytes");
         break;
       }
       if (ec == beast::error::timeout) {
@@ -202,9 +202,9 @@ struct HttpServer::Impl {
         break;
       }
       if (parser.content_length() && *parser.content_length() > limits.max_body_bytes) {
-        co_await Reject(stream, http::status::payload_too_large,
-                        "request body larger than " + std::to_string(limits.max_body_bytes) +
-                            " bytes");
+        co_await Reject(
+            stream, http::status::payload_too_large,
+            "request body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
         break;
       }
       if (!parser.is_done()) {
@@ -212,9 +212,9 @@ struct HttpServer::Impl {
         co_await http::async_read(stream, buffer, parser,
                                   asio::redirect_error(asio::use_awaitable, ec));
         if (ec == http::error::body_limit) {
-          co_await Reject(stream, http::status::payload_too_large,
-                          "request body larger than " + std::to_string(limits.max_body_bytes) +
-                              " bytes");
+          co_await Reject(
+              stream, http::status::payload_too_large,
+              "request body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
           break;
         }
         if (ec == beast::error::timeout) {
@@ -271,8 +271,8 @@ Status HttpServer::Start(const std::string& host, uint16_t port, int threads) {
   if (!ec) impl_->acceptor->bind(endpoint, ec);
   if (!ec) impl_->acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Status(ErrorCode::kUnavailable, "cannot listen on " + host + ":" + std::to_string(port) +
-                                               ": " + ec.message());
+    return Status(ErrorCode::kUnavailable,
+                  "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
   }
   impl_->port = impl_->acceptor->local_endpoint().port();
   asio::co_spawn(impl_->ioc, impl_->Accept(), asio::detached);

@@ -30,9 +30,9 @@ struct HttpLimits {
 };
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query, as sent
-  std::string path;    // target without the query
+  std::string method;                          // "GET", "POST", ...
+  std::string target;                          // path and query, as sent
+  std::string path;                            // target without the query
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
   std::string remote;  // peer address

@@ -106,8 +106,7 @@ StatusOr<GrayImage> DecodeJpeg(std::string_view bytes, const ImageLimits& limits
     JSAMPROW rows[1] = {row.data()};
     const size_t y = cinfo.output_scanline;
     jpeg_read_scanlines(&cinfo, rows, 1);
-    for (size_t x = 0; x < row.size(); ++x)
-      out.pixels[y * row.size() + x] = row[x] / 255.0f;
+    for (size_t x = 0; x < row.size(); ++x) out.pixels[y * row.size() + x] = row[x] / 255.0f;
   }
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
@@ -120,7 +119,8 @@ StatusOr<GrayImage> DecodeDicom(std::string_view bytes, const ImageLimits& limit
   o.size = limits.dicom_size;
   o.max_pixels = limits.max_pixels;
   auto img = dicom::DecodeImage(ds, o);
-  if (!img.ok()) return InvalidArgumentError("the DICOM image cannot be decoded: " + img.status().message());
+  if (!img.ok())
+    return InvalidArgumentError("the DICOM image cannot be decoded: " + img.status().message());
   GrayImage out{img->cols, img->rows, {}};
   out.pixels.assign(img->pixels.begin(),
                     img->pixels.begin() + static_cast<int64_t>(img->rows) * img->cols);

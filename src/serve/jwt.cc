@@ -38,8 +38,10 @@ Pkey FromParams(const char* type, OSSL_PARAM* params) {
 }
 
 Pkey RsaKey(const std::string& n, const std::string& e) {
-  BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr);
-  BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr);
+  BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()),
+                           static_cast<int>(n.size()), nullptr);
+  BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()),
+                           static_cast<int>(e.size()), nullptr);
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
   Pkey key;
   if (bn_n && bn_e && bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) &&
@@ -71,10 +73,10 @@ Pkey P256Key(const std::string& x, const std::string& y) {
 
 bool VerifySha256(EVP_PKEY* key, std::string_view data, const unsigned char* sig, size_t sig_len) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  const bool ok = ctx && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-                  EVP_DigestVerify(ctx, sig, sig_len,
-                                   reinterpret_cast<const unsigned char*>(data.data()),
-                                   data.size()) == 1;
+  const bool ok =
+      ctx && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+      EVP_DigestVerify(ctx, sig, sig_len, reinterpret_cast<const unsigned char*>(data.data()),
+                       data.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
 }
@@ -121,7 +123,8 @@ std::string Base64UrlEncode(std::string_view bytes) {
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
     const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
-                       (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+                       static_cast<uint8_t>(bytes[i + 2]);
     for (int k = 18; k >= 0; k -= 6) out += kAlphabet[(v >> k) & 63];
   }
   if (i + 1 == bytes.size()) {
@@ -129,7 +132,8 @@ std::string Base64UrlEncode(std::string_view bytes) {
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
   } else if (i + 2 == bytes.size()) {
-    const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
+    const uint32_t v =
+        (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
@@ -144,12 +148,18 @@ StatusOr<std::string> Base64UrlDecode(std::string_view text) {
   int bits = 0;
   for (const char c : text) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-') v = 62;
-    else if (c == '_') v = 63;
-    else return InvalidArgumentError("bad base64url character");
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '-')
+      v = 62;
+    else if (c == '_')
+      v = 63;
+    else
+      return InvalidArgumentError("bad base64url character");
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -203,7 +213,8 @@ StatusOr<KeySet> KeySet::Parse(std::string_view jwks_json) {
     if (key.key) set.impl_->by_kid[std::string(kid)] = std::move(key);
   }
   if (set.impl_->by_kid.empty())
-    return InvalidArgumentError("the JWKS has no usable key (RSA >= 2048 bits or EC P-256, with kid)");
+    return InvalidArgumentError(
+        "the JWKS has no usable key (RSA >= 2048 bits or EC P-256, with kid)");
   return set;
 }
 
@@ -251,8 +262,9 @@ StatusOr<JwtClaims> VerifyJwt(std::string_view token, const KeySet& keys, const 
     if (key.rsa || !IsP256(key.key.get())) return Unauth("ES256 with a key that is not P-256");
     if (sig->size() != 64) return Unauth("an ES256 signature is 64 bytes");
     const std::string der = EsToDer(*sig);
-    if (der.empty() || !VerifySha256(key.key.get(), signed_part,
-                                     reinterpret_cast<const unsigned char*>(der.data()), der.size()))
+    if (der.empty() ||
+        !VerifySha256(key.key.get(), signed_part,
+                      reinterpret_cast<const unsigned char*>(der.data()), der.size()))
       return Unauth("bad signature");
   }
   simdjson::dom::element p;
@@ -318,9 +330,11 @@ StatusOr<DevIssuer> DevIssuer::LoadOrCreate(const std::string& pem_path, std::st
     FILE* out = std::fopen(tmp.c_str(), "wb");
     umask(old);
     if (!out) return IoError("cannot write " + tmp);
-    const bool ok = PEM_write_PrivateKey(out, d.impl_->key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
+    const bool ok =
+        PEM_write_PrivateKey(out, d.impl_->key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
     std::fclose(out);
-    if (!ok || std::rename(tmp.c_str(), pem_path.c_str()) != 0) return IoError("cannot write " + pem_path);
+    if (!ok || std::rename(tmp.c_str(), pem_path.c_str()) != 0)
+      return IoError("cannot write " + pem_path);
   }
   BIGNUM *x = nullptr, *y = nullptr;
   if (EVP_PKEY_get_bn_param(d.impl_->key.get(), OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 ||
@@ -342,11 +356,10 @@ StatusOr<std::string> DevIssuer::Issue(const std::string& sub, const std::string
                                        const std::string& department, const std::string& audience,
                                        int64_t ttl_s, int64_t now) const {
   const nlohmann::json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", kid_}};
-  const nlohmann::json claims = {{"iss", issuer_}, {"sub", sub},         {"aud", audience},
-                                 {"role", role},   {"department", department},
-                                 {"iat", now},     {"nbf", now},         {"exp", now + ttl_s}};
-  const std::string signing =
-      Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims.dump());
+  const nlohmann::json claims = {
+      {"iss", issuer_},           {"sub", sub}, {"aud", audience}, {"role", role},
+      {"department", department}, {"iat", now}, {"nbf", now},      {"exp", now + ttl_s}};
+  const std::string signing = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims.dump());
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   size_t len = 0;
   std::string der;
@@ -361,7 +374,8 @@ StatusOr<std::string> DevIssuer::Issue(const std::string& sub, const std::string
   }
   EVP_MD_CTX_free(ctx);
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  ECDSA_SIG* sig = der.empty() ? nullptr : d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
+  ECDSA_SIG* sig =
+      der.empty() ? nullptr : d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
   if (!sig) return InternalError("signing failed");
   const std::string rs = Bn(ECDSA_SIG_get0_r(sig), 32) + Bn(ECDSA_SIG_get0_s(sig), 32);
   ECDSA_SIG_free(sig);

@@ -15,7 +15,8 @@ namespace medscribe::serve {
 
 class Histogram {
  public:
-  explicit Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size() + 1) {}
+  explicit Histogram(std::vector<double> bounds)
+      : bounds_(std::move(bounds)), counts_(bounds_.size() + 1) {}
   void Observe(double v);
   // "# HELP / # TYPE" and the _bucket, _sum and _count series of `name`.
   std::string Render(const std::string& name, const std::string& help) const;

@@ -49,7 +49,8 @@ Status ParseChatRequest(std::string_view body, int max_tokens, ChatRequest* out)
           "logit_bias is not supported: the engine does not let callers steer token scores");
     } else if (key == "n") {
       int64_t n = 1;
-      if (value.get(n) || n != 1) return InvalidArgumentError("n must be 1 (one draft per request)");
+      if (value.get(n) || n != 1)
+        return InvalidArgumentError("n must be 1 (one draft per request)");
     } else if (key == "tools" || key == "functions" || key == "tool_choice") {
       return InvalidArgumentError("tools are not supported by this model");
     } else if (key == "stream") {
@@ -96,8 +97,7 @@ Status ParseChatRequest(std::string_view body, int max_tokens, ChatRequest* out)
         simdjson::dom::object message;
         if (m.get(message)) return InvalidArgumentError("each message must be an object");
         std::string_view role;
-        if (message["role"].get(role))
-          return InvalidArgumentError("each message needs a role");
+        if (message["role"].get(role)) return InvalidArgumentError("each message needs a role");
         if (role == "assistant") continue;  // earlier drafts are not part of the prompt
         simdjson::dom::element content;
         if (message["content"].get(content))
@@ -112,15 +112,15 @@ Status ParseChatRequest(std::string_view body, int max_tokens, ChatRequest* out)
             if (part["type"].get(type))
               return InvalidArgumentError("each content part needs a type");
             if (type == "text") {
-              if (part["text"].get(text))
-                return InvalidArgumentError("a text part needs its text");
+              if (part["text"].get(text)) return InvalidArgumentError("a text part needs its text");
               out->prompt += std::string(text) + "\n";
             } else if (type == "image_url") {
               std::string_view url;
               if (part["image_url"]["url"].get(url))
                 return InvalidArgumentError("an image_url part needs image_url.url");
               if (!out->image_url.empty())
-                return InvalidArgumentError("one image per request: the model reads one study image");
+                return InvalidArgumentError(
+                    "one image per request: the model reads one study image");
               out->image_url = std::string(url);
               out->prompt += "<image>\n";
             } else {
@@ -143,13 +143,20 @@ namespace {
 int HttpStatusOf(const Status& s) {
   switch (s.code()) {
     case ErrorCode::kInvalidArgument:
-    case ErrorCode::kOutOfRange: return 400;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kResourceExhausted: return 429;
-    case ErrorCode::kDeadlineExceeded: return 504;
-    case ErrorCode::kCancelled: return 499;
-    case ErrorCode::kUnavailable: return 503;
-    default: return 500;
+    case ErrorCode::kOutOfRange:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kResourceExhausted:
+      return 429;
+    case ErrorCode::kDeadlineExceeded:
+      return 504;
+    case ErrorCode::kCancelled:
+      return 499;
+    case ErrorCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -209,7 +216,8 @@ void ModelServer::Handle(HttpRequest req, std::shared_ptr<Responder> res) {
         {"medscribe_running_sequences", s.running},
         {"medscribe_queue_length", s.waiting},
         {"medscribe_kv_cache_usage_ratio",
-         s.kv_blocks ? static_cast<double>(s.kv_blocks_used) / static_cast<double>(s.kv_blocks) : 0},
+         s.kv_blocks ? static_cast<double>(s.kv_blocks_used) / static_cast<double>(s.kv_blocks)
+                     : 0},
         {"medscribe_in_flight_requests", in_flight_.load()}};
     const std::map<std::string, double> counters = {
         {"medscribe_generated_tokens_total", static_cast<double>(s.generated_tokens)},
@@ -266,17 +274,18 @@ void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
   if (!chat.image_url.empty()) {
     auto img = DecodeDataUrl(chat.image_url, o_.image_limits);
     if (!img.ok()) return Error(res, route, 400, img.status().message());
-    g.image = torch::from_blob(img->pixels.data(), {1, img->height, img->width}, torch::kFloat32)
-                  .clone();
+    g.image =
+        torch::from_blob(img->pixels.data(), {1, img->height, img->width}, torch::kFloat32).clone();
     const crypto::Digest d = crypto::Sha256(std::string_view(
         reinterpret_cast<const char*>(img->pixels.data()), img->pixels.size() * sizeof(float)));
     g.image_digest = crypto::Hex(d);
   }
   g.sampling = chat.sampling;
-  const std::string id = "chatcmpl-" + crypto::Hex(crypto::Sha256(
-                                           req.body + std::to_string(UnixNow()) +
-                                           std::to_string(reinterpret_cast<uintptr_t>(res.get()))))
-                                           .substr(0, 24);
+  const std::string id =
+      "chatcmpl-" +
+      crypto::Hex(crypto::Sha256(req.body + std::to_string(UnixNow()) +
+                                 std::to_string(reinterpret_cast<uintptr_t>(res.get()))))
+          .substr(0, 24);
   const int64_t created = UnixNow();
   const auto start = Clock::now();
   struct Timing {
@@ -286,11 +295,12 @@ void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
   auto timing = std::make_shared<Timing>();
   if (chat.stream) {
     const auto chunk = [id, created, model = o_.model_id](const Json& delta, const Json& finish) {
-      const Json c = {{"id", id},
-                      {"object", "chat.completion.chunk"},
-                      {"created", created},
-                      {"model", model},
-                      {"choices", Json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}};
+      const Json c = {
+          {"id", id},
+          {"object", "chat.completion.chunk"},
+          {"created", created},
+          {"model", model},
+          {"choices", Json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}};
       return "data: " + c.dump() + "\n\n";
     };
     g.on_text = [this, res, timing, start, chunk](std::string_view piece) {
@@ -349,9 +359,10 @@ void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
             {"created", created},
             {"model", o_.model_id},
             {"system_fingerprint", o_.model_version},
-            {"choices", Json::array({{{"index", 0},
-                                      {"message", {{"role", "assistant"}, {"content", r.text}}},
-                                      {"finish_reason", r.finish == "length" ? "length" : "stop"}}})},
+            {"choices",
+             Json::array({{{"index", 0},
+                           {"message", {{"role", "assistant"}, {"content", r.text}}},
+                           {"finish_reason", r.finish == "length" ? "length" : "stop"}}})},
             {"usage",
              {{"prompt_tokens", r.prompt_tokens},
               {"completion_tokens", r.tokens.size()},
@@ -365,8 +376,8 @@ void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
 }
 
 std::vector<std::pair<std::string, std::string>> ReportSections(std::string_view report) {
-  static const char* const kHeadings[] = {"EXAMINATION:", "INDICATION:", "COMPARISON:",
-                                          "FINDINGS:",    "IMPRESSION:", "RECOMMENDATION:"};
+  static const char* const kHeadings[] = {
+      "EXAMINATION:", "INDICATION:", "COMPARISON:", "FINDINGS:", "IMPRESSION:", "RECOMMENDATION:"};
   std::vector<std::pair<size_t, std::string>> at;  // heading position, name
   for (const char* h : kHeadings) {
     const size_t pos = report.find(h);
@@ -400,11 +411,13 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
   const simdjson::padded_string padded(req.body);
   simdjson::dom::element doc;
   if (auto err = parser.parse(padded).get(doc); err)
-    return Error(res, route, 400, std::string("the body is not valid JSON (at most 64 levels): ") +
-                                      simdjson::error_message(err));
+    return Error(res, route, 400,
+                 std::string("the body is not valid JSON (at most 64 levels): ") +
+                     simdjson::error_message(err));
   simdjson::dom::element sample;
   if (doc["sample"].get(sample) || !sample.is_object())
-    return Error(res, route, 400, "the body needs \"sample\": a sample object (docs/formats/dataset.md)");
+    return Error(res, route, 400,
+                 "the body needs \"sample\": a sample object (docs/formats/dataset.md)");
   const std::string sample_json = simdjson::minify(sample);
   auto text = prompt_of_(sample_json);
   if (!text.ok()) return Error(res, route, 400, text.status().message());
@@ -415,8 +428,8 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
   if (!doc["image"].get(image_url)) {
     auto img = DecodeDataUrl(image_url, o_.image_limits);
     if (!img.ok()) return Error(res, route, 400, img.status().message());
-    g.image = torch::from_blob(img->pixels.data(), {1, img->height, img->width}, torch::kFloat32)
-                  .clone();
+    g.image =
+        torch::from_blob(img->pixels.data(), {1, img->height, img->width}, torch::kFloat32).clone();
     g.image_digest = crypto::Hex(crypto::Sha256(std::string_view(
         reinterpret_cast<const char*>(img->pixels.data()), img->pixels.size() * sizeof(float))));
     digest_input += g.image_digest;
@@ -441,14 +454,13 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
       Json sections = Json::array();
       for (const auto& [name, body] : ReportSections(r.text))
         sections.push_back({{"name", name}, {"text", body}});
-      const Json body = {{"model", o_.model_version},
-                         {"report", r.text},
-                         {"sections", sections},
-                         {"finish_reason", r.finish == "length" ? "length" : "stop"},
-                         {"input_digest", input_digest},
-                         {"usage",
-                          {{"prompt_tokens", r.prompt_tokens},
-                           {"completion_tokens", r.tokens.size()}}}};
+      const Json body = {
+          {"model", o_.model_version},
+          {"report", r.text},
+          {"sections", sections},
+          {"finish_reason", r.finish == "length" ? "length" : "stop"},
+          {"input_digest", input_digest},
+          {"usage", {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.tokens.size()}}}};
       Reply(res, route, 200, body.dump());
     }
     --in_flight_;

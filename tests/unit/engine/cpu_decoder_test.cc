@@ -103,7 +103,11 @@ TEST(CpuDecoder, BatchedStepsWithPrefillAndDecodeMatchTheFullRecompute) {
   }
   for (int s = 0; s < 3; ++s) {
     const auto& o = out[static_cast<size_t>(s)];
-    EXPECT_EQ(o, NaiveGreedy(d, Prompt(s == 0 ? 9 : s == 1 ? 5 : 11, s + 1),
+    EXPECT_EQ(o, NaiveGreedy(d,
+                             Prompt(s == 0   ? 9
+                                    : s == 1 ? 5
+                                             : 11,
+                                    s + 1),
                              static_cast<int>(o.size())))
         << "sequence " << s;
     EXPECT_GE(o.size(), 7u);
@@ -112,8 +116,8 @@ TEST(CpuDecoder, BatchedStepsWithPrefillAndDecodeMatchTheFullRecompute) {
 
 TEST(CpuDecoder, AllLogitsOfAChunkEqualTheFullForward) {
   auto d = Decoder(/*tied=*/false);
-  for (WeightFormat f : {WeightFormat::kF32, WeightFormat::kBF16, WeightFormat::kInt8,
-                         WeightFormat::kInt4}) {
+  for (WeightFormat f :
+       {WeightFormat::kF32, WeightFormat::kBF16, WeightFormat::kInt8, WeightFormat::kInt4}) {
     auto w = PackDecoder(d, f);
     ASSERT_TRUE(w.ok()) << w.status().message();
     // The reference: the LibTorch decoder holding the dequantized weights.
@@ -130,9 +134,8 @@ TEST(CpuDecoder, AllLogitsOfAChunkEqualTheFullForward) {
           torch::Tensor scales;
           for (const auto& [n2, t2] : sc)
             if (n2 == name + ".scales") scales = t2;
-          const WeightFormat sf = key == "lm_head.weight" && f == WeightFormat::kInt4
-                                      ? WeightFormat::kInt8
-                                      : f;
+          const WeightFormat sf =
+              key == "lm_head.weight" && f == WeightFormat::kInt4 ? WeightFormat::kInt8 : f;
           auto st = FromStored(name, sf, params[key].size(0), params[key].size(1), t, scales);
           ASSERT_TRUE(st.ok()) << st.status().message();
           params[key].copy_(Dequantize(*st));
@@ -177,7 +180,8 @@ TEST(CpuDecoder, StackedWeightsComputeWhatTheirPartsDo) {
     torch::Tensor stacked = torch::empty({5, L.qkv.n});
     Matmul(x.data_ptr<float>(), 5, L.qkv, stacked.data_ptr<float>());
     std::vector<torch::Tensor> parts;
-    for (const torch::Tensor& m : {attn->q_proj->weight, attn->k_proj->weight, attn->v_proj->weight}) {
+    for (const torch::Tensor& m :
+         {attn->q_proj->weight, attn->k_proj->weight, attn->v_proj->weight}) {
       auto p = Pack(m, f);
       ASSERT_TRUE(p.ok());
       torch::Tensor y = torch::empty({5, p->n});

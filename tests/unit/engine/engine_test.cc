@@ -56,7 +56,8 @@ std::string ModelDir(const std::string& name) {
   EXPECT_TRUE(model::WriteBytesAtomic((dir / "config.json").string(),
                                       model::json::Dump(model::ToJson(Config())))
                   .ok());
-  EXPECT_TRUE(model::SaveSafetensors((dir / "model.safetensors").string(), model::NamedWeights(*m)).ok());
+  EXPECT_TRUE(
+      model::SaveSafetensors((dir / "model.safetensors").string(), model::NamedWeights(*m)).ok());
   return dir.string();
 }
 
@@ -70,7 +71,8 @@ EngineOptions Options() {
   return o;
 }
 
-std::unique_ptr<Engine> Load(const EngineOptions& o = Options(), const std::string& dir = ModelDir("f32")) {
+std::unique_ptr<Engine> Load(const EngineOptions& o = Options(),
+                             const std::string& dir = ModelDir("f32")) {
   auto e = Engine::Load(dir, o, std::make_shared<WordDecoder>());
   EXPECT_TRUE(e.ok()) << e.status().message();
   return e.ok() ? std::move(*e) : nullptr;
@@ -186,10 +188,11 @@ std::string DraftDir() {
   c.vision.patch_size = 4;
   torch::manual_seed(99);
   model::ReportModel m(c);
-  EXPECT_TRUE(model::WriteBytesAtomic((dir / "config.json").string(),
-                                      model::json::Dump(model::ToJson(c)))
-                  .ok());
-  EXPECT_TRUE(model::SaveSafetensors((dir / "model.safetensors").string(), model::NamedWeights(*m)).ok());
+  EXPECT_TRUE(
+      model::WriteBytesAtomic((dir / "config.json").string(), model::json::Dump(model::ToJson(c)))
+          .ok());
+  EXPECT_TRUE(
+      model::SaveSafetensors((dir / "model.safetensors").string(), model::NamedWeights(*m)).ok());
   return dir.string();
 }
 
@@ -220,9 +223,11 @@ TEST(Engine, DraftModelsSpeedUpWithoutChangingTheOutput) {
   model::ModelConfig c = Config();
   c.decoder.vocab_size = 80;
   model::ReportModel m(c);
-  ASSERT_TRUE(model::WriteBytesAtomic((bad / "config.json").string(),
-                                      model::json::Dump(model::ToJson(c))).ok());
-  ASSERT_TRUE(model::SaveSafetensors((bad / "model.safetensors").string(), model::NamedWeights(*m)).ok());
+  ASSERT_TRUE(
+      model::WriteBytesAtomic((bad / "config.json").string(), model::json::Dump(model::ToJson(c)))
+          .ok());
+  ASSERT_TRUE(
+      model::SaveSafetensors((bad / "model.safetensors").string(), model::NamedWeights(*m)).ok());
   EngineOptions wrong = Options();
   wrong.draft_model_dir = bad.string();
   auto refused = Engine::Load(ModelDir("f32"), wrong, std::make_shared<WordDecoder>());

@@ -12,7 +12,8 @@ double RelErr(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>() / b.abs().max().item<double>();
 }
 
-class MatmulTest : public ::testing::TestWithParam<std::tuple<WeightFormat, int64_t, int64_t, int64_t>> {};
+class MatmulTest
+    : public ::testing::TestWithParam<std::tuple<WeightFormat, int64_t, int64_t, int64_t>> {};
 
 TEST_P(MatmulTest, EqualsTheFloatProductWithDequantizedWeights) {
   const auto [format, m, n, k] = GetParam();
@@ -25,8 +26,9 @@ TEST_P(MatmulTest, EqualsTheFloatProductWithDequantizedWeights) {
   Matmul(x.data_ptr<float>(), m, *p, y.data_ptr<float>());
   const torch::Tensor deq = Dequantize(*p);
   // int8 also rounds the activations (per 64 inputs) when k allows.
-  const torch::Tensor xs =
-      format == WeightFormat::kInt8 && k % kActivationBlock == 0 ? QuantizeActivationsForTest(x) : x;
+  const torch::Tensor xs = format == WeightFormat::kInt8 && k % kActivationBlock == 0
+                               ? QuantizeActivationsForTest(x)
+                               : x;
   EXPECT_LT(RelErr(y, torch::matmul(xs, deq.t())), 1e-5);
   if (format == WeightFormat::kInt8) {
     EXPECT_LT(RelErr(y, torch::matmul(x, deq.t())), 0.02);
@@ -43,8 +45,8 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, MatmulTest,
     ::testing::Combine(::testing::Values(WeightFormat::kF32, WeightFormat::kBF16,
                                          WeightFormat::kInt8, WeightFormat::kInt4),
-                       ::testing::Values(1, 3, 4, 9),      // rows of x (decode, batch, prefill)
-                       ::testing::Values(1, 7, 64, 130),   // output columns (tails of 4)
+                       ::testing::Values(1, 3, 4, 9),          // rows of x (decode, batch, prefill)
+                       ::testing::Values(1, 7, 64, 130),       // output columns (tails of 4)
                        ::testing::Values(32, 96, 416, 384)));  // input size (multiples of 32)
 
 TEST(Matmul, InputSizesWithATailOfSixteen) {
@@ -115,9 +117,8 @@ TEST(Kernels, PagedAttentionMatchesSoftmaxAttention) {
   const torch::Tensor idx = torch::tensor(slots, torch::kLong);
   const torch::Tensor ks = k.index_select(0, idx).repeat_interleave(2, 1).transpose(0, 1);
   const torch::Tensor vs = v.index_select(0, idx).repeat_interleave(2, 1).transpose(0, 1);
-  const torch::Tensor p = torch::softmax(torch::matmul(q.unsqueeze(1), ks.transpose(1, 2)) /
-                                             std::sqrt(static_cast<double>(hd)),
-                                         -1);
+  const torch::Tensor p = torch::softmax(
+      torch::matmul(q.unsqueeze(1), ks.transpose(1, 2)) / std::sqrt(static_cast<double>(hd)), -1);
   EXPECT_LT(RelErr(out, torch::matmul(p, vs).squeeze(1)), 1e-5);
 }
 

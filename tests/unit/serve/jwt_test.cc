@@ -20,15 +20,16 @@ const JwtPolicy kPolicy{"https://issuer.test", "medscribe", 30};
 std::string Part(const nlohmann::json& j) { return Base64UrlEncode(j.dump()); }
 
 nlohmann::json Claims() {
-  return {{"iss", "https://issuer.test"}, {"sub", "u1"},   {"aud", "medscribe"},
-          {"role", "radiologist"},        {"iat", kNow},   {"exp", kNow + 600},
+  return {{"iss", "https://issuer.test"}, {"sub", "u1"}, {"aud", "medscribe"},
+          {"role", "radiologist"},        {"iat", kNow}, {"exp", kNow + 600},
           {"department", "RAD"}};
 }
 
 class Jwt : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto issuer = DevIssuer::LoadOrCreate(::testing::TempDir() + "/jwt_test_es256.pem", kPolicy.issuer);
+    auto issuer =
+        DevIssuer::LoadOrCreate(::testing::TempDir() + "/jwt_test_es256.pem", kPolicy.issuer);
     ASSERT_TRUE(issuer.ok()) << issuer.status().message();
     es_ = std::make_unique<DevIssuer>(std::move(*issuer));
     rsa_.reset(EVP_RSA_gen(2048));
@@ -43,7 +44,9 @@ class Jwt : public ::testing::Test {
     };
     const nlohmann::json es_keys = nlohmann::json::parse(es_->Jwks())["keys"];
     nlohmann::json keys = es_keys;
-    keys.push_back({{"kty", "RSA"}, {"kid", "rsa1"}, {"n", Base64UrlEncode(bytes(n))},
+    keys.push_back({{"kty", "RSA"},
+                    {"kid", "rsa1"},
+                    {"n", Base64UrlEncode(bytes(n))},
                     {"e", Base64UrlEncode(bytes(e))}});
     BN_free(n);
     BN_free(e);
@@ -57,7 +60,8 @@ class Jwt : public ::testing::Test {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     size_t len = 0;
     EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, rsa_.get());
-    EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(signing.data()), signing.size());
+    EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(signing.data()),
+                   signing.size());
     std::string sig(len, '\0');
     EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
                    reinterpret_cast<const unsigned char*>(signing.data()), signing.size());
@@ -96,7 +100,8 @@ TEST_F(Jwt, DevIssuerAndRs256TokensVerify) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->alg, "RS256");
   // The same key file gives the same issuer identity.
-  auto again = DevIssuer::LoadOrCreate(::testing::TempDir() + "/jwt_test_es256.pem", kPolicy.issuer);
+  auto again =
+      DevIssuer::LoadOrCreate(::testing::TempDir() + "/jwt_test_es256.pem", kPolicy.issuer);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->kid(), es_->kid());
 }
@@ -104,8 +109,9 @@ TEST_F(Jwt, DevIssuerAndRs256TokensVerify) {
 TEST_F(Jwt, TheAttackSuiteIsRefused) {
   const nlohmann::json rs = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", "rsa1"}};
   // alg none.
-  EXPECT_NE(Why(Part({{"alg", "none"}, {"kid", "rsa1"}}) + "." + Part(Claims()) + ".").find("alg none"),
-            std::string::npos);
+  EXPECT_NE(
+      Why(Part({{"alg", "none"}, {"kid", "rsa1"}}) + "." + Part(Claims()) + ".").find("alg none"),
+      std::string::npos);
   // HS256 signed with the RSA public key as the secret (algorithm confusion).
   {
     BIO* bio = BIO_new(BIO_s_mem());
@@ -113,15 +119,20 @@ TEST_F(Jwt, TheAttackSuiteIsRefused) {
     char* pem = nullptr;
     const long len = BIO_get_mem_data(bio, &pem);
     const std::string signing = Part({{"alg", "HS256"}, {"kid", "rsa1"}}) + "." + Part(Claims());
-    const crypto::Digest mac = crypto::HmacSha256(std::string_view(pem, static_cast<size_t>(len)), signing);
+    const crypto::Digest mac =
+        crypto::HmacSha256(std::string_view(pem, static_cast<size_t>(len)), signing);
     BIO_free(bio);
-    EXPECT_NE(Why(signing + "." + Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size())))
+    EXPECT_NE(Why(signing + "." +
+                  Base64UrlEncode(
+                      std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size())))
                   .find("HS256"),
               std::string::npos);
   }
   // ES256 header on the RSA key, RS256 header on the EC key.
-  EXPECT_NE(Why(Rs256({{"alg", "ES256"}, {"kid", "rsa1"}}, Claims())).find("not P-256"), std::string::npos);
-  EXPECT_NE(Why(Rs256({{"alg", "RS256"}, {"kid", es_->kid()}}, Claims())).find("not RSA"), std::string::npos);
+  EXPECT_NE(Why(Rs256({{"alg", "ES256"}, {"kid", "rsa1"}}, Claims())).find("not P-256"),
+            std::string::npos);
+  EXPECT_NE(Why(Rs256({{"alg", "RS256"}, {"kid", es_->kid()}}, Claims())).find("not RSA"),
+            std::string::npos);
   // Expired beyond the leeway (inside it is fine), nbf in the future, iat in the future.
   auto expired = Claims();
   expired["exp"] = kNow - 31;
@@ -153,15 +164,19 @@ TEST_F(Jwt, TheAttackSuiteIsRefused) {
               std::string::npos);
   }
   // Unknown and injected kid; keys named by the token itself.
-  EXPECT_NE(Why(Rs256({{"alg", "RS256"}, {"kid", "nope"}}, Claims())).find("unknown kid"), std::string::npos);
-  EXPECT_NE(Why(Rs256({{"alg", "RS256"}, {"kid", "../../../dev/null"}}, Claims())).find("unknown kid"),
+  EXPECT_NE(Why(Rs256({{"alg", "RS256"}, {"kid", "nope"}}, Claims())).find("unknown kid"),
             std::string::npos);
-  EXPECT_NE(Why(Rs256({{"alg", "RS256"}, {"kid", "rsa1"}, {"jku", "https://evil.test/jwks"}}, Claims()))
-                .find("jku"),
-            std::string::npos);
-  EXPECT_NE(Why(Rs256({{"alg", "RS256"}, {"kid", "rsa1"}, {"x5u", "https://evil.test/cert"}}, Claims()))
-                .find("x5u"),
-            std::string::npos);
+  EXPECT_NE(
+      Why(Rs256({{"alg", "RS256"}, {"kid", "../../../dev/null"}}, Claims())).find("unknown kid"),
+      std::string::npos);
+  EXPECT_NE(
+      Why(Rs256({{"alg", "RS256"}, {"kid", "rsa1"}, {"jku", "https://evil.test/jwks"}}, Claims()))
+          .find("jku"),
+      std::string::npos);
+  EXPECT_NE(
+      Why(Rs256({{"alg", "RS256"}, {"kid", "rsa1"}, {"x5u", "https://evil.test/cert"}}, Claims()))
+          .find("x5u"),
+      std::string::npos);
   // Malformed.
   EXPECT_FALSE(Why("abc").empty());
   EXPECT_FALSE(Why("a.b.c.d").empty());
@@ -171,13 +186,14 @@ TEST_F(Jwt, TheAttackSuiteIsRefused) {
 TEST(Jwks, UnusableKeySetsAreRefused) {
   EXPECT_FALSE(KeySet::Parse("{}").ok());
   EXPECT_FALSE(KeySet::Parse(R"({"keys":[{"kty":"oct","kid":"k","k":"c2VjcmV0"}]})").ok());
-  EXPECT_FALSE(KeySet::Parse(R"({"keys":[{"kty":"RSA","kid":"small","n":"AQAB","e":"AQAB"}]})").ok());
+  EXPECT_FALSE(
+      KeySet::Parse(R"({"keys":[{"kty":"RSA","kid":"small","n":"AQAB","e":"AQAB"}]})").ok());
   EXPECT_FALSE(KeySet::Parse("not json").ok());
 }
 
 TEST(Base64Url, RoundTrips) {
-  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar",
-                                                      std::string("\xff\xfe\x00", 3)}) {
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba",
+                                                       "foobar", std::string("\xff\xfe\x00", 3)}) {
     auto back = Base64UrlDecode(Base64UrlEncode(s));
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(*back, s);

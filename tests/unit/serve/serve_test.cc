@@ -38,17 +38,21 @@ TEST(ChatRequest, RefusalsSayWhy) {
   };
   EXPECT_NE(why(R"({"messages":[{"role":"user","content":"x"}],"logprobs":true})").find("logprobs"),
             std::string::npos);
-  EXPECT_NE(why(R"({"messages":[{"role":"user","content":"x"}],"logit_bias":{}})").find("logit_bias"),
-            std::string::npos);
+  EXPECT_NE(
+      why(R"({"messages":[{"role":"user","content":"x"}],"logit_bias":{}})").find("logit_bias"),
+      std::string::npos);
   EXPECT_NE(why(R"({"messages":[{"role":"user","content":"x"}],"max_tokens":65})").find("1..64"),
             std::string::npos);
   EXPECT_NE(why(R"({"messages":[{"role":"user","content":"x"}],"top_p":3})").find("top_p"),
             std::string::npos);
   EXPECT_NE(why(R"({"messages":[]})").find("text"), std::string::npos);
   EXPECT_NE(why("[1,2]").find("object"), std::string::npos);
-  EXPECT_NE(why(std::string(1000, '[') + std::string(1000, ']')).find("64 levels"), std::string::npos);
+  EXPECT_NE(why(std::string(1000, '[') + std::string(1000, ']')).find("64 levels"),
+            std::string::npos);
   ChatRequest c;
-  EXPECT_TRUE(ParseChatRequest(R"({"messages":[{"role":"user","content":"x"}],"logprobs":false})", 64, &c).ok());
+  EXPECT_TRUE(
+      ParseChatRequest(R"({"messages":[{"role":"user","content":"x"}],"logprobs":false})", 64, &c)
+          .ok());
 }
 
 TEST(ImageDecode, PngDataUrlsDecodeAndBadOnesAreRefused) {
