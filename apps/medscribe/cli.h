@@ -50,5 +50,8 @@ Runner RegisterGenerate(CLI::App& app);
 Runner RegisterQuantize(CLI::App& app);
 Runner RegisterServe(CLI::App& app);
 Runner RegisterToken(CLI::App& app);
+Runner RegisterGateway(CLI::App& app);
+Runner RegisterUp(CLI::App& app);
+Runner RegisterAudit(CLI::App& app);
 
 }  // namespace medscribe::cli

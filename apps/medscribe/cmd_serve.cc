@@ -23,6 +23,7 @@ namespace {
 
 struct ServeArgs {
   std::string model, listen = "127.0.0.1:8000", port_file, format = "f32", draft_model;
+  std::string tls_cert, tls_key, tls_client_ca;
   int threads = 0, io_threads = 2, max_tokens = 1024;
   double drain_grace = 0;
   size_t max_body_mb = 32;
@@ -97,9 +98,17 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
         server.Handle(std::move(r), std::move(res));
       },
       limits);
+  if (!a.tls_cert.empty() || !a.tls_key.empty()) {
+    if (a.tls_cert.empty() || a.tls_key.empty())
+      return ReportError(InvalidArgumentError("--tls-cert and --tls-key go together"));
+    if (Status s = http.EnableTls({a.tls_cert, a.tls_key, a.tls_client_ca}); !s.ok())
+      return ReportError(s);
+  } else if (!a.tls_client_ca.empty()) {
+    return ReportError(InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key"));
+  }
   if (Status s = http.Start(host, static_cast<uint16_t>(port), a.io_threads); !s.ok())
     return ReportError(s);
-  const std::string url = "http://" + host + ":" + std::to_string(http.port());
+  const std::string url = std::string(a.tls_cert.empty() ? "http" : "https") + "://" + host + ":" + std::to_string(http.port());
   if (!a.port_file.empty()) {
     std::ofstream(a.port_file + ".tmp") << http.port() << "\n";
     std::filesystem::rename(a.port_file + ".tmp", a.port_file);
@@ -139,6 +148,10 @@ Runner RegisterServe(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--max-body-mb", a->max_body_mb, "Largest request body in MiB (413 beyond)")
       ->capture_default_str();
+  app.add_option("--tls-cert", a->tls_cert, "Serve HTTPS with this PEM certificate chain");
+  app.add_option("--tls-key", a->tls_key, "The certificate's PEM private key");
+  app.add_option("--tls-client-ca", a->tls_client_ca,
+                 "Require client certificates signed by this CA (mutual TLS)");
   app.add_option("--drain-grace", a->drain_grace,
                  "On SIGTERM, keep answering (readiness 503) at least this many seconds")
       ->capture_default_str();

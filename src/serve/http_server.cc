@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -52,7 +54,8 @@ class ResponderImpl : public Responder, public std::enable_shared_from_this<Resp
   void End() override { Push({Event::kEnd, 0, {}, {}, {}}); }
 
   // Writes the response as its events arrive; returns whether the connection may be reused.
-  asio::awaitable<bool> Run(beast::tcp_stream& stream, unsigned version, bool keep_alive) {
+  template <class Stream>
+  asio::awaitable<bool> Run(Stream& stream, unsigned version, bool keep_alive) {
     std::optional<http::response<http::empty_body>> head;
     std::optional<http::response_serializer<http::empty_body>> serializer;
     while (true) {
@@ -69,7 +72,7 @@ class ResponderImpl : public Responder, public std::enable_shared_from_this<Resp
       }
       for (Event& e : events) {
         boost::system::error_code ec;
-        stream.expires_never();
+        beast::get_lowest_layer(stream).expires_never();
         if (e.kind == Event::kFull) {
           http::response<http::string_body> res{static_cast<http::status>(e.status), version};
           res.set(http::field::content_type, e.content_type);
@@ -132,6 +135,8 @@ struct HttpServer::Impl {
   asio::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
+  std::optional<asio::ssl::context> ssl;
+  HeaderCheck header_check;
   std::atomic<bool> stopping{false};
   std::atomic<int> active{0};  // requests being answered
   uint16_t port = 0;
@@ -146,36 +151,76 @@ struct HttpServer::Impl {
         continue;
       }
       auto strand = socket.get_executor();
-      asio::co_spawn(strand, Session(std::move(socket)), asio::detached);
+      if (ssl) {
+        asio::co_spawn(strand, TlsSession(std::move(socket)), asio::detached);
+      } else {
+        asio::co_spawn(strand, PlainSession(std::move(socket)), asio::detached);
+      }
     }
   }
 
-  asio::awaitable<void> Reject(beast::tcp_stream& stream, http::status status,
-                               const std::string& message) {
-    http::response<http::string_body> res{status, 11};
-    res.set(http::field::content_type, "application/json");
+  template <class Stream>
+  asio::awaitable<void> Reject(Stream& stream, http::status status, const std::string& message) {
+    EarlyReject r;
+    r.status = static_cast<int>(status);
+    r.body = "{\"error\":{\"message\":\"" + message +
+             "\",\"code\":" + std::to_string(static_cast<int>(status)) + "}}";
+    co_await Reject(stream, r);
+  }
+  template <class Stream>
+  asio::awaitable<void> Reject(Stream& stream, const EarlyReject& r) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
+    res.set(http::field::content_type, r.content_type);
+    res.set(http::field::server, "medscribe");
+    for (const auto& [k, v] : r.headers) res.set(k, v);
     res.set(http::field::connection, "close");
-    res.body() = "{\"error\":{\"message\":\"" + message +
-                 "\",\"code\":" + std::to_string(static_cast<int>(status)) + "}}";
+    res.body() = r.body;
     res.prepare_payload();
     boost::system::error_code ec;
-    stream.expires_after(std::chrono::seconds(5));
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
   }
 
-  asio::awaitable<void> Session(tcp::socket socket) {
-    const asio::any_io_executor strand = socket.get_executor();  // the connection's strand
+  static std::string RemoteOf(const tcp::socket& socket) {
     boost::system::error_code ec;
     const auto peer = socket.remote_endpoint(ec);
-    const std::string remote = ec ? std::string("?") : peer.address().to_string();
+    return ec ? std::string("?") : peer.address().to_string();
+  }
+
+  asio::awaitable<void> PlainSession(tcp::socket socket) {
+    const std::string remote = RemoteOf(socket);
     beast::tcp_stream stream(std::move(socket));
+    co_await Serve(stream, remote);
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  asio::awaitable<void> TlsSession(tcp::socket socket) {
+    const std::string remote = RemoteOf(socket);
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *ssl);
+    boost::system::error_code ec;
+    beast::get_lowest_layer(stream).expires_after(limits.header_timeout);
+    co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;  // not TLS, a failed client certificate, or too slow
+    co_await Serve(stream, remote);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  // Reads requests from one connection and answers them, until either side closes.
+  template <class Stream>
+  asio::awaitable<void> Serve(Stream& stream, const std::string& remote) {
+    const asio::any_io_executor strand = stream.get_executor();  // the connection's strand
+    boost::system::error_code ec;
     beast::flat_buffer buffer;
     bool first = true;
     while (!stopping) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
       parser.body_limit(limits.max_body_bytes);
-      stream.expires_after(first ? limits.header_timeout : limits.idle_timeout);
+      beast::get_lowest_layer(stream).expires_after(first ? limits.header_timeout
+                                                          : limits.idle_timeout);
       co_await http::async_read_header(stream, buffer, parser,
                                        asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::body_limit) {  // a declared Content-Length over the limit
@@ -197,7 +242,7 @@ struct HttpServer::Impl {
       }
       if (ec) break;
       first = false;
-      if (parser.get().target().size() > 8192) {
+      if (parser.get().target().size() > limits.max_target_bytes) {
         co_await Reject(stream, http::status::uri_too_long, "request target too long");
         break;
       }
@@ -207,8 +252,16 @@ struct HttpServer::Impl {
             "request body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
         break;
       }
+      if (header_check) {
+        HttpRequest head = ToRequest(parser.get(), remote, /*with_body=*/false);
+        EarlyReject r = header_check(head);
+        if (r.status != 0) {
+          co_await Reject(stream, r);
+          break;
+        }
+      }
       if (!parser.is_done()) {
-        stream.expires_after(limits.body_timeout);
+        beast::get_lowest_layer(stream).expires_after(limits.body_timeout);
         co_await http::async_read(stream, buffer, parser,
                                   asio::redirect_error(asio::use_awaitable, ec));
         if (ec == http::error::body_limit) {
@@ -224,17 +277,7 @@ struct HttpServer::Impl {
         if (ec) break;
       }
       http::request<http::string_body> msg = parser.release();
-      HttpRequest req;
-      req.method = std::string(msg.method_string());
-      req.target = std::string(msg.target());
-      req.path = req.target.substr(0, req.target.find('?'));
-      for (const auto& f : msg) {
-        std::string name(f.name_string());
-        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        req.headers[name] = std::string(f.value());
-      }
-      req.body = std::move(msg.body());
-      req.remote = remote;
+      HttpRequest req = ToRequest(msg, remote, /*with_body=*/true);
       const bool keep_alive = msg.keep_alive();
       auto responder = std::make_shared<ResponderImpl>(strand);
       ++active;
@@ -243,9 +286,54 @@ struct HttpServer::Impl {
       --active;
       if (!reuse) break;
     }
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  static HttpRequest ToRequest(http::request<http::string_body>& msg, const std::string& remote,
+                               bool with_body) {
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.path = req.target.substr(0, req.target.find('?'));
+    for (const auto& f : msg) {
+      std::string name(f.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers[name] = std::string(f.value());
+    }
+    if (with_body) req.body = std::move(msg.body());
+    req.remote = remote;
+    return req;
   }
 };
+
+Status HttpServer::EnableTls(const TlsServerOptions& tls) {
+  asio::ssl::context ctx(asio::ssl::context::tls_server);
+  ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                  asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx.use_certificate_chain_file(tls.cert_file, ec);
+  if (ec) {
+    return InvalidArgumentError("cannot use TLS certificate " + tls.cert_file + ": " +
+                                ec.message() + " (a PEM certificate chain is expected)");
+  }
+  ctx.use_private_key_file(tls.key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    return InvalidArgumentError("cannot use TLS key " + tls.key_file + ": " + ec.message() +
+                                " (the PEM private key of the certificate is expected)");
+  }
+  if (!tls.client_ca_file.empty()) {
+    ctx.load_verify_file(tls.client_ca_file, ec);
+    if (ec) {
+      return InvalidArgumentError("cannot use client CA " + tls.client_ca_file + ": " +
+                                  ec.message());
+    }
+    ctx.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+  }
+  impl_->ssl.emplace(std::move(ctx));
+  return OkStatus();
+}
+
+void HttpServer::SetHeaderCheck(HeaderCheck check) { impl_->header_check = std::move(check); }
 
 HttpServer::HttpServer(Handler handler, HttpLimits limits) : impl_(std::make_unique<Impl>()) {
   impl_->handler = std::move(handler);

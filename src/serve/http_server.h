@@ -27,6 +27,13 @@ struct HttpLimits {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds body_timeout{30000};
   std::chrono::milliseconds idle_timeout{60000};  // keep-alive between requests
+  size_t max_target_bytes = 8192;                 // longer request targets → 414
+};
+
+// TLS for the listening side: a PEM certificate chain and its private key; with
+// `client_ca_file`, clients must present a certificate signed by that CA (mutual TLS).
+struct TlsServerOptions {
+  std::string cert_file, key_file, client_ca_file;
 };
 
 struct HttpRequest {
@@ -57,10 +64,24 @@ class Responder {
 
 using Handler = std::function<void(HttpRequest, std::shared_ptr<Responder>)>;
 
+// A refusal decided from the request line and headers alone, before any body byte is read.
+struct EarlyReject {
+  int status = 0;  // 0: go on
+  std::string body, content_type = "application/json";
+  std::map<std::string, std::string> headers;
+};
+// Called on an I/O thread with `body` empty; must not block.
+using HeaderCheck = std::function<EarlyReject(const HttpRequest&)>;
+
 class HttpServer {
  public:
   HttpServer(Handler handler, HttpLimits limits = {});
   ~HttpServer();
+  // Serves HTTPS instead of HTTP. InvalidArgument naming the file that cannot be used.
+  // REQUIRES: before Start.
+  Status EnableTls(const TlsServerOptions& tls);
+  // REQUIRES: before Start.
+  void SetHeaderCheck(HeaderCheck check);
   // Listens on host:port (port 0: any free port) with `threads` I/O threads.
   // Unavailable naming the address when it cannot bind.
   Status Start(const std::string& host, uint16_t port, int threads = 2);

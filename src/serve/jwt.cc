@@ -276,6 +276,7 @@ StatusOr<JwtClaims> VerifyJwt(std::string_view token, const KeySet& keys, const 
   if (!p["iss"].get(v)) c.iss = std::string(v);
   if (!p["role"].get(v)) c.role = std::string(v);
   if (!p["department"].get(v)) c.department = std::string(v);
+  if (!p["patient"].get(v)) c.patient = std::string(v);
   simdjson::dom::array auds;
   if (!p["aud"].get(v)) {
     c.aud.emplace_back(v);

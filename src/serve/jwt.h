@@ -24,6 +24,7 @@ namespace medscribe::serve {
 
 struct JwtClaims {
   std::string sub, iss, role, department, kid, alg;
+  std::string patient;  // SMART launch context: the one patient the token may touch, or ""
   std::vector<std::string> aud;
   int64_t exp = 0, nbf = 0, iat = 0;
 };

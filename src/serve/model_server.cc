@@ -208,7 +208,8 @@ void ModelServer::Handle(HttpRequest req, std::shared_ptr<Responder> res) {
   if (p == "/healthz" && req.method == "GET") return Reply(res, p, 200, R"({"status":"ok"})");
   if (p == "/readyz" && req.method == "GET") {
     if (draining_) return Reply(res, p, 503, R"({"status":"draining"})");
-    return Reply(res, p, 200, R"({"status":"ready"})");
+    return Reply(res, p, 200,
+                 nlohmann::json{{"status", "ready"}, {"model", o_.model_version}}.dump());
   }
   if (p == "/metrics" && req.method == "GET") {
     const engine::EngineStats s = engine_->stats();

@@ -1,0 +1,203 @@
+// `medscribe gateway`, `medscribe up` and `medscribe audit`: the secure front door for model
+// servers (src/gateway/gateway.h), the one-command embedded set-up, and the audit log tools.
+//
+// Signals (gateway and up): SIGHUP reloads the configuration file (policy, limits, endpoints);
+// SIGTERM or SIGINT stops accepting, lets requests in flight finish, stops local replicas and
+// exits 0.
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "cli.h"
+#include "common/files.h"
+#include "gateway/audit.h"
+#include "gateway/config.h"
+#include "gateway/gateway.h"
+#include "registry/registry.h"
+
+namespace medscribe::cli {
+namespace {
+namespace fs = std::filesystem;
+
+struct GatewayArgs {
+  std::string config, home, listen, port_file, model;
+  int port = 8443, replicas = 1;
+};
+
+void WritePortFile(const std::string& path, uint16_t port) {
+  if (path.empty()) return;
+  std::ofstream(path + ".tmp") << port << "\n";
+  fs::rename(path + ".tmp", path);
+}
+
+// Runs the gateway until SIGTERM/SIGINT; SIGHUP calls `reload`.
+int RunUntilSignal(gateway::Gateway& gw, const std::function<StatusOr<gateway::GatewayConfig>()>& reload) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  while (true) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      auto c = reload ? reload() : StatusOr<gateway::GatewayConfig>(FailedPreconditionError("no configuration file to reload"));
+      Status s = c.ok() ? gw.Reload(std::move(*c)) : c.status();
+      if (s.ok()) {
+        std::fprintf(stderr, "configuration reloaded\n");
+      } else {
+        std::fprintf(stderr, "reload refused, the previous configuration stays: %s\n", s.message().c_str());
+      }
+      continue;
+    }
+    std::fprintf(stderr, "signal %d: stopping (requests in flight finish)\n", sig);
+    gw.Stop();
+    std::fprintf(stderr, "stopped\n");
+    return kExitOk;
+  }
+}
+
+void BlockSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+int RunGateway(GlobalOptions& g, const GatewayArgs& a) {
+  if (!a.home.empty()) g.home = ResolveHome(a.home).string();
+  auto load = [&]() { return gateway::LoadGatewayConfig(a.config, g.home); };
+  auto c = load();
+  if (!c.ok()) return ReportError(c.status());
+  if (!a.listen.empty()) c->listen = a.listen;
+  BlockSignals();  // before any thread starts, so that only sigwait sees them
+  auto gw = gateway::Gateway::Create(std::move(*c));
+  if (!gw.ok()) return ReportError(gw.status());
+  if (Status s = (*gw)->Start(); !s.ok()) return ReportError(s);
+  WritePortFile(a.port_file, (*gw)->port());
+  std::fprintf(stderr, "gateway on %s%s\n", (*gw)->url().c_str(),
+               (*gw)->ca_file().empty() ? "" : (" (trust " + (*gw)->ca_file() + ")").c_str());
+  const std::string listen = a.listen;
+  return RunUntilSignal(**gw, [&]() -> StatusOr<gateway::GatewayConfig> {
+    auto r = load();
+    if (r.ok() && !listen.empty()) r->listen = listen;
+    return r;
+  });
+}
+
+// The model `up` serves: the given one, else NAME@production, else the newest registered.
+StatusOr<std::string> PickModel(const std::string& home, const std::string& given) {
+  if (!given.empty()) return given;
+  ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(home));
+  ASSIGN_OR_RETURN(auto all, reg.List());
+  if (all.empty()) {
+    return NotFoundError("no model is registered in " + home +
+                         "; train and register one first (scripts/quickstart.sh does), or pass --model");
+  }
+  for (const auto& e : all)
+    for (const auto& al : e.aliases)
+      if (al == "production") return e.name + "@production";
+  const registry::Entry* newest = &all.front();
+  for (const auto& e : all)
+    if (e.created_at > newest->created_at || (e.created_at == newest->created_at && e.version > newest->version))
+      newest = &e;
+  return newest->name + "@" + std::to_string(newest->version);
+}
+
+int RunUp(GlobalOptions& g, const GatewayArgs& a) {
+  if (!a.home.empty()) g.home = ResolveHome(a.home).string();
+  auto model = PickModel(g.home, a.model);
+  if (!model.ok()) return ReportError(model.status());
+  std::string yaml = "listen: 127.0.0.1:" + std::to_string(a.port) +
+                     "\nendpoints:\n  - name: reports\n    paths: [/v1/chat/completions, \"/v1/reports:generate\", /v1/models]\n"
+                     "    deployments:\n      - name: production\n        replicas: {local: {model: \"" +
+                     *model + "\", count: " + std::to_string(a.replicas) + "}}\n";
+  auto c = gateway::ParseGatewayConfig(yaml, fs::current_path(), g.home);
+  if (!c.ok()) return ReportError(c.status());
+  BlockSignals();
+  std::fprintf(stderr, "starting %d local replica(s) of %s ...\n", a.replicas, model->c_str());
+  auto gw = gateway::Gateway::Create(std::move(*c));
+  if (!gw.ok()) return ReportError(gw.status());
+  if (Status s = (*gw)->Start(); !s.ok()) return ReportError(s);
+  WritePortFile(a.port_file, (*gw)->port());
+  const std::string url = (*gw)->url(), ca = (*gw)->ca_file();
+  std::printf(
+      "MedScribe is up: %s\n"
+      "  model:     %s (1 deployment 'production', %d local replica(s); logs in %s/logs)\n"
+      "  TLS CA:    %s (clients trust this file)\n"
+      "  token:     TOKEN=$(medscribe --home %s token issue --sub you --role radiologist --department Radiology)\n"
+      "  try:       curl --cacert %s -H \"Authorization: Bearer $TOKEN\" %s/v1/models\n"
+      "  audit log: %s/audit/gateway.log (medscribe audit verify)\n"
+      "Stop with Ctrl-C.\n",
+      url.c_str(), model->c_str(), a.replicas, g.home.c_str(), ca.c_str(), g.home.c_str(), ca.c_str(),
+      url.c_str(), g.home.c_str());
+  std::fflush(stdout);
+  return RunUntilSignal(**gw, nullptr);
+}
+
+struct AuditArgs {
+  std::string log, out;
+  bool fhir = false;
+};
+
+}  // namespace
+
+Runner RegisterGateway(CLI::App& app) {
+  auto a = std::make_shared<GatewayArgs>();
+  app.add_option("--config", a->config, "Gateway YAML (docs/gateway.md)")->required()->check(CLI::ExistingFile);
+  app.add_option("--home", a->home, "State directory (keys, TLS, audit, local replicas' logs)");
+  app.add_option("--listen", a->listen, "HOST:PORT, overriding the file's listen (port 0: any free port)");
+  app.add_option("--port-file", a->port_file, "Write the port actually bound to this file");
+  return [a](GlobalOptions& g) { return RunGateway(g, *a); };
+}
+
+Runner RegisterUp(CLI::App& app) {
+  auto a = std::make_shared<GatewayArgs>();
+  app.add_option("--home", a->home, "State directory (default: $MEDSCRIBE_HOME or ~/.medscribe)");
+  app.add_option("--port", a->port, "Gateway port (0: any free port)")->capture_default_str();
+  app.add_option("--model", a->model, "Registry NAME[@VERSION|@ALIAS] (default: the 'production' alias, else the newest)");
+  app.add_option("--replicas", a->replicas, "Local model-server replicas")->capture_default_str()->check(CLI::Range(1, 16));
+  app.add_option("--port-file", a->port_file, "Write the port actually bound to this file");
+  return [a](GlobalOptions& g) { return RunUp(g, *a); };
+}
+
+Runner RegisterAudit(CLI::App& app) {
+  auto a = std::make_shared<AuditArgs>();
+  app.require_subcommand(1);
+  CLI::App* verify = app.add_subcommand("verify", "Check the hash chain; name the first altered, removed or reordered record");
+  CLI::App* exp = app.add_subcommand("export", "Write the log as FHIR AuditEvent resources (a Bundle)");
+  for (CLI::App* s : {verify, exp})
+    s->add_option("--log", a->log, "Audit log (default: HOME/audit/gateway.log)");
+  exp->add_flag("--fhir", a->fhir, "FHIR R4 AuditEvent Bundle (the only format)")->required();
+  exp->add_option("--out", a->out, "Output file (default: stdout)");
+  return [a, verify](GlobalOptions& g) {
+    const std::string log = a->log.empty() ? g.home + "/audit/gateway.log" : a->log;
+    if (!fs::exists(log)) return ReportError(NotFoundError("no audit log at " + log + "; pass --log FILE"));
+    if (verify->parsed()) {
+      auto r = gateway::VerifyAuditLog(log);
+      if (!r.ok()) return ReportError(r.status());
+      if (!r->ok) {
+        std::fprintf(stderr, "audit log %s FAILED verification: %s\n", log.c_str(), r->problem.c_str());
+        return kExitFailed;
+      }
+      std::printf("audit log %s: %llu records, chain intact\n", log.c_str(), static_cast<unsigned long long>(r->records));
+      return kExitOk;
+    }
+    auto bundle = gateway::ExportAuditFhir(log);
+    if (!bundle.ok()) return ReportError(bundle.status());
+    if (a->out.empty()) {
+      std::fwrite(bundle->data(), 1, bundle->size(), stdout);
+      return kExitOk;
+    }
+    if (Status s = WriteFile(a->out, *bundle); !s.ok()) return ReportError(s);
+    std::fprintf(stderr, "wrote %s\n", a->out.c_str());
+    return kExitOk;
+  };
+}
+
+}  // namespace medscribe::cli

@@ -1,0 +1,963 @@
+#include "gateway/gateway.h"
+
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <shared_mutex>
+#include <simdjson.h>
+#include <thread>
+
+#include "common/files.h"
+#include "common/logging.h"
+#include "crypto/hmac.h"
+#include "gateway/audit.h"
+#include "gateway/local_replicas.h"
+#include "gateway/rate_limit.h"
+#include "gateway/upstream.h"
+#include "serve/http_server.h"
+#include "serve/jwt.h"
+#include "serve/metrics.h"
+
+namespace medscribe::gateway {
+namespace fs = std::filesystem;
+using serve::HttpRequest;
+using serve::Responder;
+using Clock = std::chrono::steady_clock;
+using Json = nlohmann::json;
+
+std::string CheckJsonLimits(std::string_view b, size_t max_depth, size_t max_data_url, bool* too_large) {
+  *too_large = false;
+  size_t depth = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    const char c = b[i];
+    if (c == '{' || c == '[') {
+      if (++depth > max_depth)
+        return "JSON nested deeper than " + std::to_string(max_depth) + " levels";
+    } else if (c == '}' || c == ']') {
+      if (depth > 0) --depth;
+    } else if (c == '"') {
+      const size_t start = i + 1;
+      ++i;
+      while (i < b.size() && b[i] != '"') i += b[i] == '\\' ? 2 : 1;
+      const size_t len = std::min(i, b.size()) - start;
+      if (len > max_data_url && b.substr(start, 5) == "data:") {
+        *too_large = true;
+        return "an image of " + std::to_string(len) + " bytes exceeds the limit of " +
+               std::to_string(max_data_url) + " bytes";
+      }
+    }
+  }
+  return "";
+}
+
+namespace {
+
+double NowS() {
+  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+}
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+}
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string ErrorJson(int status, const std::string& message) {
+  return Json{{"error", {{"message", message},
+                         {"type", status >= 500 ? "server_error" : "invalid_request_error"},
+                         {"code", status}}}}.dump();
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// One model-server replica; its state outlives configuration reloads (keyed by URL).
+struct Replica {
+  std::string url;
+  Address addr;
+  std::atomic<int> outstanding{0};
+  std::atomic<bool> ready{true};           // last active health check (optimistic at start)
+  std::atomic<int64_t> ejected_until{0};   // steady ms; passive ejection
+  std::atomic<int> errors{0};              // consecutive failures
+  std::mutex mu;
+  std::string model;                       // NAME@VERSION from /readyz
+  bool available(int64_t now) const { return ready.load() && ejected_until.load() <= now; }
+};
+
+struct DeploymentRt {
+  std::string name;
+  double weight = 0;
+  std::vector<std::shared_ptr<Replica>> replicas;
+  std::atomic<uint64_t> rr{0};
+};
+
+struct EndpointRt {
+  std::string name;
+  std::vector<std::unique_ptr<DeploymentRt>> deployments;
+  int mirror = -1;
+  double mirror_percent = 0;
+  std::mutex mu;
+  std::vector<double> current;  // smooth weighted round robin state
+};
+
+// Everything a reload replaces. Requests keep the State they started with.
+struct State {
+  GatewayConfig config;
+  std::vector<std::unique_ptr<EndpointRt>> endpoints;
+  std::map<std::string, EndpointRt*> by_path;
+  std::unique_ptr<RateLimiter> per_principal, per_address;
+};
+
+struct Metrics {
+  std::mutex mu;
+  std::map<std::pair<std::string, int>, uint64_t> requests;          // route, status
+  std::map<std::pair<std::string, std::string>, uint64_t> upstream;  // deployment, outcome
+  std::map<std::string, uint64_t> refused;                           // reason class
+  uint64_t retries = 0, mirrored = 0, ejections = 0, audit_records = 0;
+  serve::Histogram latency{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
+  serve::Histogram upstream_latency{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
+};
+
+// Forwards a replica's response to the client; holds back a 503 of a first attempt (the replica
+// is draining or not ready: the request never reached a model and goes to another replica).
+class ForwardSink : public ResponseSink {
+ public:
+  // `before_head(status)` runs before the response starts (the audit record); false turns the
+  // response into a 500.
+  ForwardSink(std::shared_ptr<Responder> res, std::function<bool(int)> before_head,
+              std::map<std::string, std::string> headers, bool hold_503)
+      : res_(std::move(res)), before_head_(std::move(before_head)), headers_(std::move(headers)),
+        hold_503_(hold_503) {}
+  void Head(int status, const std::string& type, bool streamed) override {
+    status_ = status;
+    type_ = type;
+    streamed_ = streamed;
+    if (status == 503 && hold_503_) {
+      held_ = true;
+      return;
+    }
+    if (streamed_) {
+      started_ = true;
+      if (!before_head_(status)) {
+        refused_ = true;
+        res_->Send(500, "application/json", ErrorJson(500, "the audit log cannot be written; the answer is withheld"), headers_);
+        return;
+      }
+      res_->Begin(status, type, headers_);
+    }
+  }
+  bool Data(std::string chunk) override {
+    if (refused_) return false;
+    if (held_) return true;
+    if (streamed_) return res_->Write(std::move(chunk));
+    if (body_.size() + chunk.size() > (256u << 20)) return false;
+    body_ += chunk;
+    return true;
+  }
+  void End() override {
+    if (held_) return;
+    if (streamed_) {
+      res_->End();
+    } else {
+      started_ = true;
+      if (before_head_(status_)) {
+        res_->Send(status_, type_, std::move(body_), headers_);
+      } else {
+        res_->Send(500, "application/json", ErrorJson(500, "the audit log cannot be written; the answer is withheld"), headers_);
+      }
+    }
+    ended_ = true;
+  }
+  // After a broken exchange: finishes whatever was started.
+  void Abort() {
+    if (started_ && streamed_ && !ended_ && !refused_) res_->End();
+  }
+  bool held() const { return held_; }
+  bool started() const { return started_; }
+  int status() const { return status_; }
+
+ private:
+  std::shared_ptr<Responder> res_;
+  std::function<bool(int)> before_head_;
+  std::map<std::string, std::string> headers_;
+  bool hold_503_;
+  int status_ = 0;
+  std::string type_, body_;
+  bool streamed_ = false, held_ = false, started_ = false, ended_ = false, refused_ = false;
+};
+
+class DiscardSink : public ResponseSink {
+ public:
+  void Head(int s, const std::string&, bool) override { status = s; }
+  bool Data(std::string) override { return true; }
+  void End() override {}
+  int status = 0;
+};
+
+struct Principal {
+  serve::JwtClaims claims;
+  std::string pseudonym = "anonymous";
+};
+
+}  // namespace
+
+struct Gateway::Impl {
+  std::shared_mutex state_mu;
+  std::shared_ptr<const State> state;
+  std::mutex replicas_mu;
+  std::map<std::string, std::shared_ptr<Replica>> replicas;  // by URL, across reloads
+
+  GatewayConfig boot;  // listening and TLS settings (not reloaded)
+  std::optional<LocalPki> pki;
+  std::unique_ptr<serve::HttpServer> server;
+  std::unique_ptr<UpstreamClient> client;
+  std::unique_ptr<AuditLog> audit;
+  std::string audit_key;
+  std::optional<serve::DevIssuer> dev;
+  std::string issuer;
+  std::mutex keys_mu;
+  std::shared_ptr<const serve::KeySet> keys;
+  std::atomic<int64_t> last_jwks_fetch{0};
+  std::unique_ptr<LocalReplicas> local;
+  std::map<std::string, std::vector<std::string>> local_urls;  // deployment → URLs
+  boost::asio::io_context ioc;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> in_flight{0};
+  std::mutex principal_mu;
+  std::map<std::string, int> principal_in_flight;
+  Metrics metrics;
+  std::string scheme = "https";
+  std::mt19937_64 rng{std::random_device{}()};
+  std::mutex rng_mu;
+
+  std::shared_ptr<const State> Current() {
+    std::shared_lock<std::shared_mutex> lock(state_mu);
+    return state;
+  }
+
+  double Uniform() {
+    std::lock_guard<std::mutex> lock(rng_mu);
+    return std::uniform_real_distribution<double>(0, 1)(rng);
+  }
+
+  StatusOr<std::shared_ptr<State>> Build(GatewayConfig c) {
+    auto s = std::make_shared<State>();
+    for (const Endpoint& e : c.endpoints) {
+      auto ep = std::make_unique<EndpointRt>();
+      ep->name = e.name;
+      for (const Deployment& d : e.deployments) {
+        auto dep = std::make_unique<DeploymentRt>();
+        dep->name = d.name;
+        dep->weight = d.weight;
+        std::vector<std::string> urls = d.replicas;
+        if (d.is_local()) {
+          auto it = local_urls.find(e.name + "/" + d.name);
+          if (it == local_urls.end())
+            return FailedPreconditionError("deployment '" + d.name + "' gained local replicas on reload; restart the gateway to start them");
+          urls = it->second;
+        }
+        for (const std::string& u : urls) {
+          ASSIGN_OR_RETURN(Address a, ParseUrl(u));
+          std::lock_guard<std::mutex> lock(replicas_mu);
+          auto& r = replicas[u];
+          if (!r) {
+            r = std::make_shared<Replica>();
+            r->url = u;
+            r->addr = a;
+          }
+          dep->replicas.push_back(r);
+        }
+        ep->deployments.push_back(std::move(dep));
+      }
+      ep->current.assign(ep->deployments.size(), 0);
+      for (size_t i = 0; i < e.deployments.size(); ++i)
+        if (e.deployments[i].name == e.mirror) ep->mirror = static_cast<int>(i);
+      ep->mirror_percent = e.mirror_percent;
+      for (const std::string& p : e.paths) {
+        if (s->by_path.count(p)) return InvalidArgumentError("path " + p + " is routed to two endpoints");
+        s->by_path[p] = ep.get();
+      }
+      s->endpoints.push_back(std::move(ep));
+    }
+    s->per_principal = std::make_unique<RateLimiter>(c.limits.per_principal);
+    s->per_address = std::make_unique<RateLimiter>(c.limits.per_address);
+    s->config = std::move(c);
+    return s;
+  }
+
+  // ---- keys ----
+  std::shared_ptr<const serve::KeySet> Keys() {
+    std::lock_guard<std::mutex> lock(keys_mu);
+    return keys;
+  }
+
+  StatusOr<std::string> FetchJwksUrl(const std::string& url) {
+    std::string path;
+    ASSIGN_OR_RETURN(Address a, ParseUrl(url, &path));
+    std::unique_ptr<UpstreamClient> c;
+    ClientTlsOptions tls;
+    tls.ca_file = boot.jwks_ca;
+    ASSIGN_OR_RETURN(c, UpstreamClient::Create(&tls));
+    BufferSink sink;
+    sink.limit = 1 << 20;
+    UpstreamRequest req;
+    req.target = path;
+    req.timeout = std::chrono::seconds(10);
+    boost::asio::io_context io;
+    Outcome o = Outcome::kNotSent;
+    boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+      o = co_await c->Exchange(a, req, sink);
+    }, boost::asio::detached);
+    io.run();
+    if (o != Outcome::kOk || sink.status != 200)
+      return Status(ErrorCode::kUnavailable, "cannot fetch the JWKS from " + url + " (" + OutcomeName(o) + ", HTTP " + std::to_string(sink.status) + ")");
+    return sink.body;
+  }
+
+  Status LoadKeys() {
+    std::string jwks;
+    if (!boot.jwks_file.empty()) {
+      ASSIGN_OR_RETURN(jwks, ReadFile(boot.jwks_file));
+    } else if (!boot.jwks_url.empty()) {
+      ASSIGN_OR_RETURN(jwks, FetchJwksUrl(boot.jwks_url));
+    } else {
+      jwks = dev->Jwks();
+    }
+    auto set = serve::KeySet::Parse(jwks);
+    if (!set.ok()) return Status(set.status().code(), "JWKS: " + set.status().message());
+    std::lock_guard<std::mutex> lock(keys_mu);
+    keys = std::make_shared<const serve::KeySet>(std::move(*set));
+    last_jwks_fetch = NowMs();
+    return OkStatus();
+  }
+
+  void RefreshKeysSoon() {
+    if (boot.jwks_file.empty() && boot.jwks_url.empty()) return;
+    if (NowMs() - last_jwks_fetch.load() < 30000) return;
+    last_jwks_fetch = NowMs();
+    std::thread([this] {
+      if (Status s = LoadKeys(); !s.ok()) LOG_WARN("JWKS refresh failed, keeping the previous keys: {}", s.message());
+    }).detach();
+  }
+
+  // ---- routing ----
+  DeploymentRt* PickDeployment(EndpointRt& ep, const DeploymentRt* exclude) {
+    const int64_t now = NowMs();
+    std::lock_guard<std::mutex> lock(ep.mu);
+    auto eligible = [&](size_t i, bool need_available) {
+      const DeploymentRt& d = *ep.deployments[i];
+      if (d.weight <= 0 || &d == exclude) return false;
+      if (!need_available) return true;
+      for (const auto& r : d.replicas)
+        if (r->available(now)) return true;
+      return false;
+    };
+    for (bool need : {true, false}) {
+      double total = 0;
+      int best = -1;
+      for (size_t i = 0; i < ep.deployments.size(); ++i) {
+        if (!eligible(i, need)) continue;
+        ep.current[i] += ep.deployments[i]->weight;
+        total += ep.deployments[i]->weight;
+        if (best < 0 || ep.current[i] > ep.current[static_cast<size_t>(best)]) best = static_cast<int>(i);
+      }
+      if (best >= 0) {
+        ep.current[static_cast<size_t>(best)] -= total;
+        return ep.deployments[static_cast<size_t>(best)].get();
+      }
+    }
+    return nullptr;
+  }
+
+  std::shared_ptr<Replica> PickReplica(DeploymentRt& d, const Replica* exclude) {
+    const int64_t now = NowMs();
+    const size_t n = d.replicas.size();
+    if (n == 0) return nullptr;
+    const uint64_t start = d.rr.fetch_add(1);
+    std::shared_ptr<Replica> best;
+    for (bool need : {true, false}) {
+      for (size_t k = 0; k < n; ++k) {
+        const auto& r = d.replicas[(start + k) % n];
+        if (r.get() == exclude || (need && !r->available(now))) continue;
+        if (!best || r->outstanding.load() < best->outstanding.load()) best = r;
+      }
+      if (best) return best;
+    }
+    return nullptr;
+  }
+
+  void Failed(Replica& r, bool connect_failure, const State& s) {
+    const int errors = ++r.errors;
+    if (connect_failure || errors >= s.config.eject_after_errors) {
+      const int64_t until = NowMs() + s.config.eject_for.count();
+      if (r.ejected_until.exchange(until) <= NowMs()) {
+        std::lock_guard<std::mutex> lock(metrics.mu);
+        ++metrics.ejections;
+        LOG_WARN("replica {} ejected for {} ms ({})", r.url, s.config.eject_for.count(),
+                 connect_failure ? "connection refused" : std::to_string(errors) + " errors in a row");
+      }
+      if (connect_failure) r.ready = false;
+    }
+  }
+
+  // ---- health ----
+  boost::asio::awaitable<void> HealthLoop() {
+    auto ex = co_await boost::asio::this_coro::executor;
+    boost::asio::steady_timer timer(ex);
+    while (!stopping) {
+      auto s = Current();
+      std::vector<std::shared_ptr<Replica>> all;
+      {
+        std::lock_guard<std::mutex> lock(replicas_mu);
+        for (auto& [u, r] : replicas) all.push_back(r);
+      }
+      for (auto& r : all) {
+        BufferSink sink;
+        sink.limit = 4096;
+        UpstreamRequest req;
+        req.target = "/readyz";
+        req.timeout = std::chrono::milliseconds(std::min<int64_t>(2000, s->config.health_interval.count() * 2));
+        const Outcome o = co_await client->Exchange(r->addr, req, sink);
+        const bool ok = o == Outcome::kOk && sink.status == 200;
+        if (ok) {
+          const Json j = Json::parse(sink.body, nullptr, false);
+          if (j.is_object() && j.contains("model") && j["model"].is_string()) {
+            std::lock_guard<std::mutex> lock(r->mu);
+            r->model = j["model"].get<std::string>();
+          }
+          if (!r->ready.exchange(true) || r->ejected_until.load() > NowMs())
+            LOG_INFO("replica {} is ready: admitted", r->url);
+          r->ejected_until = 0;
+          r->errors = 0;
+        } else if (r->ready.exchange(false)) {
+          LOG_WARN("replica {} is not ready ({}, HTTP {})", r->url, OutcomeName(o), sink.status);
+        }
+      }
+      timer.expires_after(s->config.health_interval);
+      boost::system::error_code ec;
+      co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    }
+  }
+
+  // ---- requests ----
+  void Count(const std::string& route, int status) {
+    std::lock_guard<std::mutex> lock(metrics.mu);
+    ++metrics.requests[{route, status}];
+  }
+  void Refused(const std::string& why) {
+    std::lock_guard<std::mutex> lock(metrics.mu);
+    ++metrics.refused[why];
+  }
+
+  // Writes the audit record; false when it could not be made durable (the request then fails).
+  bool Audit(AuditRecord r) {
+    Status s = audit->Append(r);
+    if (!s.ok()) {
+      LOG_ERROR("audit log: {}", s.message());
+      return false;
+    }
+    std::lock_guard<std::mutex> lock(metrics.mu);
+    ++metrics.audit_records;
+    return true;
+  }
+
+  std::string Pseudonym(const std::string& sub) {
+    return "p-" + crypto::Hex(crypto::HmacSha256(audit_key, "principal:" + sub)).substr(0, 16);
+  }
+
+  std::string RenderMetrics() {
+    std::string out;
+    {
+      std::lock_guard<std::mutex> lock(metrics.mu);
+      out += "# HELP medscribe_gateway_requests_total Requests answered by the gateway, by route and status.\n";
+      out += "# TYPE medscribe_gateway_requests_total counter\n";
+      for (const auto& [k, v] : metrics.requests)
+        out += "medscribe_gateway_requests_total{route=\"" + k.first + "\",code=\"" + std::to_string(k.second) + "\"} " + std::to_string(v) + "\n";
+      out += "# HELP medscribe_gateway_upstream_requests_total Exchanges with replicas, by deployment and outcome.\n";
+      out += "# TYPE medscribe_gateway_upstream_requests_total counter\n";
+      for (const auto& [k, v] : metrics.upstream)
+        out += "medscribe_gateway_upstream_requests_total{deployment=\"" + k.first + "\",outcome=\"" + k.second + "\"} " + std::to_string(v) + "\n";
+      out += "# HELP medscribe_gateway_refused_total Requests refused by the gateway, by reason.\n";
+      out += "# TYPE medscribe_gateway_refused_total counter\n";
+      for (const auto& [k, v] : metrics.refused)
+        out += "medscribe_gateway_refused_total{reason=\"" + k + "\"} " + std::to_string(v) + "\n";
+      auto counter = [&](const char* name, const char* help, uint64_t v) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " + std::to_string(v) + "\n";
+      };
+      counter("medscribe_gateway_retries_total", "Requests sent to a second replica.", metrics.retries);
+      counter("medscribe_gateway_mirrored_total", "Requests copied to a mirror deployment.", metrics.mirrored);
+      counter("medscribe_gateway_ejections_total", "Replicas taken out of rotation after failures.", metrics.ejections);
+      counter("medscribe_gateway_audit_records_total", "Audit records written.", metrics.audit_records);
+    }
+    out += metrics.latency.Render("medscribe_gateway_request_duration_seconds", "Time from request to the end of the response, seconds.");
+    out += metrics.upstream_latency.Render("medscribe_gateway_upstream_duration_seconds", "Time of exchanges with replicas, seconds.");
+    out += "# HELP medscribe_gateway_in_flight_requests Requests being answered.\n# TYPE medscribe_gateway_in_flight_requests gauge\n";
+    out += "medscribe_gateway_in_flight_requests " + std::to_string(in_flight.load()) + "\n";
+    out += "# HELP medscribe_gateway_replica_up Whether a replica is in rotation (1) or not (0).\n# TYPE medscribe_gateway_replica_up gauge\n";
+    auto s = Current();
+    const int64_t now = NowMs();
+    for (const auto& ep : s->endpoints)
+      for (const auto& d : ep->deployments)
+        for (const auto& r : d->replicas)
+          out += "medscribe_gateway_replica_up{endpoint=\"" + ep->name + "\",deployment=\"" + d->name + "\",replica=\"" + r->addr.key() + "\"} " + (r->available(now) ? "1" : "0") + "\n";
+    return out;
+  }
+
+  void Reply(const std::shared_ptr<Responder>& res, const std::string& route, int status, std::string body,
+             std::map<std::string, std::string> headers = {}, const std::string& type = "application/json") {
+    Count(route, status);
+    res->Send(status, type, std::move(body), std::move(headers));
+  }
+
+  boost::asio::awaitable<void> Handle(HttpRequest req, std::shared_ptr<Responder> res);
+  boost::asio::awaitable<void> Forward(std::shared_ptr<const State> s, EndpointRt* ep, HttpRequest req,
+                                       std::shared_ptr<Responder> res, AuditRecord rec, bool audited,
+                                       std::string route, double t0);
+  boost::asio::awaitable<void> Mirror(std::shared_ptr<Replica> r, std::string deployment, UpstreamRequest up);
+};
+
+boost::asio::awaitable<void> Gateway::Impl::Mirror(std::shared_ptr<Replica> r, std::string deployment,
+                                                   UpstreamRequest up) {
+  DiscardSink sink;
+  ++r->outstanding;
+  const Outcome o = co_await client->Exchange(r->addr, up, sink);
+  --r->outstanding;
+  std::lock_guard<std::mutex> lock(metrics.mu);
+  ++metrics.mirrored;
+  ++metrics.upstream[{deployment + "(mirror)", o == Outcome::kOk ? std::to_string(sink.status) : OutcomeName(o)}];
+}
+
+boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_ptr<Responder> res) {
+  const double t0 = NowS();
+  std::shared_ptr<const State> s = Current();
+  const GatewayConfig& c = s->config;
+  const RoutePolicy* route = c.policy.Find(req.method, req.path);
+  const std::string label = route ? route->path : "unmatched";
+  // Per client address, before anything else.
+  if (const double wait = s->per_address->Take(req.remote, NowS()); wait > 0) {
+    Refused("rate_address");
+    Reply(res, label, 429, ErrorJson(429, "too many requests from this address; retry later"),
+          {{"Retry-After", std::to_string(static_cast<int>(std::ceil(wait)))}});
+    co_return;
+  }
+  if (route == nullptr) {
+    Reply(res, label, 404, ErrorJson(404, "no such route: " + req.method + " " + (s->by_path.count(req.path) || req.path.size() < 64 ? req.path : std::string("(path)")) + "; see docs/api.md"));
+    co_return;
+  }
+  if (route->public_route) {
+    if (req.path == "/healthz") co_return Reply(res, label, 200, R"({"status":"ok"})");
+    if (req.path == "/readyz") {
+      const int64_t now = NowMs();
+      std::vector<std::string> down;
+      for (const auto& ep : s->endpoints) {
+        bool any = false;
+        for (const auto& d : ep->deployments)
+          for (const auto& r : d->replicas) any = any || r->available(now);
+        if (!any) down.push_back(ep->name);
+      }
+      if (stopping) co_return Reply(res, label, 503, R"({"status":"draining"})");
+      if (!down.empty()) co_return Reply(res, label, 503, Json{{"status", "no ready replica"}, {"endpoints", down}}.dump());
+      co_return Reply(res, label, 200, R"({"status":"ready"})");
+    }
+    if (dev && req.path == "/.well-known/openid-configuration") {
+      const std::string base = scheme + "://" + req.header("host");
+      co_return Reply(res, label, 200, Json{{"issuer", issuer}, {"jwks_uri", base + "/.well-known/jwks.json"},
+                                            {"id_token_signing_alg_values_supported", {"ES256"}},
+                                            {"response_types_supported", {"id_token"}},
+                                            {"subject_types_supported", {"public"}},
+                                            {"scopes_supported", {"openid"}},
+                                            {"claims_supported", {"sub", "role", "department", "patient", "iss", "aud", "exp", "iat", "nbf"}}}.dump());
+    }
+    if (dev && req.path == "/.well-known/jwks.json") co_return Reply(res, label, 200, dev->Jwks());
+    co_return Reply(res, label, 404, ErrorJson(404, "not served here"));
+  }
+  AuditRecord rec;
+  rec.action = route->action;
+  rec.source = req.remote;
+  rec.request_digest = req.body.empty() ? "" : crypto::Hex(crypto::Sha256(req.body));
+  // Authentication.
+  const std::string authz = req.header("authorization");
+  if (authz.size() < 8 || Lower(authz.substr(0, 7)) != "bearer ") {
+    Refused("unauthenticated");
+    rec.status = 401;
+    rec.outcome = "no bearer token";
+    if (!Audit(rec)) co_return Reply(res, label, 500, ErrorJson(500, "the audit log cannot be written; nothing was done"));
+    co_return Reply(res, label, 401, ErrorJson(401, "an Authorization: Bearer token is required (medscribe token issue --sub ID --role ROLE)"),
+                    {{"WWW-Authenticate", "Bearer realm=\"medscribe\""}});
+  }
+  const serve::JwtPolicy jp{issuer, c.audience, c.leeway_s};
+  auto keyset = Keys();
+  auto claims = serve::VerifyJwt(std::string_view(authz).substr(7), *keyset, jp, UnixNow());
+  if (!claims.ok()) {
+    if (claims.status().message().find("kid") != std::string::npos) RefreshKeysSoon();
+    Refused("unauthenticated");
+    rec.status = 401;
+    rec.outcome = "invalid token";
+    if (!Audit(rec)) co_return Reply(res, label, 500, ErrorJson(500, "the audit log cannot be written; nothing was done"));
+    co_return Reply(res, label, 401, ErrorJson(401, "invalid token: " + claims.status().message()),
+                    {{"WWW-Authenticate", "Bearer realm=\"medscribe\", error=\"invalid_token\""}});
+  }
+  Principal who;
+  who.claims = *claims;
+  who.pseudonym = Pseudonym(claims->sub);
+  rec.principal = who.pseudonym;
+  rec.role = claims->role;
+  if (const double wait = s->per_principal->Take(claims->sub, NowS()); wait > 0) {
+    Refused("rate_principal");
+    rec.status = 429;
+    rec.outcome = "rate limited";
+    if (route->phi && !Audit(rec)) co_return Reply(res, label, 500, ErrorJson(500, "the audit log cannot be written; nothing was done"));
+    co_return Reply(res, label, 429, ErrorJson(429, "rate limit of " + std::to_string(c.limits.per_principal.rps) + " requests/s exceeded; retry later"),
+                    {{"Retry-After", std::to_string(static_cast<int>(std::ceil(wait)))}});
+  }
+  // Authorization: role → scopes.
+  bool allowed = false;
+  auto role_it = c.policy.roles.find(claims->role);
+  if (role_it != c.policy.roles.end())
+    for (const std::string& g : role_it->second)
+      for (const std::string& n : route->scopes) allowed = allowed || ScopeCovers(g, n);
+  auto forbid = [&](const std::string& outcome, const std::string& message) {
+    Refused("forbidden");
+    rec.status = 403;
+    rec.outcome = outcome;
+    if (!Audit(rec)) return Reply(res, label, 500, ErrorJson(500, "the audit log cannot be written; nothing was done"));
+    Reply(res, label, 403, ErrorJson(403, message));
+  };
+  if (!allowed) {
+    forbid("role lacks scope", "role '" + claims->role + "' does not grant " + route->scopes.front() + " needed for " + req.method + " " + route->path);
+    co_return;
+  }
+  // Body limits.
+  if (!req.body.empty() && req.header("content-type").find("json") != std::string::npos) {
+    bool too_large = false;
+    const std::string why = CheckJsonLimits(req.body, c.limits.json_max_depth, c.limits.image_max_bytes, &too_large);
+    if (!why.empty()) {
+      Refused(too_large ? "image_too_large" : "json_too_deep");
+      co_return Reply(res, label, too_large ? 413 : 400, ErrorJson(too_large ? 413 : 400, why));
+    }
+  }
+  // Context: which encounter the request touches, against the token's department/patient.
+  if (route->context || route->phi) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    const simdjson::padded_string body(req.body);
+    const bool parsed = !req.body.empty() && !parser.parse(body).get(doc) && doc.is_object();
+    std::string_view v;
+    std::string department, patient, encounter;
+    if (parsed) {
+      if (!doc["encounter_id"].get(v)) encounter = std::string(v);
+      if (!doc["patient_id"].get(v)) patient = std::string(v);
+      if (!doc.at_pointer("/meta/department").get(v)) department = std::string(v);
+    }
+    auto safe_id = [](const std::string& id) {
+      return id.size() <= 64 && id.find_first_not_of("ABCDEFabcdef0123456789-_.") == std::string::npos;
+    };
+    if (!encounter.empty() && safe_id(encounter)) rec.resources.push_back("Encounter/" + encounter);
+    if (!patient.empty() && safe_id(patient)) rec.resources.push_back("Patient/" + patient);
+    if (route->context) {
+      if (!parsed) co_return Reply(res, label, 400, ErrorJson(400, "the body must be a JSON sample (docs/formats/dataset.md)"));
+      if (department.empty()) co_return Reply(res, label, 400, ErrorJson(400, "the sample has no meta.department; the gateway needs it to check the caller's department"));
+      const auto& all = c.policy.all_departments_roles;
+      const bool any_department = std::find(all.begin(), all.end(), claims->role) != all.end();
+      if (!any_department && Lower(department) != Lower(claims->department)) {
+        forbid("cross-department", "the encounter belongs to another department than the token's ('" + claims->department + "')");
+        co_return;
+      }
+      if (!claims->patient.empty() && patient != claims->patient) {
+        forbid("other patient", "the token is limited to one patient and the sample names another");
+        co_return;
+      }
+    }
+  }
+  if (req.path == "/metrics") co_return Reply(res, label, 200, RenderMetrics(), {}, "text/plain; version=0.0.4");
+  auto it = s->by_path.find(req.path);
+  if (it == s->by_path.end()) co_return Reply(res, label, 404, ErrorJson(404, "no endpoint serves " + route->path + "; add it to an endpoint's paths"));
+  // Concurrency caps.
+  if (in_flight.load() >= c.limits.max_in_flight) {
+    Refused("concurrency");
+    co_return Reply(res, label, 429, ErrorJson(429, "the gateway is at its concurrency limit; retry later"), {{"Retry-After", "1"}});
+  }
+  {
+    std::lock_guard<std::mutex> lock(principal_mu);
+    int& n = principal_in_flight[claims->sub];
+    if (n >= c.limits.max_in_flight_per_principal) {
+      Refused("concurrency_principal");
+      co_return Reply(res, label, 429, ErrorJson(429, "too many requests of yours in flight (limit " + std::to_string(c.limits.max_in_flight_per_principal) + "); retry later"), {{"Retry-After", "1"}});
+    }
+    ++n;
+  }
+  ++in_flight;
+  const std::string sub = claims->sub;
+  co_await Forward(s, it->second, std::move(req), res, std::move(rec), route->phi, label, t0);
+  --in_flight;
+  std::lock_guard<std::mutex> lock(principal_mu);
+  if (--principal_in_flight[sub] <= 0) principal_in_flight.erase(sub);
+}
+
+boost::asio::awaitable<void> Gateway::Impl::Forward(std::shared_ptr<const State> s, EndpointRt* ep, HttpRequest req,
+                                                    std::shared_ptr<Responder> res, AuditRecord rec, bool audited,
+                                                    std::string route, double t0) {
+  UpstreamRequest up;
+  up.method = req.method;
+  up.target = req.target;
+  up.body = std::move(req.body);
+  up.timeout = s->config.limits.upstream_timeout;
+  for (const char* h : {"content-type", "accept"})
+    if (!req.header(h).empty()) up.headers.emplace_back(h, req.header(h));
+  char rid[17];
+  {
+    std::lock_guard<std::mutex> lock(rng_mu);
+    std::snprintf(rid, sizeof(rid), "%016llx", static_cast<unsigned long long>(rng()));
+  }
+  up.headers.emplace_back("x-request-id", rid);
+  DeploymentRt* dep = PickDeployment(*ep, nullptr);
+  if (dep == nullptr) co_return Reply(res, route, 503, ErrorJson(503, "endpoint '" + ep->name + "' has no deployment with weight"));
+  // A copy for the mirror deployment, answered nowhere.
+  if (ep->mirror >= 0 && ep->deployments[static_cast<size_t>(ep->mirror)].get() != dep && Uniform() * 100 < ep->mirror_percent) {
+    DeploymentRt& m = *ep->deployments[static_cast<size_t>(ep->mirror)];
+    if (auto r = PickReplica(m, nullptr)) boost::asio::co_spawn(ioc, Mirror(r, m.name, up), boost::asio::detached);
+  }
+  std::shared_ptr<Replica> replica = PickReplica(*dep, nullptr);
+  int status = 0;
+  std::string replica_key, outcome_name;
+  bool done = false;
+  for (int attempt = 0; attempt < 2 && !done && replica; ++attempt) {
+    std::string model;
+    {
+      std::lock_guard<std::mutex> lock(replica->mu);
+      model = replica->model;
+    }
+    auto before_head = [&](int st) {
+      status = st;
+      if (!audited) return true;
+      AuditRecord r = rec;
+      r.status = st;
+      r.outcome = st < 400 ? "ok" : "model server error";
+      r.model = model;
+      r.deployment = dep->name;
+      if (Audit(std::move(r))) return true;
+      status = 500;
+      return false;
+    };
+    std::map<std::string, std::string> headers = {{"x-medscribe-deployment", dep->name}, {"x-request-id", rid}};
+    ForwardSink sink(res, before_head, headers, /*hold_503=*/attempt == 0);
+    const double u0 = NowS();
+    ++replica->outstanding;
+    const Outcome o = co_await client->Exchange(replica->addr, up, sink);
+    --replica->outstanding;
+    metrics.upstream_latency.Observe(NowS() - u0);
+    replica_key = replica->addr.key();
+    outcome_name = o == Outcome::kOk ? std::to_string(sink.status()) : OutcomeName(o);
+    {
+      std::lock_guard<std::mutex> lock(metrics.mu);
+      ++metrics.upstream[{dep->name, outcome_name}];
+    }
+    const bool retryable = o == Outcome::kNotSent || (o == Outcome::kOk && sink.held());
+    if (retryable) {
+      if (o == Outcome::kNotSent) Failed(*replica, true, *s);
+      else replica->ready = false;  // draining: until the health check says otherwise
+      if (attempt == 0) {
+        std::lock_guard<std::mutex> lock(metrics.mu);
+        ++metrics.retries;
+      }
+      std::shared_ptr<Replica> next = PickReplica(*dep, replica.get());
+      if (!next || !next->available(NowMs())) {
+        if (DeploymentRt* other = PickDeployment(*ep, dep)) {
+          if (auto r = PickReplica(*other, nullptr); r && r->available(NowMs())) {
+            dep = other;
+            next = r;
+          }
+        }
+      }
+      if (!next) next = PickReplica(*dep, replica.get());
+      replica = next;
+      continue;
+    }
+    done = true;
+    if (o == Outcome::kOk) {
+      if (sink.status() >= 500) Failed(*replica, false, *s);
+      else replica->errors = 0;
+    } else {
+      Failed(*replica, false, *s);
+      if (sink.started()) {
+        sink.Abort();
+      } else {
+        const int st = o == Outcome::kTimeout ? 504 : 502;
+        before_head(st);
+        status = st;
+        res->Send(st, "application/json",
+                  ErrorJson(st, o == Outcome::kTimeout ? "the model replica did not answer in time" : "the model replica failed while answering; the request may be retried"),
+                  headers);
+      }
+    }
+    Count(route, status);
+  }
+  if (!done) {
+    status = 503;
+    if (audited) {
+      AuditRecord r = rec;
+      r.status = 503;
+      r.outcome = "no replica available";
+      r.deployment = dep->name;
+      Audit(std::move(r));
+    }
+    Reply(res, route, 503, ErrorJson(503, "no replica of endpoint '" + ep->name + "' could take the request; retry later"), {{"Retry-After", "1"}});
+  }
+  const double ms = (NowS() - t0) * 1000;
+  metrics.latency.Observe(ms / 1000);
+  LOG_INFO("{} {} {} {:.1f}ms principal={} deployment={} replica={} upstream={}", req.method, route, status, ms,
+           rec.principal, dep->name, replica_key, outcome_name);
+}
+
+Gateway::Gateway() : impl_(std::make_unique<Impl>()) {}
+
+Gateway::~Gateway() { Stop(); }
+
+StatusOr<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config) {
+  std::unique_ptr<Gateway> g(new Gateway());
+  Impl& m = *g->impl_;
+  m.boot = config;
+  ASSIGN_OR_RETURN(m.audit, AuditLog::Open(config.audit_path));
+  ASSIGN_OR_RETURN(m.audit_key, crypto::LoadOrCreateKeyFile((config.home / "keys" / "audit.key").string()));
+  m.issuer = config.issuer;
+  if (config.dev_issuer) {
+    ASSIGN_OR_RETURN(serve::DevIssuer d, serve::DevIssuer::LoadOrCreate((config.home / "keys" / "dev_issuer.pem").string(),
+                                                                        config.issuer.empty() ? "https://medscribe.local/dev-issuer" : config.issuer));
+    if (m.issuer.empty()) m.issuer = d.issuer();
+    m.dev.emplace(std::move(d));
+  }
+  RETURN_IF_ERROR(m.LoadKeys());
+  return g;
+}
+
+Status Gateway::Start() {
+  Impl& m = *impl_;
+  const GatewayConfig& c = m.boot;
+  if (c.tls_mode == "local" || c.upstream_mtls) {
+    ASSIGN_OR_RETURN(LocalPki p, EnsureLocalPki(c.home / "tls"));
+    if (p.created) LOG_INFO("created a local CA: clients should trust {}", p.ca_cert.string());
+    m.pki = p;
+  }
+  ClientTlsOptions ctls;
+  ctls.ca_file = !c.upstream_ca.empty() ? c.upstream_ca : m.pki ? m.pki->ca_cert.string() : "";
+  if (c.upstream_mtls) {
+    ctls.cert_file = m.pki->client_cert.string();
+    ctls.key_file = m.pki->client_key.string();
+  }
+  ASSIGN_OR_RETURN(m.client, UpstreamClient::Create(&ctls));
+  // Local replicas first: the endpoints need their URLs.
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n <= 0) return InternalError("cannot find the medscribe binary (/proc/self/exe)");
+  exe[n] = 0;
+  for (const Endpoint& e : c.endpoints) {
+    for (const Deployment& d : e.deployments) {
+      if (!d.is_local()) continue;
+      if (!m.local) m.local = std::make_unique<LocalReplicas>(exe, c.home);
+      LocalReplicaSpec spec;
+      spec.deployment = d.name;
+      spec.model = d.local.model;
+      spec.count = d.local.count;
+      spec.args = d.local.args;
+      if (c.upstream_mtls) {
+        spec.tls_cert = m.pki->server_cert.string();
+        spec.tls_key = m.pki->server_key.string();
+        spec.client_ca = m.pki->ca_cert.string();
+      }
+      const size_t before = m.local->urls().size();
+      RETURN_IF_ERROR(m.local->Start(spec, std::chrono::seconds(300)));
+      auto urls = m.local->urls();
+      m.local_urls[e.name + "/" + d.name] = std::vector<std::string>(urls.begin() + static_cast<long>(before), urls.end());
+    }
+  }
+  ASSIGN_OR_RETURN(auto state, m.Build(c));
+  m.state = std::move(state);
+  serve::HttpLimits limits;
+  limits.max_body_bytes = c.limits.max_body_bytes;
+  limits.max_header_bytes = c.limits.max_header_bytes;
+  limits.max_target_bytes = c.limits.max_target_bytes;
+  limits.header_timeout = c.limits.header_timeout;
+  limits.body_timeout = c.limits.body_timeout;
+  limits.idle_timeout = c.limits.idle_timeout;
+  m.server = std::make_unique<serve::HttpServer>(
+      [this](HttpRequest req, std::shared_ptr<Responder> res) {
+        boost::asio::co_spawn(impl_->ioc, impl_->Handle(std::move(req), std::move(res)), boost::asio::detached);
+      },
+      limits);
+  if (c.tls_mode != "off") {
+    serve::TlsServerOptions t;
+    t.cert_file = c.tls_mode == "local" ? m.pki->server_cert.string() : c.tls_cert;
+    t.key_file = c.tls_mode == "local" ? m.pki->server_key.string() : c.tls_key;
+    t.client_ca_file = c.tls_client_ca;
+    RETURN_IF_ERROR(m.server->EnableTls(t));
+  } else {
+    m.scheme = "http";
+  }
+  const size_t colon = c.listen.rfind(':');
+  int port = -1;
+  try {
+    port = std::stoi(c.listen.substr(colon + 1));
+  } catch (...) {
+  }
+  if (colon == std::string::npos || port < 0 || port > 65535)
+    return InvalidArgumentError("listen must be HOST:PORT (0: any free port), not '" + c.listen + "'");
+  std::string host = c.listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  m.work.emplace(m.ioc.get_executor());
+  for (int i = 0; i < c.io_threads; ++i) m.threads.emplace_back([this] { impl_->ioc.run(); });
+  boost::asio::co_spawn(m.ioc, m.HealthLoop(), boost::asio::detached);
+  RETURN_IF_ERROR(m.server->Start(host, static_cast<uint16_t>(port), c.io_threads));
+  if (!c.jwks_url.empty()) {
+    std::thread([this] {
+      while (!impl_->stopping) {
+        for (int i = 0; i < impl_->boot.jwks_refresh.count() * 10 && !impl_->stopping; ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (impl_->stopping) break;
+        if (Status s = impl_->LoadKeys(); !s.ok()) LOG_WARN("JWKS refresh failed, keeping the previous keys: {}", s.message());
+      }
+    }).detach();
+  }
+  return OkStatus();
+}
+
+std::string Gateway::url() const {
+  const std::string host = impl_->boot.listen.substr(0, impl_->boot.listen.rfind(':'));
+  return impl_->scheme + "://" + (host == "0.0.0.0" ? std::string("127.0.0.1") : host) + ":" + std::to_string(port());
+}
+uint16_t Gateway::port() const { return impl_->server ? impl_->server->port() : 0; }
+std::string Gateway::ca_file() const { return impl_->pki && impl_->boot.tls_mode == "local" ? impl_->pki->ca_cert.string() : ""; }
+
+Status Gateway::Reload(GatewayConfig config) {
+  Impl& m = *impl_;
+  ASSIGN_OR_RETURN(auto state, m.Build(std::move(config)));
+  std::unique_lock<std::shared_mutex> lock(m.state_mu);
+  m.state = std::move(state);
+  return OkStatus();
+}
+
+void Gateway::Stop() {
+  Impl& m = *impl_;
+  if (m.stopping.exchange(true)) return;
+  if (m.server) {
+    m.server->Stop();
+    m.server->Wait();
+  }
+  m.work.reset();
+  m.ioc.stop();
+  for (auto& t : m.threads)
+    if (t.joinable()) t.join();
+  if (m.local) m.local->Stop(std::chrono::seconds(30));
+}
+
+}  // namespace medscribe::gateway
