@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git ca-certificates
   libgtest-dev libgmock-dev
   libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev libtbb-dev libssl-dev libpng-dev zlib1g-dev libarchive-dev libsqlite3-dev sqlite3 libtorch-dev libsentencepiece-dev libopenblas0-pthread libgloo-dev python3-torch openmpi-bin libgoogle-perftools-dev
-  libboost1.74-dev libjpeg-dev
+  libboost1.74-dev libjpeg-dev wrk prometheus
   libdcmtk-dev dcmtk dicom3tools
   espeak-ng libsamplerate0-dev sox libpocketsphinx-dev pocketsphinx-en-us
 )

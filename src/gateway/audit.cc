@@ -7,6 +7,7 @@
 #include <chrono>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "common/files.h"
@@ -134,6 +135,12 @@ StatusOr<AuditVerifyResult> VerifyAuditLog(const fs::path& path) {
     res.problem = std::move(why);
     return res;
   };
+  // Sequence numbers present in the file (to tell a moved record from a removed one).
+  std::set<uint64_t> later;
+  for (const Line& l : lines) {
+    const Json j = Json::parse(l.text, nullptr, false);
+    if (j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned()) later.insert(j["seq"].get<uint64_t>());
+  }
   for (const Line& l : lines) {
     Json j = Json::parse(l.text, nullptr, false);
     const std::string at = "line " + std::to_string(l.number);
@@ -144,6 +151,10 @@ StatusOr<AuditVerifyResult> VerifyAuditLog(const fs::path& path) {
     j.erase("hash");
     const uint64_t seq = j["seq"].get<uint64_t>();
     if (HashOf(j) != hash) return fail("record " + std::to_string(seq) + " at " + at + " was altered (its hash does not match its content)");
+    if (seq > expected && later.count(expected)) {
+      return fail("records reordered: " + at + " holds record " + std::to_string(seq) + ", expected " +
+                  std::to_string(expected) + ", which comes later in the file");
+    }
     if (seq > expected) {
       return fail("record " + std::to_string(expected) +
                   (seq > expected + 1 ? "–" + std::to_string(seq - 1) : std::string()) +
@@ -204,7 +215,16 @@ StatusOr<std::string> ExportAuditFhir(const fs::path& path) {
     nlohmann::json entities = nlohmann::json::array();
     if (r.contains("resources") && r["resources"].is_array()) {
       for (const auto& res : r["resources"])
-        if (res.is_string()) entities.push_back({{"what", {{"reference", res.get<std::string>()}}}});
+        if (res.is_string()) {
+          // Pseudonymous ids: logical references (type + identifier), not resolvable URLs.
+          const std::string ref = res.get<std::string>();
+          const size_t slash = ref.find('/');
+          if (slash == std::string::npos) continue;
+          const std::string type = ref.substr(0, slash);
+          std::string system = "urn:medscribe:pseudonym:";
+          for (char ch : type) system += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          entities.push_back({{"what", {{"type", type}, {"identifier", {{"system", system}, {"value", ref.substr(slash + 1)}}}}}});
+        }
     }
     if (!r.value("model", std::string()).empty())
       entities.push_back({{"what", {{"identifier", {{"system", "urn:medscribe:model"}, {"value", r.value("model", "")}}}}}, {"description", "model version"}});

@@ -656,12 +656,19 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_
     std::string_view v;
     std::string department, patient, encounter;
     if (parsed) {
-      if (!doc["encounter_id"].get(v)) encounter = std::string(v);
-      if (!doc["patient_id"].get(v)) patient = std::string(v);
-      if (!doc.at_pointer("/meta/department").get(v)) department = std::string(v);
+      // The report API wraps the sample ({"sample": {...}}); a bare sample is read as is.
+      simdjson::dom::element sample = doc;
+      simdjson::dom::element inner;
+      if (!doc["sample"].get(inner) && inner.is_object()) sample = inner;
+      if (!sample["encounter_id"].get(v)) encounter = std::string(v);
+      if (!sample["patient_id"].get(v)) patient = std::string(v);
+      if (!sample.at_pointer("/meta/department").get(v)) department = std::string(v);
     }
     auto safe_id = [](const std::string& id) {
-      return id.size() <= 64 && id.find_first_not_of("ABCDEFabcdef0123456789-_.") == std::string::npos;
+      if (id.size() > 64) return false;
+      for (char ch : id)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') return false;
+      return true;
     };
     if (!encounter.empty() && safe_id(encounter)) rec.resources.push_back("Encounter/" + encounter);
     if (!patient.empty() && safe_id(patient)) rec.resources.push_back("Patient/" + patient);

@@ -181,6 +181,21 @@ struct HttpServer::Impl {
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
   }
 
+  // After refusing a body: reads and discards what the client is still sending (up to 8 MiB,
+  // at most 1 s), so that it reads the refusal instead of a connection reset.
+  template <class Stream>
+  asio::awaitable<void> Linger(Stream& stream) {
+    boost::system::error_code ec;
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
+    std::vector<char> sink(64 << 10);
+    size_t total = 0;
+    while (total < (8u << 20)) {
+      const size_t n = co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      total += n;
+    }
+  }
+
   static std::string RemoteOf(const tcp::socket& socket) {
     boost::system::error_code ec;
     const auto peer = socket.remote_endpoint(ec);
@@ -227,6 +242,7 @@ struct HttpServer::Impl {
         co_await Reject(
             stream, http::status::payload_too_large,
             "request body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
+        co_await Linger(stream);
         break;
       }
       if (ec == http::error::header_limit) {
@@ -250,6 +266,7 @@ struct HttpServer::Impl {
         co_await Reject(
             stream, http::status::payload_too_large,
             "request body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
+        co_await Linger(stream);
         break;
       }
       if (header_check) {
@@ -268,6 +285,7 @@ struct HttpServer::Impl {
           co_await Reject(
               stream, http::status::payload_too_large,
               "request body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
+          co_await Linger(stream);
           break;
         }
         if (ec == beast::error::timeout) {

@@ -1,10 +1,10 @@
 // The official OpenAI client against the model server: one plain and one streamed chat
-// completion. Usage: node openai_chat.mjs BASE_URL MODEL
+// completion. Usage: [OPENAI_API_KEY=TOKEN] [NODE_EXTRA_CA_CERTS=CA.pem] node openai_chat.mjs BASE_URL MODEL
 // Prints "plain: <text>" and "stream: <n> chunks: <text>"; exits 1 on any error.
 import OpenAI from 'openai';
 
 const [baseURL, model] = process.argv.slice(2);
-const client = new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
+const client = new OpenAI({ baseURL, apiKey: process.env.OPENAI_API_KEY || 'unused', maxRetries: 0 });
 const messages = [{ role: 'user', content: '<history> 70-year-old male. <report>' }];
 try {
   const plain = await client.chat.completions.create({ model, messages, max_tokens: 8 });
