@@ -1,0 +1,314 @@
+// The gateway's pieces without a network: policy and scope matching, configuration errors,
+// rate limits on an injected clock, JSON limits, the audit chain, the local CA, URL parsing.
+#include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/files.h"
+#include "gateway/audit.h"
+#include "gateway/config.h"
+#include "gateway/gateway.h"
+#include "gateway/local_pki.h"
+#include "gateway/rate_limit.h"
+#include "gateway/upstream.h"
+
+namespace medscribe::gateway {
+namespace {
+namespace fs = std::filesystem;
+
+fs::path TempDir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("medscribe_gw_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+TEST(Scopes, WildcardsCoverOnlyTheirContext) {
+  EXPECT_TRUE(ScopeCovers("user/DiagnosticReport.write", "user/DiagnosticReport.write"));
+  EXPECT_TRUE(ScopeCovers("user/*.write", "user/DiagnosticReport.write"));
+  EXPECT_TRUE(ScopeCovers("system/*.*", "system/Model.read"));
+  EXPECT_FALSE(ScopeCovers("user/*.*", "system/Model.read"));
+  EXPECT_FALSE(ScopeCovers("user/DiagnosticReport.read", "user/DiagnosticReport.write"));
+  EXPECT_FALSE(ScopeCovers("user/Diagnostic*.write", "user/DiagnosticReport.write"));
+  EXPECT_FALSE(ScopeCovers("garbage", "user/DiagnosticReport.write"));
+}
+
+TEST(Policy, ShippedPolicyGivesEachRoleWhatItNeeds) {
+  auto p = ParsePolicy(DefaultPolicyYaml(), "shipped");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  const RoutePolicy* gen = p->Find("POST", "/v1/reports:generate");
+  ASSERT_NE(gen, nullptr);
+  EXPECT_TRUE(gen->phi);
+  EXPECT_TRUE(gen->context);
+  auto can = [&](const std::string& role, const RoutePolicy* r) {
+    for (const auto& g : p->roles.at(role))
+      for (const auto& n : r->scopes)
+        if (ScopeCovers(g, n)) return true;
+    return false;
+  };
+  for (const char* role : {"radiologist", "resident", "attending", "service"}) EXPECT_TRUE(can(role, gen)) << role;
+  for (const char* role : {"auditor", "admin"}) EXPECT_FALSE(can(role, gen)) << role;
+  EXPECT_TRUE(can("admin", p->Find("GET", "/metrics")));
+  EXPECT_FALSE(can("radiologist", p->Find("GET", "/metrics")));
+  EXPECT_EQ(p->Find("GET", "/v1/reports:generate"), nullptr);  // method matters
+}
+
+TEST(Policy, BadFilesAreRejectedWithTheReason) {
+  auto p = ParsePolicy("routes:\n  - {method: GET, path: /x, scopes: [a/b.c], colour: red}\n", "p.yaml");
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("colour"), std::string::npos) << p.status().message();
+  EXPECT_NE(p.status().message().find("line 2"), std::string::npos) << p.status().message();
+  p = ParsePolicy("routes:\n  - {method: POST, path: /x, public: true, phi: true}\n", "p.yaml");
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("cannot be public"), std::string::npos);
+  p = ParsePolicy("routes:\n  - {method: GET, path: /x}\n", "p.yaml");
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("needs 'scopes'"), std::string::npos);
+  p = ParsePolicy("routes: [\n", "p.yaml");
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("p.yaml"), std::string::npos);
+}
+
+const char kMinimal[] = R"(
+endpoints:
+  - name: reports
+    paths: [/v1/models]
+    deployments:
+      - {name: a, weight: 9, replicas: ["http://127.0.0.1:9001"]}
+      - {name: b, weight: 1, replicas: ["http://127.0.0.1:9002"]}
+    mirror: {deployment: b, percent: 50}
+)";
+
+TEST(Config, MinimalFileGetsSafeDefaults) {
+  auto c = ParseGatewayConfig(kMinimal, "/etc/medscribe", "/var/lib/medscribe");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->tls_mode, "local");
+  EXPECT_TRUE(c->dev_issuer);
+  EXPECT_EQ(c->audit_path, fs::path("/var/lib/medscribe/audit/gateway.log"));
+  EXPECT_GT(c->limits.per_principal.rps, 0);
+  ASSERT_EQ(c->endpoints.size(), 1u);
+  EXPECT_EQ(c->endpoints[0].deployments[1].weight, 1);
+  EXPECT_EQ(c->endpoints[0].mirror, "b");
+  EXPECT_NE(c->policy.Find("POST", "/v1/chat/completions"), nullptr);
+}
+
+TEST(Config, ErrorsNameTheKeyAndLine) {
+  struct Case {
+    std::string yaml, expect;
+  };
+  const std::vector<Case> cases = {
+      {std::string(kMinimal) + "listn: 1\n", "unknown key 'listn' (line 9)"},
+      {"endpoints: []\n", "no 'endpoints'"},
+      {"tls: {mode: maybe}\n", "must be local, files or off"},
+      {"tls: {mode: files}\n", "needs tls.cert and tls.key"},
+      {"auth: {dev_issuer: false}\n", "jwks_file or auth.jwks_url"},
+      {"auth: {jwks_url: https://idp/jwks}\n", "needs auth.issuer"},
+      {"limits: {max_body_bytes: 12}\n", "between"},
+      {"limits: {rate_per_principal: {rps: fast}}\n", "must be a number"},
+      {"endpoints:\n  - name: e\n    paths: [/x]\n    deployments: [{name: a, weight: 0, replicas: [http://h:1]}]\n", "add up to 0"},
+      {"endpoints:\n  - name: e\n    paths: [/x]\n    deployments: [{name: a, replicas: [http://h:1]}]\n    mirror: {deployment: z}\n", "'z' is not a deployment"},
+      {"endpoints:\n  - name: e\n    paths: [/x]\n    deployments: [{name: a, replicas: local}]\n", "needs a model"},
+  };
+  for (const Case& k : cases) {
+    auto c = ParseGatewayConfig(k.yaml, "/tmp", "/tmp");
+    ASSERT_FALSE(c.ok()) << k.yaml;
+    EXPECT_NE(c.status().message().find(k.expect), std::string::npos) << c.status().message();
+  }
+}
+
+TEST(Config, LocalReplicasAndRelativePaths) {
+  auto c = ParseGatewayConfig(
+      "policy: p.yaml\nendpoints:\n  - paths: [/x]\n    deployments: [{name: a, replicas: {local: {model: chest@production, count: 2}}}]\n",
+      TempDir("cfg"), "/h");
+  ASSERT_FALSE(c.ok());  // p.yaml does not exist: the error names it
+  EXPECT_NE(c.status().message().find("p.yaml"), std::string::npos) << c.status().message();
+  const fs::path dir = TempDir("cfg2");
+  ASSERT_TRUE(WriteFile(dir / "p.yaml", DefaultPolicyYaml()).ok());
+  c = ParseGatewayConfig(
+      "policy: p.yaml\nendpoints:\n  - paths: [/x]\n    deployments: [{name: a, replicas: {local: {model: chest@production, count: 2}}}]\n",
+      dir, "/h");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->endpoints[0].deployments[0].is_local());
+  EXPECT_EQ(c->endpoints[0].deployments[0].local.count, 2);
+}
+
+TEST(RateLimiter, BurstThenSteadyRatePerKey) {
+  RateLimiter r({2, 3});  // 2/s, bucket of 3
+  double t = 100;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(r.Take("a", t), 0) << i;
+  const double wait = r.Take("a", t);
+  EXPECT_NEAR(wait, 0.5, 1e-9);                // one token every 0.5 s
+  EXPECT_EQ(r.Take("b", t), 0);                 // other keys are not affected
+  EXPECT_EQ(r.Take("a", t + 0.5), 0);           // refilled
+  EXPECT_GT(r.Take("a", t + 0.5), 0);
+  EXPECT_EQ(r.Take("a", t + 100), 0);
+  for (int i = 0; i < 1000; ++i) r.Take("k" + std::to_string(i), t + 200);
+  r.Take("z", t + 400);  // idle buckets are swept
+  EXPECT_LT(r.keys(), 10u);
+  RateLimiter off({0, 0});
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(off.Take("a", 0), 0);
+}
+
+TEST(JsonLimits, DepthStringsAndDataUrls) {
+  bool big = false;
+  EXPECT_EQ(CheckJsonLimits(std::string(64, '[') + std::string(64, ']'), 64, 100, &big), "");
+  EXPECT_NE(CheckJsonLimits(std::string(65, '[') + std::string(65, ']'), 64, 100, &big), "");
+  EXPECT_FALSE(big);
+  // Brackets inside strings, escaped quotes included, do not count.
+  EXPECT_EQ(CheckJsonLimits(R"({"a":"[[[[[[[[\"[[[[[[[[[["})", 3, 100, &big), "");
+  EXPECT_EQ(CheckJsonLimits("{\"image\":\"data:image/png;base64," + std::string(70, 'A') + "\"}", 8, 100, &big), "");
+  EXPECT_NE(CheckJsonLimits("{\"image\":\"data:image/png;base64," + std::string(200, 'A') + "\"}", 8, 100, &big), "");
+  EXPECT_TRUE(big);
+  // Long strings that are not data URLs are the body limit's business.
+  EXPECT_EQ(CheckJsonLimits("{\"t\":\"" + std::string(500, 'x') + "\"}", 8, 100, &big), "");
+  // 100,000 deep, unterminated strings, a lone backslash: no crash.
+  EXPECT_NE(CheckJsonLimits(std::string(100000, '['), 64, 100, &big), "");
+  EXPECT_EQ(CheckJsonLimits("\"abc\\", 64, 100, &big), "");
+  EXPECT_EQ(CheckJsonLimits("", 64, 100, &big), "");
+}
+
+std::vector<std::string> Lines(const fs::path& p) {
+  std::ifstream in(p);
+  std::vector<std::string> out;
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+void Write(const fs::path& p, const std::vector<std::string>& lines) {
+  std::ofstream out(p);
+  for (const auto& l : lines) out << l << "\n";
+}
+
+TEST(Audit, ChainDetectsAlteredRemovedReorderedAndCutRecords) {
+  const fs::path dir = TempDir("audit");
+  const fs::path log = dir / "a.log";
+  {
+    auto a = AuditLog::Open(log);
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    for (int i = 0; i < 4; ++i) {
+      AuditRecord r;
+      r.principal = "p-1";
+      r.role = "radiologist";
+      r.action = "report.generate";
+      r.resources = {"Encounter/ENC-" + std::to_string(i)};
+      r.status = 200;
+      r.outcome = "ok";
+      ASSERT_TRUE((*a)->Append(r).ok());
+    }
+  }
+  struct stat st {};
+  ASSERT_EQ(stat(log.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  {  // Reopening continues the chain.
+    auto a = AuditLog::Open(log);
+    ASSERT_TRUE(a.ok());
+    AuditRecord r;
+    r.status = 401;
+    r.outcome = "invalid token";
+    ASSERT_TRUE((*a)->Append(r).ok());
+  }
+  auto v = VerifyAuditLog(log);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problem;
+  EXPECT_EQ(v->records, 5u);
+  const auto lines = Lines(log);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_NE(lines[4].find("\"seq\":5"), std::string::npos);
+
+  auto check = [&](std::vector<std::string> tampered, const std::string& expect) {
+    const fs::path t = dir / "t.log";
+    Write(t, tampered);
+    fs::copy_file(log.string() + ".head", t.string() + ".head", fs::copy_options::overwrite_existing);
+    auto r = VerifyAuditLog(t);
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->ok);
+    EXPECT_NE(r->problem.find(expect), std::string::npos) << r->problem;
+  };
+  auto altered = lines;
+  altered[1].replace(altered[1].find("ENC-1"), 5, "ENC-9");
+  check(altered, "record 2 at line 2 was altered");
+  auto removed = lines;
+  removed.erase(removed.begin() + 2);
+  check(removed, "record 3 removed");
+  auto swapped = lines;
+  std::swap(swapped[1], swapped[2]);
+  check(swapped, "reordered");
+  auto cut = lines;
+  cut.pop_back();
+  check(cut, "removed from the end");
+  auto garbage = lines;
+  garbage[3] = "{not json";
+  check(garbage, "line 4 is not an audit record");
+
+  auto fhir = ExportAuditFhir(log);
+  ASSERT_TRUE(fhir.ok());
+  const auto b = nlohmann::json::parse(*fhir);
+  ASSERT_EQ(b["entry"].size(), 5u);
+  const auto& e = b["entry"][0]["resource"];
+  EXPECT_EQ(e["resourceType"], "AuditEvent");
+  EXPECT_EQ(e["outcome"], "0");
+  EXPECT_EQ(e["entity"][0]["what"]["identifier"]["value"], "ENC-0");
+  EXPECT_EQ(b["entry"][4]["resource"]["outcome"], "4");
+}
+
+TEST(LocalPki, CreatesOnceAndLeavesChainThatVerifies) {
+  const fs::path dir = TempDir("pki");
+  auto p = EnsureLocalPki(dir / "tls");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_TRUE(p->created);
+  for (const fs::path& key : {p->ca_key, p->server_key, p->client_key}) {
+    struct stat st {};
+    ASSERT_EQ(stat(key.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << key;
+  }
+  auto again = EnsureLocalPki(dir / "tls");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  // server.pem and client.pem verify against ca.pem.
+  auto load = [](const fs::path& f) {
+    FILE* fp = std::fopen(f.c_str(), "r");
+    X509* x = PEM_read_X509(fp, nullptr, nullptr, nullptr);
+    std::fclose(fp);
+    return x;
+  };
+  X509* ca = load(p->ca_cert);
+  for (const fs::path& leaf : {p->server_cert, p->client_cert}) {
+    X509* x = load(leaf);
+    X509_STORE* store = X509_STORE_new();
+    X509_STORE_add_cert(store, ca);
+    X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+    X509_STORE_CTX_init(ctx, store, x, nullptr);
+    EXPECT_EQ(X509_verify_cert(ctx), 1) << leaf;
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    X509_free(x);
+  }
+  X509_free(ca);
+}
+
+TEST(Url, ParsesHostPortAndScheme) {
+  std::string path;
+  auto a = ParseUrl("https://idp.example:8443/realms/x/jwks", &path);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "idp.example");
+  EXPECT_EQ(a->port, 8443);
+  EXPECT_TRUE(a->tls);
+  EXPECT_EQ(path, "/realms/x/jwks");
+  a = ParseUrl("http://[::1]:9000");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "::1");
+  EXPECT_EQ(ParseUrl("http://h").value().port, 80);
+  EXPECT_FALSE(ParseUrl("ftp://h:1").ok());
+  EXPECT_FALSE(ParseUrl("http://h:99999").ok());
+  EXPECT_FALSE(ParseUrl("http://:80").ok());
+  EXPECT_FALSE(ParseUrl("http://h:80x").ok());
+}
+
+}  // namespace
+}  // namespace medscribe::gateway
