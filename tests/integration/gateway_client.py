@@ -103,12 +103,17 @@ def jwt_suite(url, ca, pem, issuer):
     return 1 if bad else 0
 
 
-def split(url, ca, token, n):
-    """n requests; prints the share each deployment got (x-medscribe-deployment)."""
+def split(url, ca, token, n, path="/v1/models"):
+    """n requests (GET /v1/models, or a one-token chat completion when path is the chat route);
+    prints the share each deployment got (x-medscribe-deployment), in percent."""
     conn = connect(url, ca)
     counts = {}
+    chat = json.dumps({"messages": [{"role": "user", "content": "<report>"}], "max_tokens": 1})
     for _ in range(n):
-        status, headers, _ = request(conn, "GET", "/v1/models", token)
+        if path == "/v1/chat/completions":
+            status, headers, _ = request(conn, "POST", path, token, chat)
+        else:
+            status, headers, _ = request(conn, "GET", path, token)
         if status != 200:
             print(f"status {status}")
             return 1
@@ -200,7 +205,7 @@ def main():
     if cmd == "jwt-suite":
         return jwt_suite(url, ca, a[0], a[1])
     if cmd == "split":
-        return split(url, ca, a[0], int(a[1]))
+        return split(url, ca, a[0], int(a[1]), *a[2:3])
     if cmd == "burst":
         return burst(url, ca, a[0], int(a[1]))
     if cmd == "slow-headers":
