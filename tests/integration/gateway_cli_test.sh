@@ -199,6 +199,27 @@ sleep 0.5
 $py "$client" burst "$url" "$ca" "$(tok frank radiologist)" 20 > "$work/burst.txt" 2>&1 \
   && pass "burst past the rate limit: $(cat "$work/burst.txt")" || fail "burst: $(cat "$work/burst.txt")"
 
+# Reload under load: blue takes everything, the mTLS replica becomes a mirror (copies only).
+$py "$client" load "$url" "$ca" "$(tok gina radiologist)" 4 4 "$work/load2.json" &
+loader=$!
+sleep 1
+sed -i 's/{name: green, weight: 10,/{name: green, weight: 0,/; s/rps: 2, burst: 5/rps: 100000, burst: 100000/' "$work/gateway.yaml"
+echo "    mirror: {deployment: green, percent: 100}" >> "$work/gateway.yaml"
+kill -HUP $gw
+wait $loader
+$py - "$work/load2.json" > "$work/load2.txt" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+bad = [x for x in r if x != 200]
+print(json.dumps({"requests": len(r), "not_200": len(bad)}))
+sys.exit(1 if bad or not r else 0)
+PY
+[ $? -eq 0 ] && pass "SIGHUP under load: no request dropped or failed: $(cat "$work/load2.txt")" || fail "reload under load: $(cat "$work/load2.txt")"
+$py "$client" split "$url" "$ca" "$rad" 50 > "$work/split2.txt" 2>&1
+mirrored=$(metric '^medscribe_gateway_mirrored_total' | awk '{print $2}')
+grep -q '"blue": 100.0' "$work/split2.txt" && [ "${mirrored:-0}" -ge 50 ] \
+  && pass "mirror: clients answered by blue only, $mirrored copies sent to green" || fail "mirror: $(cat "$work/split2.txt") mirrored=$mirrored"
+
 # Metrics: valid exposition format, no PHI.
 curl -s --cacert "$ca" -H "Authorization: Bearer $admin" "$url/metrics" > "$work/metrics.txt"
 if command -v promtool > /dev/null; then

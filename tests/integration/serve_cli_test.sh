@@ -103,6 +103,10 @@ head -c 2000000 /dev/zero > "$work/big"
 
 # Metrics: the text format, with request counts and latency histograms; no request content.
 curl -s "$url/metrics" > "$work/metrics"
+if command -v promtool > /dev/null; then
+  promtool check metrics < "$work/metrics" > "$work/promtool.txt" 2>&1 && pass "promtool check metrics: valid" \
+    || fail "promtool: $(head -5 "$work/promtool.txt")"
+fi
 grep -q '^medscribe_http_requests_total{route="/v1/chat/completions",code="200"} [0-9]' "$work/metrics" \
   && grep -q '^medscribe_time_to_first_token_seconds_bucket{le="+Inf"}' "$work/metrics" \
   && grep -q '^medscribe_kv_cache_usage_ratio ' "$work/metrics" && ! grep -q "70-year-old" "$work/metrics" \
