@@ -12,6 +12,7 @@
 #include <shared_mutex>
 #include <simdjson.h>
 #include <thread>
+#include <unordered_map>
 
 #include "common/files.h"
 #include "common/logging.h"
@@ -227,6 +228,11 @@ struct Gateway::Impl {
   std::mutex keys_mu;
   std::shared_ptr<const serve::KeySet> keys;
   std::atomic<int64_t> last_jwks_fetch{0};
+  // Tokens whose signature, issuer and audience were verified, by their exact text: a hit only
+  // re-checks the time claims. Cleared when the keys change; bounded.
+  std::mutex verified_mu;
+  std::unordered_map<std::string, serve::JwtClaims> verified;
+  static constexpr size_t kMaxVerified = 10000;
   std::unique_ptr<LocalReplicas> local;
   std::map<std::string, std::vector<std::string>> local_urls;  // deployment → URLs
   boost::asio::io_context ioc;
@@ -336,10 +342,39 @@ struct Gateway::Impl {
     }
     auto set = serve::KeySet::Parse(jwks);
     if (!set.ok()) return Status(set.status().code(), "JWKS: " + set.status().message());
-    std::lock_guard<std::mutex> lock(keys_mu);
-    keys = std::make_shared<const serve::KeySet>(std::move(*set));
+    {
+      std::lock_guard<std::mutex> lock(keys_mu);
+      keys = std::make_shared<const serve::KeySet>(std::move(*set));
+    }
+    {
+      std::lock_guard<std::mutex> lock(verified_mu);
+      verified.clear();
+    }
     last_jwks_fetch = NowMs();
     return OkStatus();
+  }
+
+  StatusOr<serve::JwtClaims> Verify(const std::string& token, const serve::JwtPolicy& jp) {
+    const int64_t now = UnixNow();
+    {
+      std::lock_guard<std::mutex> lock(verified_mu);
+      auto it = verified.find(token);
+      if (it != verified.end()) {
+        const serve::JwtClaims& c = it->second;
+        const bool aud_ok = std::find(c.aud.begin(), c.aud.end(), jp.audience) != c.aud.end();
+        if (c.iss == jp.issuer && aud_ok && now <= c.exp + jp.leeway_s && (c.nbf == 0 || now >= c.nbf - jp.leeway_s))
+          return c;
+        verified.erase(it);  // expired, or the expected issuer/audience changed on reload
+      }
+    }
+    auto keyset = Keys();
+    auto claims = serve::VerifyJwt(token, *keyset, jp, now);
+    if (claims.ok() && claims->exp > 0) {
+      std::lock_guard<std::mutex> lock(verified_mu);
+      if (verified.size() >= kMaxVerified) verified.clear();
+      verified.emplace(token, *claims);
+    }
+    return claims;
   }
 
   void RefreshKeysSoon() {
@@ -597,8 +632,7 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_
                     {{"WWW-Authenticate", "Bearer realm=\"medscribe\""}});
   }
   const serve::JwtPolicy jp{issuer, c.audience, c.leeway_s};
-  auto keyset = Keys();
-  auto claims = serve::VerifyJwt(std::string_view(authz).substr(7), *keyset, jp, UnixNow());
+  auto claims = Verify(authz.substr(7), jp);
   if (!claims.ok()) {
     if (claims.status().message().find("kid") != std::string::npos) RefreshKeysSoon();
     Refused("unauthenticated");

@@ -230,6 +230,24 @@ else
 fi
 [ "$(code -H "Authorization: Bearer $rad" "$url/metrics")" = 403 ] && pass "metrics need system/Metrics.read (radiologist: 403)" || fail "metrics authz"
 
+# A second gateway that trusts the first one's issuer through its JWKS URL (fetched over TLS).
+cat > "$work/gw2.yaml" <<YAML
+listen: 127.0.0.1:0
+tls: {mode: off}
+auth: {issuer: "$issuer", jwks_url: "$url/.well-known/jwks.json", jwks_ca: "$ca", dev_issuer: false}
+endpoints:
+  - paths: [/v1/models]
+    deployments: [{name: only, replicas: ["http://127.0.0.1:$p2"]}]
+YAML
+"$bin" --home "$work/home2" gateway --config "$work/gw2.yaml" --port-file "$work/gw2.port" > /dev/null 2> "$work/gw2.log" &
+gw2=$!
+pids+=($gw2)
+port2=$(wait_port "$work/gw2.port")
+[ "$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $rad" "http://127.0.0.1:$port2/v1/models")" = 200 ] \
+  && [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(ms token issue --sub x --role radiologist --issuer https://other.example)" "http://127.0.0.1:$port2/v1/models")" = 401 ] \
+  && pass "JWKS fetched from a URL: the issuer's tokens pass, another issuer's do not" || fail "jwks_url: $(cat "$work/body") $(cat "$work/gw2.log")"
+kill -TERM $gw2; wait $gw2
+
 # Stop, then the canary and the audit chain.
 kill -TERM $gw
 wait $gw
@@ -265,4 +283,26 @@ else
   fail "AuditEvent validation: $(head -5 "$work/fhir.txt")"
 fi
 grep -l "Canary-PHI-Zebra-4711" "$work/audit.json" > /dev/null && fail "canary in the FHIR export" || true
+
+# medscribe up: one command, a local replica it supervises.
+"$bin" --home "$home" up --port 0 --port-file "$work/up.port" > "$work/up.out" 2> "$work/up.log" &
+up=$!
+pids+=($up)
+uport=$(wait_port "$work/up.port")
+uurl="https://127.0.0.1:$uport"
+for _ in $(seq 100); do [ "$(code "$uurl/readyz")" = 200 ] && break; sleep 0.1; done
+grep -q "MedScribe is up: $uurl" "$work/up.out" && grep -q "TLS CA:    $ca" "$work/up.out" && grep -q "token issue" "$work/up.out" \
+  && [ "$(code -H "Authorization: Bearer $rad" "$uurl/v1/models")" = 200 ] && grep -q chest@1 "$work/body" \
+  && pass "medscribe up: URL, CA and token instructions printed; chest@1 served through it" || fail "up: $(cat "$work/up.out" "$work/up.log")"
+child=$(pgrep -f "serve --model chest@1 --listen 127.0.0.1:0" | head -1)
+[ -n "$child" ] && kill -9 "$child"
+for _ in $(seq 100); do grep -q "restarting on the same port" "$work/up.log" && [ "$(code "$uurl/readyz")" = 200 ] && break; sleep 0.2; done
+grep -q "restarting on the same port" "$work/up.log" && [ "$(code -H "Authorization: Bearer $rad" "$uurl/v1/models")" = 200 ] \
+  && pass "a local replica killed with -9 is restarted and served again" || fail "local restart: $(tail -5 "$work/up.log")"
+kill -TERM $up
+wait $up
+rc=$?
+sleep 0.5
+[ $rc -eq 0 ] && ! pgrep -f "home $home serve --model chest@1" > /dev/null && pass "up: SIGTERM stops the gateway and its replica, exit 0" \
+  || fail "up stop: rc $rc, $(pgrep -af "serve --model chest@1")"
 finish
