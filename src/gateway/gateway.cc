@@ -869,6 +869,10 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config) {
   std::unique_ptr<Gateway> g(new Gateway());
   Impl& m = *g->impl_;
   m.boot = config;
+  std::error_code ec;
+  fs::create_directories(config.home / "keys", ec);
+  if (ec) return IoError("cannot create " + (config.home / "keys").string() + ": " + ec.message());
+  fs::permissions(config.home / "keys", fs::perms::owner_all, fs::perm_options::replace, ec);
   ASSIGN_OR_RETURN(m.audit, AuditLog::Open(config.audit_path));
   ASSIGN_OR_RETURN(m.audit_key, crypto::LoadOrCreateKeyFile((config.home / "keys" / "audit.key").string()));
   m.issuer = config.issuer;

@@ -97,10 +97,13 @@ void LocalReplicas::Supervise() {
     for (Child& c : children_) {
       if (stopping_) break;
       int status = 0;
-      if (c.pid > 0 && waitpid(c.pid, &status, WNOHANG) == c.pid) {
-        LOG_WARN("local replica {} of '{}' exited ({}); restarting on the same port", c.url, c.deployment,
-                 WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                                     : "status " + std::to_string(WEXITSTATUS(status)));
+      const pid_t w = c.pid > 0 ? waitpid(c.pid, &status, WNOHANG) : 0;
+      // ECHILD: reaped elsewhere (SIGCHLD ignored by an ancestor's disposition): gone all the same.
+      if (c.pid > 0 && (w == c.pid || (w < 0 && errno == ECHILD))) {
+        const std::string how = w < 0 ? std::string("reaped elsewhere")
+                                : WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                                      : "status " + std::to_string(WEXITSTATUS(status));
+        LOG_WARN("local replica {} of '{}' exited ({}); restarting on the same port", c.url, c.deployment, how);
         c.pid = -1;
         if (auto pid = Spawn(c); pid.ok()) c.pid = *pid;
       } else if (c.pid < 0) {
