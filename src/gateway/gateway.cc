@@ -555,6 +555,50 @@ struct Gateway::Impl {
     res->Send(status, type, std::move(body), std::move(headers));
   }
 
+  // Decided from the request line and headers, before the body is read: the per-address rate
+  // limit (429), unknown routes (404), and a missing bearer token on a protected route (401,
+  // audited), so unauthenticated clients never get a body buffered.
+  serve::EarlyReject Early(const HttpRequest& head) {
+    serve::EarlyReject r;
+    auto s = Current();
+    const RoutePolicy* route = s->config.policy.Find(head.method, head.path);
+    const std::string label = route ? route->path : "unmatched";
+    if (const double wait = s->per_address->Take(head.remote, NowS()); wait > 0) {
+      Refused("rate_address");
+      Count(label, 429);
+      r.status = 429;
+      r.body = ErrorJson(429, "too many requests from this address; retry later");
+      r.headers = {{"Retry-After", std::to_string(static_cast<int>(std::ceil(wait)))}};
+      return r;
+    }
+    if (route == nullptr) {
+      Count(label, 404);
+      r.status = 404;
+      r.body = ErrorJson(404, "no such route: " + head.method + " " + (head.path.size() < 64 ? head.path : std::string("(path)")) + "; see docs/api.md");
+      return r;
+    }
+    const std::string authz = head.header("authorization");
+    if (!route->public_route && (authz.size() < 8 || Lower(authz.substr(0, 7)) != "bearer ")) {
+      Refused("unauthenticated");
+      AuditRecord rec;
+      rec.action = route->action;
+      rec.source = head.remote;
+      rec.status = 401;
+      rec.outcome = "no bearer token";
+      if (!Audit(rec)) {
+        Count(label, 500);
+        r.status = 500;
+        r.body = ErrorJson(500, "the audit log cannot be written; nothing was done");
+        return r;
+      }
+      Count(label, 401);
+      r.status = 401;
+      r.body = ErrorJson(401, "an Authorization: Bearer token is required (medscribe token issue --sub ID --role ROLE)");
+      r.headers = {{"WWW-Authenticate", "Bearer realm=\"medscribe\""}};
+    }
+    return r;
+  }
+
   boost::asio::awaitable<void> Handle(HttpRequest req, std::shared_ptr<Responder> res);
   boost::asio::awaitable<void> Forward(std::shared_ptr<const State> s, EndpointRt* ep, HttpRequest req,
                                        std::shared_ptr<Responder> res, AuditRecord rec, bool audited,
@@ -579,13 +623,7 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_
   const GatewayConfig& c = s->config;
   const RoutePolicy* route = c.policy.Find(req.method, req.path);
   const std::string label = route ? route->path : "unmatched";
-  // Per client address, before anything else.
-  if (const double wait = s->per_address->Take(req.remote, NowS()); wait > 0) {
-    Refused("rate_address");
-    Reply(res, label, 429, ErrorJson(429, "too many requests from this address; retry later"),
-          {{"Retry-After", std::to_string(static_cast<int>(std::ceil(wait)))}});
-    co_return;
-  }
+  // The address limit, unknown routes and missing tokens were answered by Early().
   if (route == nullptr) {
     Reply(res, label, 404, ErrorJson(404, "no such route: " + req.method + " " + (s->by_path.count(req.path) || req.path.size() < 64 ? req.path : std::string("(path)")) + "; see docs/api.md"));
     co_return;
@@ -940,6 +978,7 @@ Status Gateway::Start() {
         boost::asio::co_spawn(impl_->ioc, impl_->Handle(std::move(req), std::move(res)), boost::asio::detached);
       },
       limits);
+  m.server->SetHeaderCheck([this](const HttpRequest& head) { return impl_->Early(head); });
   if (c.tls_mode != "off") {
     serve::TlsServerOptions t;
     t.cert_file = c.tls_mode == "local" ? m.pki->server_cert.string() : c.tls_cert;

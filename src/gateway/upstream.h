@@ -6,7 +6,9 @@
 // whether the gateway may send it to another replica: kNotSent means no replica could have
 // started on it.
 //
-// Thread safety: Exchange may run concurrently from coroutines on any executor.
+// Thread safety: Exchange may run concurrently from coroutines on any threads. REQUIRES: all
+// exchanges of one client run on executors of one io_context, which outlives the client (pooled
+// connections are bound to it).
 #pragma once
 
 #include <utility>

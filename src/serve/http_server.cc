@@ -274,6 +274,7 @@ struct HttpServer::Impl {
         EarlyReject r = header_check(head);
         if (r.status != 0) {
           co_await Reject(stream, r);
+          if (!parser.is_done()) co_await Linger(stream);
           break;
         }
       }

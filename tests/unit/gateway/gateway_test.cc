@@ -1,6 +1,9 @@
 // The gateway's pieces without a network: policy and scope matching, configuration errors,
 // rate limits on an injected clock, JSON limits, the audit chain, the local CA, URL parsing.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -18,6 +21,7 @@
 #include "gateway/local_pki.h"
 #include "gateway/rate_limit.h"
 #include "gateway/upstream.h"
+#include "serve/http_server.h"
 
 namespace medscribe::gateway {
 namespace {
@@ -308,6 +312,109 @@ TEST(Url, ParsesHostPortAndScheme) {
   EXPECT_FALSE(ParseUrl("http://h:99999").ok());
   EXPECT_FALSE(ParseUrl("http://:80").ok());
   EXPECT_FALSE(ParseUrl("http://h:80x").ok());
+}
+
+}  // namespace
+}  // namespace medscribe::gateway
+
+namespace medscribe::gateway {
+namespace {
+
+// Runs one exchange on the test's io_context (a client's pooled connections belong to it).
+Outcome Exchange(UpstreamClient& c, const Address& to, const UpstreamRequest& req, ResponseSink& sink) {
+  static boost::asio::io_context io;
+  io.restart();
+  Outcome o = Outcome::kNotSent;
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> { o = co_await c.Exchange(to, req, sink); },
+                        boost::asio::detached);
+  io.run();
+  return o;
+}
+
+class StreamSink : public ResponseSink {
+ public:
+  void Head(int s, const std::string&, bool st) override {
+    status = s;
+    streamed = st;
+  }
+  bool Data(std::string c) override {
+    chunks.push_back(std::move(c));
+    return true;
+  }
+  void End() override { ended = true; }
+  int status = 0;
+  bool streamed = false, ended = false;
+  std::vector<std::string> chunks;
+};
+
+TEST(Upstream, MutualTlsStreamingAndEarlyRefusal) {
+  const fs::path dir = TempDir("mtls");
+  auto pki = EnsureLocalPki(dir);
+  ASSERT_TRUE(pki.ok()) << pki.status().message();
+  serve::HttpServer server([](serve::HttpRequest req, std::shared_ptr<serve::Responder> res) {
+    if (req.path == "/stream") {
+      res->Begin(200, "text/event-stream");
+      res->Write("data: 1\n\n");
+      res->Write("data: 2\n\n");
+      res->End();
+      return;
+    }
+    res->Send(200, "application/json", "{\"echo\":" + std::to_string(req.body.size()) + "}");
+  });
+  server.SetHeaderCheck([](const serve::HttpRequest& head) {
+    serve::EarlyReject r;
+    if (head.header("x-deny") == "1") {
+      r.status = 401;
+      r.body = "{}";
+    }
+    return r;
+  });
+  ASSERT_TRUE(server.EnableTls({pki->server_cert.string(), pki->server_key.string(), pki->ca_cert.string()}).ok());
+  ASSERT_TRUE(server.Start("127.0.0.1", 0, 1).ok());
+  const Address to{"127.0.0.1", server.port(), true};
+
+  ClientTlsOptions with_cert{pki->ca_cert.string(), pki->client_cert.string(), pki->client_key.string()};
+  auto client = UpstreamClient::Create(&with_cert);
+  ASSERT_TRUE(client.ok());
+  UpstreamRequest req;
+  req.method = "POST";
+  req.target = "/x";
+  req.body = std::string(1000, 'a');
+  BufferSink plain;
+  EXPECT_EQ(Exchange(**client, to, req, plain), Outcome::kOk);
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.body, "{\"echo\":1000}");
+  StreamSink stream;
+  req.target = "/stream";
+  EXPECT_EQ(Exchange(**client, to, req, stream), Outcome::kOk);
+  EXPECT_TRUE(stream.streamed);
+  EXPECT_TRUE(stream.ended);
+  std::string all;
+  for (const auto& c : stream.chunks) all += c;
+  EXPECT_EQ(all, "data: 1\n\ndata: 2\n\n");
+  // Refused before the body is read.
+  req.headers = {{"x-deny", "1"}};
+  BufferSink denied;
+  EXPECT_EQ(Exchange(**client, to, req, denied), Outcome::kOk);
+  EXPECT_EQ(denied.status, 401);
+
+  // Without a client certificate the server refuses the connection (with TLS 1.3 the client
+  // learns it only when it reads): no response, never a 200.
+  ClientTlsOptions no_cert{pki->ca_cert.string(), "", ""};
+  auto anonymous = UpstreamClient::Create(&no_cert);
+  ASSERT_TRUE(anonymous.ok());
+  BufferSink refused;
+  req.headers.clear();
+  const Outcome o = Exchange(**anonymous, to, req, refused);
+  EXPECT_TRUE(o == Outcome::kNotSent || o == Outcome::kNoResponse) << OutcomeName(o);
+  EXPECT_EQ(refused.status, 0);
+  // Nobody listening: not sent either (safe to retry elsewhere).
+  server.Stop();
+  server.Wait();
+  auto fresh = UpstreamClient::Create(&with_cert);  // no pooled connection
+  ASSERT_TRUE(fresh.ok());
+  BufferSink gone;
+  EXPECT_EQ(Exchange(**fresh, to, req, gone), Outcome::kNotSent);
 }
 
 }  // namespace
