@@ -34,7 +34,8 @@ void WritePortFile(const std::string& path, uint16_t port) {
 }
 
 // Runs the gateway until SIGTERM/SIGINT; SIGHUP calls `reload`.
-int RunUntilSignal(gateway::Gateway& gw, const std::function<StatusOr<gateway::GatewayConfig>()>& reload) {
+int RunUntilSignal(gateway::Gateway& gw,
+                   const std::function<StatusOr<gateway::GatewayConfig>()>& reload) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -44,12 +45,15 @@ int RunUntilSignal(gateway::Gateway& gw, const std::function<StatusOr<gateway::G
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      auto c = reload ? reload() : StatusOr<gateway::GatewayConfig>(FailedPreconditionError("no configuration file to reload"));
+      auto c = reload ? reload()
+                      : StatusOr<gateway::GatewayConfig>(
+                            FailedPreconditionError("no configuration file to reload"));
       Status s = c.ok() ? gw.Reload(std::move(*c)) : c.status();
       if (s.ok()) {
         std::fprintf(stderr, "configuration reloaded\n");
       } else {
-        std::fprintf(stderr, "reload refused, the previous configuration stays: %s\n", s.message().c_str());
+        std::fprintf(stderr, "reload refused, the previous configuration stays: %s\n",
+                     s.message().c_str());
       }
       continue;
     }
@@ -96,15 +100,17 @@ StatusOr<std::string> PickModel(const std::string& home, const std::string& give
   ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(home));
   ASSIGN_OR_RETURN(auto all, reg.List());
   if (all.empty()) {
-    return NotFoundError("no model is registered in " + home +
-                         "; train and register one first (scripts/quickstart.sh does), or pass --model");
+    return NotFoundError(
+        "no model is registered in " + home +
+        "; train and register one first (scripts/quickstart.sh does), or pass --model");
   }
   for (const auto& e : all)
     for (const auto& al : e.aliases)
       if (al == "production") return e.name + "@production";
   const registry::Entry* newest = &all.front();
   for (const auto& e : all)
-    if (e.created_at > newest->created_at || (e.created_at == newest->created_at && e.version > newest->version))
+    if (e.created_at > newest->created_at ||
+        (e.created_at == newest->created_at && e.version > newest->version))
       newest = &e;
   return newest->name + "@" + std::to_string(newest->version);
 }
@@ -113,10 +119,12 @@ int RunUp(GlobalOptions& g, const GatewayArgs& a) {
   if (!a.home.empty()) g.home = ResolveHome(a.home).string();
   auto model = PickModel(g.home, a.model);
   if (!model.ok()) return ReportError(model.status());
-  std::string yaml = "listen: 127.0.0.1:" + std::to_string(a.port) +
-                     "\nendpoints:\n  - name: reports\n    paths: [/v1/chat/completions, \"/v1/reports:generate\", /v1/models]\n"
-                     "    deployments:\n      - name: production\n        replicas: {local: {model: \"" +
-                     *model + "\", count: " + std::to_string(a.replicas) + "}}\n";
+  std::string yaml =
+      "listen: 127.0.0.1:" + std::to_string(a.port) +
+      "\nendpoints:\n  - name: reports\n    paths: [/v1/chat/completions, "
+      "\"/v1/reports:generate\", /v1/models]\n"
+      "    deployments:\n      - name: production\n        replicas: {local: {model: \"" +
+      *model + "\", count: " + std::to_string(a.replicas) + "}}\n";
   auto c = gateway::ParseGatewayConfig(yaml, fs::current_path(), g.home);
   if (!c.ok()) return ReportError(c.status());
   BlockSignals();
@@ -130,12 +138,13 @@ int RunUp(GlobalOptions& g, const GatewayArgs& a) {
       "MedScribe is up: %s\n"
       "  model:     %s (1 deployment 'production', %d local replica(s); logs in %s/logs)\n"
       "  TLS CA:    %s (clients trust this file)\n"
-      "  token:     TOKEN=$(medscribe --home %s token issue --sub you --role radiologist --department Radiology)\n"
+      "  token:     TOKEN=$(medscribe --home %s token issue --sub you --role radiologist "
+      "--department Radiology)\n"
       "  try:       curl --cacert %s -H \"Authorization: Bearer $TOKEN\" %s/v1/models\n"
       "  audit log: %s/audit/gateway.log (medscribe audit verify)\n"
       "Stop with Ctrl-C.\n",
-      url.c_str(), model->c_str(), a.replicas, g.home.c_str(), ca.c_str(), g.home.c_str(), ca.c_str(),
-      url.c_str(), g.home.c_str());
+      url.c_str(), model->c_str(), a.replicas, g.home.c_str(), ca.c_str(), g.home.c_str(),
+      ca.c_str(), url.c_str(), g.home.c_str());
   std::fflush(stdout);
   return RunUntilSignal(**gw, nullptr);
 }
@@ -149,9 +158,12 @@ struct AuditArgs {
 
 Runner RegisterGateway(CLI::App& app) {
   auto a = std::make_shared<GatewayArgs>();
-  app.add_option("--config", a->config, "Gateway YAML (docs/gateway.md)")->required()->check(CLI::ExistingFile);
+  app.add_option("--config", a->config, "Gateway YAML (docs/gateway.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
   app.add_option("--home", a->home, "State directory (keys, TLS, audit, local replicas' logs)");
-  app.add_option("--listen", a->listen, "HOST:PORT, overriding the file's listen (port 0: any free port)");
+  app.add_option("--listen", a->listen,
+                 "HOST:PORT, overriding the file's listen (port 0: any free port)");
   app.add_option("--port-file", a->port_file, "Write the port actually bound to this file");
   return [a](GlobalOptions& g) { return RunGateway(g, *a); };
 }
@@ -160,8 +172,12 @@ Runner RegisterUp(CLI::App& app) {
   auto a = std::make_shared<GatewayArgs>();
   app.add_option("--home", a->home, "State directory (default: $MEDSCRIBE_HOME or ~/.medscribe)");
   app.add_option("--port", a->port, "Gateway port (0: any free port)")->capture_default_str();
-  app.add_option("--model", a->model, "Registry NAME[@VERSION|@ALIAS] (default: the 'production' alias, else the newest)");
-  app.add_option("--replicas", a->replicas, "Local model-server replicas")->capture_default_str()->check(CLI::Range(1, 16));
+  app.add_option(
+      "--model", a->model,
+      "Registry NAME[@VERSION|@ALIAS] (default: the 'production' alias, else the newest)");
+  app.add_option("--replicas", a->replicas, "Local model-server replicas")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
   app.add_option("--port-file", a->port_file, "Write the port actually bound to this file");
   return [a](GlobalOptions& g) { return RunUp(g, *a); };
 }
@@ -169,23 +185,28 @@ Runner RegisterUp(CLI::App& app) {
 Runner RegisterAudit(CLI::App& app) {
   auto a = std::make_shared<AuditArgs>();
   app.require_subcommand(1);
-  CLI::App* verify = app.add_subcommand("verify", "Check the hash chain; name the first altered, removed or reordered record");
-  CLI::App* exp = app.add_subcommand("export", "Write the log as FHIR AuditEvent resources (a Bundle)");
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Check the hash chain; name the first altered, removed or reordered record");
+  CLI::App* exp =
+      app.add_subcommand("export", "Write the log as FHIR AuditEvent resources (a Bundle)");
   for (CLI::App* s : {verify, exp})
     s->add_option("--log", a->log, "Audit log (default: HOME/audit/gateway.log)");
   exp->add_flag("--fhir", a->fhir, "FHIR R4 AuditEvent Bundle (the only format)")->required();
   exp->add_option("--out", a->out, "Output file (default: stdout)");
   return [a, verify](GlobalOptions& g) {
     const std::string log = a->log.empty() ? g.home + "/audit/gateway.log" : a->log;
-    if (!fs::exists(log)) return ReportError(NotFoundError("no audit log at " + log + "; pass --log FILE"));
+    if (!fs::exists(log))
+      return ReportError(NotFoundError("no audit log at " + log + "; pass --log FILE"));
     if (verify->parsed()) {
       auto r = gateway::VerifyAuditLog(log);
       if (!r.ok()) return ReportError(r.status());
       if (!r->ok) {
-        std::fprintf(stderr, "audit log %s FAILED verification: %s\n", log.c_str(), r->problem.c_str());
+        std::fprintf(stderr, "audit log %s FAILED verification: %s\n", log.c_str(),
+                     r->problem.c_str());
         return kExitFailed;
       }
-      std::printf("audit log %s: %llu records, chain intact\n", log.c_str(), static_cast<unsigned long long>(r->records));
+      std::printf("audit log %s: %llu records, chain intact\n", log.c_str(),
+                  static_cast<unsigned long long>(r->records));
       return kExitOk;
     }
     auto bundle = gateway::ExportAuditFhir(log);

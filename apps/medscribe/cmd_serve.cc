@@ -108,7 +108,8 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   }
   if (Status s = http.Start(host, static_cast<uint16_t>(port), a.io_threads); !s.ok())
     return ReportError(s);
-  const std::string url = std::string(a.tls_cert.empty() ? "http" : "https") + "://" + host + ":" + std::to_string(http.port());
+  const std::string url = std::string(a.tls_cert.empty() ? "http" : "https") + "://" + host + ":" +
+                          std::to_string(http.port());
   if (!a.port_file.empty()) {
     std::ofstream(a.port_file + ".tmp") << http.port() << "\n";
     std::filesystem::rename(a.port_file + ".tmp", a.port_file);

@@ -73,11 +73,13 @@ int main(int argc, char** argv) {
       &RegisterServe);
   add("token", "Development OIDC issuer: issue short-lived ES256 tokens, print its JWKS, verify",
       &RegisterToken);
-  add("gateway", "The secure gateway in front of model servers (TLS, OIDC, RBAC, limits, routing, audit)",
+  add("gateway",
+      "The secure gateway in front of model servers (TLS, OIDC, RBAC, limits, routing, audit)",
       &RegisterGateway);
   add("up", "Bring the embedded system up: gateway + local model server + development issuer + TLS",
       &RegisterUp);
-  add("audit", "The gateway's audit log: verify its hash chain, export FHIR AuditEvents", &RegisterAudit);
+  add("audit", "The gateway's audit log: verify its hash chain, export FHIR AuditEvents",
+      &RegisterAudit);
   add("registry", "Signed, versioned model artifacts (register, list, show, alias, verify)",
       &RegisterRegistry);
   add("export", "Export a trained model's decoder for standard LLaMA tooling (--format hf)",

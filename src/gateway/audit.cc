@@ -68,7 +68,8 @@ StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const fs::path& path) {
       const Json last = Json::parse(lines.back().text, nullptr, /*allow_exceptions=*/false);
       if (!last.is_object() || !last.contains("seq") || !last.contains("hash") ||
           !last["seq"].is_number_unsigned() || !last["hash"].is_string()) {
-        return DataLossError("the audit log " + path.string() + " ends with a line that is not a record (line " +
+        return DataLossError("the audit log " + path.string() +
+                             " ends with a line that is not a record (line " +
                              std::to_string(lines.back().number) +
                              "); run `medscribe audit verify` and keep the file for investigation");
       }
@@ -77,7 +78,8 @@ StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const fs::path& path) {
     }
   }
   log->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (log->fd_ < 0) return IoError("cannot open the audit log " + path.string() + ": " + std::strerror(errno));
+  if (log->fd_ < 0)
+    return IoError("cannot open the audit log " + path.string() + ": " + std::strerror(errno));
   return log;
 }
 
@@ -108,7 +110,9 @@ Status AuditLog::Append(const AuditRecord& r) {
   while (done < line.size()) {
     const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return IoError("cannot append to the audit log " + path_.string() + ": " + std::strerror(errno));
+    if (n <= 0)
+      return IoError("cannot append to the audit log " + path_.string() + ": " +
+                     std::strerror(errno));
     done += static_cast<size_t>(n);
   }
   if (::fdatasync(fd_) != 0)
@@ -139,7 +143,8 @@ StatusOr<AuditVerifyResult> VerifyAuditLog(const fs::path& path) {
   std::set<uint64_t> later;
   for (const Line& l : lines) {
     const Json j = Json::parse(l.text, nullptr, false);
-    if (j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned()) later.insert(j["seq"].get<uint64_t>());
+    if (j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned())
+      later.insert(j["seq"].get<uint64_t>());
   }
   for (const Line& l : lines) {
     Json j = Json::parse(l.text, nullptr, false);
@@ -150,23 +155,27 @@ StatusOr<AuditVerifyResult> VerifyAuditLog(const fs::path& path) {
     const std::string hash = j["hash"].get<std::string>();
     j.erase("hash");
     const uint64_t seq = j["seq"].get<uint64_t>();
-    if (HashOf(j) != hash) return fail("record " + std::to_string(seq) + " at " + at + " was altered (its hash does not match its content)");
+    if (HashOf(j) != hash)
+      return fail("record " + std::to_string(seq) + " at " + at +
+                  " was altered (its hash does not match its content)");
     if (seq > expected && later.count(expected)) {
-      return fail("records reordered: " + at + " holds record " + std::to_string(seq) + ", expected " +
-                  std::to_string(expected) + ", which comes later in the file");
+      return fail("records reordered: " + at + " holds record " + std::to_string(seq) +
+                  ", expected " + std::to_string(expected) + ", which comes later in the file");
     }
     if (seq > expected) {
       return fail("record " + std::to_string(expected) +
                   (seq > expected + 1 ? "–" + std::to_string(seq - 1) : std::string()) +
-                  " removed: " + at + " holds record " + std::to_string(seq) + ", expected " + std::to_string(expected));
+                  " removed: " + at + " holds record " + std::to_string(seq) + ", expected " +
+                  std::to_string(expected));
     }
     if (seq < expected) {
-      return fail("records reordered or duplicated: " + at + " holds record " + std::to_string(seq) +
-                  ", expected " + std::to_string(expected));
+      return fail("records reordered or duplicated: " + at + " holds record " +
+                  std::to_string(seq) + ", expected " + std::to_string(expected));
     }
     if (j["prev"].get<std::string>() != prev) {
-      return fail("record " + std::to_string(seq) + " at " + at +
-                  " does not follow the record before it (a record was removed, reordered or replaced)");
+      return fail(
+          "record " + std::to_string(seq) + " at " + at +
+          " does not follow the record before it (a record was removed, reordered or replaced)");
     }
     prev = hash;
     ++expected;
@@ -182,9 +191,11 @@ StatusOr<AuditVerifyResult> VerifyAuditLog(const fs::path& path) {
     if (seq > res.records) {
       return fail("record " + std::to_string(res.records + 1) +
                   (seq > res.records + 1 ? "–" + std::to_string(seq) : std::string()) +
-                  " removed from the end of the log (the head file records " + std::to_string(seq) + ")");
+                  " removed from the end of the log (the head file records " + std::to_string(seq) +
+                  ")");
     }
-    if (seq == res.records && hash != prev) return fail("the last record does not match the head file (replaced)");
+    if (seq == res.records && hash != prev)
+      return fail("the last record does not match the head file (replaced)");
   }
   res.ok = true;
   return res;
@@ -192,25 +203,42 @@ StatusOr<AuditVerifyResult> VerifyAuditLog(const fs::path& path) {
 
 StatusOr<std::string> ExportAuditFhir(const fs::path& path) {
   ASSIGN_OR_RETURN(auto lines, ReadLines(path));
-  nlohmann::json bundle = {{"resourceType", "Bundle"}, {"type", "collection"}, {"entry", nlohmann::json::array()}};
+  nlohmann::json bundle = {
+      {"resourceType", "Bundle"}, {"type", "collection"}, {"entry", nlohmann::json::array()}};
   for (const Line& l : lines) {
     const nlohmann::json r = nlohmann::json::parse(l.text, nullptr, false);
-    if (!r.is_object() || !r.contains("seq")) return DataLossError("line " + std::to_string(l.number) + " of " + path.string() + " is not an audit record; run `medscribe audit verify`");
+    if (!r.is_object() || !r.contains("seq"))
+      return DataLossError("line " + std::to_string(l.number) + " of " + path.string() +
+                           " is not an audit record; run `medscribe audit verify`");
     const int status = r.value("status", 0);
     nlohmann::json e = {
         {"resourceType", "AuditEvent"},
         {"id", "medscribe-gateway-" + std::to_string(r["seq"].get<uint64_t>())},
-        {"type", {{"system", "http://terminology.hl7.org/CodeSystem/audit-event-type"}, {"code", "rest"}, {"display", "RESTful Operation"}}},
-        {"subtype", {{{"system", "urn:medscribe:gateway:action"}, {"code", r.value("action", "")}}}},
+        {"type",
+         {{"system", "http://terminology.hl7.org/CodeSystem/audit-event-type"},
+          {"code", "rest"},
+          {"display", "RESTful Operation"}}},
+        {"subtype",
+         {{{"system", "urn:medscribe:gateway:action"}, {"code", r.value("action", "")}}}},
         {"action", "E"},
         {"recorded", r.value("time", "")},
-        {"outcome", status < 400 ? "0" : status < 500 ? "4" : "8"},
+        {"outcome", status < 400   ? "0"
+                    : status < 500 ? "4"
+                                   : "8"},
         {"outcomeDesc", std::to_string(status) + " " + r.value("outcome", "")},
-        {"agent", {{{"who", {{"identifier", {{"system", "urn:medscribe:principal"}, {"value", r.value("principal", "")}}}}},
-                    {"requestor", true},
-                    {"role", {{{"text", r.value("role", "")}}}},
-                    {"network", {{"address", r.value("source", "")}, {"type", "2"}}}}}},
-        {"source", {{"observer", {{"display", "medscribe-gateway"}}}, {"type", {{{"system", "http://terminology.hl7.org/CodeSystem/security-source-type"}, {"code", "3"}, {"display", "Web Server"}}}}}},
+        {"agent",
+         {{{"who",
+            {{"identifier",
+              {{"system", "urn:medscribe:principal"}, {"value", r.value("principal", "")}}}}},
+           {"requestor", true},
+           {"role", {{{"text", r.value("role", "")}}}},
+           {"network", {{"address", r.value("source", "")}, {"type", "2"}}}}}},
+        {"source",
+         {{"observer", {{"display", "medscribe-gateway"}}},
+          {"type",
+           {{{"system", "http://terminology.hl7.org/CodeSystem/security-source-type"},
+             {"code", "3"},
+             {"display", "Web Server"}}}}}},
     };
     nlohmann::json entities = nlohmann::json::array();
     if (r.contains("resources") && r["resources"].is_array()) {
@@ -222,21 +250,35 @@ StatusOr<std::string> ExportAuditFhir(const fs::path& path) {
           if (slash == std::string::npos) continue;
           const std::string type = ref.substr(0, slash);
           std::string system = "urn:medscribe:pseudonym:";
-          for (char ch : type) system += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-          entities.push_back({{"what", {{"type", type}, {"identifier", {{"system", system}, {"value", ref.substr(slash + 1)}}}}}});
+          for (char ch : type)
+            system += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          entities.push_back(
+              {{"what",
+                {{"type", type},
+                 {"identifier", {{"system", system}, {"value", ref.substr(slash + 1)}}}}}});
         }
     }
     if (!r.value("model", std::string()).empty())
-      entities.push_back({{"what", {{"identifier", {{"system", "urn:medscribe:model"}, {"value", r.value("model", "")}}}}}, {"description", "model version"}});
+      entities.push_back(
+          {{"what",
+            {{"identifier", {{"system", "urn:medscribe:model"}, {"value", r.value("model", "")}}}}},
+           {"description", "model version"}});
     if (!r.value("request", std::string()).empty())
-      entities.push_back({{"what", {{"identifier", {{"system", "urn:medscribe:request-sha256"}, {"value", r.value("request", "")}}}}}, {"description", "request digest"}});
+      entities.push_back(
+          {{"what",
+            {{"identifier",
+              {{"system", "urn:medscribe:request-sha256"}, {"value", r.value("request", "")}}}}},
+           {"description", "request digest"}});
     if (!entities.empty()) e["entity"] = entities;
-    bundle["entry"].push_back({{"fullUrl", "urn:uuid:" + std::string("00000000-0000-4000-8000-") + [&] {
-                                  char b[13];
-                                  std::snprintf(b, sizeof(b), "%012llx", static_cast<unsigned long long>(r["seq"].get<uint64_t>()));
-                                  return std::string(b);
-                                }()},
-                               {"resource", e}});
+    bundle["entry"].push_back(
+        {{"fullUrl", "urn:uuid:" + std::string("00000000-0000-4000-8000-") +
+                         [&] {
+                           char b[13];
+                           std::snprintf(b, sizeof(b), "%012llx",
+                                         static_cast<unsigned long long>(r["seq"].get<uint64_t>()));
+                           return std::string(b);
+                         }()},
+         {"resource", e}});
   }
   return bundle.dump(2) + "\n";
 }

@@ -25,13 +25,13 @@ namespace medscribe::gateway {
 struct AuditRecord {
   std::string principal;  // pseudonym, or "anonymous"
   std::string role;
-  std::string action;     // e.g. report.generate
+  std::string action;                  // e.g. report.generate
   std::vector<std::string> resources;  // e.g. Encounter/ENC-…, Patient/P…
-  std::string model;      // NAME@VERSION that answered, or ""
-  int status = 0;         // HTTP status sent
-  std::string outcome;    // ok, or why refused (no free text from the request)
-  std::string request_digest;  // SHA-256 of the request body, hex
-  std::string source;          // client address
+  std::string model;                   // NAME@VERSION that answered, or ""
+  int status = 0;                      // HTTP status sent
+  std::string outcome;                 // ok, or why refused (no free text from the request)
+  std::string request_digest;          // SHA-256 of the request body, hex
+  std::string source;                  // client address
   std::string deployment;
 };
 

@@ -75,8 +75,11 @@ bool Bool(const YAML::Node& n, const std::string& key) {
   }
 }
 
-void CheckKeys(const YAML::Node& n, const std::string& what, std::initializer_list<const char*> ok) {
-  if (!n.IsMap()) throw std::runtime_error(what + " (line " + std::to_string(n.Mark().line + 1) + ") must be a mapping");
+void CheckKeys(const YAML::Node& n, const std::string& what,
+               std::initializer_list<const char*> ok) {
+  if (!n.IsMap())
+    throw std::runtime_error(what + " (line " + std::to_string(n.Mark().line + 1) +
+                             ") must be a mapping");
   for (const auto& kv : n) {
     const std::string k = kv.first.as<std::string>();
     bool known = false;
@@ -104,17 +107,22 @@ Policy ParsePolicyNode(const YAML::Node& root) {
   CheckKeys(root, "the policy", {"roles", "all_departments", "routes"});
   Policy p;
   if (root["roles"]) {
-    if (!root["roles"].IsMap()) throw std::runtime_error("'roles' must map role names to scope lists");
+    if (!root["roles"].IsMap())
+      throw std::runtime_error("'roles' must map role names to scope lists");
     for (const auto& kv : root["roles"])
-      p.roles[kv.first.as<std::string>()] = StrList(kv.second, "roles." + kv.first.as<std::string>());
+      p.roles[kv.first.as<std::string>()] =
+          StrList(kv.second, "roles." + kv.first.as<std::string>());
   }
-  if (root["all_departments"]) p.all_departments_roles = StrList(root["all_departments"], "all_departments");
+  if (root["all_departments"])
+    p.all_departments_roles = StrList(root["all_departments"], "all_departments");
   if (!root["routes"] || !root["routes"].IsSequence())
     throw std::runtime_error("the policy needs 'routes', a list of {method, path, scopes}");
   for (const auto& r : root["routes"]) {
     CheckKeys(r, "a route", {"method", "path", "scopes", "action", "phi", "context", "public"});
     RoutePolicy rp;
-    if (!r["method"] || !r["path"]) throw std::runtime_error("route at line " + std::to_string(r.Mark().line + 1) + " needs 'method' and 'path'");
+    if (!r["method"] || !r["path"])
+      throw std::runtime_error("route at line " + std::to_string(r.Mark().line + 1) +
+                               " needs 'method' and 'path'");
     rp.method = Str(r["method"], "method");
     rp.path = Str(r["path"], "path");
     if (r["scopes"]) rp.scopes = StrList(r["scopes"], "scopes");
@@ -123,13 +131,17 @@ Policy ParsePolicyNode(const YAML::Node& root) {
     if (r["public"]) rp.public_route = Bool(r["public"], "public");
     if (r["context"]) {
       const std::string c = Str(r["context"], "context");
-      if (c != "department") throw std::runtime_error(Where(r["context"], "context") + " must be 'department'");
+      if (c != "department")
+        throw std::runtime_error(Where(r["context"], "context") + " must be 'department'");
       rp.context = true;
     }
     if (!rp.public_route && rp.scopes.empty())
-      throw std::runtime_error("route " + rp.method + " " + rp.path + " (line " + std::to_string(r.Mark().line + 1) + ") needs 'scopes' or 'public: true'");
+      throw std::runtime_error("route " + rp.method + " " + rp.path + " (line " +
+                               std::to_string(r.Mark().line + 1) +
+                               ") needs 'scopes' or 'public: true'");
     if (rp.public_route && rp.phi)
-      throw std::runtime_error("route " + rp.method + " " + rp.path + " touches patient data and cannot be public");
+      throw std::runtime_error("route " + rp.method + " " + rp.path +
+                               " touches patient data and cannot be public");
     if (rp.action.empty()) rp.action = rp.method + " " + rp.path;
     p.routes.push_back(std::move(rp));
   }
@@ -139,11 +151,15 @@ Policy ParsePolicyNode(const YAML::Node& root) {
 Deployment ParseDeployment(const YAML::Node& d) {
   CheckKeys(d, "a deployment", {"name", "weight", "replicas"});
   Deployment dep;
-  if (!d["name"]) throw std::runtime_error("a deployment (line " + std::to_string(d.Mark().line + 1) + ") needs a 'name'");
+  if (!d["name"])
+    throw std::runtime_error("a deployment (line " + std::to_string(d.Mark().line + 1) +
+                             ") needs a 'name'");
   dep.name = Str(d["name"], "name");
   dep.weight = d["weight"] ? Num<double>(d["weight"], "weight", 0, 1e6) : 1;
   const YAML::Node r = d["replicas"];
-  if (!r) throw std::runtime_error("deployment '" + dep.name + "' needs 'replicas': a list of URLs or {local: ...}");
+  if (!r)
+    throw std::runtime_error("deployment '" + dep.name +
+                             "' needs 'replicas': a list of URLs or {local: ...}");
   if (r.IsMap()) {
     CheckKeys(r, "replicas of '" + dep.name + "'", {"local"});
     const YAML::Node l = r["local"];
@@ -153,10 +169,12 @@ Deployment ParseDeployment(const YAML::Node& d) {
     if (l["count"]) dep.local.count = Num<int>(l["count"], "count", 1, 64);
     if (l["args"]) dep.local.args = StrList(l["args"], "args");
   } else if (r.IsScalar() && r.as<std::string>() == "local") {
-    throw std::runtime_error("'replicas: local' needs a model: write replicas: {local: {model: NAME}}");
+    throw std::runtime_error(
+        "'replicas: local' needs a model: write replicas: {local: {model: NAME}}");
   } else {
     dep.replicas = StrList(r, "replicas");
-    if (dep.replicas.empty()) throw std::runtime_error("deployment '" + dep.name + "' has no replicas");
+    if (dep.replicas.empty())
+      throw std::runtime_error("deployment '" + dep.name + "' has no replicas");
   }
   return dep;
 }
@@ -192,7 +210,8 @@ StatusOr<Policy> ParsePolicy(const std::string& yaml_text, const std::string& or
   try {
     return ParsePolicyNode(YAML::Load(yaml_text));
   } catch (const YAML::Exception& e) {
-    return InvalidArgumentError(origin + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    return InvalidArgumentError(origin + ": line " + std::to_string(e.mark.line + 1) + ": " +
+                                e.msg);
   } catch (const std::exception& e) {
     return InvalidArgumentError(origin + ": " + e.what());
   }
@@ -204,10 +223,12 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
   c.home = home;
   c.audit_path = home / "audit" / "gateway.log";
   try {
-    const YAML::Node root = yaml_text.empty() ? YAML::Node(YAML::NodeType::Map) : YAML::Load(yaml_text);
+    const YAML::Node root =
+        yaml_text.empty() ? YAML::Node(YAML::NodeType::Map) : YAML::Load(yaml_text);
     if (root.IsNull()) return ParseGatewayConfig("", base, home);
     CheckKeys(root, "the gateway config",
-              {"listen", "io_threads", "tls", "auth", "policy", "limits", "audit", "health", "endpoints"});
+              {"listen", "io_threads", "tls", "auth", "policy", "limits", "audit", "health",
+               "endpoints"});
     if (root["listen"]) c.listen = Str(root["listen"], "listen");
     if (root["io_threads"]) c.io_threads = Num<int>(root["io_threads"], "io_threads", 1, 64);
     if (const YAML::Node t = root["tls"]) {
@@ -224,47 +245,69 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
         throw std::runtime_error("tls.mode files needs tls.cert and tls.key");
     }
     if (const YAML::Node a = root["auth"]) {
-      CheckKeys(a, "auth", {"issuer", "audience", "jwks_file", "jwks_url", "jwks_ca", "leeway_s",
-                            "jwks_refresh_s", "dev_issuer"});
+      CheckKeys(a, "auth",
+                {"issuer", "audience", "jwks_file", "jwks_url", "jwks_ca", "leeway_s",
+                 "jwks_refresh_s", "dev_issuer"});
       if (a["issuer"]) c.issuer = Str(a["issuer"], "auth.issuer");
       if (a["audience"]) c.audience = Str(a["audience"], "auth.audience");
       if (a["jwks_file"]) c.jwks_file = Resolve(base, Str(a["jwks_file"], "auth.jwks_file"));
       if (a["jwks_url"]) c.jwks_url = Str(a["jwks_url"], "auth.jwks_url");
       if (a["jwks_ca"]) c.jwks_ca = Resolve(base, Str(a["jwks_ca"], "auth.jwks_ca"));
       if (a["leeway_s"]) c.leeway_s = Num<int64_t>(a["leeway_s"], "auth.leeway_s", 0, 300);
-      if (a["jwks_refresh_s"]) c.jwks_refresh = std::chrono::seconds(Num<int64_t>(a["jwks_refresh_s"], "auth.jwks_refresh_s", 5, 86400));
+      if (a["jwks_refresh_s"])
+        c.jwks_refresh = std::chrono::seconds(
+            Num<int64_t>(a["jwks_refresh_s"], "auth.jwks_refresh_s", 5, 86400));
       if (a["dev_issuer"]) c.dev_issuer = Bool(a["dev_issuer"], "auth.dev_issuer");
       if (!c.jwks_file.empty() && !c.jwks_url.empty())
         throw std::runtime_error("auth: give jwks_file or jwks_url, not both");
     }
     if (!c.dev_issuer && c.jwks_file.empty() && c.jwks_url.empty())
-      throw std::runtime_error("auth: without the development issuer, give auth.jwks_file or auth.jwks_url");
+      throw std::runtime_error(
+          "auth: without the development issuer, give auth.jwks_file or auth.jwks_url");
     if ((!c.jwks_file.empty() || !c.jwks_url.empty()) && c.issuer.empty())
       throw std::runtime_error("auth: an external JWKS needs auth.issuer (the expected 'iss')");
     if (root["policy"]) c.policy_file = Resolve(base, Str(root["policy"], "policy"));
     if (const YAML::Node l = root["limits"]) {
-      CheckKeys(l, "limits", {"max_body_bytes", "max_header_bytes", "max_target_bytes", "header_timeout_ms",
-                              "body_timeout_ms", "idle_timeout_ms", "json_max_depth", "image_max_bytes",
-                              "rate_per_principal", "rate_per_address", "max_in_flight",
-                              "max_in_flight_per_principal", "upstream_timeout_ms"});
+      CheckKeys(l, "limits",
+                {"max_body_bytes", "max_header_bytes", "max_target_bytes", "header_timeout_ms",
+                 "body_timeout_ms", "idle_timeout_ms", "json_max_depth", "image_max_bytes",
+                 "rate_per_principal", "rate_per_address", "max_in_flight",
+                 "max_in_flight_per_principal", "upstream_timeout_ms"});
       Limits& L = c.limits;
-      if (l["max_body_bytes"]) L.max_body_bytes = Num<size_t>(l["max_body_bytes"], "limits.max_body_bytes", 1024, size_t{1} << 30);
-      if (l["max_header_bytes"]) L.max_header_bytes = Num<size_t>(l["max_header_bytes"], "limits.max_header_bytes", 1024, 1u << 20);
-      if (l["max_target_bytes"]) L.max_target_bytes = Num<size_t>(l["max_target_bytes"], "limits.max_target_bytes", 64, 1u << 16);
-      if (l["header_timeout_ms"]) L.header_timeout = Ms(l["header_timeout_ms"], "limits.header_timeout_ms");
+      if (l["max_body_bytes"])
+        L.max_body_bytes =
+            Num<size_t>(l["max_body_bytes"], "limits.max_body_bytes", 1024, size_t{1} << 30);
+      if (l["max_header_bytes"])
+        L.max_header_bytes =
+            Num<size_t>(l["max_header_bytes"], "limits.max_header_bytes", 1024, 1u << 20);
+      if (l["max_target_bytes"])
+        L.max_target_bytes =
+            Num<size_t>(l["max_target_bytes"], "limits.max_target_bytes", 64, 1u << 16);
+      if (l["header_timeout_ms"])
+        L.header_timeout = Ms(l["header_timeout_ms"], "limits.header_timeout_ms");
       if (l["body_timeout_ms"]) L.body_timeout = Ms(l["body_timeout_ms"], "limits.body_timeout_ms");
       if (l["idle_timeout_ms"]) L.idle_timeout = Ms(l["idle_timeout_ms"], "limits.idle_timeout_ms");
-      if (l["upstream_timeout_ms"]) L.upstream_timeout = Ms(l["upstream_timeout_ms"], "limits.upstream_timeout_ms");
-      if (l["json_max_depth"]) L.json_max_depth = Num<size_t>(l["json_max_depth"], "limits.json_max_depth", 2, 1024);
-      if (l["image_max_bytes"]) L.image_max_bytes = Num<size_t>(l["image_max_bytes"], "limits.image_max_bytes", 1024, size_t{1} << 30);
-      for (auto [key, rl] : {std::pair{"rate_per_principal", &L.per_principal}, std::pair{"rate_per_address", &L.per_address}}) {
+      if (l["upstream_timeout_ms"])
+        L.upstream_timeout = Ms(l["upstream_timeout_ms"], "limits.upstream_timeout_ms");
+      if (l["json_max_depth"])
+        L.json_max_depth = Num<size_t>(l["json_max_depth"], "limits.json_max_depth", 2, 1024);
+      if (l["image_max_bytes"])
+        L.image_max_bytes =
+            Num<size_t>(l["image_max_bytes"], "limits.image_max_bytes", 1024, size_t{1} << 30);
+      for (auto [key, rl] : {std::pair{"rate_per_principal", &L.per_principal},
+                             std::pair{"rate_per_address", &L.per_address}}) {
         if (!l[key]) continue;
         CheckKeys(l[key], std::string("limits.") + key, {"rps", "burst"});
         rl->rps = Num<double>(l[key]["rps"], std::string(key) + ".rps", 0, 1e6);
-        rl->burst = l[key]["burst"] ? Num<double>(l[key]["burst"], std::string(key) + ".burst", 1, 1e7) : std::max(1.0, rl->rps);
+        rl->burst = l[key]["burst"]
+                        ? Num<double>(l[key]["burst"], std::string(key) + ".burst", 1, 1e7)
+                        : std::max(1.0, rl->rps);
       }
-      if (l["max_in_flight"]) L.max_in_flight = Num<int>(l["max_in_flight"], "limits.max_in_flight", 1, 1000000);
-      if (l["max_in_flight_per_principal"]) L.max_in_flight_per_principal = Num<int>(l["max_in_flight_per_principal"], "limits.max_in_flight_per_principal", 1, 1000000);
+      if (l["max_in_flight"])
+        L.max_in_flight = Num<int>(l["max_in_flight"], "limits.max_in_flight", 1, 1000000);
+      if (l["max_in_flight_per_principal"])
+        L.max_in_flight_per_principal = Num<int>(l["max_in_flight_per_principal"],
+                                                 "limits.max_in_flight_per_principal", 1, 1000000);
     }
     if (const YAML::Node a = root["audit"]) {
       CheckKeys(a, "audit", {"path"});
@@ -273,7 +316,9 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
     if (const YAML::Node h = root["health"]) {
       CheckKeys(h, "health", {"interval_ms", "eject_after_errors", "eject_ms"});
       if (h["interval_ms"]) c.health_interval = Ms(h["interval_ms"], "health.interval_ms");
-      if (h["eject_after_errors"]) c.eject_after_errors = Num<int>(h["eject_after_errors"], "health.eject_after_errors", 1, 1000);
+      if (h["eject_after_errors"])
+        c.eject_after_errors =
+            Num<int>(h["eject_after_errors"], "health.eject_after_errors", 1, 1000);
       if (h["eject_ms"]) c.eject_for = Ms(h["eject_ms"], "health.eject_ms");
     }
     if (const YAML::Node e = root["endpoints"]) {
@@ -285,26 +330,32 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
         if (!en["paths"]) throw std::runtime_error("endpoint '" + ep.name + "' needs 'paths'");
         ep.paths = StrList(en["paths"], "paths");
         if (!en["deployments"] || !en["deployments"].IsSequence() || en["deployments"].size() == 0)
-          throw std::runtime_error("endpoint '" + ep.name + "' needs 'deployments', a non-empty list");
+          throw std::runtime_error("endpoint '" + ep.name +
+                                   "' needs 'deployments', a non-empty list");
         double total = 0;
         for (const auto& d : en["deployments"]) {
           ep.deployments.push_back(ParseDeployment(d));
           total += ep.deployments.back().weight;
         }
-        if (total <= 0) throw std::runtime_error("endpoint '" + ep.name + "': the deployments' weights add up to 0");
+        if (total <= 0)
+          throw std::runtime_error("endpoint '" + ep.name +
+                                   "': the deployments' weights add up to 0");
         if (const YAML::Node m = en["mirror"]) {
           CheckKeys(m, "mirror", {"deployment", "percent"});
           ep.mirror = Str(m["deployment"], "mirror.deployment");
           if (m["percent"]) ep.mirror_percent = Num<double>(m["percent"], "mirror.percent", 0, 100);
           bool found = false;
           for (const auto& d : ep.deployments) found = found || d.name == ep.mirror;
-          if (!found) throw std::runtime_error("mirror.deployment '" + ep.mirror + "' is not a deployment of '" + ep.name + "'");
+          if (!found)
+            throw std::runtime_error("mirror.deployment '" + ep.mirror +
+                                     "' is not a deployment of '" + ep.name + "'");
         }
         c.endpoints.push_back(std::move(ep));
       }
     }
   } catch (const YAML::Exception& e) {
-    return InvalidArgumentError("gateway config: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    return InvalidArgumentError("gateway config: line " + std::to_string(e.mark.line + 1) + ": " +
+                                e.msg);
   } catch (const std::exception& e) {
     return InvalidArgumentError(std::string("gateway config: ") + e.what());
   }
@@ -317,7 +368,8 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
   }
   ASSIGN_OR_RETURN(c.policy, ParsePolicy(policy_text, origin));
   if (c.endpoints.empty())
-    return InvalidArgumentError("gateway config: no 'endpoints'; name at least one deployment with replicas");
+    return InvalidArgumentError(
+        "gateway config: no 'endpoints'; name at least one deployment with replicas");
   return c;
 }
 

@@ -24,9 +24,9 @@ struct LocalReplicaConfig {
 
 struct Deployment {
   std::string name;
-  double weight = 0;  // share of the endpoint's traffic
+  double weight = 0;                  // share of the endpoint's traffic
   std::vector<std::string> replicas;  // base URLs
-  LocalReplicaConfig local;              // used when local.model is set
+  LocalReplicaConfig local;           // used when local.model is set
   bool is_local() const { return !local.model.empty(); }
 };
 
@@ -34,7 +34,7 @@ struct Endpoint {
   std::string name;
   std::vector<std::string> paths;  // exact request paths routed here
   std::vector<Deployment> deployments;
-  std::string mirror;              // a deployment (weight 0 allowed) that gets copies
+  std::string mirror;  // a deployment (weight 0 allowed) that gets copies
   double mirror_percent = 100;
 };
 
@@ -57,7 +57,8 @@ struct Policy {
 StatusOr<Policy> ParsePolicy(const std::string& yaml_text, const std::string& origin);
 // The shipped policy (config/policy.yaml in docs/gateway.md).
 const std::string& DefaultPolicyYaml();
-// Whether `granted` (e.g. "user/*.write", "system/*.*") covers `needed` ("user/DiagnosticReport.write").
+// Whether `granted` (e.g. "user/*.write", "system/*.*") covers `needed`
+// ("user/DiagnosticReport.write").
 bool ScopeCovers(const std::string& granted, const std::string& needed);
 
 struct RateLimit {
@@ -73,7 +74,7 @@ struct Limits {
   size_t json_max_depth = 64;
   size_t image_max_bytes = 12u << 20;  // one data: URL
   RateLimit per_principal{20, 40}, per_address{100, 200};
-  int max_in_flight = 512;              // all requests
+  int max_in_flight = 512;  // all requests
   int max_in_flight_per_principal = 32;
   std::chrono::milliseconds upstream_timeout{300000};
 };
@@ -88,7 +89,7 @@ struct GatewayConfig {
   bool upstream_mtls = false;
   std::string upstream_ca;
   // Authentication.
-  std::string issuer;    // expected `iss`; default: this gateway's development issuer
+  std::string issuer;  // expected `iss`; default: this gateway's development issuer
   std::string audience = "medscribe";
   std::string jwks_file, jwks_url;  // neither: the development issuer's key
   std::string jwks_ca;              // CA for an https JWKS URL (default: the system's)
@@ -108,7 +109,8 @@ struct GatewayConfig {
 
 // Parses the gateway YAML; relative file names resolve against the file's directory. The
 // policy file is read too. InvalidArgument naming the key (and line) on any error.
-StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path, const std::filesystem::path& home);
+StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path,
+                                          const std::filesystem::path& home);
 StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text,
                                            const std::filesystem::path& base_dir,
                                            const std::filesystem::path& home);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <simdjson.h>
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cmath>
@@ -10,7 +11,6 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <shared_mutex>
-#include <simdjson.h>
 #include <thread>
 #include <unordered_map>
 
@@ -32,7 +32,8 @@ using serve::Responder;
 using Clock = std::chrono::steady_clock;
 using Json = nlohmann::json;
 
-std::string CheckJsonLimits(std::string_view b, size_t max_depth, size_t max_data_url, bool* too_large) {
+std::string CheckJsonLimits(std::string_view b, size_t max_depth, size_t max_data_url,
+                            bool* too_large) {
   *too_large = false;
   size_t depth = 0;
   for (size_t i = 0; i < b.size(); ++i) {
@@ -59,21 +60,23 @@ std::string CheckJsonLimits(std::string_view b, size_t max_depth, size_t max_dat
 
 namespace {
 
-double NowS() {
-  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
-}
+double NowS() { return std::chrono::duration<double>(Clock::now().time_since_epoch()).count(); }
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
 }
 int64_t UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string ErrorJson(int status, const std::string& message) {
-  return Json{{"error", {{"message", message},
-                         {"type", status >= 500 ? "server_error" : "invalid_request_error"},
-                         {"code", status}}}}.dump();
+  return Json{{"error",
+               {{"message", message},
+                {"type", status >= 500 ? "server_error" : "invalid_request_error"},
+                {"code", status}}}}
+      .dump();
 }
 
 std::string Lower(std::string s) {
@@ -86,11 +89,11 @@ struct Replica {
   std::string url;
   Address addr;
   std::atomic<int> outstanding{0};
-  std::atomic<bool> ready{true};           // last active health check (optimistic at start)
-  std::atomic<int64_t> ejected_until{0};   // steady ms; passive ejection
-  std::atomic<int> errors{0};              // consecutive failures
+  std::atomic<bool> ready{true};          // last active health check (optimistic at start)
+  std::atomic<int64_t> ejected_until{0};  // steady ms; passive ejection
+  std::atomic<int> errors{0};             // consecutive failures
   std::mutex mu;
-  std::string model;                       // NAME@VERSION from /readyz
+  std::string model;  // NAME@VERSION from /readyz
   bool available(int64_t now) const { return ready.load() && ejected_until.load() <= now; }
 };
 
@@ -124,8 +127,10 @@ struct Metrics {
   std::map<std::pair<std::string, std::string>, uint64_t> upstream;  // deployment, outcome
   std::map<std::string, uint64_t> refused;                           // reason class
   uint64_t retries = 0, mirrored = 0, ejections = 0, audit_records = 0;
-  serve::Histogram latency{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
-  serve::Histogram upstream_latency{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
+  serve::Histogram latency{
+      {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
+  serve::Histogram upstream_latency{
+      {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
 };
 
 // Forwards a replica's response to the client; holds back a 503 of a first attempt (the replica
@@ -136,7 +141,9 @@ class ForwardSink : public ResponseSink {
   // response into a 500.
   ForwardSink(std::shared_ptr<Responder> res, std::function<bool(int)> before_head,
               std::map<std::string, std::string> headers, bool hold_503)
-      : res_(std::move(res)), before_head_(std::move(before_head)), headers_(std::move(headers)),
+      : res_(std::move(res)),
+        before_head_(std::move(before_head)),
+        headers_(std::move(headers)),
         hold_503_(hold_503) {}
   void Head(int status, const std::string& type, bool streamed) override {
     status_ = status;
@@ -150,7 +157,9 @@ class ForwardSink : public ResponseSink {
       started_ = true;
       if (!before_head_(status)) {
         refused_ = true;
-        res_->Send(500, "application/json", ErrorJson(500, "the audit log cannot be written; the answer is withheld"), headers_);
+        res_->Send(500, "application/json",
+                   ErrorJson(500, "the audit log cannot be written; the answer is withheld"),
+                   headers_);
         return;
       }
       res_->Begin(status, type, headers_);
@@ -173,7 +182,9 @@ class ForwardSink : public ResponseSink {
       if (before_head_(status_)) {
         res_->Send(status_, type_, std::move(body_), headers_);
       } else {
-        res_->Send(500, "application/json", ErrorJson(500, "the audit log cannot be written; the answer is withheld"), headers_);
+        res_->Send(500, "application/json",
+                   ErrorJson(500, "the audit log cannot be written; the answer is withheld"),
+                   headers_);
       }
     }
     ended_ = true;
@@ -270,7 +281,9 @@ struct Gateway::Impl {
         if (d.is_local()) {
           auto it = local_urls.find(e.name + "/" + d.name);
           if (it == local_urls.end())
-            return FailedPreconditionError("deployment '" + d.name + "' gained local replicas on reload; restart the gateway to start them");
+            return FailedPreconditionError(
+                "deployment '" + d.name +
+                "' gained local replicas on reload; restart the gateway to start them");
           urls = it->second;
         }
         for (const std::string& u : urls) {
@@ -291,7 +304,8 @@ struct Gateway::Impl {
         if (e.deployments[i].name == e.mirror) ep->mirror = static_cast<int>(i);
       ep->mirror_percent = e.mirror_percent;
       for (const std::string& p : e.paths) {
-        if (s->by_path.count(p)) return InvalidArgumentError("path " + p + " is routed to two endpoints");
+        if (s->by_path.count(p))
+          return InvalidArgumentError("path " + p + " is routed to two endpoints");
         s->by_path[p] = ep.get();
       }
       s->endpoints.push_back(std::move(ep));
@@ -322,12 +336,14 @@ struct Gateway::Impl {
     req.timeout = std::chrono::seconds(10);
     boost::asio::io_context io;
     Outcome o = Outcome::kNotSent;
-    boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-      o = co_await c->Exchange(a, req, sink);
-    }, boost::asio::detached);
+    boost::asio::co_spawn(
+        io, [&]() -> boost::asio::awaitable<void> { o = co_await c->Exchange(a, req, sink); },
+        boost::asio::detached);
     io.run();
     if (o != Outcome::kOk || sink.status != 200)
-      return Status(ErrorCode::kUnavailable, "cannot fetch the JWKS from " + url + " (" + OutcomeName(o) + ", HTTP " + std::to_string(sink.status) + ")");
+      return Status(ErrorCode::kUnavailable, "cannot fetch the JWKS from " + url + " (" +
+                                                 OutcomeName(o) + ", HTTP " +
+                                                 std::to_string(sink.status) + ")");
     return sink.body;
   }
 
@@ -362,7 +378,8 @@ struct Gateway::Impl {
       if (it != verified.end()) {
         const serve::JwtClaims& c = it->second;
         const bool aud_ok = std::find(c.aud.begin(), c.aud.end(), jp.audience) != c.aud.end();
-        if (c.iss == jp.issuer && aud_ok && now <= c.exp + jp.leeway_s && (c.nbf == 0 || now >= c.nbf - jp.leeway_s))
+        if (c.iss == jp.issuer && aud_ok && now <= c.exp + jp.leeway_s &&
+            (c.nbf == 0 || now >= c.nbf - jp.leeway_s))
           return c;
         verified.erase(it);  // expired, or the expected issuer/audience changed on reload
       }
@@ -382,7 +399,8 @@ struct Gateway::Impl {
     if (NowMs() - last_jwks_fetch.load() < 30000) return;
     last_jwks_fetch = NowMs();
     std::thread([this] {
-      if (Status s = LoadKeys(); !s.ok()) LOG_WARN("JWKS refresh failed, keeping the previous keys: {}", s.message());
+      if (Status s = LoadKeys(); !s.ok())
+        LOG_WARN("JWKS refresh failed, keeping the previous keys: {}", s.message());
     }).detach();
   }
 
@@ -405,7 +423,8 @@ struct Gateway::Impl {
         if (!eligible(i, need)) continue;
         ep.current[i] += ep.deployments[i]->weight;
         total += ep.deployments[i]->weight;
-        if (best < 0 || ep.current[i] > ep.current[static_cast<size_t>(best)]) best = static_cast<int>(i);
+        if (best < 0 || ep.current[i] > ep.current[static_cast<size_t>(best)])
+          best = static_cast<int>(i);
       }
       if (best >= 0) {
         ep.current[static_cast<size_t>(best)] -= total;
@@ -439,8 +458,9 @@ struct Gateway::Impl {
       if (r.ejected_until.exchange(until) <= NowMs()) {
         std::lock_guard<std::mutex> lock(metrics.mu);
         ++metrics.ejections;
-        LOG_WARN("replica {} ejected for {} ms ({})", r.url, s.config.eject_for.count(),
-                 connect_failure ? "connection refused" : std::to_string(errors) + " errors in a row");
+        LOG_WARN(
+            "replica {} ejected for {} ms ({})", r.url, s.config.eject_for.count(),
+            connect_failure ? "connection refused" : std::to_string(errors) + " errors in a row");
       }
       if (connect_failure) r.ready = false;
     }
@@ -462,7 +482,8 @@ struct Gateway::Impl {
         sink.limit = 4096;
         UpstreamRequest req;
         req.target = "/readyz";
-        req.timeout = std::chrono::milliseconds(std::min<int64_t>(2000, s->config.health_interval.count() * 2));
+        req.timeout = std::chrono::milliseconds(
+            std::min<int64_t>(2000, s->config.health_interval.count() * 2));
         const Outcome o = co_await client->Exchange(r->addr, req, sink);
         const bool ok = o == Outcome::kOk && sink.status == 200;
         if (ok) {
@@ -515,42 +536,62 @@ struct Gateway::Impl {
     std::string out;
     {
       std::lock_guard<std::mutex> lock(metrics.mu);
-      out += "# HELP medscribe_gateway_requests_total Requests answered by the gateway, by route and status.\n";
+      out +=
+          "# HELP medscribe_gateway_requests_total Requests answered by the gateway, by route and "
+          "status.\n";
       out += "# TYPE medscribe_gateway_requests_total counter\n";
       for (const auto& [k, v] : metrics.requests)
-        out += "medscribe_gateway_requests_total{route=\"" + k.first + "\",code=\"" + std::to_string(k.second) + "\"} " + std::to_string(v) + "\n";
-      out += "# HELP medscribe_gateway_upstream_requests_total Exchanges with replicas, by deployment and outcome.\n";
+        out += "medscribe_gateway_requests_total{route=\"" + k.first + "\",code=\"" +
+               std::to_string(k.second) + "\"} " + std::to_string(v) + "\n";
+      out +=
+          "# HELP medscribe_gateway_upstream_requests_total Exchanges with replicas, by deployment "
+          "and outcome.\n";
       out += "# TYPE medscribe_gateway_upstream_requests_total counter\n";
       for (const auto& [k, v] : metrics.upstream)
-        out += "medscribe_gateway_upstream_requests_total{deployment=\"" + k.first + "\",outcome=\"" + k.second + "\"} " + std::to_string(v) + "\n";
+        out += "medscribe_gateway_upstream_requests_total{deployment=\"" + k.first +
+               "\",outcome=\"" + k.second + "\"} " + std::to_string(v) + "\n";
       out += "# HELP medscribe_gateway_refused_total Requests refused by the gateway, by reason.\n";
       out += "# TYPE medscribe_gateway_refused_total counter\n";
       for (const auto& [k, v] : metrics.refused)
         out += "medscribe_gateway_refused_total{reason=\"" + k + "\"} " + std::to_string(v) + "\n";
       auto counter = [&](const char* name, const char* help, uint64_t v) {
-        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " + std::to_string(v) + "\n";
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
+               name + " " + std::to_string(v) + "\n";
       };
-      counter("medscribe_gateway_retries_total", "Requests sent to a second replica.", metrics.retries);
-      counter("medscribe_gateway_mirrored_total", "Requests copied to a mirror deployment.", metrics.mirrored);
-      counter("medscribe_gateway_ejections_total", "Replicas taken out of rotation after failures.", metrics.ejections);
-      counter("medscribe_gateway_audit_records_total", "Audit records written.", metrics.audit_records);
+      counter("medscribe_gateway_retries_total", "Requests sent to a second replica.",
+              metrics.retries);
+      counter("medscribe_gateway_mirrored_total", "Requests copied to a mirror deployment.",
+              metrics.mirrored);
+      counter("medscribe_gateway_ejections_total", "Replicas taken out of rotation after failures.",
+              metrics.ejections);
+      counter("medscribe_gateway_audit_records_total", "Audit records written.",
+              metrics.audit_records);
     }
-    out += metrics.latency.Render("medscribe_gateway_request_duration_seconds", "Time from request to the end of the response, seconds.");
-    out += metrics.upstream_latency.Render("medscribe_gateway_upstream_duration_seconds", "Time of exchanges with replicas, seconds.");
-    out += "# HELP medscribe_gateway_in_flight_requests Requests being answered.\n# TYPE medscribe_gateway_in_flight_requests gauge\n";
+    out += metrics.latency.Render("medscribe_gateway_request_duration_seconds",
+                                  "Time from request to the end of the response, seconds.");
+    out += metrics.upstream_latency.Render("medscribe_gateway_upstream_duration_seconds",
+                                           "Time of exchanges with replicas, seconds.");
+    out +=
+        "# HELP medscribe_gateway_in_flight_requests Requests being answered.\n# TYPE "
+        "medscribe_gateway_in_flight_requests gauge\n";
     out += "medscribe_gateway_in_flight_requests " + std::to_string(in_flight.load()) + "\n";
-    out += "# HELP medscribe_gateway_replica_up Whether a replica is in rotation (1) or not (0).\n# TYPE medscribe_gateway_replica_up gauge\n";
+    out +=
+        "# HELP medscribe_gateway_replica_up Whether a replica is in rotation (1) or not (0).\n# "
+        "TYPE medscribe_gateway_replica_up gauge\n";
     auto s = Current();
     const int64_t now = NowMs();
     for (const auto& ep : s->endpoints)
       for (const auto& d : ep->deployments)
         for (const auto& r : d->replicas)
-          out += "medscribe_gateway_replica_up{endpoint=\"" + ep->name + "\",deployment=\"" + d->name + "\",replica=\"" + r->addr.key() + "\"} " + (r->available(now) ? "1" : "0") + "\n";
+          out += "medscribe_gateway_replica_up{endpoint=\"" + ep->name + "\",deployment=\"" +
+                 d->name + "\",replica=\"" + r->addr.key() + "\"} " +
+                 (r->available(now) ? "1" : "0") + "\n";
     return out;
   }
 
-  void Reply(const std::shared_ptr<Responder>& res, const std::string& route, int status, std::string body,
-             std::map<std::string, std::string> headers = {}, const std::string& type = "application/json") {
+  void Reply(const std::shared_ptr<Responder>& res, const std::string& route, int status,
+             std::string body, std::map<std::string, std::string> headers = {},
+             const std::string& type = "application/json") {
     Count(route, status);
     res->Send(status, type, std::move(body), std::move(headers));
   }
@@ -574,7 +615,9 @@ struct Gateway::Impl {
     if (route == nullptr) {
       Count(label, 404);
       r.status = 404;
-      r.body = ErrorJson(404, "no such route: " + head.method + " " + (head.path.size() < 64 ? head.path : std::string("(path)")) + "; see docs/api.md");
+      r.body = ErrorJson(404, "no such route: " + head.method + " " +
+                                  (head.path.size() < 64 ? head.path : std::string("(path)")) +
+                                  "; see docs/api.md");
       return r;
     }
     const std::string authz = head.header("authorization");
@@ -593,31 +636,36 @@ struct Gateway::Impl {
       }
       Count(label, 401);
       r.status = 401;
-      r.body = ErrorJson(401, "an Authorization: Bearer token is required (medscribe token issue --sub ID --role ROLE)");
+      r.body = ErrorJson(401,
+                         "an Authorization: Bearer token is required (medscribe token issue --sub "
+                         "ID --role ROLE)");
       r.headers = {{"WWW-Authenticate", "Bearer realm=\"medscribe\""}};
     }
     return r;
   }
 
   boost::asio::awaitable<void> Handle(HttpRequest req, std::shared_ptr<Responder> res);
-  boost::asio::awaitable<void> Forward(std::shared_ptr<const State> s, EndpointRt* ep, HttpRequest req,
-                                       std::shared_ptr<Responder> res, AuditRecord rec, bool audited,
-                                       std::string route, double t0);
-  boost::asio::awaitable<void> Mirror(std::shared_ptr<Replica> r, std::string deployment, UpstreamRequest up);
+  boost::asio::awaitable<void> Forward(std::shared_ptr<const State> s, EndpointRt* ep,
+                                       HttpRequest req, std::shared_ptr<Responder> res,
+                                       AuditRecord rec, bool audited, std::string route, double t0);
+  boost::asio::awaitable<void> Mirror(std::shared_ptr<Replica> r, std::string deployment,
+                                      UpstreamRequest up);
 };
 
-boost::asio::awaitable<void> Gateway::Impl::Mirror(std::shared_ptr<Replica> r, std::string deployment,
-                                                   UpstreamRequest up) {
+boost::asio::awaitable<void> Gateway::Impl::Mirror(std::shared_ptr<Replica> r,
+                                                   std::string deployment, UpstreamRequest up) {
   DiscardSink sink;
   ++r->outstanding;
   const Outcome o = co_await client->Exchange(r->addr, up, sink);
   --r->outstanding;
   std::lock_guard<std::mutex> lock(metrics.mu);
   ++metrics.mirrored;
-  ++metrics.upstream[{deployment + "(mirror)", o == Outcome::kOk ? std::to_string(sink.status) : OutcomeName(o)}];
+  ++metrics.upstream[{deployment + "(mirror)",
+                      o == Outcome::kOk ? std::to_string(sink.status) : OutcomeName(o)}];
 }
 
-boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_ptr<Responder> res) {
+boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
+                                                   std::shared_ptr<Responder> res) {
   const double t0 = NowS();
   std::shared_ptr<const State> s = Current();
   const GatewayConfig& c = s->config;
@@ -625,7 +673,12 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_
   const std::string label = route ? route->path : "unmatched";
   // The address limit, unknown routes and missing tokens were answered by Early().
   if (route == nullptr) {
-    Reply(res, label, 404, ErrorJson(404, "no such route: " + req.method + " " + (s->by_path.count(req.path) || req.path.size() < 64 ? req.path : std::string("(path)")) + "; see docs/api.md"));
+    Reply(res, label, 404,
+          ErrorJson(404, "no such route: " + req.method + " " +
+                             (s->by_path.count(req.path) || req.path.size() < 64
+                                  ? req.path
+                                  : std::string("(path)")) +
+                             "; see docs/api.md"));
     co_return;
   }
   if (route->public_route) {
@@ -640,17 +693,24 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_
         if (!any) down.push_back(ep->name);
       }
       if (stopping) co_return Reply(res, label, 503, R"({"status":"draining"})");
-      if (!down.empty()) co_return Reply(res, label, 503, Json{{"status", "no ready replica"}, {"endpoints", down}}.dump());
+      if (!down.empty())
+        co_return Reply(res, label, 503,
+                        Json{{"status", "no ready replica"}, {"endpoints", down}}.dump());
       co_return Reply(res, label, 200, R"({"status":"ready"})");
     }
     if (dev && req.path == "/.well-known/openid-configuration") {
       const std::string base = scheme + "://" + req.header("host");
-      co_return Reply(res, label, 200, Json{{"issuer", issuer}, {"jwks_uri", base + "/.well-known/jwks.json"},
-                                            {"id_token_signing_alg_values_supported", {"ES256"}},
-                                            {"response_types_supported", {"id_token"}},
-                                            {"subject_types_supported", {"public"}},
-                                            {"scopes_supported", {"openid"}},
-                                            {"claims_supported", {"sub", "role", "department", "patient", "iss", "aud", "exp", "iat", "nbf"}}}.dump());
+      co_return Reply(
+          res, label, 200,
+          Json{{"issuer", issuer},
+               {"jwks_uri", base + "/.well-known/jwks.json"},
+               {"id_token_signing_alg_values_supported", {"ES256"}},
+               {"response_types_supported", {"id_token"}},
+               {"subject_types_supported", {"public"}},
+               {"scopes_supported", {"openid"}},
+               {"claims_supported",
+                {"sub", "role", "department", "patient", "iss", "aud", "exp", "iat", "nbf"}}}
+              .dump());
     }
     if (dev && req.path == "/.well-known/jwks.json") co_return Reply(res, label, 200, dev->Jwks());
     co_return Reply(res, label, 404, ErrorJson(404, "not served here"));
@@ -665,8 +725,13 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_
     Refused("unauthenticated");
     rec.status = 401;
     rec.outcome = "no bearer token";
-    if (!Audit(rec)) co_return Reply(res, label, 500, ErrorJson(500, "the audit log cannot be written; nothing was done"));
-    co_return Reply(res, label, 401, ErrorJson(401, "an Authorization: Bearer token is required (medscribe token issue --sub ID --role ROLE)"),
+    if (!Audit(rec))
+      co_return Reply(res, label, 500,
+                      ErrorJson(500, "the audit log cannot be written; nothing was done"));
+    co_return Reply(res, label, 401,
+                    ErrorJson(401,
+                              "an Authorization: Bearer token is required (medscribe token issue "
+                              "--sub ID --role ROLE)"),
                     {{"WWW-Authenticate", "Bearer realm=\"medscribe\""}});
   }
   const serve::JwtPolicy jp{issuer, c.audience, c.leeway_s};
@@ -676,7 +741,9 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_
     Refused("unauthenticated");
     rec.status = 401;
     rec.outcome = "invalid token";
-    if (!Audit(rec)) co_return Reply(res, label, 500, ErrorJson(500, "the audit log cannot be written; nothing was done"));
+    if (!Audit(rec))
+      co_return Reply(res, label, 500,
+                      ErrorJson(500, "the audit log cannot be written; nothing was done"));
     co_return Reply(res, label, 401, ErrorJson(401, "invalid token: " + claims.status().message()),
                     {{"WWW-Authenticate", "Bearer realm=\"medscribe\", error=\"invalid_token\""}});
   }
@@ -689,8 +756,12 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_
     Refused("rate_principal");
     rec.status = 429;
     rec.outcome = "rate limited";
-    if (route->phi && !Audit(rec)) co_return Reply(res, label, 500, ErrorJson(500, "the audit log cannot be written; nothing was done"));
-    co_return Reply(res, label, 429, ErrorJson(429, "rate limit of " + std::to_string(c.limits.per_principal.rps) + " requests/s exceeded; retry later"),
+    if (route->phi && !Audit(rec))
+      co_return Reply(res, label, 500,
+                      ErrorJson(500, "the audit log cannot be written; nothing was done"));
+    co_return Reply(res, label, 429,
+                    ErrorJson(429, "rate limit of " + std::to_string(c.limits.per_principal.rps) +
+                                       " requests/s exceeded; retry later"),
                     {{"Retry-After", std::to_string(static_cast<int>(std::ceil(wait)))}});
   }
   // Authorization: role → scopes.
@@ -703,17 +774,22 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_
     Refused("forbidden");
     rec.status = 403;
     rec.outcome = outcome;
-    if (!Audit(rec)) return Reply(res, label, 500, ErrorJson(500, "the audit log cannot be written; nothing was done"));
+    if (!Audit(rec))
+      return Reply(res, label, 500,
+                   ErrorJson(500, "the audit log cannot be written; nothing was done"));
     Reply(res, label, 403, ErrorJson(403, message));
   };
   if (!allowed) {
-    forbid("role lacks scope", "role '" + claims->role + "' does not grant " + route->scopes.front() + " needed for " + req.method + " " + route->path);
+    forbid("role lacks scope", "role '" + claims->role + "' does not grant " +
+                                   route->scopes.front() + " needed for " + req.method + " " +
+                                   route->path);
     co_return;
   }
   // Body limits.
   if (!req.body.empty() && req.header("content-type").find("json") != std::string::npos) {
     bool too_large = false;
-    const std::string why = CheckJsonLimits(req.body, c.limits.json_max_depth, c.limits.image_max_bytes, &too_large);
+    const std::string why =
+        CheckJsonLimits(req.body, c.limits.json_max_depth, c.limits.image_max_bytes, &too_large);
     if (!why.empty()) {
       Refused(too_large ? "image_too_large" : "json_too_deep");
       co_return Reply(res, label, too_large ? 413 : 400, ErrorJson(too_large ? 413 : 400, why));
@@ -739,18 +815,27 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_
     auto safe_id = [](const std::string& id) {
       if (id.size() > 64) return false;
       for (char ch : id)
-        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') return false;
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.')
+          return false;
       return true;
     };
     if (!encounter.empty() && safe_id(encounter)) rec.resources.push_back("Encounter/" + encounter);
     if (!patient.empty() && safe_id(patient)) rec.resources.push_back("Patient/" + patient);
     if (route->context) {
-      if (!parsed) co_return Reply(res, label, 400, ErrorJson(400, "the body must be a JSON sample (docs/formats/dataset.md)"));
-      if (department.empty()) co_return Reply(res, label, 400, ErrorJson(400, "the sample has no meta.department; the gateway needs it to check the caller's department"));
+      if (!parsed)
+        co_return Reply(res, label, 400,
+                        ErrorJson(400, "the body must be a JSON sample (docs/formats/dataset.md)"));
+      if (department.empty())
+        co_return Reply(res, label, 400,
+                        ErrorJson(400,
+                                  "the sample has no meta.department; the gateway needs it to "
+                                  "check the caller's department"));
       const auto& all = c.policy.all_departments_roles;
       const bool any_department = std::find(all.begin(), all.end(), claims->role) != all.end();
       if (!any_department && Lower(department) != Lower(claims->department)) {
-        forbid("cross-department", "the encounter belongs to another department than the token's ('" + claims->department + "')");
+        forbid("cross-department",
+               "the encounter belongs to another department than the token's ('" +
+                   claims->department + "')");
         co_return;
       }
       if (!claims->patient.empty() && patient != claims->patient) {
@@ -759,20 +844,30 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_
       }
     }
   }
-  if (req.path == "/metrics") co_return Reply(res, label, 200, RenderMetrics(), {}, "text/plain; version=0.0.4");
+  if (req.path == "/metrics")
+    co_return Reply(res, label, 200, RenderMetrics(), {}, "text/plain; version=0.0.4");
   auto it = s->by_path.find(req.path);
-  if (it == s->by_path.end()) co_return Reply(res, label, 404, ErrorJson(404, "no endpoint serves " + route->path + "; add it to an endpoint's paths"));
+  if (it == s->by_path.end())
+    co_return Reply(
+        res, label, 404,
+        ErrorJson(404, "no endpoint serves " + route->path + "; add it to an endpoint's paths"));
   // Concurrency caps.
   if (in_flight.load() >= c.limits.max_in_flight) {
     Refused("concurrency");
-    co_return Reply(res, label, 429, ErrorJson(429, "the gateway is at its concurrency limit; retry later"), {{"Retry-After", "1"}});
+    co_return Reply(res, label, 429,
+                    ErrorJson(429, "the gateway is at its concurrency limit; retry later"),
+                    {{"Retry-After", "1"}});
   }
   {
     std::lock_guard<std::mutex> lock(principal_mu);
     int& n = principal_in_flight[claims->sub];
     if (n >= c.limits.max_in_flight_per_principal) {
       Refused("concurrency_principal");
-      co_return Reply(res, label, 429, ErrorJson(429, "too many requests of yours in flight (limit " + std::to_string(c.limits.max_in_flight_per_principal) + "); retry later"), {{"Retry-After", "1"}});
+      co_return Reply(res, label, 429,
+                      ErrorJson(429, "too many requests of yours in flight (limit " +
+                                         std::to_string(c.limits.max_in_flight_per_principal) +
+                                         "); retry later"),
+                      {{"Retry-After", "1"}});
     }
     ++n;
   }
@@ -784,8 +879,9 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req, std::shared_
   if (--principal_in_flight[sub] <= 0) principal_in_flight.erase(sub);
 }
 
-boost::asio::awaitable<void> Gateway::Impl::Forward(std::shared_ptr<const State> s, EndpointRt* ep, HttpRequest req,
-                                                    std::shared_ptr<Responder> res, AuditRecord rec, bool audited,
+boost::asio::awaitable<void> Gateway::Impl::Forward(std::shared_ptr<const State> s, EndpointRt* ep,
+                                                    HttpRequest req, std::shared_ptr<Responder> res,
+                                                    AuditRecord rec, bool audited,
                                                     std::string route, double t0) {
   UpstreamRequest up;
   up.method = req.method;
@@ -801,11 +897,15 @@ boost::asio::awaitable<void> Gateway::Impl::Forward(std::shared_ptr<const State>
   }
   up.headers.emplace_back("x-request-id", rid);
   DeploymentRt* dep = PickDeployment(*ep, nullptr);
-  if (dep == nullptr) co_return Reply(res, route, 503, ErrorJson(503, "endpoint '" + ep->name + "' has no deployment with weight"));
+  if (dep == nullptr)
+    co_return Reply(res, route, 503,
+                    ErrorJson(503, "endpoint '" + ep->name + "' has no deployment with weight"));
   // A copy for the mirror deployment, answered nowhere.
-  if (ep->mirror >= 0 && ep->deployments[static_cast<size_t>(ep->mirror)].get() != dep && Uniform() * 100 < ep->mirror_percent) {
+  if (ep->mirror >= 0 && ep->deployments[static_cast<size_t>(ep->mirror)].get() != dep &&
+      Uniform() * 100 < ep->mirror_percent) {
     DeploymentRt& m = *ep->deployments[static_cast<size_t>(ep->mirror)];
-    if (auto r = PickReplica(m, nullptr)) boost::asio::co_spawn(ioc, Mirror(r, m.name, up), boost::asio::detached);
+    if (auto r = PickReplica(m, nullptr))
+      boost::asio::co_spawn(ioc, Mirror(r, m.name, up), boost::asio::detached);
   }
   std::shared_ptr<Replica> replica = PickReplica(*dep, nullptr);
   int status = 0;
@@ -829,7 +929,8 @@ boost::asio::awaitable<void> Gateway::Impl::Forward(std::shared_ptr<const State>
       status = 500;
       return false;
     };
-    std::map<std::string, std::string> headers = {{"x-medscribe-deployment", dep->name}, {"x-request-id", rid}};
+    std::map<std::string, std::string> headers = {{"x-medscribe-deployment", dep->name},
+                                                  {"x-request-id", rid}};
     ForwardSink sink(res, before_head, headers, /*hold_503=*/attempt == 0);
     const double u0 = NowS();
     ++replica->outstanding;
@@ -844,8 +945,10 @@ boost::asio::awaitable<void> Gateway::Impl::Forward(std::shared_ptr<const State>
     }
     const bool retryable = o == Outcome::kNotSent || (o == Outcome::kOk && sink.held());
     if (retryable) {
-      if (o == Outcome::kNotSent) Failed(*replica, true, *s);
-      else replica->ready = false;  // draining: until the health check says otherwise
+      if (o == Outcome::kNotSent)
+        Failed(*replica, true, *s);
+      else
+        replica->ready = false;  // draining: until the health check says otherwise
       if (attempt == 0) {
         std::lock_guard<std::mutex> lock(metrics.mu);
         ++metrics.retries;
@@ -865,8 +968,10 @@ boost::asio::awaitable<void> Gateway::Impl::Forward(std::shared_ptr<const State>
     }
     done = true;
     if (o == Outcome::kOk) {
-      if (sink.status() >= 500) Failed(*replica, false, *s);
-      else replica->errors = 0;
+      if (sink.status() >= 500)
+        Failed(*replica, false, *s);
+      else
+        replica->errors = 0;
     } else {
       Failed(*replica, false, *s);
       if (sink.started()) {
@@ -875,9 +980,13 @@ boost::asio::awaitable<void> Gateway::Impl::Forward(std::shared_ptr<const State>
         const int st = o == Outcome::kTimeout ? 504 : 502;
         before_head(st);
         status = st;
-        res->Send(st, "application/json",
-                  ErrorJson(st, o == Outcome::kTimeout ? "the model replica did not answer in time" : "the model replica failed while answering; the request may be retried"),
-                  headers);
+        res->Send(
+            st, "application/json",
+            ErrorJson(st,
+                      o == Outcome::kTimeout
+                          ? "the model replica did not answer in time"
+                          : "the model replica failed while answering; the request may be retried"),
+            headers);
       }
     }
     Count(route, status);
@@ -891,12 +1000,15 @@ boost::asio::awaitable<void> Gateway::Impl::Forward(std::shared_ptr<const State>
       r.deployment = dep->name;
       Audit(std::move(r));
     }
-    Reply(res, route, 503, ErrorJson(503, "no replica of endpoint '" + ep->name + "' could take the request; retry later"), {{"Retry-After", "1"}});
+    Reply(res, route, 503,
+          ErrorJson(
+              503, "no replica of endpoint '" + ep->name + "' could take the request; retry later"),
+          {{"Retry-After", "1"}});
   }
   const double ms = (NowS() - t0) * 1000;
   metrics.latency.Observe(ms / 1000);
-  LOG_INFO("{} {} {} {:.1f}ms principal={} deployment={} replica={} upstream={}", req.method, route, status, ms,
-           rec.principal, dep->name, replica_key, outcome_name);
+  LOG_INFO("{} {} {} {:.1f}ms principal={} deployment={} replica={} upstream={}", req.method, route,
+           status, ms, rec.principal, dep->name, replica_key, outcome_name);
 }
 
 Gateway::Gateway() : impl_(std::make_unique<Impl>()) {}
@@ -912,11 +1024,15 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config) {
   if (ec) return IoError("cannot create " + (config.home / "keys").string() + ": " + ec.message());
   fs::permissions(config.home / "keys", fs::perms::owner_all, fs::perm_options::replace, ec);
   ASSIGN_OR_RETURN(m.audit, AuditLog::Open(config.audit_path));
-  ASSIGN_OR_RETURN(m.audit_key, crypto::LoadOrCreateKeyFile((config.home / "keys" / "audit.key").string()));
+  ASSIGN_OR_RETURN(m.audit_key,
+                   crypto::LoadOrCreateKeyFile((config.home / "keys" / "audit.key").string()));
   m.issuer = config.issuer;
   if (config.dev_issuer) {
-    ASSIGN_OR_RETURN(serve::DevIssuer d, serve::DevIssuer::LoadOrCreate((config.home / "keys" / "dev_issuer.pem").string(),
-                                                                        config.issuer.empty() ? "https://medscribe.local/dev-issuer" : config.issuer));
+    ASSIGN_OR_RETURN(
+        serve::DevIssuer d,
+        serve::DevIssuer::LoadOrCreate(
+            (config.home / "keys" / "dev_issuer.pem").string(),
+            config.issuer.empty() ? "https://medscribe.local/dev-issuer" : config.issuer));
     if (m.issuer.empty()) m.issuer = d.issuer();
     m.dev.emplace(std::move(d));
   }
@@ -961,7 +1077,8 @@ Status Gateway::Start() {
       const size_t before = m.local->urls().size();
       RETURN_IF_ERROR(m.local->Start(spec, std::chrono::seconds(300)));
       auto urls = m.local->urls();
-      m.local_urls[e.name + "/" + d.name] = std::vector<std::string>(urls.begin() + static_cast<long>(before), urls.end());
+      m.local_urls[e.name + "/" + d.name] =
+          std::vector<std::string>(urls.begin() + static_cast<long>(before), urls.end());
     }
   }
   ASSIGN_OR_RETURN(auto state, m.Build(c));
@@ -975,7 +1092,8 @@ Status Gateway::Start() {
   limits.idle_timeout = c.limits.idle_timeout;
   m.server = std::make_unique<serve::HttpServer>(
       [this](HttpRequest req, std::shared_ptr<Responder> res) {
-        boost::asio::co_spawn(impl_->ioc, impl_->Handle(std::move(req), std::move(res)), boost::asio::detached);
+        boost::asio::co_spawn(impl_->ioc, impl_->Handle(std::move(req), std::move(res)),
+                              boost::asio::detached);
       },
       limits);
   m.server->SetHeaderCheck([this](const HttpRequest& head) { return impl_->Early(head); });
@@ -995,7 +1113,8 @@ Status Gateway::Start() {
   } catch (...) {
   }
   if (colon == std::string::npos || port < 0 || port > 65535)
-    return InvalidArgumentError("listen must be HOST:PORT (0: any free port), not '" + c.listen + "'");
+    return InvalidArgumentError("listen must be HOST:PORT (0: any free port), not '" + c.listen +
+                                "'");
   std::string host = c.listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   m.work.emplace(m.ioc.get_executor());
@@ -1008,7 +1127,8 @@ Status Gateway::Start() {
         for (int i = 0; i < impl_->boot.jwks_refresh.count() * 10 && !impl_->stopping; ++i)
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
         if (impl_->stopping) break;
-        if (Status s = impl_->LoadKeys(); !s.ok()) LOG_WARN("JWKS refresh failed, keeping the previous keys: {}", s.message());
+        if (Status s = impl_->LoadKeys(); !s.ok())
+          LOG_WARN("JWKS refresh failed, keeping the previous keys: {}", s.message());
       }
     }).detach();
   }
@@ -1017,10 +1137,13 @@ Status Gateway::Start() {
 
 std::string Gateway::url() const {
   const std::string host = impl_->boot.listen.substr(0, impl_->boot.listen.rfind(':'));
-  return impl_->scheme + "://" + (host == "0.0.0.0" ? std::string("127.0.0.1") : host) + ":" + std::to_string(port());
+  return impl_->scheme + "://" + (host == "0.0.0.0" ? std::string("127.0.0.1") : host) + ":" +
+         std::to_string(port());
 }
 uint16_t Gateway::port() const { return impl_->server ? impl_->server->port() : 0; }
-std::string Gateway::ca_file() const { return impl_->pki && impl_->boot.tls_mode == "local" ? impl_->pki->ca_cert.string() : ""; }
+std::string Gateway::ca_file() const {
+  return impl_->pki && impl_->boot.tls_mode == "local" ? impl_->pki->ca_cert.string() : "";
+}
 
 Status Gateway::Reload(GatewayConfig config) {
   Impl& m = *impl_;

@@ -53,7 +53,9 @@ StatusOr<Key> ReadKey(const fs::path& path) {
   if (f == nullptr) return IoError("cannot read " + path.string());
   Key k(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr));
   std::fclose(f);
-  if (!k) return IoError(path.string() + " is not a PEM private key; remove the directory's files to create a new CA");
+  if (!k)
+    return IoError(path.string() +
+                   " is not a PEM private key; remove the directory's files to create a new CA");
   return k;
 }
 
@@ -62,7 +64,9 @@ StatusOr<Cert> ReadCert(const fs::path& path) {
   if (f == nullptr) return IoError("cannot read " + path.string());
   Cert c(PEM_read_X509(f, nullptr, nullptr, nullptr));
   std::fclose(f);
-  if (!c) return IoError(path.string() + " is not a PEM certificate; remove the directory's files to create a new CA");
+  if (!c)
+    return IoError(path.string() +
+                   " is not a PEM certificate; remove the directory's files to create a new CA");
   return c;
 }
 
@@ -80,8 +84,7 @@ bool AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
 // A certificate for `key` named `cn`, signed by (issuer, issuer_key); self-signed when issuer is
 // null. `kind`: "ca", "server" or "client".
 StatusOr<Cert> MakeCert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_PKEY* issuer_key,
-                        const std::string& kind, const std::vector<std::string>& names,
-                        long days) {
+                        const std::string& kind, const std::vector<std::string>& names, long days) {
   Cert cert(X509_new());
   if (!cert) return InternalError("out of memory creating a certificate");
   X509_set_version(cert.get(), 2);
@@ -129,7 +132,8 @@ StatusOr<Cert> MakeCert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_
 
 }  // namespace
 
-StatusOr<LocalPki> EnsureLocalPki(const fs::path& dir, const std::vector<std::string>& extra_names) {
+StatusOr<LocalPki> EnsureLocalPki(const fs::path& dir,
+                                  const std::vector<std::string>& extra_names) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return IoError("cannot create " + dir.string() + ": " + ec.message());
@@ -146,8 +150,8 @@ StatusOr<LocalPki> EnsureLocalPki(const fs::path& dir, const std::vector<std::st
   if (!fs::exists(p.ca_cert) || !fs::exists(p.ca_key)) {
     ca_key = NewKey();
     if (!ca_key) return InternalError("cannot generate an EC P-256 key");
-    ASSIGN_OR_RETURN(ca, MakeCert(ca_key.get(), "MedScribe local CA", nullptr, nullptr, "ca", {},
-                                  3650));
+    ASSIGN_OR_RETURN(
+        ca, MakeCert(ca_key.get(), "MedScribe local CA", nullptr, nullptr, "ca", {}, 3650));
     RETURN_IF_ERROR(WritePem(p.ca_key, ca_key.get(), nullptr));
     RETURN_IF_ERROR(WritePem(p.ca_cert, nullptr, ca.get()));
     p.created = true;
@@ -169,8 +173,8 @@ StatusOr<LocalPki> EnsureLocalPki(const fs::path& dir, const std::vector<std::st
     if (fs::exists(*l.cert) && fs::exists(*l.key)) continue;
     Key key = NewKey();
     if (!key) return InternalError("cannot generate an EC P-256 key");
-    ASSIGN_OR_RETURN(Cert cert, MakeCert(key.get(), l.cn, ca.get(), ca_key.get(), l.kind,
-                                         extra_names, 825));
+    ASSIGN_OR_RETURN(Cert cert,
+                     MakeCert(key.get(), l.cn, ca.get(), ca_key.get(), l.kind, extra_names, 825));
     RETURN_IF_ERROR(WritePem(*l.key, key.get(), nullptr));
     RETURN_IF_ERROR(WritePem(*l.cert, nullptr, cert.get()));
   }

@@ -16,7 +16,8 @@ extern char** environ;
 namespace medscribe::gateway {
 namespace fs = std::filesystem;
 
-LocalReplicas::LocalReplicas(fs::path exe, fs::path home) : exe_(std::move(exe)), home_(std::move(home)) {}
+LocalReplicas::LocalReplicas(fs::path exe, fs::path home)
+    : exe_(std::move(exe)), home_(std::move(home)) {}
 
 LocalReplicas::~LocalReplicas() { Stop(std::chrono::seconds(30)); }
 
@@ -32,7 +33,9 @@ StatusOr<pid_t> LocalReplicas::Spawn(const Child& c) const {
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, exe_.c_str(), &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return Status(ErrorCode::kUnavailable, "cannot start " + exe_.string() + ": " + std::strerror(rc));
+  if (rc != 0)
+    return Status(ErrorCode::kUnavailable,
+                  "cannot start " + exe_.string() + ": " + std::strerror(rc));
   return pid;
 }
 
@@ -45,10 +48,11 @@ Status LocalReplicas::Start(const LocalReplicaSpec& spec, std::chrono::seconds w
     Child c;
     c.deployment = spec.deployment;
     c.log = (home_ / "logs" / (spec.deployment + "-" + std::to_string(i) + ".log")).string();
-    const fs::path port_file = home_ / "run" / (spec.deployment + "-" + std::to_string(i) + ".port");
+    const fs::path port_file =
+        home_ / "run" / (spec.deployment + "-" + std::to_string(i) + ".port");
     fs::remove(port_file, ec);
-    c.argv = {exe_.string(), "--home", home_.string(), "serve", "--model", spec.model,
-              "--listen", "127.0.0.1:0", "--port-file", port_file.string()};
+    c.argv = {exe_.string(), "--home",   home_.string(), "serve",       "--model",
+              spec.model,    "--listen", "127.0.0.1:0",  "--port-file", port_file.string()};
     const bool tls = !spec.tls_cert.empty();
     if (tls) {
       c.argv.insert(c.argv.end(), {"--tls-cert", spec.tls_cert, "--tls-key", spec.tls_key,
@@ -66,15 +70,17 @@ Status LocalReplicas::Start(const LocalReplicaSpec& spec, std::chrono::seconds w
       }
       int status = 0;
       if (waitpid(c.pid, &status, WNOHANG) == c.pid) {
-        return Status(ErrorCode::kUnavailable, "local replica " + std::to_string(i) + " of '" + spec.deployment +
-                                                   "' (medscribe serve --model " + spec.model +
-                                                   ") exited while starting; see " + c.log);
+        return Status(ErrorCode::kUnavailable, "local replica " + std::to_string(i) + " of '" +
+                                                   spec.deployment + "' (medscribe serve --model " +
+                                                   spec.model + ") exited while starting; see " +
+                                                   c.log);
       }
       if (std::chrono::steady_clock::now() > deadline) {
         kill(c.pid, SIGKILL);
         waitpid(c.pid, &status, 0);
-        return Status(ErrorCode::kUnavailable, "local replica of '" + spec.deployment + "' did not listen within " +
-                                                   std::to_string(wait.count()) + " s; see " + c.log);
+        return Status(ErrorCode::kUnavailable,
+                      "local replica of '" + spec.deployment + "' did not listen within " +
+                          std::to_string(wait.count()) + " s; see " + c.log);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -101,9 +107,11 @@ void LocalReplicas::Supervise() {
       // ECHILD: reaped elsewhere (SIGCHLD ignored by an ancestor's disposition): gone all the same.
       if (c.pid > 0 && (w == c.pid || (w < 0 && errno == ECHILD))) {
         const std::string how = w < 0 ? std::string("reaped elsewhere")
-                                : WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                                                      : "status " + std::to_string(WEXITSTATUS(status));
-        LOG_WARN("local replica {} of '{}' exited ({}); restarting on the same port", c.url, c.deployment, how);
+                                : WIFSIGNALED(status)
+                                    ? "signal " + std::to_string(WTERMSIG(status))
+                                    : "status " + std::to_string(WEXITSTATUS(status));
+        LOG_WARN("local replica {} of '{}' exited ({}); restarting on the same port", c.url,
+                 c.deployment, how);
         c.pid = -1;
         if (auto pid = Spawn(c); pid.ok()) c.pid = *pid;
       } else if (c.pid < 0) {

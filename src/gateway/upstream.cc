@@ -18,11 +18,16 @@ using tcp = asio::ip::tcp;
 
 const char* OutcomeName(Outcome o) {
   switch (o) {
-    case Outcome::kOk: return "ok";
-    case Outcome::kNotSent: return "not_sent";
-    case Outcome::kNoResponse: return "no_response";
-    case Outcome::kBroken: return "broken";
-    case Outcome::kTimeout: return "timeout";
+    case Outcome::kOk:
+      return "ok";
+    case Outcome::kNotSent:
+      return "not_sent";
+    case Outcome::kNoResponse:
+      return "no_response";
+    case Outcome::kBroken:
+      return "broken";
+    case Outcome::kTimeout:
+      return "timeout";
   }
   return "?";
 }
@@ -44,9 +49,11 @@ StatusOr<Address> ParseUrl(const std::string& url, std::string* path) {
   std::string port = e.tls ? "443" : "80";
   if (!hostport.empty() && hostport[0] == '[') {  // [v6]:port
     const size_t close = hostport.find(']');
-    if (close == std::string::npos) return InvalidArgumentError("bad IPv6 address in '" + url + "'");
+    if (close == std::string::npos)
+      return InvalidArgumentError("bad IPv6 address in '" + url + "'");
     e.host = hostport.substr(1, close - 1);
-    if (close + 1 < hostport.size() && hostport[close + 1] == ':') port = hostport.substr(close + 2);
+    if (close + 1 < hostport.size() && hostport[close + 1] == ':')
+      port = hostport.substr(close + 2);
   } else {
     const size_t colon = hostport.rfind(':');
     e.host = hostport.substr(0, colon);
@@ -215,14 +222,15 @@ StatusOr<std::unique_ptr<UpstreamClient>> UpstreamClient::Create(const ClientTls
     } else {
       ctx.load_verify_file(tls->ca_file, ec);
     }
-    if (ec) return InvalidArgumentError("cannot use CA file '" + tls->ca_file + "': " + ec.message());
+    if (ec)
+      return InvalidArgumentError("cannot use CA file '" + tls->ca_file + "': " + ec.message());
     ctx.set_verify_mode(ssl::verify_peer);
     if (!tls->cert_file.empty()) {
       ctx.use_certificate_chain_file(tls->cert_file, ec);
       if (!ec) ctx.use_private_key_file(tls->key_file, ssl::context::pem, ec);
       if (ec) {
-        return InvalidArgumentError("cannot use client certificate '" + tls->cert_file + "': " +
-                                    ec.message());
+        return InvalidArgumentError("cannot use client certificate '" + tls->cert_file +
+                                    "': " + ec.message());
       }
     }
     c->impl_->tls.emplace(std::move(ctx));

@@ -85,8 +85,8 @@ enum class Outcome {
 const char* OutcomeName(Outcome o);
 
 struct ClientTlsOptions {
-  std::string ca_file;                 // trusted CA for replica certificates (required)
-  std::string cert_file, key_file;     // the gateway's client certificate (mutual TLS), optional
+  std::string ca_file;              // trusted CA for replica certificates (required)
+  std::string cert_file, key_file;  // the gateway's client certificate (mutual TLS), optional
 };
 
 class UpstreamClient {

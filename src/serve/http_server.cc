@@ -190,7 +190,8 @@ struct HttpServer::Impl {
     std::vector<char> sink(64 << 10);
     size_t total = 0;
     while (total < (8u << 20)) {
-      const size_t n = co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+      const size_t n = co_await stream.async_read_some(
+          asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
       total += n;
     }

@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <boost/asio.hpp>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <sys/stat.h>
+#include <boost/asio.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -28,7 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path TempDir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("medscribe_gw_" + name + "_" + std::to_string(::getpid()));
+  fs::path d =
+      fs::temp_directory_path() / ("medscribe_gw_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -57,7 +58,8 @@ TEST(Policy, ShippedPolicyGivesEachRoleWhatItNeeds) {
         if (ScopeCovers(g, n)) return true;
     return false;
   };
-  for (const char* role : {"radiologist", "resident", "attending", "service"}) EXPECT_TRUE(can(role, gen)) << role;
+  for (const char* role : {"radiologist", "resident", "attending", "service"})
+    EXPECT_TRUE(can(role, gen)) << role;
   for (const char* role : {"auditor", "admin"}) EXPECT_FALSE(can(role, gen)) << role;
   EXPECT_TRUE(can("admin", p->Find("GET", "/metrics")));
   EXPECT_FALSE(can("radiologist", p->Find("GET", "/metrics")));
@@ -65,7 +67,8 @@ TEST(Policy, ShippedPolicyGivesEachRoleWhatItNeeds) {
 }
 
 TEST(Policy, BadFilesAreRejectedWithTheReason) {
-  auto p = ParsePolicy("routes:\n  - {method: GET, path: /x, scopes: [a/b.c], colour: red}\n", "p.yaml");
+  auto p =
+      ParsePolicy("routes:\n  - {method: GET, path: /x, scopes: [a/b.c], colour: red}\n", "p.yaml");
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().message().find("colour"), std::string::npos) << p.status().message();
   EXPECT_NE(p.status().message().find("line 2"), std::string::npos) << p.status().message();
@@ -116,9 +119,14 @@ TEST(Config, ErrorsNameTheKeyAndLine) {
       {"auth: {jwks_url: https://idp/jwks}\n", "needs auth.issuer"},
       {"limits: {max_body_bytes: 12}\n", "between"},
       {"limits: {rate_per_principal: {rps: fast}}\n", "must be a number"},
-      {"endpoints:\n  - name: e\n    paths: [/x]\n    deployments: [{name: a, weight: 0, replicas: [http://h:1]}]\n", "add up to 0"},
-      {"endpoints:\n  - name: e\n    paths: [/x]\n    deployments: [{name: a, replicas: [http://h:1]}]\n    mirror: {deployment: z}\n", "'z' is not a deployment"},
-      {"endpoints:\n  - name: e\n    paths: [/x]\n    deployments: [{name: a, replicas: local}]\n", "needs a model"},
+      {"endpoints:\n  - name: e\n    paths: [/x]\n    deployments: [{name: a, weight: 0, replicas: "
+       "[http://h:1]}]\n",
+       "add up to 0"},
+      {"endpoints:\n  - name: e\n    paths: [/x]\n    deployments: [{name: a, replicas: "
+       "[http://h:1]}]\n    mirror: {deployment: z}\n",
+       "'z' is not a deployment"},
+      {"endpoints:\n  - name: e\n    paths: [/x]\n    deployments: [{name: a, replicas: local}]\n",
+       "needs a model"},
   };
   for (const Case& k : cases) {
     auto c = ParseGatewayConfig(k.yaml, "/tmp", "/tmp");
@@ -129,14 +137,16 @@ TEST(Config, ErrorsNameTheKeyAndLine) {
 
 TEST(Config, LocalReplicasAndRelativePaths) {
   auto c = ParseGatewayConfig(
-      "policy: p.yaml\nendpoints:\n  - paths: [/x]\n    deployments: [{name: a, replicas: {local: {model: chest@production, count: 2}}}]\n",
+      "policy: p.yaml\nendpoints:\n  - paths: [/x]\n    deployments: [{name: a, replicas: {local: "
+      "{model: chest@production, count: 2}}}]\n",
       TempDir("cfg"), "/h");
   ASSERT_FALSE(c.ok());  // p.yaml does not exist: the error names it
   EXPECT_NE(c.status().message().find("p.yaml"), std::string::npos) << c.status().message();
   const fs::path dir = TempDir("cfg2");
   ASSERT_TRUE(WriteFile(dir / "p.yaml", DefaultPolicyYaml()).ok());
   c = ParseGatewayConfig(
-      "policy: p.yaml\nendpoints:\n  - paths: [/x]\n    deployments: [{name: a, replicas: {local: {model: chest@production, count: 2}}}]\n",
+      "policy: p.yaml\nendpoints:\n  - paths: [/x]\n    deployments: [{name: a, replicas: {local: "
+      "{model: chest@production, count: 2}}}]\n",
       dir, "/h");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_TRUE(c->endpoints[0].deployments[0].is_local());
@@ -148,9 +158,9 @@ TEST(RateLimiter, BurstThenSteadyRatePerKey) {
   double t = 100;
   for (int i = 0; i < 3; ++i) EXPECT_EQ(r.Take("a", t), 0) << i;
   const double wait = r.Take("a", t);
-  EXPECT_NEAR(wait, 0.5, 1e-9);                // one token every 0.5 s
-  EXPECT_EQ(r.Take("b", t), 0);                 // other keys are not affected
-  EXPECT_EQ(r.Take("a", t + 0.5), 0);           // refilled
+  EXPECT_NEAR(wait, 0.5, 1e-9);        // one token every 0.5 s
+  EXPECT_EQ(r.Take("b", t), 0);        // other keys are not affected
+  EXPECT_EQ(r.Take("a", t + 0.5), 0);  // refilled
   EXPECT_GT(r.Take("a", t + 0.5), 0);
   EXPECT_EQ(r.Take("a", t + 100), 0);
   for (int i = 0; i < 1000; ++i) r.Take("k" + std::to_string(i), t + 200);
@@ -167,8 +177,12 @@ TEST(JsonLimits, DepthStringsAndDataUrls) {
   EXPECT_FALSE(big);
   // Brackets inside strings, escaped quotes included, do not count.
   EXPECT_EQ(CheckJsonLimits(R"({"a":"[[[[[[[[\"[[[[[[[[[["})", 3, 100, &big), "");
-  EXPECT_EQ(CheckJsonLimits("{\"image\":\"data:image/png;base64," + std::string(70, 'A') + "\"}", 8, 100, &big), "");
-  EXPECT_NE(CheckJsonLimits("{\"image\":\"data:image/png;base64," + std::string(200, 'A') + "\"}", 8, 100, &big), "");
+  EXPECT_EQ(CheckJsonLimits("{\"image\":\"data:image/png;base64," + std::string(70, 'A') + "\"}", 8,
+                            100, &big),
+            "");
+  EXPECT_NE(CheckJsonLimits("{\"image\":\"data:image/png;base64," + std::string(200, 'A') + "\"}",
+                            8, 100, &big),
+            "");
   EXPECT_TRUE(big);
   // Long strings that are not data URLs are the body limit's business.
   EXPECT_EQ(CheckJsonLimits("{\"t\":\"" + std::string(500, 'x') + "\"}", 8, 100, &big), "");
@@ -228,7 +242,8 @@ TEST(Audit, ChainDetectsAlteredRemovedReorderedAndCutRecords) {
   auto check = [&](std::vector<std::string> tampered, const std::string& expect) {
     const fs::path t = dir / "t.log";
     Write(t, tampered);
-    fs::copy_file(log.string() + ".head", t.string() + ".head", fs::copy_options::overwrite_existing);
+    fs::copy_file(log.string() + ".head", t.string() + ".head",
+                  fs::copy_options::overwrite_existing);
     auto r = VerifyAuditLog(t);
     ASSERT_TRUE(r.ok());
     EXPECT_FALSE(r->ok);
@@ -321,12 +336,14 @@ namespace medscribe::gateway {
 namespace {
 
 // Runs one exchange on the test's io_context (a client's pooled connections belong to it).
-Outcome Exchange(UpstreamClient& c, const Address& to, const UpstreamRequest& req, ResponseSink& sink) {
+Outcome Exchange(UpstreamClient& c, const Address& to, const UpstreamRequest& req,
+                 ResponseSink& sink) {
   static boost::asio::io_context io;
   io.restart();
   Outcome o = Outcome::kNotSent;
-  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> { o = co_await c.Exchange(to, req, sink); },
-                        boost::asio::detached);
+  boost::asio::co_spawn(
+      io, [&]() -> boost::asio::awaitable<void> { o = co_await c.Exchange(to, req, sink); },
+      boost::asio::detached);
   io.run();
   return o;
 }
@@ -369,11 +386,14 @@ TEST(Upstream, MutualTlsStreamingAndEarlyRefusal) {
     }
     return r;
   });
-  ASSERT_TRUE(server.EnableTls({pki->server_cert.string(), pki->server_key.string(), pki->ca_cert.string()}).ok());
+  ASSERT_TRUE(
+      server.EnableTls({pki->server_cert.string(), pki->server_key.string(), pki->ca_cert.string()})
+          .ok());
   ASSERT_TRUE(server.Start("127.0.0.1", 0, 1).ok());
   const Address to{"127.0.0.1", server.port(), true};
 
-  ClientTlsOptions with_cert{pki->ca_cert.string(), pki->client_cert.string(), pki->client_key.string()};
+  ClientTlsOptions with_cert{pki->ca_cert.string(), pki->client_cert.string(),
+                             pki->client_key.string()};
   auto client = UpstreamClient::Create(&with_cert);
   ASSERT_TRUE(client.ok());
   UpstreamRequest req;
