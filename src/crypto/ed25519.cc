@@ -1,5 +1,7 @@
 #include "crypto/ed25519.h"
 
+#include "crypto/openssl_ptr.h"
+
 #include <openssl/evp.h>
 
 #include <memory>
@@ -9,14 +11,8 @@
 namespace medscribe::crypto {
 namespace {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct CtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, CtxFree>;
+using Pkey = EvpPkeyPtr;
+using MdCtx = EvpMdCtxPtr;
 
 const unsigned char* Bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());

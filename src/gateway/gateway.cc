@@ -589,6 +589,20 @@ struct Gateway::Impl {
     return out;
   }
 
+  // Writes the refusal's audit record, then sends it; a 500 instead when the record cannot be
+  // made durable (nothing is answered unrecorded).
+  void RefuseAudited(const std::shared_ptr<Responder>& res, const std::string& route,
+                     AuditRecord rec, int status, std::string outcome, std::string body,
+                     std::map<std::string, std::string> headers = {}) {
+    rec.status = status;
+    rec.outcome = std::move(outcome);
+    if (!Audit(std::move(rec))) {
+      return Reply(res, route, 500,
+                   ErrorJson(500, "the audit log cannot be written; nothing was done"));
+    }
+    Reply(res, route, status, std::move(body), std::move(headers));
+  }
+
   void Reply(const std::shared_ptr<Responder>& res, const std::string& route, int status,
              std::string body, std::map<std::string, std::string> headers = {},
              const std::string& type = "application/json") {
@@ -719,33 +733,17 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
   rec.action = route->action;
   rec.source = req.remote;
   rec.request_digest = req.body.empty() ? "" : crypto::Hex(crypto::Sha256(req.body));
-  // Authentication.
+  // Authentication (Early() refused requests without a bearer token).
   const std::string authz = req.header("authorization");
-  if (authz.size() < 8 || Lower(authz.substr(0, 7)) != "bearer ") {
-    Refused("unauthenticated");
-    rec.status = 401;
-    rec.outcome = "no bearer token";
-    if (!Audit(rec))
-      co_return Reply(res, label, 500,
-                      ErrorJson(500, "the audit log cannot be written; nothing was done"));
-    co_return Reply(res, label, 401,
-                    ErrorJson(401,
-                              "an Authorization: Bearer token is required (medscribe token issue "
-                              "--sub ID --role ROLE)"),
-                    {{"WWW-Authenticate", "Bearer realm=\"medscribe\""}});
-  }
   const serve::JwtPolicy jp{issuer, c.audience, c.leeway_s};
-  auto claims = Verify(authz.substr(7), jp);
+  auto claims = Verify(authz.size() > 7 ? authz.substr(7) : std::string(), jp);
   if (!claims.ok()) {
     if (claims.status().message().find("kid") != std::string::npos) RefreshKeysSoon();
     Refused("unauthenticated");
-    rec.status = 401;
-    rec.outcome = "invalid token";
-    if (!Audit(rec))
-      co_return Reply(res, label, 500,
-                      ErrorJson(500, "the audit log cannot be written; nothing was done"));
-    co_return Reply(res, label, 401, ErrorJson(401, "invalid token: " + claims.status().message()),
-                    {{"WWW-Authenticate", "Bearer realm=\"medscribe\", error=\"invalid_token\""}});
+    co_return RefuseAudited(
+        res, label, rec, 401, "invalid token",
+        ErrorJson(401, "invalid token: " + claims.status().message()),
+        {{"WWW-Authenticate", "Bearer realm=\"medscribe\", error=\"invalid_token\""}});
   }
   Principal who;
   who.claims = *claims;
@@ -754,15 +752,14 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
   rec.role = claims->role;
   if (const double wait = s->per_principal->Take(claims->sub, NowS()); wait > 0) {
     Refused("rate_principal");
-    rec.status = 429;
-    rec.outcome = "rate limited";
-    if (route->phi && !Audit(rec))
-      co_return Reply(res, label, 500,
-                      ErrorJson(500, "the audit log cannot be written; nothing was done"));
-    co_return Reply(res, label, 429,
-                    ErrorJson(429, "rate limit of " + std::to_string(c.limits.per_principal.rps) +
-                                       " requests/s exceeded; retry later"),
-                    {{"Retry-After", std::to_string(static_cast<int>(std::ceil(wait)))}});
+    const std::string message = "rate limit of " + std::to_string(c.limits.per_principal.rps) +
+                                " requests/s exceeded; retry later";
+    std::map<std::string, std::string> retry = {
+        {"Retry-After", std::to_string(static_cast<int>(std::ceil(wait)))}};
+    if (route->phi) {
+      co_return RefuseAudited(res, label, rec, 429, "rate limited", ErrorJson(429, message), retry);
+    }
+    co_return Reply(res, label, 429, ErrorJson(429, message), retry);
   }
   // Authorization: role → scopes.
   bool allowed = false;
@@ -772,12 +769,7 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
       for (const std::string& n : route->scopes) allowed = allowed || ScopeCovers(g, n);
   auto forbid = [&](const std::string& outcome, const std::string& message) {
     Refused("forbidden");
-    rec.status = 403;
-    rec.outcome = outcome;
-    if (!Audit(rec))
-      return Reply(res, label, 500,
-                   ErrorJson(500, "the audit log cannot be written; nothing was done"));
-    Reply(res, label, 403, ErrorJson(403, message));
+    RefuseAudited(res, label, rec, 403, outcome, ErrorJson(403, message));
   };
   if (!allowed) {
     forbid("role lacks scope", "role '" + claims->role + "' does not grant " +

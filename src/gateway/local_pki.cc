@@ -1,5 +1,7 @@
 #include "gateway/local_pki.h"
 
+#include "crypto/openssl_ptr.h"
+
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -16,14 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct KeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct CertFree {
-  void operator()(X509* c) const { X509_free(c); }
-};
-using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
-using Cert = std::unique_ptr<X509, CertFree>;
+using Key = crypto::EvpPkeyPtr;
+using Cert = crypto::X509Ptr;
 
 Key NewKey() { return Key(EVP_EC_gen("P-256")); }
 
@@ -48,26 +44,18 @@ Status WritePem(const fs::path& path, EVP_PKEY* key, X509* cert) {
   return OkStatus();
 }
 
-StatusOr<Key> ReadKey(const fs::path& path) {
+// Reads one PEM object of `what` ("private key", "certificate") with `read`.
+template <class Ptr, class Reader>
+StatusOr<Ptr> ReadPem(const fs::path& path, Reader read, const char* what) {
   FILE* f = std::fopen(path.c_str(), "r");
   if (f == nullptr) return IoError("cannot read " + path.string());
-  Key k(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr));
+  Ptr p(read(f, nullptr, nullptr, nullptr));
   std::fclose(f);
-  if (!k)
-    return IoError(path.string() +
-                   " is not a PEM private key; remove the directory's files to create a new CA");
-  return k;
-}
-
-StatusOr<Cert> ReadCert(const fs::path& path) {
-  FILE* f = std::fopen(path.c_str(), "r");
-  if (f == nullptr) return IoError("cannot read " + path.string());
-  Cert c(PEM_read_X509(f, nullptr, nullptr, nullptr));
-  std::fclose(f);
-  if (!c)
-    return IoError(path.string() +
-                   " is not a PEM certificate; remove the directory's files to create a new CA");
-  return c;
+  if (!p) {
+    return IoError(path.string() + " is not a PEM " + what +
+                   "; remove the directory's files to create a new CA");
+  }
+  return p;
 }
 
 bool AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
@@ -159,8 +147,8 @@ StatusOr<LocalPki> EnsureLocalPki(const fs::path& dir,
     fs::remove(p.server_cert, ec);
     fs::remove(p.client_cert, ec);
   } else {
-    ASSIGN_OR_RETURN(ca_key, ReadKey(p.ca_key));
-    ASSIGN_OR_RETURN(ca, ReadCert(p.ca_cert));
+    ASSIGN_OR_RETURN(ca_key, ReadPem<Key>(p.ca_key, PEM_read_PrivateKey, "private key"));
+    ASSIGN_OR_RETURN(ca, ReadPem<Cert>(p.ca_cert, PEM_read_X509, "certificate"));
   }
   struct Leaf {
     const fs::path* cert;

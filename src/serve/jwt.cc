@@ -1,5 +1,7 @@
 #include "serve/jwt.h"
 
+#include "crypto/openssl_ptr.h"
+
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -22,10 +24,7 @@ Status Unauth(const std::string& why) {
   return Status(ErrorCode::kUnauthenticated, "invalid token: " + why);
 }
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = crypto::EvpPkeyPtr;
 
 // A public key from OSSL parameters of `type` ("RSA" or "EC").
 Pkey FromParams(const char* type, OSSL_PARAM* params) {

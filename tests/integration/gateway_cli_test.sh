@@ -85,7 +85,7 @@ rad=$(tok alice radiologist)
 [ "$(code "$url/healthz")" = 200 ] && pass "TLS verified against the local CA" || fail "TLS: $(cat "$work/body")"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" != 200 ] && pass "plain HTTP refused on the TLS port" || fail "plain HTTP answered"
 [ "$(code "$url/.well-known/openid-configuration")" = 200 ] && grep -q "\"jwks_uri\":\"https://127.0.0.1:$port/.well-known/jwks.json\"" "$work/body" \
-  && [ "$(code "$url/.well-known/jwks.json")" = 200 ] && grep -q "$(ms token jwks | $py -c 'import json,sys; print(json.load(sys.stdin)["keys"][0]["x"])')" "$work/body" \
+  && [ "$(code "$url/.well-known/jwks.json")" = 200 ] && grep -qF -- "$(ms token jwks | $py -c 'import json,sys; print(json.load(sys.stdin)["keys"][0]["x"])')" "$work/body" \
   && pass "development issuer publishes its OIDC configuration and JWKS" || fail "discovery: $(cat "$work/body")"
 for _ in $(seq 50); do [ "$(code "$url/readyz")" = 200 ] && break; sleep 0.1; done
 [ "$(code "$url/readyz")" = 200 ] && pass "readyz 200 with replicas up" || fail "readyz: $(cat "$work/body")"
