@@ -34,7 +34,8 @@ std::string NowUtc() {
 
 // The record's hash covers its serialisation without the "hash" member.
 std::string HashOf(const Json& without_hash) {
-  return crypto::Hex(crypto::Sha256(without_hash.dump()));
+  return crypto::Hex(
+      crypto::Sha256(without_hash.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
 struct Line {
@@ -105,7 +106,7 @@ Status AuditLog::Append(const AuditRecord& r) {
   j["prev"] = prev_.empty() ? std::string(64, '0') : prev_;
   const std::string hash = HashOf(j);
   j["hash"] = hash;
-  const std::string line = j.dump() + "\n";
+  const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   size_t done = 0;
   while (done < line.size()) {
     const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);

@@ -76,7 +76,7 @@ std::string ErrorJson(int status, const std::string& message) {
                {{"message", message},
                 {"type", status >= 500 ? "server_error" : "invalid_request_error"},
                 {"code", status}}}}
-      .dump();
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string Lower(std::string s) {
@@ -614,6 +614,17 @@ struct Gateway::Impl {
   // limit (429), unknown routes (404), and a missing bearer token on a protected route (401,
   // audited), so unauthenticated clients never get a body buffered.
   serve::EarlyReject Early(const HttpRequest& head) {
+    try {
+      return EarlyChecks(head);
+    } catch (const std::exception& e) {
+      LOG_ERROR("gateway: unexpected error before the body: {}", e.what());
+      serve::EarlyReject r;
+      r.status = 500;
+      r.body = ErrorJson(500, "internal error; see the gateway log");
+      return r;
+    }
+  }
+  serve::EarlyReject EarlyChecks(const HttpRequest& head) {
     serve::EarlyReject r;
     auto s = Current();
     const RoutePolicy* route = s->config.policy.Find(head.method, head.path);
@@ -658,6 +669,15 @@ struct Gateway::Impl {
     return r;
   }
 
+  // Handle, with any exception turned into a 500 and a log line (none crosses into Asio).
+  boost::asio::awaitable<void> Guarded(HttpRequest req, std::shared_ptr<Responder> res) {
+    try {
+      co_await Handle(std::move(req), res);
+    } catch (const std::exception& e) {
+      LOG_ERROR("gateway: unexpected error: {}", e.what());
+      res->Send(500, "application/json", ErrorJson(500, "internal error; see the gateway log"));
+    }
+  }
   boost::asio::awaitable<void> Handle(HttpRequest req, std::shared_ptr<Responder> res);
   boost::asio::awaitable<void> Forward(std::shared_ptr<const State> s, EndpointRt* ep,
                                        HttpRequest req, std::shared_ptr<Responder> res,
@@ -709,7 +729,8 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
       if (stopping) co_return Reply(res, label, 503, R"({"status":"draining"})");
       if (!down.empty())
         co_return Reply(res, label, 503,
-                        Json{{"status", "no ready replica"}, {"endpoints", down}}.dump());
+                        Json{{"status", "no ready replica"}, {"endpoints", down}}.dump(
+                            -1, ' ', false, nlohmann::json::error_handler_t::replace));
       co_return Reply(res, label, 200, R"({"status":"ready"})");
     }
     if (dev && req.path == "/.well-known/openid-configuration") {
@@ -724,7 +745,7 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
                {"scopes_supported", {"openid"}},
                {"claims_supported",
                 {"sub", "role", "department", "patient", "iss", "aud", "exp", "iat", "nbf"}}}
-              .dump());
+              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     if (dev && req.path == "/.well-known/jwks.json") co_return Reply(res, label, 200, dev->Jwks());
     co_return Reply(res, label, 404, ErrorJson(404, "not served here"));
@@ -863,12 +884,19 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
     }
     ++n;
   }
+  // Counted in flight until Forward ends, however it ends.
+  struct InFlight {
+    Impl* m;
+    std::string sub;
+    ~InFlight() {
+      --m->in_flight;
+      std::lock_guard<std::mutex> lock(m->principal_mu);
+      if (--m->principal_in_flight[sub] <= 0) m->principal_in_flight.erase(sub);
+    }
+  };
   ++in_flight;
-  const std::string sub = claims->sub;
+  const InFlight counted{this, claims->sub};
   co_await Forward(s, it->second, std::move(req), res, std::move(rec), route->phi, label, t0);
-  --in_flight;
-  std::lock_guard<std::mutex> lock(principal_mu);
-  if (--principal_in_flight[sub] <= 0) principal_in_flight.erase(sub);
 }
 
 boost::asio::awaitable<void> Gateway::Impl::Forward(std::shared_ptr<const State> s, EndpointRt* ep,
@@ -1084,7 +1112,7 @@ Status Gateway::Start() {
   limits.idle_timeout = c.limits.idle_timeout;
   m.server = std::make_unique<serve::HttpServer>(
       [this](HttpRequest req, std::shared_ptr<Responder> res) {
-        boost::asio::co_spawn(impl_->ioc, impl_->Handle(std::move(req), std::move(res)),
+        boost::asio::co_spawn(impl_->ioc, impl_->Guarded(std::move(req), std::move(res)),
                               boost::asio::detached);
       },
       limits);

@@ -200,7 +200,7 @@ void ModelServer::Error(const std::shared_ptr<Responder>& res, const std::string
                       {{"message", message},
                        {"type", status >= 500 ? "server_error" : "invalid_request_error"},
                        {"code", status}}}};
-  Reply(res, route, status, body.dump());
+  Reply(res, route, status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void ModelServer::Handle(HttpRequest req, std::shared_ptr<Responder> res) {
@@ -209,7 +209,8 @@ void ModelServer::Handle(HttpRequest req, std::shared_ptr<Responder> res) {
   if (p == "/readyz" && req.method == "GET") {
     if (draining_) return Reply(res, p, 503, R"({"status":"draining"})");
     return Reply(res, p, 200,
-                 nlohmann::json{{"status", "ready"}, {"model", o_.model_version}}.dump());
+                 nlohmann::json{{"status", "ready"}, {"model", o_.model_version}}.dump(
+                     -1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   if (p == "/metrics" && req.method == "GET") {
     const engine::EngineStats s = engine_->stats();
@@ -239,7 +240,7 @@ void ModelServer::Handle(HttpRequest req, std::shared_ptr<Responder> res) {
                                               {"created", 0},
                                               {"owned_by", "medscribe"},
                                               {"version", o_.model_version}}})}};
-    return Reply(res, p, 200, body.dump());
+    return Reply(res, p, 200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   if (p == "/v1/reports:generate") {
     if (req.method != "POST") return Error(res, p, 405, "use POST");
@@ -302,7 +303,7 @@ void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
           {"created", created},
           {"model", model},
           {"choices", Json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}};
-      return "data: " + c.dump() + "\n\n";
+      return "data: " + c.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
     };
     g.on_text = [this, res, timing, start, chunk](std::string_view piece) {
       const auto now = Clock::now();
@@ -332,7 +333,10 @@ void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
       if (r.status.ok()) {
         res->Write(chunk(Json::object(), r.finish == "length" ? "length" : "stop"));
       } else {
-        res->Write("data: " + Json({{"error", {{"message", r.status.message()}}}}).dump() + "\n\n");
+        res->Write("data: " +
+                   Json({{"error", {{"message", r.status.message()}}}})
+                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                   "\n\n");
       }
       res->Write("data: [DONE]\n\n");
       res->End();
@@ -368,7 +372,7 @@ void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
              {{"prompt_tokens", r.prompt_tokens},
               {"completion_tokens", r.tokens.size()},
               {"total_tokens", r.prompt_tokens + static_cast<int64_t>(r.tokens.size())}}}};
-        Reply(res, route, 200, body.dump());
+        Reply(res, route, 200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       }
       --in_flight_;
     };
@@ -462,7 +466,7 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
           {"finish_reason", r.finish == "length" ? "length" : "stop"},
           {"input_digest", input_digest},
           {"usage", {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.tokens.size()}}}};
-      Reply(res, route, 200, body.dump());
+      Reply(res, route, 200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     --in_flight_;
   };

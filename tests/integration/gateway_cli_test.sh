@@ -138,6 +138,8 @@ head -c 262145 /dev/zero | tr '\0' 'a' > "$work/big"
 $py -c 'print("{\"messages\":" + "[" * 100000 + "]" * 100000 + "}", end="")' > "$work/deep.json"
 [ "$(code -H "Authorization: Bearer $rad" -H 'content-type: application/json' --data-binary @"$work/deep.json" "$url/v1/chat/completions")" = 400 ] \
   && grep -q "nested deeper" "$work/body" && kill -0 $gw && pass "JSON nested 100,000 deep: 400, gateway alive" || fail "depth: $(cat "$work/body")"
+$py "$client" raw "$url" "$ca" > "$work/raw.txt" 2>&1 && [ "$(code "$url/healthz")" = 200 ] \
+  && pass "request line and Host not UTF-8: $(cat "$work/raw.txt"), gateway alive" || fail "raw bytes: $(cat "$work/raw.txt")"
 $py "$client" slow-headers "$url" "$ca" "$rad" 200 6 > "$work/slow.txt" 2>&1 \
   && pass "slow-header clients: $(cat "$work/slow.txt")" || fail "slow headers: $(cat "$work/slow.txt")"
 

@@ -197,6 +197,17 @@ def load(url, ca, token, seconds, threads, out):
     return 0
 
 
+def raw(url, ca):
+    """A request line and Host header that are not UTF-8: the gateway must answer 404 and live."""
+    u = urlparse(url)
+    ctx = ssl.create_default_context(cafile=ca)
+    s = ctx.wrap_socket(socket.create_connection((u.hostname, u.port)), server_hostname=u.hostname)
+    s.sendall(b"GET /\xff\xfe\xc3 HTTP/1.1\r\nHost: \xff\xfe\r\n\r\n")
+    head = s.recv(4096)
+    print(head.split(b"\r\n")[0].decode())
+    return 0 if head.startswith(b"HTTP/1.1 404") else 1
+
+
 def main():
     cmd, url, ca = sys.argv[1:4]
     a = sys.argv[4:]
@@ -204,6 +215,8 @@ def main():
         return rsa_keys(url, ca, a[0]) or 0
     if cmd == "jwt-suite":
         return jwt_suite(url, ca, a[0], a[1])
+    if cmd == "raw":
+        return raw(url, ca)
     if cmd == "split":
         return split(url, ca, a[0], int(a[1]), *a[2:3])
     if cmd == "burst":
