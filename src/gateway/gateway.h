@@ -49,10 +49,4 @@ class Gateway {
   std::unique_ptr<Impl> impl_;
 };
 
-// Whether `body` nests JSON arrays/objects deeper than `max_depth` or holds a string starting
-// with "data:" longer than `max_data_url` bytes. Strings are skipped correctly; the scan is
-// iterative, so any input is safe. Returns "" when within limits, else the reason.
-std::string CheckJsonLimits(std::string_view body, size_t max_depth, size_t max_data_url,
-                            bool* too_large);
-
 }  // namespace medscribe::gateway

@@ -18,6 +18,7 @@
 #include "gateway/audit.h"
 #include "gateway/config.h"
 #include "gateway/gateway.h"
+#include "gateway/json_limits.h"
 #include "gateway/local_pki.h"
 #include "gateway/rate_limit.h"
 #include "gateway/upstream.h"
