@@ -53,5 +53,6 @@ Runner RegisterToken(CLI::App& app);
 Runner RegisterGateway(CLI::App& app);
 Runner RegisterUp(CLI::App& app);
 Runner RegisterAudit(CLI::App& app);
+Runner RegisterRules(CLI::App& app);
 
 }  // namespace medscribe::cli

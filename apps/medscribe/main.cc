@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
       &RegisterGateway);
   add("up", "Bring the embedded system up: gateway + local model server + development issuer + TLS",
       &RegisterUp);
+  add("rules", "Clinical rule files: check them and run their fixtures (rules test FILE...)",
+      &RegisterRules);
   add("audit", "The gateway's audit log: verify its hash chain, export FHIR AuditEvents",
       &RegisterAudit);
   add("registry", "Signed, versioned model artifacts (register, list, show, alias, verify)",

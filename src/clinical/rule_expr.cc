@@ -1,5 +1,6 @@
 #include "clinical/rule_expr.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -348,6 +349,29 @@ class Parser {
   size_t i_ = 0;
 };
 
+// The largest size stated in `text` as "N mm" or "N cm" (in mm), or null when none is.
+Value MaxSizeMm(const std::string& text) {
+  double best = -1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i])) ||
+        (i > 0 && (std::isalnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '.')))
+      continue;
+    size_t j = i;
+    while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.'))
+      ++j;
+    const double v = std::strtod(text.substr(i, j - i).c_str(), nullptr);
+    size_t k = j;
+    while (k < text.size() && text[k] == ' ') ++k;
+    const std::string unit = text.substr(k, 2);
+    const bool word_end =
+        k + 2 >= text.size() || !std::isalpha(static_cast<unsigned char>(text[k + 2]));
+    if (word_end && (unit == "mm" || unit == "cm"))
+      best = std::max(best, unit == "cm" ? v * 10 : v);
+    i = j;
+  }
+  return best < 0 ? Value::Null() : Value::Number(best);
+}
+
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -501,6 +525,22 @@ class Evaluator {
                      f + "() takes " + std::to_string(k) + " argument" + (k == 1 ? "" : "s"));
       return OkStatus();
     };
+    if (f == "filter") {
+      RETURN_IF_ERROR(arity(2));
+      ASSIGN_OR_RETURN(Value list, Eval(*n.kids[0]));
+      if (list.kind == Value::Kind::kNull) return Value::List({});
+      if (list.kind != Value::Kind::kList)
+        return Error(n.pos, std::string("filter() needs a list, not ") + KindName(list.kind));
+      std::vector<Value> out;
+      for (const Value& e : list.list) {
+        items_.push_back(&e);
+        auto v = Eval(*n.kids[1]);
+        items_.pop_back();
+        if (!v.ok()) return v.status();
+        if (v->truthy()) out.push_back(e);
+      }
+      return Value::List(std::move(out));
+    }
     if (f == "any" || f == "all") {
       RETURN_IF_ERROR(arity(2));
       ASSIGN_OR_RETURN(Value list, Eval(*n.kids[0]));
@@ -548,6 +588,24 @@ class Evaluator {
       }
       return Value::Bool(false);
     }
+    if (f == "pluck") {
+      RETURN_IF_ERROR(arity(2));
+      if (args[0].kind == Value::Kind::kNull) return Value::List({});
+      if (args[0].kind != Value::Kind::kList || args[1].kind != Value::Kind::kString)
+        return Error(n.pos, "pluck() takes a list of objects and a field name");
+      std::vector<Value> out;
+      for (const Value& e : args[0].list) {
+        auto it = e.object.find(args[1].s);
+        out.push_back(e.kind == Value::Kind::kObject && it != e.object.end() ? it->second
+                                                                             : Value());
+      }
+      return Value::List(std::move(out));
+    }
+    if (f == "max_size_mm") {
+      RETURN_IF_ERROR(arity(1));
+      ASSIGN_OR_RETURN(std::string text, Text(n, args[0], "max_size_mm"));
+      return MaxSizeMm(text);
+    }
     if (f == "lower") {
       RETURN_IF_ERROR(arity(1));
       ASSIGN_OR_RETURN(std::string s, Text(n, args[0], "lower"));
@@ -566,7 +624,8 @@ class Evaluator {
       return Value::Number(static_cast<double>(args[0].list.size()));
     }
     return Error(n.pos, "unknown function '" + f +
-                            "' (known: contains, contains_any, lower, len, count, any, all)");
+                            "' (known: contains, contains_any, lower, len, count, any, all, "
+                            "filter, pluck, max_size_mm)");
   }
 
   const std::map<std::string, Value>& vars_;

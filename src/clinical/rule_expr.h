@@ -9,11 +9,14 @@
 //            | NAME ("." NAME)* | NAME "(" [expr ("," expr)*] ")" | "(" expr ")"
 //
 // Names are looked up in the evaluation's variables (`draft`, `record`, `study`, and `item`
-// inside any/all); "." reads an object's field (a missing field is null). Functions:
+// inside any/all/filter); "." reads an object's field (a missing field is null). Functions:
 //   contains(text, needle)        case-insensitive substring (ASCII case folding)
 //   contains_any(text, [needles]) any of them
 //   count(list), len(text)        sizes
 //   any(list, expr), all(list, expr)  expr evaluated with `item` bound to each element
+//   filter(list, expr)            the elements for which expr (with `item`) holds
+//   pluck(list, "field")          each element's field
+//   max_size_mm(text)             the largest "N mm" / "N cm" size in the text, in mm, or null
 //   lower(text)
 // There are no loops other than any/all over finite lists, no recursion, no side effects, no
 // regular expressions (no catastrophic backtracking); parsing limits nesting to 64 and
