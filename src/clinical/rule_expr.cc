@@ -224,28 +224,26 @@ class Parser {
     return n;
   }
 
-  StatusOr<std::unique_ptr<Node>> Or(int depth) {
+  using Level = StatusOr<std::unique_ptr<Node>> (Parser::*)(int);
+  // operand (word operand)*, left-associative.
+  StatusOr<std::unique_ptr<Node>> Chain(int depth, const char* word, Node::Kind kind,
+                                        Level operand) {
     if (depth > kMaxDepth) return Error(Peek().pos, "nested deeper than 64");
-    ASSIGN_OR_RETURN(auto left, And(depth + 1));
-    while (Word("or")) {
-      auto n = Make(Node::Kind::kOr, Next().pos);
-      ASSIGN_OR_RETURN(auto right, And(depth + 1));
+    ASSIGN_OR_RETURN(auto left, (this->*operand)(depth + 1));
+    while (Word(word)) {
+      auto n = Make(kind, Next().pos);
+      ASSIGN_OR_RETURN(auto right, (this->*operand)(depth + 1));
       n->kids.push_back(std::move(left));
       n->kids.push_back(std::move(right));
       left = std::move(n);
     }
     return left;
   }
+  StatusOr<std::unique_ptr<Node>> Or(int depth) {
+    return Chain(depth, "or", Node::Kind::kOr, &Parser::And);
+  }
   StatusOr<std::unique_ptr<Node>> And(int depth) {
-    ASSIGN_OR_RETURN(auto left, Not(depth + 1));
-    while (Word("and")) {
-      auto n = Make(Node::Kind::kAnd, Next().pos);
-      ASSIGN_OR_RETURN(auto right, Not(depth + 1));
-      n->kids.push_back(std::move(left));
-      n->kids.push_back(std::move(right));
-      left = std::move(n);
-    }
-    return left;
+    return Chain(depth, "and", Node::Kind::kAnd, &Parser::Not);
   }
   StatusOr<std::unique_ptr<Node>> Not(int depth) {
     if (depth > kMaxDepth) return Error(Peek().pos, "nested deeper than 64");
