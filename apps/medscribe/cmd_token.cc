@@ -15,7 +15,7 @@ namespace medscribe::cli {
 namespace {
 
 struct TokenArgs {
-  std::string sub, role = "radiologist", department, audience = "medscribe", ttl = "15m",
+  std::string sub, role = "radiologist", department, patient, audience = "medscribe", ttl = "15m",
                    issuer = "https://medscribe.local/dev-issuer", token, jwks;
 };
 
@@ -59,6 +59,8 @@ Runner RegisterToken(CLI::App& app) {
       ->add_option("--role", a->role, "radiologist, resident, attending, auditor, admin or service")
       ->capture_default_str();
   issue->add_option("--department", a->department, "Department the caller works for");
+  issue->add_option("--patient", a->patient,
+                    "Limit the token to this patient pseudonym (SMART launch context)");
   issue->add_option("--audience", a->audience, "aud claim")->capture_default_str();
   issue->add_option("--ttl", a->ttl, "Lifetime: 900, 900s, 15m, 2h (at most 24h)")
       ->capture_default_str();
@@ -103,7 +105,8 @@ Runner RegisterToken(CLI::App& app) {
     }
     auto ttl = ParseDuration(a->ttl);
     if (!ttl.ok()) return ReportError(ttl.status());
-    auto token = issuer->Issue(a->sub, a->role, a->department, a->audience, *ttl, Now());
+    auto token =
+        issuer->Issue(a->sub, a->role, a->department, a->audience, *ttl, Now(), a->patient);
     if (!token.ok()) return ReportError(token.status());
     std::printf("%s\n", token->c_str());
     return kExitOk;

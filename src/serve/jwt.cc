@@ -354,11 +354,13 @@ StatusOr<DevIssuer> DevIssuer::LoadOrCreate(const std::string& pem_path, std::st
 
 StatusOr<std::string> DevIssuer::Issue(const std::string& sub, const std::string& role,
                                        const std::string& department, const std::string& audience,
-                                       int64_t ttl_s, int64_t now) const {
+                                       int64_t ttl_s, int64_t now,
+                                       const std::string& patient) const {
   const nlohmann::json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", kid_}};
-  const nlohmann::json claims = {
+  nlohmann::json claims = {
       {"iss", issuer_},           {"sub", sub}, {"aud", audience}, {"role", role},
       {"department", department}, {"iat", now}, {"nbf", now},      {"exp", now + ttl_s}};
+  if (!patient.empty()) claims["patient"] = patient;
   const std::string signing = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims.dump());
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   size_t len = 0;

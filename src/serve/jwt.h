@@ -65,10 +65,11 @@ class DevIssuer {
   DevIssuer& operator=(DevIssuer&&) noexcept;
   ~DevIssuer();
 
-  // A signed token: sub, role, department, aud, iat = now, exp = now + ttl_s.
+  // A signed token: sub, role, department, aud, iat = now, exp = now + ttl_s, and `patient`
+  // (a launch context limiting the token to one patient) when not empty.
   StatusOr<std::string> Issue(const std::string& sub, const std::string& role,
                               const std::string& department, const std::string& audience,
-                              int64_t ttl_s, int64_t now) const;
+                              int64_t ttl_s, int64_t now, const std::string& patient = "") const;
   // The public key as a JWKS document.
   std::string Jwks() const;
   const std::string& kid() const { return kid_; }

@@ -127,6 +127,12 @@ other=$([ "$dept" = Cardiology ] && echo Neurology || echo Cardiology)
   && tail -1 "$home/audit/gateway.log" | grep -q '"model":"chest@1"' && tail -1 "$home/audit/gateway.log" | grep -q '"action":"report.generate"' \
   && pass "same-department report: 200; audit names action, encounter and model version" || fail "report: $(cat "$work/body") $(tail -1 "$home/audit/gateway.log")"
 
+pat=$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["patient_id"])' "$work/sample.json")
+[ "$(code -H "Authorization: Bearer $(ms token issue --sub gus --role radiologist --department "$dept" --patient P000000000000000)" -H 'content-type: application/json' --data-binary @"$work/report.json" "$url/v1/reports:generate")" = 403 ] \
+  && tail -1 "$home/audit/gateway.log" | grep -q '"outcome":"other patient"' \
+  && [ "$(code -H "Authorization: Bearer $(ms token issue --sub gus --role radiologist --department "$dept" --patient "$pat")" -H 'content-type: application/json' --data-binary @"$work/report.json" "$url/v1/reports:generate")" = 200 ] \
+  && pass "token limited to one patient: another patient's encounter 403 (audited), its own 200" || fail "patient context: $(cat "$work/body")"
+
 # Limits.
 head -c 262145 /dev/zero | tr '\0' 'a' > "$work/big"
 [ "$(code -H "Authorization: Bearer $rad" -H 'content-type: application/json' --data-binary @"$work/big" "$url/v1/chat/completions")" = 413 ] \
