@@ -967,6 +967,17 @@ boost::asio::awaitable<void> Gateway::Impl::Forward(std::shared_ptr<const State>
         Failed(*replica, false, *s);
       else
         replica->errors = 0;
+    } else if (o == Outcome::kReceiverGone) {
+      // The client left mid-stream (or the body passed 256 MiB): not the replica's fault. The
+      // response must still end, or the connection would wait for it forever.
+      if (sink.started()) {
+        sink.Abort();
+      } else {
+        status = 502;
+        res->Send(502, "application/json",
+                  ErrorJson(502, "the model replica's answer is larger than the gateway forwards"),
+                  headers);
+      }
     } else {
       Failed(*replica, false, *s);
       if (sink.started()) {

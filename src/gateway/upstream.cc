@@ -28,6 +28,8 @@ const char* OutcomeName(Outcome o) {
       return "broken";
     case Outcome::kTimeout:
       return "timeout";
+    case Outcome::kReceiverGone:
+      return "receiver_gone";
   }
   return "?";
 }
@@ -139,7 +141,7 @@ struct ConnT : Conn {
         co_return ec == beast::error::timeout ? Outcome::kTimeout : Outcome::kBroken;
       }
       const size_t n = sizeof(tmp) - p.get().body().size;
-      if (n > 0 && !sink.Data(std::string(tmp, n))) co_return Outcome::kOk;
+      if (n > 0 && !sink.Data(std::string(tmp, n))) co_return Outcome::kReceiverGone;
     }
     lowest.expires_never();
     reusable = p.keep_alive();

@@ -76,11 +76,12 @@ class BufferSink : public ResponseSink {
 };
 
 enum class Outcome {
-  kOk,          // a complete response went to the sink
-  kNotSent,     // no connection, or the request could not be written: no replica started it
-  kNoResponse,  // sent, but the connection failed before a response arrived
-  kBroken,      // the response stopped part way (after Head)
-  kTimeout,     // the exchange ran past its timeout
+  kOk,            // a complete response went to the sink
+  kNotSent,       // no connection, or the request could not be written: no replica started it
+  kNoResponse,    // sent, but the connection failed before a response arrived
+  kBroken,        // the response stopped part way (after Head)
+  kTimeout,       // the exchange ran past its timeout
+  kReceiverGone,  // the sink refused more data (its client left, or the body is too large)
 };
 const char* OutcomeName(Outcome o);
 

@@ -259,11 +259,16 @@ port2=$(wait_port "$work/gw2.port")
   && pass "JWKS fetched from a URL: the issuer's tokens pass, another issuer's do not" || fail "jwks_url: $(cat "$work/body") $(cat "$work/gw2.log")"
 kill -TERM $gw2; wait $gw2
 
-# Stop, then the canary and the audit chain.
+# Stop (after a client that leaves in the middle of a stream), then the canary and the audit chain.
+curl -sN --max-time 0.5 --cacert "$ca" -H "Authorization: Bearer $rad" -H 'content-type: application/json' \
+  -d '{"messages":[{"role":"user","content":"<report>"}],"max_tokens":900,"stream":true}' "$url/v1/chat/completions" > /dev/null
+sleep 1
 kill -TERM $gw
+for _ in $(seq 100); do kill -0 $gw 2> /dev/null || break; sleep 0.1; done
+kill -0 $gw 2> /dev/null && { fail "SIGTERM: gateway still running after 10 s"; kill -9 $gw; }
 wait $gw
 rc=$?
-[ $rc -eq 0 ] && pass "SIGTERM: gateway exit 0" || fail "gateway exit $rc"
+[ $rc -eq 0 ] && pass "SIGTERM after a client left mid-stream: gateway exit 0 within 10 s" || fail "gateway exit $rc"
 for r in r1 r2 r3; do curl -s --cacert "$ca" --cert "$home/tls/client.pem" --key "$home/tls/client.key" "http://127.0.0.1:$(cat "$work/$r.port")/metrics" >> "$work/metrics.txt" 2>/dev/null; done
 if grep -rl "Canary-PHI-Zebra-4711" "$work/gw.log" "$work/gw.out" "$work"/r*.log "$work/metrics.txt" "$home/audit" > "$work/canary.txt" 2>/dev/null; then
   fail "PHI canary found in: $(cat "$work/canary.txt")"
