@@ -54,6 +54,13 @@ std::string ErrorJson(int status, const std::string& message) {
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// The 404 body for a method and path the policy does not know (long paths are not echoed).
+std::string NoRoute(const HttpRequest& req) {
+  return ErrorJson(404, "no such route: " + req.method + " " +
+                            (req.path.size() < 64 ? req.path : std::string("(path)")) +
+                            "; see docs/api.md");
+}
+
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -188,11 +195,6 @@ class DiscardSink : public ResponseSink {
   bool Data(std::string) override { return true; }
   void End() override {}
   int status = 0;
-};
-
-struct Principal {
-  serve::JwtClaims claims;
-  std::string pseudonym = "anonymous";
 };
 
 }  // namespace
@@ -615,9 +617,7 @@ struct Gateway::Impl {
     if (route == nullptr) {
       Count(label, 404);
       r.status = 404;
-      r.body = ErrorJson(404, "no such route: " + head.method + " " +
-                                  (head.path.size() < 64 ? head.path : std::string("(path)")) +
-                                  "; see docs/api.md");
+      r.body = NoRoute(head);
       return r;
     }
     const std::string authz = head.header("authorization");
@@ -681,15 +681,7 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
   const RoutePolicy* route = c.policy.Find(req.method, req.path);
   const std::string label = route ? route->path : "unmatched";
   // The address limit, unknown routes and missing tokens were answered by Early().
-  if (route == nullptr) {
-    Reply(res, label, 404,
-          ErrorJson(404, "no such route: " + req.method + " " +
-                             (s->by_path.count(req.path) || req.path.size() < 64
-                                  ? req.path
-                                  : std::string("(path)")) +
-                             "; see docs/api.md"));
-    co_return;
-  }
+  if (route == nullptr) co_return Reply(res, label, 404, NoRoute(req));  // reloaded since Early()
   if (route->public_route) {
     if (req.path == "/healthz") co_return Reply(res, label, 200, R"({"status":"ok"})");
     if (req.path == "/readyz") {
@@ -741,10 +733,7 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
         ErrorJson(401, "invalid token: " + claims.status().message()),
         {{"WWW-Authenticate", "Bearer realm=\"medscribe\", error=\"invalid_token\""}});
   }
-  Principal who;
-  who.claims = *claims;
-  who.pseudonym = Pseudonym(claims->sub);
-  rec.principal = who.pseudonym;
+  rec.principal = Pseudonym(claims->sub);
   rec.role = claims->role;
   if (const double wait = s->per_principal->Take(claims->sub, NowS()); wait > 0) {
     Refused("rate_principal");
