@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "cli.h"
 #include "common/files.h"
@@ -25,6 +26,8 @@ namespace fs = std::filesystem;
 struct GatewayArgs {
   std::string config, home, listen, port_file, model;
   int port = 8443, replicas = 1;
+  std::string cohort, store, asr_lm;  // `up`: the clinical workflow over a cohort directory
+  bool no_asr = false;
 };
 
 void WritePortFile(const std::string& path, uint16_t port) {
@@ -125,6 +128,14 @@ int RunUp(GlobalOptions& g, const GatewayArgs& a) {
       "\"/v1/reports:generate\", /v1/models]\n"
       "    deployments:\n      - name: production\n        replicas: {local: {model: \"" +
       *model + "\", count: " + std::to_string(a.replicas) + "}}\n";
+  if (!a.cohort.empty()) {
+    // JSON strings are valid YAML scalars, whatever the path holds.
+    yaml += "clinical:\n  records: " + nlohmann::json("cohort:" + a.cohort).dump() +
+            "\n  images: " + nlohmann::json("cohort:" + a.cohort).dump() + "\n";
+    if (!a.store.empty()) yaml += "  store: " + nlohmann::json(a.store).dump() + "\n";
+    if (!a.asr_lm.empty()) yaml += "  asr_lm: " + nlohmann::json(a.asr_lm).dump() + "\n";
+    if (a.no_asr) yaml += "  asr: false\n";
+  }
   auto c = gateway::ParseGatewayConfig(yaml, fs::current_path(), g.home);
   if (!c.ok()) return ReportError(c.status());
   BlockSignals();
@@ -141,10 +152,13 @@ int RunUp(GlobalOptions& g, const GatewayArgs& a) {
       "  token:     TOKEN=$(medscribe --home %s token issue --sub you --role radiologist "
       "--department Radiology)\n"
       "  try:       curl --cacert %s -H \"Authorization: Bearer $TOKEN\" %s/v1/models\n"
-      "  audit log: %s/audit/gateway.log (medscribe audit verify)\n"
-      "Stop with Ctrl-C.\n",
+      "  audit log: %s/audit/gateway.log (medscribe audit verify)\n",
       url.c_str(), model->c_str(), a.replicas, g.home.c_str(), ca.c_str(), g.home.c_str(),
       ca.c_str(), url.c_str(), g.home.c_str());
+  if (!a.cohort.empty())
+    std::printf("  workflow:  drafts from %s; review page %s/app/ (written back to %s/writeback)\n",
+                a.cohort.c_str(), url.c_str(), a.cohort.c_str());
+  std::printf("Stop with Ctrl-C.\n");
   std::fflush(stdout);
   return RunUntilSignal(**gw, nullptr);
 }
@@ -179,6 +193,14 @@ Runner RegisterUp(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
   app.add_option("--port-file", a->port_file, "Write the port actually bound to this file");
+  app.add_option("--cohort", a->cohort,
+                 "Serve the clinical workflow (drafts, review page, write-back) over this cohort "
+                 "directory as FHIR and PACS source and sink")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--store", a->store,
+                 "Drafts store: SQLite file or postgresql:// URL (default HOME/clinical/drafts.db)");
+  app.add_option("--asr-lm", a->asr_lm, "Language model for dictations (PocketSphinx's default)");
+  app.add_flag("--no-asr", a->no_asr, "Do not transcribe dictations");
   return [a](GlobalOptions& g) { return RunUp(g, *a); };
 }
 

@@ -13,4 +13,7 @@ namespace medscribe {
 Status WritePngGray(const std::string& path, const std::vector<float>& pixels, int width,
                     int height);
 
+// The same image as PNG bytes in memory. InvalidArgument when the sizes disagree.
+StatusOr<std::string> EncodePngGray(const std::vector<float>& pixels, int width, int height);
+
 }  // namespace medscribe

@@ -74,6 +74,13 @@ inline Status UnimplementedError(std::string m) {
 }
 inline Status InternalError(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 inline Status IoError(std::string m) { return {ErrorCode::kIoError, std::move(m)}; }
+inline Status ResourceExhaustedError(std::string m) {
+  return {ErrorCode::kResourceExhausted, std::move(m)};
+}
+inline Status UnavailableError(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
+inline Status DeadlineExceededError(std::string m) {
+  return {ErrorCode::kDeadlineExceeded, std::move(m)};
+}
 inline Status PermissionDeniedError(std::string m) {
   return {ErrorCode::kPermissionDenied, std::move(m)};
 }

@@ -1,5 +1,6 @@
 #include "gateway/config.h"
 
+#include <fnmatch.h>
 #include <yaml-cpp/yaml.h>
 
 #include "common/files.h"
@@ -12,12 +13,12 @@ namespace {
 const char kDefaultPolicy[] = R"(# MedScribe gateway authorization policy (docs/gateway.md).
 # Roles grant SMART-on-FHIR-style scopes; a route needs any one of its scopes.
 roles:
-  radiologist: [user/DiagnosticReport.write, user/DiagnosticReport.read, user/ImagingStudy.read, user/Model.read]
-  attending:   [user/DiagnosticReport.write, user/DiagnosticReport.read, user/ImagingStudy.read, user/Model.read]
+  radiologist: [user/DiagnosticReport.write, user/DiagnosticReport.read, user/DiagnosticReport.sign, user/ImagingStudy.read, user/Model.read]
+  attending:   [user/DiagnosticReport.write, user/DiagnosticReport.read, user/DiagnosticReport.sign, user/ImagingStudy.read, user/Model.read]
   resident:    [user/DiagnosticReport.write, user/DiagnosticReport.read, user/Model.read]
   auditor:     [user/AuditEvent.read]
   admin:       [system/Metrics.read, user/Model.read]
-  service:     [system/DiagnosticReport.write, system/Model.read, system/Metrics.read]
+  service:     [system/DiagnosticReport.write, system/DiagnosticReport.read, system/Model.read, system/Metrics.read]
 # Roles whose tokens may touch encounters of any department (others: their token's department only).
 all_departments: [service]
 routes:
@@ -29,6 +30,18 @@ routes:
   - {method: GET,  path: /v1/models, scopes: [user/Model.read, system/Model.read], action: models.list}
   - {method: POST, path: /v1/chat/completions, scopes: [user/DiagnosticReport.write, system/DiagnosticReport.write], action: chat.complete, phi: true}
   - {method: POST, path: "/v1/reports:generate", scopes: [user/DiagnosticReport.write, system/DiagnosticReport.write], action: report.generate, phi: true, context: department}
+  # The clinical workflow (docs/api.md "Drafts"): the workflow checks the record's department.
+  - {method: GET,  path: /, public: true}
+  - {method: GET,  path: "/app/*", public: true}
+  - {method: POST, path: /v1/drafts, scopes: [user/DiagnosticReport.write, system/DiagnosticReport.write], action: draft.create, phi: true}
+  - {method: GET,  path: /v1/drafts, scopes: [user/DiagnosticReport.read, system/DiagnosticReport.read], action: draft.list, phi: true}
+  - {method: GET,  path: "/v1/drafts/*", scopes: [user/DiagnosticReport.read, system/DiagnosticReport.read], action: draft.read, phi: true}
+  - {method: PUT,  path: "/v1/drafts/*", scopes: [user/DiagnosticReport.write], action: draft.edit, phi: true}
+  - {method: POST, path: "/v1/drafts/*:sign", scopes: [user/DiagnosticReport.sign], action: draft.sign, phi: true}
+  - {method: POST, path: "/v1/drafts/*:regenerate", scopes: [user/DiagnosticReport.write, system/DiagnosticReport.write], action: draft.regenerate, phi: true}
+  - {method: POST, path: "/v1/drafts/*:preliminary", scopes: [user/DiagnosticReport.write], action: draft.preliminary, phi: true}
+  - {method: POST, path: /v1/batch-jobs, scopes: [user/DiagnosticReport.write, system/DiagnosticReport.write], action: batch.create, phi: true}
+  - {method: GET,  path: "/v1/batch-jobs/*", scopes: [user/DiagnosticReport.read, system/DiagnosticReport.read], action: batch.read, phi: true}
 )";
 
 // "key (line N)" for error messages.
@@ -184,6 +197,11 @@ Deployment ParseDeployment(const YAML::Node& d) {
 const RoutePolicy* Policy::Find(const std::string& method, const std::string& path) const {
   for (const RoutePolicy& r : routes)
     if (r.path == path && r.method == method) return &r;
+  // Patterns: '*' matches within one path segment.
+  for (const RoutePolicy& r : routes)
+    if (r.method == method && r.path.find('*') != std::string::npos &&
+        fnmatch(r.path.c_str(), path.c_str(), FNM_PATHNAME) == 0)
+      return &r;
   return nullptr;
 }
 
@@ -228,7 +246,7 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
     if (root.IsNull()) return ParseGatewayConfig("", base, home);
     CheckKeys(root, "the gateway config",
               {"listen", "io_threads", "tls", "auth", "policy", "limits", "audit", "health",
-               "endpoints"});
+               "endpoints", "clinical"});
     if (root["listen"]) c.listen = Str(root["listen"], "listen");
     if (root["io_threads"]) c.io_threads = Num<int>(root["io_threads"], "io_threads", 1, 64);
     if (const YAML::Node t = root["tls"]) {
@@ -352,6 +370,47 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
         }
         c.endpoints.push_back(std::move(ep));
       }
+    }
+    if (const YAML::Node k = root["clinical"]) {
+      CheckKeys(k, "clinical",
+                {"records", "images", "token_file", "ca_file", "source_timeout_ms", "store",
+                 "key_ring", "deid_key", "rules", "generate_path", "asr", "asr_lm", "workers",
+                 "max_tokens", "web_root"});
+      ClinicalConfig& K = c.clinical;
+      K.enabled = true;
+      auto source = [&](const char* key) {
+        if (!k[key]) throw std::runtime_error(std::string("clinical.") + key + " is required");
+        std::string v = Str(k[key], std::string("clinical.") + key);
+        if (v.rfind("cohort:", 0) == 0) return "cohort:" + Resolve(base, v.substr(7)).string();
+        if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+          throw std::runtime_error(Where(k[key], std::string("clinical.") + key) +
+                                   " must be cohort:DIR or an http(s) URL");
+        return v;
+      };
+      K.records = source("records");
+      K.images = source("images");
+      if (k["token_file"]) K.token_file = Resolve(base, Str(k["token_file"], "clinical.token_file"));
+      if (k["ca_file"]) K.ca_file = Resolve(base, Str(k["ca_file"], "clinical.ca_file"));
+      if (k["source_timeout_ms"])
+        K.source_timeout_ms =
+            Num<int64_t>(k["source_timeout_ms"], "clinical.source_timeout_ms", 100, 600000);
+      K.store = (home / "clinical" / "drafts.db").string();
+      if (k["store"]) {
+        K.store = Str(k["store"], "clinical.store");
+        if (K.store.rfind("postgres", 0) != 0) K.store = Resolve(base, K.store);
+      }
+      K.key_ring = (home / "keys" / "kek.ring").string();
+      if (k["key_ring"]) K.key_ring = Resolve(base, Str(k["key_ring"], "clinical.key_ring"));
+      K.deid_key = (home / "keys" / "deid.key").string();
+      if (k["deid_key"]) K.deid_key = Resolve(base, Str(k["deid_key"], "clinical.deid_key"));
+      if (k["rules"])
+        for (const auto& r : StrList(k["rules"], "clinical.rules")) K.rules.push_back(Resolve(base, r));
+      if (k["generate_path"]) K.generate_path = Str(k["generate_path"], "clinical.generate_path");
+      if (k["asr"]) K.asr = Bool(k["asr"], "clinical.asr");
+      if (k["asr_lm"]) K.asr_lm = Resolve(base, Str(k["asr_lm"], "clinical.asr_lm"));
+      if (k["workers"]) K.workers = Num<int>(k["workers"], "clinical.workers", 1, 64);
+      if (k["max_tokens"]) K.max_tokens = Num<int>(k["max_tokens"], "clinical.max_tokens", 1, 4096);
+      if (k["web_root"]) K.web_root = Resolve(base, Str(k["web_root"], "clinical.web_root"));
     }
   } catch (const YAML::Exception& e) {
     return InvalidArgumentError("gateway config: line " + std::to_string(e.mark.line + 1) + ": " +

@@ -79,6 +79,28 @@ struct Limits {
   std::chrono::milliseconds upstream_timeout{300000};
 };
 
+// The clinical workflow the gateway serves in-process (docs/workflow.md). Disabled unless the
+// config has a `clinical` section.
+struct ClinicalConfig {
+  bool enabled = false;
+  // Record (FHIR) and image (PACS) sides: "cohort:DIR" (a cohort directory, also the sink),
+  // or an http(s) base URL (FHIR R4 / DICOMweb).
+  std::string records, images;
+  std::string token_file;  // bearer token for the FHIR and DICOMweb servers (optional)
+  std::string ca_file;     // trust anchors for https sources (system store when empty)
+  int64_t source_timeout_ms = 20000;
+  std::string store;     // SQLite file or postgresql:// URL; default HOME/clinical/drafts.db
+  std::string key_ring;  // KEK ring; default HOME/keys/kek.ring (created when missing)
+  std::string deid_key;  // de-identification key; default HOME/keys/deid.key
+  std::vector<std::string> rules;  // rule files; empty: the shipped sets
+  std::string generate_path = "/v1/reports:generate";  // an endpoint path that drafts
+  std::string asr_lm;    // language model for dictations (PocketSphinx default when empty)
+  bool asr = true;       // transcribe dictations
+  int workers = 2;       // concurrent interactive drafts
+  int max_tokens = 384;
+  std::string web_root;  // serve the review page from this folder; empty: the built-in copy
+};
+
 struct GatewayConfig {
   std::string listen = "127.0.0.1:8443";
   std::filesystem::path home;
@@ -105,6 +127,7 @@ struct GatewayConfig {
   std::chrono::milliseconds eject_for{10000};
   int io_threads = 2;
   std::vector<Endpoint> endpoints;
+  ClinicalConfig clinical;
 };
 
 // Parses the gateway YAML; relative file names resolve against the file's directory. The

@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cmath>
+#include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include "common/logging.h"
 #include "crypto/hmac.h"
 #include "gateway/audit.h"
+#include "gateway/clinical_api.h"
 #include "gateway/json_limits.h"
 #include "gateway/local_replicas.h"
 #include "gateway/rate_limit.h"
@@ -234,6 +236,74 @@ struct Gateway::Impl {
   std::string scheme = "https";
   std::mt19937_64 rng{std::random_device{}()};
   std::mutex rng_mu;
+  std::unique_ptr<ClinicalApi> clinical;
+
+  // Sends `body` to a replica of the endpoint serving `path` (the same routing as forwarded
+  // requests: weights, least outstanding, one retry when the request never reached a model)
+  // and waits for the whole answer. REQUIRES: not called on an I/O thread of the gateway.
+  struct Called {
+    int status = 0;
+    std::string body, model;
+  };
+  StatusOr<Called> CallEndpoint(const std::string& path, std::string body) {
+    std::promise<StatusOr<Called>> promise;
+    auto future = promise.get_future();
+    boost::asio::co_spawn(
+        ioc,
+        [this, &path, &body, &promise]() -> boost::asio::awaitable<void> {
+          std::shared_ptr<const State> s = Current();
+          auto it = s->by_path.find(path);
+          if (it == s->by_path.end()) {
+            promise.set_value(FailedPreconditionError(
+                "no endpoint serves " + path + "; add it to an endpoint's paths"));
+            co_return;
+          }
+          EndpointRt* ep = it->second;
+          DeploymentRt* dep = PickDeployment(*ep, nullptr);
+          std::shared_ptr<Replica> replica = dep ? PickReplica(*dep, nullptr) : nullptr;
+          UpstreamRequest up;
+          up.method = "POST";
+          up.target = path;
+          up.body = std::move(body);
+          up.timeout = s->config.limits.upstream_timeout;
+          up.headers.emplace_back("content-type", "application/json");
+          for (int attempt = 0; attempt < 2 && replica; ++attempt) {
+            BufferSink sink;
+            ++replica->outstanding;
+            const Outcome o = co_await client->Exchange(replica->addr, up, sink);
+            --replica->outstanding;
+            {
+              std::lock_guard<std::mutex> lock(metrics.mu);
+              ++metrics.upstream[{dep->name, o == Outcome::kOk ? std::to_string(sink.status)
+                                                                : OutcomeName(o)}];
+            }
+            if (o == Outcome::kNotSent || (o == Outcome::kOk && sink.status == 503)) {
+              if (o == Outcome::kNotSent) Failed(*replica, true, *s);
+              replica = PickReplica(*dep, replica.get());
+              continue;
+            }
+            if (o != Outcome::kOk) {
+              Failed(*replica, false, *s);
+              promise.set_value(o == Outcome::kTimeout
+                                    ? DeadlineExceededError("the model replica did not answer in time")
+                                    : UnavailableError("the model replica failed while drafting"));
+              co_return;
+            }
+            Called c;
+            c.status = sink.status;
+            c.body = std::move(sink.body);
+            {
+              std::lock_guard<std::mutex> lock(replica->mu);
+              c.model = replica->model;
+            }
+            promise.set_value(std::move(c));
+            co_return;
+          }
+          promise.set_value(UnavailableError("no model replica could take the draft; retry later"));
+        },
+        boost::asio::detached);
+    return future.get();
+  }
 
   std::shared_ptr<const State> Current() {
     std::shared_lock<std::shared_mutex> lock(state_mu);
@@ -715,6 +785,11 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     if (dev && req.path == "/.well-known/jwks.json") co_return Reply(res, label, 200, dev->Jwks());
+    if (req.path == "/" || req.path.rfind("/app/", 0) == 0) {
+      Count(label, 200);
+      if (ServeReviewPage(c.clinical.web_root, req, *res)) co_return;
+      co_return Reply(res, label, 404, ErrorJson(404, "no such page"));
+    }
     co_return Reply(res, label, 404, ErrorJson(404, "not served here"));
   }
   AuditRecord rec;
@@ -823,6 +898,38 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
   }
   if (req.path == "/metrics")
     co_return Reply(res, label, 200, RenderMetrics(), {}, "text/plain; version=0.0.4");
+  if (route->action.rfind("draft.", 0) == 0 || route->action.rfind("batch.", 0) == 0) {
+    if (!clinical)
+      co_return Reply(res, label, 404,
+                      ErrorJson(404, "this gateway has no clinical workflow; add a 'clinical' "
+                                     "section to its config (docs/workflow.md)"));
+    clinical::Caller caller;
+    caller.sub = claims->sub;
+    caller.pseudonym = rec.principal;
+    caller.role = claims->role;
+    caller.department = claims->department;
+    caller.patient = claims->patient;
+    const auto& all = c.policy.all_departments_roles;
+    caller.any_department = std::find(all.begin(), all.end(), claims->role) != all.end();
+    if (auto r = c.policy.roles.find(claims->role); r != c.policy.roles.end())
+      for (const std::string& g : r->second)
+        caller.may_sign = caller.may_sign || ScopeCovers(g, "user/DiagnosticReport.sign");
+    AuditRecord base = rec;
+    auto audited = std::make_shared<std::atomic<bool>>(false);
+    ClinicalApi::AuditFn audit_fn = [this, base, audited, label](
+                                     int status, const std::string& outcome,
+                                     const std::vector<std::string>& resources) {
+      Count(label, status);
+      if (audited->exchange(true)) return true;
+      AuditRecord r = base;
+      r.status = status;
+      r.outcome = outcome;
+      r.resources = resources;
+      return Audit(std::move(r));
+    };
+    clinical->Handle(std::move(req), std::move(caller), res, std::move(audit_fn));
+    co_return;
+  }
   auto it = s->by_path.find(req.path);
   if (it == s->by_path.end())
     co_return Reply(
@@ -1078,6 +1185,44 @@ Status Gateway::Start() {
   }
   ASSIGN_OR_RETURN(auto state, m.Build(c));
   m.state = std::move(state);
+  if (c.clinical.enabled) {
+    class RoutedGenerator final : public clinical::ReportGenerator {
+     public:
+      RoutedGenerator(Impl* m, std::string path) : m_(m), path_(std::move(path)) {}
+      StatusOr<Result> Generate(const std::string& sample_json, const std::string& image_url,
+                                int max_tokens,
+                                const std::function<void(const std::string&)>& on_text) override {
+        const std::string body = "{\"sample\":" + sample_json + ",\"image\":" +
+                                 Json(image_url).dump() +
+                                 ",\"max_tokens\":" + std::to_string(max_tokens) + "}";
+        ASSIGN_OR_RETURN(Impl::Called c, m_->CallEndpoint(path_, body));
+        Json j = Json::parse(c.body, nullptr, false);
+        if (c.status != 200) {
+          std::string why = j.is_object() && j.contains("error") && j["error"].is_object()
+                                ? j["error"].value("message", "")
+                                : std::string();
+          return Status(c.status == 400 ? ErrorCode::kInvalidArgument : ErrorCode::kUnavailable,
+                        "the model replica answered HTTP " + std::to_string(c.status) +
+                            (why.empty() ? "" : ": " + why));
+        }
+        if (!j.is_object() || !j.contains("report") || !j["report"].is_string())
+          return UnavailableError("the model replica's answer has no report");
+        Result r;
+        r.text = j["report"].get<std::string>();
+        r.model_version = j.value("model", c.model);
+        r.input_digest = j.value("input_digest", "");
+        on_text(r.text);
+        return r;
+      }
+
+     private:
+      Impl* m_;
+      std::string path_;
+    };
+    ASSIGN_OR_RETURN(m.clinical,
+                     ClinicalApi::Create(c.clinical, std::make_shared<RoutedGenerator>(
+                                                         &m, c.clinical.generate_path)));
+  }
   serve::HttpLimits limits;
   limits.max_body_bytes = c.limits.max_body_bytes;
   limits.max_header_bytes = c.limits.max_header_bytes;
@@ -1155,6 +1300,8 @@ void Gateway::Stop() {
     m.server->Stop();
     m.server->Wait();
   }
+  // Drafts in progress still call the model replicas: the I/O threads run until they end.
+  if (m.clinical) m.clinical->Stop();
   m.work.reset();
   m.ioc.stop();
   for (auto& t : m.threads)

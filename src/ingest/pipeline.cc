@@ -316,26 +316,7 @@ StatusOr<SampleImage> PrepareImage(const fs::path& path, const std::string& expe
   if (Sha256Hex(bytes) != expected_sha) {
     return DataLossError("the file changed while ingest was running");
   }
-  ASSIGN_OR_RETURN(dicom::DicomDataset ds, dicom::DicomDataset::FromBytes(bytes));
-  ASSIGN_OR_RETURN(dicom::DicomInfo info, dicom::ReadInfo(ds));
-  reason = "undecodable_pixels";
-  dicom::ImageDecodeOptions decode;
-  decode.size = o.image_size;
-  ASSIGN_OR_RETURN(dicom::DecodedImage image, dicom::DecodeImage(ds, decode));
-  reason = "deid_failed";
-  RETURN_IF_ERROR(deid::DeidentifyDicom(ds, p).status());
-  ASSIGN_OR_RETURN(std::string deid_bytes, ds.ToBytes());
-  SampleImage out;
-  out.deid_dicom = std::move(deid_bytes);
-  out.pixels = std::move(image.pixels);
-  out.device_model = info.model;
-  out.modality = info.modality;
-  out.study_datetime = study_datetime;
-  out.transfer_syntax = info.transfer_syntax_name;
-  out.photometric = info.photometric;
-  out.rows = info.rows;
-  out.cols = info.columns;
-  return out;
+  return PrepareImageBytes(bytes, study_datetime, o.image_size, p, &reason);
 }
 
 struct EncounterWork {

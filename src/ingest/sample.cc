@@ -8,7 +8,11 @@
 #include "common/civil_time.h"
 #include "common/npy.h"
 #include "dataset/align.h"
+#include "deid/dicom_deid.h"
 #include "deid/identifiers.h"
+#include "dicom/dataset.h"
+#include "dicom/image.h"
+#include "dicom/info.h"
 #include "deid/text_deid.h"
 
 namespace medscribe::ingest {
@@ -78,9 +82,35 @@ std::string AgeAt(const std::string& birth_date, const std::string& when) {
   return age > 89 ? "90+" : std::to_string(age);
 }
 
+StatusOr<SampleImage> PrepareImageBytes(std::string_view bytes, const std::string& study_datetime,
+                                        int image_size, const deid::Pseudonymizer& p,
+                                        std::string* reason) {
+  *reason = "dicom_unreadable";
+  ASSIGN_OR_RETURN(dicom::DicomDataset ds, dicom::DicomDataset::FromBytes(bytes));
+  ASSIGN_OR_RETURN(dicom::DicomInfo info, dicom::ReadInfo(ds));
+  *reason = "undecodable_pixels";
+  dicom::ImageDecodeOptions decode;
+  decode.size = image_size;
+  ASSIGN_OR_RETURN(dicom::DecodedImage image, dicom::DecodeImage(ds, decode));
+  *reason = "deid_failed";
+  RETURN_IF_ERROR(deid::DeidentifyDicom(ds, p).status());
+  ASSIGN_OR_RETURN(std::string deid_bytes, ds.ToBytes());
+  SampleImage out;
+  out.deid_dicom = std::move(deid_bytes);
+  out.pixels = std::move(image.pixels);
+  out.device_model = info.model;
+  out.modality = info.modality;
+  out.study_datetime = study_datetime;
+  out.transfer_syntax = info.transfer_syntax_name;
+  out.photometric = info.photometric;
+  out.rows = info.rows;
+  out.cols = info.columns;
+  return out;
+}
+
 StatusOr<Sample> AssembleSample(const SampleInputs& in, const deid::Pseudonymizer& p) {
-  if (in.patient == nullptr || in.encounter == nullptr || in.report == nullptr) {
-    return InvalidArgumentError("a sample needs a patient, an encounter and a final report");
+  if (in.patient == nullptr || in.encounter == nullptr) {
+    return InvalidArgumentError("a sample needs a patient and an encounter");
   }
   if (in.images.empty()) return InvalidArgumentError("a sample needs at least one image");
   const std::string patient_key = PatientKeyOf(*in.patient);
@@ -147,7 +177,8 @@ StatusOr<Sample> AssembleSample(const SampleInputs& in, const deid::Pseudonymize
     }
     transcript = t;
   }
-  s.report = scrubber.Scrub(in.report->text.empty() ? in.report->conclusion : in.report->text);
+  if (in.report != nullptr)
+    s.report = scrubber.Scrub(in.report->text.empty() ? in.report->conclusion : in.report->text);
 
   const size_t n = in.images.size();
   const size_t size = static_cast<size_t>(in.image_size);
@@ -202,7 +233,7 @@ StatusOr<Sample> AssembleSample(const SampleInputs& in, const deid::Pseudonymize
         {"department", s.department},
         {"device_model", s.device_model},
         {"date_time", shifted_study},
-        {"annotator_id", in.report->interpreter.empty()
+        {"annotator_id", in.report == nullptr || in.report->interpreter.empty()
                              ? Json(nullptr)
                              : Json(p.Token("annotator", in.report->interpreter))},
         {"primary_finding", s.primary_finding}}},

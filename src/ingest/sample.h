@@ -13,6 +13,7 @@
 #pragma once
 
 #include <map>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,7 @@ struct SampleImage {
 struct SampleInputs {
   const fhir::Patient* patient = nullptr;              // REQUIRES: non-null
   const fhir::Encounter* encounter = nullptr;          // REQUIRES: non-null
-  const fhir::DiagnosticReport* report = nullptr;      // REQUIRES: non-null, status final
+  const fhir::DiagnosticReport* report = nullptr;      // final report; null for a sample to draft
   std::vector<const fhir::Observation*> observations;  // the patient's, any time
   std::vector<const fhir::Condition*> conditions;      // the encounter's
   std::vector<const fhir::Procedure*> procedures;      // the encounter's
@@ -61,6 +62,13 @@ struct Sample {
   std::vector<std::string> dicoms;                        // <key>.N.dcm
   size_t bytes() const;
 };
+
+// Decodes one DICOM instance (`bytes`, untrusted) to `image_size` square display pixels and
+// de-identifies a copy of it. On failure `*reason` names the stage that failed
+// ("dicom_unreadable", "undecodable_pixels", "deid_failed").
+StatusOr<SampleImage> PrepareImageBytes(std::string_view bytes, const std::string& study_datetime,
+                                        int image_size, const deid::Pseudonymizer& p,
+                                        std::string* reason);
 
 // The patient's pseudonym: from the MRN identifier (type MR) when present (the same value DICOM
 // carries as PatientID, so image and record agree), else from the FHIR id.

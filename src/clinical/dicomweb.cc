@@ -1,0 +1,176 @@
+// A DICOMweb server (QIDO-RS, WADO-RS, STOW-RS) as image source and sink (sources.h), and the
+// multipart/related codec those services use.
+#include <openssl/rand.h>
+#include <simdjson.h>
+
+#include <algorithm>
+
+#include "clinical/http_client.h"
+#include "clinical/sources.h"
+#include "crypto/hmac.h"
+
+namespace medscribe::clinical {
+
+std::string BoundaryOf(std::string_view ct) {
+  std::string lower(ct);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const size_t at = lower.find("boundary=");
+  if (at == std::string::npos) return "";
+  std::string_view v = ct.substr(at + 9);
+  if (!v.empty() && v.front() == '"') {
+    const size_t end = v.find('"', 1);
+    return end == std::string_view::npos ? "" : std::string(v.substr(1, end - 1));
+  }
+  const size_t end = v.find_first_of("; \t");
+  return std::string(v.substr(0, end));
+}
+
+StatusOr<std::vector<MultipartPart>> ParseMultipart(std::string_view body,
+                                                    std::string_view boundary, size_t max_parts) {
+  if (boundary.empty() || boundary.size() > 70)
+    return InvalidArgumentError("multipart body without a valid boundary (1-70 characters)");
+  const std::string delim = "--" + std::string(boundary);
+  size_t pos = body.find(delim);
+  if (pos == std::string_view::npos || (pos != 0 && (pos < 2 || body.substr(pos - 2, 2) != "\r\n")))
+    return InvalidArgumentError("multipart body does not start with its boundary");
+  std::vector<MultipartPart> parts;
+  while (true) {
+    pos += delim.size();
+    if (body.substr(pos, 2) == "--") return parts;  // close delimiter
+    // Transport padding, then CRLF.
+    while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t')) ++pos;
+    if (body.substr(pos, 2) != "\r\n")
+      return InvalidArgumentError("multipart boundary line is not followed by CRLF");
+    pos += 2;
+    const size_t head_end = body.find("\r\n\r\n", pos);
+    const size_t next = body.find("\r\n" + delim, pos);
+    if (next == std::string_view::npos)
+      return InvalidArgumentError("multipart body ends without its closing boundary");
+    MultipartPart part;
+    size_t content = pos;
+    if (body.substr(pos, 2) == "\r\n") {
+      content = pos + 2;  // no headers
+    } else {
+      if (head_end == std::string_view::npos || head_end > next)
+        return InvalidArgumentError("multipart part without a blank line after its headers");
+      std::string_view headers = body.substr(pos, head_end - pos);
+      size_t h = 0;
+      while (h <= headers.size()) {
+        const size_t e = std::min(headers.find("\r\n", h), headers.size());
+        std::string_view line = headers.substr(h, e - h);
+        const size_t colon = line.find(':');
+        if (colon != std::string_view::npos) {
+          std::string name(line.substr(0, colon));
+          std::transform(name.begin(), name.end(), name.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+          std::string_view value = line.substr(colon + 1);
+          while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+            value.remove_prefix(1);
+          if (name == "content-type") part.content_type = std::string(value);
+        }
+        h = e + 2;
+      }
+      content = head_end + 4;
+    }
+    part.body = std::string(body.substr(content, next - content));
+    if (parts.size() >= max_parts)
+      return ResourceExhaustedError("multipart body has more than " + std::to_string(max_parts) +
+                                    " parts");
+    parts.push_back(std::move(part));
+    pos = next + 2;
+  }
+}
+
+namespace {
+
+class DicomWeb final : public ImageSource {
+ public:
+  explicit DicomWeb(const HttpSourceOptions& o)
+      : base_(o.base_url), token_(o.bearer_token),
+        http_({.ca_file = o.ca_file,
+               .timeout_ms = o.timeout_ms,
+               .max_response_bytes = o.max_response_bytes}) {
+    while (!base_.empty() && base_.back() == '/') base_.pop_back();
+  }
+  std::string name() const override { return "DICOMweb server " + base_; }
+
+  StatusOr<std::vector<std::string>> FetchStudy(const std::string& study_uid,
+                                                const std::string& accession) override {
+    // QIDO-RS: is the study there (and which UID has it)?
+    const std::string query = !study_uid.empty() ? "StudyInstanceUID=" + UrlEncode(study_uid)
+                                                 : "AccessionNumber=" + UrlEncode(accession);
+    ASSIGN_OR_RETURN(HttpResponse q, http_.Get(base_ + "/studies?" + query,
+                                               Headers("application/dicom+json")));
+    if (q.status >= 500 || q.status == 401 || q.status == 403)
+      return UnavailableError(name() + " failed a study search (HTTP " + std::to_string(q.status) +
+                              ")");
+    std::string uid;
+    if (q.status == 200 && !q.body.empty()) {
+      simdjson::dom::parser parser;
+      simdjson::dom::element doc;
+      if (parser.parse(simdjson::padded_string(q.body)).get(doc))
+        return UnavailableError(name() + " answered a study search that is not JSON");
+      simdjson::dom::array studies;
+      if (!doc.get(studies)) {
+        for (simdjson::dom::element s : studies) {
+          std::string_view v;
+          if (!s.at_pointer("/0020000D/Value/0").get(v)) uid = std::string(v);
+        }
+      }
+    }
+    if (uid.empty())
+      return NotFoundError("no study with accession '" + accession + "' in " + name());
+    // WADO-RS: the whole study as multipart/related application/dicom.
+    ASSIGN_OR_RETURN(HttpResponse r,
+                     http_.Get(base_ + "/studies/" + UrlEncode(uid),
+                               Headers("multipart/related; type=\"application/dicom\"")));
+    if (r.status == 404)
+      return NotFoundError("no study with accession '" + accession + "' in " + name());
+    if (r.status != 200)
+      return UnavailableError(name() + " failed to retrieve the study (HTTP " +
+                              std::to_string(r.status) + ")");
+    ASSIGN_OR_RETURN(auto parts, ParseMultipart(r.body, BoundaryOf(r.content_type)));
+    std::vector<std::string> out;
+    for (auto& p : parts) out.push_back(std::move(p.body));
+    if (out.empty()) return NotFoundError("study with accession '" + accession + "' is empty");
+    return out;
+  }
+
+  StatusOr<std::string> Store(const std::string& part10) override {
+    unsigned char r[12];
+    RAND_bytes(r, sizeof r);
+    const std::string boundary = "medscribe-" + crypto::Hex(r, sizeof r);
+    std::string body = "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n";
+    body += part10;
+    body += "\r\n--" + boundary + "--\r\n";
+    HttpHeaders h = Headers("application/dicom+json");
+    h.emplace_back("Content-Type",
+                   "multipart/related; type=\"application/dicom\"; boundary=" + boundary);
+    ASSIGN_OR_RETURN(HttpResponse s, http_.Post(base_ + "/studies", h, body));
+    if (s.status != 200 && s.status != 202)
+      return UnavailableError(name() + " refused the instance (STOW-RS HTTP " +
+                              std::to_string(s.status) + "): " + s.body.substr(0, 300));
+    return base_ + "/studies";
+  }
+
+ private:
+  HttpHeaders Headers(const std::string& accept) const {
+    HttpHeaders h = {{"Accept", accept}};
+    if (!token_.empty()) h.emplace_back("Authorization", "Bearer " + token_);
+    return h;
+  }
+  std::string base_, token_;
+  HttpClient http_;
+};
+
+}  // namespace
+
+StatusOr<std::shared_ptr<ImageSource>> OpenDicomWeb(const HttpSourceOptions& o) {
+  if (o.base_url.rfind("http://", 0) != 0 && o.base_url.rfind("https://", 0) != 0)
+    return InvalidArgumentError("the DICOMweb URL must start with http:// or https://, got '" +
+                                o.base_url + "'");
+  return std::shared_ptr<ImageSource>(std::make_shared<DicomWeb>(o));
+}
+
+}  // namespace medscribe::clinical

@@ -1,0 +1,265 @@
+#include "clinical/store.h"
+
+#include <libpq-fe.h>
+
+#include <mutex>
+
+#include "common/base64.h"
+#include "warehouse/sqlite_db.h"
+
+namespace medscribe::clinical {
+namespace {
+
+using Params = std::vector<std::string>;
+using Rows = std::vector<std::vector<std::string>>;
+
+// The two SQL backends behind one small interface. Statements use $1..$n placeholders.
+class SqlConn {
+ public:
+  virtual ~SqlConn() = default;
+  virtual Status Run(const std::string& sql, const Params& p) = 0;
+  virtual StatusOr<Rows> Query(const std::string& sql, const Params& p) = 0;
+};
+
+class SqliteConn final : public SqlConn {
+ public:
+  explicit SqliteConn(std::unique_ptr<sqlite::SqliteDb> db) : db_(std::move(db)) {}
+  Status Run(const std::string& sql, const Params& p) override {
+    return db_->Run(Translate(sql), Convert(p));
+  }
+  StatusOr<Rows> Query(const std::string& sql, const Params& p) override {
+    return db_->Query(Translate(sql), Convert(p));
+  }
+
+ private:
+  static std::string Translate(std::string sql) {
+    for (char& c : sql)
+      if (c == '$') c = '?';
+    return sql;
+  }
+  static std::vector<sqlite::Param> Convert(const Params& p) {
+    return std::vector<sqlite::Param>(p.begin(), p.end());
+  }
+  std::unique_ptr<sqlite::SqliteDb> db_;
+};
+
+class PgConn final : public SqlConn {
+ public:
+  static StatusOr<std::unique_ptr<PgConn>> Connect(const std::string& url) {
+    PGconn* c = PQconnectdb(url.c_str());
+    if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
+      std::string why = c ? PQerrorMessage(c) : "out of memory";
+      while (!why.empty() && why.back() == '\n') why.pop_back();
+      if (c) PQfinish(c);
+      return UnavailableError("cannot connect to the PostgreSQL drafts store: " + why +
+                              " (check the store URL, that the server runs, and its credentials)");
+    }
+    return std::unique_ptr<PgConn>(new PgConn(c));
+  }
+  ~PgConn() override { PQfinish(c_); }
+  Status Run(const std::string& sql, const Params& p) override {
+    return Exec(sql, p).status();
+  }
+  StatusOr<Rows> Query(const std::string& sql, const Params& p) override { return Exec(sql, p); }
+
+ private:
+  explicit PgConn(PGconn* c) : c_(c) {}
+  StatusOr<Rows> Exec(const std::string& sql, const Params& p) {
+    std::vector<const char*> values;
+    for (const std::string& s : p) values.push_back(s.c_str());
+    PGresult* r = PQexecParams(c_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0);
+    const ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      std::string why = PQerrorMessage(c_);
+      while (!why.empty() && why.back() == '\n') why.pop_back();
+      PQclear(r);
+      if (PQstatus(c_) != CONNECTION_OK) {
+        PQreset(c_);
+        return UnavailableError("the PostgreSQL drafts store is unreachable: " + why);
+      }
+      return InternalError("PostgreSQL: " + why);
+    }
+    Rows rows;
+    for (int i = 0; i < PQntuples(r); ++i) {
+      std::vector<std::string> row;
+      for (int j = 0; j < PQnfields(r); ++j) row.emplace_back(PQgetvalue(r, i, j));
+      rows.push_back(std::move(row));
+    }
+    PQclear(r);
+    return rows;
+  }
+  PGconn* c_;
+};
+
+const char kSchema[] = R"(
+CREATE TABLE IF NOT EXISTS drafts (
+  id            TEXT PRIMARY KEY,
+  status        TEXT NOT NULL,
+  department    TEXT NOT NULL,
+  encounter_key TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  input_digest  TEXT NOT NULL,
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL,
+  signed_at     TEXT NOT NULL DEFAULT '',
+  signer_key    TEXT NOT NULL DEFAULT '',
+  batch_job     TEXT NOT NULL DEFAULT '',
+  kek_id        TEXT NOT NULL,
+  wrapped_key   TEXT NOT NULL,
+  sealed        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS drafts_encounter ON drafts (encounter_key);
+CREATE INDEX IF NOT EXISTS drafts_signed ON drafts (signed_at);
+CREATE INDEX IF NOT EXISTS drafts_created ON drafts (created_at);
+)";
+
+constexpr char kColumns[] =
+    "id, status, department, encounter_key, model_version, input_digest, created_at, "
+    "updated_at, signed_at, signer_key, batch_job, kek_id, wrapped_key, sealed";
+
+class SqlDraftStore final : public DraftStore {
+ public:
+  SqlDraftStore(std::unique_ptr<SqlConn> conn, crypto::KeyRing ring)
+      : conn_(std::move(conn)), ring_(std::move(ring)) {}
+
+  Status Put(const DraftRow& row) override {
+    ASSIGN_OR_RETURN(std::string dek, crypto::RandomKey());
+    ASSIGN_OR_RETURN(std::string sealed, crypto::Seal(dek, row.phi, Aad(row.id)));
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(std::string wrapped, ring_.Wrap(dek, row.id));
+    return conn_->Run(std::string("INSERT INTO drafts (") + kColumns +
+                          ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
+                          "ON CONFLICT (id) DO UPDATE SET status=excluded.status, "
+                          "department=excluded.department, encounter_key=excluded.encounter_key, "
+                          "model_version=excluded.model_version, "
+                          "input_digest=excluded.input_digest, updated_at=excluded.updated_at, "
+                          "signed_at=excluded.signed_at, signer_key=excluded.signer_key, "
+                          "batch_job=excluded.batch_job, kek_id=excluded.kek_id, "
+                          "wrapped_key=excluded.wrapped_key, sealed=excluded.sealed",
+                      {row.id, row.status, row.department, row.encounter_key, row.model_version,
+                       row.input_digest, row.created_at, row.updated_at, row.signed_at,
+                       row.signer_key, row.batch_job, ring_.active_id(), Base64Encode(wrapped),
+                       Base64Encode(sealed)});
+  }
+
+  StatusOr<DraftRow> Get(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(Rows rows, conn_->Query(std::string("SELECT ") + kColumns +
+                                                 " FROM drafts WHERE id = $1",
+                                             {id}));
+    if (rows.empty()) return NotFoundError("no draft '" + id + "'");
+    return Decode(rows.front());
+  }
+
+  StatusOr<std::vector<DraftRow>> List(const DraftQuery& q) override {
+    std::string sql = std::string("SELECT ") + kColumns + " FROM drafts WHERE 1=1";
+    Params p;
+    auto where = [&](const std::string& column, const std::string& op, const std::string& v) {
+      if (v.empty()) return;
+      p.push_back(v);
+      sql += " AND " + column + " " + op + " $" + std::to_string(p.size());
+    };
+    where("status", "=", q.status);
+    where("department", "=", q.department);
+    where("encounter_key", "=", q.encounter_key);
+    where("signed_at", ">=", q.signed_since);
+    where("batch_job", "=", q.batch_job);
+    sql += " ORDER BY created_at DESC, id LIMIT " + std::to_string(std::max(1, q.limit));
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(Rows rows, conn_->Query(sql, p));
+    std::vector<DraftRow> out;
+    for (const auto& r : rows) {
+      ASSIGN_OR_RETURN(DraftRow d, Decode(r));
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+
+  StatusOr<size_t> Rewrap(const crypto::KeyRing& ring) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(Rows rows, conn_->Query("SELECT id, kek_id, wrapped_key FROM drafts "
+                                             "WHERE kek_id <> $1",
+                                             {ring.active_id()}));
+    size_t n = 0;
+    for (const auto& r : rows) {
+      ASSIGN_OR_RETURN(std::string wrapped, Base64Decode(r[2]));
+      auto dek = ring.Unwrap(r[1], wrapped, r[0]);
+      if (!dek.ok())
+        return Status(dek.status().code(), "draft " + r[0] + ": " + dek.status().message());
+      ASSIGN_OR_RETURN(std::string rewrapped, ring.Wrap(*dek, r[0]));
+      RETURN_IF_ERROR(conn_->Run(
+          "UPDATE drafts SET kek_id = $1, wrapped_key = $2 WHERE id = $3 AND kek_id = $4",
+          {ring.active_id(), Base64Encode(rewrapped), r[0], r[1]}));
+      ++n;
+    }
+    return n;
+  }
+
+  void SetKeyRing(crypto::KeyRing ring) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ring_ = std::move(ring);
+  }
+
+  StatusOr<std::vector<std::pair<std::string, size_t>>> KeyUsage() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(Rows rows, conn_->Query("SELECT kek_id, COUNT(*) FROM drafts GROUP BY kek_id "
+                                             "ORDER BY kek_id",
+                                             {}));
+    std::vector<std::pair<std::string, size_t>> out;
+    for (const auto& r : rows) out.emplace_back(r[0], std::stoul(r[1]));
+    return out;
+  }
+
+ private:
+  static std::string Aad(const std::string& id) { return "medscribe-draft\n" + id; }
+
+  // REQUIRES: mu_ held.
+  StatusOr<DraftRow> Decode(const std::vector<std::string>& r) {
+    DraftRow d{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], {}};
+    auto wrapped = Base64Decode(r[12]);
+    auto sealed = Base64Decode(r[13]);
+    if (!wrapped.ok() || !sealed.ok())
+      return DataLossError("draft " + d.id + ": its sealed columns are not base64");
+    auto dek = ring_.Unwrap(r[11], *wrapped, d.id);
+    if (!dek.ok()) return Status(dek.status().code(), "draft " + d.id + ": " + dek.status().message());
+    auto phi = crypto::Open(*dek, *sealed, Aad(d.id));
+    if (!phi.ok()) return DataLossError("draft " + d.id + ": " + phi.status().message());
+    d.phi = std::move(phi).value();
+    return d;
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<SqlConn> conn_;
+  crypto::KeyRing ring_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<DraftStore>> OpenDraftStore(const std::string& location,
+                                                     crypto::KeyRing ring) {
+  std::unique_ptr<SqlConn> conn;
+  if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
+    ASSIGN_OR_RETURN(auto pg, PgConn::Connect(location));
+    // One statement per call: libpq's extended protocol takes no multi-statement strings.
+    std::string schema = kSchema;
+    size_t start = 0;
+    while (true) {
+      const size_t end = schema.find(';', start);
+      if (end == std::string::npos) break;
+      const std::string stmt = schema.substr(start, end - start);
+      if (stmt.find_first_not_of(" \n") != std::string::npos) RETURN_IF_ERROR(pg->Run(stmt, {}));
+      start = end + 1;
+    }
+    conn = std::move(pg);
+  } else {
+    std::string path = location;
+    if (path.rfind("sqlite:", 0) == 0) path = path.substr(7);
+    if (path.empty()) return InvalidArgumentError("the drafts store needs a file path");
+    ASSIGN_OR_RETURN(auto db, sqlite::SqliteDb::Open(path, kSchema));
+    conn = std::make_unique<SqliteConn>(std::move(db));
+  }
+  return std::unique_ptr<DraftStore>(new SqlDraftStore(std::move(conn), std::move(ring)));
+}
+
+}  // namespace medscribe::clinical

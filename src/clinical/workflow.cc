@@ -1,0 +1,604 @@
+#include "clinical/workflow.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <map>
+
+#include "clinical/draft_vars.h"
+#include "common/base64.h"
+#include "common/png.h"
+#include "crypto/hmac.h"
+#include "deid/pseudonymizer.h"
+#include "dicom/dataset.h"
+#include "dicom/info.h"
+#include "dicom/sr.h"
+#include "ingest/sample.h"
+#include "speech/audio.h"
+
+namespace medscribe::clinical {
+namespace {
+
+constexpr size_t kMaxEdits = 200;
+
+std::string NowIso() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
+  return out;
+}
+
+std::string NewDraftId() {
+  unsigned char r[10];
+  RAND_bytes(r, sizeof r);
+  return "d-" + crypto::Hex(r, sizeof r);
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string Dump(const Json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Short lab names the rules and the reviewer use, by LOINC code.
+std::string LabName(const fhir::Coding& c) {
+  static const std::map<std::string, std::string> kNames = {
+      {"6690-2", "WBC"},        {"1988-5", "CRP"},         {"33959-8", "procalcitonin"},
+      {"30934-4", "BNP"},       {"10839-9", "troponin"},   {"59408-5", "SpO2"},
+      {"8310-5", "temperature"}, {"718-7", "hemoglobin"},  {"2160-0", "creatinine"},
+      {"48065-7", "D-dimer"}};
+  auto it = kNames.find(c.code);
+  return it != kNames.end() ? it->second : (c.display.empty() ? c.code : c.display);
+}
+
+Value ToValue(const Json& j, int depth = 0) {
+  if (depth > 32) return Value::Null();
+  if (j.is_boolean()) return Value::Bool(j.get<bool>());
+  if (j.is_number()) return Value::Number(j.get<double>());
+  if (j.is_string()) return Value::String(j.get<std::string>());
+  if (j.is_array()) {
+    std::vector<Value> v;
+    for (const Json& e : j) v.push_back(ToValue(e, depth + 1));
+    return Value::List(std::move(v));
+  }
+  if (j.is_object()) {
+    std::map<std::string, Value> m;
+    for (auto it = j.begin(); it != j.end(); ++it) m[it.key()] = ToValue(it.value(), depth + 1);
+    return Value::Object(std::move(m));
+  }
+  return Value::Null();
+}
+
+Json HintJson(const std::string& id, const std::string& severity, const std::string& en,
+              const std::string& zh, const std::string& evidence) {
+  return {{"rule_id", id}, {"severity", severity}, {"message", {{"en", en}, {"zh-Hant", zh}}},
+          {"evidence", evidence}};
+}
+
+// DICOM PN from a FHIR name: FAMILY^GIVEN.
+std::string DicomName(const fhir::Patient& p) {
+  if (p.names.empty()) return "";
+  const fhir::HumanName& n = p.names.front();
+  std::string given;
+  for (const auto& g : n.given) given += (given.empty() ? "" : " ") + g;
+  return n.family + (given.empty() ? "" : "^" + given);
+}
+
+std::string DisplayName(const fhir::Patient& p) {
+  if (p.names.empty()) return "";
+  const fhir::HumanName& n = p.names.front();
+  if (!n.text.empty()) return n.text;
+  std::string s;
+  for (const auto& g : n.given) s += g + " ";
+  return s + n.family;
+}
+
+std::string Mrn(const fhir::Patient& p) {
+  for (const auto& id : p.identifiers)
+    if (id.type_code == "MR") return id.value;
+  return "";
+}
+
+std::string DicomDate(const std::string& fhir_date) {
+  std::string d;
+  for (char c : fhir_date.substr(0, 10))
+    if (c != '-') d.push_back(c);
+  return d.size() == 8 ? d : "";
+}
+
+std::vector<std::string> Paragraphs(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    while (!cur.empty() && std::isspace(static_cast<unsigned char>(cur.back()))) cur.pop_back();
+    size_t b = cur.find_first_not_of(" \t\n");
+    if (b != std::string::npos) out.push_back(cur.substr(b));
+    cur.clear();
+  };
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t e = text.find('\n', pos);
+    if (e == std::string::npos) e = text.size();
+    const std::string line = text.substr(pos, e - pos);
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      flush();
+    else
+      cur += (cur.empty() ? "" : "\n") + line;
+    pos = e + 1;
+  }
+  flush();
+  return out;
+}
+
+}  // namespace
+
+std::string LineDiff(const std::string& before, const std::string& after) {
+  auto lines = [](const std::string& s) {
+    std::vector<std::string> v;
+    size_t pos = 0;
+    while (pos < s.size()) {
+      size_t e = s.find('\n', pos);
+      if (e == std::string::npos) e = s.size();
+      v.push_back(s.substr(pos, e - pos));
+      pos = e + 1;
+    }
+    return v;
+  };
+  const auto a = lines(before), b = lines(after);
+  // Longest common subsequence over lines (reports are short).
+  const size_t n = a.size(), m = b.size();
+  if (n * m > 4'000'000) return "- (too long to diff)\n";
+  std::vector<std::vector<int>> l(n + 1, std::vector<int>(m + 1, 0));
+  for (size_t i = n; i-- > 0;)
+    for (size_t j = m; j-- > 0;)
+      l[i][j] = a[i] == b[j] ? l[i + 1][j + 1] + 1 : std::max(l[i + 1][j], l[i][j + 1]);
+  std::string out;
+  size_t i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] == b[j]) {
+      out += "  " + a[i++] + "\n";
+      ++j;
+    } else if (j < m && (i == n || l[i][j + 1] >= l[i + 1][j])) {
+      out += "+ " + b[j++] + "\n";
+    } else {
+      out += "- " + a[i++] + "\n";
+    }
+  }
+  return out;
+}
+
+Json DiagnosticReportOf(const Json& doc, const std::string& status, const std::string& text,
+                        const std::string& issued) {
+  Json r = {
+      {"resourceType", "DiagnosticReport"},
+      {"status", status},
+      {"identifier", {{{"system", "urn:medscribe:draft"}, {"value", doc.value("id", "")}}}},
+      {"category",
+       {{{"coding",
+          {{{"system", "http://terminology.hl7.org/CodeSystem/v2-0074"},
+            {"code", "RAD"},
+            {"display", "Radiology"}}}}}}},
+      {"code",
+       {{"coding",
+         {{{"system", "http://loinc.org"},
+           {"code", "18748-4"},
+           {"display", "Diagnostic imaging study"}}}}}},
+      {"subject", {{"reference", "Patient/" + doc["patient"].value("id", "")}}},
+      {"encounter", {{"reference", "Encounter/" + doc["encounter"].value("id", "")}}},
+      {"issued", issued},
+      {"presentedForm",
+       {{{"contentType", "text/plain; charset=utf-8"},
+         {"language", doc.value("language", "en")},
+         {"title", status == "final" ? "Radiology report" : "Radiology report (preliminary)"},
+         {"data", Base64Encode(text)}}}},
+  };
+  const std::string started = doc["study"].value("started", "");
+  if (!started.empty()) r["effectiveDateTime"] = started;
+  if (!doc["order"].value("id", "").empty())
+    r["basedOn"] = {{{"reference", "ServiceRequest/" + doc["order"].value("id", "")}}};
+  if (!doc["study"].value("id", "").empty())
+    r["imagingStudy"] = {{{"reference", "ImagingStudy/" + doc["study"].value("id", "")}}};
+  const std::string impression = SectionText(text, "IMPRESSION");
+  if (!impression.empty()) r["conclusion"] = impression;
+  if (doc.contains("signer") && doc["signer"].is_object())
+    r["resultsInterpreter"] = {
+        {{"display", doc["signer"].value("name", "")},
+         {"identifier", {{"system", "urn:medscribe:user"}, {"value", doc["signer"].value("id", "")}}}}};
+  return r;
+}
+
+Workflow::Workflow(WorkflowParts parts, WorkflowOptions options)
+    : p_(std::move(parts)), o_(std::move(options)) {}
+Workflow::~Workflow() = default;
+
+std::vector<Json> Workflow::Check(const std::string& text, const Json& record,
+                                  const Json& study) const {
+  std::map<std::string, Value> vars = {
+      {"draft", DraftValue(text)}, {"record", ToValue(record)}, {"study", ToValue(study)}};
+  std::vector<Json> out;
+  for (const auto& rules : p_.rules) {
+    std::vector<RuleError> errors;
+    for (const Hint& h : rules->Check(vars, &errors))
+      out.push_back(HintJson(h.rule_id, h.severity, h.message_en, h.message_zh, h.evidence));
+  }
+  return out;
+}
+
+StatusOr<std::string> Workflow::Transcribe(const std::string& wav) {
+  ASSIGN_OR_RETURN(speech::Audio audio, speech::DecodeWav(wav));
+  std::unique_ptr<speech::Recognizer> r;
+  {
+    std::lock_guard<std::mutex> lock(asr_mu_);
+    if (!idle_asr_.empty()) {
+      r = std::move(idle_asr_.back());
+      idle_asr_.pop_back();
+    }
+  }
+  if (!r) {
+    if (!p_.recognizer) return FailedPreconditionError("no speech recognizer is configured");
+    ASSIGN_OR_RETURN(r, p_.recognizer());
+  }
+  auto text = r->Transcribe(audio);
+  std::lock_guard<std::mutex> lock(asr_mu_);
+  idle_asr_.push_back(std::move(r));
+  return text;
+}
+
+StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
+                               const ProgressFn& progress) {
+  if (req.ref.encounter_id.empty() && req.ref.accession.empty())
+    return InvalidArgumentError("name the encounter (encounter_id) or the study (accession)");
+  const deid::Pseudonymizer pseudo(p_.pseudonym_key);
+  progress("fetching", {{"source", p_.records->name()}, {"what", "record"}});
+  ASSIGN_OR_RETURN(EncounterRecord rec, p_.records->Fetch(req.ref));
+  const std::string department =
+      rec.encounter.service_type.empty() ? "unknown" : rec.encounter.service_type;
+  if (!caller.any_department && Lower(department) != Lower(caller.department))
+    return PermissionDeniedError("the encounter belongs to another department than the token's ('" +
+                                 caller.department + "')");
+  if (!caller.patient.empty() && caller.patient != rec.patient.id)
+    return PermissionDeniedError("the token is limited to another patient");
+  std::string accession = req.ref.accession;
+  if (accession.empty() && rec.study) accession = rec.study->accession;
+  if (accession.empty() && rec.order) accession = rec.order->accession;
+  const std::string study_uid = rec.study ? rec.study->study_uid : "";
+  progress("fetching", {{"source", p_.images->name()}, {"what", "images"}});
+  ASSIGN_OR_RETURN(std::vector<std::string> instances,
+                   p_.images->FetchStudy(study_uid, accession));
+
+  // Images: decoded and de-identified like ingest; references kept for the SR.
+  ingest::SampleInputs in;
+  in.patient = &rec.patient;
+  in.encounter = &rec.encounter;
+  in.image_size = o_.image_size;
+  in.labs_window_hours = o_.labs_window_hours;
+  Json images = Json::array();
+  Json study = {{"id", rec.study ? rec.study->id : ""},
+                {"uid", study_uid},
+                {"accession", accession},
+                {"started", rec.study ? rec.study->started : rec.encounter.start}};
+  for (const std::string& bytes : instances) {
+    auto ds = dicom::DicomDataset::FromBytes(bytes);
+    if (!ds.ok()) continue;
+    auto info = dicom::ReadInfo(*ds);
+    if (!info.ok() || !info->has_pixel_data) continue;
+    std::string reason;
+    auto im = ingest::PrepareImageBytes(bytes, study["started"], o_.image_size, pseudo, &reason);
+    if (!im.ok()) continue;
+    images.push_back({{"series_uid", info->series_instance_uid},
+                      {"sop_class_uid", info->sop_class_uid},
+                      {"sop_instance_uid", info->sop_instance_uid}});
+    if (in.images.empty()) {
+      study["modality"] = info->modality;
+      study["body_part"] = info->body_part;
+      auto desc = ds->GetString("StudyDescription");
+      study["description"] = desc.ok() ? *desc : "";
+      if (study_uid.empty()) study["uid"] = info->study_instance_uid;
+    }
+    in.images.push_back(std::move(im).value());
+  }
+  if (in.images.empty())
+    return FailedPreconditionError("the study with accession '" + accession + "' in " +
+                                   p_.images->name() + " has no image MedScribe can decode");
+  study["images"] = images;
+
+  // Dictation.
+  std::vector<Json> extra_hints;
+  Json transcript = nullptr;
+  std::string wav = req.audio_wav;
+  if (wav.empty()) {
+    auto recorded = p_.records->Dictation(rec);
+    if (recorded.ok()) wav = std::move(recorded).value();
+  }
+  if (!wav.empty()) {
+    progress("transcribing", {{"bytes", wav.size()}});
+    auto text = Transcribe(wav);
+    if (text.ok()) {
+      transcript = *text;
+      in.transcripts.push_back(*text);
+    } else {
+      extra_hints.push_back(HintJson(
+          "dictation.unreadable", "warning",
+          "The dictation could not be transcribed (" + text.status().message() +
+              "); the draft was written without it.",
+          "無法轉錄口述錄音；草稿未包含口述內容。", ""));
+    }
+  }
+
+  // Record excerpt for rules and reviewer, and the de-identified sample for the model.
+  std::vector<const fhir::Observation*> obs;
+  for (const auto& o : rec.observations) obs.push_back(&o);
+  std::vector<const fhir::Condition*> conds;
+  for (const auto& c : rec.conditions) conds.push_back(&c);
+  std::vector<const fhir::Procedure*> procs;
+  for (const auto& c : rec.procedures) procs.push_back(&c);
+  std::vector<const fhir::DocumentReference*> notes;
+  for (const auto& n : rec.notes) notes.push_back(&n);
+  in.observations = obs;
+  in.conditions = conds;
+  in.procedures = procs;
+  in.notes = notes;
+  ASSIGN_OR_RETURN(ingest::Sample sample, ingest::AssembleSample(in, pseudo));
+  const Json sample_json = Json::parse(sample.json);
+  Json labs = Json::array();
+  for (const Json& l : sample_json["modalities"]["structured"]["labs"]) {
+    fhir::Coding c{l.value("system", ""), l.value("code", ""), l.value("display", "")};
+    labs.push_back({{"name", LabName(c)},
+                    {"code", c.code},
+                    {"display", c.display},
+                    {"value", l["value"]},
+                    {"unit", l["unit"]},
+                    {"low", l["low"]},
+                    {"high", l["high"]},
+                    {"interpretation", l["interpretation"]},
+                    {"hours_before_study", l["hours_before_study"]}});
+  }
+  Json record = {{"labs", labs},
+                 {"conditions", sample_json["modalities"]["structured"]["conditions"]},
+                 {"procedures", sample_json["modalities"]["structured"]["procedures"]},
+                 {"dictation", transcript.is_string() ? transcript : Json("")}};
+  const size_t size = static_cast<size_t>(o_.image_size);
+  const std::vector<float> first(in.images.front().pixels.begin(),
+                                 in.images.front().pixels.begin() + size * size);
+  ASSIGN_OR_RETURN(std::string png, EncodePngGray(first, o_.image_size, o_.image_size));
+  const std::string image_url = "data:image/png;base64," + Base64Encode(png);
+
+  progress("drafting", {{"sample", sample.key}});
+  auto generated = p_.generator->Generate(sample.json, image_url, o_.max_tokens,
+                                          [&](const std::string& text) {
+                                            progress("text", {{"text", text}});
+                                          });
+  if (!generated.ok())
+    return Status(generated.status().code(),
+                  "drafting failed: " + generated.status().message());
+
+  progress("checking", {{"rule_sets", p_.rules.size()}});
+  std::vector<Json> hints = Check(generated->text, record, study);
+  for (auto& h : extra_hints) hints.push_back(std::move(h));
+
+  const std::string now = NowIso();
+  Json notes_json = Json::array();
+  for (const auto& n : rec.notes) notes_json.push_back({{"language", n.language}, {"text", n.text}});
+  Json doc = {
+      {"ref", {{"encounter_id", req.ref.encounter_id}, {"accession", req.ref.accession}}},
+      {"patient",
+       {{"id", rec.patient.id},
+        {"name", DisplayName(rec.patient)},
+        {"dicom_name", DicomName(rec.patient)},
+        {"mrn", Mrn(rec.patient)},
+        {"birth_date", rec.patient.birth_date},
+        {"gender", rec.patient.gender}}},
+      {"encounter",
+       {{"id", rec.encounter.id},
+        {"class", rec.encounter.class_code},
+        {"department", department},
+        {"start", rec.encounter.start}}},
+      {"order",
+       {{"id", rec.order ? rec.order->id : ""},
+        {"reason", rec.order ? rec.order->reason : ""}}},
+      {"study", study},
+      {"record", record},
+      {"notes", notes_json},
+      {"transcript", transcript},
+      {"thumbnail", image_url},
+      {"sample_key", sample.key},
+      {"draft", generated->text},
+      {"text", generated->text},
+      {"hints", hints},
+      {"edits", Json::array()},
+      {"final", ""},
+      {"diff", ""},
+      {"writeback", Json::object()},
+  };
+  DraftRow row;
+  row.id = NewDraftId();
+  row.status = "draft";
+  row.department = department;
+  row.encounter_key = sample.key;
+  row.model_version = generated->model_version;
+  row.input_digest = generated->input_digest;
+  row.created_at = row.updated_at = now;
+  row.batch_job = req.batch_job;
+  doc["id"] = row.id;
+  row.phi = Dump(doc);
+  RETURN_IF_ERROR(p_.store->Put(row));
+  progress("stored", {{"id", row.id}});
+  return Get(row.id, caller);
+}
+
+StatusOr<Json> Workflow::Load(const std::string& id, const Caller& caller) {
+  ASSIGN_OR_RETURN(DraftRow row, p_.store->Get(id));
+  if (!caller.any_department && Lower(row.department) != Lower(caller.department))
+    return PermissionDeniedError("draft '" + id + "' belongs to another department");
+  Json doc = Json::parse(row.phi, nullptr, false);
+  if (doc.is_discarded()) return DataLossError("draft '" + id + "' holds a corrupt document");
+  if (!caller.patient.empty() && doc["patient"].value("id", "") != caller.patient)
+    return PermissionDeniedError("the token is limited to another patient");
+  doc["id"] = row.id;
+  doc["status"] = row.status;
+  doc["department"] = row.department;
+  doc["model_version"] = row.model_version;
+  doc["input_digest"] = row.input_digest;
+  doc["created_at"] = row.created_at;
+  doc["updated_at"] = row.updated_at;
+  doc["signed_at"] = row.signed_at;
+  doc["batch_job"] = row.batch_job;
+  return doc;
+}
+
+StatusOr<Json> Workflow::Get(const std::string& id, const Caller& caller) {
+  return Load(id, caller);
+}
+
+StatusOr<Json> Workflow::List(const DraftQuery& q, const Caller& caller) {
+  DraftQuery query = q;
+  if (!caller.any_department) query.department = caller.department;
+  ASSIGN_OR_RETURN(std::vector<DraftRow> rows, p_.store->List(query));
+  Json out = Json::array();
+  for (const DraftRow& row : rows) {
+    Json doc = Json::parse(row.phi, nullptr, false);
+    if (doc.is_discarded()) continue;
+    if (!caller.patient.empty() && doc["patient"].value("id", "") != caller.patient) continue;
+    int critical = 0, warning = 0;
+    for (const Json& h : doc["hints"]) {
+      critical += h.value("severity", "") == "critical";
+      warning += h.value("severity", "") == "warning";
+    }
+    out.push_back({{"id", row.id},
+                   {"status", row.status},
+                   {"department", row.department},
+                   {"created_at", row.created_at},
+                   {"signed_at", row.signed_at},
+                   {"model_version", row.model_version},
+                   {"batch_job", row.batch_job},
+                   {"encounter_id", doc["encounter"].value("id", "")},
+                   {"accession", doc["study"].value("accession", "")},
+                   {"patient", doc["patient"].value("name", "")},
+                   {"study", doc["study"].value("description", "")},
+                   {"hints", {{"critical", critical}, {"warning", warning}}}});
+  }
+  return out;
+}
+
+StatusOr<Json> Workflow::Edit(const std::string& id, const std::string& text,
+                              const Caller& caller) {
+  ASSIGN_OR_RETURN(DraftRow row, p_.store->Get(id));
+  ASSIGN_OR_RETURN(Json doc, Load(id, caller));
+  if (row.status == "signed")
+    return FailedPreconditionError("draft '" + id + "' is signed; it can no longer be edited");
+  if (text.empty()) return InvalidArgumentError("the edited text is empty");
+  Json stored = Json::parse(row.phi);
+  if (stored["edits"].size() >= kMaxEdits)
+    return ResourceExhaustedError("draft '" + id + "' has " + std::to_string(kMaxEdits) +
+                                  " edits; sign it or regenerate");
+  stored["edits"].push_back({{"at", NowIso()}, {"by", caller.pseudonym}, {"text", text}});
+  stored["text"] = text;
+  std::vector<Json> hints = Check(text, stored["record"], stored["study"]);
+  for (const Json& h : stored["hints"])
+    if (h.value("rule_id", "").rfind("dictation.", 0) == 0) hints.push_back(h);
+  stored["hints"] = hints;
+  row.updated_at = NowIso();
+  row.phi = Dump(stored);
+  RETURN_IF_ERROR(p_.store->Put(row));
+  return Load(id, caller);
+}
+
+StatusOr<Json> Workflow::Regenerate(const std::string& id, const Caller& caller,
+                                    const ProgressFn& progress) {
+  ASSIGN_OR_RETURN(Json doc, Load(id, caller));
+  DraftRequest req;
+  req.ref.encounter_id = doc["encounter"].value("id", "");
+  req.ref.accession = doc["study"].value("accession", "");
+  req.batch_job = doc.value("batch_job", "");
+  return Draft(req, caller, progress);
+}
+
+StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
+                              const Caller& caller) {
+  if (!caller.may_sign)
+    return PermissionDeniedError("role '" + caller.role + "' may not sign reports");
+  ASSIGN_OR_RETURN(DraftRow row, p_.store->Get(id));
+  ASSIGN_OR_RETURN(Json view, Load(id, caller));
+  if (row.status == "signed")
+    return FailedPreconditionError("draft '" + id + "' is already signed (at " + row.signed_at +
+                                   ")");
+  Json doc = Json::parse(row.phi);
+  const std::string final_text = text.empty() ? doc.value("text", "") : text;
+  if (final_text.find_first_not_of(" \t\r\n") == std::string::npos)
+    return InvalidArgumentError("the report to sign is empty");
+  const std::string now = NowIso();
+  doc["signer"] = {{"id", caller.sub}, {"role", caller.role}, {"name", caller.sub}};
+  doc["id"] = id;
+  // Write-back first: the draft becomes signed only when both systems have the report.
+  const Json report = DiagnosticReportOf(doc, "final", final_text, now);
+  ASSIGN_OR_RETURN(std::string fhir_loc, p_.records->Create("DiagnosticReport", Dump(report)));
+  dicom::ReportSrInput sr;
+  sr.patient_name = doc["patient"].value("dicom_name", "");
+  sr.patient_id = doc["patient"].value("mrn", "");
+  sr.patient_birth_date = DicomDate(doc["patient"].value("birth_date", ""));
+  const std::string g = doc["patient"].value("gender", "");
+  sr.patient_sex = g == "male" ? "M" : g == "female" ? "F" : g.empty() ? "" : "O";
+  sr.study_uid = doc["study"].value("uid", "");
+  sr.accession = doc["study"].value("accession", "");
+  sr.study_date = DicomDate(doc["study"].value("started", ""));
+  for (const Json& im : doc["study"]["images"])
+    sr.images.push_back({im.value("series_uid", ""), im.value("sop_class_uid", ""),
+                         im.value("sop_instance_uid", "")});
+  sr.findings = Paragraphs(SectionText(final_text, "FINDINGS"));
+  sr.impressions = Paragraphs(SectionText(final_text, "IMPRESSION"));
+  sr.recommendations = Paragraphs(SectionText(final_text, "RECOMMENDATION"));
+  if (sr.findings.empty() && sr.impressions.empty()) sr.findings = Paragraphs(final_text);
+  sr.observer_name = caller.sub;
+  sr.organization = o_.organization;
+  sr.verified = true;
+  ASSIGN_OR_RETURN(std::string sr_bytes, dicom::BuildReportSr(sr));
+  auto dicom_loc = p_.images->Store(sr_bytes);
+  if (!dicom_loc.ok())
+    return Status(dicom_loc.status().code(),
+                  "the DiagnosticReport was written (" + fhir_loc +
+                      ") but the DICOM SR was not: " + dicom_loc.status().message() +
+                      "; the draft stays unsigned, sign again to retry");
+  doc["final"] = final_text;
+  doc["text"] = final_text;
+  doc["diff"] = LineDiff(doc.value("draft", ""), final_text);
+  doc["writeback"] = {{"fhir", fhir_loc}, {"dicom", *dicom_loc}, {"fhir_status", "final"}};
+  doc["hints"] = Check(final_text, doc["record"], doc["study"]);
+  row.status = "signed";
+  row.signed_at = now;
+  row.updated_at = now;
+  row.signer_key = caller.pseudonym;
+  row.phi = Dump(doc);
+  RETURN_IF_ERROR(p_.store->Put(row));
+  return Load(id, caller);
+}
+
+StatusOr<Json> Workflow::Preliminary(const std::string& id, const Caller& caller) {
+  ASSIGN_OR_RETURN(DraftRow row, p_.store->Get(id));
+  ASSIGN_OR_RETURN(Json view, Load(id, caller));
+  if (row.status == "signed")
+    return FailedPreconditionError("draft '" + id + "' is signed; its final report is written");
+  Json doc = Json::parse(row.phi);
+  doc["id"] = id;
+  const Json report = DiagnosticReportOf(doc, "preliminary", doc.value("text", ""), NowIso());
+  ASSIGN_OR_RETURN(std::string loc, p_.records->Create("DiagnosticReport", Dump(report)));
+  doc["writeback"]["preliminary"] = loc;
+  row.updated_at = NowIso();
+  row.phi = Dump(doc);
+  RETURN_IF_ERROR(p_.store->Put(row));
+  return Load(id, caller);
+}
+
+}  // namespace medscribe::clinical

@@ -1,0 +1,135 @@
+// The clinical workflow: draft a report for an encounter (the orchestrator), then review, edit,
+// sign and write back.
+//
+// Draft, in order (each stage reported through ProgressFn):
+//   fetching     the record from the RecordSource (FHIR), the study from the ImageSource (PACS)
+//   transcribing the dictation (request audio, else the record's), when there is one
+//   drafting     the de-identified sample (ingest's assembly: identifiers scrubbed from notes and
+//                transcript, dates relative to the study) and its image go to the ReportGenerator
+//   checking     the rule sets run over the draft and the record
+//   stored       the draft is sealed in the DraftStore
+// Nothing is stored unless every stage succeeded (no partial draft). An unreadable dictation does
+// not fail the draft: it is drafted without transcript and a hint says so.
+//
+// Sign writes the final text as a FHIR DiagnosticReport (status final) to the RecordSource and
+// a DICOM SR (TID 2000, verified) to the ImageSource, and keeps the draft-to-final diff.
+//
+// Views returned (JSON): docs/api.md "Drafts". Thread safety: all methods may run concurrently.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "clinical/rules.h"
+#include "clinical/sources.h"
+#include "clinical/store.h"
+#include "common/status.h"
+#include "speech/asr.h"
+
+namespace medscribe::clinical {
+
+using Json = nlohmann::json;
+
+// Who is asking (from the verified token).
+struct Caller {
+  std::string sub;             // the user's id (the token's sub)
+  std::string pseudonym;       // keyed pseudonym of sub (what is stored in the clear)
+  std::string role;            // radiologist, resident, ...
+  std::string department;      // the token's department
+  std::string patient;         // non-empty: the token is limited to this patient
+  bool any_department = false; // the role may touch every department
+  bool may_sign = false;       // the role may sign reports
+};
+
+// Drafts a report from a sample (docs/formats/dataset.md) and its image. Implemented by the
+// gateway (its routing to the model replicas) and by tests.
+class ReportGenerator {
+ public:
+  struct Result {
+    std::string text, model_version, input_digest;
+  };
+  virtual ~ReportGenerator() = default;
+  // `on_text` receives the text as it grows (may be called never, or with the whole text).
+  virtual StatusOr<Result> Generate(const std::string& sample_json,
+                                    const std::string& image_data_url, int max_tokens,
+                                    const std::function<void(const std::string&)>& on_text) = 0;
+};
+
+struct DraftRequest {
+  EncounterRef ref;
+  std::string audio_wav;  // dictation bytes from the request; empty: the record's, if any
+  std::string batch_job;  // set by batch jobs
+};
+
+using ProgressFn = std::function<void(const std::string& stage, const Json& detail)>;
+using RecognizerFactory = std::function<StatusOr<std::unique_ptr<speech::Recognizer>>()>;
+
+struct WorkflowOptions {
+  int image_size = 256;
+  int labs_window_hours = 72;
+  int max_tokens = 384;
+  std::string organization = "MedScribe";  // verifying organization in SRs
+};
+
+struct WorkflowParts {
+  std::shared_ptr<RecordSource> records;
+  std::shared_ptr<ImageSource> images;
+  std::shared_ptr<ReportGenerator> generator;
+  std::shared_ptr<DraftStore> store;
+  std::vector<std::shared_ptr<const RuleSet>> rules;
+  RecognizerFactory recognizer;  // null: dictations are not transcribed (a hint says so)
+  std::string pseudonym_key;     // the de-identification key (same as ingest's)
+};
+
+class Workflow {
+ public:
+  Workflow(WorkflowParts parts, WorkflowOptions options);
+  ~Workflow();
+
+  // The draft view of the new draft. NotFound (encounter, accession, study), Unavailable /
+  // DeadlineExceeded naming the source, PermissionDenied (another department or patient).
+  StatusOr<Json> Draft(const DraftRequest& req, const Caller& caller, const ProgressFn& progress);
+  // Drafts again for the same encounter (a new draft id; the old one stays).
+  StatusOr<Json> Regenerate(const std::string& id, const Caller& caller,
+                            const ProgressFn& progress);
+  StatusOr<Json> Get(const std::string& id, const Caller& caller);
+  // The worklist: drafts (newest first) the caller may see, without record excerpts.
+  StatusOr<Json> List(const DraftQuery& q, const Caller& caller);
+  // Replaces the current text (kept in the edit history); the rules run again on it.
+  // FailedPrecondition once signed.
+  StatusOr<Json> Edit(const std::string& id, const std::string& text, const Caller& caller);
+  // Signs the current text (or `text` when given) and writes it back. PermissionDenied unless
+  // caller.may_sign; FailedPrecondition when already signed. When write-back fails the draft
+  // stays unsigned and the error names the system.
+  StatusOr<Json> Sign(const std::string& id, const std::string& text, const Caller& caller);
+  // Posts the current text as a preliminary DiagnosticReport.
+  StatusOr<Json> Preliminary(const std::string& id, const Caller& caller);
+
+  // The hints of `rules` on `text` and a record document (the "record" member of a draft).
+  std::vector<Json> Check(const std::string& text, const Json& record, const Json& study) const;
+
+  DraftStore& store() { return *p_.store; }
+  RecordSource& records() { return *p_.records; }
+
+ private:
+  StatusOr<Json> Load(const std::string& id, const Caller& caller);
+  StatusOr<std::string> Transcribe(const std::string& wav);
+
+  WorkflowParts p_;
+  WorkflowOptions o_;
+  std::mutex asr_mu_;
+  std::vector<std::unique_ptr<speech::Recognizer>> idle_asr_;
+};
+
+// A line diff of `before` → `after` ("- old", "+ new", "  same" lines).
+std::string LineDiff(const std::string& before, const std::string& after);
+
+// FHIR DiagnosticReport (status "final" or "preliminary") for a draft document.
+Json DiagnosticReportOf(const Json& doc, const std::string& status, const std::string& text,
+                        const std::string& issued);
+
+}  // namespace medscribe::clinical
