@@ -15,7 +15,7 @@ namespace medscribe::cli {
 namespace {
 
 struct TokenArgs {
-  std::string sub, role = "radiologist", department, patient, audience = "medscribe", ttl = "15m",
+  std::string sub, role = "radiologist", department, patient, name, audience = "medscribe", ttl = "15m",
                    issuer = "https://medscribe.local/dev-issuer", token, jwks;
 };
 
@@ -61,6 +61,8 @@ Runner RegisterToken(CLI::App& app) {
   issue->add_option("--department", a->department, "Department the caller works for");
   issue->add_option("--patient", a->patient,
                     "Limit the token to this patient pseudonym (SMART launch context)");
+  issue->add_option("--name", a->name,
+                    "Display name (OIDC name claim), e.g. \"Lee^Anna\"; signed reports carry it");
   issue->add_option("--audience", a->audience, "aud claim")->capture_default_str();
   issue->add_option("--ttl", a->ttl, "Lifetime: 900, 900s, 15m, 2h (at most 24h)")
       ->capture_default_str();
@@ -106,7 +108,8 @@ Runner RegisterToken(CLI::App& app) {
     auto ttl = ParseDuration(a->ttl);
     if (!ttl.ok()) return ReportError(ttl.status());
     auto token =
-        issuer->Issue(a->sub, a->role, a->department, a->audience, *ttl, Now(), a->patient);
+        issuer->Issue(a->sub, a->role, a->department, a->audience, *ttl, Now(), a->patient,
+                      a->name);
     if (!token.ok()) return ReportError(token.status());
     std::printf("%s\n", token->c_str());
     return kExitOk;

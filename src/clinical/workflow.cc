@@ -119,6 +119,16 @@ std::string DicomDate(const std::string& fhir_date) {
   return d.size() == 8 ? d : "";
 }
 
+// "2024-01-04T11:36:22Z" → "113622".
+std::string DicomTime(const std::string& fhir_datetime) {
+  const size_t t = fhir_datetime.find('T');
+  if (t == std::string::npos) return "";
+  std::string d;
+  for (char c : fhir_datetime.substr(t + 1, 8))
+    if (c != ':') d.push_back(c);
+  return d.size() == 6 ? d : "";
+}
+
 std::vector<std::string> Paragraphs(const std::string& text) {
   std::vector<std::string> out;
   std::string cur;
@@ -306,6 +316,8 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
       study["body_part"] = info->body_part;
       auto desc = ds->GetString("StudyDescription");
       study["description"] = desc.ok() ? *desc : "";
+      auto sid = ds->GetString("StudyID");
+      study["study_id"] = sid.ok() ? *sid : "";
       if (study_uid.empty()) study["uid"] = info->study_instance_uid;
     }
     in.images.push_back(std::move(im).value());
@@ -540,7 +552,8 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
   if (final_text.find_first_not_of(" \t\r\n") == std::string::npos)
     return InvalidArgumentError("the report to sign is empty");
   const std::string now = NowIso();
-  doc["signer"] = {{"id", caller.sub}, {"role", caller.role}, {"name", caller.sub}};
+  const std::string signer_name = caller.name.empty() ? caller.sub : caller.name;
+  doc["signer"] = {{"id", caller.sub}, {"role", caller.role}, {"name", signer_name}};
   doc["id"] = id;
   // Write-back first: the draft becomes signed only when both systems have the report.
   const Json report = DiagnosticReportOf(doc, "final", final_text, now);
@@ -554,6 +567,8 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
   sr.study_uid = doc["study"].value("uid", "");
   sr.accession = doc["study"].value("accession", "");
   sr.study_date = DicomDate(doc["study"].value("started", ""));
+  sr.study_time = DicomTime(doc["study"].value("started", ""));
+  sr.study_id = doc["study"].value("study_id", "");
   for (const Json& im : doc["study"]["images"])
     sr.images.push_back({im.value("series_uid", ""), im.value("sop_class_uid", ""),
                          im.value("sop_instance_uid", "")});
@@ -561,7 +576,8 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
   sr.impressions = Paragraphs(SectionText(final_text, "IMPRESSION"));
   sr.recommendations = Paragraphs(SectionText(final_text, "RECOMMENDATION"));
   if (sr.findings.empty() && sr.impressions.empty()) sr.findings = Paragraphs(final_text);
-  sr.observer_name = caller.sub;
+  // PN: a name without components is the family name alone.
+  sr.observer_name = signer_name.find('^') == std::string::npos ? signer_name + "^" : signer_name;
   sr.organization = o_.organization;
   sr.verified = true;
   ASSIGN_OR_RETURN(std::string sr_bytes, dicom::BuildReportSr(sr));

@@ -37,6 +37,7 @@ using Json = nlohmann::json;
 // Who is asking (from the verified token).
 struct Caller {
   std::string sub;             // the user's id (the token's sub)
+  std::string name;            // display name (the token's name claim), "" when absent
   std::string pseudonym;       // keyed pseudonym of sub (what is stored in the clear)
   std::string role;            // radiologist, resident, ...
   std::string department;      // the token's department

@@ -905,6 +905,7 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
                                      "section to its config (docs/workflow.md)"));
     clinical::Caller caller;
     caller.sub = claims->sub;
+    caller.name = claims->name;
     caller.pseudonym = rec.principal;
     caller.role = claims->role;
     caller.department = claims->department;

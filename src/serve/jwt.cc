@@ -276,6 +276,7 @@ StatusOr<JwtClaims> VerifyJwt(std::string_view token, const KeySet& keys, const 
   if (!p["role"].get(v)) c.role = std::string(v);
   if (!p["department"].get(v)) c.department = std::string(v);
   if (!p["patient"].get(v)) c.patient = std::string(v);
+  if (!p["name"].get(v)) c.name = std::string(v);
   simdjson::dom::array auds;
   if (!p["aud"].get(v)) {
     c.aud.emplace_back(v);
@@ -355,12 +356,14 @@ StatusOr<DevIssuer> DevIssuer::LoadOrCreate(const std::string& pem_path, std::st
 StatusOr<std::string> DevIssuer::Issue(const std::string& sub, const std::string& role,
                                        const std::string& department, const std::string& audience,
                                        int64_t ttl_s, int64_t now,
-                                       const std::string& patient) const {
+                                       const std::string& patient,
+                                       const std::string& name) const {
   const nlohmann::json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", kid_}};
   nlohmann::json claims = {
       {"iss", issuer_},           {"sub", sub}, {"aud", audience}, {"role", role},
       {"department", department}, {"iat", now}, {"nbf", now},      {"exp", now + ttl_s}};
   if (!patient.empty()) claims["patient"] = patient;
+  if (!name.empty()) claims["name"] = name;
   const std::string signing = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims.dump());
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   size_t len = 0;

@@ -25,6 +25,7 @@ namespace medscribe::serve {
 struct JwtClaims {
   std::string sub, iss, role, department, kid, alg;
   std::string patient;  // SMART launch context: the one patient the token may touch, or ""
+  std::string name;     // OIDC `name`: the user's display name, or ""
   std::vector<std::string> aud;
   int64_t exp = 0, nbf = 0, iat = 0;
 };
@@ -66,10 +67,12 @@ class DevIssuer {
   ~DevIssuer();
 
   // A signed token: sub, role, department, aud, iat = now, exp = now + ttl_s, and `patient`
-  // (a launch context limiting the token to one patient) when not empty.
+  // (a launch context limiting the token to one patient) and `name` (display name) when not
+  // empty.
   StatusOr<std::string> Issue(const std::string& sub, const std::string& role,
                               const std::string& department, const std::string& audience,
-                              int64_t ttl_s, int64_t now, const std::string& patient = "") const;
+                              int64_t ttl_s, int64_t now, const std::string& patient = "",
+                              const std::string& name = "") const;
   // The public key as a JWKS document.
   std::string Jwks() const;
   const std::string& kid() const { return kid_; }

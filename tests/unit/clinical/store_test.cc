@@ -1,0 +1,158 @@
+#include "clinical/store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/files.h"
+
+namespace medscribe::clinical {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("medscribe-store-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    ring_path_ = (dir_ / "kek.ring").string();
+    db_ = (dir_ / "drafts.db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<DraftStore> Open() {
+    auto ring = crypto::KeyRing::LoadOrCreate(ring_path_);
+    EXPECT_TRUE(ring.ok());
+    auto s = OpenDraftStore(db_, *std::move(ring));
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return std::move(s).value();
+  }
+
+  static DraftRow Row(const std::string& id, const std::string& phi) {
+    DraftRow r;
+    r.id = id;
+    r.status = "draft";
+    r.department = "ED";
+    r.encounter_key = "ENC-1";
+    r.model_version = "tiny@1";
+    r.input_digest = "abc";
+    r.created_at = r.updated_at = "2026-01-01T00:00:00.000Z";
+    r.phi = phi;
+    return r;
+  }
+
+  fs::path dir_;
+  std::string ring_path_, db_;
+};
+
+constexpr char kCanary[] = "CANARY-Zyxwvut Quintana MRN99887766";
+
+TEST_F(StoreTest, NoPlaintextReachesTheDatabaseFile) {
+  auto store = Open();
+  ASSERT_TRUE(store->Put(Row("d-1", std::string("{\"text\":\"") + kCanary +
+                                         " right pleural effusion\"}"))
+                  .ok());
+  auto got = store->Get("d-1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_NE(got->phi.find(kCanary), std::string::npos);
+  EXPECT_EQ(got->department, "ED");
+  store.reset();
+  auto bytes = ReadFile(db_);
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(bytes->find("CANARY"), std::string::npos);
+  EXPECT_EQ(bytes->find("Quintana"), std::string::npos);
+  EXPECT_EQ(bytes->find("pleural"), std::string::npos);
+}
+
+TEST_F(StoreTest, ListsFiltersAndReplaces) {
+  auto store = Open();
+  ASSERT_TRUE(store->Put(Row("d-1", "{\"n\":1}")).ok());
+  DraftRow b = Row("d-2", "{\"n\":2}");
+  b.department = "ICU";
+  b.created_at = "2026-01-02T00:00:00.000Z";
+  ASSERT_TRUE(store->Put(b).ok());
+  auto all = store->List({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, "d-2");  // newest first
+  DraftQuery q;
+  q.department = "ED";
+  EXPECT_EQ(store->List(q)->size(), 1u);
+  b.status = "signed";
+  b.signed_at = "2026-01-03T00:00:00.000Z";
+  b.phi = "{\"n\":3}";
+  ASSERT_TRUE(store->Put(b).ok());
+  q = {};
+  q.signed_since = "2026-01-03";
+  auto signed_rows = store->List(q);
+  ASSERT_EQ(signed_rows->size(), 1u);
+  EXPECT_EQ((*signed_rows)[0].phi, "{\"n\":3}");
+  EXPECT_EQ(store->Get("d-9").status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(StoreTest, RotationRewrapsAndOldDraftsStayReadable) {
+  auto store = Open();
+  ASSERT_TRUE(store->Put(Row("d-1", "{\"old\":true}")).ok());
+  auto before = ReadFile(db_);
+  auto ring = crypto::KeyRing::Load(ring_path_);
+  const std::string old_id = ring->active_id();
+  ASSERT_TRUE(ring->Rotate(ring_path_).ok());
+  auto n = store->Rewrap(*ring);
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(*store->Rewrap(*ring), 0u);  // idempotent
+  store->SetKeyRing(*ring);
+  auto usage = store->KeyUsage();
+  ASSERT_EQ(usage->size(), 1u);
+  EXPECT_EQ((*usage)[0].first, ring->active_id());
+  EXPECT_NE((*usage)[0].first, old_id);
+  // The old key can go: the row no longer needs it.
+  ASSERT_TRUE(ring->Retire(ring_path_).ok());
+  store.reset();
+  auto reopened = Open();
+  auto got = reopened->Get("d-1");
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->phi, "{\"old\":true}");
+}
+
+TEST_F(StoreTest, WrongKeyFailsClosed) {
+  auto store = Open();
+  ASSERT_TRUE(store->Put(Row("d-1", "{\"secret\":1}")).ok());
+  store.reset();
+  fs::remove(ring_path_);  // another ring: a new, unrelated key
+  auto other = Open();
+  auto got = other->Get("d-1");
+  EXPECT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(got.status().message().find("cannot be decrypted"), std::string::npos);
+  EXPECT_FALSE(other->List({}).ok());
+}
+
+TEST_F(StoreTest, AlteredRowFailsClosed) {
+  auto store = Open();
+  ASSERT_TRUE(store->Put(Row("d-1", "{\"a\":1}")).ok());
+  ASSERT_TRUE(store->Put(Row("d-2", "{\"b\":2}")).ok());
+  store.reset();
+  // Swap the sealed columns of two rows: each is bound to its id.
+  {
+    auto db = OpenDraftStore(db_, *crypto::KeyRing::Load(ring_path_));
+    ASSERT_TRUE(db.ok());
+  }
+  const std::string sql =
+      "sqlite3 " + db_ +
+      " \"UPDATE drafts SET sealed = (SELECT sealed FROM drafts WHERE id='d-2'), wrapped_key = "
+      "(SELECT wrapped_key FROM drafts WHERE id='d-2') WHERE id='d-1'\"";
+  ASSERT_EQ(std::system(sql.c_str()), 0);
+  auto reopened = Open();
+  auto got = reopened->Get("d-1");
+  EXPECT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), ErrorCode::kDataLoss);
+  EXPECT_TRUE(reopened->Get("d-2").ok());
+}
+
+}  // namespace
+}  // namespace medscribe::clinical
