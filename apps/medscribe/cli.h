@@ -54,5 +54,7 @@ Runner RegisterGateway(CLI::App& app);
 Runner RegisterUp(CLI::App& app);
 Runner RegisterAudit(CLI::App& app);
 Runner RegisterRules(CLI::App& app);
+Runner RegisterKeys(CLI::App& app);
+Runner RegisterFeedback(CLI::App& app);
 
 }  // namespace medscribe::cli

@@ -80,6 +80,9 @@ int main(int argc, char** argv) {
       &RegisterUp);
   add("rules", "Clinical rule files: check them and run their fixtures (rules test FILE...)",
       &RegisterRules);
+  add("keys", "Key-encryption keys of the drafts store (init, rotate, status)", &RegisterKeys);
+  add("feedback", "Signed reports as a dataset version for the next training run (export)",
+      &RegisterFeedback);
   add("audit", "The gateway's audit log: verify its hash chain, export FHIR AuditEvents",
       &RegisterAudit);
   add("registry", "Signed, versioned model artifacts (register, list, show, alias, verify)",

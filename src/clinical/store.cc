@@ -1,6 +1,7 @@
 #include "clinical/store.h"
 
 #include <libpq-fe.h>
+#include <sys/stat.h>
 
 #include <mutex>
 
@@ -54,6 +55,8 @@ class PgConn final : public SqlConn {
       return UnavailableError("cannot connect to the PostgreSQL drafts store: " + why +
                               " (check the store URL, that the server runs, and its credentials)");
     }
+    // Server notices ("relation already exists, skipping") are not for the user.
+    PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
     return std::unique_ptr<PgConn>(new PgConn(c));
   }
   ~PgConn() override { PQfinish(c_); }
@@ -120,13 +123,16 @@ constexpr char kColumns[] =
 
 class SqlDraftStore final : public DraftStore {
  public:
-  SqlDraftStore(std::unique_ptr<SqlConn> conn, crypto::KeyRing ring)
-      : conn_(std::move(conn)), ring_(std::move(ring)) {}
+  SqlDraftStore(std::unique_ptr<SqlConn> conn, crypto::KeyRing ring, std::string ring_path)
+      : conn_(std::move(conn)), ring_(std::move(ring)), ring_path_(std::move(ring_path)) {
+    ring_mtime_ = MtimeOf(ring_path_);
+  }
 
   Status Put(const DraftRow& row) override {
     ASSIGN_OR_RETURN(std::string dek, crypto::RandomKey());
     ASSIGN_OR_RETURN(std::string sealed, crypto::Seal(dek, row.phi, Aad(row.id)));
     std::lock_guard<std::mutex> lock(mu_);
+    RefreshRing();
     ASSIGN_OR_RETURN(std::string wrapped, ring_.Wrap(dek, row.id));
     return conn_->Run(std::string("INSERT INTO drafts (") + kColumns +
                           ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
@@ -145,6 +151,7 @@ class SqlDraftStore final : public DraftStore {
 
   StatusOr<DraftRow> Get(const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
+    RefreshRing();
     ASSIGN_OR_RETURN(Rows rows, conn_->Query(std::string("SELECT ") + kColumns +
                                                  " FROM drafts WHERE id = $1",
                                              {id}));
@@ -167,6 +174,7 @@ class SqlDraftStore final : public DraftStore {
     where("batch_job", "=", q.batch_job);
     sql += " ORDER BY created_at DESC, id LIMIT " + std::to_string(std::max(1, q.limit));
     std::lock_guard<std::mutex> lock(mu_);
+    RefreshRing();
     ASSIGN_OR_RETURN(Rows rows, conn_->Query(sql, p));
     std::vector<DraftRow> out;
     for (const auto& r : rows) {
@@ -214,6 +222,24 @@ class SqlDraftStore final : public DraftStore {
  private:
   static std::string Aad(const std::string& id) { return "medscribe-draft\n" + id; }
 
+  static int64_t MtimeOf(const std::string& path) {
+    struct stat st {};
+    if (path.empty() || stat(path.c_str(), &st) != 0) return 0;
+    return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  }
+
+  // REQUIRES: mu_ held. Picks up a ring rotated by another process; keeps the current one
+  // when the file cannot be read.
+  void RefreshRing() {
+    if (ring_path_.empty()) return;
+    const int64_t m = MtimeOf(ring_path_);
+    if (m == ring_mtime_) return;
+    auto ring = crypto::KeyRing::Load(ring_path_);
+    if (!ring.ok()) return;
+    ring_ = *std::move(ring);
+    ring_mtime_ = m;
+  }
+
   // REQUIRES: mu_ held.
   StatusOr<DraftRow> Decode(const std::vector<std::string>& r) {
     DraftRow d{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], {}};
@@ -222,7 +248,7 @@ class SqlDraftStore final : public DraftStore {
     if (!wrapped.ok() || !sealed.ok())
       return DataLossError("draft " + d.id + ": its sealed columns are not base64");
     auto dek = ring_.Unwrap(r[11], *wrapped, d.id);
-    if (!dek.ok()) return Status(dek.status().code(), "draft " + d.id + ": " + dek.status().message());
+    if (!dek.ok()) return DataLossError("draft " + d.id + ": " + dek.status().message());
     auto phi = crypto::Open(*dek, *sealed, Aad(d.id));
     if (!phi.ok()) return DataLossError("draft " + d.id + ": " + phi.status().message());
     d.phi = std::move(phi).value();
@@ -232,12 +258,15 @@ class SqlDraftStore final : public DraftStore {
   std::mutex mu_;
   std::unique_ptr<SqlConn> conn_;
   crypto::KeyRing ring_;
+  std::string ring_path_;
+  int64_t ring_mtime_ = 0;
 };
 
 }  // namespace
 
 StatusOr<std::unique_ptr<DraftStore>> OpenDraftStore(const std::string& location,
-                                                     crypto::KeyRing ring) {
+                                                     crypto::KeyRing ring,
+                                                     const std::string& ring_path) {
   std::unique_ptr<SqlConn> conn;
   if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
     ASSIGN_OR_RETURN(auto pg, PgConn::Connect(location));
@@ -259,7 +288,8 @@ StatusOr<std::unique_ptr<DraftStore>> OpenDraftStore(const std::string& location
     ASSIGN_OR_RETURN(auto db, sqlite::SqliteDb::Open(path, kSchema));
     conn = std::make_unique<SqliteConn>(std::move(db));
   }
-  return std::unique_ptr<DraftStore>(new SqlDraftStore(std::move(conn), std::move(ring)));
+  return std::unique_ptr<DraftStore>(
+      new SqlDraftStore(std::move(conn), std::move(ring), ring_path));
 }
 
 }  // namespace medscribe::clinical

@@ -51,8 +51,9 @@ class DraftStore {
   virtual ~DraftStore() = default;
   // Inserts or replaces the row `row.id`, sealing `row.phi` under a new data key.
   virtual Status Put(const DraftRow& row) = 0;
-  // NotFound for an unknown id; DataLoss / NotFound (unknown key id) when the sealed document
-  // cannot be opened with the ring — the store fails closed, it never returns partial rows.
+  // NotFound for an unknown id; DataLoss when the sealed document cannot be opened with the
+  // ring (a key it does not hold, another ring, an altered row) — the store fails closed, it
+  // never returns partial rows.
   virtual StatusOr<DraftRow> Get(const std::string& id) = 0;
   // Rows matching `q`, newest first, decrypted.
   virtual StatusOr<std::vector<DraftRow>> List(const DraftQuery& q) = 0;
@@ -66,8 +67,10 @@ class DraftStore {
 };
 
 // Opens (creating the schema when needed) the store at `location`: a file path or "sqlite:PATH"
-// for SQLite, "postgresql://..." / "postgres://..." for PostgreSQL.
+// for SQLite, "postgresql://..." / "postgres://..." for PostgreSQL. With `ring_path`, the store
+// reloads the ring when that file changes (after `medscribe keys rotate` by another process).
 StatusOr<std::unique_ptr<DraftStore>> OpenDraftStore(const std::string& location,
-                                                     crypto::KeyRing ring);
+                                                     crypto::KeyRing ring,
+                                                     const std::string& ring_path = "");
 
 }  // namespace medscribe::clinical

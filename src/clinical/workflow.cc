@@ -11,6 +11,7 @@
 #include "common/base64.h"
 #include "common/png.h"
 #include "crypto/hmac.h"
+#include "deid/identifiers.h"
 #include "deid/pseudonymizer.h"
 #include "dicom/dataset.h"
 #include "dicom/info.h"
@@ -427,6 +428,12 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
       {"transcript", transcript},
       {"thumbnail", image_url},
       {"sample_key", sample.key},
+      // For feedback export: the de-identified sample the model saw, and how to scrub the
+      // signed text the same way.
+      {"sample", sample_json},
+      {"scrub",
+       {{"known", deid::IdentifiersOf(rec.patient)},
+        {"shift_days", pseudo.DateShiftDays(ingest::PatientKeyOf(rec.patient))}}},
       {"draft", generated->text},
       {"text", generated->text},
       {"hints", hints},

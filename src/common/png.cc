@@ -82,3 +82,27 @@ StatusOr<std::string> EncodePngGray(const std::vector<float>& pixels, int width,
 }
 
 }  // namespace medscribe
+
+namespace medscribe {
+
+StatusOr<std::vector<float>> DecodePngGray(std::string_view bytes, int* width, int* height) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()))
+    return InvalidArgumentError(std::string("not a readable PNG image: ") + image.message);
+  if (image.width == 0 || image.height == 0 || image.width > 16384 || image.height > 16384) {
+    png_image_free(&image);
+    return InvalidArgumentError("the PNG is larger than 16384 x 16384 pixels");
+  }
+  image.format = PNG_FORMAT_GRAY;
+  std::vector<png_byte> gray(static_cast<size_t>(image.width) * image.height);
+  if (!png_image_finish_read(&image, nullptr, gray.data(), 0, nullptr))
+    return InvalidArgumentError(std::string("cannot decode the PNG: ") + image.message);
+  *width = static_cast<int>(image.width);
+  *height = static_cast<int>(image.height);
+  std::vector<float> out(gray.size());
+  for (size_t i = 0; i < gray.size(); ++i) out[i] = gray[i] / 255.0f;
+  return out;
+}
+
+}  // namespace medscribe

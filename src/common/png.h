@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -15,5 +16,9 @@ Status WritePngGray(const std::string& path, const std::vector<float>& pixels, i
 
 // The same image as PNG bytes in memory. InvalidArgument when the sizes disagree.
 StatusOr<std::string> EncodePngGray(const std::vector<float>& pixels, int width, int height);
+
+// An 8-bit grayscale reading of PNG bytes (untrusted), values in [0, 1]. InvalidArgument when
+// the bytes are not a PNG or it is larger than 16384 pixels a side.
+StatusOr<std::vector<float>> DecodePngGray(std::string_view bytes, int* width, int* height);
 
 }  // namespace medscribe

@@ -161,7 +161,7 @@ StatusOr<std::unique_ptr<ClinicalApi>> ClinicalApi::Create(
     std::error_code ec;
     fs::create_directories(fs::path(c.store).parent_path(), ec);
   }
-  ASSIGN_OR_RETURN(auto store, clinical::OpenDraftStore(c.store, std::move(ring)));
+  ASSIGN_OR_RETURN(auto store, clinical::OpenDraftStore(c.store, std::move(ring), c.key_ring));
   parts.store = std::move(store);
   if (c.rules.empty()) {
     for (const Asset& a : Assets()) {

@@ -119,6 +119,26 @@ TEST_F(StoreTest, RotationRewrapsAndOldDraftsStayReadable) {
   EXPECT_EQ(got->phi, "{\"old\":true}");
 }
 
+TEST_F(StoreTest, PicksUpARingRotatedByAnotherProcess) {
+  auto ring = crypto::KeyRing::LoadOrCreate(ring_path_);
+  auto s = OpenDraftStore(db_, *ring, ring_path_);
+  ASSERT_TRUE(s.ok());
+  auto& store = *s;
+  ASSERT_TRUE(store->Put(Row("d-1", "{}")).ok());
+  // Another process (medscribe keys rotate) rotates and re-wraps.
+  auto other_ring = crypto::KeyRing::Load(ring_path_);
+  ASSERT_TRUE(other_ring->Rotate(ring_path_).ok());
+  auto other = OpenDraftStore(db_, *other_ring);
+  ASSERT_EQ(*(*other)->Rewrap(*other_ring), 1u);
+  ASSERT_TRUE(other_ring->Retire(ring_path_).ok());
+  // This store reloads the ring: old rows read, new rows use the new key.
+  ASSERT_TRUE(store->Get("d-1").ok());
+  ASSERT_TRUE(store->Put(Row("d-2", "{}")).ok());
+  auto usage = store->KeyUsage();
+  ASSERT_EQ(usage->size(), 1u);
+  EXPECT_EQ((*usage)[0].first, other_ring->active_id());
+}
+
 TEST_F(StoreTest, WrongKeyFailsClosed) {
   auto store = Open();
   ASSERT_TRUE(store->Put(Row("d-1", "{\"secret\":1}")).ok());
@@ -127,7 +147,7 @@ TEST_F(StoreTest, WrongKeyFailsClosed) {
   auto other = Open();
   auto got = other->Get("d-1");
   EXPECT_FALSE(got.ok());
-  EXPECT_EQ(got.status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(got.status().code(), ErrorCode::kDataLoss);
   EXPECT_NE(got.status().message().find("cannot be decrypted"), std::string::npos);
   EXPECT_FALSE(other->List({}).ok());
 }
