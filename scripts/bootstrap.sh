@@ -12,6 +12,8 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev libtbb-dev libssl-dev libpng-dev zlib1g-dev libarchive-dev libsqlite3-dev sqlite3 libtorch-dev libsentencepiece-dev libopenblas0-pthread libgloo-dev python3-torch openmpi-bin libgoogle-perftools-dev
   libboost1.74-dev libjpeg-dev wrk prometheus
   libdcmtk-dev dcmtk dicom3tools
+  libcurl4-openssl-dev libpq-dev curl
+  orthanc orthanc-dicomweb postgresql chromium
   espeak-ng libsamplerate0-dev sox libpocketsphinx-dev pocketsphinx-en-us
 )
 
@@ -36,7 +38,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages for the test tooling, pinned by tests/tools/package.json.
-if [ ! -d tests/tools/node_modules/@medplum/core ] || [ ! -d tests/tools/node_modules/openai ]; then
+if [ ! -d tests/tools/node_modules/@medplum/core ] || [ ! -d tests/tools/node_modules/openai ] \
+   || [ ! -d tests/tools/node_modules/@medplum/fhir-router ] || [ ! -d tests/tools/node_modules/playwright-core ]; then
   echo "bootstrap: installing test tooling with npm"
   (cd tests/tools && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -78,9 +78,11 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   serve::ModelServer server(
       std::move(loaded->engine), [text](std::string_view s) { return text->tokenizer().Encode(s); },
       so);
-  server.SetPromptBuilder([](std::string_view sample) -> StatusOr<std::string> {
+  server.SetPromptBuilder([](std::string_view sample, size_t max_note) -> StatusOr<std::string> {
     ASSIGN_OR_RETURN(model::json::Value v, model::json::Parse(sample));
-    ASSIGN_OR_RETURN(model::Prompt p, model::BuildPrompt(v));
+    model::PromptOptions po;
+    po.max_note_chars = max_note;
+    ASSIGN_OR_RETURN(model::Prompt p, model::BuildPrompt(v, po));
     return p.text;
   });
 

@@ -424,13 +424,15 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
     return Error(res, route, 400,
                  "the body needs \"sample\": a sample object (docs/formats/dataset.md)");
   const std::string sample_json = simdjson::minify(sample);
-  auto text = prompt_of_(sample_json);
-  if (!text.ok()) return Error(res, route, 400, text.status().message());
+  int64_t max_tokens = 512;
+  if (auto m = doc["max_tokens"].get_int64(); !m.error()) max_tokens = m.value();
+  if (max_tokens < 1 || max_tokens > o_.max_tokens)
+    return Error(res, route, 400, "max_tokens must be 1.." + std::to_string(o_.max_tokens));
   engine::GenerateRequest g;
-  g.prompt.push_back(o_.bos_id);
   std::string_view image_url;
   std::string digest_input = sample_json;
-  if (!doc["image"].get(image_url)) {
+  const bool has_image = !doc["image"].get(image_url);
+  if (has_image) {
     auto img = DecodeDataUrl(image_url, o_.image_limits);
     if (!img.ok()) return Error(res, route, 400, img.status().message());
     g.image =
@@ -438,16 +440,31 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
     g.image_digest = crypto::Hex(crypto::Sha256(std::string_view(
         reinterpret_cast<const char*>(img->pixels.data()), img->pixels.size() * sizeof(float))));
     digest_input += g.image_digest;
-  } else {
-    // Without an image the prompt leaves the image section out.
-    const std::string placeholder = "<image>";
-    if (text->rfind(placeholder, 0) == 0) text->erase(0, placeholder.size());
   }
-  for (int id : encode_(*text)) g.prompt.push_back(id);
-  int64_t max_tokens = 512;
-  if (auto m = doc["max_tokens"].get_int64(); !m.error()) max_tokens = m.value();
-  if (max_tokens < 1 || max_tokens > o_.max_tokens)
-    return Error(res, route, 400, "max_tokens must be 1.." + std::to_string(o_.max_tokens));
+  // The prompt must leave room for the answer: long notes are cut (as in training, where they
+  // are cut to 1,500 characters) until it does; the answer is shortened only as a last resort.
+  const model::ModelConfig& mc = engine_->config();
+  const int64_t context = mc.decoder.max_position_embeddings;
+  const int64_t image_positions = has_image ? mc.image_tokens() - 1 : 0;
+  for (size_t max_note : {size_t{1500}, size_t{600}, size_t{200}, size_t{0}}) {
+    auto text = prompt_of_(sample_json, max_note);
+    if (!text.ok()) return Error(res, route, 400, text.status().message());
+    if (!has_image) {
+      // Without an image the prompt leaves the image section out.
+      const std::string placeholder = "<image>";
+      if (text->rfind(placeholder, 0) == 0) text->erase(0, placeholder.size());
+    }
+    g.prompt.assign(1, o_.bos_id);
+    for (int id : encode_(*text)) g.prompt.push_back(id);
+    if (static_cast<int64_t>(g.prompt.size()) + image_positions + max_tokens <= context) break;
+  }
+  const int64_t room = context - static_cast<int64_t>(g.prompt.size()) - image_positions;
+  if (room < std::min<int64_t>(max_tokens, 16))
+    return Error(res, route, 400,
+                 "the sample's prompt takes " + std::to_string(context - room) +
+                     " of the model's " + std::to_string(context) +
+                     " positions even without notes; too little is left for a report");
+  max_tokens = std::min(max_tokens, room);
   g.sampling.max_tokens = static_cast<int>(max_tokens);
   const std::string input_digest = crypto::Hex(crypto::Sha256(digest_input));
   const auto start = Clock::now();

@@ -59,8 +59,11 @@ class ModelServer {
   // `encode` turns prompt text into token ids (the model's tokenizer).
   ModelServer(std::unique_ptr<engine::Engine> engine,
               std::function<std::vector<int>(std::string_view)> encode, ModelServerOptions o);
-  // The report API's prompt builder (absent: /v1/reports:generate answers 404).
-  void SetPromptBuilder(std::function<StatusOr<std::string>(std::string_view sample_json)> f) {
+  // The report API's prompt builder (absent: /v1/reports:generate answers 404): the prompt of a
+  // sample with its notes cut to `max_note_chars`.
+  using PromptBuilder =
+      std::function<StatusOr<std::string>(std::string_view sample_json, size_t max_note_chars)>;
+  void SetPromptBuilder(PromptBuilder f) {
     prompt_of_ = std::move(f);
   }
   ~ModelServer();
@@ -85,7 +88,7 @@ class ModelServer {
   std::unique_ptr<engine::Engine> engine_;
   std::function<std::vector<int>(std::string_view)> encode_;
   // Builds the training-time prompt text of a sample (model/prompt.h), or InvalidArgument.
-  std::function<StatusOr<std::string>(std::string_view sample_json)> prompt_of_;
+  PromptBuilder prompt_of_;
   ModelServerOptions o_;
   ServerMetrics metrics_;
   std::atomic<bool> draining_{false}, stop_{false};
