@@ -87,17 +87,4 @@ struct HttpSourceOptions {
 StatusOr<std::shared_ptr<RecordSource>> OpenFhirServer(const HttpSourceOptions& o);
 StatusOr<std::shared_ptr<ImageSource>> OpenDicomWeb(const HttpSourceOptions& o);
 
-// One part of a multipart/related body.
-struct MultipartPart {
-  std::string content_type;
-  std::string body;
-};
-// Parses a multipart body with `boundary` (from the Content-Type). InvalidArgument on a
-// malformed body; ResourceExhausted past `max_parts`.
-StatusOr<std::vector<MultipartPart>> ParseMultipart(std::string_view body,
-                                                    std::string_view boundary,
-                                                    size_t max_parts = 10000);
-// The boundary parameter of a multipart Content-Type header value; empty when absent.
-std::string BoundaryOf(std::string_view content_type);
-
 }  // namespace medscribe::clinical

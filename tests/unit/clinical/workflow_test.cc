@@ -1,5 +1,6 @@
 // The orchestrator and sign/write-back over a synthetic cohort directory, with a scripted report
 // generator in place of the model (the real model path is covered by the integration tests).
+#include "clinical/multipart.h"
 #include "clinical/workflow.h"
 
 #include <gtest/gtest.h>
@@ -342,6 +343,13 @@ TEST(Multipart, ParsesAndRejects) {
   EXPECT_FALSE(ParseMultipart("garbage", "b1").ok());
   EXPECT_FALSE(ParseMultipart(body, "").ok());
   EXPECT_EQ(ParseMultipart(body, "b1", 1).status().code(), ErrorCode::kResourceExhausted);
+  // A part with neither headers nor blank line (found by fuzzing: it used to read past the
+  // part); an empty part without headers is fine.
+  EXPECT_FALSE(ParseMultipart("--q\r\n\r\n--q\r\n\r\nx\r\n--q--", "q").ok());
+  auto empty = ParseMultipart("--q\r\n\r\n\r\n--q--", "q");
+  ASSERT_TRUE(empty.ok());
+  ASSERT_EQ(empty->size(), 1u);
+  EXPECT_EQ((*empty)[0].body, "");
 }
 
 }  // namespace

@@ -65,6 +65,23 @@ TEST(Policy, ShippedPolicyGivesEachRoleWhatItNeeds) {
   EXPECT_TRUE(can("admin", p->Find("GET", "/metrics")));
   EXPECT_FALSE(can("radiologist", p->Find("GET", "/metrics")));
   EXPECT_EQ(p->Find("GET", "/v1/reports:generate"), nullptr);  // method matters
+
+  // The clinical routes: patterns match within one path segment; signing needs its own scope.
+  const RoutePolicy* sign = p->Find("POST", "/v1/drafts/d-0123:sign");
+  ASSERT_NE(sign, nullptr);
+  EXPECT_EQ(sign->action, "draft.sign");
+  EXPECT_TRUE(sign->phi);
+  for (const char* role : {"radiologist", "attending"}) EXPECT_TRUE(can(role, sign)) << role;
+  for (const char* role : {"resident", "service", "auditor", "admin"})
+    EXPECT_FALSE(can(role, sign)) << role;
+  EXPECT_EQ(p->Find("GET", "/v1/drafts/d-0123")->action, "draft.read");
+  EXPECT_EQ(p->Find("PUT", "/v1/drafts/d-0123")->action, "draft.edit");
+  EXPECT_EQ(p->Find("POST", "/v1/drafts/d-0123:regenerate")->action, "draft.regenerate");
+  EXPECT_EQ(p->Find("GET", "/v1/drafts/a/b"), nullptr);  // '*' stays within a segment
+  EXPECT_EQ(p->Find("POST", "/v1/drafts")->action, "draft.create");
+  EXPECT_TRUE(can("resident", p->Find("POST", "/v1/drafts")));
+  EXPECT_TRUE(p->Find("GET", "/app/app.js")->public_route);
+  EXPECT_EQ(p->Find("GET", "/app/x/y.js"), nullptr);
 }
 
 TEST(Policy, BadFilesAreRejectedWithTheReason) {
