@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # The main job on embedded defaults: install what is missing, build, synthesize a small hospital
 # export (50 encounters), build a dictation language model from its past transcripts, ingest
-# everything into a de-identified, versioned dataset and verify it, then train the `tiny` report
-# model on it for a few minutes, register the signed artifact and evaluate it.
-# Output goes to ./out/quickstart (replaced on each run); state (key, warehouse) to ./out/home.
+# everything into a de-identified, versioned dataset and verify it, train the `tiny` report
+# model on it for a few minutes, register the signed artifact and evaluate it; then bring the
+# system up (gateway + a local model replica, the cohort as FHIR and PACS source and sink), issue
+# a radiologist's token, draft a report for one encounter (progress, text, hints), sign it, show
+# where it was written back, and print the review page's URL.
+# Output goes to ./out/quickstart (replaced on each run); state (keys, warehouse, registry, drafts
+# store, audit log) to ./out/home. The system stays up at the end (its PID is printed);
+# MEDSCRIBE_QUICKSTART_STOP=1 stops it instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -31,7 +36,45 @@ $ms train --dataset "$out/dataset" --tokenizer "$out/tokenizer" --config tiny --
 $ms registry register --run "$out/run" --name quickstart-tiny
 $ms eval --model quickstart-tiny --dataset "$out/dataset" --split test --max-new-tokens 160
 echo
+
+# The clinical workflow on the embedded defaults.
+[ -f "$out/up.pid" ] && kill "$(cat "$out/up.pid")" 2>/dev/null && sleep 1
+rm -f "$out/up.port" "$out/up.pid"
+$ms up --model quickstart-tiny --cohort "$out/cohort" --asr-lm "$out/dictation.arpa" --port 0 \
+  --port-file "$out/up.port" > "$out/up.log" 2>&1 &
+echo $! > "$out/up.pid"
+for _ in $(seq 600); do [ -s "$out/up.port" ] && break; sleep 0.1; done
+[ -s "$out/up.port" ] || { echo "medscribe up failed:"; cat "$out/up.log"; exit 1; }
+url="https://127.0.0.1:$(cat "$out/up.port")"
+ca="$MEDSCRIBE_HOME/tls/ca.pem"
+encounter=enc-000001
+department=$(grep "\"id\":\"$encounter\"" "$out/cohort/fhir/Encounter.ndjson" | sed -n 's/.*"serviceType":{"text":"\([^"]*\)".*/\1/p')
+token=$($ms token issue --sub dr.chen --name "Chen^Mei" --role radiologist --department "$department" --ttl 8h)
+echo "System up at $url (gateway + 1 local replica of quickstart-tiny); token for dr.chen, radiologist, $department"
+echo "Drafting a report for $encounter (its record, image and dictation from the cohort):"
+curl -sS --cacert "$ca" -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+  -d "{\"encounter_id\":\"$encounter\",\"stream\":true}" "$url/v1/drafts" > "$out/draft.ndjson"
+node scripts/show_draft.mjs "$out/draft.ndjson" > "$out/draft.txt" || { cat "$out/draft.ndjson"; exit 1; }
+cat "$out/draft.txt"
+draft=$(sed -n 's/^draft id: //p' "$out/draft.txt")
+echo
+echo "Signing $draft as dr.chen:"
+curl -sS --cacert "$ca" -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+  -d '{}' "$url/v1/drafts/$draft:sign" > "$out/signed.json"
+node scripts/show_draft.mjs --signed "$out/signed.json" || { cat "$out/signed.json"; exit 1; }
+echo
 echo "Cohort:  $out/cohort (DICOM in dicom/, FHIR in fhir/, dictation in audio/, truth in truth/)"
 echo "Dataset: $out/dataset (shards, manifest.json, quarantine.jsonl; docs/formats/dataset.md)"
 echo "Model:   $out/run (metrics.jsonl, TensorBoard events, checkpoints, model/); registry: medscribe registry list"
 echo "Summary: build/release/bin/medscribe dataset show $out/dataset"
+echo "Audit:   $MEDSCRIBE_HOME/audit/gateway.log (build/release/bin/medscribe --home $MEDSCRIBE_HOME audit verify)"
+echo
+echo "Review page: $url/app/#token=$token"
+echo "  (trust $ca in the browser, or accept its warning; the token stays in the page's session)"
+if [ "${MEDSCRIBE_QUICKSTART_STOP:-0}" = 1 ]; then
+  kill "$(cat "$out/up.pid")" && wait "$(cat "$out/up.pid")" 2>/dev/null
+  rm -f "$out/up.pid"
+  echo "System stopped."
+else
+  echo "The system keeps running (PID $(cat "$out/up.pid")); stop it with: kill $(cat "$out/up.pid")"
+fi

@@ -86,8 +86,12 @@ struct ClinicalApi::Impl {
   ClinicalConfig config;
   std::unique_ptr<clinical::Workflow> workflow;
   std::unique_ptr<deid::Pseudonymizer> pseudo;
-  std::unique_ptr<boost::asio::thread_pool> interactive, batch;
+  // Drafts (long: sources, ASR, the model) and everything else (reads, edits, signing) on
+  // separate threads, so the worklist stays responsive while drafts run.
+  std::unique_ptr<boost::asio::thread_pool> interactive, requests, batch;
   std::atomic<bool> stopping{false};
+  std::atomic<int> queued{0};  // requests accepted and not yet finished
+  static constexpr int kMaxQueued = 256;
   std::mutex jobs_mu;
   std::map<std::string, std::shared_ptr<BatchJob>> jobs;
 
@@ -122,6 +126,7 @@ void ClinicalApi::Stop() {
   impl_->stopping = true;
   if (impl_->batch) impl_->batch->join();
   if (impl_->interactive) impl_->interactive->join();
+  if (impl_->requests) impl_->requests->join();
 }
 
 StatusOr<std::unique_ptr<ClinicalApi>> ClinicalApi::Create(
@@ -192,6 +197,7 @@ StatusOr<std::unique_ptr<ClinicalApi>> ClinicalApi::Create(
   wo.max_tokens = c.max_tokens;
   m.workflow = std::make_unique<clinical::Workflow>(std::move(parts), wo);
   m.interactive = std::make_unique<boost::asio::thread_pool>(static_cast<size_t>(c.workers));
+  m.requests = std::make_unique<boost::asio::thread_pool>(2);
   m.batch = std::make_unique<boost::asio::thread_pool>(1);
   return api;
 }
@@ -199,15 +205,29 @@ StatusOr<std::unique_ptr<ClinicalApi>> ClinicalApi::Create(
 void ClinicalApi::Handle(HttpRequest req, clinical::Caller caller, std::shared_ptr<Responder> res,
                          AuditFn audit) {
   Impl* m = impl_.get();
-  boost::asio::post(*m->interactive, [m, req = std::move(req), caller = std::move(caller),
-                                      res = std::move(res), audit = std::move(audit)]() mutable {
-    try {
-      m->Serve(std::move(req), std::move(caller), res, std::move(audit));
-    } catch (const std::exception& e) {
-      LOG_ERROR("clinical API: unexpected exception: {}", e.what());
-      res->Send(500, "application/json", ErrorBody(500, "internal error; see the gateway log"));
-    }
-  });
+  if (m->queued.fetch_add(1) >= Impl::kMaxQueued) {
+    --m->queued;
+    m->Reply(*res, audit, 429,
+             ErrorBody(429, "the clinical workflow has " + std::to_string(Impl::kMaxQueued) +
+                                " requests waiting; retry later"),
+             {});
+    return;
+  }
+  const bool drafting = req.method == "POST" && (req.path == "/v1/drafts" ||
+                                                 req.path.ends_with(":regenerate"));
+  boost::asio::post(drafting ? *m->interactive : *m->requests,
+                    [m, req = std::move(req), caller = std::move(caller), res = std::move(res),
+                     audit = std::move(audit)]() mutable {
+                      try {
+                        m->Serve(std::move(req), std::move(caller), res, audit);
+                      } catch (const std::exception& e) {
+                        LOG_ERROR("clinical API: unexpected exception: {}", e.what());
+                        audit(500, "failed", {});
+                        res->Send(500, "application/json",
+                                  ErrorBody(500, "internal error; see the gateway log"));
+                      }
+                      --m->queued;
+                    });
 }
 
 void ClinicalApi::Impl::DraftStreamed(
