@@ -116,8 +116,16 @@ TEST(SampleTest, RejectsIncompleteInputs) {
   f.in.images.clear();
   EXPECT_EQ(AssembleSample(f.in, kP).status().code(), ErrorCode::kInvalidArgument);
   Fixture g;
-  g.in.report = nullptr;
+  g.in.patient = nullptr;
   EXPECT_EQ(AssembleSample(g.in, kP).status().code(), ErrorCode::kInvalidArgument);
+  // Without a report: a sample to draft, with an empty target and no annotator.
+  Fixture d;
+  d.in.report = nullptr;
+  auto s = AssembleSample(d.in, kP);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->report, "");
+  EXPECT_NE(s->json.find("\"target_report\":\"\""), std::string::npos);
+  EXPECT_NE(s->json.find("\"annotator_id\":null"), std::string::npos);
   Fixture h;
   h.in.images[0].pixels.resize(3);
   EXPECT_EQ(AssembleSample(h.in, kP).status().code(), ErrorCode::kInternal);
