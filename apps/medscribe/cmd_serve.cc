@@ -2,6 +2,8 @@
 // SIGTERM or SIGINT: readiness turns 503 at once, requests in flight finish, then the process
 // exits 0.
 #include <pthread.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -27,9 +29,15 @@ struct ServeArgs {
   int threads = 0, io_threads = 2, max_tokens = 1024;
   double drain_grace = 0;
   size_t max_body_mb = 32;
+  long exit_with_parent = 0;  // a supervising gateway's pid
 };
 
 int RunServe(GlobalOptions& g, const ServeArgs& a) {
+  if (a.exit_with_parent > 0) {
+    // A replica started by a gateway ends with it, even when the gateway is killed with -9.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != static_cast<pid_t>(a.exit_with_parent)) return kExitFailed;
+  }
   const size_t colon = a.listen.rfind(':');
   if (colon == std::string::npos)
     return ReportError(InvalidArgumentError("--listen must be HOST:PORT, e.g. 127.0.0.1:8000"));
@@ -155,6 +163,10 @@ Runner RegisterServe(CLI::App& app) {
   app.add_option("--tls-key", a->tls_key, "The certificate's PEM private key");
   app.add_option("--tls-client-ca", a->tls_client_ca,
                  "Require client certificates signed by this CA (mutual TLS)");
+  app.add_option("--exit-with-parent", a->exit_with_parent,
+                 "Stop (SIGTERM) when the process with this pid, the parent, ends (set by a "
+                 "gateway for its local replicas)")
+      ->group("");
   app.add_option("--drain-grace", a->drain_grace,
                  "On SIGTERM, keep answering (readiness 503) at least this many seconds")
       ->capture_default_str();

@@ -23,7 +23,8 @@ ms train --dataset "$work/d" --tokenizer "$work/tok" --config tiny --max-steps 3
   --checkpoint-every 30 --eval-every 1000 --out "$work/run" > /dev/null 2>&1 || { fail "train"; finish; exit 1; }
 ms registry register --run "$work/run" --name chest > /dev/null || { fail "register"; finish; exit 1; }
 "$bin" --home "$home" up --cohort "$work/c" --port 0 --port-file "$work/port" --no-asr > "$work/up.log" 2>&1 &
-pids+=($!)
+up=$!
+pids+=($up)
 for _ in $(seq 600); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { fail "medscribe up: $(cat "$work/up.log")"; finish; exit 1; }
 url="https://127.0.0.1:$(cat "$work/port")"
@@ -41,4 +42,9 @@ else
 fi
 ls "$work/c/writeback/fhir"/*.json > /dev/null 2>&1 && ls "$work"/c/writeback/dicom/*/*.dcm > /dev/null 2>&1 \
   && pass "the signed report is in the cohort's writeback/ (DiagnosticReport and SR)" || fail "no write-back files"
+# Killed with -9, `up` leaves no replica behind.
+kill -9 "$up"
+for _ in $(seq 100); do pgrep -f -- "--home $home serve" > /dev/null || break; sleep 0.1; done
+pgrep -f -- "--home $home serve" > /dev/null && fail "a replica outlived medscribe up (kill -9)" \
+  || pass "no replica outlives medscribe up killed with -9"
 finish
