@@ -92,6 +92,7 @@ async function streamDraft(path, body) {
   const decoder = new TextDecoder();
   let buffer = '';
   let result = null;
+  let pieces = 0;
   const seen = new Set();
   for (;;) {
     const { value, done } = await reader.read();
@@ -104,7 +105,8 @@ async function streamDraft(path, body) {
       if (!line.trim()) continue;
       const ev = JSON.parse(line);
       if (ev.stage === 'text') {
-        $('editor').value = ev.detail.text;
+        $('editor').value += ev.detail.delta;
+        progress.dataset.pieces = String(++pieces);
         continue;
       }
       if (ev.stage === 'error') throw new Error(ev.status + ': ' + ev.message);

@@ -391,8 +391,8 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
 
   progress("drafting", {{"sample", sample.key}});
   auto generated = p_.generator->Generate(sample.json, image_url, o_.max_tokens,
-                                          [&](const std::string& text) {
-                                            progress("text", {{"text", text}});
+                                          [&](const std::string& piece) {
+                                            progress("text", {{"delta", piece}});
                                           });
   if (!generated.ok())
     return Status(generated.status().code(),

@@ -54,7 +54,8 @@ class ReportGenerator {
     std::string text, model_version, input_digest;
   };
   virtual ~ReportGenerator() = default;
-  // `on_text` receives the text as it grows (may be called never, or with the whole text).
+  // `on_text` receives the text piece by piece as it is generated (the pieces concatenate to
+  // the result's text; a generator that does not stream calls it once with the whole text).
   virtual StatusOr<Result> Generate(const std::string& sample_json,
                                     const std::string& image_data_url, int max_tokens,
                                     const std::function<void(const std::string&)>& on_text) = 0;

@@ -243,14 +243,36 @@ struct Gateway::Impl {
   // and waits for the whole answer. REQUIRES: not called on an I/O thread of the gateway.
   struct Called {
     int status = 0;
-    std::string body, model;
+    bool streamed = false;
+    std::string body, model;  // body: empty when streamed into on_data
   };
-  StatusOr<Called> CallEndpoint(const std::string& path, std::string body) {
+  // Keeps a plain answer; hands a streamed 200 answer to `on_data` piece by piece (false: stop).
+  class CallSink : public ResponseSink {
+   public:
+    explicit CallSink(const std::function<bool(std::string_view)>& on_data) : on_data_(on_data) {}
+    void Head(int status, const std::string&, bool streamed) override {
+      c.status = status;
+      c.streamed = streamed && status == 200 && on_data_;
+    }
+    bool Data(std::string chunk) override {
+      if (c.streamed) return on_data_(chunk);
+      if (c.body.size() + chunk.size() > (64u << 20)) return false;
+      c.body += chunk;
+      return true;
+    }
+    void End() override {}
+    Called c;
+
+   private:
+    const std::function<bool(std::string_view)>& on_data_;
+  };
+  StatusOr<Called> CallEndpoint(const std::string& path, std::string body,
+                                const std::function<bool(std::string_view)>& on_data = {}) {
     std::promise<StatusOr<Called>> promise;
     auto future = promise.get_future();
     boost::asio::co_spawn(
         ioc,
-        [this, &path, &body, &promise]() -> boost::asio::awaitable<void> {
+        [this, &path, &body, &promise, &on_data]() -> boost::asio::awaitable<void> {
           std::shared_ptr<const State> s = Current();
           auto it = s->by_path.find(path);
           if (it == s->by_path.end()) {
@@ -268,16 +290,16 @@ struct Gateway::Impl {
           up.timeout = s->config.limits.upstream_timeout;
           up.headers.emplace_back("content-type", "application/json");
           for (int attempt = 0; attempt < 2 && replica; ++attempt) {
-            BufferSink sink;
+            CallSink sink(on_data);
             ++replica->outstanding;
             const Outcome o = co_await client->Exchange(replica->addr, up, sink);
             --replica->outstanding;
             {
               std::lock_guard<std::mutex> lock(metrics.mu);
-              ++metrics.upstream[{dep->name, o == Outcome::kOk ? std::to_string(sink.status)
+              ++metrics.upstream[{dep->name, o == Outcome::kOk ? std::to_string(sink.c.status)
                                                                 : OutcomeName(o)}];
             }
-            if (o == Outcome::kNotSent || (o == Outcome::kOk && sink.status == 503)) {
+            if (o == Outcome::kNotSent || (o == Outcome::kOk && sink.c.status == 503)) {
               if (o == Outcome::kNotSent) Failed(*replica, true, *s);
               replica = PickReplica(*dep, replica.get());
               continue;
@@ -289,9 +311,7 @@ struct Gateway::Impl {
                                     : UnavailableError("the model replica failed while drafting"));
               co_return;
             }
-            Called c;
-            c.status = sink.status;
-            c.body = std::move(sink.body);
+            Called c = std::move(sink.c);
             {
               std::lock_guard<std::mutex> lock(replica->mu);
               c.model = replica->model;
@@ -1195,9 +1215,33 @@ Status Gateway::Start() {
                                 const std::function<void(const std::string&)>& on_text) override {
         const std::string body = "{\"sample\":" + sample_json + ",\"image\":" +
                                  Json(image_url).dump() +
-                                 ",\"max_tokens\":" + std::to_string(max_tokens) + "}";
-        ASSIGN_OR_RETURN(Impl::Called c, m_->CallEndpoint(path_, body));
-        Json j = Json::parse(c.body, nullptr, false);
+                                 ",\"max_tokens\":" + std::to_string(max_tokens) +
+                                 ",\"stream\":true}";
+        // Server-sent events: {"delta"} pieces, then the whole answer, then [DONE].
+        std::string pending, final_event, stream_error;
+        std::function<bool(std::string_view)> on_data = [&](std::string_view chunk) {
+          pending.append(chunk);
+          size_t end;
+          while ((end = pending.find("\n\n")) != std::string::npos) {
+            std::string event = pending.substr(0, end);
+            pending.erase(0, end + 2);
+            if (event.rfind("data: ", 0) != 0) continue;
+            event.erase(0, 6);
+            if (event == "[DONE]") continue;
+            Json j = Json::parse(event, nullptr, false);
+            if (!j.is_object()) continue;
+            if (j.contains("delta") && j["delta"].is_string()) {
+              on_text(j["delta"].get<std::string>());
+            } else if (j.contains("error")) {
+              stream_error = j["error"].is_object() ? j["error"].value("message", "") : "";
+            } else {
+              final_event = std::move(event);
+            }
+          }
+          return pending.size() < (16u << 20);
+        };
+        ASSIGN_OR_RETURN(Impl::Called c, m_->CallEndpoint(path_, body, on_data));
+        Json j = Json::parse(c.streamed ? final_event : c.body, nullptr, false);
         if (c.status != 200) {
           std::string why = j.is_object() && j.contains("error") && j["error"].is_object()
                                 ? j["error"].value("message", "")
@@ -1206,13 +1250,15 @@ Status Gateway::Start() {
                         "the model replica answered HTTP " + std::to_string(c.status) +
                             (why.empty() ? "" : ": " + why));
         }
+        if (!stream_error.empty())
+          return UnavailableError("the model replica failed while drafting: " + stream_error);
         if (!j.is_object() || !j.contains("report") || !j["report"].is_string())
           return UnavailableError("the model replica's answer has no report");
         Result r;
         r.text = j["report"].get<std::string>();
         r.model_version = j.value("model", c.model);
         r.input_digest = j.value("input_digest", "");
-        on_text(r.text);
+        if (!c.streamed) on_text(r.text);
         return r;
       }
 

@@ -468,22 +468,61 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
   g.sampling.max_tokens = static_cast<int>(max_tokens);
   const std::string input_digest = crypto::Hex(crypto::Sha256(digest_input));
   const auto start = Clock::now();
-  g.on_done = [this, res, route, input_digest, start](const engine::GenerateResult& r) {
+  const bool stream = doc["stream"].is_bool() && doc["stream"].get_bool().value();
+  auto body_of = [this, input_digest](const engine::GenerateResult& r) {
+    Json sections = Json::array();
+    for (const auto& [name, body] : ReportSections(r.text))
+      sections.push_back({{"name", name}, {"text", body}});
+    return Json{{"model", o_.model_version},
+                {"report", r.text},
+                {"sections", sections},
+                {"finish_reason", r.finish == "length" ? "length" : "stop"},
+                {"input_digest", input_digest},
+                {"usage",
+                 {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.tokens.size()}}}};
+  };
+  if (stream) {
+    // Server-sent events: {"delta": text} as the report grows, then the whole answer (the
+    // non-streamed body), then [DONE]. Errors before the first token are plain HTTP errors.
+    auto started = std::make_shared<bool>(false);
+    auto begin = [res, started] {
+      if (*started) return;
+      *started = true;
+      res->Begin(200, "text/event-stream");
+    };
+    g.on_text = [this, res, begin, start, started](std::string_view piece) {
+      if (!*started) metrics_.ttft.Observe(std::chrono::duration<double>(Clock::now() - start).count());
+      begin();
+      res->Write("data: " +
+                 Json{{"delta", std::string(piece)}}.dump(
+                     -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                 "\n\n");
+    };
+    g.on_done = [this, res, route, start, started, begin, body_of](const engine::GenerateResult& r) {
+      metrics_.e2e.Observe(std::chrono::duration<double>(Clock::now() - start).count());
+      if (!*started && !r.status.ok()) {
+        Error(res, route, HttpStatusOf(r.status), r.status.message());
+        --in_flight_;
+        return;
+      }
+      begin();
+      metrics_.Request(route, 200);
+      const Json last = r.status.ok() ? body_of(r)
+                                      : Json{{"error", {{"message", r.status.message()}}}};
+      res->Write("data: " + last.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                 "\n\ndata: [DONE]\n\n");
+      res->End();
+      --in_flight_;
+    };
+    return Submit(std::move(g), res, route);
+  }
+  g.on_done = [this, res, route, start, body_of](const engine::GenerateResult& r) {
     metrics_.e2e.Observe(std::chrono::duration<double>(Clock::now() - start).count());
     if (!r.status.ok()) {
       Error(res, route, HttpStatusOf(r.status), r.status.message());
     } else {
-      Json sections = Json::array();
-      for (const auto& [name, body] : ReportSections(r.text))
-        sections.push_back({{"name", name}, {"text", body}});
-      const Json body = {
-          {"model", o_.model_version},
-          {"report", r.text},
-          {"sections", sections},
-          {"finish_reason", r.finish == "length" ? "length" : "stop"},
-          {"input_digest", input_digest},
-          {"usage", {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.tokens.size()}}}};
-      Reply(res, route, 200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      Reply(res, route, 200,
+            body_of(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     --in_flight_;
   };

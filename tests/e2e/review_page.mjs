@@ -53,7 +53,9 @@ try {
     ? ok(`draft streamed in: ${stages.join(' → ')}`)
     : fail(`stages seen: ${stages.join(', ')}`);
   const text = await page.inputValue('#editor');
-  text.length > 0 ? ok(`draft text shown (${text.length} characters)`) : fail('empty draft');
+  const pieces = Number(await page.getAttribute('#progress', 'data-pieces'));
+  text.length > 0 && pieces > 1 ? ok(`draft text streamed in ${pieces} pieces (${text.length} characters)`)
+                                : fail(`draft: ${text.length} characters in ${pieces} pieces`);
   const abnormal = await page.locator('#labs td.abnormal').count();
   const labs = await page.locator('#labs tr').count();
   labs > 0 && abnormal > 0 ? ok(`${labs} labs shown, ${abnormal} highlighted as abnormal`)

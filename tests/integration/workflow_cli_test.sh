@@ -160,6 +160,8 @@ code=$(curl -s -o "$work/stream" -w "%{http_code}" --cacert "$ca" -H "Authorizat
 stages=$($py -c "import json; print(' '.join(dict.fromkeys(json.loads(l)['stage'] for l in open('$work/stream') if l.strip())))")
 [ "$code" = 200 ] && [ "$stages" = "fetching transcribing drafting text checking stored done" ] \
   && pass "draft streamed: $stages" || fail "draft: $code [$stages] $(head -c 300 "$work/stream")"
+pieces=$(grep -c '"stage":"text"' "$work/stream")
+[ "$pieces" -gt 1 ] && pass "the draft arrived in $pieces pieces as the model wrote it" || fail "text pieces: $pieces"
 tail -1 "$work/stream" | $py -c "import json,sys; print(json.dumps(json.loads(sys.stdin.read())['draft']))" > "$work/draft1.json"
 id1=$(json "$work/draft1.json" 'd["id"]')
 transcript=$(json "$work/draft1.json" 'd["transcript"] or ""')
