@@ -60,22 +60,18 @@ try {
   const labs = await page.locator('#labs tr').count();
   labs > 0 && abnormal > 0 ? ok(`${labs} labs shown, ${abnormal} highlighted as abnormal`)
                            : fail(`${labs} labs, ${abnormal} highlighted`);
-  const thumb = await page.evaluate(() => {
+  // Mean gray level of the thumbnail canvas.
+  const meanGray = () => page.evaluate(() => {
     const c = document.getElementById('thumb');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let sum = 0;
     for (let i = 0; i < d.length; i += 4) sum += d[i];
     return sum / (d.length / 4);
   });
+  const thumb = await meanGray();
   await page.fill('#wl-width', '60');
   await page.dispatchEvent('#wl-width', 'input');
-  const narrowed = await page.evaluate(() => {
-    const c = document.getElementById('thumb');
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let sum = 0;
-    for (let i = 0; i < d.length; i += 4) sum += d[i];
-    return sum / (d.length / 4);
-  });
+  const narrowed = await meanGray();
   thumb > 1 && Math.abs(narrowed - thumb) > 1
     ? ok(`thumbnail drawn; window/level changes it (mean ${thumb.toFixed(1)} → ${narrowed.toFixed(1)})`)
     : fail(`thumbnail mean ${thumb} / ${narrowed}`);
