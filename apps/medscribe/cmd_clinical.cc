@@ -35,7 +35,8 @@ void AddStoreOptions(CLI::App* c, StoreArgs* a) {
 
 // The store must exist: these commands never create an empty one by mistake.
 Status CheckStore(const std::string& store) {
-  if (store.rfind("postgres", 0) == 0 || fs::exists(store.rfind("sqlite:", 0) == 0 ? store.substr(7) : store))
+  if (store.rfind("postgres", 0) == 0 ||
+      fs::exists(store.rfind("sqlite:", 0) == 0 ? store.substr(7) : store))
     return OkStatus();
   return NotFoundError("no drafts store at " + store + "; pass --store");
 }
@@ -50,7 +51,8 @@ Runner RegisterKeys(CLI::App& app) {
       "rotate",
       "Add a new active key and re-wrap every draft's data key with it (drafts are not "
       "re-encrypted)");
-  CLI::App* status = app.add_subcommand("status", "Key ids of the ring and how many drafts each wraps");
+  CLI::App* status =
+      app.add_subcommand("status", "Key ids of the ring and how many drafts each wraps");
   for (CLI::App* c : {init, rotate, status}) AddStoreOptions(c, a.get());
   rotate->add_flag("--retire-old", a->retire,
                    "Then remove the old keys from the ring (only once nothing uses them; keep a "
@@ -142,11 +144,11 @@ Runner RegisterFeedback(CLI::App& app) {
     o.force = a->force;
     auto r = clinical::ExportFeedback(**store, o);
     if (!r.ok()) return ReportError(r.status());
-    std::printf("feedback dataset %s: %zu signed report(s)%s\n  id: %s\n", a->out.c_str(),
-                r->samples,
-                r->skipped ? (", " + std::to_string(r->skipped) + " skipped (quarantine.jsonl)").c_str()
-                           : "",
-                r->dataset_id.c_str());
+    std::printf(
+        "feedback dataset %s: %zu signed report(s)%s\n  id: %s\n", a->out.c_str(), r->samples,
+        r->skipped ? (", " + std::to_string(r->skipped) + " skipped (quarantine.jsonl)").c_str()
+                   : "",
+        r->dataset_id.c_str());
     return kExitOk;
   };
 }

@@ -197,8 +197,9 @@ Runner RegisterUp(CLI::App& app) {
                  "Serve the clinical workflow (drafts, review page, write-back) over this cohort "
                  "directory as FHIR and PACS source and sink")
       ->check(CLI::ExistingDirectory);
-  app.add_option("--store", a->store,
-                 "Drafts store: SQLite file or postgresql:// URL (default HOME/clinical/drafts.db)");
+  app.add_option(
+      "--store", a->store,
+      "Drafts store: SQLite file or postgresql:// URL (default HOME/clinical/drafts.db)");
   app.add_option("--asr-lm", a->asr_lm, "Language model for dictations (PocketSphinx's default)");
   app.add_flag("--no-asr", a->no_asr, "Do not transcribe dictations");
   return [a](GlobalOptions& g) { return RunUp(g, *a); };

@@ -15,8 +15,8 @@ namespace medscribe::cli {
 namespace {
 
 struct TokenArgs {
-  std::string sub, role = "radiologist", department, patient, name, audience = "medscribe", ttl = "15m",
-                   issuer = "https://medscribe.local/dev-issuer", token, jwks;
+  std::string sub, role = "radiologist", department, patient, name, audience = "medscribe",
+                   ttl = "15m", issuer = "https://medscribe.local/dev-issuer", token, jwks;
 };
 
 const char* const kRoles[] = {"radiologist", "resident", "attending",
@@ -107,9 +107,8 @@ Runner RegisterToken(CLI::App& app) {
     }
     auto ttl = ParseDuration(a->ttl);
     if (!ttl.ok()) return ReportError(ttl.status());
-    auto token =
-        issuer->Issue(a->sub, a->role, a->department, a->audience, *ttl, Now(), a->patient,
-                      a->name);
+    auto token = issuer->Issue(a->sub, a->role, a->department, a->audience, *ttl, Now(), a->patient,
+                               a->name);
     if (!token.ok()) return ReportError(token.status());
     std::printf("%s\n", token->c_str());
     return kExitOk;

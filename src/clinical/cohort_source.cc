@@ -57,7 +57,8 @@ class CohortRecords final : public RecordSource {
           r);
     }
     if (encounters_.empty())
-      return NotFoundError("cohort directory " + dir_.string() + " has no FHIR encounters in fhir/");
+      return NotFoundError("cohort directory " + dir_.string() +
+                           " has no FHIR encounters in fhir/");
     return OkStatus();
   }
 
@@ -119,8 +120,8 @@ class CohortRecords final : public RecordSource {
           return InvalidArgumentError("_count must be a number");
         }
       } else if (!k.empty()) {
-        return InvalidArgumentError("the cohort source searches by service-type and _count only, not '" +
-                                    k + "'");
+        return InvalidArgumentError(
+            "the cohort source searches by service-type and _count only, not '" + k + "'");
       }
       pos = e + 1;
     }

@@ -17,7 +17,8 @@ namespace {
 class DicomWeb final : public ImageSource {
  public:
   explicit DicomWeb(const HttpSourceOptions& o)
-      : base_(o.base_url), token_(o.bearer_token),
+      : base_(o.base_url),
+        token_(o.bearer_token),
         http_({.ca_file = o.ca_file,
                .timeout_ms = o.timeout_ms,
                .max_response_bytes = o.max_response_bytes}) {
@@ -30,8 +31,8 @@ class DicomWeb final : public ImageSource {
     // QIDO-RS: is the study there (and which UID has it)?
     const std::string query = !study_uid.empty() ? "StudyInstanceUID=" + UrlEncode(study_uid)
                                                  : "AccessionNumber=" + UrlEncode(accession);
-    ASSIGN_OR_RETURN(HttpResponse q, http_.Get(base_ + "/studies?" + query,
-                                               Headers("application/dicom+json")));
+    ASSIGN_OR_RETURN(HttpResponse q,
+                     http_.Get(base_ + "/studies?" + query, Headers("application/dicom+json")));
     if (q.status >= 500 || q.status == 401 || q.status == 403)
       return UnavailableError(name() + " failed a study search (HTTP " + std::to_string(q.status) +
                               ")");

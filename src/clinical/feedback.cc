@@ -35,8 +35,7 @@ StatusOr<FeedbackResult> ExportFeedback(DraftStore& store, const FeedbackOptions
     auto& slot = latest[r.encounter_key];
     if (slot == nullptr || r.signed_at > slot->signed_at) slot = &r;
   }
-  if (latest.empty())
-    return NotFoundError("no report was signed since " + o.since);
+  if (latest.empty()) return NotFoundError("no report was signed since " + o.since);
 
   const fs::path part_dir = ingest::PartDir(o.out, 0, 1);
   fs::create_directories(part_dir, ec);
@@ -78,7 +77,8 @@ StatusOr<FeedbackResult> ExportFeedback(DraftStore& store, const FeedbackOptions
     }
     auto png = Base64Decode(std::string_view(thumb).substr(prefix.size()));
     int w = 0, h = 0;
-    auto pixels = png.ok() ? DecodePngGray(*png, &w, &h) : StatusOr<std::vector<float>>(png.status());
+    auto pixels =
+        png.ok() ? DecodePngGray(*png, &w, &h) : StatusOr<std::vector<float>>(png.status());
     if (!pixels.ok()) {
       skip("no_image", pixels.status().message());
       continue;
@@ -103,9 +103,9 @@ StatusOr<FeedbackResult> ExportFeedback(DraftStore& store, const FeedbackOptions
     const std::string json = sample.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     RETURN_IF_ERROR(writer->Add(sample_key + ".json", json));
     RETURN_IF_ERROR(writer->Add(sample_key + ".txt", final_text));
-    RETURN_IF_ERROR(writer->Add(sample_key + ".img.npy",
-                                EncodeNpyFloat32(pixels->data(), {1, static_cast<size_t>(h),
-                                                                  static_cast<size_t>(w)})));
+    RETURN_IF_ERROR(writer->Add(
+        sample_key + ".img.npy",
+        EncodeNpyFloat32(pixels->data(), {1, static_cast<size_t>(h), static_cast<size_t>(w)})));
     ++counts[split];
     const Json& meta = sample.contains("meta") ? sample["meta"] : Json::object();
     part.index.push_back({sample_key, split, shard, patient, meta.value("department", ""),

@@ -15,7 +15,8 @@ constexpr char kFhirJson[] = "application/fhir+json";
 class FhirServer final : public RecordSource {
  public:
   explicit FhirServer(const HttpSourceOptions& o)
-      : base_(o.base_url), token_(o.bearer_token),
+      : base_(o.base_url),
+        token_(o.bearer_token),
         http_({.ca_file = o.ca_file,
                .timeout_ms = o.timeout_ms,
                .max_response_bytes = o.max_response_bytes}) {
@@ -45,15 +46,16 @@ class FhirServer final : public RecordSource {
     r.encounter = std::get<fhir::Encounter>(enc);
     ASSIGN_OR_RETURN(fhir::Resource pat, Read("Patient", r.encounter.subject.id));
     r.patient = std::get<fhir::Patient>(pat);
-    const std::string by_encounter = "?encounter=Encounter/" + UrlEncode(encounter_id) + "&_count=500";
+    const std::string by_encounter =
+        "?encounter=Encounter/" + UrlEncode(encounter_id) + "&_count=500";
     ASSIGN_OR_RETURN(auto list, Search("ServiceRequest" + by_encounter));
     for (auto& x : list)
       if (auto* v = std::get_if<fhir::ServiceRequest>(&x)) r.order = *v;
     ASSIGN_OR_RETURN(list, Search("ImagingStudy" + by_encounter));
     for (auto& x : list)
       if (auto* v = std::get_if<fhir::ImagingStudy>(&x)) r.study = *v;
-    ASSIGN_OR_RETURN(list, Search("Observation?subject=Patient/" + UrlEncode(r.patient.id) +
-                                  "&_count=500"));
+    ASSIGN_OR_RETURN(
+        list, Search("Observation?subject=Patient/" + UrlEncode(r.patient.id) + "&_count=500"));
     for (auto& x : list)
       if (auto* v = std::get_if<fhir::Observation>(&x)) r.observations.push_back(*v);
     ASSIGN_OR_RETURN(list, Search("Condition" + by_encounter));
@@ -84,8 +86,7 @@ class FhirServer final : public RecordSource {
   }
 
   StatusOr<std::string> Create(const std::string& type, const std::string& json) override {
-    ASSIGN_OR_RETURN(HttpResponse r,
-                     http_.Post(base_ + "/" + type, Headers(true), json));
+    ASSIGN_OR_RETURN(HttpResponse r, http_.Post(base_ + "/" + type, Headers(true), json));
     if (r.status != 200 && r.status != 201)
       return UnavailableError(name() + " refused the " + type + " (HTTP " +
                               std::to_string(r.status) + "): " + r.body.substr(0, 300));

@@ -56,13 +56,12 @@ class PgConn final : public SqlConn {
                               " (check the store URL, that the server runs, and its credentials)");
     }
     // Server notices ("relation already exists, skipping") are not for the user.
-    PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        c, [](void*, const char*) {}, nullptr);
     return std::unique_ptr<PgConn>(new PgConn(c));
   }
   ~PgConn() override { PQfinish(c_); }
-  Status Run(const std::string& sql, const Params& p) override {
-    return Exec(sql, p).status();
-  }
+  Status Run(const std::string& sql, const Params& p) override { return Exec(sql, p).status(); }
   StatusOr<Rows> Query(const std::string& sql, const Params& p) override { return Exec(sql, p); }
 
  private:
@@ -134,27 +133,27 @@ class SqlDraftStore final : public DraftStore {
     std::lock_guard<std::mutex> lock(mu_);
     RefreshRing();
     ASSIGN_OR_RETURN(std::string wrapped, ring_.Wrap(dek, row.id));
-    return conn_->Run(std::string("INSERT INTO drafts (") + kColumns +
-                          ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
-                          "ON CONFLICT (id) DO UPDATE SET status=excluded.status, "
-                          "department=excluded.department, encounter_key=excluded.encounter_key, "
-                          "model_version=excluded.model_version, "
-                          "input_digest=excluded.input_digest, updated_at=excluded.updated_at, "
-                          "signed_at=excluded.signed_at, signer_key=excluded.signer_key, "
-                          "batch_job=excluded.batch_job, kek_id=excluded.kek_id, "
-                          "wrapped_key=excluded.wrapped_key, sealed=excluded.sealed",
-                      {row.id, row.status, row.department, row.encounter_key, row.model_version,
-                       row.input_digest, row.created_at, row.updated_at, row.signed_at,
-                       row.signer_key, row.batch_job, ring_.active_id(), Base64Encode(wrapped),
-                       Base64Encode(sealed)});
+    return conn_->Run(
+        std::string("INSERT INTO drafts (") + kColumns +
+            ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
+            "ON CONFLICT (id) DO UPDATE SET status=excluded.status, "
+            "department=excluded.department, encounter_key=excluded.encounter_key, "
+            "model_version=excluded.model_version, "
+            "input_digest=excluded.input_digest, updated_at=excluded.updated_at, "
+            "signed_at=excluded.signed_at, signer_key=excluded.signer_key, "
+            "batch_job=excluded.batch_job, kek_id=excluded.kek_id, "
+            "wrapped_key=excluded.wrapped_key, sealed=excluded.sealed",
+        {row.id, row.status, row.department, row.encounter_key, row.model_version, row.input_digest,
+         row.created_at, row.updated_at, row.signed_at, row.signer_key, row.batch_job,
+         ring_.active_id(), Base64Encode(wrapped), Base64Encode(sealed)});
   }
 
   StatusOr<DraftRow> Get(const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
     RefreshRing();
-    ASSIGN_OR_RETURN(Rows rows, conn_->Query(std::string("SELECT ") + kColumns +
-                                                 " FROM drafts WHERE id = $1",
-                                             {id}));
+    ASSIGN_OR_RETURN(
+        Rows rows,
+        conn_->Query(std::string("SELECT ") + kColumns + " FROM drafts WHERE id = $1", {id}));
     if (rows.empty()) return NotFoundError("no draft '" + id + "'");
     return Decode(rows.front());
   }

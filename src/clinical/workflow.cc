@@ -57,9 +57,9 @@ std::string Dump(const Json& j) {
 // Short lab names the rules and the reviewer use, by LOINC code.
 std::string LabName(const fhir::Coding& c) {
   static const std::map<std::string, std::string> kNames = {
-      {"6690-2", "WBC"},        {"1988-5", "CRP"},         {"33959-8", "procalcitonin"},
-      {"30934-4", "BNP"},       {"10839-9", "troponin"},   {"59408-5", "SpO2"},
-      {"8310-5", "temperature"}, {"718-7", "hemoglobin"},  {"2160-0", "creatinine"},
+      {"6690-2", "WBC"},         {"1988-5", "CRP"},       {"33959-8", "procalcitonin"},
+      {"30934-4", "BNP"},        {"10839-9", "troponin"}, {"59408-5", "SpO2"},
+      {"8310-5", "temperature"}, {"718-7", "hemoglobin"}, {"2160-0", "creatinine"},
       {"48065-7", "D-dimer"}};
   auto it = kNames.find(c.code);
   return it != kNames.end() ? it->second : (c.display.empty() ? c.code : c.display);
@@ -85,7 +85,9 @@ Value ToValue(const Json& j, int depth = 0) {
 
 Json HintJson(const std::string& id, const std::string& severity, const std::string& en,
               const std::string& zh, const std::string& evidence) {
-  return {{"rule_id", id}, {"severity", severity}, {"message", {{"en", en}, {"zh-Hant", zh}}},
+  return {{"rule_id", id},
+          {"severity", severity},
+          {"message", {{"en", en}, {"zh-Hant", zh}}},
           {"evidence", evidence}};
 }
 
@@ -227,7 +229,8 @@ Json DiagnosticReportOf(const Json& doc, const std::string& status, const std::s
   if (doc.contains("signer") && doc["signer"].is_object())
     r["resultsInterpreter"] = {
         {{"display", doc["signer"].value("name", "")},
-         {"identifier", {{"system", "urn:medscribe:user"}, {"value", doc["signer"].value("id", "")}}}}};
+         {"identifier",
+          {{"system", "urn:medscribe:user"}, {"value", doc["signer"].value("id", "")}}}}};
   return r;
 }
 
@@ -287,8 +290,7 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
   if (accession.empty() && rec.order) accession = rec.order->accession;
   const std::string study_uid = rec.study ? rec.study->study_uid : "";
   progress("fetching", {{"source", p_.images->name()}, {"what", "images"}});
-  ASSIGN_OR_RETURN(std::vector<std::string> instances,
-                   p_.images->FetchStudy(study_uid, accession));
+  ASSIGN_OR_RETURN(std::vector<std::string> instances, p_.images->FetchStudy(study_uid, accession));
 
   // Images: decoded and de-identified like ingest; references kept for the SR.
   ingest::SampleInputs in;
@@ -343,11 +345,11 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
       transcript = *text;
       in.transcripts.push_back(*text);
     } else {
-      extra_hints.push_back(HintJson(
-          "dictation.unreadable", "warning",
-          "The dictation could not be transcribed (" + text.status().message() +
-              "); the draft was written without it.",
-          "無法轉錄口述錄音；草稿未包含口述內容。", ""));
+      extra_hints.push_back(HintJson("dictation.unreadable", "warning",
+                                     "The dictation could not be transcribed (" +
+                                         text.status().message() +
+                                         "); the draft was written without it.",
+                                     "無法轉錄口述錄音；草稿未包含口述內容。", ""));
     }
   }
 
@@ -390,13 +392,12 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
   const std::string image_url = "data:image/png;base64," + Base64Encode(png);
 
   progress("drafting", {{"sample", sample.key}});
-  auto generated = p_.generator->Generate(sample.json, image_url, o_.max_tokens,
-                                          [&](const std::string& piece) {
-                                            progress("text", {{"delta", piece}});
-                                          });
+  auto generated =
+      p_.generator->Generate(sample.json, image_url, o_.max_tokens, [&](const std::string& piece) {
+        progress("text", {{"delta", piece}});
+      });
   if (!generated.ok())
-    return Status(generated.status().code(),
-                  "drafting failed: " + generated.status().message());
+    return Status(generated.status().code(), "drafting failed: " + generated.status().message());
 
   progress("checking", {{"rule_sets", p_.rules.size()}});
   std::vector<Json> hints = Check(generated->text, record, study);
@@ -404,7 +405,8 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
 
   const std::string now = NowIso();
   Json notes_json = Json::array();
-  for (const auto& n : rec.notes) notes_json.push_back({{"language", n.language}, {"text", n.text}});
+  for (const auto& n : rec.notes)
+    notes_json.push_back({{"language", n.language}, {"text", n.text}});
   Json doc = {
       {"ref", {{"encounter_id", req.ref.encounter_id}, {"accession", req.ref.accession}}},
       {"patient",
@@ -420,8 +422,7 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
         {"department", department},
         {"start", rec.encounter.start}}},
       {"order",
-       {{"id", rec.order ? rec.order->id : ""},
-        {"reason", rec.order ? rec.order->reason : ""}}},
+       {{"id", rec.order ? rec.order->id : ""}, {"reason", rec.order ? rec.order->reason : ""}}},
       {"study", study},
       {"record", record},
       {"notes", notes_json},

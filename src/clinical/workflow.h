@@ -36,14 +36,14 @@ using Json = nlohmann::json;
 
 // Who is asking (from the verified token).
 struct Caller {
-  std::string sub;             // the user's id (the token's sub)
-  std::string name;            // display name (the token's name claim), "" when absent
-  std::string pseudonym;       // keyed pseudonym of sub (what is stored in the clear)
-  std::string role;            // radiologist, resident, ...
-  std::string department;      // the token's department
-  std::string patient;         // non-empty: the token is limited to this patient
-  bool any_department = false; // the role may touch every department
-  bool may_sign = false;       // the role may sign reports
+  std::string sub;              // the user's id (the token's sub)
+  std::string name;             // display name (the token's name claim), "" when absent
+  std::string pseudonym;        // keyed pseudonym of sub (what is stored in the clear)
+  std::string role;             // radiologist, resident, ...
+  std::string department;       // the token's department
+  std::string patient;          // non-empty: the token is limited to this patient
+  bool any_department = false;  // the role may touch every department
+  bool may_sign = false;        // the role may sign reports
 };
 
 // Drafts a report from a sample (docs/formats/dataset.md) and its image. Implemented by the

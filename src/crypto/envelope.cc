@@ -55,8 +55,7 @@ StatusOr<std::string> RandomKey() {
   return k;
 }
 
-StatusOr<std::string> Seal(std::string_view key, std::string_view plaintext,
-                           std::string_view aad) {
+StatusOr<std::string> Seal(std::string_view key, std::string_view plaintext, std::string_view aad) {
   if (key.size() != kAeadKeyBytes) return InvalidArgumentError("AES-256-GCM needs a 32-byte key");
   std::string out(kNonce + plaintext.size() + kTag, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
@@ -71,8 +70,8 @@ StatusOr<std::string> Seal(std::string_view key, std::string_view plaintext,
       EVP_EncryptUpdate(ctx.get(), o + kNonce, &len, U(plaintext),
                         static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), o + kNonce + len, &len) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag,
-                          o + kNonce + plaintext.size()) != 1)
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag, o + kNonce + plaintext.size()) !=
+          1)
     return InternalError("AES-256-GCM encryption failed");
   return out;
 }
@@ -105,8 +104,8 @@ StatusOr<KeyRing> KeyRing::Load(const std::string& path) {
   if (stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT)
       return NotFoundError("key ring '" + path +
-                           "' does not exist; create it with `medscribe keys init --file " +
-                           path + "`");
+                           "' does not exist; create it with `medscribe keys init --file " + path +
+                           "`");
     return IoError("cannot access key ring '" + path + "': " + std::strerror(errno));
   }
   if (st.st_mode & (S_IRWXG | S_IRWXO))
@@ -190,8 +189,8 @@ Status KeyRing::Save(const std::string& path) const {
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("cannot write key ring '" + tmp + "': " + std::strerror(errno));
   fchmod(fd, 0600);
-  const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  fsync(fd) == 0;
+  const bool ok =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
   close(fd);
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     unlink(tmp.c_str());

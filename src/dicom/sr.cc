@@ -41,16 +41,16 @@ StatusOr<std::string> BuildReportSr(const ReportSrInput& in) {
   RETURN_IF_ERROR(Check(tree.getCurrentContentItem().setConceptName(
                             DSRCodedEntryValue("18748-4", "LN", "Diagnostic Imaging Report")),
                         "root item_concept"));
-  RETURN_IF_ERROR(Check(
-      tree.addChildContentItem(
-          DSRTypes::RT_hasConceptMod, DSRTypes::VT_Code,
-          DSRCodedEntryValue("121049", "DCM", "Language of Content Item and Descendants")),
-      "language"));
+  RETURN_IF_ERROR(
+      Check(tree.addChildContentItem(
+                DSRTypes::RT_hasConceptMod, DSRTypes::VT_Code,
+                DSRCodedEntryValue("121049", "DCM", "Language of Content Item and Descendants")),
+            "language"));
   const bool chinese = in.language.rfind("zh", 0) == 0;
-  RETURN_IF_ERROR(Check(
-      tree.getCurrentContentItem().setCodeValue(DSRCodedEntryValue(
-          in.language.c_str(), "RFC5646", chinese ? "Chinese (Taiwan)" : "English (United States)")),
-      "language code"));
+  RETURN_IF_ERROR(Check(tree.getCurrentContentItem().setCodeValue(DSRCodedEntryValue(
+                            in.language.c_str(), "RFC5646",
+                            chinese ? "Chinese (Taiwan)" : "English (United States)")),
+                        "language code"));
   if (!in.observer_name.empty()) {
     RETURN_IF_ERROR(
         Check(tree.addContentItem(DSRTypes::RT_hasObsContext, DSRTypes::VT_PName,
@@ -95,10 +95,10 @@ StatusOr<std::string> BuildReportSr(const ReportSrInput& in) {
   }
   if (in.verified) {
     RETURN_IF_ERROR(Check(doc.completeDocument(), "completion"));
-    RETURN_IF_ERROR(Check(doc.verifyDocument(in.observer_name.c_str(),
-                                             in.organization.empty() ? "MedScribe"
-                                                                     : in.organization.c_str()),
-                          "verification"));
+    RETURN_IF_ERROR(
+        Check(doc.verifyDocument(in.observer_name.c_str(),
+                                 in.organization.empty() ? "MedScribe" : in.organization.c_str()),
+              "verification"));
   }
   DicomDataset out;
   DcmDataset* ds = DcmtkAccess::File(out).getDataset();

@@ -141,7 +141,8 @@ StatusOr<std::unique_ptr<ClinicalApi>> ClinicalApi::Create(
   http.timeout_ms = c.source_timeout_ms;
   if (!c.token_file.empty()) {
     ASSIGN_OR_RETURN(http.bearer_token, ReadFile(c.token_file));
-    while (!http.bearer_token.empty() && std::isspace(static_cast<unsigned char>(http.bearer_token.back())))
+    while (!http.bearer_token.empty() &&
+           std::isspace(static_cast<unsigned char>(http.bearer_token.back())))
       http.bearer_token.pop_back();
   }
   if (c.records.rfind("cohort:", 0) == 0) {
@@ -213,8 +214,8 @@ void ClinicalApi::Handle(HttpRequest req, clinical::Caller caller, std::shared_p
              {});
     return;
   }
-  const bool drafting = req.method == "POST" && (req.path == "/v1/drafts" ||
-                                                 req.path.ends_with(":regenerate"));
+  const bool drafting =
+      req.method == "POST" && (req.path == "/v1/drafts" || req.path.ends_with(":regenerate"));
   boost::asio::post(drafting ? *m->interactive : *m->requests,
                     [m, req = std::move(req), caller = std::move(caller), res = std::move(res),
                      audit = std::move(audit)]() mutable {
@@ -278,8 +279,9 @@ void ClinicalApi::Impl::DraftStreamed(
   }
   if (!result.ok()) {
     const int status = HttpStatusFor(result.status().code());
-    res.Write(Dump({{"stage", "error"}, {"status", status}, {"message", result.status().message()}}) +
-              "\n");
+    res.Write(
+        Dump({{"stage", "error"}, {"status", status}, {"message", result.status().message()}}) +
+        "\n");
   } else {
     res.Write(Dump({{"stage", "done"}, {"draft", *result}}) + "\n");
   }
@@ -299,9 +301,9 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
     auto it = body.find(key);
     return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
-  const bool stream = (body.contains("stream") && body["stream"].is_boolean() &&
-                       body["stream"].get<bool>()) ||
-                      req.header("accept").find("application/x-ndjson") != std::string::npos;
+  const bool stream =
+      (body.contains("stream") && body["stream"].is_boolean() && body["stream"].get<bool>()) ||
+      req.header("accept").find("application/x-ndjson") != std::string::npos;
 
   if (p == "/v1/drafts" && req.method == "POST") {
     clinical::DraftRequest dr;
@@ -314,8 +316,9 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
       resources.push_back("Study/" + pseudo->Token("accession", dr.ref.accession));
     if (dr.ref.encounter_id.empty() && dr.ref.accession.empty())
       return Reply(*res, audit, 400,
-                   ErrorBody(400, "name the encounter (\"encounter_id\") or the study "
-                                  "(\"accession\")"),
+                   ErrorBody(400,
+                             "name the encounter (\"encounter_id\") or the study "
+                             "(\"accession\")"),
                    {});
     if (!str("audio").empty()) {
       auto wav = Base64Decode(str("audio"));
@@ -325,9 +328,7 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
       dr.audio_wav = std::move(wav).value();
     }
     return DraftStreamed(
-        [&](const clinical::ProgressFn& progress) {
-          return workflow->Draft(dr, caller, progress);
-        },
+        [&](const clinical::ProgressFn& progress) { return workflow->Draft(dr, caller, progress); },
         stream, *res, audit, resources);
   }
   if (p == "/v1/drafts" && req.method == "GET") {
@@ -353,8 +354,7 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
       verb = rest.substr(colon + 1);
       rest = rest.substr(0, colon);
     }
-    if (!SafeId(rest))
-      return Reply(*res, audit, 404, ErrorBody(404, "no such draft"), {});
+    if (!SafeId(rest)) return Reply(*res, audit, 404, ErrorBody(404, "no such draft"), {});
     const std::vector<std::string> resources = {"Draft/" + rest};
     StatusOr<Json> out = NotFoundError("no route");
     int ok_status = 200;
@@ -401,7 +401,8 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
     };
     if (!add_list("encounters", false) || !add_list("accessions", true))
       return Reply(*res, audit, 400,
-                   ErrorBody(400, "\"encounters\" and \"accessions\" must be lists of strings"), {});
+                   ErrorBody(400, "\"encounters\" and \"accessions\" must be lists of strings"),
+                   {});
     if (!str("search").empty()) {
       auto ids = workflow->records().FindEncounters(str("search"), 1000);
       if (!ids.ok()) return Fail(*res, audit, ids.status(), {});
@@ -413,8 +414,9 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
     }
     if (job->items.empty())
       return Reply(*res, audit, 400,
-                   ErrorBody(400, "the job has no encounter: give \"encounters\", \"accessions\" "
-                                  "or a \"search\" that finds some"),
+                   ErrorBody(400,
+                             "the job has no encounter: give \"encounters\", \"accessions\" "
+                             "or a \"search\" that finds some"),
                    {});
     if (job->items.size() > 1000)
       return Reply(*res, audit, 400, ErrorBody(400, "at most 1000 encounters per job"), {});
@@ -443,8 +445,8 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
       }
     }
     if (!job || (!caller.any_department && job->owner.department != caller.department))
-      return Reply(*res, audit, 404, ErrorBody(404, "no batch job '" + (SafeId(id) ? id : "") + "'"),
-                   {});
+      return Reply(*res, audit, 404,
+                   ErrorBody(404, "no batch job '" + (SafeId(id) ? id : "") + "'"), {});
     return Reply(*res, audit, 200, Dump(view), {"BatchJob/" + id});
   }
   Reply(*res, audit, 404, ErrorBody(404, "no route " + req.method + " " + p), {});
@@ -463,8 +465,12 @@ Json ClinicalApi::Impl::JobView(const BatchJob& j) {
     if (!it.error.empty()) e["error"] = it.error;
     items.push_back(std::move(e));
   }
-  return {{"id", j.id},          {"status", j.status},  {"created_at", j.created_at},
-          {"total", j.items.size()}, {"drafted", drafted}, {"failed", failed},
+  return {{"id", j.id},
+          {"status", j.status},
+          {"created_at", j.created_at},
+          {"total", j.items.size()},
+          {"drafted", drafted},
+          {"failed", failed},
           {"items", items}};
 }
 

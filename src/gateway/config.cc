@@ -389,7 +389,8 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
       };
       K.records = source("records");
       K.images = source("images");
-      if (k["token_file"]) K.token_file = Resolve(base, Str(k["token_file"], "clinical.token_file"));
+      if (k["token_file"])
+        K.token_file = Resolve(base, Str(k["token_file"], "clinical.token_file"));
       if (k["ca_file"]) K.ca_file = Resolve(base, Str(k["ca_file"], "clinical.ca_file"));
       if (k["source_timeout_ms"])
         K.source_timeout_ms =
@@ -404,7 +405,8 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
       K.deid_key = (home / "keys" / "deid.key").string();
       if (k["deid_key"]) K.deid_key = Resolve(base, Str(k["deid_key"], "clinical.deid_key"));
       if (k["rules"])
-        for (const auto& r : StrList(k["rules"], "clinical.rules")) K.rules.push_back(Resolve(base, r));
+        for (const auto& r : StrList(k["rules"], "clinical.rules"))
+          K.rules.push_back(Resolve(base, r));
       if (k["generate_path"]) K.generate_path = Str(k["generate_path"], "clinical.generate_path");
       if (k["asr"]) K.asr = Bool(k["asr"], "clinical.asr");
       if (k["asr_lm"]) K.asr_lm = Resolve(base, Str(k["asr_lm"], "clinical.asr_lm"));

@@ -92,11 +92,11 @@ struct ClinicalConfig {
   std::string store;     // SQLite file or postgresql:// URL; default HOME/clinical/drafts.db
   std::string key_ring;  // KEK ring; default HOME/keys/kek.ring (created when missing)
   std::string deid_key;  // de-identification key; default HOME/keys/deid.key
-  std::vector<std::string> rules;  // rule files; empty: the shipped sets
+  std::vector<std::string> rules;                      // rule files; empty: the shipped sets
   std::string generate_path = "/v1/reports:generate";  // an endpoint path that drafts
-  std::string asr_lm;    // language model for dictations (PocketSphinx default when empty)
-  bool asr = true;       // transcribe dictations
-  int workers = 2;       // concurrent interactive drafts
+  std::string asr_lm;  // language model for dictations (PocketSphinx default when empty)
+  bool asr = true;     // transcribe dictations
+  int workers = 2;     // concurrent interactive drafts
   int max_tokens = 384;
   std::string web_root;  // serve the review page from this folder; empty: the built-in copy
 };

@@ -276,8 +276,8 @@ struct Gateway::Impl {
           std::shared_ptr<const State> s = Current();
           auto it = s->by_path.find(path);
           if (it == s->by_path.end()) {
-            promise.set_value(FailedPreconditionError(
-                "no endpoint serves " + path + "; add it to an endpoint's paths"));
+            promise.set_value(FailedPreconditionError("no endpoint serves " + path +
+                                                      "; add it to an endpoint's paths"));
             co_return;
           }
           EndpointRt* ep = it->second;
@@ -296,8 +296,8 @@ struct Gateway::Impl {
             --replica->outstanding;
             {
               std::lock_guard<std::mutex> lock(metrics.mu);
-              ++metrics.upstream[{dep->name, o == Outcome::kOk ? std::to_string(sink.c.status)
-                                                                : OutcomeName(o)}];
+              ++metrics.upstream[{
+                  dep->name, o == Outcome::kOk ? std::to_string(sink.c.status) : OutcomeName(o)}];
             }
             if (o == Outcome::kNotSent || (o == Outcome::kOk && sink.c.status == 503)) {
               if (o == Outcome::kNotSent) Failed(*replica, true, *s);
@@ -306,9 +306,10 @@ struct Gateway::Impl {
             }
             if (o != Outcome::kOk) {
               Failed(*replica, false, *s);
-              promise.set_value(o == Outcome::kTimeout
-                                    ? DeadlineExceededError("the model replica did not answer in time")
-                                    : UnavailableError("the model replica failed while drafting"));
+              promise.set_value(
+                  o == Outcome::kTimeout
+                      ? DeadlineExceededError("the model replica did not answer in time")
+                      : UnavailableError("the model replica failed while drafting"));
               co_return;
             }
             Called c = std::move(sink.c);
@@ -921,8 +922,9 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
   if (route->action.rfind("draft.", 0) == 0 || route->action.rfind("batch.", 0) == 0) {
     if (!clinical)
       co_return Reply(res, label, 404,
-                      ErrorJson(404, "this gateway has no clinical workflow; add a 'clinical' "
-                                     "section to its config (docs/workflow.md)"));
+                      ErrorJson(404,
+                                "this gateway has no clinical workflow; add a 'clinical' "
+                                "section to its config (docs/workflow.md)"));
     clinical::Caller caller;
     caller.sub = claims->sub;
     caller.name = claims->name;
@@ -938,8 +940,8 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
     AuditRecord base = rec;
     auto audited = std::make_shared<std::atomic<bool>>(false);
     ClinicalApi::AuditFn audit_fn = [this, base, audited, label](
-                                     int status, const std::string& outcome,
-                                     const std::vector<std::string>& resources) {
+                                        int status, const std::string& outcome,
+                                        const std::vector<std::string>& resources) {
       Count(label, status);
       if (audited->exchange(true)) return true;
       AuditRecord r = base;
@@ -1213,10 +1215,9 @@ Status Gateway::Start() {
       StatusOr<Result> Generate(const std::string& sample_json, const std::string& image_url,
                                 int max_tokens,
                                 const std::function<void(const std::string&)>& on_text) override {
-        const std::string body = "{\"sample\":" + sample_json + ",\"image\":" +
-                                 Json(image_url).dump() +
-                                 ",\"max_tokens\":" + std::to_string(max_tokens) +
-                                 ",\"stream\":true}";
+        const std::string body =
+            "{\"sample\":" + sample_json + ",\"image\":" + Json(image_url).dump() +
+            ",\"max_tokens\":" + std::to_string(max_tokens) + ",\"stream\":true}";
         // Server-sent events: {"delta"} pieces, then the whole answer, then [DONE].
         std::string pending, final_event, stream_error;
         std::function<bool(std::string_view)> on_data = [&](std::string_view chunk) {

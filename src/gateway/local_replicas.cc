@@ -51,9 +51,9 @@ Status LocalReplicas::Start(const LocalReplicaSpec& spec, std::chrono::seconds w
     const fs::path port_file =
         home_ / "run" / (spec.deployment + "-" + std::to_string(i) + ".port");
     fs::remove(port_file, ec);
-    c.argv = {exe_.string(), "--home",   home_.string(), "serve",       "--model",
-              spec.model,    "--listen", "127.0.0.1:0",  "--port-file", port_file.string(),
-              "--exit-with-parent", std::to_string(getpid())};
+    c.argv = {exe_.string(), "--home",           home_.string(),       "serve",
+              "--model",     spec.model,         "--listen",           "127.0.0.1:0",
+              "--port-file", port_file.string(), "--exit-with-parent", std::to_string(getpid())};
     const bool tls = !spec.tls_cert.empty();
     if (tls) {
       c.argv.insert(c.argv.end(), {"--tls-cert", spec.tls_cert, "--tls-key", spec.tls_key,

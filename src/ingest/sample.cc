@@ -10,10 +10,10 @@
 #include "dataset/align.h"
 #include "deid/dicom_deid.h"
 #include "deid/identifiers.h"
+#include "deid/text_deid.h"
 #include "dicom/dataset.h"
 #include "dicom/image.h"
 #include "dicom/info.h"
-#include "deid/text_deid.h"
 
 namespace medscribe::ingest {
 namespace {

@@ -13,8 +13,8 @@
 #pragma once
 
 #include <map>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"

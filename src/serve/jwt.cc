@@ -355,8 +355,7 @@ StatusOr<DevIssuer> DevIssuer::LoadOrCreate(const std::string& pem_path, std::st
 
 StatusOr<std::string> DevIssuer::Issue(const std::string& sub, const std::string& role,
                                        const std::string& department, const std::string& audience,
-                                       int64_t ttl_s, int64_t now,
-                                       const std::string& patient,
+                                       int64_t ttl_s, int64_t now, const std::string& patient,
                                        const std::string& name) const {
   const nlohmann::json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", kid_}};
   nlohmann::json claims = {

@@ -473,13 +473,13 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
     Json sections = Json::array();
     for (const auto& [name, body] : ReportSections(r.text))
       sections.push_back({{"name", name}, {"text", body}});
-    return Json{{"model", o_.model_version},
-                {"report", r.text},
-                {"sections", sections},
-                {"finish_reason", r.finish == "length" ? "length" : "stop"},
-                {"input_digest", input_digest},
-                {"usage",
-                 {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.tokens.size()}}}};
+    return Json{
+        {"model", o_.model_version},
+        {"report", r.text},
+        {"sections", sections},
+        {"finish_reason", r.finish == "length" ? "length" : "stop"},
+        {"input_digest", input_digest},
+        {"usage", {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.tokens.size()}}}};
   };
   if (stream) {
     // Server-sent events: {"delta": text} as the report grows, then the whole answer (the
@@ -491,14 +491,16 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
       res->Begin(200, "text/event-stream");
     };
     g.on_text = [this, res, begin, start, started](std::string_view piece) {
-      if (!*started) metrics_.ttft.Observe(std::chrono::duration<double>(Clock::now() - start).count());
+      if (!*started)
+        metrics_.ttft.Observe(std::chrono::duration<double>(Clock::now() - start).count());
       begin();
       res->Write("data: " +
                  Json{{"delta", std::string(piece)}}.dump(
                      -1, ' ', false, nlohmann::json::error_handler_t::replace) +
                  "\n\n");
     };
-    g.on_done = [this, res, route, start, started, begin, body_of](const engine::GenerateResult& r) {
+    g.on_done = [this, res, route, start, started, begin,
+                 body_of](const engine::GenerateResult& r) {
       metrics_.e2e.Observe(std::chrono::duration<double>(Clock::now() - start).count());
       if (!*started && !r.status.ok()) {
         Error(res, route, HttpStatusOf(r.status), r.status.message());
@@ -507,8 +509,8 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
       }
       begin();
       metrics_.Request(route, 200);
-      const Json last = r.status.ok() ? body_of(r)
-                                      : Json{{"error", {{"message", r.status.message()}}}};
+      const Json last =
+          r.status.ok() ? body_of(r) : Json{{"error", {{"message", r.status.message()}}}};
       res->Write("data: " + last.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
                  "\n\ndata: [DONE]\n\n");
       res->End();

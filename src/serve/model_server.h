@@ -63,9 +63,7 @@ class ModelServer {
   // sample with its notes cut to `max_note_chars`.
   using PromptBuilder =
       std::function<StatusOr<std::string>(std::string_view sample_json, size_t max_note_chars)>;
-  void SetPromptBuilder(PromptBuilder f) {
-    prompt_of_ = std::move(f);
-  }
+  void SetPromptBuilder(PromptBuilder f) { prompt_of_ = std::move(f); }
   ~ModelServer();
 
   void Handle(HttpRequest req, std::shared_ptr<Responder> res);

@@ -53,9 +53,9 @@ constexpr char kCanary[] = "CANARY-Zyxwvut Quintana MRN99887766";
 
 TEST_F(StoreTest, NoPlaintextReachesTheDatabaseFile) {
   auto store = Open();
-  ASSERT_TRUE(store->Put(Row("d-1", std::string("{\"text\":\"") + kCanary +
-                                         " right pleural effusion\"}"))
-                  .ok());
+  ASSERT_TRUE(
+      store->Put(Row("d-1", std::string("{\"text\":\"") + kCanary + " right pleural effusion\"}"))
+          .ok());
   auto got = store->Get("d-1");
   ASSERT_TRUE(got.ok());
   EXPECT_NE(got->phi.find(kCanary), std::string::npos);

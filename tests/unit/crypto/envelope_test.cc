@@ -12,8 +12,8 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path TempDir(const char* name) {
-  fs::path d = fs::temp_directory_path() / (std::string("medscribe-envelope-") + name + "-" +
-                                            std::to_string(::getpid()));
+  fs::path d = fs::temp_directory_path() /
+               (std::string("medscribe-envelope-") + name + "-" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
