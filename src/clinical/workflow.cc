@@ -563,9 +563,24 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
   const std::string signer_name = caller.name.empty() ? caller.sub : caller.name;
   doc["signer"] = {{"id", caller.sub}, {"role", caller.role}, {"name", signer_name}};
   doc["id"] = id;
-  // Write-back first: the draft becomes signed only when both systems have the report.
-  const Json report = DiagnosticReportOf(doc, "final", final_text, now);
-  ASSIGN_OR_RETURN(std::string fhir_loc, p_.records->Create("DiagnosticReport", Dump(report)));
+  // Write-back first: the draft becomes signed only when both systems have the report. A
+  // DiagnosticReport written by an earlier attempt whose SR failed is not written again.
+  std::string fhir_loc;
+  const Json pending = doc["writeback"];
+  if (pending.is_object() &&
+      pending.value("final_text_sha256", "") == crypto::Hex(crypto::Sha256(final_text)) &&
+      !pending.value("fhir", "").empty()) {
+    fhir_loc = pending.value("fhir", "");
+  } else {
+    const Json report = DiagnosticReportOf(doc, "final", final_text, now);
+    ASSIGN_OR_RETURN(fhir_loc, p_.records->Create("DiagnosticReport", Dump(report)));
+    doc["writeback"]["fhir"] = fhir_loc;
+    doc["writeback"]["final_text_sha256"] = crypto::Hex(crypto::Sha256(final_text));
+    DraftRow pending_row = row;
+    pending_row.updated_at = now;
+    pending_row.phi = Dump(doc);
+    RETURN_IF_ERROR(p_.store->Put(pending_row));
+  }
   dicom::ReportSrInput sr;
   sr.patient_name = doc["patient"].value("dicom_name", "");
   sr.patient_id = doc["patient"].value("mrn", "");
@@ -599,6 +614,8 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
   doc["text"] = final_text;
   doc["diff"] = LineDiff(doc.value("draft", ""), final_text);
   doc["writeback"] = {{"fhir", fhir_loc}, {"dicom", *dicom_loc}, {"fhir_status", "final"}};
+  if (pending.is_object() && pending.contains("preliminary"))
+    doc["writeback"]["preliminary"] = pending["preliminary"];
   doc["hints"] = Check(final_text, doc["record"], doc["study"]);
   row.status = "signed";
   row.signed_at = now;

@@ -51,6 +51,25 @@ class DownRecords : public RecordSource {
   }
 };
 
+// The cohort's PACS side, refusing to store while `down` is set.
+class FlakyImages : public ImageSource {
+ public:
+  explicit FlakyImages(std::shared_ptr<ImageSource> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return "DICOMweb server https://pacs.example"; }
+  StatusOr<std::vector<std::string>> FetchStudy(const std::string& uid,
+                                                const std::string& accession) override {
+    return inner_->FetchStudy(uid, accession);
+  }
+  StatusOr<std::string> Store(const std::string& part10) override {
+    if (down) return UnavailableError("POST https://pacs.example/studies: Connection refused");
+    return inner_->Store(part10);
+  }
+  bool down = true;
+
+ private:
+  std::shared_ptr<ImageSource> inner_;
+};
+
 class FixedRecognizer : public speech::Recognizer {
  public:
   StatusOr<std::string> Transcribe(const speech::Audio&) override {
@@ -91,10 +110,11 @@ class WorkflowTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::unique_ptr<Workflow> Make(std::shared_ptr<RecordSource> records) {
+  std::unique_ptr<Workflow> Make(std::shared_ptr<RecordSource> records,
+                                 std::shared_ptr<ImageSource> images = nullptr) {
     WorkflowParts p;
     p.records = records ? records : *OpenCohortRecords((dir_ / "cohort").string());
-    p.images = *OpenCohortImages((dir_ / "cohort").string());
+    p.images = images ? images : *OpenCohortImages((dir_ / "cohort").string());
     p.generator = generator_;
     auto ring = crypto::KeyRing::LoadOrCreate((dir_ / "kek.ring").string());
     store_ = std::shared_ptr<DraftStore>(
@@ -319,6 +339,28 @@ TEST_F(WorkflowTest, EditSignWriteBack) {
   auto list = workflow_->List({}, Radiologist());
   ASSERT_TRUE(list.ok());
   EXPECT_EQ((*list)[0]["status"], "signed");
+}
+
+TEST_F(WorkflowTest, FailedWriteBackLeavesTheDraftUnsignedAndIsNotRepeated) {
+  auto pacs = std::make_shared<FlakyImages>(*OpenCohortImages((dir_ / "cohort").string()));
+  workflow_ = Make(nullptr, pacs);
+  StatusOr<Json> d = InternalError("unset");
+  Stages("enc-000001", Radiologist(), &d);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  const std::string id = (*d)["id"];
+  auto failed = workflow_->Sign(id, "", Radiologist());
+  EXPECT_EQ(failed.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(failed.status().message().find("DICOM SR was not"), std::string::npos);
+  EXPECT_EQ((*workflow_->Get(id, Radiologist()))["status"], "draft");
+  pacs->down = false;
+  auto s = workflow_->Sign(id, "", Radiologist());
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ((*s)["status"], "signed");
+  // One DiagnosticReport, written by the first attempt and reused by the second.
+  size_t reports = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "cohort" / "writeback" / "fhir"))
+    reports += e.path().filename().string().rfind("DiagnosticReport", 0) == 0;
+  EXPECT_EQ(reports, 1u);
 }
 
 TEST(LineDiff, MarksRemovedAndAddedLines) {
