@@ -220,6 +220,16 @@ code=$(call "$tok2" POST /v1/drafts "{\"encounter_id\":\"enc-000002\",\"audio\":
 [ "$code" = 201 ] && json "$work/body" 'd["transcript"] is None and "dictation.unreadable" in [h["rule_id"] for h in d["hints"]]' | grep -q True \
   && pass "unreadable audio: drafted without transcript, hint dictation.unreadable" || fail "bad audio: $code $(head -c 300 "$work/body")"
 
+# Preliminary report, then a new draft for the same encounter.
+id2=$(json "$work/body" 'd["id"]')
+code=$(call "$tok2" POST "/v1/drafts/$id2:preliminary" '{}')
+pre=$(json "$work/body" 'd["writeback"].get("preliminary", "")')
+[ "$code" = 200 ] && curl -sf "$fhir/$pre" | grep -q '"status":"preliminary"' \
+  && pass "preliminary DiagnosticReport posted ($pre)" || fail "preliminary: $code $(head -c 300 "$work/body")"
+code=$(call "$tok2" POST "/v1/drafts/$id2:regenerate" '{}')
+[ "$code" = 201 ] && [ "$(json "$work/body" 'd["id"]')" != "$id2" ] && json "$work/body" 'd["encounter"]["id"]' | grep -qx enc-000002 \
+  && pass "regenerate: a new draft for the same encounter" || fail "regenerate: $code $(head -c 300 "$work/body")"
+
 # A note with instructions: only the text can change.
 d3=$(dept_of enc-000003)
 tok3=$(token dr.lee radiologist "$d3" "Lee^Anna")
