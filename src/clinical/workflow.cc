@@ -333,7 +333,11 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
   // Dictation.
   std::vector<Json> extra_hints;
   Json transcript = nullptr;
+  // The dictation: the request's, else an audio attachment of the encounter's documents, else
+  // the source's own (a cohort's audio/ file).
   std::string wav = req.audio_wav;
+  for (const auto& n : rec.notes)
+    if (wav.empty() && !n.audio.empty()) wav = n.audio;
   if (wav.empty()) {
     auto recorded = p_.records->Dictation(rec);
     if (recorded.ok()) wav = std::move(recorded).value();
@@ -393,9 +397,10 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
 
   progress("drafting", {{"sample", sample.key}});
   auto generated =
-      p_.generator->Generate(sample.json, image_url, o_.max_tokens, [&](const std::string& piece) {
-        progress("text", {{"delta", piece}});
-      });
+      p_.generator->Generate(sample.json, image_url, o_.max_tokens,
+                             /*batch=*/!req.batch_job.empty(), [&](const std::string& piece) {
+                               progress("text", {{"delta", piece}});
+                             });
   if (!generated.ok())
     return Status(generated.status().code(), "drafting failed: " + generated.status().message());
 
@@ -406,7 +411,7 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
   const std::string now = NowIso();
   Json notes_json = Json::array();
   for (const auto& n : rec.notes)
-    notes_json.push_back({{"language", n.language}, {"text", n.text}});
+    if (!n.text.empty()) notes_json.push_back({{"language", n.language}, {"text", n.text}});
   Json doc = {
       {"ref", {{"encounter_id", req.ref.encounter_id}, {"accession", req.ref.accession}}},
       {"patient",

@@ -56,8 +56,9 @@ class ReportGenerator {
   virtual ~ReportGenerator() = default;
   // `on_text` receives the text piece by piece as it is generated (the pieces concatenate to
   // the result's text; a generator that does not stream calls it once with the whole text).
+  // `batch`: scheduled behind interactive requests (batch jobs).
   virtual StatusOr<Result> Generate(const std::string& sample_json,
-                                    const std::string& image_data_url, int max_tokens,
+                                    const std::string& image_data_url, int max_tokens, bool batch,
                                     const std::function<void(const std::string&)>& on_text) = 0;
 };
 

@@ -303,10 +303,20 @@ StatusOr<Resource> Convert(const Obj& o, const std::string& type) {
       });
     }));
     RETURN_IF_ERROR(o.Each("content", [&](const Obj& c) {
-      return d.text.empty()
-                 ? c.Child("attachment",
-                           [&](const Obj& a) { return AttachmentText(a, d.text, &d.language); })
-                 : OkStatus();
+      return c.Child("attachment", [&](const Obj& a) -> Status {
+        std::string content_type;
+        RETURN_IF_ERROR(a.Str("contentType", content_type));
+        if (content_type.rfind("audio/", 0) == 0) {
+          if (!d.audio.empty()) return OkStatus();
+          std::string data;
+          RETURN_IF_ERROR(a.Str("data", data));
+          auto decoded = Base64Decode(data);
+          if (!decoded.ok()) return Bad(a.path() + ".data", "is not valid base64");
+          d.audio = std::move(decoded).value();
+          return OkStatus();
+        }
+        return d.text.empty() ? AttachmentText(a, d.text, &d.language) : OkStatus();
+      });
     }));
     return Resource(std::move(d));
   }

@@ -76,6 +76,7 @@ struct Procedure {
 
 struct DocumentReference {
   std::string id, date, language, text;  // text: the decoded text/plain attachment
+  std::string audio;                     // the decoded audio/* attachment (a dictation), or ""
   Reference subject, encounter;
 };
 

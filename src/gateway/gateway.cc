@@ -1213,11 +1213,12 @@ Status Gateway::Start() {
      public:
       RoutedGenerator(Impl* m, std::string path) : m_(m), path_(std::move(path)) {}
       StatusOr<Result> Generate(const std::string& sample_json, const std::string& image_url,
-                                int max_tokens,
+                                int max_tokens, bool batch,
                                 const std::function<void(const std::string&)>& on_text) override {
         const std::string body =
             "{\"sample\":" + sample_json + ",\"image\":" + Json(image_url).dump() +
-            ",\"max_tokens\":" + std::to_string(max_tokens) + ",\"stream\":true}";
+            ",\"max_tokens\":" + std::to_string(max_tokens) + ",\"stream\":true" +
+            (batch ? std::string(",\"priority\":\"batch\"") : std::string()) + "}";
         // Server-sent events: {"delta"} pieces, then the whole answer, then [DONE].
         std::string pending, final_event, stream_error;
         std::function<bool(std::string_view)> on_data = [&](std::string_view chunk) {

@@ -164,6 +164,7 @@ StatusOr<Sample> AssembleSample(const SampleInputs& in, const deid::Pseudonymize
   std::string context;
   Json note_languages = Json::array();
   for (const fhir::DocumentReference* d : in.notes) {
+    if (d->text.empty()) continue;  // an attachment that is not text (a dictation)
     if (!context.empty()) context += "\n\n";
     context += scrubber.Scrub(d->text);
     note_languages.push_back(d->language);

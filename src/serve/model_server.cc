@@ -466,6 +466,11 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
                      " positions even without notes; too little is left for a report");
   max_tokens = std::min(max_tokens, room);
   g.sampling.max_tokens = static_cast<int>(max_tokens);
+  if (std::string_view priority; !doc["priority"].get(priority)) {
+    if (priority != "interactive" && priority != "batch")
+      return Error(res, route, 400, "priority must be \"interactive\" or \"batch\"");
+    if (priority == "batch") g.priority = engine::Priority::kBatch;
+  }
   const std::string input_digest = crypto::Hex(crypto::Sha256(digest_input));
   const auto start = Clock::now();
   const bool stream = doc["stream"].is_bool() && doc["stream"].get_bool().value();

@@ -244,6 +244,19 @@ reports_after=$(curl -s "$fhir/DiagnosticReport?_count=1000" | $py -c 'import js
   && [ "$reports_before" = "$reports_after" ] \
   && pass "note with instructions: still an unsigned draft, nothing written back" || fail "injection: $code $reports_before/$reports_after $(head -c 300 "$work/body")"
 
+# A dictation attached to the encounter in the FHIR record (no audio in the request).
+d6=$(dept_of enc-000006)
+tok6=$(token dr.lee radiologist "$d6" "Lee^Anna")
+pat6=$(grep '"id":"enc-000006"' "$work/c/fhir/Encounter.ndjson" | sed -n 's/.*"subject":{"reference":"Patient\/\([^"]*\)".*/\1/p')
+# (The WAV is larger than one command-line argument may be: the body goes through a file.)
+printf '{"resourceType":"DocumentReference","status":"current","subject":{"reference":"Patient/%s"},"context":{"encounter":[{"reference":"Encounter/enc-000006"}]},"content":[{"attachment":{"contentType":"audio/wav","data":"%s"}}]}' \
+  "$pat6" "$(base64 -w0 "$work/c/audio/enc-000006.wav")" > "$work/docref.json"
+curl -sf -X POST -H 'content-type: application/fhir+json' "$fhir/DocumentReference" --data-binary @"$work/docref.json" > /dev/null \
+  || fail "FHIR server refused the DocumentReference with audio"
+code=$(call "$tok6" POST /v1/drafts '{"encounter_id":"enc-000006"}')
+[ "$code" = 201 ] && json "$work/body" 'bool(d["transcript"])' | grep -q True \
+  && pass "dictation taken from the record's DocumentReference and transcribed" || fail "record dictation: $code $(head -c 300 "$work/body")"
+
 # Encryption at rest: the table holds no report text and no identifier.
 name=$(json "$work/signed.json" 'd["patient"]["name"]')
 family=$(json "$work/signed.json" 'd["patient"]["name"].split()[-1]')
@@ -252,7 +265,7 @@ psql_q "COPY drafts TO STDOUT" > "$work/table.txt"
 rows=$(wc -l < "$work/table.txt")
 # (Whole phrases: a short name alone could occur in base64 by chance.)
 found=$(grep -o -e "$name" -e "$mrn" -e "pleural effusion" -e "Lee^Anna" "$work/table.txt" | head -3)
-[ -z "$found" ] && [ "$rows" -ge 3 ] \
+[ -z "$found" ] && [ "$rows" -ge 4 ] \
   && pass "PostgreSQL rows ($rows) hold no name ($name), MRN or report text" || fail "plaintext in the table: $found"
 
 # Batch job: two encounters at low priority.
@@ -270,7 +283,7 @@ json "$work/body" 'd["status"] == "done" and d["drafted"] == 2 and all(i.get("dr
 ms keys rotate --store "$store" > "$work/rotate.out" 2>&1 && grep -q "re-wrapped" "$work/rotate.out" \
   && pass "keys rotate: $(head -1 "$work/rotate.out")" || fail "rotate: $(cat "$work/rotate.out")"
 code=$(call "$rad" GET "/v1/drafts/$id1")
-[ "$code" = 200 ] && json "$work/body" 'd["final"]' | grep -q "pleural" && pass "signed draft readable after rotation" || fail "after rotation: $code $(head -c 200 "$work/body")"
+[ "$code" = 200 ] && json "$work/body" 'd["final"]' | grep -q "pleural" && pass "signed draft readable after rotation" || fail "after rotation: $code $(json "$work/body" 'd["status"], d["final"][:80], d["writeback"]')"
 ms keys rotate --store "$store" --retire-old > "$work/rotate2.out" 2>&1 && ms keys status --store "$store" > "$work/status.out" \
   && [ "$(grep -c ' draft(s)' "$work/status.out")" = 1 ] && pass "old keys retired after a second rotation" || fail "retire: $(cat "$work/rotate2.out" "$work/status.out")"
 code=$(call "$rad" GET "/v1/drafts/$id1")

@@ -23,7 +23,9 @@ namespace fs = std::filesystem;
 class ScriptedGenerator : public ReportGenerator {
  public:
   StatusOr<Result> Generate(const std::string& sample_json, const std::string& image_url, int,
+                            bool batch,
                             const std::function<void(const std::string&)>& on_text) override {
+    last_batch = batch;
     last_sample = sample_json;
     last_image = image_url;
     ++calls;
@@ -33,6 +35,7 @@ class ScriptedGenerator : public ReportGenerator {
   std::string text =
       "FINDINGS: Small right apical pneumothorax.\n\nIMPRESSION: Right pneumothorax.";
   std::string last_sample, last_image;
+  bool last_batch = false;
   int calls = 0;
 };
 
@@ -238,6 +241,32 @@ TEST_F(WorkflowTest, DictationTranscribedOrHintedWhenUnreadable) {
   bool hinted = false;
   for (const Json& h : (*d)["hints"]) hinted |= h["rule_id"] == "dictation.unreadable";
   EXPECT_TRUE(hinted) << (*d)["hints"].dump();
+}
+
+TEST_F(WorkflowTest, DictationFromARecordAttachmentAndBatchPriority) {
+  speech::Audio a;
+  a.samples.assign(8000, 0.0f);
+  const std::string doc =
+      R"({"resourceType":"DocumentReference","id":"doc-audio","status":"current",)"
+      R"("subject":{"reference":"Patient/pat-000004"},)"
+      R"("context":{"encounter":[{"reference":"Encounter/enc-000004"}]},)"
+      R"("content":[{"attachment":{"contentType":"audio/wav","language":"en","data":")" +
+      Base64Encode(speech::EncodeWav16(a)) + R"("}}]})";
+  std::ofstream(dir_ / "cohort" / "fhir" / "DocumentReference.ndjson", std::ios::app) << doc << "\n";
+  workflow_ = Make(nullptr);
+  DraftRequest r;
+  r.ref.encounter_id = "enc-000004";
+  r.batch_job = "job-1";
+  std::vector<std::string> stages;
+  auto d = workflow_->Draft(r, Radiologist(), [&](const std::string& s, const Json&) {
+    stages.push_back(s);
+  });
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_NE(std::find(stages.begin(), stages.end(), "transcribing"), stages.end());
+  EXPECT_EQ((*d)["transcript"], "compared with the prior study the effusion is unchanged");
+  for (const Json& n : (*d)["notes"]) EXPECT_FALSE(n["text"].get<std::string>().empty());
+  EXPECT_TRUE(generator_->last_batch);
+  EXPECT_EQ((*d)["batch_job"], "job-1");
 }
 
 TEST_F(WorkflowTest, InstructionsInANoteChangeNothingButTheText) {

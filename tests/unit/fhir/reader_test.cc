@@ -38,6 +38,17 @@ TEST(ParseResourceTest, DecodesAttachmentsAndAccessionNumbers) {
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   EXPECT_EQ(std::get<DocumentReference>(*doc).text, "病人主訴發燒");
   EXPECT_EQ(std::get<DocumentReference>(*doc).encounter.id, "e");
+  EXPECT_EQ(std::get<DocumentReference>(*doc).audio, "");
+  // A dictation attached as audio: kept as bytes, never as note text; bad base64 is rejected.
+  auto dictation = ParseResource(R"({"resourceType":"DocumentReference","id":"a",
+    "content":[{"attachment":{"contentType":"audio/wav","data":"UklGRg=="}},
+               {"attachment":{"contentType":"text/plain","data":"bm90ZQ=="}}]})");
+  ASSERT_TRUE(dictation.ok()) << dictation.status().ToString();
+  EXPECT_EQ(std::get<DocumentReference>(*dictation).audio, "RIFF");
+  EXPECT_EQ(std::get<DocumentReference>(*dictation).text, "note");
+  EXPECT_FALSE(ParseResource(R"({"resourceType":"DocumentReference","id":"b",
+    "content":[{"attachment":{"contentType":"audio/wav","data":"%%%"}}]})")
+                   .ok());
   auto sr = ParseResource(
       R"({"resourceType":"ServiceRequest","id":"s","status":"completed","intent":"order",
     "identifier":[{"type":{"coding":[{"code":"ACSN"}]},"value":"ACC123"}],"subject":{"reference":"Patient/p"}})");
