@@ -279,6 +279,17 @@ done
 json "$work/body" 'd["status"] == "done" and d["drafted"] == 2 and all(i.get("draft_id") for i in d["items"])' | grep -q True \
   && pass "batch job $job drafted 2 encounters" || fail "batch: $code $(cat "$work/body")"
 
+# Batch job from a FHIR search: the service's Encounter search decides what is drafted.
+code=$(call "$svc" POST /v1/batch-jobs '{"search":"_id=enc-000007,enc-000008"}')
+job2=$(json "$work/body" 'd["id"]')
+for _ in $(seq 120); do
+  call "$svc" GET "/v1/batch-jobs/$job2" > /dev/null
+  [ "$(json "$work/body" 'd["status"]')" = done ] && break
+  sleep 0.5
+done
+json "$work/body" 'd["status"] == "done" and d["drafted"] == 2 and sorted(i["encounter_id"] for i in d["items"]) == ["enc-000007", "enc-000008"]' | grep -q True \
+  && pass "batch job from a FHIR search drafted its 2 encounters" || fail "batch search: $code $(head -c 300 "$work/body")"
+
 # Key rotation while the gateway runs: old drafts stay readable, new ones use the new key.
 ms keys rotate --store "$store" > "$work/rotate.out" 2>&1 && grep -q "re-wrapped" "$work/rotate.out" \
   && pass "keys rotate: $(head -1 "$work/rotate.out")" || fail "rotate: $(cat "$work/rotate.out")"
