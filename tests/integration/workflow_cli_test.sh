@@ -269,24 +269,23 @@ found=$(grep -o -e "$name" -e "$mrn" -e "pleural effusion" -e "Lee^Anna" "$work/
   && pass "PostgreSQL rows ($rows) hold no name ($name), MRN or report text" || fail "plaintext in the table: $found"
 
 # Batch job: two encounters at low priority.
+# wait_job ID: polls until the job is done (at most 60 s); its last state is in $work/body.
+wait_job() {
+  for _ in $(seq 120); do
+    call "$svc" GET "/v1/batch-jobs/$1" > /dev/null
+    [ "$(json "$work/body" 'd["status"]')" = done ] && return
+    sleep 0.5
+  done
+}
 code=$(call "$svc" POST /v1/batch-jobs '{"encounters":["enc-000004","enc-000005"]}')
 job=$(json "$work/body" 'd["id"]')
-for _ in $(seq 120); do
-  call "$svc" GET "/v1/batch-jobs/$job" > /dev/null
-  [ "$(json "$work/body" 'd["status"]')" = done ] && break
-  sleep 0.5
-done
+wait_job "$job"
 json "$work/body" 'd["status"] == "done" and d["drafted"] == 2 and all(i.get("draft_id") for i in d["items"])' | grep -q True \
   && pass "batch job $job drafted 2 encounters" || fail "batch: $code $(cat "$work/body")"
 
 # Batch job from a FHIR search: the service's Encounter search decides what is drafted.
 code=$(call "$svc" POST /v1/batch-jobs '{"search":"_id=enc-000007,enc-000008"}')
-job2=$(json "$work/body" 'd["id"]')
-for _ in $(seq 120); do
-  call "$svc" GET "/v1/batch-jobs/$job2" > /dev/null
-  [ "$(json "$work/body" 'd["status"]')" = done ] && break
-  sleep 0.5
-done
+wait_job "$(json "$work/body" 'd["id"]')"
 json "$work/body" 'd["status"] == "done" and d["drafted"] == 2 and sorted(i["encounter_id"] for i in d["items"]) == ["enc-000007", "enc-000008"]' | grep -q True \
   && pass "batch job from a FHIR search drafted its 2 encounters" || fail "batch search: $code $(head -c 300 "$work/body")"
 

@@ -252,15 +252,15 @@ TEST_F(WorkflowTest, DictationFromARecordAttachmentAndBatchPriority) {
       R"("context":{"encounter":[{"reference":"Encounter/enc-000004"}]},)"
       R"("content":[{"attachment":{"contentType":"audio/wav","language":"en","data":")" +
       Base64Encode(speech::EncodeWav16(a)) + R"("}}]})";
-  std::ofstream(dir_ / "cohort" / "fhir" / "DocumentReference.ndjson", std::ios::app) << doc << "\n";
+  std::ofstream(dir_ / "cohort" / "fhir" / "DocumentReference.ndjson", std::ios::app)
+      << doc << "\n";
   workflow_ = Make(nullptr);
   DraftRequest r;
   r.ref.encounter_id = "enc-000004";
   r.batch_job = "job-1";
   std::vector<std::string> stages;
-  auto d = workflow_->Draft(r, Radiologist(), [&](const std::string& s, const Json&) {
-    stages.push_back(s);
-  });
+  auto d = workflow_->Draft(r, Radiologist(),
+                            [&](const std::string& s, const Json&) { stages.push_back(s); });
   ASSERT_TRUE(d.ok()) << d.status().message();
   EXPECT_NE(std::find(stages.begin(), stages.end(), "transcribing"), stages.end());
   EXPECT_EQ((*d)["transcript"], "compared with the prior study the effusion is unchanged");
