@@ -156,6 +156,20 @@ std::vector<std::string> Paragraphs(const std::string& text) {
   return out;
 }
 
+// The API's view of a draft: its document and the row's columns in the clear.
+Json ViewOf(const DraftRow& row, Json doc) {
+  doc["id"] = row.id;
+  doc["status"] = row.status;
+  doc["department"] = row.department;
+  doc["model_version"] = row.model_version;
+  doc["input_digest"] = row.input_digest;
+  doc["created_at"] = row.created_at;
+  doc["updated_at"] = row.updated_at;
+  doc["signed_at"] = row.signed_at;
+  doc["batch_job"] = row.batch_job;
+  return doc;
+}
+
 }  // namespace
 
 std::string LineDiff(const std::string& before, const std::string& after) {
@@ -461,10 +475,10 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
   row.phi = Dump(doc);
   RETURN_IF_ERROR(p_.store->Put(row));
   progress("stored", {{"id", row.id}});
-  return Get(row.id, caller);
+  return ViewOf(row, std::move(doc));
 }
 
-StatusOr<Json> Workflow::Load(const std::string& id, const Caller& caller) {
+StatusOr<Workflow::Loaded> Workflow::Load(const std::string& id, const Caller& caller) {
   ASSIGN_OR_RETURN(DraftRow row, p_.store->Get(id));
   if (!caller.any_department && Lower(row.department) != Lower(caller.department))
     return PermissionDeniedError("draft '" + id + "' belongs to another department");
@@ -472,20 +486,12 @@ StatusOr<Json> Workflow::Load(const std::string& id, const Caller& caller) {
   if (doc.is_discarded()) return DataLossError("draft '" + id + "' holds a corrupt document");
   if (!caller.patient.empty() && doc["patient"].value("id", "") != caller.patient)
     return PermissionDeniedError("the token is limited to another patient");
-  doc["id"] = row.id;
-  doc["status"] = row.status;
-  doc["department"] = row.department;
-  doc["model_version"] = row.model_version;
-  doc["input_digest"] = row.input_digest;
-  doc["created_at"] = row.created_at;
-  doc["updated_at"] = row.updated_at;
-  doc["signed_at"] = row.signed_at;
-  doc["batch_job"] = row.batch_job;
-  return doc;
+  return Loaded{std::move(row), std::move(doc)};
 }
 
 StatusOr<Json> Workflow::Get(const std::string& id, const Caller& caller) {
-  return Load(id, caller);
+  ASSIGN_OR_RETURN(Loaded l, Load(id, caller));
+  return ViewOf(l.row, std::move(l.doc));
 }
 
 StatusOr<Json> Workflow::List(const DraftQuery& q, const Caller& caller) {
@@ -520,12 +526,12 @@ StatusOr<Json> Workflow::List(const DraftQuery& q, const Caller& caller) {
 
 StatusOr<Json> Workflow::Edit(const std::string& id, const std::string& text,
                               const Caller& caller) {
-  ASSIGN_OR_RETURN(DraftRow row, p_.store->Get(id));
-  ASSIGN_OR_RETURN(Json doc, Load(id, caller));
+  ASSIGN_OR_RETURN(Loaded l, Load(id, caller));
+  DraftRow& row = l.row;
+  Json& stored = l.doc;
   if (row.status == "signed")
     return FailedPreconditionError("draft '" + id + "' is signed; it can no longer be edited");
   if (text.empty()) return InvalidArgumentError("the edited text is empty");
-  Json stored = Json::parse(row.phi);
   if (stored["edits"].size() >= kMaxEdits)
     return ResourceExhaustedError("draft '" + id + "' has " + std::to_string(kMaxEdits) +
                                   " edits; sign it or regenerate");
@@ -538,16 +544,16 @@ StatusOr<Json> Workflow::Edit(const std::string& id, const std::string& text,
   row.updated_at = NowIso();
   row.phi = Dump(stored);
   RETURN_IF_ERROR(p_.store->Put(row));
-  return Load(id, caller);
+  return ViewOf(row, std::move(stored));
 }
 
 StatusOr<Json> Workflow::Regenerate(const std::string& id, const Caller& caller,
                                     const ProgressFn& progress) {
-  ASSIGN_OR_RETURN(Json doc, Load(id, caller));
+  ASSIGN_OR_RETURN(Loaded l, Load(id, caller));
   DraftRequest req;
-  req.ref.encounter_id = doc["encounter"].value("id", "");
-  req.ref.accession = doc["study"].value("accession", "");
-  req.batch_job = doc.value("batch_job", "");
+  req.ref.encounter_id = l.doc["encounter"].value("id", "");
+  req.ref.accession = l.doc["study"].value("accession", "");
+  req.batch_job = l.row.batch_job;
   return Draft(req, caller, progress);
 }
 
@@ -555,19 +561,18 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
                               const Caller& caller) {
   if (!caller.may_sign)
     return PermissionDeniedError("role '" + caller.role + "' may not sign reports");
-  ASSIGN_OR_RETURN(DraftRow row, p_.store->Get(id));
-  ASSIGN_OR_RETURN(Json view, Load(id, caller));
+  ASSIGN_OR_RETURN(Loaded l, Load(id, caller));
+  DraftRow& row = l.row;
+  Json& doc = l.doc;
   if (row.status == "signed")
     return FailedPreconditionError("draft '" + id + "' is already signed (at " + row.signed_at +
                                    ")");
-  Json doc = Json::parse(row.phi);
   const std::string final_text = text.empty() ? doc.value("text", "") : text;
   if (final_text.find_first_not_of(" \t\r\n") == std::string::npos)
     return InvalidArgumentError("the report to sign is empty");
   const std::string now = NowIso();
   const std::string signer_name = caller.name.empty() ? caller.sub : caller.name;
   doc["signer"] = {{"id", caller.sub}, {"role", caller.role}, {"name", signer_name}};
-  doc["id"] = id;
   // Write-back first: the draft becomes signed only when both systems have the report. A
   // DiagnosticReport written by an earlier attempt whose SR failed is not written again.
   std::string fhir_loc;
@@ -628,23 +633,22 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
   row.signer_key = caller.pseudonym;
   row.phi = Dump(doc);
   RETURN_IF_ERROR(p_.store->Put(row));
-  return Load(id, caller);
+  return ViewOf(row, std::move(doc));
 }
 
 StatusOr<Json> Workflow::Preliminary(const std::string& id, const Caller& caller) {
-  ASSIGN_OR_RETURN(DraftRow row, p_.store->Get(id));
-  ASSIGN_OR_RETURN(Json view, Load(id, caller));
+  ASSIGN_OR_RETURN(Loaded l, Load(id, caller));
+  DraftRow& row = l.row;
+  Json& doc = l.doc;
   if (row.status == "signed")
     return FailedPreconditionError("draft '" + id + "' is signed; its final report is written");
-  Json doc = Json::parse(row.phi);
-  doc["id"] = id;
   const Json report = DiagnosticReportOf(doc, "preliminary", doc.value("text", ""), NowIso());
   ASSIGN_OR_RETURN(std::string loc, p_.records->Create("DiagnosticReport", Dump(report)));
   doc["writeback"]["preliminary"] = loc;
   row.updated_at = NowIso();
   row.phi = Dump(doc);
   RETURN_IF_ERROR(p_.store->Put(row));
-  return Load(id, caller);
+  return ViewOf(row, std::move(doc));
 }
 
 }  // namespace medscribe::clinical

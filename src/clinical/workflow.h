@@ -119,7 +119,12 @@ class Workflow {
   RecordSource& records() { return *p_.records; }
 
  private:
-  StatusOr<Json> Load(const std::string& id, const Caller& caller);
+  // A row and its sealed document, after the caller's department and patient checks.
+  struct Loaded {
+    DraftRow row;
+    Json doc;
+  };
+  StatusOr<Loaded> Load(const std::string& id, const Caller& caller);
   StatusOr<std::string> Transcribe(const std::string& wav);
 
   WorkflowParts p_;
