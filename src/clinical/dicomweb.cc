@@ -16,23 +16,16 @@ namespace {
 
 class DicomWeb final : public ImageSource {
  public:
-  explicit DicomWeb(const HttpSourceOptions& o)
-      : base_(o.base_url),
-        token_(o.bearer_token),
-        http_({.ca_file = o.ca_file,
-               .timeout_ms = o.timeout_ms,
-               .max_response_bytes = o.max_response_bytes}) {
-    while (!base_.empty() && base_.back() == '/') base_.pop_back();
-  }
-  std::string name() const override { return "DICOMweb server " + base_; }
+  explicit DicomWeb(HttpServerRef server) : s_(std::move(server)) {}
+  std::string name() const override { return "DICOMweb server " + s_.base; }
 
   StatusOr<std::vector<std::string>> FetchStudy(const std::string& study_uid,
                                                 const std::string& accession) override {
     // QIDO-RS: is the study there (and which UID has it)?
     const std::string query = !study_uid.empty() ? "StudyInstanceUID=" + UrlEncode(study_uid)
                                                  : "AccessionNumber=" + UrlEncode(accession);
-    ASSIGN_OR_RETURN(HttpResponse q,
-                     http_.Get(base_ + "/studies?" + query, Headers("application/dicom+json")));
+    ASSIGN_OR_RETURN(HttpResponse q, s_.http.Get(s_.base + "/studies?" + query,
+                                                 s_.Headers("application/dicom+json")));
     if (q.status >= 500 || q.status == 401 || q.status == 403)
       return UnavailableError(name() + " failed a study search (HTTP " + std::to_string(q.status) +
                               ")");
@@ -54,8 +47,8 @@ class DicomWeb final : public ImageSource {
       return NotFoundError("no study with accession '" + accession + "' in " + name());
     // WADO-RS: the whole study as multipart/related application/dicom.
     ASSIGN_OR_RETURN(HttpResponse r,
-                     http_.Get(base_ + "/studies/" + UrlEncode(uid),
-                               Headers("multipart/related; type=\"application/dicom\"")));
+                     s_.http.Get(s_.base + "/studies/" + UrlEncode(uid),
+                                 s_.Headers("multipart/related; type=\"application/dicom\"")));
     if (r.status == 404)
       return NotFoundError("no study with accession '" + accession + "' in " + name());
     if (r.status != 200)
@@ -75,33 +68,30 @@ class DicomWeb final : public ImageSource {
     std::string body = "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n";
     body += part10;
     body += "\r\n--" + boundary + "--\r\n";
-    HttpHeaders h = Headers("application/dicom+json");
-    h.emplace_back("Content-Type",
+    const HttpHeaders h =
+        s_.Headers("application/dicom+json",
                    "multipart/related; type=\"application/dicom\"; boundary=" + boundary);
-    ASSIGN_OR_RETURN(HttpResponse s, http_.Post(base_ + "/studies", h, body));
-    if (s.status != 200 && s.status != 202)
+    ASSIGN_OR_RETURN(HttpResponse answer, s_.http.Post(s_.base + "/studies", h, body));
+    if (answer.status != 200 && answer.status != 202)
       return UnavailableError(name() + " refused the instance (STOW-RS HTTP " +
-                              std::to_string(s.status) + "): " + s.body.substr(0, 300));
-    return base_ + "/studies";
+                              std::to_string(answer.status) + "): " + answer.body.substr(0, 300));
+    return s_.base + "/studies";
   }
 
  private:
-  HttpHeaders Headers(const std::string& accept) const {
-    HttpHeaders h = {{"Accept", accept}};
-    if (!token_.empty()) h.emplace_back("Authorization", "Bearer " + token_);
-    return h;
-  }
-  std::string base_, token_;
-  HttpClient http_;
+  HttpServerRef s_;
 };
 
 }  // namespace
 
 StatusOr<std::shared_ptr<ImageSource>> OpenDicomWeb(const HttpSourceOptions& o) {
-  if (o.base_url.rfind("http://", 0) != 0 && o.base_url.rfind("https://", 0) != 0)
-    return InvalidArgumentError("the DICOMweb URL must start with http:// or https://, got '" +
-                                o.base_url + "'");
-  return std::shared_ptr<ImageSource>(std::make_shared<DicomWeb>(o));
+  ASSIGN_OR_RETURN(HttpServerRef server,
+                   HttpServerRef::Make(o.base_url, o.bearer_token,
+                                       {.ca_file = o.ca_file,
+                                        .timeout_ms = o.timeout_ms,
+                                        .max_response_bytes = o.max_response_bytes},
+                                       "DICOMweb URL"));
+  return std::shared_ptr<ImageSource>(std::make_shared<DicomWeb>(std::move(server)));
 }
 
 }  // namespace medscribe::clinical

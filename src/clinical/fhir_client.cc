@@ -14,16 +14,9 @@ constexpr char kFhirJson[] = "application/fhir+json";
 
 class FhirServer final : public RecordSource {
  public:
-  explicit FhirServer(const HttpSourceOptions& o)
-      : base_(o.base_url),
-        token_(o.bearer_token),
-        http_({.ca_file = o.ca_file,
-               .timeout_ms = o.timeout_ms,
-               .max_response_bytes = o.max_response_bytes}) {
-    while (!base_.empty() && base_.back() == '/') base_.pop_back();
-  }
+  explicit FhirServer(HttpServerRef server) : s_(std::move(server)) {}
 
-  std::string name() const override { return "FHIR server " + base_; }
+  std::string name() const override { return "FHIR server " + s_.base; }
 
   StatusOr<EncounterRecord> Fetch(const EncounterRef& ref) override {
     EncounterRecord r;
@@ -86,7 +79,8 @@ class FhirServer final : public RecordSource {
   }
 
   StatusOr<std::string> Create(const std::string& type, const std::string& json) override {
-    ASSIGN_OR_RETURN(HttpResponse r, http_.Post(base_ + "/" + type, Headers(true), json));
+    ASSIGN_OR_RETURN(HttpResponse r,
+                     s_.http.Post(s_.base + "/" + type, s_.Headers(kFhirJson, kFhirJson), json));
     if (r.status != 200 && r.status != 201)
       return UnavailableError(name() + " refused the " + type + " (HTTP " +
                               std::to_string(r.status) + "): " + r.body.substr(0, 300));
@@ -104,15 +98,8 @@ class FhirServer final : public RecordSource {
   }
 
  private:
-  HttpHeaders Headers(bool body) const {
-    HttpHeaders h = {{"Accept", kFhirJson}};
-    if (body) h.emplace_back("Content-Type", kFhirJson);
-    if (!token_.empty()) h.emplace_back("Authorization", "Bearer " + token_);
-    return h;
-  }
-
   StatusOr<HttpResponse> GetOk(const std::string& path) {
-    ASSIGN_OR_RETURN(HttpResponse r, http_.Get(base_ + "/" + path, Headers(false)));
+    ASSIGN_OR_RETURN(HttpResponse r, s_.http.Get(s_.base + "/" + path, s_.Headers(kFhirJson)));
     if (r.status >= 500)
       return UnavailableError(name() + " failed (HTTP " + std::to_string(r.status) + ")");
     if (r.status == 401 || r.status == 403)
@@ -140,9 +127,9 @@ class FhirServer final : public RecordSource {
   // The resources of every page of a search (following Bundle.link next, at most 20 pages).
   StatusOr<std::vector<fhir::Resource>> Search(const std::string& query) {
     std::vector<fhir::Resource> out;
-    std::string url = base_ + "/" + query;
+    std::string url = s_.base + "/" + query;
     for (int page = 0; page < 20 && !url.empty(); ++page) {
-      ASSIGN_OR_RETURN(HttpResponse r, http_.Get(url, Headers(false)));
+      ASSIGN_OR_RETURN(HttpResponse r, s_.http.Get(url, s_.Headers(kFhirJson)));
       if (r.status >= 500 || r.status == 401 || r.status == 403)
         return UnavailableError(name() + " failed a search (HTTP " + std::to_string(r.status) +
                                 ")");
@@ -172,17 +159,19 @@ class FhirServer final : public RecordSource {
     return "";
   }
 
-  std::string base_, token_;
-  HttpClient http_;
+  HttpServerRef s_;
 };
 
 }  // namespace
 
 StatusOr<std::shared_ptr<RecordSource>> OpenFhirServer(const HttpSourceOptions& o) {
-  if (o.base_url.rfind("http://", 0) != 0 && o.base_url.rfind("https://", 0) != 0)
-    return InvalidArgumentError("the FHIR base URL must start with http:// or https://, got '" +
-                                o.base_url + "'");
-  return std::shared_ptr<RecordSource>(std::make_shared<FhirServer>(o));
+  ASSIGN_OR_RETURN(HttpServerRef server,
+                   HttpServerRef::Make(o.base_url, o.bearer_token,
+                                       {.ca_file = o.ca_file,
+                                        .timeout_ms = o.timeout_ms,
+                                        .max_response_bytes = o.max_response_bytes},
+                                       "FHIR base URL"));
+  return std::shared_ptr<RecordSource>(std::make_shared<FhirServer>(std::move(server)));
 }
 
 }  // namespace medscribe::clinical

@@ -51,6 +51,23 @@ std::string UrlEncode(std::string_view s) {
   return out;
 }
 
+StatusOr<HttpServerRef> HttpServerRef::Make(std::string base_url, std::string token,
+                                            HttpClientOptions options, const std::string& what) {
+  if (base_url.rfind("http://", 0) != 0 && base_url.rfind("https://", 0) != 0)
+    return InvalidArgumentError("the " + what + " must start with http:// or https://, got '" +
+                                base_url + "'");
+  while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+  return HttpServerRef{std::move(base_url), std::move(token), HttpClient(std::move(options))};
+}
+
+HttpHeaders HttpServerRef::Headers(const std::string& accept,
+                                   const std::string& content_type) const {
+  HttpHeaders h = {{"Accept", accept}};
+  if (!content_type.empty()) h.emplace_back("Content-Type", content_type);
+  if (!token.empty()) h.emplace_back("Authorization", "Bearer " + token);
+  return h;
+}
+
 StatusOr<HttpResponse> HttpClient::Get(const std::string& url, const HttpHeaders& headers) const {
   return Do("GET", url, headers, nullptr);
 }

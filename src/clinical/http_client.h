@@ -46,6 +46,19 @@ class HttpClient {
   HttpClientOptions o_;
 };
 
+// A server the orchestrator calls (the part the FHIR and DICOMweb sources share): its base URL
+// without trailing '/', the bearer token sent with every request, and the client.
+struct HttpServerRef {
+  std::string base, token;
+  HttpClient http;
+
+  // InvalidArgument naming `what` unless `base_url` starts with http:// or https://.
+  static StatusOr<HttpServerRef> Make(std::string base_url, std::string token,
+                                      HttpClientOptions options, const std::string& what);
+  // Accept (and Content-Type when given), plus Authorization when there is a token.
+  HttpHeaders Headers(const std::string& accept, const std::string& content_type = "") const;
+};
+
 // `s` with every byte outside [A-Za-z0-9-._~] percent-encoded (for query values).
 std::string UrlEncode(std::string_view s);
 
