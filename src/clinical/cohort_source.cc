@@ -92,7 +92,9 @@ class CohortRecords final : public RecordSource {
     for (const auto& o : observations_)
       if (o.subject.id == r.patient.id) r.observations.push_back(o);
     for (const auto& c : conditions_)
-      if (OfEncounter(c, encounter_id)) r.conditions.push_back(c);
+      if (OfEncounter(c, encounter_id) || (c.encounter.empty() && c.subject.id == r.patient.id &&
+                                           c.category == "problem-list-item"))
+        r.conditions.push_back(c);
     for (const auto& c : procedures_)
       if (OfEncounter(c, encounter_id)) r.procedures.push_back(c);
     for (const auto& n : notes_)

@@ -54,6 +54,11 @@ class FhirServer final : public RecordSource {
     ASSIGN_OR_RETURN(list, Search("Condition" + by_encounter));
     for (auto& x : list)
       if (auto* v = std::get_if<fhir::Condition>(&x)) r.conditions.push_back(*v);
+    ASSIGN_OR_RETURN(list, Search("Condition?subject=Patient/" + UrlEncode(r.patient.id) +
+                                  "&category=problem-list-item&_count=500"));
+    for (auto& x : list)
+      if (auto* v = std::get_if<fhir::Condition>(&x); v && v->encounter.empty())
+        r.conditions.push_back(*v);
     ASSIGN_OR_RETURN(list, Search("Procedure" + by_encounter));
     for (auto& x : list)
       if (auto* v = std::get_if<fhir::Procedure>(&x)) r.procedures.push_back(*v);

@@ -33,9 +33,11 @@ struct EncounterRecord {
   std::optional<fhir::ServiceRequest> order;
   std::optional<fhir::ImagingStudy> study;
   std::vector<fhir::Observation> observations;  // the patient's; the window is applied later
-  std::vector<fhir::Condition> conditions;      // the encounter's
-  std::vector<fhir::Procedure> procedures;      // the encounter's
-  std::vector<fhir::DocumentReference> notes;   // the encounter's
+  // The encounter's (the order's working diagnosis, the final diagnoses once coded) and the
+  // patient's problem list; sample assembly keeps what was recorded before the study.
+  std::vector<fhir::Condition> conditions;
+  std::vector<fhir::Procedure> procedures;     // the encounter's
+  std::vector<fhir::DocumentReference> notes;  // the encounter's
 };
 
 class RecordSource {

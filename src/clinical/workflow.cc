@@ -17,6 +17,7 @@
 #include "dicom/info.h"
 #include "dicom/sr.h"
 #include "ingest/sample.h"
+#include "model/lab_names.h"
 #include "speech/audio.h"
 
 namespace medscribe::clinical {
@@ -56,13 +57,8 @@ std::string Dump(const Json& j) {
 
 // Short lab names the rules and the reviewer use, by LOINC code.
 std::string LabName(const fhir::Coding& c) {
-  static const std::map<std::string, std::string> kNames = {
-      {"6690-2", "WBC"},         {"1988-5", "CRP"},       {"33959-8", "procalcitonin"},
-      {"30934-4", "BNP"},        {"10839-9", "troponin"}, {"59408-5", "SpO2"},
-      {"8310-5", "temperature"}, {"718-7", "hemoglobin"}, {"2160-0", "creatinine"},
-      {"48065-7", "D-dimer"}};
-  auto it = kNames.find(c.code);
-  return it != kNames.end() ? it->second : (c.display.empty() ? c.code : c.display);
+  const std::string_view name = model::LabShortName(c.code);
+  return !name.empty() ? std::string(name) : (c.display.empty() ? c.code : c.display);
 }
 
 Value ToValue(const Json& j, int depth = 0) {
@@ -310,6 +306,7 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
   ingest::SampleInputs in;
   in.patient = &rec.patient;
   in.encounter = &rec.encounter;
+  if (rec.order) in.order = &*rec.order;
   in.image_size = o_.image_size;
   in.labs_window_hours = o_.labs_window_hours;
   Json images = Json::array();
@@ -399,8 +396,18 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
                     {"interpretation", l["interpretation"]},
                     {"hours_before_study", l["hours_before_study"]}});
   }
+  // The rules see every condition of the record, final diagnoses included (coding checks at
+  // sign time); the model's sample holds only those recorded before the study.
+  Json record_conditions = Json::array();
+  for (const auto& c : rec.conditions) {
+    for (const fhir::Coding& k : c.code)
+      record_conditions.push_back({{"system", k.system},
+                                   {"code", k.code},
+                                   {"display", k.display},
+                                   {"category", c.category}});
+  }
   Json record = {{"labs", labs},
-                 {"conditions", sample_json["modalities"]["structured"]["conditions"]},
+                 {"conditions", record_conditions},
                  {"procedures", sample_json["modalities"]["structured"]["procedures"]},
                  {"dictation", transcript.is_string() ? transcript : Json("")}};
   const size_t size = static_cast<size_t>(o_.image_size);

@@ -219,8 +219,16 @@ StatusOr<Resource> Convert(const Obj& o, const std::string& type) {
     RETURN_IF_ERROR(o.Ref("subject", s.subject));
     RETURN_IF_ERROR(o.Ref("encounter", s.encounter));
     RETURN_IF_ERROR(o.Codings("code", s.code));
-    RETURN_IF_ERROR(o.Each("reasonCode", [&](const Obj& r) {
-      return s.reason.empty() ? r.Str("text", s.reason) : OkStatus();
+    RETURN_IF_ERROR(o.Each("reasonCode", [&](const Obj& r) -> Status {
+      if (s.reason.empty()) RETURN_IF_ERROR(r.Str("text", s.reason));
+      return r.Each("coding", [&](const Obj& c) -> Status {
+        Coding k;
+        RETURN_IF_ERROR(c.Str("system", k.system));
+        RETURN_IF_ERROR(c.Str("code", k.code));
+        RETURN_IF_ERROR(c.Str("display", k.display));
+        s.reason_codes.push_back(std::move(k));
+        return OkStatus();
+      });
     }));
     return Resource(std::move(s));
   }
@@ -285,7 +293,19 @@ StatusOr<Resource> Convert(const Obj& o, const std::string& type) {
     RETURN_IF_ERROR(o.Ref("encounter", encounter));
     RETURN_IF_ERROR(o.Codings("code", code));
     RETURN_IF_ERROR(o.Str(type == "Condition" ? "recordedDate" : "performedDateTime", when));
-    if (type == "Condition") return Resource(Condition{id, when, subject, encounter, code});
+    if (type == "Condition") {
+      Condition c{id, when, "", "", "", subject, encounter, code};
+      RETURN_IF_ERROR(o.Str("onsetDateTime", c.onset));
+      std::vector<Coding> v;
+      RETURN_IF_ERROR(o.Codings("verificationStatus", v));
+      if (!v.empty()) c.verification = v[0].code;
+      RETURN_IF_ERROR(o.Each("category", [&](const Obj& k) -> Status {
+        return k.Each("coding", [&](const Obj& cc) {
+          return c.category.empty() ? cc.Str("code", c.category) : OkStatus();
+        });
+      }));
+      return Resource(std::move(c));
+    }
     return Resource(Procedure{id, when, subject, encounter, code});
   }
   if (type == "DocumentReference") {

@@ -44,9 +44,10 @@ struct Encounter {
 };
 
 struct ServiceRequest {
-  std::string id, accession, authored_on, reason;
+  std::string id, accession, authored_on, reason;  // reason: reasonCode[0].text
   Reference subject, encounter;
   std::vector<Coding> code;
+  std::vector<Coding> reason_codes;  // reasonCode[*].coding (the working diagnosis)
 };
 
 struct ImagingStudy {
@@ -63,8 +64,10 @@ struct Observation {
 };
 
 struct Condition {
-  std::string id, recorded;
-  Reference subject, encounter;
+  std::string id, recorded, onset;  // recordedDate, onsetDateTime
+  std::string category;             // category[0].coding[0].code: "problem-list-item", ...
+  std::string verification;         // verificationStatus code: "confirmed", "provisional", ...
+  Reference subject, encounter;     // encounter empty for a problem-list item of the patient
   std::vector<Coding> code;
 };
 

@@ -147,7 +147,9 @@ struct Record {
   std::map<std::string, const fhir::Patient*> patients;
   std::map<std::string, const fhir::Encounter*> encounters;
   std::map<std::string, std::vector<const fhir::Observation*>> observations_by_patient;
-  std::map<std::string, std::vector<const fhir::Condition*>> conditions;
+  std::map<std::string, std::vector<const fhir::Condition*>> conditions;  // by encounter
+  std::map<std::string, std::vector<const fhir::Condition*>> problems;  // by patient, no encounter
+  std::map<std::string, const fhir::ServiceRequest*> orders;            // by encounter
   std::map<std::string, std::vector<const fhir::Procedure*>> procedures;
   std::map<std::string, std::vector<const fhir::DocumentReference*>> notes;
   std::map<std::string, const fhir::DiagnosticReport*> final_reports;
@@ -220,7 +222,10 @@ Record BuildRecord(const std::vector<fhir::Resource>& resources,
     if (const auto* o = std::get_if<fhir::Observation>(&r)) {
       rec.observations_by_patient[o->subject.id].push_back(o);
     } else if (const auto* c = std::get_if<fhir::Condition>(&r)) {
-      if (!c->encounter.empty()) rec.conditions[c->encounter.id].push_back(c);
+      if (!c->encounter.empty())
+        rec.conditions[c->encounter.id].push_back(c);
+      else
+        rec.problems[c->subject.id].push_back(c);
     } else if (const auto* pr = std::get_if<fhir::Procedure>(&r)) {
       if (!pr->encounter.empty()) rec.procedures[pr->encounter.id].push_back(pr);
     } else if (const auto* d = std::get_if<fhir::DocumentReference>(&r)) {
@@ -232,6 +237,7 @@ Record BuildRecord(const std::vector<fhir::Resource>& resources,
     } else if (const auto* sr = std::get_if<fhir::ServiceRequest>(&r)) {
       if (!sr->accession.empty() && !sr->encounter.empty())
         rec.encounter_by_accession[sr->accession] = sr->encounter.id;
+      if (!sr->encounter.empty()) rec.orders.emplace(sr->encounter.id, sr);
     } else if (const auto* is = std::get_if<fhir::ImagingStudy>(&r)) {
       if (!is->accession.empty() && !is->encounter.empty())
         rec.encounter_by_accession[is->accession] = is->encounter.id;
@@ -394,6 +400,9 @@ Assembled AssembleEncounter(const EncounterWork& w, const Record& rec, const Ing
     return it == map.end() ? std::remove_cvref_t<decltype(it->second)>{} : it->second;
   };
   in.conditions = find(rec.conditions);
+  if (auto it = rec.problems.find(patient->id); it != rec.problems.end())
+    in.conditions.insert(in.conditions.end(), it->second.begin(), it->second.end());
+  if (auto it = rec.orders.find(w.encounter_id); it != rec.orders.end()) in.order = it->second;
   in.procedures = find(rec.procedures);
   in.notes = find(rec.notes);
   if (auto it = rec.observations_by_patient.find(patient->id);

@@ -50,6 +50,9 @@ std::string PatientKeyOf(const fhir::Patient& p) {
 
 std::string PrimaryFindingOf(const std::vector<const fhir::Condition*>& conditions) {
   for (const fhir::Condition* c : conditions) {
+    if (c->category == "problem-list-item" || c->verification == "provisional" ||
+        c->verification == "differential" || c->verification == "refuted")
+      continue;
     for (const fhir::Coding& code : c->code) {
       if (code.code.size() >= 3 && code.code[0] != 'Z' && code.code[0] != 'z') {
         return code.code.substr(0, 3);
@@ -152,19 +155,44 @@ StatusOr<Sample> AssembleSample(const SampleInputs& in, const deid::Pseudonymize
                     {"interpretation", o->interpretation},
                     {"hours_before_study", HoursBefore(t, study)}});
   }
+  // Minimum necessary: what existed before the study. A resource whose time is unknown cannot
+  // be shown to precede the study and is left out.
+  auto before_study = [&](const std::string& when) {
+    const long t = dataset::ParseFhirDateTime(when);
+    return study >= 0 && t >= 0 && t < study;
+  };
+  auto by_study = [&](const std::string& when) {
+    const long t = dataset::ParseFhirDateTime(when);
+    return study >= 0 && t >= 0 && t <= study;
+  };
   Json conditions = Json::array();
   for (const fhir::Condition* c : in.conditions) {
-    for (const Json& j : CodingsJson(c->code)) conditions.push_back(j);
+    const std::string& when = c->recorded.empty() ? c->onset : c->recorded;
+    if (!before_study(when)) continue;
+    for (Json j : CodingsJson(c->code)) {
+      j["category"] = c->category;
+      j["verification"] = c->verification;
+      j["hours_before_study"] = HoursBefore(dataset::ParseFhirDateTime(when), study);
+      conditions.push_back(std::move(j));
+    }
   }
   Json procedures = Json::array();
   for (const fhir::Procedure* pr : in.procedures) {
+    if (!by_study(pr->performed)) continue;
     for (const Json& j : CodingsJson(pr->code)) procedures.push_back(j);
+  }
+  Json order = nullptr;
+  if (in.order != nullptr &&
+      before_study(in.order->authored_on.empty() ? in.encounter->start : in.order->authored_on)) {
+    order = {{"reason", scrubber.Scrub(in.order->reason)},
+             {"codes", CodingsJson(in.order->reason_codes)}};
   }
 
   std::string context;
   Json note_languages = Json::array();
   for (const fhir::DocumentReference* d : in.notes) {
     if (d->text.empty()) continue;  // an attachment that is not text (a dictation)
+    if (!by_study(d->date)) continue;
     if (!context.empty()) context += "\n\n";
     context += scrubber.Scrub(d->text);
     note_languages.push_back(d->language);
@@ -224,7 +252,8 @@ StatusOr<Sample> AssembleSample(const SampleInputs& in, const deid::Pseudonymize
           {"encounter", {{"class", in.encounter->class_code}, {"department", s.department}}},
           {"labs", labs},
           {"conditions", conditions},
-          {"procedures", procedures}}},
+          {"procedures", procedures},
+          {"order", order}}},
         {"text_context", context},
         {"text_context_languages", note_languages},
         {"speech_transcript", transcript}}},

@@ -23,7 +23,9 @@
 
 namespace medscribe::ingest {
 
-inline constexpr int kSampleSchemaVersion = 1;
+// 2: the record holds only what existed before the study (conditions and procedures dated before
+// it, the order's reason); version 1 samples carried the encounter's final diagnoses.
+inline constexpr int kSampleSchemaVersion = 2;
 inline constexpr const char* kTaskRadiologyReport = "radiology_report";
 
 // An image that alignment matched to the encounter, decoded and de-identified.
@@ -42,12 +44,16 @@ struct SampleInputs {
   const fhir::Patient* patient = nullptr;              // REQUIRES: non-null
   const fhir::Encounter* encounter = nullptr;          // REQUIRES: non-null
   const fhir::DiagnosticReport* report = nullptr;      // final report; null for a sample to draft
+  const fhir::ServiceRequest* order = nullptr;         // the imaging order, if known
   std::vector<const fhir::Observation*> observations;  // the patient's, any time
-  std::vector<const fhir::Condition*> conditions;      // the encounter's
-  std::vector<const fhir::Procedure*> procedures;      // the encounter's
-  std::vector<const fhir::DocumentReference*> notes;   // the encounter's
-  std::vector<SampleImage> images;                     // REQUIRES: at least one
-  std::vector<std::string> transcripts;                // raw ASR output, one per audio file
+  // The encounter's and the patient's (problem list), any time: only those recorded (or with
+  // onset) before the study enter the sample, so the final diagnoses coded after the report
+  // never do.
+  std::vector<const fhir::Condition*> conditions;
+  std::vector<const fhir::Procedure*> procedures;     // the encounter's; performed by the study
+  std::vector<const fhir::DocumentReference*> notes;  // the encounter's; written by the study
+  std::vector<SampleImage> images;                    // REQUIRES: at least one
+  std::vector<std::string> transcripts;               // raw ASR output, one per audio file
   int image_size = 256;
   int labs_window_hours = 72;  // labs taken within this many hours before the study
 };
@@ -75,14 +81,17 @@ StatusOr<SampleImage> PrepareImageBytes(std::string_view bytes, const std::strin
 std::string PatientKeyOf(const fhir::Patient& p);
 
 // The stratum "primary finding" of an encounter: the three-character ICD-10 category of its first
-// diagnosis that is not a Z code (status, devices), or "none".
+// confirmed encounter diagnosis that is not a Z code (status, devices), or "none". The final
+// diagnoses serve only to stratify the splits; they never enter the sample.
 std::string PrimaryFindingOf(const std::vector<const fhir::Condition*>& conditions);
 
 // Age in whole years at `when` (FHIR date/dateTime strings), "90+" above 89, "" when unknown.
 std::string AgeAt(const std::string& birth_date, const std::string& when);
 
-// Builds the sample. Text (notes, report, transcripts) goes through a TextScrubber keyed on the
-// patient's identifiers and date shift; dates become hours relative to the study.
+// Builds the sample. Text (notes, report, transcripts, the order's reason) goes through a
+// TextScrubber keyed on the patient's identifiers and date shift; dates become hours relative to
+// the study. Only what existed before the study enters the record (labs in the window,
+// conditions, procedures and notes dated before the study; undated ones are left out).
 StatusOr<Sample> AssembleSample(const SampleInputs& in, const deid::Pseudonymizer& p);
 
 }  // namespace medscribe::ingest

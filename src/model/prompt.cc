@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "model/lab_names.h"
+
 namespace medscribe::model {
 namespace {
 
@@ -24,13 +26,25 @@ std::string Number(const json::Value* v) {
   return buf;
 }
 
-std::string Codes(const json::Value* list) {
+// A code's display up to its first comma, at most four words: "I50.9 Heart failure".
+std::string ShortDisplay(const std::string& display) {
+  std::string out;
+  int words = 0;
+  for (size_t i = 0; i < display.size() && display[i] != ','; ++i) {
+    if (display[i] == ' ' && ++words == 4) break;
+    out += display[i];
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+std::string Codes(const json::Value* list, bool with_display) {
   std::string out;
   if (!list || !list->is_array()) return out;
   for (const json::Value& c : list->as_array()) {
     if (!out.empty()) out += "; ";
     out += Str(c.Find("code"));
-    const std::string display = Str(c.Find("display"));
+    const std::string display = with_display ? ShortDisplay(Str(c.Find("display"))) : "";
     if (!display.empty()) out += " " + display;
   }
   return out;
@@ -47,16 +61,24 @@ StatusOr<Prompt> BuildPrompt(const json::Value& s, const PromptOptions& o) {
   if (structured) {
     const std::string age = Str(Path(*structured, {"patient", "age"}));
     const std::string sex = Str(Path(*structured, {"patient", "sex"}));
-    history += (age.empty() ? "age unknown" : age + "-year-old") + (sex.empty() ? "" : " " + sex);
+    history += (age.empty() ? "age unknown" : age) + (sex.empty() ? "" : " " + sex);
     const std::string dept = Str(Path(*structured, {"encounter", "department"}));
     const std::string cls = Str(Path(*structured, {"encounter", "class"}));
     if (!dept.empty()) history += ", " + dept;
     if (!cls.empty()) history += " (" + cls + ")";
     history += ".";
-    const std::string dx = Codes(structured->Find("conditions"));
-    const std::string px = Codes(structured->Find("procedures"));
-    if (!dx.empty()) history += " Diagnoses: " + dx + ".";
+    const std::string dx = Codes(structured->Find("conditions"), true);
+    const std::string px = Codes(structured->Find("procedures"), false);
+    if (!dx.empty()) history += " Problems: " + dx + ".";
     if (!px.empty()) history += " Procedures: " + px + ".";
+    if (const json::Value* order = structured->Find("order"); order && order->is_object()) {
+      const std::string reason = Str(order->Find("reason"));
+      const std::string codes = Codes(order->Find("codes"), false);
+      if (!reason.empty() || !codes.empty()) {
+        history += " Order:" + (reason.empty() ? "" : " " + reason) +
+                   (codes.empty() ? "" : " (" + codes + ")");
+      }
+    }
   }
   std::string note = Str(Path(s, {"modalities", "text_context"}));
   if (note.size() > o.max_note_chars) {
@@ -69,19 +91,15 @@ StatusOr<Prompt> BuildPrompt(const json::Value& s, const PromptOptions& o) {
   std::string labs;
   if (const json::Value* l = structured ? structured->Find("labs") : nullptr; l && l->is_array()) {
     for (const json::Value& x : l->as_array()) {
-      if (!labs.empty()) labs += " ";
-      const std::string display = Str(x.Find("display"));
-      labs += display.empty() ? Str(x.Find("code")) : display;
-      labs += " " + Number(x.Find("value")) + " " + Str(x.Find("unit"));
+      if (!labs.empty()) labs += "; ";
+      const std::string code = Str(x.Find("code"));
+      const std::string_view short_name = LabShortName(code);
+      const std::string display = ShortDisplay(Str(x.Find("display")));
+      labs += !short_name.empty() ? std::string(short_name) : display.empty() ? code : display;
+      labs += " " + Number(x.Find("value"));
+      if (const std::string unit = Str(x.Find("unit")); !unit.empty()) labs += " " + unit;
       const std::string flag = Str(x.Find("interpretation"));
-      const std::string lo = Number(x.Find("low")), hi = Number(x.Find("high"));
-      if (!flag.empty() || !lo.empty() || !hi.empty()) {
-        labs += " (" + flag +
-                (lo.empty() && hi.empty() ? "" : (flag.empty() ? "" : "; ") + lo + "-" + hi) + ")";
-      }
-      const std::string hours = Number(x.Find("hours_before_study"));
-      if (!hours.empty()) labs += " " + hours + " h before";
-      labs += ".";
+      if (!flag.empty() && flag != "N") labs += " " + flag;
     }
   }
   std::string dictation = o.dictation ? Str(Path(s, {"modalities", "speech_transcript"})) : "";

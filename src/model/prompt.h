@@ -2,12 +2,18 @@
 // <key>.json, docs/formats/dataset.md) into the text the decoder reads, so both see the same bytes.
 //
 //   <image>
-//   <history> 67-year-old female, Emergency Department (EMER). Diagnoses: J18.9 Pneumonia, ...
-//   Procedures: 71045 ... Note: <notes>
-//   <labs> Leukocytes 17.2 10*3/uL (H; 4-11) 2.8 h before. ... | none
+//   <history> 67 female, Emergency Department (EMER). Problems: I10 Essential (primary)
+//   hypertension; I50.9 Heart failure. Procedures: 31500. Order: Cough and fever. Rule out
+//   pneumonia. (R05.9) Note: <notes>
+//   <labs> WBC 17.2 10*3/uL H; CRP 80 mg/L H; SpO2 97 % | none
 //   <dictation> <transcript> | none
 //   <report>
 // The target the model learns (and generates) follows <report> and ends with </s>.
+//
+// The record is compact: labs as short name, value, unit and flag (H/L; nothing when normal),
+// codes with the display up to its first comma (at most four words), notes cut to
+// `max_note_chars` at a character boundary. Only what the sample holds is shown; the sample
+// itself holds only what existed before the study (ingest/sample.h).
 #pragma once
 
 #include <string>
@@ -20,7 +26,7 @@ namespace medscribe::model {
 struct PromptOptions {
   bool image = true;      // false: ablation without the image section's placeholder
   bool dictation = true;  // false: ablation without the dictation
-  size_t max_note_chars = 1500;
+  size_t max_note_chars = 600;
 };
 
 struct Prompt {

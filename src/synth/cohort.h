@@ -28,7 +28,7 @@
 
 namespace medscribe::synth {
 
-inline constexpr std::string_view kGeneratorVersion = "medscribe-synth 1";
+inline constexpr std::string_view kGeneratorVersion = "medscribe-synth 2";
 
 struct SynthSummary {
   int patients = 0;

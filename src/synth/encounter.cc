@@ -82,9 +82,25 @@ const LabResult* Encounter::Lab(std::string_view key) const {
 
 std::string Encounter::AnnotatorId() const { return fmt::format("rad-{:02d}", radiologist + 1); }
 
-std::vector<Finding> SampleFindings(Department d, const Anatomy& a, Rng& rng) {
+std::string_view IndicationKindName(IndicationKind k) {
+  switch (k) {
+    case IndicationKind::kSuspected:
+      return "suspected";
+    case IndicationKind::kRuleOut:
+      return "rule_out";
+    case IndicationKind::kRoutine:
+      break;
+  }
+  return "routine";
+}
+
+std::vector<Finding> SampleFindings(Department d, const Anatomy& a,
+                                    const std::vector<Problem>& history, Rng& rng) {
   std::array<double, kNumFindingTypes> p{};
-  for (int t = 0; t < kNumFindingTypes; ++t) p[t] = BasePrevalence(d, static_cast<FindingType>(t));
+  for (int t = 0; t < kNumFindingTypes; ++t) {
+    const auto type = static_cast<FindingType>(t);
+    p[t] = std::min(0.9, BasePrevalence(d, type) * HistoryFactor(history, type));
+  }
   auto P = [&](FindingType t) -> double& { return p[static_cast<int>(t)]; };
   std::vector<Finding> out;
   auto add = [&](Finding f) { out.push_back(f); };
@@ -131,7 +147,8 @@ std::vector<Finding> SampleFindings(Department d, const Anatomy& a, Rng& rng) {
   if (rng.Bernoulli(P(FindingType::kPneumothorax))) {
     Side s = has(FindingType::kRibFracture) ? side_of(FindingType::kRibFracture) : PickSide(rng);
     Finding f{FindingType::kPneumothorax, s, Zone::kUpper, PickSeverity(rng, 0.4, 0.35)};
-    const double lo[] = {0, 8, 20, 40}, hi[] = {0, 19, 39, 70};
+    // Apical distance; the smallest (12 mm) is 7 pixels at 256 px.
+    const double lo[] = {0, 12, 20, 40}, hi[] = {0, 19, 39, 70};
     f.size_mm =
         static_cast<double>(rng.UniformInt(static_cast<int64_t>(lo[static_cast<int>(f.severity)]),
                                            static_cast<int64_t>(hi[static_cast<int>(f.severity)])));
@@ -140,7 +157,8 @@ std::vector<Finding> SampleFindings(Department d, const Anatomy& a, Rng& rng) {
   }
   if (rng.Bernoulli(P(FindingType::kNodule))) {
     Finding f{FindingType::kNodule, PickSide(rng), PickZone(rng, 0.45, 0.35)};
-    f.size_mm = static_cast<double>(rng.UniformInt(5, 28));
+    // The smallest nodule (8 mm) is about 5 pixels across at 256 px.
+    f.size_mm = static_cast<double>(rng.UniformInt(8, 28));
     add(f);
     P(FindingType::kMass) *= 0.2;
   }
@@ -178,54 +196,113 @@ std::vector<Finding> SampleFindings(Department d, const Anatomy& a, Rng& rng) {
   return out;
 }
 
-std::vector<LabResult> SampleLabs(Department d, const std::vector<Finding>& fs, Rng& rng) {
-  auto has = [&](FindingType t) {
-    return std::any_of(fs.begin(), fs.end(), [t](const Finding& f) { return f.type == t; });
+namespace {
+
+// Log-normal draw around a median.
+double LogNormal(Rng& rng, double median, double sigma) {
+  return median * std::exp(rng.Normal(0, sigma));
+}
+
+// Which labs the clinician ordered: the basic panel always, the rest by department, suspicion
+// and history (never by what the image will show).
+bool LabDrawn(std::string_view key, const Encounter& e, bool suspect_infection, bool suspect_heart,
+              Rng& rng) {
+  const Department d = e.department;
+  if (key == "procalcitonin")
+    return suspect_infection ? rng.Bernoulli(0.7)
+                             : rng.Bernoulli(d == Department::kICU ? 0.4 : 0.15);
+  if (key == "bnp")
+    return suspect_heart || d == Department::kCardiology || d == Department::kICU ||
+           HasProblem(e.history, Chronic::kHeartFailure) || rng.Bernoulli(0.3);
+  if (key == "troponin")
+    return d == Department::kCardiology || d == Department::kED || rng.Bernoulli(0.2);
+  if (key == "ddimer") return d == Department::kED ? rng.Bernoulli(0.5) : rng.Bernoulli(0.15);
+  return true;
+}
+
+}  // namespace
+
+std::vector<LabResult> SampleLabs(const Encounter& e, int age, char sex, Rng& rng) {
+  const Department d = e.department;
+  auto has = [&](FindingType t) { return e.Has(t); };
+  auto hx = [&](Chronic c) { return HasProblem(e.history, c); };
+  auto severity = [&](FindingType t) {
+    for (const Finding& f : e.findings)
+      if (f.type == t) return static_cast<double>(f.severity);
+    return 0.0;
   };
+  const bool suspected = e.indication != IndicationKind::kRoutine;
+  const bool suspect_infection = suspected && e.suspected == FindingType::kConsolidation;
+  const bool suspect_heart = suspected && (e.suspected == FindingType::kEdema ||
+                                           e.suspected == FindingType::kCardiomegaly ||
+                                           e.suspected == FindingType::kPleuralEffusion);
   const bool pneumonia = has(FindingType::kConsolidation);
-  const bool heart = has(FindingType::kEdema) || has(FindingType::kCardiomegaly);
-  const bool ptx = has(FindingType::kPneumothorax);
+  const bool edema = has(FindingType::kEdema);
+  const bool heart = edema || has(FindingType::kCardiomegaly);
+  // Inflammation from causes outside the chest (urinary infection, flare of a chronic disease).
+  const bool other_inflammation = rng.Bernoulli(d == Department::kICU ? 0.3 : 0.15);
+  const bool pneumonia_response = pneumonia && rng.Bernoulli(0.8);  // 20% mount no response
   std::vector<LabResult> out;
   for (const LabSpec& s : LabSpecs()) {
-    // Which labs were drawn: the basic panel always, the rest by department and suspicion.
-    bool drawn = true;
-    if (s.key == "procalcitonin") drawn = pneumonia || rng.Bernoulli(0.3);
-    if (s.key == "bnp")
-      drawn = heart || d == Department::kCardiology || d == Department::kICU || rng.Bernoulli(0.3);
-    if (s.key == "troponin")
-      drawn = d == Department::kCardiology || d == Department::kED || rng.Bernoulli(0.2);
-    if (s.key == "ddimer") drawn = d == Department::kED ? rng.Bernoulli(0.6) : rng.Bernoulli(0.15);
-    if (!drawn) continue;
-    const double mid = (s.low + s.high) / 2, half = (s.high - s.low) / 2;
-    double v = mid + rng.Normal(0, half / 2.5);
-    if (s.key == "wbc")
-      v = pneumonia && rng.Bernoulli(0.85) ? rng.Uniform(12, 22) : rng.Uniform(4.5, 10.2);
-    if (s.key == "crp")
-      v = pneumonia ? rng.Uniform(40, 220) : heart ? rng.Uniform(3, 20) : rng.Uniform(0.2, 4.5);
-    if (s.key == "procalcitonin")
-      v = pneumonia && rng.Bernoulli(0.7) ? rng.Uniform(0.6, 6) : rng.Uniform(0.02, 0.3);
-    if (s.key == "bnp")
-      v = heart && rng.Bernoulli(0.9) ? rng.Uniform(400, 3200) : rng.Uniform(10, 90);
-    if (s.key == "troponin")
-      v = d == Department::kCardiology && rng.Bernoulli(0.3) ? rng.Uniform(0.06, 2.5)
-                                                             : rng.Uniform(0.0, 0.03);
-    if (s.key == "spo2") {
-      v = ptx                                       ? rng.Uniform(82, 91)
-          : (pneumonia || has(FindingType::kEdema)) ? rng.Uniform(87, 95)
-                                                    : rng.Uniform(95, 100);
+    if (!LabDrawn(s.key, e, suspect_infection, suspect_heart, rng)) continue;
+    double v = 0;
+    if (s.key == "wbc") {
+      v = rng.Normal(7.3, 1.7);
+      if (other_inflammation && rng.Bernoulli(0.6)) v = rng.Normal(12.5, 2.5);
+      if (pneumonia_response) v = rng.Normal(13.5, 3.5);
+      if (d == Department::kOncology && rng.Bernoulli(0.12)) v = rng.Uniform(2.0, 4.0);
+    } else if (s.key == "crp") {
+      v = LogNormal(rng, 2.5, 0.9);
+      if (other_inflammation) v = LogNormal(rng, 30, 0.9);
+      if (heart) v *= 1.6;
+      if (pneumonia_response) v = LogNormal(rng, 70, 0.8);
+    } else if (s.key == "procalcitonin") {
+      v = LogNormal(rng, 0.07, 0.7);
+      if (other_inflammation && rng.Bernoulli(0.3)) v = LogNormal(rng, 0.9, 0.8);
+      if (pneumonia_response && rng.Bernoulli(0.6)) v = LogNormal(rng, 1.4, 0.9);
+    } else if (s.key == "bnp") {
+      double median = 35 * std::exp(0.025 * (age - 50));
+      if (hx(Chronic::kHeartFailure)) median *= 3.5;
+      if (hx(Chronic::kKidneyDisease)) median *= 2.2;
+      if (hx(Chronic::kAtrialFibrillation)) median *= 1.8;
+      if (has(FindingType::kCardiomegaly)) median *= 2.0;
+      if (edema) median *= 2.5 + severity(FindingType::kEdema);
+      v = LogNormal(rng, median, 0.8);
+    } else if (s.key == "troponin") {
+      v = LogNormal(rng, 0.012, 0.6);
+      if (hx(Chronic::kKidneyDisease) || hx(Chronic::kCoronaryDisease)) v *= 2.2;
+      if (d == Department::kCardiology && rng.Bernoulli(0.25)) v = rng.Uniform(0.06, 2.5);
+      if (d == Department::kED && rng.Bernoulli(0.06)) v = rng.Uniform(0.05, 1.0);
+    } else if (s.key == "spo2") {
+      v = rng.Normal(97.3, 1.3);
+      if (hx(Chronic::kCopd)) v -= rng.Uniform(1, 6);
+      if (age > 75) v -= 1;
+      if (pneumonia) v -= rng.Uniform(0, 7);
+      if (edema) v -= rng.Uniform(1, 3 + 2 * severity(FindingType::kEdema));
+      v -= rng.Uniform(0, 1.5) * severity(FindingType::kPleuralEffusion);
+      v -= rng.Uniform(0, 3) * severity(FindingType::kPneumothorax);
+      if (d == Department::kICU) v -= rng.Uniform(0, 4);  // ventilated, sedated, septic
+      v = std::clamp(v, 72.0, 100.0);
+    } else if (s.key == "temperature") {
+      v = rng.Normal(36.9, 0.35);
+      if (other_inflammation && rng.Bernoulli(0.4)) v = rng.Normal(38.3, 0.5);
+      if (pneumonia_response && rng.Bernoulli(0.75)) v = rng.Normal(38.5, 0.5);
+    } else if (s.key == "hemoglobin") {
+      v = rng.Normal(sex == 'F' ? 13.2 : 14.6, 1.3);
+      if (d == Department::kOncology) v -= rng.Uniform(0, 3.5);
+      if (hx(Chronic::kKidneyDisease)) v -= rng.Uniform(0.5, 2.5);
+    } else if (s.key == "creatinine") {
+      v = rng.Normal(sex == 'F' ? 0.8 : 1.0, 0.17);
+      if (hx(Chronic::kKidneyDisease)) v = rng.Uniform(1.4, 3.2);
+      if (d == Department::kICU && rng.Bernoulli(0.2)) v += rng.Uniform(0.4, 2.0);
+      if (hx(Chronic::kHeartFailure) && rng.Bernoulli(0.3)) v += rng.Uniform(0.2, 0.8);
+    } else if (s.key == "ddimer") {
+      v = LogNormal(rng, 0.25 * std::exp(0.015 * (age - 50)), 0.7);
+      if (d == Department::kOncology || d == Department::kICU) v *= 2;
     }
-    if (s.key == "temperature")
-      v = pneumonia && rng.Bernoulli(0.8) ? rng.Uniform(38.1, 39.8) : rng.Uniform(36.3, 37.5);
-    if (s.key == "hemoglobin")
-      v = d == Department::kOncology ? rng.Uniform(8.5, 13) : rng.Uniform(11.5, 16.5);
-    if (s.key == "creatinine")
-      v = (d == Department::kICU || heart) && rng.Bernoulli(0.35) ? rng.Uniform(1.4, 3.2)
-                                                                  : rng.Uniform(0.6, 1.2);
-    if (s.key == "ddimer") v = rng.Bernoulli(0.3) ? rng.Uniform(0.6, 4.0) : rng.Uniform(0.1, 0.45);
     LabResult r;
     r.spec = &s;
     r.value = Round(std::max(0.0, v), s.decimals);
-    if (s.key == "spo2") r.value = std::min(r.value, 100.0);
     r.flag = r.value > s.high ? 'H' : r.value < s.low ? 'L' : 'N';
     out.push_back(r);
   }

@@ -10,6 +10,7 @@
 #include "common/civil_time.h"
 #include "common/rng.h"
 #include "synth/findings.h"
+#include "synth/history.h"
 #include "synth/people.h"
 #include "synth/render.h"
 
@@ -40,6 +41,15 @@ struct LabSpec {
 // The ten analytes the cohort reports.
 const std::vector<LabSpec>& LabSpecs();
 
+// Why the study was ordered. `suspected` is what the ordering clinician asked about; whether
+// the image shows it is known only to the truth file.
+enum class IndicationKind {
+  kSuspected,  // the clinician suspects the finding the image shows ("Evaluate for pneumonia.")
+  kRuleOut,    // the clinician asks about a finding the image does not show
+  kRoutine,    // no specific suspicion: line check, pre-op, follow-up, daily ICU film, symptoms
+};
+std::string_view IndicationKindName(IndicationKind k);  // "suspected", "rule_out", "routine"
+
 struct LabResult {
   const LabSpec* spec = nullptr;
   double value = 0;
@@ -63,9 +73,17 @@ struct Encounter {
   Anatomy anatomy;
   std::vector<Finding> findings;
   std::vector<LabResult> labs;
+  // Known before the study is read: the patient's problem list and the order.
+  std::vector<Problem> history;
+  IndicationKind indication = IndicationKind::kRoutine;
+  FindingType suspected = FindingType::kConsolidation;  // meaningful unless kRoutine
+  Code working_diagnosis;            // the order's reason code (a symptom, ICD-10-CM)
+  std::string priority = "routine";  // the order's priority: "stat", "urgent" or "routine"
+  // Coded after the report is signed: the encounter's final diagnoses (for billing and the
+  // coding rules; never part of what a model reads) and the procedures of the encounter.
   std::vector<Code> conditions;
   std::vector<Code> procedures;
-  bool coding_discrepancy = false;   // a Condition code disagrees with the image
+  bool coding_discrepancy = false;   // a final diagnosis code disagrees with the image
   std::string discrepancy;           // what disagrees (truth only)
   int radiologist = 0;               // index into the cohort's radiologists; style follows it
   int referring = 0;                 // index into the cohort's referring physicians
@@ -86,13 +104,20 @@ struct Encounter {
   std::string AnnotatorId() const;
 };
 
-// Samples findings for a department with the co-occurrence rules applied, positioned in `a`.
-std::vector<Finding> SampleFindings(Department d, const Anatomy& a, Rng& rng);
-// Samples labs that correlate with the findings (pneumonia: leukocytosis, fever; edema and
-// cardiomegaly: high BNP; pneumothorax: low SpO2; ...).
-std::vector<LabResult> SampleLabs(Department d, const std::vector<Finding>& findings, Rng& rng);
-// ICD-10-CM conditions for the findings; with `discrepant`, one code is deliberately wrong
-// (an extra diagnosis the image does not support, or a missing one) and `what` says which.
+// Samples findings for a department and history with the co-occurrence rules applied,
+// positioned in `a`.
+std::vector<Finding> SampleFindings(Department d, const Anatomy& a,
+                                    const std::vector<Problem>& history, Rng& rng);
+// Samples the labs drawn for the encounter from overlapping distributions, as in practice:
+// the findings shift them (pneumonia: leukocytosis, fever, CRP in most but not all cases; edema:
+// BNP; pneumothorax, effusion, pneumonia: lower SpO2) and so do age, sex, the history (heart
+// failure and kidney disease raise BNP, COPD lowers SpO2, ...) and causes outside the chest
+// (raised CRP or WBC in some normal films). Which labs were drawn follows the department and the
+// clinician's suspicion (e.indication, e.suspected), not the image.
+std::vector<LabResult> SampleLabs(const Encounter& e, int age, char sex, Rng& rng);
+// The final ICD-10-CM diagnoses for the findings (coded after the report); with `discrepant`, one
+// code is deliberately wrong (an extra diagnosis the image does not support, or a missing one) and
+// `what` says which.
 std::vector<Code> ConditionsFor(const std::vector<Finding>& findings, bool discrepant, Rng& rng,
                                 std::string* what);
 // CPT procedures: the radiograph, and device insertions performed in this encounter.

@@ -130,13 +130,17 @@ std::map<std::string, std::vector<Json>> EncounterResources(const Encounter& e,
       {"identifier", Json::array({accession_id})},
       {"status", "completed"},
       {"intent", "order"},
-      {"priority", e.urgent ? "urgent" : "routine"},
+      {"priority", e.priority},
       {"code", exam_code},
       {"subject", subject},
       {"encounter", encounter},
       {"authoredOn", Instant(AddMinutes(e.study_time, -40))},
       {"requester", Json{{"display", ref.Display()}}},
-      {"reasonCode", Json::array({Json{{"text", e.reason}}})},
+      {"reasonCode",
+       Json::array({Json{
+           {"coding", Json::array({Coding(e.working_diagnosis.system, e.working_diagnosis.code,
+                                          e.working_diagnosis.display)})},
+           {"text", e.reason}}})},
   });
 
   out["ImagingStudy"].push_back(Json{
@@ -214,23 +218,56 @@ std::map<std::string, std::vector<Json>> EncounterResources(const Encounter& e,
     out["Observation"].push_back(std::move(obs));
   }
 
-  for (size_t i = 0; i < e.conditions.size(); ++i) {
-    const Code& c = e.conditions[i];
+  // The patient's problem list, written once (with the first encounter), without encounter.
+  const std::string pat_no = p.id.substr(4);
+  if (e.visit == 0) {
+    for (size_t i = 0; i < e.history.size(); ++i) {
+      const Problem& pr = e.history[i];
+      const std::string onset = pr.onset.Iso();
+      out["Condition"].push_back(Json{
+          {"resourceType", "Condition"},
+          {"id", fmt::format("prob-{}-{}", pat_no, i + 1)},
+          {"clinicalStatus",
+           Concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
+          {"verificationStatus",
+           Concept("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed",
+                   "Confirmed")},
+          {"category",
+           Json::array({Concept("http://terminology.hl7.org/CodeSystem/condition-category",
+                                "problem-list-item", "Problem List Item")})},
+          {"code", Concept(kIcd10Cm, ChronicCode(pr.condition), ChronicDisplay(pr.condition))},
+          {"subject", subject},
+          {"onsetDateTime", onset},
+          {"recordedDate", AddDays(pr.onset, 14).Iso()},
+      });
+    }
+  }
+  auto encounter_diagnosis = [&](const std::string& id, const Code& c, const char* verification,
+                                 const DateTime& recorded) {
     out["Condition"].push_back(Json{
         {"resourceType", "Condition"},
-        {"id", fmt::format("cond-{}-{}", e.id.substr(4), i + 1)},
+        {"id", id},
         {"clinicalStatus",
          Concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
-        {"verificationStatus", Concept("http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                                       "confirmed", "Confirmed")},
+        {"verificationStatus",
+         Concept("http://terminology.hl7.org/CodeSystem/condition-ver-status", verification,
+                 std::string(verification) == "confirmed" ? "Confirmed" : "Provisional")},
         {"category",
          Json::array({Concept("http://terminology.hl7.org/CodeSystem/condition-category",
                               "encounter-diagnosis", "Encounter Diagnosis")})},
         {"code", Concept(c.system, c.code, c.display)},
         {"subject", subject},
         {"encounter", encounter},
-        {"recordedDate", Instant(e.report_time)},
+        {"recordedDate", Instant(recorded)},
     });
+  };
+  // The working diagnosis of the order (before the study) and the final diagnoses, coded after
+  // the report was signed.
+  encounter_diagnosis(fmt::format("cond-{}-w", e.id.substr(4)), e.working_diagnosis, "provisional",
+                      AddMinutes(e.study_time, -40));
+  for (size_t i = 0; i < e.conditions.size(); ++i) {
+    encounter_diagnosis(fmt::format("cond-{}-{}", e.id.substr(4), i + 1), e.conditions[i],
+                        "confirmed", AddMinutes(e.report_time, 45));
   }
 
   for (size_t i = 0; i < e.procedures.size(); ++i) {

@@ -1,6 +1,7 @@
 #include "synth/note.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -20,56 +21,6 @@ std::string DateZh(const Date& d) { return fmt::format("{}年{}月{}日", d.year
 
 }  // namespace
 
-std::string ReasonForExam(const Encounter& e, Rng& rng) {
-  // Usually the suspicion matches the image; sometimes the clinician suspected something else.
-  const Finding* p = e.Primary();
-  const bool match = p && rng.Bernoulli(0.85);
-  if (e.Has(FindingType::kEndotrachealTube) && rng.Bernoulli(0.6))
-    return "Intubated patient. Evaluate endotracheal tube position.";
-  if (e.Has(FindingType::kCentralLine) && rng.Bernoulli(0.3))
-    return "Central line placement. Evaluate catheter position.";
-  if (match) {
-    switch (p->type) {
-      case FindingType::kConsolidation:
-        return fmt::format("Fever and productive cough for {} days. Evaluate for pneumonia.",
-                           rng.UniformInt(2, 6));
-      case FindingType::kEdema:
-      case FindingType::kCardiomegaly:
-        return "Shortness of breath and leg swelling. Evaluate for congestive heart failure.";
-      case FindingType::kPleuralEffusion:
-        return "Dyspnea. Evaluate for pleural effusion.";
-      case FindingType::kPneumothorax:
-        return rng.Bernoulli(0.5) ? "Sudden onset pleuritic chest pain. Evaluate for pneumothorax."
-                                  : "Chest trauma. Evaluate for pneumothorax.";
-      case FindingType::kRibFracture:
-        return "Fall with right and left chest wall pain. Evaluate for rib fracture.";
-      case FindingType::kNodule:
-        return "Follow-up of pulmonary nodule.";
-      case FindingType::kMass:
-        return "History of lung cancer. Restaging.";
-      case FindingType::kAtelectasis:
-        return "Postoperative hypoxemia.";
-      default:
-        break;
-    }
-  }
-  switch (e.department) {
-    case Department::kED:
-      return rng.Bernoulli(0.5) ? "Chest pain." : "Cough and shortness of breath.";
-    case Department::kICU:
-      return "Daily ICU film. Hypoxemia.";
-    case Department::kCardiology:
-      return "Palpitations. Evaluate heart size.";
-    case Department::kOncology:
-      return "Malignancy, staging.";
-    case Department::kPulmonology:
-      return "Chronic cough.";
-    case Department::kOutpatient:
-      return rng.Bernoulli(0.5) ? "Preoperative evaluation." : "Annual physical examination.";
-  }
-  return "Chest pain.";
-}
-
 Note ComposeNote(const Encounter& e, const CohortPlan& cohort, Rng& rng) {
   const Patient& p = cohort.patients[static_cast<size_t>(e.patient)];
   const Clinician& ref = cohort.referring[static_cast<size_t>(e.referring)];
@@ -87,13 +38,17 @@ Note ComposeNote(const Encounter& e, const CohortPlan& cohort, Rng& rng) {
                                           "肺癌病史，追蹤檢查",
                                           "術前評估",
                                           "病人主訴胸悶、喘"};
-    const Finding* f = e.Primary();
+    // The presenting complaint follows the order's suspicion, never the image.
     int ri = static_cast<int>(rng.UniformInt(4, 5));
-    if (f && f->type == FindingType::kConsolidation) ri = 0;
-    if (f && (f->type == FindingType::kEdema || f->type == FindingType::kCardiomegaly)) ri = 1;
-    if (f && (f->type == FindingType::kRibFracture || f->type == FindingType::kPneumothorax))
-      ri = 2;
-    if (f && (f->type == FindingType::kMass || f->type == FindingType::kNodule)) ri = 3;
+    if (e.indication != IndicationKind::kRoutine) {
+      const FindingType t = e.suspected;
+      if (t == FindingType::kConsolidation) ri = 0;
+      if (t == FindingType::kEdema || t == FindingType::kCardiomegaly ||
+          t == FindingType::kPleuralEffusion)
+        ri = 1;
+      if (t == FindingType::kRibFracture || t == FindingType::kPneumothorax) ri = 2;
+      if (t == FindingType::kMass || t == FindingType::kNodule) ri = 3;
+    }
     constexpr const char* kDistricts[] = {"台北市大安區復興南路一段", "新北市板橋區文化路二段",
                                           "台中市西區民權路", "高雄市苓雅區四維三路"};
     const std::string mobile = fmt::format("09{:02d}-{:03d}-{:03d}", rng.UniformInt(10, 99),
@@ -116,11 +71,15 @@ Note ComposeNote(const Encounter& e, const CohortPlan& cohort, Rng& rng) {
       fmt::format("Patient: {}  MRN: {}  DOB: {}\n", plant(p.FullName()), plant(p.mrn), plant(dob));
   text += fmt::format("Seen on {} in the {}. {}-year-old {} presenting with: {}\n", plant(seen),
                       DepartmentLabel(e.department), age, p.sex == 'F' ? "woman" : "man", e.reason);
-  constexpr const char* kHistory[] = {
-      "Hypertension, type 2 diabetes mellitus.", "Former smoker, 30 pack-years.",
-      "No significant past medical history.",    "Coronary artery disease status post stenting.",
-      "Chronic obstructive pulmonary disease.",  "Breast cancer treated five years ago."};
-  text += fmt::format("History: {}\n", rng.Pick(kHistory));
+  // The history as the referring clinician summarizes it: most of the problem list.
+  std::string history;
+  for (const Problem& pr : e.history) {
+    if (!rng.Bernoulli(0.8)) continue;
+    history += (history.empty() ? "" : ", ") + std::string(ChronicPhrase(pr.condition));
+  }
+  if (history.empty()) history = "no significant past medical history";
+  history[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(history[0])));
+  text += fmt::format("History: {}.\n", history);
   const int contact = static_cast<int>(rng.UniformInt(0, 3));
   if (contact == 0) {
     text += fmt::format("Lives at {}, {}, {} {}. Phone {}.\n", plant(p.address_line), plant(p.city),

@@ -1,4 +1,4 @@
-// Clinical notes of the cohort: the reason for exam, and the note (reason and short history)
+// Clinical notes of the cohort: the note (reason for exam and short history)
 // with planted PHI of every Safe Harbor kind that fits free text, in English or Traditional
 // Chinese.
 //
@@ -19,8 +19,6 @@ struct Note {
   std::vector<std::string> phi;  // every PHI string planted in `text`, verbatim
 };
 
-// English reason for exam (PHI-free), e.g. "Fever and cough for 3 days. Evaluate for pneumonia."
-std::string ReasonForExam(const Encounter& e, Rng& rng);
 Note ComposeNote(const Encounter& e, const CohortPlan& cohort, Rng& rng);
 
 }  // namespace medscribe::synth

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "synth/note.h"
+#include "synth/order.h"
 #include "synth/voice.h"
 
 namespace medscribe::synth {
@@ -17,6 +17,7 @@ Department PickDepartment(Rng& rng) {
 }
 
 Encounter PlanEncounter(const CohortPlan& plan, int index, int patient, int visit, const Date& date,
+                        const std::vector<Problem>& history,
                         const std::vector<std::string>& voices) {
   Rng rng = Rng::Stream(plan.seed, HashString("encounter"), index);
   Encounter e;
@@ -45,16 +46,18 @@ Encounter PlanEncounter(const CohortPlan& plan, int index, int patient, int visi
   e.anatomy.diaphragm = e.anatomy.ap_view ? rng.Uniform(0.65, 0.70) : rng.Uniform(0.68, 0.73);
   e.anatomy.ctr = std::round(rng.Uniform(0.38, 0.48) * 100) / 100;
   e.anatomy.texture_seed = rng.Next();
-  e.findings = SampleFindings(e.department, e.anatomy, rng);
+  e.history = history;
+  e.findings = SampleFindings(e.department, e.anatomy, e.history, rng);
   for (const Finding& f : e.findings)
     if (f.type == FindingType::kCardiomegaly) e.anatomy.ctr = f.ctr;
-  e.labs = SampleLabs(e.department, e.findings, rng);
+  PlanOrder(e, rng);
+  const Patient& p = plan.patients[static_cast<size_t>(patient)];
+  e.labs = SampleLabs(e, AgeInYears(p.birth_date, date), p.sex, rng);
   e.coding_discrepancy = rng.Bernoulli(0.04);
   e.conditions = ConditionsFor(e.findings, e.coding_discrepancy, rng, &e.discrepancy);
   e.procedures = ProceduresFor(e.findings, rng);
   e.radiologist = static_cast<int>(rng.UniformInt(0, kNumRadiologists - 1));
   e.referring = static_cast<int>(rng.UniformInt(0, kNumReferring - 1));
-  e.reason = ReasonForExam(e, rng);
   e.note_zh = plan.patients[static_cast<size_t>(patient)].chinese && rng.Bernoulli(0.7);
   if (visit > 0) {
     e.prior = index - 1;
@@ -89,9 +92,12 @@ CohortPlan PlanCohort(const SynthOptions& o) {
     const int visits = std::min(static_cast<int>(rng.Weighted(w)) + 1,
                                 o.encounters - static_cast<int>(plan.encounters.size()));
     Date date = AddDays(Date{2023, 1, 1}, rng.UniformInt(0, 900));
+    const Patient& p = plan.patients.back();
+    const std::vector<Problem> history =
+        MakeHistory(o.seed, patient, AgeInYears(p.birth_date, date), p.sex, date);
     for (int v = 0; v < visits; ++v) {
       const int index = static_cast<int>(plan.encounters.size());
-      plan.encounters.push_back(PlanEncounter(plan, index, patient, v, date, voices));
+      plan.encounters.push_back(PlanEncounter(plan, index, patient, v, date, history, voices));
       date = AddDays(date, rng.UniformInt(7, 180));
     }
     ++patient;

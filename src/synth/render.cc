@@ -166,12 +166,13 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
         double inside = Smoothstep(1 + 1.2 * px / g.rx, 1 - 1.2 * px / g.rx, r);
         if (!above_dome) inside = 1.0;  // the collapsed lung stays on the diaphragm
         col.at(x, y) = static_cast<float>(m * inside);
-        // Air without lung tissue: darker than aerated lung.
-        c.at(x, y) -= static_cast<float>(0.22 * m * (1 - inside));
-        // The visceral pleural line: a thin white line along the collapsed lung's edge.
+        // Air without lung tissue: clearly darker than aerated lung.
+        c.at(x, y) -= static_cast<float>(0.32 * m * (1 - inside));
+        // The visceral pleural line along the collapsed lung's edge, about 2.5 mm wide (FWHM),
+        // so that it survives resizing to 256 px (1.7 mm per pixel).
         if (above_dome) {
-          const double d = (r - 1) * g.rx * s / px;  // distance in pixels
-          c.at(x, y) += static_cast<float>(0.35 * m * std::exp(-d * d / 0.8));
+          const double d = (r - 1) * g.rx * s / mm;  // distance in mm
+          c.at(x, y) += static_cast<float>(0.3 * m * std::exp(-d * d / 2.2));
         }
       }
     }
@@ -250,9 +251,10 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
       for (int k = 0; k <= 16; ++k) {
         const double t = k / 16.0;
         Pt p{cx + sgn * (0.035 + t * tw * 0.98), y0 + 0.15 * t * t - 0.045 * std::sin(kPi * t)};
-        if (broken && t > 0.62) {
-          p.u += sgn * 2.5 * px;
-          p.v += 3.0 * px;
+        if (broken && t > 0.6) {
+          // Displaced by 4 mm laterally and 5 mm down, with a 3% gap: about 3 pixels at 256.
+          p.u += sgn * 4.0 * mm;
+          p.v += 5.0 * mm;
           if (t > 0.66) distal.push_back(p);
         } else {
           seg.push_back(p);
@@ -317,7 +319,8 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
               const float m = mask.at(x, y);
               if (m <= 0) continue;
               const double du = (c.U(x) - hilum.u) / 0.11, dv = (c.V(y) - hilum.v) / 0.16;
-              c.at(x, y) += static_cast<float>(0.12 * sev * m * std::exp(-(du * du + dv * dv)));
+              c.at(x, y) +=
+                  static_cast<float>((0.1 + 0.08 * sev) * m * std::exp(-(du * du + dv * dv)));
             }
           }
           // Kerley B lines: short horizontal lines at the lateral lung bases.
@@ -327,8 +330,8 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
             const double u_edge =
                 g->cx +
                 lat * g->rx * std::sqrt(std::max(0.0, 1 - std::pow((v - g->cy) / g->ry, 2)));
-            AddPolyline(c, {{u_edge - lat * 0.004, v}, {u_edge - lat * 0.03, v}}, 0.0018,
-                        0.12 * sev, 0, &mask);
+            AddPolyline(c, {{u_edge - lat * 0.004, v}, {u_edge - lat * 0.035, v}}, 0.0035,
+                        0.12 + 0.06 * sev, 0, &mask);
           }
         }
         break;
@@ -351,7 +354,7 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
             const double d = std::sqrt(du * du + dv * dv);
             const double cov = Smoothstep(rr + 1.2 * px, rr - 1.2 * px, d);
             const double dome = std::sqrt(std::max(0.0, 1 - std::pow(d / rr, 2)));
-            c.at(x, y) += static_cast<float>((mass ? 0.55 : 0.45) * cov * (0.6 + 0.4 * dome) *
+            c.at(x, y) += static_cast<float>((mass ? 0.55 : 0.5) * cov * (0.6 + 0.4 * dome) *
                                              std::max(0.3f, mask.at(x, y)));
           }
         }
@@ -362,7 +365,7 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
           const LungGeometry& g = s == Side::kRight ? right : left;
           const Canvas& mask = s == Side::kRight ? mask_r : mask_l;
           const double lat = s == Side::kRight ? -1 : 1;
-          AddEllipse(c, g.cx + lat * 0.1 * g.rx, g.dome_v - 0.06, 0.075, 0.006 + 0.005 * sev, 0.5,
+          AddEllipse(c, g.cx + lat * 0.1 * g.rx, g.dome_v - 0.06, 0.075, 0.009 + 0.006 * sev, 0.5,
                      1.5, &mask, lat * 0.18);
         }
         break;
@@ -379,7 +382,7 @@ std::vector<float> RenderChest(const RenderSpec& spec) {
                      {cx - 0.08, clav_v + 0.09},
                      {cx - 0.035, 0.26},
                      {cx - 0.03, 0.37}},
-                    0.0028, 1.0);
+                    0.0038, 1.0);
         break;
       case FindingType::kPacemaker: {
         const Pt gen{cx + 0.24, clav_v + 0.08};

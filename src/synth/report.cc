@@ -108,10 +108,11 @@ std::string FindingSentence(const Finding& f, const Style& st, Rng& rng) {
     }
     case FindingType::kEdema: {
       const std::string opts[] = {
-          fmt::format("{} pulmonary edema with perihilar haziness and interstitial lines.",
+          fmt::format("{} pulmonary edema with perihilar vascular indistinctness and "
+                      "interstitial lines.",
                       Cap(SevWord(f.severity))),
-          fmt::format("Bilateral perihilar opacities and Kerley B lines consistent with {} "
-                      "pulmonary edema.",
+          fmt::format("Bilateral perihilar vascular blurring and Kerley B lines consistent with "
+                      "{} pulmonary edema.",
                       SevWord(f.severity)),
           fmt::format("Pulmonary vascular congestion with {} interstitial edema.",
                       SevWord(f.severity))};
@@ -212,7 +213,7 @@ std::string ImpressionItem(const Finding& f, const Encounter& e, Rng& rng) {
                            temp->value);
       if (pct && pct->flag == 'H')
         return base + ", consistent with bacterial pneumonia given the elevated procalcitonin";
-      return base + ", which may represent pneumonia or atelectasis";
+      return base + ", which may represent pneumonia";
     }
     case FindingType::kEdema: {
       const LabResult* bnp = e.Lab("bnp");
@@ -317,6 +318,27 @@ std::string ChangeSpoken(Change c, const std::string& what, Rng& rng) {
   return "";
 }
 
+// The change without naming the finding: the dictation's most common form.
+std::string ChangeSpokenGeneric(Change c, Rng& rng) {
+  switch (c) {
+    case Change::kNew:
+      return rng.Bernoulli(0.5) ? "Compared with the prior study, the abnormality is new."
+                                : "This is a new finding since the previous film.";
+    case Change::kIncreased:
+      return rng.Bernoulli(0.5) ? "Compared with the prior study, the main finding has increased."
+                                : "Interval worsening since the previous film.";
+    case Change::kDecreased:
+      return rng.Bernoulli(0.5) ? "Compared with the prior study, the main finding has decreased."
+                                : "Interval improvement since the previous film.";
+    case Change::kUnchanged:
+      return rng.Bernoulli(0.5) ? "Compared with the prior study, the main finding is unchanged."
+                                : "No interval change since the previous film.";
+    case Change::kNoPrior:
+      break;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string Report::Text() const {
@@ -333,11 +355,14 @@ std::string ComposeDictation(const Encounter& e, Rng& rng) {
     parts.push_back("No prior studies are available for comparison.");
   } else if (p == nullptr) {
     parts.push_back("Compared with the prior study, there is no interval change.");
-  } else {
+  } else if (rng.Bernoulli(0.4)) {
+    // Sometimes the radiologist names the finding (and its side) in the dictation.
     std::string what(FindingLabel(p->type));
     if (p->side == Side::kRight || p->side == Side::kLeft)
       what = std::string(SideName(p->side)) + " " + what;
     parts.push_back(ChangeSpoken(e.change, what, rng));
+  } else {
+    parts.push_back(ChangeSpokenGeneric(e.change, rng));
   }
   std::string q = e.reason.substr(0, e.reason.find('.'));
   if (!q.empty()) q[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(q[0])));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "synth/cohort.h"
 #include "synth/device.h"
 
 namespace medscribe::synth {
@@ -43,7 +44,15 @@ Json TruthRecord(const Encounter& e, const CohortPlan& plan, const std::string& 
   std::sort(phi.begin(), phi.end());
   phi.erase(std::unique(phi.begin(), phi.end()), phi.end());
   const Finding* primary = e.Primary();
+  Json history = Json::array();
+  for (const Problem& pr : e.history) history.push_back(ChronicCode(pr.condition));
+  Json order{{"indication", IndicationKindName(e.indication)},
+             {"reason", e.reason},
+             {"working_diagnosis", e.working_diagnosis.code},
+             {"priority", e.priority}};
+  if (e.indication != IndicationKind::kRoutine) order["suspected"] = FindingName(e.suspected);
   return Json{
+      {"generator", kGeneratorVersion},
       {"encounter_id", e.id},
       {"patient_id", plan.patients[static_cast<size_t>(e.patient)].id},
       {"department", DepartmentName(e.department)},
@@ -67,6 +76,8 @@ Json TruthRecord(const Encounter& e, const CohortPlan& plan, const std::string& 
        e.prior >= 0 ? Json(plan.encounters[static_cast<size_t>(e.prior)].id) : Json(nullptr)},
       {"urgent", e.urgent},
       {"labs", labs},
+      {"history", history},
+      {"order", order},
       {"coding_discrepancy", e.coding_discrepancy},
       {"coding_discrepancy_detail", e.discrepancy},
       {"note_language", e.note_zh ? "zh-TW" : "en"},

@@ -14,8 +14,10 @@ struct Fixture {
   fhir::Encounter encounter;
   fhir::DiagnosticReport report;
   fhir::Observation lab_in, lab_old, lab_after;
-  fhir::Condition device, finding;
-  fhir::DocumentReference note;
+  fhir::Condition device, finding, problem, working, undated;
+  fhir::Procedure intubation, later_procedure;
+  fhir::ServiceRequest order;
+  fhir::DocumentReference note, later_note;
   SampleInputs in;
 
   Fixture() {
@@ -44,16 +46,43 @@ struct Fixture {
     lab_in = lab("6690-2", "2024-03-05T08:30:00Z", 17.2);
     lab_old = lab("1988-5", "2024-02-20T08:00:00Z", 3.0);     // 14 days before: outside 72 h
     lab_after = lab("30934-4", "2024-03-05T12:00:00Z", 900);  // after the study
+    // The final diagnoses, coded after the report.
     device.code = {{"http://hl7.org/fhir/sid/icd-10-cm", "Z95.0", "pacemaker"}};
+    device.category = "encounter-diagnosis";
+    device.verification = "confirmed";
+    device.recorded = "2024-03-05T18:00:00Z";
+    finding = device;
     finding.code = {{"http://hl7.org/fhir/sid/icd-10-cm", "J18.9", "pneumonia"}};
+    // Known before the study: the problem list and the order's working diagnosis.
+    problem.code = {{"http://hl7.org/fhir/sid/icd-10-cm", "I50.9", "Heart failure, unspecified"}};
+    problem.category = "problem-list-item";
+    problem.onset = "2019-06-01";
+    working.code = {{"http://hl7.org/fhir/sid/icd-10-cm", "R05.9", "Cough, unspecified"}};
+    working.category = "encounter-diagnosis";
+    working.verification = "provisional";
+    working.recorded = "2024-03-05T09:50:00Z";
+    undated.code = {{"http://hl7.org/fhir/sid/icd-10-cm", "J93.9", "Pneumothorax"}};
+    intubation.code = {{"http://www.ama-assn.org/go/cpt", "31500", "Intubation"}};
+    intubation.performed = "2024-03-05T09:00:00Z";
+    later_procedure.code = {{"http://www.ama-assn.org/go/cpt", "32551", "Tube thoracostomy"}};
+    later_procedure.performed = "2024-03-05T11:30:00Z";
+    order.reason = "Cough. Rule out pneumonia. Ada Lovelace called.";
+    order.authored_on = "2024-03-05T09:50:00Z";
+    order.reason_codes = {{"http://hl7.org/fhir/sid/icd-10-cm", "R05.9", "Cough, unspecified"}};
     note.text = "Ada Lovelace, MRN1234567, seen on 03/05/2024 for cough.";
     note.language = "en";
+    note.date = "2024-03-05T09:30:00Z";
+    later_note = note;
+    later_note.text = "Discharge summary: pneumonia treated.";
+    later_note.date = "2024-03-06T09:30:00Z";
     in.patient = &patient;
     in.encounter = &encounter;
     in.report = &report;
     in.observations = {&lab_in, &lab_old, &lab_after};
-    in.conditions = {&device, &finding};
-    in.notes = {&note};
+    in.conditions = {&device, &finding, &problem, &working, &undated};
+    in.procedures = {&intubation, &later_procedure};
+    in.order = &order;
+    in.notes = {&note, &later_note};
     in.transcripts = {"no prior studies ada lovelace"};
     in.image_size = 4;
     SampleImage im;
@@ -93,6 +122,34 @@ TEST(SampleTest, FollowsTheSchemaWithPseudonymsAndRelativeTimes) {
   EXPECT_NE(j["meta"]["date_time"].get<std::string>().substr(0, 10), "2024-03-05");
   EXPECT_EQ(s->dicoms.size(), 1u);
   EXPECT_EQ(s->npy.substr(1, 5), "NUMPY");
+}
+
+TEST(SampleTest, HoldsOnlyWhatExistedBeforeTheStudy) {
+  Fixture f;
+  auto s = AssembleSample(f.in, kP);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  const Json j = Json::parse(s->json);
+  EXPECT_EQ(j["schema_version"], 2);
+  const Json& st = j["modalities"]["structured"];
+  std::vector<std::string> codes;
+  for (const Json& c : st["conditions"]) {
+    codes.push_back(c["code"]);
+    EXPECT_GT(c["hours_before_study"].get<double>(), 0) << c;
+  }
+  // The final diagnoses (recorded after the report) and the undated condition are left out.
+  EXPECT_EQ(codes, (std::vector<std::string>{"I50.9", "R05.9"}));
+  EXPECT_EQ(st["conditions"][0]["category"], "problem-list-item");
+  ASSERT_EQ(st["procedures"].size(), 1u);
+  EXPECT_EQ(st["procedures"][0]["code"], "31500");
+  EXPECT_EQ(st["order"]["codes"][0]["code"], "R05.9");
+  const std::string reason = st["order"]["reason"];
+  EXPECT_NE(reason.find("Rule out pneumonia"), std::string::npos);
+  EXPECT_EQ(reason.find("Lovelace"), std::string::npos) << reason;
+  // The note written after the study stays out; the one before is in.
+  EXPECT_EQ(s->json.find("Discharge summary"), std::string::npos);
+  EXPECT_NE(s->json.find("for cough"), std::string::npos);
+  // The strata still see the final diagnosis.
+  EXPECT_EQ(j["meta"]["primary_finding"], "J18");
 }
 
 TEST(SampleTest, ScrubsNamesIdentifiersAndDatesFromAllText) {

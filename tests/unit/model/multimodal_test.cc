@@ -139,17 +139,25 @@ TEST(PromptTest, SectionsInOrderWithAblations) {
       json::Parse(R"({"modalities": {"structured": {"patient": {"sex": "female", "age": "67"},
       "encounter": {"class": "EMER", "department": "Emergency Department"},
       "labs": [{"code": "6690-2", "display": "Leukocytes", "value": 17.2, "unit": "10*3/uL",
-                "low": 4, "high": 11, "interpretation": "H", "hours_before_study": 2.8}],
-      "conditions": [{"code": "J18.9", "display": "Pneumonia"}], "procedures": []},
+                "low": 4, "high": 11, "interpretation": "H", "hours_before_study": 2.8},
+               {"code": "2345-7", "display": "Glucose [Mass/volume] in Serum or Plasma",
+                "value": 95, "unit": "mg/dL", "interpretation": "N"}],
+      "conditions": [{"code": "I50.9", "display": "Heart failure, unspecified"},
+                     {"code": "I25.10", "display": "Atherosclerotic heart disease of native coronary artery"}],
+      "procedures": [{"code": "31500", "display": "Intubation, endotracheal"}],
+      "order": {"reason": "Cough. Rule out pneumonia.", "codes": [{"code": "R05.9"}]}},
       "text_context": "Fever and cough.", "speech_transcript": "no prior studies"},
       "target_report": "IMPRESSION: Pneumonia."})");
   ASSERT_TRUE(sample.ok());
   auto p = BuildPrompt(*sample);
   ASSERT_TRUE(p.ok());
+  // Compact: short lab names with value, unit and a flag only when abnormal; displays up to
+  // their first comma and at most four words; procedures by code.
   EXPECT_EQ(p->text,
-            "<image>\n<history> 67-year-old female, Emergency Department (EMER). Diagnoses: J18.9 "
-            "Pneumonia. Note: Fever and cough.\n<labs> Leukocytes 17.2 10*3/uL (H; 4-11) 2.8 h "
-            "before.\n<dictation> no prior studies\n<report>");
+            "<image>\n<history> 67 female, Emergency Department (EMER). Problems: I50.9 Heart "
+            "failure; I25.10 Atherosclerotic heart disease of. Procedures: 31500. Order: Cough. "
+            "Rule out pneumonia. (R05.9) Note: Fever and cough.\n<labs> WBC 17.2 10*3/uL H; "
+            "Glucose [Mass/volume] in Serum 95 mg/dL\n<dictation> no prior studies\n<report>");
   EXPECT_EQ(p->target, "IMPRESSION: Pneumonia.");
   auto ablated = BuildPrompt(*sample, {.image = false, .dictation = false});
   EXPECT_EQ(ablated->text.find("<image>"), std::string::npos);

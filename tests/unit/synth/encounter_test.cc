@@ -20,8 +20,8 @@ TEST(SampleFindingsTest, PrevalenceDependsOnDepartment) {
   Rng rng(1);
   int icu_devices = 0, outpatient_devices = 0, outpatient_normal = 0;
   for (int i = 0; i < 2000; ++i) {
-    const auto icu = SampleFindings(Department::kICU, Anatomy{}, rng);
-    const auto out = SampleFindings(Department::kOutpatient, Anatomy{}, rng);
+    const auto icu = SampleFindings(Department::kICU, Anatomy{}, {}, rng);
+    const auto out = SampleFindings(Department::kOutpatient, Anatomy{}, {}, rng);
     icu_devices +=
         HasType(icu, FindingType::kEndotrachealTube) || HasType(icu, FindingType::kCentralLine);
     outpatient_devices +=
@@ -39,11 +39,11 @@ TEST(SampleFindingsTest, FindingsCoOccurAsClinically) {
   Rng rng(2);
   int cardio = 0, cardio_edema = 0, other = 0, other_edema = 0, ptx = 0, ptx_tube_same_side = 0;
   for (int i = 0; i < 4000; ++i) {
-    const auto fs = SampleFindings(Department::kCardiology, Anatomy{}, rng);
+    const auto fs = SampleFindings(Department::kCardiology, Anatomy{}, {}, rng);
     const bool c = HasType(fs, FindingType::kCardiomegaly), e = HasType(fs, FindingType::kEdema);
     (c ? cardio : other)++;
     (c ? cardio_edema : other_edema) += e;
-    const auto ed = SampleFindings(Department::kED, Anatomy{}, rng);
+    const auto ed = SampleFindings(Department::kED, Anatomy{}, {}, rng);
     for (const Finding& f : ed) {
       if (f.type != FindingType::kPneumothorax) continue;
       ++ptx;
@@ -58,9 +58,9 @@ TEST(SampleFindingsTest, FindingsCoOccurAsClinically) {
 TEST(SampleFindingsTest, AttributesAreInRange) {
   Rng rng(3);
   for (int i = 0; i < 3000; ++i) {
-    for (const Finding& f : SampleFindings(Department::kOncology, Anatomy{}, rng)) {
+    for (const Finding& f : SampleFindings(Department::kOncology, Anatomy{}, {}, rng)) {
       if (f.type == FindingType::kNodule) {
-        EXPECT_TRUE(f.size_mm >= 5 && f.size_mm <= 28);
+        EXPECT_TRUE(f.size_mm >= 8 && f.size_mm <= 28);
       }
       if (f.type == FindingType::kMass) {
         EXPECT_TRUE(f.size_mm > 30 && f.size_mm <= 75);
@@ -77,33 +77,114 @@ TEST(SampleFindingsTest, AttributesAreInRange) {
   }
 }
 
-TEST(SampleLabsTest, LabsCorrelateWithFindings) {
+Encounter EncounterWith(Department d, std::vector<Finding> findings,
+                        std::vector<Problem> history = {}) {
+  Encounter e;
+  e.department = d;
+  e.findings = std::move(findings);
+  e.history = std::move(history);
+  return e;
+}
+
+char Flag(const std::vector<LabResult>& labs, std::string_view key) {
+  for (const LabResult& l : labs)
+    if (l.spec->key == key) return l.flag;
+  return '-';
+}
+
+TEST(SampleLabsTest, LabsShiftWithFindingsButOverlapAsInPractice) {
   Rng rng(4);
-  const std::vector<Finding> pneumonia = {
-      {FindingType::kConsolidation, Side::kRight, Zone::kLower, Severity::kModerate}};
-  const std::vector<Finding> chf = {{FindingType::kEdema, Side::kBilateral},
-                                    {FindingType::kCardiomegaly}};
-  const std::vector<Finding> ptx = {{FindingType::kPneumothorax, Side::kLeft}};
-  int wbc_high = 0, wbc_high_normal = 0, bnp_high = 0, spo2_low = 0;
-  const int n = 500;
-  auto flag = [](const std::vector<LabResult>& labs, std::string_view key) {
-    for (const LabResult& l : labs)
-      if (l.spec->key == key) return l.flag;
-    return '-';
-  };
+  const Encounter pneumonia = EncounterWith(
+      Department::kED,
+      {{FindingType::kConsolidation, Side::kRight, Zone::kLower, Severity::kModerate}});
+  const Encounter normal = EncounterWith(Department::kED, {});
+  const Encounter chf =
+      EncounterWith(Department::kCardiology,
+                    {{FindingType::kEdema, Side::kBilateral}, {FindingType::kCardiomegaly}});
+  const Encounter hf_history =
+      EncounterWith(Department::kCardiology, {}, {{Chronic::kHeartFailure, Date{2015, 1, 1}}});
+  const Encounter plain = EncounterWith(Department::kCardiology, {});
+  int wbc_high = 0, wbc_high_normal = 0, crp_high_normal = 0, crp_normal_pneumonia = 0;
+  int bnp_chf = 0, bnp_history = 0, bnp_plain = 0;
+  const int n = 1000;
   for (int i = 0; i < n; ++i) {
-    wbc_high += flag(SampleLabs(Department::kED, pneumonia, rng), "wbc") == 'H';
-    wbc_high_normal += flag(SampleLabs(Department::kED, {}, rng), "wbc") == 'H';
-    bnp_high += flag(SampleLabs(Department::kCardiology, chf, rng), "bnp") == 'H';
-    spo2_low += flag(SampleLabs(Department::kED, ptx, rng), "spo2") == 'L';
+    const auto p = SampleLabs(pneumonia, 60, 'F', rng), q = SampleLabs(normal, 60, 'F', rng);
+    wbc_high += Flag(p, "wbc") == 'H';
+    crp_normal_pneumonia += Flag(p, "crp") == 'N';
+    wbc_high_normal += Flag(q, "wbc") == 'H';
+    crp_high_normal += Flag(q, "crp") == 'H';
+    bnp_chf += Flag(SampleLabs(chf, 70, 'M', rng), "bnp") == 'H';
+    bnp_history += Flag(SampleLabs(hf_history, 70, 'M', rng), "bnp") == 'H';
+    bnp_plain += Flag(SampleLabs(plain, 70, 'M', rng), "bnp") == 'H';
   }
-  EXPECT_GT(wbc_high, n * 7 / 10);
-  EXPECT_LT(wbc_high_normal, n / 20);
-  EXPECT_GT(bnp_high, n * 8 / 10);
-  EXPECT_EQ(spo2_low, n);
-  for (const LabResult& l : SampleLabs(Department::kICU, chf, rng)) {
+  // The findings shift the labs...
+  EXPECT_GT(wbc_high, 3 * wbc_high_normal);
+  EXPECT_GT(bnp_chf, n * 7 / 10);
+  // ...but the distributions overlap: raised CRP and WBC in normal films, normal values in
+  // pneumonia, BNP raised by a history of heart failure without edema.
+  EXPECT_GT(crp_high_normal, n / 10);
+  EXPECT_GT(wbc_high_normal, n / 40);
+  EXPECT_GT(crp_normal_pneumonia, n / 20);
+  EXPECT_GT(bnp_history, 2 * bnp_plain);
+  EXPECT_LT(wbc_high, n * 9 / 10);
+  for (const LabResult& l : SampleLabs(chf, 80, 'F', rng)) {
     EXPECT_EQ(l.flag, l.value > l.spec->high ? 'H' : l.value < l.spec->low ? 'L' : 'N');
   }
+}
+
+TEST(OrderTest, TheOrderNamesTheFindingOnlySometimesAndNeverASide) {
+  const CohortPlan plan = testing::SmallPlan(2000, 11);
+  int abnormal = 0, suspected = 0, rule_out = 0, routine = 0, normal_rule_out = 0, normal = 0;
+  for (const Encounter& e : plan.encounters) {
+    EXPECT_EQ(e.reason.find("right"), std::string::npos) << e.reason;
+    EXPECT_EQ(e.reason.find("left"), std::string::npos) << e.reason;
+    EXPECT_FALSE(e.working_diagnosis.code.empty());
+    EXPECT_TRUE(e.priority == "stat" || e.priority == "urgent" || e.priority == "routine");
+    switch (e.indication) {
+      case IndicationKind::kSuspected:
+        ++suspected;
+        ASSERT_NE(e.Primary(), nullptr);
+        EXPECT_EQ(e.suspected, e.Primary()->type);
+        break;
+      case IndicationKind::kRuleOut:
+        ++rule_out;
+        EXPECT_FALSE(e.Has(e.suspected));
+        break;
+      case IndicationKind::kRoutine:
+        ++routine;
+        break;
+    }
+    if (e.Primary()) {
+      ++abnormal;
+    } else {
+      ++normal;
+      normal_rule_out += e.indication == IndicationKind::kRuleOut;
+    }
+  }
+  EXPECT_GT(suspected, abnormal * 35 / 100);
+  EXPECT_LT(suspected, abnormal * 55 / 100);
+  EXPECT_GT(normal_rule_out, normal * 4 / 10);
+  EXPECT_GT(routine, 200);
+  EXPECT_GT(rule_out, suspected);
+}
+
+TEST(HistoryTest, ProblemsPrecedeTheFirstVisitAndRaiseRelatedFindings) {
+  const Date visit{2024, 6, 1};
+  int with_problems = 0;
+  for (int i = 0; i < 500; ++i) {
+    const auto h = MakeHistory(3, i, 75, 'M', visit);
+    with_problems += !h.empty();
+    for (const Problem& p : h) {
+      EXPECT_LT(p.onset, visit);
+      EXPECT_FALSE(ChronicCode(p.condition).empty());
+      EXPECT_NE(p.condition, Chronic::kBreastCancer);  // women only in this cohort
+    }
+  }
+  EXPECT_GT(with_problems, 300);
+  const std::vector<Problem> hf = {{Chronic::kHeartFailure, Date{2010, 1, 1}}};
+  EXPECT_GT(HistoryFactor(hf, FindingType::kEdema), 1.5);
+  EXPECT_EQ(HistoryFactor(hf, FindingType::kRibFracture), 1.0);
+  EXPECT_EQ(HistoryFactor({}, FindingType::kEdema), 1.0);
 }
 
 TEST(CodesTest, ConditionsMatchFindingsUnlessDiscrepant) {

@@ -51,9 +51,30 @@ TEST(FhirExportTest, EncounterResourcesHaveRequiredElementsCodesAndLinks) {
       EXPECT_TRUE(obs["interpretation"][0]["coding"][0]["code"].is_string());
       EXPECT_EQ(obs["encounter"]["reference"], "Encounter/" + e.id);
     }
-    ASSERT_EQ(res["Condition"].size(), e.conditions.size());
-    for (const Json& c : res["Condition"])
+    // Problem list (first visit, no encounter), working diagnosis before the study, final
+    // diagnoses recorded after the report.
+    const size_t problems = e.visit == 0 ? e.history.size() : 0;
+    ASSERT_EQ(res["Condition"].size(), problems + 1 + e.conditions.size());
+    for (const Json& c : res["Condition"]) {
       EXPECT_EQ(c["code"]["coding"][0]["system"], "http://hl7.org/fhir/sid/icd-10-cm");
+      const std::string category = c["category"][0]["coding"][0]["code"];
+      if (category == "problem-list-item") {
+        EXPECT_FALSE(c.contains("encounter"));
+        EXPECT_LT(c["onsetDateTime"].get<std::string>(), e.study_time.date.Iso());
+        continue;
+      }
+      ASSERT_EQ(category, "encounter-diagnosis");
+      const std::string recorded = c["recordedDate"];
+      if (c["verificationStatus"]["coding"][0]["code"] == "provisional") {
+        EXPECT_EQ(c["code"]["coding"][0]["code"], e.working_diagnosis.code);
+        EXPECT_LT(recorded, e.study_time.Iso() + "Z");
+      } else {
+        EXPECT_GT(recorded, e.report_time.Iso() + "Z");
+      }
+    }
+    EXPECT_EQ(sr["reasonCode"][0]["text"], e.reason);
+    EXPECT_EQ(sr["reasonCode"][0]["coding"][0]["code"], e.working_diagnosis.code);
+    EXPECT_EQ(sr["priority"], e.priority);
     for (const Json& p : res["Procedure"])
       EXPECT_EQ(p["code"]["coding"][0]["system"], "http://www.ama-assn.org/go/cpt");
 

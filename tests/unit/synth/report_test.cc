@@ -31,7 +31,10 @@ TEST(ReportTest, ImpressionIntegratesLabsAndFindingsAreDescribed) {
   e.findings = {{FindingType::kConsolidation, Side::kRight, Zone::kLower, Severity::kModerate},
                 {FindingType::kPleuralEffusion, Side::kLeft, Zone::kLower, Severity::kMild}};
   Rng lab_rng(1);
-  e.labs = SampleLabs(Department::kED, {}, lab_rng);
+  Encounter plain = e;
+  plain.department = Department::kED;
+  plain.findings.clear();
+  e.labs = SampleLabs(plain, 50, 'F', lab_rng);
   for (LabResult& l : e.labs)
     if (l.spec->key == "wbc") l.value = 17.2, l.flag = 'H';
   Rng rng(2);
@@ -55,7 +58,8 @@ TEST(ReportTest, ComparisonComesFromTheDictation) {
     const std::string dictation = ComposeDictation(e, rng);
     EXPECT_NE(r.impression.find("increased"), std::string::npos) << r.impression;
     EXPECT_TRUE(dictation.find("increased") != std::string::npos ||
-                dictation.find("larger") != std::string::npos)
+                dictation.find("larger") != std::string::npos ||
+                dictation.find("worsening") != std::string::npos)
         << dictation;
     EXPECT_NE(
         r.comparison.find(plan.encounters[static_cast<size_t>(e.prior)].study_time.date.Iso()),
@@ -88,12 +92,21 @@ TEST(DictationTest, SaysWhatOnlyTheDictationKnows) {
   e.findings = {{FindingType::kPleuralEffusion, Side::kRight, Zone::kLower, Severity::kModerate}};
   e.change = Change::kDecreased;
   e.urgent = true;
+  // The change is always stated; the finding and its side only sometimes (the image says them).
+  int named = 0;
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    Rng rng(seed);
+    const std::string d = ComposeDictation(e, rng);
+    named += d.find("right pleural effusion") != std::string::npos;
+    EXPECT_TRUE(d.find("decreased") != std::string::npos ||
+                d.find("smaller") != std::string::npos ||
+                d.find("improvement") != std::string::npos)
+        << d;
+    EXPECT_TRUE(d.find("rgent") != std::string::npos) << d;
+  }
+  EXPECT_GT(named, 40);
+  EXPECT_LT(named, 120);
   Rng rng(1);
-  const std::string d = ComposeDictation(e, rng);
-  EXPECT_NE(d.find("right pleural effusion"), std::string::npos) << d;
-  EXPECT_TRUE(d.find("decreased") != std::string::npos || d.find("smaller") != std::string::npos)
-      << d;
-  EXPECT_TRUE(d.find("rgent") != std::string::npos) << d;
   e.change = Change::kNoPrior;
   EXPECT_NE(ComposeDictation(e, rng).find("No prior studies"), std::string::npos);
 }
