@@ -19,7 +19,7 @@ bin=build/release/bin/medscribe
 py=/usr/bin/python3
 source bench/lib/training_data.sh
 cores=$(nproc)
-common=(train --dataset "$tmp/d" --tokenizer "$tmp/tok" --eval-every 1000000 --checkpoint-every 1000000)
+common=(train --dataset "$tmp/d" --tokenizer "$tmp/tok" --no-dictation --eval-every 1000000 --checkpoint-every 1000000)
 field() { grep -v val_loss "$1" | tail -1 | sed -E "s/.*\"$2\":([0-9.e+-]+).*/\1/"; }
 one() { # NAME PRESET STEPS BATCH
   rm -rf "$tmp/$1"

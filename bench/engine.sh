@@ -76,7 +76,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$bin" --home "$tmp/home" --log-level warn ingest --dicom "$tmp/c/dicom" --fhir "$tmp/c/fhir" --out "$tmp/d" \
   --image-size 128 --no-warehouse > /dev/null || [ $? -eq 3 ]
 "$bin" tokenizer train --dataset "$tmp/d" --vocab 2000 --out "$tmp/tok" > /dev/null
-"$bin" train --dataset "$tmp/d" --tokenizer "$tmp/tok" --config tiny --out "$tmp/run" --max-steps "$steps" \
+"$bin" train --dataset "$tmp/d" --tokenizer "$tmp/tok" --no-dictation --config tiny --out "$tmp/run" --max-steps "$steps" \
   --batch-size 4 --checkpoint-every "$steps" --eval-every 1000000 --lr 2e-3 --warmup 20 > /dev/null 2> "$tmp/train.err" \
   || { cat "$tmp/train.err"; exit 1; }
 "$bin" --home "$tmp/home" registry register --run "$tmp/run" --name bench > /dev/null
@@ -99,7 +99,7 @@ cat > "$tmp/draft.json" <<'JSON'
  "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 1024, "rope_theta": 10000,
  "rms_norm_eps": 1e-5, "tie_word_embeddings": true}}
 JSON
-"$bin" train --dataset "$tmp/d" --tokenizer "$tmp/tok" --config "$tmp/draft.json" --out "$tmp/draft" --max-steps "$steps" \
+"$bin" train --dataset "$tmp/d" --tokenizer "$tmp/tok" --no-dictation --config "$tmp/draft.json" --out "$tmp/draft" --max-steps "$steps" \
   --batch-size 4 --checkpoint-every "$steps" --eval-every 1000000 --lr 2e-3 --warmup 20 > /dev/null 2> "$tmp/draft.err" \
   || { cat "$tmp/draft.err"; exit 1; }
 gen --draft-model "$tmp/draft/model" > "$tmp/drafted.txt" 2> "$tmp/drafted.err"

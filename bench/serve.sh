@@ -23,7 +23,7 @@ echo "== setup: synthetic cohort, tiny model (40 steps)"
 ms synth --out "$work/c" --encounters 30 --seed 5 --no-speech --image-size 64 > /dev/null
 ms ingest --dicom "$work/c/dicom" --fhir "$work/c/fhir" --out "$work/d" --image-size 64 --no-warehouse > /dev/null || true
 ms tokenizer train --dataset "$work/d" --vocab 400 --out "$work/tok" > /dev/null 2>&1
-ms train --dataset "$work/d" --tokenizer "$work/tok" --config tiny --max-steps 40 --batch-size 4 --lr 3e-3 --warmup 10 \
+ms train --dataset "$work/d" --tokenizer "$work/tok" --no-dictation --config tiny --max-steps 40 --batch-size 4 --lr 3e-3 --warmup 10 \
   --checkpoint-every 40 --eval-every 1000 --out "$work/run" > /dev/null 2>&1
 ms registry register --run "$work/run" --name chest > /dev/null
 

@@ -12,7 +12,7 @@ source bench/lib/training_data.sh
 echo "medscribe train, $steps steps of batch 4, $(nproc) cores"
 run() {  # PRESET JOBS -> "tokens samples"
   rm -rf "$tmp/run"
-  "$bin" train --dataset "$tmp/d" --tokenizer "$tmp/tok" --config "$1" --out "$tmp/run" --max-steps "$steps" \
+  "$bin" train --dataset "$tmp/d" --tokenizer "$tmp/tok" --no-dictation --config "$1" --out "$tmp/run" --max-steps "$steps" \
     --batch-size 4 --checkpoint-every "$steps" --eval-every 1000000 --jobs "$2" 2> /dev/null \
     | sed -nE 's/.*; ([0-9.]+) tokens\/s, ([0-9.]+) samples\/s.*/\1 \2/p'
 }

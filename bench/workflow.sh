@@ -20,7 +20,7 @@ ms synth --out "$work/c" --encounters 40 --seed 7 > /dev/null
 ms asr build-lm --corpus "$work/c/transcripts/dictations.txt" --out "$work/lm.arpa" > /dev/null 2>&1
 ms ingest --dicom "$work/c/dicom" --fhir "$work/c/fhir" --out "$work/d" --no-warehouse > /dev/null || true
 ms tokenizer train --dataset "$work/d" --vocab 2000 --out "$work/tok" > /dev/null 2>&1
-ms train --dataset "$work/d" --tokenizer "$work/tok" --config tiny --max-steps 120 --batch-size 4 \
+ms train --dataset "$work/d" --tokenizer "$work/tok" --no-dictation --config tiny --max-steps 120 --batch-size 4 \
   --checkpoint-every 120 --eval-every 1000 --out "$work/run" > /dev/null 2>&1
 ms registry register --run "$work/run" --name bench > /dev/null
 "$bin" --home "$home" up --model bench --cohort "$work/c" --asr-lm "$work/lm.arpa" --port 0 \

@@ -41,7 +41,7 @@ if $ms dataset show "$out/dataset" | grep -qE '^  test +0 samples'; then
   split=val
   echo "(the test split is empty for this key; evaluating the validation split)"
 fi
-$ms eval --model quickstart-tiny --dataset "$out/dataset" --split "$split" --max-new-tokens 160
+$ms eval --model quickstart-tiny --dataset "$out/dataset" --split "$split" --bootstrap 200
 echo
 
 # The clinical workflow on the embedded defaults.

@@ -1,49 +1,46 @@
 // `medscribe eval`: generates reports for a dataset split and scores them against the references,
-// beside baselines (most frequent report, nearest-neighbour retrieval) and ablations.
+// beside baselines (most frequent report, nearest-neighbour retrieval, record-only classifier),
+// ablations and, with the cohort's truth, a perfect image reader; or (--truth alone) checks the
+// labeler against a cohort's truth.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "cli.h"
 #include "common/files.h"
-#include "common/progress.h"
+#include "crypto/hmac.h"
+#include "deid/pseudonymizer.h"
+#include "eval/bootstrap.h"
 #include "eval/clinical.h"
 #include "eval/labeler.h"
+#include "eval/phrasebook.h"
+#include "eval/record_baseline.h"
 #include "eval/text_metrics.h"
-#include "model/export.h"
-#include "model/generate.h"
+#include "eval/truth.h"
+#include "ingest/manifest.h"
+#include "model/json.h"
 #include "model/prompt.h"
-#include "registry/registry.h"
 #include "report_engine.h"
-#include "tokenizer/tokenizer.h"
 #include "train/data.h"
 
 namespace medscribe::cli {
 namespace {
 namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
 
 struct EvalArgs {
-  std::string model, dataset, split = "test", out, no_image_model, no_dictation_model, truth;
-  int limit = 0, max_new_tokens = 256;
+  std::string model, dataset, split = "test", out, no_image_model, no_dictation_model, truth,
+                              deid_key;
+  int limit = 0, max_new_tokens = 0, bootstrap = 1000;
 };
 
 struct System {
-  std::string name;
+  std::string name, id;  // id: the key of its headline figure ("model", "no_image", ...)
   std::vector<std::string> reports;
 };
-
-StatusOr<std::vector<std::string>> Generate(const std::string& dir,
-                                            const std::vector<train::RawSample>& samples,
-                                            const model::PromptOptions& po, int max_new,
-                                            const std::string& label) {
-  ASSIGN_OR_RETURN(ReportEngine e, LoadReportEngine(dir, {}));
-  return GenerateReports(e, samples, po, max_new, label);
-}
 
 // Word-count cosine between prompts (no image): the retrieval baseline.
 std::map<std::string, double> Bag(const std::string& text) {
@@ -61,70 +58,122 @@ double Cosine(const std::map<std::string, double>& a, const std::map<std::string
   return na && nb ? dot / std::sqrt(na * nb) : 0;
 }
 
-int LabelerAccuracy(const std::string& truth_path) {
-  // Cohort finding types -> CheXpert classes.
-  const std::map<std::string, std::vector<int>> to_class = {{"cardiomegaly", {2}},
-                                                            {"pleural_effusion", {10}},
-                                                            {"consolidation", {6, 3}},
-                                                            {"edema", {5}},
-                                                            {"pneumothorax", {9}},
-                                                            {"nodule", {4}},
-                                                            {"mass", {4}},
-                                                            {"atelectasis", {8}},
-                                                            {"rib_fracture", {12}},
-                                                            {"endotracheal_tube", {13}},
-                                                            {"central_line", {13}},
-                                                            {"pacemaker", {13}},
-                                                            {"chest_tube", {13}}};
-  std::ifstream in(truth_path);
-  if (!in) return ReportError(NotFoundError("cannot open '" + truth_path + "'"));
-  std::vector<eval::Labels> predicted, truth;
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object() || !j.contains("report_text") || !j.contains("findings")) {
-      return ReportError(
-          InvalidArgumentError(truth_path + " is not a cohort's truth/labels.jsonl"));
-    }
-    predicted.push_back(eval::LabelReport(j["report_text"].get<std::string>()));
-    eval::Labels t;
-    bool any = false;
-    for (const auto& f : j["findings"]) {
-      auto it = to_class.find(f.value("type", ""));
-      if (it == to_class.end()) continue;
-      for (int c : it->second) {
-        t.mention[c] = eval::Mention::kPositive;
-        any |= c != 13;
-      }
-    }
-    t.mention[0] = any ? eval::Mention::kAbsent : eval::Mention::kPositive;
-    truth.push_back(t);
-  }
-  const eval::F1Scores f = eval::ClinicalF1(predicted, truth);
-  std::printf("labeler vs truth on %zu reports: micro-F1 %.3f  macro-F1 %.3f  (top-5 micro %.3f)\n",
-              truth.size(), f.micro, f.macro, f.micro_top5);
+nlohmann::json Nl(const model::json::Value& v) {
+  return nlohmann::json::parse(model::json::Dump(v), nullptr, false);
+}
+
+std::string Pct(double x) { return std::isfinite(x) ? std::to_string(x).substr(0, 5) : "-"; }
+
+void PrintClassTable(const std::vector<std::pair<std::string, eval::F1Scores>>& rows) {
+  const eval::F1Scores& first = rows.front().second;
+  std::printf("\n%-27s %7s %6s %6s %6s", "class (F1 unless said)", "support", "P", "R",
+              rows.front().first.substr(0, 6).c_str());
+  for (size_t i = 1; i < rows.size(); ++i) std::printf(" %8s", rows[i].first.substr(0, 8).c_str());
+  std::printf("\n");
   for (int c = 0; c < eval::kNumClasses; ++c) {
-    size_t support = 0;
-    for (const auto& t : truth) support += t.positive(c);
-    if (support)
-      std::printf("  %-28s F1 %.3f  (%zu positive)\n", eval::kClassNames[c], f.per_class[c],
-                  support);
+    std::printf("%-27s %7d", eval::kClassNames[c], first.support[c]);
+    if (!first.present[c]) {
+      std::printf("  not present in this cohort (left out of macro-F1)\n");
+      continue;
+    }
+    std::printf(" %6.3f %6.3f %6.3f", first.precision[c], first.recall[c], first.per_class[c]);
+    for (size_t i = 1; i < rows.size(); ++i) std::printf(" %8.3f", rows[i].second.per_class[c]);
+    std::printf("\n");
   }
-  std::printf("labeler_micro_f1=%.4f\n", f.micro);
+  std::printf("macro-F1 over the %d classes present; micro-F1 over all 14\n", first.classes_used);
+}
+
+int LabelerAccuracy(const std::string& truth_path) {
+  auto truth = eval::ReadTruth(truth_path);
+  if (!truth.ok()) return ReportError(truth.status());
+  std::vector<eval::Labels> predicted, labels;
+  for (const eval::TruthRecord& r : *truth) {
+    predicted.push_back(eval::LabelReport(r.report_text));
+    labels.push_back(r.labels);
+  }
+  const eval::F1Scores f = eval::ClinicalF1(predicted, labels);
+  std::printf(
+      "labeler vs truth on %zu reports: micro-F1 %.4f  macro-F1 %.4f (%d classes present)\n",
+      truth->size(), f.micro, f.macro, f.classes_used);
+  PrintClassTable({{"labeler", f}});
+  std::printf("labeler_micro_f1=%.4f labeler_macro_f1=%.4f classes_used=%d\n", f.micro, f.macro,
+              f.classes_used);
   return kExitOk;
 }
 
-int RunEval(GlobalOptions& g, const EvalArgs& a) {
-  if (!a.truth.empty()) return LabelerAccuracy(a.truth);
-  if (a.model.empty() || a.dataset.empty()) {
-    return ReportError(
-        InvalidArgumentError("give --model and --dataset (or --truth to check the labeler)"));
+// Truth labels of each sample, joined through the encounter pseudonyms the de-identification
+// key gives; FailedPrecondition when the key is not the dataset's or the truth is of another
+// cohort.
+StatusOr<std::vector<eval::Labels>> JoinTruth(GlobalOptions& g, const EvalArgs& a,
+                                              const std::vector<train::RawSample>& samples) {
+  ASSIGN_OR_RETURN(std::vector<eval::TruthRecord> truth, eval::ReadTruth(a.truth));
+  const std::string key_path =
+      a.deid_key.empty() ? (fs::path(g.home) / "keys" / "deid.key").string() : a.deid_key;
+  if (!fs::exists(key_path)) {
+    return NotFoundError("the de-identification key '" + key_path +
+                         "' does not exist; give the key the dataset was ingested with "
+                         "(--deid-key) to join it with the truth");
   }
-  auto dir = ResolveModelDir(g, a.model);
+  ASSIGN_OR_RETURN(std::string key, crypto::LoadOrCreateKeyFile(key_path));
+  ASSIGN_OR_RETURN(std::string manifest, ReadFile(fs::path(a.dataset) / "manifest.json"));
+  const auto m = nlohmann::json::parse(manifest, nullptr, false);
+  const std::string want = m.is_object() ? m["settings"]["deid"].value("key_fingerprint", "") : "";
+  const std::string have =
+      crypto::Hex(crypto::HmacSha256(key, "medscribe key fingerprint")).substr(0, 16);
+  if (want != have) {
+    return FailedPreconditionError("the de-identification key '" + key_path + "' is not the one " +
+                                   a.dataset + " was ingested with (fingerprint " + have +
+                                   ", dataset " + want + "); give that key with --deid-key");
+  }
+  const deid::Pseudonymizer p(key);
+  std::map<std::string, const eval::Labels*> by_key;
+  for (const eval::TruthRecord& r : truth) by_key[p.Token("encounter", r.encounter_id)] = &r.labels;
+  std::vector<eval::Labels> out;
+  size_t missing = 0;
+  for (const auto& s : samples) {
+    auto it = by_key.find(s.key);
+    missing += it == by_key.end();
+    out.push_back(it == by_key.end() ? eval::Labels{} : *it->second);
+  }
+  if (missing) {
+    return FailedPreconditionError(std::to_string(missing) + " of " +
+                                   std::to_string(samples.size()) + " samples have no record in " +
+                                   a.truth + ": the truth file is of another cohort");
+  }
+  return out;
+}
+
+// The options the model at `dir` was trained with (run.json), for the ablation rows.
+StatusOr<model::PromptOptions> TrainedPromptOptions(const std::string& dir) {
+  model::PromptOptions po;
+  auto text = ReadFile(fs::path(dir) / "run.json");
+  if (!text.ok()) return po;  // a plain model directory: the full inputs
+  const auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_object() && j.contains("options") && j["options"].is_object()) {
+    po.image = j["options"].value("image", true);
+    po.dictation = j["options"].value("dictation", true);
+  }
+  return po;
+}
+
+int RunEval(GlobalOptions& g, const EvalArgs& a) {
+  if (!a.truth.empty() && a.model.empty() && a.dataset.empty()) return LabelerAccuracy(a.truth);
+  if (a.dataset.empty()) {
+    return ReportError(InvalidArgumentError(
+        "give --dataset (with --model to score a model; or --truth alone to check the labeler)"));
+  }
+  if (a.bootstrap < 10) return ReportError(InvalidArgumentError("--bootstrap must be at least 10"));
+  StatusOr<std::string> dir = std::string();
+  if (!a.model.empty()) dir = ResolveModelDir(g, a.model);
   if (!dir.ok()) return ReportError(dir.status());
+  auto dataset_id = ingest::DatasetId(a.dataset);
+  if (!dataset_id.ok()) return ReportError(dataset_id.status());
   auto split = train::ReadSplit(a.dataset, a.split);
   if (!split.ok()) return ReportError(split.status());
   auto train_split = train::ReadSplit(a.dataset, "train");
   if (!train_split.ok()) return ReportError(train_split.status());
+  auto val_split = train::ReadSplit(a.dataset, "val");
+  if (!val_split.ok()) return ReportError(val_split.status());
   std::vector<train::RawSample>& samples = split->samples;
   if (a.limit > 0 && samples.size() > static_cast<size_t>(a.limit))
     samples.resize(static_cast<size_t>(a.limit));
@@ -132,29 +181,88 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
     return ReportError(FailedPreconditionError("the " + a.split + " split is empty"));
   std::vector<std::string> refs;
   for (const auto& s : samples) refs.push_back(model::BuildPrompt(s.sample).value().target);
+  int schema = 1;
+  if (const auto* v = samples.front().sample.Find("schema_version"); v && v->is_number())
+    schema = static_cast<int>(v->as_double());
+
+  std::vector<eval::Labels> truth;
+  if (!a.truth.empty()) {
+    auto t = JoinTruth(g, a, samples);
+    if (!t.ok()) return ReportError(t.status());
+    truth = std::move(t).value();
+  }
 
   std::vector<System> systems;
-  auto gen = Generate(*dir, samples, {}, a.max_new_tokens, "generate");
-  if (!gen.ok()) return ReportError(gen.status());
-  systems.push_back({"model (" + a.model + ")", *gen});
+  int max_new = 0;
+  if (!a.model.empty()) {
+    auto engine = LoadReportEngine(*dir, {});
+    if (!engine.ok()) return ReportError(engine.status());
+    // Generation runs to the end token or past the longest reference, never shorter.
+    size_t longest = 0;
+    for (const std::string& r : refs)
+      longest = std::max(longest, engine->text->tokenizer().Encode(r).size());
+    max_new = static_cast<int>(longest) + 48;
+    if (a.max_new_tokens > 0 && a.max_new_tokens < max_new) {
+      std::fprintf(stderr,
+                   "note: --max-new-tokens %d would cut reports shorter than the longest "
+                   "reference (%zu tokens); using %d\n",
+                   a.max_new_tokens, longest, max_new);
+    } else if (a.max_new_tokens > 0) {
+      max_new = a.max_new_tokens;
+    }
+    auto gen = GenerateReports(*engine, samples, {}, max_new, "generate");
+    if (!gen.ok()) return ReportError(gen.status());
+    systems.push_back({"model (" + a.model + ")", "model", *gen});
+  }
+  for (const auto& [flag, id] :
+       {std::pair{a.no_image_model, "no_image"}, std::pair{a.no_dictation_model, "no_dictation"}}) {
+    if (flag.empty()) continue;
+    if (a.model.empty())
+      return ReportError(InvalidArgumentError("ablation rows need --model beside them"));
+    auto d = ResolveModelDir(g, flag);
+    if (!d.ok()) return ReportError(d.status());
+    auto po = TrainedPromptOptions(*d);
+    if (!po.ok()) return ReportError(po.status());
+    const bool image = std::string(id) == "no_image";
+    if (image ? po->image : po->dictation) {
+      return ReportError(FailedPreconditionError(
+          flag + " was trained with the " + (image ? "image" : "dictation") + "; --" +
+          (image ? "no-image" : "no-dictation") + "-model needs a model trained with --" +
+          (image ? "no-image" : "no-dictation")));
+    }
+    auto e = LoadReportEngine(*d, {});
+    if (!e.ok()) return ReportError(e.status());
+    auto r = GenerateReports(*e, samples, *po, max_new, "ablation");
+    if (!r.ok()) return ReportError(r.status());
+    systems.push_back({std::string("ablation: without the ") + (image ? "image" : "dictation") +
+                           " (" + flag + ")",
+                       id, *r});
+  }
+
   // Baselines from the training split.
   std::map<std::string, int> freq;
   std::vector<std::pair<std::map<std::string, double>, std::string>> bank;
+  std::vector<std::string> train_reports;
+  std::vector<std::vector<std::string>> train_features;
+  std::vector<eval::Labels> train_labels;
   for (const auto& s : train_split->samples) {
-    const auto p = model::BuildPrompt(s.sample).value();
+    const auto p = model::BuildPrompt(s.sample, {.image = false}).value();
     ++freq[p.target];
     bank.emplace_back(Bag(p.text), p.target);
+    train_reports.push_back(p.target);
+    train_features.push_back(eval::RecordFeatures(Nl(s.sample)));
+    train_labels.push_back(eval::LabelReport(p.target));
   }
   std::string most;
   int best = -1;
   for (const auto& [text, n] : freq) {
     if (n > best) best = n, most = text;
   }
-  systems.push_back(
-      {"baseline: most frequent report", std::vector<std::string>(samples.size(), most)});
-  System retrieval{"baseline: nearest-neighbour retrieval", {}};
+  systems.push_back({"baseline: most frequent report", "most_frequent",
+                     std::vector<std::string>(samples.size(), most)});
+  System retrieval{"baseline: nearest-neighbour retrieval", "retrieval", {}};
   for (const auto& s : samples) {
-    const auto q = Bag(model::BuildPrompt(s.sample).value().text);
+    const auto q = Bag(model::BuildPrompt(s.sample, {.image = false}).value().text);
     double top = -1;
     std::string pick;
     for (const auto& [bag, report] : bank) {
@@ -163,62 +271,165 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
     retrieval.reports.push_back(pick);
   }
   systems.push_back(std::move(retrieval));
-  for (const auto& [flag, ablation] :
-       {std::pair{a.no_image_model, "ablation: without the image"},
-        std::pair{a.no_dictation_model, "ablation: without the dictation"}}) {
-    if (flag.empty()) continue;
-    auto d = ResolveModelDir(g, flag);
-    if (!d.ok()) return ReportError(d.status());
-    model::PromptOptions po;
-    if (std::string(ablation).find("image") != std::string::npos)
-      po.image = false;
-    else
-      po.dictation = false;
-    auto r = Generate(*d, samples, po, a.max_new_tokens, "ablation");
-    if (!r.ok()) return ReportError(r.status());
-    systems.push_back({std::string(ablation) + " (" + flag + ")", *r});
+  const eval::Phrasebook phrases(train_reports);
+  if (schema >= 2) {
+    std::vector<std::vector<std::string>> val_features;
+    std::vector<eval::Labels> val_labels;
+    for (const auto& s : val_split->samples) {
+      val_features.push_back(eval::RecordFeatures(Nl(s.sample)));
+      val_labels.push_back(eval::LabelReport(model::BuildPrompt(s.sample).value().target));
+    }
+    const bool tune = val_features.size() >= 50;
+    const eval::RecordBaseline rb = eval::RecordBaseline::Train(
+        train_features, train_labels, tune ? val_features : decltype(val_features){},
+        tune ? val_labels : decltype(val_labels){});
+    System record{
+        "baseline: record only (labs, history, order, notes, dictation)", "record_only", {}};
+    for (const auto& s : samples)
+      record.reports.push_back(phrases.Write(rb.Predict(eval::RecordFeatures(Nl(s.sample)))));
+    systems.push_back(std::move(record));
+  } else {
+    std::printf(
+        "note: no record-only baseline: the dataset's samples (schema %d) carry the encounter's "
+        "final diagnoses, which give the answer away; re-synthesize the cohort and ingest it "
+        "again\n",
+        schema);
+  }
+  if (!truth.empty()) {
+    System perfect{"truth-label report (perfect image reader)", "truth_report", {}};
+    for (const eval::Labels& t : truth) perfect.reports.push_back(phrases.Write(t));
+    systems.push_back(std::move(perfect));
   }
 
+  // Scores, with 95% bootstrap intervals over the same resamples for every system.
   std::vector<eval::Labels> ref_labels;
   for (const auto& r : refs) ref_labels.push_back(eval::LabelReport(r));
-  nlohmann::ordered_json report = {
-      {"dataset", a.dataset}, {"split", a.split}, {"samples", samples.size()}};
-  std::printf("\n%zu reports of the %s split\n", samples.size(), a.split.c_str());
-  std::printf("%-44s %6s %6s %6s %6s %7s %6s %6s %6s %6s %6s %6s %6s\n", "system", "BLEU1", "BLEU4",
-              "ROUGEL", "CIDErD", "F1mi14", "F1ma14", "F1mi5", "F1ma5", "later", "labs", "compar",
-              "");
+  const auto resamples = eval::Resamples(samples.size(), a.bootstrap, 20261204);
+  Json report = {{"dataset", a.dataset},
+                 {"dataset_id", *dataset_id},
+                 {"split", a.split},
+                 {"samples", samples.size()},
+                 {"max_new_tokens", max_new},
+                 {"bootstrap_replicates", a.bootstrap},
+                 {"truth", a.truth.empty() ? Json(nullptr) : Json(a.truth)}};
+  std::printf("\n%zu reports of the %s split; 95%% bootstrap intervals over %d resamples\n",
+              samples.size(), a.split.c_str(), a.bootstrap);
+  std::printf("%-46s %-19s %-19s %6s %6s %6s %6s %6s %6s %-19s %6s\n", "system", "F1 micro-14",
+              "F1 macro", "F1mi5", "later", "sever", "size", "device", "labs", "comparison",
+              "halluc");
+  std::vector<std::pair<std::string, eval::F1Scores>> class_rows;
+  std::string headline;
   for (const System& s : systems) {
-    const eval::TextScores t = eval::ScoreTexts(s.reports, refs);
     std::vector<eval::Labels> labels;
     for (const auto& r : s.reports) labels.push_back(eval::LabelReport(r));
     const eval::F1Scores f = eval::ClinicalF1(labels, ref_labels);
-    const eval::ClinicalChecks c = eval::CheckReports(s.reports, refs);
-    std::printf("%-44s %6.3f %6.3f %6.3f %6.3f %7.3f %6.3f %6.3f %6.3f %6.3f %6.3f %6.3f\n",
-                s.name.substr(0, 44).c_str(), t.bleu[0], t.bleu[3], t.rouge_l, t.cider_d, f.micro,
-                f.macro, f.micro_top5, f.macro_top5, c.laterality_accuracy, c.lab_integration,
-                c.comparison_accuracy);
+    const auto each = eval::CheckEach(s.reports, refs, truth.empty() ? nullptr : &truth);
+    const eval::ClinicalChecks c = eval::Aggregate(each);
+    std::vector<double> micro, macro, later, cmp, halluc;
+    for (const auto& idx : resamples) {
+      std::vector<eval::Labels> gl, rl;
+      for (size_t i : idx) gl.push_back(labels[i]), rl.push_back(ref_labels[i]);
+      const eval::F1Scores fr = eval::ClinicalF1(gl, rl);
+      micro.push_back(fr.micro);
+      macro.push_back(fr.macro);
+      const eval::ClinicalChecks cr = eval::Aggregate(each, &idx);
+      later.push_back(cr.laterality_accuracy);
+      cmp.push_back(cr.comparison_accuracy);
+      halluc.push_back(cr.hallucination_rate);
+    }
+    const eval::Interval mi = eval::PercentileInterval(f.micro, micro);
+    const eval::Interval ma = eval::PercentileInterval(f.macro, macro);
+    const eval::Interval la = eval::PercentileInterval(c.laterality_accuracy, later);
+    const eval::Interval co = eval::PercentileInterval(c.comparison_accuracy, cmp);
+    const eval::Interval ha = eval::PercentileInterval(c.hallucination_rate, halluc);
+    auto ci = [](const eval::Interval& v) {
+      char buf[40];
+      std::snprintf(buf, sizeof buf, "%.3f [%.3f,%.3f]", v.value, v.low, v.high);
+      return std::string(buf);
+    };
+    std::printf("%-46s %-19s %-19s %6.3f %6.3f %6.3f %6.3f %6.3f %6.3f %-19s %6.3f\n",
+                s.name.substr(0, 46).c_str(), ci(mi).c_str(), ci(ma).c_str(), f.micro_top5,
+                c.laterality_accuracy, c.severity_accuracy, c.size_accuracy, c.device_accuracy,
+                c.lab_integration, ci(co).c_str(), c.hallucination_rate);
+    const eval::TextScores t = eval::ScoreTexts(s.reports, refs);
+    auto interval = [](const eval::Interval& v) { return Json::array({v.value, v.low, v.high}); };
+    Json per_class = Json::object();
+    for (int k = 0; k < eval::kNumClasses; ++k) {
+      per_class[eval::kClassNames[k]] = f.present[k] ? Json{{"precision", f.precision[k]},
+                                                            {"recall", f.recall[k]},
+                                                            {"f1", f.per_class[k]},
+                                                            {"support", f.support[k]}}
+                                                     : Json("not present in this cohort");
+    }
     report["systems"].push_back({{"name", s.name},
+                                 {"id", s.id},
+                                 {"f1_micro_14", interval(mi)},
+                                 {"f1_macro", interval(ma)},
+                                 {"classes_used", f.classes_used},
+                                 {"f1_micro_top5", f.micro_top5},
+                                 {"f1_macro_top5", f.macro_top5},
+                                 {"laterality", interval(la)},
+                                 {"laterality_pairs", c.laterality_pairs},
+                                 {"severity", c.severity_accuracy},
+                                 {"severity_pairs", c.severity_pairs},
+                                 {"lesion_size_2mm", c.size_accuracy},
+                                 {"lesion_size_reports", c.size_reports},
+                                 {"devices", c.device_accuracy},
+                                 {"device_reports", c.device_reports},
+                                 {"lab_integration", c.lab_integration},
+                                 {"lab_reports", c.lab_reports},
+                                 {"comparison", interval(co)},
+                                 {"comparison_reports", c.comparison_reports},
+                                 {"hallucination_rate", interval(ha)},
+                                 {"asserted_findings", c.asserted},
                                  {"bleu", t.bleu},
                                  {"rouge_l", t.rouge_l},
                                  {"cider_d", t.cider_d},
-                                 {"f1_micro_14", f.micro},
-                                 {"f1_macro_14", f.macro},
-                                 {"f1_micro_top5", f.micro_top5},
-                                 {"f1_macro_top5", f.macro_top5},
-                                 {"laterality_accuracy", c.laterality_accuracy},
-                                 {"lab_integration", c.lab_integration},
-                                 {"comparison_accuracy", c.comparison_accuracy},
-                                 {"comparison_reports", c.comparison_reports}});
+                                 {"per_class", per_class}});
+    class_rows.emplace_back(s.id, f);
+    if (headline.empty() && s.id != "model") headline = "model=none";
+    if (s.id == "model") {
+      headline += "micro_f1=" + Pct(f.micro) + " micro_f1_low=" + Pct(mi.low) +
+                  " macro_f1=" + Pct(f.macro) + " laterality=" + Pct(c.laterality_accuracy) +
+                  " comparison=" + Pct(c.comparison_accuracy) + " size=" + Pct(c.size_accuracy) +
+                  " hallucination=" + Pct(c.hallucination_rate);
+    } else if (s.id != "most_frequent") {
+      headline += " " + s.id + "_micro_f1=" + Pct(f.micro);
+    }
   }
+  std::printf("\n%-46s %6s %6s %6s %6s %6s\n", "system", "BLEU1", "BLEU4", "ROUGEL", "CIDErD",
+              "chars");
+  for (const System& s : systems) {
+    const eval::TextScores t = eval::ScoreTexts(s.reports, refs);
+    size_t chars = 0;
+    for (const auto& r : s.reports) chars += r.size();
+    std::printf("%-46s %6.3f %6.3f %6.3f %6.3f %6zu\n", s.name.substr(0, 46).c_str(), t.bleu[0],
+                t.bleu[3], t.rouge_l, t.cider_d, chars / s.reports.size());
+  }
+  PrintClassTable(class_rows);
   std::printf(
-      "(F1: CheXpert labeler on generated vs reference reports, uncertain = positive; later: "
-      "laterality "
-      "accuracy; labs: impressions addressing an abnormal lab when the reference does; compar: "
-      "comparison "
-      "with the prior study as in the reference)\n");
+      "(F1: labeler on generated vs reference reports, uncertain = positive; later: laterality; "
+      "sever: severity; size: nodule/mass within 2 mm; device: same support devices; labs: "
+      "impressions addressing a lab when the reference does; comparison: change against the "
+      "prior study; halluc: asserted findings neither the reference nor the truth has)\n");
+  const std::string text = report.dump(2) + "\n";
   if (!a.out.empty()) {
-    if (Status s = WriteFile(a.out, report.dump(2) + "\n"); !s.ok()) return ReportError(s);
+    if (Status s = WriteFile(a.out, text); !s.ok()) return ReportError(s);
   }
+  // Beside a registered model, so that its evaluations travel with it (not part of the signed
+  // manifest: an evaluation is a statement about the model, not the model).
+  if (!dir->empty() && fs::exists(fs::path(*dir) / "manifest.sig")) {
+    const fs::path evals = fs::path(*dir) / "evaluations";
+    std::error_code ec;
+    fs::create_directories(evals, ec);
+    const fs::path where = evals / (dataset_id->substr(0, 12) + "-" + a.split + ".json");
+    if (Status s = WriteFile(where, text); s.ok())
+      std::printf("evaluation written to %s\n", where.string().c_str());
+    else
+      std::fprintf(stderr, "note: could not write %s: %s\n", where.string().c_str(),
+                   s.message().c_str());
+  }
+  std::printf("%s\n", headline.c_str());
   return kExitOk;
 }
 
@@ -227,12 +438,15 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
 Runner RegisterEval(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   app.add_option("--model", a->model,
-                 "NAME[@VERSION|@ALIAS] from the registry, or a model directory");
+                 "NAME[@VERSION|@ALIAS] from the registry, or a model directory (without it: "
+                 "the baselines only)");
   app.add_option("--dataset", a->dataset, "Dataset directory")->type_name("DIR");
   app.add_option("--split", a->split, "Split to evaluate")->capture_default_str();
   app.add_option("--limit", a->limit, "Evaluate at most this many reports (0: all)")
       ->capture_default_str();
-  app.add_option("--max-new-tokens", a->max_new_tokens, "Longest generated report")
+  app.add_option("--max-new-tokens", a->max_new_tokens,
+                 "Longest generated report (0: the longest reference plus 48 tokens; a smaller "
+                 "value is raised to that)")
       ->capture_default_str();
   app.add_option("--no-image-model", a->no_image_model,
                  "Model trained with --no-image, for the ablation row");
@@ -240,8 +454,16 @@ Runner RegisterEval(CLI::App& app) {
                  "Model trained with --no-dictation, for the ablation row");
   app.add_option("--out", a->out, "Also write the scores as JSON")->type_name("FILE");
   app.add_option("--truth", a->truth,
-                 "Instead: the labeler's accuracy on a cohort's truth/labels.jsonl")
+                 "The cohort's truth/labels.jsonl: with --model and --dataset, adds the "
+                 "perfect-image-reader row and truth to the hallucination rate; alone, checks "
+                 "the labeler against the truth")
       ->type_name("FILE");
+  app.add_option("--deid-key", a->deid_key,
+                 "The de-identification key the dataset was ingested with, to join it with "
+                 "--truth (default: HOME/keys/deid.key)")
+      ->type_name("FILE");
+  app.add_option("--bootstrap", a->bootstrap, "Bootstrap resamples for the 95% intervals")
+      ->capture_default_str();
   return [a](GlobalOptions& g) { return RunEval(g, *a); };
 }
 

@@ -1,6 +1,8 @@
 #include "eval/clinical.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 
 #include "eval/text_metrics.h"
 
@@ -56,31 +58,125 @@ bool ImpressionAddressesLab(std::string_view report) {
                  "creatinine", "hemoglobin", "anemia"});
 }
 
-ClinicalChecks CheckReports(const std::vector<std::string>& gen,
-                            const std::vector<std::string>& ref) {
-  ClinicalChecks c;
-  size_t side_ok = 0, lab_ok = 0, cmp_ok = 0;
-  for (size_t i = 0; i < std::min(gen.size(), ref.size()); ++i) {
+std::optional<double> LesionSizeMm(std::string_view report) {
+  for (const std::string& sentence : ObservationSentences(report)) {
+    const Labels l = LabelReport(sentence);
+    if (!l.positive(kLungLesion)) continue;
+    for (size_t i = 0; i < sentence.size(); ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(sentence[i])) ||
+          (i > 0 &&
+           (std::isalnum(static_cast<unsigned char>(sentence[i - 1])) || sentence[i - 1] == '.')))
+        continue;
+      size_t k = i;
+      double v = 0;
+      while (k < sentence.size() && std::isdigit(static_cast<unsigned char>(sentence[k])))
+        v = v * 10 + (sentence[k++] - '0');
+      if (k + 1 < sentence.size() && sentence[k] == '.' &&
+          std::isdigit(static_cast<unsigned char>(sentence[k + 1]))) {
+        double scale = 0.1;
+        for (++k; k < sentence.size() && std::isdigit(static_cast<unsigned char>(sentence[k]));
+             ++k, scale /= 10)
+          v += (sentence[k] - '0') * scale;
+      }
+      while (k < sentence.size() && (sentence[k] == ' ' || sentence[k] == '-')) ++k;
+      const std::string unit = sentence.substr(k, 2);
+      const bool end =
+          k + 2 >= sentence.size() || !std::isalpha(static_cast<unsigned char>(sentence[k + 2]));
+      if (end && unit == "mm") return v;
+      if (end && unit == "cm") return v * 10;
+    }
+  }
+  return std::nullopt;
+}
+
+int DevicesOf(std::string_view report) {
+  static const std::vector<std::vector<std::string>> kDevices = {
+      {"endotracheal", "tube"}, {"central"}, {"pacemaker"}, {"chest", "tube"}, {"thoracostomy"}};
+  const std::vector<bool> a = AssertedPhrases(report, kDevices);
+  return (a[0] ? 1 : 0) | (a[1] ? 2 : 0) | (a[2] ? 4 : 0) | (a[3] || a[4] ? 8 : 0);
+}
+
+std::vector<ReportChecks> CheckEach(const std::vector<std::string>& gen,
+                                    const std::vector<std::string>& ref,
+                                    const std::vector<Labels>* truth) {
+  std::vector<ReportChecks> out(std::min(gen.size(), ref.size()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    ReportChecks& c = out[i];
     const Labels g = LabelReport(gen[i]), r = LabelReport(ref[i]);
     for (int k = 1; k < kNumClasses; ++k) {
-      if (!r.positive(k) || !g.positive(k) || r.side[k].empty()) continue;
-      ++c.laterality_pairs;
-      side_ok += g.side[k] == r.side[k];
+      if (g.positive(k)) {
+        ++c.asserted;
+        c.made_up += !r.positive(k) && !(truth && (*truth)[i].positive(k));
+      }
+      if (!r.positive(k) || !g.positive(k)) continue;
+      if (!r.side[k].empty()) {
+        ++c.side_pairs;
+        c.side_ok += g.side[k] == r.side[k];
+      }
+      if (!r.severity[k].empty()) {
+        ++c.severity_pairs;
+        c.severity_ok += g.severity[k] == r.severity[k];
+      }
+    }
+    if (const auto rs = LesionSizeMm(ref[i])) {
+      ++c.size_reports;
+      const auto gs = LesionSizeMm(gen[i]);
+      c.size_ok += gs && std::abs(*gs - *rs) <= 2.0;
+    }
+    if (const int rd = DevicesOf(ref[i]), gd = DevicesOf(gen[i]); rd || gd) {
+      ++c.device_reports;
+      c.device_ok += rd == gd;
     }
     if (ImpressionAddressesLab(ref[i])) {
       ++c.lab_reports;
-      lab_ok += ImpressionAddressesLab(gen[i]);
+      c.lab_ok += ImpressionAddressesLab(gen[i]);
     }
     if (const std::string rc = ComparisonOf(ref[i]); !rc.empty()) {
       ++c.comparison_reports;
-      cmp_ok += ComparisonOf(gen[i]) == rc;
+      c.comparison_ok += ComparisonOf(gen[i]) == rc;
     }
   }
-  auto rate = [](size_t a, size_t b) { return b ? static_cast<double>(a) / b : 0.0; };
-  c.laterality_accuracy = rate(side_ok, c.laterality_pairs);
-  c.lab_integration = rate(lab_ok, c.lab_reports);
-  c.comparison_accuracy = rate(cmp_ok, c.comparison_reports);
+  return out;
+}
+
+ClinicalChecks Aggregate(const std::vector<ReportChecks>& each, const std::vector<size_t>* idx) {
+  ReportChecks t;
+  auto add = [&](const ReportChecks& c) {
+    t.side_ok += c.side_ok, t.side_pairs += c.side_pairs;
+    t.severity_ok += c.severity_ok, t.severity_pairs += c.severity_pairs;
+    t.size_ok += c.size_ok, t.size_reports += c.size_reports;
+    t.device_ok += c.device_ok, t.device_reports += c.device_reports;
+    t.lab_ok += c.lab_ok, t.lab_reports += c.lab_reports;
+    t.comparison_ok += c.comparison_ok, t.comparison_reports += c.comparison_reports;
+    t.made_up += c.made_up, t.asserted += c.asserted;
+  };
+  if (idx) {
+    for (size_t i : *idx) add(each[i]);
+  } else {
+    for (const ReportChecks& c : each) add(c);
+  }
+  auto rate = [](int a, int b) { return b ? static_cast<double>(a) / b : 0.0; };
+  ClinicalChecks c;
+  c.laterality_accuracy = rate(t.side_ok, t.side_pairs);
+  c.laterality_pairs = static_cast<size_t>(t.side_pairs);
+  c.severity_accuracy = rate(t.severity_ok, t.severity_pairs);
+  c.severity_pairs = static_cast<size_t>(t.severity_pairs);
+  c.size_accuracy = rate(t.size_ok, t.size_reports);
+  c.size_reports = static_cast<size_t>(t.size_reports);
+  c.device_accuracy = rate(t.device_ok, t.device_reports);
+  c.device_reports = static_cast<size_t>(t.device_reports);
+  c.lab_integration = rate(t.lab_ok, t.lab_reports);
+  c.lab_reports = static_cast<size_t>(t.lab_reports);
+  c.comparison_accuracy = rate(t.comparison_ok, t.comparison_reports);
+  c.comparison_reports = static_cast<size_t>(t.comparison_reports);
+  c.hallucination_rate = rate(t.made_up, t.asserted);
+  c.asserted = static_cast<size_t>(t.asserted);
   return c;
+}
+
+ClinicalChecks CheckReports(const std::vector<std::string>& gen,
+                            const std::vector<std::string>& ref, const std::vector<Labels>* truth) {
+  return Aggregate(CheckEach(gen, ref, truth));
 }
 
 }  // namespace medscribe::eval

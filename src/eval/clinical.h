@@ -1,12 +1,21 @@
 // Report-level clinical checks beside the CheXpert F1:
 //   - laterality: for findings present in both reports, whether the generated side (left, right,
 //     bilateral) is the reference's;
+//   - severity: for findings present in both whose reference states a severity, whether the
+//     generated report states the same (labeler.h maps the words);
+//   - lesion size: when the reference gives a nodule or mass size, whether the generated report
+//     gives one within 2 mm;
+//   - devices: when either report names a support device, whether both name the same set
+//     (endotracheal tube, central line, pacemaker, chest tube);
 //   - lab integration: when the reference's impression addresses a lab result, whether the
 //     generated impression addresses one too;
 //   - comparison: the change against the prior study (new, increased, decreased, unchanged, no
-//     prior) stated by the report, which the model can only know from the dictation.
+//     prior) stated by the report, which the model can only know from the dictation;
+//   - hallucination: of the findings the generated reports assert (any class but No Finding),
+//     the share that neither the reference nor (when given) the truth has.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,16 +31,49 @@ std::string ComparisonOf(std::string_view report);
 // lab result (WBC, leukocytosis, BNP, SpO2, hypoxemia, CRP, procalcitonin, fever, troponin, ...).
 bool ImpressionAddressesLab(std::string_view report);
 
+// The size in mm of the first nodule or mass an observation sentence measures ("12 mm",
+// "12-mm", "4.5 cm"), if any.
+std::optional<double> LesionSizeMm(std::string_view report);
+
+// Bit set of the support devices the report asserts: 1 endotracheal tube, 2 central line,
+// 4 pacemaker, 8 chest tube.
+int DevicesOf(std::string_view report);
+
+// The checks' counts for one report: hits and trials per metric.
+struct ReportChecks {
+  int side_ok = 0, side_pairs = 0, severity_ok = 0, severity_pairs = 0;
+  int size_ok = 0, size_reports = 0, device_ok = 0, device_reports = 0;
+  int lab_ok = 0, lab_reports = 0, comparison_ok = 0, comparison_reports = 0;
+  int made_up = 0, asserted = 0;
+};
+
 struct ClinicalChecks {
   double laterality_accuracy = 0;  // over (report, class) pairs with a reference side
   size_t laterality_pairs = 0;
+  double severity_accuracy = 0;  // over (report, class) pairs with a reference severity
+  size_t severity_pairs = 0;
+  double size_accuracy = 0;  // over reports whose reference measures a lesion
+  size_t size_reports = 0;
+  double device_accuracy = 0;  // over reports where either names a device
+  size_t device_reports = 0;
   double lab_integration = 0;  // over reports whose reference impression addresses a lab
   size_t lab_reports = 0;
   double comparison_accuracy = 0;  // over reports whose reference states a comparison
   size_t comparison_reports = 0;
+  double hallucination_rate = 0;  // over findings the generated reports assert
+  size_t asserted = 0;
 };
 
+// Per report. REQUIRES: truth, when given, has one entry per report.
+std::vector<ReportChecks> CheckEach(const std::vector<std::string>& generated,
+                                    const std::vector<std::string>& reference,
+                                    const std::vector<Labels>* truth = nullptr);
+// The rates over the reports `indices` (all when null; a bootstrap resample may repeat some).
+ClinicalChecks Aggregate(const std::vector<ReportChecks>& each,
+                         const std::vector<size_t>* indices = nullptr);
+// Aggregate(CheckEach(...)).
 ClinicalChecks CheckReports(const std::vector<std::string>& generated,
-                            const std::vector<std::string>& reference);
+                            const std::vector<std::string>& reference,
+                            const std::vector<Labels>* truth = nullptr);
 
 }  // namespace medscribe::eval

@@ -74,10 +74,16 @@ double Evaluate(model::ReportModel& m, const std::vector<Example>& val, int64_t 
     for (size_t j = i; j < std::min(val.size(), i + static_cast<size_t>(batch_size)); ++j)
       batch.push_back(&val[j]);
     const Batch b = ToDevice(Collate(batch, pad), device);
-    const model::SplicedInputs s =
-        m->Splice(b.images, b.input_ids, b.attention_mask, b.labels, image_token);
-    const torch::Tensor logits = m->decoder->forward_embeds(s.embeds, s.attention_mask);
-    total += model::NextTokenLoss(logits, s.labels).item<double>() * b.target_tokens;
+    if (image_token >= 0) {
+      const model::SplicedInputs s =
+          m->Splice(b.images, b.input_ids, b.attention_mask, b.labels, image_token);
+      const torch::Tensor logits = m->decoder->forward_embeds(s.embeds, s.attention_mask);
+      total += model::NextTokenLoss(logits, s.labels).item<double>() * b.target_tokens;
+    } else {  // the image ablation: text only
+      const torch::Tensor logits =
+          m->decoder->forward_embeds(m->decoder->embed(b.input_ids), b.attention_mask);
+      total += model::NextTokenLoss(logits, b.labels).item<double>() * b.target_tokens;
+    }
     tokens += b.target_tokens;
   }
   m->train();
@@ -242,6 +248,23 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   std::vector<Example> val;
   for (const RawSample& s : val_raw.samples)
     val.push_back(MakeExample(s, enc, o.prompt, max_tokens));
+  if (o.prompt.dictation) {
+    // A dataset ingested without audio has no transcripts: training "with" dictation would
+    // silently learn without it.
+    bool any = false;
+    const size_t probe = std::min<size_t>(train.samples.size(), 64);
+    for (size_t i = 0; i < probe && !any; ++i) {
+      ASSIGN_OR_RETURN(RawSample r, ReadSample(train, i));
+      const model::json::Value* m = r.sample.Find("modalities");
+      const model::json::Value* t = m ? m->Find("speech_transcript") : nullptr;
+      any = t && t->is_string() && !t->as_string().empty();
+    }
+    if (!any) {
+      return FailedPreconditionError(
+          "the dataset has no dictation transcripts (it was ingested without --audio); train "
+          "with --no-dictation, or ingest the cohort's audio");
+    }
+  }
   {
     ASSIGN_OR_RETURN(const Example first, load(0));
     if (o.prompt.image && first.image.size(0) != config.vision.channels) {
@@ -284,6 +307,25 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       torch::optim::AdamWOptions(o.learning_rate).weight_decay(o.weight_decay).betas({0.9, 0.95}));
   if (!o.init_decoder.empty()) RETURN_IF_ERROR(model::LoadHfDecoder(m->decoder, o.init_decoder));
   ASSIGN_OR_RETURN(Checkpoint ck, LoadCheckpoint(run, m, opt, comm->world_size()));
+  if (ck.step > 0) {
+    // A resumed run keeps its inputs: an ablation continued with the image would be neither.
+    auto previous = ReadText(run / "run.json");
+    if (previous.ok()) {
+      auto j = json::Parse(*previous);
+      const json::Value* opts = j.ok() ? j->Find("options") : nullptr;
+      for (const auto& [key, now] :
+           {std::pair{"image", o.prompt.image}, std::pair{"dictation", o.prompt.dictation}}) {
+        const json::Value* v = opts ? opts->Find(key) : nullptr;
+        if (v && v->is_bool() && v->as_bool() != now) {
+          return FailedPreconditionError("'" + run.string() + "' was trained " +
+                                         (v->as_bool() ? "with" : "without") + " the " + key +
+                                         "; resume it with the same --no-" + key +
+                                         " setting or choose a "
+                                         "new --out");
+        }
+      }
+    }
+  }
   RETURN_IF_ERROR(CheckSameRun(*comm, config_json, o, ck.step));
   {  // every rank starts from rank 0's weights
     std::vector<torch::Tensor> params;

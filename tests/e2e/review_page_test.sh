@@ -19,7 +19,7 @@ command -v chromium > /dev/null || { fail "chromium is not installed (scripts/bo
 ms synth --out "$work/c" --encounters 12 --seed 4 --no-speech --image-size 64 > /dev/null || { fail "synth"; finish; exit 1; }
 ms ingest --dicom "$work/c/dicom" --fhir "$work/c/fhir" --out "$work/d" --image-size 64 --no-warehouse > /dev/null
 ms tokenizer train --dataset "$work/d" --vocab 400 --out "$work/tok" > /dev/null 2>&1 || { fail "tokenizer"; finish; exit 1; }
-ms train --dataset "$work/d" --tokenizer "$work/tok" --config tiny --max-steps 30 --batch-size 4 --lr 3e-3 --warmup 10 \
+ms train --dataset "$work/d" --tokenizer "$work/tok" --no-dictation --config tiny --max-steps 30 --batch-size 4 --lr 3e-3 --warmup 10 \
   --checkpoint-every 30 --eval-every 1000 --out "$work/run" > /dev/null 2>&1 || { fail "train"; finish; exit 1; }
 ms registry register --run "$work/run" --name chest > /dev/null || { fail "register"; finish; exit 1; }
 "$bin" --home "$home" up --cohort "$work/c" --port 0 --port-file "$work/port" --no-asr > "$work/up.log" 2>&1 &

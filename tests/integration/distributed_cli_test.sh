@@ -29,7 +29,7 @@ ms --log-level warn synth --out "$work/c" --encounters 40 --seed 5 --no-speech -
 ms --log-level warn ingest --dicom "$work/c/dicom" --fhir "$work/c/fhir" --out "$work/d" --image-size 128 \
   --split 0.8,0.1,0.1 --no-warehouse > /dev/null
 ms tokenizer train --dataset "$work/d" --vocab 600 --out "$work/tok" > /dev/null || { fail "tokenizer"; finish; exit 1; }
-base=(train --dataset "$work/d" --tokenizer "$work/tok" --lr 2e-3 --warmup 5 --jobs 1 --seed 3 --timeout 60)
+base=(train --dataset "$work/d" --tokenizer "$work/tok" --no-dictation --lr 2e-3 --warmup 5 --jobs 1 --seed 3 --timeout 60)
 common=("${base[@]}" --config tiny)
 
 # 1. Equivalence of data parallelism and gradient accumulation.

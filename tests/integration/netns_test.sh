@@ -28,7 +28,7 @@ ms --log-level warn ingest --dicom "$work/c/dicom" --fhir "$work/c/fhir" --out "
 ms tokenizer train --dataset "$work/d" --vocab 600 --out "$work/tok" > /dev/null
 rank() { # NAMESPACE IFNAME RANK RUN STEPS
   ip netns exec "$1" env MASTER_ADDR=10.213.0.1 MASTER_PORT=29511 WORLD_SIZE=2 RANK="$3" GLOO_SOCKET_IFNAME="$2" \
-    "$bin" --home "$work/home" train --dataset "$work/d" --tokenizer "$work/tok" --jobs 1 --batch-size 2 \
+    "$bin" --home "$work/home" train --dataset "$work/d" --tokenizer "$work/tok" --no-dictation --jobs 1 --batch-size 2 \
     --max-steps "$5" --checkpoint-every 1000 --eval-every 1000 --timeout 20 --out "$work/$4"
 }
 

@@ -23,7 +23,7 @@ ms tokenizer train --dataset "$work/d" --vocab 1000 --out "$work/tok" > "$work/t
   && pass "tokenizer: $(cat "$work/tok.txt")" || fail "tokenizer train"
 
 # 1. One process.
-common=(--dataset "$work/d" --tokenizer "$work/tok" --config tiny --max-steps "$steps"
+common=(--dataset "$work/d" --tokenizer "$work/tok" --no-dictation --config tiny --max-steps "$steps"
         --checkpoint-every $((steps / 2)) --eval-every $((steps / 2)) --lr 2e-3 --warmup 20)
 ms train "${common[@]}" --batch-size 4 --out "$work/run1" > "$work/run1.txt" 2> "$work/run1.err" \
   || { fail "train (1 process): $(tail -2 "$work/run1.err")"; finish; exit 1; }
@@ -62,7 +62,7 @@ grep -q '"world_size": 2' "$work/run2/run.json" && pass "run.json records world 
 # 4. Registry, eval, export.
 ms registry register --run "$work/run1" --name chest > /dev/null && ms registry alias chest@1 staging > /dev/null \
   && ms registry verify chest@staging > "$work/verify.txt" && pass "$(cat "$work/verify.txt")" || fail "registry"
-ms eval --model chest@staging --dataset "$work/d" --split test --limit 4 --max-new-tokens 80 > "$work/eval.txt" 2>&1
+ms eval --model chest@staging --dataset "$work/d" --split test --limit 4 --bootstrap 50 > "$work/eval.txt" 2>&1
 grep -q "baseline: most frequent report" "$work/eval.txt" && grep -q "CIDErD" "$work/eval.txt" \
   && pass "eval prints metrics and baselines in one table" || { fail "eval"; cat "$work/eval.txt"; }
 # 5. The inference engine: the same report as the naive full-recompute path; a quantized child.
@@ -94,7 +94,7 @@ ms generate --model chest@1 --dataset "$work/d" --key "$key" > /dev/null 2> "$wo
 
 # 6. Bad inputs: clear errors before any work.
 echo '{"name":"x","vision":{"type":"vit","image_size":100,"channels":1,"patch_size":16,"hidden_size":64,"layers":1,"heads":4,"mlp_ratio":2},"projector":{"hidden_size":64,"pool":true},"decoder":{"vocab_size":100,"hidden_size":64,"intermediate_size":64,"num_hidden_layers":1,"num_attention_heads":4,"num_key_value_heads":4,"max_position_embeddings":512,"rope_theta":10000,"rms_norm_eps":1e-5,"tie_word_embeddings":true}}' > "$work/bad.json"
-ms train --dataset "$work/d" --tokenizer "$work/tok" --config "$work/bad.json" --out "$work/bad" > /dev/null 2> "$work/bad.txt"; rc=$?
+ms train --dataset "$work/d" --tokenizer "$work/tok" --no-dictation --config "$work/bad.json" --out "$work/bad" > /dev/null 2> "$work/bad.txt"; rc=$?
 [ $rc -eq 2 ] && grep -q "patch_size" "$work/bad.txt" && pass "impossible config: exit 2 naming patch_size" || fail "bad config: exit $rc $(cat "$work/bad.txt")"
 ms train --dataset "$work/c" --out "$work/bad2" > /dev/null 2> "$work/bad2.txt"; rc=$?
 [ $rc -eq 2 ] && grep -q "not a dataset" "$work/bad2.txt" && pass "not a dataset: exit 2" || fail "non-dataset: exit $rc $(cat "$work/bad2.txt")"

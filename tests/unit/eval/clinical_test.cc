@@ -1,0 +1,75 @@
+#include "eval/clinical.h"
+
+#include <gtest/gtest.h>
+
+namespace medscribe::eval {
+namespace {
+
+TEST(ClinicalTest, ComparisonLabsAndLaterality) {
+  EXPECT_EQ(
+      ComparisonOf(
+          "COMPARISON: 2024-01-02.\nThe effusion has increased compared with the prior study."),
+      "increased");
+  EXPECT_EQ(ComparisonOf("COMPARISON: None. No prior studies are available for comparison."),
+            "no_prior");
+  EXPECT_EQ(ComparisonOf("Compared with the prior study, there is no interval change."),
+            "unchanged");
+  EXPECT_EQ(ComparisonOf("The lungs are clear."), "");
+  EXPECT_TRUE(ImpressionAddressesLab(
+      "FINDINGS: x.\nIMPRESSION: Pneumonia in the setting of leukocytosis (WBC 17.2)."));
+  EXPECT_FALSE(
+      ImpressionAddressesLab("FINDINGS: WBC 17.\nIMPRESSION: Pneumonia.\nRECOMMENDATION: CRP."));
+  const auto c =
+      CheckReports({"IMPRESSION: Small right effusion. Increased since the prior study.",
+                    "IMPRESSION: Pneumonia."},
+                   {"IMPRESSION: Small left effusion. Increased compared with the prior study.",
+                    "IMPRESSION: Pneumonia with hypoxemia (SpO2 85%)."});
+  EXPECT_EQ(c.laterality_pairs, 1u);
+  EXPECT_DOUBLE_EQ(c.laterality_accuracy, 0.0);
+  EXPECT_EQ(c.severity_pairs, 1u);
+  EXPECT_DOUBLE_EQ(c.severity_accuracy, 1.0);
+  EXPECT_EQ(c.lab_reports, 1u);
+  EXPECT_DOUBLE_EQ(c.lab_integration, 0.0);
+  EXPECT_EQ(c.comparison_reports, 1u);
+  EXPECT_DOUBLE_EQ(c.comparison_accuracy, 1.0);
+}
+
+TEST(ClinicalTest, LesionSizeDevicesAndHallucinations) {
+  EXPECT_EQ(LesionSizeMm("FINDINGS: A 12-mm nodular opacity in the left upper zone."), 12.0);
+  EXPECT_EQ(LesionSizeMm("FINDINGS: Right upper zone mass measuring 4.5 cm."), 45.0);
+  // A pneumothorax's size is not a lesion's; an indication's nodule is not an observation.
+  EXPECT_FALSE(LesionSizeMm("FINDINGS: Right pneumothorax measuring 15 mm.").has_value());
+  EXPECT_FALSE(LesionSizeMm("INDICATION: Follow-up of 8 mm nodule.\nFINDINGS: Clear.").has_value());
+  EXPECT_EQ(DevicesOf("FINDINGS: Endotracheal tube 5 cm above the carina. Right central line "
+                      "terminating in the SVC. No chest tube."),
+            1 | 2);
+  EXPECT_EQ(DevicesOf("FINDINGS: Left-sided thoracostomy tube in place. Dual-chamber cardiac "
+                      "pacemaker."),
+            4 | 8);
+  const std::vector<std::string> ref = {
+      "FINDINGS: 10 mm nodule in the right upper zone. Pacemaker in place.",
+      "FINDINGS: Small left pleural effusion."};
+  const std::vector<std::string> gen = {
+      "FINDINGS: 11 mm nodule in the right upper zone. Pacemaker in place.",
+      "FINDINGS: Small left pleural effusion. Right rib fracture."};
+  const auto c = CheckReports(gen, ref);
+  EXPECT_EQ(c.size_reports, 1u);
+  EXPECT_DOUBLE_EQ(c.size_accuracy, 1.0);  // within 2 mm
+  EXPECT_EQ(c.device_reports, 1u);
+  EXPECT_DOUBLE_EQ(c.device_accuracy, 1.0);
+  // Asserted: lesion, devices, effusion, fracture; the fracture is neither in the reference...
+  EXPECT_EQ(c.asserted, 4u);
+  EXPECT_DOUBLE_EQ(c.hallucination_rate, 0.25);
+  // ...unless the truth has it (the reference missed it).
+  std::vector<Labels> truth(2);
+  truth[1].mention[kFracture] = Mention::kPositive;
+  EXPECT_DOUBLE_EQ(CheckReports(gen, ref, &truth).hallucination_rate, 0.0);
+  // The aggregate over a resample counts a repeated report twice.
+  const auto each = CheckEach(gen, ref);
+  const std::vector<size_t> twice = {1, 1};
+  EXPECT_EQ(Aggregate(each, &twice).asserted, 4u);
+  EXPECT_DOUBLE_EQ(Aggregate(each, &twice).hallucination_rate, 0.5);
+}
+
+}  // namespace
+}  // namespace medscribe::eval
