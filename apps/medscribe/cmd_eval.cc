@@ -126,19 +126,32 @@ StatusOr<std::vector<eval::Labels>> JoinTruth(GlobalOptions& g, const EvalArgs& 
                                    ", dataset " + want + "); give that key with --deid-key");
   }
   const deid::Pseudonymizer p(key);
-  std::map<std::string, const eval::Labels*> by_key;
-  for (const eval::TruthRecord& r : truth) by_key[p.Token("encounter", r.encounter_id)] = &r.labels;
+  std::map<std::string, const eval::TruthRecord*> by_key;
+  for (const eval::TruthRecord& r : truth) by_key[p.Token("encounter", r.encounter_id)] = &r;
+  // The FINDINGS line carries no identifier, so de-identification leaves it as it was: a truth
+  // record whose FINDINGS differ from the sample's is another cohort's, even with the same ids.
+  const auto findings_of = [](const std::string& report) {
+    const size_t at = report.find("FINDINGS:");
+    return at == std::string::npos ? std::string() : report.substr(at, report.find('\n', at) - at);
+  };
   std::vector<eval::Labels> out;
-  size_t missing = 0;
+  size_t missing = 0, differ = 0;
   for (const auto& s : samples) {
     auto it = by_key.find(s.key);
-    missing += it == by_key.end();
-    out.push_back(it == by_key.end() ? eval::Labels{} : *it->second);
+    if (it == by_key.end()) {
+      ++missing;
+      out.emplace_back();
+      continue;
+    }
+    const std::string target = model::BuildPrompt(s.sample).value().target;
+    differ += findings_of(target) != findings_of(it->second->report_text);
+    out.push_back(it->second->labels);
   }
-  if (missing) {
-    return FailedPreconditionError(std::to_string(missing) + " of " +
-                                   std::to_string(samples.size()) + " samples have no record in " +
-                                   a.truth + ": the truth file is of another cohort");
+  if (missing || differ * 10 > samples.size()) {
+    return FailedPreconditionError(
+        std::to_string(missing) + " of " + std::to_string(samples.size()) +
+        " samples have no record in " + a.truth + " and " + std::to_string(differ) +
+        " have another report there: the truth file is of another cohort");
   }
   return out;
 }
@@ -198,18 +211,7 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
     auto engine = LoadReportEngine(*dir, {});
     if (!engine.ok()) return ReportError(engine.status());
     // Generation runs to the end token or past the longest reference, never shorter.
-    size_t longest = 0;
-    for (const std::string& r : refs)
-      longest = std::max(longest, engine->text->tokenizer().Encode(r).size());
-    max_new = static_cast<int>(longest) + 48;
-    if (a.max_new_tokens > 0 && a.max_new_tokens < max_new) {
-      std::fprintf(stderr,
-                   "note: --max-new-tokens %d would cut reports shorter than the longest "
-                   "reference (%zu tokens); using %d\n",
-                   a.max_new_tokens, longest, max_new);
-    } else if (a.max_new_tokens > 0) {
-      max_new = a.max_new_tokens;
-    }
+    max_new = GenerationBudget(*engine, refs, a.max_new_tokens);
     auto gen = GenerateReports(*engine, samples, {}, max_new, "generate");
     if (!gen.ok()) return ReportError(gen.status());
     systems.push_back({"model (" + a.model + ")", "model", *gen});

@@ -276,6 +276,7 @@ TEST_F(WorkflowTest, InstructionsInANoteChangeNothingButTheText) {
   // A note that tries to steer the system.
   const std::string injected =
       R"({"resourceType":"DocumentReference","id":"doc-evil","status":"current",)"
+      R"("date":"2020-01-01T00:00:00Z",)"  // written before the study: the sample keeps it
       R"("subject":{"reference":"Patient/)" +
       (*plain)["patient"]["id"].get<std::string>() +
       R"("},"context":{"encounter":[{"reference":"Encounter/enc-000003"}]},)"
