@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include "cli.h"
 #include "common/files.h"
@@ -20,6 +21,7 @@ struct BuildLmArgs {
   std::string out, dict = speech::PocketSphinxOptions().dictionary;
   int order = 3;
   double discount = 0.7;
+  std::vector<std::string> accents;  // espeak-ng voices whose pronunciations become alternates
 };
 
 int RunBuildLm(const BuildLmArgs& a) {
@@ -78,6 +80,37 @@ int RunBuildLm(const BuildLmArgs& a) {
       ++pronounced;
     }
   }
+  // Accents of the site's speakers: each vocabulary word's pronunciation in each accent, as
+  // espeak-ng's rules give it, joins the dictionary as an alternate when it is new.
+  size_t alternates = 0;
+  if (!a.accents.empty()) {
+    std::map<std::string, std::set<std::string>> prons;  // vocabulary word -> pronunciations
+    std::map<std::string, int> count;                    // entries per word, alternates included
+    std::istringstream in(*dict_text + "\n" + added);
+    for (std::string line; std::getline(in, line);) {
+      const size_t sp = line.find_first_of(" \t");
+      if (sp == std::string::npos) continue;
+      std::string w = line.substr(0, sp);
+      if (const size_t paren = w.find('('); paren != std::string::npos) w.resize(paren);
+      if (!word_counts.count(w)) continue;
+      std::string p = line.substr(line.find_first_not_of(" \t", sp));
+      prons[w].insert(p);
+      ++count[w];
+    }
+    for (const auto& [w, c] : word_counts) {
+      for (const std::string& accent : a.accents) {
+        auto p = speech::Pronounce(w, accent);
+        if (!p.ok()) {
+          if (p.status().code() == ErrorCode::kUnavailable) return ReportError(p.status());
+          continue;
+        }
+        if (!prons[w].insert(*p).second) continue;
+        const int index = ++count[w];
+        added += (index == 1 ? w : w + "(" + std::to_string(index) + ")") + " " + *p + "\n";
+        ++alternates;
+      }
+    }
+  }
   std::string merged = *dict_text;
   if (!merged.empty() && merged.back() != '\n') merged += "\n";
   for (const auto& [path, text] : {std::pair<std::string, std::string>{a.out + ".oov.txt", oov},
@@ -86,10 +119,10 @@ int RunBuildLm(const BuildLmArgs& a) {
   }
   std::printf(
       "language model %s: order %d, %zu sentences, %zu words in the vocabulary; %zu not in the "
-      "pronunciation dictionary, %zu of them pronounced by rule (dictionary %s.dict, list in "
-      "%s.oov.txt)\n",
+      "pronunciation dictionary, %zu of them pronounced by rule; %zu accent alternates "
+      "(dictionary %s.dict, list in %s.oov.txt)\n",
       a.out.c_str(), a.order, sentences, counter.vocabulary_size(), oov_words, pronounced,
-      a.out.c_str(), a.out.c_str());
+      alternates, a.out.c_str(), a.out.c_str());
   return kExitOk;
 }
 
@@ -136,6 +169,10 @@ Runner RegisterAsr(CLI::App& app) {
   build->add_option("--discount", b->discount, "Absolute discount")->capture_default_str();
   build->add_option("--dict", b->dict, "Pronunciation dictionary to check words against")
       ->capture_default_str();
+  build->add_option("--accent", b->accents,
+                    "An espeak-ng voice whose accent the site's speakers have (repeatable, e.g. "
+                    "en-gb-scotland): each word's pronunciation in it joins the dictionary as an "
+                    "alternate");
   build->footer("Use the training split's text only; never a cohort's truth/ files.");
 
   auto files = std::make_shared<std::vector<std::string>>();

@@ -133,7 +133,7 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
 
 struct QuantizeArgs {
   std::string model, format, out, dataset, split = "test";
-  int limit = 100, max_tokens = 256;
+  int limit = 100, max_tokens = 0;
 };
 
 int RunQuantize(GlobalOptions& g, const QuantizeArgs& a) {
@@ -188,10 +188,12 @@ int RunQuantize(GlobalOptions& g, const QuantizeArgs& a) {
     return ReportError(FailedPreconditionError("the " + a.split + " split of " + a.dataset +
                                                " is empty: nothing to measure quality on"));
   std::vector<eval::Labels> truth;
+  std::vector<std::string> references;
   for (const auto& s : samples) {
     auto p = model::BuildPrompt(s.sample);
     if (!p.ok()) return ReportError(p.status());
     truth.push_back(eval::LabelReport(p->target));
+    references.push_back(p->target);
   }
   struct Measured {
     double f1 = 0;
@@ -202,8 +204,9 @@ int RunQuantize(GlobalOptions& g, const QuantizeArgs& a) {
     auto e = LoadReportEngine(dir.string(), {});
     if (!e.ok()) return e.status();
     const auto t0 = std::chrono::steady_clock::now();
-    ASSIGN_OR_RETURN(std::vector<std::string> reports,
-                     GenerateReports(*e, samples, {}, a.max_tokens, label));
+    ASSIGN_OR_RETURN(
+        std::vector<std::string> reports,
+        GenerateReports(*e, samples, {}, GenerationBudget(*e, references, a.max_tokens), label));
     Measured m;
     m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::vector<eval::Labels> labels;
@@ -311,7 +314,9 @@ Runner RegisterQuantize(CLI::App& app) {
       ->type_name("DIR");
   app.add_option("--split", a->split, "Split to measure on")->capture_default_str();
   app.add_option("--limit", a->limit, "Samples to measure on (0: all)")->capture_default_str();
-  app.add_option("--max-tokens", a->max_tokens, "Most tokens per report")->capture_default_str();
+  app.add_option("--max-tokens", a->max_tokens,
+                 "Most tokens per report (0: the longest reference plus 48; never less)")
+      ->capture_default_str();
   return [a](GlobalOptions& g) { return RunQuantize(g, *a); };
 }
 

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "common/files.h"
+#include "finding_labels.h"
 #include "ingest/manifest.h"
 #include "model/config.h"
 #include "model/export.h"
@@ -69,6 +70,10 @@ struct TrainArgs {
   bool no_overlap = false;
   bool no_image = false, no_dictation = false, print_topology = false;
   std::string init_decoder;
+  int image_warmup_epochs = -1;  // -1: 30 for a configuration with the finding head, else 0
+  double image_lr = 3e-3, image_weight_decay = 5e-4;
+  double aux_loss_weight = 0.5;
+  double weight_decay = 0.01;
 };
 
 // LibTorch's --jobs sets its own thread pools; the BLAS it calls (OpenBLAS on Debian) keeps a
@@ -131,6 +136,14 @@ int RunTrain(const TrainArgs& a) {
   o.prompt.image = !a.no_image;
   o.prompt.dictation = !a.no_dictation;
   o.init_decoder = a.init_decoder;
+  static const ReportFindingLabeler kLabeler;
+  o.finding_labeler = &kLabeler;
+  o.image_warmup_epochs =
+      a.image_warmup_epochs >= 0 ? a.image_warmup_epochs : (config->findings.enabled ? 30 : 0);
+  o.image_learning_rate = a.image_lr;
+  o.image_weight_decay = a.image_weight_decay;
+  o.aux_loss_weight = a.aux_loss_weight;
+  o.weight_decay = a.weight_decay;
   o.code_commit = MEDSCRIBE_GIT_COMMIT;
   o.grad_accum = a.grad_accum;
   o.bucket_bytes = static_cast<int64_t>(a.bucket_mb * (1 << 20));
@@ -214,7 +227,9 @@ Runner RegisterTrain(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   app.add_option("--dataset", a->dataset, "Dataset directory (medscribe ingest); required")
       ->type_name("DIR");
-  app.add_option("--config", a->config, "Model preset (tiny, small) or JSON file")
+  app.add_option("--config", a->config,
+                 "Model preset (tiny: tests; base: the quality recipe on CPUs; small: GPUs) or "
+                 "JSON file")
       ->capture_default_str();
   app.add_option("--out", a->out, "Run directory (created; an existing run resumes); required")
       ->type_name("RUN_DIR");
@@ -277,6 +292,20 @@ Runner RegisterTrain(CLI::App& app) {
                  "single or sharded)")
       ->type_name("DIR");
   app.add_flag("--no-image", a->no_image, "Ablation: train without the image");
+  app.add_option("--image-warmup-epochs", a->image_warmup_epochs,
+                 "Epochs training the vision encoder and finding head alone on the training "
+                 "reports' finding labels before the decoder trains on their frozen features "
+                 "(default: 30 with a finding head, e.g. the base preset; 0: train jointly)");
+  app.add_option("--image-lr", a->image_lr, "Peak learning rate of the image warm-up")
+      ->capture_default_str();
+  app.add_option("--image-weight-decay", a->image_weight_decay, "Weight decay of the image warm-up")
+      ->capture_default_str();
+  app.add_option("--aux-loss-weight", a->aux_loss_weight,
+                 "Weight of the finding head's loss when training jointly")
+      ->capture_default_str();
+  app.add_option("--weight-decay", a->weight_decay,
+                 "Decoupled weight decay of the matrices (not norms, biases, embeddings)")
+      ->capture_default_str();
   app.add_flag("--no-dictation", a->no_dictation,
                "Ablation: train without the dictation transcript");
   return [a](GlobalOptions&) { return RunTrain(*a); };

@@ -1,5 +1,7 @@
 #include "report_engine.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "common/progress.h"
@@ -50,6 +52,21 @@ StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const tra
         static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel()) * 4)));
   }
   return r;
+}
+
+int GenerationBudget(const ReportEngine& e, const std::vector<std::string>& references,
+                     int requested) {
+  size_t longest = 0;
+  for (const std::string& r : references)
+    longest = std::max(longest, e.text->tokenizer().Encode(r).size());
+  const int budget = static_cast<int>(longest) + 48;
+  if (requested > 0 && requested < budget) {
+    std::fprintf(stderr,
+                 "note: --max-new-tokens %d would cut reports shorter than the longest reference "
+                 "(%zu tokens); using %d\n",
+                 requested, longest, budget);
+  }
+  return std::max(budget, requested);
 }
 
 StatusOr<std::vector<std::string>> GenerateReports(ReportEngine& e,

@@ -43,6 +43,12 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
 StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,
                                                 const model::PromptOptions& po = {});
 
+// Tokens to generate for reports like `references`: the longest reference plus 48, so that no
+// report is cut short of its reference. A larger `requested` wins; a smaller one is raised, with
+// a note on stderr; 0 asks for the default.
+int GenerationBudget(const ReportEngine& e, const std::vector<std::string>& references,
+                     int requested);
+
 // Greedy reports for every sample, all submitted at once (continuous batching), with a
 // progress bar. The first error is returned.
 StatusOr<std::vector<std::string>> GenerateReports(ReportEngine& e,

@@ -34,6 +34,11 @@ StatusOr<std::unique_ptr<DraftModel>> DraftModel::Load(const std::string& dir, W
   RETURN_IF_ERROR(model::LoadWeights(*d->projector_, st, /*allow_extra=*/true, "projector."));
   d->vision_->eval();
   d->projector_->eval();
+  if (d->config_.findings.enabled) {
+    d->findings_ = m->findings;
+    RETURN_IF_ERROR(model::LoadWeights(*d->findings_, st, /*allow_extra=*/true, "findings."));
+    d->findings_->eval();
+  }
   ASSIGN_OR_RETURN(auto weights, DecoderFromTensors(d->config_.decoder, format, st));
   d->decoder_ = std::make_unique<CpuDecoder>(weights, kv_blocks, block_size);
   d->kv_ = std::make_unique<KvCacheManager>(kv_blocks, block_size, /*prefix_caching=*/false);
@@ -50,7 +55,8 @@ Status DraftModel::Add(int64_t id, std::span<const int32_t> prompt, const torch:
     if (image.defined() && t == image_token) {
       torch::NoGradGuard no_grad;
       try {
-        s.image = projector_(vision_(image.to(torch::kFloat32).unsqueeze(0)))[0]
+        s.image = model::ImageEmbeddingsFromTokens(
+                      projector_, &findings_, vision_(image.to(torch::kFloat32).unsqueeze(0)))[0]
                       .to(torch::kFloat32)
                       .contiguous();
       } catch (const c10::Error& e) {

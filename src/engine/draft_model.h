@@ -61,6 +61,7 @@ class DraftModel {
   model::ModelConfig config_;
   model::VisionEncoder vision_{nullptr};
   model::Projector projector_{nullptr};
+  model::FindingHead findings_{nullptr};  // null unless the config enables the finding head
   std::unique_ptr<CpuDecoder> decoder_;
   std::unique_ptr<KvCacheManager> kv_;
   std::map<int64_t, Seq> seqs_;

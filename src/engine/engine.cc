@@ -121,6 +121,11 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
   RETURN_IF_ERROR(model::LoadWeights(*e->projector_, st, /*allow_extra=*/true, "projector."));
   e->vision_->eval();
   e->projector_->eval();
+  if (e->config_.findings.enabled) {
+    e->findings_ = m->findings;
+    RETURN_IF_ERROR(model::LoadWeights(*e->findings_, st, /*allow_extra=*/true, "findings."));
+    e->findings_->eval();
+  }
   ASSIGN_OR_RETURN(auto weights, DecoderFromTensors(e->config_.decoder, format, st));
   const model::DecoderConfig& c = e->config_.decoder;
   const int64_t block_bytes = int64_t{2} * c.num_hidden_layers * c.num_key_value_heads *
@@ -236,7 +241,8 @@ StatusOr<torch::Tensor> Engine::EncodeImage(const GenerateRequest& r) {
   torch::NoGradGuard no_grad;
   torch::Tensor embeds;
   try {
-    embeds = projector_(vision_(r.image.to(torch::kFloat32).unsqueeze(0)))[0]
+    embeds = model::ImageEmbeddingsFromTokens(projector_, &findings_,
+                                              vision_(r.image.to(torch::kFloat32).unsqueeze(0)))[0]
                  .to(torch::kFloat32)
                  .contiguous();
   } catch (const c10::Error& e) {

@@ -151,6 +151,7 @@ class Engine {
   std::shared_ptr<const TextDecoder> text_;
   model::VisionEncoder vision_{nullptr};
   model::Projector projector_{nullptr};
+  model::FindingHead findings_{nullptr};  // null unless the config enables the finding head
   std::unique_ptr<CpuDecoder> decoder_;
   std::unique_ptr<KvCacheManager> kv_;
   std::unique_ptr<Scheduler> scheduler_;

@@ -206,6 +206,16 @@ std::string SeverityWord(const std::vector<std::string>& w, int c) {
   return "";
 }
 
+std::string ZoneWord(const std::vector<std::string>& w) {
+  for (const std::string& x : w) {
+    if (x == "upper" || x == "apical" || x == "apex" || x == "apices") return "upper";
+    if (x == "middle" || x == "mid") return "middle";
+    if (x == "lower" || x == "base" || x == "bases" || x == "basilar" || x == "bibasilar")
+      return "lower";
+  }
+  return "";
+}
+
 std::vector<std::string> SplitSentences(std::string_view text) {
   std::vector<std::string> out;
   std::string cur;
@@ -297,6 +307,7 @@ Labels LabelReport(std::string_view report) {
             }
           }
           if (out.severity[c].empty()) out.severity[c] = SeverityWord(w, c);
+          if (out.zone[c].empty()) out.zone[c] = ZoneWord(w);
         }
         break;
       }

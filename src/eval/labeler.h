@@ -70,6 +70,9 @@ struct Labels {
   // class: small/trace/patchy/mildly -> mild, confluent/moderately -> moderate,
   // large/massive/dense/markedly/collapse -> severe; "" when none is stated.
   std::array<std::string, kNumClasses> severity;
+  // The zone ("upper", "middle", "lower") of the first positive sentence naming one: upper,
+  // apical, apex -> upper; middle, mid -> middle; lower, base, basilar, bibasilar -> lower.
+  std::array<std::string, kNumClasses> zone;
 };
 
 Labels LabelReport(std::string_view report);

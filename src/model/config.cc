@@ -2,6 +2,8 @@
 
 #include "model/io.h"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -30,10 +32,30 @@ json::Object DecoderFields(const DecoderConfig& d) {
 
 }  // namespace
 
+int VisionConfig::stride8_channels() const {
+  // The resnet's widths (vision.cc): a stem of max(8, hidden >> stages) channels at stride 2,
+  // doubling per stage up to hidden; stage s ends at stride 2^(s + 1).
+  const int stages = static_cast<int>(std::lround(std::log2(patch_size))) - 1;
+  const int stem = std::max(8, hidden_size >> stages);
+  return std::min(hidden_size, stem * 4);
+}
+
 StatusOr<ModelConfig> PresetConfig(const std::string& name) {
   ModelConfig c;
   c.name = name;
   if (name == "tiny") return c;  // the defaults
+  if (name == "base") {
+    c.vision = {"resnet", 256, 1, 32, 256, 1, 4, 2, "batch", false};
+    c.projector = {256, true};
+    c.findings = {true, 256};
+    c.decoder.hidden_size = 192;
+    c.decoder.intermediate_size = 512;
+    c.decoder.num_hidden_layers = 3;
+    c.decoder.num_attention_heads = 4;
+    c.decoder.num_key_value_heads = 2;
+    c.decoder.max_position_embeddings = 1024;
+    return c;
+  }
   if (name == "small") {
     c.vision = {"vit", 256, 1, 16, 256, 4, 8, 4};
     c.projector = {768, true};
@@ -45,7 +67,8 @@ StatusOr<ModelConfig> PresetConfig(const std::string& name) {
     c.decoder.max_position_embeddings = 2048;
     return c;
   }
-  return NotFoundError("no model preset '" + name + "' (presets: tiny, small; or a JSON file)");
+  return NotFoundError("no model preset '" + name +
+                       "' (presets: tiny, base, small; or a JSON file)");
 }
 
 StatusOr<ModelConfig> LoadConfig(const std::string& name_or_path) {
@@ -77,6 +100,10 @@ Status Validate(const ModelConfig& c) {
   }
   RETURN_IF_ERROR(
       Check(v.hidden_size >= 8 && v.hidden_size <= 8192, "vision.hidden_size must be 8..8192"));
+  RETURN_IF_ERROR(
+      Check(v.norm == "group" || v.norm == "batch", "vision.norm must be group or batch"));
+  RETURN_IF_ERROR(Check(!v.pyramid || (v.type == "resnet" && v.patch_size >= 16),
+                        "vision.pyramid needs a resnet with a total stride of at least 16"));
   RETURN_IF_ERROR(Check(v.layers >= 1 && v.layers <= 64, "vision.layers must be 1..64"));
   if (v.type == "vit") {
     RETURN_IF_ERROR(Check(v.heads >= 1 && v.hidden_size % v.heads == 0,
@@ -87,6 +114,11 @@ Status Validate(const ModelConfig& c) {
                         "projector.pool needs an even patch grid (image_size / patch_size)"));
   RETURN_IF_ERROR(Check(c.projector.hidden_size >= 8 && c.projector.hidden_size <= 65536,
                         "projector.hidden_size must be 8..65536"));
+  if (c.findings.enabled) {
+    RETURN_IF_ERROR(Check(c.findings.hidden_size >= 8 && c.findings.hidden_size <= 65536,
+                          "findings.hidden_size must be 8..65536"));
+    RETURN_IF_ERROR(Check(v.grid() >= 4, "the finding head needs a patch grid of at least 4x4"));
+  }
   const DecoderConfig& d = c.decoder;
   RETURN_IF_ERROR(Check(d.vocab_size >= 16 && d.vocab_size <= 1 << 20,
                         "decoder.vocab_size must be 16..1048576"));
@@ -123,9 +155,13 @@ json::Value ToJson(const ModelConfig& c) {
                                           {"hidden_size", json::Value(v.hidden_size)},
                                           {"layers", json::Value(v.layers)},
                                           {"heads", json::Value(v.heads)},
-                                          {"mlp_ratio", json::Value(v.mlp_ratio)}})},
+                                          {"mlp_ratio", json::Value(v.mlp_ratio)},
+                                          {"norm", json::Value(v.norm)},
+                                          {"pyramid", json::Value(v.pyramid)}})},
       {"projector", json::Value(json::Object{{"hidden_size", json::Value(c.projector.hidden_size)},
                                              {"pool", json::Value(c.projector.pool)}})},
+      {"findings", json::Value(json::Object{{"enabled", json::Value(c.findings.enabled)},
+                                            {"hidden_size", json::Value(c.findings.hidden_size)}})},
       {"decoder", json::Value(DecoderFields(d))},
   });
 }
@@ -156,9 +192,16 @@ StatusOr<ModelConfig> FromJson(const json::Value& j) {
   RETURN_IF_ERROR(int_of(*v, "layers", c.vision.layers));
   RETURN_IF_ERROR(int_of(*v, "heads", c.vision.heads));
   RETURN_IF_ERROR(int_of(*v, "mlp_ratio", c.vision.mlp_ratio));
+  if (const json::Value* n = v->Find("norm"); n && n->is_string()) c.vision.norm = n->as_string();
+  if (const json::Value* n = v->Find("pyramid"); n && n->is_bool()) c.vision.pyramid = n->as_bool();
   ASSIGN_OR_RETURN(const json::Value* p, section("projector"));
   RETURN_IF_ERROR(int_of(*p, "hidden_size", c.projector.hidden_size));
   ASSIGN_OR_RETURN(c.projector.pool, json::GetBool(*p, "pool"));
+  // Optional: configurations written before the finding head have none.
+  if (const json::Value* f = j.Find("findings"); f && f->is_object()) {
+    ASSIGN_OR_RETURN(c.findings.enabled, json::GetBool(*f, "enabled"));
+    RETURN_IF_ERROR(int_of(*f, "hidden_size", c.findings.hidden_size));
+  }
   ASSIGN_OR_RETURN(const json::Value* d, section("decoder"));
   RETURN_IF_ERROR(int_of(*d, "vocab_size", c.decoder.vocab_size));
   RETURN_IF_ERROR(int_of(*d, "hidden_size", c.decoder.hidden_size));

@@ -5,8 +5,10 @@
 // max_position_embeddings, rope_theta, rms_norm_eps, tie_word_embeddings), so that it is written
 // unchanged into an exported config.json.
 //
-// Presets: "tiny" (trains in minutes on two CPU cores; tests and the quickstart) and "small" (the
-// quality bar). Validate() rejects impossible shapes before any tensor is allocated.
+// Presets: "tiny" (trains in minutes on two CPU cores; tests), "base" (the quality bar on two CPU
+// cores: a ResNet at 256 px with the auxiliary finding head, a compact decoder; the quickstart and
+// `scripts/bench.sh quality`) and "small" (a larger ViT model for GPUs). Validate() rejects
+// impossible shapes before any tensor is allocated.
 #pragma once
 
 #include <string>
@@ -25,12 +27,29 @@ struct VisionConfig {
   int layers = 2;     // vit: transformer blocks; resnet: residual blocks per stage
   int heads = 4;      // vit only
   int mlp_ratio = 2;  // vit only
+  // resnet only: "group" (GroupNorm, the default) or "batch" (BatchNorm: its running statistics
+  // are saved with the weights; converges in fewer steps).
+  std::string norm = "group";
+  // resnet only: each token also carries the stride-8 features max-pooled over its cell, so that
+  // small and thin structures (nodules, tubes, lines) reach the tokens at a finer scale.
+  bool pyramid = false;
   int grid() const { return image_size / patch_size; }  // patch tokens per side
+  // Channels of the stride-8 stage of the resnet.
+  int stride8_channels() const;
+  // Channels of each token the encoder outputs.
+  int token_channels() const { return hidden_size + (pyramid ? stride8_channels() : 0); }
 };
 
 struct ProjectorConfig {
   int hidden_size = 256;
   bool pool = true;  // 2x2 average pooling of the patch grid before the MLP
+};
+
+// The auxiliary finding head (model/findings.h): when enabled, the image contributes one slot
+// token per finding kind after its patch tokens.
+struct FindingsConfig {
+  bool enabled = false;
+  int hidden_size = 256;
 };
 
 struct DecoderConfig {
@@ -51,16 +70,18 @@ struct ModelConfig {
   std::string name = "tiny";
   VisionConfig vision;
   ProjectorConfig projector;
+  FindingsConfig findings;
   DecoderConfig decoder;
 
-  // Image tokens spliced into the prompt.
+  // Image tokens spliced into the prompt: the (pooled) patch tokens, then the finding slots.
   int image_tokens() const {
     const int g = vision.grid();
-    return projector.pool ? (g / 2) * (g / 2) : g * g;
+    return (projector.pool ? (g / 2) * (g / 2) : g * g) + (findings.enabled ? kFindingSlots : 0);
   }
+  static constexpr int kFindingSlots = 12;  // model/findings.h kNumFindingKinds
 };
 
-// "tiny" or "small"; NotFound lists the presets.
+// "tiny", "base" or "small"; NotFound lists the presets.
 StatusOr<ModelConfig> PresetConfig(const std::string& name);
 // A preset name or a path to a JSON file.
 StatusOr<ModelConfig> LoadConfig(const std::string& name_or_path);

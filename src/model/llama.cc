@@ -152,6 +152,15 @@ torch::Tensor CausalMask(const torch::Tensor& attention_mask, torch::ScalarType 
 
 torch::Tensor LlamaForCausalLMImpl::forward_embeds(const torch::Tensor& embeds,
                                                    const torch::Tensor& attention_mask) {
+  return logits(forward_hidden(embeds, attention_mask));
+}
+
+torch::Tensor LlamaForCausalLMImpl::logits(const torch::Tensor& hidden) {
+  return lm_head ? lm_head(hidden) : F::linear(hidden, model->embed_tokens->weight);
+}
+
+torch::Tensor LlamaForCausalLMImpl::forward_hidden(const torch::Tensor& embeds,
+                                                   const torch::Tensor& attention_mask) {
   const int64_t t = embeds.size(1);
   TORCH_CHECK(t <= config.max_position_embeddings, "sequence of ", t,
               " tokens exceeds max_position_embeddings ", config.max_position_embeddings);
@@ -169,8 +178,7 @@ torch::Tensor LlamaForCausalLMImpl::forward_embeds(const torch::Tensor& embeds,
       h = l->forward(h, rope, positions, mask);
     }
   }
-  h = model->norm(h);
-  return lm_head ? lm_head(h) : F::linear(h, model->embed_tokens->weight);
+  return model->norm(h);
 }
 
 torch::Tensor LlamaForCausalLMImpl::forward_cached(const torch::Tensor& embeds, KvCache& cache) {
@@ -194,8 +202,7 @@ torch::Tensor LlamaForCausalLMImpl::forward_cached(const torch::Tensor& embeds, 
                                                     &cache.v[i]);
   }
   cache.length = total;
-  h = model->norm(h);
-  return lm_head ? lm_head(h) : F::linear(h, model->embed_tokens->weight);
+  return logits(model->norm(h));
 }
 
 }  // namespace medscribe::model

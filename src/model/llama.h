@@ -85,6 +85,11 @@ struct LlamaForCausalLMImpl : torch::nn::Module {
   // embeds [B, T, hidden] (token embeddings, possibly with image embeddings spliced in);
   // attention_mask [B, T] of 1 (token) and 0 (padding, at the end). Returns logits [B, T, vocab].
   torch::Tensor forward_embeds(const torch::Tensor& embeds, const torch::Tensor& attention_mask);
+  // The same up to the final norm: hidden states [B, T, hidden] (training computes logits only
+  // where a target is, see multimodal.h TargetLossSum).
+  torch::Tensor forward_hidden(const torch::Tensor& embeds, const torch::Tensor& attention_mask);
+  // Hidden states [..., hidden] -> logits [..., vocab] (lm_head, or the tied embeddings).
+  torch::Tensor logits(const torch::Tensor& hidden);
   torch::Tensor embed(const torch::Tensor& input_ids) { return model->embed_tokens(input_ids); }
   // Incremental decoding without padding: embeds [B, T_new, hidden] follow the cache's tokens;
   // the cache grows by T_new. Returns logits [B, T_new, vocab].

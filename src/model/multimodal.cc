@@ -5,17 +5,35 @@
 namespace medscribe::model {
 namespace F = torch::nn::functional;
 
+torch::Tensor ImageEmbeddingsFromTokens(Projector& projector, FindingHead* findings,
+                                        const torch::Tensor& vision_tokens) {
+  const torch::Tensor patches = projector(vision_tokens);
+  if (findings == nullptr || findings->is_empty()) return patches;
+  return torch::cat({patches, (*findings)->Slots((*findings)(vision_tokens))}, 1);
+}
+
 ReportModelImpl::ReportModelImpl(const ModelConfig& c) : config(c) {
   vision = register_module("vision", VisionEncoder(c.vision));
   projector = register_module("projector", Projector(c));
+  if (c.findings.enabled) findings = register_module("findings", FindingHead(c));
   decoder = register_module("decoder", LlamaForCausalLM(c.decoder));
+}
+
+torch::Tensor ReportModelImpl::ImageEmbeddings(const torch::Tensor& images) {
+  return ImageEmbeddingsFromTokens(projector, &findings, vision(images));
 }
 
 SplicedInputs ReportModelImpl::Splice(const torch::Tensor& images, const torch::Tensor& input_ids,
                                       const torch::Tensor& attention_mask,
                                       const torch::Tensor& labels, int64_t image_token_id) {
-  const torch::Tensor image_embeds = projector(vision(images));  // [B, N, hidden]
-  const torch::Tensor text = decoder->embed(input_ids);          // [B, T, hidden]
+  return SpliceEmbeds(ImageEmbeddings(images), input_ids, attention_mask, labels, image_token_id);
+}
+
+SplicedInputs ReportModelImpl::SpliceEmbeds(const torch::Tensor& image_embeds,
+                                            const torch::Tensor& input_ids,
+                                            const torch::Tensor& attention_mask,
+                                            const torch::Tensor& labels, int64_t image_token_id) {
+  const torch::Tensor text = decoder->embed(input_ids);  // [B, T, hidden]
   const int64_t b = input_ids.size(0), n = image_embeds.size(1);
   const torch::Tensor is_image = input_ids.eq(image_token_id);
   TORCH_CHECK(is_image.sum(1).eq(1).all().item<bool>(),
@@ -68,9 +86,23 @@ torch::Tensor NextTokenLossSum(const torch::Tensor& logits, const torch::Tensor&
   return ShiftedCrossEntropy(logits, labels, torch::kSum);
 }
 
+torch::Tensor TargetLossSum(LlamaForCausalLM& decoder, const torch::Tensor& hidden,
+                            const torch::Tensor& labels) {
+  const int64_t d = hidden.size(-1);
+  const torch::Tensor h = hidden.narrow(1, 0, hidden.size(1) - 1).reshape({-1, d});
+  const torch::Tensor target = labels.narrow(1, 1, labels.size(1) - 1).reshape({-1});
+  const torch::Tensor rows = target.ne(kIgnoreIndex).nonzero().squeeze(1);
+  const torch::Tensor logits = decoder->logits(h.index_select(0, rows));
+  return F::cross_entropy(logits.to(torch::kFloat32), target.index_select(0, rows),
+                          F::CrossEntropyFuncOptions().reduction(torch::kSum));
+}
+
 NamedTensors NamedWeights(torch::nn::Module& m) {
   NamedTensors out;
   for (const auto& p : m.named_parameters(/*recurse=*/true)) out.emplace_back(p.key(), p.value());
+  // Floating-point buffers are state too (batch norm's running statistics).
+  for (const auto& b : m.named_buffers(/*recurse=*/true))
+    if (b.value().is_floating_point()) out.emplace_back(b.key(), b.value());
   return out;
 }
 
@@ -94,6 +126,19 @@ Status LoadWeights(torch::nn::Module& m, const Safetensors& weights, bool allow_
                            "the engine)");
     }
     p.value().copy_(it->second.to(p.value().dtype()));
+    used.insert(name);
+  }
+  for (auto& b : m.named_buffers(true)) {
+    if (!b.value().is_floating_point()) continue;
+    const std::string name = prefix + b.key();
+    auto it = weights.tensors.find(name);
+    if (it == weights.tensors.end()) return DataLossError("weights lack '" + name + "'");
+    if (it->second.sizes() != b.value().sizes()) {
+      return DataLossError("'" + name + "' has shape " + c10::str(it->second.sizes()) +
+                           ", the model needs " + c10::str(b.value().sizes()) +
+                           " (config and weights do not match)");
+    }
+    b.value().copy_(it->second.to(b.value().dtype()));
     used.insert(name);
   }
   if (!allow_extra) {

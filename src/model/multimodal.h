@@ -1,8 +1,10 @@
-// The report model: vision encoder -> projector -> image embeddings spliced into the token
-// embeddings of the LLaMA decoder at the prompt's single <image> token.
+// The report model: vision encoder -> projector (patch tokens) and, when configured, the finding
+// head (one slot token per finding kind, model/findings.h) -> image embeddings spliced into the
+// token embeddings of the LLaMA decoder at the prompt's single <image> token.
 //
-// Parameter names: "vision.*", "projector.*", and "decoder.<HF LlamaForCausalLM name>". The
-// decoder's tensors are exported to Hugging Face format by dropping the "decoder." prefix.
+// Parameter names: "vision.*", "projector.*", "findings.*" and "decoder.<HF LlamaForCausalLM
+// name>". The decoder's tensors are exported to Hugging Face format by dropping the "decoder."
+// prefix.
 //
 // Thread safety: a module is not thread-safe.
 #pragma once
@@ -13,6 +15,7 @@
 
 #include "common/status.h"
 #include "model/config.h"
+#include "model/findings.h"
 #include "model/llama.h"
 #include "model/safetensors.h"
 #include "model/vision.h"
@@ -27,8 +30,21 @@ struct SplicedInputs {
   torch::Tensor labels;          // [B, T - 1 + N] (kIgnoreIndex at image positions), if given
 };
 
+// The image's embeddings [B, image_tokens, decoder hidden] from the vision encoder's tokens
+// [B, g*g, C]: projected (pooled) patch tokens, then the finding slots when `findings` is given.
+// The one path of training, the engine and the draft model.
+torch::Tensor ImageEmbeddingsFromTokens(Projector& projector, FindingHead* findings,
+                                        const torch::Tensor& vision_tokens);
+
 struct ReportModelImpl : torch::nn::Module {
   explicit ReportModelImpl(const ModelConfig& c);
+
+  // Images [B, C, S, S] -> [B, image_tokens, decoder hidden].
+  torch::Tensor ImageEmbeddings(const torch::Tensor& images);
+  // As Splice, with the image embeddings given (e.g. from cached vision tokens).
+  SplicedInputs SpliceEmbeds(const torch::Tensor& image_embeds, const torch::Tensor& input_ids,
+                             const torch::Tensor& attention_mask, const torch::Tensor& labels,
+                             int64_t image_token_id);
 
   // images [B, C, S, S] float; input_ids [B, T] with exactly one `image_token_id` per row;
   // attention_mask [B, T] (1 token, 0 padding at the end); labels [B, T] or undefined.
@@ -42,6 +58,7 @@ struct ReportModelImpl : torch::nn::Module {
   ModelConfig config;
   VisionEncoder vision{nullptr};
   Projector projector{nullptr};
+  FindingHead findings{nullptr};  // null unless config.findings.enabled
   LlamaForCausalLM decoder{nullptr};
 };
 TORCH_MODULE(ReportModel);
@@ -51,12 +68,18 @@ TORCH_MODULE(ReportModel);
 torch::Tensor NextTokenLoss(const torch::Tensor& logits, const torch::Tensor& labels);
 // The same, summed instead of averaged (data-parallel training divides by the global count).
 torch::Tensor NextTokenLossSum(const torch::Tensor& logits, const torch::Tensor& labels);
+// The summed next-token loss from hidden states [B, T, hidden], computing logits only at the
+// positions that predict a target (labels shifted by one not kIgnoreIndex): the vocabulary
+// projection of the prompt's positions, whose logits would be thrown away, is never computed.
+// Equal to NextTokenLossSum(decoder->logits(hidden), labels).
+torch::Tensor TargetLossSum(LlamaForCausalLM& decoder, const torch::Tensor& hidden,
+                            const torch::Tensor& labels);
 
-// Every parameter by name, for saving.
+// Every parameter and floating-point buffer (batch norm statistics) by name, for saving.
 NamedTensors NamedWeights(torch::nn::Module& m);
-// Copies `weights` into the module's parameters. Requires every parameter to be present with its
-// exact shape (DataLoss naming the first that is missing or mismatched); extra tensors are an
-// error unless `allow_extra`.
+// Copies `weights` into the module's parameters and floating-point buffers. Requires every one to
+// be present with its exact shape (DataLoss naming the first that is missing or mismatched); extra
+// tensors are an error unless `allow_extra`.
 Status LoadWeights(torch::nn::Module& m, const Safetensors& weights, bool allow_extra = false,
                    const std::string& prefix = "");
 

@@ -50,6 +50,50 @@ std::string Codes(const json::Value* list, bool with_display) {
   return out;
 }
 
+// True when `text` holds a de-identification placeholder ("[NAME]", "[REDACTED]", "[PHONE]").
+bool HasPlaceholder(std::string_view text) {
+  for (size_t open = text.find('['); open != std::string_view::npos;
+       open = text.find('[', open + 1)) {
+    size_t i = open + 1;
+    while (i < text.size() && text[i] >= 'A' && text[i] <= 'Z') ++i;
+    if (i > open + 1 && i < text.size() && text[i] == ']') return true;
+  }
+  return false;
+}
+
+// The note without the parts that only identify: segments (lines, sentences, Chinese clauses)
+// that held an identifier, now a placeholder, carry nothing clinical.
+std::string ClinicalPartOfNote(const std::string& note) {
+  std::string out, segment;
+  auto flush = [&] {
+    if (!HasPlaceholder(segment)) out += segment;
+    segment.clear();
+  };
+  for (size_t i = 0; i < note.size(); ++i) {
+    segment += note[i];
+    const bool ascii_end =
+        note[i] == '\n' || (note[i] == '.' && (i + 1 == note.size() || note[i + 1] == ' '));
+    // "，" and "。" (UTF-8 EF BC 8C, E3 80 82) end Chinese clauses.
+    const bool cjk_end = i >= 2 && ((static_cast<unsigned char>(note[i - 2]) == 0xEF &&
+                                     static_cast<unsigned char>(note[i - 1]) == 0xBC &&
+                                     static_cast<unsigned char>(note[i]) == 0x8C) ||
+                                    (static_cast<unsigned char>(note[i - 2]) == 0xE3 &&
+                                     static_cast<unsigned char>(note[i - 1]) == 0x80 &&
+                                     static_cast<unsigned char>(note[i]) == 0x82));
+    if (ascii_end || cjk_end) flush();
+  }
+  flush();
+  // Whitespace runs (line breaks included) collapse to one space.
+  std::string compact;
+  for (char c : out) {
+    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (space && (compact.empty() || compact.back() == ' ')) continue;
+    compact += space ? ' ' : c;
+  }
+  while (!compact.empty() && compact.back() == ' ') compact.pop_back();
+  return compact;
+}
+
 }  // namespace
 
 StatusOr<Prompt> BuildPrompt(const json::Value& s, const PromptOptions& o) {
@@ -80,7 +124,7 @@ StatusOr<Prompt> BuildPrompt(const json::Value& s, const PromptOptions& o) {
       }
     }
   }
-  std::string note = Str(Path(s, {"modalities", "text_context"}));
+  std::string note = ClinicalPartOfNote(Str(Path(s, {"modalities", "text_context"})));
   if (note.size() > o.max_note_chars) {
     size_t cut = o.max_note_chars;
     while (cut > 0 && (static_cast<unsigned char>(note[cut]) & 0xC0) == 0x80) --cut;  // UTF-8

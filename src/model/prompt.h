@@ -11,9 +11,11 @@
 // The target the model learns (and generates) follows <report> and ends with </s>.
 //
 // The record is compact: labs as short name, value, unit and flag (H/L; nothing when normal),
-// codes with the display up to its first comma (at most four words), notes cut to
-// `max_note_chars` at a character boundary. Only what the sample holds is shown; the sample
-// itself holds only what existed before the study (ingest/sample.h).
+// codes with the display up to its first comma (at most four words), notes without the segments
+// (lines, sentences, Chinese clauses) that held identifiers — now de-identification
+// placeholders, they carry nothing clinical — cut to `max_note_chars` at a character boundary. Only
+// what the sample holds is shown; the sample itself holds only what existed before the study
+// (ingest/sample.h).
 #pragma once
 
 #include <string>
@@ -26,7 +28,7 @@ namespace medscribe::model {
 struct PromptOptions {
   bool image = true;      // false: ablation without the image section's placeholder
   bool dictation = true;  // false: ablation without the dictation
-  size_t max_note_chars = 600;
+  size_t max_note_chars = 400;
 };
 
 struct Prompt {

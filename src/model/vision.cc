@@ -31,28 +31,36 @@ torch::Tensor VitBlockImpl::forward(const torch::Tensor& x) {
 
 namespace {
 
-// conv3x3 - GroupNorm - ReLU - conv3x3 - GroupNorm, plus the input (projected when the shape
-// changes), then ReLU.
+// A normalization layer of `c` channels: GroupNorm (8 groups when they divide, else 1) or
+// BatchNorm.
+nn::AnyModule Norm(const std::string& kind, int64_t c) {
+  if (kind == "batch") return nn::AnyModule(nn::BatchNorm2d(c));
+  return nn::AnyModule(nn::GroupNorm(c % 8 == 0 ? 8 : 1, c));
+}
+
+// conv3x3 - norm - ReLU - conv3x3 - norm, plus the input (projected when the shape changes),
+// then ReLU.
 struct BasicBlockImpl : nn::Module {
-  BasicBlockImpl(int64_t in, int64_t out, int64_t stride) {
-    auto groups = [](int64_t c) { return c % 8 == 0 ? 8 : 1; };
+  BasicBlockImpl(int64_t in, int64_t out, int64_t stride, const std::string& norm) {
     conv1 = register_module(
         "conv1", nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
-    gn1 = register_module("gn1", nn::GroupNorm(groups(out), out));
+    gn1 = Norm(norm, out);
+    register_module("gn1", gn1.ptr());
     conv2 =
         register_module("conv2", nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)));
-    gn2 = register_module("gn2", nn::GroupNorm(groups(out), out));
+    gn2 = Norm(norm, out);
+    register_module("gn2", gn2.ptr());
     if (in != out || stride != 1) {
       skip = register_module("skip",
                              nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)));
     }
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    const torch::Tensor y = gn2(conv2(F::relu(gn1(conv1(x)))));
+    const torch::Tensor y = gn2.forward(conv2(F::relu(gn1.forward(conv1(x)))));
     return F::relu(y + (skip ? skip(x) : x));
   }
   nn::Conv2d conv1{nullptr}, conv2{nullptr}, skip{nullptr};
-  nn::GroupNorm gn1{nullptr}, gn2{nullptr};
+  nn::AnyModule gn1, gn2;
 };
 TORCH_MODULE(BasicBlock);
 
@@ -77,14 +85,15 @@ VisionEncoderImpl::VisionEncoderImpl(const VisionConfig& c) : config(c) {
   resnet = nn::Sequential();
   resnet->push_back(
       nn::Conv2d(nn::Conv2dOptions(c.channels, width, 3).stride(2).padding(1).bias(false)));
-  resnet->push_back(nn::GroupNorm(width % 8 == 0 ? 8 : 1, width));
+  resnet->push_back(Norm(c.norm, width));
   resnet->push_back(nn::Functional(torch::relu));
   for (int s = 0; s < stages; ++s) {
     const int64_t out = std::min<int64_t>(hidden, width * 2);
     for (int b = 0; b < c.layers; ++b) {
-      resnet->push_back(BasicBlock(b == 0 ? width : out, out, b == 0 ? 2 : 1));
+      resnet->push_back(BasicBlock(b == 0 ? width : out, out, b == 0 ? 2 : 1, c.norm));
     }
     width = out;
+    if (c.pyramid && s == 1) pyramid_after = resnet->size();  // stage 2 ends at stride 8
   }
   resnet->push_back(nn::Conv2d(nn::Conv2dOptions(width, hidden, 1)));
   register_module("resnet", resnet);
@@ -99,7 +108,16 @@ torch::Tensor VisionEncoderImpl::forward(torch::Tensor images) {
                                    .align_corners(false));
   }
   if (resnet) {
-    const torch::Tensor f = resnet->forward(images);  // [B, hidden, g, g]
+    torch::Tensor f = images, fine;
+    size_t i = 0;
+    for (auto& layer : *resnet) {
+      f = layer.forward(f);
+      if (++i == pyramid_after) fine = f;  // the stride-8 features
+    }
+    if (fine.defined()) {  // [B, hidden + C8, g, g]
+      const int64_t cell = fine.size(-1) / f.size(-1);
+      f = torch::cat({f, F::max_pool2d(fine, F::MaxPool2dFuncOptions(cell))}, 1);
+    }
     return f.flatten(2).transpose(1, 2);
   }
   torch::Tensor x = patch_embed(images).flatten(2).transpose(1, 2) + pos_embed;
@@ -113,7 +131,7 @@ torch::Tensor VisionEncoderImpl::forward(torch::Tensor images) {
 }
 
 ProjectorImpl::ProjectorImpl(const ModelConfig& c) : grid(c.vision.grid()), pool(c.projector.pool) {
-  fc1 = register_module("fc1", nn::Linear(c.vision.hidden_size, c.projector.hidden_size));
+  fc1 = register_module("fc1", nn::Linear(c.vision.token_channels(), c.projector.hidden_size));
   fc2 = register_module("fc2", nn::Linear(c.projector.hidden_size, c.decoder.hidden_size));
 }
 

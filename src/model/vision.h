@@ -31,6 +31,7 @@ struct VisionEncoderImpl : torch::nn::Module {
   torch::nn::LayerNorm norm{nullptr};
   // resnet
   torch::nn::Sequential resnet{nullptr};
+  size_t pyramid_after = 0;  // with vision.pyramid: layers up to the stride-8 features
 };
 TORCH_MODULE(VisionEncoder);
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/hmac.h"
+#include "model/prompt.h"
 
 namespace medscribe::serve {
 namespace {
@@ -442,12 +443,12 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
     digest_input += g.image_digest;
   }
   // The prompt must leave room for the answer: long notes are cut (as in training, where they
-  // are cut to 600 characters, model/prompt.h) until it does; the answer is shortened only as a
+  // are cut as model/prompt.h says) until it does; the answer is shortened only as a
   // last resort.
   const model::ModelConfig& mc = engine_->config();
   const int64_t context = mc.decoder.max_position_embeddings;
   const int64_t image_positions = has_image ? mc.image_tokens() - 1 : 0;
-  for (size_t max_note : {size_t{600}, size_t{200}, size_t{0}}) {
+  for (size_t max_note : {model::PromptOptions().max_note_chars, size_t{200}, size_t{0}}) {
     auto text = prompt_of_(sample_json, max_note);
     if (!text.ok()) return Error(res, route, 400, text.status().message());
     if (!has_image) {

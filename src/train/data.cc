@@ -165,7 +165,7 @@ Batch Collate(const std::vector<const Example*>& examples, int pad_id) {
   out.input_ids = torch::full({b, static_cast<int64_t>(t)}, pad_id, torch::kLong);
   out.attention_mask = torch::zeros({b, static_cast<int64_t>(t)}, torch::kLong);
   out.labels = torch::full({b, static_cast<int64_t>(t)}, model::kIgnoreIndex, torch::kLong);
-  std::vector<torch::Tensor> images;
+  std::vector<torch::Tensor> images, targets;
   for (int64_t i = 0; i < b; ++i) {
     const Example& e = *examples[i];
     const int64_t n = static_cast<int64_t>(e.input_ids.size());
@@ -174,8 +174,12 @@ Batch Collate(const std::vector<const Example*>& examples, int pad_id) {
     out.attention_mask[i].narrow(0, 0, n).fill_(1);
     for (int64_t l : e.labels) out.target_tokens += l != model::kIgnoreIndex;
     images.push_back(e.image);
+    out.keys.push_back(e.key);
+    if (e.finding_targets.defined()) targets.push_back(e.finding_targets);
   }
   out.images = torch::stack(images);
+  if (!targets.empty() && targets.size() == examples.size())
+    out.finding_targets = torch::stack(targets);
   return out;
 }
 

@@ -71,6 +71,7 @@ struct Example {
   std::vector<int64_t> input_ids;  // bos, prompt, target, eos
   std::vector<int64_t> labels;     // model::kIgnoreIndex over bos and prompt
   torch::Tensor image;             // [1, S, S]
+  torch::Tensor finding_targets;   // [kFindingTargetSize] float (model/findings.h), or undefined
 };
 
 // Tokenizes a sample; the sequence is cut at `max_tokens` (the target loses its end first).
@@ -78,11 +79,13 @@ Example MakeExample(const RawSample& s, const TextEncoder& enc, const model::Pro
                     size_t max_tokens);
 
 struct Batch {
-  torch::Tensor images;          // [B, 1, S, S]
-  torch::Tensor input_ids;       // [B, T] padded with pad()
-  torch::Tensor attention_mask;  // [B, T]
-  torch::Tensor labels;          // [B, T]
-  int64_t target_tokens = 0;     // labels that count
+  torch::Tensor images;           // [B, 1, S, S]
+  torch::Tensor input_ids;        // [B, T] padded with pad()
+  torch::Tensor attention_mask;   // [B, T]
+  torch::Tensor labels;           // [B, T]
+  int64_t target_tokens = 0;      // labels that count
+  std::vector<std::string> keys;  // the samples' keys, in batch order
+  torch::Tensor finding_targets;  // [B, kFindingTargetSize], undefined unless every example has
 };
 Batch Collate(const std::vector<const Example*>& examples, int pad_id);
 

@@ -18,6 +18,7 @@
 #include "model/multimodal.h"
 #include "train/checkpoint.h"
 #include "train/ddp.h"
+#include "train/image_warmup.h"
 #include "train/precision.h"
 #include "train/prefetcher.h"
 #include "train/tensorboard.h"
@@ -62,8 +63,41 @@ Batch ToDevice(Batch b, const torch::Device& d) {
   return b;
 }
 
+// The decoder's input embeddings of a batch: the image (from the cached vision tokens when the
+// image path is frozen), or the text alone for the image ablation.
+struct BatchInputs {
+  torch::Tensor embeds, attention_mask, labels;
+  torch::Tensor head_outputs;  // the finding head's raw outputs (joint training), or undefined
+};
+
+BatchInputs Inputs(model::ReportModel& m, const Batch& b, int image_token, const VisionCache* cache,
+                   bool want_head) {
+  if (image_token < 0) return {m->decoder->embed(b.input_ids), b.attention_mask, b.labels, {}};
+  torch::Tensor tokens;
+  if (cache) {
+    std::vector<torch::Tensor> rows;
+    for (const std::string& k : b.keys) rows.push_back(cache->at(k));
+    tokens = torch::stack(rows).to(b.input_ids.device());
+  } else {
+    tokens = m->vision(b.images);
+  }
+  BatchInputs in;
+  torch::Tensor image_embeds = m->projector(tokens);
+  if (!m->findings.is_empty()) {
+    const torch::Tensor out = m->findings(tokens);
+    image_embeds = torch::cat({image_embeds, m->findings->Slots(out)}, 1);
+    if (want_head) in.head_outputs = out;
+  }
+  const model::SplicedInputs s =
+      m->SpliceEmbeds(image_embeds, b.input_ids, b.attention_mask, b.labels, image_token);
+  in.embeds = s.embeds;
+  in.attention_mask = s.attention_mask;
+  in.labels = s.labels;
+  return in;
+}
+
 double Evaluate(model::ReportModel& m, const std::vector<Example>& val, int64_t batch_size, int pad,
-                int image_token, const torch::Device& device) {
+                int image_token, const VisionCache* cache, const torch::Device& device) {
   if (val.empty()) return 0;
   torch::NoGradGuard no_grad;
   m->eval();
@@ -74,20 +108,54 @@ double Evaluate(model::ReportModel& m, const std::vector<Example>& val, int64_t 
     for (size_t j = i; j < std::min(val.size(), i + static_cast<size_t>(batch_size)); ++j)
       batch.push_back(&val[j]);
     const Batch b = ToDevice(Collate(batch, pad), device);
-    if (image_token >= 0) {
-      const model::SplicedInputs s =
-          m->Splice(b.images, b.input_ids, b.attention_mask, b.labels, image_token);
-      const torch::Tensor logits = m->decoder->forward_embeds(s.embeds, s.attention_mask);
-      total += model::NextTokenLoss(logits, s.labels).item<double>() * b.target_tokens;
-    } else {  // the image ablation: text only
-      const torch::Tensor logits =
-          m->decoder->forward_embeds(m->decoder->embed(b.input_ids), b.attention_mask);
-      total += model::NextTokenLoss(logits, b.labels).item<double>() * b.target_tokens;
-    }
+    const BatchInputs in = Inputs(m, b, image_token, cache, false);
+    total += model::TargetLossSum(
+                 m->decoder, m->decoder->forward_hidden(in.embeds, in.attention_mask), in.labels)
+                 .item<double>();
     tokens += b.target_tokens;
   }
   m->train();
   return tokens ? total / tokens : 0;
+}
+
+// Parameters that AdamW's decoupled weight decay applies to: matrices and convolution kernels,
+// not norms, biases or embeddings (token, position, finding kind).
+bool Decays(const std::string& name, const torch::Tensor& p) {
+  return p.dim() >= 2 && name.find("embed") == std::string::npos;
+}
+
+// The image path the warm-up trains and then freezes: the vision encoder and the finding head's
+// classifier (its slot projection and kind embeddings stay trainable: they are the decoder's
+// way in).
+void SetImagePathTrainable(model::ReportModel& m, bool trainable) {
+  for (auto& p : m->vision->parameters()) p.set_requires_grad(trainable);
+  for (torch::nn::Module* part : {static_cast<torch::nn::Module*>(m->findings->cell1.ptr().get()),
+                                  static_cast<torch::nn::Module*>(m->findings->cell2.ptr().get()),
+                                  static_cast<torch::nn::Module*>(m->findings->fc1.ptr().get()),
+                                  static_cast<torch::nn::Module*>(m->findings->fc2.ptr().get())})
+    for (auto& p : part->parameters()) p.set_requires_grad(trainable);
+}
+
+// Warns when the encoder cannot see what the cohort draws: the smallest finding (an 8 mm nodule)
+// is about 5 pixels across at 256 px (docs/formats/synthetic-cohort.md).
+void WarnIfFindingsTooSmall(const model::ModelConfig& c, int64_t dataset_size) {
+  const double smallest = 4.8 * c.vision.image_size / std::max<int64_t>(1, dataset_size);
+  std::string why;
+  if (smallest < 3.0) {
+    why = "the encoder resizes the dataset's " + std::to_string(dataset_size) + " px images to " +
+          std::to_string(c.vision.image_size) + " px, where the smallest finding (8 mm) is " +
+          std::to_string(smallest).substr(0, 3) + " pixels across";
+  } else if (c.vision.type == "vit" && c.vision.patch_size > 2 * smallest) {
+    why = "a ViT patch of " + std::to_string(c.vision.patch_size) +
+          " pixels is larger than twice the smallest finding (8 mm: " +
+          std::to_string(smallest).substr(0, 3) + " pixels)";
+  }
+  if (!why.empty()) {
+    std::fprintf(stderr,
+                 "warning: %s; small nodules and fine lines may not be learned (the `base` "
+                 "preset reads 256 px with a CNN)\n",
+                 why.c_str());
+  }
 }
 
 // FNV-1a: a stable digest for comparing settings across ranks (not a security measure).
@@ -241,9 +309,19 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   }
   const size_t max_tokens =
       static_cast<size_t>(config.decoder.max_position_embeddings - config.image_tokens() + 1);
-  const Prefetcher::Load load = [&train, &enc, &o, max_tokens](size_t i) -> StatusOr<Example> {
+  const bool joint_head = config.findings.enabled && o.prompt.image && o.image_warmup_epochs <= 0 &&
+                          o.finding_labeler != nullptr;
+  const Prefetcher::Load load = [&train, &enc, &o, max_tokens,
+                                 joint_head](size_t i) -> StatusOr<Example> {
     ASSIGN_OR_RETURN(RawSample r, ReadSample(train, i));
-    return MakeExample(r, enc, o.prompt, max_tokens);
+    Example e = MakeExample(r, enc, o.prompt, max_tokens);
+    if (joint_head) {
+      const model::json::Value* t = r.sample.Find("target_report");
+      const model::FindingTargets y =
+          o.finding_labeler->Targets(t && t->is_string() ? t->as_string() : "");
+      e.finding_targets = torch::tensor(std::vector<float>(y.begin(), y.end()), torch::kFloat32);
+    }
+    return e;
   };
   std::vector<Example> val;
   for (const RawSample& s : val_raw.samples)
@@ -265,8 +343,16 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
           "with --no-dictation, or ingest the cohort's audio");
     }
   }
+  const bool head = config.findings.enabled && o.prompt.image;
+  if (head && o.finding_labeler == nullptr) {
+    return FailedPreconditionError(
+        "the model's finding head needs a labeler of the training reports");
+  }
+  // The image path trained first and frozen, the decoder on its cached features.
+  const bool frozen_image = head && o.image_warmup_epochs > 0;
   {
     ASSIGN_OR_RETURN(const Example first, load(0));
+    if (o.prompt.image) WarnIfFindingsTooSmall(config, first.image.size(-1));
     if (o.prompt.image && first.image.size(0) != config.vision.channels) {
       return FailedPreconditionError("dataset images have " + std::to_string(first.image.size(0)) +
                                      " channels, the model expects " +
@@ -302,9 +388,15 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     m->decoder->rope.cos = m->decoder->rope.cos.to(device);
     m->decoder->rope.sin = m->decoder->rope.sin.to(device);
   }
-  ZeroOptimizer opt(
-      m->parameters(), comm, o.zero_stage,
-      torch::optim::AdamWOptions(o.learning_rate).weight_decay(o.weight_decay).betas({0.9, 0.95}));
+  if (frozen_image) SetImagePathTrainable(m, false);
+  std::vector<torch::Tensor> trainable, decayed;
+  for (const auto& p : m->named_parameters()) {
+    if (!p.value().requires_grad()) continue;
+    trainable.push_back(p.value());
+    if (Decays(p.key(), p.value())) decayed.push_back(p.value());
+  }
+  ZeroOptimizer opt(trainable, comm, o.zero_stage,
+                    torch::optim::AdamWOptions(o.learning_rate).weight_decay(0).betas({0.9, 0.95}));
   if (!o.init_decoder.empty()) RETURN_IF_ERROR(model::LoadHfDecoder(m->decoder, o.init_decoder));
   ASSIGN_OR_RETURN(Checkpoint ck, LoadCheckpoint(run, m, opt, comm->world_size()));
   if (ck.step > 0) {
@@ -327,6 +419,46 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     }
   }
   RETURN_IF_ERROR(CheckSameRun(*comm, config_json, o, ck.step));
+  TrainResult result;
+  if (frozen_image && ck.step == 0) {
+    // A run cut short after its warm-up reuses it.
+    const fs::path saved = run / "warmup" / "image.safetensors";
+    if (auto st = model::LoadSafetensors(saved.string()); st.ok()) {
+      RETURN_IF_ERROR(model::LoadWeights(*m->vision, *st, true, "vision."));
+      RETURN_IF_ERROR(model::LoadWeights(*m->findings, *st, true, "findings."));
+      if (leader && o.progress) std::fprintf(stderr, "image warm-up: reused %s\n", saved.c_str());
+    } else {
+      SetImagePathTrainable(m, true);
+      WarmupOptions wo;
+      wo.epochs = o.image_warmup_epochs;
+      wo.learning_rate = o.image_learning_rate;
+      wo.weight_decay = o.image_weight_decay;
+      wo.seed = o.seed;
+      wo.progress = o.progress && leader;
+      ASSIGN_OR_RETURN(WarmupResult w,
+                       WarmUpImagePath(m, train, val_raw.samples, *o.finding_labeler, wo));
+      SetImagePathTrainable(m, false);
+      result.warmup_seconds = w.seconds;
+      result.warmup_val_f1 = w.val_micro_f1;
+      if (leader) {
+        fs::create_directories(run / "warmup", ec);
+        model::NamedTensors image;
+        for (const auto& [name, t] : model::NamedWeights(*m))
+          if (name.rfind("vision.", 0) == 0 || name.rfind("findings.", 0) == 0)
+            image.emplace_back(name, t);
+        RETURN_IF_ERROR(model::SaveSafetensors(saved.string(), image, {{"format", "pt"}}));
+        RETURN_IF_ERROR(WriteText(
+            run / "warmup" / "metrics.json",
+            json::Dump(json::Value(json::Object{{"epochs", json::Value(wo.epochs)},
+                                                {"train_loss", json::Value(w.train_loss)},
+                                                {"val_loss", json::Value(w.val_loss)},
+                                                {"val_presence_f1", json::Value(w.val_micro_f1)},
+                                                {"seconds", json::Value(w.seconds)}}),
+                       2) +
+                "\n"));
+      }
+    }
+  }
   {  // every rank starts from rank 0's weights
     std::vector<torch::Tensor> params;
     for (auto& p : m->parameters()) params.push_back(p.detach());
@@ -338,12 +470,18 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     if (ec) return IoError("cannot create '" + run.string() + "': " + ec.message());
     RETURN_IF_ERROR(WriteText(run / "config.json", config_json + "\n"));
   }
-  TrainResult result;
   result.resumed_from = ck.step;
   if (ck.step >= o.max_steps) {
     return FailedPreconditionError("the run in '" + run.string() + "' already reached step " +
                                    std::to_string(ck.step) + "; raise --max-steps to continue");
   }
+  // The frozen image path's tokens, computed once for every train and validation sample.
+  std::optional<VisionCache> cache;
+  if (frozen_image) {
+    ASSIGN_OR_RETURN(VisionCache c, CacheVisionTokens(m, train, val_raw.samples));
+    cache.emplace(std::move(c));
+  }
+  const VisionCache* cached = cache ? &*cache : nullptr;
   if (leader)
     RETURN_IF_ERROR(WriteText(
         run / "run.json",
@@ -353,16 +491,18 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                 {"dataset", json::Value(fs::absolute(o.dataset_dir).lexically_normal().string())},
                 {"code_commit", json::Value(o.code_commit)},
                 {"config", model::ToJson(config)},
-                {"options",
-                 json::Value(json::Object{{"max_steps", json::Value(o.max_steps)},
-                                          {"batch_size", json::Value(o.batch_size)},
-                                          {"learning_rate", json::Value(o.learning_rate)},
-                                          {"warmup_steps", json::Value(o.warmup_steps)},
-                                          {"weight_decay", json::Value(o.weight_decay)},
-                                          {"clip_norm", json::Value(o.clip_norm)},
-                                          {"seed", json::Value(static_cast<int64_t>(o.seed))},
-                                          {"image", json::Value(o.prompt.image)},
-                                          {"dictation", json::Value(o.prompt.dictation)}})},
+                {"options", json::Value(json::Object{
+                                {"max_steps", json::Value(o.max_steps)},
+                                {"batch_size", json::Value(o.batch_size)},
+                                {"learning_rate", json::Value(o.learning_rate)},
+                                {"warmup_steps", json::Value(o.warmup_steps)},
+                                {"weight_decay", json::Value(o.weight_decay)},
+                                {"clip_norm", json::Value(o.clip_norm)},
+                                {"seed", json::Value(static_cast<int64_t>(o.seed))},
+                                {"image", json::Value(o.prompt.image)},
+                                {"dictation", json::Value(o.prompt.dictation)},
+                                {"image_warmup_epochs", json::Value(o.image_warmup_epochs)},
+                                {"aux_loss_weight", json::Value(o.aux_loss_weight)}})},
                 {"train_samples", json::Value(static_cast<int64_t>(train.samples.size()))},
                 {"val_samples", json::Value(static_cast<int64_t>(val.size()))},
                 {"resumed_from", json::Value(ck.step)},
@@ -393,8 +533,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   Prefetcher prefetch(train.samples.size(), load,
                       {o.batch_size, o.seed, o.loader_threads, enc.pad(), comm->rank(), world},
                       ck.step * o.grad_accum, o.max_steps * o.grad_accum);
-  std::vector<torch::Tensor> params;
-  for (auto& p : m->parameters()) params.push_back(p);
+  std::vector<torch::Tensor> params = trainable;
   LossScaler scaler(precision == Precision::kFp16);
   std::optional<GradientReducer> reducer;
   if (world > 1 && o.zero_stage < 2) reducer.emplace(params, comm, o.bucket_bytes, o.overlap);
@@ -426,18 +565,18 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     for (size_t a = 0; a < micro.size(); ++a) {
       const Batch b = ToDevice(std::move(micro[a]), device);
       if (reducer) reducer->Prepare(a + 1 == micro.size());
-      torch::Tensor loss_sum;
       AutocastScope autocast(precision, device);
-      if (image_token >= 0) {
-        const model::SplicedInputs s =
-            m->Splice(b.images, b.input_ids, b.attention_mask, b.labels, image_token);
-        loss_sum = model::NextTokenLossSum(m->decoder->forward_embeds(s.embeds, s.attention_mask),
-                                           s.labels);
-      } else {
-        loss_sum = model::NextTokenLossSum(
-            m->decoder->forward_embeds(m->decoder->embed(b.input_ids), b.attention_mask), b.labels);
+      const BatchInputs in = Inputs(m, b, image_token, cached, joint_head);
+      const torch::Tensor loss_sum = model::TargetLossSum(
+          m->decoder, m->decoder->forward_hidden(in.embeds, in.attention_mask), in.labels);
+      torch::Tensor objective = loss_sum / global_targets;
+      if (in.head_outputs.defined() && b.finding_targets.defined()) {
+        // The head's mean loss, averaged over micro-batches and ranks like the gradients.
+        objective = objective + o.aux_loss_weight *
+                                    m->findings->Loss(in.head_outputs, b.finding_targets) /
+                                    static_cast<double>(o.grad_accum * world);
       }
-      (loss_sum * (scaler.scale() / global_targets)).backward();
+      (objective * scaler.scale()).backward();
       local_loss += loss_sum.item<double>();
     }
     if (reducer) RETURN_IF_ERROR(reducer->Finish());
@@ -470,6 +609,10 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                            " is not finite; stopped, the last checkpoint is kept");
     }
     RETURN_IF_ERROR(opt.ClipGradNorm(o.clip_norm).status());
+    if (o.weight_decay > 0) {  // decoupled, as AdamW, on the matrices only
+      torch::NoGradGuard no_grad;
+      for (torch::Tensor& p : decayed) p.mul_(1.0 - lr * o.weight_decay);
+    }
     RETURN_IF_ERROR(opt.Step());
     if (step == ck.step) result.first_loss = value;
     result.last_loss = value;
@@ -520,7 +663,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     const auto pause_start = std::chrono::steady_clock::now();
     if (done % o.eval_every == 0 || done == o.max_steps) {
       if (leader) {
-        result.val_loss = Evaluate(m, val, o.batch_size, enc.pad(), image_token, device);
+        result.val_loss = Evaluate(m, val, o.batch_size, enc.pad(), image_token, cached, device);
         metrics << json::Dump(json::Value(json::Object{{"step", json::Value(done)},
                                                        {"loss", json::Value(result.last_loss)},
                                                        {"val_loss", json::Value(result.val_loss)}}))

@@ -13,6 +13,9 @@
 // is written into a temporary directory, flushed and renamed; `latest` is updated last, so a
 // checkpoint cut short is never read.
 //
+// Loss: the language loss is computed at the target positions only (multimodal.h
+// TargetLossSum). Weight decay is decoupled (AdamW) and spares norms, biases and embeddings.
+//
 // Data parallelism: the loss of each rank is its summed token loss divided by the global number
 // of target tokens and the gradients are summed over ranks, so N ranks with batch b train the
 // same parameters as one rank with batch N*b. At start every rank's configuration, dataset
@@ -32,6 +35,7 @@
 #include "model/config.h"
 #include "train/data.h"
 #include "train/distributed.h"
+#include "train/finding_labels.h"
 
 namespace medscribe::train {
 
@@ -84,11 +88,21 @@ struct TrainOptions {
   bool checkpoint_activations = false;
   // Threads that read, tokenize and batch training samples from the shards ahead of the steps.
   int loader_threads = 2;
+  // The finding head (config.findings.enabled): its labels come from the training reports
+  // through this labeler (required then, unless the image is left out).
+  const FindingLabeler* finding_labeler = nullptr;
+  // Epochs of the image warm-up (train/image_warmup.h): the vision encoder and finding head are
+  // trained first, then frozen, and the decoder trains on their cached features. 0 trains all
+  // jointly, the head's loss weighted by aux_loss_weight beside the language loss.
+  int image_warmup_epochs = 0;
+  double image_learning_rate = 3e-3, image_weight_decay = 5e-4;  // of the warm-up
+  double aux_loss_weight = 0.5;
 };
 
 struct TrainResult {
   int64_t steps = 0;
-  int64_t resumed_from = 0;  // 0 when the run started fresh
+  double warmup_seconds = 0, warmup_val_f1 = 0;  // the image warm-up, when it ran
+  int64_t resumed_from = 0;                      // 0 when the run started fresh
   double first_loss = 0, last_loss = 0, val_loss = 0;
   double tokens_per_s = 0, samples_per_s = 0;
   int64_t optimizer_state_bytes = 0;  // AdamW moments held by this rank

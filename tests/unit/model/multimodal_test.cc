@@ -87,6 +87,87 @@ std::vector<torch::Tensor> Gradients(ReportModel& m, double* loss) {
   return out;
 }
 
+TEST(ReportModelTest, TargetOnlyLossEqualsTheFullLogitsLoss) {
+  torch::manual_seed(4);
+  ReportModel m(Tiny());
+  const torch::Tensor ids =
+      torch::tensor({{2, 5, 9, 10, 11, 12}, {2, 5, 12, 13, 14, 0}}, torch::kLong);
+  const torch::Tensor mask = torch::tensor({{1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 0}}, torch::kLong);
+  const torch::Tensor labels =
+      torch::tensor({{-100, -100, 9, 10, 11, 12}, {-100, -100, 12, 13, 14, -100}}, torch::kLong);
+  const SplicedInputs s = m->Splice(torch::rand({2, 1, 32, 32}), ids, mask, labels, kImage);
+  const torch::Tensor hidden = m->decoder->forward_hidden(s.embeds, s.attention_mask);
+  const double full = NextTokenLossSum(m->decoder->logits(hidden), s.labels).item<double>();
+  const double targets = TargetLossSum(m->decoder, hidden, s.labels).item<double>();
+  EXPECT_NEAR(full, targets, 1e-4 * std::abs(full));
+  EXPECT_TRUE(torch::allclose(m->decoder->logits(hidden),
+                              m->decoder->forward_embeds(s.embeds, s.attention_mask)));
+}
+
+TEST(FindingHeadTest, SlotsFollowThePatchTokensAndTheLossSkipsUnknownTargets) {
+  torch::manual_seed(5);
+  ModelConfig c = Tiny("resnet");
+  c.findings.enabled = true;
+  c.findings.hidden_size = 16;
+  ASSERT_TRUE(Validate(c).ok()) << Validate(c).message();
+  EXPECT_EQ(c.image_tokens(), 4 + kNumFindingKinds);
+  // The configuration round-trips, and one written before the head reads as without it.
+  auto back = FromJson(ToJson(c));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->findings.enabled);
+  ReportModel m(c);
+  const torch::Tensor images = torch::rand({2, 1, 32, 32});
+  EXPECT_EQ(m->ImageEmbeddings(images).sizes(), (std::vector<int64_t>{2, 16, 16}));
+  const torch::Tensor ids = torch::tensor({{2, 5, 9}, {2, 5, 9}}, torch::kLong);
+  const SplicedInputs s = m->Splice(images, ids, torch::ones({2, 3}, torch::kLong), {}, kImage);
+  EXPECT_EQ(s.embeds.size(1), 3 - 1 + 16);
+  // The loss: only known targets count; an all-unknown target gives 0.
+  const torch::Tensor out = m->findings(m->vision(images));
+  torch::Tensor unknown = torch::full({2, kFindingTargetSize}, NAN);
+  EXPECT_EQ(m->findings->Loss(out, unknown).item<double>(), 0.0);
+  torch::Tensor present = unknown.clone();
+  present.view({2, kNumFindingKinds, kFieldsPerKind}).select(2, kPresent).fill_(1.0);
+  const torch::Tensor loss = m->findings->Loss(out, present);
+  EXPECT_GT(loss.item<double>(), 0.0);
+  loss.backward();
+  EXPECT_GT(m->findings->cell2->weight.grad().abs().sum().item<double>(), 0.0);
+  // Where: "right lower" allows the patient's right (image columns 0-1) in rows 2-3 only.
+  torch::Tensor right_lower = torch::full({kFieldsPerKind}, NAN);
+  right_lower[kPresent] = 1;
+  right_lower.narrow(0, kRight, 3).copy_(torch::tensor({1.f, 0.f, 0.f}));
+  right_lower.narrow(0, kUpper, 3).copy_(torch::tensor({0.f, 0.f, 1.f}));
+  const torch::Tensor allowed = AllowedCells(right_lower).to(torch::kLong).view({4, 4});
+  EXPECT_TRUE(torch::equal(
+      allowed,
+      torch::tensor({{0, 0, 0, 0}, {0, 0, 0, 0}, {1, 1, 0, 0}, {1, 1, 0, 0}}, torch::kLong)));
+  EXPECT_EQ(AllowedCells(torch::full({kFieldsPerKind}, NAN)).sum().item<int64_t>(), kCells);
+  // A present finding on the right: a cell firing on the left costs, one on the right does not.
+  torch::Tensor t = torch::full({1, kFindingTargetSize}, NAN);
+  t.narrow(1, 0, kFieldsPerKind).copy_(right_lower.unsqueeze(0));
+  torch::Tensor right_fires = torch::full({1, kNumFindingKinds, kOutputsPerKind}, 0.0);
+  torch::Tensor left_fires = right_fires.clone();
+  right_fires[0][0][kFieldsPerKind + 8] = 10;  // row 2, column 0
+  left_fires[0][0][kFieldsPerKind + 11] = 10;  // row 2, column 3
+  EXPECT_GT(m->findings->Loss(left_fires, t).item<double>(),
+            m->findings->Loss(right_fires, t).item<double>() + 0.5);
+  // Probabilities: present in (0, 1), side and severity distributions, size in mm.
+  const torch::Tensor p = m->findings->Probabilities(out);
+  EXPECT_NEAR(p.narrow(2, kRight, 3).sum(2).mean().item<double>(), 1.0, 1e-5);
+  EXPECT_NEAR(p.narrow(2, kUpper, 3).sum(2).mean().item<double>(), 1.0, 1e-5);
+  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{2, kNumFindingKinds, kOutputsPerKind}));
+  EXPECT_GT(p.select(2, kSize).min().item<double>(), 0.0);
+  EXPECT_NEAR(DenormalizeSize(NormalizeSize(12.0)), 12.0, 1e-9);
+  // The size code: the digits of the size in whole mm, one-hot.
+  const torch::Tensor code = SizeCode(torch::tensor({12.4, 45.0}));
+  EXPECT_EQ(code.sizes(), (std::vector<int64_t>{2, 20}));
+  auto hot = [](const torch::Tensor& row) {
+    const torch::Tensor i = row.nonzero().view(-1).contiguous();
+    return std::vector<int64_t>(i.data_ptr<int64_t>(), i.data_ptr<int64_t>() + i.numel());
+  };
+  EXPECT_EQ(hot(code[0]), (std::vector<int64_t>{1, 12}));
+  EXPECT_EQ(hot(code[1]), (std::vector<int64_t>{4, 15}));
+}
+
 TEST(ReportModelTest, ActivationCheckpointingGivesTheSameGradients) {
   torch::manual_seed(3);
   ModelConfig c = Tiny();

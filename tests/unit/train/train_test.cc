@@ -7,6 +7,7 @@
 #include "common/npy.h"
 #include "dataset/shard.h"
 #include "model/multimodal.h"
+#include "model/safetensors.h"
 #include "testing/temp_dir.h"
 #include "train/data.h"
 #include "train/npy.h"
@@ -247,6 +248,76 @@ TEST(TrainerTest, LossFallsAndAResumedRunContinuesTheSameCurve) {
     steps.push_back(step.ok() ? *step : -1);
   }
   EXPECT_EQ(steps, (std::vector<int64_t>{10, 20, 20, 30, 40, 40}));
+}
+
+// Labels from the toy reports: consolidation (right), effusion (left).
+class ToyLabeler final : public FindingLabeler {
+ public:
+  model::FindingTargets Targets(const std::string& report) const override {
+    model::FindingTargets t;
+    t.fill(NAN);
+    for (int k = 0; k < model::kNumFindingKinds; ++k) t[k * model::kFieldsPerKind] = 0;
+    auto mark = [&](model::FindingKind kind, int side) {
+      float* f = t.data() + static_cast<int>(kind) * model::kFieldsPerKind;
+      f[model::kPresent] = 1;
+      for (int i = 0; i < 3; ++i) f[model::kRight + i] = i == side;
+    };
+    if (report.find("consolidation") != std::string::npos)
+      mark(model::FindingKind::kConsolidation, 0);
+    if (report.find("effusion") != std::string::npos) mark(model::FindingKind::kPleuralEffusion, 1);
+    return t;
+  }
+};
+
+TEST(TrainerTest, TheImageWarmUpTrainsTheHeadThenTheDecoderLearnsOnFrozenFeatures) {
+  medscribe::testing::TempDir dir;
+  WriteDataset(dir / "ds", 30);
+  CharEncoder enc;
+  ToyLabeler labeler;
+  TrainOptions o;
+  o.dataset_dir = (dir / "ds").string();
+  o.run_dir = (dir / "run").string();
+  o.config = MiniConfig();
+  o.config.vision.type = "resnet";
+  o.config.findings.enabled = true;
+  o.config.findings.hidden_size = 16;
+  o.max_steps = 30;
+  o.checkpoint_every = 15;
+  o.eval_every = 15;
+  o.batch_size = 4;
+  o.learning_rate = 3e-3;
+  o.warmup_steps = 5;
+  o.threads = 1;
+  o.progress = false;
+  // Without a labeler the head has no targets: refused before any work.
+  EXPECT_EQ(Train(o, enc).status().code(), ErrorCode::kFailedPrecondition);
+  o.finding_labeler = &labeler;
+  o.image_warmup_epochs = 3;
+  std::map<int64_t, double> first;
+  o.on_step = [&](int64_t step, double loss) { first[step] = loss; };
+  auto r = Train(o, enc);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_GT(r->warmup_seconds, 0.0);
+  EXPECT_LT(r->last_loss, 0.7 * r->first_loss);
+  EXPECT_TRUE(fs::exists(dir / "run" / "warmup" / "image.safetensors"));
+  EXPECT_TRUE(fs::exists(dir / "run" / "warmup" / "metrics.json"));
+  // The image path stayed what the warm-up made it: the final weights hold its tensors.
+  auto warm = model::LoadSafetensors((dir / "run" / "warmup" / "image.safetensors").string());
+  auto final_weights =
+      model::LoadSafetensors((dir / "run" / "model" / "model.safetensors").string());
+  ASSERT_TRUE(warm.ok() && final_weights.ok());
+  for (const char* name : {"vision.resnet.0.weight", "findings.fc2.weight"}) {
+    ASSERT_TRUE(warm->tensors.count(name)) << name;
+    EXPECT_TRUE(torch::equal(warm->tensors.at(name), final_weights->tensors.at(name))) << name;
+  }
+  // A resumed run continues the same curve without warming up again.
+  std::ofstream(dir / "run" / "checkpoints" / "latest") << "step-00000015\n";
+  std::map<int64_t, double> second;
+  o.on_step = [&](int64_t step, double loss) { second[step] = loss; };
+  auto again = Train(o, enc);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->warmup_seconds, 0.0);
+  for (const auto& [step, loss] : second) EXPECT_EQ(loss, first[step]) << "step " << step;
 }
 
 TEST(TrainerTest, ASampleDamagedMidRunStopsTrainingWithItsName) {

@@ -1,0 +1,82 @@
+#include "finding_labels.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "eval/clinical.h"
+#include "eval/labeler.h"
+#include "eval/text_metrics.h"
+
+namespace medscribe::cli {
+
+model::FindingTargets ReportFindingLabeler::Targets(const std::string& report) const {
+  model::FindingTargets t;
+  t.fill(std::numeric_limits<float>::quiet_NaN());
+  const eval::Labels l = eval::LabelReport(report);
+  const int devices = eval::DevicesOf(report);
+  auto set = [&](model::FindingKind kind, bool present, int cls) {
+    float* f = t.data() + static_cast<int>(kind) * model::kFieldsPerKind;
+    f[model::kPresent] = present ? 1.f : 0.f;
+    if (!present || cls < 0) return;
+    const std::string& side = l.side[cls];
+    if (!side.empty()) {
+      f[model::kRight] = side == "right";
+      f[model::kLeft] = side == "left";
+      f[model::kBilateral] = side == "bilateral";
+    }
+    const std::string& sev = l.severity[cls];
+    if (!sev.empty()) {
+      f[model::kMild] = sev == "mild";
+      f[model::kModerate] = sev == "moderate";
+      f[model::kSevere] = sev == "severe";
+    }
+    const std::string& zone = l.zone[cls];
+    if (!zone.empty()) {
+      f[model::kUpper] = zone == "upper";
+      f[model::kMiddle] = zone == "middle";
+      f[model::kLower] = zone == "lower";
+    }
+  };
+  using K = model::FindingKind;
+  set(K::kCardiomegaly, l.positive(eval::kCardiomegaly), eval::kCardiomegaly);
+  set(K::kPleuralEffusion, l.positive(eval::kPleuralEffusion), eval::kPleuralEffusion);
+  const bool consolidation = l.positive(eval::kConsolidation) || l.positive(eval::kPneumonia);
+  set(K::kConsolidation, consolidation,
+      l.positive(eval::kConsolidation) ? eval::kConsolidation : eval::kPneumonia);
+  set(K::kEdema, l.positive(eval::kEdema), eval::kEdema);
+  set(K::kPneumothorax, l.positive(eval::kPneumothorax), eval::kPneumothorax);
+  const bool lesion = l.positive(eval::kLungLesion);
+  set(K::kLesion, lesion, eval::kLungLesion);
+  if (lesion) {
+    if (const auto mm = eval::LesionSizeMm(report))
+      t[static_cast<int>(K::kLesion) * model::kFieldsPerKind + model::kSize] =
+          static_cast<float>(model::NormalizeSize(*mm));
+  }
+  set(K::kAtelectasis, l.positive(eval::kAtelectasis), eval::kAtelectasis);
+  const bool fracture = l.positive(eval::kFracture);
+  set(K::kFracture, fracture, eval::kFracture);
+  if (fracture) {
+    // A rib's number places it: posterior ribs 1-4 lie in the upper zone, 5-7 in the middle,
+    // 8 and below in the lower.
+    const std::vector<std::string> w = eval::Words(report);
+    for (size_t i = 0; i + 1 < w.size(); ++i) {
+      const bool rib = w[i + 1] == "rib" || (i + 2 < w.size() && w[i + 2] == "rib");
+      const int n = std::atoi(w[i].c_str());
+      if (!rib || n < 1 || n > 12 || !std::isdigit(static_cast<unsigned char>(w[i][0]))) continue;
+      float* f = t.data() + static_cast<int>(K::kFracture) * model::kFieldsPerKind;
+      f[model::kUpper] = n <= 4;
+      f[model::kMiddle] = n >= 5 && n <= 7;
+      f[model::kLower] = n >= 8;
+      break;
+    }
+  }
+  set(K::kEndotrachealTube, devices & 1, -1);
+  set(K::kCentralLine, devices & 2, -1);
+  set(K::kPacemaker, devices & 4, -1);
+  set(K::kChestTube, devices & 8, -1);
+  return t;
+}
+
+}  // namespace medscribe::cli

@@ -1,0 +1,150 @@
+#include "model/findings.h"
+
+#include <cmath>
+
+namespace medscribe::model {
+namespace F = torch::nn::functional;
+namespace nn = torch::nn;
+
+static_assert(kNumFindingKinds == ModelConfig::kFindingSlots,
+              "one slot token per finding kind (config.h)");
+
+namespace {
+
+constexpr int64_t kGlobalFields = kFieldsPerKind - 1;  // all but present
+// present, 3 side, 3 severity, 3 zone, 20 size digits
+constexpr int64_t kSlotFeatures = 1 + 3 + 3 + 3 + 20;
+constexpr double kSizeCenterMm = 20, kSizeScale = 0.7;
+
+// Mean of `loss` over the entries where `mask` holds; 0 (with a gradient path) when none does.
+torch::Tensor MaskedMean(const torch::Tensor& loss, const torch::Tensor& mask) {
+  const torch::Tensor m = mask.to(loss.dtype());
+  return (loss * m).sum() / m.sum().clamp_min(1.0);
+}
+
+}  // namespace
+
+std::string_view FindingKindName(FindingKind k) {
+  constexpr std::string_view kNames[kNumFindingKinds] = {
+      "cardiomegaly",      "pleural_effusion", "consolidation", "edema",
+      "pneumothorax",      "lesion",           "atelectasis",   "fracture",
+      "endotracheal_tube", "central_line",     "pacemaker",     "chest_tube"};
+  return kNames[static_cast<int>(k)];
+}
+
+double NormalizeSize(double mm) {
+  return (std::log(std::max(mm, 1.0)) - std::log(kSizeCenterMm)) / kSizeScale;
+}
+double DenormalizeSize(double v) { return kSizeCenterMm * std::exp(v * kSizeScale); }
+
+torch::Tensor SizeCode(const torch::Tensor& size_mm) {
+  const torch::Tensor mm = size_mm.detach().round().clamp(0, 99).to(torch::kLong);
+  const auto options = size_mm.options();
+  return torch::cat({torch::one_hot(torch::div(mm, 10, "floor"), 10).to(options),
+                     torch::one_hot(torch::remainder(mm, 10), 10).to(options)},
+                    -1);
+}
+
+torch::Tensor AllowedCells(const torch::Tensor& targets) {
+  const auto options = targets.options();
+  const torch::Tensor t = torch::nan_to_num(targets, 0.0);
+  auto field = [&](int f) { return t.select(-1, f).unsqueeze(-1); };  // [..., 1]
+  // Image columns 0-1 hold the patient's right lung, 2-3 the left; rows 0-1 the upper zone,
+  // 1-2 the middle, 2-3 the lower.
+  const torch::Tensor right_out = torch::tensor({0.f, 0.f, 1.f, 1.f}, options);
+  const torch::Tensor left_out = torch::tensor({1.f, 1.f, 0.f, 0.f}, options);
+  const torch::Tensor cols = 1 - field(kRight) * right_out - field(kLeft) * left_out;
+  const torch::Tensor upper_out = torch::tensor({0.f, 0.f, 1.f, 1.f}, options);
+  const torch::Tensor middle_out = torch::tensor({1.f, 0.f, 0.f, 1.f}, options);
+  const torch::Tensor lower_out = torch::tensor({1.f, 1.f, 0.f, 0.f}, options);
+  const torch::Tensor rows =
+      1 - field(kUpper) * upper_out - field(kMiddle) * middle_out - field(kLower) * lower_out;
+  const torch::Tensor grid = rows.unsqueeze(-1) * cols.unsqueeze(-2);  // [..., 4, 4]
+  return grid.flatten(-2).gt(0.5);
+}
+
+FindingHeadImpl::FindingHeadImpl(const ModelConfig& c)
+    : grid(c.vision.grid()), channels(c.vision.token_channels()) {
+  const int64_t hidden = c.findings.hidden_size;
+  cell1 = register_module("cell1", nn::Conv2d(nn::Conv2dOptions(2 * channels, hidden, 1)));
+  cell2 = register_module("cell2", nn::Conv2d(nn::Conv2dOptions(hidden, kNumFindingKinds, 1)));
+  fc1 = register_module("fc1", nn::Linear(2 * channels * kCells, hidden));
+  fc2 = register_module("fc2", nn::Linear(hidden, kNumFindingKinds * kGlobalFields));
+  slot = register_module("slot", nn::Linear(kSlotFeatures, c.decoder.hidden_size));
+  kind_embed = register_parameter("kind_embed",
+                                  torch::randn({kNumFindingKinds, c.decoder.hidden_size}) * 0.02);
+}
+
+torch::Tensor FindingHeadImpl::forward(const torch::Tensor& tokens) {
+  const int64_t b = tokens.size(0);
+  const torch::Tensor x = tokens.transpose(1, 2).reshape({b, channels, grid, grid});
+  const torch::Tensor pooled =
+      torch::cat({F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(kCellGrid)),
+                  F::adaptive_max_pool2d(x, F::AdaptiveMaxPool2dFuncOptions(kCellGrid))},
+                 1);  // [B, 2C, 4, 4]
+  const torch::Tensor cells =
+      cell2(F::gelu(cell1(pooled))).view({b, kNumFindingKinds, kCells});  // [B, K, 16]
+  // The image holds the finding when some cell does: a smooth maximum over the cells.
+  const torch::Tensor present =
+      (torch::logsumexp(cells, -1, /*keepdim=*/true) - std::log(static_cast<double>(kCells)));
+  const torch::Tensor global =
+      fc2(F::dropout(F::gelu(fc1(pooled.flatten(1))),
+                     F::DropoutFuncOptions().p(0.2).training(is_training())))
+          .view({b, kNumFindingKinds, kGlobalFields});
+  return torch::cat({present, global, cells}, 2);
+}
+
+torch::Tensor FindingHeadImpl::Probabilities(const torch::Tensor& out) {
+  const torch::Tensor present = torch::sigmoid(out.narrow(2, kPresent, 1));
+  const torch::Tensor side = torch::softmax(out.narrow(2, kRight, 3), 2);
+  const torch::Tensor severity = torch::softmax(out.narrow(2, kMild, 3), 2);
+  const torch::Tensor size = kSizeCenterMm * torch::exp(out.narrow(2, kSize, 1) * kSizeScale);
+  const torch::Tensor zone = torch::softmax(out.narrow(2, kUpper, 3), 2);
+  return torch::cat({present, side, severity, size, zone}, 2);
+}
+
+torch::Tensor FindingHeadImpl::Slots(const torch::Tensor& out) {
+  const torch::Tensor p = Probabilities(out);
+  const torch::Tensor present = p.narrow(2, kPresent, 1);
+  const torch::Tensor features =
+      torch::cat({present, present * p.narrow(2, kRight, 3), present * p.narrow(2, kMild, 3),
+                  present * p.narrow(2, kUpper, 3), present * SizeCode(p.select(2, kSize))},
+                 2);
+  return slot(features) + kind_embed.unsqueeze(0);
+}
+
+torch::Tensor FindingHeadImpl::Loss(const torch::Tensor& out, const torch::Tensor& targets) {
+  const torch::Tensor t = targets.view({-1, kNumFindingKinds, kFieldsPerKind}).to(out.dtype());
+  const torch::Tensor present_t = t.select(2, kPresent);
+  const torch::Tensor present_known = ~torch::isnan(present_t);
+  const torch::Tensor present = torch::nan_to_num(present_t, 0.0);
+  const auto bce = F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone);
+  const torch::Tensor present_loss = MaskedMean(
+      F::binary_cross_entropy_with_logits(out.select(2, kPresent), present, bce), present_known);
+  auto categorical = [&](int64_t first) {
+    const torch::Tensor target = t.narrow(2, first, 3);
+    const torch::Tensor known = ~torch::isnan(target.select(2, 0));
+    const torch::Tensor index = torch::nan_to_num(target, 0.0).argmax(2);
+    const torch::Tensor nll =
+        -torch::log_softmax(out.narrow(2, first, 3), 2).gather(2, index.unsqueeze(2)).squeeze(2);
+    return MaskedMean(nll, known);
+  };
+  const torch::Tensor size_target = t.select(2, kSize);
+  const torch::Tensor size_loss =
+      MaskedMean(F::smooth_l1_loss(out.select(2, kSize), torch::nan_to_num(size_target, 0.0),
+                                   F::SmoothL1LossFuncOptions().reduction(torch::kNone)),
+                 ~torch::isnan(size_target));
+  // Cells that cannot hold the finding: every cell of an absent one, and the cells a present
+  // one's side and zone rule out.
+  const torch::Tensor absent = (present_known & present.lt(0.5)).unsqueeze(2);
+  const torch::Tensor ruled_out =
+      absent | ((present_known & present.ge(0.5)).unsqueeze(2) & ~AllowedCells(t));
+  const torch::Tensor cells = out.narrow(2, kFieldsPerKind, kCells);
+  const torch::Tensor cell_loss =
+      MaskedMean(F::binary_cross_entropy_with_logits(cells, torch::zeros_like(cells), bce),
+                 ruled_out.expand_as(cells));
+  return present_loss + cell_loss + 0.5 * categorical(kRight) + 0.3 * categorical(kMild) +
+         0.3 * categorical(kUpper) + 0.5 * size_loss;
+}
+
+}  // namespace medscribe::model

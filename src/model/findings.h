@@ -1,0 +1,114 @@
+// The auxiliary finding head and the finding slots it gives the decoder.
+//
+// The head reads the vision encoder's feature grid and predicts, for each kind of finding a chest
+// radiograph report names, whether it is present, its side (right, left, bilateral), its
+// severity (mild, moderate, severe), its zone (upper, middle, lower) and, for a nodule or mass,
+// its size. It is trained on labels that a labeler extracts from the *training reports*
+// (train/finding_labels.h), never from ground truth, and it feeds the decoder: each kind becomes
+// one "slot" token spliced after the image's patch tokens, the sum of a learned kind embedding
+// and a projection of the head's probabilities and of the predicted size's digits (tens and
+// units of the size in mm, one-hot: the tokenizer splits digits, so a size is written digit by
+// digit, in mm or in cm, and each digit is read from its own code). Training and serving run the
+// same path, so the decoder reads at serving exactly what it learned to read.
+//
+// Where, not only whether: presence is scored per cell of a 4 x 4 grid over the image (the grid
+// lines fall between the lungs and between the zones) and an image's presence is the smooth
+// maximum (log-sum-exp) over its cells. A report's side and zone say which cells cannot hold the
+// finding ("right lower zone consolidation": not the left columns, not the top row), and those
+// cells are trained negative, as are all cells of an absent finding; the head so learns where
+// each finding lies from the words that place it, with far fewer images than from presence
+// alone.
+//
+// Target layout (FindingTargets): kFieldsPerKind floats per kind, in FindingKind order:
+//   [present, right, left, bilateral, mild, moderate, severe, size, upper, middle, lower]
+// present is 0 or 1; side, severity and zone are one-hot; size is NormalizeSize(mm). A NaN field
+// is unknown (the report does not say) and is left out of the loss; side, severity, zone and
+// size are only learned where the finding is present.
+//
+// Thread safety: a module is not thread-safe.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+#include <torch/torch.h>
+
+#include "model/config.h"
+
+namespace medscribe::model {
+
+enum class FindingKind {
+  kCardiomegaly,
+  kPleuralEffusion,
+  kConsolidation,
+  kEdema,
+  kPneumothorax,
+  kLesion,  // nodule or mass
+  kAtelectasis,
+  kFracture,
+  kEndotrachealTube,
+  kCentralLine,
+  kPacemaker,
+  kChestTube,
+};
+inline constexpr int kNumFindingKinds = 12;
+inline constexpr int kFieldsPerKind = 11;
+inline constexpr int kFindingTargetSize = kNumFindingKinds * kFieldsPerKind;
+enum FindingField {
+  kPresent = 0,
+  kRight,
+  kLeft,
+  kBilateral,
+  kMild,
+  kModerate,
+  kSevere,
+  kSize,
+  kUpper,
+  kMiddle,
+  kLower
+};
+inline constexpr int kCellGrid = 4;  // presence cells per side
+inline constexpr int kCells = kCellGrid * kCellGrid;
+// Raw outputs per kind: the fields (present holds the image-level logit), then the cell logits.
+inline constexpr int kOutputsPerKind = kFieldsPerKind + kCells;
+
+std::string_view FindingKindName(FindingKind k);  // "pleural_effusion"
+
+// Sizes in mm to the regression target and back (log scale around 20 mm).
+double NormalizeSize(double mm);
+double DenormalizeSize(double value);
+
+using FindingTargets = std::array<float, kFindingTargetSize>;
+
+// Which of the kCells cells (row-major, image orientation: the patient's right on the image's
+// left) may hold a finding of the given side and zone targets; all where they are unknown.
+// targets [..., kFieldsPerKind] -> bool [..., kCells].
+torch::Tensor AllowedCells(const torch::Tensor& targets);
+
+struct FindingHeadImpl : torch::nn::Module {
+  explicit FindingHeadImpl(const ModelConfig& c);
+  // Vision tokens [B, g*g, C] (row-major grid) -> raw outputs [B, K, kOutputsPerKind]: logits of
+  // present (image level), side, severity and zone, the normalized size, and the cell logits.
+  torch::Tensor forward(const torch::Tensor& tokens);
+  // Raw outputs -> the slot embeddings [B, K, decoder hidden].
+  torch::Tensor Slots(const torch::Tensor& outputs);
+  // Probabilities [B, K, kFieldsPerKind]: present; side, severity and zone as distributions; the
+  // size in mm.
+  torch::Tensor Probabilities(const torch::Tensor& outputs);
+  // Mean loss over the known targets [B, kFindingTargetSize] (NaN: unknown), including the
+  // cells the targets rule out.
+  torch::Tensor Loss(const torch::Tensor& outputs, const torch::Tensor& targets);
+
+  int64_t grid, channels;
+  torch::nn::Conv2d cell1{nullptr}, cell2{nullptr};  // per-cell presence
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};      // side, severity, zone, size
+  torch::nn::Linear slot{nullptr};
+  torch::Tensor kind_embed;  // [K, decoder hidden]
+};
+TORCH_MODULE(FindingHead);
+
+// The size code the slot carries: the tens and units digits of the size rounded to whole mm,
+// one-hot each (sizes clamped to 0..99 mm). [...] -> [..., 20].
+torch::Tensor SizeCode(const torch::Tensor& size_mm);
+
+}  // namespace medscribe::model
