@@ -12,11 +12,46 @@
 namespace medscribe::speech {
 
 struct PocketSphinxRecognizer::Impl {
-  ps_decoder_t* ps = nullptr;
+  std::vector<ps_decoder_t*> decoders;  // one per warp factor
   ~Impl() {
-    if (ps) ps_free(ps);
+    for (ps_decoder_t* ps : decoders) ps_free(ps);
   }
 };
+
+namespace {
+
+// A decoder for the options with `extra` settings added. Null when PocketSphinx refuses them.
+ps_decoder_t* NewDecoder(const PocketSphinxOptions& o,
+                         const std::vector<std::pair<std::string, std::string>>& extra,
+                         std::string* error) {
+  std::vector<std::string> args = {"-hmm",  o.acoustic_model, "-lm",    o.language_model,
+                                   "-dict", o.dictionary,     "-logfn", "/dev/null"};
+  for (const auto* list : {&o.settings, &extra}) {
+    for (const auto& [name, value] : *list) {
+      args.push_back(name);
+      args.push_back(value);
+    }
+  }
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  cmd_ln_t* config =
+      cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(argv.size()), argv.data(), TRUE);
+  if (config == nullptr) {
+    *error = "invalid PocketSphinx configuration (settings:";
+    for (size_t i = 8; i < args.size(); ++i) *error += " " + args[i];
+    *error += ")";
+    return nullptr;
+  }
+  ps_decoder_t* ps = ps_init(config);
+  cmd_ln_free_r(config);
+  if (ps == nullptr) {
+    *error = "PocketSphinx cannot load the models (is '" + o.language_model +
+             "' a valid ARPA or binary language model?)";
+  }
+  return ps;
+}
+
+}  // namespace
 
 StatusOr<std::unique_ptr<PocketSphinxRecognizer>> PocketSphinxRecognizer::Create(
     const PocketSphinxOptions& o) {
@@ -25,17 +60,22 @@ StatusOr<std::unique_ptr<PocketSphinxRecognizer>> PocketSphinxRecognizer::Create
       return NotFoundError("speech model file '" + p + "' is missing; install pocketsphinx-en-us");
     }
   }
-  cmd_ln_t* config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", o.acoustic_model.c_str(), "-lm",
-                                 o.language_model.c_str(), "-dict", o.dictionary.c_str(), "-logfn",
-                                 "/dev/null", nullptr);
-  if (config == nullptr) return InvalidArgumentError("invalid PocketSphinx configuration");
   std::unique_ptr<PocketSphinxRecognizer> r(new PocketSphinxRecognizer());
   r->impl_ = std::make_unique<Impl>();
-  r->impl_->ps = ps_init(config);
-  cmd_ln_free_r(config);
-  if (r->impl_->ps == nullptr) {
-    return InvalidArgumentError("PocketSphinx cannot load the models (is '" + o.language_model +
-                                "' a valid ARPA or binary language model?)");
+  std::vector<std::vector<std::pair<std::string, std::string>>> variants;
+  for (double w : o.warps) {
+    if (!(w > 0.5 && w < 2.0)) {
+      return InvalidArgumentError("a warp factor must lie between 0.5 and 2, not " +
+                                  std::to_string(w));
+    }
+    variants.push_back({{"-warp_type", "inverse_linear"}, {"-warp_params", std::to_string(w)}});
+  }
+  if (variants.empty()) variants.emplace_back();
+  for (const auto& extra : variants) {
+    std::string error;
+    ps_decoder_t* ps = NewDecoder(o, extra, &error);
+    if (ps == nullptr) return InvalidArgumentError(error);
+    r->impl_->decoders.push_back(ps);
   }
   return r;
 }
@@ -48,14 +88,24 @@ StatusOr<std::string> PocketSphinxRecognizer::Transcribe(const Audio& audio) {
   for (size_t i = 0; i < pcm.size(); ++i) {
     pcm[i] = static_cast<int16>(std::lround(std::clamp(a16.samples[i], -1.0f, 1.0f) * 32767.0f));
   }
-  ps_decoder_t* ps = impl_->ps;
-  if (ps_start_utt(ps) < 0 || ps_process_raw(ps, pcm.data(), pcm.size(), FALSE, TRUE) < 0 ||
-      ps_end_utt(ps) < 0) {
-    return InternalError("PocketSphinx failed to decode the audio");
+  std::string best;
+  bool found = false;
+  int32 best_score = 0;
+  for (ps_decoder_t* ps : impl_->decoders) {
+    if (ps_start_utt(ps) < 0 || ps_process_raw(ps, pcm.data(), pcm.size(), FALSE, TRUE) < 0 ||
+        ps_end_utt(ps) < 0) {
+      return InternalError("PocketSphinx failed to decode the audio");
+    }
+    int32 score = 0;
+    const char* hyp = ps_get_hyp(ps, &score);
+    if (hyp == nullptr) continue;
+    if (!found || score > best_score) {
+      best = hyp;
+      best_score = score;
+      found = true;
+    }
   }
-  int32 score = 0;
-  const char* hyp = ps_get_hyp(ps, &score);
-  return std::string(hyp ? hyp : "");
+  return best;
 }
 
 WerCounts WordErrors(const std::string& reference, const std::string& hypothesis) {

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -30,6 +31,14 @@ struct PocketSphinxOptions {
   std::string language_model =
       "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin";  // ARPA or binary
   std::string dictionary = "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict";
+  // Further decoder settings as PocketSphinx names them, e.g. {"-lw", "10"} (language weight),
+  // {"-mllr", "adapt/mllr_matrix"} (a speaker adaptation transform).
+  std::vector<std::pair<std::string, std::string>> settings;
+  // Vocal tract length normalization by choice: one decoder per frequency-warp factor (the
+  // filter bank's inverse-linear warp; 1.0 is none); each utterance is decoded by all and the
+  // hypothesis with the best score wins (maximum-likelihood warping, per speaker and
+  // utterance). Empty: one decoder, no warp.
+  std::vector<double> warps;
 };
 
 class PocketSphinxRecognizer final : public Recognizer {

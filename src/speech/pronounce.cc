@@ -71,8 +71,8 @@ StatusOr<std::string> EspeakToArpabet(std::string_view e) {
   return out;
 }
 
-StatusOr<std::string> Pronounce(const std::string& word) {
-  auto r = RunProcess({"espeak-ng", "-v", "en-us", "-q", "-x", word});
+StatusOr<std::string> Pronounce(const std::string& word, const std::string& voice) {
+  auto r = RunProcess({"espeak-ng", "-v", voice.substr(0, voice.find('+')), "-q", "-x", word});
   if (!r.ok() && r.status().code() == ErrorCode::kNotFound) {
     return Status(ErrorCode::kUnavailable, "espeak-ng is not installed; run scripts/bootstrap.sh");
   }

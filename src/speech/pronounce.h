@@ -14,8 +14,9 @@ namespace medscribe::speech {
 // mnemonic the table does not know.
 StatusOr<std::string> EspeakToArpabet(std::string_view espeak);
 
-// Pronounces a lower-case word with espeak-ng (American English). Unavailable when espeak-ng is
-// missing.
-StatusOr<std::string> Pronounce(const std::string& word);
+// Pronounces a lower-case word with espeak-ng in the accent of `voice` (an espeak-ng voice such as
+// "en-us", "en-gb-scotland", "en-029"; a "+variant" suffix is ignored). Unavailable when
+// espeak-ng is missing.
+StatusOr<std::string> Pronounce(const std::string& word, const std::string& voice = "en-us");
 
 }  // namespace medscribe::speech
