@@ -24,6 +24,30 @@ Phrasebook::Phrasebook(const std::vector<std::string>& reports) {
     });
     best_[classes] = top->first;
   }
+  // Plain sentences for label sets the training reports never phrase on their own (a small or
+  // unlucky split), so that every class can be written; each is kept under the classes the
+  // labeler reads from it, and only where the training reports gave no sentence for that set.
+  static constexpr const char* kFallback[] = {"No acute cardiopulmonary abnormality",
+                                              "Widened mediastinum",
+                                              "Cardiomegaly",
+                                              "Lung opacity",
+                                              "Pulmonary nodule",
+                                              "Pulmonary edema",
+                                              "Consolidation",
+                                              "Pneumonia",
+                                              "Atelectasis",
+                                              "Pneumothorax",
+                                              "Pleural effusion",
+                                              "Pleural thickening",
+                                              "Rib fracture",
+                                              "Endotracheal tube in place"};
+  for (const char* text : kFallback) {
+    const Labels l = LabelReport(std::string("FINDINGS: ") + text + ".");
+    std::set<int> classes;
+    for (int c = 1; c < kNumClasses; ++c)
+      if (l.positive(c)) classes.insert(c);
+    best_.emplace(classes, text);
+  }
 }
 
 std::string Phrasebook::Write(const Labels& labels) const {

@@ -3,7 +3,8 @@
 // The phrasebook holds, for each set of labels an observation sentence asserts (ignoring No
 // Finding), the sentence most often written for it. A report for a set of labels is the
 // sentences whose label sets together cover it, largest first, so that the labeler reads the
-// report back as that set (when the training reports phrase every class on its own somewhere).
+// report back as that set. A class the training reports never phrase on their own is written
+// with a plain built-in sentence ("Rib fracture"), so any label set can be written.
 // It turns a classifier's labels (the record-only baseline) or the truth's labels (a perfect
 // image reader) into reports scored exactly like a model's.
 #pragma once
