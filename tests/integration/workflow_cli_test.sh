@@ -269,9 +269,9 @@ found=$(grep -o -e "$name" -e "$mrn" -e "pleural effusion" -e "Lee^Anna" "$work/
   && pass "PostgreSQL rows ($rows) hold no name ($name), MRN or report text" || fail "plaintext in the table: $found"
 
 # Batch job: two encounters at low priority.
-# wait_job ID: polls until the job is done (at most 60 s); its last state is in $work/body.
+# wait_job ID: polls until the job is done (at most 180 s: drafting is slow when CI runs tests side by side); its last state is in $work/body.
 wait_job() {
-  for _ in $(seq 120); do
+  for _ in $(seq 360); do
     call "$svc" GET "/v1/batch-jobs/$1" > /dev/null
     [ "$(json "$work/body" 'd["status"]')" = done ] && return
     sleep 0.5
