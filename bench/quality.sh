@@ -45,11 +45,13 @@ train() {  # NAME FLAGS... -> prints minutes
 }
 echo "== training the base model ($steps steps of batch 8 after the image warm-up) and its ablations"
 full_min=$(train full)
-echo "full model: $full_min min ($(grep -o 'image warm-up: .*' "$work/full.err" | tail -1)$(grep 'image warm-up epoch 12/' "$work/full.err" | sed -E 's/.*val presence F1 ([0-9.]+).*/image warm-up: validation presence F1 \1/'))"
+warm=$(sed -nE 's/.*"val_presence_f1": ([0-9.]+).*/\1/p' "$work/full/warmup/metrics.json" 2>/dev/null)
+warm_min=$(sed -nE 's/.*"seconds": ([0-9.]+).*/\1/p' "$work/full/warmup/metrics.json" 2>/dev/null)
+echo "full model: $full_min min (of which the image warm-up $(minutes "${warm_min%.*}") min; its validation presence F1 $warm)"
 noimg_min=$(train no-image --no-image)
 echo "without the image: $noimg_min min"
-nodict_min=$(train no-dictation --no-dictation)
-echo "without the dictation: $nodict_min min"
+nodict_min=$(train no-dictation --no-dictation --image-from "$work/full")
+echo "without the dictation: $nodict_min min (the full model's image warm-up reused)"
 
 echo "== evaluation on the test split"
 ms eval --model quality-full --no-image-model quality-no-image --no-dictation-model quality-no-dictation \

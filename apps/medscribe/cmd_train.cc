@@ -70,6 +70,7 @@ struct TrainArgs {
   bool no_overlap = false;
   bool no_image = false, no_dictation = false, print_topology = false;
   std::string init_decoder;
+  std::string image_from;
   int image_warmup_epochs = -1;  // -1: 30 for a configuration with the finding head, else 0
   double image_lr = 3e-3, image_weight_decay = 5e-4;
   double aux_loss_weight = 0.5;
@@ -140,6 +141,7 @@ int RunTrain(const TrainArgs& a) {
   o.finding_labeler = &kLabeler;
   o.image_warmup_epochs =
       a.image_warmup_epochs >= 0 ? a.image_warmup_epochs : (config->findings.enabled ? 30 : 0);
+  o.image_from = a.image_from;
   o.image_learning_rate = a.image_lr;
   o.image_weight_decay = a.image_weight_decay;
   o.aux_loss_weight = a.aux_loss_weight;
@@ -296,6 +298,10 @@ Runner RegisterTrain(CLI::App& app) {
                  "Epochs training the vision encoder and finding head alone on the training "
                  "reports' finding labels before the decoder trains on their frozen features "
                  "(default: 30 with a finding head, e.g. the base preset; 0: train jointly)");
+  app.add_option("--image-from", a->image_from,
+                 "Take the image warm-up of another run of the same configuration instead of "
+                 "warming up again (e.g. the --no-dictation ablation from the full run)")
+      ->type_name("RUN_DIR");
   app.add_option("--image-lr", a->image_lr, "Peak learning rate of the image warm-up")
       ->capture_default_str();
   app.add_option("--image-weight-decay", a->image_weight_decay, "Weight decay of the image warm-up")

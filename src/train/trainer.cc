@@ -350,6 +350,10 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   }
   // The image path trained first and frozen, the decoder on its cached features.
   const bool frozen_image = head && o.image_warmup_epochs > 0;
+  if (!o.image_from.empty() && !frozen_image)
+    return InvalidArgumentError(
+        "--image-from takes another run's image warm-up, but this run has none (it needs the "
+        "image, a configuration with a finding head such as base, and --image-warmup-epochs > 0)");
   {
     ASSIGN_OR_RETURN(const Example first, load(0));
     if (o.prompt.image) WarnIfFindingsTooSmall(config, first.image.size(-1));
@@ -423,10 +427,20 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   if (frozen_image && ck.step == 0) {
     // A run cut short after its warm-up reuses it.
     const fs::path saved = run / "warmup" / "image.safetensors";
-    if (auto st = model::LoadSafetensors(saved.string()); st.ok()) {
-      RETURN_IF_ERROR(model::LoadWeights(*m->vision, *st, true, "vision."));
-      RETURN_IF_ERROR(model::LoadWeights(*m->findings, *st, true, "findings."));
-      if (leader && o.progress) std::fprintf(stderr, "image warm-up: reused %s\n", saved.c_str());
+    const fs::path from =
+        o.image_from.empty() ? saved : fs::path(o.image_from) / "warmup" / "image.safetensors";
+    auto st = model::LoadSafetensors(from.string());
+    if (!st.ok() && !o.image_from.empty())
+      return InvalidArgumentError("--image-from: cannot read " + from.string() + " (" +
+                                  st.status().message() +
+                                  "); give a run directory whose image warm-up has finished");
+    if (st.ok()) {
+      Status loaded = model::LoadWeights(*m->vision, *st, true, "vision.");
+      if (loaded.ok()) loaded = model::LoadWeights(*m->findings, *st, true, "findings.");
+      if (!loaded.ok())
+        return InvalidArgumentError("the image warm-up in " + from.string() +
+                                    " does not fit this configuration: " + loaded.message());
+      if (leader && o.progress) std::fprintf(stderr, "image warm-up: reused %s\n", from.c_str());
     } else {
       SetImagePathTrainable(m, true);
       WarmupOptions wo;
@@ -502,7 +516,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                                 {"image", json::Value(o.prompt.image)},
                                 {"dictation", json::Value(o.prompt.dictation)},
                                 {"image_warmup_epochs", json::Value(o.image_warmup_epochs)},
-                                {"aux_loss_weight", json::Value(o.aux_loss_weight)}})},
+                                {"aux_loss_weight", json::Value(o.aux_loss_weight)},
+                                {"image_from", json::Value(o.image_from)}})},
                 {"train_samples", json::Value(static_cast<int64_t>(train.samples.size()))},
                 {"val_samples", json::Value(static_cast<int64_t>(val.size()))},
                 {"resumed_from", json::Value(ck.step)},

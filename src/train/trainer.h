@@ -97,6 +97,10 @@ struct TrainOptions {
   int image_warmup_epochs = 0;
   double image_learning_rate = 3e-3, image_weight_decay = 5e-4;  // of the warm-up
   double aux_loss_weight = 0.5;
+  // With a warm-up: another run's directory whose warmup/image.safetensors (same configuration)
+  // is taken instead of warming up again (an ablation that keeps the image, e.g. without the
+  // dictation, shares the full model's image path). Empty: warm up, or reuse this run's own.
+  std::string image_from;
 };
 
 struct TrainResult {

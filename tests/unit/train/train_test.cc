@@ -318,6 +318,29 @@ TEST(TrainerTest, TheImageWarmUpTrainsTheHeadThenTheDecoderLearnsOnFrozenFeature
   ASSERT_TRUE(again.ok()) << again.status().message();
   EXPECT_EQ(again->warmup_seconds, 0.0);
   for (const auto& [step, loss] : second) EXPECT_EQ(loss, first[step]) << "step " << step;
+  // Another run (here without the dictation) takes this run's warm-up instead of its own, and
+  // ends with the same image path; a directory without a warm-up is refused with its path.
+  o.run_dir = (dir / "nodict").string();
+  o.prompt.dictation = false;
+  o.max_steps = 5;
+  o.on_step = nullptr;
+  o.image_from = (dir / "empty").string();
+  auto missing = Train(o, enc);
+  EXPECT_EQ(missing.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("empty"), std::string::npos);
+  o.image_from = (dir / "run").string();
+  o.run_dir = (dir / "nodict2").string();
+  auto shared = Train(o, enc);
+  ASSERT_TRUE(shared.ok()) << shared.status().message();
+  EXPECT_EQ(shared->warmup_seconds, 0.0);
+  auto nodict = model::LoadSafetensors((dir / "nodict2" / "model" / "model.safetensors").string());
+  ASSERT_TRUE(nodict.ok());
+  EXPECT_TRUE(torch::equal(warm->tensors.at("vision.resnet.0.weight"),
+                           nodict->tensors.at("vision.resnet.0.weight")));
+  // Without a warm-up of its own (joint training) there is nothing to take it into.
+  o.image_warmup_epochs = 0;
+  o.run_dir = (dir / "joint").string();
+  EXPECT_EQ(Train(o, enc).status().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(TrainerTest, ASampleDamagedMidRunStopsTrainingWithItsName) {
