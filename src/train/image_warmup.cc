@@ -63,6 +63,19 @@ torch::Tensor Augment(const torch::Tensor& images, int64_t max_shift, torch::Gen
   return x.clamp(0, 1);
 }
 
+// The finding head's raw outputs for `images` (REQUIRES: no-grad mode, modules in eval mode), in
+// chunks of 64 images.
+static torch::Tensor HeadOutputs(model::ReportModel& m, const std::vector<torch::Tensor>& images) {
+  std::vector<torch::Tensor> outs;
+  for (size_t i = 0; i < images.size(); i += 64) {
+    const size_t j = std::min(images.size(), i + 64);
+    const std::vector<torch::Tensor> chunk(images.begin() + static_cast<long>(i),
+                                           images.begin() + static_cast<long>(j));
+    outs.push_back(m->findings(m->vision(torch::stack(chunk))));
+  }
+  return torch::cat(outs);
+}
+
 StatusOr<WarmupResult> WarmUpImagePath(model::ReportModel& m, const SplitIndex& train,
                                        const std::vector<RawSample>& val,
                                        const FindingLabeler& labeler, const WarmupOptions& o) {
@@ -157,14 +170,7 @@ StatusOr<WarmupResult> WarmUpImagePath(model::ReportModel& m, const SplitIndex& 
       torch::NoGradGuard no_grad;
       m->vision->eval();
       m->findings->eval();
-      std::vector<torch::Tensor> outs;
-      for (size_t i = 0; i < val_images.size(); i += 64) {
-        const size_t j = std::min(val_images.size(), i + 64);
-        const std::vector<torch::Tensor> chunk(val_images.begin() + static_cast<long>(i),
-                                               val_images.begin() + static_cast<long>(j));
-        outs.push_back(m->findings(m->vision(torch::stack(chunk))));
-      }
-      const torch::Tensor out = torch::cat(outs), y = torch::stack(val_targets);
+      const torch::Tensor out = HeadOutputs(m, val_images), y = torch::stack(val_targets);
       result.val_loss = m->findings->Loss(out, y).item<double>();
       result.val_micro_f1 = PresenceF1(m->findings->Probabilities(out), y);
       m->vision->train();
@@ -186,14 +192,7 @@ StatusOr<WarmupResult> WarmUpImagePath(model::ReportModel& m, const SplitIndex& 
   if (o.progress && !val_images.empty()) {
     // What the image path learned, kind by kind (presence F1 on the validation reports).
     torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> outs;
-    for (size_t i = 0; i < val_images.size(); i += 64) {
-      const size_t j = std::min(val_images.size(), i + 64);
-      const std::vector<torch::Tensor> chunk(val_images.begin() + static_cast<long>(i),
-                                             val_images.begin() + static_cast<long>(j));
-      outs.push_back(m->findings(m->vision(torch::stack(chunk))));
-    }
-    const torch::Tensor p = m->findings->Probabilities(torch::cat(outs));
+    const torch::Tensor p = m->findings->Probabilities(HeadOutputs(m, val_images));
     const torch::Tensor y =
         torch::stack(val_targets).view({-1, model::kNumFindingKinds, model::kFieldsPerKind});
     std::string line;
