@@ -156,7 +156,8 @@ StatusOr<std::vector<eval::Labels>> JoinTruth(GlobalOptions& g, const EvalArgs& 
   return out;
 }
 
-// The options the model at `dir` was trained with (run.json), for the ablation rows.
+// The inputs (image, dictation) the model at `dir` was trained with (its run.json; a plain model
+// directory: all inputs).
 StatusOr<model::PromptOptions> TrainedPromptOptions(const std::string& dir) {
   model::PromptOptions po;
   auto text = ReadFile(fs::path(dir) / "run.json");
@@ -212,7 +213,10 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
     if (!engine.ok()) return ReportError(engine.status());
     // Generation runs to the end token or past the longest reference, never shorter.
     max_new = GenerationBudget(*engine, refs, a.max_new_tokens);
-    auto gen = GenerateReports(*engine, samples, {}, max_new, "generate");
+    // A model trained as an ablation is given the inputs it was trained with.
+    auto po = TrainedPromptOptions(*dir);
+    if (!po.ok()) return ReportError(po.status());
+    auto gen = GenerateReports(*engine, samples, *po, max_new, "generate");
     if (!gen.ok()) return ReportError(gen.status());
     systems.push_back({"model (" + a.model + ")", "model", *gen});
   }

@@ -70,6 +70,11 @@ json=$(ls "$home"/registry/models/chest-full/1/evaluations/*-test.json 2>/dev/nu
 [ -n "$json" ] && grep -q '"f1_micro_14"' "$json" && grep -q '"no_image"' "$json" \
   && pass "evaluation written next to the model: ${json#$home/}" || fail "no evaluation JSON in the registry"
 ms registry verify chest-full > /dev/null && pass "the registered model still verifies" || fail "registry verify after eval"
+# An ablation model scored on its own gets the inputs it was trained with: its row's figure.
+ablation=$(sed -nE 's/.* no_image_micro_f1=([0-9.]+).*/\1/p' "$work/eval.txt")
+alone=$(ms eval --model chest-no-image --dataset "$work/d" --bootstrap 20 2> /dev/null | sed -nE 's/^micro_f1=([0-9.]+).*/\1/p')
+[ -n "$alone" ] && [ "$alone" = "$ablation" ] && pass "the image ablation scored alone: micro-F1 $alone, as in its row" \
+  || fail "ablation alone: '$alone' vs its row '$ablation'"
 ms eval --model chest-full --no-image-model chest-full --dataset "$work/d" > /dev/null 2> "$work/wrong.txt"; rc=$?
 [ $rc -ne 0 ] && grep -q "trained with the image" "$work/wrong.txt" && pass "a full model as the image ablation: refused" \
   || fail "wrong ablation: exit $rc $(cat "$work/wrong.txt")"
