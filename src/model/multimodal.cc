@@ -110,13 +110,14 @@ Status LoadWeights(torch::nn::Module& m, const Safetensors& weights, bool allow_
                    const std::string& prefix) {
   torch::NoGradGuard no_grad;
   std::set<std::string> used;
-  for (auto& p : m.named_parameters(true)) {
-    const std::string name = prefix + p.key();
+  // Copies the stored tensor named prefix + key into `dst` after checking shape and type.
+  auto load = [&](const std::string& key, torch::Tensor& dst) -> Status {
+    const std::string name = prefix + key;
     auto it = weights.tensors.find(name);
     if (it == weights.tensors.end()) return DataLossError("weights lack '" + name + "'");
-    if (it->second.sizes() != p.value().sizes()) {
+    if (it->second.sizes() != dst.sizes()) {
       return DataLossError("'" + name + "' has shape " + c10::str(it->second.sizes()) +
-                           ", the model needs " + c10::str(p.value().sizes()) +
+                           ", the model needs " + c10::str(dst.sizes()) +
                            " (config and weights do not match)");
     }
     if (!it->second.is_floating_point()) {
@@ -125,22 +126,14 @@ Status LoadWeights(torch::nn::Module& m, const Safetensors& weights, bool allow_
                            " values; the model needs floating point (a quantized file is read by "
                            "the engine)");
     }
-    p.value().copy_(it->second.to(p.value().dtype()));
+    dst.copy_(it->second.to(dst.dtype()));
     used.insert(name);
-  }
-  for (auto& b : m.named_buffers(true)) {
-    if (!b.value().is_floating_point()) continue;
-    const std::string name = prefix + b.key();
-    auto it = weights.tensors.find(name);
-    if (it == weights.tensors.end()) return DataLossError("weights lack '" + name + "'");
-    if (it->second.sizes() != b.value().sizes()) {
-      return DataLossError("'" + name + "' has shape " + c10::str(it->second.sizes()) +
-                           ", the model needs " + c10::str(b.value().sizes()) +
-                           " (config and weights do not match)");
-    }
-    b.value().copy_(it->second.to(b.value().dtype()));
-    used.insert(name);
-  }
+    return OkStatus();
+  };
+  for (auto& p : m.named_parameters(true)) RETURN_IF_ERROR(load(p.key(), p.value()));
+  // Floating-point buffers (batch-norm statistics) are saved with the weights; counters are not.
+  for (auto& b : m.named_buffers(true))
+    if (b.value().is_floating_point()) RETURN_IF_ERROR(load(b.key(), b.value()));
   if (!allow_extra) {
     for (const auto& [name, t] : weights.tensors) {
       if (!used.count(name) && name.rfind(prefix, 0) == 0) {

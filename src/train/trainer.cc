@@ -158,6 +158,30 @@ void WarnIfFindingsTooSmall(const model::ModelConfig& c, int64_t dataset_size) {
   }
 }
 
+// Writes the warm-up's image path (vision and finding head weights, BN statistics included) to
+// DIR/image.safetensors and its figures to DIR/metrics.json.
+Status SaveImageWarmup(const fs::path& dir, model::ReportModel& m, const WarmupOptions& wo,
+                       const WarmupResult& w) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return IoError("cannot create '" + dir.string() + "': " + ec.message());
+  model::NamedTensors image;
+  for (const auto& [name, t] : model::NamedWeights(*m))
+    if (name.rfind("vision.", 0) == 0 || name.rfind("findings.", 0) == 0)
+      image.emplace_back(name, t);
+  RETURN_IF_ERROR(
+      model::SaveSafetensors((dir / "image.safetensors").string(), image, {{"format", "pt"}}));
+  return WriteText(
+      dir / "metrics.json",
+      json::Dump(json::Value(json::Object{{"epochs", json::Value(wo.epochs)},
+                                          {"train_loss", json::Value(w.train_loss)},
+                                          {"val_loss", json::Value(w.val_loss)},
+                                          {"val_presence_f1", json::Value(w.val_micro_f1)},
+                                          {"seconds", json::Value(w.seconds)}}),
+                 2) +
+          "\n");
+}
+
 // FNV-1a: a stable digest for comparing settings across ranks (not a security measure).
 int64_t Fingerprint(std::string_view text) {
   uint64_t h = 1469598103934665603ull;
@@ -454,23 +478,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       SetImagePathTrainable(m, false);
       result.warmup_seconds = w.seconds;
       result.warmup_val_f1 = w.val_micro_f1;
-      if (leader) {
-        fs::create_directories(run / "warmup", ec);
-        model::NamedTensors image;
-        for (const auto& [name, t] : model::NamedWeights(*m))
-          if (name.rfind("vision.", 0) == 0 || name.rfind("findings.", 0) == 0)
-            image.emplace_back(name, t);
-        RETURN_IF_ERROR(model::SaveSafetensors(saved.string(), image, {{"format", "pt"}}));
-        RETURN_IF_ERROR(WriteText(
-            run / "warmup" / "metrics.json",
-            json::Dump(json::Value(json::Object{{"epochs", json::Value(wo.epochs)},
-                                                {"train_loss", json::Value(w.train_loss)},
-                                                {"val_loss", json::Value(w.val_loss)},
-                                                {"val_presence_f1", json::Value(w.val_micro_f1)},
-                                                {"seconds", json::Value(w.seconds)}}),
-                       2) +
-                "\n"));
-      }
+      if (leader) RETURN_IF_ERROR(SaveImageWarmup(run / "warmup", m, wo, w));
     }
   }
   {  // every rank starts from rank 0's weights
@@ -548,10 +556,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   Prefetcher prefetch(train.samples.size(), load,
                       {o.batch_size, o.seed, o.loader_threads, enc.pad(), comm->rank(), world},
                       ck.step * o.grad_accum, o.max_steps * o.grad_accum);
-  std::vector<torch::Tensor> params = trainable;
   LossScaler scaler(precision == Precision::kFp16);
   std::optional<GradientReducer> reducer;
-  if (world > 1 && o.zero_stage < 2) reducer.emplace(params, comm, o.bucket_bytes, o.overlap);
+  if (world > 1 && o.zero_stage < 2) reducer.emplace(trainable, comm, o.bucket_bytes, o.overlap);
   const auto t0 = std::chrono::steady_clock::now();
   auto window_start = t0;
   int64_t window_tokens = 0, window_samples = 0, total_tokens = 0, window_padded = 0;
@@ -607,7 +614,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     if (precision == Precision::kFp16) {
       // Overflow under loss scaling is expected now and then: skip the step, lower the scale.
       std::vector<torch::Tensor> bad = {
-          torch::tensor({scaler.Unscale(params) ? 0.0 : 1.0}, torch::kFloat64)};
+          torch::tensor({scaler.Unscale(trainable) ? 0.0 : 1.0}, torch::kFloat64)};
       RETURN_IF_ERROR(comm->AllReduceSum(bad));
       const bool finite = bad[0].item<double>() == 0;
       scaler.Update(finite);
