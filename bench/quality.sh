@@ -19,16 +19,7 @@ ms() { "$bin" --log-level warn "$@"; }
 t0=$(date +%s)
 minutes() { awk -v s="$1" 'BEGIN { printf "%.1f", s / 60 }'; }
 
-echo "== cohort: $n encounters, seed 17, with dictation audio"
-[ -f "$work/cohort/cohort.json" ] || ms synth --out "$work/cohort" --encounters "$n" --seed 17 > "$work/synth.txt"
-ms asr build-lm --corpus "$work/cohort/transcripts/dictations.txt" --out "$work/dictation.arpa" > /dev/null
-if [ ! -f "$work/dataset/manifest.json" ]; then
-  rc=0
-  ms ingest --dicom "$work/cohort/dicom" --fhir "$work/cohort/fhir" --audio "$work/cohort/audio" \
-    --lm "$work/dictation.arpa" --out "$work/dataset" --no-warehouse > "$work/ingest.txt" || rc=$?
-  [ $rc -eq 0 ] || [ $rc -eq 3 ] || { cat "$work/ingest.txt"; exit 1; }
-fi
-ms dataset show "$work/dataset" | sed -n '1,3p;/^  test/p;/^  train/p;/^  val/p'
+source bench/lib/cohort_dataset.sh
 [ -f "$work/tok/tokenizer.model" ] || ms tokenizer train --dataset "$work/dataset" --vocab 2000 --out "$work/tok" > /dev/null
 echo "prepared in $(minutes $(( $(date +%s) - t0 ))) min"
 
