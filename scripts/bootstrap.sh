@@ -14,7 +14,7 @@ PACKAGES=(
   libdcmtk-dev dcmtk dicom3tools
   libcurl4-openssl-dev libpq-dev curl
   orthanc orthanc-dicomweb postgresql chromium
-  espeak-ng libsamplerate0-dev sox libpocketsphinx-dev pocketsphinx-en-us
+  espeak-ng libsamplerate0-dev sox libpocketsphinx-dev pocketsphinx-en-us pocketsphinx sphinxbase-utils sphinxtrain
 )
 
 if [ "${1:-}" = "--fuzz" ]; then PACKAGES+=(clang libclang-rt-14-dev); fi

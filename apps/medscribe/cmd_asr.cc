@@ -1,14 +1,18 @@
-// `medscribe asr build-lm|transcribe`: domain language models and offline transcription.
+// `medscribe asr build-lm|adapt|transcribe`: domain language models, acoustic adaptation to the
+// site's voices, and offline transcription.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "cli.h"
 #include "common/files.h"
 #include "fhir/reader.h"
+#include "speech/adapt.h"
 #include "speech/asr.h"
 #include "speech/ngram_lm.h"
 #include "speech/pronounce.h"
@@ -126,9 +130,82 @@ int RunBuildLm(const BuildLmArgs& a) {
   return kExitOk;
 }
 
+struct AdaptArgs {
+  std::string cohort, transcripts, out, lm, dict, method = "map", base;
+  bool force = false;
+};
+
+// Utterances of a synthesized cohort (its audio/ and the dictation texts of truth/labels.jsonl)
+// or of a JSONL list ({"audio": WAV relative to the list, "text": ...} per line).
+StatusOr<std::vector<speech::AdaptationUtterance>> ReadUtterances(const AdaptArgs& a) {
+  std::vector<speech::AdaptationUtterance> us;
+  const bool cohort = !a.cohort.empty();
+  const std::filesystem::path list =
+      cohort ? std::filesystem::path(a.cohort) / "truth" / "labels.jsonl"
+             : std::filesystem::path(a.transcripts);
+  std::ifstream in(list);
+  if (!in) return NotFoundError("cannot open '" + list.string() + "'");
+  size_t line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    const std::string where = list.string() + ":" + std::to_string(line_no);
+    if (!j.is_object()) return InvalidArgumentError(where + ": not a JSON object");
+    speech::AdaptationUtterance u;
+    if (cohort) {
+      if (!j["encounter_id"].is_string() || !j["dictation_text"].is_string()) continue;
+      u.id = j["encounter_id"].get<std::string>();
+      u.audio_path = (std::filesystem::path(a.cohort) / "audio" / (u.id + ".wav")).string();
+      u.text = j["dictation_text"].get<std::string>();
+      if (!std::filesystem::exists(u.audio_path)) continue;  // a cohort without speech
+    } else {
+      if (!j["audio"].is_string() || !j["text"].is_string())
+        return InvalidArgumentError(where + ": needs \"audio\" and \"text\" strings");
+      const std::filesystem::path audio = j["audio"].get<std::string>();
+      u.audio_path = (audio.is_absolute() ? audio : list.parent_path() / audio).string();
+      u.id = "utt" + std::to_string(us.size() + 1);
+      u.text = j["text"].get<std::string>();
+    }
+    us.push_back(std::move(u));
+  }
+  if (us.empty())
+    return InvalidArgumentError("'" + list.string() + "' lists no recording with its text" +
+                                (cohort ? " (was the cohort synthesized with --no-speech?)" : ""));
+  return us;
+}
+
+int RunAdapt(const AdaptArgs& a) {
+  if (a.cohort.empty() == a.transcripts.empty())
+    return ReportError(InvalidArgumentError("give one of --cohort DIR or --transcripts FILE"));
+  auto us = ReadUtterances(a);
+  if (!us.ok()) return ReportError(us.status());
+  speech::AdaptOptions o;
+  o.out = a.out;
+  o.force = a.force;
+  o.method = a.method;
+  if (!a.base.empty()) o.base_model = a.base;
+  if (!a.dict.empty())
+    o.dictionary = a.dict;
+  else if (!a.lm.empty() && std::filesystem::exists(a.lm + ".dict"))
+    o.dictionary = a.lm + ".dict";
+  std::fprintf(stderr, "adapting %s to %zu recordings (%s)...\n", o.base_model.c_str(), us->size(),
+               a.method.c_str());
+  auto r = speech::AdaptAcousticModel(*us, o);
+  if (!r.ok()) return ReportError(r.status());
+  std::printf(
+      "acoustic model %s: %s adaptation from %zu of %zu recordings (%.0f s of audio; %zu could "
+      "not be aligned to their text); %zu words pronounced with espeak-ng\n"
+      "use it with --acoustic-model %s (ingest, up, asr transcribe)\n",
+      a.out.c_str(), a.method.c_str(), r->aligned, r->utterances, r->audio_seconds,
+      r->unaligned.size(), r->pronounced.size(), a.out.c_str());
+  return kExitOk;
+}
+
 int RunTranscribe(const std::vector<std::string>& files, const std::string& lm,
-                  const std::string& dict) {
+                  const std::string& dict, const std::string& acoustic) {
   speech::PocketSphinxOptions o;
+  if (!acoustic.empty()) o.acoustic_model = acoustic;
   if (!lm.empty()) o.language_model = lm;
   if (!dict.empty())
     o.dictionary = dict;
@@ -187,9 +264,51 @@ Runner RegisterAsr(CLI::App& app) {
                  "Pronunciation dictionary (default: LM.dict when it exists, else CMUdict)")
       ->type_name("DICT");
 
+  auto acoustic = std::make_shared<std::string>();
+  tr->add_option("--acoustic-model", *acoustic,
+                 "Acoustic model directory (default: PocketSphinx's en-us; see asr adapt)")
+      ->type_name("DIR");
+
+  auto ad = std::make_shared<AdaptArgs>();
+  CLI::App* adapt = app.add_subcommand(
+      "adapt", "Adapt the acoustic model to the site's voices from recordings with known text");
+  adapt
+      ->add_option("--cohort", ad->cohort,
+                   "A synthesized cohort set apart for adaptation (its audio/ and the dictation "
+                   "texts in truth/labels.jsonl); never the cohort that is evaluated")
+      ->type_name("DIR");
+  adapt
+      ->add_option("--transcripts", ad->transcripts,
+                   "JSONL, one recording per line: {\"audio\": WAV (relative to this file), "
+                   "\"text\": what was said} (e.g. past dictations with corrected transcripts)")
+      ->type_name("FILE");
+  adapt->add_option("--out", ad->out, "Adapted acoustic model directory to create")
+      ->required()
+      ->type_name("DIR");
+  adapt->add_option("--lm", ad->lm, "The domain language model whose LM.dict pronounces the words")
+      ->type_name("LM");
+  adapt->add_option("--dict", ad->dict, "Pronunciation dictionary (default: LM.dict, else CMUdict)")
+      ->type_name("DICT");
+  adapt
+      ->add_option("--method", ad->method,
+                   "map: re-estimate the model's Gaussians and weights (100+ recordings, the "
+                   "larger gain); mllr: one transform of its means (from a few recordings)")
+      ->check(CLI::IsMember({"map", "mllr"}))
+      ->capture_default_str();
+  adapt
+      ->add_option("--base-model", ad->base,
+                   "Acoustic model to adapt (default: PocketSphinx's en-us)")
+      ->type_name("DIR");
+  adapt->add_flag("--force", ad->force, "Replace an existing --out directory");
+  adapt->footer(
+      "Runs SphinxTrain (sphinx_fe, bw, then map_adapt or mllr_solve). Recordings whose text "
+      "cannot be aligned to the audio are left out and counted. Output: a model directory with "
+      "adapt.json describing the run (docs/model.md, Dictation).");
+
   return [=](GlobalOptions&) -> int {
     if (build->parsed()) return RunBuildLm(*b);
-    return RunTranscribe(*files, *lm, *dict);
+    if (adapt->parsed()) return RunAdapt(*ad);
+    return RunTranscribe(*files, *lm, *dict, *acoustic);
   };
 }
 

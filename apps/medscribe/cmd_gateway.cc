@@ -26,7 +26,8 @@ namespace fs = std::filesystem;
 struct GatewayArgs {
   std::string config, home, listen, port_file, model;
   int port = 8443, replicas = 1;
-  std::string cohort, store, asr_lm;  // `up`: the clinical workflow over a cohort directory
+  std::string cohort, store, asr_lm,
+      asr_acoustic_model;  // `up`: the clinical workflow over a cohort directory
   bool no_asr = false;
 };
 
@@ -134,6 +135,8 @@ int RunUp(GlobalOptions& g, const GatewayArgs& a) {
             "\n  images: " + nlohmann::json("cohort:" + a.cohort).dump() + "\n";
     if (!a.store.empty()) yaml += "  store: " + nlohmann::json(a.store).dump() + "\n";
     if (!a.asr_lm.empty()) yaml += "  asr_lm: " + nlohmann::json(a.asr_lm).dump() + "\n";
+    if (!a.asr_acoustic_model.empty())
+      yaml += "  asr_acoustic_model: " + nlohmann::json(a.asr_acoustic_model).dump() + "\n";
     if (a.no_asr) yaml += "  asr: false\n";
   }
   auto c = gateway::ParseGatewayConfig(yaml, fs::current_path(), g.home);
@@ -201,6 +204,9 @@ Runner RegisterUp(CLI::App& app) {
       "--store", a->store,
       "Drafts store: SQLite file or postgresql:// URL (default HOME/clinical/drafts.db)");
   app.add_option("--asr-lm", a->asr_lm, "Language model for dictations (PocketSphinx's default)");
+  app.add_option("--asr-acoustic-model", a->asr_acoustic_model,
+                 "Acoustic model directory for dictations (medscribe asr adapt; en-us default)")
+      ->type_name("DIR");
   app.add_flag("--no-asr", a->no_asr, "Do not transcribe dictations");
   return [a](GlobalOptions& g) { return RunUp(g, *a); };
 }

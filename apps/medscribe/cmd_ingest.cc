@@ -34,7 +34,7 @@ struct IngestArgs {
   uint64_t seed = 0;
   int jobs = 0, image_size = 256, labs_window_hours = 72, match_window_minutes = 360;
   bool allow_burned_in = false, force = false, no_warehouse = false;
-  std::string lm, dict, warehouse;
+  std::string lm, dict, acoustic_model, warehouse;
 };
 
 // "256MB", "1GiB", "500k", "1048576" -> bytes. InvalidArgument otherwise.
@@ -165,6 +165,7 @@ int RunIngestCommand(GlobalOptions& g, const IngestArgs& a) {
   if (!a.audio.empty()) {
     speech::PocketSphinxOptions ps;
     if (!a.lm.empty()) ps.language_model = a.lm;
+    if (!a.acoustic_model.empty()) ps.acoustic_model = a.acoustic_model;
     if (!a.dict.empty()) {
       ps.dictionary = a.dict;
     } else if (!a.lm.empty() && fs::exists(a.lm + ".dict")) {
@@ -306,6 +307,9 @@ Runner RegisterIngest(CLI::App& app) {
       ->type_name("LM");
   app.add_option("--dict", a->dict, "ASR dictionary (default LM.dict when present, else CMUdict)")
       ->type_name("DICT");
+  app.add_option("--acoustic-model", a->acoustic_model,
+                 "ASR acoustic model directory (medscribe asr adapt; default PocketSphinx's en-us)")
+      ->type_name("DIR");
   app.add_option("--warehouse", a->warehouse, "SQLite warehouse; default HOME/warehouse.sqlite")
       ->type_name("FILE");
   app.add_flag("--no-warehouse", a->no_warehouse, "Do not record the dataset in the warehouse");

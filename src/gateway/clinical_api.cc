@@ -184,6 +184,7 @@ StatusOr<std::unique_ptr<ClinicalApi>> ClinicalApi::Create(
   }
   if (c.asr) {
     speech::PocketSphinxOptions ps;
+    if (!c.asr_acoustic_model.empty()) ps.acoustic_model = c.asr_acoustic_model;
     if (!c.asr_lm.empty()) {
       ps.language_model = c.asr_lm;
       if (fs::exists(c.asr_lm + ".dict")) ps.dictionary = c.asr_lm + ".dict";

@@ -374,8 +374,8 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
     if (const YAML::Node k = root["clinical"]) {
       CheckKeys(k, "clinical",
                 {"records", "images", "token_file", "ca_file", "source_timeout_ms", "store",
-                 "key_ring", "deid_key", "rules", "generate_path", "asr", "asr_lm", "workers",
-                 "max_tokens", "web_root"});
+                 "key_ring", "deid_key", "rules", "generate_path", "asr", "asr_lm",
+                 "asr_acoustic_model", "workers", "max_tokens", "web_root"});
       ClinicalConfig& K = c.clinical;
       K.enabled = true;
       auto source = [&](const char* key) {
@@ -410,6 +410,9 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
       if (k["generate_path"]) K.generate_path = Str(k["generate_path"], "clinical.generate_path");
       if (k["asr"]) K.asr = Bool(k["asr"], "clinical.asr");
       if (k["asr_lm"]) K.asr_lm = Resolve(base, Str(k["asr_lm"], "clinical.asr_lm"));
+      if (k["asr_acoustic_model"])
+        K.asr_acoustic_model =
+            Resolve(base, Str(k["asr_acoustic_model"], "clinical.asr_acoustic_model"));
       if (k["workers"]) K.workers = Num<int>(k["workers"], "clinical.workers", 1, 64);
       if (k["max_tokens"]) K.max_tokens = Num<int>(k["max_tokens"], "clinical.max_tokens", 1, 4096);
       if (k["web_root"]) K.web_root = Resolve(base, Str(k["web_root"], "clinical.web_root"));

@@ -95,8 +95,9 @@ struct ClinicalConfig {
   std::vector<std::string> rules;                      // rule files; empty: the shipped sets
   std::string generate_path = "/v1/reports:generate";  // an endpoint path that drafts
   std::string asr_lm;  // language model for dictations (PocketSphinx default when empty)
-  bool asr = true;     // transcribe dictations
-  int workers = 2;     // concurrent interactive drafts
+  std::string asr_acoustic_model;  // acoustic model directory (`asr adapt`; en-us when empty)
+  bool asr = true;                 // transcribe dictations
+  int workers = 2;                 // concurrent interactive drafts
   int max_tokens = 384;
   std::string web_root;  // serve the review page from this folder; empty: the built-in copy
 };

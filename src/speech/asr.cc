@@ -13,6 +13,7 @@ namespace medscribe::speech {
 
 struct PocketSphinxRecognizer::Impl {
   std::vector<ps_decoder_t*> decoders;  // one per warp factor
+  bool dither = true;
   ~Impl() {
     for (ps_decoder_t* ps : decoders) ps_free(ps);
   }
@@ -26,6 +27,8 @@ ps_decoder_t* NewDecoder(const PocketSphinxOptions& o,
                          std::string* error) {
   std::vector<std::string> args = {"-hmm",  o.acoustic_model, "-lm",    o.language_model,
                                    "-dict", o.dictionary,     "-logfn", "/dev/null"};
+  const std::string mllr = (std::filesystem::path(o.acoustic_model) / "mllr_matrix").string();
+  if (std::filesystem::exists(mllr)) args.insert(args.end(), {"-mllr", mllr});
   for (const auto* list : {&o.settings, &extra}) {
     for (const auto& [name, value] : *list) {
       args.push_back(name);
@@ -62,6 +65,7 @@ StatusOr<std::unique_ptr<PocketSphinxRecognizer>> PocketSphinxRecognizer::Create
   }
   std::unique_ptr<PocketSphinxRecognizer> r(new PocketSphinxRecognizer());
   r->impl_ = std::make_unique<Impl>();
+  r->impl_->dither = o.dither;
   std::vector<std::vector<std::pair<std::string, std::string>>> variants;
   for (double w : o.warps) {
     if (!(w > 0.5 && w < 2.0)) {
@@ -84,10 +88,7 @@ PocketSphinxRecognizer::~PocketSphinxRecognizer() = default;
 
 StatusOr<std::string> PocketSphinxRecognizer::Transcribe(const Audio& audio) {
   ASSIGN_OR_RETURN(Audio a16, Resample(audio, 16000));
-  std::vector<int16> pcm(a16.samples.size());
-  for (size_t i = 0; i < pcm.size(); ++i) {
-    pcm[i] = static_cast<int16>(std::lround(std::clamp(a16.samples[i], -1.0f, 1.0f) * 32767.0f));
-  }
+  const std::vector<int16_t> pcm = ToPcm16(a16, impl_->dither);
   std::string best;
   bool found = false;
   int32 best_score = 0;

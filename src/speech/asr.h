@@ -26,6 +26,8 @@ class Recognizer {
 };
 
 struct PocketSphinxOptions {
+  // An acoustic model directory: Debian's pocketsphinx-en-us, or one written by
+  // AdaptAcousticModel (adapt.h); an `mllr_matrix` file in it is applied as a speaker transform.
   std::string acoustic_model =
       "/usr/share/pocketsphinx/model/en-us/en-us";  // Debian pocketsphinx-en-us
   std::string language_model =
@@ -39,6 +41,10 @@ struct PocketSphinxOptions {
   // hypothesis with the best score wins (maximum-likelihood warping, per speaker and
   // utterance). Empty: one decoder, no warp.
   std::vector<double> warps;
+  // Deterministic one-step dither of the 16-bit samples (ToPcm16): without it, digital silence
+  // gives frames the model never saw and word error rate rises (0.32 -> 0.20 on the synthetic
+  // cohort's dictations). The transcript stays a function of the audio alone.
+  bool dither = true;
 };
 
 class PocketSphinxRecognizer final : public Recognizer {

@@ -145,4 +145,20 @@ StatusOr<Audio> Resample(const Audio& audio, int target_rate) {
   return out;
 }
 
+std::vector<int16_t> ToPcm16(const Audio& audio, bool dither) {
+  std::vector<int16_t> pcm(audio.samples.size());
+  uint32_t state = 0x9E3779B9u;  // xorshift32, the same sequence on every call
+  for (size_t i = 0; i < pcm.size(); ++i) {
+    long v = std::lround(std::clamp(audio.samples[i], -1.0f, 1.0f) * 32767.0f);
+    if (dither) {
+      state ^= state << 13;
+      state ^= state >> 17;
+      state ^= state << 5;
+      if ((state & 3u) == 0 && v < 32767) ++v;
+    }
+    pcm[i] = static_cast<int16_t>(v);
+  }
+  return pcm;
+}
+
 }  // namespace medscribe::speech

@@ -33,4 +33,10 @@ StatusOr<Audio> DecodeWav(const std::string& bytes);
 // InvalidArgument for a non-positive rate.
 StatusOr<Audio> Resample(const Audio& audio, int target_rate);
 
+// 16-bit PCM samples (clipped to [-1, 1]). With `dither`, one sample in four, chosen by a
+// generator seeded identically on every call, is raised by one step: a deterministic function of
+// the audio alone that keeps digital silence (runs of exact zeros, as synthesized or gated audio
+// has) away from the -inf log energies a recognizer's acoustic model never saw.
+std::vector<int16_t> ToPcm16(const Audio& audio, bool dither);
+
 }  // namespace medscribe::speech
