@@ -314,13 +314,19 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
                 {"uid", study_uid},
                 {"accession", accession},
                 {"started", rec.study ? rec.study->started : rec.encounter.start}};
+  const std::string patient_key = ingest::PatientKeyOf(rec.patient);
+  const deid::TextScrubber image_scrubber(deid::IdentifiersOf(rec.patient),
+                                          pseudo.DateShiftDays(patient_key));
+  size_t burned_in = 0;
   for (const std::string& bytes : instances) {
     auto ds = dicom::DicomDataset::FromBytes(bytes);
     if (!ds.ok()) continue;
     auto info = dicom::ReadInfo(*ds);
     if (!info.ok() || !info->has_pixel_data) continue;
     std::string reason;
-    auto im = ingest::PrepareImageBytes(bytes, study["started"], o_.image_size, pseudo, &reason);
+    auto im = ingest::PrepareImageBytes(bytes, study["started"],
+                                        {o_.image_size, false, &image_scrubber}, pseudo, &reason);
+    burned_in += reason == "burned_in_annotation";
     if (!im.ok()) continue;
     images.push_back({{"series_uid", info->series_instance_uid},
                       {"sop_class_uid", info->sop_class_uid},
@@ -336,6 +342,11 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
     }
     in.images.push_back(std::move(im).value());
   }
+  if (in.images.empty() && burned_in > 0)
+    return FailedPreconditionError(
+        "the study with accession '" + accession + "' in " + p_.images->name() +
+        " has only images with burned-in annotation (BurnedInAnnotation YES: text in the pixels "
+        "may identify the patient); MedScribe does not draft from them");
   if (in.images.empty())
     return FailedPreconditionError("the study with accession '" + accession + "' in " +
                                    p_.images->name() + " has no image MedScribe can decode");

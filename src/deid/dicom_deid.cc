@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "deid/text_deid.h"
+
 namespace medscribe::deid {
 namespace {
 
@@ -87,9 +89,41 @@ const std::set<std::string, std::less<>>& RetainList() {
   return kKeep;
 }
 
+// What the items of the kept sequences (anatomy, view, acquisition context) may hold, at every
+// depth: coded entries and their modifiers. Names, dates, free text and private blocks inside an
+// item are removed.
+const std::set<std::string, std::less<>>& ItemRetainList() {
+  static const std::set<std::string, std::less<>> kKeep = {"CodeValue",
+                                                           "CodingSchemeDesignator",
+                                                           "CodingSchemeVersion",
+                                                           "CodeMeaning",
+                                                           "LongCodeValue",
+                                                           "URNCodeValue",
+                                                           "ContextIdentifier",
+                                                           "MappingResource",
+                                                           "AnatomicRegionModifierSequence",
+                                                           "ViewModifierCodeSequence",
+                                                           "ValueType",
+                                                           "ConceptNameCodeSequence",
+                                                           "ConceptCodeSequence",
+                                                           "NumericValue",
+                                                           "MeasurementUnitsCodeSequence"};
+  return kKeep;
+}
+
+// Free-text attributes kept only as the text scrubber rewrites them (removed without one).
+constexpr const char* kFreeText[] = {"StudyDescription",
+                                     "SeriesDescription",
+                                     "ProtocolName",
+                                     "ImageComments",
+                                     "RequestedProcedureDescription",
+                                     "PerformedProcedureStepDescription",
+                                     "AcquisitionDeviceProcessingDescription"};
+
 }  // namespace
 
-StatusOr<DicomDeidResult> DeidentifyDicom(dicom::DicomDataset& ds, const Pseudonymizer& p) {
+StatusOr<DicomDeidResult> DeidentifyDicom(dicom::DicomDataset& ds, const Pseudonymizer& p,
+                                          const TextScrubber* scrubber) {
   auto patient_id = ds.GetString("PatientID");
   if (!patient_id.ok() || patient_id->empty()) {
     return InvalidArgumentError("image has no PatientID to derive a pseudonym from");
@@ -113,7 +147,13 @@ StatusOr<DicomDeidResult> DeidentifyDicom(dicom::DicomDataset& ds, const Pseudon
       age.ok() && age->size() == 4 && age->back() == 'Y' && std::stoi(age->substr(0, 3)) > 89) {
     set.emplace_back("PatientAge", "090Y");
   }
-  result.removed_attributes = ds.RetainOnly(RetainList());
+  if (scrubber != nullptr) {
+    for (const char* attr : kFreeText) {
+      if (auto v = ds.GetString(attr); v.ok() && !v->empty())
+        set.emplace_back(attr, scrubber->Scrub(*v));
+    }
+  }
+  result.removed_attributes = ds.RetainOnly(RetainList(), ItemRetainList());
 
   set.emplace_back("PatientName", "ANONYMOUS^" + result.patient_pseudonym);
   set.emplace_back("PatientID", result.patient_pseudonym);

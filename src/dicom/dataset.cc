@@ -13,6 +13,7 @@
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/dcmdata/dcrlerp.h>
+#include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
@@ -314,19 +315,37 @@ Status DicomDataset::SetPixelData16(std::span<const uint16_t> pixels, uint16_t r
   return OkStatus();
 }
 
-size_t DicomDataset::RetainOnly(const std::set<std::string, std::less<>>& keep) {
-  DcmDataset* ds = impl_->file.getDataset();
+namespace {
+
+// Removes from `item` every private attribute and every attribute not in `keep`, and filters the
+// items of the sequences it keeps with `nested`, at every depth. Returns how many attributes were
+// removed at all levels.
+size_t RetainIn(DcmItem* item, const std::set<std::string, std::less<>>& keep,
+                const std::set<std::string, std::less<>>& nested) {
   size_t removed = 0;
-  for (unsigned long i = ds->card(); i-- > 0;) {
-    DcmElement* e = ds->getElement(i);
+  for (unsigned long i = item->card(); i-- > 0;) {
+    DcmElement* e = item->getElement(i);
     if (e == nullptr) continue;
     DcmTag tag = e->getTag();
     if (tag.isPrivate() || keep.count(std::string_view(tag.getTagName())) == 0) {
-      delete ds->remove(i);
+      delete item->remove(i);
       ++removed;
+      continue;
+    }
+    if (e->ident() == EVR_SQ) {
+      auto* sq = static_cast<DcmSequenceOfItems*>(e);
+      for (unsigned long k = 0; k < sq->card(); ++k)
+        removed += RetainIn(sq->getItem(k), nested, nested);
     }
   }
   return removed;
+}
+
+}  // namespace
+
+size_t DicomDataset::RetainOnly(const std::set<std::string, std::less<>>& keep,
+                                const std::set<std::string, std::less<>>& keep_in_items) {
+  return RetainIn(impl_->file.getDataset(), keep, keep_in_items);
 }
 
 StatusOr<std::string> DicomDataset::GetString(std::string_view path) const {

@@ -58,9 +58,12 @@ class DicomDataset {
   // (group, 0x10) = creator, (group, 0x10xx) = value with the given VR ("LO", "SH", "DS", ...).
   Status SetPrivate(uint16_t group, std::string_view creator, uint8_t element, std::string_view vr,
                     std::string_view value);
-  // Removes every top-level attribute whose keyword is not in `keep`, and every private
-  // attribute; returns how many were removed. The file meta information is not touched.
-  size_t RetainOnly(const std::set<std::string, std::less<>>& keep);
+  // Removes every private attribute and every top-level attribute whose keyword is not in `keep`;
+  // inside the items of the sequences kept, at every depth, only what `keep_in_items` names
+  // stays. Returns how many attributes were removed at all levels. The file meta information is
+  // not touched.
+  size_t RetainOnly(const std::set<std::string, std::less<>>& keep,
+                    const std::set<std::string, std::less<>>& keep_in_items);
 
   // Sets native 16-bit pixel data. REQUIRES: pixels.size() == rows * cols.
   Status SetPixelData16(std::span<const uint16_t> pixels, uint16_t rows, uint16_t cols);

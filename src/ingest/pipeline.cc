@@ -20,7 +20,9 @@
 #include "dataset/align.h"
 #include "dataset/shard.h"
 #include "deid/dicom_deid.h"
+#include "deid/identifiers.h"
 #include "deid/pseudonymizer.h"
+#include "deid/text_deid.h"
 #include "dicom/dataset.h"
 #include "dicom/image.h"
 #include "dicom/info.h"
@@ -316,13 +318,15 @@ DicomScan ScanDicom(const fs::path& root, const std::string& rel,
 // Decodes and de-identifies one matched image.
 StatusOr<SampleImage> PrepareImage(const fs::path& path, const std::string& expected_sha,
                                    const std::string& study_datetime, const IngestOptions& o,
-                                   const deid::Pseudonymizer& p, std::string& reason) {
+                                   const deid::TextScrubber& scrubber, const deid::Pseudonymizer& p,
+                                   std::string& reason) {
   reason = "dicom_unreadable";
   ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
   if (Sha256Hex(bytes) != expected_sha) {
     return DataLossError("the file changed while ingest was running");
   }
-  return PrepareImageBytes(bytes, study_datetime, o.image_size, p, &reason);
+  return PrepareImageBytes(bytes, study_datetime, {o.image_size, o.allow_burned_in, &scrubber}, p,
+                           &reason);
 }
 
 struct EncounterWork {
@@ -342,10 +346,12 @@ Assembled AssembleEncounter(const EncounterWork& w, const Record& rec, const Ing
   in.image_size = o.image_size;
   in.labs_window_hours = o.labs_window_hours;
   std::vector<const DicomScan*> used_images;
+  const std::string patient_key = PatientKeyOf(*patient);
+  const deid::TextScrubber scrubber(deid::IdentifiersOf(*patient), p.DateShiftDays(patient_key));
   for (const DicomScan* s : w.images) {
     std::string reason;
-    auto im =
-        PrepareImage(fs::path(o.dicom_root) / s->path, s->sha256, s->study_datetime, o, p, reason);
+    auto im = PrepareImage(fs::path(o.dicom_root) / s->path, s->sha256, s->study_datetime, o,
+                           scrubber, p, reason);
     if (!im.ok()) {
       a.quarantine.push_back({"dicom", s->path, s->sha256, reason, im.status().message()});
       continue;

@@ -86,17 +86,22 @@ std::string AgeAt(const std::string& birth_date, const std::string& when) {
 }
 
 StatusOr<SampleImage> PrepareImageBytes(std::string_view bytes, const std::string& study_datetime,
-                                        int image_size, const deid::Pseudonymizer& p,
+                                        const ImagePolicy& policy, const deid::Pseudonymizer& p,
                                         std::string* reason) {
   *reason = "dicom_unreadable";
   ASSIGN_OR_RETURN(dicom::DicomDataset ds, dicom::DicomDataset::FromBytes(bytes));
   ASSIGN_OR_RETURN(dicom::DicomInfo info, dicom::ReadInfo(ds));
+  if (info.burned_in_annotation && !policy.allow_burned_in) {
+    *reason = "burned_in_annotation";
+    return FailedPreconditionError(
+        "BurnedInAnnotation is YES (text in the pixels may identify the patient)");
+  }
   *reason = "undecodable_pixels";
   dicom::ImageDecodeOptions decode;
-  decode.size = image_size;
+  decode.size = policy.image_size;
   ASSIGN_OR_RETURN(dicom::DecodedImage image, dicom::DecodeImage(ds, decode));
   *reason = "deid_failed";
-  RETURN_IF_ERROR(deid::DeidentifyDicom(ds, p).status());
+  RETURN_IF_ERROR(deid::DeidentifyDicom(ds, p, policy.scrubber).status());
   ASSIGN_OR_RETURN(std::string deid_bytes, ds.ToBytes());
   SampleImage out;
   out.deid_dicom = std::move(deid_bytes);

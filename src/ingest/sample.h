@@ -19,6 +19,7 @@
 
 #include "common/status.h"
 #include "deid/pseudonymizer.h"
+#include "deid/text_deid.h"
 #include "fhir/resources.h"
 
 namespace medscribe::ingest {
@@ -69,11 +70,21 @@ struct Sample {
   size_t bytes() const;
 };
 
+struct ImagePolicy {
+  int image_size = 256;
+  // Keep images with BurnedInAnnotation = YES (text in the pixels is not removed).
+  bool allow_burned_in = false;
+  // The patient's scrubber for the free-text attributes (null: they are removed). Not owned.
+  const deid::TextScrubber* scrubber = nullptr;
+};
+
 // Decodes one DICOM instance (`bytes`, untrusted) to `image_size` square display pixels and
-// de-identifies a copy of it. On failure `*reason` names the stage that failed
-// ("dicom_unreadable", "undecodable_pixels", "deid_failed").
+// de-identifies a copy of it. Every path that takes images goes through here, so an image whose
+// BurnedInAnnotation is YES is refused (FailedPrecondition) unless the policy allows it. On
+// failure `*reason` names the stage that failed ("dicom_unreadable", "burned_in_annotation",
+// "undecodable_pixels", "deid_failed").
 StatusOr<SampleImage> PrepareImageBytes(std::string_view bytes, const std::string& study_datetime,
-                                        int image_size, const deid::Pseudonymizer& p,
+                                        const ImagePolicy& policy, const deid::Pseudonymizer& p,
                                         std::string* reason);
 
 // The patient's pseudonym: from the MRN identifier (type MR) when present (the same value DICOM

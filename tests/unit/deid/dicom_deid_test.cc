@@ -1,4 +1,5 @@
 #include "deid/dicom_deid.h"
+#include "deid/text_deid.h"
 
 #include <gtest/gtest.h>
 
@@ -87,6 +88,56 @@ TEST_F(DicomDeidTest, ImagesWithoutPatientIdAreRefused) {
   dicom::DicomDataset ds;
   ASSERT_TRUE(ds.SetString("PatientName", "DOE^JANE").ok());
   EXPECT_EQ(DeidentifyDicom(ds, pseudonymizer_).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(DicomDeidTest, NestedSequencesKeepOnlyCodesAndFreeTextIsScrubbed) {
+  dicom::DicomDataset ds;
+  for (auto [k, v] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"PatientID", "MRN-778812"},
+           {"PatientName", "WANG^XIAOMING"},
+           {"StudyDescription", "CHEST PA for Wang Xiaoming, call 0912-345-678"},
+           {"SeriesDescription", "PA"},
+           {"AnatomicRegionSequence[0].CodeValue", "51185008"},
+           {"AnatomicRegionSequence[0].CodeMeaning", "Chest"},
+           // Identifiers planted where a top-level filter never looks.
+           {"AnatomicRegionSequence[0].PatientName", "WANG^XIAOMING"},
+           {"AnatomicRegionSequence[0].AnatomicRegionModifierSequence[0].CodeValue", "7771000"},
+           {"AnatomicRegionSequence[0].AnatomicRegionModifierSequence[0].OperatorsName", "LIN^MEI"},
+           {"AcquisitionContextSequence[0].ConceptNameCodeSequence[0].CodeValue", "113723"},
+           {"AcquisitionContextSequence[0].PersonName", "CHEN^LI"},
+           {"AcquisitionContextSequence[0].TextValue", "seen by Dr. Lin, bed 12"},
+           {"AcquisitionContextSequence[0].Date", "20240301"},
+           {"OtherPatientIDsSequence[0].PatientID", "A123456789"}}) {
+    ASSERT_TRUE(ds.SetString(k, v).ok()) << k;
+  }
+  ASSERT_TRUE(ds.SetPrivate(0x0029, "ACME 1.0", 0x01, "LO", "WANG XIAOMING").ok());
+  const TextScrubber scrubber({"WANG^XIAOMING", "Wang Xiaoming", "Xiaoming", "MRN-778812"}, 10);
+  auto r = DeidentifyDicom(ds, pseudonymizer_, &scrubber);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto bytes = ds.ToBytes();
+  ASSERT_TRUE(bytes.ok());
+  for (const char* phi : {"WANG", "Xiaoming", "LIN^MEI", "CHEN^LI", "Dr. Lin", "20240301",
+                          "A123456789", "0912-345-678", "MRN-778812"}) {
+    EXPECT_EQ(bytes->find(phi), std::string::npos) << phi << " survived";
+  }
+  // The codes stay, at every depth; the free text stays as scrubbed text.
+  EXPECT_EQ(*ds.GetString("AnatomicRegionSequence[0].CodeValue"), "51185008");
+  EXPECT_EQ(*ds.GetString("AnatomicRegionSequence[0].AnatomicRegionModifierSequence[0].CodeValue"),
+            "7771000");
+  EXPECT_EQ(*ds.GetString("AcquisitionContextSequence[0].ConceptNameCodeSequence[0].CodeValue"),
+            "113723");
+  EXPECT_FALSE(ds.GetString("AnatomicRegionSequence[0].PatientName").ok());
+  const std::string desc = *ds.GetString("StudyDescription");
+  EXPECT_NE(desc.find("CHEST PA for"), std::string::npos) << desc;
+  EXPECT_EQ(*ds.GetString("SeriesDescription"), "PA");
+  EXPECT_GE(r->removed_attributes, 7u);
+
+  // Without a scrubber, free text goes.
+  dicom::DicomDataset plain;
+  ASSERT_TRUE(plain.SetString("PatientID", "X1").ok());
+  ASSERT_TRUE(plain.SetString("StudyDescription", "CHEST for Wang").ok());
+  ASSERT_TRUE(DeidentifyDicom(plain, pseudonymizer_).ok());
+  EXPECT_FALSE(plain.GetString("StudyDescription").ok());
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <vector>
+
+#include "dicom/dataset.h"
 
 namespace medscribe::ingest {
 namespace {
@@ -199,6 +202,50 @@ TEST(SampleTest, HelpersForStrataAndAge) {
   EXPECT_EQ(AgeAt("2000-06-15", "2024-06-15"), "24");
   EXPECT_EQ(AgeAt("1920-01-01", "2024-06-15"), "90+");
   EXPECT_EQ(AgeAt("garbage", "2024-06-15"), "");
+}
+
+// A small CR image whose BurnedInAnnotation is `burned_in`.
+std::string ImageBytes(const char* burned_in) {
+  dicom::DicomDataset ds;
+  EXPECT_TRUE(ds.SetString("SOPClassUID", "1.2.840.10008.5.1.4.1.1.1").ok());
+  EXPECT_TRUE(ds.SetString("SOPInstanceUID", "1.2.3.4").ok());
+  EXPECT_TRUE(ds.SetString("Modality", "CR").ok());
+  EXPECT_TRUE(ds.SetString("PatientID", "MRN1234567").ok());
+  EXPECT_TRUE(ds.SetString("StudyDescription", "Chest for Ada Lovelace").ok());
+  EXPECT_TRUE(ds.SetString("BurnedInAnnotation", burned_in).ok());
+  EXPECT_TRUE(ds.SetString("PhotometricInterpretation", "MONOCHROME2").ok());
+  for (auto [k, v] : {std::pair{"Rows", 32},
+                      {"Columns", 32},
+                      {"SamplesPerPixel", 1},
+                      {"BitsAllocated", 16},
+                      {"BitsStored", 12},
+                      {"HighBit", 11},
+                      {"PixelRepresentation", 0}})
+    EXPECT_TRUE(ds.SetUint16(k, static_cast<uint16_t>(v)).ok()) << k;
+  std::vector<uint16_t> pixels(32 * 32, 1000);
+  EXPECT_TRUE(ds.SetPixelData16(pixels, 32, 32).ok());
+  auto bytes = ds.ToBytes();
+  EXPECT_TRUE(bytes.ok());
+  return bytes.ok() ? *bytes : std::string();
+}
+
+TEST(PrepareImageTest, BurnedInAnnotationIsRefusedUnlessAllowed) {
+  const deid::Pseudonymizer p(std::string(32, 'k'));
+  std::string reason;
+  auto refused =
+      PrepareImageBytes(ImageBytes("YES"), "2024-03-05T10:00:00Z", {16, false}, p, &reason);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(reason, "burned_in_annotation");
+  auto allowed =
+      PrepareImageBytes(ImageBytes("YES"), "2024-03-05T10:00:00Z", {16, true}, p, &reason);
+  EXPECT_TRUE(allowed.ok()) << allowed.status().ToString();
+  const deid::TextScrubber scrubber({"Ada Lovelace", "Lovelace"}, 0);
+  auto clean = PrepareImageBytes(ImageBytes("NO"), "2024-03-05T10:00:00Z", {16, false, &scrubber},
+                                 p, &reason);
+  ASSERT_TRUE(clean.ok()) << clean.status().ToString();
+  EXPECT_EQ(clean->pixels.size(), 16u * 16u);
+  EXPECT_EQ(clean->deid_dicom.find("Lovelace"), std::string::npos);
+  EXPECT_NE(clean->deid_dicom.find("Chest for"), std::string::npos);  // scrubbed, not dropped
 }
 
 }  // namespace
