@@ -36,16 +36,56 @@ using Rewrite = std::function<std::string(const std::smatch&)>;
 struct Rule {
   std::regex re;
   Rewrite rewrite;
+  const char* category;  // Safe Harbor category counted in ScrubStats
 };
 
-std::string ApplyRule(const std::string& text, const Rule& rule) {
+// A replacement is parked in `held` and stands in the text as a placeholder (\x01, its index in
+// control characters \x0E..\x1D, \x02: neither word, digit, space nor line end to any rule) until
+// the last rule has run, so no later rule matches inside what an earlier one wrote (a shifted date
+// read again as a date, a tag as an address).
+std::string Placeholder(size_t index) {
+  std::string p = "\x01";
+  do {
+    p.push_back(static_cast<char>(0x0E + index % 16));
+    index /= 16;
+  } while (index > 0);
+  return p + "\x02";
+}
+
+std::string Restore(const std::string& text, const std::vector<std::string>& held, int depth = 0) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\x01') {
+      out.push_back(text[i]);
+      continue;
+    }
+    size_t index = 0, scale = 1, j = i + 1;
+    for (; j < text.size() && text[j] >= 0x0E && text[j] <= 0x1D; ++j, scale *= 16)
+      index += static_cast<size_t>(text[j] - 0x0E) * scale;
+    if (j < text.size() && text[j] == '\x02' && index < held.size()) {
+      out += depth < 8 ? Restore(held[index], held, depth + 1) : held[index];
+      i = j;
+    }
+  }
+  return out;
+}
+
+std::string ApplyRule(const std::string& text, const Rule& rule, ScrubStats* stats,
+                      std::vector<std::string>& held) {
   std::string out;
   auto begin = std::sregex_iterator(text.begin(), text.end(), rule.re);
   size_t last = 0;
   for (auto it = begin; it != std::sregex_iterator(); ++it) {
     const std::smatch& m = *it;
     out.append(text, last, static_cast<size_t>(m.position(0)) - last);
-    out += rule.rewrite(m);
+    std::string replacement = rule.rewrite(m);
+    if (replacement != m.str(0)) {
+      if (stats != nullptr) ++stats->by_category[rule.category];
+      held.push_back(std::move(replacement));
+      out += Placeholder(held.size() - 1);
+    } else {
+      out += replacement;
+    }
     last = static_cast<size_t>(m.position(0) + m.length(0));
   }
   out.append(text, last, std::string::npos);
@@ -54,6 +94,152 @@ std::string ApplyRule(const std::string& text, const Rule& rule) {
 
 Rewrite Tag(const char* tag) {
   return [tag](const std::smatch&) { return std::string(tag); };
+}
+
+// Romanized Chinese surnames (Wade-Giles as Taiwan writes them, and pinyin), for names such as
+// "Mei-Ling Chen" or "Chen Mei-Ling".
+constexpr const char* kRomanizedSurnames =
+    "Chen|Lin|Huang|Hwang|Chang|Zhang|Li|Lee|Wang|Wu|Liu|Tsai|Cai|Yang|Hsu|Xu|Cheng|Zheng|Hsieh|"
+    "Xie|Kuo|Guo|Hung|Hong|Tseng|Zeng|Chiu|Qiu|Liao|Lai|Chou|Zhou|Yeh|Ye|Su|Chuang|Zhuang|Lu|Lyu|"
+    "Chiang|Jiang|Ho|He|Lo|Luo|Kao|Gao|Chien|Jian|Pan|Chu|Zhu|Chung|Zhong|Yu|Peng|Chan|Tan|Hu|"
+    "Shih|Shi|Shen|Sun|Tai|Dai|Fan|Fang|Sung|Song|Teng|Deng|Tu|Du|Fu|Hou|Tsao|Cao|Hsueh|Xue|Ting|"
+    "Ding|Cho|Zhuo|Juan|Ruan|Ma|Tung|Dong|Wen|Tang|Lan|Chiao|Jiao|Yao|Feng|Ou|Ouyang|Tien|Tian|"
+    "Kang|Pai|Bai|Wong|Ng|Leung|Liang|Chao|Zhao|Yen|Yan|Ko|Ke|Wei|Han|Yuan|Chin|Jin|Tung|Hsia|Xia";
+
+// Chinese surnames (single and compound) and the words after which a name follows.
+const std::vector<std::u32string>& ChineseSurnames() {
+  static const std::vector<std::u32string> k = {
+      U"歐陽", U"司馬", U"諸葛", U"張簡", U"范姜", U"上官", U"司徒", U"陳", U"林", U"黃", U"張",
+      U"李",   U"王",   U"吳",   U"劉",   U"蔡",   U"楊",   U"許",   U"鄭", U"謝", U"郭", U"洪",
+      U"曾",   U"邱",   U"廖",   U"賴",   U"周",   U"徐",   U"蘇",   U"葉", U"莊", U"呂", U"江",
+      U"何",   U"蕭",   U"羅",   U"高",   U"潘",   U"簡",   U"朱",   U"鍾", U"游", U"彭", U"詹",
+      U"胡",   U"施",   U"沈",   U"余",   U"盧",   U"梁",   U"趙",   U"顏", U"柯", U"翁", U"魏",
+      U"孫",   U"戴",   U"范",   U"方",   U"宋",   U"鄧",   U"杜",   U"傅", U"侯", U"曹", U"薛",
+      U"丁",   U"卓",   U"阮",   U"馬",   U"董",   U"温",   U"溫",   U"唐", U"藍", U"石", U"蔣",
+      U"古",   U"紀",   U"姚",   U"連",   U"馮",   U"歐",   U"程",   U"湯", U"田", U"康", U"姜",
+      U"白",   U"汪",   U"鄒",   U"尤",   U"巫",   U"鐘",   U"黎",   U"涂", U"龔", U"嚴", U"韓",
+      U"袁",   U"金",   U"童",   U"陸",   U"夏",   U"柳",   U"凃",   U"邵", U"錢", U"孔", U"殷",
+      U"包",   U"左",   U"秦",   U"崔",   U"易"};
+  return k;
+}
+const std::vector<std::u32string>& ChineseNameCues() {
+  static const std::vector<std::u32string> k = {
+      U"女兒",   U"兒子", U"太太", U"先生",   U"家屬",     U"病患", U"病人",   U"患者",
+      U"姓名",   U"配偶", U"母親", U"父親",   U"媽媽",     U"爸爸", U"姊姊",   U"姐姐",
+      U"哥哥",   U"弟弟", U"妹妹", U"丈夫",   U"妻子",     U"孫子", U"孫女",   U"聯絡人",
+      U"監護人", U"朋友", U"鄰居", U"照顧者", U"主治醫師", U"醫師", U"護理師", U"技術員",
+      U"簽名",   U"個案", U"案主", U"由",     U"與",       U"和",   U"及"};
+  return k;
+}
+// Titles after a name.
+const std::vector<std::u32string>& ChineseNameTitles() {
+  static const std::vector<std::u32string> k = {U"醫師",   U"醫生", U"先生", U"小姐", U"女士",
+                                                U"護理師", U"太太", U"主任", U"教授"};
+  return k;
+}
+// Characters that do not end a given name (particles, verbs and clinical words that follow one).
+bool NotInGivenName(char32_t c) {
+  static const std::u32string k =
+      U"的了在於是與和及之並也都又再就將被從向對把給讓請由未無不說稱"
+      U"醫師先生小姐女士太太護理，。、；：（）「」";
+  return k.find(c) != std::u32string::npos;
+}
+bool IsHan(char32_t c) { return c >= 0x4E00 && c <= 0x9FFF; }
+
+// Decodes UTF-8 leniently: each code point with the byte offset where it starts; invalid bytes
+// become U+FFFD of one byte.
+std::vector<std::pair<char32_t, size_t>> DecodeUtf8(const std::string& s) {
+  std::vector<std::pair<char32_t, size_t>> out;
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+    bool ok = n > 0 && i + n <= s.size();
+    for (int k = 1; ok && k < n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) ok = false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if (!ok) {
+      out.push_back({0xFFFD, i});
+      ++i;
+      continue;
+    }
+    out.push_back({cp, i});
+    i += static_cast<size_t>(n);
+  }
+  return out;
+}
+
+bool StartsAt(const std::vector<std::pair<char32_t, size_t>>& cps, size_t i,
+              const std::u32string& w) {
+  if (i + w.size() > cps.size()) return false;
+  for (size_t k = 0; k < w.size(); ++k)
+    if (cps[i + k].first != w[k]) return false;
+  return true;
+}
+
+// Chinese names: a surname and one or two given-name characters, after a cue word (女兒, 家屬,
+// 病患, 醫師, ...) or before a title (醫師, 先生, 小姐, ...). Replaced by [NAME].
+std::string ScrubChineseNames(const std::string& text, ScrubStats* stats) {
+  if (std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; })) return text;
+  const auto cps = DecodeUtf8(text);
+  auto byte_at = [&](size_t i) { return i < cps.size() ? cps[i].second : text.size(); };
+  // Length in code points of a name starting at i (surname + given), 0 if none.
+  auto name_at = [&](size_t i) -> size_t {
+    for (const std::u32string& sn : ChineseSurnames()) {
+      if (!StartsAt(cps, i, sn)) continue;
+      size_t g = 0;
+      while (g < 2 && i + sn.size() + g < cps.size() && IsHan(cps[i + sn.size() + g].first) &&
+             !NotInGivenName(cps[i + sn.size() + g].first))
+        ++g;
+      if (g > 0) return sn.size() + g;
+    }
+    return 0;
+  };
+  std::vector<std::pair<size_t, size_t>> spans;  // code point [begin, end)
+  for (size_t i = 0; i < cps.size(); ++i) {
+    for (const std::u32string& cue : ChineseNameCues()) {
+      if (!StartsAt(cps, i, cue)) continue;
+      size_t j = i + cue.size();
+      while (j < cps.size() && (cps[j].first == U'：' || cps[j].first == U':' ||
+                                cps[j].first == U' ' || cps[j].first == U'為'))
+        ++j;
+      if (const size_t n = name_at(j)) spans.push_back({j, j + n});
+      break;
+    }
+    for (const std::u32string& title : ChineseNameTitles()) {
+      if (!StartsAt(cps, i, title)) continue;
+      // A surname 2 or 3 code points before the title (2-3 character names).
+      for (size_t len : {3u, 2u, 4u, 1u}) {
+        if (i < len) continue;
+        const bool surname_only =
+            len == 1 && std::any_of(ChineseSurnames().begin(), ChineseSurnames().end(),
+                                    [&](const std::u32string& sn) {
+                                      return sn.size() == 1 && cps[i - 1].first == sn[0];
+                                    });
+        if (name_at(i - len) == len || surname_only) {
+          spans.push_back({i - len, i});
+          break;
+        }
+      }
+      break;
+    }
+  }
+  if (spans.empty()) return text;
+  std::sort(spans.begin(), spans.end());
+  std::string out;
+  size_t last = 0;  // byte offset
+  for (const auto& [b, e] : spans) {
+    const size_t bb = byte_at(b), eb = byte_at(e);
+    if (bb < last) continue;  // overlaps the previous span
+    out.append(text, last, bb - last);
+    out += "[NAME]";
+    if (stats != nullptr) ++stats->by_category["name"];
+    last = eb;
+  }
+  out.append(text, last, std::string::npos);
+  return out;
 }
 
 }  // namespace
@@ -66,6 +252,10 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
     : impl_(std::make_unique<Impl>()) {
   auto& rules = impl_->rules;
   const auto icase = std::regex::ECMAScript | std::regex::icase;
+  auto add = [&rules](const char* category, const std::string& re, Rewrite rewrite,
+                      std::regex::flag_type flags = std::regex::ECMAScript) {
+    rules.push_back({std::regex(re, flags), std::move(rewrite), category});
+  };
 
   // 1. Known identifiers, longest first so that "Mary Smith" goes before "Mary".
   known.erase(
@@ -77,69 +267,189 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
   if (!known.empty()) {
     std::string alternation;
     for (const std::string& k : known) alternation += (alternation.empty() ? "" : "|") + Escape(k);
-    rules.push_back({std::regex(alternation, icase), Tag("[REDACTED]")});
+    add("known", alternation, Tag("[REDACTED]"), icase);
   }
 
-  // 2. Dates, shifted and kept in their format.
-  auto shifted = [shift](int y, int m, int d) { return AddDays(Date{y, m, d}, shift); };
-  rules.push_back({std::regex(R"(\b(\d{4})-(\d{2})-(\d{2})\b)"), [shifted](const std::smatch& m) {
-                     const int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
-                     return ValidDate(y, mo, d) ? shifted(y, mo, d).Iso() : std::string("[DATE]");
-                   }});
-  rules.push_back(
-      {std::regex(R"(\b(\d{1,2})/(\d{1,2})/(\d{4})\b)"), [shifted](const std::smatch& m) {
-         const int mo = std::stoi(m[1]), d = std::stoi(m[2]), y = std::stoi(m[3]);
-         if (!ValidDate(y, mo, d)) return std::string("[DATE]");
-         const Date s = shifted(y, mo, d);
-         return fmt::format("{:02d}/{:02d}/{:04d}", s.month, s.day, s.year);
-       }});
-  std::string months;
-  for (const char* m : kMonths) months += (months.empty() ? "" : "|") + std::string(m);
-  rules.push_back(
-      {std::regex("\\b(" + months + ") (\\d{1,2}), (\\d{4})\\b"), [shifted](const std::smatch& m) {
-         int mo = 1;
-         for (int i = 0; i < 12; ++i)
-           if (m[1] == kMonths[i]) mo = i + 1;
-         const int d = std::stoi(m[2]), y = std::stoi(m[3]);
-         if (!ValidDate(y, mo, d)) return std::string("[DATE]");
-         const Date s = shifted(y, mo, d);
-         return fmt::format("{} {}, {}", kMonths[s.month - 1], s.day, s.year);
-       }});
-  rules.push_back(
-      {std::regex("(\\d{4})年(\\d{1,2})月(\\d{1,2})日"), [shifted](const std::smatch& m) {
-         const int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
-         if (!ValidDate(y, mo, d)) return std::string("[DATE]");
-         const Date s = shifted(y, mo, d);
-         return fmt::format("{}年{}月{}日", s.year, s.month, s.day);
-       }});
+  // 2. Web and network identifiers before the numbers inside them are seen as dates or phones.
+  add("url",
+      R"(\b(?:https?|ftp)://[A-Za-z0-9._~:/?#@!$&'()*+,;=%\[\]-]*[A-Za-z0-9/#=&_~+%-]|\bwww\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:/[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]*[A-Za-z0-9/#=&_~+%-])?)",
+      Tag("[URL]"), icase);
+  add("email", R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})", Tag("[EMAIL]"));
+  add("ip",
+      R"(\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b)",
+      Tag("[IP]"));
+  add("ip",
+      R"(\b(?:[0-9A-Fa-f]{1,4}:){4,7}[0-9A-Fa-f]{1,4}\b|\b(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)?\b|::(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4}\b)",
+      Tag("[IP]"));
 
-  // 3. Contact details and numbers.
-  rules.push_back(
-      {std::regex(R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})"), Tag("[EMAIL]")});
-  rules.push_back(
-      {std::regex(
-           R"(\(\d{3}\) ?\d{3}-\d{4}|\b\d{3}[-.]\d{3}[-.]\d{4}\b|\b09\d{2}-?\d{3}-?\d{3}\b)"),
-       Tag("[PHONE]")});
-  rules.push_back({std::regex(R"(\b\d{3}-\d{2}-\d{4}\b)"), Tag("[ID]")});
-  rules.push_back({std::regex(R"(\b[A-Z][12]\d{8}\b)"), Tag("[ID]")});
-  rules.push_back({std::regex(R"(\bMRN[:#]? ?\d{4,}\b)", icase), Tag("[MRN]")});
-  rules.push_back({std::regex(R"(\bACC\d{4,}\b)"), Tag("[ACCESSION]")});
-  rules.push_back(
-      {std::regex(
-           R"(\b\d{1,5} (?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl)\b\.?)"),
-       Tag("[ADDRESS]")});
+  // 3. Dates, shifted and kept in their format (every element but the year is an identifier).
+  auto shifted = [shift](int y, int m, int d) { return AddDays(Date{y, m, d}, shift); };
+  add("date", R"(\b(\d{4})-(\d{2})-(\d{2})\b)", [shifted](const std::smatch& m) {
+    const int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
+    return ValidDate(y, mo, d) ? shifted(y, mo, d).Iso() : std::string("[DATE]");
+  });
+  add("date", R"(\b(\d{4})([/.])(\d{1,2})[/.](\d{1,2})\b)", [shifted](const std::smatch& m) {
+    const int y = std::stoi(m[1]), mo = std::stoi(m[3]), d = std::stoi(m[4]);
+    if (!ValidDate(y, mo, d)) return std::string("[DATE]");
+    const Date s = shifted(y, mo, d);
+    return fmt::format("{:04d}{}{:02d}{}{:02d}", s.year, m[2].str(), s.month, m[2].str(), s.day);
+  });
+  // NN/NN/YYYY: month first unless the first number cannot be a month (then day first).
+  add("date", R"(\b(\d{1,2})([/.-])(\d{1,2})[/.-](\d{4})\b)", [shifted](const std::smatch& m) {
+    int a = std::stoi(m[1]), b = std::stoi(m[3]);
+    const int y = std::stoi(m[4]);
+    const bool day_first = a > 12;
+    const int mo = day_first ? b : a, d = day_first ? a : b;
+    if (!ValidDate(y, mo, d)) return std::string("[DATE]");
+    const Date s = shifted(y, mo, d);
+    a = day_first ? s.day : s.month;
+    b = day_first ? s.month : s.day;
+    return fmt::format("{:02d}{}{:02d}{}{:04d}", a, m[2].str(), b, m[2].str(), s.year);
+  });
+  std::string months;
+  for (const char* m : kMonths) {
+    const std::string full(m);
+    months += (months.empty() ? "" : "|") + full + "|" + full.substr(0, 3) + "\\.?";
+    if (full == "September") months += "|Sept\\.?";
+  }
+  auto month_of = [](const std::string& name) {
+    for (int i = 0; i < 12; ++i)
+      if (name.compare(0, 3, kMonths[i], 3) == 0) return i + 1;
+    return 1;
+  };
+  // "March 15, 2024", "Mar. 15 2024", "March 15th, 2024".
+  add("date", "\\b(" + months + ") (\\d{1,2})(?:st|nd|rd|th)?,? (\\d{4})\\b",
+      [shifted, month_of](const std::smatch& m) {
+        const int mo = month_of(m[1]), d = std::stoi(m[2]), y = std::stoi(m[3]);
+        if (!ValidDate(y, mo, d)) return std::string("[DATE]");
+        const Date s = shifted(y, mo, d);
+        return fmt::format("{} {}, {}", kMonths[s.month - 1], s.day, s.year);
+      });
+  // "15 March 2024", "15th of March, 2024".
+  add("date", "\\b(\\d{1,2})(?:st|nd|rd|th)?(?: of)? (" + months + "),? (\\d{4})\\b",
+      [shifted, month_of](const std::smatch& m) {
+        const int d = std::stoi(m[1]), mo = month_of(m[2]), y = std::stoi(m[3]);
+        if (!ValidDate(y, mo, d)) return std::string("[DATE]");
+        const Date s = shifted(y, mo, d);
+        return fmt::format("{} {} {}", s.day, kMonths[s.month - 1], s.year);
+      });
+  // A day and month without the year, or a month and year: the month is still an identifier.
+  add("date",
+      "\\b(?:(?:" + months +
+          ") \\d{1,2}(?:st|nd|rd|th)?|\\d{1,2}(?:st|nd|rd|th)? (?:of )?(?:" + months + "))\\b",
+      Tag("[DATE]"));
+  add("date", "\\b(?:" + months + "),? \\d{4}\\b", Tag("[DATE]"));
+  add("date", "(\\d{4})年(\\d{1,2})月(\\d{1,2})日", [shifted](const std::smatch& m) {
+    const int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
+    if (!ValidDate(y, mo, d)) return std::string("[DATE]");
+    const Date s = shifted(y, mo, d);
+    return fmt::format("{}年{}月{}日", s.year, s.month, s.day);
+  });
+  // Republic of China era: 民國113年3月5日 (year + 1911), and the numeric 113/03/05.
+  add("date", "民國 ?(\\d{2,3}) ?年 ?(\\d{1,2}) ?月 ?(\\d{1,2}) ?日",
+      [shifted](const std::smatch& m) {
+        const int y = std::stoi(m[1]) + 1911, mo = std::stoi(m[2]), d = std::stoi(m[3]);
+        if (!ValidDate(y, mo, d)) return std::string("[DATE]");
+        const Date s = shifted(y, mo, d);
+        return fmt::format("民國{}年{}月{}日", s.year - 1911, s.month, s.day);
+      });
+  add("date", R"(\b(1[0-4]\d)([/.])(\d{1,2})[/.](\d{1,2})\b)", [shifted](const std::smatch& m) {
+    const int y = std::stoi(m[1]) + 1911, mo = std::stoi(m[3]), d = std::stoi(m[4]);
+    if (!ValidDate(y, mo, d)) return m.str(0);
+    const Date s = shifted(y, mo, d);
+    return fmt::format("{:03d}{}{:02d}{}{:02d}", s.year - 1911, m[2].str(), s.month, m[2].str(),
+                       s.day);
+  });
+  add("date", "(\\d{1,2})月(\\d{1,2})日", Tag("[DATE]"));
+
+  // 4. Phone and fax numbers: international, US, Taiwanese landline and mobile.
+  add("phone",
+      R"(\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,3}\b|\(\d{3}\) ?\d{3}-\d{4}|\b\d{3}[-.]\d{3}[-.]\d{4}\b|\(0\d{1,2}\) ?\d{3,4}[- ]?\d{4}\b|\b0\d{1,2}-\d{3,4}-\d{4}\b|\b0\d-\d{7,8}\b|\b09\d{2}[- ]?\d{3}[- ]?\d{3}\b)",
+      Tag("[PHONE]"));
+  add("phone", R"(\b(?:ext\.?|extension|分機)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
+
+  // 5. Numbers that identify a person, an account, a licence, a vehicle or a device, by their
+  // shape or by the words before them.
+  add("id", R"(\b\d{3}-\d{2}-\d{4}\b)", Tag("[ID]"));
+  add("id", R"(\b[A-Z][12ABCD89]\d{8}\b)", Tag("[ID]"));  // Taiwan ID, resident certificates
+  add("mrn",
+      R"(\b(?:MRN|medical record (?:number|no\.?)|chart (?:number|no\.?))[:#]? ?[A-Z]{0,4}-?\d{4,}\b)",
+      Tag("[MRN]"), icase);
+  add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
+  add(
+      "account",
+      R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|account|acct\.?)( (?:id|number|no\.?|#))?[:#]? ?[A-Z0-9][A-Z0-9-]{4,}\b)",
+      [](const std::smatch& m) { return m[1].str() + m[2].str() + " [ID]"; }, icase);
+  add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
+      [](const std::smatch& m) { return m[1].str() + "[ID]"; });
+  add(
+      "license",
+      R"(\b(licen[cs]e|certificate|permit|registration|DEA|NPI)( (?:id|number|no\.?|#))?[:#]? ?[A-Z0-9][A-Z0-9-]{4,}\b)",
+      [](const std::smatch& m) { return m[1].str() + m[2].str() + " [ID]"; }, icase);
+  add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
+      [](const std::smatch& m) { return m[1].str() + "[ID]"; });
+  add(
+      "vehicle",
+      R"(\b(plate|license plate|registration plate|VIN)( (?:number|no\.?|#))?[:#]? ?[A-Z0-9][A-Z0-9-]{3,16}\b)",
+      [](const std::smatch& m) { return m[1].str() + m[2].str() + " [VEHICLE]"; }, icase);
+  add("vehicle", "(車牌號碼|車牌)(?:：|:| )?[A-Za-z0-9-]{4,10}",
+      [](const std::smatch& m) { return m[1].str() + "[VEHICLE]"; });
+  add("vehicle", R"(\b[A-Z]{3}-\d{4}\b|\b\d{4}-[A-Z]{2}\b|\b[A-HJ-NPR-Z0-9]{17}\b)",
+      [](const std::smatch& m) {
+        const std::string v = m.str(0);
+        const bool digit = std::any_of(v.begin(), v.end(), ::isdigit);
+        const bool letter = std::any_of(v.begin(), v.end(), ::isalpha);
+        return digit && letter ? std::string("[VEHICLE]") : v;
+      });
+  add(
+      "device",
+      R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|device (?:id|identifier)|lot(?: number| no\.?)?)[:#]? ?[A-Z0-9][A-Z0-9()./-]{3,}\b)",
+      [](const std::smatch& m) { return m[1].str() + " [DEVICE_ID]"; }, icase);
+  add("device", "(序號|序列號|產品序號|批號)(?:：|:| )?[A-Za-z0-9-]{4,}",
+      [](const std::smatch& m) { return m[1].str() + "[DEVICE_ID]"; });
+  add("id", R"(\bACC\d{4,}\b)", Tag("[ACCESSION]"));
+  add(
+      "biometric",
+      R"(\b((?:fingerprint|voiceprint|retina(?:l)? scan|iris scan|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:id|file|ref(?:erence)?|no\.?|#))?)[:#]? ?[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
+      [](const std::smatch& m) { return m[1].str() + " [ID]"; }, icase);
+  // Any other long number that is not a measurement: seven digits or more.
+  add("id", R"(\b\d{7,}\b)", Tag("[ID]"));
+
+  // 6. Geographic subdivisions: street addresses, Taiwanese addresses, labelled addresses.
+  add("address",
+      R"(\b\d{1,5} (?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Highway|Hwy)\b(?:,? (?:Apt|Suite|Unit|#) ?\w+)?)",
+      Tag("[ADDRESS]"));
   // std::regex works on bytes, so multi-byte delimiters are matched as sequences (lookahead),
   // never in bracket expressions.
-  rules.push_back({std::regex("(住址|地址)[：:]?.+?(?=，|。|；|\\n|$)"),
-                   [](const std::smatch& m) { return m[1].str() + "[ADDRESS]"; }});
+  add("address", "(住址|地址|戶籍地|居住地)(?:：|:)?.+?(?=，|。|；|\\n|$)",
+      [](const std::smatch& m) { return m[1].str() + "[ADDRESS]"; });
+  add(
+      "address", R"(\b(address|lives at|residing at|resides at)[:]? (?!\x01)[^.;\n\x01]{4,80})",
+      [](const std::smatch& m) { return m[1].str() + " [ADDRESS]"; }, icase);
+  add("address", R"(\b\d{5}(?:-\d{4})?\b(?= ?(?:USA|US|$)))", Tag("[ADDRESS]"));
 
-  // 4. Names in context and old ages.
-  rules.push_back({std::regex(R"(\b(Dr\.?|Doctor) [A-Z][a-z]+(?: [A-Z]\.)?(?: [A-Z][a-z'-]+)?)"),
-                   [](const std::smatch& m) { return m[1].str() + " [NAME]"; }});
-  rules.push_back({std::regex("[A-Za-z'-]+ [A-Za-z'-]+醫師"), Tag("[NAME]醫師")});
-  rules.push_back({std::regex("轉診醫師：.{1,48}?醫師"), Tag("轉診醫師：[NAME]醫師")});
-  rules.push_back({std::regex(R"(\b(9\d|1[0-4]\d)[- ]year[- ]old\b)", icase), Tag("90+-year-old")});
-  rules.push_back({std::regex("(9\\d|1[0-4]\\d)歲"), Tag("90+歲")});
+  // 7. Names in context and old ages.
+  add("name",
+      R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      [](const std::smatch& m) { return m[1].str() + " [NAME]"; });
+  add(
+      "name",
+      R"(\b((?:his|her|their|the patient's|patient's|a|the) (?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)),? (?:named |called )?[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?: [A-Z][a-z'-]+)?)",
+      [](const std::smatch& m) { return m[1].str() + " [NAME]"; }, icase);
+  add("name",
+      R"(\b((?:patient|pt|name|contact|next of kin|emergency contact|signed by|dictated by|reviewed by|attending|resident|technologist|seen by|accompanied by)[:]?) [A-Z][a-z]+(?:-[A-Za-z][a-z]+)? [A-Z][a-z'-]+\b)",
+      [](const std::smatch& m) { return m[1].str() + " [NAME]"; });
+  const std::string surnames = kRomanizedSurnames;
+  add("name",
+      "\\b[A-Z][a-z]+-[A-Za-z][a-z]+ (?:" + surnames + ")\\b|\\b(?:" + surnames +
+          ")(?:,)? [A-Z][a-z]+-[A-Za-z][a-z]+\\b",
+      Tag("[NAME]"));
+  add("name", "[A-Za-z'-]+ [A-Za-z'-]+(醫師|護理師|先生|小姐|女士)",
+      [](const std::smatch& m) { return "[NAME]" + m[1].str(); });
+  add("name", "轉診醫師：.{1,48}?醫師", Tag("轉診醫師：[NAME]醫師"));
+  add("age", R"(\b(9\d|1[0-4]\d)[- ]year[- ]old\b)", Tag("90+-year-old"), icase);
+  add("age", R"(\b(?:aged?|age:) (9\d|1[0-4]\d)\b)", Tag("aged 90+"), icase);
+  add("age", "(9\\d|1[0-4]\\d) ?歲", Tag("90+歲"));
 }
 
 TextScrubber::~TextScrubber() = default;
@@ -166,13 +476,19 @@ size_t PieceEnd(std::string_view text, size_t start) {
 
 }  // namespace
 
-std::string TextScrubber::Scrub(std::string_view text) const {
+std::string TextScrubber::Scrub(std::string_view text, ScrubStats* stats) const {
   std::string out;
   out.reserve(text.size());
   for (size_t start = 0; start < text.size();) {
     const size_t end = PieceEnd(text, start);
     std::string piece(text.substr(start, end - start));
-    for (const Rule& rule : impl_->rules) piece = ApplyRule(piece, rule);
+    // Control characters that would read as placeholders become spaces.
+    std::replace_if(
+        piece.begin(), piece.end(),
+        [](char c) { return c == 0x01 || c == 0x02 || (c >= 0x0E && c <= 0x1D); }, ' ');
+    std::vector<std::string> held;
+    for (const Rule& rule : impl_->rules) piece = ApplyRule(piece, rule, stats, held);
+    piece = ScrubChineseNames(Restore(piece, held), stats);
     out += piece;
     start = end;
   }

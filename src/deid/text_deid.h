@@ -1,25 +1,41 @@
 // De-identification of free text (notes, report text, transcripts), English and Traditional
 // Chinese, for the HIPAA Safe Harbor identifiers that occur in clinical text.
 //
-// Two layers:
+// Three layers:
 //   1. Known identifiers: every string the structured record holds about the patient (names in
 //      all their forms, MRN, phone numbers, e-mail, address parts, national ID, SSN) is replaced
 //      wherever it appears, case-insensitively for Latin script.
-//   2. Patterns for identifiers the record does not list: dates (ISO, US, written out, Chinese)
-//      shifted by the patient's offset in their own format, phone and fax numbers (US and Taiwan),
-//      e-mail addresses, SSNs, national ID numbers, MRN and accession numbers, street addresses,
-//      physicians' names after "Dr." or before 醫師, ages over 89 (-> 90+).
+//   2. Patterns for identifiers the record does not list: URLs, e-mail, IPv4 and IPv6 addresses;
+//      dates (ISO, YYYY/MM/DD, MM/DD/YYYY and DD/MM/YYYY, month names in either order, Chinese
+//      and ROC-era 民國 dates) shifted by the patient's offset in their own format, day-month or
+//      month-year without the other part as [DATE]; phone and fax numbers (international, US,
+//      Taiwanese landline and mobile, extensions); SSNs, Taiwan national IDs and resident
+//      certificates, long numbers; MRN, health plan, account, licence, certificate, vehicle
+//      (plates, VINs) and device (serial, UDI, lot) numbers after the words that name them, in
+//      English and Chinese; biometric and photo references; street and Taiwanese addresses;
+//      ages over 89 (-> 90+).
+//   3. Names by context: after titles (Dr., Mrs., Nurse...), after relatives and roles ("his
+//      daughter Jane", "emergency contact: ..."), romanized Chinese names with a surname from
+//      the list ("Mei-Ling Chen"), Chinese names (surname list + one or two given characters)
+//      after a cue word (女兒, 家屬, 病患, 醫師...) or before a title (醫師, 先生, 小姐...).
 // Replacements are bracketed tags ([NAME], [PHONE], ...), except dates, which stay dates.
 //
 // Thread safety: a TextScrubber is immutable after construction; Scrub may run concurrently.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace medscribe::deid {
+
+// What a scrub replaced, by category (known, url, email, ip, date, phone, id, mrn, account,
+// license, vehicle, device, biometric, address, name, age).
+struct ScrubStats {
+  std::map<std::string, int> by_category;
+};
 
 class TextScrubber {
  public:
@@ -29,7 +45,9 @@ class TextScrubber {
   ~TextScrubber();
   TextScrubber(TextScrubber&&) noexcept;
 
-  std::string Scrub(std::string_view text) const;
+  // The text with identifiers replaced; `stats` (optional) counts the replacements by category.
+  // Never throws; any byte sequence is accepted (invalid UTF-8 passes through).
+  std::string Scrub(std::string_view text, ScrubStats* stats = nullptr) const;
 
  private:
   struct Impl;

@@ -47,6 +47,83 @@ TEST(TextScrubberTest, TraditionalChineseIdentifiersAreRemoved) {
   EXPECT_NE(out.find("90+歲"), std::string::npos) << out;
 }
 
+// Identifiers written the way other people write them, none of which the record lists: each
+// must go, and be counted under its Safe Harbor category.
+TEST(TextScrubberTest, UnlistedIdentifiersOfEveryKindAreRemovedAndCounted) {
+  TextScrubber s({}, 7);
+  struct Case {
+    const char* text;
+    const char* phi;
+    const char* category;
+  };
+  const Case cases[] = {
+      {"Her daughter Jennifer Walsh visited.", "Jennifer", "name"},
+      {"Accompanied by his son, Mark.", "Mark", "name"},
+      {"Mrs. O'Brien signed the consent.", "O'Brien", "name"},
+      {"Emergency contact: Mei-Ling Chen.", "Mei-Ling", "name"},
+      {"Discussed with Chen Wei-Ting of the ward.", "Wei-Ting", "name"},
+      {"家屬女兒陳美玲表示病人昨晚咳嗽。", "陳美玲", "name"},
+      {"由林志明醫師看診。", "林志明", "name"},
+      {"王醫師同意出院。", "王", "name"},
+      {"Home (02)2771-3456 after six.", "2771-3456", "phone"},
+      {"Call 02-2771-3456 or +886 2 2771 3456.", "2771", "phone"},
+      {"Mobile 0912 345 678.", "345 678", "phone"},
+      {"Seen 2024/03/05 in clinic.", "2024/03/05", "date"},
+      {"Seen 31/01/2024.", "31/01/2024", "date"},
+      {"Admitted on 5 March 2024.", "5 March", "date"},
+      {"Admitted Mar. 5th, 2024.", "Mar. 5th", "date"},
+      {"民國113年3月5日入院。", "3月5日", "date"},
+      {"Follow up 113/03/05.", "113/03/05", "date"},
+      {"Since March 2024.", "March 2024", "date"},
+      {"Portal https://portal.example-hospital.org/p/8812.", "example-hospital", "url"},
+      {"See www.example.com/records.", "example.com", "url"},
+      {"Logged in from 10.24.1.77.", "10.24.1.77", "ip"},
+      {"Device at fe80::1ff:fe23:4567:890a.", "fe80", "ip"},
+      {"Car plate ABC-1234 in the lot.", "ABC-1234", "vehicle"},
+      {"車牌號碼：AMK-5821。", "AMK-5821", "vehicle"},
+      {"Pump serial no. SN-77A9213.", "77A9213", "device"},
+      {"Pacemaker S/N PJN123456X.", "PJN123456X", "device"},
+      {"Member ID: XKZ88120-01.", "XKZ88120", "account"},
+      {"健保卡號：0001234567。", "0001234567", "account"},
+      {"License number D1234-5678.", "D1234-5678", "license"},
+      {"Resident certificate AC01234567.", "AC01234567", "id"},
+      {"New resident ID A800123456.", "A800123456", "id"},
+      {"Chart no. 00884211.", "00884211", "mrn"},
+      {"Fingerprint ref FP-220931 on file.", "FP-220931", "biometric"},
+      {"Aged 93, frail.", "93", "age"},
+  };
+  for (const Case& c : cases) {
+    ScrubStats stats;
+    const std::string out = s.Scrub(c.text, &stats);
+    EXPECT_EQ(out.find(c.phi), std::string::npos) << c.phi << " survived: " << out;
+    EXPECT_GT(stats.by_category[c.category], 0) << c.category << " not counted for: " << out;
+  }
+}
+
+TEST(TextScrubberTest, ClinicalWordsAndNumbersStay) {
+  TextScrubber s({}, 7);
+  for (const char* text :
+       {"History of Parkinson disease and Down syndrome; Graves disease treated.",
+        "WBC 17.2 10^3/uL, CRP 85 mg/L, BP 120/80, SpO2 91%, at 10:30:00.",
+        "A 12 mm nodule; 3.5 x 2.1 cm mass; C5-C6 disc; T2 hyperintense; COVID-19 negative.",
+        "Chest PA and lateral. The right pleural effusion has increased since the prior study.",
+        "右側肋膜積水增加，高血壓病史，陳舊性病灶。", "Sodium 138 mmol/L, creatinine 1.2 mg/dL."}) {
+    EXPECT_EQ(s.Scrub(text), text);
+  }
+}
+
+TEST(TextScrubberTest, AnyBytesAreAcceptedAndPhiNeverGrows) {
+  TextScrubber s({"Mary Smith"}, 3);
+  std::string junk = "\xff\xfe Mary Smith \xe4\xb8 \x01\x0e\x02 陳美玲 \xc3(";
+  const std::string out = s.Scrub(junk);
+  EXPECT_EQ(out.find("Mary Smith"), std::string::npos);
+  EXPECT_EQ(out.find('\x01'), std::string::npos);  // placeholders never leak
+  EXPECT_EQ(s.Scrub(""), "");
+  // A text that is all identifier shrinks to tags.
+  const std::string phone = "0912-345-678";
+  EXPECT_LE(s.Scrub(phone).size(), std::string("[PHONE]").size());
+}
+
 TEST(TextScrubberTest, LongInputIsScrubbedInPiecesWithoutExhaustingTheStack) {
   TextScrubber s({"Mary Smith"}, 0);
   std::string text;
