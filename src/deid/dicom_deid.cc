@@ -90,13 +90,14 @@ const std::set<std::string, std::less<>>& RetainList() {
 }
 
 // What the items of the kept sequences (anatomy, view, acquisition context) may hold, at every
-// depth: coded entries and their modifiers. Names, dates, free text and private blocks inside an
-// item are removed.
+// depth: coded entries and their modifiers. Names, dates, free text (code meanings included) and
+// private blocks inside an item are removed.
 const std::set<std::string, std::less<>>& ItemRetainList() {
+  // CodeMeaning is free text a sender can fill with anything; the code value carries the
+  // meaning, so the text goes.
   static const std::set<std::string, std::less<>> kKeep = {"CodeValue",
                                                            "CodingSchemeDesignator",
                                                            "CodingSchemeVersion",
-                                                           "CodeMeaning",
                                                            "LongCodeValue",
                                                            "URNCodeValue",
                                                            "ContextIdentifier",
@@ -150,7 +151,7 @@ StatusOr<DicomDeidResult> DeidentifyDicom(dicom::DicomDataset& ds, const Pseudon
   if (scrubber != nullptr) {
     for (const char* attr : kFreeText) {
       if (auto v = ds.GetString(attr); v.ok() && !v->empty())
-        set.emplace_back(attr, scrubber->Scrub(*v));
+        set.emplace_back(attr, scrubber->ScrubField(*v));
     }
   }
   result.removed_attributes = ds.RetainOnly(RetainList(), ItemRetainList());

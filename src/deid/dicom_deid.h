@@ -7,12 +7,13 @@
 // attribute and every sequence not on the list is removed (action X), at the top level and inside
 // the items of the sequences kept, at every depth; that covers the whole Annex E table and
 // attributes it does not name. Free-text attributes (study and series descriptions, protocol
-// name, comments) are kept only as the patient's text scrubber rewrites them. Then: UIDs are replaced consistently (U),
-// Patient ID by the patient pseudonym and Patient Name by ANONYMOUS^pseudonym (D), Accession
-// Number, Study ID and Referring Physician's Name emptied (Z), dates shifted by the patient's
-// offset, ages over 89 given as 090Y, and the de-identification attributes set. Overlay planes
-// (group 60xx) are removed with the rest. Burned-in annotations are not handled here: callers
-// refuse images with BurnedInAnnotation = YES (ingest::PrepareImageBytes).
+// name, comments) are kept only as the patient's text scrubber rewrites them. Then: UIDs are
+// replaced consistently (U), Patient ID by the patient pseudonym and Patient Name by
+// ANONYMOUS^pseudonym (D), Accession Number, Study ID and Referring Physician's Name emptied (Z),
+// dates shifted by the patient's offset, ages over 89 given as 090Y, and the de-identification
+// attributes set. Overlay planes (group 60xx) are removed with the rest. Burned-in annotations are
+// not handled here: callers refuse images with BurnedInAnnotation = YES
+// (ingest::PrepareImageBytes).
 #pragma once
 
 #include <string>

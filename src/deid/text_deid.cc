@@ -181,7 +181,7 @@ bool StartsAt(const std::vector<std::pair<char32_t, size_t>>& cps, size_t i,
 
 // Chinese names: a surname and one or two given-name characters, after a cue word (女兒, 家屬,
 // 病患, 醫師, ...) or before a title (醫師, 先生, 小姐, ...). Replaced by [NAME].
-std::string ScrubChineseNames(const std::string& text, ScrubStats* stats) {
+std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool strict) {
   if (std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; })) return text;
   const auto cps = DecodeUtf8(text);
   auto byte_at = [&](size_t i) { return i < cps.size() ? cps[i].second : text.size(); };
@@ -198,6 +198,22 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats) {
     return 0;
   };
   std::vector<std::pair<size_t, size_t>> spans;  // code point [begin, end)
+  if (strict) {
+    // A run of two to four Han characters that starts with a surname is a name.
+    for (size_t i = 0; i < cps.size();) {
+      if (!IsHan(cps[i].first)) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < cps.size() && IsHan(cps[j].first)) ++j;
+      const bool surname = std::any_of(
+          ChineseSurnames().begin(), ChineseSurnames().end(),
+          [&](const std::u32string& sn) { return StartsAt(cps, i, sn) && j - i > sn.size(); });
+      if (surname && j - i <= 4) spans.push_back({i, j});
+      i = j;
+    }
+  }
   for (size_t i = 0; i < cps.size(); ++i) {
     for (const std::u32string& cue : ChineseNameCues()) {
       if (!StartsAt(cps, i, cue)) continue;
@@ -232,7 +248,7 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats) {
   size_t last = 0;  // byte offset
   for (const auto& [b, e] : spans) {
     const size_t bb = byte_at(b), eb = byte_at(e);
-    if (bb < last) continue;  // overlaps the previous span
+    if (bb < last) continue;  // overlaps an earlier span
     out.append(text, last, bb - last);
     out += "[NAME]";
     if (stats != nullptr) ++stats->by_category["name"];
@@ -266,7 +282,13 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
   known.erase(std::unique(known.begin(), known.end()), known.end());
   if (!known.empty()) {
     std::string alternation;
-    for (const std::string& k : known) alternation += (alternation.empty() ? "" : "|") + Escape(k);
+    // Whole words only where the identifier starts or ends with a letter or digit ("Park" is a
+    // name, "Parkinson" a disease).
+    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    for (const std::string& k : known) {
+      alternation += (alternation.empty() ? "" : "|") + std::string(word(k.front()) ? "\\b" : "") +
+                     Escape(k) + (word(k.back()) ? "\\b" : "");
+    }
     add("known", alternation, Tag("[REDACTED]"), icase);
   }
 
@@ -432,10 +454,9 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
   add("name",
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       [](const std::smatch& m) { return m[1].str() + " [NAME]"; });
-  add(
-      "name",
-      R"(\b((?:his|her|their|the patient's|patient's|a|the) (?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)),? (?:named |called )?[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?: [A-Z][a-z'-]+)?)",
-      [](const std::smatch& m) { return m[1].str() + " [NAME]"; }, icase);
+  add("name",
+      R"(\b((?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Aa]|[Tt]he) (?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)),? (?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      [](const std::smatch& m) { return m[1].str() + " [NAME]"; });
   add("name",
       R"(\b((?:patient|pt|name|contact|next of kin|emergency contact|signed by|dictated by|reviewed by|attending|resident|technologist|seen by|accompanied by)[:]?) [A-Z][a-z]+(?:-[A-Za-z][a-z]+)? [A-Z][a-z'-]+\b)",
       [](const std::smatch& m) { return m[1].str() + " [NAME]"; });
@@ -444,6 +465,10 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
       "\\b[A-Z][a-z]+-[A-Za-z][a-z]+ (?:" + surnames + ")\\b|\\b(?:" + surnames +
           ")(?:,)? [A-Z][a-z]+-[A-Za-z][a-z]+\\b",
       Tag("[NAME]"));
+  add(
+      "name",
+      R"(\b((?:emergency contact|next of kin|contact person|contact|name|signed by|dictated by|reviewed by|seen by|accompanied by):) [A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?\b)",
+      [](const std::smatch& m) { return m[1].str() + " [NAME]"; }, icase);
   add("name", "[A-Za-z'-]+ [A-Za-z'-]+(醫師|護理師|先生|小姐|女士)",
       [](const std::smatch& m) { return "[NAME]" + m[1].str(); });
   add("name", "轉診醫師：.{1,48}?醫師", Tag("轉診醫師：[NAME]醫師"));
@@ -476,6 +501,10 @@ size_t PieceEnd(std::string_view text, size_t start) {
 
 }  // namespace
 
+std::string TextScrubber::ScrubField(std::string_view text, ScrubStats* stats) const {
+  return ScrubChineseNames(Scrub(text, stats), stats, /*strict=*/true);
+}
+
 std::string TextScrubber::Scrub(std::string_view text, ScrubStats* stats) const {
   std::string out;
   out.reserve(text.size());
@@ -488,7 +517,7 @@ std::string TextScrubber::Scrub(std::string_view text, ScrubStats* stats) const 
         [](char c) { return c == 0x01 || c == 0x02 || (c >= 0x0E && c <= 0x1D); }, ' ');
     std::vector<std::string> held;
     for (const Rule& rule : impl_->rules) piece = ApplyRule(piece, rule, stats, held);
-    piece = ScrubChineseNames(Restore(piece, held), stats);
+    piece = ScrubChineseNames(Restore(piece, held), stats, /*strict=*/false);
     out += piece;
     start = end;
   }

@@ -48,6 +48,10 @@ class TextScrubber {
   // The text with identifiers replaced; `stats` (optional) counts the replacements by category.
   // Never throws; any byte sequence is accepted (invalid UTF-8 passes through).
   std::string Scrub(std::string_view text, ScrubStats* stats = nullptr) const;
+  // For a short free-text field (a DICOM description, a protocol name) where a name has no cue
+  // words around it: Scrub, then every run of two to four Han characters that starts with a
+  // surname is taken for a name.
+  std::string ScrubField(std::string_view text, ScrubStats* stats = nullptr) const;
 
  private:
   struct Impl;

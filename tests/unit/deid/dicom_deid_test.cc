@@ -122,6 +122,7 @@ TEST_F(DicomDeidTest, NestedSequencesKeepOnlyCodesAndFreeTextIsScrubbed) {
   }
   // The codes stay, at every depth; the free text stays as scrubbed text.
   EXPECT_EQ(*ds.GetString("AnatomicRegionSequence[0].CodeValue"), "51185008");
+  EXPECT_FALSE(ds.GetString("AnatomicRegionSequence[0].CodeMeaning").ok());  // free text
   EXPECT_EQ(*ds.GetString("AnatomicRegionSequence[0].AnatomicRegionModifierSequence[0].CodeValue"),
             "7771000");
   EXPECT_EQ(*ds.GetString("AcquisitionContextSequence[0].ConceptNameCodeSequence[0].CodeValue"),
