@@ -274,9 +274,15 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
   };
 
   // 1. Known identifiers, longest first so that "Mary Smith" goes before "Mary".
-  known.erase(
-      std::remove_if(known.begin(), known.end(), [](const std::string& s) { return s.size() < 3; }),
-      known.end());
+  // Too short to stand for the patient: one character in any script (a lone Chinese surname such
+  // as 陳 would take 陳舊性, "old", with it). Two Latin letters stay (Li, Wu), matched as words.
+  known.erase(std::remove_if(known.begin(), known.end(),
+                             [](const std::string& s) {
+                               const size_t chars = static_cast<size_t>(std::count_if(
+                                   s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+                               return chars < 2;
+                             }),
+              known.end());
   std::sort(known.begin(), known.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   known.erase(std::unique(known.begin(), known.end()), known.end());

@@ -39,8 +39,9 @@ struct ScrubStats {
 
 class TextScrubber {
  public:
-  // `known`: identifier strings of the patient (empty strings and strings shorter than 3
-  // characters are ignored). `date_shift_days`: the patient's date offset.
+  // `known`: identifier strings of the patient, replaced wherever they occur (Latin-script ones
+  // as whole words, case-insensitively); strings of fewer than two characters are ignored.
+  // `date_shift_days`: the patient's date offset.
   TextScrubber(std::vector<std::string> known, int date_shift_days);
   ~TextScrubber();
   TextScrubber(TextScrubber&&) noexcept;

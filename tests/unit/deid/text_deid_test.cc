@@ -100,6 +100,16 @@ TEST(TextScrubberTest, UnlistedIdentifiersOfEveryKindAreRemovedAndCounted) {
   }
 }
 
+TEST(TextScrubberTest, ShortSurnamesCountAndLoneCharactersDoNot) {
+  TextScrubber s({"Li", "Wu", "陳", "陳美玲", "Park"}, 0);
+  const std::string out = s.Scrub("Seen with Li and Wu. 陳美玲，陳舊性病灶。Parkinson disease.");
+  EXPECT_EQ(out.find("Li "), std::string::npos) << out;
+  EXPECT_EQ(out.find("Wu"), std::string::npos) << out;
+  EXPECT_EQ(out.find("陳美玲"), std::string::npos) << out;
+  EXPECT_NE(out.find("陳舊性病灶"), std::string::npos) << out;  // not the lone surname
+  EXPECT_NE(out.find("Parkinson disease"), std::string::npos) << out;
+}
+
 TEST(TextScrubberTest, ClinicalWordsAndNumbersStay) {
   TextScrubber s({}, 7);
   for (const char* text :
