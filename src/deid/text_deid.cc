@@ -452,9 +452,12 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
   add("address", "(住址|地址|戶籍地|居住地)(?:：|:)?.+?(?=，|。|；|\\n|$)",
       [](const std::smatch& m) { return m[1].str() + "[ADDRESS]"; });
   add(
-      "address", R"(\b(address|lives at|residing at|resides at)[:]? (?!\x01)[^.;\n\x01]{4,80})",
+      "address", R"(\b(address|lives at|residing at|resides at)[:]? [^.;\n]{4,80})",
       [](const std::smatch& m) { return m[1].str() + " [ADDRESS]"; }, icase);
   add("address", R"(\b\d{5}(?:-\d{4})?\b(?= ?(?:USA|US|$)))", Tag("[ADDRESS]"));
+  // "Madison, WI 53703": the city and ZIP code go, the state stays (Safe Harbor keeps states).
+  add("address", R"(\b[A-Z][a-z]+(?: [A-Z][a-z]+)?, ([A-Z]{2}) \d{5}(?:-\d{4})?\b)",
+      [](const std::smatch& m) { return "[ADDRESS], " + m[1].str(); });
 
   // 7. Names in context and old ages.
   add("name",
@@ -464,7 +467,7 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
       R"(\b((?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Aa]|[Tt]he) (?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)),? (?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       [](const std::smatch& m) { return m[1].str() + " [NAME]"; });
   add("name",
-      R"(\b((?:patient|pt|name|contact|next of kin|emergency contact|signed by|dictated by|reviewed by|attending|resident|technologist|seen by|accompanied by)[:]?) [A-Z][a-z]+(?:-[A-Za-z][a-z]+)? [A-Z][a-z'-]+\b)",
+      R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by)[:]?) [A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)? [A-Z](?:'[A-Z])?[a-z'-]+\b)",
       [](const std::smatch& m) { return m[1].str() + " [NAME]"; });
   const std::string surnames = kRomanizedSurnames;
   add("name",
