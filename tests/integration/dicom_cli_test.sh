@@ -64,13 +64,13 @@ for bad in empty random truncated huge_length a_directory missing; do
 done
 # JPEG 2000: info describes the file and says why it cannot be decoded; decode fails in one line.
 info=$("$bin" dicom info "$work/j2k.dcm" 2>&1); rc=$?
-[ $rc -eq 0 ] && echo "$info" | grep -q '"decodable":false' && echo "$info" | grep -q 'JPEG 2000.*not supported' &&
+[ $rc -eq 0 ] && echo "$info" | has '"decodable":false' && echo "$info" | has 'JPEG 2000.*not supported' &&
   pass "info: JPEG 2000 described as not decodable" || fail "info j2k -> exit $rc: $info"
 out=$("$bin" dicom decode "$work/j2k.dcm" --out "$work/j2k.npy" 2>&1); rc=$?
-[ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && echo "$out" | grep -q 'JPEG 2000.*not supported' &&
+[ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && echo "$out" | has 'JPEG 2000.*not supported' &&
   pass "decode: $out" || fail "decode j2k -> exit $rc: $out"
 out=$(timeout 60 "$bin" dicom decode "$work/jpeg_bomb.dcm" --out "$work/bomb.npy" 2>&1); rc=$?
-[ $rc -eq 1 ] && echo "$out" | grep -q "65535 x 65535" && pass "decode refuses a codestream larger than its header: $out" ||
+[ $rc -eq 1 ] && echo "$out" | has "65535 x 65535" && pass "decode refuses a codestream larger than its header: $out" ||
   fail "jpeg bomb -> exit $rc: $out"
 # Mixed batch: good files are still printed, the exit code reports the failure.
 n=$("$bin" dicom info "$work/base.dcm" "$work/random.dcm" "$work/rle.dcm" 2>/dev/null | grep -c '"sop_instance_uid"'); rc=$?

@@ -74,7 +74,7 @@ echo garbage > "$work/fault/checkpoints/.step-00000006.tmp/model.safetensors"
 kill_rank() { # kill_rank RANK PATH: waits until PATH exists, then kills that rank with SIGKILL
   for _ in $(seq 1200); do [ -e "$2" ] && break; sleep 0.05; done
   for pid in $(pgrep -f -- "--out $work/fault"); do
-    if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "RANK=$1"; then kill -9 "$pid"; fi
+    if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | has -x "RANK=$1"; then kill -9 "$pid"; fi
   done
 }
 # First kill: rank 1 mid-step, right after checkpoint 6. Second kill: rank 0 in the middle of

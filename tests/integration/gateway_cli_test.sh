@@ -121,15 +121,15 @@ json.dump({"sample": s, "max_tokens": 8,
 PY
 other=$([ "$dept" = Cardiology ] && echo Neurology || echo Cardiology)
 [ "$(code -H "Authorization: Bearer $(tok dave radiologist "$other")" -H 'content-type: application/json' --data-binary @"$work/report.json" "$url/v1/reports:generate")" = 403 ] \
-  && tail -1 "$home/audit/gateway.log" | grep -q '"outcome":"cross-department"' && tail -1 "$home/audit/gateway.log" | grep -q "Encounter/$enc" \
+  && tail -1 "$home/audit/gateway.log" | has '"outcome":"cross-department"' && tail -1 "$home/audit/gateway.log" | has "Encounter/$enc" \
   && pass "cross-department report request: 403, audited with the encounter" || fail "cross-department: $(cat "$work/body")"
 [ "$(code -H "Authorization: Bearer $(tok erin radiologist "$dept")" -H 'content-type: application/json' --data-binary @"$work/report.json" "$url/v1/reports:generate")" = 200 ] \
-  && tail -1 "$home/audit/gateway.log" | grep -q '"model":"chest@1"' && tail -1 "$home/audit/gateway.log" | grep -q '"action":"report.generate"' \
+  && tail -1 "$home/audit/gateway.log" | has '"model":"chest@1"' && tail -1 "$home/audit/gateway.log" | has '"action":"report.generate"' \
   && pass "same-department report: 200; audit names action, encounter and model version" || fail "report: $(cat "$work/body") $(tail -1 "$home/audit/gateway.log")"
 
 pat=$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["patient_id"])' "$work/sample.json")
 [ "$(code -H "Authorization: Bearer $(ms token issue --sub gus --role radiologist --department "$dept" --patient P000000000000000)" -H 'content-type: application/json' --data-binary @"$work/report.json" "$url/v1/reports:generate")" = 403 ] \
-  && tail -1 "$home/audit/gateway.log" | grep -q '"outcome":"other patient"' \
+  && tail -1 "$home/audit/gateway.log" | has '"outcome":"other patient"' \
   && [ "$(code -H "Authorization: Bearer $(ms token issue --sub gus --role radiologist --department "$dept" --patient "$pat")" -H 'content-type: application/json' --data-binary @"$work/report.json" "$url/v1/reports:generate")" = 200 ] \
   && pass "token limited to one patient: another patient's encounter 403 (audited), its own 200" || fail "patient context: $(cat "$work/body")"
 

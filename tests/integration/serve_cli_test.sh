@@ -157,7 +157,7 @@ for i in 1 2 3 4; do
     -d '{"messages":[{"role":"user","content":"<history> x <report>"}],"max_tokens":900}' > "$work/inflight.$i.code" &
 done
 for _ in $(seq 200); do  # until the server counts a request in flight
-  curl -s "$url/metrics" | grep -q '^medscribe_in_flight_requests [1-9]' && break
+  curl -s "$url/metrics" | has '^medscribe_in_flight_requests [1-9]' && break
   sleep 0.01
 done
 kill -TERM $pid

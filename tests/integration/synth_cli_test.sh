@@ -46,7 +46,7 @@ done < <(find "$work/a/dicom" -name '*.dcm' | sort)
 # All four transfer syntaxes and both photometric interpretations occur.
 syntaxes=$(find "$work/a/dicom" -name '*.dcm' -exec dcmdump +P TransferSyntaxUID {} + | sed -E 's/.*=([A-Za-z]+).*/\1/' | sort -u | tr '\n' ' ')
 for ts in LittleEndianExplicit JPEGLossless JPEGLSLossless RLELossless; do
-  echo "$syntaxes" | grep -qw "$ts" || fail "no file in transfer syntax $ts (have: $syntaxes)"
+  echo "$syntaxes" | has -w "$ts" || fail "no file in transfer syntax $ts (have: $syntaxes)"
 done
 photometric=$(find "$work/a/dicom" -name '*.dcm' -exec dcmdump +P PhotometricInterpretation {} + | grep -o 'MONOCHROME[12]' | sort -u | wc -l)
 [ "$photometric" -eq 2 ] && pass "MONOCHROME1 and MONOCHROME2 both present" || fail "photometric interpretations: $photometric"
@@ -98,7 +98,7 @@ expect_usage_error "unknown option" synth --out "$work/z" --encounters 2 --bogus
 [ "$(find "$work/a/dicom" -name '*.dcm' | wc -l)" -eq "$n" ] && pass "existing cohort untouched" || fail "existing cohort changed"
 leftovers=$(find "$work" -maxdepth 1 -name '.*staging*' | wc -l)
 [ "$leftovers" -eq 0 ] && pass "no staging directories left behind" || fail "$leftovers staging directories left"
-"$bin" synth --help | grep -q -- "--encounters" && pass "synth --help explains the options" || fail "synth --help"
+"$bin" synth --help | has -- "--encounters" && pass "synth --help explains the options" || fail "synth --help"
 
 # 8. Configuration file and overrides fill what the command line leaves unset.
 printf 'synth:\n  encounters: 5\n  speech: false\n  image_size: 64\n' > "$work/cfg.yaml"

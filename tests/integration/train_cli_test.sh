@@ -73,7 +73,7 @@ ms generate --model chest@staging --dataset "$work/d" --key "$key" --max-tokens 
   && pass "generate: engine and reference agree ($(head -c 60 "$work/gen.txt")...)" \
   || fail "generate: $(cat "$work/gen.err" "$work/ref.err"; diff "$work/gen.txt" "$work/ref.txt")"
 ms quantize --model chest@staging --format int8 --out chest-int8 --dataset "$work/d" --limit 4 --max-tokens 60 > "$work/q.txt" 2>&1 \
-  && ms registry show chest-int8 | grep -q '"parent": "chest@1"' \
+  && ms registry show chest-int8 | has '"parent": "chest@1"' \
   && ms generate --model chest-int8 --dataset "$work/d" --key "$key" --max-tokens 60 > "$work/gen8.txt" 2> "$work/gen8.err" \
   && grep -q "weights int8" "$work/gen8.err" && [ -s "$work/gen8.txt" ] \
   && pass "quantize: $(grep -E '^(f32|int8) ' "$work/q.txt" | tr -s ' ' | paste -sd';')" \

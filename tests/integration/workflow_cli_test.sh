@@ -167,24 +167,24 @@ id1=$(json "$work/draft1.json" 'd["id"]')
 transcript=$(json "$work/draft1.json" 'd["transcript"] or ""')
 [ -n "$transcript" ] && pass "dictation transcribed (${#transcript} characters)" || fail "no transcript"
 json "$work/draft1.json" 'isinstance(d["hints"], list) and d["status"] == "draft" and d["model_version"].startswith("chest@")' \
-  | grep -q True && pass "draft $id1 stored with hints ($(json "$work/draft1.json" 'len(d["hints"])')) and model $(json "$work/draft1.json" 'd["model_version"]')" \
+  | has True && pass "draft $id1 stored with hints ($(json "$work/draft1.json" 'len(d["hints"])')) and model $(json "$work/draft1.json" 'd["model_version"]')" \
   || fail "draft fields: $(head -c 300 "$work/draft1.json")"
 
 # Edit, then signing: a resident may not, the radiologist may.
 edited='FINDINGS: Small right pleural effusion. 9 mm nodule in the left upper lobe.\n\nIMPRESSION: Small right pleural effusion.'
 code=$(call "$rad" PUT "/v1/drafts/$id1" "{\"text\":\"$edited\"}")
-[ "$code" = 200 ] && json "$work/body" 'len(d["edits"])' | grep -qx 1 \
-  && json "$work/body" '[h["rule_id"] for h in d["hints"]]' | grep -q "nodule-follow-up" \
+[ "$code" = 200 ] && json "$work/body" 'len(d["edits"])' | has -x 1 \
+  && json "$work/body" '[h["rule_id"] for h in d["hints"]]' | has "nodule-follow-up" \
   && pass "edit kept (1 edit) and re-checked (nodule without follow-up flagged)" || fail "edit: $code $(head -c 300 "$work/body")"
 code=$(call "$res" POST "/v1/drafts/$id1:sign" '{}')
 [ "$code" = 403 ] && pass "resident may not sign (403)" || fail "resident sign: $code $(cat "$work/body")"
 code=$(call "$rad" POST "/v1/drafts/$id1:sign" '{}')
-[ "$code" = 200 ] && json "$work/body" 'd["status"]' | grep -qx signed && pass "signed" || fail "sign: $code $(head -c 400 "$work/body")"
+[ "$code" = 200 ] && json "$work/body" 'd["status"]' | has -x signed && pass "signed" || fail "sign: $code $(head -c 400 "$work/body")"
 cp "$work/body" "$work/signed.json"
 dr_ref=$(json "$work/signed.json" 'd["writeback"]["fhir"]')
 curl -sf "$fhir/$dr_ref" > "$work/dr.json" && json "$work/dr.json" \
   'd["status"] == "final" and d["conclusion"] == "Small right pleural effusion." and d["encounter"]["reference"] == "Encounter/enc-000001" and d["imagingStudy"][0]["reference"].startswith("ImagingStudy/") and d["basedOn"][0]["reference"].startswith("ServiceRequest/") and d["resultsInterpreter"][0]["display"] == "Lee^Anna" and d["subject"]["reference"].startswith("Patient/")' \
-  | grep -q True && pass "DiagnosticReport read back from the FHIR server ($dr_ref, final)" || fail "DiagnosticReport: $(head -c 400 "$work/dr.json")"
+  | has True && pass "DiagnosticReport read back from the FHIR server ($dr_ref, final)" || fail "DiagnosticReport: $(head -c 400 "$work/dr.json")"
 (cat "$work"/c/fhir/*.ndjson; tr -d '\n' < "$work/dr.json"; echo) > "$work/all.ndjson"
 (cd "$tools" && node validate_fhir.mjs "$work/all.ndjson") > "$work/validate.log" 2>&1 \
   && pass "DiagnosticReport valid FHIR R4, references resolve" || fail "FHIR validation: $(tail -3 "$work/validate.log")"
@@ -217,17 +217,17 @@ code=$(call "$tok16" POST /v1/drafts '{"encounter_id":"enc-000016"}')
 d2=$(dept_of enc-000002)
 tok2=$(token dr.lee radiologist "$d2" "Lee^Anna")
 code=$(call "$tok2" POST /v1/drafts "{\"encounter_id\":\"enc-000002\",\"audio\":\"$(printf 'not a wav file' | base64)\"}")
-[ "$code" = 201 ] && json "$work/body" 'd["transcript"] is None and "dictation.unreadable" in [h["rule_id"] for h in d["hints"]]' | grep -q True \
+[ "$code" = 201 ] && json "$work/body" 'd["transcript"] is None and "dictation.unreadable" in [h["rule_id"] for h in d["hints"]]' | has True \
   && pass "unreadable audio: drafted without transcript, hint dictation.unreadable" || fail "bad audio: $code $(head -c 300 "$work/body")"
 
 # Preliminary report, then a new draft for the same encounter.
 id2=$(json "$work/body" 'd["id"]')
 code=$(call "$tok2" POST "/v1/drafts/$id2:preliminary" '{}')
 pre=$(json "$work/body" 'd["writeback"].get("preliminary", "")')
-[ "$code" = 200 ] && curl -sf "$fhir/$pre" | grep -q '"status":"preliminary"' \
+[ "$code" = 200 ] && curl -sf "$fhir/$pre" | has '"status":"preliminary"' \
   && pass "preliminary DiagnosticReport posted ($pre)" || fail "preliminary: $code $(head -c 300 "$work/body")"
 code=$(call "$tok2" POST "/v1/drafts/$id2:regenerate" '{}')
-[ "$code" = 201 ] && [ "$(json "$work/body" 'd["id"]')" != "$id2" ] && json "$work/body" 'd["encounter"]["id"]' | grep -qx enc-000002 \
+[ "$code" = 201 ] && [ "$(json "$work/body" 'd["id"]')" != "$id2" ] && json "$work/body" 'd["encounter"]["id"]' | has -x enc-000002 \
   && pass "regenerate: a new draft for the same encounter" || fail "regenerate: $code $(head -c 300 "$work/body")"
 
 # A note with instructions: only the text can change.
@@ -240,7 +240,7 @@ curl -sf -X POST -H 'content-type: application/fhir+json' "$fhir/DocumentReferen
 reports_before=$(curl -s "$fhir/DiagnosticReport?_count=1000" | $py -c 'import json,sys; print(len(json.load(sys.stdin).get("entry", [])))')
 code=$(call "$tok3" POST /v1/drafts '{"encounter_id":"enc-000003"}')
 reports_after=$(curl -s "$fhir/DiagnosticReport?_count=1000" | $py -c 'import json,sys; print(len(json.load(sys.stdin).get("entry", [])))')
-[ "$code" = 201 ] && json "$work/body" 'd["status"] == "draft" and d["signed_at"] == "" and d["writeback"] == {} and any("Ignore previous" in n["text"] for n in d["notes"])' | grep -q True \
+[ "$code" = 201 ] && json "$work/body" 'd["status"] == "draft" and d["signed_at"] == "" and d["writeback"] == {} and any("Ignore previous" in n["text"] for n in d["notes"])' | has True \
   && [ "$reports_before" = "$reports_after" ] \
   && pass "note with instructions: still an unsigned draft, nothing written back" || fail "injection: $code $reports_before/$reports_after $(head -c 300 "$work/body")"
 
@@ -254,7 +254,7 @@ printf '{"resourceType":"DocumentReference","status":"current","subject":{"refer
 curl -sf -X POST -H 'content-type: application/fhir+json' "$fhir/DocumentReference" --data-binary @"$work/docref.json" > /dev/null \
   || fail "FHIR server refused the DocumentReference with audio"
 code=$(call "$tok6" POST /v1/drafts '{"encounter_id":"enc-000006"}')
-[ "$code" = 201 ] && json "$work/body" 'bool(d["transcript"])' | grep -q True \
+[ "$code" = 201 ] && json "$work/body" 'bool(d["transcript"])' | has True \
   && pass "dictation taken from the record's DocumentReference and transcribed" || fail "record dictation: $code $(head -c 300 "$work/body")"
 
 # Encryption at rest: the table holds no report text and no identifier.
@@ -280,20 +280,20 @@ wait_job() {
 code=$(call "$svc" POST /v1/batch-jobs '{"encounters":["enc-000004","enc-000005"]}')
 job=$(json "$work/body" 'd["id"]')
 wait_job "$job"
-json "$work/body" 'd["status"] == "done" and d["drafted"] == 2 and all(i.get("draft_id") for i in d["items"])' | grep -q True \
+json "$work/body" 'd["status"] == "done" and d["drafted"] == 2 and all(i.get("draft_id") for i in d["items"])' | has True \
   && pass "batch job $job drafted 2 encounters" || fail "batch: $code $(cat "$work/body")"
 
 # Batch job from a FHIR search: the service's Encounter search decides what is drafted.
 code=$(call "$svc" POST /v1/batch-jobs '{"search":"_id=enc-000007,enc-000008"}')
 wait_job "$(json "$work/body" 'd["id"]')"
-json "$work/body" 'd["status"] == "done" and d["drafted"] == 2 and sorted(i["encounter_id"] for i in d["items"]) == ["enc-000007", "enc-000008"]' | grep -q True \
+json "$work/body" 'd["status"] == "done" and d["drafted"] == 2 and sorted(i["encounter_id"] for i in d["items"]) == ["enc-000007", "enc-000008"]' | has True \
   && pass "batch job from a FHIR search drafted its 2 encounters" || fail "batch search: $code $(head -c 300 "$work/body")"
 
 # Key rotation while the gateway runs: old drafts stay readable, new ones use the new key.
 ms keys rotate --store "$store" > "$work/rotate.out" 2>&1 && grep -q "re-wrapped" "$work/rotate.out" \
   && pass "keys rotate: $(head -1 "$work/rotate.out")" || fail "rotate: $(cat "$work/rotate.out")"
 code=$(call "$rad" GET "/v1/drafts/$id1")
-[ "$code" = 200 ] && json "$work/body" 'd["final"]' | grep -q "pleural" && pass "signed draft readable after rotation" || fail "after rotation: $code $(json "$work/body" 'd["status"], d["final"][:80], d["writeback"]')"
+[ "$code" = 200 ] && json "$work/body" 'd["final"]' | has "pleural" && pass "signed draft readable after rotation" || fail "after rotation: $code $(json "$work/body" 'd["status"], d["final"][:80], d["writeback"]')"
 ms keys rotate --store "$store" --retire-old > "$work/rotate2.out" 2>&1 && ms keys status --store "$store" > "$work/status.out" \
   && [ "$(grep -c ' draft(s)' "$work/status.out")" = 1 ] && pass "old keys retired after a second rotation" || fail "retire: $(cat "$work/rotate2.out" "$work/status.out")"
 code=$(call "$rad" GET "/v1/drafts/$id1")
