@@ -102,9 +102,10 @@ fi
 r=$(close "$work/ref" "$work/fault") && pass "final weights equal the uninterrupted run's: $r" || fail "weights differ: $r"
 
 # SIGTERM to the launcher reaches every worker, and the launcher exits 128 + 15.
-"$bin" launch --nproc 2 -- sh -c 'trap "echo worker $RANK stopped; exit 0" TERM; sleep 60 & wait' > "$work/term.out" 2>&1 &
+"$bin" launch --nproc 2 -- sh -c 'trap "echo worker $RANK stopped; exit 0" TERM; echo worker $RANK ready; sleep 60 & wait' > "$work/term.out" 2>&1 &
 launcher=$!
-sleep 1
+# Both workers have their trap in place (on a loaded machine that takes more than a moment).
+for _ in $(seq 200); do [ "$(grep -c ' ready' "$work/term.out")" -ge 2 ] && break; sleep 0.1; done
 kill -TERM $launcher
 start=$(date +%s)
 wait $launcher; rc=$?
