@@ -96,6 +96,13 @@ Rewrite Tag(const char* tag) {
   return [tag](const std::smatch&) { return std::string(tag); };
 }
 
+// The label words (groups 1 and 2, when matched) stay and what they name becomes `tag`, after
+// `separator` (" " in English, "" in Chinese).
+Rewrite Labelled(const char* tag, const char* separator = " ") {
+  return
+      [tag, separator](const std::smatch& m) { return m[1].str() + m[2].str() + separator + tag; };
+}
+
 // Romanized Chinese surnames (Wade-Giles as Taiwan writes them, and pinyin), for names such as
 // "Mei-Ling Chen" or "Chen Mei-Ling".
 constexpr const char* kRomanizedSurnames =
@@ -404,24 +411,20 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
       R"(\b(?:MRN|medical record (?:number|no\.?)|chart (?:number|no\.?))[:#]? ?[A-Z]{0,4}-?\d{4,}\b)",
       Tag("[MRN]"), icase);
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
-  add(
-      "account",
+  add("account",
       R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|account|acct\.?)( (?:id|number|no\.?|#))?[:#]? ?[A-Z0-9][A-Z0-9-]{4,}\b)",
-      [](const std::smatch& m) { return m[1].str() + m[2].str() + " [ID]"; }, icase);
+      Labelled("[ID]"), icase);
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
-      [](const std::smatch& m) { return m[1].str() + "[ID]"; });
-  add(
-      "license",
+      Labelled("[ID]", ""));
+  add("license",
       R"(\b(licen[cs]e|certificate|permit|registration|DEA|NPI)( (?:id|number|no\.?|#))?[:#]? ?[A-Z0-9][A-Z0-9-]{4,}\b)",
-      [](const std::smatch& m) { return m[1].str() + m[2].str() + " [ID]"; }, icase);
+      Labelled("[ID]"), icase);
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
-      [](const std::smatch& m) { return m[1].str() + "[ID]"; });
-  add(
-      "vehicle",
+      Labelled("[ID]", ""));
+  add("vehicle",
       R"(\b(plate|license plate|registration plate|VIN)( (?:number|no\.?|#))?[:#]? ?[A-Z0-9][A-Z0-9-]{3,16}\b)",
-      [](const std::smatch& m) { return m[1].str() + m[2].str() + " [VEHICLE]"; }, icase);
-  add("vehicle", "(車牌號碼|車牌)(?:：|:| )?[A-Za-z0-9-]{4,10}",
-      [](const std::smatch& m) { return m[1].str() + "[VEHICLE]"; });
+      Labelled("[VEHICLE]"), icase);
+  add("vehicle", "(車牌號碼|車牌)(?:：|:| )?[A-Za-z0-9-]{4,10}", Labelled("[VEHICLE]", ""));
   add("vehicle", R"(\b[A-Z]{3}-\d{4}\b|\b\d{4}-[A-Z]{2}\b|\b[A-HJ-NPR-Z0-9]{17}\b)",
       [](const std::smatch& m) {
         const std::string v = m.str(0);
@@ -429,17 +432,15 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
         const bool letter = std::any_of(v.begin(), v.end(), ::isalpha);
         return digit && letter ? std::string("[VEHICLE]") : v;
       });
-  add(
-      "device",
+  add("device",
       R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|device (?:id|identifier)|lot(?: number| no\.?)?)[:#]? ?[A-Z0-9][A-Z0-9()./-]{3,}\b)",
-      [](const std::smatch& m) { return m[1].str() + " [DEVICE_ID]"; }, icase);
+      Labelled("[DEVICE_ID]"), icase);
   add("device", "(序號|序列號|產品序號|批號)(?:：|:| )?[A-Za-z0-9-]{4,}",
-      [](const std::smatch& m) { return m[1].str() + "[DEVICE_ID]"; });
+      Labelled("[DEVICE_ID]", ""));
   add("id", R"(\bACC\d{4,}\b)", Tag("[ACCESSION]"));
-  add(
-      "biometric",
+  add("biometric",
       R"(\b((?:fingerprint|voiceprint|retina(?:l)? scan|iris scan|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:id|file|ref(?:erence)?|no\.?|#))?)[:#]? ?[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
-      [](const std::smatch& m) { return m[1].str() + " [ID]"; }, icase);
+      Labelled("[ID]"), icase);
   // Any other long number that is not a measurement: seven digits or more.
   add("id", R"(\b\d{7,}\b)", Tag("[ID]"));
 
@@ -450,10 +451,9 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
   // std::regex works on bytes, so multi-byte delimiters are matched as sequences (lookahead),
   // never in bracket expressions.
   add("address", "(住址|地址|戶籍地|居住地)(?:：|:)?.+?(?=，|。|；|\\n|$)",
-      [](const std::smatch& m) { return m[1].str() + "[ADDRESS]"; });
-  add(
-      "address", R"(\b(address|lives at|residing at|resides at)[:]? [^.;\n]{4,80})",
-      [](const std::smatch& m) { return m[1].str() + " [ADDRESS]"; }, icase);
+      Labelled("[ADDRESS]", ""));
+  add("address", R"(\b(address|lives at|residing at|resides at)[:]? [^.;\n]{4,80})",
+      Labelled("[ADDRESS]"), icase);
   add("address", R"(\b\d{5}(?:-\d{4})?\b(?= ?(?:USA|US|$)))", Tag("[ADDRESS]"));
   // "Madison, WI 53703": the city and ZIP code go, the state stays (Safe Harbor keeps states).
   add("address", R"(\b[A-Z][a-z]+(?: [A-Z][a-z]+)?, ([A-Z]{2}) \d{5}(?:-\d{4})?\b)",
@@ -462,22 +462,21 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
   // 7. Names in context and old ages.
   add("name",
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
-      [](const std::smatch& m) { return m[1].str() + " [NAME]"; });
+      Labelled("[NAME]"));
   add("name",
       R"(\b((?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Aa]|[Tt]he) (?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)),? (?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
-      [](const std::smatch& m) { return m[1].str() + " [NAME]"; });
+      Labelled("[NAME]"));
   add("name",
       R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by)[:]?) [A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)? [A-Z](?:'[A-Z])?[a-z'-]+\b)",
-      [](const std::smatch& m) { return m[1].str() + " [NAME]"; });
+      Labelled("[NAME]"));
   const std::string surnames = kRomanizedSurnames;
   add("name",
       "\\b[A-Z][a-z]+-[A-Za-z][a-z]+ (?:" + surnames + ")\\b|\\b(?:" + surnames +
           ")(?:,)? [A-Z][a-z]+-[A-Za-z][a-z]+\\b",
       Tag("[NAME]"));
-  add(
-      "name",
+  add("name",
       R"(\b((?:emergency contact|next of kin|contact person|contact|name|signed by|dictated by|reviewed by|seen by|accompanied by):) [A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?\b)",
-      [](const std::smatch& m) { return m[1].str() + " [NAME]"; }, icase);
+      Labelled("[NAME]"), icase);
   add("name", "[A-Za-z'-]+ [A-Za-z'-]+(醫師|護理師|先生|小姐|女士)",
       [](const std::smatch& m) { return "[NAME]" + m[1].str(); });
   add("name", "轉診醫師：.{1,48}?醫師", Tag("轉診醫師：[NAME]醫師"));

@@ -152,10 +152,10 @@ StatusOr<AdaptReport> AdaptAcousticModel(const std::vector<AdaptationUtterance>&
   ASSIGN_OR_RETURN(auto staged, StagedDirectory::Create(o.out, o.force));
   const fs::path out = staged->path(), work = out / ".work";
   std::error_code ec;
-  fs::create_directories(work / "pcm", ec);
-  fs::create_directories(work / "mfc", ec);
-  fs::create_directories(work / "acc", ec);
-  if (ec) return IoError("cannot create " + (work / "pcm").string() + ": " + ec.message());
+  for (const char* d : {"pcm", "mfc", "acc"}) {
+    if (fs::create_directories(work / d, ec); ec)
+      return IoError("cannot create " + (work / d).string() + ": " + ec.message());
+  }
 
   // Dictionary: the given one plus espeak-ng pronunciations of the transcripts' missing words.
   AdaptReport report;
@@ -202,7 +202,11 @@ StatusOr<AdaptReport> AdaptAcousticModel(const std::vector<AdaptationUtterance>&
 
   // Features exactly as the model's front end computes them.
   ASSIGN_OR_RETURN(std::string params_text, ReadFile(base / "feat.params"));
-  auto params = ReadFeatParams(params_text);
+  const auto params = ReadFeatParams(params_text);
+  auto param = [&params](const std::string& name, const char* fallback) {
+    const auto it = params.find(name);
+    return it == params.end() ? std::string(fallback) : it->second;
+  };
   RETURN_IF_ERROR(
       Run({"sphinx_fe", "-argfile", (base / "feat.params").string(), "-samprate", "16000", "-c",
            (work / "ctl").string(), "-di", (work / "pcm").string(), "-do", (work / "mfc").string(),
@@ -229,48 +233,32 @@ StatusOr<AdaptReport> AdaptAcousticModel(const std::vector<AdaptationUtterance>&
     mixw = work / "mixture_weights";
     RETURN_IF_ERROR(WriteFile(mixw, weights));
   }
-  const std::string type = params.count("-model") ? params["-model"] : "cont";
+  const std::string type = param("-model", "cont");
   const std::string ts2cb = type == "ptm" ? ".ptm." : type == "semi" ? ".semi." : ".cont.";
 
+  // The base model as SphinxTrain's tools read it.
+  const std::vector<std::string> model = {"-moddeffn", mdef_text.string(),
+                                          "-ts2cbfn",  ts2cb,
+                                          "-meanfn",   (base / "means").string(),
+                                          "-varfn",    (base / "variances").string(),
+                                          "-mixwfn",   mixw.string(),
+                                          "-tmatfn",   (base / "transition_matrices").string()};
+  auto with_model = [&model](std::vector<std::string> argv) {
+    argv.insert(argv.begin() + 1, model.begin(), model.end());
+    return argv;
+  };
+
   // Baum-Welch statistics against the base model.
-  ASSIGN_OR_RETURN(ProcessResult bw, Run({st + "/bw",
-                                          "-hmmdir",
-                                          base.string(),
-                                          "-moddeffn",
-                                          mdef_text.string(),
-                                          "-ts2cbfn",
-                                          ts2cb,
-                                          "-feat",
-                                          params.count("-feat") ? params["-feat"] : "1s_c_d_dd",
-                                          "-svspec",
-                                          params.count("-svspec") ? params["-svspec"] : "0-38",
-                                          "-cmn",
-                                          "current",
-                                          "-agc",
-                                          "none",
-                                          "-dictfn",
-                                          (work / "dict").string(),
-                                          "-fdictfn",
-                                          (base / "noisedict").string(),
-                                          "-ctlfn",
-                                          (work / "ctl").string(),
-                                          "-lsnfn",
-                                          (work / "transcription").string(),
-                                          "-accumdir",
-                                          (work / "acc").string(),
-                                          "-cepdir",
-                                          (work / "mfc").string(),
-                                          "-cepext",
-                                          "mfc",
-                                          "-mixwfn",
-                                          mixw.string(),
-                                          "-meanfn",
-                                          (base / "means").string(),
-                                          "-varfn",
-                                          (base / "variances").string(),
-                                          "-tmatfn",
-                                          (base / "transition_matrices").string()},
-                                         "Baum-Welch statistics"));
+  // clang-format off
+  ASSIGN_OR_RETURN(ProcessResult bw, Run(with_model({st + "/bw",
+      "-hmmdir", base.string(),
+      "-feat", param("-feat", "1s_c_d_dd"), "-svspec", param("-svspec", "0-38"),
+      "-cmn", "current", "-agc", "none",
+      "-dictfn", (work / "dict").string(), "-fdictfn", (base / "noisedict").string(),
+      "-ctlfn", (work / "ctl").string(), "-lsnfn", (work / "transcription").string(),
+      "-cepdir", (work / "mfc").string(), "-cepext", "mfc",
+      "-accumdir", (work / "acc").string()}), "Baum-Welch statistics"));
+  // clang-format on
   static const std::regex kIgnored(R"(ERROR: "baum_welch\.c", line \d+: (\S+) ignored)");
   const std::string log = bw.out + bw.err;
   for (std::sregex_iterator it(log.begin(), log.end(), kIgnored), end; it != end; ++it)
@@ -281,42 +269,26 @@ StatusOr<AdaptReport> AdaptAcousticModel(const std::vector<AdaptationUtterance>&
         "no utterance could be aligned to its transcript: check that "
         "the texts are what the recordings say");
 
-  for (const char* f : {"mdef", "feat.params", "noisedict"}) fs::copy_file(base / f, out / f, ec);
-  if (ec) return IoError("cannot copy the base model: " + ec.message());
+  auto copy = [&out](const fs::path& from, const char* name) -> Status {
+    std::error_code e;
+    if (fs::copy_file(from, out / name, e); e)
+      return IoError("cannot copy " + from.string() + ": " + e.message());
+    return OkStatus();
+  };
+  for (const char* f : {"mdef", "feat.params", "noisedict"}) RETURN_IF_ERROR(copy(base / f, f));
   if (o.method == "map") {
-    RETURN_IF_ERROR(Run({st + "/map_adapt",
-                         "-moddeffn",
-                         mdef_text.string(),
-                         "-ts2cbfn",
-                         ts2cb,
-                         "-meanfn",
-                         (base / "means").string(),
-                         "-varfn",
-                         (base / "variances").string(),
-                         "-mixwfn",
-                         mixw.string(),
-                         "-tmatfn",
-                         (base / "transition_matrices").string(),
-                         "-accumdir",
-                         (work / "acc").string(),
-                         "-mapmeanfn",
-                         (out / "means").string(),
-                         "-mapvarfn",
-                         (out / "variances").string(),
-                         "-mapmixwfn",
-                         (out / "mixture_weights").string(),
-                         "-maptmatfn",
-                         (out / "transition_matrices").string()},
-                        "MAP adaptation")
-                        .status());
+    RETURN_IF_ERROR(
+        Run(with_model({st + "/map_adapt", "-accumdir", (work / "acc").string(), "-mapmeanfn",
+                        (out / "means").string(), "-mapvarfn", (out / "variances").string(),
+                        "-mapmixwfn", (out / "mixture_weights").string(), "-maptmatfn",
+                        (out / "transition_matrices").string()}),
+            "MAP adaptation")
+            .status());
   } else {
     for (const char* f : {"means", "variances", "transition_matrices"})
-      fs::copy_file(base / f, out / f, ec);
-    if (fs::exists(base / "sendump"))
-      fs::copy_file(base / "sendump", out / "sendump", ec);
-    else
-      fs::copy_file(mixw, out / "mixture_weights", ec);
-    if (ec) return IoError("cannot copy the base model: " + ec.message());
+      RETURN_IF_ERROR(copy(base / f, f));
+    const bool sendump = fs::exists(base / "sendump");
+    RETURN_IF_ERROR(sendump ? copy(base / "sendump", "sendump") : copy(mixw, "mixture_weights"));
     RETURN_IF_ERROR(Run({st + "/mllr_solve", "-meanfn", (base / "means").string(), "-varfn",
                          (base / "variances").string(), "-outmllrfn",
                          (out / "mllr_matrix").string(), "-accumdir", (work / "acc").string()},
