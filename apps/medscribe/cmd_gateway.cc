@@ -26,8 +26,8 @@ namespace fs = std::filesystem;
 struct GatewayArgs {
   std::string config, home, listen, port_file, model;
   int port = 8443, replicas = 1;
-  std::string cohort, store, asr_lm,
-      asr_acoustic_model;  // `up`: the clinical workflow over a cohort directory
+  // `up`: the clinical workflow over a cohort directory.
+  std::string cohort, store, asr_lm, asr_acoustic_model;
   bool no_asr = false;
 };
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <regex>
 
 #include <fmt/format.h>
@@ -31,7 +32,8 @@ bool ValidDate(int y, int m, int d) {
   return y >= 1800 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
-using Rewrite = std::function<std::string(const std::smatch&)>;
+// A rule's replacement for a match, given the patient's date shift in days.
+using Rewrite = std::function<std::string(const std::smatch&, int shift)>;
 
 struct Rule {
   std::regex re;
@@ -70,7 +72,7 @@ std::string Restore(const std::string& text, const std::vector<std::string>& hel
   return out;
 }
 
-std::string ApplyRule(const std::string& text, const Rule& rule, ScrubStats* stats,
+std::string ApplyRule(const std::string& text, const Rule& rule, int shift, ScrubStats* stats,
                       std::vector<std::string>& held) {
   std::string out;
   auto begin = std::sregex_iterator(text.begin(), text.end(), rule.re);
@@ -78,7 +80,7 @@ std::string ApplyRule(const std::string& text, const Rule& rule, ScrubStats* sta
   for (auto it = begin; it != std::sregex_iterator(); ++it) {
     const std::smatch& m = *it;
     out.append(text, last, static_cast<size_t>(m.position(0)) - last);
-    std::string replacement = rule.rewrite(m);
+    std::string replacement = rule.rewrite(m, shift);
     if (replacement != m.str(0)) {
       if (stats != nullptr) ++stats->by_category[rule.category];
       held.push_back(std::move(replacement));
@@ -93,14 +95,15 @@ std::string ApplyRule(const std::string& text, const Rule& rule, ScrubStats* sta
 }
 
 Rewrite Tag(const char* tag) {
-  return [tag](const std::smatch&) { return std::string(tag); };
+  return [tag](const std::smatch&, int) { return std::string(tag); };
 }
 
 // The label words (groups 1 and 2, when matched) stay and what they name becomes `tag`, after
 // `separator` (" " in English, "" in Chinese).
 Rewrite Labelled(const char* tag, const char* separator = " ") {
-  return
-      [tag, separator](const std::smatch& m) { return m[1].str() + m[2].str() + separator + tag; };
+  return [tag, separator](const std::smatch& m, int) {
+    return m[1].str() + m[2].str() + separator + tag;
+  };
 }
 
 // Romanized Chinese surnames (Wade-Giles as Taiwan writes them, and pinyin), for names such as
@@ -265,45 +268,15 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
   return out;
 }
 
-}  // namespace
-
-struct TextScrubber::Impl {
+// The rules for identifiers the record does not list, compiled once for every scrubber (in
+// order; the patient's own identifiers run before them).
+std::vector<Rule> BuildPatternRules() {
   std::vector<Rule> rules;
-};
-
-TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
-    : impl_(std::make_unique<Impl>()) {
-  auto& rules = impl_->rules;
   const auto icase = std::regex::ECMAScript | std::regex::icase;
   auto add = [&rules](const char* category, const std::string& re, Rewrite rewrite,
                       std::regex::flag_type flags = std::regex::ECMAScript) {
     rules.push_back({std::regex(re, flags), std::move(rewrite), category});
   };
-
-  // 1. Known identifiers, longest first so that "Mary Smith" goes before "Mary".
-  // Too short to stand for the patient: one character in any script (a lone Chinese surname such
-  // as 陳 would take 陳舊性, "old", with it). Two Latin letters stay (Li, Wu), matched as words.
-  known.erase(std::remove_if(known.begin(), known.end(),
-                             [](const std::string& s) {
-                               const size_t chars = static_cast<size_t>(std::count_if(
-                                   s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-                               return chars < 2;
-                             }),
-              known.end());
-  std::sort(known.begin(), known.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  known.erase(std::unique(known.begin(), known.end()), known.end());
-  if (!known.empty()) {
-    std::string alternation;
-    // Whole words only where the identifier starts or ends with a letter or digit ("Park" is a
-    // name, "Parkinson" a disease).
-    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-    for (const std::string& k : known) {
-      alternation += (alternation.empty() ? "" : "|") + std::string(word(k.front()) ? "\\b" : "") +
-                     Escape(k) + (word(k.back()) ? "\\b" : "");
-    }
-    add("known", alternation, Tag("[REDACTED]"), icase);
-  }
 
   // 2. Web and network identifiers before the numbers inside them are seen as dates or phones.
   add("url",
@@ -318,29 +291,32 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
       Tag("[IP]"));
 
   // 3. Dates, shifted and kept in their format (every element but the year is an identifier).
-  auto shifted = [shift](int y, int m, int d) { return AddDays(Date{y, m, d}, shift); };
-  add("date", R"(\b(\d{4})-(\d{2})-(\d{2})\b)", [shifted](const std::smatch& m) {
+  auto shifted = [](int y, int m, int d, int shift) { return AddDays(Date{y, m, d}, shift); };
+  add("date", R"(\b(\d{4})-(\d{2})-(\d{2})\b)", [shifted](const std::smatch& m, int shift) {
     const int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
-    return ValidDate(y, mo, d) ? shifted(y, mo, d).Iso() : std::string("[DATE]");
+    return ValidDate(y, mo, d) ? shifted(y, mo, d, shift).Iso() : std::string("[DATE]");
   });
-  add("date", R"(\b(\d{4})([/.])(\d{1,2})[/.](\d{1,2})\b)", [shifted](const std::smatch& m) {
-    const int y = std::stoi(m[1]), mo = std::stoi(m[3]), d = std::stoi(m[4]);
-    if (!ValidDate(y, mo, d)) return std::string("[DATE]");
-    const Date s = shifted(y, mo, d);
-    return fmt::format("{:04d}{}{:02d}{}{:02d}", s.year, m[2].str(), s.month, m[2].str(), s.day);
-  });
+  add("date", R"(\b(\d{4})([/.])(\d{1,2})[/.](\d{1,2})\b)",
+      [shifted](const std::smatch& m, int shift) {
+        const int y = std::stoi(m[1]), mo = std::stoi(m[3]), d = std::stoi(m[4]);
+        if (!ValidDate(y, mo, d)) return std::string("[DATE]");
+        const Date s = shifted(y, mo, d, shift);
+        return fmt::format("{:04d}{}{:02d}{}{:02d}", s.year, m[2].str(), s.month, m[2].str(),
+                           s.day);
+      });
   // NN/NN/YYYY: month first unless the first number cannot be a month (then day first).
-  add("date", R"(\b(\d{1,2})([/.-])(\d{1,2})[/.-](\d{4})\b)", [shifted](const std::smatch& m) {
-    int a = std::stoi(m[1]), b = std::stoi(m[3]);
-    const int y = std::stoi(m[4]);
-    const bool day_first = a > 12;
-    const int mo = day_first ? b : a, d = day_first ? a : b;
-    if (!ValidDate(y, mo, d)) return std::string("[DATE]");
-    const Date s = shifted(y, mo, d);
-    a = day_first ? s.day : s.month;
-    b = day_first ? s.month : s.day;
-    return fmt::format("{:02d}{}{:02d}{}{:04d}", a, m[2].str(), b, m[2].str(), s.year);
-  });
+  add("date", R"(\b(\d{1,2})([/.-])(\d{1,2})[/.-](\d{4})\b)",
+      [shifted](const std::smatch& m, int shift) {
+        int a = std::stoi(m[1]), b = std::stoi(m[3]);
+        const int y = std::stoi(m[4]);
+        const bool day_first = a > 12;
+        const int mo = day_first ? b : a, d = day_first ? a : b;
+        if (!ValidDate(y, mo, d)) return std::string("[DATE]");
+        const Date s = shifted(y, mo, d, shift);
+        a = day_first ? s.day : s.month;
+        b = day_first ? s.month : s.day;
+        return fmt::format("{:02d}{}{:02d}{}{:04d}", a, m[2].str(), b, m[2].str(), s.year);
+      });
   std::string months;
   for (const char* m : kMonths) {
     const std::string full(m);
@@ -354,18 +330,18 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
   };
   // "March 15, 2024", "Mar. 15 2024", "March 15th, 2024".
   add("date", "\\b(" + months + ") (\\d{1,2})(?:st|nd|rd|th)?,? (\\d{4})\\b",
-      [shifted, month_of](const std::smatch& m) {
+      [shifted, month_of](const std::smatch& m, int shift) {
         const int mo = month_of(m[1]), d = std::stoi(m[2]), y = std::stoi(m[3]);
         if (!ValidDate(y, mo, d)) return std::string("[DATE]");
-        const Date s = shifted(y, mo, d);
+        const Date s = shifted(y, mo, d, shift);
         return fmt::format("{} {}, {}", kMonths[s.month - 1], s.day, s.year);
       });
   // "15 March 2024", "15th of March, 2024".
   add("date", "\\b(\\d{1,2})(?:st|nd|rd|th)?(?: of)? (" + months + "),? (\\d{4})\\b",
-      [shifted, month_of](const std::smatch& m) {
+      [shifted, month_of](const std::smatch& m, int shift) {
         const int d = std::stoi(m[1]), mo = month_of(m[2]), y = std::stoi(m[3]);
         if (!ValidDate(y, mo, d)) return std::string("[DATE]");
-        const Date s = shifted(y, mo, d);
+        const Date s = shifted(y, mo, d, shift);
         return fmt::format("{} {} {}", s.day, kMonths[s.month - 1], s.year);
       });
   // A day and month without the year, or a month and year: the month is still an identifier.
@@ -374,27 +350,28 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
           ") \\d{1,2}(?:st|nd|rd|th)?|\\d{1,2}(?:st|nd|rd|th)? (?:of )?(?:" + months + "))\\b",
       Tag("[DATE]"));
   add("date", "\\b(?:" + months + "),? \\d{4}\\b", Tag("[DATE]"));
-  add("date", "(\\d{4})年(\\d{1,2})月(\\d{1,2})日", [shifted](const std::smatch& m) {
+  add("date", "(\\d{4})年(\\d{1,2})月(\\d{1,2})日", [shifted](const std::smatch& m, int shift) {
     const int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
     if (!ValidDate(y, mo, d)) return std::string("[DATE]");
-    const Date s = shifted(y, mo, d);
+    const Date s = shifted(y, mo, d, shift);
     return fmt::format("{}年{}月{}日", s.year, s.month, s.day);
   });
   // Republic of China era: 民國113年3月5日 (year + 1911), and the numeric 113/03/05.
   add("date", "民國 ?(\\d{2,3}) ?年 ?(\\d{1,2}) ?月 ?(\\d{1,2}) ?日",
-      [shifted](const std::smatch& m) {
+      [shifted](const std::smatch& m, int shift) {
         const int y = std::stoi(m[1]) + 1911, mo = std::stoi(m[2]), d = std::stoi(m[3]);
         if (!ValidDate(y, mo, d)) return std::string("[DATE]");
-        const Date s = shifted(y, mo, d);
+        const Date s = shifted(y, mo, d, shift);
         return fmt::format("民國{}年{}月{}日", s.year - 1911, s.month, s.day);
       });
-  add("date", R"(\b(1[0-4]\d)([/.])(\d{1,2})[/.](\d{1,2})\b)", [shifted](const std::smatch& m) {
-    const int y = std::stoi(m[1]) + 1911, mo = std::stoi(m[3]), d = std::stoi(m[4]);
-    if (!ValidDate(y, mo, d)) return m.str(0);
-    const Date s = shifted(y, mo, d);
-    return fmt::format("{:03d}{}{:02d}{}{:02d}", s.year - 1911, m[2].str(), s.month, m[2].str(),
-                       s.day);
-  });
+  add("date", R"(\b(1[0-4]\d)([/.])(\d{1,2})[/.](\d{1,2})\b)",
+      [shifted](const std::smatch& m, int shift) {
+        const int y = std::stoi(m[1]) + 1911, mo = std::stoi(m[3]), d = std::stoi(m[4]);
+        if (!ValidDate(y, mo, d)) return m.str(0);
+        const Date s = shifted(y, mo, d, shift);
+        return fmt::format("{:03d}{}{:02d}{}{:02d}", s.year - 1911, m[2].str(), s.month, m[2].str(),
+                           s.day);
+      });
   add("date", "(\\d{1,2})月(\\d{1,2})日", Tag("[DATE]"));
 
   // 4. Phone and fax numbers: international, US, Taiwanese landline and mobile.
@@ -426,7 +403,7 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
       Labelled("[VEHICLE]"), icase);
   add("vehicle", "(車牌號碼|車牌)(?:：|:| )?[A-Za-z0-9-]{4,10}", Labelled("[VEHICLE]", ""));
   add("vehicle", R"(\b[A-Z]{3}-\d{4}\b|\b\d{4}-[A-Z]{2}\b|\b[A-HJ-NPR-Z0-9]{17}\b)",
-      [](const std::smatch& m) {
+      [](const std::smatch& m, int) {
         const std::string v = m.str(0);
         const bool digit = std::any_of(v.begin(), v.end(), ::isdigit);
         const bool letter = std::any_of(v.begin(), v.end(), ::isalpha);
@@ -457,7 +434,7 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
   add("address", R"(\b\d{5}(?:-\d{4})?\b(?= ?(?:USA|US|$)))", Tag("[ADDRESS]"));
   // "Madison, WI 53703": the city and ZIP code go, the state stays (Safe Harbor keeps states).
   add("address", R"(\b[A-Z][a-z]+(?: [A-Z][a-z]+)?, ([A-Z]{2}) \d{5}(?:-\d{4})?\b)",
-      [](const std::smatch& m) { return "[ADDRESS], " + m[1].str(); });
+      [](const std::smatch& m, int) { return "[ADDRESS], " + m[1].str(); });
 
   // 7. Names in context and old ages.
   add("name",
@@ -478,11 +455,54 @@ TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
       R"(\b((?:emergency contact|next of kin|contact person|contact|name|signed by|dictated by|reviewed by|seen by|accompanied by):) [A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?\b)",
       Labelled("[NAME]"), icase);
   add("name", "[A-Za-z'-]+ [A-Za-z'-]+(醫師|護理師|先生|小姐|女士)",
-      [](const std::smatch& m) { return "[NAME]" + m[1].str(); });
+      [](const std::smatch& m, int) { return "[NAME]" + m[1].str(); });
   add("name", "轉診醫師：.{1,48}?醫師", Tag("轉診醫師：[NAME]醫師"));
   add("age", R"(\b(9\d|1[0-4]\d)[- ]year[- ]old\b)", Tag("90+-year-old"), icase);
   add("age", R"(\b(?:aged?|age:) (9\d|1[0-4]\d)\b)", Tag("aged 90+"), icase);
   add("age", "(9\\d|1[0-4]\\d) ?歲", Tag("90+歲"));
+  return rules;
+}
+
+const std::vector<Rule>& PatternRules() {
+  static const std::vector<Rule> kRules = BuildPatternRules();
+  return kRules;
+}
+
+}  // namespace
+
+struct TextScrubber::Impl {
+  std::optional<Rule> known;  // the patient's own identifiers
+  int shift = 0;
+};
+
+TextScrubber::TextScrubber(std::vector<std::string> known, int shift)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->shift = shift;
+  // 1. Known identifiers, longest first so that "Mary Smith" goes before "Mary".
+  // Too short to stand for the patient: one character in any script (a lone Chinese surname such
+  // as 陳 would take 陳舊性, "old", with it). Two Latin letters stay (Li, Wu), matched as words.
+  known.erase(std::remove_if(known.begin(), known.end(),
+                             [](const std::string& s) {
+                               const size_t chars = static_cast<size_t>(std::count_if(
+                                   s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+                               return chars < 2;
+                             }),
+              known.end());
+  std::sort(known.begin(), known.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  known.erase(std::unique(known.begin(), known.end()), known.end());
+  if (!known.empty()) {
+    std::string alternation;
+    // Whole words only where the identifier starts or ends with a letter or digit ("Park" is a
+    // name, "Parkinson" a disease).
+    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    for (const std::string& k : known) {
+      alternation += (alternation.empty() ? "" : "|") + std::string(word(k.front()) ? "\\b" : "") +
+                     Escape(k) + (word(k.back()) ? "\\b" : "");
+    }
+    impl_->known = Rule{std::regex(alternation, std::regex::ECMAScript | std::regex::icase),
+                        Tag("[REDACTED]"), "known"};
+  }
 }
 
 TextScrubber::~TextScrubber() = default;
@@ -524,7 +544,9 @@ std::string TextScrubber::Scrub(std::string_view text, ScrubStats* stats) const 
         piece.begin(), piece.end(),
         [](char c) { return c == 0x01 || c == 0x02 || (c >= 0x0E && c <= 0x1D); }, ' ');
     std::vector<std::string> held;
-    for (const Rule& rule : impl_->rules) piece = ApplyRule(piece, rule, stats, held);
+    if (impl_->known) piece = ApplyRule(piece, *impl_->known, impl_->shift, stats, held);
+    for (const Rule& rule : PatternRules())
+      piece = ApplyRule(piece, rule, impl_->shift, stats, held);
     piece = ScrubChineseNames(Restore(piece, held), stats, /*strict=*/false);
     out += piece;
     start = end;
