@@ -6,4 +6,4 @@
 # Usage: scripts/bench.sh deid [DOCUMENTS [SEED]]   (default 400 documents, seed 2026)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build/release/bin/deid_phi "${1:-400}" "${2:-2026}"
+build/release/bin/deid_phi "${1:-400}" "${2:-2026}" bench/data/deid_heldout.txt

@@ -9,11 +9,13 @@
 // identifier counts as removed when its text no longer appears in the output; a clinical phrase
 // counts against precision when it no longer appears. The baseline in the same run replaces only
 // the record's identifiers (a record-driven scrubber).
-// Usage: deid_phi [DOCUMENTS] [SEED]
+// Usage: deid_phi [DOCUMENTS] [SEED] [HELD_OUT_PHRASINGS]
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -284,6 +286,42 @@ struct Tally {
   int planted = 0, removed = 0, baseline_removed = 0;
 };
 
+struct HeldOutSet {
+  std::string name;
+  std::vector<std::vector<Span>> lines;
+};
+
+// Reads held-out phrasings: "[set NAME]" starts a set; in each other non-comment line,
+// {{category|text}} marks an identifier and {{keep|text}} clinical text that must survive.
+std::optional<std::vector<HeldOutSet>> ReadHeldOut(const char* path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::vector<HeldOutSet> sets;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.rfind("[set ", 0) == 0 && line.back() == ']') {
+      sets.push_back({line.substr(5, line.size() - 6), {}});
+      continue;
+    }
+    if (sets.empty()) return std::nullopt;
+    std::vector<Span> spans;
+    for (size_t at = 0; at < line.size();) {
+      const size_t open = line.find("{{", at);
+      const size_t bar = line.find('|', open);
+      const size_t close = line.find("}}", open);
+      if (open == std::string::npos || bar == std::string::npos || close == std::string::npos) {
+        spans.push_back({line.substr(at), ""});
+        break;
+      }
+      spans.push_back({line.substr(at, open - at), ""});
+      spans.push_back({line.substr(bar + 1, close - bar - 1), line.substr(open + 2, bar - open - 2)});
+      at = close + 2;
+    }
+    sets.back().lines.push_back(std::move(spans));
+  }
+  return sets;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -384,47 +422,36 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Held-out phrasings: written once for this benchmark and never used to tune the scrubber;
-  // their recall is reported on its own line (identifiers the scrubber was not shaped around).
-  const std::vector<std::vector<Span>> held_out = {
-      {{"Spoke to pt's grandson ", ""}, {"Tobias", "name"}, {" by phone.", ""}},
-      {{"Wife (", ""}, {"Ingrid Novak", "name"}, {") at bedside.", ""}},
-      {{"cc: ", ""}, {"Siobhan Fitzgerald", "name"}, {", RN", ""}},
-      {{"姪子", ""}, {"朱冠廷", "name"}, {"代為簽署同意書。", ""}},
-      {{"照會", ""}, {"鍾", "name"}, {"主任後安排檢查。", ""}},
-      {{"DOB ", ""}, {"07-14-1931", "date"}},
-      {{"Admitted 14.07.2024 for dyspnea.", ""}, {"14.07.2024", "date"}},
-      {{"Last visit: ", ""}, {"Jul 14 2024", "date"}},
-      {{"入院日期：", ""}, {"113.07.14", "date"}},
-      {{"手機", ""}, {"0935123456", "phone"}},
-      {{"Pager ", ""}, {"4471", "phone"}},
-      {{"Tel. ", ""}, {"+44 20 7946 0958", "phone"}},
-      {{"Reach me at ", ""}, {"o.kowalski@mailbox.test", "email"}},
-      {{"Telehealth link: ", ""}, {"meet.example.net/r/88aa", "url"}},
-      {{"Gateway ", ""}, {"172.16.254.1", "ip"}},
-      {{"護照號碼", ""}, {"312345678", "national_id"}},
-      {{"Passport no. ", ""}, {"X1234567", "national_id"}},
-      {{"Insurance: BlueCross policy ", ""}, {"BC-4471-9920", "account"}},
-      {{"Nursing license ", ""}, {"RN-2024-00871", "license"}},
-      {{"Motorcycle ", ""}, {"MKA-372", "vehicle"}},
-      {{"Implant lot ", ""}, {"L2023-7781", "device"}},
-      {{"Moved to ", ""}, {"12F, No. 88, Sec. 2, Zhongxiao E. Rd.", "address"}},
-      {{"地址在", ""}, {"新北市板橋區文化路一段188巷5號", "address"}},
-      {{"Retinal scan ID ", ""}, {"RS-99812", "biometric"}},
-      {{"Centenarian, ", ""}, {"102", "age"}, {" years of age.", ""}},
-  };
-  Tally held;
-  for (const auto& spans : held_out) {
-    std::string text;
-    for (const Span& s : spans) text += s.text;
-    const std::string out = deid::TextScrubber({}, -9).Scrub(text);
-    for (const Span& s : spans) {
-      if (s.category.empty()) continue;
-      ++held.planted;
-      const bool gone = out.find(s.text) == std::string::npos;
-      held.removed += gone;
-      if (!gone) std::printf("held-out kept (%s): %s\n", s.category.c_str(), out.c_str());
+  // Held-out phrasings (bench/data/deid_heldout.txt): sets written before the scrubber changes
+  // they could shape; each set's recall is printed on its own line, the newest is the headline.
+  std::vector<HeldOutSet> held_sets;
+  if (argc > 3) {
+    auto sets = ReadHeldOut(argv[3]);
+    if (!sets) {
+      std::fprintf(stderr, "cannot read the held-out phrasings %s\n", argv[3]);
+      return 2;
     }
+    held_sets = std::move(*sets);
+  }
+  std::vector<std::pair<Tally, Tally>> held_tallies;  // identifiers, clinical phrases kept
+  for (const HeldOutSet& set : held_sets) {
+    Tally ids, keeps;
+    for (const auto& spans : set.lines) {
+      std::string text;
+      for (const Span& s : spans) text += s.text;
+      const std::string out = deid::TextScrubber({}, -9).Scrub(text);
+      for (const Span& s : spans) {
+        if (s.category.empty()) continue;
+        const bool gone = out.find(s.text) == std::string::npos;
+        Tally& t = s.category == "keep" ? keeps : ids;
+        ++t.planted;
+        t.removed += gone;
+        if (gone == (s.category == "keep"))
+          std::printf("held-out %s %s (%s): %s\n", set.name.c_str(),
+                      gone ? "removed" : "kept", s.category.c_str(), out.c_str());
+      }
+    }
+    held_tallies.push_back({ids, keeps});
   }
 
   std::printf(
@@ -448,10 +475,16 @@ int main(int argc, char** argv) {
   std::printf("clinical phrases: %d, removed %d (baseline %d); precision %.3f\n", clinical,
               clinical_removed, baseline_clinical_removed, precision);
   std::printf("baseline: only the record's identifiers replaced (a record-driven scrubber)\n");
-  const double held_recall = static_cast<double>(held.removed) / held.planted;
-  std::printf(
-      "held-out phrasings (never used for tuning): %d identifiers, %d removed, recall %.3f\n",
-      held.planted, held.removed, held_recall);
+  double held_recall = 0;
+  for (size_t i = 0; i < held_sets.size(); ++i) {
+    const auto& [ids, keeps] = held_tallies[i];
+    held_recall = static_cast<double>(ids.removed) / std::max(1, ids.planted);
+    std::printf(
+        "held-out set %s: %d identifiers, %d removed, recall %.3f; %d clinical phrases, %d "
+        "removed\n",
+        held_sets[i].name.c_str(), ids.planted, ids.removed, held_recall, keeps.planted,
+        keeps.removed);
+  }
   std::printf(
       "deid_recall=%.3f deid_precision=%.3f worst_category=%s worst_recall=%.3f "
       "held_out_recall=%.3f baseline_recall=%.3f\n",
