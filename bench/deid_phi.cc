@@ -314,7 +314,8 @@ std::optional<std::vector<HeldOutSet>> ReadHeldOut(const char* path) {
         break;
       }
       spans.push_back({line.substr(at, open - at), ""});
-      spans.push_back({line.substr(bar + 1, close - bar - 1), line.substr(open + 2, bar - open - 2)});
+      spans.push_back(
+          {line.substr(bar + 1, close - bar - 1), line.substr(open + 2, bar - open - 2)});
       at = close + 2;
     }
     sets.back().lines.push_back(std::move(spans));
@@ -447,8 +448,8 @@ int main(int argc, char** argv) {
         ++t.planted;
         t.removed += gone;
         if (gone == (s.category == "keep"))
-          std::printf("held-out %s %s (%s): %s\n", set.name.c_str(),
-                      gone ? "removed" : "kept", s.category.c_str(), out.c_str());
+          std::printf("held-out %s %s (%s): %s\n", set.name.c_str(), gone ? "removed" : "kept",
+                      s.category.c_str(), out.c_str());
       }
     }
     held_tallies.push_back({ids, keeps});

@@ -37,6 +37,7 @@ int ReportError(const Status& status);
 
 Runner RegisterSynth(CLI::App& app);
 Runner RegisterDicom(CLI::App& app);
+Runner RegisterDeid(CLI::App& app);
 Runner RegisterAsr(CLI::App& app);
 Runner RegisterIngest(CLI::App& app);
 Runner RegisterDataset(CLI::App& app);

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   add("synth", "Write a synthetic multimodal cohort (DICOM, FHIR, notes, dictation audio)",
       &RegisterSynth);
   add("dicom", "Inspect and decode DICOM files (info, decode)", &RegisterDicom);
+  add("deid", "De-identify free text as ingest does (text)", &RegisterDeid);
   add("asr", "Dictation speech recognition (build-lm, adapt, transcribe)", &RegisterAsr);
   add("ingest", "Build a de-identified, versioned dataset from DICOM, FHIR and dictation audio",
       &RegisterIngest);

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/civil_time.h"
+#include "deid/names.h"
 
 namespace medscribe::deid {
 namespace {
@@ -81,13 +82,11 @@ std::string ApplyRule(const std::string& text, const Rule& rule, int shift, Scru
     const std::smatch& m = *it;
     out.append(text, last, static_cast<size_t>(m.position(0)) - last);
     std::string replacement = rule.rewrite(m, shift);
-    if (replacement != m.str(0)) {
-      if (stats != nullptr) ++stats->by_category[rule.category];
-      held.push_back(std::move(replacement));
-      out += Placeholder(held.size() - 1);
-    } else {
-      out += replacement;
-    }
+    // What a rule matched is parked even when it stays as it was (a date shifted by zero days,
+    // a code the rule let through), so no later rule takes part of it.
+    if (stats != nullptr && replacement != m.str(0)) ++stats->by_category[rule.category];
+    held.push_back(std::move(replacement));
+    out += Placeholder(held.size() - 1);
     last = static_cast<size_t>(m.position(0) + m.length(0));
   }
   out.append(text, last, std::string::npos);
@@ -547,6 +546,7 @@ std::string TextScrubber::Scrub(std::string_view text, ScrubStats* stats) const 
     if (impl_->known) piece = ApplyRule(piece, *impl_->known, impl_->shift, stats, held);
     for (const Rule& rule : PatternRules())
       piece = ApplyRule(piece, rule, impl_->shift, stats, held);
+    piece = ScrubDictionaryNames(piece, stats);
     piece = ScrubChineseNames(Restore(piece, held), stats, /*strict=*/false);
     out += piece;
     start = end;
