@@ -99,6 +99,11 @@ Rewrite Tag(const char* tag) {
 
 // The label words (groups 1 and 2, when matched) stay and what they name becomes `tag`, after
 // `separator` (" " in English, "" in Chinese).
+// Group 1 (the words before the identifier, spacing included) stays; the match's rest is `tag`.
+Rewrite KeepFirst(const char* tag) {
+  return [tag](const std::smatch& m, int) { return m[1].str() + tag; };
+}
+
 Rewrite Labelled(const char* tag, const char* separator = " ") {
   return [tag, separator](const std::smatch& m, int) {
     return m[1].str() + m[2].str() + separator + tag;
@@ -133,11 +138,15 @@ const std::vector<std::u32string>& ChineseSurnames() {
 }
 const std::vector<std::u32string>& ChineseNameCues() {
   static const std::vector<std::u32string> k = {
-      U"女兒",   U"兒子", U"太太", U"先生",   U"家屬",     U"病患", U"病人",   U"患者",
-      U"姓名",   U"配偶", U"母親", U"父親",   U"媽媽",     U"爸爸", U"姊姊",   U"姐姐",
-      U"哥哥",   U"弟弟", U"妹妹", U"丈夫",   U"妻子",     U"孫子", U"孫女",   U"聯絡人",
-      U"監護人", U"朋友", U"鄰居", U"照顧者", U"主治醫師", U"醫師", U"護理師", U"技術員",
-      U"簽名",   U"個案", U"案主", U"由",     U"與",       U"和",   U"及"};
+      U"女兒",   U"兒子", U"太太",   U"先生",   U"家屬",     U"病患",       U"病人",     U"患者",
+      U"姓名",   U"配偶", U"母親",   U"父親",   U"媽媽",     U"爸爸",       U"姊姊",     U"姐姐",
+      U"哥哥",   U"弟弟", U"妹妹",   U"丈夫",   U"妻子",     U"孫子",       U"孫女",     U"聯絡人",
+      U"監護人", U"朋友", U"鄰居",   U"照顧者", U"主治醫師", U"醫師",       U"護理師",   U"技術員",
+      U"簽名",   U"個案", U"案主",   U"由",     U"與",       U"和",         U"及",       U"個管師",
+      U"社工師", U"社工", U"營養師", U"藥師",   U"治療師",   U"專科護理師", U"住院醫師", U"總醫師",
+      U"主任",   U"同事", U"室友",   U"男友",   U"女友",     U"叔叔",       U"阿姨",     U"舅舅",
+      U"伯伯",   U"姑姑", U"嬸嬸",   U"外甥",   U"姪子",     U"姪女",       U"媳婦",     U"女婿",
+      U"外孫",   U"看護", U"通知",   U"聯絡",   U"會診",     U"照會",       U"交班給",   U"陪同者"};
   return k;
 }
 // Titles after a name.
@@ -154,6 +163,19 @@ bool NotInGivenName(char32_t c) {
   return k.find(c) != std::u32string::npos;
 }
 bool IsHan(char32_t c) { return c >= 0x4E00 && c <= 0x9FFF; }
+// Characters common in Taiwanese given names and rare in clinical words: a surname followed by
+// two of them is taken for a name without a cue ("許雅雯", "賴俊宏"; never "高血壓", "唐氏症").
+bool GivenNameChar(char32_t c) {
+  static const std::u32string k =
+      U"志俊傑建宏家豪偉文華信宗翰承恩柏宇軒彥廷冠博凱哲銘維德仁義智勇昌榮興輝光成清福祥吉慶"
+      U"春秋雄龍鳳麟鵬嘉佳怡君婷雅雯芳玲美惠慧淑貞珍珠玉秀英蘭蓮梅菊萍鈴琪琳瑜瑋瑄璇蓁妤晴欣"
+      U"思詩靜涵萱筠姿婕妍穎儀昀庭品詠書睿宸諺澤皓翔瀚鈞均毅誠紹振耀煌錦鴻裕達賢聖威強松樺森"
+      U"霖虹彩麗嬌娟娥琴瑞祺禎祐佑辰晨昊曜翊奕宥侑紘竣崇泰富貴財旺順孝忠勝毓筱郁馨薇芸芝芬茹"
+      U"莉蕙菁綺綾絹純繡宜宛婉嫻媛妮娜姍姵琦瑾璟瑩晶亭喬嵐岳峰崴倫俞偲傳允兆典彬揚敏斌旭昇昱"
+      U"晉景暉曉朗杰欽泓浩淳漢潔熙燕璋甫碩祖禹秉穆章群聰舜茂荃萬蔚衡詮誼豐賓迪逸遠邦鈺銓鋒錚"
+      U"雋雲霆震靖韋韻頌駿鼎";
+  return k.find(c) != std::u32string::npos;
+}
 
 // Decodes UTF-8 leniently: each code point with the byte offset where it starts; invalid bytes
 // become U+FFFD of one byte.
@@ -188,6 +210,15 @@ bool StartsAt(const std::vector<std::pair<char32_t, size_t>>& cps, size_t i,
   return true;
 }
 
+// Places that begin like a name (高雄榮總 and 林口長庚 are hospitals).
+bool PlaceAt(const std::vector<std::pair<char32_t, size_t>>& cps, size_t i) {
+  static const std::vector<std::u32string> k = {U"高雄", U"林口", U"林森", U"金門",
+                                                U"連江", U"馬祖", U"石牌", U"羅東",
+                                                U"楊梅", U"萬華", U"蘇澳", U"田中"};
+  return std::any_of(k.begin(), k.end(),
+                     [&](const std::u32string& p) { return StartsAt(cps, i, p); });
+}
+
 // Chinese names: a surname and one or two given-name characters, after a cue word (女兒, 家屬,
 // 病患, 醫師, ...) or before a title (醫師, 先生, 小姐, ...). Replaced by [NAME].
 std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool strict) {
@@ -196,6 +227,7 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
   auto byte_at = [&](size_t i) { return i < cps.size() ? cps[i].second : text.size(); };
   // Length in code points of a name starting at i (surname + given), 0 if none.
   auto name_at = [&](size_t i) -> size_t {
+    if (PlaceAt(cps, i)) return 0;
     for (const std::u32string& sn : ChineseSurnames()) {
       if (!StartsAt(cps, i, sn)) continue;
       size_t g = 0;
@@ -221,6 +253,19 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
           [&](const std::u32string& sn) { return StartsAt(cps, i, sn) && j - i > sn.size(); });
       if (surname && j - i <= 4) spans.push_back({i, j});
       i = j;
+    }
+  }
+  // A surname and two given-name characters, not followed by a third.
+  for (size_t i = 0; i + 2 < cps.size(); ++i) {
+    for (const std::u32string& sn : ChineseSurnames()) {
+      if (!StartsAt(cps, i, sn)) continue;
+      const size_t g = i + sn.size();
+      if (!PlaceAt(cps, i) && g + 1 < cps.size() && GivenNameChar(cps[g].first) &&
+          GivenNameChar(cps[g + 1].first) &&
+          (g + 2 >= cps.size() || !GivenNameChar(cps[g + 2].first)) &&
+          (i == 0 || !IsHan(cps[i - 1].first) || !GivenNameChar(cps[i - 1].first)))
+        spans.push_back({i, g + 2});
+      break;
     }
   }
   for (size_t i = 0; i < cps.size(); ++i) {
@@ -282,6 +327,14 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b(?:https?|ftp)://[A-Za-z0-9._~:/?#@!$&'()*+,;=%\[\]-]*[A-Za-z0-9/#=&_~+%-]|\bwww\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:/[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]*[A-Za-z0-9/#=&_~+%-])?)",
       Tag("[URL]"), icase);
   add("email", R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})", Tag("[EMAIL]"));
+  // Written out to escape harvesters: "jw.huang at gmail dot com", "x [at] y [dot] org".
+  add("email",
+      R"(\b[A-Za-z0-9._%+-]+ ?(?:\(at\)|\[at\]| at ) ?[A-Za-z0-9-]+(?: ?(?:\(dot\)|\[dot\]| dot ) ?[A-Za-z0-9-]+)+\b)",
+      Tag("[EMAIL]"), icase);
+  // Host names without a scheme, by their top-level domain ("portal.example.org/u/7731").
+  add("url",
+      R"(\b(?:[A-Za-z0-9-]+\.)+(?:com|org|net|edu|gov|mil|int|info|biz|io|app|dev|health|care|tw|us|uk|de|fr|jp|cn|hk|sg|au|ca|nz|eu|me|co)(?:\.[a-z]{2})?\b(?:/[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]*[A-Za-z0-9/#=&_~+%-])?)",
+      Tag("[URL]"), icase);
   add("ip",
       R"(\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b)",
       Tag("[IP]"));
@@ -372,23 +425,59 @@ std::vector<Rule> BuildPatternRules() {
                            s.day);
       });
   add("date", "(\\d{1,2})月(\\d{1,2})日", Tag("[DATE]"));
+  // Month/day without the year after the words that introduce a date ("next appt 2/14").
+  add("date",
+      R"(\b((?:on|appt\.?|appointment|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?)(?: on)? )(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
+      KeepFirst("[DATE]"), icase);
+  // ROC-era numeric dates with a two-digit year (1912-2010) after a date label: 出生日期 72/05/03.
+  add("date",
+      "((?:出生日期|生日|日期|入院|出院|就診|檢查|手術)(?:日期|日)?(?:：|:)? "
+      "?)(\\d{2,3})([/.])(\\d{1,2})[/.](\\d{1,2})",
+      [shifted](const std::smatch& m, int shift) {
+        const int y = std::stoi(m[2]) + 1911, mo = std::stoi(m[4]), d = std::stoi(m[5]);
+        if (!ValidDate(y, mo, d)) return m[1].str() + "[DATE]";
+        const Date s = shifted(y, mo, d, shift);
+        return fmt::format("{}{:02d}{}{:02d}{}{:02d}", m[1].str(), s.year - 1911, m[3].str(),
+                           s.month, m[3].str(), s.day);
+      });
 
   // 4. Phone and fax numbers: international, US, Taiwanese landline and mobile.
   add("phone",
       R"(\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,3}\b|\(\d{3}\) ?\d{3}-\d{4}|\b\d{3}[-.]\d{3}[-.]\d{4}\b|\(0\d{1,2}\) ?\d{3,4}[- ]?\d{4}\b|\b0\d{1,2}-\d{3,4}-\d{4}\b|\b0\d-\d{7,8}\b|\b09\d{2}[- ]?\d{3}[- ]?\d{3}\b)",
       Tag("[PHONE]"));
   add("phone", R"(\b(?:ext\.?|extension|分機)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
+  add(
+      "phone",
+      R"(\b((?:pager|beeper|pgr|bleep|page|call|phone|tel|telephone|cell|mobile|fax|callback|call back|contact)\.?(?: (?:at|on|number|no\.?|#))?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{3,6}\b(?![./:-]\d)))",
+      [](const std::smatch& m, int) {
+        // A bare short number is a phone only after pager-like words ("pager 4471"), not after
+        // "call" ("call 911" stays, "call 555-0143" goes).
+        const std::string label = m[1].str();
+        const bool separated = m[2].str().find_first_of("-. ") != std::string::npos;
+        std::string lower = label;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const bool pager = lower.starts_with("pager") || lower.starts_with("beeper") ||
+                           lower.starts_with("pgr") || lower.starts_with("bleep") ||
+                           lower.starts_with("page");
+        return separated || pager ? label + "[PHONE]" : m.str(0);
+      },
+      icase);
 
   // 5. Numbers that identify a person, an account, a licence, a vehicle or a device, by their
   // shape or by the words before them.
   add("id", R"(\b\d{3}-\d{2}-\d{4}\b)", Tag("[ID]"));
   add("id", R"(\b[A-Z][12ABCD89]\d{8}\b)", Tag("[ID]"));  // Taiwan ID, resident certificates
+  add("id",
+      R"(\b((?:SSN|SS#|social security(?: number| no\.?)?)[:#]? ?)\d{3}[- ]?\d{2}[- ]?\d{4}\b)",
+      KeepFirst("[ID]"), icase);
+  add("id", "((?:護照|居留證|身分證|身份證)(?:號碼|號|字號)?(?:：|:| )?)[A-Za-z0-9]{6,12}",
+      KeepFirst("[ID]"));
   add("mrn",
       R"(\b(?:MRN|medical record (?:number|no\.?)|chart (?:number|no\.?))[:#]? ?[A-Z]{0,4}-?\d{4,}\b)",
       Tag("[MRN]"), icase);
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
   add("account",
-      R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|account|acct\.?)( (?:id|number|no\.?|#))?[:#]? ?[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|account|acct\.?|medicare|medicaid|MBI|HICN|NHI)( (?:id|number|no\.?|#))?[:#]? ?[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
       Labelled("[ID]", ""));
@@ -398,9 +487,10 @@ std::vector<Rule> BuildPatternRules() {
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[ID]", ""));
   add("vehicle",
-      R"(\b(plate|license plate|registration plate|VIN)( (?:number|no\.?|#))?[:#]? ?[A-Z0-9][A-Z0-9-]{3,16}\b)",
+      R"(\b(plate|license plate|registration plate|VIN|car|truck|van|motorcycle|motorbike|scooter|vehicle)( (?:number|no\.?|#|plate))?[:#]? ?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,16}\b)",
       Labelled("[VEHICLE]"), icase);
-  add("vehicle", "(車牌號碼|車牌)(?:：|:| )?[A-Za-z0-9-]{4,10}", Labelled("[VEHICLE]", ""));
+  add("vehicle", "(車牌號碼|車牌|車號|機車|汽車)(?:：|:| )?[A-Za-z0-9-]{4,10}",
+      Labelled("[VEHICLE]", ""));
   add("vehicle", R"(\b[A-Z]{3}-\d{4}\b|\b\d{4}-[A-Z]{2}\b|\b[A-HJ-NPR-Z0-9]{17}\b)",
       [](const std::smatch& m, int) {
         const std::string v = m.str(0);
@@ -415,8 +505,17 @@ std::vector<Rule> BuildPatternRules() {
       Labelled("[DEVICE_ID]", ""));
   add("id", R"(\bACC\d{4,}\b)", Tag("[ACCESSION]"));
   add("biometric",
-      R"(\b((?:fingerprint|voiceprint|retina(?:l)? scan|iris scan|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:id|file|ref(?:erence)?|no\.?|#))?)[:#]? ?[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
+      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|palm ?print|DNA sample|retina(?:l)? scan|iris scan|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:id|file|ref(?:erence)?|no\.?|#))?(?: on file)?)[:#]? ?[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
       Labelled("[ID]"), icase);
+  // Photograph and video files by camera naming ("IMG_20240301_1122.jpg").
+  add("biometric",
+      R"(\b(?:IMG|DSC|DSCN|DCIM|PXL|PHOTO|VID|MVIMG)[_-]?[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*\.(?:jpe?g|png|heic|heif|tiff?|bmp|gif|mov|mp4)\b)",
+      Tag("[PHOTO]"), icase);
+  // Identity documents by their label (after the accounts, licences and devices, whose labels
+  // may end in "ID").
+  add("id",
+      R"(\b((?:passport|national id|id card|identity card|identification|resident permit|ARC|ID)(?: (?:no\.?|number|#))?[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      KeepFirst("[ID]"), icase);
   // Any other long number that is not a measurement: seven digits or more.
   add("id", R"(\b\d{7,}\b)", Tag("[ID]"));
 
@@ -431,6 +530,20 @@ std::vector<Rule> BuildPatternRules() {
   add("address", R"(\b(address|lives at|residing at|resides at)[:]? [^.;\n]{4,80})",
       Labelled("[ADDRESS]"), icase);
   add("address", R"(\b\d{5}(?:-\d{4})?\b(?= ?(?:USA|US|$)))", Tag("[ADDRESS]"));
+  // A street named without its number ("lives on Maple Grove Rd").
+  add("address",
+      R"(\b(?:[A-Z][a-z]+ ){1,3}(?:Street|Avenue|Road|Lane|Drive|Boulevard|Court|Terrace|Highway|St|Ave|Rd|Ln|Blvd|Hwy)\b\.?)",
+      Tag("[ADDRESS]"));
+  // Taiwanese addresses written in English: "12F, No. 88, Sec. 2, Zhongxiao E. Rd., Da'an Dist.".
+  add("address",
+      R"(\b(?:\d{1,2}F(?:-\d+)?,? )?No\. ?\d+(?:-\d+)?(?:,? (?:(?:Sec|Ln|Aly|Lane|Alley|Section)\.? ?\d+|(?:[A-Z][A-Za-z']*\.? ){1,3}(?:Rd|St|Ave|Road|Street|Blvd|Dist|District|Township|Vil|Village)\.?)){1,5})",
+      Tag("[ADDRESS]"));
+  // Taiwanese addresses without a label: a road or street and a number (號), city optional.
+  add("address",
+      "(?:(?!，|。|；|、|：|\\s).){3,24}?(?:路|街|大道)(?:[一二三四五六七八九十]段|\\d段)?(?:\\d+"
+      "巷)?(?:\\d+弄)?"
+      "\\d+號(?:\\d+樓)?(?:之\\d+)?",
+      Tag("[ADDRESS]"));
   // "Madison, WI 53703": the city and ZIP code go, the state stays (Safe Harbor keeps states).
   add("address", R"(\b[A-Z][a-z]+(?: [A-Z][a-z]+)?, ([A-Z]{2}) \d{5}(?:-\d{4})?\b)",
       [](const std::smatch& m, int) { return "[ADDRESS], " + m[1].str(); });
@@ -459,6 +572,11 @@ std::vector<Rule> BuildPatternRules() {
   add("age", R"(\b(9\d|1[0-4]\d)[- ]year[- ]old\b)", Tag("90+-year-old"), icase);
   add("age", R"(\b(?:aged?|age:) (9\d|1[0-4]\d)\b)", Tag("aged 90+"), icase);
   add("age", "(9\\d|1[0-4]\\d) ?歲", Tag("90+歲"));
+  add(
+      "age",
+      R"(\b(9\d|1[0-4]\d)( ?)(y/o|yo|y\.o\.|yrs?\b\.?(?: old)?|years? of age|years old)(?![A-Za-z]))",
+      [](const std::smatch& m, int) { return "90+" + m[2].str() + m[3].str(); }, icase);
+  add("age", "((?:年齡|年紀)(?:：|:)? ?)(9\\d|1[0-4]\\d)", KeepFirst("90+"));
   return rules;
 }
 

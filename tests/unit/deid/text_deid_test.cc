@@ -192,3 +192,44 @@ TEST(TextScrubberTest, NoPlantedPhiSurvivesInTheCohortsNotesAndReports) {
 
 }  // namespace
 }  // namespace medscribe::deid
+
+namespace medscribe::deid {
+namespace {
+
+TEST(TextScrubberTest, IdentifiersWrittenWithoutTheUsualLabelsAreRemoved) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Pgr 5120. Call 555-0199 after 6. Write to k.lindqvist at mailbox dot org or see "
+      "records.samplecare.org/p/12 online. SSN 321 54 9876. Passport No. K7654321. Medicare ID "
+      "2AB3-CD4-EF56. Arrived by scooter MTR-905. Lives on Juniper Hollow Rd. Office: 3F, No. 17, "
+      "Ln. 8, Heping W. Rd., Wanhua Dist. Photo on file DSC_0042.JPG. An 96 yo man; 101 years of "
+      "age. Follow-up on 3/9 in clinic. 住在高雄市苓雅區四維三路2號5樓。年齡：95。出生日期 "
+      "65/11/30。"
+      "已通知社工師吳承翰，陪同者為姪女周佳穎。");
+  for (const char* phi : {"5120", "555-0199", "lindqvist", "samplecare", "321 54 9876", "K7654321",
+                          "2AB3-CD4-EF56", "MTR-905", "Juniper", "Heping", "DSC_0042", "96 yo",
+                          "101 years", "3/9", "四維三路", "95", "65/11/30", "吳承翰", "周佳穎"}) {
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  }
+  EXPECT_NE(out.find("90+ yo"), std::string::npos) << out;
+  EXPECT_NE(out.find("出生日期 65/11/27"), std::string::npos) << out;  // ROC date, shifted
+  EXPECT_NE(out.find("Call [PHONE]"), std::string::npos) << out;
+}
+
+TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
+  const TextScrubber s({}, -3);
+  for (const char* text : {
+           "Call 911 if worse. Platelets 150-400. Dose 1/2 tablet. C5-C6 disc. COVID-19 negative.",
+           "Wilson disease and Marfan syndrome. Foley catheter in place. Apgar 9. Gleason 3+4=7.",
+           "ICD-10 J18.9, LOINC 6690-2. Ratio 3/4. Page 2 of 3. WBC 17.2, CRP 85 mg/L.",
+           "病患有高血壓、高血脂及糖尿病史，曾經因黃疸住院。白血球 17.2，左側肋膜積水，周邊水腫。",
+           "張力性氣胸已排除。許多陳舊性病灶，程度輕微，康復良好。唐氏症病史。施打疫苗後發燒。",
+           "連續三天咳嗽，溫度38.5度。游離氣體未見。金屬植入物。包括胸部X光。嚴重呼吸窘迫。",
+           "轉至高雄榮總及林口長庚追蹤。",
+       }) {
+    EXPECT_EQ(s.Scrub(text), text);
+  }
+}
+
+}  // namespace
+}  // namespace medscribe::deid
