@@ -369,6 +369,15 @@ std::vector<Rule> BuildPatternRules() {
         b = day_first ? s.month : s.day;
         return fmt::format("{:02d}{}{:02d}{}{:04d}", a, m[2].str(), b, m[2].str(), s.year);
       });
+  // M/D/YY: years 00-39 read as 20YY, the rest as 19YY; shifted in the same format.
+  add("date", R"(\b(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])/(\d{2})\b(?![/.]\d))",
+      [shifted](const std::smatch& m, int shift) {
+        const int mo = std::stoi(m[1]), d = std::stoi(m[2]), yy = std::stoi(m[3]);
+        const int y = yy < 40 ? 2000 + yy : 1900 + yy;
+        if (!ValidDate(y, mo, d)) return std::string("[DATE]");
+        const Date s = shifted(y, mo, d, shift);
+        return fmt::format("{}/{}/{:02d}", s.month, s.day, s.year % 100);
+      });
   std::string months;
   for (const char* m : kMonths) {
     const std::string full(m);
@@ -425,6 +434,11 @@ std::vector<Rule> BuildPatternRules() {
                            s.day);
       });
   add("date", "(\\d{1,2})月(\\d{1,2})日", Tag("[DATE]"));
+  // Dates in Chinese numerals: 民國一一二年十月二日, 十月二日.
+  add("date",
+      "(?:民國)?(?:(?:〇|零|一|二|三|四|五|六|七|八|九|十|百)+年)?(?:一|二|三|四|五|六|七|八|九|十)"
+      "{1,2}月(?:一|二|三|四|五|六|七|八|九|十){1,3}(?:日|號)",
+      Tag("[DATE]"));
   // Month/day without the year after the words that introduce a date ("next appt 2/14").
   add("date",
       R"(\b((?:on|appt\.?|appointment|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?)(?: on)? )(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
@@ -443,8 +457,12 @@ std::vector<Rule> BuildPatternRules() {
 
   // 4. Phone and fax numbers: international, US, Taiwanese landline and mobile.
   add("phone",
-      R"(\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,3}\b|\(\d{3}\) ?\d{3}-\d{4}|\b\d{3}[-.]\d{3}[-.]\d{4}\b|\(0\d{1,2}\) ?\d{3,4}[- ]?\d{4}\b|\b0\d{1,2}-\d{3,4}-\d{4}\b|\b0\d-\d{7,8}\b|\b09\d{2}[- ]?\d{3}[- ]?\d{3}\b)",
+      R"(\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,3}\b|\(\d{3}\) ?\d{3}[- ]\d{4}(?: ?(?:x|ext\.?) ?\d{2,5}\b)?|\b\d{3}[-.]\d{3}[-.]\d{4}\b(?: ?(?:x|ext\.?) ?\d{2,5}\b)?|\(0\d{1,2}\) ?\d{3,4}[- ]?\d{4}\b|\b0\d{1,2}-\d{3,4}-\d{3,4}\b|\b0\d-\d{7,8}\b|\b09\d{2}[- ]?\d{3}[- ]?\d{3}\b)",
       Tag("[PHONE]"));
+  add("phone",
+      "((?:電話|手機|聯絡電話|市話|傳真|行動電話)(?:號碼)?(?:：|:)? ?)\\+?[0-9][0-9()\\- "
+      "]{6,}[0-9]",
+      KeepFirst("[PHONE]"));
   add("phone", R"(\b(?:ext\.?|extension|分機)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
   add(
       "phone",
@@ -477,18 +495,21 @@ std::vector<Rule> BuildPatternRules() {
       Tag("[MRN]"), icase);
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
   add("account",
-      R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|account|acct\.?|medicare|medicaid|MBI|HICN|NHI)( (?:id|number|no\.?|#))?[:#]? ?[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|account|acct\.?|medicare|medicaid|MBI|HICN|NHI)((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
       Labelled("[ID]", ""));
   add("license",
-      R"(\b(licen[cs]e|certificate|permit|registration|DEA|NPI)( (?:id|number|no\.?|#))?[:#]? ?[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b(licen[cs]e|certificate|permit|registration|DEA|NPI)( (?:id|number|no\.?|#))?[:#]? ?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[ID]", ""));
   add("vehicle",
       R"(\b(plate|license plate|registration plate|VIN|car|truck|van|motorcycle|motorbike|scooter|vehicle)( (?:number|no\.?|#|plate))?[:#]? ?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,16}\b)",
       Labelled("[VEHICLE]"), icase);
+  add("vehicle",
+      R"(\b((?:plate|license plate|tag)(?: (?:number|no\.?|#))?[:#]? ?)[A-Z]{2,3} \d{3,4}\b)",
+      KeepFirst("[VEHICLE]"), icase);
   add("vehicle", "(車牌號碼|車牌|車號|機車|汽車)(?:：|:| )?[A-Za-z0-9-]{4,10}",
       Labelled("[VEHICLE]", ""));
   add("vehicle", R"(\b[A-Z]{3}-\d{4}\b|\b\d{4}-[A-Z]{2}\b|\b[A-HJ-NPR-Z0-9]{17}\b)",
@@ -499,15 +520,18 @@ std::vector<Rule> BuildPatternRules() {
         return digit && letter ? std::string("[VEHICLE]") : v;
       });
   add("device",
-      R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|device (?:id|identifier)|lot(?: number| no\.?)?)[:#]? ?[A-Z0-9][A-Z0-9()./-]{3,}\b)",
+      R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|device (?:id|identifier)|lot(?: number| no\.?)?)[:#]? ?(?=[A-Za-z0-9()./-]*\d)[A-Z0-9][A-Z0-9()./-]{3,}\b)",
       Labelled("[DEVICE_ID]"), icase);
   add("device", "(序號|序列號|產品序號|批號)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[DEVICE_ID]", ""));
   add("id", R"(\bACC\d{4,}\b)", Tag("[ACCESSION]"));
   add("biometric",
-      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|palm ?print|DNA sample|retina(?:l)? scan|iris scan|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:id|file|ref(?:erence)?|no\.?|#))?(?: on file)?)[:#]? ?[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
+      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
       Labelled("[ID]"), icase);
-  // Photograph and video files by camera naming ("IMG_20240301_1122.jpg").
+  // Photograph and video files ("IMG_20240301_1122.jpg", "face_2024-03-01.png").
+  add("biometric",
+      R"(\b[A-Za-z0-9_.-]*[A-Za-z0-9]\.(?:jpe?g|png|heic|heif|tiff?|bmp|gif|mov|mp4)\b)",
+      Tag("[PHOTO]"), icase);
   add("biometric",
       R"(\b(?:IMG|DSC|DSCN|DCIM|PXL|PHOTO|VID|MVIMG)[_-]?[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*\.(?:jpe?g|png|heic|heif|tiff?|bmp|gif|mov|mp4)\b)",
       Tag("[PHOTO]"), icase);
@@ -530,6 +554,15 @@ std::vector<Rule> BuildPatternRules() {
   add("address", R"(\b(address|lives at|residing at|resides at)[:]? [^.;\n]{4,80})",
       Labelled("[ADDRESS]"), icase);
   add("address", R"(\b\d{5}(?:-\d{4})?\b(?= ?(?:USA|US|$)))", Tag("[ADDRESS]"));
+  add("address",
+      R"(\b\d{1,5},? (?:Rue|Via|Calle|Avenida|Av\.|Rua|Chemin|Allée|Viale|Corso|Piazza|Plaza)(?: [A-Za-z'-]+){1,4})",
+      Tag("[ADDRESS]"));
+  add("address",
+      R"(\b[A-Z][a-z]+(?:straße|strasse|weg|platz|gasse|allee|gade|vej|gatan|vägen) \d{1,4}[a-z]?\b)",
+      Tag("[ADDRESS]"));
+  add("address", R"(\b(?:P\.? ?O\.? Box|Post Office Box|PMB) \d{1,6}\b)", Tag("[ADDRESS]"), icase);
+  add("address", R"(\b((?:zip|zip code|postal code|postcode)[:#]? ?)\d{5}(?:-\d{4})?\b)",
+      KeepFirst("[ADDRESS]"), icase);
   // A street named without its number ("lives on Maple Grove Rd").
   add("address",
       R"(\b(?:[A-Z][a-z]+ ){1,3}(?:Street|Avenue|Road|Lane|Drive|Boulevard|Court|Terrace|Highway|St|Ave|Rd|Ln|Blvd|Hwy)\b\.?)",
@@ -540,7 +573,11 @@ std::vector<Rule> BuildPatternRules() {
       Tag("[ADDRESS]"));
   // Taiwanese addresses without a label: a road or street and a number (號), city optional.
   add("address",
-      "(?:(?!，|。|；|、|：|\\s).){3,24}?(?:路|街|大道)(?:[一二三四五六七八九十]段|\\d段)?(?:\\d+"
+      "(?:(?:台北|臺北|新北|桃園|台中|臺中|台南|臺南|高雄|基隆|新竹|嘉義|苗栗|彰化|南投|雲林|屏東|"
+      "宜蘭|"
+      "花蓮|台東|臺東|澎湖|金門|連江)(?:市|縣))?"
+      "(?:(?!，|。|；|、|：|\\s).){0,24}?(?:路|街|大道)(?:(?:一|二|三|四|五|六|七|八|九|十)段|"
+      "\\d段)?(?:\\d+"
       "巷)?(?:\\d+弄)?"
       "\\d+號(?:\\d+樓)?(?:之\\d+)?",
       Tag("[ADDRESS]"));
@@ -553,10 +590,10 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
-      R"(\b((?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Aa]|[Tt]he) (?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)),? (?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b((?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) (?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)(?:-in-law)?),? (?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
-      R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by)[:]?) [A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)? [A-Z](?:'[A-Z])?[a-z'-]+\b)",
+      R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by|[Ss]igned|[Cc]c)[:]?) (?:[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?|[A-Z]\.) [A-Z](?:'[A-Z])?[a-z'-]+\b)",
       Labelled("[NAME]"));
   const std::string surnames = kRomanizedSurnames;
   add("name",
@@ -577,6 +614,18 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b(9\d|1[0-4]\d)( ?)(y/o|yo|y\.o\.|yrs?\b\.?(?: old)?|years? of age|years old)(?![A-Za-z]))",
       [](const std::smatch& m, int) { return "90+" + m[2].str() + m[3].str(); }, icase);
   add("age", "((?:年齡|年紀)(?:：|:)? ?)(9\\d|1[0-4]\\d)", KeepFirst("90+"));
+  add(
+      "age", R"(\b(9\d|1[0-4]\d)([- ])(?:yr|yrs|year|years)[- ]old\b)",
+      [](const std::smatch& m, int) { return "90+" + m[2].str() + "year-old"; }, icase);
+  add("age",
+      "(?:九十(?:一|二|三|四|五|六|七|八|九)?|一百(?:零|一|二|三|四|五|六|七|八|九|十)*)(?=歲)",
+      Tag("90+"));
+  // Ages in words: "ninety-two", "a hundred and one", after "is"/"aged" or before "years".
+  const std::string words_age =
+      "(?:ninety(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|(?:one |a )?hundred(?: "
+      "and (?:one|two|three|four|five|six|seven|eight|nine|ten))?)";
+  add("age", "\\b((?:is|aged?|turned|turns) )" + words_age + "\\b", KeepFirst("90+"), icase);
+  add("age", "\\b" + words_age + "(?=[- ]years?\\b|[- ]year[- ]old| y/?o\\b)", Tag("90+"), icase);
   return rules;
 }
 
