@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <regex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -441,7 +442,7 @@ std::vector<Rule> BuildPatternRules() {
       Tag("[DATE]"));
   // Month/day without the year after the words that introduce a date ("next appt 2/14").
   add("date",
-      R"(\b((?:on|appt\.?|appointment|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?)(?: on)? )(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
+      R"(\b((?:on|appt\.?|appointment|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?)(?: on)? (?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
       KeepFirst("[DATE]"), icase);
   // ROC-era numeric dates with a two-digit year (1912-2010) after a date label: 出生日期 72/05/03.
   add("date",
@@ -526,7 +527,7 @@ std::vector<Rule> BuildPatternRules() {
       Labelled("[DEVICE_ID]", ""));
   add("id", R"(\bACC\d{4,}\b)", Tag("[ACCESSION]"));
   add("biometric",
-      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
+      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
       Labelled("[ID]"), icase);
   // Photograph and video files ("IMG_20240301_1122.jpg", "face_2024-03-01.png").
   add("biometric",
@@ -563,6 +564,22 @@ std::vector<Rule> BuildPatternRules() {
   add("address", R"(\b(?:P\.? ?O\.? Box|Post Office Box|PMB) \d{1,6}\b)", Tag("[ADDRESS]"), icase);
   add("address", R"(\b((?:zip|zip code|postal code|postcode)[:#]? ?)\d{5}(?:-\d{4})?\b)",
       KeepFirst("[ADDRESS]"), icase);
+  // "Springfield, OR": a city with a state and no ZIP code (the state stays). Clinical words
+  // before an abbreviation that is also a state code ("Chest, PA", "Head, CT") are not cities.
+  add("address",
+      R"(\b([A-Z][a-z]+(?: [A-Z][a-z]+)?), (AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC)\b(?= [a-z]|[.;),]|$))",
+      [](const std::smatch& m, int) {
+        static const std::set<std::string> kClinical = {
+            "Chest",     "Abdomen",    "Head",       "Neck",       "Pelvis",   "Spine",
+            "Left",      "Right",      "Findings",   "Impression", "History",  "Indication",
+            "Technique", "Comparison", "Lateral",    "Frontal",    "Portable", "Upright",
+            "Supine",    "Admitted",   "Discharged", "Negative",   "Positive", "Normal",
+            "Stable",    "Unchanged",  "Views",      "View",       "Study",    "Exam",
+            "Images",    "Radiograph", "Film"};
+        const std::string city = m[1].str();
+        if (kClinical.count(city.substr(0, city.find(' ')))) return m.str(0);
+        return "[ADDRESS], " + m[2].str();
+      });
   // A street named without its number ("lives on Maple Grove Rd").
   add("address",
       R"(\b(?:[A-Z][a-z]+ ){1,3}(?:Street|Avenue|Road|Lane|Drive|Boulevard|Court|Terrace|Highway|St|Ave|Rd|Ln|Blvd|Hwy)\b\.?)",
@@ -590,7 +607,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
-      R"(\b((?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) (?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)(?:-in-law)?),? (?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)(?:-in-law)?),? (?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
       R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by|[Ss]igned|[Cc]c)[:]?) (?:[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?|[A-Z]\.) [A-Z](?:'[A-Z])?[a-z'-]+\b)",

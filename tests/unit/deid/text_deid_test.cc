@@ -205,10 +205,13 @@ TEST(TextScrubberTest, IdentifiersWrittenWithoutTheUsualLabelsAreRemoved) {
       "Ln. 8, Heping W. Rd., Wanhua Dist. Photo on file DSC_0042.JPG. An 96 yo man; 101 years of "
       "age. Follow-up on 3/9 in clinic. 住在高雄市苓雅區四維三路2號5樓。年齡：95。出生日期 "
       "65/11/30。"
-      "已通知社工師吳承翰，陪同者為姪女周佳穎。");
-  for (const char* phi : {"5120", "555-0199", "lindqvist", "samplecare", "321 54 9876", "K7654321",
-                          "2AB3-CD4-EF56", "MTR-905", "Juniper", "Heping", "DSC_0042", "96 yo",
-                          "101 years", "3/9", "四維三路", "95", "65/11/30", "吳承翰", "周佳穎"}) {
+      "已通知社工師吳承翰，陪同者為姪女周佳穎。 History from wife, Brennagh, today. Seen Tuesday "
+      "4/8 again. Moved from Eugene, OR last year. Fingerprint image FPI-2231 on file.");
+  for (const char* phi :
+       {"5120",          "555-0199", "lindqvist", "samplecare", "321 54 9876", "K7654321",
+        "2AB3-CD4-EF56", "MTR-905",  "Juniper",   "Heping",     "DSC_0042",    "96 yo",
+        "101 years",     "3/9",      "四維三路",  "95",         "65/11/30",    "吳承翰",
+        "周佳穎",        "Brennagh", "4/8",       "Eugene",     "FPI-2231"}) {
     EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
   }
   EXPECT_NE(out.find("90+ yo"), std::string::npos) << out;
@@ -226,6 +229,7 @@ TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
            "張力性氣胸已排除。許多陳舊性病灶，程度輕微，康復良好。唐氏症病史。施打疫苗後發燒。",
            "連續三天咳嗽，溫度38.5度。游離氣體未見。金屬植入物。包括胸部X光。嚴重呼吸窘迫。",
            "轉至高雄榮總及林口長庚追蹤。",
+           "Chest, PA and lateral views. Head, CT negative. Left, LA enlarged.",
        }) {
     EXPECT_EQ(s.Scrub(text), text);
   }
