@@ -599,4 +599,35 @@ std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
   return out;
 }
 
+std::string ScrubSpokenNames(std::string_view text, ScrubStats* stats) {
+  static const std::unordered_set<std::string> kCues = {
+      "patient", "doctor",  "dr",       "mister",  "mr",     "missus",  "mrs",    "miss",
+      "ms",      "nurse",   "daughter", "son",     "wife",   "husband", "mother", "father",
+      "sister",  "brother", "with",     "to",      "called", "per",     "named",  "by",
+      "for",     "friend",  "neighbor", "contact", "partner"};
+  const std::vector<Word> words = Words(text);
+  auto spoken_name = [](std::string_view w) { return (Given(w) || Surname(w)) && !AlsoWord(w); };
+  std::vector<std::pair<size_t, size_t>> spans;
+  for (size_t i = 1; i < words.size(); ++i) {
+    if (!kCues.count(Lower(words[i - 1].text)) || !spoken_name(words[i].text)) continue;
+    if (text.substr(words[i - 1].end, words[i].begin - words[i - 1].end) != " ") continue;
+    size_t last = i;
+    if (i + 1 < words.size() && spoken_name(words[i + 1].text) &&
+        text.substr(words[i].end, words[i + 1].begin - words[i].end) == " ")
+      last = i + 1;
+    spans.push_back({words[i].begin, words[last].end});
+    i = last;
+  }
+  std::string out;
+  size_t at = 0;
+  for (const auto& [b, e] : spans) {
+    out.append(text.substr(at, b - at));
+    out += "[NAME]";
+    if (stats != nullptr) ++stats->by_category["name"];
+    at = e;
+  }
+  out.append(text.substr(at));
+  return out;
+}
+
 }  // namespace medscribe::deid

@@ -31,4 +31,9 @@ bool IsSurname(std::string_view word);
 // unchanged (the function never splits a UTF-8 sequence).
 std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats);
 
+// For text without capitals (speech recognition output): a dictionary name of one or two words
+// after a cue word ("patient", "doctor", "daughter", "spoke with", ...), whatever its case, is
+// replaced by "[NAME]"; names that are also common words are left. Counts as ScrubDictionaryNames.
+std::string ScrubSpokenNames(std::string_view text, ScrubStats* stats);
+
 }  // namespace medscribe::deid

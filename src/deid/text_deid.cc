@@ -716,6 +716,31 @@ std::string TextScrubber::ScrubField(std::string_view text, ScrubStats* stats) c
   return ScrubChineseNames(Scrub(text, stats), stats, /*strict=*/true);
 }
 
+std::string TextScrubber::ScrubTranscript(std::string_view text, ScrubStats* stats) const {
+  static const std::vector<Rule> kSpoken = [] {
+    const std::string digit = "(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)";
+    const std::string ordinal =
+        "(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+        "thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|"
+        "thirtieth|(?:twenty|thirty)[- ](?:first|second|third|fourth|fifth|sixth|seventh|eighth|"
+        "ninth))";
+    const auto icase = std::regex::ECMAScript | std::regex::icase;
+    std::vector<Rule> rules;
+    rules.push_back(
+        {std::regex("\\b(?:" + digit + "[ -]){3,}" + digit + "\\b", icase), Tag("[NUMBER]"), "id"});
+    rules.push_back({std::regex("\\b(?:january|february|march|april|may|june|july|august|"
+                                "september|october|november|december),? (?:the )?" +
+                                    ordinal + "\\b",
+                                icase),
+                     Tag("[DATE]"), "date"});
+    return rules;
+  }();
+  std::string piece(text);
+  std::vector<std::string> held;
+  for (const Rule& rule : kSpoken) piece = ApplyRule(piece, rule, impl_->shift, stats, held);
+  return Scrub(ScrubSpokenNames(Restore(piece, held), stats), stats);
+}
+
 std::string TextScrubber::Scrub(std::string_view text, ScrubStats* stats) const {
   std::string out;
   out.reserve(text.size());

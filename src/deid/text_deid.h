@@ -53,6 +53,10 @@ class TextScrubber {
   // words around it: Scrub, then every run of two to four Han characters that starts with a
   // surname is taken for a name.
   std::string ScrubField(std::string_view text, ScrubStats* stats = nullptr) const;
+  // For a speech recognition transcript (lower case, numbers spelled out): runs of four or more
+  // spoken digits become [NUMBER], a month with an ordinal [DATE], a dictionary name after a cue
+  // word [NAME] in any case; then Scrub.
+  std::string ScrubTranscript(std::string_view text, ScrubStats* stats = nullptr) const;
 
  private:
   struct Impl;

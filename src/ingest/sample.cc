@@ -207,7 +207,7 @@ StatusOr<Sample> AssembleSample(const SampleInputs& in, const deid::Pseudonymize
     std::string t;
     for (const std::string& x : in.transcripts) {
       if (!t.empty()) t += ' ';
-      t += scrubber.Scrub(x);
+      t += scrubber.ScrubTranscript(x);
     }
     transcript = t;
   }

@@ -237,3 +237,26 @@ TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
 
 }  // namespace
 }  // namespace medscribe::deid
+
+namespace medscribe::deid {
+namespace {
+
+TEST(TextScrubberTest, TranscriptsInLowerCaseWithSpokenNumbersAreScrubbed) {
+  const TextScrubber s({"Harold Jensen"}, -3);
+  ScrubStats stats;
+  const std::string out = s.ScrubTranscript(
+      "dictation for harold jensen call back number five five five one two three four spoke with "
+      "daughter ingrid on march the fifth findings will be discussed with doctor kowalski two "
+      "views of the chest",
+      &stats);
+  for (const char* phi :
+       {"harold", "jensen", "five five five", "ingrid", "march the fifth", "kowalski"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  EXPECT_NE(out.find("findings will be discussed"), std::string::npos) << out;
+  EXPECT_NE(out.find("two views of the chest"), std::string::npos) << out;
+  EXPECT_EQ(stats.by_category["id"], 1);
+  EXPECT_EQ(stats.by_category["date"], 1);
+}
+
+}  // namespace
+}  // namespace medscribe::deid
