@@ -526,13 +526,13 @@ std::vector<Rule> BuildPatternRules() {
   add("device", "(序號|序列號|產品序號|批號)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[DEVICE_ID]", ""));
   add("id", R"(\bACC\d{4,}\b)", Tag("[ACCESSION]"));
-  add("biometric",
-      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
-      Labelled("[ID]"), icase);
   // Photograph and video files ("IMG_20240301_1122.jpg", "face_2024-03-01.png").
   add("biometric",
       R"(\b[A-Za-z0-9_.-]*[A-Za-z0-9]\.(?:jpe?g|png|heic|heif|tiff?|bmp|gif|mov|mp4)\b)",
       Tag("[PHOTO]"), icase);
+  add("biometric",
+      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
+      Labelled("[ID]"), icase);
   add("biometric",
       R"(\b(?:IMG|DSC|DSCN|DCIM|PXL|PHOTO|VID|MVIMG)[_-]?[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*\.(?:jpe?g|png|heic|heif|tiff?|bmp|gif|mov|mp4)\b)",
       Tag("[PHOTO]"), icase);

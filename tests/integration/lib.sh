@@ -6,7 +6,7 @@ set -uo pipefail
 # the writer, still writing, dies of SIGPIPE. `has PATTERN` reads all of its input instead.
 has() { grep "$@" > /dev/null; }
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+[ -n "${KEEP_WORK:-}" ] || trap 'rm -rf "$work"' EXIT
 failures=0
 failed_lines=()
 fail() {

@@ -171,7 +171,9 @@ json "$work/draft1.json" 'isinstance(d["hints"], list) and d["status"] == "draft
   || fail "draft fields: $(head -c 300 "$work/draft1.json")"
 
 # Edit, then signing: a resident may not, the radiologist may.
-edited='FINDINGS: Small right pleural effusion. 9 mm nodule in the left upper lobe.\n\nIMPRESSION: Small right pleural effusion.'
+# The clinician's edit names a relative, a phone number and a date: the EMR gets them, the
+# feedback export must not.
+edited='FINDINGS: Small right pleural effusion. 9 mm nodule in the left upper lobe. Discussed with the daughter, Renske Vandermolen, at 503-555-0147 on 03/14/2024.\n\nIMPRESSION: Small right pleural effusion.'
 code=$(call "$rad" PUT "/v1/drafts/$id1" "{\"text\":\"$edited\"}")
 [ "$code" = 200 ] && json "$work/body" 'len(d["edits"])' | has -x 1 \
   && json "$work/body" '[h["rule_id"] for h in d["hints"]]' | has "nodule-follow-up" \
@@ -306,6 +308,9 @@ ms feedback export --store "$store" --since 2000-01-01 --out "$work/fb" > "$work
 tar -xOf "$work"/fb/*.tar --wildcards '*.json' 2>/dev/null | $py -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d["target_report"]); print(d["feedback"]["diff"])' > "$work/fb.sample" 2>&1
 grep -q "9 mm nodule" "$work/fb.sample" && grep -q "^+ " "$work/fb.sample" && ! grep -q "$family" "$work/fb.sample" \
   && pass "feedback sample: signed text as target, diff against the draft, no name" || fail "feedback sample: $(head -5 "$work/fb.sample")"
+leaked=$(grep -o -e Renske -e Vandermolen -e 555-0147 -e 03/14/2024 "$work/fb.sample" | head -3)
+[ -z "$leaked" ] && grep -q "daughter,\? \[NAME\]" "$work/fb.sample" \
+  && pass "feedback export: the relative, phone and date the clinician typed are scrubbed" || fail "feedback export kept: $leaked $(grep -o 'Discussed[^.]*' "$work/fb.sample" | head -1)"
 
 # FHIR server slow (beyond the 3 s source timeout), then down: clear errors, no partial draft.
 kill "$fhir_pid"; wait "$fhir_pid" 2>/dev/null
