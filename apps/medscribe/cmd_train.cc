@@ -69,6 +69,7 @@ struct TrainArgs {
   int loader_threads = 2;
   bool no_overlap = false;
   bool no_image = false, no_dictation = false, print_topology = false;
+  double dictation_dropout = 0;
   std::string init_decoder;
   std::string image_from;
   int image_warmup_epochs = -1;  // -1: 30 for a configuration with the finding head, else 0
@@ -136,6 +137,7 @@ int RunTrain(const TrainArgs& a) {
   o.threads = a.jobs;
   o.prompt.image = !a.no_image;
   o.prompt.dictation = !a.no_dictation;
+  o.dictation_dropout = a.dictation_dropout;
   o.init_decoder = a.init_decoder;
   static const ReportFindingLabeler kLabeler;
   o.finding_labeler = &kLabeler;
@@ -314,6 +316,11 @@ Runner RegisterTrain(CLI::App& app) {
       ->capture_default_str();
   app.add_flag("--no-dictation", a->no_dictation,
                "Ablation: train without the dictation transcript");
+  app.add_option("--dictation-dropout", a->dictation_dropout,
+                 "Fraction of training examples shown without their dictation, drawn anew each "
+                 "time, so findings are read from the image (validation keeps the dictation)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   return [a](GlobalOptions&) { return RunTrain(*a); };
 }
 

@@ -49,7 +49,7 @@ void Prefetcher::Work(int64_t m, int stride) {
           order = EpochOrder(n_, o_.seed, epoch);
           order_epoch = epoch;
         }
-        ASSIGN_OR_RETURN(Example e, load_(order[i % n_]));
+        ASSIGN_OR_RETURN(Example e, load_(order[i % n_], i));
         examples.push_back(std::move(e));
       }
       std::vector<const Example*> ptrs;

@@ -30,10 +30,12 @@ struct PrefetchOptions {
   int rank = 0, world = 1;
 };
 
-// Batches of micro-steps [first, last) of a split of `n` samples; `load(i)` reads sample i.
+// Batches of micro-steps [first, last) of a split of `n` samples; `load(i, draw)` reads sample i
+// as the draw-th example of the run (a global count across epochs and ranks, so per-example
+// choices such as modality dropout are reproducible and differ between epochs).
 class Prefetcher {
  public:
-  using Load = std::function<StatusOr<Example>(size_t)>;
+  using Load = std::function<StatusOr<Example>(size_t index, uint64_t draw)>;
 
   // Starts the loader threads. REQUIRES: n > 0; first <= last.
   Prefetcher(size_t n, Load load, const PrefetchOptions& o, int64_t first, int64_t last);

@@ -335,10 +335,20 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       static_cast<size_t>(config.decoder.max_position_embeddings - config.image_tokens() + 1);
   const bool joint_head = config.findings.enabled && o.prompt.image && o.image_warmup_epochs <= 0 &&
                           o.finding_labeler != nullptr;
-  const Prefetcher::Load load = [&train, &enc, &o, max_tokens,
-                                 joint_head](size_t i) -> StatusOr<Example> {
+  const Prefetcher::Load load = [&train, &enc, &o, max_tokens, joint_head](
+                                    size_t i, uint64_t draw) -> StatusOr<Example> {
     ASSIGN_OR_RETURN(RawSample r, ReadSample(train, i));
-    Example e = MakeExample(r, enc, o.prompt, max_tokens);
+    model::PromptOptions prompt = o.prompt;
+    if (o.dictation_dropout > 0) {
+      // A fixed hash of (seed, draw): the same run shows the same examples without dictation.
+      uint64_t h = (o.seed + 1) * 0x9E3779B97F4A7C15ULL ^ (draw + 0x632BE59BD9B4E019ULL);
+      h ^= h >> 33;
+      h *= 0xFF51AFD7ED558CCDULL;
+      h ^= h >> 33;
+      if (static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53) < o.dictation_dropout)
+        prompt.dictation = false;
+    }
+    Example e = MakeExample(r, enc, prompt, max_tokens);
     if (joint_head) {
       const model::json::Value* t = r.sample.Find("target_report");
       const model::FindingTargets y =
@@ -379,7 +389,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
         "--image-from takes another run's image warm-up, but this run has none (it needs the "
         "image, a configuration with a finding head such as base, and --image-warmup-epochs > 0)");
   {
-    ASSIGN_OR_RETURN(const Example first, load(0));
+    ASSIGN_OR_RETURN(const Example first, load(0, 0));
     if (o.prompt.image) WarnIfFindingsTooSmall(config, first.image.size(-1));
     if (o.prompt.image && first.image.size(0) != config.vision.channels) {
       return FailedPreconditionError("dataset images have " + std::to_string(first.image.size(0)) +
@@ -523,6 +533,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                                 {"seed", json::Value(static_cast<int64_t>(o.seed))},
                                 {"image", json::Value(o.prompt.image)},
                                 {"dictation", json::Value(o.prompt.dictation)},
+                                {"dictation_dropout", json::Value(o.dictation_dropout)},
                                 {"image_warmup_epochs", json::Value(o.image_warmup_epochs)},
                                 {"aux_loss_weight", json::Value(o.aux_loss_weight)},
                                 {"image_from", json::Value(o.image_from)}})},

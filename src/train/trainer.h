@@ -57,6 +57,10 @@ struct TrainOptions {
   uint64_t seed = 0;
   int threads = 0;  // 0: all cores
   model::PromptOptions prompt;
+  // Fraction of training examples shown without their dictation, drawn anew for every example
+  // (modality dropout): the model must read the findings from the image and keeps the dictation
+  // for what only it holds (comparisons). 0 shows every dictation; validation always has it.
+  double dictation_dropout = 0;
   // A LLaMA-family checkpoint (HF config.json + safetensors, single or sharded) whose weights
   // start the decoder; its shape replaces config.decoder and its vocabulary must be the encoder's.
   std::string init_decoder;
