@@ -133,6 +133,17 @@ StatusOr<SplitSamples> ReadSplit(const std::string& dir, const std::string& spli
   return out;
 }
 
+bool DropModality(uint64_t seed, uint64_t draw, double p) {
+  if (p <= 0) return false;
+  uint64_t h = (seed + 1) * 0x9E3779B97F4A7C15ULL ^ (draw + 0x632BE59BD9B4E019ULL);
+  h ^= h >> 33;
+  h *= 0xFF51AFD7ED558CCDULL;
+  h ^= h >> 33;
+  h *= 0xC4CEB9FE1A85EC53ULL;
+  h ^= h >> 33;
+  return static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53) < p;
+}
+
 Example MakeExample(const RawSample& s, const TextEncoder& enc, const model::PromptOptions& o,
                     size_t max_tokens) {
   Example e;

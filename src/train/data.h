@@ -92,4 +92,8 @@ Batch Collate(const std::vector<const Example*>& examples, int pad_id);
 // Order of examples for an epoch: a permutation that depends only on (seed, epoch).
 std::vector<size_t> EpochOrder(size_t n, uint64_t seed, uint64_t epoch);
 
+// Whether the draw-th example of a run with `seed` is shown without a modality dropped with
+// probability `p` (a fixed hash of seed and draw: reproducible, independent between draws).
+bool DropModality(uint64_t seed, uint64_t draw, double p);
+
 }  // namespace medscribe::train

@@ -339,15 +339,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                                     size_t i, uint64_t draw) -> StatusOr<Example> {
     ASSIGN_OR_RETURN(RawSample r, ReadSample(train, i));
     model::PromptOptions prompt = o.prompt;
-    if (o.dictation_dropout > 0) {
-      // A fixed hash of (seed, draw): the same run shows the same examples without dictation.
-      uint64_t h = (o.seed + 1) * 0x9E3779B97F4A7C15ULL ^ (draw + 0x632BE59BD9B4E019ULL);
-      h ^= h >> 33;
-      h *= 0xFF51AFD7ED558CCDULL;
-      h ^= h >> 33;
-      if (static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53) < o.dictation_dropout)
-        prompt.dictation = false;
-    }
+    if (DropModality(o.seed, draw, o.dictation_dropout)) prompt.dictation = false;
     Example e = MakeExample(r, enc, prompt, max_tokens);
     if (joint_head) {
       const model::json::Value* t = r.sample.Find("target_report");

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 
 #include "common/npy.h"
 #include "dataset/shard.h"
@@ -11,6 +12,7 @@
 #include "testing/temp_dir.h"
 #include "train/data.h"
 #include "train/npy.h"
+#include "train/prefetcher.h"
 #include "train/tar.h"
 #include "train/tensorboard.h"
 #include "train/trainer.h"
@@ -403,6 +405,51 @@ TEST(TensorBoardTest, Crc32cMatchesTheStandardCheckValue) {
   auto w = EventWriter::Create(dir.path().string());
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE(w->Scalar("train/loss", 1.5, 3).ok());
+}
+
+}  // namespace
+}  // namespace medscribe::train
+
+namespace medscribe::train {
+namespace {
+
+TEST(DataTest, ModalityDropoutIsReproducibleAndKeepsItsRate) {
+  int dropped = 0;
+  for (uint64_t draw = 0; draw < 20000; ++draw) {
+    EXPECT_EQ(DropModality(3, draw, 0.3), DropModality(3, draw, 0.3));
+    dropped += DropModality(3, draw, 0.3);
+    EXPECT_FALSE(DropModality(3, draw, 0.0));
+    EXPECT_TRUE(DropModality(3, draw, 1.0));
+  }
+  EXPECT_NEAR(dropped / 20000.0, 0.3, 0.02);
+  int differ = 0;  // another seed drops other examples
+  for (uint64_t draw = 0; draw < 1000; ++draw)
+    differ += DropModality(3, draw, 0.5) != DropModality(4, draw, 0.5);
+  EXPECT_GT(differ, 300);
+}
+
+TEST(PrefetcherTest, EachExampleGetsItsOwnDrawAcrossEpochs) {
+  std::mutex mu;
+  std::map<uint64_t, size_t> seen;  // draw -> sample index
+  CharEncoder enc;
+  const Prefetcher::Load load = [&](size_t index, uint64_t draw) -> StatusOr<Example> {
+    std::lock_guard lock(mu);
+    seen[draw] = index;
+    RawSample s{"K", model::json::Parse(SampleJson(1)).value(), torch::zeros({1, 16, 16})};
+    return MakeExample(s, enc, {}, 1000);
+  };
+  PrefetchOptions o;
+  o.batch_size = 2;
+  o.seed = 9;
+  {
+    Prefetcher p(5, load, o, 0, 6);  // 12 examples: more than two epochs of 5
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(p.Next().ok());
+  }
+  ASSERT_EQ(seen.size(), 12u);
+  for (uint64_t draw = 0; draw < 12; ++draw) {
+    ASSERT_TRUE(seen.count(draw));
+    EXPECT_EQ(seen[draw], EpochOrder(5, 9, draw / 5)[draw % 5]);
+  }
 }
 
 }  // namespace
