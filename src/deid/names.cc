@@ -513,6 +513,21 @@ bool Given(std::string_view w) {
 bool AlsoWord(std::string_view w) { return InSet(Dicts().also_words, w); }
 bool NotName(std::string_view w) { return InSet(Dicts().not_names, w); }
 
+// `text` with each byte span [begin, end) (sorted, not overlapping) replaced by "[NAME]".
+std::string ReplaceSpans(std::string_view text, const std::vector<std::pair<size_t, size_t>>& spans,
+                         ScrubStats* stats) {
+  std::string out;
+  size_t at = 0;
+  for (const auto& [b, e] : spans) {
+    out.append(text.substr(at, b - at));
+    out += "[NAME]";
+    if (stats != nullptr) ++stats->by_category["name"];
+    at = e;
+  }
+  out.append(text.substr(at));
+  return out;
+}
+
 }  // namespace
 
 bool IsGivenName(std::string_view word) { return Given(word); }
@@ -586,17 +601,7 @@ std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
     spans.push_back({words[i].begin, words[last].end});
     i = last;
   }
-  if (spans.empty()) return std::string(text);
-  std::string out;
-  size_t at = 0;
-  for (const auto& [b, e] : spans) {
-    out.append(text.substr(at, b - at));
-    out += "[NAME]";
-    if (stats != nullptr) ++stats->by_category["name"];
-    at = e;
-  }
-  out.append(text.substr(at));
-  return out;
+  return ReplaceSpans(text, spans, stats);
 }
 
 std::string ScrubSpokenNames(std::string_view text, ScrubStats* stats) {
@@ -618,16 +623,7 @@ std::string ScrubSpokenNames(std::string_view text, ScrubStats* stats) {
     spans.push_back({words[i].begin, words[last].end});
     i = last;
   }
-  std::string out;
-  size_t at = 0;
-  for (const auto& [b, e] : spans) {
-    out.append(text.substr(at, b - at));
-    out += "[NAME]";
-    if (stats != nullptr) ++stats->by_category["name"];
-    at = e;
-  }
-  out.append(text.substr(at));
-  return out;
+  return ReplaceSpans(text, spans, stats);
 }
 
 }  // namespace medscribe::deid

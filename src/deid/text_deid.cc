@@ -533,9 +533,6 @@ std::vector<Rule> BuildPatternRules() {
   add("biometric",
       R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
       Labelled("[ID]"), icase);
-  add("biometric",
-      R"(\b(?:IMG|DSC|DSCN|DCIM|PXL|PHOTO|VID|MVIMG)[_-]?[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*\.(?:jpe?g|png|heic|heif|tiff?|bmp|gif|mov|mp4)\b)",
-      Tag("[PHOTO]"), icase);
   // Identity documents by their label (after the accounts, licences and devices, whose labels
   // may end in "ID").
   add("id",
