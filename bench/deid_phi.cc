@@ -288,6 +288,7 @@ struct Tally {
 
 struct HeldOutSet {
   std::string name;
+  std::string first;  // recall at the set's first measurement, before rules were fitted to it
   std::vector<std::vector<Span>> lines;
 };
 
@@ -300,7 +301,12 @@ std::optional<std::vector<HeldOutSet>> ReadHeldOut(const char* path) {
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] == '#') continue;
     if (line.rfind("[set ", 0) == 0 && line.back() == ']') {
-      sets.push_back({line.substr(5, line.size() - 6), {}});
+      std::string name = line.substr(5, line.size() - 6), first;
+      if (const size_t at = name.find(" first="); at != std::string::npos) {
+        first = name.substr(at + 7);
+        name.resize(at);
+      }
+      sets.push_back({name, first, {}});
       continue;
     }
     if (sets.empty()) return std::nullopt;
@@ -477,19 +483,22 @@ int main(int argc, char** argv) {
               clinical_removed, baseline_clinical_removed, precision);
   std::printf("baseline: only the record's identifiers replaced (a record-driven scrubber)\n");
   double held_recall = 0;
+  std::string held_first = "none";
   for (size_t i = 0; i < held_sets.size(); ++i) {
     const auto& [ids, keeps] = held_tallies[i];
     held_recall = static_cast<double>(ids.removed) / std::max(1, ids.planted);
+    held_first = held_sets[i].first.empty() ? "unmeasured" : held_sets[i].first;
     std::printf(
-        "held-out set %s: %d identifiers, %d removed, recall %.3f; %d clinical phrases, %d "
-        "removed\n",
-        held_sets[i].name.c_str(), ids.planted, ids.removed, held_recall, keeps.planted,
+        "held-out set %s: %d identifiers, %d removed, recall %.3f (at its first measurement, "
+        "before rules were fitted to it: %s); %d clinical phrases, %d removed\n",
+        held_sets[i].name.c_str(), ids.planted, ids.removed, held_recall,
+        held_sets[i].first.empty() ? "this run" : held_sets[i].first.c_str(), keeps.planted,
         keeps.removed);
   }
   std::printf(
       "deid_recall=%.3f deid_precision=%.3f worst_category=%s worst_recall=%.3f "
-      "held_out_recall=%.3f baseline_recall=%.3f\n",
-      recall, precision, worst.c_str(), worst_recall, held_recall,
+      "held_out_recall=%.3f held_out_first_recall=%s baseline_recall=%.3f\n",
+      recall, precision, worst.c_str(), worst_recall, held_recall, held_first.c_str(),
       static_cast<double>(base_removed) / planted);
   return 0;
 }
