@@ -442,7 +442,7 @@ std::vector<Rule> BuildPatternRules() {
       Tag("[DATE]"));
   // Month/day without the year after the words that introduce a date ("next appt 2/14").
   add("date",
-      R"(\b((?:on|appt\.?|appointment|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?)(?: on)? (?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
+      R"(\b((?:on|appt\.?|appointment|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?)(?: on)? (?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
       KeepFirst("[DATE]"), icase);
   // ROC-era numeric dates with a two-digit year (1912-2010) after a date label: 出生日期 72/05/03.
   add("date",
