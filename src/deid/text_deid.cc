@@ -707,6 +707,15 @@ size_t PieceEnd(std::string_view text, size_t start) {
   return cut > start ? cut : start + kMaxPiece;
 }
 
+// The text with the control characters that would read as placeholders turned into spaces.
+std::string WithoutPlaceholderBytes(std::string_view text) {
+  std::string out(text);
+  std::replace_if(
+      out.begin(), out.end(),
+      [](char c) { return c == 0x01 || c == 0x02 || (c >= 0x0E && c <= 0x1D); }, ' ');
+  return out;
+}
+
 }  // namespace
 
 std::string TextScrubber::ScrubField(std::string_view text, ScrubStats* stats) const {
@@ -732,10 +741,16 @@ std::string TextScrubber::ScrubTranscript(std::string_view text, ScrubStats* sta
                      Tag("[DATE]"), "date"});
     return rules;
   }();
-  std::string piece(text);
-  std::vector<std::string> held;
-  for (const Rule& rule : kSpoken) piece = ApplyRule(piece, rule, impl_->shift, stats, held);
-  return Scrub(ScrubSpokenNames(Restore(piece, held), stats), stats);
+  std::string spoken;
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = PieceEnd(text, start);
+    std::string piece = WithoutPlaceholderBytes(text.substr(start, end - start));
+    std::vector<std::string> held;
+    for (const Rule& rule : kSpoken) piece = ApplyRule(piece, rule, impl_->shift, stats, held);
+    spoken += Restore(piece, held);
+    start = end;
+  }
+  return Scrub(ScrubSpokenNames(spoken, stats), stats);
 }
 
 std::string TextScrubber::Scrub(std::string_view text, ScrubStats* stats) const {
@@ -743,11 +758,7 @@ std::string TextScrubber::Scrub(std::string_view text, ScrubStats* stats) const 
   out.reserve(text.size());
   for (size_t start = 0; start < text.size();) {
     const size_t end = PieceEnd(text, start);
-    std::string piece(text.substr(start, end - start));
-    // Control characters that would read as placeholders become spaces.
-    std::replace_if(
-        piece.begin(), piece.end(),
-        [](char c) { return c == 0x01 || c == 0x02 || (c >= 0x0E && c <= 0x1D); }, ' ');
+    std::string piece = WithoutPlaceholderBytes(text.substr(start, end - start));
     std::vector<std::string> held;
     if (impl_->known) piece = ApplyRule(piece, *impl_->known, impl_->shift, stats, held);
     for (const Rule& rule : PatternRules())

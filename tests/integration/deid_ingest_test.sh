@@ -39,7 +39,7 @@ print(sum(1 for s in open(sys.argv[2]).read().splitlines() if s and s in text))'
 [ "$in_notes" -ge 300 ] && pass "$in_notes planted strings found in the notes and reports" || fail "only $in_notes planted strings in notes and reports"
 dicom_hits=0
 for f in $(find "$work/c/dicom" -name '*.dcm'); do
-  dcmdump +U8 "$f" 2> /dev/null | grep -Eq "CHEST call|RequestedProcedureDescription.*CXR for|SITE PRIVATE" && dicom_hits=$((dicom_hits + 1))
+  dcmdump +U8 "$f" 2> /dev/null | has -E "CHEST call|RequestedProcedureDescription.*CXR for|SITE PRIVATE" && dicom_hits=$((dicom_hits + 1))
 done
 [ "$dicom_hits" -ge 25 ] && pass "$dicom_hits DICOM files carry planted values (top level, nested, private)" || fail "$dicom_hits DICOM files with planted values"
 

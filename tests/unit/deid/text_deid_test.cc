@@ -256,6 +256,14 @@ TEST(TextScrubberTest, TranscriptsInLowerCaseWithSpokenNumbersAreScrubbed) {
   EXPECT_NE(out.find("two views of the chest"), std::string::npos) << out;
   EXPECT_EQ(stats.by_category["id"], 1);
   EXPECT_EQ(stats.by_category["date"], 1);
+  // Long input (scrubbed in pieces; std::regex recurses per matched character) and bytes that
+  // look like the scrubber's own placeholders.
+  std::string many;
+  for (int i = 0; i < 30000; ++i) many += "one ";
+  const std::string long_out = s.ScrubTranscript(many + "\x01\x0E\x02 harold jensen");
+  EXPECT_EQ(long_out.find("one one one one"), std::string::npos);
+  EXPECT_EQ(long_out.find('\x01'), std::string::npos);
+  EXPECT_EQ(long_out.find("harold"), std::string::npos);
 }
 
 }  // namespace
