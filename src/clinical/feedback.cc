@@ -25,6 +25,7 @@ StatusOr<FeedbackResult> ExportFeedback(DraftStore& store, const FeedbackOptions
     fs::remove_all(o.out, ec);
   }
   DraftQuery q;
+  q.all_departments = true;  // the export is the site's, across departments
   q.status = "signed";
   q.signed_since = o.since;
   q.limit = 1000000;

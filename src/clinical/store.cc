@@ -159,6 +159,10 @@ class SqlDraftStore final : public DraftStore {
   }
 
   StatusOr<std::vector<DraftRow>> List(const DraftQuery& q) override {
+    if (q.department.empty() && !q.all_departments)
+      return PermissionDeniedError(
+          "a drafts query without a department: only a role with access to every department "
+          "may list them all");
     std::string sql = std::string("SELECT ") + kColumns + " FROM drafts WHERE 1=1";
     Params p;
     auto where = [&](const std::string& column, const std::string& op, const std::string& v) {

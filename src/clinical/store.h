@@ -37,12 +37,15 @@ struct DraftRow {
   std::string phi;
 };
 
+// A query of the drafts store. It fails closed: a query without a department is refused unless
+// `all_departments` says the caller may see every department (an empty scope never means "any").
 struct DraftQuery {
-  std::string status;         // empty: any
-  std::string department;     // empty: any
-  std::string encounter_key;  // empty: any
-  std::string signed_since;   // ISO time; rows signed at or after it
-  std::string batch_job;      // empty: any
+  std::string status;            // empty: any
+  std::string department;        // REQUIRED unless all_departments
+  bool all_departments = false;  // the caller's role may see every department
+  std::string encounter_key;     // empty: any
+  std::string signed_since;      // ISO time; rows signed at or after it
+  std::string batch_job;         // empty: any
   int limit = 200;
 };
 

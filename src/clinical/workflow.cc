@@ -514,6 +514,10 @@ StatusOr<Json> Workflow::Get(const std::string& id, const Caller& caller) {
 
 StatusOr<Json> Workflow::List(const DraftQuery& q, const Caller& caller) {
   DraftQuery query = q;
+  if (!caller.any_department && caller.department.empty())
+    return PermissionDeniedError("the token names no department, and its role ('" + caller.role +
+                                 "') may only see its own department's drafts");
+  query.all_departments = caller.any_department;
   if (!caller.any_department) query.department = caller.department;
   ASSIGN_OR_RETURN(std::vector<DraftRow> rows, p_.store->List(query));
   Json out = Json::array();

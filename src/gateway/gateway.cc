@@ -831,6 +831,22 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
   }
   rec.principal = Pseudonym(claims->sub);
   rec.role = claims->role;
+  // Routes that touch encounters are scoped by the token's department unless the role may see
+  // every department: a token without one (missing, empty or not a string) is refused, never
+  // read as "any department".
+  if (route->phi || route->context) {
+    const auto& all = c.policy.all_departments_roles;
+    if (claims->department.empty() &&
+        std::find(all.begin(), all.end(), claims->role) == all.end()) {
+      Refused("unauthenticated");
+      co_return RefuseAudited(
+          res, label, rec, 401, "no department claim",
+          ErrorJson(401, "invalid token: it names no department, and role '" + claims->role +
+                             "' may only touch its own department's encounters; the identity "
+                             "provider must issue a 'department' claim (a string)"),
+          {{"WWW-Authenticate", "Bearer realm=\"medscribe\", error=\"invalid_token\""}});
+    }
+  }
   if (const double wait = s->per_principal->Take(claims->sub, NowS()); wait > 0) {
     Refused("rate_principal");
     const std::string message = "rate limit of " + std::to_string(c.limits.per_principal.rps) +

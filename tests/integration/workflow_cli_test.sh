@@ -151,6 +151,7 @@ call() {  # call TOKEN METHOD PATH [BODY] → status; body in $work/body
 }
 count_drafts() { call "$svc" GET "/v1/drafts?limit=1000" > /dev/null; json "$work/body" 'len(d["drafts"])'; }
 svc=$(ms token issue --sub batch --role service --department any)
+nodept=$(ms token issue --sub dr.nobody --role radiologist --name "No^Department")
 
 # Draft, streamed, with the encounter's dictation sent along.
 audio=$(base64 -w0 "$work/c/audio/enc-000001.wav")
@@ -269,6 +270,12 @@ rows=$(wc -l < "$work/table.txt")
 found=$(grep -o -e "$name" -e "$mrn" -e "pleural effusion" -e "Lee^Anna" "$work/table.txt" | head -3)
 [ -z "$found" ] && [ "$rows" -ge 4 ] \
   && pass "PostgreSQL rows ($rows) hold no name ($name), MRN or report text" || fail "plaintext in the table: $found"
+
+# A token that names no department, for a role scoped by department: refused with the reason,
+# never read as "every department".
+code=$(call "$nodept" GET /v1/drafts)
+[ "$code" = 401 ] && has "names no department" < "$work/body" \
+  && pass "token without a department claim: 401, no drafts listed" || fail "department-less token: $code $(head -c 300 "$work/body")"
 
 # Batch job: two encounters at low priority.
 # wait_job ID: polls until the job is done (at most 180 s: drafting is slow when CI runs tests side by side); its last state is in $work/body.

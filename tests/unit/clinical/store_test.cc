@@ -75,7 +75,11 @@ TEST_F(StoreTest, ListsFiltersAndReplaces) {
   b.department = "ICU";
   b.created_at = "2026-01-02T00:00:00.000Z";
   ASSERT_TRUE(store->Put(b).ok());
-  auto all = store->List({});
+  // An empty scope is refused, not read as "any department".
+  EXPECT_EQ(store->List({}).status().code(), ErrorCode::kPermissionDenied);
+  DraftQuery every;
+  every.all_departments = true;
+  auto all = store->List(every);
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].id, "d-2");  // newest first
@@ -87,6 +91,7 @@ TEST_F(StoreTest, ListsFiltersAndReplaces) {
   b.phi = "{\"n\":3}";
   ASSERT_TRUE(store->Put(b).ok());
   q = {};
+  q.all_departments = true;
   q.signed_since = "2026-01-03";
   auto signed_rows = store->List(q);
   ASSERT_EQ(signed_rows->size(), 1u);
@@ -149,7 +154,9 @@ TEST_F(StoreTest, WrongKeyFailsClosed) {
   EXPECT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), ErrorCode::kDataLoss);
   EXPECT_NE(got.status().message().find("cannot be decrypted"), std::string::npos);
-  EXPECT_FALSE(other->List({}).ok());
+  DraftQuery every;
+  every.all_departments = true;
+  EXPECT_EQ(other->List(every).status().code(), ErrorCode::kDataLoss);
 }
 
 TEST_F(StoreTest, AlteredRowFailsClosed) {

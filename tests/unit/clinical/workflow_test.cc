@@ -157,7 +157,11 @@ class WorkflowTest : public ::testing::Test {
     return stages;
   }
 
-  size_t StoredRows() { return store_->List({}).value().size(); }
+  size_t StoredRows() {
+    DraftQuery all;
+    all.all_departments = true;
+    return store_->List(all).value().size();
+  }
 
   static fs::path* cohort_;
   fs::path dir_;
@@ -308,6 +312,25 @@ TEST_F(WorkflowTest, DepartmentAndPatientLimits) {
   Stages("enc-000001", limited, &d);
   EXPECT_EQ(d.status().code(), ErrorCode::kPermissionDenied);
   EXPECT_EQ(StoredRows(), 0u);
+}
+
+TEST_F(WorkflowTest, ACallerWithoutDepartmentListsNothing) {
+  StatusOr<Json> d = InternalError("unset");
+  Stages("enc-000001", Radiologist(), &d);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  const std::string department = (*d)["department"];
+  Caller none = Radiologist("x");
+  none.department = "";  // a role scoped by department, and a token that names none
+  auto list = workflow_->List({}, none);
+  EXPECT_EQ(list.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_NE(list.status().message().find("names no department"), std::string::npos);
+  EXPECT_EQ(workflow_->Get((*d)["id"], none).status().code(), ErrorCode::kPermissionDenied);
+  auto other = workflow_->List({}, Radiologist("Another Department"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->empty());
+  auto own = workflow_->List({}, Radiologist(department));
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(own->size(), 1u);
 }
 
 TEST_F(WorkflowTest, EditSignWriteBack) {
