@@ -12,12 +12,13 @@
 //      Taiwanese landline and mobile, extensions); SSNs, Taiwan national IDs and resident
 //      certificates, long numbers; MRN, health plan, account, licence, certificate, vehicle
 //      (plates, VINs) and device (serial, UDI, lot) numbers after the words that name them, in
-//      English and Chinese; biometric and photo references; street and Taiwanese addresses;
-//      ages over 89 (-> 90+).
-//   3. Names by context: after titles (Dr., Mrs., Nurse...), after relatives and roles ("his
-//      daughter Jane", "emergency contact: ..."), romanized Chinese names with a surname from
-//      the list ("Mei-Ling Chen"), Chinese names (surname list + one or two given characters)
-//      after a cue word (女兒, 家屬, 病患, 醫師...) or before a title (醫師, 先生, 小姐...).
+//      English and Chinese, and by the labels and shapes people use without the usual words
+//      (docs/formats/deid-profile.md lists them); biometric and photo references; street and
+//      Taiwanese addresses; ages over 89 (-> 90+).
+//   3. Names by context and dictionary: after titles (Dr., Mrs., Nurse...), after relatives and
+//      roles ("his daughter Jane", "emergency contact: ..."), romanized Chinese names with a
+//      surname from the list ("Mei-Ling Chen"); given names and surnames by dictionary
+//      (names.h); Chinese names (chinese_names.h).
 // Replacements are bracketed tags ([NAME], [PHONE], ...), except dates, which stay dates.
 //
 // Thread safety: a TextScrubber is immutable after construction; Scrub may run concurrently.

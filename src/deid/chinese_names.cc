@@ -1,0 +1,202 @@
+#include "deid/chinese_names.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+namespace medscribe::deid {
+namespace {
+
+// Chinese surnames (single and compound) and the words after which a name follows.
+const std::vector<std::u32string>& ChineseSurnames() {
+  static const std::vector<std::u32string> k = {
+      U"歐陽", U"司馬", U"諸葛", U"張簡", U"范姜", U"上官", U"司徒", U"陳", U"林", U"黃", U"張",
+      U"李",   U"王",   U"吳",   U"劉",   U"蔡",   U"楊",   U"許",   U"鄭", U"謝", U"郭", U"洪",
+      U"曾",   U"邱",   U"廖",   U"賴",   U"周",   U"徐",   U"蘇",   U"葉", U"莊", U"呂", U"江",
+      U"何",   U"蕭",   U"羅",   U"高",   U"潘",   U"簡",   U"朱",   U"鍾", U"游", U"彭", U"詹",
+      U"胡",   U"施",   U"沈",   U"余",   U"盧",   U"梁",   U"趙",   U"顏", U"柯", U"翁", U"魏",
+      U"孫",   U"戴",   U"范",   U"方",   U"宋",   U"鄧",   U"杜",   U"傅", U"侯", U"曹", U"薛",
+      U"丁",   U"卓",   U"阮",   U"馬",   U"董",   U"温",   U"溫",   U"唐", U"藍", U"石", U"蔣",
+      U"古",   U"紀",   U"姚",   U"連",   U"馮",   U"歐",   U"程",   U"湯", U"田", U"康", U"姜",
+      U"白",   U"汪",   U"鄒",   U"尤",   U"巫",   U"鐘",   U"黎",   U"涂", U"龔", U"嚴", U"韓",
+      U"袁",   U"金",   U"童",   U"陸",   U"夏",   U"柳",   U"凃",   U"邵", U"錢", U"孔", U"殷",
+      U"包",   U"左",   U"秦",   U"崔",   U"易"};
+  return k;
+}
+const std::vector<std::u32string>& ChineseNameCues() {
+  static const std::vector<std::u32string> k = {
+      U"女兒",   U"兒子", U"太太",   U"先生",   U"家屬",     U"病患",       U"病人",     U"患者",
+      U"姓名",   U"配偶", U"母親",   U"父親",   U"媽媽",     U"爸爸",       U"姊姊",     U"姐姐",
+      U"哥哥",   U"弟弟", U"妹妹",   U"丈夫",   U"妻子",     U"孫子",       U"孫女",     U"聯絡人",
+      U"監護人", U"朋友", U"鄰居",   U"照顧者", U"主治醫師", U"醫師",       U"護理師",   U"技術員",
+      U"簽名",   U"個案", U"案主",   U"由",     U"與",       U"和",         U"及",       U"個管師",
+      U"社工師", U"社工", U"營養師", U"藥師",   U"治療師",   U"專科護理師", U"住院醫師", U"總醫師",
+      U"主任",   U"同事", U"室友",   U"男友",   U"女友",     U"叔叔",       U"阿姨",     U"舅舅",
+      U"伯伯",   U"姑姑", U"嬸嬸",   U"外甥",   U"姪子",     U"姪女",       U"媳婦",     U"女婿",
+      U"外孫",   U"看護", U"通知",   U"聯絡",   U"會診",     U"照會",       U"交班給",   U"陪同者"};
+  return k;
+}
+// Titles after a name.
+const std::vector<std::u32string>& ChineseNameTitles() {
+  static const std::vector<std::u32string> k = {U"醫師",   U"醫生", U"先生", U"小姐", U"女士",
+                                                U"護理師", U"太太", U"主任", U"教授"};
+  return k;
+}
+// Characters that do not end a given name (particles, verbs and clinical words that follow one).
+bool NotInGivenName(char32_t c) {
+  static const std::u32string k =
+      U"的了在於是與和及之並也都又再就將被從向對把給讓請由未無不說稱"
+      U"醫師先生小姐女士太太護理，。、；：（）「」";
+  return k.find(c) != std::u32string::npos;
+}
+bool IsHan(char32_t c) { return c >= 0x4E00 && c <= 0x9FFF; }
+// Characters common in Taiwanese given names and rare in clinical words: a surname followed by
+// two of them is taken for a name without a cue ("許雅雯", "賴俊宏"; never "高血壓", "唐氏症").
+bool GivenNameChar(char32_t c) {
+  static const std::u32string k =
+      U"志俊傑建宏家豪偉文華信宗翰承恩柏宇軒彥廷冠博凱哲銘維德仁義智勇昌榮興輝光成清福祥吉慶"
+      U"春秋雄龍鳳麟鵬嘉佳怡君婷雅雯芳玲美惠慧淑貞珍珠玉秀英蘭蓮梅菊萍鈴琪琳瑜瑋瑄璇蓁妤晴欣"
+      U"思詩靜涵萱筠姿婕妍穎儀昀庭品詠書睿宸諺澤皓翔瀚鈞均毅誠紹振耀煌錦鴻裕達賢聖威強松樺森"
+      U"霖虹彩麗嬌娟娥琴瑞祺禎祐佑辰晨昊曜翊奕宥侑紘竣崇泰富貴財旺順孝忠勝毓筱郁馨薇芸芝芬茹"
+      U"莉蕙菁綺綾絹純繡宜宛婉嫻媛妮娜姍姵琦瑾璟瑩晶亭喬嵐岳峰崴倫俞偲傳允兆典彬揚敏斌旭昇昱"
+      U"晉景暉曉朗杰欽泓浩淳漢潔熙燕璋甫碩祖禹秉穆章群聰舜茂荃萬蔚衡詮誼豐賓迪逸遠邦鈺銓鋒錚"
+      U"雋雲霆震靖韋韻頌駿鼎";
+  return k.find(c) != std::u32string::npos;
+}
+
+// Decodes UTF-8 leniently: each code point with the byte offset where it starts; invalid bytes
+// become U+FFFD of one byte.
+std::vector<std::pair<char32_t, size_t>> DecodeUtf8(const std::string& s) {
+  std::vector<std::pair<char32_t, size_t>> out;
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+    bool ok = n > 0 && i + n <= s.size();
+    for (int k = 1; ok && k < n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) ok = false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if (!ok) {
+      out.push_back({0xFFFD, i});
+      ++i;
+      continue;
+    }
+    out.push_back({cp, i});
+    i += static_cast<size_t>(n);
+  }
+  return out;
+}
+
+bool StartsAt(const std::vector<std::pair<char32_t, size_t>>& cps, size_t i,
+              const std::u32string& w) {
+  if (i + w.size() > cps.size()) return false;
+  for (size_t k = 0; k < w.size(); ++k)
+    if (cps[i + k].first != w[k]) return false;
+  return true;
+}
+
+// Places that begin like a name (高雄榮總 and 林口長庚 are hospitals).
+bool PlaceAt(const std::vector<std::pair<char32_t, size_t>>& cps, size_t i) {
+  static const std::vector<std::u32string> k = {U"高雄", U"林口", U"林森", U"金門",
+                                                U"連江", U"馬祖", U"石牌", U"羅東",
+                                                U"楊梅", U"萬華", U"蘇澳", U"田中"};
+  return std::any_of(k.begin(), k.end(),
+                     [&](const std::u32string& p) { return StartsAt(cps, i, p); });
+}
+
+}  // namespace
+
+std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool strict) {
+  if (std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; })) return text;
+  const auto cps = DecodeUtf8(text);
+  auto byte_at = [&](size_t i) { return i < cps.size() ? cps[i].second : text.size(); };
+  // Length in code points of a name starting at i (surname + given), 0 if none.
+  auto name_at = [&](size_t i) -> size_t {
+    if (PlaceAt(cps, i)) return 0;
+    for (const std::u32string& sn : ChineseSurnames()) {
+      if (!StartsAt(cps, i, sn)) continue;
+      size_t g = 0;
+      while (g < 2 && i + sn.size() + g < cps.size() && IsHan(cps[i + sn.size() + g].first) &&
+             !NotInGivenName(cps[i + sn.size() + g].first))
+        ++g;
+      if (g > 0) return sn.size() + g;
+    }
+    return 0;
+  };
+  std::vector<std::pair<size_t, size_t>> spans;  // code point [begin, end)
+  if (strict) {
+    // A run of two to four Han characters that starts with a surname is a name.
+    for (size_t i = 0; i < cps.size();) {
+      if (!IsHan(cps[i].first)) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < cps.size() && IsHan(cps[j].first)) ++j;
+      const bool surname = std::any_of(
+          ChineseSurnames().begin(), ChineseSurnames().end(),
+          [&](const std::u32string& sn) { return StartsAt(cps, i, sn) && j - i > sn.size(); });
+      if (surname && j - i <= 4) spans.push_back({i, j});
+      i = j;
+    }
+  }
+  // A surname and two given-name characters, not followed by a third.
+  for (size_t i = 0; i + 2 < cps.size(); ++i) {
+    for (const std::u32string& sn : ChineseSurnames()) {
+      if (!StartsAt(cps, i, sn)) continue;
+      const size_t g = i + sn.size();
+      if (!PlaceAt(cps, i) && g + 1 < cps.size() && GivenNameChar(cps[g].first) &&
+          GivenNameChar(cps[g + 1].first) &&
+          (g + 2 >= cps.size() || !GivenNameChar(cps[g + 2].first)) &&
+          (i == 0 || !IsHan(cps[i - 1].first) || !GivenNameChar(cps[i - 1].first)))
+        spans.push_back({i, g + 2});
+      break;
+    }
+  }
+  for (size_t i = 0; i < cps.size(); ++i) {
+    for (const std::u32string& cue : ChineseNameCues()) {
+      if (!StartsAt(cps, i, cue)) continue;
+      size_t j = i + cue.size();
+      while (j < cps.size() && (cps[j].first == U'：' || cps[j].first == U':' ||
+                                cps[j].first == U' ' || cps[j].first == U'為'))
+        ++j;
+      if (const size_t n = name_at(j)) spans.push_back({j, j + n});
+      break;
+    }
+    for (const std::u32string& title : ChineseNameTitles()) {
+      if (!StartsAt(cps, i, title)) continue;
+      // A surname 2 or 3 code points before the title (2-3 character names).
+      for (size_t len : {3u, 2u, 4u, 1u}) {
+        if (i < len) continue;
+        const bool surname_only =
+            len == 1 && std::any_of(ChineseSurnames().begin(), ChineseSurnames().end(),
+                                    [&](const std::u32string& sn) {
+                                      return sn.size() == 1 && cps[i - 1].first == sn[0];
+                                    });
+        if (name_at(i - len) == len || surname_only) {
+          spans.push_back({i - len, i});
+          break;
+        }
+      }
+      break;
+    }
+  }
+  if (spans.empty()) return text;
+  std::sort(spans.begin(), spans.end());
+  std::string out;
+  size_t last = 0;  // byte offset
+  for (const auto& [b, e] : spans) {
+    const size_t bb = byte_at(b), eb = byte_at(e);
+    if (bb < last) continue;  // overlaps an earlier span
+    out.append(text, last, bb - last);
+    out += "[NAME]";
+    if (stats != nullptr) ++stats->by_category["name"];
+    last = eb;
+  }
+  out.append(text, last, std::string::npos);
+  return out;
+}
+
+}  // namespace medscribe::deid
