@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
       "dictation.\n"
       "Run `medscribe <command> --help` for the options of a command."};
   app.require_subcommand(1);
+  // Global options may also follow the command ("medscribe ingest ... --log-level warn"):
+  // subcommands, which inherit this setting, hand options they do not know to their parent.
+  app.fallthrough();
   app.set_version_flag("--version", "medscribe 0.1.0");
   GlobalOptions g;
   app.add_option("--home", g.home,

@@ -78,5 +78,9 @@ n=$("$bin" dicom info "$work/base.dcm" "$work/random.dcm" "$work/rle.dcm" 2>/dev
 [ "$n" -eq 2 ] && [ $rc -eq 1 ] && pass "info prints good files and exits 1 when one fails" || fail "mixed batch: $n lines, exit $rc"
 "$bin" dicom decode "$work/base.dcm" --raw --out "$work/x.png" > /dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && pass "--raw with .png is a usage error" || fail "--raw .png exit $rc"
+# Global options before or after the command.
+out=$("$bin" dicom info "$work/base.dcm" --log-level warn 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$out" | has '"sop_instance_uid"' && "$bin" --log-level warn dicom info "$work/base.dcm" > /dev/null \
+  && pass "a global option after the command is accepted" || fail "global option after the command: exit $rc: $out"
 
 finish
