@@ -64,7 +64,8 @@ Runner RegisterDeid(CLI::App& app) {
                  "Print the replacements by category as JSON on standard error");
   text->footer(
       "Replacements are tags ([NAME], [PHONE], [ADDRESS], [ID], ...); dates are shifted and keep\n"
-      "their format; ages over 89 become 90+. Categories and methods: docs/formats/deid-profile.md.\n"
+      "their format; ages over 89 become 90+. Categories and methods: "
+      "docs/formats/deid-profile.md.\n"
       "Example: medscribe deid text note.txt --known 'Mary Smith' --shift -30 --stats");
   return [=](GlobalOptions&) -> int { return RunText(*o); };
 }
