@@ -537,11 +537,9 @@ std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
   const std::vector<Word> words = Words(text);
   const Dictionaries& d = Dicts();
   const size_t n = words.size();
-  // Only spaces (and at most one period of an initial, or one comma) between words a and b.
-  auto adjacent = [&](size_t a, size_t b, bool comma = false) {
-    const std::string_view gap = text.substr(words[a].end, words[b].begin - words[a].end);
-    if (gap == " ") return true;
-    return comma && (gap == ", " || gap == ",");
+  // What stands between words a and b.
+  auto gap = [&](size_t a, size_t b) {
+    return text.substr(words[a].end, words[b].begin - words[a].end);
   };
   // The word after i makes it a clinical term: a clinical noun, a possessive, a number.
   auto clinical_after = [&](size_t i) {
@@ -564,7 +562,7 @@ std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
   // initial ("Agnes M. Hale"); n when there is none.
   auto following = [&](size_t k) -> size_t {
     if (k + 1 >= n) return n;
-    if (adjacent(k, k + 1)) return k + 1;
+    if (gap(k, k + 1) == " ") return k + 1;
     const std::string_view rest = text.substr(words[k].end);
     const bool initial =
         rest.size() >= 4 && rest[0] == ' ' && Upper(rest[1]) && rest[2] == '.' && rest[3] == ' ';
@@ -583,8 +581,8 @@ std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
     };
     if (const size_t v_at = next_name(i); v_at < n) {
       const std::string_view v = words[v_at].text;
-      const bool pair = (given && !(also && AlsoWord(v) && !Surname(v))) ||
-                        (Surname(v) && !AlsoWord(v)) || (Surname(v) && given);
+      const bool pair =
+          (given && !(also && AlsoWord(v) && !Surname(v))) || (Surname(v) && !AlsoWord(v));
       if (pair) {
         last = v_at;
         if (const size_t third = next_name(last); third < n && Surname(words[third].text))
@@ -592,9 +590,8 @@ std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
       }
     }
     // "Surname, Given".
-    if (last == i && surname && i + 1 < n && adjacent(i, i + 1, true) &&
-        text.substr(words[i].end, 1) == "," && name_word(i + 1) && Given(words[i + 1].text) &&
-        !AlsoWord(words[i + 1].text))
+    if (last == i && surname && i + 1 < n && (gap(i, i + 1) == ", " || gap(i, i + 1) == ",") &&
+        name_word(i + 1) && Given(words[i + 1].text) && !AlsoWord(words[i + 1].text))
       last = i + 1;
     // A dictionary name alone, unless it is also a common word.
     if (last == i && !((given || surname) && !also)) continue;
@@ -615,11 +612,12 @@ std::string ScrubSpokenNames(std::string_view text, ScrubStats* stats) {
   std::vector<std::pair<size_t, size_t>> spans;
   for (size_t i = 1; i < words.size(); ++i) {
     if (!kCues.count(Lower(words[i - 1].text)) || !spoken_name(words[i].text)) continue;
-    if (text.substr(words[i - 1].end, words[i].begin - words[i - 1].end) != " ") continue;
+    auto spaced = [&](size_t k) {
+      return text.substr(words[k - 1].end, words[k].begin - words[k - 1].end) == " ";
+    };
+    if (!spaced(i)) continue;
     size_t last = i;
-    if (i + 1 < words.size() && spoken_name(words[i + 1].text) &&
-        text.substr(words[i].end, words[i + 1].begin - words[i].end) == " ")
-      last = i + 1;
+    if (i + 1 < words.size() && spoken_name(words[i + 1].text) && spaced(i + 1)) last = i + 1;
     spans.push_back({words[i].begin, words[last].end});
     i = last;
   }

@@ -99,13 +99,13 @@ Rewrite Tag(const char* tag) {
   return [tag](const std::smatch&, int) { return std::string(tag); };
 }
 
-// The label words (groups 1 and 2, when matched) stay and what they name becomes `tag`, after
-// `separator` (" " in English, "" in Chinese).
 // Group 1 (the words before the identifier, spacing included) stays; the match's rest is `tag`.
 Rewrite KeepFirst(const char* tag) {
   return [tag](const std::smatch& m, int) { return m[1].str() + tag; };
 }
 
+// The label words (groups 1 and 2, when matched) stay and what they name becomes `tag`, after
+// `separator` (" " in English, "" in Chinese).
 Rewrite Labelled(const char* tag, const char* separator = " ") {
   return [tag, separator](const std::smatch& m, int) {
     return m[1].str() + m[2].str() + separator + tag;
@@ -516,12 +516,21 @@ size_t PieceEnd(std::string_view text, size_t start) {
   return cut > start ? cut : start + kMaxPiece;
 }
 
-// The text with the control characters that would read as placeholders turned into spaces.
-std::string WithoutPlaceholderBytes(std::string_view text) {
-  std::string out(text);
-  std::replace_if(
-      out.begin(), out.end(),
-      [](char c) { return c == 0x01 || c == 0x02 || (c >= 0x0E && c <= 0x1D); }, ' ');
+// `scrub_piece(piece)` over the text's pieces (PieceEnd), joined. Each piece is given with the
+// control characters that would read as placeholders turned into spaces.
+template <typename ScrubPiece>
+std::string InPieces(std::string_view text, ScrubPiece scrub_piece) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = PieceEnd(text, start);
+    std::string piece(text.substr(start, end - start));
+    std::replace_if(
+        piece.begin(), piece.end(),
+        [](char c) { return c == 0x01 || c == 0x02 || (c >= 0x0E && c <= 0x1D); }, ' ');
+    out += scrub_piece(std::move(piece));
+    start = end;
+  }
   return out;
 }
 
@@ -550,34 +559,23 @@ std::string TextScrubber::ScrubTranscript(std::string_view text, ScrubStats* sta
                      Tag("[DATE]"), "date"});
     return rules;
   }();
-  std::string spoken;
-  for (size_t start = 0; start < text.size();) {
-    const size_t end = PieceEnd(text, start);
-    std::string piece = WithoutPlaceholderBytes(text.substr(start, end - start));
+  const std::string spoken = InPieces(text, [&](std::string piece) {
     std::vector<std::string> held;
     for (const Rule& rule : kSpoken) piece = ApplyRule(piece, rule, impl_->shift, stats, held);
-    spoken += Restore(piece, held);
-    start = end;
-  }
+    return Restore(piece, held);
+  });
   return Scrub(ScrubSpokenNames(spoken, stats), stats);
 }
 
 std::string TextScrubber::Scrub(std::string_view text, ScrubStats* stats) const {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t start = 0; start < text.size();) {
-    const size_t end = PieceEnd(text, start);
-    std::string piece = WithoutPlaceholderBytes(text.substr(start, end - start));
+  return InPieces(text, [&](std::string piece) {
     std::vector<std::string> held;
     if (impl_->known) piece = ApplyRule(piece, *impl_->known, impl_->shift, stats, held);
     for (const Rule& rule : PatternRules())
       piece = ApplyRule(piece, rule, impl_->shift, stats, held);
     piece = ScrubDictionaryNames(piece, stats);
-    piece = ScrubChineseNames(Restore(piece, held), stats, /*strict=*/false);
-    out += piece;
-    start = end;
-  }
-  return out;
+    return ScrubChineseNames(Restore(piece, held), stats, /*strict=*/false);
+  });
 }
 
 }  // namespace medscribe::deid
