@@ -88,4 +88,12 @@ for l in open(sys.argv[1]):
 print(n)' "$work/samples.jsonl")
 [ "$transcripts" -ge 2 ] && pass "$transcripts transcripts carry [NAME] or [NUMBER] where the dictation named someone" \
   || fail "$transcripts transcripts with [NAME]/[NUMBER], expected 2 or more"
+
+# `medscribe deid text`: the same scrubber on a site's own text; a missing file is named.
+out=$(printf 'Seen by Dr. Agnes Hale, call 555-201-3344.\n' | ms deid text --stats 2> "$work/stats.txt")
+[ "$out" = "Seen by Dr. [NAME], call [PHONE]." ] && has '"phone":1' < "$work/stats.txt" \
+  && pass "deid text: $out $(cat "$work/stats.txt")" || fail "deid text: $out $(cat "$work/stats.txt")"
+ms deid text "$work/no-such-note.txt" > /dev/null 2> "$work/err.txt"; rc=$?
+[ $rc -ne 0 ] && has "no-such-note.txt" < "$work/err.txt" \
+  && pass "deid text on a missing file: exit $rc, $(head -1 "$work/err.txt")" || fail "deid text missing file: exit $rc $(cat "$work/err.txt")"
 finish
