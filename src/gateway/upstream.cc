@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common/logging.h"
+#include "common/url.h"
 
 namespace medscribe::gateway {
 namespace beast = boost::beast;
@@ -35,43 +36,9 @@ const char* OutcomeName(Outcome o) {
 }
 
 StatusOr<Address> ParseUrl(const std::string& url, std::string* path) {
-  Address e;
-  std::string rest;
-  if (url.rfind("http://", 0) == 0) {
-    rest = url.substr(7);
-  } else if (url.rfind("https://", 0) == 0) {
-    rest = url.substr(8);
-    e.tls = true;
-  } else {
-    return InvalidArgumentError("'" + url + "' is not an http:// or https:// URL");
-  }
-  const size_t slash = rest.find('/');
-  if (path) *path = slash == std::string::npos ? "/" : rest.substr(slash);
-  std::string hostport = rest.substr(0, slash);
-  std::string port = e.tls ? "443" : "80";
-  if (!hostport.empty() && hostport[0] == '[') {  // [v6]:port
-    const size_t close = hostport.find(']');
-    if (close == std::string::npos)
-      return InvalidArgumentError("bad IPv6 address in '" + url + "'");
-    e.host = hostport.substr(1, close - 1);
-    if (close + 1 < hostport.size() && hostport[close + 1] == ':')
-      port = hostport.substr(close + 2);
-  } else {
-    const size_t colon = hostport.rfind(':');
-    e.host = hostport.substr(0, colon);
-    if (colon != std::string::npos) port = hostport.substr(colon + 1);
-  }
-  int p = -1;
-  try {
-    size_t used = 0;
-    p = std::stoi(port, &used);
-    if (used != port.size()) p = -1;
-  } catch (...) {
-  }
-  if (e.host.empty() || p <= 0 || p > 65535)
-    return InvalidArgumentError("'" + url + "' needs a host and a port 1..65535");
-  e.port = static_cast<uint16_t>(p);
-  return e;
+  ASSIGN_OR_RETURN(Url u, ParseHttpUrl(url));
+  if (path) *path = u.target;
+  return Address{u.host, u.port, u.tls()};
 }
 
 namespace {
