@@ -1,20 +1,27 @@
 // A FHIR R4 server as record source and sink (sources.h), over HTTP(S) with libcurl.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <map>
 
 #include "clinical/http_client.h"
 #include "clinical/sources.h"
+#include "common/url.h"
 #include "fhir/reader.h"
 
 namespace medscribe::clinical {
 namespace {
 
 constexpr char kFhirJson[] = "application/fhir+json";
+// A search reads at most this many pages and bytes; one page at most kMaxPageBytes (the
+// client's own limit when lower). An encounter's record is far smaller.
+constexpr int kMaxPages = 20;
+constexpr size_t kMaxPageBytes = 16u << 20;
+constexpr size_t kMaxSearchBytes = 64u << 20;
 
 class FhirServer final : public RecordSource {
  public:
-  explicit FhirServer(HttpServerRef server) : s_(std::move(server)) {}
+  FhirServer(HttpServerRef server, Url base) : s_(std::move(server)), base_(std::move(base)) {}
 
   std::string name() const override { return "FHIR server " + s_.base; }
 
@@ -129,11 +136,17 @@ class FhirServer final : public RecordSource {
     return res;
   }
 
-  // The resources of every page of a search (following Bundle.link next, at most 20 pages).
+  // The resources of every page of a search, following Bundle.link next only where it stays on
+  // the configured base (same scheme, host and port, under its path: the service token goes
+  // with every request), within kMaxPages and kMaxSearchBytes.
   StatusOr<std::vector<fhir::Resource>> Search(const std::string& query) {
     std::vector<fhir::Resource> out;
     std::string url = s_.base + "/" + query;
-    for (int page = 0; page < 20 && !url.empty(); ++page) {
+    size_t bytes = 0;
+    for (int page = 0; !url.empty(); ++page) {
+      if (page == kMaxPages)
+        return ResourceExhaustedError(name() + " answered a search with more than " +
+                                      std::to_string(kMaxPages) + " pages");
       ASSIGN_OR_RETURN(HttpResponse r, s_.http.Get(url, s_.Headers(kFhirJson)));
       if (r.status >= 500 || r.status == 401 || r.status == 403)
         return UnavailableError(name() + " failed a search (HTTP " + std::to_string(r.status) +
@@ -141,10 +154,22 @@ class FhirServer final : public RecordSource {
       if (r.status != 200)
         return UnavailableError(name() + " refused a search (HTTP " + std::to_string(r.status) +
                                 "): " + r.body.substr(0, 200));
+      bytes += r.body.size();
+      if (bytes > kMaxSearchBytes)
+        return ResourceExhaustedError(name() + " answered a search with more than " +
+                                      std::to_string(kMaxSearchBytes >> 20) + " MiB");
       fhir::FhirReader reader;
       reader.AddJson(r.body, "search");
       for (const auto& x : reader.resources()) out.push_back(x);
       url = NextLink(r.body);
+      if (url.empty()) break;
+      auto next = ParseHttpUrl(url);
+      if (!next.ok() || !IsUnder(*next, base_))
+        return UnavailableError(name() +
+                                " sent a paging link outside its base URL; MedScribe follows "
+                                "links only on " +
+                                base_.origin() + std::string(base_.path()) +
+                                " (check the server's base URL setting)");
     }
     return out;
   }
@@ -165,6 +190,7 @@ class FhirServer final : public RecordSource {
   }
 
   HttpServerRef s_;
+  Url base_;
 };
 
 }  // namespace
@@ -174,9 +200,13 @@ StatusOr<std::shared_ptr<RecordSource>> OpenFhirServer(const HttpSourceOptions& 
                    HttpServerRef::Make(o.base_url, o.bearer_token,
                                        {.ca_file = o.ca_file,
                                         .timeout_ms = o.timeout_ms,
-                                        .max_response_bytes = o.max_response_bytes},
+                                        .max_response_bytes =
+                                            std::min(o.max_response_bytes, kMaxPageBytes)},
                                        "FHIR base URL"));
-  return std::shared_ptr<RecordSource>(std::make_shared<FhirServer>(std::move(server)));
+  auto base = ParseHttpUrl(server.base);
+  if (!base.ok()) return InvalidArgumentError("FHIR base URL: " + base.status().message());
+  return std::shared_ptr<RecordSource>(
+      std::make_shared<FhirServer>(std::move(server), std::move(*base)));
 }
 
 }  // namespace medscribe::clinical

@@ -1,5 +1,7 @@
 #include "clinical/http_client.h"
 
+#include "common/url.h"
+
 #include <curl/curl.h>
 
 #include <memory>
@@ -53,9 +55,8 @@ std::string UrlEncode(std::string_view s) {
 
 StatusOr<HttpServerRef> HttpServerRef::Make(std::string base_url, std::string token,
                                             HttpClientOptions options, const std::string& what) {
-  if (base_url.rfind("http://", 0) != 0 && base_url.rfind("https://", 0) != 0)
-    return InvalidArgumentError("the " + what + " must start with http:// or https://, got '" +
-                                base_url + "'");
+  if (auto u = ParseHttpUrl(base_url); !u.ok())
+    return InvalidArgumentError("the " + what + " is not usable: " + u.status().message());
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   return HttpServerRef{std::move(base_url), std::move(token), HttpClient(std::move(options))};
 }
