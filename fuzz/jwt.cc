@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   static const KeySet keys = std::move(KeySet::Parse(kJwks).value());
-  auto claims = VerifyJwt(in, keys, {"https://issuer.test", "medscribe", 30}, 1'800'000'000);
+  auto claims = VerifyJwt(in, keys, {"https://issuer.test", "medscribe", 30, {}}, 1'800'000'000);
   if (claims.ok()) __builtin_trap();  // nobody holds the private key: nothing may verify
   return 0;
 }

@@ -17,6 +17,7 @@ namespace {
 struct TokenArgs {
   std::string sub, role = "radiologist", department, patient, name, audience = "medscribe",
                    ttl = "15m", issuer = "https://medscribe.local/dev-issuer", token, jwks;
+  std::vector<std::string> clients;
 };
 
 const char* const kRoles[] = {"radiologist", "resident", "attending",
@@ -74,6 +75,8 @@ Runner RegisterToken(CLI::App& app) {
   verify->add_option("--jwks", a->jwks, "JWKS file")->required();
   verify->add_option("--issuer", a->issuer, "Expected iss")->capture_default_str();
   verify->add_option("--audience", a->audience, "Expected aud")->capture_default_str();
+  verify->add_option("--client", a->clients,
+                     "A client id the token's azp may name (repeatable; default: the audience)");
   return [=](GlobalOptions& g) {
     if (verify->parsed()) {
       std::string jwks_text, token;
@@ -85,7 +88,7 @@ Runner RegisterToken(CLI::App& app) {
       std::getline(std::cin, token);
       auto keys = serve::KeySet::Parse(jwks_text);
       if (!keys.ok()) return ReportError(keys.status());
-      auto c = serve::VerifyJwt(token, *keys, {a->issuer, a->audience, 30}, Now());
+      auto c = serve::VerifyJwt(token, *keys, {a->issuer, a->audience, 30, a->clients}, Now());
       if (!c.ok()) {
         std::fprintf(stderr, "error: %s\n", c.status().message().c_str());
         return kExitFailed;

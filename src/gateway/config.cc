@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/files.h"
+#include "common/url.h"
 
 namespace medscribe::gateway {
 namespace fs = std::filesystem;
@@ -265,11 +266,22 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
     if (const YAML::Node a = root["auth"]) {
       CheckKeys(a, "auth",
                 {"issuer", "audience", "jwks_file", "jwks_url", "jwks_ca", "leeway_s",
-                 "jwks_refresh_s", "dev_issuer"});
+                 "jwks_refresh_s", "dev_issuer", "clients"});
       if (a["issuer"]) c.issuer = Str(a["issuer"], "auth.issuer");
       if (a["audience"]) c.audience = Str(a["audience"], "auth.audience");
+      if (a["clients"]) c.clients = StrList(a["clients"], "auth.clients");
       if (a["jwks_file"]) c.jwks_file = Resolve(base, Str(a["jwks_file"], "auth.jwks_file"));
-      if (a["jwks_url"]) c.jwks_url = Str(a["jwks_url"], "auth.jwks_url");
+      if (a["jwks_url"]) {
+        c.jwks_url = Str(a["jwks_url"], "auth.jwks_url");
+        auto u = ParseHttpUrl(c.jwks_url);
+        if (!u.ok())
+          throw std::runtime_error(Where(a["jwks_url"], "auth.jwks_url") + ": " +
+                                   u.status().message());
+        if (!u->tls() && !IsLoopbackHost(u->host))
+          throw std::runtime_error(Where(a["jwks_url"], "auth.jwks_url") +
+                                   " must be an https:// URL (plain http only to this machine's "
+                                   "loopback): the keys decide who may read reports");
+      }
       if (a["jwks_ca"]) c.jwks_ca = Resolve(base, Str(a["jwks_ca"], "auth.jwks_ca"));
       if (a["leeway_s"]) c.leeway_s = Num<int64_t>(a["leeway_s"], "auth.leeway_s", 0, 300);
       if (a["jwks_refresh_s"])

@@ -114,6 +114,8 @@ struct GatewayConfig {
   // Authentication.
   std::string issuer;  // expected `iss`; default: this gateway's development issuer
   std::string audience = "medscribe";
+  // Client ids a token's `azp` may name (auth.clients); empty: only the audience itself.
+  std::vector<std::string> clients;
   std::string jwks_file, jwks_url;  // neither: the development issuer's key
   std::string jwks_ca;              // CA for an https JWKS URL (default: the system's)
   int64_t leeway_s = 30;

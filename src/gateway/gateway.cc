@@ -819,7 +819,7 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
   rec.request_digest = req.body.empty() ? "" : crypto::Hex(crypto::Sha256(req.body));
   // Authentication (Early() refused requests without a bearer token).
   const std::string authz = req.header("authorization");
-  const serve::JwtPolicy jp{issuer, c.audience, c.leeway_s};
+  const serve::JwtPolicy jp{issuer, c.audience, c.leeway_s, c.clients};
   auto claims = Verify(authz.size() > 7 ? authz.substr(7) : std::string(), jp);
   if (!claims.ok()) {
     if (claims.status().message().find("kid") != std::string::npos) RefreshKeysSoon();

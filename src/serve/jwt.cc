@@ -277,6 +277,9 @@ StatusOr<JwtClaims> VerifyJwt(std::string_view token, const KeySet& keys, const 
   if (!p["department"].get(v)) c.department = std::string(v);
   if (!p["patient"].get(v)) c.patient = std::string(v);
   if (!p["name"].get(v)) c.name = std::string(v);
+  const bool has_azp = p["azp"].error() != simdjson::NO_SUCH_FIELD;
+  if (has_azp && p["azp"].get(v)) return Unauth("azp is not a string");
+  if (has_azp) c.azp = std::string(v);
   simdjson::dom::array auds;
   if (!p["aud"].get(v)) {
     c.aud.emplace_back(v);
@@ -297,6 +300,12 @@ StatusOr<JwtClaims> VerifyJwt(std::string_view token, const KeySet& keys, const 
   if (c.iss != policy.issuer) return Unauth("issuer is not " + policy.issuer);
   if (std::find(c.aud.begin(), c.aud.end(), policy.audience) == c.aud.end())
     return Unauth("audience is not " + policy.audience);
+  if (has_azp) {
+    const auto& ok = policy.authorized_parties;
+    if (ok.empty() ? c.azp != policy.audience : std::find(ok.begin(), ok.end(), c.azp) == ok.end())
+      return Unauth("authorized party (azp) '" + c.azp.substr(0, 64) +
+                    "' is not a client this service accepts");
+  }
   if (now > c.exp + policy.leeway_s) return Unauth("expired");
   if (has_nbf && c.nbf > now + policy.leeway_s) return Unauth("not valid yet (nbf)");
   if (has_iat && c.iat > now + policy.leeway_s) return Unauth("issued in the future (iat)");

@@ -27,6 +27,7 @@ struct JwtClaims {
   std::string patient;  // SMART launch context: the one patient the token may touch, or ""
   std::string name;     // OIDC `name`: the user's display name, or ""
   std::vector<std::string> aud;
+  std::string azp;  // OIDC authorized party, or ""
   int64_t exp = 0, nbf = 0, iat = 0;
 };
 
@@ -34,6 +35,9 @@ struct JwtPolicy {
   std::string issuer;
   std::string audience;
   int64_t leeway_s = 30;
+  // A token that names its authorized party (`azp`, the client it was issued to) must name one
+  // of these, or the audience when the list is empty. Tokens without `azp` are not affected.
+  std::vector<std::string> authorized_parties;
 };
 
 // Public keys by `kid`, from a JWKS document ({"keys": [...]}: RSA with n/e, EC P-256 with

@@ -135,6 +135,8 @@ TEST(Config, ErrorsNameTheKeyAndLine) {
       {"tls: {mode: files}\n", "needs tls.cert and tls.key"},
       {"auth: {dev_issuer: false}\n", "jwks_file or auth.jwks_url"},
       {"auth: {jwks_url: https://idp/jwks}\n", "needs auth.issuer"},
+      {"auth: {issuer: i, jwks_url: http://idp.example/jwks}\n", "must be an https:// URL"},
+      {"auth: {issuer: i, jwks_url: https://user@idp.example/jwks}\n", "user information"},
       {"limits: {max_body_bytes: 12}\n", "between"},
       {"limits: {rate_per_principal: {rps: fast}}\n", "must be a number"},
       {"endpoints:\n  - name: e\n    paths: [/x]\n    deployments: [{name: a, weight: 0, replicas: "

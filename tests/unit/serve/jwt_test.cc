@@ -15,7 +15,7 @@ namespace medscribe::serve {
 namespace {
 
 constexpr int64_t kNow = 1'800'000'000;
-const JwtPolicy kPolicy{"https://issuer.test", "medscribe", 30};
+const JwtPolicy kPolicy{"https://issuer.test", "medscribe", 30, {}};
 
 std::string Part(const nlohmann::json& j) { return Base64UrlEncode(j.dump()); }
 
@@ -181,6 +181,25 @@ TEST_F(Jwt, TheAttackSuiteIsRefused) {
   EXPECT_FALSE(Why("abc").empty());
   EXPECT_FALSE(Why("a.b.c.d").empty());
   EXPECT_FALSE(Why("!!.!!.!!").empty());
+}
+
+TEST_F(Jwt, AnAuthorizedPartyMustBeAClientThisServiceAccepts) {
+  const nlohmann::json rs = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", "rsa1"}};
+  auto c = Claims();
+  c["azp"] = "medscribe";  // the audience itself
+  EXPECT_TRUE(VerifyJwt(Rs256(rs, c), *keys_, kPolicy, kNow).ok());
+  c["azp"] = "billing-app";  // a token issued to another client, replayed here
+  EXPECT_NE(Why(Rs256(rs, c)).find("authorized party"), std::string::npos);
+  c["azp"] = 7;
+  EXPECT_NE(Why(Rs256(rs, c)).find("azp"), std::string::npos);
+  JwtPolicy clients = kPolicy;
+  clients.authorized_parties = {"medscribe-review", "medscribe-cli"};
+  c["azp"] = "medscribe-review";
+  auto ok = VerifyJwt(Rs256(rs, c), *keys_, clients, kNow);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->azp, "medscribe-review");
+  c["azp"] = "medscribe";
+  EXPECT_FALSE(VerifyJwt(Rs256(rs, c), *keys_, clients, kNow).ok());
 }
 
 TEST(Jwks, UnusableKeySetsAreRefused) {
