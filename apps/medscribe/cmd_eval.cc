@@ -33,7 +33,7 @@ using Json = nlohmann::ordered_json;
 
 struct EvalArgs {
   std::string model, dataset, split = "test", out, no_image_model, no_dictation_model, truth,
-                              deid_key;
+                              deid_key, reports;
   int limit = 0, max_new_tokens = 0, bootstrap = 1000;
 };
 
@@ -243,6 +243,21 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
     systems.push_back({std::string("ablation: without the ") + (image ? "image" : "dictation") +
                            " (" + flag + ")",
                        id, *r});
+  }
+
+  if (!a.reports.empty()) {
+    // What each model wrote, beside the reference, for reading the errors behind the scores.
+    const auto write = [&](const std::string& id, const std::vector<std::string>& reports) {
+      std::error_code ec;
+      fs::create_directories(fs::path(a.reports) / id, ec);
+      for (size_t i = 0; i < samples.size(); ++i)
+        RETURN_IF_ERROR(WriteFile(fs::path(a.reports) / id / (samples[i].key + ".txt"), reports[i]));
+      return OkStatus();
+    };
+    Status st = write("reference", refs);
+    for (const System& sys : systems)
+      if (st.ok()) st = write(sys.id, sys.reports);
+    if (!st.ok()) return ReportError(st);
   }
 
   // Baselines from the training split.
@@ -459,6 +474,9 @@ Runner RegisterEval(CLI::App& app) {
   app.add_option("--no-dictation-model", a->no_dictation_model,
                  "Model trained with --no-dictation, for the ablation row");
   app.add_option("--out", a->out, "Also write the scores as JSON")->type_name("FILE");
+  app.add_option("--reports", a->reports,
+                 "Also write each model's reports and the references as DIR/<system>/<key>.txt")
+      ->type_name("DIR");
   app.add_option("--truth", a->truth,
                  "The cohort's truth/labels.jsonl: with --model and --dataset, adds the "
                  "perfect-image-reader row and truth to the hallucination rate; alone, checks "

@@ -1,5 +1,7 @@
 #include "deid/dicom_deid.h"
 
+#include <cctype>
+
 #include <set>
 
 #include "deid/text_deid.h"
@@ -144,9 +146,18 @@ StatusOr<DicomDeidResult> DeidentifyDicom(dicom::DicomDataset& ds, const Pseudon
     if (auto v = ds.GetString(date_attr); v.ok())
       set.emplace_back(date_attr, ShiftDicomDate(*v, result.date_shift_days));
   }
-  if (auto age = ds.GetString("PatientAge");
-      age.ok() && age->size() == 4 && age->back() == 'Y' && std::stoi(age->substr(0, 3)) > 89) {
-    set.emplace_back("PatientAge", "090Y");
+  // PatientAge is nnnD/W/M/Y (PS3.5 AS). Over 89 years is an identifier (90 and over are one
+  // group); a value that is not well-formed cannot be judged and is emptied.
+  if (auto age = ds.GetString("PatientAge"); age.ok() && !age->empty()) {
+    const std::string& v = *age;
+    const bool well_formed = v.size() == 4 && std::isdigit(static_cast<unsigned char>(v[0])) &&
+                             std::isdigit(static_cast<unsigned char>(v[1])) &&
+                             std::isdigit(static_cast<unsigned char>(v[2])) &&
+                             std::string_view("DWMY").find(v[3]) != std::string_view::npos;
+    if (!well_formed)
+      set.emplace_back("PatientAge", "");
+    else if (v[3] == 'Y' && (v[0] - '0') * 100 + (v[1] - '0') * 10 + (v[2] - '0') > 89)
+      set.emplace_back("PatientAge", "090Y");
   }
   if (scrubber != nullptr) {
     for (const char* attr : kFreeText) {

@@ -90,6 +90,20 @@ TEST_F(DicomDeidTest, ImagesWithoutPatientIdAreRefused) {
   EXPECT_EQ(DeidentifyDicom(ds, pseudonymizer_).status().code(), ErrorCode::kInvalidArgument);
 }
 
+TEST_F(DicomDeidTest, AgesOver89AreGroupedAndMalformedAgesEmptied) {
+  for (const auto& [given, kept] : std::vector<std::pair<std::string, std::string>>{
+           {"045Y", "045Y"}, {"095Y", "090Y"}, {"104Y", "090Y"}, {"011M", "011M"},
+           {"ABCY", ""}, {"9Y", ""}, {"-12Y", ""}, {"095X", ""}}) {
+    dicom::DicomDataset ds;
+    ASSERT_TRUE(ds.SetString("PatientID", "P1").ok());
+    ASSERT_TRUE(ds.SetString("PatientAge", given).ok());
+    auto r = DeidentifyDicom(ds, pseudonymizer_);
+    ASSERT_TRUE(r.ok()) << given << ": " << r.status().message();
+    auto age = ds.GetString("PatientAge");
+    EXPECT_EQ(age.ok() ? *age : std::string("(none)"), kept) << given;
+  }
+}
+
 TEST_F(DicomDeidTest, NestedSequencesKeepOnlyCodesAndFreeTextIsScrubbed) {
   dicom::DicomDataset ds;
   for (auto [k, v] : std::initializer_list<std::pair<const char*, const char*>>{
