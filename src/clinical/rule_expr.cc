@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "common/strings.h"
+
 namespace medscribe::clinical {
 
 Value Value::Bool(bool v) {
@@ -370,11 +372,6 @@ Value MaxSizeMm(const std::string& text) {
   return best < 0 ? Value::Null() : Value::Number(best);
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 const char* KindName(Value::Kind k) {
   switch (k) {
     case Value::Kind::kNull:
@@ -571,17 +568,17 @@ class Evaluator {
       RETURN_IF_ERROR(arity(2));
       ASSIGN_OR_RETURN(std::string hay, Text(n, args[0], "contains"));
       ASSIGN_OR_RETURN(std::string needle, Text(n, args[1], "contains"));
-      return Value::Bool(!needle.empty() && Lower(hay).find(Lower(needle)) != std::string::npos);
+      return Value::Bool(!needle.empty() && AsciiLower(hay).find(AsciiLower(needle)) != std::string::npos);
     }
     if (f == "contains_any") {
       RETURN_IF_ERROR(arity(2));
       ASSIGN_OR_RETURN(std::string hay, Text(n, args[0], "contains_any"));
       if (args[1].kind != Value::Kind::kList)
         return Error(n.pos, "contains_any() needs a list of texts as its second argument");
-      hay = Lower(hay);
+      hay = AsciiLower(hay);
       for (const Value& e : args[1].list) {
         ASSIGN_OR_RETURN(std::string needle, Text(n, e, "contains_any"));
-        if (!needle.empty() && hay.find(Lower(needle)) != std::string::npos)
+        if (!needle.empty() && hay.find(AsciiLower(needle)) != std::string::npos)
           return Value::Bool(true);
       }
       return Value::Bool(false);
@@ -607,7 +604,7 @@ class Evaluator {
     if (f == "lower") {
       RETURN_IF_ERROR(arity(1));
       ASSIGN_OR_RETURN(std::string s, Text(n, args[0], "lower"));
-      return Value::String(Lower(s));
+      return Value::String(AsciiLower(s));
     }
     if (f == "len") {
       RETURN_IF_ERROR(arity(1));

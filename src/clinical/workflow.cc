@@ -10,6 +10,7 @@
 #include "clinical/draft_vars.h"
 #include "common/base64.h"
 #include "common/png.h"
+#include "common/strings.h"
 #include "crypto/hmac.h"
 #include "deid/identifiers.h"
 #include "deid/pseudonymizer.h"
@@ -43,12 +44,6 @@ std::string NewDraftId() {
   unsigned char r[10];
   RAND_bytes(r, sizeof r);
   return "d-" + crypto::Hex(r, sizeof r);
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 std::string Dump(const Json& j) {
@@ -290,7 +285,7 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
   ASSIGN_OR_RETURN(EncounterRecord rec, p_.records->Fetch(req.ref));
   const std::string department =
       rec.encounter.service_type.empty() ? "unknown" : rec.encounter.service_type;
-  if (!caller.any_department && Lower(department) != Lower(caller.department))
+  if (!caller.any_department && AsciiLower(department) != AsciiLower(caller.department))
     return PermissionDeniedError("the encounter belongs to another department than the token's ('" +
                                  caller.department + "')");
   if (!caller.patient.empty() && caller.patient != rec.patient.id)
@@ -498,7 +493,7 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
 
 StatusOr<Workflow::Loaded> Workflow::Load(const std::string& id, const Caller& caller) {
   ASSIGN_OR_RETURN(DraftRow row, p_.store->Get(id));
-  if (!caller.any_department && Lower(row.department) != Lower(caller.department))
+  if (!caller.any_department && AsciiLower(row.department) != AsciiLower(caller.department))
     return PermissionDeniedError("draft '" + id + "' belongs to another department");
   Json doc = Json::parse(row.phi, nullptr, false);
   if (doc.is_discarded()) return DataLossError("draft '" + id + "' holds a corrupt document");

@@ -43,4 +43,8 @@ bool IsLoopbackHost(std::string_view host);
 // be "." or ".." or hold "%2e").
 bool IsUnder(const Url& candidate, const Url& base);
 
+// A query value with '+' read as a space and %XX as its byte; a '%' not followed by two hex
+// digits is kept as it is.
+std::string PercentDecode(std::string_view s);
+
 }  // namespace medscribe

@@ -6,6 +6,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/strings.h"
+
 namespace medscribe::deid {
 namespace {
 
@@ -431,12 +433,6 @@ const Dictionaries& Dicts() {
   return *d;
 }
 
-std::string Lower(std::string_view w) {
-  std::string s(w);
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool Upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool LowerCase(char c) { return c >= 'a' && c <= 'z'; }
 bool Letter(char c) { return Upper(c) || LowerCase(c); }
@@ -477,7 +473,7 @@ std::vector<Word> Words(std::string_view t) {
 }
 
 bool InSet(const std::unordered_set<std::string>& set, std::string_view w) {
-  return set.count(Lower(w)) > 0;
+  return set.count(AsciiLower(w)) > 0;
 }
 
 // Each hyphen-separated part of `w` satisfies `pred` (a name such as "Mary-Jane" or "Smith-Jones").
@@ -499,7 +495,7 @@ bool Surname(std::string_view w) {
   const Dictionaries& d = Dicts();
   return AllParts(w, [&](std::string_view p) {
     if (InSet(d.surnames, p)) return true;
-    const std::string l = Lower(p);
+    const std::string l = AsciiLower(p);
     if (l.size() > 4 && (l.ends_with("ova") || l.ends_with("eva") || l.ends_with("ina")))
       return d.surnames.count(l.substr(0, l.size() - 1)) > 0;
     if (l.size() > 4 && l.ends_with("ska"))
@@ -611,7 +607,7 @@ std::string ScrubSpokenNames(std::string_view text, ScrubStats* stats) {
   auto spoken_name = [](std::string_view w) { return (Given(w) || Surname(w)) && !AlsoWord(w); };
   std::vector<std::pair<size_t, size_t>> spans;
   for (size_t i = 1; i < words.size(); ++i) {
-    if (!kCues.count(Lower(words[i - 1].text)) || !spoken_name(words[i].text)) continue;
+    if (!kCues.count(AsciiLower(words[i - 1].text)) || !spoken_name(words[i].text)) continue;
     auto spaced = [&](size_t k) {
       return text.substr(words[k - 1].end, words[k].begin - words[k - 1].end) == " ";
     };

@@ -12,6 +12,8 @@
 #include "common/base64.h"
 #include "common/files.h"
 #include "common/logging.h"
+#include "common/strings.h"
+#include "common/url.h"
 #include "crypto/envelope.h"
 #include "crypto/hmac.h"
 #include "deid/pseudonymizer.h"
@@ -72,13 +74,40 @@ struct BatchItem {
   clinical::EncounterRef ref;
   std::string status = "queued";  // queued, running, drafted, failed, cancelled
   std::string draft_id, error;
+  bool hidden = false;  // found by the job's search but refused: left out of every view
 };
 
 struct BatchJob {
   std::string id, created_at, status = "queued";  // queued, running, done, cancelled
   clinical::Caller owner;
   std::vector<BatchItem> items;
+  ClinicalApi::LaterAuditFn audit;  // one record per encounter drafted (or refused)
+  std::chrono::steady_clock::time_point ended;
 };
+
+constexpr size_t kMaxJobs = 1000;
+
+// A batch search by a caller without an all-departments grant may not name another department
+// (the Encounter's service type). What it finds is drafted under the caller's scope, and what
+// that refuses never shows in the job.
+Status CheckSearchScope(const std::string& query, const clinical::Caller& caller) {
+  if (caller.any_department) return OkStatus();
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t e = query.find('&', pos);
+    if (e == std::string::npos) e = query.size();
+    const std::string kv = query.substr(pos, e - pos);
+    const size_t eq = kv.find('=');
+    const std::string k = kv.substr(0, std::min(eq, kv.find(':')));
+    if (k == "service-type" &&
+        AsciiLower(PercentDecode(eq == std::string::npos ? "" : kv.substr(eq + 1))) !=
+            AsciiLower(caller.department))
+      return PermissionDeniedError("the search names another department than the token's ('" +
+                                   caller.department + "')");
+    pos = e + 1;
+  }
+  return OkStatus();
+}
 
 }  // namespace
 
@@ -97,12 +126,18 @@ struct ClinicalApi::Impl {
 
   void Reply(Responder& res, const AuditFn& audit, int status, const std::string& body,
              const std::vector<std::string>& resources) {
+    Answered(res, audit, status, body, resources);
+  }
+  // Reply; false when the audit record could not be written (the answer is then a 500).
+  bool Answered(Responder& res, const AuditFn& audit, int status, const std::string& body,
+                const std::vector<std::string>& resources) {
     if (!audit(status, status < 400 ? "ok" : "failed", resources)) {
       res.Send(500, "application/json",
                ErrorBody(500, "the audit log cannot be written; the answer is withheld"));
-      return;
+      return false;
     }
     res.Send(status, "application/json", body);
+    return true;
   }
   void Fail(Responder& res, const AuditFn& audit, const Status& s,
             const std::vector<std::string>& resources) {
@@ -111,12 +146,15 @@ struct ClinicalApi::Impl {
   }
 
   void Serve(HttpRequest req, clinical::Caller caller, std::shared_ptr<Responder> res,
-             AuditFn audit);
+             AuditFn audit, LaterAuditFn later);
   void DraftStreamed(const std::function<StatusOr<Json>(const clinical::ProgressFn&)>& run,
                      bool stream, Responder& res, const AuditFn& audit,
                      const std::vector<std::string>& resources);
   void RunBatch(std::shared_ptr<BatchJob> job);
   Json JobView(const BatchJob& j);
+  // REQUIRES: jobs_mu held. Forgets jobs that ended more than config.batch_job_ttl_s ago, then
+  // the oldest ended ones while more than kMaxJobs are kept.
+  void PruneJobs();
 };
 
 ClinicalApi::ClinicalApi() : impl_(std::make_unique<Impl>()) {}
@@ -205,7 +243,7 @@ StatusOr<std::unique_ptr<ClinicalApi>> ClinicalApi::Create(
 }
 
 void ClinicalApi::Handle(HttpRequest req, clinical::Caller caller, std::shared_ptr<Responder> res,
-                         AuditFn audit) {
+                         AuditFn audit, LaterAuditFn later) {
   Impl* m = impl_.get();
   if (m->queued.fetch_add(1) >= Impl::kMaxQueued) {
     --m->queued;
@@ -219,9 +257,9 @@ void ClinicalApi::Handle(HttpRequest req, clinical::Caller caller, std::shared_p
       req.method == "POST" && (req.path == "/v1/drafts" || req.path.ends_with(":regenerate"));
   boost::asio::post(drafting ? *m->interactive : *m->requests,
                     [m, req = std::move(req), caller = std::move(caller), res = std::move(res),
-                     audit = std::move(audit)]() mutable {
+                     audit = std::move(audit), later = std::move(later)]() mutable {
                       try {
-                        m->Serve(std::move(req), std::move(caller), res, audit);
+                        m->Serve(std::move(req), std::move(caller), res, audit, later);
                       } catch (const std::exception& e) {
                         LOG_ERROR("clinical API: unexpected exception: {}", e.what());
                         audit(500, "failed", {});
@@ -290,7 +328,7 @@ void ClinicalApi::Impl::DraftStreamed(
 }
 
 void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
-                              std::shared_ptr<Responder> res, AuditFn audit) {
+                              std::shared_ptr<Responder> res, AuditFn audit, LaterAuditFn later) {
   const std::string& p = req.path;
   Json body = Json::object();
   if (!req.body.empty()) {
@@ -382,8 +420,15 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
     if (!out.ok()) return Fail(*res, audit, out.status(), resources);
     return Reply(*res, audit, ok_status, Dump(*out), resources);
   }
+  if (p.rfind("/v1/batch-jobs", 0) == 0 && !caller.patient.empty())
+    return Reply(*res, audit, 403,
+                 ErrorBody(403,
+                           "batch jobs work on a department's worklist; a token limited to one "
+                           "patient drafts that patient's encounters one at a time"),
+                 {});
   if (p == "/v1/batch-jobs" && req.method == "POST") {
     auto job = std::make_shared<BatchJob>();
+    job->audit = later;
     unsigned char r[8];
     RAND_bytes(r, sizeof r);
     job->id = "job-" + crypto::Hex(r, sizeof r);
@@ -405,11 +450,14 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
                    ErrorBody(400, "\"encounters\" and \"accessions\" must be lists of strings"),
                    {});
     if (!str("search").empty()) {
+      if (Status scope = CheckSearchScope(str("search"), caller); !scope.ok())
+        return Fail(*res, audit, scope, {});
       auto ids = workflow->records().FindEncounters(str("search"), 1000);
       if (!ids.ok()) return Fail(*res, audit, ids.status(), {});
       for (const std::string& id : *ids) {
         BatchItem it;
         it.ref.encounter_id = id;
+        it.hidden = true;  // shown once the encounter turns out to be the caller's
         job->items.push_back(std::move(it));
       }
     }
@@ -421,17 +469,29 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
                    {});
     if (job->items.size() > 1000)
       return Reply(*res, audit, 400, ErrorBody(400, "at most 1000 encounters per job"), {});
-    {
-      std::lock_guard<std::mutex> lock(jobs_mu);
-      jobs[job->id] = job;
-    }
-    boost::asio::post(*batch, [this, job] { RunBatch(job); });
+    std::vector<std::string> resources = {"BatchJob/" + job->id};
+    for (const BatchItem& it : job->items)
+      resources.push_back(it.ref.accession.empty()
+                              ? "Encounter/" + pseudo->Token("encounter", it.ref.encounter_id)
+                              : "Study/" + pseudo->Token("accession", it.ref.accession));
     Json view;
     {
       std::lock_guard<std::mutex> lock(jobs_mu);
+      PruneJobs();
+      if (jobs.size() >= kMaxJobs)
+        return Reply(*res, audit, 429,
+                     ErrorBody(429, "1000 batch jobs are still running or queued; retry later"),
+                     {});
+      jobs[job->id] = job;
       view = JobView(*job);
     }
-    return Reply(*res, audit, 202, Dump(view), {"BatchJob/" + job->id});
+    if (!Answered(*res, audit, 202, Dump(view), resources)) {
+      std::lock_guard<std::mutex> lock(jobs_mu);
+      jobs.erase(job->id);  // unaudited: never runs
+      return;
+    }
+    boost::asio::post(*batch, [this, job] { RunBatch(job); });
+    return;
   }
   if (p.rfind("/v1/batch-jobs/", 0) == 0 && req.method == "GET") {
     const std::string id = p.substr(15);
@@ -439,6 +499,7 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
     Json view;
     {
       std::lock_guard<std::mutex> lock(jobs_mu);
+      PruneJobs();
       auto it = jobs.find(id);
       if (it != jobs.end()) {
         job = it->second;
@@ -457,6 +518,7 @@ Json ClinicalApi::Impl::JobView(const BatchJob& j) {
   Json items = Json::array();
   size_t drafted = 0, failed = 0;
   for (const BatchItem& it : j.items) {
+    if (it.hidden) continue;
     drafted += it.status == "drafted";
     failed += it.status == "failed";
     Json e = {{"status", it.status}};
@@ -469,7 +531,7 @@ Json ClinicalApi::Impl::JobView(const BatchJob& j) {
   return {{"id", j.id},
           {"status", j.status},
           {"created_at", j.created_at},
-          {"total", j.items.size()},
+          {"total", items.size()},
           {"drafted", drafted},
           {"failed", failed},
           {"items", items}};
@@ -487,6 +549,7 @@ void ClinicalApi::Impl::RunBatch(std::shared_ptr<BatchJob> job) {
       if (stopping) {
         for (size_t k = i; k < job->items.size(); ++k) job->items[k].status = "cancelled";
         job->status = "cancelled";
+        job->ended = std::chrono::steady_clock::now();
         return;
       }
       job->items[i].status = "running";
@@ -495,18 +558,60 @@ void ClinicalApi::Impl::RunBatch(std::shared_ptr<BatchJob> job) {
     clinical::DraftRequest dr;
     dr.ref = ref;
     dr.batch_job = job->id;
-    auto out = workflow->Draft(dr, job->owner, [](const std::string&, const Json&) {});
+    StatusOr<Json> out = InternalError("not run");
+    try {
+      out = workflow->Draft(dr, job->owner, [](const std::string&, const Json&) {});
+    } catch (const std::exception& e) {
+      LOG_ERROR("batch job {}: unexpected exception: {}", job->id, e.what());
+      out = InternalError("internal error; see the gateway log");
+    }
+    // Another department's encounter, or one that does not exist: the same answer, so a job
+    // cannot tell them apart.
+    const bool refused = !out.ok() && (out.status().code() == ErrorCode::kPermissionDenied ||
+                                       out.status().code() == ErrorCode::kNotFound);
+    std::vector<std::string> resources = {
+        ref.accession.empty() ? "Encounter/" + pseudo->Token("encounter", ref.encounter_id)
+                              : "Study/" + pseudo->Token("accession", ref.accession)};
+    if (out.ok()) resources.push_back("DiagnosticReport/" + (*out).value("id", ""));
+    bool audited = true;
+    if (job->audit) {
+      const int status = out.ok() ? 201 : HttpStatusFor(out.status().code());
+      audited = job->audit("batch.item", status, out.ok() ? "ok" : "failed", resources);
+    }
     std::lock_guard<std::mutex> lock(jobs_mu);
-    if (out.ok()) {
-      job->items[i].status = "drafted";
-      job->items[i].draft_id = (*out).value("id", "");
+    BatchItem& it = job->items[i];
+    if (!audited) {
+      it.status = "failed";
+      it.error = "the audit log cannot be written; the draft is withheld";
+    } else if (out.ok()) {
+      it.status = "drafted";
+      it.draft_id = (*out).value("id", "");
+      it.hidden = false;
     } else {
-      job->items[i].status = "failed";
-      job->items[i].error = out.status().message();
+      it.status = "failed";
+      it.error = refused ? "no encounter this token may draft" : out.status().message();
+      it.hidden = it.hidden && refused;
     }
   }
   std::lock_guard<std::mutex> lock(jobs_mu);
   job->status = "done";
+  job->ended = std::chrono::steady_clock::now();
+}
+
+void ClinicalApi::Impl::PruneJobs() {
+  const auto now = std::chrono::steady_clock::now();
+  const auto ttl = std::chrono::seconds(config.batch_job_ttl_s);
+  const auto ended = [](const BatchJob& j) { return j.status == "done" || j.status == "cancelled"; };
+  for (auto it = jobs.begin(); it != jobs.end();)
+    it = ended(*it->second) && now - it->second->ended >= ttl ? jobs.erase(it) : std::next(it);
+  while (jobs.size() > kMaxJobs) {
+    auto oldest = jobs.end();
+    for (auto it = jobs.begin(); it != jobs.end(); ++it)
+      if (ended(*it->second) && (oldest == jobs.end() || it->second->ended < oldest->second->ended))
+        oldest = it;
+    if (oldest == jobs.end()) break;
+    jobs.erase(oldest);
+  }
 }
 
 bool ServeReviewPage(const std::string& web_root, const HttpRequest& req, Responder& res) {

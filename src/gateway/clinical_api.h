@@ -37,6 +37,13 @@ class ClinicalApi {
   // False when it could not be written (the answer then becomes a 500).
   using AuditFn = std::function<bool(int status, const std::string& outcome,
                                      const std::vector<std::string>& resources)>;
+  // Writes one more audit record for work the request started that finishes after its answer (a
+  // batch job's encounters): the request's principal, role and source with this action. Callable
+  // from any thread, any number of times, until Stop() returns. False when it could not be
+  // written.
+  using LaterAuditFn =
+      std::function<bool(const std::string& action, int status, const std::string& outcome,
+                         const std::vector<std::string>& resources)>;
 
   // Opens the sources, the store (creating the key ring and de-identification key when
   // missing) and the rule sets. InvalidArgument / NotFound / Unavailable naming what failed.
@@ -46,7 +53,7 @@ class ClinicalApi {
 
   // REQUIRES: `req` is on a clinical route (action draft.* or batch.*), authorized.
   void Handle(serve::HttpRequest req, clinical::Caller caller,
-              std::shared_ptr<serve::Responder> res, AuditFn audit);
+              std::shared_ptr<serve::Responder> res, AuditFn audit, LaterAuditFn later = {});
 
   // Waits for running work to finish; queued batch items are dropped (their jobs say so).
   void Stop();

@@ -387,7 +387,7 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
       CheckKeys(k, "clinical",
                 {"records", "images", "token_file", "ca_file", "source_timeout_ms", "store",
                  "key_ring", "deid_key", "rules", "generate_path", "asr", "asr_lm",
-                 "asr_acoustic_model", "workers", "max_tokens", "web_root"});
+                 "asr_acoustic_model", "workers", "max_tokens", "web_root", "batch_job_ttl_s"});
       ClinicalConfig& K = c.clinical;
       K.enabled = true;
       auto source = [&](const char* key) {
@@ -427,6 +427,9 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
             Resolve(base, Str(k["asr_acoustic_model"], "clinical.asr_acoustic_model"));
       if (k["workers"]) K.workers = Num<int>(k["workers"], "clinical.workers", 1, 64);
       if (k["max_tokens"]) K.max_tokens = Num<int>(k["max_tokens"], "clinical.max_tokens", 1, 4096);
+      if (k["batch_job_ttl_s"])
+        K.batch_job_ttl_s =
+            Num<int64_t>(k["batch_job_ttl_s"], "clinical.batch_job_ttl_s", 0, 30 * 86400);
       if (k["web_root"]) K.web_root = Resolve(base, Str(k["web_root"], "clinical.web_root"));
     }
   } catch (const YAML::Exception& e) {

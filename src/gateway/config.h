@@ -99,6 +99,9 @@ struct ClinicalConfig {
   bool asr = true;                 // transcribe dictations
   int workers = 2;                 // concurrent interactive drafts
   int max_tokens = 384;
+  // Finished batch jobs are forgotten this long after they end (their drafts stay); at most
+  // 1,000 jobs are kept, the oldest finished going first.
+  int64_t batch_job_ttl_s = 86400;
   std::string web_root;  // serve the review page from this folder; empty: the built-in copy
 };
 

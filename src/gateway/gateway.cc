@@ -17,6 +17,7 @@
 
 #include "common/files.h"
 #include "common/logging.h"
+#include "common/strings.h"
 #include "crypto/hmac.h"
 #include "gateway/audit.h"
 #include "gateway/clinical_api.h"
@@ -61,11 +62,6 @@ std::string NoRoute(const HttpRequest& req) {
   return ErrorJson(404, "no such route: " + req.method + " " +
                             (req.path.size() < 64 ? req.path : std::string("(path)")) +
                             "; see docs/api.md");
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // One model-server replica; its state outlives configuration reloads (keyed by URL).
@@ -712,7 +708,7 @@ struct Gateway::Impl {
       return r;
     }
     const std::string authz = head.header("authorization");
-    if (!route->public_route && (authz.size() < 8 || Lower(authz.substr(0, 7)) != "bearer ")) {
+    if (!route->public_route && (authz.size() < 8 || AsciiLower(authz.substr(0, 7)) != "bearer ")) {
       Refused("unauthenticated");
       AuditRecord rec;
       rec.action = route->action;
@@ -921,7 +917,7 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
                                   "check the caller's department"));
       const auto& all = c.policy.all_departments_roles;
       const bool any_department = std::find(all.begin(), all.end(), claims->role) != all.end();
-      if (!any_department && Lower(department) != Lower(claims->department)) {
+      if (!any_department && AsciiLower(department) != AsciiLower(claims->department)) {
         forbid("cross-department",
                "the encounter belongs to another department than the token's ('" +
                    claims->department + "')");
@@ -966,7 +962,19 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
       r.resources = resources;
       return Audit(std::move(r));
     };
-    clinical->Handle(std::move(req), std::move(caller), res, std::move(audit_fn));
+    ClinicalApi::LaterAuditFn later = [this, base](const std::string& action, int status,
+                                                   const std::string& outcome,
+                                                   const std::vector<std::string>& resources) {
+      AuditRecord r = base;
+      r.action = action;
+      r.request_digest.clear();
+      r.status = status;
+      r.outcome = outcome;
+      r.resources = resources;
+      return Audit(std::move(r));
+    };
+    clinical->Handle(std::move(req), std::move(caller), res, std::move(audit_fn),
+                     std::move(later));
     co_return;
   }
   auto it = s->by_path.find(req.path);

@@ -66,5 +66,12 @@ TEST(Url, UnderItsBaseOnly) {
   EXPECT_TRUE(IsUnder(ParseHttpUrl("http://127.0.0.1:8080/Patient?p=2").value(), root));
 }
 
+TEST(Url, PercentDecode) {
+  EXPECT_EQ(PercentDecode("Emergency%20Department"), "Emergency Department");
+  EXPECT_EQ(PercentDecode("a+b%2Bc"), "a b+c");
+  EXPECT_EQ(PercentDecode("100%"), "100%");
+  EXPECT_EQ(PercentDecode("%zz%4"), "%zz%4");
+}
+
 }  // namespace
 }  // namespace medscribe
