@@ -107,6 +107,7 @@ CREATE TABLE IF NOT EXISTS drafts (
   signed_at     TEXT NOT NULL DEFAULT '',
   signer_key    TEXT NOT NULL DEFAULT '',
   batch_job     TEXT NOT NULL DEFAULT '',
+  revision      INTEGER NOT NULL DEFAULT 1,
   kek_id        TEXT NOT NULL,
   wrapped_key   TEXT NOT NULL,
   sealed        TEXT NOT NULL
@@ -118,7 +119,7 @@ CREATE INDEX IF NOT EXISTS drafts_created ON drafts (created_at);
 
 constexpr char kColumns[] =
     "id, status, department, encounter_key, model_version, input_digest, created_at, "
-    "updated_at, signed_at, signer_key, batch_job, kek_id, wrapped_key, sealed";
+    "updated_at, signed_at, signer_key, batch_job, kek_id, wrapped_key, sealed, revision";
 
 class SqlDraftStore final : public DraftStore {
  public:
@@ -127,25 +128,41 @@ class SqlDraftStore final : public DraftStore {
     ring_mtime_ = MtimeOf(ring_path_);
   }
 
-  Status Put(const DraftRow& row) override {
+  Status Put(DraftRow& row) override {
     ASSIGN_OR_RETURN(std::string dek, crypto::RandomKey());
-    ASSIGN_OR_RETURN(std::string sealed, crypto::Seal(dek, row.phi, Aad(row.id)));
+    ASSIGN_OR_RETURN(std::string sealed, crypto::Seal(dek, row.phi, Aad(row)));
     std::lock_guard<std::mutex> lock(mu_);
     RefreshRing();
     ASSIGN_OR_RETURN(std::string wrapped, ring_.Wrap(dek, row.id));
-    return conn_->Run(
-        std::string("INSERT INTO drafts (") + kColumns +
-            ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
-            "ON CONFLICT (id) DO UPDATE SET status=excluded.status, "
-            "department=excluded.department, encounter_key=excluded.encounter_key, "
-            "model_version=excluded.model_version, "
-            "input_digest=excluded.input_digest, updated_at=excluded.updated_at, "
-            "signed_at=excluded.signed_at, signer_key=excluded.signer_key, "
-            "batch_job=excluded.batch_job, kek_id=excluded.kek_id, "
-            "wrapped_key=excluded.wrapped_key, sealed=excluded.sealed",
-        {row.id, row.status, row.department, row.encounter_key, row.model_version, row.input_digest,
-         row.created_at, row.updated_at, row.signed_at, row.signer_key, row.batch_job,
-         ring_.active_id(), Base64Encode(wrapped), Base64Encode(sealed)});
+    const Params values = {row.id,         row.status,        row.department,
+                           row.encounter_key, row.model_version, row.input_digest,
+                           row.created_at, row.updated_at,    row.signed_at,
+                           row.signer_key, row.batch_job,     ring_.active_id(),
+                           Base64Encode(wrapped), Base64Encode(sealed)};
+    Rows rows;
+    if (row.revision == 0) {
+      ASSIGN_OR_RETURN(
+          rows, conn_->Query(std::string("INSERT INTO drafts (") + kColumns +
+                                 ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,1) "
+                                 "ON CONFLICT (id) DO NOTHING RETURNING revision",
+                             values));
+      if (rows.empty()) return AlreadyExistsError("draft '" + row.id + "' exists already");
+    } else {
+      Params p = values;
+      p.push_back(std::to_string(row.revision));
+      ASSIGN_OR_RETURN(
+          rows, conn_->Query("UPDATE drafts SET status=$2, department=$3, encounter_key=$4, "
+                             "model_version=$5, input_digest=$6, created_at=$7, updated_at=$8, "
+                             "signed_at=$9, signer_key=$10, batch_job=$11, kek_id=$12, "
+                             "wrapped_key=$13, sealed=$14, revision=revision+1 "
+                             "WHERE id=$1 AND revision=$15 RETURNING revision",
+                             p));
+      if (rows.empty())
+        return AbortedError("draft '" + row.id + "' changed since it was read (revision " +
+                            std::to_string(row.revision) + "); reload it and try again");
+    }
+    row.revision = std::stoll(rows.front().front());
+    return OkStatus();
   }
 
   StatusOr<DraftRow> Get(const std::string& id) override {
@@ -223,7 +240,12 @@ class SqlDraftStore final : public DraftStore {
   }
 
  private:
-  static std::string Aad(const std::string& id) { return "medscribe-draft\n" + id; }
+  // What a sealed document is bound to: its row, that row's department and status.
+  static std::string Aad(const DraftRow& r) {
+    return "medscribe-draft-v2\n" + r.id + "\n" + r.department + "\n" + r.status;
+  }
+  // Rows sealed before department and status were bound.
+  static std::string LegacyAad(const std::string& id) { return "medscribe-draft\n" + id; }
 
   static int64_t MtimeOf(const std::string& path) {
     struct stat st {};
@@ -245,14 +267,16 @@ class SqlDraftStore final : public DraftStore {
 
   // REQUIRES: mu_ held.
   StatusOr<DraftRow> Decode(const std::vector<std::string>& r) {
-    DraftRow d{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], {}};
+    DraftRow d{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], 0, {}};
+    d.revision = std::strtoll(r[14].c_str(), nullptr, 10);
     auto wrapped = Base64Decode(r[12]);
     auto sealed = Base64Decode(r[13]);
     if (!wrapped.ok() || !sealed.ok())
       return DataLossError("draft " + d.id + ": its sealed columns are not base64");
     auto dek = ring_.Unwrap(r[11], *wrapped, d.id);
     if (!dek.ok()) return DataLossError("draft " + d.id + ": " + dek.status().message());
-    auto phi = crypto::Open(*dek, *sealed, Aad(d.id));
+    auto phi = crypto::Open(*dek, *sealed, Aad(d));
+    if (!phi.ok()) phi = crypto::Open(*dek, *sealed, LegacyAad(d.id));
     if (!phi.ok()) return DataLossError("draft " + d.id + ": " + phi.status().message());
     d.phi = std::move(phi).value();
     return d;
@@ -291,6 +315,10 @@ StatusOr<std::unique_ptr<DraftStore>> OpenDraftStore(const std::string& location
     ASSIGN_OR_RETURN(auto db, sqlite::SqliteDb::Open(path, kSchema));
     conn = std::make_unique<SqliteConn>(std::move(db));
   }
+  // Stores created before rows had revisions gain the column (existing rows start at 1).
+  if (!conn->Query("SELECT revision FROM drafts LIMIT 1", {}).ok())
+    RETURN_IF_ERROR(
+        conn->Run("ALTER TABLE drafts ADD COLUMN revision INTEGER NOT NULL DEFAULT 1", {}));
   return std::unique_ptr<DraftStore>(
       new SqlDraftStore(std::move(conn), std::move(ring), ring_path));
 }

@@ -4,8 +4,13 @@
 // pseudonyms, department, status, model version, digests, times). Everything else — draft
 // text, hints, edits, signed text, diff, the record excerpt shown to the reviewer — is one JSON
 // document sealed with envelope encryption (crypto/envelope.h): AES-256-GCM under a fresh data
-// key per write, the data key wrapped by the key ring's active key-encryption key, the row id
-// bound as associated data so a sealed document cannot be moved to another row.
+// key per write, the data key wrapped by the key ring's active key-encryption key, the row id,
+// department and status bound as associated data so a sealed document cannot be moved to another
+// row, and a row's department or status cannot be changed in the clear without the document
+// failing to open (rows sealed before this binding open with the id alone until rewritten).
+//
+// Every row carries a revision; Put replaces a row only at the revision it was read at
+// (optimistic concurrency), so two writers that read the same row cannot both write it.
 //
 // Backends: SQLite (a file path or "sqlite:PATH") and PostgreSQL ("postgresql://..." through
 // libpq). Schema: docs/formats/drafts-store.md.
@@ -33,6 +38,7 @@ struct DraftRow {
   std::string created_at, updated_at, signed_at;  // ISO 8601 UTC; signed_at empty until signed
   std::string signer_key;                         // keyed pseudonym of the signer
   std::string batch_job;                          // batch job id, empty for interactive drafts
+  int64_t revision = 0;  // 0: not stored yet; then 1, 2, ... one per write
   // Sealed: the PHI document (JSON text).
   std::string phi;
 };
@@ -52,8 +58,11 @@ struct DraftQuery {
 class DraftStore {
  public:
   virtual ~DraftStore() = default;
-  // Inserts or replaces the row `row.id`, sealing `row.phi` under a new data key.
-  virtual Status Put(const DraftRow& row) = 0;
+  // Writes `row`, sealing `row.phi` under a new data key, and sets row.revision to the stored
+  // revision. With row.revision 0 it inserts a new row (AlreadyExists when the id is taken);
+  // otherwise it replaces the row only if it is still at row.revision (Aborted when another
+  // write came first: reload and retry).
+  virtual Status Put(DraftRow& row) = 0;
   // NotFound for an unknown id; DataLoss when the sealed document cannot be opened with the
   // ring (a key it does not hold, another ring, an altered row) — the store fails closed, it
   // never returns partial rows.

@@ -158,8 +158,22 @@ Json ViewOf(const DraftRow& row, Json doc) {
   doc["updated_at"] = row.updated_at;
   doc["signed_at"] = row.signed_at;
   doc["batch_job"] = row.batch_job;
+  doc["revision"] = row.revision;
+  doc.erase("signing");
   return doc;
 }
+
+// FailedPrecondition unless `row` is at `if_revision` (0: any).
+Status CheckRevision(const DraftRow& row, int64_t if_revision) {
+  if (if_revision > 0 && row.revision != if_revision)
+    return FailedPreconditionError("draft '" + row.id + "' changed since revision " +
+                                   std::to_string(if_revision) + " (it is at " +
+                                   std::to_string(row.revision) + "); reload it");
+  return OkStatus();
+}
+
+// A sign in progress older than this is taken to have died with its process.
+constexpr int64_t kSigningClaimSeconds = 120;
 
 }  // namespace
 
@@ -542,12 +556,13 @@ StatusOr<Json> Workflow::List(const DraftQuery& q, const Caller& caller) {
 }
 
 StatusOr<Json> Workflow::Edit(const std::string& id, const std::string& text,
-                              const Caller& caller) {
+                              const Caller& caller, int64_t if_revision) {
   ASSIGN_OR_RETURN(Loaded l, Load(id, caller));
   DraftRow& row = l.row;
   Json& stored = l.doc;
   if (row.status == "signed")
     return FailedPreconditionError("draft '" + id + "' is signed; it can no longer be edited");
+  RETURN_IF_ERROR(CheckRevision(row, if_revision));
   if (text.empty()) return InvalidArgumentError("the edited text is empty");
   if (stored["edits"].size() >= kMaxEdits)
     return ResourceExhaustedError("draft '" + id + "' has " + std::to_string(kMaxEdits) +
@@ -575,19 +590,49 @@ StatusOr<Json> Workflow::Regenerate(const std::string& id, const Caller& caller,
 }
 
 StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
-                              const Caller& caller) {
+                              const Caller& caller, int64_t if_revision) {
   if (!caller.may_sign)
     return PermissionDeniedError("role '" + caller.role + "' may not sign reports");
   ASSIGN_OR_RETURN(Loaded l, Load(id, caller));
   DraftRow& row = l.row;
   Json& doc = l.doc;
-  if (row.status == "signed")
-    return FailedPreconditionError("draft '" + id + "' is already signed (at " + row.signed_at +
-                                   ")");
+  if (row.status == "signed") {
+    // A second click, or a retry after a lost answer: the same report, nothing written again.
+    if (text.empty() || text == doc.value("final", "")) return ViewOf(row, std::move(doc));
+    return FailedPreconditionError("draft '" + id + "' was signed at " + row.signed_at +
+                                   " with another text; a signed report is never changed");
+  }
+  RETURN_IF_ERROR(CheckRevision(row, if_revision));
   const std::string final_text = text.empty() ? doc.value("text", "") : text;
   if (final_text.find_first_not_of(" \t\r\n") == std::string::npos)
     return InvalidArgumentError("the report to sign is empty");
   const std::string now = NowIso();
+  // Claim the draft so that one request writes back: a second one reads the claim (or loses
+  // the revision race) and is told to wait.
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  if (doc.contains("signing") && now_s - doc["signing"].value("at_s", int64_t{0}) <
+                                     kSigningClaimSeconds)
+    return AbortedError("draft '" + id + "' is being signed by another request; reload it");
+  doc["signing"] = {{"by", caller.pseudonym}, {"at_s", now_s}};
+  row.phi = Dump(doc);
+  RETURN_IF_ERROR(p_.store->Put(row));
+  // On any failure below, the claim is released (best effort: it also expires).
+  struct Release {
+    Workflow* w;
+    DraftRow* row;
+    Json* doc;
+    bool armed = true;
+    ~Release() {
+      if (!armed) return;
+      DraftRow r = *row;
+      Json d = *doc;
+      d.erase("signing");
+      r.phi = Dump(d);
+      (void)w->p_.store->Put(r);
+    }
+  } release{this, &row, &doc};
   const std::string signer_name = caller.name.empty() ? caller.sub : caller.name;
   doc["signer"] = {{"id", caller.sub}, {"role", caller.role}, {"name", signer_name}};
   // Write-back first: the draft becomes signed only when both systems have the report. A
@@ -603,10 +648,9 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
     ASSIGN_OR_RETURN(fhir_loc, p_.records->Create("DiagnosticReport", Dump(report)));
     doc["writeback"]["fhir"] = fhir_loc;
     doc["writeback"]["final_text_sha256"] = crypto::Hex(crypto::Sha256(final_text));
-    DraftRow pending_row = row;
-    pending_row.updated_at = now;
-    pending_row.phi = Dump(doc);
-    RETURN_IF_ERROR(p_.store->Put(pending_row));
+    row.updated_at = now;
+    row.phi = Dump(doc);
+    RETURN_IF_ERROR(p_.store->Put(row));
   }
   dicom::ReportSrInput sr;
   sr.patient_name = doc["patient"].value("dicom_name", "");
@@ -644,12 +688,14 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
   if (pending.is_object() && pending.contains("preliminary"))
     doc["writeback"]["preliminary"] = pending["preliminary"];
   doc["hints"] = Check(final_text, doc["record"], doc["study"]);
+  doc.erase("signing");
   row.status = "signed";
   row.signed_at = now;
   row.updated_at = now;
   row.signer_key = caller.pseudonym;
   row.phi = Dump(doc);
   RETURN_IF_ERROR(p_.store->Put(row));
+  release.armed = false;
   return ViewOf(row, std::move(doc));
 }
 

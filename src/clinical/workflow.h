@@ -103,12 +103,18 @@ class Workflow {
   // The worklist: drafts (newest first) the caller may see, without record excerpts.
   StatusOr<Json> List(const DraftQuery& q, const Caller& caller);
   // Replaces the current text (kept in the edit history); the rules run again on it.
-  // FailedPrecondition once signed.
-  StatusOr<Json> Edit(const std::string& id, const std::string& text, const Caller& caller);
+  // FailedPrecondition once signed (a signed report is never changed). With `if_revision` > 0,
+  // FailedPrecondition unless the draft is still at that revision (the view's "revision", the
+  // API's ETag); Aborted when another write lands between reading and writing.
+  StatusOr<Json> Edit(const std::string& id, const std::string& text, const Caller& caller,
+                      int64_t if_revision = 0);
   // Signs the current text (or `text` when given) and writes it back. PermissionDenied unless
-  // caller.may_sign; FailedPrecondition when already signed. When write-back fails the draft
-  // stays unsigned and the error names the system.
-  StatusOr<Json> Sign(const std::string& id, const std::string& text, const Caller& caller);
+  // caller.may_sign. Idempotent: signing a signed report again with the same text (or none)
+  // answers the signed report and writes nothing; another text is FailedPrecondition. One
+  // request signs at a time (Aborted for a second while the first writes back). When write-back
+  // fails the draft stays unsigned and the error names the system. `if_revision` as for Edit.
+  StatusOr<Json> Sign(const std::string& id, const std::string& text, const Caller& caller,
+                      int64_t if_revision = 0);
   // Posts the current text as a preliminary DiagnosticReport.
   StatusOr<Json> Preliminary(const std::string& id, const Caller& caller);
 

@@ -74,6 +74,7 @@ inline Status UnimplementedError(std::string m) {
 }
 inline Status InternalError(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 inline Status IoError(std::string m) { return {ErrorCode::kIoError, std::move(m)}; }
+inline Status AbortedError(std::string m) { return {ErrorCode::kAborted, std::move(m)}; }
 inline Status ResourceExhaustedError(std::string m) {
   return {ErrorCode::kResourceExhausted, std::move(m)};
 }

@@ -125,18 +125,20 @@ struct ClinicalApi::Impl {
   std::map<std::string, std::shared_ptr<BatchJob>> jobs;
 
   void Reply(Responder& res, const AuditFn& audit, int status, const std::string& body,
-             const std::vector<std::string>& resources) {
-    Answered(res, audit, status, body, resources);
+             const std::vector<std::string>& resources,
+             std::map<std::string, std::string> headers = {}) {
+    Answered(res, audit, status, body, resources, std::move(headers));
   }
   // Reply; false when the audit record could not be written (the answer is then a 500).
   bool Answered(Responder& res, const AuditFn& audit, int status, const std::string& body,
-                const std::vector<std::string>& resources) {
+                const std::vector<std::string>& resources,
+                std::map<std::string, std::string> headers = {}) {
     if (!audit(status, status < 400 ? "ok" : "failed", resources)) {
       res.Send(500, "application/json",
                ErrorBody(500, "the audit log cannot be written; the answer is withheld"));
       return false;
     }
-    res.Send(status, "application/json", body);
+    res.Send(status, "application/json", body, std::move(headers));
     return true;
   }
   void Fail(Responder& res, const AuditFn& audit, const Status& s,
@@ -397,15 +399,26 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
     const std::vector<std::string> resources = {"Draft/" + rest};
     StatusOr<Json> out = NotFoundError("no route");
     int ok_status = 200;
+    // If-Match: the revision (ETag) the client last read; edit and sign refuse with 412 when
+    // the draft has changed since.
+    int64_t if_revision = 0;
+    if (const std::string m = req.header("if-match"); !m.empty() && m != "*") {
+      std::string v = m.rfind("W/", 0) == 0 ? m.substr(2) : m;
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+        return Reply(*res, audit, 400,
+                     ErrorBody(400, "If-Match must be the draft's ETag, e.g. \"3\""), resources);
+      if_revision = std::stoll(v);
+    }
     if (req.method == "GET" && verb.empty()) {
       out = workflow->Get(rest, caller);
     } else if (req.method == "PUT" && verb.empty()) {
       if (str("text").empty())
         return Reply(*res, audit, 400, ErrorBody(400, "the body needs \"text\": the edited report"),
                      resources);
-      out = workflow->Edit(rest, str("text"), caller);
+      out = workflow->Edit(rest, str("text"), caller, if_revision);
     } else if (req.method == "POST" && verb == "sign") {
-      out = workflow->Sign(rest, str("text"), caller);
+      out = workflow->Sign(rest, str("text"), caller, if_revision);
     } else if (req.method == "POST" && verb == "preliminary") {
       out = workflow->Preliminary(rest, caller);
     } else if (req.method == "POST" && verb == "regenerate") {
@@ -418,7 +431,10 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
       return Reply(*res, audit, 404, ErrorBody(404, "no route " + req.method + " " + p), resources);
     }
     if (!out.ok()) return Fail(*res, audit, out.status(), resources);
-    return Reply(*res, audit, ok_status, Dump(*out), resources);
+    std::map<std::string, std::string> headers;
+    if (out->contains("revision"))
+      headers["ETag"] = "\"" + std::to_string((*out)["revision"].get<int64_t>()) + "\"";
+    return Reply(*res, audit, ok_status, Dump(*out), resources, std::move(headers));
   }
   if (p.rfind("/v1/batch-jobs", 0) == 0 && !caller.patient.empty())
     return Reply(*res, audit, 403,

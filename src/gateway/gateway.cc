@@ -64,6 +64,35 @@ std::string NoRoute(const HttpRequest& req) {
                             "; see docs/api.md");
 }
 
+// Adds what every answer of the gateway carries: Cache-Control: no-store (answers hold PHI or
+// tokens; a route whose answer may be cached sets its own Cache-Control first) and, over TLS,
+// Strict-Transport-Security.
+class SecurityHeaders final : public Responder {
+ public:
+  SecurityHeaders(std::shared_ptr<Responder> inner, bool tls) : inner_(std::move(inner)), tls_(tls) {}
+  void Send(int status, std::string type, std::string body,
+            std::map<std::string, std::string> headers) override {
+    Add(headers);
+    inner_->Send(status, std::move(type), std::move(body), std::move(headers));
+  }
+  void Begin(int status, std::string type, std::map<std::string, std::string> headers) override {
+    Add(headers);
+    inner_->Begin(status, std::move(type), std::move(headers));
+  }
+  bool Write(std::string chunk) override { return inner_->Write(std::move(chunk)); }
+  void End() override { inner_->End(); }
+
+ private:
+  void Add(std::map<std::string, std::string>& h) const {
+    bool cache = false;
+    for (const auto& [k, v] : h) cache = cache || AsciiLower(k) == "cache-control";
+    if (!cache) h["Cache-Control"] = "no-store";
+    if (tls_) h["Strict-Transport-Security"] = "max-age=31536000";
+  }
+  std::shared_ptr<Responder> inner_;
+  bool tls_;
+};
+
 // One model-server replica; its state outlives configuration reloads (keyed by URL).
 struct Replica {
   std::string url;
@@ -733,6 +762,7 @@ struct Gateway::Impl {
 
   // Handle, with any exception turned into a 500 and a log line (none crosses into Asio).
   boost::asio::awaitable<void> Guarded(HttpRequest req, std::shared_ptr<Responder> res) {
+    res = std::make_shared<SecurityHeaders>(std::move(res), scheme == "https");
     try {
       co_await Handle(std::move(req), res);
     } catch (const std::exception& e) {

@@ -49,12 +49,15 @@ class StoreTest : public ::testing::Test {
   std::string ring_path_, db_;
 };
 
+// Stores a row that is not in the store yet.
+Status PutNew(DraftStore& store, DraftRow row) { return store.Put(row); }
+
 constexpr char kCanary[] = "CANARY-Zyxwvut Quintana MRN99887766";
 
 TEST_F(StoreTest, NoPlaintextReachesTheDatabaseFile) {
   auto store = Open();
   ASSERT_TRUE(
-      store->Put(Row("d-1", std::string("{\"text\":\"") + kCanary + " right pleural effusion\"}"))
+      PutNew(*store, Row("d-1", std::string("{\"text\":\"") + kCanary + " right pleural effusion\"}"))
           .ok());
   auto got = store->Get("d-1");
   ASSERT_TRUE(got.ok());
@@ -70,7 +73,7 @@ TEST_F(StoreTest, NoPlaintextReachesTheDatabaseFile) {
 
 TEST_F(StoreTest, ListsFiltersAndReplaces) {
   auto store = Open();
-  ASSERT_TRUE(store->Put(Row("d-1", "{\"n\":1}")).ok());
+  ASSERT_TRUE(PutNew(*store, Row("d-1", "{\"n\":1}")).ok());
   DraftRow b = Row("d-2", "{\"n\":2}");
   b.department = "ICU";
   b.created_at = "2026-01-02T00:00:00.000Z";
@@ -101,7 +104,7 @@ TEST_F(StoreTest, ListsFiltersAndReplaces) {
 
 TEST_F(StoreTest, RotationRewrapsAndOldDraftsStayReadable) {
   auto store = Open();
-  ASSERT_TRUE(store->Put(Row("d-1", "{\"old\":true}")).ok());
+  ASSERT_TRUE(PutNew(*store, Row("d-1", "{\"old\":true}")).ok());
   auto before = ReadFile(db_);
   auto ring = crypto::KeyRing::Load(ring_path_);
   const std::string old_id = ring->active_id();
@@ -129,7 +132,7 @@ TEST_F(StoreTest, PicksUpARingRotatedByAnotherProcess) {
   auto s = OpenDraftStore(db_, *ring, ring_path_);
   ASSERT_TRUE(s.ok());
   auto& store = *s;
-  ASSERT_TRUE(store->Put(Row("d-1", "{}")).ok());
+  ASSERT_TRUE(PutNew(*store, Row("d-1", "{}")).ok());
   // Another process (medscribe keys rotate) rotates and re-wraps.
   auto other_ring = crypto::KeyRing::Load(ring_path_);
   ASSERT_TRUE(other_ring->Rotate(ring_path_).ok());
@@ -138,7 +141,7 @@ TEST_F(StoreTest, PicksUpARingRotatedByAnotherProcess) {
   ASSERT_TRUE(other_ring->Retire(ring_path_).ok());
   // This store reloads the ring: old rows read, new rows use the new key.
   ASSERT_TRUE(store->Get("d-1").ok());
-  ASSERT_TRUE(store->Put(Row("d-2", "{}")).ok());
+  ASSERT_TRUE(PutNew(*store, Row("d-2", "{}")).ok());
   auto usage = store->KeyUsage();
   ASSERT_EQ(usage->size(), 1u);
   EXPECT_EQ((*usage)[0].first, other_ring->active_id());
@@ -146,7 +149,7 @@ TEST_F(StoreTest, PicksUpARingRotatedByAnotherProcess) {
 
 TEST_F(StoreTest, WrongKeyFailsClosed) {
   auto store = Open();
-  ASSERT_TRUE(store->Put(Row("d-1", "{\"secret\":1}")).ok());
+  ASSERT_TRUE(PutNew(*store, Row("d-1", "{\"secret\":1}")).ok());
   store.reset();
   fs::remove(ring_path_);  // another ring: a new, unrelated key
   auto other = Open();
@@ -161,8 +164,8 @@ TEST_F(StoreTest, WrongKeyFailsClosed) {
 
 TEST_F(StoreTest, AlteredRowFailsClosed) {
   auto store = Open();
-  ASSERT_TRUE(store->Put(Row("d-1", "{\"a\":1}")).ok());
-  ASSERT_TRUE(store->Put(Row("d-2", "{\"b\":2}")).ok());
+  ASSERT_TRUE(PutNew(*store, Row("d-1", "{\"a\":1}")).ok());
+  ASSERT_TRUE(PutNew(*store, Row("d-2", "{\"b\":2}")).ok());
   store.reset();
   // Swap the sealed columns of two rows: each is bound to its id.
   {
@@ -179,6 +182,63 @@ TEST_F(StoreTest, AlteredRowFailsClosed) {
   EXPECT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), ErrorCode::kDataLoss);
   EXPECT_TRUE(reopened->Get("d-2").ok());
+}
+
+
+TEST_F(StoreTest, TwoWritersOfOneRevisionCannotBothWrite) {
+  auto store = Open();
+  DraftRow row = Row("d-1", "{\"text\":\"first\"}");
+  ASSERT_TRUE(store->Put(row).ok());
+  EXPECT_EQ(row.revision, 1);
+  EXPECT_EQ(PutNew(*store, Row("d-1", "{}")).code(), ErrorCode::kAlreadyExists);
+  // Two requests read revision 1; the first write wins, the second is told to reload.
+  DraftRow a = *store->Get("d-1"), b = *store->Get("d-1");
+  a.phi = "{\"text\":\"edited\"}";
+  ASSERT_TRUE(store->Put(a).ok());
+  EXPECT_EQ(a.revision, 2);
+  b.status = "signed";
+  b.phi = "{\"text\":\"signed over the edit\"}";
+  const Status lost = store->Put(b);
+  EXPECT_EQ(lost.code(), ErrorCode::kAborted) << lost.message();
+  auto got = store->Get("d-1");
+  EXPECT_EQ(got->phi, "{\"text\":\"edited\"}");
+  EXPECT_EQ(got->status, "draft");
+  EXPECT_EQ(got->revision, 2);
+}
+
+TEST_F(StoreTest, DepartmentAndStatusAreBoundToTheSealedDocument) {
+  auto store = Open();
+  ASSERT_TRUE(PutNew(*store, Row("d-1", "{\"a\":1}")).ok());
+  ASSERT_TRUE(PutNew(*store, Row("d-2", "{\"b\":2}")).ok());
+  store.reset();
+  // Someone with write access to the database moves a draft to another department, or marks
+  // one signed, in the clear columns.
+  for (const char* sql : {"UPDATE drafts SET department='ICU' WHERE id='d-1'",
+                          "UPDATE drafts SET status='signed' WHERE id='d-2'"}) {
+    const std::string cmd = "sqlite3 " + db_ + " \"" + sql + "\"";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  }
+  auto reopened = Open();
+  for (const char* id : {"d-1", "d-2"}) {
+    auto got = reopened->Get(id);
+    EXPECT_EQ(got.status().code(), ErrorCode::kDataLoss) << id;
+  }
+}
+
+TEST_F(StoreTest, AStoreWithoutRevisionsGainsThem) {
+  // The schema before rows had revisions.
+  const std::string cmd =
+      "sqlite3 " + db_ +
+      " \"CREATE TABLE drafts (id TEXT PRIMARY KEY, status TEXT NOT NULL, department TEXT NOT "
+      "NULL, encounter_key TEXT NOT NULL, model_version TEXT NOT NULL, input_digest TEXT NOT NULL, "
+      "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, signed_at TEXT NOT NULL DEFAULT '', "
+      "signer_key TEXT NOT NULL DEFAULT '', batch_job TEXT NOT NULL DEFAULT '', kek_id TEXT NOT "
+      "NULL, wrapped_key TEXT NOT NULL, sealed TEXT NOT NULL)\"";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  auto store = Open();
+  DraftRow row = Row("d-1", "{}");
+  ASSERT_TRUE(store->Put(row).ok());
+  EXPECT_EQ(store->Get("d-1")->revision, 1);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <atomic>
+#include <thread>
 #include <fstream>
 
 #include "common/base64.h"
@@ -385,10 +387,20 @@ TEST_F(WorkflowTest, EditSignWriteBack) {
   EXPECT_EQ(*sr->GetString("ContentSequence[4].ConceptNameCodeSequence[0].CodeValue"), "121074");
   EXPECT_EQ(*sr->GetString("CurrentRequestedProcedureEvidenceSequence[0].StudyInstanceUID"),
             (*s)["study"]["uid"]);
-  // Signed is final.
-  EXPECT_EQ(workflow_->Sign(id, "", Radiologist()).status().code(), ErrorCode::kFailedPrecondition);
+  // Signed is final: signing again (a second click) answers the same report and writes
+  // nothing; another text or an edit is refused.
+  auto again = workflow_->Sign(id, "", Radiologist());
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ((*again)["signed_at"], (*s)["signed_at"]);
+  EXPECT_EQ((*again)["writeback"]["fhir"], (*s)["writeback"]["fhir"]);
+  EXPECT_EQ(workflow_->Sign(id, "IMPRESSION: something else.", Radiologist()).status().code(),
+            ErrorCode::kFailedPrecondition);
   EXPECT_EQ(workflow_->Edit(id, "x", Radiologist()).status().code(),
             ErrorCode::kFailedPrecondition);
+  size_t reports = 0;
+  for (const auto& f : fs::directory_iterator(dir_ / "cohort" / "writeback" / "fhir"))
+    reports += f.path().filename().string().rfind("DiagnosticReport", 0) == 0;
+  EXPECT_EQ(reports, 1u);
   auto list = workflow_->List({}, Radiologist());
   ASSERT_TRUE(list.ok());
   EXPECT_EQ((*list)[0]["status"], "signed");
@@ -414,6 +426,67 @@ TEST_F(WorkflowTest, FailedWriteBackLeavesTheDraftUnsignedAndIsNotRepeated) {
   for (const auto& e : fs::directory_iterator(dir_ / "cohort" / "writeback" / "fhir"))
     reports += e.path().filename().string().rfind("DiagnosticReport", 0) == 0;
   EXPECT_EQ(reports, 1u);
+}
+
+// The cohort's PACS side, storing slowly (a double click lands while the first sign writes back).
+class SlowImages : public ImageSource {
+ public:
+  explicit SlowImages(std::shared_ptr<ImageSource> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return "DICOMweb server https://pacs.example"; }
+  StatusOr<std::vector<std::string>> FetchStudy(const std::string& uid,
+                                                const std::string& accession) override {
+    return inner_->FetchStudy(uid, accession);
+  }
+  StatusOr<std::string> Store(const std::string& part10) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    ++stored;
+    return inner_->Store(part10);
+  }
+  std::atomic<int> stored{0};
+
+ private:
+  std::shared_ptr<ImageSource> inner_;
+};
+
+TEST_F(WorkflowTest, ADoubleClickSignsOnce) {
+  auto pacs = std::make_shared<SlowImages>(*OpenCohortImages((dir_ / "cohort").string()));
+  workflow_ = Make(nullptr, pacs);
+  StatusOr<Json> d = InternalError("unset");
+  Stages("enc-000001", Radiologist(), &d);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  const std::string id = (*d)["id"];
+  StatusOr<Json> first = InternalError("unset"), second = InternalError("unset");
+  std::thread a([&] { first = workflow_->Sign(id, "", Radiologist()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::thread b([&] { second = workflow_->Sign(id, "", Radiologist()); });
+  a.join();
+  b.join();
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(second.status().code(), ErrorCode::kAborted) << second.status().message();
+  EXPECT_EQ(pacs->stored.load(), 1);
+  size_t reports = 0;
+  for (const auto& f : fs::directory_iterator(dir_ / "cohort" / "writeback" / "fhir"))
+    reports += f.path().filename().string().rfind("DiagnosticReport", 0) == 0;
+  EXPECT_EQ(reports, 1u);
+}
+
+TEST_F(WorkflowTest, AStaleRevisionIsRefused) {
+  StatusOr<Json> d = InternalError("unset");
+  Stages("enc-000001", Radiologist(), &d);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  const std::string id = (*d)["id"];
+  const int64_t read = (*d)["revision"];
+  auto e = workflow_->Edit(id, "IMPRESSION: One reviewer's edit.", Radiologist(), read);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ((*e)["revision"], read + 1);
+  // A second reviewer who read the same revision neither edits nor signs over it.
+  EXPECT_EQ(workflow_->Edit(id, "IMPRESSION: Another.", Radiologist(), read).status().code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(workflow_->Sign(id, "", Radiologist(), read).status().code(),
+            ErrorCode::kFailedPrecondition);
+  auto s = workflow_->Sign(id, "", Radiologist(), read + 1);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ((*s)["final"], "IMPRESSION: One reviewer's edit.");
 }
 
 TEST(LineDiff, MarksRemovedAndAddedLines) {
