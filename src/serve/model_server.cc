@@ -139,29 +139,6 @@ Status ParseChatRequest(std::string_view body, int max_tokens, ChatRequest* out)
   return engine::Validate(out->sampling);
 }
 
-namespace {
-
-int HttpStatusOf(const Status& s) {
-  switch (s.code()) {
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kOutOfRange:
-      return 400;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kResourceExhausted:
-      return 429;
-    case ErrorCode::kDeadlineExceeded:
-      return 504;
-    case ErrorCode::kCancelled:
-      return 499;
-    case ErrorCode::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
-}  // namespace
 
 ModelServer::ModelServer(std::unique_ptr<engine::Engine> engine,
                          std::function<std::vector<int>(std::string_view)> encode,
@@ -260,7 +237,7 @@ void ModelServer::Submit(engine::GenerateRequest g, const std::shared_ptr<Respon
   auto submitted = engine_->Submit(std::move(g));
   if (!submitted.ok()) {
     --in_flight_;
-    return Error(res, route, HttpStatusOf(submitted.status()), submitted.status().message());
+    return Error(res, route, HttpStatusFor(submitted.status().code()), submitted.status().message());
   }
   wake_.notify_one();
 }
@@ -323,7 +300,7 @@ void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
       metrics_.e2e.Observe(std::chrono::duration<double>(Clock::now() - start).count());
       if (timing->first) {
         if (!r.status.ok()) {
-          Error(res, route, HttpStatusOf(r.status), r.status.message());
+          Error(res, route, HttpStatusFor(r.status.code()), r.status.message());
           --in_flight_;
           return;
         }
@@ -357,7 +334,7 @@ void ModelServer::Chat(const HttpRequest& req, std::shared_ptr<Responder> res) {
     g.on_done = [this, res, id, created, start, route](const engine::GenerateResult& r) {
       metrics_.e2e.Observe(std::chrono::duration<double>(Clock::now() - start).count());
       if (!r.status.ok()) {
-        Error(res, route, HttpStatusOf(r.status), r.status.message());
+        Error(res, route, HttpStatusFor(r.status.code()), r.status.message());
       } else {
         const Json body = {
             {"id", id},
@@ -510,7 +487,7 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
                  body_of](const engine::GenerateResult& r) {
       metrics_.e2e.Observe(std::chrono::duration<double>(Clock::now() - start).count());
       if (!*started && !r.status.ok()) {
-        Error(res, route, HttpStatusOf(r.status), r.status.message());
+        Error(res, route, HttpStatusFor(r.status.code()), r.status.message());
         --in_flight_;
         return;
       }
@@ -528,7 +505,7 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
   g.on_done = [this, res, route, start, body_of](const engine::GenerateResult& r) {
     metrics_.e2e.Observe(std::chrono::duration<double>(Clock::now() - start).count());
     if (!r.status.ok()) {
-      Error(res, route, HttpStatusOf(r.status), r.status.message());
+      Error(res, route, HttpStatusFor(r.status.code()), r.status.message());
     } else {
       Reply(res, route, 200,
             body_of(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

@@ -126,6 +126,9 @@ other=$([ "$dept" = Cardiology ] && echo Neurology || echo Cardiology)
 [ "$(code -H "Authorization: Bearer $(tok erin radiologist "$dept")" -H 'content-type: application/json' --data-binary @"$work/report.json" "$url/v1/reports:generate")" = 200 ] \
   && tail -1 "$home/audit/gateway.log" | has '"model":"chest@1"' && tail -1 "$home/audit/gateway.log" | has '"action":"report.generate"' \
   && pass "same-department report: 200; audit names action, encounter and model version" || fail "report: $(cat "$work/body") $(tail -1 "$home/audit/gateway.log")"
+code -D "$work/headers" -H "Authorization: Bearer $(tok erin radiologist "$dept")" -H 'content-type: application/json' --data-binary @"$work/report.json" "$url/v1/reports:generate" > /dev/null
+grep -qi '^cache-control: no-store' "$work/headers" && grep -qi '^strict-transport-security: max-age=' "$work/headers" \
+  && pass "a PHI answer is not to be cached (Cache-Control: no-store) and pins HTTPS (HSTS)" || fail "security headers: $(cat "$work/headers")"
 
 pat=$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["patient_id"])' "$work/sample.json")
 [ "$(code -H "Authorization: Bearer $(ms token issue --sub gus --role radiologist --department "$dept" --patient P000000000000000)" -H 'content-type: application/json' --data-binary @"$work/report.json" "$url/v1/reports:generate")" = 403 ] \
