@@ -17,6 +17,8 @@ const I18N = {
     st_drafting: 'Drafting', st_checking: 'Checking', st_stored: 'Stored', st_done: 'Done',
     st_error: 'Error', status_draft: 'draft', status_signed: 'signed', fhir: 'FHIR DiagnosticReport',
     dicom: 'DICOM SR', no_hints: 'No hints.', confirm_sign: 'Sign this report?',
+    signed_in_as: 'Signed in as', switch_user: 'This link signs in as {new}. You are signed in as {old}. Switch to {new}?',
+    changed: 'Someone changed this draft since you opened it. It has been reloaded with your text kept in the editor: check it and try again.',
   },
   'zh-Hant': {
     title: 'MedScribe 報告審閱', worklist: '工作清單', language: '語言', signin: '登入',
@@ -31,6 +33,8 @@ const I18N = {
     st_drafting: '撰寫中', st_checking: '檢查中', st_stored: '已儲存', st_done: '完成',
     st_error: '錯誤', status_draft: '草稿', status_signed: '已簽署', fhir: 'FHIR 診斷報告',
     dicom: 'DICOM 結構化報告', no_hints: '沒有提示。', confirm_sign: '確定簽署此報告？',
+    signed_in_as: '目前登入', switch_user: '此連結會以 {new} 登入。您目前以 {old} 登入。要切換為 {new} 嗎？',
+    changed: '開啟後此草稿已被他人更改，已重新載入並保留您在編輯區的文字：請確認後再試一次。',
   },
 };
 
@@ -52,22 +56,25 @@ function applyLanguage() {
   document.documentElement.lang = state.lang === 'en' ? 'en' : 'zh-Hant';
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
   if (state.draft) renderDraft(state.draft);
+  showWho();
 }
 
-async function api(method, path, body) {
-  const res = await fetch(path, {
-    method,
-    headers: Object.assign({ Authorization: 'Bearer ' + state.token },
-                           body ? { 'Content-Type': 'application/json' } : {}),
-    body: body ? JSON.stringify(body) : undefined,
-  });
+// `revision`: the draft revision the change is based on (sent as If-Match; the gateway answers
+// 412 when the draft has changed since).
+async function api(method, path, body, revision) {
+  const headers = { Authorization: 'Bearer ' + state.token };
+  if (body) headers['Content-Type'] = 'application/json';
+  if (revision) headers['If-Match'] = `"${revision}"`;
+  const res = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
   const text = await res.text();
   let json = null;
   try { json = JSON.parse(text); } catch (e) { json = null; }
   if (!res.ok) {
     const msg = json && json.error ? json.error.message : text;
     if (res.status === 401) showLogin();
-    throw new Error(res.status + ': ' + msg);
+    const err = new Error(res.status + ': ' + msg);
+    err.status = res.status;
+    throw err;
   }
   return json;
 }
@@ -267,11 +274,37 @@ async function guarded(fn) {
   try { await fn(); } catch (e) { report(e.message, true); }
 }
 
+// Who a token names, from its claims (not verified here: the gateway verifies every request).
+function whoOf(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const c = JSON.parse(atob(part + '='.repeat((4 - part.length % 4) % 4)));
+    const name = c.name || c.sub || '?';
+    const scope = [c.role, c.department].filter(Boolean).join(', ');
+    return scope ? `${name} (${scope})` : name;
+  } catch (e) {
+    return '?';
+  }
+}
+
+function showWho() {
+  $('who').textContent = state.token ? `${t('signed_in_as')}: ${whoOf(state.token)}` : '';
+}
+
 function init() {
   const fragment = new URLSearchParams(location.hash.slice(1));
-  if (fragment.get('token')) {
-    sessionStorage.setItem('medscribe.token', fragment.get('token'));
-    history.replaceState(null, '', location.pathname);
+  const offered = fragment.get('token');
+  if (offered) {
+    // A link never replaces a signed-in user silently: another identity is switched to only
+    // when the user says so.
+    const current = sessionStorage.getItem('medscribe.token');
+    const other = current && current !== offered && whoOf(current) !== whoOf(offered);
+    if (!other || window.confirm(t('switch_user').replaceAll('{new}', whoOf(offered))
+                                                  .replaceAll('{old}', whoOf(current)))) {
+      sessionStorage.setItem('medscribe.token', offered);
+    }
+    fragment.delete('token');
+    history.replaceState(null, '', location.pathname + (fragment.toString() ? '#' + fragment : ''));
   }
   state.token = sessionStorage.getItem('medscribe.token') || '';
   state.lang = localStorage.getItem('medscribe.lang') || (navigator.language.startsWith('zh') ? 'zh-Hant' : 'en');
@@ -284,6 +317,7 @@ function init() {
   $('token-save').addEventListener('click', () => {
     state.token = $('token-input').value.trim();
     sessionStorage.setItem('medscribe.token', state.token);
+    showWho();
     guarded(showWorklist);
   });
   $('nav-worklist').addEventListener('click', () => guarded(showWorklist));
@@ -307,22 +341,33 @@ function init() {
     $('wl-width').value = 255;
     applyWindow();
   });
-  $('save').addEventListener('click', () => guarded(async () => {
-    const d = await api('PUT', '/v1/drafts/' + state.draft.id, { text: $('editor').value });
-    showDraft(d);
-    report(t('saved'));
-  }));
+  // A change based on a revision someone else has replaced reloads the draft instead.
+  const changeDraft = async (method, path, body, done) => {
+    try {
+      const d = await api(method, path, body, state.draft.revision);
+      showDraft(d);
+      report(t(done));
+    } catch (e) {
+      if (e.status !== 412 && e.status !== 409) throw e;
+      const mine = $('editor').value;  // the user's text is never thrown away
+      showDraft(await api('GET', '/v1/drafts/' + state.draft.id));
+      if (state.draft.status !== 'signed') $('editor').value = mine;
+      report(t('changed'), true);
+    }
+  };
+  $('save').addEventListener('click', () => guarded(() =>
+    changeDraft('PUT', '/v1/drafts/' + state.draft.id, { text: $('editor').value }, 'saved')));
   $('regenerate').addEventListener('click', () => guarded(async () => {
     const d = await streamDraft('/v1/drafts/' + state.draft.id + ':regenerate', {});
     if (d) showDraft(d);
   }));
   $('sign').addEventListener('click', () => guarded(async () => {
     if (!window.confirm(t('confirm_sign'))) return;
-    const d = await api('POST', '/v1/drafts/' + state.draft.id + ':sign', { text: $('editor').value });
-    showDraft(d);
-    report(t('signed'));
+    await changeDraft('POST', '/v1/drafts/' + state.draft.id + ':sign', { text: $('editor').value },
+                      'signed');
   }));
   applyLanguage();
+  showWho();
   if (!state.token) return showLogin();
   const open = new URLSearchParams(location.hash.slice(1)).get('draft');
   guarded(open ? () => openDraft(open) : showWorklist);

@@ -1,6 +1,8 @@
 // Drives the review page in headless Chromium: worklist, request a draft and watch it stream,
 // see a hint beside the text and abnormal labs, switch to Traditional Chinese, edit, sign.
-// Usage: node review_page.mjs URL TOKEN SCREENSHOT_DIR ENCOUNTER (one with an abnormal lab)
+// Usage: node review_page.mjs URL TOKEN SCREENSHOT_DIR ENCOUNTER OTHER_TOKEN
+//   ENCOUNTER: one with an abnormal lab; OTHER_TOKEN: another user's, for a link that would
+//   switch users.
 // Prints "ok: ..." / "FAIL: ..." lines; exits 1 on the first failure.
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
@@ -8,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 const require = createRequire(new URL('../tools/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
 
-const [url, token, shots, encounter] = process.argv.slice(2);
+const [url, token, shots, encounter, otherToken] = process.argv.slice(2);
 mkdirSync(shots, { recursive: true });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -24,7 +26,8 @@ try {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('dialog', (d) => d.accept());
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.accept(); });
   page.setDefaultTimeout(60000);
 
   await page.goto(`${url}/app/#token=${token}`);
@@ -34,6 +37,8 @@ try {
     : fail('token handling');
   await page.screenshot({ path: `${shots}/1-worklist.png`, fullPage: true });
   ok('worklist shown');
+  (await page.textContent('#who')).includes('Lee^Anna (radiologist')
+    ? ok('the page says who is signed in') : fail(`who: ${await page.textContent('#who')}`);
 
   // Request a draft; record the progress stages as they appear.
   await page.evaluate(() => {
@@ -109,6 +114,14 @@ try {
   await page.waitForSelector('#worklist tbody tr');
   const status = await page.textContent('#worklist tbody tr:first-child td:nth-child(5)');
   status === 'signed' ? ok('worklist shows the report signed') : fail(`worklist status ${status}`);
+
+  // A link carrying another user's token asks before switching (accepted here).
+  await page.goto(`${url}/app/index.html#token=${otherToken}`);  // a new load, not a hash change
+  await page.waitForSelector('#worklist-view:not([hidden])');
+  dialogs.some((m) => m.includes('signs in as Kim^Jun') && m.includes('signed in as Lee^Anna'))
+    && (await page.textContent('#who')).includes('Kim^Jun (resident')
+    ? ok('a link with another user\'s token asks before switching users')
+    : fail(`switching users: dialogs ${JSON.stringify(dialogs)}, who ${await page.textContent('#who')}`);
   errors.length === 0 ? ok('no script errors (CSP allows everything the page does)') : fail(`page errors: ${errors.join(' | ')}`);
 } catch (e) {
   fail(String(e));

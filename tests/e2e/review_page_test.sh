@@ -32,8 +32,9 @@ url="https://127.0.0.1:$(cat "$work/port")"
 enc=$(grep '"code":"H"' "$work/c/fhir/Observation.ndjson" | head -1 | sed -n 's/.*"encounter":{"reference":"Encounter\/\([^"]*\)".*/\1/p')
 dept=$(grep "\"id\":\"$enc\"" "$work/c/fhir/Encounter.ndjson" | sed -n 's/.*"serviceType":{"text":"\([^"]*\)".*/\1/p')
 token=$(ms token issue --sub dr.lee --name "Lee^Anna" --role radiologist --department "$dept" --ttl 1h)
+other=$(ms token issue --sub dr.kim --name "Kim^Jun" --role resident --department "$dept" --ttl 1h)
 rm -rf "$shots"
-if node "$here/review_page.mjs" "$url" "$token" "$shots" "$enc" > "$work/e2e.out" 2>&1; then
+if node "$here/review_page.mjs" "$url" "$token" "$shots" "$enc" "$other" > "$work/e2e.out" 2>&1; then
   cat "$work/e2e.out"
   pass "review page end to end (screenshots in $shots)"
 else
