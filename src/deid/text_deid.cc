@@ -253,6 +253,11 @@ std::vector<Rule> BuildPatternRules() {
   add("date",
       R"(\b((?:on|appt\.?|appointment|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?)(?: on)? (?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
       KeepFirst("[DATE]"), icase);
+  // A day of the month alone ("readmitted on the 9th"), unless a count follows ("on the 3rd
+  // day", "the 5th rib").
+  add("date",
+      R"(\b((?:on|since|until|till|by|before|after|from) the )(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b(?! (?:day|days|week|weeks|month|months|year|years|attempt|try|time|times|dose|doses|cycle|cycles|rib|ribs|intercostal|floor|percentile|degree|trimester|generation|line|toe|finger|digit|vertebra|vertebral|postoperative|post-op|postop|hospital|decade|grade|order|stage|cranial|lumbar|cervical|thoracic|sacral|metacarpal|metatarsal|of (?:the )?(?:day|week|month|list|series))\b))",
+      KeepFirst("[DATE]"), icase);
   // ROC-era numeric dates with a two-digit year (1912-2010) after a date label: 出生日期 72/05/03.
   add("date",
       "((?:出生日期|生日|日期|入院|出院|就診|檢查|手術)(?:日期|日)?(?:：|:)? "
@@ -408,6 +413,32 @@ std::vector<Rule> BuildPatternRules() {
   add("address", R"(\b[A-Z][a-z]+(?: [A-Z][a-z]+)?, ([A-Z]{2}) \d{5}(?:-\d{4})?\b)",
       [](const std::smatch& m, int) { return "[ADDRESS], " + m[1].str(); });
 
+  // Places named after a move, a transfer, a birth ("moved to Hillsboro", "transferred from
+  // St. Brigid's Hospital in Kalispell"): the words of the move stay, the place goes.
+  // Departments, units and days ("transferred to Cardiology", "moved to Step Down") are not
+  // places; acronyms (ICU, ED) never match.
+  add("address",
+      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Dd]rove|[Ee]migrated|[Ii]mmigrated)(?: here| back| over| home)? (?:to|in|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      [](const std::smatch& m, int) {
+        static const std::set<std::string> kNotPlaces = {
+            "Emergency", "Intensive", "Cardiology", "Oncology", "Pulmonology", "Radiology",
+            "Neurology", "Surgery", "Medicine", "Internal", "General", "Outpatient", "Inpatient",
+            "Rehabilitation", "Rehab", "Hospice", "Home", "Skilled", "Nursing", "Step",
+            "Stepdown", "Telemetry", "Labor", "Recovery", "Palliative", "Pediatrics", "Pediatric",
+            "Obstetrics", "Orthopedics", "Psychiatry", "Dialysis", "Hematology", "Nephrology",
+            "Gastroenterology", "Urology", "Dermatology", "Ophthalmology", "Endocrinology",
+            "Infectious", "Critical", "Cardiac", "Medical", "Surgical", "Neuro", "Trauma", "Burn",
+            "Operating", "Cath", "Catheterization", "Interventional", "Nuclear", "Physical",
+            "Occupational", "Speech", "Respiratory", "Acute", "Long", "Short", "Triage",
+            "Observation", "Holding", "Floor", "Ward", "Unit", "Room", "Bed", "This", "That",
+            "The", "Our", "Their", "His", "Her", "Monday", "Tuesday", "Wednesday", "Thursday",
+            "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "June",
+            "July", "August", "September", "October", "November", "December", "Term"};
+        const std::string place = m[2].str();
+        if (kNotPlaces.count(place.substr(0, place.find_first_of(" -")))) return m.str(0);
+        return m[1].str() + "[ADDRESS]";
+      });
+
   // 7. Names in context and old ages.
   add("name",
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
@@ -534,6 +565,29 @@ std::string InPieces(std::string_view text, ScrubPiece scrub_piece) {
   return out;
 }
 
+// The name rules read letters as ASCII: a name with an accented letter ("Echeverría") is taken
+// up to that letter. The rest of the word (ASCII letters and two-byte UTF-8 Latin letters, lead
+// bytes 0xC3-0xC9) goes with it. Chinese characters (three bytes) after a name stay.
+std::string AbsorbNameRemnants(std::string text) {
+  static constexpr std::string_view kName = "[NAME]";
+  for (size_t at = text.find(kName); at != std::string::npos; at = text.find(kName, at + 1)) {
+    size_t end = at + kName.size();
+    while (end < text.size()) {
+      const unsigned char c = static_cast<unsigned char>(text[end]);
+      if (std::isalpha(c)) {
+        ++end;
+      } else if (c >= 0xC3 && c <= 0xC9 && end + 1 < text.size() &&
+                 (static_cast<unsigned char>(text[end + 1]) & 0xC0) == 0x80) {
+        end += 2;
+      } else {
+        break;
+      }
+    }
+    text.erase(at + kName.size(), end - at - kName.size());
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string TextScrubber::ScrubField(std::string_view text, ScrubStats* stats) const {
@@ -574,7 +628,7 @@ std::string TextScrubber::Scrub(std::string_view text, ScrubStats* stats) const 
     for (const Rule& rule : PatternRules())
       piece = ApplyRule(piece, rule, impl_->shift, stats, held);
     piece = ScrubDictionaryNames(piece, stats);
-    return ScrubChineseNames(Restore(piece, held), stats, /*strict=*/false);
+    return ScrubChineseNames(AbsorbNameRemnants(Restore(piece, held)), stats, /*strict=*/false);
   });
 }
 

@@ -219,6 +219,19 @@ TEST(TextScrubberTest, IdentifiersWrittenWithoutTheUsualLabelsAreRemoved) {
   EXPECT_NE(out.find("Call [PHONE]"), std::string::npos) << out;
 }
 
+TEST(TextScrubberTest, PlacesAfterAMoveDaysAloneAndAccentedNamesAreRemoved) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Transferred from St. Brigid's Hospital in Kalispell. Moved to Hillsboro last spring. "
+      "Readmitted on the 9th with dyspnea. Discussed with patient's niece, Marisol Echeverría.");
+  for (const char* phi : {"Brigid", "Kalispell", "Hillsboro", "9th", "Marisol", "ía"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  EXPECT_NE(out.find("Transferred from [ADDRESS]."), std::string::npos) << out;
+  EXPECT_NE(out.find("Moved to [ADDRESS] last spring"), std::string::npos) << out;
+  EXPECT_NE(out.find("on the [DATE] with dyspnea"), std::string::npos) << out;
+  EXPECT_NE(out.find("niece [NAME]."), std::string::npos) << out;
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
@@ -230,6 +243,8 @@ TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
            "連續三天咳嗽，溫度38.5度。游離氣體未見。金屬植入物。包括胸部X光。嚴重呼吸窘迫。",
            "轉至高雄榮總及林口長庚追蹤。",
            "Chest, PA and lateral views. Head, CT negative. Left, LA enlarged.",
+           "Transferred to Cardiology for cath. Moved to the ICU, then transferred to Step Down.",
+           "On the 3rd day, improved. Fracture of the 5th rib. Since the 2nd dose, no fever.",
        }) {
     EXPECT_EQ(s.Scrub(text), text);
   }
