@@ -25,7 +25,7 @@ namespace {
 
 struct ServeArgs {
   std::string model, listen = "127.0.0.1:8000", port_file, format = "f32", draft_model;
-  std::string tls_cert, tls_key, tls_client_ca;
+  std::string tls_cert, tls_key, tls_client_ca, health_listen;
   int threads = 0, io_threads = 2, max_tokens = 1024;
   double drain_grace = 0;
   size_t max_body_mb = 32;
@@ -118,6 +118,38 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   }
   if (Status s = http.Start(host, static_cast<uint16_t>(port), a.io_threads); !s.ok())
     return ReportError(s);
+  // Probes and metrics on a plain port of their own, so that the main port can require the
+  // gateway's client certificate (kubelet and Prometheus present none). Nothing else is served
+  // there: no PHI passes through it.
+  std::unique_ptr<serve::HttpServer> health;
+  if (!a.health_listen.empty()) {
+    const size_t hcolon = a.health_listen.rfind(':');
+    int hport = -1;
+    if (hcolon != std::string::npos) {
+      try {
+        hport = std::stoi(a.health_listen.substr(hcolon + 1));
+      } catch (...) {
+      }
+    }
+    if (hport < 0 || hport > 65535)
+      return ReportError(InvalidArgumentError("--health-listen must be HOST:PORT, got '" +
+                                              a.health_listen + "'"));
+    health = std::make_unique<serve::HttpServer>(
+        [&server](serve::HttpRequest r, std::shared_ptr<serve::Responder> res) {
+          if (r.method == "GET" &&
+              (r.path == "/healthz" || r.path == "/readyz" || r.path == "/metrics"))
+            return server.Handle(std::move(r), std::move(res));
+          res->Send(404, "application/json",
+                    R"({"error":{"message":"this port serves /healthz, /readyz and /metrics only","code":404}})");
+        },
+        serve::HttpLimits{.max_header_bytes = 8 << 10, .max_body_bytes = 0});
+    if (Status s = health->Start(a.health_listen.substr(0, hcolon), static_cast<uint16_t>(hport), 1);
+        !s.ok())
+      return ReportError(s);
+    std::fprintf(stderr, "probes and metrics on http://%s:%u\n",
+                 a.health_listen.substr(0, a.health_listen.rfind(':')).c_str(),
+                 static_cast<unsigned>(health->port()));
+  }
   const std::string url = std::string(a.tls_cert.empty() ? "http" : "https") + "://" + host + ":" +
                           std::to_string(http.port());
   if (!a.port_file.empty()) {
@@ -137,6 +169,10 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   server.Drain();
   http.Stop();
   http.Wait();
+  if (health) {
+    health->Stop();
+    health->Wait();
+  }
   std::fprintf(stderr, "stopped\n");
   return kExitOk;
 }
@@ -163,6 +199,9 @@ Runner RegisterServe(CLI::App& app) {
   app.add_option("--tls-key", a->tls_key, "The certificate's PEM private key");
   app.add_option("--tls-client-ca", a->tls_client_ca,
                  "Require client certificates signed by this CA (mutual TLS)");
+  app.add_option("--health-listen", a->health_listen,
+                 "Also serve /healthz, /readyz and /metrics (only) over plain HTTP on HOST:PORT, "
+                 "for probes and scrapers that hold no client certificate");
   app.add_option("--exit-with-parent", a->exit_with_parent,
                  "Stop (SIGTERM) when the process with this pid, the parent, ends (set by a "
                  "gateway for its local replicas)")

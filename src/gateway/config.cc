@@ -251,7 +251,9 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
     if (root["listen"]) c.listen = Str(root["listen"], "listen");
     if (root["io_threads"]) c.io_threads = Num<int>(root["io_threads"], "io_threads", 1, 64);
     if (const YAML::Node t = root["tls"]) {
-      CheckKeys(t, "tls", {"mode", "cert", "key", "client_ca", "upstream_mtls", "upstream_ca"});
+      CheckKeys(t, "tls",
+                {"mode", "cert", "key", "client_ca", "upstream_mtls", "upstream_ca",
+                 "upstream_cert", "upstream_key"});
       if (t["mode"]) c.tls_mode = Str(t["mode"], "tls.mode");
       if (c.tls_mode != "local" && c.tls_mode != "files" && c.tls_mode != "off")
         throw std::runtime_error(Where(t["mode"], "tls.mode") + " must be local, files or off");
@@ -260,6 +262,12 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
       if (t["client_ca"]) c.tls_client_ca = Resolve(base, Str(t["client_ca"], "tls.client_ca"));
       if (t["upstream_mtls"]) c.upstream_mtls = Bool(t["upstream_mtls"], "tls.upstream_mtls");
       if (t["upstream_ca"]) c.upstream_ca = Resolve(base, Str(t["upstream_ca"], "tls.upstream_ca"));
+      if (t["upstream_cert"])
+        c.upstream_cert = Resolve(base, Str(t["upstream_cert"], "tls.upstream_cert"));
+      if (t["upstream_key"])
+        c.upstream_key = Resolve(base, Str(t["upstream_key"], "tls.upstream_key"));
+      if (c.upstream_cert.empty() != c.upstream_key.empty())
+        throw std::runtime_error("tls.upstream_cert and tls.upstream_key go together");
       if (c.tls_mode == "files" && (c.tls_cert.empty() || c.tls_key.empty()))
         throw std::runtime_error("tls.mode files needs tls.cert and tls.key");
     }

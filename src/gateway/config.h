@@ -114,6 +114,8 @@ struct GatewayConfig {
   // Replicas over https: trusted CA; mutual TLS with the local CA's client certificate.
   bool upstream_mtls = false;
   std::string upstream_ca;
+  // The client certificate presented to replicas (PEM chain and key); empty: the local CA's.
+  std::string upstream_cert, upstream_key;
   // Authentication.
   std::string issuer;  // expected `iss`; default: this gateway's development issuer
   std::string audience = "medscribe";

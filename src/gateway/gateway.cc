@@ -1230,8 +1230,8 @@ Status Gateway::Start() {
   ClientTlsOptions ctls;
   ctls.ca_file = !c.upstream_ca.empty() ? c.upstream_ca : m.pki ? m.pki->ca_cert.string() : "";
   if (c.upstream_mtls) {
-    ctls.cert_file = m.pki->client_cert.string();
-    ctls.key_file = m.pki->client_key.string();
+    ctls.cert_file = !c.upstream_cert.empty() ? c.upstream_cert : m.pki->client_cert.string();
+    ctls.key_file = !c.upstream_key.empty() ? c.upstream_key : m.pki->client_key.string();
   }
   ASSIGN_OR_RETURN(m.client, UpstreamClient::Create(&ctls));
   // Local replicas first: the endpoints need their URLs.

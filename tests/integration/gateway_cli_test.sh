@@ -153,11 +153,18 @@ $py "$client" slow-headers "$url" "$ca" "$rad" 200 6 > "$work/slow.txt" 2>&1 \
   && pass "slow-header clients: $(cat "$work/slow.txt")" || fail "slow headers: $(cat "$work/slow.txt")"
 
 # The mutual-TLS replica, added by reloading the configuration.
-start_replica r3 --listen 127.0.0.1:0 --tls-cert "$home/tls/server.pem" --tls-key "$home/tls/server.key" --tls-client-ca "$ca"
+start_replica r3 --listen 127.0.0.1:0 --tls-cert "$home/tls/server.pem" --tls-key "$home/tls/server.key" --tls-client-ca "$ca" \
+  --health-listen 127.0.0.1:0
 p3=$(cat "$work/r3.port")
 [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" "https://127.0.0.1:$p3/healthz")" != 200 ] \
   && [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" --cert "$home/tls/client.pem" --key "$home/tls/client.key" "https://127.0.0.1:$p3/healthz")" = 200 ] \
   && pass "replica over mutual TLS: refused without a client certificate, 200 with the gateway's" || fail "mTLS replica"
+# Its probe port answers probes and metrics without a certificate, and nothing else.
+h3=$(sed -nE 's|.*probes and metrics on http://127.0.0.1:([0-9]+).*|\1|p' "$work/r3.log" | tail -1)
+[ -n "$h3" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$h3/readyz")" = 200 ] \
+  && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$h3/metrics")" = 200 ] \
+  && [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d '{"messages":[{"role":"user","content":"x"}]}' "http://127.0.0.1:$h3/v1/chat/completions")" = 404 ] \
+  && pass "the mTLS replica's probe port serves /readyz and /metrics only (the model: 404)" || fail "probe port $h3: $(tail -3 "$work/r3.log")"
 config "      - {name: green, weight: 10, replicas: [\"https://127.0.0.1:$p3\"]}" 100000 100000
 kill -HUP $gw
 for _ in $(seq 50); do grep -q "configuration reloaded" "$work/gw.log" && break; sleep 0.1; done

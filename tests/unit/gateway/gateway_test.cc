@@ -13,6 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <yaml-cpp/yaml.h>
 
 #include "common/files.h"
 #include "gateway/audit.h"
@@ -122,6 +123,28 @@ TEST(Config, MinimalFileGetsSafeDefaults) {
   EXPECT_EQ(c->endpoints[0].deployments[1].weight, 1);
   EXPECT_EQ(c->endpoints[0].mirror, "b");
   EXPECT_NE(c->policy.Find("POST", "/v1/chat/completions"), nullptr);
+}
+
+// The shipped Kubernetes manifest's gateway configuration parses, and talks to the replicas
+// over mutual TLS only.
+TEST(Config, TheDeploymentManifestRequiresMutualTlsToReplicas) {
+  std::ifstream in(std::string(MEDSCRIBE_SOURCE_DIR) + "/deploy/gateway.yaml");
+  ASSERT_TRUE(in) << "deploy/gateway.yaml";
+  std::stringstream all;
+  all << in.rdbuf();
+  const YAML::Node map = YAML::Load(all.str().substr(0, all.str().find("\n---")));
+  const fs::path dir = TempDir("manifest");
+  std::ofstream(dir / "policy.yaml") << map["data"]["policy.yaml"].as<std::string>();
+  auto c = ParseGatewayConfig(map["data"]["gateway.yaml"].as<std::string>(), dir.string(),
+                              dir.string());
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->upstream_mtls);
+  EXPECT_FALSE(c->upstream_cert.empty());
+  for (const auto& e : c->endpoints)
+    for (const auto& d : e.deployments)
+      for (const std::string& r : d.replicas) EXPECT_EQ(r.rfind("https://", 0), 0u) << r;
+  EXPECT_EQ(ParseGatewayConfig("tls: {upstream_cert: c.pem}\n", "/tmp", "/tmp").status().code(),
+            ErrorCode::kInvalidArgument);
 }
 
 TEST(Config, ErrorsNameTheKeyAndLine) {
