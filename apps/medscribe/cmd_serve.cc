@@ -142,7 +142,7 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
           res->Send(404, "application/json",
                     R"({"error":{"message":"this port serves /healthz, /readyz and /metrics only","code":404}})");
         },
-        serve::HttpLimits{.max_header_bytes = 8 << 10, .max_body_bytes = 0});
+        serve::HttpLimits{.max_header_bytes = 8 << 10, .max_body_bytes = 4096});
     if (Status s = health->Start(a.health_listen.substr(0, hcolon), static_cast<uint16_t>(hport), 1);
         !s.ok())
       return ReportError(s);
