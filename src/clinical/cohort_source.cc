@@ -7,6 +7,7 @@
 
 #include "clinical/sources.h"
 #include "common/files.h"
+#include "common/url.h"
 #include "dicom/dataset.h"
 #include "fhir/reader.h"
 
@@ -106,26 +107,19 @@ class CohortRecords final : public RecordSource {
                                                     size_t limit) override {
     std::string department;
     size_t count = limit;
-    size_t pos = 0;
-    while (pos <= query.size()) {
-      size_t e = query.find('&', pos);
-      if (e == std::string::npos) e = query.size();
-      const std::string kv = query.substr(pos, e - pos);
-      const size_t eq = kv.find('=');
-      const std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    for (const auto& [k, v] : SplitQuery(query)) {
       if (k == "service-type") {
-        department = v;
+        department = PercentDecode(v);
       } else if (k == "_count") {
         try {
           count = std::min(limit, static_cast<size_t>(std::stoul(v)));
         } catch (...) {
           return InvalidArgumentError("_count must be a number");
         }
-      } else if (!k.empty()) {
+      } else {
         return InvalidArgumentError(
             "the cohort source searches by service-type and _count only, not '" + k + "'");
       }
-      pos = e + 1;
     }
     std::vector<std::string> out;
     for (const auto& [id, e] : encounters_) {

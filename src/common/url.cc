@@ -124,6 +124,20 @@ bool IsUnder(const Url& candidate, const Url& base) {
   return true;
 }
 
+std::vector<std::pair<std::string, std::string>> SplitQuery(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view kv = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (kv.empty()) continue;
+    const size_t eq = kv.find('=');
+    out.emplace_back(std::string(kv.substr(0, eq)),
+                     eq == std::string_view::npos ? std::string() : std::string(kv.substr(eq + 1)));
+  }
+  return out;
+}
+
 std::string PercentDecode(std::string_view s) {
   std::string out;
   const auto hex = [](char c) {

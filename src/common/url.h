@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -42,6 +44,10 @@ bool IsLoopbackHost(std::string_view host);
 // never "https://h/fhirx", "https://h/other" or "https://h/fhir/../other"; no path segment may
 // be "." or ".." or hold "%2e").
 bool IsUnder(const Url& candidate, const Url& base);
+
+// The key=value pairs of a query string (without its '?'), in order, as written (not
+// percent-decoded); a pair without '=' has an empty value, empty pairs are skipped.
+std::vector<std::pair<std::string, std::string>> SplitQuery(std::string_view query);
 
 // A query value with '+' read as a space and %XX as its byte; a '%' not followed by two hex
 // digits is kept as it is.

@@ -41,15 +41,8 @@ std::string ErrorBody(int status, const std::string& message) {
 std::string QueryParam(const std::string& target, const std::string& key) {
   const size_t q = target.find('?');
   if (q == std::string::npos) return "";
-  const std::string query = target.substr(q + 1);
-  size_t pos = 0;
-  while (pos <= query.size()) {
-    size_t e = query.find('&', pos);
-    if (e == std::string::npos) e = query.size();
-    const std::string kv = query.substr(pos, e - pos);
-    if (kv.rfind(key + "=", 0) == 0) return kv.substr(key.size() + 1);
-    pos = e + 1;
-  }
+  for (const auto& [k, v] : SplitQuery(std::string_view(target).substr(q + 1)))
+    if (k == key) return v;
   return "";
 }
 
@@ -92,19 +85,11 @@ constexpr size_t kMaxJobs = 1000;
 // that refuses never shows in the job.
 Status CheckSearchScope(const std::string& query, const clinical::Caller& caller) {
   if (caller.any_department) return OkStatus();
-  size_t pos = 0;
-  while (pos <= query.size()) {
-    size_t e = query.find('&', pos);
-    if (e == std::string::npos) e = query.size();
-    const std::string kv = query.substr(pos, e - pos);
-    const size_t eq = kv.find('=');
-    const std::string k = kv.substr(0, std::min(eq, kv.find(':')));
-    if (k == "service-type" &&
-        AsciiLower(PercentDecode(eq == std::string::npos ? "" : kv.substr(eq + 1))) !=
-            AsciiLower(caller.department))
+  for (const auto& [key, value] : SplitQuery(query)) {
+    if (key.substr(0, key.find(':')) == "service-type" &&
+        AsciiLower(PercentDecode(value)) != AsciiLower(caller.department))
       return PermissionDeniedError("the search names another department than the token's ('" +
                                    caller.department + "')");
-    pos = e + 1;
   }
   return OkStatus();
 }

@@ -56,7 +56,8 @@ class DownRecords : public RecordSource {
   }
 };
 
-// The cohort's PACS side, refusing to store while `down` is set.
+// The cohort's PACS side, refusing to store while `down` is set, storing after `delay` (a
+// double click lands while the first sign writes back), counting what it stored.
 class FlakyImages : public ImageSource {
  public:
   explicit FlakyImages(std::shared_ptr<ImageSource> inner) : inner_(std::move(inner)) {}
@@ -67,9 +68,13 @@ class FlakyImages : public ImageSource {
   }
   StatusOr<std::string> Store(const std::string& part10) override {
     if (down) return UnavailableError("POST https://pacs.example/studies: Connection refused");
+    std::this_thread::sleep_for(delay);
+    ++stored;
     return inner_->Store(part10);
   }
   bool down = true;
+  std::chrono::milliseconds delay{0};
+  std::atomic<int> stored{0};
 
  private:
   std::shared_ptr<ImageSource> inner_;
@@ -428,28 +433,10 @@ TEST_F(WorkflowTest, FailedWriteBackLeavesTheDraftUnsignedAndIsNotRepeated) {
   EXPECT_EQ(reports, 1u);
 }
 
-// The cohort's PACS side, storing slowly (a double click lands while the first sign writes back).
-class SlowImages : public ImageSource {
- public:
-  explicit SlowImages(std::shared_ptr<ImageSource> inner) : inner_(std::move(inner)) {}
-  std::string name() const override { return "DICOMweb server https://pacs.example"; }
-  StatusOr<std::vector<std::string>> FetchStudy(const std::string& uid,
-                                                const std::string& accession) override {
-    return inner_->FetchStudy(uid, accession);
-  }
-  StatusOr<std::string> Store(const std::string& part10) override {
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
-    ++stored;
-    return inner_->Store(part10);
-  }
-  std::atomic<int> stored{0};
-
- private:
-  std::shared_ptr<ImageSource> inner_;
-};
-
 TEST_F(WorkflowTest, ADoubleClickSignsOnce) {
-  auto pacs = std::make_shared<SlowImages>(*OpenCohortImages((dir_ / "cohort").string()));
+  auto pacs = std::make_shared<FlakyImages>(*OpenCohortImages((dir_ / "cohort").string()));
+  pacs->down = false;
+  pacs->delay = std::chrono::milliseconds(400);
   workflow_ = Make(nullptr, pacs);
   StatusOr<Json> d = InternalError("unset");
   Stages("enc-000001", Radiologist(), &d);

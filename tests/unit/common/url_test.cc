@@ -66,6 +66,12 @@ TEST(Url, UnderItsBaseOnly) {
   EXPECT_TRUE(IsUnder(ParseHttpUrl("http://127.0.0.1:8080/Patient?p=2").value(), root));
 }
 
+TEST(Url, SplitQuery) {
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(SplitQuery("a=1&b=&c&&d=x=y"), (Pairs{{"a", "1"}, {"b", ""}, {"c", ""}, {"d", "x=y"}}));
+  EXPECT_TRUE(SplitQuery("").empty());
+}
+
 TEST(Url, PercentDecode) {
   EXPECT_EQ(PercentDecode("Emergency%20Department"), "Emergency Department");
   EXPECT_EQ(PercentDecode("a+b%2Bc"), "a b+c");
