@@ -1,7 +1,5 @@
 #include "model/prompt.h"
 
-#include <cctype>
-
 #include <cmath>
 #include <cstdio>
 
@@ -98,37 +96,6 @@ std::string ClinicalPartOfNote(const std::string& note) {
 
 }  // namespace
 
-std::string_view DictatedChange(std::string_view transcript) {
-  std::string t = " ";
-  for (char c : transcript) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    t += std::isalnum(u) ? static_cast<char>(std::tolower(u)) : ' ';
-  }
-  // Only what precedes the clinical question speaks of the prior study.
-  if (const size_t q = t.find(" clinical question "); q != std::string::npos) t.resize(q);
-  t += ' ';
-  const auto has = [&](std::string_view w) { return t.find(w) != std::string::npos; };
-  if (has(" no prior ") || has(" no previous ") || has(" no comparison ")) return "no prior";
-  if (has(" no interval change ") || has(" no change ") || has(" unchanged ") || has(" stable "))
-    return "unchanged";
-  struct Cue {
-    std::string_view word, change;
-  };
-  constexpr Cue kCues[] = {
-      {" new ", "new"},           {" increased ", "increased"}, {" larger ", "increased"},
-      {" worsening ", "increased"}, {" worsened ", "increased"}, {" worse ", "increased"},
-      {" progressed ", "increased"}, {" enlarging ", "increased"}, {" decreased ", "decreased"},
-      {" smaller ", "decreased"},  {" improvement ", "decreased"}, {" improved ", "decreased"},
-      {" improving ", "decreased"}, {" resolving ", "decreased"}};
-  size_t first = std::string::npos;
-  std::string_view out;
-  for (const Cue& c : kCues) {
-    const size_t at = t.find(c.word);
-    if (at < first) first = at, out = c.change;
-  }
-  return out;
-}
-
 StatusOr<Prompt> BuildPrompt(const json::Value& s, const PromptOptions& o) {
   if (!s.is_object() || !s.Find("modalities")) {
     return InvalidArgumentError("not a MedScribe sample (no 'modalities')");
@@ -181,18 +148,12 @@ StatusOr<Prompt> BuildPrompt(const json::Value& s, const PromptOptions& o) {
     }
   }
   std::string dictation = o.dictation ? Str(Path(s, {"modalities", "speech_transcript"})) : "";
-  const std::string_view change = o.change_cue ? DictatedChange(dictation) : "";
 
   Prompt p;
   if (o.image) p.text += "<image>\n";
   p.text += "<history> " + history + "\n";
   p.text += "<labs> " + (labs.empty() ? std::string("none") : labs) + "\n";
   p.text += "<dictation> " + (dictation.empty() ? std::string("none") : dictation) + "\n";
-  if (!change.empty()) {
-    p.text += "<change> ";
-    p.text.append(change.data(), change.size());
-    p.text += '\n';
-  }
   p.text += "<report>";
   p.target = Str(s.Find("target_report"));
   return p;

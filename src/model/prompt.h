@@ -7,7 +7,6 @@
 //   pneumonia. (R05.9) Note: <notes>
 //   <labs> WBC 17.2 10*3/uL H; CRP 80 mg/L H; SpO2 97 % | none
 //   <dictation> <transcript> | none
-//   <change> new | increased | decreased | unchanged | no prior     (when the dictation names one)
 //   <report>
 // The target the model learns (and generates) follows <report> and ends with </s>.
 //
@@ -29,9 +28,6 @@ namespace medscribe::model {
 struct PromptOptions {
   bool image = true;      // false: ablation without the image section's placeholder
   bool dictation = true;  // false: ablation without the dictation
-  // State the change against the prior study that the dictation names (DictatedChange) on its
-  // own line. Models trained before this line existed are served without it (run.json).
-  bool change_cue = true;
   size_t max_note_chars = 400;
 };
 
@@ -39,11 +35,6 @@ struct Prompt {
   std::string text;    // the prompt, ending with "<report>"
   std::string target;  // the report ("" when the sample has none, e.g. at serving time)
 };
-
-// The change against the prior study a dictation transcript names, found by keyword in what
-// precedes its clinical question: "no prior", "unchanged", then the first of "new",
-// "increased" (larger, worsening...), "decreased" (smaller, improvement...); "" when none.
-std::string_view DictatedChange(std::string_view transcript);
 
 // InvalidArgument when `sample` is not a sample object.
 StatusOr<Prompt> BuildPrompt(const json::Value& sample, const PromptOptions& options = {});
