@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "common/files.h"
+#include "crypto/hmac.h"
 #include "gateway/audit.h"
 #include "gateway/config.h"
 #include "gateway/gateway.h"
@@ -167,8 +168,8 @@ int RunUp(GlobalOptions& g, const GatewayArgs& a) {
 }
 
 struct AuditArgs {
-  std::string log, out;
-  bool fhir = false;
+  std::string log, out, key;
+  bool fhir = false, allow_unkeyed = false;
 };
 
 }  // namespace
@@ -220,6 +221,9 @@ Runner RegisterAudit(CLI::App& app) {
       app.add_subcommand("export", "Write the log as FHIR AuditEvent resources (a Bundle)");
   for (CLI::App* s : {verify, exp})
     s->add_option("--log", a->log, "Audit log (default: HOME/audit/gateway.log)");
+  verify->add_option("--key", a->key, "The gateway's audit key (default: HOME/keys/audit.key)");
+  verify->add_flag("--allow-unkeyed", a->allow_unkeyed,
+                   "Accept records with plain SHA-256 hashes (logs written before keyed chains)");
   exp->add_flag("--fhir", a->fhir, "FHIR R4 AuditEvent Bundle (the only format)")->required();
   exp->add_option("--out", a->out, "Output file (default: stdout)");
   return [a, verify](GlobalOptions& g) {
@@ -227,15 +231,32 @@ Runner RegisterAudit(CLI::App& app) {
     if (!fs::exists(log))
       return ReportError(NotFoundError("no audit log at " + log + "; pass --log FILE"));
     if (verify->parsed()) {
-      auto r = gateway::VerifyAuditLog(log);
+      const std::string key_file = a->key.empty() ? g.home + "/keys/audit.key" : a->key;
+      std::string chain_key;
+      if (fs::exists(key_file)) {
+        auto key = crypto::LoadOrCreateKeyFile(key_file);
+        if (!key.ok()) return ReportError(key.status());
+        chain_key = gateway::AuditChainKey(*key);
+      }
+      auto r = gateway::VerifyAuditLog(log, chain_key);
       if (!r.ok()) return ReportError(r.status());
       if (!r->ok) {
         std::fprintf(stderr, "audit log %s FAILED verification: %s\n", log.c_str(),
                      r->problem.c_str());
         return kExitFailed;
       }
-      std::printf("audit log %s: %llu records, chain intact\n", log.c_str(),
-                  static_cast<unsigned long long>(r->records));
+      if (r->unkeyed > 0 && !a->allow_unkeyed) {
+        std::fprintf(stderr,
+                     "audit log %s FAILED verification: %llu of %llu records have unkeyed "
+                     "hashes, which anyone who can write the file could recompute; pass "
+                     "--allow-unkeyed for a log written before keyed chains\n",
+                     log.c_str(), static_cast<unsigned long long>(r->unkeyed),
+                     static_cast<unsigned long long>(r->records));
+        return kExitFailed;
+      }
+      std::printf("audit log %s: %llu records, chain intact (keyed with the audit key%s)\n",
+                  log.c_str(), static_cast<unsigned long long>(r->records),
+                  r->unkeyed > 0 ? ", but for the older unkeyed records" : "");
       return kExitOk;
     }
     auto bundle = gateway::ExportAuditFhir(log);

@@ -12,7 +12,12 @@ namespace medscribe::cli {
 namespace fs = std::filesystem;
 
 StatusOr<std::string> ResolveModelDir(GlobalOptions& g, const std::string& ref) {
-  if (fs::is_directory(ref) && fs::exists(fs::path(ref) / "config.json")) return ref;
+  // A directory is named as a path ("./run/model", "/models/x"); a bare name is always a registry
+  // name, so a same-named directory in the working directory is never loaded unverified.
+  if (ref.find('/') != std::string::npos) {
+    if (fs::is_directory(ref) && fs::exists(fs::path(ref) / "config.json")) return ref;
+    return NotFoundError("no model directory " + ref + " (a directory with config.json)");
+  }
   ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(g.home));
   ASSIGN_OR_RETURN(registry::Entry e, reg.Resolve(ref));
   return e.dir;

@@ -32,10 +32,34 @@ std::string NowUtc() {
   return buf;
 }
 
-// The record's hash covers its serialisation without the "hash" member.
-std::string HashOf(const Json& without_hash) {
-  return crypto::Hex(
-      crypto::Sha256(without_hash.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+constexpr char kKeyed[] = "hmac-sha256";
+
+// The record's hash covers its serialisation without the "hash" member: HMAC-SHA256 with `key`
+// for keyed records, else SHA-256.
+std::string HashOf(const Json& without_hash, const std::string& key) {
+  const std::string text = without_hash.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return crypto::Hex(key.empty() ? crypto::Sha256(text) : crypto::HmacSha256(key, text));
+}
+
+// Writes `text` to `path` so that it survives a crash: a temporary file, fsynced, renamed over
+// the target, the directory fsynced.
+Status WriteDurably(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError("cannot write " + tmp.string() + ": " + std::strerror(errno));
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                       ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return IoError("cannot write " + tmp.string() + ": " + std::strerror(errno));
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return IoError("cannot replace " + path.string() + ": " + std::strerror(errno));
+  const int dir = ::open(path.has_parent_path() ? path.parent_path().c_str() : ".",
+                         O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return OkStatus();
 }
 
 struct Line {
@@ -58,11 +82,17 @@ StatusOr<std::vector<Line>> ReadLines(const fs::path& path) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const fs::path& path) {
+std::string AuditChainKey(const std::string& audit_key) {
+  const crypto::Digest d = crypto::HmacSha256(audit_key, "medscribe-audit-chain");
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const fs::path& path, std::string chain_key) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   std::unique_ptr<AuditLog> log(new AuditLog());
   log->path_ = path;
+  log->key_ = std::move(chain_key);
   if (fs::exists(path)) {
     ASSIGN_OR_RETURN(auto lines, ReadLines(path));
     if (!lines.empty()) {
@@ -104,7 +134,8 @@ Status AuditLog::Append(const AuditRecord& r) {
   j["request"] = r.request_digest;
   j["source"] = r.source;
   j["prev"] = prev_.empty() ? std::string(64, '0') : prev_;
-  const std::string hash = HashOf(j);
+  if (!key_.empty()) j["chain"] = kKeyed;
+  const std::string hash = HashOf(j, key_);
   j["hash"] = hash;
   const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   size_t done = 0;
@@ -121,16 +152,10 @@ Status AuditLog::Append(const AuditRecord& r) {
   ++seq_;
   prev_ = hash;
   // The head marks the end of the chain (removing records from the end is detected).
-  const std::string head = std::to_string(seq_) + " " + hash + "\n";
-  const fs::path head_path = path_.string() + ".head", tmp = path_.string() + ".head.tmp";
-  if (WriteFile(tmp, head).ok()) {
-    std::error_code ec;
-    fs::rename(tmp, head_path, ec);
-  }
-  return OkStatus();
+  return WriteDurably(path_.string() + ".head", std::to_string(seq_) + " " + hash + "\n");
 }
 
-StatusOr<AuditVerifyResult> VerifyAuditLog(const fs::path& path) {
+StatusOr<AuditVerifyResult> VerifyAuditLog(const fs::path& path, const std::string& chain_key) {
   ASSIGN_OR_RETURN(auto lines, ReadLines(path));
   AuditVerifyResult res;
   std::string prev(64, '0');
@@ -156,7 +181,15 @@ StatusOr<AuditVerifyResult> VerifyAuditLog(const fs::path& path) {
     const std::string hash = j["hash"].get<std::string>();
     j.erase("hash");
     const uint64_t seq = j["seq"].get<uint64_t>();
-    if (HashOf(j) != hash)
+    const bool keyed = j.contains("chain") && j["chain"] == kKeyed;
+    if (keyed && chain_key.empty())
+      return fail("record " + std::to_string(seq) +
+                  " is keyed: verify with the audit key (HOME/keys/audit.key)");
+    if (!keyed && res.records > res.unkeyed)
+      return fail("record " + std::to_string(seq) + " at " + at +
+                  " has an unkeyed hash after keyed records (rewritten)");
+    res.unkeyed += !keyed;
+    if (HashOf(j, keyed ? chain_key : std::string()) != hash)
       return fail("record " + std::to_string(seq) + " at " + at +
                   " was altered (its hash does not match its content)");
     if (seq > expected && later.count(expected)) {
@@ -183,6 +216,9 @@ StatusOr<AuditVerifyResult> VerifyAuditLog(const fs::path& path) {
     ++res.records;
   }
   const fs::path head_path = path.string() + ".head";
+  if (res.records > 0 && !fs::exists(head_path))
+    return fail("the head file " + head_path.string() +
+                " is missing: records may have been cut from the end");
   if (fs::exists(head_path)) {
     ASSIGN_OR_RETURN(std::string head, ReadFile(head_path));
     std::istringstream in(head);

@@ -1,9 +1,12 @@
 // The audit log: one JSON line per request that touches patient data (and per refused
-// request), append-only and hash-chained. Each record holds its sequence number, the SHA-256 of
-// the previous record and its own SHA-256 over everything before the "hash" field, so a record
-// that is altered, removed or moved breaks the chain where it happened. A side file
-// (`<log>.head`) keeps the last sequence number and hash so that cutting records off the end is
-// detected too.
+// request), append-only and chained. Each record holds its sequence number, the hash of the
+// previous record and its own hash over everything before the "hash" field, so a record that is
+// altered, removed or moved breaks the chain where it happened. The hash is keyed
+// (HMAC-SHA256 with a chain key derived from HOME/keys/audit.key, outside the log's directory;
+// such records say "chain":"hmac-sha256"): whoever can write the log but not read the key cannot
+// rewrite a record and recompute the chain. A side file (`<log>.head`, written durably) keeps
+// the last sequence number and hash so that cutting records off the end is detected too; a log
+// whose head is missing fails verification.
 //
 // Records carry no PHI: the principal is a keyed pseudonym (HMAC-SHA256 of the token's subject
 // with the audit key), resources are the dataset's pseudonymous ids, the request is a digest.
@@ -39,7 +42,10 @@ class AuditLog {
  public:
   // Opens (creating 0600) the log at `path`, continuing its chain. DataLoss when the existing
   // log's last line is not a record.
-  static StatusOr<std::unique_ptr<AuditLog>> Open(const std::filesystem::path& path);
+  // `chain_key`: the key of the record hashes (AuditChainKey); empty writes plain SHA-256
+  // records (tests of older logs only).
+  static StatusOr<std::unique_ptr<AuditLog>> Open(const std::filesystem::path& path,
+                                                  std::string chain_key = "");
   ~AuditLog();
   // Appends the record with the current time; durable when OK.
   Status Append(const AuditRecord& r);
@@ -52,15 +58,22 @@ class AuditLog {
   int fd_ = -1;
   uint64_t seq_ = 0;
   std::string prev_;  // hex hash of the last record
+  std::string key_;   // chain key; empty: plain SHA-256
 };
+
+// The chain key derived from the gateway's audit key (HOME/keys/audit.key).
+std::string AuditChainKey(const std::string& audit_key);
 
 struct AuditVerifyResult {
   bool ok = false;
   uint64_t records = 0;
+  uint64_t unkeyed = 0;  // records with a plain SHA-256 hash (written before keyed chains)
   std::string problem;  // the first altered, removed or reordered record, when !ok
 };
-// Checks the whole chain of the log at `path`.
-StatusOr<AuditVerifyResult> VerifyAuditLog(const std::filesystem::path& path);
+// Checks the whole chain of the log at `path` with `chain_key` (keyed records cannot be checked
+// without it). Unkeyed records after a keyed one, and a missing head file, fail verification.
+StatusOr<AuditVerifyResult> VerifyAuditLog(const std::filesystem::path& path,
+                                           const std::string& chain_key = "");
 
 // The log as a FHIR R4 Bundle (type collection) of AuditEvent resources.
 StatusOr<std::string> ExportAuditFhir(const std::filesystem::path& path);

@@ -1202,9 +1202,9 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config) {
   fs::create_directories(config.home / "keys", ec);
   if (ec) return IoError("cannot create " + (config.home / "keys").string() + ": " + ec.message());
   fs::permissions(config.home / "keys", fs::perms::owner_all, fs::perm_options::replace, ec);
-  ASSIGN_OR_RETURN(m.audit, AuditLog::Open(config.audit_path));
   ASSIGN_OR_RETURN(m.audit_key,
                    crypto::LoadOrCreateKeyFile((config.home / "keys" / "audit.key").string()));
+  ASSIGN_OR_RETURN(m.audit, AuditLog::Open(config.audit_path, AuditChainKey(m.audit_key)));
   m.issuer = config.issuer;
   if (config.dev_issuer) {
     ASSIGN_OR_RETURN(

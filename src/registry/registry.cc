@@ -242,6 +242,14 @@ StatusOr<Entry> Registry::Resolve(const std::string& text) {
   if (!m.is_object() || !m.contains("files") || !m["files"].is_object()) {
     return DataLossError(what + ": manifest.json is malformed");
   }
+  // The signature covers the manifest, the manifest names the entry: a signed directory moved
+  // under another name or version (or an alias pointed at it) is refused.
+  if (m.value("name", "") != ref.name || !m.contains("version") ||
+      !m["version"].is_number_integer() || m["version"].get<long>() != version) {
+    return DataLossError(what + ": the signed manifest names " + m.value("name", "?") + "@" +
+                         (m.contains("version") ? m["version"].dump() : std::string("?")) +
+                         ", not this entry; the registry's files were moved — do not use it");
+  }
   for (const auto& [f, sha] : m["files"].items()) {
     auto data = ReadFile(dir / f);
     if (!data.ok() || !sha.is_string() || Sha256File(*data) != sha.get<std::string>()) {

@@ -57,8 +57,12 @@ for kind in full no-image no-dictation; do
 done
 # The de-identification key ingest created in this home joins the dataset with the truth.
 ms eval --model chest-full --no-image-model chest-no-image --no-dictation-model chest-no-dictation \
-  --dataset "$work/d" --truth "$work/c/truth/labels.jsonl" --bootstrap 50 > "$work/eval.txt" 2> "$work/eval.err" \
-  || fail "eval with ablations: $(tail -3 "$work/eval.err")"
+  --dataset "$work/d" --truth "$work/c/truth/labels.jsonl" --bootstrap 50 --reports "$work/reports" \
+  > "$work/eval.txt" 2> "$work/eval.err" || fail "eval with ablations: $(tail -3 "$work/eval.err")"
+n_ref=$(ls "$work/reports/reference" 2>/dev/null | wc -l)
+[ "$n_ref" -gt 0 ] && for d in model no_image no_dictation; do [ "$(ls "$work/reports/$d" | wc -l)" = "$n_ref" ] || n_ref=0; done
+[ "$n_ref" -gt 0 ] && grep -q "IMPRESSION" "$work/reports/reference/$(ls "$work/reports/reference" | head -1)" \
+  && pass "eval --reports: $n_ref references and each row's reports written" || fail "eval --reports: $(ls -R "$work/reports" | head)"
 for row in "model (chest-full)" "ablation: without the image" "ablation: without the dictation" \
            "baseline: record only" "baseline: nearest-neighbour" "truth-label report"; do
   grep -q "$row" "$work/eval.txt" || fail "eval table lacks '$row'"

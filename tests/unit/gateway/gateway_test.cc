@@ -16,6 +16,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/files.h"
+#include "crypto/hmac.h"
 #include "gateway/audit.h"
 #include "gateway/config.h"
 #include "gateway/gateway.h"
@@ -317,6 +318,53 @@ TEST(Audit, ChainDetectsAlteredRemovedReorderedAndCutRecords) {
   EXPECT_EQ(e["outcome"], "0");
   EXPECT_EQ(e["entity"][0]["what"]["identifier"]["value"], "ENC-0");
   EXPECT_EQ(b["entry"][4]["resource"]["outcome"], "4");
+}
+
+TEST(Audit, AKeyedChainCannotBeRecomputedWithoutTheKeyAndTheHeadMustBeThere) {
+  const fs::path dir = TempDir("audit_keyed");
+  const fs::path log = dir / "a.log";
+  const std::string key = AuditChainKey(std::string(32, 'k'));
+  {
+    auto a = AuditLog::Open(log, key);
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    for (int i = 0; i < 3; ++i) {
+      AuditRecord r;
+      r.principal = "p-1";
+      r.action = "report.generate";
+      r.status = 200;
+      ASSERT_TRUE((*a)->Append(r).ok());
+    }
+  }
+  auto good = VerifyAuditLog(log, key);
+  ASSERT_TRUE(good.ok());
+  EXPECT_TRUE(good->ok) << good->problem;
+  EXPECT_EQ(good->unkeyed, 0u);
+  // Without the key a keyed log cannot be checked; with another key it does not verify.
+  EXPECT_FALSE(VerifyAuditLog(log).value().ok);
+  EXPECT_FALSE(VerifyAuditLog(log, AuditChainKey(std::string(32, 'x'))).value().ok);
+  // Someone who can write the file rewrites record 2 and recomputes a plain SHA-256 chain from
+  // there (what a plain hash chain allows): detected.
+  auto lines = Lines(log);
+  auto j = nlohmann::ordered_json::parse(lines[1]);
+  j["status"] = 403;
+  j.erase("chain");
+  j.erase("hash");
+  j["hash"] = crypto::Hex(crypto::Sha256(j.dump()));
+  lines[1] = j.dump();
+  const fs::path t = dir / "t.log";
+  Write(t, lines);
+  fs::copy_file(log.string() + ".head", t.string() + ".head");
+  auto forged = VerifyAuditLog(t, key);
+  ASSERT_TRUE(forged.ok());
+  EXPECT_FALSE(forged->ok);
+  EXPECT_NE(forged->problem.find("unkeyed hash after keyed records"), std::string::npos)
+      << forged->problem;
+  // The head file is part of the log: without it, records cut from the end would go unseen.
+  fs::remove(log.string() + ".head");
+  auto headless = VerifyAuditLog(log, key);
+  ASSERT_TRUE(headless.ok());
+  EXPECT_FALSE(headless->ok);
+  EXPECT_NE(headless->problem.find("head file"), std::string::npos) << headless->problem;
 }
 
 TEST(LocalPki, CreatesOnceAndLeavesChainThatVerifies) {

@@ -80,3 +80,32 @@ TEST(RegistryTest, RefusesAFlippedByteOrAForgedManifest) {
 
 }  // namespace
 }  // namespace medscribe::registry
+
+namespace medscribe::registry {
+namespace {
+
+TEST(RegistryTest, ASignedDirectoryMovedUnderAnotherEntryIsRefused) {
+  medscribe::testing::TempDir home;
+  FakeRun(home / "run");
+  auto r = Registry::Open(home.path().string());
+  ASSERT_TRUE(r.ok());
+  auto v1 = r->Register((home / "run").string(), "chest");
+  auto v2 = r->Register((home / "run").string(), "chest");
+  ASSERT_TRUE(v1.ok() && v2.ok());
+  // Version 1's files, signature included, copied over version 2's: every file verifies against
+  // its signed manifest, but that manifest names chest@1.
+  for (const auto& f : std::filesystem::directory_iterator(v1->dir)) {
+    const std::filesystem::path to = std::filesystem::path(v2->dir) / f.path().filename();
+    std::filesystem::permissions(to, std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::add);
+    std::filesystem::copy_file(f.path(), to, std::filesystem::copy_options::overwrite_existing);
+  }
+  auto moved = r->Resolve("chest@2");
+  EXPECT_EQ(moved.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(moved.status().message().find("names chest@1"), std::string::npos)
+      << moved.status().message();
+  EXPECT_TRUE(r->Resolve("chest@1").ok());
+}
+
+}  // namespace
+}  // namespace medscribe::registry
