@@ -14,13 +14,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto u = medscribe::ParseHttpUrl(in);
   if (!u.ok()) return 0;
   if (u->scheme != "http" && u->scheme != "https") __builtin_trap();
-  if (u->host.empty() || u->port == 0 || u->target.empty() || u->target[0] != '/')
-    __builtin_trap();
+  if (u->host.empty() || u->port == 0 || u->target.empty() || u->target[0] != '/') __builtin_trap();
   for (char c : u->host)
     if (c == '@' || c == '/' || std::isupper(static_cast<unsigned char>(c))) __builtin_trap();
   // A URL is always under itself, and parsing its origin gives the same origin back.
   if (!medscribe::IsUnder(*u, *u) && u->path().find("..") == std::string_view::npos &&
-      u->path().find('.') == std::string_view::npos && u->path().find('%') == std::string_view::npos)
+      u->path().find('.') == std::string_view::npos &&
+      u->path().find('%') == std::string_view::npos)
     __builtin_trap();
   auto o = medscribe::ParseHttpUrl(u->origin());
   if (!o.ok() || o->origin() != u->origin()) __builtin_trap();

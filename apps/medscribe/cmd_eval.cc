@@ -251,7 +251,8 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
       std::error_code ec;
       fs::create_directories(fs::path(a.reports) / id, ec);
       for (size_t i = 0; i < samples.size(); ++i)
-        RETURN_IF_ERROR(WriteFile(fs::path(a.reports) / id / (samples[i].key + ".txt"), reports[i]));
+        RETURN_IF_ERROR(
+            WriteFile(fs::path(a.reports) / id / (samples[i].key + ".txt"), reports[i]));
       return OkStatus();
     };
     Status st = write("reference", refs);

@@ -132,18 +132,20 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
       }
     }
     if (hport < 0 || hport > 65535)
-      return ReportError(InvalidArgumentError("--health-listen must be HOST:PORT, got '" +
-                                              a.health_listen + "'"));
+      return ReportError(
+          InvalidArgumentError("--health-listen must be HOST:PORT, got '" + a.health_listen + "'"));
     health = std::make_unique<serve::HttpServer>(
         [&server](serve::HttpRequest r, std::shared_ptr<serve::Responder> res) {
           if (r.method == "GET" &&
               (r.path == "/healthz" || r.path == "/readyz" || r.path == "/metrics"))
             return server.Handle(std::move(r), std::move(res));
-          res->Send(404, "application/json",
-                    R"({"error":{"message":"this port serves /healthz, /readyz and /metrics only","code":404}})");
+          res->Send(
+              404, "application/json",
+              R"({"error":{"message":"this port serves /healthz, /readyz and /metrics only","code":404}})");
         },
         serve::HttpLimits{.max_header_bytes = 8 << 10, .max_body_bytes = 4096});
-    if (Status s = health->Start(a.health_listen.substr(0, hcolon), static_cast<uint16_t>(hport), 1);
+    if (Status s =
+            health->Start(a.health_listen.substr(0, hcolon), static_cast<uint16_t>(hport), 1);
         !s.ok())
       return ReportError(s);
     std::fprintf(stderr, "probes and metrics on http://%s:%u\n",

@@ -196,13 +196,13 @@ class FhirServer final : public RecordSource {
 }  // namespace
 
 StatusOr<std::shared_ptr<RecordSource>> OpenFhirServer(const HttpSourceOptions& o) {
-  ASSIGN_OR_RETURN(HttpServerRef server,
-                   HttpServerRef::Make(o.base_url, o.bearer_token,
-                                       {.ca_file = o.ca_file,
-                                        .timeout_ms = o.timeout_ms,
-                                        .max_response_bytes =
-                                            std::min(o.max_response_bytes, kMaxPageBytes)},
-                                       "FHIR base URL"));
+  ASSIGN_OR_RETURN(
+      HttpServerRef server,
+      HttpServerRef::Make(o.base_url, o.bearer_token,
+                          {.ca_file = o.ca_file,
+                           .timeout_ms = o.timeout_ms,
+                           .max_response_bytes = std::min(o.max_response_bytes, kMaxPageBytes)},
+                          "FHIR base URL"));
   auto base = ParseHttpUrl(server.base);
   if (!base.ok()) return InvalidArgumentError("FHIR base URL: " + base.status().message());
   return std::shared_ptr<RecordSource>(

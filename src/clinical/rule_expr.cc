@@ -568,7 +568,8 @@ class Evaluator {
       RETURN_IF_ERROR(arity(2));
       ASSIGN_OR_RETURN(std::string hay, Text(n, args[0], "contains"));
       ASSIGN_OR_RETURN(std::string needle, Text(n, args[1], "contains"));
-      return Value::Bool(!needle.empty() && AsciiLower(hay).find(AsciiLower(needle)) != std::string::npos);
+      return Value::Bool(!needle.empty() &&
+                         AsciiLower(hay).find(AsciiLower(needle)) != std::string::npos);
     }
     if (f == "contains_any") {
       RETURN_IF_ERROR(arity(2));

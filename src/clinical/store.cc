@@ -134,11 +134,20 @@ class SqlDraftStore final : public DraftStore {
     std::lock_guard<std::mutex> lock(mu_);
     RefreshRing();
     ASSIGN_OR_RETURN(std::string wrapped, ring_.Wrap(dek, row.id));
-    const Params values = {row.id,         row.status,        row.department,
-                           row.encounter_key, row.model_version, row.input_digest,
-                           row.created_at, row.updated_at,    row.signed_at,
-                           row.signer_key, row.batch_job,     ring_.active_id(),
-                           Base64Encode(wrapped), Base64Encode(sealed)};
+    const Params values = {row.id,
+                           row.status,
+                           row.department,
+                           row.encounter_key,
+                           row.model_version,
+                           row.input_digest,
+                           row.created_at,
+                           row.updated_at,
+                           row.signed_at,
+                           row.signer_key,
+                           row.batch_job,
+                           ring_.active_id(),
+                           Base64Encode(wrapped),
+                           Base64Encode(sealed)};
     Rows rows;
     if (row.revision == 0) {
       ASSIGN_OR_RETURN(

@@ -38,7 +38,7 @@ struct DraftRow {
   std::string created_at, updated_at, signed_at;  // ISO 8601 UTC; signed_at empty until signed
   std::string signer_key;                         // keyed pseudonym of the signer
   std::string batch_job;                          // batch job id, empty for interactive drafts
-  int64_t revision = 0;  // 0: not stored yet; then 1, 2, ... one per write
+  int64_t revision = 0;                           // 0: not stored yet; then 1, 2, ... one per write
   // Sealed: the PHI document (JSON text).
   std::string phi;
 };

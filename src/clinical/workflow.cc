@@ -555,8 +555,8 @@ StatusOr<Json> Workflow::List(const DraftQuery& q, const Caller& caller) {
   return out;
 }
 
-StatusOr<Json> Workflow::Edit(const std::string& id, const std::string& text,
-                              const Caller& caller, int64_t if_revision) {
+StatusOr<Json> Workflow::Edit(const std::string& id, const std::string& text, const Caller& caller,
+                              int64_t if_revision) {
   ASSIGN_OR_RETURN(Loaded l, Load(id, caller));
   DraftRow& row = l.row;
   Json& stored = l.doc;
@@ -589,8 +589,8 @@ StatusOr<Json> Workflow::Regenerate(const std::string& id, const Caller& caller,
   return Draft(req, caller, progress);
 }
 
-StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
-                              const Caller& caller, int64_t if_revision) {
+StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text, const Caller& caller,
+                              int64_t if_revision) {
   if (!caller.may_sign)
     return PermissionDeniedError("role '" + caller.role + "' may not sign reports");
   ASSIGN_OR_RETURN(Loaded l, Load(id, caller));
@@ -612,8 +612,8 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text,
   const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-  if (doc.contains("signing") && now_s - doc["signing"].value("at_s", int64_t{0}) <
-                                     kSigningClaimSeconds)
+  if (doc.contains("signing") &&
+      now_s - doc["signing"].value("at_s", int64_t{0}) < kSigningClaimSeconds)
     return AbortedError("draft '" + id + "' is being signed by another request; reload it");
   doc["signing"] = {{"by", caller.pseudonym}, {"at_s", now_s}};
   row.phi = Dump(doc);

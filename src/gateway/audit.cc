@@ -37,7 +37,8 @@ constexpr char kKeyed[] = "hmac-sha256";
 // The record's hash covers its serialisation without the "hash" member: HMAC-SHA256 with `key`
 // for keyed records, else SHA-256.
 std::string HashOf(const Json& without_hash, const std::string& key) {
-  const std::string text = without_hash.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string text =
+      without_hash.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return crypto::Hex(key.empty() ? crypto::Sha256(text) : crypto::HmacSha256(key, text));
 }
 

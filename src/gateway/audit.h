@@ -68,7 +68,7 @@ struct AuditVerifyResult {
   bool ok = false;
   uint64_t records = 0;
   uint64_t unkeyed = 0;  // records with a plain SHA-256 hash (written before keyed chains)
-  std::string problem;  // the first altered, removed or reordered record, when !ok
+  std::string problem;   // the first altered, removed or reordered record, when !ok
 };
 // Checks the whole chain of the log at `path` with `chain_key` (keyed records cannot be checked
 // without it). Unkeyed records after a keyed one, and a missing head file, fail verification.

@@ -602,7 +602,9 @@ void ClinicalApi::Impl::RunBatch(std::shared_ptr<BatchJob> job) {
 void ClinicalApi::Impl::PruneJobs() {
   const auto now = std::chrono::steady_clock::now();
   const auto ttl = std::chrono::seconds(config.batch_job_ttl_s);
-  const auto ended = [](const BatchJob& j) { return j.status == "done" || j.status == "cancelled"; };
+  const auto ended = [](const BatchJob& j) {
+    return j.status == "done" || j.status == "cancelled";
+  };
   for (auto it = jobs.begin(); it != jobs.end();)
     it = ended(*it->second) && now - it->second->ended >= ttl ? jobs.erase(it) : std::next(it);
   while (jobs.size() > kMaxJobs) {

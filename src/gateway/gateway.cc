@@ -69,7 +69,8 @@ std::string NoRoute(const HttpRequest& req) {
 // Strict-Transport-Security.
 class SecurityHeaders final : public Responder {
  public:
-  SecurityHeaders(std::shared_ptr<Responder> inner, bool tls) : inner_(std::move(inner)), tls_(tls) {}
+  SecurityHeaders(std::shared_ptr<Responder> inner, bool tls)
+      : inner_(std::move(inner)), tls_(tls) {}
   void Send(int status, std::string type, std::string body,
             std::map<std::string, std::string> headers) override {
     Add(headers);
@@ -1003,8 +1004,7 @@ boost::asio::awaitable<void> Gateway::Impl::Handle(HttpRequest req,
       r.resources = resources;
       return Audit(std::move(r));
     };
-    clinical->Handle(std::move(req), std::move(caller), res, std::move(audit_fn),
-                     std::move(later));
+    clinical->Handle(std::move(req), std::move(caller), res, std::move(audit_fn), std::move(later));
     co_return;
   }
   auto it = s->by_path.find(req.path);

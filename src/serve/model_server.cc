@@ -139,7 +139,6 @@ Status ParseChatRequest(std::string_view body, int max_tokens, ChatRequest* out)
   return engine::Validate(out->sampling);
 }
 
-
 ModelServer::ModelServer(std::unique_ptr<engine::Engine> engine,
                          std::function<std::vector<int>(std::string_view)> encode,
                          ModelServerOptions o)
@@ -237,7 +236,8 @@ void ModelServer::Submit(engine::GenerateRequest g, const std::shared_ptr<Respon
   auto submitted = engine_->Submit(std::move(g));
   if (!submitted.ok()) {
     --in_flight_;
-    return Error(res, route, HttpStatusFor(submitted.status().code()), submitted.status().message());
+    return Error(res, route, HttpStatusFor(submitted.status().code()),
+                 submitted.status().message());
   }
   wake_.notify_one();
 }

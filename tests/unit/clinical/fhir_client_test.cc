@@ -38,7 +38,8 @@ class FakeFhir {
 };
 
 StatusOr<std::vector<std::string>> Find(const std::string& base) {
-  ASSIGN_OR_RETURN(auto src, OpenFhirServer({.base_url = base, .bearer_token = "secret", .ca_file = ""}));
+  ASSIGN_OR_RETURN(auto src,
+                   OpenFhirServer({.base_url = base, .bearer_token = "secret", .ca_file = ""}));
   return src->FindEncounters("status=finished", 100);
 }
 
@@ -66,8 +67,8 @@ TEST(FhirServer, RefusesPagingLinksOffItsBaseAndNeverSendsThemTheToken) {
       "http://localhost:" + fhir.url().substr(fhir.url().rfind(':') + 1) + "/fhir?page=2";
   const std::string other_path = fhir.url() + "/admin?page=2";
   const std::string climbing = fhir.url() + "/fhir/../admin?page=2";
-  for (const std::string& link : {other_port, other_host, other_path, climbing,
-                                  std::string("http://user@127.0.0.1/fhir")}) {
+  for (const std::string& link :
+       {other_port, other_host, other_path, climbing, std::string("http://user@127.0.0.1/fhir")}) {
     next = link;
     auto found = Find(fhir.url() + "/fhir");
     ASSERT_FALSE(found.ok()) << link;

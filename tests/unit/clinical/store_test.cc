@@ -56,9 +56,9 @@ constexpr char kCanary[] = "CANARY-Zyxwvut Quintana MRN99887766";
 
 TEST_F(StoreTest, NoPlaintextReachesTheDatabaseFile) {
   auto store = Open();
-  ASSERT_TRUE(
-      PutNew(*store, Row("d-1", std::string("{\"text\":\"") + kCanary + " right pleural effusion\"}"))
-          .ok());
+  ASSERT_TRUE(PutNew(*store, Row("d-1", std::string("{\"text\":\"") + kCanary +
+                                            " right pleural effusion\"}"))
+                  .ok());
   auto got = store->Get("d-1");
   ASSERT_TRUE(got.ok());
   EXPECT_NE(got->phi.find(kCanary), std::string::npos);
@@ -183,7 +183,6 @@ TEST_F(StoreTest, AlteredRowFailsClosed) {
   EXPECT_EQ(got.status().code(), ErrorCode::kDataLoss);
   EXPECT_TRUE(reopened->Get("d-2").ok());
 }
-
 
 TEST_F(StoreTest, TwoWritersOfOneRevisionCannotBothWrite) {
   auto store = Open();

@@ -5,10 +5,10 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <atomic>
-#include <thread>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "common/base64.h"
 #include "common/files.h"

@@ -29,10 +29,10 @@ TEST(Url, ReadsSchemeHostPortAndTarget) {
 
 TEST(Url, RefusesWhatOtherParsersReadDifferently) {
   for (const char* bad :
-       {"ftp://h/", "h/x", "http://", "http://:80/", "http://h:/", "http://h:0/",
-        "http://h:65536/", "http://h:8x/", "http://user@evil.example/",
-        "http://good.example@evil.example/", "http://h\\@evil/", "http://h x/", "http://h\r\n/",
-        "http://[::1/", "http://[zz]/", "http://[::1]x/", "http://ho%73t/", "http://h\xc3\xa9/"}) {
+       {"ftp://h/", "h/x", "http://", "http://:80/", "http://h:/", "http://h:0/", "http://h:65536/",
+        "http://h:8x/", "http://user@evil.example/", "http://good.example@evil.example/",
+        "http://h\\@evil/", "http://h x/", "http://h\r\n/", "http://[::1/", "http://[zz]/",
+        "http://[::1]x/", "http://ho%73t/", "http://h\xc3\xa9/"}) {
     auto u = ParseHttpUrl(bad);
     ASSERT_FALSE(u.ok()) << bad;
     EXPECT_EQ(u.status().message().find('\r'), std::string::npos);

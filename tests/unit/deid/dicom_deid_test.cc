@@ -91,9 +91,15 @@ TEST_F(DicomDeidTest, ImagesWithoutPatientIdAreRefused) {
 }
 
 TEST_F(DicomDeidTest, AgesOver89AreGroupedAndMalformedAgesEmptied) {
-  for (const auto& [given, kept] : std::vector<std::pair<std::string, std::string>>{
-           {"045Y", "045Y"}, {"095Y", "090Y"}, {"104Y", "090Y"}, {"011M", "011M"},
-           {"ABCY", ""}, {"9Y", ""}, {"-12Y", ""}, {"095X", ""}}) {
+  for (const auto& [given, kept] :
+       std::vector<std::pair<std::string, std::string>>{{"045Y", "045Y"},
+                                                        {"095Y", "090Y"},
+                                                        {"104Y", "090Y"},
+                                                        {"011M", "011M"},
+                                                        {"ABCY", ""},
+                                                        {"9Y", ""},
+                                                        {"-12Y", ""},
+                                                        {"095X", ""}}) {
     dicom::DicomDataset ds;
     ASSERT_TRUE(ds.SetString("PatientID", "P1").ok());
     ASSERT_TRUE(ds.SetString("PatientAge", given).ok());

@@ -86,7 +86,8 @@ class ClinicalApiTest : public ::testing::Test {
   void SetUp() override { api_ = Make(86400); }
 
   std::unique_ptr<ClinicalApi> Make(int64_t ttl_s) {
-    const fs::path home = *cohort_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    const fs::path home =
+        *cohort_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
     ClinicalConfig c;
     c.enabled = true;
     c.records = c.images = "cohort:" + (*cohort_ / "cohort").string();
@@ -111,16 +112,16 @@ class ClinicalApiTest : public ::testing::Test {
     return c;
   }
 
-  std::pair<int, Json> Call(const std::string& method, const std::string& target,
-                            const Json& body, const clinical::Caller& caller) {
+  std::pair<int, Json> Call(const std::string& method, const std::string& target, const Json& body,
+                            const clinical::Caller& caller) {
     serve::HttpRequest req;
     req.method = method;
     req.target = target;
     req.path = target.substr(0, target.find('?'));
     if (!body.is_null()) req.body = body.dump();
     auto rec = std::make_shared<Recorder>();
-    const auto audit = [this, action = method + " " + req.path](
-                           int status, const std::string&, const std::vector<std::string>& r) {
+    const auto audit = [this, action = method + " " + req.path](int status, const std::string&,
+                                                                const std::vector<std::string>& r) {
       std::lock_guard<std::mutex> lock(audit_mu_);
       audits_.push_back({action, status, r});
       return true;
@@ -271,8 +272,8 @@ TEST_F(ClinicalApiTest, FinishedJobsExpire) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(last, 404);
-  auto [s2, drafts] = Call("GET", "/v1/drafts?batch_job=" + job["id"].get<std::string>(), Json(),
-                           admin);
+  auto [s2, drafts] =
+      Call("GET", "/v1/drafts?batch_job=" + job["id"].get<std::string>(), Json(), admin);
   ASSERT_EQ(s2, 200);
   EXPECT_EQ(drafts["drafts"].size(), 1u);
 }

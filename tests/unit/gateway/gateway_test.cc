@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <boost/asio.hpp>
 
+#include <yaml-cpp/yaml.h>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <yaml-cpp/yaml.h>
 
 #include "common/files.h"
 #include "crypto/hmac.h"
@@ -136,8 +136,8 @@ TEST(Config, TheDeploymentManifestRequiresMutualTlsToReplicas) {
   const YAML::Node map = YAML::Load(all.str().substr(0, all.str().find("\n---")));
   const fs::path dir = TempDir("manifest");
   std::ofstream(dir / "policy.yaml") << map["data"]["policy.yaml"].as<std::string>();
-  auto c = ParseGatewayConfig(map["data"]["gateway.yaml"].as<std::string>(), dir.string(),
-                              dir.string());
+  auto c =
+      ParseGatewayConfig(map["data"]["gateway.yaml"].as<std::string>(), dir.string(), dir.string());
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_TRUE(c->upstream_mtls);
   EXPECT_FALSE(c->upstream_cert.empty());
