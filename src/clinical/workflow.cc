@@ -175,6 +175,18 @@ Status CheckRevision(const DraftRow& row, int64_t if_revision) {
 // A sign in progress older than this is taken to have died with its process.
 constexpr int64_t kSigningClaimSeconds = 120;
 
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Whether another request is signing the draft `doc` now (its claim has not expired).
+bool BeingSigned(const Json& doc) {
+  return doc.contains("signing") &&
+         NowSeconds() - doc["signing"].value("at_s", int64_t{0}) < kSigningClaimSeconds;
+}
+
 }  // namespace
 
 std::string LineDiff(const std::string& before, const std::string& after) {
@@ -563,6 +575,7 @@ StatusOr<Json> Workflow::Edit(const std::string& id, const std::string& text, co
   if (row.status == "signed")
     return FailedPreconditionError("draft '" + id + "' is signed; it can no longer be edited");
   RETURN_IF_ERROR(CheckRevision(row, if_revision));
+  if (BeingSigned(stored)) return AbortedError("draft '" + id + "' is being signed; reload it");
   if (text.empty()) return InvalidArgumentError("the edited text is empty");
   if (stored["edits"].size() >= kMaxEdits)
     return ResourceExhaustedError("draft '" + id + "' has " + std::to_string(kMaxEdits) +
@@ -609,13 +622,9 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text, co
   const std::string now = NowIso();
   // Claim the draft so that one request writes back: a second one reads the claim (or loses
   // the revision race) and is told to wait.
-  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-  if (doc.contains("signing") &&
-      now_s - doc["signing"].value("at_s", int64_t{0}) < kSigningClaimSeconds)
+  if (BeingSigned(doc))
     return AbortedError("draft '" + id + "' is being signed by another request; reload it");
-  doc["signing"] = {{"by", caller.pseudonym}, {"at_s", now_s}};
+  doc["signing"] = {{"by", caller.pseudonym}, {"at_s", NowSeconds()}};
   row.phi = Dump(doc);
   RETURN_IF_ERROR(p_.store->Put(row));
   // On any failure below, the claim is released (best effort: it also expires).

@@ -573,7 +573,7 @@ void ClinicalApi::Impl::RunBatch(std::shared_ptr<BatchJob> job) {
     std::vector<std::string> resources = {
         ref.accession.empty() ? "Encounter/" + pseudo->Token("encounter", ref.encounter_id)
                               : "Study/" + pseudo->Token("accession", ref.accession)};
-    if (out.ok()) resources.push_back("DiagnosticReport/" + (*out).value("id", ""));
+    if (out.ok()) resources.push_back("Draft/" + (*out).value("id", ""));
     bool audited = true;
     if (job->audit) {
       const int status = out.ok() ? 201 : HttpStatusFor(out.status().code());

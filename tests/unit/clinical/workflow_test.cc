@@ -446,10 +446,14 @@ TEST_F(WorkflowTest, ADoubleClickSignsOnce) {
   std::thread a([&] { first = workflow_->Sign(id, "", Radiologist()); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::thread b([&] { second = workflow_->Sign(id, "", Radiologist()); });
+  // An edit that lands while the report is being written back is refused too.
+  const StatusOr<Json> edit = workflow_->Edit(id, "IMPRESSION: Edited meanwhile.", Radiologist());
   a.join();
   b.join();
   ASSERT_TRUE(first.ok()) << first.status().message();
   EXPECT_EQ(second.status().code(), ErrorCode::kAborted) << second.status().message();
+  EXPECT_EQ(edit.status().code(), ErrorCode::kAborted) << edit.status().message();
+  EXPECT_NE((*first)["final"], "IMPRESSION: Edited meanwhile.");
   EXPECT_EQ(pacs->stored.load(), 1);
   size_t reports = 0;
   for (const auto& f : fs::directory_iterator(dir_ / "cohort" / "writeback" / "fhir"))

@@ -241,7 +241,7 @@ TEST_F(ClinicalApiTest, EachEncounterOfAJobIsAudited) {
       ASSERT_EQ(a.resources.size(), a.status == 201 ? 2u : 1u);
       EXPECT_EQ(a.resources[0].rfind("Encounter/", 0), 0u);
       if (a.status == 201) {
-        EXPECT_EQ(a.resources[1].rfind("DiagnosticReport/", 0), 0u);
+        EXPECT_EQ(a.resources[1].rfind("Draft/", 0), 0u);
       }
       for (const std::string& id : ids) EXPECT_EQ(a.resources[0].find(id), std::string::npos);
     }
