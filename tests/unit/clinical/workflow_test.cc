@@ -15,6 +15,7 @@
 #include "dicom/dataset.h"
 #include "speech/audio.h"
 #include "synth/cohort.h"
+#include "testing/caller.h"
 
 namespace medscribe::clinical {
 namespace {
@@ -140,16 +141,8 @@ class WorkflowTest : public ::testing::Test {
     return std::make_unique<Workflow>(std::move(p), WorkflowOptions{});
   }
 
-  Caller Radiologist(const std::string& department = "") {
-    Caller c;
-    c.sub = "dr.lee";
-    c.name = "Lee^Anna";
-    c.pseudonym = "p-1";
-    c.role = "radiologist";
-    c.department = department;
-    c.any_department = department.empty();
-    c.may_sign = true;
-    return c;
+  static Caller Radiologist(const std::string& department = "") {
+    return medscribe::testing::Radiologist(department);
   }
 
   std::vector<std::string> Stages(const std::string& encounter, const Caller& caller,

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "testing/caller.h"
 #include "testing/synth_plan.h"
 
 namespace medscribe::gateway {
@@ -101,15 +102,8 @@ class ClinicalApiTest : public ::testing::Test {
     return api.ok() ? std::move(*api) : nullptr;
   }
 
-  clinical::Caller Radiologist(const std::string& department) {
-    clinical::Caller c;
-    c.sub = "dr.lee";
-    c.pseudonym = "p-1";
-    c.role = "radiologist";
-    c.department = department;
-    c.any_department = department.empty();
-    c.may_sign = true;
-    return c;
+  static clinical::Caller Radiologist(const std::string& department) {
+    return medscribe::testing::Radiologist(department);
   }
 
   std::pair<int, Json> Call(const std::string& method, const std::string& target, const Json& body,
