@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -87,13 +88,36 @@ StatusOr<Registry> Registry::Open(const std::string& home) {
   fs::create_directories(fs::path(home) / "keys", ec);
   if (ec) return IoError("cannot create the registry under '" + home + "': " + ec.message());
   ASSIGN_OR_RETURN(auto db, sqlite::SqliteDb::Open((root / "registry.sqlite").string(), kSchema));
-  ASSIGN_OR_RETURN(
-      crypto::Ed25519Key key,
-      crypto::LoadOrCreateSigningKey((fs::path(home) / "keys" / "registry_signing.key").string()));
+  const fs::path private_file = fs::path(home) / "keys" / "registry_signing.key";
+  const fs::path public_file = fs::path(home) / "keys" / "registry_signing.pub";
+  crypto::Ed25519Key key;
+  if (!fs::exists(private_file) && fs::exists(public_file)) {
+    // A serving host: the public key verifies; nothing here can sign.
+    ASSIGN_OR_RETURN(std::string hex, ReadFile(public_file));
+    while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) hex.pop_back();
+    auto pub = FromHex(hex);
+    if (!pub.ok() || pub->size() != 32)
+      return DataLossError(public_file.string() +
+                           " is not an Ed25519 public key (64 hex digits); copy it again from "
+                           "the host that registers models");
+    key.public_key = std::move(pub).value();
+  } else {
+    ASSIGN_OR_RETURN(key, crypto::LoadOrCreateSigningKey(private_file.string()));
+    // Best effort: a read-only home (a serving host given the signing key) still opens.
+    if (!fs::exists(public_file))
+      (void)WriteFile(public_file,
+                      crypto::Hex(reinterpret_cast<const uint8_t*>(key.public_key.data()),
+                                  key.public_key.size()) +
+                          "\n");
+  }
   return Registry(root.string(), std::move(db), std::move(key));
 }
 
 StatusOr<Entry> Registry::Register(const std::string& run_dir, const std::string& name) {
+  if (key_.private_seed.empty())
+    return FailedPreconditionError(
+        "this host holds only the registry's public key (keys/registry_signing.pub): register "
+        "models where the signing key is, then copy the registry here");
   if (!ValidName(name)) {
     return InvalidArgumentError("model name '" + name +
                                 "' must be 1-64 letters, digits, '.', '_' or '-'");

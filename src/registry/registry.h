@@ -40,11 +40,15 @@ struct Entry {
 
 class Registry {
  public:
+  // Opens the registry under HOME/registry with the signing key HOME/keys/registry_signing.key
+  // (created on first use; its public key is kept beside it as registry_signing.pub). A host
+  // that holds only registry_signing.pub (a serving host) opens it for verification alone:
+  // Register is refused there.
   static StatusOr<Registry> Open(const std::string& home);
 
   // Copies RUN_DIR/model/{config.json, model.safetensors, tokenizer.model}, RUN_DIR/run.json and
   // RUN_DIR/metrics.jsonl into a new version of `name`, writes and signs its manifest.
-  // NotFound naming a missing file of the run.
+  // NotFound naming a missing file of the run; FailedPrecondition on a verification-only host.
   StatusOr<Entry> Register(const std::string& run_dir, const std::string& name);
   StatusOr<std::vector<Entry>> List();
   // Verifies the signature and every file's hash before returning. DataLoss naming the file

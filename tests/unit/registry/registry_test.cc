@@ -109,3 +109,42 @@ TEST(RegistryTest, ASignedDirectoryMovedUnderAnotherEntryIsRefused) {
 
 }  // namespace
 }  // namespace medscribe::registry
+
+namespace medscribe::registry {
+namespace {
+
+TEST(RegistryTest, AServingHostVerifiesWithThePublicKeyAlone) {
+  medscribe::testing::TempDir home;
+  FakeRun(home / "run");
+  {
+    auto r = Registry::Open((home / "build").string());
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r->Register((home / "run").string(), "chest").ok());
+  }
+  ASSERT_TRUE(std::filesystem::exists(home / "build" / "keys" / "registry_signing.pub"));
+  // The serving host gets the registry and the public key, never the signing key.
+  std::filesystem::create_directories(home / "serve" / "keys");
+  std::filesystem::copy(home / "build" / "registry", home / "serve" / "registry",
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::copy_file(home / "build" / "keys" / "registry_signing.pub",
+                             home / "serve" / "keys" / "registry_signing.pub");
+  auto serving = Registry::Open((home / "serve").string());
+  ASSERT_TRUE(serving.ok()) << serving.status().message();
+  EXPECT_FALSE(std::filesystem::exists(home / "serve" / "keys" / "registry_signing.key"));
+  auto e = serving->Resolve("chest");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(serving->Register((home / "run").string(), "chest").status().code(),
+            ErrorCode::kFailedPrecondition);
+  // Another key's public half does not verify the models.
+  medscribe::testing::TempDir other;
+  ASSERT_TRUE(Registry::Open(other.path().string()).ok());
+  std::filesystem::copy_file(other / "keys" / "registry_signing.pub",
+                             home / "serve" / "keys" / "registry_signing.pub",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto wrong = Registry::Open((home / "serve").string());
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_EQ(wrong->Resolve("chest").status().code(), ErrorCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace medscribe::registry
