@@ -32,23 +32,36 @@ struct ServeArgs {
   long exit_with_parent = 0;  // a supervising gateway's pid
 };
 
+// `value` of `flag` as HOST and PORT (0..65535; 0: any free port). InvalidArgument naming the
+// flag otherwise.
+StatusOr<std::pair<std::string, uint16_t>> ParseListen(const std::string& flag,
+                                                       const std::string& value) {
+  const size_t colon = value.rfind(':');
+  if (colon == std::string::npos)
+    return InvalidArgumentError(flag + " must be HOST:PORT, e.g. 127.0.0.1:8000");
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(value.substr(colon + 1), &used);
+    if (used != value.size() - colon - 1) port = -1;
+  } catch (...) {
+  }
+  if (port < 0 || port > 65535)
+    return InvalidArgumentError(flag + " port must be 0..65535 (0: any free port)");
+  return std::pair{value.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
 int RunServe(GlobalOptions& g, const ServeArgs& a) {
   if (a.exit_with_parent > 0) {
     // A replica started by a gateway ends with it, even when the gateway is killed with -9.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != static_cast<pid_t>(a.exit_with_parent)) return kExitFailed;
   }
-  const size_t colon = a.listen.rfind(':');
-  if (colon == std::string::npos)
-    return ReportError(InvalidArgumentError("--listen must be HOST:PORT, e.g. 127.0.0.1:8000"));
-  const std::string host = a.listen.substr(0, colon);
-  int port = -1;
-  try {
-    port = std::stoi(a.listen.substr(colon + 1));
-  } catch (...) {
-  }
-  if (port < 0 || port > 65535)
-    return ReportError(InvalidArgumentError("--listen port must be 0..65535 (0: any free port)"));
+  auto listen = ParseListen("--listen", a.listen);
+  if (!listen.ok()) return ReportError(listen.status());
+  const auto& [host, port] = *listen;
+  auto probes = ParseListen("--health-listen", a.health_listen.empty() ? ":0" : a.health_listen);
+  if (!probes.ok()) return ReportError(probes.status());
   auto format = engine::ParseWeightFormat(a.format);
   if (!format.ok()) return ReportError(format.status());
   // The model, verified, and how clients name it.
@@ -123,17 +136,6 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   // there: no PHI passes through it.
   std::unique_ptr<serve::HttpServer> health;
   if (!a.health_listen.empty()) {
-    const size_t hcolon = a.health_listen.rfind(':');
-    int hport = -1;
-    if (hcolon != std::string::npos) {
-      try {
-        hport = std::stoi(a.health_listen.substr(hcolon + 1));
-      } catch (...) {
-      }
-    }
-    if (hport < 0 || hport > 65535)
-      return ReportError(
-          InvalidArgumentError("--health-listen must be HOST:PORT, got '" + a.health_listen + "'"));
     health = std::make_unique<serve::HttpServer>(
         [&server](serve::HttpRequest r, std::shared_ptr<serve::Responder> res) {
           if (r.method == "GET" &&
@@ -144,12 +146,8 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
               R"({"error":{"message":"this port serves /healthz, /readyz and /metrics only","code":404}})");
         },
         serve::HttpLimits{.max_header_bytes = 8 << 10, .max_body_bytes = 4096});
-    if (Status s =
-            health->Start(a.health_listen.substr(0, hcolon), static_cast<uint16_t>(hport), 1);
-        !s.ok())
-      return ReportError(s);
-    std::fprintf(stderr, "probes and metrics on http://%s:%u\n",
-                 a.health_listen.substr(0, a.health_listen.rfind(':')).c_str(),
+    if (Status s = health->Start(probes->first, probes->second, 1); !s.ok()) return ReportError(s);
+    std::fprintf(stderr, "probes and metrics on http://%s:%u\n", probes->first.c_str(),
                  static_cast<unsigned>(health->port()));
   }
   const std::string url = std::string(a.tls_cert.empty() ? "http" : "https") + "://" + host + ":" +
