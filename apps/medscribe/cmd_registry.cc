@@ -1,5 +1,8 @@
-// `medscribe registry register|list|show|alias|verify`: signed, versioned model artifacts.
+// `medscribe registry register|list|show|alias|aliases|verify`: signed, versioned model artifacts.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "cli.h"
@@ -15,6 +18,14 @@ void Print(const registry::Entry& e) {
   std::printf("%s@%ld\t%s\tdataset %s\tcommit %s\trun %s\t%s\n", e.name.c_str(), e.version,
               e.created_at.c_str(), e.dataset_id.substr(0, 16).c_str(), e.code_commit.c_str(),
               e.run_id.c_str(), aliases.empty() ? "-" : aliases.c_str());
+}
+
+// "USER@HOST" of whoever runs the command.
+std::string WhoAmI() {
+  const char* user = std::getenv("USER");
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = 0;
+  return std::string(user && *user ? user : "unknown") + "@" + (host[0] ? host : "localhost");
 }
 
 }  // namespace
@@ -38,6 +49,11 @@ Runner RegisterRegistry(CLI::App& app) {
       app.add_subcommand("alias", "Point an alias (staging, production, ...) at a version");
   al->add_option("MODEL", *ref, "NAME@VERSION")->required();
   al->add_option("ALIAS", *alias, "Alias name")->required();
+  auto by = std::make_shared<std::string>();
+  al->add_option("--by", *by, "Who moves the alias, recorded and signed (default: USER@HOST)");
+  CLI::App* history = app.add_subcommand(
+      "aliases", "Show every move of a model's aliases: version, who, when, signature check");
+  history->add_option("NAME", *name, "Model name")->required();
   CLI::App* verify = app.add_subcommand("verify", "Check a version's signature and file hashes");
   verify->add_option("MODEL", *ref, "NAME, NAME@VERSION or NAME@ALIAS")->required();
   return [=](GlobalOptions& g) {
@@ -61,10 +77,25 @@ Runner RegisterRegistry(CLI::App& app) {
       if (!parsed.ok()) return ReportError(parsed.status());
       if (!parsed->version)
         return ReportError(InvalidArgumentError("give the version: NAME@VERSION"));
-      if (Status s = r->Alias(parsed->name, *parsed->version, *alias); !s.ok())
+      const std::string who = by->empty() ? WhoAmI() : *by;
+      if (Status s = r->Alias(parsed->name, *parsed->version, *alias, who); !s.ok())
         return ReportError(s);
-      std::printf("%s@%s -> version %ld\n", parsed->name.c_str(), alias->c_str(), *parsed->version);
+      std::printf("%s@%s -> version %ld (signed, by %s)\n", parsed->name.c_str(), alias->c_str(),
+                  *parsed->version, who.c_str());
       return kExitOk;
+    }
+    if (history->parsed()) {
+      auto moves = r->AliasHistory(*name);
+      if (!moves.ok()) return ReportError(moves.status());
+      bool all_ok = true;
+      for (const auto& m : *moves) {
+        std::printf("%s\t%s@%s -> %ld\tby %s\t%s\n", m.moved_at.c_str(), m.name.c_str(),
+                    m.alias.c_str(), m.version, m.moved_by.c_str(),
+                    m.signature_ok ? "signature ok" : "SIGNATURE INVALID");
+        all_ok = all_ok && m.signature_ok;
+      }
+      if (moves->empty()) std::printf("no alias of %s was ever set\n", name->c_str());
+      return all_ok ? kExitOk : kExitFailed;
     }
     auto e = r->Resolve(*ref);
     if (!e.ok()) return ReportError(e.status());

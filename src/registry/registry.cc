@@ -6,6 +6,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -26,7 +27,19 @@ CREATE TABLE IF NOT EXISTS versions (
   PRIMARY KEY (name, version));
 CREATE TABLE IF NOT EXISTS aliases (
   name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (name, alias));
+CREATE TABLE IF NOT EXISTS alias_moves (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, alias TEXT NOT NULL,
+  version INTEGER NOT NULL, moved_by TEXT NOT NULL, moved_at TEXT NOT NULL, sig TEXT NOT NULL);
 )sql";
+
+// What an alias move's signature covers: the move and the signature of the move before it on
+// the same alias ("" for the first), so moves cannot be reordered or replayed in another chain.
+std::string AliasMessage(const std::string& name, const std::string& alias, long version,
+                         const std::string& moved_by, const std::string& moved_at,
+                         const std::string& prev_sig) {
+  return "medscribe-registry-alias\n" + name + "\n" + alias + "\n" + std::to_string(version) +
+         "\n" + moved_by + "\n" + moved_at + "\n" + prev_sig;
+}
 
 constexpr const char* kFiles[] = {"config.json", "model.safetensors", "tokenizer.model", "run.json",
                                   "metrics.jsonl"};
@@ -43,18 +56,6 @@ std::string NowIso() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
-}
-
-StatusOr<std::string> FromHex(const std::string& hex) {
-  if (hex.size() % 2) return DataLossError("odd-length hex");
-  std::string out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = std::isxdigit(hex[i]) ? std::stoi(hex.substr(i, 1), nullptr, 16) : -1;
-    const int lo = std::isxdigit(hex[i + 1]) ? std::stoi(hex.substr(i + 1, 1), nullptr, 16) : -1;
-    if (hi < 0 || lo < 0) return DataLossError("not hex");
-    out += static_cast<char>(hi * 16 + lo);
-  }
-  return out;
 }
 
 }  // namespace
@@ -93,22 +94,15 @@ StatusOr<Registry> Registry::Open(const std::string& home) {
   crypto::Ed25519Key key;
   if (!fs::exists(private_file) && fs::exists(public_file)) {
     // A serving host: the public key verifies; nothing here can sign.
-    ASSIGN_OR_RETURN(std::string hex, ReadFile(public_file));
-    while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) hex.pop_back();
-    auto pub = FromHex(hex);
-    if (!pub.ok() || pub->size() != 32)
-      return DataLossError(public_file.string() +
-                           " is not an Ed25519 public key (64 hex digits); copy it again from "
-                           "the host that registers models");
+    auto pub = crypto::ReadPublicKeyFile(public_file.string());
+    if (!pub.ok())
+      return Status(pub.status().code(),
+                    pub.status().message() + "; copy it again from the host that registers models");
     key.public_key = std::move(pub).value();
   } else {
     ASSIGN_OR_RETURN(key, crypto::LoadOrCreateSigningKey(private_file.string()));
     // Best effort: a read-only home (a serving host given the signing key) still opens.
-    if (!fs::exists(public_file))
-      (void)WriteFile(public_file,
-                      crypto::Hex(reinterpret_cast<const uint8_t*>(key.public_key.data()),
-                                  key.public_key.size()) +
-                          "\n");
+    if (!fs::exists(public_file)) (void)crypto::WritePublicKeyFile(public_file.string(), key);
   }
   return Registry(root.string(), std::move(db), std::move(key));
 }
@@ -211,10 +205,58 @@ StatusOr<Entry> Registry::Load(const std::string& name, long version) {
   Entry e{name, version, rows[0][1], rows[0][0], rows[0][2], rows[0][3], rows[0][4], {}};
   ASSIGN_OR_RETURN(
       auto aliases,
-      db_->Query("SELECT alias FROM aliases WHERE name = ? AND version = ? ORDER BY alias",
-                 {name, version}));
-  for (const auto& a : aliases) e.aliases.push_back(a[0]);
+      db_->Query("SELECT DISTINCT alias FROM alias_moves WHERE name = ? ORDER BY alias", {name}));
+  for (const auto& a : aliases) {
+    auto target = AliasTarget(name, a[0]);
+    if (target.ok() && *target == version) e.aliases.push_back(a[0]);
+  }
   return e;
+}
+
+StatusOr<std::vector<AliasMove>> Registry::AliasHistory(const std::string& name) {
+  ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT alias, version, moved_by, moved_at, sig FROM "
+                                         "alias_moves WHERE name = ? ORDER BY seq",
+                                         {name}));
+  std::map<std::string, std::string> prev;  // alias → signature of its last move (hex)
+  std::vector<AliasMove> out;
+  for (const auto& r : rows) {
+    AliasMove m{name, r[0], std::stol(r[1]), r[2], r[3], false};
+    auto sig = crypto::FromHex(r[4]);
+    m.signature_ok = sig.ok() && crypto::Verify(key_.public_key,
+                                                AliasMessage(name, m.alias, m.version, m.moved_by,
+                                                             m.moved_at, prev[m.alias]),
+                                                *sig);
+    prev[m.alias] = r[4];
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+StatusOr<long> Registry::AliasTarget(const std::string& name, const std::string& alias) {
+  ASSIGN_OR_RETURN(std::vector<AliasMove> moves, AliasHistory(name));
+  std::optional<long> version;
+  for (const AliasMove& m : moves) {
+    if (m.alias != alias) continue;
+    if (!m.signature_ok)
+      return DataLossError(name + "@" + alias + ": the move to version " +
+                           std::to_string(m.version) + " by " + m.moved_by + " at " + m.moved_at +
+                           " is not signed by the registry's key (or its chain was cut); the "
+                           "alias was changed outside `medscribe registry alias` — do not use it");
+    version = m.version;
+  }
+  if (!version) {
+    ASSIGN_OR_RETURN(auto legacy, db_->Query("SELECT version FROM aliases WHERE name = ? AND "
+                                             "alias = ?",
+                                             {name, alias}));
+    if (!legacy.empty())
+      return DataLossError(name + "@" + alias +
+                           " was set without a signature (by an older MedScribe or outside it); "
+                           "set it again with `medscribe registry alias " +
+                           name + "@" + legacy[0][0] + " " + alias + "`");
+    return NotFoundError("no alias " + name + "@" + alias +
+                         " (set one with `medscribe registry alias`)");
+  }
+  return *version;
 }
 
 StatusOr<std::vector<Entry>> Registry::List() {
@@ -234,12 +276,7 @@ StatusOr<Entry> Registry::Resolve(const std::string& text) {
   if (ref.version) {
     version = *ref.version;
   } else if (!ref.alias.empty()) {
-    ASSIGN_OR_RETURN(auto rows,
-                     db_->Query("SELECT version FROM aliases WHERE name = ? AND alias = ?",
-                                {ref.name, ref.alias}));
-    if (rows.empty())
-      return NotFoundError("no alias " + text + " (set one with `medscribe registry alias`)");
-    version = std::stol(rows[0][0]);
+    ASSIGN_OR_RETURN(version, AliasTarget(ref.name, ref.alias));
   } else {
     ASSIGN_OR_RETURN(auto rows,
                      db_->Query("SELECT max(version) FROM versions WHERE name = ?", {ref.name}));
@@ -255,7 +292,7 @@ StatusOr<Entry> Registry::Resolve(const std::string& text) {
     return DataLossError(what + ": manifest or signature missing in " + e.dir);
   std::string hex = *sig_hex;
   while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
-  auto sig = FromHex(hex);
+  auto sig = crypto::FromHex(hex);
   if (!sig.ok() || !crypto::Verify(key_.public_key, *manifest, *sig)) {
     return DataLossError(
         what +
@@ -285,13 +322,36 @@ StatusOr<Entry> Registry::Resolve(const std::string& text) {
   return e;
 }
 
-Status Registry::Alias(const std::string& name, long version, const std::string& alias) {
+Status Registry::Alias(const std::string& name, long version, const std::string& alias,
+                       const std::string& moved_by) {
   if (!ValidName(alias) || alias.find_first_not_of("0123456789") == std::string::npos) {
     return InvalidArgumentError("alias '" + alias +
                                 "' must be a name (letters first), e.g. staging or production");
   }
+  if (key_.private_seed.empty())
+    return FailedPreconditionError(
+        "this host holds only the registry's public key (keys/registry_signing.pub): move "
+        "aliases where the signing key is, then copy the registry here");
+  if (moved_by.empty() || moved_by.size() > 200 ||
+      moved_by.find_first_of("\n\r") != std::string::npos)
+    return InvalidArgumentError("say who moves the alias (--by NAME, one line, at most 200 bytes)");
   RETURN_IF_ERROR(Load(name, version).status());
-  return db_->Run("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)", {name, alias, version});
+  ASSIGN_OR_RETURN(
+      auto last,
+      db_->Query("SELECT sig FROM alias_moves WHERE name = ? AND alias = ? ORDER BY seq DESC "
+                 "LIMIT 1",
+                 {name, alias}));
+  const std::string prev = last.empty() ? std::string() : last[0][0];
+  const std::string at = NowIso();
+  ASSIGN_OR_RETURN(std::string sig,
+                   crypto::Sign(key_, AliasMessage(name, alias, version, moved_by, at, prev)));
+  return db_->Transaction([&]() -> Status {
+    RETURN_IF_ERROR(
+        db_->Run("INSERT INTO alias_moves (name, alias, version, moved_by, moved_at, "
+                 "sig) VALUES (?, ?, ?, ?, ?, ?)",
+                 {name, alias, version, moved_by, at, crypto::Hex(sig)}));
+    return db_->Run("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)", {name, alias, version});
+  });
 }
 
 }  // namespace medscribe::registry

@@ -7,6 +7,10 @@
 // Entries are immutable and addressed as NAME (the latest version), NAME@VERSION or NAME@ALIAS
 // (movable aliases such as staging and production). Resolving an entry verifies the manifest's
 // signature with the registry's key and re-hashes every file; a tampered artifact is refused.
+// Every alias move is signed too and records who made it and when; the moves of one alias form
+// a chain (each signature covers the previous one), and an alias resolves only through a move
+// whose signature and chain verify, so pointing production at another version takes the
+// signing key, not write access to the database.
 //
 // Thread safety: one Registry per thread; several processes may share a registry (SQLite locks).
 #pragma once
@@ -29,6 +33,14 @@ struct ModelRef {
 };
 // "name", "name@3", "name@production". InvalidArgument for anything else.
 StatusOr<ModelRef> ParseModelRef(const std::string& text);
+
+// One signed alias move.
+struct AliasMove {
+  std::string name, alias;
+  long version = 0;
+  std::string moved_by, moved_at;  // who (free text, e.g. user@host) and when (UTC)
+  bool signature_ok = false;       // the signature and its link to the previous move verify
+};
 
 struct Entry {
   std::string name;
@@ -54,13 +66,20 @@ class Registry {
   // Verifies the signature and every file's hash before returning. DataLoss naming the file
   // that does not match, or saying the signature is invalid.
   StatusOr<Entry> Resolve(const std::string& ref);
-  // Points `alias` of `name` at `version`. NotFound when the version does not exist.
-  Status Alias(const std::string& name, long version, const std::string& alias);
+  // Points `alias` of `name` at `version`, signed, recording `moved_by`. NotFound when the
+  // version does not exist; FailedPrecondition on a verification-only host.
+  Status Alias(const std::string& name, long version, const std::string& alias,
+               const std::string& moved_by);
+  // Every move of every alias of `name`, oldest first, each with its verification.
+  StatusOr<std::vector<AliasMove>> AliasHistory(const std::string& name);
 
  private:
   Registry(std::string root, std::unique_ptr<sqlite::SqliteDb> db, crypto::Ed25519Key key)
       : root_(std::move(root)), db_(std::move(db)), key_(std::move(key)) {}
   StatusOr<Entry> Load(const std::string& name, long version);
+  // The version `alias` points at through its last move; DataLoss when a move's signature or
+  // chain does not verify.
+  StatusOr<long> AliasTarget(const std::string& name, const std::string& alias);
   std::string root_;
   std::unique_ptr<sqlite::SqliteDb> db_;
   crypto::Ed25519Key key_;

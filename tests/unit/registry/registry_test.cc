@@ -7,6 +7,7 @@
 
 #include "common/files.h"
 #include "testing/temp_dir.h"
+#include "warehouse/sqlite_db.h"
 
 namespace medscribe::registry {
 namespace {
@@ -37,18 +38,72 @@ TEST(RegistryTest, RegistersVersionsAliasesAndResolves) {
   EXPECT_EQ(v1->dataset_id, "abc123");
   EXPECT_EQ(r->Resolve("chest")->version, 2);  // latest
   EXPECT_EQ(r->Resolve("chest@1")->version, 1);
-  ASSERT_TRUE(r->Alias("chest", 1, "production").ok());
+  ASSERT_TRUE(r->Alias("chest", 1, "production", "alice@ward").ok());
   EXPECT_EQ(r->Resolve("chest@production")->version, 1);
-  ASSERT_TRUE(r->Alias("chest", 2, "production").ok());  // aliases move
+  ASSERT_TRUE(r->Alias("chest", 2, "production", "bob@ward").ok());  // aliases move
   EXPECT_EQ(r->Resolve("chest@production")->version, 2);
   EXPECT_EQ(r->Resolve("chest@staging").status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(r->Resolve("chest@9").status().code(), ErrorCode::kNotFound);
-  EXPECT_EQ(r->Alias("chest", 9, "staging").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(r->Alias("chest", 9, "staging", "alice@ward").code(), ErrorCode::kNotFound);
   EXPECT_EQ(r->List()->size(), 2u);
   EXPECT_FALSE(ParseModelRef("bad name").ok());
   EXPECT_FALSE(ParseModelRef("a@b@c").ok());
   EXPECT_EQ(r->Register((home / "nowhere").string(), "chest").status().code(),
             ErrorCode::kNotFound);
+}
+
+TEST(RegistryTest, AliasMovesAreSignedAndSayWhoMovedThem) {
+  medscribe::testing::TempDir home;
+  FakeRun(home / "run");
+  {
+    auto r = Registry::Open(home.path().string());
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r->Register((home / "run").string(), "chest").ok());
+    ASSERT_TRUE(r->Register((home / "run").string(), "chest").ok());
+    ASSERT_TRUE(r->Alias("chest", 1, "production", "alice@ward").ok());
+    ASSERT_TRUE(r->Alias("chest", 2, "production", "bob@ward").ok());
+    EXPECT_EQ(r->Alias("chest", 1, "production", "").code(), ErrorCode::kInvalidArgument);
+    auto h = r->AliasHistory("chest");
+    ASSERT_TRUE(h.ok());
+    ASSERT_EQ(h->size(), 2u);
+    EXPECT_EQ((*h)[0].moved_by, "alice@ward");
+    EXPECT_EQ((*h)[1].moved_by, "bob@ward");
+    EXPECT_EQ((*h)[1].version, 2);
+    EXPECT_TRUE((*h)[0].signature_ok && (*h)[1].signature_ok);
+    EXPECT_EQ(r->Resolve("chest@2")->aliases, std::vector<std::string>{"production"});
+    EXPECT_TRUE(r->Resolve("chest@1")->aliases.empty());
+  }
+  const std::string db = (home / "registry" / "registry.sqlite").string();
+  {  // Someone with write access to the database points production back at version 1.
+    auto sql = sqlite::SqliteDb::Open(db, "");
+    ASSERT_TRUE(sql.ok());
+    ASSERT_TRUE((*sql)->Run("UPDATE alias_moves SET version = 1 WHERE moved_by = 'bob@ward'").ok());
+    ASSERT_TRUE((*sql)->Run("UPDATE aliases SET version = 1").ok());
+  }
+  auto r = Registry::Open(home.path().string());
+  ASSERT_TRUE(r.ok());
+  auto forged = r->Resolve("chest@production");
+  EXPECT_EQ(forged.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(forged.status().message().find("bob@ward"), std::string::npos)
+      << forged.status().message();
+  {  // Deleting the signed moves and writing the plain table, as older versions did, does not
+     // help: an alias without a signed move is refused, naming the command that sets it.
+    auto sql = sqlite::SqliteDb::Open(db, "");
+    ASSERT_TRUE(sql.ok());
+    ASSERT_TRUE((*sql)->Run("DELETE FROM alias_moves").ok());
+    ASSERT_TRUE((*sql)->Run("INSERT OR REPLACE INTO aliases VALUES ('chest', 'staging', 1)").ok());
+  }
+  auto unsigned_alias = r->Resolve("chest@staging");
+  EXPECT_EQ(unsigned_alias.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(unsigned_alias.status().message().find("registry alias chest@1 staging"),
+            std::string::npos)
+      << unsigned_alias.status().message();
+  // A serving host holds only the public key: it verifies aliases but cannot move them.
+  fs::remove(home / "keys" / "registry_signing.key");
+  auto serving = Registry::Open(home.path().string());
+  ASSERT_TRUE(serving.ok());
+  EXPECT_EQ(serving->Alias("chest", 1, "production", "mallory").code(),
+            ErrorCode::kFailedPrecondition);
 }
 
 TEST(RegistryTest, RefusesAFlippedByteOrAForgedManifest) {
