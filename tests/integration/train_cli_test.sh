@@ -8,7 +8,7 @@
 # give clear errors.
 # Usage: train_cli_test.sh MEDSCRIBE_BINARY
 bin="$1"
-steps="${TRAIN_TEST_STEPS:-200}"
+steps="${TRAIN_TEST_STEPS:-120}"
 source "$(dirname "$0")/lib.sh"
 home="$work/home"
 ms() { "$bin" --home "$home" "$@"; }
