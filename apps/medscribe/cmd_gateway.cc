@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "common/files.h"
+#include "crypto/ed25519.h"
 #include "crypto/hmac.h"
 #include "gateway/audit.h"
 #include "gateway/config.h"
@@ -168,7 +169,7 @@ int RunUp(GlobalOptions& g, const GatewayArgs& a) {
 }
 
 struct AuditArgs {
-  std::string log, out, key;
+  std::string log, out, key, checkpoints, public_key;
   bool fhir = false, allow_unkeyed = false;
 };
 
@@ -222,6 +223,12 @@ Runner RegisterAudit(CLI::App& app) {
   for (CLI::App* s : {verify, exp})
     s->add_option("--log", a->log, "Audit log (default: HOME/audit/gateway.log)");
   verify->add_option("--key", a->key, "The gateway's audit key (default: HOME/keys/audit.key)");
+  verify->add_option("--checkpoints", a->checkpoints,
+                     "Signed checkpoints to hold the log to, e.g. a copy kept on another host "
+                     "(default: LOG.checkpoints when it exists)");
+  verify->add_option("--public-key", a->public_key,
+                     "The checkpoint signing key's public half (default: "
+                     "HOME/keys/audit_signing.pub)");
   verify->add_flag("--allow-unkeyed", a->allow_unkeyed,
                    "Accept records with plain SHA-256 hashes (logs written before keyed chains)");
   exp->add_flag("--fhir", a->fhir, "FHIR R4 AuditEvent Bundle (the only format)")->required();
@@ -254,9 +261,29 @@ Runner RegisterAudit(CLI::App& app) {
                      static_cast<unsigned long long>(r->records));
         return kExitFailed;
       }
-      std::printf("audit log %s: %llu records, chain intact (keyed with the audit key%s)\n",
+      std::string marks = "no checkpoints checked";
+      const std::string cp = a->checkpoints.empty() ? log + ".checkpoints" : a->checkpoints;
+      if (!a->checkpoints.empty() || fs::exists(cp)) {
+        const std::string pub_file =
+            a->public_key.empty() ? g.home + "/keys/audit_signing.pub" : a->public_key;
+        auto pub = crypto::ReadPublicKeyFile(pub_file);
+        if (!pub.ok())
+          return ReportError(Status(
+              pub.status().code(),
+              pub.status().message() + "; pass --public-key with the gateway's audit_signing.pub"));
+        auto c = gateway::VerifyAuditCheckpoints(log, cp, *pub);
+        if (!c.ok()) return ReportError(c.status());
+        if (!c->ok) {
+          std::fprintf(stderr, "audit log %s FAILED verification against %s: %s\n", log.c_str(),
+                       cp.c_str(), c->problem.c_str());
+          return kExitFailed;
+        }
+        marks = std::to_string(c->checkpoints) + " signed checkpoints match (the last at record " +
+                std::to_string(c->last_seq) + ")";
+      }
+      std::printf("audit log %s: %llu records, chain intact (keyed with the audit key%s); %s\n",
                   log.c_str(), static_cast<unsigned long long>(r->records),
-                  r->unkeyed > 0 ? ", but for the older unkeyed records" : "");
+                  r->unkeyed > 0 ? ", but for the older unkeyed records" : "", marks.c_str());
       return kExitOk;
     }
     auto bundle = gateway::ExportAuditFhir(log);

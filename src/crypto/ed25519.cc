@@ -4,7 +4,10 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <memory>
+
+#include "common/files.h"
 
 #include "crypto/hmac.h"
 
@@ -50,6 +53,19 @@ StatusOr<std::string> Sign(const Ed25519Key& key, std::string_view message) {
     return InternalError("Ed25519 signing failed");
   }
   return sig;
+}
+
+Status WritePublicKeyFile(const std::string& path, const Ed25519Key& key) {
+  return WriteFile(path, Hex(key.public_key) + "\n");
+}
+
+StatusOr<std::string> ReadPublicKeyFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string hex, ReadFile(path));
+  while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) hex.pop_back();
+  auto key = FromHex(hex);
+  if (!key.ok() || key->size() != 32)
+    return DataLossError(path + " is not an Ed25519 public key (64 hex digits)");
+  return key;
 }
 
 bool Verify(std::string_view public_key, std::string_view message, std::string_view signature) {

@@ -23,6 +23,12 @@ StatusOr<Ed25519Key> LoadOrCreateSigningKey(const std::string& path);
 // A 64-byte signature of `message`.
 StatusOr<std::string> Sign(const Ed25519Key& key, std::string_view message);
 
+// Writes the public half of `key` to `path` as 64 hex digits and a newline.
+Status WritePublicKeyFile(const std::string& path, const Ed25519Key& key);
+// The 32-byte public key in a file written by WritePublicKeyFile. DataLoss naming the file when
+// it holds anything else.
+StatusOr<std::string> ReadPublicKeyFile(const std::string& path);
+
 // True when `signature` is a valid signature of `message` under `public_key`.
 bool Verify(std::string_view public_key, std::string_view message, std::string_view signature);
 

@@ -29,10 +29,7 @@ const unsigned char* U(std::string_view s) {
 StatusOr<std::string> KeyFromHex(std::string_view hex) {
   if (hex.size() != 2 * kAeadKeyBytes || hex.find_first_not_of("0123456789abcdef") != hex.npos)
     return FailedPreconditionError("a key is not 64 lowercase hex digits");
-  std::string key(kAeadKeyBytes, '\0');
-  for (size_t i = 0; i < kAeadKeyBytes; ++i)
-    key[i] = static_cast<char>(std::stoi(std::string(hex.substr(2 * i, 2)), nullptr, 16));
-  return key;
+  return FromHex(hex);
 }
 
 std::string NewKeyId() {

@@ -40,6 +40,27 @@ std::string Hex(const uint8_t* data, size_t size) {
   return s;
 }
 
+std::string Hex(std::string_view bytes) {
+  return Hex(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
+
+StatusOr<std::string> FromHex(std::string_view hex) {
+  if (hex.size() % 2) return InvalidArgumentError("hex text of odd length");
+  auto digit = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int hi = digit(hex[2 * i]), lo = digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return InvalidArgumentError("not a hex digit in hex text");
+    out[i] = static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
 StatusOr<std::string> LoadOrCreateKeyFile(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
@@ -64,10 +85,7 @@ StatusOr<std::string> LoadOrCreateKeyFile(const std::string& path) {
   if (text.size() != 64 || text.find_first_not_of("0123456789abcdef") != std::string::npos) {
     return FailedPreconditionError("key file '" + path + "' is not 64 lowercase hex digits");
   }
-  std::string key(32, '\0');
-  for (size_t i = 0; i < 32; ++i)
-    key[i] = static_cast<char>(std::stoi(text.substr(2 * i, 2), nullptr, 16));
-  return key;
+  return FromHex(text);
 }
 
 }  // namespace medscribe::crypto

@@ -17,8 +17,12 @@ using Digest = std::array<uint8_t, 32>;
 
 Digest HmacSha256(std::string_view key, std::string_view message);
 Digest Sha256(std::string_view data);
+// Lowercase hex of bytes.
 std::string Hex(const uint8_t* data, size_t size);
 inline std::string Hex(const Digest& d) { return Hex(d.data(), d.size()); }
+std::string Hex(std::string_view bytes);
+// The bytes of `hex` (either case). InvalidArgument for an odd length or a non-hex digit.
+StatusOr<std::string> FromHex(std::string_view hex);
 
 // Loads the key at `path`, creating it (32 random bytes, mode 0600) when it does not exist.
 // FailedPrecondition when the file exists but is readable by others or malformed.

@@ -4,13 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "common/files.h"
+#include "crypto/ed25519.h"
 #include "crypto/hmac.h"
 
 namespace medscribe::gateway {
@@ -88,12 +91,53 @@ std::string AuditChainKey(const std::string& audit_key) {
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
-StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const fs::path& path, std::string chain_key) {
+namespace {
+
+// The record's content in the log's field order, without seq, prev, chain and hash.
+Json RecordBody(const AuditRecord& r, const std::string& time) {
+  Json j;
+  j["time"] = time;
+  j["principal"] = r.principal;
+  j["role"] = r.role;
+  j["action"] = r.action;
+  j["resources"] = r.resources;
+  j["model"] = r.model;
+  j["deployment"] = r.deployment;
+  j["status"] = r.status;
+  j["outcome"] = r.outcome;
+  j["request"] = r.request_digest;
+  j["source"] = r.source;
+  return j;
+}
+
+std::string Dump(const Json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// What a checkpoint's signature covers.
+std::string CheckpointMessage(uint64_t seq, const std::string& hash, const std::string& time) {
+  return "medscribe-audit-checkpoint\n" + std::to_string(seq) + "\n" + hash + "\n" + time;
+}
+
+Status WriteAll(int fd, const std::string& text, const fs::path& path) {
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return IoError("cannot append to " + path.string() + ": " + std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const fs::path& path, AuditOptions options) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   std::unique_ptr<AuditLog> log(new AuditLog());
   log->path_ = path;
-  log->key_ = std::move(chain_key);
+  log->options_ = std::move(options);
   if (fs::exists(path)) {
     ASSIGN_OR_RETURN(auto lines, ReadLines(path));
     if (!lines.empty()) {
@@ -107,53 +151,183 @@ StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const fs::path& path, std::st
       }
       log->seq_ = last["seq"].get<uint64_t>();
       log->prev_ = last["hash"].get<std::string>();
+      log->checkpointed_ = log->seq_;  // a checkpoint is due after the next records
     }
   }
   log->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log->fd_ < 0)
     return IoError("cannot open the audit log " + path.string() + ": " + std::strerror(errno));
+  log->writer_ = std::thread([l = log.get()] { l->Run(); });
   return log;
 }
 
 AuditLog::~AuditLog() {
+  if (writer_.joinable()) {
+    (void)Flush(/*all=*/true);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    writer_.join();
+  }
   if (fd_ >= 0) ::close(fd_);
 }
 
-Status AuditLog::Append(const AuditRecord& r) {
+uint64_t AuditLog::syncs() const {
   std::lock_guard<std::mutex> lock(mu_);
-  Json j;
-  j["seq"] = seq_ + 1;
-  j["time"] = NowUtc();
-  j["principal"] = r.principal;
-  j["role"] = r.role;
-  j["action"] = r.action;
-  j["resources"] = r.resources;
-  j["model"] = r.model;
-  j["deployment"] = r.deployment;
-  j["status"] = r.status;
-  j["outcome"] = r.outcome;
-  j["request"] = r.request_digest;
-  j["source"] = r.source;
-  j["prev"] = prev_.empty() ? std::string(64, '0') : prev_;
-  if (!key_.empty()) j["chain"] = kKeyed;
-  const std::string hash = HashOf(j, key_);
-  j["hash"] = hash;
-  const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  size_t done = 0;
-  while (done < line.size()) {
-    const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      return IoError("cannot append to the audit log " + path_.string() + ": " +
-                     std::strerror(errno));
-    done += static_cast<size_t>(n);
+  return syncs_;
+}
+
+uint64_t AuditLog::Enqueue(std::string json) {
+  const uint64_t ticket = next_ticket_++;
+  queue_.push_back({std::move(json), ticket});
+  wake_.notify_one();
+  return ticket;
+}
+
+Status AuditLog::WaitFor(std::unique_lock<std::mutex>& lock, uint64_t ticket) {
+  done_.wait(lock, [&] { return committed_ >= ticket || !failed_.ok(); });
+  return committed_ >= ticket ? OkStatus() : failed_;
+}
+
+Status AuditLog::Append(const AuditRecord& r) {
+  std::string body = Dump(RecordBody(r, NowUtc()));
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!failed_.ok()) return failed_;
+  const uint64_t ticket = Enqueue(std::move(body));
+  return WaitFor(lock, ticket);
+}
+
+Status AuditLog::AppendRefusal(const AuditRecord& r) {
+  if (options_.refusal_window.count() <= 0) return Append(r);
+  const std::string kind = r.source + "\x1f" + r.principal + "\x1f" + r.action + "\x1f" +
+                           std::to_string(r.status) + "\x1f" + r.outcome;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!failed_.ok()) return failed_;
+    auto it = repeats_.find(kind);
+    if (it != repeats_.end()) {
+      ++it->second.count;
+      return OkStatus();
+    }
+    if (repeats_.size() < options_.max_refusal_kinds) {
+      Repeats rep;
+      rep.first = r;
+      rep.since = NowUtc();
+      rep.ends = std::chrono::steady_clock::now() + options_.refusal_window;
+      repeats_.emplace(kind, std::move(rep));
+    }
   }
+  return Append(r);
+}
+
+void AuditLog::DueRepeats(bool all, std::vector<std::string>* records) {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = repeats_.begin(); it != repeats_.end();) {
+    if (!all && it->second.ends > now) {
+      ++it;
+      continue;
+    }
+    if (it->second.count > 0) {
+      Json j = RecordBody(it->second.first, NowUtc());
+      j["count"] = it->second.count;
+      j["since"] = it->second.since;
+      records->push_back(Dump(j));
+    }
+    it = repeats_.erase(it);
+  }
+}
+
+Status AuditLog::Flush(bool all) {
+  std::unique_lock<std::mutex> lock(mu_);
+  std::vector<std::string> records;
+  DueRepeats(all, &records);
+  uint64_t last = committed_;
+  for (std::string& r : records) last = Enqueue(std::move(r));
+  if (!queue_.empty()) last = queue_.back().ticket;
+  return WaitFor(lock, last);
+}
+
+void AuditLog::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || !queue_.empty(); });
+    std::vector<std::string> due;
+    DueRepeats(/*all=*/false, &due);
+    for (std::string& r : due) Enqueue(std::move(r));
+    if (queue_.empty()) {
+      if (stopping_) break;
+      continue;
+    }
+    std::vector<Pending> batch(std::make_move_iterator(queue_.begin()),
+                               std::make_move_iterator(queue_.end()));
+    queue_.clear();
+    const bool failed = !failed_.ok();
+    lock.unlock();
+    Status s = failed ? OkStatus() : WriteBatch(batch);
+    lock.lock();
+    if (failed) continue;  // waiters already saw the failure
+    if (!s.ok()) {
+      failed_ = s;
+    } else {
+      committed_ = batch.back().ticket;
+      ++syncs_;
+    }
+    done_.notify_all();
+  }
+  lock.unlock();
+  if (failed_.ok() && seq_ > checkpointed_) (void)Checkpoint();
+}
+
+Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
+  std::string text;
+  uint64_t seq = seq_;
+  std::string prev = prev_;
+  for (const Pending& p : batch) {
+    const Json body = Json::parse(p.json);
+    Json j;
+    j["seq"] = ++seq;
+    for (const auto& [k, v] : body.items()) j[k] = v;
+    j["prev"] = prev.empty() ? std::string(64, '0') : prev;
+    if (!options_.chain_key.empty()) j["chain"] = kKeyed;
+    prev = HashOf(j, options_.chain_key);
+    j["hash"] = prev;
+    text += Dump(j) + "\n";
+  }
+  RETURN_IF_ERROR(WriteAll(fd_, text, path_));
   if (::fdatasync(fd_) != 0)
     return IoError("cannot flush the audit log " + path_.string() + ": " + std::strerror(errno));
-  ++seq_;
-  prev_ = hash;
+  seq_ = seq;
+  prev_ = prev;
   // The head marks the end of the chain (removing records from the end is detected).
-  return WriteDurably(path_.string() + ".head", std::to_string(seq_) + " " + hash + "\n");
+  RETURN_IF_ERROR(
+      WriteDurably(path_.string() + ".head", std::to_string(seq_) + " " + prev_ + "\n"));
+  if (options_.checkpoint_key && seq_ - checkpointed_ >= options_.checkpoint_every)
+    RETURN_IF_ERROR(Checkpoint());
+  return OkStatus();
+}
+
+Status AuditLog::Checkpoint() {
+  if (!options_.checkpoint_key) return OkStatus();
+  const std::string time = NowUtc();
+  ASSIGN_OR_RETURN(std::string sig,
+                   crypto::Sign(*options_.checkpoint_key, CheckpointMessage(seq_, prev_, time)));
+  Json j;
+  j["seq"] = seq_;
+  j["hash"] = prev_;
+  j["time"] = time;
+  j["key"] = crypto::Hex(options_.checkpoint_key->public_key);
+  j["sig"] = crypto::Hex(sig);
+  const fs::path file = path_.string() + ".checkpoints";
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError("cannot open " + file.string() + ": " + std::strerror(errno));
+  Status s = WriteAll(fd, Dump(j) + "\n", file);
+  if (s.ok() && ::fdatasync(fd) != 0)
+    s = IoError("cannot flush " + file.string() + ": " + std::strerror(errno));
+  ::close(fd);
+  if (s.ok()) checkpointed_ = seq_;
+  return s;
 }
 
 StatusOr<AuditVerifyResult> VerifyAuditLog(const fs::path& path, const std::string& chain_key) {
@@ -239,6 +413,53 @@ StatusOr<AuditVerifyResult> VerifyAuditLog(const fs::path& path, const std::stri
   return res;
 }
 
+StatusOr<CheckpointVerifyResult> VerifyAuditCheckpoints(const fs::path& path,
+                                                        const fs::path& checkpoints,
+                                                        const std::string& public_key) {
+  ASSIGN_OR_RETURN(auto marks, ReadLines(checkpoints));
+  ASSIGN_OR_RETURN(auto lines, ReadLines(path));
+  std::map<uint64_t, std::string> hashes;  // seq → hash as the log has it now
+  for (const Line& l : lines) {
+    const Json j = Json::parse(l.text, nullptr, false);
+    if (j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned() && j.contains("hash") &&
+        j["hash"].is_string())
+      hashes[j["seq"].get<uint64_t>()] = j["hash"].get<std::string>();
+  }
+  CheckpointVerifyResult res;
+  auto fail = [&](std::string why) {
+    res.ok = false;
+    res.problem = std::move(why);
+    return res;
+  };
+  for (const Line& l : marks) {
+    const Json j = Json::parse(l.text, nullptr, false);
+    const std::string at = checkpoints.string() + " line " + std::to_string(l.number);
+    if (!j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned() ||
+        !j.contains("hash") || !j["hash"].is_string() || !j.contains("time") ||
+        !j["time"].is_string() || !j.contains("sig") || !j["sig"].is_string())
+      return fail(at + " is not a checkpoint");
+    const uint64_t seq = j["seq"].get<uint64_t>();
+    const std::string hash = j["hash"].get<std::string>();
+    auto sig = crypto::FromHex(j["sig"].get<std::string>());
+    if (!sig.ok() ||
+        !crypto::Verify(public_key, CheckpointMessage(seq, hash, j["time"].get<std::string>()),
+                        *sig))
+      return fail(at + " (record " + std::to_string(seq) +
+                  ") is not signed by this key: the checkpoint was forged or altered");
+    auto it = hashes.find(seq);
+    if (it == hashes.end())
+      return fail("record " + std::to_string(seq) + ", signed at " + at +
+                  ", is no longer in the log (records were cut or renumbered)");
+    if (it->second != hash)
+      return fail("record " + std::to_string(seq) + " differs from the checkpoint signed at " + at +
+                  ": the log was rewritten up to or past it");
+    ++res.checkpoints;
+    res.last_seq = std::max(res.last_seq, seq);
+  }
+  res.ok = true;
+  return res;
+}
+
 StatusOr<std::string> ExportAuditFhir(const fs::path& path) {
   ASSIGN_OR_RETURN(auto lines, ReadLines(path));
   nlohmann::json bundle = {
@@ -263,7 +484,11 @@ StatusOr<std::string> ExportAuditFhir(const fs::path& path) {
         {"outcome", status < 400   ? "0"
                     : status < 500 ? "4"
                                    : "8"},
-        {"outcomeDesc", std::to_string(status) + " " + r.value("outcome", "")},
+        {"outcomeDesc",
+         std::to_string(status) + " " + r.value("outcome", "") +
+             (r.contains("count") ? " (repeated " + r["count"].dump() + " more times since " +
+                                        r.value("since", "") + ")"
+                                  : std::string())},
         {"agent",
          {{{"who",
             {{"identifier",

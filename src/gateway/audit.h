@@ -11,17 +11,33 @@
 // Records carry no PHI: the principal is a keyed pseudonym (HMAC-SHA256 of the token's subject
 // with the audit key), resources are the dataset's pseudonymous ids, the request is a digest.
 //
-// Append writes and fdatasyncs the record before returning: the caller answers the request only
-// afterwards. Thread safety: Append may be called from any thread.
+// Writing is group-committed: Append hands the record to the log's writer thread and returns
+// once it is on disk (fdatasync), and records that arrive while the writer is syncing share the
+// next sync. Repeated refusals (AppendRefusal) are counted rather than written one by one. The
+// writer also signs checkpoints (`<log>.checkpoints`: the sequence number and hash of the last
+// record, Ed25519) that can be shipped elsewhere: whoever later rewrites the log, even with the
+// chain key, cannot make it match a checkpoint kept off the host.
+//
+// A failed write makes the log fail closed: every later Append fails (the gateway then answers
+// 500 and does nothing unrecorded) until the gateway is restarted on a repaired log.
+//
+// Thread safety: Append, AppendRefusal and Flush may be called from any thread.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/status.h"
+#include "crypto/ed25519.h"
 
 namespace medscribe::gateway {
 
@@ -38,27 +54,77 @@ struct AuditRecord {
   std::string deployment;
 };
 
+struct AuditOptions {
+  // The key of the record hashes (AuditChainKey); empty writes plain SHA-256 records (tests of
+  // older logs only).
+  std::string chain_key;
+  // Signs a checkpoint every `checkpoint_every` records and when the log closes. None without
+  // a key.
+  std::optional<crypto::Ed25519Key> checkpoint_key;
+  uint64_t checkpoint_every = 1000;
+  // Refusals with the same source, principal, action, status and outcome within this window
+  // after the first are counted into one record ("count") written when the window ends. Zero:
+  // every refusal is written on its own.
+  std::chrono::milliseconds refusal_window{10000};
+  size_t max_refusal_kinds = 10000;  // beyond this many kinds in a window, refusals are written
+};
+
 class AuditLog {
  public:
-  // Opens (creating 0600) the log at `path`, continuing its chain. DataLoss when the existing
-  // log's last line is not a record.
-  // `chain_key`: the key of the record hashes (AuditChainKey); empty writes plain SHA-256
-  // records (tests of older logs only).
+  // Opens (creating 0600) the log at `path`, continuing its chain, and starts its writer.
+  // DataLoss when the existing log's last line is not a record.
   static StatusOr<std::unique_ptr<AuditLog>> Open(const std::filesystem::path& path,
-                                                  std::string chain_key = "");
+                                                  AuditOptions options = {});
+  // Writes the counted refusals and a final checkpoint, then stops the writer.
   ~AuditLog();
   // Appends the record with the current time; durable when OK.
   Status Append(const AuditRecord& r);
+  // A refused request. The first of its kind in a window is appended like Append (durable when
+  // OK); repeats within the window return at once and are written as one counted record when
+  // the window ends.
+  Status AppendRefusal(const AuditRecord& r);
+  // Writes the counted refusals whose window has ended (every one with `all`) and waits until
+  // they are durable.
+  Status Flush(bool all = false);
   const std::filesystem::path& path() const { return path_; }
+  uint64_t syncs() const;  // fdatasync calls on the log so far (group commit)
 
  private:
+  struct Pending {
+    std::string json;  // the record without seq, prev and hash
+    uint64_t ticket;
+  };
+  struct Repeats {
+    AuditRecord first;
+    std::string since;  // time of the first record
+    uint64_t count = 0;
+    std::chrono::steady_clock::time_point ends;
+  };
   AuditLog() = default;
-  std::mutex mu_;
+  uint64_t Enqueue(std::string json);  // REQUIRES: mu_ held
+  Status WaitFor(std::unique_lock<std::mutex>& lock, uint64_t ticket);
+  void Run();
+  Status WriteBatch(std::vector<Pending>& batch);                // writer thread only
+  Status Checkpoint();                                           // writer thread only
+  void DueRepeats(bool all, std::vector<std::string>* records);  // REQUIRES: mu_ held
+
   std::filesystem::path path_;
+  AuditOptions options_;
   int fd_ = -1;
+  // Writer thread state.
   uint64_t seq_ = 0;
   std::string prev_;  // hex hash of the last record
-  std::string key_;   // chain key; empty: plain SHA-256
+  uint64_t checkpointed_ = 0;
+  // Shared state.
+  mutable std::mutex mu_;
+  std::condition_variable wake_, done_;
+  std::deque<Pending> queue_;
+  uint64_t next_ticket_ = 1, committed_ = 0;
+  Status failed_;  // sticky
+  bool stopping_ = false;
+  uint64_t syncs_ = 0;
+  std::map<std::string, Repeats> repeats_;
+  std::thread writer_;
 };
 
 // The chain key derived from the gateway's audit key (HOME/keys/audit.key).
@@ -74,6 +140,19 @@ struct AuditVerifyResult {
 // without it). Unkeyed records after a keyed one, and a missing head file, fail verification.
 StatusOr<AuditVerifyResult> VerifyAuditLog(const std::filesystem::path& path,
                                            const std::string& chain_key = "");
+
+struct CheckpointVerifyResult {
+  bool ok = false;
+  uint64_t checkpoints = 0;
+  uint64_t last_seq = 0;  // the newest checkpoint's record
+  std::string problem;    // the first bad signature or mismatch, when !ok
+};
+// Checks every checkpoint in `checkpoints` (lines written by AuditLog, possibly a copy kept
+// elsewhere): its Ed25519 signature under `public_key` (32 bytes), and that the log at `path`
+// still holds that record with that hash. A log shorter than a checkpoint fails.
+StatusOr<CheckpointVerifyResult> VerifyAuditCheckpoints(const std::filesystem::path& path,
+                                                        const std::filesystem::path& checkpoints,
+                                                        const std::string& public_key);
 
 // The log as a FHIR R4 Bundle (type collection) of AuditEvent resources.
 StatusOr<std::string> ExportAuditFhir(const std::filesystem::path& path);

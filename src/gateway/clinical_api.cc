@@ -18,6 +18,7 @@
 #include "crypto/hmac.h"
 #include "deid/pseudonymizer.h"
 #include "gateway/assets.h"
+#include "serve/error_body.h"
 
 namespace medscribe::gateway {
 namespace fs = std::filesystem;
@@ -31,12 +32,7 @@ std::string Dump(const Json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string ErrorBody(int status, const std::string& message) {
-  return Dump({{"error",
-                {{"message", message},
-                 {"type", status >= 500 ? "server_error" : "invalid_request_error"},
-                 {"code", status}}}});
-}
+using serve::ErrorBody;
 
 std::string QueryParam(const std::string& target, const std::string& key) {
   const size_t q = target.find('?');

@@ -1,15 +1,18 @@
 // The gateway (`medscribe gateway`): one HTTPS front door for model replicas.
 //
-// Per request, in order: per-address rate limit; route lookup in the policy; bearer JWT
-// verification (401); per-principal rate limit (429 with Retry-After); role → scopes (403);
-// concurrency caps (429); JSON depth and image size limits (400/413); department/patient context
-// of the request against the token (403); then the endpoint's weighted deployment choice and,
-// within it, the replica with the fewest outstanding requests. A request that never reached a
-// model (no connection, or a replica answering 503 because it is draining) is sent once more to
-// another replica. Responses, streamed ones included, pass through unchanged.
+// Per request: before the body is read, the per-address rate limit (429), the route lookup in
+// the policy (404) and a missing bearer token (401); then the filter chain (filters.h: token,
+// department claim, principal rate limit, scopes, JSON limits, department/patient context);
+// then the clinical workflow (clinical_api.h) or, for model routes, the concurrency caps (429)
+// and forwarding (forwarder.h: weighted deployments, least-loaded replica, one retry when the
+// request never reached a model). Responses, streamed ones included, pass through unchanged.
+// The pieces: routing.h (routes, replica health and ejection), token_verifier.h (the JWKS
+// cache), gateway_metrics.h, audit.h; this file wires them.
 //
 // Requests on routes that touch patient data, and every refused request, get an audit record
-// that is durable before the response starts. Logs, metrics and audit carry no request content.
+// that is durable before the response starts; repeats of one refusal from one client within
+// a window are counted into one record written when the window ends (audit.h). Logs, metrics and
+// audit carry no request content.
 //
 // Thread safety: Start/Reload/Stop from one controlling thread.
 #pragma once
@@ -21,12 +24,30 @@
 #include "gateway/config.h"
 #include "gateway/local_pki.h"
 
+namespace medscribe::serve {
+struct HttpRequest;
+class Responder;
+}  // namespace medscribe::serve
+
 namespace medscribe::gateway {
+
+class Clock;     // clock.h
+class Upstream;  // upstream.h
+
+// Substitutes for tests.
+struct GatewayOverrides {
+  // Replaces the HTTP(S) client to replicas (the JWKS is still fetched over HTTP). Null: the
+  // client built from the TLS settings.
+  std::shared_ptr<Upstream> upstream;
+  // Null: SystemClock(). Must outlive the gateway.
+  const Clock* clock = nullptr;
+};
 
 class Gateway {
  public:
   // Validates the configuration, opens the audit log, loads keys. Does not listen yet.
-  static StatusOr<std::unique_ptr<Gateway>> Create(GatewayConfig config);
+  static StatusOr<std::unique_ptr<Gateway>> Create(GatewayConfig config,
+                                                   GatewayOverrides overrides = {});
   ~Gateway();
 
   // Starts local replicas, creates the local CA when TLS mode is "local", listens, starts
@@ -42,6 +63,10 @@ class Gateway {
   Status Reload(GatewayConfig config);
   // Stops accepting, lets requests in flight finish, stops local replicas.
   void Stop();
+  // Answers `req` as if it had arrived on the listening socket, the checks made before the
+  // body included; the answer goes to `res`, possibly from another thread. REQUIRES: Start()
+  // returned OK and Stop() has not been called.
+  void Serve(serve::HttpRequest req, std::shared_ptr<serve::Responder> res);
 
  private:
   Gateway();

@@ -218,4 +218,28 @@ asio::awaitable<Outcome> UpstreamClient::Exchange(const Address& to, const Upstr
   co_return o;
 }
 
+StatusOr<std::string> FetchUrl(const std::string& url, const std::string& ca_file, size_t limit,
+                               std::chrono::milliseconds timeout) {
+  std::string path;
+  ASSIGN_OR_RETURN(Address a, ParseUrl(url, &path));
+  asio::io_context io;  // outlives the client's pooled connection
+  ClientTlsOptions tls;
+  tls.ca_file = ca_file;
+  ASSIGN_OR_RETURN(std::unique_ptr<UpstreamClient> client, UpstreamClient::Create(&tls));
+  BufferSink sink;
+  sink.limit = limit;
+  UpstreamRequest req;
+  req.target = path;
+  req.timeout = timeout;
+  Outcome o = Outcome::kNotSent;
+  asio::co_spawn(
+      io, [&]() -> asio::awaitable<void> { o = co_await client->Exchange(a, req, sink); },
+      asio::detached);
+  io.run();
+  if (o != Outcome::kOk || sink.status != 200)
+    return UnavailableError("cannot fetch " + url + " (" + OutcomeName(o) + ", HTTP " +
+                            std::to_string(sink.status) + ")");
+  return std::move(sink.body);
+}
+
 }  // namespace medscribe::gateway

@@ -90,19 +90,36 @@ struct ClientTlsOptions {
   std::string cert_file, key_file;  // the gateway's client certificate (mutual TLS), optional
 };
 
-class UpstreamClient {
+// One HTTP exchange with a replica. The gateway's routing, retry and health checks see
+// replicas only through this interface (tests substitute a scripted one).
+class Upstream {
+ public:
+  virtual ~Upstream() = default;
+  // Sends `req` to `to` and hands the response to `sink`; the Outcome says how far it got.
+  // `req` and `sink` must outlive the returned awaitable.
+  virtual asio::awaitable<Outcome> Exchange(const Address& to, const UpstreamRequest& req,
+                                            ResponseSink& sink) = 0;
+};
+
+class UpstreamClient final : public Upstream {
  public:
   // `tls`: used for https endpoints; null means https endpoints are refused.
   static StatusOr<std::unique_ptr<UpstreamClient>> Create(const ClientTlsOptions* tls);
-  ~UpstreamClient();
+  ~UpstreamClient() override;
 
   asio::awaitable<Outcome> Exchange(const Address& to, const UpstreamRequest& req,
-                                    ResponseSink& sink);
+                                    ResponseSink& sink) override;
 
  private:
   UpstreamClient();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// GETs `url` (http or https; `ca_file` trusted for https, the system store when empty) on a
+// private I/O context and returns the body of a 200 answer of at most `limit` bytes.
+// Unavailable naming the URL and what happened otherwise. Blocks the calling thread.
+StatusOr<std::string> FetchUrl(const std::string& url, const std::string& ca_file, size_t limit,
+                               std::chrono::milliseconds timeout);
 
 }  // namespace medscribe::gateway

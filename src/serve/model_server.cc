@@ -9,6 +9,7 @@
 
 #include "crypto/hmac.h"
 #include "model/prompt.h"
+#include "serve/error_body.h"
 
 namespace medscribe::serve {
 namespace {
@@ -173,11 +174,7 @@ void ModelServer::Reply(const std::shared_ptr<Responder>& res, const std::string
 
 void ModelServer::Error(const std::shared_ptr<Responder>& res, const std::string& route, int status,
                         const std::string& message) {
-  const Json body = {{"error",
-                      {{"message", message},
-                       {"type", status >= 500 ? "server_error" : "invalid_request_error"},
-                       {"code", status}}}};
-  Reply(res, route, status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  Reply(res, route, status, ErrorBody(status, message));
 }
 
 void ModelServer::Handle(HttpRequest req, std::shared_ptr<Responder> res) {

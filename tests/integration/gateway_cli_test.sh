@@ -99,7 +99,10 @@ $py "$client" jwt-suite "$url" "$ca" "$work/rsa.pem" "$issuer" > "$work/jwt.txt"
   && pass "JWT suite: RS256 accepted; $(grep -c '401' "$work/jwt.txt") forged tokens 401 (none, HS256 with the RSA key, expired, nbf, aud, iss, typ, tampered, unknown/injected kid, jku)" \
   || fail "JWT suite: $(cat "$work/jwt.txt")"
 after=$(grep -c '"status":401' "$home/audit/gateway.log")
-[ $((after - before)) -eq 12 ] && pass "each 401 audited" || fail "401 audit records: $((after - before)), expected 12"
+# The first refusal of a kind is written at once; its repeats are counted into one record
+# written when the window ends (checked after the gateway stops).
+[ $((after - before)) -ge 1 ] && [ $((after - before)) -lt 12 ] && pass "the first forged token audited at once, repeats counted ($((after - before)) records so far)" \
+  || fail "401 audit records: $((after - before)), expected 1..11"
 
 # Authorization.
 [ "$(code -H "Authorization: Bearer $(tok carol auditor)" "$url/v1/chat/completions" -H 'content-type: application/json' -d '{"messages":[{"role":"user","content":"x"}]}')" = 403 ] \
@@ -287,6 +290,14 @@ else
 fi
 log="$home/audit/gateway.log"
 n=$(wc -l < "$log")
+refused=$($py -c '
+import json, sys
+print(sum(r.get("count", 0) + 1 for r in map(json.loads, open(sys.argv[1]))
+          if r["status"] == 401 and r["outcome"] == "invalid token"))' "$log")
+[ "$refused" -ge 12 ] && grep -q '"count":' "$log" \
+  && pass "every refused token accounted for: $refused in records and counts" || fail "refusals accounted: $refused"
+[ -s "$log.checkpoints" ] && [ "$(tail -1 "$log.checkpoints" | $py -c 'import json,sys; print(json.load(sys.stdin)["seq"])')" = "$n" ] \
+  && pass "a signed checkpoint of the last record written at stop" || fail "checkpoint: $(tail -1 "$log.checkpoints" 2>&1)"
 ms audit verify > "$work/verify.txt" 2>&1 && pass "audit verify: $(cat "$work/verify.txt")" || fail "verify: $(cat "$work/verify.txt")"
 cp "$log" "$work/flip.log"; sed -i '3s/"status":[0-9]*/"status":200/; 3s/radiologist/admin/' "$work/flip.log"
 ms audit verify --log "$work/flip.log" > "$work/v1.txt" 2>&1; rc1=$?

@@ -14,9 +14,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "common/files.h"
+#include "crypto/ed25519.h"
 #include "crypto/hmac.h"
+#include "fakes.h"
 #include "gateway/audit.h"
 #include "gateway/config.h"
 #include "gateway/gateway.h"
@@ -25,6 +28,7 @@
 #include "gateway/rate_limit.h"
 #include "gateway/upstream.h"
 #include "serve/http_server.h"
+#include "serve/jwt.h"
 
 namespace medscribe::gateway {
 namespace {
@@ -325,7 +329,9 @@ TEST(Audit, AKeyedChainCannotBeRecomputedWithoutTheKeyAndTheHeadMustBeThere) {
   const fs::path log = dir / "a.log";
   const std::string key = AuditChainKey(std::string(32, 'k'));
   {
-    auto a = AuditLog::Open(log, key);
+    AuditOptions o;
+    o.chain_key = key;
+    auto a = AuditLog::Open(log, o);
     ASSERT_TRUE(a.ok()) << a.status().message();
     for (int i = 0; i < 3; ++i) {
       AuditRecord r;
@@ -365,6 +371,151 @@ TEST(Audit, AKeyedChainCannotBeRecomputedWithoutTheKeyAndTheHeadMustBeThere) {
   ASSERT_TRUE(headless.ok());
   EXPECT_FALSE(headless->ok);
   EXPECT_NE(headless->problem.find("head file"), std::string::npos) << headless->problem;
+}
+
+TEST(Audit, ConcurrentRecordsShareSyncsAndStayOneChain) {
+  const fs::path dir = TempDir("audit_group");
+  const fs::path log = dir / "a.log";
+  AuditOptions o;
+  o.chain_key = AuditChainKey(std::string(32, 'k'));
+  uint64_t syncs = 0;
+  {
+    auto a = AuditLog::Open(log, o);
+    ASSERT_TRUE(a.ok());
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 8; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 50; ++i) {
+          AuditRecord r;
+          r.action = "report.generate";
+          r.resources = {"Encounter/E" + std::to_string(t * 100 + i)};
+          r.status = 200;
+          if (!(*a)->Append(r).ok()) ++failures;
+        }
+      });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    syncs = (*a)->syncs();
+  }
+  auto v = VerifyAuditLog(log, o.chain_key);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problem;
+  EXPECT_EQ(v->records, 400u) << "every Append returned only once its record was written";
+  EXPECT_LT(syncs, 400u) << "records arriving during a sync share the next one";
+}
+
+TEST(Audit, RepeatedRefusalsAreCountedIntoOneRecord) {
+  const fs::path dir = TempDir("audit_repeats");
+  const fs::path log = dir / "a.log";
+  AuditOptions o;
+  o.chain_key = AuditChainKey(std::string(32, 'k'));
+  o.refusal_window = std::chrono::hours(1);
+  {
+    auto a = AuditLog::Open(log, o);
+    ASSERT_TRUE(a.ok());
+    AuditRecord r;
+    r.action = "report.generate";
+    r.source = "10.0.0.9";
+    r.status = 401;
+    r.outcome = "invalid token";
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE((*a)->AppendRefusal(r).ok());
+    EXPECT_EQ(Lines(log).size(), 1u) << "the first refusal is written at once, repeats wait";
+    r.source = "10.0.0.10";
+    ASSERT_TRUE((*a)->AppendRefusal(r).ok());
+    EXPECT_EQ(Lines(log).size(), 2u) << "another client's refusal is its own record";
+    ASSERT_TRUE((*a)->Flush(/*all=*/true).ok());
+    const auto lines = Lines(log);
+    ASSERT_EQ(lines.size(), 3u);
+    const auto counted = nlohmann::json::parse(lines[2]);
+    EXPECT_EQ(counted["count"], 999);
+    EXPECT_EQ(counted["source"], "10.0.0.9");
+    EXPECT_EQ(counted["outcome"], "invalid token");
+    EXPECT_TRUE(counted.contains("since"));
+  }
+  auto v = VerifyAuditLog(log, o.chain_key);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problem;
+  auto fhir = ExportAuditFhir(log);
+  ASSERT_TRUE(fhir.ok());
+  EXPECT_NE(fhir->find("repeated 999 more times"), std::string::npos);
+
+  // A window that ends is written by the log's writer on its own.
+  o.refusal_window = std::chrono::milliseconds(50);
+  auto a = AuditLog::Open(log, o);
+  ASSERT_TRUE(a.ok());
+  AuditRecord r;
+  r.source = "10.0.0.11";
+  r.status = 429;
+  r.outcome = "rate limited";
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*a)->AppendRefusal(r).ok());
+  for (int i = 0; i < 50 && Lines(log).size() < 5; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(Lines(log).size(), 5u);
+  EXPECT_EQ(nlohmann::json::parse(Lines(log)[4])["count"], 2);
+}
+
+TEST(Audit, SignedCheckpointsHoldTheLogEvenAgainstTheChainKey) {
+  const fs::path dir = TempDir("audit_checkpoints");
+  const fs::path log = dir / "a.log";
+  AuditOptions o;
+  o.chain_key = AuditChainKey(std::string(32, 'k'));
+  auto key = crypto::LoadOrCreateSigningKey((dir / "signing.key").string());
+  ASSERT_TRUE(key.ok());
+  o.checkpoint_key = *key;
+  o.checkpoint_every = 10;
+  {
+    auto a = AuditLog::Open(log, o);
+    ASSERT_TRUE(a.ok());
+    for (int i = 0; i < 25; ++i) {
+      AuditRecord r;
+      r.resources = {"Encounter/E" + std::to_string(i)};
+      r.status = 200;
+      ASSERT_TRUE((*a)->Append(r).ok());
+    }
+  }  // closing writes a last checkpoint
+  const fs::path marks = log.string() + ".checkpoints";
+  const auto cps = Lines(marks);
+  ASSERT_EQ(cps.size(), 3u);
+  EXPECT_EQ(nlohmann::json::parse(cps[0])["seq"], 10);
+  EXPECT_EQ(nlohmann::json::parse(cps[2])["seq"], 25);
+  auto ok = VerifyAuditCheckpoints(log, marks, key->public_key);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(ok->ok) << ok->problem;
+  EXPECT_EQ(ok->checkpoints, 3u);
+
+  // Someone with the chain key rewrites record 15 and recomputes every hash after it: the
+  // chain verifies, the checkpoints kept elsewhere do not.
+  auto lines = Lines(log);
+  std::string prev;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto j = nlohmann::ordered_json::parse(lines[i]);
+    if (i == 14) j["resources"] = {"Encounter/OTHER"};
+    if (i >= 14) {
+      j["prev"] = prev;
+      j.erase("hash");
+      j["hash"] = crypto::Hex(crypto::HmacSha256(o.chain_key, j.dump()));
+      lines[i] = j.dump();
+    }
+    prev = nlohmann::json::parse(lines[i])["hash"];
+  }
+  Write(log, lines);
+  std::ofstream(log.string() + ".head") << "25 " << prev << "\n";
+  auto chain = VerifyAuditLog(log, o.chain_key);
+  ASSERT_TRUE(chain.ok());
+  EXPECT_TRUE(chain->ok) << "a rewrite with the key passes the chain check: " << chain->problem;
+  auto held = VerifyAuditCheckpoints(log, marks, key->public_key);
+  ASSERT_TRUE(held.ok());
+  EXPECT_FALSE(held->ok);
+  EXPECT_NE(held->problem.find("record 20 differs"), std::string::npos) << held->problem;
+
+  // A forged checkpoint, or another key, is refused.
+  auto other = crypto::LoadOrCreateSigningKey((dir / "other.key").string());
+  ASSERT_TRUE(other.ok());
+  auto wrong = VerifyAuditCheckpoints(log, marks, other->public_key);
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_FALSE(wrong->ok);
+  EXPECT_NE(wrong->problem.find("not signed by this key"), std::string::npos) << wrong->problem;
 }
 
 TEST(LocalPki, CreatesOnceAndLeavesChainThatVerifies) {
@@ -526,6 +677,106 @@ TEST(Upstream, MutualTlsStreamingAndEarlyRefusal) {
   ASSERT_TRUE(fresh.ok());
   BufferSink gone;
   EXPECT_EQ(Exchange(**fresh, to, req, gone), Outcome::kNotSent);
+}
+
+// The whole gateway without replicas or waiting: a scripted upstream, a fake clock, requests
+// handed to Serve() as if they had arrived on the socket.
+class GatewayHermetic : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TempDir("hermetic");
+    auto c = ParseGatewayConfig(Yaml("stable", "10.0.0.1"), dir_, dir_);
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    upstream_ = std::make_shared<testing::ScriptedUpstream>();
+    upstream_->Always("10.0.0.1:9000", testing::Answer{});
+    upstream_->Always("10.0.0.2:9000", testing::Answer{});
+    auto g = Gateway::Create(*c, GatewayOverrides{upstream_, &clock_});
+    ASSERT_TRUE(g.ok()) << g.status().message();
+    gateway_ = std::move(*g);
+    ASSERT_TRUE(gateway_->Start().ok());
+    auto dev = serve::DevIssuer::LoadOrCreate((dir_ / "keys" / "dev_issuer.pem").string(),
+                                              "https://medscribe.local/dev-issuer");
+    ASSERT_TRUE(dev.ok());
+    auto t = dev->Issue("u1", "radiologist", "radiology", "medscribe", 600, clock_.UnixSeconds());
+    ASSERT_TRUE(t.ok());
+    token_ = *t;
+  }
+  void TearDown() override {
+    gateway_.reset();
+    fs::remove_all(dir_);
+  }
+  static std::string Yaml(const std::string& deployment, const std::string& host) {
+    return "listen: 127.0.0.1:0\ntls: {mode: \"off\"}\n"
+           "limits: {rate_per_address: {rps: 1, burst: 3}}\n"
+           "endpoints:\n  - name: reports\n    paths: [/v1/reports:generate]\n"
+           "    deployments:\n      - {name: " +
+           deployment + ", weight: 1, replicas: [\"http://" + host + ":9000\"]}\n";
+  }
+  std::shared_ptr<testing::RecordingResponder> Send(const std::string& token,
+                                                    const std::string& remote = "10.9.9.9") {
+    serve::HttpRequest req;
+    req.method = "POST";
+    req.path = req.target = "/v1/reports:generate";
+    if (!token.empty()) req.headers["authorization"] = "Bearer " + token;
+    req.headers["content-type"] = "application/json";
+    req.body =
+        R"({"sample":{"encounter_id":"E1","patient_id":"P1","meta":{"department":"radiology"}}})";
+    req.remote = remote;
+    auto res = std::make_shared<testing::RecordingResponder>();
+    gateway_->Serve(std::move(req), res);
+    res->Wait();
+    return res;
+  }
+  std::vector<nlohmann::json> AuditRecords() {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(dir_ / "audit" / "gateway.log");
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+    return out;
+  }
+
+  fs::path dir_;
+  testing::FakeClock clock_;
+  std::shared_ptr<testing::ScriptedUpstream> upstream_;
+  std::unique_ptr<Gateway> gateway_;
+  std::string token_;
+};
+
+TEST_F(GatewayHermetic, ForwardsAuditsAndFollowsAReload) {
+  auto res = Send("");
+  EXPECT_EQ(res->status(), 401);
+  res = Send(token_);
+  EXPECT_EQ(res->status(), 200);
+  EXPECT_EQ(res->header("x-medscribe-deployment"), "stable");
+  EXPECT_EQ(res->header("Cache-Control"), "no-store");
+  ASSERT_EQ(upstream_->requests().size(), 1u);
+  EXPECT_EQ(upstream_->requests()[0].to, "10.0.0.1:9000");
+  auto records = AuditRecords();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0]["status"], 401);
+  EXPECT_EQ(records[1]["status"], 200);
+  EXPECT_EQ(records[1]["deployment"], "stable");
+
+  auto c = ParseGatewayConfig(Yaml("canary", "10.0.0.2"), dir_, dir_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(gateway_->Reload(*c).ok());
+  clock_.Advance(std::chrono::seconds(10));
+  res = Send(token_);
+  EXPECT_EQ(res->status(), 200);
+  EXPECT_EQ(res->header("x-medscribe-deployment"), "canary");
+  EXPECT_EQ(upstream_->requests().back().to, "10.0.0.2:9000");
+}
+
+TEST_F(GatewayHermetic, TheAddressLimitIsCheckedFirstAndRefillsOnTheClock) {
+  EXPECT_EQ(Send("", "10.1.1.1")->status(), 401);
+  EXPECT_EQ(Send("garbage-token", "10.1.1.1")->status(), 401);
+  EXPECT_EQ(Send(token_, "10.1.1.1")->status(), 200);
+  auto res = Send(token_, "10.1.1.1");
+  EXPECT_EQ(res->status(), 429) << "burst 3 per address, whatever the token";
+  EXPECT_FALSE(res->header("Retry-After").empty());
+  EXPECT_EQ(Send(token_, "10.2.2.2")->status(), 200) << "other addresses are not affected";
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(Send(token_, "10.1.1.1")->status(), 200);
+  EXPECT_EQ(upstream_->requests().size(), 3u);
 }
 
 }  // namespace
