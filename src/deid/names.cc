@@ -599,10 +599,12 @@ std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
 
 std::string ScrubSpokenNames(std::string_view text, ScrubStats* stats) {
   static const std::unordered_set<std::string> kCues = {
-      "patient", "doctor",  "dr",       "mister",  "mr",     "missus",  "mrs",    "miss",
-      "ms",      "nurse",   "daughter", "son",     "wife",   "husband", "mother", "father",
-      "sister",  "brother", "with",     "to",      "called", "per",     "named",  "by",
-      "for",     "friend",  "neighbor", "contact", "partner"};
+      "patient",  "doctor",       "dr",      "mister",     "mr",         "missus",   "mrs",
+      "miss",     "ms",           "nurse",   "daughter",   "son",        "wife",     "husband",
+      "mother",   "father",       "sister",  "brother",    "with",       "to",       "called",
+      "per",      "named",        "by",      "for",        "friend",     "neighbor", "contact",
+      "partner",  "stepdaughter", "stepson", "stepmother", "stepfather", "chaplain", "pastor",
+      "reverend", "rev"};
   const std::vector<Word> words = Words(text);
   auto spoken_name = [](std::string_view w) { return (Given(w) || Surname(w)) && !AlsoWord(w); };
   std::vector<std::pair<size_t, size_t>> spans;

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "common/civil_time.h"
+#include "common/strings.h"
 #include "deid/chinese_names.h"
 #include "deid/names.h"
 
@@ -517,12 +518,33 @@ std::vector<Rule> BuildPatternRules() {
         return m[1].str() + "[ADDRESS]";
       });
 
+  // Holidays name a day ("a fall on Christmas Eve"); "Christmas disease" is hemophilia B.
+  add("date",
+      R"(\b(?:Christmas(?: Eve| Day)?(?! disease| factor)|New Year's(?: Eve| Day)?|Thanksgiving(?: Day)?|Easter(?: Sunday| Monday)?|Independence Day|Halloween|Valentine's Day|Mother's Day|Father's Day|Labor Day|Memorial Day|Veterans Day|(?:Lunar|Chinese) New Year)\b)",
+      Tag("[DATE]"));
+  add("date", "(?:除夕|春節|中秋節|端午節|清明節|元宵節)", Tag("[DATE]"));
+
   // 7. Names in context and old ages.
+  // Titles, possibly two ("Chaplain Rev. Oduya"), before a capitalized name.
+  add("name",
+      R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.)) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      Labelled("[NAME]"));
+  // A colleague named by the service they speak for: "Fitzwilliam from PT recommends ...".
+  add("name",
+      R"(\b(?!(?:Consult|Consults|Recommendations?|Notes?|Input|Reports?|Referrals?|Transfer|Calls?|Messages?|Updates?|Orders?|Results?|Records?|Clearance|Eval|Evaluation|Feedback|Someone|Staff|Team|Nursing|Help|Approval|Word|Plan|Follow|Discharge|Pt|Patient)\b)[A-Z](?:'[A-Z])?[a-z]+(?: [A-Z](?:'[A-Z])?[a-z]+)?( from (?:the )?(?:PT|OT|SLP|ST|physical therapy|occupational therapy|speech(?: therapy)?|pharmacy|nutrition|dietary|social work|case management|palliative(?: care)?|hospice|respiratory(?: therapy)?|wound care|cardiology|neurology|nephrology|oncology|surgery|radiology|psychiatry|infectious disease|ID|GI|the lab|lab|admissions|billing|home health) (?:recommends|recommended|suggests|suggested|says|said|states|stated|reports|reported|notes|noted|called|asks|asked|agrees|agreed|will|came|saw|evaluated|advises|advised|confirmed|requests|requested)\b))",
+      [](const std::smatch& m, int) { return "[NAME]" + m[1].str(); });
+  // Employers: "Works at Pinecrest Lumber Co.", "employed by Halvorsen Marine Supply".
+  add("name",
+      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired) (?:at|for|by|from)) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|[A-Z][A-Za-z'&-]+\.?)){0,4})",
+      Labelled("[NAME]"));
+  add("name",
+      R"(\b[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,3} (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z]))",
+      Tag("[NAME]"));
   add("name",
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
-      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)(?:-in-law)?),? (?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:Friend|Neighbou?r|Caregiver|Partner|(?:step-?|god|half-|great-)?(?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)(?:-in-law)?)),? (?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
       R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by|[Ss]igned|[Cc]c)[:]?) (?:[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?|[A-Z]\.) [A-Z](?:'[A-Z])?[a-z'-]+\b)",
@@ -540,6 +562,17 @@ std::vector<Rule> BuildPatternRules() {
   add("name", "轉診醫師：.{1,48}?醫師", Tag("轉診醫師：[NAME]醫師"));
   add("age", R"(\b(9\d|1[0-4]\d)[- ]year[- ]old\b)", Tag("90+-year-old"), icase);
   add("age", R"(\b(?:aged?|age:) (9\d|1[0-4]\d)\b)", Tag("aged 90+"), icase);
+  // "Now 97 and still gardening", "turned 95 last week" -- not a reading ("sats now 97 on 2L").
+  add("age",
+      R"(\b((?:[Nn]ow|turned|turns|just turned|is now|being|reaching|reached) )(9\d|1[0-4]\d)\b(?!\s*(?:%|/|percent|on |mm|bpm|kg|lb|mg|°|\.\d)))",
+      [](const std::smatch& m, int) {
+        std::string before = AsciiLower(m.prefix().str());
+        before = before.substr(before.size() > 24 ? before.size() - 24 : 0);
+        for (const char* reading : {"sat", "spo2", "o2", "hr", "rr", "bp", "pulse", "temp", "rate",
+                                    "glucose", "score", "weight", "level"})
+          if (before.find(reading) != std::string::npos) return m.str(0);
+        return m[1].str() + "90+";
+      });
   add("age", "(9\\d|1[0-4]\\d) ?歲", Tag("90+歲"));
   add(
       "age",

@@ -232,6 +232,18 @@ TEST(TextScrubberTest, PlacesAfterAMoveDaysAloneAndAccentedNamesAreRemoved) {
   EXPECT_NE(out.find("niece [NAME]."), std::string::npos) << out;
 }
 
+TEST(TextScrubberTest, HolidaysTitlesEmployersStepRelativesAndOldAgesAreRemoved) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Pt reports a fall on Christmas Eve. Collateral from stepdaughter Leilani. Chaplain Rev. "
+      "Oduya visited. Fitzwilliam from PT recommends a walker. Works at Pinecrest Lumber Co. as a "
+      "foreman. Now 97 and still gardening. Independent despite being 96. Friend Big Mike came.");
+  for (const char* phi :
+       {"Christmas", "Leilani", "Oduya", "Fitzwilliam", "Pinecrest", "97", "96", "Mike"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  EXPECT_NE(out.find("recommends a walker"), std::string::npos) << out;
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
@@ -245,6 +257,8 @@ TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
            "Chest, PA and lateral views. Head, CT negative. Left, LA enlarged.",
            "Transferred to Cardiology for cath. Moved to the ICU, then transferred to Step Down.",
            "On the 3rd day, improved. Fracture of the 5th rib. Since the 2nd dose, no fever.",
+           "Christmas disease (factor IX deficiency). Sats now 97 on 2L. SpO2 now 96 at rest.",
+           "Transfer from ICU recommended. Consult from cardiology noted. Pain now 9/10.",
        }) {
     EXPECT_EQ(s.Scrub(text), text);
   }
