@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "clinical/sources.h"
+#include "common/durable_file.h"
 #include "common/files.h"
 #include "common/url.h"
 #include "dicom/dataset.h"
@@ -19,15 +20,7 @@ Status WriteNew(const fs::path& path, const std::string& bytes) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) return IoError("cannot create " + path.parent_path().string() + ": " + ec.message());
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) return IoError("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) return IoError("cannot write " + path.string() + ": " + ec.message());
-  return OkStatus();
+  return WriteFileDurably(path, bytes);
 }
 
 template <class T>
@@ -143,6 +136,22 @@ class CohortRecords final : public RecordSource {
     const fs::path path = dir_ / "writeback" / "fhir" / (id + ".json");
     RETURN_IF_ERROR(WriteNew(path, json));
     return path.string();
+  }
+
+  StatusOr<std::string> Update(const std::string& location, const std::string& json) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const fs::path base = dir_ / "writeback" / "fhir";
+    const fs::path first(location);
+    if (first.parent_path() != base || first.extension() != ".json" || !fs::exists(first))
+      return NotFoundError("no resource written to this cohort at " + location);
+    // Versions beside the first: X.json, X.v2.json, X.v3.json, ...
+    for (int v = 2; v < 10000; ++v) {
+      const fs::path path = base / (first.stem().string() + ".v" + std::to_string(v) + ".json");
+      if (fs::exists(path)) continue;
+      RETURN_IF_ERROR(WriteNew(path, json));
+      return path.string();
+    }
+    return ResourceExhaustedError("too many versions of " + location);
   }
 
  private:

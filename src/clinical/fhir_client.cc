@@ -109,6 +109,39 @@ class FhirServer final : public RecordSource {
     return type;
   }
 
+  StatusOr<std::string> Update(const std::string& location, const std::string& json) override {
+    // "Type/id", possibly with "/_history/N": only the resource itself is updated.
+    const size_t slash = location.find('/');
+    const std::string type = location.substr(0, slash);
+    std::string id = slash == std::string::npos ? "" : location.substr(slash + 1);
+    const size_t rest = id.find('/');
+    const std::string tail = rest == std::string::npos ? "" : id.substr(rest);
+    id = id.substr(0, rest);
+    auto safe = [](const std::string& t) {
+      return !t.empty() && t.size() <= 64 && t != "." && t != ".." &&
+             t.find_first_not_of(
+                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.") ==
+                 std::string::npos;
+    };
+    const bool history = tail.rfind("/_history/", 0) == 0 && safe(tail.substr(10));
+    if (!safe(type) || !safe(id) || (!tail.empty() && !history))
+      return InvalidArgumentError("'" + location + "' is not a FHIR resource location (Type/id)");
+    ASSIGN_OR_RETURN(HttpResponse r, s_.http.Put(s_.base + "/" + type + "/" + id,
+                                                 s_.Headers(kFhirJson, kFhirJson), json));
+    if (r.status != 200 && r.status != 201)
+      return UnavailableError(name() + " refused the new version of " + type + "/" + id +
+                              " (HTTP " + std::to_string(r.status) + "): " + r.body.substr(0, 300));
+    const size_t hist = r.location.find(type + "/" + id + "/_history/");
+    if (hist != std::string::npos) return r.location.substr(hist);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view version;
+    const simdjson::padded_string body(r.body);
+    if (!parser.parse(body).get(doc) && !doc.at_pointer("/meta/versionId").get(version))
+      return type + "/" + id + "/_history/" + std::string(version);
+    return type + "/" + id;
+  }
+
  private:
   StatusOr<HttpResponse> GetOk(const std::string& path) {
     ASSIGN_OR_RETURN(HttpResponse r, s_.http.Get(s_.base + "/" + path, s_.Headers(kFhirJson)));

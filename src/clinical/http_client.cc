@@ -78,6 +78,11 @@ StatusOr<HttpResponse> HttpClient::Post(const std::string& url, const HttpHeader
   return Do("POST", url, headers, &body);
 }
 
+StatusOr<HttpResponse> HttpClient::Put(const std::string& url, const HttpHeaders& headers,
+                                       const std::string& body) const {
+  return Do("PUT", url, headers, &body);
+}
+
 StatusOr<HttpResponse> HttpClient::Do(const std::string& method, const std::string& url,
                                       const HttpHeaders& headers, const std::string* body) const {
   GlobalInit();
@@ -106,6 +111,7 @@ StatusOr<HttpResponse> HttpClient::Do(const std::string& method, const std::stri
     curl_easy_setopt(c.get(), CURLOPT_POST, 1L);
     curl_easy_setopt(c.get(), CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(c.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+    if (method != "POST") curl_easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
   } else if (method != "GET") {
     curl_easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
   }

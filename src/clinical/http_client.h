@@ -39,6 +39,8 @@ class HttpClient {
   StatusOr<HttpResponse> Get(const std::string& url, const HttpHeaders& headers) const;
   StatusOr<HttpResponse> Post(const std::string& url, const HttpHeaders& headers,
                               const std::string& body) const;
+  StatusOr<HttpResponse> Put(const std::string& url, const HttpHeaders& headers,
+                             const std::string& body) const;
 
  private:
   StatusOr<HttpResponse> Do(const std::string& method, const std::string& url,

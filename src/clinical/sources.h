@@ -59,6 +59,12 @@ class RecordSource {
   // on a server, a file path in a cohort).
   virtual StatusOr<std::string> Create(const std::string& resource_type,
                                        const std::string& resource_json) = 0;
+  // Writes a new version of the resource at `location` (what Create returned) with
+  // `resource_json` (which carries the resource's id); returns where that version lives
+  // ("DiagnosticReport/id/_history/2" on a server, a new file in a cohort). Earlier versions
+  // stay readable.
+  virtual StatusOr<std::string> Update(const std::string& location,
+                                       const std::string& resource_json) = 0;
 };
 
 class ImageSource {

@@ -9,6 +9,7 @@
 
 #include "clinical/draft_vars.h"
 #include "common/base64.h"
+#include "common/civil_time.h"
 #include "common/png.h"
 #include "common/strings.h"
 #include "crypto/hmac.h"
@@ -25,20 +26,6 @@ namespace medscribe::clinical {
 namespace {
 
 constexpr size_t kMaxEdits = 200;
-
-std::string NowIso() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-  return out;
-}
 
 std::string NewDraftId() {
   unsigned char r[10];
@@ -187,6 +174,37 @@ bool BeingSigned(const Json& doc) {
          NowSeconds() - doc["signing"].value("at_s", int64_t{0}) < kSigningClaimSeconds;
 }
 
+// The verified SR of `final_text` for the report in `doc`, signed by `signer_name`; an
+// amendment names the SR it replaces.
+StatusOr<std::string> SignedSr(const Json& doc, const std::string& final_text,
+                               const std::string& signer_name, const dicom::SrImageRef* replaces,
+                               dicom::SrIdentity* identity, const std::string& organization) {
+  dicom::ReportSrInput sr;
+  sr.patient_name = doc["patient"].value("dicom_name", "");
+  sr.patient_id = doc["patient"].value("mrn", "");
+  sr.patient_birth_date = DicomDate(doc["patient"].value("birth_date", ""));
+  const std::string g = doc["patient"].value("gender", "");
+  sr.patient_sex = g == "male" ? "M" : g == "female" ? "F" : g.empty() ? "" : "O";
+  sr.study_uid = doc["study"].value("uid", "");
+  sr.accession = doc["study"].value("accession", "");
+  sr.study_date = DicomDate(doc["study"].value("started", ""));
+  sr.study_time = DicomTime(doc["study"].value("started", ""));
+  sr.study_id = doc["study"].value("study_id", "");
+  for (const Json& im : doc["study"]["images"])
+    sr.images.push_back({im.value("series_uid", ""), im.value("sop_class_uid", ""),
+                         im.value("sop_instance_uid", "")});
+  sr.findings = Paragraphs(SectionText(final_text, "FINDINGS"));
+  sr.impressions = Paragraphs(SectionText(final_text, "IMPRESSION"));
+  sr.recommendations = Paragraphs(SectionText(final_text, "RECOMMENDATION"));
+  if (sr.findings.empty() && sr.impressions.empty()) sr.findings = Paragraphs(final_text);
+  // PN: a name without components is the family name alone.
+  sr.observer_name = signer_name.find('^') == std::string::npos ? signer_name + "^" : signer_name;
+  sr.organization = organization;
+  sr.verified = true;
+  if (replaces != nullptr) sr.predecessor = *replaces;
+  return dicom::BuildReportSr(sr, identity);
+}
+
 }  // namespace
 
 std::string LineDiff(const std::string& before, const std::string& after) {
@@ -246,7 +264,9 @@ Json DiagnosticReportOf(const Json& doc, const std::string& status, const std::s
       {"presentedForm",
        {{{"contentType", "text/plain; charset=utf-8"},
          {"language", doc.value("language", "en")},
-         {"title", status == "final" ? "Radiology report" : "Radiology report (preliminary)"},
+         {"title", status == "final"     ? "Radiology report"
+                   : status == "amended" ? "Radiology report (amended)"
+                                         : "Radiology report (preliminary)"},
          {"data", Base64Encode(text)}}}},
   };
   const std::string started = doc["study"].value("started", "");
@@ -461,7 +481,7 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
   std::vector<Json> hints = Check(generated->text, record, study);
   for (auto& h : extra_hints) hints.push_back(std::move(h));
 
-  const std::string now = NowIso();
+  const std::string now = UtcNowIso(true);
   Json notes_json = Json::array();
   for (const auto& n : rec.notes)
     if (!n.text.empty()) notes_json.push_back({{"language", n.language}, {"text", n.text}});
@@ -530,7 +550,110 @@ StatusOr<Workflow::Loaded> Workflow::Load(const std::string& id, const Caller& c
 
 StatusOr<Json> Workflow::Get(const std::string& id, const Caller& caller) {
   ASSIGN_OR_RETURN(Loaded l, Load(id, caller));
+  if (l.row.status == "signed") {
+    ASSIGN_OR_RETURN(std::string by, AmendedBy(l.row));
+    if (!by.empty()) l.doc["amended_by"] = by;
+  }
   return ViewOf(l.row, std::move(l.doc));
+}
+
+StatusOr<std::string> Workflow::AmendedBy(const DraftRow& row) {
+  DraftQuery q;
+  q.all_departments = true;  // the row's own encounter, already checked by the caller
+  q.encounter_key = row.encounter_key;
+  q.status = "signed";
+  ASSIGN_OR_RETURN(std::vector<DraftRow> rows, p_.store->List(q));
+  for (const DraftRow& r : rows) {
+    if (r.id == row.id) continue;
+    const Json d = Json::parse(r.phi, nullptr, false);
+    if (d.is_object() && d.contains("amends") && d["amends"].is_object() &&
+        d["amends"].value("id", "") == row.id)
+      return r.id;
+  }
+  return std::string();
+}
+
+StatusOr<Json> Workflow::Amend(const std::string& id, const std::string& text,
+                               const std::string& reason, const Caller& caller) {
+  if (!caller.may_sign)
+    return PermissionDeniedError("role '" + caller.role + "' may not amend signed reports");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    return InvalidArgumentError("the amended report is empty");
+  if (reason.find_first_not_of(" \t\r\n") == std::string::npos || reason.size() > 1000)
+    return InvalidArgumentError("say why the report is amended (a reason of at most 1,000 bytes)");
+  // One amendment at a time in this process: two amending the same report would both succeed.
+  std::lock_guard<std::mutex> lock(amend_mu_);
+  ASSIGN_OR_RETURN(Loaded l, Load(id, caller));
+  const Json& old = l.doc;
+  if (l.row.status != "signed")
+    return FailedPreconditionError("draft '" + id +
+                                   "' is not signed; edit it and sign it instead of amending");
+  ASSIGN_OR_RETURN(std::string later, AmendedBy(l.row));
+  if (!later.empty())
+    return FailedPreconditionError("report '" + id + "' was already amended by '" + later +
+                                   "'; amend that one");
+  if (text == old.value("final", ""))
+    return FailedPreconditionError("the amended text is the signed text; nothing to amend");
+  const Json& wb = old["writeback"];
+  const std::string resource = wb.value("fhir_resource", wb.value("fhir", ""));
+  if (resource.empty())
+    return FailedPreconditionError("report '" + id + "' has no written DiagnosticReport to amend");
+  const std::string now = UtcNowIso(true);
+  const std::string signer_name = caller.name.empty() ? caller.sub : caller.name;
+  Json doc = old;
+  DraftRow row;
+  row.id = NewDraftId();
+  doc["id"] = row.id;
+  doc["amends"] = {{"id", id}, {"reason", reason}, {"signed_at", l.row.signed_at}};
+  doc["text"] = text;
+  doc["final"] = text;
+  doc["diff"] = LineDiff(doc.value("draft", ""), text);
+  doc["amendment_diff"] = LineDiff(old.value("final", ""), text);
+  doc["edits"] = Json::array();
+  doc["signer"] = {{"id", caller.sub}, {"role", caller.role}, {"name", signer_name}};
+  doc["hints"] = Check(text, doc["record"], doc["study"]);
+  doc.erase("signing");
+  doc.erase("amended_by");
+  // A new version of the same DiagnosticReport (status amended) and a new SR naming the one it
+  // replaces: the signed original stays as it was, in the EMR's history and in this store.
+  Json report = DiagnosticReportOf(doc, "amended", text, now);
+  // On a FHIR server the resource is "DiagnosticReport/ID": the new version carries that id.
+  if (resource.rfind("DiagnosticReport/", 0) == 0) {
+    const std::string rest = resource.substr(std::string("DiagnosticReport/").size());
+    report["id"] = rest.substr(0, rest.find('/'));
+  }
+  ASSIGN_OR_RETURN(std::string fhir_loc, p_.records->Update(resource, Dump(report)));
+  dicom::SrImageRef replaces;
+  if (wb.contains("sr") && wb["sr"].is_object())
+    replaces = {wb["sr"].value("series_uid", ""), wb["sr"].value("sop_class_uid", ""),
+                wb["sr"].value("sop_instance_uid", "")};
+  dicom::SrIdentity sr_id;
+  ASSIGN_OR_RETURN(std::string sr_bytes,
+                   SignedSr(doc, text, signer_name, &replaces, &sr_id, o_.organization));
+  auto dicom_loc = p_.images->Store(sr_bytes);
+  if (!dicom_loc.ok())
+    return Status(dicom_loc.status().code(),
+                  "the amended DiagnosticReport was written (" + fhir_loc +
+                      ") but the DICOM SR was not: " + dicom_loc.status().message() +
+                      "; amend again to retry");
+  doc["writeback"] = {{"fhir", fhir_loc},
+                      {"fhir_resource", resource},
+                      {"dicom", *dicom_loc},
+                      {"fhir_status", "amended"},
+                      {"sr",
+                       {{"series_uid", sr_id.series_uid},
+                        {"sop_class_uid", sr_id.sop_class_uid},
+                        {"sop_instance_uid", sr_id.sop_instance_uid}}}};
+  row.status = "signed";
+  row.department = l.row.department;
+  row.encounter_key = l.row.encounter_key;
+  row.model_version = l.row.model_version;
+  row.input_digest = l.row.input_digest;
+  row.created_at = row.updated_at = row.signed_at = now;
+  row.signer_key = caller.pseudonym;
+  row.phi = Dump(doc);
+  RETURN_IF_ERROR(p_.store->Put(row));
+  return ViewOf(row, std::move(doc));
 }
 
 StatusOr<Json> Workflow::List(const DraftQuery& q, const Caller& caller) {
@@ -580,13 +703,13 @@ StatusOr<Json> Workflow::Edit(const std::string& id, const std::string& text, co
   if (stored["edits"].size() >= kMaxEdits)
     return ResourceExhaustedError("draft '" + id + "' has " + std::to_string(kMaxEdits) +
                                   " edits; sign it or regenerate");
-  stored["edits"].push_back({{"at", NowIso()}, {"by", caller.pseudonym}, {"text", text}});
+  stored["edits"].push_back({{"at", UtcNowIso(true)}, {"by", caller.pseudonym}, {"text", text}});
   stored["text"] = text;
   std::vector<Json> hints = Check(text, stored["record"], stored["study"]);
   for (const Json& h : stored["hints"])
     if (h.value("rule_id", "").rfind("dictation.", 0) == 0) hints.push_back(h);
   stored["hints"] = hints;
-  row.updated_at = NowIso();
+  row.updated_at = UtcNowIso(true);
   row.phi = Dump(stored);
   RETURN_IF_ERROR(p_.store->Put(row));
   return ViewOf(row, std::move(stored));
@@ -619,7 +742,7 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text, co
   const std::string final_text = text.empty() ? doc.value("text", "") : text;
   if (final_text.find_first_not_of(" \t\r\n") == std::string::npos)
     return InvalidArgumentError("the report to sign is empty");
-  const std::string now = NowIso();
+  const std::string now = UtcNowIso(true);
   // Claim the draft so that one request writes back: a second one reads the claim (or loses
   // the revision race) and is told to wait.
   if (BeingSigned(doc))
@@ -661,29 +784,9 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text, co
     row.phi = Dump(doc);
     RETURN_IF_ERROR(p_.store->Put(row));
   }
-  dicom::ReportSrInput sr;
-  sr.patient_name = doc["patient"].value("dicom_name", "");
-  sr.patient_id = doc["patient"].value("mrn", "");
-  sr.patient_birth_date = DicomDate(doc["patient"].value("birth_date", ""));
-  const std::string g = doc["patient"].value("gender", "");
-  sr.patient_sex = g == "male" ? "M" : g == "female" ? "F" : g.empty() ? "" : "O";
-  sr.study_uid = doc["study"].value("uid", "");
-  sr.accession = doc["study"].value("accession", "");
-  sr.study_date = DicomDate(doc["study"].value("started", ""));
-  sr.study_time = DicomTime(doc["study"].value("started", ""));
-  sr.study_id = doc["study"].value("study_id", "");
-  for (const Json& im : doc["study"]["images"])
-    sr.images.push_back({im.value("series_uid", ""), im.value("sop_class_uid", ""),
-                         im.value("sop_instance_uid", "")});
-  sr.findings = Paragraphs(SectionText(final_text, "FINDINGS"));
-  sr.impressions = Paragraphs(SectionText(final_text, "IMPRESSION"));
-  sr.recommendations = Paragraphs(SectionText(final_text, "RECOMMENDATION"));
-  if (sr.findings.empty() && sr.impressions.empty()) sr.findings = Paragraphs(final_text);
-  // PN: a name without components is the family name alone.
-  sr.observer_name = signer_name.find('^') == std::string::npos ? signer_name + "^" : signer_name;
-  sr.organization = o_.organization;
-  sr.verified = true;
-  ASSIGN_OR_RETURN(std::string sr_bytes, dicom::BuildReportSr(sr));
+  dicom::SrIdentity sr_id;
+  ASSIGN_OR_RETURN(std::string sr_bytes,
+                   SignedSr(doc, final_text, signer_name, nullptr, &sr_id, o_.organization));
   auto dicom_loc = p_.images->Store(sr_bytes);
   if (!dicom_loc.ok())
     return Status(dicom_loc.status().code(),
@@ -693,7 +796,14 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text, co
   doc["final"] = final_text;
   doc["text"] = final_text;
   doc["diff"] = LineDiff(doc.value("draft", ""), final_text);
-  doc["writeback"] = {{"fhir", fhir_loc}, {"dicom", *dicom_loc}, {"fhir_status", "final"}};
+  doc["writeback"] = {{"fhir", fhir_loc},
+                      {"fhir_resource", fhir_loc},
+                      {"dicom", *dicom_loc},
+                      {"fhir_status", "final"},
+                      {"sr",
+                       {{"series_uid", sr_id.series_uid},
+                        {"sop_class_uid", sr_id.sop_class_uid},
+                        {"sop_instance_uid", sr_id.sop_instance_uid}}}};
   if (pending.is_object() && pending.contains("preliminary"))
     doc["writeback"]["preliminary"] = pending["preliminary"];
   doc["hints"] = Check(final_text, doc["record"], doc["study"]);
@@ -714,10 +824,11 @@ StatusOr<Json> Workflow::Preliminary(const std::string& id, const Caller& caller
   Json& doc = l.doc;
   if (row.status == "signed")
     return FailedPreconditionError("draft '" + id + "' is signed; its final report is written");
-  const Json report = DiagnosticReportOf(doc, "preliminary", doc.value("text", ""), NowIso());
+  const Json report =
+      DiagnosticReportOf(doc, "preliminary", doc.value("text", ""), UtcNowIso(true));
   ASSIGN_OR_RETURN(std::string loc, p_.records->Create("DiagnosticReport", Dump(report)));
   doc["writeback"]["preliminary"] = loc;
-  row.updated_at = NowIso();
+  row.updated_at = UtcNowIso(true);
   row.phi = Dump(doc);
   RETURN_IF_ERROR(p_.store->Put(row));
   return ViewOf(row, std::move(doc));

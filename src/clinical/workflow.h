@@ -12,7 +12,9 @@
 // not fail the draft: it is drafted without transcript and a hint says so.
 //
 // Sign writes the final text as a FHIR DiagnosticReport (status final) to the RecordSource and
-// a DICOM SR (TID 2000, verified) to the ImageSource, and keeps the draft-to-final diff.
+// a DICOM SR (TID 2000, verified) to the ImageSource, and keeps the draft-to-final diff. A
+// signed report is never changed: Amend makes a new signed draft, a new version of the
+// DiagnosticReport (status amended) and a new SR that names its predecessor.
 //
 // Views returned (JSON): docs/api.md "Drafts". Thread safety: all methods may run concurrently.
 #pragma once
@@ -115,6 +117,14 @@ class Workflow {
   // fails the draft stays unsigned and the error names the system. `if_revision` as for Edit.
   StatusOr<Json> Sign(const std::string& id, const std::string& text, const Caller& caller,
                       int64_t if_revision = 0);
+  // Amends a signed report: a new signed draft (its own id, "amends": the original's id and the
+  // reason) whose text becomes a new version of the same DiagnosticReport (status amended) and
+  // a new verified SR naming the SR it replaces. The signed original is never changed; its view
+  // names the amendment ("amended_by"). PermissionDenied unless caller.may_sign;
+  // FailedPrecondition when the draft is not signed, was already amended (amend the newest), or
+  // the text is unchanged; InvalidArgument without a reason.
+  StatusOr<Json> Amend(const std::string& id, const std::string& text, const std::string& reason,
+                       const Caller& caller);
   // Posts the current text as a preliminary DiagnosticReport.
   StatusOr<Json> Preliminary(const std::string& id, const Caller& caller);
 
@@ -131,11 +141,14 @@ class Workflow {
     Json doc;
   };
   StatusOr<Loaded> Load(const std::string& id, const Caller& caller);
+  // The id of the signed draft that amends `row`, or "" when none does.
+  StatusOr<std::string> AmendedBy(const DraftRow& row);
   StatusOr<std::string> Transcribe(const std::string& wav);
 
   WorkflowParts p_;
   WorkflowOptions o_;
   std::mutex asr_mu_;
+  std::mutex amend_mu_;
   std::vector<std::unique_ptr<speech::Recognizer>> idle_asr_;
 };
 

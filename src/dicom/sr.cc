@@ -14,7 +14,7 @@ Status Check(const OFCondition& c, const std::string& what) {
 
 }  // namespace
 
-StatusOr<std::string> BuildReportSr(const ReportSrInput& in) {
+StatusOr<std::string> BuildReportSr(const ReportSrInput& in, SrIdentity* identity) {
   if (in.study_uid.empty()) return InvalidArgumentError("DICOM SR: the study UID is missing");
   if (in.verified && in.observer_name.empty())
     return InvalidArgumentError("DICOM SR: a verified report needs the verifying observer");
@@ -93,6 +93,13 @@ StatusOr<std::string> BuildReportSr(const ReportSrInput& in) {
                               r.sop_instance_uid.c_str()),
                           "evidence"));
   }
+  if (!in.predecessor.sop_instance_uid.empty()) {
+    RETURN_IF_ERROR(
+        Check(doc.getPredecessorDocuments().addItem(
+                  in.study_uid.c_str(), in.predecessor.series_uid.c_str(),
+                  in.predecessor.sop_class_uid.c_str(), in.predecessor.sop_instance_uid.c_str()),
+              "predecessor"));
+  }
   if (in.verified) {
     RETURN_IF_ERROR(Check(doc.completeDocument(), "completion"));
     RETURN_IF_ERROR(
@@ -103,6 +110,13 @@ StatusOr<std::string> BuildReportSr(const ReportSrInput& in) {
   DicomDataset out;
   DcmDataset* ds = DcmtkAccess::File(out).getDataset();
   RETURN_IF_ERROR(Check(doc.write(*ds), "write"));
+  if (identity != nullptr) {
+    OFString v;
+    if (ds->findAndGetOFString(DCM_SeriesInstanceUID, v).good()) identity->series_uid = v.c_str();
+    if (ds->findAndGetOFString(DCM_SOPClassUID, v).good()) identity->sop_class_uid = v.c_str();
+    if (ds->findAndGetOFString(DCM_SOPInstanceUID, v).good())
+      identity->sop_instance_uid = v.c_str();
+  }
   ds->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
   return out.ToBytes();
 }

@@ -10,7 +10,8 @@
 //     CONTAINS CONTAINER (DCM 121074 Recommendations) > CONTAINS TEXT (DCM 121075 Recommendation)
 // Sections without text are left out. A verified report is COMPLETE and VERIFIED with the
 // verifying observer; an unverified one is PARTIAL and UNVERIFIED. The referenced images are
-// listed in the Current Requested Procedure Evidence Sequence.
+// listed in the Current Requested Procedure Evidence Sequence; an amendment names the SR it
+// replaces in the Predecessor Documents Sequence.
 #pragma once
 
 #include <string>
@@ -33,11 +34,20 @@ struct ReportSrInput {
   std::string observer_name;       // PN, e.g. "DOE^JANE"
   std::string organization;        // verifying organization
   bool verified = false;           // true: signed (COMPLETE, VERIFIED)
+  // An amendment: the SR it replaces (in the same study), listed in the Predecessor Documents
+  // Sequence. Empty sop_instance_uid: none.
+  SrImageRef predecessor;
+};
+
+// The identity of a built SR, for a later amendment's predecessor reference.
+struct SrIdentity {
+  std::string series_uid, sop_class_uid, sop_instance_uid;
 };
 
 // The SR as DICOM Part 10 bytes (Explicit VR Little Endian), with new SOP and series UIDs.
 // InvalidArgument when a required value is missing (study UID, observer for a verified report)
 // or DCMTK rejects a value.
-StatusOr<std::string> BuildReportSr(const ReportSrInput& in);
+// `identity`, when given, receives the new SR's series, SOP class and SOP instance UIDs.
+StatusOr<std::string> BuildReportSr(const ReportSrInput& in, SrIdentity* identity = nullptr);
 
 }  // namespace medscribe::dicom

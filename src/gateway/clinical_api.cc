@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "common/base64.h"
+#include "common/civil_time.h"
 #include "common/files.h"
 #include "common/logging.h"
 #include "common/strings.h"
@@ -48,15 +49,6 @@ bool SafeId(const std::string& id) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
       return false;
   return true;
-}
-
-std::string NowIso() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 struct BatchItem {
@@ -400,6 +392,13 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
       out = workflow->Edit(rest, str("text"), caller, if_revision);
     } else if (req.method == "POST" && verb == "sign") {
       out = workflow->Sign(rest, str("text"), caller, if_revision);
+    } else if (req.method == "POST" && verb == "amend") {
+      if (str("text").empty() || str("reason").empty())
+        return Reply(*res, audit, 400,
+                     ErrorBody(400, "the body needs \"text\" (the amended report) and \"reason\""),
+                     resources);
+      out = workflow->Amend(rest, str("text"), str("reason"), caller);
+      ok_status = 201;
     } else if (req.method == "POST" && verb == "preliminary") {
       out = workflow->Preliminary(rest, caller);
     } else if (req.method == "POST" && verb == "regenerate") {
@@ -415,7 +414,10 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
     std::map<std::string, std::string> headers;
     if (out->contains("revision"))
       headers["ETag"] = "\"" + std::to_string((*out)["revision"].get<int64_t>()) + "\"";
-    return Reply(*res, audit, ok_status, Dump(*out), resources, std::move(headers));
+    std::vector<std::string> touched = resources;
+    if (verb == "amend" && out->contains("id") && (*out)["id"].is_string())
+      touched.push_back("Draft/" + (*out)["id"].get<std::string>());
+    return Reply(*res, audit, ok_status, Dump(*out), touched, std::move(headers));
   }
   if (p.rfind("/v1/batch-jobs", 0) == 0 && !caller.patient.empty())
     return Reply(*res, audit, 403,
@@ -429,7 +431,7 @@ void ClinicalApi::Impl::Serve(HttpRequest req, clinical::Caller caller,
     unsigned char r[8];
     RAND_bytes(r, sizeof r);
     job->id = "job-" + crypto::Hex(r, sizeof r);
-    job->created_at = NowIso();
+    job->created_at = UtcNowIso();
     job->owner = caller;
     auto add_list = [&](const char* key, bool accession) -> bool {
       if (!body.contains(key)) return true;

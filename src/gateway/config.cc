@@ -39,6 +39,7 @@ routes:
   - {method: GET,  path: "/v1/drafts/*", scopes: [user/DiagnosticReport.read, system/DiagnosticReport.read], action: draft.read, phi: true}
   - {method: PUT,  path: "/v1/drafts/*", scopes: [user/DiagnosticReport.write], action: draft.edit, phi: true}
   - {method: POST, path: "/v1/drafts/*:sign", scopes: [user/DiagnosticReport.sign], action: draft.sign, phi: true}
+  - {method: POST, path: "/v1/drafts/*:amend", scopes: [user/DiagnosticReport.sign], action: draft.amend, phi: true}
   - {method: POST, path: "/v1/drafts/*:regenerate", scopes: [user/DiagnosticReport.write, system/DiagnosticReport.write], action: draft.regenerate, phi: true}
   - {method: POST, path: "/v1/drafts/*:preliminary", scopes: [user/DiagnosticReport.write], action: draft.preliminary, phi: true}
   - {method: POST, path: /v1/batch-jobs, scopes: [user/DiagnosticReport.write, system/DiagnosticReport.write], action: batch.create, phi: true}

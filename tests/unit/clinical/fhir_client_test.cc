@@ -99,3 +99,39 @@ TEST(FhirServer, RefusesABaseUrlWithUserInformation) {
 
 }  // namespace
 }  // namespace medscribe::clinical
+
+namespace medscribe::clinical {
+namespace {
+
+TEST(FhirServer, AnAmendmentIsAPutOfANewVersion) {
+  std::string method, target, body;
+  serve::HttpServer server([&](serve::HttpRequest req, std::shared_ptr<serve::Responder> res) {
+    method = req.method;
+    target = req.target;
+    body = req.body;
+    res->Send(200, "application/fhir+json",
+              R"({"resourceType":"DiagnosticReport","id":"r1","meta":{"versionId":"2"}})");
+  });
+  ASSERT_TRUE(server.Start("127.0.0.1", 0, 1).ok());
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.port()) + "/fhir";
+  auto src = OpenFhirServer({.base_url = base, .bearer_token = "secret", .ca_file = ""});
+  ASSERT_TRUE(src.ok());
+  const std::string report = R"({"resourceType":"DiagnosticReport","id":"r1","status":"amended"})";
+  auto loc = (*src)->Update("DiagnosticReport/r1", report);
+  ASSERT_TRUE(loc.ok()) << loc.status().message();
+  EXPECT_EQ(*loc, "DiagnosticReport/r1/_history/2");
+  EXPECT_EQ(method, "PUT");
+  EXPECT_EQ(target, "/fhir/DiagnosticReport/r1");
+  EXPECT_EQ(body, report);
+  // A location that is not Type/id never reaches the server.
+  method.clear();
+  EXPECT_EQ((*src)->Update("DiagnosticReport/../Patient/p1", report).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ((*src)->Update("https://elsewhere.example/x", report).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(method.empty());
+  server.Stop();
+}
+
+}  // namespace
+}  // namespace medscribe::clinical

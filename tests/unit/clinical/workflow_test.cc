@@ -55,6 +55,9 @@ class DownRecords : public RecordSource {
   StatusOr<std::string> Create(const std::string&, const std::string&) override {
     return UnavailableError("down");
   }
+  StatusOr<std::string> Update(const std::string&, const std::string&) override {
+    return UnavailableError("down");
+  }
 };
 
 // The cohort's PACS side, refusing to store while `down` is set, storing after `delay` (a
@@ -402,6 +405,72 @@ TEST_F(WorkflowTest, EditSignWriteBack) {
   auto list = workflow_->List({}, Radiologist());
   ASSERT_TRUE(list.ok());
   EXPECT_EQ((*list)[0]["status"], "signed");
+}
+
+TEST_F(WorkflowTest, AnAmendmentIsANewVersionAndTheSignedReportStays) {
+  StatusOr<Json> d = InternalError("unset");
+  Stages("enc-000001", Radiologist(), &d);
+  ASSERT_TRUE(d.ok());
+  const std::string id = (*d)["id"];
+  EXPECT_EQ(workflow_->Amend(id, "IMPRESSION: x.", "typo", Radiologist()).status().code(),
+            ErrorCode::kFailedPrecondition)
+      << "a draft is edited, not amended";
+  auto s =
+      workflow_->Sign(id, "FINDINGS: Clear lungs.\n\nIMPRESSION: No acute process.", Radiologist());
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  const std::string amended =
+      "FINDINGS: Clear lungs. 6 mm nodule in the right upper lobe.\n\nIMPRESSION: Nodule, "
+      "follow-up CT in 12 months.";
+  Caller resident = Radiologist();
+  resident.role = "resident";
+  resident.may_sign = false;
+  EXPECT_EQ(workflow_->Amend(id, amended, "nodule missed", resident).status().code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(workflow_->Amend(id, amended, " ", Radiologist()).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(workflow_->Amend(id, (*s)["final"], "same", Radiologist()).status().code(),
+            ErrorCode::kFailedPrecondition);
+
+  auto a = workflow_->Amend(id, amended, "nodule missed on first read", Radiologist());
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_NE((*a)["id"], id);
+  EXPECT_EQ((*a)["status"], "signed");
+  EXPECT_EQ((*a)["final"], amended);
+  EXPECT_EQ((*a)["amends"]["id"], id);
+  EXPECT_EQ((*a)["amends"]["reason"], "nodule missed on first read");
+  EXPECT_NE((*a)["amendment_diff"].get<std::string>().find("+ IMPRESSION: Nodule"),
+            std::string::npos);
+  // The EMR: a second version of the same DiagnosticReport, status amended; the first stays.
+  const std::string first = (*s)["writeback"]["fhir"];
+  const std::string second = (*a)["writeback"]["fhir"];
+  EXPECT_NE(first, second);
+  EXPECT_EQ((*a)["writeback"]["fhir_resource"], first);
+  EXPECT_EQ(Json::parse(*ReadFile(first))["status"], "final");
+  const Json v2 = Json::parse(*ReadFile(second));
+  EXPECT_EQ(v2["status"], "amended");
+  EXPECT_EQ(*Base64Decode(v2["presentedForm"][0]["data"].get<std::string>()), amended);
+  // PACS: a new verified SR that names the one it replaces.
+  auto sr = dicom::DicomDataset::LoadFile((*a)["writeback"]["dicom"].get<std::string>());
+  ASSERT_TRUE(sr.ok());
+  EXPECT_EQ(*sr->GetString("VerificationFlag"), "VERIFIED");
+  EXPECT_EQ(*sr->GetString("PredecessorDocumentsSequence[0].ReferencedSeriesSequence[0]."
+                           "ReferencedSOPSequence[0].ReferencedSOPInstanceUID"),
+            (*s)["writeback"]["sr"]["sop_instance_uid"]);
+  // The signed original is unchanged and names its amendment; it cannot be amended twice.
+  auto original = workflow_->Get(id, Radiologist());
+  ASSERT_TRUE(original.ok());
+  EXPECT_EQ((*original)["final"], (*s)["final"]);
+  EXPECT_EQ((*original)["revision"], (*s)["revision"]);
+  EXPECT_EQ((*original)["amended_by"], (*a)["id"]);
+  EXPECT_EQ(workflow_->Amend(id, amended + " More.", "again", Radiologist()).status().code(),
+            ErrorCode::kFailedPrecondition);
+  // The amendment can itself be amended: a third version of the same report.
+  auto a2 = workflow_->Amend((*a)["id"], amended + "\n\nRECOMMENDATION: CT in 12 months.",
+                             "recommendation added", Radiologist());
+  ASSERT_TRUE(a2.ok()) << a2.status().message();
+  EXPECT_EQ((*a2)["writeback"]["fhir_resource"], first);
+  EXPECT_EQ(Json::parse(*ReadFile((*a2)["writeback"]["fhir"].get<std::string>()))["status"],
+            "amended");
 }
 
 TEST_F(WorkflowTest, FailedWriteBackLeavesTheDraftUnsignedAndIsNotRepeated) {

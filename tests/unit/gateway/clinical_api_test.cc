@@ -242,6 +242,36 @@ TEST_F(ClinicalApiTest, EachEncounterOfAJobIsAudited) {
   }
 }
 
+TEST_F(ClinicalApiTest, ASignedReportIsAmendedAsANewSignedDraft) {
+  const auto deps = Departments();
+  const clinical::Caller me = Radiologist(deps.begin()->second);
+  auto [created, draft] = Call("POST", "/v1/drafts", {{"encounter_id", deps.begin()->first}}, me);
+  ASSERT_EQ(created, 201) << draft.dump();
+  const std::string id = draft["id"];
+  auto [signed_status, signed_view] =
+      Call("POST", "/v1/drafts/" + id + ":sign", Json::object(), me);
+  ASSERT_EQ(signed_status, 200) << signed_view.dump();
+  auto [bad, why] =
+      Call("POST", "/v1/drafts/" + id + ":amend", {{"text", "IMPRESSION: Nodule."}}, me);
+  EXPECT_EQ(bad, 400);
+  EXPECT_NE(why.dump().find("reason"), std::string::npos);
+  auto [amended, view] = Call("POST", "/v1/drafts/" + id + ":amend",
+                              {{"text", "IMPRESSION: Nodule."}, {"reason", "missed"}}, me);
+  ASSERT_EQ(amended, 201) << view.dump();
+  EXPECT_EQ(view["amends"]["id"], id);
+  EXPECT_EQ(view["status"], "signed");
+  auto [got, original] = Call("GET", "/v1/drafts/" + id, Json(), me);
+  ASSERT_EQ(got, 200);
+  EXPECT_EQ(original["amended_by"], view["id"]);
+  std::lock_guard<std::mutex> lock(audit_mu_);
+  bool both = false;
+  for (const auto& a : audits_)
+    if (a.action == "POST /v1/drafts/" + id + ":amend" && a.status == 201)
+      both = a.resources ==
+             std::vector<std::string>{"Draft/" + id, "Draft/" + view["id"].get<std::string>()};
+  EXPECT_TRUE(both) << "the audit names the signed report and its amendment";
+}
+
 TEST_F(ClinicalApiTest, PatientLimitedTokensRunNoBatchJobs) {
   const auto deps = Departments();
   clinical::Caller limited = Radiologist(deps.begin()->second);
