@@ -12,6 +12,8 @@
 #include <set>
 #include <sstream>
 
+#include "common/civil_time.h"
+#include "common/durable_file.h"
 #include "common/files.h"
 #include "crypto/ed25519.h"
 #include "crypto/hmac.h"
@@ -22,19 +24,6 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-std::string NowUtc() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const int ms = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
-}
-
 constexpr char kKeyed[] = "hmac-sha256";
 
 // The record's hash covers its serialisation without the "hash" member: HMAC-SHA256 with `key`
@@ -43,27 +32,6 @@ std::string HashOf(const Json& without_hash, const std::string& key) {
   const std::string text =
       without_hash.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return crypto::Hex(key.empty() ? crypto::Sha256(text) : crypto::HmacSha256(key, text));
-}
-
-// Writes `text` to `path` so that it survives a crash: a temporary file, fsynced, renamed over
-// the target, the directory fsynced.
-Status WriteDurably(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError("cannot write " + tmp.string() + ": " + std::strerror(errno));
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                       ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) return IoError("cannot write " + tmp.string() + ": " + std::strerror(errno));
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return IoError("cannot replace " + path.string() + ": " + std::strerror(errno));
-  const int dir = ::open(path.has_parent_path() ? path.parent_path().c_str() : ".",
-                         O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return OkStatus();
 }
 
 struct Line {
@@ -192,7 +160,7 @@ Status AuditLog::WaitFor(std::unique_lock<std::mutex>& lock, uint64_t ticket) {
 }
 
 Status AuditLog::Append(const AuditRecord& r) {
-  std::string body = Dump(RecordBody(r, NowUtc()));
+  std::string body = Dump(RecordBody(r, UtcNowIso(true)));
   std::unique_lock<std::mutex> lock(mu_);
   if (!failed_.ok()) return failed_;
   const uint64_t ticket = Enqueue(std::move(body));
@@ -214,7 +182,7 @@ Status AuditLog::AppendRefusal(const AuditRecord& r) {
     if (repeats_.size() < options_.max_refusal_kinds) {
       Repeats rep;
       rep.first = r;
-      rep.since = NowUtc();
+      rep.since = UtcNowIso(true);
       rep.ends = std::chrono::steady_clock::now() + options_.refusal_window;
       repeats_.emplace(kind, std::move(rep));
     }
@@ -230,7 +198,7 @@ void AuditLog::DueRepeats(bool all, std::vector<std::string>* records) {
       continue;
     }
     if (it->second.count > 0) {
-      Json j = RecordBody(it->second.first, NowUtc());
+      Json j = RecordBody(it->second.first, UtcNowIso(true));
       j["count"] = it->second.count;
       j["since"] = it->second.since;
       records->push_back(Dump(j));
@@ -302,7 +270,7 @@ Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
   prev_ = prev;
   // The head marks the end of the chain (removing records from the end is detected).
   RETURN_IF_ERROR(
-      WriteDurably(path_.string() + ".head", std::to_string(seq_) + " " + prev_ + "\n"));
+      WriteFileDurably(path_.string() + ".head", std::to_string(seq_) + " " + prev_ + "\n", 0600));
   if (options_.checkpoint_key && seq_ - checkpointed_ >= options_.checkpoint_every)
     RETURN_IF_ERROR(Checkpoint());
   return OkStatus();
@@ -310,7 +278,7 @@ Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
 
 Status AuditLog::Checkpoint() {
   if (!options_.checkpoint_key) return OkStatus();
-  const std::string time = NowUtc();
+  const std::string time = UtcNowIso(true);
   ASSIGN_OR_RETURN(std::string sig,
                    crypto::Sign(*options_.checkpoint_key, CheckpointMessage(seq_, prev_, time)));
   Json j;
