@@ -58,13 +58,6 @@ StatusOr<uint64_t> ParseSize(const std::string& text) {
   return n * mult;
 }
 
-std::string NowIso() {
-  const auto now = std::chrono::system_clock::now();
-  const long s = static_cast<long>(
-      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
-  return DateTime::FromSeconds(s).Iso() + "Z";
-}
-
 std::string FileDigest(const std::string& path) {
   auto data = ReadFile(path);
   return data.ok() ? crypto::Hex(crypto::Sha256(*data)).substr(0, 16) : "unreadable";
@@ -99,7 +92,7 @@ void PrintQuarantine(const fs::path& dir) {
 
 Status Record(const fs::path& dir, const std::string& path) {
   ASSIGN_OR_RETURN(auto w, warehouse::SqliteWarehouse::Open(path));
-  return ingest::RecordInWarehouse(dir, NowIso(), *w);
+  return ingest::RecordInWarehouse(dir, UtcNowIso(), *w);
 }
 
 std::string WarehousePath(const GlobalOptions& g, const std::string& flag) {

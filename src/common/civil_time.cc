@@ -53,4 +53,12 @@ int AgeInYears(const Date& birth, const Date& on) {
   return age;
 }
 
+std::string UtcNowIso(bool millis) {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+  const DateTime t = DateTime::FromSeconds(static_cast<long>(ms.count() / 1000));
+  if (!millis) return t.Iso() + "Z";
+  return fmt::format("{}.{:03d}Z", t.Iso(), static_cast<int>(ms.count() % 1000));
+}
+
 }  // namespace medscribe

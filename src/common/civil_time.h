@@ -37,4 +37,8 @@ DateTime AddMinutes(const DateTime& t, long minutes);
 // Completed years between birth and `on` (age as DICOM and clinicians state it).
 int AgeInYears(const Date& birth, const Date& on);
 
+// The current UTC time in ISO 8601 with a Z: "YYYY-MM-DDThh:mm:ssZ", or with milliseconds
+// ("YYYY-MM-DDThh:mm:ss.mmmZ") when `millis`.
+std::string UtcNowIso(bool millis = false);
+
 }  // namespace medscribe

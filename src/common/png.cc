@@ -85,14 +85,21 @@ StatusOr<std::string> EncodePngGray(const std::vector<float>& pixels, int width,
 
 namespace medscribe {
 
-StatusOr<std::vector<float>> DecodePngGray(std::string_view bytes, int* width, int* height) {
+StatusOr<std::vector<float>> DecodePngGray(std::string_view bytes, int* width, int* height,
+                                           uint64_t max_pixels) {
   png_image image{};
   image.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()))
     return InvalidArgumentError(std::string("not a readable PNG image: ") + image.message);
-  if (image.width == 0 || image.height == 0 || image.width > 16384 || image.height > 16384) {
+  const uint64_t w = image.width, h = image.height;
+  if (w == 0 || h == 0 || w > 16384 || h > 16384 || w * h > max_pixels) {
     png_image_free(&image);
-    return InvalidArgumentError("the PNG is larger than 16384 x 16384 pixels");
+    return InvalidArgumentError(
+        w == 0 || h == 0 ? std::string("the PNG image has no pixels")
+                         : "the PNG image of " + std::to_string(w) + "x" + std::to_string(h) +
+                               " pixels is larger than the limit of " +
+                               std::to_string(std::min<uint64_t>(max_pixels, 16384ull * 16384)) +
+                               " pixels (16384 a side)");
   }
   image.format = PNG_FORMAT_GRAY;
   std::vector<png_byte> gray(static_cast<size_t>(image.width) * image.height);

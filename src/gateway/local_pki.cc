@@ -1,6 +1,8 @@
 #include "gateway/local_pki.h"
 
+#include "common/durable_file.h"
 #include "crypto/openssl_ptr.h"
+#include "crypto/pem.h"
 
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -23,25 +25,11 @@ using Cert = crypto::X509Ptr;
 
 Key NewKey() { return Key(EVP_EC_gen("P-256")); }
 
+// Private keys are created 0600 before any byte is written; certificates are 0644.
 Status WritePem(const fs::path& path, EVP_PKEY* key, X509* cert) {
-  const fs::path tmp = path.string() + ".tmp";
-  // Private keys are created 0600 before any byte is written.
-  FILE* f = nullptr;
-  {
-    const mode_t old = umask(077);
-    f = std::fopen(tmp.c_str(), "w");
-    umask(old);
-  }
-  if (f == nullptr) return IoError("cannot write " + tmp.string());
-  const bool ok = key ? PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr) == 1
-                      : PEM_write_X509(f, cert) == 1;
-  const bool closed = std::fclose(f) == 0;
-  if (!ok || !closed) return IoError("cannot write " + tmp.string());
-  if (!key) chmod(tmp.c_str(), 0644);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return IoError("cannot write " + path.string() + ": " + ec.message());
-  return OkStatus();
+  ASSIGN_OR_RETURN(std::string pem,
+                   key ? crypto::PrivateKeyPem(key) : crypto::CertificatePem(cert));
+  return WriteFileDurably(path, pem, key ? 0600 : 0644);
 }
 
 // Reads one PEM object of `what` ("private key", "certificate") with `read`.

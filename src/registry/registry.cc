@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "common/civil_time.h"
 #include "common/files.h"
 #include "crypto/hmac.h"
 
@@ -50,13 +51,6 @@ bool ValidName(const std::string& s) {
 }
 
 std::string Sha256File(const std::string& data) { return crypto::Hex(crypto::Sha256(data)); }
-
-std::string NowIso() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
 
 }  // namespace
 
@@ -134,7 +128,7 @@ StatusOr<Entry> Registry::Register(const std::string& run_dir, const std::string
   if (!lineage_in.is_object()) return DataLossError(run_dir + "/run.json is not JSON");
   Entry e;
   e.name = name;
-  e.created_at = NowIso();
+  e.created_at = UtcNowIso();
   e.dataset_id = lineage_in.value("dataset_id", "");
   e.code_commit = lineage_in.value("code_commit", "");
   e.run_id = Sha256File(run_json).substr(0, 16);
@@ -342,7 +336,7 @@ Status Registry::Alias(const std::string& name, long version, const std::string&
                  "LIMIT 1",
                  {name, alias}));
   const std::string prev = last.empty() ? std::string() : last[0][0];
-  const std::string at = NowIso();
+  const std::string at = UtcNowIso();
   ASSIGN_OR_RETURN(std::string sig,
                    crypto::Sign(key_, AliasMessage(name, alias, version, moved_by, at, prev)));
   return db_->Transaction([&]() -> Status {

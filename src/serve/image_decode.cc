@@ -1,7 +1,6 @@
 #include "serve/image_decode.h"
 
 #include <jpeglib.h>
-#include <png.h>
 
 #include <csetjmp>
 #include <cstdio>
@@ -10,6 +9,7 @@
 #include <string>
 
 #include "common/base64.h"
+#include "common/png.h"
 #include "dicom/dataset.h"
 #include "dicom/image.h"
 
@@ -21,16 +21,6 @@ std::string Cat(std::initializer_list<std::string_view> parts) {
   std::string out;
   for (std::string_view p : parts) out.append(p);
   return out;
-}
-
-Status CheckSize(uint64_t width, uint64_t height, const ImageLimits& limits, const char* what) {
-  if (width == 0 || height == 0) return InvalidArgumentError(Cat({what, " image has no pixels"}));
-  if (width * height > limits.max_pixels) {
-    return InvalidArgumentError(Cat({what, " image of ", std::to_string(width), "x",
-                                     std::to_string(height), " pixels is larger than the limit of ",
-                                     std::to_string(limits.max_pixels), " pixels"}));
-  }
-  return OkStatus();
 }
 
 // libjpeg reports errors through a callback that must not return: jump back to the caller.
@@ -51,24 +41,8 @@ void SilenceJpeg(j_common_ptr, int) {}
 }  // namespace
 
 StatusOr<GrayImage> DecodePng(std::string_view bytes, const ImageLimits& limits) {
-  png_image image;
-  std::memset(&image, 0, sizeof(image));
-  image.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_memory(&image, bytes.data(), bytes.size())) {
-    return InvalidArgumentError(Cat({"not a readable PNG image: ", image.message}));
-  }
-  if (Status s = CheckSize(image.width, image.height, limits, "the PNG"); !s.ok()) {
-    png_image_free(&image);
-    return s;
-  }
-  image.format = PNG_FORMAT_GRAY;
-  std::vector<uint8_t> gray(PNG_IMAGE_SIZE(image));
-  if (!png_image_finish_read(&image, nullptr, gray.data(), 0, nullptr)) {
-    return InvalidArgumentError(Cat({"the PNG image is damaged: ", image.message}));
-  }
-  GrayImage out{static_cast<int>(image.width), static_cast<int>(image.height), {}};
-  out.pixels.resize(gray.size());
-  for (size_t i = 0; i < gray.size(); ++i) out.pixels[i] = gray[i] / 255.0f;
+  GrayImage out;
+  ASSIGN_OR_RETURN(out.pixels, DecodePngGray(bytes, &out.width, &out.height, limits.max_pixels));
   return out;
 }
 

@@ -1,6 +1,8 @@
 #include "serve/jwt.h"
 
+#include "common/durable_file.h"
 #include "crypto/openssl_ptr.h"
+#include "crypto/pem.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -335,16 +337,8 @@ StatusOr<DevIssuer> DevIssuer::LoadOrCreate(const std::string& pem_path, std::st
     if (!d.impl_->key) return InternalError("cannot generate a P-256 key");
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(pem_path).parent_path(), ec);
-    const std::string tmp = pem_path + ".tmp";
-    const mode_t old = umask(077);
-    FILE* out = std::fopen(tmp.c_str(), "wb");
-    umask(old);
-    if (!out) return IoError("cannot write " + tmp);
-    const bool ok =
-        PEM_write_PrivateKey(out, d.impl_->key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
-    std::fclose(out);
-    if (!ok || std::rename(tmp.c_str(), pem_path.c_str()) != 0)
-      return IoError("cannot write " + pem_path);
+    ASSIGN_OR_RETURN(std::string pem, crypto::PrivateKeyPem(d.impl_->key.get()));
+    RETURN_IF_ERROR(WriteFileDurably(pem_path, pem, 0600));
   }
   BIGNUM *x = nullptr, *y = nullptr;
   if (EVP_PKEY_get_bn_param(d.impl_->key.get(), OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 ||

@@ -21,6 +21,17 @@ TEST(CivilTimeTest, ArithmeticCrossesMonthsYearsAndLeapDays) {
   EXPECT_EQ(Date::FromDays(Date{1999, 7, 4}.DaysSinceEpoch()).Iso(), "1999-07-04");
 }
 
+TEST(CivilTimeTest, UtcNowIsIso8601WithZ) {
+  const std::string s = UtcNowIso(), ms = UtcNowIso(true);
+  ASSERT_EQ(s.size(), 20u) << s;  // YYYY-MM-DDThh:mm:ssZ
+  EXPECT_EQ(s[10], 'T');
+  EXPECT_EQ(s.back(), 'Z');
+  ASSERT_EQ(ms.size(), 24u) << ms;  // YYYY-MM-DDThh:mm:ss.mmmZ
+  EXPECT_EQ(ms[19], '.');
+  EXPECT_EQ(ms.back(), 'Z');
+  EXPECT_GE(s.substr(0, 4), "2024");
+}
+
 TEST(CivilTimeTest, AgeCountsCompletedYears) {
   EXPECT_EQ(AgeInYears(Date{1950, 6, 15}, Date{2024, 6, 14}), 73);
   EXPECT_EQ(AgeInYears(Date{1950, 6, 15}, Date{2024, 6, 15}), 74);

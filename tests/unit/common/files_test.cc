@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/durable_file.h"
 #include "testing/temp_dir.h"
 
 namespace medscribe {
@@ -57,6 +58,24 @@ TEST_F(FilesTest, ParentThatIsAFileIsRejected) {
   ASSERT_TRUE(WriteFile(dir_ / "file", "x").ok());
   auto s = StagedDirectory::Create(dir_ / "file" / "out", false);
   EXPECT_FALSE(s.ok());
+}
+
+TEST_F(FilesTest, DurableWritesReplaceWholeFilesWithTheirMode) {
+  const fs::path key = dir_ / "k.key";
+  ASSERT_TRUE(WriteFileDurably(key, "first", 0600).ok());
+  ASSERT_TRUE(WriteFileDurably(key, "second", 0600).ok());
+  EXPECT_EQ(*ReadFile(key), "second");
+  EXPECT_EQ(fs::status(key).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_FALSE(fs::exists(dir_ / "k.key.tmp"));
+  // A target that cannot be replaced (a directory) leaves it as it was, and no temporary file.
+  fs::create_directories(dir_ / "taken");
+  auto s = WriteFileDurably(dir_ / "taken", "x");
+  EXPECT_EQ(s.code(), ErrorCode::kIoError);
+  EXPECT_NE(s.message().find("taken"), std::string::npos) << s.message();
+  EXPECT_TRUE(fs::is_directory(dir_ / "taken"));
+  EXPECT_FALSE(fs::exists(dir_ / "taken.tmp"));
+  EXPECT_EQ(WriteFileDurably(dir_ / "no" / "such" / "dir", "x").code(), ErrorCode::kIoError);
 }
 
 TEST_F(FilesTest, ResolveHomePrefersFlagThenEnvironment) {
