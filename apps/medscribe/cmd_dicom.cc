@@ -1,4 +1,4 @@
-// `medscribe dicom info|decode`: inspect and decode DICOM files.
+// `medscribe dicom info|decode|convert`: inspect, decode and transcode DICOM files.
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -130,8 +130,34 @@ Runner RegisterDicom(CLI::App& app) {
       "Without --raw: first frame, VOI window from the file (else min-max), MONOCHROME1 inverted,\n"
       "values in [0, 1]. A file that cannot be decoded gives one line with the reason and exit 1.");
 
+  CLI::App* convert =
+      app.add_subcommand("convert", "Rewrite a DICOM file in another transfer syntax");
+  auto syntax = std::make_shared<std::string>();
+  auto target = std::make_shared<std::string>();
+  auto source = std::make_shared<std::string>();
+  convert->add_option("file", *source, "DICOM file")->required()->type_name("FILE");
+  convert->add_option("--out", *target, "Output DICOM file")->required()->type_name("OUT");
+  convert
+      ->add_option("--syntax", *syntax,
+                   "implicit-little, explicit-little, explicit-big, deflated, jpeg-lossless, "
+                   "jpeg-ls-lossless, rle or jpeg2000-lossless (or a transfer syntax UID)")
+      ->required();
+  convert->footer(
+      "Every syntax written is lossless: the pixel values read back are the ones read in. The\n"
+      "input must be decodable here (see `medscribe dicom info`).");
+
   return [=](GlobalOptions&) -> int {
     if (info->parsed()) return RunInfo(*files);
+    if (convert->parsed()) {
+      auto ts = dicom::ParseTransferSyntax(*syntax);
+      if (!ts.ok()) return ReportError(ts.status());
+      auto ds = dicom::DicomDataset::LoadFile(*source);
+      if (!ds.ok()) return ReportError(ds.status());
+      if (Status s = ds->SaveFile(*target, *ts); !s.ok()) return ReportError(s);
+      std::fprintf(stderr, "wrote %s (%s)\n", target->c_str(),
+                   std::string(dicom::TransferSyntaxName(*ts)).c_str());
+      return kExitOk;
+    }
     return RunDecode(*in, *out, *raw, *size);
   };
 }

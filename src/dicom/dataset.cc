@@ -2,6 +2,7 @@
 
 #include "common/files.h"
 #include "dicom/dcmtk_access.h"
+#include "dicom/jpeg2000.h"
 #include "dicom/part10.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -53,6 +54,8 @@ E_TransferSyntax ToDcmtk(TransferSyntax ts) {
       return EXS_JPEGLSLossless;
     case TransferSyntax::kRle:
       return EXS_RLELossless;
+    case TransferSyntax::kJpeg2000Lossless:
+      return EXS_JPEG2000LosslessOnly;
   }
   return EXS_LittleEndianExplicit;
 }
@@ -315,6 +318,16 @@ Status DicomDataset::SetPixelData16(std::span<const uint16_t> pixels, uint16_t r
   return OkStatus();
 }
 
+Status DicomDataset::SetPixelData8(std::span<const uint8_t> pixels, uint16_t rows, uint16_t cols) {
+  if (pixels.size() != static_cast<size_t>(rows) * cols) {
+    return InvalidArgumentError("pixel count does not match rows x columns");
+  }
+  OFCondition c = impl_->file.getDataset()->putAndInsertUint8Array(
+      DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size()));
+  if (c.bad()) return InternalError(std::string("cannot set pixel data: ") + c.text());
+  return OkStatus();
+}
+
 namespace {
 
 // Removes from `item` every private attribute and every attribute not in `keep`, and filters the
@@ -383,9 +396,74 @@ StatusOr<std::vector<uint16_t>> DicomDataset::DecodePixels16() const {
   return std::vector<uint16_t>(data, data + frame);
 }
 
+// Replaces the pixel data with lossless JPEG 2000 frames (OpenJPEG; DCMTK has no codec for it):
+// an empty basic offset table, then one fragment per frame.
+static Status EncodeJpeg2000PixelData(DcmDataset* ds) {
+  if (ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad())
+    return UnimplementedError("cannot decode the pixel data to re-encode it");
+  Uint16 rows = 0, cols = 0, samples = 1, allocated = 0, stored = 0, representation = 0;
+  ds->findAndGetUint16(DCM_Rows, rows);
+  ds->findAndGetUint16(DCM_Columns, cols);
+  ds->findAndGetUint16(DCM_SamplesPerPixel, samples);
+  ds->findAndGetUint16(DCM_BitsAllocated, allocated);
+  ds->findAndGetUint16(DCM_BitsStored, stored);
+  ds->findAndGetUint16(DCM_PixelRepresentation, representation);
+  Sint32 frames = 1;
+  if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1) frames = 1;
+  if (samples != 1 || (allocated != 8 && allocated != 16) || stored < 1 || stored > allocated)
+    return UnimplementedError("JPEG 2000 is written for grayscale 8- or 16-bit images only");
+  const size_t frame = static_cast<size_t>(rows) * cols;
+  const bool is_signed = representation == 1;
+  DcmElement* elem = nullptr;
+  if (ds->findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr)
+    return NotFoundError("no pixel data to encode");
+  auto* pixel_data = static_cast<DcmPixelData*>(elem);
+  std::vector<int32_t> values(frame);
+  auto seq = std::make_unique<DcmPixelSequence>(DcmTag(DCM_PixelData, EVR_OB));
+  seq->insert(new DcmPixelItem(DcmTag(DCM_Item, EVR_OB)));  // empty basic offset table
+  Uint8* bytes8 = nullptr;
+  Uint16* words16 = nullptr;
+  const bool have = allocated == 8 ? pixel_data->getUint8Array(bytes8).good() && bytes8
+                                   : pixel_data->getUint16Array(words16).good() && words16;
+  if (!have || pixel_data->getLength() / (allocated / 8) < frame * static_cast<size_t>(frames))
+    return DataLossError("pixel data shorter than the frames it declares");
+  const uint32_t mask = stored >= 32 ? 0xFFFFFFFFu : (1u << stored) - 1;
+  for (Sint32 f = 0; f < frames; ++f) {
+    for (size_t i = 0; i < frame; ++i) {
+      const size_t k = frame * static_cast<size_t>(f) + i;
+      const uint32_t v = (allocated == 8 ? bytes8[k] : words16[k]) & mask;
+      // Signed values of `stored` bits: sign-extended from their high bit.
+      values[i] = is_signed && (v >> (stored - 1)) ? static_cast<int32_t>(v) - (1 << stored)
+                                                   : static_cast<int32_t>(v);
+    }
+    ASSIGN_OR_RETURN(std::string codestream,
+                     EncodeJpeg2000Lossless(values, rows, cols, stored, is_signed));
+    if (codestream.size() % 2) codestream.push_back('\0');  // fragments have even lengths
+    auto* item = new DcmPixelItem(DcmTag(DCM_Item, EVR_OB));
+    item->putUint8Array(reinterpret_cast<const Uint8*>(codestream.data()),
+                        static_cast<unsigned long>(codestream.size()));
+    seq->insert(item);
+  }
+  pixel_data->putOriginalRepresentation(EXS_JPEG2000LosslessOnly, nullptr, seq.release());
+  return OkStatus();
+}
+
 Status DicomDataset::SaveFile(const std::string& path, TransferSyntax ts) {
   DcmDataset* ds = impl_->file.getDataset();
   const E_TransferSyntax xfer = ToDcmtk(ts);
+  if (IsJpeg2000(ds->getOriginalXfer()) && ts != TransferSyntax::kJpeg2000Lossless)
+    return UnimplementedError(
+        "JPEG 2000 pixel data cannot be rewritten in " + std::string(TransferSyntaxName(ts)) +
+        " here (DCMTK has no JPEG 2000 codec); `medscribe dicom decode --raw` reads its values");
+  if (ts == TransferSyntax::kJpeg2000Lossless) {
+    if (!IsJpeg2000(ds->getOriginalXfer())) RETURN_IF_ERROR(EncodeJpeg2000PixelData(ds));
+    OFCondition c = impl_->file.saveFile(path.c_str(), xfer);
+    if (c.bad()) {
+      std::remove(path.c_str());
+      return IoError("cannot write '" + path + "': " + c.text());
+    }
+    return OkStatus();
+  }
   DJ_RPLossless jpeg_params(1, 0);
   DJLSRepresentationParameter jpls_params(0, OFTrue);
   DcmRLERepresentationParameter rle_params;

@@ -67,6 +67,8 @@ class DicomDataset {
 
   // Sets native 16-bit pixel data. REQUIRES: pixels.size() == rows * cols.
   Status SetPixelData16(std::span<const uint16_t> pixels, uint16_t rows, uint16_t cols);
+  // Sets native 8-bit pixel data (OB). REQUIRES: pixels.size() == rows * cols.
+  Status SetPixelData8(std::span<const uint8_t> pixels, uint16_t rows, uint16_t cols);
 
   // Value of an attribute (all values, '\'-separated); NotFound when absent.
   StatusOr<std::string> GetString(std::string_view path) const;

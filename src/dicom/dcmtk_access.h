@@ -7,6 +7,7 @@
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
+#include <dcmtk/dcmdata/dcxfer.h>
 
 #include "dicom/dataset.h"
 
@@ -38,6 +39,11 @@ inline bool FragmentAt(DcmPixelSequence* seq, unsigned long i, DcmPixelItem*& it
   item = nullptr;
   data = nullptr;
   return seq->getItem(item, i).good() && item->getUint8Array(data).good() && data != nullptr;
+}
+
+// The JPEG 2000 transfer syntaxes decoded through OpenJPEG (jpeg2000.h): .90 and .91.
+inline bool IsJpeg2000(E_TransferSyntax xfer) {
+  return xfer == EXS_JPEG2000LosslessOnly || xfer == EXS_JPEG2000;
 }
 
 class DcmtkAccess {

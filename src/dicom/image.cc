@@ -13,6 +13,7 @@
 
 #include "dicom/dcmtk_access.h"
 #include "dicom/info.h"
+#include "dicom/jpeg2000.h"
 #include "dicom/jpeg_header.h"
 
 namespace medscribe::dicom {
@@ -94,6 +95,119 @@ Status CheckJpegFrames(DcmDataset* ds, E_TransferSyntax xfer, const DicomInfo& i
   return OkStatus();
 }
 
+// The bytes of the first `wanted` frames of encapsulated pixel data: located by the basic
+// offset table when it has entries, else one fragment per frame when the counts agree, else
+// all fragments as one frame when there is one, else split where a fragment opens a new
+// JPEG 2000 codestream (SOC marker FF 4F). DataLoss when the frames cannot be told apart.
+StatusOr<std::vector<std::string>> FrameBytes(DcmPixelSequence* seq, int frames, int wanted) {
+  struct Fragment {
+    uint64_t position;  // from the first fragment's item tag, as offset tables count
+    const Uint8* data;
+    Uint32 size;
+  };
+  std::vector<Fragment> fragments;
+  uint64_t position = 0;
+  for (unsigned long i = 1; i < seq->card(); ++i) {
+    DcmPixelItem* item = nullptr;
+    Uint8* data = nullptr;
+    if (!FragmentAt(seq, i, item, data)) {
+      if (item != nullptr && item->getLength() == 0) {
+        position += 8;
+        continue;
+      }
+      return DataLossError("fragment " + std::to_string(i) + " of the pixel data cannot be read");
+    }
+    fragments.push_back({position, data, item->getLength()});
+    position += 8 + static_cast<uint64_t>(item->getLength());
+  }
+  if (fragments.empty()) return DataLossError("compressed pixel data holds no fragment");
+  std::vector<uint64_t> starts;  // the first fragment of each frame, by index
+  DcmPixelItem* table = nullptr;
+  Uint8* table_data = nullptr;
+  if (seq->getItem(table, 0).good() && table->getLength() >= 4 &&
+      table->getUint8Array(table_data).good() && table_data != nullptr) {
+    const Uint32 entries = table->getLength() / 4;
+    size_t k = 0;
+    for (Uint32 e = 0; e < entries; ++e) {
+      const uint64_t offset = static_cast<uint64_t>(table_data[4 * e]) |
+                              static_cast<uint64_t>(table_data[4 * e + 1]) << 8 |
+                              static_cast<uint64_t>(table_data[4 * e + 2]) << 16 |
+                              static_cast<uint64_t>(table_data[4 * e + 3]) << 24;
+      while (k < fragments.size() && fragments[k].position < offset) ++k;
+      if (k == fragments.size() || fragments[k].position != offset)
+        return DataLossError("the basic offset table points between fragments (entry " +
+                             std::to_string(e) + ")");
+      starts.push_back(k);
+    }
+  } else if (static_cast<size_t>(frames) == fragments.size()) {
+    for (size_t k = 0; k < fragments.size(); ++k) starts.push_back(k);
+  } else if (frames == 1) {
+    starts.push_back(0);
+  } else {
+    for (size_t k = 0; k < fragments.size(); ++k)
+      if (fragments[k].size >= 2 && fragments[k].data[0] == 0xFF && fragments[k].data[1] == 0x4F)
+        starts.push_back(k);
+  }
+  if (starts.size() != static_cast<size_t>(frames) || starts.front() != 0)
+    return DataLossError("the pixel data holds " + std::to_string(starts.size()) +
+                         " frame(s) but the header declares " + std::to_string(frames));
+  std::vector<std::string> out;
+  for (int f = 0; f < wanted; ++f) {
+    const size_t first = starts[static_cast<size_t>(f)];
+    const size_t end = f + 1 < frames ? starts[static_cast<size_t>(f) + 1] : fragments.size();
+    std::string bytes;
+    for (size_t k = first; k < end; ++k)
+      bytes.append(reinterpret_cast<const char*>(fragments[k].data), fragments[k].size);
+    out.push_back(std::move(bytes));
+  }
+  return out;
+}
+
+// Decodes the first `wanted` frames of JPEG 2000 pixel data to stored values after the
+// rescale (grayscale; the geometry of every frame checked against the header first).
+Status DecodeJpeg2000Frames(DcmDataset* ds, E_TransferSyntax xfer, const DicomInfo& info,
+                            int wanted, double slope, double intercept,
+                            std::vector<float>& values) {
+  DcmPixelSequence* seq = PixelFragments(ds, xfer, nullptr);
+  if (seq == nullptr) return DataLossError("compressed pixel data has no fragments");
+  ASSIGN_OR_RETURN(std::vector<std::string> frames, FrameBytes(seq, info.frames, wanted));
+  const Jpeg2000Geometry expect{info.rows, info.columns, info.samples_per_pixel,
+                                info.bits_allocated > 0 ? info.bits_allocated : 16};
+  values.reserve(static_cast<size_t>(info.rows) * info.columns * frames.size());
+  for (size_t f = 0; f < frames.size(); ++f) {
+    auto frame = DecodeJpeg2000(frames[f], expect);
+    if (!frame.ok())
+      return Status(frame.status().code(),
+                    "frame " + std::to_string(f + 1) + ": " + frame.status().message());
+    for (int32_t v : frame->samples) values.push_back(static_cast<float>(v * slope + intercept));
+  }
+  return OkStatus();
+}
+
+// DCMTK reads the pixel data of an Explicit VR Big Endian file as 16-bit words (OW) and swaps
+// each word into host order, which leaves the two halves of every 32-bit value in the wrong
+// order on a little-endian host (1,249,000 read as 250,085,395). Returns a copy of the file with
+// the halves put back, or null when the file needs none. The caller's dataset is not changed.
+std::unique_ptr<DcmFileFormat> Repaired32BitBigEndian(DcmFileFormat& file, const DicomInfo& info) {
+  DcmDataset* ds = file.getDataset();
+  if (info.bits_allocated != 32 || ds->getOriginalXfer() != EXS_BigEndianExplicit ||
+      gLocalByteOrder != EBO_LittleEndian)
+    return nullptr;
+  DcmElement* elem = nullptr;
+  if (ds->findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr ||
+      elem->getVR() != EVR_OW)
+    return nullptr;
+  auto copy = std::make_unique<DcmFileFormat>(file);
+  DcmElement* pixels = nullptr;
+  Uint16* words = nullptr;
+  if (copy->getDataset()->findAndGetElement(DCM_PixelData, pixels).bad() || pixels == nullptr ||
+      pixels->getUint16Array(words).bad() || words == nullptr)
+    return nullptr;
+  const size_t n = pixels->getLength() / 2;
+  for (size_t i = 0; i + 1 < n; i += 2) std::swap(words[i], words[i + 1]);
+  return copy;
+}
+
 // The linear VOI function of PS3.3 C.11.2.1.2.1, scaled to [0, 1].
 double VoiLinear(double x, double center, double width) {
   const double c = center - 0.5, w = width - 1;
@@ -173,7 +287,9 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
   if (!o.raw && (o.size < 8 || o.size > 8192))
     return InvalidArgumentError("size must be between 8 and 8192");
 
-  DcmFileFormat& file = DcmtkAccess::File(dataset);
+  std::unique_ptr<DcmFileFormat> repaired =
+      Repaired32BitBigEndian(DcmtkAccess::File(dataset), info);
+  DcmFileFormat& file = repaired ? *repaired : DcmtkAccess::File(dataset);
   DcmDataset* ds = file.getDataset();
   // DCMTK decodes the stored values (and applies a Modality LUT Sequence when there is one);
   // rescale, VOI window, inversion and resizing are done here in floating point. DCMTK's own
@@ -185,25 +301,38 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
   // The current representation: after a first decode the dataset also holds the pixels
   // uncompressed, and DCMTK decodes from those.
   const E_TransferSyntax xfer = ds->getCurrentXfer();
-  if (IsJpegFamily(xfer)) RETURN_IF_ERROR(CheckJpegFrames(ds, xfer, info));
-  DicomImage image(&file, xfer, flags, 0, frame_count);
-  if (image.getStatus() != EIS_Normal) {
-    return DataLossError(std::string("cannot decode pixel data: ") +
-                         DicomImage::getString(image.getStatus()));
-  }
-  const DiPixel* px = image.getInterData();
-  const size_t rows = image.getHeight(), cols = image.getWidth();
-  const size_t n = rows * cols * image.getFrameCount();
-  if (px == nullptr || px->getCount() < n)
-    return DataLossError("pixel data is shorter than the image size");
   const double slope = lut_sequence ? 1.0 : info.rescale_slope;
   const double intercept = lut_sequence ? 0.0 : info.rescale_intercept;
   std::vector<float> values;
-  RETURN_IF_ERROR(ConvertInterData(px, n, slope, intercept, values));
+  size_t rows = 0, cols = 0, decoded_frames = 0;
+  if (IsJpeg2000(xfer)) {
+    if (lut_sequence)
+      return UnimplementedError("a Modality LUT Sequence with JPEG 2000 pixel data");
+    decoded_frames = o.raw ? static_cast<size_t>(info.frames) : 1;
+    RETURN_IF_ERROR(DecodeJpeg2000Frames(ds, xfer, info, static_cast<int>(decoded_frames), slope,
+                                         intercept, values));
+    rows = static_cast<size_t>(info.rows);
+    cols = static_cast<size_t>(info.columns);
+  } else {
+    if (IsJpegFamily(xfer)) RETURN_IF_ERROR(CheckJpegFrames(ds, xfer, info));
+    DicomImage image(&file, xfer, flags, 0, frame_count);
+    if (image.getStatus() != EIS_Normal) {
+      return DataLossError(std::string("cannot decode pixel data: ") +
+                           DicomImage::getString(image.getStatus()));
+    }
+    const DiPixel* px = image.getInterData();
+    rows = image.getHeight();
+    cols = image.getWidth();
+    decoded_frames = image.getFrameCount();
+    const size_t n = rows * cols * decoded_frames;
+    if (px == nullptr || px->getCount() < n)
+      return DataLossError("pixel data is shorter than the image size");
+    RETURN_IF_ERROR(ConvertInterData(px, n, slope, intercept, values));
+  }
 
   DecodedImage out;
   if (o.raw) {
-    out.frames = static_cast<int>(image.getFrameCount());
+    out.frames = static_cast<int>(decoded_frames);
     out.rows = static_cast<int>(rows);
     out.cols = static_cast<int>(cols);
     out.pixels = std::move(values);

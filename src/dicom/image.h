@@ -9,9 +9,9 @@
 //     to fit size x size with the aspect ratio kept and the rest padded with 0; values in [0, 1].
 //
 // Every transfer syntax DCMTK can decode here is supported (uncompressed little/big endian,
-// deflated, JPEG baseline/extended/lossless, JPEG-LS, RLE); others (e.g. JPEG 2000) give
-// Unimplemented with the syntax named. Inputs are untrusted: sizes are checked against limits
-// before any pixel buffer is allocated.
+// deflated, JPEG baseline/extended/lossless, JPEG-LS, RLE), and JPEG 2000 (.90, .91) through
+// OpenJPEG (jpeg2000.h); others give Unimplemented with the syntax named. Inputs are untrusted:
+// sizes are checked against limits before any pixel buffer is allocated.
 #pragma once
 
 #include <cstdint>

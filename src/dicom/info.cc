@@ -84,7 +84,8 @@ StatusOr<DicomInfo> ReadInfo(const DicomDataset& dataset) {
     info.why_not_decodable = "no pixel data";
   } else if (!known_xfer) {
     info.why_not_decodable = "unknown transfer syntax " + info.transfer_syntax_uid;
-  } else if (x.isEncapsulated() && !DcmCodecList::canChangeCoding(xfer, EXS_LittleEndianExplicit)) {
+  } else if (x.isEncapsulated() && !IsJpeg2000(xfer) &&
+             !DcmCodecList::canChangeCoding(xfer, EXS_LittleEndianExplicit)) {
     info.why_not_decodable = "transfer syntax " + info.transfer_syntax_name + " (" +
                              info.transfer_syntax_uid +
                              ") is not supported: this build of DCMTK has no decoder for it";

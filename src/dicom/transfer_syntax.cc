@@ -12,7 +12,7 @@ struct Row {
   std::string_view uid;
 };
 
-constexpr std::array<Row, 7> kRows = {{
+constexpr std::array<Row, 8> kRows = {{
     {TransferSyntax::kImplicitLittle, "implicit-little", "1.2.840.10008.1.2"},
     {TransferSyntax::kExplicitLittle, "explicit-little", "1.2.840.10008.1.2.1"},
     {TransferSyntax::kExplicitBig, "explicit-big", "1.2.840.10008.1.2.2"},
@@ -20,6 +20,7 @@ constexpr std::array<Row, 7> kRows = {{
     {TransferSyntax::kJpegLossless, "jpeg-lossless", "1.2.840.10008.1.2.4.70"},
     {TransferSyntax::kJpegLsLossless, "jpeg-ls-lossless", "1.2.840.10008.1.2.4.80"},
     {TransferSyntax::kRle, "rle", "1.2.840.10008.1.2.5"},
+    {TransferSyntax::kJpeg2000Lossless, "jpeg2000-lossless", "1.2.840.10008.1.2.4.90"},
 }};
 
 const Row& Find(TransferSyntax ts) {

@@ -45,8 +45,10 @@ head -c 3000 "$work/base.dcm" > "$work/truncated.dcm"
 cp "$work/base.dcm" "$work/huge_length.dcm"
 # Pixel Data (7FE0,0010) OW declared 0x7FFFFFF0 bytes long, far beyond the end of the file.
 perl -pi -e 's/\xe0\x7f\x10\x00OW\x00\x00..../\xe0\x7f\x10\x00OW\x00\x00\xf0\xff\xff\x7f/s' "$work/huge_length.dcm"
-# A JPEG-LS file relabelled as JPEG 2000 (same UID length), which DCMTK here cannot decode.
-perl -pe 's/1\.2\.840\.10008\.1\.2\.4\.80/1.2.840.10008.1.2.4.90/g' "$work/jpeg_ls.dcm" > "$work/j2k.dcm"
+# A JPEG-LS file relabelled as JPEG 2000 Part 2 (same UID length), which nothing here decodes,
+# and as JPEG 2000 (its payload then is no JPEG 2000 codestream).
+perl -pe 's/1\.2\.840\.10008\.1\.2\.4\.80/1.2.840.10008.1.2.4.92/g' "$work/jpeg_ls.dcm" > "$work/j2k.dcm"
+perl -pe 's/1\.2\.840\.10008\.1\.2\.4\.80/1.2.840.10008.1.2.4.90/g' "$work/jpeg_ls.dcm" > "$work/fake_j2k.dcm"
 mkdir "$work/a_directory.dcm"
 # A JPEG lossless file whose codestream claims 65535 x 65535 pixels (a decompression bomb).
 perl -pe 's/\xff\xc3\x00\x0b(.)..../\xff\xc3\x00\x0b$1\xff\xff\xff\xff/s' "$work/jpeg_lossless.dcm" > "$work/jpeg_bomb.dcm"
@@ -62,13 +64,22 @@ for bad in empty random truncated huge_length a_directory missing; do
     fi
   done
 done
-# JPEG 2000: info describes the file and says why it cannot be decoded; decode fails in one line.
+# JPEG 2000 Part 2: info describes the file and says why it cannot be decoded; decode fails in
+# one line. JPEG 2000 written by `dicom convert` decodes to exactly the values it was given.
 info=$("$bin" dicom info "$work/j2k.dcm" 2>&1); rc=$?
 [ $rc -eq 0 ] && echo "$info" | has '"decodable":false' && echo "$info" | has 'JPEG 2000.*not supported' &&
-  pass "info: JPEG 2000 described as not decodable" || fail "info j2k -> exit $rc: $info"
+  pass "info: JPEG 2000 Part 2 described as not decodable" || fail "info j2k -> exit $rc: $info"
 out=$("$bin" dicom decode "$work/j2k.dcm" --out "$work/j2k.npy" 2>&1); rc=$?
 [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && echo "$out" | has 'JPEG 2000.*not supported' &&
   pass "decode: $out" || fail "decode j2k -> exit $rc: $out"
+out=$("$bin" dicom decode "$work/fake_j2k.dcm" --out "$work/fake.npy" 2>&1); rc=$?
+[ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && echo "$out" | has 'not a JPEG 2000 codestream' &&
+  pass "decode of a JPEG 2000 label over other bytes: $out" || fail "fake j2k -> exit $rc: $out"
+"$bin" dicom convert "$work/jpeg_ls.dcm" --out "$work/real_j2k.dcm" --syntax jpeg2000-lossless 2> /dev/null \
+  && "$bin" dicom info "$work/real_j2k.dcm" | has '"transfer_syntax_uid":"1.2.840.10008.1.2.4.90".*"decodable":true' \
+  && "$bin" dicom decode "$work/jpeg_ls.dcm" --raw --out "$work/ls.npy" && "$bin" dicom decode "$work/real_j2k.dcm" --raw --out "$work/j2.npy" \
+  && cmp -s "$work/ls.npy" "$work/j2.npy" && pass "JPEG 2000 lossless (dicom convert) decodes to the original values" \
+  || fail "JPEG 2000 round trip"
 out=$(timeout 60 "$bin" dicom decode "$work/jpeg_bomb.dcm" --out "$work/bomb.npy" 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | has "65535 x 65535" && pass "decode refuses a codestream larger than its header: $out" ||
   fail "jpeg bomb -> exit $rc: $out"

@@ -56,7 +56,7 @@ TEST_F(DicomImageTest, RawAppliesRescaleExactlyInEveryTransferSyntax) {
   for (TransferSyntax ts :
        {TransferSyntax::kImplicitLittle, TransferSyntax::kExplicitLittle,
         TransferSyntax::kExplicitBig, TransferSyntax::kDeflated, TransferSyntax::kJpegLossless,
-        TransferSyntax::kJpegLsLossless, TransferSyntax::kRle}) {
+        TransferSyntax::kJpegLsLossless, TransferSyntax::kRle, TransferSyntax::kJpeg2000Lossless}) {
     SCOPED_TRACE(std::string(TransferSyntaxName(ts)));
     DicomDataset ds = MakeImage(20, 30, "MONOCHROME2");
     ASSERT_TRUE(ds.SetString("RescaleSlope", "0.5").ok());
@@ -173,6 +173,56 @@ TEST_F(DicomImageTest, LimitsAndUnsupportedImagesAreRefusedWithReasons) {
   auto none = DecodeImage(no_pixels, {});
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.status().message().find("no pixel data"), std::string::npos);
+}
+
+// A Part 10 file in Explicit VR Big Endian with 32-bit unsigned pixels, written byte by byte
+// (as some archives hold them): PixelData as OW, each value's four bytes most significant first.
+std::string BigEndian32(const std::vector<uint32_t>& values, uint16_t rows, uint16_t cols) {
+  auto le16 = [](uint16_t v) { return std::string{char(v & 0xFF), char(v >> 8)}; };
+  auto le32 = [&](uint32_t v) { return le16(uint16_t(v & 0xFFFF)) + le16(uint16_t(v >> 16)); };
+  auto be16 = [](uint16_t v) { return std::string{char(v >> 8), char(v & 0xFF)}; };
+  auto be32 = [&](uint32_t v) { return be16(uint16_t(v >> 16)) + be16(uint16_t(v & 0xFFFF)); };
+  auto pad = [](std::string v, char c) { return v.size() % 2 ? v + c : v; };
+  auto meta = [&](uint16_t el, const char* vr, std::string v) {
+    v = pad(std::move(v), '\0');
+    return le16(2) + le16(el) + vr + le16(uint16_t(v.size())) + v;
+  };
+  auto short_be = [&](uint16_t g, uint16_t el, const char* vr, const std::string& v) {
+    return be16(g) + be16(el) + vr + be16(uint16_t(v.size())) + v;
+  };
+  std::string meta_body = le16(2) + le16(1) + "OB" + std::string(2, '\0') + le32(2) +
+                          std::string{'\0', '\1'} + meta(2, "UI", "1.2.840.10008.5.1.4.1.1.1") +
+                          meta(3, "UI", "2.25.5") + meta(0x10, "UI", "1.2.840.10008.1.2.2");
+  std::string out(128, '\0');
+  out += "DICM" + le16(2) + le16(0) + "UL" + le16(4) + le32(uint32_t(meta_body.size())) + meta_body;
+  out += short_be(0x0008, 0x0016, "UI", pad("1.2.840.10008.5.1.4.1.1.1", '\0'));
+  out += short_be(0x0008, 0x0018, "UI", pad("2.25.5", '\0'));
+  out += short_be(0x0008, 0x0060, "CS", "CR");
+  out += short_be(0x0028, 0x0002, "US", be16(1));
+  out += short_be(0x0028, 0x0004, "CS", "MONOCHROME2 ");
+  out += short_be(0x0028, 0x0010, "US", be16(rows));
+  out += short_be(0x0028, 0x0011, "US", be16(cols));
+  out += short_be(0x0028, 0x0100, "US", be16(32));
+  out += short_be(0x0028, 0x0101, "US", be16(32));
+  out += short_be(0x0028, 0x0102, "US", be16(31));
+  out += short_be(0x0028, 0x0103, "US", be16(0));
+  out +=
+      be16(0x7FE0) + be16(0x0010) + "OW" + std::string(2, '\0') + be32(uint32_t(values.size() * 4));
+  for (uint32_t v : values) out += be32(v);
+  return out;
+}
+
+TEST(DicomImageLayouts, ThirtyTwoBitBigEndianValuesAreExact) {
+  const std::vector<uint32_t> values = {1249000, 0, 70000, 4294967, 65536, 123456, 1, 999999};
+  auto ds = DicomDataset::FromBytes(BigEndian32(values, 2, 4));
+  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  ImageDecodeOptions o;
+  o.raw = true;
+  auto img = DecodeImage(*ds, o);
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  ASSERT_EQ(img->pixels.size(), values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    EXPECT_EQ(img->pixels[i], static_cast<float>(values[i])) << "pixel " << i;
 }
 
 TEST(DicomInfoTest, RefusesBytesThatAreNotDicom) {

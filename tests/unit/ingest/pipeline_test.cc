@@ -238,10 +238,11 @@ TEST_F(IngestTest, QuarantinesEveryClassOfBadInputAndModifiesNoInput) {
   longer[pn + 6] = '\xf0';
   longer[pn + 7] = '\xff';
   ASSERT_TRUE(WriteFile(bad / "overlong.dcm", longer).ok());
-  // JPEG 2000, which this build does not decode: the same bytes under another syntax UID.
+  // JPEG 2000 Part 2 (multi-component), which this build does not decode: the same bytes under
+  // another syntax UID.
   for (size_t at = jpeg_lossless.find("1.2.840.10008.1.2.4.70"); at != std::string::npos;
        at = jpeg_lossless.find("1.2.840.10008.1.2.4.70", at)) {
-    jpeg_lossless.replace(at, 22, "1.2.840.10008.1.2.4.90");
+    jpeg_lossless.replace(at, 22, "1.2.840.10008.1.2.4.92");
   }
   ASSERT_TRUE(WriteFile(bad / "j2k.dcm", jpeg_lossless).ok());
   // FHIR: invalid JSON, an oversized line, a broken reference, a duplicate id.
