@@ -173,17 +173,9 @@ struct Gateway::Impl {
   }
 
   // Writes the audit record; false when it could not be made durable (the request then fails).
-  bool Audit(AuditRecord r) {
-    if (Status s = audit->Append(r); !s.ok()) {
-      LOG_ERROR("audit log: {}", s.message());
-      return false;
-    }
-    metrics.AuditRecords();
-    return true;
-  }
-  // The same for a refused request: repeats of one kind are counted into one record.
-  bool AuditRefusal(AuditRecord r) {
-    if (Status s = audit->AppendRefusal(r); !s.ok()) {
+  // A refusal's repeats of one kind are counted into one record (AuditLog::AppendRefusal).
+  bool Audit(const AuditRecord& r, bool refusal = false) {
+    if (Status s = refusal ? audit->AppendRefusal(r) : audit->Append(r); !s.ok()) {
       LOG_ERROR("audit log: {}", s.message());
       return false;
     }
@@ -218,7 +210,7 @@ struct Gateway::Impl {
     if (r.audit) {
       rec.status = r.status;
       rec.outcome = r.outcome;
-      if (!AuditRefusal(std::move(rec))) return Reply(res, route, 500, ErrorBody(500, kAuditDown));
+      if (!Audit(rec, /*refusal=*/true)) return Reply(res, route, 500, ErrorBody(500, kAuditDown));
     }
     Reply(res, route, r.status, ErrorBody(r.status, r.message), std::move(r.headers));
   }
@@ -264,7 +256,7 @@ struct Gateway::Impl {
       rec.source = head.remote;
       rec.status = 401;
       rec.outcome = "no bearer token";
-      if (!AuditRefusal(rec)) {
+      if (!Audit(rec, /*refusal=*/true)) {
         metrics.Request(label, 500);
         r.status = 500;
         r.body = ErrorBody(500, kAuditDown);
