@@ -91,6 +91,7 @@ int RunDecode(const std::string& in, const std::string& out, bool raw, int size)
     std::vector<size_t> shape = {static_cast<size_t>(image->rows),
                                  static_cast<size_t>(image->cols)};
     if (raw) shape.insert(shape.begin(), static_cast<size_t>(image->frames));
+    if (image->channels > 1) shape.push_back(static_cast<size_t>(image->channels));
     written = WriteFile(out, EncodeNpyFloat32(image->pixels.data(), shape));
   } else {
     written = WritePngGray(out, image->pixels, image->cols, image->rows);

@@ -401,43 +401,58 @@ StatusOr<std::vector<uint16_t>> DicomDataset::DecodePixels16() const {
 static Status EncodeJpeg2000PixelData(DcmDataset* ds) {
   if (ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad())
     return UnimplementedError("cannot decode the pixel data to re-encode it");
-  Uint16 rows = 0, cols = 0, samples = 1, allocated = 0, stored = 0, representation = 0;
+  Uint16 rows = 0, cols = 0, samples_per_pixel = 1, allocated = 0, stored = 0, representation = 0,
+         planar = 0;
   ds->findAndGetUint16(DCM_Rows, rows);
   ds->findAndGetUint16(DCM_Columns, cols);
-  ds->findAndGetUint16(DCM_SamplesPerPixel, samples);
+  ds->findAndGetUint16(DCM_SamplesPerPixel, samples_per_pixel);
   ds->findAndGetUint16(DCM_BitsAllocated, allocated);
   ds->findAndGetUint16(DCM_BitsStored, stored);
   ds->findAndGetUint16(DCM_PixelRepresentation, representation);
+  ds->findAndGetUint16(DCM_PlanarConfiguration, planar);
+  OFString photometric;
+  ds->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
   Sint32 frames = 1;
   if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1) frames = 1;
-  if (samples != 1 || (allocated != 8 && allocated != 16) || stored < 1 || stored > allocated)
-    return UnimplementedError("JPEG 2000 is written for grayscale 8- or 16-bit images only");
+  const bool rgb = samples_per_pixel == 3 && photometric == "RGB" && allocated == 8;
+  if ((samples_per_pixel != 1 && !rgb) || (allocated != 8 && allocated != 16) || stored < 1 ||
+      stored > allocated)
+    return UnimplementedError(
+        "JPEG 2000 is written for grayscale 8- or 16-bit and 8-bit RGB images only");
   const size_t frame = static_cast<size_t>(rows) * cols;
+  const size_t samples = samples_per_pixel;
   const bool is_signed = representation == 1;
   DcmElement* elem = nullptr;
   if (ds->findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr)
     return NotFoundError("no pixel data to encode");
   auto* pixel_data = static_cast<DcmPixelData*>(elem);
-  std::vector<int32_t> values(frame);
+  std::vector<int32_t> values(frame * samples);
   auto seq = std::make_unique<DcmPixelSequence>(DcmTag(DCM_PixelData, EVR_OB));
   seq->insert(new DcmPixelItem(DcmTag(DCM_Item, EVR_OB)));  // empty basic offset table
   Uint8* bytes8 = nullptr;
   Uint16* words16 = nullptr;
   const bool have = allocated == 8 ? pixel_data->getUint8Array(bytes8).good() && bytes8
                                    : pixel_data->getUint16Array(words16).good() && words16;
-  if (!have || pixel_data->getLength() / (allocated / 8) < frame * static_cast<size_t>(frames))
+  if (!have ||
+      pixel_data->getLength() / (allocated / 8) < frame * samples * static_cast<size_t>(frames))
     return DataLossError("pixel data shorter than the frames it declares");
   const uint32_t mask = stored >= 32 ? 0xFFFFFFFFu : (1u << stored) - 1;
   for (Sint32 f = 0; f < frames; ++f) {
-    for (size_t i = 0; i < frame; ++i) {
-      const size_t k = frame * static_cast<size_t>(f) + i;
-      const uint32_t v = (allocated == 8 ? bytes8[k] : words16[k]) & mask;
-      // Signed values of `stored` bits: sign-extended from their high bit.
-      values[i] = is_signed && (v >> (stored - 1)) ? static_cast<int32_t>(v) - (1 << stored)
-                                                   : static_cast<int32_t>(v);
+    for (size_t c = 0; c < samples; ++c) {
+      for (size_t i = 0; i < frame; ++i) {
+        // Planes for the encoder, from either planar configuration.
+        const size_t k =
+            frame * samples * static_cast<size_t>(f) + (planar ? c * frame + i : i * samples + c);
+        const uint32_t v = (allocated == 8 ? bytes8[k] : words16[k]) & mask;
+        // Signed values of `stored` bits: sign-extended from their high bit.
+        values[c * frame + i] = is_signed && (v >> (stored - 1))
+                                    ? static_cast<int32_t>(v) - (1 << stored)
+                                    : static_cast<int32_t>(v);
+      }
     }
-    ASSIGN_OR_RETURN(std::string codestream,
-                     EncodeJpeg2000Lossless(values, rows, cols, stored, is_signed));
+    ASSIGN_OR_RETURN(
+        std::string codestream,
+        EncodeJpeg2000Lossless(values, rows, cols, stored, is_signed, static_cast<int>(samples)));
     if (codestream.size() % 2) codestream.push_back('\0');  // fragments have even lengths
     auto* item = new DcmPixelItem(DcmTag(DCM_Item, EVR_OB));
     item->putUint8Array(reinterpret_cast<const Uint8*>(codestream.data()),
@@ -445,6 +460,10 @@ static Status EncodeJpeg2000PixelData(DcmDataset* ds) {
     seq->insert(item);
   }
   pixel_data->putOriginalRepresentation(EXS_JPEG2000LosslessOnly, nullptr, seq.release());
+  if (rgb) {  // stored with the reversible color transform
+    ds->putAndInsertString(DCM_PhotometricInterpretation, "YBR_RCT");
+    ds->putAndInsertUint16(DCM_PlanarConfiguration, 0);
+  }
   return OkStatus();
 }
 

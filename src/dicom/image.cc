@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
+#include <dcmtk/dcmimage/diregist.h>  // color images (RGB, YBR, palette)
 #include <dcmtk/dcmimgle/dcmimage.h>
 #include <dcmtk/dcmimgle/dipixel.h>
 
@@ -272,6 +273,92 @@ std::vector<float> Resize(const std::vector<float>& in, size_t rows, size_t cols
   return out;
 }
 
+// One frame of values in [0, 1] resized to fit size x size with the aspect ratio kept, centered,
+// the rest 0.
+DecodedImage FitToSquare(const std::vector<float>& values, size_t rows, size_t cols, int size) {
+  DecodedImage out;
+  const double scale = static_cast<double>(size) / std::max(rows, cols);
+  const auto w = static_cast<size_t>(std::clamp<long>(std::lround(cols * scale), 1, size));
+  const auto h = static_cast<size_t>(std::clamp<long>(std::lround(rows * scale), 1, size));
+  const std::vector<float> resized = Resize(values, rows, cols, h, w);
+  out.rows = out.cols = size;
+  out.pixels.assign(static_cast<size_t>(size) * size, 0.0f);
+  const size_t x0 = (size - w) / 2, y0 = (size - h) / 2;
+  for (size_t y = 0; y < h; ++y)
+    std::copy_n(resized.begin() + y * w, w, out.pixels.begin() + (y0 + y) * size + x0);
+  return out;
+}
+
+// Color images: RGB values (YBR converted, palette looked up) interleaved per pixel, every
+// frame in raw mode; for display the first frame's luminance (BT.601) over the value range.
+StatusOr<DecodedImage> DecodeColor(DcmFileFormat& file, E_TransferSyntax xfer,
+                                   const DicomInfo& info, const ImageDecodeOptions& o) {
+  const size_t rows = static_cast<size_t>(info.rows), cols = static_cast<size_t>(info.columns);
+  const size_t plane = rows * cols;
+  const int frames = o.raw ? info.frames : 1;
+  std::vector<float> rgb;
+  rgb.reserve(plane * 3 * static_cast<size_t>(frames));
+  double max_value = 255;
+  if (IsJpeg2000(xfer)) {
+    // OpenJPEG undoes the reversible/irreversible color transform (YBR_RCT, YBR_ICT) itself.
+    if (info.photometric != "RGB" && info.photometric != "YBR_RCT" && info.photometric != "YBR_ICT")
+      return UnimplementedError("JPEG 2000 pixel data in " + info.photometric +
+                                " (RGB, YBR_RCT and YBR_ICT are decoded)");
+    DcmPixelSequence* seq = PixelFragments(file.getDataset(), xfer, nullptr);
+    if (seq == nullptr) return DataLossError("compressed pixel data has no fragments");
+    ASSIGN_OR_RETURN(std::vector<std::string> bytes, FrameBytes(seq, info.frames, frames));
+    const Jpeg2000Geometry expect{info.rows, info.columns, 3,
+                                  info.bits_allocated > 0 ? info.bits_allocated : 8};
+    for (size_t f = 0; f < bytes.size(); ++f) {
+      auto frame = DecodeJpeg2000(bytes[f], expect);
+      if (!frame.ok())
+        return Status(frame.status().code(),
+                      "frame " + std::to_string(f + 1) + ": " + frame.status().message());
+      max_value = std::ldexp(1.0, frame->precision) - 1;
+      for (size_t i = 0; i < plane; ++i)
+        for (size_t c = 0; c < 3; ++c)
+          rgb.push_back(static_cast<float>(frame->samples[c * plane + i]));
+    }
+  } else {
+    DcmDataset* ds = file.getDataset();
+    if (IsJpegFamily(xfer)) RETURN_IF_ERROR(CheckJpegFrames(ds, xfer, info));
+    DicomImage image(&file, xfer, CIF_IgnoreModalityTransformation, 0,
+                     static_cast<unsigned long>(frames));
+    if (image.getStatus() != EIS_Normal)
+      return DataLossError(std::string("cannot decode pixel data: ") +
+                           DicomImage::getString(image.getStatus()));
+    if (image.isMonochrome() || image.getWidth() != cols || image.getHeight() != rows)
+      return DataLossError("the color image decodes to another geometry than its header's");
+    // Palette lookup tables hold 16-bit entries; other color data its stored bits.
+    const int bits = info.photometric == "PALETTE COLOR" || info.bits_stored > 8 ? 16 : 8;
+    max_value = std::ldexp(1.0, bits) - 1;
+    for (int f = 0; f < frames; ++f) {
+      const void* data = image.getOutputData(bits, static_cast<unsigned long>(f), 0);
+      if (data == nullptr)
+        return DataLossError("frame " + std::to_string(f + 1) +
+                             " of the color image cannot be read");
+      for (size_t i = 0; i < plane * 3; ++i)
+        rgb.push_back(bits == 8 ? static_cast<const Uint8*>(data)[i]
+                                : static_cast<const Uint16*>(data)[i]);
+    }
+  }
+  DecodedImage out;
+  if (o.raw) {
+    out.frames = frames;
+    out.rows = static_cast<int>(rows);
+    out.cols = static_cast<int>(cols);
+    out.channels = 3;
+    out.pixels = std::move(rgb);
+    return out;
+  }
+  std::vector<float> luminance(plane);
+  for (size_t i = 0; i < plane; ++i)
+    luminance[i] = static_cast<float>(std::clamp(
+        (0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2]) / max_value, 0.0,
+        1.0));
+  return FitToSquare(luminance, rows, cols, o.size);
+}
+
 }  // namespace
 
 StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecodeOptions& o) {
@@ -291,6 +378,8 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
       Repaired32BitBigEndian(DcmtkAccess::File(dataset), info);
   DcmFileFormat& file = repaired ? *repaired : DcmtkAccess::File(dataset);
   DcmDataset* ds = file.getDataset();
+  if (info.photometric != "MONOCHROME1" && info.photometric != "MONOCHROME2")
+    return DecodeColor(file, ds->getCurrentXfer(), info, o);
   // DCMTK decodes the stored values (and applies a Modality LUT Sequence when there is one);
   // rescale, VOI window, inversion and resizing are done here in floating point. DCMTK's own
   // rendering pipeline is not used: it rounds to integers and, in 3.6.7, reads past its LUT for
@@ -358,17 +447,7 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
     if (invert) y = 1.0 - y;
     v = static_cast<float>(y);
   }
-  const double scale = static_cast<double>(o.size) / std::max(rows, cols);
-  const auto w = static_cast<size_t>(std::clamp<long>(std::lround(cols * scale), 1, o.size));
-  const auto h = static_cast<size_t>(std::clamp<long>(std::lround(rows * scale), 1, o.size));
-  const std::vector<float> resized = Resize(values, rows, cols, h, w);
-  out.rows = out.cols = o.size;
-  out.pixels.assign(static_cast<size_t>(o.size) * o.size, 0.0f);
-  const size_t x0 = (o.size - w) / 2, y0 = (o.size - h) / 2;
-  for (size_t y = 0; y < h; ++y) {
-    std::copy_n(resized.begin() + y * w, w, out.pixels.begin() + (y0 + y) * o.size + x0);
-  }
-  return out;
+  return FitToSquare(values, rows, cols, o.size);
 }
 
 }  // namespace medscribe::dicom

@@ -2,11 +2,14 @@
 //
 // Two modes:
 //   - raw: the stored values after the Modality LUT (RescaleSlope/Intercept, or the Modality LUT
-//     Sequence), full size, every frame; shape frames x rows x columns.
+//     Sequence), full size, every frame; shape frames x rows x columns (x 3 for color: RGB, any
+//     YBR converted to RGB, PALETTE COLOR looked up, planar configuration 0 or 1 alike).
 //   - display (default): the first frame, linear VOI window applied (the file's first window, else
 //   the
 //     1st-99th percentile of the values), MONOCHROME1 inverted so that higher is brighter, resized
 //     to fit size x size with the aspect ratio kept and the rest padded with 0; values in [0, 1].
+//     A color image is first turned into its luminance (ITU-R BT.601: 0.299 R + 0.587 G +
+//     0.114 B).
 //
 // Every transfer syntax DCMTK can decode here is supported (uncompressed little/big endian,
 // deflated, JPEG baseline/extended/lossless, JPEG-LS, RLE), and JPEG 2000 (.90, .91) through
@@ -30,7 +33,8 @@ struct ImageDecodeOptions {
 
 struct DecodedImage {
   int frames = 1, rows = 0, cols = 0;
-  std::vector<float> pixels;  // frame-major, then row-major
+  int channels = 1;           // 3 for a color image in raw mode (RGB); display mode: 1
+  std::vector<float> pixels;  // frame-major, then row-major, then channel
 };
 
 StatusOr<DecodedImage> DecodeImage(const DicomDataset& ds, const ImageDecodeOptions& options);

@@ -11,6 +11,13 @@
 namespace medscribe::dicom {
 namespace {
 
+bool SupportedPhotometric(const std::string& p, int samples, bool jpeg2000) {
+  if (p == "MONOCHROME1" || p == "MONOCHROME2" || p == "PALETTE COLOR") return samples == 1;
+  if (p == "RGB" || p == "YBR_FULL" || p == "YBR_FULL_422") return samples == 3;
+  if (p == "YBR_RCT" || p == "YBR_ICT") return samples == 3 && jpeg2000;
+  return false;
+}
+
 std::string Str(DcmItem* item, const DcmTagKey& tag) {
   OFString v;
   return item->findAndGetOFString(tag, v).good() ? std::string(v.c_str()) : std::string();
@@ -89,12 +96,13 @@ StatusOr<DicomInfo> ReadInfo(const DicomDataset& dataset) {
     info.why_not_decodable = "transfer syntax " + info.transfer_syntax_name + " (" +
                              info.transfer_syntax_uid +
                              ") is not supported: this build of DCMTK has no decoder for it";
-  } else if (info.samples_per_pixel != 1 ||
-             (info.photometric != "MONOCHROME1" && info.photometric != "MONOCHROME2")) {
+  } else if (!SupportedPhotometric(info.photometric, info.samples_per_pixel, IsJpeg2000(xfer))) {
     info.why_not_decodable =
-        "only grayscale (MONOCHROME1/2) images are supported, not " +
-        (info.photometric.empty() ? std::string("an image without PhotometricInterpretation")
-                                  : info.photometric);
+        "photometric interpretation " +
+        (info.photometric.empty() ? std::string("(none)") : info.photometric) + " with " +
+        std::to_string(info.samples_per_pixel) +
+        " sample(s) per pixel is not supported (MONOCHROME1/2, PALETTE COLOR, RGB, YBR_FULL, "
+        "YBR_FULL_422, and YBR_RCT/YBR_ICT in JPEG 2000 are)";
   } else if (info.rows <= 0 || info.columns <= 0 || info.frames <= 0) {
     info.why_not_decodable = "image has no rows, columns or frames";
   } else {

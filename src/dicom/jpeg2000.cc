@@ -183,28 +183,38 @@ StatusOr<Jpeg2000Frame> DecodeJpeg2000(std::string_view bytes, const Jpeg2000Geo
 }
 
 StatusOr<std::string> EncodeJpeg2000Lossless(const std::vector<int32_t>& values, int rows,
-                                             int columns, int precision, bool is_signed) {
+                                             int columns, int precision, bool is_signed,
+                                             int components) {
+  const size_t plane = static_cast<size_t>(rows) * static_cast<size_t>(columns);
   if (rows <= 0 || columns <= 0 || precision < 1 || precision > 16 ||
-      values.size() != static_cast<size_t>(rows) * static_cast<size_t>(columns))
-    return InvalidArgumentError("JPEG 2000 encoding needs rows x columns values of 1-16 bits");
-  opj_image_cmptparm_t comp{};
-  comp.dx = comp.dy = 1;
-  comp.w = static_cast<OPJ_UINT32>(columns);
-  comp.h = static_cast<OPJ_UINT32>(rows);
-  comp.prec = static_cast<OPJ_UINT32>(precision);
-  comp.sgnd = is_signed ? 1 : 0;
-  Image image(opj_image_create(1, &comp, OPJ_CLRSPC_GRAY));
+      (components != 1 && components != 3) || values.size() != plane * components)
+    return InvalidArgumentError(
+        "JPEG 2000 encoding needs 1 or 3 planes of rows x columns values of 1-16 bits");
+  std::vector<opj_image_cmptparm_t> comps(static_cast<size_t>(components));
+  for (auto& comp : comps) {
+    comp = opj_image_cmptparm_t{};
+    comp.dx = comp.dy = 1;
+    comp.w = static_cast<OPJ_UINT32>(columns);
+    comp.h = static_cast<OPJ_UINT32>(rows);
+    comp.prec = static_cast<OPJ_UINT32>(precision);
+    comp.sgnd = is_signed ? 1 : 0;
+  }
+  Image image(opj_image_create(static_cast<OPJ_UINT32>(components), comps.data(),
+                               components == 3 ? OPJ_CLRSPC_SRGB : OPJ_CLRSPC_GRAY));
   if (!image) return InternalError("cannot create a JPEG 2000 image");
   image->x0 = image->y0 = 0;
-  image->x1 = comp.w;
-  image->y1 = comp.h;
-  std::copy(values.begin(), values.end(), image->comps[0].data);
+  image->x1 = static_cast<OPJ_UINT32>(columns);
+  image->y1 = static_cast<OPJ_UINT32>(rows);
+  for (int c = 0; c < components; ++c)
+    std::copy_n(values.begin() + static_cast<long>(plane * static_cast<size_t>(c)), plane,
+                image->comps[c].data);
   opj_cparameters_t params;
   opj_set_default_encoder_parameters(&params);
   params.irreversible = 0;  // reversible 5/3 wavelet: lossless
   params.tcp_numlayers = 1;
   params.tcp_rates[0] = 0;  // no rate limit
   params.cp_disto_alloc = 1;
+  params.tcp_mct = components == 3 ? 1 : 0;  // reversible color transform (YBR_RCT)
   params.numresolution =
       std::max(1, std::min(6, 1 + static_cast<int>(std::log2(std::min(rows, columns)))));
   Messages messages;

@@ -1,0 +1,139 @@
+// Color images: RGB in both planar configurations, YBR_FULL and PALETTE COLOR decode to RGB
+// values in raw mode (frames x rows x columns x 3) and to their BT.601 luminance for display.
+#include <gtest/gtest.h>
+
+#include "dicom/image.h"
+#include "dicom/info.h"
+#include "testing/temp_dir.h"
+
+namespace medscribe::dicom {
+namespace {
+
+// An 8-bit, 3-sample image of rows x cols whose pixel i holds (r, g, b) = rgb(i), stored in
+// `planar` configuration and labelled `photometric`.
+DicomDataset ColorImage(int rows, int cols, int planar, const std::string& photometric,
+                        const std::function<std::array<uint8_t, 3>(int)>& rgb) {
+  const size_t n = static_cast<size_t>(rows) * cols;
+  std::vector<uint8_t> bytes(n * 3);
+  for (size_t i = 0; i < n; ++i) {
+    const auto p = rgb(static_cast<int>(i));
+    for (size_t c = 0; c < 3; ++c) bytes[planar ? c * n + i : 3 * i + c] = p[c];
+  }
+  DicomDataset ds;
+  EXPECT_TRUE(ds.SetString("SOPClassUID", "1.2.840.10008.5.1.4.1.1.7").ok());
+  EXPECT_TRUE(ds.SetString("SOPInstanceUID", "2.25.31").ok());
+  EXPECT_TRUE(ds.SetString("Modality", "OT").ok());
+  EXPECT_TRUE(ds.SetString("PhotometricInterpretation", photometric).ok());
+  EXPECT_TRUE(ds.SetUint16("SamplesPerPixel", 3).ok());
+  EXPECT_TRUE(ds.SetUint16("PlanarConfiguration", static_cast<uint16_t>(planar)).ok());
+  EXPECT_TRUE(ds.SetUint16("BitsAllocated", 8).ok());
+  EXPECT_TRUE(ds.SetUint16("BitsStored", 8).ok());
+  EXPECT_TRUE(ds.SetUint16("HighBit", 7).ok());
+  EXPECT_TRUE(ds.SetUint16("PixelRepresentation", 0).ok());
+  EXPECT_TRUE(
+      ds.SetPixelData8(bytes, static_cast<uint16_t>(rows), static_cast<uint16_t>(cols * 3)).ok());
+  EXPECT_TRUE(ds.SetUint16("Columns", static_cast<uint16_t>(cols)).ok());
+  EXPECT_TRUE(ds.SetUint16("Rows", static_cast<uint16_t>(rows)).ok());
+  return ds;
+}
+
+class ColorTest : public ::testing::Test {
+ protected:
+  StatusOr<DecodedImage> Decode(DicomDataset& ds, bool raw,
+                                TransferSyntax ts = TransferSyntax::kExplicitLittle) {
+    const std::string path = (tmp_ / "c.dcm").string();
+    RETURN_IF_ERROR(ds.SaveFile(path, ts));
+    ASSIGN_OR_RETURN(DicomDataset loaded, DicomDataset::LoadFile(path));
+    ImageDecodeOptions o;
+    o.raw = raw;
+    o.size = 16;
+    return DecodeImage(loaded, o);
+  }
+  medscribe::testing::TempDir tmp_;
+};
+
+std::array<uint8_t, 3> Pattern(int i) {
+  return {static_cast<uint8_t>(i * 7), static_cast<uint8_t>(255 - i), static_cast<uint8_t>(i * 13)};
+}
+
+TEST_F(ColorTest, RgbInBothPlanarConfigurationsDecodesExactly) {
+  for (int planar : {0, 1}) {
+    SCOPED_TRACE("planar " + std::to_string(planar));
+    DicomDataset ds = ColorImage(4, 6, planar, "RGB", Pattern);
+    auto img = Decode(ds, true);
+    ASSERT_TRUE(img.ok()) << img.status().ToString();
+    EXPECT_EQ(img->channels, 3);
+    ASSERT_EQ(img->pixels.size(), 4u * 6 * 3);
+    for (int i = 0; i < 24; ++i)
+      for (int c = 0; c < 3; ++c)
+        EXPECT_EQ(img->pixels[static_cast<size_t>(3 * i + c)], Pattern(i)[static_cast<size_t>(c)])
+            << "pixel " << i << " channel " << c;
+  }
+}
+
+TEST_F(ColorTest, Jpeg2000WithTheReversibleColorTransformIsExact) {
+  for (int planar : {0, 1}) {
+    DicomDataset ds = ColorImage(9, 11, planar, "RGB", Pattern);
+    auto img = Decode(ds, true, TransferSyntax::kJpeg2000Lossless);
+    ASSERT_TRUE(img.ok()) << img.status().ToString();
+    auto loaded = DicomDataset::LoadFile((tmp_ / "c.dcm").string());
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_EQ(*loaded->GetString("PhotometricInterpretation"), "YBR_RCT");
+    ASSERT_EQ(img->channels, 3);
+    ASSERT_EQ(img->pixels.size(), 9u * 11 * 3);
+    for (int i = 0; i < 99; ++i)
+      for (int c = 0; c < 3; ++c)
+        EXPECT_EQ(img->pixels[static_cast<size_t>(3 * i + c)], Pattern(i)[static_cast<size_t>(c)])
+            << "planar " << planar << " pixel " << i << " channel " << c;
+  }
+}
+
+TEST_F(ColorTest, DisplayIsTheLuminance) {
+  // A uniform image: pure red, green or blue give 0.299, 0.587 and 0.114 of full brightness.
+  const std::array<std::pair<std::array<uint8_t, 3>, float>, 3> cases = {
+      {{{255, 0, 0}, 0.299f}, {{0, 255, 0}, 0.587f}, {{0, 0, 255}, 0.114f}}};
+  for (const auto& [color, want] : cases) {
+    DicomDataset ds = ColorImage(16, 16, 0, "RGB", [&](int) { return color; });
+    auto img = Decode(ds, false);
+    ASSERT_TRUE(img.ok()) << img.status().ToString();
+    EXPECT_EQ(img->channels, 1);
+    ASSERT_EQ(img->pixels.size(), 256u);
+    EXPECT_NEAR(img->pixels[8 * 16 + 8], want, 1e-3);
+  }
+}
+
+TEST_F(ColorTest, YbrFullIsConvertedToRgb) {
+  // Neutral chroma (Cb = Cr = 128) is gray: R = G = B = Y; a red pixel in YBR comes out red.
+  DicomDataset gray = ColorImage(2, 2, 0, "YBR_FULL", [](int i) {
+    return std::array<uint8_t, 3>{static_cast<uint8_t>(40 * i + 10), 128, 128};
+  });
+  auto img = Decode(gray, true);
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  for (int i = 0; i < 4; ++i)
+    for (int c = 0; c < 3; ++c)
+      EXPECT_NEAR(img->pixels[static_cast<size_t>(3 * i + c)], 40 * i + 10, 1) << i << "," << c;
+  // Y = 76, Cb = 85, Cr = 255 is (nearly) pure red in BT.601 full range.
+  DicomDataset red = ColorImage(1, 1, 0, "YBR_FULL", [](int) {
+    return std::array<uint8_t, 3>{76, 85, 255};
+  });
+  auto r = Decode(red, true);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GT(r->pixels[0], 240);
+  EXPECT_LT(r->pixels[1], 15);
+  EXPECT_LT(r->pixels[2], 15);
+}
+
+TEST_F(ColorTest, InfoSaysColorIsDecodableAndRleKeepsIt) {
+  DicomDataset ds = ColorImage(8, 8, 1, "RGB", Pattern);
+  auto img = Decode(ds, true, TransferSyntax::kRle);
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  EXPECT_EQ(img->pixels[3 * 5 + 1], Pattern(5)[1]);
+  auto loaded = DicomDataset::LoadFile((tmp_ / "c.dcm").string());
+  ASSERT_TRUE(loaded.ok());
+  auto info = ReadInfo(*loaded);
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->decodable) << info->why_not_decodable;
+}
+
+}  // namespace
+}  // namespace medscribe::dicom
