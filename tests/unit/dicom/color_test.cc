@@ -2,6 +2,9 @@
 // values in raw mode (frames x rows x columns x 3) and to their BT.601 luminance for display.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <functional>
+
 #include "dicom/image.h"
 #include "dicom/info.h"
 #include "testing/temp_dir.h"
@@ -121,6 +124,56 @@ TEST_F(ColorTest, YbrFullIsConvertedToRgb) {
   EXPECT_GT(r->pixels[0], 240);
   EXPECT_LT(r->pixels[1], 15);
   EXPECT_LT(r->pixels[2], 15);
+}
+
+// A PALETTE COLOR file written byte by byte (the descriptors' VR depends on the pixel
+// representation, which DCMTK's string setter cannot choose): four 16-bit entries, index 0
+// black, 1 red, 2 green, 3 white; pixels 0 1 2 3.
+std::string PaletteFile() {
+  auto le16 = [](uint16_t v) { return std::string{char(v & 0xFF), char(v >> 8)}; };
+  auto le32 = [&](uint32_t v) { return le16(uint16_t(v & 0xFFFF)) + le16(uint16_t(v >> 16)); };
+  auto el = [&](uint16_t g, uint16_t e, const char* vr, std::string v) {
+    if (v.size() % 2) v += (std::string(vr) == "UI" ? '\0' : ' ');
+    if (std::string(vr) == "OW" || std::string(vr) == "OB")
+      return le16(g) + le16(e) + vr + std::string(2, '\0') + le32(uint32_t(v.size())) + v;
+    return le16(g) + le16(e) + vr + le16(uint16_t(v.size())) + v;
+  };
+  const std::string meta_body =
+      el(2, 1, "OB", std::string{'\0', '\1'}) + el(2, 2, "UI", "1.2.840.10008.5.1.4.1.1.7") +
+      el(2, 3, "UI", "2.25.32") + el(2, 0x10, "UI", "1.2.840.10008.1.2.1");
+  std::string out(128, '\0');
+  out += "DICM" + el(2, 0, "UL", le32(uint32_t(meta_body.size()))) + meta_body;
+  out += el(8, 0x16, "UI", "1.2.840.10008.5.1.4.1.1.7") + el(8, 0x18, "UI", "2.25.32") +
+         el(8, 0x60, "CS", "OT");
+  out += el(0x28, 2, "US", le16(1)) + el(0x28, 4, "CS", "PALETTE COLOR") +
+         el(0x28, 0x10, "US", le16(2)) + el(0x28, 0x11, "US", le16(2)) +
+         el(0x28, 0x100, "US", le16(8)) + el(0x28, 0x101, "US", le16(8)) +
+         el(0x28, 0x102, "US", le16(7)) + el(0x28, 0x103, "US", le16(0));
+  const std::string descriptor = le16(4) + le16(0) + le16(16);
+  for (uint16_t e : {0x1101, 0x1102, 0x1103}) out += el(0x28, e, "US", descriptor);
+  auto lut = [&](std::array<uint16_t, 4> v) {
+    return le16(v[0]) + le16(v[1]) + le16(v[2]) + le16(v[3]);
+  };
+  out += el(0x28, 0x1201, "OW", lut({0, 65535, 0, 65535}));
+  out += el(0x28, 0x1202, "OW", lut({0, 0, 65535, 65535}));
+  out += el(0x28, 0x1203, "OW", lut({0, 0, 0, 65535}));
+  out += el(0x7FE0, 0x10, "OB", std::string{'\0', '\1', '\2', '\3'});
+  return out;
+}
+
+TEST(ColorPalette, PaletteColorIsLookedUp) {
+  auto ds = DicomDataset::FromBytes(PaletteFile());
+  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  auto info = ReadInfo(*ds);
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->decodable) << info->why_not_decodable;
+  ImageDecodeOptions o;
+  o.raw = true;
+  auto img = DecodeImage(*ds, o);
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  ASSERT_EQ(img->channels, 3);
+  const std::vector<float> want = {0, 0, 0, 65535, 0, 0, 0, 65535, 0, 65535, 65535, 65535};
+  EXPECT_EQ(img->pixels, want);
 }
 
 TEST_F(ColorTest, InfoSaysColorIsDecodableAndRleKeepsIt) {
