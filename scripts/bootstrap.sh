@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev libtbb-dev libssl-dev libpng-dev zlib1g-dev libarchive-dev libsqlite3-dev sqlite3 libtorch-dev libsentencepiece-dev libopenblas0-pthread libgloo-dev python3-torch openmpi-bin libgoogle-perftools-dev
   libboost1.74-dev libjpeg-dev wrk prometheus
-  libdcmtk-dev dcmtk dicom3tools libopenjp2-7-dev libopenjp2-tools
+  libdcmtk-dev dcmtk dicom3tools libopenjp2-7-dev
   libcurl4-openssl-dev libpq-dev curl
   orthanc orthanc-dicomweb postgresql chromium
   espeak-ng libsamplerate0-dev sox libpocketsphinx-dev pocketsphinx-en-us pocketsphinx sphinxbase-utils sphinxtrain
