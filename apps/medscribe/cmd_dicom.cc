@@ -48,6 +48,7 @@ nlohmann::ordered_json InfoJson(const std::string& path, const dicom::DicomInfo&
     j["window_width"] = i.window_width;
   }
   if (!i.decodable) j["not_decodable_because"] = i.why_not_decodable;
+  if (!i.warnings.empty()) j["warnings"] = i.warnings;
   return j;
 }
 

@@ -74,6 +74,11 @@ class DicomDataset {
   StatusOr<std::string> GetString(std::string_view path) const;
   // Transfer syntax UID of the file this dataset was loaded from (empty for a new dataset).
   std::string FileTransferSyntaxUid() const;
+  // What reading had to repair, leniently, where other readers are lenient too: today only
+  // encapsulated pixel data whose last fragment is shorter than its declared length (the file
+  // ends early) while its codestream is complete (it ends with the EOI/EOC marker FF D9). Empty
+  // for an intact file. Anything that would read past the data is still refused.
+  const std::vector<std::string>& repairs() const;
   // True when the dataset has a File Meta Information header or a SOP Class UID, i.e. it parsed
   // as DICOM rather than as bytes that happen to be readable.
   bool LooksLikeDicom() const;

@@ -9,6 +9,9 @@
 #include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
+#include <string>
+#include <vector>
+
 #include "dicom/dataset.h"
 
 namespace medscribe::dicom {
@@ -18,6 +21,8 @@ struct DicomDataset::Impl {
   // For datasets read from memory: an anonymous in-memory file that DCMTK reads from (and loads
   // large values from later, lazily). Closed with the dataset.
   int memfd = -1;
+  // What was repaired while reading (DicomDataset::repairs()).
+  std::vector<std::string> repairs;
   ~Impl();
 };
 

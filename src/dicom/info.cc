@@ -84,6 +84,7 @@ StatusOr<DicomInfo> ReadInfo(const DicomDataset& dataset) {
   info.burned_in_annotation = Str(ds, DCM_BurnedInAnnotation) == "YES";
   info.has_accession_number = !Str(ds, DCM_AccessionNumber).empty();
   info.has_pixel_data = ds->tagExists(DCM_PixelData);
+  info.warnings = dataset.repairs();
 
   // Can the pixels be decoded here?
   const bool known_xfer = named.getXfer() != EXS_Unknown || info.transfer_syntax_uid.empty();

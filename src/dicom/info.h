@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "dicom/dataset.h"
@@ -26,8 +27,9 @@ struct DicomInfo {
   bool burned_in_annotation = false;  // BurnedInAnnotation = YES
   bool has_accession_number = false;  // present and non-empty (the value itself is PHI)
   bool has_pixel_data = false;
-  bool decodable = false;         // MedScribe can decode the pixels
-  std::string why_not_decodable;  // the reason when !decodable
+  bool decodable = false;             // MedScribe can decode the pixels
+  std::string why_not_decodable;      // the reason when !decodable
+  std::vector<std::string> warnings;  // what reading had to repair (DicomDataset::repairs)
 };
 
 // Reads the metadata. InvalidArgument when the bytes parsed but are not DICOM (no meta header

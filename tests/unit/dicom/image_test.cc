@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
+#include "common/files.h"
 #include "dicom/info.h"
 #include "testing/temp_dir.h"
 
@@ -223,6 +226,46 @@ TEST(DicomImageLayouts, ThirtyTwoBitBigEndianValuesAreExact) {
   ASSERT_EQ(img->pixels.size(), values.size());
   for (size_t i = 0; i < values.size(); ++i)
     EXPECT_EQ(img->pixels[i], static_cast<float>(values[i])) << "pixel " << i;
+}
+
+TEST_F(DicomImageTest, AShortLastFragmentWithACompleteCodestreamIsReadLeniently) {
+  for (TransferSyntax ts : {TransferSyntax::kJpegLossless, TransferSyntax::kJpeg2000Lossless}) {
+    SCOPED_TRACE(std::string(TransferSyntaxName(ts)));
+    DicomDataset ds = MakeImage(24, 40, "MONOCHROME2");
+    const std::string path = (tmp_ / "frag.dcm").string();
+    ASSERT_TRUE(ds.SaveFile(path, ts).ok());
+    const std::string good = *ReadFile(path);
+    // The file as a careless writer leaves it: the last fragment declares 10 bytes more than
+    // follow, and the sequence delimiter is missing (the file ends with the codestream).
+    const std::string delimiter("\xFE\xFF\xDD\xE0\0\0\0\0", 8);
+    ASSERT_EQ(good.substr(good.size() - 8), delimiter);
+    std::string cut = good.substr(0, good.size() - 8);
+    const size_t item = cut.rfind(std::string("\xFE\xFF\x00\xE0", 4));
+    ASSERT_NE(item, std::string::npos);
+    uint32_t length = 0;
+    std::memcpy(&length, cut.data() + item + 4, 4);
+    length += 10;
+    std::memcpy(cut.data() + item + 4, &length, 4);
+    while (cut.size() > item + 8 && cut.back() == '\0') cut.pop_back();  // the pad byte, if any
+
+    auto lenient = DicomDataset::FromBytes(cut);
+    ASSERT_TRUE(lenient.ok()) << lenient.status().ToString();
+    ASSERT_EQ(lenient->repairs().size(), 1u);
+    auto info = ReadInfo(*lenient);
+    ASSERT_TRUE(info.ok());
+    ASSERT_EQ(info->warnings.size(), 1u);
+    ImageDecodeOptions o;
+    o.raw = true;
+    auto want = DecodeImage(*DicomDataset::FromBytes(good), o);
+    auto got = DecodeImage(*lenient, o);
+    ASSERT_TRUE(want.ok() && got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->pixels, want->pixels);
+    EXPECT_TRUE(DicomDataset::FromBytes(good)->repairs().empty());
+
+    // Cut inside the codestream (no end marker): still refused.
+    const std::string truncated = cut.substr(0, cut.size() - 7);
+    EXPECT_FALSE(DicomDataset::FromBytes(truncated).ok());
+  }
 }
 
 TEST(DicomInfoTest, RefusesBytesThatAreNotDicom) {
