@@ -7,9 +7,12 @@
 #include "common/files.h"
 #include "common/npy.h"
 #include "common/png.h"
+#include "deid/pseudonymizer.h"
+#include "deid/text_deid.h"
 #include "dicom/dataset.h"
 #include "dicom/image.h"
 #include "dicom/info.h"
+#include "ingest/sample.h"
 
 namespace medscribe::cli {
 namespace {
@@ -54,6 +57,11 @@ nlohmann::ordered_json InfoJson(const std::string& path, const dicom::DicomInfo&
 
 int RunInfo(const std::vector<std::string>& files) {
   int failed = 0;
+  // What ingest would do with each file: the same preparation (decode, de-identification) with
+  // a throwaway key, its output discarded.
+  const deid::Pseudonymizer throwaway(std::string(32, 'k'));
+  const deid::TextScrubber scrubber({}, 0);
+  const ingest::ImagePolicy policy{256, false, &scrubber};
   for (const std::string& path : files) {
     auto ds = dicom::DicomDataset::LoadFile(path);
     auto info = ds.ok() ? dicom::ReadInfo(*ds) : StatusOr<dicom::DicomInfo>(ds.status());
@@ -62,7 +70,18 @@ int RunInfo(const std::vector<std::string>& files) {
       ++failed;
       continue;
     }
-    std::printf("%s\n", InfoJson(path, *info).dump().c_str());
+    nlohmann::ordered_json j = InfoJson(path, *info);
+    if (const std::string refusal = ingest::RefusalFromInfo(*info); !refusal.empty()) {
+      j["ingest"] = "quarantined as " + refusal;
+    } else {
+      auto bytes = ReadFile(path);
+      std::string reason;
+      auto prepared = bytes.ok() ? ingest::PrepareImageBytes(*bytes, "", policy, throwaway, &reason)
+                                 : StatusOr<ingest::SampleImage>(bytes.status());
+      j["ingest"] = prepared.ok() ? std::string("accepted")
+                                  : "quarantined as " + reason + ": " + prepared.status().message();
+    }
+    std::printf("%s\n", j.dump().c_str());
   }
   return failed ? kExitFailed : kExitOk;
 }
@@ -110,8 +129,9 @@ Runner RegisterDicom(CLI::App& app) {
   auto files = std::make_shared<std::vector<std::string>>();
   info->add_option("files", *files, "DICOM files")->required()->type_name("FILE");
   info->footer(
-      "A file that cannot be read gives one line 'error: FILE: reason' on stderr; the exit code is "
-      "1 if any failed.");
+      "Each line ends with \"ingest\": accepted, or why ingest would quarantine the file. A file "
+      "that cannot be read gives one line 'error: FILE: reason' on stderr; the exit code is 1 if "
+      "any failed.");
 
   CLI::App* decode = app.add_subcommand("decode", "Decode a DICOM image to .npy (float32) or .png");
   auto in = std::make_shared<std::string>();

@@ -284,12 +284,10 @@ DicomScan ScanDicom(const fs::path& root, const std::string& rel,
   }
   auto info = dicom::ReadInfo(*ds);
   if (!info.ok()) return quarantine("not_dicom", info.status().message());
-  if (!info->has_pixel_data) return quarantine("no_pixel_data", "the file has no pixel data");
-  if (!info->decodable) {
-    const bool syntax = info->why_not_decodable.find("transfer syntax") != std::string::npos;
-    return quarantine(syntax ? "unsupported_transfer_syntax" : "undecodable_pixels",
-                      info->why_not_decodable);
-  }
+  if (const std::string refusal = RefusalFromInfo(*info); !refusal.empty())
+    return quarantine(refusal.c_str(), info->has_pixel_data
+                                           ? info->why_not_decodable
+                                           : std::string("the file has no pixel data"));
   if (info->burned_in_annotation && !o.allow_burned_in) {
     return quarantine("burned_in_annotation",
                       "BurnedInAnnotation is YES (text in the pixels may identify the patient); "

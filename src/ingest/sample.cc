@@ -85,6 +85,14 @@ std::string AgeAt(const std::string& birth_date, const std::string& when) {
   return age > 89 ? "90+" : std::to_string(age);
 }
 
+std::string RefusalFromInfo(const dicom::DicomInfo& info) {
+  if (!info.has_pixel_data) return "no_pixel_data";
+  if (info.decodable) return "";
+  return info.why_not_decodable.find("transfer syntax") != std::string::npos
+             ? "unsupported_transfer_syntax"
+             : "undecodable_pixels";
+}
+
 StatusOr<SampleImage> PrepareImageBytes(std::string_view bytes, const std::string& study_datetime,
                                         const ImagePolicy& policy, const deid::Pseudonymizer& p,
                                         std::string* reason) {

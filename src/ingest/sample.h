@@ -20,6 +20,7 @@
 #include "common/status.h"
 #include "deid/pseudonymizer.h"
 #include "deid/text_deid.h"
+#include "dicom/info.h"
 #include "fhir/resources.h"
 
 namespace medscribe::ingest {
@@ -77,6 +78,10 @@ struct ImagePolicy {
   // The patient's scrubber for the free-text attributes (null: they are removed). Not owned.
   const deid::TextScrubber* scrubber = nullptr;
 };
+
+// Why ingest refuses an instance from its metadata alone ("no_pixel_data",
+// "unsupported_transfer_syntax", "undecodable_pixels"), or "" when its pixels can be decoded.
+std::string RefusalFromInfo(const dicom::DicomInfo& info);
 
 // Decodes one DICOM instance (`bytes`, untrusted) to `image_size` square display pixels and
 // de-identifies a copy of it. Every path that takes images goes through here, so an image whose

@@ -72,6 +72,10 @@ info=$("$bin" dicom info "$work/j2k.dcm" 2>&1); rc=$?
 out=$("$bin" dicom decode "$work/j2k.dcm" --out "$work/j2k.npy" 2>&1); rc=$?
 [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && echo "$out" | has 'JPEG 2000.*not supported' &&
   pass "decode: $out" || fail "decode j2k -> exit $rc: $out"
+"$bin" dicom info "$work/fake_j2k.dcm" | has '"ingest":"quarantined as undecodable_pixels: frame 1' \
+  && "$bin" dicom info "$work/jpeg_ls.dcm" | has '"ingest":"accepted"' \
+  && "$bin" dicom info "$work/j2k.dcm" | has '"ingest":"quarantined as unsupported_transfer_syntax"' \
+  && pass "info says what ingest would do with each file" || fail "info ingest verdicts: $("$bin" dicom info "$work/fake_j2k.dcm" "$work/jpeg_ls.dcm")"
 out=$("$bin" dicom decode "$work/fake_j2k.dcm" --out "$work/fake.npy" 2>&1); rc=$?
 [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && echo "$out" | has 'not a JPEG 2000 codestream' &&
   pass "decode of a JPEG 2000 label over other bytes: $out" || fail "fake j2k -> exit $rc: $out"
