@@ -61,9 +61,8 @@ std::string AuditChainKey(const std::string& audit_key) {
 
 namespace {
 
-// The record's content in the log's field order, without seq, prev, chain and hash.
-Json RecordBody(const AuditRecord& r, const std::string& time) {
-  Json j;
+// Adds the record's content to `j` in the log's field order (after seq; before prev, chain, hash).
+void AddRecordFields(Json& j, const AuditRecord& r, const std::string& time) {
   j["time"] = time;
   j["principal"] = r.principal;
   j["role"] = r.role;
@@ -75,7 +74,6 @@ Json RecordBody(const AuditRecord& r, const std::string& time) {
   j["outcome"] = r.outcome;
   j["request"] = r.request_digest;
   j["source"] = r.source;
-  return j;
 }
 
 std::string Dump(const Json& j) {
@@ -147,11 +145,11 @@ uint64_t AuditLog::syncs() const {
   return syncs_;
 }
 
-uint64_t AuditLog::Enqueue(std::string json) {
-  const uint64_t ticket = next_ticket_++;
-  queue_.push_back({std::move(json), ticket});
+uint64_t AuditLog::Enqueue(Pending p) {
+  p.ticket = next_ticket_++;
+  queue_.push_back(std::move(p));
   wake_.notify_one();
-  return ticket;
+  return queue_.back().ticket;
 }
 
 Status AuditLog::WaitFor(std::unique_lock<std::mutex>& lock, uint64_t ticket) {
@@ -160,10 +158,12 @@ Status AuditLog::WaitFor(std::unique_lock<std::mutex>& lock, uint64_t ticket) {
 }
 
 Status AuditLog::Append(const AuditRecord& r) {
-  std::string body = Dump(RecordBody(r, UtcNowIso(true)));
+  Pending p;
+  p.record = r;
+  p.time = UtcNowIso(true);
   std::unique_lock<std::mutex> lock(mu_);
   if (!failed_.ok()) return failed_;
-  const uint64_t ticket = Enqueue(std::move(body));
+  const uint64_t ticket = Enqueue(std::move(p));
   return WaitFor(lock, ticket);
 }
 
@@ -190,30 +190,31 @@ Status AuditLog::AppendRefusal(const AuditRecord& r) {
   return Append(r);
 }
 
-void AuditLog::DueRepeats(bool all, std::vector<std::string>* records) {
+uint64_t AuditLog::EnqueueDueRepeats(bool all) {
   const auto now = std::chrono::steady_clock::now();
+  uint64_t last = 0;
   for (auto it = repeats_.begin(); it != repeats_.end();) {
     if (!all && it->second.ends > now) {
       ++it;
       continue;
     }
     if (it->second.count > 0) {
-      Json j = RecordBody(it->second.first, UtcNowIso(true));
-      j["count"] = it->second.count;
-      j["since"] = it->second.since;
-      records->push_back(Dump(j));
+      Pending p;
+      p.record = std::move(it->second.first);
+      p.time = UtcNowIso(true);
+      p.count = it->second.count;
+      p.since = std::move(it->second.since);
+      last = Enqueue(std::move(p));
     }
     it = repeats_.erase(it);
   }
+  return last;
 }
 
 Status AuditLog::Flush(bool all) {
   std::unique_lock<std::mutex> lock(mu_);
-  std::vector<std::string> records;
-  DueRepeats(all, &records);
-  uint64_t last = committed_;
-  for (std::string& r : records) last = Enqueue(std::move(r));
-  if (!queue_.empty()) last = queue_.back().ticket;
+  EnqueueDueRepeats(all);
+  const uint64_t last = queue_.empty() ? committed_ : queue_.back().ticket;
   return WaitFor(lock, last);
 }
 
@@ -221,26 +222,26 @@ void AuditLog::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || !queue_.empty(); });
-    std::vector<std::string> due;
-    DueRepeats(/*all=*/false, &due);
-    for (std::string& r : due) Enqueue(std::move(r));
+    EnqueueDueRepeats(/*all=*/false);
     if (queue_.empty()) {
       if (stopping_) break;
       continue;
     }
-    std::vector<Pending> batch(std::make_move_iterator(queue_.begin()),
-                               std::make_move_iterator(queue_.end()));
+    if (!failed_.ok()) {  // its waiters have the failure already
+      queue_.clear();
+      continue;
+    }
+    const std::vector<Pending> batch(std::make_move_iterator(queue_.begin()),
+                                     std::make_move_iterator(queue_.end()));
     queue_.clear();
-    const bool failed = !failed_.ok();
     lock.unlock();
-    Status s = failed ? OkStatus() : WriteBatch(batch);
+    Status s = WriteBatch(batch);
     lock.lock();
-    if (failed) continue;  // waiters already saw the failure
-    if (!s.ok()) {
-      failed_ = s;
-    } else {
+    if (s.ok()) {
       committed_ = batch.back().ticket;
       ++syncs_;
+    } else {
+      failed_ = s;
     }
     done_.notify_all();
   }
@@ -248,15 +249,18 @@ void AuditLog::Run() {
   if (failed_.ok() && seq_ > checkpointed_) (void)Checkpoint();
 }
 
-Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
+Status AuditLog::WriteBatch(const std::vector<Pending>& batch) {
   std::string text;
   uint64_t seq = seq_;
   std::string prev = prev_;
   for (const Pending& p : batch) {
-    const Json body = Json::parse(p.json);
     Json j;
     j["seq"] = ++seq;
-    for (const auto& [k, v] : body.items()) j[k] = v;
+    AddRecordFields(j, p.record, p.time);
+    if (p.count > 0) {
+      j["count"] = p.count;
+      j["since"] = p.since;
+    }
     j["prev"] = prev.empty() ? std::string(64, '0') : prev;
     if (!options_.chain_key.empty()) j["chain"] = kKeyed;
     prev = HashOf(j, options_.chain_key);

@@ -90,9 +90,14 @@ class AuditLog {
   uint64_t syncs() const;  // fdatasync calls on the log so far (group commit)
 
  private:
+  // A record waiting for the writer: its content and time, and for counted refusals how many
+  // repeats followed it since when.
   struct Pending {
-    std::string json;  // the record without seq, prev and hash
-    uint64_t ticket;
+    AuditRecord record;
+    std::string time;
+    uint64_t count = 0;
+    std::string since;
+    uint64_t ticket = 0;
   };
   struct Repeats {
     AuditRecord first;
@@ -101,12 +106,14 @@ class AuditLog {
     std::chrono::steady_clock::time_point ends;
   };
   AuditLog() = default;
-  uint64_t Enqueue(std::string json);  // REQUIRES: mu_ held
+  uint64_t Enqueue(Pending p);  // REQUIRES: mu_ held
   Status WaitFor(std::unique_lock<std::mutex>& lock, uint64_t ticket);
   void Run();
-  Status WriteBatch(std::vector<Pending>& batch);                // writer thread only
-  Status Checkpoint();                                           // writer thread only
-  void DueRepeats(bool all, std::vector<std::string>* records);  // REQUIRES: mu_ held
+  Status WriteBatch(const std::vector<Pending>& batch);  // writer thread only
+  Status Checkpoint();                                   // writer thread only
+  // Enqueues the counted records of the repeats whose window has ended (every one with `all`)
+  // and returns the last ticket, or 0 when none. REQUIRES: mu_ held.
+  uint64_t EnqueueDueRepeats(bool all);
 
   std::filesystem::path path_;
   AuditOptions options_;
