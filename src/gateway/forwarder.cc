@@ -126,6 +126,10 @@ struct Outstanding {
 Forwarder::Forwarder(Upstream& upstream, GatewayMetrics& metrics, const Clock& clock)
     : upstream_(upstream), metrics_(metrics), clock_(clock) {}
 
+void Forwarder::Failed(Replica& r, bool connect_failure, const EjectionPolicy& ejection) {
+  if (RecordFailure(r, connect_failure, ejection, clock_.SteadyMs())) metrics_.Ejection();
+}
+
 double Forwarder::Uniform() {
   std::lock_guard<std::mutex> lock(rng_mu_);
   return std::uniform_real_distribution<double>(0, 1)(rng_);
@@ -207,7 +211,7 @@ asio::awaitable<ForwardResult> Forwarder::Forward(EndpointRoute& ep, EjectionPol
     const bool retryable = o == Outcome::kNotSent || (o == Outcome::kOk && sink.held());
     if (retryable) {
       if (o == Outcome::kNotSent) {
-        if (RecordFailure(*replica, true, ejection, clock_.SteadyMs())) metrics_.Ejection();
+        Failed(*replica, /*connect_failure=*/true, ejection);
       } else {
         replica->ready = false;  // draining: until the health check says otherwise
       }
@@ -218,7 +222,7 @@ asio::awaitable<ForwardResult> Forwarder::Forward(EndpointRoute& ep, EjectionPol
     done = true;
     if (o == Outcome::kOk) {
       if (sink.status() >= 500) {
-        if (RecordFailure(*replica, false, ejection, clock_.SteadyMs())) metrics_.Ejection();
+        Failed(*replica, /*connect_failure=*/false, ejection);
       } else {
         RecordSuccess(*replica);
       }
@@ -234,7 +238,7 @@ asio::awaitable<ForwardResult> Forwarder::Forward(EndpointRoute& ep, EjectionPol
                   h);
       }
     } else {
-      if (RecordFailure(*replica, false, ejection, clock_.SteadyMs())) metrics_.Ejection();
+      Failed(*replica, /*connect_failure=*/false, ejection);
       if (sink.started()) {
         sink.Abort();
       } else {
@@ -276,7 +280,7 @@ asio::awaitable<StatusOr<Forwarder::Called>> Forwarder::Call(
     metrics_.Upstream(dep->name, OutcomeLabel(o, sink.c.status));
     if (o == Outcome::kNotSent || (o == Outcome::kOk && sink.c.status == 503 && attempt == 0)) {
       if (o == Outcome::kNotSent) {
-        if (RecordFailure(*replica, true, ejection, clock_.SteadyMs())) metrics_.Ejection();
+        Failed(*replica, /*connect_failure=*/true, ejection);
       } else {
         replica->ready = false;
       }
@@ -285,13 +289,13 @@ asio::awaitable<StatusOr<Forwarder::Called>> Forwarder::Call(
       continue;
     }
     if (o != Outcome::kOk) {
-      if (RecordFailure(*replica, false, ejection, clock_.SteadyMs())) metrics_.Ejection();
+      Failed(*replica, /*connect_failure=*/false, ejection);
       co_return o == Outcome::kTimeout
           ? DeadlineExceededError("the model replica did not answer in time")
           : UnavailableError("the model replica failed while drafting");
     }
     if (sink.c.status >= 500) {
-      if (RecordFailure(*replica, false, ejection, clock_.SteadyMs())) metrics_.Ejection();
+      Failed(*replica, /*connect_failure=*/false, ejection);
     } else {
       RecordSuccess(*replica);
     }

@@ -77,6 +77,8 @@ class Forwarder {
   // After a first attempt that never reached a model: the replica to try next, possibly in
   // another deployment (*dep is updated), or null.
   std::shared_ptr<Replica> Next(EndpointRoute& ep, DeploymentRoute*& dep, const Replica& failed);
+  // Records a failed exchange with `r` and counts the ejection it may cause.
+  void Failed(Replica& r, bool connect_failure, const EjectionPolicy& ejection);
   double Uniform();
 
   Upstream& upstream_;
