@@ -164,25 +164,24 @@ StatusOr<std::vector<std::string>> FrameBytes(DcmPixelSequence* seq, int frames,
   return out;
 }
 
-// Decodes the first `wanted` frames of JPEG 2000 pixel data to stored values after the
-// rescale (grayscale; the geometry of every frame checked against the header first).
-Status DecodeJpeg2000Frames(DcmDataset* ds, E_TransferSyntax xfer, const DicomInfo& info,
-                            int wanted, double slope, double intercept,
-                            std::vector<float>& values) {
+// The first `wanted` frames of JPEG 2000 pixel data, each codestream's geometry checked against
+// the header (samples per pixel included) before it is decoded.
+StatusOr<std::vector<Jpeg2000Frame>> DecodeJpeg2000Frames(DcmDataset* ds, E_TransferSyntax xfer,
+                                                          const DicomInfo& info, int wanted) {
   DcmPixelSequence* seq = PixelFragments(ds, xfer, nullptr);
   if (seq == nullptr) return DataLossError("compressed pixel data has no fragments");
-  ASSIGN_OR_RETURN(std::vector<std::string> frames, FrameBytes(seq, info.frames, wanted));
+  ASSIGN_OR_RETURN(std::vector<std::string> bytes, FrameBytes(seq, info.frames, wanted));
   const Jpeg2000Geometry expect{info.rows, info.columns, info.samples_per_pixel,
                                 info.bits_allocated > 0 ? info.bits_allocated : 16};
-  values.reserve(static_cast<size_t>(info.rows) * info.columns * frames.size());
-  for (size_t f = 0; f < frames.size(); ++f) {
-    auto frame = DecodeJpeg2000(frames[f], expect);
+  std::vector<Jpeg2000Frame> frames;
+  for (size_t f = 0; f < bytes.size(); ++f) {
+    auto frame = DecodeJpeg2000(bytes[f], expect);
     if (!frame.ok())
       return Status(frame.status().code(),
                     "frame " + std::to_string(f + 1) + ": " + frame.status().message());
-    for (int32_t v : frame->samples) values.push_back(static_cast<float>(v * slope + intercept));
+    frames.push_back(std::move(*frame));
   }
-  return OkStatus();
+  return frames;
 }
 
 // DCMTK reads the pixel data of an Explicit VR Big Endian file as 16-bit words (OW) and swaps
@@ -304,20 +303,13 @@ StatusOr<DecodedImage> DecodeColor(DcmFileFormat& file, E_TransferSyntax xfer,
     if (info.photometric != "RGB" && info.photometric != "YBR_RCT" && info.photometric != "YBR_ICT")
       return UnimplementedError("JPEG 2000 pixel data in " + info.photometric +
                                 " (RGB, YBR_RCT and YBR_ICT are decoded)");
-    DcmPixelSequence* seq = PixelFragments(file.getDataset(), xfer, nullptr);
-    if (seq == nullptr) return DataLossError("compressed pixel data has no fragments");
-    ASSIGN_OR_RETURN(std::vector<std::string> bytes, FrameBytes(seq, info.frames, frames));
-    const Jpeg2000Geometry expect{info.rows, info.columns, 3,
-                                  info.bits_allocated > 0 ? info.bits_allocated : 8};
-    for (size_t f = 0; f < bytes.size(); ++f) {
-      auto frame = DecodeJpeg2000(bytes[f], expect);
-      if (!frame.ok())
-        return Status(frame.status().code(),
-                      "frame " + std::to_string(f + 1) + ": " + frame.status().message());
-      max_value = std::ldexp(1.0, frame->precision) - 1;
+    ASSIGN_OR_RETURN(std::vector<Jpeg2000Frame> decoded,
+                     DecodeJpeg2000Frames(file.getDataset(), xfer, info, frames));
+    for (const Jpeg2000Frame& frame : decoded) {
+      max_value = std::ldexp(1.0, frame.precision) - 1;
       for (size_t i = 0; i < plane; ++i)
         for (size_t c = 0; c < 3; ++c)
-          rgb.push_back(static_cast<float>(frame->samples[c * plane + i]));
+          rgb.push_back(static_cast<float>(frame.samples[c * plane + i]));
     }
   } else {
     DcmDataset* ds = file.getDataset();
@@ -397,9 +389,11 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
   if (IsJpeg2000(xfer)) {
     if (lut_sequence)
       return UnimplementedError("a Modality LUT Sequence with JPEG 2000 pixel data");
-    decoded_frames = o.raw ? static_cast<size_t>(info.frames) : 1;
-    RETURN_IF_ERROR(DecodeJpeg2000Frames(ds, xfer, info, static_cast<int>(decoded_frames), slope,
-                                         intercept, values));
+    ASSIGN_OR_RETURN(std::vector<Jpeg2000Frame> decoded,
+                     DecodeJpeg2000Frames(ds, xfer, info, o.raw ? info.frames : 1));
+    decoded_frames = decoded.size();
+    for (const Jpeg2000Frame& frame : decoded)
+      for (int32_t v : frame.samples) values.push_back(static_cast<float>(v * slope + intercept));
     rows = static_cast<size_t>(info.rows);
     cols = static_cast<size_t>(info.columns);
   } else {
