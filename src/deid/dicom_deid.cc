@@ -86,7 +86,15 @@ const std::set<std::string, std::less<>>& RetainList() {
       "LossyImageCompressionRatio",
       "LossyImageCompressionMethod",
       "BurnedInAnnotation",
+      "RedPaletteColorLookupTableDescriptor",
+      "GreenPaletteColorLookupTableDescriptor",
+      "BluePaletteColorLookupTableDescriptor",
+      "RedPaletteColorLookupTableData",
+      "GreenPaletteColorLookupTableData",
+      "BluePaletteColorLookupTableData",
       "PixelData",
+      "FloatPixelData",
+      "DoubleFloatPixelData",
   };
   return kKeep;
 }

@@ -56,6 +56,37 @@ Status ConvertInterData(const DiPixel* px, size_t n, double slope, double interc
   return OkStatus();
 }
 
+// The first `frames` frames of Float Pixel Data (32 bits) or Double Float Pixel Data (64 bits),
+// as DCMTK read them in the machine's byte order. DataLoss when the element holds fewer values
+// than the frames need.
+StatusOr<std::vector<float>> FloatPixelValues(DcmDataset* ds, const DicomInfo& info, int frames) {
+  const size_t frame = static_cast<size_t>(info.rows) * static_cast<size_t>(info.columns);
+  const size_t need = frame * static_cast<size_t>(info.frames);
+  unsigned long count = 0;
+  std::vector<float> out;
+  const char* name = info.float_bits == 32 ? "Float Pixel Data" : "Double Float Pixel Data";
+  if (info.float_bits == 32) {
+    const Float32* p = nullptr;
+    if (ds->findAndGetFloat32Array(DCM_FloatPixelData, p, &count).bad() || p == nullptr)
+      return DataLossError(std::string("cannot read ") + name);
+    if (count >= need) out.assign(p, p + frame * static_cast<size_t>(frames));
+  } else {
+    const Float64* p = nullptr;
+    if (ds->findAndGetFloat64Array(DCM_DoubleFloatPixelData, p, &count).bad() || p == nullptr)
+      return DataLossError(std::string("cannot read ") + name);
+    if (count >= need) {
+      out.reserve(frame * static_cast<size_t>(frames));
+      for (size_t i = 0; i < frame * static_cast<size_t>(frames); ++i)
+        out.push_back(static_cast<float>(p[i]));
+    }
+  }
+  if (count < need) {
+    return DataLossError(std::string(name) + " holds " + std::to_string(count) +
+                         " values; rows x columns x frames needs " + std::to_string(need));
+  }
+  return out;
+}
+
 bool IsJpegFamily(E_TransferSyntax xfer) {
   switch (xfer) {
     case EXS_JPEGProcess1:
@@ -386,7 +417,13 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
   const double intercept = lut_sequence ? 0.0 : info.rescale_intercept;
   std::vector<float> values;
   size_t rows = 0, cols = 0, decoded_frames = 0;
-  if (IsJpeg2000(xfer)) {
+  if (info.float_bits != 0) {
+    // Real values: no Modality LUT applies (a Real World Value Mapping would, and is not read).
+    ASSIGN_OR_RETURN(values, FloatPixelValues(ds, info, o.raw ? info.frames : 1));
+    rows = static_cast<size_t>(info.rows);
+    cols = static_cast<size_t>(info.columns);
+    decoded_frames = o.raw ? static_cast<size_t>(info.frames) : 1;
+  } else if (IsJpeg2000(xfer)) {
     if (lut_sequence)
       return UnimplementedError("a Modality LUT Sequence with JPEG 2000 pixel data");
     ASSIGN_OR_RETURN(std::vector<Jpeg2000Frame> decoded,
@@ -424,9 +461,13 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
   values.resize(rows * cols);  // the first frame
   double center = info.window_center, width = info.window_width;
   if (!info.has_window || width < 1) {
-    // No usable window: the 1st to 99th percentile, so that background and burned-in text do not
-    // set the contrast.
-    std::vector<float> sorted = values;
+    // No usable window: the 1st to 99th percentile of the finite values, so that background and
+    // burned-in text do not set the contrast.
+    std::vector<float> sorted;
+    sorted.reserve(values.size());
+    for (float v : values)
+      if (std::isfinite(v)) sorted.push_back(v);
+    if (sorted.empty()) sorted.push_back(0);
     const size_t lo = sorted.size() / 100, hi = sorted.size() - 1 - sorted.size() / 100;
     std::nth_element(sorted.begin(), sorted.begin() + lo, sorted.end());
     const double vlo = sorted[lo];
@@ -437,7 +478,8 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
   }
   const bool invert = info.photometric == "MONOCHROME1";
   for (float& v : values) {
-    double y = VoiLinear(v, center, width);
+    // Floating-point pixels may hold NaN (no value): shown as the window's bottom.
+    double y = std::isnan(v) ? 0.0 : VoiLinear(v, center, width);
     if (invert) y = 1.0 - y;
     v = static_cast<float>(y);
   }

@@ -13,8 +13,10 @@
 //
 // Every transfer syntax DCMTK can decode here is supported (uncompressed little/big endian,
 // deflated, JPEG baseline/extended/lossless, JPEG-LS, RLE), and JPEG 2000 (.90, .91) through
-// OpenJPEG (jpeg2000.h); others give Unimplemented with the syntax named. Inputs are untrusted:
-// sizes are checked against limits before any pixel buffer is allocated.
+// OpenJPEG (jpeg2000.h); others give Unimplemented with the syntax named. Float Pixel Data and
+// Double Float Pixel Data (grayscale, native transfer syntaxes; e.g. parametric maps) decode to
+// their values as stored (doubles rounded to float; NaN shown as black in display mode). Inputs are
+// untrusted: sizes are checked against limits before any pixel buffer is allocated.
 #pragma once
 
 #include <cstdint>

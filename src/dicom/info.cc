@@ -83,7 +83,11 @@ StatusOr<DicomInfo> ReadInfo(const DicomDataset& dataset) {
   info.has_window = wc && ww;
   info.burned_in_annotation = Str(ds, DCM_BurnedInAnnotation) == "YES";
   info.has_accession_number = !Str(ds, DCM_AccessionNumber).empty();
-  info.has_pixel_data = ds->tagExists(DCM_PixelData);
+  if (!ds->tagExists(DCM_PixelData)) {
+    if (ds->tagExists(DCM_FloatPixelData)) info.float_bits = 32;
+    if (ds->tagExists(DCM_DoubleFloatPixelData)) info.float_bits = 64;
+  }
+  info.has_pixel_data = ds->tagExists(DCM_PixelData) || info.float_bits != 0;
   info.warnings = dataset.repairs();
 
   // Can the pixels be decoded here?
@@ -97,6 +101,12 @@ StatusOr<DicomInfo> ReadInfo(const DicomDataset& dataset) {
     info.why_not_decodable = "transfer syntax " + info.transfer_syntax_name + " (" +
                              info.transfer_syntax_uid +
                              ") is not supported: this build of DCMTK has no decoder for it";
+  } else if (info.float_bits != 0 &&
+             (x.isEncapsulated() || info.samples_per_pixel != 1 ||
+              (info.photometric != "MONOCHROME2" && info.photometric != "MONOCHROME1"))) {
+    info.why_not_decodable =
+        "floating-point pixel data is supported in grayscale (MONOCHROME1/2, 1 sample per "
+        "pixel) with a native transfer syntax only";
   } else if (!SupportedPhotometric(info.photometric, info.samples_per_pixel, IsJpeg2000(xfer))) {
     info.why_not_decodable =
         "photometric interpretation " +

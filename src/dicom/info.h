@@ -26,7 +26,8 @@ struct DicomInfo {
   double window_center = 0, window_width = 0;
   bool burned_in_annotation = false;  // BurnedInAnnotation = YES
   bool has_accession_number = false;  // present and non-empty (the value itself is PHI)
-  bool has_pixel_data = false;
+  bool has_pixel_data = false;        // Pixel Data, Float Pixel Data or Double Float Pixel Data
+  int float_bits = 0;                 // 32 (Float Pixel Data) or 64 (Double ...); 0: integers
   bool decodable = false;             // MedScribe can decode the pixels
   std::string why_not_decodable;      // the reason when !decodable
   std::vector<std::string> warnings;  // what reading had to repair (DicomDataset::repairs)

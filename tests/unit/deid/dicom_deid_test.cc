@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "dicom/image.h"
 #include "synth/cohort.h"
+#include "testing/dicom_bytes.h"
 #include "testing/synth_plan.h"
 #include "testing/temp_dir.h"
 
@@ -88,6 +90,51 @@ TEST_F(DicomDeidTest, ImagesWithoutPatientIdAreRefused) {
   dicom::DicomDataset ds;
   ASSERT_TRUE(ds.SetString("PatientName", "DOE^JANE").ok());
   EXPECT_EQ(DeidentifyDicom(ds, pseudonymizer_).status().code(), ErrorCode::kInvalidArgument);
+}
+
+// What decoding needs beyond Pixel Data (a palette's lookup tables, floating-point pixel data)
+// survives de-identification: the stored copy decodes to the same values.
+TEST_F(DicomDeidTest, DeidentifiedImagesDecodeAsBefore) {
+  medscribe::testing::DicomBytes palette;
+  palette.Add(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.7")
+      .Add(0x0008, 0x0018, "UI", "2.25.4");
+  palette.Add(0x0010, 0x0010, "PN", "DOE^JANE").Add(0x0010, 0x0020, "LO", "MRN-4411");
+  palette.Us(0x0028, 0x0002, 1).Add(0x0028, 0x0004, "CS", "PALETTE COLOR");
+  palette.Us(0x0028, 0x0010, 1).Us(0x0028, 0x0011, 2).Us(0x0028, 0x0100, 8);
+  palette.Us(0x0028, 0x0101, 8).Us(0x0028, 0x0102, 7).Us(0x0028, 0x0103, 0);
+  const std::string descriptor = palette.U16(2) + palette.U16(0) + palette.U16(16);
+  for (uint16_t e : {0x1101, 0x1102, 0x1103}) palette.Add(0x0028, e, "US", descriptor);
+  palette.Add(0x0028, 0x1201, "OW", palette.U16(1000) + palette.U16(65535));
+  palette.Add(0x0028, 0x1202, "OW", palette.U16(0) + palette.U16(30000));
+  palette.Add(0x0028, 0x1203, "OW", palette.U16(500) + palette.U16(2));
+  palette.Add(0x7FE0, 0x0010, "OB", std::string{'\1', '\0'});
+
+  medscribe::testing::DicomBytes floats;
+  floats.Add(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.30")
+      .Add(0x0008, 0x0018, "UI", "2.25.5");
+  floats.Add(0x0010, 0x0010, "PN", "DOE^JANE").Add(0x0010, 0x0020, "LO", "MRN-4411");
+  floats.Us(0x0028, 0x0002, 1).Add(0x0028, 0x0004, "CS", "MONOCHROME2");
+  floats.Us(0x0028, 0x0010, 1).Us(0x0028, 0x0011, 2).Us(0x0028, 0x0100, 32);
+  floats.Add(0x7FE0, 0x0008, "OF", floats.F32(-1.5f) + floats.F32(2.25f));
+
+  for (const std::string& file : {palette.File(), floats.File()}) {
+    auto ds = dicom::DicomDataset::FromBytes(file);
+    ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+    dicom::ImageDecodeOptions raw;
+    raw.raw = true;
+    auto before = dicom::DecodeImage(*ds, raw);
+    ASSERT_TRUE(before.ok()) << before.status().ToString();
+    ASSERT_TRUE(DeidentifyDicom(*ds, pseudonymizer_).ok());
+    auto stored = ds->ToBytes();
+    ASSERT_TRUE(stored.ok());
+    EXPECT_EQ(stored->find("DOE^JANE"), std::string::npos);
+    auto again = dicom::DicomDataset::FromBytes(*stored);
+    ASSERT_TRUE(again.ok());
+    auto after = dicom::DecodeImage(*again, raw);
+    ASSERT_TRUE(after.ok()) << after.status().ToString();
+    EXPECT_EQ(after->channels, before->channels);
+    EXPECT_EQ(after->pixels, before->pixels);
+  }
 }
 
 TEST_F(DicomDeidTest, AgesOver89AreGroupedAndMalformedAgesEmptied) {

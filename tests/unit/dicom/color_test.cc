@@ -7,6 +7,7 @@
 
 #include "dicom/image.h"
 #include "dicom/info.h"
+#include "testing/dicom_bytes.h"
 #include "testing/temp_dir.h"
 
 namespace medscribe::dicom {
@@ -130,35 +131,22 @@ TEST_F(ColorTest, YbrFullIsConvertedToRgb) {
 // representation, which DCMTK's string setter cannot choose): four 16-bit entries, index 0
 // black, 1 red, 2 green, 3 white; pixels 0 1 2 3.
 std::string PaletteFile() {
-  auto le16 = [](uint16_t v) { return std::string{char(v & 0xFF), char(v >> 8)}; };
-  auto le32 = [&](uint32_t v) { return le16(uint16_t(v & 0xFFFF)) + le16(uint16_t(v >> 16)); };
-  auto el = [&](uint16_t g, uint16_t e, const char* vr, std::string v) {
-    if (v.size() % 2) v += (std::string(vr) == "UI" ? '\0' : ' ');
-    if (std::string(vr) == "OW" || std::string(vr) == "OB")
-      return le16(g) + le16(e) + vr + std::string(2, '\0') + le32(uint32_t(v.size())) + v;
-    return le16(g) + le16(e) + vr + le16(uint16_t(v.size())) + v;
-  };
-  const std::string meta_body =
-      el(2, 1, "OB", std::string{'\0', '\1'}) + el(2, 2, "UI", "1.2.840.10008.5.1.4.1.1.7") +
-      el(2, 3, "UI", "2.25.32") + el(2, 0x10, "UI", "1.2.840.10008.1.2.1");
-  std::string out(128, '\0');
-  out += "DICM" + el(2, 0, "UL", le32(uint32_t(meta_body.size()))) + meta_body;
-  out += el(8, 0x16, "UI", "1.2.840.10008.5.1.4.1.1.7") + el(8, 0x18, "UI", "2.25.32") +
-         el(8, 0x60, "CS", "OT");
-  out += el(0x28, 2, "US", le16(1)) + el(0x28, 4, "CS", "PALETTE COLOR") +
-         el(0x28, 0x10, "US", le16(2)) + el(0x28, 0x11, "US", le16(2)) +
-         el(0x28, 0x100, "US", le16(8)) + el(0x28, 0x101, "US", le16(8)) +
-         el(0x28, 0x102, "US", le16(7)) + el(0x28, 0x103, "US", le16(0));
-  const std::string descriptor = le16(4) + le16(0) + le16(16);
-  for (uint16_t e : {0x1101, 0x1102, 0x1103}) out += el(0x28, e, "US", descriptor);
+  medscribe::testing::DicomBytes b;
+  b.Add(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.7").Add(0x0008, 0x0018, "UI", "2.25.32");
+  b.Add(0x0008, 0x0060, "CS", "OT")
+      .Us(0x0028, 0x0002, 1)
+      .Add(0x0028, 0x0004, "CS", "PALETTE COLOR");
+  b.Us(0x0028, 0x0010, 2).Us(0x0028, 0x0011, 2).Us(0x0028, 0x0100, 8).Us(0x0028, 0x0101, 8);
+  b.Us(0x0028, 0x0102, 7).Us(0x0028, 0x0103, 0);
+  const std::string descriptor = b.U16(4) + b.U16(0) + b.U16(16);
+  for (uint16_t e : {0x1101, 0x1102, 0x1103}) b.Add(0x0028, e, "US", descriptor);
   auto lut = [&](std::array<uint16_t, 4> v) {
-    return le16(v[0]) + le16(v[1]) + le16(v[2]) + le16(v[3]);
+    return b.U16(v[0]) + b.U16(v[1]) + b.U16(v[2]) + b.U16(v[3]);
   };
-  out += el(0x28, 0x1201, "OW", lut({0, 65535, 0, 65535}));
-  out += el(0x28, 0x1202, "OW", lut({0, 0, 65535, 65535}));
-  out += el(0x28, 0x1203, "OW", lut({0, 0, 0, 65535}));
-  out += el(0x7FE0, 0x10, "OB", std::string{'\0', '\1', '\2', '\3'});
-  return out;
+  b.Add(0x0028, 0x1201, "OW", lut({0, 65535, 0, 65535}));
+  b.Add(0x0028, 0x1202, "OW", lut({0, 0, 65535, 65535}));
+  b.Add(0x0028, 0x1203, "OW", lut({0, 0, 0, 65535}));
+  return b.Add(0x7FE0, 0x0010, "OB", std::string{'\0', '\1', '\2', '\3'}).File();
 }
 
 TEST(ColorPalette, PaletteColorIsLookedUp) {

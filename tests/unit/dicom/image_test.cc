@@ -6,6 +6,7 @@
 
 #include "common/files.h"
 #include "dicom/info.h"
+#include "testing/dicom_bytes.h"
 #include "testing/temp_dir.h"
 
 namespace medscribe::dicom {
@@ -181,38 +182,14 @@ TEST_F(DicomImageTest, LimitsAndUnsupportedImagesAreRefusedWithReasons) {
 // A Part 10 file in Explicit VR Big Endian with 32-bit unsigned pixels, written byte by byte
 // (as some archives hold them): PixelData as OW, each value's four bytes most significant first.
 std::string BigEndian32(const std::vector<uint32_t>& values, uint16_t rows, uint16_t cols) {
-  auto le16 = [](uint16_t v) { return std::string{char(v & 0xFF), char(v >> 8)}; };
-  auto le32 = [&](uint32_t v) { return le16(uint16_t(v & 0xFFFF)) + le16(uint16_t(v >> 16)); };
-  auto be16 = [](uint16_t v) { return std::string{char(v >> 8), char(v & 0xFF)}; };
-  auto be32 = [&](uint32_t v) { return be16(uint16_t(v >> 16)) + be16(uint16_t(v & 0xFFFF)); };
-  auto pad = [](std::string v, char c) { return v.size() % 2 ? v + c : v; };
-  auto meta = [&](uint16_t el, const char* vr, std::string v) {
-    v = pad(std::move(v), '\0');
-    return le16(2) + le16(el) + vr + le16(uint16_t(v.size())) + v;
-  };
-  auto short_be = [&](uint16_t g, uint16_t el, const char* vr, const std::string& v) {
-    return be16(g) + be16(el) + vr + be16(uint16_t(v.size())) + v;
-  };
-  std::string meta_body = le16(2) + le16(1) + "OB" + std::string(2, '\0') + le32(2) +
-                          std::string{'\0', '\1'} + meta(2, "UI", "1.2.840.10008.5.1.4.1.1.1") +
-                          meta(3, "UI", "2.25.5") + meta(0x10, "UI", "1.2.840.10008.1.2.2");
-  std::string out(128, '\0');
-  out += "DICM" + le16(2) + le16(0) + "UL" + le16(4) + le32(uint32_t(meta_body.size())) + meta_body;
-  out += short_be(0x0008, 0x0016, "UI", pad("1.2.840.10008.5.1.4.1.1.1", '\0'));
-  out += short_be(0x0008, 0x0018, "UI", pad("2.25.5", '\0'));
-  out += short_be(0x0008, 0x0060, "CS", "CR");
-  out += short_be(0x0028, 0x0002, "US", be16(1));
-  out += short_be(0x0028, 0x0004, "CS", "MONOCHROME2 ");
-  out += short_be(0x0028, 0x0010, "US", be16(rows));
-  out += short_be(0x0028, 0x0011, "US", be16(cols));
-  out += short_be(0x0028, 0x0100, "US", be16(32));
-  out += short_be(0x0028, 0x0101, "US", be16(32));
-  out += short_be(0x0028, 0x0102, "US", be16(31));
-  out += short_be(0x0028, 0x0103, "US", be16(0));
-  out +=
-      be16(0x7FE0) + be16(0x0010) + "OW" + std::string(2, '\0') + be32(uint32_t(values.size() * 4));
-  for (uint32_t v : values) out += be32(v);
-  return out;
+  medscribe::testing::DicomBytes b(/*big_endian=*/true);
+  b.Add(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.1").Add(0x0008, 0x0018, "UI", "2.25.5");
+  b.Add(0x0008, 0x0060, "CS", "CR").Us(0x0028, 0x0002, 1).Add(0x0028, 0x0004, "CS", "MONOCHROME2");
+  b.Us(0x0028, 0x0010, rows).Us(0x0028, 0x0011, cols).Us(0x0028, 0x0100, 32);
+  b.Us(0x0028, 0x0101, 32).Us(0x0028, 0x0102, 31).Us(0x0028, 0x0103, 0);
+  std::string pixels;
+  for (uint32_t v : values) pixels += b.U32(v);
+  return b.Add(0x7FE0, 0x0010, "OW", pixels).File();
 }
 
 TEST(DicomImageLayouts, ThirtyTwoBitBigEndianValuesAreExact) {

@@ -37,7 +37,9 @@ DicomDataset RandomImage(const Layout& l, int rows, int cols, uint32_t seed) {
   EXPECT_TRUE(ds.SetUint16("BitsStored", static_cast<uint16_t>(l.bits_stored)).ok());
   EXPECT_TRUE(ds.SetUint16("HighBit", static_cast<uint16_t>(l.bits_stored - 1)).ok());
   EXPECT_TRUE(ds.SetUint16("PixelRepresentation", l.is_signed ? 1 : 0).ok());
-  if (l.frames > 1) EXPECT_TRUE(ds.SetString("NumberOfFrames", std::to_string(l.frames)).ok());
+  if (l.frames > 1) {
+    EXPECT_TRUE(ds.SetString("NumberOfFrames", std::to_string(l.frames)).ok());
+  }
   std::vector<uint16_t> words(n);
   for (auto& w : words) {
     const int v = value(rng);
@@ -92,7 +94,9 @@ TEST_F(Jpeg2000Test, LosslessFilesDecodeToExactlyTheirValuesInEveryLayout) {
     EXPECT_EQ(got->pixels, want->pixels);
     float lo = 1e9f, hi = -1e9f;
     for (float v : got->pixels) lo = std::min(lo, v), hi = std::max(hi, v);
-    if (l.is_signed) EXPECT_LT(lo, 0) << "negative values survive";
+    if (l.is_signed) {
+      EXPECT_LT(lo, 0) << "negative values survive";
+    }
     EXPECT_GT(hi - lo, (1 << l.bits_stored) * 0.9f) << "the whole range is exercised";
   }
 }
