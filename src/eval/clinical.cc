@@ -28,7 +28,8 @@ bool HasPhrase(const std::vector<std::string>& w, const std::vector<std::string>
 }  // namespace
 
 std::string ComparisonOf(std::string_view report) {
-  const std::vector<std::string> w = Words(std::string(report));
+  // The indication may say "decreased breath sounds": only what the reader states counts.
+  const std::vector<std::string> w = Words(StatementText(report));
   if (HasPhrase(w, {"no", "prior"}) || HasPhrase(w, {"no", "previous"})) return "no_prior";
   if (!Has(w, {"prior", "previous"})) return "";
   // The first change word wins; reports state one change per study.

@@ -239,21 +239,32 @@ std::vector<std::string> SplitSentences(std::string_view text) {
 struct Header {
   std::string_view name;
   bool observations;  // its text carries observations
+  bool request;       // its text restates the order (what was asked, how it was done)
 };
-constexpr Header kHeaders[] = {
-    {"findings", true},        {"impression", true},       {"conclusion", true},
-    {"indication", false},     {"indications", false},     {"clinical history", false},
-    {"history", false},        {"reason for exam", false}, {"reason", false},
-    {"comparison", false},     {"technique", false},       {"examination", false},
-    {"exam", false},           {"procedure", false},       {"recommendation", false},
-    {"recommendations", false}};
+constexpr Header kHeaders[] = {{"findings", true, false},
+                               {"impression", true, false},
+                               {"conclusion", true, false},
+                               {"indication", false, true},
+                               {"indications", false, true},
+                               {"clinical history", false, true},
+                               {"history", false, true},
+                               {"reason for exam", false, true},
+                               {"reason", false, true},
+                               {"comparison", false, false},
+                               {"technique", false, true},
+                               {"examination", false, true},
+                               {"exam", false, true},
+                               {"procedure", false, true},
+                               {"recommendation", false, false},
+                               {"recommendations", false, false}};
 
-}  // namespace
-
-std::vector<std::string> ObservationSentences(std::string_view report) {
+// The report's text under the headers `keep` accepts (and under no header), sections joined by
+// newlines.
+template <typename Keep>
+std::string KeptSections(std::string_view report, Keep keep_header) {
   std::string lower(report);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  // Cut the report at every "HEADER:" and keep the sections that carry observations.
+  // Cut the report at every "HEADER:".
   std::string kept;
   bool keep = true;  // text under no header counts
   size_t start = 0;
@@ -265,14 +276,24 @@ std::vector<std::string> ObservationSentences(std::string_view report) {
       while (k < lower.size() && lower[k] == ' ') ++k;
       if (k >= lower.size() || lower[k] != ':') continue;
       if (keep) kept += std::string(report.substr(start, i - start)) + "\n";
-      keep = h.observations;
+      keep = keep_header(h);
       start = k + 1;
       i = k;
       break;
     }
   }
   if (keep) kept += std::string(report.substr(start));
-  return SplitSentences(kept);
+  return kept;
+}
+
+}  // namespace
+
+std::vector<std::string> ObservationSentences(std::string_view report) {
+  return SplitSentences(KeptSections(report, [](const Header& h) { return h.observations; }));
+}
+
+std::string StatementText(std::string_view report) {
+  return KeptSections(report, [](const Header& h) { return !h.request; });
 }
 
 Labels LabelReport(std::string_view report) {

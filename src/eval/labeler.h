@@ -81,6 +81,10 @@ Labels LabelReport(std::string_view report);
 // under no header), in order, as the labeler sees them.
 std::vector<std::string> ObservationSentences(std::string_view report);
 
+// The report without the sections that restate the order (INDICATION, HISTORY, REASON,
+// EXAMINATION, TECHNIQUE, PROCEDURE): what the reader states, the comparison included.
+std::string StatementText(std::string_view report);
+
 // For each phrase (lower-case words), whether an observation sentence of the report mentions it
 // without a negation cue before it: "Endotracheal tube in place" asserts {"endotracheal",
 // "tube"}, "No chest tube" does not assert {"chest", "tube"}.

@@ -15,6 +15,12 @@ TEST(ClinicalTest, ComparisonLabsAndLaterality) {
   EXPECT_EQ(ComparisonOf("Compared with the prior study, there is no interval change."),
             "unchanged");
   EXPECT_EQ(ComparisonOf("The lungs are clear."), "");
+  EXPECT_EQ(ComparisonOf("INDICATION: Decreased breath sounds.\nCOMPARISON: 2024-01-02.\n"
+                         "IMPRESSION: No acute process, no interval change from the prior study."),
+            "unchanged");
+  EXPECT_EQ(ComparisonOf("EXAMINATION: Chest radiograph.\nINDICATION: New cough.\n"
+                         "COMPARISON: Chest radiograph of 2024-01-02.\nIMPRESSION: Pneumonia."),
+            "");
   EXPECT_TRUE(ImpressionAddressesLab(
       "FINDINGS: x.\nIMPRESSION: Pneumonia in the setting of leukocytosis (WBC 17.2)."));
   EXPECT_FALSE(
