@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 
 #include "cli.h"
@@ -10,6 +11,7 @@
 #include "finding_labels.h"
 #include "ingest/manifest.h"
 #include "model/config.h"
+#include "model/dictated_change.h"
 #include "model/export.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
@@ -51,8 +53,11 @@ Status TrainTokenizer(const std::string& dataset, int vocab, const std::string& 
     texts.push_back(p->text);
     texts.push_back(p->target);
   }
-  return tokenizer::Tokenizer::Train(texts, out_dir,
-                                     {.vocab_size = vocab, .threads = jobs > 0 ? jobs : 1});
+  return tokenizer::Tokenizer::Train(
+      texts, out_dir,
+      {.vocab_size = vocab,
+       .threads = jobs > 0 ? jobs : 1,
+       .symbols = {std::begin(model::kChangeTokens), std::end(model::kChangeTokens)}});
 }
 
 struct TrainArgs {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "model/dictated_change.h"
 #include "model/lab_names.h"
 
 namespace medscribe::model {
@@ -153,7 +154,10 @@ StatusOr<Prompt> BuildPrompt(const json::Value& s, const PromptOptions& o) {
   if (o.image) p.text += "<image>\n";
   p.text += "<history> " + history + "\n";
   p.text += "<labs> " + (labs.empty() ? std::string("none") : labs) + "\n";
-  p.text += "<dictation> " + (dictation.empty() ? std::string("none") : dictation) + "\n";
+  p.text += "<dictation> " + (dictation.empty() ? std::string("none") : dictation);
+  if (const std::string_view change = ChangeToken(ChangeOfDictation(dictation)); !change.empty())
+    p.text += " " + std::string(change);
+  p.text += "\n";
   p.text += "<report>";
   p.target = Str(s.Find("target_report"));
   return p;

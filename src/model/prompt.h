@@ -6,7 +6,7 @@
 //   hypertension; I50.9 Heart failure. Procedures: 31500. Order: Cough and fever. Rule out
 //   pneumonia. (R05.9) Note: <notes>
 //   <labs> WBC 17.2 10*3/uL H; CRP 80 mg/L H; SpO2 97 % | none
-//   <dictation> <transcript> | none
+//   <dictation> <transcript> [<change_...>] | none
 //   <report>
 // The target the model learns (and generates) follows <report> and ends with </s>.
 //
@@ -15,7 +15,8 @@
 // (lines, sentences, Chinese clauses) that held identifiers — now de-identification
 // placeholders, they carry nothing clinical — cut to `max_note_chars` at a character boundary. Only
 // what the sample holds is shown; the sample itself holds only what existed before the study
-// (ingest/sample.h).
+// (ingest/sample.h). The dictation line ends with the change against the prior study that the
+// transcript states, as one token (model/dictated_change.h), when it states one.
 #pragma once
 
 #include <string>

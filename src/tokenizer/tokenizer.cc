@@ -100,6 +100,11 @@ Status Tokenizer::Train(const std::vector<std::string>& texts, const std::string
                         const TrainOptions& o) {
   if (texts.empty()) return InvalidArgumentError("no text to train the tokenizer on");
   if (o.vocab_size < 300) return InvalidArgumentError("--vocab must be at least 300");
+  for (const std::string& s : o.symbols) {
+    if (s.empty() || s.find_first_of(", \t\r\n") != std::string::npos)
+      return InvalidArgumentError("tokenizer symbol '" + s +
+                                  "' must be non-empty, without commas or white space");
+  }
   ASSIGN_OR_RETURN(const Module* m, LoadModule());
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -120,6 +125,7 @@ Status Tokenizer::Train(const std::vector<std::string>& texts, const std::string
   }
   std::string symbols;
   for (const char* s : kSectionTokens) symbols += (symbols.empty() ? "" : ",") + std::string(s);
+  for (const std::string& s : o.symbols) symbols += "," + s;
   const std::string args =
       "--input=" + corpus.string() + " --model_prefix=" + (fs::path(dir) / "tokenizer").string() +
       " --vocab_size=" + std::to_string(o.vocab_size) +

@@ -33,6 +33,9 @@ inline constexpr const char* kSectionTokens[] = {"<image>", "<history>", "<labs>
 struct TrainOptions {
   int vocab_size = 8000;
   int threads = 2;
+  // More user-defined symbols (each one piece, never split), after the section tokens: e.g.
+  // the prompt's change tokens (model/dictated_change.h).
+  std::vector<std::string> symbols;
   // SentencePiece may return a smaller vocabulary when the text has too few distinct pieces.
 };
 

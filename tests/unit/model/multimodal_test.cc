@@ -238,11 +238,12 @@ TEST(PromptTest, SectionsInOrderWithAblations) {
             "<image>\n<history> 67 female, Emergency Department (EMER). Problems: I50.9 Heart "
             "failure; I25.10 Atherosclerotic heart disease of. Procedures: 31500. Order: Cough. "
             "Rule out pneumonia. (R05.9) Note: Fever and cough.\n<labs> WBC 17.2 10*3/uL H; "
-            "Glucose [Mass/volume] in Serum 95 mg/dL\n<dictation> no prior studies\n<report>");
+            "Glucose [Mass/volume] in Serum 95 mg/dL\n<dictation> no prior studies "
+            "<change_no_prior>\n<report>");
   EXPECT_EQ(p->target, "IMPRESSION: Pneumonia.");
   auto ablated = BuildPrompt(*sample, {.image = false, .dictation = false});
   EXPECT_EQ(ablated->text.find("<image>"), std::string::npos);
-  EXPECT_NE(ablated->text.find("<dictation> none"), std::string::npos);
+  EXPECT_NE(ablated->text.find("<dictation> none\n"), std::string::npos);
   EXPECT_FALSE(BuildPrompt(json::Value(3)).ok());
 }
 

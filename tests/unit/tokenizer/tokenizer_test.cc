@@ -24,9 +24,15 @@ std::vector<std::string> Corpus() {
   return texts;
 }
 
+TrainOptions Options(int vocab) {
+  TrainOptions o;
+  o.vocab_size = vocab;
+  return o;
+}
+
 TEST(TokenizerTest, TrainsRoundTripsAndKeepsSectionTokensWhole) {
   medscribe::testing::TempDir dir;
-  ASSERT_TRUE(Tokenizer::Train(Corpus(), dir.path().string(), {.vocab_size = 400}).ok());
+  ASSERT_TRUE(Tokenizer::Train(Corpus(), dir.path().string(), Options(400)).ok());
   auto tok = Tokenizer::Load((dir / "tokenizer.model").string());
   ASSERT_TRUE(tok.ok()) << tok.status().message();
   EXPECT_GE(tok->vocab_size(), 300);
@@ -46,10 +52,26 @@ TEST(TokenizerTest, TrainsRoundTripsAndKeepsSectionTokensWhole) {
   EXPECT_EQ(again->Encode("IMPRESSION: Normal."), tok->Encode("IMPRESSION: Normal."));
 }
 
+TEST(TokenizerTest, ExtraSymbolsAreOnePieceEach) {
+  medscribe::testing::TempDir dir;
+  ASSERT_TRUE(Tokenizer::Train(Corpus(), dir.path().string(),
+                               {.vocab_size = 400, .symbols = {"<change_new>", "<change_stable>"}})
+                  .ok());
+  auto tok = Tokenizer::Load((dir / "tokenizer.model").string());
+  ASSERT_TRUE(tok.ok()) << tok.status().message();
+  const std::vector<int> ids = tok->Encode("<dictation> it is new <change_new>");
+  EXPECT_EQ(ids.back(), tok->SpecialId("<change_new>"));
+  EXPECT_GT(tok->SpecialId("<change_stable>"), tok->SpecialId("<report>"));
+  EXPECT_EQ(tok->Decode(ids), "<dictation> it is new <change_new>");
+  EXPECT_EQ(Tokenizer::Train(Corpus(), dir.path().string(), {.vocab_size = 400, .symbols = {"a,b"}})
+                .code(),
+            ErrorCode::kInvalidArgument);
+}
+
 TEST(TokenizerTest, RefusesBadInputs) {
   medscribe::testing::TempDir dir;
   EXPECT_EQ(Tokenizer::Train({}, dir.path().string(), {}).code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(Tokenizer::Train(Corpus(), dir.path().string(), {.vocab_size = 10}).code(),
+  EXPECT_EQ(Tokenizer::Train(Corpus(), dir.path().string(), Options(10)).code(),
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(Tokenizer::Load((dir / "missing.model").string()).status().code(),
             ErrorCode::kNotFound);

@@ -1,0 +1,86 @@
+#include "model/dictated_change.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace medscribe::model {
+namespace {
+
+std::vector<std::string> LowerWords(std::string_view text) {
+  std::vector<std::string> words;
+  std::string w;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) != 0) {
+      w += static_cast<char>(std::tolower(c));
+    } else if (!w.empty()) {
+      words.push_back(std::move(w));
+      w.clear();
+    }
+  }
+  if (!w.empty()) words.push_back(std::move(w));
+  return words;
+}
+
+bool In(const std::string& w, std::initializer_list<std::string_view> set) {
+  return std::find(set.begin(), set.end(), w) != set.end();
+}
+
+bool IsAnchor(const std::string& w) {
+  return In(w, {"prior", "previous", "compared", "comparison", "interval", "since"});
+}
+
+// The change word at words[i] (with what follows it), or kNotStated.
+DictatedChange ChangeWordAt(const std::vector<std::string>& w, size_t i) {
+  const std::string& x = w[i];
+  const auto next = [&](size_t k) -> std::string_view {
+    return i + k < w.size() ? std::string_view(w[i + k]) : std::string_view();
+  };
+  if (x == "no") {
+    if (next(1) == "new" || next(1) == "change" ||
+        ((next(1) == "interval" || next(1) == "significant") && next(2) == "change"))
+      return DictatedChange::kUnchanged;
+    return DictatedChange::kNotStated;
+  }
+  if (x == "new") return DictatedChange::kNew;
+  if (In(x, {"increased", "increasing", "larger", "worse", "worsened", "worsening", "progressed",
+             "progression", "enlarging"}))
+    return DictatedChange::kIncreased;
+  if (In(x, {"decreased", "decreasing", "smaller", "improved", "improving", "improvement",
+             "resolving", "resolved"}))
+    return DictatedChange::kDecreased;
+  if (In(x, {"unchanged", "stable"})) return DictatedChange::kUnchanged;
+  return DictatedChange::kNotStated;
+}
+
+}  // namespace
+
+DictatedChange ChangeOfDictation(std::string_view transcript) {
+  const std::vector<std::string> w = LowerWords(transcript);
+  std::vector<size_t> anchors;
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (w[i] == "no" && i + 1 < w.size() && In(w[i + 1], {"prior", "previous", "comparison"}))
+      return DictatedChange::kNoPrior;
+    if (IsAnchor(w[i])) anchors.push_back(i);
+  }
+  const auto near_anchor = [&](size_t i) {
+    return std::any_of(anchors.begin(), anchors.end(), [&](size_t a) {
+      return std::abs(static_cast<long>(a) - static_cast<long>(i)) <= kAnchorWindow;
+    });
+  };
+  for (size_t i = 0; i < w.size(); ++i) {
+    const DictatedChange c = ChangeWordAt(w, i);
+    if (c != DictatedChange::kNotStated && near_anchor(i)) return c;
+  }
+  return DictatedChange::kNotStated;
+}
+
+std::string_view ChangeToken(DictatedChange c) {
+  if (c == DictatedChange::kNotStated) return "";
+  return kChangeTokens[static_cast<int>(c) - 1];
+}
+
+}  // namespace medscribe::model
