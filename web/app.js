@@ -250,7 +250,8 @@ function loadThumbnail(dataUrl) {
   img.src = dataUrl;
 }
 
-// Window/level on the 8-bit thumbnail: values center ± width/2 map to black..white.
+// Window/level on the 8-bit thumbnail: values center ± width/2 map to black..white, per channel
+// (a color thumbnail keeps its colors; a grayscale one has three equal channels).
 function applyWindow() {
   if (!state.pixels) return;
   const center = Number($('wl-center').value), width = Number($('wl-width').value);
@@ -258,8 +259,8 @@ function applyWindow() {
   const out = new ImageData(state.pixels.width, state.pixels.height);
   const lo = center - width / 2;
   for (let i = 0; i < src.length; i += 4) {
-    const v = Math.max(0, Math.min(255, ((src[i] - lo) / width) * 255));
-    out.data[i] = out.data[i + 1] = out.data[i + 2] = v;
+    for (let c = 0; c < 3; ++c)
+      out.data[i + c] = Math.max(0, Math.min(255, ((src[i + c] - lo) / width) * 255));
     out.data[i + 3] = 255;
   }
   $('thumb').getContext('2d').putImageData(out, 0, 0);

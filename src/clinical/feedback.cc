@@ -70,7 +70,9 @@ StatusOr<FeedbackResult> ExportFeedback(DraftStore& store, const FeedbackOptions
                                       scrub.value("shift_days", 0));
     const std::string final_text = scrubber.Scrub(doc.value("final", ""));
     const std::string draft_text = scrubber.Scrub(doc.value("draft", ""));
-    std::string thumb = doc.value("thumbnail", "");
+    // The image the model read: the thumbnail, unless a color thumbnail stands beside it.
+    std::string thumb = doc.value("model_image", "");
+    if (thumb.empty()) thumb = doc.value("thumbnail", "");
     const std::string prefix = "data:image/png;base64,";
     if (thumb.rfind(prefix, 0) != 0) {
       skip("no_image", "the draft holds no image");

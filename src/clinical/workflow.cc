@@ -16,6 +16,7 @@
 #include "deid/identifiers.h"
 #include "deid/pseudonymizer.h"
 #include "dicom/dataset.h"
+#include "dicom/image.h"
 #include "dicom/info.h"
 #include "dicom/sr.h"
 #include "ingest/sample.h"
@@ -31,6 +32,20 @@ std::string NewDraftId() {
   unsigned char r[10];
   RAND_bytes(r, sizeof r);
   return "d-" + crypto::Hex(r, sizeof r);
+}
+
+// A color image's thumbnail for people, as a PNG data URL, from the de-identified copy; "" for a
+// grayscale image (its thumbnail is the model's input).
+StatusOr<std::string> ColorThumbnail(const ingest::SampleImage& image, int size) {
+  if (image.photometric.empty() || image.photometric.starts_with("MONOCHROME"))
+    return std::string();
+  ASSIGN_OR_RETURN(const dicom::DicomDataset ds, dicom::DicomDataset::FromBytes(image.deid_dicom));
+  dicom::ImageDecodeOptions o;
+  o.size = size;
+  o.keep_color = true;
+  ASSIGN_OR_RETURN(const dicom::DecodedImage rgb, dicom::DecodeImage(ds, o));
+  ASSIGN_OR_RETURN(const std::string png, EncodePngRgb(rgb.pixels, rgb.cols, rgb.rows));
+  return "data:image/png;base64," + Base64Encode(png);
 }
 
 std::string Dump(const Json& j) {
@@ -467,6 +482,8 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
                                  in.images.front().pixels.begin() + size * size);
   ASSIGN_OR_RETURN(std::string png, EncodePngGray(first, o_.image_size, o_.image_size));
   const std::string image_url = "data:image/png;base64," + Base64Encode(png);
+  // The model reads the luminance; the review page shows a color image in color.
+  ASSIGN_OR_RETURN(const std::string thumbnail, ColorThumbnail(in.images.front(), o_.image_size));
 
   progress("drafting", {{"sample", sample.key}});
   auto generated =
@@ -505,7 +522,7 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
       {"record", record},
       {"notes", notes_json},
       {"transcript", transcript},
-      {"thumbnail", image_url},
+      {"thumbnail", thumbnail.empty() ? image_url : thumbnail},
       {"sample_key", sample.key},
       // For feedback export: the de-identified sample the model saw, and how to scrub the
       // signed text the same way.
@@ -521,6 +538,8 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
       {"diff", ""},
       {"writeback", Json::object()},
   };
+  // What the model read, when the thumbnail is not it (feedback export trains on it).
+  if (!thumbnail.empty()) doc["model_image"] = image_url;
   DraftRow row;
   row.id = NewDraftId();
   row.status = "draft";

@@ -59,26 +59,40 @@ Status WritePngGray(const std::string& path, const std::vector<float>& pixels, i
 
 namespace medscribe {
 
-StatusOr<std::string> EncodePngGray(const std::vector<float>& pixels, int width, int height) {
-  if (width <= 0 || height <= 0 || pixels.size() != static_cast<size_t>(width) * height) {
+namespace {
+
+StatusOr<std::string> EncodePng(const std::vector<float>& pixels, int width, int height,
+                                int channels) {
+  if (width <= 0 || height <= 0 ||
+      pixels.size() != static_cast<size_t>(width) * static_cast<size_t>(height) * channels) {
     return InvalidArgumentError("PNG size does not match the pixel count");
   }
-  std::vector<png_byte> gray(pixels.size());
+  std::vector<png_byte> bytes(pixels.size());
   for (size_t i = 0; i < pixels.size(); ++i)
-    gray[i] = static_cast<png_byte>(std::lround(std::clamp(pixels[i], 0.0f, 1.0f) * 255.0f));
+    bytes[i] = static_cast<png_byte>(std::lround(std::clamp(pixels[i], 0.0f, 1.0f) * 255.0f));
   png_image image{};
   image.version = PNG_IMAGE_VERSION;
   image.width = static_cast<png_uint_32>(width);
   image.height = static_cast<png_uint_32>(height);
-  image.format = PNG_FORMAT_GRAY;
+  image.format = channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
   png_alloc_size_t size = 0;
-  if (!png_image_write_to_memory(&image, nullptr, &size, 0, gray.data(), 0, nullptr))
+  if (!png_image_write_to_memory(&image, nullptr, &size, 0, bytes.data(), 0, nullptr))
     return InternalError(std::string("PNG encoding failed: ") + image.message);
   std::string out(size, '\0');
-  if (!png_image_write_to_memory(&image, out.data(), &size, 0, gray.data(), 0, nullptr))
+  if (!png_image_write_to_memory(&image, out.data(), &size, 0, bytes.data(), 0, nullptr))
     return InternalError(std::string("PNG encoding failed: ") + image.message);
   out.resize(size);
   return out;
+}
+
+}  // namespace
+
+StatusOr<std::string> EncodePngGray(const std::vector<float>& pixels, int width, int height) {
+  return EncodePng(pixels, width, height, 1);
+}
+
+StatusOr<std::string> EncodePngRgb(const std::vector<float>& pixels, int width, int height) {
+  return EncodePng(pixels, width, height, 3);
 }
 
 }  // namespace medscribe

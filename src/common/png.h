@@ -1,4 +1,4 @@
-// PNG export of grayscale images (libpng).
+// PNG export of grayscale and RGB images, and grayscale import (libpng).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +17,10 @@ Status WritePngGray(const std::string& path, const std::vector<float>& pixels, i
 
 // The same image as PNG bytes in memory. InvalidArgument when the sizes disagree.
 StatusOr<std::string> EncodePngGray(const std::vector<float>& pixels, int width, int height);
+
+// An 8-bit RGB PNG of `pixels` (row-major, R G B interleaved, values in [0, 1], clamped).
+// InvalidArgument when the sizes disagree.
+StatusOr<std::string> EncodePngRgb(const std::vector<float>& pixels, int width, int height);
 
 // An 8-bit grayscale reading of PNG bytes (untrusted), values in [0, 1]. The size is checked
 // from the header before any pixel is allocated. InvalidArgument when the bytes are not a PNG,

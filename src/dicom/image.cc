@@ -320,7 +320,8 @@ DecodedImage FitToSquare(const std::vector<float>& values, size_t rows, size_t c
 }
 
 // Color images: RGB values (YBR converted, palette looked up) interleaved per pixel, every
-// frame in raw mode; for display the first frame's luminance (BT.601) over the value range.
+// frame in raw mode; for display the first frame's luminance (BT.601) over the value range, or
+// its three channels with keep_color.
 StatusOr<DecodedImage> DecodeColor(DcmFileFormat& file, E_TransferSyntax xfer,
                                    const DicomInfo& info, const ImageDecodeOptions& o) {
   const size_t rows = static_cast<size_t>(info.rows), cols = static_cast<size_t>(info.columns);
@@ -373,6 +374,23 @@ StatusOr<DecodedImage> DecodeColor(DcmFileFormat& file, E_TransferSyntax xfer,
     out.channels = 3;
     out.pixels = std::move(rgb);
     return out;
+  }
+  if (o.keep_color) {
+    // Each channel over the value range, fitted like a grayscale image, then interleaved again.
+    DecodedImage color;
+    for (size_t c = 0; c < 3; ++c) {
+      std::vector<float> channel(plane);
+      for (size_t i = 0; i < plane; ++i)
+        channel[i] = static_cast<float>(std::clamp(rgb[3 * i + c] / max_value, 0.0, 1.0));
+      const DecodedImage fitted = FitToSquare(channel, rows, cols, o.size);
+      if (c == 0) {
+        color = fitted;
+        color.channels = 3;
+        color.pixels.assign(fitted.pixels.size() * 3, 0.0f);
+      }
+      for (size_t i = 0; i < fitted.pixels.size(); ++i) color.pixels[3 * i + c] = fitted.pixels[i];
+    }
+    return color;
   }
   std::vector<float> luminance(plane);
   for (size_t i = 0; i < plane; ++i)

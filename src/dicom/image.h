@@ -29,13 +29,14 @@ namespace medscribe::dicom {
 
 struct ImageDecodeOptions {
   bool raw = false;
-  int size = 256;                           // display mode: output is size x size
+  int size = 256;           // display mode: output is size x size
+  bool keep_color = false;  // display mode: a color image keeps R, G, B (channels 3), for people
   uint64_t max_pixels = uint64_t{1} << 28;  // rows x columns x frames accepted
 };
 
 struct DecodedImage {
   int frames = 1, rows = 0, cols = 0;
-  int channels = 1;           // 3 for a color image in raw mode (RGB); display mode: 1
+  int channels = 1;           // 3 for a color image in raw mode or with keep_color (RGB)
   std::vector<float> pixels;  // frame-major, then row-major, then channel
 };
 

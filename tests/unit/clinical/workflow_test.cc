@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "common/base64.h"
 #include "common/files.h"
 #include "dicom/dataset.h"
+#include "dicom/image.h"
 #include "speech/audio.h"
 #include "synth/cohort.h"
 #include "testing/caller.h"
@@ -83,6 +85,57 @@ class FlakyImages : public ImageSource {
  private:
   std::shared_ptr<ImageSource> inner_;
 };
+
+// The cohort's studies with every image turned into an RGB one: the gray values in red, a
+// constant blue, no green.
+class ColoredImages : public ImageSource {
+ public:
+  explicit ColoredImages(std::shared_ptr<ImageSource> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return inner_->name(); }
+  StatusOr<std::vector<std::string>> FetchStudy(const std::string& uid,
+                                                const std::string& accession) override {
+    ASSIGN_OR_RETURN(std::vector<std::string> files, inner_->FetchStudy(uid, accession));
+    for (std::string& f : files) {
+      ASSIGN_OR_RETURN(dicom::DicomDataset ds, dicom::DicomDataset::FromBytes(f));
+      dicom::ImageDecodeOptions raw;
+      raw.raw = true;
+      ASSIGN_OR_RETURN(dicom::DecodedImage gray, dicom::DecodeImage(ds, raw));
+      const float top = *std::max_element(gray.pixels.begin(), gray.pixels.end());
+      std::vector<uint8_t> rgb;
+      for (float v : gray.pixels) {
+        rgb.push_back(static_cast<uint8_t>(255 * v / std::max(top, 1.0f)));
+        rgb.push_back(0);
+        rgb.push_back(200);
+      }
+      RETURN_IF_ERROR(ds.SetString("PhotometricInterpretation", "RGB"));
+      RETURN_IF_ERROR(ds.SetUint16("SamplesPerPixel", 3));
+      RETURN_IF_ERROR(ds.SetUint16("PlanarConfiguration", 0));
+      RETURN_IF_ERROR(ds.SetUint16("BitsAllocated", 8));
+      RETURN_IF_ERROR(ds.SetUint16("BitsStored", 8));
+      RETURN_IF_ERROR(ds.SetUint16("HighBit", 7));
+      RETURN_IF_ERROR(ds.SetUint16("PixelRepresentation", 0));
+      RETURN_IF_ERROR(ds.SetString("RescaleSlope", "1"));
+      RETURN_IF_ERROR(ds.SetString("RescaleIntercept", "0"));
+      RETURN_IF_ERROR(ds.SetPixelData8(rgb, static_cast<uint16_t>(gray.rows),
+                                       static_cast<uint16_t>(gray.cols * 3)));
+      RETURN_IF_ERROR(ds.SetUint16("Columns", static_cast<uint16_t>(gray.cols)));
+      ASSIGN_OR_RETURN(f, ds.ToBytes());
+    }
+    return files;
+  }
+  StatusOr<std::string> Store(const std::string& part10) override { return inner_->Store(part10); }
+
+ private:
+  std::shared_ptr<ImageSource> inner_;
+};
+
+// PNG's color type, from the IHDR chunk: 0 gray, 2 RGB.
+int PngColorType(const std::string& data_url) {
+  const std::string prefix = "data:image/png;base64,";
+  if (data_url.rfind(prefix, 0) != 0) return -1;
+  auto png = Base64Decode(std::string_view(data_url).substr(prefix.size()));
+  return png.ok() && png->size() > 25 ? static_cast<unsigned char>((*png)[25]) : -1;
+}
 
 class FixedRecognizer : public speech::Recognizer {
  public:
@@ -196,6 +249,23 @@ TEST_F(WorkflowTest, DraftsWithProgressHintsAndNoIdentifiersInThePrompt) {
   EXPECT_EQ(generator_->last_sample.find(patient_name), std::string::npos);
   EXPECT_EQ(generator_->last_sample.find("enc-000001"), std::string::npos);
   EXPECT_EQ(StoredRows(), 1u);
+}
+
+TEST_F(WorkflowTest, AColorImageKeepsItsColorsOnTheReviewPageAndTheModelReadsItsLuminance) {
+  StatusOr<Json> d = InternalError("unset");
+  Stages("enc-000001", Radiologist(), &d);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(PngColorType((*d)["thumbnail"]), 0);  // a grayscale study: one gray image
+  EXPECT_FALSE(d->contains("model_image"));
+
+  workflow_ =
+      Make(nullptr, std::make_shared<ColoredImages>(*OpenCohortImages((dir_ / "cohort").string())));
+  Stages("enc-000001", Radiologist(), &d);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(PngColorType((*d)["thumbnail"]), 2);
+  ASSERT_TRUE(d->contains("model_image"));
+  EXPECT_EQ(PngColorType((*d)["model_image"]), 0);
+  EXPECT_EQ(generator_->last_image, (*d)["model_image"].get<std::string>());
 }
 
 TEST_F(WorkflowTest, ByAccessionAndMissingStudy) {

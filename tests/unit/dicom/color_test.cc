@@ -106,6 +106,32 @@ TEST_F(ColorTest, DisplayIsTheLuminance) {
   }
 }
 
+TEST_F(ColorTest, DisplayKeepsColorWhenAsked) {
+  // Left half red, right half blue, 16 x 8: fitted into 16 x 16, padded above and below.
+  DicomDataset ds = ColorImage(8, 16, 0, "RGB", [](int i) {
+    return i % 16 < 8 ? std::array<uint8_t, 3>{255, 0, 0} : std::array<uint8_t, 3>{0, 0, 255};
+  });
+  const std::string path = (tmp_ / "k.dcm").string();
+  ASSERT_TRUE(ds.SaveFile(path, TransferSyntax::kExplicitLittle).ok());
+  auto loaded = DicomDataset::LoadFile(path);
+  ASSERT_TRUE(loaded.ok());
+  ImageDecodeOptions o;
+  o.size = 16;
+  o.keep_color = true;
+  auto img = DecodeImage(*loaded, o);
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  EXPECT_EQ(img->channels, 3);
+  ASSERT_EQ(img->pixels.size(), 16u * 16 * 3);
+  auto at = [&](int y, int x, int c) {
+    return img->pixels[(static_cast<size_t>(y) * 16 + x) * 3 + c];
+  };
+  EXPECT_NEAR(at(8, 2, 0), 1.0f, 1e-3);  // red on the left
+  EXPECT_NEAR(at(8, 2, 2), 0.0f, 1e-3);
+  EXPECT_NEAR(at(8, 13, 0), 0.0f, 1e-3);  // blue on the right
+  EXPECT_NEAR(at(8, 13, 2), 1.0f, 1e-3);
+  EXPECT_EQ(at(0, 8, 0) + at(0, 8, 1) + at(0, 8, 2), 0.0f);  // padding
+}
+
 TEST_F(ColorTest, YbrFullIsConvertedToRgb) {
   // Neutral chroma (Cb = Cr = 128) is gray: R = G = B = Y; a red pixel in YBR comes out red.
   DicomDataset gray = ColorImage(2, 2, 0, "YBR_FULL", [](int i) {
