@@ -268,6 +268,54 @@ constexpr char kShortFragmentRepair[] =
 
 }  // namespace
 
+namespace {
+
+// DCMTK reads and writes the pixel data of an Explicit VR Big Endian file as 16-bit words (OW),
+// swapping each word between big endian and host order. For 32-bit pixels that is not the file's
+// layout — each value's four bytes, most significant first, as other readers and writers hold it
+// — and on a little-endian host it leaves the two halves of every value in the wrong order
+// (1,249,000 read as 250,085,395). This swaps the halves of every 32-bit value of native OW
+// pixel data in place: after reading such a file the dataset holds host-order values, and around
+// writing one the file gets true big-endian values. Nothing for other layouts or hosts.
+void Swap32BitHalves(DcmDataset* ds) {
+  Uint16 bits = 0;
+  if (gLocalByteOrder != EBO_LittleEndian || ds->findAndGetUint16(DCM_BitsAllocated, bits).bad() ||
+      bits != 32)
+    return;
+  DcmElement* pixels = nullptr;
+  if (ds->findAndGetElement(DCM_PixelData, pixels).bad() || pixels == nullptr ||
+      pixels->getVR() != EVR_OW)
+    return;
+  DcmPixelSequence* encapsulated = nullptr;
+  if (static_cast<DcmPixelData*>(pixels)
+          ->getEncapsulatedRepresentation(ds->getCurrentXfer(), nullptr, encapsulated)
+          .good() &&
+      encapsulated != nullptr)
+    return;
+  Uint16* words = nullptr;
+  if (pixels->getUint16Array(words).bad() || words == nullptr) return;
+  const size_t n = pixels->getLength() / 2;
+  for (size_t i = 0; i + 1 < n; i += 2) std::swap(words[i], words[i + 1]);
+}
+
+// After loading: the 32-bit values of a big-endian file put in host order.
+void ToHostOrder(DcmFileFormat& file) {
+  if (file.getDataset()->getOriginalXfer() == EXS_BigEndianExplicit)
+    Swap32BitHalves(file.getDataset());
+}
+
+// Saves `file` in `xfer`, with 32-bit values written as true big endian where `xfer` is big
+// endian; the dataset is the same afterwards.
+OFCondition SaveAs(DcmFileFormat& file, const std::string& path, E_TransferSyntax xfer) {
+  const bool big = xfer == EXS_BigEndianExplicit;
+  if (big) Swap32BitHalves(file.getDataset());
+  const OFCondition c = file.saveFile(path.c_str(), xfer);
+  if (big) Swap32BitHalves(file.getDataset());
+  return c;
+}
+
+}  // namespace
+
 StatusOr<DicomDataset> DicomDataset::LoadFile(const std::string& path, uint64_t max_bytes) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
@@ -289,6 +337,7 @@ StatusOr<DicomDataset> DicomDataset::LoadFile(const std::string& path, uint64_t 
     if (CompleteShortLastFragment(bytes)) return FromBytes(bytes, max_bytes);
     return DataLossError(ParseError(c));
   }
+  ToHostOrder(ds.impl_->file);
   return ds;
 }
 
@@ -328,6 +377,7 @@ StatusOr<DicomDataset> DicomDataset::FromBytes(std::string_view bytes, uint64_t 
     again.impl_->repairs.push_back(kShortFragmentRepair);
     return again;
   }
+  ToHostOrder(ds.impl_->file);
   return ds;
 }
 
@@ -574,7 +624,7 @@ Status DicomDataset::SaveFile(const std::string& path, TransferSyntax ts) {
   if (ts == TransferSyntax::kJpegLossless || ts == TransferSyntax::kJpegLsLossless) {
     PadOddFragments(ds, xfer, params);
   }
-  c = impl_->file.saveFile(path.c_str(), xfer);
+  c = SaveAs(impl_->file, path, xfer);
   if (c.bad()) {
     std::remove(path.c_str());
     return IoError("cannot write '" + path + "': " + c.text());
@@ -598,7 +648,7 @@ StatusOr<std::string> DicomDataset::ToBytes() {
     ~Closer() { close(fd); }
   } closer{fd};
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
-  if (OFCondition c = impl_->file.saveFile(path.c_str(), xfer); c.bad()) {
+  if (OFCondition c = SaveAs(impl_->file, path, xfer); c.bad()) {
     return InternalError(std::string("cannot serialize the dataset: ") + c.text());
   }
   const off_t size = lseek(fd, 0, SEEK_END);

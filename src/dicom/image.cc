@@ -215,30 +215,6 @@ StatusOr<std::vector<Jpeg2000Frame>> DecodeJpeg2000Frames(DcmDataset* ds, E_Tran
   return frames;
 }
 
-// DCMTK reads the pixel data of an Explicit VR Big Endian file as 16-bit words (OW) and swaps
-// each word into host order, which leaves the two halves of every 32-bit value in the wrong
-// order on a little-endian host (1,249,000 read as 250,085,395). Returns a copy of the file with
-// the halves put back, or null when the file needs none. The caller's dataset is not changed.
-std::unique_ptr<DcmFileFormat> Repaired32BitBigEndian(DcmFileFormat& file, const DicomInfo& info) {
-  DcmDataset* ds = file.getDataset();
-  if (info.bits_allocated != 32 || ds->getOriginalXfer() != EXS_BigEndianExplicit ||
-      gLocalByteOrder != EBO_LittleEndian)
-    return nullptr;
-  DcmElement* elem = nullptr;
-  if (ds->findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr ||
-      elem->getVR() != EVR_OW)
-    return nullptr;
-  auto copy = std::make_unique<DcmFileFormat>(file);
-  DcmElement* pixels = nullptr;
-  Uint16* words = nullptr;
-  if (copy->getDataset()->findAndGetElement(DCM_PixelData, pixels).bad() || pixels == nullptr ||
-      pixels->getUint16Array(words).bad() || words == nullptr)
-    return nullptr;
-  const size_t n = pixels->getLength() / 2;
-  for (size_t i = 0; i + 1 < n; i += 2) std::swap(words[i], words[i + 1]);
-  return copy;
-}
-
 // The linear VOI function of PS3.3 C.11.2.1.2.1, scaled to [0, 1].
 double VoiLinear(double x, double center, double width) {
   const double c = center - 0.5, w = width - 1;
@@ -415,9 +391,7 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
   if (!o.raw && (o.size < 8 || o.size > 8192))
     return InvalidArgumentError("size must be between 8 and 8192");
 
-  std::unique_ptr<DcmFileFormat> repaired =
-      Repaired32BitBigEndian(DcmtkAccess::File(dataset), info);
-  DcmFileFormat& file = repaired ? *repaired : DcmtkAccess::File(dataset);
+  DcmFileFormat& file = DcmtkAccess::File(dataset);
   DcmDataset* ds = file.getDataset();
   if (info.photometric != "MONOCHROME1" && info.photometric != "MONOCHROME2")
     return DecodeColor(file, ds->getCurrentXfer(), info, o);

@@ -1,5 +1,6 @@
 // Exactness for every stored pixel layout: files written byte by byte (testing/dicom_bytes.h),
-// never by the reader's own library, decoded raw and compared value by value.
+// never by the reader's own library, decoded raw and compared value by value, then written again
+// by DCMTK in each transfer syntax it writes for every bit depth and compared again.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include "dicom/image.h"
 #include "dicom/info.h"
 #include "testing/dicom_bytes.h"
+#include "testing/temp_dir.h"
 
 namespace medscribe::dicom {
 namespace {
@@ -41,6 +43,7 @@ DicomBytes Header(bool big_endian, int rows, int cols, int frames) {
 TEST(DicomPixelLayouts, EveryIntegerLayoutDecodesToItsStoredValues) {
   constexpr int kRows = 3, kCols = 5, kFrames = 3, kCount = kRows * kCols * kFrames;
   std::mt19937_64 rng(11);
+  medscribe::testing::TempDir tmp;
   for (const int allocated : {8, 16, 32}) {
     for (const int stored : {allocated, allocated - allocated / 4}) {
       for (const bool is_signed : {false, true}) {
@@ -83,6 +86,21 @@ TEST(DicomPixelLayouts, EveryIntegerLayoutDecodesToItsStoredValues) {
           ASSERT_EQ(img->pixels.size(), want.size());
           for (size_t i = 0; i < want.size(); ++i)
             ASSERT_EQ(img->pixels[i], static_cast<float>(want[i])) << "pixel " << i;
+
+          // The same values once DCMTK has written the file again, in every syntax it writes
+          // for any bit depth.
+          for (const TransferSyntax ts :
+               {TransferSyntax::kImplicitLittle, TransferSyntax::kExplicitLittle,
+                TransferSyntax::kExplicitBig, TransferSyntax::kDeflated, TransferSyntax::kRle}) {
+            SCOPED_TRACE(std::string(TransferSyntaxName(ts)));
+            const std::string path = (tmp / "again.dcm").string();
+            ASSERT_TRUE(ds->SaveFile(path, ts).ok());
+            auto again = DicomDataset::LoadFile(path);
+            ASSERT_TRUE(again.ok()) << again.status().ToString();
+            auto decoded = DecodeImage(*again, o);
+            ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+            ASSERT_EQ(decoded->pixels, img->pixels);
+          }
         }
       }
     }
