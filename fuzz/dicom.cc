@@ -1,5 +1,5 @@
 // libFuzzer target: DICOM parsing (DicomDataset::FromBytes), metadata (ReadInfo) and pixel
-// decoding in both modes. Any input must give a result or a Status; never a crash, a hang or an
+// decoding in both modes (display in gray and in color), and writing it back. Any input must give a result or a Status; never a crash, a hang or an
 // allocation sized by a declared length beyond the limits.
 #include <cstddef>
 #include <cstdint>
@@ -24,5 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.raw = false;
   options.size = 32;
   (void)medscribe::dicom::DecodeImage(*ds, options);
+  options.keep_color = true;
+  (void)medscribe::dicom::DecodeImage(*ds, options);
+  (void)ds->ToBytes();  // what de-identification stores
   return 0;
 }
