@@ -541,10 +541,11 @@ static Status EncodeJpeg2000PixelData(DcmDataset* ds) {
   Sint32 frames = 1;
   if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1) frames = 1;
   const bool rgb = samples_per_pixel == 3 && photometric == "RGB" && allocated == 8;
-  if ((samples_per_pixel != 1 && !rgb) || (allocated != 8 && allocated != 16) || stored < 1 ||
-      stored > allocated)
+  const bool ybr = samples_per_pixel == 3 && photometric == "YBR_FULL" && allocated == 8;
+  if ((samples_per_pixel != 1 && !rgb && !ybr) || (allocated != 8 && allocated != 16) ||
+      stored < 1 || stored > allocated)
     return UnimplementedError(
-        "JPEG 2000 is written for grayscale 8- or 16-bit and 8-bit RGB images only");
+        "JPEG 2000 is written for grayscale 8- or 16-bit and 8-bit RGB or YBR_FULL images only");
   const size_t frame = static_cast<size_t>(rows) * cols;
   const size_t samples = samples_per_pixel;
   const bool is_signed = representation == 1;
@@ -578,7 +579,8 @@ static Status EncodeJpeg2000PixelData(DcmDataset* ds) {
     }
     ASSIGN_OR_RETURN(
         std::string codestream,
-        EncodeJpeg2000Lossless(values, rows, cols, stored, is_signed, static_cast<int>(samples)));
+        EncodeJpeg2000Lossless(values, rows, cols, stored, is_signed, static_cast<int>(samples),
+                               /*color_transform=*/rgb));
     if (codestream.size() % 2) codestream.push_back('\0');  // fragments have even lengths
     auto* item = new DcmPixelItem(DcmTag(DCM_Item, EVR_OB));
     item->putUint8Array(reinterpret_cast<const Uint8*>(codestream.data()),
@@ -586,10 +588,9 @@ static Status EncodeJpeg2000PixelData(DcmDataset* ds) {
     seq->insert(item);
   }
   pixel_data->putOriginalRepresentation(EXS_JPEG2000LosslessOnly, nullptr, seq.release());
-  if (rgb) {  // stored with the reversible color transform
+  if (rgb)  // stored with the reversible color transform
     ds->putAndInsertString(DCM_PhotometricInterpretation, "YBR_RCT");
-    ds->putAndInsertUint16(DCM_PlanarConfiguration, 0);
-  }
+  if (samples > 1) ds->putAndInsertUint16(DCM_PlanarConfiguration, 0);
   return OkStatus();
 }
 

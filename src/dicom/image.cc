@@ -307,17 +307,34 @@ StatusOr<DecodedImage> DecodeColor(DcmFileFormat& file, E_TransferSyntax xfer,
   rgb.reserve(plane * 3 * static_cast<size_t>(frames));
   double max_value = 255;
   if (IsJpeg2000(xfer)) {
-    // OpenJPEG undoes the reversible/irreversible color transform (YBR_RCT, YBR_ICT) itself.
-    if (info.photometric != "RGB" && info.photometric != "YBR_RCT" && info.photometric != "YBR_ICT")
+    // OpenJPEG undoes the reversible/irreversible color transform (YBR_RCT, YBR_ICT) itself;
+    // YBR_FULL planes were stored without one and are converted here.
+    const bool ybr = info.photometric == "YBR_FULL";
+    if (info.photometric != "RGB" && info.photometric != "YBR_RCT" &&
+        info.photometric != "YBR_ICT" && !ybr)
       return UnimplementedError("JPEG 2000 pixel data in " + info.photometric +
-                                " (RGB, YBR_RCT and YBR_ICT are decoded)");
+                                " (RGB, YBR_FULL, YBR_RCT and YBR_ICT are decoded)");
     ASSIGN_OR_RETURN(std::vector<Jpeg2000Frame> decoded,
                      DecodeJpeg2000Frames(file.getDataset(), xfer, info, frames));
     for (const Jpeg2000Frame& frame : decoded) {
       max_value = std::ldexp(1.0, frame.precision) - 1;
-      for (size_t i = 0; i < plane; ++i)
-        for (size_t c = 0; c < 3; ++c)
-          rgb.push_back(static_cast<float>(frame.samples[c * plane + i]));
+      const double half = std::ldexp(1.0, frame.precision - 1);
+      for (size_t i = 0; i < plane; ++i) {
+        const double a = frame.samples[i], b = frame.samples[plane + i],
+                     c = frame.samples[2 * plane + i];
+        if (!ybr) {
+          rgb.insert(rgb.end(),
+                     {static_cast<float>(a), static_cast<float>(b), static_cast<float>(c)});
+          continue;
+        }
+        // ITU-R BT.601 full range (PS3.3 C.7.6.3.1.2), rounded and kept in range.
+        const auto channel = [&](double v) {
+          return static_cast<float>(std::clamp(std::round(v), 0.0, max_value));
+        };
+        rgb.insert(rgb.end(), {channel(a + 1.402 * (c - half)),
+                               channel(a - 0.344136 * (b - half) - 0.714136 * (c - half)),
+                               channel(a + 1.772 * (b - half))});
+      }
     }
   } else {
     DcmDataset* ds = file.getDataset();

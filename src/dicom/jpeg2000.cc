@@ -184,7 +184,7 @@ StatusOr<Jpeg2000Frame> DecodeJpeg2000(std::string_view bytes, const Jpeg2000Geo
 
 StatusOr<std::string> EncodeJpeg2000Lossless(const std::vector<int32_t>& values, int rows,
                                              int columns, int precision, bool is_signed,
-                                             int components) {
+                                             int components, bool color_transform) {
   const size_t plane = static_cast<size_t>(rows) * static_cast<size_t>(columns);
   if (rows <= 0 || columns <= 0 || precision < 1 || precision > 16 ||
       (components != 1 && components != 3) || values.size() != plane * components)
@@ -214,7 +214,8 @@ StatusOr<std::string> EncodeJpeg2000Lossless(const std::vector<int32_t>& values,
   params.tcp_numlayers = 1;
   params.tcp_rates[0] = 0;  // no rate limit
   params.cp_disto_alloc = 1;
-  params.tcp_mct = components == 3 ? 1 : 0;  // reversible color transform (YBR_RCT)
+  // The reversible color transform (YBR_RCT) for RGB planes; none for planes already in YBR.
+  params.tcp_mct = components == 3 && color_transform ? 1 : 0;
   params.numresolution =
       std::max(1, std::min(6, 1 + static_cast<int>(std::log2(std::min(rows, columns)))));
   Messages messages;

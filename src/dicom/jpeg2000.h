@@ -39,11 +39,12 @@ struct Jpeg2000Frame {
 StatusOr<Jpeg2000Frame> DecodeJpeg2000(std::string_view bytes, const Jpeg2000Geometry& expect);
 
 // A lossless J2K codestream (reversible 5/3 wavelet, one quality layer) of one frame of
-// `components` planes (1, or 3 for RGB, then stored with the reversible color transform, which
-// DICOM calls YBR_RCT) of rows x columns values of `precision` bits, signed or not, component
-// after component. Used to write the lossless transfer syntax.
+// `components` planes (1, or 3: RGB stored with the reversible color transform, which DICOM calls
+// YBR_RCT, or without it when `color_transform` is false, e.g. for YBR_FULL planes) of
+// rows x columns values of `precision` bits, signed or not, component after component. Used to
+// write the lossless transfer syntax.
 StatusOr<std::string> EncodeJpeg2000Lossless(const std::vector<int32_t>& values, int rows,
                                              int columns, int precision, bool is_signed,
-                                             int components = 1);
+                                             int components = 1, bool color_transform = true);
 
 }  // namespace medscribe::dicom

@@ -2,7 +2,9 @@
 // values in raw mode (frames x rows x columns x 3) and to their BT.601 luminance for display.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <functional>
 
 #include "dicom/image.h"
@@ -89,6 +91,33 @@ TEST_F(ColorTest, Jpeg2000WithTheReversibleColorTransformIsExact) {
       for (int c = 0; c < 3; ++c)
         EXPECT_EQ(img->pixels[static_cast<size_t>(3 * i + c)], Pattern(i)[static_cast<size_t>(c)])
             << "planar " << planar << " pixel " << i << " channel " << c;
+  }
+}
+
+TEST_F(ColorTest, Jpeg2000InYbrFullIsConvertedLikeTheUncompressedFile) {
+  // YBR_FULL planes stored without a color transform: exactly the BT.601 full-range conversion,
+  // rounded; DCMTK's integer conversion of the uncompressed file is within 2 of it.
+  auto bt601 = [](std::array<uint8_t, 3> ybr) {
+    const double y = ybr[0], cb = ybr[1] - 128.0, cr = ybr[2] - 128.0;
+    auto clamp = [](double v) { return static_cast<float>(std::clamp(std::round(v), 0.0, 255.0)); };
+    return std::array<float, 3>{clamp(y + 1.402 * cr), clamp(y - 0.344136 * cb - 0.714136 * cr),
+                                clamp(y + 1.772 * cb)};
+  };
+  for (int planar : {0, 1}) {
+    DicomDataset ds = ColorImage(9, 11, planar, "YBR_FULL", Pattern);
+    auto want = Decode(ds, true);
+    auto got = Decode(ds, true, TransferSyntax::kJpeg2000Lossless);
+    ASSERT_TRUE(want.ok() && got.ok()) << got.status().ToString();
+    auto loaded = DicomDataset::LoadFile((tmp_ / "c.dcm").string());
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_EQ(*loaded->GetString("PhotometricInterpretation"), "YBR_FULL");
+    ASSERT_EQ(got->channels, 3);
+    ASSERT_EQ(got->pixels.size(), want->pixels.size());
+    for (size_t i = 0; i < want->pixels.size(); ++i) {
+      EXPECT_EQ(got->pixels[i], bt601(Pattern(static_cast<int>(i / 3)))[i % 3])
+          << "planar " << planar << " sample " << i;
+      EXPECT_NEAR(got->pixels[i], want->pixels[i], 2.0) << "planar " << planar << " sample " << i;
+    }
   }
 }
 
