@@ -254,6 +254,10 @@ std::vector<Rule> BuildPatternRules() {
   add("date",
       R"(\b((?:on|appt\.?|appointment|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?)(?: on)? (?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
       KeepFirst("[DATE]"), icase);
+  // Month/day after a weekday, whatever comes before it ("booked for Tues 5/14").
+  add("date",
+      R"(\b((?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sun)\.?,? )(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
+      KeepFirst("[DATE]"), icase);
   // A day of the month alone ("readmitted on the 9th"), unless a count follows ("on the 3rd
   // day", "the 5th rib").
   add("date",
@@ -313,6 +317,8 @@ std::vector<Rule> BuildPatternRules() {
   add("account",
       R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|account|acct\.?|medicare|medicaid|MBI|HICN|NHI)((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
+  // Social media handles ("@grandpa_vince42"); an e-mail address was taken before.
+  add("account", R"((^|[\s(\[,;:])@[A-Za-z_][A-Za-z0-9_.]{1,30}[A-Za-z0-9_])", KeepFirst("[ID]"));
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
       Labelled("[ID]", ""));
   add("license",
@@ -346,7 +352,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b[A-Za-z0-9_.-]*[A-Za-z0-9]\.(?:jpe?g|png|heic|heif|tiff?|bmp|gif|mov|mp4)\b)",
       Tag("[PHOTO]"), icase);
   add("biometric",
-      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
+      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record|enrollment|enrolment|profile))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
       Labelled("[ID]"), icase);
   // Identity documents by their label (after the accounts, licences and devices, whose labels
   // may end in "ID").
@@ -376,6 +382,13 @@ std::vector<Rule> BuildPatternRules() {
   add("address", R"(\b(?:P\.? ?O\.? Box|Post Office Box|PMB) \d{1,6}\b)", Tag("[ADDRESS]"), icase);
   add("address", R"(\b((?:zip|zip code|postal code|postcode)[:#]? ?)\d{5}(?:-\d{4})?\b)",
       KeepFirst("[ADDRESS]"), icase);
+  // A flat or suite number on its own ("Apt 4B, ..."): the word stays, the number goes.
+  add("address", R"(\b((?:Apt\.?|Apartment|Suite|Ste\.|Flat) ?#? ?)(?:\d+[A-Za-z]?|[A-Za-z]\d+)\b)",
+      KeepFirst("[ADDRESS]"));
+  // A town and its ZIP code ending a line of an address without a state (", Marblehead 01945").
+  add("address",
+      R"((, )[A-Z][a-z]{2,}(?: [A-Z][a-z]+)? \d{5}(?:-\d{4})?\b(?=[.;]?(?:[ \t]*\n|\s*$)))",
+      KeepFirst("[ADDRESS]"));
   // "Springfield, OR": a city with a state and no ZIP code (the state stays). Clinical words
   // before an abbreviation that is also a state code ("Chest, PA", "Head, CT") are not cities.
   add("address",
@@ -533,6 +546,9 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b(?!(?:Consult|Consults|Recommendations?|Notes?|Input|Reports?|Referrals?|Transfer|Calls?|Messages?|Updates?|Orders?|Results?|Records?|Clearance|Eval|Evaluation|Feedback|Someone|Staff|Team|Nursing|Help|Approval|Word|Plan|Follow|Discharge|Pt|Patient)\b)[A-Z](?:'[A-Z])?[a-z]+(?: [A-Z](?:'[A-Z])?[a-z]+)?( from (?:the )?(?:PT|OT|SLP|ST|physical therapy|occupational therapy|speech(?: therapy)?|pharmacy|nutrition|dietary|social work|case management|palliative(?: care)?|hospice|respiratory(?: therapy)?|wound care|cardiology|neurology|nephrology|oncology|surgery|radiology|psychiatry|infectious disease|ID|GI|the lab|lab|admissions|billing|home health) (?:recommends|recommended|suggests|suggested|says|said|states|stated|reports|reported|notes|noted|called|asks|asked|agrees|agreed|will|came|saw|evaluated|advises|advised|confirmed|requests|requested)\b))",
       [](const std::smatch& m, int) { return "[NAME]" + m[1].str(); });
+  // Two or three initials before a surname: "J. R. Whitcombe" (one initial is too often a list
+  // item or a grade: "I. Mild").
+  add("name", R"(\b(?:[A-Z]\. ?){2,3}[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)?\b)", Tag("[NAME]"));
   // Employers: "Works at Pinecrest Lumber Co.", "employed by Halvorsen Marine Supply".
   add("name",
       R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired) (?:at|for|by|from)) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|[A-Z][A-Za-z'&-]+\.?)){0,4})",

@@ -244,6 +244,19 @@ TEST(TextScrubberTest, HolidaysTitlesEmployersStepRelativesAndOldAgesAreRemoved)
   EXPECT_NE(out.find("recommends a walker"), std::string::npos) << out;
 }
 
+TEST(TextScrubberTest, InitialsWeekdayDatesUnitsTownsHandlesAndEnrollmentsAreRemoved) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "J. R. Whitcombe arranged transport. Surgery booked for Tues 5/14.\n"
+      "Mail to PO Box 4471, Marblehead 01945.\nApt 4B, 219 Larchmont Ave.\n"
+      "Voiceprint enrollment VP-55120 on file. Twitter handle @grandpa_vince42 posted it.");
+  for (const char* phi :
+       {"Whitcombe", "5/14", "4471", "Marblehead", "01945", "4B", "VP-55120", "grandpa"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  EXPECT_NE(out.find("arranged transport"), std::string::npos) << out;
+  EXPECT_NE(out.find("Apt "), std::string::npos) << out;
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
@@ -259,6 +272,9 @@ TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
            "On the 3rd day, improved. Fracture of the 5th rib. Since the 2nd dose, no fever.",
            "Christmas disease (factor IX deficiency). Sats now 97 on 2L. SpO2 now 96 at rest.",
            "Transfer from ICU recommended. Consult from cardiology noted. Pain now 9/10.",
+           "Grade I. Mild cardiomegaly. II. Small effusion. Apgar 8/9, grade 2/6 murmur.",
+           "E. coli and S. aureus grew. O2 sat 9/10 of the time. Suite of tests, apartment stairs.",
+           "Follow-up in 2 weeks, 4 mg at 0800. Rate 88 bpm.",
        }) {
     EXPECT_EQ(s.Scrub(text), text);
   }
