@@ -95,12 +95,16 @@ TEST_F(DicomDeidTest, ImagesWithoutPatientIdAreRefused) {
 // What decoding needs beyond Pixel Data (a palette's lookup tables, floating-point pixel data)
 // survives de-identification: the stored copy decodes to the same values.
 TEST_F(DicomDeidTest, DeidentifiedImagesDecodeAsBefore) {
-  medscribe::testing::DicomBytes palette;
-  palette.Add(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.7")
-      .Add(0x0008, 0x0018, "UI", "2.25.4");
-  palette.Add(0x0010, 0x0010, "PN", "DOE^JANE").Add(0x0010, 0x0020, "LO", "MRN-4411");
-  palette.Us(0x0028, 0x0002, 1).Add(0x0028, 0x0004, "CS", "PALETTE COLOR");
-  palette.Us(0x0028, 0x0010, 1).Us(0x0028, 0x0011, 2).Us(0x0028, 0x0100, 8);
+  // One row of two pixels, with the patient's name and id.
+  auto image = [](const char* sop_class, const char* photometric, uint16_t bits) {
+    medscribe::testing::DicomBytes b;
+    b.Add(0x0008, 0x0016, "UI", sop_class).Add(0x0008, 0x0018, "UI", "2.25.4");
+    b.Add(0x0010, 0x0010, "PN", "DOE^JANE").Add(0x0010, 0x0020, "LO", "MRN-4411");
+    b.Us(0x0028, 0x0002, 1).Add(0x0028, 0x0004, "CS", photometric);
+    b.Us(0x0028, 0x0010, 1).Us(0x0028, 0x0011, 2).Us(0x0028, 0x0100, bits);
+    return b;
+  };
+  medscribe::testing::DicomBytes palette = image("1.2.840.10008.5.1.4.1.1.7", "PALETTE COLOR", 8);
   palette.Us(0x0028, 0x0101, 8).Us(0x0028, 0x0102, 7).Us(0x0028, 0x0103, 0);
   const std::string descriptor = palette.U16(2) + palette.U16(0) + palette.U16(16);
   for (uint16_t e : {0x1101, 0x1102, 0x1103}) palette.Add(0x0028, e, "US", descriptor);
@@ -108,13 +112,7 @@ TEST_F(DicomDeidTest, DeidentifiedImagesDecodeAsBefore) {
   palette.Add(0x0028, 0x1202, "OW", palette.U16(0) + palette.U16(30000));
   palette.Add(0x0028, 0x1203, "OW", palette.U16(500) + palette.U16(2));
   palette.Add(0x7FE0, 0x0010, "OB", std::string{'\1', '\0'});
-
-  medscribe::testing::DicomBytes floats;
-  floats.Add(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.30")
-      .Add(0x0008, 0x0018, "UI", "2.25.5");
-  floats.Add(0x0010, 0x0010, "PN", "DOE^JANE").Add(0x0010, 0x0020, "LO", "MRN-4411");
-  floats.Us(0x0028, 0x0002, 1).Add(0x0028, 0x0004, "CS", "MONOCHROME2");
-  floats.Us(0x0028, 0x0010, 1).Us(0x0028, 0x0011, 2).Us(0x0028, 0x0100, 32);
+  medscribe::testing::DicomBytes floats = image("1.2.840.10008.5.1.4.1.1.30", "MONOCHROME2", 32);
   floats.Add(0x7FE0, 0x0008, "OF", floats.F32(-1.5f) + floats.F32(2.25f));
 
   for (const std::string& file : {palette.File(), floats.File()}) {
