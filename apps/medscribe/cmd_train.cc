@@ -75,6 +75,7 @@ struct TrainArgs {
   bool no_overlap = false;
   bool no_image = false, no_dictation = false, print_topology = false;
   double dictation_dropout = 0;
+  double decision_weight = 1;
   std::string init_decoder;
   std::string image_from;
   int image_warmup_epochs = -1;  // -1: 30 for a configuration with the finding head, else 0
@@ -143,6 +144,7 @@ int RunTrain(const TrainArgs& a) {
   o.prompt.image = !a.no_image;
   o.prompt.dictation = !a.no_dictation;
   o.dictation_dropout = a.dictation_dropout;
+  o.decision_weight = a.decision_weight;
   o.init_decoder = a.init_decoder;
   static const ReportFindingLabeler kLabeler;
   o.finding_labeler = &kLabeler;
@@ -325,6 +327,11 @@ Runner RegisterTrain(CLI::App& app) {
                  "Fraction of training examples shown without their dictation, drawn anew each "
                  "time, so findings are read from the image (validation keeps the dictation)")
       ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--decision-weight", a->decision_weight,
+                 "Loss weight of the report's decision words (sides, sizes, severities, changes, "
+                 "negations, digits) against 1 for the rest")
+      ->check(CLI::Range(1.0, 100.0))
       ->capture_default_str();
   return [a](GlobalOptions&) { return RunTrain(*a); };
 }

@@ -87,14 +87,19 @@ torch::Tensor NextTokenLossSum(const torch::Tensor& logits, const torch::Tensor&
 }
 
 torch::Tensor TargetLossSum(LlamaForCausalLM& decoder, const torch::Tensor& hidden,
-                            const torch::Tensor& labels) {
+                            const torch::Tensor& labels, const torch::Tensor& token_weights) {
   const int64_t d = hidden.size(-1);
   const torch::Tensor h = hidden.narrow(1, 0, hidden.size(1) - 1).reshape({-1, d});
   const torch::Tensor target = labels.narrow(1, 1, labels.size(1) - 1).reshape({-1});
   const torch::Tensor rows = target.ne(kIgnoreIndex).nonzero().squeeze(1);
   const torch::Tensor logits = decoder->logits(h.index_select(0, rows));
-  return F::cross_entropy(logits.to(torch::kFloat32), target.index_select(0, rows),
-                          F::CrossEntropyFuncOptions().reduction(torch::kSum));
+  const torch::Tensor wanted = target.index_select(0, rows);
+  if (!token_weights.defined())
+    return F::cross_entropy(logits.to(torch::kFloat32), wanted,
+                            F::CrossEntropyFuncOptions().reduction(torch::kSum));
+  const torch::Tensor each = F::cross_entropy(logits.to(torch::kFloat32), wanted,
+                                              F::CrossEntropyFuncOptions().reduction(torch::kNone));
+  return (each * token_weights.to(each.device()).index_select(0, wanted)).sum();
 }
 
 NamedTensors NamedWeights(torch::nn::Module& m) {

@@ -71,9 +71,10 @@ torch::Tensor NextTokenLossSum(const torch::Tensor& logits, const torch::Tensor&
 // The summed next-token loss from hidden states [B, T, hidden], computing logits only at the
 // positions that predict a target (labels shifted by one not kIgnoreIndex): the vocabulary
 // projection of the prompt's positions, whose logits would be thrown away, is never computed.
-// Equal to NextTokenLossSum(decoder->logits(hidden), labels).
+// Equal to NextTokenLossSum(decoder->logits(hidden), labels). With `token_weights` ([vocab]
+// float), each target's loss is weighted by the weight of its token id.
 torch::Tensor TargetLossSum(LlamaForCausalLM& decoder, const torch::Tensor& hidden,
-                            const torch::Tensor& labels);
+                            const torch::Tensor& labels, const torch::Tensor& token_weights = {});
 
 // Every parameter and floating-point buffer (batch norm statistics) by name, for saving.
 NamedTensors NamedWeights(torch::nn::Module& m);

@@ -1,10 +1,12 @@
 #include "train/data.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "model/io.h"
@@ -142,6 +144,25 @@ bool DropModality(uint64_t seed, uint64_t draw, double p) {
   h *= 0xC4CEB9FE1A85EC53ULL;
   h ^= h >> 33;
   return static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53) < p;
+}
+
+torch::Tensor DecisionTokenWeights(const TextEncoder& enc, double weight) {
+  static const std::set<std::string> kDecisions = {
+      "left",    "right",     "bilateral", "small",     "moderate", "large",  "mild",     "severe",
+      "trace",   "minimal",   "tiny",      "upper",     "middle",   "lower",  "basilar",  "apical",
+      "new",     "increased", "decreased", "unchanged", "improved", "stable", "worsened", "larger",
+      "smaller", "resolved",  "resolving", "no",        "without",  "mm",     "cm"};
+  const int v = enc.vocab_size();
+  std::vector<float> w(static_cast<size_t>(v), 1.0f);
+  for (int id = 0; id < v; ++id) {
+    std::string piece;
+    for (char c : enc.Decode({id}))
+      if (std::isalnum(static_cast<unsigned char>(c)))
+        piece += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool digits = !piece.empty() && std::all_of(piece.begin(), piece.end(), ::isdigit);
+    if (digits || kDecisions.count(piece)) w[static_cast<size_t>(id)] = static_cast<float>(weight);
+  }
+  return torch::tensor(w, torch::kFloat32);
 }
 
 Example MakeExample(const RawSample& s, const TextEncoder& enc, const model::PromptOptions& o,

@@ -74,6 +74,12 @@ struct Example {
   torch::Tensor finding_targets;   // [kFindingTargetSize] float (model/findings.h), or undefined
 };
 
+// A weight per token id of `enc`'s vocabulary [vocab] float: `weight` for the pieces that carry a
+// report's decisions — a side (left, right, bilateral), a size or severity (small, mild, large,
+// ...), a zone, a change against the prior study (new, increased, unchanged, ...), a negation
+// (no, without), a digit — and 1 for the rest, the phrasing.
+torch::Tensor DecisionTokenWeights(const TextEncoder& enc, double weight);
+
 // Tokenizes a sample; the sequence is cut at `max_tokens` (the target loses its end first).
 Example MakeExample(const RawSample& s, const TextEncoder& enc, const model::PromptOptions& o,
                     size_t max_tokens);

@@ -333,6 +333,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   }
   const size_t max_tokens =
       static_cast<size_t>(config.decoder.max_position_embeddings - config.image_tokens() + 1);
+  const torch::Tensor token_weights = o.decision_weight != 1
+                                          ? DecisionTokenWeights(enc, o.decision_weight).to(device)
+                                          : torch::Tensor();
   const bool joint_head = config.findings.enabled && o.prompt.image && o.image_warmup_epochs <= 0 &&
                           o.finding_labeler != nullptr;
   const Prefetcher::Load load = [&train, &enc, &o, max_tokens, joint_head](
@@ -592,8 +595,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       if (reducer) reducer->Prepare(a + 1 == micro.size());
       AutocastScope autocast(precision, device);
       const BatchInputs in = Inputs(m, b, image_token, cached, joint_head);
-      const torch::Tensor loss_sum = model::TargetLossSum(
-          m->decoder, m->decoder->forward_hidden(in.embeds, in.attention_mask), in.labels);
+      const torch::Tensor loss_sum =
+          model::TargetLossSum(m->decoder, m->decoder->forward_hidden(in.embeds, in.attention_mask),
+                               in.labels, token_weights);
       torch::Tensor objective = loss_sum / global_targets;
       if (in.head_outputs.defined() && b.finding_targets.defined()) {
         // The head's mean loss, averaged over micro-batches and ranks like the gradients.

@@ -61,6 +61,10 @@ struct TrainOptions {
   // (modality dropout): the model must read the findings from the image and keeps the dictation
   // for what only it holds (comparisons). 0 shows every dictation; validation always has it.
   double dictation_dropout = 0;
+  // Loss weight of the report's decision tokens (DecisionTokenWeights in train/data.h: sides,
+  // sizes, severities, changes against the prior study, negations, digits) against 1 for
+  // phrasing; 1 weighs every token alike. Validation loss stays unweighted.
+  double decision_weight = 1;
   // A LLaMA-family checkpoint (HF config.json + safetensors, single or sharded) whose weights
   // start the decoder; its shape replaces config.decoder and its vocabulary must be the encoder's.
   std::string init_decoder;

@@ -102,6 +102,19 @@ TEST(ReportModelTest, TargetOnlyLossEqualsTheFullLogitsLoss) {
   EXPECT_NEAR(full, targets, 1e-4 * std::abs(full));
   EXPECT_TRUE(torch::allclose(m->decoder->logits(hidden),
                               m->decoder->forward_embeds(s.embeds, s.attention_mask)));
+
+  // Weights by token id: all ones change nothing; a weight on token 12 adds its losses again.
+  const int64_t vocab = m->decoder->logits(hidden).size(-1);
+  torch::Tensor weights = torch::ones({vocab});
+  EXPECT_NEAR(TargetLossSum(m->decoder, hidden, s.labels, weights).item<double>(), targets,
+              1e-4 * targets);
+  weights[12] = 3.0f;
+  torch::Tensor only12 = s.labels.clone();
+  only12.masked_fill_(only12.ne(12), kIgnoreIndex);
+  const double twelve = TargetLossSum(m->decoder, hidden, only12).item<double>();
+  EXPECT_GT(twelve, 0);
+  EXPECT_NEAR(TargetLossSum(m->decoder, hidden, s.labels, weights).item<double>(),
+              targets + 2 * twelve, 1e-4 * targets);
 }
 
 TEST(FindingHeadTest, SlotsFollowThePatchTokensAndTheLossSkipsUnknownTargets) {

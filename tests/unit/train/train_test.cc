@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -48,6 +49,32 @@ class CharEncoder final : public TextEncoder {
   int eos() const override { return 3; }
   int pad() const override { return 0; }
 };
+
+// Whole words as SentencePiece writes them (a leading space), for DecisionTokenWeights.
+class WordEncoder final : public TextEncoder {
+ public:
+  std::vector<int> Encode(const std::string&) const override { return {}; }
+  std::string Decode(const std::vector<int>& ids) const override {
+    std::string s;
+    for (int id : ids) s += kWords[static_cast<size_t>(id)];
+    return s;
+  }
+  int vocab_size() const override { return static_cast<int>(kWords.size()); }
+  int image_token() const override { return 4; }
+  int bos() const override { return 2; }
+  int eos() const override { return 3; }
+  int pad() const override { return 0; }
+  static constexpr std::array<const char*, 12> kWords = {
+      "<pad>", "<unk>", "<s>", "</s>", "<image>", " Left", " lung", " new", "1", "2", " No", ","};
+};
+
+TEST(DataTest, DecisionTokensAreSidesChangesNegationsAndDigits) {
+  const torch::Tensor w = DecisionTokenWeights(WordEncoder(), 4);
+  ASSERT_EQ(w.size(0), 12);
+  const std::vector<float> want = {1, 1, 1, 1, 1, 4, 1, 4, 4, 4, 4, 1};
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_EQ(w[static_cast<int64_t>(i)].item<float>(), want[i]) << WordEncoder::kWords[i];
+}
 
 std::string SampleJson(int i) {
   const char* findings[] = {"Right lower zone consolidation.", "The lungs are clear.",
