@@ -48,7 +48,8 @@ inline bool FragmentAt(DcmPixelSequence* seq, unsigned long i, DcmPixelItem*& it
 
 // The JPEG 2000 transfer syntaxes decoded through OpenJPEG (jpeg2000.h): .90 and .91.
 inline bool IsJpeg2000(E_TransferSyntax xfer) {
-  return xfer == EXS_JPEG2000LosslessOnly || xfer == EXS_JPEG2000;
+  return xfer == EXS_JPEG2000LosslessOnly || xfer == EXS_JPEG2000 ||
+         xfer == EXS_JPEG2000MulticomponentLosslessOnly || xfer == EXS_JPEG2000Multicomponent;
 }
 
 class DcmtkAccess {

@@ -12,7 +12,7 @@
 //     0.114 B).
 //
 // Every transfer syntax DCMTK can decode here is supported (uncompressed little/big endian,
-// deflated, JPEG baseline/extended/lossless, JPEG-LS, RLE), and JPEG 2000 (.90, .91) through
+// deflated, JPEG baseline/extended/lossless, JPEG-LS, RLE), and JPEG 2000 (.90 to .93) through
 // OpenJPEG (jpeg2000.h); others give Unimplemented with the syntax named. Float Pixel Data and
 // Double Float Pixel Data (grayscale, native transfer syntaxes; e.g. parametric maps) decode to
 // their values as stored (doubles rounded to float; NaN shown as black in display mode). Inputs are

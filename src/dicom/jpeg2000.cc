@@ -134,8 +134,14 @@ StatusOr<Jpeg2000Frame> DecodeJpeg2000(std::string_view bytes, const Jpeg2000Geo
   opj_stream_set_skip_function(stream.get(), Skip);
   opj_stream_set_seek_function(stream.get(), Seek);
   opj_image_t* raw = nullptr;
-  if (!opj_read_header(stream.get(), codec.get(), &raw))
+  if (!opj_read_header(stream.get(), codec.get(), &raw)) {
+    // OpenJPEG reads Part 2 codestreams but not their array-based multi-component transforms.
+    if (messages.error.find("multiple component transformation") != std::string::npos)
+      return UnimplementedError(
+          "the JPEG 2000 codestream uses a Part 2 array-based multi-component transform, which "
+          "OpenJPEG does not decode");
     return DataLossError("the JPEG 2000 header cannot be read: " + messages.error);
+  }
   Image image(raw);
   // The geometry, before the decoder allocates anything the size of the image.
   const int64_t width = static_cast<int64_t>(image->x1) - image->x0;

@@ -1,6 +1,8 @@
 // JPEG 2000 codestreams, the pixel data of DICOM transfer syntaxes 1.2.840.10008.1.2.4.90
-// (lossless only) and .91 (lossless or lossy), through OpenJPEG: DCMTK as packaged in Debian has
-// no JPEG 2000 codec. The bridge hides OpenJPEG from the rest of MedScribe.
+// (lossless only) and .91 (lossless or lossy), and of the multi-component syntaxes .92 and .93
+// where the codestream uses no Part 2 array-based transform (OpenJPEG does not decode those:
+// Unimplemented), through OpenJPEG: DCMTK as packaged in Debian has no JPEG 2000 codec. The
+// bridge hides OpenJPEG from the rest of MedScribe.
 //
 // Decoding treats the bytes as untrusted: the codestream's main header (size, components,
 // precision, subsampling) is read and checked against what the DICOM header declares before

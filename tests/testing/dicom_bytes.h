@@ -18,6 +18,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace medscribe::testing {
 
@@ -51,13 +52,37 @@ class DicomBytes {
   DicomBytes& Us(uint16_t group, uint16_t element, uint16_t v) {
     return Add(group, element, "US", U16(v));
   }
+  // Encapsulated Pixel Data: an empty offset table, then one fragment per frame (padded to an
+  // even length), then the sequence delimiter.
+  DicomBytes& Encapsulated(const std::vector<std::string>& frames) {
+    const auto item = [this](uint16_t element, const std::string& value) {
+      return Word(0xFFFE, 2) + Word(element, 2) + Word(value.size(), 4) + value;
+    };
+    std::string out = Word(0x7FE0, 2) + Word(0x0010, 2) + "OB" + std::string(2, '\0') +
+                      Word(0xFFFFFFFF, 4) + item(0xE000, "");
+    for (std::string f : frames) {
+      if (f.size() % 2 != 0) f += '\0';
+      out += item(0xE000, f);
+    }
+    elements_[0x7FE00010] = out + item(0xE0DD, "");
+    return *this;
+  }
+  // The transfer syntax the meta group names, when not the native one of the byte order.
+  DicomBytes& Syntax(std::string uid) {
+    syntax_ = std::move(uid);
+    return *this;
+  }
 
   std::string File() const {
     const std::string sop_class = Value(0x00080016), sop_instance = Value(0x00080018);
-    const std::string meta =
-        Element(2, 1, "OB", std::string{'\0', '\1'}, false) +
-        Element(2, 2, "UI", sop_class, false) + Element(2, 3, "UI", sop_instance, false) +
-        Element(2, 0x10, "UI", big_ ? "1.2.840.10008.1.2.2" : "1.2.840.10008.1.2.1", false);
+    const std::string meta = Element(2, 1, "OB", std::string{'\0', '\1'}, false) +
+                             Element(2, 2, "UI", sop_class, false) +
+                             Element(2, 3, "UI", sop_instance, false) +
+                             Element(2, 0x10, "UI",
+                                     !syntax_.empty() ? syntax_
+                                     : big_           ? "1.2.840.10008.1.2.2"
+                                                      : "1.2.840.10008.1.2.1",
+                                     false);
     std::string out(128, '\0');
     out += "DICM" + Element(2, 0, "UL", Encode(meta.size(), 4, false), false) + meta;
     for (const auto& [tag, bytes] : elements_) out += bytes;
@@ -94,6 +119,7 @@ class DicomBytes {
   }
 
   bool big_;
+  std::string syntax_;
   std::map<uint32_t, std::string> elements_;  // tag -> the encoded element
 };
 

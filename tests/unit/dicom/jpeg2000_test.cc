@@ -5,10 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <openjpeg.h>
+
+#include <cstdlib>
 #include <random>
 
+#include "common/files.h"
 #include "dicom/image.h"
 #include "dicom/info.h"
+#include "testing/dicom_bytes.h"
 #include "testing/temp_dir.h"
 
 namespace medscribe::dicom {
@@ -98,6 +103,95 @@ TEST_F(Jpeg2000Test, LosslessFilesDecodeToExactlyTheirValuesInEveryLayout) {
       EXPECT_LT(lo, 0) << "negative values survive";
     }
     EXPECT_GT(hi - lo, (1 << l.bits_stored) * 0.9f) << "the whole range is exercised";
+  }
+}
+
+// A JPEG 2000 Part 2 codestream such as the multi-component transfer syntaxes (.92, .93) may
+// carry: three 8-bit planes through an array-based multi-component transform (a permutation of
+// the components), reversible wavelet. Written by OpenJPEG itself.
+std::string Part2Codestream(const std::vector<int32_t>& planes, int rows, int cols,
+                            const std::string& path) {
+  std::vector<opj_image_cmptparm_t> comps(3);
+  for (auto& c : comps) {
+    c = opj_image_cmptparm_t{};
+    c.dx = c.dy = 1;
+    c.w = static_cast<OPJ_UINT32>(cols);
+    c.h = static_cast<OPJ_UINT32>(rows);
+    c.prec = 8;
+  }
+  opj_image_t* image = opj_image_create(3, comps.data(), OPJ_CLRSPC_SRGB);
+  image->x1 = static_cast<OPJ_UINT32>(cols);
+  image->y1 = static_cast<OPJ_UINT32>(rows);
+  const size_t plane = static_cast<size_t>(rows) * static_cast<size_t>(cols);
+  for (size_t c = 0; c < 3; ++c)
+    std::copy_n(planes.begin() + static_cast<long>(c * plane), plane, image->comps[c].data);
+  opj_cparameters_t p;
+  opj_set_default_encoder_parameters(&p);
+  p.tcp_numlayers = 1;
+  p.tcp_rates[0] = 0;
+  p.cp_disto_alloc = 1;
+  p.numresolution = 3;
+  float matrix[9] = {0, 1, 0, 0, 0, 1, 1, 0, 0};
+  OPJ_INT32 shift[3] = {0, 0, 0};
+  EXPECT_TRUE(opj_set_MCT(&p, matrix, shift, 3));
+  opj_codec_t* codec = opj_create_compress(OPJ_CODEC_J2K);
+  opj_stream_t* stream = opj_stream_create_default_file_stream(path.c_str(), OPJ_FALSE);
+  const bool ok = opj_setup_encoder(codec, &p, image) && opj_start_compress(codec, image, stream) &&
+                  opj_encode(codec, stream) && opj_end_compress(codec, stream);
+  opj_stream_destroy(stream);
+  opj_destroy_codec(codec);
+  opj_image_destroy(image);
+  free(p.mct_data);
+  EXPECT_TRUE(ok);
+  auto bytes = ReadFile(path);
+  return bytes.ok() ? *bytes : std::string();
+}
+
+// The multi-component syntaxes (.92, .93) holding codestreams without an array-based transform
+// decode exactly; one with such a transform is refused with the reason.
+TEST_F(Jpeg2000Test, MulticomponentSyntaxesDecodeWhatOpenJpegReads) {
+  constexpr int kRows = 7, kCols = 9;
+  const size_t plane = kRows * kCols;
+  std::vector<int32_t> planes(3 * plane);
+  for (size_t i = 0; i < planes.size(); ++i) planes[i] = static_cast<int32_t>((i * 37) % 256);
+  auto rct = EncodeJpeg2000Lossless(planes, kRows, kCols, 8, false, 3);
+  ASSERT_TRUE(rct.ok());
+  const std::string custom = Part2Codestream(planes, kRows, kCols, (tmp_ / "part2.j2k").string());
+  ASSERT_FALSE(custom.empty());
+  auto file = [&](const char* uid, const std::string& codestream, const char* photometric) {
+    medscribe::testing::DicomBytes b;
+    b.Syntax(uid);
+    b.Add(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.7").Add(0x0008, 0x0018, "UI", "2.25.8");
+    b.Us(0x0028, 0x0002, 3).Add(0x0028, 0x0004, "CS", photometric).Us(0x0028, 0x0006, 0);
+    b.Us(0x0028, 0x0010, kRows).Us(0x0028, 0x0011, kCols).Us(0x0028, 0x0100, 8);
+    b.Us(0x0028, 0x0101, 8).Us(0x0028, 0x0102, 7).Us(0x0028, 0x0103, 0);
+    return b.Encapsulated({codestream}).File();
+  };
+  ImageDecodeOptions o;
+  o.raw = true;
+  for (const char* uid : {"1.2.840.10008.1.2.4.92", "1.2.840.10008.1.2.4.93"}) {
+    SCOPED_TRACE(uid);
+    auto ds = DicomDataset::FromBytes(file(uid, *rct, "YBR_RCT"));
+    ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+    auto info = ReadInfo(*ds);
+    ASSERT_TRUE(info.ok());
+    EXPECT_TRUE(info->decodable) << info->why_not_decodable;
+    auto img = DecodeImage(*ds, o);
+    ASSERT_TRUE(img.ok()) << img.status().ToString();
+    ASSERT_EQ(img->channels, 3);
+    ASSERT_EQ(img->pixels.size(), planes.size());
+    for (size_t i = 0; i < plane; ++i)
+      for (size_t c = 0; c < 3; ++c)
+        ASSERT_EQ(img->pixels[3 * i + c], static_cast<float>(planes[c * plane + i]))
+            << "pixel " << i << " component " << c;
+
+    auto part2 = DicomDataset::FromBytes(file(uid, custom, "RGB"));
+    ASSERT_TRUE(part2.ok());
+    auto refused = DecodeImage(*part2, o);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), ErrorCode::kUnimplemented);
+    EXPECT_NE(refused.status().message().find("multi-component transform"), std::string::npos)
+        << refused.status().message();
   }
 }
 
