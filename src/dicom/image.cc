@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
+#include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmimage/diregist.h>  // color images (RGB, YBR, palette)
 #include <dcmtk/dcmimgle/dcmimage.h>
 #include <dcmtk/dcmimgle/dipixel.h>
@@ -85,6 +86,18 @@ StatusOr<std::vector<float>> FloatPixelValues(DcmDataset* ds, const DicomInfo& i
                          " values; rows x columns x frames needs " + std::to_string(need));
   }
   return out;
+}
+
+// A JPEG 2000 sample as the DICOM header declares it. Where the codestream's signedness
+// disagrees with Pixel Representation (some encoders write signed CT values as unsigned), the
+// value's BitsStored bits are read as the header says: two's complement when it says signed.
+int64_t AsDeclared(int32_t v, const Jpeg2000Frame& frame, const DicomInfo& info) {
+  const bool header_signed = info.pixel_representation == 1;
+  if (header_signed == frame.is_signed) return v;
+  const int bits = std::clamp(info.bits_stored > 0 ? info.bits_stored : frame.precision, 1, 31);
+  const int64_t range = int64_t{1} << bits;
+  const int64_t stored = static_cast<int64_t>(v) & (range - 1);
+  return header_signed && stored >= range / 2 ? stored - range : stored;
 }
 
 bool IsJpegFamily(E_TransferSyntax xfer) {
@@ -295,6 +308,35 @@ DecodedImage FitToSquare(const std::vector<float>& values, size_t rows, size_t c
   return out;
 }
 
+// The first `frames` frames of native 32-bit RGB pixel data, interleaved per pixel whatever the
+// planar configuration. DataLoss when the data is shorter than the frames.
+StatusOr<std::vector<float>> NativeRgb32(DcmDataset* ds, const DicomInfo& info, int frames) {
+  DcmElement* elem = nullptr;
+  Uint16* words = nullptr;
+  if (ds->findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr ||
+      elem->getUint16Array(words).bad() || words == nullptr)
+    return DataLossError("cannot read the 32-bit color pixel data");
+  const size_t plane = static_cast<size_t>(info.rows) * static_cast<size_t>(info.columns);
+  const size_t frame = plane * 3;
+  if (elem->getLength() / 4 < frame * static_cast<size_t>(frames))
+    return DataLossError("pixel data is shorter than the frames it declares");
+  Uint16 planar = 0;
+  ds->findAndGetUint16(DCM_PlanarConfiguration, planar);
+  const uint32_t mask = info.bits_stored >= 32 || info.bits_stored <= 0
+                            ? 0xFFFFFFFFu
+                            : (uint32_t{1} << info.bits_stored) - 1;
+  std::vector<float> rgb;
+  rgb.reserve(frame * static_cast<size_t>(frames));
+  for (size_t f = 0; f < static_cast<size_t>(frames); ++f)
+    for (size_t i = 0; i < plane; ++i)
+      for (size_t c = 0; c < 3; ++c) {
+        const size_t k = f * frame + (planar ? c * plane + i : 3 * i + c);
+        const uint32_t v = (uint32_t{words[2 * k]} | (uint32_t{words[2 * k + 1]} << 16)) & mask;
+        rgb.push_back(static_cast<float>(v));
+      }
+  return rgb;
+}
+
 // Color images: RGB values (YBR converted, palette looked up) interleaved per pixel, every
 // frame in raw mode; for display the first frame's luminance (BT.601) over the value range, or
 // its three channels with keep_color.
@@ -336,6 +378,12 @@ StatusOr<DecodedImage> DecodeColor(DcmFileFormat& file, E_TransferSyntax xfer,
                                channel(a + 1.772 * (b - half))});
       }
     }
+  } else if (info.bits_allocated == 32 && info.photometric == "RGB" &&
+             !DcmXfer(xfer).isEncapsulated()) {
+    // 32-bit RGB, which DCMTK's color images do not take: the stored values, read here (the
+    // dataset holds them in host order, dicom/dataset.h).
+    ASSIGN_OR_RETURN(rgb, NativeRgb32(file.getDataset(), info, frames));
+    max_value = std::ldexp(1.0, std::clamp(info.bits_stored, 1, 32)) - 1;
   } else {
     DcmDataset* ds = file.getDataset();
     if (IsJpegFamily(xfer)) RETURN_IF_ERROR(CheckJpegFrames(ds, xfer, info));
@@ -346,8 +394,9 @@ StatusOr<DecodedImage> DecodeColor(DcmFileFormat& file, E_TransferSyntax xfer,
                            DicomImage::getString(image.getStatus()));
     if (image.isMonochrome() || image.getWidth() != cols || image.getHeight() != rows)
       return DataLossError("the color image decodes to another geometry than its header's");
-    // Palette lookup tables hold 16-bit entries; other color data its stored bits.
-    const int bits = info.photometric == "PALETTE COLOR" || info.bits_stored > 8 ? 16 : 8;
+    // Palette lookup tables hold 16-bit entries; other color data its stored bits, asked for
+    // at that depth so that nothing is rescaled.
+    const int bits = info.photometric == "PALETTE COLOR" ? 16 : std::clamp(info.bits_stored, 8, 32);
     max_value = std::ldexp(1.0, bits) - 1;
     for (int f = 0; f < frames; ++f) {
       const void* data = image.getOutputData(bits, static_cast<unsigned long>(f), 0);
@@ -355,8 +404,9 @@ StatusOr<DecodedImage> DecodeColor(DcmFileFormat& file, E_TransferSyntax xfer,
         return DataLossError("frame " + std::to_string(f + 1) +
                              " of the color image cannot be read");
       for (size_t i = 0; i < plane * 3; ++i)
-        rgb.push_back(bits == 8 ? static_cast<const Uint8*>(data)[i]
-                                : static_cast<const Uint16*>(data)[i]);
+        rgb.push_back(bits <= 8    ? static_cast<const Uint8*>(data)[i]
+                      : bits <= 16 ? static_cast<const Uint16*>(data)[i]
+                                   : static_cast<float>(static_cast<const Uint32*>(data)[i]));
     }
   }
   DecodedImage out;
@@ -439,7 +489,8 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
                      DecodeJpeg2000Frames(ds, xfer, info, o.raw ? info.frames : 1));
     decoded_frames = decoded.size();
     for (const Jpeg2000Frame& frame : decoded)
-      for (int32_t v : frame.samples) values.push_back(static_cast<float>(v * slope + intercept));
+      for (int32_t v : frame.samples)
+        values.push_back(static_cast<float>(AsDeclared(v, frame, info) * slope + intercept));
     rows = static_cast<size_t>(info.rows);
     cols = static_cast<size_t>(info.columns);
   } else {

@@ -195,6 +195,33 @@ TEST_F(Jpeg2000Test, MulticomponentSyntaxesDecodeWhatOpenJpegReads) {
   }
 }
 
+// A codestream written unsigned under a header that says signed (as some CT encoders do): the
+// values are read as the header declares them, two's complement in BitsStored bits.
+TEST_F(Jpeg2000Test, TheHeadersSignednessWinsOverTheCodestreams) {
+  const Layout l{16, 13, false, 1};
+  DicomDataset plain = RandomImage(l, 12, 10, 5);
+  auto unsigned_values = WriteAndDecode(plain, TransferSyntax::kExplicitLittle);
+  ASSERT_TRUE(unsigned_values.ok());
+  DicomDataset j2k = RandomImage(l, 12, 10, 5);
+  const std::string path = (tmp_ / "mismatch.dcm").string();
+  ASSERT_TRUE(j2k.SaveFile(path, TransferSyntax::kJpeg2000Lossless).ok());
+  auto loaded = DicomDataset::LoadFile(path);
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_TRUE(loaded->SetUint16("PixelRepresentation", 1).ok());
+  ImageDecodeOptions o;
+  o.raw = true;
+  auto got = DecodeImage(*loaded, o);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->pixels.size(), unsigned_values->pixels.size());
+  int negative = 0;
+  for (size_t i = 0; i < got->pixels.size(); ++i) {
+    const float u = unsigned_values->pixels[i];
+    EXPECT_EQ(got->pixels[i], u >= 4096 ? u - 8192 : u) << "pixel " << i;
+    negative += got->pixels[i] < 0;
+  }
+  EXPECT_GT(negative, 0);
+}
+
 TEST_F(Jpeg2000Test, TheFileSaysItsSyntaxAndIngestWouldTakeIt) {
   DicomDataset ds = RandomImage({16, 12, false, 1}, 16, 16, 3);
   const std::string path = (tmp_ / "j.dcm").string();

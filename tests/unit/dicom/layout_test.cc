@@ -107,6 +107,54 @@ TEST(DicomPixelLayouts, EveryIntegerLayoutDecodesToItsStoredValues) {
   }
 }
 
+// 32-bit RGB, which DCMTK's color images refuse, in both byte orders and both planar
+// configurations, then rewritten by DCMTK as RLE (which it decodes itself).
+TEST(DicomPixelLayouts, ThirtyTwoBitRgbDecodesToItsStoredValues) {
+  constexpr int kRows = 2, kCols = 3;
+  std::mt19937 rng(3);
+  std::vector<uint32_t> values(kRows * kCols * 3);  // interleaved R G B
+  for (uint32_t& v : values) v = static_cast<uint32_t>(rng());
+  values[0] = 0xFFFFFFFFu;
+  values[1] = 0;
+  medscribe::testing::TempDir tmp;
+  for (const bool big : {false, true}) {
+    for (const uint16_t planar : {0, 1}) {
+      SCOPED_TRACE(std::string(big ? "big" : "little") + " endian, planar " +
+                   std::to_string(planar));
+      DicomBytes b(big);
+      b.Add(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.7").Add(0x0008, 0x0018, "UI", "2.25.3");
+      b.Us(0x0028, 0x0002, 3).Add(0x0028, 0x0004, "CS", "RGB").Us(0x0028, 0x0006, planar);
+      b.Us(0x0028, 0x0010, kRows).Us(0x0028, 0x0011, kCols).Us(0x0028, 0x0100, 32);
+      b.Us(0x0028, 0x0101, 32).Us(0x0028, 0x0102, 31).Us(0x0028, 0x0103, 0);
+      std::string pixels;
+      const size_t plane = kRows * kCols;
+      for (size_t k = 0; k < values.size(); ++k) {
+        const size_t i = planar ? k % plane : k / 3, c = planar ? k / plane : k % 3;
+        pixels += b.U32(values[3 * i + c]);
+      }
+      b.Add(0x7FE0, 0x0010, "OW", pixels);
+      auto ds = DicomDataset::FromBytes(b.File());
+      ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+      ImageDecodeOptions o;
+      o.raw = true;
+      auto img = DecodeImage(*ds, o);
+      ASSERT_TRUE(img.ok()) << img.status().ToString();
+      ASSERT_EQ(img->channels, 3);
+      ASSERT_EQ(img->pixels.size(), values.size());
+      for (size_t k = 0; k < values.size(); ++k)
+        ASSERT_EQ(img->pixels[k], static_cast<float>(values[k])) << "sample " << k;
+
+      const std::string rle = (tmp / "rgb32.dcm").string();
+      ASSERT_TRUE(ds->SaveFile(rle, TransferSyntax::kRle).ok());
+      auto again = DicomDataset::LoadFile(rle);
+      ASSERT_TRUE(again.ok());
+      auto decoded = DecodeImage(*again, o);
+      ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+      ASSERT_EQ(decoded->pixels, img->pixels);
+    }
+  }
+}
+
 std::string FloatFile(int bits, bool big, const std::vector<double>& values, int rows, int cols,
                       int frames, const char* photometric = "MONOCHROME2") {
   DicomBytes b = Header(big, rows, cols, frames);
