@@ -63,28 +63,21 @@ Status ConvertInterData(const DiPixel* px, size_t n, double slope, double interc
 StatusOr<std::vector<float>> FloatPixelValues(DcmDataset* ds, const DicomInfo& info, int frames) {
   const size_t frame = static_cast<size_t>(info.rows) * static_cast<size_t>(info.columns);
   const size_t need = frame * static_cast<size_t>(info.frames);
+  const bool single = info.float_bits == 32;
+  const std::string name = single ? "Float Pixel Data" : "Double Float Pixel Data";
   unsigned long count = 0;
-  std::vector<float> out;
-  const char* name = info.float_bits == 32 ? "Float Pixel Data" : "Double Float Pixel Data";
-  if (info.float_bits == 32) {
-    const Float32* p = nullptr;
-    if (ds->findAndGetFloat32Array(DCM_FloatPixelData, p, &count).bad() || p == nullptr)
-      return DataLossError(std::string("cannot read ") + name);
-    if (count >= need) out.assign(p, p + frame * static_cast<size_t>(frames));
-  } else {
-    const Float64* p = nullptr;
-    if (ds->findAndGetFloat64Array(DCM_DoubleFloatPixelData, p, &count).bad() || p == nullptr)
-      return DataLossError(std::string("cannot read ") + name);
-    if (count >= need) {
-      out.reserve(frame * static_cast<size_t>(frames));
-      for (size_t i = 0; i < frame * static_cast<size_t>(frames); ++i)
-        out.push_back(static_cast<float>(p[i]));
-    }
-  }
+  const Float32* f32 = nullptr;
+  const Float64* f64 = nullptr;
+  const bool read =
+      single ? ds->findAndGetFloat32Array(DCM_FloatPixelData, f32, &count).good() && f32
+             : ds->findAndGetFloat64Array(DCM_DoubleFloatPixelData, f64, &count).good() && f64;
+  if (!read) return DataLossError("cannot read " + name);
   if (count < need) {
-    return DataLossError(std::string(name) + " holds " + std::to_string(count) +
+    return DataLossError(name + " holds " + std::to_string(count) +
                          " values; rows x columns x frames needs " + std::to_string(need));
   }
+  std::vector<float> out(frame * static_cast<size_t>(frames));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = single ? f32[i] : static_cast<float>(f64[i]);
   return out;
 }
 

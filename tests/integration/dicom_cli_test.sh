@@ -45,9 +45,9 @@ head -c 3000 "$work/base.dcm" > "$work/truncated.dcm"
 cp "$work/base.dcm" "$work/huge_length.dcm"
 # Pixel Data (7FE0,0010) OW declared 0x7FFFFFF0 bytes long, far beyond the end of the file.
 perl -pi -e 's/\xe0\x7f\x10\x00OW\x00\x00..../\xe0\x7f\x10\x00OW\x00\x00\xf0\xff\xff\x7f/s' "$work/huge_length.dcm"
-# A JPEG-LS file relabelled as JPEG 2000 Part 2 (same UID length), which nothing here decodes,
-# and as JPEG 2000 (its payload then is no JPEG 2000 codestream).
-perl -pe 's/1\.2\.840\.10008\.1\.2\.4\.80/1.2.840.10008.1.2.4.92/g' "$work/jpeg_ls.dcm" > "$work/j2k.dcm"
+# A JPEG-LS file relabelled as a retired JPEG process (same UID length), which nothing here
+# decodes, and as JPEG 2000 (its payload then is no JPEG 2000 codestream).
+perl -pe 's/1\.2\.840\.10008\.1\.2\.4\.80/1.2.840.10008.1.2.4.58/g' "$work/jpeg_ls.dcm" > "$work/retired.dcm"
 perl -pe 's/1\.2\.840\.10008\.1\.2\.4\.80/1.2.840.10008.1.2.4.90/g' "$work/jpeg_ls.dcm" > "$work/fake_j2k.dcm"
 mkdir "$work/a_directory.dcm"
 # A JPEG lossless file whose codestream claims 65535 x 65535 pixels (a decompression bomb).
@@ -64,17 +64,18 @@ for bad in empty random truncated huge_length a_directory missing; do
     fi
   done
 done
-# JPEG 2000 Part 2: info describes the file and says why it cannot be decoded; decode fails in
-# one line. JPEG 2000 written by `dicom convert` decodes to exactly the values it was given.
-info=$("$bin" dicom info "$work/j2k.dcm" 2>&1); rc=$?
-[ $rc -eq 0 ] && echo "$info" | has '"decodable":false' && echo "$info" | has 'JPEG 2000.*not supported' &&
-  pass "info: JPEG 2000 Part 2 described as not decodable" || fail "info j2k -> exit $rc: $info"
-out=$("$bin" dicom decode "$work/j2k.dcm" --out "$work/j2k.npy" 2>&1); rc=$?
-[ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && echo "$out" | has 'JPEG 2000.*not supported' &&
-  pass "decode: $out" || fail "decode j2k -> exit $rc: $out"
+# A syntax without a decoder here: info describes the file and says why it cannot be decoded;
+# decode fails in one line. JPEG 2000 written by `dicom convert` decodes to exactly the values it
+# was given.
+info=$("$bin" dicom info "$work/retired.dcm" 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$info" | has '"decodable":false' && echo "$info" | has 'Process 15.*not supported' &&
+  pass "info: a retired JPEG process described as not decodable" || fail "info retired -> exit $rc: $info"
+out=$("$bin" dicom decode "$work/retired.dcm" --out "$work/retired.npy" 2>&1); rc=$?
+[ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && echo "$out" | has 'Process 15.*not supported' &&
+  pass "decode: $out" || fail "decode retired -> exit $rc: $out"
 "$bin" dicom info "$work/fake_j2k.dcm" | has '"ingest":"quarantined as undecodable_pixels: frame 1' \
   && "$bin" dicom info "$work/jpeg_ls.dcm" | has '"ingest":"accepted"' \
-  && "$bin" dicom info "$work/j2k.dcm" | has '"ingest":"quarantined as unsupported_transfer_syntax"' \
+  && "$bin" dicom info "$work/retired.dcm" | has '"ingest":"quarantined as unsupported_transfer_syntax"' \
   && pass "info says what ingest would do with each file" || fail "info ingest verdicts: $("$bin" dicom info "$work/fake_j2k.dcm" "$work/jpeg_ls.dcm")"
 out=$("$bin" dicom decode "$work/fake_j2k.dcm" --out "$work/fake.npy" 2>&1); rc=$?
 [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && echo "$out" | has 'not a JPEG 2000 codestream' &&

@@ -238,13 +238,13 @@ TEST_F(IngestTest, QuarantinesEveryClassOfBadInputAndModifiesNoInput) {
   longer[pn + 6] = '\xf0';
   longer[pn + 7] = '\xff';
   ASSERT_TRUE(WriteFile(bad / "overlong.dcm", longer).ok());
-  // JPEG 2000 Part 2 (multi-component), which this build does not decode: the same bytes under
-  // another syntax UID.
+  // A retired JPEG process (15), which this build does not decode: the same bytes under
+  // another syntax UID of the same length.
   for (size_t at = jpeg_lossless.find("1.2.840.10008.1.2.4.70"); at != std::string::npos;
        at = jpeg_lossless.find("1.2.840.10008.1.2.4.70", at)) {
-    jpeg_lossless.replace(at, 22, "1.2.840.10008.1.2.4.92");
+    jpeg_lossless.replace(at, 22, "1.2.840.10008.1.2.4.58");
   }
-  ASSERT_TRUE(WriteFile(bad / "j2k.dcm", jpeg_lossless).ok());
+  ASSERT_TRUE(WriteFile(bad / "retired.dcm", jpeg_lossless).ok());
   // FHIR: invalid JSON, an oversized line, a broken reference, a duplicate id.
   {
     std::ofstream obs(copy / "fhir" / "Observation.ndjson", std::ios::app);
@@ -287,7 +287,7 @@ TEST_F(IngestTest, QuarantinesEveryClassOfBadInputAndModifiesNoInput) {
   for (const Json& q : Lines(r->dir / "quarantine.jsonl")) reason_of[q["source"]] = q["reason"];
   EXPECT_EQ(reason_of["bad/truncated.dcm"], "dicom_unreadable");
   EXPECT_EQ(reason_of["bad/overlong.dcm"], "dicom_unreadable");
-  EXPECT_EQ(reason_of["bad/j2k.dcm"], "unsupported_transfer_syntax");
+  EXPECT_EQ(reason_of["bad/retired.dcm"], "unsupported_transfer_syntax");
   EXPECT_EQ(reason_of["enc-000002.wav"], "audio_unreadable");
   EXPECT_EQ(reason_of["someone-else.wav"], "audio_unmatched");
   EXPECT_EQ(r->tallies["audio"].ingested, 1u);
