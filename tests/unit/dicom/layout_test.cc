@@ -37,6 +37,21 @@ DicomBytes Header(bool big_endian, int rows, int cols, int frames) {
   return b;
 }
 
+StatusOr<DecodedImage> Raw(const DicomDataset& ds) {
+  ImageDecodeOptions o;
+  o.raw = true;
+  return DecodeImage(ds, o);
+}
+
+// `ds` written by DCMTK in `ts` and decoded raw again.
+StatusOr<DecodedImage> RawAfterRewrite(DicomDataset& ds, TransferSyntax ts,
+                                       const medscribe::testing::TempDir& tmp) {
+  const std::string path = (tmp / "again.dcm").string();
+  RETURN_IF_ERROR(ds.SaveFile(path, ts));
+  ASSIGN_OR_RETURN(const DicomDataset again, DicomDataset::LoadFile(path));
+  return Raw(again);
+}
+
 // Every combination of 8/16/32 bits allocated, all or fewer bits stored (high bit one below the
 // stored bits, random bits above it that a reader must ignore), signed and unsigned, little and
 // big endian; 3 frames of 3 x 5, so that 8-bit data has an odd length and is padded.
@@ -76,9 +91,7 @@ TEST(DicomPixelLayouts, EveryIntegerLayoutDecodesToItsStoredValues) {
           b.Add(0x7FE0, 0x0010, allocated == 8 ? "OB" : "OW", pixels);
           auto ds = DicomDataset::FromBytes(b.File());
           ASSERT_TRUE(ds.ok()) << ds.status().ToString();
-          ImageDecodeOptions o;
-          o.raw = true;
-          auto img = DecodeImage(*ds, o);
+          auto img = Raw(*ds);
           ASSERT_TRUE(img.ok()) << img.status().ToString();
           ASSERT_EQ(img->frames, kFrames);
           ASSERT_EQ(img->rows, kRows);
@@ -93,11 +106,7 @@ TEST(DicomPixelLayouts, EveryIntegerLayoutDecodesToItsStoredValues) {
                {TransferSyntax::kImplicitLittle, TransferSyntax::kExplicitLittle,
                 TransferSyntax::kExplicitBig, TransferSyntax::kDeflated, TransferSyntax::kRle}) {
             SCOPED_TRACE(std::string(TransferSyntaxName(ts)));
-            const std::string path = (tmp / "again.dcm").string();
-            ASSERT_TRUE(ds->SaveFile(path, ts).ok());
-            auto again = DicomDataset::LoadFile(path);
-            ASSERT_TRUE(again.ok()) << again.status().ToString();
-            auto decoded = DecodeImage(*again, o);
+            auto decoded = RawAfterRewrite(*ds, ts, tmp);
             ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
             ASSERT_EQ(decoded->pixels, img->pixels);
           }
@@ -135,20 +144,14 @@ TEST(DicomPixelLayouts, ThirtyTwoBitRgbDecodesToItsStoredValues) {
       b.Add(0x7FE0, 0x0010, "OW", pixels);
       auto ds = DicomDataset::FromBytes(b.File());
       ASSERT_TRUE(ds.ok()) << ds.status().ToString();
-      ImageDecodeOptions o;
-      o.raw = true;
-      auto img = DecodeImage(*ds, o);
+      auto img = Raw(*ds);
       ASSERT_TRUE(img.ok()) << img.status().ToString();
       ASSERT_EQ(img->channels, 3);
       ASSERT_EQ(img->pixels.size(), values.size());
       for (size_t k = 0; k < values.size(); ++k)
         ASSERT_EQ(img->pixels[k], static_cast<float>(values[k])) << "sample " << k;
 
-      const std::string rle = (tmp / "rgb32.dcm").string();
-      ASSERT_TRUE(ds->SaveFile(rle, TransferSyntax::kRle).ok());
-      auto again = DicomDataset::LoadFile(rle);
-      ASSERT_TRUE(again.ok());
-      auto decoded = DecodeImage(*again, o);
+      auto decoded = RawAfterRewrite(*ds, TransferSyntax::kRle, tmp);
       ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
       ASSERT_EQ(decoded->pixels, img->pixels);
     }
