@@ -483,7 +483,9 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
   ASSIGN_OR_RETURN(std::string png, EncodePngGray(first, o_.image_size, o_.image_size));
   const std::string image_url = "data:image/png;base64," + Base64Encode(png);
   // The model reads the luminance; the review page shows a color image in color.
-  ASSIGN_OR_RETURN(const std::string thumbnail, ColorThumbnail(in.images.front(), o_.image_size));
+  // A color thumbnail that cannot be made leaves the gray one: the draft never fails for it.
+  const StatusOr<std::string> color = ColorThumbnail(in.images.front(), o_.image_size);
+  const std::string thumbnail = color.ok() ? *color : std::string();
 
   progress("drafting", {{"sample", sample.key}});
   auto generated =
