@@ -1,6 +1,7 @@
 // libFuzzer target: DICOM parsing (DicomDataset::FromBytes), metadata (ReadInfo) and pixel
-// decoding in both modes (display in gray and in color), and writing it back. Any input must give a result or a Status; never a crash, a hang or an
-// allocation sized by a declared length beyond the limits.
+// decoding in both modes (display in gray and in color), and writing it back. Any input must give a
+// result or a Status; never a crash, a hang or an allocation sized by a declared length beyond the
+// limits.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
