@@ -206,69 +206,9 @@ bool DcmtkWouldInflate(const std::string& path) {
   return DcmXfer(uid.c_str()).getXfer() == EXS_DeflatedLittleEndianExplicit;
 }
 
-}  // namespace
-
-namespace {
-
-uint32_t Le32(std::string_view b, size_t at) {
-  return static_cast<uint32_t>(static_cast<uint8_t>(b[at])) |
-         static_cast<uint32_t>(static_cast<uint8_t>(b[at + 1])) << 8 |
-         static_cast<uint32_t>(static_cast<uint8_t>(b[at + 2])) << 16 |
-         static_cast<uint32_t>(static_cast<uint8_t>(b[at + 3])) << 24;
-}
-
-// The bytes of a file whose encapsulated pixel data (little endian, the last element) ends in a
-// fragment shorter than its declared length, or without the sequence delimiter, while the
-// fragment's codestream is complete (ends with FF D9, JPEG's EOI and JPEG 2000's EOC): the
-// fragment's length set to what is there (padded to even) and the delimiter appended. nullopt
-// when the file is not such a case.
-std::optional<std::string> CompleteShortLastFragment(std::string_view b) {
-  const std::string_view explicit_ob("\xE0\x7F\x10\x00OB\x00\x00\xFF\xFF\xFF\xFF", 12);
-  const std::string_view explicit_ow("\xE0\x7F\x10\x00OW\x00\x00\xFF\xFF\xFF\xFF", 12);
-  const std::string_view implicit("\xE0\x7F\x10\x00\xFF\xFF\xFF\xFF", 8);
-  size_t pos = std::string_view::npos;
-  for (std::string_view header : {explicit_ob, explicit_ow, implicit}) {
-    const size_t at = b.rfind(header);
-    if (at != std::string_view::npos && (pos == std::string_view::npos || at > pos))
-      pos = at + header.size();
-  }
-  if (pos == std::string_view::npos) return std::nullopt;
-  const std::string_view item("\xFE\xFF\x00\xE0", 4), delimiter("\xFE\xFF\xDD\xE0", 4);
-  while (pos + 8 <= b.size()) {
-    if (b.substr(pos, 4) == delimiter) return std::nullopt;  // intact
-    if (b.substr(pos, 4) != item) return std::nullopt;
-    const uint64_t length = Le32(b, pos + 4);
-    if (pos + 8 + length <= b.size()) {
-      pos += 8 + length;
-      continue;
-    }
-    // The last fragment, cut short.
-    std::string data(b.substr(pos + 8));
-    if (data.size() < 2 || static_cast<uint8_t>(data[data.size() - 2]) != 0xFF ||
-        static_cast<uint8_t>(data.back()) != 0xD9)
-      return std::nullopt;
-    if (data.size() % 2) data.push_back('\0');
-    std::string out(b.substr(0, pos + 4));
-    const auto n = static_cast<uint32_t>(data.size());
-    for (int k = 0; k < 4; ++k) out.push_back(static_cast<char>((n >> (8 * k)) & 0xFF));
-    out += data;
-    out += std::string(delimiter) + std::string(4, '\0');
-    return out;
-  }
-  // Every fragment whole but no delimiter: the last must end its codestream.
-  if (pos != b.size() || b.size() < 2 || static_cast<uint8_t>(b[b.size() - 2]) != 0xFF ||
-      static_cast<uint8_t>(b.back()) != 0xD9)
-    return std::nullopt;
-  return std::string(b) + std::string(delimiter) + std::string(4, '\0');
-}
-
 constexpr char kShortFragmentRepair[] =
     "the last pixel data fragment is shorter than its declared length (the file ends early) but "
     "its codestream is complete; it was read as it is";
-
-}  // namespace
-
-namespace {
 
 // DCMTK reads and writes the pixel data of an Explicit VR Big Endian file as 16-bit words (OW),
 // swapping each word between big endian and host order. For 32-bit pixels that is not the file's

@@ -82,4 +82,44 @@ StatusOr<std::string> InflateRaw(std::string_view deflated, uint64_t max_output)
   return out;
 }
 
+std::optional<std::string> CompleteShortLastFragment(std::string_view b) {
+  const std::string_view explicit_ob("\xE0\x7F\x10\x00OB\x00\x00\xFF\xFF\xFF\xFF", 12);
+  const std::string_view explicit_ow("\xE0\x7F\x10\x00OW\x00\x00\xFF\xFF\xFF\xFF", 12);
+  const std::string_view implicit("\xE0\x7F\x10\x00\xFF\xFF\xFF\xFF", 8);
+  size_t pos = std::string_view::npos;
+  for (std::string_view header : {explicit_ob, explicit_ow, implicit}) {
+    const size_t at = b.rfind(header);
+    if (at != std::string_view::npos && (pos == std::string_view::npos || at > pos))
+      pos = at + header.size();
+  }
+  if (pos == std::string_view::npos) return std::nullopt;
+  const std::string_view item("\xFE\xFF\x00\xE0", 4), delimiter("\xFE\xFF\xDD\xE0", 4);
+  while (pos + 8 <= b.size()) {
+    if (b.substr(pos, 4) == delimiter) return std::nullopt;  // intact
+    if (b.substr(pos, 4) != item) return std::nullopt;
+    const uint64_t length = Le32(reinterpret_cast<const unsigned char*>(b.data()) + pos + 4);
+    if (pos + 8 + length <= b.size()) {
+      pos += 8 + length;
+      continue;
+    }
+    // The last fragment, cut short.
+    std::string data(b.substr(pos + 8));
+    if (data.size() < 2 || static_cast<uint8_t>(data[data.size() - 2]) != 0xFF ||
+        static_cast<uint8_t>(data.back()) != 0xD9)
+      return std::nullopt;
+    if (data.size() % 2) data.push_back('\0');
+    std::string out(b.substr(0, pos + 4));
+    const auto n = static_cast<uint32_t>(data.size());
+    for (int k = 0; k < 4; ++k) out.push_back(static_cast<char>((n >> (8 * k)) & 0xFF));
+    out += data;
+    out += std::string(delimiter) + std::string(4, '\0');
+    return out;
+  }
+  // Every fragment whole but no delimiter: the last must end its codestream.
+  if (pos != b.size() || b.size() < 2 || static_cast<uint8_t>(b[b.size() - 2]) != 0xFF ||
+      static_cast<uint8_t>(b.back()) != 0xD9)
+    return std::nullopt;
+  return std::string(b) + std::string(delimiter) + std::string(4, '\0');
+}
+
 }  // namespace medscribe::dicom

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,5 +33,12 @@ StatusOr<Part10Meta> ScanPart10Meta(std::string_view bytes);
 // ResourceExhausted when the output would exceed `max_output` bytes; DataLoss when the stream
 // is corrupt or truncated.
 StatusOr<std::string> InflateRaw(std::string_view deflated, uint64_t max_output);
+
+// The bytes of a file whose encapsulated pixel data (little endian, the last element) ends in a
+// fragment shorter than its declared length, or without the sequence delimiter, while the
+// fragment's codestream is complete (ends with FF D9, JPEG's EOI and JPEG 2000's EOC): the
+// fragment's length set to what is there (padded to even) and the delimiter appended. nullopt
+// when the file is not such a case.
+std::optional<std::string> CompleteShortLastFragment(std::string_view b);
 
 }  // namespace medscribe::dicom
