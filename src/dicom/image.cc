@@ -354,21 +354,19 @@ StatusOr<DecodedImage> DecodeColor(DcmFileFormat& file, E_TransferSyntax xfer,
     for (const Jpeg2000Frame& frame : decoded) {
       max_value = std::ldexp(1.0, frame.precision) - 1;
       const double half = std::ldexp(1.0, frame.precision - 1);
+      const auto channel = [&](double v) {
+        return static_cast<float>(std::clamp(std::round(v), 0.0, max_value));
+      };
       for (size_t i = 0; i < plane; ++i) {
         const double a = frame.samples[i], b = frame.samples[plane + i],
                      c = frame.samples[2 * plane + i];
-        if (!ybr) {
+        if (ybr)  // ITU-R BT.601 full range (PS3.3 C.7.6.3.1.2), rounded and kept in range
+          rgb.insert(rgb.end(), {channel(a + 1.402 * (c - half)),
+                                 channel(a - 0.344136 * (b - half) - 0.714136 * (c - half)),
+                                 channel(a + 1.772 * (b - half))});
+        else
           rgb.insert(rgb.end(),
                      {static_cast<float>(a), static_cast<float>(b), static_cast<float>(c)});
-          continue;
-        }
-        // ITU-R BT.601 full range (PS3.3 C.7.6.3.1.2), rounded and kept in range.
-        const auto channel = [&](double v) {
-          return static_cast<float>(std::clamp(std::round(v), 0.0, max_value));
-        };
-        rgb.insert(rgb.end(), {channel(a + 1.402 * (c - half)),
-                               channel(a - 0.344136 * (b - half) - 0.714136 * (c - half)),
-                               channel(a + 1.772 * (b - half))});
       }
     }
   } else if (info.bits_allocated == 32 && info.photometric == "RGB" &&
@@ -469,17 +467,18 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
   const double intercept = lut_sequence ? 0.0 : info.rescale_intercept;
   std::vector<float> values;
   size_t rows = 0, cols = 0, decoded_frames = 0;
+  const int wanted_frames = o.raw ? info.frames : 1;
   if (info.float_bits != 0) {
     // Real values: no Modality LUT applies (a Real World Value Mapping would, and is not read).
-    ASSIGN_OR_RETURN(values, FloatPixelValues(ds, info, o.raw ? info.frames : 1));
+    ASSIGN_OR_RETURN(values, FloatPixelValues(ds, info, wanted_frames));
     rows = static_cast<size_t>(info.rows);
     cols = static_cast<size_t>(info.columns);
-    decoded_frames = o.raw ? static_cast<size_t>(info.frames) : 1;
+    decoded_frames = static_cast<size_t>(wanted_frames);
   } else if (IsJpeg2000(xfer)) {
     if (lut_sequence)
       return UnimplementedError("a Modality LUT Sequence with JPEG 2000 pixel data");
     ASSIGN_OR_RETURN(std::vector<Jpeg2000Frame> decoded,
-                     DecodeJpeg2000Frames(ds, xfer, info, o.raw ? info.frames : 1));
+                     DecodeJpeg2000Frames(ds, xfer, info, wanted_frames));
     decoded_frames = decoded.size();
     for (const Jpeg2000Frame& frame : decoded)
       for (int32_t v : frame.samples)

@@ -83,11 +83,12 @@ StatusOr<DicomInfo> ReadInfo(const DicomDataset& dataset) {
   info.has_window = wc && ww;
   info.burned_in_annotation = Str(ds, DCM_BurnedInAnnotation) == "YES";
   info.has_accession_number = !Str(ds, DCM_AccessionNumber).empty();
-  if (!ds->tagExists(DCM_PixelData)) {
+  const bool integer_pixels = ds->tagExists(DCM_PixelData);
+  if (!integer_pixels) {
     if (ds->tagExists(DCM_FloatPixelData)) info.float_bits = 32;
     if (ds->tagExists(DCM_DoubleFloatPixelData)) info.float_bits = 64;
   }
-  info.has_pixel_data = ds->tagExists(DCM_PixelData) || info.float_bits != 0;
+  info.has_pixel_data = integer_pixels || info.float_bits != 0;
   info.warnings = dataset.repairs();
 
   // Can the pixels be decoded here?
