@@ -283,7 +283,9 @@ std::vector<Rule> BuildPatternRules() {
       "((?:電話|手機|聯絡電話|市話|傳真|行動電話)(?:號碼)?(?:：|:)? ?)\\+?[0-9][0-9()\\- "
       "]{6,}[0-9]",
       KeepFirst("[PHONE]"));
-  add("phone", R"(\b(?:ext\.?|extension|分機)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
+  // An extension: "ext. 305", "分機305", and "轉2245" after a Taiwanese number ("轉" + digits
+  // is how an extension is dialled there; "轉院" and "轉診" carry no digits).
+  add("phone", R"((?:\b(?:ext\.?|extension)|分機|轉)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
   add(
       "phone",
       R"(\b((?:pager|beeper|pgr|bleep|page|call|phone|tel|telephone|cell|mobile|fax|callback|call back|contact)\.?(?: (?:at|on|number|no\.?|#))?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{3,6}\b(?![./:-]\d)))",
@@ -315,7 +317,7 @@ std::vector<Rule> BuildPatternRules() {
       Tag("[MRN]"), icase);
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
   add("account",
-      R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|account|acct\.?|medicare|medicaid|MBI|HICN|NHI)((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|account|acct\.?|claim|medicare|medicaid|MBI|HICN|NHI)((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
   // Social media handles ("@grandpa_vince42"); an e-mail address was taken before.
   add("account", R"((^|[\s(\[,;:])@[A-Za-z_][A-Za-z0-9_.]{1,30}[A-Za-z0-9_])", KeepFirst("[ID]"));

@@ -257,6 +257,17 @@ TEST(TextScrubberTest, InitialsWeekdayDatesUnitsTownsHandlesAndEnrollmentsAreRem
   EXPECT_NE(out.find("Apt "), std::string::npos) << out;
 }
 
+TEST(TextScrubberTest, TaiwaneseExtensionsAndPrefixedClaimNumbersAreRemoved) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "請撥打07-331-2121轉2245。電話(02)2771-2171分機305。\n"
+      "Claim CLM 7730-2291-04 submitted to the insurer. Claim # 88412093 paid.");
+  for (const char* phi : {"2245", "2121", "305", "7730", "CLM", "88412093"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  EXPECT_NE(out.find("submitted to the insurer"), std::string::npos) << out;
+  EXPECT_NE(out.find("請撥打"), std::string::npos) << out;
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
@@ -266,7 +277,7 @@ TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
            "病患有高血壓、高血脂及糖尿病史，曾經因黃疸住院。白血球 17.2，左側肋膜積水，周邊水腫。",
            "張力性氣胸已排除。許多陳舊性病灶，程度輕微，康復良好。唐氏症病史。施打疫苗後發燒。",
            "連續三天咳嗽，溫度38.5度。游離氣體未見。金屬植入物。包括胸部X光。嚴重呼吸窘迫。",
-           "轉至高雄榮總及林口長庚追蹤。",
+           "轉至高雄榮總及林口長庚追蹤。轉院後轉診至心臟科。",
            "Chest, PA and lateral views. Head, CT negative. Left, LA enlarged.",
            "Transferred to Cardiology for cath. Moved to the ICU, then transferred to Step Down.",
            "On the 3rd day, improved. Fracture of the 5th rib. Since the 2nd dose, no fever.",
