@@ -35,6 +35,7 @@ struct EvalArgs {
   std::string model, dataset, split = "test", out, no_image_model, no_dictation_model, truth,
                               deid_key, reports;
   int limit = 0, max_new_tokens = 0, bootstrap = 1000;
+  bool free_change = false;
 };
 
 struct System {
@@ -209,7 +210,7 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
   std::vector<System> systems;
   int max_new = 0;
   if (!a.model.empty()) {
-    auto engine = LoadReportEngine(*dir, {});
+    auto engine = LoadReportEngine(*dir, {}, !a.free_change);
     if (!engine.ok()) return ReportError(engine.status());
     // Generation runs to the end token or past the longest reference, never shorter.
     max_new = GenerationBudget(*engine, refs, a.max_new_tokens);
@@ -218,7 +219,8 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
     if (!po.ok()) return ReportError(po.status());
     auto gen = GenerateReports(*engine, samples, *po, max_new, "generate");
     if (!gen.ok()) return ReportError(gen.status());
-    systems.push_back({"model (" + a.model + ")", "model", *gen});
+    systems.push_back(
+        {"model (" + a.model + (a.free_change ? ", change words free" : "") + ")", "model", *gen});
   }
   for (const auto& [flag, id] :
        {std::pair{a.no_image_model, "no_image"}, std::pair{a.no_dictation_model, "no_dictation"}}) {
@@ -474,6 +476,9 @@ Runner RegisterEval(CLI::App& app) {
                  "Model trained with --no-image, for the ablation row");
   app.add_option("--no-dictation-model", a->no_dictation_model,
                  "Model trained with --no-dictation, for the ablation row");
+  app.add_flag("--free-change", a->free_change,
+               "Let the model choose its change words: no constraint to the change the "
+               "dictation states (measures what the decoder reads by itself)");
   app.add_option("--out", a->out, "Also write the scores as JSON")->type_name("FILE");
   app.add_option("--reports", a->reports,
                  "Also write each model's reports and the references as DIR/<system>/<key>.txt")

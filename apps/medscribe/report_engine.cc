@@ -6,6 +6,7 @@
 
 #include "common/progress.h"
 #include "crypto/hmac.h"
+#include "model/dictated_change.h"
 #include "registry/registry.h"
 
 namespace medscribe::cli {
@@ -27,12 +28,29 @@ std::string TokenizerText::Decode(std::span<const int32_t> ids) const {
   return tok_->Decode(std::vector<int>(ids.begin(), ids.end()));
 }
 
-StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOptions options) {
+std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& tok) {
+  std::vector<engine::PromptBan> bans;
+  for (const model::DictatedChange c :
+       {model::DictatedChange::kNoPrior, model::DictatedChange::kNew,
+        model::DictatedChange::kIncreased, model::DictatedChange::kDecreased,
+        model::DictatedChange::kUnchanged}) {
+    const int trigger = tok.SpecialId(model::ChangeToken(c));
+    if (trigger == tokenizer::kUnkId) continue;  // trained before the change tokens
+    std::vector<int> banned =
+        model::ContradictingTokens(c, [&tok](std::string_view text) { return tok.Encode(text); });
+    bans.push_back({trigger, std::vector<int32_t>(banned.begin(), banned.end())});
+  }
+  return bans;
+}
+
+StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOptions options,
+                                        bool constrain_change) {
   ASSIGN_OR_RETURN(tokenizer::Tokenizer tok,
                    tokenizer::Tokenizer::Load((fs::path(dir) / "tokenizer.model").string()));
   ReportEngine e;
   options.eos_id = tokenizer::kEosId;
   options.image_token_id = tok.SpecialId("<image>");
+  if (constrain_change) options.prompt_bans = DictatedChangeBans(tok);
   e.text = std::make_shared<TokenizerText>(std::move(tok));
   ASSIGN_OR_RETURN(e.engine, engine::Engine::Load(dir, options, e.text));
   if (e.text->tokenizer().vocab_size() != e.engine->config().decoder.vocab_size) {

@@ -35,9 +35,16 @@ struct ReportEngine {
   std::shared_ptr<TokenizerText> text;
 };
 
-// Loads the model directory's engine with its tokenizer (tokenizer.model). FailedPrecondition
-// when tokenizer and model disagree on the vocabulary.
-StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOptions options);
+// Constrained decoding of the dictated comparison: a prompt that carries a change token
+// (model/dictated_change.h) never has the words of another change generated, so a draft states
+// the change the physician dictated. None for a tokenizer without the change tokens.
+std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& tok);
+
+// Loads the model directory's engine with its tokenizer (tokenizer.model), with the dictated
+// change's bans unless `constrain_change` is false. FailedPrecondition when tokenizer and model
+// disagree on the vocabulary.
+StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOptions options,
+                                        bool constrain_change = true);
 
 // The request for one sample: bos + the prompt's tokens, its image and the image's SHA-256.
 StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,

@@ -107,6 +107,11 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
   if (!j.ok()) return DataLossError(model_dir + "/config.json: " + j.status().message());
   ASSIGN_OR_RETURN(e->config_, model::FromJson(*j));
   RETURN_IF_ERROR(model::Validate(e->config_));
+  for (const PromptBan& b : options.prompt_bans)
+    for (const int32_t t : b.banned)
+      if (t < 0 || t >= e->config_.decoder.vocab_size)
+        return InvalidArgumentError("a prompt ban names token " + std::to_string(t) +
+                                    ", outside the model's vocabulary");
   ASSIGN_OR_RETURN(model::Safetensors st, model::LoadSafetensorsDir(model_dir));
   WeightFormat format = options.format;
   if (auto q = st.metadata.find("medscribe.quantization"); q != st.metadata.end()) {
@@ -174,6 +179,11 @@ Status Engine::Validate(const GenerateRequest& r) const {
   RETURN_IF_ERROR(engine::Validate(r.sampling));
   if (r.prompt.empty()) return InvalidArgumentError("the prompt is empty");
   const model::DecoderConfig& c = config_.decoder;
+  for (const int32_t t : r.sampling.banned)
+    if (t < 0 || t >= c.vocab_size)
+      return InvalidArgumentError("banned token " + std::to_string(t) +
+                                  " is outside the model's vocabulary (" +
+                                  std::to_string(c.vocab_size) + ")");
   int images = 0;
   for (const int32_t t : r.prompt) {
     if (t < 0 || t >= c.vocab_size)
@@ -257,6 +267,15 @@ StatusOr<torch::Tensor> Engine::EncodeImage(const GenerateRequest& r) {
   return embeds;
 }
 
+SamplingParams Engine::WithPromptBans(const SamplingParams& p,
+                                      std::span<const int32_t> prompt) const {
+  SamplingParams out = p;
+  for (const PromptBan& b : o_.prompt_bans)
+    if (std::find(prompt.begin(), prompt.end(), b.trigger) != prompt.end())
+      out.banned.insert(out.banned.end(), b.banned.begin(), b.banned.end());
+  return out;
+}
+
 void Engine::Admit(int64_t id, GenerateRequest r) {
   auto s = std::make_unique<Live>();
   s->submitted = Clock::now();
@@ -293,7 +312,7 @@ void Engine::Admit(int64_t id, GenerateRequest r) {
     if (!draft_->Add(id, r.prompt, r.image, o_.image_token_id, s->prompt_len).ok())
       draft_->Release(id);
   }
-  s->sampler = std::make_unique<Sampler>(r.sampling);
+  s->sampler = std::make_unique<Sampler>(WithPromptBans(r.sampling, r.prompt));
   s->stop = std::make_unique<StopChecker>(r.sampling, o_.eos_id);
   s->request = std::move(r);
   Status st = scheduler_->Submit(std::move(q));
@@ -531,13 +550,16 @@ StatusOr<GenerateResult> Engine::Reference(const GenerateRequest& r) {
   GenerateResult res;
   res.prompt_tokens = static_cast<int64_t>(ids.size());
   StopChecker stop(r.sampling, o_.eos_id);
+  const std::vector<int32_t> banned = WithPromptBans(r.sampling, r.prompt).banned;
   res.finish = "length";
   while (static_cast<int64_t>(ids.size()) < config_.decoder.max_position_embeddings) {
     const int64_t t = static_cast<int64_t>(ids.size());
     torch::Tensor x = d->embed(torch::tensor(ids, torch::kLong).view({1, t}));
     if (image.defined()) x[0].narrow(0, image_at, image.size(0)).copy_(image);
     const torch::Tensor logits = d->forward_embeds(x, torch::ones({1, t}, torch::kLong));
-    const int32_t next = static_cast<int32_t>(logits[0][t - 1].argmax().item<int64_t>());
+    torch::Tensor last = logits[0][t - 1];
+    for (const int32_t b : banned) last[b] = -std::numeric_limits<float>::infinity();
+    const int32_t next = static_cast<int32_t>(last.argmax().item<int64_t>());
     if (res.tokens.empty()) res.ttft_s = Since(t0);
     if (next == o_.eos_id) {
       res.finish = "eos";

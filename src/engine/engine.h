@@ -21,10 +21,12 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +53,13 @@ class TextDecoder {
   virtual std::string Decode(std::span<const int32_t> ids) const = 0;
 };
 
+// Constrained decoding keyed on the prompt: a request whose prompt holds `trigger` never
+// generates a token of `banned` (added to its SamplingParams::banned).
+struct PromptBan {
+  int32_t trigger = -1;
+  std::vector<int32_t> banned;
+};
+
 struct EngineOptions {
   // Weights of a float model are packed to this format when loaded (a quantized model keeps
   // its own format).
@@ -72,6 +81,7 @@ struct EngineOptions {
   int max_running = 64;
   int32_t eos_id = 3;
   int32_t image_token_id = -1;  // the prompt's image placeholder; -1: text-only prompts
+  std::vector<PromptBan> prompt_bans;
 };
 
 struct GenerateResult {
@@ -143,6 +153,8 @@ class Engine {
   Status Validate(const GenerateRequest& r) const;
   StatusOr<torch::Tensor> EncodeImage(const GenerateRequest& r);
   void Admit(int64_t id, GenerateRequest r);
+  // `p` with the bans of the prompt's triggers (EngineOptions::prompt_bans) added.
+  SamplingParams WithPromptBans(const SamplingParams& p, std::span<const int32_t> prompt) const;
   void Emit(Live& s, int64_t id, std::span<const int32_t> tokens);
   void Done(int64_t id, Status status, const std::string& finish);
 

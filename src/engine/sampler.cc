@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace medscribe::engine {
@@ -18,6 +19,7 @@ Status Validate(const SamplingParams& p) {
   for (const std::string& s : p.stop)
     if (s.empty() || s.size() > 256)
       return InvalidArgumentError("a stop sequence must have 1 to 256 bytes");
+  if (p.banned.size() > 4096) return InvalidArgumentError("at most 4096 banned tokens");
   return OkStatus();
 }
 
@@ -25,6 +27,8 @@ Sampler::Sampler(SamplingParams p) : p_(std::move(p)), rng_(p_.seed) {}
 
 int32_t Sampler::Next(std::span<float> logits, std::span<const int32_t> history) {
   const int32_t v = static_cast<int32_t>(logits.size());
+  for (const int32_t t : p_.banned)
+    if (t >= 0 && t < v) logits[static_cast<size_t>(t)] = -std::numeric_limits<float>::infinity();
   if (p_.repetition_penalty > 1) {
     // Each distinct token once, however often it occurred.
     std::vector<int32_t> seen(history.begin(), history.end());

@@ -1,7 +1,7 @@
 // Token sampling for one sequence: greedy, or temperature with top-k and top-p (nucleus)
-// filtering, a repetition penalty over the tokens seen so far, and a random stream per request
-// (its seed), so the same request with the same seed gives the same text whatever else is in the
-// batch. Stop sequences and the token limit end a sequence (StopChecker).
+// filtering, a repetition penalty over the tokens seen so far, banned tokens, and a random stream
+// per request (its seed), so the same request with the same seed gives the same text whatever else
+// is in the batch. Stop sequences and the token limit end a sequence (StopChecker).
 //
 // Logits stay inside the engine: callers get token ids and text, never scores.
 //
@@ -26,10 +26,14 @@ struct SamplingParams {
   uint64_t seed = 0;
   int max_tokens = 256;
   std::vector<std::string> stop;  // stop sequences, matched on the decoded text
+  // Tokens never chosen (constrained decoding), greedy or sampled; ids outside the vocabulary
+  // are refused by the engine.
+  std::vector<int32_t> banned;
 };
 
 // InvalidArgument naming the parameter for impossible values (negative temperature, top_p
-// outside (0, 1], top_k < 0, penalty < 1, max_tokens < 1, more than 16 or empty stop strings).
+// outside (0, 1], top_k < 0, penalty < 1, max_tokens < 1, more than 16 or empty stop strings,
+// more than 4096 banned tokens).
 Status Validate(const SamplingParams& p);
 
 class Sampler {

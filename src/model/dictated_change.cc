@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,14 +46,11 @@ DictatedChange ChangeWordAt(const std::vector<std::string>& w, size_t i) {
       return DictatedChange::kUnchanged;
     return DictatedChange::kNotStated;
   }
-  if (x == "new") return DictatedChange::kNew;
-  if (In(x, {"increased", "increasing", "larger", "worse", "worsened", "worsening", "progressed",
-             "progression", "enlarging"}))
-    return DictatedChange::kIncreased;
-  if (In(x, {"decreased", "decreasing", "smaller", "improved", "improving", "improvement",
-             "resolving", "resolved"}))
-    return DictatedChange::kDecreased;
-  if (In(x, {"unchanged", "stable"})) return DictatedChange::kUnchanged;
+  for (const DictatedChange c : {DictatedChange::kNew, DictatedChange::kIncreased,
+                                 DictatedChange::kDecreased, DictatedChange::kUnchanged}) {
+    const std::span<const std::string_view> words = ChangeWords(c);
+    if (std::find(words.begin(), words.end(), x) != words.end()) return c;
+  }
   return DictatedChange::kNotStated;
 }
 
@@ -76,6 +74,58 @@ DictatedChange ChangeOfDictation(std::string_view transcript) {
     if (c != DictatedChange::kNotStated && near_anchor(i)) return c;
   }
   return DictatedChange::kNotStated;
+}
+
+std::span<const std::string_view> ChangeWords(DictatedChange c) {
+  static constexpr std::string_view kNew[] = {"new"};
+  static constexpr std::string_view kIncreased[] = {"increased",  "increasing",  "larger",
+                                                    "worse",      "worsened",    "worsening",
+                                                    "progressed", "progression", "enlarging"};
+  static constexpr std::string_view kDecreased[] = {"decreased", "decreasing", "smaller",
+                                                    "improved",  "improving",  "improvement",
+                                                    "resolving", "resolved"};
+  static constexpr std::string_view kUnchanged[] = {"unchanged", "stable"};
+  switch (c) {
+    case DictatedChange::kNew:
+      return kNew;
+    case DictatedChange::kIncreased:
+      return kIncreased;
+    case DictatedChange::kDecreased:
+      return kDecreased;
+    case DictatedChange::kUnchanged:
+      return kUnchanged;
+    case DictatedChange::kNotStated:
+    case DictatedChange::kNoPrior:
+      break;
+  }
+  return {};
+}
+
+std::vector<std::string_view> ContradictingWords(DictatedChange c) {
+  std::vector<std::string_view> out;
+  if (c == DictatedChange::kNotStated) return out;
+  for (const DictatedChange d : {DictatedChange::kNew, DictatedChange::kIncreased,
+                                 DictatedChange::kDecreased, DictatedChange::kUnchanged}) {
+    if (d == c) continue;
+    const std::span<const std::string_view> words = ChangeWords(d);
+    out.insert(out.end(), words.begin(), words.end());
+  }
+  return out;
+}
+
+std::vector<int> ContradictingTokens(
+    DictatedChange c, const std::function<std::vector<int>(std::string_view)>& encode) {
+  std::vector<int> out;
+  for (const std::string_view w : ContradictingWords(c)) {
+    std::string capitalized(w);
+    capitalized[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(capitalized[0])));
+    for (const std::string_view form : {w, std::string_view(capitalized)}) {
+      if (const std::vector<int> ids = encode(form); ids.size() == 1) out.push_back(ids[0]);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 std::string_view ChangeToken(DictatedChange c) {

@@ -18,7 +18,10 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <functional>
+#include <span>
 #include <string_view>
+#include <vector>
 
 namespace medscribe::model {
 
@@ -33,6 +36,22 @@ inline constexpr const char* kChangeTokens[] = {"<change_no_prior>", "<change_ne
                                                 "<change_unchanged>"};
 
 DictatedChange ChangeOfDictation(std::string_view transcript);
+
+// The words (lower case) that state change `c`, as ChangeOfDictation reads them; empty for
+// kNotStated and kNoPrior.
+std::span<const std::string_view> ChangeWords(DictatedChange c);
+
+// The words a report must not use when the dictation states `c`: every other change's words
+// (all of them for kNoPrior); empty for kNotStated. A report states one change per study, so a
+// draft that contradicts the physician's dictated comparison is wrong whatever the image shows.
+std::vector<std::string_view> ContradictingWords(DictatedChange c);
+
+// The tokens a draft must not generate when the dictation states `c`: each contradicting word,
+// lower case and capitalized, that `encode` (a tokenizer's Encode: text -> ids) makes one token.
+// A word split into several tokens is left alone: banning its first piece would ban every word
+// that begins with it. Sorted, without repeats.
+std::vector<int> ContradictingTokens(
+    DictatedChange c, const std::function<std::vector<int>(std::string_view)>& encode);
 
 // The token for `c`; "" for kNotStated.
 std::string_view ChangeToken(DictatedChange c);

@@ -124,6 +124,41 @@ TEST(Engine, BatchedGreedyEqualsTheNaiveReferenceTokenForToken) {
   EXPECT_EQ(e->stats().finished, 5);
 }
 
+TEST(Engine, APromptBanKeepsItsTokensOutOnlyWhereTheTriggerIsInThePrompt) {
+  // Unconstrained greedy outputs first, to ban tokens that would otherwise be generated.
+  const std::vector<GenerateRequest> rs = {Text(5, 1), WithImage(3), Text(9, 4)};
+  const auto free = RunAll(*Load(), rs);
+  std::vector<int32_t> banned;
+  for (const auto& r : free) banned.insert(banned.end(), r.tokens.begin(), r.tokens.begin() + 2);
+  EngineOptions o = Options();
+  const int32_t trigger = 60;
+  o.prompt_bans = {{trigger, banned}};
+  auto e = Load(o);
+  ASSERT_TRUE(e);
+  std::vector<GenerateRequest> triggered = rs;
+  for (auto& r : triggered) r.prompt.push_back(trigger);
+  std::vector<GenerateRequest> all = rs;
+  all.insert(all.end(), triggered.begin(), triggered.end());
+  all.push_back(Text(5, 1));
+  all.back().sampling.banned = banned;  // the same constraint asked for by the request
+  const auto got = RunAll(*e, all);
+  for (size_t i = 0; i < rs.size(); ++i) {
+    EXPECT_EQ(got[i].tokens, free[i].tokens) << "no trigger, no constraint: request " << i;
+    const auto& c = got[rs.size() + i];
+    ASSERT_TRUE(c.status.ok()) << c.status.message();
+    EXPECT_FALSE(c.tokens.empty());
+    for (const int32_t t : c.tokens)
+      EXPECT_EQ(std::count(banned.begin(), banned.end(), t), 0) << "request " << i;
+    auto ref = e->Reference(triggered[i]);
+    ASSERT_TRUE(ref.ok()) << ref.status().message();
+    EXPECT_EQ(c.tokens, ref->tokens) << "request " << i;
+  }
+  for (const int32_t t : got.back().tokens)
+    EXPECT_EQ(std::count(banned.begin(), banned.end(), t), 0);
+  o.prompt_bans = {{trigger, {64}}};
+  EXPECT_FALSE(Engine::Load(ModelDir("f32"), o, nullptr).ok());
+}
+
 TEST(Engine, PrefixAndEncoderCachesServeARepeatedStudyWithTheSameOutput) {
   auto e = Load();
   const auto first = RunAll(*e, {WithImage(7)});
@@ -273,6 +308,11 @@ TEST(Engine, BadRequestsFailAloneWithAReason) {
   GenerateRequest bad_token = Text(4, 1);
   bad_token.prompt.push_back(64);
   EXPECT_FALSE(e->Submit(bad_token).ok());
+  GenerateRequest bad_ban = Text(4, 1);
+  bad_ban.sampling.banned = {64};
+  auto c = e->Submit(bad_ban);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("banned token 64"), std::string::npos);
   // The engine still serves.
   const auto ok = RunAll(*e, {Text(4, 2)});
   EXPECT_TRUE(ok[0].status.ok());

@@ -28,6 +28,21 @@ TEST(Sampler, RepetitionPenaltyLowersSeenTokensOnce) {
   EXPECT_EQ(Draw(s, Logits(), {}), 1);
 }
 
+TEST(Sampler, BannedTokensAreNeverChosen) {
+  SamplingParams p;
+  p.banned = {1, 4};
+  Sampler greedy(p);
+  EXPECT_EQ(Draw(greedy, Logits()), 2);
+  p.temperature = 2.0;
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    p.seed = seed;
+    Sampler sampled(p);
+    const int32_t t = Draw(sampled, Logits());
+    EXPECT_NE(t, 1);
+    EXPECT_NE(t, 4);
+  }
+}
+
 TEST(Sampler, TopKAndTopPRestrictTheCandidates) {
   SamplingParams p;
   p.temperature = 1.0;

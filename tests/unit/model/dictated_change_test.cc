@@ -1,5 +1,9 @@
 #include "model/dictated_change.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace medscribe::model {
@@ -51,6 +55,51 @@ TEST(DictatedChangeTest, EveryStatedChangeHasItsOwnToken) {
   EXPECT_EQ(ChangeToken(DictatedChange::kIncreased), "<change_increased>");
   EXPECT_EQ(ChangeToken(DictatedChange::kDecreased), "<change_decreased>");
   EXPECT_EQ(ChangeToken(DictatedChange::kUnchanged), "<change_unchanged>");
+}
+
+TEST(DictatedChangeTest, EveryChangeWordIsReadAsItsChange) {
+  for (const DictatedChange c : {DictatedChange::kNew, DictatedChange::kIncreased,
+                                 DictatedChange::kDecreased, DictatedChange::kUnchanged}) {
+    ASSERT_FALSE(ChangeWords(c).empty());
+    for (const std::string_view w : ChangeWords(c)) {
+      EXPECT_EQ(
+          ChangeOfDictation("compared with the prior study the effusion is " + std::string(w)), c)
+          << w;
+    }
+  }
+  EXPECT_TRUE(ChangeWords(DictatedChange::kNoPrior).empty());
+  EXPECT_TRUE(ChangeWords(DictatedChange::kNotStated).empty());
+}
+
+bool Holds(const std::vector<std::string_view>& words, std::string_view w) {
+  return std::find(words.begin(), words.end(), w) != words.end();
+}
+
+TEST(DictatedChangeTest, ContradictingWordsAreEveryOtherChange) {
+  const auto increased = ContradictingWords(DictatedChange::kIncreased);
+  EXPECT_TRUE(Holds(increased, "new"));
+  EXPECT_TRUE(Holds(increased, "improved"));
+  EXPECT_TRUE(Holds(increased, "stable"));
+  EXPECT_FALSE(Holds(increased, "increased"));
+  EXPECT_FALSE(Holds(increased, "larger"));
+  const auto none = ContradictingWords(DictatedChange::kNoPrior);
+  EXPECT_TRUE(Holds(none, "new"));
+  EXPECT_TRUE(Holds(none, "unchanged"));
+  EXPECT_TRUE(ContradictingWords(DictatedChange::kNotStated).empty());
+}
+
+TEST(DictatedChangeTest, OnlyWordsThatAreOneTokenAreBanned) {
+  // A toy vocabulary: "new" and "New" are tokens 7 and 8, "stable" is 9; "unchanged" splits.
+  const auto encode = [](std::string_view w) -> std::vector<int> {
+    if (w == "new") return {7};
+    if (w == "New") return {8};
+    if (w == "stable") return {9};
+    if (w == "unchanged") return {10, 11};
+    return {static_cast<int>(w.size()) + 100, 1};
+  };
+  EXPECT_EQ(ContradictingTokens(DictatedChange::kIncreased, encode), (std::vector<int>{7, 8, 9}));
+  EXPECT_EQ(ContradictingTokens(DictatedChange::kNew, encode), (std::vector<int>{9}));
+  EXPECT_TRUE(ContradictingTokens(DictatedChange::kNotStated, encode).empty());
 }
 
 }  // namespace
