@@ -34,20 +34,25 @@ const std::vector<std::u32string>& ChineseNameCues() {
       U"主任",   U"同事", U"室友",   U"男友",   U"女友",     U"叔叔",       U"阿姨",     U"舅舅",
       U"伯伯",   U"姑姑", U"嬸嬸",   U"外甥",   U"姪子",     U"姪女",       U"媳婦",     U"女婿",
       U"外孫",   U"兒媳", U"公公",   U"婆婆",   U"岳父",     U"岳母",       U"繼子",     U"繼女",
-      U"看護",   U"通知", U"聯絡",   U"會診",   U"照會",     U"交班給",     U"陪同者"};
+      U"看護",   U"通知", U"聯絡",   U"會診",   U"照會",     U"交班給",     U"陪同者",   U"伯父",
+      U"伯母",   U"叔父", U"舅媽",   U"姑丈",   U"姨丈",     U"姨媽",       U"堂哥",     U"堂姐",
+      U"堂姊",   U"堂弟", U"堂妹",   U"表哥",   U"表姐",     U"表姊",       U"表弟",     U"表妹",
+      U"祖父",   U"祖母", U"爺爺",   U"奶奶",   U"外公",     U"外婆",       U"養父",     U"養母",
+      U"繼父",   U"繼母", U"乾媽",   U"乾爸",   U"會同",     U"協同",       U"轉介給"};
   return k;
 }
 // Titles after a name.
 const std::vector<std::u32string>& ChineseNameTitles() {
-  static const std::vector<std::u32string> k = {U"醫師",   U"醫生", U"先生", U"小姐", U"女士",
-                                                U"護理師", U"太太", U"主任", U"教授"};
+  static const std::vector<std::u32string> k = {
+      U"醫師", U"醫生",   U"先生",   U"小姐",   U"女士",   U"護理師", U"太太",   U"主任", U"教授",
+      U"藥師", U"營養師", U"社工師", U"治療師", U"個管師", U"心理師", U"技術員", U"護士", U"老師"};
   return k;
 }
 // Characters that do not end a given name (particles, verbs and clinical words that follow one).
 bool NotInGivenName(char32_t c) {
   static const std::u32string k =
       U"的了在於是與和及之並也都又再就將被從向對把給讓請由未無不說稱"
-      U"醫師先生小姐女士太太護理，。、；：（）「」";
+      U"醫師先生小姐女士太太護理藥營養社工治療個管技術員士老，。、；：（）「」";
   return k.find(c) != std::u32string::npos;
 }
 bool IsHan(char32_t c) { return c >= 0x4E00 && c <= 0x9FFF; }

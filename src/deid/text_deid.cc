@@ -208,8 +208,8 @@ std::vector<Rule> BuildPatternRules() {
         const Date s = shifted(y, mo, d, shift);
         return fmt::format("{} {}, {}", kMonths[s.month - 1], s.day, s.year);
       });
-  // "15 March 2024", "15th of March, 2024".
-  add("date", "\\b(\\d{1,2})(?:st|nd|rd|th)?(?: of)? (" + months + "),? (\\d{4})\\b",
+  // "15 March 2024", "15th of March, 2024", "15-Mar-2024".
+  add("date", "\\b(\\d{1,2})(?:st|nd|rd|th)?(?:(?: of)? |-)(" + months + ")(?:,? |-)(\\d{4})\\b",
       [shifted, month_of](const std::smatch& m, int shift) {
         const int d = std::stoi(m[1]), mo = month_of(m[2]), y = std::stoi(m[3]);
         if (!ValidDate(y, mo, d)) return std::string("[DATE]");
@@ -252,7 +252,7 @@ std::vector<Rule> BuildPatternRules() {
       Tag("[DATE]"));
   // Month/day without the year after the words that introduce a date ("next appt 2/14").
   add("date",
-      R"(\b((?:on|appt\.?|appointment|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?)(?: on)? (?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
+      R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?)(?: on)? (?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
       KeepFirst("[DATE]"), icase);
   // Month/day after a weekday, whatever comes before it ("booked for Tues 5/14").
   add("date",
@@ -324,7 +324,7 @@ std::vector<Rule> BuildPatternRules() {
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
       Labelled("[ID]", ""));
   add("license",
-      R"(\b(licen[cs]e|certificate|permit|registration|DEA|NPI)( (?:id|number|no\.?|#))?[:#]? ?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b(licen[cs]e|certificate|permit|registration|DEA|NPI)( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[ID]", ""));
@@ -366,7 +366,7 @@ std::vector<Rule> BuildPatternRules() {
 
   // 6. Geographic subdivisions: street addresses, Taiwanese addresses, labelled addresses.
   add("address",
-      R"(\b\d{1,5} (?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Highway|Hwy)\b(?:,? (?:Apt|Suite|Unit|#) ?\w+)?)",
+      R"(\b\d{1,5} (?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Highway|Hwy)\b(?:,? (?:Apt|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$))?)",
       Tag("[ADDRESS]"));
   // std::regex works on bytes, so multi-byte delimiters are matched as sequences (lookahead),
   // never in bracket expressions.
@@ -376,7 +376,7 @@ std::vector<Rule> BuildPatternRules() {
       Labelled("[ADDRESS]"), icase);
   add("address", R"(\b\d{5}(?:-\d{4})?\b(?= ?(?:USA|US|$)))", Tag("[ADDRESS]"));
   add("address",
-      R"(\b\d{1,5},? (?:Rue|Via|Calle|Avenida|Av\.|Rua|Chemin|Allée|Viale|Corso|Piazza|Plaza)(?: [A-Za-z'-]+){1,4})",
+      R"(\b\d{1,5},? (?:Rue|Via|Calle|Avenida|Av\.|Rua|Chemin|Allée|Viale|Corso|Piazza|Plaza)(?: [A-Za-z'-]+){1,4}(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$))?)",
       Tag("[ADDRESS]"));
   add("address",
       R"(\b[A-Z][a-z]+(?:straße|strasse|weg|platz|gasse|allee|gade|vej|gatan|vägen) \d{1,4}[a-z]?\b)",
@@ -548,12 +548,18 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b(?!(?:Consult|Consults|Recommendations?|Notes?|Input|Reports?|Referrals?|Transfer|Calls?|Messages?|Updates?|Orders?|Results?|Records?|Clearance|Eval|Evaluation|Feedback|Someone|Staff|Team|Nursing|Help|Approval|Word|Plan|Follow|Discharge|Pt|Patient)\b)[A-Z](?:'[A-Z])?[a-z]+(?: [A-Z](?:'[A-Z])?[a-z]+)?( from (?:the )?(?:PT|OT|SLP|ST|physical therapy|occupational therapy|speech(?: therapy)?|pharmacy|nutrition|dietary|social work|case management|palliative(?: care)?|hospice|respiratory(?: therapy)?|wound care|cardiology|neurology|nephrology|oncology|surgery|radiology|psychiatry|infectious disease|ID|GI|the lab|lab|admissions|billing|home health) (?:recommends|recommended|suggests|suggested|says|said|states|stated|reports|reported|notes|noted|called|asks|asked|agrees|agreed|will|came|saw|evaluated|advises|advised|confirmed|requests|requested)\b))",
       [](const std::smatch& m, int) { return "[NAME]" + m[1].str(); });
+  // A name before a credential ("Beatrix Olufemi, CWON", "Ngozi Adeyemi-Clarke, NP"); only
+  // credentials that are not also views or abbreviations of clinical words (PA, PT, OT, DO).
+  add("name",
+      R"(\b[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)? (?:[A-Z]\. )?[A-Z](?:'[A-Z])?[a-z'-]+(?:-[A-Z][a-z]+)?(?=,? (?:RN|LPN|LVN|NP|APRN|FNP|CNS|CNM|CRNA|PA-C|MD|PhD|PharmD|RPh|RDN|DPT|OTR|CCC-SLP|RRT|LCSW|MSW|LMFT|PsyD|CWON|CWOCN|WOCN|CDCES|IBCLC|BSN|MSN|DNP|MBBS)\b))",
+      Tag("[NAME]"));
   // Two or three initials before a surname: "J. R. Whitcombe" (one initial is too often a list
   // item or a grade: "I. Mild").
   add("name", R"(\b(?:[A-Z]\. ?){2,3}[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)?\b)", Tag("[NAME]"));
-  // Employers: "Works at Pinecrest Lumber Co.", "employed by Halvorsen Marine Supply".
+  // Employers and businesses: "Works at Pinecrest Lumber Co.", "employed by Halvorsen Marine
+  // Supply", "owns Blue Heron Bakery".
   add("name",
-      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired) (?:at|for|by|from)) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|[A-Z][A-Za-z'&-]+\.?)){0,4})",
+      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired) (?:at|for|by|from)|[Oo]wns|[Oo]wned|[Rr]uns|[Mm]anages|[Mm]anaged) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|[A-Z][A-Za-z'&-]+\.?)){0,4})",
       Labelled("[NAME]"));
   add("name",
       R"(\b[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,3} (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z]))",

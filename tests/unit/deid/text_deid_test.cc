@@ -268,6 +268,20 @@ TEST(TextScrubberTest, TaiwaneseExtensionsAndPrefixedClaimNumbersAreRemoved) {
   EXPECT_NE(out.find("請撥打"), std::string::npos) << out;
 }
 
+TEST(TextScrubberTest, CredentialsKinTitlesBusinessesAndTownsAfterAStreetAreRemoved) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Wound care by Beatrix Olufemi, CWON. Owns Blue Heron Bakery on the corner.\n"
+      "伯父馮國華表示病人近日食慾差。會同游藥師調整劑量。\n"
+      "Echo done 03-Mar-2024. Last well on the evening of 11/02. RN license TX 889213 on file.\n"
+      "Returned to 18 Rue des Lilas, Lyon. Moved to 12 Oak Street, Salem.");
+  for (const char* phi : {"Olufemi", "Beatrix", "Heron", "馮國華", "游", "03-Mar", "11/02",
+                          "889213", "Lilas", "Lyon", "Oak Street", "Salem"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"Wound care by", "on the corner", "表示病人", "藥師調整劑量"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
@@ -286,6 +300,8 @@ TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
            "Grade I. Mild cardiomegaly. II. Small effusion. Apgar 8/9, grade 2/6 murmur.",
            "E. coli and S. aureus grew. O2 sat 9/10 of the time. Suite of tests, apartment stairs.",
            "Follow-up in 2 weeks, 4 mg at 0800. Rate 88 bpm.",
+           "Chest Radiograph, PA and lateral. Runs of ventricular tachycardia. Manages insulin.",
+           "由藥師衛教用藥，營養師評估飲食，治療師協助復健。",
        }) {
     EXPECT_EQ(s.Scrub(text), text);
   }
