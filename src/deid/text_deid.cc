@@ -250,6 +250,10 @@ std::vector<Rule> BuildPatternRules() {
       "(?:民國)?(?:(?:〇|零|一|二|三|四|五|六|七|八|九|十|百)+年)?(?:一|二|三|四|五|六|七|八|九|十)"
       "{1,2}月(?:一|二|三|四|五|六|七|八|九|十){1,3}(?:日|號)",
       Tag("[DATE]"));
+  // Day, month and two-digit year after a date label ("Date of injury: 10.05.23").
+  add("date",
+      R"(\b((?:date(?: of [a-z]+)?|DOB|DOI|D\.O\.B\.|onset|injury|surgery|admission|discharge)[:]? ?)(?:0?[1-9]|[12]\d|3[01])([./-])(?:0?[1-9]|[12]\d|3[01])\2\d{2}\b(?![./-]\d))",
+      KeepFirst("[DATE]"), icase);
   // Month/day without the year after the words that introduce a date ("next appt 2/14").
   add("date",
       R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?)(?: on)? (?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
@@ -285,6 +289,8 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[PHONE]"));
   // An extension: "ext. 305", "分機305", and "轉2245" after a Taiwanese number ("轉" + digits
   // is how an extension is dialled there; "轉院" and "轉診" carry no digits).
+  // United Kingdom numbers: "07700 900461", "020 7946 0958".
+  add("phone", R"(\b0\d{4} ?\d{6}\b|\b0\d{2} \d{4} \d{4}\b)", Tag("[PHONE]"));
   add("phone", R"((?:\b(?:ext\.?|extension)|分機|轉)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
   add(
       "phone",
@@ -346,6 +352,10 @@ std::vector<Rule> BuildPatternRules() {
   add("device",
       R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|device (?:id|identifier)|lot(?: number| no\.?)?)[:#]? ?(?=[A-Za-z0-9()./-]*\d)[A-Z0-9][A-Z0-9()./-]{3,}\b)",
       Labelled("[DEVICE_ID]"), icase);
+  // A device named by its kind, then a code of letters and digits ("CGM transmitter 8G4TQ2").
+  add("device",
+      R"(\b((?:[Tt]ransmitter|[Ss]ensor|[Rr]eceiver|[Pp]ump|[Pp]acemaker|[Dd]efibrillator|[Gg]enerator|[Ss]timulator|[Ii]mplant|[Hh]earing aid|[Mm]onitor|[Mm]eter|ICD)(?: (?:id|code|number|no\.?|#))?[:#]? )(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,}\b)",
+      Labelled("[DEVICE_ID]", ""));
   add("device", "(序號|序列號|產品序號|批號)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[DEVICE_ID]", ""));
   add("id", R"(\bACC\d{4,}\b)", Tag("[ACCESSION]"));
@@ -359,7 +369,7 @@ std::vector<Rule> BuildPatternRules() {
   // Identity documents by their label (after the accounts, licences and devices, whose labels
   // may end in "ID").
   add("id",
-      R"(\b((?:passport|national id|id card|identity card|identification|resident permit|ARC|ID)(?: (?:no\.?|number|#))?[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b((?:passport|national id|id card|identity card|identification|resident permit|health card|health insurance card|OHIP|ARC|ID)(?: (?:no\.?|number|#))?[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       KeepFirst("[ID]"), icase);
   // Any other long number that is not a measurement: seven digits or more.
   add("id", R"(\b\d{7,}\b)", Tag("[ID]"));
@@ -428,6 +438,18 @@ std::vector<Rule> BuildPatternRules() {
   // "Madison, WI 53703": the city and ZIP code go, the state stays (Safe Harbor keeps states).
   add("address", R"(\b[A-Z][a-z]+(?: [A-Z][a-z]+)?, ([A-Z]{2}) \d{5}(?:-\d{4})?\b)",
       [](const std::smatch& m, int) { return "[ADDRESS], " + m[1].str(); });
+
+  // Taiwan's cities, counties and larger districts in English, wherever they stand ("From
+  // Kaohsiung, moved north"); a hospital named after its city keeps it ("Kaohsiung Veterans
+  // General Hospital", as 高雄榮總 stays in Chinese).
+  add("address",
+      R"(\b(?:New Taipei|Taipei|Taoyuan|Taichung|Tainan|Kaohsiung|Keelung|Hsinchu|Miaoli|Changhua|Nantou|Yunlin|Chiayi|Pingtung|Yilan|Hualien|Taitung|Penghu|Kinmen|Matsu|Lienchiang|Banqiao|Zhongli|Xinzhuang|Sanchong|Tamsui|Danshui|Beitou|Shilin|Neihu|Zhonghe|Yonghe|Tucheng|Xizhi|Fengshan|Zuoying|Xitun|Zhubei|Douliu|Magong)(?: (?:City|County|District))?\b)",
+      [](const std::smatch& m, int) {
+        static const std::regex kHospital(
+            R"(^(?:'s)? (?:Veterans|General|Municipal|Medical|University|Chang Gung|Tzu Chi|Christian|Hospital|Mackay|Cathay|Cheng Hsin|Show Chwan|Chi Mei|Far Eastern))");
+        const std::string after = m.suffix().str().substr(0, 40);
+        return std::regex_search(after, kHospital) ? m.str(0) : std::string("[ADDRESS]");
+      });
 
   // Places named after a move, a transfer, a birth ("moved to Hillsboro", "transferred from
   // St. Brigid's Hospital in Kalispell"): the words of the move stay, the place goes.

@@ -282,6 +282,18 @@ TEST(TextScrubberTest, CredentialsKinTitlesBusinessesAndTownsAfterAStreetAreRemo
     EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
 }
 
+TEST(TextScrubberTest, TwoDigitYearDatesUkPhonesHealthCardsDevicesAndTaiwaneseCities) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "經柯主治醫師同意後出院。Date of injury: 10.05.23. Son can be reached on 07700 900461.\n"
+      "Health card 1234-567-890-AB presented. CGM transmitter 8G4TQ2 replaced.\n"
+      "From Kaohsiung, moved north. Followed at Kaohsiung Veterans General Hospital.");
+  for (const char* phi : {"柯", "10.05.23", "900461", "1234-567", "8G4TQ2", "From Kaohsiung"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"主治醫師同意後出院", "Kaohsiung Veterans General Hospital", "replaced"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
@@ -302,6 +314,7 @@ TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
            "Follow-up in 2 weeks, 4 mg at 0800. Rate 88 bpm.",
            "Chest Radiograph, PA and lateral. Runs of ventricular tachycardia. Manages insulin.",
            "由藥師衛教用藥，營養師評估飲食，治療師協助復健。",
+           "Insulin pump settings reviewed. Sensor glucose 142. Version 2.1.10 of the app.",
        }) {
     EXPECT_EQ(s.Scrub(text), text);
   }
