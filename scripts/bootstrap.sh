@@ -43,4 +43,15 @@ if [ ! -d tests/tools/node_modules/@medplum/core ] || [ ! -d tests/tools/node_mo
   echo "bootstrap: installing test tooling with npm"
   (cd tests/tools && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
+# llama.cpp's prebuilt CPU binaries (node-llama-cpp), the anchor the engine and the GGUF export
+# are measured against, in a cache outside the tree; its postinstall step (a download or a
+# source build) is skipped, and of the optional per-platform packages only linux-x64 is taken.
+llama_npm="${MEDSCRIBE_LLAMA_NPM:-${XDG_CACHE_HOME:-$HOME/.cache}/medscribe/llama}"
+if [ ! -d "$llama_npm/node_modules/@node-llama-cpp/linux-x64" ]; then
+  echo "bootstrap: installing llama.cpp's prebuilt CPU binaries (node-llama-cpp) into $llama_npm"
+  mkdir -p "$llama_npm"
+  (cd "$llama_npm" && npm install --prefix . --ignore-scripts --omit=optional --no-audit --no-fund \
+     --loglevel=error node-llama-cpp@3.22.1 @node-llama-cpp/linux-x64@3.22.1 >/dev/null) \
+    || echo "bootstrap: node-llama-cpp could not be installed; the llama.cpp comparisons will skip"
+fi
 echo "bootstrap: ok"

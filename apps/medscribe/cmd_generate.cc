@@ -19,8 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct GenerateArgs {
-  std::string model, dataset, split = "test", key, sample, format = "f32", draft_model;
-  bool reference = false, no_speculative = false, no_image = false;
+  std::string model, dataset, split = "test", key, sample, format = "f32", draft_model, prompt;
+  bool reference = false, no_speculative = false, no_image = false, print_ids = false;
   int threads = 0, count = 0, max_draft = 6;
   engine::SamplingParams sampling;
 };
@@ -53,15 +53,21 @@ StatusOr<std::vector<train::RawSample>> FindSamples(const GenerateArgs& a) {
 
 int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
   const bool from_dataset = !a.dataset.empty() && (!a.key.empty() || a.count > 0);
-  if (a.sample.empty() == !from_dataset || (!a.key.empty() && a.count > 0))
-    return ReportError(
-        InvalidArgumentError("give --dataset DIR with --key KEY or --count N, or --sample FILE"));
+  if (static_cast<int>(!a.sample.empty()) + static_cast<int>(from_dataset) +
+              static_cast<int>(!a.prompt.empty()) !=
+          1 ||
+      (!a.key.empty() && a.count > 0))
+    return ReportError(InvalidArgumentError(
+        "give --dataset DIR with --key KEY or --count N, or --sample FILE, or --prompt TEXT"));
   if (Status s = engine::Validate(a.sampling); !s.ok()) return ReportError(s);
   auto format = engine::ParseWeightFormat(a.format);
   if (!format.ok()) return ReportError(format.status());
   auto dir = ResolveModelDir(g, a.model);
   if (!dir.ok()) return ReportError(dir.status());
-  auto samples = FindSamples(a);
+  // A text prompt is one sample without an image; its request is built from the text below.
+  auto samples = a.prompt.empty()
+                     ? FindSamples(a)
+                     : StatusOr<std::vector<train::RawSample>>(std::vector<train::RawSample>(1));
   if (!samples.ok()) return ReportError(samples.status());
   engine::EngineOptions o;
   o.format = *format;
@@ -82,8 +88,14 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
   for (const train::RawSample& sample : *samples) {
     model::PromptOptions po;
     po.image = !a.no_image && sample.image.defined();
-    auto request = SampleRequest(*e, sample, po);
+    auto request = a.prompt.empty() ? SampleRequest(*e, sample, po)
+                                    : StatusOr<engine::GenerateRequest>(engine::GenerateRequest());
     if (!request.ok()) return ReportError(request.status());
+    if (!a.prompt.empty()) {
+      request->prompt.push_back(tokenizer::kBosId);
+      for (int id : e->text->tokenizer().Encode(a.prompt)) request->prompt.push_back(id);
+    }
+    const std::vector<int32_t> prompt_ids = request->prompt;
     request->sampling = a.sampling;
     if (samples->size() > 1) std::printf("%s: ", sample.key.c_str());
     engine::GenerateResult result;
@@ -91,18 +103,24 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
       auto r = e->engine->Reference(*request);
       if (!r.ok()) return ReportError(r.status());
       result = *r;
-      std::printf("%s\n", result.text.c_str());
+      if (!a.print_ids) std::printf("%s\n", result.text.c_str());
     } else {
-      request->on_text = [](std::string_view piece) {
-        std::fwrite(piece.data(), 1, piece.size(), stdout);
-        std::fflush(stdout);
-      };
+      if (!a.print_ids)
+        request->on_text = [](std::string_view piece) {
+          std::fwrite(piece.data(), 1, piece.size(), stdout);
+          std::fflush(stdout);
+        };
       request->on_done = [&](const engine::GenerateResult& r) { result = r; };
       auto id = e->engine->Submit(std::move(*request));
       if (!id.ok()) return ReportError(id.status());
       e->engine->RunUntilIdle();
-      std::printf("\n");
+      if (!a.print_ids) std::printf("\n");
       if (!result.status.ok()) return ReportError(result.status);
+    }
+    if (a.print_ids) {
+      std::printf(
+          "%s\n",
+          nlohmann::json({{"prompt", prompt_ids}, {"tokens", result.tokens}}).dump().c_str());
     }
     std::fflush(stdout);
     prompt += result.prompt_tokens;
@@ -283,6 +301,11 @@ Runner RegisterGenerate(CLI::App& app) {
                  "Instead of --key: the first N samples of the split, one after another");
   app.add_option("--sample", a->sample, "A sample's JSON file (<key>.json), without its image")
       ->type_name("FILE");
+  app.add_option("--prompt", a->prompt,
+                 "Instead of a sample: continue this text (no image; tokenized after <s>)");
+  app.add_flag("--print-ids", a->print_ids,
+               "Print the prompt's and the generated token ids as one JSON object per report "
+               "({\"prompt\": [...], \"tokens\": [...]}) instead of the text");
   app.add_flag("--reference", a->reference,
                "Run the naive path the engine is checked against: full recompute for every "
                "token, no cache, no batching (greedy)");

@@ -13,6 +13,8 @@
 #include "model/config.h"
 #include "model/dictated_change.h"
 #include "model/export.h"
+#include "model/gguf.h"
+#include "report_engine.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
 #include "train/distributed.h"
@@ -215,21 +217,62 @@ Runner RegisterTokenizer(CLI::App& app) {
   };
 }
 
+// The tokenizer's vocabulary as GGUF writes it.
+model::GgufVocab GgufVocabOf(const tokenizer::Tokenizer& tok) {
+  model::GgufVocab v;
+  for (int id = 0; id < tok.vocab_size(); ++id) {
+    tokenizer::Piece p = tok.PieceAt(id);
+    constexpr int32_t kTypes[] = {model::kGgufNormal,      model::kGgufUnknown, model::kGgufControl,
+                                  model::kGgufUserDefined, model::kGgufUnused,  model::kGgufByte};
+    v.types.push_back(kTypes[static_cast<int>(p.kind)]);
+    v.tokens.push_back(std::move(p.text));
+    v.scores.push_back(p.score);
+  }
+  v.pad = tokenizer::kPadId, v.unk = tokenizer::kUnkId;
+  v.bos = tokenizer::kBosId, v.eos = tokenizer::kEosId;
+  return v;
+}
+
 Runner RegisterExport(CLI::App& app) {
   auto format = std::make_shared<std::string>("hf");
-  auto model_dir = std::make_shared<std::string>();
+  auto type = std::make_shared<std::string>("f32");
+  auto model_ref = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
-  app.add_option("--format", *format, "Export format (hf: Hugging Face LlamaForCausalLM)")
+  app.add_option("--format", *format,
+                 "hf: a Hugging Face LlamaForCausalLM directory; gguf: one GGUF file for "
+                 "llama.cpp, Ollama and LM Studio (the decoder)")
       ->capture_default_str();
-  app.add_option("--model", *model_dir, "Model directory (RUN_DIR/model)")
+  app.add_option("--type", *type, "GGUF weight type: f32, f16, q8_0 or q4_0")
+      ->capture_default_str();
+  app.add_option("--model", *model_ref,
+                 "Registry NAME[@VERSION|@ALIAS] or a model directory (RUN_DIR/model)")
       ->required()
-      ->type_name("DIR");
-  app.add_option("--out", *out, "Output directory")->required()->type_name("DIR");
-  return [=](GlobalOptions&) {
-    if (*format != "hf") return ReportError(InvalidArgumentError("--format must be hf"));
-    if (Status s = model::ExportHf(*model_dir, *out); !s.ok()) return ReportError(s);
-    std::printf("exported %s: config.json, model.safetensors, tokenizer.model (LlamaForCausalLM)\n",
-                out->c_str());
+      ->type_name("MODEL");
+  app.add_option("--out", *out, "Output directory (hf) or file (gguf)")
+      ->required()
+      ->type_name("PATH");
+  return [=](GlobalOptions& g) {
+    auto dir = ResolveModelDir(g, *model_ref);
+    if (!dir.ok()) return ReportError(dir.status());
+    if (*format == "hf") {
+      if (Status s = model::ExportHf(*dir, *out); !s.ok()) return ReportError(s);
+      std::printf(
+          "exported %s: config.json, model.safetensors, tokenizer.model (LlamaForCausalLM)\n",
+          out->c_str());
+      return kExitOk;
+    }
+    if (*format != "gguf") return ReportError(InvalidArgumentError("--format must be hf or gguf"));
+    auto t = model::ParseGgufType(*type);
+    if (!t.ok()) return ReportError(t.status());
+    auto tok =
+        tokenizer::Tokenizer::Load((std::filesystem::path(*dir) / "tokenizer.model").string());
+    if (!tok.ok()) return ReportError(tok.status());
+    if (Status s = model::ExportGguf(*dir, GgufVocabOf(*tok), *t, *out); !s.ok())
+      return ReportError(s);
+    std::error_code ec;
+    std::printf("exported %s: GGUF v3, llama architecture, %s weights, %.1f MiB\n", out->c_str(),
+                type->c_str(),
+                static_cast<double>(std::filesystem::file_size(*out, ec)) / (1 << 20));
     return kExitOk;
   };
 }

@@ -76,6 +76,18 @@ __attribute__((visibility("default"))) int ms_spm_piece_to_id(void* sp, const ch
       std::string_view(piece, n));
 }
 
+// The piece of `id` (malloc'd, *length bytes), its score and kind: 0 normal, 1 unknown,
+// 2 control, 3 unused, 4 byte.
+__attribute__((visibility("default"))) char* ms_spm_piece(void* sp, int id, float* score, int* kind,
+                                                          size_t* length) {
+  auto* p = static_cast<sentencepiece::SentencePieceProcessor*>(sp);
+  *score = p->GetScore(id);
+  *kind = p->IsUnknown(id) ? 1 : p->IsControl(id) ? 2 : p->IsUnused(id) ? 3 : p->IsByte(id) ? 4 : 0;
+  const std::string& piece = p->IdToPiece(id);
+  *length = piece.size();
+  return Dup(piece);
+}
+
 // which: 0 pad, 1 unk, 2 bos, 3 eos.
 __attribute__((visibility("default"))) int ms_spm_special(void* sp, int which) {
   auto* p = static_cast<sentencepiece::SentencePieceProcessor*>(sp);

@@ -25,6 +25,7 @@ struct Module {
   int (*special)(void*, int);
   char* (*serialized)(void*, size_t*);
   char* (*train)(const char*);
+  char* (*piece)(void*, int, float*, int*, size_t*);
 };
 
 StatusOr<const Module*> LoadModule() {
@@ -63,9 +64,11 @@ StatusOr<const Module*> LoadModule() {
     module.special = reinterpret_cast<int (*)(void*, int)>(sym("ms_spm_special"));
     module.serialized = reinterpret_cast<char* (*)(void*, size_t*)>(sym("ms_spm_serialized"));
     module.train = reinterpret_cast<char* (*)(const char*)>(sym("ms_spm_train"));
+    module.piece =
+        reinterpret_cast<char* (*)(void*, int, float*, int*, size_t*)>(sym("ms_spm_piece"));
     if (!module.free_buffer || !module.load || !module.destroy || !module.encode ||
         !module.decode || !module.piece_size || !module.piece_to_id || !module.special ||
-        !module.serialized || !module.train) {
+        !module.serialized || !module.train || !module.piece) {
       status = FailedPreconditionError("'" + path + "' is not MedScribe's SentencePiece module");
     }
   });
@@ -195,6 +198,27 @@ int Tokenizer::vocab_size() const { return sp_->m->piece_size(sp_->sp); }
 int Tokenizer::SpecialId(std::string_view token) const {
   return sp_->m->piece_to_id(sp_->sp, token.data(), token.size());
 }
+Piece Tokenizer::PieceAt(int id) const {
+  Piece out;
+  if (id < 0 || id >= vocab_size()) return out;
+  float score = 0;
+  int kind = 0;
+  size_t n = 0;
+  char* p = sp_->m->piece(sp_->sp, id, &score, &kind, &n);
+  out.text.assign(p ? p : "", p ? n : 0);
+  sp_->m->free_buffer(p);
+  out.score = score;
+  constexpr PieceKind kKinds[] = {PieceKind::kNormal, PieceKind::kUnknown, PieceKind::kControl,
+                                  PieceKind::kUnused, PieceKind::kByte};
+  out.kind = kind >= 0 && kind < 5 ? kKinds[kind] : PieceKind::kNormal;
+  // SentencePiece's public API does not tell user-defined symbols; MedScribe's are all
+  // "<name>" with score 0 and never begin a word (no "▁").
+  if (out.kind == PieceKind::kNormal && score == 0 && out.text.size() > 2 &&
+      out.text.front() == '<' && out.text.back() == '>')
+    out.kind = PieceKind::kUserDefined;
+  return out;
+}
+
 std::string Tokenizer::Serialized() const {
   size_t n = 0;
   char* p = sp_->m->serialized(sp_->sp, &n);

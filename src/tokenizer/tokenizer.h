@@ -39,6 +39,13 @@ struct TrainOptions {
   // SentencePiece may return a smaller vocabulary when the text has too few distinct pieces.
 };
 
+enum class PieceKind { kNormal, kUnknown, kControl, kUserDefined, kUnused, kByte };
+struct Piece {
+  std::string text;  // SentencePiece's form: "▁" marks a word start, "<0x0A>" a byte
+  float score = 0;
+  PieceKind kind = PieceKind::kNormal;
+};
+
 class Tokenizer {
  public:
   // Trains on `texts` (one sentence or document each) and writes `<dir>/tokenizer.model`.
@@ -59,6 +66,9 @@ class Tokenizer {
   int vocab_size() const;
   // Id of a section token such as "<image>".
   int SpecialId(std::string_view token) const;
+  // The vocabulary entry of `id` (0 <= id < vocab_size(); an empty normal piece otherwise), as
+  // GGUF export writes it. User-defined symbols are told by their shape ("<...>", score 0).
+  Piece PieceAt(int id) const;
   // The serialized model (what tokenizer.model holds).
   std::string Serialized() const;
 

@@ -12,6 +12,7 @@ steps="${TRAIN_TEST_STEPS:-120}"
 source "$(dirname "$0")/lib.sh"
 home="$work/home"
 ms() { "$bin" --home "$home" "$@"; }
+py=$(command -v python3)
 loss_at() { grep "\"step\":$2," "$1" | grep -v val_loss | head -1 | sed -E 's/.*"loss":([0-9.e+-]+).*/\1/'; }
 
 ms --log-level warn synth --out "$work/c" --encounters 80 --seed 4 --no-speech --image-size 128 > /dev/null \
@@ -85,6 +86,38 @@ ms generate --model chest@staging --dataset "$work/d" --key "$key" --top-p 2 > /
 ms export --format hf --model "$work/run1/model" --out "$work/hf" > /dev/null \
   && grep -q LlamaForCausalLM "$work/hf/config.json" && [ -s "$work/hf/model.safetensors" ] && [ -s "$work/hf/tokenizer.model" ] \
   && pass "HF export" || fail "HF export"
+# GGUF: llama.cpp (node-llama-cpp's prebuilt CPU binaries, installed by scripts/bootstrap.sh into
+# a cache outside the tree) continues a prompt token for token as the engine does.
+for t in f32 q8_0 q4_0; do
+  ms export --format gguf --type $t --model "$work/run1/model" --out "$work/m-$t.gguf" > "$work/gguf-$t.txt" 2>&1 \
+    && [ "$(head -c 4 "$work/m-$t.gguf")" = GGUF ] && pass "GGUF export ($t): $(cat "$work/gguf-$t.txt")" \
+    || fail "GGUF export ($t): $(cat "$work/gguf-$t.txt")"
+done
+llama_modules="${MEDSCRIBE_LLAMA_NPM:-${XDG_CACHE_HOME:-$HOME/.cache}/medscribe/llama}/node_modules"
+if [ -d "$llama_modules/node-llama-cpp" ] && command -v node > /dev/null; then
+  prompt="<history> 71 male, Emergency Department (EMER). Order: Cough and fever. <labs> WBC 15.1 10*3/uL H <dictation> none
+<report>"
+  ms generate --model "$work/run1/model" --prompt "$prompt" --max-tokens 48 --print-ids --no-speculative \
+    > "$work/ours.json" 2> "$work/ours.err"
+  ids=$($py -c 'import json,sys; print(",".join(map(str, json.load(open(sys.argv[1]))["prompt"])))' "$work/ours.json")
+  for t in f32 q8_0; do
+    node "$(dirname "$0")/llama_greedy.mjs" "$llama_modules" "$work/m-$t.gguf" "$ids" 48 > "$work/theirs-$t.json" 2> "$work/theirs-$t.err"
+  done
+  same=$($py -c '
+import json,sys
+ours = json.load(open(sys.argv[1]))["tokens"]; theirs = json.load(open(sys.argv[2]))
+n = 0
+while n < min(len(ours), len(theirs)) and ours[n] == theirs[n]: n += 1
+print(n, len(ours), len(theirs))' "$work/ours.json" "$work/theirs-f32.json" 2>&1)
+  read -r n_same n_ours n_theirs <<< "$same"
+  [ "${n_same:-0}" -ge 32 ] || { [ "${n_same:-0}" = "$n_ours" ] && [ "$n_ours" = "$n_theirs" ] && [ "$n_ours" -gt 0 ]; } \
+    && pass "llama.cpp runs the f32 GGUF: its greedy continuation equals the engine's for $n_same tokens (of $n_ours)" \
+    || fail "llama.cpp and the engine part after $same tokens: $(head -c 300 "$work/theirs-f32.json" "$work/theirs-f32.err")"
+  $py -c 'import json,sys; t = json.load(open(sys.argv[1])); sys.exit(0 if len(t) > 0 else 1)' "$work/theirs-q8_0.json" 2> /dev/null \
+    && pass "llama.cpp loads the q8_0 GGUF and generates" || fail "q8_0 GGUF in llama.cpp: $(head -c 300 "$work/theirs-q8_0.err")"
+else
+  echo "skip: node-llama-cpp is not installed at $llama_modules (scripts/bootstrap.sh installs it where npm is reachable): the llama.cpp agreement check did not run"
+fi
 weights=$(ls "$home"/registry/models/chest/1/model.safetensors)
 chmod u+w "$weights"; printf '\x01' | dd of="$weights" bs=1 seek=200 conv=notrunc status=none
 ms registry verify chest@1 > /dev/null 2> "$work/tamper.txt"; rc=$?
