@@ -223,7 +223,7 @@ TEST(Gguf, ReorderedQueryAndKeyRowsGiveTheSameAttentionScoresUnderInterleavedRop
   }
 }
 
-TEST(Gguf, BlockQuantizationRoundTripsWithinHalfAStep) {
+TEST(Gguf, BlockQuantizationRoundTripsWithinItsStep) {
   torch::manual_seed(9);
   const torch::Tensor w = torch::randn({6, 96});
   for (const GgufType type : {GgufType::kQ8_0, GgufType::kQ4_0}) {
@@ -233,8 +233,10 @@ TEST(Gguf, BlockQuantizationRoundTripsWithinHalfAStep) {
     const torch::Tensor amax = w.view({-1, 32}).abs().amax(1, true);
     const torch::Tensor step = amax / (type == GgufType::kQ8_0 ? 127.0 : 8.0);
     const torch::Tensor err = (back.view({-1, 32}) - w.view({-1, 32})).abs();
-    // Half a step from rounding, plus the f16 scale's own rounding.
-    EXPECT_TRUE((err <= step * 0.5 + amax * 2e-3).all().item<bool>())
+    // Half a step from rounding, plus the f16 scale's own rounding; q4_0 spans -8..7 steps, so a
+    // value opposite the block's largest one may lose a whole step to the clamp at 7.
+    const double bound = type == GgufType::kQ8_0 ? 0.5 : 1.0;
+    EXPECT_TRUE((err <= step * bound + amax * 2e-3).all().item<bool>())
         << static_cast<int>(type) << " worst " << (err / step).max().item<float>() << " steps";
   }
   const std::string zeros = QuantizeBlocks(torch::zeros({1, 32}), GgufType::kQ4_0);
