@@ -2,6 +2,11 @@
 """Plants identifiers of every Safe Harbor category into a synthetic cohort, where ingest reads them.
 
 Usage: phi_plant.py COHORT_DIR COUNT
+       phi_plant.py --edit SEED
+
+With --edit: prints one JSON object {"text", "planted"}: the paragraphs, English and Traditional
+Chinese, that name one identifier of every category, as a clinician might type them into a
+draft, and the planted strings (the workflow test checks the feedback export for them).
 
 Also, for two encounters with dictation audio: a new dictation spoken with espeak-ng that names
 the patient, spells out a call-back number and names a relative, and its sentences (twice each)
@@ -205,5 +210,16 @@ def main():
           f"{len(categories)} categories ({' '.join(categories)}), places: {', '.join(places)}")
 
 
+def edit(seed):
+    r = random.Random(seed)
+    values, paragraph = plant_values(r)
+    zh_values, zh_paragraph = plant_values_zh(r)
+    planted = [v[1] for v in values + zh_values]
+    print(json.dumps({"text": paragraph + " " + zh_paragraph, "planted": planted}, ensure_ascii=False))
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--edit":
+        edit(int(sys.argv[2]))
+    else:
+        main()

@@ -172,10 +172,12 @@ json "$work/draft1.json" 'isinstance(d["hints"], list) and d["status"] == "draft
   || fail "draft fields: $(head -c 300 "$work/draft1.json")"
 
 # Edit, then signing: a resident may not, the radiologist may.
-# The clinician's edit names a relative, a phone number and a date: the EMR gets them, the
-# feedback export must not.
-edited='FINDINGS: Small right pleural effusion. 9 mm nodule in the left upper lobe. Discussed with the daughter, Renske Vandermolen, at 503-555-0147 on 03/14/2024.\n\nIMPRESSION: Small right pleural effusion.'
-code=$(call "$rad" PUT "/v1/drafts/$id1" "{\"text\":\"$edited\"}")
+# The clinician's edit names a relative, a phone number and a date, and a paragraph with one
+# identifier of every Safe Harbor category in English and Chinese (phi_plant.py --edit): the EMR
+# gets them, the feedback export must not.
+planted_edit=$($py "$(dirname "$0")/phi_plant.py" --edit 7)
+edited=$($py -c 'import json,sys; p = json.loads(sys.argv[1]); print(json.dumps({"text": "FINDINGS: Small right pleural effusion. 9 mm nodule in the left upper lobe. Discussed with the daughter, Renske Vandermolen, at 503-555-0147 on 03/14/2024. " + p["text"] + "\n\nIMPRESSION: Small right pleural effusion."}, ensure_ascii=False))' "$planted_edit")
+code=$(call "$rad" PUT "/v1/drafts/$id1" "$edited")
 [ "$code" = 200 ] && json "$work/body" 'len(d["edits"])' | has -x 1 \
   && json "$work/body" '[h["rule_id"] for h in d["hints"]]' | has "nodule-follow-up" \
   && pass "edit kept (1 edit) and re-checked (nodule without follow-up flagged)" || fail "edit: $code $(head -c 300 "$work/body")"
@@ -318,6 +320,11 @@ grep -q "9 mm nodule" "$work/fb.sample" && grep -q "^+ " "$work/fb.sample" && ! 
 leaked=$(grep -o -e Renske -e Vandermolen -e 555-0147 -e 03/14/2024 "$work/fb.sample" | head -3)
 [ -z "$leaked" ] && grep -q "daughter,\? \[NAME\]" "$work/fb.sample" \
   && pass "feedback export: the relative, phone and date the clinician typed are scrubbed" || fail "feedback export kept: $leaked $(grep -o 'Discussed[^.]*' "$work/fb.sample" | head -1)"
+kept=$($py -c 'import json,sys; text = open(sys.argv[2], encoding="utf-8").read(); print(" | ".join(s for s in json.loads(sys.argv[1])["planted"] if s in text))' "$planted_edit" "$work/fb.sample")
+categories=$($py -c 'import json,sys; print(len(json.loads(sys.argv[1])["planted"]))' "$planted_edit")
+[ -z "$kept" ] && [ "$categories" -ge 25 ] \
+  && pass "feedback export: none of the $categories identifiers of every category the clinician typed (English and Chinese)" \
+  || fail "feedback export kept: $kept"
 
 # FHIR server slow (beyond the 3 s source timeout), then down: clear errors, no partial draft.
 kill "$fhir_pid"; wait "$fhir_pid" 2>/dev/null
