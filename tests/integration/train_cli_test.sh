@@ -95,13 +95,16 @@ for t in f32 q8_0 q4_0; do
 done
 llama_modules="${MEDSCRIBE_LLAMA_NPM:-${XDG_CACHE_HOME:-$HOME/.cache}/medscribe/llama}/node_modules"
 if [ -d "$llama_modules/node-llama-cpp" ] && command -v node > /dev/null; then
+  # A report begun in the prompt, so that its continuation runs past 32 tokens.
   prompt="<history> 71 male, Emergency Department (EMER). Order: Cough and fever. <labs> WBC 15.1 10*3/uL H <dictation> none
-<report>"
-  ms generate --model "$work/run1/model" --prompt "$prompt" --max-tokens 48 --print-ids --no-speculative \
+<report> EXAMINATION: Chest radiograph, single frontal PA view.
+INDICATION: Cough and fever.
+FINDINGS:"
+  ms generate --model "$work/run1/model" --prompt "$prompt" --max-tokens 64 --print-ids --no-speculative \
     > "$work/ours.json" 2> "$work/ours.err"
   ids=$($py -c 'import json,sys; print(",".join(map(str, json.load(open(sys.argv[1]))["prompt"])))' "$work/ours.json")
   for t in f32 q8_0; do
-    node "$(dirname "$0")/llama_greedy.mjs" "$llama_modules" "$work/m-$t.gguf" "$ids" 48 > "$work/theirs-$t.json" 2> "$work/theirs-$t.err"
+    node "$(dirname "$0")/llama_greedy.mjs" "$llama_modules" "$work/m-$t.gguf" "$ids" 64 > "$work/theirs-$t.json" 2> "$work/theirs-$t.err"
   done
   same=$($py -c '
 import json,sys
@@ -110,7 +113,7 @@ n = 0
 while n < min(len(ours), len(theirs)) and ours[n] == theirs[n]: n += 1
 print(n, len(ours), len(theirs))' "$work/ours.json" "$work/theirs-f32.json" 2>&1)
   read -r n_same n_ours n_theirs <<< "$same"
-  [ "${n_same:-0}" -ge 32 ] || { [ "${n_same:-0}" = "$n_ours" ] && [ "$n_ours" = "$n_theirs" ] && [ "$n_ours" -gt 0 ]; } \
+  [ "${n_same:-0}" -ge 32 ] \
     && pass "llama.cpp runs the f32 GGUF: its greedy continuation equals the engine's for $n_same tokens (of $n_ours)" \
     || fail "llama.cpp and the engine part after $same tokens: $(head -c 300 "$work/theirs-f32.json" "$work/theirs-f32.err")"
   $py -c 'import json,sys; t = json.load(open(sys.argv[1])); sys.exit(0 if len(t) > 0 else 1)' "$work/theirs-q8_0.json" 2> /dev/null \
