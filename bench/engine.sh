@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Inference engine figures on this machine's CPUs, each beside its baseline from the same run:
-#   1. batch-1 decode tokens/s of LLaMA shapes (20M: d=384, 6 layers, ff 1536, vocab 8000;
-#      162M: d=768, 12 layers, ff 3072, vocab 32000; random weights) in f32 and int8 on 1 and 2
-#      threads, next to the LibTorch eager KV-cached loop (or llama-bench, if on the PATH, for the
-#      same shapes it is given) and to the memory-bandwidth bound (weight bytes per token over
-#      the measured read bandwidth);
+#   1. prompt processing (128 tokens) and batch-1 decode (128 tokens) of LLaMA shapes (20M:
+#      d=384, 6 layers, ff 1536, vocab 8000; 162M: d=768, 12 layers, ff 3072, vocab 32000; random
+#      weights) in f32, int8 and int4 on 1 and 2 threads, beside llama.cpp on the same weights
+#      written as GGUF f32, q8_0 and q4_0 (node-llama-cpp's prebuilt binaries, bench/
+#      llama_anchor.mjs), the LibTorch eager KV-cached loop and the memory-bandwidth bound
+#      (weight bytes per token over the measured read bandwidth);
 #   2. serving the `small` preset (random weights): 1, 8, 32, 64 concurrent report requests
 #      against the same requests one after another; KV bytes per live token; time to first
 #      token of a repeated study with and without the prefix and encoder caches;
@@ -28,30 +29,56 @@ for t in 1 2; do
 done
 
 echo
-echo "== batch-1 decode, 128 generated tokens, random weights"
-if command -v llama-bench > /dev/null; then
-  echo "  llama-bench is on the PATH: run it on GGUF files of these shapes to compare (the engine does not read GGUF)"
-fi
-echo "  baseline: the LibTorch eager loop (LlamaForCausalLM::forward_cached, torch::linear) in the same process"
-printf '  %-5s %-5s %-7s %10s %12s %14s %9s\n' shape format threads tokens/s "eager tok/s" "bound tok/s" "of bound"
-declare -A tok
+echo "== llama.cpp and the engine on the same random weights: prompt processing of 128 tokens and"
+echo "   batch-1 decode of 128 tokens, each the best of 3 (llama.cpp: node-llama-cpp's prebuilt CPU"
+echo "   binaries on GGUF files the engine's drivers write from the same seed; engine int8/int4"
+echo "   against llama.cpp q8_0/q4_0, the same weights each quantized in its own format)"
+llama_modules="${MEDSCRIBE_LLAMA_NPM:-${XDG_CACHE_HOME:-$HOME/.cache}/medscribe/llama}/node_modules"
+have_llama=0
+[ -d "$llama_modules/node-llama-cpp" ] && command -v node > /dev/null && have_llama=1
+[ $have_llama -eq 1 ] || echo "  node-llama-cpp is not installed at $llama_modules (scripts/bootstrap.sh installs it): engine figures only"
+gguf_dir=$(mktemp -d)
+trap 'rm -rf "$gguf_dir"' EXIT
+printf '  %-5s %-10s %-3s %9s %9s %6s   %9s %9s %6s %9s %9s %9s\n' shape type thr "pp ours" "pp llama" ratio \
+  "tg ours" "tg llama" ratio "eager tg" "bound tg" "of bound"
+declare -A tok ratio frac
 for shape in 20m 162m; do
-  for t in 1 2; do
-    for f in f32 int8; do
+  for pair in f32:f32 int8:q8_0 int4:q4_0; do
+    f=${pair%%:*}; g=${pair##*:}
+    [ $have_llama -eq 1 ] && "$dec" --shape "$shape" --gguf "$gguf_dir/$shape-$g.gguf" --gguf-type "$g" > /dev/null
+    for t in 1 2; do
       extra=()
       [ "$f" = f32 ] && extra=(--baseline)
-      line=$("$dec" --shape "$shape" --format "$f" --threads "$t" --tokens 128 "${extra[@]}")
+      line=$("$dec" --shape "$shape" --format "$f" --threads "$t" --tokens 128 --prompt 128 --reps 3 "${extra[@]}")
       ts=$(sed -nE 's/.* tok_s=([0-9.]+).*/\1/p' <<< "$line")
+      pp=$(sed -nE 's/.*pp_tok_s=([0-9.]+).*/\1/p' <<< "$line")
       mb=$(sed -nE 's/.*weight_mb=([0-9.]+).*/\1/p' <<< "$line")
       eager=$(sed -nE 's/.*eager_tok_s=([0-9.]+).*/\1/p' <<< "$line")
       bound=$(awk -v b="${bw[$t]}" -v m="$mb" 'BEGIN { printf "%.1f", b * 1000 / m }')
-      printf '  %-5s %-5s %-7s %10s %12s %14s %8.0f%%\n' "$shape" "$f" "$t" "$ts" "${eager:--}" "$bound" \
-        "$(awk -v a="$ts" -v b="$bound" 'BEGIN { print 100 * a / b }')"
-      tok[$shape,$f,$t]=$ts
+      lpp=-; lts=-; rpp=-; rts=-
+      if [ $have_llama -eq 1 ]; then
+        lline=$(node bench/llama_anchor.mjs "$llama_modules" "$gguf_dir/$shape-$g.gguf" "$t" 128 128 3)
+        lpp=$(sed -nE 's/.*pp_tok_s=([0-9.]+).*/\1/p' <<< "$lline")
+        lts=$(sed -nE 's/.* tok_s=([0-9.]+).*/\1/p' <<< "$lline")
+        rpp=$(awk -v a="$pp" -v b="$lpp" 'BEGIN { printf "%.2f", a / b }')
+        rts=$(awk -v a="$ts" -v b="$lts" 'BEGIN { printf "%.2f", a / b }')
+      fi
+      fr=$(awk -v a="$ts" -v b="$bound" 'BEGIN { printf "%.2f", a / b }')
+      printf '  %-5s %-10s %-3s %9s %9s %6s   %9s %9s %6s %9s %9s %8.0f%%\n' "$shape" "$f/$g" "$t" "$pp" "$lpp" "$rpp" \
+        "$ts" "$lts" "$rts" "${eager:--}" "$bound" "$(awk -v f="$fr" 'BEGIN { print 100 * f }')"
+      tok[$shape,$f,$t]=$ts; ratio[$shape,$f,$t]=$rts; ratio[pp,$shape,$f,$t]=$rpp; frac[$shape,$f,$t]=$fr
     done
   done
 done
-for f in bf16 int4; do
+rm -rf "$gguf_dir"
+# The smallest ratio of any cell, prompt processing and decode alike.
+decode_ratio_min=-; pp_ratio_min=-
+if [ $have_llama -eq 1 ]; then
+  decode_ratio_min=$(for k in "${!ratio[@]}"; do [[ $k == pp,* ]] || echo "${ratio[$k]}"; done | sort -g | head -1)
+  pp_ratio_min=$(for k in "${!ratio[@]}"; do [[ $k == pp,* ]] && echo "${ratio[$k]}"; done | sort -g | head -1)
+fi
+echo "  ratio: ours / llama.cpp (above 1: the engine is faster); bound: read bandwidth / weight bytes per token"
+for f in bf16; do
   line=$("$dec" --shape 20m --format "$f" --threads 1 --tokens 128)
   echo "  20m   $f  1       $(sed -nE 's/.* tok_s=([0-9.]+).*/\1/p' <<< "$line") tokens/s ($(sed -nE 's/.*weight_mb=([0-9.]+).*/\1/p' <<< "$line") MB of weights per token)"
 done
@@ -116,4 +143,4 @@ echo "  quantization (greedy reports for 20 test samples, clinical micro-F1 agai
 grep -E "^format" "$tmp/q-int8.txt" | sed 's/^/    /'
 grep -E "^f32 " "$tmp/q-int8.txt" | sed 's/^/    /'
 for f in int8 int4; do grep -E "^$f " "$tmp/q-$f.txt" | sed 's/^/    /'; done
-echo "batch1_tok_s_f32=${tok[20m,f32,1]} batch1_tok_s_int8=${tok[20m,int8,1]} batch1_tok_s_int8_162m=${tok[162m,int8,1]} speedup_at_32=$speedup spec_speedup=$spec_speedup"
+echo "decode_ratio_min=$decode_ratio_min pp_ratio_min=$pp_ratio_min decode_ratio_162m_int8_2t=${ratio[162m,int8,2]} bandwidth_fraction_162m_int8=${frac[162m,int8,2]} batch1_tok_s_f32=${tok[20m,f32,1]} batch1_tok_s_int8=${tok[20m,int8,1]} batch1_tok_s_int8_162m=${tok[162m,int8,1]} speedup_at_32=$speedup spec_speedup=$spec_speedup"

@@ -1,10 +1,15 @@
-// Batch-1 decode speed of the engine's CPU decoder on a LLaMA shape with random weights, next
-// to the LibTorch eager KV-cached loop (the decoder module's forward_cached, torch::linear) and
-// the memory-bandwidth bound (weight bytes per token / measured read bandwidth).
+// Batch-1 decode speed of the engine's CPU decoder on a LLaMA shape with random weights (seed
+// 1), next to the LibTorch eager KV-cached loop (the decoder module's forward_cached,
+// torch::linear) and the memory-bandwidth bound (weight bytes per token / measured read
+// bandwidth); prompt processing of a prompt of N tokens; and the same random weights written as
+// GGUF, so that llama.cpp runs exactly these weights (bench/llama_anchor.mjs).
 //
 // Usage: engine_decode --shape 20m|162m --format f32|bf16|int8|int4 [--threads N] [--tokens N]
-//                      [--batch N] [--baseline] | engine_decode --bandwidth [--threads N]
-// Prints one line: "shape format threads tok_s=... bound_tok_s=... [eager_tok_s=...]".
+//                      [--prompt N] [--reps N] [--batch N] [--baseline]
+//        engine_decode --shape 20m|162m --gguf FILE --gguf-type f32|q8_0|q4_0
+//        engine_decode --bandwidth [--threads N]
+// Prints one line: "shape format threads batch=... tok_s=... weight_mb=... [pp_tok_s=...]
+// [eager_tok_s=...]"; each speed is the best of --reps runs (default 3).
 #include <ATen/Parallel.h>
 
 #if defined(__x86_64__)
@@ -19,6 +24,7 @@
 #include <vector>
 
 #include "engine/cpu_decoder.h"
+#include "model/gguf.h"
 #include "model/llama.h"
 
 namespace {
@@ -92,11 +98,36 @@ model::DecoderConfig Shape(const std::string& s) {
   return c;
 }
 
+// A vocabulary of the shape's size as a SentencePiece model with byte fallback has it: control
+// and unknown pieces, the 256 byte pieces, then plain word pieces.
+model::GgufVocab DummyVocab(int size) {
+  model::GgufVocab v;
+  for (int i = 0; i < size; ++i) {
+    char piece[16];
+    if (i < 4) {
+      constexpr const char* kSpecial[] = {"<pad>", "<unk>", "<s>", "</s>"};
+      std::snprintf(piece, sizeof(piece), "%s", kSpecial[i]);
+    } else if (i < 260) {
+      std::snprintf(piece, sizeof(piece), "<0x%02X>", i - 4);
+    } else {
+      std::snprintf(piece, sizeof(piece), "\xe2\x96\x81w%d", i);
+    }
+    v.tokens.emplace_back(piece);
+    v.scores.push_back(i < 260 ? 0.0f : -static_cast<float>(i));
+    v.types.push_back(i == 1    ? model::kGgufUnknown
+                      : i < 4   ? model::kGgufControl
+                      : i < 260 ? model::kGgufByte
+                                : model::kGgufNormal);
+  }
+  return v;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string shape = "20m", format = "f32";
-  int threads = 1, tokens = 128, batch = 1;
+  std::string gguf, gguf_type = "f32";
+  int threads = 1, tokens = 128, batch = 1, prompt = 0, reps = 3;
   bool baseline = false, bandwidth = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -115,10 +146,19 @@ int main(int argc, char** argv) {
       batch = std::stoi(next());
     else if (a == "--bandwidth")
       bandwidth = true;
+    else if (a == "--gguf")
+      gguf = next();
+    else if (a == "--gguf-type")
+      gguf_type = next();
+    else if (a == "--prompt")
+      prompt = std::stoi(next());
+    else if (a == "--reps")
+      reps = std::max(1, std::stoi(next()));
     else {
       std::fprintf(stderr,
                    "usage: engine_decode --shape 20m|162m --format f32|bf16|int8|int4 "
-                   "[--threads N] [--tokens N] [--batch N] [--baseline] | --bandwidth "
+                   "[--threads N] [--tokens N] [--prompt N] [--reps N] [--batch N] [--baseline] "
+                   "| --shape S --gguf FILE --gguf-type f32|q8_0|q4_0 | --bandwidth "
                    "[--threads N]\n");
       return 2;
     }
@@ -128,6 +168,23 @@ int main(int argc, char** argv) {
     return 0;
   }
   at::set_num_threads(threads);
+  if (!gguf.empty()) {
+    const model::DecoderConfig c = Shape(shape);
+    torch::manual_seed(1);
+    model::LlamaForCausalLM d(c);
+    auto type = model::ParseGgufType(gguf_type);
+    model::NamedTensors tensors;
+    for (const auto& p : d->named_parameters()) tensors.emplace_back(p.key(), p.value().detach());
+    const Status s = type.ok() ? model::WriteGguf(c, tensors, DummyVocab(c.vocab_size), *type,
+                                                  "random-" + shape, gguf)
+                               : type.status();
+    if (!s.ok()) {
+      std::fprintf(stderr, "%s\n", s.message().c_str());
+      return 1;
+    }
+    std::printf("gguf %s %s %s\n", shape.c_str(), gguf_type.c_str(), gguf.c_str());
+    return 0;
+  }
   auto fmt = engine::ParseWeightFormat(format);
   if (!fmt.ok()) {
     std::fprintf(stderr, "%s\n", fmt.status().message().c_str());
@@ -143,7 +200,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   // `batch` sequences decoding in lockstep, each with its own blocks.
-  const int block = 16, per_seq = (tokens + 2 + block - 1) / block;
+  const int block = 16, per_seq = (std::max(tokens, prompt) + 2 + block - 1) / block;
   engine::CpuDecoder dec(*w, per_seq * batch, block);
   std::vector<std::vector<engine::BlockId>> tables(static_cast<size_t>(batch));
   std::vector<std::vector<int32_t>> seqs(static_cast<size_t>(batch), std::vector<int32_t>{1});
@@ -162,13 +219,32 @@ int main(int argc, char** argv) {
           static_cast<int32_t>(std::max_element(row, row + c.vocab_size) - row));
     }
   };
-  step(0);  // warm-up
-  const auto t0 = Clock::now();
-  for (int i = 1; i <= tokens; ++i) step(i);
-  const double tok_s = static_cast<double>(tokens) * batch / Seconds(t0);
+  double tok_s = 0;
+  for (int r = 0; r < reps; ++r) {
+    for (auto& seq : seqs) seq.assign(1, 1);
+    step(0);  // warm-up
+    const auto t0 = Clock::now();
+    for (int i = 1; i <= tokens; ++i) step(i);
+    tok_s = std::max(tok_s, static_cast<double>(tokens) * batch / Seconds(t0));
+  }
   const double bytes = static_cast<double>((*w)->streamed_bytes());
   std::printf("%s %s threads=%d batch=%d tok_s=%.1f weight_mb=%.1f", shape.c_str(), format.c_str(),
               threads, batch, tok_s, bytes / 1e6);
+  if (prompt > 0) {
+    // One chunk of `prompt` tokens from position 0: what a new request's prefill costs.
+    std::vector<int32_t> ids(static_cast<size_t>(prompt));
+    for (int i = 0; i < prompt; ++i)
+      ids[static_cast<size_t>(i)] = 4 + (i * 37) % (c.vocab_size - 4);
+    double pp = 0;
+    for (int r = 0; r < reps; ++r) {
+      const engine::SeqChunk chunk{tables[0], ids, 0, prompt};
+      logits.clear();
+      const auto t0 = Clock::now();
+      (void)dec.Forward(std::span<const engine::SeqChunk>(&chunk, 1), &logits);
+      pp = std::max(pp, prompt / Seconds(t0));
+    }
+    std::printf(" pp_tok_s=%.1f", pp);
+  }
   if (baseline) {
     torch::NoGradGuard no_grad;
     model::KvCache cache;
