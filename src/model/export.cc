@@ -21,7 +21,8 @@ Status Write(const fs::path& p, const std::string& text) {
 
 }  // namespace
 
-StatusOr<LoadedModel> LoadModelDir(const std::string& model_dir) {
+StatusOr<FloatModelFiles> ReadFloatModelDir(const std::string& model_dir,
+                                            std::string_view if_quantized) {
   const fs::path in(model_dir);
   ASSIGN_OR_RETURN(std::string text, Slurp(in / "config.json"));
   auto j = json::Parse(text);
@@ -32,11 +33,18 @@ StatusOr<LoadedModel> LoadModelDir(const std::string& model_dir) {
   ASSIGN_OR_RETURN(Safetensors weights, LoadSafetensors((in / "model.safetensors").string()));
   if (auto q = weights.metadata.find("medscribe.quantization"); q != weights.metadata.end()) {
     return FailedPreconditionError(model_dir + " is a " + q->second +
-                                   "-quantized model: it runs in the engine (medscribe generate), "
-                                   "not in the training-time model");
+                                   "-quantized model: " + std::string(if_quantized));
   }
-  LoadedModel out{*config, ReportModel(*config)};
-  RETURN_IF_ERROR(LoadWeights(*out.model, weights));
+  return FloatModelFiles{*std::move(config), std::move(weights)};
+}
+
+StatusOr<LoadedModel> LoadModelDir(const std::string& model_dir) {
+  ASSIGN_OR_RETURN(FloatModelFiles files,
+                   ReadFloatModelDir(model_dir,
+                                     "it runs in the engine (medscribe generate), not in the "
+                                     "training-time model"));
+  LoadedModel out{files.config, ReportModel(files.config)};
+  RETURN_IF_ERROR(LoadWeights(*out.model, files.weights));
   out.model->eval();
   return out;
 }

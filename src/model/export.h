@@ -12,13 +12,25 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "model/config.h"
 #include "model/llama.h"
 #include "model/multimodal.h"
+#include "model/safetensors.h"
 
 namespace medscribe::model {
+
+struct FloatModelFiles {
+  ModelConfig config;
+  Safetensors weights;
+};
+// Reads a model directory's config.json and model.safetensors. FailedPrecondition for a quantized
+// model, the message ending with `if_quantized` (what to do instead); DataLoss / InvalidArgument
+// for a malformed file.
+StatusOr<FloatModelFiles> ReadFloatModelDir(const std::string& model_dir,
+                                            std::string_view if_quantized);
 
 struct LoadedModel {
   ModelConfig config;

@@ -1,11 +1,10 @@
 #include "model/gguf.h"
 
 #include <cstring>
-#include <filesystem>
 #include <map>
 
+#include "model/export.h"
 #include "model/io.h"
-#include "model/json.h"
 
 namespace medscribe::model {
 namespace {
@@ -24,34 +23,22 @@ enum : uint32_t {
   kArray = 9,
 };
 
-// GGML tensor types.
-uint32_t GgmlType(GgufType t) {
+// The GGML tensor type and the llama_ftype (the file's main type) of each export type.
+struct TypeCodes {
+  uint32_t ggml, file;
+};
+TypeCodes CodesOf(GgufType t) {
   switch (t) {
     case GgufType::kF32:
-      return 0;
+      return {0, 0};
     case GgufType::kF16:
-      return 1;
+      return {1, 1};
     case GgufType::kQ4_0:
-      return 2;
+      return {2, 2};
     case GgufType::kQ8_0:
-      return 8;
+      return {8, 7};
   }
-  return 0;
-}
-
-// llama_ftype: the file's main type.
-uint32_t FileType(GgufType t) {
-  switch (t) {
-    case GgufType::kF32:
-      return 0;
-    case GgufType::kF16:
-      return 1;
-    case GgufType::kQ4_0:
-      return 2;
-    case GgufType::kQ8_0:
-      return 7;
-  }
-  return 0;
+  return {0, 0};
 }
 
 // Little-endian GGUF serialization into a byte string.
@@ -202,7 +189,7 @@ Status WriteGguf(const DecoderConfig& c, const NamedTensors& decoder, const Gguf
     GgufType as = t.dim() == 1 ? GgufType::kF32 : type;
     if ((as == GgufType::kQ8_0 || as == GgufType::kQ4_0) && t.size(-1) % kBlock != 0)
       as = GgufType::kF16;
-    o.type = GgmlType(as);
+    o.type = CodesOf(as).ggml;
     if (as == GgufType::kF32) {
       o.data = Bytes(t);
     } else if (as == GgufType::kF16) {
@@ -248,7 +235,7 @@ Status WriteGguf(const DecoderConfig& c, const NamedTensors& decoder, const Gguf
   Writer kv;
   kv.KeyStr("general.architecture", "llama");
   kv.KeyStr("general.name", name);
-  kv.KeyU32("general.file_type", FileType(type));
+  kv.KeyU32("general.file_type", CodesOf(type).file);
   kv.KeyU32("general.quantization_version", 2);
   kv.KeyU32("general.alignment", kAlignment);
   kv.KeyU32("llama.vocab_size", static_cast<uint32_t>(c.vocab_size));
@@ -297,23 +284,13 @@ Status WriteGguf(const DecoderConfig& c, const NamedTensors& decoder, const Gguf
 
 Status ExportGguf(const std::string& model_dir, const GgufVocab& vocab, GgufType type,
                   const std::string& path) {
-  const std::filesystem::path in(model_dir);
-  ASSIGN_OR_RETURN(std::string text, ReadBytes((in / "config.json").string()));
-  auto j = json::Parse(text);
-  if (!j.ok()) return DataLossError(model_dir + "/config.json: " + j.status().message());
-  auto config = FromJson(*j);
-  if (!config.ok())
-    return InvalidArgumentError(model_dir + "/config.json: " + config.status().message());
-  ASSIGN_OR_RETURN(Safetensors weights, LoadSafetensors((in / "model.safetensors").string()));
-  if (auto q = weights.metadata.find("medscribe.quantization"); q != weights.metadata.end()) {
-    return FailedPreconditionError(model_dir + " is a " + q->second +
-                                   "-quantized model: export the float model it came from");
-  }
+  ASSIGN_OR_RETURN(FloatModelFiles files,
+                   ReadFloatModelDir(model_dir, "export the float model it came from"));
   NamedTensors decoder;
-  for (const auto& [n, t] : weights.tensors)
+  for (const auto& [n, t] : files.weights.tensors)
     if (n.rfind("decoder.", 0) == 0) decoder.emplace_back(n.substr(8), t);
   if (decoder.empty()) return DataLossError(model_dir + "/model.safetensors holds no decoder");
-  return WriteGguf(config->decoder, decoder, vocab, type, config->name, path);
+  return WriteGguf(files.config.decoder, decoder, vocab, type, files.config.name, path);
 }
 
 }  // namespace medscribe::model
