@@ -91,7 +91,24 @@ echo
 echo "== serving the small preset ($cores threads), report-shaped requests"
 "$serve" --concurrency 1,8,32,64 --tokens 128 | tee "${TMPDIR:-/tmp}/engine_serve.$$"
 speedup=$(sed -nE 's/.*speedup_at_32=([0-9.]+).*/\1/p' "${TMPDIR:-/tmp}/engine_serve.$$")
+read -r e_req e_tok e_p50 e_p99 <<< "$(sed -nE 's/^concurrency 32: +([0-9.]+) req\/s +([0-9.]+) tok\/s +TTFT p50 +([0-9.]+) p99 +([0-9.]+) ms.*/\1 \2 \3 \4/p' "${TMPDIR:-/tmp}/engine_serve.$$")"
 rm -f "${TMPDIR:-/tmp}/engine_serve.$$"
+concurrent_ratio=-
+if [ $have_llama -eq 1 ] && [ -n "$e_tok" ]; then
+  serve_dir=$(mktemp -d)
+  "$serve" --gguf "$serve_dir/small.gguf" --requests-out "$serve_dir/requests.json" --concurrency 32 --tokens 128 > /dev/null
+  lline=$(node bench/llama_serve.mjs "$llama_modules" "$serve_dir/small.gguf" "$serve_dir/requests.json" "$cores" 128)
+  rm -rf "$serve_dir"
+  l_req=$(sed -nE 's/.*req_s=([0-9.]+).*/\1/p' <<< "$lline"); l_tok=$(sed -nE 's/.* tok_s=([0-9.]+).*/\1/p' <<< "$lline")
+  l_p50=$(sed -nE 's/.*ttft_p50_ms=([0-9.]+).*/\1/p' <<< "$lline"); l_p99=$(sed -nE 's/.*ttft_p99_ms=([0-9.]+).*/\1/p' <<< "$lline")
+  concurrent_ratio=$(awk -v a="$e_tok" -v b="$l_tok" 'BEGIN { printf "%.2f", a / b }')
+  echo "  the same 32 requests in llama.cpp (one context, 32 sequences, $cores threads; the image's positions as text"
+  echo "  tokens, so llama.cpp runs no vision encoder), f32 weights of the same seed:"
+  printf '    %-10s %8s %9s %12s %12s\n' "" "req/s" "tok/s" "TTFT p50 ms" "TTFT p99 ms"
+  printf '    %-10s %8s %9s %12s %12s\n' engine "$e_req" "$e_tok" "$e_p50" "$e_p99"
+  printf '    %-10s %8s %9s %12s %12s\n' llama.cpp "$l_req" "$l_tok" "$l_p50" "$l_p99"
+  echo "    throughput ratio (engine / llama.cpp): ${concurrent_ratio}x"
+fi
 echo "  with oneDNN's bf16 GEMM for steps of 16+ rows (outputs close to, not identical with, the reference):"
 "$serve" --concurrency 32 --tokens 128 --bf16-gemm 16 | grep -E "^concurrency|speedup"
 
@@ -143,4 +160,4 @@ echo "  quantization (greedy reports for 20 test samples, clinical micro-F1 agai
 grep -E "^format" "$tmp/q-int8.txt" | sed 's/^/    /'
 grep -E "^f32 " "$tmp/q-int8.txt" | sed 's/^/    /'
 for f in int8 int4; do grep -E "^$f " "$tmp/q-$f.txt" | sed 's/^/    /'; done
-echo "decode_ratio_min=$decode_ratio_min pp_ratio_min=$pp_ratio_min decode_ratio_162m_int8_2t=${ratio[162m,int8,2]} bandwidth_fraction_162m_int8=${frac[162m,int8,2]} batch1_tok_s_f32=${tok[20m,f32,1]} batch1_tok_s_int8=${tok[20m,int8,1]} batch1_tok_s_int8_162m=${tok[162m,int8,1]} speedup_at_32=$speedup spec_speedup=$spec_speedup"
+echo "decode_ratio_min=$decode_ratio_min pp_ratio_min=$pp_ratio_min concurrent_ratio=$concurrent_ratio decode_ratio_162m_int8_2t=${ratio[162m,int8,2]} bandwidth_fraction_162m_int8=${frac[162m,int8,2]} batch1_tok_s_f32=${tok[20m,f32,1]} batch1_tok_s_int8=${tok[20m,int8,1]} batch1_tok_s_int8_162m=${tok[162m,int8,1]} speedup_at_32=$speedup spec_speedup=$spec_speedup"

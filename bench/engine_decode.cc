@@ -98,30 +98,6 @@ model::DecoderConfig Shape(const std::string& s) {
   return c;
 }
 
-// A vocabulary of the shape's size as a SentencePiece model with byte fallback has it: control
-// and unknown pieces, the 256 byte pieces, then plain word pieces.
-model::GgufVocab DummyVocab(int size) {
-  model::GgufVocab v;
-  for (int i = 0; i < size; ++i) {
-    char piece[16];
-    if (i < 4) {
-      constexpr const char* kSpecial[] = {"<pad>", "<unk>", "<s>", "</s>"};
-      std::snprintf(piece, sizeof(piece), "%s", kSpecial[i]);
-    } else if (i < 260) {
-      std::snprintf(piece, sizeof(piece), "<0x%02X>", i - 4);
-    } else {
-      std::snprintf(piece, sizeof(piece), "\xe2\x96\x81w%d", i);
-    }
-    v.tokens.emplace_back(piece);
-    v.scores.push_back(i < 260 ? 0.0f : -static_cast<float>(i));
-    v.types.push_back(i == 1    ? model::kGgufUnknown
-                      : i < 4   ? model::kGgufControl
-                      : i < 260 ? model::kGgufByte
-                                : model::kGgufNormal);
-  }
-  return v;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -175,8 +151,8 @@ int main(int argc, char** argv) {
     auto type = model::ParseGgufType(gguf_type);
     model::NamedTensors tensors;
     for (const auto& p : d->named_parameters()) tensors.emplace_back(p.key(), p.value().detach());
-    const Status s = type.ok() ? model::WriteGguf(c, tensors, DummyVocab(c.vocab_size), *type,
-                                                  "random-" + shape, gguf)
+    const Status s = type.ok() ? model::WriteGguf(c, tensors, model::PlaceholderVocab(c.vocab_size),
+                                                  *type, "random-" + shape, gguf)
                                : type.status();
     if (!s.ok()) {
       std::fprintf(stderr, "%s\n", s.message().c_str());

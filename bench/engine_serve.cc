@@ -6,6 +6,10 @@
 //
 // Usage: engine_serve [--preset small] [--format f32|bf16|int8|int4] [--threads N]
 //                     [--concurrency 1,8,32,64] [--tokens 128] [--bf16-gemm MIN_ROWS]
+//        engine_serve [--preset small] --gguf FILE --requests-out FILE [--concurrency 32]
+// The second form writes the same random decoder as GGUF f32 and the requests of the largest
+// concurrency level as JSON token ids (the image's positions as text tokens) for llama.cpp
+// (bench/llama_serve.mjs), then exits.
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "model/gguf.h"
 #include "model/io.h"
 #include "model/json.h"
 #include "model/safetensors.h"
@@ -105,7 +110,7 @@ Run Serve(engine::Engine& e, std::vector<engine::GenerateRequest> rs, int concur
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string preset = "small", format = "f32", conc = "1,8,32,64";
+  std::string preset = "small", format = "f32", conc = "1,8,32,64", gguf, requests_out;
   int threads = 0, tokens = 128, gemm_rows = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -122,11 +127,15 @@ int main(int argc, char** argv) {
       tokens = std::stoi(next());
     else if (a == "--bf16-gemm")
       gemm_rows = std::stoi(next());
+    else if (a == "--gguf")
+      gguf = next();
+    else if (a == "--requests-out")
+      requests_out = next();
     else {
-      std::fprintf(
-          stderr,
-          "usage: engine_serve [--preset small] [--format f32|bf16|int8|int4] "
-          "[--threads N] [--concurrency 1,8,32,64] [--tokens 128] [--bf16-gemm MIN_ROWS]\n");
+      std::fprintf(stderr,
+                   "usage: engine_serve [--preset small] [--format f32|bf16|int8|int4] "
+                   "[--threads N] [--concurrency 1,8,32,64] [--tokens 128] [--bf16-gemm MIN_ROWS] "
+                   "| --gguf FILE --requests-out FILE\n");
       return 2;
     }
   }
@@ -135,6 +144,44 @@ int main(int argc, char** argv) {
   if (!config.ok() || !fmt.ok()) {
     std::fprintf(stderr, "unknown preset or format\n");
     return 2;
+  }
+  std::vector<int> levels;
+  std::stringstream ss(conc);
+  for (std::string x; std::getline(ss, x, ',');) levels.push_back(std::stoi(x));
+  if (!gguf.empty()) {
+    torch::manual_seed(1);
+    model::ReportModel m(*config);
+    model::NamedTensors decoder;
+    for (const auto& p : m->decoder->named_parameters())
+      decoder.emplace_back(p.key(), p.value().detach());
+    const Status st = model::WriteGguf(config->decoder, decoder,
+                                       model::PlaceholderVocab(config->decoder.vocab_size),
+                                       model::GgufType::kF32, preset, gguf);
+    if (!st.ok()) {
+      std::fprintf(stderr, "%s\n", st.message().c_str());
+      return 1;
+    }
+    // The same requests as the largest level below, the image as as many text positions.
+    const int n = levels.back();
+    std::string json = "[";
+    for (const auto& r : Requests(n, tokens, *config, 4, static_cast<uint32_t>(n))) {
+      json += json.size() > 1 ? ",[" : "[";
+      bool first = true;
+      for (const int32_t t : r.prompt) {
+        for (int k = 0; k < (t == 4 ? config->image_tokens() : 1); ++k) {
+          json += (first ? "" : ",") + std::to_string(t == 4 ? 10 + k : t);
+          first = false;
+        }
+      }
+      json += "]";
+    }
+    json += "]\n";
+    if (Status w = model::WriteBytesAtomic(requests_out, json); !w.ok()) {
+      std::fprintf(stderr, "%s\n", w.message().c_str());
+      return 1;
+    }
+    std::printf("gguf %s, %d requests in %s\n", gguf.c_str(), n, requests_out.c_str());
+    return 0;
   }
   const fs::path dir = fs::temp_directory_path() / ("engine-serve-" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -174,9 +221,6 @@ int main(int argc, char** argv) {
       preset.c_str(), format.c_str(),
       gemm_rows > 0 ? (", bf16 GEMM from " + std::to_string(gemm_rows) + " rows").c_str() : "",
       at::get_num_threads(), tokens);
-  std::vector<int> levels;
-  std::stringstream ss(conc);
-  for (std::string x; std::getline(ss, x, ',');) levels.push_back(std::stoi(x));
   double speedup32 = 0;
   for (const int n : levels) {
     auto rs = Requests(n, tokens, *config, o.image_token_id, static_cast<uint32_t>(n));

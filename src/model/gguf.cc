@@ -1,5 +1,6 @@
 #include "model/gguf.h"
 
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -110,6 +111,28 @@ StatusOr<GgufType> ParseGgufType(std::string_view name) {
   if (name == "q4_0") return GgufType::kQ4_0;
   return InvalidArgumentError("unknown GGUF type '" + std::string(name) +
                               "' (f32, f16, q8_0 or q4_0)");
+}
+
+GgufVocab PlaceholderVocab(int size) {
+  GgufVocab v;
+  constexpr const char* kSpecial[] = {"<pad>", "<unk>", "<s>", "</s>"};
+  for (int i = 0; i < size; ++i) {
+    char piece[16];
+    if (i < 4) {
+      std::snprintf(piece, sizeof(piece), "%s", kSpecial[i]);
+    } else if (i < 260) {
+      std::snprintf(piece, sizeof(piece), "<0x%02X>", i - 4);
+    } else {
+      std::snprintf(piece, sizeof(piece), "\xe2\x96\x81w%d", i);
+    }
+    v.tokens.emplace_back(piece);
+    v.scores.push_back(i < 260 ? 0.0f : -static_cast<float>(i));
+    v.types.push_back(i == 1    ? kGgufUnknown
+                      : i < 4   ? kGgufControl
+                      : i < 260 ? kGgufByte
+                                : kGgufNormal);
+  }
+  return v;
 }
 
 std::string QuantizeBlocks(const torch::Tensor& t, GgufType type) {

@@ -47,6 +47,11 @@ struct GgufVocab {
   int32_t bos = 2, eos = 3, unk = 1, pad = 0;
 };
 
+// A vocabulary of `size` pieces shaped as a SentencePiece model with byte fallback has them
+// (<pad>, <unk>, <s>, </s>, the 256 byte pieces, then word pieces "▁w<id>"), for models with
+// random weights and no tokenizer (the engine's benchmarks). REQUIRES: size >= 260.
+GgufVocab PlaceholderVocab(int size);
+
 // GGML's block quantization of a float matrix whose rows are a multiple of 32 long: q8_0 (34
 // bytes per block: f16 scale, 32 int8) or q4_0 (18 bytes: f16 scale, 16 bytes of nibbles, value
 // j in the low nibble of byte j and value j + 16 in its high nibble).
