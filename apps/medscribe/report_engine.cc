@@ -28,7 +28,8 @@ std::string TokenizerText::Decode(std::span<const int32_t> ids) const {
   return tok_->Decode(std::vector<int>(ids.begin(), ids.end()));
 }
 
-std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& tok) {
+std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& tok,
+                                                  std::vector<std::string>* split) {
   std::vector<engine::PromptBan> bans;
   for (const model::DictatedChange c :
        {model::DictatedChange::kNoPrior, model::DictatedChange::kNew,
@@ -36,8 +37,8 @@ std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& to
         model::DictatedChange::kUnchanged}) {
     const int trigger = tok.SpecialId(model::ChangeToken(c));
     if (trigger == tokenizer::kUnkId) continue;  // trained before the change tokens
-    std::vector<int> banned =
-        model::ContradictingTokens(c, [&tok](std::string_view text) { return tok.Encode(text); });
+    std::vector<int> banned = model::ContradictingTokens(
+        c, [&tok](std::string_view text) { return tok.Encode(text); }, split);
     bans.push_back({trigger, std::vector<int32_t>(banned.begin(), banned.end())});
   }
   return bans;
@@ -50,7 +51,20 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
   ReportEngine e;
   options.eos_id = tokenizer::kEosId;
   options.image_token_id = tok.SpecialId("<image>");
-  if (constrain_change) options.prompt_bans = DictatedChangeBans(tok);
+  if (constrain_change) {
+    std::vector<std::string> split;
+    options.prompt_bans = DictatedChangeBans(tok, &split);
+    std::sort(split.begin(), split.end());
+    split.erase(std::unique(split.begin(), split.end()), split.end());
+    if (!split.empty()) {
+      std::string words;
+      for (const std::string& w : split) words += (words.empty() ? "" : ", ") + w;
+      std::fprintf(stderr,
+                   "note: the tokenizer splits %zu change words into several pieces (%s); drafts "
+                   "cannot be kept from writing them against the dictation\n",
+                   split.size(), words.c_str());
+    }
+  }
   e.text = std::make_shared<TokenizerText>(std::move(tok));
   ASSIGN_OR_RETURN(e.engine, engine::Engine::Load(dir, options, e.text));
   if (e.text->tokenizer().vocab_size() != e.engine->config().decoder.vocab_size) {

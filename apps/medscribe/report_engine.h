@@ -37,8 +37,11 @@ struct ReportEngine {
 
 // Constrained decoding of the dictated comparison: a prompt that carries a change token
 // (model/dictated_change.h) never has the words of another change generated, so a draft states
-// the change the physician dictated. None for a tokenizer without the change tokens.
-std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& tok);
+// the change the physician dictated. None for a tokenizer without the change tokens. A change
+// word the tokenizer splits into several pieces cannot be banned this way; such words are
+// appended to `split` when it is given.
+std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& tok,
+                                                  std::vector<std::string>* split = nullptr);
 
 // Loads the model directory's engine with its tokenizer (tokenizer.model), with the dictated
 // change's bans unless `constrain_change` is false. FailedPrecondition when tokenizer and model

@@ -114,13 +114,18 @@ std::vector<std::string_view> ContradictingWords(DictatedChange c) {
 }
 
 std::vector<int> ContradictingTokens(
-    DictatedChange c, const std::function<std::vector<int>(std::string_view)>& encode) {
+    DictatedChange c, const std::function<std::vector<int>(std::string_view)>& encode,
+    std::vector<std::string>* split) {
   std::vector<int> out;
   for (const std::string_view w : ContradictingWords(c)) {
     std::string capitalized(w);
     capitalized[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(capitalized[0])));
     for (const std::string_view form : {w, std::string_view(capitalized)}) {
-      if (const std::vector<int> ids = encode(form); ids.size() == 1) out.push_back(ids[0]);
+      if (const std::vector<int> ids = encode(form); ids.size() == 1) {
+        out.push_back(ids[0]);
+      } else if (split != nullptr && form == w) {
+        split->emplace_back(w);
+      }
     }
   }
   std::sort(out.begin(), out.end());

@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -48,10 +49,11 @@ std::vector<std::string_view> ContradictingWords(DictatedChange c);
 
 // The tokens a draft must not generate when the dictation states `c`: each contradicting word,
 // lower case and capitalized, that `encode` (a tokenizer's Encode: text -> ids) makes one token.
-// A word split into several tokens is left alone: banning its first piece would ban every word
-// that begins with it. Sorted, without repeats.
+// A word split into several tokens is left alone (banning its first piece would ban every word
+// that begins with it) and, when `split` is given, appended to it. Sorted, without repeats.
 std::vector<int> ContradictingTokens(
-    DictatedChange c, const std::function<std::vector<int>(std::string_view)>& encode);
+    DictatedChange c, const std::function<std::vector<int>(std::string_view)>& encode,
+    std::vector<std::string>* split = nullptr);
 
 // The token for `c`; "" for kNotStated.
 std::string_view ChangeToken(DictatedChange c);

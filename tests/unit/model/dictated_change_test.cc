@@ -97,7 +97,12 @@ TEST(DictatedChangeTest, OnlyWordsThatAreOneTokenAreBanned) {
     if (w == "unchanged") return {10, 11};
     return {static_cast<int>(w.size()) + 100, 1};
   };
-  EXPECT_EQ(ContradictingTokens(DictatedChange::kIncreased, encode), (std::vector<int>{7, 8, 9}));
+  std::vector<std::string> split;
+  EXPECT_EQ(ContradictingTokens(DictatedChange::kIncreased, encode, &split),
+            (std::vector<int>{7, 8, 9}));
+  EXPECT_NE(std::find(split.begin(), split.end(), "unchanged"), split.end());
+  EXPECT_NE(std::find(split.begin(), split.end(), "improved"), split.end());
+  EXPECT_EQ(std::find(split.begin(), split.end(), "new"), split.end());
   EXPECT_EQ(ContradictingTokens(DictatedChange::kNew, encode), (std::vector<int>{9}));
   EXPECT_TRUE(ContradictingTokens(DictatedChange::kNotStated, encode).empty());
 }
