@@ -74,8 +74,8 @@ rm -rf "$gguf_dir"
 # The smallest ratio of any cell, prompt processing and decode alike.
 decode_ratio_min=-; pp_ratio_min=-
 if [ $have_llama -eq 1 ]; then
-  decode_ratio_min=$(for k in "${!ratio[@]}"; do [[ $k == pp,* ]] || echo "${ratio[$k]}"; done | sort -g | head -1)
-  pp_ratio_min=$(for k in "${!ratio[@]}"; do [[ $k == pp,* ]] && echo "${ratio[$k]}"; done | sort -g | head -1)
+  decode_ratio_min=$(for k in "${!ratio[@]}"; do if [[ $k != pp,* ]]; then echo "${ratio[$k]}"; fi; done | sort -g | awk 'NR == 1')
+  pp_ratio_min=$(for k in "${!ratio[@]}"; do if [[ $k == pp,* ]]; then echo "${ratio[$k]}"; fi; done | sort -g | awk 'NR == 1')
 fi
 echo "  ratio: ours / llama.cpp (above 1: the engine is faster); bound: read bandwidth / weight bytes per token"
 for f in bf16; do
