@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 
 struct GenerateArgs {
   std::string model, dataset, split = "test", key, sample, format = "f32", draft_model, prompt;
-  bool reference = false, no_speculative = false, no_image = false, print_ids = false;
+  bool reference = false, no_speculative = false, no_image = false, print_ids = false,
+       ignore_eos = false;
   int threads = 0, count = 0, max_draft = 6;
   engine::SamplingParams sampling;
 };
@@ -74,6 +75,7 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
   o.threads = a.threads;
   o.speculative = !a.no_speculative;
   o.max_draft = a.max_draft;
+  if (a.ignore_eos) o.eos_id = -1;
   if (!a.draft_model.empty()) {
     auto draft = ResolveModelDir(g, a.draft_model);
     if (!draft.ok()) return ReportError(draft.status());
@@ -306,6 +308,8 @@ Runner RegisterGenerate(CLI::App& app) {
   app.add_flag("--print-ids", a->print_ids,
                "Print the prompt's and the generated token ids as one JSON object per report "
                "({\"prompt\": [...], \"tokens\": [...]}) instead of the text");
+  app.add_flag("--ignore-eos", a->ignore_eos,
+               "Generate past the end token, up to --max-tokens (for comparing runtimes)");
   app.add_flag("--reference", a->reference,
                "Run the naive path the engine is checked against: full recompute for every "
                "token, no cache, no batching (greedy)");

@@ -49,7 +49,7 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
   ASSIGN_OR_RETURN(tokenizer::Tokenizer tok,
                    tokenizer::Tokenizer::Load((fs::path(dir) / "tokenizer.model").string()));
   ReportEngine e;
-  options.eos_id = tokenizer::kEosId;
+  if (options.eos_id != -1) options.eos_id = tokenizer::kEosId;  // -1: never stop at the end token
   options.image_token_id = tok.SpecialId("<image>");
   if (constrain_change) {
     std::vector<std::string> split;

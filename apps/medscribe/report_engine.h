@@ -44,7 +44,8 @@ std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& to
                                                   std::vector<std::string>* split = nullptr);
 
 // Loads the model directory's engine with its tokenizer (tokenizer.model), with the dictated
-// change's bans unless `constrain_change` is false. FailedPrecondition when tokenizer and model
+// change's bans unless `constrain_change` is false; the end token is the tokenizer's unless
+// options.eos_id is -1 (never stop). FailedPrecondition when tokenizer and model
 // disagree on the vocabulary.
 StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOptions options,
                                         bool constrain_change = true);

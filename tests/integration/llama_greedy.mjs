@@ -2,7 +2,8 @@
 // the anchor MedScribe's GGUF export is checked against.
 // Usage: node llama_greedy.mjs NODE_MODULES MODEL.gguf IDS N [EOS]
 //   IDS: the prompt's token ids, comma-separated (bos first); N: tokens to generate at most.
-// Prints the generated ids as a JSON array (without the end token EOS, default 3).
+// Prints the generated ids as a JSON array (without the end token EOS, default 3; -1: generate
+// past it).
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 

@@ -95,16 +95,16 @@ for t in f32 q8_0 q4_0; do
 done
 llama_modules="${MEDSCRIBE_LLAMA_NPM:-${XDG_CACHE_HOME:-$HOME/.cache}/medscribe/llama}/node_modules"
 if [ -d "$llama_modules/node-llama-cpp" ] && command -v node > /dev/null; then
-  # A report begun in the prompt, so that its continuation runs past 32 tokens.
+  # 48 tokens on both sides, past the end token if the model writes one early.
   prompt="<history> 71 male, Emergency Department (EMER). Order: Cough and fever. <labs> WBC 15.1 10*3/uL H <dictation> none
 <report> EXAMINATION: Chest radiograph, single frontal PA view.
 INDICATION: Cough and fever.
 FINDINGS:"
-  ms generate --model "$work/run1/model" --prompt "$prompt" --max-tokens 64 --print-ids --no-speculative \
+  ms generate --model "$work/run1/model" --prompt "$prompt" --max-tokens 48 --ignore-eos --print-ids --no-speculative \
     > "$work/ours.json" 2> "$work/ours.err"
   ids=$($py -c 'import json,sys; print(",".join(map(str, json.load(open(sys.argv[1]))["prompt"])))' "$work/ours.json")
   for t in f32 q8_0; do
-    node "$(dirname "$0")/llama_greedy.mjs" "$llama_modules" "$work/m-$t.gguf" "$ids" 64 > "$work/theirs-$t.json" 2> "$work/theirs-$t.err"
+    node "$(dirname "$0")/llama_greedy.mjs" "$llama_modules" "$work/m-$t.gguf" "$ids" 48 -1 > "$work/theirs-$t.json" 2> "$work/theirs-$t.err"
   done
   same=$($py -c '
 import json,sys
