@@ -91,12 +91,8 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
     model::PromptOptions po;
     po.image = !a.no_image && sample.image.defined();
     auto request = a.prompt.empty() ? SampleRequest(*e, sample, po)
-                                    : StatusOr<engine::GenerateRequest>(engine::GenerateRequest());
+                                    : StatusOr<engine::GenerateRequest>(TextRequest(*e, a.prompt));
     if (!request.ok()) return ReportError(request.status());
-    if (!a.prompt.empty()) {
-      request->prompt.push_back(tokenizer::kBosId);
-      for (int id : e->text->tokenizer().Encode(a.prompt)) request->prompt.push_back(id);
-    }
     const std::vector<int32_t> prompt_ids = request->prompt;
     request->sampling = a.sampling;
     if (samples->size() > 1) std::printf("%s: ", sample.key.c_str());

@@ -41,6 +41,10 @@ std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& to
         c, [&tok](std::string_view text) { return tok.Encode(text); }, split);
     bans.push_back({trigger, std::vector<int32_t>(banned.begin(), banned.end())});
   }
+  if (split != nullptr) {
+    std::sort(split->begin(), split->end());
+    split->erase(std::unique(split->begin(), split->end()), split->end());
+  }
   return bans;
 }
 
@@ -54,8 +58,6 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
   if (constrain_change) {
     std::vector<std::string> split;
     options.prompt_bans = DictatedChangeBans(tok, &split);
-    std::sort(split.begin(), split.end());
-    split.erase(std::unique(split.begin(), split.end()), split.end());
     if (!split.empty()) {
       std::string words;
       for (const std::string& w : split) words += (words.empty() ? "" : ", ") + w;
@@ -88,6 +90,13 @@ StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const tra
     r.image_digest = crypto::Hex(crypto::Sha256(std::string_view(
         static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel()) * 4)));
   }
+  return r;
+}
+
+engine::GenerateRequest TextRequest(const ReportEngine& e, std::string_view text) {
+  engine::GenerateRequest r;
+  r.prompt.push_back(tokenizer::kBosId);
+  for (int id : e.text->tokenizer().Encode(text)) r.prompt.push_back(id);
   return r;
 }
 

@@ -39,7 +39,7 @@ struct ReportEngine {
 // (model/dictated_change.h) never has the words of another change generated, so a draft states
 // the change the physician dictated. None for a tokenizer without the change tokens. A change
 // word the tokenizer splits into several pieces cannot be banned this way; such words are
-// appended to `split` when it is given.
+// appended to `split` (sorted, without repeats) when it is given.
 std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& tok,
                                                   std::vector<std::string>* split = nullptr);
 
@@ -53,6 +53,9 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
 // The request for one sample: bos + the prompt's tokens, its image and the image's SHA-256.
 StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,
                                                 const model::PromptOptions& po = {});
+
+// The request for a text prompt without an image: bos + the text's tokens.
+engine::GenerateRequest TextRequest(const ReportEngine& e, std::string_view text);
 
 // Tokens to generate for reports like `references`: the longest reference plus 48, so that no
 // report is cut short of its reference. A larger `requested` wins; a smaller one is raised, with
