@@ -55,11 +55,11 @@ Status TrainTokenizer(const std::string& dataset, int vocab, const std::string& 
     texts.push_back(p->text);
     texts.push_back(p->target);
   }
+  std::vector<std::string> symbols(std::begin(model::kChangeTokens),
+                                   std::end(model::kChangeTokens));
+  for (std::string& p : model::ChangeWordPieces()) symbols.push_back(std::move(p));
   return tokenizer::Tokenizer::Train(
-      texts, out_dir,
-      {.vocab_size = vocab,
-       .threads = jobs > 0 ? jobs : 1,
-       .symbols = {std::begin(model::kChangeTokens), std::end(model::kChangeTokens)}});
+      texts, out_dir, {.vocab_size = vocab, .threads = jobs > 0 ? jobs : 1, .symbols = symbols});
 }
 
 struct TrainArgs {

@@ -133,6 +133,21 @@ std::vector<int> ContradictingTokens(
   return out;
 }
 
+std::vector<std::string> ChangeWordPieces() {
+  static constexpr std::string_view kWordStart = "\u2581";  // SentencePiece's "▁"
+  std::vector<std::string> out;
+  for (const DictatedChange c : {DictatedChange::kNew, DictatedChange::kIncreased,
+                                 DictatedChange::kDecreased, DictatedChange::kUnchanged}) {
+    for (const std::string_view w : ChangeWords(c)) {
+      std::string capitalized(w);
+      capitalized[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(capitalized[0])));
+      out.push_back(std::string(kWordStart) + std::string(w));
+      out.push_back(std::string(kWordStart) + capitalized);
+    }
+  }
+  return out;
+}
+
 std::string_view ChangeToken(DictatedChange c) {
   if (c == DictatedChange::kNotStated) return "";
   return kChangeTokens[static_cast<int>(c) - 1];

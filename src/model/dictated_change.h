@@ -55,6 +55,12 @@ std::vector<int> ContradictingTokens(
     DictatedChange c, const std::function<std::vector<int>(std::string_view)>& encode,
     std::vector<std::string>* split = nullptr);
 
+// Every change word at the start of a word, lower case and capitalized, in SentencePiece's form
+// ("▁new", "▁New", ...). The tokenizer's trainer takes them as user-defined symbols so
+// that each word is one token and ContradictingTokens can ban it; a longer word that begins
+// with one ("newly") becomes that piece and the rest.
+std::vector<std::string> ChangeWordPieces();
+
 // The token for `c`; "" for kNotStated.
 std::string_view ChangeToken(DictatedChange c);
 

@@ -107,5 +107,20 @@ TEST(DictatedChangeTest, OnlyWordsThatAreOneTokenAreBanned) {
   EXPECT_TRUE(ContradictingTokens(DictatedChange::kNotStated, encode).empty());
 }
 
+TEST(DictatedChangeTest, EveryChangeWordHasAWordStartPieceInBothCases) {
+  const std::vector<std::string> pieces = ChangeWordPieces();
+  for (const DictatedChange c : {DictatedChange::kNew, DictatedChange::kIncreased,
+                                 DictatedChange::kDecreased, DictatedChange::kUnchanged}) {
+    for (const std::string_view w : ChangeWords(c)) {
+      std::string upper(w);
+      upper[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(upper[0])));
+      for (const std::string& form : {std::string(w), upper}) {
+        EXPECT_NE(std::find(pieces.begin(), pieces.end(), "\u2581" + form), pieces.end()) << form;
+      }
+    }
+  }
+  EXPECT_EQ(pieces.size(), 2 * (ContradictingWords(DictatedChange::kNoPrior).size()));
+}
+
 }  // namespace
 }  // namespace medscribe::model

@@ -68,6 +68,27 @@ TEST(TokenizerTest, ExtraSymbolsAreOnePieceEach) {
             ErrorCode::kInvalidArgument);
 }
 
+TEST(TokenizerTest, WordStartSymbolsMakeAWordOnePiece) {
+  medscribe::testing::TempDir dir;
+  ASSERT_TRUE(Tokenizer::Train(Corpus(), dir.path().string(),
+                               {.vocab_size = 400, .symbols = {"\u2581new", "\u2581increased"}})
+                  .ok());
+  auto tok = Tokenizer::Load((dir / "tokenizer.model").string());
+  ASSERT_TRUE(tok.ok()) << tok.status().message();
+  const std::vector<int> word = tok->Encode("new");
+  ASSERT_EQ(word.size(), 1u);
+  ASSERT_EQ(tok->Encode("increased").size(), 1u);
+  const auto has = [&](const std::string& text) {
+    const std::vector<int> ids = tok->Encode(text);
+    return std::find(ids.begin(), ids.end(), word[0]) != ids.end();
+  };
+  EXPECT_TRUE(has("Consolidation, new since the prior study."));
+  EXPECT_TRUE(has("a newly placed line"));  // the piece and the rest of the word
+  EXPECT_FALSE(has("renew"));               // only at the start of a word
+  for (const std::string text : {"a newly placed line", "renew", "new new"})
+    EXPECT_EQ(tok->Decode(tok->Encode(text)), text);
+}
+
 TEST(TokenizerTest, RefusesBadInputs) {
   medscribe::testing::TempDir dir;
   EXPECT_EQ(Tokenizer::Train({}, dir.path().string(), {}).code(), ErrorCode::kInvalidArgument);
