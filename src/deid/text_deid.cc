@@ -221,7 +221,8 @@ std::vector<Rule> BuildPatternRules() {
       "\\b(?:(?:" + months +
           ") \\d{1,2}(?:st|nd|rd|th)?|\\d{1,2}(?:st|nd|rd|th)? (?:of )?(?:" + months + "))\\b",
       Tag("[DATE]"));
-  add("date", "\\b(?:" + months + "),? \\d{4}\\b", Tag("[DATE]"));
+  // A month and year, the year in full or as two digits after an apostrophe ("March '22").
+  add("date", "\\b(?:" + months + "),? (?:\\d{4}\\b|(?:'|\u2019)\\d{2}\\b)", Tag("[DATE]"));
   add("date", "(\\d{4})年(\\d{1,2})月(\\d{1,2})日", [shifted](const std::smatch& m, int shift) {
     const int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
     if (!ValidDate(y, mo, d)) return std::string("[DATE]");
@@ -371,6 +372,11 @@ std::vector<Rule> BuildPatternRules() {
   add("id",
       R"(\b((?:passport|national id|id card|identity card|identification|resident permit|health card|health insurance card|OHIP|ARC|ID)(?: (?:no\.?|number|#))?[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       KeepFirst("[ID]"), icase);
+  // National health and personal numbers written in groups of digits ("NHS number 943 476 5919",
+  // "SIN 046 454 286").
+  add("id",
+      R"(\b((?:(?:NHS|CHI|SIN|BSN|PPSN?|IHI)(?: (?:no\.?|number|#))?|(?:NI|national insurance|personal|citizen|health) (?:no\.?|number|#))[:#]? ?)\d{2,4}(?:[ -]\d{2,4}){2,3}\b)",
+      KeepFirst("[ID]"));
   // Any other long number that is not a measurement: seven digits or more.
   add("id", R"(\b\d{7,}\b)", Tag("[ID]"));
 
@@ -578,6 +584,16 @@ std::vector<Rule> BuildPatternRules() {
   // Two or three initials before a surname: "J. R. Whitcombe" (one initial is too often a list
   // item or a grade: "I. Mild").
   add("name", R"(\b(?:[A-Z]\. ?){2,3}[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)?\b)", Tag("[NAME]"));
+  // Places of worship, schools, clubs and charities a patient belongs to ("Attends Grace
+  // Fellowship Church", "St. Agnes Food Pantry"): they place the patient in a community.
+  add("name",
+      R"(\b(?:(?:St\.?|Saint) )?[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Church|Chapel|Cathedral|Temple|Mosque|Synagogue|Parish|Congregation|Fellowship|Ministries|Pantry|Food Bank|Shelter|Soup Kitchen|Lodge|Club|Academy|Elementary|Kindergarten|Preschool|Daycare|Senior Center|Community Center)\b)",
+      [](const std::smatch& m, int) {
+        static const std::set<std::string> kSides = {"Left", "Right", "Bilateral", "Lateral",
+                                                     "Medial"};
+        const std::string first = m.str(0).substr(0, m.str(0).find(' '));
+        return kSides.count(first) ? m.str(0) : std::string("[NAME]");
+      });
   // Employers and businesses: "Works at Pinecrest Lumber Co.", "employed by Halvorsen Marine
   // Supply", "owns Blue Heron Bakery".
   add("name",

@@ -294,6 +294,19 @@ TEST(TextScrubberTest, TwoDigitYearDatesUkPhonesHealthCardsDevicesAndTaiwaneseCi
     EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
 }
 
+TEST(TextScrubberTest, ApostropheYearsGroupedHealthNumbersAndCommunityPlacesAreRemoved) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Colonoscopy March '22 was unremarkable. NHS number 943 476 5919. SIN 046-454-286.\n"
+      "Attends Grace Fellowship Church with her husband. Helps at the Riverside Soup Kitchen.");
+  for (const char* phi : {"March", "'22", "943 476", "046-454", "Grace", "Riverside"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"Colonoscopy", "was unremarkable", "NHS number", "with her husband"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  // A side before a body part that shares a name with a place of worship stays.
+  EXPECT_EQ(s.Scrub("Left Temple swelling."), "Left Temple swelling.");
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
