@@ -320,7 +320,7 @@ std::vector<Rule> BuildPatternRules() {
   add("id", "((?:護照|居留證|身分證|身份證)(?:號碼|號|字號)?(?:：|:| )?)[A-Za-z0-9]{6,12}",
       KeepFirst("[ID]"));
   add("mrn",
-      R"(\b(?:MRN|medical record (?:number|no\.?)|chart (?:number|no\.?))[:#]? ?[A-Z]{0,4}-?\d{4,}\b)",
+      R"(\b(?:MRN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?[A-Z]{0,4}-?\d{4,}\b)",
       Tag("[MRN]"), icase);
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
   add("account",
@@ -331,7 +331,7 @@ std::vector<Rule> BuildPatternRules() {
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
       Labelled("[ID]", ""));
   add("license",
-      R"(\b(licen[cs]e|certificate|permit|registration|DEA|NPI)( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b(licen[cs]e|certificate|certification|credential|accreditation|permit|registration|DEA|NPI)( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[ID]", ""));
@@ -594,6 +594,22 @@ std::vector<Rule> BuildPatternRules() {
         const std::string first = m.str(0).substr(0, m.str(0).find(' '));
         return kSides.count(first) ? m.str(0) : std::string("[NAME]");
       });
+  // A surname after a care role written in lower case ("Bedside nurse Kowalczyk noted"); the
+  // capitalized words that follow such roles in clinical text are not names.
+  add("name",
+      R"(\b((?:[Bb]edside |[Cc]harge |[Pp]rimary |[Tt]riage |[Nn]ight |[Dd]ay |[Hh]ome |[Ss]chool |[Ww]ound |[Hh]ospice |[Oo]n-call |[Rr]espiratory |[Pp]hysical |[Oo]ccupational )?(?:nurse|therapist|physician|surgeon|chaplain|pharmacist|social worker|case manager|technician|aide|midwife|dietitian|interpreter|attending|resident|intern)) ([A-Z](?:'[A-Z])?[a-z]{2,}(?:-[A-Z][a-z]+)?)\b)",
+      [](const std::smatch& m, int) {
+        static const std::set<std::string> kNotNames = {
+            "Practitioner", "Assistant", "Notes",       "Note",       "Manager",   "Station",
+            "Report",       "Rounds",    "Education",   "Call",       "Line",      "Visit",
+            "Team",         "Unit",      "Consult",     "Assessment", "Navigator", "Coordinator",
+            "Specialist",   "Educator",  "Anesthetist", "Supervisor", "Director",  "Services",
+            "She",          "He",        "They",        "The",        "This",      "That",
+            "Patient",      "Pt",        "Per",         "On",         "At",        "In",
+            "Today",        "Tonight",   "Yesterday",   "Overnight",  "Monday",    "Tuesday",
+            "Wednesday",    "Thursday",  "Friday",      "Saturday",   "Sunday"};
+        return kNotNames.count(m[2].str()) ? m.str(0) : m[1].str() + " [NAME]";
+      });
   // Employers and businesses: "Works at Pinecrest Lumber Co.", "employed by Halvorsen Marine
   // Supply", "owns Blue Heron Bakery".
   add("name",
@@ -635,6 +651,10 @@ std::vector<Rule> BuildPatternRules() {
           if (before.find(reading) != std::string::npos) return m.str(0);
         return m[1].str() + "90+";
       });
+  // "Patient is 96 and lives alone" -- not a measurement ("she is 95% on room air").
+  add("age",
+      R"(\b((?:[Pp]atient|[Pp]t|[Ss]he|[Hh]e|(?:[Hh]is|[Hh]er) (?:mother|father|grandmother|grandfather|husband|wife)) (?:is|was) )(9\d|1[0-4]\d)\b(?!\s*(?:%|/|percent|mm|cm|bpm|kg|lbs?|pounds|mg|°|\.\d|min|minutes|hours|days|weeks|months|percentile|on |at |of )))",
+      KeepFirst("90+"));
   add("age", "(9\\d|1[0-4]\\d) ?歲", Tag("90+歲"));
   add(
       "age",

@@ -307,6 +307,20 @@ TEST(TextScrubberTest, ApostropheYearsGroupedHealthNumbersAndCommunityPlacesAreR
   EXPECT_EQ(s.Scrub("Left Temple swelling."), "Left Temple swelling.");
 }
 
+TEST(TextScrubberTest, RoleSurnamesHospitalNumbersCertificationsAndStatedAgesAreRemoved) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Bedside nurse Kowalczyk noted the desaturation. Hospital number H0723345.\n"
+      "Board certification ABIM-338920. Patient is 96 and lives alone.");
+  for (const char* phi : {"Kowalczyk", "H0723345", "338920", "96"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"Bedside nurse", "noted the desaturation", "lives alone"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"Seen by the nurse practitioner. Charge nurse Station 4 called.",
+                           "She is 95% on room air. Patient is 92 kg. He was 98.6 at triage."})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
