@@ -57,6 +57,18 @@ bool NotInGivenName(char32_t c) {
   return k.find(c) != std::u32string::npos;
 }
 bool IsHan(char32_t c) { return c >= 0x4E00 && c <= 0x9FFF; }
+// Cues before a caregiver, whose name is often transliterated and has no Chinese surname
+// ("看護阿蒂", "外籍看護蒂娜").
+const std::vector<std::u32string>& CaregiverCues() {
+  static const std::vector<std::u32string> k = {U"外籍看護工", U"外籍看護", U"看護",   U"移工",
+                                                U"幫傭",       U"外傭",     U"居服員", U"照服員"};
+  return k;
+}
+// Characters that begin the verb or time word after a caregiver's name (照顧, 陪同, 每天, ...).
+bool StartsClause(char32_t c) {
+  static const std::u32string k = U"照陪協負帶幫餵推送每今昨已需因目全會表可要來去";
+  return k.find(c) != std::u32string::npos;
+}
 // Characters common in Taiwanese given names and rare in clinical words: a surname followed by
 // two of them is taken for a name without a cue ("許雅雯", "賴俊宏"; never "高血壓", "唐氏症").
 bool GivenNameChar(char32_t c) {
@@ -170,6 +182,22 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
                                 cps[j].first == U' ' || cps[j].first == U'為'))
         ++j;
       if (const size_t n = name_at(j)) spans.push_back({j, j + n});
+      break;
+    }
+    for (const std::u32string& cue : CaregiverCues()) {
+      if (!StartsAt(cps, i, cue)) continue;
+      size_t j = i + cue.size();
+      while (j < cps.size() && (cps[j].first == U'：' || cps[j].first == U':' ||
+                                cps[j].first == U' ' || cps[j].first == U'為'))
+        ++j;
+      size_t n = 0;
+      while (n < 3 && j + n < cps.size() && IsHan(cps[j + n].first) &&
+             !NotInGivenName(cps[j + n].first) && !StartsClause(cps[j + n].first))
+        ++n;
+      // Nouns that follow the cue word itself (看護人員, 看護工, 看護中心, 看護費) are no name.
+      static const std::u32string kNounStart = U"人工中之機費服申床病假班";
+      if (n >= 2 && name_at(j) == 0 && kNounStart.find(cps[j].first) == std::u32string::npos)
+        spans.push_back({j, j + n});
       break;
     }
     for (const std::u32string& title : ChineseNameTitles()) {

@@ -223,6 +223,9 @@ std::vector<Rule> BuildPatternRules() {
       Tag("[DATE]"));
   // A month and year, the year in full or as two digits after an apostrophe ("March '22").
   add("date", "\\b(?:" + months + "),? (?:\\d{4}\\b|(?:'|\u2019)\\d{2}\\b)", Tag("[DATE]"));
+  // A month and year in digits ("booster 10/2021", "2024年5月").
+  add("date", R"(\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b(?![/.]\d))", Tag("[DATE]"));
+  add("date", "(?:民國 ?\\d{2,3}|\\d{4}) ?年 ?\\d{1,2} ?月(?! ?\\d)", Tag("[DATE]"));
   add("date", "(\\d{4})年(\\d{1,2})月(\\d{1,2})日", [shifted](const std::smatch& m, int shift) {
     const int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
     if (!ValidDate(y, mo, d)) return std::string("[DATE]");
@@ -295,7 +298,7 @@ std::vector<Rule> BuildPatternRules() {
   add("phone", R"((?:\b(?:ext\.?|extension)|分機|轉)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
   add(
       "phone",
-      R"(\b((?:pager|beeper|pgr|bleep|page|call|phone|tel|telephone|cell|mobile|fax|callback|call back|contact)\.?(?: (?:at|on|number|no\.?|#))?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{3,6}\b(?![./:-]\d)))",
+      R"(\b((?:pager|beeper|pgr|bleep|page|call|phone|tel|telephone|cell|mobile|fax|callback|call back|contact|line|hotline|helpline|office|desk|direct)\.?(?: (?:at|on|number|no\.?|#))?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{3,6}\b(?![./:-]\d)))",
       [](const std::smatch& m, int) {
         // A bare short number is a phone only after pager-like words ("pager 4471"), not after
         // "call" ("call 911" stays, "call 555-0143" goes).
@@ -316,6 +319,9 @@ std::vector<Rule> BuildPatternRules() {
   add("id", R"(\b[A-Z][12ABCD89]\d{8}\b)", Tag("[ID]"));  // Taiwan ID, resident certificates
   add("id",
       R"(\b((?:SSN|SS#|social security(?: number| no\.?)?)[:#]? ?)\d{3}[- ]?\d{2}[- ]?\d{4}\b)",
+      KeepFirst("[ID]"), icase);
+  add("id",
+      R"(\b((?:SSN|SS#|social security(?: number| no\.?)?) (?:last (?:four|4)(?: digits)?|ending(?: in)?)[:#]? ?)\d{4}\b)",
       KeepFirst("[ID]"), icase);
   add("id", "((?:護照|居留證|身分證|身份證)(?:號碼|號|字號)?(?:：|:| )?)[A-Za-z0-9]{6,12}",
       KeepFirst("[ID]"));
@@ -339,7 +345,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b(plate|license plate|registration plate|VIN|car|truck|van|motorcycle|motorbike|scooter|vehicle)( (?:number|no\.?|#|plate))?[:#]? ?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,16}\b)",
       Labelled("[VEHICLE]"), icase);
   add("vehicle",
-      R"(\b((?:plate|license plate|tag)(?: (?:number|no\.?|#))?[:#]? ?)[A-Z]{2,3} \d{3,4}\b)",
+      R"(\b((?:plate|license plate|tag|car|truck|pickup|van|SUV|sedan|motorcycle|motorbike|scooter|vehicle)(?: (?:number|no\.?|#|plate))?[:#]? ?)[A-Z]{2,3} \d{3,4}\b)",
       KeepFirst("[VEHICLE]"), icase);
   add("vehicle", "(車牌號碼|車牌|車號|機車|汽車)(?:：|:| )?[A-Za-z0-9-]{4,10}",
       Labelled("[VEHICLE]", ""));
@@ -370,7 +376,7 @@ std::vector<Rule> BuildPatternRules() {
   // Identity documents by their label (after the accounts, licences and devices, whose labels
   // may end in "ID").
   add("id",
-      R"(\b((?:passport|national id|id card|identity card|identification|resident permit|health card|health insurance card|OHIP|ARC|ID)(?: (?:no\.?|number|#))?[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b((?:passport|national id|id card|identity card|identification|resident permit|resident card|residence card|green card|travel document|visa|alien (?:registration )?number|A-number|birth certificate|military id|service number|voter id|tax id|TIN|ITIN|health card|health insurance card|OHIP|ARC|ID)(?: (?:no\.?|number|#))?[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       KeepFirst("[ID]"), icase);
   // National health and personal numbers written in groups of digits ("NHS number 943 476 5919",
   // "SIN 046 454 286").
@@ -400,6 +406,10 @@ std::vector<Rule> BuildPatternRules() {
   add("address", R"(\b(?:P\.? ?O\.? Box|Post Office Box|PMB) \d{1,6}\b)", Tag("[ADDRESS]"), icase);
   add("address", R"(\b((?:zip|zip code|postal code|postcode)[:#]? ?)\d{5}(?:-\d{4})?\b)",
       KeepFirst("[ADDRESS]"), icase);
+  // Numbered roads ("Lives off Route 9", "Hwy 101", "Interstate 95").
+  add("address",
+      R"(\b(?:Route|Rte\.?|Rt\.|Highway|Hwy\.?|State Road|County Road|Farm Road|State Route|Interstate|Provincial Highway)\s?\d{1,4}[A-Z]?\b)",
+      Tag("[ADDRESS]"));
   // A flat or suite number on its own ("Apt 4B, ..."): the word stays, the number goes.
   add("address", R"(\b((?:Apt\.?|Apartment|Suite|Ste\.|Flat) ?#? ?)(?:\d+[A-Za-z]?|[A-Za-z]\d+)\b)",
       KeepFirst("[ADDRESS]"));
@@ -579,7 +589,7 @@ std::vector<Rule> BuildPatternRules() {
   // A name before a credential ("Beatrix Olufemi, CWON", "Ngozi Adeyemi-Clarke, NP"); only
   // credentials that are not also views or abbreviations of clinical words (PA, PT, OT, DO).
   add("name",
-      R"(\b[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)? (?:[A-Z]\. )?[A-Z](?:'[A-Z])?[a-z'-]+(?:-[A-Z][a-z]+)?(?=,? (?:RN|LPN|LVN|NP|APRN|FNP|CNS|CNM|CRNA|PA-C|MD|PhD|PharmD|RPh|RDN|DPT|OTR|CCC-SLP|RRT|LCSW|MSW|LMFT|PsyD|CWON|CWOCN|WOCN|CDCES|IBCLC|BSN|MSN|DNP|MBBS)\b))",
+      R"(\b[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)? (?:[A-Z]\. )?[A-Z](?:'[A-Z])?[a-z'-]+(?:-[A-Z][a-z]+)?(?=,? (?:RN|LPN|LVN|NP|APRN|FNP|CNS|CNM|CRNA|PA-C|MD|PhD|PharmD|RPh|RDN|DPT|OTR|CCC-SLP|RRT|LCSW|MSW|LMFT|PsyD|CWON|CWOCN|WOCN|CDCES|IBCLC|BSN|MSN|DNP|MBBS|CCM|CNA|CCRN|CEN|ACNP|PNP|CRNP|DDS|DMD|AuD|MPH|LPC|LMHC|CPhT|CHES|COTA|CMA|EMT|NRP|CHPN|OCN|CDE)\b))",
       Tag("[NAME]"));
   // Two or three initials before a surname: "J. R. Whitcombe" (one initial is too often a list
   // item or a grade: "I. Mild").
@@ -587,7 +597,7 @@ std::vector<Rule> BuildPatternRules() {
   // Places of worship, schools, clubs and charities a patient belongs to ("Attends Grace
   // Fellowship Church", "St. Agnes Food Pantry"): they place the patient in a community.
   add("name",
-      R"(\b(?:(?:St\.?|Saint) )?[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Church|Chapel|Cathedral|Temple|Mosque|Synagogue|Parish|Congregation|Fellowship|Ministries|Pantry|Food Bank|Shelter|Soup Kitchen|Lodge|Club|Academy|Elementary|Kindergarten|Preschool|Daycare|Senior Center|Community Center)\b)",
+      R"(\b(?:(?:St\.?|Saint) )?[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Church|Chapel|Cathedral|Temple|Mosque|Synagogue|Parish|Congregation|Fellowship|Ministries|Pantry|Food Bank|Shelter|Soup Kitchen|Lodge|Club|Academy|School|Elementary|Kindergarten|Preschool|Daycare|Senior Center|Community Center)\b)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kSides = {"Left", "Right", "Bilateral", "Lateral",
                                                      "Medial"};
@@ -658,7 +668,7 @@ std::vector<Rule> BuildPatternRules() {
   add("age", "(9\\d|1[0-4]\\d) ?歲", Tag("90+歲"));
   add(
       "age",
-      R"(\b(9\d|1[0-4]\d)( ?)(y/o|yo|y\.o\.|yrs?\b\.?(?: old)?|years? of age|years old)(?![A-Za-z]))",
+      R"(\b(9\d|1[0-4]\d)( ?)(y/o|yo|y\.o\.|yrs?\b\.?(?: old)?|years? of age|years old|years young)(?![A-Za-z]))",
       [](const std::smatch& m, int) { return "90+" + m[2].str() + m[3].str(); }, icase);
   add("age", "((?:年齡|年紀)(?:：|:)? ?)(9\\d|1[0-4]\\d)", KeepFirst("90+"));
   add(

@@ -321,6 +321,23 @@ TEST(TextScrubberTest, RoleSurnamesHospitalNumbersCertificationsAndStatedAgesAre
     EXPECT_EQ(s.Scrub(text), text);
 }
 
+TEST(TextScrubberTest, CaregiversMonthYearsRoadsPlatesAndTravelDocumentsAreRemoved) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "由看護阿蒂照顧。開刀日：2024年5月。Booster 10/2021. Clinic line 555-0109 option 3.\n"
+      "SSN last four 4471 verified. Refugee travel document RTD-204551. Pickup truck XRT 4419.\n"
+      "Lives off Route 9 near the reservoir. Great-grandmother is 104 years young.\n"
+      "Care coordinated by Tamsin Everly, CCM. Teaches at Lincoln Middle School.");
+  for (const char* phi : {"阿蒂", "2024年5月", "10/2021", "0109", "4471", "204551", "XRT",
+                          "Route 9", "104", "Tamsin", "Lincoln"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"照顧", "option 3", "near the reservoir", "verified"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"看護人員協助翻身。看護工每日照顧。", "Route of administration: oral.",
+                           "Dose 1/2 tablet. Platelets 150-400."})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
