@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "engine/cpu_decoder.h"
+#include "engine/threads.h"
 #include "model/gguf.h"
 #include "model/llama.h"
 
@@ -143,7 +144,7 @@ int main(int argc, char** argv) {
     std::printf("bandwidth threads=%d gb_s=%.2f\n", threads, Bandwidth(threads) / 1e9);
     return 0;
   }
-  at::set_num_threads(threads);
+  engine::SetComputeThreads(threads);
   if (!gguf.empty()) {
     const model::DecoderConfig c = Shape(shape);
     torch::manual_seed(1);

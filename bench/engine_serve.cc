@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/threads.h"
 #include "model/gguf.h"
 #include "model/io.h"
 #include "model/json.h"
@@ -208,8 +209,7 @@ int main(int argc, char** argv) {
     }
     return std::move(*e);
   };
-  at::set_num_threads(
-      threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  engine::SetComputeThreads(threads);
   {  // warm-up: allocator and caches
     auto e = load(o);
     Serve(*e, Requests(2, 8, *config, o.image_token_id, 1234), 2);

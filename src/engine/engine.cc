@@ -1,21 +1,15 @@
 #include "engine/engine.h"
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
-#include <thread>
 
 #include "engine/speculative.h"
+#include "engine/threads.h"
 #include "model/json.h"
 #include "model/safetensors.h"
-
-// OpenBLAS (behind some LibTorch builds' matrix products) keeps its own thread pool, which
-// at::set_num_threads does not size; absent from other builds, hence weak.
-extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 
 namespace medscribe::engine {
 namespace {
@@ -91,14 +85,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
   std::unique_ptr<Engine> e(new Engine());
   e->o_ = options;
   e->text_ = std::move(text);
-  const int threads = options.threads > 0
-                          ? options.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  at::set_num_threads(threads);
-  // One OpenBLAS thread: its pool busy-waits between calls and would fight the OpenMP pool
-  // that runs the engine's own kernels for the same cores (prompt processing took twice as
-  // long on 2 cores). The engine's BLAS calls (prompt attention) are small.
-  if (openblas_set_num_threads) openblas_set_num_threads(1);
+  SetComputeThreads(options.threads);
   const fs::path dir(model_dir);
   std::ifstream in(dir / "config.json");
   if (!in) return NotFoundError("no model at '" + model_dir + "' (config.json is missing)");
