@@ -44,9 +44,11 @@ const std::vector<std::u32string>& ChineseNameCues() {
 // Titles after a name.
 const std::vector<std::u32string>& ChineseNameTitles() {
   static const std::vector<std::u32string> k = {
-      U"醫師", U"醫生", U"先生",     U"小姐",     U"女士",   U"護理師",    U"太太",   U"主任",
-      U"教授", U"藥師", U"營養師",   U"社工師",   U"治療師", U"個管師",    U"心理師", U"技術員",
-      U"護士", U"老師", U"主治醫師", U"住院醫師", U"總醫師", U"專科護理師"};
+      U"醫師",       U"醫生",   U"先生",   U"小姐",   U"女士",     U"護理師",   U"太太",
+      U"主任",       U"教授",   U"藥師",   U"營養師", U"社工師",   U"治療師",   U"個管師",
+      U"心理師",     U"技術員", U"護士",   U"老師",   U"主治醫師", U"住院醫師", U"總醫師",
+      U"專科護理師", U"組長",   U"護理長", U"督導",   U"院長",     U"副院長",   U"經理",
+      U"課長",       U"里長",   U"村長",   U"師傅",   U"老闆"};
   return k;
 }
 // Characters that do not end a given name (particles, verbs and clinical words that follow one).

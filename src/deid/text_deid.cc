@@ -285,7 +285,7 @@ std::vector<Rule> BuildPatternRules() {
 
   // 4. Phone and fax numbers: international, US, Taiwanese landline and mobile.
   add("phone",
-      R"(\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,3}\b|\(\d{3}\) ?\d{3}[- ]\d{4}(?: ?(?:x|ext\.?) ?\d{2,5}\b)?|\b\d{3}[-.]\d{3}[-.]\d{4}\b(?: ?(?:x|ext\.?) ?\d{2,5}\b)?|\(0\d{1,2}\) ?\d{3,4}[- ]?\d{4}\b|\b0\d{1,2}-\d{3,4}-\d{3,4}\b|\b0\d-\d{7,8}\b|\b09\d{2}[- ]?\d{3}[- ]?\d{3}\b)",
+      R"(\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,3}\b|\(\d{3}\) ?\d{3}[- ]\d{4}(?: ?(?:x|ext\.?) ?\d{2,5}\b)?|\b\d{3}[-.]\d{3}[-.]\d{4}\b(?: ?(?:x|ext\.?) ?\d{2,5}\b)?|\(0\d{1,2}\) ?\d{3,4}[- ]?\d{4}\b|\b0\d{1,2}-\d{3,4}-\d{3,4}\b|\b0\d-\d{7,8}\b|\b0800-?\d{3}-?\d{3}\b|\b09\d{2}[- ]?\d{3}[- ]?\d{3}\b)",
       Tag("[PHONE]"));
   add("phone",
       "((?:電話|手機|聯絡電話|市話|傳真|行動電話)(?:號碼)?(?:：|:)? ?)\\+?[0-9][0-9()\\- "
@@ -347,6 +347,10 @@ std::vector<Rule> BuildPatternRules() {
   add("vehicle",
       R"(\b((?:plate|license plate|tag|car|truck|pickup|van|SUV|sedan|motorcycle|motorbike|scooter|vehicle)(?: (?:number|no\.?|#|plate))?[:#]? ?)[A-Z]{2,3} \d{3,4}\b)",
       KeepFirst("[VEHICLE]"), icase);
+  // Registrations written in groups ("Boat registration FL 4471 KX").
+  add("vehicle",
+      R"(\b((?:registration|plate|hull(?: number| id)?|boat|vessel|trailer)(?: (?:number|no\.?|#))?[:#]? ?)[A-Z]{1,3} \d{3,5} [A-Z]{1,3}\b)",
+      KeepFirst("[VEHICLE]"), icase);
   add("vehicle", "(車牌號碼|車牌|車號|機車|汽車)(?:：|:| )?[A-Za-z0-9-]{4,10}",
       Labelled("[VEHICLE]", ""));
   add("vehicle", R"(\b[A-Z]{3}-\d{4}\b|\b\d{4}-[A-Z]{2}\b|\b[A-HJ-NPR-Z0-9]{17}\b)",
@@ -371,7 +375,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b[A-Za-z0-9_.-]*[A-Za-z0-9]\.(?:jpe?g|png|heic|heif|tiff?|bmp|gif|mov|mp4)\b)",
       Tag("[PHOTO]"), icase);
   add("biometric",
-      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record|enrollment|enrolment|profile))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
+      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|signature(?: specimen| sample| image)?|handwriting sample|gait (?:sample|signature)|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record|enrollment|enrolment|profile))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
       Labelled("[ID]"), icase);
   // Identity documents by their label (after the accounts, licences and devices, whose labels
   // may end in "ID").
@@ -472,7 +476,7 @@ std::vector<Rule> BuildPatternRules() {
   // Departments, units and days ("transferred to Cardiology", "moved to Step Down") are not
   // places; acronyms (ICU, ED) never match.
   add("address",
-      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Dd]rove|[Ee]migrated|[Ii]mmigrated)(?: here| back| over| home)? (?:to|in|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Dd]rove|[Ee]migrated|[Ii]mmigrated|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Ss]tayed|[Ss]taying)(?: here| back| over| home)? (?:to|in|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kNotPlaces = {"Emergency",
                                                          "Intensive",
@@ -661,6 +665,10 @@ std::vector<Rule> BuildPatternRules() {
           if (before.find(reading) != std::string::npos) return m.str(0);
         return m[1].str() + "90+";
       });
+  // "Mother died at 97", "passed away aged 93".
+  add("age",
+      R"(\b((?:died|passed away|passed|deceased|death) (?:at|aged|at age) )(9\d|1[0-4]\d)\b(?!\s*(?:%|/|mm|cm|kg|lbs?|°|\.\d|min|minutes|hours|days|weeks|months)))",
+      KeepFirst("90+"), icase);
   // "Patient is 96 and lives alone" -- not a measurement ("she is 95% on room air").
   add("age",
       R"(\b((?:[Pp]atient|[Pp]t|[Ss]he|[Hh]e|(?:[Hh]is|[Hh]er) (?:mother|father|grandmother|grandfather|husband|wife)) (?:is|was) )(9\d|1[0-4]\d)\b(?!\s*(?:%|/|percent|mm|cm|bpm|kg|lbs?|pounds|mg|°|\.\d|min|minutes|hours|days|weeks|months|percentile|on |at |of )))",

@@ -338,6 +338,21 @@ TEST(TextScrubberTest, CaregiversMonthYearsRoadsPlatesAndTravelDocumentsAreRemov
     EXPECT_EQ(s.Scrub(text), text);
 }
 
+TEST(TextScrubberTest, TitlesTollFreeNumbersBoatsSummerPlacesSignaturesAndAgesAtDeath) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "已告知鄭組長。轉接0800-123-456客服。Boat registration FL 4471 KX.\n"
+      "Spent summers in Lukang with grandparents. Signature specimen SIG-00418 stored.\n"
+      "Mother died at 97; father at 80.");
+  for (const char* phi : {"鄭", "0800", "4471", "Lukang", "00418", "97"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"組長", "客服", "with grandparents", "father at 80"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"Meds given at 0800. Spent the night in the ICU.",
+                           "Sodium 140. Died at home; time of death 0412."})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
