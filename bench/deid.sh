@@ -4,7 +4,8 @@
 # free text and DICOM free-text attributes, nested sequences and private blocks), beside a
 # record-driven baseline that replaces only the patient's identifiers from the record; then the
 # held-out phrasings of bench/data/deid_heldout.txt, each set with its recall now and at its first
-# measurement (held_out_first_recall: the newest set's, the figure for text never seen).
+# measurement (held_out_first_recall: the newest set's; held_out_first_pooled: the last five
+# sets' first measurements pooled, the steadier figure for text never seen).
 # Usage: scripts/bench.sh deid [DOCUMENTS [SEED]]   (default 400 documents, seed 2026)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -11,6 +11,7 @@
 // the record's identifiers (a record-driven scrubber).
 // Usage: deid_phi [DOCUMENTS] [SEED] [HELD_OUT_PHRASINGS]
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -495,10 +496,27 @@ int main(int argc, char** argv) {
         held_sets[i].first.empty() ? "this run" : held_sets[i].first.c_str(), keeps.planted,
         keeps.removed);
   }
+  // Recall on text the rules had never seen: the first measurements of the last five sets that
+  // have one, pooled (each set's count removed is its first recall times its identifiers).
+  int pooled_planted = 0, pooled_removed = 0, pooled_sets = 0;
+  std::string pooled_names;
+  for (size_t i = held_sets.size(); i-- > 0 && pooled_sets < 5;) {
+    if (held_sets[i].first.empty()) continue;
+    const int n = held_tallies[i].first.planted;
+    pooled_planted += n;
+    pooled_removed += static_cast<int>(std::lround(std::stod(held_sets[i].first) * n));
+    pooled_names = held_sets[i].name + (pooled_names.empty() ? "" : " ") + pooled_names;
+    ++pooled_sets;
+  }
+  const double pooled = pooled_planted ? static_cast<double>(pooled_removed) / pooled_planted : 0.0;
+  if (pooled_planted)
+    std::printf("held-out first measurements pooled (%s): %d of %d identifiers removed, %.3f\n",
+                pooled_names.c_str(), pooled_removed, pooled_planted, pooled);
   std::printf(
       "deid_recall=%.3f deid_precision=%.3f worst_category=%s worst_recall=%.3f "
-      "held_out_recall=%.3f held_out_first_recall=%s baseline_recall=%.3f\n",
-      recall, precision, worst.c_str(), worst_recall, held_recall, held_first.c_str(),
+      "held_out_recall=%.3f held_out_first_recall=%s held_out_first_pooled=%.3f "
+      "baseline_recall=%.3f\n",
+      recall, precision, worst.c_str(), worst_recall, held_recall, held_first.c_str(), pooled,
       static_cast<double>(base_removed) / planted);
   return 0;
 }
