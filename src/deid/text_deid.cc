@@ -387,6 +387,12 @@ std::vector<Rule> BuildPatternRules() {
   add("id",
       R"(\b((?:(?:NHS|CHI|SIN|BSN|PPSN?|IHI)(?: (?:no\.?|number|#))?|(?:NI|national insurance|personal|citizen|health) (?:no\.?|number|#))[:#]? ?)\d{2,4}(?:[ -]\d{2,4}){2,3}\b)",
       KeepFirst("[ID]"));
+  // Any other code of five or more letters and digits after "number", "no.", "#" or "ID",
+  // whatever names it ("Hospital number H0723345", "Case number 2024-CR-00871"): a label the
+  // rules above do not know still says an identifier follows.
+  add("id",
+      R"(\b((?:[A-Za-z][a-z]+ ){0,2}(?:[Nn]umber|[Nn]o\.|#|ID|[Ii]dentifier)[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      KeepFirst("[ID]"));
   // Any other long number that is not a measurement: seven digits or more.
   add("id", R"(\b\d{7,}\b)", Tag("[ID]"));
 

@@ -353,6 +353,17 @@ TEST(TextScrubberTest, TitlesTollFreeNumbersBoatsSummerPlacesSignaturesAndAgesAt
     EXPECT_EQ(s.Scrub(text), text);
 }
 
+TEST(TextScrubberTest, ACodeAfterAnyNumberLabelIsRemoved) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub("Locker number LK-55120. Parking permit holder no. 88A219.");
+  for (const char* phi : {"55120", "88A219"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  EXPECT_NE(out.find("Locker number"), std::string::npos) << out;
+  for (const char* text :
+       {"CPT code 71046. Dose number 2 given. Room 4 then bed 12.", "ICD-10 J18.9. Series 3 of 5."})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
