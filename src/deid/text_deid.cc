@@ -219,7 +219,8 @@ std::vector<Rule> BuildPatternRules() {
   // A day and month without the year, or a month and year: the month is still an identifier.
   add("date",
       "\\b(?:(?:" + months +
-          ") \\d{1,2}(?:st|nd|rd|th)?|\\d{1,2}(?:st|nd|rd|th)? (?:of )?(?:" + months + "))\\b",
+          ")[ -]\\d{1,2}(?:st|nd|rd|th)?|\\d{1,2}(?:st|nd|rd|th)?(?: (?:of )?|-)(?:" + months +
+          "))\\b",
       Tag("[DATE]"));
   // A month and year, the year in full or as two digits after an apostrophe ("March '22").
   add("date", "\\b(?:" + months + "),? (?:\\d{4}\\b|(?:'|\u2019)\\d{2}\\b)", Tag("[DATE]"));
@@ -285,7 +286,7 @@ std::vector<Rule> BuildPatternRules() {
 
   // 4. Phone and fax numbers: international, US, Taiwanese landline and mobile.
   add("phone",
-      R"(\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,3}\b|\(\d{3}\) ?\d{3}[- ]\d{4}(?: ?(?:x|ext\.?) ?\d{2,5}\b)?|\b\d{3}[-.]\d{3}[-.]\d{4}\b(?: ?(?:x|ext\.?) ?\d{2,5}\b)?|\(0\d{1,2}\) ?\d{3,4}[- ]?\d{4}\b|\b0\d{1,2}-\d{3,4}-\d{3,4}\b|\b0\d-\d{7,8}\b|\b0800-?\d{3}-?\d{3}\b|\b09\d{2}[- ]?\d{3}[- ]?\d{3}\b)",
+      R"(\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,3}\b|\(\d{3}\) ?\d{3}[- ]\d{4}(?: ?(?:x|ext\.?) ?\d{2,5}\b)?|\b\d{3}([-. ])\d{3}\1\d{4}\b(?: ?(?:x|ext\.?) ?\d{2,5}\b)?|\(0\d{1,2}\) ?\d{3,4}[- ]?\d{4}\b|\b0\d{1,2}-\d{3,4}-\d{3,4}\b|\b0\d-\d{7,8}\b|\b0800-?\d{3}-?\d{3}\b|\b09\d{2}[- ]?\d{3}[- ]?\d{3}\b)",
       Tag("[PHONE]"));
   add("phone",
       "((?:電話|手機|聯絡電話|市話|傳真|行動電話)(?:號碼)?(?:：|:)? ?)\\+?[0-9][0-9()\\- "
@@ -328,21 +329,29 @@ std::vector<Rule> BuildPatternRules() {
   add("mrn",
       R"(\b(?:MRN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?[A-Z]{0,4}-?\d{4,}\b)",
       Tag("[MRN]"), icase);
+  // Laboratory and imaging accessions, specimens and orders ("Lab accession LA-2024-449102").
+  add("mrn",
+      R"(\b((?:accession|specimen|requisition|order)(?: (?:number|no\.?|#|id))?[:#]? ?)(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      KeepFirst("[MRN]"), icase);
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
   add("account",
       R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|account|acct\.?|claim|medicare|medicaid|MBI|HICN|NHI)((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
+  // Payment cards by their last digits ("Credit card ending 4417").
+  add("account",
+      R"(\b((?:credit card|debit card|card|visa|mastercard|amex)(?: number)? (?:ending(?: in)?|last (?:four|4)(?: digits)?|x+|\*+)[:#]? ?)\d{4}\b)",
+      KeepFirst("[ID]"), icase);
   // Social media handles ("@grandpa_vince42"); an e-mail address was taken before.
   add("account", R"((^|[\s(\[,;:])@[A-Za-z_][A-Za-z0-9_.]{1,30}[A-Za-z0-9_])", KeepFirst("[ID]"));
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
       Labelled("[ID]", ""));
   add("license",
-      R"(\b(licen[cs]e|certificate|certification|credential|accreditation|permit|registration|DEA|NPI)( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b(licen[cs]e|certificate|certification|credential|accreditation|permit|registration|DEA|NPI)( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[ID]", ""));
   add("vehicle",
-      R"(\b(plate|license plate|registration plate|VIN|car|truck|van|motorcycle|motorbike|scooter|vehicle)( (?:number|no\.?|#|plate))?[:#]? ?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,16}\b)",
+      R"(\b(plate|license plate|registration plate|VIN|car|truck|van|minivan|jeep|bus|taxi|motorhome|RV|camper|trailer|boat|motorcycle|motorbike|scooter|vehicle)( (?:number|no\.?|#|plate))?[:#]? ?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,16}\b)",
       Labelled("[VEHICLE]"), icase);
   add("vehicle",
       R"(\b((?:plate|license plate|tag|car|truck|pickup|van|SUV|sedan|motorcycle|motorbike|scooter|vehicle)(?: (?:number|no\.?|#|plate))?[:#]? ?)[A-Z]{2,3} \d{3,4}\b)",
@@ -363,6 +372,10 @@ std::vector<Rule> BuildPatternRules() {
   add("device",
       R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|device (?:id|identifier)|lot(?: number| no\.?)?)[:#]? ?(?=[A-Za-z0-9()./-]*\d)[A-Z0-9][A-Z0-9()./-]{3,}\b)",
       Labelled("[DEVICE_ID]"), icase);
+  // A serial number written in groups ("S/N: FP 2209 7761").
+  add("device",
+      R"(\b((?:[Ss]erial(?: number| no\.?| #)?|S/N|SN)[:#]? ?)(?=[A-Z0-9 ]*\d)[A-Z0-9]{1,6}(?: [A-Z0-9]{2,6}){1,3}\b)",
+      KeepFirst("[DEVICE_ID]"));
   // A device named by its kind, then a code of letters and digits ("CGM transmitter 8G4TQ2").
   add("device",
       R"(\b((?:[Tt]ransmitter|[Ss]ensor|[Rr]eceiver|[Pp]ump|[Pp]acemaker|[Dd]efibrillator|[Gg]enerator|[Ss]timulator|[Ii]mplant|[Hh]earing aid|[Mm]onitor|[Mm]eter|ICD)(?: (?:id|code|number|no\.?|#))?[:#]? )(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,}\b)",
@@ -599,11 +612,15 @@ std::vector<Rule> BuildPatternRules() {
   // A name before a credential ("Beatrix Olufemi, CWON", "Ngozi Adeyemi-Clarke, NP"); only
   // credentials that are not also views or abbreviations of clinical words (PA, PT, OT, DO).
   add("name",
-      R"(\b[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)? (?:[A-Z]\. )?[A-Z](?:'[A-Z])?[a-z'-]+(?:-[A-Z][a-z]+)?(?=,? (?:RN|LPN|LVN|NP|APRN|FNP|CNS|CNM|CRNA|PA-C|MD|PhD|PharmD|RPh|RDN|DPT|OTR|CCC-SLP|RRT|LCSW|MSW|LMFT|PsyD|CWON|CWOCN|WOCN|CDCES|IBCLC|BSN|MSN|DNP|MBBS|CCM|CNA|CCRN|CEN|ACNP|PNP|CRNP|DDS|DMD|AuD|MPH|LPC|LMHC|CPhT|CHES|COTA|CMA|EMT|NRP|CHPN|OCN|CDE)\b))",
+      R"(\b[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)? (?:[A-Z]\. )?[A-Z](?:'[A-Z])?[a-z'-]+(?:-[A-Z][a-z]+)?(?=,? (?:RN|LPN|LVN|NP|APRN|FNP|CNS|CNM|CRNA|PA-C|MD|PhD|PharmD|RPh|RDN|DPT|OTR|CCC-SLP|RRT|LCSW|MSW|LMFT|PsyD|CWON|CWOCN|WOCN|CDCES|IBCLC|BSN|MSN|DNP|MBBS|CCM|CNA|CCRN|CEN|ACNP|PNP|CRNP|DDS|DMD|AuD|MPH|LPC|LMHC|CPhT|CHES|COTA|CMA|EMT|NRP|CHPN|OCN|CDE|(?:PT|OT|RD|MS|MA), (?:DPT|OTR|OTD|LDN|CSCS|ATC|PhD))\b))",
       Tag("[NAME]"));
   // Two or three initials before a surname: "J. R. Whitcombe" (one initial is too often a list
   // item or a grade: "I. Mild").
   add("name", R"(\b(?:[A-Z]\. ?){2,3}[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)?\b)", Tag("[NAME]"));
+  // Where a patient stays: hotels, inns, motels ("Staying at the Harbor Inn").
+  add("address",
+      R"(\b[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Inn|Hotel|Motel|Hostel|Suites|Resort|Guest House|Campground|RV Park|Trailer Park)\b)",
+      Tag("[ADDRESS]"));
   // Places of worship, schools, clubs and charities a patient belongs to ("Attends Grace
   // Fellowship Church", "St. Agnes Food Pantry"): they place the patient in a community.
   add("name",
@@ -630,6 +647,15 @@ std::vector<Rule> BuildPatternRules() {
             "Wednesday",    "Thursday",  "Friday",      "Saturday",   "Sunday"};
         return kNotNames.count(m[2].str()) ? m.str(0) : m[1].str() + " [NAME]";
       });
+  // A group the patient belongs to, named after "member of", "belongs to", "volunteers at"
+  // ("Member of Kiwanis since 1990"); care teams and boards stay ("member of the Tumor Board").
+  add("name",
+      R"(\b((?:[Mm]ember of|[Mm]embers of|[Bb]elongs to|[Vv]olunteers (?:at|with|for)|[Vv]olunteered (?:at|with|for)) (?:the )?)([A-Z][A-Za-z'&.-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&.-]+){0,4})\b)",
+      [](const std::smatch& m, int) {
+        static const std::regex kCare(
+            R"(\b(?:Team|Department|Service|Clinic|Unit|Group|Committee|Board|Program|Council|Staff|ICU|Cardiology|Oncology|Radiology)\b)");
+        return std::regex_search(m[2].str(), kCare) ? m.str(0) : m[1].str() + "[NAME]";
+      });
   // Employers and businesses: "Works at Pinecrest Lumber Co.", "employed by Halvorsen Marine
   // Supply", "owns Blue Heron Bakery".
   add("name",
@@ -642,7 +668,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
-      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:Friend|Neighbou?r|Caregiver|Partner|(?:step-?|god|half-|great-)?(?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)(?:-in-law)?)),? (?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|[Ss]ponsor|[Tt]utor|(?:step-?|god|half-|great-|foster )?(?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)(?:-in-law)?)),? (?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
       R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by|[Ss]igned|[Cc]c)[:]?) (?:[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?|[A-Z]\.) [A-Z](?:'[A-Z])?[a-z'-]+\b)",
@@ -671,6 +697,10 @@ std::vector<Rule> BuildPatternRules() {
           if (before.find(reading) != std::string::npos) return m.str(0);
         return m[1].str() + "90+";
       });
+  // An age between commas after a person ("Grandfather, 99, still drives").
+  add("age",
+      R"(\b((?:[Pp]atient|[Pp]t|[Gg]rand(?:father|mother|pa|ma)|[Mm]other|[Ff]ather|[Hh]usband|[Ww]ife|[Aa]unt|[Uu]ncle|[Ss]ister|[Bb]rother|[Ww]idow(?:er)?|[Mm]an|[Ww]oman|[Gg]entleman|[Ll]ady|[Rr]esident|[Vv]eteran), )(9\d|1[0-4]\d)(?=,))",
+      KeepFirst("90+"));
   // "Mother died at 97", "passed away aged 93".
   add("age",
       R"(\b((?:died|passed away|passed|deceased|death) (?:at|aged|at age) )(9\d|1[0-4]\d)\b(?!\s*(?:%|/|mm|cm|kg|lbs?|°|\.\d|min|minutes|hours|days|weeks|months)))",

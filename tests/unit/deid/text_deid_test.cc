@@ -364,6 +364,24 @@ TEST(TextScrubberTest, ACodeAfterAnyNumberLabelIsRemoved) {
     EXPECT_EQ(s.Scrub(text), text);
 }
 
+TEST(TextScrubberTest, SittersAccessionsCardsSpacedSerialsInnsGroupsAndAppositiveAges) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "PT session with Anneliese Brandt, PT, DPT. Sitter Juniper Hale stayed overnight.\n"
+      "Admitted 6-Feb for sepsis. Her daughter's number is 443 555 0178.\n"
+      "Lab accession LA-2024-449102. Credit card ending 4417 charged. EMT certificate EMT-B "
+      "772190.\nMotorhome RV-88231. Feeding pump S/N: FP 2209 7761. Staying at the Harbor Inn.\n"
+      "Grandfather, 99, still drives. Member of Kiwanis since 1990.");
+  for (const char* phi : {"Anneliese", "Juniper", "6-Feb", "0178", "449102", "4417", "772190",
+                          "88231", "2209", "Harbor", ", 99,", "Kiwanis"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"for sepsis", "still drives", "since 1990", "stayed overnight"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"Member of the Tumor Board. Volunteers at Cardiology Clinic.",
+                           "Glucose 120 130 140 over three days. Patient, 45, alert."})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
