@@ -250,6 +250,10 @@ std::vector<Rule> BuildPatternRules() {
                            s.day);
       });
   add("date", "(\\d{1,2})月(\\d{1,2})日", Tag("[DATE]"));
+  // A month named relative to this year, or a part of a month: 去年12月, 今年3月初, 5月底.
+  add("date",
+      "(?:去年|今年|前年|明年|上年)\\d{1,2}月(?:初|中旬|中|底|份)?|\\d{1,2}月(?:初|中旬|底|份)",
+      Tag("[DATE]"));
   // Dates in Chinese numerals: 民國一一二年十月二日, 十月二日.
   add("date",
       "(?:民國)?(?:(?:〇|零|一|二|三|四|五|六|七|八|九|十|百)+年)?(?:一|二|三|四|五|六|七|八|九|十)"
@@ -267,10 +271,18 @@ std::vector<Rule> BuildPatternRules() {
   add("date",
       R"(\b((?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sun)\.?,? )(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
       KeepFirst("[DATE]"), icase);
+  // "Sat 9/14", capitalized: in lower case "sat 9/10" is an oxygen saturation.
+  add("date", R"(\b(Sat\.?,? )(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
+      [](const std::smatch& m, int) {
+        std::string before = AsciiLower(m.prefix().str());
+        before = before.substr(before.size() > 8 ? before.size() - 8 : 0);
+        const bool oxygen = before.find("o2") != std::string::npos;
+        return oxygen ? m.str(0) : m[1].str() + "[DATE]";
+      });
   // A day of the month alone ("readmitted on the 9th"), unless a count follows ("on the 3rd
   // day", "the 5th rib").
   add("date",
-      R"(\b((?:on|since|until|till|by|before|after|from) the )(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b(?! (?:day|days|week|weeks|month|months|year|years|attempt|try|time|times|dose|doses|cycle|cycles|rib|ribs|intercostal|floor|percentile|degree|trimester|generation|line|toe|finger|digit|vertebra|vertebral|postoperative|post-op|postop|hospital|decade|grade|order|stage|cranial|lumbar|cervical|thoracic|sacral|metacarpal|metatarsal|of (?:the )?(?:day|week|month|list|series))\b))",
+      R"(\b((?:on|since|until|till|by|before|after|from|(?:mon|tues|wednes|thurs|fri|satur|sun)day) the )(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b(?! (?:day|days|week|weeks|month|months|year|years|attempt|try|time|times|dose|doses|cycle|cycles|rib|ribs|intercostal|floor|percentile|degree|trimester|generation|line|toe|finger|digit|vertebra|vertebral|postoperative|post-op|postop|hospital|decade|grade|order|stage|cranial|lumbar|cervical|thoracic|sacral|metacarpal|metatarsal|of (?:the )?(?:day|week|month|list|series))\b))",
       KeepFirst("[DATE]"), icase);
   // ROC-era numeric dates with a two-digit year (1912-2010) after a date label: 出生日期 72/05/03.
   add("date",
@@ -393,13 +405,16 @@ std::vector<Rule> BuildPatternRules() {
   // Identity documents by their label (after the accounts, licences and devices, whose labels
   // may end in "ID").
   add("id",
-      R"(\b((?:passport|national id|id card|identity card|identification|resident permit|resident card|residence card|green card|travel document|visa|alien (?:registration )?number|A-number|birth certificate|military id|service number|voter id|tax id|TIN|ITIN|health card|health insurance card|OHIP|ARC|ID)(?: (?:no\.?|number|#))?[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b((?:passport|national id|id card|identity card|identification|resident permit|resident card|residence card|green card|travel document|visa|alien (?:registration )?number|A-number|birth certificate|military id|service number|voter id|voter card|electoral card|CURP|RFC|tax id|TIN|ITIN|health card|health insurance card|OHIP|ARC|ID)(?: (?:no\.?|number|#))?[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       KeepFirst("[ID]"), icase);
   // National health and personal numbers written in groups of digits ("NHS number 943 476 5919",
   // "SIN 046 454 286").
   add("id",
       R"(\b((?:(?:NHS|CHI|SIN|BSN|PPSN?|IHI)(?: (?:no\.?|number|#))?|(?:NI|national insurance|personal|citizen|health) (?:no\.?|number|#))[:#]? ?)\d{2,4}(?:[ -]\d{2,4}){2,3}\b)",
       KeepFirst("[ID]"));
+  // A long code of capitals and digits with at least three of each, whatever its label
+  // ("GOMR850101HDFRRN09"): clinical text has no such words.
+  add("id", R"(\b(?=(?:[A-Z0-9]*[A-Z]){3})(?=(?:[A-Z0-9]*\d){3})[A-Z0-9]{10,}\b)", Tag("[ID]"));
   // Any other code of five or more letters and digits after "number", "no.", "#" or "ID",
   // whatever names it ("Hospital number H0723345", "Case number 2024-CR-00871"): a label the
   // rules above do not know still says an identifier follows.
@@ -474,6 +489,13 @@ std::vector<Rule> BuildPatternRules() {
       "巷)?(?:\\d+弄)?"
       "\\d+號(?:\\d+樓)?(?:之\\d+)?",
       Tag("[ADDRESS]"));
+  // A Taiwanese road named with its city or county, without a house number.
+  add("address",
+      "(?:台北|臺北|新北|桃園|台中|臺中|台南|臺南|高雄|基隆|新竹|嘉義|苗栗|彰化|南投|雲林|屏東|"
+      "宜蘭|花蓮|台東|臺東|澎湖|金門|連江)(?:市|縣)"
+      "(?:(?!，|。|；|、|：|\\s).){0,24}?(?:路|街|大道)(?:(?:一|二|三|四|五|六|七|八|九|十)段|"
+      "\\d段)?",
+      Tag("[ADDRESS]"));
   // "Madison, WI 53703": the city and ZIP code go, the state stays (Safe Harbor keeps states).
   add("address", R"(\b[A-Z][a-z]+(?: [A-Z][a-z]+)?, ([A-Z]{2}) \d{5}(?:-\d{4})?\b)",
       [](const std::smatch& m, int) { return "[ADDRESS], " + m[1].str(); });
@@ -495,7 +517,7 @@ std::vector<Rule> BuildPatternRules() {
   // Departments, units and days ("transferred to Cardiology", "moved to Step Down") are not
   // places; acronyms (ICU, ED) never match.
   add("address",
-      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Dd]rove|[Ee]migrated|[Ii]mmigrated|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Ss]tayed|[Ss]taying)(?: here| back| over| home)? (?:to|in|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Dd]rove|[Ee]migrated|[Ii]mmigrated|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Ss]tayed|[Ss]taying)(?: here| back| over| home)? (?:to|in|into|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kNotPlaces = {"Emergency",
                                                          "Intensive",
@@ -619,12 +641,12 @@ std::vector<Rule> BuildPatternRules() {
   add("name", R"(\b(?:[A-Z]\. ?){2,3}[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)?\b)", Tag("[NAME]"));
   // Where a patient stays: hotels, inns, motels ("Staying at the Harbor Inn").
   add("address",
-      R"(\b[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Inn|Hotel|Motel|Hostel|Suites|Resort|Guest House|Campground|RV Park|Trailer Park)\b)",
+      R"(\b[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Inn|Hotel|Motel|Hostel|Suites|Resort|Guest House|Campground|RV Park|Trailer Park|Senior Living|Assisted Living|Care Home|Retirement Home|Retirement Community|Retirement Village)\b)",
       Tag("[ADDRESS]"));
   // Places of worship, schools, clubs and charities a patient belongs to ("Attends Grace
   // Fellowship Church", "St. Agnes Food Pantry"): they place the patient in a community.
   add("name",
-      R"(\b(?:(?:St\.?|Saint) )?[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Church|Chapel|Cathedral|Temple|Mosque|Synagogue|Parish|Congregation|Fellowship|Ministries|Pantry|Food Bank|Shelter|Soup Kitchen|Lodge|Club|Academy|School|Elementary|Kindergarten|Preschool|Daycare|Senior Center|Community Center)\b)",
+      R"(\b(?:(?:St\.?|Saint) )?[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Church|Chapel|Cathedral|Temple|Mosque|Synagogue|Parish|Congregation|Fellowship|Ministries|Pantry|Food Bank|Shelter|Soup Kitchen|Lodge|Club|Academy|School|Elementary|Gym|Fitness Center|Dojo|Salon|Barbershop|Bakery|Restaurant|Cafe|Diner|Pub|Store|Shop|Supermarket|Farm|Ranch|Factory|Mill|Warehouse|Garage|Marina|Kindergarten|Preschool|Daycare|Senior Center|Community Center)\b)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kSides = {"Left", "Right", "Bilateral", "Lateral",
                                                      "Medial"};
@@ -701,6 +723,8 @@ std::vector<Rule> BuildPatternRules() {
   add("age",
       R"(\b((?:[Pp]atient|[Pp]t|[Gg]rand(?:father|mother|pa|ma)|[Mm]other|[Ff]ather|[Hh]usband|[Ww]ife|[Aa]unt|[Uu]ncle|[Ss]ister|[Bb]rother|[Ww]idow(?:er)?|[Mm]an|[Ww]oman|[Gg]entleman|[Ll]ady|[Rr]esident|[Vv]eteran), )(9\d|1[0-4]\d)(?=,))",
       KeepFirst("90+"));
+  // "her 100th birthday".
+  add("age", R"(\b(?:9\d|1[0-4]\d)(?:st|nd|rd|th)(?= birthday\b))", Tag("90+"), icase);
   // "Mother died at 97", "passed away aged 93".
   add("age",
       R"(\b((?:died|passed away|passed|deceased|death) (?:at|aged|at age) )(9\d|1[0-4]\d)\b(?!\s*(?:%|/|mm|cm|kg|lbs?|°|\.\d|min|minutes|hours|days|weeks|months)))",

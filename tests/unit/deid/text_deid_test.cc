@@ -382,6 +382,22 @@ TEST(TextScrubberTest, SittersAccessionsCardsSpacedSerialsInnsGroupsAndAppositiv
     EXPECT_EQ(s.Scrub(text), text);
 }
 
+TEST(TextScrubberTest, WeekdayDatesRelativeMonthsLongCodesCareHomesRoadsAndBirthdays) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Last seen well Sat 9/14 evening. Next INR check next Tuesday the 19th. 去年12月開始咳嗽。\n"
+      "Mexican voter card GOMR850101HDFRRN09. Moved into Sunrise Senior Living last month.\n"
+      "住在花蓮縣吉安鄉中山路三段。She celebrated her 100th birthday. Coaches at Eastside Boxing "
+      "Gym.");
+  for (const char* phi :
+       {"9/14", "19th", "12月", "850101", "Sunrise", "吉安鄉", "100th", "Eastside"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"evening", "Next INR check", "開始咳嗽", "last month", "birthday"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"O2 Sat 9/10 of the time. 治療3個月後改善。", "HbA1c 7.2, COVID19 PCR."})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
