@@ -39,7 +39,10 @@ std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& to
     if (trigger == tokenizer::kUnkId) continue;  // trained before the change tokens
     std::vector<int> banned = model::ContradictingTokens(
         c, [&tok](std::string_view text) { return tok.Encode(text); }, split);
-    bans.push_back({trigger, std::vector<int32_t>(banned.begin(), banned.end())});
+    const std::vector<int> stating =
+        model::StatingTokens(c, [&tok](std::string_view text) { return tok.Encode(text); });
+    bans.push_back({trigger, std::vector<int32_t>(banned.begin(), banned.end()),
+                    std::vector<int32_t>(stating.begin(), stating.end())});
   }
   if (split != nullptr) {
     std::sort(split->begin(), split->end());

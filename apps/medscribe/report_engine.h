@@ -36,9 +36,10 @@ struct ReportEngine {
 };
 
 // Constrained decoding of the dictated comparison: a prompt that carries a change token
-// (model/dictated_change.h) never has the words of another change generated, so a draft states
-// the change the physician dictated. None for a tokenizer without the change tokens. A change
-// word the tokenizer splits into several pieces cannot be banned this way; such words are
+// (model/dictated_change.h) never has the words of another change generated; where the model
+// would have written one, it writes a word of the dictated change instead (the redirect), so a
+// draft states the change the physician dictated. None for a tokenizer without the change tokens. A
+// change word the tokenizer splits into several pieces cannot be banned this way; such words are
 // appended to `split` (sorted, without repeats) when it is given.
 std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& tok,
                                                   std::vector<std::string>* split = nullptr);

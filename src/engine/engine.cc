@@ -95,11 +95,13 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& model_dir,
   if (!j.ok()) return DataLossError(model_dir + "/config.json: " + j.status().message());
   ASSIGN_OR_RETURN(e->config_, model::FromJson(*j));
   RETURN_IF_ERROR(model::Validate(e->config_));
-  for (const PromptBan& b : options.prompt_bans)
-    for (const int32_t t : b.banned)
-      if (t < 0 || t >= e->config_.decoder.vocab_size)
-        return InvalidArgumentError("a prompt ban names token " + std::to_string(t) +
-                                    ", outside the model's vocabulary");
+  for (const PromptBan& b : options.prompt_bans) {
+    for (const auto* list : {&b.banned, &b.redirect})
+      for (const int32_t t : *list)
+        if (t < 0 || t >= e->config_.decoder.vocab_size)
+          return InvalidArgumentError("a prompt ban names token " + std::to_string(t) +
+                                      ", outside the model's vocabulary");
+  }
   ASSIGN_OR_RETURN(model::Safetensors st, model::LoadSafetensorsDir(model_dir));
   WeightFormat format = options.format;
   if (auto q = st.metadata.find("medscribe.quantization"); q != st.metadata.end()) {
@@ -167,11 +169,13 @@ Status Engine::Validate(const GenerateRequest& r) const {
   RETURN_IF_ERROR(engine::Validate(r.sampling));
   if (r.prompt.empty()) return InvalidArgumentError("the prompt is empty");
   const model::DecoderConfig& c = config_.decoder;
-  for (const int32_t t : r.sampling.banned)
-    if (t < 0 || t >= c.vocab_size)
-      return InvalidArgumentError("banned token " + std::to_string(t) +
-                                  " is outside the model's vocabulary (" +
-                                  std::to_string(c.vocab_size) + ")");
+  for (const auto* list : {&r.sampling.banned, &r.sampling.redirect})
+    for (const int32_t t : *list)
+      if (t < 0 || t >= c.vocab_size)
+        return InvalidArgumentError(
+            std::string(list == &r.sampling.banned ? "banned" : "redirect") + " token " +
+            std::to_string(t) + " is outside the model's vocabulary (" +
+            std::to_string(c.vocab_size) + ")");
   int images = 0;
   for (const int32_t t : r.prompt) {
     if (t < 0 || t >= c.vocab_size)
@@ -259,8 +263,10 @@ SamplingParams Engine::WithPromptBans(const SamplingParams& p,
                                       std::span<const int32_t> prompt) const {
   SamplingParams out = p;
   for (const PromptBan& b : o_.prompt_bans)
-    if (std::find(prompt.begin(), prompt.end(), b.trigger) != prompt.end())
+    if (std::find(prompt.begin(), prompt.end(), b.trigger) != prompt.end()) {
       out.banned.insert(out.banned.end(), b.banned.begin(), b.banned.end());
+      out.redirect.insert(out.redirect.end(), b.redirect.begin(), b.redirect.end());
+    }
   return out;
 }
 
@@ -538,15 +544,16 @@ StatusOr<GenerateResult> Engine::Reference(const GenerateRequest& r) {
   GenerateResult res;
   res.prompt_tokens = static_cast<int64_t>(ids.size());
   StopChecker stop(r.sampling, o_.eos_id);
-  const std::vector<int32_t> banned = WithPromptBans(r.sampling, r.prompt).banned;
+  const SamplingParams constrained = WithPromptBans(r.sampling, r.prompt);
   res.finish = "length";
   while (static_cast<int64_t>(ids.size()) < config_.decoder.max_position_embeddings) {
     const int64_t t = static_cast<int64_t>(ids.size());
     torch::Tensor x = d->embed(torch::tensor(ids, torch::kLong).view({1, t}));
     if (image.defined()) x[0].narrow(0, image_at, image.size(0)).copy_(image);
     const torch::Tensor logits = d->forward_embeds(x, torch::ones({1, t}, torch::kLong));
-    torch::Tensor last = logits[0][t - 1];
-    for (const int32_t b : banned) last[b] = -std::numeric_limits<float>::infinity();
+    torch::Tensor last = logits[0][t - 1].to(torch::kFloat32).contiguous();
+    ApplyBans(constrained,
+              std::span<float>(last.data_ptr<float>(), static_cast<size_t>(last.numel())));
     const int32_t next = static_cast<int32_t>(last.argmax().item<int64_t>());
     if (res.tokens.empty()) res.ttft_s = Since(t0);
     if (next == o_.eos_id) {

@@ -53,10 +53,12 @@ class TextDecoder {
 };
 
 // Constrained decoding keyed on the prompt: a request whose prompt holds `trigger` never
-// generates a token of `banned` (added to its SamplingParams::banned).
+// generates a token of `banned`, and chooses among `redirect` where it would have (added to its
+// SamplingParams::banned and ::redirect).
 struct PromptBan {
   int32_t trigger = -1;
   std::vector<int32_t> banned;
+  std::vector<int32_t> redirect;
 };
 
 struct EngineOptions {

@@ -20,15 +20,39 @@ Status Validate(const SamplingParams& p) {
     if (s.empty() || s.size() > 256)
       return InvalidArgumentError("a stop sequence must have 1 to 256 bytes");
   if (p.banned.size() > 4096) return InvalidArgumentError("at most 4096 banned tokens");
+  if (p.redirect.size() > 4096) return InvalidArgumentError("at most 4096 redirect tokens");
   return OkStatus();
+}
+
+void ApplyBans(const SamplingParams& p, std::span<float> logits) {
+  if (p.banned.empty() || logits.empty()) return;
+  const int32_t v = static_cast<int32_t>(logits.size());
+  const auto in = [v](int32_t t) { return t >= 0 && t < v; };
+  const auto top =
+      static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  const bool top_banned = std::find(p.banned.begin(), p.banned.end(), top) != p.banned.end();
+  constexpr float kNever = -std::numeric_limits<float>::infinity();
+  for (const int32_t t : p.banned)
+    if (in(t)) logits[static_cast<size_t>(t)] = kNever;
+  if (!top_banned || p.redirect.empty()) return;
+  const bool any = std::any_of(p.redirect.begin(), p.redirect.end(), [&](int32_t t) {
+    return in(t) && logits[static_cast<size_t>(t)] != kNever;
+  });
+  if (!any) return;
+  std::vector<float> keep;
+  keep.reserve(p.redirect.size());
+  for (const int32_t t : p.redirect)
+    keep.push_back(in(t) ? logits[static_cast<size_t>(t)] : kNever);
+  std::fill(logits.begin(), logits.end(), kNever);
+  for (size_t i = 0; i < p.redirect.size(); ++i)
+    if (in(p.redirect[i])) logits[static_cast<size_t>(p.redirect[i])] = keep[i];
 }
 
 Sampler::Sampler(SamplingParams p) : p_(std::move(p)), rng_(p_.seed) {}
 
 int32_t Sampler::Next(std::span<float> logits, std::span<const int32_t> history) {
   const int32_t v = static_cast<int32_t>(logits.size());
-  for (const int32_t t : p_.banned)
-    if (t >= 0 && t < v) logits[static_cast<size_t>(t)] = -std::numeric_limits<float>::infinity();
+  ApplyBans(p_, logits);
   if (p_.repetition_penalty > 1) {
     // Each distinct token once, however often it occurred.
     std::vector<int32_t> seen(history.begin(), history.end());

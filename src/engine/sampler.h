@@ -29,12 +29,22 @@ struct SamplingParams {
   // Tokens never chosen (constrained decoding), greedy or sampled; ids outside the vocabulary
   // are refused by the engine.
   std::vector<int32_t> banned;
+  // Where the most likely token is banned, the choice is made among these tokens only (the
+  // words allowed in place of the banned ones) when one of them is not banned itself; empty:
+  // among all tokens not banned.
+  std::vector<int32_t> redirect;
 };
 
 // InvalidArgument naming the parameter for impossible values (negative temperature, top_p
 // outside (0, 1], top_k < 0, penalty < 1, max_tokens < 1, more than 16 or empty stop strings,
-// more than 4096 banned tokens).
+// more than 4096 banned or redirect tokens).
 Status Validate(const SamplingParams& p);
+
+// Constrains `logits` (vocabulary-sized) by p.banned and p.redirect: banned tokens get -inf;
+// where the highest logit was a banned token's and a token of p.redirect is not banned, every
+// token outside p.redirect gets -inf as well. Ids outside the vocabulary are ignored. The
+// sampler and the engine's reference path both constrain through this one function.
+void ApplyBans(const SamplingParams& p, std::span<float> logits);
 
 class Sampler {
  public:

@@ -113,11 +113,16 @@ std::vector<std::string_view> ContradictingWords(DictatedChange c) {
   return out;
 }
 
-std::vector<int> ContradictingTokens(
-    DictatedChange c, const std::function<std::vector<int>(std::string_view)>& encode,
-    std::vector<std::string>* split) {
+namespace {
+
+// The words of `words`, lower case and capitalized, that `encode` makes one token each; the
+// lower-case words it splits are appended to `split` (optional). Sorted, without repeats.
+template <typename Words>
+std::vector<int> SingleTokens(const Words& words,
+                              const std::function<std::vector<int>(std::string_view)>& encode,
+                              std::vector<std::string>* split) {
   std::vector<int> out;
-  for (const std::string_view w : ContradictingWords(c)) {
+  for (const std::string_view w : words) {
     std::string capitalized(w);
     capitalized[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(capitalized[0])));
     for (const std::string_view form : {w, std::string_view(capitalized)}) {
@@ -131,6 +136,19 @@ std::vector<int> ContradictingTokens(
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+}  // namespace
+
+std::vector<int> ContradictingTokens(
+    DictatedChange c, const std::function<std::vector<int>(std::string_view)>& encode,
+    std::vector<std::string>* split) {
+  return SingleTokens(ContradictingWords(c), encode, split);
+}
+
+std::vector<int> StatingTokens(DictatedChange c,
+                               const std::function<std::vector<int>(std::string_view)>& encode) {
+  return SingleTokens(ChangeWords(c), encode, nullptr);
 }
 
 std::vector<std::string> ChangeWordPieces() {

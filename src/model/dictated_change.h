@@ -55,6 +55,12 @@ std::vector<int> ContradictingTokens(
     DictatedChange c, const std::function<std::vector<int>(std::string_view)>& encode,
     std::vector<std::string>* split = nullptr);
 
+// The tokens of the words that state `c` itself (ChangeWords), lower case and capitalized, that
+// `encode` makes one token each: where a draft would write a contradicting word, it writes one
+// of these instead (engine::SamplingParams::redirect). Empty for kNotStated and kNoPrior.
+std::vector<int> StatingTokens(DictatedChange c,
+                               const std::function<std::vector<int>(std::string_view)>& encode);
+
 // Every change word at the start of a word, lower case and capitalized, in SentencePiece's form
 // ("▁new", "▁New", ...). The tokenizer's trainer takes them as user-defined symbols so
 // that each word is one token and ContradictingTokens can ban it; a longer word that begins

@@ -157,6 +157,36 @@ TEST(Engine, APromptBanKeepsItsTokensOutOnlyWhereTheTriggerIsInThePrompt) {
     EXPECT_EQ(std::count(banned.begin(), banned.end(), t), 0);
   o.prompt_bans = {{trigger, {64}}};
   EXPECT_FALSE(Engine::Load(ModelDir("f32"), o, nullptr).ok());
+  o.prompt_bans = {{trigger, {1}, {64}}};
+  EXPECT_FALSE(Engine::Load(ModelDir("f32"), o, nullptr).ok());
+}
+
+TEST(Engine, APromptBanRedirectsToItsAllowedTokensInBatchesAsInTheReference) {
+  const int32_t trigger = 60;
+  std::vector<GenerateRequest> triggered = {Text(5, 1), WithImage(3), Text(9, 4)};
+  for (auto& r : triggered) r.prompt.push_back(trigger);
+  const auto free = RunAll(*Load(), triggered);
+  // Ban each request's first greedy token; redirect to two tokens none of them would choose.
+  std::vector<int32_t> banned, redirect = {11, 12};
+  for (const auto& r : free) {
+    ASSERT_FALSE(r.tokens.empty());
+    banned.push_back(r.tokens[0]);
+  }
+  for (const int32_t t : redirect) ASSERT_EQ(std::count(banned.begin(), banned.end(), t), 0);
+  EngineOptions o = Options();
+  o.prompt_bans = {{trigger, banned, redirect}};
+  auto e = Load(o);
+  ASSERT_TRUE(e);
+  const auto got = RunAll(*e, triggered);
+  for (size_t i = 0; i < triggered.size(); ++i) {
+    ASSERT_TRUE(got[i].status.ok()) << got[i].status.message();
+    ASSERT_FALSE(got[i].tokens.empty());
+    // The favourite of the first step was banned: the draft took an allowed token instead.
+    EXPECT_TRUE(got[i].tokens[0] == 11 || got[i].tokens[0] == 12) << got[i].tokens[0];
+    auto ref = e->Reference(triggered[i]);
+    ASSERT_TRUE(ref.ok()) << ref.status().message();
+    EXPECT_EQ(got[i].tokens, ref->tokens) << "request " << i;
+  }
 }
 
 TEST(Engine, PrefixAndEncoderCachesServeARepeatedStudyWithTheSameOutput) {

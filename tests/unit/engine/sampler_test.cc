@@ -43,6 +43,32 @@ TEST(Sampler, BannedTokensAreNeverChosen) {
   }
 }
 
+TEST(Sampler, ABannedFavouriteRedirectsTheChoiceToTheAllowedWords) {
+  SamplingParams p;
+  p.banned = {1, 4};
+  p.redirect = {0, 3};
+  Sampler greedy(p);
+  // Token 1 (3.0) is the favourite and banned: the best of {0, 3} is chosen, not token 2.
+  EXPECT_EQ(Draw(greedy, Logits()), 0);
+  // A favourite that is not banned leaves the redirect aside.
+  p.banned = {4};
+  EXPECT_EQ(Draw(*std::make_unique<Sampler>(p), Logits()), 1);
+  // Every redirect token banned: the plain ban applies.
+  p.banned = {1, 0, 3};
+  EXPECT_EQ(Draw(*std::make_unique<Sampler>(p), Logits()), 4);
+  p.banned = {1, 4};
+  p.temperature = 2.0;
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    p.seed = seed;
+    Sampler sampled(p);
+    const int32_t t = Draw(sampled, Logits());
+    EXPECT_TRUE(t == 0 || t == 3) << t;
+  }
+  std::vector<float> logits = Logits();
+  ApplyBans({.banned = {1}, .redirect = {7, 3}}, logits);  // ids outside the vocabulary: ignored
+  EXPECT_EQ(logits, (std::vector<float>{-INFINITY, -INFINITY, -INFINITY, 0.5f, -INFINITY}));
+}
+
 TEST(Sampler, TopKAndTopPRestrictTheCandidates) {
   SamplingParams p;
   p.temperature = 1.0;

@@ -107,6 +107,20 @@ TEST(DictatedChangeTest, OnlyWordsThatAreOneTokenAreBanned) {
   EXPECT_TRUE(ContradictingTokens(DictatedChange::kNotStated, encode).empty());
 }
 
+TEST(DictatedChangeTest, StatingTokensAreTheChangesOwnOneTokenWords) {
+  // A toy tokenizer: "improved" and "Improved" are one token each, everything else is split.
+  const auto encode = [](std::string_view w) {
+    if (w == "improved") return std::vector<int>{21};
+    if (w == "Improved") return std::vector<int>{22};
+    if (w == "new") return std::vector<int>{9};
+    return std::vector<int>{1, 2};
+  };
+  EXPECT_EQ(StatingTokens(DictatedChange::kDecreased, encode), (std::vector<int>{21, 22}));
+  EXPECT_EQ(StatingTokens(DictatedChange::kNew, encode), (std::vector<int>{9}));
+  EXPECT_TRUE(StatingTokens(DictatedChange::kNoPrior, encode).empty());
+  EXPECT_TRUE(StatingTokens(DictatedChange::kNotStated, encode).empty());
+}
+
 TEST(DictatedChangeTest, EveryChangeWordHasAWordStartPieceInBothCases) {
   const std::vector<std::string> pieces = ChangeWordPieces();
   for (const DictatedChange c : {DictatedChange::kNew, DictatedChange::kIncreased,
