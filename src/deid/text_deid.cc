@@ -224,6 +224,10 @@ std::vector<Rule> BuildPatternRules() {
       Tag("[DATE]"));
   // A month and year, the year in full or as two digits after an apostrophe ("March '22").
   add("date", "\\b(?:" + months + "),? (?:\\d{4}\\b|(?:'|\u2019)\\d{2}\\b)", Tag("[DATE]"));
+  // A quarter or an ISO week with its year ("Q3 2025", "2024-W32").
+  add("date",
+      R"(\bQ[1-4] (?:19|20)\d{2}\b|\b(?:19|20)\d{2}-?W(?:0[1-9]|[1-4]\d|5[0-3])(?:-?[1-7])?\b)",
+      Tag("[DATE]"));
   // A month and year in digits ("booster 10/2021", "2024年5月").
   add("date", R"(\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b(?![/.]\d))", Tag("[DATE]"));
   add("date", "(?:民國 ?\\d{2,3}|\\d{4}) ?年 ?\\d{1,2} ?月(?! ?\\d)", Tag("[DATE]"));
@@ -347,7 +351,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[MRN]"), icase);
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
   add("account",
-      R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|account|acct\.?|claim|medicare|medicaid|MBI|HICN|NHI)((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|group|account|acct\.?|claim|medicare|medicaid|MBI|HICN|NHI)((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
   // Payment cards by their last digits ("Credit card ending 4417").
   add("account",
@@ -390,7 +394,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[DEVICE_ID]"));
   // A device named by its kind, then a code of letters and digits ("CGM transmitter 8G4TQ2").
   add("device",
-      R"(\b((?:[Tt]ransmitter|[Ss]ensor|[Rr]eceiver|[Pp]ump|[Pp]acemaker|[Dd]efibrillator|[Gg]enerator|[Ss]timulator|[Ii]mplant|[Hh]earing aid|[Mm]onitor|[Mm]eter|ICD)(?: (?:id|code|number|no\.?|#))?[:#]? )(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b((?:[Tt]ransmitter|[Ss]ensor|[Rr]eceiver|[Pp]ump|[Pp]acemaker|[Dd]efibrillator|[Gg]enerator|[Ss]timulator|[Ii]mplant|[Hh]earing aid|[Mm]onitor|[Mm]eter|ICD)(?: (?:id|code|number|no\.?|#))?[:#]? )(?:[A-Z]{2,4} \d[\d-]{3,}|(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,})\b)",
       Labelled("[DEVICE_ID]", ""));
   add("device", "(序號|序列號|產品序號|批號)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[DEVICE_ID]", ""));
@@ -639,6 +643,11 @@ std::vector<Rule> BuildPatternRules() {
   // Two or three initials before a surname: "J. R. Whitcombe" (one initial is too often a list
   // item or a grade: "I. Mild").
   add("name", R"(\b(?:[A-Z]\. ?){2,3}[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)?\b)", Tag("[NAME]"));
+  // Islands ("Family from Xiaoliuqiu island", "Green Island"); Rhode Island is a state.
+  add("address", R"(\b(?:[A-Z][a-z]+ ){0,2}[A-Z][a-z]{3,} (?:[Ii]sland|[Ii]sle|[Aa]toll)s?\b)",
+      [](const std::smatch& m, int) {
+        return m.str(0).starts_with("Rhode ") ? m.str(0) : std::string("[ADDRESS]");
+      });
   // Where a patient stays: hotels, inns, motels ("Staying at the Harbor Inn").
   add("address",
       R"(\b[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Inn|Hotel|Motel|Hostel|Suites|Resort|Guest House|Campground|RV Park|Trailer Park|Senior Living|Assisted Living|Care Home|Retirement Home|Retirement Community|Retirement Village)\b)",
@@ -690,7 +699,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
-      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|[Ss]ponsor|[Tt]utor|(?:step-?|god|half-|great-|foster )?(?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)(?:-in-law)?)),? (?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|[Ss]ponsor|[Tt]utor|(?:step-?|god|half-|great-|foster |common-law )?(?:daughter|son|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)(?:-in-law)?)),? \(?(?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
       R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by|[Ss]igned|[Cc]c)[:]?) (?:[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?|[A-Z]\.) [A-Z](?:'[A-Z])?[a-z'-]+\b)",
@@ -723,6 +732,8 @@ std::vector<Rule> BuildPatternRules() {
   add("age",
       R"(\b((?:[Pp]atient|[Pp]t|[Gg]rand(?:father|mother|pa|ma)|[Mm]other|[Ff]ather|[Hh]usband|[Ww]ife|[Aa]unt|[Uu]ncle|[Ss]ister|[Bb]rother|[Ww]idow(?:er)?|[Mm]an|[Ww]oman|[Gg]entleman|[Ll]ady|[Rr]esident|[Vv]eteran), )(9\d|1[0-4]\d)(?=,))",
       KeepFirst("90+"));
+  // Words for an age over 89 ("a healthy nonagenarian").
+  add("age", R"(\b(?:nonagenarian|centenarian|supercentenarian)s?\b)", Tag("90+-year-old"), icase);
   // "her 100th birthday".
   add("age", R"(\b(?:9\d|1[0-4]\d)(?:st|nd|rd|th)(?= birthday\b))", Tag("90+"), icase);
   // "Mother died at 97", "passed away aged 93".

@@ -398,6 +398,22 @@ TEST(TextScrubberTest, WeekdayDatesRelativeMonthsLongCodesCareHomesRoadsAndBirth
     EXPECT_EQ(s.Scrub(text), text);
 }
 
+TEST(TextScrubberTest, ParenthesizedKinQuartersWeeksGroupsStimulatorsIslandsAndOldAgeWords) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Pt's nephew (Caspian) is the POA. 大伯黃建國代為簽名。Due for mammogram Q3 2025.\n"
+      "Admission 2024-W32 per bed board. Group number GRP 004471 on the card.\n"
+      "Nerve stimulator IPG 3058-221. Family from Xiaoliuqiu island. Healthy nonagenarian.");
+  for (const char* phi :
+       {"Caspian", "黃建國", "Q3", "W32", "004471", "3058", "Xiaoliuqiu", "nonagenarian"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"is the POA", "代為簽名", "per bed board", "on the card"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"Islet cell tumor. Rhode Island resident. An octogenarian.",
+                           "Q3 to Q4 h dosing. Week 32 of gestation."})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
