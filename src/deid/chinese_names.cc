@@ -179,22 +179,23 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
       break;
     }
   }
+  // The first code point at or after j that is not a colon, a space or 為 ("家屬為王小明").
+  const auto after_cue = [&](size_t j) {
+    while (j < cps.size() && (cps[j].first == U'：' || cps[j].first == U':' ||
+                              cps[j].first == U' ' || cps[j].first == U'為'))
+      ++j;
+    return j;
+  };
   for (size_t i = 0; i < cps.size(); ++i) {
     for (const std::u32string& cue : ChineseNameCues()) {
       if (!StartsAt(cps, i, cue)) continue;
-      size_t j = i + cue.size();
-      while (j < cps.size() && (cps[j].first == U'：' || cps[j].first == U':' ||
-                                cps[j].first == U' ' || cps[j].first == U'為'))
-        ++j;
+      const size_t j = after_cue(i + cue.size());
       if (const size_t n = name_at(j)) spans.push_back({j, j + n});
       break;
     }
     for (const std::u32string& cue : CaregiverCues()) {
       if (!StartsAt(cps, i, cue)) continue;
-      size_t j = i + cue.size();
-      while (j < cps.size() && (cps[j].first == U'：' || cps[j].first == U':' ||
-                                cps[j].first == U' ' || cps[j].first == U'為'))
-        ++j;
+      const size_t j = after_cue(i + cue.size());
       size_t n = 0;
       while (n < 3 && j + n < cps.size() && IsHan(cps[j + n].first) &&
              !NotInGivenName(cps[j + n].first) && !StartsClause(cps[j + n].first))
