@@ -65,8 +65,9 @@ bool IsHan(char32_t c) { return c >= 0x4E00 && c <= 0x9FFF; }
 // Cues before a caregiver, whose name is often transliterated and has no Chinese surname
 // ("看護阿蒂", "外籍看護蒂娜").
 const std::vector<std::u32string>& CaregiverCues() {
-  static const std::vector<std::u32string> k = {U"外籍看護工", U"外籍看護", U"看護",   U"移工",
-                                                U"幫傭",       U"外傭",     U"居服員", U"照服員"};
+  static const std::vector<std::u32string> k = {U"外籍看護工", U"外籍看護", U"看護工",
+                                                U"看護",       U"移工",     U"幫傭",
+                                                U"外傭",       U"居服員",   U"照服員"};
   return k;
 }
 // Characters that begin the verb or time word after a caregiver's name (照顧, 陪同, 每天, ...).
@@ -202,8 +203,8 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
         ++n;
       // Nouns that follow the cue word itself (看護人員, 看護工, 看護中心, 看護費) are no name.
       static const std::u32string kNounStart = U"人工中之機費服申床病假班";
-      if (n >= 2 && name_at(j) == 0 && kNounStart.find(cps[j].first) == std::u32string::npos)
-        spans.push_back({j, j + n});
+      if (n >= 2 && kNounStart.find(cps[j].first) == std::u32string::npos)
+        spans.push_back({j, j + std::max(n, name_at(j))});
       break;
     }
     for (const std::u32string& title : ChineseNameTitles()) {

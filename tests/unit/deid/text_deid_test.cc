@@ -414,6 +414,21 @@ TEST(TextScrubberTest, ParenthesizedKinQuartersWeeksGroupsStimulatorsIslandsAndO
     EXPECT_EQ(s.Scrub(text), text);
 }
 
+TEST(TextScrubberTest, GrandniecesCaregiversDaysForGroupedIdsRecordingsAndChoirs) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Accompanied by her grandniece Tallulah. 看護工蘇西拉每日陪伴。Procedure set for the 2nd of "
+      "next month.\nPermanent resident ID PR 4412 9987. Gait recording GR-7721 for the study.\n"
+      "Sings with the Riverside Gospel Choir. Her ex-wife Corinne is not to be told.");
+  for (const char* phi : {"Tallulah", "蘇西拉", "2nd", "4412", "7721", "Riverside", "Corinne"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"每日陪伴", "of next month", "for the study", "not to be told"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text :
+       {"Repeat for the 2nd time. 看護工每日照顧。", "Band-like pain. Tumor Board."})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
