@@ -254,6 +254,8 @@ std::vector<Rule> BuildPatternRules() {
                            s.day);
       });
   add("date", "(\\d{1,2})月(\\d{1,2})日", Tag("[DATE]"));
+  // A Republic of China year with its month, without 民國 (112年2月 is February 2023).
+  add("date", R"(\b(?:1[0-4]\d|[4-9]\d)年\d{1,2}月)", Tag("[DATE]"));
   // A month named relative to this year, or a part of a month: 去年12月, 今年3月初, 5月底.
   add("date",
       "(?:去年|今年|前年|明年|上年)\\d{1,2}月(?:初|中旬|中|底|份)?|\\d{1,2}月(?:初|中旬|底|份)",
@@ -367,7 +369,7 @@ std::vector<Rule> BuildPatternRules() {
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[ID]", ""));
   add("vehicle",
-      R"(\b(plate|license plate|registration plate|VIN|car|truck|van|minivan|jeep|bus|taxi|motorhome|RV|camper|trailer|boat|motorcycle|motorbike|scooter|vehicle)( (?:number|no\.?|#|plate))?[:#]? ?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,16}\b)",
+      R"(\b(plate|license plate|registration plate|VIN|car|truck|van|minivan|jeep|bus|taxi|motorhome|RV|camper|trailer|boat|tractor|forklift|ATV|snowmobile|motorcycle|motorbike|scooter|vehicle)( (?:number|no\.?|#|plate))?[:#]? ?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,16}\b)",
       Labelled("[VEHICLE]"), icase);
   add("vehicle",
       R"(\b((?:plate|license plate|tag|car|truck|pickup|van|SUV|sedan|motorcycle|motorbike|scooter|vehicle)(?: (?:number|no\.?|#|plate))?[:#]? ?)[A-Z]{2,3} \d{3,4}\b)",
@@ -409,7 +411,7 @@ std::vector<Rule> BuildPatternRules() {
   // Identity documents by their label (after the accounts, licences and devices, whose labels
   // may end in "ID").
   add("id",
-      R"(\b((?:passport|national id|id card|identity card|identification|resident permit|resident card|residence card|green card|travel document|visa|alien (?:registration )?number|A-number|birth certificate|military id|service number|voter id|voter card|electoral card|CURP|RFC|tax id|TIN|ITIN|health card|health insurance card|OHIP|ARC|ID)(?: (?:no\.?|number|#))?[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b((?:passport|national id|id card|identity card|identification|resident permit|resident card|residence card|green card|travel document|visa|alien (?:registration )?number|A-number|birth certificate|military id|service number|voter id|voter card|electoral card|CURP|RFC|AHV|AVS|tax id|TIN|ITIN|health card|health insurance card|OHIP|ARC|ID)(?: (?:no\.?|number|#))?[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       KeepFirst("[ID]"), icase);
   // National health and personal numbers written in groups of digits ("NHS number 943 476 5919",
   // "SIN 046 454 286").
@@ -423,11 +425,13 @@ std::vector<Rule> BuildPatternRules() {
   add("id",
       R"(\b((?:ID|[Nn]umber|[Nn]o\.|#)[:#]? ?)(?=[A-Z0-9]{0,6} \d)[A-Z0-9]{1,6}(?: \d{2,6}){1,3}\b)",
       KeepFirst("[ID]"));
+  // Swiss social insurance numbers (756.1234.5678.97).
+  add("id", R"(\b756\.\d{4}\.\d{4}\.\d{2}\b)", Tag("[ID]"));
   // Any other code of five or more letters and digits after "number", "no.", "#" or "ID",
   // whatever names it ("Hospital number H0723345", "Case number 2024-CR-00871"): a label the
   // rules above do not know still says an identifier follows.
   add("id",
-      R"(\b((?:[A-Za-z][a-z]+ ){0,2}(?:[Nn]umber|[Nn]o\.|#|ID|[Ii]dentifier)[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b((?:[A-Za-z][a-z]+\.? ){0,2}(?:[Nn]umber|[Nn]o\.|#|ID|[Ii]dentifier)[:#]? ?)(?=[A-Z0-9/-]*\d)[A-Z0-9][A-Z0-9/-]{4,}\b)",
       KeepFirst("[ID]"));
   // Any other long number that is not a measurement: seven digits or more.
   add("id", R"(\b\d{7,}\b)", Tag("[ID]"));
@@ -496,6 +500,12 @@ std::vector<Rule> BuildPatternRules() {
       "\\d段)?(?:\\d+"
       "巷)?(?:\\d+弄)?"
       "\\d+號(?:\\d+樓)?(?:之\\d+)?",
+      Tag("[ADDRESS]"));
+  // A Taiwanese township or district named with its county or city (雲林縣斗六市).
+  add("address",
+      "(?:台北|臺北|新北|桃園|台中|臺中|台南|臺南|高雄|基隆|新竹|嘉義|苗栗|彰化|南投|雲林|屏東|"
+      "宜蘭|花蓮|台東|臺東|澎湖|金門|連江)(?:市|縣)(?:(?!，|。|；|、|：|\\s).){3,12}?(?:市|鄉|鎮|"
+      "區)",
       Tag("[ADDRESS]"));
   // A Taiwanese road named with its city or county, without a house number.
   add("address",
@@ -666,6 +676,10 @@ std::vector<Rule> BuildPatternRules() {
         const std::string first = m.str(0).substr(0, m.str(0).find(' '));
         return kSides.count(first) ? m.str(0) : std::string("[NAME]");
       });
+  // A person after a role label and a colon ("Interpreter: Hamid Rostami").
+  add("name",
+      R"(\b((?:[Ii]nterpreter|[Tt]ranslator|[Ss]itter|[Cc]aregiver|[Cc]haplain|[Dd]river|[Gg]uardian|[Ww]itness|[Pp]roxy|[Hh]ealth care proxy|POA|[Ss]urrogate|[Ee]scort|[Cc]ompanion|[Vv]isitor|[Dd]onor|[Ii]nformant|[Ss]ource)s?: )[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+(?:-[A-Z][a-z]+)?){1,2})",
+      Labelled("[NAME]", ""));
   // A surname after a care role written in lower case ("Bedside nurse Kowalczyk noted"); the
   // capitalized words that follow such roles in clinical text are not names.
   add("name",

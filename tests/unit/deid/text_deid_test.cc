@@ -429,6 +429,20 @@ TEST(TextScrubberTest, GrandniecesCaregiversDaysForGroupedIdsRecordingsAndChoirs
     EXPECT_EQ(s.Scrub(text), text);
 }
 
+TEST(TextScrubberTest, RoleLabelsRocMonthsAhvSlashCodesTractorsAndTownships) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Interpreter: Hamid Rostami (Farsi). 112年2月曾接受手術。Swiss AHV number "
+      "756.1234.5678.97.\nRef. number REF/2024/00917. Tractor JD-4410-X involved. "
+      "老家在雲林縣斗六市。");
+  for (const char* phi : {"Hamid", "112年", "5678", "00917", "4410", "斗六"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"(Farsi)", "曾接受手術", "involved", "老家在"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"Source: patient and daughter. 3年2月前開始。", "Dose 2.5 mg/day."})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
