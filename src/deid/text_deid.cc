@@ -369,7 +369,7 @@ std::vector<Rule> BuildPatternRules() {
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[ID]", ""));
   add("vehicle",
-      R"(\b(plate|license plate|registration plate|VIN|car|truck|van|minivan|jeep|bus|taxi|motorhome|RV|camper|trailer|boat|tractor|forklift|ATV|snowmobile|motorcycle|motorbike|scooter|vehicle)( (?:number|no\.?|#|plate))?[:#]? ?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,16}\b)",
+      R"(\b(plate|license plate|registration plate|VIN|car|truck|van|minivan|jeep|bus|taxi|motorhome|RV|camper|trailer|boat|tractor|forklift|ATV|snowmobile|golf cart|motorcycle|motorbike|scooter|vehicle)( (?:number|no\.?|#|plate))?[:#]? ?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,16}\b)",
       Labelled("[VEHICLE]"), icase);
   add("vehicle",
       R"(\b((?:plate|license plate|tag|car|truck|pickup|van|SUV|sedan|motorcycle|motorbike|scooter|vehicle)(?: (?:number|no\.?|#|plate))?[:#]? ?)[A-Z]{2,3} \d{3,4}\b)",
@@ -406,7 +406,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b[A-Za-z0-9_.-]*[A-Za-z0-9]\.(?:jpe?g|png|heic|heif|tiff?|bmp|gif|mov|mp4)\b)",
       Tag("[PHOTO]"), icase);
   add("biometric",
-      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|signature(?: specimen| sample| image)?|handwriting sample|gait (?:sample|signature|recording|video)|(?:voice|video|audio) recording|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record|enrollment|enrolment|profile))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
+      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|signature(?: specimen| sample| image)?|handwriting sample|hand geometry|palm vein(?: scan)?|face template|keystroke (?:profile|pattern)|gait (?:sample|signature|recording|video)|(?:voice|video|audio) recording|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record|enrollment|enrolment|profile))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
       Labelled("[ID]"), icase);
   // Identity documents by their label (after the accounts, licences and devices, whose labels
   // may end in "ID").
@@ -438,7 +438,7 @@ std::vector<Rule> BuildPatternRules() {
 
   // 6. Geographic subdivisions: street addresses, Taiwanese addresses, labelled addresses.
   add("address",
-      R"(\b\d{1,5} (?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Highway|Hwy)\b(?:,? (?:Apt|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$))?)",
+      R"(\b\d{1,5}[A-Z]? (?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Highway|Hwy)\b(?:,? (?:Apt|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$))?)",
       Tag("[ADDRESS]"));
   // std::regex works on bytes, so multi-byte delimiters are matched as sequences (lookahead),
   // never in bracket expressions.
@@ -717,7 +717,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
-      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|[Ss]ponsor|[Tt]utor|(?:step-?|god|half-|great-|foster |common-law |ex-)?(?:daughter|son|grandniece|grandnephew|grandchild|child|twin|wife|husband|mother|father|sister|brother|niece|nephew|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|fiancée?)(?:-in-law)?)),? \(?(?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|[Ss]ponsor|[Tt]utor|(?:[Ss]tep-?|[Gg]od|[Hh]alf-|[Gg]reat-|[Ff]oster |[Cc]ommon-law |[Ee]x-)?(?:[Dd]aughter|[Ss]on|[Gg]randniece|[Gg]randnephew|[Gg]randchild|child|twin|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|[Bb]rother|[Nn]iece|[Nn]ephew|[Gg]randson|[Gg]randdaughter|[Gg]randmother|[Gg]randfather|[Aa]unt|[Uu]ncle|[Cc]ousin|[Ff]riend|[Nn]eighbou?r|[Cc]aregiver|[Pp]artner|[Ss]pouse|[Gg]uardian|[Ff]iancée?)(?:-in-law)?)),? \(?(?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
       R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by|[Ss]igned|[Cc]c)[:]?) (?:[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?|[A-Z]\.) [A-Z](?:'[A-Z])?[a-z'-]+\b)",
@@ -778,7 +778,9 @@ std::vector<Rule> BuildPatternRules() {
   const std::string words_age =
       "(?:ninety(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|(?:one |a )?hundred(?: "
       "and (?:one|two|three|four|five|six|seven|eight|nine|ten))?)";
-  add("age", "\\b((?:is|aged?|turned|turns) )" + words_age + "\\b", KeepFirst("90+"), icase);
+  add("age",
+      "\\b((?:is|aged?|turned|turns|turn|turning|will be|reached|reaching) )" + words_age + "\\b",
+      KeepFirst("90+"), icase);
   add("age", "\\b" + words_age + "(?=[- ]years?\\b|[- ]year[- ]old| y/?o\\b)", Tag("90+"), icase);
   return rules;
 }

@@ -443,6 +443,18 @@ TEST(TextScrubberTest, RoleLabelsRocMonthsAhvSlashCodesTractorsAndTownships) {
     EXPECT_EQ(s.Scrub(text), text);
 }
 
+TEST(TextScrubberTest, CapitalizedKinGolfCartsLetteredHouseNumbersHandGeometryAndTurningNinety) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Granddaughter Perpetua is her main support. Golf cart GC-1187.\nHome: 3B Elm Terrace, "
+      "Newport.\nHand geometry HG-3301 enrolled at work. Will turn ninety next month.");
+  for (const char* phi : {"Perpetua", "1187", "Elm", "Newport", "3301", "ninety"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"Granddaughter", "main support", "enrolled at work", "next month"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  EXPECT_EQ(s.Scrub("Child Protective Services notified."), "Child Protective Services notified.");
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
