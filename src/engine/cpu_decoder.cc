@@ -26,7 +26,6 @@ PackedWeight Stack(std::vector<PackedWeight> parts) {
     w.q8.insert(w.q8.end(), p.q8.begin(), p.q8.end());
     w.q4.insert(w.q4.end(), p.q4.begin(), p.q4.end());
     w.scales.insert(w.scales.end(), p.scales.begin(), p.scales.end());
-    w.block_sums.insert(w.block_sums.end(), p.block_sums.begin(), p.block_sums.end());
   }
   return w;
 }

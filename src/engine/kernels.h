@@ -37,8 +37,9 @@ StatusOr<WeightFormat> ParseWeightFormat(const std::string& name);
 const char* WeightFormatName(WeightFormat f);
 
 // A linear layer's weight W [n, k] (y = x W^T), packed for the kernels. int8: q[n, k] with
-// w = q * scales[row]; int4: two 4-bit values per byte, group g of row r in 16 bytes (element
-// j in the low nibble of byte j, element j + 16 in the high nibble), w = (nibble - 8) * scale.
+// w = q * scales[row], q in [-127, 127] (symmetric; FromStored refuses -128); int4: two 4-bit
+// values per byte, group g of row r in 16 bytes (element j in the low nibble of byte j,
+// element j + 16 in the high nibble), w = (nibble - 8) * scale.
 struct PackedWeight {
   WeightFormat format = WeightFormat::kF32;
   int64_t n = 0, k = 0;
@@ -46,8 +47,7 @@ struct PackedWeight {
   std::vector<uint16_t> bf16;
   std::vector<int8_t> q8;
   std::vector<uint8_t> q4;
-  std::vector<float> scales;        // int8: [n]; int4: [n, k / 32]
-  std::vector<int32_t> block_sums;  // int8: sums of q per 64 inputs [n, k / 64] (derived)
+  std::vector<float> scales;  // int8: [n]; int4: [n, k / 32]
   // Bytes the kernel streams per product (weights and scales).
   int64_t bytes() const;
 };

@@ -80,6 +80,14 @@ TEST(Pack, StoredFormRoundTripsAndIsChecked) {
     torch::Tensor nan_scales = stored[1].second.clone();
     nan_scales.view(-1)[0] = NAN;
     EXPECT_FALSE(FromStored("m", f, 6, 64, stored[0].second, nan_scales).ok());
+    if (f == WeightFormat::kInt8) {
+      // -128 is outside symmetric quantization; the kernels negate weights and need it absent.
+      torch::Tensor q = stored[0].second.clone();
+      q.view(-1)[5] = -128;
+      auto out = FromStored("m", f, 6, 64, q, stored[1].second);
+      ASSERT_FALSE(out.ok());
+      EXPECT_NE(out.status().message().find("-128"), std::string::npos);
+    }
   }
 }
 
