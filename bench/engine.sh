@@ -37,6 +37,11 @@ llama_modules="${MEDSCRIBE_LLAMA_NPM:-${XDG_CACHE_HOME:-$HOME/.cache}/medscribe/
 have_llama=0
 [ -d "$llama_modules/node-llama-cpp" ] && command -v node > /dev/null && have_llama=1
 [ $have_llama -eq 1 ] || echo "  node-llama-cpp is not installed at $llama_modules (scripts/bootstrap.sh installs it): engine figures only"
+# node-llama-cpp runs each evaluation on libuv's thread pool; with its default four threads the
+# pool's other threads compete with llama.cpp's compute threads for 2 cores (20M f32 decode at 2
+# threads: 91 tokens/s with four, 468 with one; 1 thread: 241 vs 321). One pool thread keeps
+# the anchor at its own speed.
+export UV_THREADPOOL_SIZE=1
 gguf_dir=$(mktemp -d)
 trap 'rm -rf "$gguf_dir"' EXIT
 printf '  %-5s %-10s %-3s %9s %9s %6s   %9s %9s %6s %9s %9s %9s\n' shape type thr "pp ours" "pp llama" ratio \

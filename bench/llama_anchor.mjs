@@ -3,6 +3,9 @@
 // Usage: node llama_anchor.mjs NODE_MODULES MODEL.gguf THREADS [P=128] [N=128] [R=3]
 // Prints one line: "pp_tok_s=... tok_s=... threads=...".
 //
+// Run it with UV_THREADPOOL_SIZE=1 (bench/engine.sh does): libuv's default pool of four threads
+// competes with llama.cpp's compute threads on a small machine.
+//
 // Threads: the Llama instance is created with maxThreads 0, so that the context's thread count
 // is used as given, never lowered by node-llama-cpp's sharing of threads between contexts, and
 // the context asks for that many as its minimum too.
