@@ -120,7 +120,7 @@ echo "  with oneDNN's bf16 GEMM for steps of 16+ rows (outputs close to, not ide
 echo
 echo "== a tiny model trained here ($steps steps): speculative decoding and quantization"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$gguf_dir" "$tmp"' EXIT
 "$bin" --log-level warn synth --out "$tmp/c" --encounters 240 --seed 11 --no-speech --image-size 128 > /dev/null
 "$bin" --home "$tmp/home" --log-level warn ingest --dicom "$tmp/c/dicom" --fhir "$tmp/c/fhir" --out "$tmp/d" \
   --image-size 128 --no-warehouse > /dev/null || [ $? -eq 3 ]
