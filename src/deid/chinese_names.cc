@@ -20,7 +20,8 @@ const std::vector<std::u32string>& ChineseSurnames() {
       U"古",   U"紀",   U"姚",   U"連",   U"馮",   U"歐",   U"程",   U"湯", U"田", U"康", U"姜",
       U"白",   U"汪",   U"鄒",   U"尤",   U"巫",   U"鐘",   U"黎",   U"涂", U"龔", U"嚴", U"韓",
       U"袁",   U"金",   U"童",   U"陸",   U"夏",   U"柳",   U"凃",   U"邵", U"錢", U"孔", U"殷",
-      U"包",   U"左",   U"秦",   U"崔",   U"易"};
+      U"包",   U"左",   U"秦",   U"崔",   U"易",   U"郝",   U"閻",   U"雷", U"聶", U"譚", U"顧",
+      U"莫",   U"孟",   U"武",   U"賀",   U"尹",   U"倪",   U"魯",   U"喬", U"駱", U"陶", U"于"};
   return k;
 }
 const std::vector<std::u32string>& ChineseNameCues() {
@@ -41,17 +42,18 @@ const std::vector<std::u32string>& ChineseNameCues() {
       U"繼父",   U"繼母", U"乾媽",   U"乾爸",   U"會同",     U"協同",       U"轉介給",   U"大伯",
       U"二伯",   U"大哥", U"二哥",   U"大姊",   U"大姐",     U"二姊",       U"小叔",     U"大嫂",
       U"弟媳",   U"前妻", U"前夫",   U"未婚妻", U"未婚夫",   U"同居人",     U"房東",     U"雇主",
-      U"義父",   U"義母", U"乾哥哥", U"乾姊姊", U"乾弟弟",   U"乾妹妹",     U"乾女兒",   U"乾兒子"};
+      U"義父",   U"義母", U"乾哥哥", U"乾姊姊", U"乾弟弟",   U"乾妹妹",     U"乾女兒",   U"乾兒子",
+      U"里長",   U"鄰長", U"村長",   U"志工",   U"社工員",   U"個管員",     U"管理員"};
   return k;
 }
 // Titles after a name.
 const std::vector<std::u32string>& ChineseNameTitles() {
   static const std::vector<std::u32string> k = {
-      U"醫師",       U"醫生",   U"先生",   U"小姐",   U"女士",     U"護理師",   U"太太",
-      U"主任",       U"教授",   U"藥師",   U"營養師", U"社工師",   U"治療師",   U"個管師",
-      U"心理師",     U"技術員", U"護士",   U"老師",   U"主治醫師", U"住院醫師", U"總醫師",
-      U"專科護理師", U"組長",   U"護理長", U"督導",   U"院長",     U"副院長",   U"經理",
-      U"課長",       U"里長",   U"村長",   U"師傅",   U"老闆"};
+      U"醫師", U"醫生",   U"先生",     U"小姐",     U"女士",   U"護理師",     U"太太",   U"主任",
+      U"教授", U"藥師",   U"營養師",   U"社工師",   U"治療師", U"個管師",     U"心理師", U"技術員",
+      U"護士", U"老師",   U"主治醫師", U"住院醫師", U"總醫師", U"專科護理師", U"組長",   U"護理長",
+      U"督導", U"院長",   U"副院長",   U"經理",     U"課長",   U"里長",       U"村長",   U"師傅",
+      U"老闆", U"社工員", U"個管員",   U"志工",     U"鄰長",   U"管理員"};
   return k;
 }
 // Characters that do not end a given name (particles, verbs and clinical words that follow one).

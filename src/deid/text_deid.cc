@@ -155,7 +155,7 @@ std::vector<Rule> BuildPatternRules() {
 
   // 3. Dates, shifted and kept in their format (every element but the year is an identifier).
   auto shifted = [](int y, int m, int d, int shift) { return AddDays(Date{y, m, d}, shift); };
-  add("date", R"(\b(\d{4})-(\d{2})-(\d{2})\b)", [shifted](const std::smatch& m, int shift) {
+  add("date", R"(\b(\d{4})-(\d{1,2})-(\d{1,2})\b)", [shifted](const std::smatch& m, int shift) {
     const int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
     return ValidDate(y, mo, d) ? shifted(y, mo, d, shift).Iso() : std::string("[DATE]");
   });
@@ -224,6 +224,9 @@ std::vector<Rule> BuildPatternRules() {
       Tag("[DATE]"));
   // A month and year, the year in full or as two digits after an apostrophe ("March '22").
   add("date", "\\b(?:" + months + "),? (?:\\d{4}\\b|(?:'|\u2019)\\d{2}\\b)", Tag("[DATE]"));
+  // A season with its year ("Spring 2022", "winter of 2019").
+  add("date", R"(\b(?:[Ss]pring|[Ss]ummer|[Ff]all|[Aa]utumn|[Ww]inter) (?:of )?(?:19|20)\d{2}\b)",
+      Tag("[DATE]"));
   // A quarter or an ISO week with its year ("Q3 2025", "2024-W32").
   add("date",
       R"(\bQ[1-4] (?:19|20)\d{2}\b|\b(?:19|20)\d{2}-?W(?:0[1-9]|[1-4]\d|5[0-3])(?:-?[1-7])?\b)",
@@ -256,6 +259,8 @@ std::vector<Rule> BuildPatternRules() {
   add("date", "(\\d{1,2})月(\\d{1,2})日", Tag("[DATE]"));
   // A Republic of China year with its month, without 民國 (112年2月 is February 2023).
   add("date", R"(\b(?:1[0-4]\d|[4-9]\d)年\d{1,2}月)", Tag("[DATE]"));
+  // A weekday named relative to this week (上週三, 下星期一, 這禮拜五).
+  add("date", "(?:上上|上|下|本|這)(?:週|周|星期|禮拜)(?:一|二|三|四|五|六|日|天)", Tag("[DATE]"));
   // A month named relative to this year, or a part of a month: 去年12月, 今年3月初, 5月底.
   add("date",
       "(?:去年|今年|前年|明年|上年)\\d{1,2}月(?:初|中旬|中|底|份)?|\\d{1,2}月(?:初|中旬|底|份)",
@@ -288,7 +293,7 @@ std::vector<Rule> BuildPatternRules() {
   // A day of the month alone ("readmitted on the 9th"), unless a count follows ("on the 3rd
   // day", "the 5th rib").
   add("date",
-      R"(\b((?:on|since|until|till|by|before|after|from|for|(?:mon|tues|wednes|thurs|fri|satur|sun)day) the )(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b(?! (?:day|days|week|weeks|month|months|year|years|attempt|try|time|times|dose|doses|cycle|cycles|rib|ribs|intercostal|floor|percentile|degree|trimester|generation|line|toe|finger|digit|vertebra|vertebral|postoperative|post-op|postop|hospital|decade|grade|order|stage|cranial|lumbar|cervical|thoracic|sacral|metacarpal|metatarsal|of (?:the )?(?:day|week|month|list|series))\b))",
+      R"(\b((?:on|since|until|till|by|before|after|from|for|(?:night|morning|afternoon|evening|day) of|(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?(?: (?:morning|afternoon|evening|night))?,?) the )(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b(?! (?:day|days|week|weeks|month|months|year|years|attempt|try|time|times|dose|doses|cycle|cycles|rib|ribs|intercostal|floor|percentile|degree|trimester|generation|line|toe|finger|digit|vertebra|vertebral|postoperative|post-op|postop|hospital|decade|grade|order|stage|cranial|lumbar|cervical|thoracic|sacral|metacarpal|metatarsal|of (?:the )?(?:day|week|month|list|series))\b))",
       KeepFirst("[DATE]"), icase);
   // ROC-era numeric dates with a two-digit year (1912-2010) after a date label: 出生日期 72/05/03.
   add("date",
@@ -312,8 +317,9 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[PHONE]"));
   // An extension: "ext. 305", "分機305", and "轉2245" after a Taiwanese number ("轉" + digits
   // is how an extension is dialled there; "轉院" and "轉診" carry no digits).
-  // United Kingdom numbers: "07700 900461", "020 7946 0958".
-  add("phone", R"(\b0\d{4} ?\d{6}\b|\b0\d{2} \d{4} \d{4}\b)", Tag("[PHONE]"));
+  // United Kingdom numbers: "07700 900461", "020 7946 0958"; Australian mobiles "0412 345 678".
+  add("phone", R"(\b0\d{4} ?\d{6}\b|\b0\d{2} \d{4} \d{4}\b|\b0\d{3} \d{3} \d{3}\b)",
+      Tag("[PHONE]"));
   add("phone", R"((?:\b(?:ext\.?|extension)|分機|轉)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
   add(
       "phone",
@@ -353,7 +359,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[MRN]"), icase);
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
   add("account",
-      R"(\b(health plan|insurance|policy|member|subscriber|beneficiary|group|account|acct\.?|claim|medicare|medicaid|MBI|HICN|NHI)((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b(health plan|plan|insurance|policy|member|subscriber|beneficiary|group|account|acct\.?|claim|medicare|medicaid|MBI|HICN|NHI)(?![a-z])((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
   // Payment cards by their last digits ("Credit card ending 4417").
   add("account",
@@ -364,12 +370,12 @@ std::vector<Rule> BuildPatternRules() {
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
       Labelled("[ID]", ""));
   add("license",
-      R"(\b(licen[cs]e|certificate|certification|credential|accreditation|permit|registration|DEA|NPI)( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b(licen[cs]e|certificate|certification|credential|accreditation|permit|registration|DEA|NPI)\b( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? \d{3,}|(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,})\b)",
       Labelled("[ID]"), icase);
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[ID]", ""));
   add("vehicle",
-      R"(\b(plate|license plate|registration plate|VIN|car|truck|van|minivan|jeep|bus|taxi|motorhome|RV|camper|trailer|boat|tractor|forklift|ATV|snowmobile|golf cart|motorcycle|motorbike|scooter|vehicle)( (?:number|no\.?|#|plate))?[:#]? ?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,16}\b)",
+      R"(\b(plate|license plate|registration plate|VIN|car|truck|van|minivan|jeep|bus|taxi|motorhome|RV|camper|trailer|boat|tractor|forklift|ATV|snowmobile|golf cart|moped|e-bike|motorcycle|motorbike|scooter|vehicle)( (?:number|no\.?|#|plate))?[:#]? ?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,16}\b)",
       Labelled("[VEHICLE]"), icase);
   add("vehicle",
       R"(\b((?:plate|license plate|tag|car|truck|pickup|van|SUV|sedan|motorcycle|motorbike|scooter|vehicle)(?: (?:number|no\.?|#|plate))?[:#]? ?)[A-Z]{2,3} \d{3,4}\b)",
@@ -388,7 +394,7 @@ std::vector<Rule> BuildPatternRules() {
         return digit && letter ? std::string("[VEHICLE]") : v;
       });
   add("device",
-      R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|device (?:id|identifier)|lot(?: number| no\.?)?)[:#]? ?(?=[A-Za-z0-9()./-]*\d)[A-Z0-9][A-Z0-9()./-]{3,}\b)",
+      R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|device (?:id|identifier)|asset(?: tag| id| number| no\.?)|inventory(?: tag| number)|equipment(?: id| tag)|lot(?: number| no\.?)?)[:#]? ?(?=[A-Za-z0-9()./-]*\d)[A-Z0-9][A-Z0-9()./-]{3,}\b)",
       Labelled("[DEVICE_ID]"), icase);
   // A serial number written in groups ("S/N: FP 2209 7761").
   add("device",
@@ -406,7 +412,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b[A-Za-z0-9_.-]*[A-Za-z0-9]\.(?:jpe?g|png|heic|heif|tiff?|bmp|gif|mov|mp4)\b)",
       Tag("[PHOTO]"), icase);
   add("biometric",
-      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|signature(?: specimen| sample| image)?|handwriting sample|hand geometry|palm vein(?: scan)?|face template|keystroke (?:profile|pattern)|gait (?:sample|signature|recording|video)|(?:voice|video|audio) recording|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record|enrollment|enrolment|profile))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
+      R"(\b((?:fingerprint|finger print|voiceprint|voice print|voice sample|signature(?: specimen| sample| image)?|handwriting sample|hand geometry|face scan|facial scan|face id|facial recognition(?: template)?|palm vein(?: scan)?|face template|keystroke (?:profile|pattern)|gait (?:sample|signature|recording|video)|(?:voice|video|audio) recording|palm ?print|DNA sample|retina(?:l)? scan|iris scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record|enrollment|enrolment|profile))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
       Labelled("[ID]"), icase);
   // Identity documents by their label (after the accounts, licences and devices, whose labels
   // may end in "ID").
@@ -424,6 +430,13 @@ std::vector<Rule> BuildPatternRules() {
   // A code in groups after "ID", "number", "no." or "#" ("Permanent resident ID PR 4412 9987").
   add("id",
       R"(\b((?:ID|[Nn]umber|[Nn]o\.|#)[:#]? ?)(?=[A-Z0-9]{0,6} \d)[A-Z0-9]{1,6}(?: \d{2,6}){1,3}\b)",
+      KeepFirst("[ID]"));
+  // Numbers in groups of four digits (Aadhaar "2345 6789 0123", card numbers).
+  add("id", R"(\b\d{4}(?: \d{4}){2,3}\b)", Tag("[ID]"));
+  // A reference with letters and digits ("Billing ref BR-2024-118273"); a reference range of
+  // numbers alone ("reference 135-145") is a laboratory's and stays.
+  add("id",
+      R"(\b((?:[Bb]illing |[Cc]ase |[Cc]laim |[Oo]rder |[Bb]ooking |[Cc]onfirmation )?(?:[Rr]ef\.?|[Rr]eference)(?: (?:no\.?|number|#))?[:#]? ?)(?=[A-Z0-9/-]*\d)(?=[A-Z0-9/-]*[A-Z])[A-Z0-9][A-Z0-9/-]{4,}\b)",
       KeepFirst("[ID]"));
   // Swiss social insurance numbers (756.1234.5678.97).
   add("id", R"(\b756\.\d{4}\.\d{4}\.\d{2}\b)", Tag("[ID]"));
@@ -522,7 +535,7 @@ std::vector<Rule> BuildPatternRules() {
   // Kaohsiung, moved north"); a hospital named after its city keeps it ("Kaohsiung Veterans
   // General Hospital", as 高雄榮總 stays in Chinese).
   add("address",
-      R"(\b(?:New Taipei|Taipei|Taoyuan|Taichung|Tainan|Kaohsiung|Keelung|Hsinchu|Miaoli|Changhua|Nantou|Yunlin|Chiayi|Pingtung|Yilan|Hualien|Taitung|Penghu|Kinmen|Matsu|Lienchiang|Banqiao|Zhongli|Xinzhuang|Sanchong|Tamsui|Danshui|Beitou|Shilin|Neihu|Zhonghe|Yonghe|Tucheng|Xizhi|Fengshan|Zuoying|Xitun|Zhubei|Douliu|Magong)(?: (?:City|County|District))?\b)",
+      R"(\b(?:New Taipei|Taipei|Taoyuan|Taichung|Tainan|Kaohsiung|Keelung|Hsinchu|Miaoli|Changhua|Nantou|Yunlin|Chiayi|Pingtung|Yilan|Hualien|Taitung|Penghu|Kinmen|Matsu|Lienchiang|Banqiao|Zhongli|Xinzhuang|Sanchong|Tamsui|Danshui|Beitou|Shilin|Neihu|Zhonghe|Yonghe|Tucheng|Xizhi|Fengshan|Zuoying|Xitun|Zhubei|Douliu|Magong|Kenting|Hengchun|Jiufen|Alishan|Lukang|Puli|Yuli|Sanxia|Yingge|Pingxi|Wulai|Jinshan|Beipu|Luodong|Toucheng|Jiaoxi)(?: (?:City|County|District))?\b)",
       [](const std::smatch& m, int) {
         static const std::regex kHospital(
             R"(^(?:'s)? (?:Veterans|General|Municipal|Medical|University|Chang Gung|Tzu Chi|Christian|Hospital|Mackay|Cathay|Cheng Hsin|Show Chwan|Chi Mei|Far Eastern))");
@@ -535,7 +548,7 @@ std::vector<Rule> BuildPatternRules() {
   // Departments, units and days ("transferred to Cardiology", "moved to Step Down") are not
   // places; acronyms (ICU, ED) never match.
   add("address",
-      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Dd]rove|[Ee]migrated|[Ii]mmigrated|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Ss]tayed|[Ss]taying)(?: here| back| over| home)? (?:to|in|into|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Dd]rove|[Ee]migrated|[Ii]mmigrated|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Vv]acations|[Hh]olidays|[Ww]inters|[Ss]ummers|[Ss]tayed|[Ss]taying)(?: here| back| over| home)? (?:to|in|into|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kNotPlaces = {"Emergency",
                                                          "Intensive",
@@ -680,6 +693,11 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:[Ii]nterpreter|[Tt]ranslator|[Ss]itter|[Cc]aregiver|[Cc]haplain|[Dd]river|[Gg]uardian|[Ww]itness|[Pp]roxy|[Hh]ealth care proxy|POA|[Ss]urrogate|[Ee]scort|[Cc]ompanion|[Vv]isitor|[Dd]onor|[Ii]nformant|[Ss]ource)s?: )[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+(?:-[A-Z][a-z]+)?){1,2})",
       Labelled("[NAME]", ""));
+  // A name before its relation to the patient ("identifies Roscoe, her partner, as next of
+  // kin"); the word before it is in lower case, so a sentence's first word is never taken.
+  add("name",
+      R"(\b([a-z]+ )([A-Z](?:'[A-Z])?[a-z]+(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)(?=,? \(?(?:her|his|their|the patient's|patient's|pt's) (?:partner|husband|wife|spouse|son|daughter|mother|father|sister|brother|friend|neighbou?r|caregiver|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|boyfriend|girlfriend|fiancée?)\b))",
+      [](const std::smatch& m, int) { return m[1].str() + "[NAME]"; });
   // A surname after a care role written in lower case ("Bedside nurse Kowalczyk noted"); the
   // capitalized words that follow such roles in clinical text are not names.
   add("name",

@@ -455,6 +455,53 @@ TEST(TextScrubberTest, CapitalizedKinGolfCartsLetteredHouseNumbersHandGeometryAn
   EXPECT_EQ(s.Scrub("Child Protective Services notified."), "Child Protective Services notified.");
 }
 
+TEST(TextScrubberTest, NamesBeforeTheirRelationNeighbourhoodChiefsRareSurnamesAndResorts) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Pt identifies Roscoe, her partner, as next of kin. "
+      "經郝社工員評估。鄰長陳阿土幫忙叫救護車。\n"
+      "Vacations in Kenting every winter.");
+  for (const char* phi : {"Roscoe", "郝", "陳阿土", "Kenting"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept :
+       {"identifies", "her partner", "社工員評估", "幫忙叫救護車", "every winter"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"Today, her husband called. 照顧良好，符合診斷，接受雷射治療。",
+                           "民國一百一十年診斷糖尿病。"})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
+TEST(TextScrubberTest, WeekdayMorningsSeasonsShortIsoDatesGroupedDigitsRefsAssetTagsFaceScans) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Chest pain since Monday morning, the 4th. Last Pap Spring 2022. ERCP 2021-7-3 with stent.\n"
+      "Indian Aadhaar 2345 6789 0123. Billing ref BR-2024-118273. Moped MP-22X19.\n"
+      "Infusion pump asset tag AT-009812. Face scan FS-3390 used at check-in.");
+  for (const char* phi : {"4th", "Spring", "2021-7-3", "6789", "118273", "22X19", "009812", "3390"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  EXPECT_NE(out.find("2021-06-30"), std::string::npos) << out;  // shifted, in ISO form
+  for (const char* kept : {"with stent", "used at check-in", "Infusion pump"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text :
+       {"Sodium reference 135-145. Spring cleaning tired her.", "Reference range 4-11."})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
+TEST(TextScrubberTest, NightsOfTheNthRelativeWeekdaysAustralianMobilesPlansAndShortLicences) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Fever began the night of the 7th. Next dose Fri the 13th. 上週三開始發燒。\n"
+      "Call her on 0412 345 678 (Australia). Medicare Advantage plan H1234-001.\n"
+      "Counselor license LPC 8812.");
+  for (const char* phi : {"7th", "13th", "上週三", "345 678", "H1234", "8812"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"Fever began", "開始發燒", "(Australia)", "Counselor license"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"Plan: follow up in 2 weeks. On the 3rd day, afebrile.",
+                           "Colonoscopy late 2019. Hotline 1-800-FLOWERS."})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
