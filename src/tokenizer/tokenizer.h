@@ -4,7 +4,8 @@
 //
 // Fixed ids: 0 <pad>, 1 <unk>, 2 <s> (bos), 3 </s> (eos, ends a report), then the section tokens
 // <image> <history> <labs> <dictation> <report> as user-defined symbols (never split, never
-// produced from ordinary text).
+// produced from ordinary text), then TrainOptions::symbols (change tokens, and word-start pieces
+// such as "▁new" that ordinary text does produce, as one piece).
 //
 // Example:
 //   ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::Load("run/tokenizer.model"));
