@@ -189,6 +189,30 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
       ++j;
     return j;
   };
+  // A name before its role in parentheses: 阿美（看護）, 王小明(家屬).
+  for (size_t i = 0; i < cps.size(); ++i) {
+    if (cps[i].first != U'（' && cps[i].first != U'(') continue;
+    bool role = false;
+    for (const auto* list : {&ChineseNameCues(), &CaregiverCues(), &ChineseNameTitles()}) {
+      for (const std::u32string& r : *list) {
+        // Cues that are verbs or name the patient: "評估（醫師）" is possible, "胸痛（病人）" too.
+        static const std::vector<std::u32string> kNotRoles = {
+            U"由",     U"與",   U"和",   U"及",       U"通知", U"聯絡", U"會診", U"照會",
+            U"交班給", U"會同", U"協同", U"轉介給",   U"簽名", U"姓名", U"病人", U"病患",
+            U"患者",   U"個案", U"案主", U"主治醫師", U"醫師", U"醫生"};
+        if (std::find(kNotRoles.begin(), kNotRoles.end(), r) != kNotRoles.end()) continue;
+        const size_t e = i + 1 + r.size();
+        if (StartsAt(cps, i + 1, r) && e < cps.size() &&
+            (cps[e].first == U'）' || cps[e].first == U')'))
+          role = true;
+      }
+    }
+    size_t n = 0;
+    while (role && n < 3 && n < i && IsHan(cps[i - 1 - n].first) &&
+           !NotInGivenName(cps[i - 1 - n].first))
+      ++n;
+    if (n >= 2) spans.push_back({i - n, i});
+  }
   for (size_t i = 0; i < cps.size(); ++i) {
     for (const std::u32string& cue : ChineseNameCues()) {
       if (!StartsAt(cps, i, cue)) continue;

@@ -293,7 +293,7 @@ std::vector<Rule> BuildPatternRules() {
   // A day of the month alone ("readmitted on the 9th"), unless a count follows ("on the 3rd
   // day", "the 5th rib").
   add("date",
-      R"(\b((?:on|since|until|till|by|before|after|from|for|(?:night|morning|afternoon|evening|day) of|(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?(?: (?:morning|afternoon|evening|night))?,?) the )(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b(?! (?:day|days|week|weeks|month|months|year|years|attempt|try|time|times|dose|doses|cycle|cycles|rib|ribs|intercostal|floor|percentile|degree|trimester|generation|line|toe|finger|digit|vertebra|vertebral|postoperative|post-op|postop|hospital|decade|grade|order|stage|cranial|lumbar|cervical|thoracic|sacral|metacarpal|metatarsal|of (?:the )?(?:day|week|month|list|series))\b))",
+      R"(\b((?:on|since|until|till|by|before|after|from|for|(?:night|morning|afternoon|evening|day|weekend|week) of|(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?(?: (?:morning|afternoon|evening|night))?,?) the )(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b(?! (?:day|days|week|weeks|month|months|year|years|attempt|try|time|times|dose|doses|cycle|cycles|rib|ribs|intercostal|floor|percentile|degree|trimester|generation|line|toe|finger|digit|vertebra|vertebral|postoperative|post-op|postop|hospital|decade|grade|order|stage|cranial|lumbar|cervical|thoracic|sacral|metacarpal|metatarsal|of (?:the )?(?:day|week|month|list|series))\b))",
       KeepFirst("[DATE]"), icase);
   // ROC-era numeric dates with a two-digit year (1912-2010) after a date label: 出生日期 72/05/03.
   add("date",
@@ -323,7 +323,7 @@ std::vector<Rule> BuildPatternRules() {
   add("phone", R"((?:\b(?:ext\.?|extension)|分機|轉)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
   add(
       "phone",
-      R"(\b((?:pager|beeper|pgr|bleep|page|call|phone|tel|telephone|cell|mobile|fax|callback|call back|contact|line|hotline|helpline|office|desk|direct)\.?(?: (?:at|on|number|no\.?|#))?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{3,6}\b(?![./:-]\d)))",
+      R"(\b((?:pager|beeper|pgr|bleep|page|call|phone|tel|telephone|cell|mobile|fax|callback|call back|contact|line|hotline|helpline|office|desk|direct|work|home)\.?(?: (?:at|on|number|no\.?|#))?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{3,6}\b(?![./:-]\d)))",
       [](const std::smatch& m, int) {
         // A bare short number is a phone only after pager-like words ("pager 4471"), not after
         // "call" ("call 911" stays, "call 555-0143" goes).
@@ -357,6 +357,9 @@ std::vector<Rule> BuildPatternRules() {
   add("mrn",
       R"(\b((?:accession|specimen|requisition|order)(?: (?:number|no\.?|#|id))?[:#]? ?)(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       KeepFirst("[MRN]"), icase);
+  // A chart, record or file named by a code of hyphenated digit groups ("Chart C-0091-2277").
+  add("mrn", R"(\b((?:[Cc]hart|[Rr]ecord|[Ff]ile|[Cc]ase)[:#]? )[A-Z]{0,3}-?\d{2,}(?:-\d{2,})+\b)",
+      KeepFirst("[MRN]"));
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
   add("account",
       R"(\b(health plan|plan|insurance|policy|member|subscriber|beneficiary|group|account|acct\.?|claim|medicare|medicaid|MBI|HICN|NHI)(?![a-z])((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
@@ -402,7 +405,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[DEVICE_ID]"));
   // A device named by its kind, then a code of letters and digits ("CGM transmitter 8G4TQ2").
   add("device",
-      R"(\b((?:[Tt]ransmitter|[Ss]ensor|[Rr]eceiver|[Pp]ump|[Pp]acemaker|[Dd]efibrillator|[Gg]enerator|[Ss]timulator|[Ii]mplant|[Hh]earing aid|[Mm]onitor|[Mm]eter|ICD)(?: (?:id|code|number|no\.?|#))?[:#]? )(?:[A-Z]{2,4} \d[\d-]{3,}|(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,})\b)",
+      R"(\b((?:[Tt]ransmitter|[Ss]ensor|[Rr]eceiver|[Pp]ump|[Pp]acemaker|[Dd]efibrillator|[Gg]enerator|[Ss]timulator|[Ii]mplant|[Hh]earing aid|[Mm]onitor|[Mm]eter|[Pp]rocessor|[Cc]ontroller|[Cc]oncentrator|[Vv]entilator|[Ww]heelchair|BiPAP|CPAP|ICD)(?: (?:id|code|number|no\.?|#))?[:#]? )(?:[A-Z]{2,4} \d[\d-]{3,}|(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,})\b)",
       Labelled("[DEVICE_ID]", ""));
   add("device", "(序號|序列號|產品序號|批號)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[DEVICE_ID]", ""));
@@ -778,7 +781,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("90+"), icase);
   // "Patient is 96 and lives alone" -- not a measurement ("she is 95% on room air").
   add("age",
-      R"(\b((?:[Pp]atient|[Pp]t|[Ss]he|[Hh]e|(?:[Hh]is|[Hh]er) (?:mother|father|grandmother|grandfather|husband|wife)) (?:is|was) )(9\d|1[0-4]\d)\b(?!\s*(?:%|/|percent|mm|cm|bpm|kg|lbs?|pounds|mg|°|\.\d|min|minutes|hours|days|weeks|months|percentile|on |at |of )))",
+      R"(\b((?:[Pp]atient|[Pp]t|[Ss]he|[Hh]e|(?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he) )?(?:[Gg]rand(?:mother|father|ma|pa)|[Mm]other|[Ff]ather|[Hh]usband|[Ww]ife|[Aa]unt|[Uu]ncle|[Ss]ister|[Bb]rother)) (?:is|was) )(9\d|1[0-4]\d)\b(?!\s*(?:%|/|percent|mm|cm|bpm|kg|lbs?|pounds|mg|°|\.\d|min|minutes|hours|days|weeks|months|percentile|on |at |of )))",
       KeepFirst("90+"));
   add("age", "(9\\d|1[0-4]\\d) ?歲", Tag("90+歲"));
   add(

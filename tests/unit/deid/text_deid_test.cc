@@ -502,6 +502,20 @@ TEST(TextScrubberTest, NightsOfTheNthRelativeWeekdaysAustralianMobilesPlansAndSh
     EXPECT_EQ(s.Scrub(text), text);
 }
 
+TEST(TextScrubberTest, NamesBeforeARoleInParenthesesWeekendsWorkNumbersChartsProcessorsKinAges) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "阿美（看護）表示病人拒食。Pain started the weekend of the 12th. Work number 555.0148.\n"
+      "Chart C-0091-2277 reviewed. Cochlear processor CP-910-44821. Grandmother is 98 and sharp.");
+  for (const char* phi : {"阿美", "12th", "0148", "0091", "44821", "98"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"（看護）表示病人拒食", "Pain started", "reviewed", "and sharp"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"主訴胸痛（病人）。評估（醫師）。前天晚上開始胸痛。",
+                           "Chart 2 of 3. Her sister is 45 and well. Home 2 days."})
+    EXPECT_EQ(s.Scrub(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
