@@ -66,7 +66,8 @@ StatusOr<PackedWeight> FromStored(const std::string& name, WeightFormat format, 
 torch::Tensor Dequantize(const PackedWeight& w);
 
 // From this many rows on, Matmul multiplies through LibTorch's float32 GEMM (BLAS), one slice of
-// output columns per thread; below, with the engine's tiles.
+// output columns per thread; below, with the engine's tiles. int8 weights on a CPU with VNNI stay
+// on the int8 tiles at every size.
 inline constexpr int64_t kGemmRows = 32;
 
 // y[m, n] = x[m, k] W^T. REQUIRES: x holds m * w.k floats, y room for m * w.n.
