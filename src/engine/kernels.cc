@@ -68,18 +68,19 @@ void RowToFloat(const PackedWeight& w, int64_t r, float* out) {
 
 // int8 activations: every row of x in blocks of kActivationBlock, each block quantized
 // symmetrically (scale = max |x| / 127); `dequantized` holds q * scale as float for the paths
-// without VNNI, so every CPU computes the same products.
+// without VNNI, so every CPU computes the same products (left empty where no path reads it).
 struct Int8Activations {
   std::vector<int8_t> q;           // [m, k], in [-127, 127]
   std::vector<float> scales;       // [m, k / 64]
   std::vector<float> dequantized;  // [m, k]
 };
 
-void QuantizeActivations(const float* x, int64_t m, int64_t k, Int8Activations* a) {
+void QuantizeActivations(const float* x, int64_t m, int64_t k, Int8Activations* a,
+                         bool dequantize) {
   const int64_t nb = k / kActivationBlock;
   a->q.resize(static_cast<size_t>(m * k));
   a->scales.resize(static_cast<size_t>(m * nb));
-  a->dequantized.resize(static_cast<size_t>(m * k));
+  a->dequantized.resize(dequantize ? static_cast<size_t>(m * k) : 0);
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t b = 0; b < nb; ++b) {
       const float* v = x + i * k + b * kActivationBlock;
@@ -92,7 +93,7 @@ void QuantizeActivations(const float* x, int64_t m, int64_t k, Int8Activations* 
         const size_t at = static_cast<size_t>(i * k + b * kActivationBlock + j);
         const int q = static_cast<int>(std::nearbyint(std::clamp(v[j] * inv, -127.0f, 127.0f)));
         a->q[at] = static_cast<int8_t>(q);
-        a->dequantized[at] = static_cast<float>(q) * s;
+        if (dequantize) a->dequantized[at] = static_cast<float>(q) * s;
       }
     }
   }
@@ -576,7 +577,7 @@ bool UsingVnni() { return kVnni; }
 torch::Tensor QuantizeActivationsForTest(const torch::Tensor& x) {
   const torch::Tensor c = x.to(torch::kFloat32).contiguous();
   Int8Activations a;
-  QuantizeActivations(c.data_ptr<float>(), c.size(0), c.size(1), &a);
+  QuantizeActivations(c.data_ptr<float>(), c.size(0), c.size(1), &a, /*dequantize=*/true);
   return torch::from_blob(a.dequantized.data(), c.sizes(), torch::kFloat32).clone();
 }
 
@@ -733,8 +734,8 @@ void Matmul(const float* x, int64_t m, const PackedWeight& w, float* y) {
   Int8Activations act;
   const bool a8 = w.format == WeightFormat::kInt8 && w.k % kActivationBlock == 0;
   if (a8) {
-    QuantizeActivations(x, m, w.k, &act);
-    x = act.dequantized.data();
+    QuantizeActivations(x, m, w.k, &act, /*dequantize=*/!kVnni);
+    if (!kVnni) x = act.dequantized.data();
   }
   // Many rows (prompt chunks, large batches): float32 GEMM through LibTorch's BLAS on one slice
   // of output columns per thread (quantized weights expanded to float32 slice by slice; at 32+
