@@ -115,6 +115,13 @@ std::vector<std::string_view> ContradictingWords(DictatedChange c) {
 
 namespace {
 
+// `w` (non-empty) with its first letter in upper case.
+std::string Capitalized(std::string_view w) {
+  std::string out(w);
+  out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
 // The words of `words`, lower case and capitalized, that `encode` makes one token each; the
 // lower-case words it splits are appended to `split` (optional). Sorted, without repeats.
 template <typename Words>
@@ -123,8 +130,7 @@ std::vector<int> SingleTokens(const Words& words,
                               std::vector<std::string>* split) {
   std::vector<int> out;
   for (const std::string_view w : words) {
-    std::string capitalized(w);
-    capitalized[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(capitalized[0])));
+    const std::string capitalized = Capitalized(w);
     for (const std::string_view form : {w, std::string_view(capitalized)}) {
       if (const std::vector<int> ids = encode(form); ids.size() == 1) {
         out.push_back(ids[0]);
@@ -157,10 +163,8 @@ std::vector<std::string> ChangeWordPieces() {
   for (const DictatedChange c : {DictatedChange::kNew, DictatedChange::kIncreased,
                                  DictatedChange::kDecreased, DictatedChange::kUnchanged}) {
     for (const std::string_view w : ChangeWords(c)) {
-      std::string capitalized(w);
-      capitalized[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(capitalized[0])));
       out.push_back(std::string(kWordStart) + std::string(w));
-      out.push_back(std::string(kWordStart) + capitalized);
+      out.push_back(std::string(kWordStart) + Capitalized(w));
     }
   }
   return out;
