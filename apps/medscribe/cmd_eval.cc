@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli.h"
 #include "common/files.h"
@@ -20,6 +21,7 @@
 #include "eval/record_baseline.h"
 #include "eval/text_metrics.h"
 #include "eval/truth.h"
+#include "head_eval.h"
 #include "ingest/manifest.h"
 #include "model/json.h"
 #include "model/prompt.h"
@@ -208,6 +210,7 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
   }
 
   std::vector<System> systems;
+  std::optional<train::FindingScores> head;
   int max_new = 0;
   if (!a.model.empty()) {
     auto engine = LoadReportEngine(*dir, {}, !a.free_change);
@@ -219,6 +222,11 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
     if (!po.ok()) return ReportError(po.status());
     auto gen = GenerateReports(*engine, samples, *po, max_new, "generate");
     if (!gen.ok()) return ReportError(gen.status());
+    if (engine->engine->config().findings.enabled) {
+      auto h = ScoreHeadBesideDraft(*engine->engine, samples, refs, *gen);
+      if (!h.ok()) return ReportError(h.status());
+      head = std::move(h).value();
+    }
     systems.push_back(
         {"model (" + a.model + (a.free_change ? ", change words free" : "") + ")", "model", *gen});
   }
@@ -436,6 +444,10 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
       "sever: severity; size: nodule/mass within 2 mm; device: same support devices; labs: "
       "impressions addressing a lab when the reference does; comparison: change against the "
       "prior study; halluc: asserted findings neither the reference nor the truth has)\n");
+  if (head) {
+    PrintHeadBesideDraft(*head);
+    report["finding_head"] = HeadBesideDraftJson(*head);
+  }
   const std::string text = report.dump(2) + "\n";
   if (!a.out.empty()) {
     if (Status s = WriteFile(a.out, text); !s.ok()) return ReportError(s);

@@ -259,6 +259,19 @@ StatusOr<torch::Tensor> Engine::EncodeImage(const GenerateRequest& r) {
   return embeds;
 }
 
+StatusOr<torch::Tensor> Engine::FindingProbabilities(const torch::Tensor& image) {
+  if (findings_.is_empty())
+    return FailedPreconditionError("the model has no finding head (its config disables it)");
+  torch::NoGradGuard no_grad;
+  try {
+    const torch::Tensor tokens = vision_(image.to(torch::kFloat32).unsqueeze(0));
+    return findings_->Probabilities(findings_(tokens))[0].to(torch::kFloat32).contiguous();
+  } catch (const c10::Error& e) {
+    return InvalidArgumentError(std::string("the vision encoder refused the image: ") +
+                                e.what_without_backtrace());
+  }
+}
+
 SamplingParams Engine::WithPromptBans(const SamplingParams& p,
                                       std::span<const int32_t> prompt) const {
   SamplingParams out = p;

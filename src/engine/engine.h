@@ -140,6 +140,13 @@ class Engine {
   // model), no cache, no batching.
   StatusOr<GenerateResult> Reference(const GenerateRequest& r);
 
+  // The finding head's probabilities for one image [channels, size, size] (model/findings.h,
+  // FindingHeadImpl::Probabilities): [kNumFindingKinds, kFieldsPerKind], size in mm. What the
+  // image path tells the decoder, for evaluating the two apart. FailedPrecondition when the
+  // model has no finding head; InvalidArgument when the encoder refuses the image. Not
+  // thread-safe with Step().
+  StatusOr<torch::Tensor> FindingProbabilities(const torch::Tensor& image);
+
   const model::ModelConfig& config() const { return config_; }
   const DecoderWeights& weights() const { return decoder_->weights(); }
   int64_t kv_cache_bytes() const { return decoder_->cache_bytes(); }
