@@ -114,6 +114,9 @@ Status Validate(const ModelConfig& c) {
                         "projector.pool needs an even patch grid (image_size / patch_size)"));
   RETURN_IF_ERROR(Check(c.projector.hidden_size >= 8 && c.projector.hidden_size <= 65536,
                         "projector.hidden_size must be 8..65536"));
+  RETURN_IF_ERROR(Check(c.projector.patch_tokens || c.findings.enabled,
+                        "projector.patch_tokens false needs the finding head (findings.enabled): "
+                        "the image would not reach the decoder"));
   if (c.findings.enabled) {
     RETURN_IF_ERROR(Check(c.findings.hidden_size >= 8 && c.findings.hidden_size <= 65536,
                           "findings.hidden_size must be 8..65536"));
@@ -158,8 +161,10 @@ json::Value ToJson(const ModelConfig& c) {
                                           {"mlp_ratio", json::Value(v.mlp_ratio)},
                                           {"norm", json::Value(v.norm)},
                                           {"pyramid", json::Value(v.pyramid)}})},
-      {"projector", json::Value(json::Object{{"hidden_size", json::Value(c.projector.hidden_size)},
-                                             {"pool", json::Value(c.projector.pool)}})},
+      {"projector",
+       json::Value(json::Object{{"hidden_size", json::Value(c.projector.hidden_size)},
+                                {"pool", json::Value(c.projector.pool)},
+                                {"patch_tokens", json::Value(c.projector.patch_tokens)}})},
       {"findings", json::Value(json::Object{{"enabled", json::Value(c.findings.enabled)},
                                             {"hidden_size", json::Value(c.findings.hidden_size)}})},
       {"decoder", json::Value(DecoderFields(d))},
@@ -197,6 +202,9 @@ StatusOr<ModelConfig> FromJson(const json::Value& j) {
   ASSIGN_OR_RETURN(const json::Value* p, section("projector"));
   RETURN_IF_ERROR(int_of(*p, "hidden_size", c.projector.hidden_size));
   ASSIGN_OR_RETURN(c.projector.pool, json::GetBool(*p, "pool"));
+  // Optional: configurations written before the switch have patch tokens.
+  if (const json::Value* n = p->Find("patch_tokens"); n && n->is_bool())
+    c.projector.patch_tokens = n->as_bool();
   // Optional: configurations written before the finding head have none.
   if (const json::Value* f = j.Find("findings"); f && f->is_object()) {
     ASSIGN_OR_RETURN(c.findings.enabled, json::GetBool(*f, "enabled"));

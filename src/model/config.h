@@ -43,6 +43,10 @@ struct VisionConfig {
 struct ProjectorConfig {
   int hidden_size = 256;
   bool pool = true;  // 2x2 average pooling of the patch grid before the MLP
+  // Whether the decoder sees the (projected) patch tokens. Without them (REQUIRES the finding
+  // head) the image reaches the decoder through the finding slots alone: the decoder cannot
+  // memorize the training images' patch features and writes what the head read.
+  bool patch_tokens = true;
 };
 
 // The auxiliary finding head (model/findings.h): when enabled, the image contributes one slot
@@ -76,7 +80,8 @@ struct ModelConfig {
   // Image tokens spliced into the prompt: the (pooled) patch tokens, then the finding slots.
   int image_tokens() const {
     const int g = vision.grid();
-    return (projector.pool ? (g / 2) * (g / 2) : g * g) + (findings.enabled ? kFindingSlots : 0);
+    const int patches = !projector.patch_tokens ? 0 : projector.pool ? (g / 2) * (g / 2) : g * g;
+    return patches + (findings.enabled ? kFindingSlots : 0);
   }
   static constexpr int kFindingSlots = 12;  // model/findings.h kNumFindingKinds
 };

@@ -7,9 +7,10 @@ namespace F = torch::nn::functional;
 
 torch::Tensor ImageEmbeddingsFromTokens(Projector& projector, FindingHead* findings,
                                         const torch::Tensor& vision_tokens) {
-  const torch::Tensor patches = projector(vision_tokens);
-  if (findings == nullptr || findings->is_empty()) return patches;
-  return torch::cat({patches, (*findings)->Slots((*findings)(vision_tokens))}, 1);
+  if (findings == nullptr || findings->is_empty()) return projector(vision_tokens);
+  const torch::Tensor slots = (*findings)->Slots((*findings)(vision_tokens));
+  if (!projector->patch_tokens) return slots;
+  return torch::cat({projector(vision_tokens), slots}, 1);
 }
 
 ReportModelImpl::ReportModelImpl(const ModelConfig& c) : config(c) {

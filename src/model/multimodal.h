@@ -31,7 +31,8 @@ struct SplicedInputs {
 };
 
 // The image's embeddings [B, image_tokens, decoder hidden] from the vision encoder's tokens
-// [B, g*g, C]: projected (pooled) patch tokens, then the finding slots when `findings` is given.
+// [B, g*g, C]: projected (pooled) patch tokens (none when projector.patch_tokens is false), then
+// the finding slots when `findings` is given.
 // The one path of training, the engine and the draft model.
 torch::Tensor ImageEmbeddingsFromTokens(Projector& projector, FindingHead* findings,
                                         const torch::Tensor& vision_tokens);

@@ -130,7 +130,8 @@ torch::Tensor VisionEncoderImpl::forward(torch::Tensor images) {
   return norm(x);
 }
 
-ProjectorImpl::ProjectorImpl(const ModelConfig& c) : grid(c.vision.grid()), pool(c.projector.pool) {
+ProjectorImpl::ProjectorImpl(const ModelConfig& c)
+    : grid(c.vision.grid()), pool(c.projector.pool), patch_tokens(c.projector.patch_tokens) {
   fc1 = register_module("fc1", nn::Linear(c.vision.token_channels(), c.projector.hidden_size));
   fc2 = register_module("fc2", nn::Linear(c.projector.hidden_size, c.decoder.hidden_size));
 }

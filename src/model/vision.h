@@ -42,6 +42,8 @@ struct ProjectorImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& tokens);
   int64_t grid;
   bool pool;
+  bool
+      patch_tokens;  // ProjectorConfig::patch_tokens: false, and no patch token reaches the decoder
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
 };
 TORCH_MODULE(Projector);

@@ -82,10 +82,14 @@ BatchInputs Inputs(model::ReportModel& m, const Batch& b, int image_token, const
     tokens = m->vision(b.images);
   }
   BatchInputs in;
-  torch::Tensor image_embeds = m->projector(tokens);
-  if (!m->findings.is_empty()) {
+  torch::Tensor image_embeds;
+  if (m->findings.is_empty()) {
+    image_embeds = m->projector(tokens);
+  } else {
     const torch::Tensor out = m->findings(tokens);
-    image_embeds = torch::cat({image_embeds, m->findings->Slots(out)}, 1);
+    image_embeds = m->findings->Slots(out);
+    if (m->projector->patch_tokens)
+      image_embeds = torch::cat({m->projector(tokens), image_embeds}, 1);
     if (want_head) in.head_outputs = out;
   }
   const model::SplicedInputs s =

@@ -181,6 +181,41 @@ TEST(FindingHeadTest, SlotsFollowThePatchTokensAndTheLossSkipsUnknownTargets) {
   EXPECT_EQ(hot(code[1]), (std::vector<int64_t>{4, 15}));
 }
 
+TEST(FindingHeadTest, WithoutPatchTokensTheImageIsItsSlots) {
+  torch::manual_seed(6);
+  ModelConfig c = Tiny("resnet");
+  c.projector.patch_tokens = false;
+  // The image would not reach the decoder at all without the head.
+  const Status no_head = Validate(c);
+  ASSERT_FALSE(no_head.ok());
+  EXPECT_NE(no_head.message().find("findings.enabled"), std::string::npos) << no_head.message();
+  c.findings.enabled = true;
+  c.findings.hidden_size = 16;
+  ASSERT_TRUE(Validate(c).ok()) << Validate(c).message();
+  EXPECT_EQ(c.image_tokens(), kNumFindingKinds);
+  auto back = FromJson(ToJson(c));
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->projector.patch_tokens);
+  // A configuration written before the switch has patch tokens.
+  json::Value old = ToJson(c);
+  old.mutable_object().at("projector").mutable_object().erase("patch_tokens");
+  auto older = FromJson(old);
+  ASSERT_TRUE(older.ok()) << older.status().message();
+  EXPECT_TRUE(older->projector.patch_tokens);
+  ReportModel m(c);
+  m->eval();
+  const torch::Tensor images = torch::rand({2, 1, 32, 32});
+  const torch::Tensor embeds = m->ImageEmbeddings(images);
+  EXPECT_EQ(embeds.sizes(), (std::vector<int64_t>{2, kNumFindingKinds, 16}));
+  // Exactly the slots the head makes of the image.
+  const torch::Tensor slots = m->findings->Slots(m->findings(m->vision(images)));
+  EXPECT_TRUE(torch::allclose(embeds, slots));
+  const torch::Tensor ids = torch::tensor({{2, 5, 9}}, torch::kLong);
+  const SplicedInputs s =
+      m->Splice(images.narrow(0, 0, 1), ids, torch::ones({1, 3}, torch::kLong), {}, kImage);
+  EXPECT_EQ(s.embeds.size(1), 3 - 1 + kNumFindingKinds);
+}
+
 TEST(ReportModelTest, ActivationCheckpointingGivesTheSameGradients) {
   torch::manual_seed(3);
   ModelConfig c = Tiny();
