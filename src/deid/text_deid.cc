@@ -227,6 +227,12 @@ std::vector<Rule> BuildPatternRules() {
   // A season with its year ("Spring 2022", "winter of 2019").
   add("date", R"(\b(?:[Ss]pring|[Ss]ummer|[Ff]all|[Aa]utumn|[Ww]inter) (?:of )?(?:19|20)\d{2}\b)",
       Tag("[DATE]"));
+  // A month alone where it dates something ("mid-April", "since March", "by early June"): an
+  // element of a date. Full month names only, after a word that places a time ("in May", but
+  // not "may", "March" the verb or "April" the name).
+  add("date",
+      R"(\b(?:(?:[Ee]arly|[Mm]id|[Ll]ate)[ -]|(?:[Ee]nd|[Bb]eginning|[Mm]iddle|[Ss]tart) of |(?:[Ss]ince|[Ii]n|[Bb]y|[Uu]ntil|[Tt]hrough|[Dd]uring|[Ll]ast|[Nn]ext|[Tt]his) )(?:January|February|March|April|May|June|July|August|September|October|November|December)\b(?! \d))",
+      Tag("[DATE]"));
   // A quarter or an ISO week with its year ("Q3 2025", "2024-W32").
   add("date",
       R"(\bQ[1-4] (?:19|20)\d{2}\b|\b(?:19|20)\d{2}-?W(?:0[1-9]|[1-4]\d|5[0-3])(?:-?[1-7])?\b)",
@@ -669,6 +675,12 @@ std::vector<Rule> BuildPatternRules() {
   // credentials that are not also views or abbreviations of clinical words (PA, PT, OT, DO).
   add("name",
       R"(\b[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)? (?:[A-Z]\. )?[A-Z](?:'[A-Z])?[a-z'-]+(?:-[A-Z][a-z]+)?(?=,? (?:RN|LPN|LVN|NP|APRN|FNP|CNS|CNM|CRNA|PA-C|MD|PhD|PharmD|RPh|RDN|DPT|OTR|CCC-SLP|RRT|LCSW|MSW|LMFT|PsyD|CWON|CWOCN|WOCN|CDCES|IBCLC|BSN|MSN|DNP|MBBS|CCM|CNA|CCRN|CEN|ACNP|PNP|CRNP|DDS|DMD|AuD|MPH|LPC|LMHC|CPhT|CHES|COTA|CMA|EMT|NRP|CHPN|OCN|CDE|(?:PT|OT|RD|MS|MA), (?:DPT|OTR|OTD|LDN|CSCS|ATC|PhD))\b))",
+      Tag("[NAME]"));
+  // A surname alone before a clinician's credential set off by commas ("Hsu, PA-C, placed the
+  // order"); not MD, DO or the therapies, which follow clinical words too ("Hypotensive, MD
+  // notified").
+  add("name",
+      R"(\b[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)?(?=, (?:RN|LPN|LVN|NP|APRN|FNP|CNM|CRNA|PA-C|PharmD|RPh|RDN|DPT|OTR/L|RRT|LCSW|BSN|MSN|DNP|CNA|CCRN|ACNP|CRNP)(?:,|\.|$)))",
       Tag("[NAME]"));
   // Two or three initials before a surname: "J. R. Whitcombe" (one initial is too often a list
   // item or a grade: "I. Mild").

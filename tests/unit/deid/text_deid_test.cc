@@ -516,6 +516,21 @@ TEST(TextScrubberTest, NamesBeforeARoleInParenthesesWeekendsWorkNumbersChartsPro
     EXPECT_EQ(s.Scrub(text), text);
 }
 
+TEST(TextScrubberTest, MonthsThatDateSomethingAndSurnamesBeforeACredential) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.Scrub(
+      "Follow-up planned mid-April. Better since March. Hsu, PA-C, placed the order.\n"
+      "Seen by early June.");
+  for (const char* phi : {"April", "March", "Hsu", "June"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"Follow-up planned", "PA-C, placed the order", "Seen by"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"Symptoms may improve in May.", "Hypotensive, MD notified.",
+                           "Febrile, RN aware; cultures sent.", "She may march in place."})
+    EXPECT_EQ(s.Scrub(text).find("[NAME]"), std::string::npos) << text;
+  EXPECT_EQ(s.Scrub("Symptoms may improve."), "Symptoms may improve.");
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
