@@ -43,7 +43,9 @@ const std::vector<std::u32string>& ChineseNameCues() {
       U"二伯",   U"大哥", U"二哥",   U"大姊",   U"大姐",     U"二姊",       U"小叔",     U"大嫂",
       U"弟媳",   U"前妻", U"前夫",   U"未婚妻", U"未婚夫",   U"同居人",     U"房東",     U"雇主",
       U"義父",   U"義母", U"乾哥哥", U"乾姊姊", U"乾弟弟",   U"乾妹妹",     U"乾女兒",   U"乾兒子",
-      U"里長",   U"鄰長", U"村長",   U"志工",   U"社工員",   U"個管員",     U"管理員"};
+      U"里長",   U"鄰長", U"村長",   U"志工",   U"社工員",   U"個管員",     U"管理員",   U"大舅",
+      U"二舅",   U"三舅", U"小舅",   U"大姑",   U"二姑",     U"小姑",       U"大姨",     U"二姨",
+      U"小姨",   U"二叔", U"三叔",   U"四叔",   U"三伯",     U"四伯"};
   return k;
 }
 // Titles after a name.
@@ -182,6 +184,15 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
       break;
     }
   }
+  // Whether a cue names a person's role or relation, not a verb, a conjunction or the patient:
+  // "評估（醫師）" is possible, "胸痛（病人）" too, and "和阿斯匹靈" is a drug.
+  const auto person_role = [](const std::u32string& cue) {
+    static const std::vector<std::u32string> kNotRoles = {
+        U"由",     U"與",   U"和",   U"及",       U"通知", U"聯絡", U"會診", U"照會",
+        U"交班給", U"會同", U"協同", U"轉介給",   U"簽名", U"姓名", U"病人", U"病患",
+        U"患者",   U"個案", U"案主", U"主治醫師", U"醫師", U"醫生"};
+    return std::find(kNotRoles.begin(), kNotRoles.end(), cue) == kNotRoles.end();
+  };
   // The first code point at or after j that is not a colon, a space or 為 ("家屬為王小明").
   const auto after_cue = [&](size_t j) {
     while (j < cps.size() && (cps[j].first == U'：' || cps[j].first == U':' ||
@@ -195,12 +206,7 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
     bool role = false;
     for (const auto* list : {&ChineseNameCues(), &CaregiverCues(), &ChineseNameTitles()}) {
       for (const std::u32string& r : *list) {
-        // Cues that are verbs or name the patient: "評估（醫師）" is possible, "胸痛（病人）" too.
-        static const std::vector<std::u32string> kNotRoles = {
-            U"由",     U"與",   U"和",   U"及",       U"通知", U"聯絡", U"會診", U"照會",
-            U"交班給", U"會同", U"協同", U"轉介給",   U"簽名", U"姓名", U"病人", U"病患",
-            U"患者",   U"個案", U"案主", U"主治醫師", U"醫師", U"醫生"};
-        if (std::find(kNotRoles.begin(), kNotRoles.end(), r) != kNotRoles.end()) continue;
+        if (!person_role(r)) continue;
         const size_t e = i + 1 + r.size();
         if (StartsAt(cps, i + 1, r) && e < cps.size() &&
             (cps[e].first == U'）' || cps[e].first == U')'))
@@ -217,7 +223,15 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
     for (const std::u32string& cue : ChineseNameCues()) {
       if (!StartsAt(cps, i, cue)) continue;
       const size_t j = after_cue(i + cue.size());
-      if (const size_t n = name_at(j)) spans.push_back({j, j + n});
+      if (const size_t n = name_at(j)) {
+        spans.push_back({j, j + n});
+      } else if (person_role(cue) && j + 1 < cps.size() && cps[j].first == U'阿' &&
+                 IsHan(cps[j + 1].first) && !NotInGivenName(cps[j + 1].first) &&
+                 std::u32string_view(U"姨嬤公伯婆叔舅兄姐姊哥弟妹嫂").find(cps[j + 1].first) ==
+                     std::u32string_view::npos) {
+        // A nickname after a relation: 室友阿翔 (阿 and one character; 阿姨, 阿嬤 are kin).
+        spans.push_back({j, j + 2});
+      }
       break;
     }
     for (const std::u32string& cue : CaregiverCues()) {

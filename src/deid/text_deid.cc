@@ -227,12 +227,13 @@ std::vector<Rule> BuildPatternRules() {
   // A season with its year ("Spring 2022", "winter of 2019").
   add("date", R"(\b(?:[Ss]pring|[Ss]ummer|[Ff]all|[Aa]utumn|[Ww]inter) (?:of )?(?:19|20)\d{2}\b)",
       Tag("[DATE]"));
-  // A month alone where it dates something ("mid-April", "since March", "by early June"): an
+  // A month alone where it dates something ("mid-April", "since March", "the first week of
+  // May"): an
   // element of a date. Full month names only, after a word that places a time ("in May", but
   // not "may", "March" the verb or "April" the name).
   add("date",
-      R"(\b(?:(?:[Ee]arly|[Mm]id|[Ll]ate)[ -]|(?:[Ee]nd|[Bb]eginning|[Mm]iddle|[Ss]tart) of |(?:[Ss]ince|[Ii]n|[Bb]y|[Uu]ntil|[Tt]hrough|[Dd]uring|[Ll]ast|[Nn]ext|[Tt]his) )(?:January|February|March|April|May|June|July|August|September|October|November|December)\b(?! \d))",
-      Tag("[DATE]"));
+      R"(\b((?:[Ee]arly|[Mm]id|[Ll]ate)[ -]|(?:[Ee]nd|[Bb]eginning|[Mm]iddle|[Ss]tart|[Ww]eek|[Ww]eekend) of |(?:[Ss]ince|[Ii]n|[Bb]y|[Uu]ntil|[Tt]hrough|[Dd]uring|[Ll]ast|[Nn]ext|[Tt]his) )(?:January|February|March|April|May|June|July|August|September|October|November|December)\b(?! \d))",
+      KeepFirst("[DATE]"));
   // A quarter or an ISO week with its year ("Q3 2025", "2024-W32").
   add("date",
       R"(\bQ[1-4] (?:19|20)\d{2}\b|\b(?:19|20)\d{2}-?W(?:0[1-9]|[1-4]\d|5[0-3])(?:-?[1-7])?\b)",
@@ -329,12 +330,14 @@ std::vector<Rule> BuildPatternRules() {
   add("phone", R"((?:\b(?:ext\.?|extension)|分機|轉)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
   add(
       "phone",
-      R"(\b((?:pager|beeper|pgr|bleep|page|call|phone|tel|telephone|cell|mobile|fax|callback|call back|contact|line|hotline|helpline|office|desk|direct|work|home)\.?(?: (?:at|on|number|no\.?|#))?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{3,6}\b(?![./:-]\d)))",
+      R"(\b((?:pager|beeper|pgr|bleep|page|call|phone|tel|telephone|cell|mobile|fax|callback|call back|contact|line|hotline|helpline|office|desk|direct|work|home)\.?(?: (?:at|on|number|no\.?|#))?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{1,2}-\d{4}\b(?![./:-]\d)|\d{3,6}\b(?![./:-]\d)))",
       [](const std::smatch& m, int) {
-        // A bare short number is a phone only after pager-like words ("pager 4471"), not after
-        // "call" ("call 911" stays, "call 555-0143" goes).
+        // A bare short number, or a hospital's short form with an exchange digit ("pager
+        // 3-4417"), is a phone only after pager-like words ("pager 4471"), not after "call"
+        // ("call 911" stays, "call 555-0143" goes).
         const std::string label = m[1].str();
-        const bool separated = m[2].str().find_first_of("-. ") != std::string::npos;
+        const bool separated = m[2].str().find_first_of("-. ") != std::string::npos &&
+                               m[2].str().find_first_of("-. ") >= 3;
         std::string lower = label;
         for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         const bool pager = lower.starts_with("pager") || lower.starts_with("beeper") ||
@@ -665,7 +668,7 @@ std::vector<Rule> BuildPatternRules() {
   // 7. Names in context and old ages.
   // Titles, possibly two ("Chaplain Rev. Oduya"), before a capitalized name.
   add("name",
-      R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.)) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.)) [A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   // A colleague named by the service they speak for: "Fitzwilliam from PT recommends ...".
   add("name",
@@ -703,6 +706,14 @@ std::vector<Rule> BuildPatternRules() {
                                                      "Medial"};
         const std::string first = m.str(0).substr(0, m.str(0).find(' '));
         return kSides.count(first) ? m.str(0) : std::string("[NAME]");
+      });
+  // A full name after a role that opens the sentence ("Interpreter Khadija Benali present").
+  add("name",
+      R"(\b((?:Interpreter|Translator|Sitter|Chaplain|Pharmacist|Dietitian|Midwife|Doula|Companion|Escort|Driver|Volunteer|Advocate|Caregiver|Aide) )([A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)? [A-Z](?:'[A-Z])?[a-z'-]+(?:-[A-Z][a-z]+)?)\b)",
+      [](const std::smatch& m, int) {
+        static const std::regex kNotNames(
+            R"(\b(?:Services?|Department|Program|Notes?|Office|Team|Request(?:ed)?|Needed|Present|Unavailable|Line|Phone|Call|Visit|Staff|Pool|Desk|Center|Coordinator|Consult|Assessment|Education|Report)\b)");
+        return std::regex_search(m[2].str(), kNotNames) ? m.str(0) : m[1].str() + "[NAME]";
       });
   // A person after a role label and a colon ("Interpreter: Hamid Rostami").
   add("name",
@@ -747,7 +758,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,3} (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z]))",
       Tag("[NAME]"));
   add("name",
-      R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
       R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|[Ss]ponsor|[Tt]utor|(?:[Ss]tep-?|[Gg]od|[Hh]alf-|[Gg]reat-|[Ff]oster |[Cc]ommon-law |[Ee]x-)?(?:[Dd]aughter|[Ss]on|[Gg]randniece|[Gg]randnephew|[Gg]randchild|child|twin|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|[Bb]rother|[Nn]iece|[Nn]ephew|[Gg]randson|[Gg]randdaughter|[Gg]randmother|[Gg]randfather|[Aa]unt|[Uu]ncle|[Cc]ousin|[Ff]riend|[Nn]eighbou?r|[Cc]aregiver|[Pp]artner|[Ss]pouse|[Gg]uardian|[Ff]iancée?)(?:-in-law)?)),? \(?(?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",

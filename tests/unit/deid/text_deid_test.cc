@@ -531,6 +531,21 @@ TEST(TextScrubberTest, MonthsThatDateSomethingAndSurnamesBeforeACredential) {
   EXPECT_EQ(s.Scrub("Symptoms may improve."), "Symptoms may improve.");
 }
 
+TEST(TextScrubberTest, RolesOpeningASentenceAccentedSurnamesNicknamesWeeksOfAMonthPagers) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.ScrubField(
+      "Interpreter Khadija Benali present. Ortho resident Dr. Sæther reduced it.\n"
+      "二舅邱明德昨天來過。室友阿翔發現他昏倒。Stopped the first week of May. Pager 3-4417.");
+  for (const char* phi : {"Khadija", "Benali", "æther", "邱明德", "阿翔", "May", "4417"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"Interpreter ", " present", "reduced it", "昨天來過", "發現他昏倒",
+                           "Stopped the first week of", "Pager "})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"Interpreter Services Department called.", "病人和阿斯匹靈過敏。",
+                           "與阿姨同住。", "Call 3-4417 was a typo for room 3."})
+    EXPECT_EQ(s.ScrubField(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
