@@ -47,7 +47,7 @@ StatusOr<ModelConfig> PresetConfig(const std::string& name) {
   if (name == "base") {
     c.vision = {"resnet", 256, 1, 32, 256, 1, 4, 2, "batch", false};
     c.projector = {256, true};
-    c.findings = {true, 256};
+    c.findings = {true, 256, true};
     c.decoder.hidden_size = 192;
     c.decoder.intermediate_size = 512;
     c.decoder.num_hidden_layers = 3;
@@ -166,7 +166,8 @@ json::Value ToJson(const ModelConfig& c) {
                                 {"pool", json::Value(c.projector.pool)},
                                 {"patch_tokens", json::Value(c.projector.patch_tokens)}})},
       {"findings", json::Value(json::Object{{"enabled", json::Value(c.findings.enabled)},
-                                            {"hidden_size", json::Value(c.findings.hidden_size)}})},
+                                            {"hidden_size", json::Value(c.findings.hidden_size)},
+                                            {"cell_size", json::Value(c.findings.cell_size)}})},
       {"decoder", json::Value(DecoderFields(d))},
   });
 }
@@ -209,6 +210,9 @@ StatusOr<ModelConfig> FromJson(const json::Value& j) {
   if (const json::Value* f = j.Find("findings"); f && f->is_object()) {
     ASSIGN_OR_RETURN(c.findings.enabled, json::GetBool(*f, "enabled"));
     RETURN_IF_ERROR(int_of(*f, "hidden_size", c.findings.hidden_size));
+    // Optional: heads written before the per-cell size read it globally.
+    if (const json::Value* n = f->Find("cell_size"); n && n->is_bool())
+      c.findings.cell_size = n->as_bool();
   }
   ASSIGN_OR_RETURN(const json::Value* d, section("decoder"));
   RETURN_IF_ERROR(int_of(*d, "vocab_size", c.decoder.vocab_size));

@@ -54,6 +54,9 @@ struct ProjectorConfig {
 struct FindingsConfig {
   bool enabled = false;
   int hidden_size = 256;
+  // Sizes read per cell by one readout shared by all cells, weighted by where the finding lies
+  // (model/findings.h); false: one global readout of the whole grid.
+  bool cell_size = false;
 };
 
 struct DecoderConfig {

@@ -71,8 +71,20 @@ FindingHeadImpl::FindingHeadImpl(const ModelConfig& c)
   fc1 = register_module("fc1", nn::Linear(2 * channels * kCells, hidden));
   fc2 = register_module("fc2", nn::Linear(hidden, kNumFindingKinds * kGlobalFields));
   slot = register_module("slot", nn::Linear(kSlotFeatures, c.decoder.hidden_size));
+  if (c.findings.cell_size) {
+    size1 = register_module("size1", nn::Conv2d(nn::Conv2dOptions(2 * channels, hidden, 1)));
+    size2 = register_module("size2", nn::Conv2d(nn::Conv2dOptions(hidden, kNumFindingKinds, 1)));
+  }
   kind_embed = register_parameter("kind_embed",
                                   torch::randn({kNumFindingKinds, c.decoder.hidden_size}) * 0.02);
+}
+
+std::vector<torch::Tensor> FindingHeadImpl::ReaderParameters() {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : named_parameters(/*recurse=*/true)) {
+    if (!p.key().starts_with("slot.") && p.key() != "kind_embed") out.push_back(p.value());
+  }
+  return out;
 }
 
 torch::Tensor FindingHeadImpl::forward(const torch::Tensor& tokens) {
@@ -87,10 +99,18 @@ torch::Tensor FindingHeadImpl::forward(const torch::Tensor& tokens) {
   // The image holds the finding when some cell does: a smooth maximum over the cells.
   const torch::Tensor present =
       (torch::logsumexp(cells, -1, /*keepdim=*/true) - std::log(static_cast<double>(kCells)));
-  const torch::Tensor global =
-      fc2(F::dropout(F::gelu(fc1(pooled.flatten(1))),
-                     F::DropoutFuncOptions().p(0.2).training(is_training())))
-          .view({b, kNumFindingKinds, kGlobalFields});
+  torch::Tensor global = fc2(F::dropout(F::gelu(fc1(pooled.flatten(1))),
+                                        F::DropoutFuncOptions().p(0.2).training(is_training())))
+                             .view({b, kNumFindingKinds, kGlobalFields});
+  if (!size1.is_empty()) {
+    // Each cell's size, weighted by where the finding lies (the weights take no gradient: the
+    // size loss must not move the presence cells).
+    const torch::Tensor sizes = size2(F::gelu(size1(pooled))).view({b, kNumFindingKinds, kCells});
+    const torch::Tensor where = torch::softmax(cells.detach(), -1);
+    const torch::Tensor size = (sizes * where).sum(-1, /*keepdim=*/true);
+    global = torch::cat(
+        {global.narrow(2, 0, kSize - 1), size, global.narrow(2, kSize, kGlobalFields - kSize)}, 2);
+  }
   return torch::cat({present, global, cells}, 2);
 }
 

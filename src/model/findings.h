@@ -11,6 +11,11 @@
 // digit, in mm or in cm, and each digit is read from its own code). Training and serving run the
 // same path, so the decoder reads at serving exactly what it learned to read.
 //
+// How large: with FindingsConfig::cell_size, each cell reads a size with one readout shared by
+// all cells, and the image's size is their mean weighted by where the finding lies (the softmax
+// of its cell logits). A readout of the whole grid would have to learn each position apart, from
+// the few lesions that fall in it.
+//
 // Where, not only whether: presence is scored per cell of a 4 x 4 grid over the image (the grid
 // lines fall between the lungs and between the zones) and an image's presence is the smooth
 // maximum (log-sum-exp) over its cells. A report's side and zone say which cells cannot hold the
@@ -95,12 +100,16 @@ struct FindingHeadImpl : torch::nn::Module {
   // Probabilities [B, K, kFieldsPerKind]: present; side, severity and zone as distributions; the
   // size in mm.
   torch::Tensor Probabilities(const torch::Tensor& outputs);
+  // The parameters that read the image (presence cells, side, severity, zone, size): all but the
+  // slot projection and the kind embeddings, which are the decoder's way in.
+  std::vector<torch::Tensor> ReaderParameters();
   // Mean loss over the known targets [B, kFindingTargetSize] (NaN: unknown), including the
   // cells the targets rule out.
   torch::Tensor Loss(const torch::Tensor& outputs, const torch::Tensor& targets);
 
   int64_t grid, channels;
   torch::nn::Conv2d cell1{nullptr}, cell2{nullptr};  // per-cell presence
+  torch::nn::Conv2d size1{nullptr}, size2{nullptr};  // per-cell size (FindingsConfig::cell_size)
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};      // side, severity, zone, size
   torch::nn::Linear slot{nullptr};
   torch::Tensor kind_embed;  // [K, decoder hidden]

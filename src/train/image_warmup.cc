@@ -124,11 +124,7 @@ StatusOr<WarmupResult> WarmUpImagePath(model::ReportModel& m, const SplitIndex& 
   }
 
   std::vector<torch::Tensor> params = Trainable(*m->vision);
-  for (torch::nn::Module* part : {static_cast<torch::nn::Module*>(m->findings->cell1.ptr().get()),
-                                  static_cast<torch::nn::Module*>(m->findings->cell2.ptr().get()),
-                                  static_cast<torch::nn::Module*>(m->findings->fc1.ptr().get()),
-                                  static_cast<torch::nn::Module*>(m->findings->fc2.ptr().get())})
-    for (auto& p : part->parameters()) params.push_back(p);
+  for (auto& p : m->findings->ReaderParameters()) params.push_back(p);
   torch::optim::AdamW opt(
       params,
       torch::optim::AdamWOptions(o.learning_rate).weight_decay(o.weight_decay).betas({0.9, 0.99}));

@@ -133,11 +133,7 @@ bool Decays(const std::string& name, const torch::Tensor& p) {
 // way in).
 void SetImagePathTrainable(model::ReportModel& m, bool trainable) {
   for (auto& p : m->vision->parameters()) p.set_requires_grad(trainable);
-  for (torch::nn::Module* part : {static_cast<torch::nn::Module*>(m->findings->cell1.ptr().get()),
-                                  static_cast<torch::nn::Module*>(m->findings->cell2.ptr().get()),
-                                  static_cast<torch::nn::Module*>(m->findings->fc1.ptr().get()),
-                                  static_cast<torch::nn::Module*>(m->findings->fc2.ptr().get())})
-    for (auto& p : part->parameters()) p.set_requires_grad(trainable);
+  for (auto& p : m->findings->ReaderParameters()) p.set_requires_grad(trainable);
 }
 
 // Warns when the encoder cannot see what the cohort draws: the smallest finding (an 8 mm nodule)

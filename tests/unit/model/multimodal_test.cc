@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -179,6 +180,41 @@ TEST(FindingHeadTest, SlotsFollowThePatchTokensAndTheLossSkipsUnknownTargets) {
   };
   EXPECT_EQ(hot(code[0]), (std::vector<int64_t>{1, 12}));
   EXPECT_EQ(hot(code[1]), (std::vector<int64_t>{4, 15}));
+}
+
+TEST(FindingHeadTest, CellSizeIsReadPerCellWhereTheFindingLies) {
+  torch::manual_seed(7);
+  ModelConfig c = Tiny("resnet");
+  c.findings.enabled = true;
+  c.findings.hidden_size = 16;
+  c.findings.cell_size = true;
+  auto back = FromJson(ToJson(c));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->findings.cell_size);
+  ReportModel m(c);
+  // The reader's parameters hold the size readout, not the decoder's way in.
+  const std::vector<torch::Tensor> reader = m->findings->ReaderParameters();
+  auto holds = [&](const torch::Tensor& t) {
+    return std::any_of(reader.begin(), reader.end(),
+                       [&](const torch::Tensor& p) { return p.is_same(t); });
+  };
+  EXPECT_TRUE(holds(m->findings->size2->weight));
+  EXPECT_TRUE(holds(m->findings->cell1->weight));
+  EXPECT_FALSE(holds(m->findings->slot->weight));
+  EXPECT_FALSE(holds(m->findings->kind_embed));
+  // A lesion's size alone (presence unknown): the loss reaches the per-cell readout only; the
+  // presence cells and the global readout do not move for it.
+  const torch::Tensor images = torch::rand({2, 1, 32, 32});
+  const torch::Tensor out = m->findings(m->vision(images));
+  torch::Tensor t = torch::full({2, kFindingTargetSize}, NAN);
+  t.view({2, kNumFindingKinds, kFieldsPerKind})[0][static_cast<int>(FindingKind::kLesion)][kSize] =
+      static_cast<float>(NormalizeSize(14.0));
+  const torch::Tensor loss = m->findings->Loss(out, t);
+  ASSERT_GT(loss.item<double>(), 0.0);
+  loss.backward();
+  EXPECT_GT(m->findings->size2->weight.grad().abs().sum().item<double>(), 0.0);
+  for (const torch::Tensor& w : {m->findings->cell2->weight, m->findings->fc2->weight})
+    EXPECT_TRUE(!w.grad().defined() || w.grad().abs().sum().item<double>() == 0.0);
 }
 
 TEST(FindingHeadTest, WithoutPatchTokensTheImageIsItsSlots) {
