@@ -300,7 +300,7 @@ std::vector<Rule> BuildPatternRules() {
   // A day of the month alone ("readmitted on the 9th"), unless a count follows ("on the 3rd
   // day", "the 5th rib").
   add("date",
-      R"(\b((?:on|since|until|till|by|before|after|from|for|(?:night|morning|afternoon|evening|day|weekend|week) of|(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?(?: (?:morning|afternoon|evening|night))?,?) the )(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b(?! (?:day|days|week|weeks|month|months|year|years|attempt|try|time|times|dose|doses|cycle|cycles|rib|ribs|intercostal|floor|percentile|degree|trimester|generation|line|toe|finger|digit|vertebra|vertebral|postoperative|post-op|postop|hospital|decade|grade|order|stage|cranial|lumbar|cervical|thoracic|sacral|metacarpal|metatarsal|of (?:the )?(?:day|week|month|list|series))\b))",
+      R"(\b((?:on|since|until|till|by|before|after|from|for|seen|admitted|readmitted|discharged|called|visited|started|stopped|returned|arrived|operated|vaccinated|(?:night|morning|afternoon|evening|day|weekend|week) of|(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?(?: (?:morning|afternoon|evening|night))?,?) the )(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b(?! (?:day|days|week|weeks|month|months|year|years|attempt|try|time|times|dose|doses|cycle|cycles|rib|ribs|intercostal|floor|percentile|degree|trimester|generation|line|toe|finger|digit|vertebra|vertebral|postoperative|post-op|postop|hospital|decade|grade|order|stage|cranial|lumbar|cervical|thoracic|sacral|metacarpal|metatarsal|of (?:the )?(?:day|week|month|list|series))\b))",
       KeepFirst("[DATE]"), icase);
   // ROC-era numeric dates with a two-digit year (1912-2010) after a date label: 出生日期 72/05/03.
   add("date",
@@ -661,7 +661,7 @@ std::vector<Rule> BuildPatternRules() {
 
   // Holidays name a day ("a fall on Christmas Eve"); "Christmas disease" is hemophilia B.
   add("date",
-      R"(\b(?:Christmas(?: Eve| Day)?(?! disease| factor)|New Year's(?: Eve| Day)?|Thanksgiving(?: Day)?|Easter(?: Sunday| Monday)?|Independence Day|Halloween|Valentine's Day|Mother's Day|Father's Day|Labor Day|Memorial Day|Veterans Day|(?:Lunar|Chinese) New Year)\b)",
+      R"(\b(?:Christmas(?: Eve| Day)?(?! disease| factor)|New Year's(?: Eve| Day)?|Thanksgiving(?: Day)?|Easter(?: Sunday| Monday)?|Independence Day|Halloween|Valentine's(?: Day)?|Mother's Day|Father's Day|Labor Day|Memorial Day|Veterans Day|(?:Lunar|Chinese) New Year)(?: (?:weekend|week|night|morning|evening|break))?\b)",
       Tag("[DATE]"));
   add("date", "(?:除夕|春節|中秋節|端午節|清明節|元宵節)", Tag("[DATE]"));
 

@@ -546,6 +546,19 @@ TEST(TextScrubberTest, RolesOpeningASentenceAccentedSurnamesNicknamesWeeksOfAMon
     EXPECT_EQ(s.ScrubField(text), text);
 }
 
+TEST(TextScrubberTest, HolidayWeekendsDaysAfterVisitVerbsAndGreatAunts) {
+  const TextScrubber s({}, -3);
+  const std::string out =
+      s.ScrubField("Rash since Valentine's weekend. Seen the 21st by cardiology. 姑婆林阿雪同住。");
+  for (const char* phi : {"Valentine", "21st", "林阿雪"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"Rash since", "by cardiology", "同住"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"Seen the 2nd time this week.", "Admitted the 3rd day of fever.",
+                           "Christmas disease (hemophilia B)."})
+    EXPECT_EQ(s.ScrubField(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
