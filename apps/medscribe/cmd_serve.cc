@@ -89,6 +89,14 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   }
   auto loaded = LoadReportEngine(dir, o);
   if (!loaded.ok()) return ReportError(loaded.status());
+  if (loaded->engine->config().findings.read_as_text) {
+    // The server builds the prompt before it decodes the image, so it cannot yet write the
+    // head's reading into it.
+    return ReportError(FailedPreconditionError(
+        "this model reads its findings as text (findings.read_as_text), which the HTTP server "
+        "does not serve yet; use `medscribe generate` or `medscribe eval`, or serve a model "
+        "trained without it"));
+  }
   std::shared_ptr<TokenizerText> text = loaded->text;
   serve::ModelServerOptions so;
   so.model_id = a.model.substr(0, a.model.find('@'));

@@ -7,6 +7,7 @@
 #include "common/progress.h"
 #include "crypto/hmac.h"
 #include "model/dictated_change.h"
+#include "model/findings.h"
 #include "registry/registry.h"
 
 namespace medscribe::cli {
@@ -82,7 +83,12 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
 }
 
 StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,
-                                                const model::PromptOptions& po) {
+                                                const model::PromptOptions& options) {
+  model::PromptOptions po = options;
+  if (po.image && s.image.defined() && e.engine->config().findings.read_as_text) {
+    ASSIGN_OR_RETURN(torch::Tensor read, e.engine->FindingProbabilities(s.image));
+    po.image_read = model::ImageRead(read);
+  }
   ASSIGN_OR_RETURN(model::Prompt prompt, model::BuildPrompt(s.sample, po));
   engine::GenerateRequest r;
   r.prompt.push_back(tokenizer::kBosId);

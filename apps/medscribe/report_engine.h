@@ -51,7 +51,9 @@ std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& to
 StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOptions options,
                                         bool constrain_change = true);
 
-// The request for one sample: bos + the prompt's tokens, its image and the image's SHA-256.
+// The request for one sample: bos + the prompt's tokens, its image and the image's SHA-256; for a
+// model that reads its findings as text (FindingsConfig::read_as_text), the prompt carries the
+// finding head's reading of the image. REQUIRES: no engine Step() running on another thread.
 StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,
                                                 const model::PromptOptions& po = {});
 

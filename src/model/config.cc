@@ -117,6 +117,8 @@ Status Validate(const ModelConfig& c) {
   RETURN_IF_ERROR(Check(c.projector.patch_tokens || c.findings.enabled,
                         "projector.patch_tokens false needs the finding head (findings.enabled): "
                         "the image would not reach the decoder"));
+  RETURN_IF_ERROR(Check(!c.findings.read_as_text || c.findings.enabled,
+                        "findings.read_as_text needs the finding head (findings.enabled)"));
   if (c.findings.enabled) {
     RETURN_IF_ERROR(Check(c.findings.hidden_size >= 8 && c.findings.hidden_size <= 65536,
                           "findings.hidden_size must be 8..65536"));
@@ -165,9 +167,11 @@ json::Value ToJson(const ModelConfig& c) {
        json::Value(json::Object{{"hidden_size", json::Value(c.projector.hidden_size)},
                                 {"pool", json::Value(c.projector.pool)},
                                 {"patch_tokens", json::Value(c.projector.patch_tokens)}})},
-      {"findings", json::Value(json::Object{{"enabled", json::Value(c.findings.enabled)},
-                                            {"hidden_size", json::Value(c.findings.hidden_size)},
-                                            {"cell_size", json::Value(c.findings.cell_size)}})},
+      {"findings",
+       json::Value(json::Object{{"enabled", json::Value(c.findings.enabled)},
+                                {"hidden_size", json::Value(c.findings.hidden_size)},
+                                {"cell_size", json::Value(c.findings.cell_size)},
+                                {"read_as_text", json::Value(c.findings.read_as_text)}})},
       {"decoder", json::Value(DecoderFields(d))},
   });
 }
@@ -213,6 +217,8 @@ StatusOr<ModelConfig> FromJson(const json::Value& j) {
     // Optional: heads written before the per-cell size read it globally.
     if (const json::Value* n = f->Find("cell_size"); n && n->is_bool())
       c.findings.cell_size = n->as_bool();
+    if (const json::Value* n = f->Find("read_as_text"); n && n->is_bool())
+      c.findings.read_as_text = n->as_bool();
   }
   ASSIGN_OR_RETURN(const json::Value* d, section("decoder"));
   RETURN_IF_ERROR(int_of(*d, "vocab_size", c.decoder.vocab_size));

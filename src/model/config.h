@@ -57,6 +57,10 @@ struct FindingsConfig {
   // Sizes read per cell by one readout shared by all cells, weighted by where the finding lies
   // (model/findings.h); false: one global readout of the whole grid.
   bool cell_size = false;
+  // The head's reading also enters the prompt as text (model::ImageRead, "image read: moderate
+  // right lower consolidation; left upper nodule 14 mm"), which a small decoder copies far more
+  // faithfully than it decodes the slots. REQUIRES a frozen image path (an image warm-up).
+  bool read_as_text = false;
 };
 
 struct DecoderConfig {

@@ -1,6 +1,8 @@
 #include "model/findings.h"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace medscribe::model {
 namespace F = torch::nn::functional;
@@ -36,6 +38,43 @@ double NormalizeSize(double mm) {
   return (std::log(std::max(mm, 1.0)) - std::log(kSizeCenterMm)) / kSizeScale;
 }
 double DenormalizeSize(double v) { return kSizeCenterMm * std::exp(v * kSizeScale); }
+
+std::string ImageRead(const torch::Tensor& probabilities) {
+  const torch::Tensor p = probabilities.to(torch::kFloat32).contiguous();
+  const float* f = p.data_ptr<float>();
+  static constexpr const char* kNames[kNumFindingKinds] = {
+      "cardiomegaly",      "pleural effusion", "consolidation", "edema",
+      "pneumothorax",      "nodule",           "atelectasis",   "rib fracture",
+      "endotracheal tube", "central line",     "pacemaker",     "chest tube"};
+  // Which words each kind takes: severity, side, zone.
+  static constexpr bool kSeverity[kNumFindingKinds] = {true, true,  true,  true,  true,  false,
+                                                       true, false, false, false, false, false};
+  static constexpr bool kSide[kNumFindingKinds] = {false, true, true,  false, true,  true,
+                                                   true,  true, false, false, false, true};
+  static constexpr bool kZone[kNumFindingKinds] = {false, false, true,  false, false, true,
+                                                   true,  false, false, false, false, false};
+  const auto likeliest = [](const float* x, std::initializer_list<const char*> words) {
+    int best = 0;
+    for (int i = 1; i < static_cast<int>(words.size()); ++i)
+      if (x[i] > x[best]) best = i;
+    return std::string(words.begin()[best]);
+  };
+  std::string out;
+  for (int k = 0; k < kNumFindingKinds; ++k) {
+    const float* x = f + k * kFieldsPerKind;
+    if (!(x[kPresent] >= 0.5f)) continue;
+    std::string item;
+    if (kSeverity[k]) item += likeliest(x + kMild, {"mild", "moderate", "severe"}) + " ";
+    if (kSide[k]) item += likeliest(x + kRight, {"right", "left", "bilateral"}) + " ";
+    if (kZone[k]) item += likeliest(x + kUpper, {"upper", "middle", "lower"}) + " ";
+    const bool lesion = k == static_cast<int>(FindingKind::kLesion);
+    const long mm = lesion ? std::lround(std::clamp(x[kSize], 1.0f, 199.0f)) : 0;
+    item += lesion && mm >= 30 ? "mass" : kNames[k];
+    if (lesion) item += " " + std::to_string(mm) + " mm";
+    out += (out.empty() ? "" : "; ") + item;
+  }
+  return out.empty() ? "none" : out;
+}
 
 torch::Tensor SizeCode(const torch::Tensor& size_mm) {
   const torch::Tensor mm = size_mm.detach().round().clamp(0, 99).to(torch::kLong);

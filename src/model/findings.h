@@ -34,6 +34,7 @@
 #pragma once
 
 #include <array>
+#include <string>
 #include <string_view>
 
 #include <torch/torch.h>
@@ -115,6 +116,13 @@ struct FindingHeadImpl : torch::nn::Module {
   torch::Tensor kind_embed;  // [K, decoder hidden]
 };
 TORCH_MODULE(FindingHead);
+
+// The head's reading as the text the prompt carries (FindingsConfig::read_as_text): the kinds
+// it finds present (probability >= 0.5) in FindingKind order, each with the words reports use —
+// severity, side and zone where the kind has them, a lesion's size in mm and "nodule" below 30
+// mm, "mass" from 30 — separated by "; ", or "none". REQUIRES: probabilities of one image,
+// [kNumFindingKinds, kFieldsPerKind] (FindingHeadImpl::Probabilities).
+std::string ImageRead(const torch::Tensor& probabilities);
 
 // The size code the slot carries: the tens and units digits of the size rounded to whole mm,
 // one-hot each (sizes clamped to 0..99 mm). [...] -> [..., 20].

@@ -152,6 +152,7 @@ StatusOr<Prompt> BuildPrompt(const json::Value& s, const PromptOptions& o) {
 
   Prompt p;
   if (o.image) p.text += "<image>\n";
+  if (o.image && !o.image_read.empty()) p.text += "image read: " + o.image_read + "\n";
   p.text += "<history> " + history + "\n";
   p.text += "<labs> " + (labs.empty() ? std::string("none") : labs) + "\n";
   p.text += "<dictation> " + (dictation.empty() ? std::string("none") : dictation);

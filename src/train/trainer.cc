@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -338,10 +339,14 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                                           : torch::Tensor();
   const bool joint_head = config.findings.enabled && o.prompt.image && o.image_warmup_epochs <= 0 &&
                           o.finding_labeler != nullptr;
-  const Prefetcher::Load load = [&train, &enc, &o, max_tokens, joint_head](
+  // The head's reading of each image as prompt text (read_as_text), by sample key: filled once
+  // the image path is frozen, before any loader thread starts; until then examples carry none.
+  std::map<std::string, std::string> image_reads;
+  const Prefetcher::Load load = [&train, &enc, &o, max_tokens, joint_head, &image_reads](
                                     size_t i, uint64_t draw) -> StatusOr<Example> {
     ASSIGN_OR_RETURN(RawSample r, ReadSample(train, i));
     model::PromptOptions prompt = o.prompt;
+    if (auto it = image_reads.find(r.key); it != image_reads.end()) prompt.image_read = it->second;
     if (DropModality(o.seed, draw, o.dictation_dropout)) prompt.dictation = false;
     Example e = MakeExample(r, enc, prompt, max_tokens);
     if (joint_head) {
@@ -379,6 +384,10 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   }
   // The image path trained first and frozen, the decoder on its cached features.
   const bool frozen_image = head && o.image_warmup_epochs > 0;
+  if (config.findings.read_as_text && o.prompt.image && !frozen_image)
+    return InvalidArgumentError(
+        "findings.read_as_text writes the frozen finding head's reading into the prompt, but this "
+        "run has no image warm-up; give --image-warmup-epochs > 0 (or --image-from)");
   if (!o.image_from.empty() && !frozen_image)
     return InvalidArgumentError(
         "--image-from takes another run's image warm-up, but this run has none (it needs the "
@@ -507,6 +516,21 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   if (frozen_image) {
     ASSIGN_OR_RETURN(VisionCache c, CacheVisionTokens(m, train, val_raw.samples));
     cache.emplace(std::move(c));
+    if (config.findings.read_as_text) {
+      torch::NoGradGuard no_grad;
+      m->findings->eval();
+      for (const auto& [key, tokens] : *cache) {
+        image_reads[key] = model::ImageRead(
+            m->findings->Probabilities(m->findings(tokens.unsqueeze(0).to(device)))[0].cpu());
+      }
+      m->findings->train();
+      val.clear();
+      for (const RawSample& s : val_raw.samples) {
+        model::PromptOptions po = o.prompt;
+        po.image_read = image_reads.at(s.key);
+        val.push_back(MakeExample(s, enc, po, max_tokens));
+      }
+    }
   }
   const VisionCache* cached = cache ? &*cache : nullptr;
   if (leader)

@@ -217,6 +217,51 @@ TEST(FindingHeadTest, CellSizeIsReadPerCellWhereTheFindingLies) {
     EXPECT_TRUE(!w.grad().defined() || w.grad().abs().sum().item<double>() == 0.0);
 }
 
+TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
+  torch::Tensor p = torch::zeros({kNumFindingKinds, kFieldsPerKind});
+  EXPECT_EQ(ImageRead(p), "none");
+  auto set = [&](FindingKind k, float present, std::array<float, 3> side,
+                 std::array<float, 3> severity, std::array<float, 3> zone, float mm = 0) {
+    const int i = static_cast<int>(k);
+    p[i][kPresent] = present;
+    for (int j = 0; j < 3; ++j) {
+      p[i][kRight + j] = side[j];
+      p[i][kMild + j] = severity[j];
+      p[i][kUpper + j] = zone[j];
+    }
+    p[i][kSize] = mm;
+  };
+  set(FindingKind::kConsolidation, 0.7f, {0.8f, 0.1f, 0.1f}, {0.2f, 0.5f, 0.3f},
+      {0.1f, 0.2f, 0.7f});
+  set(FindingKind::kLesion, 0.9f, {0.1f, 0.8f, 0.1f}, {1, 0, 0}, {0.6f, 0.3f, 0.1f}, 14.4f);
+  set(FindingKind::kCentralLine, 0.99f, {1, 0, 0}, {1, 0, 0}, {1, 0, 0});
+  set(FindingKind::kEdema, 0.49f, {1, 0, 0}, {0, 0, 1}, {1, 0, 0});  // below 0.5: not read
+  EXPECT_EQ(ImageRead(p),
+            "moderate right lower consolidation; left upper nodule 14 mm; central line");
+  // From 30 mm a lesion is a mass.
+  p[static_cast<int>(FindingKind::kLesion)][kSize] = 41.6f;
+  EXPECT_NE(ImageRead(p).find("left upper mass 42 mm"), std::string::npos) << ImageRead(p);
+  // The prompt carries it after the image's placeholder, and nothing without the image.
+  auto sample = json::Parse(
+      R"({"modalities": {"structured": {"patient": {"sex": "male", "age": "70"}},
+          "speech_transcript": "no prior studies"}, "target_report": "FINDINGS: ..."})");
+  ASSERT_TRUE(sample.ok());
+  PromptOptions po;
+  po.image_read = ImageRead(p);
+  const std::string text = BuildPrompt(*sample, po).value().text;
+  EXPECT_EQ(text.rfind("<image>\nimage read: moderate right lower consolidation; ", 0), 0u) << text;
+  po.image = false;
+  EXPECT_EQ(BuildPrompt(*sample, po).value().text.find("image read"), std::string::npos);
+  // The switch round-trips and needs the head.
+  ModelConfig c = Tiny("resnet");
+  c.findings.read_as_text = true;
+  EXPECT_FALSE(Validate(c).ok());
+  c.findings.enabled = true;
+  c.findings.hidden_size = 16;
+  ASSERT_TRUE(Validate(c).ok()) << Validate(c).message();
+  EXPECT_TRUE(FromJson(ToJson(c)).value().findings.read_as_text);
+}
+
 TEST(FindingHeadTest, WithoutPatchTokensTheImageIsItsSlots) {
   torch::manual_seed(6);
   ModelConfig c = Tiny("resnet");

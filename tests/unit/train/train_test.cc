@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -370,6 +372,20 @@ TEST(TrainerTest, TheImageWarmUpTrainsTheHeadThenTheDecoderLearnsOnFrozenFeature
   o.image_warmup_epochs = 0;
   o.run_dir = (dir / "joint").string();
   EXPECT_EQ(Train(o, enc).status().code(), ErrorCode::kInvalidArgument);
+  // The head's reading as prompt text needs the frozen image path: refused without a warm-up,
+  // trained on that run's warm-up with it.
+  o.config.findings.read_as_text = true;
+  o.image_from.clear();
+  o.run_dir = (dir / "read").string();
+  auto unread = Train(o, enc);
+  EXPECT_EQ(unread.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(unread.status().message().find("read_as_text"), std::string::npos);
+  o.image_warmup_epochs = 3;
+  o.image_from = (dir / "run").string();
+  o.max_steps = 10;
+  auto read = Train(o, enc);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_TRUE(std::isfinite(read->last_loss));
 }
 
 TEST(TrainerTest, ASampleDamagedMidRunStopsTrainingWithItsName) {
