@@ -6,9 +6,12 @@ namespace medscribe::model {
 namespace F = torch::nn::functional;
 
 torch::Tensor ImageEmbeddingsFromTokens(Projector& projector, FindingHead* findings,
-                                        const torch::Tensor& vision_tokens) {
+                                        const torch::Tensor& vision_tokens,
+                                        torch::Tensor* head_outputs) {
   if (findings == nullptr || findings->is_empty()) return projector(vision_tokens);
-  const torch::Tensor slots = (*findings)->Slots((*findings)(vision_tokens));
+  const torch::Tensor out = (*findings)(vision_tokens);
+  if (head_outputs != nullptr) *head_outputs = out;
+  const torch::Tensor slots = (*findings)->Slots(out);
   if (!projector->patch_tokens) return slots;
   return torch::cat({projector(vision_tokens), slots}, 1);
 }

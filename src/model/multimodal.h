@@ -32,10 +32,12 @@ struct SplicedInputs {
 
 // The image's embeddings [B, image_tokens, decoder hidden] from the vision encoder's tokens
 // [B, g*g, C]: projected (pooled) patch tokens (none when projector.patch_tokens is false), then
-// the finding slots when `findings` is given.
+// the finding slots when `findings` is given; the head's raw outputs go to `head_outputs` when it
+// is given (and the head is).
 // The one path of training, the engine and the draft model.
 torch::Tensor ImageEmbeddingsFromTokens(Projector& projector, FindingHead* findings,
-                                        const torch::Tensor& vision_tokens);
+                                        const torch::Tensor& vision_tokens,
+                                        torch::Tensor* head_outputs = nullptr);
 
 struct ReportModelImpl : torch::nn::Module {
   explicit ReportModelImpl(const ModelConfig& c);

@@ -83,16 +83,8 @@ BatchInputs Inputs(model::ReportModel& m, const Batch& b, int image_token, const
     tokens = m->vision(b.images);
   }
   BatchInputs in;
-  torch::Tensor image_embeds;
-  if (m->findings.is_empty()) {
-    image_embeds = m->projector(tokens);
-  } else {
-    const torch::Tensor out = m->findings(tokens);
-    image_embeds = m->findings->Slots(out);
-    if (m->projector->patch_tokens)
-      image_embeds = torch::cat({m->projector(tokens), image_embeds}, 1);
-    if (want_head) in.head_outputs = out;
-  }
+  const torch::Tensor image_embeds = model::ImageEmbeddingsFromTokens(
+      m->projector, &m->findings, tokens, want_head ? &in.head_outputs : nullptr);
   const model::SplicedInputs s =
       m->SpliceEmbeds(image_embeds, b.input_ids, b.attention_mask, b.labels, image_token);
   in.embeds = s.embeds;
