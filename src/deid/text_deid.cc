@@ -666,6 +666,17 @@ std::vector<Rule> BuildPatternRules() {
   add("date", "(?:除夕|春節|中秋節|端午節|清明節|元宵節)", Tag("[DATE]"));
 
   // 7. Names in context and old ages.
+  // A title before a surname with lower-case particles ("Dr. van der Berg", "Mr. di Stefano",
+  // "Dr. Van der Berg").
+  add("name",
+      R"(\b((?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse)) (?:(?:[Vv]an|[Vv]on|[Dd]e|[Dd]el|[Dd]ella|[Dd]i|[Dd]a|[Dd]u|[Ll]e|[Ll]a|der|den|ter|ten|bin|ibn|[Aa]l|[Ee]l|dos|das)[ -]){1,2}[A-Z](?:[a-z]|[^ -~\s])+)",
+      Labelled("[NAME]"));
+  // A name set off before the kin or carer it is ("History from Lucía, the patient's
+  // granddaughter"), after a word that leads to a person, so that no sentence's opening word
+  // ("Yesterday, her daughter called") is taken for one.
+  add("name",
+      R"(\b((?:from|with|by|to|per|and|called|told|informed|contacted|notified|asked|phoned|via) )[A-Z](?:[a-z]|[^ -~\s])+(?: [A-Z](?:[a-z]|[^ -~\s])+)?(?=, (?:the patient's|the pt's|patient's|her|his|their) (?:(?:step|grand|great-|god)?(?:daughter|son|mother|father|child)|wife|husband|sister|brother|niece|nephew|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|roommate|landlady|landlord|fianc[^ -~\s]+e?)(?:-in-law)?\b))",
+      Labelled("[NAME]", ""));
   // Titles, possibly two ("Chaplain Rev. Oduya"), before a capitalized name.
   add("name",
       R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.)) [A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",

@@ -559,6 +559,22 @@ TEST(TextScrubberTest, HolidayWeekendsDaysAfterVisitVerbsAndGreatAunts) {
     EXPECT_EQ(s.ScrubField(text), text);
 }
 
+TEST(TextScrubberTest, SurnameParticlesAfterATitleAndNamesSetOffBeforeTheirKin) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.ScrubField(
+      "Case discussed with Dr. van der Berg of nephrology. Mr. di Stefano called. History "
+      "obtained from Lucía, the patient's granddaughter. Spoke with Ines Moreau, her "
+      "stepdaughter.");
+  for (const char* phi : {"Berg", "Stefano", "Lucía", "Moreau"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* kept : {"of nephrology", "History obtained from", "the patient's granddaughter",
+                           "her stepdaughter"})
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << " lost: " << out;
+  for (const char* text : {"Yesterday, her daughter called.", "Seen by Cardiology, the team.",
+                           "Transferred to ICU, her husband at bedside."})
+    EXPECT_EQ(s.ScrubField(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
