@@ -575,6 +575,17 @@ TEST(TextScrubberTest, SurnameParticlesAfterATitleAndNamesSetOffBeforeTheirKin) 
     EXPECT_EQ(s.ScrubField(text), text);
 }
 
+TEST(TextScrubberTest, ADayOfTheMonthAVisitIsMovedTo) {
+  const TextScrubber s({}, -3);
+  for (const char* text : {"Rescheduled to the 30th.", "Surgery postponed to the 4th.",
+                           "Holds the drug through the 12th."}) {
+    const std::string out = s.ScrubField(text);
+    EXPECT_NE(out.find("[DATE]"), std::string::npos) << out;
+  }
+  for (const char* text : {"Moved to the 5th floor.", "Changed to the 2nd line of therapy."})
+    EXPECT_EQ(s.ScrubField(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
