@@ -99,6 +99,38 @@ std::string WarehousePath(const GlobalOptions& g, const std::string& flag) {
   return flag.empty() ? (fs::path(g.home) / "warehouse.sqlite").string() : flag;
 }
 
+// Warns on stderr of each split the manifest's settings ask for (a fraction above zero) that got
+// no sample: patients are assigned by a keyed hash of their pseudonym, so a small cohort can
+// leave one empty.
+void WarnOfEmptySplits(const fs::path& dir) {
+  auto text = ReadFile(dir / "manifest.json");
+  if (!text.ok()) return;
+  const Json m = Json::parse(*text, nullptr, false);
+  if (!m.is_object() || !m.contains("splits") || !m["splits"].is_object()) return;
+  Json asked;
+  try {
+    asked = m.at("/settings/options/split"_json_pointer);
+  } catch (const Json::exception&) {
+    return;
+  }
+  if (!asked.is_object()) return;
+  const uint64_t patients = m.contains("counts") && m["counts"].is_object()
+                                ? m["counts"].value("patients", uint64_t{0})
+                                : 0;
+  for (const char* name : {"train", "val", "test"}) {
+    const Json v = asked.value(name, Json());
+    const double fraction = v.is_number() ? v.get<double>() : 0.0;
+    if (fraction <= 0) continue;
+    const Json s = m["splits"].value(name, Json::object());
+    if (!s.is_object() || s.value("samples", uint64_t{0}) > 0) continue;
+    std::fprintf(stderr,
+                 "warning: the %s split is empty: %llu patients are too few for a %s share of "
+                 "%.2f (each patient goes to one split by a keyed hash); ingest more encounters "
+                 "or raise --split's %s fraction\n",
+                 name, static_cast<unsigned long long>(patients), name, fraction, name);
+  }
+}
+
 int Finish(const GlobalOptions& g, const ingest::IngestResult& r, bool no_warehouse,
            const std::string& warehouse_flag) {
   if (r.dataset_id.empty()) {
@@ -116,6 +148,7 @@ int Finish(const GlobalOptions& g, const ingest::IngestResult& r, bool no_wareho
   }
   PrintSummary(r);
   PrintQuarantine(r.dir);
+  WarnOfEmptySplits(r.dir);
   return r.quarantined ? kExitQuarantined : kExitOk;
 }
 

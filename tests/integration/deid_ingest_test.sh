@@ -14,6 +14,7 @@ bin="$1"
 phi_scan="$2"
 source "$(dirname "$0")/lib.sh"
 home="$work/home"
+pin_deid_key "$home"
 py=$(command -v python3)
 ms() { "$bin" --home "$home" "$@"; }
 

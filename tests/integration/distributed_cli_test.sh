@@ -15,6 +15,7 @@ bin="$1"
 diff_bin="$2"
 source "$(dirname "$0")/lib.sh"
 home="$work/home"
+pin_deid_key "$home"
 ms() { "$bin" --home "$home" "$@"; }
 close() { # close A B: the two runs' final weights agree within 1e-5 (relative, L2 over all weights)
   local out

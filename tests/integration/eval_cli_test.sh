@@ -12,6 +12,7 @@
 bin="$1"
 source "$(dirname "$0")/lib.sh"
 home="$work/home"
+pin_deid_key "$home"
 ms() { "$bin" --home "$home" "$@"; }
 
 # 1. The labeler against the truth.

@@ -16,6 +16,7 @@ tools="$here/../tools"
 py=/usr/bin/python3
 client="$here/gateway_client.py"
 home="$work/home"
+pin_deid_key "$home"
 ms() { "$bin" --home "$home" --log-level warn "$@"; }
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }

@@ -11,6 +11,7 @@ bin="$1"
 steps="${TRAIN_TEST_STEPS:-120}"
 source "$(dirname "$0")/lib.sh"
 home="$work/home"
+pin_deid_key "$home"
 ms() { "$bin" --home "$home" "$@"; }
 py=$(command -v python3)
 loss_at() { grep "\"step\":$2," "$1" | grep -v val_loss | head -1 | sed -E 's/.*"loss":([0-9.e+-]+).*/\1/'; }

@@ -16,6 +16,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 tools="$here/../tools"
 py=/usr/bin/python3
 home="$work/home"
+pin_deid_key "$home"
 ms() { "$bin" --home "$home" --log-level warn "$@"; }
 pids=()
 pg_bin=/usr/lib/postgresql/15/bin
