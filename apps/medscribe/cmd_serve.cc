@@ -89,14 +89,6 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   }
   auto loaded = LoadReportEngine(dir, o);
   if (!loaded.ok()) return ReportError(loaded.status());
-  if (loaded->engine->config().findings.read_as_text) {
-    // The server builds the prompt before it decodes the image, so it cannot yet write the
-    // head's reading into it.
-    return ReportError(FailedPreconditionError(
-        "this model reads its findings as text (findings.read_as_text), which the HTTP server "
-        "does not serve yet; use `medscribe generate` or `medscribe eval`, or serve a model "
-        "trained without it"));
-  }
   std::shared_ptr<TokenizerText> text = loaded->text;
   serve::ModelServerOptions so;
   so.model_id = a.model.substr(0, a.model.find('@'));
@@ -107,10 +99,12 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   serve::ModelServer server(
       std::move(loaded->engine), [text](std::string_view s) { return text->tokenizer().Encode(s); },
       so);
-  server.SetPromptBuilder([](std::string_view sample, size_t max_note) -> StatusOr<std::string> {
+  server.SetPromptBuilder([](std::string_view sample, size_t max_note,
+                             std::string_view image_read) -> StatusOr<std::string> {
     ASSIGN_OR_RETURN(model::json::Value v, model::json::Parse(sample));
     model::PromptOptions po;
     po.max_note_chars = max_note;
+    po.image_read = std::string(image_read);
     ASSIGN_OR_RETURN(model::Prompt p, model::BuildPrompt(v, po));
     return p.text;
   });

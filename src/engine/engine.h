@@ -143,8 +143,8 @@ class Engine {
   // The finding head's probabilities for one image [channels, size, size] (model/findings.h,
   // FindingHeadImpl::Probabilities): [kNumFindingKinds, kFieldsPerKind], size in mm. What the
   // image path tells the decoder, for evaluating the two apart. FailedPrecondition when the
-  // model has no finding head; InvalidArgument when the encoder refuses the image. Not
-  // thread-safe with Step().
+  // model has no finding head; InvalidArgument when the encoder refuses the image. Thread-safe,
+  // also beside Step(): it only reads the encoder and the head, both in inference mode.
   StatusOr<torch::Tensor> FindingProbabilities(const torch::Tensor& image);
 
   const model::ModelConfig& config() const { return config_; }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/hmac.h"
+#include "model/findings.h"
 #include "model/prompt.h"
 #include "serve/error_body.h"
 
@@ -416,14 +417,22 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
         reinterpret_cast<const char*>(img->pixels.data()), img->pixels.size() * sizeof(float))));
     digest_input += g.image_digest;
   }
+  // A model that reads its findings as text gets the head's reading of this image in its prompt,
+  // as it did in training.
+  std::string image_read;
+  const model::ModelConfig& mc = engine_->config();
+  if (has_image && mc.findings.read_as_text) {
+    auto read = engine_->FindingProbabilities(g.image);
+    if (!read.ok()) return Error(res, route, 400, read.status().message());
+    image_read = model::ImageRead(*read);
+  }
   // The prompt must leave room for the answer: long notes are cut (as in training, where they
   // are cut as model/prompt.h says) until it does; the answer is shortened only as a
   // last resort.
-  const model::ModelConfig& mc = engine_->config();
   const int64_t context = mc.decoder.max_position_embeddings;
   const int64_t image_positions = has_image ? mc.image_tokens() - 1 : 0;
   for (size_t max_note : {model::PromptOptions().max_note_chars, size_t{200}, size_t{0}}) {
-    auto text = prompt_of_(sample_json, max_note);
+    auto text = prompt_of_(sample_json, max_note, image_read);
     if (!text.ok()) return Error(res, route, 400, text.status().message());
     if (!has_image) {
       // Without an image the prompt leaves the image section out.
@@ -450,17 +459,19 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
   const std::string input_digest = crypto::Hex(crypto::Sha256(digest_input));
   const auto start = Clock::now();
   const bool stream = doc["stream"].is_bool() && doc["stream"].get_bool().value();
-  auto body_of = [this, input_digest](const engine::GenerateResult& r) {
+  auto body_of = [this, input_digest, image_read](const engine::GenerateResult& r) {
     Json sections = Json::array();
     for (const auto& [name, body] : ReportSections(r.text))
       sections.push_back({{"name", name}, {"text", body}});
-    return Json{
+    Json body{
         {"model", o_.model_version},
         {"report", r.text},
         {"sections", sections},
         {"finish_reason", r.finish == "length" ? "length" : "stop"},
         {"input_digest", input_digest},
         {"usage", {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.tokens.size()}}}};
+    if (!image_read.empty()) body["image_read"] = image_read;
+    return body;
   };
   if (stream) {
     // Server-sent events: {"delta": text} as the report grows, then the whole answer (the

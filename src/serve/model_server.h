@@ -60,9 +60,10 @@ class ModelServer {
   ModelServer(std::unique_ptr<engine::Engine> engine,
               std::function<std::vector<int>(std::string_view)> encode, ModelServerOptions o);
   // The report API's prompt builder (absent: /v1/reports:generate answers 404): the prompt of a
-  // sample with its notes cut to `max_note_chars`.
-  using PromptBuilder =
-      std::function<StatusOr<std::string>(std::string_view sample_json, size_t max_note_chars)>;
+  // sample with its notes cut to `max_note_chars`, carrying `image_read` (model::ImageRead of the
+  // request's image, for a model with findings.read_as_text; else "") as model/prompt.h says.
+  using PromptBuilder = std::function<StatusOr<std::string>(
+      std::string_view sample_json, size_t max_note_chars, std::string_view image_read)>;
   void SetPromptBuilder(PromptBuilder f) { prompt_of_ = std::move(f); }
   ~ModelServer();
 

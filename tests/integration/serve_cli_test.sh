@@ -9,13 +9,26 @@
 bin="$1"
 source "$(dirname "$0")/lib.sh"
 home="$work/home"
+pin_deid_key "$home"
 ms() { "$bin" --home "$home" --log-level warn "$@"; }
 
 ms synth --out "$work/c" --encounters 30 --seed 5 --no-speech --image-size 64 > /dev/null || { fail "synth"; finish; exit 1; }
 ms ingest --dicom "$work/c/dicom" --fhir "$work/c/fhir" --out "$work/d" --image-size 64 --no-warehouse > /dev/null
 [ -f "$work/d/manifest.json" ] || { fail "ingest"; finish; exit 1; }
 ms tokenizer train --dataset "$work/d" --vocab 400 --out "$work/tok" > /dev/null || { fail "tokenizer"; finish; exit 1; }
-ms train --dataset "$work/d" --tokenizer "$work/tok" --no-dictation --config tiny --max-steps 80 --batch-size 4 --lr 3e-3 --warmup 10 \
+# The tiny preset with the finding head, whose reading of the image enters the prompt as text.
+cat > "$work/model.json" <<'JSON'
+{"name": "tiny-read",
+ "vision": {"type": "vit", "image_size": 128, "channels": 1, "patch_size": 16, "hidden_size": 96,
+            "layers": 2, "heads": 4, "mlp_ratio": 2, "norm": "group"},
+ "projector": {"hidden_size": 256, "pool": true},
+ "findings": {"enabled": true, "hidden_size": 64, "read_as_text": true},
+ "decoder": {"vocab_size": 400, "hidden_size": 128, "intermediate_size": 352, "num_hidden_layers": 2,
+             "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 1024,
+             "rope_theta": 10000, "rms_norm_eps": 1e-5, "tie_word_embeddings": true}}
+JSON
+ms train --dataset "$work/d" --tokenizer "$work/tok" --no-dictation --config "$work/model.json" --image-warmup-epochs 2 \
+  --max-steps 80 --batch-size 4 --lr 3e-3 --warmup 10 \
   --checkpoint-every 80 --eval-every 1000 --out "$work/run" > /dev/null 2> "$work/train.err" \
   || { fail "train: $(tail -2 "$work/train.err")"; finish; exit 1; }
 ms registry register --run "$work/run" --name chest > /dev/null || { fail "register"; finish; exit 1; }
@@ -84,6 +97,10 @@ PY
   && grep -q '"model":"chest@1"' "$work/body" && grep -qE '"input_digest":"[0-9a-f]{64}"' "$work/body" \
   && grep -q '"sections":\[' "$work/body" && pass "reports:generate: $(head -c 160 "$work/body")" \
   || fail "reports: $(cat "$work/body")"
+# The model reads its findings as text: the answer shows the reading its prompt carried.
+grep -qE '"image_read":"[a-z]' "$work/body" \
+  && pass "the finding head's reading: $(grep -oE '"image_read":"[^"]*"' "$work/body" | head -c 200)" \
+  || fail "no image_read in $(head -c 400 "$work/body")"
 [ "$(code "$url/v1/reports:generate" -d '{"image":"x"}')" = 400 ] && grep -q "sample" "$work/body" \
   && pass "reports:generate without a sample: 400" || fail "report without sample: $(cat "$work/body")"
 
