@@ -32,7 +32,7 @@ struct PromptOptions {
   size_t max_note_chars = 400;
   // The finding head's reading of the image (model::ImageRead), written after the image's
   // placeholder as "image read: ..."; "" writes no such line (models without read_as_text).
-  std::string image_read;
+  std::string image_read{};
 };
 
 struct Prompt {

@@ -106,9 +106,10 @@ StatusOr<WarmupResult> WarmUpImagePath(model::ReportModel& m, const SplitIndex& 
                           0.0)
             .sum(0);
     std::string line;
-    for (int k = 0; k < model::kNumFindingKinds; ++k)
-      line += " " + std::string(model::FindingKindName(static_cast<model::FindingKind>(k))) + " " +
-              std::to_string(present[k].item<int64_t>());
+    for (int k = 0; k < model::kNumFindingKinds; ++k) {
+      line.append(" ").append(model::FindingKindName(static_cast<model::FindingKind>(k)));
+      line.append(" ").append(std::to_string(present[k].item<int64_t>()));
+    }
     std::fprintf(stderr, "image warm-up: %zu training images; reports naming each kind:%s\n", n,
                  line.c_str());
   }
@@ -198,6 +199,22 @@ StatusOr<WarmupResult> WarmUpImagePath(model::ReportModel& m, const SplitIndex& 
               std::to_string(f1).substr(0, 4);
     }
     std::fprintf(stderr, "image warm-up: validation presence F1 by kind:%s\n", line.c_str());
+    // Lesion sizes: of the validation lesions whose report states a size, those the head finds
+    // and sizes within 2 mm.
+    const int lesion = static_cast<int>(model::FindingKind::kLesion);
+    const torch::Tensor ps = p.select(1, lesion).to(torch::kFloat32).contiguous();
+    const torch::Tensor ys = y.select(1, lesion).to(torch::kFloat32).contiguous();
+    int sized = 0, within = 0;
+    for (int64_t i = 0; i < ys.size(0); ++i) {
+      const float* yi = ys.data_ptr<float>() + i * model::kFieldsPerKind;
+      const float* pi = ps.data_ptr<float>() + i * model::kFieldsPerKind;
+      if (!(yi[model::kPresent] >= 0.5f) || std::isnan(yi[model::kSize])) continue;
+      ++sized;
+      within += pi[model::kPresent] >= 0.5f &&
+                std::abs(pi[model::kSize] - model::DenormalizeSize(yi[model::kSize])) <= 2.0;
+    }
+    std::fprintf(stderr, "image warm-up: validation lesions sized within 2 mm: %d/%d\n", within,
+                 sized);
   }
   return result;
 }

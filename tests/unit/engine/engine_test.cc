@@ -132,7 +132,7 @@ TEST(Engine, APromptBanKeepsItsTokensOutOnlyWhereTheTriggerIsInThePrompt) {
   for (const auto& r : free) banned.insert(banned.end(), r.tokens.begin(), r.tokens.begin() + 2);
   EngineOptions o = Options();
   const int32_t trigger = 60;
-  o.prompt_bans = {{trigger, banned}};
+  o.prompt_bans = {{trigger, banned, {}}};
   auto e = Load(o);
   ASSERT_TRUE(e);
   std::vector<GenerateRequest> triggered = rs;
@@ -155,7 +155,7 @@ TEST(Engine, APromptBanKeepsItsTokensOutOnlyWhereTheTriggerIsInThePrompt) {
   }
   for (const int32_t t : got.back().tokens)
     EXPECT_EQ(std::count(banned.begin(), banned.end(), t), 0);
-  o.prompt_bans = {{trigger, {64}}};
+  o.prompt_bans = {{trigger, {64}, {}}};
   EXPECT_FALSE(Engine::Load(ModelDir("f32"), o, nullptr).ok());
   o.prompt_bans = {{trigger, {1}, {64}}};
   EXPECT_FALSE(Engine::Load(ModelDir("f32"), o, nullptr).ok());
