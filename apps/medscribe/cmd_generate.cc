@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 struct GenerateArgs {
   std::string model, dataset, split = "test", key, sample, format = "f32", draft_model, prompt;
   bool reference = false, no_speculative = false, no_image = false, print_ids = false,
-       ignore_eos = false;
+       show_prompt = false, ignore_eos = false;
   int threads = 0, count = 0, max_draft = 6;
   engine::SamplingParams sampling;
 };
@@ -94,6 +94,13 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
                                     : StatusOr<engine::GenerateRequest>(TextRequest(*e, a.prompt));
     if (!request.ok()) return ReportError(request.status());
     const std::vector<int32_t> prompt_ids = request->prompt;
+    if (a.show_prompt) {
+      const std::vector<int> ids(prompt_ids.begin() + (prompt_ids.empty() ? 0 : 1),
+                                 prompt_ids.end());  // without BOS
+      std::fprintf(stderr, "prompt%s%s: %s\n", samples->size() > 1 ? " of " : "",
+                   samples->size() > 1 ? sample.key.c_str() : "",
+                   e->text->tokenizer().Decode(ids).c_str());
+    }
     request->sampling = a.sampling;
     if (samples->size() > 1) std::printf("%s: ", sample.key.c_str());
     engine::GenerateResult result;
@@ -301,6 +308,9 @@ Runner RegisterGenerate(CLI::App& app) {
       ->type_name("FILE");
   app.add_option("--prompt", a->prompt,
                  "Instead of a sample: continue this text (no image; tokenized after <s>)");
+  app.add_flag("--show-prompt", a->show_prompt,
+               "Print each prompt as the model reads it (with the finding head's reading of the "
+               "image, for a model that reads its findings as text) to stderr");
   app.add_flag("--print-ids", a->print_ids,
                "Print the prompt's and the generated token ids as one JSON object per report "
                "({\"prompt\": [...], \"tokens\": [...]}) instead of the text");
