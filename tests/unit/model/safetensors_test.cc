@@ -96,7 +96,11 @@ TEST(JsonTest, ParsesDumpsAndRefusesHostileInput) {
 }
 
 TEST(ConfigTest, PresetsValidateAndRoundTripAndImpossibleShapesAreRefused) {
-  for (const char* name : {"tiny", "small"}) {
+  // The base preset reads its findings as text: the one preset whose prompt carries the head's
+  // reading of the image.
+  EXPECT_TRUE(PresetConfig("base").value().findings.read_as_text);
+  EXPECT_FALSE(PresetConfig("tiny").value().findings.read_as_text);
+  for (const char* name : {"tiny", "base", "small"}) {
     auto c = PresetConfig(name);
     ASSERT_TRUE(c.ok());
     EXPECT_TRUE(Validate(*c).ok()) << name << ": " << Validate(*c).message();
