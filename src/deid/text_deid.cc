@@ -801,9 +801,10 @@ std::vector<Rule> BuildPatternRules() {
           if (before.find(reading) != std::string::npos) return m.str(0);
         return m[1].str() + "90+";
       });
-  // An age between commas after a person ("Grandfather, 99, still drives").
+  // An age between commas after a person or a relation ("Grandfather, 99, still drives";
+  // "Neighbor, 92, checks on her").
   add("age",
-      R"(\b((?:[Pp]atient|[Pp]t|[Gg]rand(?:father|mother|pa|ma)|[Mm]other|[Ff]ather|[Hh]usband|[Ww]ife|[Aa]unt|[Uu]ncle|[Ss]ister|[Bb]rother|[Ww]idow(?:er)?|[Mm]an|[Ww]oman|[Gg]entleman|[Ll]ady|[Rr]esident|[Vv]eteran), )(9\d|1[0-4]\d)(?=,))",
+      R"(\b((?:[Pp]atient|[Pp]t|[Gg]rand(?:father|mother|pa|ma)|[Mm]other|[Ff]ather|[Hh]usband|[Ww]ife|[Aa]unt|[Uu]ncle|[Ss]ister|[Bb]rother|[Ww]idow(?:er)?|[Mm]an|[Ww]oman|[Gg]entleman|[Ll]ady|[Rr]esident|[Vv]eteran|[Nn]eighbou?r|[Ff]riend|[Ss]on|[Dd]aughter|[Cc]ousin|[Nn]iece|[Nn]ephew|[Pp]artner|[Ss]pouse|[Rr]oommate|[Cc]aregiver|[Ll]andlord|[Ll]andlady|[Ss]tep(?:father|mother)|[Gg]reat-grand(?:father|mother)), )(9\d|1[0-4]\d)(?=,))",
       KeepFirst("90+"));
   // Words for an age over 89 ("a healthy nonagenarian").
   add("age", R"(\b(?:nonagenarian|centenarian|supercentenarian)s?\b)", Tag("90+-year-old"), icase);

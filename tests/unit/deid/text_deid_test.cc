@@ -586,6 +586,16 @@ TEST(TextScrubberTest, ADayOfTheMonthAVisitIsMovedTo) {
     EXPECT_EQ(s.ScrubField(text), text);
 }
 
+TEST(TextScrubberTest, AnAgeBetweenCommasAfterANeighbourOrARelation) {
+  const TextScrubber s({}, -3);
+  for (const char* text : {"Neighbor, 92, checks on her.", "Her son, 91, is the proxy."}) {
+    const std::string out = s.ScrubField(text);
+    EXPECT_EQ(out.find("9"), out.find("90+")) << out;
+    EXPECT_NE(out.find("90+"), std::string::npos) << out;
+  }
+  EXPECT_EQ(s.ScrubField("Son, 45, is the proxy."), "Son, 45, is the proxy.");
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
