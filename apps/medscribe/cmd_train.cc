@@ -76,7 +76,7 @@ struct TrainArgs {
   int loader_threads = 2;
   bool no_overlap = false;
   bool no_image = false, no_dictation = false, print_topology = false;
-  double dictation_dropout = 0;
+  double dictation_dropout = 0, reported_read = 0;
   double decision_weight = 1;
   std::string init_decoder;
   std::string image_from;
@@ -146,6 +146,7 @@ int RunTrain(const TrainArgs& a) {
   o.prompt.image = !a.no_image;
   o.prompt.dictation = !a.no_dictation;
   o.dictation_dropout = a.dictation_dropout;
+  o.reported_read = a.reported_read;
   o.decision_weight = a.decision_weight;
   o.init_decoder = a.init_decoder;
   static const ReportFindingLabeler kLabeler;
@@ -369,6 +370,13 @@ Runner RegisterTrain(CLI::App& app) {
   app.add_option("--dictation-dropout", a->dictation_dropout,
                  "Fraction of training examples shown without their dictation, drawn anew each "
                  "time, so findings are read from the image (validation keeps the dictation)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--reported-read", a->reported_read,
+                 "For a model that reads its findings as text (base): the fraction of training "
+                 "examples whose prompt carries the reading of their own report's labels instead "
+                 "of the finding head's, so the decoder learns to write what the reading says "
+                 "(validation keeps the head's)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   app.add_option("--decision-weight", a->decision_weight,

@@ -39,9 +39,14 @@ double NormalizeSize(double mm) {
 }
 double DenormalizeSize(double v) { return kSizeCenterMm * std::exp(v * kSizeScale); }
 
-std::string ImageRead(const torch::Tensor& probabilities) {
-  const torch::Tensor p = probabilities.to(torch::kFloat32).contiguous();
-  const float* f = p.data_ptr<float>();
+namespace {
+
+// The words of a reading, from kFieldsPerKind floats per kind: presence at 0.5 (NaN: absent);
+// each of side, severity and zone as its likeliest value, or left out when all of its values
+// are NaN or zero (a report that does not say); `size_mm` of a kind's fields, NaN to leave it
+// out.
+template <typename SizeMm>
+std::string Reading(const float* f, SizeMm size_mm) {
   static constexpr const char* kNames[kNumFindingKinds] = {
       "cardiomegaly",      "pleural effusion", "consolidation", "edema",
       "pneumothorax",      "nodule",           "atelectasis",   "rib fracture",
@@ -54,26 +59,41 @@ std::string ImageRead(const torch::Tensor& probabilities) {
   static constexpr bool kZone[kNumFindingKinds] = {false, false, true,  false, false, true,
                                                    true,  false, false, false, false, false};
   const auto likeliest = [](const float* x, std::initializer_list<const char*> words) {
-    int best = 0;
-    for (int i = 1; i < static_cast<int>(words.size()); ++i)
-      if (x[i] > x[best]) best = i;
-    return std::string(words.begin()[best]);
+    int best = -1;
+    for (int i = 0; i < static_cast<int>(words.size()); ++i)
+      if (x[i] > 0 && (best < 0 || x[i] > x[best])) best = i;  // NaN compares false
+    return best < 0 ? std::string() : std::string(words.begin()[best]) + " ";
   };
   std::string out;
   for (int k = 0; k < kNumFindingKinds; ++k) {
     const float* x = f + k * kFieldsPerKind;
     if (!(x[kPresent] >= 0.5f)) continue;
     std::string item;
-    if (kSeverity[k]) item += likeliest(x + kMild, {"mild", "moderate", "severe"}) + " ";
-    if (kSide[k]) item += likeliest(x + kRight, {"right", "left", "bilateral"}) + " ";
-    if (kZone[k]) item += likeliest(x + kUpper, {"upper", "middle", "lower"}) + " ";
+    if (kSeverity[k]) item += likeliest(x + kMild, {"mild", "moderate", "severe"});
+    if (kSide[k]) item += likeliest(x + kRight, {"right", "left", "bilateral"});
+    if (kZone[k]) item += likeliest(x + kUpper, {"upper", "middle", "lower"});
     const bool lesion = k == static_cast<int>(FindingKind::kLesion);
-    const long mm = lesion ? std::lround(std::clamp(x[kSize], 1.0f, 199.0f)) : 0;
+    const double size = lesion ? size_mm(x) : std::nan("");
+    const long mm = std::isnan(size) ? 0 : std::lround(std::clamp(size, 1.0, 199.0));
     item += lesion && mm >= 30 ? "mass" : kNames[k];
-    if (lesion) item += " " + std::to_string(mm) + " mm";
-    out += (out.empty() ? "" : "; ") + item;
+    if (mm > 0) item.append(" ").append(std::to_string(mm)).append(" mm");
+    if (!out.empty()) out.append("; ");
+    out.append(item);
   }
   return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+std::string ImageRead(const torch::Tensor& probabilities) {
+  const torch::Tensor p = probabilities.to(torch::kFloat32).contiguous();
+  return Reading(p.data_ptr<float>(), [](const float* x) { return double{x[kSize]}; });
+}
+
+std::string ReportedRead(const FindingTargets& targets) {
+  return Reading(targets.data(), [](const float* x) {
+    return std::isnan(x[kSize]) ? std::nan("") : DenormalizeSize(x[kSize]);
+  });
 }
 
 torch::Tensor SizeCode(const torch::Tensor& size_mm) {

@@ -124,6 +124,11 @@ TORCH_MODULE(FindingHead);
 // [kNumFindingKinds, kFieldsPerKind] (FindingHeadImpl::Probabilities).
 std::string ImageRead(const torch::Tensor& probabilities);
 
+// The same words from a report's own labels (FindingTargets, as the labeler reads them): what a
+// perfect reader of the image would have written. Side, severity, zone and size the report does
+// not state (NaN) are left out. For training a decoder that writes what its reading says.
+std::string ReportedRead(const FindingTargets& targets);
+
 // The size code the slot carries: the tens and units digits of the size rounded to whole mm,
 // one-hot each (sizes clamped to 0..99 mm). [...] -> [..., 20].
 torch::Tensor SizeCode(const torch::Tensor& size_mm);

@@ -32,6 +32,8 @@ namespace json = model::json;
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
+// Salts the per-example draw of --reported-read apart from that of --dictation-dropout.
+constexpr uint64_t kReportedReadSeed = 0x7265706f72746564ULL;
 
 Status WriteText(const fs::path& path, const std::string& text) {
   return model::WriteBytesAtomic(path.string(), text);
@@ -338,7 +340,14 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                                     size_t i, uint64_t draw) -> StatusOr<Example> {
     ASSIGN_OR_RETURN(RawSample r, ReadSample(train, i));
     model::PromptOptions prompt = o.prompt;
-    if (auto it = image_reads.find(r.key); it != image_reads.end()) prompt.image_read = it->second;
+    if (auto it = image_reads.find(r.key); it != image_reads.end()) {
+      prompt.image_read = it->second;
+      if (o.finding_labeler && DropModality(o.seed ^ kReportedReadSeed, draw, o.reported_read)) {
+        const model::json::Value* t = r.sample.Find("target_report");
+        prompt.image_read = model::ReportedRead(
+            o.finding_labeler->Targets(t && t->is_string() ? t->as_string() : ""));
+      }
+    }
     if (DropModality(o.seed, draw, o.dictation_dropout)) prompt.dictation = false;
     Example e = MakeExample(r, enc, prompt, max_tokens);
     if (joint_head) {
@@ -380,6 +389,13 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     return InvalidArgumentError(
         "findings.read_as_text writes the frozen finding head's reading into the prompt, but this "
         "run has no image warm-up; give --image-warmup-epochs > 0 (or --image-from)");
+  if (o.reported_read < 0 || o.reported_read > 1)
+    return InvalidArgumentError("--reported-read must be a fraction in [0, 1]");
+  if (o.reported_read > 0 &&
+      (!config.findings.read_as_text || !o.prompt.image || o.finding_labeler == nullptr))
+    return InvalidArgumentError(
+        "--reported-read replaces the head's reading in the prompt, but this run has none (it "
+        "needs a configuration with findings.read_as_text, such as base, and the image)");
   if (!o.image_from.empty() && !frozen_image)
     return InvalidArgumentError(
         "--image-from takes another run's image warm-up, but this run has none (it needs the "
@@ -545,6 +561,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                                 {"image", json::Value(o.prompt.image)},
                                 {"dictation", json::Value(o.prompt.dictation)},
                                 {"dictation_dropout", json::Value(o.dictation_dropout)},
+                                {"reported_read", json::Value(o.reported_read)},
                                 {"image_warmup_epochs", json::Value(o.image_warmup_epochs)},
                                 {"aux_loss_weight", json::Value(o.aux_loss_weight)},
                                 {"image_from", json::Value(o.image_from)}})},

@@ -61,6 +61,12 @@ struct TrainOptions {
   // (modality dropout): the model must read the findings from the image and keeps the dictation
   // for what only it holds (comparisons). 0 shows every dictation; validation always has it.
   double dictation_dropout = 0;
+  // For a model that reads its findings as text (findings.read_as_text): the fraction of
+  // training examples whose prompt carries the reading of their own report's labels
+  // (model::ReportedRead, through finding_labeler) instead of the frozen head's, drawn anew for
+  // every example, so that the decoder learns to write what its reading says. 0 shows the
+  // head's reading everywhere; validation always has the head's.
+  double reported_read = 0;
   // Loss weight of the report's decision tokens (DecisionTokenWeights in train/data.h: sides,
   // sizes, severities, changes against the prior study, negations, digits) against 1 for
   // phrasing; 1 weighs every token alike. Validation loss stays unweighted.

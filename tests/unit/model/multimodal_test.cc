@@ -241,6 +241,25 @@ TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
   // From 30 mm a lesion is a mass.
   p[static_cast<int>(FindingKind::kLesion)][kSize] = 41.6f;
   EXPECT_NE(ImageRead(p).find("left upper mass 42 mm"), std::string::npos) << ImageRead(p);
+  // A report's own labels read the same way; what the report does not state is left out.
+  FindingTargets t;
+  t.fill(std::nanf(""));
+  for (int k = 0; k < kNumFindingKinds; ++k) t[k * kFieldsPerKind + kPresent] = 0;
+  EXPECT_EQ(ReportedRead(t), "none");
+  auto field = [&](FindingKind k, int f) -> float& {
+    return t[static_cast<int>(k) * kFieldsPerKind + f];
+  };
+  field(FindingKind::kLesion, kPresent) = 1;
+  field(FindingKind::kLesion, kRight) = 0, field(FindingKind::kLesion, kLeft) = 1;
+  field(FindingKind::kLesion, kBilateral) = 0;
+  field(FindingKind::kLesion, kSize) = static_cast<float>(NormalizeSize(21));
+  field(FindingKind::kPleuralEffusion, kPresent) = 1;  // no side, no severity stated
+  field(FindingKind::kCardiomegaly, kPresent) = 1;
+  field(FindingKind::kCardiomegaly, kMild) = 0, field(FindingKind::kCardiomegaly, kModerate) = 0;
+  field(FindingKind::kCardiomegaly, kSevere) = 1;
+  EXPECT_EQ(ReportedRead(t), "severe cardiomegaly; pleural effusion; left nodule 21 mm");
+  field(FindingKind::kLesion, kSize) = std::nanf("");
+  EXPECT_EQ(ReportedRead(t), "severe cardiomegaly; pleural effusion; left nodule");
   // The prompt carries it after the image's placeholder, and nothing without the image.
   auto sample = json::Parse(
       R"({"modalities": {"structured": {"patient": {"sex": "male", "age": "70"}},

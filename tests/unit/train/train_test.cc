@@ -386,6 +386,18 @@ TEST(TrainerTest, TheImageWarmUpTrainsTheHeadThenTheDecoderLearnsOnFrozenFeature
   auto read = Train(o, enc);
   ASSERT_TRUE(read.ok()) << read.status().message();
   EXPECT_TRUE(std::isfinite(read->last_loss));
+  // The reports' own readings in place of the head's, for every example: trains; without the
+  // reading as text there is no reading to replace, and that is refused.
+  o.reported_read = 1;
+  o.run_dir = (dir / "reported").string();
+  auto reported = Train(o, enc);
+  ASSERT_TRUE(reported.ok()) << reported.status().message();
+  EXPECT_TRUE(std::isfinite(reported->last_loss));
+  o.config.findings.read_as_text = false;
+  o.run_dir = (dir / "reported2").string();
+  auto unreported = Train(o, enc);
+  EXPECT_EQ(unreported.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(unreported.status().message().find("--reported-read"), std::string::npos);
 }
 
 TEST(TrainerTest, ASampleDamagedMidRunStopsTrainingWithItsName) {
