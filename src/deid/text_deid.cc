@@ -268,6 +268,12 @@ std::vector<Rule> BuildPatternRules() {
   add("date", R"(\b(?:1[0-4]\d|[4-9]\d)年\d{1,2}月)", Tag("[DATE]"));
   // A weekday named relative to this week (上週三, 下星期一, 這禮拜五).
   add("date", "(?:上上|上|下|本|這)(?:週|周|星期|禮拜)(?:一|二|三|四|五|六|日|天)", Tag("[DATE]"));
+  // A day of a month named relative to this one (上個月十五號, 本月3號, 下個月20日).
+  add("date",
+      "(?:上上個月|上個月|上个月|上月|這個月|这个月|本月|當月|下個月|下个月|下月)(?:\\d{1,2}|(?:一|"
+      "二|三|"
+      "四|五|六|七|八|九|十){1,3})(?:號|号|日)",
+      Tag("[DATE]"));
   // A month named relative to this year, or a part of a month: 去年12月, 今年3月初, 5月底.
   add("date",
       "(?:去年|今年|前年|明年|上年)\\d{1,2}月(?:初|中旬|中|底|份)?|\\d{1,2}月(?:初|中旬|底|份)",
@@ -659,6 +665,12 @@ std::vector<Rule> BuildPatternRules() {
         return m[1].str() + "[ADDRESS]";
       });
 
+  // A weekday alone that dates an event, as 上週三 does in Chinese ("confused since Tuesday",
+  // "fell last Friday", "started Monday"), after the rules that take a weekday with its date; a
+  // weekly schedule ("on Mondays", "dialysis Monday, Wednesday and Friday") stays.
+  add("date",
+      R"(\b((?:since|on|until|till|by|before|after|from|last|this|next|past|coming|started|stopped|began|fell|seen|admitted|discharged|arrived|returned|called|happened|occurred)(?: (?:last|this|next|past))? )(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b(?!s| (?:through|to|-) [A-Z]|,? (?:Wednesday|Thursday|Friday) and\b))",
+      KeepFirst("[DATE]"), icase);
   // Holidays name a day ("a fall on Christmas Eve"); "Christmas disease" is hemophilia B.
   add("date",
       R"(\b(?:Christmas(?: Eve| Day)?(?! disease| factor)|New Year's(?: Eve| Day)?|Thanksgiving(?: Day)?|Easter(?: Sunday| Monday)?|Independence Day|Halloween|Valentine's(?: Day)?|Mother's Day|Father's Day|Labor Day|Memorial Day|Veterans Day|(?:Lunar|Chinese) New Year)(?: (?:weekend|week|night|morning|evening|break))?\b)",
@@ -763,7 +775,7 @@ std::vector<Rule> BuildPatternRules() {
   // Employers and businesses: "Works at Pinecrest Lumber Co.", "employed by Halvorsen Marine
   // Supply", "owns Blue Heron Bakery".
   add("name",
-      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired) (?:at|for|by|from)|[Oo]wns|[Oo]wned|[Rr]uns|[Mm]anages|[Mm]anaged) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|[A-Z][A-Za-z'&-]+\.?)){0,4})",
+      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired)(?: (?:nights|days|evenings|weekends|shifts|part[- ]time|full[- ]time|overtime))? (?:at|for|by|from)|[Oo]wns|[Oo]wned|[Rr]uns|[Mm]anages|[Mm]anaged) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|[A-Z][A-Za-z'&-]+\.?)){0,4})",
       Labelled("[NAME]"));
   add("name",
       R"(\b[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,3} (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z]))",

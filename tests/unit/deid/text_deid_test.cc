@@ -596,6 +596,22 @@ TEST(TextScrubberTest, AnAgeBetweenCommasAfterANeighbourOrARelation) {
   EXPECT_EQ(s.ScrubField("Son, 45, is the proxy."), "Son, 45, is the proxy.");
 }
 
+TEST(TextScrubberTest, AWeekdayThatDatesAnEventADayOfARelativeMonthAndShiftWork) {
+  const TextScrubber s({}, -3);
+  for (const char* text :
+       {"Confused since Tuesday.", "Fell last Friday.", "Started Monday.",
+        "he fell on saturday night", "表示上個月十五號開始喘。", "本月3號回診。"}) {
+    const std::string out = s.ScrubField(text);
+    EXPECT_NE(out.find("[DATE]"), std::string::npos) << out;
+  }
+  const std::string job = s.ScrubField("Pt works nights at Fairmont Distribution Center.");
+  EXPECT_EQ(job.find("Fairmont"), std::string::npos) << job;
+  // A weekly schedule names no date.
+  for (const char* text : {"Dialysis on Mondays.", "Dialysis on Monday, Wednesday and Friday.",
+                           "Clinic open Monday through Friday."})
+    EXPECT_EQ(s.ScrubField(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
