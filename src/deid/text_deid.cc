@@ -561,6 +561,19 @@ std::vector<Rule> BuildPatternRules() {
         return std::regex_search(after, kHospital) ? m.str(0) : std::string("[ADDRESS]");
       });
 
+  // A town a person is from, after the person's occupation or origin ("a retired teacher from
+  // Bend", "a native of Yilan"): the words stay, the place goes.
+  add("address",
+      R"(\b((?:(?:teacher|farmer|rancher|fisherman|logger|miner|welder|mechanic|carpenter|electrician|plumber|engineer|accountant|lawyer|nurse|pilot|driver|trucker|veteran|retiree|student|worker|man|woman|gentleman|lady|native|resident|immigrant|refugee) from|(?:native|resident) of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Port |New |San |Santa |Los |Las |El |La )?[A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)\b(?! (?:descent|origin|heritage|ancestry|background|extraction)\b))",
+      [](const std::smatch& m, int) {
+        static const std::set<std::string> kNotPlaces = {
+            "Cardiology", "Oncology", "Radiology", "Surgery",  "Medicine", "Hospice",
+            "Nursing",    "Pharmacy", "Emergency", "Medicare", "Medicaid", "Home",
+            "Health",     "Records",  "The",       "This",     "Our",      "Their"};
+        const std::string place = m[2].str();
+        return kNotPlaces.count(place.substr(0, place.find(' '))) ? m.str(0)
+                                                                  : m[1].str() + "[ADDRESS]";
+      });
   // Places named after a move, a transfer, a birth ("moved to Hillsboro", "transferred from
   // St. Brigid's Hospital in Kalispell"): the words of the move stay, the place goes.
   // Departments, units and days ("transferred to Cardiology", "moved to Step Down") are not
@@ -669,7 +682,7 @@ std::vector<Rule> BuildPatternRules() {
   // "fell last Friday", "started Monday"), after the rules that take a weekday with its date; a
   // weekly schedule ("on Mondays", "dialysis Monday, Wednesday and Friday") stays.
   add("date",
-      R"(\b((?:since|on|until|till|by|before|after|from|last|this|next|past|coming|started|stopped|began|fell|seen|admitted|discharged|arrived|returned|called|happened|occurred)(?: (?:last|this|next|past))? )(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b(?!s| (?:through|to|-) [A-Z]|,? (?:Wednesday|Thursday|Friday) and\b))",
+      R"(\b((?:since|on|until|till|by|before|after|from|last|this|next|past|coming|started|stopped|began|fell|seen|admitted|discharged|arrived|returned|called|happened|occurred|visit|visits|visiting|come|comes|coming|due|expected|planned)(?: (?:last|this|next|past|on))? )(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b(?!s| (?:through|to|-) [A-Z]|,? (?:Wednesday|Thursday|Friday) and\b))",
       KeepFirst("[DATE]"), icase);
   // Holidays name a day ("a fall on Christmas Eve"); "Christmas disease" is hemophilia B.
   add("date",
@@ -718,7 +731,7 @@ std::vector<Rule> BuildPatternRules() {
       });
   // Where a patient stays: hotels, inns, motels ("Staying at the Harbor Inn").
   add("address",
-      R"(\b[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Inn|Hotel|Motel|Hostel|Suites|Resort|Guest House|Campground|RV Park|Trailer Park|Senior Living|Assisted Living|Care Home|Retirement Home|Retirement Community|Retirement Village)\b)",
+      R"(\b[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Inn|Hotel|Motel|Hostel|Suites|Resort|Guest House|Campground|RV Park|Trailer Park|Mobile Home Park|Mobile Home Community|Manufactured Home Community|Senior Living|Assisted Living|Care Home|Retirement Home|Retirement Community|Retirement Village)\b)",
       Tag("[ADDRESS]"));
   // Places of worship, schools, clubs and charities a patient belongs to ("Attends Grace
   // Fellowship Church", "St. Agnes Food Pantry"): they place the patient in a community.

@@ -612,6 +612,18 @@ TEST(TextScrubberTest, AWeekdayThatDatesAnEventADayOfARelativeMonthAndShiftWork)
     EXPECT_EQ(s.ScrubField(text), text);
 }
 
+TEST(TextScrubberTest, AVisitOnAWeekdayAHomeParkAndATownAPersonIsFrom) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.ScrubField(
+      "He'll visit Sunday. Brought in from Sunset Ridge Mobile Home Park. A retired teacher from "
+      "Bend, a native of Yilan.");
+  for (const char* phi : {"Sunday", "Sunset", "Bend", "Yilan"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* text : {"A woman of Taiwanese descent.", "A transfer from Cardiology.",
+                           "Nurse from Radiology called."})
+    EXPECT_EQ(s.ScrubField(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
