@@ -624,6 +624,16 @@ TEST(TextScrubberTest, AVisitOnAWeekdayAHomeParkAndATownAPersonIsFrom) {
     EXPECT_EQ(s.ScrubField(text), text);
 }
 
+TEST(TextScrubberTest, APlaceAfterDroveHerADayABedIsAvailableAndAShotsDate) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.ScrubField(
+      "Her friend drove her from Hood River. SNF bed available Thursday. Flu shot given 10/3.");
+  for (const char* phi : {"Hood", "Thursday", "10/3"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* text : {"Given 1/2 tablet.", "Drove her home.", "Open Monday through Friday."})
+    EXPECT_EQ(s.ScrubField(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
