@@ -76,7 +76,8 @@ struct TrainArgs {
   int loader_threads = 2;
   bool no_overlap = false;
   bool no_image = false, no_dictation = false, print_topology = false;
-  double dictation_dropout = 0, reported_read = 0;
+  double dictation_dropout = 0;
+  double reported_read = -1;  // -1: 0.5 for a configuration that reads its findings as text
   double decision_weight = 1;
   std::string init_decoder;
   std::string image_from;
@@ -146,7 +147,8 @@ int RunTrain(const TrainArgs& a) {
   o.prompt.image = !a.no_image;
   o.prompt.dictation = !a.no_dictation;
   o.dictation_dropout = a.dictation_dropout;
-  o.reported_read = a.reported_read;
+  o.reported_read = a.reported_read >= 0 ? a.reported_read
+                                         : (config->findings.read_as_text && !a.no_image ? 0.5 : 0);
   o.decision_weight = a.decision_weight;
   o.init_decoder = a.init_decoder;
   static const ReportFindingLabeler kLabeler;
@@ -376,9 +378,8 @@ Runner RegisterTrain(CLI::App& app) {
                  "For a model that reads its findings as text (base): the fraction of training "
                  "examples whose prompt carries the reading of their own report's labels instead "
                  "of the finding head's, so the decoder learns to write what the reading says "
-                 "(validation keeps the head's)")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
+                 "(validation keeps the head's); default 0.5 for such a configuration, else 0")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--decision-weight", a->decision_weight,
                  "Loss weight of the report's decision words (sides, sizes, severities, changes, "
                  "negations, digits) against 1 for the rest")
