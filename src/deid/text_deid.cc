@@ -270,9 +270,7 @@ std::vector<Rule> BuildPatternRules() {
   add("date", "(?:上上|上|下|本|這)(?:週|周|星期|禮拜)(?:一|二|三|四|五|六|日|天)", Tag("[DATE]"));
   // A day of a month named relative to this one (上個月十五號, 本月3號, 下個月20日).
   add("date",
-      "(?:上上個月|上個月|上个月|上月|這個月|这个月|本月|當月|下個月|下个月|下月)(?:\\d{1,2}|(?:一|"
-      "二|三|"
-      "四|五|六|七|八|九|十){1,3})(?:號|号|日)",
+      R"((?:上上個月|上個月|上个月|上月|這個月|这个月|本月|當月|下個月|下个月|下月)(?:\d{1,2}|(?:一|二|三|四|五|六|七|八|九|十){1,3})(?:號|号|日))",
       Tag("[DATE]"));
   // A month named relative to this year, or a part of a month: 去年12月, 今年3月初, 5月底.
   add("date",
@@ -682,7 +680,7 @@ std::vector<Rule> BuildPatternRules() {
   // "fell last Friday", "started Monday"), after the rules that take a weekday with its date; a
   // weekly schedule ("on Mondays", "dialysis Monday, Wednesday and Friday") stays.
   add("date",
-      R"(\b((?:since|on|until|till|by|before|after|from|last|this|next|past|coming|started|stopped|began|fell|seen|admitted|discharged|arrived|returned|called|happened|occurred|visit|visits|visiting|come|comes|coming|due|expected|planned|available|ready|open)(?: (?:last|this|next|past|on))? )(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b(?!s| (?:through|to|-) [A-Z]|,? (?:Wednesday|Thursday|Friday) and\b))",
+      R"(\b((?:since|on|until|till|by|before|after|from|last|this|next|past|coming|started|stopped|began|fell|seen|admitted|discharged|arrived|returned|called|happened|occurred|visit|visits|visiting|come|comes|coming|due|expected|planned|available|ready|open)(?: (?:last|this|next|past|on))? )(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b(?! (?:through|to|-) [A-Z]|,? (?:Wednesday|Thursday|Friday) and\b))",
       KeepFirst("[DATE]"), icase);
   // Holidays name a day ("a fall on Christmas Eve"); "Christmas disease" is hemophilia B.
   add("date",

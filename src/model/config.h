@@ -7,8 +7,8 @@
 //
 // Presets: "tiny" (trains in minutes on two CPU cores; tests), "base" (the quality bar on two CPU
 // cores: a ResNet at 256 px with the auxiliary finding head, whose reading also enters the prompt
-// as text, and a compact decoder; `scripts/bench.sh quality`) and "small" (a larger ViT model for GPUs). Validate() rejects
-// impossible shapes before any tensor is allocated.
+// as text, and a compact decoder; `scripts/bench.sh quality`) and "small" (a larger ViT model for
+// GPUs). Validate() rejects impossible shapes before any tensor is allocated.
 #pragma once
 
 #include <string>
