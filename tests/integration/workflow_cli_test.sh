@@ -39,7 +39,12 @@ done
 
 # A cohort and a tiny model trained on it.
 ms synth --out "$work/c" --encounters 16 --seed 9 --image-size 64 > /dev/null || { fail "synth"; finish; exit 1; }
-ms ingest --dicom "$work/c/dicom" --fhir "$work/c/fhir" --out "$work/d" --image-size 64 --no-warehouse > /dev/null
+ms ingest --dicom "$work/c/dicom" --fhir "$work/c/fhir" --out "$work/d" --image-size 64 --no-warehouse > /dev/null \
+  2> "$work/ingest.err"
+# 16 encounters leave this (pinned) key's test split empty: ingest says so and what to do.
+has "warning: the test split is empty: .* patients are too few .*ingest more encounters" "$work/ingest.err" \
+  && pass "an empty split is warned of: $(head -c 160 "$work/ingest.err")" \
+  || fail "no warning of the empty test split: $(cat "$work/ingest.err")"
 ms tokenizer train --dataset "$work/d" --vocab 400 --out "$work/tok" > /dev/null || { fail "tokenizer"; finish; exit 1; }
 ms train --dataset "$work/d" --tokenizer "$work/tok" --no-dictation --config tiny --max-steps 40 --batch-size 4 --lr 3e-3 --warmup 10 \
   --checkpoint-every 40 --eval-every 1000 --out "$work/run" > /dev/null 2> "$work/train.err" \
