@@ -634,6 +634,18 @@ TEST(TextScrubberTest, APlaceAfterDroveHerADayABedIsAvailableAndAShotsDate) {
     EXPECT_EQ(s.ScrubField(text), text);
 }
 
+TEST(TextScrubberTest, ATownAtTheEndOfACruiseAndAnEmployerOfManyYears) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.ScrubField(
+      "Returned from a cruise to Cozumel with diarrhea. He worked 30 years at Kessler Tool & Die. "
+      "She worked as a welder for Acme Rail.");
+  for (const char* phi : {"Cozumel", "Kessler", "Acme"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* text : {"A trip to Radiology for a CT.", "Worked 3 years as a nurse.",
+                           "No flights since the surgery."})
+    EXPECT_EQ(s.ScrubField(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
