@@ -33,6 +33,7 @@ struct IngestArgs {
   std::vector<std::string> fhir;
   uint64_t seed = 0;
   int jobs = 0, image_size = 256, labs_window_hours = 72, match_window_minutes = 360;
+  double image_spacing = 0;
   bool allow_burned_in = false, force = false, no_warehouse = false;
   std::string lm, dict, acoustic_model, warehouse;
 };
@@ -170,6 +171,7 @@ int RunIngestCommand(GlobalOptions& g, const IngestArgs& a) {
   o.seed = a.seed;
   o.jobs = a.jobs;
   o.image_size = a.image_size;
+  o.mm_per_pixel = a.image_spacing;
   o.labs_window_hours = a.labs_window_hours;
   o.match_window_minutes = a.match_window_minutes;
   o.allow_burned_in = a.allow_burned_in;
@@ -320,6 +322,12 @@ Runner RegisterIngest(CLI::App& app) {
   app.add_option("--shard-size", a->shard_size, "Target shard size (KB, MB, GB)")
       ->capture_default_str();
   app.add_option("--image-size", a->image_size, "Model image size (square, aspect kept, padded)")
+      ->capture_default_str();
+  app.add_option("--image-spacing", a->image_spacing,
+                 "Resample each image that states its pixel spacing to this many mm per pixel "
+                 "(centered, cropped or padded), so that a finding's size in pixels means the "
+                 "same on every detector; 0 fits each image to the square")
+      ->type_name("MM")
       ->capture_default_str();
   app.add_option("--labs-window-hours", a->labs_window_hours,
                  "Labs taken up to this long before the study are included")

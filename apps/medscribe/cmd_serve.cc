@@ -96,6 +96,7 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   so.max_tokens = a.max_tokens;
   so.bos_id = tokenizer::kBosId;
   so.image_limits.dicom_size = loaded->engine->config().vision.image_size;
+  so.image_limits.mm_per_pixel = loaded->engine->config().vision.mm_per_pixel;
   serve::ModelServer server(
       std::move(loaded->engine), [text](std::string_view s) { return text->tokenizer().Encode(s); },
       so);

@@ -381,7 +381,8 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
     if (!info.ok() || !info->has_pixel_data) continue;
     std::string reason;
     auto im = ingest::PrepareImageBytes(bytes, study["started"],
-                                        {o_.image_size, false, &image_scrubber}, pseudo, &reason);
+                                        {o_.image_size, false, &image_scrubber, o_.mm_per_pixel},
+                                        pseudo, &reason);
     burned_in += reason == "burned_in_annotation";
     if (!im.ok()) continue;
     images.push_back({{"series_uid", info->series_instance_uid},

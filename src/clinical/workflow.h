@@ -75,6 +75,9 @@ using RecognizerFactory = std::function<StatusOr<std::unique_ptr<speech::Recogni
 
 struct WorkflowOptions {
   int image_size = 256;
+  // > 0: images that state their pixel spacing are resampled to this many mm per pixel, as
+  // `medscribe ingest --image-spacing` does (the model's vision.mm_per_pixel); 0: fitted.
+  double mm_per_pixel = 0;
   int labs_window_hours = 72;
   int max_tokens = 384;
   std::string organization = "MedScribe";  // verifying organization in SRs

@@ -301,6 +301,54 @@ DecodedImage FitToSquare(const std::vector<float>& values, size_t rows, size_t c
   return out;
 }
 
+// One axis of PlaceAtSpacing: the source pixels [src_first, src_first + src_count) become the
+// output pixels [out_first, out_first + out_count), centered; `scale` is output pixels per
+// source pixel.
+struct AxisSpan {
+  size_t src_first, src_count, out_first, out_count;
+};
+AxisSpan PlaceAxis(size_t n, double scale, int size) {
+  const double full = static_cast<double>(n) * scale;
+  if (full <= size) {
+    const auto out = static_cast<size_t>(std::clamp<long>(std::lround(full), 1, size));
+    return {0, n, (size - out) / 2, out};
+  }
+  const auto src =
+      static_cast<size_t>(std::clamp<long>(std::lround(size / scale), 1, static_cast<long>(n)));
+  return {(n - src) / 2, src, 0, static_cast<size_t>(size)};
+}
+
+// One frame of values in [0, 1] resampled so that an output pixel spans `mm` mm, centered in
+// size x size, cropped or padded with 0. REQUIRES: row_mm, col_mm, mm > 0.
+DecodedImage PlaceAtSpacing(const std::vector<float>& values, size_t rows, size_t cols, int size,
+                            double row_mm, double col_mm, double mm) {
+  const AxisSpan y = PlaceAxis(rows, row_mm / mm, size), x = PlaceAxis(cols, col_mm / mm, size);
+  std::vector<float> crop(y.src_count * x.src_count);
+  for (size_t r = 0; r < y.src_count; ++r)
+    std::copy_n(values.begin() + (y.src_first + r) * cols + x.src_first, x.src_count,
+                crop.begin() + r * x.src_count);
+  const std::vector<float> resized =
+      Resize(crop, y.src_count, x.src_count, y.out_count, x.out_count);
+  DecodedImage out;
+  out.rows = out.cols = size;
+  out.mm_per_pixel = mm;
+  out.pixels.assign(static_cast<size_t>(size) * size, 0.0f);
+  for (size_t r = 0; r < y.out_count; ++r)
+    std::copy_n(resized.begin() + r * x.out_count, x.out_count,
+                out.pixels.begin() + (y.out_first + r) * size + x.out_first);
+  return out;
+}
+
+// The display image of one frame: at the requested spacing when it and the image's are known,
+// else fitted.
+DecodedImage Place(const std::vector<float>& values, size_t rows, size_t cols,
+                   const DicomInfo& info, const ImageDecodeOptions& o) {
+  if (o.mm_per_pixel > 0 && info.row_spacing_mm > 0 && info.column_spacing_mm > 0)
+    return PlaceAtSpacing(values, rows, cols, o.size, info.row_spacing_mm, info.column_spacing_mm,
+                          o.mm_per_pixel);
+  return FitToSquare(values, rows, cols, o.size);
+}
+
 // The first `frames` frames of native 32-bit RGB pixel data, interleaved per pixel whatever the
 // planar configuration. DataLoss when the data is shorter than the frames.
 StatusOr<std::vector<float>> NativeRgb32(DcmDataset* ds, const DicomInfo& info, int frames) {
@@ -431,7 +479,7 @@ StatusOr<DecodedImage> DecodeColor(DcmFileFormat& file, E_TransferSyntax xfer,
     luminance[i] = static_cast<float>(std::clamp(
         (0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2]) / max_value, 0.0,
         1.0));
-  return FitToSquare(luminance, rows, cols, o.size);
+  return Place(luminance, rows, cols, info, o);
 }
 
 }  // namespace
@@ -448,6 +496,8 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
   }
   if (!o.raw && (o.size < 8 || o.size > 8192))
     return InvalidArgumentError("size must be between 8 and 8192");
+  if (!o.raw && !(o.mm_per_pixel >= 0 && o.mm_per_pixel <= 100))
+    return InvalidArgumentError("the pixel spacing to resample to must be between 0 and 100 mm");
 
   DcmFileFormat& file = DcmtkAccess::File(dataset);
   DcmDataset* ds = file.getDataset();
@@ -535,7 +585,7 @@ StatusOr<DecodedImage> DecodeImage(const DicomDataset& dataset, const ImageDecod
     if (invert) y = 1.0 - y;
     v = static_cast<float>(y);
   }
-  return FitToSquare(values, rows, cols, o.size);
+  return Place(values, rows, cols, info, o);
 }
 
 }  // namespace medscribe::dicom

@@ -1,5 +1,7 @@
 #include "dicom/info.h"
 
+#include <cmath>
+
 #include <dcmtk/dcmdata/dccodec.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
@@ -77,6 +79,15 @@ StatusOr<DicomInfo> ReadInfo(const DicomDataset& dataset) {
   info.pixel_representation = Int(ds, DCM_PixelRepresentation, 0);
   info.rescale_slope = Num(ds, DCM_RescaleSlope, 1.0);
   info.rescale_intercept = Num(ds, DCM_RescaleIntercept, 0.0);
+  for (const DcmTagKey& tag : {DCM_PixelSpacing, DCM_ImagerPixelSpacing}) {
+    Float64 row = 0, col = 0;
+    if (ds->findAndGetFloat64(tag, row, 0).good() && ds->findAndGetFloat64(tag, col, 1).good() &&
+        std::isfinite(row) && std::isfinite(col) && row > 0 && col > 0 && row < 1e4 && col < 1e4) {
+      info.row_spacing_mm = row;
+      info.column_spacing_mm = col;
+      break;
+    }
+  }
   bool wc = false, ww = false;
   info.window_center = Num(ds, DCM_WindowCenter, 0, &wc);
   info.window_width = Num(ds, DCM_WindowWidth, 0, &ww);

@@ -22,6 +22,9 @@ struct DicomInfo {
   int rows = 0, columns = 0, frames = 0, samples_per_pixel = 0;
   int bits_allocated = 0, bits_stored = 0, pixel_representation = 0;
   double rescale_slope = 1, rescale_intercept = 0;
+  // The physical size of a pixel in mm (row spacing: between rows; column spacing: between
+  // columns): PixelSpacing, else ImagerPixelSpacing; 0 when neither holds two positive values.
+  double row_spacing_mm = 0, column_spacing_mm = 0;
   bool has_window = false;
   double window_center = 0, window_width = 0;
   bool burned_in_annotation = false;  // BurnedInAnnotation = YES

@@ -210,6 +210,7 @@ StatusOr<std::unique_ptr<ClinicalApi>> ClinicalApi::Create(
   m.pseudo = std::make_unique<deid::Pseudonymizer>(parts.pseudonym_key);
   clinical::WorkflowOptions wo;
   wo.max_tokens = c.max_tokens;
+  wo.mm_per_pixel = c.image_spacing_mm;
   m.workflow = std::make_unique<clinical::Workflow>(std::move(parts), wo);
   m.interactive = std::make_unique<boost::asio::thread_pool>(static_cast<size_t>(c.workers));
   m.requests = std::make_unique<boost::asio::thread_pool>(2);

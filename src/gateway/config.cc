@@ -393,10 +393,11 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
       }
     }
     if (const YAML::Node k = root["clinical"]) {
-      CheckKeys(k, "clinical",
-                {"records", "images", "token_file", "ca_file", "source_timeout_ms", "store",
-                 "key_ring", "deid_key", "rules", "generate_path", "asr", "asr_lm",
-                 "asr_acoustic_model", "workers", "max_tokens", "web_root", "batch_job_ttl_s"});
+      CheckKeys(
+          k, "clinical",
+          {"records", "images", "token_file", "ca_file", "source_timeout_ms", "store", "key_ring",
+           "deid_key", "rules", "generate_path", "asr", "asr_lm", "asr_acoustic_model", "workers",
+           "max_tokens", "image_spacing_mm", "web_root", "batch_job_ttl_s"});
       ClinicalConfig& K = c.clinical;
       K.enabled = true;
       auto source = [&](const char* key) {
@@ -436,6 +437,9 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
             Resolve(base, Str(k["asr_acoustic_model"], "clinical.asr_acoustic_model"));
       if (k["workers"]) K.workers = Num<int>(k["workers"], "clinical.workers", 1, 64);
       if (k["max_tokens"]) K.max_tokens = Num<int>(k["max_tokens"], "clinical.max_tokens", 1, 4096);
+      if (k["image_spacing_mm"])
+        K.image_spacing_mm =
+            Num<double>(k["image_spacing_mm"], "clinical.image_spacing_mm", 0.0, 100.0);
       if (k["batch_job_ttl_s"])
         K.batch_job_ttl_s =
             Num<int64_t>(k["batch_job_ttl_s"], "clinical.batch_job_ttl_s", 0, 30 * 86400);

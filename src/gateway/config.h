@@ -99,6 +99,9 @@ struct ClinicalConfig {
   bool asr = true;                 // transcribe dictations
   int workers = 2;                 // concurrent interactive drafts
   int max_tokens = 384;
+  // Images that state their pixel spacing are resampled to this many mm per pixel before
+  // drafting, as the served model's dataset was (`medscribe ingest --image-spacing`); 0: fitted.
+  double image_spacing_mm = 0;
   // Finished batch jobs are forgotten this long after they end (their drafts stay); at most
   // 1,000 jobs are kept, the oldest finished going first.
   int64_t batch_job_ttl_s = 86400;

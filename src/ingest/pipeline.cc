@@ -117,6 +117,7 @@ std::string SettingsJson(const IngestOptions& o) {
       {"seed", o.seed},
       {"split", {{"train", o.split.train}, {"val", o.split.val}, {"test", o.split.test}}},
       {"image_size", o.image_size},
+      {"mm_per_pixel", o.mm_per_pixel},
       {"labs_window_hours", o.labs_window_hours},
       {"match_window_minutes", o.match_window_minutes},
       {"shard_bytes", o.shard_bytes},
@@ -323,7 +324,8 @@ StatusOr<SampleImage> PrepareImage(const fs::path& path, const std::string& expe
   if (Sha256Hex(bytes) != expected_sha) {
     return DataLossError("the file changed while ingest was running");
   }
-  return PrepareImageBytes(bytes, study_datetime, {o.image_size, o.allow_burned_in, &scrubber}, p,
+  return PrepareImageBytes(bytes, study_datetime,
+                           {o.image_size, o.allow_burned_in, &scrubber, o.mm_per_pixel}, p,
                            &reason);
 }
 
@@ -701,6 +703,9 @@ StatusOr<IngestResult> RunIngest(const IngestOptions& o) {
   if (o.fhir_paths.empty()) return InvalidArgumentError("give at least one --fhir input");
   if (o.image_size < 16 || o.image_size > 4096) {
     return InvalidArgumentError("--image-size must be in [16, 4096]");
+  }
+  if (!(o.mm_per_pixel >= 0 && o.mm_per_pixel <= 100)) {
+    return InvalidArgumentError("--image-spacing must be in [0, 100] mm (0: fit each image)");
   }
   if (!o.audio_root.empty() && !o.recognizer) {
     return InvalidArgumentError("audio given but no speech recognizer configured");

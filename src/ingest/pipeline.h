@@ -48,6 +48,7 @@ struct IngestOptions {
   uint64_t shard_bytes = uint64_t{256} << 20;
   bool allow_burned_in = false;
   int image_size = 256;
+  double mm_per_pixel = 0;  // ImagePolicy::mm_per_pixel
   int labs_window_hours = 72;
   int match_window_minutes = 360;
   RecognizerFactory recognizer;  // required when audio_root is set; one per thread is created

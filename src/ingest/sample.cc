@@ -107,6 +107,7 @@ StatusOr<SampleImage> PrepareImageBytes(std::string_view bytes, const std::strin
   *reason = "undecodable_pixels";
   dicom::ImageDecodeOptions decode;
   decode.size = policy.image_size;
+  decode.mm_per_pixel = policy.mm_per_pixel;
   ASSIGN_OR_RETURN(dicom::DecodedImage image, dicom::DecodeImage(ds, decode));
   *reason = "deid_failed";
   RETURN_IF_ERROR(deid::DeidentifyDicom(ds, p, policy.scrubber).status());
@@ -121,6 +122,9 @@ StatusOr<SampleImage> PrepareImageBytes(std::string_view bytes, const std::strin
   out.photometric = info.photometric;
   out.rows = info.rows;
   out.cols = info.columns;
+  out.row_spacing_mm = info.row_spacing_mm;
+  out.column_spacing_mm = info.column_spacing_mm;
+  out.mm_per_pixel = image.mm_per_pixel;
   return out;
 }
 
@@ -237,12 +241,16 @@ StatusOr<Sample> AssembleSample(const SampleInputs& in, const deid::Pseudonymize
     stacked.insert(stacked.end(), im.pixels.begin(), im.pixels.end());
     s.dicoms.push_back(im.deid_dicom);
     dicom_members.push_back(std::to_string(i) + ".dcm");
-    sources.push_back({{"rows", im.rows},
-                       {"columns", im.cols},
-                       {"photometric", im.photometric},
-                       {"transfer_syntax", im.transfer_syntax},
-                       {"modality", im.modality},
-                       {"device_model", im.device_model}});
+    Json source = {{"rows", im.rows},
+                   {"columns", im.cols},
+                   {"photometric", im.photometric},
+                   {"transfer_syntax", im.transfer_syntax},
+                   {"modality", im.modality},
+                   {"device_model", im.device_model}};
+    if (im.row_spacing_mm > 0)
+      source["pixel_spacing_mm"] = {im.row_spacing_mm, im.column_spacing_mm};
+    if (im.mm_per_pixel > 0) source["mm_per_pixel"] = im.mm_per_pixel;
+    sources.push_back(std::move(source));
   }
   s.npy = EncodeNpyFloat32(stacked.data(), {n, size, size});
 

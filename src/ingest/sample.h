@@ -40,6 +40,8 @@ struct SampleImage {
   std::string transfer_syntax;
   std::string photometric;
   int rows = 0, cols = 0;
+  double row_spacing_mm = 0, column_spacing_mm = 0;  // the file's pixel spacing; 0: not stated
+  double mm_per_pixel = 0;  // of `pixels` when resampled to a fixed spacing; 0: fitted
 };
 
 struct SampleInputs {
@@ -77,6 +79,9 @@ struct ImagePolicy {
   bool allow_burned_in = false;
   // The patient's scrubber for the free-text attributes (null: they are removed). Not owned.
   const deid::TextScrubber* scrubber = nullptr;
+  // > 0: images that state their pixel spacing are resampled to this many mm per pixel
+  // (dicom::ImageDecodeOptions::mm_per_pixel); 0: every image is fitted to the square.
+  double mm_per_pixel = 0;
 };
 
 // Why ingest refuses an instance from its metadata alone ("no_pixel_data",

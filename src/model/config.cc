@@ -94,6 +94,8 @@ Status Validate(const ModelConfig& c) {
   RETURN_IF_ERROR(Check(v.channels >= 1 && v.channels <= 4, "vision.channels must be 1..4"));
   RETURN_IF_ERROR(Check(v.patch_size >= 2 && v.image_size % v.patch_size == 0,
                         "vision.patch_size must divide vision.image_size"));
+  RETURN_IF_ERROR(Check(v.mm_per_pixel >= 0 && v.mm_per_pixel <= 100,
+                        "vision.mm_per_pixel must be 0..100 (0: images fitted to the square)"));
   if (v.type == "resnet") {
     RETURN_IF_ERROR(Check(PowerOfTwo(v.patch_size) && v.patch_size >= 4,
                           "resnet: vision.patch_size (total stride) must be a power of two >= 4"));
@@ -151,18 +153,20 @@ Status Validate(const ModelConfig& c) {
 json::Value ToJson(const ModelConfig& c) {
   const VisionConfig& v = c.vision;
   const DecoderConfig& d = c.decoder;
+  json::Object vision{{"type", json::Value(v.type)},
+                      {"image_size", json::Value(v.image_size)},
+                      {"channels", json::Value(v.channels)},
+                      {"patch_size", json::Value(v.patch_size)},
+                      {"hidden_size", json::Value(v.hidden_size)},
+                      {"layers", json::Value(v.layers)},
+                      {"heads", json::Value(v.heads)},
+                      {"mlp_ratio", json::Value(v.mlp_ratio)},
+                      {"norm", json::Value(v.norm)},
+                      {"pyramid", json::Value(v.pyramid)}};
+  if (v.mm_per_pixel > 0) vision["mm_per_pixel"] = json::Value(v.mm_per_pixel);
   return json::Value(json::Object{
       {"name", json::Value(c.name)},
-      {"vision", json::Value(json::Object{{"type", json::Value(v.type)},
-                                          {"image_size", json::Value(v.image_size)},
-                                          {"channels", json::Value(v.channels)},
-                                          {"patch_size", json::Value(v.patch_size)},
-                                          {"hidden_size", json::Value(v.hidden_size)},
-                                          {"layers", json::Value(v.layers)},
-                                          {"heads", json::Value(v.heads)},
-                                          {"mlp_ratio", json::Value(v.mlp_ratio)},
-                                          {"norm", json::Value(v.norm)},
-                                          {"pyramid", json::Value(v.pyramid)}})},
+      {"vision", json::Value(std::move(vision))},
       {"projector",
        json::Value(json::Object{{"hidden_size", json::Value(c.projector.hidden_size)},
                                 {"pool", json::Value(c.projector.pool)},
@@ -204,6 +208,8 @@ StatusOr<ModelConfig> FromJson(const json::Value& j) {
   RETURN_IF_ERROR(int_of(*v, "mlp_ratio", c.vision.mlp_ratio));
   if (const json::Value* n = v->Find("norm"); n && n->is_string()) c.vision.norm = n->as_string();
   if (const json::Value* n = v->Find("pyramid"); n && n->is_bool()) c.vision.pyramid = n->as_bool();
+  if (const json::Value* n = v->Find("mm_per_pixel"); n && n->is_number())
+    c.vision.mm_per_pixel = n->as_double();
   ASSIGN_OR_RETURN(const json::Value* p, section("projector"));
   RETURN_IF_ERROR(int_of(*p, "hidden_size", c.projector.hidden_size));
   ASSIGN_OR_RETURN(c.projector.pool, json::GetBool(*p, "pool"));

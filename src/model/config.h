@@ -33,6 +33,10 @@ struct VisionConfig {
   // resnet only: each token also carries the stride-8 features max-pooled over its cell, so that
   // small and thin structures (nodules, tubes, lines) reach the tokens at a finer scale.
   bool pyramid = false;
+  // The physical size of an input pixel in mm that the model was trained on (the dataset's
+  // `medscribe ingest --image-spacing`, scaled to image_size), or 0: images fitted to the square
+  // whatever their detector. Serving prepares images the same way.
+  double mm_per_pixel = 0;
   int grid() const { return image_size / patch_size; }  // patch tokens per side
   // Channels of the stride-8 stage of the resnet.
   int stride8_channels() const;

@@ -1,7 +1,9 @@
 #include "serve/image_decode.h"
 
+#include <fmt/format.h>
 #include <jpeglib.h>
 
+#include <cmath>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -91,6 +93,7 @@ StatusOr<GrayImage> DecodeDicom(std::string_view bytes, const ImageLimits& limit
   ASSIGN_OR_RETURN(dicom::DicomDataset ds, dicom::DicomDataset::FromBytes(bytes));
   dicom::ImageDecodeOptions o;
   o.size = limits.dicom_size;
+  o.mm_per_pixel = limits.mm_per_pixel;
   o.max_pixels = limits.max_pixels;
   auto img = dicom::DecodeImage(ds, o);
   if (!img.ok())
@@ -99,6 +102,37 @@ StatusOr<GrayImage> DecodeDicom(std::string_view bytes, const ImageLimits& limit
   out.pixels.assign(img->pixels.begin(),
                     img->pixels.begin() + static_cast<int64_t>(img->rows) * img->cols);
   return out;
+}
+
+Status CheckImageSpacing(double prepared_mm, bool spacing_stated, int width,
+                         const ImageLimits& limits) {
+  const double model_mm = limits.mm_per_pixel;
+  const double at_model =
+      width > 0 && limits.dicom_size > 0 ? prepared_mm * width / limits.dicom_size : prepared_mm;
+  const std::string fix =
+      "; prepare images as the model's dataset was (the gateway's image_spacing_mm, `medscribe "
+      "ingest --image-spacing`)";
+  if (model_mm <= 0) {
+    if (prepared_mm <= 0) return OkStatus();
+    return InvalidArgumentError(fmt::format(
+        "the image was resampled to {:.4g} mm per pixel, but this model reads images fitted to "
+        "the square{}",
+        prepared_mm, fix));
+  }
+  if (prepared_mm <= 0) {
+    if (!spacing_stated) return OkStatus();
+    return InvalidArgumentError(fmt::format(
+        "the image was fitted to the square, but this model reads images resampled to {:.4g} mm "
+        "per pixel at {} pixels{}",
+        model_mm, limits.dicom_size, fix));
+  }
+  if (std::abs(at_model - model_mm) > 0.01 * model_mm) {
+    return InvalidArgumentError(fmt::format(
+        "the image was resampled to {:.4g} mm per pixel at {} pixels ({:.4g} at the model's {}), "
+        "but this model reads {:.4g}{}",
+        prepared_mm, width, at_model, limits.dicom_size, model_mm, fix));
+  }
+  return OkStatus();
 }
 
 StatusOr<GrayImage> DecodeDataUrl(std::string_view url, const ImageLimits& limits) {

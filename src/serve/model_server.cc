@@ -411,6 +411,16 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
   if (has_image) {
     auto img = DecodeDataUrl(image_url, o_.image_limits);
     if (!img.ok()) return Error(res, route, 400, img.status().message());
+    // The image must be prepared as the model's dataset was (the sample's first source says how).
+    simdjson::dom::element source;
+    double prepared_mm = 0;
+    bool stated = false;
+    if (!sample.at_pointer("/modalities/image/sources/0").get(source)) {
+      if (auto mm = source["mm_per_pixel"].get_double(); !mm.error()) prepared_mm = mm.value();
+      stated = !source["pixel_spacing_mm"].error();
+    }
+    if (Status s = CheckImageSpacing(prepared_mm, stated, img->width, o_.image_limits); !s.ok())
+      return Error(res, route, 400, s.message());
     g.image =
         torch::from_blob(img->pixels.data(), {1, img->height, img->width}, torch::kFloat32).clone();
     g.image_digest = crypto::Hex(crypto::Sha256(std::string_view(

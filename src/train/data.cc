@@ -73,6 +73,16 @@ Status Decode(const std::string& where, std::string_view json, std::string_view 
 
 }  // namespace
 
+StatusOr<double> DatasetImageSpacing(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::string text, Slurp(fs::path(dir) / "manifest.json"));
+  auto manifest = model::json::Parse(text);
+  if (!manifest.ok()) return DataLossError("'" + dir + "/manifest.json' is not JSON");
+  const model::json::Value* settings = manifest->Find("settings");
+  const model::json::Value* options = settings ? settings->Find("options") : nullptr;
+  const model::json::Value* mm = options ? options->Find("mm_per_pixel") : nullptr;
+  return mm && mm->is_number() && mm->as_double() > 0 ? mm->as_double() : 0.0;
+}
+
 StatusOr<SplitIndex> IndexSplit(const std::string& dir, const std::string& split) {
   SplitIndex index;
   ASSIGN_OR_RETURN(index.shards, SplitShards(dir, split));

@@ -60,6 +60,11 @@ StatusOr<SplitIndex> IndexSplit(const std::string& dir, const std::string& split
 // not parse. Thread-safe (each call opens the shard itself).
 StatusOr<RawSample> ReadSample(const SplitIndex& index, size_t i);
 
+// The pixel spacing in mm that the dataset's images were resampled to (its manifest's
+// settings.options.mm_per_pixel, `medscribe ingest --image-spacing`); 0 when they were fitted to
+// the square or the manifest does not say.
+StatusOr<double> DatasetImageSpacing(const std::string& dir);
+
 // Every sample of `split`, in shard order (IndexSplit, then ReadSample of each).
 struct SplitSamples {
   std::vector<RawSample> samples;

@@ -403,6 +403,10 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   {
     ASSIGN_OR_RETURN(const Example first, load(0, 0));
     if (o.prompt.image) WarnIfFindingsTooSmall(config, first.image.size(-1));
+    // The model is served with images prepared as its dataset's were.
+    ASSIGN_OR_RETURN(const double spacing, DatasetImageSpacing(o.dataset_dir));
+    config.vision.mm_per_pixel =
+        spacing * static_cast<double>(first.image.size(-1)) / config.vision.image_size;
     if (o.prompt.image && first.image.size(0) != config.vision.channels) {
       return FailedPreconditionError("dataset images have " + std::to_string(first.image.size(0)) +
                                      " channels, the model expects " +

@@ -115,6 +115,69 @@ TEST_F(DicomImageTest, DisplayInvertsMonochrome1AndKeepsAspect) {
   EXPECT_NEAR(a->pixels[mid + 60] + b->pixels[mid + 60], 1.0f, 0.02f);
 }
 
+// A dark square image of n x n pixels of `spacing` mm with a bright block `block` pixels wide
+// in the middle, stated as PixelSpacing (or ImagerPixelSpacing when `imager`).
+DicomDataset MakeSpacedImage(int n, int block, const std::string& spacing, bool imager = false) {
+  DicomDataset ds = MakeImage(n, n, "MONOCHROME2");
+  std::vector<uint16_t> px(static_cast<size_t>(n) * n, 0);
+  const int lo = (n - block) / 2;
+  for (int y = lo; y < lo + block; ++y)
+    for (int x = lo; x < lo + block; ++x) px[static_cast<size_t>(y) * n + x] = 4000;
+  EXPECT_TRUE(ds.SetPixelData16(px, static_cast<uint16_t>(n), static_cast<uint16_t>(n)).ok());
+  EXPECT_TRUE(ds.SetString("WindowCenter", "2000").ok());
+  EXPECT_TRUE(ds.SetString("WindowWidth", "4000").ok());
+  if (!spacing.empty()) {
+    EXPECT_TRUE(ds.SetString(imager ? "ImagerPixelSpacing" : "PixelSpacing", spacing).ok());
+  }
+  return ds;
+}
+
+// Bright pixels (> 0.5) in the middle row of a size x size image.
+int BrightInMiddleRow(const DecodedImage& im) {
+  int n = 0;
+  for (int x = 0; x < im.cols; ++x)
+    n += im.pixels[static_cast<size_t>(im.rows / 2) * im.cols + x] > 0.5f;
+  return n;
+}
+
+TEST_F(DicomImageTest, DisplayAtAFixedSpacingGivesAFindingTheSameSizeOnEveryDetector) {
+  // The same 20 mm block on two 40-pixel detectors, of 2 mm pixels and of 1 mm pixels.
+  DicomDataset coarse = MakeSpacedImage(40, 10, "2\\2");
+  DicomDataset fine = MakeSpacedImage(40, 20, "1\\1", /*imager=*/true);
+  ImageDecodeOptions o;
+  o.size = 64;
+  // Fitted, each detector fills the square and the block's width in pixels depends on it.
+  auto fitted_coarse = DecodeImage(coarse, o), fitted_fine = DecodeImage(fine, o);
+  ASSERT_TRUE(fitted_coarse.ok() && fitted_fine.ok()) << fitted_coarse.status().ToString();
+  EXPECT_EQ(fitted_coarse->mm_per_pixel, 0.0);
+  EXPECT_EQ(BrightInMiddleRow(*fitted_coarse), 16);
+  EXPECT_EQ(BrightInMiddleRow(*fitted_fine), 32);
+  o.mm_per_pixel = 2;
+  auto a = DecodeImage(coarse, o), b = DecodeImage(fine, o);
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status().ToString() << b.status().ToString();
+  EXPECT_EQ(a->rows, 64);
+  EXPECT_EQ(a->mm_per_pixel, 2.0);
+  EXPECT_EQ(BrightInMiddleRow(*a), 10);
+  EXPECT_EQ(BrightInMiddleRow(*b), 10);
+  // 80 mm of detector at 2 mm per pixel: 40 pixels in the middle, padding around.
+  EXPECT_EQ(a->pixels[static_cast<size_t>(32) * 64 + 5], 0.0f);
+  EXPECT_EQ(a->pixels[static_cast<size_t>(5) * 64 + 32], 0.0f);
+  // At 0.5 mm per pixel the detector is larger than the square: cropped to its middle, the block
+  // 40 pixels wide.
+  o.mm_per_pixel = 0.5;
+  auto c = DecodeImage(coarse, o);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NEAR(BrightInMiddleRow(*c), 40, 1);
+  // No spacing stated: fitted as before, and said so.
+  DicomDataset unspaced = MakeSpacedImage(40, 10, "");
+  auto d = DecodeImage(unspaced, o);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->mm_per_pixel, 0.0);
+  EXPECT_EQ(BrightInMiddleRow(*d), 16);
+  o.mm_per_pixel = -1;
+  EXPECT_FALSE(DecodeImage(coarse, o).ok());
+}
+
 TEST_F(DicomImageTest, DisplayUsesTheFilesWindow) {
   DicomDataset ds = MakeImage(16, 100, "MONOCHROME2");
   ASSERT_TRUE(ds.SetString("WindowCenter", "600").ok());  // covers columns 40..60

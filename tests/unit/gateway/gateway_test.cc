@@ -201,6 +201,17 @@ TEST(Config, LocalReplicasAndRelativePaths) {
   EXPECT_EQ(c->endpoints[0].deployments[0].local.count, 2);
 }
 
+TEST(Config, TheClinicalImageSpacingIsReadAndBounded) {
+  const std::string clinical = "clinical: {records: cohort:c, images: cohort:c, image_spacing_mm: ";
+  auto c = ParseGatewayConfig(std::string(kMinimal) + clinical + "1.68}\n", "/tmp", "/tmp");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->clinical.image_spacing_mm, 1.68);
+  c = ParseGatewayConfig(std::string(kMinimal) + clinical + "-2}\n", "/tmp", "/tmp");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("clinical.image_spacing_mm"), std::string::npos)
+      << c.status().message();
+}
+
 TEST(RateLimiter, BurstThenSteadyRatePerKey) {
   RateLimiter r({2, 3});  // 2/s, bucket of 3
   double t = 100;

@@ -129,6 +129,12 @@ TEST(FindingHeadTest, SlotsFollowThePatchTokensAndTheLossSkipsUnknownTargets) {
   auto back = FromJson(ToJson(c));
   ASSERT_TRUE(back.ok());
   EXPECT_TRUE(back->findings.enabled);
+  EXPECT_EQ(back->vision.mm_per_pixel, 0.0);
+  c.vision.mm_per_pixel = 1.68;
+  EXPECT_EQ(FromJson(ToJson(c)).value().vision.mm_per_pixel, 1.68);
+  c.vision.mm_per_pixel = -1;
+  EXPECT_FALSE(Validate(c).ok());
+  c.vision.mm_per_pixel = 0;
   ReportModel m(c);
   const torch::Tensor images = torch::rand({2, 1, 32, 32});
   EXPECT_EQ(m->ImageEmbeddings(images).sizes(), (std::vector<int64_t>{2, 16, 16}));

@@ -79,6 +79,27 @@ TEST(ImageDecode, PngDataUrlsDecodeAndBadOnesAreRefused) {
   EXPECT_FALSE(DecodeDataUrl("https://example.org/x.png").ok());
 }
 
+TEST(ImageDecode, AnImagePreparedOtherwiseThanTheModelsDatasetIsRefusedWithTheFix) {
+  ImageLimits fits;
+  fits.dicom_size = 256;
+  ImageLimits resamples = fits;
+  resamples.mm_per_pixel = 1.68;
+  // As the model's dataset was: fitted for a model that fits, resampled to its spacing (also
+  // when sent at another size and resized by the model: 3.36 mm at 128 px is 1.68 at 256).
+  EXPECT_TRUE(CheckImageSpacing(0, true, 256, fits).ok());
+  EXPECT_TRUE(CheckImageSpacing(1.68, true, 256, resamples).ok());
+  EXPECT_TRUE(CheckImageSpacing(3.36, true, 128, resamples).ok());
+  // An image without a stated spacing can only be fitted.
+  EXPECT_TRUE(CheckImageSpacing(0, false, 256, resamples).ok());
+  const Status fitted = CheckImageSpacing(0, true, 256, resamples);
+  EXPECT_FALSE(fitted.ok());
+  EXPECT_NE(fitted.message().find("image_spacing_mm"), std::string::npos) << fitted.message();
+  const Status other = CheckImageSpacing(1.4, true, 256, resamples);
+  EXPECT_FALSE(other.ok());
+  EXPECT_NE(other.message().find("1.68"), std::string::npos) << other.message();
+  EXPECT_FALSE(CheckImageSpacing(1.68, true, 256, fits).ok());
+}
+
 TEST(ReportSections, SplitsAtTheHeadingsInOrder) {
   const auto s = ReportSections(
       "Preliminary. EXAMINATION: XR CHEST. FINDINGS: No effusion.  IMPRESSION: 1. Normal. ");
