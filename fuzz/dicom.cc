@@ -1,7 +1,7 @@
 // libFuzzer target: DICOM parsing (DicomDataset::FromBytes), metadata (ReadInfo) and pixel
-// decoding in both modes (display in gray and in color), and writing it back. Any input must give a
-// result or a Status; never a crash, a hang or an allocation sized by a declared length beyond the
-// limits.
+// decoding in both modes (display in gray, at a fixed pixel spacing and in color), and writing it
+// back. Any input must give a result or a Status; never a crash, a hang or an allocation sized by
+// a declared length beyond the limits.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -25,6 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.raw = false;
   options.size = 32;
   (void)medscribe::dicom::DecodeImage(*ds, options);
+  options.mm_per_pixel = 0.7;  // resampled by the file's own (untrusted) pixel spacing
+  (void)medscribe::dicom::DecodeImage(*ds, options);
+  options.mm_per_pixel = 0;
   options.keep_color = true;
   (void)medscribe::dicom::DecodeImage(*ds, options);
   (void)ds->ToBytes();  // what de-identification stores
