@@ -89,8 +89,9 @@ std::string SampleJson(int i) {
          findings[i % 3] + R"("})";
 }
 
-// A dataset directory with `n` samples split between train and val shards.
-void WriteDataset(const fs::path& dir, int n) {
+// A dataset directory with `n` samples split between train and val shards; `mm_per_pixel` > 0
+// records images resampled to that spacing (`ingest --image-spacing`).
+void WriteDataset(const fs::path& dir, int n, double mm_per_pixel = 0) {
   fs::create_directories(dir);
   std::string shards;
   for (const char* split : {"train", "val"}) {
@@ -111,7 +112,11 @@ void WriteDataset(const fs::path& dir, int n) {
               split + R"(","samples":)" + std::to_string(count) + "}";
   }
   std::ofstream(dir / "manifest.json")
-      << R"({"format":"medscribe-dataset","shards":[)" << shards << "]}";
+      << R"({"format":"medscribe-dataset","shards":[)" << shards << "]"
+      << (mm_per_pixel > 0
+              ? R"(,"settings":{"options":{"mm_per_pixel":)" + std::to_string(mm_per_pixel) + "}}"
+              : std::string())
+      << "}";
 }
 
 model::ModelConfig MiniConfig() {
@@ -217,6 +222,29 @@ TEST(DataTest, SamplesAreReadOnDemandFromTheShardIndex) {
   EXPECT_NE(bad.status().message().find("train-000000.tar: " + loc.key + ".json"),
             std::string::npos)
       << bad.status().message();
+}
+
+TEST(TrainerTest, TheModelRecordsThePixelSpacingItsDatasetsImagesWereResampledTo) {
+  medscribe::testing::TempDir dir;
+  WriteDataset(dir / "fitted", 10);
+  WriteDataset(dir / "spaced", 10, 1.5);
+  EXPECT_EQ(DatasetImageSpacing((dir / "fitted").string()).value(), 0.0);
+  EXPECT_EQ(DatasetImageSpacing((dir / "spaced").string()).value(), 1.5);
+  CharEncoder enc;
+  TrainOptions o;
+  o.dataset_dir = (dir / "spaced").string();
+  o.dataset_id = "test";
+  o.run_dir = (dir / "run").string();
+  o.config = MiniConfig();
+  o.max_steps = 1;
+  o.batch_size = 2;
+  o.threads = 1;
+  o.progress = false;
+  auto r = Train(o, enc);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  auto saved = model::LoadConfig((dir / "run" / "config.json").string());
+  ASSERT_TRUE(saved.ok()) << saved.status().message();
+  EXPECT_DOUBLE_EQ(saved->vision.mm_per_pixel, 1.5);
 }
 
 TEST(TrainerTest, LearningRateWarmsUpThenDecays) {
