@@ -381,6 +381,11 @@ std::vector<Rule> BuildPatternRules() {
   add("account",
       R"(\b((?:credit card|debit card|card|visa|mastercard|amex)(?: number)? (?:ending(?: in)?|last (?:four|4)(?: digits)?|x+|\*+)[:#]? ?)\d{4}\b)",
       KeepFirst("[ID]"), icase);
+  // Portal and app user names after their label ("MyChart username ggarcia31"): a token with a
+  // digit, or a dot, underscore or @ inside it, so that "username reset." stays.
+  add("account",
+      R"(\b((?:user ?name|user id|login|log-in|screen name|handle)[:#]? (?:is |was )?)(?=[A-Za-z0-9]*(?:[0-9]|[._@-][A-Za-z0-9]))[A-Za-z0-9][A-Za-z0-9._@-]{1,40}[A-Za-z0-9]\b)",
+      KeepFirst("[ID]"), icase);
   // Social media handles ("@grandpa_vince42"); an e-mail address was taken before.
   add("account", R"((^|[\s(\[,;:])@[A-Za-z_][A-Za-z0-9_.]{1,30}[A-Za-z0-9_])", KeepFirst("[ID]"));
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
@@ -578,7 +583,7 @@ std::vector<Rule> BuildPatternRules() {
   // Departments, units and days ("transferred to Cardiology", "moved to Step Down") are not
   // places; acronyms (ICU, ED) never match.
   add("address",
-      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Dd]rove|[Ee]migrated|[Ii]mmigrated|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Vv]acations|[Hh]olidays|[Ww]inters|[Ss]ummers|[Ss]tayed|[Ss]taying|[Cc]ruises?|(?:[Rr]oad )?[Tt]rips?|[Ff]lights?|[Jj]ourney)(?: her| him| them| me| us)?(?: (?:her|his|their|my|a|the) (?:(?:grand|step-?)?(?:son|daughter|sister|brother|mother|father|parents?|children|kids)(?:-in-law)?|aunt|uncle|cousins?|nieces?|nephews?|family|friends?|relatives?|partner|fiancée?|boyfriend|girlfriend))?(?: here| back| over| home)? (?:to|in|into|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Dd]rove|[Ee]migrated|[Ii]mmigrated|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Vv]acations|[Hh]olidays|[Ww]inters|[Ss]ummers|[Ss]tayed|[Ss]taying|[Cc]ruises?|(?:[Rr]oad )?[Tt]rips?|[Ff]lights?|[Jj]ourney)(?: her| him| them| me| us)?(?: (?:her|his|their|my|a|the) (?:(?:grand|step-?)?(?:son|daughter|sister|brother|mother|father|parents?|children|kids)(?:-in-law)?|aunt|uncle|cousins?|nieces?|nephews?|family|friends?|relatives?|partner|fiancée?|boyfriend|girlfriend))?(?: here| back| over| home| in| out| up| down)? (?:to|in|into|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kNotPlaces = {"Emergency",
                                                          "Intensive",
@@ -784,11 +789,29 @@ std::vector<Rule> BuildPatternRules() {
             R"(\b(?:Team|Department|Service|Clinic|Unit|Group|Committee|Board|Program|Council|Staff|ICU|Cardiology|Oncology|Radiology)\b)");
         return std::regex_search(m[2].str(), kCare) ? m.str(0) : m[1].str() + "[NAME]";
       });
-  // Employers and businesses: "Works at Pinecrest Lumber Co.", "employed by Halvorsen Marine
-  // Supply", "worked 30 years at Kessler Tool & Die", "worked as a welder for Acme Rail", "owns
-  // Blue Heron Bakery".
+  // The town of a place of care a patient goes to ("seen at the VA in White River Junction",
+  // "Mercy Clinic of Sandpoint"): the facility's name stays, its town goes.
+  add("address",
+      R"(\b((?:the )?(?:VA|V\.A\.|VAMC|CBOC|[A-Z][A-Za-z'.]+(?: [A-Z][A-Za-z'.]+){0,3} (?:Hospital|Clinic|Medical Center|Health Center|Medical Group|Imaging|Nursing Home|Rehab|Pharmacy|Urgent Care|Dialysis|Hospice))(?: clinic| hospital)? (?:in|of|at) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
+      [](const std::smatch& m, int) { return m[1].str() + "[ADDRESS]"; });
+  // A person introduced by a noun and "named" or "called" ("a retired firefighter named Gus"),
+  // not a drug, a condition or a thing ("a medication called Eliquis").
   add("name",
-      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired)(?: (?:nights|days|evenings|weekends|shifts|part[- ]time|full[- ]time|overtime))?(?: (?:for )?(?:\d+|a few|many|several|two|three|four|five|ten|twenty|thirty|forty) (?:years?|yrs?|decades?|months?))?(?: as an? [a-z]+(?: [a-z]+)?)? (?:at|for|by|from)|[Oo]wns|[Oo]wned|[Rr]uns|[Mm]anages|[Mm]anaged) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|[A-Z][A-Za-z'&-]+\.?)){0,4})",
+      R"(\b((?:[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Tt]he) (?:[a-z-]+ ){0,2}([a-z-]+),? (?:named|called) )([A-Z][a-z]+(?:[ -][A-Z][a-z]+)?))",
+      [](const std::smatch& m, int) {
+        static const std::set<std::string> kThings = {
+            "medication", "medicine", "drug",    "pill",      "tablet",    "supplement", "vitamin",
+            "herb",       "inhaler",  "cream",   "ointment",  "product",   "syndrome",   "disease",
+            "condition",  "disorder", "virus",   "bacteria",  "infection", "procedure",  "test",
+            "scan",       "device",   "app",     "program",   "thing",     "something",  "study",
+            "trial",      "diet",     "therapy", "treatment", "exercise",  "technique",  "sign"};
+        return kThings.count(m[2].str()) ? m.str(0) : m[1].str() + "[NAME]";
+      });
+  // Employers and businesses: "Works at Pinecrest Lumber Co.", "employed by Halvorsen Marine
+  // Supply", "worked 30 years at Kessler Tool & Die", "worked as a welder for Acme Rail", "works
+  // the night shift at Lakeshore Cold Storage", "owns Blue Heron Bakery".
+  add("name",
+      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired)(?: (?:nights|days|evenings|weekends|shifts|part[- ]time|full[- ]time|overtime|(?:the|a|an) (?:night|day|evening|graveyard|early|late|overnight|weekend|morning) shift))?(?: (?:for )?(?:\d+|a few|many|several|two|three|four|five|ten|twenty|thirty|forty) (?:years?|yrs?|decades?|months?))?(?: as an? [a-z]+(?: [a-z]+)?)? (?:at|for|by|from)|[Oo]wns|[Oo]wned|[Rr]uns|[Mm]anages|[Mm]anaged) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|[A-Z][A-Za-z'&-]+\.?)){0,4})",
       Labelled("[NAME]"));
   add("name",
       R"(\b[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,3} (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z]))",

@@ -646,6 +646,20 @@ TEST(TextScrubberTest, ATownAtTheEndOfACruiseAndAnEmployerOfManyYears) {
     EXPECT_EQ(s.ScrubField(text), text);
 }
 
+TEST(TextScrubberTest, ANameAfterNamedATownAfterFlewInAndAfterAClinicAShiftsEmployerAUsername) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.ScrubField(
+      "Her husband, a retired firefighter named Gus, helps. The RN flew in from Atlanta. Seen at "
+      "the VA in White River Junction. Works the night shift at Lakeshore Cold Storage. MyChart "
+      "username ggarcia31 reset.");
+  for (const char* phi : {"Gus", "Atlanta", "White River", "Lakeshore", "ggarcia31"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  EXPECT_NE(out.find("the VA in"), std::string::npos) << out;
+  for (const char* text : {"Started a medication called Eliquis.", "Her username reset.",
+                           "A syndrome named Marfan.", "Came in to Cardiology."})
+    EXPECT_EQ(s.ScrubField(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
