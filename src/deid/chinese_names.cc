@@ -201,6 +201,25 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
       ++j;
     return j;
   };
+  // A name in Latin letters at j ("外籍看護Siti", "女兒Mary Chen"): a capital, letters, and at
+  // most one more capitalized word after a space; 0 when none starts there.
+  const auto latin_name_at = [&](size_t j) -> size_t {
+    const auto upper = [&](size_t k) {
+      return k < cps.size() && cps[k].first >= U'A' && cps[k].first <= U'Z';
+    };
+    const auto letter = [&](size_t k) {
+      return k < cps.size() && ((cps[k].first >= U'a' && cps[k].first <= U'z') ||
+                                cps[k].first == U'\'' || cps[k].first == U'-');
+    };
+    if (!upper(j) || !letter(j + 1)) return 0;
+    size_t e = j + 1;
+    while (letter(e)) ++e;
+    if (e + 1 < cps.size() && cps[e].first == U' ' && upper(e + 1) && letter(e + 2)) {
+      e += 2;
+      while (letter(e)) ++e;
+    }
+    return e - j;
+  };
   // A name before its role in parentheses: 阿美（看護）, 王小明(家屬).
   for (size_t i = 0; i < cps.size(); ++i) {
     if (cps[i].first != U'（' && cps[i].first != U'(') continue;
@@ -226,6 +245,8 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
       const size_t j = after_cue(i + cue.size());
       if (const size_t n = name_at(j)) {
         spans.push_back({j, j + n});
+      } else if (const size_t latin = person_role(cue) ? latin_name_at(j) : 0) {
+        spans.push_back({j, j + latin});
       } else if (person_role(cue) && j + 1 < cps.size() && cps[j].first == U'阿' &&
                  IsHan(cps[j + 1].first) && !NotInGivenName(cps[j + 1].first) &&
                  std::u32string_view(U"姨嬤公伯婆叔舅兄姐姊哥弟妹嫂").find(cps[j + 1].first) ==
@@ -238,6 +259,10 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
     for (const std::u32string& cue : CaregiverCues()) {
       if (!StartsAt(cps, i, cue)) continue;
       const size_t j = after_cue(i + cue.size());
+      if (const size_t latin = latin_name_at(j)) {
+        spans.push_back({j, j + latin});
+        break;
+      }
       size_t n = 0;
       while (n < 3 && j + n < cps.size() && IsHan(cps[j + n].first) &&
              !NotInGivenName(cps[j + n].first) && !StartsClause(cps[j + n].first))

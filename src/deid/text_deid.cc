@@ -287,7 +287,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[DATE]"), icase);
   // Month/day without the year after the words that introduce a date ("next appt 2/14").
   add("date",
-      R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?|(?:shot|vaccine|vaccination|booster|injection|immunization|Tdap|PPD) (?:given|received|administered|done|placed))(?: on)? (?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
+      R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|meeting|conference|huddle|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?|(?:shot|vaccine|vaccination|booster|injection|immunization|Tdap|PPD) (?:given|received|administered|done|placed))(?: on)? (?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
       KeepFirst("[DATE]"), icase);
   // Month/day after a weekday, whatever comes before it ("booked for Tues 5/14").
   add("date",
@@ -334,7 +334,7 @@ std::vector<Rule> BuildPatternRules() {
   add("phone", R"((?:\b(?:ext\.?|extension)|分機|轉)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
   add(
       "phone",
-      R"(\b((?:pager|beeper|pgr|bleep|page|call|phone|tel|telephone|cell|mobile|fax|callback|call back|contact|line|hotline|helpline|office|desk|direct|work|home)\.?(?: (?:at|on|number|no\.?|#))?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{1,2}-\d{4}\b(?![./:-]\d)|\d{3,6}\b(?![./:-]\d)))",
+      R"(\b((?:pager|beeper|pgr|bleep|page|call|called|calling|dial|dialed|dialled|text|texted|phoned|rang|reached|phone|tel|telephone|cell|mobile|fax|callback|call back|contact|line|hotline|helpline|office|desk|direct|work|home)\.?(?: (?:at|on|number|no\.?|#))?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{1,2}-\d{4}\b(?![./:-]\d)|\d{3,6}\b(?![./:-]\d)))",
       [](const std::smatch& m, int) {
         // A bare short number, or a hospital's short form with an exchange digit ("pager
         // 3-4417"), is a phone only after pager-like words ("pager 4471"), not after "call"
@@ -806,6 +806,14 @@ std::vector<Rule> BuildPatternRules() {
             "scan",       "device",   "app",     "program",   "thing",     "something",  "study",
             "trial",      "diet",     "therapy", "treatment", "exercise",  "technique",  "sign"};
         return kThings.count(m[2].str()) ? m.str(0) : m[1].str() + "[NAME]";
+      });
+  // Relatives named together after a plural ("with sons Abe and Isaac", "daughters Ann, Beth and
+  // Cara"): every name of the list goes.
+  add("name",
+      R"(\b((?:[Ss]ons|[Dd]aughters|[Bb]rothers|[Ss]isters|[Gg]randsons|[Gg]randdaughters|[Gg]randchildren|[Cc]hildren|[Kk]ids|[Nn]ephews|[Nn]ieces|[Cc]ousins|[Ff]riends|[Pp]arents|[Nn]eighbou?rs|[Cc]aregivers),? )((?:[A-Z][a-z]+, )*[A-Z][a-z]+,? (?:and|&) [A-Z][a-z]+)\b)",
+      [](const std::smatch& m, int) {
+        static const std::regex kName(R"([A-Z][a-z]+)");
+        return m[1].str() + std::regex_replace(m[2].str(), kName, "[NAME]");
       });
   // Employers and businesses: "Works at Pinecrest Lumber Co.", "employed by Halvorsen Marine
   // Supply", "worked 30 years at Kessler Tool & Die", "worked as a welder for Acme Rail", "works

@@ -660,6 +660,18 @@ TEST(TextScrubberTest, ANameAfterNamedATownAfterFlewInAndAfterAClinicAShiftsEmpl
     EXPECT_EQ(s.ScrubField(text), text);
 }
 
+TEST(TextScrubberTest, ANumberCalledAMeetingsDateSonsNamedTogetherAndALatinCaregiverName) {
+  const TextScrubber s({}, -3);
+  const std::string out = s.ScrubField(
+      "Called 555-0179 (home) twice. Family meeting 12/1 with sons Abe and Isaac. "
+      "由外籍看護Siti照顧，女兒Mary Chen陪同。");
+  for (const char* phi : {"555-0179", "12/1", "Abe", "Isaac", "Siti", "Mary"})
+    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+  for (const char* text : {"Call 911 if worse.", "Sons and daughters visited.",
+                           "Called back at 1400.", "由看護協助翻身。"})
+    EXPECT_EQ(s.ScrubField(text), text);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
