@@ -215,6 +215,9 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
   if (!a.model.empty()) {
     auto engine = LoadReportEngine(*dir, {}, !a.free_change);
     if (!engine.ok()) return ReportError(engine.status());
+    if (Status s = train::CheckDatasetImageSpacing(a.dataset, engine->engine->config().vision);
+        !s.ok())
+      return ReportError(s);
     // Generation runs to the end token or past the longest reference, never shorter.
     max_new = GenerationBudget(*engine, refs, a.max_new_tokens);
     // A model trained as an ablation is given the inputs it was trained with.

@@ -13,6 +13,7 @@
 #include "model/safetensors.h"
 #include "registry/registry.h"
 #include "report_engine.h"
+#include "train/data.h"
 
 namespace medscribe::cli {
 namespace {
@@ -83,6 +84,10 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
   }
   auto e = LoadReportEngine(*dir, o);
   if (!e.ok()) return ReportError(e.status());
+  if (from_dataset) {
+    if (Status s = train::CheckDatasetImageSpacing(a.dataset, e->engine->config().vision); !s.ok())
+      return ReportError(s);
+  }
   // One report after another (batch 1), each streamed to stdout.
   int64_t prompt = 0, tokens = 0;
   double ttft = 0, decode = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -81,6 +82,31 @@ StatusOr<double> DatasetImageSpacing(const std::string& dir) {
   const model::json::Value* options = settings ? settings->Find("options") : nullptr;
   const model::json::Value* mm = options ? options->Find("mm_per_pixel") : nullptr;
   return mm && mm->is_number() && mm->as_double() > 0 ? mm->as_double() : 0.0;
+}
+
+Status CheckDatasetImageSpacing(const std::string& dir, const model::VisionConfig& v) {
+  ASSIGN_OR_RETURN(const double spacing, DatasetImageSpacing(dir));
+  double size = v.image_size;
+  if (auto text = Slurp(fs::path(dir) / "manifest.json"); text.ok()) {
+    if (auto m = model::json::Parse(*text); m.ok()) {
+      const model::json::Value* s = m->Find("settings");
+      const model::json::Value* o = s ? s->Find("options") : nullptr;
+      const model::json::Value* n = o ? o->Find("image_size") : nullptr;
+      if (n && n->is_number() && n->as_double() > 0) size = n->as_double();
+    }
+  }
+  const double at_model = spacing * size / v.image_size;
+  if (std::abs(at_model - v.mm_per_pixel) <= 0.01 * std::max(at_model, v.mm_per_pixel))
+    return OkStatus();
+  const auto says = [](double mm) {
+    return mm > 0 ? "resampled to " + std::to_string(mm).substr(0, 6) + " mm per pixel"
+                  : std::string("fitted to the square");
+  };
+  return FailedPreconditionError("the images of '" + dir + "' were " + says(at_model) +
+                                 " (at the model's input), but the model reads images " +
+                                 says(v.mm_per_pixel) +
+                                 "; use a dataset ingested as the model's was (`medscribe ingest "
+                                 "--image-spacing`)");
 }
 
 StatusOr<SplitIndex> IndexSplit(const std::string& dir, const std::string& split) {

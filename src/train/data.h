@@ -15,6 +15,7 @@
 #include <torch/types.h>
 
 #include "common/status.h"
+#include "model/config.h"
 #include "model/json.h"
 #include "model/prompt.h"
 
@@ -64,6 +65,11 @@ StatusOr<RawSample> ReadSample(const SplitIndex& index, size_t i);
 // settings.options.mm_per_pixel, `medscribe ingest --image-spacing`); 0 when they were fitted to
 // the square or the manifest does not say.
 StatusOr<double> DatasetImageSpacing(const std::string& dir);
+
+// OK when the dataset's images were prepared as a model with vision config `v` reads them:
+// resampled to v.mm_per_pixel (scaled by the two image sizes, within 1%), or fitted for a model
+// that fits; FailedPrecondition naming both spacings and what to do otherwise.
+Status CheckDatasetImageSpacing(const std::string& dir, const model::VisionConfig& v);
 
 // Every sample of `split`, in shard order (IndexSplit, then ReadSample of each).
 struct SplitSamples {

@@ -230,6 +230,15 @@ TEST(TrainerTest, TheModelRecordsThePixelSpacingItsDatasetsImagesWereResampledTo
   WriteDataset(dir / "spaced", 10, 1.5);
   EXPECT_EQ(DatasetImageSpacing((dir / "fitted").string()).value(), 0.0);
   EXPECT_EQ(DatasetImageSpacing((dir / "spaced").string()).value(), 1.5);
+  // A model is evaluated only on images prepared as it reads them.
+  model::VisionConfig fits = MiniConfig().vision, resamples = fits;
+  resamples.mm_per_pixel = 1.5;
+  EXPECT_TRUE(CheckDatasetImageSpacing((dir / "fitted").string(), fits).ok());
+  EXPECT_TRUE(CheckDatasetImageSpacing((dir / "spaced").string(), resamples).ok());
+  const Status wrong = CheckDatasetImageSpacing((dir / "fitted").string(), resamples);
+  EXPECT_EQ(wrong.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(wrong.message().find("--image-spacing"), std::string::npos) << wrong.message();
+  EXPECT_FALSE(CheckDatasetImageSpacing((dir / "spaced").string(), fits).ok());
   CharEncoder enc;
   TrainOptions o;
   o.dataset_dir = (dir / "spaced").string();
