@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -634,42 +635,44 @@ TEST(TextScrubberTest, APlaceAfterDroveHerADayABedIsAvailableAndAShotsDate) {
     EXPECT_EQ(s.ScrubField(text), text);
 }
 
-TEST(TextScrubberTest, ATownAtTheEndOfACruiseAndAnEmployerOfManyYears) {
+// Scrubs `text` with no known identifiers and returns the result, which must hold none of `phi`;
+// each of `keep`, scrubbed alone, must come back unchanged.
+std::string ExpectScrubbedAndKept(const std::string& text, std::initializer_list<const char*> phi,
+                                  std::initializer_list<const char*> keep) {
   const TextScrubber s({}, -3);
-  const std::string out = s.ScrubField(
+  const std::string out = s.ScrubField(text);
+  for (const char* p : phi) EXPECT_EQ(out.find(p), std::string::npos) << p << " in: " << out;
+  for (const char* k : keep) EXPECT_EQ(s.ScrubField(k), k);
+  return out;
+}
+
+TEST(TextScrubberTest, ATownAtTheEndOfACruiseAndAnEmployerOfManyYears) {
+  ExpectScrubbedAndKept(
       "Returned from a cruise to Cozumel with diarrhea. He worked 30 years at Kessler Tool & Die. "
-      "She worked as a welder for Acme Rail. Back from visiting her sister in Tucson.");
-  for (const char* phi : {"Cozumel", "Kessler", "Acme", "Tucson"})
-    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
-  for (const char* text : {"A trip to Radiology for a CT.", "Worked 3 years as a nurse.",
-                           "No flights since the surgery.", "Visiting her son in the ICU."})
-    EXPECT_EQ(s.ScrubField(text), text);
+      "She worked as a welder for Acme Rail. Back from visiting her sister in Tucson.",
+      {"Cozumel", "Kessler", "Acme", "Tucson"},
+      {"A trip to Radiology for a CT.", "Worked 3 years as a nurse.",
+       "No flights since the surgery.", "Visiting her son in the ICU."});
 }
 
 TEST(TextScrubberTest, ANameAfterNamedATownAfterFlewInAndAfterAClinicAShiftsEmployerAUsername) {
-  const TextScrubber s({}, -3);
-  const std::string out = s.ScrubField(
+  const std::string out = ExpectScrubbedAndKept(
       "Her husband, a retired firefighter named Gus, helps. The RN flew in from Atlanta. Seen at "
       "the VA in White River Junction. Works the night shift at Lakeshore Cold Storage. MyChart "
-      "username ggarcia31 reset.");
-  for (const char* phi : {"Gus", "Atlanta", "White River", "Lakeshore", "ggarcia31"})
-    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
+      "username ggarcia31 reset.",
+      {"Gus", "Atlanta", "White River", "Lakeshore", "ggarcia31"},
+      {"Started a medication called Eliquis.", "Her username reset.", "A syndrome named Marfan.",
+       "Came in to Cardiology."});
   EXPECT_NE(out.find("the VA in"), std::string::npos) << out;
-  for (const char* text : {"Started a medication called Eliquis.", "Her username reset.",
-                           "A syndrome named Marfan.", "Came in to Cardiology."})
-    EXPECT_EQ(s.ScrubField(text), text);
 }
 
 TEST(TextScrubberTest, ANumberCalledAMeetingsDateSonsNamedTogetherAndALatinCaregiverName) {
-  const TextScrubber s({}, -3);
-  const std::string out = s.ScrubField(
+  ExpectScrubbedAndKept(
       "Called 555-0179 (home) twice. Family meeting 12/1 with sons Abe and Isaac. "
-      "由外籍看護Siti照顧，女兒Mary Chen陪同。");
-  for (const char* phi : {"555-0179", "12/1", "Abe", "Isaac", "Siti", "Mary"})
-    EXPECT_EQ(out.find(phi), std::string::npos) << phi << " in: " << out;
-  for (const char* text : {"Call 911 if worse.", "Sons and daughters visited.",
-                           "Called back at 1400.", "由看護協助翻身。"})
-    EXPECT_EQ(s.ScrubField(text), text);
+      "由外籍看護Siti照顧，女兒Mary Chen陪同。",
+      {"555-0179", "12/1", "Abe", "Isaac", "Siti", "Mary"},
+      {"Call 911 if worse.", "Sons and daughters visited.", "Called back at 1400.",
+       "由看護協助翻身。"});
 }
 
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
