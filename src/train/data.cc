@@ -74,27 +74,30 @@ Status Decode(const std::string& where, std::string_view json, std::string_view 
 
 }  // namespace
 
-StatusOr<double> DatasetImageSpacing(const std::string& dir) {
+namespace {
+
+// A positive number from the manifest's settings.options (ingest's options), or 0 when the
+// manifest does not record it.
+StatusOr<double> ManifestOption(const std::string& dir, std::string_view key) {
   ASSIGN_OR_RETURN(std::string text, Slurp(fs::path(dir) / "manifest.json"));
   auto manifest = model::json::Parse(text);
   if (!manifest.ok()) return DataLossError("'" + dir + "/manifest.json' is not JSON");
   const model::json::Value* settings = manifest->Find("settings");
   const model::json::Value* options = settings ? settings->Find("options") : nullptr;
-  const model::json::Value* mm = options ? options->Find("mm_per_pixel") : nullptr;
-  return mm && mm->is_number() && mm->as_double() > 0 ? mm->as_double() : 0.0;
+  const model::json::Value* v = options ? options->Find(key) : nullptr;
+  return v && v->is_number() && v->as_double() > 0 ? v->as_double() : 0.0;
+}
+
+}  // namespace
+
+StatusOr<double> DatasetImageSpacing(const std::string& dir) {
+  return ManifestOption(dir, "mm_per_pixel");
 }
 
 Status CheckDatasetImageSpacing(const std::string& dir, const model::VisionConfig& v) {
   ASSIGN_OR_RETURN(const double spacing, DatasetImageSpacing(dir));
-  double size = v.image_size;
-  if (auto text = Slurp(fs::path(dir) / "manifest.json"); text.ok()) {
-    if (auto m = model::json::Parse(*text); m.ok()) {
-      const model::json::Value* s = m->Find("settings");
-      const model::json::Value* o = s ? s->Find("options") : nullptr;
-      const model::json::Value* n = o ? o->Find("image_size") : nullptr;
-      if (n && n->is_number() && n->as_double() > 0) size = n->as_double();
-    }
-  }
+  ASSIGN_OR_RETURN(double size, ManifestOption(dir, "image_size"));
+  if (size <= 0) size = v.image_size;
   const double at_model = spacing * size / v.image_size;
   if (std::abs(at_model - v.mm_per_pixel) <= 0.01 * std::max(at_model, v.mm_per_pixel))
     return OkStatus();
