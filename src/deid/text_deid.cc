@@ -780,14 +780,25 @@ std::vector<Rule> BuildPatternRules() {
             "Wednesday",    "Thursday",  "Friday",      "Saturday",   "Sunday"};
         return kNotNames.count(m[2].str()) ? m.str(0) : m[1].str() + " [NAME]";
       });
-  // A group the patient belongs to, named after "member of", "belongs to", "volunteers at"
-  // ("Member of Kiwanis since 1990"); care teams and boards stay ("member of the Tumor Board").
+  // A group the patient belongs to, named after "member of", "belongs to", "volunteers at" or a
+  // role held in it ("Member of Kiwanis since 1990", "a deacon at St. Casimir's", "an usher at
+  // First Lutheran"); care teams and boards stay ("member of the Tumor Board").
   add("name",
-      R"(\b((?:[Mm]ember of|[Mm]embers of|[Bb]elongs to|[Vv]olunteers (?:at|with|for)|[Vv]olunteered (?:at|with|for)) (?:the )?)([A-Z][A-Za-z'&.-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&.-]+){0,4})\b)",
+      R"(\b((?:[Mm]ember of|[Mm]embers of|[Bb]elongs to|[Vv]olunteers (?:at|with|for)|[Vv]olunteered (?:at|with|for)|(?:[Dd]eacon|[Dd]eaconess|[Ee]lder|[Uu]sher|[Pp]arishioner|[Cc]ongregant|[Cc]hoir member|[Cc]hoir director|[Ss]unday school teacher|[Ss]cout ?master|[Tt]roop leader|[Ll]ay minister|[Ll]ay reader|[Cc]antor|[Ss]acristan) (?:at|of|with|for)) (?:the )?)([A-Z][A-Za-z'&.-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&.-]+){0,4})\b)",
       [](const std::smatch& m, int) {
         static const std::regex kCare(
             R"(\b(?:Team|Department|Service|Clinic|Unit|Group|Committee|Board|Program|Council|Staff|ICU|Cardiology|Oncology|Radiology)\b)");
         return std::regex_search(m[2].str(), kCare) ? m.str(0) : m[1].str() + "[NAME]";
+      });
+  // A place someone joins or calls from ("joins rounds by video from Hilo", "called in from
+  // Boise", "on FaceTime from Manila"); services and places of care stay ("called from
+  // Radiology", "by phone from the ICU").
+  add("address",
+      R"(\b((?:(?:[Bb]y|[Vv]ia|[Oo]ver|[Oo]n) (?:video|phone|telephone|Zoom|FaceTime|Skype|WhatsApp|Teams|speakerphone|webcam)(?: calls?| chat)?|[Cc]alls?(?: in)?|[Cc]alled(?: in)?|[Cc]alling(?: in)?|[Pp]hones?(?: in)?|[Pp]honed(?: in)?|[Dd]ials? in|[Dd]ialed in|[Dd]ialing in|[Ll]ogs? in|[Ll]ogged in|[Tt]exts?|[Tt]exted|[Ww]rites?|[Ww]rote|[Ee]mails?|[Ee]mailed) from )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
+      [](const std::smatch& m, int) {
+        static const std::regex kCare(
+            R"(^(?:Radiology|Cardiology|Oncology|Neurology|Surgery|Medicine|Pharmacy|Nursing|Hospice|Home|Work|Rehab|Dialysis|Lab|Labs|Pathology|Admissions|Billing|Triage|Emergency|Telemetry|Pulmonology|Nephrology|Urology|Psychiatry|Pediatrics|Obstetrics|Orthopedics|Hematology|Endocrinology|Dermatology|Ophthalmology|Gastroenterology|Anesthesia|Transport|Security|Registration|Case|Social|Physical|Occupational|Speech|Respiratory|Infectious|Palliative|Interventional|Outpatient|Inpatient|The|This|Our|Their|His|Her)\b)");
+        return std::regex_search(m[2].str(), kCare) ? m.str(0) : m[1].str() + "[ADDRESS]";
       });
   // The town of a place of care a patient goes to ("seen at the VA in White River Junction",
   // "Mercy Clinic of Sandpoint"): the facility's name stays, its town goes.

@@ -675,6 +675,16 @@ TEST(TextScrubberTest, ANumberCalledAMeetingsDateSonsNamedTogetherAndALatinCareg
        "由看護協助翻身。"});
 }
 
+TEST(TextScrubberTest, AChurchByARoleHeldInItAndATownJoinedByVideoFrom) {
+  const std::string out = ExpectScrubbedAndKept(
+      "He was a deacon at St. Casimir's until his stroke. Granddaughter joins rounds by video "
+      "from Hilo. Son called in from Boise. An usher at First Lutheran.",
+      {"Casimir", "Hilo", "Boise", "Lutheran"},
+      {"Called from Radiology with the result.", "Joined by phone from the ICU.",
+       "Pharmacist called from Pharmacy.", "Elder of the clinic team."});
+  EXPECT_NE(out.find("by video from"), std::string::npos) << out;
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
