@@ -287,7 +287,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[DATE]"), icase);
   // Month/day without the year after the words that introduce a date ("next appt 2/14").
   add("date",
-      R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|meeting|conference|huddle|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?|(?:shot|vaccine|vaccination|booster|injection|immunization|Tdap|PPD) (?:given|received|administered|done|placed))(?: on)? (?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
+      R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|meeting|conference|huddle|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?|(?:shot|vaccine|vaccination|booster|injection|immunization|Tdap|PPD) (?:given|received|administered|done|placed)|done|performed|obtained|completed|collected)(?: on)? (?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/)(?! (?:tabs?|tablets?|pills?|caps?|capsules?|doses?|of|strength|NS)\b))",
       KeepFirst("[DATE]"), icase);
   // Month/day after a weekday, whatever comes before it ("booked for Tues 5/14").
   add("date",
@@ -688,6 +688,10 @@ std::vector<Rule> BuildPatternRules() {
   add("date",
       R"(\b((?:since|on|until|till|by|before|after|from|last|this|next|past|coming|started|stopped|began|fell|seen|admitted|discharged|arrived|returned|called|happened|occurred|visit|visits|visiting|come|comes|coming|due|expected|planned|available|ready|open)(?: (?:last|this|next|past|on))? )(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b(?! (?:through|to|-) [A-Z]|,? (?:Wednesday|Thursday|Friday) and\b))",
       KeepFirst("[DATE]"), icase);
+  // A weekday counted back ("two Fridays ago", "a couple of Sundays ago").
+  add("date",
+      R"(\b(?:(?:a|one|two|three|four|five|six|a few|a couple of|several|\d) )?(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days? ago\b)",
+      Tag("[DATE]"), icase);
   // Holidays name a day ("a fall on Christmas Eve"); "Christmas disease" is hemophilia B.
   add("date",
       R"(\b(?:Christmas(?: Eve| Day)?(?! disease| factor)|New Year's(?: Eve| Day)?|Thanksgiving(?: Day)?|Easter(?: Sunday| Monday)?|Independence Day|Halloween|Valentine's(?: Day)?|Mother's Day|Father's Day|Labor Day|Memorial Day|Veterans Day|(?:Lunar|Chinese) New Year)(?: (?:weekend|week|night|morning|evening|break))?\b)",
@@ -799,6 +803,19 @@ std::vector<Rule> BuildPatternRules() {
         static const std::regex kCare(
             R"(^(?:Radiology|Cardiology|Oncology|Neurology|Surgery|Medicine|Pharmacy|Nursing|Hospice|Home|Work|Rehab|Dialysis|Lab|Labs|Pathology|Admissions|Billing|Triage|Emergency|Telemetry|Pulmonology|Nephrology|Urology|Psychiatry|Pediatrics|Obstetrics|Orthopedics|Hematology|Endocrinology|Dermatology|Ophthalmology|Gastroenterology|Anesthesia|Transport|Security|Registration|Case|Social|Physical|Occupational|Speech|Respiratory|Infectious|Palliative|Interventional|Outpatient|Inpatient|The|This|Our|Their|His|Her)\b)");
         return std::regex_search(m[2].str(), kCare) ? m.str(0) : m[1].str() + "[ADDRESS]";
+      });
+  // A fraternal, veterans' or civic group met at its hall or lodge ("cribbage at the Knights of
+  // Columbus hall", "the Elks Lodge", "the VFW post"); a hospital's hall stays ("the Radiology
+  // hall").
+  add("name",
+      R"(\b((?:at|in|to|from|near) (?:the )?)((?:[A-Z][A-Za-z'.]+|of|the)(?: (?:[A-Z][A-Za-z'.]+|of|the)){0,4})( (?:[Hh]all|[Ll]odge|Post|[Cc]lubhouse|Temple|[Gg]range|[Cc]hapter house)\b))",
+      [](const std::smatch& m, int) {
+        static const std::regex kCare(
+            R"(\b(?:Radiology|Cardiology|Oncology|Surgery|Medicine|Nursing|Hospital|Clinic|Medical|Health|Pharmacy|Rehab|ICU|ED|ER|OR|Emergency|Main|North|South|East|West|City|Town|Dining|Lecture|Residence|Concert)\b)");
+        if (m[2].str().starts_with("of") || m[2].str().starts_with("the") ||
+            std::regex_search(m[2].str(), kCare))
+          return m.str(0);
+        return m[1].str() + "[NAME]" + m[3].str();
       });
   // The town of a place of care a patient goes to ("seen at the VA in White River Junction",
   // "Mercy Clinic of Sandpoint"): the facility's name stays, its town goes.

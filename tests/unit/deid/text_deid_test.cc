@@ -685,6 +685,16 @@ TEST(TextScrubberTest, AChurchByARoleHeldInItAndATownJoinedByVideoFrom) {
   EXPECT_NE(out.find("by video from"), std::string::npos) << out;
 }
 
+TEST(TextScrubberTest, AWeekdayCountedBackAGroupsHallAndAStudysDateAfterDone) {
+  const std::string out = ExpectScrubbedAndKept(
+      "Discharged two Fridays ago. Plays cribbage at the Knights of Columbus hall. Outside MRI "
+      "(done 10/29 at an imaging center). Meets friends at the Elks Lodge.",
+      {"Fridays", "Knights", "Columbus", "10/29", "Elks"},
+      {"Dialysis on Fridays.", "Waited in the Radiology hall.", "Done 1/2 of the exercises.",
+       "Opacity in the RLL post obstruction.", "Ambulated in the hall twice."});
+  EXPECT_NE(out.find("hall"), std::string::npos) << out;
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
