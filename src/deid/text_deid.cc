@@ -583,7 +583,7 @@ std::vector<Rule> BuildPatternRules() {
   // Departments, units and days ("transferred to Cardiology", "moved to Step Down") are not
   // places; acronyms (ICU, ED) never match.
   add("address",
-      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Dd]rove|[Ee]migrated|[Ii]mmigrated|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Vv]acations|[Hh]olidays|[Ww]inters|[Ss]ummers|[Ss]tayed|[Ss]taying|[Cc]ruises?|(?:[Rr]oad )?[Tt]rips?|[Ff]lights?|[Jj]ourney)(?: her| him| them| me| us)?(?: (?:her|his|their|my|a|the) (?:(?:grand|step-?)?(?:son|daughter|sister|brother|mother|father|parents?|children|kids)(?:-in-law)?|aunt|uncle|cousins?|nieces?|nephews?|family|friends?|relatives?|partner|fiancée?|boyfriend|girlfriend))?(?: here| back| over| home| in| out| up| down)? (?:to|in|into|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Dd]rove|[Ee]vacuated|[Ff]led|[Dd]isplaced|[Rr]escued|[Aa]irlifted|[Ee]migrated|[Ii]mmigrated|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Vv]acations|[Hh]olidays|[Ww]inters|[Ss]ummers|[Ss]tayed|[Ss]taying|[Cc]ruises?|(?:[Rr]oad )?[Tt]rips?|[Ff]lights?|[Jj]ourney)(?: her| him| them| me| us)?(?: (?:her|his|their|my|a|the) (?:(?:grand|step-?)?(?:son|daughter|sister|brother|mother|father|parents?|children|kids)(?:-in-law)?|aunt|uncle|cousins?|nieces?|nephews?|family|friends?|relatives?|partner|fiancée?|boyfriend|girlfriend))?(?: here| back| over| home| in| out| up| down)? (?:to|in|into|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kNotPlaces = {"Emergency",
                                                          "Intensive",
@@ -786,13 +786,24 @@ std::vector<Rule> BuildPatternRules() {
       });
   // A group the patient belongs to, named after "member of", "belongs to", "volunteers at" or a
   // role held in it ("Member of Kiwanis since 1990", "a deacon at St. Casimir's", "an usher at
-  // First Lutheran"); care teams and boards stay ("member of the Tumor Board").
+  // First Lutheran", "coaches Little League for the Riverside Rattlers", where an earlier rule
+  // may have parked the league already); care teams and boards stay ("member of the Tumor
+  // Board").
   add("name",
-      R"(\b((?:[Mm]ember of|[Mm]embers of|[Bb]elongs to|[Vv]olunteers (?:at|with|for)|[Vv]olunteered (?:at|with|for)|(?:[Dd]eacon|[Dd]eaconess|[Ee]lder|[Uu]sher|[Pp]arishioner|[Cc]ongregant|[Cc]hoir member|[Cc]hoir director|[Ss]unday school teacher|[Ss]cout ?master|[Tt]roop leader|[Ll]ay minister|[Ll]ay reader|[Cc]antor|[Ss]acristan) (?:at|of|with|for)) (?:the )?)([A-Z][A-Za-z'&.-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&.-]+){0,4})\b)",
+      R"(\b((?:[Mm]ember of|[Mm]embers of|[Bb]elongs to|[Vv]olunteers (?:at|with|for)|[Vv]olunteered (?:at|with|for)|[Cc]oach(?:es|ed|ing)?(?: (?:[A-Z][A-Za-z]+|\x01[\x0E-\x1D]+\x02)){0,2} (?:for|of)|[Pp]lays? (?:for|on)|[Pp]layed (?:for|on)|(?:[Dd]eacon|[Dd]eaconess|[Ee]lder|[Uu]sher|[Pp]arishioner|[Cc]ongregant|[Cc]hoir member|[Cc]hoir director|[Ss]unday school teacher|[Ss]cout ?master|[Tt]roop leader|[Ll]ay minister|[Ll]ay reader|[Cc]antor|[Ss]acristan) (?:at|of|with|for)) (?:the )?)([A-Z][A-Za-z'&.-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&.-]+){0,4})\b)",
       [](const std::smatch& m, int) {
         static const std::regex kCare(
             R"(\b(?:Team|Department|Service|Clinic|Unit|Group|Committee|Board|Program|Council|Staff|ICU|Cardiology|Oncology|Radiology)\b)");
         return std::regex_search(m[2].str(), kCare) ? m.str(0) : m[1].str() + "[NAME]";
+      });
+  // A town someone lives or works just outside, or north of ("a goat farm outside Brattleboro",
+  // "lives just north of Bend"); places of care and services stay ("outside Radiology").
+  add("address",
+      R"(\b((?:(?:just |right )?(?:outside(?: of)?|north of|south of|east of|west of|northeast of|northwest of|southeast of|southwest of)|on the outskirts of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,2})\b)",
+      [](const std::smatch& m, int) {
+        static const std::regex kCare(
+            R"(^(?:Radiology|Cardiology|Oncology|Neurology|Surgery|Medicine|Pharmacy|Nursing|Hospice|Rehab|Dialysis|Lab|Labs|Pathology|Admissions|Triage|Emergency|Telemetry|Room|Bed|Unit|Ward|Hospital|Clinic|The|This|Our|Their|His|Her)\b)");
+        return std::regex_search(m[2].str(), kCare) ? m.str(0) : m[1].str() + "[ADDRESS]";
       });
   // A place someone joins or calls from ("joins rounds by video from Hilo", "called in from
   // Boise", "on FaceTime from Manila"); services and places of care stay ("called from

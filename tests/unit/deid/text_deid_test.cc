@@ -695,6 +695,15 @@ TEST(TextScrubberTest, AWeekdayCountedBackAGroupsHallAndAStudysDateAfterDone) {
   EXPECT_NE(out.find("hall"), std::string::npos) << out;
 }
 
+TEST(TextScrubberTest, ATownJustOutsideATownEvacuatedFromAndATeamCoached) {
+  ExpectScrubbedAndKept(
+      "They run a goat farm outside Brattleboro. Evacuated from Fort McMurray during the fires. "
+      "He coaches Little League for the Riverside Rattlers.",
+      {"Brattleboro", "McMurray", "Rattlers"},
+      {"Waited outside Radiology.", "Lesion just outside the field.", "Evacuated from the ICU.",
+       "Plays for fun.", "Coaches his son."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
