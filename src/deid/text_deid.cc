@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <set>
@@ -110,6 +111,15 @@ Rewrite KeepFirst(const char* tag) {
 Rewrite Labelled(const char* tag, const char* separator = " ") {
   return [tag, separator](const std::smatch& m, int) {
     return m[1].str() + m[2].str() + separator + tag;
+  };
+}
+
+// Group 1 stays and group 2 becomes `tag`, unless group 2 holds a match of `unless` (a service,
+// a unit, a care team: words that name no one), when the match stays whole.
+Rewrite KeepFirstUnless(const char* tag, const char* unless) {
+  auto care = std::make_shared<const std::regex>(unless);
+  return [tag, care](const std::smatch& m, int) {
+    return std::regex_search(m[2].str(), *care) ? m.str(0) : m[1].str() + tag;
   };
 }
 
@@ -791,30 +801,24 @@ std::vector<Rule> BuildPatternRules() {
   // Board").
   add("name",
       R"(\b((?:[Mm]ember of|[Mm]embers of|[Bb]elongs to|[Vv]olunteers (?:at|with|for)|[Vv]olunteered (?:at|with|for)|[Cc]oach(?:es|ed|ing)?(?: (?:[A-Z][A-Za-z]+|\x01[\x0E-\x1D]+\x02)){0,2} (?:for|of)|[Pp]lays? (?:for|on)|[Pp]layed (?:for|on)|(?:[Dd]eacon|[Dd]eaconess|[Ee]lder|[Uu]sher|[Pp]arishioner|[Cc]ongregant|[Cc]hoir member|[Cc]hoir director|[Ss]unday school teacher|[Ss]cout ?master|[Tt]roop leader|[Ll]ay minister|[Ll]ay reader|[Cc]antor|[Ss]acristan) (?:at|of|with|for)) (?:the )?)([A-Z][A-Za-z'&.-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&.-]+){0,4})\b)",
-      [](const std::smatch& m, int) {
-        static const std::regex kCare(
-            R"(\b(?:Team|Department|Service|Clinic|Unit|Group|Committee|Board|Program|Council|Staff|ICU|Cardiology|Oncology|Radiology)\b)");
-        return std::regex_search(m[2].str(), kCare) ? m.str(0) : m[1].str() + "[NAME]";
-      });
+      KeepFirstUnless(
+          "[NAME]",
+          R"(\b(?:Team|Department|Service|Clinic|Unit|Group|Committee|Board|Program|Council|Staff|ICU|Cardiology|Oncology|Radiology)\b)"));
   // A town someone lives or works just outside, or north of ("a goat farm outside Brattleboro",
   // "lives just north of Bend"); places of care and services stay ("outside Radiology").
   add("address",
       R"(\b((?:(?:just |right )?(?:outside(?: of)?|north of|south of|east of|west of|northeast of|northwest of|southeast of|southwest of)|on the outskirts of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,2})\b)",
-      [](const std::smatch& m, int) {
-        static const std::regex kCare(
-            R"(^(?:Radiology|Cardiology|Oncology|Neurology|Surgery|Medicine|Pharmacy|Nursing|Hospice|Rehab|Dialysis|Lab|Labs|Pathology|Admissions|Triage|Emergency|Telemetry|Room|Bed|Unit|Ward|Hospital|Clinic|The|This|Our|Their|His|Her)\b)");
-        return std::regex_search(m[2].str(), kCare) ? m.str(0) : m[1].str() + "[ADDRESS]";
-      });
+      KeepFirstUnless(
+          "[ADDRESS]",
+          R"(^(?:Radiology|Cardiology|Oncology|Neurology|Surgery|Medicine|Pharmacy|Nursing|Hospice|Rehab|Dialysis|Lab|Labs|Pathology|Admissions|Triage|Emergency|Telemetry|Room|Bed|Unit|Ward|Hospital|Clinic|The|This|Our|Their|His|Her)\b)"));
   // A place someone joins or calls from ("joins rounds by video from Hilo", "called in from
   // Boise", "on FaceTime from Manila"); services and places of care stay ("called from
   // Radiology", "by phone from the ICU").
   add("address",
       R"(\b((?:(?:[Bb]y|[Vv]ia|[Oo]ver|[Oo]n) (?:video|phone|telephone|Zoom|FaceTime|Skype|WhatsApp|Teams|speakerphone|webcam)(?: calls?| chat)?|[Cc]alls?(?: in)?|[Cc]alled(?: in)?|[Cc]alling(?: in)?|[Pp]hones?(?: in)?|[Pp]honed(?: in)?|[Dd]ials? in|[Dd]ialed in|[Dd]ialing in|[Ll]ogs? in|[Ll]ogged in|[Tt]exts?|[Tt]exted|[Ww]rites?|[Ww]rote|[Ee]mails?|[Ee]mailed) from )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
-      [](const std::smatch& m, int) {
-        static const std::regex kCare(
-            R"(^(?:Radiology|Cardiology|Oncology|Neurology|Surgery|Medicine|Pharmacy|Nursing|Hospice|Home|Work|Rehab|Dialysis|Lab|Labs|Pathology|Admissions|Billing|Triage|Emergency|Telemetry|Pulmonology|Nephrology|Urology|Psychiatry|Pediatrics|Obstetrics|Orthopedics|Hematology|Endocrinology|Dermatology|Ophthalmology|Gastroenterology|Anesthesia|Transport|Security|Registration|Case|Social|Physical|Occupational|Speech|Respiratory|Infectious|Palliative|Interventional|Outpatient|Inpatient|The|This|Our|Their|His|Her)\b)");
-        return std::regex_search(m[2].str(), kCare) ? m.str(0) : m[1].str() + "[ADDRESS]";
-      });
+      KeepFirstUnless(
+          "[ADDRESS]",
+          R"(^(?:Radiology|Cardiology|Oncology|Neurology|Surgery|Medicine|Pharmacy|Nursing|Hospice|Home|Work|Rehab|Dialysis|Lab|Labs|Pathology|Admissions|Billing|Triage|Emergency|Telemetry|Pulmonology|Nephrology|Urology|Psychiatry|Pediatrics|Obstetrics|Orthopedics|Hematology|Endocrinology|Dermatology|Ophthalmology|Gastroenterology|Anesthesia|Transport|Security|Registration|Case|Social|Physical|Occupational|Speech|Respiratory|Infectious|Palliative|Interventional|Outpatient|Inpatient|The|This|Our|Their|His|Her)\b)"));
   // A fraternal, veterans' or civic group met at its hall or lodge ("cribbage at the Knights of
   // Columbus hall", "the Elks Lodge", "the VFW post"); a hospital's hall stays ("the Radiology
   // hall").
