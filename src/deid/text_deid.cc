@@ -593,7 +593,7 @@ std::vector<Rule> BuildPatternRules() {
   // Departments, units and days ("transferred to Cardiology", "moved to Step Down") are not
   // places; acronyms (ICU, ED) never match.
   add("address",
-      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Dd]rove|[Ee]vacuated|[Ff]led|[Dd]isplaced|[Rr]escued|[Aa]irlifted|[Ee]migrated|[Ii]mmigrated|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Vv]acations|[Hh]olidays|[Ww]inters|[Ss]ummers|[Ss]tayed|[Ss]taying|[Cc]ruises?|(?:[Rr]oad )?[Tt]rips?|[Ff]lights?|[Jj]ourney)(?: her| him| them| me| us)?(?: (?:her|his|their|my|a|the) (?:(?:grand|step-?)?(?:son|daughter|sister|brother|mother|father|parents?|children|kids)(?:-in-law)?|aunt|uncle|cousins?|nieces?|nephews?|family|friends?|relatives?|partner|fiancée?|boyfriend|girlfriend))?(?: here| back| over| home| in| out| up| down)? (?:to|in|into|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Ff]lying|[Ff]lies|[Dd]rove|[Ee]vacuated|[Ff]led|[Dd]isplaced|[Rr]escued|[Aa]irlifted|[Ee]migrated|[Ii]mmigrated|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Vv]acations|[Hh]olidays|[Ww]inters|[Ss]ummers|[Ss]tayed|[Ss]taying|[Cc]ruises?|(?:[Rr]oad )?[Tt]rips?|[Ff]lights?|[Jj]ourney)(?: her| him| them| me| us)?(?: (?:her|his|their|my|a|the) (?:(?:grand|step-?)?(?:son|daughter|sister|brother|mother|father|parents?|children|kids)(?:-in-law)?|aunt|uncle|cousins?|nieces?|nephews?|family|friends?|relatives?|partner|fiancée?|boyfriend|girlfriend))?(?: here| back| over| home| in| out| up| down)? (?:to|in|into|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kNotPlaces = {"Emergency",
                                                          "Intensive",
@@ -804,10 +804,16 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirstUnless(
           "[NAME]",
           R"(\b(?:Team|Department|Service|Clinic|Unit|Group|Committee|Board|Program|Council|Staff|ICU|Cardiology|Oncology|Radiology)\b)"));
-  // A town someone lives or works just outside, or north of ("a goat farm outside Brattleboro",
-  // "lives just north of Bend"); places of care and services stay ("outside Radiology").
+  // A congregation a patient attends ("attends the Beth Shalom congregation", "attended St.
+  // Olaf's church"); the word for it stays.
+  add("name",
+      R"(\b((?:[Aa]ttends|[Aa]ttended|[Aa]ttending|[Gg]oes to|[Ww]orships at|[Bb]elongs to) (?:the )?)([A-Z][A-Za-z'.]+(?: (?:of )?[A-Z][A-Za-z'.]+){0,3})( (?:congregation|church|synagogue|temple|mosque|parish|meeting ?house|fellowship|gurdwara)\b))",
+      [](const std::smatch& m, int) { return m[1].str() + "[NAME]" + m[3].str(); });
+  // A town someone lives or works just outside, near or north of ("a goat farm outside
+  // Brattleboro", "lives just north of Bend", "hunts near Moosehead Lake"); places of care and
+  // services stay ("outside Radiology"), and so do eponyms ("fluid near Morison's pouch").
   add("address",
-      R"(\b((?:(?:just |right )?(?:outside(?: of)?|north of|south of|east of|west of|northeast of|northwest of|southeast of|southwest of)|on the outskirts of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,2})\b)",
+      R"(\b((?:(?:just |right )?(?:outside(?: of)?|near|north of|south of|east of|west of|northeast of|northwest of|southeast of|southwest of)|on the outskirts of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,2})\b(?!'))",
       KeepFirstUnless(
           "[ADDRESS]",
           R"(^(?:Radiology|Cardiology|Oncology|Neurology|Surgery|Medicine|Pharmacy|Nursing|Hospice|Rehab|Dialysis|Lab|Labs|Pathology|Admissions|Triage|Emergency|Telemetry|Room|Bed|Unit|Ward|Hospital|Clinic|The|This|Our|Their|His|Her)\b)"));
@@ -871,7 +877,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
-      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|[Ss]ponsor|[Tt]utor|(?:[Ss]tep-?|[Gg]od|[Hh]alf-|[Gg]reat-|[Ff]oster |[Cc]ommon-law |[Ee]x-)?(?:[Dd]aughter|[Ss]on|[Gg]randniece|[Gg]randnephew|[Gg]randchild|child|twin|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|[Bb]rother|[Nn]iece|[Nn]ephew|[Gg]randson|[Gg]randdaughter|[Gg]randmother|[Gg]randfather|[Aa]unt|[Uu]ncle|[Cc]ousin|[Ff]riend|[Nn]eighbou?r|[Cc]aregiver|[Pp]artner|[Ss]pouse|[Gg]uardian|[Ff]iancée?)(?:-in-law)?)),? \(?(?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|[Ss]ponsor|[Tt]utor|(?:[Ss]tep-?|[Gg]od|[Hh]alf-|[Gg]reat-|[Ff]oster |[Cc]ommon-law |[Ee]x-)?(?:[Dd]aughter|[Ss]on|[Gg]randniece|[Gg]randnephew|[Gg]randchild|child|twin|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|[Bb]rother|[Nn]iece|[Nn]ephew|[Gg]randson|[Gg]randdaughter|[Gg]randmother|[Gg]randfather|[Aa]unt|[Uu]ncle|[Cc]ousin|[Ff]riend|[Nn]eighbou?r|[Cc]aregiver|[Pp]artner|[Ss]pouse|[Gg]uardian|[Ff]iancée?|[Bb]oyfriend|[Gg]irlfriend)(?:-in-law)?)),? \(?(?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
       R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by|[Ss]igned|[Cc]c)[:]?) (?:[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?|[A-Z]\.) [A-Z](?:'[A-Z])?[a-z'-]+\b)",

@@ -704,6 +704,15 @@ TEST(TextScrubberTest, ATownJustOutsideATownEvacuatedFromAndATeamCoached) {
        "Plays for fun.", "Coaches his son."});
 }
 
+TEST(TextScrubberTest, ABoyfriendNamedACongregationAttendedFlyingInFromAndALakeNear) {
+  ExpectScrubbedAndKept(
+      "A car driven by her boyfriend, Dquan, at the time. She attends the Beth Shalom "
+      "congregation. Brother is flying in from Tashkent. He hunts near Moosehead Lake.",
+      {"Dquan", "Beth", "Shalom", "Tashkent", "Moosehead"},
+      {"Fluid near Morison's pouch.", "Attends PT twice weekly.", "Her boyfriend visited.",
+       "Lesion near the hilum.", "Attends the Cardiology clinic."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
