@@ -175,7 +175,6 @@ json::Value ToJson(const ModelConfig& c) {
        json::Value(json::Object{{"enabled", json::Value(c.findings.enabled)},
                                 {"hidden_size", json::Value(c.findings.hidden_size)},
                                 {"cell_size", json::Value(c.findings.cell_size)},
-                                {"cell_side", json::Value(c.findings.cell_side)},
                                 {"read_as_text", json::Value(c.findings.read_as_text)}})},
       {"decoder", json::Value(DecoderFields(d))},
   });
@@ -224,9 +223,6 @@ StatusOr<ModelConfig> FromJson(const json::Value& j) {
     // Optional: heads written before the per-cell size read it globally.
     if (const json::Value* n = f->Find("cell_size"); n && n->is_bool())
       c.findings.cell_size = n->as_bool();
-    // Optional: heads written before the per-half side read it globally.
-    if (const json::Value* n = f->Find("cell_side"); n && n->is_bool())
-      c.findings.cell_side = n->as_bool();
     if (const json::Value* n = f->Find("read_as_text"); n && n->is_bool())
       c.findings.read_as_text = n->as_bool();
   }

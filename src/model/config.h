@@ -61,9 +61,6 @@ struct FindingsConfig {
   // Sizes read per cell by one readout shared by all cells, weighted by where the finding lies
   // (model/findings.h); false: one global readout of the whole grid.
   bool cell_size = false;
-  // A finding's side read from the halves of its presence cells (model/findings.h), each half
-  // trained to hold the findings whose side names it; false: the global side readout alone.
-  bool cell_side = false;
   // The head's reading also enters the prompt as text (model::ImageRead, "image read: moderate
   // right lower consolidation; left upper nodule 14 mm"), which a small decoder copies far more
   // faithfully than it decodes the slots. REQUIRES a frozen image path (an image warm-up).

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <vector>
 
 namespace medscribe::model {
 namespace F = torch::nn::functional;
@@ -124,7 +123,7 @@ torch::Tensor AllowedCells(const torch::Tensor& targets) {
 }
 
 FindingHeadImpl::FindingHeadImpl(const ModelConfig& c)
-    : grid(c.vision.grid()), channels(c.vision.token_channels()), cell_side(c.findings.cell_side) {
+    : grid(c.vision.grid()), channels(c.vision.token_channels()) {
   const int64_t hidden = c.findings.hidden_size;
   cell1 = register_module("cell1", nn::Conv2d(nn::Conv2dOptions(2 * channels, hidden, 1)));
   cell2 = register_module("cell2", nn::Conv2d(nn::Conv2dOptions(hidden, kNumFindingKinds, 1)));
@@ -174,30 +173,9 @@ torch::Tensor FindingHeadImpl::forward(const torch::Tensor& tokens) {
   return torch::cat({present, global, cells}, 2);
 }
 
-torch::Tensor HalfLogits(const torch::Tensor& cells) {
-  std::vector<int64_t> shape = cells.sizes().vec();
-  shape.back() = kCellGrid;
-  shape.push_back(kCellGrid);
-  const torch::Tensor grid = cells.reshape(shape);  // [..., rows, columns]
-  const double log_cells = std::log(static_cast<double>(kCells));
-  auto half = [&](int64_t first_column) {
-    return torch::logsumexp(grid.narrow(-1, first_column, kCellGrid / 2).flatten(-2), -1, true) -
-           log_cells;
-  };
-  return torch::cat({half(0), half(kCellGrid / 2)}, -1);
-}
-
-torch::Tensor SideFromCells(const torch::Tensor& cells) {
-  const torch::Tensor p = torch::sigmoid(HalfLogits(cells));
-  const torch::Tensor right = p.narrow(-1, 0, 1), left = p.narrow(-1, 1, 1);
-  const torch::Tensor side = torch::cat({right * (1 - left), left * (1 - right), right * left}, -1);
-  return side / side.sum(-1, /*keepdim=*/true).clamp_min(1e-6);
-}
-
 torch::Tensor FindingHeadImpl::Probabilities(const torch::Tensor& out) {
   const torch::Tensor present = torch::sigmoid(out.narrow(2, kPresent, 1));
-  const torch::Tensor side = cell_side ? SideFromCells(out.narrow(2, kFieldsPerKind, kCells))
-                                       : torch::softmax(out.narrow(2, kRight, 3), 2);
+  const torch::Tensor side = torch::softmax(out.narrow(2, kRight, 3), 2);
   const torch::Tensor severity = torch::softmax(out.narrow(2, kMild, 3), 2);
   const torch::Tensor size = kSizeCenterMm * torch::exp(out.narrow(2, kSize, 1) * kSizeScale);
   const torch::Tensor zone = torch::softmax(out.narrow(2, kUpper, 3), 2);
@@ -244,22 +222,8 @@ torch::Tensor FindingHeadImpl::Loss(const torch::Tensor& out, const torch::Tenso
   const torch::Tensor cell_loss =
       MaskedMean(F::binary_cross_entropy_with_logits(cells, torch::zeros_like(cells), bce),
                  ruled_out.expand_as(cells));
-  torch::Tensor loss = present_loss + cell_loss + 0.5 * categorical(kRight) +
-                       0.3 * categorical(kMild) + 0.3 * categorical(kUpper) + 0.5 * size_loss;
-  if (cell_side) {
-    // Each half holds a present finding whose side names it (bilateral: both halves), as the
-    // image holds a present one; the half a side rules out is already trained empty above.
-    const torch::Tensor side_t = t.narrow(2, kRight, 3);  // right, left, bilateral
-    const torch::Tensor known =
-        present_known & present.ge(0.5) & ~torch::isnan(side_t.select(2, 0));
-    const torch::Tensor s = torch::nan_to_num(side_t, 0.0);
-    const torch::Tensor holds = torch::stack(
-        {s.select(2, 0) + s.select(2, 2), s.select(2, 1) + s.select(2, 2)}, 2);  // [B, K, 2]
-    const torch::Tensor half_loss =
-        F::binary_cross_entropy_with_logits(HalfLogits(cells), holds.clamp_max(1.0), bce);
-    loss = loss + MaskedMean(half_loss, known.unsqueeze(2).expand_as(half_loss) & holds.gt(0.5));
-  }
-  return loss;
+  return present_loss + cell_loss + 0.5 * categorical(kRight) + 0.3 * categorical(kMild) +
+         0.3 * categorical(kUpper) + 0.5 * size_loss;
 }
 
 }  // namespace medscribe::model

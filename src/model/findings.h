@@ -24,11 +24,6 @@
 // each finding lies from the words that place it, with far fewer images than from presence
 // alone.
 //
-// Which side, from where (FindingsConfig::cell_side): each half of the grid (the patient's right
-// columns, the left ones) is trained to hold a present finding whose side names it, bilateral
-// both, by the same smooth maximum over its cells; the side is then read from the two halves. A
-// global side readout rarely says "bilateral", which the cells can show directly.
-//
 // Target layout (FindingTargets): kFieldsPerKind floats per kind, in FindingKind order:
 //   [present, right, left, bilateral, mild, moderate, severe, size, upper, middle, lower]
 // present is 0 or 1; side, severity and zone are one-hot; size is NormalizeSize(mm). A NaN field
@@ -114,7 +109,6 @@ struct FindingHeadImpl : torch::nn::Module {
   torch::Tensor Loss(const torch::Tensor& outputs, const torch::Tensor& targets);
 
   int64_t grid, channels;
-  bool cell_side;                                    // FindingsConfig::cell_side
   torch::nn::Conv2d cell1{nullptr}, cell2{nullptr};  // per-cell presence
   torch::nn::Conv2d size1{nullptr}, size2{nullptr};  // per-cell size (FindingsConfig::cell_size)
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};      // side, severity, zone, size
@@ -134,15 +128,6 @@ std::string ImageRead(const torch::Tensor& probabilities);
 // perfect reader of the image would have written. Side, severity, zone and size the report does
 // not state (NaN) are left out. For training a decoder that writes what its reading says.
 std::string ReportedRead(const FindingTargets& targets);
-
-// The two halves of a kind's presence cells [..., kCells] as logits [..., 2] (the patient's
-// right, columns 0-1, first): the smooth maximum over each half's cells, offset as the image's
-// presence is, so that a half holding the finding alone reads as the image does.
-torch::Tensor HalfLogits(const torch::Tensor& cells);
-
-// A finding's side from its cell logits (FindingsConfig::cell_side): right alone, left alone and
-// both halves holding it, normalized -> [..., 3] in the target order right, left, bilateral.
-torch::Tensor SideFromCells(const torch::Tensor& cells);
 
 // The size code the slot carries: the tens and units digits of the size rounded to whole mm,
 // one-hot each (sizes clamped to 0..99 mm). [...] -> [..., 20].

@@ -223,54 +223,6 @@ TEST(FindingHeadTest, CellSizeIsReadPerCellWhereTheFindingLies) {
     EXPECT_TRUE(!w.grad().defined() || w.grad().abs().sum().item<double>() == 0.0);
 }
 
-TEST(FindingHeadTest, CellSideReadsBilateralFromBothHalvesAndTrainsEachHalf) {
-  // Cell logits of one kind, row-major 4 x 4; columns 0-1 are the patient's right.
-  auto cells = [](std::initializer_list<int> firing) {
-    torch::Tensor c = torch::full({kCells}, -8.0);
-    for (int i : firing) c[i] = 8.0;
-    return c;
-  };
-  auto side = [](const torch::Tensor& c) { return SideFromCells(c).argmax(-1).item<int64_t>(); };
-  EXPECT_EQ(side(cells({12, 13})), 0);    // right lower zone
-  EXPECT_EQ(side(cells({2, 7})), 1);      // left upper and middle
-  EXPECT_EQ(side(cells({13, 14})), 2);    // both lower zones
-  EXPECT_EQ(side(cells({0, 4, 11})), 2);  // right upper and middle, left lower
-  const torch::Tensor p = SideFromCells(torch::stack({cells({1}), cells({3, 5})}));
-  ASSERT_EQ(p.sizes(), (std::vector<int64_t>{2, 3}));
-  EXPECT_NEAR(p.sum(-1)[0].item<double>(), 1.0, 1e-5);
-  EXPECT_GT(p[1][2].item<double>(), 0.9);
-
-  ModelConfig c = Tiny("resnet");
-  c.findings.enabled = true;
-  c.findings.hidden_size = 16;
-  c.findings.cell_side = true;
-  auto back = FromJson(ToJson(c));
-  ASSERT_TRUE(back.ok());
-  EXPECT_TRUE(back->findings.cell_side);
-  // The configured head reads its side from the cells, not from the global readout.
-  ReportModel m(c);
-  const int k = static_cast<int>(FindingKind::kConsolidation);
-  torch::Tensor out = torch::zeros({1, kNumFindingKinds, kOutputsPerKind});
-  out[0][k][kRight] = 10.0;  // the global readout says right
-  out[0][k].narrow(0, kFieldsPerKind, kCells).copy_(cells({13, 14}));
-  EXPECT_EQ(m->findings->Probabilities(out)[0][k].narrow(0, kRight, 3).argmax().item<int64_t>(), 2);
-  // A bilateral finding pulls both halves' cells up; with all cells low the left half's only
-  // signal is this half loss, which a one-sided (right) target does not give.
-  auto left_grad = [&](int side_field) {
-    torch::Tensor o = torch::full({1, kNumFindingKinds, kOutputsPerKind}, -4.0).requires_grad_();
-    torch::Tensor t = torch::full({1, kFindingTargetSize}, NAN);
-    auto tk = t.view({1, kNumFindingKinds, kFieldsPerKind})[0][k];
-    tk[kPresent] = 1.0;
-    for (int f : {kRight, kLeft, kBilateral}) tk[f] = f == side_field ? 1.0 : 0.0;
-    m->findings->Loss(o, t).backward();
-    // Summed gradient on the left columns' cells (negative: the loss falls as they rise).
-    const torch::Tensor g = o.grad()[0][k].narrow(0, kFieldsPerKind, kCells).view({4, 4});
-    return g.narrow(1, 2, 2).sum().item<double>();
-  };
-  EXPECT_LT(left_grad(kBilateral), 0.0);
-  EXPECT_GT(left_grad(kRight), 0.0);  // ruled out: pushed down
-}
-
 TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
   torch::Tensor p = torch::zeros({kNumFindingKinds, kFieldsPerKind});
   EXPECT_EQ(ImageRead(p), "none");
