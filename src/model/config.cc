@@ -40,6 +40,10 @@ int VisionConfig::stride8_channels() const {
   return std::min(hidden_size, stem * 4);
 }
 
+bool SameImageSpacing(double prepared_mm, double model_mm) {
+  return std::abs(prepared_mm - model_mm) <= 0.01 * model_mm;
+}
+
 StatusOr<ModelConfig> PresetConfig(const std::string& name) {
   ModelConfig c;
   c.name = name;

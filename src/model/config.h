@@ -18,6 +18,11 @@
 
 namespace medscribe::model {
 
+// True when images prepared at `prepared_mm` mm per pixel at the model's input size (0: fitted
+// to the square) are what a model reading `model_mm` (VisionConfig::mm_per_pixel) expects: both
+// fitted, or within 1% of model_mm.
+bool SameImageSpacing(double prepared_mm, double model_mm);
+
 struct VisionConfig {
   std::string type = "vit";  // "vit" or "resnet"
   int image_size = 128;      // input is resized to image_size x image_size

@@ -14,6 +14,7 @@
 #include "common/png.h"
 #include "dicom/dataset.h"
 #include "dicom/image.h"
+#include "model/config.h"
 
 namespace medscribe::serve {
 namespace {
@@ -126,7 +127,7 @@ Status CheckImageSpacing(double prepared_mm, bool spacing_stated, int width,
         "per pixel at {} pixels{}",
         model_mm, limits.dicom_size, fix));
   }
-  if (std::abs(at_model - model_mm) > 0.01 * model_mm) {
+  if (!model::SameImageSpacing(at_model, model_mm)) {
     return InvalidArgumentError(fmt::format(
         "the image was resampled to {:.4g} mm per pixel at {} pixels ({:.4g} at the model's {}), "
         "but this model reads {:.4g}{}",

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -76,31 +75,36 @@ Status Decode(const std::string& where, std::string_view json, std::string_view 
 
 namespace {
 
-// A positive number from the manifest's settings.options (ingest's options), or 0 when the
-// manifest does not record it.
-StatusOr<double> ManifestOption(const std::string& dir, std::string_view key) {
+// How ingest prepared the dataset's images, from the manifest's settings.options: the spacing
+// they were resampled to and their size, each 0 when the manifest does not record it.
+struct ImagePreparation {
+  double mm_per_pixel = 0, image_size = 0;
+};
+StatusOr<ImagePreparation> ManifestImagePreparation(const std::string& dir) {
   ASSIGN_OR_RETURN(std::string text, Slurp(fs::path(dir) / "manifest.json"));
   auto manifest = model::json::Parse(text);
   if (!manifest.ok()) return DataLossError("'" + dir + "/manifest.json' is not JSON");
   const model::json::Value* settings = manifest->Find("settings");
   const model::json::Value* options = settings ? settings->Find("options") : nullptr;
-  const model::json::Value* v = options ? options->Find(key) : nullptr;
-  return v && v->is_number() && v->as_double() > 0 ? v->as_double() : 0.0;
+  const auto positive = [&](std::string_view key) {
+    const model::json::Value* v = options ? options->Find(key) : nullptr;
+    return v && v->is_number() && v->as_double() > 0 ? v->as_double() : 0.0;
+  };
+  return ImagePreparation{positive("mm_per_pixel"), positive("image_size")};
 }
 
 }  // namespace
 
 StatusOr<double> DatasetImageSpacing(const std::string& dir) {
-  return ManifestOption(dir, "mm_per_pixel");
+  ASSIGN_OR_RETURN(const ImagePreparation p, ManifestImagePreparation(dir));
+  return p.mm_per_pixel;
 }
 
 Status CheckDatasetImageSpacing(const std::string& dir, const model::VisionConfig& v) {
-  ASSIGN_OR_RETURN(const double spacing, DatasetImageSpacing(dir));
-  ASSIGN_OR_RETURN(double size, ManifestOption(dir, "image_size"));
-  if (size <= 0) size = v.image_size;
-  const double at_model = spacing * size / v.image_size;
-  if (std::abs(at_model - v.mm_per_pixel) <= 0.01 * std::max(at_model, v.mm_per_pixel))
-    return OkStatus();
+  ASSIGN_OR_RETURN(const ImagePreparation p, ManifestImagePreparation(dir));
+  const double size = p.image_size > 0 ? p.image_size : v.image_size;
+  const double at_model = p.mm_per_pixel * size / v.image_size;
+  if (model::SameImageSpacing(at_model, v.mm_per_pixel)) return OkStatus();
   const auto says = [](double mm) {
     return mm > 0 ? "resampled to " + std::to_string(mm).substr(0, 6) + " mm per pixel"
                   : std::string("fitted to the square");
