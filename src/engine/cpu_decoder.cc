@@ -27,6 +27,7 @@ PackedWeight Stack(std::vector<PackedWeight> parts) {
     w.q4.insert(w.q4.end(), p.q4.begin(), p.q4.end());
     w.scales.insert(w.scales.end(), p.scales.begin(), p.scales.end());
   }
+  PrepareForKernels(&w);
   return w;
 }
 

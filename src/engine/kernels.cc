@@ -72,6 +72,7 @@ void RowToFloat(const PackedWeight& w, int64_t r, float* out) {
 struct Int8Activations {
   std::vector<int8_t> q;           // [m, k], in [-127, 127]
   std::vector<float> scales;       // [m, k / 64]
+  std::vector<int32_t> sums;       // [m, k / 32]: the sum of q over each 32 inputs
   std::vector<float> dequantized;  // [m, k]
 };
 
@@ -80,6 +81,7 @@ void QuantizeActivations(const float* x, int64_t m, int64_t k, Int8Activations* 
   const int64_t nb = k / kActivationBlock;
   a->q.resize(static_cast<size_t>(m * k));
   a->scales.resize(static_cast<size_t>(m * nb));
+  a->sums.assign(static_cast<size_t>(m * (k / kInt4Group)), 0);
   a->dequantized.resize(dequantize ? static_cast<size_t>(m * k) : 0);
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t b = 0; b < nb; ++b) {
@@ -93,6 +95,7 @@ void QuantizeActivations(const float* x, int64_t m, int64_t k, Int8Activations* 
         const size_t at = static_cast<size_t>(i * k + b * kActivationBlock + j);
         const int q = static_cast<int>(std::nearbyint(std::clamp(v[j] * inv, -127.0f, 127.0f)));
         a->q[at] = static_cast<int8_t>(q);
+        a->sums[static_cast<size_t>((i * k + b * kActivationBlock + j) / kInt4Group)] += q;
         if (dequantize) a->dequantized[at] = static_cast<float>(q) * s;
       }
     }
@@ -148,10 +151,8 @@ struct Cols {
 };
 
 constexpr int64_t kPrefetchBytes = 768;
-// The int8 (VNNI) tiles read R rows of k bytes each, contiguous, so 768 bytes ahead is the next
-// row, which the tile loads anyway: they prefetch a whole stream distance ahead instead (162M
-// int8 decode on 2 cores: 154-163 tokens/s at 768 bytes, 174-230 at 4 KiB).
-constexpr int64_t kVnniPrefetchBytes = 4096;
+// The panel tiles are one contiguous stream each: they prefetch this far ahead in it.
+constexpr int64_t kPanelPrefetchBytes = 4096;
 
 template <WeightFormat F>
 AVX512 inline const void* RowPtr(const PackedWeight& w, int64_t r, int64_t c) {
@@ -310,85 +311,136 @@ AVX512 void MatmulRowsAvx512(const float* x, int64_t m, const PackedWeight& w, f
   }
 }
 
-// int8 weights against int8 activations (ActivationBlocks), 64 products per instruction
-// (AVX-512 VNNI multiplies unsigned by signed bytes): |x| times the weights with the sign of x,
-// each block's sum scaled by the activation block's scale. REQUIRES weights in [-127, 127]
-// (Pack and FromStored guarantee it), so that negating one never overflows.
-template <int R, int M>
-AVX512VNNI void TileVnni(const Int8Activations& a, int64_t m0, const PackedWeight& w, int64_t r0,
-                         float* y, Cols cols) {
-  const int64_t k = w.k, nb = k / kActivationBlock;
-  const int64_t b0 = cols.c0 / kActivationBlock, b1 = cols.c1 / kActivationBlock;
-  __m512 acc[R][M];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int i = 0; i < M; ++i) acc[r][i] = _mm512_setzero_ps();
-  const __m512i zero = _mm512_setzero_si512();
-  for (int64_t b = b0; b < b1; ++b) {
-    __m512i ax[M];
-    __mmask64 neg[M];
-    __m512 sx[M];
-#pragma GCC unroll 8
+// The panel kernels (AVX-512 VNNI): int8 activations against a 16-row tile of int8 or int4
+// weights in PackedWeight::panel order, M rows of x at a time. Each instruction multiplies 4
+// bytes of one x row (broadcast) by 4 bytes of each of the 16 weight rows and adds the sums
+// into 16 int32 lanes, one per output, so a block's products stay in integers and its scales are
+// applied once per block. VNNI multiplies unsigned by signed bytes: int8 weights are stored
+// +128 and int4 as their unsigned nibbles, and each block's sum starts at -128 (-8) times the
+// block's sum of x, which removes the offset exactly.
+template <int M>
+AVX512VNNI void PanelInt8(const Int8Activations& a, int64_t m0, const PackedWeight& w, int64_t t,
+                          float* y) {
+  const int64_t k = w.k, nb = k / kActivationBlock, ng = k / kInt4Group;
+  const uint8_t* p = w.panel.data() + t * 16 * k;
+  __m512 accf[M];
+#pragma GCC unroll 16
+  for (int i = 0; i < M; ++i) accf[i] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    __m512i acc[M];
+    const int8_t* xb[M];
+#pragma GCC unroll 16
     for (int i = 0; i < M; ++i) {
-      const __m512i xv = _mm512_loadu_si512(a.q.data() + (m0 + i) * k + b * 64);
-      ax[i] = _mm512_abs_epi8(xv);
-      neg[i] = _mm512_movepi8_mask(xv);
-      sx[i] = _mm512_set1_ps(a.scales[static_cast<size_t>((m0 + i) * nb + b)]);
+      const int32_t* sums = a.sums.data() + (m0 + i) * ng + 2 * b;
+      acc[i] = _mm512_set1_epi32(-128 * (sums[0] + sums[1]));
+      xb[i] = a.q.data() + (m0 + i) * k + b * kActivationBlock;
     }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const int8_t* wr = w.q8.data() + (r0 + r) * k + b * 64;
-      _mm_prefetch(reinterpret_cast<const char*>(wr) + kVnniPrefetchBytes, _MM_HINT_T0);
-      const __m512i wv = _mm512_loadu_si512(wr);
-#pragma GCC unroll 8
+    const uint8_t* pb = p + b * kActivationBlock * 16;
+    _mm_prefetch(reinterpret_cast<const char*>(pb) + kPanelPrefetchBytes, _MM_HINT_T0);
+#pragma GCC unroll 16
+    for (int q = 0; q < 16; ++q) {
+      if ((q & 3) == 3)
+        _mm_prefetch(reinterpret_cast<const char*>(pb + (q + 1) * 64) + kPanelPrefetchBytes,
+                     _MM_HINT_T0);
+      const __m512i wv = _mm512_loadu_si512(pb + q * 64);
+#pragma GCC unroll 16
       for (int i = 0; i < M; ++i) {
-        const __m512i sw = _mm512_mask_sub_epi8(wv, neg[i], zero, wv);
-        const __m512i d = _mm512_dpbusd_epi32(zero, ax[i], sw);
-        acc[r][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sx[i], acc[r][i]);
+        int32_t x4;
+        std::memcpy(&x4, xb[i] + 4 * q, 4);
+        acc[i] = _mm512_dpbusd_epi32(acc[i], wv, _mm512_set1_epi32(x4));
       }
     }
+#pragma GCC unroll 16
+    for (int i = 0; i < M; ++i)
+      accf[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i]),
+                                _mm512_set1_ps(a.scales[static_cast<size_t>((m0 + i) * nb + b)]),
+                                accf[i]);
   }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-    const float sw = w.scales[static_cast<size_t>(r0 + r)];
-#pragma GCC unroll 8
+  const __m512 sw = _mm512_loadu_ps(w.panel_scales.data() + t * 16);
+  const int64_t rows = std::min<int64_t>(16, w.n - t * 16);
+  const __mmask16 mask = static_cast<__mmask16>((1u << rows) - 1);
+#pragma GCC unroll 16
+  for (int i = 0; i < M; ++i)
+    _mm512_mask_storeu_ps(y + (m0 + i) * w.n + t * 16, mask, _mm512_mul_ps(accf[i], sw));
+}
+
+template <int M>
+AVX512VNNI void PanelInt4(const Int8Activations& a, int64_t m0, const PackedWeight& w, int64_t t,
+                          float* y) {
+  const int64_t k = w.k, nb = k / kActivationBlock, ng = k / kInt4Group;
+  const uint8_t* p = w.panel.data() + t * 8 * k;
+  const float* d = w.panel_scales.data() + t * ng * 16;
+  const __m512i low = _mm512_set1_epi8(15);
+  __m512 accf[M];
+#pragma GCC unroll 16
+  for (int i = 0; i < M; ++i) accf[i] = _mm512_setzero_ps();
+  for (int64_t g = 0; g < ng; ++g) {
+    __m512i acc[M];
+    const int8_t* xg[M];
+#pragma GCC unroll 16
     for (int i = 0; i < M; ++i) {
-      const float v = HorizontalSum(acc[r][i]) * sw;
-      float& out = y[(m0 + i) * w.n + r0 + r];
-      out = cols.add ? out + v : v;
+      acc[i] = _mm512_set1_epi32(-8 * a.sums[static_cast<size_t>((m0 + i) * ng + g)]);
+      xg[i] = a.q.data() + (m0 + i) * k + g * kInt4Group;
+    }
+    const uint8_t* pg = p + g * kInt4Group * 8;
+    _mm_prefetch(reinterpret_cast<const char*>(pg) + kPanelPrefetchBytes, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(pg) + kPanelPrefetchBytes + 128, _MM_HINT_T0);
+#pragma GCC unroll 4
+    for (int s = 0; s < 4; ++s) {
+      const __m512i v = _mm512_loadu_si512(pg + s * 64);
+      const __m512i lo = _mm512_and_si512(v, low);
+      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+#pragma GCC unroll 16
+      for (int i = 0; i < M; ++i) {
+        int32_t x0, x1;
+        std::memcpy(&x0, xg[i] + 8 * s, 4);
+        std::memcpy(&x1, xg[i] + 8 * s + 4, 4);
+        acc[i] = _mm512_dpbusd_epi32(acc[i], lo, _mm512_set1_epi32(x0));
+        acc[i] = _mm512_dpbusd_epi32(acc[i], hi, _mm512_set1_epi32(x1));
+      }
+    }
+    const __m512 dv = _mm512_loadu_ps(d + g * 16);
+#pragma GCC unroll 16
+    for (int i = 0; i < M; ++i) {
+      const float sx = a.scales[static_cast<size_t>((m0 + i) * nb + g / 2)];
+      accf[i] =
+          _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i]), _mm512_mul_ps(dv, _mm512_set1_ps(sx)), accf[i]);
     }
   }
+  const int64_t rows = std::min<int64_t>(16, w.n - t * 16);
+  const __mmask16 mask = static_cast<__mmask16>((1u << rows) - 1);
+#pragma GCC unroll 16
+  for (int i = 0; i < M; ++i) _mm512_mask_storeu_ps(y + (m0 + i) * w.n + t * 16, mask, accf[i]);
 }
 
-template <int R>
-AVX512VNNI void RowsTileVnni(const Int8Activations& a, int64_t m, const PackedWeight& w, int64_t r0,
-                             float* y, Cols cols) {
-  int64_t i = 0;
-  for (; i + 4 <= m; i += 4) TileVnni<R, 4>(a, i, w, r0, y, cols);
-  switch (m - i) {
-    case 3:
-      TileVnni<R, 3>(a, i, w, r0, y, cols);
-      break;
-    case 2:
-      TileVnni<R, 2>(a, i, w, r0, y, cols);
-      break;
-    case 1:
-      TileVnni<R, 1>(a, i, w, r0, y, cols);
-      break;
-    default:
-      break;
-  }
+// Rows of x per panel pass: the tile's weights are read once per this many rows.
+constexpr int kPanelRows = 8;
+
+template <int M>
+AVX512VNNI void PanelTile(const Int8Activations& a, int64_t m0, const PackedWeight& w, int64_t t,
+                          float* y) {
+  if (w.format == WeightFormat::kInt8)
+    PanelInt8<M>(a, m0, w, t, y);
+  else
+    PanelInt4<M>(a, m0, w, t, y);
 }
 
-AVX512VNNI void MatmulRowsVnni(const Int8Activations& a, int64_t m, const PackedWeight& w, float* y,
-                               int64_t r0, int64_t r1) {
-  const int64_t block = m > 4 ? kColumnBlock : w.k;
-  for (int64_t c0 = 0; c0 < w.k; c0 += block) {
-    const Cols cols{c0, std::min(w.k, c0 + block), c0 > 0};
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) RowsTileVnni<4>(a, m, w, r, y, cols);
-    for (; r < r1; ++r) RowsTileVnni<1>(a, m, w, r, y, cols);
+// y[:, 16 t0 .. 16 t1) for every row of x.
+AVX512VNNI void MatmulPanels(const Int8Activations& a, int64_t m, const PackedWeight& w, float* y,
+                             int64_t t0, int64_t t1) {
+  for (int64_t t = t0; t < t1; ++t) {
+    int64_t i = 0;
+    for (; i + kPanelRows <= m; i += kPanelRows) PanelTile<kPanelRows>(a, i, w, t, y);
+    switch (m - i) {
+      case 7: PanelTile<7>(a, i, w, t, y); break;
+      case 6: PanelTile<6>(a, i, w, t, y); break;
+      case 5: PanelTile<5>(a, i, w, t, y); break;
+      case 4: PanelTile<4>(a, i, w, t, y); break;
+      case 3: PanelTile<3>(a, i, w, t, y); break;
+      case 2: PanelTile<2>(a, i, w, t, y); break;
+      case 1: PanelTile<1>(a, i, w, t, y); break;
+      default: break;
+    }
   }
 }
 
@@ -647,6 +699,7 @@ StatusOr<PackedWeight> Pack(const torch::Tensor& t, WeightFormat format) {
       break;
     }
   }
+  PrepareForKernels(&w);
   return w;
 }
 
@@ -704,7 +757,7 @@ StatusOr<PackedWeight> FromStored(const std::string& name, WeightFormat format, 
     if (!shaped(scales, {n}, torch::kFloat32)) return bad("expected F32 scales [n]");
     const torch::Tensor v = values.contiguous();
     w.q8.assign(v.data_ptr<int8_t>(), v.data_ptr<int8_t>() + n * k);
-    // Symmetric quantization never writes -128; the kernels negate weights and rely on it.
+    // Symmetric quantization never writes -128: a file that holds it was not written by Pack.
     if (std::find(w.q8.begin(), w.q8.end(), int8_t{-128}) != w.q8.end())
       return bad("a value is -128, outside the symmetric int8 range [-127, 127]");
   } else {
@@ -719,7 +772,46 @@ StatusOr<PackedWeight> FromStored(const std::string& name, WeightFormat format, 
   w.scales.assign(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
   for (float x : w.scales)
     if (!std::isfinite(x)) return bad("a scale is not finite");
+  PrepareForKernels(&w);
   return w;
+}
+
+void PrepareForKernels(PackedWeight* w) {
+  w->panel.clear();
+  w->panel_scales.clear();
+  if (!kVnni || w->k % kActivationBlock != 0 || w->n <= 0) return;
+  const int64_t tiles = (w->n + 15) / 16, k = w->k, ng = k / kInt4Group;
+  if (w->format == WeightFormat::kInt8) {
+    // Tile t, inputs 4c .. 4c + 3: 64 bytes, 4 per row (q + 128); padding rows hold q = 0.
+    w->panel.assign(static_cast<size_t>(tiles * 16 * k), 128);
+    w->panel_scales.assign(static_cast<size_t>(tiles * 16), 0.0f);
+    for (int64_t r = 0; r < w->n; ++r) {
+      const int64_t t = r / 16, j = r % 16;
+      w->panel_scales[static_cast<size_t>(r)] = w->scales[static_cast<size_t>(r)];
+      for (int64_t c = 0; c < k; ++c)
+        w->panel[static_cast<size_t>((t * (k / 4) + c / 4) * 64 + j * 4 + c % 4)] =
+            static_cast<uint8_t>(w->q8[static_cast<size_t>(r * k + c)] + 128);
+    }
+  } else if (w->format == WeightFormat::kInt4) {
+    // Tile t, inputs 8c .. 8c + 7: 64 bytes, 4 per row, inputs 8c + i in the low nibble of
+    // byte i and 8c + 4 + i in its high nibble; scales [tile][group][16 rows].
+    w->panel.assign(static_cast<size_t>(tiles * 8 * k), 0x88);
+    w->panel_scales.assign(static_cast<size_t>(tiles * ng * 16), 0.0f);
+    const auto nibble = [&](int64_t r, int64_t c) {
+      const uint8_t b = w->q4[static_cast<size_t>((r * ng + c / kInt4Group) * 16 + c % 16)];
+      return c % kInt4Group < 16 ? b & 15 : b >> 4;
+    };
+    for (int64_t r = 0; r < w->n; ++r) {
+      const int64_t t = r / 16, j = r % 16;
+      for (int64_t g = 0; g < ng; ++g)
+        w->panel_scales[static_cast<size_t>((t * ng + g) * 16 + j)] =
+            w->scales[static_cast<size_t>(r * ng + g)];
+      for (int64_t c = 0; c < k; c += 8)
+        for (int64_t i = 0; i < 4; ++i)
+          w->panel[static_cast<size_t>((t * (k / 8) + c / 8) * 64 + j * 4 + i)] =
+              static_cast<uint8_t>(nibble(r, c + i) | nibble(r, c + 4 + i) << 4);
+    }
+  }
 }
 
 torch::Tensor Dequantize(const PackedWeight& w) {
@@ -730,19 +822,31 @@ torch::Tensor Dequantize(const PackedWeight& w) {
 
 void Matmul(const float* x, int64_t m, const PackedWeight& w, float* y) {
   if (m <= 0 || w.n <= 0) return;
-  // int8 weights multiply int8 activations (per 64-element block) when the size allows.
+  // int8 and int4 weights multiply int8 activations (per 64-input block) when the size allows.
   Int8Activations act;
-  const bool a8 = w.format == WeightFormat::kInt8 && w.k % kActivationBlock == 0;
+  const bool a8 = (w.format == WeightFormat::kInt8 || w.format == WeightFormat::kInt4) &&
+                  w.k % kActivationBlock == 0;
+  const bool panels = a8 && kVnni && !w.panel.empty();
   if (a8) {
-    QuantizeActivations(x, m, w.k, &act, /*dequantize=*/!kVnni);
-    if (!kVnni) x = act.dequantized.data();
+    QuantizeActivations(x, m, w.k, &act, /*dequantize=*/!panels);
+    if (!panels) x = act.dequantized.data();
   }
+#ifdef MEDSCRIBE_X86
+  if (panels) {
+    // Tiles of 16 outputs; a task streams at least ~64 KiB of weights.
+    const int64_t tiles = (w.n + 15) / 16;
+    const int64_t tile_bytes = std::max<int64_t>(1, w.bytes() / tiles);
+    const int64_t grain = std::max<int64_t>(
+        1, (int64_t{64} << 10) / tile_bytes / std::max<int64_t>(1, m / kPanelRows + 1));
+    at::parallel_for(0, tiles, grain,
+                     [&](int64_t t0, int64_t t1) { MatmulPanels(act, m, w, y, t0, t1); });
+    return;
+  }
+#endif
   // Many rows (prompt chunks, large batches): float32 GEMM through LibTorch's BLAS on one slice
   // of output columns per thread (quantized weights expanded to float32 slice by slice; at 32+
-  // rows the expansion is a few percent of the products). int8 with VNNI stays on the int8
-  // tiles, which multiply 64 pairs per instruction (162M prefill of 128 tokens on 2 cores:
-  // 500-580 tokens/s through the GEMM, 928-932 on the tiles).
-  if (m >= kGemmRows && !(a8 && kVnni)) {
+  // rows the expansion is a few percent of the products).
+  if (m >= kGemmRows) {
     const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
     at::parallel_for(0, w.n, (w.n + threads - 1) / threads, [&](int64_t r0, int64_t r1) {
       std::vector<float> buf;
@@ -770,7 +874,6 @@ void Matmul(const float* x, int64_t m, const PackedWeight& w, float* y) {
   at::parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
     const int64_t r0 = b0 * 4, r1 = std::min(w.n, b1 * 4);
 #ifdef MEDSCRIBE_X86
-    if (a8 && kVnni) return MatmulRowsVnni(act, m, w, y, r0, r1);
     if (kAvx512) return MatmulRowsAvx512(x, m, w, y, r0, r1);
 #endif
     MatmulRowsPortable(x, m, w, y, r0, r1);

@@ -6,9 +6,10 @@
 // Every kernel has an AVX-512 path, chosen at run time when the CPU has AVX-512F/BW, and a
 // portable path; both compute the same sums in float32 (different summation orders). The
 // weights are converted to float32 in registers, so a quantized product equals the float32
-// product with the dequantized weights (Dequantize) up to rounding — except int8, whose
-// activations are quantized too (kActivationBlock; AVX-512 VNNI multiplies int8 by int8), so
-// an int8 product equals the float32 product of the dequantized weights with the quantized
+// product with the dequantized weights (Dequantize) up to rounding — except int8 and int4, whose
+// activations are quantized too when the input size is a multiple of kActivationBlock (AVX-512
+// VNNI multiplies bytes by bytes, as llama.cpp's Q8_0 and Q4_0 do with Q8_0 activations), so
+// their product equals the float32 product of the dequantized weights with the quantized
 // activations (QuantizeActivationsForTest).
 //
 // Thread safety: packed weights are immutable after packing and may be shared by threads;
@@ -28,8 +29,8 @@ namespace medscribe::engine {
 
 enum class WeightFormat { kF32, kBF16, kInt8, kInt4 };
 inline constexpr int64_t kInt4Group = 32;
-// int8 weights multiply activations quantized to int8 in blocks of this many inputs (one scale
-// per block), as llama.cpp's Q8_0 does, when the input size is a multiple of it.
+// int8 and int4 weights multiply activations quantized to int8 in blocks of this many inputs
+// (one scale per block) when the input size is a multiple of it.
 inline constexpr int64_t kActivationBlock = 64;
 
 // "f32", "bf16", "int8", "int4"; InvalidArgument for anything else.
@@ -48,9 +49,18 @@ struct PackedWeight {
   std::vector<int8_t> q8;
   std::vector<uint8_t> q4;
   std::vector<float> scales;  // int8: [n]; int4: [n, k / 32]
+  // The VNNI kernels' copy of an int8 or int4 weight (PrepareForKernels; empty on other CPUs
+  // and formats): rows in tiles of 16 (the last one padded), each tile's inputs in order, so a
+  // tile is one contiguous stream and every byte-product instruction yields 16 outputs.
+  std::vector<uint8_t> panel;
+  std::vector<float> panel_scales;
   // Bytes the kernel streams per product (weights and scales).
   int64_t bytes() const;
 };
+
+// Builds (or rebuilds) `w->panel` from q8/q4 where this CPU's kernels read it. Pack and
+// FromStored call it; call it again after changing a weight's rows.
+void PrepareForKernels(PackedWeight* w);
 
 // Packs a float tensor [n, k] (any float dtype, CPU). InvalidArgument when it is not 2-D, or for
 // int4 when k is not a multiple of 32.
@@ -66,8 +76,8 @@ StatusOr<PackedWeight> FromStored(const std::string& name, WeightFormat format, 
 torch::Tensor Dequantize(const PackedWeight& w);
 
 // From this many rows on, Matmul multiplies through LibTorch's float32 GEMM (BLAS), one slice of
-// output columns per thread; below, with the engine's tiles. int8 weights on a CPU with VNNI stay
-// on the int8 tiles at every size.
+// output columns per thread; below, with the engine's tiles. int8 and int4 weights on a CPU with
+// VNNI stay on the byte-product tiles at every size.
 inline constexpr int64_t kGemmRows = 32;
 
 // y[m, n] = x[m, k] W^T. REQUIRES: x holds m * w.k floats, y room for m * w.n.
@@ -94,7 +104,7 @@ void PagedAttention(const float* q, const float* k_cache, const float* v_cache,
 // True when the AVX-512 (and VNNI) kernels are in use on this CPU.
 bool UsingAvx512();
 bool UsingVnni();
-// x [m, k] with every 64-input block rounded to int8 levels as the int8 kernels see it.
+// x [m, k] with every 64-input block rounded to int8 levels as the int8 and int4 kernels see it.
 torch::Tensor QuantizeActivationsForTest(const torch::Tensor& x);
 
 }  // namespace medscribe::engine

@@ -25,12 +25,12 @@ TEST_P(MatmulTest, EqualsTheFloatProductWithDequantizedWeights) {
   torch::Tensor y = torch::empty({m, n});
   Matmul(x.data_ptr<float>(), m, *p, y.data_ptr<float>());
   const torch::Tensor deq = Dequantize(*p);
-  // int8 also rounds the activations (per 64 inputs) when k allows.
-  const torch::Tensor xs = format == WeightFormat::kInt8 && k % kActivationBlock == 0
-                               ? QuantizeActivationsForTest(x)
-                               : x;
+  // int8 and int4 also round the activations (per 64 inputs) when k allows.
+  const bool quantized = format == WeightFormat::kInt8 || format == WeightFormat::kInt4;
+  const torch::Tensor xs =
+      quantized && k % kActivationBlock == 0 ? QuantizeActivationsForTest(x) : x;
   EXPECT_LT(RelErr(y, torch::matmul(xs, deq.t())), 1e-5);
-  if (format == WeightFormat::kInt8) {
+  if (quantized) {
     EXPECT_LT(RelErr(y, torch::matmul(x, deq.t())), 0.02);
   }
   // The quantization itself: bounded error against the original weights.
@@ -45,8 +45,8 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, MatmulTest,
     ::testing::Combine(::testing::Values(WeightFormat::kF32, WeightFormat::kBF16,
                                          WeightFormat::kInt8, WeightFormat::kInt4),
-                       ::testing::Values(1, 3, 4, 9),          // rows of x (decode, batch, prefill)
-                       ::testing::Values(1, 7, 64, 130),       // output columns (tails of 4)
+                       ::testing::Values(1, 3, 4, 9, 40),      // rows of x (decode, batch, prefill)
+                       ::testing::Values(1, 7, 64, 130),       // output columns (tails of 4, 16)
                        ::testing::Values(32, 96, 416, 384)));  // input size (multiples of 32)
 
 TEST(Matmul, InputSizesWithATailOfSixteen) {
