@@ -72,18 +72,16 @@ void RowToFloat(const PackedWeight& w, int64_t r, float* out) {
 struct Int8Activations {
   std::vector<int8_t> q;           // [m, k], in [-127, 127]
   std::vector<float> scales;       // [m, k / 64]
-  std::vector<int32_t> sums;       // [m, k / 32]: the sum of q over each 32 inputs
+  std::vector<int32_t> offset8;    // [m, k / 64]: -128 times the sum of q over each 64 inputs
+  std::vector<int32_t> offset4;    // [m, k / 32]: -8 times the sum of q over each 32 inputs
   std::vector<float> dequantized;  // [m, k]
 };
 
-void QuantizeActivations(const float* x, int64_t m, int64_t k, Int8Activations* a,
-                         bool dequantize) {
-  const int64_t nb = k / kActivationBlock;
-  a->q.resize(static_cast<size_t>(m * k));
-  a->scales.resize(static_cast<size_t>(m * nb));
-  a->sums.assign(static_cast<size_t>(m * (k / kInt4Group)), 0);
-  a->dequantized.resize(dequantize ? static_cast<size_t>(m * k) : 0);
-  for (int64_t i = 0; i < m; ++i) {
+// Rows [i0, i1) of QuantizeActivations (sizes already set).
+void QuantizeRowsPortable(const float* x, int64_t i0, int64_t i1, int64_t k, Int8Activations* a) {
+  const int64_t nb = k / kActivationBlock, ng = k / kInt4Group;
+  const bool dequantize = !a->dequantized.empty();
+  for (int64_t i = i0; i < i1; ++i) {
     for (int64_t b = 0; b < nb; ++b) {
       const float* v = x + i * k + b * kActivationBlock;
       float amax = 0;
@@ -91,13 +89,17 @@ void QuantizeActivations(const float* x, int64_t m, int64_t k, Int8Activations* 
       const float s = amax > 0 ? amax / 127.0f : 1.0f;
       const float inv = 1.0f / s;
       a->scales[static_cast<size_t>(i * nb + b)] = s;
+      int32_t sum[2] = {0, 0};
       for (int64_t j = 0; j < kActivationBlock; ++j) {
         const size_t at = static_cast<size_t>(i * k + b * kActivationBlock + j);
         const int q = static_cast<int>(std::nearbyint(std::clamp(v[j] * inv, -127.0f, 127.0f)));
         a->q[at] = static_cast<int8_t>(q);
-        a->sums[static_cast<size_t>((i * k + b * kActivationBlock + j) / kInt4Group)] += q;
+        sum[j / kInt4Group] += q;
         if (dequantize) a->dequantized[at] = static_cast<float>(q) * s;
       }
+      a->offset8[static_cast<size_t>(i * nb + b)] = -128 * (sum[0] + sum[1]);
+      a->offset4[static_cast<size_t>(i * ng + 2 * b)] = -8 * sum[0];
+      a->offset4[static_cast<size_t>(i * ng + 2 * b + 1)] = -8 * sum[1];
     }
   }
 }
@@ -321,7 +323,7 @@ AVX512 void MatmulRowsAvx512(const float* x, int64_t m, const PackedWeight& w, f
 template <int M>
 AVX512VNNI void PanelInt8(const Int8Activations& a, int64_t m0, const PackedWeight& w, int64_t t,
                           float* y) {
-  const int64_t k = w.k, nb = k / kActivationBlock, ng = k / kInt4Group;
+  const int64_t k = w.k, nb = k / kActivationBlock;
   const uint8_t* p = w.panel.data() + t * 16 * k;
   __m512 accf[M];
 #pragma GCC unroll 16
@@ -331,8 +333,7 @@ AVX512VNNI void PanelInt8(const Int8Activations& a, int64_t m0, const PackedWeig
     const int8_t* xb[M];
 #pragma GCC unroll 16
     for (int i = 0; i < M; ++i) {
-      const int32_t* sums = a.sums.data() + (m0 + i) * ng + 2 * b;
-      acc[i] = _mm512_set1_epi32(-128 * (sums[0] + sums[1]));
+      acc[i] = _mm512_set1_epi32(a.offset8[static_cast<size_t>((m0 + i) * nb + b)]);
       xb[i] = a.q.data() + (m0 + i) * k + b * kActivationBlock;
     }
     const uint8_t* pb = p + b * kActivationBlock * 16;
@@ -379,7 +380,7 @@ AVX512VNNI void PanelInt4(const Int8Activations& a, int64_t m0, const PackedWeig
     const int8_t* xg[M];
 #pragma GCC unroll 16
     for (int i = 0; i < M; ++i) {
-      acc[i] = _mm512_set1_epi32(-8 * a.sums[static_cast<size_t>((m0 + i) * ng + g)]);
+      acc[i] = _mm512_set1_epi32(a.offset4[static_cast<size_t>((m0 + i) * ng + g)]);
       xg[i] = a.q.data() + (m0 + i) * k + g * kInt4Group;
     }
     const uint8_t* pg = p + g * kInt4Group * 8;
@@ -440,6 +441,49 @@ AVX512VNNI void MatmulPanels(const Int8Activations& a, int64_t m, const PackedWe
       case 2: PanelTile<2>(a, i, w, t, y); break;
       case 1: PanelTile<1>(a, i, w, t, y); break;
       default: break;
+    }
+  }
+}
+
+// QuantizeRowsPortable's rows with AVX-512: the same float operations (a product by the same
+// reciprocal, rounding to nearest even), so the same bytes.
+AVX512 void QuantizeRowsAvx512(const float* x, int64_t i0, int64_t i1, int64_t k,
+                               Int8Activations* a) {
+  const int64_t nb = k / kActivationBlock, ng = k / kInt4Group;
+  const bool dequantize = !a->dequantized.empty();
+  const __m512 lim = _mm512_set1_ps(127.0f);
+  for (int64_t i = i0; i < i1; ++i) {
+    for (int64_t b = 0; b < nb; ++b) {
+      const int64_t at = i * k + b * kActivationBlock;
+      __m512 v[4];
+      __m512 amax = _mm512_setzero_ps();
+      for (int j = 0; j < 4; ++j) {
+        v[j] = _mm512_loadu_ps(x + at + 16 * j);
+        amax = _mm512_max_ps(amax, _mm512_abs_ps(v[j]));
+      }
+      amax = _mm512_max_ps(amax, _mm512_shuffle_f32x4(amax, amax, 0x4E));
+      amax = _mm512_max_ps(amax, _mm512_shuffle_f32x4(amax, amax, 0xB1));
+      amax = _mm512_max_ps(amax, _mm512_permute_ps(amax, 0x4E));
+      amax = _mm512_max_ps(amax, _mm512_permute_ps(amax, 0xB1));
+      const float m = _mm512_cvtss_f32(amax);
+      const float s = m > 0 ? m / 127.0f : 1.0f;
+      const __m512 inv = _mm512_set1_ps(1.0f / s);
+      a->scales[static_cast<size_t>(i * nb + b)] = s;
+      __m512i sum[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+      for (int j = 0; j < 4; ++j) {
+        const __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(v[j], inv), -lim), lim);
+        const __m512i q = _mm512_cvt_roundps_epi32(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(a->q.data() + at + 16 * j),
+                         _mm512_cvtepi32_epi8(q));
+        sum[j / 2] = _mm512_add_epi32(sum[j / 2], q);
+        if (dequantize)
+          _mm512_storeu_ps(a->dequantized.data() + at + 16 * j,
+                           _mm512_mul_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(s)));
+      }
+      const int32_t s0 = _mm512_reduce_add_epi32(sum[0]), s1 = _mm512_reduce_add_epi32(sum[1]);
+      a->offset8[static_cast<size_t>(i * nb + b)] = -128 * (s0 + s1);
+      a->offset4[static_cast<size_t>(i * ng + 2 * b)] = -8 * s0;
+      a->offset4[static_cast<size_t>(i * ng + 2 * b + 1)] = -8 * s1;
     }
   }
 }
@@ -566,6 +610,27 @@ const bool kVnni = kAvx512 && __builtin_cpu_supports("avx512vnni");
 const bool kAvx512 = false;
 const bool kVnni = false;
 #endif
+
+// int8 activations: every row of x in blocks of kActivationBlock, each block quantized
+// symmetrically (scale = max |x| / 127), with the offsets the panel kernels start from;
+// `dequantize`: also q * scale as float, for the paths without panels, so every CPU computes
+// the same products. Rows are split over threads for long prompts.
+void QuantizeActivations(const float* x, int64_t m, int64_t k, Int8Activations* a,
+                         bool dequantize) {
+  const int64_t nb = k / kActivationBlock;
+  a->q.resize(static_cast<size_t>(m * k));
+  a->scales.resize(static_cast<size_t>(m * nb));
+  a->offset8.resize(static_cast<size_t>(m * nb));
+  a->offset4.resize(static_cast<size_t>(m * 2 * nb));
+  a->dequantized.resize(dequantize ? static_cast<size_t>(m * k) : 0);
+  const int64_t grain = std::max<int64_t>(1, (int64_t{32} << 10) / k);
+  at::parallel_for(0, m, grain, [&](int64_t i0, int64_t i1) {
+#ifdef MEDSCRIBE_X86
+    if (kAvx512) return QuantizeRowsAvx512(x, i0, i1, k, a);
+#endif
+    QuantizeRowsPortable(x, i0, i1, k, a);
+  });
+}
 
 float Dot(const float* a, const float* b, int64_t n) {
 #ifdef MEDSCRIBE_X86
@@ -823,7 +888,9 @@ torch::Tensor Dequantize(const PackedWeight& w) {
 void Matmul(const float* x, int64_t m, const PackedWeight& w, float* y) {
   if (m <= 0 || w.n <= 0) return;
   // int8 and int4 weights multiply int8 activations (per 64-input block) when the size allows.
-  Int8Activations act;
+  // Reused by this thread (no allocation per product); the tasks below read the caller's.
+  thread_local Int8Activations reused;
+  Int8Activations& act = reused;
   const bool a8 = (w.format == WeightFormat::kInt8 || w.format == WeightFormat::kInt4) &&
                   w.k % kActivationBlock == 0;
   const bool panels = a8 && kVnni && !w.panel.empty();

@@ -1,5 +1,6 @@
 #include "engine/kernels.h"
 
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <tuple>
@@ -48,6 +49,42 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(1, 3, 4, 9, 40),      // rows of x (decode, batch, prefill)
                        ::testing::Values(1, 7, 64, 130),       // output columns (tails of 4, 16)
                        ::testing::Values(32, 96, 416, 384)));  // input size (multiples of 32)
+
+TEST(Matmul, ActivationsRoundToTheLevelsOfTheirBlock) {
+  torch::manual_seed(8);
+  torch::Tensor x = torch::randn({5, 192}) * 3;
+  x[2].narrow(0, 64, 64).zero_();  // an all-zero block keeps scale 1 and stays zero
+  x[3][7] = 40;                    // an outlier sets its own block's scale only
+  const torch::Tensor got = QuantizeActivationsForTest(x);
+  const torch::Tensor blocks = x.view({5, 3, 64});
+  torch::Tensor s = blocks.abs().amax(2, true) / 127;
+  s = torch::where(s > 0, s, torch::ones_like(s));
+  const torch::Tensor q = torch::round(torch::clamp(blocks * (1 / s), -127, 127));
+  EXPECT_TRUE(torch::equal(got, (q * s).view({5, 192})));
+  EXPECT_TRUE(torch::equal(got[2].narrow(0, 64, 64), torch::zeros({64})));
+}
+
+TEST(Matmul, TwoThreadsComputeTheSameProductsAsOne) {
+  // Long enough that both the activation rounding and the products are split over threads.
+  torch::manual_seed(9);
+  const torch::Tensor w = torch::randn({300, 1024}), x = torch::randn({70, 1024});
+  const int before = at::get_num_threads();
+  for (WeightFormat f : {WeightFormat::kF32, WeightFormat::kInt8, WeightFormat::kInt4}) {
+    auto p = Pack(w, f);
+    ASSERT_TRUE(p.ok());
+    torch::Tensor one = torch::empty({70, 300}), two = torch::empty({70, 300});
+    at::set_num_threads(1);
+    Matmul(x.data_ptr<float>(), 70, *p, one.data_ptr<float>());
+    at::set_num_threads(2);
+    Matmul(x.data_ptr<float>(), 70, *p, two.data_ptr<float>());
+    const torch::Tensor xs = f == WeightFormat::kF32 ? x : QuantizeActivationsForTest(x);
+    EXPECT_LT(RelErr(two, torch::matmul(xs, Dequantize(*p).t())), 1e-5) << WeightFormatName(f);
+    if (f != WeightFormat::kF32) {
+      EXPECT_TRUE(torch::equal(one, two)) << WeightFormatName(f);
+    }
+  }
+  at::set_num_threads(before);
+}
 
 TEST(Matmul, InputSizesWithATailOfSixteen) {
   torch::manual_seed(3);
