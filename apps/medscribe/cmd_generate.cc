@@ -20,7 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct GenerateArgs {
-  std::string model, dataset, split = "test", key, sample, format = "f32", draft_model, prompt;
+  std::string model, dataset, split = "test", key, sample, format = "f32", draft_model, prompt,
+      past_reports;
   bool reference = false, no_speculative = false, no_image = false, print_ids = false,
        show_prompt = false, ignore_eos = false;
   int threads = 0, count = 0, max_draft = 6;
@@ -84,6 +85,14 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
   }
   auto e = LoadReportEngine(*dir, o);
   if (!e.ok()) return ReportError(e.status());
+  if (!a.past_reports.empty()) {
+    if (a.dataset.empty())
+      return ReportError(InvalidArgumentError("--past-reports SPLIT reads --dataset DIR: give both"));
+    auto added = AddPastReports(*e, a.dataset, a.past_reports);
+    if (!added.ok()) return ReportError(added.status());
+    std::fprintf(stderr, "drafting corpus: %zu reports of split '%s'\n", *added,
+                 a.past_reports.c_str());
+  }
   if (from_dataset) {
     if (Status s = train::CheckDatasetImageSpacing(a.dataset, e->engine->config().vision); !s.ok())
       return ReportError(s);
@@ -328,6 +337,10 @@ Runner RegisterGenerate(CLI::App& app) {
                  "Pack a float model's weights as f32, bf16, int8 or int4 when loading")
       ->capture_default_str();
   app.add_option("--threads", a->threads, "Threads (0: all cores)")->capture_default_str();
+  app.add_option("--past-reports", a->past_reports,
+                 "Seed the n-gram drafts with the reports of this split of --dataset (e.g. train: "
+                 "the site's earlier reports); drafts change how fast a report comes, never what "
+                 "it says");
   app.add_flag("--no-speculative", a->no_speculative,
                "Turn speculative decoding (n-gram drafts from the prompt and earlier reports) off");
   app.add_option("--max-draft", a->max_draft, "Draft tokens verified per step")

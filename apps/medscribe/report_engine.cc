@@ -82,6 +82,20 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
   return e;
 }
 
+StatusOr<size_t> AddPastReports(ReportEngine& e, const std::string& dir, const std::string& split) {
+  ASSIGN_OR_RETURN(train::SplitIndex index, train::IndexSplit(dir, split));
+  size_t added = 0;
+  for (size_t i = 0; i < index.samples.size(); ++i) {
+    ASSIGN_OR_RETURN(train::RawSample s, train::ReadSample(index, i));
+    ASSIGN_OR_RETURN(model::Prompt prompt, model::BuildPrompt(s.sample));
+    if (prompt.target.empty()) continue;
+    const std::vector<int> ids = e.text->tokenizer().Encode(prompt.target);
+    e.engine->AddPastOutput(std::vector<int32_t>(ids.begin(), ids.end()));
+    ++added;
+  }
+  return added;
+}
+
 StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,
                                                 const model::PromptOptions& options) {
   model::PromptOptions po = options;

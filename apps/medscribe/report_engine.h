@@ -57,6 +57,11 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
 StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,
                                                 const model::PromptOptions& po = {});
 
+// Adds the reports of `split` of the dataset at `dir` to the engine's n-gram drafting corpus,
+// as earlier reports of the site; the number added. Drafts never change an output, only how
+// fast it comes. REQUIRES: no engine Step() running on another thread.
+StatusOr<size_t> AddPastReports(ReportEngine& e, const std::string& dir, const std::string& split);
+
 // The request for a text prompt without an image: bos + the text's tokens.
 engine::GenerateRequest TextRequest(const ReportEngine& e, std::string_view text);
 

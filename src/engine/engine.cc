@@ -506,6 +506,10 @@ void Engine::RunUntilIdle() {
   }
 }
 
+void Engine::AddPastOutput(std::span<const int32_t> tokens) {
+  if (corpus_) corpus_->Add(tokens);
+}
+
 StatusOr<GenerateResult> Engine::Reference(const GenerateRequest& r) {
   RETURN_IF_ERROR(Validate(r));
   if (r.sampling.temperature != 0 || r.sampling.repetition_penalty != 1.0)

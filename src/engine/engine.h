@@ -130,6 +130,10 @@ class Engine {
   // Queues a request; its id, or InvalidArgument naming what is wrong with it.
   StatusOr<int64_t> Submit(GenerateRequest r);
   void Cancel(int64_t id);
+  // Adds an earlier report (its token ids, without <s> and </s>) to the corpus the n-gram
+  // drafts come from, as each finished output is; nothing without speculative decoding.
+  // REQUIRES: called from the thread that calls Step.
+  void AddPastOutput(std::span<const int32_t> tokens);
   // One step of the batch; false when there was nothing to do.
   bool Step();
   void RunUntilIdle();

@@ -36,24 +36,39 @@ void NgramCorpus::Add(std::span<const int32_t> tokens) {
   if (tokens.size() < 4) return;
   if (tokens_.size() + tokens.size() + 1 > capacity_) {  // start over rather than reindex
     tokens_.clear();
-    latest_.clear();
+    after_.clear();
   }
   if (tokens.size() + 1 > capacity_) return;
   tokens_.push_back(-1);  // separator: no n-gram spans two outputs
   const size_t base = tokens_.size();
   tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
-  for (size_t i = base; i + 3 < tokens_.size(); ++i) latest_[Key(&tokens_[i])] = i + 3;
+  for (size_t i = base; i + 3 < tokens_.size(); ++i) after_[Key(&tokens_[i])].push_back(i + 3);
 }
 
-std::vector<int32_t> NgramCorpus::Lookup(std::span<const int32_t> sequence, int max) const {
+std::vector<int32_t> NgramCorpus::Lookup(std::span<const int32_t> sequence, int max,
+                                         int* matched) const {
+  if (matched) *matched = 0;
   if (sequence.size() < 3 || max <= 0) return {};
   const int32_t* tail = sequence.data() + sequence.size() - 3;
-  auto it = latest_.find(Key(tail));
-  if (it == latest_.end()) return {};
-  const size_t at = it->second;
-  if (!std::equal(tail, tail + 3, tokens_.begin() + static_cast<int64_t>(at) - 3)) return {};
+  auto it = after_.find(Key(tail));
+  if (it == after_.end()) return {};
+  const std::vector<size_t>& at = it->second;
+  size_t best = 0;
+  int best_len = 0;
+  for (size_t c = 0; c < std::min(at.size(), kCandidates); ++c) {
+    const size_t p = at[at.size() - 1 - c];
+    int len = 0;
+    while (len < kLongestMatch && static_cast<size_t>(len) < sequence.size() &&
+           static_cast<size_t>(len) < p &&
+           tokens_[p - 1 - static_cast<size_t>(len)] ==
+               sequence[sequence.size() - 1 - static_cast<size_t>(len)])
+      ++len;
+    if (len > best_len) best = p, best_len = len;
+  }
+  if (best_len < 3) return {};  // a hash collision
+  if (matched) *matched = best_len;
   std::vector<int32_t> out;
-  for (size_t i = at; i < tokens_.size() && out.size() < static_cast<size_t>(max); ++i) {
+  for (size_t i = best; i < tokens_.size() && out.size() < static_cast<size_t>(max); ++i) {
     if (tokens_[i] < 0) break;
     out.push_back(tokens_[i]);
   }
@@ -62,8 +77,13 @@ std::vector<int32_t> NgramCorpus::Lookup(std::span<const int32_t> sequence, int 
 
 std::vector<int32_t> DraftTokens(std::span<const int32_t> sequence, int max,
                                  const NgramCorpus* corpus) {
+  // A corpus match of 4+ tokens predicts a report's next words better than the prompt.
+  constexpr int kCorpusFirst = 4;
+  int matched = 0;
+  std::vector<int32_t> c = corpus ? corpus->Lookup(sequence, max, &matched) : std::vector<int32_t>{};
+  if (matched >= kCorpusFirst) return c;
   std::vector<int32_t> d = PromptLookup(sequence, max, 3, 3);
-  if (d.empty() && corpus) d = corpus->Lookup(sequence, max);
+  if (d.empty()) d = std::move(c);
   if (d.empty()) d = PromptLookup(sequence, max, 2, 2);
   return d;
 }

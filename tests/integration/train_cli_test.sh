@@ -74,6 +74,13 @@ ms generate --model chest@staging --dataset "$work/d" --key "$key" --max-tokens 
   && [ -s "$work/gen.txt" ] && cmp -s "$work/gen.txt" "$work/ref.txt" \
   && pass "generate: engine and reference agree ($(head -c 60 "$work/gen.txt")...)" \
   || fail "generate: $(cat "$work/gen.err" "$work/ref.err"; diff "$work/gen.txt" "$work/ref.txt")"
+ms generate --model chest@staging --dataset "$work/d" --key "$key" --max-tokens 60 --past-reports train > "$work/genp.txt" 2> "$work/genp.err" \
+  && cmp -s "$work/gen.txt" "$work/genp.txt" && grep -qE "drafting corpus: [1-9][0-9]* reports of split 'train'" "$work/genp.err" \
+  && pass "generate --past-reports: the same report, drafted from the train split's reports" \
+  || fail "generate --past-reports: $(cat "$work/genp.err"; diff "$work/gen.txt" "$work/genp.txt")"
+ms generate --model chest@staging --key "$key" --past-reports train > /dev/null 2> "$work/nodata.txt"; rc=$?
+[ $rc -eq 2 ] && grep -q -- "--dataset" "$work/nodata.txt" && pass "--past-reports without --dataset: exit 2 naming it" \
+  || fail "--past-reports without --dataset: exit $rc $(cat "$work/nodata.txt")"
 ms quantize --model chest@staging --format int8 --out chest-int8 --dataset "$work/d" --limit 4 --max-tokens 60 > "$work/q.txt" 2>&1 \
   && ms registry show chest-int8 | has '"parent": "chest@1"' \
   && ms generate --model chest-int8 --dataset "$work/d" --key "$key" --max-tokens 60 > "$work/gen8.txt" 2> "$work/gen8.err" \

@@ -439,18 +439,44 @@ TEST(NgramCorpus, DraftsFromEarlierOutputsAndKeepsThemApart) {
   NgramCorpus corpus(64);
   corpus.Add(std::vector<int32_t>{1, 2, 3, 4, 5, 6});
   corpus.Add(std::vector<int32_t>{9, 2, 3, 4, 7, 8});
-  // The latest occurrence of 2 3 4 wins; drafts stop at the end of that output.
-  EXPECT_EQ(corpus.Lookup(std::vector<int32_t>{0, 2, 3, 4}, 5), (std::vector<int32_t>{7, 8}));
+  // Among equal matches the latest occurrence of 2 3 4 wins; drafts stop at the end of that
+  // output.
+  int matched = 0;
+  EXPECT_EQ(corpus.Lookup(std::vector<int32_t>{0, 2, 3, 4}, 5, &matched),
+            (std::vector<int32_t>{7, 8}));
+  EXPECT_EQ(matched, 3);
+  // A longer match further back wins over the latest: 1 2 3 4 continues with 5 6.
+  EXPECT_EQ(corpus.Lookup(std::vector<int32_t>{1, 2, 3, 4}, 5, &matched),
+            (std::vector<int32_t>{5, 6}));
+  EXPECT_EQ(matched, 4);
   EXPECT_TRUE(corpus.Lookup(std::vector<int32_t>{6, 9, 2, 5}, 5).empty());
-  // The prompt's own 3-grams come first, then the corpus, then the prompt's 2-grams.
+  // A corpus match of 4+ tokens comes first; then the prompt's own 3-grams, then the corpus,
+  // then the prompt's 2-grams.
   EXPECT_EQ(DraftTokens(std::vector<int32_t>{2, 3, 4, 11, 2, 3, 4}, 1, &corpus),
             (std::vector<int32_t>{11}));
+  EXPECT_EQ(DraftTokens(std::vector<int32_t>{2, 3, 4, 11, 1, 2, 3, 4}, 1, &corpus),
+            (std::vector<int32_t>{5}));
   EXPECT_EQ(DraftTokens(std::vector<int32_t>{0, 2, 3, 4}, 1, &corpus), (std::vector<int32_t>{7}));
   EXPECT_EQ(DraftTokens(std::vector<int32_t>{5, 6, 13, 5, 6}, 2, nullptr),
             (std::vector<int32_t>{13, 5}));
   // Past its capacity the corpus starts over instead of growing.
   for (int i = 0; i < 20; ++i) corpus.Add(std::vector<int32_t>{20 + i, 21 + i, 22 + i, 23 + i});
   EXPECT_LE(corpus.size(), 64u);
+}
+
+TEST(Engine, PastOutputsFeedTheDraftsAndNeverTheOutput) {
+  GenerateRequest r = Text(8, 1);
+  auto plain = Load();
+  const auto want = RunAll(*plain, {r});
+  ASSERT_EQ(want.size(), 1u);
+  ASSERT_GE(want[0].tokens.size(), 8u);
+  // An earlier report that is exactly this output: nearly every draft is accepted.
+  auto seeded = Load();
+  seeded->AddPastOutput(want[0].tokens);
+  const auto got = RunAll(*seeded, {r});
+  EXPECT_EQ(got[0].tokens, want[0].tokens);
+  EXPECT_GT(seeded->stats().accepted, plain->stats().accepted);
+  EXPECT_LT(seeded->stats().steps, plain->stats().steps);
 }
 
 }  // namespace
