@@ -153,7 +153,9 @@ struct Cols {
 };
 
 constexpr int64_t kPrefetchBytes = 768;
-// The panel tiles are one contiguous stream each: they prefetch this far ahead in it.
+// The panel tiles are one contiguous stream each: they prefetch every cache line this far ahead
+// in it (162M decode, 1 thread: int4 195 -> 264-333 tokens/s, int8 167 -> 216, against one line
+// in four).
 constexpr int64_t kPanelPrefetchBytes = 4096;
 
 template <WeightFormat F>
@@ -308,7 +310,11 @@ AVX512 void MatmulRowsAvx512(const float* x, int64_t m, const PackedWeight& w, f
   for (int64_t c0 = 0; c0 < w.k; c0 += block) {
     const Cols cols{c0, std::min(w.k, c0 + block), c0 > 0};
     int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) RowsTile<4>(x, m, w, r, y, cols);
+    // One row of x (decode) reuses nothing across weight rows: it reads them one after another,
+    // one sequential stream the hardware prefetcher follows, rather than four interleaved
+    // (162M f32 decode, 1 thread: best 44 tokens/s against 40; 20M: 468 against 359).
+    if (m > 1)
+      for (; r + 4 <= r1; r += 4) RowsTile<4>(x, m, w, r, y, cols);
     for (; r < r1; ++r) RowsTile<1>(x, m, w, r, y, cols);
   }
 }
@@ -337,12 +343,9 @@ AVX512VNNI void PanelInt8(const Int8Activations& a, int64_t m0, const PackedWeig
       xb[i] = a.q.data() + (m0 + i) * k + b * kActivationBlock;
     }
     const uint8_t* pb = p + b * kActivationBlock * 16;
-    _mm_prefetch(reinterpret_cast<const char*>(pb) + kPanelPrefetchBytes, _MM_HINT_T0);
 #pragma GCC unroll 16
     for (int q = 0; q < 16; ++q) {
-      if ((q & 3) == 3)
-        _mm_prefetch(reinterpret_cast<const char*>(pb + (q + 1) * 64) + kPanelPrefetchBytes,
-                     _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(pb + q * 64) + kPanelPrefetchBytes, _MM_HINT_T0);
       const __m512i wv = _mm512_loadu_si512(pb + q * 64);
 #pragma GCC unroll 16
       for (int i = 0; i < M; ++i) {
@@ -384,10 +387,9 @@ AVX512VNNI void PanelInt4(const Int8Activations& a, int64_t m0, const PackedWeig
       xg[i] = a.q.data() + (m0 + i) * k + g * kInt4Group;
     }
     const uint8_t* pg = p + g * kInt4Group * 8;
-    _mm_prefetch(reinterpret_cast<const char*>(pg) + kPanelPrefetchBytes, _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(pg) + kPanelPrefetchBytes + 128, _MM_HINT_T0);
 #pragma GCC unroll 4
     for (int s = 0; s < 4; ++s) {
+      _mm_prefetch(reinterpret_cast<const char*>(pg + s * 64) + kPanelPrefetchBytes, _MM_HINT_T0);
       const __m512i v = _mm512_loadu_si512(pg + s * 64);
       const __m512i lo = _mm512_and_si512(v, low);
       const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
