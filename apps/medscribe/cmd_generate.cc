@@ -20,8 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct GenerateArgs {
-  std::string model, dataset, split = "test", key, sample, format = "f32", draft_model, prompt,
-      past_reports;
+  std::string model, dataset, split = "test", key, sample, format = "f32", draft_model, prompt;
+  std::string past_reports;  // a split of `dataset` whose reports seed the n-gram drafts
   bool reference = false, no_speculative = false, no_image = false, print_ids = false,
        show_prompt = false, ignore_eos = false;
   int threads = 0, count = 0, max_draft = 6;
@@ -87,7 +87,8 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
   if (!e.ok()) return ReportError(e.status());
   if (!a.past_reports.empty()) {
     if (a.dataset.empty())
-      return ReportError(InvalidArgumentError("--past-reports SPLIT reads --dataset DIR: give both"));
+      return ReportError(
+          InvalidArgumentError("--past-reports SPLIT reads --dataset DIR: give both"));
     auto added = AddPastReports(*e, a.dataset, a.past_reports);
     if (!added.ok()) return ReportError(added.status());
     std::fprintf(stderr, "drafting corpus: %zu reports of split '%s'\n", *added,

@@ -406,8 +406,8 @@ AVX512VNNI void PanelInt4(const Int8Activations& a, int64_t m0, const PackedWeig
 #pragma GCC unroll 16
     for (int i = 0; i < M; ++i) {
       const float sx = a.scales[static_cast<size_t>((m0 + i) * nb + g / 2)];
-      accf[i] =
-          _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i]), _mm512_mul_ps(dv, _mm512_set1_ps(sx)), accf[i]);
+      accf[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i]), _mm512_mul_ps(dv, _mm512_set1_ps(sx)),
+                                accf[i]);
     }
   }
   const int64_t rows = std::min<int64_t>(16, w.n - t * 16);
@@ -435,14 +435,29 @@ AVX512VNNI void MatmulPanels(const Int8Activations& a, int64_t m, const PackedWe
     int64_t i = 0;
     for (; i + kPanelRows <= m; i += kPanelRows) PanelTile<kPanelRows>(a, i, w, t, y);
     switch (m - i) {
-      case 7: PanelTile<7>(a, i, w, t, y); break;
-      case 6: PanelTile<6>(a, i, w, t, y); break;
-      case 5: PanelTile<5>(a, i, w, t, y); break;
-      case 4: PanelTile<4>(a, i, w, t, y); break;
-      case 3: PanelTile<3>(a, i, w, t, y); break;
-      case 2: PanelTile<2>(a, i, w, t, y); break;
-      case 1: PanelTile<1>(a, i, w, t, y); break;
-      default: break;
+      case 7:
+        PanelTile<7>(a, i, w, t, y);
+        break;
+      case 6:
+        PanelTile<6>(a, i, w, t, y);
+        break;
+      case 5:
+        PanelTile<5>(a, i, w, t, y);
+        break;
+      case 4:
+        PanelTile<4>(a, i, w, t, y);
+        break;
+      case 3:
+        PanelTile<3>(a, i, w, t, y);
+        break;
+      case 2:
+        PanelTile<2>(a, i, w, t, y);
+        break;
+      case 1:
+        PanelTile<1>(a, i, w, t, y);
+        break;
+      default:
+        break;
     }
   }
 }
@@ -474,7 +489,8 @@ AVX512 void QuantizeRowsAvx512(const float* x, int64_t i0, int64_t i1, int64_t k
       __m512i sum[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
       for (int j = 0; j < 4; ++j) {
         const __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(v[j], inv), -lim), lim);
-        const __m512i q = _mm512_cvt_roundps_epi32(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m512i q =
+            _mm512_cvt_roundps_epi32(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         _mm_storeu_si128(reinterpret_cast<__m128i*>(a->q.data() + at + 16 * j),
                          _mm512_cvtepi32_epi8(q));
         sum[j / 2] = _mm512_add_epi32(sum[j / 2], q);

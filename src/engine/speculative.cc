@@ -80,7 +80,8 @@ std::vector<int32_t> DraftTokens(std::span<const int32_t> sequence, int max,
   // A corpus match of 4+ tokens predicts a report's next words better than the prompt.
   constexpr int kCorpusFirst = 4;
   int matched = 0;
-  std::vector<int32_t> c = corpus ? corpus->Lookup(sequence, max, &matched) : std::vector<int32_t>{};
+  std::vector<int32_t> c =
+      corpus ? corpus->Lookup(sequence, max, &matched) : std::vector<int32_t>{};
   if (matched >= kCorpusFirst) return c;
   std::vector<int32_t> d = PromptLookup(sequence, max, 3, 3);
   if (d.empty()) d = std::move(c);
