@@ -21,9 +21,10 @@ std::vector<int32_t> PromptLookup(std::span<const int32_t> sequence, int max, in
 namespace medscribe::engine {
 
 // Earlier outputs as a drafting corpus: reports share much of their wording across studies
-// ("No pleural effusion or pneumothorax."), so the continuation of the latest earlier
-// occurrence of the last three tokens is a good draft. Holds the most recent `capacity`
-// tokens. Drafts never change outputs: the engine verifies them.
+// ("No pleural effusion or pneumothorax."), so what followed an earlier occurrence of the last
+// tokens is a good draft, the better the further back the occurrence matches. Holds the most
+// recent `capacity` tokens (earlier ones are dropped all at once). Drafts never change outputs:
+// the engine verifies them.
 //
 // Thread safety: not thread-safe (the engine thread).
 class NgramCorpus {
