@@ -115,13 +115,28 @@ concurrent_ratio=-
 if [ $have_llama -eq 1 ] && [ -n "$e_tok" ]; then
   serve_dir=$(mktemp -d)
   "$serve" --gguf "$serve_dir/small.gguf" --requests-out "$serve_dir/requests.json" --concurrency 32 --tokens 128 > /dev/null
-  lline=$(node bench/llama_serve.mjs "$llama_modules" "$serve_dir/small.gguf" "$serve_dir/requests.json" "$cores" 128)
+  # Two rounds alternating llama.cpp and the engine; each side keeps its faster round (with that
+  # round's times to first token), so a slow spell of the machine falls on both.
+  l_tok=
+  for round in 1 2; do
+    lline=$(node bench/llama_serve.mjs "$llama_modules" "$serve_dir/small.gguf" "$serve_dir/requests.json" "$cores" 128)
+    t=$(sed -nE 's/.* tok_s=([0-9.]+).*/\1/p' <<< "$lline")
+    if [ -z "$l_tok" ] || awk -v a="$t" -v b="$l_tok" 'BEGIN { exit !(a + 0 > b + 0) }'; then
+      l_tok=$t
+      l_req=$(sed -nE 's/.*req_s=([0-9.]+).*/\1/p' <<< "$lline")
+      l_p50=$(sed -nE 's/.*ttft_p50_ms=([0-9.]+).*/\1/p' <<< "$lline"); l_p99=$(sed -nE 's/.*ttft_p99_ms=([0-9.]+).*/\1/p' <<< "$lline")
+    fi
+    [ $round -eq 2 ] && break
+    read -r r_req r_tok r_p50 r_p99 <<< "$("$serve" --concurrency 32 --tokens 128 | sed -nE 's/^concurrency 32: +([0-9.]+) req\/s +([0-9.]+) tok\/s +TTFT p50 +([0-9.]+) p99 +([0-9.]+) ms.*/\1 \2 \3 \4/p')"
+    if awk -v a="$r_tok" -v b="$e_tok" 'BEGIN { exit !(a + 0 > b + 0) }'; then
+      e_req=$r_req; e_tok=$r_tok; e_p50=$r_p50; e_p99=$r_p99
+    fi
+  done
   rm -rf "$serve_dir"
-  l_req=$(sed -nE 's/.*req_s=([0-9.]+).*/\1/p' <<< "$lline"); l_tok=$(sed -nE 's/.* tok_s=([0-9.]+).*/\1/p' <<< "$lline")
-  l_p50=$(sed -nE 's/.*ttft_p50_ms=([0-9.]+).*/\1/p' <<< "$lline"); l_p99=$(sed -nE 's/.*ttft_p99_ms=([0-9.]+).*/\1/p' <<< "$lline")
   concurrent_ratio=$(awk -v a="$e_tok" -v b="$l_tok" 'BEGIN { printf "%.2f", a / b }')
   echo "  the same 32 requests in llama.cpp (one context, 32 sequences, $cores threads; the image's positions as text"
-  echo "  tokens, so llama.cpp runs no vision encoder), f32 weights of the same seed:"
+  echo "  tokens, so llama.cpp runs no vision encoder), f32 weights of the same seed; each side's faster of two"
+  echo "  alternating rounds:"
   printf '    %-10s %8s %9s %12s %12s\n' "" "req/s" "tok/s" "TTFT p50 ms" "TTFT p99 ms"
   printf '    %-10s %8s %9s %12s %12s\n' engine "$e_req" "$e_tok" "$e_p50" "$e_p99"
   printf '    %-10s %8s %9s %12s %12s\n' llama.cpp "$l_req" "$l_tok" "$l_p50" "$l_p99"
