@@ -27,7 +27,6 @@ PackedWeight Stack(std::vector<PackedWeight> parts) {
     w.q4.insert(w.q4.end(), p.q4.begin(), p.q4.end());
     w.scales.insert(w.scales.end(), p.scales.begin(), p.scales.end());
   }
-  PrepareForKernels(&w);
   return w;
 }
 
@@ -144,6 +143,10 @@ StatusOr<std::shared_ptr<const DecoderWeights>> DecoderFromTensors(const model::
   } else {
     return DataLossError("tensor 'decoder.lm_head.weight' is missing");
   }
+  // The kernels' copies, once every matrix has its final rows.
+  for (DecoderWeights::Layer& L : w->layers)
+    for (PackedWeight* m : {&L.qkv, &L.o, &L.gate_up, &L.down}) PrepareForKernels(m);
+  PrepareForKernels(&w->head);
   const model::RopeTables rope = model::MakeRope(c.max_position_embeddings, hd, c.rope_theta);
   w->rope_cos = Floats(rope.cos);
   w->rope_sin = Floats(rope.sin);

@@ -428,37 +428,23 @@ AVX512VNNI void PanelTile(const Int8Activations& a, int64_t m0, const PackedWeig
     PanelInt4<M>(a, m0, w, t, y);
 }
 
+// Rows [m0, m0 + rest) of x against tile t, for rest < kPanelRows.
+template <int M = kPanelRows - 1>
+AVX512VNNI void PanelTail(const Int8Activations& a, int64_t m0, int64_t rest, const PackedWeight& w,
+                          int64_t t, float* y) {
+  if constexpr (M > 0) {
+    if (rest == M) return PanelTile<M>(a, m0, w, t, y);
+    PanelTail<M - 1>(a, m0, rest, w, t, y);
+  }
+}
+
 // y[:, 16 t0 .. 16 t1) for every row of x.
 AVX512VNNI void MatmulPanels(const Int8Activations& a, int64_t m, const PackedWeight& w, float* y,
                              int64_t t0, int64_t t1) {
   for (int64_t t = t0; t < t1; ++t) {
     int64_t i = 0;
     for (; i + kPanelRows <= m; i += kPanelRows) PanelTile<kPanelRows>(a, i, w, t, y);
-    switch (m - i) {
-      case 7:
-        PanelTile<7>(a, i, w, t, y);
-        break;
-      case 6:
-        PanelTile<6>(a, i, w, t, y);
-        break;
-      case 5:
-        PanelTile<5>(a, i, w, t, y);
-        break;
-      case 4:
-        PanelTile<4>(a, i, w, t, y);
-        break;
-      case 3:
-        PanelTile<3>(a, i, w, t, y);
-        break;
-      case 2:
-        PanelTile<2>(a, i, w, t, y);
-        break;
-      case 1:
-        PanelTile<1>(a, i, w, t, y);
-        break;
-      default:
-        break;
-    }
+    PanelTail(a, i, m - i, w, t, y);
   }
 }
 
@@ -782,7 +768,6 @@ StatusOr<PackedWeight> Pack(const torch::Tensor& t, WeightFormat format) {
       break;
     }
   }
-  PrepareForKernels(&w);
   return w;
 }
 
@@ -855,7 +840,6 @@ StatusOr<PackedWeight> FromStored(const std::string& name, WeightFormat format, 
   w.scales.assign(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
   for (float x : w.scales)
     if (!std::isfinite(x)) return bad("a scale is not finite");
-  PrepareForKernels(&w);
   return w;
 }
 

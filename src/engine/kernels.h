@@ -58,8 +58,9 @@ struct PackedWeight {
   int64_t bytes() const;
 };
 
-// Builds (or rebuilds) `w->panel` from q8/q4 where this CPU's kernels read it. Pack and
-// FromStored call it; call it again after changing a weight's rows.
+// Builds (or rebuilds) `w->panel` from q8/q4 where this CPU's kernels read it: once the weight's
+// rows are final (the engine's DecoderFromTensors does it after stacking). Matmul multiplies an
+// int8 or int4 weight without a panel on its row tiles: the same sums, more slowly.
 void PrepareForKernels(PackedWeight* w);
 
 // Packs a float tensor [n, k] (any float dtype, CPU). InvalidArgument when it is not 2-D, or for

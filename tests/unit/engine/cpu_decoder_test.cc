@@ -184,6 +184,7 @@ TEST(CpuDecoder, StackedWeightsComputeWhatTheirPartsDo) {
          {attn->q_proj->weight, attn->k_proj->weight, attn->v_proj->weight}) {
       auto p = Pack(m, f);
       ASSERT_TRUE(p.ok());
+      PrepareForKernels(&*p);
       torch::Tensor y = torch::empty({5, p->n});
       Matmul(x.data_ptr<float>(), 5, *p, y.data_ptr<float>());
       parts.push_back(y);

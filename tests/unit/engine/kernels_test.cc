@@ -23,6 +23,7 @@ TEST_P(MatmulTest, EqualsTheFloatProductWithDequantizedWeights) {
   const torch::Tensor x = torch::randn({m, k});
   auto p = Pack(w, format);
   ASSERT_TRUE(p.ok()) << p.status().message();
+  PrepareForKernels(&*p);
   torch::Tensor y = torch::empty({m, n});
   Matmul(x.data_ptr<float>(), m, *p, y.data_ptr<float>());
   const torch::Tensor deq = Dequantize(*p);
@@ -72,6 +73,7 @@ TEST(Matmul, TwoThreadsComputeTheSameProductsAsOne) {
   for (WeightFormat f : {WeightFormat::kF32, WeightFormat::kInt8, WeightFormat::kInt4}) {
     auto p = Pack(w, f);
     ASSERT_TRUE(p.ok());
+    PrepareForKernels(&*p);
     torch::Tensor one = torch::empty({70, 300}), two = torch::empty({70, 300});
     at::set_num_threads(1);
     Matmul(x.data_ptr<float>(), 70, *p, one.data_ptr<float>());
