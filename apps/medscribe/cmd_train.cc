@@ -70,7 +70,7 @@ struct TrainArgs {
   int jobs = 0, vocab = 8000;
   int64_t grad_accum = 1;
   double bucket_mb = 25;
-  int timeout_s = 300, zero = 0;
+  int timeout_s = 300, zero = 0, tp = 1;
   std::string device = "cpu", precision = "fp32";
   bool checkpoint_activations = false;
   int loader_threads = 2;
@@ -166,6 +166,7 @@ int RunTrain(const TrainArgs& a) {
   o.overlap = !a.no_overlap;
   o.restart_count = world->restart_count;
   o.zero_stage = a.zero;
+  o.tensor_parallel = a.tp;
   o.device = a.device;
   o.local_rank = world->local_rank;
   o.precision = a.precision;
@@ -177,9 +178,11 @@ int RunTrain(const TrainArgs& a) {
   o.comm = comm->get();
   auto r = train::Train(o, enc);
   if (!r.ok()) return ReportError(r.status());
-  std::fprintf(stderr, "rank %d: peak RSS %.1f MiB, optimizer state %.2f MiB (ZeRO stage %d)\n",
-               world->rank, r->peak_rss_bytes / 1048576.0, r->optimizer_state_bytes / 1048576.0,
-               a.zero);
+  std::fprintf(stderr,
+               "rank %d: peak RSS %.1f MiB, parameters %.2f MiB, gradients %.2f MiB, optimizer "
+               "state %.2f MiB (ZeRO stage %d, tensor parallel %d)\n",
+               world->rank, r->peak_rss_bytes / 1048576.0, r->parameter_bytes / 1048576.0,
+               r->gradient_bytes / 1048576.0, r->optimizer_state_bytes / 1048576.0, a.zero, a.tp);
   if (world->rank != 0) return kExitOk;
   if (Status s = WriteFile(fs::path(a.out) / "model" / "tokenizer.model", serialized); !s.ok())
     return ReportError(s);
@@ -321,6 +324,12 @@ Runner RegisterTrain(CLI::App& app) {
                  "2 also reduces each gradient to its owner only")
       ->capture_default_str()
       ->check(CLI::Range(0, 2));
+  app.add_option("--tp", a->tp,
+                 "Tensor parallelism: ranks that split each decoder block's matrices and the "
+                 "vocabulary (Megatron-style); must divide the world size, the attention and "
+                 "key/value heads and the MLP width. The world is tp x data-parallel ranks")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   app.add_option("--loader-threads", a->loader_threads,
                  "Threads reading, tokenizing and batching samples from the shards ahead of the "
                  "steps")

@@ -1,6 +1,7 @@
 #include "model/llama.h"
 
 #include "model/activation_checkpoint.h"
+#include "model/tensor_parallel.h"
 
 #include <cmath>
 
@@ -60,9 +61,10 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RopeTabl
                                           const torch::Tensor& positions, const torch::Tensor& mask,
                                           torch::Tensor* cache_k, torch::Tensor* cache_v) {
   const int64_t b = x.size(0), t = x.size(1);
-  torch::Tensor q = q_proj(x).view({b, t, heads, head_dim}).transpose(1, 2);
-  torch::Tensor k = k_proj(x).view({b, t, kv_heads, head_dim}).transpose(1, 2);
-  torch::Tensor v = v_proj(x).view({b, t, kv_heads, head_dim}).transpose(1, 2);
+  const torch::Tensor in = tp ? CopyToTensorParallel(x, tp) : x;
+  torch::Tensor q = q_proj(in).view({b, t, heads, head_dim}).transpose(1, 2);
+  torch::Tensor k = k_proj(in).view({b, t, kv_heads, head_dim}).transpose(1, 2);
+  torch::Tensor v = v_proj(in).view({b, t, kv_heads, head_dim}).transpose(1, 2);
   q = ApplyRope(q, rope, positions);
   k = ApplyRope(k, rope, positions);
   if (cache_k) {
@@ -84,7 +86,7 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RopeTabl
       F::softmax(scores.to(torch::kFloat32), F::SoftmaxFuncOptions(-1)).to(q.scalar_type());
   const torch::Tensor out =
       torch::matmul(probs, v).transpose(1, 2).reshape({b, t, heads * head_dim});
-  return o_proj(out);
+  return tp ? ReduceFromTensorParallel(o_proj(out), tp) : o_proj(out);
 }
 
 LlamaMlpImpl::LlamaMlpImpl(const DecoderConfig& c) {
@@ -97,7 +99,9 @@ LlamaMlpImpl::LlamaMlpImpl(const DecoderConfig& c) {
 }
 
 torch::Tensor LlamaMlpImpl::forward(const torch::Tensor& x) {
-  return down_proj(F::silu(gate_proj(x)) * up_proj(x));
+  if (!tp) return down_proj(F::silu(gate_proj(x)) * up_proj(x));
+  const torch::Tensor in = CopyToTensorParallel(x, tp);
+  return ReduceFromTensorParallel(down_proj(F::silu(gate_proj(in)) * up_proj(in)), tp);
 }
 
 LlamaLayerImpl::LlamaLayerImpl(const DecoderConfig& c) {
@@ -156,7 +160,23 @@ torch::Tensor LlamaForCausalLMImpl::forward_embeds(const torch::Tensor& embeds,
 }
 
 torch::Tensor LlamaForCausalLMImpl::logits(const torch::Tensor& hidden) {
-  return lm_head ? lm_head(hidden) : F::linear(hidden, model->embed_tokens->weight);
+  TORCH_CHECK(!tp, "the logits of a tensor-parallel decoder are sharded; use TargetLossSum");
+  return F::linear(hidden, output_rows());
+}
+
+const torch::Tensor& LlamaForCausalLMImpl::output_rows() const {
+  return lm_head ? lm_head->weight : model->embed_tokens->weight;
+}
+
+torch::Tensor LlamaForCausalLMImpl::embed(const torch::Tensor& input_ids) {
+  if (!tp) return model->embed_tokens(input_ids);
+  const auto [first, count] = VocabRange(config.vocab_size, tp->rank(), tp->size());
+  torch::Tensor local = input_ids - first;
+  const torch::Tensor elsewhere = local.lt(0).logical_or(local.ge(count));
+  local = local.masked_fill(elsewhere, 0);
+  const torch::Tensor e =
+      F::embedding(local, model->embed_tokens->weight).masked_fill(elsewhere.unsqueeze(-1), 0);
+  return ReduceFromTensorParallel(e, tp);
 }
 
 torch::Tensor LlamaForCausalLMImpl::forward_hidden(const torch::Tensor& embeds,

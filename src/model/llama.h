@@ -15,6 +15,8 @@
 
 namespace medscribe::model {
 
+class TensorParallelGroup;  // model/tensor_parallel.h
+
 struct RmsNormImpl : torch::nn::Module {
   RmsNormImpl(int64_t dim, double eps);
   torch::Tensor forward(const torch::Tensor& x);
@@ -48,8 +50,9 @@ struct LlamaAttentionImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const RopeTables& rope,
                         const torch::Tensor& positions, const torch::Tensor& mask,
                         torch::Tensor* cache_k = nullptr, torch::Tensor* cache_v = nullptr);
-  int64_t heads, kv_heads, head_dim;
+  int64_t heads, kv_heads, head_dim;  // this rank's heads under tensor parallelism
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  TensorParallelGroup* tp = nullptr;  // set by ShardDecoder (model/tensor_parallel.h)
 };
 TORCH_MODULE(LlamaAttention);
 
@@ -57,6 +60,7 @@ struct LlamaMlpImpl : torch::nn::Module {
   explicit LlamaMlpImpl(const DecoderConfig& c);
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  TensorParallelGroup* tp = nullptr;  // set by ShardDecoder (model/tensor_parallel.h)
 };
 TORCH_MODULE(LlamaMlp);
 
@@ -89,8 +93,13 @@ struct LlamaForCausalLMImpl : torch::nn::Module {
   // where a target is, see multimodal.h TargetLossSum).
   torch::Tensor forward_hidden(const torch::Tensor& embeds, const torch::Tensor& attention_mask);
   // Hidden states [..., hidden] -> logits [..., vocab] (lm_head, or the tied embeddings).
+  // REQUIRES: not sharded (tp null); a sharded decoder's loss is TargetLossSum's.
   torch::Tensor logits(const torch::Tensor& hidden);
-  torch::Tensor embed(const torch::Tensor& input_ids) { return model->embed_tokens(input_ids); }
+  // The output head's rows: lm_head's weight, or the tied embeddings (this rank's under tensor
+  // parallelism).
+  const torch::Tensor& output_rows() const;
+  // Token embeddings [B, T, hidden] (completed over the group when sharded).
+  torch::Tensor embed(const torch::Tensor& input_ids);
   // Incremental decoding without padding: embeds [B, T_new, hidden] follow the cache's tokens;
   // the cache grows by T_new. Returns logits [B, T_new, vocab].
   torch::Tensor forward_cached(const torch::Tensor& embeds, KvCache& cache);
@@ -100,6 +109,8 @@ struct LlamaForCausalLMImpl : torch::nn::Module {
   RopeTables rope;
   // Training option: recompute each layer in backward instead of keeping its activations.
   bool checkpoint_layers = false;
+  // Tensor parallelism (model/tensor_parallel.h ShardDecoder): null when the decoder is whole.
+  TensorParallelGroup* tp = nullptr;
 };
 TORCH_MODULE(LlamaForCausalLM);
 

@@ -1,5 +1,7 @@
 #include "model/multimodal.h"
 
+#include "model/tensor_parallel.h"
+
 #include <set>
 
 namespace medscribe::model {
@@ -96,8 +98,12 @@ torch::Tensor TargetLossSum(LlamaForCausalLM& decoder, const torch::Tensor& hidd
   const torch::Tensor h = hidden.narrow(1, 0, hidden.size(1) - 1).reshape({-1, d});
   const torch::Tensor target = labels.narrow(1, 1, labels.size(1) - 1).reshape({-1});
   const torch::Tensor rows = target.ne(kIgnoreIndex).nonzero().squeeze(1);
-  const torch::Tensor logits = decoder->logits(h.index_select(0, rows));
   const torch::Tensor wanted = target.index_select(0, rows);
+  if (decoder->tp) {
+    return TensorParallelCrossEntropySum(h.index_select(0, rows), wanted, decoder->output_rows(),
+                                         decoder->config.vocab_size, decoder->tp, token_weights);
+  }
+  const torch::Tensor logits = decoder->logits(h.index_select(0, rows));
   if (!token_weights.defined())
     return F::cross_entropy(logits.to(torch::kFloat32), wanted,
                             F::CrossEntropyFuncOptions().reduction(torch::kSum));

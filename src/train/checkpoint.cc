@@ -36,11 +36,12 @@ std::string CheckpointName(int64_t step) {
 
 }  // namespace
 
-Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m,
-                      const ZeroOptimizer& opt, Communicator& comm) {
+Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m, ZeroOptimizer& opt,
+                      const Mesh& mesh, const std::vector<std::string>& names) {
   const std::string name = CheckpointName(step);
   const fs::path dir = run / "checkpoints" / name;
   const fs::path tmp = run / "checkpoints" / ("." + name + ".tmp");
+  Communicator& comm = mesh.world();
   const bool leader = comm.rank() == 0;
   std::error_code ec;
   if (leader) {
@@ -49,12 +50,19 @@ Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m,
     if (ec) return IoError("cannot create '" + tmp.string() + "': " + ec.message());
   }
   RETURN_IF_ERROR(comm.Barrier());
-  RETURN_IF_ERROR(opt.Save(tmp.string()));
+  RETURN_IF_ERROR(MakeWhole(m, opt, mesh, names));
+  // Whole moments are the same on every rank of a tensor-parallel group: its first writes them.
+  Status saved = opt.Save(tmp.string(), mesh.tensor().rank() == 0);
+  model::NamedTensors weights;
+  if (saved.ok() && leader) {
+    for (auto& [key, t] : model::NamedWeights(*m)) weights.emplace_back(key, t.clone());
+  }
+  CutToShards(m, opt, mesh, names);
+  RETURN_IF_ERROR(saved);
   RETURN_IF_ERROR(comm.Barrier());
   if (!leader) return OkStatus();
   FaultPoint(step);
-  RETURN_IF_ERROR(
-      model::SaveSafetensors((tmp / "model.safetensors").string(), model::NamedWeights(*m)));
+  RETURN_IF_ERROR(model::SaveSafetensors((tmp / "model.safetensors").string(), weights));
   std::ostringstream rng;
   torch::save(at::detail::getDefaultCPUGenerator().get_state(), rng);
   RETURN_IF_ERROR(model::WriteBytesAtomic(tmp / "rng.pt", rng.str()));
@@ -62,7 +70,8 @@ Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m,
       tmp / "state.json",
       json::Dump(json::Value(json::Object{{"step", json::Value(step)},
                                           {"zero_stage", json::Value(opt.stage())},
-                                          {"world_size", json::Value(comm.world_size())}}))));
+                                          {"world_size", json::Value(mesh.data().world_size())},
+                                          {"tensor_parallel", json::Value(mesh.tp_size())}}))));
   RETURN_IF_ERROR(model::SyncDirectory(tmp.string()));
   fs::remove_all(dir, ec);
   fs::rename(tmp, dir, ec);

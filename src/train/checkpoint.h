@@ -10,6 +10,7 @@
 #include "common/status.h"
 #include "model/multimodal.h"
 #include "train/distributed.h"
+#include "train/mesh.h"
 #include "train/zero.h"
 
 namespace medscribe::train {
@@ -18,14 +19,16 @@ struct Checkpoint {
   int64_t step = 0;  // 0: no checkpoint (a fresh run)
 };
 
-// Collective: REQUIRES every rank to call it for the same step. Every rank writes its optimizer
-// shard; rank 0 adds the weights, RNG state and state.json, renames the directory into place and
-// updates `latest`. A rank that dies on the way leaves only the temporary directory.
+// Collective: REQUIRES every rank to call it for the same step. Every data-parallel rank writes
+// its optimizer shard; rank 0 adds the weights, RNG state and state.json, renames the directory
+// into place and updates `latest`. A rank that dies on the way leaves only the temporary
+// directory. Under tensor parallelism the weights and moments are written whole (train/mesh.h);
+// `names` are the optimizer parameters' decoder names (DecoderNames).
 Status SaveCheckpoint(const std::filesystem::path& run, int64_t step, model::ReportModel& m,
-                      const ZeroOptimizer& opt, Communicator& comm);
+                      ZeroOptimizer& opt, const Mesh& mesh, const std::vector<std::string>& names);
 
 // Loads RUN/checkpoints/latest into `m` and `opt` (and the CPU generator), or returns step 0 when
-// there is none. FailedPrecondition when it was written with another ZeRO stage or world size,
+// there is none. REQUIRES: `m` whole (not yet sharded); `world_size` is the data-parallel size. FailedPrecondition when it was written with another ZeRO stage or world size,
 // DataLoss when a file is corrupted (with what to do).
 StatusOr<Checkpoint> LoadCheckpoint(const std::filesystem::path& run, model::ReportModel& m,
                                     ZeroOptimizer& opt, int world_size);

@@ -9,6 +9,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
+#include <functional>
 #include <cstdlib>
 #include <utility>
 
@@ -58,6 +59,27 @@ class GlooPending final : public PendingCollective {
   std::vector<torch::Tensor> tensors_;  // kept alive while the collective runs
 };
 
+// Where this rank stands in `groups`: {group index, position}, or InvalidArgument.
+StatusOr<std::pair<size_t, int>> PlaceIn(const std::vector<std::vector<int>>& groups, int rank,
+                                         int world) {
+  std::vector<int> seen(static_cast<size_t>(world), 0);
+  std::pair<size_t, int> at{0, -1};
+  for (size_t g = 0; g < groups.size(); ++g) {
+    for (size_t i = 0; i < groups[g].size(); ++i) {
+      const int r = groups[g][i];
+      if (r < 0 || r >= world || seen[static_cast<size_t>(r)]++)
+        return InvalidArgumentError("process groups must cut the world of " +
+                                    std::to_string(world) + " ranks into disjoint groups");
+      if (r == rank) at = {g, static_cast<int>(i)};
+    }
+  }
+  for (int v : seen)
+    if (v != 1)
+      return InvalidArgumentError("process groups must cover every one of the " +
+                                  std::to_string(world) + " ranks");
+  return at;
+}
+
 class Single final : public Communicator {
  public:
   int rank() const override { return 0; }
@@ -70,6 +92,11 @@ class Single final : public Communicator {
   Status BroadcastFrom(torch::Tensor&, int) override { return OkStatus(); }
   Status ReduceTo(torch::Tensor&, int) override { return OkStatus(); }
   Status Barrier() override { return OkStatus(); }
+  StatusOr<std::unique_ptr<Communicator>> Subgroup(const std::vector<std::vector<int>>& groups,
+                                                   const std::string&) override {
+    RETURN_IF_ERROR(PlaceIn(groups, 0, 1).status());
+    return std::unique_ptr<Communicator>(std::make_unique<Single>());
+  }
 };
 
 // A c10d process group (Gloo, or NCCL in CUDA builds). Tensors that are not on the group's
@@ -77,8 +104,16 @@ class Single final : public Communicator {
 template <typename PG>
 class C10dCommunicator final : public Communicator {
  public:
-  C10dCommunicator(c10::intrusive_ptr<PG> pg, int rank, int world, torch::Device device)
-      : pg_(std::move(pg)), rank_(rank), world_(world), device_(device) {}
+  // Makes the process group of `rank` of `world` that meets at `store` (for Subgroup).
+  using Factory = std::function<c10::intrusive_ptr<PG>(c10::intrusive_ptr<c10d::Store>, int, int)>;
+  C10dCommunicator(c10::intrusive_ptr<PG> pg, int rank, int world, torch::Device device,
+                   c10::intrusive_ptr<c10d::Store> store, Factory factory)
+      : pg_(std::move(pg)),
+        rank_(rank),
+        world_(world),
+        device_(device),
+        store_(std::move(store)),
+        factory_(std::move(factory)) {}
   int rank() const override { return rank_; }
   int world_size() const override { return world_; }
 
@@ -145,6 +180,22 @@ class C10dCommunicator final : public Communicator {
     return Guard([&] { pg_->barrier()->wait(); });
   }
 
+  StatusOr<std::unique_ptr<Communicator>> Subgroup(const std::vector<std::vector<int>>& groups,
+                                                   const std::string& name) override {
+    ASSIGN_OR_RETURN(const auto at, PlaceIn(groups, rank_, world_));
+    const int size = static_cast<int>(groups[at.first].size());
+    if (size == 1) return SingleProcess();
+    try {
+      auto store = c10::make_intrusive<c10d::PrefixStore>(
+          "/group/" + name + "/" + std::to_string(at.first), store_);
+      return std::unique_ptr<Communicator>(std::make_unique<C10dCommunicator<PG>>(
+          factory_(store, at.second, size), at.second, size, device_, store, factory_));
+    } catch (const std::exception& e) {
+      return Status(ErrorCode::kUnavailable,
+                    "cannot form the '" + name + "' process group: " + Reason(e));
+    }
+  }
+
  private:
   template <typename Fn>
   Status Guard(Fn fn) {
@@ -158,6 +209,8 @@ class C10dCommunicator final : public Communicator {
   c10::intrusive_ptr<PG> pg_;
   int rank_, world_;
   torch::Device device_;
+  c10::intrusive_ptr<c10d::Store> store_;
+  Factory factory_;
 };
 
 }  // namespace
@@ -190,12 +243,13 @@ StatusOr<std::unique_ptr<Communicator>> Connect(const Topology& w, int timeout_s
     if (cuda) {
       auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
       nccl_options->timeout = std::chrono::seconds(timeout_s);
-      auto pg =
-          c10::make_intrusive<c10d::ProcessGroupNCCL>(store, w.rank, w.world_size, nccl_options);
+      auto make = [nccl_options](c10::intrusive_ptr<c10d::Store> s, int rank, int size) {
+        return c10::make_intrusive<c10d::ProcessGroupNCCL>(s, rank, size, nccl_options);
+      };
       const torch::Device device(torch::kCUDA, static_cast<c10::DeviceIndex>(w.local_rank));
       return std::unique_ptr<Communicator>(
-          std::make_unique<C10dCommunicator<c10d::ProcessGroupNCCL>>(pg, w.rank, w.world_size,
-                                                                     device));
+          std::make_unique<C10dCommunicator<c10d::ProcessGroupNCCL>>(
+              make(store, w.rank, w.world_size), w.rank, w.world_size, device, store, make));
     }
 #endif
     auto options = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(timeout_s));
@@ -206,9 +260,12 @@ StatusOr<std::unique_ptr<Communicator>> Connect(const Topology& w, int timeout_s
     } else {
       options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
-    auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, w.rank, w.world_size, options);
+    auto make = [options](c10::intrusive_ptr<c10d::Store> s, int rank, int size) {
+      return c10::make_intrusive<c10d::ProcessGroupGloo>(s, rank, size, options);
+    };
     return std::unique_ptr<Communicator>(std::make_unique<C10dCommunicator<c10d::ProcessGroupGloo>>(
-        pg, w.rank, w.world_size, torch::Device(torch::kCPU)));
+        make(store, w.rank, w.world_size), w.rank, w.world_size, torch::Device(torch::kCPU), store,
+        make));
   } catch (const std::exception& e) {
     return Status(ErrorCode::kUnavailable,
                   "cannot join the training group at " + w.master_addr + ":" +

@@ -46,6 +46,12 @@ class Communicator {
   // Sums `flat` (contiguous) over ranks into rank `root`'s copy; the others' are unspecified after.
   virtual Status ReduceTo(torch::Tensor& flat, int root) = 0;
   virtual Status Barrier() = 0;
+  // The communicator of this rank's group when the world is cut into `groups` (a partition of
+  // 0 .. world_size - 1, listed the same on every rank); a rank's number in it is its position in
+  // its group. `name` keeps the rendezvous of different cuts apart. REQUIRES: every rank calls
+  // it with the same arguments. InvalidArgument when `groups` is not a partition.
+  virtual StatusOr<std::unique_ptr<Communicator>> Subgroup(
+      const std::vector<std::vector<int>>& groups, const std::string& name) = 0;
 };
 
 // A communicator for a single process (all operations are no-ops).

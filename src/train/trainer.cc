@@ -20,6 +20,7 @@
 #include "train/checkpoint.h"
 #include "train/ddp.h"
 #include "train/image_warmup.h"
+#include "train/mesh.h"
 #include "train/precision.h"
 #include "train/prefetcher.h"
 #include "train/tensorboard.h"
@@ -203,6 +204,7 @@ Status CheckSameRun(Communicator& comm, const std::string& config_json, const Tr
                     int64_t resumed_step) {
   if (comm.world_size() == 1) return OkStatus();
   const std::string options = std::to_string(o.batch_size) + "/" + std::to_string(o.grad_accum) +
+                              "/" + std::to_string(o.tensor_parallel) + "/" + std::to_string(o.zero_stage) +
                               "/" + std::to_string(o.max_steps) + "/" + std::to_string(o.seed) +
                               "/" + std::to_string(o.learning_rate) + "/" +
                               std::to_string(o.prompt.image) + std::to_string(o.prompt.dictation);
@@ -219,7 +221,8 @@ Status CheckSameRun(Communicator& comm, const std::string& config_json, const Tr
   }
   constexpr const char* kWhat[] = {
       "model configuration (--config, tokenizer vocabulary)", "dataset version (--dataset)",
-      "training options (--batch-size, --grad-accum, --max-steps, --seed, --lr, ablation flags)",
+      "training options (--batch-size, --grad-accum, --tp, --zero, --max-steps, --seed, --lr, "
+      "ablation flags)",
       "checkpoint step (the run directory must be on storage every node shares)"};
   std::string what;
   for (int64_t i : which) what += (what.empty() ? "" : "; ") + std::string(kWhat[i]);
@@ -316,6 +319,12 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   }
   config.decoder.vocab_size = enc.vocab_size();
   RETURN_IF_ERROR(model::Validate(config));
+  RETURN_IF_ERROR(model::CheckTensorParallel(config.decoder, o.tensor_parallel));
+  RETURN_IF_ERROR(CheckMesh(o.comm ? o.comm->world_size() : 1, o.tensor_parallel));
+  if (o.tensor_parallel > 1 && o.zero_stage > 0)
+    return InvalidArgumentError(
+        "--zero 1 or 2 with --tp > 1 is not supported; shard the optimizer state with --tp alone "
+        "(each rank holds the moments of its shards) or use --zero without --tp");
   if (o.threads > 0) torch::set_num_threads(o.threads);
   ASSIGN_OR_RETURN(const torch::Device device, ResolveDevice(o.device, o.local_rank));
   ASSIGN_OR_RETURN(const Precision precision, ParsePrecision(o.precision, device));
@@ -431,6 +440,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     comm = single.get();
   }
   const bool leader = comm->rank() == 0;
+  ASSIGN_OR_RETURN(const Mesh mesh, Mesh::Make(comm, o.tensor_parallel));
+  // Data parallelism runs over the data-parallel group (the world without tensor parallelism).
+  Communicator* dp = &mesh.data();
 
   torch::manual_seed(o.seed);
   model::ReportModel m(config);
@@ -449,10 +461,10 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     trainable.push_back(p.value());
     if (Decays(p.key(), p.value())) decayed.push_back(p.value());
   }
-  ZeroOptimizer opt(trainable, comm, o.zero_stage,
+  ZeroOptimizer opt(trainable, dp, o.zero_stage,
                     torch::optim::AdamWOptions(o.learning_rate).weight_decay(0).betas({0.9, 0.95}));
   if (!o.init_decoder.empty()) RETURN_IF_ERROR(model::LoadHfDecoder(m->decoder, o.init_decoder));
-  ASSIGN_OR_RETURN(Checkpoint ck, LoadCheckpoint(run, m, opt, comm->world_size()));
+  ASSIGN_OR_RETURN(Checkpoint ck, LoadCheckpoint(run, m, opt, dp->world_size()));
   if (ck.step > 0) {
     // A resumed run keeps its inputs: an ablation continued with the image would be neither.
     auto previous = ReadText(run / "run.json");
@@ -513,6 +525,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     torch::NoGradGuard no_grad;
     RETURN_IF_ERROR(comm->Broadcast(params));
   }
+  // The optimizer's parameters by decoder name, for cutting and gathering shards.
+  const std::vector<std::string> names = DecoderNames(m, trainable);
+  if (mesh.tp_size() > 1) ShardForTensorParallel(m, opt, mesh, names);
   if (leader) {
     fs::create_directories(run / "checkpoints", ec);
     if (ec) return IoError("cannot create '" + run.string() + "': " + ec.message());
@@ -573,6 +588,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                 {"val_samples", json::Value(static_cast<int64_t>(val.size()))},
                 {"resumed_from", json::Value(ck.step)},
                 {"world_size", json::Value(comm->world_size())},
+                {"tensor_parallel", json::Value(mesh.tp_size())},
                 {"grad_accum", json::Value(o.grad_accum)},
                 {"restart_count", json::Value(o.restart_count)},
                 {"started_at", json::Value(IsoNow())}}),
@@ -595,13 +611,13 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   }
 
   const int image_token = o.prompt.image ? enc.image_token() : -1;
-  const int world = comm->world_size();
+  const int world = dp->world_size();  // the data-parallel ranks (the batches read at once)
   Prefetcher prefetch(train.samples.size(), load,
-                      {o.batch_size, o.seed, o.loader_threads, enc.pad(), comm->rank(), world},
+                      {o.batch_size, o.seed, o.loader_threads, enc.pad(), dp->rank(), world},
                       ck.step * o.grad_accum, o.max_steps * o.grad_accum);
   LossScaler scaler(precision == Precision::kFp16);
   std::optional<GradientReducer> reducer;
-  if (world > 1 && o.zero_stage < 2) reducer.emplace(trainable, comm, o.bucket_bytes, o.overlap);
+  if (world > 1 && o.zero_stage < 2) reducer.emplace(trainable, dp, o.bucket_bytes, o.overlap);
   const auto t0 = std::chrono::steady_clock::now();
   auto window_start = t0;
   int64_t window_tokens = 0, window_samples = 0, total_tokens = 0, window_padded = 0;
@@ -623,7 +639,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     // The loss is a mean over the target tokens of the whole global batch.
     std::vector<torch::Tensor> counts = {torch::zeros({1}, torch::kFloat64)};
     for (const Batch& b : micro) counts[0] += static_cast<double>(b.target_tokens);
-    RETURN_IF_ERROR(comm->AllReduceSum(counts));
+    RETURN_IF_ERROR(dp->AllReduceSum(counts));
     const double global_targets = std::max(1.0, counts[0].item<double>());
     opt.ZeroGrad();
     double local_loss = 0;
@@ -648,7 +664,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     if (reducer) RETURN_IF_ERROR(reducer->Finish());
     RETURN_IF_ERROR(opt.ReduceGradients());
     std::vector<torch::Tensor> loss_sum = {torch::tensor({local_loss}, torch::kFloat64)};
-    RETURN_IF_ERROR(comm->AllReduceSum(loss_sum));
+    RETURN_IF_ERROR(dp->AllReduceSum(loss_sum));
     const double value = loss_sum[0].item<double>() / global_targets;
     if (!std::isfinite(value)) {
       return InternalError("step " + std::to_string(step + 1) + ": the loss is " +
@@ -728,8 +744,10 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     // Validation and checkpoints are left out of the throughput figures.
     const auto pause_start = std::chrono::steady_clock::now();
     if (done % o.eval_every == 0 || done == o.max_steps) {
-      if (leader) {
+      // The first data-parallel group evaluates (all its tensor-parallel ranks take part).
+      if (dp->rank() == 0)
         result.val_loss = Evaluate(m, val, o.batch_size, enc.pad(), image_token, cached, device);
+      if (leader) {
         metrics << json::Dump(json::Value(json::Object{{"step", json::Value(done)},
                                                        {"loss", json::Value(result.last_loss)},
                                                        {"val_loss", json::Value(result.val_loss)}}))
@@ -740,8 +758,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       RETURN_IF_ERROR(comm->Barrier());
     }
     if (done % o.checkpoint_every == 0 || done == o.max_steps) {
-      RETURN_IF_ERROR(CheckParametersAgree(*comm, m, done));
-      RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt, *comm));
+      RETURN_IF_ERROR(CheckParametersAgree(*dp, m, done));
+      RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt, mesh, names));
     }
     const auto paused = std::chrono::steady_clock::now() - pause_start;
     window_start += paused;
@@ -755,8 +773,14 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       static_cast<double>((o.max_steps - ck.step) * o.batch_size * o.grad_accum * world) /
       std::max(1e-9, total_secs);
   result.optimizer_state_bytes = opt.state_bytes();
+  for (const torch::Tensor& p : m->parameters()) {
+    result.parameter_bytes += p.numel() * static_cast<int64_t>(p.element_size());
+    if (p.grad().defined())
+      result.gradient_bytes += p.grad().numel() * static_cast<int64_t>(p.grad().element_size());
+  }
   result.peak_rss_bytes = PeakRssBytes();
   RETURN_IF_ERROR(comm->Barrier());
+  RETURN_IF_ERROR(MakeWhole(m, opt, mesh, names));
   if (!leader) return result;
   fs::create_directories(run / "model", ec);
   RETURN_IF_ERROR(WriteText(run / "model" / "config.json", config_json + "\n"));

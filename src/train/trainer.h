@@ -22,6 +22,10 @@
 // version, options and resumed step are compared with rank 0's (a mismatch is refused); at every
 // checkpoint a checksum of the parameters is compared across ranks.
 //
+// Tensor parallelism (tensor_parallel > 1): each decoder block's matrices and the vocabulary are
+// split over groups of consecutive ranks that read the same batches (train/mesh.h); everything
+// above holds for the data-parallel groups. Checkpoints and the final model hold whole tensors.
+//
 // Errors are returned before any work when the dataset, tokenizer or configuration is unusable;
 // a non-finite loss or gradient stops the run with the step and tensor named, keeping the last
 // checkpoint.
@@ -93,6 +97,9 @@ struct TrainOptions {
   // ZeRO stage (train/zero.h): 0 replicates the optimizer state, 1 shards it, 2 also reduces
   // each gradient to its owner only.
   int zero_stage = 0;
+  // Tensor parallelism (train/mesh.h, model/tensor_parallel.h): ranks of the world that split
+  // the decoder's matrices; the world is tensor_parallel x data-parallel ranks. Stage 0 only.
+  int tensor_parallel = 1;
   // "cpu", "cuda" (the GPU of this process's local rank) or "cuda:N".
   std::string device = "cpu";
   int local_rank = 0;
@@ -124,6 +131,8 @@ struct TrainResult {
   double first_loss = 0, last_loss = 0, val_loss = 0;
   double tokens_per_s = 0, samples_per_s = 0;
   int64_t optimizer_state_bytes = 0;  // AdamW moments held by this rank
+  int64_t parameter_bytes = 0;        // parameters held by this rank (its shards under --tp)
+  int64_t gradient_bytes = 0;         // gradients held by this rank after the last step
   int64_t peak_rss_bytes = 0;         // of this process
 };
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 #include <sstream>
+#include <string>
+#include <type_traits>
 
 #include "model/io.h"
 
@@ -22,6 +24,20 @@ void Unflatten(const torch::Tensor& flat, std::vector<torch::Tensor>& tensors) {
   for (torch::Tensor& t : tensors) {
     t.copy_(flat.narrow(0, at, t.numel()).view_as(t));
     at += t.numel();
+  }
+}
+
+// The key of a parameter in torch::optim's state map: its TensorImpl's address as text in
+// LibTorch 1.x, the address itself in 2.x.
+template <typename Map>
+typename Map::key_type StateKey(const Map&, const torch::Tensor& p) {
+  using Key = typename Map::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream os;
+    os << p.unsafeGetTensorImpl();
+    return os.str();
+  } else {
+    return static_cast<Key>(p.unsafeGetTensorImpl());
   }
 }
 
@@ -92,16 +108,22 @@ StatusOr<double> ZeroOptimizer::ClipGradNorm(double max_norm) {
   torch::NoGradGuard no_grad;
   // Stage 2 holds only owned gradients: the squares are summed over ranks.
   const bool partial = stage_ == 2 && comm_->world_size() > 1;
-  double squares = 0;
+  double squares = 0, shard_squares = 0;
   for (size_t k = 0; k < params_.size(); ++k) {
     const torch::Tensor& g = params_[k].grad();
     if (!g.defined() || (partial && owner_[k] != comm_->rank())) continue;
-    squares += g.to(torch::kFloat64).square().sum().item<double>();
+    const double s = g.to(torch::kFloat64).square().sum().item<double>();
+    (tp_ && sharded_[k] ? shard_squares : squares) += s;
   }
   if (partial) {
     std::vector<torch::Tensor> t = {torch::tensor({squares}, torch::kFloat64)};
     RETURN_IF_ERROR(comm_->AllReduceSum(t));
     squares = t[0].item<double>();
+  }
+  if (tp_) {  // each shard's squares once, the replicated parameters' from this rank
+    std::vector<torch::Tensor> t = {torch::tensor({shard_squares}, torch::kFloat64)};
+    RETURN_IF_ERROR(tp_->AllReduceSum(t));
+    squares += t[0].item<double>();
   }
   const double norm = std::sqrt(squares);
   const double coef = max_norm / (norm + 1e-6);
@@ -128,6 +150,25 @@ Status ZeroOptimizer::Step() {
   return OkStatus();
 }
 
+void ZeroOptimizer::SetTensorParallel(Communicator* tp, std::vector<bool> sharded) {
+  tp_ = tp;
+  sharded_ = std::move(sharded);
+}
+
+void ZeroOptimizer::TransformState(
+    const std::function<torch::Tensor(size_t, const torch::Tensor&)>& fn) {
+  torch::NoGradGuard no_grad;
+  auto& state = adamw_->state();
+  for (size_t k = 0; k < params_.size(); ++k) {
+    auto it = state.find(StateKey(state, params_[k]));
+    if (it == state.end()) continue;
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+    s.exp_avg(fn(k, s.exp_avg()));
+    s.exp_avg_sq(fn(k, s.exp_avg_sq()));
+    if (s.max_exp_avg_sq().defined()) s.max_exp_avg_sq(fn(k, s.max_exp_avg_sq()));
+  }
+}
+
 int64_t ZeroOptimizer::state_bytes() const {
   int64_t bytes = 0;
   for (const auto& [key, state] : adamw_->state()) {
@@ -145,9 +186,9 @@ std::string ZeroOptimizer::ShardName() const {
          std::to_string(comm_->world_size()) + ".pt";
 }
 
-Status ZeroOptimizer::Save(const std::string& dir) const {
+Status ZeroOptimizer::Save(const std::string& dir, bool write) const {
   const std::string name = ShardName();
-  if (name.empty()) return OkStatus();
+  if (name.empty() || !write) return OkStatus();
   std::ostringstream out;
   try {
     torch::save(*adamw_, out);

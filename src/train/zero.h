@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,12 +53,22 @@ class ZeroOptimizer {
   // One AdamW step on the owned parameters, then every owner broadcasts its parameters.
   Status Step();
 
+  // Tensor parallelism (stage 0 only): `sharded[k]` says parameter k is this rank's shard of a
+  // tensor split over `tp`, whose squared gradient norm ClipGradNorm then sums over `tp`.
+  // REQUIRES: `tp` outlives this object; sharded.size() is the number of parameters.
+  void SetTensorParallel(Communicator* tp, std::vector<bool> sharded);
+  // Replaces the AdamW moments of every parameter that has them by fn(k, moment), k the
+  // parameter's index, keeping the step counts (to cut loaded moments into shards, or to gather
+  // them whole for a checkpoint). fn may be collective: it is called in parameter order.
+  void TransformState(const std::function<torch::Tensor(size_t, const torch::Tensor&)>& fn);
+
   // Bytes of AdamW moments held by this rank.
   int64_t state_bytes() const;
 
   // Files of this rank in a checkpoint directory ("" when this rank writes none).
   std::string ShardName() const;
-  Status Save(const std::string& checkpoint_dir) const;
+  // `write` false: this rank's file is written by another (a tensor-parallel peer).
+  Status Save(const std::string& checkpoint_dir, bool write = true) const;
   Status Load(const std::string& checkpoint_dir);
 
  private:
@@ -67,6 +78,8 @@ class ZeroOptimizer {
   std::vector<int> owner_;
   std::vector<torch::Tensor> owned_;
   std::unique_ptr<torch::optim::AdamW> adamw_;
+  Communicator* tp_ = nullptr;
+  std::vector<bool> sharded_;
 };
 
 }  // namespace medscribe::train

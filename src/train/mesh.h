@@ -1,0 +1,70 @@
+// The device mesh of a run: the world's ranks as data-parallel x tensor-parallel.
+//
+// Rank r of a world of D x T ranks is rank r % T of tensor-parallel group r / T and rank r / T of
+// data-parallel group r % T: the ranks of a tensor-parallel group are consecutive, so that on a
+// node with several GPUs they share its fast links, and data parallelism crosses nodes. Every
+// rank of a tensor-parallel group reads the same batches; the data-parallel groups read
+// different ones.
+//
+// Checkpoints and the final model hold whole tensors whatever the degree (MakeWhole gathers the
+// decoder's shards and the optimizer's moments over the tensor-parallel group, CutToShards cuts
+// them back), so a run written with --tp 2 resumes with --tp 1 or 4.
+//
+// Thread safety: used from the training thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "model/multimodal.h"
+#include "model/tensor_parallel.h"
+#include "train/distributed.h"
+#include "train/zero.h"
+
+namespace medscribe::train {
+
+// OK when `tp` tensor-parallel ranks divide a world of `world` ranks.
+Status CheckMesh(int world, int tp);
+
+class Mesh {
+ public:
+  // Cuts `world` into tensor-parallel groups of `tp` ranks. Collective: REQUIRES every rank calls
+  // it with the same `tp`. InvalidArgument when `tp` does not divide the world size.
+  static StatusOr<Mesh> Make(Communicator* world, int tp);
+
+  Communicator& world() const { return *world_; }
+  Communicator& data() const { return *dp_; }    // the data-parallel group of this rank
+  Communicator& tensor() const { return *tp_; }  // the tensor-parallel group of this rank
+  int tp_size() const { return tp_->world_size(); }
+  // The decoder's view of the tensor-parallel group; null when tp_size() is 1.
+  model::TensorParallelGroup* model_group() const { return group_.get(); }
+
+ private:
+  Communicator* world_ = nullptr;
+  std::unique_ptr<Communicator> dp_owned_, tp_owned_;
+  Communicator *dp_ = nullptr, *tp_ = nullptr;
+  std::unique_ptr<model::TensorParallelGroup> group_;
+};
+
+// Which of the optimizer's parameters are decoder tensors, by their name relative to the decoder
+// ("model.layers.0.mlp.up_proj.weight"; "" for the others), in the optimizer's order.
+std::vector<std::string> DecoderNames(model::ReportModel& m,
+                                      const std::vector<torch::Tensor>& params);
+
+// Cuts the whole decoder and the optimizer's moments to this rank's shards and routes the
+// decoder's forward through the group. REQUIRES: mesh.tp_size() > 1; every rank of the group
+// holds the same whole weights; `names` from DecoderNames for the optimizer's parameters.
+void ShardForTensorParallel(model::ReportModel& m, ZeroOptimizer& opt, const Mesh& mesh,
+                            const std::vector<std::string>& names);
+
+// Gathers the decoder's shards and the optimizer's moments whole (collective over the
+// tensor-parallel group); CutToShards undoes it without communication. Nothing to do when
+// mesh.tp_size() is 1.
+Status MakeWhole(model::ReportModel& m, ZeroOptimizer& opt, const Mesh& mesh,
+                 const std::vector<std::string>& names);
+void CutToShards(model::ReportModel& m, ZeroOptimizer& opt, const Mesh& mesh,
+                 const std::vector<std::string>& names);
+
+}  // namespace medscribe::train
