@@ -321,9 +321,11 @@ Runner RegisterTrain(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--zero", a->zero,
                  "ZeRO stage: 0 every rank holds the optimizer state, 1 shards it across ranks, "
-                 "2 also reduces each gradient to its owner only")
+                 "2 also reduces each gradient to its owner only, 3 also holds each decoder block's "
+                 "weights on its owner only, gathered while the block runs (its activations are "
+                 "recomputed in backward)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 2));
+      ->check(CLI::Range(0, 3));
   app.add_option("--tp", a->tp,
                  "Tensor parallelism: ranks that split each decoder block's matrices and the "
                  "vocabulary (Megatron-style); must divide the world size, the attention and "

@@ -8,7 +8,12 @@ using torch::autograd::variable_list;
 
 struct Recompute : torch::CustomClassHolder {
   std::function<torch::Tensor(const torch::Tensor&)> fn;
+  CheckpointHooks hooks;
 };
+
+void Call(const std::function<void()>& hook) {
+  if (hook) hook();
+}
 
 struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
   static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x,
@@ -17,7 +22,9 @@ struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
     torch::Tensor y;
     {
       torch::NoGradGuard no_grad;
+      Call(recompute->hooks.gather);
       y = recompute->fn(x);
+      Call(recompute->hooks.release);
     }
     ctx->saved_data["fn"] = c10::IValue::make_capsule(std::move(recompute));
     return y;
@@ -31,9 +38,11 @@ struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
     torch::Tensor y;
     {
       torch::AutoGradMode enable(true);
+      Call(recompute->hooks.gather);
       y = recompute->fn(x);
     }
     torch::autograd::backward({y}, {grad_outputs[0]});
+    Call(recompute->hooks.after_backward);
     return {x.grad(), torch::Tensor()};
   }
 };
@@ -42,9 +51,20 @@ struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
 
 torch::Tensor Checkpointed(std::function<torch::Tensor(const torch::Tensor&)> fn,
                            const torch::Tensor& x) {
-  if (!torch::GradMode::is_enabled() || !x.requires_grad()) return fn(x);
+  return Checkpointed(std::move(fn), x, CheckpointHooks{});
+}
+
+torch::Tensor Checkpointed(std::function<torch::Tensor(const torch::Tensor&)> fn,
+                           const torch::Tensor& x, CheckpointHooks hooks) {
+  if (!torch::GradMode::is_enabled() || !x.requires_grad()) {
+    Call(hooks.gather);
+    torch::Tensor y = fn(x);
+    Call(hooks.release);
+    return y;
+  }
   auto recompute = c10::make_intrusive<Recompute>();
   recompute->fn = std::move(fn);
+  recompute->hooks = std::move(hooks);
   return CheckpointFunction::apply(x, std::move(recompute));
 }
 

@@ -15,4 +15,15 @@ namespace medscribe::model {
 torch::Tensor Checkpointed(std::function<torch::Tensor(const torch::Tensor&)> fn,
                            const torch::Tensor& x);
 
+// Hooks around a checkpointed block whose weights are not always present (fully sharded
+// training): `gather` runs before each run of fn (forward, and the recomputation in backward),
+// `release` after the forward run, and `after_backward` once the recomputation's backward has
+// accumulated the weights' gradients (it reduces and releases them). A hook may throw c10::Error
+// to fail the pass. Without grad mode: gather, fn, release.
+struct CheckpointHooks {
+  std::function<void()> gather, release, after_backward;
+};
+torch::Tensor Checkpointed(std::function<torch::Tensor(const torch::Tensor&)> fn,
+                           const torch::Tensor& x, CheckpointHooks hooks);
+
 }  // namespace medscribe::model

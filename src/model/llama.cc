@@ -188,9 +188,17 @@ torch::Tensor LlamaForCausalLMImpl::forward_hidden(const torch::Tensor& embeds,
       torch::arange(t, torch::TensorOptions().dtype(torch::kLong).device(embeds.device()));
   const torch::Tensor mask = CausalMask(attention_mask, embeds.scalar_type());
   torch::Tensor h = embeds;
+  size_t index = 0;
   for (const auto& layer : *model->layers) {
     LlamaLayerImpl* l = layer->as<LlamaLayer>();
-    if (checkpoint_layers) {
+    if (layer_runner) {
+      h = layer_runner(
+          index++,
+          [l, this, positions, mask](const torch::Tensor& x) {
+            return l->forward(x, rope, positions, mask);
+          },
+          h);
+    } else if (checkpoint_layers) {
       h = Checkpointed([l, this, positions, mask](
                            const torch::Tensor& x) { return l->forward(x, rope, positions, mask); },
                        h);

@@ -9,6 +9,8 @@
 // Thread safety: a module is not thread-safe; forward passes on distinct modules are independent.
 #pragma once
 
+#include <functional>
+
 #include <torch/torch.h>
 
 #include "model/config.h"
@@ -109,6 +111,12 @@ struct LlamaForCausalLMImpl : torch::nn::Module {
   RopeTables rope;
   // Training option: recompute each layer in backward instead of keeping its activations.
   bool checkpoint_layers = false;
+  // Training option: each layer of forward_hidden runs as runner(i, layer_fn, x) instead of
+  // layer_fn(x) (fully sharded training gathers the layer's weights around it); it replaces
+  // checkpoint_layers. Null: layers run directly.
+  std::function<torch::Tensor(size_t, const std::function<torch::Tensor(const torch::Tensor&)>&,
+                              const torch::Tensor&)>
+      layer_runner;
   // Tensor parallelism (model/tensor_parallel.h ShardDecoder): null when the decoder is whole.
   TensorParallelGroup* tp = nullptr;
 };

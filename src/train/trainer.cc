@@ -14,6 +14,7 @@
 
 #include <torch/torch.h>
 
+#include "model/activation_checkpoint.h"
 #include "model/export.h"
 #include "model/io.h"
 #include "model/multimodal.h"
@@ -305,7 +306,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   if (o.batch_size < 1) return InvalidArgumentError("--batch-size must be at least 1");
   if (o.checkpoint_every < 1) return InvalidArgumentError("--checkpoint-every must be at least 1");
   if (o.grad_accum < 1) return InvalidArgumentError("--grad-accum must be at least 1");
-  if (o.zero_stage < 0 || o.zero_stage > 2) return InvalidArgumentError("--zero must be 0, 1 or 2");
+  if (o.zero_stage < 0 || o.zero_stage > 3)
+    return InvalidArgumentError("--zero must be 0, 1, 2 or 3");
   if (o.bucket_bytes < 1) return InvalidArgumentError("--bucket-mb must be positive");
   model::ModelConfig config = o.config;
   if (!o.init_decoder.empty()) {
@@ -320,11 +322,11 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   config.decoder.vocab_size = enc.vocab_size();
   RETURN_IF_ERROR(model::Validate(config));
   RETURN_IF_ERROR(model::CheckTensorParallel(config.decoder, o.tensor_parallel));
-  RETURN_IF_ERROR(CheckMesh(o.comm ? o.comm->world_size() : 1, o.tensor_parallel));
   if (o.tensor_parallel > 1 && o.zero_stage > 0)
     return InvalidArgumentError(
         "--zero 1 or 2 with --tp > 1 is not supported; shard the optimizer state with --tp alone "
         "(each rank holds the moments of its shards) or use --zero without --tp");
+  RETURN_IF_ERROR(CheckMesh(o.comm ? o.comm->world_size() : 1, o.tensor_parallel));
   if (o.threads > 0) torch::set_num_threads(o.threads);
   ASSIGN_OR_RETURN(const torch::Device device, ResolveDevice(o.device, o.local_rank));
   ASSIGN_OR_RETURN(const Precision precision, ParsePrecision(o.precision, device));
@@ -528,6 +530,22 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   // The optimizer's parameters by decoder name, for cutting and gathering shards.
   const std::vector<std::string> names = DecoderNames(m, trainable);
   if (mesh.tp_size() > 1) ShardForTensorParallel(m, opt, mesh, names);
+  // ZeRO-3: each decoder block is a unit gathered while it runs (its activations recomputed in
+  // backward); the rest stays whole as in ZeRO-2.
+  const bool sharded_blocks = o.zero_stage == 3;
+  if (sharded_blocks) {
+    std::vector<std::vector<size_t>> units(m->decoder->model->layers->size());
+    for (size_t k = 0; k < names.size(); ++k) {
+      unsigned layer = 0;
+      if (std::sscanf(names[k].c_str(), "model.layers.%u.", &layer) == 1) units[layer].push_back(k);
+    }
+    opt.SetShardedUnits(std::move(units));
+    m->decoder->layer_runner = [&opt](size_t layer,
+                                      const std::function<torch::Tensor(const torch::Tensor&)>& fn,
+                                      const torch::Tensor& x) {
+      return model::Checkpointed(fn, x, opt.HooksFor(layer));
+    };
+  }
   if (leader) {
     fs::create_directories(run / "checkpoints", ec);
     if (ec) return IoError("cannot create '" + run.string() + "': " + ec.message());
@@ -744,8 +762,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     // Validation and checkpoints are left out of the throughput figures.
     const auto pause_start = std::chrono::steady_clock::now();
     if (done % o.eval_every == 0 || done == o.max_steps) {
-      // The first data-parallel group evaluates (all its tensor-parallel ranks take part).
-      if (dp->rank() == 0)
+      // The first data-parallel group evaluates (all its tensor-parallel ranks take part); with
+      // sharded blocks every rank does, as every rank holds a part of the weights.
+      if (dp->rank() == 0 || sharded_blocks)
         result.val_loss = Evaluate(m, val, o.batch_size, enc.pad(), image_token, cached, device);
       if (leader) {
         metrics << json::Dump(json::Value(json::Object{{"step", json::Value(done)},
@@ -758,8 +777,10 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       RETURN_IF_ERROR(comm->Barrier());
     }
     if (done % o.checkpoint_every == 0 || done == o.max_steps) {
+      if (sharded_blocks) RETURN_IF_ERROR(opt.GatherAll());
       RETURN_IF_ERROR(CheckParametersAgree(*dp, m, done));
       RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt, mesh, names));
+      opt.ReleaseAll();
     }
     const auto paused = std::chrono::steady_clock::now() - pause_start;
     window_start += paused;
@@ -781,6 +802,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   result.peak_rss_bytes = PeakRssBytes();
   RETURN_IF_ERROR(comm->Barrier());
   RETURN_IF_ERROR(MakeWhole(m, opt, mesh, names));
+  if (sharded_blocks) RETURN_IF_ERROR(opt.GatherAll());
   if (!leader) return result;
   fs::create_directories(run / "model", ec);
   RETURN_IF_ERROR(WriteText(run / "model" / "config.json", config_json + "\n"));

@@ -95,7 +95,8 @@ struct TrainOptions {
   bool overlap = true;
   int restart_count = 0;  // from the launcher, recorded in run.json
   // ZeRO stage (train/zero.h): 0 replicates the optimizer state, 1 shards it, 2 also reduces
-  // each gradient to its owner only.
+  // each gradient to its owner only, 3 also holds each decoder block's weights on its owner only
+  // (gathered while the block runs, its activations recomputed in backward).
   int zero_stage = 0;
   // Tensor parallelism (train/mesh.h, model/tensor_parallel.h): ranks of the world that split
   // the decoder's matrices; the world is tensor_parallel x data-parallel ranks. Stage 0 only.

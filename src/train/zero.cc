@@ -89,7 +89,8 @@ Status ZeroOptimizer::ReduceGradients() {
   for (int r = 0; r < comm_->world_size(); ++r) {
     std::vector<torch::Tensor> grads;
     for (size_t k = 0; k < params_.size(); ++k) {
-      if (owner_[k] != r) continue;
+      // A sharded unit's gradients were reduced when its backward finished.
+      if (owner_[k] != r || (!in_unit_.empty() && in_unit_[k])) continue;
       if (!params_[k].grad().defined()) params_[k].mutable_grad() = torch::zeros_like(params_[k]);
       grads.push_back(params_[k].grad());
     }
@@ -104,10 +105,77 @@ Status ZeroOptimizer::ReduceGradients() {
   return OkStatus();
 }
 
+void ZeroOptimizer::SetShardedUnits(std::vector<std::vector<size_t>> units) {
+  units_ = std::move(units);
+  in_unit_.assign(params_.size(), false);
+  shapes_.resize(params_.size());
+  for (const auto& unit : units_) {
+    for (size_t k : unit) {
+      in_unit_[k] = true;
+      shapes_[k] = params_[k].sizes().vec();
+    }
+  }
+  ReleaseAll();
+}
+
+Status ZeroOptimizer::Gather(size_t u) {
+  torch::NoGradGuard no_grad;
+  for (size_t k : units_[u]) {
+    if (owner_[k] != comm_->rank())
+      params_[k].set_data(torch::empty(shapes_[k], params_[k].options()));
+    torch::Tensor t = params_[k].detach();
+    RETURN_IF_ERROR(comm_->BroadcastFrom(t, owner_[k]));
+  }
+  return OkStatus();
+}
+
+void ZeroOptimizer::Release(size_t u) {
+  torch::NoGradGuard no_grad;
+  for (size_t k : units_[u]) {
+    if (owner_[k] == comm_->rank()) continue;
+    params_[k].set_data(torch::empty({0}, params_[k].options()));
+    params_[k].mutable_grad() = torch::Tensor();
+  }
+}
+
+Status ZeroOptimizer::ReduceUnitGradients(size_t u) {
+  torch::NoGradGuard no_grad;
+  for (size_t k : units_[u]) {
+    torch::Tensor& g = params_[k].mutable_grad();
+    if (!g.defined()) g = torch::zeros_like(params_[k]);
+    RETURN_IF_ERROR(comm_->ReduceTo(g, owner_[k]));
+  }
+  Release(u);
+  return OkStatus();
+}
+
+model::CheckpointHooks ZeroOptimizer::HooksFor(size_t u) {
+  model::CheckpointHooks h;
+  h.gather = [this, u] {
+    const Status s = Gather(u);
+    TORCH_CHECK(s.ok(), "gathering a sharded block: ", s.message());
+  };
+  h.release = [this, u] { Release(u); };
+  h.after_backward = [this, u] {
+    const Status s = ReduceUnitGradients(u);
+    TORCH_CHECK(s.ok(), "reducing a sharded block's gradients: ", s.message());
+  };
+  return h;
+}
+
+Status ZeroOptimizer::GatherAll() {
+  for (size_t u = 0; u < units_.size(); ++u) RETURN_IF_ERROR(Gather(u));
+  return OkStatus();
+}
+
+void ZeroOptimizer::ReleaseAll() {
+  for (size_t u = 0; u < units_.size(); ++u) Release(u);
+}
+
 StatusOr<double> ZeroOptimizer::ClipGradNorm(double max_norm) {
   torch::NoGradGuard no_grad;
   // Stage 2 holds only owned gradients: the squares are summed over ranks.
-  const bool partial = stage_ == 2 && comm_->world_size() > 1;
+  const bool partial = stage_ >= 2 && comm_->world_size() > 1;
   double squares = 0, shard_squares = 0;
   for (size_t k = 0; k < params_.size(); ++k) {
     const torch::Tensor& g = params_[k].grad();
@@ -140,8 +208,8 @@ Status ZeroOptimizer::Step() {
   torch::NoGradGuard no_grad;
   for (int r = 0; r < comm_->world_size(); ++r) {
     std::vector<torch::Tensor> mine;
-    for (size_t k = 0; k < params_.size(); ++k)
-      if (owner_[k] == r) mine.push_back(params_[k]);
+    for (size_t k = 0; k < params_.size(); ++k)  // a sharded unit is gathered when it runs
+      if (owner_[k] == r && (in_unit_.empty() || !in_unit_[k])) mine.push_back(params_[k]);
     if (mine.empty()) continue;
     torch::Tensor flat = Flatten(mine);
     RETURN_IF_ERROR(comm_->BroadcastFrom(flat, r));

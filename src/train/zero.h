@@ -5,7 +5,13 @@
 //            updates it; gradients are still all-reduced (train/ddp.h), and after the step every
 //            owner broadcasts its updated parameters;
 //   stage 2  as stage 1, and gradients are only reduced to their owner (ReduceGradients()); the
-//            other ranks drop them, so gradient memory after backward shrinks as well.
+//            other ranks drop them, so gradient memory after backward shrinks as well;
+//   stage 3  as stage 2, and the parameters of the sharded units (the decoder's blocks,
+//            SetShardedUnits) are held by their owner alone: a unit is gathered from the owners
+//            just before it runs, forward and again for its recomputation in backward
+//            (model/activation_checkpoint.h), and released after; its gradients are reduced to
+//            their owners as soon as its backward is done. The other parameters (embeddings,
+//            vision encoder, norms) stay whole on every rank, as in stage 2.
 //
 // Parameters are assigned whole, largest first, to the rank with the fewest bytes so far (the
 // same partition on every rank), so the optimizer-state bytes per rank fall by about the world
@@ -28,6 +34,7 @@
 #include <torch/torch.h>
 
 #include "common/status.h"
+#include "model/activation_checkpoint.h"
 #include "train/distributed.h"
 
 namespace medscribe::train {
@@ -37,7 +44,7 @@ std::vector<int> PartitionParameters(const std::vector<torch::Tensor>& params, i
 
 class ZeroOptimizer {
  public:
-  // REQUIRES: 0 <= stage <= 2; `comm` outlives this object.
+  // REQUIRES: 0 <= stage <= 3; `comm` outlives this object.
   ZeroOptimizer(std::vector<torch::Tensor> params, Communicator* comm, int stage,
                 const torch::optim::AdamWOptions& options);
 
@@ -52,6 +59,18 @@ class ZeroOptimizer {
   StatusOr<double> ClipGradNorm(double max_norm);
   // One AdamW step on the owned parameters, then every owner broadcasts its parameters.
   Status Step();
+
+  // Stage 3: the parameters (indices into the constructor's list) of each sharded unit. Every
+  // rank then releases the ones it does not own. REQUIRES: stage 3, called once, with the same
+  // units on every rank, while every parameter is whole.
+  void SetShardedUnits(std::vector<std::vector<size_t>> units);
+  // Hooks that gather unit `u` around each run and reduce its gradients after its backward
+  // (model::Checkpointed); they throw c10::Error when a collective fails.
+  model::CheckpointHooks HooksFor(size_t u);
+  // Every sharded unit whole (for a checkpoint, validation of the weights or the final model),
+  // and released again. Collective.
+  Status GatherAll();
+  void ReleaseAll();
 
   // Tensor parallelism (stage 0 only): `sharded[k]` says parameter k is this rank's shard of a
   // tensor split over `tp`, whose squared gradient norm ClipGradNorm then sums over `tp`.
@@ -78,8 +97,15 @@ class ZeroOptimizer {
   std::vector<int> owner_;
   std::vector<torch::Tensor> owned_;
   std::unique_ptr<torch::optim::AdamW> adamw_;
+  Status Gather(size_t u);
+  void Release(size_t u);
+  Status ReduceUnitGradients(size_t u);
+
   Communicator* tp_ = nullptr;
   std::vector<bool> sharded_;
+  std::vector<std::vector<size_t>> units_;  // stage 3
+  std::vector<bool> in_unit_;
+  std::vector<std::vector<int64_t>> shapes_;
 };
 
 }  // namespace medscribe::train

@@ -7,7 +7,8 @@
 #   - kill -9 of a worker mid-step and of rank 0 mid-checkpoint: the launcher restarts all
 #     workers, they resume from the last complete checkpoint (never a .tmp one), the loss curve
 #     and the final weights equal an uninterrupted run, the restart count is logged;
-#   - ZeRO-1 and ZeRO-2 reach the same weights with half the optimizer state per rank;
+#   - ZeRO-1, ZeRO-2 and ZeRO-3 reach the same weights with half the optimizer state per rank,
+#     and ZeRO-3 with the decoder blocks' weights held by one rank each;
 #   - torchrun and mpirun run the same trainer unchanged and reach the same weights;
 #   - a rank started with another configuration or other options is refused at rendezvous.
 # Usage: distributed_cli_test.sh MEDSCRIBE_BINARY WEIGHTS_DIFF_BINARY
@@ -48,8 +49,9 @@ ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --max-steps 20 --bat
 r=$(close "$work/two" "$work/noov") && pass "all-reduce after backward (1 MB buckets) = overlapped: $r" \
   || fail "no-overlap differs: $r"
 
-# ZeRO: the same parameters, half the optimizer state per rank.
-for z in 1 2; do
+# ZeRO: the same parameters, half the optimizer state per rank; ZeRO-3 also holds each decoder
+# block's weights on one rank only.
+for z in 1 2 3; do
   ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --max-steps 20 --batch-size 2 --zero $z \
     --out "$work/zero$z" > /dev/null 2> "$work/zero$z.err" || fail "--zero $z: $(tail -3 "$work/zero$z.err")"
   r=$(close "$work/two" "$work/zero$z") && pass "ZeRO-$z: same weights as plain data parallelism: $r" \
@@ -60,6 +62,12 @@ half=$(grep -o 'rank 1: .*optimizer state [0-9.]*' "$work/zero2.err" | sed 's/.*
 [ -n "$full" ] && [ -n "$half" ] && awk -v f="$full" -v h="$half" 'BEGIN { exit !(h <= 0.55 * f) }' \
   && pass "optimizer state per rank: $full MiB without ZeRO, $half MiB with ZeRO-2 on 2 ranks" \
   || fail "optimizer state did not halve: $full -> $half"
+whole=$(grep -o 'rank 1: .*parameters [0-9.]*' "$work/two.err" | sed 's/.*parameters //')
+part=$(grep -o 'rank 1: .*parameters [0-9.]*' "$work/zero3.err" | sed 's/.*parameters //')
+blocks=$(awk '/"num_hidden_layers"/ { gsub(/[^0-9]/, ""); print }' "$work/two/config.json")
+[ -n "$whole" ] && [ -n "$part" ] && awk -v w="$whole" -v p="$part" 'BEGIN { exit !(p < 0.8 * w) }' \
+  && pass "parameters held by rank 1: $whole MiB without ZeRO, $part MiB with ZeRO-3 ($blocks decoder blocks sharded)" \
+  || fail "ZeRO-3 did not shrink the parameters: $whole -> $part"
 ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --max-steps 30 --batch-size 2 --zero 1 \
   --out "$work/zero2" > /dev/null 2> "$work/zero-mismatch.err"
 grep -q "resume with --zero 2" "$work/zero-mismatch.err" && pass "resuming ZeRO-2 shards with --zero 1 is refused" \

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Memory and speed of the parallel strategies on this machine, each next to plain data
+# parallelism measured in the same run (`small` preset, 2 ranks, the same global batch of 4):
+#   - per-rank bytes of parameters, gradients (after the last step) and AdamW state, and peak
+#     RSS, for data parallelism (DP), ZeRO-1, ZeRO-2 and tensor parallelism --tp 2 (the decoder's
+#     matrices and vocabulary split; the vision encoder, projector and norms replicated);
+#   - samples/s of each (the last logged window, steps 11..20).
+# Usage: scripts/bench.sh parallel
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=build/release/bin/medscribe
+source bench/lib/training_data.sh
+cores=$(nproc)
+jobs=$((cores / 2 > 0 ? cores / 2 : 1))
+common=(train --dataset "$tmp/d" --tokenizer "$tmp/tok" --no-dictation --config small --max-steps 20
+        --eval-every 1000000 --checkpoint-every 1000000 --jobs "$jobs")
+run() { # NAME BATCH_PER_RANK EXTRA...
+  local name=$1 batch=$2
+  shift 2
+  "$bin" launch --nproc 2 -- "$bin" "${common[@]}" --batch-size "$batch" --out "$tmp/$name" "$@" \
+    > /dev/null 2> "$tmp/$name.err" || { tail -3 "$tmp/$name.err" >&2; exit 1; }
+}
+# "PARAMS GRADS OPTIMIZER RSS" (MiB) of rank 0, from its closing line.
+bytes() {
+  sed -nE 's/^rank 0: peak RSS ([0-9.]+) MiB, parameters ([0-9.]+) MiB, gradients ([0-9.]+) MiB, optimizer state ([0-9.]+) MiB.*/\2 \3 \4 \1/p' "$tmp/$1.err"
+}
+speed() { grep -v val_loss "$tmp/$1/metrics.jsonl" | tail -1 | sed -E 's/.*"samples_per_s":([0-9.e+-]+).*/\1/'; }
+
+echo "parallel strategies, small preset, 2 ranks x $jobs thread(s), global batch 4, 20 steps"
+run dp 2
+run zero1 2 --zero 1
+run zero2 2 --zero 2
+run tp2 4 --tp 2
+read -r dp_p dp_g dp_o dp_r <<< "$(bytes dp)"
+dp_s=$(speed dp)
+printf '%-22s %10s %10s %10s %10s %12s\n' strategy "params MiB" "grads MiB" "AdamW MiB" "RSS MiB" "samples/s"
+for s in dp zero1 zero2 tp2; do
+  read -r p g o r <<< "$(bytes $s)"
+  printf '%-22s %10.2f %10.2f %10.2f %10.1f %12.2f\n' "$s (rank 0)" "$p" "$g" "$o" "$r" "$(speed $s)"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+read -r tp_p tp_g tp_o tp_r <<< "$(bytes tp2)"
+read -r z2_p z2_g z2_o z2_r <<< "$(bytes zero2)"
+echo "ratios to data parallelism (rank 0): tp2 parameters $(ratio "$tp_p" "$dp_p"), gradients $(ratio "$tp_g" "$dp_g"), AdamW $(ratio "$tp_o" "$dp_o"); zero2 AdamW $(ratio "$z2_o" "$dp_o"), gradients $(ratio "$z2_g" "$dp_g")"
+echo "tp2_param_bytes_ratio=$(ratio "$tp_p" "$dp_p") tp2_optimizer_bytes_ratio=$(ratio "$tp_o" "$dp_o") zero2_optimizer_bytes_ratio=$(ratio "$z2_o" "$dp_o") tp2_vs_dp_samples_per_s=$(ratio "$(speed tp2)" "$dp_s")"
