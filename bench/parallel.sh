@@ -2,9 +2,13 @@
 # Memory and speed of the parallel strategies on this machine, each next to plain data
 # parallelism measured in the same run (`small` preset, 2 ranks, the same global batch of 4):
 #   - per-rank bytes of parameters, gradients (after the last step) and AdamW state, and peak
-#     RSS, for data parallelism (DP), ZeRO-1, ZeRO-2 and tensor parallelism --tp 2 (the decoder's
-#     matrices and vocabulary split; the vision encoder, projector and norms replicated);
-#   - samples/s of each (the last logged window, steps 11..20).
+#     RSS, for data parallelism (DP), ZeRO-1, ZeRO-2, ZeRO-3 (the decoder's blocks held by their
+#     owners only) and tensor parallelism --tp 2 (the decoder's matrices and vocabulary split;
+#     the vision encoder, projector and norms replicated);
+#   - samples/s of each (the last logged window, steps 11..20);
+#   - pipeline parallelism --pp 2 (1F1B) with 1, 4 and 8 micro-batches of 1 sample: the
+#     fraction of step time the stages wait for each other (the bubble), against the
+#     theoretical (P - 1) / (M + P - 1) for equal stages.
 # Usage: scripts/bench.sh parallel
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,12 +16,12 @@ bin=build/release/bin/medscribe
 source bench/lib/training_data.sh
 cores=$(nproc)
 jobs=$((cores / 2 > 0 ? cores / 2 : 1))
-common=(train --dataset "$tmp/d" --tokenizer "$tmp/tok" --no-dictation --config small --max-steps 20
+common=(train --dataset "$tmp/d" --tokenizer "$tmp/tok" --no-dictation --config small
         --eval-every 1000000 --checkpoint-every 1000000 --jobs "$jobs")
 run() { # NAME BATCH_PER_RANK EXTRA...
   local name=$1 batch=$2
   shift 2
-  "$bin" launch --nproc 2 -- "$bin" "${common[@]}" --batch-size "$batch" --out "$tmp/$name" "$@" \
+  "$bin" launch --nproc 2 -- "$bin" "${common[@]}" --max-steps "${STEPS:-20}" --batch-size "$batch" --out "$tmp/$name" "$@" \
     > /dev/null 2> "$tmp/$name.err" || { tail -3 "$tmp/$name.err" >&2; exit 1; }
 }
 # "PARAMS GRADS OPTIMIZER RSS" (MiB) of rank 0, from its closing line.
@@ -30,16 +34,26 @@ echo "parallel strategies, small preset, 2 ranks x $jobs thread(s), global batch
 run dp 2
 run zero1 2 --zero 1
 run zero2 2 --zero 2
+run zero3 2 --zero 3
 run tp2 4 --tp 2
 read -r dp_p dp_g dp_o dp_r <<< "$(bytes dp)"
 dp_s=$(speed dp)
 printf '%-22s %10s %10s %10s %10s %12s\n' strategy "params MiB" "grads MiB" "AdamW MiB" "RSS MiB" "samples/s"
-for s in dp zero1 zero2 tp2; do
+for s in dp zero1 zero2 zero3 tp2; do
   read -r p g o r <<< "$(bytes $s)"
   printf '%-22s %10.2f %10.2f %10.2f %10.1f %12.2f\n' "$s (rank 0)" "$p" "$g" "$o" "$r" "$(speed $s)"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 read -r tp_p tp_g tp_o tp_r <<< "$(bytes tp2)"
 read -r z2_p z2_g z2_o z2_r <<< "$(bytes zero2)"
-echo "ratios to data parallelism (rank 0): tp2 parameters $(ratio "$tp_p" "$dp_p"), gradients $(ratio "$tp_g" "$dp_g"), AdamW $(ratio "$tp_o" "$dp_o"); zero2 AdamW $(ratio "$z2_o" "$dp_o"), gradients $(ratio "$z2_g" "$dp_g")"
-echo "tp2_param_bytes_ratio=$(ratio "$tp_p" "$dp_p") tp2_optimizer_bytes_ratio=$(ratio "$tp_o" "$dp_o") zero2_optimizer_bytes_ratio=$(ratio "$z2_o" "$dp_o") tp2_vs_dp_samples_per_s=$(ratio "$(speed tp2)" "$dp_s")"
+read -r z3_p z3_g z3_o z3_r <<< "$(bytes zero3)"
+echo "ratios to data parallelism (rank 0): tp2 parameters $(ratio "$tp_p" "$dp_p"), gradients $(ratio "$tp_g" "$dp_g"), AdamW $(ratio "$tp_o" "$dp_o"); zero2 AdamW $(ratio "$z2_o" "$dp_o"), gradients $(ratio "$z2_g" "$dp_g"); zero3 parameters $(ratio "$z3_p" "$dp_p"), samples/s $(ratio "$(speed zero3)" "$dp_s")"
+for mb in 1 4 8; do STEPS=6 run pp2-m$mb 1 --pp 2 --micro-batches $mb --schedule 1f1b; done
+# The stages' mean waiting fraction (their closing lines, steps after the first).
+bubble() { sed -nE 's/.*pipeline stage .* waiting ([0-9.]+)% .*/\1/p' "$tmp/$1.err" | awk '{ s += $1; n++ } END { printf "%.3f", s / n / 100 }'; }
+for mb in 1 4 8; do
+  printf 'pp 2, 1f1b, %d micro-batches: bubble %s (stages %s) | theory %.3f\n' $mb "$(bubble pp2-m$mb)" \
+    "$(grep -h 'pipeline stage' "$tmp/pp2-m$mb.err" | sed -E 's/^rank ([0-9]+): pipeline stage [0-9]+ of 2, decoder blocks ([0-9.]+).*waiting ([0-9.]+)%.*/\1:blocks \2 \3%/' | tr '\n' ' ')" \
+    "$(awk -v m=$mb 'BEGIN { print 1 / (m + 1) }')"
+done
+echo "tp2_param_bytes_ratio=$(ratio "$tp_p" "$dp_p") zero3_param_bytes_ratio=$(ratio "$z3_p" "$dp_p") tp2_optimizer_bytes_ratio=$(ratio "$tp_o" "$dp_o") zero2_optimizer_bytes_ratio=$(ratio "$z2_o" "$dp_o") tp2_vs_dp_samples_per_s=$(ratio "$(speed tp2)" "$dp_s") pp_bubble_m1=$(bubble pp2-m1) pp_bubble_m4=$(bubble pp2-m4) pp_bubble_m8=$(bubble pp2-m8)"

@@ -68,10 +68,10 @@ struct TrainArgs {
   double lr = 1e-3;
   uint64_t seed = 0;
   int jobs = 0, vocab = 8000;
-  int64_t grad_accum = 1;
+  int64_t grad_accum = 1, micro_batches = 0;
   double bucket_mb = 25;
-  int timeout_s = 300, zero = 0, tp = 1;
-  std::string device = "cpu", precision = "fp32";
+  int timeout_s = 300, zero = 0, tp = 1, pp = 1;
+  std::string device = "cpu", precision = "fp32", schedule = "1f1b";
   bool checkpoint_activations = false;
   int loader_threads = 2;
   bool no_overlap = false;
@@ -161,7 +161,12 @@ int RunTrain(const TrainArgs& a) {
   o.aux_loss_weight = a.aux_loss_weight;
   o.weight_decay = a.weight_decay;
   o.code_commit = MEDSCRIBE_GIT_COMMIT;
-  o.grad_accum = a.grad_accum;
+  if (a.micro_batches > 0 && a.grad_accum != 1 && a.grad_accum != a.micro_batches)
+    return ReportError(InvalidArgumentError(
+        "--micro-batches and --grad-accum name the same count (micro-batches per step); give one"));
+  o.grad_accum = a.micro_batches > 0 ? a.micro_batches : a.grad_accum;
+  o.pipeline_parallel = a.pp;
+  o.schedule = a.schedule;
   o.bucket_bytes = static_cast<int64_t>(a.bucket_mb * (1 << 20));
   o.overlap = !a.no_overlap;
   o.restart_count = world->restart_count;
@@ -183,6 +188,14 @@ int RunTrain(const TrainArgs& a) {
                "state %.2f MiB (ZeRO stage %d, tensor parallel %d)\n",
                world->rank, r->peak_rss_bytes / 1048576.0, r->parameter_bytes / 1048576.0,
                r->gradient_bytes / 1048576.0, r->optimizer_state_bytes / 1048576.0, a.zero, a.tp);
+  if (a.pp > 1) {
+    std::fprintf(stderr,
+                 "rank %d: pipeline stage %d of %d, decoder blocks %zu..%zu, waiting %.1f%% of "
+                 "its step time (equal stages in theory: %.1f%%)\n",
+                 world->rank, r->pipeline_stage, a.pp, r->stage_first_block,
+                 r->stage_end_block - 1, 100 * r->pipeline_wait_fraction,
+                 100.0 * (a.pp - 1) / (o.grad_accum + a.pp - 1));
+  }
   if (world->rank != 0) return kExitOk;
   if (Status s = WriteFile(fs::path(a.out) / "model" / "tokenizer.model", serialized); !s.ok())
     return ReportError(s);
@@ -308,6 +321,20 @@ Runner RegisterTrain(CLI::App& app) {
   app.add_option("--batch-size", a->batch_size,
                  "Samples per micro-step and rank (the global batch is batch size x grad-accum x "
                  "world size)")
+      ->capture_default_str();
+  app.add_option("--pp", a->pp,
+                 "Pipeline parallelism: stages the decoder's blocks are cut into (balanced by "
+                 "measured time; stage 0 also runs the image path, the last the loss); the world "
+                 "is data-parallel x pp x tp ranks")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  app.add_option("--micro-batches", a->micro_batches,
+                 "Micro-batches of --batch-size per optimizer step, pipelined through the stages "
+                 "with --pp (the same count as --grad-accum)")
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--schedule", a->schedule,
+                 "Pipeline schedule: gpipe (all forwards, then all backwards) or 1f1b (one "
+                 "forward, one backward in turn: fewer activations held)")
       ->capture_default_str();
   app.add_option("--grad-accum", a->grad_accum,
                  "Micro-steps whose gradients accumulate before each optimizer step")

@@ -181,6 +181,12 @@ torch::Tensor LlamaForCausalLMImpl::embed(const torch::Tensor& input_ids) {
 
 torch::Tensor LlamaForCausalLMImpl::forward_hidden(const torch::Tensor& embeds,
                                                    const torch::Tensor& attention_mask) {
+  return forward_layers(embeds, attention_mask, 0, model->layers->size(), true);
+}
+
+torch::Tensor LlamaForCausalLMImpl::forward_layers(const torch::Tensor& embeds,
+                                                   const torch::Tensor& attention_mask,
+                                                   size_t first, size_t last, bool final_norm) {
   const int64_t t = embeds.size(1);
   TORCH_CHECK(t <= config.max_position_embeddings, "sequence of ", t,
               " tokens exceeds max_position_embeddings ", config.max_position_embeddings);
@@ -188,12 +194,11 @@ torch::Tensor LlamaForCausalLMImpl::forward_hidden(const torch::Tensor& embeds,
       torch::arange(t, torch::TensorOptions().dtype(torch::kLong).device(embeds.device()));
   const torch::Tensor mask = CausalMask(attention_mask, embeds.scalar_type());
   torch::Tensor h = embeds;
-  size_t index = 0;
-  for (const auto& layer : *model->layers) {
-    LlamaLayerImpl* l = layer->as<LlamaLayer>();
+  for (size_t index = first; index < last; ++index) {
+    LlamaLayerImpl* l = model->layers[index]->as<LlamaLayer>();
     if (layer_runner) {
       h = layer_runner(
-          index++,
+          index,
           [l, this, positions, mask](const torch::Tensor& x) {
             return l->forward(x, rope, positions, mask);
           },
@@ -206,7 +211,7 @@ torch::Tensor LlamaForCausalLMImpl::forward_hidden(const torch::Tensor& embeds,
       h = l->forward(h, rope, positions, mask);
     }
   }
-  return model->norm(h);
+  return final_norm ? model->norm(h) : h;
 }
 
 torch::Tensor LlamaForCausalLMImpl::forward_cached(const torch::Tensor& embeds, KvCache& cache) {

@@ -94,6 +94,10 @@ struct LlamaForCausalLMImpl : torch::nn::Module {
   // The same up to the final norm: hidden states [B, T, hidden] (training computes logits only
   // where a target is, see multimodal.h TargetLossSum).
   torch::Tensor forward_hidden(const torch::Tensor& embeds, const torch::Tensor& attention_mask);
+  // Layers [first, last) on hidden states h [B, T, hidden] (a pipeline stage's part), then the
+  // final norm when `final_norm`. forward_hidden is forward_layers(embeds, mask, 0, n, true).
+  torch::Tensor forward_layers(const torch::Tensor& h, const torch::Tensor& attention_mask,
+                               size_t first, size_t last, bool final_norm);
   // Hidden states [..., hidden] -> logits [..., vocab] (lm_head, or the tied embeddings).
   // REQUIRES: not sharded (tp null); a sharded decoder's loss is TargetLossSum's.
   torch::Tensor logits(const torch::Tensor& hidden);

@@ -18,6 +18,16 @@ torch::Tensor ImageEmbeddingsFromTokens(Projector& projector, FindingHead* findi
   return torch::cat({projector(vision_tokens), slots}, 1);
 }
 
+namespace {
+// The position of each row's single <image> token [B].
+torch::Tensor ImagePositions(const torch::Tensor& input_ids, int64_t image_token_id) {
+  const torch::Tensor is_image = input_ids.eq(image_token_id);
+  TORCH_CHECK(is_image.sum(1).eq(1).all().item<bool>(),
+              "every prompt must hold exactly one <image> token");
+  return is_image.to(torch::kLong).argmax(1);
+}
+}  // namespace
+
 ReportModelImpl::ReportModelImpl(const ModelConfig& c) : config(c) {
   vision = register_module("vision", VisionEncoder(c.vision));
   projector = register_module("projector", Projector(c));
@@ -40,18 +50,30 @@ SplicedInputs ReportModelImpl::SpliceEmbeds(const torch::Tensor& image_embeds,
                                             const torch::Tensor& attention_mask,
                                             const torch::Tensor& labels, int64_t image_token_id) {
   const torch::Tensor text = decoder->embed(input_ids);  // [B, T, hidden]
-  const int64_t b = input_ids.size(0), n = image_embeds.size(1);
-  const torch::Tensor is_image = input_ids.eq(image_token_id);
-  TORCH_CHECK(is_image.sum(1).eq(1).all().item<bool>(),
-              "every prompt must hold exactly one <image> token");
-  const torch::Tensor where = is_image.to(torch::kLong).argmax(1);  // [B]
-  std::vector<torch::Tensor> e, m, l;
-  const auto mask_opts = attention_mask.options();
-  for (int64_t i = 0; i < b; ++i) {
+  const torch::Tensor where = ImagePositions(input_ids, image_token_id);
+  std::vector<torch::Tensor> e;
+  for (int64_t i = 0; i < input_ids.size(0); ++i) {
     const int64_t p = where[i].item<int64_t>();
     const int64_t t = input_ids.size(1);
     e.push_back(torch::cat(
         {text[i].narrow(0, 0, p), image_embeds[i], text[i].narrow(0, p + 1, t - p - 1)}));
+  }
+  SplicedInputs out = SpliceLayout(input_ids, attention_mask, labels, image_token_id,
+                                   image_embeds.size(1));
+  out.embeds = torch::stack(e);
+  return out;
+}
+
+SplicedInputs ReportModelImpl::SpliceLayout(const torch::Tensor& input_ids,
+                                            const torch::Tensor& attention_mask,
+                                            const torch::Tensor& labels, int64_t image_token_id,
+                                            int64_t n) {
+  const torch::Tensor where = ImagePositions(input_ids, image_token_id);
+  std::vector<torch::Tensor> m, l;
+  const auto mask_opts = attention_mask.options();
+  for (int64_t i = 0; i < input_ids.size(0); ++i) {
+    const int64_t p = where[i].item<int64_t>();
+    const int64_t t = input_ids.size(1);
     m.push_back(torch::cat({attention_mask[i].narrow(0, 0, p), torch::ones({n}, mask_opts),
                             attention_mask[i].narrow(0, p + 1, t - p - 1)}));
     if (labels.defined()) {
@@ -60,7 +82,7 @@ SplicedInputs ReportModelImpl::SpliceEmbeds(const torch::Tensor& image_embeds,
                       labels[i].narrow(0, p + 1, t - p - 1)}));
     }
   }
-  SplicedInputs out{torch::stack(e), torch::stack(m), {}};
+  SplicedInputs out{{}, torch::stack(m), {}};
   if (labels.defined()) out.labels = torch::stack(l);
   return out;
 }

@@ -44,6 +44,12 @@ struct ReportModelImpl : torch::nn::Module {
 
   // Images [B, C, S, S] -> [B, image_tokens, decoder hidden].
   torch::Tensor ImageEmbeddings(const torch::Tensor& images);
+  // The attention mask and labels of the spliced sequence alone (embeds undefined), for `n`
+  // image embeddings: what a pipeline stage that receives the embeddings needs of the batch.
+  static SplicedInputs SpliceLayout(const torch::Tensor& input_ids,
+                                    const torch::Tensor& attention_mask,
+                                    const torch::Tensor& labels, int64_t image_token_id,
+                                    int64_t n);
   // As Splice, with the image embeddings given (e.g. from cached vision tokens).
   SplicedInputs SpliceEmbeds(const torch::Tensor& image_embeds, const torch::Tensor& input_ids,
                              const torch::Tensor& attention_mask, const torch::Tensor& labels,

@@ -71,7 +71,8 @@ Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m, 
       json::Dump(json::Value(json::Object{{"step", json::Value(step)},
                                           {"zero_stage", json::Value(opt.stage())},
                                           {"world_size", json::Value(mesh.data().world_size())},
-                                          {"tensor_parallel", json::Value(mesh.tp_size())}}))));
+                                          {"tensor_parallel", json::Value(mesh.tp_size())},
+                                          {"pipeline_parallel", json::Value(mesh.pp_size())}}))));
   RETURN_IF_ERROR(model::SyncDirectory(tmp.string()));
   fs::remove_all(dir, ec);
   fs::rename(tmp, dir, ec);

@@ -92,6 +92,14 @@ class Single final : public Communicator {
   Status BroadcastFrom(torch::Tensor&, int) override { return OkStatus(); }
   Status ReduceTo(torch::Tensor&, int) override { return OkStatus(); }
   Status Barrier() override { return OkStatus(); }
+  std::unique_ptr<PendingCollective> SendAsync(torch::Tensor, int to, int) override {
+    return std::make_unique<Done>(InvalidArgumentError(
+        "a single process has no rank " + std::to_string(to) + " to send to"));
+  }
+  Status Recv(torch::Tensor&, int from, int) override {
+    return InvalidArgumentError("a single process has no rank " + std::to_string(from) +
+                                " to receive from");
+  }
   StatusOr<std::unique_ptr<Communicator>> Subgroup(const std::vector<std::vector<int>>& groups,
                                                    const std::string&) override {
     RETURN_IF_ERROR(PlaceIn(groups, 0, 1).status());
@@ -178,6 +186,24 @@ class C10dCommunicator final : public Communicator {
 
   Status Barrier() override {
     return Guard([&] { pg_->barrier()->wait(); });
+  }
+
+  std::unique_ptr<PendingCollective> SendAsync(torch::Tensor t, int to, int tag) override {
+    try {
+      std::vector<torch::Tensor> one = {t.device() == device_ ? t : t.to(device_)};
+      auto work = pg_->send(one, to, tag);
+      return std::make_unique<GlooPending>(std::move(work), std::move(one));
+    } catch (const std::exception& e) {
+      return std::make_unique<Done>(CollectiveFailed(e));
+    }
+  }
+
+  Status Recv(torch::Tensor& t, int from, int tag) override {
+    return Guard([&] {
+      std::vector<torch::Tensor> one = {t.device() == device_ ? t : torch::empty_like(t, t.options().device(device_))};
+      pg_->recv(one, from, tag)->wait();
+      if (!one[0].is_same(t)) t.copy_(one[0]);
+    });
   }
 
   StatusOr<std::unique_ptr<Communicator>> Subgroup(const std::vector<std::vector<int>>& groups,

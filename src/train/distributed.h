@@ -46,6 +46,11 @@ class Communicator {
   // Sums `flat` (contiguous) over ranks into rank `root`'s copy; the others' are unspecified after.
   virtual Status ReduceTo(torch::Tensor& flat, int root) = 0;
   virtual Status Barrier() = 0;
+  // Point to point (pipeline parallelism). SendAsync starts sending `t` (contiguous) to rank `to`
+  // under `tag`; `t` stays alive and untouched until Wait() returns. Recv fills `t` (contiguous,
+  // the sender's shape and type) from rank `from`'s send with the same tag.
+  virtual std::unique_ptr<PendingCollective> SendAsync(torch::Tensor t, int to, int tag) = 0;
+  virtual Status Recv(torch::Tensor& t, int from, int tag) = 0;
   // The communicator of this rank's group when the world is cut into `groups` (a partition of
   // 0 .. world_size - 1, listed the same on every rank); a rank's number in it is its position in
   // its group. `name` keeps the rendezvous of different cuts apart. REQUIRES: every rank calls

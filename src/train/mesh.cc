@@ -31,37 +31,57 @@ class CommunicatorGroup final : public model::TensorParallelGroup {
 
 }  // namespace
 
-Status CheckMesh(int world, int tp) {
-  if (tp < 1 || world % tp != 0) {
-    return InvalidArgumentError("--tp " + std::to_string(tp) + " does not divide the " +
-                                std::to_string(world) +
-                                " ranks; start a multiple of the tensor-parallel degree");
+Status CheckMesh(int world, int tp, int pp) {
+  if (tp < 1 || pp < 1 || world % (tp * pp) != 0) {
+    const std::string what = pp == 1   ? "--tp " + std::to_string(tp)
+                             : tp == 1 ? "--pp " + std::to_string(pp)
+                                       : "--tp " + std::to_string(tp) + " x --pp " +
+                                             std::to_string(pp);
+    return InvalidArgumentError(what + " does not divide the " + std::to_string(world) +
+                                " ranks; start a multiple of " +
+                                (tp > 1 && pp > 1 ? "their product" : "it"));
   }
   return OkStatus();
 }
 
-StatusOr<Mesh> Mesh::Make(Communicator* world, int tp) {
+StatusOr<Mesh> Mesh::Make(Communicator* world, int tp, int pp) {
   const int n = world->world_size();
-  RETURN_IF_ERROR(CheckMesh(n, tp));
+  RETURN_IF_ERROR(CheckMesh(n, tp, pp));
   Mesh m;
   m.world_ = world;
-  if (tp == 1) {
+  if (tp == 1 && pp == 1) {
     m.dp_ = world;
     m.tp_owned_ = SingleProcess();
+    m.pp_owned_ = SingleProcess();
     m.tp_ = m.tp_owned_.get();
+    m.pp_ = m.pp_owned_.get();
     return m;
   }
-  std::vector<std::vector<int>> tp_groups(static_cast<size_t>(n / tp)),
-      dp_groups(static_cast<size_t>(tp));
-  for (int r = 0; r < n; ++r) {
-    tp_groups[static_cast<size_t>(r / tp)].push_back(r);
-    dp_groups[static_cast<size_t>(r % tp)].push_back(r);
-  }
+  // r = (d * pp + p) * tp + t
+  const int replicas = n / (tp * pp);
+  std::vector<std::vector<int>> tp_groups, pp_groups, dp_groups;
+  for (int d = 0; d < replicas; ++d)
+    for (int p = 0; p < pp; ++p) {
+      tp_groups.emplace_back();
+      for (int t = 0; t < tp; ++t) tp_groups.back().push_back((d * pp + p) * tp + t);
+    }
+  for (int d = 0; d < replicas; ++d)
+    for (int t = 0; t < tp; ++t) {
+      pp_groups.emplace_back();
+      for (int p = 0; p < pp; ++p) pp_groups.back().push_back((d * pp + p) * tp + t);
+    }
+  for (int p = 0; p < pp; ++p)
+    for (int t = 0; t < tp; ++t) {
+      dp_groups.emplace_back();
+      for (int d = 0; d < replicas; ++d) dp_groups.back().push_back((d * pp + p) * tp + t);
+    }
   ASSIGN_OR_RETURN(m.tp_owned_, world->Subgroup(tp_groups, "tp"));
+  ASSIGN_OR_RETURN(m.pp_owned_, world->Subgroup(pp_groups, "pp"));
   ASSIGN_OR_RETURN(m.dp_owned_, world->Subgroup(dp_groups, "dp"));
   m.tp_ = m.tp_owned_.get();
+  m.pp_ = m.pp_owned_.get();
   m.dp_ = m.dp_owned_.get();
-  m.group_ = std::make_unique<CommunicatorGroup>(m.tp_);
+  if (tp > 1) m.group_ = std::make_unique<CommunicatorGroup>(m.tp_);
   return m;
 }
 

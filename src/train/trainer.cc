@@ -22,6 +22,7 @@
 #include "train/ddp.h"
 #include "train/image_warmup.h"
 #include "train/mesh.h"
+#include "train/pipeline.h"
 #include "train/precision.h"
 #include "train/prefetcher.h"
 #include "train/tensorboard.h"
@@ -206,6 +207,7 @@ Status CheckSameRun(Communicator& comm, const std::string& config_json, const Tr
   if (comm.world_size() == 1) return OkStatus();
   const std::string options = std::to_string(o.batch_size) + "/" + std::to_string(o.grad_accum) +
                               "/" + std::to_string(o.tensor_parallel) + "/" + std::to_string(o.zero_stage) +
+                              "/" + std::to_string(o.pipeline_parallel) + o.schedule +
                               "/" + std::to_string(o.max_steps) + "/" + std::to_string(o.seed) +
                               "/" + std::to_string(o.learning_rate) + "/" +
                               std::to_string(o.prompt.image) + std::to_string(o.prompt.dictation);
@@ -222,7 +224,8 @@ Status CheckSameRun(Communicator& comm, const std::string& config_json, const Tr
   }
   constexpr const char* kWhat[] = {
       "model configuration (--config, tokenizer vocabulary)", "dataset version (--dataset)",
-      "training options (--batch-size, --grad-accum, --tp, --zero, --max-steps, --seed, --lr, "
+      "training options (--batch-size, --grad-accum, --tp, --pp, --schedule, --zero, --max-steps, "
+      "--seed, --lr, "
       "ablation flags)",
       "checkpoint step (the run directory must be on storage every node shares)"};
   std::string what;
@@ -326,7 +329,15 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     return InvalidArgumentError(
         "--zero 1 or 2 with --tp > 1 is not supported; shard the optimizer state with --tp alone "
         "(each rank holds the moments of its shards) or use --zero without --tp");
-  RETURN_IF_ERROR(CheckMesh(o.comm ? o.comm->world_size() : 1, o.tensor_parallel));
+  RETURN_IF_ERROR(CheckPipeline(static_cast<size_t>(config.decoder.num_hidden_layers),
+                                o.pipeline_parallel));
+  if (o.pipeline_parallel > 1 && o.zero_stage == 3)
+    return InvalidArgumentError(
+        "--zero 3 with --pp > 1 is not supported; each stage already holds only its blocks (use "
+        "--zero 1 or 2 to shard the optimizer state across data-parallel replicas)");
+  ASSIGN_OR_RETURN(const Schedule schedule, ParseSchedule(o.schedule));
+  RETURN_IF_ERROR(CheckMesh(o.comm ? o.comm->world_size() : 1, o.tensor_parallel,
+                            o.pipeline_parallel));
   if (o.threads > 0) torch::set_num_threads(o.threads);
   ASSIGN_OR_RETURN(const torch::Device device, ResolveDevice(o.device, o.local_rank));
   ASSIGN_OR_RETURN(const Precision precision, ParsePrecision(o.precision, device));
@@ -442,7 +453,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     comm = single.get();
   }
   const bool leader = comm->rank() == 0;
-  ASSIGN_OR_RETURN(const Mesh mesh, Mesh::Make(comm, o.tensor_parallel));
+  ASSIGN_OR_RETURN(const Mesh mesh, Mesh::Make(comm, o.tensor_parallel, o.pipeline_parallel));
   // Data parallelism runs over the data-parallel group (the world without tensor parallelism).
   Communicator* dp = &mesh.data();
 
@@ -456,15 +467,64 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     m->decoder->rope.cos = m->decoder->rope.cos.to(device);
     m->decoder->rope.sin = m->decoder->rope.sin.to(device);
   }
+  const int image_token = o.prompt.image ? enc.image_token() : -1;
+  // Pipeline parallelism: the stages cut where the slowest is fastest, timed on a first batch
+  // (rank 0's cut is every rank's).
+  std::optional<Pipeline> pipeline;
+  if (mesh.pp_size() > 1) {
+    std::vector<Example> sample;
+    for (size_t i = 0; i < std::min<size_t>(train.samples.size(), o.batch_size); ++i) {
+      ASSIGN_OR_RETURN(Example e, load(i, 0));
+      sample.push_back(std::move(e));
+    }
+    std::vector<const Example*> rows;
+    for (const Example& e : sample) rows.push_back(&e);
+    const Batch b = ToDevice(Collate(rows, enc.pad()), device);
+    const auto timed = [](const std::function<void()>& fn) {
+      double best = 1e30;
+      for (int k = 0; k < 2; ++k) {
+        const auto t = std::chrono::steady_clock::now();
+        fn();
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
+                                  .count());
+      }
+      return best;
+    };
+    torch::NoGradGuard no_grad;
+    BatchInputs in;
+    double before_s = timed([&] { in = Inputs(m, b, image_token, nullptr, false); });
+    if (frozen_image && image_token >= 0)  // training reads the image path's cached tokens
+      before_s = std::max(0.0, before_s - timed([&] { m->vision(b.images); }));
+    torch::Tensor h;
+    const double block_s = timed(
+        [&] { h = m->decoder->forward_layers(in.embeds, in.attention_mask, 0, 1, false); });
+    const double after_s = timed([&] {
+      model::TargetLossSum(m->decoder, m->decoder->model->norm(h), in.labels);
+    });
+    StagePlan plan = BalanceStages(static_cast<size_t>(config.decoder.num_hidden_layers),
+                                   mesh.pp_size(), before_s, block_s, after_s);
+    std::vector<torch::Tensor> bounds = {
+        torch::tensor(std::vector<int64_t>(plan.bounds.begin(), plan.bounds.end()))};
+    RETURN_IF_ERROR(comm->Broadcast(bounds));
+    for (size_t k = 0; k < plan.bounds.size(); ++k)
+      plan.bounds[k] = static_cast<size_t>(bounds[0][static_cast<int64_t>(k)].item<int64_t>());
+    pipeline.emplace(m, std::move(plan), &mesh.pipeline());
+  }
   if (frozen_image) SetImagePathTrainable(m, false);
   std::vector<torch::Tensor> trainable, decayed;
+  std::vector<bool> counted;  // pipeline: in the global gradient norm (once per parameter)
   for (const auto& p : m->named_parameters()) {
     if (!p.value().requires_grad()) continue;
+    if (pipeline && !pipeline->Holds(p.key())) continue;
+    counted.push_back(!pipeline || pipeline->first() ||
+                      p.key() != "decoder.model.embed_tokens.weight");
     trainable.push_back(p.value());
     if (Decays(p.key(), p.value())) decayed.push_back(p.value());
   }
   ZeroOptimizer opt(trainable, dp, o.zero_stage,
                     torch::optim::AdamWOptions(o.learning_rate).weight_decay(0).betas({0.9, 0.95}));
+  if (pipeline)
+    opt.SetPipeline(&mesh.pipeline(), counted, pipeline->stage(), pipeline->plan().stages());
   if (!o.init_decoder.empty()) RETURN_IF_ERROR(model::LoadHfDecoder(m->decoder, o.init_decoder));
   ASSIGN_OR_RETURN(Checkpoint ck, LoadCheckpoint(run, m, opt, dp->world_size()));
   if (ck.step > 0) {
@@ -530,6 +590,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   // The optimizer's parameters by decoder name, for cutting and gathering shards.
   const std::vector<std::string> names = DecoderNames(m, trainable);
   if (mesh.tp_size() > 1) ShardForTensorParallel(m, opt, mesh, names);
+  if (pipeline) pipeline->DropOthers();
   // ZeRO-3: each decoder block is a unit gathered while it runs (its activations recomputed in
   // backward); the rest stays whole as in ZeRO-2.
   const bool sharded_blocks = o.zero_stage == 3;
@@ -607,6 +668,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                 {"resumed_from", json::Value(ck.step)},
                 {"world_size", json::Value(comm->world_size())},
                 {"tensor_parallel", json::Value(mesh.tp_size())},
+                {"pipeline_parallel", json::Value(mesh.pp_size())},
+                {"schedule", json::Value(o.schedule)},
                 {"grad_accum", json::Value(o.grad_accum)},
                 {"restart_count", json::Value(o.restart_count)},
                 {"started_at", json::Value(IsoNow())}}),
@@ -628,7 +691,6 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     events.emplace(std::move(w));
   }
 
-  const int image_token = o.prompt.image ? enc.image_token() : -1;
   const int world = dp->world_size();  // the data-parallel ranks (the batches read at once)
   Prefetcher prefetch(train.samples.size(), load,
                       {o.batch_size, o.seed, o.loader_threads, enc.pad(), dp->rank(), world},
@@ -636,6 +698,61 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   LossScaler scaler(precision == Precision::kFp16);
   std::optional<GradientReducer> reducer;
   if (world > 1 && o.zero_stage < 2) reducer.emplace(trainable, dp, o.bucket_bytes, o.overlap);
+  // Pipeline parallelism: what the stages need of a step's micro-batches.
+  double pipeline_step_s = 0, pipeline_wait_s = 0;
+  const auto PipelineIo = [&](std::vector<Batch>& batches, bool head_trains, double targets,
+                              double scale, double head_share,
+                              std::optional<GradientReducer>* armed) {
+    MicroBatchIo io;
+    io.first = [&batches, &m, image_token, cached, head_trains, &o, scale,
+                head_share](size_t i) {
+      const Batch& b = batches[i];
+      const BatchInputs in = Inputs(m, b, image_token, cached, head_trains);
+      MicroBatchIo::First f{in.embeds, in.attention_mask, in.labels, {}};
+      if (in.head_outputs.defined() && b.finding_targets.defined())
+        f.aux = o.aux_loss_weight * m->findings->Loss(in.head_outputs, b.finding_targets) /
+                head_share * scale;
+      return f;
+    };
+    io.layout = [&batches, image_token, &config](size_t i) {
+      const Batch& b = batches[i];
+      if (image_token < 0) return std::make_pair(b.attention_mask, b.labels);
+      const model::SplicedInputs s = model::ReportModelImpl::SpliceLayout(
+          b.input_ids, b.attention_mask, b.labels, image_token, config.image_tokens());
+      return std::make_pair(s.attention_mask, s.labels);
+    };
+    io.last = [&m, &token_weights, targets, scale](size_t, const torch::Tensor& h,
+                                                   const torch::Tensor& labels) {
+      const torch::Tensor sum = model::TargetLossSum(m->decoder, h, labels, token_weights);
+      return std::make_pair(sum / targets * scale, sum.item<double>());
+    };
+    if (armed && armed->has_value()) {
+      const size_t n = batches.size();
+      io.before_backward = [armed, n](size_t i) { (*armed)->Prepare(i + 1 == n); };
+    }
+    return io;
+  };
+  // The validation loss through the pipeline (every stage of the first replica takes part).
+  const auto EvaluatePipeline = [&](const std::vector<Example>& examples) -> StatusOr<double> {
+    torch::NoGradGuard no_grad;
+    m->eval();
+    double total = 0;
+    int64_t tokens = 0;
+    for (size_t i = 0; i < examples.size(); i += static_cast<size_t>(o.batch_size)) {
+      std::vector<const Example*> rows;
+      for (size_t j = i; j < std::min(examples.size(), i + static_cast<size_t>(o.batch_size)); ++j)
+        rows.push_back(&examples[j]);
+      std::vector<Batch> one = {ToDevice(Collate(rows, enc.pad()), device)};
+      tokens += one[0].target_tokens;
+      const MicroBatchIo io = PipelineIo(one, false, 1.0, 1.0, 1.0, nullptr);
+      ASSIGN_OR_RETURN(const PipelineStats ps, pipeline->Step(1, schedule, io, false));
+      total += ps.loss_sum;
+    }
+    m->train();
+    std::vector<torch::Tensor> sum = {torch::tensor({total}, torch::kFloat64)};
+    RETURN_IF_ERROR(mesh.pipeline().AllReduceSum(sum));
+    return tokens ? sum[0].item<double>() / static_cast<double>(tokens) : 0.0;
+  };
   const auto t0 = std::chrono::steady_clock::now();
   auto window_start = t0;
   int64_t window_tokens = 0, window_samples = 0, total_tokens = 0, window_padded = 0;
@@ -661,6 +778,20 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     const double global_targets = std::max(1.0, counts[0].item<double>());
     opt.ZeroGrad();
     double local_loss = 0;
+    if (pipeline) {
+      std::vector<Batch> on_device;
+      for (Batch& b : micro) on_device.push_back(ToDevice(std::move(b), device));
+      const MicroBatchIo io = PipelineIo(on_device, joint_head, global_targets, scaler.scale(),
+                                         static_cast<double>(o.grad_accum * world), &reducer);
+      AutocastScope autocast(precision, device);
+      ASSIGN_OR_RETURN(const PipelineStats ps, pipeline->Step(micro.size(), schedule, io));
+      local_loss = ps.loss_sum;
+      if (step > ck.step) {
+        pipeline_step_s += ps.step_s;
+        pipeline_wait_s += ps.wait_s;
+      }
+      micro.clear();
+    }
     for (size_t a = 0; a < micro.size(); ++a) {
       const Batch b = ToDevice(std::move(micro[a]), device);
       if (reducer) reducer->Prepare(a + 1 == micro.size());
@@ -680,8 +811,12 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       local_loss += loss_sum.item<double>();
     }
     if (reducer) RETURN_IF_ERROR(reducer->Finish());
+    // The copies of tied embeddings on the first and last stage add up their gradients (before
+    // ZeRO-2 reduces them to their owners, which may differ between the stages).
+    if (pipeline) RETURN_IF_ERROR(pipeline->SyncTiedEmbeddings());
     RETURN_IF_ERROR(opt.ReduceGradients());
     std::vector<torch::Tensor> loss_sum = {torch::tensor({local_loss}, torch::kFloat64)};
+    if (pipeline) RETURN_IF_ERROR(mesh.pipeline().AllReduceSum(loss_sum));  // the last stage's
     RETURN_IF_ERROR(dp->AllReduceSum(loss_sum));
     const double value = loss_sum[0].item<double>() / global_targets;
     if (!std::isfinite(value)) {
@@ -764,8 +899,11 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     if (done % o.eval_every == 0 || done == o.max_steps) {
       // The first data-parallel group evaluates (all its tensor-parallel ranks take part); with
       // sharded blocks every rank does, as every rank holds a part of the weights.
-      if (dp->rank() == 0 || sharded_blocks)
+      if (pipeline && dp->rank() == 0) {
+        ASSIGN_OR_RETURN(result.val_loss, EvaluatePipeline(val));
+      } else if (dp->rank() == 0 || sharded_blocks) {
         result.val_loss = Evaluate(m, val, o.batch_size, enc.pad(), image_token, cached, device);
+      }
       if (leader) {
         metrics << json::Dump(json::Value(json::Object{{"step", json::Value(done)},
                                                        {"loss", json::Value(result.last_loss)},
@@ -778,9 +916,11 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     }
     if (done % o.checkpoint_every == 0 || done == o.max_steps) {
       if (sharded_blocks) RETURN_IF_ERROR(opt.GatherAll());
+      if (pipeline) RETURN_IF_ERROR(pipeline->GatherWhole());
       RETURN_IF_ERROR(CheckParametersAgree(*dp, m, done));
       RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt, mesh, names));
       opt.ReleaseAll();
+      if (pipeline) pipeline->DropOthers();
     }
     const auto paused = std::chrono::steady_clock::now() - pause_start;
     window_start += paused;
@@ -801,6 +941,13 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   }
   result.peak_rss_bytes = PeakRssBytes();
   RETURN_IF_ERROR(comm->Barrier());
+  if (pipeline) {
+    result.pipeline_stage = pipeline->stage();
+    result.stage_first_block = pipeline->plan().bounds[static_cast<size_t>(pipeline->stage())];
+    result.stage_end_block = pipeline->plan().bounds[static_cast<size_t>(pipeline->stage()) + 1];
+    result.pipeline_wait_fraction = pipeline_step_s > 0 ? pipeline_wait_s / pipeline_step_s : 0;
+    RETURN_IF_ERROR(pipeline->GatherWhole());
+  }
   RETURN_IF_ERROR(MakeWhole(m, opt, mesh, names));
   if (sharded_blocks) RETURN_IF_ERROR(opt.GatherAll());
   if (!leader) return result;

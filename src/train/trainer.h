@@ -25,6 +25,8 @@
 // Tensor parallelism (tensor_parallel > 1): each decoder block's matrices and the vocabulary are
 // split over groups of consecutive ranks that read the same batches (train/mesh.h); everything
 // above holds for the data-parallel groups. Checkpoints and the final model hold whole tensors.
+// Pipeline parallelism (pipeline_parallel > 1) cuts the model into stages (train/pipeline.h);
+// its checkpoints hold whole weights and one optimizer file per stage.
 //
 // Errors are returned before any work when the dataset, tokenizer or configuration is unusable;
 // a non-finite loss or gradient stops the run with the step and tensor named, keeping the last
@@ -101,6 +103,11 @@ struct TrainOptions {
   // Tensor parallelism (train/mesh.h, model/tensor_parallel.h): ranks of the world that split
   // the decoder's matrices; the world is tensor_parallel x data-parallel ranks. Stage 0 only.
   int tensor_parallel = 1;
+  // Pipeline parallelism (train/pipeline.h): stages the decoder's blocks are cut into (balanced
+  // by measured time), and the schedule ("gpipe" or "1f1b") of a step's grad_accum micro-batches
+  // through them. The world is data-parallel x pipeline_parallel x tensor_parallel ranks.
+  int pipeline_parallel = 1;
+  std::string schedule = "1f1b";
   // "cpu", "cuda" (the GPU of this process's local rank) or "cuda:N".
   std::string device = "cpu";
   int local_rank = 0;
@@ -134,6 +141,11 @@ struct TrainResult {
   int64_t optimizer_state_bytes = 0;  // AdamW moments held by this rank
   int64_t parameter_bytes = 0;        // parameters held by this rank (its shards under --tp)
   int64_t gradient_bytes = 0;         // gradients held by this rank after the last step
+  // Pipeline parallelism: this rank's stage, its decoder blocks [first, end), and the fraction
+  // of its step time spent waiting for other stages (steps after the first).
+  int pipeline_stage = 0;
+  size_t stage_first_block = 0, stage_end_block = 0;
+  double pipeline_wait_fraction = 0;
   int64_t peak_rss_bytes = 0;         // of this process
 };
 

@@ -180,6 +180,7 @@ StatusOr<double> ZeroOptimizer::ClipGradNorm(double max_norm) {
   for (size_t k = 0; k < params_.size(); ++k) {
     const torch::Tensor& g = params_[k].grad();
     if (!g.defined() || (partial && owner_[k] != comm_->rank())) continue;
+    if (pp_ && !counted_[k]) continue;
     const double s = g.to(torch::kFloat64).square().sum().item<double>();
     (tp_ && sharded_[k] ? shard_squares : squares) += s;
   }
@@ -192,6 +193,11 @@ StatusOr<double> ZeroOptimizer::ClipGradNorm(double max_norm) {
     std::vector<torch::Tensor> t = {torch::tensor({shard_squares}, torch::kFloat64)};
     RETURN_IF_ERROR(tp_->AllReduceSum(t));
     squares += t[0].item<double>();
+  }
+  if (pp_) {  // every stage's own parameters
+    std::vector<torch::Tensor> t = {torch::tensor({squares}, torch::kFloat64)};
+    RETURN_IF_ERROR(pp_->AllReduceSum(t));
+    squares = t[0].item<double>();
   }
   const double norm = std::sqrt(squares);
   const double coef = max_norm / (norm + 1e-6);
@@ -223,6 +229,13 @@ void ZeroOptimizer::SetTensorParallel(Communicator* tp, std::vector<bool> sharde
   sharded_ = std::move(sharded);
 }
 
+void ZeroOptimizer::SetPipeline(Communicator* pp, std::vector<bool> counted, int stage,
+                                int stages) {
+  pp_ = pp;
+  counted_ = std::move(counted);
+  file_tag_ = ".stage-" + std::to_string(stage) + "-of-" + std::to_string(stages);
+}
+
 void ZeroOptimizer::TransformState(
     const std::function<torch::Tensor(size_t, const torch::Tensor&)>& fn) {
   torch::NoGradGuard no_grad;
@@ -249,9 +262,9 @@ int64_t ZeroOptimizer::state_bytes() const {
 }
 
 std::string ZeroOptimizer::ShardName() const {
-  if (stage_ == 0) return comm_->rank() == 0 ? "optimizer.pt" : "";
+  if (stage_ == 0) return comm_->rank() == 0 ? "optimizer" + file_tag_ + ".pt" : "";
   return "optimizer.rank-" + std::to_string(comm_->rank()) + "-of-" +
-         std::to_string(comm_->world_size()) + ".pt";
+         std::to_string(comm_->world_size()) + file_tag_ + ".pt";
 }
 
 Status ZeroOptimizer::Save(const std::string& dir, bool write) const {
@@ -267,14 +280,14 @@ Status ZeroOptimizer::Save(const std::string& dir, bool write) const {
 }
 
 Status ZeroOptimizer::Load(const std::string& dir) {
-  const std::string name = stage_ == 0 ? "optimizer.pt" : ShardName();
+  const std::string name = stage_ == 0 ? "optimizer" + file_tag_ + ".pt" : ShardName();
   const std::string path = dir + "/" + name;
   auto bytes = model::ReadBytes(path);
   if (!bytes.ok()) {
     return FailedPreconditionError(
         "checkpoint " + dir + " has no " + name +
-        ": it was written with another ZeRO stage or "
-        "world size; resume with the --zero and number of ranks it was written with");
+        ": it was written with another ZeRO stage, world size or pipeline (--pp); resume with "
+        "the --zero, --pp and number of ranks it was written with");
   }
   try {
     std::istringstream in(*bytes);

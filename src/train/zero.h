@@ -76,6 +76,11 @@ class ZeroOptimizer {
   // tensor split over `tp`, whose squared gradient norm ClipGradNorm then sums over `tp`.
   // REQUIRES: `tp` outlives this object; sharded.size() is the number of parameters.
   void SetTensorParallel(Communicator* tp, std::vector<bool> sharded);
+  // Pipeline parallelism: the stages of `pp` hold different parameters, so ClipGradNorm sums the
+  // squared norms over `pp`, leaving out parameter k where !counted[k] (the last stage's copy of
+  // tied embeddings). Checkpoint files are named for `stage` of `stages`.
+  // REQUIRES: `pp` outlives this object; counted.size() is the number of parameters.
+  void SetPipeline(Communicator* pp, std::vector<bool> counted, int stage, int stages);
   // Replaces the AdamW moments of every parameter that has them by fn(k, moment), k the
   // parameter's index, keeping the step counts (to cut loaded moments into shards, or to gather
   // them whole for a checkpoint). fn may be collective: it is called in parameter order.
@@ -103,6 +108,9 @@ class ZeroOptimizer {
 
   Communicator* tp_ = nullptr;
   std::vector<bool> sharded_;
+  Communicator* pp_ = nullptr;
+  std::vector<bool> counted_;
+  std::string file_tag_;  // ".stage-S-of-P" under pipeline parallelism
   std::vector<std::vector<size_t>> units_;  // stage 3
   std::vector<bool> in_unit_;
   std::vector<std::vector<int64_t>> shapes_;

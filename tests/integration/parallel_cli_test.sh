@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Model parallelism as users start it (`medscribe launch ... train --tp N`), on a small synthetic
-# cohort with the `tiny` preset (4 attention heads, 2 key/value heads) on loopback:
+# Model parallelism as users start it (`medscribe launch ... train --tp N / --pp N`), on a small
+# synthetic cohort with the `tiny` preset (2 blocks, 4 attention heads, 2 key/value heads) on
+# loopback:
 #   - 2 tensor-parallel ranks and 2 x 2 (data x tensor parallel) reach the weights of one process
 #     with the same global batch after 20 steps. Tolerance: relative L2 difference <= 1e-4. The
 #     shards sum their partial products in another order than one process does (the row-parallel
@@ -8,9 +9,15 @@
 #     Adam's normalized updates carry such differences on; exact agreement is not expected;
 #   - a --tp 2 checkpoint resumes with --tp 1 (checkpoints hold whole tensors) and ends where the
 #     --tp 2 run ends;
-#   - kill -9 of a tensor-parallel rank: the launcher restarts both, they resume from the last
-#     checkpoint, and the loss curve and weights equal an uninterrupted run's;
-#   - a degree that does not divide the heads or the world is refused before any work.
+#   - --pp 2 with 4 micro-batches, GPipe and 1F1B, reaches the weights of one process with 4
+#     accumulation steps (same tolerance: the two copies of the tied embeddings add their
+#     gradients after backward, in another order than one process), and so do 2 tensor x 2
+#     pipeline ranks; each stage reports its blocks and how long it waited;
+#   - kill -9 of a tensor-parallel rank and of a pipeline stage: the launcher restarts both,
+#     they resume from the last checkpoint, and the loss curve and weights equal an
+#     uninterrupted run's;
+#   - a degree that does not divide the heads or the world, or more stages than blocks, is
+#     refused before any work.
 # Usage: parallel_cli_test.sh MEDSCRIBE_BINARY WEIGHTS_DIFF_BINARY
 bin="$1"
 diff_bin="$2"
@@ -62,33 +69,60 @@ grep -q "resuming at step 10" "$work/re.err" && r=$(close "$work/tp2" "$work/re"
   && pass "a --tp 2 checkpoint (step 10) resumed with --tp 1 ends where --tp 2 ends: $r" \
   || fail "resume across degrees: $r $(tail -2 "$work/re.err")"
 
-# 3. kill -9 of tensor-parallel rank 1 after checkpoint 6.
-long=("${common[@]}" --batch-size 4 --tp 2 --checkpoint-every 3 --eval-every 20)
-ms launch --nproc 2 -- "$bin" --home "$home" "${long[@]}" --out "$work/ref" > /dev/null 2> "$work/ref.err" \
-  || fail "uninterrupted run: $(tail -3 "$work/ref.err")"
-( for _ in $(seq 1200); do [ -e "$work/fault/checkpoints/step-00000006" ] && break; sleep 0.05; done
-  for pid in $(pgrep -f -- "--out $work/fault"); do
-    if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | has -x "RANK=1"; then kill -9 "$pid"; fi
-  done ) &
-killer=$!
-ms launch --nproc 2 --max-restarts 2 --stop-grace 5 -- "$bin" --home "$home" "${long[@]}" --out "$work/fault" \
-  > /dev/null 2> "$work/fault.err"; rc=$?
-wait $killer
-[ $rc -eq 0 ] && grep -q "resuming at step [0-9]* (restart 1)" "$work/fault.err" \
-  && pass "kill -9 of a tensor-parallel rank: $(grep -o 'resuming at step [0-9]* (restart 1)' "$work/fault.err")" \
-  || { fail "fault run: exit $rc"; tail -5 "$work/fault.err"; }
-[ "$(losses "$work/ref/metrics.jsonl")" = "$(losses "$work/fault/metrics.jsonl")" ] \
-  && pass "the loss curve equals the uninterrupted run's" \
-  || { fail "loss curves differ"; diff <(losses "$work/ref/metrics.jsonl") <(losses "$work/fault/metrics.jsonl") | head; }
-r=$(close "$work/ref" "$work/fault" 0) && pass "final weights equal the uninterrupted run's: $r" || fail "weights differ: $r"
+# 3. Pipeline parallelism: 2 stages x 4 micro-batches against one process with 4 accumulation
+# steps of the same batch.
+ms "${common[@]}" --batch-size 2 --grad-accum 4 --out "$work/acc" > /dev/null 2> "$work/acc.err" \
+  || fail "accumulation: $(tail -2 "$work/acc.err")"
+for schedule in gpipe 1f1b; do
+  ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --batch-size 2 --pp 2 --micro-batches 4 \
+    --schedule $schedule --out "$work/pp-$schedule" > /dev/null 2> "$work/pp-$schedule.err" \
+    || fail "--pp 2 $schedule: $(tail -3 "$work/pp-$schedule.err")"
+  r=$(close "$work/acc" "$work/pp-$schedule") && pass "--pp 2 ($schedule, 4 micro-batches) = 1 process with 4 accumulation steps: $r" \
+    || fail "--pp 2 $schedule differs: $r"
+done
+has "rank 1: pipeline stage 1 of 2, decoder blocks 1..1" "$work/pp-1f1b.err" \
+  && pass "stage report: $(grep -h 'pipeline stage' "$work/pp-1f1b.err" | tr '\n' ';')" \
+  || fail "stage report: $(grep -h 'rank 1' "$work/pp-1f1b.err")"
+ms launch --nproc 4 -- "$bin" --home "$home" "${common[@]}" --batch-size 2 --pp 2 --tp 2 --micro-batches 4 \
+  --out "$work/tp2pp2" > /dev/null 2> "$work/tp2pp2.err" || fail "--tp 2 --pp 2: $(tail -3 "$work/tp2pp2.err")"
+r=$(close "$work/acc" "$work/tp2pp2") && pass "2 tensor x 2 pipeline ranks = 1 process: $r" || fail "tp2 x pp2 differs: $r"
 
-# 4. Degrees that cannot work are refused before any work.
+# 4. kill -9 of one rank after checkpoint 6: a tensor-parallel rank, then a pipeline stage.
+fault_run() { # NAME ARGS...: an uninterrupted run and one whose rank 1 is killed
+  local name=$1
+  shift
+  ms launch --nproc 2 -- "$bin" --home "$home" "$@" --out "$work/$name-ref" > /dev/null 2> "$work/$name-ref.err" \
+    || fail "$name uninterrupted run: $(tail -3 "$work/$name-ref.err")"
+  ( for _ in $(seq 1200); do [ -e "$work/$name/checkpoints/step-00000006" ] && break; sleep 0.05; done
+    for pid in $(pgrep -f -- "--out $work/$name\$"); do
+      if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | has -x "RANK=1"; then kill -9 "$pid"; fi
+    done ) &
+  local killer=$! rc
+  ms launch --nproc 2 --max-restarts 2 --stop-grace 5 -- "$bin" --home "$home" "$@" --out "$work/$name" \
+    > /dev/null 2> "$work/$name.err"; rc=$?
+  wait $killer
+  [ $rc -eq 0 ] && grep -q "resuming at step [0-9]* (restart 1)" "$work/$name.err" \
+    && pass "$name: kill -9 of rank 1, $(grep -o 'resuming at step [0-9]* (restart 1)' "$work/$name.err")" \
+    || { fail "$name fault run: exit $rc"; tail -5 "$work/$name.err"; }
+  [ "$(losses "$work/$name-ref/metrics.jsonl")" = "$(losses "$work/$name/metrics.jsonl")" ] \
+    && pass "$name: the loss curve equals the uninterrupted run's" \
+    || { fail "$name: loss curves differ"; diff <(losses "$work/$name-ref/metrics.jsonl") <(losses "$work/$name/metrics.jsonl") | head; }
+  r=$(close "$work/$name-ref" "$work/$name" 0) && pass "$name: final weights equal the uninterrupted run's: $r" \
+    || fail "$name: weights differ: $r"
+}
+fault_run tp-fault "${common[@]}" --batch-size 4 --tp 2 --checkpoint-every 3 --eval-every 20
+fault_run pp-fault "${common[@]}" --batch-size 2 --pp 2 --micro-batches 2 --checkpoint-every 3 --eval-every 20
+
+# 5. Degrees that cannot work are refused before any work.
 ms "${common[@]}" --tp 2 --out "$work/bad1" > /dev/null 2> "$work/bad1.err"; rc=$?
 [ $rc -eq 2 ] && has "does not divide the 1 ranks" "$work/bad1.err" && [ ! -e "$work/bad1/checkpoints" ] \
   && pass "--tp 2 on 1 process: exit 2, $(tail -1 "$work/bad1.err")" || fail "tp over world: exit $rc $(tail -1 "$work/bad1.err")"
 ms "${common[@]}" --tp 3 --out "$work/bad2" > /dev/null 2> "$work/bad2.err"; rc=$?
 [ $rc -eq 2 ] && has "does not divide the decoder's 4 attention heads" "$work/bad2.err" \
   && pass "--tp 3 with 4 heads: exit 2, $(tail -1 "$work/bad2.err")" || fail "tp over heads: exit $rc $(tail -1 "$work/bad2.err")"
+ms "${common[@]}" --pp 3 --out "$work/bad4" > /dev/null 2> "$work/bad4.err"; rc=$?
+[ $rc -eq 2 ] && has "more stages than the 2 decoder blocks" "$work/bad4.err" \
+  && pass "--pp 3 with 2 blocks: exit 2, $(tail -1 "$work/bad4.err")" || fail "pp over blocks: exit $rc $(tail -1 "$work/bad4.err")"
 ms "${common[@]}" --tp 2 --zero 1 --out "$work/bad3" > /dev/null 2> "$work/bad3.err"; rc=$?
 [ $rc -eq 2 ] && has "with --tp > 1 is not supported" "$work/bad3.err" \
   && pass "--tp with --zero 1: exit 2" || fail "tp with zero: exit $rc $(tail -1 "$work/bad3.err")"
