@@ -342,6 +342,11 @@ std::vector<Rule> BuildPatternRules() {
   add("phone", R"(\b0\d{4} ?\d{6}\b|\b0\d{2} \d{4} \d{4}\b|\b0\d{3} \d{3} \d{3}\b)",
       Tag("[PHONE]"));
   add("phone", R"((?:\b(?:ext\.?|extension)|分機|轉)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
+  // An extension written "x4417" after a word of a phone within the clause ("his work line,
+  // x4417"); "x3 days" and "vomiting x2" have no phone word and fewer digits.
+  add("phone",
+      R"(\b((?:line|phone|number|extension|office|desk|cell|mobile|pager|beeper|call|reach|reached|dial)\b[^.;\n]{0,24}?\b)x ?\d{3,6}\b)",
+      KeepFirst("[PHONE]"), icase);
   add(
       "phone",
       R"(\b((?:pager|beeper|pgr|bleep|page|call|called|calling|dial|dialed|dialled|text|texted|phoned|rang|reached|phone|tel|telephone|cell|mobile|fax|callback|call back|contact|line|hotline|helpline|office|desk|direct|work|home)\.?(?: (?:at|on|number|no\.?|#))?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{1,2}-\d{4}\b(?![./:-]\d)|\d{3,6}\b(?![./:-]\d)))",
@@ -838,10 +843,18 @@ std::vector<Rule> BuildPatternRules() {
           return m.str(0);
         return m[1].str() + "[NAME]" + m[3].str();
       });
+  // A shop, business or landmark that places where someone lives or is found ("a trailer behind
+  // the Dollar General", "lives across from the Shell station"); places of care stay ("the
+  // bed next to the Nurses' Station").
+  add("name",
+      R"(\b((?:[Bb]ehind|[Nn]ext to|[Aa]cross (?:the street |the road )?from|[Bb]eside|[Oo]pposite|[Aa]round the corner from|[Dd]own the (?:street|road) from|[Uu]p the (?:street|road) from|[Ii]n the parking lot of|[Oo]utside) the )([A-Z][A-Za-z'&.-]+(?: [A-Z][A-Za-z'&.-]+){0,3})\b)",
+      KeepFirstUnless(
+          "[NAME]",
+          R"(\b(?:Nurses|Nursing|Station|Unit|Ward|Bay|Room|Bed|Hospital|Clinic|Medical|Health|ICU|ED|ER|OR|PACU|Radiology|Pharmacy|Lab|Emergency|Department|Desk|Entrance|Lobby|Chapel|Cafeteria|Elevator|Elevators|Left|Right|Upper|Lower)\b)"));
   // The town of a place of care a patient goes to ("seen at the VA in White River Junction",
   // "Mercy Clinic of Sandpoint"): the facility's name stays, its town goes.
   add("address",
-      R"(\b((?:the )?(?:VA|V\.A\.|VAMC|CBOC|[A-Z][A-Za-z'.]+(?: [A-Z][A-Za-z'.]+){0,3} (?:Hospital|Clinic|Medical Center|Health Center|Medical Group|Imaging|Nursing Home|Rehab|Pharmacy|Urgent Care|Dialysis|Hospice))(?: clinic| hospital)? (?:in|of|at) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
+      R"(\b((?:the )?(?:VA|V\.A\.|VAMC|CBOC|[A-Z][A-Za-z'.]+(?: [A-Z][A-Za-z'.]+){0,3} (?:Hospital|Clinic|Medical Center|Medical Centre|Health Center|Health Centre|Medical Group|Imaging|Nursing Home|Care Home|Rehab|Pharmacy|Urgent Care|Dialysis|Hospice|Infirmary|Sanatorium))(?: clinic| hospital)? (?:in|of|at) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
       [](const std::smatch& m, int) { return m[1].str() + "[ADDRESS]"; });
   // A person introduced by a noun and "named" or "called" ("a retired firefighter named Gus"),
   // not a drug, a condition or a thing ("a medication called Eliquis").

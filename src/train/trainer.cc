@@ -325,10 +325,10 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   config.decoder.vocab_size = enc.vocab_size();
   RETURN_IF_ERROR(model::Validate(config));
   RETURN_IF_ERROR(model::CheckTensorParallel(config.decoder, o.tensor_parallel));
-  if (o.tensor_parallel > 1 && o.zero_stage > 0)
+  if (o.tensor_parallel > 1 && o.zero_stage == 3)
     return InvalidArgumentError(
-        "--zero 1 or 2 with --tp > 1 is not supported; shard the optimizer state with --tp alone "
-        "(each rank holds the moments of its shards) or use --zero without --tp");
+        "--zero 3 with --tp > 1 is not supported; with --tp use --zero 1 or 2 (each "
+        "tensor-parallel rank already holds only its shards of the decoder's blocks)");
   RETURN_IF_ERROR(CheckPipeline(static_cast<size_t>(config.decoder.num_hidden_layers),
                                 o.pipeline_parallel));
   if (o.pipeline_parallel > 1 && o.zero_stage == 3)

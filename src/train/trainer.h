@@ -101,7 +101,7 @@ struct TrainOptions {
   // (gathered while the block runs, its activations recomputed in backward).
   int zero_stage = 0;
   // Tensor parallelism (train/mesh.h, model/tensor_parallel.h): ranks of the world that split
-  // the decoder's matrices; the world is tensor_parallel x data-parallel ranks. Stage 0 only.
+  // the decoder's matrices; the world is tensor_parallel x data-parallel ranks. ZeRO stages 0-2.
   int tensor_parallel = 1;
   // Pipeline parallelism (train/pipeline.h): stages the decoder's blocks are cut into (balanced
   // by measured time), and the schedule ("gpipe" or "1f1b") of a step's grad_accum micro-batches

@@ -184,10 +184,11 @@ StatusOr<double> ZeroOptimizer::ClipGradNorm(double max_norm) {
     const double s = g.to(torch::kFloat64).square().sum().item<double>();
     (tp_ && sharded_[k] ? shard_squares : squares) += s;
   }
-  if (partial) {
-    std::vector<torch::Tensor> t = {torch::tensor({squares}, torch::kFloat64)};
+  if (partial) {  // each owner's squares
+    std::vector<torch::Tensor> t = {torch::tensor({squares, shard_squares}, torch::kFloat64)};
     RETURN_IF_ERROR(comm_->AllReduceSum(t));
-    squares = t[0].item<double>();
+    squares = t[0][0].item<double>();
+    shard_squares = t[0][1].item<double>();
   }
   if (tp_) {  // each shard's squares once, the replicated parameters' from this rank
     std::vector<torch::Tensor> t = {torch::tensor({shard_squares}, torch::kFloat64)};

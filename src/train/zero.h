@@ -72,7 +72,7 @@ class ZeroOptimizer {
   Status GatherAll();
   void ReleaseAll();
 
-  // Tensor parallelism (stage 0 only): `sharded[k]` says parameter k is this rank's shard of a
+  // Tensor parallelism (stages 0 to 2): `sharded[k]` says parameter k is this rank's shard of a
   // tensor split over `tp`, whose squared gradient norm ClipGradNorm then sums over `tp`.
   // REQUIRES: `tp` outlives this object; sharded.size() is the number of parameters.
   void SetTensorParallel(Communicator* tp, std::vector<bool> sharded);

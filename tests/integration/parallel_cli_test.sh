@@ -12,7 +12,8 @@
 #   - --pp 2 with 4 micro-batches, GPipe and 1F1B, reaches the weights of one process with 4
 #     accumulation steps (same tolerance: the two copies of the tied embeddings add their
 #     gradients after backward, in another order than one process), and so do 2 tensor x 2
-#     pipeline ranks; each stage reports its blocks and how long it waited;
+#     pipeline ranks, 2 data x 2 tensor ranks with ZeRO-1 and 2 data x 2 pipeline ranks with
+#     ZeRO-2; each stage reports its blocks and how long it waited;
 #   - kill -9 of a tensor-parallel rank and of a pipeline stage: the launcher restarts both,
 #     they resume from the last checkpoint, and the loss curve and weights equal an
 #     uninterrupted run's;
@@ -86,6 +87,15 @@ has "rank 1: pipeline stage 1 of 2, decoder blocks 1..1" "$work/pp-1f1b.err" \
 ms launch --nproc 4 -- "$bin" --home "$home" "${common[@]}" --batch-size 2 --pp 2 --tp 2 --micro-batches 4 \
   --out "$work/tp2pp2" > /dev/null 2> "$work/tp2pp2.err" || fail "--tp 2 --pp 2: $(tail -3 "$work/tp2pp2.err")"
 r=$(close "$work/acc" "$work/tp2pp2") && pass "2 tensor x 2 pipeline ranks = 1 process: $r" || fail "tp2 x pp2 differs: $r"
+# Hybrids with ZeRO across the data-parallel replicas.
+ms launch --nproc 4 -- "$bin" --home "$home" "${common[@]}" --batch-size 2 --tp 2 --zero 1 \
+  --out "$work/dp2tp2z1" > /dev/null 2> "$work/dp2tp2z1.err" || fail "2 x 2 with ZeRO-1: $(tail -3 "$work/dp2tp2z1.err")"
+r=$(close "$work/one" "$work/dp2tp2z1") && pass "2 data x 2 tensor-parallel ranks with ZeRO-1 = 1 process: $r" \
+  || fail "2 x 2 ZeRO-1 differs: $r"
+ms launch --nproc 4 -- "$bin" --home "$home" "${common[@]}" --batch-size 2 --pp 2 --micro-batches 2 --zero 2 \
+  --out "$work/dp2pp2z2" > /dev/null 2> "$work/dp2pp2z2.err" || fail "2 x 2 pipeline with ZeRO-2: $(tail -3 "$work/dp2pp2z2.err")"
+r=$(close "$work/acc" "$work/dp2pp2z2") && pass "2 data x 2 pipeline ranks with ZeRO-2 (global batch 8) = 1 process with 4 accumulation steps: $r" \
+  || fail "2 x 2 pipeline ZeRO-2 differs: $r"
 
 # 4. kill -9 of one rank after checkpoint 6: a tensor-parallel rank, then a pipeline stage.
 fault_run() { # NAME ARGS...: an uninterrupted run and one whose rank 1 is killed
@@ -123,7 +133,7 @@ ms "${common[@]}" --tp 3 --out "$work/bad2" > /dev/null 2> "$work/bad2.err"; rc=
 ms "${common[@]}" --pp 3 --out "$work/bad4" > /dev/null 2> "$work/bad4.err"; rc=$?
 [ $rc -eq 2 ] && has "more stages than the 2 decoder blocks" "$work/bad4.err" \
   && pass "--pp 3 with 2 blocks: exit 2, $(tail -1 "$work/bad4.err")" || fail "pp over blocks: exit $rc $(tail -1 "$work/bad4.err")"
-ms "${common[@]}" --tp 2 --zero 1 --out "$work/bad3" > /dev/null 2> "$work/bad3.err"; rc=$?
-[ $rc -eq 2 ] && has "with --tp > 1 is not supported" "$work/bad3.err" \
-  && pass "--tp with --zero 1: exit 2" || fail "tp with zero: exit $rc $(tail -1 "$work/bad3.err")"
+ms "${common[@]}" --tp 2 --zero 3 --out "$work/bad3" > /dev/null 2> "$work/bad3.err"; rc=$?
+[ $rc -eq 2 ] && has "zero 3 with --tp > 1 is not supported" "$work/bad3.err" \
+  && pass "--tp with --zero 3: exit 2" || fail "tp with zero 3: exit $rc $(tail -1 "$work/bad3.err")"
 finish
