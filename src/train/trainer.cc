@@ -468,8 +468,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     m->decoder->rope.sin = m->decoder->rope.sin.to(device);
   }
   const int image_token = o.prompt.image ? enc.image_token() : -1;
-  // Pipeline parallelism: the stages cut where the slowest is fastest, timed on a first batch
-  // (rank 0's cut is every rank's).
+  // Pipeline parallelism: the stages cut where the slowest is fastest, timed (forward and
+  // backward) on a first batch; rank 0's cut is every rank's.
   std::optional<Pipeline> pipeline;
   if (mesh.pp_size() > 1) {
     std::vector<Example> sample;
@@ -490,17 +490,28 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       }
       return best;
     };
-    torch::NoGradGuard no_grad;
+    // Forward and backward of each part, as a step runs them; the gradients are dropped after,
+    // and evaluation mode leaves batch norm's running statistics as they were.
+    m->eval();
     BatchInputs in;
-    double before_s = timed([&] { in = Inputs(m, b, image_token, nullptr, false); });
-    if (frozen_image && image_token >= 0)  // training reads the image path's cached tokens
-      before_s = std::max(0.0, before_s - timed([&] { m->vision(b.images); }));
-    torch::Tensor h;
-    const double block_s = timed(
-        [&] { h = m->decoder->forward_layers(in.embeds, in.attention_mask, 0, 1, false); });
-    const double after_s = timed([&] {
-      model::TargetLossSum(m->decoder, m->decoder->model->norm(h), in.labels);
+    double before_s = timed([&] {
+      in = Inputs(m, b, image_token, nullptr, false);
+      in.embeds.sum().backward();
     });
+    if (frozen_image && image_token >= 0)  // training reads the image path's cached tokens
+      before_s = std::max(0.0, before_s - timed([&] { m->vision(b.images).sum().backward(); }));
+    const torch::Tensor x = in.embeds.detach().requires_grad_(true);
+    torch::Tensor h;
+    const double block_s = timed([&] {
+      h = m->decoder->forward_layers(x, in.attention_mask, 0, 1, false);
+      h.sum().backward();
+    });
+    const torch::Tensor y = h.detach().requires_grad_(true);
+    const double after_s = timed([&] {
+      model::TargetLossSum(m->decoder, m->decoder->model->norm(y), in.labels).backward();
+    });
+    for (auto& p : m->parameters()) p.mutable_grad() = torch::Tensor();
+    m->train();
     StagePlan plan = BalanceStages(static_cast<size_t>(config.decoder.num_hidden_layers),
                                    mesh.pp_size(), before_s, block_s, after_s);
     std::vector<torch::Tensor> bounds = {
