@@ -192,9 +192,8 @@ int RunTrain(const TrainArgs& a) {
     std::fprintf(stderr,
                  "rank %d: pipeline stage %d of %d, decoder blocks %zu..%zu, waiting %.1f%% of "
                  "its step time (equal stages in theory: %.1f%%)\n",
-                 world->rank, r->pipeline_stage, a.pp, r->stage_first_block,
-                 r->stage_end_block - 1, 100 * r->pipeline_wait_fraction,
-                 100.0 * (a.pp - 1) / (o.grad_accum + a.pp - 1));
+                 world->rank, r->pipeline_stage, a.pp, r->stage_first_block, r->stage_end_block - 1,
+                 100 * r->pipeline_wait_fraction, 100.0 * (a.pp - 1) / (o.grad_accum + a.pp - 1));
   }
   if (world->rank != 0) return kExitOk;
   if (Status s = WriteFile(fs::path(a.out) / "model" / "tokenizer.model", serialized); !s.ok())
@@ -346,11 +345,12 @@ Runner RegisterTrain(CLI::App& app) {
                  "Data parallelism: seconds to wait for the other ranks at rendezvous and in any "
                  "collective before the run fails (a dead host or a cut link)")
       ->capture_default_str();
-  app.add_option("--zero", a->zero,
-                 "ZeRO stage: 0 every rank holds the optimizer state, 1 shards it across ranks, "
-                 "2 also reduces each gradient to its owner only, 3 also holds each decoder block's "
-                 "weights on its owner only, gathered while the block runs (its activations are "
-                 "recomputed in backward)")
+  app.add_option(
+         "--zero", a->zero,
+         "ZeRO stage: 0 every rank holds the optimizer state, 1 shards it across ranks, "
+         "2 also reduces each gradient to its owner only, 3 also holds each decoder block's "
+         "weights on its owner only, gathered while the block runs (its activations are "
+         "recomputed in backward)")
       ->capture_default_str()
       ->check(CLI::Range(0, 3));
   app.add_option("--tp", a->tp,

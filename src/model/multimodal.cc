@@ -58,8 +58,8 @@ SplicedInputs ReportModelImpl::SpliceEmbeds(const torch::Tensor& image_embeds,
     e.push_back(torch::cat(
         {text[i].narrow(0, 0, p), image_embeds[i], text[i].narrow(0, p + 1, t - p - 1)}));
   }
-  SplicedInputs out = SpliceLayout(input_ids, attention_mask, labels, image_token_id,
-                                   image_embeds.size(1));
+  SplicedInputs out =
+      SpliceLayout(input_ids, attention_mask, labels, image_token_id, image_embeds.size(1));
   out.embeds = torch::stack(e);
   return out;
 }

@@ -48,8 +48,7 @@ struct ReportModelImpl : torch::nn::Module {
   // image embeddings: what a pipeline stage that receives the embeddings needs of the batch.
   static SplicedInputs SpliceLayout(const torch::Tensor& input_ids,
                                     const torch::Tensor& attention_mask,
-                                    const torch::Tensor& labels, int64_t image_token_id,
-                                    int64_t n);
+                                    const torch::Tensor& labels, int64_t image_token_id, int64_t n);
   // As Splice, with the image embeddings given (e.g. from cached vision tokens).
   SplicedInputs SpliceEmbeds(const torch::Tensor& image_embeds, const torch::Tensor& input_ids,
                              const torch::Tensor& attention_mask, const torch::Tensor& labels,

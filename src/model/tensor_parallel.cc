@@ -41,7 +41,8 @@ struct ReduceFrom : torch::autograd::Function<ReduceFrom> {
 };
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 bool VocabSharded(const std::string& name) {
@@ -87,8 +88,8 @@ Status CheckTensorParallel(const DecoderConfig& c, int size) {
 
 int ShardDimension(const std::string& name) {
   if (VocabSharded(name)) return 0;
-  for (const char* col : {"q_proj.weight", "k_proj.weight", "v_proj.weight", "gate_proj.weight",
-                          "up_proj.weight"})
+  for (const char* col :
+       {"q_proj.weight", "k_proj.weight", "v_proj.weight", "gate_proj.weight", "up_proj.weight"})
     if (EndsWith(name, col)) return 0;
   for (const char* row : {"o_proj.weight", "down_proj.weight"})
     if (EndsWith(name, row)) return 1;
@@ -109,11 +110,11 @@ torch::Tensor GatherShard(const std::string& name, const torch::Tensor& shard,
   if (dim < 0 || group->size() == 1) return shard;
   torch::NoGradGuard no_grad;
   std::vector<int64_t> sizes = shard.sizes().vec();
-  sizes[static_cast<size_t>(dim)] = VocabSharded(name) ? c.vocab_size
-                                                       : shard.size(dim) * group->size();
+  sizes[static_cast<size_t>(dim)] =
+      VocabSharded(name) ? c.vocab_size : shard.size(dim) * group->size();
   torch::Tensor full = torch::zeros(sizes, shard.options());
-  const auto [first, count] = Range(name, sizes[static_cast<size_t>(dim)], group->rank(),
-                                    group->size());
+  const auto [first, count] =
+      Range(name, sizes[static_cast<size_t>(dim)], group->rank(), group->size());
   full.narrow(dim, first, count).copy_(shard);
   group->AllReduceSum(full);
   return full;
@@ -147,9 +148,9 @@ torch::Tensor ReduceFromTensorParallel(const torch::Tensor& x, TensorParallelGro
   return ReduceFrom::apply(x, Handle(group));
 }
 
-torch::Tensor TensorParallelCrossEntropySum(const torch::Tensor& hidden, const torch::Tensor& wanted,
-                                            const torch::Tensor& rows, int64_t vocab,
-                                            TensorParallelGroup* group,
+torch::Tensor TensorParallelCrossEntropySum(const torch::Tensor& hidden,
+                                            const torch::Tensor& wanted, const torch::Tensor& rows,
+                                            int64_t vocab, TensorParallelGroup* group,
                                             const torch::Tensor& token_weights) {
   const int r = group->rank(), n = group->size();
   const auto [first, count] = VocabRange(vocab, r, n);
@@ -159,7 +160,8 @@ torch::Tensor TensorParallelCrossEntropySum(const torch::Tensor& hidden, const t
   // Each rank's log-sum-exp in its own row, the rows completed by the group's sum; their
   // log-sum-exp is the whole vocabulary's (and its gradient the global softmax).
   const torch::Tensor mine = torch::logsumexp(logits, -1);  // [N]
-  std::vector<torch::Tensor> slots(static_cast<size_t>(n), torch::zeros({rows_n}, logits.options()));
+  std::vector<torch::Tensor> slots(static_cast<size_t>(n),
+                                   torch::zeros({rows_n}, logits.options()));
   slots[static_cast<size_t>(r)] = mine;
   const torch::Tensor lse =
       torch::logsumexp(ReduceFromTensorParallel(torch::stack(slots), group), 0);  // [N]

@@ -84,9 +84,9 @@ torch::Tensor ReduceFromTensorParallel(const torch::Tensor& x, TensorParallelGro
 // target positions, `wanted` [N] their token ids, `rows` this rank's output rows [V_local,
 // hidden]. Each rank computes its logits only; the log-sum-exp and the target's logit are
 // completed over the group. Equal on every rank of the group.
-torch::Tensor TensorParallelCrossEntropySum(const torch::Tensor& hidden, const torch::Tensor& wanted,
-                                            const torch::Tensor& rows, int64_t vocab,
-                                            TensorParallelGroup* group,
+torch::Tensor TensorParallelCrossEntropySum(const torch::Tensor& hidden,
+                                            const torch::Tensor& wanted, const torch::Tensor& rows,
+                                            int64_t vocab, TensorParallelGroup* group,
                                             const torch::Tensor& token_weights = {});
 
 }  // namespace medscribe::model

@@ -28,8 +28,9 @@ Status SaveCheckpoint(const std::filesystem::path& run, int64_t step, model::Rep
                       ZeroOptimizer& opt, const Mesh& mesh, const std::vector<std::string>& names);
 
 // Loads RUN/checkpoints/latest into `m` and `opt` (and the CPU generator), or returns step 0 when
-// there is none. REQUIRES: `m` whole (not yet sharded); `world_size` is the data-parallel size. FailedPrecondition when it was written with another ZeRO stage or world size,
-// DataLoss when a file is corrupted (with what to do).
+// there is none. REQUIRES: `m` whole (not yet sharded); `world_size` is the data-parallel size.
+// FailedPrecondition when it was written with another ZeRO stage or world size, DataLoss when a
+// file is corrupted (with what to do).
 StatusOr<Checkpoint> LoadCheckpoint(const std::filesystem::path& run, model::ReportModel& m,
                                     ZeroOptimizer& opt, int world_size);
 

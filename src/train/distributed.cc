@@ -9,8 +9,8 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
-#include <functional>
 #include <cstdlib>
+#include <functional>
 #include <utility>
 
 namespace medscribe::train {
@@ -93,8 +93,8 @@ class Single final : public Communicator {
   Status ReduceTo(torch::Tensor&, int) override { return OkStatus(); }
   Status Barrier() override { return OkStatus(); }
   std::unique_ptr<PendingCollective> SendAsync(torch::Tensor, int to, int) override {
-    return std::make_unique<Done>(InvalidArgumentError(
-        "a single process has no rank " + std::to_string(to) + " to send to"));
+    return std::make_unique<Done>(
+        InvalidArgumentError("a single process has no rank " + std::to_string(to) + " to send to"));
   }
   Status Recv(torch::Tensor&, int from, int) override {
     return InvalidArgumentError("a single process has no rank " + std::to_string(from) +
@@ -200,7 +200,8 @@ class C10dCommunicator final : public Communicator {
 
   Status Recv(torch::Tensor& t, int from, int tag) override {
     return Guard([&] {
-      std::vector<torch::Tensor> one = {t.device() == device_ ? t : torch::empty_like(t, t.options().device(device_))};
+      std::vector<torch::Tensor> one = {
+          t.device() == device_ ? t : torch::empty_like(t, t.options().device(device_))};
       pg_->recv(one, from, tag)->wait();
       if (!one[0].is_same(t)) t.copy_(one[0]);
     });

@@ -33,10 +33,10 @@ class CommunicatorGroup final : public model::TensorParallelGroup {
 
 Status CheckMesh(int world, int tp, int pp) {
   if (tp < 1 || pp < 1 || world % (tp * pp) != 0) {
-    const std::string what = pp == 1   ? "--tp " + std::to_string(tp)
-                             : tp == 1 ? "--pp " + std::to_string(pp)
-                                       : "--tp " + std::to_string(tp) + " x --pp " +
-                                             std::to_string(pp);
+    const std::string what = pp == 1 ? "--tp " + std::to_string(tp)
+                             : tp == 1
+                                 ? "--pp " + std::to_string(pp)
+                                 : "--tp " + std::to_string(tp) + " x --pp " + std::to_string(pp);
     return InvalidArgumentError(what + " does not divide the " + std::to_string(world) +
                                 " ranks; start a multiple of " +
                                 (tp > 1 && pp > 1 ? "their product" : "it"));
@@ -91,7 +91,8 @@ std::vector<std::string> DecoderNames(model::ReportModel& m,
   for (const auto& p : m->named_parameters()) {
     if (p.key().rfind(kDecoderPrefix, 0) != 0) continue;
     for (size_t k = 0; k < params.size(); ++k)
-      if (params[k].is_same(p.value())) names[k] = p.key().substr(std::string(kDecoderPrefix).size());
+      if (params[k].is_same(p.value()))
+        names[k] = p.key().substr(std::string(kDecoderPrefix).size());
   }
   return names;
 }

@@ -36,8 +36,8 @@ class Mesh {
   static StatusOr<Mesh> Make(Communicator* world, int tp, int pp = 1);
 
   Communicator& world() const { return *world_; }
-  Communicator& data() const { return *dp_; }    // the data-parallel group of this rank
-  Communicator& tensor() const { return *tp_; }  // the tensor-parallel group of this rank
+  Communicator& data() const { return *dp_; }      // the data-parallel group of this rank
+  Communicator& tensor() const { return *tp_; }    // the tensor-parallel group of this rank
   Communicator& pipeline() const { return *pp_; }  // this rank's pipeline (rank = stage)
   int tp_size() const { return tp_->world_size(); }
   int pp_size() const { return pp_->world_size(); }

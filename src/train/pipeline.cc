@@ -37,10 +37,9 @@ StatusOr<Schedule> ParseSchedule(const std::string& name) {
 Status CheckPipeline(size_t layers, int stages) {
   if (stages < 1) return InvalidArgumentError("--pp must be at least 1");
   if (static_cast<size_t>(stages) > layers)
-    return InvalidArgumentError("--pp " + std::to_string(stages) + " is more stages than the " +
-                                std::to_string(layers) +
-                                " decoder blocks (each stage needs one); choose --pp <= " +
-                                std::to_string(layers));
+    return InvalidArgumentError(
+        "--pp " + std::to_string(stages) + " is more stages than the " + std::to_string(layers) +
+        " decoder blocks (each stage needs one); choose --pp <= " + std::to_string(layers));
   return OkStatus();
 }
 
@@ -62,7 +61,7 @@ StagePlan BalanceStages(size_t layers, int stages, double before_s, double block
       if (p == 2 && rest != 0) continue;
       const double middle = p > 2 ? static_cast<double>((rest + p - 3) / (p - 2)) * block_s : 0;
       const double slowest = std::max({before_s + static_cast<double>(first) * block_s,
-                                        after_s + static_cast<double>(last) * block_s, middle});
+                                       after_s + static_cast<double>(last) * block_s, middle});
       if (slowest < best - 1e-12) {
         best = slowest;
         best_first = first;
@@ -184,7 +183,8 @@ Status Pipeline::Backward(size_t i, const MicroBatchIo& io, PipelineStats& stats
     roots.push_back(outputs_[i]);
     grads.push_back(torch::ones_like(outputs_[i]));
   } else {
-    torch::Tensor g = torch::empty(outputs_[i].sizes(), outputs_[i].options().dtype(torch::kFloat32));
+    torch::Tensor g =
+        torch::empty(outputs_[i].sizes(), outputs_[i].options().dtype(torch::kFloat32));
     const auto t = Clock::now();
     RETURN_IF_ERROR(group_->Recv(g, stage_ + 1, BackwardTag(i)));
     stats.wait_s += Since(t);
@@ -197,8 +197,7 @@ Status Pipeline::Backward(size_t i, const MicroBatchIo& io, PipelineStats& stats
   }
   torch::autograd::backward(roots, grads);
   if (!first()) {
-    sends_.push_back(
-        group_->SendAsync(inputs_[i].grad().contiguous(), stage_ - 1, BackwardTag(i)));
+    sends_.push_back(group_->SendAsync(inputs_[i].grad().contiguous(), stage_ - 1, BackwardTag(i)));
   }
   inputs_[i] = outputs_[i] = aux_[i] = torch::Tensor();
   return OkStatus();
@@ -217,8 +216,7 @@ StatusOr<PipelineStats> Pipeline::Step(size_t micro, Schedule schedule, const Mi
     for (size_t i = 0; i < micro; ++i) RETURN_IF_ERROR(Forward(i, io, true, stats));
     for (size_t i = 0; i < micro; ++i) RETURN_IF_ERROR(Backward(i, io, stats));
   } else {
-    const size_t warmup =
-        std::min(micro, static_cast<size_t>(plan_.stages() - stage_ - 1));
+    const size_t warmup = std::min(micro, static_cast<size_t>(plan_.stages() - stage_ - 1));
     size_t next_backward = 0;
     for (size_t i = 0; i < warmup; ++i) RETURN_IF_ERROR(Forward(i, io, true, stats));
     for (size_t i = warmup; i < micro; ++i) {

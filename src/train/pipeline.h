@@ -55,8 +55,7 @@ Status CheckPipeline(size_t layers, int stages);
 // The cut whose slowest stage is fastest, from the measured seconds of what runs before the
 // blocks (stage 0: vision, projector, embeddings), of one block, and of what runs after them
 // (last stage: norm and loss). REQUIRES: CheckPipeline(layers, stages) is OK.
-StagePlan BalanceStages(size_t layers, int stages, double before_s, double block_s,
-                        double after_s);
+StagePlan BalanceStages(size_t layers, int stages, double before_s, double block_s, double after_s);
 
 // Whether `stage` of `plan` holds the report model's parameter `name` ("decoder.model.layers.3.
 // mlp.up_proj.weight"). `tied`: the output head is the token embeddings.

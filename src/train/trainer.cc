@@ -205,12 +205,12 @@ StatusOr<bool> DiffersFromRankZero(Communicator& comm, const torch::Tensor& loca
 Status CheckSameRun(Communicator& comm, const std::string& config_json, const TrainOptions& o,
                     int64_t resumed_step) {
   if (comm.world_size() == 1) return OkStatus();
-  const std::string options = std::to_string(o.batch_size) + "/" + std::to_string(o.grad_accum) +
-                              "/" + std::to_string(o.tensor_parallel) + "/" + std::to_string(o.zero_stage) +
-                              "/" + std::to_string(o.pipeline_parallel) + o.schedule +
-                              "/" + std::to_string(o.max_steps) + "/" + std::to_string(o.seed) +
-                              "/" + std::to_string(o.learning_rate) + "/" +
-                              std::to_string(o.prompt.image) + std::to_string(o.prompt.dictation);
+  const std::string options =
+      std::to_string(o.batch_size) + "/" + std::to_string(o.grad_accum) + "/" +
+      std::to_string(o.tensor_parallel) + "/" + std::to_string(o.zero_stage) + "/" +
+      std::to_string(o.pipeline_parallel) + o.schedule + "/" + std::to_string(o.max_steps) + "/" +
+      std::to_string(o.seed) + "/" + std::to_string(o.learning_rate) + "/" +
+      std::to_string(o.prompt.image) + std::to_string(o.prompt.dictation);
   const torch::Tensor local = torch::tensor(
       {Fingerprint(config_json), Fingerprint(o.dataset_id), Fingerprint(options), resumed_step},
       torch::kInt64);
@@ -329,15 +329,15 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     return InvalidArgumentError(
         "--zero 3 with --tp > 1 is not supported; with --tp use --zero 1 or 2 (each "
         "tensor-parallel rank already holds only its shards of the decoder's blocks)");
-  RETURN_IF_ERROR(CheckPipeline(static_cast<size_t>(config.decoder.num_hidden_layers),
-                                o.pipeline_parallel));
+  RETURN_IF_ERROR(
+      CheckPipeline(static_cast<size_t>(config.decoder.num_hidden_layers), o.pipeline_parallel));
   if (o.pipeline_parallel > 1 && o.zero_stage == 3)
     return InvalidArgumentError(
         "--zero 3 with --pp > 1 is not supported; each stage already holds only its blocks (use "
         "--zero 1 or 2 to shard the optimizer state across data-parallel replicas)");
   ASSIGN_OR_RETURN(const Schedule schedule, ParseSchedule(o.schedule));
-  RETURN_IF_ERROR(CheckMesh(o.comm ? o.comm->world_size() : 1, o.tensor_parallel,
-                            o.pipeline_parallel));
+  RETURN_IF_ERROR(
+      CheckMesh(o.comm ? o.comm->world_size() : 1, o.tensor_parallel, o.pipeline_parallel));
   if (o.threads > 0) torch::set_num_threads(o.threads);
   ASSIGN_OR_RETURN(const torch::Device device, ResolveDevice(o.device, o.local_rank));
   ASSIGN_OR_RETURN(const Precision precision, ParsePrecision(o.precision, device));
@@ -485,8 +485,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       for (int k = 0; k < 2; ++k) {
         const auto t = std::chrono::steady_clock::now();
         fn();
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
-                                  .count());
+        best = std::min(
+            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
       }
       return best;
     };
@@ -612,11 +612,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       if (std::sscanf(names[k].c_str(), "model.layers.%u.", &layer) == 1) units[layer].push_back(k);
     }
     opt.SetShardedUnits(std::move(units));
-    m->decoder->layer_runner = [&opt](size_t layer,
-                                      const std::function<torch::Tensor(const torch::Tensor&)>& fn,
-                                      const torch::Tensor& x) {
-      return model::Checkpointed(fn, x, opt.HooksFor(layer));
-    };
+    m->decoder->layer_runner =
+        [&opt](size_t layer, const std::function<torch::Tensor(const torch::Tensor&)>& fn,
+               const torch::Tensor& x) { return model::Checkpointed(fn, x, opt.HooksFor(layer)); };
   }
   if (leader) {
     fs::create_directories(run / "checkpoints", ec);
@@ -715,8 +713,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                               double scale, double head_share,
                               std::optional<GradientReducer>* armed) {
     MicroBatchIo io;
-    io.first = [&batches, &m, image_token, cached, head_trains, &o, scale,
-                head_share](size_t i) {
+    io.first = [&batches, &m, image_token, cached, head_trains, &o, scale, head_share](size_t i) {
       const Batch& b = batches[i];
       const BatchInputs in = Inputs(m, b, image_token, cached, head_trains);
       MicroBatchIo::First f{in.embeds, in.attention_mask, in.labels, {}};

@@ -146,7 +146,7 @@ struct TrainResult {
   int pipeline_stage = 0;
   size_t stage_first_block = 0, stage_end_block = 0;
   double pipeline_wait_fraction = 0;
-  int64_t peak_rss_bytes = 0;         // of this process
+  int64_t peak_rss_bytes = 0;  // of this process
 };
 
 StatusOr<TrainResult> Train(const TrainOptions& options, const TextEncoder& encoder);

@@ -110,7 +110,7 @@ class ZeroOptimizer {
   std::vector<bool> sharded_;
   Communicator* pp_ = nullptr;
   std::vector<bool> counted_;
-  std::string file_tag_;  // ".stage-S-of-P" under pipeline parallelism
+  std::string file_tag_;                    // ".stage-S-of-P" under pipeline parallelism
   std::vector<std::vector<size_t>> units_;  // stage 3
   std::vector<bool> in_unit_;
   std::vector<std::vector<int64_t>> shapes_;

@@ -718,8 +718,8 @@ TEST(TextScrubberTest, AnExtensionWrittenWithXATownOfAnInfirmaryAndAShopBehindAH
       "Call only on his work line, x4417. Records from St. Brigid's Infirmary in Galway. He "
       "lives in a trailer behind the Dollar General on the highway.",
       {"4417", "Galway", "Dollar"},
-      {"Vomiting x3 today.", "Line flushed x2.", "Pain x 3 days.", "Bed next to the Nurses' Station.",
-       "Waited outside the ICU.", "Opacity behind the heart."});
+      {"Vomiting x3 today.", "Line flushed x2.", "Pain x 3 days.",
+       "Bed next to the Nurses' Station.", "Waited outside the ICU.", "Opacity behind the heart."});
 }
 
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {

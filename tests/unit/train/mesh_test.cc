@@ -34,7 +34,8 @@ int FreePort() {
 
 // Runs fn(rank, world communicator) on `world` threads joined in one Gloo group; returns each
 // rank's error ("" when none).
-std::vector<std::string> RunRanks(int world, const std::function<std::string(int, Communicator*)>& fn) {
+std::vector<std::string> RunRanks(int world,
+                                  const std::function<std::string(int, Communicator*)>& fn) {
   const int port = FreePort();
   std::vector<std::string> errors(static_cast<size_t>(world));
   std::vector<std::thread> threads;
@@ -122,10 +123,10 @@ TEST(TensorParallel, ShardsComputeTheWholeDecodersLossAndGradients) {
     loss.backward();
     std::string out;
     if (std::abs(loss.item<double>() - ref.loss) > 1e-4 * std::abs(ref.loss))
-      out += "loss " + std::to_string(loss.item<double>()) + " vs " + std::to_string(ref.loss) + "; ";
+      out +=
+          "loss " + std::to_string(loss.item<double>()) + " vs " + std::to_string(ref.loss) + "; ";
     for (const auto& p : d->named_parameters()) {
-      const torch::Tensor want =
-          model::ShardOf(p.key(), ref.grads.at(p.key()), d->config, rank, 2);
+      const torch::Tensor want = model::ShardOf(p.key(), ref.grads.at(p.key()), d->config, rank, 2);
       if (p.value().sizes() != want.sizes()) {
         out += p.key() + " has shape " + c10::str(p.value().sizes()) + "; ";
       } else if (!torch::allclose(p.value().grad(), want, 1e-4, 1e-6)) {
@@ -182,11 +183,13 @@ TEST(Mesh, ConsecutiveRanksShareATensorParallelGroup) {
     std::vector<torch::Tensor> v = {torch::tensor({rank + 1.0})};
     if (Status s = mesh->tensor().AllReduceSum(v); !s.ok()) return s.message();
     const double want = rank < 2 ? 3 : 7;
-    if (v[0].item<double>() != want) return "tensor group sum " + std::to_string(v[0].item<double>());
+    if (v[0].item<double>() != want)
+      return "tensor group sum " + std::to_string(v[0].item<double>());
     std::vector<torch::Tensor> w = {torch::tensor({rank + 1.0})};
     if (Status s = mesh->data().AllReduceSum(w); !s.ok()) return s.message();
     const double want_dp = rank % 2 == 0 ? 4 : 6;  // {0,2} and {1,3}
-    if (w[0].item<double>() != want_dp) return "data group sum " + std::to_string(w[0].item<double>());
+    if (w[0].item<double>() != want_dp)
+      return "data group sum " + std::to_string(w[0].item<double>());
     return "";
   });
   for (size_t r = 0; r < errors.size(); ++r) EXPECT_EQ(errors[r], "") << "rank " << r;
