@@ -602,20 +602,6 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   const std::vector<std::string> names = DecoderNames(m, trainable);
   if (mesh.tp_size() > 1) ShardForTensorParallel(m, opt, mesh, names);
   if (pipeline) pipeline->DropOthers();
-  // ZeRO-3: each decoder block is a unit gathered while it runs (its activations recomputed in
-  // backward); the rest stays whole as in ZeRO-2.
-  const bool sharded_blocks = o.zero_stage == 3;
-  if (sharded_blocks) {
-    std::vector<std::vector<size_t>> units(m->decoder->model->layers->size());
-    for (size_t k = 0; k < names.size(); ++k) {
-      unsigned layer = 0;
-      if (std::sscanf(names[k].c_str(), "model.layers.%u.", &layer) == 1) units[layer].push_back(k);
-    }
-    opt.SetShardedUnits(std::move(units));
-    m->decoder->layer_runner =
-        [&opt](size_t layer, const std::function<torch::Tensor(const torch::Tensor&)>& fn,
-               const torch::Tensor& x) { return model::Checkpointed(fn, x, opt.HooksFor(layer)); };
-  }
   if (leader) {
     fs::create_directories(run / "checkpoints", ec);
     if (ec) return IoError("cannot create '" + run.string() + "': " + ec.message());
@@ -700,6 +686,26 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     events.emplace(std::move(w));
   }
 
+  // ZeRO-3: each decoder block is a unit gathered while it runs (its activations recomputed in
+  // backward); the other trainable parameters (embeddings, vision encoder, heads, norms) are one
+  // more unit, gathered for each step's forward and backward and for validation. Between steps
+  // a rank holds only what it owns.
+  const bool sharded_blocks = o.zero_stage == 3;
+  const size_t outer_unit = m->decoder->model->layers->size();
+  if (sharded_blocks) {
+    std::vector<std::vector<size_t>> units(outer_unit + 1);
+    for (size_t k = 0; k < names.size(); ++k) {
+      unsigned layer = 0;
+      if (std::sscanf(names[k].c_str(), "model.layers.%u.", &layer) == 1)
+        units[layer].push_back(k);
+      else
+        units[outer_unit].push_back(k);
+    }
+    opt.SetShardedUnits(std::move(units));
+    m->decoder->layer_runner =
+        [&opt](size_t layer, const std::function<torch::Tensor(const torch::Tensor&)>& fn,
+               const torch::Tensor& x) { return model::Checkpointed(fn, x, opt.HooksFor(layer)); };
+  }
   const int world = dp->world_size();  // the data-parallel ranks (the batches read at once)
   Prefetcher prefetch(train.samples.size(), load,
                       {o.batch_size, o.seed, o.loader_threads, enc.pad(), dp->rank(), world},
@@ -786,6 +792,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     const double global_targets = std::max(1.0, counts[0].item<double>());
     opt.ZeroGrad();
     double local_loss = 0;
+    if (sharded_blocks) RETURN_IF_ERROR(opt.GatherUnit(outer_unit));
     if (pipeline) {
       std::vector<Batch> on_device;
       for (Batch& b : micro) on_device.push_back(ToDevice(std::move(b), device));
@@ -819,6 +826,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       local_loss += loss_sum.item<double>();
     }
     if (reducer) RETURN_IF_ERROR(reducer->Finish());
+    if (sharded_blocks) RETURN_IF_ERROR(opt.ReduceUnitGradients(outer_unit));
     // The copies of tied embeddings on the first and last stage add up their gradients (before
     // ZeRO-2 reduces them to their owners, which may differ between the stages).
     if (pipeline) RETURN_IF_ERROR(pipeline->SyncTiedEmbeddings());
@@ -910,7 +918,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       if (pipeline && dp->rank() == 0) {
         ASSIGN_OR_RETURN(result.val_loss, EvaluatePipeline(val));
       } else if (dp->rank() == 0 || sharded_blocks) {
+        if (sharded_blocks) RETURN_IF_ERROR(opt.GatherUnit(outer_unit));
         result.val_loss = Evaluate(m, val, o.batch_size, enc.pad(), image_token, cached, device);
+        if (sharded_blocks) opt.ReleaseUnit(outer_unit);
       }
       if (leader) {
         metrics << json::Dump(json::Value(json::Object{{"step", json::Value(done)},

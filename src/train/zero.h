@@ -6,12 +6,12 @@
 //            owner broadcasts its updated parameters;
 //   stage 2  as stage 1, and gradients are only reduced to their owner (ReduceGradients()); the
 //            other ranks drop them, so gradient memory after backward shrinks as well;
-//   stage 3  as stage 2, and the parameters of the sharded units (the decoder's blocks,
-//            SetShardedUnits) are held by their owner alone: a unit is gathered from the owners
-//            just before it runs, forward and again for its recomputation in backward
-//            (model/activation_checkpoint.h), and released after; its gradients are reduced to
-//            their owners as soon as its backward is done. The other parameters (embeddings,
-//            vision encoder, norms) stay whole on every rank, as in stage 2.
+//   stage 3  as stage 2, and the parameters of the sharded units (SetShardedUnits) are held by
+//            their owner alone: a unit is gathered from the owners when it is needed (the
+//            trainer's decoder blocks just before each runs, forward and again for its
+//            recomputation in backward, model/activation_checkpoint.h; the rest for a step's
+//            forward and backward), released after, and its gradients are reduced to their
+//            owners as soon as its backward is done.
 //
 // Parameters are assigned whole, largest first, to the rank with the fewest bytes so far (the
 // same partition on every rank), so the optimizer-state bytes per rank fall by about the world
@@ -71,6 +71,11 @@ class ZeroOptimizer {
   // and released again. Collective.
   Status GatherAll();
   void ReleaseAll();
+  // One unit whole (collective), released; its gradients reduced to their owners, then released
+  // (collective).
+  Status GatherUnit(size_t u) { return Gather(u); }
+  void ReleaseUnit(size_t u) { Release(u); }
+  Status ReduceUnitGradients(size_t u);
 
   // Tensor parallelism (stages 0 to 2): `sharded[k]` says parameter k is this rank's shard of a
   // tensor split over `tp`, whose squared gradient norm ClipGradNorm then sums over `tp`.
@@ -104,7 +109,6 @@ class ZeroOptimizer {
   std::unique_ptr<torch::optim::AdamW> adamw_;
   Status Gather(size_t u);
   void Release(size_t u);
-  Status ReduceUnitGradients(size_t u);
 
   Communicator* tp_ = nullptr;
   std::vector<bool> sharded_;

@@ -8,7 +8,7 @@
 #     workers, they resume from the last complete checkpoint (never a .tmp one), the loss curve
 #     and the final weights equal an uninterrupted run, the restart count is logged;
 #   - ZeRO-1, ZeRO-2 and ZeRO-3 reach the same weights with half the optimizer state per rank,
-#     and ZeRO-3 with the decoder blocks' weights held by one rank each;
+#     and ZeRO-3 with about half the parameters per rank between steps;
 #   - torchrun and mpirun run the same trainer unchanged and reach the same weights;
 #   - a rank started with another configuration or other options is refused at rendezvous.
 # Usage: distributed_cli_test.sh MEDSCRIBE_BINARY WEIGHTS_DIFF_BINARY
@@ -49,8 +49,8 @@ ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --max-steps 20 --bat
 r=$(close "$work/two" "$work/noov") && pass "all-reduce after backward (1 MB buckets) = overlapped: $r" \
   || fail "no-overlap differs: $r"
 
-# ZeRO: the same parameters, half the optimizer state per rank; ZeRO-3 also holds each decoder
-# block's weights on one rank only.
+# ZeRO: the same parameters, half the optimizer state per rank; ZeRO-3 also holds each weight
+# on one rank only between steps.
 for z in 1 2 3; do
   ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --max-steps 20 --batch-size 2 --zero $z \
     --out "$work/zero$z" > /dev/null 2> "$work/zero$z.err" || fail "--zero $z: $(tail -3 "$work/zero$z.err")"
@@ -64,9 +64,8 @@ half=$(grep -o 'rank 1: .*optimizer state [0-9.]*' "$work/zero2.err" | sed 's/.*
   || fail "optimizer state did not halve: $full -> $half"
 whole=$(grep -o 'rank 1: .*parameters [0-9.]*' "$work/two.err" | sed 's/.*parameters //')
 part=$(grep -o 'rank 1: .*parameters [0-9.]*' "$work/zero3.err" | sed 's/.*parameters //')
-blocks=$(awk '/"num_hidden_layers"/ { gsub(/[^0-9]/, ""); print }' "$work/two/config.json")
-[ -n "$whole" ] && [ -n "$part" ] && awk -v w="$whole" -v p="$part" 'BEGIN { exit !(p < 0.8 * w) }' \
-  && pass "parameters held by rank 1: $whole MiB without ZeRO, $part MiB with ZeRO-3 ($blocks decoder blocks sharded)" \
+[ -n "$whole" ] && [ -n "$part" ] && awk -v w="$whole" -v p="$part" 'BEGIN { exit !(p < 0.6 * w) }' \
+  && pass "parameters held by rank 1 between steps: $whole MiB without ZeRO, $part MiB with ZeRO-3" \
   || fail "ZeRO-3 did not shrink the parameters: $whole -> $part"
 ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --max-steps 30 --batch-size 2 --zero 1 \
   --out "$work/zero2" > /dev/null 2> "$work/zero-mismatch.err"

@@ -8,7 +8,7 @@
 #     all-reduce, the split log-sum-exp), which moves float32 results by about 1e-7 per step, and
 #     Adam's normalized updates carry such differences on; exact agreement is not expected;
 #   - a --tp 2 checkpoint resumes with --tp 1 (checkpoints hold whole tensors) and ends where the
-#     --tp 2 run ends;
+#     --tp 2 run ends; a --zero 3 run resumed from its checkpoint ends where it would have;
 #   - --pp 2 with 4 micro-batches, GPipe and 1F1B, reaches the weights of one process with 4
 #     accumulation steps (same tolerance: the two copies of the tied embeddings add their
 #     gradients after backward, in another order than one process), and so do 2 tensor x 2
@@ -69,6 +69,19 @@ ms "${common[@]}" --batch-size 4 --out "$work/re" > /dev/null 2> "$work/re.err" 
 grep -q "resuming at step 10" "$work/re.err" && r=$(close "$work/tp2" "$work/re") \
   && pass "a --tp 2 checkpoint (step 10) resumed with --tp 1 ends where --tp 2 ends: $r" \
   || fail "resume across degrees: $r $(tail -2 "$work/re.err")"
+
+# A ZeRO-3 run continued from its step-10 checkpoint ends where the uninterrupted run ends.
+ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --batch-size 2 --zero 3 --checkpoint-every 10 \
+  --out "$work/z3" > /dev/null 2> "$work/z3.err" || fail "--zero 3: $(tail -3 "$work/z3.err")"
+mkdir -p "$work/z3re"
+cp -r "$work/z3/checkpoints" "$work/z3/config.json" "$work/z3/run.json" "$work/z3/metrics.jsonl" "$work/z3re/"
+echo step-00000010 > "$work/z3re/checkpoints/latest"
+rm -rf "$work/z3re/checkpoints/step-00000020"
+ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --batch-size 2 --zero 3 --checkpoint-every 10 \
+  --out "$work/z3re" > /dev/null 2> "$work/z3re.err" || fail "--zero 3 resumed: $(tail -3 "$work/z3re.err")"
+grep -q "resuming at step 10" "$work/z3re.err" && r=$(close "$work/z3" "$work/z3re" 0) \
+  && pass "a --zero 3 run resumed from step 10 ends where the uninterrupted one ends: $r" \
+  || fail "--zero 3 resume: $r $(tail -2 "$work/z3re.err")"
 
 # 3. Pipeline parallelism: 2 stages x 4 micro-batches against one process with 4 accumulation
 # steps of the same batch.
