@@ -5,32 +5,18 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <functional>
 #include <map>
 #include <thread>
 
 #include "model/multimodal.h"
 #include "model/tensor_parallel.h"
+#include "testing/free_port.h"
 
 namespace medscribe::train {
 namespace {
 
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using medscribe::testing::FreePort;
 
 // Runs fn(rank, world communicator) on `world` threads joined in one Gloo group; returns each
 // rank's error ("" when none).
