@@ -356,7 +356,7 @@ Runner RegisterTrain(CLI::App& app) {
   app.add_option("--tp", a->tp,
                  "Tensor parallelism: ranks that split each decoder block's matrices and the "
                  "vocabulary (Megatron-style); must divide the world size, the attention and "
-                 "key/value heads and the MLP width. The world is tp x data-parallel ranks")
+                 "key/value heads and the MLP width. The world is data-parallel x pp x tp ranks")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   app.add_option("--loader-threads", a->loader_threads,
