@@ -23,7 +23,7 @@ struct Checkpoint {
 // its optimizer shard; rank 0 adds the weights, RNG state and state.json, renames the directory
 // into place and updates `latest`. A rank that dies on the way leaves only the temporary
 // directory. Under tensor parallelism the weights and moments are written whole (train/mesh.h);
-// `names` are the optimizer parameters' decoder names (DecoderNames).
+// `names` are the optimizer parameters' names relative to the decoder (train/mesh.h).
 Status SaveCheckpoint(const std::filesystem::path& run, int64_t step, model::ReportModel& m,
                       ZeroOptimizer& opt, const Mesh& mesh, const std::vector<std::string>& names);
 

@@ -5,8 +5,6 @@
 namespace medscribe::train {
 namespace {
 
-constexpr const char* kDecoderPrefix = "decoder.";
-
 // The decoder's collectives over a Communicator. A failed collective throws (it runs inside
 // autograd); Train() turns the exception into a Status.
 class CommunicatorGroup final : public model::TensorParallelGroup {
@@ -83,18 +81,6 @@ StatusOr<Mesh> Mesh::Make(Communicator* world, int tp, int pp) {
   m.dp_ = m.dp_owned_.get();
   if (tp > 1) m.group_ = std::make_unique<CommunicatorGroup>(m.tp_);
   return m;
-}
-
-std::vector<std::string> DecoderNames(model::ReportModel& m,
-                                      const std::vector<torch::Tensor>& params) {
-  std::vector<std::string> names(params.size());
-  for (const auto& p : m->named_parameters()) {
-    if (p.key().rfind(kDecoderPrefix, 0) != 0) continue;
-    for (size_t k = 0; k < params.size(); ++k)
-      if (params[k].is_same(p.value()))
-        names[k] = p.key().substr(std::string(kDecoderPrefix).size());
-  }
-  return names;
 }
 
 void ShardForTensorParallel(model::ReportModel& m, ZeroOptimizer& opt, const Mesh& mesh,

@@ -51,14 +51,11 @@ class Mesh {
   std::unique_ptr<model::TensorParallelGroup> group_;
 };
 
-// Which of the optimizer's parameters are decoder tensors, by their name relative to the decoder
-// ("model.layers.0.mlp.up_proj.weight"; "" for the others), in the optimizer's order.
-std::vector<std::string> DecoderNames(model::ReportModel& m,
-                                      const std::vector<torch::Tensor>& params);
-
 // Cuts the whole decoder and the optimizer's moments to this rank's shards and routes the
 // decoder's forward through the group. REQUIRES: mesh.tp_size() > 1; every rank of the group
-// holds the same whole weights; `names` from DecoderNames for the optimizer's parameters.
+// holds the same whole weights; `names[k]` is the optimizer's parameter k's name relative to the
+// decoder
+// ("model.layers.0.mlp.up_proj.weight"; "" outside it).
 void ShardForTensorParallel(model::ReportModel& m, ZeroOptimizer& opt, const Mesh& mesh,
                             const std::vector<std::string>& names);
 

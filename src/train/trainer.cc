@@ -304,6 +304,62 @@ int64_t PeakRssBytes() {
   return 0;
 }
 
+// The cut of the model into `stages` pipeline stages whose slowest is fastest, from the forward
+// and backward time of each part on a first batch (train/pipeline.h BalanceStages); rank 0's
+// cut is every rank's. Collective over `world`. Leaves no gradients behind and batch norm's
+// running statistics as they were.
+StatusOr<StagePlan> CutStages(model::ReportModel& m, const Prefetcher::Load& load, size_t samples,
+                              int64_t batch_size, int pad, const torch::Device& device,
+                              int image_token, bool frozen_image, int stages, Communicator& world) {
+  std::vector<Example> sample;
+  for (size_t i = 0; i < std::min<size_t>(samples, batch_size); ++i) {
+    ASSIGN_OR_RETURN(Example e, load(i, 0));
+    sample.push_back(std::move(e));
+  }
+  std::vector<const Example*> rows;
+  for (const Example& e : sample) rows.push_back(&e);
+  const Batch b = ToDevice(Collate(rows, pad), device);
+  const auto timed = [](const std::function<void()>& fn) {
+    double best = 1e30;
+    for (int k = 0; k < 2; ++k) {
+      const auto t = std::chrono::steady_clock::now();
+      fn();
+      best = std::min(best,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
+    }
+    return best;
+  };
+  // Forward and backward of each part, as a step runs them; the gradients are dropped after,
+  // and evaluation mode leaves batch norm's running statistics as they were.
+  m->eval();
+  BatchInputs in;
+  double before_s = timed([&] {
+    in = Inputs(m, b, image_token, nullptr, false);
+    in.embeds.sum().backward();
+  });
+  if (frozen_image && image_token >= 0)  // training reads the image path's cached tokens
+    before_s = std::max(0.0, before_s - timed([&] { m->vision(b.images).sum().backward(); }));
+  const torch::Tensor x = in.embeds.detach().requires_grad_(true);
+  torch::Tensor h;
+  const double block_s = timed([&] {
+    h = m->decoder->forward_layers(x, in.attention_mask, 0, 1, false);
+    h.sum().backward();
+  });
+  const torch::Tensor y = h.detach().requires_grad_(true);
+  const double after_s = timed(
+      [&] { model::TargetLossSum(m->decoder, m->decoder->model->norm(y), in.labels).backward(); });
+  for (auto& p : m->parameters()) p.mutable_grad() = torch::Tensor();
+  m->train();
+  StagePlan plan =
+      BalanceStages(m->decoder->model->layers->size(), stages, before_s, block_s, after_s);
+  std::vector<torch::Tensor> bounds = {
+      torch::tensor(std::vector<int64_t>(plan.bounds.begin(), plan.bounds.end()))};
+  RETURN_IF_ERROR(world.Broadcast(bounds));
+  for (size_t k = 0; k < plan.bounds.size(); ++k)
+    plan.bounds[k] = static_cast<size_t>(bounds[0][static_cast<int64_t>(k)].item<int64_t>());
+  return plan;
+}
+
 StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc) {
   if (o.max_steps < 1) return InvalidArgumentError("--max-steps must be at least 1");
   if (o.batch_size < 1) return InvalidArgumentError("--batch-size must be at least 1");
@@ -472,61 +528,23 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   // backward) on a first batch; rank 0's cut is every rank's.
   std::optional<Pipeline> pipeline;
   if (mesh.pp_size() > 1) {
-    std::vector<Example> sample;
-    for (size_t i = 0; i < std::min<size_t>(train.samples.size(), o.batch_size); ++i) {
-      ASSIGN_OR_RETURN(Example e, load(i, 0));
-      sample.push_back(std::move(e));
-    }
-    std::vector<const Example*> rows;
-    for (const Example& e : sample) rows.push_back(&e);
-    const Batch b = ToDevice(Collate(rows, enc.pad()), device);
-    const auto timed = [](const std::function<void()>& fn) {
-      double best = 1e30;
-      for (int k = 0; k < 2; ++k) {
-        const auto t = std::chrono::steady_clock::now();
-        fn();
-        best = std::min(
-            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
-      }
-      return best;
-    };
-    // Forward and backward of each part, as a step runs them; the gradients are dropped after,
-    // and evaluation mode leaves batch norm's running statistics as they were.
-    m->eval();
-    BatchInputs in;
-    double before_s = timed([&] {
-      in = Inputs(m, b, image_token, nullptr, false);
-      in.embeds.sum().backward();
-    });
-    if (frozen_image && image_token >= 0)  // training reads the image path's cached tokens
-      before_s = std::max(0.0, before_s - timed([&] { m->vision(b.images).sum().backward(); }));
-    const torch::Tensor x = in.embeds.detach().requires_grad_(true);
-    torch::Tensor h;
-    const double block_s = timed([&] {
-      h = m->decoder->forward_layers(x, in.attention_mask, 0, 1, false);
-      h.sum().backward();
-    });
-    const torch::Tensor y = h.detach().requires_grad_(true);
-    const double after_s = timed([&] {
-      model::TargetLossSum(m->decoder, m->decoder->model->norm(y), in.labels).backward();
-    });
-    for (auto& p : m->parameters()) p.mutable_grad() = torch::Tensor();
-    m->train();
-    StagePlan plan = BalanceStages(static_cast<size_t>(config.decoder.num_hidden_layers),
-                                   mesh.pp_size(), before_s, block_s, after_s);
-    std::vector<torch::Tensor> bounds = {
-        torch::tensor(std::vector<int64_t>(plan.bounds.begin(), plan.bounds.end()))};
-    RETURN_IF_ERROR(comm->Broadcast(bounds));
-    for (size_t k = 0; k < plan.bounds.size(); ++k)
-      plan.bounds[k] = static_cast<size_t>(bounds[0][static_cast<int64_t>(k)].item<int64_t>());
+    ASSIGN_OR_RETURN(StagePlan plan,
+                     CutStages(m, load, train.samples.size(), o.batch_size, enc.pad(), device,
+                               image_token, frozen_image, mesh.pp_size(), *comm));
     pipeline.emplace(m, std::move(plan), &mesh.pipeline());
   }
   if (frozen_image) SetImagePathTrainable(m, false);
   std::vector<torch::Tensor> trainable, decayed;
-  std::vector<bool> counted;  // pipeline: in the global gradient norm (once per parameter)
+  // Each trainable parameter's name relative to the decoder ("" outside it), for cutting and
+  // gathering shards; and whether it enters the global gradient norm (a pipeline's last stage
+  // leaves out its copy of tied embeddings).
+  std::vector<std::string> names;
+  std::vector<bool> counted;
+  constexpr std::string_view kDecoder = "decoder.";
   for (const auto& p : m->named_parameters()) {
     if (!p.value().requires_grad()) continue;
     if (pipeline && !pipeline->Holds(p.key())) continue;
+    names.push_back(p.key().rfind(kDecoder, 0) == 0 ? p.key().substr(kDecoder.size()) : "");
     counted.push_back(!pipeline || pipeline->first() ||
                       p.key() != "decoder.model.embed_tokens.weight");
     trainable.push_back(p.value());
@@ -598,8 +616,6 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     torch::NoGradGuard no_grad;
     RETURN_IF_ERROR(comm->Broadcast(params));
   }
-  // The optimizer's parameters by decoder name, for cutting and gathering shards.
-  const std::vector<std::string> names = DecoderNames(m, trainable);
   if (mesh.tp_size() > 1) ShardForTensorParallel(m, opt, mesh, names);
   if (pipeline) pipeline->DropOthers();
   if (leader) {
@@ -706,6 +722,18 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
         [&opt](size_t layer, const std::function<torch::Tensor(const torch::Tensor&)>& fn,
                const torch::Tensor& x) { return model::Checkpointed(fn, x, opt.HooksFor(layer)); };
   }
+  // Every weight on every rank, for the checksum, a checkpoint or the final model (tensor
+  // parallelism's shards are gathered by SaveCheckpoint and MakeWhole), and back to this rank's
+  // part.
+  const auto gather_parts = [&]() -> Status {
+    if (sharded_blocks) RETURN_IF_ERROR(opt.GatherAll());
+    if (pipeline) RETURN_IF_ERROR(pipeline->GatherWhole());
+    return OkStatus();
+  };
+  const auto drop_parts = [&] {
+    if (sharded_blocks) opt.ReleaseAll();
+    if (pipeline) pipeline->DropOthers();
+  };
   const int world = dp->world_size();  // the data-parallel ranks (the batches read at once)
   Prefetcher prefetch(train.samples.size(), load,
                       {o.batch_size, o.seed, o.loader_threads, enc.pad(), dp->rank(), world},
@@ -933,12 +961,10 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       RETURN_IF_ERROR(comm->Barrier());
     }
     if (done % o.checkpoint_every == 0 || done == o.max_steps) {
-      if (sharded_blocks) RETURN_IF_ERROR(opt.GatherAll());
-      if (pipeline) RETURN_IF_ERROR(pipeline->GatherWhole());
+      RETURN_IF_ERROR(gather_parts());
       RETURN_IF_ERROR(CheckParametersAgree(*dp, m, done));
       RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt, mesh, names));
-      opt.ReleaseAll();
-      if (pipeline) pipeline->DropOthers();
+      drop_parts();
     }
     const auto paused = std::chrono::steady_clock::now() - pause_start;
     window_start += paused;
@@ -964,10 +990,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     result.stage_first_block = pipeline->plan().bounds[static_cast<size_t>(pipeline->stage())];
     result.stage_end_block = pipeline->plan().bounds[static_cast<size_t>(pipeline->stage()) + 1];
     result.pipeline_wait_fraction = pipeline_step_s > 0 ? pipeline_wait_s / pipeline_step_s : 0;
-    RETURN_IF_ERROR(pipeline->GatherWhole());
   }
+  RETURN_IF_ERROR(gather_parts());
   RETURN_IF_ERROR(MakeWhole(m, opt, mesh, names));
-  if (sharded_blocks) RETURN_IF_ERROR(opt.GatherAll());
   if (!leader) return result;
   fs::create_directories(run / "model", ec);
   RETURN_IF_ERROR(WriteText(run / "model" / "config.json", config_json + "\n"));
