@@ -70,8 +70,8 @@ struct TrainArgs {
   int jobs = 0, vocab = 8000;
   int64_t grad_accum = 1, micro_batches = 0;
   double bucket_mb = 25;
-  int timeout_s = 300, zero = 0, tp = 1, pp = 1;
-  std::string device = "cpu", precision = "fp32", schedule = "1f1b";
+  int timeout_s = 300, zero = 0, tp = 1, pp = 1, servers = 1, staleness = 0;
+  std::string device = "cpu", precision = "fp32", schedule = "1f1b", strategy = "allreduce";
   bool checkpoint_activations = false;
   int loader_threads = 2;
   bool no_overlap = false;
@@ -172,6 +172,9 @@ int RunTrain(const TrainArgs& a) {
   o.restart_count = world->restart_count;
   o.zero_stage = a.zero;
   o.tensor_parallel = a.tp;
+  o.strategy = a.strategy;
+  o.servers = a.servers;
+  o.staleness = a.staleness;
   o.device = a.device;
   o.local_rank = world->local_rank;
   o.precision = a.precision;
@@ -188,6 +191,21 @@ int RunTrain(const TrainArgs& a) {
                "state %.2f MiB (ZeRO stage %d, tensor parallel %d)\n",
                world->rank, r->peak_rss_bytes / 1048576.0, r->parameter_bytes / 1048576.0,
                r->gradient_bytes / 1048576.0, r->optimizer_state_bytes / 1048576.0, a.zero, a.tp);
+  if (r->parameter_server) {
+    std::fprintf(stderr,
+                 "rank %d: parameter server; %lld pulls held for slower workers, the fastest "
+                 "worker led the slowest by up to %lld steps (staleness %d)\n",
+                 world->rank, static_cast<long long>(r->ps_held_pulls),
+                 static_cast<long long>(r->ps_max_lead), a.staleness);
+    return kExitOk;
+  }
+  if (a.strategy == "ps") {
+    std::fprintf(stderr,
+                 "rank %d: worker; waited %.2f s for slower workers on %lld steps, weights at "
+                 "most %lld updates behind (staleness %d)\n",
+                 world->rank, r->ps_wait_s, static_cast<long long>(r->ps_waited_steps),
+                 static_cast<long long>(r->ps_max_lag), a.staleness);
+  }
   if (a.pp > 1) {
     std::fprintf(stderr,
                  "rank %d: pipeline stage %d of %d, decoder blocks %zu..%zu, waiting %.1f%% of "
@@ -359,6 +377,21 @@ Runner RegisterTrain(CLI::App& app) {
                  "key/value heads and the MLP width. The world is data-parallel x pp x tp ranks")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  app.add_option("--strategy", a->strategy,
+                 "How gradients meet: allreduce (every rank sums them) or ps (the last --servers "
+                 "ranks are parameter servers that own the weights and optimizer state; the "
+                 "other ranks are workers that push gradients and pull weights)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"allreduce", "ps"}));
+  app.add_option("--servers", a->servers, "--strategy ps: ranks that serve parameters")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--staleness", a->staleness,
+                 "--strategy ps: updates a worker's weights may lag behind its step; 0 is "
+                 "synchronous (the same training as allreduce), S > 0 lets a worker up to S steps "
+                 "behind stall no other (validation and checkpoint steps always wait)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   app.add_option("--loader-threads", a->loader_threads,
                  "Threads reading, tokenizing and batching samples from the shards ahead of the "
                  "steps")

@@ -37,7 +37,8 @@ std::string CheckpointName(int64_t step) {
 }  // namespace
 
 Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m, ZeroOptimizer& opt,
-                      const Mesh& mesh, const std::vector<std::string>& names) {
+                      const Mesh& mesh, const std::vector<std::string>& names,
+                      int parameter_servers) {
   const std::string name = CheckpointName(step);
   const fs::path dir = run / "checkpoints" / name;
   const fs::path tmp = run / "checkpoints" / ("." + name + ".tmp");
@@ -67,12 +68,13 @@ Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m, 
   torch::save(at::detail::getDefaultCPUGenerator().get_state(), rng);
   RETURN_IF_ERROR(model::WriteBytesAtomic(tmp / "rng.pt", rng.str()));
   RETURN_IF_ERROR(model::WriteBytesAtomic(
-      tmp / "state.json",
-      json::Dump(json::Value(json::Object{{"step", json::Value(step)},
-                                          {"zero_stage", json::Value(opt.stage())},
-                                          {"world_size", json::Value(mesh.data().world_size())},
-                                          {"tensor_parallel", json::Value(mesh.tp_size())},
-                                          {"pipeline_parallel", json::Value(mesh.pp_size())}}))));
+      tmp / "state.json", json::Dump(json::Value(json::Object{
+                              {"step", json::Value(step)},
+                              {"zero_stage", json::Value(opt.stage())},
+                              {"world_size", json::Value(mesh.data().world_size())},
+                              {"tensor_parallel", json::Value(mesh.tp_size())},
+                              {"pipeline_parallel", json::Value(mesh.pp_size())},
+                              {"parameter_servers", json::Value(parameter_servers)}}))));
   RETURN_IF_ERROR(model::SyncDirectory(tmp.string()));
   fs::remove_all(dir, ec);
   fs::rename(tmp, dir, ec);
@@ -82,7 +84,7 @@ Status SaveCheckpoint(const fs::path& run, int64_t step, model::ReportModel& m, 
 }
 
 StatusOr<Checkpoint> LoadCheckpoint(const fs::path& run, model::ReportModel& m, ZeroOptimizer& opt,
-                                    int world_size) {
+                                    int world_size, int parameter_servers) {
   auto latest = model::ReadBytes(run / "checkpoints" / "latest");
   if (!latest.ok()) return Checkpoint{};  // a fresh run
   std::string name = *latest;
@@ -104,6 +106,17 @@ StatusOr<Checkpoint> LoadCheckpoint(const fs::path& run, model::ReportModel& m, 
     return FailedPreconditionError("checkpoint " + dir.string() + " holds ZeRO shards of " +
                                    std::to_string(*w) + " ranks; resume with " +
                                    std::to_string(*w) + " ranks");
+  }
+  const auto servers = json::GetInt(*j, "parameter_servers");
+  const int64_t written = servers.ok() ? *servers : 0;
+  if (written != parameter_servers) {
+    return FailedPreconditionError(
+        "checkpoint " + dir.string() + " was written " +
+        (written > 0 ? "by --strategy ps with --servers " + std::to_string(written)
+                     : std::string("by --strategy allreduce")) +
+        "; resume with " +
+        (written > 0 ? "--strategy ps --servers " + std::to_string(written)
+                     : std::string("--strategy allreduce (the default)")));
   }
   auto weights = model::LoadSafetensors((dir / "model.safetensors").string());
   if (!weights.ok()) {

@@ -24,14 +24,17 @@ struct Checkpoint {
 // into place and updates `latest`. A rank that dies on the way leaves only the temporary
 // directory. Under tensor parallelism the weights and moments are written whole (train/mesh.h);
 // `names` are the optimizer parameters' names relative to the decoder (train/mesh.h).
+// `parameter_servers` > 0: each server writes its optimizer file (train/parameter_server.h) and
+// the weights come from rank 0, a worker.
 Status SaveCheckpoint(const std::filesystem::path& run, int64_t step, model::ReportModel& m,
-                      ZeroOptimizer& opt, const Mesh& mesh, const std::vector<std::string>& names);
+                      ZeroOptimizer& opt, const Mesh& mesh, const std::vector<std::string>& names,
+                      int parameter_servers = 0);
 
 // Loads RUN/checkpoints/latest into `m` and `opt` (and the CPU generator), or returns step 0 when
 // there is none. REQUIRES: `m` whole (not yet sharded); `world_size` is the data-parallel size.
-// FailedPrecondition when it was written with another ZeRO stage or world size, DataLoss when a
-// file is corrupted (with what to do).
+// FailedPrecondition when it was written with another ZeRO stage, world size or number of
+// parameter servers, DataLoss when a file is corrupted (with what to do).
 StatusOr<Checkpoint> LoadCheckpoint(const std::filesystem::path& run, model::ReportModel& m,
-                                    ZeroOptimizer& opt, int world_size);
+                                    ZeroOptimizer& opt, int world_size, int parameter_servers = 0);
 
 }  // namespace medscribe::train

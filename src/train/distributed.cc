@@ -100,6 +100,9 @@ class Single final : public Communicator {
     return InvalidArgumentError("a single process has no rank " + std::to_string(from) +
                                 " to receive from");
   }
+  StatusOr<int> RecvAny(torch::Tensor&, int) override {
+    return InvalidArgumentError("a single process has no other rank to receive from");
+  }
   StatusOr<std::unique_ptr<Communicator>> Subgroup(const std::vector<std::vector<int>>& groups,
                                                    const std::string&) override {
     RETURN_IF_ERROR(PlaceIn(groups, 0, 1).status());
@@ -205,6 +208,19 @@ class C10dCommunicator final : public Communicator {
       pg_->recv(one, from, tag)->wait();
       if (!one[0].is_same(t)) t.copy_(one[0]);
     });
+  }
+
+  StatusOr<int> RecvAny(torch::Tensor& t, int tag) override {
+    if (t.device() != device_)
+      return UnimplementedError("receiving from any rank needs the tensor on the group's device");
+    int from = -1;
+    RETURN_IF_ERROR(Guard([&] {
+      std::vector<torch::Tensor> one = {t};
+      auto work = pg_->recvAnysource(one, tag);
+      work->wait();
+      from = work->sourceRank();
+    }));
+    return from;
   }
 
   StatusOr<std::unique_ptr<Communicator>> Subgroup(const std::vector<std::vector<int>>& groups,

@@ -51,6 +51,9 @@ class Communicator {
   // the sender's shape and type) from rank `from`'s send with the same tag.
   virtual std::unique_ptr<PendingCollective> SendAsync(torch::Tensor t, int to, int tag) = 0;
   virtual Status Recv(torch::Tensor& t, int from, int tag) = 0;
+  // Fills `t` (contiguous) from the first send under `tag` by any rank and returns that rank
+  // (parameter servers). Unimplemented where the backend cannot (NCCL).
+  virtual StatusOr<int> RecvAny(torch::Tensor& t, int tag) = 0;
   // The communicator of this rank's group when the world is cut into `groups` (a partition of
   // 0 .. world_size - 1, listed the same on every rank); a rank's number in it is its position in
   // its group. `name` keeps the rendezvous of different cuts apart. REQUIRES: every rank calls

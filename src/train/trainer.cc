@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include <torch/torch.h>
 
@@ -22,6 +23,7 @@
 #include "train/ddp.h"
 #include "train/image_warmup.h"
 #include "train/mesh.h"
+#include "train/parameter_server.h"
 #include "train/pipeline.h"
 #include "train/precision.h"
 #include "train/prefetcher.h"
@@ -205,12 +207,14 @@ StatusOr<bool> DiffersFromRankZero(Communicator& comm, const torch::Tensor& loca
 Status CheckSameRun(Communicator& comm, const std::string& config_json, const TrainOptions& o,
                     int64_t resumed_step) {
   if (comm.world_size() == 1) return OkStatus();
-  const std::string options =
-      std::to_string(o.batch_size) + "/" + std::to_string(o.grad_accum) + "/" +
-      std::to_string(o.tensor_parallel) + "/" + std::to_string(o.zero_stage) + "/" +
-      std::to_string(o.pipeline_parallel) + o.schedule + "/" + std::to_string(o.max_steps) + "/" +
-      std::to_string(o.seed) + "/" + std::to_string(o.learning_rate) + "/" +
-      std::to_string(o.prompt.image) + std::to_string(o.prompt.dictation);
+  const std::string options = std::to_string(o.batch_size) + "/" + std::to_string(o.grad_accum) +
+                              "/" + std::to_string(o.tensor_parallel) + "/" +
+                              std::to_string(o.zero_stage) + "/" +
+                              std::to_string(o.pipeline_parallel) + o.schedule + "/" + o.strategy +
+                              std::to_string(o.servers) + "/" + std::to_string(o.staleness) + "/" +
+                              std::to_string(o.max_steps) + "/" + std::to_string(o.seed) + "/" +
+                              std::to_string(o.learning_rate) + "/" +
+                              std::to_string(o.prompt.image) + std::to_string(o.prompt.dictation);
   const torch::Tensor local = torch::tensor(
       {Fingerprint(config_json), Fingerprint(o.dataset_id), Fingerprint(options), resumed_step},
       torch::kInt64);
@@ -224,9 +228,8 @@ Status CheckSameRun(Communicator& comm, const std::string& config_json, const Tr
   }
   constexpr const char* kWhat[] = {
       "model configuration (--config, tokenizer vocabulary)", "dataset version (--dataset)",
-      "training options (--batch-size, --grad-accum, --tp, --pp, --schedule, --zero, --max-steps, "
-      "--seed, --lr, "
-      "ablation flags)",
+      "training options (--batch-size, --grad-accum, --tp, --pp, --schedule, --zero, --strategy, "
+      "--servers, --staleness, --max-steps, --seed, --lr, ablation flags)",
       "checkpoint step (the run directory must be on storage every node shares)"};
   std::string what;
   for (int64_t i : which) what += (what.empty() ? "" : "; ") + std::string(kWhat[i]);
@@ -297,6 +300,31 @@ StatusOr<torch::Device> ResolveDevice(const std::string& name, int local_rank) {
 }
 
 // Peak resident memory of this process (VmHWM), 0 when unknown.
+// Failure testing: MEDSCRIBE_TEST_SLOW_WORKER=RANK:MS[:FROM:COUNT] makes worker RANK of a
+// parameter-server run sleep MS milliseconds before each push of steps FROM .. FROM + COUNT - 1
+// (every step when FROM and COUNT are left out): a slow or stalled worker on demand.
+void SlowWorkerPause(int rank, int64_t step) {
+  const char* v = std::getenv("MEDSCRIBE_TEST_SLOW_WORKER");
+  if (!v) return;
+  long long who = -1, ms = 0, from = 0, count = -1;
+  if (std::sscanf(v, "%lld:%lld:%lld:%lld", &who, &ms, &from, &count) < 2 || who != rank) return;
+  if (step < from || (count >= 0 && step >= from + count)) return;
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+// A worker's share of the gradient (its own mean over `world`) scaled so that its own mean's
+// norm is at most `max_norm`: the mean the servers form is then clipped too.
+void ClipOwnShare(const std::vector<torch::Tensor>& params, double max_norm, int world) {
+  torch::NoGradGuard no_grad;
+  double squares = 0;
+  for (const torch::Tensor& p : params)
+    if (p.grad().defined()) squares += p.grad().pow(2).sum().item<double>();
+  const double norm = std::sqrt(squares) * world;
+  if (norm > max_norm)
+    for (const torch::Tensor& p : params)
+      if (p.grad().defined()) p.grad().mul_(max_norm / (norm + 1e-6));
+}
+
 int64_t PeakRssBytes() {
   std::ifstream in("/proc/self/status");
   for (std::string line; std::getline(in, line);)
@@ -392,6 +420,21 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
         "--zero 3 with --pp > 1 is not supported; each stage already holds only its blocks (use "
         "--zero 1 or 2 to shard the optimizer state across data-parallel replicas)");
   ASSIGN_OR_RETURN(const Schedule schedule, ParseSchedule(o.schedule));
+  if (o.strategy != "allreduce" && o.strategy != "ps")
+    return InvalidArgumentError("--strategy must be allreduce or ps, not '" + o.strategy + "'");
+  const bool use_ps = o.strategy == "ps";
+  if (use_ps) {
+    RETURN_IF_ERROR(
+        MakePsLayout(o.comm ? o.comm->world_size() : 1, o.servers, o.staleness).status());
+    if (o.tensor_parallel > 1 || o.pipeline_parallel > 1 || o.zero_stage > 0)
+      return InvalidArgumentError(
+          "--strategy ps shards the optimizer state over its servers already; it does not combine "
+          "with --tp, --pp or --zero");
+    if (o.device != "cpu" || o.precision == "fp16")
+      return InvalidArgumentError(
+          "--strategy ps runs on CPUs over Gloo in fp32 or bf16; use --strategy allreduce for "
+          "--device cuda or --precision fp16");
+  }
   RETURN_IF_ERROR(
       CheckMesh(o.comm ? o.comm->world_size() : 1, o.tensor_parallel, o.pipeline_parallel));
   if (o.threads > 0) torch::set_num_threads(o.threads);
@@ -512,6 +555,17 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   ASSIGN_OR_RETURN(const Mesh mesh, Mesh::Make(comm, o.tensor_parallel, o.pipeline_parallel));
   // Data parallelism runs over the data-parallel group (the world without tensor parallelism).
   Communicator* dp = &mesh.data();
+  // Parameter servers: the workers are the data-parallel group; a server's group is the servers.
+  std::optional<PsLayout> ps;
+  std::unique_ptr<Communicator> ps_group;
+  if (use_ps) {
+    ASSIGN_OR_RETURN(ps, MakePsLayout(comm->world_size(), o.servers, o.staleness));
+    std::vector<std::vector<int>> roles(2);
+    for (int r = 0; r < comm->world_size(); ++r) roles[ps->IsServer(r) ? 1 : 0].push_back(r);
+    ASSIGN_OR_RETURN(ps_group, comm->Subgroup(roles, "ps"));
+    dp = ps_group.get();
+  }
+  const bool server = ps && ps->IsServer(comm->rank());
 
   torch::manual_seed(o.seed);
   model::ReportModel m(config);
@@ -539,7 +593,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   // gathering shards; and whether it enters the global gradient norm (a pipeline's last stage
   // leaves out its copy of tied embeddings).
   std::vector<std::string> names;
-  std::vector<bool> counted;
+  std::vector<bool> counted, decays;
   constexpr std::string_view kDecoder = "decoder.";
   for (const auto& p : m->named_parameters()) {
     if (!p.value().requires_grad()) continue;
@@ -548,14 +602,41 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     counted.push_back(!pipeline || pipeline->first() ||
                       p.key() != "decoder.model.embed_tokens.weight");
     trainable.push_back(p.value());
-    if (Decays(p.key(), p.value())) decayed.push_back(p.value());
+    decays.push_back(Decays(p.key(), p.value()));
+    if (decays.back()) decayed.push_back(p.value());
   }
-  ZeroOptimizer opt(trainable, dp, o.zero_stage,
+  // Parameter servers: each trainable parameter's server; a server's optimizer holds its own.
+  std::vector<int> server_of;
+  std::vector<torch::Tensor> served, served_decayed;
+  std::unique_ptr<Communicator> alone = SingleProcess();
+  if (ps) {
+    server_of = PartitionParameters(trainable, ps->servers);
+    std::vector<int> count(static_cast<size_t>(ps->servers), 0);
+    for (int k : server_of) ++count[static_cast<size_t>(k)];
+    if (std::count(count.begin(), count.end(), 0) > 0)
+      return InvalidArgumentError("--servers " + std::to_string(ps->servers) + " exceeds the " +
+                                  std::to_string(trainable.size()) +
+                                  " trainable tensors a server can own; use fewer servers");
+    for (size_t k = 0; k < trainable.size() && server; ++k) {
+      if (server_of[k] != comm->rank() - ps->workers) continue;
+      served.push_back(trainable[k]);
+      if (decays[k]) served_decayed.push_back(trainable[k]);
+    }
+  }
+  ZeroOptimizer opt(server ? served : trainable, server ? alone.get() : dp, o.zero_stage,
                     torch::optim::AdamWOptions(o.learning_rate).weight_decay(0).betas({0.9, 0.95}));
+  if (server) {
+    opt.SetPartitioned(dp, std::vector<bool>(served.size(), true),
+                       ".server-" + std::to_string(comm->rank() - ps->workers) + "-of-" +
+                           std::to_string(ps->servers));
+  } else if (ps) {
+    opt.SetRemote();
+  }
   if (pipeline)
     opt.SetPipeline(&mesh.pipeline(), counted, pipeline->stage(), pipeline->plan().stages());
   if (!o.init_decoder.empty()) RETURN_IF_ERROR(model::LoadHfDecoder(m->decoder, o.init_decoder));
-  ASSIGN_OR_RETURN(Checkpoint ck, LoadCheckpoint(run, m, opt, dp->world_size()));
+  ASSIGN_OR_RETURN(Checkpoint ck,
+                   LoadCheckpoint(run, m, opt, dp->world_size(), ps ? ps->servers : 0));
   if (ck.step > 0) {
     // A resumed run keeps its inputs: an ablation continued with the image would be neither.
     auto previous = ReadText(run / "run.json");
@@ -618,6 +699,14 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   }
   if (mesh.tp_size() > 1) ShardForTensorParallel(m, opt, mesh, names);
   if (pipeline) pipeline->DropOthers();
+  if (server) {  // a server holds only the parameters it owns
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor& p : m->parameters()) {
+      if (std::none_of(served.begin(), served.end(),
+                       [&](const torch::Tensor& s) { return s.is_same(p); }))
+        p.set_data(torch::empty({0}, p.options()));
+    }
+  }
   if (leader) {
     fs::create_directories(run / "checkpoints", ec);
     if (ec) return IoError("cannot create '" + run.string() + "': " + ec.message());
@@ -630,7 +719,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   }
   // The frozen image path's tokens, computed once for every train and validation sample.
   std::optional<VisionCache> cache;
-  if (frozen_image) {
+  if (frozen_image && !server) {
     ASSIGN_OR_RETURN(VisionCache c, CacheVisionTokens(m, train, val_raw.samples));
     cache.emplace(std::move(c));
     if (config.findings.read_as_text) {
@@ -681,6 +770,9 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                 {"tensor_parallel", json::Value(mesh.tp_size())},
                 {"pipeline_parallel", json::Value(mesh.pp_size())},
                 {"schedule", json::Value(o.schedule)},
+                {"strategy", json::Value(o.strategy)},
+                {"parameter_servers", json::Value(ps ? ps->servers : 0)},
+                {"staleness", json::Value(static_cast<int64_t>(o.staleness))},
                 {"grad_accum", json::Value(o.grad_accum)},
                 {"restart_count", json::Value(o.restart_count)},
                 {"started_at", json::Value(IsoNow())}}),
@@ -734,13 +826,57 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     if (sharded_blocks) opt.ReleaseAll();
     if (pipeline) pipeline->DropOthers();
   };
+  // A parameter server serves its parameters until the last step, joining the workers'
+  // validation barriers and checkpoints, and leaves the final model to rank 0.
+  if (server) {
+    ParameterServer service(served, comm, *ps, o.staleness, ck.step, o.max_steps);
+    const auto apply = [&](int64_t clock) -> Status {
+      torch::NoGradGuard no_grad;
+      for (size_t k = 0; k < served.size(); ++k) {
+        if (!torch::isfinite(served[k].grad()).all().item<bool>())
+          return InternalError("step " + std::to_string(clock + 1) +
+                               ": a gradient pushed to this parameter server is not finite; "
+                               "stopped, the last checkpoint is kept");
+      }
+      const double lr = LearningRate(clock, o);
+      opt.SetLearningRate(lr);
+      // Synchronous: the clip of an all-reduce run, from the norm over every server's share.
+      // With staleness each worker clipped its own gradients before pushing them.
+      if (o.staleness == 0) RETURN_IF_ERROR(opt.ClipGradNorm(o.clip_norm).status());
+      if (o.weight_decay > 0)
+        for (torch::Tensor& p : served_decayed) p.mul_(1.0 - lr * o.weight_decay);
+      return opt.Step();
+    };
+    const auto after = [&](int64_t version) -> Status {
+      if (version % o.eval_every == 0 || version == o.max_steps) RETURN_IF_ERROR(comm->Barrier());
+      if (version % o.checkpoint_every == 0 || version == o.max_steps)
+        RETURN_IF_ERROR(SaveCheckpoint(run, version, m, opt, mesh, names, ps->servers));
+      return OkStatus();
+    };
+    ASSIGN_OR_RETURN(const ServerStats stats, service.Run(apply, after));
+    result.steps = o.max_steps;
+    result.parameter_server = true;
+    result.ps_held_pulls = stats.held_pulls;
+    result.ps_max_lead = stats.max_lead;
+    result.optimizer_state_bytes = opt.state_bytes();
+    for (const torch::Tensor& p : m->parameters())
+      result.parameter_bytes += p.numel() * static_cast<int64_t>(p.element_size());
+    for (const torch::Tensor& p : served)
+      if (p.grad().defined()) result.gradient_bytes += p.grad().numel() * 4;
+    result.peak_rss_bytes = PeakRssBytes();
+    RETURN_IF_ERROR(comm->Barrier());
+    return result;
+  }
+  std::optional<ParameterClient> client;
+  if (ps) client.emplace(trainable, server_of, comm, *ps);
   const int world = dp->world_size();  // the data-parallel ranks (the batches read at once)
   Prefetcher prefetch(train.samples.size(), load,
                       {o.batch_size, o.seed, o.loader_threads, enc.pad(), dp->rank(), world},
                       ck.step * o.grad_accum, o.max_steps * o.grad_accum);
   LossScaler scaler(precision == Precision::kFp16);
   std::optional<GradientReducer> reducer;
-  if (world > 1 && o.zero_stage < 2) reducer.emplace(trainable, dp, o.bucket_bytes, o.overlap);
+  if (world > 1 && o.zero_stage < 2 && !ps)
+    reducer.emplace(trainable, dp, o.bucket_bytes, o.overlap);
   // Pipeline parallelism: what the stages need of a step's micro-batches.
   double pipeline_step_s = 0, pipeline_wait_s = 0;
   const auto PipelineIo = [&](std::vector<Batch>& batches, bool head_trains, double targets,
@@ -787,8 +923,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       std::vector<Batch> one = {ToDevice(Collate(rows, enc.pad()), device)};
       tokens += one[0].target_tokens;
       const MicroBatchIo io = PipelineIo(one, false, 1.0, 1.0, 1.0, nullptr);
-      ASSIGN_OR_RETURN(const PipelineStats ps, pipeline->Step(1, schedule, io, false));
-      total += ps.loss_sum;
+      ASSIGN_OR_RETURN(const PipelineStats piped, pipeline->Step(1, schedule, io, false));
+      total += piped.loss_sum;
     }
     m->train();
     std::vector<torch::Tensor> sum = {torch::tensor({total}, torch::kFloat64)};
@@ -816,7 +952,13 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     // The loss is a mean over the target tokens of the whole global batch.
     std::vector<torch::Tensor> counts = {torch::zeros({1}, torch::kFloat64)};
     for (const Batch& b : micro) counts[0] += static_cast<double>(b.target_tokens);
-    RETURN_IF_ERROR(dp->AllReduceSum(counts));
+    // With staleness the workers do not wait for each other: each weighs its own batch as one
+    // world's share, and its loss is its own.
+    const bool stale = ps && o.staleness > 0;
+    if (stale)
+      counts[0] *= world;
+    else
+      RETURN_IF_ERROR(dp->AllReduceSum(counts));
     const double global_targets = std::max(1.0, counts[0].item<double>());
     opt.ZeroGrad();
     double local_loss = 0;
@@ -827,11 +969,11 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       const MicroBatchIo io = PipelineIo(on_device, joint_head, global_targets, scaler.scale(),
                                          static_cast<double>(o.grad_accum * world), &reducer);
       AutocastScope autocast(precision, device);
-      ASSIGN_OR_RETURN(const PipelineStats ps, pipeline->Step(micro.size(), schedule, io));
-      local_loss = ps.loss_sum;
+      ASSIGN_OR_RETURN(const PipelineStats piped, pipeline->Step(micro.size(), schedule, io));
+      local_loss = piped.loss_sum;
       if (step > ck.step) {
-        pipeline_step_s += ps.step_s;
-        pipeline_wait_s += ps.wait_s;
+        pipeline_step_s += piped.step_s;
+        pipeline_wait_s += piped.wait_s;
       }
       micro.clear();
     }
@@ -861,8 +1003,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     RETURN_IF_ERROR(opt.ReduceGradients());
     std::vector<torch::Tensor> loss_sum = {torch::tensor({local_loss}, torch::kFloat64)};
     if (pipeline) RETURN_IF_ERROR(mesh.pipeline().AllReduceSum(loss_sum));  // the last stage's
-    RETURN_IF_ERROR(dp->AllReduceSum(loss_sum));
-    const double value = loss_sum[0].item<double>() / global_targets;
+    if (!stale) RETURN_IF_ERROR(dp->AllReduceSum(loss_sum));
+    const double value = loss_sum[0].item<double>() / global_targets * (stale ? world : 1);
     if (!std::isfinite(value)) {
       return InternalError("step " + std::to_string(step + 1) + ": the loss is " +
                            std::to_string(value) +
@@ -887,12 +1029,28 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       return InternalError("step " + std::to_string(step + 1) + ": the gradient of " + bad +
                            " is not finite; stopped, the last checkpoint is kept");
     }
-    RETURN_IF_ERROR(opt.ClipGradNorm(o.clip_norm).status());
-    if (o.weight_decay > 0) {  // decoupled, as AdamW, on the matrices only
-      torch::NoGradGuard no_grad;
-      for (torch::Tensor& p : decayed) p.mul_(1.0 - lr * o.weight_decay);
+    if (client) {
+      // The servers update; validation and checkpoint steps wait for every worker's push.
+      const int64_t done = step + 1;
+      const bool sync =
+          done % o.eval_every == 0 || done % o.checkpoint_every == 0 || done == o.max_steps;
+      if (stale) ClipOwnShare(trainable, o.clip_norm, world);
+      SlowWorkerPause(comm->rank(), step);
+      ASSIGN_OR_RETURN(const PullResult pulled,
+                       client->Exchange(step, sync ? done : done - o.staleness));
+      if (pulled.waited) {
+        result.ps_wait_s += pulled.seconds;
+        ++result.ps_waited_steps;
+      }
+      result.ps_max_lag = std::max(result.ps_max_lag, done - pulled.oldest_version);
+    } else {
+      RETURN_IF_ERROR(opt.ClipGradNorm(o.clip_norm).status());
+      if (o.weight_decay > 0) {  // decoupled, as AdamW, on the matrices only
+        torch::NoGradGuard no_grad;
+        for (torch::Tensor& p : decayed) p.mul_(1.0 - lr * o.weight_decay);
+      }
+      RETURN_IF_ERROR(opt.Step());
     }
-    RETURN_IF_ERROR(opt.Step());
     if (step == ck.step) result.first_loss = value;
     result.last_loss = value;
     window_loss += value;
@@ -963,7 +1121,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     if (done % o.checkpoint_every == 0 || done == o.max_steps) {
       RETURN_IF_ERROR(gather_parts());
       RETURN_IF_ERROR(CheckParametersAgree(*dp, m, done));
-      RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt, mesh, names));
+      RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt, mesh, names, ps ? ps->servers : 0));
       drop_parts();
     }
     const auto paused = std::chrono::steady_clock::now() - pause_start;

@@ -108,6 +108,14 @@ struct TrainOptions {
   // through them. The world is data-parallel x pipeline_parallel x tensor_parallel ranks.
   int pipeline_parallel = 1;
   std::string schedule = "1f1b";
+  // How gradients meet: "allreduce" (data parallelism, above) or "ps": the last `servers` ranks
+  // are parameter servers that own the parameters and their optimizer state, the others workers
+  // that push gradients and pull weights (train/parameter_server.h). `staleness` 0 is
+  // synchronous (the same training as allreduce); S > 0 lets a worker run on weights up to S
+  // updates old. ps: CPU, fp32 or bf16, ZeRO 0, no --tp or --pp.
+  std::string strategy = "allreduce";
+  int servers = 1;
+  int staleness = 0;
   // "cpu", "cuda" (the GPU of this process's local rank) or "cuda:N".
   std::string device = "cpu";
   int local_rank = 0;
@@ -146,6 +154,12 @@ struct TrainResult {
   int pipeline_stage = 0;
   size_t stage_first_block = 0, stage_end_block = 0;
   double pipeline_wait_fraction = 0;
+  // Parameter servers: whether this rank served; a worker's time and steps spent waiting for
+  // slower workers (pulls a server held back) and the most updates its weights lagged behind its
+  // step; a server's held pulls and the most clocks its fastest worker led its slowest.
+  bool parameter_server = false;
+  double ps_wait_s = 0;
+  int64_t ps_waited_steps = 0, ps_max_lag = 0, ps_held_pulls = 0, ps_max_lead = 0;
   int64_t peak_rss_bytes = 0;  // of this process
 };
 

@@ -232,9 +232,15 @@ void ZeroOptimizer::SetTensorParallel(Communicator* tp, std::vector<bool> sharde
 
 void ZeroOptimizer::SetPipeline(Communicator* pp, std::vector<bool> counted, int stage,
                                 int stages) {
-  pp_ = pp;
+  SetPartitioned(pp, std::move(counted),
+                 ".stage-" + std::to_string(stage) + "-of-" + std::to_string(stages));
+}
+
+void ZeroOptimizer::SetPartitioned(Communicator* group, std::vector<bool> counted,
+                                   std::string file_tag) {
+  pp_ = group;
   counted_ = std::move(counted);
-  file_tag_ = ".stage-" + std::to_string(stage) + "-of-" + std::to_string(stages);
+  file_tag_ = std::move(file_tag);
 }
 
 void ZeroOptimizer::TransformState(
@@ -263,6 +269,7 @@ int64_t ZeroOptimizer::state_bytes() const {
 }
 
 std::string ZeroOptimizer::ShardName() const {
+  if (remote_) return "";
   if (stage_ == 0) return comm_->rank() == 0 ? "optimizer" + file_tag_ + ".pt" : "";
   return "optimizer.rank-" + std::to_string(comm_->rank()) + "-of-" +
          std::to_string(comm_->world_size()) + file_tag_ + ".pt";
@@ -281,14 +288,16 @@ Status ZeroOptimizer::Save(const std::string& dir, bool write) const {
 }
 
 Status ZeroOptimizer::Load(const std::string& dir) {
+  if (remote_) return OkStatus();
   const std::string name = stage_ == 0 ? "optimizer" + file_tag_ + ".pt" : ShardName();
   const std::string path = dir + "/" + name;
   auto bytes = model::ReadBytes(path);
   if (!bytes.ok()) {
     return FailedPreconditionError(
         "checkpoint " + dir + " has no " + name +
-        ": it was written with another ZeRO stage, world size or pipeline (--pp); resume with "
-        "the --zero, --pp and number of ranks it was written with");
+        ": it was written with another ZeRO stage, world size, pipeline (--pp) or number of "
+        "parameter servers (--servers); resume with the --zero, --pp, --servers and number of "
+        "ranks it was written with");
   }
   try {
     std::istringstream in(*bytes);

@@ -86,6 +86,12 @@ class ZeroOptimizer {
   // tied embeddings). Checkpoint files are named for `stage` of `stages`.
   // REQUIRES: `pp` outlives this object; counted.size() is the number of parameters.
   void SetPipeline(Communicator* pp, std::vector<bool> counted, int stage, int stages);
+  // The general form: the ranks of `group` hold different parameters (pipeline stages,
+  // parameter servers); checkpoint files carry `file_tag` (".stage-0-of-2", ".server-1-of-2").
+  void SetPartitioned(Communicator* group, std::vector<bool> counted, std::string file_tag);
+  // The state lives on other ranks (parameter servers, train/parameter_server.h): this rank
+  // holds none, Save writes nothing and Load reads nothing.
+  void SetRemote() { remote_ = true; }
   // Replaces the AdamW moments of every parameter that has them by fn(k, moment), k the
   // parameter's index, keeping the step counts (to cut loaded moments into shards, or to gather
   // them whole for a checkpoint). fn may be collective: it is called in parameter order.
@@ -114,7 +120,8 @@ class ZeroOptimizer {
   std::vector<bool> sharded_;
   Communicator* pp_ = nullptr;
   std::vector<bool> counted_;
-  std::string file_tag_;                    // ".stage-S-of-P" under pipeline parallelism
+  std::string file_tag_;  // ".stage-S-of-P" under pipeline parallelism
+  bool remote_ = false;
   std::vector<std::vector<size_t>> units_;  // stage 3
   std::vector<bool> in_unit_;
   std::vector<std::vector<int64_t>> shapes_;

@@ -7,41 +7,15 @@
 
 #include <functional>
 #include <map>
-#include <thread>
 
 #include "model/multimodal.h"
 #include "model/tensor_parallel.h"
-#include "testing/free_port.h"
+#include "testing/gloo_ranks.h"
 
 namespace medscribe::train {
 namespace {
 
-using medscribe::testing::FreePort;
-
-// Runs fn(rank, world communicator) on `world` threads joined in one Gloo group; returns each
-// rank's error ("" when none).
-std::vector<std::string> RunRanks(int world,
-                                  const std::function<std::string(int, Communicator*)>& fn) {
-  const int port = FreePort();
-  std::vector<std::string> errors(static_cast<size_t>(world));
-  std::vector<std::thread> threads;
-  for (int r = 0; r < world; ++r) {
-    threads.emplace_back([&, r] {
-      Topology t;
-      t.rank = r;
-      t.world_size = world;
-      t.master_port = port;
-      auto comm = Connect(t, 60);
-      if (!comm.ok()) {
-        errors[static_cast<size_t>(r)] = comm.status().message();
-        return;
-      }
-      errors[static_cast<size_t>(r)] = fn(r, comm->get());
-    });
-  }
-  for (std::thread& th : threads) th.join();
-  return errors;
-}
+using medscribe::testing::RunRanks;
 
 // Grouped-query attention (4 heads, 2 key/value heads) and a vocabulary of 51, which two ranks
 // split unevenly (26 + 25 rows).
