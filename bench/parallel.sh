@@ -9,7 +9,10 @@
 #   - samples/s of each (the last logged window, steps 11..20);
 #   - pipeline parallelism --pp 2 (1F1B) with 1, 4 and 8 micro-batches of 1 sample: the
 #     fraction of step time the stages wait for each other (the bubble), against the
-#     theoretical (P - 1) / (M + P - 1) for equal stages.
+#     theoretical (P - 1) / (M + P - 1) for equal stages;
+#   - parameter servers (--strategy ps): 2 workers and 1 server (a third process on the same
+#     cores), staleness 0 and 2, samples/s against the 2-rank all-reduce run, and the bytes the
+#     server holds.
 # Usage: scripts/bench.sh parallel
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,12 +25,12 @@ common=(train --dataset "$tmp/d" --tokenizer "$tmp/tok" --no-dictation --config 
 run() { # NAME BATCH_PER_RANK EXTRA...
   local name=$1 batch=$2
   shift 2
-  "$bin" launch --nproc 2 -- "$bin" "${common[@]}" --max-steps "${STEPS:-20}" --batch-size "$batch" --out "$tmp/$name" "$@" \
+  "$bin" launch --nproc "${NPROC:-2}" -- "$bin" "${common[@]}" --max-steps "${STEPS:-20}" --batch-size "$batch" --out "$tmp/$name" "$@" \
     > /dev/null 2> "$tmp/$name.err" || { tail -3 "$tmp/$name.err" >&2; exit 1; }
 }
 # "PARAMS GRADS OPTIMIZER RSS" (MiB) of rank 0, from its closing line.
-bytes() {
-  sed -nE 's/^rank 0: peak RSS ([0-9.]+) MiB, parameters ([0-9.]+) MiB, gradients ([0-9.]+) MiB, optimizer state ([0-9.]+) MiB.*/\2 \3 \4 \1/p' "$tmp/$1.err"
+bytes() { # NAME [RANK]
+  sed -nE 's/^rank '"${2:-0}"': peak RSS ([0-9.]+) MiB, parameters ([0-9.]+) MiB, gradients ([0-9.]+) MiB, optimizer state ([0-9.]+) MiB.*/\2 \3 \4 \1/p' "$tmp/$1.err"
 }
 speed() { grep -v val_loss "$tmp/$1/metrics.jsonl" | tail -1 | sed -E 's/.*"samples_per_s":([0-9.e+-]+).*/\1/'; }
 
@@ -61,4 +64,12 @@ for mb in 1 4 8; do
     "$(awk -v m=$mb 'BEGIN { print 1 / (m + 1) }')"
 done
 echo "pp2 stage 0 parameters $(ratio "$pp_p" "$dp_p") of data parallelism's"
-echo "tp2_param_bytes_ratio=$(ratio "$tp_p" "$dp_p") zero3_param_bytes_ratio=$(ratio "$z3_p" "$dp_p") pp2_param_bytes_ratio=$(ratio "$pp_p" "$dp_p") tp2_optimizer_bytes_ratio=$(ratio "$tp_o" "$dp_o") zero2_optimizer_bytes_ratio=$(ratio "$z2_o" "$dp_o") tp2_vs_dp_samples_per_s=$(ratio "$(speed tp2)" "$dp_s") pp_bubble_m1=$(bubble pp2-m1) pp_bubble_m4=$(bubble pp2-m4) pp_bubble_m8=$(bubble pp2-m8)"
+NPROC=3 run ps0 2 --strategy ps --servers 1 --staleness 0
+NPROC=3 run ps2 2 --strategy ps --servers 1 --staleness 2
+read -r ps_p ps_g ps_o ps_r <<< "$(bytes ps0 2)"
+printf '%-22s %10.2f %10.2f %10.2f %10.1f %12s\n' "ps server (rank 2)" "$ps_p" "$ps_g" "$ps_o" "$ps_r" "-"
+for s in ps0 ps2; do
+  printf 'ps, 2 workers + 1 server, staleness %s: %.2f samples/s (all-reduce %.2f), %s\n' "${s#ps}" "$(speed $s)" "$dp_s" \
+    "$(sed -nE 's/^rank 0: worker; (waited [0-9.]+ s for slower workers on [0-9]+ steps).*/worker 0 \1/p' "$tmp/$s.err")"
+done
+echo "tp2_param_bytes_ratio=$(ratio "$tp_p" "$dp_p") zero3_param_bytes_ratio=$(ratio "$z3_p" "$dp_p") pp2_param_bytes_ratio=$(ratio "$pp_p" "$dp_p") tp2_optimizer_bytes_ratio=$(ratio "$tp_o" "$dp_o") zero2_optimizer_bytes_ratio=$(ratio "$z2_o" "$dp_o") tp2_vs_dp_samples_per_s=$(ratio "$(speed tp2)" "$dp_s") pp_bubble_m1=$(bubble pp2-m1) pp_bubble_m4=$(bubble pp2-m4) pp_bubble_m8=$(bubble pp2-m8) ps_vs_allreduce=$(ratio "$(speed ps0)" "$dp_s") ps_stale2_vs_allreduce=$(ratio "$(speed ps2)" "$dp_s")"

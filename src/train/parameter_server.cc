@@ -114,14 +114,15 @@ ParameterServer::ParameterServer(std::vector<torch::Tensor> params, Communicator
       version_(version),
       final_version_(final_version) {}
 
-StatusOr<ServerStats> ParameterServer::Run(const std::function<Status(int64_t)>& apply,
+StatusOr<ServerStats> ParameterServer::Run(const std::function<Status(int64_t, double)>& apply,
                                            const std::function<Status(int64_t)>& after) {
   const int workers = layout_.workers;
   std::vector<size_t> all(params_.size());
   for (size_t k = 0; k < all.size(); ++k) all[k] = k;
   const int64_t n = Numel(params_, all);
   const std::string me = "parameter server rank " + std::to_string(world_->rank());
-  // Gradients received, by clock, one slot per worker (summed in worker order once full).
+  // Synchronous: gradients received, by clock, one slot per worker (summed in worker order once
+  // full).
   std::map<int64_t, std::vector<torch::Tensor>> received;
   struct Pull {
     int worker;
@@ -157,6 +158,8 @@ StatusOr<ServerStats> ParameterServer::Run(const std::function<Status(int64_t)>&
     return OkStatus();
   };
 
+  // version_: the clocks every worker has pushed (the lowest next clock).
+  const auto lowest = [&] { return *std::min_element(next_clock.begin(), next_clock.end()); };
   while (version_ < final_version_ || !pulls.empty()) {
     torch::Tensor header = torch::zeros({3}, torch::kLong);
     auto from = world_->RecvAny(header, kPushHeader);
@@ -171,35 +174,43 @@ StatusOr<ServerStats> ParameterServer::Run(const std::function<Status(int64_t)>&
     torch::Tensor grads = torch::empty({n}, torch::kFloat32);
     if (Status s = world_->Recv(grads, w, kPushGradients); !s.ok())
       return Lost(me + ": worker rank " + std::to_string(w) + " stopped pushing", s);
-    auto& slots = received[clock];
-    slots.resize(static_cast<size_t>(workers));
-    slots[static_cast<size_t>(w)] = std::move(grads);
     ++next_clock[static_cast<size_t>(w)];
     ++stats.pushes;
     const auto [lo, hi] = std::minmax_element(next_clock.begin(), next_clock.end());
     stats.max_lead = std::max(stats.max_lead, *hi - *lo);
     pulls.push_back({w, need, false});
-    // Every clock whose gradients are all in, in order.
-    for (auto it = received.find(version_); it != received.end(); it = received.find(version_)) {
-      if (std::any_of(it->second.begin(), it->second.end(),
-                      [](const torch::Tensor& t) { return !t.defined(); }))
-        break;
-      torch::Tensor sum = it->second[0];
-      for (int k = 1; k < workers; ++k) sum = sum + it->second[static_cast<size_t>(k)];
+    const auto set_gradients = [&](const torch::Tensor& flat) {
       int64_t at = 0;
       for (torch::Tensor& p : params_) {
-        p.mutable_grad() = sum.narrow(0, at, p.numel()).view_as(p);
+        p.mutable_grad() = flat.narrow(0, at, p.numel()).view_as(p);
         at += p.numel();
       }
-      received.erase(it);
-      RETURN_IF_ERROR(apply(version_));
-      ++version_;
+    };
+    if (staleness_ > 0) {  // asynchronous: each push is one update
+      set_gradients(grads);
+      RETURN_IF_ERROR(apply(clock, 1.0));
       ++stats.updates;
+    } else {  // synchronous: one update per clock, of the sum in worker order
+      auto& slots = received[clock];
+      slots.resize(static_cast<size_t>(workers));
+      slots[static_cast<size_t>(w)] = std::move(grads);
+      if (std::none_of(slots.begin(), slots.end(),
+                       [](const torch::Tensor& t) { return !t.defined(); })) {
+        torch::Tensor sum = slots[0];
+        for (int k = 1; k < workers; ++k) sum = sum + slots[static_cast<size_t>(k)];
+        received.erase(clock);
+        set_gradients(sum);
+        RETURN_IF_ERROR(apply(clock, 1.0));
+        ++stats.updates;
+      }
+    }
+    // Each clock every worker has now pushed: its pulls are answered, then `after`.
+    while (version_ < lowest()) {
+      ++version_;
       RETURN_IF_ERROR(answer());
       RETURN_IF_ERROR(after(version_));
     }
-    // The newest weights for every pull they satisfy; what is still unanswered waits for other
-    // workers' pushes.
+    // Asynchronous pulls whose clock is in; what is still unanswered waits for other workers.
     RETURN_IF_ERROR(answer());
     for (Pull& p : pulls) {
       if (!p.held) ++stats.held_pulls;

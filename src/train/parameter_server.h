@@ -6,14 +6,18 @@
 // its step ("clock" c, 0-based) on its own batches, pushes to every server the gradients of the
 // parameters it owns, and pulls back their weights.
 //
-// Consistency is stale-synchronous (Ho et al., NIPS 2013): a server applies update c (making
-// version c + 1) once it holds clock c's gradients from every worker, summed in worker order,
-// and answers a worker's pull once its version reaches what the worker asked for:
-//   - staleness 0 asks for version c + 1 at every clock: every step waits for every worker and
-//     uses the same summed gradients as an all-reduce, so the run equals data parallelism;
-//   - staleness S > 0 asks for c + 1 - S: a worker runs on weights up to S updates old, so a
-//     worker that falls behind by up to S clocks stalls no other; one more than S behind, and the
-//     faster ones wait for it. Clocks where the trainer validates or checkpoints ask for c + 1.
+// Staleness 0 is synchronous: a server applies clock c's update once it holds every worker's
+// gradients of clock c, summed in worker order, and a worker's pull after clock c waits for it;
+// every step waits for every worker and uses the summed gradients of an all-reduce, so the run
+// equals data parallelism.
+// Staleness S > 0 is asynchronous with bounded staleness (stale-synchronous parallel, Ho et al.,
+// NIPS 2013): a server applies each push as its own update as soon as it arrives (scaled by
+// 1 / W, so W pushes weigh as one synchronous step), and answers a worker's pull after clock c
+// at once with the newest weights, as long as every worker has pushed clock c - S; a worker up to
+// S clocks behind the fastest stalls no one, and the fastest waits when it would lead by more.
+// Clocks where the trainer validates or checkpoints ask for c + 1 (every worker's clock c in).
+// A version counts clocks: at version v every worker's gradients of the clocks below v are in
+// the weights (synchronous: exactly those; asynchronous: perhaps some of later clocks too).
 // The wire format of a push is a header {clock, version needed, 0} (int64) and the flat float
 // gradients of the server's parameters, in their order; a pull's answer is {version, waited,
 // 0} and the flat weights. Tags are private to this protocol.
@@ -47,7 +51,7 @@ StatusOr<PsLayout> MakePsLayout(int world, int servers, int staleness);
 
 // What a worker learns from one exchange.
 struct PullResult {
-  int64_t oldest_version = 0;  // the lowest version among the servers' answers
+  int64_t oldest_version = 0;  // the lowest version (clocks every worker pushed) answered
   bool waited = false;         // a server held the answer until other workers caught up
   double seconds = 0;          // from the last push sent to the last weight received
 };
@@ -73,7 +77,7 @@ class ParameterClient {
 
 // Counts of one server's run.
 struct ServerStats {
-  int64_t updates = 0;
+  int64_t updates = 0;  // optimizer steps: one per clock, or one per push when asynchronous
   int64_t pushes = 0;
   int64_t held_pulls = 0;  // answers held until the version a worker asked for existed
   int64_t max_lead = 0;    // the most clocks the fastest worker was ahead of the slowest
@@ -88,12 +92,14 @@ class ParameterServer {
   ParameterServer(std::vector<torch::Tensor> params, Communicator* world, PsLayout layout,
                   int staleness, int64_t version, int64_t final_version);
 
-  // Serves pushes and pulls. `apply(clock)` is called with each parameter's .grad() set to the
-  // sum of the workers' gradients of `clock` and must update the parameters (the optimizer);
-  // `after(version)` is called once every pull waiting for `version` has been answered (where
-  // the trainer joins the workers' validation barrier and checkpoints). Returns the first error of
-  // either, or Unavailable when a worker died (with its rank).
-  StatusOr<ServerStats> Run(const std::function<Status(int64_t)>& apply,
+  // Serves pushes and pulls. `apply(clock, scale)` is called with each parameter's .grad() set
+  // to the sum of the workers' gradients of `clock` (scale 1) or, asynchronously, to one
+  // worker's (scale 1 / W: the step's share of the learning rate), and must update the
+  // parameters; `after(version)` is called once every worker has pushed clock version - 1 and
+  // every pull waiting for that has been answered (where the trainer joins the workers'
+  // validation barrier and checkpoints). Returns the first error of either, or Unavailable when
+  // a worker died (with its rank).
+  StatusOr<ServerStats> Run(const std::function<Status(int64_t, double)>& apply,
                             const std::function<Status(int64_t)>& after);
 
  private:

@@ -312,19 +312,6 @@ void SlowWorkerPause(int rank, int64_t step) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
-// A worker's share of the gradient (its own mean over `world`) scaled so that its own mean's
-// norm is at most `max_norm`: the mean the servers form is then clipped too.
-void ClipOwnShare(const std::vector<torch::Tensor>& params, double max_norm, int world) {
-  torch::NoGradGuard no_grad;
-  double squares = 0;
-  for (const torch::Tensor& p : params)
-    if (p.grad().defined()) squares += p.grad().pow(2).sum().item<double>();
-  const double norm = std::sqrt(squares) * world;
-  if (norm > max_norm)
-    for (const torch::Tensor& p : params)
-      if (p.grad().defined()) p.grad().mul_(max_norm / (norm + 1e-6));
-}
-
 int64_t PeakRssBytes() {
   std::ifstream in("/proc/self/status");
   for (std::string line; std::getline(in, line);)
@@ -830,7 +817,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   // validation barriers and checkpoints, and leaves the final model to rank 0.
   if (server) {
     ParameterServer service(served, comm, *ps, o.staleness, ck.step, o.max_steps);
-    const auto apply = [&](int64_t clock) -> Status {
+    const auto apply = [&](int64_t clock, double scale) -> Status {
       torch::NoGradGuard no_grad;
       for (size_t k = 0; k < served.size(); ++k) {
         if (!torch::isfinite(served[k].grad()).all().item<bool>())
@@ -838,10 +825,10 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                                ": a gradient pushed to this parameter server is not finite; "
                                "stopped, the last checkpoint is kept");
       }
-      const double lr = LearningRate(clock, o);
+      const double lr = LearningRate(clock, o) * scale;
       opt.SetLearningRate(lr);
       // Synchronous: the clip of an all-reduce run, from the norm over every server's share.
-      // With staleness each worker clipped its own gradients before pushing them.
+      // Asynchronous: each worker clipped its own gradients before pushing them.
       if (o.staleness == 0) RETURN_IF_ERROR(opt.ClipGradNorm(o.clip_norm).status());
       if (o.weight_decay > 0)
         for (torch::Tensor& p : served_decayed) p.mul_(1.0 - lr * o.weight_decay);
@@ -952,13 +939,11 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     // The loss is a mean over the target tokens of the whole global batch.
     std::vector<torch::Tensor> counts = {torch::zeros({1}, torch::kFloat64)};
     for (const Batch& b : micro) counts[0] += static_cast<double>(b.target_tokens);
-    // With staleness the workers do not wait for each other: each weighs its own batch as one
-    // world's share, and its loss is its own.
-    const bool stale = ps && o.staleness > 0;
-    if (stale)
-      counts[0] *= world;
-    else
-      RETURN_IF_ERROR(dp->AllReduceSum(counts));
+    // Asynchronous parameter servers: the workers do not wait for each other; each pushes the
+    // gradient of its own batch's mean loss, and logs that loss.
+    const bool async_ps = ps && o.staleness > 0;
+    const int sharing = async_ps ? 1 : world;  // ranks whose gradients add up to one step
+    if (!async_ps) RETURN_IF_ERROR(dp->AllReduceSum(counts));
     const double global_targets = std::max(1.0, counts[0].item<double>());
     opt.ZeroGrad();
     double local_loss = 0;
@@ -990,7 +975,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
         // The head's mean loss, averaged over micro-batches and ranks like the gradients.
         objective = objective + o.aux_loss_weight *
                                     m->findings->Loss(in.head_outputs, b.finding_targets) /
-                                    static_cast<double>(o.grad_accum * world);
+                                    static_cast<double>(o.grad_accum * sharing);
       }
       (objective * scaler.scale()).backward();
       local_loss += loss_sum.item<double>();
@@ -1003,8 +988,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     RETURN_IF_ERROR(opt.ReduceGradients());
     std::vector<torch::Tensor> loss_sum = {torch::tensor({local_loss}, torch::kFloat64)};
     if (pipeline) RETURN_IF_ERROR(mesh.pipeline().AllReduceSum(loss_sum));  // the last stage's
-    if (!stale) RETURN_IF_ERROR(dp->AllReduceSum(loss_sum));
-    const double value = loss_sum[0].item<double>() / global_targets * (stale ? world : 1);
+    if (!async_ps) RETURN_IF_ERROR(dp->AllReduceSum(loss_sum));
+    const double value = loss_sum[0].item<double>() / global_targets;
     if (!std::isfinite(value)) {
       return InternalError("step " + std::to_string(step + 1) + ": the loss is " +
                            std::to_string(value) +
@@ -1034,7 +1019,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       const int64_t done = step + 1;
       const bool sync =
           done % o.eval_every == 0 || done % o.checkpoint_every == 0 || done == o.max_steps;
-      if (stale) ClipOwnShare(trainable, o.clip_norm, world);
+      if (async_ps) RETURN_IF_ERROR(opt.ClipGradNorm(o.clip_norm).status());
       SlowWorkerPause(comm->rank(), step);
       ASSIGN_OR_RETURN(const PullResult pulled,
                        client->Exchange(step, sync ? done : done - o.staleness));
