@@ -114,7 +114,7 @@ ParameterServer::ParameterServer(std::vector<torch::Tensor> params, Communicator
       version_(version),
       final_version_(final_version) {}
 
-StatusOr<ServerStats> ParameterServer::Run(const std::function<Status(int64_t, double)>& apply,
+StatusOr<ServerStats> ParameterServer::Run(const std::function<Status(int64_t)>& apply,
                                            const std::function<Status(int64_t)>& after) {
   const int workers = layout_.workers;
   std::vector<size_t> all(params_.size());
@@ -188,7 +188,7 @@ StatusOr<ServerStats> ParameterServer::Run(const std::function<Status(int64_t, d
     };
     if (staleness_ > 0) {  // asynchronous: each push is one update
       set_gradients(grads);
-      RETURN_IF_ERROR(apply(clock, 1.0));
+      RETURN_IF_ERROR(apply(clock));
       ++stats.updates;
     } else {  // synchronous: one update per clock, of the sum in worker order
       auto& slots = received[clock];
@@ -200,7 +200,7 @@ StatusOr<ServerStats> ParameterServer::Run(const std::function<Status(int64_t, d
         for (int k = 1; k < workers; ++k) sum = sum + slots[static_cast<size_t>(k)];
         received.erase(clock);
         set_gradients(sum);
-        RETURN_IF_ERROR(apply(clock, 1.0));
+        RETURN_IF_ERROR(apply(clock));
         ++stats.updates;
       }
     }

@@ -11,10 +11,11 @@
 // every step waits for every worker and uses the summed gradients of an all-reduce, so the run
 // equals data parallelism.
 // Staleness S > 0 is asynchronous with bounded staleness (stale-synchronous parallel, Ho et al.,
-// NIPS 2013): a server applies each push as its own update as soon as it arrives (scaled by
-// 1 / W, so W pushes weigh as one synchronous step), and answers a worker's pull after clock c
-// at once with the newest weights, as long as every worker has pushed clock c - S; a worker up to
-// S clocks behind the fastest stalls no one, and the fastest waits when it would lead by more.
+// NIPS 2013): a server applies each push as soon as it arrives, as one optimizer step of its own
+// (as in Downpour SGD, Dean et al., NIPS 2012: a clock of W workers makes W steps), and answers
+// a worker's pull after clock c at once with the newest weights, as long as every worker has
+// pushed clock c - S; a worker up to S clocks behind the fastest stalls no one, and the fastest
+// waits when it would lead by more.
 // Clocks where the trainer validates or checkpoints ask for c + 1 (every worker's clock c in).
 // A version counts clocks: at version v every worker's gradients of the clocks below v are in
 // the weights (synchronous: exactly those; asynchronous: perhaps some of later clocks too).
@@ -92,14 +93,13 @@ class ParameterServer {
   ParameterServer(std::vector<torch::Tensor> params, Communicator* world, PsLayout layout,
                   int staleness, int64_t version, int64_t final_version);
 
-  // Serves pushes and pulls. `apply(clock, scale)` is called with each parameter's .grad() set
-  // to the sum of the workers' gradients of `clock` (scale 1) or, asynchronously, to one
-  // worker's (scale 1 / W: the step's share of the learning rate), and must update the
-  // parameters; `after(version)` is called once every worker has pushed clock version - 1 and
-  // every pull waiting for that has been answered (where the trainer joins the workers'
-  // validation barrier and checkpoints). Returns the first error of either, or Unavailable when
-  // a worker died (with its rank).
-  StatusOr<ServerStats> Run(const std::function<Status(int64_t, double)>& apply,
+  // Serves pushes and pulls. `apply(clock)` is called with each parameter's .grad() set to the
+  // sum of the workers' gradients of `clock` or, asynchronously, to one worker's, and must
+  // update the parameters (one optimizer step); `after(version)` is called once every worker has
+  // pushed clock version - 1 and every pull waiting for that has been answered (where the trainer
+  // joins the workers' validation barrier and checkpoints). Returns the first error of either, or
+  // Unavailable when a worker died (with its rank).
+  StatusOr<ServerStats> Run(const std::function<Status(int64_t)>& apply,
                             const std::function<Status(int64_t)>& after);
 
  private:

@@ -817,7 +817,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   // validation barriers and checkpoints, and leaves the final model to rank 0.
   if (server) {
     ParameterServer service(served, comm, *ps, o.staleness, ck.step, o.max_steps);
-    const auto apply = [&](int64_t clock, double scale) -> Status {
+    const auto apply = [&](int64_t clock) -> Status {
       torch::NoGradGuard no_grad;
       for (size_t k = 0; k < served.size(); ++k) {
         if (!torch::isfinite(served[k].grad()).all().item<bool>())
@@ -825,7 +825,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                                ": a gradient pushed to this parameter server is not finite; "
                                "stopped, the last checkpoint is kept");
       }
-      const double lr = LearningRate(clock, o) * scale;
+      const double lr = LearningRate(clock, o);
       opt.SetLearningRate(lr);
       // Synchronous: the clip of an all-reduce run, from the norm over every server's share.
       // Asynchronous: each worker clipped its own gradients before pushing them.

@@ -26,7 +26,10 @@
 // split over groups of consecutive ranks that read the same batches (train/mesh.h); everything
 // above holds for the data-parallel groups. Checkpoints and the final model hold whole tensors.
 // Pipeline parallelism (pipeline_parallel > 1) cuts the model into stages (train/pipeline.h);
-// its checkpoints hold whole weights and one optimizer file per stage.
+// its checkpoints hold whole weights and one optimizer file per stage. Parameter servers
+// (strategy "ps", train/parameter_server.h): the last ranks own the parameters and the optimizer
+// state; the workers, the data-parallel group, push gradients and pull weights; checkpoints hold
+// the weights from rank 0 and one optimizer file per server.
 //
 // Errors are returned before any work when the dataset, tokenizer or configuration is unusable;
 // a non-finite loss or gradient stops the run with the step and tensor named, keeping the last

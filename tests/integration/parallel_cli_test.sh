@@ -38,16 +38,15 @@ ms "${common[@]}" --batch-size 4 --out "$work/one" > /dev/null 2> "$work/one.err
 ms launch --nproc 2 -- "$bin" --home "$home" "${common[@]}" --batch-size 4 --tp 2 --checkpoint-every 10 \
   --out "$work/tp2" > /dev/null 2> "$work/tp2.err" || fail "--tp 2: $(tail -3 "$work/tp2.err")"
 r=$(close "$work/one" "$work/tp2") && pass "--tp 2 = 1 process after 20 steps: $r" || fail "--tp 2 differs: $r"
-paste <(losses "$work/one/metrics.jsonl") <(losses "$work/tp2/metrics.jsonl") \
-  | awk '{ d = ($2 - $4) / $2; if (d < 0) d = -d; if ($1 != $3 || d > 1e-5) bad = 1; n++ } END { exit bad || n < 2 }' \
-  && pass "the logged losses agree within 1e-5 (relative): $(paste -d' ' <(losses "$work/one/metrics.jsonl") <(losses "$work/tp2/metrics.jsonl") | tr '\n' ';')" \
-  || { fail "loss curves differ"; paste <(losses "$work/one/metrics.jsonl") <(losses "$work/tp2/metrics.jsonl") | head -5; }
+r=$(curves_agree "$work/one" "$work/tp2") && pass "--tp 2: the logged losses agree within 1e-5 (relative): $r" \
+  || { fail "--tp 2: loss curves differ"; paste <(losses "$work/one/metrics.jsonl") <(losses "$work/tp2/metrics.jsonl") | head -5; }
 grep -q "rank 1: .*tensor parallel 2" "$work/tp2.err" && pass "both ranks report tensor parallelism 2" \
   || fail "tp report: $(grep 'rank 1' "$work/tp2.err")"
 ms launch --nproc 4 -- "$bin" --home "$home" "${common[@]}" --batch-size 2 --tp 2 \
   --out "$work/dp2tp2" > /dev/null 2> "$work/dp2tp2.err" || fail "2 x 2: $(tail -3 "$work/dp2tp2.err")"
 r=$(close "$work/one" "$work/dp2tp2") && pass "2 data x 2 tensor-parallel ranks (batch 2 each) = 1 process (batch 4): $r" \
   || fail "2 x 2 differs: $r"
+r=$(curves_agree "$work/one" "$work/dp2tp2") && pass "2 x 2: loss curve: $r" || fail "2 x 2: loss curves differ"
 
 # 2. A --tp 2 checkpoint resumed with --tp 1.
 mkdir -p "$work/re"
@@ -83,6 +82,8 @@ for schedule in gpipe 1f1b; do
     || fail "--pp 2 $schedule: $(tail -3 "$work/pp-$schedule.err")"
   r=$(close "$work/acc" "$work/pp-$schedule") && pass "--pp 2 ($schedule, 4 micro-batches) = 1 process with 4 accumulation steps: $r" \
     || fail "--pp 2 $schedule differs: $r"
+  r=$(curves_agree "$work/acc" "$work/pp-$schedule") && pass "--pp 2 $schedule: loss curve: $r" \
+    || fail "--pp 2 $schedule: loss curves differ"
 done
 has "rank 1: pipeline stage 1 of 2, decoder blocks 1..1" "$work/pp-1f1b.err" \
   && pass "stage report: $(grep -h 'pipeline stage' "$work/pp-1f1b.err" | tr '\n' ';')" \
@@ -90,6 +91,7 @@ has "rank 1: pipeline stage 1 of 2, decoder blocks 1..1" "$work/pp-1f1b.err" \
 ms launch --nproc 4 -- "$bin" --home "$home" "${common[@]}" --batch-size 2 --pp 2 --tp 2 --micro-batches 4 \
   --out "$work/tp2pp2" > /dev/null 2> "$work/tp2pp2.err" || fail "--tp 2 --pp 2: $(tail -3 "$work/tp2pp2.err")"
 r=$(close "$work/acc" "$work/tp2pp2") && pass "2 tensor x 2 pipeline ranks = 1 process: $r" || fail "tp2 x pp2 differs: $r"
+r=$(curves_agree "$work/acc" "$work/tp2pp2") && pass "2 x 2 pipeline: loss curve: $r" || fail "tp2 x pp2: loss curves differ"
 # Hybrids with ZeRO across the data-parallel replicas.
 ms launch --nproc 4 -- "$bin" --home "$home" "${common[@]}" --batch-size 2 --tp 2 --zero 1 \
   --out "$work/dp2tp2z1" > /dev/null 2> "$work/dp2tp2z1.err" || fail "2 x 2 with ZeRO-1: $(tail -3 "$work/dp2tp2z1.err")"

@@ -14,6 +14,11 @@ small_cohort() { # ENCOUNTERS: a synthetic cohort ingested into $work/d (80/10/1
   ms tokenizer train --dataset "$work/d" --vocab 600 --out "$work/tok" > /dev/null
 }
 losses() { grep -v val_loss "$1" | sed -E 's/.*"loss":([0-9.e+-]+).*"step":([0-9]+).*/\2 \1/'; }
+curves_agree() { # A B: the runs logged the same steps with losses within 1e-5 (relative)
+  paste <(losses "$1/metrics.jsonl") <(losses "$2/metrics.jsonl") \
+    | awk '{ d = ($2 - $4) / $2; if (d < 0) d = -d; if ($1 != $3 || d > 1e-5) bad = 1; n++ } END { exit bad || n < 2 }' \
+    && echo "$(paste -d' ' <(losses "$1/metrics.jsonl") <(losses "$2/metrics.jsonl") | tr '\n' ';')"
+}
 fault_run() { # NAME ARGS...: an uninterrupted run and one whose rank $kill_rank (default 1) is
   # killed once checkpoint 6 exists; both under the launcher, the second with restarts
   local name=$1

@@ -40,9 +40,9 @@ std::string Serve(Communicator* world, PsLayout layout, int staleness, int64_t s
   ParameterServer server(mine, world, layout, staleness, 0, steps);
   int64_t afters = 0;
   auto stats = server.Run(
-      [&](int64_t, double scale) {
+      [&](int64_t) {
         torch::NoGradGuard no_grad;
-        for (torch::Tensor& p : mine) p.sub_(p.grad() * kLr * scale);
+        for (torch::Tensor& p : mine) p.sub_(p.grad() * kLr);
         return OkStatus();
       },
       [&](int64_t) {
@@ -114,11 +114,11 @@ TEST(ParameterServer, AWorkerRunsUpToStalenessStepsAheadOfTheSlowestAndNoFurther
       if (pulled->oldest_version < need) return "a pull below the version asked for";
       if (rank == 0) ++fast_done;
     }
-    // The last step is synchronous: both end on the same weights, every push applied once,
-    // each weighing half: 0.01 x (1 + 2) x (1 + 2 + 3 + 4) / 2.
+    // The last step is synchronous: both end on the same weights, every push applied once:
+    // 0.01 x (1 + 2) x (1 + 2 + 3 + 4).
     const std::vector<torch::Tensor> start = Params();
     for (size_t i = 0; i < 3; ++i)
-      if (!torch::allclose(params[i], start[i] - 0.15f)) return "wrong final weights";
+      if (!torch::allclose(params[i], start[i] - 0.3f)) return "wrong final weights";
     return "";
   });
   for (const std::string& e : errors) EXPECT_EQ(e, "");
