@@ -856,6 +856,12 @@ std::vector<Rule> BuildPatternRules() {
   add("address",
       R"(\b((?:the )?(?:VA|V\.A\.|VAMC|CBOC|[A-Z][A-Za-z'.]+(?: [A-Z][A-Za-z'.]+){0,3} (?:Hospital|Clinic|Medical Center|Medical Centre|Health Center|Health Centre|Medical Group|Imaging|Nursing Home|Care Home|Rehab|Pharmacy|Urgent Care|Dialysis|Hospice|Infirmary|Sanatorium))(?: clinic| hospital)? (?:in|of|at) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
       [](const std::smatch& m, int) { return m[1].str() + "[ADDRESS]"; });
+  // The town of a place someone lives, is cared for or works that has no name of its own
+  // ("admitted to rehab in Scranton", "works at the warehouse in Fall River"); a month, a weekday
+  // or a season after it is a time, not a town ("back at school in Winter").
+  add("address",
+      R"(\b((?:[Rr]ehab|[Nn]ursing home|SNF|[Ss]killed nursing(?: facility)?|[Aa]ssisted living|[Mm]emory care|[Gg]roup home|[Hh]alfway house|[Ss]helter|[Ww]arehouse|[Pp]lant|[Ff]actory|[Mm]ill|[Mm]ine|[Ss]hipyard|[Rr]efinery|[Dd]epot|[Rr]anch|[Ff]arm|[Ss]tore|[Oo]ffice|[Ss]chool|[Cc]ollege|[Pp]rison|[Jj]ail|[Mm]otel|[Hh]otel|[Cc]asino|[Cc]hurch|[Cc]amp|[Bb]ase) (?:in|near|outside(?: of)?) )(?!(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Room|Bed|Unit|Ward)\b)(?!(?:Spring|Summer|Fall|Autumn|Winter)\b(?![ -][A-Z]))((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
+      [](const std::smatch& m, int) { return m[1].str() + "[ADDRESS]"; });
   // A person introduced by a noun and "named" or "called" ("a retired firefighter named Gus"),
   // not a drug, a condition or a thing ("a medication called Eliquis").
   add("name",
@@ -887,7 +893,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,3} (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z]))",
       Tag("[NAME]"));
   add("name",
-      R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C) [A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Sgt\.?|Sergeant|Cpl\.?|Corporal|Lieutenant|Capt\.?|Captain|Maj\.|Col\.|Colonel|Det\.?|Detective|Officer|Deputy|Trooper|Rev\.?|Reverend|Pastor|Rabbi|Imam|Judge) [A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
       R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|[Ss]ponsor|[Tt]utor|(?:[Ss]tep-?|[Gg]od|[Hh]alf-|[Gg]reat-|[Ff]oster |[Cc]ommon-law |[Ee]x-)?(?:[Dd]aughter|[Ss]on|[Gg]randniece|[Gg]randnephew|[Gg]randchild|child|twin|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|[Bb]rother|[Nn]iece|[Nn]ephew|[Gg]randson|[Gg]randdaughter|[Gg]randmother|[Gg]randfather|[Aa]unt|[Uu]ncle|[Cc]ousin|[Ff]riend|[Nn]eighbou?r|[Cc]aregiver|[Pp]artner|[Ss]pouse|[Gg]uardian|[Ff]iancée?|[Bb]oyfriend|[Gg]irlfriend)(?:-in-law)?)),? \(?(?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",

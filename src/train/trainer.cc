@@ -299,7 +299,6 @@ StatusOr<torch::Device> ResolveDevice(const std::string& name, int local_rank) {
   }
 }
 
-// Peak resident memory of this process (VmHWM), 0 when unknown.
 // Failure testing: MEDSCRIBE_TEST_SLOW_WORKER=RANK:MS[:FROM:COUNT] makes worker RANK of a
 // parameter-server run sleep MS milliseconds before each push of steps FROM .. FROM + COUNT - 1
 // (every step when FROM and COUNT are left out): a slow or stalled worker on demand.
@@ -312,6 +311,7 @@ void SlowWorkerPause(int rank, int64_t step) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
+// Peak resident memory of this process (VmHWM), 0 when unknown.
 int64_t PeakRssBytes() {
   std::ifstream in("/proc/self/status");
   for (std::string line; std::getline(in, line);)
@@ -849,7 +849,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     for (const torch::Tensor& p : m->parameters())
       result.parameter_bytes += p.numel() * static_cast<int64_t>(p.element_size());
     for (const torch::Tensor& p : served)
-      if (p.grad().defined()) result.gradient_bytes += p.grad().numel() * 4;
+      if (p.grad().defined())
+        result.gradient_bytes += p.grad().numel() * static_cast<int64_t>(p.grad().element_size());
     result.peak_rss_bytes = PeakRssBytes();
     RETURN_IF_ERROR(comm->Barrier());
     return result;

@@ -722,6 +722,16 @@ TEST(TextScrubberTest, AnExtensionWrittenWithXATownOfAnInfirmaryAndAShopBehindAH
        "Bed next to the Nurses' Station.", "Waited outside the ICU.", "Opacity behind the heart."});
 }
 
+TEST(TextScrubberTest, ARankBeforeASurnameAndTheTownOfAnUnnamedPlaceOfCareOrWork) {
+  ExpectScrubbedAndKept(
+      "Admitted to rehab in Scranton after the fall. Works nights at the warehouse in Fall River. "
+      "Crew chief Sgt. Boudreaux. Seen by Det. Kowalczyk and Capt. Ames.",
+      {"Scranton", "Fall River", "Boudreaux", "Kowalczyk", "Ames"},
+      {"Back at school in Winter.", "Admitted to rehab in Room 4.", "Lt. Hip pain.",
+       "Officer visited.", "Worked on a farm in Summer.", "Major Depressive Disorder.",
+       "Lt. knee effusion."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
