@@ -450,7 +450,13 @@ int main(int argc, char** argv) {
       const std::string out = deid::TextScrubber({}, -9).Scrub(text);
       for (const Span& s : spans) {
         if (s.category.empty()) continue;
-        const bool gone = out.find(s.text) == std::string::npos;
+        // An age over 89 stays as Safe Harbor's group ("90+"), as in the generated corpus.
+        bool gone = out.find(s.text) == std::string::npos;
+        if (s.category == "age" && !gone) {
+          gone = true;
+          for (size_t at = out.find(s.text); at != std::string::npos; at = out.find(s.text, at + 1))
+            if (out.compare(at + s.text.size(), 1, "+") != 0) gone = false;
+        }
         Tally& t = s.category == "keep" ? keeps : ids;
         ++t.planted;
         t.removed += gone;

@@ -732,6 +732,15 @@ TEST(TextScrubberTest, ARankBeforeASurnameAndTheTownOfAnUnnamedPlaceOfCareOrWork
        "Lt. knee effusion."});
 }
 
+TEST(TextScrubberTest, AHyphenatedSurnameABarWorkedAtAnExAndWhereAVeteranWasStationed) {
+  ExpectScrubbedAndKept(
+      "Visiting nurse Rosalind Achebe-Park saw her at home. He bartends at O'Malley's on "
+      "weekends. Pt's ex, Darnell, has a restraining order. He was stationed in Norfolk.",
+      {"Achebe", "Park", "Malley", "Darnell", "Norfolk"},
+      {"Chest X-Ray negative.", "Cooks at home.", "Stationed in the ICU overnight.",
+       "Ex-smoker, quit 2010.", "Teaches at the local school."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
