@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -59,19 +61,17 @@ ParameterClient::ParameterClient(std::vector<torch::Tensor> params, std::vector<
 }
 
 StatusOr<PullResult> ParameterClient::Exchange(int64_t clock, int64_t need) {
-  std::vector<torch::Tensor> keep;
+  // A send in flight keeps its tensor alive (PendingCollective).
   std::vector<std::unique_ptr<PendingCollective>> sends;
   for (int k = 0; k < layout_.servers; ++k) {
     const torch::Tensor header = torch::tensor({clock, need, int64_t{0}}, torch::kLong);
     const torch::Tensor grads = Flat(params_, of_server_[static_cast<size_t>(k)], true);
     sends.push_back(world_->SendAsync(header, layout_.ServerRank(k), kPushHeader));
     sends.push_back(world_->SendAsync(grads, layout_.ServerRank(k), kPushGradients));
-    keep.push_back(header);
-    keep.push_back(grads);
   }
   const auto start = std::chrono::steady_clock::now();
   PullResult r;
-  r.oldest_version = INT64_MAX;
+  r.oldest_version = std::numeric_limits<int64_t>::max();
   torch::NoGradGuard no_grad;
   for (int k = 0; k < layout_.servers; ++k) {
     const std::string who = "parameter server rank " + std::to_string(layout_.ServerRank(k));
@@ -136,7 +136,6 @@ StatusOr<ServerStats> ParameterServer::Run(const std::function<Status(int64_t)>&
   // Answers every pull whose version exists, with the current weights.
   const auto answer = [&]() -> Status {
     torch::Tensor weights;
-    std::vector<torch::Tensor> keep;
     std::vector<std::unique_ptr<PendingCollective>> sends;
     std::vector<Pull> waiting;
     for (const Pull& p : pulls) {
@@ -149,7 +148,6 @@ StatusOr<ServerStats> ParameterServer::Run(const std::function<Status(int64_t)>&
           torch::tensor({version_, int64_t{p.held ? 1 : 0}, int64_t{0}}, torch::kLong);
       sends.push_back(world_->SendAsync(header, p.worker, kPullHeader));
       sends.push_back(world_->SendAsync(weights, p.worker, kPullWeights));
-      keep.push_back(header);
     }
     pulls = std::move(waiting);
     for (auto& s : sends) {

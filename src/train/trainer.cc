@@ -320,9 +320,9 @@ int64_t PeakRssBytes() {
 }
 
 // The cut of the model into `stages` pipeline stages whose slowest is fastest, from the forward
-// and backward time of each part on a first batch (train/pipeline.h BalanceStages); rank 0's
-// cut is every rank's. Collective over `world`. Leaves no gradients behind and batch norm's
-// running statistics as they were.
+// and backward time of each part on a first batch (the best of 3 on each rank, averaged over the
+// ranks; train/pipeline.h BalanceStages); rank 0's cut is every rank's. Collective over `world`.
+// Leaves no gradients behind and batch norm's running statistics as they were.
 StatusOr<StagePlan> CutStages(model::ReportModel& m, const Prefetcher::Load& load, size_t samples,
                               int64_t batch_size, int pad, const torch::Device& device,
                               int image_token, bool frozen_image, int stages, Communicator& world) {
@@ -336,7 +336,7 @@ StatusOr<StagePlan> CutStages(model::ReportModel& m, const Prefetcher::Load& loa
   const Batch b = ToDevice(Collate(rows, pad), device);
   const auto timed = [](const std::function<void()>& fn) {
     double best = 1e30;
-    for (int k = 0; k < 2; ++k) {
+    for (int k = 0; k < 3; ++k) {
       const auto t = std::chrono::steady_clock::now();
       fn();
       best = std::min(best,
@@ -365,8 +365,13 @@ StatusOr<StagePlan> CutStages(model::ReportModel& m, const Prefetcher::Load& loa
       [&] { model::TargetLossSum(m->decoder, m->decoder->model->norm(y), in.labels).backward(); });
   for (auto& p : m->parameters()) p.mutable_grad() = torch::Tensor();
   m->train();
+  // Every rank's times, averaged: one rank's are noisy on a loaded machine.
+  std::vector<torch::Tensor> times = {torch::tensor({before_s, block_s, after_s}, torch::kFloat64) /
+                                      world.world_size()};
+  RETURN_IF_ERROR(world.AllReduceSum(times));
   StagePlan plan =
-      BalanceStages(m->decoder->model->layers->size(), stages, before_s, block_s, after_s);
+      BalanceStages(m->decoder->model->layers->size(), stages, times[0][0].item<double>(),
+                    times[0][1].item<double>(), times[0][2].item<double>());
   std::vector<torch::Tensor> bounds = {
       torch::tensor(std::vector<int64_t>(plan.bounds.begin(), plan.bounds.end()))};
   RETURN_IF_ERROR(world.Broadcast(bounds));
