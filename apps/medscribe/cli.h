@@ -43,6 +43,7 @@ Runner RegisterIngest(CLI::App& app);
 Runner RegisterDataset(CLI::App& app);
 Runner RegisterTokenizer(CLI::App& app);
 Runner RegisterTrain(CLI::App& app);
+Runner RegisterPrivacy(CLI::App& app);
 Runner RegisterLaunch(CLI::App& app);
 Runner RegisterExport(CLI::App& app);
 Runner RegisterRegistry(CLI::App& app);

@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
       &RegisterDataset);
   add("tokenizer", "Train the report tokenizer (SentencePiece) on a dataset", &RegisterTokenizer);
   add("train", "Train the multimodal report model on a dataset", &RegisterTrain);
+  add("privacy", "Differential privacy of DP-SGD training: epsilon spent, noise for a budget",
+      &RegisterPrivacy);
   add("launch", "Start and supervise the training workers of this node (restarts from checkpoints)",
       &RegisterLaunch);
   add("eval", "Score generated reports against a dataset split, beside baselines and ablations",
