@@ -145,4 +145,12 @@ ms train --dataset "$work/d" --tokenizer "$work/tok" --no-dictation --config "$w
 [ $rc -eq 2 ] && grep -q "patch_size" "$work/bad.txt" && pass "impossible config: exit 2 naming patch_size" || fail "bad config: exit $rc $(cat "$work/bad.txt")"
 ms train --dataset "$work/c" --out "$work/bad2" > /dev/null 2> "$work/bad2.txt"; rc=$?
 [ $rc -eq 2 ] && grep -q "not a dataset" "$work/bad2.txt" && pass "not a dataset: exit 2" || fail "non-dataset: exit $rc $(cat "$work/bad2.txt")"
+
+# The DP-SGD privacy budget: epsilon for a noise multiplier, and back.
+out=$(ms privacy epsilon --sample-rate 0.01 --noise 1.1 --steps 1000) && eps=$(echo "$out" | sed -nE 's/^epsilon=([0-9.]+) .*/\1/p')
+awk -v e="$eps" 'BEGIN { exit !(e > 1 && e < 3) }' && pass "privacy epsilon: $out" || fail "privacy epsilon: $out"
+out=$(ms privacy noise --sample-rate 0.01 --steps 1000 --epsilon "$eps") && noise=$(echo "$out" | sed -nE 's/^noise=([0-9.]+) .*/\1/p')
+awk -v n="$noise" 'BEGIN { exit !(n > 1.09 && n <= 1.102) }' && pass "privacy noise for that epsilon: $out" || fail "privacy noise: $out"
+ms privacy noise --sample-rate 1 --steps 100000 --epsilon 0.01 > /dev/null 2> "$work/dp.txt"; rc=$?
+[ $rc -eq 2 ] && grep -q "train fewer steps" "$work/dp.txt" && pass "an unreachable epsilon: exit 2" || fail "unreachable epsilon: exit $rc $(cat "$work/dp.txt")"
 finish
