@@ -137,6 +137,9 @@ constexpr const char* kRomanizedSurnames =
 // order; the patient's own identifiers run before them).
 std::vector<Rule> BuildPatternRules() {
   std::vector<Rule> rules;
+  // The words that may open a place's name ("St. Paul", "Fort McMurray", "Los Alamos").
+  const std::string place_opening =
+      R"((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?)";
   const auto icase = std::regex::ECMAScript | std::regex::icase;
   auto add = [&rules](const char* category, const std::string& re, Rewrite rewrite,
                       std::regex::flag_type flags = std::regex::ECMAScript) {
@@ -598,7 +601,9 @@ std::vector<Rule> BuildPatternRules() {
   // Departments, units and days ("transferred to Cardiology", "moved to Step Down") are not
   // places; acronyms (ICU, ED) never match.
   add("address",
-      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Ff]lying|[Ff]lies|[Dd]rove|[Ee]vacuated|[Ff]led|[Dd]isplaced|[Rr]escued|[Aa]irlifted|[Ee]migrated|[Ii]mmigrated|[Ss]tationed|[Dd]eployed|[Pp]osted|[Gg]arrisoned|[Ii]ncarcerated|[Ii]mprisoned|[Dd]etained|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Vv]acations|[Hh]olidays|[Ww]inters|[Ss]ummers|[Ss]tayed|[Ss]taying|[Cc]ruises?|(?:[Rr]oad )?[Tt]rips?|[Ff]lights?|[Jj]ourney)(?: her| him| them| me| us)?(?: (?:her|his|their|my|a|the) (?:(?:grand|step-?)?(?:son|daughter|sister|brother|mother|father|parents?|children|kids)(?:-in-law)?|aunt|uncle|cousins?|nieces?|nephews?|family|friends?|relatives?|partner|fiancée?|boyfriend|girlfriend))?(?: here| back| over| home| in| out| up| down)? (?:to|in|into|from|near|at|out of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Ff]lying|[Ff]lies|[Dd]rove|[Ee]vacuated|[Ff]led|[Dd]isplaced|[Rr]escued|[Aa]irlifted|[Ee]migrated|[Ii]mmigrated|[Ss]tationed|[Dd]eployed|[Pp]osted|[Gg]arrisoned|[Ii]ncarcerated|[Ii]mprisoned|[Dd]etained|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Vv]acations|[Hh]olidays|[Ww]inters|[Ss]ummers|[Ss]tayed|[Ss]taying|[Cc]ruises?|(?:[Rr]oad )?[Tt]rips?|[Ff]lights?|[Jj]ourney)(?: her| him| them| me| us)?(?: (?:her|his|their|my|a|the) (?:(?:grand|step-?)?(?:son|daughter|sister|brother|mother|father|parents?|children|kids)(?:-in-law)?|aunt|uncle|cousins?|nieces?|nephews?|family|friends?|relatives?|partner|fiancée?|boyfriend|girlfriend))?(?: here| back| over| home| in| out| up| down)? (?:to|in|into|from|near|at|out of) )()" +
+          place_opening +
+          R"([A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kNotPlaces = {"Emergency",
                                                          "Intensive",
@@ -818,7 +823,8 @@ std::vector<Rule> BuildPatternRules() {
   // Brattleboro", "lives just north of Bend", "hunts near Moosehead Lake"); places of care and
   // services stay ("outside Radiology"), and so do eponyms ("fluid near Morison's pouch").
   add("address",
-      R"(\b((?:(?:just |right )?(?:outside(?: of)?|near|north of|south of|east of|west of|northeast of|northwest of|southeast of|southwest of)|on the outskirts of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,2})\b(?!'))",
+      R"(\b((?:(?:just |right )?(?:outside(?: of)?|near|north of|south of|east of|west of|northeast of|northwest of|southeast of|southwest of)|on the outskirts of) )()" +
+          place_opening + R"([A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,2})\b(?!'))",
       KeepFirstUnless(
           "[ADDRESS]",
           R"(^(?:Radiology|Cardiology|Oncology|Neurology|Surgery|Medicine|Pharmacy|Nursing|Hospice|Rehab|Dialysis|Lab|Labs|Pathology|Admissions|Triage|Emergency|Telemetry|Room|Bed|Unit|Ward|Hospital|Clinic|The|This|Our|Their|His|Her)\b)"));
@@ -826,7 +832,8 @@ std::vector<Rule> BuildPatternRules() {
   // Boise", "on FaceTime from Manila"); services and places of care stay ("called from
   // Radiology", "by phone from the ICU").
   add("address",
-      R"(\b((?:(?:[Bb]y|[Vv]ia|[Oo]ver|[Oo]n) (?:video|phone|telephone|Zoom|FaceTime|Skype|WhatsApp|Teams|speakerphone|webcam)(?: calls?| chat)?|[Cc]alls?(?: in)?|[Cc]alled(?: in)?|[Cc]alling(?: in)?|[Pp]hones?(?: in)?|[Pp]honed(?: in)?|[Dd]ials? in|[Dd]ialed in|[Dd]ialing in|[Ll]ogs? in|[Ll]ogged in|[Tt]exts?|[Tt]exted|[Ww]rites?|[Ww]rote|[Ee]mails?|[Ee]mailed) from )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
+      R"(\b((?:(?:[Bb]y|[Vv]ia|[Oo]ver|[Oo]n) (?:video|phone|telephone|Zoom|FaceTime|Skype|WhatsApp|Teams|speakerphone|webcam)(?: calls?| chat)?|[Cc]alls?(?: in)?|[Cc]alled(?: in)?|[Cc]alling(?: in)?|[Pp]hones?(?: in)?|[Pp]honed(?: in)?|[Dd]ials? in|[Dd]ialed in|[Dd]ialing in|[Ll]ogs? in|[Ll]ogged in|[Tt]exts?|[Tt]exted|[Ww]rites?|[Ww]rote|[Ee]mails?|[Ee]mailed) from )()" +
+          place_opening + R"([A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
       KeepFirstUnless(
           "[ADDRESS]",
           R"(^(?:Radiology|Cardiology|Oncology|Neurology|Surgery|Medicine|Pharmacy|Nursing|Hospice|Home|Work|Rehab|Dialysis|Lab|Labs|Pathology|Admissions|Billing|Triage|Emergency|Telemetry|Pulmonology|Nephrology|Urology|Psychiatry|Pediatrics|Obstetrics|Orthopedics|Hematology|Endocrinology|Dermatology|Ophthalmology|Gastroenterology|Anesthesia|Transport|Security|Registration|Case|Social|Physical|Occupational|Speech|Respiratory|Infectious|Palliative|Interventional|Outpatient|Inpatient|The|This|Our|Their|His|Her)\b)"));
@@ -854,13 +861,15 @@ std::vector<Rule> BuildPatternRules() {
   // The town of a place of care a patient goes to ("seen at the VA in White River Junction",
   // "Mercy Clinic of Sandpoint"): the facility's name stays, its town goes.
   add("address",
-      R"(\b((?:the )?(?:VA|V\.A\.|VAMC|CBOC|[A-Z][A-Za-z'.]+(?: [A-Z][A-Za-z'.]+){0,3} (?:Hospital|Clinic|Medical Center|Medical Centre|Health Center|Health Centre|Medical Group|Imaging|Nursing Home|Care Home|Rehab|Pharmacy|Urgent Care|Dialysis|Hospice|Infirmary|Sanatorium))(?: clinic| hospital)? (?:in|of|at) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
+      R"(\b((?:the )?(?:VA|V\.A\.|VAMC|CBOC|[A-Z][A-Za-z'.]+(?: [A-Z][A-Za-z'.]+){0,3} (?:Hospital|Clinic|Medical Center|Medical Centre|Health Center|Health Centre|Medical Group|Imaging|Nursing Home|Care Home|Rehab|Pharmacy|Urgent Care|Dialysis|Hospice|Infirmary|Sanatorium))(?: clinic| hospital)? (?:in|of|at) )()" +
+          place_opening + R"([A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
       [](const std::smatch& m, int) { return m[1].str() + "[ADDRESS]"; });
   // The town of a place someone lives, is cared for or works that has no name of its own
   // ("admitted to rehab in Scranton", "works at the warehouse in Fall River"); a month, a weekday
   // or a season after it is a time, not a town ("back at school in Winter").
   add("address",
-      R"(\b((?:[Rr]ehab|[Nn]ursing home|SNF|[Ss]killed nursing(?: facility)?|[Aa]ssisted living|[Mm]emory care|[Gg]roup home|[Hh]alfway house|[Ss]helter|[Ww]arehouse|[Pp]lant|[Ff]actory|[Mm]ill|[Mm]ine|[Ss]hipyard|[Rr]efinery|[Dd]epot|[Rr]anch|[Ff]arm|[Ss]tore|[Oo]ffice|[Ss]chool|[Cc]ollege|[Pp]rison|[Jj]ail|[Mm]otel|[Hh]otel|[Cc]asino|[Cc]hurch|[Cc]amp|[Bb]ase) (?:in|near|outside(?: of)?) )(?!(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Room|Bed|Unit|Ward)\b)(?!(?:Spring|Summer|Fall|Autumn|Winter)\b(?![ -][A-Z]))((?:St\.? |Saint |Mount |Mt\.? |Fort |Ft\.? |Port |New |San |Santa |Los |Las |El |La |Le )?[A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
+      R"(\b((?:[Rr]ehab|[Nn]ursing home|SNF|[Ss]killed nursing(?: facility)?|[Aa]ssisted living|[Mm]emory care|[Gg]roup home|[Hh]alfway house|[Ss]helter|[Ww]arehouse|[Pp]lant|[Ff]actory|[Mm]ill|[Mm]ine|[Ss]hipyard|[Rr]efinery|[Dd]epot|[Rr]anch|[Ff]arm|[Ss]tore|[Oo]ffice|[Ss]chool|[Cc]ollege|[Pp]rison|[Jj]ail|[Mm]otel|[Hh]otel|[Cc]asino|[Cc]hurch|[Cc]amp|[Bb]ase) (?:in|near|outside(?: of)?) )(?!(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Room|Bed|Unit|Ward)\b)(?!(?:Spring|Summer|Fall|Autumn|Winter)\b(?![ -][A-Z]))()" +
+          place_opening + R"([A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
       [](const std::smatch& m, int) { return m[1].str() + "[ADDRESS]"; });
   // A person introduced by a noun and "named" or "called" ("a retired firefighter named Gus"),
   // not a drug, a condition or a thing ("a medication called Eliquis").
