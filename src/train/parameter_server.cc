@@ -156,6 +156,14 @@ StatusOr<ServerStats> ParameterServer::Run(const std::function<Status(int64_t)>&
     return OkStatus();
   };
 
+  // Each parameter's gradient as its slice of `flat`.
+  const auto set_gradients = [&](const torch::Tensor& flat) {
+    int64_t at = 0;
+    for (torch::Tensor& p : params_) {
+      p.mutable_grad() = flat.narrow(0, at, p.numel()).view_as(p);
+      at += p.numel();
+    }
+  };
   // version_: the clocks every worker has pushed (the lowest next clock).
   const auto lowest = [&] { return *std::min_element(next_clock.begin(), next_clock.end()); };
   while (version_ < final_version_ || !pulls.empty()) {
@@ -177,13 +185,6 @@ StatusOr<ServerStats> ParameterServer::Run(const std::function<Status(int64_t)>&
     const auto [lo, hi] = std::minmax_element(next_clock.begin(), next_clock.end());
     stats.max_lead = std::max(stats.max_lead, *hi - *lo);
     pulls.push_back({w, need, false});
-    const auto set_gradients = [&](const torch::Tensor& flat) {
-      int64_t at = 0;
-      for (torch::Tensor& p : params_) {
-        p.mutable_grad() = flat.narrow(0, at, p.numel()).view_as(p);
-        at += p.numel();
-      }
-    };
     if (staleness_ > 0) {  // asynchronous: each push is one update
       set_gradients(grads);
       RETURN_IF_ERROR(apply(clock));

@@ -312,6 +312,19 @@ void SlowWorkerPause(int rank, int64_t step) {
 }
 
 // Peak resident memory of this process (VmHWM), 0 when unknown.
+int64_t PeakRssBytes();
+
+// The bytes this rank holds after its last step: parameters, gradients, AdamW state, peak RSS.
+void RecordMemory(model::ReportModel& m, const ZeroOptimizer& opt, TrainResult& result) {
+  result.optimizer_state_bytes = opt.state_bytes();
+  for (const torch::Tensor& p : m->parameters()) {
+    result.parameter_bytes += p.numel() * static_cast<int64_t>(p.element_size());
+    if (p.grad().defined())
+      result.gradient_bytes += p.grad().numel() * static_cast<int64_t>(p.grad().element_size());
+  }
+  result.peak_rss_bytes = PeakRssBytes();
+}
+
 int64_t PeakRssBytes() {
   std::ifstream in("/proc/self/status");
   for (std::string line; std::getline(in, line);)
@@ -600,7 +613,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   // Parameter servers: each trainable parameter's server; a server's optimizer holds its own.
   std::vector<int> server_of;
   std::vector<torch::Tensor> served, served_decayed;
-  std::unique_ptr<Communicator> alone = SingleProcess();
+  std::unique_ptr<Communicator> alone = server ? SingleProcess() : nullptr;
   if (ps) {
     server_of = PartitionParameters(trainable, ps->servers);
     std::vector<int> count(static_cast<size_t>(ps->servers), 0);
@@ -818,6 +831,13 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     if (sharded_blocks) opt.ReleaseAll();
     if (pipeline) pipeline->DropOthers();
   };
+  // The steps (counted from 1) after which the run validates and checkpoints.
+  const auto validates = [&o](int64_t done) {
+    return done % o.eval_every == 0 || done == o.max_steps;
+  };
+  const auto checkpoints = [&o](int64_t done) {
+    return done % o.checkpoint_every == 0 || done == o.max_steps;
+  };
   // A parameter server serves its parameters until the last step, joining the workers'
   // validation barriers and checkpoints, and leaves the final model to rank 0.
   if (server) {
@@ -840,8 +860,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       return opt.Step();
     };
     const auto after = [&](int64_t version) -> Status {
-      if (version % o.eval_every == 0 || version == o.max_steps) RETURN_IF_ERROR(comm->Barrier());
-      if (version % o.checkpoint_every == 0 || version == o.max_steps)
+      if (validates(version)) RETURN_IF_ERROR(comm->Barrier());
+      if (checkpoints(version))
         RETURN_IF_ERROR(SaveCheckpoint(run, version, m, opt, mesh, names, ps->servers));
       return OkStatus();
     };
@@ -850,13 +870,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     result.parameter_server = true;
     result.ps_held_pulls = stats.held_pulls;
     result.ps_max_lead = stats.max_lead;
-    result.optimizer_state_bytes = opt.state_bytes();
-    for (const torch::Tensor& p : m->parameters())
-      result.parameter_bytes += p.numel() * static_cast<int64_t>(p.element_size());
-    for (const torch::Tensor& p : served)
-      if (p.grad().defined())
-        result.gradient_bytes += p.grad().numel() * static_cast<int64_t>(p.grad().element_size());
-    result.peak_rss_bytes = PeakRssBytes();
+    RecordMemory(m, opt, result);
     RETURN_IF_ERROR(comm->Barrier());
     return result;
   }
@@ -1023,8 +1037,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     if (client) {
       // The servers update; validation and checkpoint steps wait for every worker's push.
       const int64_t done = step + 1;
-      const bool sync =
-          done % o.eval_every == 0 || done % o.checkpoint_every == 0 || done == o.max_steps;
+      const bool sync = validates(done) || checkpoints(done);
       if (async_ps) RETURN_IF_ERROR(opt.ClipGradNorm(o.clip_norm).status());
       SlowWorkerPause(comm->rank(), step);
       ASSIGN_OR_RETURN(const PullResult pulled,
@@ -1089,7 +1102,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
     }
     // Validation and checkpoints are left out of the throughput figures.
     const auto pause_start = std::chrono::steady_clock::now();
-    if (done % o.eval_every == 0 || done == o.max_steps) {
+    if (validates(done)) {
       // The first data-parallel group evaluates (all its tensor-parallel ranks take part); with
       // sharded blocks every rank does, as every rank holds a part of the weights.
       if (pipeline && dp->rank() == 0) {
@@ -1109,7 +1122,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       }
       RETURN_IF_ERROR(comm->Barrier());
     }
-    if (done % o.checkpoint_every == 0 || done == o.max_steps) {
+    if (checkpoints(done)) {
       RETURN_IF_ERROR(gather_parts());
       RETURN_IF_ERROR(CheckParametersAgree(*dp, m, done));
       RETURN_IF_ERROR(SaveCheckpoint(run, done, m, opt, mesh, names, ps ? ps->servers : 0));
@@ -1126,13 +1139,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   result.samples_per_s =
       static_cast<double>((o.max_steps - ck.step) * o.batch_size * o.grad_accum * world) /
       std::max(1e-9, total_secs);
-  result.optimizer_state_bytes = opt.state_bytes();
-  for (const torch::Tensor& p : m->parameters()) {
-    result.parameter_bytes += p.numel() * static_cast<int64_t>(p.element_size());
-    if (p.grad().defined())
-      result.gradient_bytes += p.grad().numel() * static_cast<int64_t>(p.grad().element_size());
-  }
-  result.peak_rss_bytes = PeakRssBytes();
+  RecordMemory(m, opt, result);
   RETURN_IF_ERROR(comm->Barrier());
   if (pipeline) {
     result.pipeline_stage = pipeline->stage();

@@ -118,9 +118,9 @@ class ZeroOptimizer {
 
   Communicator* tp_ = nullptr;
   std::vector<bool> sharded_;
-  Communicator* pp_ = nullptr;
+  Communicator* pp_ = nullptr;  // the group whose ranks hold different parameters
   std::vector<bool> counted_;
-  std::string file_tag_;  // ".stage-S-of-P" under pipeline parallelism
+  std::string file_tag_;  // ".stage-S-of-P" or ".server-S-of-K" (SetPartitioned)
   bool remote_ = false;
   std::vector<std::vector<size_t>> units_;  // stage 3
   std::vector<bool> in_unit_;
