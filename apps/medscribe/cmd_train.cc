@@ -85,6 +85,7 @@ struct TrainArgs {
   double image_lr = 3e-3, image_weight_decay = 5e-4;
   double aux_loss_weight = 0.5;
   double weight_decay = 0.01;
+  double dp_max_grad_norm = 0, dp_noise = 0, dp_epsilon = 0, dp_delta = 1e-5;
 };
 
 // LibTorch's --jobs sets its own thread pools; the BLAS it calls (OpenBLAS on Debian) keeps a
@@ -180,6 +181,11 @@ int RunTrain(const TrainArgs& a) {
   o.precision = a.precision;
   o.checkpoint_activations = a.checkpoint_activations;
   o.loader_threads = a.loader_threads;
+  o.dp.max_grad_norm = a.dp_max_grad_norm;
+  if (o.dp.max_grad_norm == 0 && (a.dp_noise > 0 || a.dp_epsilon > 0)) o.dp.max_grad_norm = 1.0;
+  o.dp.noise_multiplier = a.dp_noise;
+  o.dp.epsilon = a.dp_epsilon;
+  o.dp.delta = a.dp_delta;
   if (a.timeout_s < 1) return ReportError(InvalidArgumentError("--timeout must be at least 1"));
   auto comm = train::Connect(*world, a.timeout_s, a.device != "cpu");
   if (!comm.ok()) return ReportError(comm.status());
@@ -213,7 +219,21 @@ int RunTrain(const TrainArgs& a) {
                  world->rank, r->pipeline_stage, a.pp, r->stage_first_block, r->stage_end_block - 1,
                  100 * r->pipeline_wait_fraction, 100.0 * (a.pp - 1) / (o.grad_accum + a.pp - 1));
   }
+  if (r->dp.steps > 0) {
+    std::fprintf(stderr,
+                 "rank %d: DP-SGD: %lld of %lld examples had a gradient above %g and were "
+                 "clipped\n",
+                 world->rank, static_cast<long long>(r->dp_clipped),
+                 static_cast<long long>(r->dp_examples), r->dp.max_grad_norm);
+  }
   if (world->rank != 0) return kExitOk;
+  if (r->dp.steps > 0) {
+    std::printf(
+        "privacy: epsilon %.3f at delta %g (DP-SGD, %lld steps, noise %.4g, clip %g, "
+        "sampling rate %.4g)\n",
+        r->dp.epsilon, r->dp.delta, static_cast<long long>(r->dp.steps), r->dp.noise_multiplier,
+        r->dp.max_grad_norm, r->dp.sample_rate);
+  }
   if (Status s = WriteFile(fs::path(a.out) / "model" / "tokenizer.model", serialized); !s.ok())
     return ReportError(s);
   std::printf(
@@ -456,6 +476,22 @@ Runner RegisterTrain(CLI::App& app) {
                  "negations, digits) against 1 for the rest")
       ->check(CLI::Range(1.0, 100.0))
       ->capture_default_str();
+  app.add_option("--dp-epsilon", a->dp_epsilon,
+                 "DP-SGD: the privacy budget epsilon; alone, it sets the smallest noise that "
+                 "spends it in --max-steps; with --dp-noise, the run stops when it is spent")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--dp-delta", a->dp_delta,
+                 "DP-SGD: delta of (epsilon, delta)-DP; must be below 1 / (training examples)")
+      ->capture_default_str();
+  app.add_option("--dp-max-grad-norm", a->dp_max_grad_norm,
+                 "DP-SGD: each example's gradient is clipped to this L2 norm (default 1 when "
+                 "--dp-epsilon or --dp-noise is given)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--dp-noise", a->dp_noise,
+                 "DP-SGD: noise multiplier (standard deviation of the noise / clip norm); "
+                 "batches are Poisson-sampled with rate (batch x ranks) / examples, and the "
+                 "epsilon spent is printed and kept in the model's lineage (docs/privacy.md)")
+      ->check(CLI::PositiveNumber);
   return [a](GlobalOptions&) { return RunTrain(*a); };
 }
 

@@ -164,9 +164,11 @@ StatusOr<Entry> Registry::Register(const std::string& run_dir, const std::string
           {"started_at", lineage_in.value("started_at", "")},
           {"config", lineage_in.contains("config") ? lineage_in["config"] : Json()},
           {"options", lineage_in.contains("options") ? lineage_in["options"] : Json()}}}};
-    // A derived artifact (a quantized model) names its parent and how it was derived.
-    for (const char* k : {"parent", "quantization"}) {
-      if (lineage_in.contains(k)) manifest["lineage"][k] = lineage_in[k];
+    // A derived artifact (a quantized model) names its parent and how it was derived; a
+    // private one, the privacy its training spent.
+    for (const char* k : {"parent", "quantization", "privacy"}) {
+      if (lineage_in.contains(k) && !lineage_in[k].is_null())
+        manifest["lineage"][k] = lineage_in[k];
     }
     const std::string text = manifest.dump(2) + "\n";
     ASSIGN_OR_RETURN(std::string sig, crypto::Sign(key_, text));

@@ -252,9 +252,23 @@ Batch Collate(const std::vector<const Example*>& examples, int pad_id) {
     out.keys.push_back(e.key);
     if (e.finding_targets.defined()) targets.push_back(e.finding_targets);
   }
+  if (b == 0) return out;  // an empty Poisson batch: no images
   out.images = torch::stack(images);
   if (!targets.empty() && targets.size() == examples.size())
     out.finding_targets = torch::stack(targets);
+  return out;
+}
+
+Batch Row(const Batch& b, int64_t i) {
+  const int64_t len = b.attention_mask[i].sum().item<int64_t>();
+  Batch out;
+  out.input_ids = b.input_ids.narrow(0, i, 1).narrow(1, 0, len);
+  out.attention_mask = b.attention_mask.narrow(0, i, 1).narrow(1, 0, len);
+  out.labels = b.labels.narrow(0, i, 1).narrow(1, 0, len);
+  out.target_tokens = out.labels.ne(model::kIgnoreIndex).sum().item<int64_t>();
+  if (b.images.defined()) out.images = b.images.narrow(0, i, 1);
+  out.keys = {b.keys[static_cast<size_t>(i)]};
+  if (b.finding_targets.defined()) out.finding_targets = b.finding_targets.narrow(0, i, 1);
   return out;
 }
 

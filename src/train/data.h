@@ -104,7 +104,11 @@ struct Batch {
   std::vector<std::string> keys;  // the samples' keys, in batch order
   torch::Tensor finding_targets;  // [B, kFindingTargetSize], undefined unless every example has
 };
+// An empty `examples` gives a batch of 0 rows with no images (undefined).
 Batch Collate(const std::vector<const Example*>& examples, int pad_id);
+// Row i of `b` as a batch of its own, cut after the row's last attended position.
+// REQUIRES: 0 <= i < b.input_ids.size(0); padding on the right (Collate's).
+Batch Row(const Batch& b, int64_t i);
 
 // Order of examples for an epoch: a permutation that depends only on (seed, epoch).
 std::vector<size_t> EpochOrder(size_t n, uint64_t seed, uint64_t epoch);

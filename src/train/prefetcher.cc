@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "train/dp_sgd.h"
+
 namespace medscribe::train {
 
 Prefetcher::Prefetcher(size_t n, Load load, const PrefetchOptions& o, int64_t first, int64_t last)
@@ -42,7 +44,15 @@ void Prefetcher::Work(int64_t m, int stride) {
     }
     StatusOr<Batch> batch = [&]() -> StatusOr<Batch> {
       std::vector<Example> examples;
-      for (int64_t j = 0; j < o_.batch_size; ++j) {
+      if (o_.sample_rate > 0) {
+        const std::vector<size_t> drawn = PoissonSample(n_, o_.sample_rate, o_.seed, m);
+        for (size_t j = static_cast<size_t>(o_.rank); j < drawn.size();
+             j += static_cast<size_t>(o_.world)) {
+          ASSIGN_OR_RETURN(Example e, load_(drawn[j], static_cast<uint64_t>(m) * n_ + drawn[j]));
+          examples.push_back(std::move(e));
+        }
+      }
+      for (int64_t j = 0; j < o_.batch_size && o_.sample_rate <= 0; ++j) {
         const uint64_t i = static_cast<uint64_t>((m * o_.world + o_.rank) * o_.batch_size + j);
         const uint64_t epoch = i / n_;
         if (epoch != order_epoch) {

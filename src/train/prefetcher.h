@@ -28,6 +28,10 @@ struct PrefetchOptions {
   int threads = 2;
   int pad = 0;  // padding token id
   int rank = 0, world = 1;
+  // > 0: Poisson sampling (DP-SGD, train/dp_sgd.h): micro-step m's global batch holds each of
+  // the n samples with this probability (PoissonSample(n, rate, seed, m)) and rank r takes every
+  // world-th of them from the r-th; batch_size is then ignored and a batch may be empty.
+  double sample_rate = 0;
 };
 
 // Batches of micro-steps [first, last) of a split of `n` samples; `load(i, draw)` reads sample i

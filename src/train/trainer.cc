@@ -64,7 +64,7 @@ std::string NonFiniteGradient(model::ReportModel& m) {
 
 Batch ToDevice(Batch b, const torch::Device& d) {
   if (d.is_cpu()) return b;
-  b.images = b.images.to(d);
+  if (b.images.defined()) b.images = b.images.to(d);
   b.input_ids = b.input_ids.to(d);
   b.attention_mask = b.attention_mask.to(d);
   b.labels = b.labels.to(d);
@@ -393,7 +393,47 @@ StatusOr<StagePlan> CutStages(model::ReportModel& m, const Prefetcher::Load& loa
   return plan;
 }
 
-StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc) {
+// The lineage's record of a DP-SGD run (docs/formats/model.md).
+json::Value PrivacyJson(const DpSgdPlan& p) {
+  return json::Value(json::Object{{"mechanism", json::Value("dp-sgd")},
+                                  {"accountant", json::Value("rdp")},
+                                  {"epsilon", json::Value(p.epsilon)},
+                                  {"delta", json::Value(p.delta)},
+                                  {"order", json::Value(p.order)},
+                                  {"noise_multiplier", json::Value(p.noise_multiplier)},
+                                  {"max_grad_norm", json::Value(p.max_grad_norm)},
+                                  {"sample_rate", json::Value(p.sample_rate)},
+                                  {"steps", json::Value(p.steps)},
+                                  {"sampling", json::Value("poisson")}});
+}
+
+// The refusals of DP-SGD: what would see the data without noise, or mix examples.
+Status CheckDpSgd(const TrainOptions& o) {
+  if (o.strategy != "allreduce" || o.tensor_parallel > 1 || o.pipeline_parallel > 1 ||
+      o.zero_stage > 1)
+    return InvalidArgumentError(
+        "DP-SGD runs with data parallelism (--strategy allreduce) and ZeRO stage 0 or 1; drop "
+        "--tp, --pp, --zero 2/3 and --strategy ps");
+  if (o.grad_accum > 1)
+    return InvalidArgumentError(
+        "DP-SGD draws each step's batch by Poisson sampling; --grad-accum must be 1 (raise "
+        "--batch-size or the ranks instead)");
+  if (o.precision == "fp16") return InvalidArgumentError("DP-SGD runs in fp32 or bf16, not fp16");
+  if (o.config.findings.enabled && o.prompt.image &&
+      (o.image_warmup_epochs > 0 || !o.image_from.empty()))
+    return InvalidArgumentError(
+        "the image warm-up trains the vision encoder on the data without noise, which DP-SGD "
+        "would not account for; give --image-warmup-epochs 0 (the image path then trains with "
+        "the decoder, privately)");
+  if (o.config.vision.norm == "batch")
+    return InvalidArgumentError(
+        "batch norm mixes the examples of a batch (and its running statistics see them without "
+        "noise); DP-SGD needs vision.norm \"group\"");
+  return OkStatus();
+}
+
+StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc,
+                                   const DpSgdPlan* dp_plan) {
   if (o.max_steps < 1) return InvalidArgumentError("--max-steps must be at least 1");
   if (o.batch_size < 1) return InvalidArgumentError("--batch-size must be at least 1");
   if (o.checkpoint_every < 1) return InvalidArgumentError("--checkpoint-every must be at least 1");
@@ -779,6 +819,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                 {"parameter_servers", json::Value(ps ? ps->servers : 0)},
                 {"staleness", json::Value(static_cast<int64_t>(o.staleness))},
                 {"grad_accum", json::Value(o.grad_accum)},
+                {"privacy", dp_plan ? PrivacyJson(*dp_plan) : json::Value()},
                 {"restart_count", json::Value(o.restart_count)},
                 {"started_at", json::Value(IsoNow())}}),
             2) +
@@ -878,12 +919,16 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   if (ps) client.emplace(trainable, server_of, comm, *ps);
   const int world = dp->world_size();  // the data-parallel ranks (the batches read at once)
   Prefetcher prefetch(train.samples.size(), load,
-                      {o.batch_size, o.seed, o.loader_threads, enc.pad(), dp->rank(), world},
+                      {o.batch_size, o.seed, o.loader_threads, enc.pad(), dp->rank(), world,
+                       dp_plan ? dp_plan->sample_rate : 0},
                       ck.step * o.grad_accum, o.max_steps * o.grad_accum);
   LossScaler scaler(precision == Precision::kFp16);
   std::optional<GradientReducer> reducer;
+  // DP-SGD reduces the noisy clipped sums after the step's examples, not during backward.
   if (world > 1 && o.zero_stage < 2 && !ps)
-    reducer.emplace(trainable, dp, o.bucket_bytes, o.overlap);
+    reducer.emplace(trainable, dp, o.bucket_bytes, o.overlap && !dp_plan);
+  std::optional<PerExampleClipper> clipper;
+  if (dp_plan) clipper.emplace(trainable, dp_plan->max_grad_norm);
   // Pipeline parallelism: what the stages need of a step's micro-batches.
   double pipeline_step_s = 0, pipeline_wait_s = 0;
   const auto PipelineIo = [&](std::vector<Batch>& batches, bool head_trains, double targets,
@@ -982,6 +1027,34 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       }
       micro.clear();
     }
+    if (clipper) {
+      // DP-SGD: one backward per example, each clipped; the sum gets its noise on rank 0 alone
+      // (once per global step) and is divided by the expected global batch.
+      for (Batch& next : micro) {
+        const Batch b = ToDevice(std::move(next), device);
+        for (int64_t i = 0; i < b.input_ids.size(0); ++i) {
+          const Batch r = Row(b, i);
+          AutocastScope autocast(precision, device);
+          const BatchInputs in = Inputs(m, r, image_token, cached, joint_head);
+          const torch::Tensor loss_sum = model::TargetLossSum(
+              m->decoder, m->decoder->forward_hidden(in.embeds, in.attention_mask), in.labels,
+              token_weights);
+          torch::Tensor objective =
+              loss_sum / static_cast<double>(std::max<int64_t>(1, r.target_tokens));
+          if (in.head_outputs.defined() && r.finding_targets.defined())
+            objective = objective +
+                        o.aux_loss_weight * m->findings->Loss(in.head_outputs, r.finding_targets);
+          objective.backward();
+          clipper->AddExample();
+          local_loss += loss_sum.item<double>();
+        }
+      }
+      micro.clear();
+      clipper->Finish(dp->rank() == 0 ? dp_plan->noise_multiplier * dp_plan->max_grad_norm : 0,
+                      dp_plan->sample_rate * static_cast<double>(train.samples.size()),
+                      DpNoiseSeed(o.seed, step));
+      if (reducer) reducer->Prepare(true);  // Finish() below sums the ranks' noisy sums
+    }
     for (size_t a = 0; a < micro.size(); ++a) {
       const Batch b = ToDevice(std::move(micro[a]), device);
       if (reducer) reducer->Prepare(a + 1 == micro.size());
@@ -1048,7 +1121,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       }
       result.ps_max_lag = std::max(result.ps_max_lag, done - pulled.oldest_version);
     } else {
-      RETURN_IF_ERROR(opt.ClipGradNorm(o.clip_norm).status());
+      // DP-SGD's clip is per example; clipping the noisy mean would change its noise scale.
+      if (!clipper) RETURN_IF_ERROR(opt.ClipGradNorm(o.clip_norm).status());
       if (o.weight_decay > 0) {  // decoupled, as AdamW, on the matrices only
         torch::NoGradGuard no_grad;
         for (torch::Tensor& p : decayed) p.mul_(1.0 - lr * o.weight_decay);
@@ -1140,6 +1214,11 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       static_cast<double>((o.max_steps - ck.step) * o.batch_size * o.grad_accum * world) /
       std::max(1e-9, total_secs);
   RecordMemory(m, opt, result);
+  if (dp_plan) {
+    result.dp = *dp_plan;
+    result.dp_examples = clipper->examples();
+    result.dp_clipped = clipper->clipped();
+  }
   RETURN_IF_ERROR(comm->Barrier());
   if (pipeline) {
     result.pipeline_stage = pipeline->stage();
@@ -1172,7 +1251,32 @@ double LearningRate(int64_t step, const TrainOptions& o) {
 StatusOr<TrainResult> Train(const TrainOptions& options, const TextEncoder& encoder) {
   // LibTorch reports shape and device errors as c10::Error; they end here as a Status.
   try {
-    return TrainChecked(options, encoder);
+    if (!options.dp.enabled()) return TrainChecked(options, encoder, nullptr);
+    RETURN_IF_ERROR(CheckDpSgd(options));
+    ASSIGN_OR_RETURN(const SplitIndex train, IndexSplit(options.dataset_dir, "train"));
+    const int ranks = options.comm ? options.comm->world_size() : 1;
+    ASSIGN_OR_RETURN(const DpSgdPlan plan,
+                     PlanDpSgd(options.dp, static_cast<int64_t>(train.samples.size()),
+                               options.batch_size * ranks, options.max_steps));
+    const bool leader = !options.comm || options.comm->rank() == 0;
+    if (leader && options.progress) {
+      std::fprintf(stderr,
+                   "DP-SGD: each of %zu examples drawn with probability %.4g per step, gradients "
+                   "clipped to %g, noise multiplier %.4g; %lld steps spend epsilon %.3f at delta "
+                   "%g\n",
+                   train.samples.size(), plan.sample_rate, plan.max_grad_norm,
+                   plan.noise_multiplier, static_cast<long long>(plan.steps), plan.epsilon,
+                   plan.delta);
+      if (plan.steps < options.max_steps)
+        std::fprintf(stderr,
+                     "DP-SGD: the budget of epsilon %g ends after %lld of the %lld steps asked; "
+                     "the run stops there\n",
+                     options.dp.epsilon, static_cast<long long>(plan.steps),
+                     static_cast<long long>(options.max_steps));
+    }
+    TrainOptions within = options;
+    within.max_steps = plan.steps;
+    return TrainChecked(within, encoder, &plan);
   } catch (const c10::Error& e) {
     return InternalError(std::string("training failed: ") + e.what_without_backtrace());
   }

@@ -44,6 +44,7 @@
 #include "model/config.h"
 #include "train/data.h"
 #include "train/distributed.h"
+#include "train/dp_sgd.h"
 #include "train/finding_labels.h"
 
 namespace medscribe::train {
@@ -141,6 +142,12 @@ struct TrainOptions {
   // is taken instead of warming up again (an ablation that keeps the image, e.g. without the
   // dictation, shares the full model's image path). Empty: warm up, or reuse this run's own.
   std::string image_from;
+  // DP-SGD (train/dp_sgd.h) when dp.enabled(): Poisson-sampled batches of batch_size x world
+  // examples on average, each example's gradient clipped to dp.max_grad_norm, Gaussian noise
+  // added once per global step; the run stops early when the budget dp.epsilon would be
+  // exceeded. Data parallelism with ZeRO 0 or 1 only; no image warm-up (it would see the data
+  // without noise), no gradient accumulation, no batch norm, no fp16.
+  DpSgdOptions dp;
 };
 
 struct TrainResult {
@@ -164,6 +171,10 @@ struct TrainResult {
   double ps_wait_s = 0;
   int64_t ps_waited_steps = 0, ps_max_lag = 0, ps_held_pulls = 0, ps_max_lead = 0;
   int64_t peak_rss_bytes = 0;  // of this process
+  // DP-SGD: the run's plan (its epsilon is what the steps taken spent) and how many of this
+  // rank's examples were clipped. Zero when the run was not private.
+  DpSgdPlan dp;
+  int64_t dp_examples = 0, dp_clipped = 0;
 };
 
 StatusOr<TrainResult> Train(const TrainOptions& options, const TextEncoder& encoder);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 
 #include "common/npy.h"
 #include "dataset/shard.h"
+#include "model/io.h"
 #include "model/multimodal.h"
 #include "model/safetensors.h"
 #include "testing/temp_dir.h"
@@ -491,6 +493,79 @@ TEST(TrainerTest, BadInputsAreRefusedBeforeAnyWork) {
   EXPECT_NE(r.status().message().find("step-00000002"), std::string::npos) << r.status().message();
 }
 
+TrainOptions DpOptions(const fs::path& dir) {
+  TrainOptions o;
+  o.dataset_dir = (dir / "ds").string();
+  o.dataset_id = "test";
+  o.config = MiniConfig();
+  o.max_steps = 6;
+  o.checkpoint_every = 100;
+  o.eval_every = 100;
+  o.batch_size = 4;
+  o.learning_rate = 3e-3;
+  o.warmup_steps = 2;
+  o.threads = 1;
+  o.progress = false;
+  o.dp.max_grad_norm = 0.5;
+  o.dp.noise_multiplier = 0.7;
+  return o;
+}
+
+TEST(TrainerTest, DpSgdRecordsThePrivacySpentAndStopsWhenTheBudgetEnds) {
+  medscribe::testing::TempDir dir;
+  WriteDataset(dir / "ds", 30);  // 24 training examples
+  CharEncoder enc;
+  TrainOptions o = DpOptions(dir.path());
+  o.run_dir = (dir / "run").string();
+  o.max_steps = 40;
+  o.dp.epsilon = 8;
+  const DpSgdPlan plan = PlanDpSgd(o.dp, 24, 4, 40).value();
+  ASSERT_LT(plan.steps, 40) << "the budget must end the run early for this test";
+  int64_t last_step = 0;
+  o.on_step = [&](int64_t step, double) { last_step = step; };
+  auto r = Train(o, enc);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->steps, plan.steps);
+  EXPECT_EQ(last_step, plan.steps);
+  EXPECT_LE(r->dp.epsilon, 8.0);
+  EXPECT_GT(r->dp_examples, 0);
+  EXPECT_LE(r->dp_clipped, r->dp_examples);
+  auto run = model::json::Parse(model::ReadBytes((dir / "run" / "run.json").string()).value());
+  ASSERT_TRUE(run.ok());
+  const model::json::Value* privacy = run->Find("privacy");
+  ASSERT_TRUE(privacy && privacy->is_object());
+  EXPECT_DOUBLE_EQ(model::json::GetNumber(*privacy, "epsilon").value(), r->dp.epsilon);
+  EXPECT_DOUBLE_EQ(model::json::GetNumber(*privacy, "noise_multiplier").value(), 0.7);
+  EXPECT_EQ(model::json::GetInt(*privacy, "steps").value(), plan.steps);
+  EXPECT_TRUE(fs::exists(dir / "run" / "model" / "model.safetensors"));
+
+  // A run that is not private says so in its lineage.
+  TrainOptions plain = DpOptions(dir.path());
+  plain.run_dir = (dir / "plain").string();
+  plain.max_steps = 2;
+  plain.dp = {};
+  ASSERT_TRUE(Train(plain, enc).ok());
+  auto plain_run =
+      model::json::Parse(model::ReadBytes((dir / "plain" / "run.json").string()).value());
+  ASSERT_TRUE(plain_run.ok());
+  EXPECT_TRUE(plain_run->Find("privacy") && plain_run->Find("privacy")->is_null());
+
+  // What DP-SGD cannot account for is refused before any work.
+  TrainOptions bad = DpOptions(dir.path());
+  bad.run_dir = (dir / "bad").string();
+  bad.grad_accum = 2;
+  EXPECT_NE(Train(bad, enc).status().message().find("--grad-accum"), std::string::npos);
+  bad = DpOptions(dir.path());
+  bad.run_dir = (dir / "bad").string();
+  bad.batch_size = 30;
+  EXPECT_NE(Train(bad, enc).status().message().find("--batch-size"), std::string::npos);
+  bad = DpOptions(dir.path());
+  bad.run_dir = (dir / "bad").string();
+  bad.zero_stage = 2;
+  EXPECT_EQ(Train(bad, enc).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(dir / "bad" / "run.json"));
+}
+
 TEST(TensorBoardTest, Crc32cMatchesTheStandardCheckValue) {
   EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
   medscribe::testing::TempDir dir;
@@ -542,6 +617,41 @@ TEST(PrefetcherTest, EachExampleGetsItsOwnDrawAcrossEpochs) {
     ASSERT_TRUE(seen.count(draw));
     EXPECT_EQ(seen[draw], EpochOrder(5, 9, draw / 5)[draw % 5]);
   }
+}
+
+// DP-SGD: a step's batches over the ranks hold exactly its Poisson sample, each example once.
+TEST(PrefetcherTest, PoissonBatchesSplitTheStepsSampleOverTheRanks) {
+  CharEncoder enc;
+  const Prefetcher::Load load = [&](size_t index, uint64_t) -> StatusOr<Example> {
+    RawSample s{"K" + std::to_string(index), model::json::Parse(SampleJson(1)).value(),
+                torch::zeros({1, 16, 16})};
+    return MakeExample(s, enc, {}, 1000);
+  };
+  std::vector<std::vector<std::string>> keys(6);
+  for (int rank = 0; rank < 2; ++rank) {
+    PrefetchOptions o;
+    o.seed = 4;
+    o.rank = rank;
+    o.world = 2;
+    o.sample_rate = 0.2;
+    Prefetcher p(40, load, o, 0, 6);
+    for (size_t m = 0; m < 6; ++m) {
+      auto b = p.Next();
+      ASSERT_TRUE(b.ok());
+      EXPECT_EQ(b->input_ids.size(0), static_cast<int64_t>(b->keys.size()));
+      for (const std::string& k : b->keys) keys[m].push_back(k);
+    }
+  }
+  size_t total = 0;
+  for (size_t m = 0; m < 6; ++m) {
+    std::vector<std::string> want;
+    for (size_t i : PoissonSample(40, 0.2, 4, m)) want.push_back("K" + std::to_string(i));
+    std::sort(want.begin(), want.end());
+    std::sort(keys[m].begin(), keys[m].end());
+    EXPECT_EQ(keys[m], want) << "step " << m;
+    total += want.size();
+  }
+  EXPECT_GT(total, 20u);  // 48 expected
 }
 
 }  // namespace
