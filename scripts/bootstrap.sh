@@ -15,6 +15,7 @@ PACKAGES=(
   libcurl4-openssl-dev libpq-dev curl
   orthanc orthanc-dicomweb postgresql chromium
   espeak-ng libsamplerate0-dev sox libpocketsphinx-dev pocketsphinx-en-us pocketsphinx sphinxbase-utils sphinxtrain
+  libtss2-dev swtpm swtpm-tools tpm2-tools
 )
 
 if [ "${1:-}" = "--fuzz" ]; then PACKAGES+=(clang libclang-rt-14-dev); fi

@@ -109,6 +109,10 @@ StatusOr<KeyRing> KeyRing::Load(const std::string& path) {
     return FailedPreconditionError("key ring '" + path +
                                    "' is accessible by other users; run chmod 600 on it");
   ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return Parse(text, "key ring '" + path + "'");
+}
+
+StatusOr<KeyRing> KeyRing::Parse(const std::string& text, const std::string& name) {
   KeyRing ring;
   std::istringstream in(text);
   std::string line;
@@ -116,19 +120,18 @@ StatusOr<KeyRing> KeyRing::Load(const std::string& path) {
     if (line.empty() || line[0] == '#') continue;
     const size_t sp = line.find(' ');
     if (sp == std::string::npos || sp == 0)
-      return FailedPreconditionError("key ring '" + path + "' line " + std::to_string(n) +
+      return FailedPreconditionError(name + " line " + std::to_string(n) +
                                      ": expected \"<id> <64 hex digits>\"");
     auto key = KeyFromHex(line.substr(sp + 1));
     if (!key.ok())
-      return FailedPreconditionError("key ring '" + path + "' line " + std::to_string(n) + ": " +
+      return FailedPreconditionError(name + " line " + std::to_string(n) + ": " +
                                      key.status().message());
     for (const Key& k : ring.keys_)
       if (k.id == line.substr(0, sp))
-        return FailedPreconditionError("key ring '" + path + "' line " + std::to_string(n) +
-                                       ": duplicate key id");
+        return FailedPreconditionError(name + " line " + std::to_string(n) + ": duplicate key id");
     ring.keys_.push_back({line.substr(0, sp), *std::move(key)});
   }
-  if (ring.keys_.empty()) return FailedPreconditionError("key ring '" + path + "' has no key");
+  if (ring.keys_.empty()) return FailedPreconditionError(name + " has no key");
   return ring;
 }
 

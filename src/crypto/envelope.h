@@ -37,6 +37,9 @@ class KeyRing {
   // Reads a ring. NotFound when the file is missing (run `medscribe keys init`),
   // FailedPrecondition when others may read it or a line is malformed.
   static StatusOr<KeyRing> Load(const std::string& path);
+  // A ring from the bytes of a ring file (e.g. released by a TPM, tpm/sealed_file.h); `name`
+  // says where they came from in errors. FailedPrecondition when a line is malformed.
+  static StatusOr<KeyRing> Parse(const std::string& text, const std::string& name);
   // Loads the ring, creating it with one new key when the file does not exist.
   static StatusOr<KeyRing> LoadOrCreate(const std::string& path);
 

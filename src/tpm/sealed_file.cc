@@ -1,0 +1,118 @@
+#include "tpm/sealed_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/base64.h"
+#include "crypto/envelope.h"
+
+namespace medscribe::tpm {
+namespace {
+
+using Json = nlohmann::json;
+constexpr const char* kFormat = "medscribe-tpm-sealed";
+
+std::string Hex(std::string_view bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+StatusOr<std::string> Unhex(const std::string& hex) {
+  if (hex.size() % 2) return InvalidArgumentError("odd number of hex digits");
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const auto digit = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      return -1;
+    };
+    const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return InvalidArgumentError("not lowercase hex");
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+struct Parsed {
+  SealedObject object;
+  std::string ciphertext;
+};
+
+StatusOr<Parsed> Parse(const std::string& text, const std::string& content,
+                       const std::string& name) {
+  const Json j = Json::parse(text, nullptr, false);
+  const auto bad = [&](const std::string& why) {
+    return InvalidArgumentError(name + " is not a sealed file of MedScribe: " + why);
+  };
+  if (!j.is_object() || j.value("format", "") != kFormat)
+    return bad("no format \"" + std::string(kFormat) + "\"");
+  if (j.value("version", 0) != 1) return bad("version is not 1");
+  if (j.value("content", "") != content)
+    return bad("it holds '" + j.value("content", "") + "', not '" + content + "'");
+  if (j.value("pcr_bank", "") != "sha256") return bad("pcr_bank is not sha256");
+  Parsed p;
+  if (!j.contains("pcrs") || !j["pcrs"].is_array()) return bad("no pcrs");
+  for (const Json& v : j["pcrs"]) {
+    if (!v.is_number_integer() || v.get<int>() < 0 || v.get<int>() > 23)
+      return bad("a PCR is not 0..23");
+    p.object.pcrs.push_back(v.get<int>());
+  }
+  for (const char* k : {"policy_digest", "public", "private", "ciphertext"})
+    if (!j.contains(k) || !j[k].is_string()) return bad(std::string("no ") + k);
+  auto digest = Unhex(j["policy_digest"].get<std::string>());
+  auto pub = Base64Decode(j["public"].get<std::string>());
+  auto priv = Base64Decode(j["private"].get<std::string>());
+  auto ct = Base64Decode(j["ciphertext"].get<std::string>());
+  if (!digest.ok() || !pub.ok() || !priv.ok() || !ct.ok()) return bad("a field does not decode");
+  p.object.policy_digest = *std::move(digest);
+  p.object.public_area = *std::move(pub);
+  p.object.private_area = *std::move(priv);
+  p.ciphertext = *std::move(ct);
+  return p;
+}
+
+}  // namespace
+
+StatusOr<std::string> SealToFile(Tpm& tpm, std::string_view plaintext, const std::string& content,
+                                 const std::vector<int>& pcrs) {
+  ASSIGN_OR_RETURN(std::string key, crypto::RandomKey());
+  ASSIGN_OR_RETURN(const SealedObject sealed, tpm.Seal(key, pcrs));
+  ASSIGN_OR_RETURN(const std::string ct, crypto::Seal(key, plaintext, content));
+  std::fill(key.begin(), key.end(), '\0');
+  Json j = {{"format", kFormat},
+            {"version", 1},
+            {"content", content},
+            {"pcr_bank", "sha256"},
+            {"pcrs", sealed.pcrs},
+            {"policy_digest", Hex(sealed.policy_digest)},
+            {"public", Base64Encode(sealed.public_area)},
+            {"private", Base64Encode(sealed.private_area)},
+            {"ciphertext", Base64Encode(ct)}};
+  return j.dump(2) + "\n";
+}
+
+StatusOr<std::string> UnsealFile(Tpm& tpm, const std::string& text, const std::string& content,
+                                 const std::string& name) {
+  ASSIGN_OR_RETURN(const Parsed p, Parse(text, content, name));
+  ASSIGN_OR_RETURN(std::string key, tpm.Unseal(p.object));
+  auto plain = crypto::Open(key, p.ciphertext, content);
+  std::fill(key.begin(), key.end(), '\0');
+  if (!plain.ok())
+    return DataLossError(name +
+                         ": the TPM released its key but the sealed content does not "
+                         "verify (the file was altered); restore it from a backup");
+  return plain;
+}
+
+StatusOr<std::vector<int>> SealedPcrs(const std::string& text, const std::string& name) {
+  const Json j = Json::parse(text, nullptr, false);
+  if (!j.is_object()) return InvalidArgumentError(name + " is not JSON");
+  ASSIGN_OR_RETURN(const Parsed p, Parse(text, j.value("content", ""), name));
+  return p.object.pcrs;
+}
+
+}  // namespace medscribe::tpm
