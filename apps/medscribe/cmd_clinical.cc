@@ -1,4 +1,5 @@
-// `medscribe keys init|rotate|status` (the drafts store's key-encryption keys) and
+// `medscribe keys init|rotate|status|seal|check-sealed` (the drafts store's key-encryption keys,
+// and the ring sealed to a TPM's measured state) and
 // `medscribe feedback export` (signed reports as a dataset version for the next training run).
 #include <cstdio>
 #include <filesystem>
@@ -6,7 +7,10 @@
 #include "cli.h"
 #include "clinical/feedback.h"
 #include "clinical/store.h"
+#include "common/durable_file.h"
+#include "common/files.h"
 #include "crypto/envelope.h"
+#include "tpm/sealed_file.h"
 
 namespace medscribe::cli {
 namespace fs = std::filesystem;
@@ -18,6 +22,8 @@ struct StoreArgs {
   std::string since, out;
   uint64_t seed = 0;
   bool force = false;
+  std::string tpm, pcrs = "0,7", sealed;
+  bool remove_plain = false;
 };
 
 std::string RingOf(const GlobalOptions& g, const StoreArgs& a) {
@@ -41,6 +47,59 @@ Status CheckStore(const std::string& store) {
   return NotFoundError("no drafts store at " + store + "; pass --store");
 }
 
+std::string SealedOf(const std::string& ring_path, const StoreArgs& a) {
+  return a.sealed.empty() ? ring_path + ".sealed" : a.sealed;
+}
+
+// `keys seal`: seals the ring to the TPM's PCRs, checks that the TPM releases it, and removes the
+// plain ring when asked.
+int SealRing(const std::string& ring_path, const StoreArgs& a) {
+  auto pcrs = tpm::ParsePcrList(a.pcrs);
+  if (!pcrs.ok()) return ReportError(pcrs.status());
+  auto ring = crypto::KeyRing::Load(ring_path);  // refuses a ring others may read
+  if (!ring.ok()) return ReportError(ring.status());
+  auto text = ReadFile(ring_path);
+  if (!text.ok()) return ReportError(text.status());
+  auto t = tpm::Tpm::Open(a.tpm);
+  if (!t.ok()) return ReportError(t.status());
+  auto sealed = tpm::SealToFile(**t, *text, "kek-ring", *pcrs);
+  if (!sealed.ok()) return ReportError(sealed.status());
+  const std::string out = SealedOf(ring_path, a);
+  if (Status s = WriteFileDurably(out, *sealed, 0600); !s.ok()) return ReportError(s);
+  auto back = tpm::UnsealFile(**t, *sealed, "kek-ring", out);
+  if (!back.ok() || *back != *text)
+    return ReportError(InternalError("the TPM did not give the sealed ring back; " + out +
+                                     " is not usable and the plain ring was kept"));
+  std::printf("sealed key ring %s (%zu key(s), active %s) to PCRs %s of the TPM at %s: %s\n",
+              ring_path.c_str(), ring->ids().size(), ring->active_id().c_str(), a.pcrs.c_str(),
+              a.tpm.c_str(), out.c_str());
+  if (a.remove_plain) {
+    std::error_code ec;
+    fs::remove(ring_path, ec);
+    if (ec) return ReportError(IoError("cannot remove " + ring_path + ": " + ec.message()));
+    std::printf("removed the plain ring %s; keep an offline backup of it\n", ring_path.c_str());
+  }
+  std::printf("gateway configuration: clinical.key_ring_sealed: %s, clinical.tpm: %s\n",
+              out.c_str(), a.tpm.c_str());
+  return kExitOk;
+}
+
+// `keys check-sealed`: whether the TPM releases the sealed ring now (keys are never printed).
+int CheckSealed(const std::string& ring_path, const StoreArgs& a) {
+  const std::string path = SealedOf(ring_path, a);
+  auto text = ReadFile(path);
+  if (!text.ok()) return ReportError(text.status());
+  auto t = tpm::Tpm::Open(a.tpm);
+  if (!t.ok()) return ReportError(t.status());
+  auto plain = tpm::UnsealFile(**t, *text, "kek-ring", path);
+  if (!plain.ok()) return ReportError(plain.status());
+  auto ring = crypto::KeyRing::Parse(*plain, "the ring sealed in " + path);
+  if (!ring.ok()) return ReportError(ring.status());
+  std::printf("released: %s holds %zu key(s), active %s\n", path.c_str(), ring->ids().size(),
+              ring->active_id().c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 Runner RegisterKeys(CLI::App& app) {
@@ -53,12 +112,35 @@ Runner RegisterKeys(CLI::App& app) {
       "re-encrypted)");
   CLI::App* status =
       app.add_subcommand("status", "Key ids of the ring and how many drafts each wraps");
-  for (CLI::App* c : {init, rotate, status}) AddStoreOptions(c, a.get());
+  CLI::App* seal = app.add_subcommand(
+      "seal",
+      "Seal the key ring to this machine's TPM and its measured state (PCR values): the gateway "
+      "then gets the ring only from that TPM, in that state (clinical.key_ring_sealed)");
+  CLI::App* check = app.add_subcommand(
+      "check-sealed", "Check that the TPM releases the sealed key ring in its present state");
+  for (CLI::App* c : {init, rotate, status, seal, check}) AddStoreOptions(c, a.get());
+  for (CLI::App* c : {seal, check}) {
+    c->add_option("--tpm", a->tpm,
+                  "The TPM, as a TCTI: device:/dev/tpmrm0 (this machine's, or a confidential VM's "
+                  "virtual TPM), swtpm:host=H,port=P, mssim:host=H,port=P")
+        ->required();
+    c->add_option("--sealed", a->sealed,
+                  "The sealed ring (default: the key ring's path + .sealed)");
+  }
+  seal->add_option("--pcrs", a->pcrs,
+                   "PCRs (SHA-256 bank) whose values must hold for the TPM to release the ring, "
+                   "e.g. 0,7 (firmware and Secure Boot policy) or 0,2,4,7")
+      ->capture_default_str();
+  seal->add_flag("--remove-plain", a->remove_plain,
+                 "Remove the plain ring once the TPM has given the sealed one back (keep an "
+                 "offline backup: a changed PCR or another machine cannot release it)");
   rotate->add_flag("--retire-old", a->retire,
                    "Then remove the old keys from the ring (only once nothing uses them; keep a "
                    "backup of the ring for older database backups)");
-  return [a, init, rotate](GlobalOptions& g) {
+  return [a, init, rotate, seal, check](GlobalOptions& g) {
     const std::string ring_path = RingOf(g, *a), store_path = StoreOf(g, *a);
+    if (seal->parsed()) return SealRing(ring_path, *a);
+    if (check->parsed()) return CheckSealed(ring_path, *a);
     std::error_code ec;
     fs::create_directories(fs::path(ring_path).parent_path(), ec);
     if (init->parsed()) {

@@ -20,6 +20,7 @@
 #include "deid/pseudonymizer.h"
 #include "gateway/assets.h"
 #include "serve/error_body.h"
+#include "tpm/sealed_file.h"
 
 namespace medscribe::gateway {
 namespace fs = std::filesystem;
@@ -80,6 +81,18 @@ Status CheckSearchScope(const std::string& query, const clinical::Caller& caller
                                    caller.department + "')");
   }
   return OkStatus();
+}
+
+// The drafts store's key ring: released by the TPM when sealed, else read (created when missing).
+StatusOr<crypto::KeyRing> OpenKeyRing(const ClinicalConfig& c) {
+  if (c.key_ring_sealed.empty()) return crypto::KeyRing::LoadOrCreate(c.key_ring);
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(c.key_ring_sealed));
+  ASSIGN_OR_RETURN(std::unique_ptr<tpm::Tpm> t, tpm::Tpm::Open(c.tpm));
+  auto ring = tpm::UnsealFile(*t, text, "kek-ring", c.key_ring_sealed);
+  if (!ring.ok())
+    return Status(ring.status().code(), "the key ring sealed in " + c.key_ring_sealed +
+                                            " was not released: " + ring.status().message());
+  return crypto::KeyRing::Parse(*ring, "the key ring sealed in " + c.key_ring_sealed);
 }
 
 }  // namespace
@@ -174,13 +187,16 @@ StatusOr<std::unique_ptr<ClinicalApi>> ClinicalApi::Create(
     std::error_code ec;
     fs::create_directories(fs::path(f).parent_path(), ec);
   }
-  ASSIGN_OR_RETURN(crypto::KeyRing ring, crypto::KeyRing::LoadOrCreate(c.key_ring));
+  ASSIGN_OR_RETURN(crypto::KeyRing ring, OpenKeyRing(c));
   ASSIGN_OR_RETURN(parts.pseudonym_key, crypto::LoadOrCreateKeyFile(c.deid_key));
   if (c.store.rfind("postgres", 0) != 0) {
     std::error_code ec;
     fs::create_directories(fs::path(c.store).parent_path(), ec);
   }
-  ASSIGN_OR_RETURN(auto store, clinical::OpenDraftStore(c.store, std::move(ring), c.key_ring));
+  // A sealed ring is read once: rotating it means sealing it again and restarting.
+  ASSIGN_OR_RETURN(auto store,
+                   clinical::OpenDraftStore(c.store, std::move(ring),
+                                            c.key_ring_sealed.empty() ? c.key_ring : ""));
   parts.store = std::move(store);
   if (c.rules.empty()) {
     for (const Asset& a : Assets()) {

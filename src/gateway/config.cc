@@ -393,11 +393,27 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
       }
     }
     if (const YAML::Node k = root["clinical"]) {
-      CheckKeys(
-          k, "clinical",
-          {"records", "images", "token_file", "ca_file", "source_timeout_ms", "store", "key_ring",
-           "deid_key", "rules", "generate_path", "asr", "asr_lm", "asr_acoustic_model", "workers",
-           "max_tokens", "image_spacing_mm", "web_root", "batch_job_ttl_s"});
+      CheckKeys(k, "clinical",
+                {"records",
+                 "images",
+                 "token_file",
+                 "ca_file",
+                 "source_timeout_ms",
+                 "store",
+                 "key_ring",
+                 "key_ring_sealed",
+                 "tpm",
+                 "deid_key",
+                 "rules",
+                 "generate_path",
+                 "asr",
+                 "asr_lm",
+                 "asr_acoustic_model",
+                 "workers",
+                 "max_tokens",
+                 "image_spacing_mm",
+                 "web_root",
+                 "batch_job_ttl_s"});
       ClinicalConfig& K = c.clinical;
       K.enabled = true;
       auto source = [&](const char* key) {
@@ -424,6 +440,18 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
       }
       K.key_ring = (home / "keys" / "kek.ring").string();
       if (k["key_ring"]) K.key_ring = Resolve(base, Str(k["key_ring"], "clinical.key_ring"));
+      if (k["key_ring_sealed"]) {
+        K.key_ring_sealed = Resolve(base, Str(k["key_ring_sealed"], "clinical.key_ring_sealed"));
+        if (!k["tpm"])
+          throw std::runtime_error(
+              "clinical.key_ring_sealed needs clinical.tpm, the TPM that sealed it (a TCTI such "
+              "as device:/dev/tpmrm0)");
+        K.tpm = Str(k["tpm"], "clinical.tpm");
+      } else if (k["tpm"]) {
+        throw std::runtime_error(
+            "clinical.tpm is set but clinical.key_ring_sealed is not; seal the ring with "
+            "`medscribe keys seal` and name the sealed file");
+      }
       K.deid_key = (home / "keys" / "deid.key").string();
       if (k["deid_key"]) K.deid_key = Resolve(base, Str(k["deid_key"], "clinical.deid_key"));
       if (k["rules"])

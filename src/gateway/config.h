@@ -91,8 +91,12 @@ struct ClinicalConfig {
   int64_t source_timeout_ms = 20000;
   std::string store;     // SQLite file or postgresql:// URL; default HOME/clinical/drafts.db
   std::string key_ring;  // KEK ring; default HOME/keys/kek.ring (created when missing)
-  std::string deid_key;  // de-identification key; default HOME/keys/deid.key
-  std::vector<std::string> rules;                      // rule files; empty: the shipped sets
+  // The ring sealed to a TPM's measured state (`medscribe keys seal`) and the TPM (a TCTI such
+  // as device:/dev/tpmrm0): when set, the ring is released by that TPM at start, and the
+  // gateway refuses to start when it is not; key_ring is then not read.
+  std::string key_ring_sealed, tpm;
+  std::string deid_key;            // de-identification key; default HOME/keys/deid.key
+  std::vector<std::string> rules;  // rule files; empty: the shipped sets
   std::string generate_path = "/v1/reports:generate";  // an endpoint path that drafts
   std::string asr_lm;  // language model for dictations (PocketSphinx default when empty)
   std::string asr_acoustic_model;  // acoustic model directory (`asr adapt`; en-us when empty)

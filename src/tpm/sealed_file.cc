@@ -37,6 +37,16 @@ StatusOr<std::string> Unhex(const std::string& hex) {
   return out;
 }
 
+// A member's value when it has the type asked, else the fallback (never throws).
+std::string StrOf(const Json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+int64_t IntOf(const Json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : -1;
+}
+
 struct Parsed {
   SealedObject object;
   std::string ciphertext;
@@ -48,18 +58,18 @@ StatusOr<Parsed> Parse(const std::string& text, const std::string& content,
   const auto bad = [&](const std::string& why) {
     return InvalidArgumentError(name + " is not a sealed file of MedScribe: " + why);
   };
-  if (!j.is_object() || j.value("format", "") != kFormat)
+  if (!j.is_object() || StrOf(j, "format") != kFormat)
     return bad("no format \"" + std::string(kFormat) + "\"");
-  if (j.value("version", 0) != 1) return bad("version is not 1");
-  if (j.value("content", "") != content)
-    return bad("it holds '" + j.value("content", "") + "', not '" + content + "'");
-  if (j.value("pcr_bank", "") != "sha256") return bad("pcr_bank is not sha256");
+  if (IntOf(j, "version") != 1) return bad("version is not 1");
+  if (StrOf(j, "content") != content)
+    return bad("it holds '" + StrOf(j, "content") + "', not '" + content + "'");
+  if (StrOf(j, "pcr_bank") != "sha256") return bad("pcr_bank is not sha256");
   Parsed p;
   if (!j.contains("pcrs") || !j["pcrs"].is_array()) return bad("no pcrs");
   for (const Json& v : j["pcrs"]) {
-    if (!v.is_number_integer() || v.get<int>() < 0 || v.get<int>() > 23)
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 23)
       return bad("a PCR is not 0..23");
-    p.object.pcrs.push_back(v.get<int>());
+    p.object.pcrs.push_back(static_cast<int>(v.get<int64_t>()));
   }
   for (const char* k : {"policy_digest", "public", "private", "ciphertext"})
     if (!j.contains(k) || !j[k].is_string()) return bad(std::string("no ") + k);
@@ -108,11 +118,13 @@ StatusOr<std::string> UnsealFile(Tpm& tpm, const std::string& text, const std::s
   return plain;
 }
 
-StatusOr<std::vector<int>> SealedPcrs(const std::string& text, const std::string& name) {
+StatusOr<SealedObject> ReadSealedObject(const std::string& text, const std::string& name) {
   const Json j = Json::parse(text, nullptr, false);
   if (!j.is_object()) return InvalidArgumentError(name + " is not JSON");
-  ASSIGN_OR_RETURN(const Parsed p, Parse(text, j.value("content", ""), name));
-  return p.object.pcrs;
+  ASSIGN_OR_RETURN(Parsed p, Parse(text, StrOf(j, "content"), name));
+  if (Status s = CheckSealedObject(p.object); !s.ok())
+    return InvalidArgumentError(name + ": " + s.message());
+  return std::move(p.object);
 }
 
 }  // namespace medscribe::tpm

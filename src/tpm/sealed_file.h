@@ -28,7 +28,8 @@ StatusOr<std::string> SealToFile(Tpm& tpm, std::string_view plaintext, const std
 StatusOr<std::string> UnsealFile(Tpm& tpm, const std::string& text, const std::string& content,
                                  const std::string& name);
 
-// The PCR list a sealed file names (to report without a TPM). InvalidArgument as above.
-StatusOr<std::vector<int>> SealedPcrs(const std::string& text, const std::string& name);
+// The TPM object a sealed file holds, parsed and checked without a TPM (its PCR list, to report
+// which PCRs it needs). InvalidArgument as above.
+StatusOr<SealedObject> ReadSealedObject(const std::string& text, const std::string& name);
 
 }  // namespace medscribe::tpm

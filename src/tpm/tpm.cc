@@ -321,6 +321,12 @@ StatusOr<std::unique_ptr<Tpm>> Tpm::Open(const std::string& tcti) {
   return std::unique_ptr<Tpm>(new EsysTpm(t, ctx));
 }
 
+Status CheckSealedObject(const SealedObject& sealed) {
+  RETURN_IF_ERROR(CheckPcrs(sealed.pcrs));
+  RETURN_IF_ERROR(Unmarshal(sealed.public_area, &Tss2_MU_TPM2B_PUBLIC_Unmarshal).status());
+  return Unmarshal(sealed.private_area, &Tss2_MU_TPM2B_PRIVATE_Unmarshal).status();
+}
+
 StatusOr<std::vector<int>> ParsePcrList(const std::string& text) {
   std::vector<int> out;
   std::stringstream in(text);

@@ -50,6 +50,10 @@ class Tpm {
   virtual Status ExtendPcr(int pcr, std::string_view data) = 0;
 };
 
+// OK when the object's marshalled public and private areas parse (without a TPM: what a sealed
+// file holds before it reaches one); InvalidArgument otherwise.
+Status CheckSealedObject(const SealedObject& sealed);
+
 // "0,7" -> {0, 7}: sorted, unique. InvalidArgument naming the entry that is not 0..23.
 StatusOr<std::vector<int>> ParsePcrList(const std::string& text);
 

@@ -91,7 +91,7 @@ TEST(SealedFile, RoundTripsAndFailsClosedOnAlteration) {
   auto text = SealToFile(**tpm, ring, "kek-ring", {0, 7});
   ASSERT_TRUE(text.ok()) << text.status().message();
   EXPECT_EQ(text->find(std::string(64, 'a')), std::string::npos);
-  EXPECT_EQ(SealedPcrs(*text, "f").value(), (std::vector<int>{0, 7}));
+  EXPECT_EQ(ReadSealedObject(*text, "f").value().pcrs, (std::vector<int>{0, 7}));
   auto plain = UnsealFile(**tpm, *text, "kek-ring", "f");
   ASSERT_TRUE(plain.ok()) << plain.status().message();
   EXPECT_EQ(*plain, ring);
