@@ -4,38 +4,13 @@
 
 #include "common/base64.h"
 #include "crypto/envelope.h"
+#include "crypto/hmac.h"
 
 namespace medscribe::tpm {
 namespace {
 
 using Json = nlohmann::json;
 constexpr const char* kFormat = "medscribe-tpm-sealed";
-
-std::string Hex(std::string_view bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
-StatusOr<std::string> Unhex(const std::string& hex) {
-  if (hex.size() % 2) return InvalidArgumentError("odd number of hex digits");
-  std::string out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    const auto digit = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      return -1;
-    };
-    const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
-    if (hi < 0 || lo < 0) return InvalidArgumentError("not lowercase hex");
-    out += static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
 
 // A member's value when it has the type asked, else the fallback (never throws).
 std::string StrOf(const Json& j, const char* key) {
@@ -73,7 +48,7 @@ StatusOr<Parsed> Parse(const std::string& text, const std::string& content,
   }
   for (const char* k : {"policy_digest", "public", "private", "ciphertext"})
     if (!j.contains(k) || !j[k].is_string()) return bad(std::string("no ") + k);
-  auto digest = Unhex(j["policy_digest"].get<std::string>());
+  auto digest = crypto::FromHex(j["policy_digest"].get<std::string>());
   auto pub = Base64Decode(j["public"].get<std::string>());
   auto priv = Base64Decode(j["private"].get<std::string>());
   auto ct = Base64Decode(j["ciphertext"].get<std::string>());
@@ -98,7 +73,7 @@ StatusOr<std::string> SealToFile(Tpm& tpm, std::string_view plaintext, const std
             {"content", content},
             {"pcr_bank", "sha256"},
             {"pcrs", sealed.pcrs},
-            {"policy_digest", Hex(sealed.policy_digest)},
+            {"policy_digest", crypto::Hex(std::string_view(sealed.policy_digest))},
             {"public", Base64Encode(sealed.public_area)},
             {"private", Base64Encode(sealed.private_area)},
             {"ciphertext", Base64Encode(ct)}};
