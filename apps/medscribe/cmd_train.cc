@@ -15,6 +15,7 @@
 #include "model/export.h"
 #include "model/gguf.h"
 #include "report_engine.h"
+#include "sentencepiece_encoder.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
 #include "train/distributed.h"
@@ -27,22 +28,6 @@
 namespace medscribe::cli {
 namespace {
 namespace fs = std::filesystem;
-
-// The SentencePiece tokenizer as the trainer's text encoder.
-class SentencePieceEncoder final : public train::TextEncoder {
- public:
-  explicit SentencePieceEncoder(tokenizer::Tokenizer t) : t_(std::move(t)) {}
-  std::vector<int> Encode(const std::string& text) const override { return t_.Encode(text); }
-  std::string Decode(const std::vector<int>& ids) const override { return t_.Decode(ids); }
-  int vocab_size() const override { return t_.vocab_size(); }
-  int image_token() const override { return t_.SpecialId("<image>"); }
-  int bos() const override { return tokenizer::kBosId; }
-  int eos() const override { return tokenizer::kEosId; }
-  int pad() const override { return tokenizer::kPadId; }
-
- private:
-  tokenizer::Tokenizer t_;
-};
 
 // Trains a tokenizer on the training split's prompts and reports into `out_dir`.
 Status TrainTokenizer(const std::string& dataset, int vocab, const std::string& out_dir, int jobs) {

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   add("train", "Train the multimodal report model on a dataset", &RegisterTrain);
   add("privacy", "Differential privacy of DP-SGD training: epsilon spent, noise for a budget",
       &RegisterPrivacy);
+  add("fl", "Federated learning across sites: pki, server, client, loss", &RegisterFl);
   add("launch", "Start and supervise the training workers of this node (restarts from checkpoints)",
       &RegisterLaunch);
   add("eval", "Score generated reports against a dataset split, beside baselines and ablations",

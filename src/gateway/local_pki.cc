@@ -157,4 +157,23 @@ StatusOr<LocalPki> EnsureLocalPki(const fs::path& dir,
   return p;
 }
 
+StatusOr<std::pair<fs::path, fs::path>> EnsureClientCertificate(const fs::path& dir,
+                                                                const std::string& cn) {
+  if (cn.empty() || cn[0] == '.' ||
+      cn.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+          std::string::npos)
+    return InvalidArgumentError("'" + cn +
+                                "' is not a usable name (letters, digits, '.', '-', '_')");
+  const fs::path cert_path = dir / (cn + ".pem"), key_path = dir / (cn + ".key");
+  if (fs::exists(cert_path) && fs::exists(key_path)) return std::make_pair(cert_path, key_path);
+  ASSIGN_OR_RETURN(Key ca_key, ReadPem<Key>(dir / "ca.key", PEM_read_PrivateKey, "private key"));
+  ASSIGN_OR_RETURN(Cert ca, ReadPem<Cert>(dir / "ca.pem", PEM_read_X509, "certificate"));
+  Key key = NewKey();
+  if (!key) return InternalError("cannot generate an EC P-256 key");
+  ASSIGN_OR_RETURN(Cert cert, MakeCert(key.get(), cn, ca.get(), ca_key.get(), "client", {}, 825));
+  RETURN_IF_ERROR(WritePem(key_path, key.get(), nullptr));
+  RETURN_IF_ERROR(WritePem(cert_path, nullptr, cert.get()));
+  return std::make_pair(cert_path, key_path);
+}
+
 }  // namespace medscribe::gateway

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -24,5 +25,12 @@ struct LocalPki {
 // Ensures the files exist in `dir` (created 0700 when absent). IoError naming the file on failure.
 StatusOr<LocalPki> EnsureLocalPki(const std::filesystem::path& dir,
                                   const std::vector<std::string>& extra_names = {});
+
+// A client certificate named `cn` (e.g. a site of a federation, federated/federation.h), issued
+// by the CA in `dir` (EnsureLocalPki first): DIR/<cn>.pem and DIR/<cn>.key (0600), kept when they
+// exist. Returns (certificate, key). InvalidArgument for a name other than letters, digits, '.',
+// '-' and '_'.
+StatusOr<std::pair<std::filesystem::path, std::filesystem::path>> EnsureClientCertificate(
+    const std::filesystem::path& dir, const std::string& cn);
 
 }  // namespace medscribe::gateway

@@ -680,6 +680,16 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   if (pipeline)
     opt.SetPipeline(&mesh.pipeline(), counted, pipeline->stage(), pipeline->plan().stages());
   if (!o.init_decoder.empty()) RETURN_IF_ERROR(model::LoadHfDecoder(m->decoder, o.init_decoder));
+  if (!o.init_weights.empty()) {
+    ASSIGN_OR_RETURN(const model::Safetensors start, model::LoadSafetensors(o.init_weights));
+    if (Status s = model::LoadWeights(*m, start); !s.ok())
+      return FailedPreconditionError("--init-weights " + o.init_weights +
+                                     " does not fit this configuration: " + s.message());
+  }
+  // FedProx's anchor: the weights this run starts from.
+  std::vector<torch::Tensor> anchor;
+  if (o.proximal_mu > 0)
+    for (const torch::Tensor& p : trainable) anchor.push_back(p.detach().clone());
   ASSIGN_OR_RETURN(Checkpoint ck,
                    LoadCheckpoint(run, m, opt, dp->world_size(), ps ? ps->servers : 0));
   if (ck.step > 0) {
@@ -1121,6 +1131,12 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       }
       result.ps_max_lag = std::max(result.ps_max_lag, done - pulled.oldest_version);
     } else {
+      if (!anchor.empty()) {  // FedProx: the gradient of mu/2 |w - w_start|^2
+        torch::NoGradGuard no_grad;
+        for (size_t k = 0; k < trainable.size(); ++k)
+          if (trainable[k].grad().defined())
+            trainable[k].mutable_grad().add_(trainable[k] - anchor[k], o.proximal_mu);
+      }
       // DP-SGD's clip is per example; clipping the noisy mean would change its noise scale.
       if (!clipper) RETURN_IF_ERROR(opt.ClipGradNorm(o.clip_norm).status());
       if (o.weight_decay > 0) {  // decoupled, as AdamW, on the matrices only
@@ -1246,6 +1262,44 @@ double LearningRate(int64_t step, const TrainOptions& o) {
   const double progress = std::min(1.0, (step - o.warmup_steps) / span);
   const double min_lr = o.learning_rate * o.min_learning_rate_ratio;
   return min_lr + (o.learning_rate - min_lr) * 0.5 * (1 + std::cos(kPi * progress));
+}
+
+StatusOr<SplitLoss> EvaluateLoss(const std::string& model_dir,
+                                 const std::vector<std::string>& dataset_dirs,
+                                 const std::string& split, const TextEncoder& enc,
+                                 const model::PromptOptions& prompt) {
+  try {
+    ASSIGN_OR_RETURN(const model::ModelConfig config,
+                     model::LoadConfig((fs::path(model_dir) / "config.json").string()));
+    if (config.findings.read_as_text && prompt.image)
+      return InvalidArgumentError(
+          "this model reads its findings as text; its loss needs the head's reading of each "
+          "image (use medscribe eval)");
+    model::ReportModel m(config);
+    ASSIGN_OR_RETURN(const model::Safetensors weights,
+                     model::LoadSafetensors((fs::path(model_dir) / "model.safetensors").string()));
+    RETURN_IF_ERROR(model::LoadWeights(*m, weights));
+    const size_t max_tokens =
+        static_cast<size_t>(config.decoder.max_position_embeddings - config.image_tokens() + 1);
+    SplitLoss out;
+    double total = 0;
+    for (const std::string& dir : dataset_dirs) {
+      ASSIGN_OR_RETURN(const SplitSamples raw, ReadSplit(dir, split));
+      std::vector<Example> examples;
+      for (const RawSample& r : raw.samples) examples.push_back(MakeExample(r, enc, prompt, max_tokens));
+      int64_t tokens = 0;
+      for (const Example& e : examples)
+        for (int64_t l : e.labels) tokens += l != model::kIgnoreIndex;
+      const double mean = Evaluate(m, examples, 8, enc.pad(), prompt.image ? enc.image_token() : -1,
+                                   nullptr, torch::Device(torch::kCPU));
+      total += mean * static_cast<double>(tokens);
+      out.tokens += tokens;
+    }
+    out.loss = out.tokens ? total / static_cast<double>(out.tokens) : 0;
+    return out;
+  } catch (const c10::Error& e) {
+    return InternalError(std::string("evaluation failed: ") + e.what_without_backtrace());
+  }
 }
 
 StatusOr<TrainResult> Train(const TrainOptions& options, const TextEncoder& encoder) {

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "model/config.h"
@@ -148,6 +149,12 @@ struct TrainOptions {
   // exceeded. Data parallelism with ZeRO 0 or 1 only; no image warm-up (it would see the data
   // without noise), no gradient accumulation, no batch norm, no fp16.
   DpSgdOptions dp;
+  // Federated rounds (federated/): the whole model's weights to start from (a safetensors file
+  // with model::NamedWeights' names, e.g. the global model of the round) instead of the seed's
+  // initialization; and FedProx's proximal weight mu: every step's gradient gets
+  // mu x (w - w_start), which keeps the local weights near the start. 0: plain local training.
+  std::string init_weights;
+  double proximal_mu = 0;
 };
 
 struct TrainResult {
@@ -178,6 +185,19 @@ struct TrainResult {
 };
 
 StatusOr<TrainResult> Train(const TrainOptions& options, const TextEncoder& encoder);
+
+// The mean token loss of the model in `model_dir` (config.json, model.safetensors) on `split`
+// of each dataset in `dataset_dirs`, over all their target tokens together, with the prompt
+// `prompt` (its image_read aside: a model that reads its findings as text is refused). Also
+// the number of target tokens. NotFound / DataLoss for a missing or damaged model or dataset.
+struct SplitLoss {
+  double loss = 0;
+  int64_t tokens = 0;
+};
+StatusOr<SplitLoss> EvaluateLoss(const std::string& model_dir,
+                                 const std::vector<std::string>& dataset_dirs,
+                                 const std::string& split, const TextEncoder& encoder,
+                                 const model::PromptOptions& prompt);
 
 // Learning rate at `step` (0-based): linear warmup to `lr`, then cosine to lr * min_ratio.
 double LearningRate(int64_t step, const TrainOptions& o);
