@@ -33,6 +33,12 @@ Runner RegisterSynth(CLI::App& app) {
   auto* j =
       app.add_option("--jobs", o->jobs, "Worker threads (0: all cores)")->capture_default_str();
   app.add_flag("--force", o->force, "Replace a non-empty output directory");
+  app.add_option("--departments", o->departments,
+                 "Only these departments (ED, ICU, CARDIOLOGY, ONCOLOGY, PULMONOLOGY, "
+                 "OUTPATIENT), at their usual relative frequencies; e.g. a site of a federation "
+                 "whose case mix differs from another's")
+      ->delimiter(',')
+      ->type_name("LIST");
   app.add_option("--voice", o->voices,
                  "espeak-ng voice to use (repeatable; default: a built-in set)")
       ->type_name("NAME");

@@ -138,6 +138,17 @@ Status ValidateOptions(const SynthOptions& o) {
         fmt::format("--image-size must be between 64 and 4096 pixels, got {}", o.image_size));
   }
   if (o.jobs < 0) return InvalidArgumentError("--jobs must be 0 (all cores) or a positive number");
+  for (const std::string& name : o.departments) {
+    bool known = false;
+    std::string all;
+    for (int d = 0; d < kNumDepartments; ++d) {
+      known = known || name == DepartmentName(static_cast<Department>(d));
+      all += (d ? ", " : "") + std::string(DepartmentName(static_cast<Department>(d)));
+    }
+    if (!known)
+      return InvalidArgumentError("--departments: no department '" + name + "' (there are " + all +
+                                  ")");
+  }
   return OkStatus();
 }
 

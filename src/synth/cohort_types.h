@@ -24,10 +24,15 @@ struct SynthOptions {
   int jobs = 0;  // 0: all cores
   bool force = false;
   std::vector<std::string> voices;  // empty: DefaultVoices()
+  // Departments the encounters come from (DepartmentName: ED, ICU, ...), with their usual
+  // relative frequencies among themselves; empty: all. A site's mix differs from another's
+  // (federated learning's non-IID sites).
+  std::vector<std::string> departments;
 };
 
 struct CohortPlan {
   uint64_t seed = 0;
+  std::vector<bool> departments;  // allowed, by Department; empty: all
   std::vector<Patient> patients;
   std::vector<Clinician> radiologists;
   std::vector<Clinician> referring;

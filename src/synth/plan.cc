@@ -11,8 +11,11 @@
 namespace medscribe::synth {
 namespace {
 
-Department PickDepartment(Rng& rng) {
-  const double w[kNumDepartments] = {0.25, 0.15, 0.15, 0.12, 0.13, 0.20};
+Department PickDepartment(Rng& rng, const std::vector<bool>& allowed) {
+  double w[kNumDepartments] = {0.25, 0.15, 0.15, 0.12, 0.13, 0.20};
+  if (!allowed.empty())
+    for (int d = 0; d < kNumDepartments; ++d)
+      if (!allowed[static_cast<size_t>(d)]) w[d] = 0;
   return static_cast<Department>(rng.Weighted(w));
 }
 
@@ -25,7 +28,7 @@ Encounter PlanEncounter(const CohortPlan& plan, int index, int patient, int visi
   e.id = fmt::format("enc-{:06d}", index + 1);
   e.patient = patient;
   e.visit = visit;
-  e.department = PickDepartment(rng);
+  e.department = PickDepartment(rng, plan.departments);
   const bool office =
       e.department == Department::kOutpatient || e.department == Department::kOncology;
   e.start =
@@ -80,6 +83,13 @@ Encounter PlanEncounter(const CohortPlan& plan, int index, int patient, int visi
 CohortPlan PlanCohort(const SynthOptions& o) {
   CohortPlan plan;
   plan.seed = o.seed;
+  if (!o.departments.empty()) {
+    plan.departments.assign(kNumDepartments, false);
+    for (int d = 0; d < kNumDepartments; ++d)
+      for (const std::string& name : o.departments)
+        if (name == DepartmentName(static_cast<Department>(d)))
+          plan.departments[static_cast<size_t>(d)] = true;
+  }
   const std::vector<std::string>& voices = o.voices.empty() ? DefaultVoices() : o.voices;
   for (int i = 0; i < kNumRadiologists; ++i) plan.radiologists.push_back(MakeClinician(o.seed, i));
   for (int i = 0; i < kNumReferring; ++i) plan.referring.push_back(MakeClinician(o.seed, 100 + i));
