@@ -395,7 +395,14 @@ Status WriteRun(const ServerOptions& o, const Coordinator& c, const fs::path& di
                       {"rounds", rounds}}},
                     {"started_at", ""}};
   RETURN_IF_ERROR(WriteFile(dir / "run.json", run.dump(2) + "\n"));
-  return WriteFile(dir / "rounds.json", rounds.dump(2) + "\n");
+  // One line per round, as a training run's metrics: the global model's validation loss at the
+  // round's start over the sites' validation splits.
+  std::string metrics;
+  for (const RoundRecord& r : c.records())
+    metrics +=
+        Json{{"step", r.round}, {"val_loss", r.val_loss}, {"sites", r.survivors.size()}}.dump() +
+        "\n";
+  return WriteFile(dir / "metrics.jsonl", metrics);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@
 // with mutual TLS (transport.h); a site is known by its certificate's common name, and may join
 // only when the server lists it. The model the server writes at the end is a run directory
 // (model/config.json, model/model.safetensors, model/tokenizer.model, run.json with a lineage
-// that names each site and its dataset id, never its data) for `medscribe registry register`.
+// that names each site and its dataset id, never its data, and each round; metrics.jsonl with
+// the global model's validation loss per round) for `medscribe registry register`.
 //
 // Thread safety: each object runs on the thread that calls it.
 #pragma once
