@@ -683,8 +683,8 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   if (!o.init_weights.empty()) {
     ASSIGN_OR_RETURN(const model::Safetensors start, model::LoadSafetensors(o.init_weights));
     if (Status s = model::LoadWeights(*m, start); !s.ok())
-      return FailedPreconditionError("--init-weights " + o.init_weights +
-                                     " does not fit this configuration: " + s.message());
+      return FailedPreconditionError("the start weights in " + o.init_weights +
+                                     " do not fit this configuration: " + s.message());
   }
   // FedProx's anchor: the weights this run starts from.
   std::vector<torch::Tensor> anchor;

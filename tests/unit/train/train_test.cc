@@ -566,6 +566,51 @@ TEST(TrainerTest, DpSgdRecordsThePrivacySpentAndStopsWhenTheBudgetEnds) {
   EXPECT_FALSE(fs::exists(dir / "bad" / "run.json"));
 }
 
+// Federated rounds: a run starts from given weights, and FedProx's proximal term keeps it near
+// them.
+TEST(TrainerTest, ARunStartsFromGivenWeightsAndFedProxKeepsItNearThem) {
+  medscribe::testing::TempDir dir;
+  WriteDataset(dir / "ds", 30);
+  CharEncoder enc;
+  TrainOptions o = DpOptions(dir.path());
+  o.dp = {};
+  o.run_dir = (dir / "start").string();
+  o.max_steps = 3;
+  ASSERT_TRUE(Train(o, enc).ok());
+  const std::string start = (dir / "start" / "model" / "model.safetensors").string();
+  const auto distance = [&](const std::string& run) {
+    auto a = model::LoadSafetensors(start).value();
+    auto b = model::LoadSafetensors((dir / run / "model" / "model.safetensors").string()).value();
+    double d = 0;
+    for (const auto& [name, t] : a.tensors)
+      d += (t - b.tensors.at(name)).pow(2).sum().item<double>();
+    return std::sqrt(d);
+  };
+  std::map<std::string, double> dist;
+  for (const double mu : {0.0, 1000.0}) {
+    TrainOptions f = o;
+    f.run_dir = (dir / ("mu" + std::to_string(static_cast<int>(mu)))).string();
+    f.init_weights = start;
+    f.proximal_mu = mu;
+    f.seed = 5;  // another initialization: only init_weights makes the runs start at `start`
+    f.max_steps = 10;
+    auto r = Train(f, enc);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    dist[std::to_string(static_cast<int>(mu))] = distance(fs::path(f.run_dir).filename().string());
+  }
+  EXPECT_GT(dist["0"], 0);
+  EXPECT_LT(dist["1000"], 0.5 * dist["0"]) << "FedProx pulls the weights back toward the start";
+  // Weights of another configuration are refused, naming the file.
+  TrainOptions bad = o;
+  bad.run_dir = (dir / "bad").string();
+  bad.init_weights = start;
+  bad.config.decoder.hidden_size = 64;
+  bad.config.decoder.intermediate_size = 128;
+  auto refused = Train(bad, enc);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("start weights"), std::string::npos);
+}
+
 TEST(TensorBoardTest, Crc32cMatchesTheStandardCheckValue) {
   EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
   medscribe::testing::TempDir dir;
