@@ -233,6 +233,7 @@ StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress)
        Json{{"departments", s.departments}, {"findings", s.findings}, {"devices", s.devices}}},
       {"prevalence", PrevalenceTable()},
   };
+  if (!o.departments.empty()) cohort["options"]["departments"] = o.departments;
   RETURN_IF_ERROR(WriteFile(root / "cohort.json", cohort.dump(2) + "\n"));
   RETURN_IF_ERROR(staged->Commit());
   if (progress) progress->Finish();
