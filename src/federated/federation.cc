@@ -148,7 +148,8 @@ class Coordinator {
         }
         break;
       case Phase::kDone:
-        return told_done_.size() < keys_ever_.size() && Clock::now() < deadline_;
+        // Until the last round's sites have heard that the federation is done (or 30 s).
+        return told_done_.size() < sum_->Survivors().size() && Clock::now() < deadline_;
     }
     return status_.ok();
   }
@@ -298,7 +299,6 @@ class Coordinator {
     const std::string dataset = b.value("dataset_id", "");
     if (dataset.empty()) return Error(400, "dataset_id is required");
     keys_[id] = *key;
-    keys_ever_[id] = true;
     dataset_ids_[o_.sites[static_cast<size_t>(id)]] = dataset;
     const double loss = b.value("val_loss", 0.0);
     const int64_t tokens = b.value("val_tokens", int64_t{0});
@@ -342,7 +342,7 @@ class Coordinator {
   Phase phase_ = Phase::kKeys;
   Clock::time_point deadline_, round_start_;
   std::map<int, std::string> keys_;
-  std::map<int, bool> keys_ever_, revealed_, told_done_;
+  std::map<int, bool> revealed_, told_done_;
   std::map<int, std::pair<double, int64_t>> val_;
   std::map<std::string, std::string> dataset_ids_;
   std::unique_ptr<MaskedSum> sum_;
