@@ -871,6 +871,15 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b((?:[Rr]ehab|[Nn]ursing home|SNF|[Ss]killed nursing(?: facility)?|[Aa]ssisted living|[Mm]emory care|[Gg]roup home|[Hh]alfway house|[Ss]helter|[Ww]arehouse|[Pp]lant|[Ff]actory|[Mm]ill|[Mm]ine|[Ss]hipyard|[Rr]efinery|[Dd]epot|[Rr]anch|[Ff]arm|[Ss]tore|[Oo]ffice|[Ss]chool|[Cc]ollege|[Pp]rison|[Jj]ail|[Mm]otel|[Hh]otel|[Cc]asino|[Cc]hurch|[Cc]amp|[Bb]ase) (?:in|near|outside(?: of)?) )(?!(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Room|Bed|Unit|Ward)\b)(?!(?:Spring|Summer|Fall|Autumn|Winter)\b(?![ -][A-Z]))()" +
           place_opening + R"([A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
       [](const std::smatch& m, int) { return m[1].str() + "[ADDRESS]"; });
+  // The town where someone coaches, volunteers, teaches, preaches, referees or tutors, a few
+  // words on ("coaches Little League in Worcester", "volunteers at the food pantry in Lowell");
+  // a month, a weekday, a season or a place of care after it stays ("teaches in Radiology").
+  add("address",
+      R"(\b((?:[Cc]oach(?:es|ed|ing)?|[Vv]olunteer(?:s|ed|ing)?|[Tt]each(?:es|ing)?|[Tt]aught|[Pp]reach(?:es|ed|ing)?|[Rr]eferee(?:s|d|ing)?|[Uu]mpire(?:s|d)?|[Tt]utor(?:s|ed|ing)?) (?:[^.;,\n]{1,40}? )?in )(?!(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Room|Bed|Unit|Ward)\b)(?!(?:Spring|Summer|Fall|Autumn|Winter)\b(?![ -][A-Z]))()" +
+          place_opening + R"([A-Z][a-z]{2,}(?:[ -][A-Z][a-z]+){0,3})\b)",
+      KeepFirstUnless(
+          "[ADDRESS]",
+          R"(^(?:Radiology|Cardiology|Oncology|Neurology|Surgery|Medicine|Pharmacy|Nursing|Hospice|Rehab|Dialysis|Pathology|Pediatrics|Psychiatry|Emergency|English|Spanish|French|Math|Science|History|Music|Art|The|This|Our|Their|His|Her)\b)"));
   // A person introduced by a noun and "named" or "called" ("a retired firefighter named Gus"),
   // not a drug, a condition or a thing ("a medication called Eliquis").
   add("name",
@@ -905,7 +914,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Sgt\.?|Sergeant|Cpl\.?|Corporal|Lieutenant|Capt\.?|Captain|Maj\.|Col\.|Colonel|Det\.?|Detective|Officer|Deputy|Trooper|Rev\.?|Reverend|Pastor|Rabbi|Imam|Judge) [A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
-      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|[Ss]ponsor|[Tt]utor|[Ee]x|(?:[Ss]tep-?|[Gg]od|[Hh]alf-|[Gg]reat-|[Ff]oster |[Cc]ommon-law |[Ee]x-)?(?:[Dd]aughter|[Ss]on|[Gg]randniece|[Gg]randnephew|[Gg]randchild|child|twin|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|[Bb]rother|[Nn]iece|[Nn]ephew|[Gg]randson|[Gg]randdaughter|[Gg]randmother|[Gg]randfather|[Aa]unt|[Uu]ncle|[Cc]ousin|[Ff]riend|[Nn]eighbou?r|[Cc]aregiver|[Pp]artner|[Ss]pouse|[Gg]uardian|[Ff]iancée?|[Bb]oyfriend|[Gg]irlfriend)(?:-in-law)?)),? \(?(?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:guardian ad litem|conservator|case ?worker|parole officer|probation officer|attorney|lawyer|advocate|(?:health ?care )?proxy|Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|[Ss]ponsor|[Tt]utor|[Ee]x|(?:[Ss]tep-?|[Gg]od|[Hh]alf-|[Gg]reat-|[Ff]oster |[Cc]ommon-law |[Ee]x-)?(?:[Dd]aughter|[Ss]on|[Gg]randniece|[Gg]randnephew|[Gg]randchild|child|twin|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|[Bb]rother|[Nn]iece|[Nn]ephew|[Gg]randson|[Gg]randdaughter|[Gg]randmother|[Gg]randfather|[Aa]unt|[Uu]ncle|[Cc]ousin|[Ff]riend|[Nn]eighbou?r|[Cc]aregiver|[Pp]artner|[Ss]pouse|[Gg]uardian|[Ff]iancée?|[Bb]oyfriend|[Gg]irlfriend)(?:-in-law)?)),? \(?(?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
       R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by|[Ss]igned|[Cc]c)[:]?) (?:[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?|[A-Z]\.) [A-Z](?:'[A-Z])?[a-z'-]+\b)",

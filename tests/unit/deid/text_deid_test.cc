@@ -741,6 +741,16 @@ TEST(TextScrubberTest, AHyphenatedSurnameABarWorkedAtAnExAndWhereAVeteranWasStat
        "Ex-smoker, quit 2010.", "Teaches at the local school."});
 }
 
+TEST(TextScrubberTest, AGuardianAdLitemAndTheTownSomeoneCoachesOrVolunteersIn) {
+  ExpectScrubbedAndKept(
+      "Pt's guardian ad litem Corinne Faulk must consent. The caseworker Odalys Brinkerhoff "
+      "called. He coaches Little League in Worcester. She volunteers at the food pantry in "
+      "Lowell on Sundays.",
+      {"Corinne", "Faulk", "Odalys", "Brinkerhoff", "Worcester", "Lowell"},
+      {"Teaches in Radiology on Tuesdays.", "Coached in Spring.", "The attorney was called.",
+       "Volunteers in Summer.", "Health care proxy on file."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
