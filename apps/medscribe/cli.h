@@ -45,6 +45,7 @@ Runner RegisterTokenizer(CLI::App& app);
 Runner RegisterTrain(CLI::App& app);
 Runner RegisterPrivacy(CLI::App& app);
 Runner RegisterFl(CLI::App& app);
+Runner RegisterMonitor(CLI::App& app);
 Runner RegisterLaunch(CLI::App& app);
 Runner RegisterExport(CLI::App& app);
 Runner RegisterRegistry(CLI::App& app);

@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
   add("privacy", "Differential privacy of DP-SGD training: epsilon spent, noise for a budget",
       &RegisterPrivacy);
   add("fl", "Federated learning across sites: pki, server, client, loss", &RegisterFl);
+  add("monitor", "Drift of a dataset against a model's training data (PSI, Jensen-Shannon)",
+      &RegisterMonitor);
   add("launch", "Start and supervise the training workers of this node (restarts from checkpoints)",
       &RegisterLaunch);
   add("eval", "Score generated reports against a dataset split, beside baselines and ablations",
