@@ -1,11 +1,13 @@
 #include "speech/asr.h"
 
 #include <pocketsphinx.h>
+#include <sphinxbase/err.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "speech/ngram_lm.h"
 
@@ -25,8 +27,13 @@ namespace {
 ps_decoder_t* NewDecoder(const PocketSphinxOptions& o,
                          const std::vector<std::pair<std::string, std::string>>& extra,
                          std::string* error) {
-  std::vector<std::string> args = {"-hmm",  o.acoustic_model, "-lm",    o.language_model,
-                                   "-dict", o.dictionary,     "-logfn", "/dev/null"};
+  // PocketSphinx logs to one process-wide stream, and a decoder made with -logfn replaces it,
+  // closing the previous one under any other thread that is logging to it. Logging is turned
+  // off once for the process instead.
+  static std::once_flag quiet;
+  std::call_once(quiet, [] { err_set_logfp(nullptr); });
+  std::vector<std::string> args = {"-hmm",           o.acoustic_model, "-lm",
+                                   o.language_model, "-dict",          o.dictionary};
   const std::string mllr = (std::filesystem::path(o.acoustic_model) / "mllr_matrix").string();
   if (std::filesystem::exists(mllr)) args.insert(args.end(), {"-mllr", mllr});
   for (const auto* list : {&o.settings, &extra}) {
@@ -41,7 +48,7 @@ ps_decoder_t* NewDecoder(const PocketSphinxOptions& o,
       cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(argv.size()), argv.data(), TRUE);
   if (config == nullptr) {
     *error = "invalid PocketSphinx configuration (settings:";
-    for (size_t i = 8; i < args.size(); ++i) *error += " " + args[i];
+    for (size_t i = 6; i < args.size(); ++i) *error += " " + args[i];
     *error += ")";
     return nullptr;
   }
