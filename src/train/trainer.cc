@@ -1286,7 +1286,8 @@ StatusOr<SplitLoss> EvaluateLoss(const std::string& model_dir,
     for (const std::string& dir : dataset_dirs) {
       ASSIGN_OR_RETURN(const SplitSamples raw, ReadSplit(dir, split));
       std::vector<Example> examples;
-      for (const RawSample& r : raw.samples) examples.push_back(MakeExample(r, enc, prompt, max_tokens));
+      for (const RawSample& r : raw.samples)
+        examples.push_back(MakeExample(r, enc, prompt, max_tokens));
       int64_t tokens = 0;
       for (const Example& e : examples)
         for (int64_t l : e.labels) tokens += l != model::kIgnoreIndex;
