@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <sstream>
 
 #include "cli.h"
 #include "federated/federation.h"
@@ -17,14 +16,6 @@ namespace medscribe::cli {
 namespace {
 namespace fs = std::filesystem;
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 StatusOr<std::unique_ptr<SentencePieceEncoder>> LoadEncoder(const std::string& dir) {
   ASSIGN_OR_RETURN(tokenizer::Tokenizer t,
                    tokenizer::Tokenizer::Load((fs::path(dir) / "tokenizer.model").string()));
@@ -32,7 +23,8 @@ StatusOr<std::unique_ptr<SentencePieceEncoder>> LoadEncoder(const std::string& d
 }
 
 struct FlArgs {
-  std::string out, pki, sites, tokenizer, config = "tiny", listen = "127.0.0.1:0", port_file;
+  std::string out, pki, tokenizer, config = "tiny", listen = "127.0.0.1:0", port_file;
+  std::vector<std::string> sites;
   int rounds = 5, min_sites = 2;
   double round_timeout = 600, fedprox_mu = 0;
   uint64_t seed = 0;
@@ -49,7 +41,7 @@ struct FlArgs {
 };
 
 int RunPki(const FlArgs& a) {
-  const std::vector<std::string> sites = SplitList(a.sites);
+  const std::vector<std::string>& sites = a.sites;
   if (sites.empty()) return ReportError(InvalidArgumentError("--sites names the sites: a,b,c"));
   auto pki = gateway::EnsureLocalPki(a.out);
   if (!pki.ok()) return ReportError(pki.status());
@@ -66,7 +58,7 @@ int RunPki(const FlArgs& a) {
 
 int RunServer(const FlArgs& a) {
   federated::ServerOptions o;
-  o.sites = SplitList(a.sites);
+  o.sites = a.sites;
   const size_t colon = a.listen.rfind(':');
   if (colon == std::string::npos)
     return ReportError(InvalidArgumentError("--listen HOST:PORT, e.g. 0.0.0.0:8443"));
@@ -161,13 +153,16 @@ Runner RegisterFl(CLI::App& app) {
       "Create the federation's CA, the server's certificate and one client certificate "
       "per site (mutual TLS)");
   pki->add_option("--out", a->out, "Directory of the certificates and keys")->required();
-  pki->add_option("--sites", a->sites, "The sites' names, comma-separated")->required();
+  pki->add_option("--sites", a->sites, "The sites' names, comma-separated")
+      ->delimiter(',')
+      ->required();
 
   CLI::App* server = app.add_subcommand(
       "server",
       "Coordinate rounds of federated averaging with secure aggregation; write the "
       "global model as a run directory");
   server->add_option("--sites", a->sites, "The sites allowed to join (their certificates' names)")
+      ->delimiter(',')
       ->required();
   server->add_option("--pki", a->pki, "Directory with ca.pem, server.pem, server.key")->required();
   server->add_option("--tokenizer", a->tokenizer, "The tokenizer every site uses")->required();

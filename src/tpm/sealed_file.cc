@@ -27,7 +27,8 @@ struct Parsed {
   std::string ciphertext;
 };
 
-StatusOr<Parsed> Parse(const std::string& text, const std::string& content,
+// `content`: the kind the file must hold, or null for any.
+StatusOr<Parsed> Parse(const std::string& text, const std::string* content,
                        const std::string& name) {
   const Json j = Json::parse(text, nullptr, false);
   const auto bad = [&](const std::string& why) {
@@ -36,8 +37,8 @@ StatusOr<Parsed> Parse(const std::string& text, const std::string& content,
   if (!j.is_object() || StrOf(j, "format") != kFormat)
     return bad("no format \"" + std::string(kFormat) + "\"");
   if (IntOf(j, "version") != 1) return bad("version is not 1");
-  if (StrOf(j, "content") != content)
-    return bad("it holds '" + StrOf(j, "content") + "', not '" + content + "'");
+  if (content && StrOf(j, "content") != *content)
+    return bad("it holds '" + StrOf(j, "content") + "', not '" + *content + "'");
   if (StrOf(j, "pcr_bank") != "sha256") return bad("pcr_bank is not sha256");
   Parsed p;
   if (!j.contains("pcrs") || !j["pcrs"].is_array()) return bad("no pcrs");
@@ -82,7 +83,7 @@ StatusOr<std::string> SealToFile(Tpm& tpm, std::string_view plaintext, const std
 
 StatusOr<std::string> UnsealFile(Tpm& tpm, const std::string& text, const std::string& content,
                                  const std::string& name) {
-  ASSIGN_OR_RETURN(const Parsed p, Parse(text, content, name));
+  ASSIGN_OR_RETURN(const Parsed p, Parse(text, &content, name));
   ASSIGN_OR_RETURN(std::string key, tpm.Unseal(p.object));
   auto plain = crypto::Open(key, p.ciphertext, content);
   std::fill(key.begin(), key.end(), '\0');
@@ -94,9 +95,7 @@ StatusOr<std::string> UnsealFile(Tpm& tpm, const std::string& text, const std::s
 }
 
 StatusOr<SealedObject> ReadSealedObject(const std::string& text, const std::string& name) {
-  const Json j = Json::parse(text, nullptr, false);
-  if (!j.is_object()) return InvalidArgumentError(name + " is not JSON");
-  ASSIGN_OR_RETURN(Parsed p, Parse(text, StrOf(j, "content"), name));
+  ASSIGN_OR_RETURN(Parsed p, Parse(text, nullptr, name));
   if (Status s = CheckSealedObject(p.object); !s.ok())
     return InvalidArgumentError(name + ": " + s.message());
   return std::move(p.object);

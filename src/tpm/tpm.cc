@@ -27,8 +27,6 @@ bool IsIntegrityFailure(TSS2_RC rc) {
          ((tpm & 0x3F) == (TPM2_RC_INTEGRITY & 0x3F) || (tpm & 0x3F) == (TPM2_RC_BINDING & 0x3F));
 }
 
-Status Changed(const std::vector<int>& pcrs);
-
 Status Failed(const std::string& what, TSS2_RC rc) {
   return UnavailableError("TPM " + what + " failed: " + Describe(rc));
 }

@@ -44,23 +44,24 @@ void Prefetcher::Work(int64_t m, int stride) {
     }
     StatusOr<Batch> batch = [&]() -> StatusOr<Batch> {
       std::vector<Example> examples;
-      if (o_.sample_rate > 0) {
+      if (o_.sample_rate > 0) {  // Poisson: this rank's share of the step's sample
         const std::vector<size_t> drawn = PoissonSample(n_, o_.sample_rate, o_.seed, m);
         for (size_t j = static_cast<size_t>(o_.rank); j < drawn.size();
              j += static_cast<size_t>(o_.world)) {
           ASSIGN_OR_RETURN(Example e, load_(drawn[j], static_cast<uint64_t>(m) * n_ + drawn[j]));
           examples.push_back(std::move(e));
         }
-      }
-      for (int64_t j = 0; j < o_.batch_size && o_.sample_rate <= 0; ++j) {
-        const uint64_t i = static_cast<uint64_t>((m * o_.world + o_.rank) * o_.batch_size + j);
-        const uint64_t epoch = i / n_;
-        if (epoch != order_epoch) {
-          order = EpochOrder(n_, o_.seed, epoch);
-          order_epoch = epoch;
+      } else {  // this rank's slice of the epoch's permutation
+        for (int64_t j = 0; j < o_.batch_size; ++j) {
+          const uint64_t i = static_cast<uint64_t>((m * o_.world + o_.rank) * o_.batch_size + j);
+          const uint64_t epoch = i / n_;
+          if (epoch != order_epoch) {
+            order = EpochOrder(n_, o_.seed, epoch);
+            order_epoch = epoch;
+          }
+          ASSIGN_OR_RETURN(Example e, load_(order[i % n_], i));
+          examples.push_back(std::move(e));
         }
-        ASSIGN_OR_RETURN(Example e, load_(order[i % n_], i));
-        examples.push_back(std::move(e));
       }
       std::vector<const Example*> ptrs;
       for (const Example& e : examples) ptrs.push_back(&e);

@@ -393,6 +393,12 @@ StatusOr<StagePlan> CutStages(model::ReportModel& m, const Prefetcher::Load& loa
   return plan;
 }
 
+// The longest example (prompt and report) the decoder's positions leave room for beside the
+// image tokens.
+size_t MaxExampleTokens(const model::ModelConfig& c) {
+  return static_cast<size_t>(c.decoder.max_position_embeddings - c.image_tokens() + 1);
+}
+
 // The lineage's record of a DP-SGD run (docs/formats/model.md).
 json::Value PrivacyJson(const DpSgdPlan& p) {
   return json::Value(json::Object{{"mechanism", json::Value("dp-sgd")},
@@ -492,8 +498,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   if (train.samples.empty()) {
     return FailedPreconditionError("the dataset's train split is empty");
   }
-  const size_t max_tokens =
-      static_cast<size_t>(config.decoder.max_position_embeddings - config.image_tokens() + 1);
+  const size_t max_tokens = MaxExampleTokens(config);
   const torch::Tensor token_weights = o.decision_weight != 1
                                           ? DecisionTokenWeights(enc, o.decision_weight).to(device)
                                           : torch::Tensor();
@@ -1279,8 +1284,7 @@ StatusOr<SplitLoss> EvaluateLoss(const std::string& model_dir,
     ASSIGN_OR_RETURN(const model::Safetensors weights,
                      model::LoadSafetensors((fs::path(model_dir) / "model.safetensors").string()));
     RETURN_IF_ERROR(model::LoadWeights(*m, weights));
-    const size_t max_tokens =
-        static_cast<size_t>(config.decoder.max_position_embeddings - config.image_tokens() + 1);
+    const size_t max_tokens = MaxExampleTokens(config);
     SplitLoss out;
     double total = 0;
     for (const std::string& dir : dataset_dirs) {
