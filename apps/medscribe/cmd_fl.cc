@@ -177,8 +177,10 @@ Runner RegisterFl(CLI::App& app) {
       ->capture_default_str();
   server
       ->add_option("--round-timeout", a->round_timeout,
-                   "Seconds each phase of a round waits for the sites before going on "
-                   "without the missing ones")
+                   "Seconds a round waits for the missing sites before going on without "
+                   "them: for keys from its start, for updates from the first update's arrival "
+                   "(local training may take as long as it needs), for seeds from the unmask "
+                   "phase's start")
       ->capture_default_str();
   server
       ->add_option("--fedprox-mu", a->fedprox_mu,

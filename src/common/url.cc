@@ -140,6 +140,14 @@ std::vector<std::pair<std::string, std::string>> SplitQuery(std::string_view que
   return out;
 }
 
+std::string QueryParam(std::string_view target, std::string_view key) {
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return "";
+  for (const auto& [k, v] : SplitQuery(target.substr(q + 1)))
+    if (k == key) return v;
+  return "";
+}
+
 std::string PercentDecode(std::string_view s) {
   std::string out;
   const auto hex = [](char c) {

@@ -49,6 +49,10 @@ bool IsUnder(const Url& candidate, const Url& base);
 // percent-decoded); a pair without '=' has an empty value, empty pairs are skipped.
 std::vector<std::pair<std::string, std::string>> SplitQuery(std::string_view query);
 
+// The value (as written) of the first `key` in a request target's query ("/p?a=1&b=2"), or ""
+// when the target has no query or no such key.
+std::string QueryParam(std::string_view target, std::string_view key);
+
 // A query value with '+' read as a space and %XX as its byte; a '%' not followed by two hex
 // digits is kept as it is.
 std::string PercentDecode(std::string_view s);

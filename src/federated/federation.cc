@@ -14,6 +14,7 @@
 #include "common/base64.h"
 #include "common/durable_file.h"
 #include "common/files.h"
+#include "common/url.h"
 #include "federated/secure_aggregation.h"
 #include "model/json.h"
 #include "model/multimodal.h"
@@ -129,6 +130,9 @@ class Coordinator {
       case Phase::kTrain:
         if (sum_->Survivors().size() == keys_.size()) {
           Finish();
+        } else if (late && sum_->Survivors().empty()) {
+          Log("round %d: no update yet; waiting", round_);
+          deadline_ = Clock::now() + Timeout();
         } else if (late) {
           if (static_cast<int>(sum_->Survivors().size()) < o_.min_sites) {
             Void("only " + std::to_string(sum_->Survivors().size()) + " update(s) arrived");
@@ -187,6 +191,7 @@ class Coordinator {
 
   void StartKeys() {
     phase_ = Phase::kKeys;
+    ++attempt_;
     keys_.clear();
     revealed_.clear();
     val_ = {};
@@ -203,7 +208,7 @@ class Coordinator {
     for (const auto& [id, key] : keys_) ids.push_back(id);
     sum_ = std::make_unique<MaskedSum>(size_, ids);
     phase_ = Phase::kTrain;
-    deadline_ = Clock::now() + Timeout();
+    deadline_ = Clock::now() + Timeout();  // restarted by the first update
     record_.participants = Names(ids);
     double loss = 0;
     int64_t tokens = 0;
@@ -277,7 +282,8 @@ class Coordinator {
   }
 
   Response State(int id) {
-    Json j = {{"round", round_},    {"phase", PhaseName(phase_)}, {"id", id},
+    Json j = {{"round", round_},    {"attempt", attempt_},        {"phase", PhaseName(phase_)},
+              {"id", id},
               {"size", size_},      {"scale", o_.scale},          {"fedprox_mu", o_.fedprox_mu},
               {"rounds", o_.rounds}};
     Json participants = Json::object();
@@ -292,8 +298,8 @@ class Coordinator {
   }
 
   Response Key(int id, const Json& b) {
-    if (phase_ != Phase::kKeys || b.value("round", -1) != round_)
-      return Error(409, "keys are taken in the keys phase of round " + std::to_string(round_));
+    if (phase_ != Phase::kKeys || b.value("attempt", -1) != attempt_)
+      return Error(409, "keys are taken in the keys phase of attempt " + std::to_string(attempt_));
     const auto key = Base64Decode(b.value("key", ""));
     if (!key.ok() || key->size() != 32) return Error(400, "key: 32 bytes of base64 expected");
     const std::string dataset = b.value("dataset_id", "");
@@ -307,20 +313,22 @@ class Coordinator {
   }
 
   Response Update(int id, const Request& req) {
-    const std::string want = "round=" + std::to_string(round_);
-    if (phase_ != Phase::kTrain || req.target.find(want) == std::string::npos)
-      return Error(409, "updates are taken in the train phase of round " + std::to_string(round_));
+    if (phase_ != Phase::kTrain || QueryParam(req.target, "attempt") != std::to_string(attempt_))
+      return Error(409,
+                   "updates are taken in the train phase of attempt " + std::to_string(attempt_));
     if (req.body.size() != size_ * 4)
       return Error(400, "an update of " + std::to_string(size_) + " 32-bit words expected");
     std::vector<uint32_t> words(size_);
     std::memcpy(words.data(), req.body.data(), req.body.size());
     if (Status s = sum_->Add(id, words); !s.ok()) return Error(409, s.message());
+    if (sum_->Survivors().size() == 1) deadline_ = Clock::now() + Timeout();  // for the others
     return Json200({{"ok", true}});
   }
 
   Response Seeds(int id, const Json& b) {
-    if (phase_ != Phase::kUnmask || b.value("round", -1) != round_)
-      return Error(409, "seeds are taken in the unmask phase of round " + std::to_string(round_));
+    if (phase_ != Phase::kUnmask || b.value("attempt", -1) != attempt_)
+      return Error(409,
+                   "seeds are taken in the unmask phase of attempt " + std::to_string(attempt_));
     if (!b.contains("seeds") || !b["seeds"].is_object()) return Error(400, "seeds: an object");
     for (int d : sum_->Dropped()) {
       const std::string key = std::to_string(d);
@@ -339,6 +347,7 @@ class Coordinator {
   std::string model_bytes_;
   size_t size_ = 0;
   int round_ = 1;
+  int attempt_ = 0;  // counts the rounds begun, repeated ones included
   Phase phase_ = Phase::kKeys;
   Clock::time_point deadline_, round_start_;
   std::map<int, std::string> keys_;
@@ -422,26 +431,27 @@ class Site {
     ASSIGN_OR_RETURN(config_, model::FromJson(*parsed));
     fs::create_directories(o_.work_dir);
     ClientResult result;
+    // Attempts (a round repeated after too few updates is a new attempt) this site took part in.
     int keyed = 0, delivered = 0, revealed = 0;
     for (;;) {
       ASSIGN_OR_RETURN(const Json st, GetJson("/fl/state"));
       const std::string phase = st.value("phase", "");
-      const int round = st.value("round", 0);
+      const int round = st.value("round", 0), attempt = st.value("attempt", 0);
       if (phase == "done") break;
       if (st.value("id", -1) < 0)
         return PermissionDeniedError("the server does not list this site");
       id_ = st.value("id", -1);
-      if (phase == "keys" && keyed != round) {
-        RETURN_IF_ERROR(PublishKey(round));
-        keyed = round;
-      } else if (phase == "train" && keyed == round && delivered != round &&
+      if (phase == "keys" && keyed != attempt) {
+        RETURN_IF_ERROR(PublishKey(round, attempt));
+        keyed = attempt;
+      } else if (phase == "train" && keyed == attempt && delivered != attempt &&
                  st.at("participants").contains(std::to_string(id_))) {
-        RETURN_IF_ERROR(TrainAndSend(round, st));
-        delivered = round;
-        ++result.rounds;
-      } else if (phase == "unmask" && delivered == round && revealed != round) {
-        RETURN_IF_ERROR(Reveal(round, st));
-        revealed = round;
+        ASSIGN_OR_RETURN(const bool taken, TrainAndSend(round, attempt, st));
+        delivered = attempt;
+        if (taken) ++result.rounds;
+      } else if (phase == "unmask" && delivered == attempt && revealed != attempt) {
+        RETURN_IF_ERROR(Reveal(round, attempt, st));
+        revealed = attempt;
       }
       std::this_thread::sleep_for(
           std::chrono::milliseconds(static_cast<int64_t>(o_.poll_s * 1000)));
@@ -467,13 +477,21 @@ class Site {
     if (j.is_discarded()) return DataLossError("GET " + target + ": not JSON");
     return j;
   }
-  Status Post(const std::string& target, const std::string& body, const std::string& type) {
+  // False when the server answers 409: the phase or attempt the request was meant for is over
+  // (the round went on without this site, or was repeated).
+  StatusOr<bool> Post(const std::string& target, const std::string& body,
+                      const std::string& type) {
     ASSIGN_OR_RETURN(const Response r, Send("POST", target, body, type));
+    if (r.status == 409) return false;
     if (r.status != 200) return FailedPreconditionError("POST " + target + ": " + r.body);
-    return OkStatus();
+    return true;
+  }
+  void Late(int round, const char* what) const {
+    if (o_.progress)
+      std::fprintf(stderr, "round %d: the server went on without this site's %s\n", round, what);
   }
 
-  Status PublishKey(int round) {
+  Status PublishKey(int round, int attempt) {
     ASSIGN_OR_RETURN(const Response r, Send("GET", "/fl/model", "", "application/json"));
     if (r.status != 200) return FailedPreconditionError("GET /fl/model: " + r.body);
     const fs::path dir = fs::path(o_.work_dir) / "global";
@@ -483,22 +501,26 @@ class Site {
     ASSIGN_OR_RETURN(global_, model::DecodeSafetensors(r.body));
     ASSIGN_OR_RETURN(const train::SplitLoss val, train::EvaluateLoss(dir.string(), {o_.dataset_dir},
                                                                      "val", enc_, o_.local.prompt));
-    ASSIGN_OR_RETURN(MaskingClient m, MaskingClient::Create(round, id_));
+    ASSIGN_OR_RETURN(MaskingClient m, MaskingClient::Create(attempt, id_));
     masker_ = std::make_unique<MaskingClient>(std::move(m));
     if (o_.progress)
       std::fprintf(stderr, "round %d: the global model's validation loss here: %.4f\n", round,
                    val.loss);
-    return Post("/fl/key",
-                Json{{"round", round},
-                     {"key", Base64Encode(masker_->public_key())},
-                     {"dataset_id", o_.dataset_id},
-                     {"val_loss", val.loss},
-                     {"val_tokens", val.tokens}}
-                    .dump(),
-                "application/json");
+    ASSIGN_OR_RETURN(const bool taken, Post("/fl/key",
+                                            Json{{"round", round},
+                                                 {"attempt", attempt},
+                                                 {"key", Base64Encode(masker_->public_key())},
+                                                 {"dataset_id", o_.dataset_id},
+                                                 {"val_loss", val.loss},
+                                                 {"val_tokens", val.tokens}}
+                                                .dump(),
+                                            "application/json"));
+    if (!taken) Late(round, "key");
+    return OkStatus();
   }
 
-  Status TrainAndSend(int round, const Json& st) {
+  // Whether the server took the update (false: it came after the round went on).
+  StatusOr<bool> TrainAndSend(int round, int attempt, const Json& st) {
     const fs::path run = fs::path(o_.work_dir) / ("round-" + std::to_string(round));
     fs::remove_all(run);
     train::TrainOptions t = o_.local;
@@ -552,12 +574,16 @@ class Site {
                    "(%.1f MiB, change norm %.4f)\n",
                    round, static_cast<long long>(tr.steps), tr.first_loss, tr.last_loss,
                    masked.size() * 4 / 1048576.0, norm);
-    return Post("/fl/update?round=" + std::to_string(round),
-                std::string(reinterpret_cast<const char*>(masked.data()), masked.size() * 4),
-                "application/octet-stream");
+    ASSIGN_OR_RETURN(
+        const bool taken,
+        Post("/fl/update?round=" + std::to_string(round) + "&attempt=" + std::to_string(attempt),
+             std::string(reinterpret_cast<const char*>(masked.data()), masked.size() * 4),
+             "application/octet-stream"));
+    if (!taken) Late(round, "update");
+    return taken;
   }
 
-  Status Reveal(int round, const Json& st) {
+  Status Reveal(int round, int attempt, const Json& st) {
     const std::vector<int> survivors = st.value("survivors", std::vector<int>{});
     Json seeds = Json::object();
     for (int d : st.value("dropped", std::vector<int>{})) {
@@ -566,7 +592,12 @@ class Site {
     }
     if (o_.progress)
       std::fprintf(stderr, "round %d: revealing the seeds with dropped sites\n", round);
-    return Post("/fl/seeds", Json{{"round", round}, {"seeds", seeds}}.dump(), "application/json");
+    ASSIGN_OR_RETURN(const bool taken,
+                     Post("/fl/seeds",
+                          Json{{"round", round}, {"attempt", attempt}, {"seeds", seeds}}.dump(),
+                          "application/json"));
+    if (!taken) Late(round, "seeds");
+    return OkStatus();
   }
 
   const ClientOptions& o_;

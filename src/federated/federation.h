@@ -6,12 +6,15 @@
 //   train   the sites that published (the round's participants) train locally from the global
 //           model, weight their change by their number of training examples, encode it in
 //           fixed point, mask it against every other participant, and upload it;
-//   unmask  only when a participant sent nothing before the round's deadline: the survivors
-//           reveal their pair seeds with the dropped sites, and the server removes those masks;
+//   unmask  only when a participant sent nothing within `round_timeout_s` of the round's first
+//           update: the survivors reveal their pair seeds with the dropped sites, and the
+//           server removes those masks;
 //   then    the server adds the updates (it only ever sees their sum), divides by the sum of
 //           the weights, applies the mean change to the global model and writes it.
 //
-// A round needs at least `min_sites` updates; with fewer it is repeated. All traffic is HTTPS
+// A round needs at least `min_sites` updates; with fewer it is repeated as a new attempt (every
+// request names the attempt it belongs to, so a late update is refused with 409 instead of
+// being added with another attempt's masks, and its site waits for the next). All traffic is HTTPS
 // with mutual TLS (transport.h); a site is known by its certificate's common name, and may join
 // only when the server lists it. The model the server writes at the end is a run directory
 // (model/config.json, model/model.safetensors, model/tokenizer.model, run.json with a lineage
@@ -41,7 +44,10 @@ struct ServerOptions {
   std::vector<std::string> sites;  // the common names allowed to join
   int min_sites = 2;               // updates a round needs (2: secure aggregation hides one)
   int rounds = 5;
-  double round_timeout_s = 600;  // each phase's deadline, from its start
+  // How long the keys phase waits for more than `min_sites` keys, the train phase for the
+  // others after the first update (the phase waits for that first update as long as it takes:
+  // training time depends on the sites' hardware), and the unmask phase for the seeds.
+  double round_timeout_s = 600;
   model::ModelConfig config;     // decoder.vocab_size set to the tokenizer's
   uint64_t seed = 0;             // of the global model's initialization
   std::string tokenizer_model;   // copied into the final model

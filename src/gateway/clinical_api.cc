@@ -36,14 +36,6 @@ std::string Dump(const Json& j) {
 
 using serve::ErrorBody;
 
-std::string QueryParam(const std::string& target, const std::string& key) {
-  const size_t q = target.find('?');
-  if (q == std::string::npos) return "";
-  for (const auto& [k, v] : SplitQuery(std::string_view(target).substr(q + 1)))
-    if (k == key) return v;
-  return "";
-}
-
 bool SafeId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id)

@@ -3,9 +3,9 @@
 # `fl server`, three `fl client`s), with the `tiny` preset:
 #   - the sites' cohorts differ by department mix (non-IID): ED and ICU; cardiology and
 #     pulmonology; oncology and outpatients;
-#   - site c is killed (kill -9) while it trains in round 2: the round goes on without it (the
-#     survivors reveal their seeds with c, the server removes c's masks) and round 3 runs with
-#     the two others, so the federation finishes;
+#   - site c is killed (kill -9) while it trains in round 2: 30 s after the first update the
+#     round goes on without it (the survivors reveal their seeds with c, the server removes c's
+#     masks) and round 3 runs with the two others, so the federation finishes;
 #   - the federated model has a lower token loss on the union of the three test splits than each
 #     site's model trained alone for as many steps;
 #   - the global model registers with a lineage naming each site's dataset id;
@@ -49,7 +49,7 @@ done
 
 # The federation.
 "$bin" --home "$home" fl server --sites a,b,c --pki "$work/pki" --tokenizer "$work/tok" --out "$work/fed" --rounds $rounds \
-  --round-timeout 15 --port-file "$work/port" > "$work/server.out" 2> "$work/server.err" &
+  --round-timeout 30 --port-file "$work/port" > "$work/server.out" 2> "$work/server.err" &
 server=$!
 pids+=($server)
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
@@ -73,6 +73,13 @@ out=$(ms fl client --server "$url" --site d --pki "$work/pki" --dataset "$work/d
   && pass "site d (a certificate of the CA, not listed) is refused: $(echo "$out" | tail -1)" \
   || fail "unlisted site (exit $rc): $out"
 
+# Bounded, so that a federation that never ends fails with its log instead of the test's timeout.
+for _ in $(seq 1500); do kill -0 "$server" 2> /dev/null || break; sleep 0.2; done
+if kill -0 "$server" 2> /dev/null; then
+  fail "the federation did not finish in 5 minutes: $(tail -6 "$work/server.err")"
+  finish
+  exit 1
+fi
 wait "$server"; rc=$?
 for s in a b; do wait "${client[$s]}" || fail "client $s: $(tail -3 "$work/$s.err")"; done
 [ $rc -eq 0 ] && pass "the federation finished its $rounds rounds" || { fail "server exit $rc: $(tail -5 "$work/server.err")"; finish; exit 1; }

@@ -72,6 +72,14 @@ TEST(Url, SplitQuery) {
   EXPECT_TRUE(SplitQuery("").empty());
 }
 
+TEST(Url, QueryParamIsAnExactKeyOfTheQuery) {
+  EXPECT_EQ(QueryParam("/fl/update?round=12&attempt=3", "attempt"), "3");
+  EXPECT_EQ(QueryParam("/fl/update?round=12&attempt=3", "round"), "12");
+  EXPECT_EQ(QueryParam("/fl/update?xround=1", "round"), "");  // not a substring match
+  EXPECT_EQ(QueryParam("/fl/update", "round"), "");
+  EXPECT_EQ(QueryParam("/p?a=1&a=2", "a"), "1");
+}
+
 TEST(Url, PercentDecode) {
   EXPECT_EQ(PercentDecode("Emergency%20Department"), "Emergency Department");
   EXPECT_EQ(PercentDecode("a+b%2Bc"), "a b+c");
