@@ -35,6 +35,10 @@ using Runner = std::function<int(GlobalOptions&)>;
 // Prints "error: <message>" to stderr and returns the exit code for the status.
 int ReportError(const Status& status);
 
+// A duration in seconds: "900", "900s", "15m", "2h" or "7d". InvalidArgument naming `option`
+// for anything else (zero and negative durations included).
+StatusOr<int64_t> ParseDuration(const std::string& text, const std::string& option);
+
 Runner RegisterSynth(CLI::App& app);
 Runner RegisterDicom(CLI::App& app);
 Runner RegisterDeid(CLI::App& app);

@@ -1,53 +1,161 @@
-// `medscribe monitor`: drift of a dataset against a model's training data (monitor/drift.h).
+// `medscribe monitor`: drift of a dataset, or of the gateway's live traffic, against a model's
+// training data (monitor/drift.h, monitor/live.h; docs/monitoring.md).
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "cli.h"
+#include "common/civil_time.h"
 #include "common/files.h"
+#include "common/subprocess.h"
 #include "model/json.h"
 #include "monitor/dataset_profile.h"
+#include "monitor/live.h"
 #include "report_engine.h"
 
 namespace medscribe::cli {
 namespace {
 namespace fs = std::filesystem;
+namespace json = model::json;
 
 struct MonitorArgs {
-  std::string model, reference, current, out, prometheus;
+  std::string model, reference, current, live, since, out, prometheus, svg, on_alert;
   std::string reference_split = "train", split = "test";
   monitor::Thresholds thresholds;
+  double max_edit_rate = 0.3;
 };
 
-// The training dataset a registered model's lineage names (run.json "dataset").
-StatusOr<std::string> TrainingDataset(GlobalOptions& g, const std::string& ref) {
-  ASSIGN_OR_RETURN(const std::string dir, ResolveModelDir(g, ref));
-  ASSIGN_OR_RETURN(const std::string text, ReadFile(fs::path(dir) / "run.json"));
-  ASSIGN_OR_RETURN(const model::json::Value run, model::json::Parse(text));
-  const model::json::Value* d = run.Find("dataset");
+// The training dataset a model's lineage names (run.json "dataset"), when it is on this machine.
+StatusOr<std::string> TrainingDataset(const std::string& model_dir, const std::string& ref) {
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(fs::path(model_dir) / "run.json"));
+  ASSIGN_OR_RETURN(const json::Value run, json::Parse(text));
+  const json::Value* d = run.Find("dataset");
   if (!d || !d->is_string() || d->as_string().empty())
-    return NotFoundError("the lineage of " + ref +
-                         " names no training dataset; pass --reference DATASET");
+    return NotFoundError("the lineage of " + ref + " names no training dataset");
   if (!fs::exists(fs::path(d->as_string()) / "manifest.json"))
     return NotFoundError("the training dataset of " + ref + " (" + d->as_string() +
-                         ") is not on this machine; pass --reference DATASET");
+                         ") is not on this machine");
   return d->as_string();
 }
 
-int Run(GlobalOptions& g, const MonitorArgs& a) {
-  std::string reference = a.reference;
-  if (!a.model.empty()) {
-    auto d = TrainingDataset(g, a.model);
-    if (!d.ok()) return ReportError(d.status());
-    reference = *d;
+// The reference profile, and what it is (for the report).
+struct Reference {
+  monitor::Profile profile;
+  std::string name;
+};
+
+// A dataset's profile of `split`: the one ingest wrote for train, else computed.
+StatusOr<monitor::Profile> DatasetReference(const std::string& dir, const std::string& split) {
+  if (split == "train") {
+    auto p = monitor::ManifestProfile(dir);
+    if (p.ok() || p.status().code() != ErrorCode::kNotFound) return p;
   }
-  if (reference.empty())
-    return ReportError(InvalidArgumentError("give --model MODEL or --reference DATASET"));
-  auto ref = monitor::ProfileDataset(reference, a.reference_split);
+  return monitor::ProfileDataset(dir, split);
+}
+
+StatusOr<Reference> ResolveReference(GlobalOptions& g, const MonitorArgs& a) {
+  if (!a.model.empty()) {
+    ASSIGN_OR_RETURN(const std::string dir, ResolveModelDir(g, a.model));
+    auto carried = monitor::LoadReferenceProfile(dir);  // run.json's drift_profile
+    if (carried.ok()) return Reference{std::move(*carried), a.model + " (its run.json)"};
+    if (carried.status().code() != ErrorCode::kNotFound) return carried.status();
+    auto dataset = TrainingDataset(dir, a.model);
+    if (!dataset.ok())
+      return NotFoundError(a.model +
+                           " carries no drift profile (trained before training "
+                           "recorded one) and " +
+                           dataset.status().message() + "; pass --reference DATASET");
+    ASSIGN_OR_RETURN(monitor::Profile p, DatasetReference(*dataset, a.reference_split));
+    return Reference{std::move(p), *dataset + " (" + a.reference_split + ")"};
+  }
+  if (a.reference.empty())
+    return InvalidArgumentError("give --model MODEL or --reference DATASET|PROFILE");
+  if (fs::exists(fs::path(a.reference) / "manifest.json")) {
+    ASSIGN_OR_RETURN(monitor::Profile p, DatasetReference(a.reference, a.reference_split));
+    return Reference{std::move(p), a.reference + " (" + a.reference_split + ")"};
+  }
+  ASSIGN_OR_RETURN(monitor::Profile p, monitor::LoadReferenceProfile(a.reference));
+  return Reference{std::move(p), a.reference};
+}
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// --since: a duration back from now ("24h") or a UTC time ("2026-12-01T00:00:00Z"); 0 when
+// not given (every window).
+StatusOr<int64_t> SinceSeconds(const std::string& since) {
+  if (since.empty()) return 0;
+  int y, mo, d, h = 0, mi = 0, s = 0;
+  if (std::sscanf(since.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) >= 3)
+    return static_cast<int64_t>(DateTime{Date{y, mo, d}, h, mi, s}.SecondsSinceEpoch());
+  ASSIGN_OR_RETURN(const int64_t back, ParseDuration(since, "--since"));
+  return NowSeconds() - back;
+}
+
+std::string IsoOf(int64_t t) { return DateTime::FromSeconds(static_cast<long>(t)).Iso() + "Z"; }
+
+json::Value ReportJson(const MonitorArgs& a, const Reference& ref, const std::string& current,
+                       const std::vector<monitor::FeatureDrift>& rows, int alerts,
+                       const monitor::LiveWindow* live, bool edit_alert) {
+  json::Array features;
+  for (const monitor::FeatureDrift& d : rows)
+    features.push_back(json::Value(json::Object{{"feature", json::Value(d.feature)},
+                                                {"psi", json::Value(d.psi)},
+                                                {"js", json::Value(d.js)},
+                                                {"reference_count", json::Value(d.reference_count)},
+                                                {"current_count", json::Value(d.current_count)},
+                                                {"alert", json::Value(d.alert)}}));
+  json::Object report{
+      {"reference", json::Value(ref.name)},
+      {"current", json::Value(current)},
+      {"thresholds", json::Value(json::Object{{"psi", json::Value(a.thresholds.psi)},
+                                              {"js", json::Value(a.thresholds.js)},
+                                              {"min_count", json::Value(a.thresholds.min_count)},
+                                              {"max_edit_rate", json::Value(a.max_edit_rate)}})},
+      {"alerts", json::Value(alerts)},
+      {"features", json::Value(std::move(features))}};
+  if (live)
+    report["live"] = json::Value(json::Object{{"from", json::Value(IsoOf(live->start))},
+                                              {"to", json::Value(IsoOf(live->end))},
+                                              {"drafts", json::Value(live->drafts)},
+                                              {"signed", json::Value(live->signed_reports)},
+                                              {"edit_rate", json::Value(live->edit_rate())},
+                                              {"edit_rate_alert", json::Value(edit_alert)}});
+  return json::Value(std::move(report));
+}
+
+int Run(GlobalOptions& g, const MonitorArgs& a) {
+  if (a.current.empty() == a.live.empty())
+    return ReportError(InvalidArgumentError(
+        "give the data to check: --current DATASET, or --live DIR (the gateway's "
+        "clinical.drift_dir)"));
+  auto ref = ResolveReference(g, a);
   if (!ref.ok()) return ReportError(ref.status());
-  auto cur = monitor::ProfileDataset(a.current, a.split, &*ref);
-  if (!cur.ok()) return ReportError(cur.status());
-  const std::vector<monitor::FeatureDrift> rows = monitor::Compare(*ref, *cur, a.thresholds);
+  monitor::Profile current;
+  std::string current_name;
+  std::optional<monitor::LiveWindow> live;
+  if (!a.live.empty()) {
+    auto since = SinceSeconds(a.since);
+    if (!since.ok()) return ReportError(since.status());
+    auto w = monitor::ReadWindows(a.live, *since, monitor::ProfileFingerprint(ref->profile));
+    if (!w.ok()) return ReportError(w.status());
+    live = std::move(*w);
+    current = live->profile;
+    current_name = a.live + " (live, " + IsoOf(live->start) + " to " + IsoOf(live->end) + ")";
+  } else {
+    auto cur = monitor::ProfileDataset(a.current, a.split, &ref->profile);
+    if (!cur.ok()) return ReportError(cur.status());
+    current = std::move(*cur);
+    current_name = a.current + " (" + a.split + ")";
+  }
+  const std::vector<monitor::FeatureDrift> rows =
+      monitor::Compare(ref->profile, current, a.thresholds);
   std::printf("%-28s %9s %9s %9s %9s  %s\n", "feature", "PSI", "JS", "reference", "current", "");
   int alerts = 0;
   for (const monitor::FeatureDrift& d : rows) {
@@ -56,35 +164,57 @@ int Run(GlobalOptions& g, const MonitorArgs& a) {
     alerts += d.alert;
   }
   std::printf(
-      "%d of %zu features drifted (PSI > %g or JS > %g, at least %g values); reference "
-      "%s (%s), current %s (%s)\n",
+      "%d of %zu features drifted (PSI > %g or JS > %g, at least %g values); reference %s, "
+      "current %s\n",
       alerts, rows.size(), a.thresholds.psi, a.thresholds.js, a.thresholds.min_count,
-      reference.c_str(), a.reference_split.c_str(), a.current.c_str(), a.split.c_str());
+      ref->name.c_str(), current_name.c_str());
+  bool edit_alert = false;
+  if (live) {
+    edit_alert =
+        live->signed_reports >= a.thresholds.min_count && live->edit_rate() > a.max_edit_rate;
+    std::printf(
+        "live: %lld drafts, %lld signed; edit rate %.3f (words changed per word "
+        "drafted)%s\n",
+        static_cast<long long>(live->drafts), static_cast<long long>(live->signed_reports),
+        live->edit_rate(),
+        edit_alert                                      ? "  ALERT"
+        : live->signed_reports < a.thresholds.min_count ? " (too few signed reports to alert)"
+                                                        : "");
+    alerts += edit_alert;
+  }
   if (!a.prometheus.empty()) {
-    if (Status s = WriteFile(a.prometheus, monitor::PrometheusText(rows)); !s.ok())
+    std::string text = monitor::PrometheusText(rows);
+    if (live) {
+      char buf[256];
+      std::snprintf(buf, sizeof buf,
+                    "# HELP medscribe_drift_edit_rate Words changed per word drafted in the "
+                    "signed reports.\n# TYPE medscribe_drift_edit_rate gauge\n"
+                    "medscribe_drift_edit_rate %.6g\n",
+                    live->edit_rate());
+      text += buf;
+    }
+    if (Status s = WriteFile(a.prometheus, text); !s.ok()) return ReportError(s);
+  }
+  if (!a.svg.empty()) {
+    const std::string title = "Drift of " + current_name + " against " + ref->name;
+    if (Status s = WriteFile(a.svg, monitor::DriftSvg(rows, a.thresholds, title)); !s.ok())
       return ReportError(s);
   }
   if (!a.out.empty()) {
-    model::json::Array features;
-    for (const monitor::FeatureDrift& d : rows)
-      features.push_back(model::json::Value(
-          model::json::Object{{"feature", model::json::Value(d.feature)},
-                              {"psi", model::json::Value(d.psi)},
-                              {"js", model::json::Value(d.js)},
-                              {"reference_count", model::json::Value(d.reference_count)},
-                              {"current_count", model::json::Value(d.current_count)},
-                              {"alert", model::json::Value(d.alert)}}));
-    const model::json::Value report(model::json::Object{
-        {"reference", model::json::Value(reference)},
-        {"current", model::json::Value(a.current)},
-        {"thresholds", model::json::Value(model::json::Object{
-                           {"psi", model::json::Value(a.thresholds.psi)},
-                           {"js", model::json::Value(a.thresholds.js)},
-                           {"min_count", model::json::Value(a.thresholds.min_count)}})},
-        {"alerts", model::json::Value(alerts)},
-        {"features", model::json::Value(std::move(features))}});
-    if (Status s = WriteFile(a.out, model::json::Dump(report, 2) + "\n"); !s.ok())
-      return ReportError(s);
+    const json::Value report =
+        ReportJson(a, *ref, current_name, rows, alerts, live ? &*live : nullptr, edit_alert);
+    if (Status s = WriteFile(a.out, json::Dump(report, 2) + "\n"); !s.ok()) return ReportError(s);
+  }
+  if (alerts > 0 && !a.on_alert.empty()) {
+    // The hook (e.g. a retraining pipeline) gets the report's path and the number of alerts.
+    setenv("MEDSCRIBE_DRIFT_ALERTS", std::to_string(alerts).c_str(), 1);
+    setenv("MEDSCRIBE_DRIFT_REPORT", a.out.c_str(), 1);
+    auto r = RunProcess({"/bin/sh", "-c", a.on_alert});
+    if (!r.ok()) return ReportError(r.status());
+    std::fputs(r->out.c_str(), stdout);
+    std::fputs(r->err.c_str(), stderr);
+    if (r->exit_code != 0)
+      return ReportError(InternalError("--on-alert exited " + std::to_string(r->exit_code)));
   }
   // 4: drift above a threshold (for schedulers that start retraining on it).
   return alerts > 0 ? 4 : kExitOk;
@@ -95,26 +225,43 @@ int Run(GlobalOptions& g, const MonitorArgs& a) {
 Runner RegisterMonitor(CLI::App& app) {
   auto a = std::make_shared<MonitorArgs>();
   app.add_option("--model", a->model,
-                 "Registry MODEL whose training dataset (from its lineage) is the reference");
-  app.add_option("--reference", a->reference, "Reference dataset (instead of --model)");
-  app.add_option("--reference-split", a->reference_split, "Split of the reference")
+                 "Registry MODEL whose training data is the reference (the profile its "
+                 "run.json carries, else its training dataset's)");
+  app.add_option("--reference", a->reference,
+                 "Reference instead of --model: a dataset, or a file or directory holding a "
+                 "drift profile (run.json, manifest.json, a profile JSON)");
+  app.add_option("--reference-split", a->reference_split, "Split of a reference dataset")
       ->capture_default_str();
   app.add_option("--current", a->current,
-                 "Dataset to check (e.g. a new ingest or a feedback "
-                 "export)")
-      ->required();
+                 "Dataset to check (e.g. a new ingest or a feedback export)");
+  app.add_option("--live", a->live,
+                 "Check the gateway's live traffic instead: its drift directory "
+                 "(clinical.drift_dir)");
+  app.add_option("--since", a->since,
+                 "With --live: windows ending after this (a duration back from now such as "
+                 "24h or 7d, or a UTC time 2026-12-01T00:00:00Z); default: all");
   app.add_option("--split", a->split, "Split of the current dataset")->capture_default_str();
   app.add_option("--psi", a->thresholds.psi, "Alert above this population stability index")
       ->capture_default_str();
   app.add_option("--js", a->thresholds.js, "Alert above this Jensen-Shannon divergence (bits)")
       ->capture_default_str();
   app.add_option("--min-count", a->thresholds.min_count,
-                 "Values a feature needs on both sides before it may alert")
+                 "Values a feature (or signed reports, for the edit rate) needs before it may "
+                 "alert")
+      ->capture_default_str();
+  app.add_option("--max-edit-rate", a->max_edit_rate,
+                 "With --live: alert when clinicians change more than this many words per "
+                 "word drafted")
       ->capture_default_str();
   app.add_option("--out", a->out, "Also write the report as JSON");
   app.add_option("--prometheus", a->prometheus,
                  "Also write Prometheus gauges (medscribe_drift_psi{feature=...}, "
-                 "medscribe_drift_js, medscribe_drift_alert) for the textfile collector");
+                 "medscribe_drift_js, medscribe_drift_alert, medscribe_drift_edit_rate) for the "
+                 "textfile collector");
+  app.add_option("--svg", a->svg, "Also draw the PSI per feature as an SVG picture");
+  app.add_option("--on-alert", a->on_alert,
+                 "Shell command run when something alerts (e.g. a retraining pipeline), with "
+                 "MEDSCRIBE_DRIFT_ALERTS and MEDSCRIBE_DRIFT_REPORT (the --out file) set");
   return [a](GlobalOptions& g) { return Run(g, *a); };
 }
 

@@ -1,5 +1,6 @@
 // `medscribe synth`: write a synthetic multimodal cohort.
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "cli.h"
@@ -13,6 +14,7 @@ Runner RegisterSynth(CLI::App& app) {
   auto o = std::make_shared<synth::SynthOptions>();
   auto seed = std::make_shared<int64_t>(1);
   auto no_speech = std::make_shared<bool>(false);
+  auto lab_shift = std::make_shared<std::vector<std::string>>();
   app.footer(
       "Writes a cohort of chest-radiograph encounters: DICOM images with the findings drawn in,\n"
       "FHIR R4 resources (labs, conditions, procedures, notes, historical reports), dictation\n"
@@ -39,6 +41,16 @@ Runner RegisterSynth(CLI::App& app) {
                  "whose case mix differs from another's")
       ->delimiter(',')
       ->type_name("LIST");
+  app.add_option("--device-mix", o->device_mix,
+                 "Weights of the four detector profiles (AcmeDR 500, NW-CR 3000, HX-Flex, "
+                 "Orion CR-7; default 0.3,0.2,0.3,0.2): another site's or a new detector's mix")
+      ->delimiter(',')
+      ->type_name("W,W,W,W");
+  app.add_option("--lab-shift", *lab_shift,
+                 "Multiply lab values, e.g. crp=1.5,wbc=0.8 (another laboratory's analyzer or "
+                 "calibration; flags follow)")
+      ->delimiter(',')
+      ->type_name("LAB=FACTOR,...");
   app.add_option("--voice", o->voices,
                  "espeak-ng voice to use (repeatable; default: a built-in set)")
       ->type_name("NAME");
@@ -68,6 +80,15 @@ Runner RegisterSynth(CLI::App& app) {
     o->speech = speech;
     if (*seed < 0) return ReportError(InvalidArgumentError("--seed must not be negative"));
     o->seed = static_cast<uint64_t>(*seed);
+    for (const std::string& kv : *lab_shift) {
+      const size_t eq = kv.find('=');
+      char* end = nullptr;
+      const double factor = eq == std::string::npos ? 0 : std::strtod(kv.c_str() + eq + 1, &end);
+      if (eq == std::string::npos || end == kv.c_str() + eq + 1 || *end != '\0')
+        return ReportError(InvalidArgumentError(
+            "--lab-shift takes LAB=FACTOR pairs (e.g. crp=1.5), not '" + kv + "'"));
+      o->lab_shift[kv.substr(0, eq)] = factor;
+    }
     if (Status st = synth::ValidateOptions(*o); !st.ok()) return ReportError(st);
 
     LOG_DEBUG("synthesizing {} encounters (seed {}, image size {}, speech {})", o->encounters,

@@ -23,23 +23,12 @@ struct TokenArgs {
 const char* const kRoles[] = {"radiologist", "resident", "attending",
                               "auditor",     "admin",    "service"};
 
-// "15m", "900s", "2h" or plain seconds.
-StatusOr<int64_t> ParseDuration(const std::string& s) {
-  if (s.empty()) return InvalidArgumentError("empty duration");
-  size_t used = 0;
-  int64_t n = 0;
-  try {
-    n = std::stoll(s, &used);
-  } catch (...) {
-    return InvalidArgumentError("--ttl must look like 900, 900s, 15m or 2h");
-  }
-  const std::string unit = s.substr(used);
-  const int64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
-  if (scale == 0 || n <= 0)
-    return InvalidArgumentError("--ttl must look like 900, 900s, 15m or 2h");
-  if (n * scale > 24 * 3600)
+// A token lifetime: a duration of at most 24 hours.
+StatusOr<int64_t> ParseTtl(const std::string& s) {
+  ASSIGN_OR_RETURN(const int64_t seconds, ParseDuration(s, "--ttl"));
+  if (seconds > 24 * 3600)
     return InvalidArgumentError("--ttl at most 24h: development tokens are short-lived");
-  return n * scale;
+  return seconds;
 }
 
 int64_t Now() {
@@ -108,7 +97,7 @@ Runner RegisterToken(CLI::App& app) {
       return ReportError(InvalidArgumentError(
           "--role must be radiologist, resident, attending, auditor, admin or service"));
     }
-    auto ttl = ParseDuration(a->ttl);
+    auto ttl = ParseTtl(a->ttl);
     if (!ttl.ok()) return ReportError(ttl.status());
     auto token = issuer->Issue(a->sub, a->role, a->department, a->audience, *ttl, Now(), a->patient,
                                a->name);

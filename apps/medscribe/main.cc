@@ -8,6 +8,26 @@
 
 namespace medscribe::cli {
 
+StatusOr<int64_t> ParseDuration(const std::string& text, const std::string& option) {
+  const Status bad =
+      InvalidArgumentError(option + " must look like 900, 900s, 15m, 2h or 7d, not '" + text + "'");
+  size_t used = 0;
+  int64_t n = 0;
+  try {
+    n = std::stoll(text, &used);
+  } catch (...) {
+    return bad;
+  }
+  const std::string unit = text.substr(used);
+  const int64_t scale = unit.empty() || unit == "s" ? 1
+                        : unit == "m"               ? 60
+                        : unit == "h"               ? 3600
+                        : unit == "d"               ? 86400
+                                                    : 0;
+  if (scale == 0 || n <= 0 || n > (int64_t{1} << 40) / scale) return bad;
+  return n * scale;
+}
+
 int ReportError(const Status& status) {
   std::fprintf(stderr, "error: %s\n", status.message().c_str());
   switch (status.code()) {

@@ -555,6 +555,7 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
   doc["id"] = row.id;
   row.phi = Dump(doc);
   RETURN_IF_ERROR(p_.store->Put(row));
+  if (p_.observer) p_.observer->Drafted(sample.json, first, generated->text);
   progress("stored", {{"id", row.id}});
   return ViewOf(row, std::move(doc));
 }
@@ -837,6 +838,7 @@ StatusOr<Json> Workflow::Sign(const std::string& id, const std::string& text, co
   row.phi = Dump(doc);
   RETURN_IF_ERROR(p_.store->Put(row));
   release.armed = false;
+  if (p_.observer) p_.observer->Signed(doc.value("draft", ""), final_text);
   return ViewOf(row, std::move(doc));
 }
 

@@ -64,6 +64,19 @@ class ReportGenerator {
                                     const std::function<void(const std::string&)>& on_text) = 0;
 };
 
+// Told of each draft stored and each report signed (the gateway's drift monitoring,
+// monitor/live.h). The workflow never fails for an observer: it reports its own errors.
+// Thread safety: called concurrently from the workflow's threads.
+class DraftObserver {
+ public:
+  virtual ~DraftObserver() = default;
+  // The de-identified sample the model read (dataset JSON), its image's pixels as the model
+  // read them, and the draft.
+  virtual void Drafted(const std::string& sample_json, const std::vector<float>& pixels,
+                       const std::string& draft) = 0;
+  virtual void Signed(const std::string& draft, const std::string& final_text) = 0;
+};
+
 struct DraftRequest {
   EncounterRef ref;
   std::string audio_wav;  // dictation bytes from the request; empty: the record's, if any
@@ -89,8 +102,9 @@ struct WorkflowParts {
   std::shared_ptr<ReportGenerator> generator;
   std::shared_ptr<DraftStore> store;
   std::vector<std::shared_ptr<const RuleSet>> rules;
-  RecognizerFactory recognizer;  // null: dictations are not transcribed (a hint says so)
-  std::string pseudonym_key;     // the de-identification key (same as ingest's)
+  RecognizerFactory recognizer;             // null: dictations are not transcribed (a hint says so)
+  std::string pseudonym_key;                // the de-identification key (same as ingest's)
+  std::shared_ptr<DraftObserver> observer;  // optional
 };
 
 class Workflow {

@@ -19,6 +19,7 @@
 #include "crypto/hmac.h"
 #include "deid/pseudonymizer.h"
 #include "gateway/assets.h"
+#include "monitor/live.h"
 #include "serve/error_body.h"
 #include "tpm/sealed_file.h"
 
@@ -43,6 +44,25 @@ bool SafeId(const std::string& id) {
       return false;
   return true;
 }
+
+// Counts drafts and signatures for drift monitoring; a record that cannot be written is logged,
+// never a failed draft.
+class DriftRecording : public clinical::DraftObserver {
+ public:
+  explicit DriftRecording(std::unique_ptr<monitor::LiveRecorder> r) : r_(std::move(r)) {}
+  void Drafted(const std::string& sample_json, const std::vector<float>& pixels,
+               const std::string& draft) override {
+    if (Status s = r_->Drafted(sample_json, pixels.data(), pixels.size(), draft); !s.ok())
+      LOG_WARN("drift recording in {}: {}", r_->dir(), s.message());
+  }
+  void Signed(const std::string& draft, const std::string& final_text) override {
+    if (Status s = r_->Signed(draft, final_text); !s.ok())
+      LOG_WARN("drift recording in {}: {}", r_->dir(), s.message());
+  }
+
+ private:
+  std::unique_ptr<monitor::LiveRecorder> r_;
+};
 
 struct BatchItem {
   clinical::EncounterRef ref;
@@ -190,6 +210,15 @@ StatusOr<std::unique_ptr<ClinicalApi>> ClinicalApi::Create(
                    clinical::OpenDraftStore(c.store, std::move(ring),
                                             c.key_ring_sealed.empty() ? c.key_ring : ""));
   parts.store = std::move(store);
+  if (!c.drift_dir.empty()) {
+    auto reference = monitor::LoadReferenceProfile(c.drift_reference);
+    if (!reference.ok())
+      return Status(reference.status().code(),
+                    "clinical.drift_reference: " + reference.status().message());
+    ASSIGN_OR_RETURN(auto recorder, monitor::LiveRecorder::Open(c.drift_dir, std::move(*reference),
+                                                                c.drift_window_s));
+    parts.observer = std::make_shared<DriftRecording>(std::move(recorder));
+  }
   if (c.rules.empty()) {
     for (const Asset& a : Assets()) {
       if (a.path.rfind("rules/", 0) != 0) continue;

@@ -413,6 +413,9 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
                  "max_tokens",
                  "image_spacing_mm",
                  "web_root",
+                 "drift_dir",
+                 "drift_reference",
+                 "drift_window_s",
                  "batch_job_ttl_s"});
       ClinicalConfig& K = c.clinical;
       K.enabled = true;
@@ -472,6 +475,16 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
         K.batch_job_ttl_s =
             Num<int64_t>(k["batch_job_ttl_s"], "clinical.batch_job_ttl_s", 0, 30 * 86400);
       if (k["web_root"]) K.web_root = Resolve(base, Str(k["web_root"], "clinical.web_root"));
+      if (k["drift_dir"]) K.drift_dir = Resolve(base, Str(k["drift_dir"], "clinical.drift_dir"));
+      if (k["drift_reference"])
+        K.drift_reference = Resolve(base, Str(k["drift_reference"], "clinical.drift_reference"));
+      if (k["drift_window_s"])
+        K.drift_window_s =
+            Num<int64_t>(k["drift_window_s"], "clinical.drift_window_s", 1, 30 * 86400);
+      if (K.drift_dir.empty() != K.drift_reference.empty())
+        throw std::runtime_error(
+            "clinical.drift_dir and clinical.drift_reference go together: the windows are "
+            "binned at the reference's edges");
     }
   } catch (const YAML::Exception& e) {
     return InvalidArgumentError("gateway config: line " + std::to_string(e.mark.line + 1) + ": " +

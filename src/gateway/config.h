@@ -110,6 +110,12 @@ struct ClinicalConfig {
   // 1,000 jobs are kept, the oldest finished going first.
   int64_t batch_job_ttl_s = 86400;
   std::string web_root;  // serve the review page from this folder; empty: the built-in copy
+  // Drift monitoring of live traffic (monitor/live.h, docs/monitoring.md): when drift_dir is
+  // set, every draft and signature is counted into windows of drift_window_s seconds there,
+  // binned at the reference profile in drift_reference (the served model's run.json or
+  // registry directory, a dataset directory, or a profile JSON).
+  std::string drift_dir, drift_reference;
+  int64_t drift_window_s = 3600;
 };
 
 struct GatewayConfig {

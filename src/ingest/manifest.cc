@@ -10,6 +10,7 @@
 #include "common/files.h"
 #include "crypto/hmac.h"
 #include "dataset/shard.h"
+#include "monitor/drift.h"
 
 namespace medscribe::ingest {
 namespace fs = std::filesystem;
@@ -88,6 +89,7 @@ std::string PartToJson(const Part& p) {
   j["world_size"] = p.world_size;
   j["settings"] = p.settings_json;
   j["fhir_other_types"] = p.fhir_other_types;
+  if (!p.drift_state.empty()) j["drift"] = p.drift_state;
   j["shards"] = Json::array();
   for (const ShardEntry& s : p.shards) {
     j["shards"].push_back({{"name", s.name},
@@ -122,6 +124,7 @@ StatusOr<Part> PartFromJson(std::string_view text) {
   p.world_size = static_cast<int>(world);
   RETURN_IF_ERROR(Get(j, "settings", p.settings_json));
   RETURN_IF_ERROR(Get(j, "fhir_other_types", p.fhir_other_types));
+  if (j.contains("drift")) RETURN_IF_ERROR(Get(j, "drift", p.drift_state));
   auto array = [&](const char* key) -> const Json* {
     auto it = j.find(key);
     return it != j.end() && it->is_array() ? &*it : nullptr;
@@ -252,7 +255,12 @@ StatusOr<std::string> MergeParts(const fs::path& dir) {
   std::vector<LineageEntry> lineage;
   std::vector<ShardEntry> shards;
   uint64_t other_types = first.fhir_other_types;
+  monitor::ProfileBuilder drift;
   for (const Part& p : merged_parts) {
+    if (!p.drift_state.empty()) {
+      if (Status s = drift.MergeState(p.drift_state); !s.ok())
+        return DataLossError("part " + std::to_string(p.rank) + ": " + s.message());
+    }
     for (const auto& [kind, t] : p.tallies) {
       if (t.inputs != tallies[kind].inputs) {
         return FailedPreconditionError("workers saw different " + kind +
@@ -357,6 +365,7 @@ StatusOr<std::string> MergeParts(const fs::path& dir) {
                           {"bytes", lineage_counts[kind].second},
                           {"sha256", Sha256Hex(text)}};
   }
+  if (!drift.empty()) m["drift_profile"] = Json::parse(monitor::ToJson(drift.Build()));
   m["quarantine"]["total"] = quarantine.size();
   m["quarantine"]["by_reason"] = Json::object();
   for (const QuarantineRecord& q : quarantine) {

@@ -57,6 +57,9 @@ struct Part {
   std::vector<LineageEntry> lineage;
   std::map<std::string, Tally> tallies;  // "dicom", "fhir", "audio", "encounters"
   uint64_t fhir_other_types = 0;         // valid resources of types ingest does not use
+  // The drift features of this worker's train samples (monitor::ProfileBuilder::StateJson);
+  // empty when it has none. Merged into the manifest's `drift_profile`.
+  std::string drift_state;
 };
 
 std::string PartToJson(const Part& p);
@@ -66,7 +69,8 @@ StatusOr<Part> PartFromJson(std::string_view text);
 std::filesystem::path PartDir(const std::filesystem::path& dir, int rank, int world_size);
 
 // Turns the parts under `dir`/parts/ into the dataset: moves every shard to its final name
-// (<split>-NNNNNN.tar, numbered in rank order), writes manifest.json, index.jsonl,
+// (<split>-NNNNNN.tar, numbered in rank order), writes manifest.json (with the reference drift
+// profile of the train split, monitor/features.h, when it has samples), index.jsonl,
 // quarantine.jsonl and lineage.jsonl, and removes parts/. Returns the dataset id.
 // NotFound naming the missing ranks when the set is incomplete; FailedPrecondition when the
 // parts disagree (settings, world size) or an input tally does not add up

@@ -28,6 +28,7 @@
 #include "dicom/info.h"
 #include "fhir/reader.h"
 #include "ingest/sample.h"
+#include "monitor/features.h"
 #include "speech/audio.h"
 
 namespace medscribe::ingest {
@@ -79,6 +80,7 @@ struct Assembled {
   std::optional<Sample> sample;
   std::vector<QuarantineRecord> quarantine;  // files (and the encounter) that did not make it
   std::vector<std::string> used_dicom, used_audio;  // paths ingested through the sample
+  std::vector<float> first_pixels;                  // the sample's first image, for drift
 };
 
 // A pool of speech recognizers, one per concurrent user, created on demand.
@@ -415,6 +417,7 @@ Assembled AssembleEncounter(const EncounterWork& w, const Record& rec, const Ing
       it != rec.observations_by_patient.end()) {
     in.observations = it->second;
   }
+  a.first_pixels = in.images.front().pixels;
   auto sample = AssembleSample(in, p);
   if (!sample.ok()) return fail_encounter("deid_failed", sample.status().message());
   a.sample = std::move(sample).value();
@@ -612,6 +615,7 @@ Status BuildPart(const IngestOptions& o, const fs::path& part_dir, IngestResult&
   // 4-5. Samples, in key order, assembled in parallel batches.
   RecognizerPool asr(o.recognizer);
   ShardSet shards(part_dir, o.shard_bytes);
+  monitor::ProfileBuilder drift;  // the reference profile: the train split's features
   ProgressBar bar("samples", mine.size(), o.progress && isatty(2));
   for (size_t start = 0; start < mine.size(); start += kBatch) {
     const size_t n = std::min(kBatch, mine.size() - start);
@@ -636,6 +640,11 @@ Status BuildPart(const IngestOptions& o, const fs::path& part_dir, IngestResult&
                        s.device_model,
                        s.primary_finding};
       RETURN_IF_ERROR(shards.Add(entry.split, s, entry));
+      if (split == dataset::Split::kTrain) {
+        monitor::AddSampleFeatures(s.json, drift);
+        monitor::AddImageFeatures(a.first_pixels.data(), a.first_pixels.size(), drift);
+        monitor::AddReportFeatures(s.report, drift);
+      }
       part.index.push_back(std::move(entry));
       dicom_tally.ingested += a.used_dicom.size();
       audio_tally.ingested += a.used_audio.size();
@@ -645,6 +654,7 @@ Status BuildPart(const IngestOptions& o, const fs::path& part_dir, IngestResult&
   bar.Finish();
   RETURN_IF_ERROR(shards.CloseAll());
   part.shards = shards.shards();
+  if (!drift.empty()) part.drift_state = drift.StateJson();
   // Encounters of this rank are its own inputs; other ranks count theirs.
   uint64_t owned_encounters = 0;
   for (const auto& [id, r] : owner) owned_encounters += r == rank;

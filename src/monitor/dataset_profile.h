@@ -1,7 +1,5 @@
-// The drift profile of a dataset version's split (docs/monitoring.md): what the model reads and
-// writes, without PHI — department, encounter class, sex, age (90 and over as 90), detector model,
-// each lab's value by LOINC code, the image's mean and spread of intensity, whether a dictation
-// came, the number of labs, and the report's length in words.
+// The drift profile of a dataset version's split (docs/monitoring.md): the features of
+// monitor/features.h over its samples, images and reports.
 #pragma once
 
 #include <string>
@@ -15,5 +13,9 @@ namespace medscribe::monitor {
 // when given. NotFound / DataLoss as the dataset readers say.
 StatusOr<Profile> ProfileDataset(const std::string& dir, const std::string& split,
                                  const Profile* reference = nullptr);
+
+// The reference profile ingest wrote into the dataset's manifest (`drift_profile`: its train
+// split). NotFound when the manifest has none; DataLoss when it is malformed.
+StatusOr<Profile> ManifestProfile(const std::string& dir);
 
 }  // namespace medscribe::monitor

@@ -11,6 +11,8 @@ namespace {
 
 using Json = nlohmann::json;
 constexpr double kFloor = 1e-4;
+// Counts beyond this are refused when read (no sum of them can overflow to infinity).
+constexpr double kMaxCount = 1e15;
 
 std::string Num(double v) {
   char buf[32];
@@ -81,10 +83,52 @@ Profile ProfileBuilder::Build() const {
       const auto it = reference_->features.find(f);
       if (it != reference_->features.end() && it->second.numeric) ref = &it->second;
     }
-    h.edges = ref ? ref->edges : QuantileEdges(values);
+    h.edges = ref                                   ? ref->edges
+              : reference_ && reference_edges_only_ ? std::vector<double>{}
+                                                    : QuantileEdges(values);
     for (double v : values) h.counts[BinOf(h.edges, v)] += 1;
   }
   return p;
+}
+
+std::string ProfileBuilder::StateJson() const {
+  Json j = {{"categories", categories_}, {"numbers", numbers_}};
+  return j.dump();
+}
+
+Status ProfileBuilder::MergeState(std::string_view state) {
+  const Json j = Json::parse(state, nullptr, false);
+  if (!j.is_object()) return InvalidArgumentError("a profile state is not a JSON object");
+  try {
+    const Json categories = j.value("categories", Json::object());
+    const Json numbers = j.value("numbers", Json::object());
+    for (const auto& [f, counts] : categories.items())
+      for (const auto& [v, n] : counts.items()) {
+        const double count = n.get<double>();
+        if (!(count >= 0 && count <= kMaxCount))
+          return InvalidArgumentError("a profile state holds a count outside [0, 1e15]");
+        categories_[f][v] += count;
+      }
+    for (const auto& [f, values] : numbers.items())
+      for (const Json& v : values) AddNumber(f, v.get<double>());
+  } catch (const Json::exception& e) {
+    return InvalidArgumentError(std::string("a profile state is malformed: ") + e.what());
+  }
+  return OkStatus();
+}
+
+Status Accumulate(Profile& into, const Profile& from) {
+  for (const auto& [f, h] : from.features) {
+    auto [it, fresh] = into.features.try_emplace(f, h);
+    if (fresh) continue;
+    FeatureHistogram& to = it->second;
+    if (to.numeric != h.numeric || to.edges != h.edges)
+      return FailedPreconditionError("feature '" + f +
+                                     "' is binned differently in the profiles added together "
+                                     "(built against different references)");
+    for (const auto& [bin, n] : h.counts) to.counts[bin] += n;
+  }
+  return OkStatus();
 }
 
 double Psi(const FeatureHistogram& reference, const FeatureHistogram& current) {
@@ -158,8 +202,9 @@ StatusOr<Profile> ProfileFromJson(const std::string& text) {
       for (const Json& e : v["edges"])
         if (e.is_number()) h.edges.push_back(e.get<double>());
     for (const auto& [bin, count] : v["counts"].items()) {
-      if (!count.is_number() || count.get<double>() < 0)
-        return InvalidArgumentError("profile feature '" + f + "': a count is not a number");
+      if (!count.is_number() || !(count.get<double>() >= 0 && count.get<double>() <= kMaxCount))
+        return InvalidArgumentError("profile feature '" + f +
+                                    "': a count is not a number in [0, 1e15]");
       h.counts[bin] = count.get<double>();
     }
   }
@@ -189,6 +234,70 @@ std::string PrometheusText(const std::vector<FeatureDrift>& rows) {
   for (const FeatureDrift& d : rows)
     s += "medscribe_drift_alert{feature=\"" + label(d.feature) + "\"} " +
          std::string(d.alert ? "1" : "0") + "\n";
+  return s;
+}
+
+std::string DriftSvg(const std::vector<FeatureDrift>& rows, const Thresholds& t,
+                     const std::string& title, size_t max_rows) {
+  const auto escape = [](const std::string& in) {
+    std::string out;
+    for (char c : in) {
+      if (c == '<')
+        out += "&lt;";
+      else if (c == '>')
+        out += "&gt;";
+      else if (c == '&')
+        out += "&amp;";
+      else if (c == '"')
+        out += "&quot;";
+      else if (static_cast<unsigned char>(c) >= 0x20)
+        out += c;
+    }
+    return out;
+  };
+  const size_t n = std::min(rows.size(), max_rows);
+  // PSI from 0.001 to 100 over the bar area, log scale.
+  const double left = 230, width = 460, top = 50, row_h = 18;
+  const auto x_of = [&](double psi) {
+    const double l = std::log10(std::clamp(psi, 1e-3, 1e2));
+    return left + (l + 3) / 5 * width;
+  };
+  const double height = top + row_h * static_cast<double>(n) + 40;
+  std::string s;
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+                "font-family=\"sans-serif\" font-size=\"12\">\n"
+                "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+                left + width + 90, height);
+  s += buf;
+  s += "<text x=\"10\" y=\"20\" font-size=\"14\">" + escape(title) + "</text>\n";
+  for (double tick : {1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0}) {
+    std::snprintf(buf, sizeof buf,
+                  "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#ddd\"/>"
+                  "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" fill=\"#666\">%g</text>\n",
+                  x_of(tick), top - 8, x_of(tick), height - 30, x_of(tick), height - 14, tick);
+    s += buf;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const FeatureDrift& d = rows[i];
+    const double y = top + row_h * static_cast<double>(i);
+    std::snprintf(buf, sizeof buf, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", left - 6,
+                  y + 12);
+    s += buf + escape(d.feature) + "</text>";
+    std::snprintf(buf, sizeof buf,
+                  "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"/>"
+                  "<text x=\"%.1f\" y=\"%.1f\">%.3g</text>\n",
+                  left, y + 2, std::max(1.0, x_of(d.psi) - left), row_h - 4,
+                  d.alert ? "#c0392b" : "#5b8db8", x_of(d.psi) + 4, y + 12, d.psi);
+    s += buf;
+  }
+  std::snprintf(buf, sizeof buf,
+                "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#c0392b\" "
+                "stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%.0f\" fill=\"#c0392b\">PSI "
+                "%g</text>\n</svg>\n",
+                x_of(t.psi), top - 8, x_of(t.psi), height - 30, x_of(t.psi) + 4, top - 12, t.psi);
+  s += buf;
   return s;
 }
 

@@ -38,18 +38,32 @@ struct Profile {
 // Collects values and turns them into a profile.
 class ProfileBuilder {
  public:
-  // With a reference, numeric features are binned at the reference's edges (a feature the
-  // reference lacks gets its own deciles).
-  explicit ProfileBuilder(const Profile* reference = nullptr) : reference_(reference) {}
+  // With a reference, numeric features are binned at the reference's edges; a feature the
+  // reference lacks gets its own quantile edges, or with `reference_edges_only` one bin ("all"),
+  // so that profiles built apart (the windows of live traffic) can be added together.
+  explicit ProfileBuilder(const Profile* reference = nullptr, bool reference_edges_only = false)
+      : reference_(reference), reference_edges_only_(reference_edges_only) {}
   void AddCategory(const std::string& feature, const std::string& value);
   void AddNumber(const std::string& feature, double value);  // non-finite values are skipped
   Profile Build() const;
+  bool empty() const { return categories_.empty() && numbers_.empty(); }
+
+  // What was added so far (category counts and the numbers themselves), as JSON, and the same
+  // added back: how the workers of a distributed ingest hand their values to the merge.
+  // MergeState: InvalidArgument when `state` is not such JSON.
+  std::string StateJson() const;
+  Status MergeState(std::string_view state);
 
  private:
   const Profile* reference_;
+  bool reference_edges_only_;
   std::map<std::string, std::map<std::string, double>> categories_;
   std::map<std::string, std::vector<double>> numbers_;
 };
+
+// Adds the counts of `from` to `into`. FailedPrecondition naming the feature when a numeric
+// feature's edges differ (profiles binned against different references).
+Status Accumulate(Profile& into, const Profile& from);
 
 double Psi(const FeatureHistogram& reference, const FeatureHistogram& current);
 double JensenShannon(const FeatureHistogram& reference, const FeatureHistogram& current);
@@ -78,5 +92,11 @@ StatusOr<Profile> ProfileFromJson(const std::string& text);
 // Prometheus text exposition: medscribe_drift_psi{feature="..."} and medscribe_drift_js, and
 // medscribe_drift_alert (1 or 0) per feature.
 std::string PrometheusText(const std::vector<FeatureDrift>& rows);
+
+// A picture of the comparison (SVG): one horizontal bar per feature (at most `max_rows`, the
+// largest PSI first) with its PSI on a log scale, alerting features in red, the PSI threshold
+// as a dashed line, and `title` above (escaped).
+std::string DriftSvg(const std::vector<FeatureDrift>& rows, const Thresholds& t,
+                     const std::string& title, size_t max_rows = 40);
 
 }  // namespace medscribe::monitor

@@ -11,6 +11,8 @@
 #include "common/parallel.h"
 #include "dicom/transfer_syntax.h"
 #include "speech/audio.h"
+#include "synth/device.h"
+#include "synth/encounter.h"
 #include "synth/fhir_export.h"
 #include "synth/note.h"
 #include "synth/radiograph.h"
@@ -149,6 +151,30 @@ Status ValidateOptions(const SynthOptions& o) {
       return InvalidArgumentError("--departments: no department '" + name + "' (there are " + all +
                                   ")");
   }
+  if (!o.device_mix.empty()) {
+    double sum = 0;
+    for (double w : o.device_mix) sum += w >= 0 ? w : -1e9;
+    if (o.device_mix.size() != DeviceProfiles().size() || !(sum > 0)) {
+      std::string models;
+      for (const DeviceProfile& d : DeviceProfiles())
+        models += (models.empty() ? "" : ", ") + d.model;
+      return InvalidArgumentError(
+          fmt::format("--device-mix takes {} weights, none negative, not all zero (for {})",
+                      DeviceProfiles().size(), models));
+    }
+  }
+  for (const auto& [key, factor] : o.lab_shift) {
+    bool known = false;
+    std::string all;
+    for (const LabSpec& s : LabSpecs()) {
+      known = known || s.key == key;
+      all += (all.empty() ? "" : ", ") + std::string(s.key);
+    }
+    if (!known)
+      return InvalidArgumentError("--lab-shift: no lab '" + key + "' (there are " + all + ")");
+    if (!(factor > 0) || factor > 100)
+      return InvalidArgumentError("--lab-shift: the factor of " + key + " must be in (0, 100]");
+  }
   return OkStatus();
 }
 
@@ -234,6 +260,8 @@ StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress)
       {"prevalence", PrevalenceTable()},
   };
   if (!o.departments.empty()) cohort["options"]["departments"] = o.departments;
+  if (!o.device_mix.empty()) cohort["options"]["device_mix"] = o.device_mix;
+  if (!o.lab_shift.empty()) cohort["options"]["lab_shift"] = o.lab_shift;
   RETURN_IF_ERROR(WriteFile(root / "cohort.json", cohort.dump(2) + "\n"));
   RETURN_IF_ERROR(staged->Commit());
   if (progress) progress->Finish();

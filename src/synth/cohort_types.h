@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,11 +29,19 @@ struct SynthOptions {
   // relative frequencies among themselves; empty: all. A site's mix differs from another's
   // (federated learning's non-IID sites).
   std::vector<std::string> departments;
+  // Weights of the four detector profiles (DeviceProfiles(), in order); empty: 0.3, 0.2, 0.3,
+  // 0.2. Another hospital's, or a new detector's, mix (drift monitoring's tests).
+  std::vector<double> device_mix;
+  // Lab values multiplied by a factor, by lab key (LabSpecs(): "wbc", "crp", ...), flags
+  // following: another laboratory's analyzer or calibration.
+  std::map<std::string, double> lab_shift;
 };
 
 struct CohortPlan {
   uint64_t seed = 0;
-  std::vector<bool> departments;  // allowed, by Department; empty: all
+  std::vector<bool> departments;            // allowed, by Department; empty: all
+  std::vector<double> device_mix;           // as SynthOptions
+  std::map<std::string, double> lab_shift;  // as SynthOptions
   std::vector<Patient> patients;
   std::vector<Clinician> radiologists;
   std::vector<Clinician> referring;

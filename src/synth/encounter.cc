@@ -309,6 +309,15 @@ std::vector<LabResult> SampleLabs(const Encounter& e, int age, char sex, Rng& rn
   return out;
 }
 
+void ScaleLabs(std::vector<LabResult>& labs, const std::map<std::string, double>& factors) {
+  for (LabResult& r : labs) {
+    const auto it = factors.find(std::string(r.spec->key));
+    if (it == factors.end()) continue;
+    r.value = Round(r.value * it->second, r.spec->decimals);
+    r.flag = r.value > r.spec->high ? 'H' : r.value < r.spec->low ? 'L' : 'N';
+  }
+}
+
 std::vector<Code> ConditionsFor(const std::vector<Finding>& fs, bool discrepant, Rng& rng,
                                 std::string* what) {
   std::vector<Code> out;

@@ -3,6 +3,7 @@
 // audio, truth) need comes from this plan, so they agree with each other by construction.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -115,6 +116,8 @@ std::vector<Finding> SampleFindings(Department d, const Anatomy& a,
 // (raised CRP or WBC in some normal films). Which labs were drawn follows the department and the
 // clinician's suspicion (e.indication, e.suspected), not the image.
 std::vector<LabResult> SampleLabs(const Encounter& e, int age, char sex, Rng& rng);
+// Multiplies the values of the labs named in `factors` (by key) and sets their flags again.
+void ScaleLabs(std::vector<LabResult>& labs, const std::map<std::string, double>& factors);
 // The final ICD-10-CM diagnoses for the findings (coded after the report); with `discrepant`, one
 // code is deliberately wrong (an extra diagnosis the image does not support, or a missing one) and
 // `what` says which.

@@ -39,7 +39,8 @@ Encounter PlanEncounter(const CohortPlan& plan, int index, int patient, int visi
   e.report_time = AddMinutes(e.study_time, rng.UniformInt(15, 600));
   e.accession = fmt::format("ACC{:02d}{:06d}", date.year % 100, index + 1);
   e.accession_in_dicom = !rng.Bernoulli(0.04);
-  const double dev_w[] = {0.3, 0.2, 0.3, 0.2};
+  const std::vector<double> dev_w =
+      plan.device_mix.empty() ? std::vector<double>{0.3, 0.2, 0.3, 0.2} : plan.device_mix;
   e.device = static_cast<int>(rng.Weighted(dev_w));
   const double ap_p = e.department == Department::kICU  ? 0.9
                       : e.department == Department::kED ? 0.5
@@ -56,6 +57,7 @@ Encounter PlanEncounter(const CohortPlan& plan, int index, int patient, int visi
   PlanOrder(e, rng);
   const Patient& p = plan.patients[static_cast<size_t>(patient)];
   e.labs = SampleLabs(e, AgeInYears(p.birth_date, date), p.sex, rng);
+  ScaleLabs(e.labs, plan.lab_shift);
   e.coding_discrepancy = rng.Bernoulli(0.04);
   e.conditions = ConditionsFor(e.findings, e.coding_discrepancy, rng, &e.discrepancy);
   e.procedures = ProceduresFor(e.findings, rng);
@@ -83,6 +85,8 @@ Encounter PlanEncounter(const CohortPlan& plan, int index, int patient, int visi
 CohortPlan PlanCohort(const SynthOptions& o) {
   CohortPlan plan;
   plan.seed = o.seed;
+  plan.device_mix = o.device_mix;
+  plan.lab_shift = o.lab_shift;
   if (!o.departments.empty()) {
     plan.departments.assign(kNumDepartments, false);
     for (int d = 0; d < kNumDepartments; ++d)

@@ -46,6 +46,17 @@ Status WriteText(const fs::path& path, const std::string& text) {
 
 StatusOr<std::string> ReadText(const fs::path& path) { return model::ReadBytes(path.string()); }
 
+// The reference drift profile ingest wrote into the dataset's manifest (null when it has none),
+// carried in run.json so that a registered model can be monitored where its data is not.
+json::Value DriftProfileOf(const std::string& dataset_dir) {
+  auto text = ReadText(fs::path(dataset_dir) / "manifest.json");
+  if (!text.ok()) return json::Value();
+  auto manifest = json::Parse(*text);
+  if (!manifest.ok()) return json::Value();
+  const json::Value* p = manifest->Find("drift_profile");
+  return p ? *p : json::Value();
+}
+
 std::string IsoNow() {
   const std::time_t t = std::time(nullptr);
   char buf[32];
@@ -835,6 +846,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                 {"staleness", json::Value(static_cast<int64_t>(o.staleness))},
                 {"grad_accum", json::Value(o.grad_accum)},
                 {"privacy", dp_plan ? PrivacyJson(*dp_plan) : json::Value()},
+                {"drift_profile", DriftProfileOf(o.dataset_dir)},
                 {"restart_count", json::Value(o.restart_count)},
                 {"started_at", json::Value(IsoNow())}}),
             2) +

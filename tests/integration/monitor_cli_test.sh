@@ -3,7 +3,11 @@
 #   - a cohort from the same generator settings (another seed) drifts on no feature;
 #   - a cohort drawn from the ICU alone drifts on the department (PSI far above 0.25), and the
 #     command exits 4 with the JSON report and the Prometheus gauges written;
-#   - `--model` takes the reference from a registered model's lineage;
+#   - a cohort of another detector mix, whose CRP is reported in another unit (x10) and whose
+#     WBC reads half again as high (a recalibrated analyzer), drifts on the detector model and
+#     those two labs, and on nothing else but the image statistics the detectors set;
+#   - ingest writes the train split's reference profile into the manifest, and training carries
+#     it into run.json: `--model` takes the reference from a registered model;
 #   - without a reference, or with a dataset that does not exist, the error says what to give.
 # Usage: monitor_cli_test.sh MEDSCRIBE_BINARY
 bin="$1"
@@ -24,6 +28,7 @@ cohort() {  # NAME SEED [--departments LIST]
 cohort ref 41
 cohort same 42
 cohort icu 43 --departments ICU
+cohort shift 44 --device-mix 0,0,0,1 --lab-shift crp=10,wbc=1.5
 
 ms monitor --reference "$work/d-ref" --current "$work/d-same" --split train > "$work/same.txt" 2>&1; rc=$?
 [ $rc -eq 0 ] && has "^0 of [0-9]* features drifted" "$work/same.txt" \
@@ -42,17 +47,35 @@ has '^medscribe_drift_psi{feature="department"} ' "$work/icu.prom" && has '^meds
 python3 -c "import json,sys; r=json.load(open('$work/icu.json')); f={x['feature']: x for x in r['features']}; sys.exit(0 if r['alerts'] >= 1 and f['department']['alert'] else 1)" \
   && pass "JSON report names the department's alert" || fail "JSON report"
 
-# The reference from a registered model's lineage.
+ms monitor --reference "$work/d-ref" --current "$work/d-shift" --split train > "$work/shift.txt" 2>&1; rc=$?
+alerting=$(awk '$NF == "ALERT" { print $1 }' "$work/shift.txt" | sort | paste -sd,)
+unexpected=$(awk '$NF == "ALERT" { print $1 }' "$work/shift.txt" | grep -v -x -e device_model -e image_mean -e image_std -e lab:1988-5 -e lab:6690-2)
+[ $rc -eq 4 ] && [ -z "$unexpected" ] && echo ",$alerting," | has ",device_model," && echo ",$alerting," | has ",lab:1988-5," \
+  && echo ",$alerting," | has ",lab:6690-2," \
+  && pass "another detector mix and shifted CRP and WBC: alerts on $alerting only" \
+  || { fail "shifted cohort (exit $rc): alerts on $alerting"; cat "$work/shift.txt"; }
+
+python3 -c "
+import json, sys
+m = json.load(open('$work/d-ref/manifest.json'))
+p = m['drift_profile']
+n = sum(p['features']['department']['counts'].values())
+sys.exit(0 if p['format'] == 'medscribe-profile' and n == m['splits']['train']['samples'] and 'finding:Cardiomegaly' in p['features'] else 1)" \
+  && pass "the manifest carries the train split's drift profile" || fail "manifest drift_profile"
+
+# The reference carried by a registered model.
 ms tokenizer train --dataset "$work/d-ref" --vocab 600 --out "$work/tok" > /dev/null 2>&1
 ms train --dataset "$work/d-ref" --tokenizer "$work/tok" --config tiny --no-dictation --out "$work/run" --max-steps 2 \
   --batch-size 2 --checkpoint-every 2 --eval-every 2 > /dev/null 2>&1 && ms registry register --run "$work/run" --name m > /dev/null \
   || fail "train and register"
 ms monitor --model m --current "$work/d-icu" --split train > "$work/model.txt" 2>&1; rc=$?
-[ $rc -eq 4 ] && has "reference $work/d-ref (train)" "$work/model.txt" \
-  && pass "--model m: the reference is its training dataset" || { fail "--model (exit $rc)"; tail -3 "$work/model.txt"; }
+[ $rc -eq 4 ] && has "reference m (its run.json)" "$work/model.txt" \
+  && pass "--model m: the reference is the profile its run.json carries" || { fail "--model (exit $rc)"; tail -3 "$work/model.txt"; }
 
 out=$(ms monitor --current "$work/d-icu" 2>&1); rc=$?
 [ $rc -ne 0 ] && echo "$out" | has "give --model MODEL or --reference DATASET" && pass "no reference: $out" || fail "no reference (exit $rc): $out"
+out=$(ms monitor --reference "$work/d-ref" 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | has "give the data to check" && pass "nothing to check: $out" || fail "no current (exit $rc): $out"
 out=$(ms monitor --reference "$work/nowhere" --current "$work/d-icu" 2>&1); rc=$?
 [ $rc -ne 0 ] && echo "$out" | has "nowhere" && pass "a missing dataset: $out" || fail "missing dataset (exit $rc): $out"
 finish

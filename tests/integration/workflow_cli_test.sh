@@ -8,7 +8,8 @@
 # PACS → 404 with the accession; unreadable audio → draft without transcript and a hint; a note
 # with instructions changes nothing but the text; FHIR server slow → 504, down → 503, naming
 # it, no partial draft); encryption at rest (no PHI in the PostgreSQL table), key rotation while
-# the gateway runs, a wrong key ring fails closed; batch jobs; feedback export as a dataset.
+# the gateway runs, a wrong key ring fails closed; batch jobs; feedback export as a dataset; drift
+# of the live traffic (counts per window, edit rate) against the model's training data.
 # Usage: workflow_cli_test.sh MEDSCRIBE_BINARY
 bin="$1"
 source "$(dirname "$0")/lib.sh"
@@ -129,6 +130,8 @@ clinical:
   store: "$store"
   source_timeout_ms: 3000
   max_tokens: 96
+  drift_dir: $work/drift
+  drift_reference: $work/run
 YAML
 start_gateway() {
   rm -f "$work/gw.port"
@@ -331,6 +334,17 @@ categories=$($py -c 'import json,sys; print(len(json.loads(sys.argv[1])["planted
 [ -z "$kept" ] && [ "$categories" -ge 25 ] \
   && pass "feedback export: none of the $categories identifiers of every category the clinician typed (English and Chinese)" \
   || fail "feedback export kept: $kept"
+
+# Drift of the live traffic (clinical.drift_dir) against the profile the model's run.json carries.
+ms monitor --live "$work/drift" --model chest --min-count 1 --out "$work/drift.json" --svg "$work/drift.svg" \
+  > "$work/drift.out" 2>&1; rc=$?
+{ [ $rc -eq 0 ] || [ $rc -eq 4 ]; } \
+  && json "$work/drift.json" 'd["live"]["drafts"] >= 5 and d["live"]["signed"] == 1 and d["live"]["edit_rate"] > 0 and len(d["features"]) > 10' | has True \
+  && has "<svg" "$work/drift.svg" \
+  && pass "monitor --live: $(grep '^live:' "$work/drift.out")" || fail "monitor --live (exit $rc): $(tail -5 "$work/drift.out")"
+leaked=$(cat "$work"/drift/live-*.json | grep -o -e "$family" -e "$mrn" -e "9 mm nodule" | head -3)
+[ -z "$leaked" ] && ls "$work"/drift/live-*.json > /dev/null 2>&1 \
+  && pass "the drift windows hold counts, no name, record number or report text" || fail "drift windows hold: $leaked"
 
 # FHIR server slow (beyond the 3 s source timeout), then down: clear errors, no partial draft.
 kill "$fhir_pid"; wait "$fhir_pid" 2>/dev/null

@@ -212,6 +212,25 @@ TEST(Config, TheClinicalImageSpacingIsReadAndBounded) {
       << c.status().message();
 }
 
+TEST(Config, DriftRecordingNeedsItsDirectoryAndReferenceTogether) {
+  const std::string clinical = "clinical: {records: cohort:c, images: cohort:c, ";
+  auto c = ParseGatewayConfig(std::string(kMinimal) + clinical +
+                                  "drift_dir: drift, drift_reference: run, drift_window_s: 600}\n",
+                              "/etc/ms", "/h");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->clinical.drift_dir, "/etc/ms/drift");  // relative to the config's folder
+  EXPECT_EQ(c->clinical.drift_reference, "/etc/ms/run");
+  EXPECT_EQ(c->clinical.drift_window_s, 600);
+  c = ParseGatewayConfig(std::string(kMinimal) + clinical + "drift_dir: drift}\n", "/tmp", "/h");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("drift_reference"), std::string::npos)
+      << c.status().message();
+  c = ParseGatewayConfig(
+      std::string(kMinimal) + clinical + "drift_dir: d, drift_reference: r, drift_window_s: 0}\n",
+      "/tmp", "/h");
+  EXPECT_FALSE(c.ok());
+}
+
 TEST(RateLimiter, BurstThenSteadyRatePerKey) {
   RateLimiter r({2, 3});  // 2/s, bucket of 3
   double t = 100;

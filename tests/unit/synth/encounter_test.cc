@@ -253,5 +253,59 @@ TEST(PlanCohortTest, PlansPatientsWithOrderedPriorVisits) {
   EXPECT_GT(priors, 20);
 }
 
+TEST(PlanCohortTest, ADeviceMixAndALabShiftChangeOnlyWhatTheyName) {
+  SynthOptions o;
+  o.encounters = 200;
+  o.seed = 9;
+  const CohortPlan base = PlanCohort(o);
+  o.device_mix = {0, 0, 0, 1};
+  o.lab_shift = {{"crp", 2.0}};
+  o.out_dir = "x";
+  ASSERT_TRUE(ValidateOptions(o).ok());
+  const CohortPlan shifted = PlanCohort(o);
+  ASSERT_EQ(base.encounters.size(), shifted.encounters.size());
+  int crp = 0;
+  for (size_t i = 0; i < base.encounters.size(); ++i) {
+    const Encounter& a = base.encounters[i];
+    const Encounter& b = shifted.encounters[i];
+    EXPECT_EQ(b.device, 3);
+    EXPECT_EQ(a.department, b.department);
+    ASSERT_EQ(a.findings.size(), b.findings.size());
+    ASSERT_EQ(a.labs.size(), b.labs.size());
+    for (size_t k = 0; k < a.labs.size(); ++k) {
+      const LabResult& x = a.labs[k];
+      const LabResult& y = b.labs[k];
+      if (x.spec->key != "crp") {
+        EXPECT_EQ(x.value, y.value);
+        continue;
+      }
+      ++crp;
+      EXPECT_NEAR(y.value, 2 * x.value, 0.051 + 1e-9 * x.value);
+      EXPECT_EQ(y.flag, y.value > y.spec->high ? 'H' : y.value < y.spec->low ? 'L' : 'N');
+    }
+  }
+  EXPECT_GT(crp, 20);
+}
+
+TEST(PlanCohortTest, ABadDeviceMixOrLabShiftIsRefusedNamingIt) {
+  SynthOptions o;
+  o.out_dir = "x";
+  o.encounters = 1;
+  o.device_mix = {1, 1};
+  Status s = ValidateOptions(o);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--device-mix takes 4 weights"), std::string::npos) << s.message();
+  o.device_mix = {0, 0, 0, 0};
+  EXPECT_FALSE(ValidateOptions(o).ok());
+  o.device_mix = {1, -1, 1, 1};
+  EXPECT_FALSE(ValidateOptions(o).ok());
+  o.device_mix.clear();
+  o.lab_shift = {{"sodium", 1.1}};
+  s = ValidateOptions(o);
+  EXPECT_NE(s.message().find("no lab 'sodium'"), std::string::npos) << s.message();
+  o.lab_shift = {{"crp", 0}};
+  EXPECT_FALSE(ValidateOptions(o).ok());
+}
+
 }  // namespace
 }  // namespace medscribe::synth
