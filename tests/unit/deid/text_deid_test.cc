@@ -751,6 +751,14 @@ TEST(TextScrubberTest, AGuardianAdLitemAndTheTownSomeoneCoachesOrVolunteersIn) {
        "Volunteers in Summer.", "Health care proxy on file."});
 }
 
+TEST(TextScrubberTest, BiometricLabelsWrittenWithAHyphen) {
+  ExpectScrubbedAndKept(
+      "Palm-vein scan enrollment PV-20931-L for the pharmacy cabinet. Finger-print template "
+      "FP77120 on file. Iris-scan ID IR-5510-A.",
+      {"PV-20931-L", "FP77120", "IR-5510-A"},
+      {"Palm-vein anatomy normal.", "Iris-scan deferred.", "Finger-print smudged, repeat."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
