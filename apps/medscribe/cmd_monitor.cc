@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "cli.h"
 #include "common/civil_time.h"
@@ -26,7 +28,25 @@ struct MonitorArgs {
   std::string reference_split = "train", split = "test";
   monitor::Thresholds thresholds;
   double max_edit_rate = 0.3;
+  // The threshold options, to tell a value given on the command line from a default.
+  std::vector<std::pair<CLI::Option*, std::string>> threshold_options;
 };
+
+// Thresholds not given on the command line come from the configuration (--config FILE,
+// --set monitor.psi=0.2): monitor.psi, monitor.js, monitor.min_count, monitor.max_edit_rate.
+Status ThresholdsFromConfig(const GlobalOptions& g, MonitorArgs& a) {
+  for (auto& [opt, key] : a.threshold_options) {
+    if (opt->count() > 0 || !g.config.Has(key)) continue;
+    ASSIGN_OR_RETURN(const double v, g.config.GetDouble(key, 0));
+    if (!(v >= 0)) return InvalidArgumentError(key + " must be a number of at least 0");
+    double* target = key == "monitor.psi"         ? &a.thresholds.psi
+                     : key == "monitor.js"        ? &a.thresholds.js
+                     : key == "monitor.min_count" ? &a.thresholds.min_count
+                                                  : &a.max_edit_rate;
+    *target = v;
+  }
+  return OkStatus();
+}
 
 // The training dataset a model's lineage names (run.json "dataset"), when it is on this machine.
 StatusOr<std::string> TrainingDataset(const std::string& model_dir, const std::string& ref) {
@@ -130,7 +150,8 @@ json::Value ReportJson(const MonitorArgs& a, const Reference& ref, const std::st
   return json::Value(std::move(report));
 }
 
-int Run(GlobalOptions& g, const MonitorArgs& a) {
+int Run(GlobalOptions& g, MonitorArgs& a) {
+  if (Status s = ThresholdsFromConfig(g, a); !s.ok()) return ReportError(s);
   if (a.current.empty() == a.live.empty())
     return ReportError(InvalidArgumentError(
         "give the data to check: --current DATASET, or --live DIR (the gateway's "
@@ -241,18 +262,27 @@ Runner RegisterMonitor(CLI::App& app) {
                  "With --live: windows ending after this (a duration back from now such as "
                  "24h or 7d, or a UTC time 2026-12-01T00:00:00Z); default: all");
   app.add_option("--split", a->split, "Split of the current dataset")->capture_default_str();
-  app.add_option("--psi", a->thresholds.psi, "Alert above this population stability index")
-      ->capture_default_str();
-  app.add_option("--js", a->thresholds.js, "Alert above this Jensen-Shannon divergence (bits)")
-      ->capture_default_str();
-  app.add_option("--min-count", a->thresholds.min_count,
-                 "Values a feature (or signed reports, for the edit rate) needs before it may "
-                 "alert")
-      ->capture_default_str();
-  app.add_option("--max-edit-rate", a->max_edit_rate,
-                 "With --live: alert when clinicians change more than this many words per "
-                 "word drafted")
-      ->capture_default_str();
+  a->threshold_options = {
+      {app.add_option("--psi", a->thresholds.psi, "Alert above this population stability index")
+           ->capture_default_str(),
+       "monitor.psi"},
+      {app.add_option("--js", a->thresholds.js,
+                      "Alert above this Jensen-Shannon divergence (bits)")
+           ->capture_default_str(),
+       "monitor.js"},
+      {app.add_option("--min-count", a->thresholds.min_count,
+                      "Values a feature (or signed reports, for the edit rate) needs before it "
+                      "may alert")
+           ->capture_default_str(),
+       "monitor.min_count"},
+      {app.add_option("--max-edit-rate", a->max_edit_rate,
+                      "With --live: alert when clinicians change more than this many words per "
+                      "word drafted")
+           ->capture_default_str(),
+       "monitor.max_edit_rate"}};
+  app.footer(
+      "Thresholds not given here come from the configuration (--config FILE or --set KEY=V): "
+      "monitor.psi, monitor.js, monitor.min_count, monitor.max_edit_rate.");
   app.add_option("--out", a->out, "Also write the report as JSON");
   app.add_option("--prometheus", a->prometheus,
                  "Also write Prometheus gauges (medscribe_drift_psi{feature=...}, "

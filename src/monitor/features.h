@@ -4,9 +4,10 @@
 // names, dates or free text.
 //
 // Input side (what the model reads):
-//   department, encounter_class, sex, age (90 and over as 90), device_model (of the first
-//   image), lab:<LOINC code> (each numeric lab value), labs_per_encounter, dictation (present or
-//   absent), image_mean and image_std (of the first image as the model reads it, in [0, 1]).
+//   department, encounter_class, sex, age (90 and over as 90), device_model, modality and
+//   pixel_spacing_mm (of the first image's file), lab:<LOINC code> (each numeric lab value),
+//   labs_per_encounter, dictation (present or absent), image_mean and image_std (of the first
+//   image as the model reads it, in [0, 1]).
 // Output side (what a report says, the training report or the draft):
 //   report_words, and finding:<CheXpert class> (present or absent, as eval/labeler.h reads it).
 //

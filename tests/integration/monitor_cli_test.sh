@@ -8,6 +8,7 @@
 #     those two labs, and on nothing else but the image statistics the detectors set;
 #   - ingest writes the train split's reference profile into the manifest, and training carries
 #     it into run.json: `--model` takes the reference from a registered model;
+#   - thresholds come from the configuration (monitor.psi, ...) unless given on the command line;
 #   - without a reference, or with a dataset that does not exist, the error says what to give.
 # Usage: monitor_cli_test.sh MEDSCRIBE_BINARY
 bin="$1"
@@ -46,6 +47,13 @@ has '^medscribe_drift_psi{feature="department"} ' "$work/icu.prom" && has '^meds
   && pass "Prometheus gauges: $(grep '^medscribe_drift_psi{feature="department"}' "$work/icu.prom")" || fail "gauges: $(head -5 "$work/icu.prom")"
 python3 -c "import json,sys; r=json.load(open('$work/icu.json')); f={x['feature']: x for x in r['features']}; sys.exit(0 if r['alerts'] >= 1 and f['department']['alert'] else 1)" \
   && pass "JSON report names the department's alert" || fail "JSON report"
+# Thresholds from the configuration when the command line gives none; the command line wins.
+ms --set monitor.psi=100 --set monitor.js=1 monitor --reference "$work/d-ref" --current "$work/d-icu" --split train \
+  > /dev/null 2>&1; rc=$?
+ms --set monitor.psi=100 --set monitor.js=1 monitor --reference "$work/d-ref" --current "$work/d-icu" --split train \
+  --psi 0.25 > /dev/null 2>&1; rc2=$?
+[ $rc -eq 0 ] && [ $rc2 -eq 4 ] && pass "thresholds from the configuration (monitor.psi, monitor.js), overridden by --psi" \
+  || fail "thresholds from the configuration: exit $rc, with --psi exit $rc2"
 
 ms monitor --reference "$work/d-ref" --current "$work/d-shift" --split train > "$work/shift.txt" 2>&1; rc=$?
 alerting=$(awk '$NF == "ALERT" { print $1 }' "$work/shift.txt" | sort | paste -sd,)
