@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace medscribe {
 
@@ -12,6 +13,20 @@ inline std::string AsciiLower(std::string_view s) {
   for (char& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
+}
+
+// The words of `s`: the runs between spaces, tabs and line breaks (views into `s`).
+inline std::vector<std::string_view> SplitWhitespace(std::string_view s) {
+  const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; };
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && space(s[i])) ++i;
+    const size_t begin = i;
+    while (i < s.size() && !space(s[i])) ++i;
+    if (i > begin) words.push_back(s.substr(begin, i - begin));
+  }
+  return words;
 }
 
 }  // namespace medscribe

@@ -159,6 +159,11 @@ std::vector<Rule> BuildPatternRules() {
   add("url",
       R"(\b(?:[A-Za-z0-9-]+\.)+(?:com|org|net|edu|gov|mil|int|info|biz|io|app|dev|health|care|tw|us|uk|de|fr|jp|cn|hk|sg|au|ca|nz|eu|me|co)(?:\.[a-z]{2})?\b(?:/[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]*[A-Za-z0-9/#=&_~+%-])?)",
       Tag("[URL]"), icase);
+  // Any host of three or more lower-case labels followed by a path ("files.share.example/s/9"),
+  // whatever its top-level domain.
+  add("url",
+      R"(\b(?:[a-z0-9][a-z0-9-]*\.){2,}[a-z]{2,}/[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]*[A-Za-z0-9/#=&_~+%-])",
+      Tag("[URL]"));
   add("ip",
       R"(\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b)",
       Tag("[IP]"));
@@ -409,7 +414,7 @@ std::vector<Rule> BuildPatternRules() {
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
       Labelled("[ID]", ""));
   add("license",
-      R"(\b(licen[cs]e|certificate|certification|credential|accreditation|permit|registration|DEA|NPI)\b( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? \d{3,}|(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,})\b)",
+      R"(\b(licen[cs]e|certificate|certification|credential|accreditation|permit|registration|DEA|NPI|medical card|(?:ID|identification|member(?:ship)?) card)\b( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? \d{3,}|(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,})\b)",
       Labelled("[ID]"), icase);
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[ID]", ""));
@@ -914,7 +919,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Sgt\.?|Sergeant|Cpl\.?|Corporal|Lieutenant|Capt\.?|Captain|Maj\.|Col\.|Colonel|Det\.?|Detective|Officer|Deputy|Trooper|Rev\.?|Reverend|Pastor|Rabbi|Imam|Judge) [A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
-      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:guardian ad litem|conservator|case ?worker|parole officer|probation officer|attorney|lawyer|advocate|(?:health ?care )?proxy|Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|[Ss]ponsor|[Tt]utor|[Ee]x|(?:[Ss]tep-?|[Gg]od|[Hh]alf-|[Gg]reat-|[Ff]oster |[Cc]ommon-law |[Ee]x-)?(?:[Dd]aughter|[Ss]on|[Gg]randniece|[Gg]randnephew|[Gg]randchild|child|twin|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|[Bb]rother|[Nn]iece|[Nn]ephew|[Gg]randson|[Gg]randdaughter|[Gg]randmother|[Gg]randfather|[Aa]unt|[Uu]ncle|[Cc]ousin|[Ff]riend|[Nn]eighbou?r|[Cc]aregiver|[Pp]artner|[Ss]pouse|[Gg]uardian|[Ff]iancée?|[Bb]oyfriend|[Gg]irlfriend)(?:-in-law)?)),? \(?(?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:guardian ad litem|conservator|case ?worker|parole officer|probation officer|attorney|lawyer|advocate|(?:health ?care )?proxy|Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|(?:[Bb]and|[Tt]eam|[Hh]ouse|[Ss]hip|[Bb]unk|[Ss]uite|[Cc]ell|[Pp]lay|[Ww]ork)mate|[Bb]uddy|[Ss]ponsor|[Tt]utor|[Ee]x|(?:[Ss]tep-?|[Gg]od|[Hh]alf-|[Gg]reat-|[Ff]oster |[Cc]ommon-law |[Ee]x-)?(?:[Dd]aughter|[Ss]on|[Gg]randniece|[Gg]randnephew|[Gg]randchild|child|twin|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|[Bb]rother|[Nn]iece|[Nn]ephew|[Gg]randson|[Gg]randdaughter|[Gg]randmother|[Gg]randfather|[Aa]unt|[Uu]ncle|[Cc]ousin|[Ff]riend|[Nn]eighbou?r|[Cc]aregiver|[Pp]artner|[Ss]pouse|[Gg]uardian|[Ff]iancée?|[Bb]oyfriend|[Gg]irlfriend)(?:-in-law)?)),? \(?(?:named |called )?[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   add("name",
       R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by|[Ss]igned|[Cc]c)[:]?) (?:[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?|[A-Z]\.) [A-Z](?:'[A-Z])?[a-z'-]+\b)",

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/strings.h"
 #include "eval/labeler.h"
 
 namespace medscribe::monitor {
@@ -37,17 +38,6 @@ double Years(const Json& age) {
   char* end = nullptr;
   const double years = std::strtod(s.c_str(), &end);
   return end == s.c_str() ? std::nan("") : std::min(years, 90.0);
-}
-
-size_t Words(std::string_view text) {
-  size_t n = 0;
-  bool in_word = false;
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-    if (!space && !in_word) ++n;
-    in_word = !space;
-  }
-  return n;
 }
 
 }  // namespace
@@ -98,7 +88,7 @@ void AddImageFeatures(const float* pixels, size_t n, ProfileBuilder& b) {
 }
 
 void AddReportFeatures(std::string_view report, ProfileBuilder& b) {
-  b.AddNumber("report_words", static_cast<double>(Words(report)));
+  b.AddNumber("report_words", static_cast<double>(SplitWhitespace(report).size()));
   const eval::Labels labels = eval::LabelReport(report);
   for (int c = 0; c < eval::kNumClasses; ++c)
     b.AddCategory(std::string("finding:") + eval::kClassNames[c],

@@ -10,6 +10,7 @@
 #include "common/civil_time.h"
 #include "common/durable_file.h"
 #include "common/files.h"
+#include "common/strings.h"
 #include "monitor/features.h"
 
 namespace medscribe::monitor {
@@ -17,18 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
-
-std::vector<std::string_view> SplitWords(std::string_view s) {
-  std::vector<std::string_view> words;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')) ++i;
-    const size_t b = i;
-    while (i < s.size() && !(s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')) ++i;
-    if (i > b) words.push_back(s.substr(b, i - b));
-  }
-  return words;
-}
 
 std::string WindowName(int64_t start) {
   const DateTime t = DateTime::FromSeconds(static_cast<long>(start));
@@ -95,7 +84,7 @@ std::string ProfileFingerprint(const Profile& p) {
 }
 
 double EditedWords(std::string_view draft, std::string_view final_text) {
-  const std::vector<std::string_view> a = SplitWords(draft), b = SplitWords(final_text);
+  const std::vector<std::string_view> a = SplitWhitespace(draft), b = SplitWhitespace(final_text);
   // Longest common subsequence, one row at a time.
   std::vector<size_t> prev(b.size() + 1, 0), cur(b.size() + 1, 0);
   for (size_t i = 1; i <= a.size(); ++i) {
@@ -169,7 +158,7 @@ Status LiveRecorder::Signed(std::string_view draft, std::string_view final_text)
   std::lock_guard<std::mutex> lock(mu_);
   RETURN_IF_ERROR(Roll(clock_()));
   ++window_.signed_reports;
-  window_.draft_words += static_cast<double>(SplitWords(draft).size());
+  window_.draft_words += static_cast<double>(SplitWhitespace(draft).size());
   window_.edited_words += EditedWords(draft, final_text);
   return Write();
 }

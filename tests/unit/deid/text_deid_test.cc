@@ -751,6 +751,16 @@ TEST(TextScrubberTest, AGuardianAdLitemAndTheTownSomeoneCoachesOrVolunteersIn) {
        "Volunteers in Summer.", "Health care proxy on file."});
 }
 
+TEST(TextScrubberTest, ABandmateAMedicalCardAHostWithoutSchemeAndAnElderCalledUncle) {
+  ExpectScrubbedAndKept(
+      "His bandmate Jojo found him backstage. DOT medical card DOT-MC-778201 on file. Uploaded "
+      "to files.cardiology-share.example/s/93k2 for a second read. "
+      "老伯吳金土由看護陪同。",
+      {"Jojo", "778201", "cardiology-share", "吳金土"},
+      {"Teammate support was good.", "Medical card reviewed.", "Dose 0.5 mg/kg/day.",
+       "Seen q.i.d./prn."});
+}
+
 TEST(TextScrubberTest, BiometricLabelsWrittenWithAHyphen) {
   ExpectScrubbedAndKept(
       "Palm-vein scan enrollment PV-20931-L for the pharmacy cabinet. Finger-print template "
