@@ -179,7 +179,7 @@ Runner RegisterFl(CLI::App& app) {
       ->add_option("--round-timeout", a->round_timeout,
                    "Seconds a round waits for the missing sites before going on without "
                    "them: for keys from its start, for updates from the first update's arrival "
-                   "(local training may take as long as it needs), for seeds from the unmask "
+                   "(the first is awaited up to 5 times as long), for seeds from the unmask "
                    "phase's start")
       ->capture_default_str();
   server

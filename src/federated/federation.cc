@@ -130,7 +130,7 @@ class Coordinator {
       case Phase::kTrain:
         if (sum_->Survivors().size() == keys_.size()) {
           Finish();
-        } else if (late && sum_->Survivors().empty()) {
+        } else if (late && sum_->Survivors().empty() && ++idle_timeouts_ < kIdleTimeouts) {
           Log("round %d: no update yet; waiting", round_);
           deadline_ = Clock::now() + Timeout();
         } else if (late) {
@@ -208,6 +208,7 @@ class Coordinator {
     for (const auto& [id, key] : keys_) ids.push_back(id);
     sum_ = std::make_unique<MaskedSum>(size_, ids);
     phase_ = Phase::kTrain;
+    idle_timeouts_ = 0;
     deadline_ = Clock::now() + Timeout();  // restarted by the first update
     record_.participants = Names(ids);
     double loss = 0;
@@ -282,9 +283,13 @@ class Coordinator {
   }
 
   Response State(int id) {
-    Json j = {{"round", round_},    {"attempt", attempt_},        {"phase", PhaseName(phase_)},
+    Json j = {{"round", round_},
+              {"attempt", attempt_},
+              {"phase", PhaseName(phase_)},
               {"id", id},
-              {"size", size_},      {"scale", o_.scale},          {"fedprox_mu", o_.fedprox_mu},
+              {"size", size_},
+              {"scale", o_.scale},
+              {"fedprox_mu", o_.fedprox_mu},
               {"rounds", o_.rounds}};
     Json participants = Json::object();
     for (const auto& [pid, key] : keys_) participants[std::to_string(pid)] = Base64Encode(key);
@@ -348,6 +353,11 @@ class Coordinator {
   size_t size_ = 0;
   int round_ = 1;
   int attempt_ = 0;  // counts the rounds begun, repeated ones included
+  // Timeouts the train phase has waited through without any update: local training may be
+  // slow, but participants that all died (and restarted, waiting for a new attempt) must not
+  // hold the round forever.
+  static constexpr int kIdleTimeouts = 5;
+  int idle_timeouts_ = 0;
   Phase phase_ = Phase::kKeys;
   Clock::time_point deadline_, round_start_;
   std::map<int, std::string> keys_;
@@ -479,8 +489,7 @@ class Site {
   }
   // False when the server answers 409: the phase or attempt the request was meant for is over
   // (the round went on without this site, or was repeated).
-  StatusOr<bool> Post(const std::string& target, const std::string& body,
-                      const std::string& type) {
+  StatusOr<bool> Post(const std::string& target, const std::string& body, const std::string& type) {
     ASSIGN_OR_RETURN(const Response r, Send("POST", target, body, type));
     if (r.status == 409) return false;
     if (r.status != 200) return FailedPreconditionError("POST " + target + ": " + r.body);
@@ -592,10 +601,10 @@ class Site {
     }
     if (o_.progress)
       std::fprintf(stderr, "round %d: revealing the seeds with dropped sites\n", round);
-    ASSIGN_OR_RETURN(const bool taken,
-                     Post("/fl/seeds",
-                          Json{{"round", round}, {"attempt", attempt}, {"seeds", seeds}}.dump(),
-                          "application/json"));
+    ASSIGN_OR_RETURN(
+        const bool taken,
+        Post("/fl/seeds", Json{{"round", round}, {"attempt", attempt}, {"seeds", seeds}}.dump(),
+             "application/json"));
     if (!taken) Late(round, "seeds");
     return OkStatus();
   }

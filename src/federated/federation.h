@@ -45,12 +45,13 @@ struct ServerOptions {
   int min_sites = 2;               // updates a round needs (2: secure aggregation hides one)
   int rounds = 5;
   // How long the keys phase waits for more than `min_sites` keys, the train phase for the
-  // others after the first update (the phase waits for that first update as long as it takes:
-  // training time depends on the sites' hardware), and the unmask phase for the seeds.
+  // others after the first update (the first update is awaited up to 5 times as long: training
+  // time depends on the sites' hardware; past that the round is repeated, so that restarted
+  // sites can join), and the unmask phase for the seeds.
   double round_timeout_s = 600;
-  model::ModelConfig config;     // decoder.vocab_size set to the tokenizer's
-  uint64_t seed = 0;             // of the global model's initialization
-  std::string tokenizer_model;   // copied into the final model
+  model::ModelConfig config;    // decoder.vocab_size set to the tokenizer's
+  uint64_t seed = 0;            // of the global model's initialization
+  std::string tokenizer_model;  // copied into the final model
   std::string out_dir;
   double fedprox_mu = 0;   // announced to the sites
   double scale = 1 << 16;  // fixed-point scale of the updates
