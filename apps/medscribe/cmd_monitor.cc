@@ -1,5 +1,6 @@
 // `medscribe monitor`: drift of a dataset, or of the gateway's live traffic, against a model's
 // training data (monitor/drift.h, monitor/live.h; docs/monitoring.md).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -140,13 +141,17 @@ json::Value ReportJson(const MonitorArgs& a, const Reference& ref, const std::st
                                               {"max_edit_rate", json::Value(a.max_edit_rate)}})},
       {"alerts", json::Value(alerts)},
       {"features", json::Value(std::move(features))}};
-  if (live)
+  if (live) {
+    json::Object hints;
+    for (const auto& [rule, n] : live->hints) hints[rule] = json::Value(n);
     report["live"] = json::Value(json::Object{{"from", json::Value(IsoOf(live->start))},
                                               {"to", json::Value(IsoOf(live->end))},
                                               {"drafts", json::Value(live->drafts)},
+                                              {"hints", json::Value(std::move(hints))},
                                               {"signed", json::Value(live->signed_reports)},
                                               {"edit_rate", json::Value(live->edit_rate())},
                                               {"edit_rate_alert", json::Value(edit_alert)}});
+  }
   return json::Value(std::move(report));
 }
 
@@ -202,6 +207,20 @@ int Run(GlobalOptions& g, MonitorArgs& a) {
         : live->signed_reports < a.thresholds.min_count ? " (too few signed reports to alert)"
                                                         : "");
     alerts += edit_alert;
+    // Rule hints per draft, the most frequent rules first.
+    std::vector<std::pair<int64_t, std::string>> by_count;
+    int64_t hints = 0;
+    for (const auto& [rule, n] : live->hints) {
+      by_count.push_back({n, rule});
+      hints += n;
+    }
+    std::sort(by_count.rbegin(), by_count.rend());
+    std::string top;
+    for (size_t i = 0; i < by_count.size() && i < 5; ++i)
+      top += (i ? ", " : "") + by_count[i].second + " " + std::to_string(by_count[i].first);
+    std::printf("live: %.2f rule hints per draft%s%s\n",
+                live->drafts ? static_cast<double>(hints) / static_cast<double>(live->drafts) : 0.0,
+                top.empty() ? "" : "; most frequent: ", top.c_str());
   }
   if (!a.prometheus.empty()) {
     std::string text = monitor::PrometheusText(rows);
@@ -266,8 +285,7 @@ Runner RegisterMonitor(CLI::App& app) {
       {app.add_option("--psi", a->thresholds.psi, "Alert above this population stability index")
            ->capture_default_str(),
        "monitor.psi"},
-      {app.add_option("--js", a->thresholds.js,
-                      "Alert above this Jensen-Shannon divergence (bits)")
+      {app.add_option("--js", a->thresholds.js, "Alert above this Jensen-Shannon divergence (bits)")
            ->capture_default_str(),
        "monitor.js"},
       {app.add_option("--min-count", a->thresholds.min_count,

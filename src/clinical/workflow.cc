@@ -555,7 +555,11 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
   doc["id"] = row.id;
   row.phi = Dump(doc);
   RETURN_IF_ERROR(p_.store->Put(row));
-  if (p_.observer) p_.observer->Drafted(sample.json, first, generated->text);
+  if (p_.observer) {
+    std::vector<std::string> hint_rules;
+    for (const Json& h : hints) hint_rules.push_back(h.value("rule_id", ""));
+    p_.observer->Drafted(sample.json, first, generated->text, hint_rules);
+  }
   progress("stored", {{"id", row.id}});
   return ViewOf(row, std::move(doc));
 }

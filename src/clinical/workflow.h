@@ -71,9 +71,9 @@ class DraftObserver {
  public:
   virtual ~DraftObserver() = default;
   // The de-identified sample the model read (dataset JSON), its image's pixels as the model
-  // read them, and the draft.
+  // read them, the draft, and the rule ids of the hints it got (one per hint).
   virtual void Drafted(const std::string& sample_json, const std::vector<float>& pixels,
-                       const std::string& draft) = 0;
+                       const std::string& draft, const std::vector<std::string>& hint_rules) = 0;
   virtual void Signed(const std::string& draft, const std::string& final_text) = 0;
 };
 

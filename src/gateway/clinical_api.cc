@@ -51,8 +51,9 @@ class DriftRecording : public clinical::DraftObserver {
  public:
   explicit DriftRecording(std::unique_ptr<monitor::LiveRecorder> r) : r_(std::move(r)) {}
   void Drafted(const std::string& sample_json, const std::vector<float>& pixels,
-               const std::string& draft) override {
-    if (Status s = r_->Drafted(sample_json, pixels.data(), pixels.size(), draft); !s.ok())
+               const std::string& draft, const std::vector<std::string>& hint_rules) override {
+    if (Status s = r_->Drafted(sample_json, pixels.data(), pixels.size(), draft, hint_rules);
+        !s.ok())
       LOG_WARN("drift recording in {}: {}", r_->dir(), s.message());
   }
   void Signed(const std::string& draft, const std::string& final_text) override {

@@ -43,6 +43,7 @@ std::string WindowToJson(const LiveWindow& w) {
               {"end", w.end},
               {"reference", w.reference},
               {"drafts", w.drafts},
+              {"hints", w.hints},
               {"signed", w.signed_reports},
               {"draft_words", w.draft_words},
               {"edited_words", w.edited_words},
@@ -61,6 +62,7 @@ StatusOr<LiveWindow> WindowFromJson(std::string_view text) {
     w.end = j.at("end").get<int64_t>();
     w.reference = j.at("reference").get<std::string>();
     w.drafts = j.at("drafts").get<int64_t>();
+    if (j.contains("hints")) w.hints = j.at("hints").get<std::map<std::string, int64_t>>();
     w.signed_reports = j.at("signed").get<int64_t>();
     w.draft_words = j.at("draft_words").get<double>();
     w.edited_words = j.at("edited_words").get<double>();
@@ -144,13 +146,14 @@ Status LiveRecorder::Write() {
 }
 
 Status LiveRecorder::Drafted(std::string_view sample_json, const float* pixels, size_t n,
-                             std::string_view draft) {
+                             std::string_view draft, const std::vector<std::string>& hint_rules) {
   std::lock_guard<std::mutex> lock(mu_);
   RETURN_IF_ERROR(Roll(clock_()));
   AddSampleFeatures(sample_json, *builder_);
   AddImageFeatures(pixels, n, *builder_);
   AddReportFeatures(draft, *builder_);
   ++window_.drafts;
+  for (const std::string& rule : hint_rules) ++window_.hints[rule];
   return Write();
 }
 
@@ -217,6 +220,7 @@ StatusOr<LiveWindow> ReadWindows(const std::string& dir, int64_t since,
     any = true;
     total.end = std::max(total.end, w->end);
     total.drafts += w->drafts;
+    for (const auto& [rule, n] : w->hints) total.hints[rule] += n;
     total.signed_reports += w->signed_reports;
     total.draft_words += w->draft_words;
     total.edited_words += w->edited_words;

@@ -1,5 +1,6 @@
 // Live traffic recorded for drift monitoring (docs/monitoring.md): each draft the gateway makes
-// (the features of features.h over the sample the model read, its image and the draft) and each
+// (the features of features.h over the sample the model read, its image and the draft, and the
+// rule hints it got) and each
 // report signed (the clinicians' edit rate: how much of the draft they changed), added up per
 // time window and written to DIR/live-<window start, UTC: YYYYMMDDTHHMMSSZ>.json
 // (docs/formats/drift-window.md) after every record, atomically, so a crash loses at most the
@@ -14,10 +15,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "monitor/drift.h"
@@ -30,6 +33,7 @@ struct LiveWindow {
   std::string reference;       // fingerprint of the reference profile the counts are binned at
   Profile profile;             // input and output features of the drafts
   int64_t drafts = 0;
+  std::map<std::string, int64_t> hints;  // hints the drafts got, by rule id
   int64_t signed_reports = 0;
   double draft_words = 0, edited_words = 0;  // over the signed reports' drafts
   // Words changed (removed plus added) per word drafted; 0 without a signed report.
@@ -59,9 +63,9 @@ class LiveRecorder {
                                                       int64_t window_s, Clock clock = nullptr);
 
   // A draft: the sample the model read (dataset JSON), its first image's pixels as the model
-  // read them (may be null with n == 0) and the draft's text.
+  // read them (may be null with n == 0), the draft's text and its hints' rule ids.
   Status Drafted(std::string_view sample_json, const float* pixels, size_t n,
-                 std::string_view draft);
+                 std::string_view draft, const std::vector<std::string>& hint_rules = {});
   // A signature: the text drafted and the text signed.
   Status Signed(std::string_view draft, std::string_view final_text);
 

@@ -44,7 +44,9 @@ TEST_F(LiveTest, CountsPerWindowBinnedAtTheReferenceWithoutRawValues) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   const std::vector<float> px(16, 0.25f);
   ASSERT_TRUE((*r)->Drafted(Sample("ED", 12.3456), px.data(), px.size(), "No effusion.").ok());
-  ASSERT_TRUE((*r)->Drafted(Sample("ONCOLOGY", 5.5), nullptr, 0, "Left effusion.").ok());
+  ASSERT_TRUE((*r)->Drafted(Sample("ONCOLOGY", 5.5), nullptr, 0, "Left effusion.",
+                            {"laterality", "laterality", "wbc-addressed"})
+                  .ok());
   now_ += 3600;  // the next window
   ASSERT_TRUE((*r)->Signed("Small left effusion.", "Moderate left effusion.").ok());
 
@@ -58,6 +60,8 @@ TEST_F(LiveTest, CountsPerWindowBinnedAtTheReferenceWithoutRawValues) {
   auto first = WindowFromJson(text);
   ASSERT_TRUE(first.ok()) << first.status().message();
   EXPECT_EQ(first->drafts, 2);
+  EXPECT_EQ(first->hints,
+            (std::map<std::string, int64_t>{{"laterality", 2}, {"wbc-addressed", 1}}));
   EXPECT_EQ(first->reference, ProfileFingerprint(reference_));
   EXPECT_EQ(first->profile.features.at("department").counts.at("ONCOLOGY"), 1);
   EXPECT_EQ(first->profile.features.at("lab:6690-2").edges,
@@ -69,6 +73,7 @@ TEST_F(LiveTest, CountsPerWindowBinnedAtTheReferenceWithoutRawValues) {
   auto total = ReadWindows(dir_.string(), 0, ProfileFingerprint(reference_));
   ASSERT_TRUE(total.ok()) << total.status().message();
   EXPECT_EQ(total->drafts, 2);
+  EXPECT_EQ(total->hints.at("laterality"), 2);
   EXPECT_EQ(total->signed_reports, 1);
   EXPECT_DOUBLE_EQ(total->edit_rate(), 2.0 / 3.0);  // "Small" out, "Moderate" in; 3 drafted
   auto later = ReadWindows(dir_.string(), now_, "");
