@@ -155,6 +155,96 @@ json::Value ReportJson(const MonitorArgs& a, const Reference& ref, const std::st
   return json::Value(std::move(report));
 }
 
+// What is checked: a dataset's split, or the live windows added up.
+struct Current {
+  monitor::Profile profile;
+  std::string name;
+  std::optional<monitor::LiveWindow> live;
+};
+
+StatusOr<Current> LoadCurrent(const MonitorArgs& a, const monitor::Profile& reference) {
+  Current c;
+  if (a.live.empty()) {
+    ASSIGN_OR_RETURN(c.profile, monitor::ProfileDataset(a.current, a.split, &reference));
+    c.name = a.current + " (" + a.split + ")";
+    return c;
+  }
+  ASSIGN_OR_RETURN(const int64_t since, SinceSeconds(a.since));
+  ASSIGN_OR_RETURN(monitor::LiveWindow w,
+                   monitor::ReadWindows(a.live, since, monitor::ProfileFingerprint(reference)));
+  c.profile = w.profile;
+  c.name = a.live + " (live, " + IsoOf(w.start) + " to " + IsoOf(w.end) + ")";
+  c.live = std::move(w);
+  return c;
+}
+
+// Prints the live tallies: drafts, signatures, the edit rate (whether it alerts is returned)
+// and the rule hints per draft, the most frequent rules first.
+bool PrintLive(const monitor::LiveWindow& live, const MonitorArgs& a) {
+  const bool enough = live.signed_reports >= a.thresholds.min_count;
+  const bool alert = enough && live.edit_rate() > a.max_edit_rate;
+  std::printf("live: %lld drafts, %lld signed; edit rate %.3f (words changed per word drafted)%s\n",
+              static_cast<long long>(live.drafts), static_cast<long long>(live.signed_reports),
+              live.edit_rate(),
+              alert    ? "  ALERT"
+              : enough ? ""
+                       : " (too few signed reports to alert)");
+  std::vector<std::pair<int64_t, std::string>> by_count;
+  int64_t hints = 0;
+  for (const auto& [rule, n] : live.hints) {
+    by_count.push_back({n, rule});
+    hints += n;
+  }
+  std::sort(by_count.rbegin(), by_count.rend());
+  std::string top;
+  for (size_t i = 0; i < by_count.size() && i < 5; ++i)
+    top += (i ? ", " : "") + by_count[i].second + " " + std::to_string(by_count[i].first);
+  std::printf("live: %.2f rule hints per draft%s%s\n",
+              live.drafts ? static_cast<double>(hints) / static_cast<double>(live.drafts) : 0.0,
+              top.empty() ? "" : "; most frequent: ", top.c_str());
+  return alert;
+}
+
+// --prometheus, --svg and --out.
+Status WriteOutputs(const MonitorArgs& a, const Reference& ref, const Current& cur,
+                    const std::vector<monitor::FeatureDrift>& rows, int alerts, bool edit_alert) {
+  if (!a.prometheus.empty()) {
+    std::string text = monitor::PrometheusText(rows);
+    if (cur.live) {
+      char buf[256];
+      std::snprintf(buf, sizeof buf,
+                    "# HELP medscribe_drift_edit_rate Words changed per word drafted in the "
+                    "signed reports.\n# TYPE medscribe_drift_edit_rate gauge\n"
+                    "medscribe_drift_edit_rate %.6g\n",
+                    cur.live->edit_rate());
+      text += buf;
+    }
+    RETURN_IF_ERROR(WriteFile(a.prometheus, text));
+  }
+  if (!a.svg.empty()) {
+    const std::string title = "Drift of " + cur.name + " against " + ref.name;
+    RETURN_IF_ERROR(WriteFile(a.svg, monitor::DriftSvg(rows, a.thresholds, title)));
+  }
+  if (!a.out.empty()) {
+    const json::Value report =
+        ReportJson(a, ref, cur.name, rows, alerts, cur.live ? &*cur.live : nullptr, edit_alert);
+    RETURN_IF_ERROR(WriteFile(a.out, json::Dump(report, 2) + "\n"));
+  }
+  return OkStatus();
+}
+
+// --on-alert: the hook (e.g. a retraining pipeline) gets the report's path and the number of
+// alerts.
+Status RunAlertHook(const MonitorArgs& a, int alerts) {
+  setenv("MEDSCRIBE_DRIFT_ALERTS", std::to_string(alerts).c_str(), 1);
+  setenv("MEDSCRIBE_DRIFT_REPORT", a.out.c_str(), 1);
+  ASSIGN_OR_RETURN(const ProcessResult r, RunProcess({"/bin/sh", "-c", a.on_alert}));
+  std::fputs(r.out.c_str(), stdout);
+  std::fputs(r.err.c_str(), stderr);
+  if (r.exit_code != 0) return InternalError("--on-alert exited " + std::to_string(r.exit_code));
+  return OkStatus();
+}
+
 int Run(GlobalOptions& g, MonitorArgs& a) {
   if (Status s = ThresholdsFromConfig(g, a); !s.ok()) return ReportError(s);
   if (a.current.empty() == a.live.empty())
@@ -163,25 +253,10 @@ int Run(GlobalOptions& g, MonitorArgs& a) {
         "clinical.drift_dir)"));
   auto ref = ResolveReference(g, a);
   if (!ref.ok()) return ReportError(ref.status());
-  monitor::Profile current;
-  std::string current_name;
-  std::optional<monitor::LiveWindow> live;
-  if (!a.live.empty()) {
-    auto since = SinceSeconds(a.since);
-    if (!since.ok()) return ReportError(since.status());
-    auto w = monitor::ReadWindows(a.live, *since, monitor::ProfileFingerprint(ref->profile));
-    if (!w.ok()) return ReportError(w.status());
-    live = std::move(*w);
-    current = live->profile;
-    current_name = a.live + " (live, " + IsoOf(live->start) + " to " + IsoOf(live->end) + ")";
-  } else {
-    auto cur = monitor::ProfileDataset(a.current, a.split, &ref->profile);
-    if (!cur.ok()) return ReportError(cur.status());
-    current = std::move(*cur);
-    current_name = a.current + " (" + a.split + ")";
-  }
+  auto cur = LoadCurrent(a, ref->profile);
+  if (!cur.ok()) return ReportError(cur.status());
   const std::vector<monitor::FeatureDrift> rows =
-      monitor::Compare(ref->profile, current, a.thresholds);
+      monitor::Compare(ref->profile, cur->profile, a.thresholds);
   std::printf("%-28s %9s %9s %9s %9s  %s\n", "feature", "PSI", "JS", "reference", "current", "");
   int alerts = 0;
   for (const monitor::FeatureDrift& d : rows) {
@@ -193,68 +268,13 @@ int Run(GlobalOptions& g, MonitorArgs& a) {
       "%d of %zu features drifted (PSI > %g or JS > %g, at least %g values); reference %s, "
       "current %s\n",
       alerts, rows.size(), a.thresholds.psi, a.thresholds.js, a.thresholds.min_count,
-      ref->name.c_str(), current_name.c_str());
-  bool edit_alert = false;
-  if (live) {
-    edit_alert =
-        live->signed_reports >= a.thresholds.min_count && live->edit_rate() > a.max_edit_rate;
-    std::printf(
-        "live: %lld drafts, %lld signed; edit rate %.3f (words changed per word "
-        "drafted)%s\n",
-        static_cast<long long>(live->drafts), static_cast<long long>(live->signed_reports),
-        live->edit_rate(),
-        edit_alert                                      ? "  ALERT"
-        : live->signed_reports < a.thresholds.min_count ? " (too few signed reports to alert)"
-                                                        : "");
-    alerts += edit_alert;
-    // Rule hints per draft, the most frequent rules first.
-    std::vector<std::pair<int64_t, std::string>> by_count;
-    int64_t hints = 0;
-    for (const auto& [rule, n] : live->hints) {
-      by_count.push_back({n, rule});
-      hints += n;
-    }
-    std::sort(by_count.rbegin(), by_count.rend());
-    std::string top;
-    for (size_t i = 0; i < by_count.size() && i < 5; ++i)
-      top += (i ? ", " : "") + by_count[i].second + " " + std::to_string(by_count[i].first);
-    std::printf("live: %.2f rule hints per draft%s%s\n",
-                live->drafts ? static_cast<double>(hints) / static_cast<double>(live->drafts) : 0.0,
-                top.empty() ? "" : "; most frequent: ", top.c_str());
-  }
-  if (!a.prometheus.empty()) {
-    std::string text = monitor::PrometheusText(rows);
-    if (live) {
-      char buf[256];
-      std::snprintf(buf, sizeof buf,
-                    "# HELP medscribe_drift_edit_rate Words changed per word drafted in the "
-                    "signed reports.\n# TYPE medscribe_drift_edit_rate gauge\n"
-                    "medscribe_drift_edit_rate %.6g\n",
-                    live->edit_rate());
-      text += buf;
-    }
-    if (Status s = WriteFile(a.prometheus, text); !s.ok()) return ReportError(s);
-  }
-  if (!a.svg.empty()) {
-    const std::string title = "Drift of " + current_name + " against " + ref->name;
-    if (Status s = WriteFile(a.svg, monitor::DriftSvg(rows, a.thresholds, title)); !s.ok())
-      return ReportError(s);
-  }
-  if (!a.out.empty()) {
-    const json::Value report =
-        ReportJson(a, *ref, current_name, rows, alerts, live ? &*live : nullptr, edit_alert);
-    if (Status s = WriteFile(a.out, json::Dump(report, 2) + "\n"); !s.ok()) return ReportError(s);
-  }
+      ref->name.c_str(), cur->name.c_str());
+  const bool edit_alert = cur->live && PrintLive(*cur->live, a);
+  alerts += edit_alert;
+  if (Status s = WriteOutputs(a, *ref, *cur, rows, alerts, edit_alert); !s.ok())
+    return ReportError(s);
   if (alerts > 0 && !a.on_alert.empty()) {
-    // The hook (e.g. a retraining pipeline) gets the report's path and the number of alerts.
-    setenv("MEDSCRIBE_DRIFT_ALERTS", std::to_string(alerts).c_str(), 1);
-    setenv("MEDSCRIBE_DRIFT_REPORT", a.out.c_str(), 1);
-    auto r = RunProcess({"/bin/sh", "-c", a.on_alert});
-    if (!r.ok()) return ReportError(r.status());
-    std::fputs(r->out.c_str(), stdout);
-    std::fputs(r->err.c_str(), stderr);
-    if (r->exit_code != 0)
-      return ReportError(InternalError("--on-alert exited " + std::to_string(r->exit_code)));
+    if (Status s = RunAlertHook(a, alerts); !s.ok()) return ReportError(s);
   }
   // 4: drift above a threshold (for schedulers that start retraining on it).
   return alerts > 0 ? 4 : kExitOk;
