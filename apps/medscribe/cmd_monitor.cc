@@ -29,22 +29,24 @@ struct MonitorArgs {
   std::string reference_split = "train", split = "test";
   monitor::Thresholds thresholds;
   double max_edit_rate = 0.3;
-  // The threshold options, to tell a value given on the command line from a default.
-  std::vector<std::pair<CLI::Option*, std::string>> threshold_options;
+  // The threshold options, to tell a value given on the command line from a default: the
+  // option, its configuration key, and the value it sets.
+  struct ThresholdOption {
+    CLI::Option* option;
+    std::string key;
+    double* value;
+  };
+  std::vector<ThresholdOption> threshold_options;
 };
 
 // Thresholds not given on the command line come from the configuration (--config FILE,
 // --set monitor.psi=0.2): monitor.psi, monitor.js, monitor.min_count, monitor.max_edit_rate.
 Status ThresholdsFromConfig(const GlobalOptions& g, MonitorArgs& a) {
-  for (auto& [opt, key] : a.threshold_options) {
-    if (opt->count() > 0 || !g.config.Has(key)) continue;
-    ASSIGN_OR_RETURN(const double v, g.config.GetDouble(key, 0));
-    if (!(v >= 0)) return InvalidArgumentError(key + " must be a number of at least 0");
-    double* target = key == "monitor.psi"         ? &a.thresholds.psi
-                     : key == "monitor.js"        ? &a.thresholds.js
-                     : key == "monitor.min_count" ? &a.thresholds.min_count
-                                                  : &a.max_edit_rate;
-    *target = v;
+  for (const MonitorArgs::ThresholdOption& t : a.threshold_options) {
+    if (t.option->count() > 0 || !g.config.Has(t.key)) continue;
+    ASSIGN_OR_RETURN(const double v, g.config.GetDouble(t.key, 0));
+    if (!(v >= 0)) return InvalidArgumentError(t.key + " must be a number of at least 0");
+    *t.value = v;
   }
   return OkStatus();
 }
@@ -71,7 +73,7 @@ struct Reference {
 // A dataset's profile of `split`: the one ingest wrote for train, else computed.
 StatusOr<monitor::Profile> DatasetReference(const std::string& dir, const std::string& split) {
   if (split == "train") {
-    auto p = monitor::ManifestProfile(dir);
+    auto p = monitor::LoadReferenceProfile(dir);  // the manifest's drift_profile
     if (p.ok() || p.status().code() != ErrorCode::kNotFound) return p;
   }
   return monitor::ProfileDataset(dir, split);
@@ -304,20 +306,20 @@ Runner RegisterMonitor(CLI::App& app) {
   a->threshold_options = {
       {app.add_option("--psi", a->thresholds.psi, "Alert above this population stability index")
            ->capture_default_str(),
-       "monitor.psi"},
+       "monitor.psi", &a->thresholds.psi},
       {app.add_option("--js", a->thresholds.js, "Alert above this Jensen-Shannon divergence (bits)")
            ->capture_default_str(),
-       "monitor.js"},
+       "monitor.js", &a->thresholds.js},
       {app.add_option("--min-count", a->thresholds.min_count,
                       "Values a feature (or signed reports, for the edit rate) needs before it "
                       "may alert")
            ->capture_default_str(),
-       "monitor.min_count"},
+       "monitor.min_count", &a->thresholds.min_count},
       {app.add_option("--max-edit-rate", a->max_edit_rate,
                       "With --live: alert when clinicians change more than this many words per "
                       "word drafted")
            ->capture_default_str(),
-       "monitor.max_edit_rate"}};
+       "monitor.max_edit_rate", &a->max_edit_rate}};
   app.footer(
       "Thresholds not given here come from the configuration (--config FILE or --set KEY=V): "
       "monitor.psi, monitor.js, monitor.min_count, monitor.max_edit_rate.");

@@ -2,10 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <nlohmann/json.hpp>
-
-#include "common/files.h"
-
 #include "model/json.h"
 #include "monitor/features.h"
 #include "train/data.h"
@@ -26,18 +22,6 @@ StatusOr<Profile> ProfileDataset(const std::string& dir, const std::string& spli
     if (report && report->is_string()) AddReportFeatures(report->as_string(), b);
   }
   return b.Build();
-}
-
-StatusOr<Profile> ManifestProfile(const std::string& dir) {
-  ASSIGN_OR_RETURN(const std::string text, ReadFile(dir + "/manifest.json"));
-  const nlohmann::json m = nlohmann::json::parse(text, nullptr, false);
-  if (!m.is_object()) return DataLossError(dir + "/manifest.json is not JSON");
-  const auto it = m.find("drift_profile");
-  if (it == m.end())
-    return NotFoundError(dir +
-                         "/manifest.json has no drift_profile (the dataset was ingested "
-                         "before ingest wrote one)");
-  return ProfileFromJson(it->dump());
 }
 
 }  // namespace medscribe::monitor

@@ -14,8 +14,4 @@ namespace medscribe::monitor {
 StatusOr<Profile> ProfileDataset(const std::string& dir, const std::string& split,
                                  const Profile* reference = nullptr);
 
-// The reference profile ingest wrote into the dataset's manifest (`drift_profile`: its train
-// split). NotFound when the manifest has none; DataLoss when it is malformed.
-StatusOr<Profile> ManifestProfile(const std::string& dir);
-
 }  // namespace medscribe::monitor

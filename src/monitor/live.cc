@@ -118,12 +118,11 @@ StatusOr<std::unique_ptr<LiveRecorder>> LiveRecorder::Open(const std::string& di
 
 Status LiveRecorder::Roll(int64_t now) {
   const int64_t start = now - ((now % window_s_) + window_s_) % window_s_;
-  if (builder_ && window_.start == start) return OkStatus();
+  if (window_.end != 0 && window_.start == start) return OkStatus();
   window_ = LiveWindow{};
   window_.start = start;
   window_.end = start + window_s_;
   window_.reference = fingerprint_;
-  builder_ = std::make_unique<ProfileBuilder>(&reference_, /*reference_edges_only=*/true);
   const fs::path path = fs::path(dir_) / WindowName(start);
   if (!fs::exists(path)) return OkStatus();
   ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
@@ -140,18 +139,19 @@ Status LiveRecorder::Roll(int64_t now) {
 }
 
 Status LiveRecorder::Write() {
-  LiveWindow w = window_;
-  RETURN_IF_ERROR(Accumulate(w.profile, builder_->Build()));
-  return WriteFileDurably(fs::path(dir_) / WindowName(w.start), WindowToJson(w), 0640);
+  return WriteFileDurably(fs::path(dir_) / WindowName(window_.start), WindowToJson(window_), 0640);
 }
 
 Status LiveRecorder::Drafted(std::string_view sample_json, const float* pixels, size_t n,
                              std::string_view draft, const std::vector<std::string>& hint_rules) {
   std::lock_guard<std::mutex> lock(mu_);
   RETURN_IF_ERROR(Roll(clock_()));
-  AddSampleFeatures(sample_json, *builder_);
-  AddImageFeatures(pixels, n, *builder_);
-  AddReportFeatures(draft, *builder_);
+  // This draft's values, binned at the reference's edges, added to the window's counts.
+  ProfileBuilder b(&reference_, /*reference_edges_only=*/true);
+  AddSampleFeatures(sample_json, b);
+  AddImageFeatures(pixels, n, b);
+  AddReportFeatures(draft, b);
+  RETURN_IF_ERROR(Accumulate(window_.profile, b.Build()));
   ++window_.drafts;
   for (const std::string& rule : hint_rules) ++window_.hints[rule];
   return Write();
@@ -194,7 +194,7 @@ StatusOr<LiveWindow> ReadWindows(const std::string& dir, int64_t since,
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     return NotFoundError("no drift directory " + dir +
-                         " (the gateway writes it when monitor.dir is set)");
+                         " (the gateway writes it when clinical.drift_dir is set)");
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();

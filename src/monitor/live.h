@@ -75,7 +75,7 @@ class LiveRecorder {
   LiveRecorder(std::string dir, Profile reference, int64_t window_s, Clock clock);
   // Moves to the window of `now` (loading what an earlier process wrote into it), REQUIRES mu_.
   Status Roll(int64_t now);
-  Status Write();  // REQUIRES mu_
+  Status Write();  // the current window to its file; REQUIRES mu_
 
   const std::string dir_;
   const Profile reference_;
@@ -83,8 +83,7 @@ class LiveRecorder {
   const int64_t window_s_;
   const Clock clock_;
   std::mutex mu_;
-  LiveWindow window_;                        // the counts of earlier processes, and the tallies
-  std::unique_ptr<ProfileBuilder> builder_;  // this process's values in the window
+  LiveWindow window_;  // the current window's counts and tallies (end == 0: none yet)
 };
 
 // The reference profile in `path`: a profile JSON (format "medscribe-profile"), a JSON file with

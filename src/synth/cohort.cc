@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -152,9 +153,10 @@ Status ValidateOptions(const SynthOptions& o) {
                                   ")");
   }
   if (!o.device_mix.empty()) {
-    double sum = 0;
-    for (double w : o.device_mix) sum += w >= 0 ? w : -1e9;
-    if (o.device_mix.size() != DeviceProfiles().size() || !(sum > 0)) {
+    const bool negative =
+        std::any_of(o.device_mix.begin(), o.device_mix.end(), [](double w) { return !(w >= 0); });
+    const double sum = std::accumulate(o.device_mix.begin(), o.device_mix.end(), 0.0);
+    if (o.device_mix.size() != DeviceProfiles().size() || negative || !(sum > 0)) {
       std::string models;
       for (const DeviceProfile& d : DeviceProfiles())
         models += (models.empty() ? "" : ", ") + d.model;
