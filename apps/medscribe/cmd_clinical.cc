@@ -1,5 +1,5 @@
 // `medscribe keys init|rotate|status|seal|check-sealed` (the drafts store's key-encryption keys,
-// and the ring sealed to a TPM's measured state) and
+// and the ring, the drafts store's or the registry's, sealed to a TPM's measured state) and
 // `medscribe feedback export` (signed reports as a dataset version for the next training run).
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +10,7 @@
 #include "common/durable_file.h"
 #include "common/files.h"
 #include "crypto/envelope.h"
+#include "registry/registry.h"
 #include "tpm/sealed_file.h"
 
 namespace medscribe::cli {
@@ -24,10 +25,13 @@ struct StoreArgs {
   bool force = false;
   std::string tpm, pcrs = "0,7", sealed;
   bool remove_plain = false;
+  bool registry = false;  // the registry's ring instead of the drafts store's
 };
 
 std::string RingOf(const GlobalOptions& g, const StoreArgs& a) {
-  return a.key_ring.empty() ? (fs::path(g.home) / "keys" / "kek.ring").string() : a.key_ring;
+  if (!a.key_ring.empty()) return a.key_ring;
+  if (a.registry) return registry::Registry::KeyRingPath(g.home);
+  return (fs::path(g.home) / "keys" / "kek.ring").string();
 }
 std::string StoreOf(const GlobalOptions& g, const StoreArgs& a) {
   return a.store.empty() ? (fs::path(g.home) / "clinical" / "drafts.db").string() : a.store;
@@ -79,21 +83,21 @@ int SealRing(const std::string& ring_path, const StoreArgs& a) {
     if (ec) return ReportError(IoError("cannot remove " + ring_path + ": " + ec.message()));
     std::printf("removed the plain ring %s; keep an offline backup of it\n", ring_path.c_str());
   }
-  std::printf("gateway configuration: clinical.key_ring_sealed: %s, clinical.tpm: %s\n",
-              out.c_str(), a.tpm.c_str());
+  if (a.registry)
+    std::printf(
+        "commands that load encrypted models now need the TPM: --set registry.tpm=%s (or "
+        "registry.tpm in the configuration)\n",
+        a.tpm.c_str());
+  else
+    std::printf("gateway configuration: clinical.key_ring_sealed: %s, clinical.tpm: %s\n",
+                out.c_str(), a.tpm.c_str());
   return kExitOk;
 }
 
 // `keys check-sealed`: whether the TPM releases the sealed ring now (keys are never printed).
 int CheckSealed(const std::string& ring_path, const StoreArgs& a) {
   const std::string path = SealedOf(ring_path, a);
-  auto text = ReadFile(path);
-  if (!text.ok()) return ReportError(text.status());
-  auto t = tpm::Tpm::Open(a.tpm);
-  if (!t.ok()) return ReportError(t.status());
-  auto plain = tpm::UnsealFile(**t, *text, "kek-ring", path);
-  if (!plain.ok()) return ReportError(plain.status());
-  auto ring = crypto::KeyRing::Parse(*plain, "the ring sealed in " + path);
+  auto ring = tpm::UnsealKeyRing(a.tpm, path);
   if (!ring.ok()) return ReportError(ring.status());
   std::printf("released: %s holds %zu key(s), active %s\n", path.c_str(), ring->ids().size(),
               ring->active_id().c_str());
@@ -115,7 +119,8 @@ Runner RegisterKeys(CLI::App& app) {
   CLI::App* seal = app.add_subcommand(
       "seal",
       "Seal the key ring to this machine's TPM and its measured state (PCR values): the gateway "
-      "then gets the ring only from that TPM, in that state (clinical.key_ring_sealed)");
+      "then gets the ring only from that TPM, in that state (clinical.key_ring_sealed); with "
+      "--registry, the registry's ring, so that encrypted models load only there");
   CLI::App* check = app.add_subcommand(
       "check-sealed", "Check that the TPM releases the sealed key ring in its present state");
   for (CLI::App* c : {init, rotate, status, seal, check}) AddStoreOptions(c, a.get());
@@ -126,6 +131,9 @@ Runner RegisterKeys(CLI::App& app) {
         ->required();
     c->add_option("--sealed", a->sealed,
                   "The sealed ring (default: the key ring's path + .sealed)");
+    c->add_flag("--registry", a->registry,
+                "The model registry's key ring (HOME/keys/registry.ring, which decrypts "
+                "encrypted models) instead of the drafts store's");
   }
   seal->add_option("--pcrs", a->pcrs,
                    "PCRs (SHA-256 bank) whose values must hold for the TPM to release the ring, "

@@ -6,12 +6,15 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/files.h"
 #include "eval/labeler.h"
 #include "model/json.h"
 #include "model/safetensors.h"
+#include "registry/plaintext_dir.h"
 #include "registry/registry.h"
+#include "registry_access.h"
 #include "report_engine.h"
 #include "train/data.h"
 
@@ -179,7 +182,7 @@ int RunQuantize(GlobalOptions& g, const QuantizeArgs& a) {
   if (!format.ok()) return ReportError(format.status());
   if (*format == engine::WeightFormat::kF32)
     return ReportError(InvalidArgumentError("--format must be int8, int4 or bf16"));
-  auto reg = registry::Registry::Open(g.home);
+  auto reg = OpenRegistry(g);
   if (!reg.ok()) return ReportError(reg.status());
   auto parent = reg->Resolve(a.model);
   if (!parent.ok()) return ReportError(parent.status());
@@ -193,8 +196,18 @@ int RunQuantize(GlobalOptions& g, const QuantizeArgs& a) {
   if (!q.ok()) return ReportError(q.status());
   q->metadata["medscribe.quantization"] = a.format;
 
-  // Staged as a run directory for the registry.
-  const fs::path stage = fs::path(g.home) / "tmp" / ("quantize-" + std::to_string(::getpid()));
+  // Staged as a run directory for the registry; the child of an encrypted model is staged in
+  // memory and registered encrypted too.
+  fs::path stage = fs::path(g.home) / "tmp" / ("quantize-" + std::to_string(::getpid()));
+  std::optional<crypto::KeyRing> ring;
+  if (parent->encrypted) {
+    auto k = RegistryKeyRing(g, /*create=*/false);
+    if (!k.ok()) return ReportError(k.status());
+    ring = std::move(k).value();
+    auto d = registry::MakePlaintextDir("quantize");
+    if (!d.ok()) return ReportError(d.status());
+    stage = *d;
+  }
   std::error_code ec;
   fs::remove_all(stage, ec);
   fs::create_directories(stage / "model", ec);
@@ -291,10 +304,11 @@ int RunQuantize(GlobalOptions& g, const QuantizeArgs& a) {
   line["event"] = "quantization";
   if (Status s = WriteFile(stage / "metrics.jsonl", *metrics + line.dump() + "\n"); !s.ok())
     return ReportError(s);
-  auto e = reg->Register(stage.string(), a.out);
+  auto e = reg->Register(stage.string(), a.out, {ring ? &*ring : nullptr});
   if (!e.ok()) return ReportError(e.status());
-  std::printf("registered %s@%ld (%s of %s, signed); micro-F1 %.4f vs %.4f\n", e->name.c_str(),
-              e->version, a.format.c_str(), parent_ref.c_str(), child->f1, base->f1);
+  std::printf("registered %s@%ld (%s of %s, signed%s); micro-F1 %.4f vs %.4f\n", e->name.c_str(),
+              e->version, a.format.c_str(), parent_ref.c_str(), e->encrypted ? ", encrypted" : "",
+              child->f1, base->f1);
   return kExitOk;
 }
 

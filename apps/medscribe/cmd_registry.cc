@@ -4,10 +4,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include "cli.h"
 #include "common/files.h"
 #include "registry/registry.h"
+#include "registry_access.h"
 
 namespace medscribe::cli {
 namespace {
@@ -42,6 +44,11 @@ Runner RegisterRegistry(CLI::App& app) {
       ->required()
       ->type_name("RUN_DIR");
   reg->add_option("--name", *name, "Model name")->required();
+  auto encrypt = std::make_shared<bool>(false);
+  reg->add_flag("--encrypt", *encrypt,
+                "Store the weights and the tokenizer encrypted under the registry key ring "
+                "(HOME/keys/registry.ring, created when missing; seal it with `keys seal "
+                "--registry`): they decrypt only where the ring is, into memory");
   CLI::App* list = app.add_subcommand("list", "List every version with its lineage and aliases");
   CLI::App* show = app.add_subcommand("show", "Verify and show one version's manifest");
   show->add_option("MODEL", *ref, "NAME, NAME@VERSION or NAME@ALIAS")->required();
@@ -57,12 +64,19 @@ Runner RegisterRegistry(CLI::App& app) {
   CLI::App* verify = app.add_subcommand("verify", "Check a version's signature and file hashes");
   verify->add_option("MODEL", *ref, "NAME, NAME@VERSION or NAME@ALIAS")->required();
   return [=](GlobalOptions& g) {
-    auto r = registry::Registry::Open(g.home);
+    auto r = OpenRegistry(g);
     if (!r.ok()) return ReportError(r.status());
     if (reg->parsed()) {
-      auto e = r->Register(*run, *name);
+      std::optional<crypto::KeyRing> ring;
+      if (*encrypt) {
+        auto k = RegistryKeyRing(g, /*create=*/true);
+        if (!k.ok()) return ReportError(k.status());
+        ring = std::move(k).value();
+      }
+      auto e = r->Register(*run, *name, {ring ? &*ring : nullptr});
       if (!e.ok()) return ReportError(e.status());
-      std::printf("registered %s@%ld (signed) in %s\n", e->name.c_str(), e->version,
+      std::printf("registered %s@%ld (signed%s) in %s\n", e->name.c_str(), e->version,
+                  e->encrypted ? (", encrypted under key " + ring->active_id()).c_str() : "",
                   e->dir.c_str());
       return kExitOk;
     }
@@ -97,7 +111,7 @@ Runner RegisterRegistry(CLI::App& app) {
       if (moves->empty()) std::printf("no alias of %s was ever set\n", name->c_str());
       return all_ok ? kExitOk : kExitFailed;
     }
-    auto e = r->Resolve(*ref);
+    auto e = r->Verify(*ref);  // no decryption: the manifest and hashes need no key
     if (!e.ok()) return ReportError(e.status());
     if (show->parsed()) {
       auto manifest = ReadFile(e->dir + "/manifest.json");
@@ -105,8 +119,9 @@ Runner RegisterRegistry(CLI::App& app) {
       std::printf("%s", manifest->c_str());
       return kExitOk;
     }
-    std::printf("ok: %s@%ld: signature valid, every file matches its hash\n", e->name.c_str(),
-                e->version);
+    std::printf(
+        "ok: %s@%ld: signature valid, every file matches its hash%s\n", e->name.c_str(), e->version,
+        e->encrypted ? " (encrypted: the weights decrypt only with the registry key ring)" : "");
     return kExitOk;
   };
 }

@@ -16,6 +16,7 @@
 #include "model/json.h"
 #include "model/prompt.h"
 #include "registry/registry.h"
+#include "registry_access.h"
 #include "report_engine.h"
 #include "serve/http_server.h"
 #include "serve/model_server.h"
@@ -66,7 +67,7 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   if (!format.ok()) return ReportError(format.status());
   // The model, verified, and how clients name it.
   std::string dir, version = a.model;
-  if (auto reg = registry::Registry::Open(g.home); reg.ok()) {
+  if (auto reg = OpenRegistry(g); reg.ok()) {
     if (auto e = reg->Resolve(a.model); e.ok()) {
       dir = e->dir;
       version = e->name + "@" + std::to_string(e->version);

@@ -9,6 +9,7 @@
 #include "model/dictated_change.h"
 #include "model/findings.h"
 #include "registry/registry.h"
+#include "registry_access.h"
 
 namespace medscribe::cli {
 namespace fs = std::filesystem;
@@ -20,7 +21,7 @@ StatusOr<std::string> ResolveModelDir(GlobalOptions& g, const std::string& ref) 
     if (fs::is_directory(ref) && fs::exists(fs::path(ref) / "config.json")) return ref;
     return NotFoundError("no model directory " + ref + " (a directory with config.json)");
   }
-  ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(g.home));
+  ASSIGN_OR_RETURN(auto reg, OpenRegistry(g));
   ASSIGN_OR_RETURN(registry::Entry e, reg.Resolve(ref));
   return e.dir;
 }

@@ -99,13 +99,7 @@ Status CheckSearchScope(const std::string& query, const clinical::Caller& caller
 // The drafts store's key ring: released by the TPM when sealed, else read (created when missing).
 StatusOr<crypto::KeyRing> OpenKeyRing(const ClinicalConfig& c) {
   if (c.key_ring_sealed.empty()) return crypto::KeyRing::LoadOrCreate(c.key_ring);
-  ASSIGN_OR_RETURN(const std::string text, ReadFile(c.key_ring_sealed));
-  ASSIGN_OR_RETURN(std::unique_ptr<tpm::Tpm> t, tpm::Tpm::Open(c.tpm));
-  auto ring = tpm::UnsealFile(*t, text, "kek-ring", c.key_ring_sealed);
-  if (!ring.ok())
-    return Status(ring.status().code(), "the key ring sealed in " + c.key_ring_sealed +
-                                            " was not released: " + ring.status().message());
-  return crypto::KeyRing::Parse(*ring, "the key ring sealed in " + c.key_ring_sealed);
+  return tpm::UnsealKeyRing(c.tpm, c.key_ring_sealed);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -13,6 +14,7 @@
 #include "common/civil_time.h"
 #include "common/files.h"
 #include "crypto/hmac.h"
+#include "registry/plaintext_dir.h"
 
 namespace medscribe::registry {
 namespace fs = std::filesystem;
@@ -52,6 +54,25 @@ bool ValidName(const std::string& s) {
 
 std::string Sha256File(const std::string& data) { return crypto::Hex(crypto::Sha256(data)); }
 
+// The files an encrypted entry keeps encrypted: what training data can be read back from.
+constexpr const char* kEncryptedFiles[] = {"model.safetensors", "tokenizer.model"};
+constexpr const char* kEncryptedSuffix = ".enc";
+
+bool IsEncryptedFile(const std::string& f) {
+  for (const char* e : kEncryptedFiles)
+    if (f == e) return true;
+  return false;
+}
+
+// What an encrypted file's ciphertext and the wrapped data key are bound to: the entry and the
+// file, so that neither can be moved to another entry or swapped with another file.
+std::string FileContext(const std::string& name, long version, const std::string& file) {
+  return "medscribe-registry\n" + name + "@" + std::to_string(version) + "\n" + file;
+}
+std::string KeyContext(const std::string& name, long version) {
+  return "medscribe-registry-key\n" + name + "@" + std::to_string(version);
+}
+
 }  // namespace
 
 StatusOr<ModelRef> ParseModelRef(const std::string& text) {
@@ -83,6 +104,16 @@ StatusOr<Registry> Registry::Open(const std::string& home) {
   fs::create_directories(fs::path(home) / "keys", ec);
   if (ec) return IoError("cannot create the registry under '" + home + "': " + ec.message());
   ASSIGN_OR_RETURN(auto db, sqlite::SqliteDb::Open((root / "registry.sqlite").string(), kSchema));
+  const std::string ring_path = KeyRingPath(home);
+  KeySource source = [ring_path]() -> StatusOr<crypto::KeyRing> {
+    auto ring = crypto::KeyRing::Load(ring_path);
+    if (ring.status().code() == ErrorCode::kNotFound)
+      return NotFoundError("the model is encrypted and this host has no registry key ring (" +
+                           ring_path +
+                           "); copy it from the host that registered the model, or release the "
+                           "sealed one with the TPM (--set registry.tpm=TCTI)");
+    return ring;
+  };
   const fs::path private_file = fs::path(home) / "keys" / "registry_signing.key";
   const fs::path public_file = fs::path(home) / "keys" / "registry_signing.pub";
   crypto::Ed25519Key key;
@@ -98,10 +129,15 @@ StatusOr<Registry> Registry::Open(const std::string& home) {
     // Best effort: a read-only home (a serving host given the signing key) still opens.
     if (!fs::exists(public_file)) (void)crypto::WritePublicKeyFile(public_file.string(), key);
   }
-  return Registry(root.string(), std::move(db), std::move(key));
+  return Registry(root.string(), std::move(db), std::move(key), std::move(source));
 }
 
-StatusOr<Entry> Registry::Register(const std::string& run_dir, const std::string& name) {
+std::string Registry::KeyRingPath(const std::string& home) {
+  return (fs::path(home) / "keys" / "registry.ring").string();
+}
+
+StatusOr<Entry> Registry::Register(const std::string& run_dir, const std::string& name,
+                                   const RegisterOptions& options) {
   if (key_.private_seed.empty())
     return FailedPreconditionError(
         "this host holds only the registry's public key (keys/registry_signing.pub): register "
@@ -145,10 +181,19 @@ StatusOr<Entry> Registry::Register(const std::string& run_dir, const std::string
     fs::create_directories(tmp, ec);
     if (ec) return IoError("cannot create '" + tmp.string() + "': " + ec.message());
     Json files = Json::object();
+    std::string data_key;
+    if (options.encrypt_with != nullptr) {
+      ASSIGN_OR_RETURN(data_key, crypto::RandomKey());
+    }
     for (const char* f : kFiles) {
       ASSIGN_OR_RETURN(std::string data, ReadFile(sources[f]));
-      RETURN_IF_ERROR(WriteFile(tmp / f, data));
-      files[f] = Sha256File(data);
+      std::string stored = f;
+      if (!data_key.empty() && IsEncryptedFile(f)) {
+        ASSIGN_OR_RETURN(data, crypto::Seal(data_key, data, FileContext(name, e.version, f)));
+        stored += kEncryptedSuffix;
+      }
+      RETURN_IF_ERROR(WriteFile(tmp / stored, data));
+      files[stored] = Sha256File(data);
     }
     Json manifest = {
         {"format", "medscribe-model"},
@@ -170,6 +215,16 @@ StatusOr<Entry> Registry::Register(const std::string& run_dir, const std::string
       if (lineage_in.contains(k) && !lineage_in[k].is_null())
         manifest["lineage"][k] = lineage_in[k];
     }
+    if (!data_key.empty()) {
+      ASSIGN_OR_RETURN(const std::string wrapped,
+                       options.encrypt_with->Wrap(data_key, KeyContext(name, e.version)));
+      Json encrypted = Json::array();
+      for (const char* f : kEncryptedFiles) encrypted.push_back(f);
+      manifest["encryption"] = {{"algorithm", "AES-256-GCM"},
+                                {"kek_id", options.encrypt_with->active_id()},
+                                {"wrapped_key", crypto::Hex(wrapped)},
+                                {"files", encrypted}};
+    }
     const std::string text = manifest.dump(2) + "\n";
     ASSIGN_OR_RETURN(std::string sig, crypto::Sign(key_, text));
     RETURN_IF_ERROR(WriteFile(tmp / "manifest.json", text));
@@ -179,7 +234,8 @@ StatusOr<Entry> Registry::Register(const std::string& run_dir, const std::string
     for (const auto& f : fs::directory_iterator(tmp)) chmod(f.path().c_str(), 0444);
     fs::rename(tmp, dir, ec);
     if (ec) return IoError("cannot finish '" + dir.string() + "': " + ec.message());
-    e.dir = dir.string();
+    e.dir = e.stored_dir = dir.string();
+    e.encrypted = !data_key.empty();
     return db_->Run("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     {name, e.version, e.created_at, e.dir, e.dataset_id, e.code_commit, e.run_id,
                      Sha256File(text)});
@@ -198,7 +254,14 @@ StatusOr<Entry> Registry::Load(const std::string& name, long version) {
     return NotFoundError("no model " + name + "@" + std::to_string(version) +
                          " (see `medscribe registry list`)");
   }
-  Entry e{name, version, rows[0][1], rows[0][0], rows[0][2], rows[0][3], rows[0][4], {}};
+  Entry e;
+  e.name = name;
+  e.version = version;
+  e.dir = e.stored_dir = rows[0][1];
+  e.created_at = rows[0][0];
+  e.dataset_id = rows[0][2];
+  e.code_commit = rows[0][3];
+  e.run_id = rows[0][4];
   ASSIGN_OR_RETURN(
       auto aliases,
       db_->Query("SELECT DISTINCT alias FROM alias_moves WHERE name = ? ORDER BY alias", {name}));
@@ -267,6 +330,58 @@ StatusOr<std::vector<Entry>> Registry::List() {
 }
 
 StatusOr<Entry> Registry::Resolve(const std::string& text) {
+  ASSIGN_OR_RETURN(Entry e, Verify(text));
+  if (!e.encrypted) return e;
+  ASSIGN_OR_RETURN(const std::string manifest, ReadFile(fs::path(e.stored_dir) / "manifest.json"));
+  ASSIGN_OR_RETURN(e.dir, Decrypt(e, manifest));
+  return e;
+}
+
+StatusOr<std::string> Registry::Decrypt(const Entry& e, const std::string& manifest_text) {
+  const std::string what = e.name + "@" + std::to_string(e.version);
+  const Json m = Json::parse(manifest_text, nullptr, false);
+  const Json& enc = m["encryption"];
+  if (!enc.is_object() || !enc.value("kek_id", Json()).is_string() ||
+      !enc.value("wrapped_key", Json()).is_string() || enc.value("algorithm", "") != "AES-256-GCM")
+    return DataLossError(what + ": the manifest's encryption section is malformed");
+  if (!ring_) {
+    if (!key_source_) return FailedPreconditionError(what + " is encrypted and no key ring is set");
+    auto ring = key_source_();
+    if (!ring.ok()) return Status(ring.status().code(), what + ": " + ring.status().message());
+    ring_ = std::move(ring).value();
+  }
+  auto wrapped = crypto::FromHex(enc["wrapped_key"].get<std::string>());
+  if (!wrapped.ok()) return DataLossError(what + ": the manifest's wrapped key is not hex");
+  auto data_key =
+      ring_->Unwrap(enc["kek_id"].get<std::string>(), *wrapped, KeyContext(e.name, e.version));
+  if (!data_key.ok())
+    return Status(data_key.status().code(),
+                  what + ": its data key does not unwrap with the registry key ring (" +
+                      data_key.status().message() + "); use the ring it was registered with");
+  ASSIGN_OR_RETURN(const std::string dir, MakePlaintextDir("model"));
+  const fs::path stored(e.stored_dir);
+  for (const auto& [f, sha] : m["files"].items()) {
+    const bool encrypted = f.size() > std::strlen(kEncryptedSuffix) &&
+                           f.ends_with(kEncryptedSuffix) &&
+                           IsEncryptedFile(f.substr(0, f.size() - std::strlen(kEncryptedSuffix)));
+    ASSIGN_OR_RETURN(std::string data, ReadFile(stored / f));
+    std::string out = f;
+    if (encrypted) {
+      out = f.substr(0, f.size() - std::strlen(kEncryptedSuffix));
+      auto plain = crypto::Open(*data_key, data, FileContext(e.name, e.version, out));
+      if (!plain.ok())
+        return DataLossError(what + ": " + f +
+                             " does not decrypt with its data key; the "
+                             "artifact was modified — do not use it");
+      data = std::move(plain).value();
+    }
+    RETURN_IF_ERROR(WriteFile(fs::path(dir) / out, data));
+    chmod((fs::path(dir) / out).c_str(), 0400);
+  }
+  return dir;
+}
+
+StatusOr<Entry> Registry::Verify(const std::string& text) {
   ASSIGN_OR_RETURN(ModelRef ref, ParseModelRef(text));
   long version = 0;
   if (ref.version) {
@@ -315,6 +430,7 @@ StatusOr<Entry> Registry::Resolve(const std::string& text) {
                            "was modified — do not use it");
     }
   }
+  e.encrypted = m.contains("encryption");
   return e;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
+#include "common/files.h"
 #include "crypto/envelope.h"
 #include "crypto/hmac.h"
 
@@ -99,6 +100,16 @@ StatusOr<SealedObject> ReadSealedObject(const std::string& text, const std::stri
   if (Status s = CheckSealedObject(p.object); !s.ok())
     return InvalidArgumentError(name + ": " + s.message());
   return std::move(p.object);
+}
+
+StatusOr<crypto::KeyRing> UnsealKeyRing(const std::string& tcti, const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+  ASSIGN_OR_RETURN(std::unique_ptr<Tpm> t, Tpm::Open(tcti));
+  auto ring = UnsealFile(*t, text, "kek-ring", path);
+  if (!ring.ok())
+    return Status(ring.status().code(), "the key ring sealed in " + path +
+                                            " was not released: " + ring.status().message());
+  return crypto::KeyRing::Parse(*ring, "the key ring sealed in " + path);
 }
 
 }  // namespace medscribe::tpm

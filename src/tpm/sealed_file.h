@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "crypto/envelope.h"
 #include "tpm/tpm.h"
 
 namespace medscribe::tpm {
@@ -27,6 +28,11 @@ StatusOr<std::string> SealToFile(Tpm& tpm, std::string_view plaintext, const std
 // ciphertext does not verify.
 StatusOr<std::string> UnsealFile(Tpm& tpm, const std::string& text, const std::string& content,
                                  const std::string& name);
+
+// The key ring sealed in the file at `path` (content "kek-ring", as `medscribe keys seal` writes
+// it), released by the TPM reached through `tcti`. UnsealFile's errors, their message beginning
+// "the key ring sealed in PATH was not released: "; NotFound when the file is missing.
+StatusOr<crypto::KeyRing> UnsealKeyRing(const std::string& tcti, const std::string& path);
 
 // The TPM object a sealed file holds, parsed and checked without a TPM (its PCR list, to report
 // which PCRs it needs). InvalidArgument as above.

@@ -5,9 +5,12 @@
 #     TPM's PCR values and removes the plain ring; `keys check-sealed` gets it back;
 #   - a gateway configured with clinical.key_ring_sealed and clinical.tpm starts, the TPM
 #     releasing the ring;
+#   - a model registered with --encrypt is stored as ciphertext, loads with the registry's ring
+#     (decrypted into memory, nothing left behind), and once that ring is sealed with
+#     `keys seal --registry` loads only with the TPM named (registry.tpm);
 #   - PCR 7 is extended (as a changed Secure Boot policy would): the TPM no longer releases the
-#     ring, `keys check-sealed` says which PCRs changed, and the gateway refuses to start with
-#     that message;
+#     rings, `keys check-sealed` says which PCRs changed, the gateway refuses to start with that
+#     message and the encrypted model does not load;
 #   - a configuration naming a TPM but no sealed ring is refused.
 # Usage: tpm_cli_test.sh MEDSCRIBE_BINARY
 bin="$1"
@@ -77,6 +80,37 @@ start_gateway
   && pass "the gateway started with the ring the TPM released (port $port)" || fail "gateway with a sealed ring: $(tail -3 "$work/gw.log")"
 kill "$gw" 2>/dev/null; wait "$gw" 2>/dev/null
 
+# An encrypted model: a tiny one trained here for a few steps.
+ms --log-level warn synth --out "$work/mc" --encounters 12 --seed 5 --no-speech --image-size 64 > /dev/null \
+  && ms --log-level warn ingest --dicom "$work/mc/dicom" --fhir "$work/mc/fhir" --out "$work/d" --image-size 64 \
+    --split 0.5,0.25,0.25 --no-warehouse > /dev/null
+ms tokenizer train --dataset "$work/d" --vocab 500 --out "$work/tok" > /dev/null || fail "tokenizer"
+ms --log-level warn train --dataset "$work/d" --tokenizer "$work/tok" --no-dictation --config tiny --image-warmup-epochs 0 \
+  --max-steps 2 --batch-size 2 --eval-every 1000 --checkpoint-every 1000 --out "$work/run" > /dev/null 2> "$work/train.err" \
+  || fail "train: $(tail -2 "$work/train.err")"
+out=$(ms registry register --run "$work/run" --name chest --encrypt 2>&1) && echo "$out" | has "encrypted under key" \
+  && pass "registry register --encrypt: $out" || fail "register --encrypt: $out"
+stored="$home/registry/models/chest/1"
+[ -f "$stored/model.safetensors.enc" ] && [ ! -e "$stored/model.safetensors" ] && [ ! -e "$stored/tokenizer.model" ] \
+  && has '"dtype"' "$work/run/model/model.safetensors" && ! has '"dtype"' "$stored/model.safetensors.enc" \
+  && pass "stored as ciphertext: $(ls "$stored" | tr '\n' ' ')" || fail "stored files: $(ls "$stored" | tr '\n' ' ')"
+key=$(tar -tf "$work/d"/test-000000.tar | head -1 | sed 's/\..*//')
+shm_before=$(ls /dev/shm | grep -c '^medscribe-')
+gen() { ms --log-level warn "$@" generate --model chest --dataset "$work/d" --key "$key" --max-tokens 8; }
+out=$(gen 2>&1) && [ -n "$out" ] && [ "$(ls /dev/shm | grep -c '^medscribe-')" = "$shm_before" ] \
+  && pass "the encrypted model generates with the plain ring; no plaintext left in /dev/shm: $(echo "$out" | head -1 | cut -c1-60)" \
+  || fail "generate with the plain ring: $out"
+out=$(ms keys seal --registry --tpm "$tcti" --pcrs 0,7 --remove-plain 2>&1) && [ -f "$home/keys/registry.ring.sealed" ] \
+  && [ ! -e "$home/keys/registry.ring" ] && echo "$out" | has "registry.tpm=" \
+  && pass "keys seal --registry: $(echo "$out" | tail -1)" || fail "keys seal --registry: $out"
+out=$(gen 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | has "sealed to a TPM" && pass "without the TPM named, refused: $out" \
+  || fail "generate without registry.tpm (exit $rc): $out"
+out=$(gen --set registry.tpm="$tcti" 2>&1) && [ -n "$out" ] \
+  && pass "with registry.tpm the TPM releases the ring and the model generates" || fail "generate with the TPM: $out"
+out=$(ms registry verify chest 2>&1) && echo "$out" | has "encrypted" && pass "registry verify needs no key: $out" \
+  || fail "registry verify: $out"
+
 # The measured state changes.
 tpm2_pcrextend 7:sha256=$(printf 'another boot loader' | sha256sum | cut -d' ' -f1) || fail "tpm2_pcrextend"
 out=$(ms keys check-sealed --tpm "$tcti" 2>&1); rc=$?
@@ -86,6 +120,9 @@ start_gateway
 wait "$gw" 2>/dev/null; rc=$?
 [ -z "$port" ] && [ $rc -ne 0 ] && has "was not released: the platform's measured state no longer matches" "$work/gw.log" \
   && pass "the gateway refuses to start: $(tail -1 "$work/gw.log")" || fail "gateway after the extend (exit $rc, port '$port'): $(tail -3 "$work/gw.log")"
+out=$(gen --set registry.tpm="$tcti" 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | has "registry.ring.sealed was not released: the platform's measured state no longer matches" \
+  && pass "the encrypted model does not load: $out" || fail "generate after the extend (exit $rc): $out"
 
 # A TPM without a sealed ring.
 config "$work/gateway.yaml" "  tpm: \"$tcti\""

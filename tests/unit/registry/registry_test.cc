@@ -2,10 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "common/files.h"
+#include "crypto/envelope.h"
+#include "registry/plaintext_dir.h"
 #include "testing/temp_dir.h"
 #include "warehouse/sqlite_db.h"
 
@@ -199,6 +204,101 @@ TEST(RegistryTest, AServingHostVerifiesWithThePublicKeyAlone) {
   auto wrong = Registry::Open((home / "serve").string());
   ASSERT_TRUE(wrong.ok());
   EXPECT_EQ(wrong->Resolve("chest").status().code(), ErrorCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace medscribe::registry
+
+namespace medscribe::registry {
+namespace {
+
+TEST(RegistryTest, AnEncryptedEntryKeepsItsWeightsOffTheDiskAndOpensOnlyWithItsRing) {
+  medscribe::testing::TempDir home;
+  FakeRun(home / "run");
+  const std::string weights(4096, 'W');  // what a model memorized, in the clear in the run
+  ASSERT_TRUE(WriteFile(home / "run" / "model" / "model.safetensors", weights).ok());
+  auto r = Registry::Open(home.path().string());  // creates HOME/keys
+  ASSERT_TRUE(r.ok());
+  auto ring = crypto::KeyRing::LoadOrCreate(Registry::KeyRingPath(home.path().string()));
+  ASSERT_TRUE(ring.ok()) << ring.status().message();
+  auto e = r->Register((home / "run").string(), "chest", {&*ring});
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_TRUE(e->encrypted);
+  // Stored: ciphertext only, and the lineage readable without any key.
+  const fs::path stored(e->stored_dir);
+  EXPECT_FALSE(fs::exists(stored / "model.safetensors"));
+  EXPECT_FALSE(fs::exists(stored / "tokenizer.model"));
+  const std::string enc = ReadFile(stored / "model.safetensors.enc").value();
+  EXPECT_EQ(enc.find("WWWWWWWW"), std::string::npos);
+  EXPECT_NE(ReadFile(stored / "run.json").value().find("abc123"), std::string::npos);
+  const std::string manifest = ReadFile(stored / "manifest.json").value();
+  EXPECT_NE(manifest.find("\"kek_id\": \"" + ring->active_id() + "\""), std::string::npos);
+
+  // Resolved: the plaintext, in a private directory in memory-backed storage.
+  auto got = r->Resolve("chest@1");
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_TRUE(got->encrypted);
+  EXPECT_NE(got->dir, got->stored_dir);
+  EXPECT_TRUE(IsMemoryBacked(got->dir)) << got->dir;
+  EXPECT_EQ((fs::status(got->dir).permissions() & fs::perms::all), fs::perms::owner_all);
+  EXPECT_EQ(ReadFile(fs::path(got->dir) / "model.safetensors").value(), weights);
+  EXPECT_EQ(ReadFile(fs::path(got->dir) / "tokenizer.model").value(), "sp");
+  EXPECT_EQ(ReadFile(fs::path(got->dir) / "config.json").value(), "{}");
+  // Verify needs no key and decrypts nothing.
+  auto verified = r->Verify("chest@1");
+  ASSERT_TRUE(verified.ok());
+  EXPECT_EQ(verified->dir, verified->stored_dir);
+
+  // Another host without the ring: refused, saying what to do; with another ring: refused.
+  fs::remove(Registry::KeyRingPath(home.path().string()));
+  auto no_ring = Registry::Open(home.path().string());
+  ASSERT_TRUE(no_ring.ok());
+  auto refused = no_ring->Resolve("chest@1");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(refused.status().message().find("registry key ring"), std::string::npos)
+      << refused.status().message();
+  EXPECT_TRUE(no_ring->Verify("chest@1").ok());
+  auto other = crypto::KeyRing::LoadOrCreate((home / "other.ring").string());
+  ASSERT_TRUE(other.ok());
+  no_ring->SetKeySource([&]() -> StatusOr<crypto::KeyRing> { return *other; });
+  EXPECT_EQ(no_ring->Resolve("chest@1").status().code(), ErrorCode::kNotFound);  // no such kek
+
+  // With its ring it opens again, and an altered byte of its ciphertext is refused.
+  auto r2 = Registry::Open(home.path().string());
+  ASSERT_TRUE(r2.ok());
+  r2->SetKeySource([&]() -> StatusOr<crypto::KeyRing> { return *ring; });
+  auto v2 = r2->Register((home / "run").string(), "chest", {&*ring});
+  ASSERT_TRUE(v2.ok());
+  const fs::path enc1 = stored / "model.safetensors.enc";
+  std::string flipped = enc;
+  flipped[100] ^= 1;
+  fs::permissions(enc1, fs::perms::owner_write, fs::perm_options::add);
+  ASSERT_TRUE(WriteFile(enc1, flipped).ok());
+  EXPECT_EQ(r2->Resolve("chest@1").status().code(), ErrorCode::kDataLoss);
+  ASSERT_TRUE(WriteFile(enc1, enc).ok());
+  EXPECT_TRUE(r2->Resolve("chest@1").ok());
+}
+
+TEST(PlaintextDirTest, PrivateDirectoriesInMemoryAndAWrongRuntimeDirRefused) {
+  auto d = MakePlaintextDir("test");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_TRUE(IsMemoryBacked(*d));
+  EXPECT_NE(fs::path(*d).filename().string().find("medscribe-test-" + std::to_string(getpid())),
+            std::string::npos);
+  medscribe::testing::TempDir disk;
+  if (!IsMemoryBacked(disk.path().string())) {
+    setenv("MEDSCRIBE_RUNTIME_DIR", disk.path().c_str(), 1);
+    auto refused = MakePlaintextDir("test");
+    unsetenv("MEDSCRIBE_RUNTIME_DIR");
+    EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
+    EXPECT_NE(refused.status().message().find("MEDSCRIBE_RUNTIME_DIR"), std::string::npos);
+  }
+  // A directory left by a process that no longer runs is swept by the next call.
+  const fs::path root = fs::path(*d).parent_path();
+  const fs::path stale = root / "medscribe-test-999999999-abcdef";
+  fs::create_directories(stale);
+  ASSERT_TRUE(MakePlaintextDir("test").ok());
+  EXPECT_FALSE(fs::exists(stale));
 }
 
 }  // namespace
