@@ -17,6 +17,10 @@ and in the gateway configuration:
   clinical:
     key_ring_sealed: /var/lib/medscribe/keys/kek.ring.sealed
     tpm: device:/dev/tpmrm0
+Encrypted models (registry register --encrypt): copy the registry's ring there once, seal it too
+  medscribe keys seal --registry --tpm device:/dev/tpmrm0 --pcrs 0,4,7 --remove-plain
+and give the local replicas the TPM:
+  replicas: {local: {model: chest@production, args: [--set, "registry.tpm=device:/dev/tpmrm0"]}}
 Integrity monitoring reports a changed boot (PCR) baseline in Cloud Logging; the gateway then
 refuses to start until the ring is sealed again from its offline backup.
 NEXT
