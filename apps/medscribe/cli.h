@@ -63,6 +63,7 @@ Runner RegisterUp(CLI::App& app);
 Runner RegisterAudit(CLI::App& app);
 Runner RegisterRules(CLI::App& app);
 Runner RegisterKeys(CLI::App& app);
+Runner RegisterTune(CLI::App& app);
 Runner RegisterFeedback(CLI::App& app);
 
 }  // namespace medscribe::cli

@@ -1,10 +1,14 @@
 // `medscribe tokenizer train` and `medscribe train`: the report model's tokenizer and training.
 #include <dlfcn.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "cli.h"
 #include "common/files.h"
@@ -68,6 +72,8 @@ struct TrainArgs {
   std::string image_from;
   int image_warmup_epochs = -1;  // -1: 30 for a configuration with the finding head, else 0
   double image_lr = 3e-3, image_weight_decay = 5e-4;
+  std::string report_metrics;   // "", "stdout" or "vertex"
+  std::string hyperparameters;  // a JSON file of option values (SageMaker's)
   double aux_loss_weight = 0.5;
   double weight_decay = 0.01;
   double dp_max_grad_norm = 0, dp_noise = 0, dp_epsilon = 0, dp_delta = 1e-5;
@@ -128,6 +134,32 @@ int RunTrain(const TrainArgs& a) {
   o.batch_size = a.batch_size;
   o.learning_rate = a.lr;
   o.warmup_steps = a.warmup;
+  if (a.report_metrics == "stdout") {
+    o.on_validation = [](int64_t step, double loss) {
+      std::printf("step=%lld val_loss=%.6f\n", static_cast<long long>(step), loss);
+      std::fflush(stdout);
+    };
+  } else if (a.report_metrics == "vertex") {
+    const char* env = std::getenv("CLOUD_ML_HP_METRIC_FILE");
+    const fs::path file = env && *env ? env : "/tmp/hypertune/output.metrics";
+    const char* trial_env = std::getenv("CLOUD_ML_TRIAL_ID");
+    const std::string trial = trial_env && *trial_env ? trial_env : "0";
+    std::error_code ec;
+    fs::create_directories(file.parent_path(), ec);
+    o.on_validation = [file, trial](int64_t step, double loss) {
+      // One JSON object per report, keys sorted, values as strings (the hypertune library's).
+      const double now =
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      char value[40];
+      std::snprintf(value, sizeof(value), "%.9g", loss);
+      nlohmann::json line = {{"global_step", std::to_string(step)},
+                             {"timestamp", now},
+                             {"trial", trial},
+                             {"val_loss", value}};
+      std::ofstream(file, std::ios::app) << line.dump() << "\n";
+    };
+  }
   o.seed = a.seed;
   o.threads = a.jobs;
   o.prompt.image = !a.no_image;
@@ -318,6 +350,30 @@ Runner RegisterExport(CLI::App& app) {
   };
 }
 
+// Sets the options named in the JSON object at `path` that the command line did not give
+// (values as strings or numbers; SageMaker's own "sagemaker_*" keys are skipped).
+// InvalidArgument naming the key for an unknown option or a value the option refuses.
+Status ApplyHyperparameters(CLI::App& app, const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return InvalidArgumentError(path + " is not a JSON object");
+  for (const auto& [key, value] : j.items()) {
+    if (key.rfind("sagemaker_", 0) == 0) continue;
+    CLI::Option* opt = app.get_option_no_throw("--" + key);
+    if (opt == nullptr || key == "hyperparameters")
+      return InvalidArgumentError(path + ": '" + key + "' is not a `medscribe train` option");
+    if (opt->count() > 0) continue;  // the command line wins
+    std::string v = value.is_string() ? value.get<std::string>() : value.dump();
+    try {
+      opt->add_result(v);
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      return InvalidArgumentError(path + ": " + key + "='" + v + "': " + e.what());
+    }
+  }
+  return OkStatus();
+}
+
 Runner RegisterTrain(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   app.add_option("--dataset", a->dataset, "Dataset directory (medscribe ingest); required")
@@ -477,7 +533,25 @@ Runner RegisterTrain(CLI::App& app) {
                  "batches are Poisson-sampled with rate (batch x ranks) / examples, and the "
                  "epsilon spent is printed and kept in the model's lineage (docs/privacy.md)")
       ->check(CLI::PositiveNumber);
-  return [a](GlobalOptions&) { return RunTrain(*a); };
+  app.add_option("--report-metrics", a->report_metrics,
+                 "Report the validation loss for a tuning service after every validation: "
+                 "stdout (a `val_loss=X` line, for Katib's collector and SageMaker or Azure ML "
+                 "metric regexes) or vertex (the hypertune metrics file, "
+                 "$CLOUD_ML_HP_METRIC_FILE or /tmp/hypertune/output.metrics)")
+      ->check(CLI::IsMember({"stdout", "vertex"}));
+  app.add_option("--hyperparameters", a->hyperparameters,
+                 "A JSON object of option values, e.g. SageMaker's "
+                 "/opt/ml/input/config/hyperparameters.json ({\"lr\": \"0.001\"}); options on "
+                 "the command line win")
+      ->type_name("FILE");
+  CLI::App* self = &app;
+  return [a, self](GlobalOptions&) {
+    if (!a->hyperparameters.empty()) {
+      if (Status s = ApplyHyperparameters(*self, a->hyperparameters); !s.ok())
+        return ReportError(s);
+    }
+    return RunTrain(*a);
+  };
 }
 
 }  // namespace medscribe::cli

@@ -90,6 +90,8 @@ int main(int argc, char** argv) {
   add("fl", "Federated learning across sites: pki, server, client, loss", &RegisterFl);
   add("monitor", "Drift of a dataset against a model's training data (PSI, Jensen-Shannon)",
       &RegisterMonitor);
+  add("tune", "Hyperparameter search: TPE or random trials of `train`, pruned by ASHA, resumable",
+      &RegisterTune);
   add("launch", "Start and supervise the training workers of this node (restarts from checkpoints)",
       &RegisterLaunch);
   add("eval", "Score generated reports against a dataset split, beside baselines and ablations",

@@ -1226,6 +1226,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
                 << "\n";
         metrics.flush();
         RETURN_IF_ERROR(events->Scalar("val/loss", result.val_loss, done));
+        if (o.on_validation) o.on_validation(done, result.val_loss);
       }
       RETURN_IF_ERROR(comm->Barrier());
     }

@@ -89,6 +89,9 @@ struct TrainOptions {
   bool progress = true;
   // Called after every optimizer step with (step, loss); for tests and progress displays.
   std::function<void(int64_t, double)> on_step;
+  // Called on the rank that writes the run directory after every validation with (step,
+  // validation loss); for hyperparameter-tuning services' metric reports.
+  std::function<void(int64_t, double)> on_validation;
   // Data parallelism: each of the world's ranks takes batch_size samples per step (the global
   // batch is batch_size x world size); gradients are averaged. Null: a single process. Only
   // rank 0 writes to the run directory.
