@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct TuneArgs {
-  std::string config, out, register_name;
+  std::string config, out, register_name, study;
   int parallel = 1;
   bool worker = false, show = false;
   int stale_s = 60;
@@ -90,10 +90,15 @@ std::vector<std::pair<int64_t, double>> ReadValidation(const fs::path& metrics, 
   return out;
 }
 
+// The study database: --study (a SQLite file or a postgresql:// URL), else DIR/study.sqlite.
+std::string StudyLocation(const TuneArgs& a) {
+  return a.study.empty() ? (fs::path(a.out) / "study.sqlite").string() : a.study;
+}
+
 class Tuner {
  public:
   Tuner(const GlobalOptions& g, const TuneArgs& a, tune::StudyConfig c)
-      : g_(g), a_(a), config_(std::move(c)), db_((fs::path(a.out) / "study.sqlite").string()) {}
+      : g_(g), a_(a), config_(std::move(c)), db_(StudyLocation(a)) {}
 
   // Runs one worker until no trial is left to take. Each worker has its own connection.
   Status Work(int index) {
@@ -386,7 +391,7 @@ int RunTune(GlobalOptions& g, const TuneArgs& a) {
   std::error_code ec;
   fs::create_directories(a.out, ec);
   if (ec) return ReportError(IoError("cannot create " + a.out + ": " + ec.message()));
-  auto study = tune::Study::Open((fs::path(a.out) / "study.sqlite").string(), *config, !a.worker);
+  auto study = tune::Study::Open(StudyLocation(a), *config, !a.worker);
   if (!study.ok()) return ReportError(study.status());
   if (!a.show) {
     Tuner tuner(g, a, *config);
@@ -443,6 +448,11 @@ Runner RegisterTune(CLI::App& app) {
   app.add_option("--parallel", a->parallel, "Trials run at once by this tuner")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  app.add_option("--study", a->study,
+                 "The study database: a SQLite file (default DIR/study.sqlite; tuners on this "
+                 "machine share it) or a postgresql:// URL (tuners on several machines share it; "
+                 "give them one shared --out so that a trial taken over resumes its checkpoint)")
+      ->type_name("FILE|URL");
   app.add_flag("--worker", a->worker,
                "Join an existing study (another tuner started it) instead of creating one");
   app.add_option("--stale", a->stale_s,

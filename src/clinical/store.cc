@@ -1,98 +1,18 @@
 #include "clinical/store.h"
 
-#include <libpq-fe.h>
 #include <sys/stat.h>
 
 #include <mutex>
 
 #include "common/base64.h"
-#include "warehouse/sqlite_db.h"
+#include "warehouse/sql_conn.h"
 
 namespace medscribe::clinical {
 namespace {
 
-using Params = std::vector<std::string>;
-using Rows = std::vector<std::vector<std::string>>;
-
-// The two SQL backends behind one small interface. Statements use $1..$n placeholders.
-class SqlConn {
- public:
-  virtual ~SqlConn() = default;
-  virtual Status Run(const std::string& sql, const Params& p) = 0;
-  virtual StatusOr<Rows> Query(const std::string& sql, const Params& p) = 0;
-};
-
-class SqliteConn final : public SqlConn {
- public:
-  explicit SqliteConn(std::unique_ptr<sqlite::SqliteDb> db) : db_(std::move(db)) {}
-  Status Run(const std::string& sql, const Params& p) override {
-    return db_->Run(Translate(sql), Convert(p));
-  }
-  StatusOr<Rows> Query(const std::string& sql, const Params& p) override {
-    return db_->Query(Translate(sql), Convert(p));
-  }
-
- private:
-  static std::string Translate(std::string sql) {
-    for (char& c : sql)
-      if (c == '$') c = '?';
-    return sql;
-  }
-  static std::vector<sqlite::Param> Convert(const Params& p) {
-    return std::vector<sqlite::Param>(p.begin(), p.end());
-  }
-  std::unique_ptr<sqlite::SqliteDb> db_;
-};
-
-class PgConn final : public SqlConn {
- public:
-  static StatusOr<std::unique_ptr<PgConn>> Connect(const std::string& url) {
-    PGconn* c = PQconnectdb(url.c_str());
-    if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
-      std::string why = c ? PQerrorMessage(c) : "out of memory";
-      while (!why.empty() && why.back() == '\n') why.pop_back();
-      if (c) PQfinish(c);
-      return UnavailableError("cannot connect to the PostgreSQL drafts store: " + why +
-                              " (check the store URL, that the server runs, and its credentials)");
-    }
-    // Server notices ("relation already exists, skipping") are not for the user.
-    PQsetNoticeProcessor(
-        c, [](void*, const char*) {}, nullptr);
-    return std::unique_ptr<PgConn>(new PgConn(c));
-  }
-  ~PgConn() override { PQfinish(c_); }
-  Status Run(const std::string& sql, const Params& p) override { return Exec(sql, p).status(); }
-  StatusOr<Rows> Query(const std::string& sql, const Params& p) override { return Exec(sql, p); }
-
- private:
-  explicit PgConn(PGconn* c) : c_(c) {}
-  StatusOr<Rows> Exec(const std::string& sql, const Params& p) {
-    std::vector<const char*> values;
-    for (const std::string& s : p) values.push_back(s.c_str());
-    PGresult* r = PQexecParams(c_, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                               values.data(), nullptr, nullptr, 0);
-    const ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      std::string why = PQerrorMessage(c_);
-      while (!why.empty() && why.back() == '\n') why.pop_back();
-      PQclear(r);
-      if (PQstatus(c_) != CONNECTION_OK) {
-        PQreset(c_);
-        return UnavailableError("the PostgreSQL drafts store is unreachable: " + why);
-      }
-      return InternalError("PostgreSQL: " + why);
-    }
-    Rows rows;
-    for (int i = 0; i < PQntuples(r); ++i) {
-      std::vector<std::string> row;
-      for (int j = 0; j < PQnfields(r); ++j) row.emplace_back(PQgetvalue(r, i, j));
-      rows.push_back(std::move(row));
-    }
-    PQclear(r);
-    return rows;
-  }
-  PGconn* c_;
-};
+using sql::Params;
+using sql::Rows;
+using sql::SqlConn;
 
 const char kSchema[] = R"(
 CREATE TABLE IF NOT EXISTS drafts (
@@ -303,27 +223,8 @@ class SqlDraftStore final : public DraftStore {
 StatusOr<std::unique_ptr<DraftStore>> OpenDraftStore(const std::string& location,
                                                      crypto::KeyRing ring,
                                                      const std::string& ring_path) {
-  std::unique_ptr<SqlConn> conn;
-  if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
-    ASSIGN_OR_RETURN(auto pg, PgConn::Connect(location));
-    // One statement per call: libpq's extended protocol takes no multi-statement strings.
-    std::string schema = kSchema;
-    size_t start = 0;
-    while (true) {
-      const size_t end = schema.find(';', start);
-      if (end == std::string::npos) break;
-      const std::string stmt = schema.substr(start, end - start);
-      if (stmt.find_first_not_of(" \n") != std::string::npos) RETURN_IF_ERROR(pg->Run(stmt, {}));
-      start = end + 1;
-    }
-    conn = std::move(pg);
-  } else {
-    std::string path = location;
-    if (path.rfind("sqlite:", 0) == 0) path = path.substr(7);
-    if (path.empty()) return InvalidArgumentError("the drafts store needs a file path");
-    ASSIGN_OR_RETURN(auto db, sqlite::SqliteDb::Open(path, kSchema));
-    conn = std::make_unique<SqliteConn>(std::move(db));
-  }
+  ASSIGN_OR_RETURN(std::unique_ptr<SqlConn> conn,
+                   sql::OpenSqlConn(location, kSchema, "the drafts store"));
   // Stores created before rows had revisions gain the column (existing rows start at 1).
   if (!conn->Query("SELECT revision FROM drafts LIMIT 1", {}).ok())
     RETURN_IF_ERROR(

@@ -12,17 +12,21 @@
 namespace medscribe::tune {
 namespace {
 
+// Portable between SQLite and PostgreSQL: text for doubles (%.17g), integers as BIGINT.
 constexpr const char* kSchema = R"sql(
 PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS study (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS trials (
-  id INTEGER PRIMARY KEY, params TEXT NOT NULL, bracket INTEGER NOT NULL, state TEXT NOT NULL,
-  value TEXT, step INTEGER NOT NULL DEFAULT 0, owner TEXT NOT NULL, heartbeat INTEGER NOT NULL,
-  starts INTEGER NOT NULL DEFAULT 1, seconds TEXT NOT NULL DEFAULT '0', note TEXT NOT NULL DEFAULT '',
+  id BIGINT PRIMARY KEY, params TEXT NOT NULL, bracket BIGINT NOT NULL, state TEXT NOT NULL,
+  value TEXT, step BIGINT NOT NULL DEFAULT 0, owner TEXT NOT NULL, heartbeat BIGINT NOT NULL,
+  starts BIGINT NOT NULL DEFAULT 1, seconds TEXT NOT NULL DEFAULT '0', note TEXT NOT NULL DEFAULT '',
   created_at TEXT NOT NULL, finished_at TEXT);
 CREATE TABLE IF NOT EXISTS reports (
-  trial INTEGER NOT NULL, step INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (trial, step));
+  trial BIGINT NOT NULL, step BIGINT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (trial, step));
 )sql";
+
+std::string S(long v) { return std::to_string(v); }
+std::string S(int v) { return std::to_string(v); }
 
 std::string Num(double v) {
   char buf[40];
@@ -68,21 +72,22 @@ const char* StateName(TrialState s) {
   return "running";
 }
 
-StatusOr<Study> Study::Open(const std::string& path, const StudyConfig& config, bool create) {
+StatusOr<Study> Study::Open(const std::string& location, const StudyConfig& config, bool create) {
   const std::string digest = Digest(config);
-  ASSIGN_OR_RETURN(auto db, sqlite::SqliteDb::Open(path, kSchema));
-  Status s = db->Transaction([&]() -> Status {
+  ASSIGN_OR_RETURN(auto db, sql::OpenSqlConn(location, kSchema, "the study"));
+  Status s = db->Transaction("study", [&]() -> Status {
     ASSIGN_OR_RETURN(auto rows, db->Query("SELECT value FROM study WHERE key = 'digest'"));
     if (rows.empty()) {
       if (!create)
-        return NotFoundError("no study in " + path + "; start it with `medscribe tune --config`");
-      RETURN_IF_ERROR(db->Run("INSERT INTO study VALUES ('digest', ?)", {digest}));
-      RETURN_IF_ERROR(db->Run("INSERT INTO study VALUES ('name', ?)", {config.name}));
-      return db->Run("INSERT INTO study VALUES ('created_at', ?)", {UtcNowIso()});
+        return NotFoundError("no study in " + location +
+                             "; start it with `medscribe tune --config`");
+      RETURN_IF_ERROR(db->Run("INSERT INTO study VALUES ('digest', $1)", {digest}));
+      RETURN_IF_ERROR(db->Run("INSERT INTO study VALUES ('name', $1)", {config.name}));
+      return db->Run("INSERT INTO study VALUES ('created_at', $1)", {UtcNowIso()});
     }
     if (rows[0][0] != digest)
       return FailedPreconditionError(
-          path +
+          location +
           " holds a study of another definition (space, sampler, seed, steps, ASHA or "
           "train arguments changed); keep the study file as it was to resume it, or start "
           "a new study in another --out");
@@ -95,7 +100,7 @@ StatusOr<Study> Study::Open(const std::string& path, const StudyConfig& config, 
 StatusOr<std::optional<Trial>> Study::Claim(const std::string& owner, int64_t now, int64_t stale_s,
                                             const std::function<bool(const std::string&)>& alive) {
   std::optional<int> claimed;
-  Status s = db_->Transaction([&]() -> Status {
+  Status s = db_->Transaction("trials", [&]() -> Status {
     ASSIGN_OR_RETURN(auto running,
                      db_->Query("SELECT id, owner, heartbeat FROM trials WHERE state = 'running' "
                                 "ORDER BY id"));
@@ -104,8 +109,8 @@ StatusOr<std::optional<Trial>> Study::Claim(const std::string& owner, int64_t no
       if (!stale) continue;
       claimed = std::stoi(r[0]);
       return db_->Run(
-          "UPDATE trials SET owner = ?, heartbeat = ?, starts = starts + 1 WHERE id = ?",
-          {owner, static_cast<long>(now), static_cast<long>(*claimed)});
+          "UPDATE trials SET owner = $1, heartbeat = $2, starts = starts + 1 WHERE id = $3",
+          {owner, S(now), S(*claimed)});
     }
     ASSIGN_OR_RETURN(auto count, db_->Query("SELECT count(*) FROM trials"));
     const int n = std::stoi(count[0][0]);
@@ -126,10 +131,9 @@ StatusOr<std::optional<Trial>> Study::Claim(const std::string& owner, int64_t no
     claimed = id;
     return db_->Run(
         "INSERT INTO trials (id, params, bracket, state, owner, heartbeat, created_at) VALUES "
-        "(?, ?, ?, 'running', ?, ?, ?)",
-        {static_cast<long>(id), DumpParams(params),
-         static_cast<long>((id - 1) % std::max(1, config_.asha.brackets)), owner,
-         static_cast<long>(now), UtcNowIso()});
+        "($1, $2, $3, 'running', $4, $5, $6)",
+        {S(id), DumpParams(params), S((id - 1) % std::max(1, config_.asha.brackets)), owner, S(now),
+         UtcNowIso()});
   });
   RETURN_IF_ERROR(s);
   if (!claimed) return std::optional<Trial>();
@@ -140,38 +144,38 @@ StatusOr<std::optional<Trial>> Study::Claim(const std::string& owner, int64_t no
 }
 
 Status Study::Heartbeat(int trial, const std::string& owner, int64_t now) {
-  return db_->Transaction([&]() -> Status {
-    ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT owner FROM trials WHERE id = ? AND state = "
+  return db_->Transaction("trials", [&]() -> Status {
+    ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT owner FROM trials WHERE id = $1 AND state = "
                                            "'running'",
-                                           {static_cast<long>(trial)}));
+                                           {S(trial)}));
     if (rows.empty() || rows[0][0] != owner)
       return Status(ErrorCode::kAborted,
                     "trial " + std::to_string(trial) + " was taken over by another worker");
-    return db_->Run("UPDATE trials SET heartbeat = ? WHERE id = ?",
-                    {static_cast<long>(now), static_cast<long>(trial)});
+    return db_->Run("UPDATE trials SET heartbeat = $1 WHERE id = $2", {S(now), S(trial)});
   });
 }
 
 StatusOr<bool> Study::Report(int trial, const std::string& owner, int64_t step, double value) {
   bool go_on = true;
-  Status s = db_->Transaction([&]() -> Status {
-    ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT owner, bracket FROM trials WHERE id = ? AND "
+  Status s = db_->Transaction("trials", [&]() -> Status {
+    ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT owner, bracket FROM trials WHERE id = $1 AND "
                                            "state = 'running'",
-                                           {static_cast<long>(trial)}));
+                                           {S(trial)}));
     if (rows.empty() || rows[0][0] != owner)
       return Status(ErrorCode::kAborted,
                     "trial " + std::to_string(trial) + " was taken over by another worker");
     const int bracket = std::stoi(rows[0][1]);
-    RETURN_IF_ERROR(db_->Run("INSERT OR REPLACE INTO reports VALUES (?, ?, ?)",
-                             {static_cast<long>(trial), static_cast<long>(step), Num(value)}));
-    RETURN_IF_ERROR(db_->Run("UPDATE trials SET value = ?, step = ? WHERE id = ?",
-                             {Num(value), static_cast<long>(step), static_cast<long>(trial)}));
+    RETURN_IF_ERROR(
+        db_->Run("INSERT INTO reports VALUES ($1, $2, $3) ON CONFLICT (trial, step) DO UPDATE SET "
+                 "value = excluded.value",
+                 {S(trial), S(step), Num(value)}));
+    RETURN_IF_ERROR(db_->Run("UPDATE trials SET value = $1, step = $2 WHERE id = $3",
+                             {Num(value), S(step), S(trial)}));
     const std::vector<int64_t> rungs = RungSteps(config_, bracket);
     if (std::find(rungs.begin(), rungs.end(), step) == rungs.end()) return OkStatus();
-    ASSIGN_OR_RETURN(auto at_rung,
-                     db_->Query("SELECT r.value FROM reports r JOIN trials t ON "
-                                "t.id = r.trial WHERE t.bracket = ? AND r.step = ?",
-                                {static_cast<long>(bracket), static_cast<long>(step)}));
+    ASSIGN_OR_RETURN(auto at_rung, db_->Query("SELECT r.value FROM reports r JOIN trials t ON "
+                                              "t.id = r.trial WHERE t.bracket = $1 AND r.step = $2",
+                                              {S(bracket), S(step)}));
     std::vector<double> values;
     for (const auto& r : at_rung) values.push_back(std::strtod(r[0].c_str(), nullptr));
     go_on = Promotable(value, values, config_.asha.reduction_factor);
@@ -183,20 +187,20 @@ StatusOr<bool> Study::Report(int trial, const std::string& owner, int64_t step, 
 
 Status Study::Finish(int trial, const std::string& owner, TrialState state,
                      std::optional<double> value, double seconds, const std::string& note) {
-  return db_->Transaction([&]() -> Status {
-    ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT owner, seconds FROM trials WHERE id = ? AND "
+  return db_->Transaction("trials", [&]() -> Status {
+    ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT owner, seconds FROM trials WHERE id = $1 AND "
                                            "state = 'running'",
-                                           {static_cast<long>(trial)}));
+                                           {S(trial)}));
     if (rows.empty() || rows[0][0] != owner)
       return Status(ErrorCode::kAborted,
                     "trial " + std::to_string(trial) + " was taken over by another worker");
     const double total = std::strtod(rows[0][1].c_str(), nullptr) + seconds;
     if (value)
-      RETURN_IF_ERROR(db_->Run("UPDATE trials SET value = ? WHERE id = ?",
-                               {Num(*value), static_cast<long>(trial)}));
+      RETURN_IF_ERROR(
+          db_->Run("UPDATE trials SET value = $1 WHERE id = $2", {Num(*value), S(trial)}));
     return db_->Run(
-        "UPDATE trials SET state = ?, seconds = ?, note = ?, finished_at = ? WHERE id = ?",
-        {std::string(StateName(state)), Num(total), note, UtcNowIso(), static_cast<long>(trial)});
+        "UPDATE trials SET state = $1, seconds = $2, note = $3, finished_at = $4 WHERE id = $5",
+        {std::string(StateName(state)), Num(total), note, UtcNowIso(), S(trial)});
   });
 }
 
@@ -227,7 +231,10 @@ StatusOr<std::vector<Trial>> Study::Trials() {
 }
 
 StatusOr<bool> Study::Done() {
-  ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT count(*), sum(state = 'running') FROM trials"));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      db_->Query(
+          "SELECT count(*), sum(CASE WHEN state = 'running' THEN 1 ELSE 0 END) FROM trials"));
   const int n = std::stoi(rows[0][0]);
   const int running = rows[0][1].empty() ? 0 : std::stoi(rows[0][1]);
   return n >= config_.trials && running == 0;

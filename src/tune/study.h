@@ -1,8 +1,9 @@
-// A hyperparameter study kept in a database (SQLite; several processes on one machine share it
-// through SQLite's locks): its definition's digest, its trials (parameters, state, owner,
-// heartbeat) and every value they reported. Trials are claimed in transactions, so two workers
-// never run one trial; a trial whose owner stopped (its process gone, or no heartbeat within the
-// stale time) is claimed again and resumed, and a finished trial is never run again.
+// A hyperparameter study kept in a database, a SQLite file (tuners on one machine share it
+// through SQLite's locks) or a PostgreSQL server (tuners on several machines): its definition's
+// digest, its trials (parameters, state, owner, heartbeat) and every value they reported. Trials
+// are claimed in transactions, so two workers never run one trial; a trial whose owner stopped (its
+// process gone, or no heartbeat within the stale time) is claimed again and resumed, and a finished
+// trial is never run again.
 //
 // Thread safety: one Study per thread.
 #pragma once
@@ -17,7 +18,7 @@
 
 #include "common/status.h"
 #include "tune/search_space.h"
-#include "warehouse/sqlite_db.h"
+#include "warehouse/sql_conn.h"
 
 namespace medscribe::tune {
 
@@ -39,9 +40,10 @@ struct Trial {
 
 class Study {
  public:
-  // Opens the study database at `path`. With `create`, a missing study is created for `config`;
-  // without, NotFound. FailedPrecondition when the file holds a study of another definition.
-  static StatusOr<Study> Open(const std::string& path, const StudyConfig& config, bool create);
+  // Opens the study database at `location` (a SQLite file, or a postgresql:// URL). With `create`,
+  // a missing study is created for `config`; without, NotFound. FailedPrecondition when the file
+  // holds a study of another definition.
+  static StatusOr<Study> Open(const std::string& location, const StudyConfig& config, bool create);
 
   // A trial for `owner` to run: first a running trial whose owner is gone (`alive(owner)` false,
   // or no heartbeat for `stale_s` seconds before `now`), resumed with its parameters; else a new
@@ -65,9 +67,9 @@ class Study {
   const std::string& id() const { return id_; }  // the definition's digest, first 16 hex digits
 
  private:
-  Study(std::unique_ptr<sqlite::SqliteDb> db, StudyConfig config, std::string id)
+  Study(std::unique_ptr<sql::SqlConn> db, StudyConfig config, std::string id)
       : db_(std::move(db)), config_(std::move(config)), id_(std::move(id)) {}
-  std::unique_ptr<sqlite::SqliteDb> db_;
+  std::unique_ptr<sql::SqlConn> db_;
   StudyConfig config_;
   std::string id_;
 };

@@ -4,7 +4,8 @@
 #     a run at a deliberately bad default learning rate of the same length;
 #   - the tuner killed with SIGKILL mid-study: its trials stop with it, and the tuner started again
 #     resumes the study without running a finished trial again;
-#   - a second tuner (--worker) shares the study: no trial runs twice;
+#   - a second tuner (--worker) shares the study: no trial runs twice; the same with the study in
+#     PostgreSQL (--study postgresql://...), as tuners on several machines share it;
 #   - the best trial registered with the study in its lineage; the table and the plot;
 #   - bad study files refused with the key named.
 # Usage: tune_cli_test.sh MEDSCRIBE_BINARY
@@ -83,6 +84,36 @@ ids2=$(grep -oE '^trial [0-9]+/4 started' w2.txt | cut -d' ' -f2 | cut -d/ -f1 |
 all=$(echo $ids1 $ids2 | tr ' ' '\n' | sort -n | tr '\n' ' ')
 [ -n "$ids1" ] && [ -n "$ids2" ] && [ "$all" = "1 2 3 4 " ] \
   && pass "two tuners shared the study: trials $ids1| $ids2" || fail "shared study: first '$ids1', second '$ids2'"
+
+# Two tuners share a study kept in PostgreSQL (as tuners on two machines would).
+pg_bin=/usr/lib/postgresql/15/bin
+pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/pg"
+pg_user=""
+if [ "$(id -u)" -eq 0 ]; then
+  chown postgres "$work/pg"
+  chmod 755 "$work"
+  pg_user="runuser -u postgres --"
+fi
+trap '$pg_user "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop > /dev/null 2>&1; rm -rf "$work"' EXIT
+$pg_user "$pg_bin/initdb" -D "$work/pg" -U medscribe --auth=trust > pg.log 2>&1 \
+  && $pg_user "$pg_bin/pg_ctl" -D "$work/pg" -w -l "$work/pg/server.log" \
+       -o "-p $pport -k $work/pg -c listen_addresses=127.0.0.1" start >> pg.log 2>&1 \
+  && $pg_user "$pg_bin/createdb" -h 127.0.0.1 -p "$pport" -U medscribe studies >> pg.log 2>&1 \
+  || fail "PostgreSQL: $(tail -5 pg.log)"
+url="postgresql://medscribe@127.0.0.1:$pport/studies"
+study p.yaml 2
+"$bin" --home "$home" tune --config p.yaml --out p --study "$url" > p1.txt 2>&1 &
+first=$!
+for _ in $(seq 100); do grep -q started p1.txt && break; sleep 0.1; done
+ms tune --config p.yaml --out p --study "$url" --worker > p2.txt 2>&1 || fail "second worker on PostgreSQL: $(tail -3 p2.txt)"
+wait "$first" || fail "first worker on PostgreSQL: $(tail -3 p1.txt)"
+ids1=$(grep -oE '^trial [0-9]+/2 started' p1.txt | cut -d' ' -f2 | cut -d/ -f1 | tr '\n' ' ')
+ids2=$(grep -oE '^trial [0-9]+/2 started' p2.txt | cut -d' ' -f2 | cut -d/ -f1 | tr '\n' ' ')
+rows=$(table_rows p2.txt | grep -cE 'completed|pruned')
+[ "$(echo $ids1 $ids2 | tr ' ' '\n' | sort -n | tr '\n' ' ')" = "1 2 " ] && [ "$rows" -eq 2 ] \
+  && pass "two tuners shared a study in PostgreSQL: trials $ids1| $ids2" \
+  || fail "PostgreSQL study: first '$ids1', second '$ids2', $rows finished: $(cat p2.txt)"
 
 # Bad input.
 printf 'space:\n  lr: {type: lognormal, low: 1, high: 2}\n' > bad1.yaml
