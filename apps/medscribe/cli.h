@@ -64,6 +64,7 @@ Runner RegisterAudit(CLI::App& app);
 Runner RegisterRules(CLI::App& app);
 Runner RegisterKeys(CLI::App& app);
 Runner RegisterTune(CLI::App& app);
+Runner RegisterPipeline(CLI::App& app);
 Runner RegisterFeedback(CLI::App& app);
 
 }  // namespace medscribe::cli

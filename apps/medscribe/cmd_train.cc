@@ -69,6 +69,9 @@ struct TrainArgs {
   double reported_read = -1;  // -1: 0.5 for a configuration that reads its findings as text
   double decision_weight = 1;
   std::string init_decoder;
+  std::string
+      init_from;  // a model to fine-tune: its weights (and, unless given, config and tokenizer)
+  std::string init_dir;  // init_from resolved
   std::string image_from;
   int image_warmup_epochs = -1;  // -1: 30 for a configuration with the finding head, else 0
   double image_lr = 3e-3, image_weight_decay = 5e-4;
@@ -169,6 +172,7 @@ int RunTrain(const TrainArgs& a) {
                                          : (config->findings.read_as_text && !a.no_image ? 0.5 : 0);
   o.decision_weight = a.decision_weight;
   o.init_decoder = a.init_decoder;
+  if (!a.init_dir.empty()) o.init_weights = (fs::path(a.init_dir) / "model.safetensors").string();
   static const ReportFindingLabeler kLabeler;
   o.finding_labeler = &kLabeler;
   o.image_warmup_epochs =
@@ -545,10 +549,23 @@ Runner RegisterTrain(CLI::App& app) {
                  "the command line win")
       ->type_name("FILE");
   CLI::App* self = &app;
-  return [a, self](GlobalOptions&) {
+  app.add_option("--init-from", a->init_from,
+                 "Fine-tune a model: registry NAME[@VERSION|@ALIAS] (e.g. chest@production) or a "
+                 "model directory; its weights start the run, and its config and tokenizer are "
+                 "used unless --config or --tokenizer is given")
+      ->type_name("MODEL");
+  return [a, self](GlobalOptions& g) {
     if (!a->hyperparameters.empty()) {
       if (Status s = ApplyHyperparameters(*self, a->hyperparameters); !s.ok())
         return ReportError(s);
+    }
+    if (!a->init_from.empty()) {
+      auto dir = ResolveModelDir(g, a->init_from);  // verified; decrypted while this runs
+      if (!dir.ok()) return ReportError(dir.status());
+      a->init_dir = *dir;
+      if (self->get_option("--config")->count() == 0)
+        a->config = (fs::path(*dir) / "config.json").string();
+      if (a->tokenizer.empty()) a->tokenizer = *dir;
     }
     return RunTrain(*a);
   };

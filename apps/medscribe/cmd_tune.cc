@@ -4,9 +4,7 @@
 // report, kept in DIR/study.sqlite so that a killed tuner resumes and several tuners share one
 // study; at the end a table of the trials, a plot (DIR/trials.svg) and, when asked, the best
 // trial registered with the study in its lineage.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 
 #include "cli.h"
 #include "common/files.h"
+#include "common/subprocess.h"
 #include "registry_access.h"
 #include "tune/study.h"
 
@@ -161,31 +160,6 @@ class Tuner {
     return argv;
   }
 
-  // Starts the trial's launcher in its own process group; it gets SIGTERM (and stops its
-  // workers) if this tuner dies.
-  StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const fs::path& log) {
-    const pid_t parent = getpid();
-    std::vector<char*> args;
-    for (const std::string& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-    args.push_back(nullptr);
-    const pid_t pid = fork();
-    if (pid < 0) return InternalError(std::string("cannot start a trial: ") + std::strerror(errno));
-    if (pid == 0) {
-      setpgid(0, 0);
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (getppid() != parent) _exit(1);
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-      }
-      execv(args[0], args.data());
-      _exit(127);
-    }
-    setpgid(pid, pid);
-    return pid;
-  }
-
   Status Run(tune::Study& study, const std::string& owner, const tune::Trial& t) {
     char name[32];
     std::snprintf(name, sizeof(name), "trial-%04d", t.id);
@@ -197,7 +171,8 @@ class Tuner {
     Say(head + (t.starts > 1 ? " resumed: " : " started: ") + Describe(t.params) +
         (config_.asha.brackets > 1 ? " (bracket " + std::to_string(t.bracket) + ")" : ""));
     const auto t0 = std::chrono::steady_clock::now();
-    ASSIGN_OR_RETURN(const pid_t pid, Spawn(Command(t, dir), log));
+    // The launcher gets SIGTERM, and stops its workers, if this tuner dies.
+    ASSIGN_OR_RETURN(const pid_t pid, StartLoggedProcess(Command(t, dir), log.string()));
     size_t offset = 0;
     std::vector<int64_t> reported;
     for (const auto& [step, value] : t.reports) reported.push_back(step);

@@ -92,6 +92,9 @@ int main(int argc, char** argv) {
       &RegisterMonitor);
   add("tune", "Hyperparameter search: TPE or random trials of `train`, pruned by ASHA, resumable",
       &RegisterTune);
+  add("pipeline",
+      "Continuous training: feedback export, training, evaluation gate, staging (run, show)",
+      &RegisterPipeline);
   add("launch", "Start and supervise the training workers of this node (restarts from checkpoints)",
       &RegisterLaunch);
   add("eval", "Score generated reports against a dataset split, beside baselines and ablations",

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -96,6 +97,39 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, size_t 
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+StatusOr<int> StartLoggedProcess(const std::vector<std::string>& argv, const std::string& log) {
+  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError("cannot open " + log + ": " + std::strerror(errno));
+  Fd log_fd(fd);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) return InternalError(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {  // only async-signal-safe calls from here
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
+    const int in = open("/dev/null", O_RDONLY);
+    if (in >= 0) dup2(in, STDIN_FILENO);
+    dup2(log_fd.get(), STDOUT_FILENO);
+    dup2(log_fd.get(), STDERR_FILENO);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  setpgid(pid, pid);  // also from the parent: no race with a signal sent at once
+  return static_cast<int>(pid);
+}
+
+StatusOr<int> RunLoggedProcess(const std::vector<std::string>& argv, const std::string& log) {
+  ASSIGN_OR_RETURN(const int pid, StartLoggedProcess(argv, log));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace medscribe

@@ -27,4 +27,15 @@ struct ProcessResult {
 StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                                    size_t max_output = 256u << 20);
 
+// Starts argv[0] (an absolute path, or looked up on PATH) in a process group of its own, with
+// standard input from /dev/null and standard output and error appended to `log`. It gets SIGTERM
+// when the thread that started it ends, its process included (PR_SET_PDEATHSIG), so a
+// supervisor killed with SIGKILL does not leave it running: start and reap it from one thread
+// that outlives it. Returns its pid; the caller reaps it (waitpid).
+// REQUIRES: !argv.empty().
+StatusOr<int> StartLoggedProcess(const std::vector<std::string>& argv, const std::string& log);
+
+// StartLoggedProcess, then waits: the exit status, or 128 + signal number.
+StatusOr<int> RunLoggedProcess(const std::vector<std::string>& argv, const std::string& log);
+
 }  // namespace medscribe

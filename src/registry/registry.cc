@@ -211,7 +211,7 @@ StatusOr<Entry> Registry::Register(const std::string& run_dir, const std::string
           {"options", lineage_in.contains("options") ? lineage_in["options"] : Json()}}}};
     // A derived artifact (a quantized model) names its parent and how it was derived; a
     // private one, the privacy its training spent.
-    for (const char* k : {"parent", "quantization", "privacy", "federated", "tuning"}) {
+    for (const char* k : {"parent", "quantization", "privacy", "federated", "tuning", "pipeline"}) {
       if (lineage_in.contains(k) && !lineage_in[k].is_null())
         manifest["lineage"][k] = lineage_in[k];
     }

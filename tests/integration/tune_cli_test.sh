@@ -73,16 +73,16 @@ out=$(ms tune --config s.yaml --out s --show --register tuned 2>&1) && ms regist
   && pass "registered the best trial: $(echo "$out" | tail -1)" || fail "register: $out $(head -c 400 show.json)"
 
 # Two tuners share one study.
-study w.yaml 4
+study w.yaml 2
 "$bin" --home "$home" tune --config w.yaml --out w > w1.txt 2>&1 &
 first=$!
 for _ in $(seq 100); do [ -s w/study.sqlite ] && grep -q started w1.txt && break; sleep 0.1; done
 ms tune --config w.yaml --out w --worker > w2.txt 2>&1 || fail "second worker: $(tail -3 w2.txt)"
 wait "$first" || fail "first worker: $(tail -3 w1.txt)"
-ids1=$(grep -oE '^trial [0-9]+/4 started' w1.txt | cut -d' ' -f2 | cut -d/ -f1 | sort -n | tr '\n' ' ')
-ids2=$(grep -oE '^trial [0-9]+/4 started' w2.txt | cut -d' ' -f2 | cut -d/ -f1 | sort -n | tr '\n' ' ')
+ids1=$(grep -oE '^trial [0-9]+/2 started' w1.txt | cut -d' ' -f2 | cut -d/ -f1 | sort -n | tr '\n' ' ')
+ids2=$(grep -oE '^trial [0-9]+/2 started' w2.txt | cut -d' ' -f2 | cut -d/ -f1 | sort -n | tr '\n' ' ')
 all=$(echo $ids1 $ids2 | tr ' ' '\n' | sort -n | tr '\n' ' ')
-[ -n "$ids1" ] && [ -n "$ids2" ] && [ "$all" = "1 2 3 4 " ] \
+[ -n "$ids1" ] && [ -n "$ids2" ] && [ "$all" = "1 2 " ] \
   && pass "two tuners shared the study: trials $ids1| $ids2" || fail "shared study: first '$ids1', second '$ids2'"
 
 # Two tuners share a study kept in PostgreSQL (as tuners on two machines would).

@@ -1,0 +1,484 @@
+// `medscribe pipeline run PIPELINE.yaml --out WORK` and `medscribe pipeline show WORK`: continuous
+// training as recorded steps (docs/pipeline.md): feedback export -> training (fine-tuned from
+// NAME@production, or from scratch) -> evaluation gate against production -> registration as
+// NAME@staging. Each step runs this binary's own command, and leaves a record (its inputs and
+// their digest, the command, its outputs and their digests) in WORK/steps/ and WORK/records.jsonl;
+// a rerun skips a step whose record matches its inputs and whose outputs still verify.
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "common/civil_time.h"
+#include "common/files.h"
+#include "common/subprocess.h"
+#include "crypto/hmac.h"
+#include "registry_access.h"
+
+namespace medscribe::cli {
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+namespace {
+
+constexpr int kExitRejected = 5;  // the gate refused the candidate
+
+struct PipelineConfig {
+  std::string name, model;
+  bool feedback = false;
+  std::string store, since;
+  uint64_t seed = 0;
+  std::string dataset;              // training data when there is no feedback step
+  std::string from = "production";  // or "scratch"
+  std::vector<std::string> train_args;
+  std::string gate_dataset, gate_split = "test";
+  double margin = 0.02;       // micro-F1 the candidate may lose
+  double loss_margin = 0.05;  // relative token loss the candidate may add
+  int limit = 50;
+};
+
+template <typename T>
+StatusOr<T> Get(const YAML::Node& n, const std::string& key) {
+  try {
+    return n.as<T>();
+  } catch (const YAML::Exception&) {
+    return InvalidArgumentError(key + ": '" + YAML::Dump(n) + "' is not a valid value");
+  }
+}
+
+Status Keys(const YAML::Node& map, const std::string& at, const std::vector<std::string>& known) {
+  if (!map.IsMap())
+    return InvalidArgumentError((at.empty() ? "the file" : at) + ": expected a map");
+  for (const auto& kv : map) {
+    const std::string k = kv.first.as<std::string>();
+    if (std::find(known.begin(), known.end(), k) == known.end()) {
+      std::string list;
+      for (const std::string& s : known) list += (list.empty() ? "" : ", ") + s;
+      return InvalidArgumentError(at + (at.empty() ? "" : ".") + k +
+                                  ": unknown key (known: " + list + ")");
+    }
+  }
+  return OkStatus();
+}
+
+StatusOr<PipelineConfig> ParsePipeline(const std::string& text, const std::string& base_dir,
+                                       const std::string& home) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgumentError(std::string("not valid YAML: ") + e.what());
+  }
+  RETURN_IF_ERROR(Keys(root, "", {"pipeline", "model", "feedback", "dataset", "train", "gate"}));
+  const auto path = [&](const std::string& p) {
+    return p.empty() || p.rfind("postgres", 0) == 0 || fs::path(p).is_absolute()
+               ? p
+               : (fs::path(base_dir) / p).string();
+  };
+  PipelineConfig c;
+  if (!root["pipeline"] || !root["model"])
+    return InvalidArgumentError(
+        "pipeline and model (the registry name of the candidates) are required");
+  ASSIGN_OR_RETURN(c.name, Get<std::string>(root["pipeline"], "pipeline"));
+  ASSIGN_OR_RETURN(c.model, Get<std::string>(root["model"], "model"));
+  if (const YAML::Node f = root["feedback"]) {
+    RETURN_IF_ERROR(Keys(f, "feedback", {"store", "since", "seed"}));
+    c.feedback = true;
+    c.store = (fs::path(home) / "clinical" / "drafts.db").string();
+    if (f["store"]) {
+      ASSIGN_OR_RETURN(c.store, Get<std::string>(f["store"], "feedback.store"));
+    }
+    c.store = path(c.store);
+    if (!f["since"])
+      return InvalidArgumentError(
+          "feedback.since: required (reports signed at or after, YYYY-MM-DD)");
+    ASSIGN_OR_RETURN(c.since, Get<std::string>(f["since"], "feedback.since"));
+    if (f["seed"]) {
+      ASSIGN_OR_RETURN(c.seed, Get<uint64_t>(f["seed"], "feedback.seed"));
+    }
+  }
+  if (root["dataset"]) {
+    ASSIGN_OR_RETURN(c.dataset, Get<std::string>(root["dataset"], "dataset"));
+  }
+  c.dataset = path(c.dataset);
+  if (c.feedback == !c.dataset.empty())
+    return InvalidArgumentError(
+        "give the training data as exactly one of feedback (exported from the drafts store) or "
+        "dataset (a dataset directory)");
+  if (const YAML::Node t = root["train"]) {
+    RETURN_IF_ERROR(Keys(t, "train", {"from", "args"}));
+    if (t["from"]) {
+      ASSIGN_OR_RETURN(c.from, Get<std::string>(t["from"], "train.from"));
+    }
+    if (c.from != "production" && c.from != "scratch")
+      return InvalidArgumentError("train.from: '" + c.from + "' is not production or scratch");
+    if (t["args"]) {
+      if (!t["args"].IsSequence()) return InvalidArgumentError("train.args: a list is required");
+      for (const auto& v : t["args"]) {
+        ASSIGN_OR_RETURN(std::string s, Get<std::string>(v, "train.args"));
+        for (const char* owned : {"--dataset", "--out", "--init-from"})
+          if (s == owned)
+            return InvalidArgumentError(std::string("train.args: ") + owned +
+                                        " is set by the pipeline; remove it");
+        c.train_args.push_back(std::move(s));
+      }
+    }
+  }
+  const YAML::Node gate = root["gate"];
+  if (!gate)
+    return InvalidArgumentError("gate: required (dataset, split, margin, loss_margin, limit)");
+  RETURN_IF_ERROR(Keys(gate, "gate", {"dataset", "split", "margin", "loss_margin", "limit"}));
+  if (!gate["dataset"]) return InvalidArgumentError("gate.dataset: required (the held-out data)");
+  ASSIGN_OR_RETURN(c.gate_dataset, Get<std::string>(gate["dataset"], "gate.dataset"));
+  c.gate_dataset = path(c.gate_dataset);
+  if (gate["split"]) {
+    ASSIGN_OR_RETURN(c.gate_split, Get<std::string>(gate["split"], "gate.split"));
+  }
+  if (gate["margin"]) {
+    ASSIGN_OR_RETURN(c.margin, Get<double>(gate["margin"], "gate.margin"));
+  }
+  if (gate["limit"]) {
+    ASSIGN_OR_RETURN(c.limit, Get<int>(gate["limit"], "gate.limit"));
+  }
+  if (gate["loss_margin"]) {
+    ASSIGN_OR_RETURN(c.loss_margin, Get<double>(gate["loss_margin"], "gate.loss_margin"));
+  }
+  if (!(c.loss_margin >= 0)) return InvalidArgumentError("gate.loss_margin: at least 0");
+  if (!(c.margin >= 0 && c.margin < 1)) return InvalidArgumentError("gate.margin: in [0, 1)");
+  if (c.limit < 1) return InvalidArgumentError("gate.limit: at least 1");
+  return c;
+}
+
+std::string Sha(const std::string& s) { return crypto::Hex(crypto::Sha256(s)); }
+
+// The SHA-256 of a file, or "" when it cannot be read.
+std::string FileSha(const fs::path& p) {
+  auto data = ReadFile(p);
+  return data.ok() ? Sha(*data) : std::string();
+}
+
+class Pipeline {
+ public:
+  Pipeline(GlobalOptions& g, PipelineConfig c, std::string work)
+      : g_(g), c_(std::move(c)), work_(std::move(work)) {}
+
+  // Runs the steps in order; kExitRejected when the gate refuses the candidate.
+  StatusOr<int> Run() {
+    std::error_code ec;
+    fs::create_directories(fs::path(work_) / "steps", ec);
+    fs::create_directories(fs::path(work_) / "logs", ec);
+    if (ec) return IoError("cannot create " + work_ + ": " + ec.message());
+    ASSIGN_OR_RETURN(auto reg, OpenRegistry(g_));
+    // The production model this run compares with and fine-tunes (a new production version
+    // changes the training step's inputs: a rerun then trains again).
+    std::string production;
+    if (auto p = reg.Verify(c_.model + "@production"); p.ok()) {
+      production = p->name + "@" + std::to_string(p->version);
+    } else if (c_.from == "production") {
+      return FailedPreconditionError("no " + c_.model + "@production to fine-tune (" +
+                                     p.status().message() +
+                                     "); use train.from: scratch for the first model");
+    }
+    // 1. The training data.
+    std::string dataset = c_.dataset;
+    if (c_.feedback) {
+      dataset = (fs::path(work_) / "feedback").string();
+      Json in = {{"store", c_.store}, {"since", c_.since}, {"seed", c_.seed}};
+      const std::vector<std::string> cmd =
+          Self({"feedback", "export", "--store", c_.store, "--since", c_.since, "--out", dataset,
+                "--seed", std::to_string(c_.seed), "--force"});
+      ASSIGN_OR_RETURN(Json out, Step("export", in, cmd, [&]() -> StatusOr<Json> {
+                         return Json{{"dataset", dataset}, {"dataset_id", DatasetId(dataset)}};
+                       }));
+      (void)out;
+    }
+    const std::string dataset_id = DatasetId(dataset);
+    if (dataset_id.empty())
+      return NotFoundError("the training data " + dataset + " is not a dataset (no manifest.json)");
+    // 2. Training.
+    const std::string run = (fs::path(work_) / "run").string();
+    std::vector<std::string> train = Self({"train", "--dataset", dataset, "--out", run});
+    if (c_.from == "production") train.insert(train.end(), {"--init-from", production});
+    train.insert(train.end(), c_.train_args.begin(), c_.train_args.end());
+    Json train_in = {{"dataset_id", dataset_id},
+                     {"from", c_.from == "production" ? production : "scratch"},
+                     {"args", c_.train_args}};
+    ASSIGN_OR_RETURN(Json trained, Step("train", train_in, train, [&]() -> StatusOr<Json> {
+                       const std::string sha =
+                           FileSha(fs::path(run) / "model" / "model.safetensors");
+                       if (sha.empty()) return NotFoundError(run + " has no model");
+                       return Json{{"run", run}, {"weights_sha256", sha}};
+                     }));
+    // 3. The gate.
+    const std::string weights = trained["weights_sha256"].get<std::string>();
+    Json gate_in = {{"candidate_weights_sha256", weights},
+                    {"production", production},
+                    {"dataset_id", DatasetId(c_.gate_dataset)},
+                    {"split", c_.gate_split},
+                    {"margin", c_.margin},
+                    {"limit", c_.limit}};
+    const fs::path cand_json = fs::path(work_) / "gate-candidate.json";
+    const fs::path prod_json = fs::path(work_) / "gate-production.json";
+    const std::string cand_dir = (fs::path(run) / "model").string();
+    std::string prod_dir;
+    if (!production.empty()) {
+      ASSIGN_OR_RETURN(registry::Entry e, reg.Resolve(production));  // decrypted while we run
+      prod_dir = e.dir;
+    }
+    const auto eval = [&](const std::string& model, const fs::path& out) {
+      return Self({"eval", "--model", model, "--dataset", c_.gate_dataset, "--split", c_.gate_split,
+                   "--limit", std::to_string(c_.limit), "--out", out.string()});
+    };
+    // The token loss with the training's prompt options.
+    const auto loss = [&](const std::string& dir) {
+      std::vector<std::string> cmd = Self(
+          {"fl", "loss", "--model", dir, "--dataset", c_.gate_dataset, "--split", c_.gate_split});
+      for (const char* flag : {"--no-dictation", "--no-image"})
+        if (std::find(c_.train_args.begin(), c_.train_args.end(), flag) != c_.train_args.end())
+          cmd.push_back(flag);
+      return cmd;
+    };
+    std::vector<std::vector<std::string>> gate_cmds = {eval(cand_dir, cand_json), loss(cand_dir)};
+    if (!production.empty()) {
+      gate_cmds.push_back(eval(production, prod_json));
+      gate_cmds.push_back(loss(prod_dir));
+    }
+    ASSIGN_OR_RETURN(Json gate, Steps("gate", gate_in, gate_cmds, [&]() -> StatusOr<Json> {
+                       ASSIGN_OR_RETURN(Json cand, MicroF1(cand_json));
+                       ASSIGN_OR_RETURN(const double cand_loss, LossOf(Log("gate", 1)));
+                       Json out = {{"candidate_micro_f1", cand}, {"candidate_loss", cand_loss}};
+                       bool pass = true;
+                       if (!production.empty()) {
+                         ASSIGN_OR_RETURN(Json prod, MicroF1(prod_json));
+                         ASSIGN_OR_RETURN(const double prod_loss, LossOf(Log("gate", 3)));
+                         out["production_micro_f1"] = prod;
+                         out["production_loss"] = prod_loss;
+                         pass = cand[0].get<double>() >= prod[0].get<double>() - c_.margin &&
+                                cand_loss <= prod_loss * (1 + c_.loss_margin);
+                       }
+                       out["decision"] = pass ? "pass" : "reject";
+                       return out;
+                     }));
+    Say("gate: candidate micro-F1 " + Interval(gate["candidate_micro_f1"]) + ", token loss " +
+        Fmt(gate["candidate_loss"].get<double>()) +
+        (production.empty() ? std::string(" (no production model to compare with)")
+                            : "; " + production + " " + Interval(gate["production_micro_f1"]) +
+                                  ", " + Fmt(gate["production_loss"].get<double>()) + "; margins " +
+                                  Fmt(c_.margin) + " and " + Fmt(100 * c_.loss_margin) + "%") +
+        ": " + gate["decision"].get<std::string>());
+    if (gate["decision"] != "pass") return kExitRejected;
+    // 4. Registration as staging, with the pipeline in the lineage.
+    Json reg_in = {{"candidate_weights_sha256", weights}, {"gate", gate}};
+    const auto still_registered = [&](const Json& recorded) {
+      return recorded.is_object() && recorded["model"].is_string() &&
+             reg.Verify(recorded["model"].get<std::string>()).ok();
+    };
+    ASSIGN_OR_RETURN(
+        Json registered, Step("register", reg_in, {}, still_registered, [&]() -> StatusOr<Json> {
+          ASSIGN_OR_RETURN(const std::string text, ReadFile(fs::path(run) / "run.json"));
+          Json j = Json::parse(text, nullptr, false);
+          if (!j.is_object()) return DataLossError(run + "/run.json is not JSON");
+          j["pipeline"] = {{"name", c_.name},
+                           {"work", work_},
+                           {"dataset_id", dataset_id},
+                           {"from", train_in["from"]},
+                           {"gate", gate}};
+          RETURN_IF_ERROR(WriteFile(fs::path(run) / "run.json", j.dump(2) + "\n"));
+          ASSIGN_OR_RETURN(registry::Entry e, reg.Register(run, c_.model));
+          RETURN_IF_ERROR(reg.Alias(e.name, e.version, "staging", "pipeline " + c_.name));
+          return Json{{"model", e.name + "@" + std::to_string(e.version)}, {"alias", "staging"}};
+        }));
+    Say("registered " + registered["model"].get<std::string>() + " as " + c_.model +
+        "@staging; promote it with `medscribe registry alias " +
+        registered["model"].get<std::string>() + " production`");
+    return kExitOk;
+  }
+
+ private:
+  std::vector<std::string> Self(std::vector<std::string> args) const {
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    std::vector<std::string> cmd = {ec ? std::string("medscribe") : exe.string(), "--home", g_.home,
+                                    "--log-level", "warn"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    return cmd;
+  }
+
+  // The log of a step's command `i` (its first command: WORK/logs/STEP.log).
+  std::string Log(const std::string& step, int i) const {
+    return (fs::path(work_) / "logs" / (step + (i == 0 ? "" : "-" + std::to_string(i)) + ".log"))
+        .string();
+  }
+  // The token loss `fl loss` printed into `log`.
+  static StatusOr<double> LossOf(const std::string& log) {
+    ASSIGN_OR_RETURN(const std::string text, ReadFile(log));
+    const size_t at = text.rfind("loss=");
+    if (at == std::string::npos || (at > 0 && text[at - 1] != '\n'))
+      return DataLossError(log + " has no token loss");
+    return std::strtod(text.c_str() + at + 5, nullptr);
+  }
+
+  static std::string DatasetId(const std::string& dir) {
+    return FileSha(fs::path(dir) / "manifest.json");
+  }
+
+  static StatusOr<Json> MicroF1(const fs::path& eval_json) {
+    ASSIGN_OR_RETURN(const std::string text, ReadFile(eval_json));
+    const Json j = Json::parse(text, nullptr, false);
+    if (j.is_object() && j["systems"].is_array())
+      for (const Json& s : j["systems"])
+        if (s.value("id", "") == "model" && s["f1_micro_14"].is_array()) return s["f1_micro_14"];
+    return DataLossError(eval_json.string() + " has no model scores");
+  }
+  static std::string Fmt(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.3f", v);
+    return buf;
+  }
+  static std::string Interval(const Json& v) {
+    return Fmt(v[0].get<double>()) + " [" + Fmt(v[1].get<double>()) + ", " +
+           Fmt(v[2].get<double>()) + "]";
+  }
+  void Say(const std::string& s) {
+    std::printf("%s\n", s.c_str());
+    std::fflush(stdout);
+  }
+
+  using Verify = std::function<bool(const Json&)>;
+  using Produce = std::function<StatusOr<Json>()>;
+
+  StatusOr<Json> Step(const std::string& name, const Json& inputs,
+                      const std::vector<std::string>& cmd, const Produce& outputs) {
+    return Step(name, inputs, cmd, nullptr, outputs);
+  }
+  StatusOr<Json> Step(const std::string& name, const Json& inputs,
+                      const std::vector<std::string>& cmd, const Verify& verify,
+                      const Produce& outputs) {
+    std::vector<std::vector<std::string>> cmds;
+    if (!cmd.empty()) cmds.push_back(cmd);
+    return Steps(name, inputs, cmds, verify, outputs);
+  }
+  StatusOr<Json> Steps(const std::string& name, const Json& inputs,
+                       const std::vector<std::vector<std::string>>& cmds, const Produce& outputs) {
+    return Steps(name, inputs, cmds, nullptr, outputs);
+  }
+
+  // Runs a step's commands unless its record matches `inputs` and its recorded outputs still
+  // verify (`verify`, or by default `outputs` computing the same again); then `outputs` says
+  // what the step produced and the step is recorded.
+  StatusOr<Json> Steps(const std::string& name, const Json& inputs,
+                       const std::vector<std::vector<std::string>>& cmds, const Verify& verify,
+                       const Produce& outputs) {
+    const std::string digest = Sha(inputs.dump());
+    const fs::path record = fs::path(work_) / "steps" / (name + ".json");
+    if (auto text = ReadFile(record); text.ok()) {
+      const Json r = Json::parse(*text, nullptr, false);
+      if (r.is_object() && r.value("inputs_digest", "") == digest &&
+          r.value("status", "") == "done") {
+        bool ok = false;
+        if (verify) {
+          ok = verify(r["outputs"]);
+        } else {
+          auto now = outputs();
+          ok = now.ok() && *now == r["outputs"];
+        }
+        if (ok) {
+          Say(name + ": skipped (done at " + r.value("finished_at", "?") + ", outputs verified)");
+          return r["outputs"];
+        }
+      }
+    }
+    Say(name + ": running");
+    const std::string started = UtcNowIso();
+    Json commands = Json::array();
+    std::string log;
+    for (size_t i = 0; i < cmds.size(); ++i) {
+      const auto& cmd = cmds[i];
+      commands.push_back(cmd);
+      log = Log(name, static_cast<int>(i));
+      std::error_code ec;
+      fs::remove(log, ec);
+      ASSIGN_OR_RETURN(const int rc, RunLoggedProcess(cmd, log));
+      if (rc != 0) {
+        RETURN_IF_ERROR(Record(name, {{"step", name},
+                                      {"status", "failed"},
+                                      {"inputs", inputs},
+                                      {"inputs_digest", digest},
+                                      {"commands", commands},
+                                      {"exit", rc},
+                                      {"log", log},
+                                      {"started_at", started},
+                                      {"finished_at", UtcNowIso()}}));
+        return InternalError(name + " failed (exit " + std::to_string(rc) + "); see " + log);
+      }
+    }
+    ASSIGN_OR_RETURN(Json out, outputs());
+    RETURN_IF_ERROR(Record(name, {{"step", name},
+                                  {"status", "done"},
+                                  {"inputs", inputs},
+                                  {"inputs_digest", digest},
+                                  {"commands", commands},
+                                  {"outputs", out},
+                                  {"log", log},
+                                  {"started_at", started},
+                                  {"finished_at", UtcNowIso()}}));
+    return out;
+  }
+
+  Status Record(const std::string& name, const Json& r) {
+    RETURN_IF_ERROR(WriteFile(fs::path(work_) / "steps" / (name + ".json"), r.dump(2) + "\n"));
+    std::ofstream log(fs::path(work_) / "records.jsonl", std::ios::app);
+    log << r.dump() << "\n";
+    return log ? OkStatus() : IoError("cannot append to " + work_ + "/records.jsonl");
+  }
+
+  GlobalOptions& g_;
+  PipelineConfig c_;
+  std::string work_;
+};
+
+int ShowRecords(const std::string& work) {
+  for (const char* step : {"export", "train", "gate", "register"}) {
+    auto text = ReadFile(fs::path(work) / "steps" / (std::string(step) + ".json"));
+    if (!text.ok()) {
+      std::printf("%-9s -\n", step);
+      continue;
+    }
+    const Json r = Json::parse(*text, nullptr, false);
+    std::printf("%-9s %-7s %s  inputs %s  outputs %s\n", step, r.value("status", "?").c_str(),
+                r.value("finished_at", "").c_str(),
+                r.value("inputs_digest", "").substr(0, 12).c_str(),
+                r.contains("outputs") ? r["outputs"].dump().c_str() : "-");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Runner RegisterPipeline(CLI::App& app) {
+  app.require_subcommand(1);
+  auto file = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  CLI::App* run = app.add_subcommand(
+      "run", "Run (or resume) a pipeline: feedback export, training, evaluation gate, staging");
+  run->add_option("PIPELINE", *file, "Pipeline file (docs/pipeline.md)")->required();
+  run->add_option("--out", *out, "Work directory: step records, logs, the run (a rerun resumes)")
+      ->required();
+  CLI::App* show = app.add_subcommand("show", "Show a pipeline run's step records");
+  show->add_option("WORK", *out, "Work directory of `pipeline run`")->required();
+  return [=](GlobalOptions& g) {
+    if (show->parsed()) return ShowRecords(*out);
+    auto text = ReadFile(*file);
+    if (!text.ok()) return ReportError(text.status());
+    auto c = ParsePipeline(*text, fs::absolute(*file).parent_path().string(), g.home);
+    if (!c.ok()) return ReportError(Status(c.status().code(), *file + ": " + c.status().message()));
+    Pipeline p(g, std::move(c).value(), fs::absolute(*out).lexically_normal().string());
+    auto rc = p.Run();
+    if (!rc.ok()) return ReportError(rc.status());
+    return *rc;
+  };
+}
+
+}  // namespace medscribe::cli

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Continuous training as recorded steps (`medscribe pipeline run`), on a small cohort with `tiny`:
+#   - a production model; a pipeline that fine-tunes it, passes the evaluation gate and registers
+#     the candidate as staging with the pipeline in its lineage;
+#   - the rerun skips every finished step (its outputs verified); a changed input reruns its step;
+#   - a deliberately worse candidate (from scratch, a useless learning rate) is rejected by the
+#     gate (exit 5) and nothing is registered;
+#   - bad pipeline files and a missing production model refused with the key named.
+# Usage: pipeline_cli_test.sh MEDSCRIBE_BINARY
+bin="$1"
+source "$(dirname "$0")/lib.sh"
+home="$work/home"
+pin_deid_key "$home"
+ms() { "$bin" --home "$home" "$@"; }
+cd "$work" || exit 1
+
+ms --log-level warn synth --out c --encounters 40 --seed 5 --no-speech --image-size 64 > /dev/null \
+  && ms --log-level warn ingest --dicom c/dicom --fhir c/fhir --out d --image-size 64 --split 0.7,0.15,0.15 \
+    --no-warehouse > /dev/null
+ms tokenizer train --dataset d --vocab 500 --out tok > /dev/null 2>&1 || { fail "cohort and tokenizer"; finish; exit 1; }
+common='--no-dictation --image-warmup-epochs 0 --batch-size 4 --jobs 1'
+ms --log-level warn train --dataset d --tokenizer tok --config tiny $common --lr 3e-3 --max-steps 40 --eval-every 40 \
+  --out prod > /dev/null 2>&1 && ms registry register --run prod --name chest > /dev/null \
+  && ms registry alias chest@1 production > /dev/null || { fail "production model"; finish; exit 1; }
+
+pipeline() {  # FILE FROM ARGS
+  cat > "$1" <<YAML
+pipeline: weekly
+model: chest
+dataset: d
+train:
+  from: $2
+  args: [$3]
+gate: {dataset: d, split: test, margin: 0.05, limit: 6}
+YAML
+}
+pipeline good.yaml production '--no-dictation, --image-warmup-epochs, "0", --batch-size, "4", --jobs, "1", --lr, "1e-3", --max-steps, "10", --eval-every, "10"'
+out=$(ms pipeline run good.yaml --out w1 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$out" | has "gate: .*: pass" && echo "$out" | has "registered chest@2 as chest@staging" \
+  && pass "fine-tuned candidate: $(echo "$out" | grep '^gate: cand')" || fail "good pipeline (exit $rc): $out"
+ms registry show chest@staging > show.json 2>&1 && has '"pipeline"' show.json && has '"from": "chest@1"' show.json \
+  && has '"decision": "pass"' show.json && pass "chest@staging is version 2, its lineage names the pipeline and its gate" \
+  || fail "staging lineage: $(head -c 600 show.json)"
+[ "$(wc -l < w1/records.jsonl)" -eq 3 ] && has '"inputs_digest"' w1/steps/train.json && has '"commands"' w1/steps/gate.json \
+  && pass "records: $(ls w1/steps | tr '\n' ' ')" || fail "records: $(cat w1/records.jsonl | head -c 600)"
+
+# The rerun skips what is done; a changed input (the gate's margin) reruns that step, and the
+# registration only if the gate's result changed.
+out=$(ms pipeline run good.yaml --out w1 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$(echo "$out" | grep -c 'skipped (done at')" -eq 3 ] && ! echo "$out" | has ': running' \
+  && pass "rerun: every step skipped, outputs verified" || fail "rerun (exit $rc): $out"
+sed -i 's/margin: 0.05/margin: 0.04/' good.yaml
+out=$(ms pipeline run good.yaml --out w1 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$out" | has "train: skipped" && echo "$out" | has "gate: running" && echo "$out" | has "register: skipped" \
+  && pass "a changed gate margin reruns the gate only (same result: the registration stands)" || fail "changed input (exit $rc): $out"
+
+# A worse candidate is refused.
+pipeline bad.yaml scratch '--config, tiny, --tokenizer, tok, --no-dictation, --image-warmup-epochs, "0", --batch-size, "4", --jobs, "1", --lr, "1e-6", --max-steps, "5", --eval-every, "5"'
+versions=$(ms registry list | wc -l)
+out=$(ms pipeline run bad.yaml --out w2 2>&1); rc=$?
+[ $rc -eq 5 ] && echo "$out" | has "gate: .*: reject" && [ "$(ms registry list | wc -l)" -eq "$versions" ] \
+  && has '"decision": "reject"' w2/steps/gate.json \
+  && pass "a worse candidate is rejected (exit 5), nothing registered: $(echo "$out" | grep '^gate: cand')" \
+  || fail "bad candidate (exit $rc): $out"
+
+# Bad input.
+printf 'pipeline: p\nmodel: chest\ndataset: d\n' > nogate.yaml
+out=$(ms pipeline run nogate.yaml --out w3 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | has "gate: required" && pass "refused: $out" || fail "no gate (exit $rc): $out"
+printf 'pipeline: p\nmodel: chest\ndataset: d\ngate: {dataset: d, treshold: 1}\n' > typo.yaml
+out=$(ms pipeline run typo.yaml --out w3 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | has "gate.treshold: unknown key" && pass "refused: $out" || fail "typo (exit $rc): $out"
+printf 'pipeline: p\nmodel: other\ndataset: d\ngate: {dataset: d}\n' > noprod.yaml
+out=$(ms pipeline run noprod.yaml --out w3 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | has "no other@production to fine-tune" && pass "refused: $(echo "$out" | cut -c1-160)" \
+  || fail "no production (exit $rc): $out"
+printf 'pipeline: p\nmodel: chest\ndataset: missing\ngate: {dataset: d}\n' > nodata.yaml
+out=$(ms pipeline run nodata.yaml --out w4 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | has "is not a dataset" && pass "refused: $(echo "$out" | cut -c1-160)" || fail "missing dataset (exit $rc): $out"
+finish
