@@ -4,8 +4,6 @@
 // NAME@staging. Each step runs this binary's own command, and leaves a record (its inputs and
 // their digest, the command, its outputs and their digests) in WORK/steps/ and WORK/records.jsonl;
 // a rerun skips a step whose record matches its inputs and whose outputs still verify.
-#include <yaml-cpp/yaml.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +13,7 @@
 #include "common/civil_time.h"
 #include "common/files.h"
 #include "common/subprocess.h"
+#include "common/yaml_fields.h"
 #include "crypto/hmac.h"
 #include "registry_access.h"
 
@@ -39,39 +38,13 @@ struct PipelineConfig {
   int limit = 50;
 };
 
-template <typename T>
-StatusOr<T> Get(const YAML::Node& n, const std::string& key) {
-  try {
-    return n.as<T>();
-  } catch (const YAML::Exception&) {
-    return InvalidArgumentError(key + ": '" + YAML::Dump(n) + "' is not a valid value");
-  }
-}
-
-Status Keys(const YAML::Node& map, const std::string& at, const std::vector<std::string>& known) {
-  if (!map.IsMap())
-    return InvalidArgumentError((at.empty() ? "the file" : at) + ": expected a map");
-  for (const auto& kv : map) {
-    const std::string k = kv.first.as<std::string>();
-    if (std::find(known.begin(), known.end(), k) == known.end()) {
-      std::string list;
-      for (const std::string& s : known) list += (list.empty() ? "" : ", ") + s;
-      return InvalidArgumentError(at + (at.empty() ? "" : ".") + k +
-                                  ": unknown key (known: " + list + ")");
-    }
-  }
-  return OkStatus();
-}
+using yaml::Get;
 
 StatusOr<PipelineConfig> ParsePipeline(const std::string& text, const std::string& base_dir,
                                        const std::string& home) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgumentError(std::string("not valid YAML: ") + e.what());
-  }
-  RETURN_IF_ERROR(Keys(root, "", {"pipeline", "model", "feedback", "dataset", "train", "gate"}));
+  ASSIGN_OR_RETURN(const YAML::Node root, yaml::Load(text));
+  RETURN_IF_ERROR(
+      yaml::KnownKeys(root, "", {"pipeline", "model", "feedback", "dataset", "train", "gate"}));
   const auto path = [&](const std::string& p) {
     return p.empty() || p.rfind("postgres", 0) == 0 || fs::path(p).is_absolute()
                ? p
@@ -84,7 +57,7 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& text, const std::strin
   ASSIGN_OR_RETURN(c.name, Get<std::string>(root["pipeline"], "pipeline"));
   ASSIGN_OR_RETURN(c.model, Get<std::string>(root["model"], "model"));
   if (const YAML::Node f = root["feedback"]) {
-    RETURN_IF_ERROR(Keys(f, "feedback", {"store", "since", "seed"}));
+    RETURN_IF_ERROR(yaml::KnownKeys(f, "feedback", {"store", "since", "seed"}));
     c.feedback = true;
     c.store = (fs::path(home) / "clinical" / "drafts.db").string();
     if (f["store"]) {
@@ -108,7 +81,7 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& text, const std::strin
         "give the training data as exactly one of feedback (exported from the drafts store) or "
         "dataset (a dataset directory)");
   if (const YAML::Node t = root["train"]) {
-    RETURN_IF_ERROR(Keys(t, "train", {"from", "args"}));
+    RETURN_IF_ERROR(yaml::KnownKeys(t, "train", {"from", "args"}));
     if (t["from"]) {
       ASSIGN_OR_RETURN(c.from, Get<std::string>(t["from"], "train.from"));
     }
@@ -129,7 +102,8 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& text, const std::strin
   const YAML::Node gate = root["gate"];
   if (!gate)
     return InvalidArgumentError("gate: required (dataset, split, margin, loss_margin, limit)");
-  RETURN_IF_ERROR(Keys(gate, "gate", {"dataset", "split", "margin", "loss_margin", "limit"}));
+  RETURN_IF_ERROR(
+      yaml::KnownKeys(gate, "gate", {"dataset", "split", "margin", "loss_margin", "limit"}));
   if (!gate["dataset"]) return InvalidArgumentError("gate.dataset: required (the held-out data)");
   ASSIGN_OR_RETURN(c.gate_dataset, Get<std::string>(gate["dataset"], "gate.dataset"));
   c.gate_dataset = path(c.gate_dataset);
@@ -161,8 +135,9 @@ std::string FileSha(const fs::path& p) {
 
 class Pipeline {
  public:
-  Pipeline(GlobalOptions& g, PipelineConfig c, std::string work)
-      : g_(g), c_(std::move(c)), work_(std::move(work)) {}
+  // `last_step`: stop after this step ("" runs them all).
+  Pipeline(GlobalOptions& g, PipelineConfig c, std::string work, std::string last_step)
+      : g_(g), c_(std::move(c)), work_(std::move(work)), last_(std::move(last_step)) {}
 
   // Runs the steps in order; kExitRejected when the gate refuses the candidate.
   StatusOr<int> Run() {
@@ -194,6 +169,7 @@ class Pipeline {
                        }));
       (void)out;
     }
+    if (last_ == "export") return kExitOk;
     const std::string dataset_id = DatasetId(dataset);
     if (dataset_id.empty())
       return NotFoundError("the training data " + dataset + " is not a dataset (no manifest.json)");
@@ -205,12 +181,22 @@ class Pipeline {
     Json train_in = {{"dataset_id", dataset_id},
                      {"from", c_.from == "production" ? production : "scratch"},
                      {"args", c_.train_args}};
+    // A run of other inputs (another dataset, production version or arguments) is not resumed:
+    // the trainer would continue it. One of the same inputs that failed is.
+    if (const std::string before = RecordedDigest("train");
+        !before.empty() && before != Sha(train_in.dump())) {
+      std::error_code removed;
+      fs::remove_all(run, removed);
+      if (removed)
+        return IoError("cannot remove the previous run " + run + ": " + removed.message());
+    }
     ASSIGN_OR_RETURN(Json trained, Step("train", train_in, train, [&]() -> StatusOr<Json> {
                        const std::string sha =
                            FileSha(fs::path(run) / "model" / "model.safetensors");
                        if (sha.empty()) return NotFoundError(run + " has no model");
                        return Json{{"run", run}, {"weights_sha256", sha}};
                      }));
+    if (last_ == "train") return kExitOk;
     // 3. The gate.
     const std::string weights = trained["weights_sha256"].get<std::string>();
     Json gate_in = {{"candidate_weights_sha256", weights},
@@ -269,6 +255,7 @@ class Pipeline {
                                   Fmt(c_.margin) + " and " + Fmt(100 * c_.loss_margin) + "%") +
         ": " + gate["decision"].get<std::string>());
     if (gate["decision"] != "pass") return kExitRejected;
+    if (last_ == "gate") return kExitOk;
     // 4. Registration as staging, with the pipeline in the lineage.
     Json reg_in = {{"candidate_weights_sha256", weights}, {"gate", gate}};
     const auto still_registered = [&](const Json& recorded) {
@@ -304,6 +291,14 @@ class Pipeline {
                                     "--log-level", "warn"};
     cmd.insert(cmd.end(), args.begin(), args.end());
     return cmd;
+  }
+
+  // The inputs digest of the step's last record, or "".
+  std::string RecordedDigest(const std::string& step) const {
+    auto text = ReadFile(fs::path(work_) / "steps" / (step + ".json"));
+    if (!text.ok()) return "";
+    const Json r = Json::parse(*text, nullptr, false);
+    return r.is_object() ? r.value("inputs_digest", "") : "";
   }
 
   // The log of a step's command `i` (its first command: WORK/logs/STEP.log).
@@ -436,7 +431,7 @@ class Pipeline {
 
   GlobalOptions& g_;
   PipelineConfig c_;
-  std::string work_;
+  std::string work_, last_;
 };
 
 int ShowRecords(const std::string& work) {
@@ -466,6 +461,10 @@ Runner RegisterPipeline(CLI::App& app) {
   run->add_option("PIPELINE", *file, "Pipeline file (docs/pipeline.md)")->required();
   run->add_option("--out", *out, "Work directory: step records, logs, the run (a rerun resumes)")
       ->required();
+  auto step = std::make_shared<std::string>();
+  run->add_option("--step", *step,
+                  "Run the steps up to and including this one (one orchestrator task per step)")
+      ->check(CLI::IsMember({"export", "train", "gate", "register"}));
   CLI::App* show = app.add_subcommand("show", "Show a pipeline run's step records");
   show->add_option("WORK", *out, "Work directory of `pipeline run`")->required();
   return [=](GlobalOptions& g) {
@@ -474,7 +473,10 @@ Runner RegisterPipeline(CLI::App& app) {
     if (!text.ok()) return ReportError(text.status());
     auto c = ParsePipeline(*text, fs::absolute(*file).parent_path().string(), g.home);
     if (!c.ok()) return ReportError(Status(c.status().code(), *file + ": " + c.status().message()));
-    Pipeline p(g, std::move(c).value(), fs::absolute(*out).lexically_normal().string());
+    if (*step == "export" && !c->feedback)
+      return ReportError(InvalidArgumentError(
+          "--step export: this pipeline has no feedback section (its data is a dataset)"));
+    Pipeline p(g, std::move(c).value(), fs::absolute(*out).lexically_normal().string(), *step);
     auto rc = p.Run();
     if (!rc.ok()) return ReportError(rc.status());
     return *rc;

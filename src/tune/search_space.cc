@@ -1,36 +1,16 @@
 #include "tune/search_space.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cmath>
 #include <cstdio>
-#include <set>
 
+#include "common/yaml_fields.h"
 #include "crypto/hmac.h"
 
 namespace medscribe::tune {
 namespace {
 
-Status Unknown(const YAML::Node& map, const std::string& where, const std::set<std::string>& keys) {
-  for (const auto& kv : map) {
-    const std::string k = kv.first.as<std::string>();
-    if (!keys.count(k)) {
-      std::string list;
-      for (const std::string& s : keys) list += (list.empty() ? "" : ", ") + s;
-      return InvalidArgumentError(where + k + ": unknown key (known: " + list + ")");
-    }
-  }
-  return OkStatus();
-}
-
-template <typename T>
-StatusOr<T> Get(const YAML::Node& n, const std::string& key) {
-  try {
-    return n.as<T>();
-  } catch (const YAML::Exception&) {
-    return InvalidArgumentError(key + ": '" + YAML::Dump(n) + "' is not a valid value");
-  }
-}
+using yaml::Get;
+using yaml::KnownKeys;
 
 StatusOr<Param> ParseParam(const std::string& name, const YAML::Node& n) {
   const std::string at = "space." + name + ".";
@@ -57,7 +37,7 @@ StatusOr<Param> ParseParam(const std::string& name, const YAML::Node& n) {
                                 "' is not one of uniform, loguniform, int, choice");
   }
   if (p.kind == Param::Kind::kChoice) {
-    RETURN_IF_ERROR(Unknown(n, at, {"type", "values"}));
+    RETURN_IF_ERROR(KnownKeys(n, at.substr(0, at.size() - 1), {"type", "values"}));
     if (!n["values"] || !n["values"].IsSequence() || n["values"].size() == 0)
       return InvalidArgumentError(at + "values: a non-empty list is required");
     for (const auto& v : n["values"]) {
@@ -66,7 +46,7 @@ StatusOr<Param> ParseParam(const std::string& name, const YAML::Node& n) {
     }
     return p;
   }
-  RETURN_IF_ERROR(Unknown(n, at, {"type", "low", "high"}));
+  RETURN_IF_ERROR(KnownKeys(n, at.substr(0, at.size() - 1), {"type", "low", "high"}));
   if (!n["low"] || !n["high"]) return InvalidArgumentError(at + "low and high are required");
   ASSIGN_OR_RETURN(p.low, Get<double>(n["low"], at + "low"));
   ASSIGN_OR_RETURN(p.high, Get<double>(n["high"], at + "high"));
@@ -81,9 +61,9 @@ StatusOr<Param> ParseParam(const std::string& name, const YAML::Node& n) {
 
 StatusOr<StudyConfig> Parse(const YAML::Node& root, const std::string& default_name) {
   if (!root.IsMap()) return InvalidArgumentError("the study file must be a YAML map");
-  RETURN_IF_ERROR(Unknown(root, "",
-                          {"study", "trials", "sampler", "startup_trials", "seed", "steps",
-                           "objective", "asha", "nproc", "train", "space"}));
+  RETURN_IF_ERROR(KnownKeys(root, "",
+                            {"study", "trials", "sampler", "startup_trials", "seed", "steps",
+                             "objective", "asha", "nproc", "train", "space"}));
   StudyConfig c;
   c.name = default_name;
   if (root["study"]) {
@@ -121,7 +101,7 @@ StatusOr<StudyConfig> Parse(const YAML::Node& root, const std::string& default_n
   if (c.nproc < 1 || c.nproc > 256) return InvalidArgumentError("nproc: 1 to 256");
   if (const YAML::Node a = root["asha"]) {
     if (!a.IsMap()) return InvalidArgumentError("asha: expected a map");
-    RETURN_IF_ERROR(Unknown(a, "asha.", {"min_steps", "reduction_factor", "brackets"}));
+    RETURN_IF_ERROR(KnownKeys(a, "asha", {"min_steps", "reduction_factor", "brackets"}));
     if (!a["min_steps"]) return InvalidArgumentError("asha.min_steps: missing");
     ASSIGN_OR_RETURN(c.asha.min_steps, Get<int64_t>(a["min_steps"], "asha.min_steps"));
     if (a["reduction_factor"]) {
@@ -168,13 +148,12 @@ StatusOr<StudyConfig> Parse(const YAML::Node& root, const std::string& default_n
 
 }  // namespace
 
-StatusOr<StudyConfig> ParseStudyConfig(const std::string& yaml, const std::string& default_name) {
-  YAML::Node root;
+StatusOr<StudyConfig> ParseStudyConfig(const std::string& text, const std::string& default_name) {
+  ASSIGN_OR_RETURN(const YAML::Node root, yaml::Load(text));
   try {
-    root = YAML::Load(yaml);
     return Parse(root, default_name);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgumentError(std::string("the study file is not valid YAML: ") + e.what());
+  } catch (const YAML::Exception& e) {  // a key that is not a scalar, and the like
+    return InvalidArgumentError(std::string("the study file is malformed: ") + e.what());
   }
 }
 

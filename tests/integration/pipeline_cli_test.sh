@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Continuous training as recorded steps (`medscribe pipeline run`), on a small cohort with `tiny`:
-#   - a production model; a pipeline that fine-tunes it, passes the evaluation gate and registers
-#     the candidate as staging with the pipeline in its lineage;
+#   - a production model; a pipeline that fine-tunes it (first --step train alone, then the rest),
+#     passes the evaluation gate and registers the candidate as staging with the pipeline in its
+#     lineage;
 #   - the rerun skips every finished step (its outputs verified); a changed input reruns its step;
 #   - a deliberately worse candidate (from scratch, a useless learning rate) is rejected by the
 #     gate (exit 5) and nothing is registered;
@@ -35,8 +36,11 @@ gate: {dataset: d, split: test, margin: 0.05, limit: 6}
 YAML
 }
 pipeline good.yaml production '--no-dictation, --image-warmup-epochs, "0", --batch-size, "4", --jobs, "1", --lr, "1e-3", --max-steps, "10", --eval-every, "10"'
+out=$(ms pipeline run good.yaml --out w1 --step train 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$out" | has "train: running" && ! echo "$out" | has "gate" && [ ! -e w1/steps/gate.json ] \
+  && pass "--step train ran the training alone" || fail "--step train (exit $rc): $out"
 out=$(ms pipeline run good.yaml --out w1 2>&1); rc=$?
-[ $rc -eq 0 ] && echo "$out" | has "gate: .*: pass" && echo "$out" | has "registered chest@2 as chest@staging" \
+[ $rc -eq 0 ] && echo "$out" | has "train: skipped" && echo "$out" | has "gate: .*: pass" && echo "$out" | has "registered chest@2 as chest@staging" \
   && pass "fine-tuned candidate: $(echo "$out" | grep '^gate: cand')" || fail "good pipeline (exit $rc): $out"
 ms registry show chest@staging > show.json 2>&1 && has '"pipeline"' show.json && has '"from": "chest@1"' show.json \
   && has '"decision": "pass"' show.json && pass "chest@staging is version 2, its lineage names the pipeline and its gate" \
@@ -53,6 +57,17 @@ sed -i 's/margin: 0.05/margin: 0.04/' good.yaml
 out=$(ms pipeline run good.yaml --out w1 2>&1); rc=$?
 [ $rc -eq 0 ] && echo "$out" | has "train: skipped" && echo "$out" | has "gate: running" && echo "$out" | has "register: skipped" \
   && pass "a changed gate margin reruns the gate only (same result: the registration stands)" || fail "changed input (exit $rc): $out"
+
+# Another training input (more steps) trains again from the production weights, not from the
+# previous run.
+before=$(sed -nE 's/.*"weights_sha256": "([0-9a-f]+)".*/\1/p' w1/steps/train.json)
+sed -i 's/--max-steps, "10"/--max-steps, "12"/' good.yaml
+out=$(ms pipeline run good.yaml --out w1 2>&1); rc=$?
+after=$(sed -nE 's/.*"weights_sha256": "([0-9a-f]+)".*/\1/p' w1/steps/train.json)
+[ $rc -eq 0 ] && echo "$out" | has "train: running" && [ -n "$after" ] && [ "$after" != "$before" ] \
+  && ! grep -q "resuming at step" w1/logs/train.log \
+  && pass "more training steps: trained again from production (a fresh run, new weights)" \
+  || fail "changed training input (exit $rc): $out $(grep resuming w1/logs/train.log)"
 
 # A worse candidate is refused.
 pipeline bad.yaml scratch '--config, tiny, --tokenizer, tok, --no-dictation, --image-warmup-epochs, "0", --batch-size, "4", --jobs, "1", --lr, "1e-6", --max-steps, "5", --eval-every, "5"'

@@ -769,6 +769,14 @@ TEST(TextScrubberTest, BiometricLabelsWrittenWithAHyphen) {
       {"Palm-vein anatomy normal.", "Iris-scan deferred.", "Finger-print smudged, repeat."});
 }
 
+TEST(TextScrubberTest, APenPalAMentorAndAFlatmate) {
+  ExpectScrubbedAndKept(
+      "Her pen pal Aurelio in Lisbon sent the photos. His mentor Dr Okafor drove him in. Her "
+      "flatmate Saoirse called 911.",
+      {"Aurelio", "Okafor", "Saoirse"},
+      {"Pen pal letters were reviewed.", "Mentor program enrollment.", "Flatmate present."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
