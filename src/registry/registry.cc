@@ -210,7 +210,8 @@ StatusOr<Entry> Registry::Register(const std::string& run_dir, const std::string
           {"config", lineage_in.contains("config") ? lineage_in["config"] : Json()},
           {"options", lineage_in.contains("options") ? lineage_in["options"] : Json()}}}};
     // A derived artifact (a quantized model) names its parent and how it was derived; a
-    // private one, the privacy its training spent.
+    // private one, the privacy its training spent; a federated one, its sites; a tuned one, its
+    // study; a pipeline's candidate, the pipeline and its gate.
     for (const char* k : {"parent", "quantization", "privacy", "federated", "tuning", "pipeline"}) {
       if (lineage_in.contains(k) && !lineage_in[k].is_null())
         manifest["lineage"][k] = lineage_in[k];

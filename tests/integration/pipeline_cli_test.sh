@@ -13,12 +13,10 @@ source "$(dirname "$0")/lib.sh"
 home="$work/home"
 pin_deid_key "$home"
 ms() { "$bin" --home "$home" "$@"; }
+source "$(dirname "$0")/train_lib.sh"
 cd "$work" || exit 1
 
-ms --log-level warn synth --out c --encounters 40 --seed 5 --no-speech --image-size 64 > /dev/null \
-  && ms --log-level warn ingest --dicom c/dicom --fhir c/fhir --out d --image-size 64 --split 0.7,0.15,0.15 \
-    --no-warehouse > /dev/null
-ms tokenizer train --dataset d --vocab 500 --out tok > /dev/null 2>&1 || { fail "cohort and tokenizer"; finish; exit 1; }
+small_cohort 40 64 0.7,0.15,0.15 500 || { fail "cohort and tokenizer"; finish; exit 1; }
 common='--no-dictation --image-warmup-epochs 0 --batch-size 4 --jobs 1'
 ms --log-level warn train --dataset d --tokenizer tok --config tiny $common --lr 3e-3 --max-steps 40 --eval-every 40 \
   --out prod > /dev/null 2>&1 && ms registry register --run prod --name chest > /dev/null \

@@ -6,12 +6,14 @@ close() { # close A B [TOL]: the runs' final weights agree within TOL (relative 
   echo "$out"
   awk -v d="$(echo "$out" | sed -E 's/^rel_diff=([0-9.e+-]+).*/\1/')" -v t="${3:-1e-4}" 'BEGIN { exit !(d <= t) }'
 }
-small_cohort() { # ENCOUNTERS: a synthetic cohort ingested into $work/d (80/10/10), a tokenizer in $work/tok
-  ms --log-level warn synth --out "$work/c" --encounters "$1" --seed 5 --no-speech --image-size 128 > /dev/null \
+small_cohort() { # ENCOUNTERS [IMAGE_SIZE SPLIT VOCAB]: a synthetic cohort without speech ingested
+  # into $work/d (default 128 px, 80/10/10), a tokenizer in $work/tok (default vocabulary 600)
+  local size=${2:-128}
+  ms --log-level warn synth --out "$work/c" --encounters "$1" --seed 5 --no-speech --image-size "$size" > /dev/null \
     || return 1
-  ms --log-level warn ingest --dicom "$work/c/dicom" --fhir "$work/c/fhir" --out "$work/d" --image-size 128 \
-    --split 0.8,0.1,0.1 --no-warehouse > /dev/null
-  ms tokenizer train --dataset "$work/d" --vocab 600 --out "$work/tok" > /dev/null
+  ms --log-level warn ingest --dicom "$work/c/dicom" --fhir "$work/c/fhir" --out "$work/d" --image-size "$size" \
+    --split "${3:-0.8,0.1,0.1}" --no-warehouse > /dev/null
+  ms tokenizer train --dataset "$work/d" --vocab "${4:-600}" --out "$work/tok" > /dev/null 2>&1
 }
 losses() { grep -v val_loss "$1" | sed -E 's/.*"loss":([0-9.e+-]+).*"step":([0-9]+).*/\2 \1/'; }
 curves_agree() { # A B: the runs logged the same steps with losses within 1e-5 (relative)

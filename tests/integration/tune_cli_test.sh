@@ -14,12 +14,10 @@ source "$(dirname "$0")/lib.sh"
 home="$work/home"
 pin_deid_key "$home"
 ms() { "$bin" --home "$home" "$@"; }
+source "$(dirname "$0")/train_lib.sh"
 cd "$work" || exit 1
 
-ms --log-level warn synth --out c --encounters 40 --seed 5 --no-speech --image-size 64 > /dev/null \
-  && ms --log-level warn ingest --dicom c/dicom --fhir c/fhir --out d --image-size 64 --split 0.7,0.15,0.15 \
-    --no-warehouse > /dev/null
-ms tokenizer train --dataset d --vocab 500 --out tok > /dev/null 2>&1 || { fail "cohort and tokenizer"; finish; exit 1; }
+small_cohort 40 64 0.7,0.15,0.15 500 || { fail "cohort and tokenizer"; finish; exit 1; }
 fixed='[--dataset, d, --tokenizer, tok, --config, tiny, --no-dictation, --image-warmup-epochs, "0", --batch-size, "4", --jobs, "1"]'
 study() {  # FILE TRIALS
   cat > "$1" <<YAML
