@@ -117,6 +117,7 @@ StatusOr<SampleImage> PrepareImageBytes(std::string_view bytes, const std::strin
   out.pixels = std::move(image.pixels);
   out.device_model = info.model;
   out.modality = info.modality;
+  out.view_position = info.view_position;
   out.study_datetime = study_datetime;
   out.transfer_syntax = info.transfer_syntax_name;
   out.photometric = info.photometric;
@@ -247,6 +248,7 @@ StatusOr<Sample> AssembleSample(const SampleInputs& in, const deid::Pseudonymize
                    {"transfer_syntax", im.transfer_syntax},
                    {"modality", im.modality},
                    {"device_model", im.device_model}};
+    if (!im.view_position.empty()) source["view_position"] = im.view_position;
     if (im.row_spacing_mm > 0)
       source["pixel_spacing_mm"] = {im.row_spacing_mm, im.column_spacing_mm};
     if (im.mm_per_pixel > 0) source["mm_per_pixel"] = im.mm_per_pixel;

@@ -36,6 +36,7 @@ struct SampleImage {
   std::vector<float> pixels;   // size x size, display-decoded
   std::string device_model;    // ManufacturerModelName
   std::string modality;        // DX, CR, ...
+  std::string view_position;   // AP, PA, LL, ... ("" when the file does not say)
   std::string study_datetime;  // original StudyDate + StudyTime as FHIR dateTime (PHI; not copied)
   std::string transfer_syntax;
   std::string photometric;

@@ -55,6 +55,7 @@ bool AddSampleFeatures(std::string_view sample_json, ProfileBuilder& b) {
       sources && sources->is_array() && !sources->empty() ? &(*sources)[0] : nullptr;
   b.AddCategory("device_model", first ? StringAt(*first, {"device_model"}) : "none");
   b.AddCategory("modality", first ? StringAt(*first, {"modality"}) : "none");
+  b.AddCategory("view", first ? StringAt(*first, {"view_position"}) : "none");
   if (const Json* spacing = first ? Path(*first, {"pixel_spacing_mm"}) : nullptr;
       spacing && spacing->is_array() && !spacing->empty() && (*spacing)[0].is_number())
     b.AddNumber("pixel_spacing_mm", (*spacing)[0].get<double>());

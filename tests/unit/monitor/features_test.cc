@@ -15,7 +15,7 @@ const char* kSample = R"({
       "labs": [{"code": "6690-2", "value": 15.1}, {"code": "1988-5", "value": 80},
                {"code": "8310-5", "value": "high"}]
     },
-    "image": {"sources": [{"device_model": "HX-Flex", "modality": "CR",
+    "image": {"sources": [{"device_model": "HX-Flex", "modality": "CR", "view_position": "AP",
                            "pixel_spacing_mm": [0.139, 0.139]}]},
     "speech_transcript": "small left effusion, increased"
   }
@@ -30,6 +30,7 @@ TEST(Features, InputSideOfASample) {
   EXPECT_EQ(p.features.at("sex").counts.at("F"), 1);
   EXPECT_EQ(p.features.at("device_model").counts.at("HX-Flex"), 1);
   EXPECT_EQ(p.features.at("modality").counts.at("CR"), 1);
+  EXPECT_EQ(p.features.at("view").counts.at("AP"), 1);
   EXPECT_EQ(p.features.at("pixel_spacing_mm").total(), 1);
   EXPECT_EQ(p.features.at("dictation").counts.at("present"), 1);
   EXPECT_TRUE(p.features.at("age").numeric);  // "90+" counted as 90
