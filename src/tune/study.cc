@@ -143,14 +143,19 @@ StatusOr<std::optional<Trial>> Study::Claim(const std::string& owner, int64_t no
   return InternalError("trial " + std::to_string(*claimed) + " vanished after its claim");
 }
 
+StatusOr<Study::OwnedTrial> Study::OwnedRow(int trial, const std::string& owner) {
+  ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT owner, bracket, seconds FROM trials WHERE id = "
+                                         "$1 AND state = 'running'",
+                                         {S(trial)}));
+  if (rows.empty() || rows[0][0] != owner)
+    return Status(ErrorCode::kAborted,
+                  "trial " + std::to_string(trial) + " was taken over by another worker");
+  return OwnedTrial{std::stoi(rows[0][1]), std::strtod(rows[0][2].c_str(), nullptr)};
+}
+
 Status Study::Heartbeat(int trial, const std::string& owner, int64_t now) {
   return db_->Transaction("trials", [&]() -> Status {
-    ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT owner FROM trials WHERE id = $1 AND state = "
-                                           "'running'",
-                                           {S(trial)}));
-    if (rows.empty() || rows[0][0] != owner)
-      return Status(ErrorCode::kAborted,
-                    "trial " + std::to_string(trial) + " was taken over by another worker");
+    RETURN_IF_ERROR(OwnedRow(trial, owner).status());
     return db_->Run("UPDATE trials SET heartbeat = $1 WHERE id = $2", {S(now), S(trial)});
   });
 }
@@ -158,13 +163,8 @@ Status Study::Heartbeat(int trial, const std::string& owner, int64_t now) {
 StatusOr<bool> Study::Report(int trial, const std::string& owner, int64_t step, double value) {
   bool go_on = true;
   Status s = db_->Transaction("trials", [&]() -> Status {
-    ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT owner, bracket FROM trials WHERE id = $1 AND "
-                                           "state = 'running'",
-                                           {S(trial)}));
-    if (rows.empty() || rows[0][0] != owner)
-      return Status(ErrorCode::kAborted,
-                    "trial " + std::to_string(trial) + " was taken over by another worker");
-    const int bracket = std::stoi(rows[0][1]);
+    ASSIGN_OR_RETURN(const OwnedTrial row, OwnedRow(trial, owner));
+    const int bracket = row.bracket;
     RETURN_IF_ERROR(
         db_->Run("INSERT INTO reports VALUES ($1, $2, $3) ON CONFLICT (trial, step) DO UPDATE SET "
                  "value = excluded.value",
@@ -188,13 +188,8 @@ StatusOr<bool> Study::Report(int trial, const std::string& owner, int64_t step, 
 Status Study::Finish(int trial, const std::string& owner, TrialState state,
                      std::optional<double> value, double seconds, const std::string& note) {
   return db_->Transaction("trials", [&]() -> Status {
-    ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT owner, seconds FROM trials WHERE id = $1 AND "
-                                           "state = 'running'",
-                                           {S(trial)}));
-    if (rows.empty() || rows[0][0] != owner)
-      return Status(ErrorCode::kAborted,
-                    "trial " + std::to_string(trial) + " was taken over by another worker");
-    const double total = std::strtod(rows[0][1].c_str(), nullptr) + seconds;
+    ASSIGN_OR_RETURN(const OwnedTrial row, OwnedRow(trial, owner));
+    const double total = row.seconds + seconds;
     if (value)
       RETURN_IF_ERROR(
           db_->Run("UPDATE trials SET value = $1 WHERE id = $2", {Num(*value), S(trial)}));

@@ -69,6 +69,13 @@ class Study {
  private:
   Study(std::unique_ptr<sql::SqlConn> db, StudyConfig config, std::string id)
       : db_(std::move(db)), config_(std::move(config)), id_(std::move(id)) {}
+  // A running trial's bracket and seconds so far, when `owner` holds it; else Aborted.
+  // REQUIRES: inside a transaction.
+  struct OwnedTrial {
+    int bracket = 0;
+    double seconds = 0;
+  };
+  StatusOr<OwnedTrial> OwnedRow(int trial, const std::string& owner);
   std::unique_ptr<sql::SqlConn> db_;
   StudyConfig config_;
   std::string id_;
