@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli.h"
+#include "common/subprocess.h"
 #include "train/launcher.h"
 
 namespace medscribe::cli {
@@ -68,11 +69,7 @@ int RunLaunch(const LaunchArgs& a) {
     o.master_port = static_cast<int>(port);
   }
   // `medscribe` as the worker command means this very binary.
-  if (!o.command.empty() && o.command[0] == "medscribe") {
-    char self[4096];
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) o.command[0].assign(self, static_cast<size_t>(n));
-  }
+  if (!o.command.empty() && o.command[0] == "medscribe") o.command[0] = SelfExecutable();
   auto r = train::Launch(o);
   if (!r.ok()) return ReportError(r.status());
   if (r->exit_code != 0) {

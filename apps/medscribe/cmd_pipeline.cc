@@ -164,7 +164,7 @@ class Pipeline {
       const std::vector<std::string> cmd =
           Self({"feedback", "export", "--store", c_.store, "--since", c_.since, "--out", dataset,
                 "--seed", std::to_string(c_.seed), "--force"});
-      ASSIGN_OR_RETURN(Json out, Step("export", in, cmd, [&]() -> StatusOr<Json> {
+      ASSIGN_OR_RETURN(Json out, Step("export", in, {cmd}, [&]() -> StatusOr<Json> {
                          return Json{{"dataset", dataset}, {"dataset_id", DatasetId(dataset)}};
                        }));
       (void)out;
@@ -190,7 +190,7 @@ class Pipeline {
       if (removed)
         return IoError("cannot remove the previous run " + run + ": " + removed.message());
     }
-    ASSIGN_OR_RETURN(Json trained, Step("train", train_in, train, [&]() -> StatusOr<Json> {
+    ASSIGN_OR_RETURN(Json trained, Step("train", train_in, {train}, [&]() -> StatusOr<Json> {
                        const std::string sha =
                            FileSha(fs::path(run) / "model" / "model.safetensors");
                        if (sha.empty()) return NotFoundError(run + " has no model");
@@ -231,7 +231,7 @@ class Pipeline {
       gate_cmds.push_back(eval(production, prod_json));
       gate_cmds.push_back(loss(prod_dir));
     }
-    ASSIGN_OR_RETURN(Json gate, Steps("gate", gate_in, gate_cmds, [&]() -> StatusOr<Json> {
+    ASSIGN_OR_RETURN(Json gate, Step("gate", gate_in, gate_cmds, [&]() -> StatusOr<Json> {
                        ASSIGN_OR_RETURN(Json cand, MicroF1(cand_json));
                        ASSIGN_OR_RETURN(const double cand_loss, LossOf(Log("gate", 1)));
                        Json out = {{"candidate_micro_f1", cand}, {"candidate_loss", cand_loss}};
@@ -263,20 +263,25 @@ class Pipeline {
              reg.Verify(recorded["model"].get<std::string>()).ok();
     };
     ASSIGN_OR_RETURN(
-        Json registered, Step("register", reg_in, {}, still_registered, [&]() -> StatusOr<Json> {
-          ASSIGN_OR_RETURN(const std::string text, ReadFile(fs::path(run) / "run.json"));
-          Json j = Json::parse(text, nullptr, false);
-          if (!j.is_object()) return DataLossError(run + "/run.json is not JSON");
-          j["pipeline"] = {{"name", c_.name},
-                           {"work", work_},
-                           {"dataset_id", dataset_id},
-                           {"from", train_in["from"]},
-                           {"gate", gate}};
-          RETURN_IF_ERROR(WriteFile(fs::path(run) / "run.json", j.dump(2) + "\n"));
-          ASSIGN_OR_RETURN(registry::Entry e, reg.Register(run, c_.model));
-          RETURN_IF_ERROR(reg.Alias(e.name, e.version, "staging", "pipeline " + c_.name));
-          return Json{{"model", e.name + "@" + std::to_string(e.version)}, {"alias", "staging"}};
-        }));
+        Json registered,
+        Step(
+            "register", reg_in, {},
+            [&]() -> StatusOr<Json> {
+              ASSIGN_OR_RETURN(const std::string text, ReadFile(fs::path(run) / "run.json"));
+              Json j = Json::parse(text, nullptr, false);
+              if (!j.is_object()) return DataLossError(run + "/run.json is not JSON");
+              j["pipeline"] = {{"name", c_.name},
+                               {"work", work_},
+                               {"dataset_id", dataset_id},
+                               {"from", train_in["from"]},
+                               {"gate", gate}};
+              RETURN_IF_ERROR(WriteFile(fs::path(run) / "run.json", j.dump(2) + "\n"));
+              ASSIGN_OR_RETURN(registry::Entry e, reg.Register(run, c_.model));
+              RETURN_IF_ERROR(reg.Alias(e.name, e.version, "staging", "pipeline " + c_.name));
+              return Json{{"model", e.name + "@" + std::to_string(e.version)},
+                          {"alias", "staging"}};
+            },
+            still_registered));
     Say("registered " + registered["model"].get<std::string>() + " as " + c_.model +
         "@staging; promote it with `medscribe registry alias " +
         registered["model"].get<std::string>() + " production`");
@@ -285,10 +290,7 @@ class Pipeline {
 
  private:
   std::vector<std::string> Self(std::vector<std::string> args) const {
-    std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    std::vector<std::string> cmd = {ec ? std::string("medscribe") : exe.string(), "--home", g_.home,
-                                    "--log-level", "warn"};
+    std::vector<std::string> cmd = {SelfExecutable(), "--home", g_.home, "--log-level", "warn"};
     cmd.insert(cmd.end(), args.begin(), args.end());
     return cmd;
   }
@@ -344,28 +346,12 @@ class Pipeline {
   using Verify = std::function<bool(const Json&)>;
   using Produce = std::function<StatusOr<Json>()>;
 
-  StatusOr<Json> Step(const std::string& name, const Json& inputs,
-                      const std::vector<std::string>& cmd, const Produce& outputs) {
-    return Step(name, inputs, cmd, nullptr, outputs);
-  }
-  StatusOr<Json> Step(const std::string& name, const Json& inputs,
-                      const std::vector<std::string>& cmd, const Verify& verify,
-                      const Produce& outputs) {
-    std::vector<std::vector<std::string>> cmds;
-    if (!cmd.empty()) cmds.push_back(cmd);
-    return Steps(name, inputs, cmds, verify, outputs);
-  }
-  StatusOr<Json> Steps(const std::string& name, const Json& inputs,
-                       const std::vector<std::vector<std::string>>& cmds, const Produce& outputs) {
-    return Steps(name, inputs, cmds, nullptr, outputs);
-  }
-
   // Runs a step's commands unless its record matches `inputs` and its recorded outputs still
   // verify (`verify`, or by default `outputs` computing the same again); then `outputs` says
   // what the step produced and the step is recorded.
-  StatusOr<Json> Steps(const std::string& name, const Json& inputs,
-                       const std::vector<std::vector<std::string>>& cmds, const Verify& verify,
-                       const Produce& outputs) {
+  StatusOr<Json> Step(const std::string& name, const Json& inputs,
+                      const std::vector<std::vector<std::string>>& cmds, const Produce& outputs,
+                      const Verify& verify = nullptr) {
     const std::string digest = Sha(inputs.dump());
     const fs::path record = fs::path(work_) / "steps" / (name + ".json");
     if (auto text = ReadFile(record); text.ok()) {

@@ -48,12 +48,6 @@ std::string HostName() {
   return host;
 }
 
-std::string SelfExe() {
-  std::error_code ec;
-  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("medscribe") : p.string();
-}
-
 // An owner "HOST/PID/WORKER" is alive unless it is on this host and its process is gone; owners
 // on other hosts are judged by their heartbeats alone.
 bool OwnerAlive(const std::string& owner) {
@@ -130,7 +124,7 @@ class Tuner {
 
  private:
   std::vector<std::string> Command(const tune::Trial& t, const fs::path& dir) const {
-    const std::string exe = SelfExe();
+    const std::string exe = SelfExecutable();
     const int64_t every = config_.asha.min_steps > 0 ? config_.asha.min_steps : config_.steps;
     std::vector<std::string> argv = {exe,
                                      "--home",

@@ -99,6 +99,12 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, size_t 
   return result;
 }
 
+std::string SelfExecutable() {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  return n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string("medscribe");
+}
+
 StatusOr<int> StartLoggedProcess(const std::vector<std::string>& argv, const std::string& log) {
   const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("cannot open " + log + ": " + std::strerror(errno));

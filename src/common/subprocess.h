@@ -27,6 +27,10 @@ struct ProcessResult {
 StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                                    size_t max_output = 256u << 20);
 
+// The path of the running executable (/proc/self/exe), or "medscribe" (looked up on PATH) when
+// it cannot be read: for a command that starts this very binary again.
+std::string SelfExecutable();
+
 // Starts argv[0] (an absolute path, or looked up on PATH) in a process group of its own, with
 // standard input from /dev/null and standard output and error appended to `log`. It gets SIGTERM
 // when the thread that started it ends, its process included (PR_SET_PDEATHSIG), so a

@@ -330,18 +330,27 @@ StatusOr<std::vector<Entry>> Registry::List() {
   return out;
 }
 
+// What verification read of an encrypted entry, for its decryption: the manifest and the bytes of
+// every file it lists (each read once).
+struct Registry::Verified {
+  Json manifest;
+  std::map<std::string, std::string> files;
+};
+
 StatusOr<Entry> Registry::Resolve(const std::string& text) {
-  ASSIGN_OR_RETURN(Entry e, Verify(text));
-  if (!e.encrypted) return e;
-  ASSIGN_OR_RETURN(const std::string manifest, ReadFile(fs::path(e.stored_dir) / "manifest.json"));
-  ASSIGN_OR_RETURN(e.dir, Decrypt(e, manifest));
+  Verified v;
+  ASSIGN_OR_RETURN(Entry e, Check(text, &v));
+  if (e.encrypted) {
+    ASSIGN_OR_RETURN(e.dir, Decrypt(e, v));
+  }
   return e;
 }
 
-StatusOr<std::string> Registry::Decrypt(const Entry& e, const std::string& manifest_text) {
+StatusOr<Entry> Registry::Verify(const std::string& text) { return Check(text, nullptr); }
+
+StatusOr<std::string> Registry::Decrypt(const Entry& e, Verified& v) {
   const std::string what = e.name + "@" + std::to_string(e.version);
-  const Json m = Json::parse(manifest_text, nullptr, false);
-  const Json& enc = m["encryption"];
+  const Json& enc = v.manifest["encryption"];
   if (!enc.is_object() || !enc.value("kek_id", Json()).is_string() ||
       !enc.value("wrapped_key", Json()).is_string() || enc.value("algorithm", "") != "AES-256-GCM")
     return DataLossError(what + ": the manifest's encryption section is malformed");
@@ -360,12 +369,10 @@ StatusOr<std::string> Registry::Decrypt(const Entry& e, const std::string& manif
                   what + ": its data key does not unwrap with the registry key ring (" +
                       data_key.status().message() + "); use the ring it was registered with");
   ASSIGN_OR_RETURN(const std::string dir, MakePlaintextDir("model"));
-  const fs::path stored(e.stored_dir);
-  for (const auto& [f, sha] : m["files"].items()) {
+  for (auto& [f, data] : v.files) {
     const bool encrypted = f.size() > std::strlen(kEncryptedSuffix) &&
                            f.ends_with(kEncryptedSuffix) &&
                            IsEncryptedFile(f.substr(0, f.size() - std::strlen(kEncryptedSuffix)));
-    ASSIGN_OR_RETURN(std::string data, ReadFile(stored / f));
     std::string out = f;
     if (encrypted) {
       out = f.substr(0, f.size() - std::strlen(kEncryptedSuffix));
@@ -382,7 +389,7 @@ StatusOr<std::string> Registry::Decrypt(const Entry& e, const std::string& manif
   return dir;
 }
 
-StatusOr<Entry> Registry::Verify(const std::string& text) {
+StatusOr<Entry> Registry::Check(const std::string& text, Verified* keep) {
   ASSIGN_OR_RETURN(ModelRef ref, ParseModelRef(text));
   long version = 0;
   if (ref.version) {
@@ -423,6 +430,7 @@ StatusOr<Entry> Registry::Verify(const std::string& text) {
                          (m.contains("version") ? m["version"].dump() : std::string("?")) +
                          ", not this entry; the registry's files were moved — do not use it");
   }
+  e.encrypted = m.contains("encryption");
   for (const auto& [f, sha] : m["files"].items()) {
     auto data = ReadFile(dir / f);
     if (!data.ok() || !sha.is_string() || Sha256File(*data) != sha.get<std::string>()) {
@@ -430,8 +438,9 @@ StatusOr<Entry> Registry::Verify(const std::string& text) {
                            " does not match its SHA-256 in the signed manifest; the artifact "
                            "was modified — do not use it");
     }
+    if (keep != nullptr && e.encrypted) keep->files[f] = std::move(data).value();
   }
-  e.encrypted = m.contains("encryption");
+  if (keep != nullptr) keep->manifest = m;
   return e;
 }
 

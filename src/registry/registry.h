@@ -120,8 +120,12 @@ class Registry {
   // The version `alias` points at through its last move; DataLoss when a move's signature or
   // chain does not verify.
   StatusOr<long> AliasTarget(const std::string& name, const std::string& alias);
-  // The plaintext directory of a verified encrypted entry whose manifest is `manifest` (JSON).
-  StatusOr<std::string> Decrypt(const Entry& e, const std::string& manifest);
+  // Verifies `ref` (signature, names, every file's hash). For an encrypted entry and a non-null
+  // `keep`, keeps the manifest and the files' bytes read on the way, for Decrypt.
+  struct Verified;
+  StatusOr<Entry> Check(const std::string& ref, Verified* keep);
+  // The plaintext directory of the verified encrypted entry `e`; consumes `v`'s files.
+  StatusOr<std::string> Decrypt(const Entry& e, Verified& v);
   std::string root_;
   std::unique_ptr<sqlite::SqliteDb> db_;
   crypto::Ed25519Key key_;
