@@ -37,7 +37,7 @@ struct EvalArgs {
   std::string model, dataset, split = "test", out, no_image_model, no_dictation_model, truth,
                               deid_key, reports;
   int limit = 0, max_new_tokens = 0, bootstrap = 1000;
-  bool free_change = false;
+  bool free_change = false, free_size = false;
 };
 
 struct System {
@@ -213,7 +213,8 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
   std::optional<train::FindingScores> head;
   int max_new = 0;
   if (!a.model.empty()) {
-    auto engine = LoadReportEngine(*dir, {}, !a.free_change);
+    auto engine = LoadReportEngine(
+        *dir, {}, {.constrain_change = !a.free_change, .state_read_size = !a.free_size});
     if (!engine.ok()) return ReportError(engine.status());
     if (Status s = train::CheckDatasetImageSpacing(a.dataset, engine->engine->config().vision);
         !s.ok())
@@ -230,8 +231,9 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
       if (!h.ok()) return ReportError(h.status());
       head = std::move(h).value();
     }
-    systems.push_back(
-        {"model (" + a.model + (a.free_change ? ", change words free" : "") + ")", "model", *gen});
+    systems.push_back({"model (" + a.model + (a.free_change ? ", change words free" : "") +
+                           (a.free_size ? ", sizes free" : "") + ")",
+                       "model", *gen});
   }
   for (const auto& [flag, id] :
        {std::pair{a.no_image_model, "no_image"}, std::pair{a.no_dictation_model, "no_dictation"}}) {
@@ -494,6 +496,9 @@ Runner RegisterEval(CLI::App& app) {
   app.add_flag("--free-change", a->free_change,
                "Let the model choose its change words: no constraint to the change the "
                "dictation states (measures what the decoder reads by itself)");
+  app.add_flag("--free-size", a->free_size,
+               "Let the model write its own lesion sizes instead of stating the size its image "
+               "reading measured (measures what the decoder copies by itself)");
   app.add_option("--out", a->out, "Also write the scores as JSON")->type_name("FILE");
   app.add_option("--reports", a->reports,
                  "Also write each model's reports and the references as DIR/<system>/<key>.txt")

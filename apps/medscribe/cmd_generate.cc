@@ -2,6 +2,7 @@
 // reference path it is checked against). `medscribe quantize`: a registered model's weights as
 // int8, int4 or bf16, registered as a child artifact with its measured report quality.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "eval/labeler.h"
 #include "model/json.h"
 #include "model/safetensors.h"
+#include "model/stated_size.h"
 #include "registry/plaintext_dir.h"
 #include "registry/registry.h"
 #include "registry_access.h"
@@ -108,7 +110,8 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
   for (const train::RawSample& sample : *samples) {
     model::PromptOptions po;
     po.image = !a.no_image && sample.image.defined();
-    auto request = a.prompt.empty() ? SampleRequest(*e, sample, po)
+    double size_mm = std::nan("");  // the lesion size its reading measured (stated_size.h)
+    auto request = a.prompt.empty() ? SampleRequest(*e, sample, po, &size_mm)
                                     : StatusOr<engine::GenerateRequest>(TextRequest(*e, a.prompt));
     if (!request.ok()) return ReportError(request.status());
     const std::vector<int32_t> prompt_ids = request->prompt;
@@ -126,18 +129,20 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
       auto r = e->engine->Reference(*request);
       if (!r.ok()) return ReportError(r.status());
       result = *r;
-      if (!a.print_ids) std::printf("%s\n", result.text.c_str());
+      if (!a.print_ids) std::printf("%s\n", model::StateLesionSize(result.text, size_mm).c_str());
     } else {
+      model::LesionSizeStatement statement(size_mm);
+      const auto print = [](const std::string& text) {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
+      };
       if (!a.print_ids)
-        request->on_text = [](std::string_view piece) {
-          std::fwrite(piece.data(), 1, piece.size(), stdout);
-          std::fflush(stdout);
-        };
+        request->on_text = [&](std::string_view piece) { print(statement.Feed(piece)); };
       request->on_done = [&](const engine::GenerateResult& r) { result = r; };
       auto id = e->engine->Submit(std::move(*request));
       if (!id.ok()) return ReportError(id.status());
       e->engine->RunUntilIdle();
-      if (!a.print_ids) std::printf("\n");
+      if (!a.print_ids) print(statement.Finish() + "\n");
       if (!result.status.ok()) return ReportError(result.status);
     }
     if (a.print_ids) {

@@ -1,6 +1,7 @@
 #include "report_engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -8,6 +9,7 @@
 #include "crypto/hmac.h"
 #include "model/dictated_change.h"
 #include "model/findings.h"
+#include "model/stated_size.h"
 #include "registry/registry.h"
 #include "registry_access.h"
 
@@ -54,13 +56,13 @@ std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& to
 }
 
 StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOptions options,
-                                        bool constrain_change) {
+                                        DraftRules rules) {
   ASSIGN_OR_RETURN(tokenizer::Tokenizer tok,
                    tokenizer::Tokenizer::Load((fs::path(dir) / "tokenizer.model").string()));
   ReportEngine e;
   if (options.eos_id != -1) options.eos_id = tokenizer::kEosId;  // -1: never stop at the end token
   options.image_token_id = tok.SpecialId("<image>");
-  if (constrain_change) {
+  if (rules.constrain_change) {
     std::vector<std::string> split;
     options.prompt_bans = DictatedChangeBans(tok, &split);
     if (!split.empty()) {
@@ -72,6 +74,7 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
                    split.size(), words.c_str());
     }
   }
+  e.state_read_size = rules.state_read_size;
   e.text = std::make_shared<TokenizerText>(std::move(tok));
   ASSIGN_OR_RETURN(e.engine, engine::Engine::Load(dir, options, e.text));
   if (e.text->tokenizer().vocab_size() != e.engine->config().decoder.vocab_size) {
@@ -98,11 +101,14 @@ StatusOr<size_t> AddPastReports(ReportEngine& e, const std::string& dir, const s
 }
 
 StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,
-                                                const model::PromptOptions& options) {
+                                                const model::PromptOptions& options,
+                                                double* read_size_mm) {
   model::PromptOptions po = options;
+  if (read_size_mm != nullptr) *read_size_mm = std::nan("");
   if (po.image && s.image.defined() && e.engine->config().findings.read_as_text) {
     ASSIGN_OR_RETURN(torch::Tensor read, e.engine->FindingProbabilities(s.image));
     po.image_read = model::ImageRead(read);
+    if (read_size_mm != nullptr && e.state_read_size) *read_size_mm = model::ReadLesionSizeMm(read);
   }
   ASSIGN_OR_RETURN(model::Prompt prompt, model::BuildPrompt(s.sample, po));
   engine::GenerateRequest r;
@@ -147,13 +153,14 @@ StatusOr<std::vector<std::string>> GenerateReports(ReportEngine& e,
   Status first = OkStatus();
   ProgressBar bar(label, samples.size());
   for (size_t i = 0; i < samples.size(); ++i) {
-    ASSIGN_OR_RETURN(engine::GenerateRequest r, SampleRequest(e, samples[i], po));
+    double size_mm = 0;
+    ASSIGN_OR_RETURN(engine::GenerateRequest r, SampleRequest(e, samples[i], po, &size_mm));
     r.sampling.max_tokens = max_tokens;
     r.priority = engine::Priority::kBatch;
-    r.on_done = [&, i](const engine::GenerateResult& res) {
+    r.on_done = [&, i, size_mm](const engine::GenerateResult& res) {
       if (!res.status.ok() && first.ok())
         first = Status(res.status.code(), samples[i].key + ": " + res.status.message());
-      out[i] = res.text;
+      out[i] = model::StateLesionSize(res.text, size_mm);
       bar.Advance();
     };
     auto id = e.engine->Submit(std::move(r));

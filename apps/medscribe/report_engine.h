@@ -33,6 +33,16 @@ class TokenizerText : public engine::TextDecoder {
 struct ReportEngine {
   std::unique_ptr<engine::Engine> engine;
   std::shared_ptr<TokenizerText> text;
+  bool state_read_size = true;  // DraftRules::state_read_size
+};
+
+// What a draft is held to beyond the model's own choice of words.
+struct DraftRules {
+  // The dictated comparison (DictatedChangeBans).
+  bool constrain_change = true;
+  // A model that reads its findings as text states the lesion size its reading measured
+  // (model/stated_size.h) wherever its draft measures a nodule or mass.
+  bool state_read_size = true;
 };
 
 // Constrained decoding of the dictated comparison: a prompt that carries a change token
@@ -44,18 +54,20 @@ struct ReportEngine {
 std::vector<engine::PromptBan> DictatedChangeBans(const tokenizer::Tokenizer& tok,
                                                   std::vector<std::string>* split = nullptr);
 
-// Loads the model directory's engine with its tokenizer (tokenizer.model), with the dictated
-// change's bans unless `constrain_change` is false; the end token is the tokenizer's unless
-// options.eos_id is -1 (never stop). FailedPrecondition when tokenizer and model
-// disagree on the vocabulary.
+// Loads the model directory's engine with its tokenizer (tokenizer.model), held to `rules`; the
+// end token is the tokenizer's unless options.eos_id is -1 (never stop). FailedPrecondition when
+// tokenizer and model disagree on the vocabulary.
 StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOptions options,
-                                        bool constrain_change = true);
+                                        DraftRules rules = {});
 
 // The request for one sample: bos + the prompt's tokens, its image and the image's SHA-256; for a
 // model that reads its findings as text (FindingsConfig::read_as_text), the prompt carries the
-// finding head's reading of the image. REQUIRES: no engine Step() running on another thread.
+// finding head's reading of the image, and `read_size_mm` (when given) the lesion size its draft
+// must state (NaN: none; model/stated_size.h). REQUIRES: no engine Step() running on another
+// thread.
 StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,
-                                                const model::PromptOptions& po = {});
+                                                const model::PromptOptions& po = {},
+                                                double* read_size_mm = nullptr);
 
 // Adds the reports of `split` of the dataset at `dir` to the engine's n-gram drafting corpus,
 // as earlier reports of the site; the number added. Drafts never change an output, only how
@@ -72,7 +84,8 @@ int GenerationBudget(const ReportEngine& e, const std::vector<std::string>& refe
                      int requested);
 
 // Greedy reports for every sample, all submitted at once (continuous batching), with a
-// progress bar. The first error is returned.
+// progress bar, each stating its reading's lesion size (SampleRequest). The first error is
+// returned.
 StatusOr<std::vector<std::string>> GenerateReports(ReportEngine& e,
                                                    const std::vector<train::RawSample>& samples,
                                                    const model::PromptOptions& po, int max_tokens,

@@ -50,6 +50,7 @@ StatusOr<ModelConfig> PresetConfig(const std::string& name) {
   if (name == "tiny") return c;  // the defaults
   if (name == "base") {
     c.vision = {"resnet", 256, 1, 32, 256, 1, 4, 2, "batch", false};
+    c.vision.size_map = true;
     c.projector = {.hidden_size = 256, .pool = true, .patch_tokens = false};
     c.findings = {.enabled = true, .hidden_size = 256, .cell_size = true, .read_as_text = true};
     c.decoder.hidden_size = 192;
@@ -110,6 +111,8 @@ Status Validate(const ModelConfig& c) {
       Check(v.norm == "group" || v.norm == "batch", "vision.norm must be group or batch"));
   RETURN_IF_ERROR(Check(!v.pyramid || (v.type == "resnet" && v.patch_size >= 16),
                         "vision.pyramid needs a resnet with a total stride of at least 16"));
+  RETURN_IF_ERROR(Check(!v.size_map || (v.type == "resnet" && c.findings.enabled),
+                        "vision.size_map needs a resnet and the finding head (findings.enabled)"));
   RETURN_IF_ERROR(Check(v.layers >= 1 && v.layers <= 64, "vision.layers must be 1..64"));
   if (v.type == "vit") {
     RETURN_IF_ERROR(Check(v.heads >= 1 && v.hidden_size % v.heads == 0,
@@ -166,7 +169,8 @@ json::Value ToJson(const ModelConfig& c) {
                       {"heads", json::Value(v.heads)},
                       {"mlp_ratio", json::Value(v.mlp_ratio)},
                       {"norm", json::Value(v.norm)},
-                      {"pyramid", json::Value(v.pyramid)}};
+                      {"pyramid", json::Value(v.pyramid)},
+                      {"size_map", json::Value(v.size_map)}};
   if (v.mm_per_pixel > 0) vision["mm_per_pixel"] = json::Value(v.mm_per_pixel);
   return json::Value(json::Object{
       {"name", json::Value(c.name)},
@@ -212,6 +216,8 @@ StatusOr<ModelConfig> FromJson(const json::Value& j) {
   RETURN_IF_ERROR(int_of(*v, "mlp_ratio", c.vision.mlp_ratio));
   if (const json::Value* n = v->Find("norm"); n && n->is_string()) c.vision.norm = n->as_string();
   if (const json::Value* n = v->Find("pyramid"); n && n->is_bool()) c.vision.pyramid = n->as_bool();
+  if (const json::Value* n = v->Find("size_map"); n && n->is_bool())
+    c.vision.size_map = n->as_bool();
   if (const json::Value* n = v->Find("mm_per_pixel"); n && n->is_number())
     c.vision.mm_per_pixel = n->as_double();
   ASSIGN_OR_RETURN(const json::Value* p, section("projector"));

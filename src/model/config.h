@@ -38,6 +38,12 @@ struct VisionConfig {
   // resnet only: each token also carries the stride-8 features max-pooled over its cell, so that
   // small and thin structures (nodules, tubes, lines) reach the tokens at a finer scale.
   bool pyramid = false;
+  // resnet only: a lesion-size branch reads the image at full resolution (a stride-1 stem, then
+  // narrow stride-2 stages down to the token grid) and each token carries its size reading as
+  // one more channel, the last (FindingHeadImpl reads a lesion's size from it). The main encoder
+  // reaches the grid through a stride-2 stem and wide stages tuned for presence; a lesion's size
+  // to 2 mm is a pixel at 1.68 mm per pixel.
+  bool size_map = false;
   // The physical size of an input pixel in mm that the model was trained on (the dataset's
   // `medscribe ingest --image-spacing`, scaled to image_size), or 0: images fitted to the square
   // whatever their detector. Serving prepares images the same way.
@@ -46,7 +52,9 @@ struct VisionConfig {
   // Channels of the stride-8 stage of the resnet.
   int stride8_channels() const;
   // Channels of each token the encoder outputs.
-  int token_channels() const { return hidden_size + (pyramid ? stride8_channels() : 0); }
+  int token_channels() const {
+    return hidden_size + (pyramid ? stride8_channels() : 0) + (size_map ? 1 : 0);
+  }
 };
 
 struct ProjectorConfig {

@@ -90,6 +90,14 @@ std::string ImageRead(const torch::Tensor& probabilities) {
   return Reading(p.data_ptr<float>(), [](const float* x) { return double{x[kSize]}; });
 }
 
+double ReadLesionSizeMm(const torch::Tensor& probabilities) {
+  const torch::Tensor p =
+      probabilities.to(torch::kFloat32).select(0, static_cast<int>(FindingKind::kLesion));
+  if (!(p[kPresent].item<float>() >= 0.5f)) return std::nan("");
+  // As ImageRead writes it: whole mm, 1..199.
+  return static_cast<double>(std::lround(std::clamp(p[kSize].item<double>(), 1.0, 199.0)));
+}
+
 std::string ReportedRead(const FindingTargets& targets) {
   return Reading(targets.data(), [](const float* x) {
     return std::isnan(x[kSize]) ? std::nan("") : DenormalizeSize(x[kSize]);
@@ -123,7 +131,9 @@ torch::Tensor AllowedCells(const torch::Tensor& targets) {
 }
 
 FindingHeadImpl::FindingHeadImpl(const ModelConfig& c)
-    : grid(c.vision.grid()), channels(c.vision.token_channels()) {
+    : grid(c.vision.grid()),
+      channels(c.vision.token_channels() - (c.vision.size_map ? 1 : 0)),
+      size_map(c.vision.size_map) {
   const int64_t hidden = c.findings.hidden_size;
   cell1 = register_module("cell1", nn::Conv2d(nn::Conv2dOptions(2 * channels, hidden, 1)));
   cell2 = register_module("cell2", nn::Conv2d(nn::Conv2dOptions(hidden, kNumFindingKinds, 1)));
@@ -148,7 +158,8 @@ std::vector<torch::Tensor> FindingHeadImpl::ReaderParameters() {
 
 torch::Tensor FindingHeadImpl::forward(const torch::Tensor& tokens) {
   const int64_t b = tokens.size(0);
-  const torch::Tensor x = tokens.transpose(1, 2).reshape({b, channels, grid, grid});
+  const torch::Tensor all = tokens.transpose(1, 2).reshape({b, -1, grid, grid});
+  const torch::Tensor x = size_map ? all.narrow(1, 0, channels) : all;
   const torch::Tensor pooled =
       torch::cat({F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(kCellGrid)),
                   F::adaptive_max_pool2d(x, F::AdaptiveMaxPool2dFuncOptions(kCellGrid))},
@@ -169,6 +180,23 @@ torch::Tensor FindingHeadImpl::forward(const torch::Tensor& tokens) {
     const torch::Tensor size = (sizes * where).sum(-1, /*keepdim=*/true);
     global = torch::cat(
         {global.narrow(2, 0, kSize - 1), size, global.narrow(2, kSize, kGlobalFields - kSize)}, 2);
+  }
+  if (size_map) {
+    // A lesion's size: the size map's reading in each presence cell, weighted by where the
+    // lesion lies (no gradient through the weights, as above).
+    const int lesion = static_cast<int>(FindingKind::kLesion);
+    const torch::Tensor map = F::adaptive_avg_pool2d(all.narrow(1, channels, 1),
+                                                     F::AdaptiveAvgPool2dFuncOptions(kCellGrid))
+                                  .view({b, kCells});
+    const torch::Tensor where = torch::softmax(cells.select(1, lesion).detach(), -1);
+    const torch::Tensor size = (map * where).sum(-1);  // [B]
+    const torch::Tensor is_lesion =
+        torch::arange(kNumFindingKinds, global.options()).eq(lesion).to(global.dtype());
+    const torch::Tensor column = global.select(2, kSize - 1);  // [B, K]
+    const torch::Tensor mixed = column * (1 - is_lesion) + size.unsqueeze(1) * is_lesion;
+    global = torch::cat({global.narrow(2, 0, kSize - 1), mixed.unsqueeze(2),
+                         global.narrow(2, kSize, kGlobalFields - kSize)},
+                        2);
   }
   return torch::cat({present, global, cells}, 2);
 }

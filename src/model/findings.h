@@ -14,7 +14,9 @@
 // How large: with FindingsConfig::cell_size, each cell reads a size with one readout shared by
 // all cells, and the image's size is their mean weighted by where the finding lies (the softmax
 // of its cell logits). A readout of the whole grid would have to learn each position apart, from
-// the few lesions that fall in it.
+// the few lesions that fall in it. With VisionConfig::size_map, a lesion's size is instead read
+// from the size map the encoder's full-resolution branch adds to each token (the last channel),
+// weighted in the same way; the head's other parts never see that channel.
 //
 // Where, not only whether: presence is scored per cell of a 4 x 4 grid over the image (the grid
 // lines fall between the lungs and between the zones) and an image's presence is the smooth
@@ -108,7 +110,8 @@ struct FindingHeadImpl : torch::nn::Module {
   // cells the targets rule out.
   torch::Tensor Loss(const torch::Tensor& outputs, const torch::Tensor& targets);
 
-  int64_t grid, channels;
+  int64_t grid, channels;  // channels: the features', without the size map
+  bool size_map;           // VisionConfig::size_map: tokens end with the lesion-size channel
   torch::nn::Conv2d cell1{nullptr}, cell2{nullptr};  // per-cell presence
   torch::nn::Conv2d size1{nullptr}, size2{nullptr};  // per-cell size (FindingsConfig::cell_size)
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};      // side, severity, zone, size
@@ -123,6 +126,10 @@ TORCH_MODULE(FindingHead);
 // mm, "mass" from 30 — separated by "; ", or "none". REQUIRES: probabilities of one image,
 // [kNumFindingKinds, kFieldsPerKind] (FindingHeadImpl::Probabilities).
 std::string ImageRead(const torch::Tensor& probabilities);
+
+// The lesion size the reading states (ImageRead): the head's size in mm where it reads a lesion
+// (probability >= 0.5), else NaN. REQUIRES: probabilities of one image, as ImageRead.
+double ReadLesionSizeMm(const torch::Tensor& probabilities);
 
 // The same words from a report's own labels (FindingTargets, as the labeler reads them): what a
 // perfect reader of the image would have written. Side, severity, zone and size the report does

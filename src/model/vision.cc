@@ -97,6 +97,27 @@ VisionEncoderImpl::VisionEncoderImpl(const VisionConfig& c) : config(c) {
   }
   resnet->push_back(nn::Conv2d(nn::Conv2dOptions(width, hidden, 1)));
   register_module("resnet", resnet);
+  if (c.size_map) {
+    // A stride-1 stem keeps every pixel; then one narrow stride-2 stage per halving down to the
+    // grid (a conv3x3 pair from the third on), and a 1x1 readout of the size per token.
+    const auto conv = [&](int64_t in, int64_t out, int64_t stride) {
+      sizer->push_back(
+          nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
+      sizer->push_back(Norm(c.norm, out));
+      sizer->push_back(nn::Functional(torch::relu));
+    };
+    sizer = nn::Sequential();
+    int64_t w = 12;
+    conv(c.channels, w, 1);
+    for (int s = 0; s <= stages; ++s) {
+      const int64_t out = std::min<int64_t>(64, s == 0 ? 24 : w + 16);
+      conv(w, out, 2);
+      if (s >= 1) conv(out, out, 1);
+      w = out;
+    }
+    sizer->push_back(nn::Conv2d(nn::Conv2dOptions(w, 1, 1)));
+    register_module("sizer", sizer);
+  }
 }
 
 torch::Tensor VisionEncoderImpl::forward(torch::Tensor images) {
@@ -118,6 +139,7 @@ torch::Tensor VisionEncoderImpl::forward(torch::Tensor images) {
       const int64_t cell = fine.size(-1) / f.size(-1);
       f = torch::cat({f, F::max_pool2d(fine, F::MaxPool2dFuncOptions(cell))}, 1);
     }
+    if (sizer) f = torch::cat({f, sizer->forward(images)}, 1);  // [..., + 1, g, g]
     return f.flatten(2).transpose(1, 2);
   }
   torch::Tensor x = patch_embed(images).flatten(2).transpose(1, 2) + pos_embed;

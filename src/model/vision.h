@@ -1,6 +1,7 @@
 // Vision encoders: a ViT (patch embedding, learned positions, pre-norm transformer blocks) and a
 // small ResNet option. Both map images [B, channels, S, S] (S = image_size; other sizes are
-// resized bilinearly) to patch tokens [B, grid * grid, hidden_size] in row-major grid order.
+// resized bilinearly) to patch tokens [B, grid * grid, token_channels()] in row-major grid order
+// (VisionConfig: hidden_size channels, then the pyramid's, then the size map's).
 #pragma once
 
 #include <torch/torch.h>
@@ -32,6 +33,8 @@ struct VisionEncoderImpl : torch::nn::Module {
   // resnet
   torch::nn::Sequential resnet{nullptr};
   size_t pyramid_after = 0;  // with vision.pyramid: layers up to the stride-8 features
+  // With vision.size_map: full-resolution branch, images [B, C, S, S] -> [B, 1, g, g].
+  torch::nn::Sequential sizer{nullptr};
 };
 TORCH_MODULE(VisionEncoder);
 

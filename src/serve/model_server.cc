@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "crypto/hmac.h"
 #include "model/findings.h"
 #include "model/prompt.h"
+#include "model/stated_size.h"
 #include "serve/error_body.h"
 
 namespace medscribe::serve {
@@ -429,12 +431,15 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
   }
   // A model that reads its findings as text gets the head's reading of this image in its prompt,
   // as it did in training.
+  // Its draft states the lesion size that reading measured (model/stated_size.h).
   std::string image_read;
+  double size_mm = std::nan("");
   const model::ModelConfig& mc = engine_->config();
   if (has_image && mc.findings.read_as_text) {
     auto read = engine_->FindingProbabilities(g.image);
     if (!read.ok()) return Error(res, route, 400, read.status().message());
     image_read = model::ImageRead(*read);
+    size_mm = model::ReadLesionSizeMm(*read);
   }
   // The prompt must leave room for the answer: long notes are cut (as in training, where they
   // are cut as model/prompt.h says) until it does; the answer is shortened only as a
@@ -469,13 +474,14 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
   const std::string input_digest = crypto::Hex(crypto::Sha256(digest_input));
   const auto start = Clock::now();
   const bool stream = doc["stream"].is_bool() && doc["stream"].get_bool().value();
-  auto body_of = [this, input_digest, image_read](const engine::GenerateResult& r) {
+  auto body_of = [this, input_digest, image_read, size_mm](const engine::GenerateResult& r) {
+    const std::string report = model::StateLesionSize(r.text, size_mm);
     Json sections = Json::array();
-    for (const auto& [name, body] : ReportSections(r.text))
+    for (const auto& [name, body] : ReportSections(report))
       sections.push_back({{"name", name}, {"text", body}});
     Json body{
         {"model", o_.model_version},
-        {"report", r.text},
+        {"report", report},
         {"sections", sections},
         {"finish_reason", r.finish == "length" ? "length" : "stop"},
         {"input_digest", input_digest},
@@ -492,17 +498,24 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
       *started = true;
       res->Begin(200, "text/event-stream");
     };
-    g.on_text = [this, res, begin, start, started](std::string_view piece) {
+    // Deltas carry whole sentences once a size is to be stated: the stream's text equals the
+    // answer's report.
+    auto statement = std::make_shared<model::LesionSizeStatement>(size_mm);
+    auto delta = [res](const std::string& text) {
+      if (text.empty()) return;
+      res->Write(
+          "data: " +
+          Json{{"delta", text}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+          "\n\n");
+    };
+    g.on_text = [this, begin, start, started, statement, delta](std::string_view piece) {
       if (!*started)
         metrics_.ttft.Observe(std::chrono::duration<double>(Clock::now() - start).count());
       begin();
-      res->Write("data: " +
-                 Json{{"delta", std::string(piece)}}.dump(
-                     -1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                 "\n\n");
+      delta(statement->Feed(piece));
     };
-    g.on_done = [this, res, route, start, started, begin,
-                 body_of](const engine::GenerateResult& r) {
+    g.on_done = [this, res, route, start, started, begin, body_of, statement,
+                 delta](const engine::GenerateResult& r) {
       metrics_.e2e.Observe(std::chrono::duration<double>(Clock::now() - start).count());
       if (!*started && !r.status.ok()) {
         Error(res, route, HttpStatusFor(r.status.code()), r.status.message());
@@ -510,6 +523,7 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
         return;
       }
       begin();
+      delta(statement->Finish());
       metrics_.Request(route, 200);
       const Json last =
           r.status.ok() ? body_of(r) : Json{{"error", {{"message", r.status.message()}}}};

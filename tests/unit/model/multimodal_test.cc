@@ -223,6 +223,48 @@ TEST(FindingHeadTest, CellSizeIsReadPerCellWhereTheFindingLies) {
     EXPECT_TRUE(!w.grad().defined() || w.grad().abs().sum().item<double>() == 0.0);
 }
 
+TEST(FindingHeadTest, SizeMapSizesLesionsFromTheFullResolutionBranch) {
+  torch::manual_seed(7);
+  ModelConfig c = Tiny("resnet");
+  c.findings.enabled = true;
+  c.findings.hidden_size = 16;
+  c.vision.size_map = true;
+  ASSERT_TRUE(Validate(c).ok());
+  auto back = FromJson(ToJson(c));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->vision.size_map);
+  ModelConfig vit = Tiny("vit");
+  vit.findings.enabled = true;
+  vit.vision.size_map = true;
+  EXPECT_FALSE(Validate(vit).ok());
+  ReportModel m(c);
+  // Each token ends with the size map's channel.
+  const torch::Tensor images = torch::rand({2, 1, 32, 32});
+  const torch::Tensor tokens = m->vision(images);
+  EXPECT_EQ(tokens.size(2), c.vision.token_channels());
+  EXPECT_EQ(tokens.size(2), c.vision.hidden_size + 1);
+  // The lesion's size is the map's reading where the lesion lies: a map equal everywhere gives
+  // that value whatever the cells say.
+  torch::Tensor flat = tokens.detach().clone();
+  flat.select(2, flat.size(2) - 1).fill_(NormalizeSize(17.0));
+  const torch::Tensor p = m->findings->Probabilities(m->findings(flat));
+  EXPECT_NEAR(p[0][static_cast<int>(FindingKind::kLesion)][kSize].item<double>(), 17.0, 1e-3);
+  // A lesion's size alone: the loss reaches the full-resolution branch, not the presence cells.
+  const torch::Tensor out = m->findings(m->vision(images));
+  torch::Tensor t = torch::full({2, kFindingTargetSize}, NAN);
+  t.view({2, kNumFindingKinds, kFieldsPerKind})[0][static_cast<int>(FindingKind::kLesion)][kSize] =
+      static_cast<float>(NormalizeSize(14.0));
+  const torch::Tensor loss = m->findings->Loss(out, t);
+  ASSERT_GT(loss.item<double>(), 0.0);
+  loss.backward();
+  double sizer_grad = 0;
+  for (const torch::Tensor& w : m->vision->sizer->parameters())
+    if (w.grad().defined()) sizer_grad += w.grad().abs().sum().item<double>();
+  EXPECT_GT(sizer_grad, 0.0);
+  for (const torch::Tensor& w : {m->findings->cell2->weight, m->findings->cell1->weight})
+    EXPECT_TRUE(!w.grad().defined() || w.grad().abs().sum().item<double>() == 0.0);
+}
+
 TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
   torch::Tensor p = torch::zeros({kNumFindingKinds, kFieldsPerKind});
   EXPECT_EQ(ImageRead(p), "none");
