@@ -379,7 +379,7 @@ std::vector<Rule> BuildPatternRules() {
   add("id", R"(\b\d{3}-\d{2}-\d{4}\b)", Tag("[ID]"));
   add("id", R"(\b[A-Z][12ABCD89]\d{8}\b)", Tag("[ID]"));  // Taiwan ID, resident certificates
   add("id",
-      R"(\b((?:SSN|SS#|social security(?: number| no\.?)?)[:#]? ?)\d{3}[- ]?\d{2}[- ]?\d{4}\b)",
+      R"(\b((?:(?:SSN|SS#|social security(?: number| no\.?)?)[:#]?|social[:#]) ?)\d{3}[- ]?\d{2}[- ]?\d{4}\b)",
       KeepFirst("[ID]"), icase);
   add("id",
       R"(\b((?:SSN|SS#|social security(?: number| no\.?)?) (?:last (?:four|4)(?: digits)?|ending(?: in)?)[:#]? ?)\d{4}\b)",
@@ -606,7 +606,7 @@ std::vector<Rule> BuildPatternRules() {
   // Departments, units and days ("transferred to Cardiology", "moved to Step Down") are not
   // places; acronyms (ICU, ED) never match.
   add("address",
-      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Ff]lying|[Ff]lies|[Dd]rove|[Ee]vacuated|[Ff]led|[Dd]isplaced|[Rr]escued|[Aa]irlifted|[Ee]migrated|[Ii]mmigrated|[Ss]tationed|[Dd]eployed|[Pp]osted|[Gg]arrisoned|[Ii]ncarcerated|[Ii]mprisoned|[Dd]etained|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Vv]acations|[Hh]olidays|[Ww]inters|[Ss]ummers|[Ss]tayed|[Ss]taying|[Cc]ruises?|(?:[Rr]oad )?[Tt]rips?|[Ff]lights?|[Jj]ourney)(?: her| him| them| me| us)?(?: (?:her|his|their|my|a|the) (?:(?:grand|step-?)?(?:son|daughter|sister|brother|mother|father|parents?|children|kids)(?:-in-law)?|aunt|uncle|cousins?|nieces?|nephews?|family|friends?|relatives?|partner|fiancée?|boyfriend|girlfriend))?(?: here| back| over| home| in| out| up| down)? (?:to|in|into|from|near|at|out of) )()" +
+      R"(\b((?:[Mm]oved|[Mm]oving|[Rr]elocated|[Rr]elocating|[Ll]ives|[Ll]iving|[Ll]ived|[Rr]esides|[Rr]esiding|[Rr]esided|[Tt]ransferred|[Bb]orn|[Rr]aised|[Gg]rew up|[Vv]isiting|[Vv]isited|[Tt]ravell?ed|[Rr]eturned|[Rr]eturning|[Aa]rrived|[Cc]ame|[Cc]omes|[Ff]lew|[Ff]lying|[Ff]lies|[Dd]rove|[Ee]vacuated|[Ff]led|[Dd]isplaced|[Rr]escued|[Aa]irlifted|[Ee]migrated|[Ii]mmigrated|[Ss]tationed|[Dd]eployed|[Pp]osted|[Gg]arrisoned|[Ii]ncarcerated|[Ii]mprisoned|[Dd]etained|[Ss]pent (?:summers|winters|holidays|vacations|weekends|years|time|(?:his|her|their) childhood)|[Vv]acationed|[Vv]acationing|[Vv]acations|[Hh]olidays|[Ww]inters|[Ss]ummers|[Ss]tayed|[Ss]taying|[Cc]ruises?|(?:[Rr]oad )?[Tt]rips?|[Ff]lights?|[Jj]ourney|[Ff]ollowed(?: by [a-z]+(?: [a-z]+)?)?|[Ss]een|[Tt]reated|[Hh]ospitali[sz]ed|[Aa]dmitted|[Oo]perated on|[Dd]elivered)(?: her| him| them| me| us)?(?: (?:her|his|their|my|a|the) (?:(?:grand|step-?)?(?:son|daughter|sister|brother|mother|father|parents?|children|kids)(?:-in-law)?|aunt|uncle|cousins?|nieces?|nephews?|family|friends?|relatives?|partner|fiancée?|boyfriend|girlfriend))?(?: here| back| over| home| in| out| up| down)? (?:to|in|into|from|near|at|out of) )()" +
           place_opening +
           R"([A-Z][a-z]{2,}(?:'s)?(?:[ -][A-Z][a-z]+(?:'s)?){0,3})(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {

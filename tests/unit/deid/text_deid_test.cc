@@ -777,6 +777,16 @@ TEST(TextScrubberTest, APenPalAMentorAndAFlatmate) {
       {"Pen pal letters were reviewed.", "Mentor program enrollment.", "Flatmate present."});
 }
 
+TEST(TextScrubberTest, ASocialLabelAndAPlaceOfCareAfterFollowedOrSeen) {
+  ExpectScrubbedAndKept(
+      "Social: 219 09 9999 given for the benefit. Followed by hematology at Beth Israel "
+      "Deaconess since 2019. Seen at Spaulding last year. Treated in Cheyenne for the fracture.",
+      {"219 09 9999", "Beth Israel", "Deaconess", "Spaulding", "Cheyenne"},
+      {"Social work consulted.", "Followed by hematology at the cancer center.",
+       "Seen at Cardiology clinic.", "Admitted to Medicine.", "Seen in clinic for the cough.",
+       "Social history: 20 pack-years."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
