@@ -120,7 +120,7 @@ VisionEncoderImpl::VisionEncoderImpl(const VisionConfig& c) : config(c) {
   }
 }
 
-torch::Tensor VisionEncoderImpl::forward(torch::Tensor images) {
+torch::Tensor VisionEncoderImpl::forward(torch::Tensor images, const torch::Tensor& sized) {
   if (images.size(-1) != config.image_size || images.size(-2) != config.image_size) {
     images =
         F::interpolate(images, F::InterpolateFuncOptions()
@@ -139,7 +139,18 @@ torch::Tensor VisionEncoderImpl::forward(torch::Tensor images) {
       const int64_t cell = fine.size(-1) / f.size(-1);
       f = torch::cat({f, F::max_pool2d(fine, F::MaxPool2dFuncOptions(cell))}, 1);
     }
-    if (sizer) f = torch::cat({f, sizer->forward(images)}, 1);  // [..., + 1, g, g]
+    if (sizer) {  // [..., + 1, g, g]
+      torch::Tensor map;
+      if (!sized.defined()) {
+        map = sizer->forward(images);
+      } else {
+        map = torch::zeros({f.size(0), 1, f.size(2), f.size(3)}, f.options());
+        const torch::Tensor rows = sized.nonzero().view(-1);
+        if (rows.numel() > 0)
+          map = map.index_copy(0, rows, sizer->forward(images.index_select(0, rows)));
+      }
+      f = torch::cat({f, map}, 1);
+    }
     return f.flatten(2).transpose(1, 2);
   }
   torch::Tensor x = patch_embed(images).flatten(2).transpose(1, 2) + pos_embed;

@@ -21,7 +21,10 @@ TORCH_MODULE(VitBlock);
 
 struct VisionEncoderImpl : torch::nn::Module {
   explicit VisionEncoderImpl(const VisionConfig& c);
-  torch::Tensor forward(torch::Tensor images);
+  // With vision.size_map, `sized` ([B] bool) names the images whose size map is computed; the
+  // others' is zero (training, where only images with a measured lesion teach it). Undefined:
+  // every image's.
+  torch::Tensor forward(torch::Tensor images, const torch::Tensor& sized = {});
   VisionConfig config;
   // vit
   torch::nn::Conv2d patch_embed{nullptr};

@@ -157,7 +157,14 @@ StatusOr<WarmupResult> WarmUpImagePath(model::ReportModel& m, const SplitIndex& 
       for (auto& g : opt.param_groups())
         static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
       opt.zero_grad();
-      const torch::Tensor loss = m->findings->Loss(m->findings(m->vision(x)), torch::stack(yb));
+      const torch::Tensor y = torch::stack(yb);
+      // The size map learns from the images whose report measures a lesion, and only those
+      // pay for it.
+      const torch::Tensor sized =
+          ~torch::isnan(y.view({-1, model::kNumFindingKinds, model::kFieldsPerKind})
+                            .select(1, static_cast<int>(model::FindingKind::kLesion))
+                            .select(1, model::kSize));
+      const torch::Tensor loss = m->findings->Loss(m->findings(m->vision(x, sized)), y);
       loss.backward();
       torch::nn::utils::clip_grad_norm_(params, 5.0);
       opt.step();

@@ -243,6 +243,18 @@ TEST(FindingHeadTest, SizeMapSizesLesionsFromTheFullResolutionBranch) {
   const torch::Tensor tokens = m->vision(images);
   EXPECT_EQ(tokens.size(2), c.vision.token_channels());
   EXPECT_EQ(tokens.size(2), c.vision.hidden_size + 1);
+  {
+    // Only the images named are sized; the others' channel is zero.
+    torch::NoGradGuard no_grad;
+    m->eval();
+    const int64_t last = tokens.size(2) - 1;
+    const torch::Tensor all = m->vision(images).select(2, last);
+    const torch::Tensor some = m->vision(images, torch::tensor({true, false})).select(2, last);
+    EXPECT_TRUE(torch::allclose(some[0], all[0], 1e-5, 1e-6));
+    EXPECT_EQ(some[1].abs().sum().item<double>(), 0.0);
+    EXPECT_GT(all[1].abs().sum().item<double>(), 0.0);
+    m->train();
+  }
   // The lesion's size is the map's reading where the lesion lies: a map equal everywhere gives
   // that value whatever the cells say.
   torch::Tensor flat = tokens.detach().clone();
