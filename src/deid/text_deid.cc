@@ -968,7 +968,7 @@ std::vector<Rule> BuildPatternRules() {
   add("age", "(9\\d|1[0-4]\\d) ?歲", Tag("90+歲"));
   add(
       "age",
-      R"(\b(9\d|1[0-4]\d)( ?)(y/o|yo|y\.o\.|yrs?\b\.?(?: old)?|years? of age|years old|years young)(?![A-Za-z]))",
+      R"(\b(9\d|1[0-4]\d)([ -]?)(y/o|yo|y\.o\.|yrs?\b\.?(?: old)?|years? of age|years old|years young)(?![A-Za-z]))",
       [](const std::smatch& m, int) { return "90+" + m[2].str() + m[3].str(); }, icase);
   add("age", "((?:年齡|年紀)(?:：|:)? ?)(9\\d|1[0-4]\\d)", KeepFirst("90+"));
   add(

@@ -787,6 +787,11 @@ TEST(TextScrubberTest, ASocialLabelAndAPlaceOfCareAfterFollowedOrSeen) {
        "Social history: 20 pack-years."});
 }
 
+TEST(TextScrubberTest, AnAgeOverEightyNineWithAHyphenBeforeYo) {
+  ExpectScrubbedAndKept("The 95-yo was seen by geriatrics. A 101-y/o man fell.", {"95", "101"},
+                        {"The 45-yo was seen.", "Platelets 95-110.", "Heart rate 95-100."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
