@@ -71,6 +71,13 @@ bool NotInGivenName(char32_t c) {
   return k.find(c) != std::u32string::npos;
 }
 bool IsHan(char32_t c) { return c >= 0x4E00 && c <= 0x9FFF; }
+// Whether the character at `k` may be part of a given name: not one of NotInGivenName's, except
+// 小 (李小龍, 陳小芬) where it does not begin the title 小姐.
+bool GivenNameAt(const std::vector<std::pair<char32_t, size_t>>& cps, size_t k) {
+  const char32_t c = cps[k].first;
+  if (c == U'小') return !(k + 1 < cps.size() && cps[k + 1].first == U'姐');
+  return !NotInGivenName(c);
+}
 // Cues before a caregiver, whose name is often transliterated and has no Chinese surname
 // ("看護阿蒂", "外籍看護蒂娜").
 const std::vector<std::u32string>& CaregiverCues() {
@@ -153,7 +160,7 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
       if (!StartsAt(cps, i, sn)) continue;
       size_t g = 0;
       while (g < 2 && i + sn.size() + g < cps.size() && IsHan(cps[i + sn.size() + g].first) &&
-             !NotInGivenName(cps[i + sn.size() + g].first))
+             GivenNameAt(cps, i + sn.size() + g))
         ++g;
       if (g > 0) return sn.size() + g;
     }

@@ -357,7 +357,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[PHONE]"), icase);
   add(
       "phone",
-      R"(\b((?:pager|beeper|pgr|bleep|page|call|called|calling|dial|dialed|dialled|text|texted|phoned|rang|reached|phone|tel|telephone|cell|mobile|fax|callback|call back|contact|line|hotline|helpline|office|desk|direct|work|home)\.?(?: (?:at|on|number|no\.?|#))?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{1,2}-\d{4}\b(?![./:-]\d)|\d{3,6}\b(?![./:-]\d)))",
+      R"(\b((?:pager|beeper|pgr|bleep|page|call|called|calling|dial|dialed|dialled|text|texted|phoned|rang|reached|phone|tel|telephone|cell|mobile|fax|callback|call-back|call back|contact|line|hotline|helpline|office|desk|direct|work|home)\.?(?: (?:at|on|number|no\.?|#))?(?: is)?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{1,2}-\d{4}\b(?![./:-]\d)|\d{3,6}\b(?![./:-]\d)))",
       [](const std::smatch& m, int) {
         // A bare short number, or a hospital's short form with an exchange digit ("pager
         // 3-4417"), is a phone only after pager-like words ("pager 4471"), not after "call"
@@ -387,7 +387,7 @@ std::vector<Rule> BuildPatternRules() {
   add("id", "((?:護照|居留證|身分證|身份證)(?:號碼|號|字號)?(?:：|:| )?)[A-Za-z0-9]{6,12}",
       KeepFirst("[ID]"));
   add("mrn",
-      R"(\b(?:MRN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?[A-Z]{0,4}-?\d{4,}\b)",
+      R"(\b(?:MRN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?[A-Z]{0,4}-?(?:\d{2,4}-)?\d{4,}\b)",
       Tag("[MRN]"), icase);
   // Laboratory and imaging accessions, specimens and orders ("Lab accession LA-2024-449102").
   add("mrn",
@@ -414,7 +414,7 @@ std::vector<Rule> BuildPatternRules() {
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
       Labelled("[ID]", ""));
   add("license",
-      R"(\b(licen[cs]e|certificate|certification|credential|accreditation|permit|registration|DEA|NPI|medical card|(?:ID|identification|member(?:ship)?) card)\b( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? \d{3,}|(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,})\b)",
+      R"(\b(licen[cs]e|certificate|certification|credential|accreditation|permit|registration|DEA|NPI|CDL|badge|medical card|(?:ID|identification|member(?:ship)?) card)\b( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? \d{3,}|(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,})\b)",
       Labelled("[ID]"), icase);
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[ID]", ""));

@@ -792,6 +792,15 @@ TEST(TextScrubberTest, AnAgeOverEightyNineWithAHyphenBeforeYo) {
                         {"The 45-yo was seen.", "Platelets 95-110.", "Heart rate 95-100."});
 }
 
+TEST(TextScrubberTest, ABadgeACdlAHyphenatedMrnALocalCallbackAndAGivenNameWithXiao) {
+  ExpectScrubbedAndKept(
+      "Employee badge EMP-448812 used. CDL S530-4412-7788 needed. MRN: MR-22-001934. Call-back "
+      "number is 555-0147 after five. 病人李小龍，住院中。",
+      {"448812", "S530", "001934", "555-0147", "李小龍"},
+      {"Badge reader broken.", "CDL renewal pending.", "Platelets 150-400.",
+       "小兒科會診，小便正常。", "Call back in 2 weeks."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
