@@ -282,6 +282,11 @@ std::vector<Rule> BuildPatternRules() {
                            s.day);
       });
   add("date", "(\\d{1,2})月(\\d{1,2})日", Tag("[DATE]"));
+  // A month and day written M/D after a Chinese word of time (於7/15來電, 自3/2起): 於, 在, 自,
+  // 從 or 截至 before (not 至 or 到, which join dose ranges: 1/2至3/4錠), and not a ratio (a digit,
+  // '/' or '.' after it).
+  add("date", "(於|在|自|從|截至) ?(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\\d|0?[1-9])(?![\\d/.])",
+      KeepFirst("[DATE]"));
   // A Republic of China year with its month, without 民國 (112年2月 is February 2023).
   add("date", R"(\b(?:1[0-4]\d|[4-9]\d)年\d{1,2}月)", Tag("[DATE]"));
   // A weekday named relative to this week (上週三, 下星期一, 這禮拜五).

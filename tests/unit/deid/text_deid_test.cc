@@ -801,6 +801,11 @@ TEST(TextScrubberTest, ABadgeACdlAHyphenatedMrnALocalCallbackAndAGivenNameWithXi
        "小兒科會診，小便正常。", "Call back in 2 weeks."});
 }
 
+TEST(TextScrubberTest, AMonthAndDayWrittenWithASlashAfterAChineseWordOfTime) {
+  ExpectScrubbedAndKept("母親於7/15來電詢問報告。自3/2起發燒。", {"7/15", "3/2"},
+                        {"每次1/2至3/4錠。", "比例為3/4。", "血壓120/80。"});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
