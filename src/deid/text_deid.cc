@@ -712,6 +712,50 @@ std::vector<Rule> BuildPatternRules() {
         return m[1].str() + "[ADDRESS]";
       });
 
+  // A named place of care, school or church: capitalized words before the kind of institution
+  // ("Eastside Family Practice", "Lincoln Middle School", "Mercy General Hospital"), with the
+  // town after it ("St. Brigid's Infirmary in Galway"); a department or a kind of clinic before
+  // it stays ("Cardiology Clinic", "Urgent Care Clinic").
+  add("address",
+      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Nursing Home|Rehabilitation Center|Rehab Center|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue)\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      [](const std::smatch& m, int) {
+        static const std::set<std::string> kKinds = {
+            "Cardiology",     "Oncology",    "Radiology",
+            "Surgery",        "Medicine",    "Pediatrics",
+            "Pediatric",      "Family",      "Primary",
+            "Urgent",         "Walk",        "Sleep",
+            "Pain",           "Wound",       "Memory",
+            "Dialysis",       "Diabetes",    "Heart",
+            "Lung",           "Eye",         "Dental",
+            "Medical",        "Community",   "General",
+            "Teaching",       "University",  "Private",
+            "Public",         "Group",       "Solo",
+            "Outpatient",     "Inpatient",   "Anticoagulation",
+            "Coumadin",       "Fertility",   "Travel",
+            "Vaccine",        "Flu",         "Allergy",
+            "Orthopedic",     "Orthopedics", "Neurology",
+            "Psychiatry",     "Psychiatric", "Behavioral",
+            "Mental",         "Women's",     "Children's",
+            "Veterans",       "Rural",       "Free",
+            "Mobile",         "Nurse",       "The",
+            "This",           "That",        "Our",
+            "Their",          "His",         "Her",
+            "Sunday",         "Night",       "Day",
+            "Summer",         "Nursing",     "Rehab",
+            "Rehabilitation", "Hospice",     "Infusion",
+            "Transplant",     "Hematology",  "Nephrology",
+            "Pulmonary",      "Endocrine",   "Endocrinology",
+            "Dermatology",    "Urology",     "Smoking"};
+        const std::string all = m.str(0);
+        const std::string first = all.substr(0, all.find(' '));
+        return kKinds.count(first) ? all : std::string("[ADDRESS]");
+      });
+  // A saint's name in the possessive names a hospital or a parish ("imaging at St. Luke's");
+  // St. John's wort is an herb.
+  add("address",
+      R"(\b(?:St\.?|Saint) [A-Z][a-z]+'s\b(?! [Ww]ort\b)(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      Tag("[ADDRESS]"));
+
   // A weekday alone that dates an event, as 上週三 does in Chinese ("confused since Tuesday",
   // "fell last Friday", "started Monday"), after the rules that take a weekday with its date; a
   // weekly schedule ("on Mondays", "dialysis Monday, Wednesday and Friday") stays.

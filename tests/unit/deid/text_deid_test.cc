@@ -806,6 +806,15 @@ TEST(TextScrubberTest, AMonthAndDayWrittenWithASlashAfterAChineseWordOfTime) {
                         {"每次1/2至3/4錠。", "比例為3/4。", "血壓120/80。"});
 }
 
+TEST(TextScrubberTest, ANamedPracticeASchoolAndASaintsHospital) {
+  ExpectScrubbedAndKept(
+      "Her PCP is at Eastside Family Practice. Prior imaging at St. Luke's on Monday. Referred "
+      "by the nurse at Lincoln Middle School.",
+      {"Eastside", "Luke", "Lincoln"},
+      {"Seen in Cardiology Clinic.", "Follow up at the Urgent Care Clinic.",
+       "She takes St. John's wort.", "Left Temple swelling.", "Community Hospital policy."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
