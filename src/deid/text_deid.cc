@@ -310,7 +310,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[DATE]"), icase);
   // Month/day without the year after the words that introduce a date ("next appt 2/14").
   add("date",
-      R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|meeting|conference|huddle|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|returns?|returned|scheduled(?: for)?|(?:shot|vaccine|vaccination|booster|injection|immunization|Tdap|PPD) (?:given|received|administered|done|placed)|done|performed|obtained|completed|collected)(?: on)? (?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/)(?! (?:tabs?|tablets?|pills?|caps?|capsules?|doses?|of|strength|NS)\b))",
+      R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|meeting|conference|huddle|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|adm\.?|admit|disch\.?|d/c|DOS|returns?|returned|scheduled(?: for)?|(?:shot|vaccine|vaccination|booster|injection|immunization|Tdap|PPD) (?:given|received|administered|done|placed)|done|performed|obtained|completed|collected)(?: on)?:? {1,2}(?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/)(?! (?:tabs?|tablets?|pills?|caps?|capsules?|doses?|of|strength|NS)\b))",
       KeepFirst("[DATE]"), icase);
   // Month/day after a weekday, whatever comes before it ("booked for Tues 5/14").
   add("date",
@@ -429,6 +429,10 @@ std::vector<Rule> BuildPatternRules() {
   add("vehicle",
       R"(\b((?:plate|license plate|tag|car|truck|pickup|van|SUV|sedan|motorcycle|motorbike|scooter|vehicle)(?: (?:number|no\.?|#|plate))?[:#]? ?)[A-Z]{2,3} \d{3,4}\b)",
       KeepFirst("[VEHICLE]"), icase);
+  // A plate after the make of a car, a few words on ("gray Subaru, 8KT-221").
+  add("vehicle",
+      R"(\b((?:Toyota|Honda|Ford|Subaru|Chevy|Chevrolet|Nissan|Hyundai|Kia|Tesla|BMW|Mercedes|Jeep|Dodge|Ram|GMC|Mazda|Volkswagen|VW|Audi|Lexus|Volvo|Buick|Cadillac|Chrysler|Mitsubishi|Acura|Infiniti|Lincoln|Porsche|Mini)(?: [A-Z][A-Za-z0-9-]+)?,? (?:(?:with |bearing )?(?:plate|tag|plates)[:#]? )?)(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,8}\b)",
+      KeepFirst("[VEHICLE]"));
   // Registrations written in groups ("Boat registration FL 4471 KX").
   add("vehicle",
       R"(\b((?:registration|plate|hull(?: number| id)?|boat|vessel|trailer)(?: (?:number|no\.?|#))?[:#]? ?)[A-Z]{1,3} \d{3,5} [A-Z]{1,3}\b)",
@@ -500,7 +504,7 @@ std::vector<Rule> BuildPatternRules() {
 
   // 6. Geographic subdivisions: street addresses, Taiwanese addresses, labelled addresses.
   add("address",
-      R"(\b\d{1,5}[A-Z]? (?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Highway|Hwy)\b(?:,? (?:Apt|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$))?)",
+      R"(\b\d{1,5}[A-Z]? (?:(?:[NSEW]\.?|North|South|East|West) )?(?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Highway|Hwy)\b(?:,? (?:Apt\.?|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$| [A-Z]{2}\b))?)",
       Tag("[ADDRESS]"));
   // std::regex works on bytes, so multi-byte delimiters are matched as sequences (lookahead),
   // never in bracket expressions.
@@ -575,6 +579,10 @@ std::vector<Rule> BuildPatternRules() {
       "宜蘭|花蓮|台東|臺東|澎湖|金門|連江)(?:市|縣)"
       "(?:(?!，|。|；|、|：|\\s).){0,24}?(?:路|街|大道)(?:(?:一|二|三|四|五|六|七|八|九|十)段|"
       "\\d段)?",
+      Tag("[ADDRESS]"));
+  // A street corner ("Walgreens at 5th and Pine", "Main & 3rd").
+  add("address",
+      R"(\b(?:\d{1,3}(?:st|nd|rd|th) (?:and|&) [A-Z][a-z]{2,}|[A-Z][a-z]{2,} (?:and|&) \d{1,3}(?:st|nd|rd|th))\b(?! (?:ribs?|cranial|intercostal|metacarpals?|metatarsals?|toes?|fingers?|digits?|vertebrae?)\b))",
       Tag("[ADDRESS]"));
   // "Madison, WI 53703": the city and ZIP code go, the state stays (Safe Harbor keeps states).
   add("address", R"(\b[A-Z][a-z]+(?: [A-Z][a-z]+)?, ([A-Z]{2}) \d{5}(?:-\d{4})?\b)",

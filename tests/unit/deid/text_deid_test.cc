@@ -815,6 +815,15 @@ TEST(TextScrubberTest, ANamedPracticeASchoolAndASaintsHospital) {
        "She takes St. John's wort.", "Left Temple swelling.", "Community Hospital policy."});
 }
 
+TEST(TextScrubberTest, AStreetWithADirectionalACornerAPlateAfterAMakeAndAbbreviatedAdmission) {
+  ExpectScrubbedAndKept(
+      "Addr: 1200 N. Central Ave #4, Phoenix AZ. Pharmacy: Walgreens at 5th and Pine. Car: gray "
+      "Subaru, 8KT-221, in the garage. Adm: 02/11  Disch: 02/14.",
+      {"1200", "Central", "#4", "Phoenix", "Pine", "8KT-221", "02/11", "02/14"},
+      {"Fractures of the 5th and 6th ribs.", "Drives a Subaru.", "Adm: via the ED.",
+       "Ratio 2/3 of the dose."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
