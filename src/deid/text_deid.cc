@@ -725,38 +725,57 @@ std::vector<Rule> BuildPatternRules() {
   // town after it ("St. Brigid's Infirmary in Galway"); a department or a kind of clinic before
   // it stays ("Cardiology Clinic", "Urgent Care Clinic").
   add("address",
-      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Nursing Home|Rehabilitation Center|Rehab Center|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue)\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue)\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kKinds = {
-            "Cardiology",     "Oncology",    "Radiology",
-            "Surgery",        "Medicine",    "Pediatrics",
-            "Pediatric",      "Family",      "Primary",
-            "Urgent",         "Walk",        "Sleep",
-            "Pain",           "Wound",       "Memory",
-            "Dialysis",       "Diabetes",    "Heart",
-            "Lung",           "Eye",         "Dental",
-            "Medical",        "Community",   "General",
-            "Teaching",       "University",  "Private",
-            "Public",         "Group",       "Solo",
-            "Outpatient",     "Inpatient",   "Anticoagulation",
-            "Coumadin",       "Fertility",   "Travel",
-            "Vaccine",        "Flu",         "Allergy",
-            "Orthopedic",     "Orthopedics", "Neurology",
-            "Psychiatry",     "Psychiatric", "Behavioral",
-            "Mental",         "Women's",     "Children's",
-            "Veterans",       "Rural",       "Free",
-            "Mobile",         "Nurse",       "The",
-            "This",           "That",        "Our",
-            "Their",          "His",         "Her",
-            "Sunday",         "Night",       "Day",
-            "Summer",         "Nursing",     "Rehab",
-            "Rehabilitation", "Hospice",     "Infusion",
-            "Transplant",     "Hematology",  "Nephrology",
-            "Pulmonary",      "Endocrine",   "Endocrinology",
-            "Dermatology",    "Urology",     "Smoking"};
+            "Cardiology",     "Oncology",     "Radiology",
+            "Surgery",        "Medicine",     "Pediatrics",
+            "Pediatric",      "Family",       "Primary",
+            "Urgent",         "Walk",         "Sleep",
+            "Pain",           "Wound",        "Memory",
+            "Dialysis",       "Diabetes",     "Heart",
+            "Lung",           "Eye",          "Dental",
+            "Medical",        "Community",    "General",
+            "Teaching",       "University",   "Private",
+            "Public",         "Group",        "Solo",
+            "Outpatient",     "Inpatient",    "Anticoagulation",
+            "Coumadin",       "Fertility",    "Travel",
+            "Vaccine",        "Flu",          "Allergy",
+            "Orthopedic",     "Orthopedics",  "Neurology",
+            "Psychiatry",     "Psychiatric",  "Behavioral",
+            "Mental",         "Women's",      "Children's",
+            "Veterans",       "Rural",        "Free",
+            "Mobile",         "Nurse",        "The",
+            "This",           "That",         "Our",
+            "Their",          "His",          "Her",
+            "Sunday",         "Night",        "Day",
+            "Summer",         "Nursing",      "Rehab",
+            "Rehabilitation", "Hospice",      "Infusion",
+            "Transplant",     "Hematology",   "Nephrology",
+            "Pulmonary",      "Endocrine",    "Endocrinology",
+            "Dermatology",    "Urology",      "Smoking",
+            "Cardiac",        "Stroke",       "Acute",
+            "Physical",       "Occupational", "Vestibular",
+            "Drug",           "Alcohol",      "Addiction",
+            "Residential"};
+        // Words that open a sentence before the name ("Started Drug Rehab", "Attends Lincoln
+        // Middle School") stay, and the name is judged by the word after them.
+        static const std::set<std::string> kOpeners = {
+            "Started",    "Starts",    "Attends",     "Attended",   "Goes",    "Went",
+            "Seen",       "Saw",       "Visited",     "Visits",     "Uses",    "Used",
+            "Prefers",    "Recently",  "Formerly",    "Previously", "Now",     "Continues",
+            "Discharged", "Admitted",  "Transferred", "Referred",   "Sent",    "Follows",
+            "Followed",   "Completed", "Left",        "Joined",     "Entered", "Finished",
+            "Enrolled",   "Returned",  "Called",      "Contacted"};
         const std::string all = m.str(0);
-        const std::string first = all.substr(0, all.find(' '));
-        return kKinds.count(first) ? all : std::string("[ADDRESS]");
+        size_t at = 0;
+        while (true) {
+          const size_t space = all.find(' ', at);
+          if (space == std::string::npos || !kOpeners.count(all.substr(at, space - at))) break;
+          at = space + 1;
+        }
+        const std::string first = all.substr(at, all.find(' ', at) - at);
+        return kKinds.count(first) || kOpeners.count(first) ? all : all.substr(0, at) + "[ADDRESS]";
       });
   // A saint's name in the possessive names a hospital or a parish ("imaging at St. Luke's");
   // St. John's wort is an herb.

@@ -809,10 +809,12 @@ TEST(TextScrubberTest, AMonthAndDayWrittenWithASlashAfterAChineseWordOfTime) {
 TEST(TextScrubberTest, ANamedPracticeASchoolAndASaintsHospital) {
   ExpectScrubbedAndKept(
       "Her PCP is at Eastside Family Practice. Prior imaging at St. Luke's on Monday. Referred "
-      "by the nurse at Lincoln Middle School.",
-      {"Eastside", "Luke", "Lincoln"},
+      "by the nurse at Lincoln Middle School. PT at Hillcrest Rehab weekly. Attends Oakwood "
+      "Elementary School.",
+      {"Eastside", "Luke", "Lincoln", "Hillcrest", "Oakwood"},
       {"Seen in Cardiology Clinic.", "Follow up at the Urgent Care Clinic.",
-       "She takes St. John's wort.", "Left Temple swelling.", "Community Hospital policy."});
+       "She takes St. John's wort.", "Left Temple swelling.", "Community Hospital policy.",
+       "Referred to Cardiac Rehab.", "Started Drug Rehab last year."});
 }
 
 TEST(TextScrubberTest, AStreetWithADirectionalACornerAPlateAfterAMakeAndAbbreviatedAdmission) {
