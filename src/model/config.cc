@@ -50,7 +50,6 @@ StatusOr<ModelConfig> PresetConfig(const std::string& name) {
   if (name == "tiny") return c;  // the defaults
   if (name == "base") {
     c.vision = {"resnet", 256, 1, 32, 256, 1, 4, 2, "batch", false};
-    c.vision.size_map = true;
     c.projector = {.hidden_size = 256, .pool = true, .patch_tokens = false};
     c.findings = {.enabled = true, .hidden_size = 256, .cell_size = true, .read_as_text = true};
     c.decoder.hidden_size = 192;

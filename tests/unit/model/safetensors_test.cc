@@ -96,12 +96,12 @@ TEST(JsonTest, ParsesDumpsAndRefusesHostileInput) {
 }
 
 TEST(ConfigTest, PresetsValidateAndRoundTripAndImpossibleShapesAreRefused) {
-  // The base preset reads its findings as text, sizes lesions from the full-resolution size map
-  // and shows the decoder the image through the finding slots and the reading alone.
+  // The base preset reads its findings as text, sizes lesions per cell and shows the decoder the
+  // image through the finding slots and the reading alone.
   const ModelConfig base = PresetConfig("base").value();
   EXPECT_TRUE(base.findings.read_as_text);
   EXPECT_TRUE(base.findings.cell_size);
-  EXPECT_TRUE(base.vision.size_map);
+  EXPECT_FALSE(base.vision.size_map);
   EXPECT_FALSE(base.projector.patch_tokens);
   EXPECT_FALSE(PresetConfig("tiny").value().findings.read_as_text);
   for (const char* name : {"tiny", "base", "small"}) {
