@@ -188,6 +188,18 @@ TEST(FindingHeadTest, SlotsFollowThePatchTokensAndTheLossSkipsUnknownTargets) {
   EXPECT_EQ(hot(code[1]), (std::vector<int64_t>{4, 15}));
 }
 
+// Backpropagates the head's loss for targets that state only the first image's lesion size
+// (14 mm; presence and everything else unknown).
+void BackwardLesionSizeAlone(ReportModel& m, const torch::Tensor& images) {
+  const torch::Tensor out = m->findings(m->vision(images));
+  torch::Tensor t = torch::full({images.size(0), kFindingTargetSize}, NAN);
+  t.view({-1, kNumFindingKinds, kFieldsPerKind})[0][static_cast<int>(FindingKind::kLesion)][kSize] =
+      static_cast<float>(NormalizeSize(14.0));
+  const torch::Tensor loss = m->findings->Loss(out, t);
+  ASSERT_GT(loss.item<double>(), 0.0);
+  loss.backward();
+}
+
 TEST(FindingHeadTest, CellSizeIsReadPerCellWhereTheFindingLies) {
   torch::manual_seed(7);
   ModelConfig c = Tiny("resnet");
@@ -210,14 +222,7 @@ TEST(FindingHeadTest, CellSizeIsReadPerCellWhereTheFindingLies) {
   EXPECT_FALSE(holds(m->findings->kind_embed));
   // A lesion's size alone (presence unknown): the loss reaches the per-cell readout only; the
   // presence cells and the global readout do not move for it.
-  const torch::Tensor images = torch::rand({2, 1, 32, 32});
-  const torch::Tensor out = m->findings(m->vision(images));
-  torch::Tensor t = torch::full({2, kFindingTargetSize}, NAN);
-  t.view({2, kNumFindingKinds, kFieldsPerKind})[0][static_cast<int>(FindingKind::kLesion)][kSize] =
-      static_cast<float>(NormalizeSize(14.0));
-  const torch::Tensor loss = m->findings->Loss(out, t);
-  ASSERT_GT(loss.item<double>(), 0.0);
-  loss.backward();
+  BackwardLesionSizeAlone(m, torch::rand({2, 1, 32, 32}));
   EXPECT_GT(m->findings->size2->weight.grad().abs().sum().item<double>(), 0.0);
   for (const torch::Tensor& w : {m->findings->cell2->weight, m->findings->fc2->weight})
     EXPECT_TRUE(!w.grad().defined() || w.grad().abs().sum().item<double>() == 0.0);
@@ -262,13 +267,7 @@ TEST(FindingHeadTest, SizeMapSizesLesionsFromTheFullResolutionBranch) {
   const torch::Tensor p = m->findings->Probabilities(m->findings(flat));
   EXPECT_NEAR(p[0][static_cast<int>(FindingKind::kLesion)][kSize].item<double>(), 17.0, 1e-3);
   // A lesion's size alone: the loss reaches the full-resolution branch, not the presence cells.
-  const torch::Tensor out = m->findings(m->vision(images));
-  torch::Tensor t = torch::full({2, kFindingTargetSize}, NAN);
-  t.view({2, kNumFindingKinds, kFieldsPerKind})[0][static_cast<int>(FindingKind::kLesion)][kSize] =
-      static_cast<float>(NormalizeSize(14.0));
-  const torch::Tensor loss = m->findings->Loss(out, t);
-  ASSERT_GT(loss.item<double>(), 0.0);
-  loss.backward();
+  BackwardLesionSizeAlone(m, images);
   double sizer_grad = 0;
   for (const torch::Tensor& w : m->vision->sizer->parameters())
     if (w.grad().defined()) sizer_grad += w.grad().abs().sum().item<double>();
