@@ -41,6 +41,9 @@ double DenormalizeSize(double v) { return kSizeCenterMm * std::exp(v * kSizeScal
 
 namespace {
 
+// A size as a reading states it: whole mm, 1..199.
+long WholeMm(double mm) { return std::lround(std::clamp(mm, 1.0, 199.0)); }
+
 // The words of a reading, from kFieldsPerKind floats per kind: presence at 0.5 (NaN: absent);
 // each of side, severity and zone as its likeliest value, or left out when all of its values
 // are NaN or zero (a report that does not say); `size_mm` of a kind's fields, NaN to leave it
@@ -74,7 +77,7 @@ std::string Reading(const float* f, SizeMm size_mm) {
     if (kZone[k]) item += likeliest(x + kUpper, {"upper", "middle", "lower"});
     const bool lesion = k == static_cast<int>(FindingKind::kLesion);
     const double size = lesion ? size_mm(x) : std::nan("");
-    const long mm = std::isnan(size) ? 0 : std::lround(std::clamp(size, 1.0, 199.0));
+    const long mm = std::isnan(size) ? 0 : WholeMm(size);
     item += lesion && mm >= 30 ? "mass" : kNames[k];
     if (mm > 0) item.append(" ").append(std::to_string(mm)).append(" mm");
     if (!out.empty()) out.append("; ");
@@ -94,8 +97,7 @@ double ReadLesionSizeMm(const torch::Tensor& probabilities) {
   const torch::Tensor p =
       probabilities.to(torch::kFloat32).select(0, static_cast<int>(FindingKind::kLesion));
   if (!(p[kPresent].item<float>() >= 0.5f)) return std::nan("");
-  // As ImageRead writes it: whole mm, 1..199.
-  return static_cast<double>(std::lround(std::clamp(p[kSize].item<double>(), 1.0, 199.0)));
+  return static_cast<double>(WholeMm(p[kSize].item<double>()));
 }
 
 std::string ReportedRead(const FindingTargets& targets) {
@@ -172,14 +174,14 @@ torch::Tensor FindingHeadImpl::forward(const torch::Tensor& tokens) {
   torch::Tensor global = fc2(F::dropout(F::gelu(fc1(pooled.flatten(1))),
                                         F::DropoutFuncOptions().p(0.2).training(is_training())))
                              .view({b, kNumFindingKinds, kGlobalFields});
+  // The size column [B, K]: the global readout's, unless read per cell and, for a lesion, from
+  // the size map.
+  torch::Tensor size = global.select(2, kSize - 1);
   if (!size1.is_empty()) {
     // Each cell's size, weighted by where the finding lies (the weights take no gradient: the
     // size loss must not move the presence cells).
     const torch::Tensor sizes = size2(F::gelu(size1(pooled))).view({b, kNumFindingKinds, kCells});
-    const torch::Tensor where = torch::softmax(cells.detach(), -1);
-    const torch::Tensor size = (sizes * where).sum(-1, /*keepdim=*/true);
-    global = torch::cat(
-        {global.narrow(2, 0, kSize - 1), size, global.narrow(2, kSize, kGlobalFields - kSize)}, 2);
+    size = (sizes * torch::softmax(cells.detach(), -1)).sum(-1);
   }
   if (size_map) {
     // A lesion's size: the size map's reading in each presence cell, weighted by where the
@@ -189,12 +191,12 @@ torch::Tensor FindingHeadImpl::forward(const torch::Tensor& tokens) {
                                                      F::AdaptiveAvgPool2dFuncOptions(kCellGrid))
                                   .view({b, kCells});
     const torch::Tensor where = torch::softmax(cells.select(1, lesion).detach(), -1);
-    const torch::Tensor size = (map * where).sum(-1);  // [B]
     const torch::Tensor is_lesion =
         torch::arange(kNumFindingKinds, global.options()).eq(lesion).to(global.dtype());
-    const torch::Tensor column = global.select(2, kSize - 1);  // [B, K]
-    const torch::Tensor mixed = column * (1 - is_lesion) + size.unsqueeze(1) * is_lesion;
-    global = torch::cat({global.narrow(2, 0, kSize - 1), mixed.unsqueeze(2),
+    size = size * (1 - is_lesion) + (map * where).sum(-1, /*keepdim=*/true) * is_lesion;
+  }
+  if (!size1.is_empty() || size_map) {
+    global = torch::cat({global.narrow(2, 0, kSize - 1), size.unsqueeze(2),
                          global.narrow(2, kSize, kGlobalFields - kSize)},
                         2);
   }
