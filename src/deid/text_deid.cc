@@ -256,8 +256,10 @@ std::vector<Rule> BuildPatternRules() {
   add("date",
       R"(\bQ[1-4] (?:19|20)\d{2}\b|\b(?:19|20)\d{2}-?W(?:0[1-9]|[1-4]\d|5[0-3])(?:-?[1-7])?\b)",
       Tag("[DATE]"));
-  // A month and year in digits ("booster 10/2021", "2024年5月").
-  add("date", R"(\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b(?![/.]\d))", Tag("[DATE]"));
+  // A month and year in digits ("booster 10/2021", "colonoscopy 03-2021", "2024年5月"); with a
+  // hyphen only a two-digit month, so that a range ("1-2000") is not taken.
+  add("date", R"(\b(?:(?:0?[1-9]|1[0-2])/|(?:0[1-9]|1[0-2])-)(?:19|20)\d{2}\b(?![/.-]\d))",
+      Tag("[DATE]"));
   add("date", "(?:民國 ?\\d{2,3}|\\d{4}) ?年 ?\\d{1,2} ?月(?! ?\\d)", Tag("[DATE]"));
   add("date", "(\\d{4})年(\\d{1,2})月(\\d{1,2})日", [shifted](const std::smatch& m, int shift) {
     const int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
@@ -872,7 +874,7 @@ std::vector<Rule> BuildPatternRules() {
   // A surname after a care role written in lower case ("Bedside nurse Kowalczyk noted"); the
   // capitalized words that follow such roles in clinical text are not names.
   add("name",
-      R"(\b((?:[Bb]edside |[Cc]harge |[Pp]rimary |[Tt]riage |[Nn]ight |[Dd]ay |[Hh]ome |[Ss]chool |[Ww]ound |[Hh]ospice |[Oo]n-call |[Rr]espiratory |[Pp]hysical |[Oo]ccupational )?(?:nurse|therapist|physician|surgeon|chaplain|pharmacist|social worker|case manager|technician|aide|midwife|dietitian|interpreter|attending|resident|intern)) ([A-Z](?:'[A-Z])?[a-z]{2,}(?:-[A-Z][a-z]+)?)\b)",
+      R"(\b((?:[Bb]edside |[Cc]harge |[Pp]rimary |[Tt]riage |[Nn]ight |[Dd]ay |[Hh]ome |[Ss]chool |[Ww]ound |[Hh]ospice |[Oo]n-call |[Rr]espiratory |[Pp]hysical |[Oo]ccupational )?(?:nurse|therapist|physician|surgeon|[Cc]haplain|[Pp]harmacist|[Ss]ocial worker|[Cc]ase manager|technician|aide|[Mm]idwife|[Dd]ietitian|[Ii]nterpreter|attending|resident|intern)) ([A-Z](?:'[A-Z])?[a-z]{2,}(?:-[A-Z][a-z]+)?)\b)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kNotNames = {
             "Practitioner", "Assistant", "Notes",       "Note",       "Manager",   "Station",
@@ -987,6 +989,11 @@ std::vector<Rule> BuildPatternRules() {
   // the night shift at Lakeshore Cold Storage", "owns Blue Heron Bakery".
   add("name",
       R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired)(?: (?:nights|days|evenings|weekends|shifts|part[- ]time|full[- ]time|overtime|(?:the|a|an) (?:night|day|evening|graveyard|early|late|overnight|weekend|morning) shift))?(?: (?:for )?(?:\d+|a few|many|several|two|three|four|five|ten|twenty|thirty|forty) (?:years?|yrs?|decades?|months?))?(?: as an? [a-z]+(?: [a-z]+)?)? (?:at|for|by|from)|[Oo]wns|[Oo]wned|[Rr]uns|[Mm]anages|[Mm]anaged|(?:[Bb]artends|[Bb]artended|[Ww]aitress(?:es|ed)?|[Ww]aits tables|[Cc]ooks|[Cc]ooked|[Cc]leans|[Tt]eaches|[Tt]aught|[Dd]elivers|[Dd]elivered|[Cc]ashiers) (?:at|for)) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|[A-Z][A-Za-z'&-]+\.?)){0,4})",
+      Labelled("[NAME]"));
+  // A former trade and where it was plied: "Former machinist at Bethlehem Steel", "retired
+  // teacher at Lincoln Elementary".
+  add("name",
+      R"(\b((?:[Ff]ormer|[Rr]etired|[Ll]ongtime|[Ll]ong-time|[Ee]x-)[ ]?[a-z]{3,}(?: [a-z]{3,})? (?:at|for)) (?:the )?[A-Z][a-z][A-Za-z'&-]*(?: (?:&|and|of|[A-Z][A-Za-z'&-]+\.?)){0,4})",
       Labelled("[NAME]"));
   add("name",
       R"(\b[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,3} (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z]))",

@@ -826,6 +826,15 @@ TEST(TextScrubberTest, AStreetWithADirectionalACornerAPlateAfterAMakeAndAbbrevia
        "Ratio 2/3 of the dose."});
 }
 
+TEST(TextScrubberTest, AnEmployerAfterAFormerTradeAMonthAndYearAndARoleOpeningTheSentence) {
+  ExpectScrubbedAndKept(
+      "Former machinist at Bethlehem Steel for 30 years. Last colonoscopy 03-2021, normal. "
+      "Social worker Tamika will call back Monday.",
+      {"Bethlehem", "Steel", "03-2021", "Tamika"},
+      {"Former smoker at ED visit, COPD stable.", "Platelets 1-2000.",
+       "Social worker Monday visit."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
