@@ -38,6 +38,7 @@ struct EvalArgs {
                               deid_key, reports;
   int limit = 0, max_new_tokens = 0, bootstrap = 1000;
   bool free_change = false, free_size = false;
+  double read_beta = 0, read_threshold = 0;  // 0: the model's own reading thresholds
 };
 
 struct System {
@@ -180,6 +181,11 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
         "give --dataset (with --model to score a model; or --truth alone to check the labeler)"));
   }
   if (a.bootstrap < 10) return ReportError(InvalidArgumentError("--bootstrap must be at least 10"));
+  if (a.read_beta > 0 && a.read_threshold > 0)
+    return ReportError(InvalidArgumentError(
+        "--read-beta and --read-threshold both set how findings are read; give one"));
+  if ((a.read_beta > 0 || a.read_threshold > 0) && a.model.empty())
+    return ReportError(InvalidArgumentError("--read-beta and --read-threshold need --model"));
   StatusOr<std::string> dir = std::string();
   if (!a.model.empty()) dir = ResolveModelDir(g, a.model);
   if (!dir.ok()) return ReportError(dir.status());
@@ -219,6 +225,33 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
     if (Status s = train::CheckDatasetImageSpacing(a.dataset, engine->engine->config().vision);
         !s.ok())
       return ReportError(s);
+    std::string reading;  // how the finding head's presence is read, when not as saved
+    if (a.read_beta > 0 || a.read_threshold > 0) {
+      StatusOr<std::vector<double>> t =
+          a.read_beta > 0 ? CalibrateReading(*engine->engine, val_split->samples, a.read_beta)
+                          : StatusOr<std::vector<double>>(
+                                std::vector<double>(model::kNumFindingKinds, a.read_threshold));
+      if (t.ok() && a.read_beta <= 0) {
+        if (Status st = engine->engine->SetReadThresholds(*t); !st.ok()) t = st;
+      }
+      if (!t.ok()) return ReportError(t.status());
+      char buf[64];
+      std::snprintf(buf, sizeof buf, a.read_beta > 0 ? "read at F-%.2f on val" : "read at %.2f",
+                    a.read_beta > 0 ? a.read_beta : a.read_threshold);
+      reading = buf;
+      if (a.read_beta > 0) {
+        std::string line;
+        for (int k = 0; k < model::kNumFindingKinds; ++k) {
+          std::snprintf(
+              buf, sizeof buf, " %s %.2f",
+              std::string(model::FindingKindName(static_cast<model::FindingKind>(k))).c_str(),
+              (*t)[static_cast<size_t>(k)]);
+          line += buf;
+        }
+        std::printf("reading thresholds (F-%.2f on the %zu validation reports):%s\n", a.read_beta,
+                    val_split->samples.size(), line.c_str());
+      }
+    }
     // Generation runs to the end token or past the longest reference, never shorter.
     max_new = GenerationBudget(*engine, refs, a.max_new_tokens);
     // A model trained as an ablation is given the inputs it was trained with.
@@ -232,7 +265,8 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
       head = std::move(h).value();
     }
     systems.push_back({"model (" + a.model + (a.free_change ? ", change words free" : "") +
-                           (a.free_size ? ", sizes free" : "") + ")",
+                           (a.free_size ? ", sizes free" : "") +
+                           (reading.empty() ? "" : ", " + reading) + ")",
                        "model", *gen});
   }
   for (const auto& [flag, id] :
@@ -499,6 +533,15 @@ Runner RegisterEval(CLI::App& app) {
   app.add_flag("--free-size", a->free_size,
                "Let the model write its own lesion sizes instead of stating the size its image "
                "reading measured (measures what the decoder copies by itself)");
+  app.add_option("--read-beta", a->read_beta,
+                 "Read the model's findings at the thresholds that maximize F-beta on the "
+                 "dataset's val split instead of the thresholds it was trained with (below 1 "
+                 "favours precision); 0: the model's own")
+      ->check(CLI::Range(0.0, 4.0));
+  app.add_option("--read-threshold", a->read_threshold,
+                 "Read every finding of the model at this probability instead of its own "
+                 "thresholds (e.g. 0.5: uncalibrated); 0: the model's own")
+      ->check(CLI::Range(0.0, 0.99));
   app.add_option("--out", a->out, "Also write the scores as JSON")->type_name("FILE");
   app.add_option("--reports", a->reports,
                  "Also write each model's reports and the references as DIR/<system>/<key>.txt")

@@ -75,6 +75,7 @@ struct TrainArgs {
   std::string image_from;
   int image_warmup_epochs = -1;  // -1: 30 for a configuration with the finding head, else 0
   double image_lr = 3e-3, image_weight_decay = 5e-4;
+  double read_beta = 1;
   std::string report_metrics;   // "", "stdout" or "vertex"
   std::string hyperparameters;  // a JSON file of option values (SageMaker's)
   double aux_loss_weight = 0.5;
@@ -179,6 +180,7 @@ int RunTrain(const TrainArgs& a) {
       a.image_warmup_epochs >= 0 ? a.image_warmup_epochs : (config->findings.enabled ? 30 : 0);
   o.image_from = a.image_from;
   o.image_learning_rate = a.image_lr;
+  o.read_beta = a.read_beta;
   o.image_weight_decay = a.image_weight_decay;
   o.aux_loss_weight = a.aux_loss_weight;
   o.weight_decay = a.weight_decay;
@@ -496,6 +498,12 @@ Runner RegisterTrain(CLI::App& app) {
   app.add_option("--image-lr", a->image_lr, "Peak learning rate of the image warm-up")
       ->capture_default_str();
   app.add_option("--image-weight-decay", a->image_weight_decay, "Weight decay of the image warm-up")
+      ->capture_default_str();
+  app.add_option("--read-beta", a->read_beta,
+                 "After the image warm-up, read each finding at the threshold that maximizes "
+                 "F-beta on the validation reports (below 1 favours precision: fewer findings "
+                 "the image does not show); 0 reads every finding at probability 0.5")
+      ->check(CLI::Range(0.0, 4.0))
       ->capture_default_str();
   app.add_option("--aux-loss-weight", a->aux_loss_weight,
                  "Weight of the finding head's loss when training jointly")

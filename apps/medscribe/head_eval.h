@@ -19,6 +19,14 @@ StatusOr<train::FindingScores> ScoreHeadBesideDraft(engine::Engine& engine,
                                                     const std::vector<std::string>& references,
                                                     const std::vector<std::string>& drafts);
 
+// Re-reads the engine's finding head at the thresholds that maximize F-beta of presence on
+// `samples`' reports (model::CalibrateReadThresholds, labels by ReportFindingLabeler), in place
+// of the model's own; the thresholds, in FindingKind order. REQUIRES: beta > 0; no engine Step()
+// running. FailedPrecondition when the engine's model has no finding head.
+StatusOr<std::vector<double>> CalibrateReading(engine::Engine& engine,
+                                               const std::vector<train::RawSample>& samples,
+                                               double beta);
+
 void PrintHeadBesideDraft(const train::FindingScores& s);
 nlohmann::ordered_json HeadBesideDraftJson(const train::FindingScores& s);
 

@@ -259,6 +259,20 @@ StatusOr<torch::Tensor> Engine::EncodeImage(const GenerateRequest& r) {
   return embeds;
 }
 
+Status Engine::SetReadThresholds(const std::vector<double>& thresholds) {
+  if (findings_.is_empty())
+    return FailedPreconditionError("the model has no finding head (its config disables it)");
+  if (thresholds.size() != static_cast<size_t>(model::kNumFindingKinds) ||
+      std::any_of(thresholds.begin(), thresholds.end(), [](double t) { return !(t > 0 && t < 1); }))
+    return InvalidArgumentError("reading thresholds must be " +
+                                std::to_string(model::kNumFindingKinds) +
+                                " probabilities strictly between 0 and 1");
+  findings_->SetReadThresholds(thresholds);
+  encoder_cache_ = std::make_unique<LruCache<torch::Tensor>>(
+      o_.encoder_cache_mb << 20, [](const torch::Tensor& t) { return t.numel() * 4; });
+  return OkStatus();
+}
+
 StatusOr<torch::Tensor> Engine::FindingProbabilities(const torch::Tensor& image) {
   if (findings_.is_empty())
     return FailedPreconditionError("the model has no finding head (its config disables it)");

@@ -150,6 +150,12 @@ class Engine {
   // model has no finding head; InvalidArgument when the encoder refuses the image. Thread-safe,
   // also beside Step(): it only reads the encoder and the head, both in inference mode.
   StatusOr<torch::Tensor> FindingProbabilities(const torch::Tensor& image);
+  // Reads each finding kind's presence at thresholds[k] of the head's uncalibrated probability
+  // from now on (model::FindingHeadImpl::SetReadThresholds), in place of the thresholds the
+  // model was saved with; drops the cached image embeddings, which carry the reading.
+  // InvalidArgument unless there are kNumFindingKinds values in (0, 1); FailedPrecondition
+  // without a finding head. REQUIRES: no Step() or FindingProbabilities() running.
+  Status SetReadThresholds(const std::vector<double>& thresholds);
 
   const model::ModelConfig& config() const { return config_; }
   const DecoderWeights& weights() const { return decoder_->weights(); }

@@ -88,6 +88,44 @@ std::string Reading(const float* f, SizeMm size_mm) {
 
 }  // namespace
 
+std::vector<double> CalibrateReadThresholds(const torch::Tensor& present,
+                                            const torch::Tensor& labels, double beta,
+                                            int min_positives) {
+  const torch::Tensor pt = present.to(torch::kFloat64).contiguous();
+  const torch::Tensor yt = labels.to(torch::kFloat64).contiguous();
+  const auto p = pt.accessor<double, 2>();
+  const auto y = yt.accessor<double, 2>();
+  const int64_t n = pt.size(0);
+  const double b2 = beta * beta;
+  std::vector<double> out(kNumFindingKinds, 0.5);
+  for (int k = 0; k < kNumFindingKinds; ++k) {
+    int positives = 0;
+    for (int64_t i = 0; i < n; ++i) positives += y[i][k] >= 0.5;
+    if (positives < min_positives) continue;
+    double best = -1;
+    for (int step = 0; step <= 12; ++step) {
+      const double t = 0.20 + 0.05 * step;
+      double tp = 0, fp = 0, fn = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const double label = y[i][k];
+        if (std::isnan(label)) continue;
+        const bool found = p[i][k] >= t, truth = label >= 0.5;
+        tp += found && truth;
+        fp += found && !truth;
+        fn += !found && truth;
+      }
+      const double f = tp > 0 ? (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp) : 0.0;
+      // Strictly better, or as good and nearer 0.5.
+      if (f > best + 1e-12 ||
+          (std::abs(f - best) <= 1e-12 && std::abs(t - 0.5) < std::abs(out[k] - 0.5))) {
+        best = f;
+        out[k] = t;
+      }
+    }
+  }
+  return out;
+}
+
 std::string ImageRead(const torch::Tensor& probabilities) {
   const torch::Tensor p = probabilities.to(torch::kFloat32).contiguous();
   return Reading(p.data_ptr<float>(), [](const float* x) { return double{x[kSize]}; });
@@ -148,6 +186,18 @@ FindingHeadImpl::FindingHeadImpl(const ModelConfig& c)
   }
   kind_embed = register_parameter("kind_embed",
                                   torch::randn({kNumFindingKinds, c.decoder.hidden_size}) * 0.02);
+  present_offset = register_buffer("present_offset", torch::zeros({kNumFindingKinds}));
+}
+
+void FindingHeadImpl::SetReadThresholds(const std::vector<double>& thresholds) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor t = torch::tensor(thresholds, torch::kFloat64);
+  present_offset.copy_(torch::log(t / (1 - t)).to(present_offset.dtype()));
+}
+
+std::vector<double> FindingHeadImpl::ReadThresholds() {
+  const torch::Tensor t = torch::sigmoid(present_offset.detach().to(torch::kFloat64)).contiguous();
+  return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
 }
 
 std::vector<torch::Tensor> FindingHeadImpl::ReaderParameters() {
@@ -204,7 +254,8 @@ torch::Tensor FindingHeadImpl::forward(const torch::Tensor& tokens) {
 }
 
 torch::Tensor FindingHeadImpl::Probabilities(const torch::Tensor& out) {
-  const torch::Tensor present = torch::sigmoid(out.narrow(2, kPresent, 1));
+  const torch::Tensor present =
+      torch::sigmoid(out.narrow(2, kPresent, 1) - present_offset.to(out.dtype()).view({1, -1, 1}));
   const torch::Tensor side = torch::softmax(out.narrow(2, kRight, 3), 2);
   const torch::Tensor severity = torch::softmax(out.narrow(2, kMild, 3), 2);
   const torch::Tensor size = kSizeCenterMm * torch::exp(out.narrow(2, kSize, 1) * kSizeScale);

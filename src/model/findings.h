@@ -38,6 +38,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -100,9 +101,15 @@ struct FindingHeadImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& tokens);
   // Raw outputs -> the slot embeddings [B, K, decoder hidden].
   torch::Tensor Slots(const torch::Tensor& outputs);
-  // Probabilities [B, K, kFieldsPerKind]: present; side, severity and zone as distributions; the
-  // size in mm.
+  // Probabilities [B, K, kFieldsPerKind]: present (sigmoid of the presence logit less the kind's
+  // present_offset); side, severity and zone as distributions; the size in mm.
   torch::Tensor Probabilities(const torch::Tensor& outputs);
+  // Makes the reading's presence cross 0.5 where the uncalibrated probability crosses
+  // thresholds[k] (present_offset = logit(thresholds[k])). REQUIRES: kNumFindingKinds values in
+  // (0, 1).
+  void SetReadThresholds(const std::vector<double>& thresholds);
+  // The thresholds SetReadThresholds set (0.5 each when it was never called).
+  std::vector<double> ReadThresholds();
   // The parameters that read the image (presence cells, side, severity, zone, size): all but the
   // slot projection and the kind embeddings, which are the decoder's way in.
   std::vector<torch::Tensor> ReaderParameters();
@@ -117,8 +124,21 @@ struct FindingHeadImpl : torch::nn::Module {
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};      // side, severity, zone, size
   torch::nn::Linear slot{nullptr};
   torch::Tensor kind_embed;  // [K, decoder hidden]
+  // Buffer [K], saved with the weights: the presence logit each kind is read against (0: the
+  // probability 0.5). Loss() never sees it; it moves only where a reading decides.
+  torch::Tensor present_offset;
 };
 TORCH_MODULE(FindingHead);
+
+// Per kind, the presence threshold that maximizes F-beta (beta < 1 weighs precision more) of
+// presence read at it from `present` [N, kNumFindingKinds] (uncalibrated probabilities) against
+// `labels` [N, kNumFindingKinds] (1 present, 0 absent, NaN unknown: left out), searched from 0.20
+// to 0.80 in steps of 0.05; ties go to the threshold nearest 0.5. A kind with fewer than
+// `min_positives` positive labels keeps 0.5: a handful of examples would only fit noise.
+// REQUIRES: beta > 0.
+std::vector<double> CalibrateReadThresholds(const torch::Tensor& present,
+                                            const torch::Tensor& labels, double beta,
+                                            int min_positives = 10);
 
 // The head's reading as the text the prompt carries (FindingsConfig::read_as_text): the kinds
 // it finds present (probability >= 0.5) in FindingKind order, each with the words reports use —

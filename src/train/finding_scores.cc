@@ -64,7 +64,8 @@ FindingScores FindingScorer::Result() const {
     const Counts& c = counts_[k];
     out.kinds.push_back({std::string(model::FindingKindName(static_cast<model::FindingKind>(k))),
                          c.support, F1(c.tp[0], c.fp[0], c.fn[0]), F1(c.tp[1], c.fp[1], c.fn[1]),
-                         c.side_pairs[0], c.side_ok[0], c.side_pairs[1], c.side_ok[1]});
+                         c.fp[0], c.fp[1], c.side_pairs[0], c.side_ok[0], c.side_pairs[1],
+                         c.side_ok[1]});
   }
   out.size_reports = size_reports_;
   out.head_size_ok = size_ok_[0];

@@ -19,6 +19,9 @@ struct FindingKindScores {
   std::string kind;  // model::FindingKindName
   int support = 0;   // references that name it
   double head_f1 = 0, draft_f1 = 0;
+  // References that do not name it in which the system finds it (what the drafts' hallucination
+  // rate counts, kind by kind).
+  int head_fp = 0, draft_fp = 0;
   // Side: references that state one and in which the system finds the kind (and, for a draft,
   // states a side); those it places on the reference's side.
   int head_side_pairs = 0, head_side_ok = 0, draft_side_pairs = 0, draft_side_ok = 0;

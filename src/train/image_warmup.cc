@@ -193,13 +193,39 @@ StatusOr<WarmupResult> WarmUpImagePath(model::ReportModel& m, const SplitIndex& 
   }
   m->vision->eval();
   m->findings->eval();
+  m->findings->SetReadThresholds(std::vector<double>(model::kNumFindingKinds, 0.5));
+  if (!val_images.empty()) {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor out = HeadOutputs(m, val_images), y = torch::stack(val_targets);
+    result.val_micro_f1_at_half = PresenceF1(m->findings->Probabilities(out), y);
+    if (o.read_beta > 0) {
+      const torch::Tensor labels =
+          y.view({-1, model::kNumFindingKinds, model::kFieldsPerKind}).select(2, model::kPresent);
+      m->findings->SetReadThresholds(model::CalibrateReadThresholds(
+          m->findings->Probabilities(out).select(2, model::kPresent), labels, o.read_beta));
+    }
+    result.val_micro_f1 = PresenceF1(m->findings->Probabilities(out), y);
+  }
+  result.read_thresholds = m->findings->ReadThresholds();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (o.progress && !val_images.empty()) {
-    // What the image path learned, kind by kind (presence F1 on the validation reports).
+    // What the image path learned, kind by kind (presence F1 on the validation reports, at the
+    // calibrated thresholds).
     torch::NoGradGuard no_grad;
     const torch::Tensor p = m->findings->Probabilities(HeadOutputs(m, val_images));
     const torch::Tensor y =
         torch::stack(val_targets).view({-1, model::kNumFindingKinds, model::kFieldsPerKind});
+    std::string thresholds;
+    for (int k = 0; k < model::kNumFindingKinds; ++k) {
+      char t[16];
+      std::snprintf(t, sizeof t, " %.2f", result.read_thresholds[static_cast<size_t>(k)]);
+      thresholds +=
+          " " + std::string(model::FindingKindName(static_cast<model::FindingKind>(k))) + t;
+    }
+    std::fprintf(stderr,
+                 "image warm-up: reading thresholds (F-beta %.2f on validation):%s\n"
+                 "image warm-up: validation presence F1 %.3f (%.3f at 0.5)\n",
+                 o.read_beta, thresholds.c_str(), result.val_micro_f1, result.val_micro_f1_at_half);
     std::string line;
     for (int k = 0; k < model::kNumFindingKinds; ++k) {
       const double f1 = PresenceF1(p.narrow(1, k, 1), y.narrow(1, k, 1));

@@ -34,18 +34,25 @@ struct WarmupOptions {
   double weight_decay = 5e-4;
   uint64_t seed = 0;
   bool progress = true;
+  // After training, each kind's presence is read at the threshold that maximizes F-beta on the
+  // validation reports' labels (model::CalibrateReadThresholds; beta < 1 weighs precision more);
+  // 0 reads every kind at 0.5.
+  double read_beta = 1;
 };
 
 struct WarmupResult {
   double train_loss = 0, val_loss = 0;
-  // Presence of each finding kind at probability 0.5 against the validation reports' labels.
-  double val_micro_f1 = 0;
+  // Presence of each finding kind against the validation reports' labels, read at the
+  // calibrated thresholds (val_micro_f1) and at probability 0.5.
+  double val_micro_f1 = 0, val_micro_f1_at_half = 0;
+  std::vector<double> read_thresholds;  // per kind, FindingKind order
   double seconds = 0;
 };
 
 // Trains `m`'s vision encoder and finding head on the train split's images and the labels of
-// their reports. REQUIRES: m->findings is not null. FailedPrecondition when no training report
-// names a finding.
+// their reports, then calibrates the head's reading thresholds on `val` (WarmupOptions::
+// read_beta; none without validation samples). REQUIRES: m->findings is not null.
+// FailedPrecondition when no training report names a finding.
 StatusOr<WarmupResult> WarmUpImagePath(model::ReportModel& m, const SplitIndex& train,
                                        const std::vector<RawSample>& val,
                                        const FindingLabeler& labeler, const WarmupOptions& o);

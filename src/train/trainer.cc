@@ -182,15 +182,20 @@ Status SaveImageWarmup(const fs::path& dir, model::ReportModel& m, const WarmupO
       image.emplace_back(name, t);
   RETURN_IF_ERROR(
       model::SaveSafetensors((dir / "image.safetensors").string(), image, {{"format", "pt"}}));
-  return WriteText(
-      dir / "metrics.json",
-      json::Dump(json::Value(json::Object{{"epochs", json::Value(wo.epochs)},
-                                          {"train_loss", json::Value(w.train_loss)},
-                                          {"val_loss", json::Value(w.val_loss)},
-                                          {"val_presence_f1", json::Value(w.val_micro_f1)},
-                                          {"seconds", json::Value(w.seconds)}}),
-                 2) +
-          "\n");
+  json::Array thresholds;
+  for (double t : w.read_thresholds) thresholds.push_back(json::Value(t));
+  return WriteText(dir / "metrics.json",
+                   json::Dump(json::Value(json::Object{
+                                  {"epochs", json::Value(wo.epochs)},
+                                  {"train_loss", json::Value(w.train_loss)},
+                                  {"val_loss", json::Value(w.val_loss)},
+                                  {"val_presence_f1", json::Value(w.val_micro_f1)},
+                                  {"val_presence_f1_at_half", json::Value(w.val_micro_f1_at_half)},
+                                  {"read_beta", json::Value(wo.read_beta)},
+                                  {"read_thresholds", json::Value(std::move(thresholds))},
+                                  {"seconds", json::Value(w.seconds)}}),
+                              2) +
+                       "\n");
 }
 
 // FNV-1a: a stable digest for comparing settings across ranks (not a security measure).
@@ -752,6 +757,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
       wo.epochs = o.image_warmup_epochs;
       wo.learning_rate = o.image_learning_rate;
       wo.weight_decay = o.image_weight_decay;
+      wo.read_beta = o.read_beta;
       wo.seed = o.seed;
       wo.progress = o.progress && leader;
       ASSIGN_OR_RETURN(WarmupResult w,

@@ -340,6 +340,69 @@ TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
   EXPECT_TRUE(FromJson(ToJson(c)).value().findings.read_as_text);
 }
 
+TEST(FindingHeadTest, CalibratedThresholdsMoveTheReadingAndTravelWithTheWeights) {
+  // Labels of two kinds over 40 images: cardiomegaly's positives score 0.3-0.45 and its
+  // negatives 0.1-0.25, so only a threshold at or below 0.30 separates them; edema's positives
+  // score 0.6-0.95, its negatives 0.55-0.7, the best cut 0.70; pneumothorax has 3 positives, too
+  // few to calibrate.
+  const int n = 40;
+  torch::Tensor present = torch::zeros({n, kNumFindingKinds});
+  torch::Tensor labels = torch::zeros({n, kNumFindingKinds});
+  const int cardio = static_cast<int>(FindingKind::kCardiomegaly);
+  const int edema = static_cast<int>(FindingKind::kEdema);
+  const int ptx = static_cast<int>(FindingKind::kPneumothorax);
+  for (int i = 0; i < n; ++i) {
+    const bool pos = i % 2 == 0;
+    labels[i][cardio] = pos ? 1 : 0;
+    present[i][cardio] = pos ? 0.3 + 0.15 * (i % 10) / 10.0 : 0.1 + 0.15 * (i % 10) / 10.0;
+    labels[i][edema] = pos ? 1 : 0;
+    present[i][edema] = pos ? 0.75 + 0.2 * (i % 10) / 10.0 : 0.55 + 0.14 * (i % 10) / 10.0;
+    labels[i][ptx] = i < 3 ? 1 : 0;
+    present[i][ptx] = i < 3 ? 0.9 : 0.05;
+  }
+  labels[1][edema] = std::nan("");  // unknown: left out, would otherwise be a false positive
+  present[1][edema] = 0.99;
+  std::vector<double> t = CalibrateReadThresholds(present, labels, 1.0);
+  ASSERT_EQ(t.size(), static_cast<size_t>(kNumFindingKinds));
+  EXPECT_NEAR(t[cardio], 0.30, 1e-9);
+  EXPECT_NEAR(t[edema], 0.70, 1e-9);
+  EXPECT_EQ(t[ptx], 0.5);                                     // 3 positives: kept
+  EXPECT_EQ(t[static_cast<int>(FindingKind::kLesion)], 0.5);  // no positives
+  // Weighing precision more never lowers a threshold.
+  const std::vector<double> precise = CalibrateReadThresholds(present, labels, 0.5);
+  for (int k = 0; k < kNumFindingKinds; ++k) EXPECT_GE(precise[k], t[k] - 1e-9) << k;
+
+  // The head reads its presence at the thresholds: what crosses a kind's threshold crosses 0.5.
+  torch::manual_seed(3);
+  ModelConfig c = Tiny("resnet");
+  c.findings.enabled = true;
+  FindingHead head(c);
+  head->eval();
+  const torch::Tensor tokens =
+      torch::randn({1, c.vision.grid() * c.vision.grid(), c.vision.token_channels()});
+  const torch::Tensor out = head(tokens);
+  const torch::Tensor before = head->Probabilities(out).select(2, kPresent);
+  std::vector<double> at(kNumFindingKinds, 0.5);
+  at[cardio] = before[0][cardio].item<double>() + 0.01;  // just above: no longer read
+  at[edema] = before[0][edema].item<double>() - 0.01;    // just below: read
+  head->SetReadThresholds(at);
+  const torch::Tensor after = head->Probabilities(out).select(2, kPresent);
+  EXPECT_LT(after[0][cardio].item<double>(), 0.5);
+  EXPECT_GT(after[0][edema].item<double>(), 0.5);
+  for (int k = 0; k < kNumFindingKinds; ++k) {
+    EXPECT_NEAR(head->ReadThresholds()[k], at[k], 1e-6) << k;
+    if (k != cardio && k != edema) {
+      EXPECT_NEAR(after[0][k].item<double>(), before[0][k].item<double>(), 1e-6) << k;
+    }
+  }
+  // The thresholds are saved with the weights and loaded back.
+  auto st = DecodeSafetensors(EncodeSafetensors(NamedWeights(*head), {}).value());
+  ASSERT_TRUE(st.ok());
+  FindingHead loaded(c);
+  ASSERT_TRUE(LoadWeights(*loaded, *st).ok());
+  EXPECT_NEAR(loaded->ReadThresholds()[cardio], at[cardio], 1e-6);
+}
+
 TEST(FindingHeadTest, WithoutPatchTokensTheImageIsItsSlots) {
   torch::manual_seed(6);
   ModelConfig c = Tiny("resnet");

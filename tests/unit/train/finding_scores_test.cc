@@ -68,6 +68,8 @@ TEST(FindingScorerTest, HeadAndDraftAreScoredApartAgainstTheReference) {
   EXPECT_EQ(c.support, 2);
   EXPECT_DOUBLE_EQ(c.head_f1, 1.0);         // tp 2
   EXPECT_DOUBLE_EQ(c.draft_f1, 2.0 / 4.0);  // tp 1, fp 1, fn 1
+  EXPECT_EQ(c.head_fp, 0);
+  EXPECT_EQ(c.draft_fp, 1);
   EXPECT_EQ(c.head_side_pairs, 2);
   EXPECT_EQ(c.head_side_ok, 1);
   EXPECT_EQ(c.draft_side_pairs, 1);
