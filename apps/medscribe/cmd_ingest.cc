@@ -1,5 +1,5 @@
-// `medscribe ingest` and `medscribe dataset show|verify|merge`: building and checking dataset
-// versions.
+// `medscribe ingest` and `medscribe dataset show|verify|merge|combine`: building and checking
+// dataset versions.
 #include <fmt/format.h>
 
 #include <cctype>
@@ -14,6 +14,7 @@
 #include "common/files.h"
 #include "common/logging.h"
 #include "crypto/hmac.h"
+#include "ingest/combine.h"
 #include "ingest/manifest.h"
 #include "ingest/pipeline.h"
 #include "ingest/record.h"
@@ -373,8 +374,34 @@ Runner RegisterDataset(CLI::App& app) {
   merge->add_option("DIR", *dir, "Dataset directory holding parts/")->required();
   merge->add_option("--warehouse", *warehouse_flag, "SQLite warehouse")->type_name("FILE");
   merge->add_flag("--no-warehouse", *no_warehouse, "Do not record the dataset");
+  auto combine_added = std::make_shared<std::string>();
+  auto combine_out = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
+  CLI::App* combine = app.add_subcommand(
+      "combine",
+      "A new dataset version from a base version and an addition (e.g. the signed reports of "
+      "`medscribe feedback export`): the addition's samples replace the base's of the same key, "
+      "a patient keeps the base's split, and the lineage names both versions");
+  combine->add_option("BASE", *dir, "The base dataset directory")->required();
+  combine->add_option("ADDED", *combine_added, "The dataset directory to add")->required();
+  combine->add_option("--out", *combine_out, "Directory of the new version")
+      ->required()
+      ->type_name("DIR");
+  combine->add_flag("--force", *force, "Replace --out when it holds a dataset");
   return [=, &app](GlobalOptions& g) {
     if (show->parsed()) return RunShow(*dir, *keys);
+    if (combine->parsed()) {
+      auto r = ingest::CombineDatasets(
+          {.base = *dir, .added = *combine_added, .out = *combine_out, .force = *force});
+      if (!r.ok()) return ReportError(r.status());
+      std::printf(
+          "combined %s and %s into %s: %llu samples (%llu of the base replaced by the addition, "
+          "%llu moved to their patient's split in the base)\ndataset id %s\n",
+          dir->c_str(), combine_added->c_str(), combine_out->c_str(),
+          static_cast<unsigned long long>(r->samples), static_cast<unsigned long long>(r->replaced),
+          static_cast<unsigned long long>(r->moved), r->dataset_id.c_str());
+      return 0;
+    }
     if (verify->parsed()) return RunVerify(*dir);
     auto id = ingest::MergeParts(*dir);
     if (!id.ok()) return ReportError(id.status());

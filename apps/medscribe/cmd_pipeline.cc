@@ -1,5 +1,6 @@
 // `medscribe pipeline run PIPELINE.yaml --out WORK` and `medscribe pipeline show WORK`: continuous
-// training as recorded steps (docs/pipeline.md): feedback export -> training (fine-tuned from
+// training as recorded steps (docs/pipeline.md): feedback export (joined to the previous dataset
+// version with feedback.combine_with) -> training (fine-tuned from
 // NAME@production, or from scratch) -> evaluation gate against production -> registration as
 // NAME@staging. Each step runs this binary's own command, and leaves a record (its inputs and
 // their digest, the command, its outputs and their digests) in WORK/steps/ and WORK/records.jsonl;
@@ -29,6 +30,7 @@ struct PipelineConfig {
   bool feedback = false;
   std::string store, since;
   uint64_t seed = 0;
+  std::string combine_with;         // the previous dataset version the feedback joins ("": alone)
   std::string dataset;              // training data when there is no feedback step
   std::string from = "production";  // or "scratch"
   std::vector<std::string> train_args;
@@ -57,7 +59,7 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& text, const std::strin
   ASSIGN_OR_RETURN(c.name, Get<std::string>(root["pipeline"], "pipeline"));
   ASSIGN_OR_RETURN(c.model, Get<std::string>(root["model"], "model"));
   if (const YAML::Node f = root["feedback"]) {
-    RETURN_IF_ERROR(yaml::KnownKeys(f, "feedback", {"store", "since", "seed"}));
+    RETURN_IF_ERROR(yaml::KnownKeys(f, "feedback", {"store", "since", "seed", "combine_with"}));
     c.feedback = true;
     c.store = (fs::path(home) / "clinical" / "drafts.db").string();
     if (f["store"]) {
@@ -70,6 +72,11 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& text, const std::strin
     ASSIGN_OR_RETURN(c.since, Get<std::string>(f["since"], "feedback.since"));
     if (f["seed"]) {
       ASSIGN_OR_RETURN(c.seed, Get<uint64_t>(f["seed"], "feedback.seed"));
+    }
+    if (f["combine_with"]) {
+      ASSIGN_OR_RETURN(c.combine_with,
+                       Get<std::string>(f["combine_with"], "feedback.combine_with"));
+      c.combine_with = path(c.combine_with);
     }
   }
   if (root["dataset"]) {
@@ -168,8 +175,27 @@ class Pipeline {
                          return Json{{"dataset", dataset}, {"dataset_id", DatasetId(dataset)}};
                        }));
       (void)out;
+      if (last_ == "export") return kExitOk;
+      if (!c_.combine_with.empty()) {
+        // 1b. The feedback joins the previous version: a new version with lineage to both.
+        const std::string base_id = DatasetId(c_.combine_with);
+        if (base_id.empty())
+          return NotFoundError("feedback.combine_with: " + c_.combine_with +
+                               " is not a dataset (no manifest.json)");
+        const std::string combined = (fs::path(work_) / "data").string();
+        Json combine_in = {{"base_dataset_id", base_id},
+                           {"feedback_dataset_id", DatasetId(dataset)}};
+        const std::vector<std::string> combine =
+            Self({"dataset", "combine", c_.combine_with, dataset, "--out", combined, "--force"});
+        ASSIGN_OR_RETURN(Json combined_out,
+                         Step("combine", combine_in, {combine}, [&]() -> StatusOr<Json> {
+                           return Json{{"dataset", combined}, {"dataset_id", DatasetId(combined)}};
+                         }));
+        (void)combined_out;
+        dataset = combined;
+      }
     }
-    if (last_ == "export") return kExitOk;
+    if (last_ == "export" || last_ == "combine") return kExitOk;
     const std::string dataset_id = DatasetId(dataset);
     if (dataset_id.empty())
       return NotFoundError("the training data " + dataset + " is not a dataset (no manifest.json)");
@@ -421,7 +447,7 @@ class Pipeline {
 };
 
 int ShowRecords(const std::string& work) {
-  for (const char* step : {"export", "train", "gate", "register"}) {
+  for (const char* step : {"export", "combine", "train", "gate", "register"}) {
     auto text = ReadFile(fs::path(work) / "steps" / (std::string(step) + ".json"));
     if (!text.ok()) {
       std::printf("%-9s -\n", step);
@@ -450,7 +476,7 @@ Runner RegisterPipeline(CLI::App& app) {
   auto step = std::make_shared<std::string>();
   run->add_option("--step", *step,
                   "Run the steps up to and including this one (one orchestrator task per step)")
-      ->check(CLI::IsMember({"export", "train", "gate", "register"}));
+      ->check(CLI::IsMember({"export", "combine", "train", "gate", "register"}));
   CLI::App* show = app.add_subcommand("show", "Show a pipeline run's step records");
   show->add_option("WORK", *out, "Work directory of `pipeline run`")->required();
   return [=](GlobalOptions& g) {
@@ -462,6 +488,10 @@ Runner RegisterPipeline(CLI::App& app) {
     if (*step == "export" && !c->feedback)
       return ReportError(InvalidArgumentError(
           "--step export: this pipeline has no feedback section (its data is a dataset)"));
+    if (*step == "combine" && c->combine_with.empty())
+      return ReportError(InvalidArgumentError(
+          "--step combine: this pipeline has no feedback.combine_with (the previous dataset "
+          "version the feedback joins)"));
     Pipeline p(g, std::move(c).value(), fs::absolute(*out).lexically_normal().string(), *step);
     auto rc = p.Run();
     if (!rc.ok()) return ReportError(rc.status());

@@ -379,6 +379,86 @@ StatusOr<std::string> MergeParts(const fs::path& dir) {
   return Sha256Hex(manifest);
 }
 
+namespace {
+
+StatusOr<Part> ReadParsedPart(const fs::path& dir, const Json& m) {
+  if (!m.is_object() || m.value("format", "") != "medscribe-dataset")
+    return DataLossError("manifest.json of '" + dir.string() + "' is not a MedScribe manifest");
+  Part p;
+  p.settings_json = Dump(m.value("settings", Json::object()));
+  p.fhir_other_types = m.at("counts").value("fhir_other_types", uint64_t{0});
+  // The lines of a listed file, checked against the manifest's digest.
+  const auto lines = [&](const char* name) -> StatusOr<std::vector<Json>> {
+    const Json& d = m.at("files").at(name);
+    ASSIGN_OR_RETURN(std::string data, ReadFile(dir / name));
+    if (data.size() != d.at("bytes").get<uint64_t>() ||
+        Sha256Hex(data) != d.at("sha256").get<std::string>())
+      return DataLossError(dir.string() + "/" + name +
+                           " does not match its digest in the manifest (run `medscribe "
+                           "dataset verify`)");
+    std::vector<Json> out;
+    size_t pos = 0;
+    while (pos < data.size()) {
+      const size_t end = std::min(data.find('\n', pos), data.size());
+      if (end > pos) {
+        out.push_back(Json::parse(data.substr(pos, end - pos), nullptr, false));
+        if (out.back().is_discarded())
+          return DataLossError(dir.string() + "/" + name + " holds a line that is not JSON");
+      }
+      pos = end + 1;
+    }
+    return out;
+  };
+  ASSIGN_OR_RETURN(const std::vector<Json> index, lines(kIndex));
+  for (const Json& j : index) {
+    auto e = IndexFromJson(j);
+    if (!e.ok()) return DataLossError(dir.string() + "/index.jsonl: " + e.status().message());
+    p.index.push_back(std::move(e).value());
+  }
+  ASSIGN_OR_RETURN(const std::vector<Json> quarantine, lines(kQuarantine));
+  for (const Json& j : quarantine) {
+    auto q = QuarantineFromJsonLine(Dump(j));
+    if (!q.ok()) return DataLossError(dir.string() + "/quarantine.jsonl: " + q.status().message());
+    p.quarantine.push_back(std::move(q).value());
+  }
+  ASSIGN_OR_RETURN(const std::vector<Json> lineage, lines(kLineage));
+  for (const Json& l : lineage) {
+    LineageEntry e;
+    Status st = Get(l, "kind", e.kind);
+    if (st.ok()) st = Get(l, "path", e.path);
+    if (st.ok()) st = Get(l, "sha256", e.sha256);
+    if (st.ok()) st = Get(l, "bytes", e.bytes);
+    if (!st.ok()) return DataLossError(dir.string() + "/lineage.jsonl: " + st.message());
+    p.lineage.push_back(std::move(e));
+  }
+  const Json shards = m.value("shards", Json::array());
+  for (const Json& s : shards) {
+    p.shards.push_back({s.at("name").get<std::string>(), s.at("split").get<std::string>(),
+                        s.at("sha256").get<std::string>(), s.at("bytes").get<uint64_t>(),
+                        s.at("samples").get<uint64_t>()});
+  }
+  const Json inputs = m.at("counts").value("inputs", Json::object());
+  for (const auto& [kind, t] : inputs.items()) {
+    p.tallies[kind] = {t.at("inputs").get<uint64_t>(), t.at("ingested").get<uint64_t>(),
+                       t.at("quarantined").get<uint64_t>()};
+  }
+  return p;
+}
+
+}  // namespace
+
+StatusOr<Part> ReadDatasetPart(const fs::path& dir) {
+  RETURN_IF_ERROR(DatasetId(dir).status());  // NotFound saying what a dataset directory holds
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(dir / kManifest));
+  const Json m = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  // Read as untrusted: a member of the wrong type or a missing one makes nlohmann::json throw.
+  try {
+    return ReadParsedPart(dir, m);
+  } catch (const Json::exception& e) {
+    return DataLossError("manifest.json of '" + dir.string() + "' is malformed: " + e.what());
+  }
+}
+
 StatusOr<std::string> DatasetId(const fs::path& dir) {
   auto text = ReadFile(dir / kManifest);
   if (!text.ok()) {

@@ -77,6 +77,13 @@ std::filesystem::path PartDir(const std::filesystem::path& dir, int rank, int wo
 // (inputs != ingested + quarantined).
 StatusOr<std::string> MergeParts(const std::filesystem::path& dir);
 
+// A finished dataset read back as the one part that would make it (rank 0 of 1): its settings,
+// shards (names relative to `dir`), index, quarantine, lineage, input tallies and FHIR count;
+// no drift state (the manifest holds the built profile). Each of index.jsonl, quarantine.jsonl
+// and lineage.jsonl is checked against its SHA-256 in the manifest; the shards are not read.
+// NotFound when `dir` holds no manifest.json; DataLoss naming what is damaged.
+StatusOr<Part> ReadDatasetPart(const std::filesystem::path& dir);
+
 // The id of the dataset in `dir`: SHA-256 (hex) of its manifest.json bytes.
 StatusOr<std::string> DatasetId(const std::filesystem::path& dir);
 

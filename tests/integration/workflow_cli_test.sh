@@ -329,6 +329,35 @@ grep -q "9 mm nodule" "$work/fb.sample" && grep -q "^+ " "$work/fb.sample" && ! 
 leaked=$(grep -o -e Renske -e Vandermolen -e 555-0147 -e 03/14/2024 "$work/fb.sample" | head -3)
 [ -z "$leaked" ] && grep -q "daughter,\? \[NAME\]" "$work/fb.sample" \
   && pass "feedback export: the relative, phone and date the clinician typed are scrubbed" || fail "feedback export kept: $leaked $(grep -o 'Discussed[^.]*' "$work/fb.sample" | head -1)"
+# The feedback joins the version its drafts were made from: the signed report replaces the sample
+# of its encounter, every other sample stays, and the lineage names both versions.
+ms dataset combine "$work/d" "$work/fb" --out "$work/d2" > "$work/comb.out" 2>&1 \
+  && ms dataset verify "$work/d2" > "$work/comb.verify" 2>&1 && grep -q "(1 of the base replaced" "$work/comb.out" \
+  && json "$work/d2/manifest.json" 'd["counts"]["samples"]' > "$work/n2" && json "$work/d/manifest.json" 'd["counts"]["samples"]' > "$work/n1" \
+  && cmp -s "$work/n1" "$work/n2" && [ "$(grep -c '"kind":"dataset"' "$work/d2/lineage.jsonl")" = 2 ] \
+  && pass "dataset combine: $(head -1 "$work/comb.out" | sed 's|/[^ ]*/||g'); verify ok" \
+  || fail "dataset combine: $(cat "$work/comb.out" "$work/comb.verify" | head -c 600)"
+key=$(tar -tf "$work"/fb/*.tar | sed -n 's/\.json$//p' | head -1)
+for t in "$work"/d2/*.tar; do tar -xOf "$t" "$key.json" 2>/dev/null; done > "$work/comb.sample"
+grep -q "9 mm nodule" "$work/comb.sample" && pass "dataset combine: sample $key carries the signed report" \
+  || fail "dataset combine: $key's sample: $(head -c 300 "$work/comb.sample")"
+# The same as the pipeline's first steps: export, then combine with the previous version.
+cat > "$work/pipe.yaml" <<YAML
+pipeline: weekly
+model: chest
+feedback: {store: "$store", since: 2000-01-01, combine_with: "$work/d"}
+train: {from: scratch}
+gate: {dataset: "$work/d"}
+YAML
+out=$(ms pipeline run "$work/pipe.yaml" --out "$work/pw" --step combine 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$out" | has "combine: running" && [ ! -e "$work/pw/steps/train.json" ] \
+  && [ "$(json "$work/pw/steps/combine.json" 'd["outputs"]["dataset_id"]')" = "$(sha256sum "$work/pw/data/manifest.json" | cut -d' ' -f1)" ] \
+  && ms dataset verify "$work/pw/data" > /dev/null 2>&1 \
+  && pass "pipeline --step combine: the feedback joined $(basename "$work/d"), recorded in steps/combine.json" \
+  || fail "pipeline --step combine (exit $rc): $out"
+out=$(ms pipeline run "$work/pipe.yaml" --out "$work/pw" --step combine 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$out" | has "combine: skipped" && pass "pipeline rerun: export and combine skipped" \
+  || fail "pipeline rerun (exit $rc): $out"
 kept=$($py -c 'import json,sys; text = open(sys.argv[2], encoding="utf-8").read(); print(" | ".join(s for s in json.loads(sys.argv[1])["planted"] if s in text))' "$planted_edit" "$work/fb.sample")
 categories=$($py -c 'import json,sys; print(len(json.loads(sys.argv[1])["planted"]))' "$planted_edit")
 [ -z "$kept" ] && [ "$categories" -ge 25 ] \
