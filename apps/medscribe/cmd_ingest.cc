@@ -396,10 +396,12 @@ Runner RegisterDataset(CLI::App& app) {
       if (!r.ok()) return ReportError(r.status());
       std::printf(
           "combined %s and %s into %s: %llu samples (%llu of the base replaced by the addition, "
-          "%llu moved to their patient's split in the base)\ndataset id %s\n",
+          "%llu moved to their patient's split in the base, %llu images averaged down to the "
+          "base's size)\ndataset id %s\n",
           dir->c_str(), combine_added->c_str(), combine_out->c_str(),
           static_cast<unsigned long long>(r->samples), static_cast<unsigned long long>(r->replaced),
-          static_cast<unsigned long long>(r->moved), r->dataset_id.c_str());
+          static_cast<unsigned long long>(r->moved), static_cast<unsigned long long>(r->resampled),
+          r->dataset_id.c_str());
       return 0;
     }
     if (verify->parsed()) return RunVerify(*dir);

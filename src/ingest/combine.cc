@@ -44,6 +44,30 @@ std::string SaysPreparation(const std::pair<double, double>& p) {
   return out;
 }
 
+// `images` images of `from` pixels averaged down by a whole factor to `to`; InvalidArgument when
+// `from` is not the same whole multiple of `to` in both directions.
+StatusOr<std::vector<float>> BoxDownsample(const std::vector<float>& pixels, int64_t images,
+                                           std::pair<int64_t, int64_t> from,
+                                           std::pair<int64_t, int64_t> to) {
+  if (to.first <= 0 || to.second <= 0 || from.first % to.first || from.second % to.second ||
+      from.first / to.first != from.second / to.second)
+    return InvalidArgumentError("not a whole factor");
+  const int64_t f = from.first / to.first;
+  std::vector<float> out(static_cast<size_t>(images * to.first * to.second));
+  for (int64_t i = 0; i < images; ++i)
+    for (int64_t r = 0; r < to.first; ++r)
+      for (int64_t c = 0; c < to.second; ++c) {
+        double sum = 0;
+        for (int64_t y = 0; y < f; ++y)
+          for (int64_t x = 0; x < f; ++x)
+            sum +=
+                pixels[static_cast<size_t>((i * from.first + r * f + y) * from.second + c * f + x)];
+        out[static_cast<size_t>((i * to.first + r) * to.second + c)] =
+            static_cast<float>(sum / static_cast<double>(f * f));
+      }
+  return out;
+}
+
 // Writes samples of one split into shards of about `limit` bytes, named <split>-NNNNNN.tar in
 // the part directory.
 class SplitWriter {
@@ -155,25 +179,54 @@ StatusOr<CombineResult> Combine(const CombineOptions& o, const fs::path& out) {
             ++result.moved;
           }
         }
+        std::vector<dataset::ShardMember> scaled;  // members rewritten at the base's size
+        scaled.reserve(sample.size());
         for (const dataset::ShardMember* m : sample) {
           if (m->field() != "img.npy") continue;
           auto layout = ParseNpyFloat32(m->data);
           if (!layout.ok())
             return DataLossError(where + ": " + key + ".img.npy: " + layout.status().message());
-          if (layout->shape.size() != 3)
+          if (layout->shape.size() != 3 || layout->count == 0)
             return DataLossError(where + ": " + key + ".img.npy is not [images, rows, columns]");
-          const std::pair<int64_t, int64_t> size{layout->shape[1], layout->shape[2]};
+          std::pair<int64_t, int64_t> size{layout->shape[1], layout->shape[2]};
           if (image_size.first == 0) image_size = size;
+          std::vector<float> pixels(layout->count);
+          std::memcpy(pixels.data(), m->data.data() + layout->data_offset, layout->count * 4);
+          if (size != image_size && !is_base && !added_prep) {
+            // Images the workflow prepared at a multiple of the base's size: averaged down.
+            auto down = BoxDownsample(pixels, layout->shape[0], size, image_size);
+            if (down.ok()) {
+              pixels = std::move(down).value();
+              size = image_size;
+              ++result.resampled;
+              scaled.push_back(
+                  {m->name, EncodeNpyFloat32(pixels.data(), {static_cast<size_t>(layout->shape[0]),
+                                                             static_cast<size_t>(size.first),
+                                                             static_cast<size_t>(size.second)})});
+            }
+          }
           if (size != image_size)
             return FailedPreconditionError(fmt::format(
                 "{}: the image of {} is {}x{} pixels, the base's are {}x{}; a model reads images "
                 "one way, so combine versions prepared alike",
                 where, key, size.first, size.second, image_size.first, image_size.second));
-          if (e.split == "train" && layout->count > 0) {  // the first image, for drift
-            const size_t n = static_cast<size_t>(size.first * size.second);
-            std::vector<float> pixels(n);
-            std::memcpy(pixels.data(), m->data.data() + layout->data_offset, n * 4);
-            monitor::AddImageFeatures(pixels.data(), n, drift);
+          if (e.split == "train")  // the first image, for drift
+            monitor::AddImageFeatures(pixels.data(), static_cast<size_t>(size.first * size.second),
+                                      drift);
+        }
+        if (!scaled.empty()) {
+          for (const dataset::ShardMember* m : sample) {
+            if (m->field() != "json") continue;
+            Json j = Json::parse(m->data, nullptr, false);
+            if (j.is_object() && j.contains("modalities") && j["modalities"].is_object() &&
+                j["modalities"].contains("image") && j["modalities"]["image"].is_object() &&
+                j["modalities"]["image"].contains("shape"))
+              j["modalities"]["image"]["shape"] = {1, image_size.first, image_size.second};
+            scaled.push_back({m->name, j.dump(-1, ' ', false, Json::error_handler_t::replace)});
+          }
+          for (const dataset::ShardMember*& m : sample) {
+            for (const dataset::ShardMember& r : scaled)
+              if (r.name == m->name) m = &r;
           }
         }
         auto& w = writers[e.split];

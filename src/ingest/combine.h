@@ -10,8 +10,9 @@
 //     version names what it was made from; quarantine records and input tallies are carried over.
 //   - Both versions must prepare images alike: a model reads images one way. Where both
 //     manifests state it (settings.options mm_per_pixel and image_size) it must agree; a
-//     version that does not (a feedback export holds the images the model read) is taken at
-//     its images, and every image of either must have the base's size.
+//     version that does not (a feedback export holds the images the workflow prepared for the
+//     model) is taken at its images: those at a whole multiple of the base's size (the
+//     workflow's 256 px for a model of 64 px) are averaged down to it; any other size refuses.
 // Every shard read is checked against its SHA-256 in its manifest and read with limits; the
 // train split's drift profile is rebuilt from the combined samples. The result is written as a
 // part and merged (ingest/manifest.h), so it is deterministic like any ingest.
@@ -38,6 +39,7 @@ struct CombineResult {
   uint64_t samples = 0;   // in the new version
   uint64_t replaced = 0;  // base samples the addition replaced
   uint64_t moved = 0;     // addition samples moved to their patient's split in the base
+  uint64_t resampled = 0;  // addition images averaged down to the base's size
 };
 
 // NotFound when an input is not a dataset; FailedPrecondition when they prepare images
