@@ -65,7 +65,10 @@ TEST(Sampler, ABannedFavouriteRedirectsTheChoiceToTheAllowedWords) {
     EXPECT_TRUE(t == 0 || t == 3) << t;
   }
   std::vector<float> logits = Logits();
-  ApplyBans({.banned = {1}, .redirect = {7, 3}}, logits);  // ids outside the vocabulary: ignored
+  SamplingParams bans;
+  bans.banned = {1};
+  bans.redirect = {7, 3};  // ids outside the vocabulary: ignored
+  ApplyBans(bans, logits);
   EXPECT_EQ(logits, (std::vector<float>{-INFINITY, -INFINITY, -INFINITY, 0.5f, -INFINITY}));
 }
 
