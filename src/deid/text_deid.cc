@@ -988,12 +988,12 @@ std::vector<Rule> BuildPatternRules() {
   // Supply", "worked 30 years at Kessler Tool & Die", "worked as a welder for Acme Rail", "works
   // the night shift at Lakeshore Cold Storage", "owns Blue Heron Bakery".
   add("name",
-      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired)(?: (?:nights|days|evenings|weekends|shifts|part[- ]time|full[- ]time|overtime|(?:the|a|an) (?:night|day|evening|graveyard|early|late|overnight|weekend|morning) shift))?(?: (?:for )?(?:\d+|a few|many|several|two|three|four|five|ten|twenty|thirty|forty) (?:years?|yrs?|decades?|months?))?(?: as an? [a-z]+(?: [a-z]+)?)? (?:at|for|by|from)|[Oo]wns|[Oo]wned|[Rr]uns|[Mm]anages|[Mm]anaged|(?:[Bb]artends|[Bb]artended|[Ww]aitress(?:es|ed)?|[Ww]aits tables|[Cc]ooks|[Cc]ooked|[Cc]leans|[Tt]eaches|[Tt]aught|[Dd]elivers|[Dd]elivered|[Cc]ashiers) (?:at|for)) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|[A-Z][A-Za-z'&-]+\.?)){0,4})",
+      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired)(?: (?:nights|days|evenings|weekends|shifts|remotely|from home|seasonally|part[- ]time|full[- ]time|overtime|(?:the|a|an) (?:night|day|evening|graveyard|early|late|overnight|weekend|morning) shift))?(?: (?:for )?(?:\d+|a few|many|several|two|three|four|five|ten|twenty|thirty|forty) (?:years?|yrs?|decades?|months?))?(?: as an? [a-z]+(?: [a-z]+)?)? (?:at|for|by|from)|[Oo]wns|[Oo]wned|[Rr]uns|[Mm]anages|[Mm]anaged|(?:[Bb]artends|[Bb]artended|[Ww]aitress(?:es|ed)?|[Ww]aits tables|[Cc]ooks|[Cc]ooked|[Cc]leans|[Tt]eaches|[Tt]aught|[Dd]elivers|[Dd]elivered|[Cc]ashiers) (?:at|for)) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|(?:Co|Inc|Corp|Ltd|Bros)\.|[A-Z][A-Za-z'&-]+)){0,4})",
       Labelled("[NAME]"));
   // A former trade and where it was plied: "Former machinist at Bethlehem Steel", "retired
   // teacher at Lincoln Elementary".
   add("name",
-      R"(\b((?:[Ff]ormer|[Rr]etired|[Ll]ongtime|[Ll]ong-time|[Ee]x-)[ ]?[a-z]{3,}(?: [a-z]{3,})? (?:at|for)) (?:the )?[A-Z][a-z][A-Za-z'&-]*(?: (?:&|and|of|[A-Z][A-Za-z'&-]+\.?)){0,4})",
+      R"(\b((?:[Ff]ormer|[Rr]etired|[Ll]ongtime|[Ll]ong-time|[Ee]x-)[ ]?[a-z]{3,}(?: [a-z]{3,})? (?:at|for)) (?:the )?[A-Z][a-z][A-Za-z'&-]*(?: (?:&|and|of|(?:Co|Inc|Corp|Ltd|Bros)\.|[A-Z][A-Za-z'&-]+)){0,4})",
       Labelled("[NAME]"));
   add("name",
       R"(\b[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,3} (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z]))",

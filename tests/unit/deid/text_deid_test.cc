@@ -835,6 +835,15 @@ TEST(TextScrubberTest, AnEmployerAfterAFormerTradeAMonthAndYearAndARoleOpeningTh
        "Social worker Monday visit."});
 }
 
+TEST(TextScrubberTest, AnEmployerAfterWorkingRemotelyAndTheSentencesPeriodStays) {
+  const TextScrubber s({}, -3);
+  EXPECT_EQ(s.Scrub("Pt works remotely for Brightline Analytics."),
+            "Pt works remotely for [NAME].");
+  EXPECT_EQ(s.Scrub("Works from home for Acme Rail. Lives alone."),
+            "Works from home for [NAME]. Lives alone.");
+  EXPECT_EQ(s.Scrub("Works at Pinecrest Lumber Co. since 1990."), "Works at [NAME] since 1990.");
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
