@@ -103,7 +103,12 @@ constexpr const char* kGivenNames =
     "Masato Naoki Ryota Satoshi Shota Takumi Yusuke Yuto Hyun Jaehyun Junho Minjun Seungho Sungmin "
     "Taeyang Dong Hieu Khanh Long Nam Phuc Tuan Vinh Adebayo Babatunde Chidi Chukwuemeka Femi "
     "Ikechukwu Kayode Nnamdi Obinna Segun Yaw Kwabena Kojo Jomo Kamau Njoroge Otieno Thabo Sipho "
-    "Themba ";
+    "Themba "
+    // Given names common among African Americans.
+    "Jamal Jamar Malik Darnell Tyrone Terrell Demetrius Marquis Deshawn DeShawn Jermaine Lamar "
+    "Rashad Tariq Kareem Darius Dante Andre Reginald Cedric Terrence Lamont Quentin Devonte "
+    "Tamika Latoya Lakisha Shaniqua Aaliyah Imani Jasmine Tanisha Shanice Tiana Kiara "
+    "Latisha Monique Shanelle Dominique Jada Nia Aisha Ayana Tameka Yolanda ";
 
 // Surnames, the same populations.
 constexpr const char* kSurnames =

@@ -439,6 +439,10 @@ std::vector<Rule> BuildPatternRules() {
   add("vehicle",
       R"(\b((?:registration|plate|hull(?: number| id)?|boat|vessel|trailer)(?: (?:number|no\.?|#))?[:#]? ?)[A-Z]{1,3} \d{3,5} [A-Z]{1,3}\b)",
       KeepFirst("[VEHICLE]"), icase);
+  // A plate after its state's code ("Plate CA 8ABC234").
+  add("vehicle",
+      R"(\b((?:[Pp]late|[Ll]icense plate|[Tt]ag|[Rr]egistration)(?: (?:number|no\.?|#))?[:#]? ?)[A-Z]{2} (?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,8}\b)",
+      KeepFirst("[VEHICLE]"));
   add("vehicle", "(車牌號碼|車牌|車號|機車|汽車)(?:：|:| )?[A-Za-z0-9-]{4,10}",
       Labelled("[VEHICLE]", ""));
   add("vehicle", R"(\b[A-Z]{3}-\d{4}\b|\b\d{4}-[A-Z]{2}\b|\b[A-HJ-NPR-Z0-9]{17}\b)",
@@ -605,7 +609,7 @@ std::vector<Rule> BuildPatternRules() {
   // A town a person is from, after the person's occupation or origin ("a retired teacher from
   // Bend", "a native of Yilan"): the words stay, the place goes.
   add("address",
-      R"(\b((?:(?:teacher|farmer|rancher|fisherman|logger|miner|welder|mechanic|carpenter|electrician|plumber|engineer|accountant|lawyer|nurse|pilot|driver|trucker|veteran|retiree|student|worker|man|woman|gentleman|lady|native|resident|immigrant|refugee) from|(?:native|resident) of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Port |New |San |Santa |Los |Las |El |La )?[A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)\b(?! (?:descent|origin|heritage|ancestry|background|extraction)\b))",
+      R"(\b((?:(?:teacher|farmer|rancher|fisherman|logger|miner|welder|mechanic|carpenter|electrician|plumber|engineer|accountant|lawyer|nurse|pilot|driver|trucker|veteran|retiree|student|worker|man|woman|gentleman|lady|native|resident|immigrant|refugee) from|(?:[Rr]etired|[Ff]ormer) [a-z]{3,} from|(?:native|resident) of) )((?:St\.? |Saint |Mount |Mt\.? |Fort |Port |New |San |Santa |Los |Las |El |La )?[A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)\b(?! (?:descent|origin|heritage|ancestry|background|extraction)\b))",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kNotPlaces = {
             "Cardiology", "Oncology", "Radiology", "Surgery",  "Medicine", "Hospice",

@@ -844,6 +844,14 @@ TEST(TextScrubberTest, AnEmployerAfterWorkingRemotelyAndTheSentencesPeriodStays)
   EXPECT_EQ(s.Scrub("Works at Pinecrest Lumber Co. since 1990."), "Works at [NAME] since 1990.");
 }
 
+TEST(TextScrubberTest, AGivenNameWithoutCueATradesTownAndAPlateAfterItsStateCode) {
+  ExpectScrubbedAndKept(
+      "Pt states \"my boy Jamal will bring my meds.\" Tamika Brown visited. Pt is a retired "
+      "longshoreman from Port Newark. Plate CA 8ABC234 per valet.",
+      {"Jamal", "Tamika", "Newark", "8ABC234"},
+      {"Tag IV 22G placed.", "Former smoker from age 15.", "Brown sputum."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
