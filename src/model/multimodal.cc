@@ -169,8 +169,17 @@ Status LoadWeights(torch::nn::Module& m, const Safetensors& weights, bool allow_
   };
   for (auto& p : m.named_parameters(true)) RETURN_IF_ERROR(load(p.key(), p.value()));
   // Floating-point buffers (batch-norm statistics) are saved with the weights; counters are not.
-  for (auto& b : m.named_buffers(true))
-    if (b.value().is_floating_point()) RETURN_IF_ERROR(load(b.key(), b.value()));
+  // A buffer added after weights were first saved may be missing from an older file: it keeps
+  // its initial value, which means what the older model did (the finding head's present_offset:
+  // 0, every kind read at probability 0.5).
+  const auto added_later = [](const std::string& key) {
+    return key == "present_offset" || key.ends_with(".present_offset");
+  };
+  for (auto& b : m.named_buffers(true)) {
+    if (!b.value().is_floating_point()) continue;
+    if (added_later(b.key()) && !weights.tensors.count(prefix + b.key())) continue;
+    RETURN_IF_ERROR(load(b.key(), b.value()));
+  }
   if (!allow_extra) {
     for (const auto& [name, t] : weights.tensors) {
       if (!used.count(name) && name.rfind(prefix, 0) == 0) {

@@ -87,8 +87,9 @@ torch::Tensor TargetLossSum(LlamaForCausalLM& decoder, const torch::Tensor& hidd
 // Every parameter and floating-point buffer (batch norm statistics) by name, for saving.
 NamedTensors NamedWeights(torch::nn::Module& m);
 // Copies `weights` into the module's parameters and floating-point buffers. Requires every one to
-// be present with its exact shape (DataLoss naming the first that is missing or mismatched); extra
-// tensors are an error unless `allow_extra`.
+// be present with its exact shape (DataLoss naming the first that is missing or mismatched), but
+// for buffers added after weights were first saved (the finding head's present_offset), which
+// keep their initial value when missing; extra tensors are an error unless `allow_extra`.
 Status LoadWeights(torch::nn::Module& m, const Safetensors& weights, bool allow_extra = false,
                    const std::string& prefix = "");
 

@@ -401,6 +401,14 @@ TEST(FindingHeadTest, CalibratedThresholdsMoveTheReadingAndTravelWithTheWeights)
   FindingHead loaded(c);
   ASSERT_TRUE(LoadWeights(*loaded, *st).ok());
   EXPECT_NEAR(loaded->ReadThresholds()[cardio], at[cardio], 1e-6);
+  // Weights saved before the thresholds existed load and read every kind at 0.5.
+  st->tensors.erase("present_offset");
+  FindingHead older(c);
+  ASSERT_TRUE(LoadWeights(*older, *st).ok());
+  for (double read_at : older->ReadThresholds()) EXPECT_NEAR(read_at, 0.5, 1e-9);
+  // A missing parameter is still refused.
+  st->tensors.erase("fc1.weight");
+  EXPECT_EQ(LoadWeights(*older, *st).code(), ErrorCode::kDataLoss);
 }
 
 TEST(FindingHeadTest, WithoutPatchTokensTheImageIsItsSlots) {
