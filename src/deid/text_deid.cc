@@ -416,6 +416,15 @@ std::vector<Rule> BuildPatternRules() {
   add("account",
       R"(\b((?:user ?name|user id|login|log-in|screen name|handle)[:#]? (?:is |was )?)(?=[A-Za-z0-9]*(?:[0-9]|[._@-][A-Za-z0-9]))[A-Za-z0-9][A-Za-z0-9._@-]{1,40}[A-Za-z0-9]\b)",
       KeepFirst("[ID]"), icase);
+  // A user name of letters alone, where what follows says it is one ("Login rkburns reset by
+  // IT"): a login was reset, locked, created.
+  add("account",
+      R"(\b((?:[Uu]ser ?name|[Uu]ser ID|[Ll]ogin|[Ll]og-in|[Hh]andle)[:#]? )[a-z][a-z0-9._-]{3,30}(?= (?:was |is |has been )?(?:reset|locked|unlocked|created|disabled|deactivated|reactivated|expired|suspended|changed|removed)\b))",
+      KeepFirst("[ID]"));
+  // A card's number written after "is", in groups ("union card number is UA-Local 12-00871").
+  add("account",
+      R"(\b((?:[Cc]ard|[Mm]embership|[Mm]ember ID|[Uu]nion|[Ll]ibrary card|[Bb]adge)(?: (?:number|no\.?|#|ID))?(?: is|:|#) ?)(?=[A-Za-z -]*\d)[A-Z0-9][A-Za-z0-9-]*(?: (?=[A-Za-z-]*\d)[A-Z0-9][A-Za-z0-9-]*){0,3}(?=$|[\s.,;)]))",
+      KeepFirst("[ID]"));
   // Social media handles ("@grandpa_vince42"); an e-mail address was taken before.
   add("account", R"((^|[\s(\[,;:])@[A-Za-z_][A-Za-z0-9_.]{1,30}[A-Za-z0-9_])", KeepFirst("[ID]"));
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
@@ -455,6 +464,10 @@ std::vector<Rule> BuildPatternRules() {
   add("device",
       R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|device (?:id|identifier)|asset(?: tag| id| number| no\.?)|inventory(?: tag| number)|equipment(?: id| tag)|lot(?: number| no\.?)?)[:#]? ?(?=[A-Za-z0-9()./-]*\d)[A-Z0-9][A-Z0-9()./-]{3,}\b)",
       Labelled("[DEVICE_ID]"), icase);
+  // The ID of a thing worn or carried, in groups ("Bracelet ID MED-ALERT 55129").
+  add("device",
+      R"(\b((?:[Bb]racelet|[Ww]ristband|[Bb]and|[Tt]ag|[Pp]endant|[Kk]ey ?fob|[Cc]ard) (?:ID|id|number|no\.?|#)[:#]? )(?=[A-Z0-9 -]*\d)[A-Z0-9][A-Z0-9-]*(?: [A-Z0-9][A-Z0-9-]*){0,2}\b)",
+      KeepFirst("[DEVICE_ID]"));
   // A serial number written in groups ("S/N: FP 2209 7761").
   add("device",
       R"(\b((?:[Ss]erial(?: number| no\.?| #)?|S/N|SN)[:#]? ?)(?=[A-Z0-9 ]*\d)[A-Z0-9]{1,6}(?: [A-Z0-9]{2,6}){1,3}\b)",

@@ -852,6 +852,14 @@ TEST(TextScrubberTest, AGivenNameWithoutCueATradesTownAndAPlateAfterItsStateCode
       {"Tag IV 22G placed.", "Former smoker from age 15.", "Brown sputum."});
 }
 
+TEST(TextScrubberTest, ALoginOfLettersACardNumberInGroupsAndTheIdOfABracelet) {
+  ExpectScrubbedAndKept(
+      "Login rkburns reset by IT. His union card number is UA-Local 12-00871. Bracelet ID "
+      "MED-ALERT 55129 lists his allergies.",
+      {"rkburns", "UA-Local", "00871", "MED-ALERT", "55129"},
+      {"Username reset by IT.", "Login page was down.", "Card: see chart."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
