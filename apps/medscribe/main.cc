@@ -3,6 +3,7 @@
 #include <map>
 
 #include "cli.h"
+#include "common/blas_kernels.h"
 #include "common/files.h"
 #include "common/logging.h"
 
@@ -47,6 +48,7 @@ int ReportError(const Status& status) {
 int main(int argc, char** argv) {
   using namespace medscribe;
   using namespace medscribe::cli;
+  EnsureBlasKernels(argv);  // may execute the process again with OPENBLAS_CORETYPE set
   CLI::App app{
       "MedScribe: drafts clinical reports from DICOM images, the FHIR record, notes and "
       "dictation.\n"
