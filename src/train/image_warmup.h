@@ -34,10 +34,10 @@ struct WarmupOptions {
   double weight_decay = 5e-4;
   uint64_t seed = 0;
   bool progress = true;
-  // After training, each kind's presence is read at the threshold that maximizes F-beta on the
-  // validation reports' labels (model::CalibrateReadThresholds; beta < 1 weighs precision more);
-  // 0 reads every kind at 0.5.
-  double read_beta = 1;
+  // > 0: after training, each kind's presence is read at the threshold that maximizes F-beta on
+  // the validation reports' labels (model::CalibrateReadThresholds; beta < 1 weighs precision
+  // more). 0 reads every kind at 0.5.
+  double read_beta = 0;
 };
 
 struct WarmupResult {

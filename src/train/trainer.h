@@ -141,9 +141,9 @@ struct TrainOptions {
   // jointly, the head's loss weighted by aux_loss_weight beside the language loss.
   int image_warmup_epochs = 0;
   double image_learning_rate = 3e-3, image_weight_decay = 5e-4;  // of the warm-up
-  // After the warm-up, each finding kind's presence is read at the threshold that maximizes
-  // F-beta on the validation reports (WarmupOptions::read_beta); 0 reads every kind at 0.5.
-  double read_beta = 1;
+  // > 0: after the warm-up, each finding kind's presence is read at the threshold that maximizes
+  // F-beta on the validation reports (WarmupOptions::read_beta). 0 reads every kind at 0.5.
+  double read_beta = 0;
   double aux_loss_weight = 0.5;
   // With a warm-up: another run's directory whose warmup/image.safetensors (same configuration)
   // is taken instead of warming up again (an ablation that keeps the image, e.g. without the
