@@ -112,10 +112,7 @@ class SplitWriter {
   std::vector<ShardEntry> shards_;
 };
 
-}  // namespace
-
-namespace {
-
+// The combined version written into `out` (which CombineDatasets prepared).
 StatusOr<CombineResult> Combine(const CombineOptions& o, const fs::path& out) {
   ASSIGN_OR_RETURN(const std::string base_id, DatasetId(o.base));
   ASSIGN_OR_RETURN(const std::string added_id, DatasetId(o.added));
@@ -128,7 +125,7 @@ StatusOr<CombineResult> Combine(const CombineOptions& o, const fs::path& out) {
         "the images of '" + o.base.string() + "' were " + SaysPreparation(*base_prep) +
         " and those of '" + o.added.string() + "' " + SaysPreparation(*added_prep) +
         "; a model reads images one way, so combine versions prepared alike (ingest both with "
-        "the same --image-spacing)");
+        "the same --image-spacing and --image-size)");
   }
   std::error_code ec;
   const fs::path part_dir = PartDir(out, 0, 1);
