@@ -226,32 +226,21 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
         !s.ok())
       return ReportError(s);
     std::string reading;  // how the finding head's presence is read, when not as saved
-    if (a.read_beta > 0 || a.read_threshold > 0) {
-      StatusOr<std::vector<double>> t =
-          a.read_beta > 0 ? CalibrateReading(*engine->engine, val_split->samples, a.read_beta)
-                          : StatusOr<std::vector<double>>(
-                                std::vector<double>(model::kNumFindingKinds, a.read_threshold));
-      if (t.ok() && a.read_beta <= 0) {
-        if (Status st = engine->engine->SetReadThresholds(*t); !st.ok()) t = st;
-      }
+    char buf[64] = "";
+    if (a.read_beta > 0) {
+      auto t = CalibrateReading(*engine->engine, val_split->samples, a.read_beta);
       if (!t.ok()) return ReportError(t.status());
-      char buf[64];
-      std::snprintf(buf, sizeof buf, a.read_beta > 0 ? "read at F-%.2f on val" : "read at %.2f",
-                    a.read_beta > 0 ? a.read_beta : a.read_threshold);
-      reading = buf;
-      if (a.read_beta > 0) {
-        std::string line;
-        for (int k = 0; k < model::kNumFindingKinds; ++k) {
-          std::snprintf(
-              buf, sizeof buf, " %s %.2f",
-              std::string(model::FindingKindName(static_cast<model::FindingKind>(k))).c_str(),
-              (*t)[static_cast<size_t>(k)]);
-          line += buf;
-        }
-        std::printf("reading thresholds (F-%.2f on the %zu validation reports):%s\n", a.read_beta,
-                    val_split->samples.size(), line.c_str());
-      }
+      std::printf("reading thresholds (F-%.2f on the %zu validation reports):%s\n", a.read_beta,
+                  val_split->samples.size(), model::ReadThresholdsText(*t).c_str());
+      std::snprintf(buf, sizeof buf, "read at F-%.2f on val", a.read_beta);
+    } else if (a.read_threshold > 0) {
+      if (Status st = engine->engine->SetReadThresholds(
+              std::vector<double>(model::kNumFindingKinds, a.read_threshold));
+          !st.ok())
+        return ReportError(st);
+      std::snprintf(buf, sizeof buf, "read at %.2f", a.read_threshold);
     }
+    reading = buf;
     // Generation runs to the end token or past the longest reference, never shorter.
     max_new = GenerationBudget(*engine, refs, a.max_new_tokens);
     // A model trained as an ablation is given the inputs it was trained with.

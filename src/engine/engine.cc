@@ -268,8 +268,7 @@ Status Engine::SetReadThresholds(const std::vector<double>& thresholds) {
                                 std::to_string(model::kNumFindingKinds) +
                                 " probabilities strictly between 0 and 1");
   findings_->SetReadThresholds(thresholds);
-  encoder_cache_ = std::make_unique<LruCache<torch::Tensor>>(
-      o_.encoder_cache_mb << 20, [](const torch::Tensor& t) { return t.numel() * 4; });
+  encoder_cache_->Clear();
   return OkStatus();
 }
 

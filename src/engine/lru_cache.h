@@ -55,6 +55,13 @@ class LruCache {
     index_.erase(it);
   }
 
+  // Drops every entry (hit and miss counts stay).
+  void Clear() {
+    entries_.clear();
+    index_.clear();
+    used_ = 0;
+  }
+
   int64_t used_bytes() const { return used_; }
   size_t size() const { return index_.size(); }
   int64_t hits() const { return hits_; }

@@ -36,9 +36,9 @@ struct CombineOptions {
 
 struct CombineResult {
   std::string dataset_id;
-  uint64_t samples = 0;   // in the new version
-  uint64_t replaced = 0;  // base samples the addition replaced
-  uint64_t moved = 0;     // addition samples moved to their patient's split in the base
+  uint64_t samples = 0;    // in the new version
+  uint64_t replaced = 0;   // base samples the addition replaced
+  uint64_t moved = 0;      // addition samples moved to their patient's split in the base
   uint64_t resampled = 0;  // addition images averaged down to the base's size
 };
 

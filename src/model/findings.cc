@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 namespace medscribe::model {
@@ -122,6 +123,16 @@ std::vector<double> CalibrateReadThresholds(const torch::Tensor& present,
         out[k] = t;
       }
     }
+  }
+  return out;
+}
+
+std::string ReadThresholdsText(const std::vector<double>& thresholds) {
+  std::string out;
+  for (int k = 0; k < kNumFindingKinds; ++k) {
+    char t[16];
+    std::snprintf(t, sizeof t, " %.2f", thresholds[static_cast<size_t>(k)]);
+    out += " " + std::string(FindingKindName(static_cast<FindingKind>(k))) + t;
   }
   return out;
 }

@@ -140,6 +140,10 @@ std::vector<double> CalibrateReadThresholds(const torch::Tensor& present,
                                             const torch::Tensor& labels, double beta,
                                             int min_positives = 10);
 
+// Reading thresholds in words, one " kind threshold" per kind in FindingKind order
+// (" cardiomegaly 0.65 pleural_effusion 0.50 ..."). REQUIRES: kNumFindingKinds values.
+std::string ReadThresholdsText(const std::vector<double>& thresholds);
+
 // The head's reading as the text the prompt carries (FindingsConfig::read_as_text): the kinds
 // it finds present (probability >= 0.5) in FindingKind order, each with the words reports use —
 // severity, side and zone where the kind has them, a lesion's size in mm and "nodule" below 30

@@ -215,17 +215,11 @@ StatusOr<WarmupResult> WarmUpImagePath(model::ReportModel& m, const SplitIndex& 
     const torch::Tensor p = m->findings->Probabilities(HeadOutputs(m, val_images));
     const torch::Tensor y =
         torch::stack(val_targets).view({-1, model::kNumFindingKinds, model::kFieldsPerKind});
-    std::string thresholds;
-    for (int k = 0; k < model::kNumFindingKinds; ++k) {
-      char t[16];
-      std::snprintf(t, sizeof t, " %.2f", result.read_thresholds[static_cast<size_t>(k)]);
-      thresholds +=
-          " " + std::string(model::FindingKindName(static_cast<model::FindingKind>(k))) + t;
-    }
     std::fprintf(stderr,
                  "image warm-up: reading thresholds (F-beta %.2f on validation):%s\n"
                  "image warm-up: validation presence F1 %.3f (%.3f at 0.5)\n",
-                 o.read_beta, thresholds.c_str(), result.val_micro_f1, result.val_micro_f1_at_half);
+                 o.read_beta, model::ReadThresholdsText(result.read_thresholds).c_str(),
+                 result.val_micro_f1, result.val_micro_f1_at_half);
     std::string line;
     for (int k = 0; k < model::kNumFindingKinds; ++k) {
       const double f1 = PresenceF1(p.narrow(1, k, 1), y.narrow(1, k, 1));

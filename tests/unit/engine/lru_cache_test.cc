@@ -24,6 +24,18 @@ TEST(LruCache, EvictsTheLeastRecentlyUsedWithinTheByteBudget) {
   EXPECT_EQ(c.misses(), 1);
 }
 
+TEST(LruCache, ClearDropsEveryEntryAndItsBytes) {
+  auto c = Cache(100);
+  EXPECT_TRUE(c.Put("a", "xxxx"));
+  EXPECT_TRUE(c.Put("b", "yy"));
+  c.Clear();
+  EXPECT_FALSE(c.Get("a").has_value());
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_EQ(c.used_bytes(), 0);
+  EXPECT_TRUE(c.Put("a", "zz"));
+  EXPECT_EQ(c.size(), 1u);
+}
+
 TEST(LruCache, ReplacingAKeyAndOversizedValues) {
   auto c = Cache(10);
   EXPECT_TRUE(c.Put("a", "aaaa"));
