@@ -5,6 +5,7 @@
 // SIGTERM or SIGINT stops accepting, lets requests in flight finish, stops local replicas and
 // exits 0.
 #include <pthread.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -20,13 +21,14 @@
 #include "gateway/config.h"
 #include "gateway/gateway.h"
 #include "registry/registry.h"
+#include "registry_access.h"
 
 namespace medscribe::cli {
 namespace {
 namespace fs = std::filesystem;
 
 struct GatewayArgs {
-  std::string config, home, listen, port_file, model;
+  std::string config, home, listen, port_file, pid_file, model;
   int port = 8443, replicas = 1;
   // `up`: the clinical workflow over a cohort directory.
   std::string cohort, store, asr_lm, asr_acoustic_model;
@@ -79,9 +81,28 @@ void BlockSignals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
+// Pins each local deployment's model to the version its alias names now (NAME@VERSION), so
+// that its replicas keep serving that version when restarted, and a reload after the alias
+// moved (a promotion) restarts them on the new one. A reference the registry does not resolve
+// stays as written: the replica's own start then says why it cannot serve it.
+void PinLocalModels(GlobalOptions& g, gateway::GatewayConfig& c) {
+  auto reg = OpenRegistry(g);
+  if (!reg.ok()) return;
+  for (gateway::Endpoint& e : c.endpoints)
+    for (gateway::Deployment& d : e.deployments) {
+      if (!d.is_local()) continue;
+      if (auto entry = reg->Verify(d.local.model); entry.ok())
+        d.local.model = entry->name + "@" + std::to_string(entry->version);
+    }
+}
+
 int RunGateway(GlobalOptions& g, const GatewayArgs& a) {
   if (!a.home.empty()) g.home = ResolveHome(a.home).string();
-  auto load = [&]() { return gateway::LoadGatewayConfig(a.config, g.home); };
+  auto load = [&]() -> StatusOr<gateway::GatewayConfig> {
+    ASSIGN_OR_RETURN(gateway::GatewayConfig c, gateway::LoadGatewayConfig(a.config, g.home));
+    PinLocalModels(g, c);
+    return c;
+  };
   auto c = load();
   if (!c.ok()) return ReportError(c.status());
   if (!a.listen.empty()) c->listen = a.listen;
@@ -90,6 +111,10 @@ int RunGateway(GlobalOptions& g, const GatewayArgs& a) {
   if (!gw.ok()) return ReportError(gw.status());
   if (Status s = (*gw)->Start(); !s.ok()) return ReportError(s);
   WritePortFile(a.port_file, (*gw)->port());
+  if (!a.pid_file.empty()) {
+    std::ofstream(a.pid_file + ".tmp") << getpid() << "\n";
+    fs::rename(a.pid_file + ".tmp", a.pid_file);
+  }
   std::fprintf(stderr, "gateway on %s%s\n", (*gw)->url().c_str(),
                (*gw)->ca_file().empty() ? "" : (" (trust " + (*gw)->ca_file() + ")").c_str());
   const std::string listen = a.listen;
@@ -184,6 +209,8 @@ Runner RegisterGateway(CLI::App& app) {
   app.add_option("--listen", a->listen,
                  "HOST:PORT, overriding the file's listen (port 0: any free port)");
   app.add_option("--port-file", a->port_file, "Write the port actually bound to this file");
+  app.add_option("--pid-file", a->pid_file,
+                 "Write the gateway's process id to this file (for SIGHUP: reload)");
   return [a](GlobalOptions& g) { return RunGateway(g, *a); };
 }
 

@@ -202,7 +202,9 @@ asio::awaitable<ForwardResult> Forwarder::Forward(EndpointRoute& ep, EjectionPol
       Outstanding counted(*replica);
       o = co_await upstream_.Exchange(replica->addr, up, sink);
     }
-    metrics_.upstream_latency.Observe(static_cast<double>(clock_.SteadyMs() - u0) / 1000.0);
+    const double took = static_cast<double>(clock_.SteadyMs() - u0) / 1000.0;
+    metrics_.upstream_latency.Observe(took);
+    metrics_.UpstreamTime(deployment, took);
     ++result.attempts;
     result.deployment = deployment;
     result.replica = replica->addr.key();

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <shared_mutex>
 #include <thread>
 
@@ -110,8 +111,13 @@ struct Gateway::Impl {
   std::optional<serve::DevIssuer> dev;
   std::string issuer;
   std::unique_ptr<TokenVerifier> verifier;
+  std::string exe;  // the medscribe binary local replicas run
   std::unique_ptr<LocalReplicas> local;
-  std::map<std::string, std::vector<std::string>> local_urls;  // "endpoint/deployment" → URLs
+  struct RunningLocal {
+    LocalReplicaSpec spec;
+    LocalReplicas::Group group;
+  };
+  std::map<std::string, RunningLocal> running;  // "endpoint/deployment" → its local replicas
   boost::asio::io_context ioc;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
@@ -129,7 +135,11 @@ struct Gateway::Impl {
     return state;
   }
 
-  StatusOr<std::shared_ptr<State>> Build(GatewayConfig c) {
+  // The routing state for `c`, its local deployments served by `locals`.
+  StatusOr<std::shared_ptr<State>> Build(GatewayConfig c,
+                                         const std::map<std::string, RunningLocal>& locals) {
+    std::map<std::string, std::vector<std::string>> local_urls;
+    for (const auto& [key, r] : locals) local_urls[key] = r.group.urls;
     auto s = std::make_shared<State>();
     ASSIGN_OR_RETURN(s->routes, RoutingTable::Build(c.endpoints, local_urls, replicas));
     s->per_principal = std::make_unique<RateLimiter>(c.limits.per_principal);
@@ -143,6 +153,44 @@ struct Gateway::Impl {
     s->ejection = EjectionPolicy{c.eject_after_errors, c.eject_for};
     s->config = std::move(c);
     return s;
+  }
+
+  // The local deployments of `c`: those whose specification is unchanged keep their running
+  // replicas, the others get a new group started (its id appended to `started`). On an error
+  // the groups started here are stopped again.
+  StatusOr<std::map<std::string, RunningLocal>> StartLocals(const GatewayConfig& c,
+                                                            std::vector<int>& started) {
+    std::map<std::string, RunningLocal> next;
+    for (const Endpoint& e : c.endpoints) {
+      for (const Deployment& d : e.deployments) {
+        if (!d.is_local()) continue;
+        LocalReplicaSpec spec;
+        spec.deployment = d.name;
+        spec.model = d.local.model;
+        spec.count = d.local.count;
+        spec.args = d.local.args;
+        if (boot.upstream_mtls) {
+          spec.tls_cert = pki->server_cert.string();
+          spec.tls_key = pki->server_key.string();
+          spec.client_ca = pki->ca_cert.string();
+        }
+        const std::string key = e.name + "/" + d.name;
+        if (auto it = running.find(key); it != running.end() && it->second.spec == spec) {
+          next[key] = it->second;
+          continue;
+        }
+        if (!local) local = std::make_unique<LocalReplicas>(exe, boot.home);
+        auto group = local->Start(spec, std::chrono::seconds(300));
+        if (!group.ok()) {
+          for (int id : started) local->Stop(id, std::chrono::seconds(30));
+          started.clear();
+          return group.status();
+        }
+        started.push_back(group->id);
+        next[key] = RunningLocal{spec, *group};
+      }
+    }
+    return next;
   }
 
   // Sends `body` to a replica of the endpoint serving `path` and waits for the whole answer.
@@ -637,28 +685,10 @@ Status Gateway::Start() {
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n <= 0) return InternalError("cannot find the medscribe binary (/proc/self/exe)");
   exe[n] = 0;
-  for (const Endpoint& e : c.endpoints) {
-    for (const Deployment& d : e.deployments) {
-      if (!d.is_local()) continue;
-      if (!m.local) m.local = std::make_unique<LocalReplicas>(exe, c.home);
-      LocalReplicaSpec spec;
-      spec.deployment = d.name;
-      spec.model = d.local.model;
-      spec.count = d.local.count;
-      spec.args = d.local.args;
-      if (c.upstream_mtls) {
-        spec.tls_cert = m.pki->server_cert.string();
-        spec.tls_key = m.pki->server_key.string();
-        spec.client_ca = m.pki->ca_cert.string();
-      }
-      const size_t before = m.local->urls().size();
-      RETURN_IF_ERROR(m.local->Start(spec, std::chrono::seconds(300)));
-      auto urls = m.local->urls();
-      m.local_urls[e.name + "/" + d.name] =
-          std::vector<std::string>(urls.begin() + static_cast<long>(before), urls.end());
-    }
-  }
-  ASSIGN_OR_RETURN(auto state, m.Build(c));
+  m.exe = exe;
+  std::vector<int> started;
+  ASSIGN_OR_RETURN(m.running, m.StartLocals(c, started));
+  ASSIGN_OR_RETURN(auto state, m.Build(c, m.running));
   m.state = std::move(state);
   if (c.clinical.enabled) {
     auto call = [&m, path = c.clinical.generate_path](
@@ -732,9 +762,26 @@ std::string Gateway::ca_file() const {
 
 Status Gateway::Reload(GatewayConfig config) {
   Impl& m = *impl_;
-  ASSIGN_OR_RETURN(auto state, m.Build(std::move(config)));
-  std::unique_lock<std::shared_mutex> lock(m.state_mu);
-  m.state = std::move(state);
+  // The listening address, TLS and keys stay as started.
+  config.home = m.boot.home;
+  config.upstream_mtls = m.boot.upstream_mtls;
+  std::vector<int> started;
+  ASSIGN_OR_RETURN(auto next, m.StartLocals(config, started));
+  auto state = m.Build(std::move(config), next);
+  if (!state.ok()) {
+    for (int id : started) m.local->Stop(id, std::chrono::seconds(30));
+    return state.status();
+  }
+  {
+    std::unique_lock<std::shared_mutex> lock(m.state_mu);
+    m.state = std::move(*state);
+  }
+  // Replicas no deployment uses any more drain what they were sent, then stop.
+  std::set<int> kept;
+  for (const auto& [key, r] : next) kept.insert(r.group.id);
+  for (const auto& [key, r] : m.running)
+    if (!kept.count(r.group.id)) m.local->Stop(r.group.id, std::chrono::seconds(30));
+  m.running = std::move(next);
   return OkStatus();
 }
 

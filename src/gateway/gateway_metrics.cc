@@ -1,10 +1,22 @@
 #include "gateway/gateway_metrics.h"
 
+#include <cstdio>
+
 namespace medscribe::gateway {
 namespace {
 
 const std::vector<double> kLatencyBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                             0.5,   1,      2.5,   5,    10,    30,   60};
+
+// A label value as the exposition format writes it: backslash, quote and newline escaped.
+std::string LabelValue(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -17,6 +29,12 @@ void GatewayMetrics::Request(const std::string& route, int status) {
 void GatewayMetrics::Upstream(const std::string& deployment, const std::string& outcome) {
   std::lock_guard<std::mutex> lock(mu_);
   ++upstream_[{deployment, outcome}];
+}
+void GatewayMetrics::UpstreamTime(const std::string& deployment, double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& [sum, count] = upstream_time_[deployment];
+  sum += seconds;
+  ++count;
 }
 void GatewayMetrics::Refused(const std::string& reason) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -76,6 +94,18 @@ std::string GatewayMetrics::Render(const RoutingTable& routes, int64_t now_ms) c
     for (const auto& [k, v] : upstream_)
       out += "medscribe_gateway_upstream_requests_total{deployment=\"" + k.first + "\",outcome=\"" +
              k.second + "\"} " + std::to_string(v) + "\n";
+    out +=
+        "# HELP medscribe_gateway_deployment_upstream_seconds Time of exchanges with a "
+        "deployment's replicas, seconds.\n# TYPE medscribe_gateway_deployment_upstream_seconds "
+        "summary\n";
+    for (const auto& [d, v] : upstream_time_) {
+      char sum[40];
+      std::snprintf(sum, sizeof(sum), "%.6f", v.first);
+      out += "medscribe_gateway_deployment_upstream_seconds_sum{deployment=\"" + d + "\"} " + sum +
+             "\n";
+      out += "medscribe_gateway_deployment_upstream_seconds_count{deployment=\"" + d + "\"} " +
+             std::to_string(v.second) + "\n";
+    }
     out += "# HELP medscribe_gateway_refused_total Requests refused by the gateway, by reason.\n";
     out += "# TYPE medscribe_gateway_refused_total counter\n";
     for (const auto& [k, v] : refused_)
@@ -100,14 +130,25 @@ std::string GatewayMetrics::Render(const RoutingTable& routes, int64_t now_ms) c
       "medscribe_gateway_in_flight_requests gauge\n";
   out += "medscribe_gateway_in_flight_requests " + std::to_string(in_flight_.load()) + "\n";
   out +=
-      "# HELP medscribe_gateway_replica_up Whether a replica is in rotation (1) or not (0).\n# "
-      "TYPE medscribe_gateway_replica_up gauge\n";
+      "# HELP medscribe_gateway_deployment_weight A deployment's weight in its endpoint.\n# "
+      "TYPE medscribe_gateway_deployment_weight gauge\n";
+  for (const auto& ep : routes.endpoints())
+    for (const auto& d : ep->deployments) {
+      char w[40];
+      std::snprintf(w, sizeof(w), "%g", d->weight);
+      out += "medscribe_gateway_deployment_weight{endpoint=\"" + ep->name + "\",deployment=\"" +
+             d->name + "\"} " + w + "\n";
+    }
+  out +=
+      "# HELP medscribe_gateway_replica_up Whether a replica is in rotation (1) or not (0), and "
+      "the model (NAME@VERSION) its last health check named.\n# TYPE medscribe_gateway_replica_up "
+      "gauge\n";
   for (const auto& ep : routes.endpoints())
     for (const auto& d : ep->deployments)
       for (const auto& r : d->replicas)
         out += "medscribe_gateway_replica_up{endpoint=\"" + ep->name + "\",deployment=\"" +
-               d->name + "\",replica=\"" + r->addr.key() + "\"} " +
-               (r->available(now_ms) ? "1" : "0") + "\n";
+               d->name + "\",model=\"" + LabelValue(r->model()) + "\",replica=\"" + r->addr.key() +
+               "\"} " + (r->available(now_ms) ? "1" : "0") + "\n";
   return out;
 }
 

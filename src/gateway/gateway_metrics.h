@@ -1,6 +1,7 @@
 // The gateway's Prometheus metrics (docs/gateway.md lists them): requests by route and status,
 // exchanges with replicas by deployment and outcome, refusals by reason, retries, mirrored
-// copies, ejections, audit records, latencies, requests in flight and each replica's state.
+// copies, ejections, audit records, latencies (also per deployment), requests in flight, each
+// deployment's weight and each replica's state and model.
 // No label carries request content.
 //
 // Thread safety: every method may be called from any thread.
@@ -23,6 +24,8 @@ class GatewayMetrics {
   GatewayMetrics();
   void Request(const std::string& route, int status);
   void Upstream(const std::string& deployment, const std::string& outcome);
+  // The duration of one exchange with a replica of `deployment` (a canary is judged on it).
+  void UpstreamTime(const std::string& deployment, double seconds);
   void Refused(const std::string& reason);
   void Retry();
   void Mirrored();
@@ -47,6 +50,7 @@ class GatewayMetrics {
   std::map<std::pair<std::string, int>, uint64_t> requests_;          // route, status
   std::map<std::pair<std::string, std::string>, uint64_t> upstream_;  // deployment, outcome
   std::map<std::string, uint64_t> refused_;                           // reason class
+  std::map<std::string, std::pair<double, uint64_t>> upstream_time_;  // deployment: sum, count
   uint64_t retries_ = 0, mirrored_ = 0, ejections_ = 0, audit_records_ = 0;
   std::atomic<int> in_flight_{0};
 };

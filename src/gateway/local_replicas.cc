@@ -39,17 +39,29 @@ StatusOr<pid_t> LocalReplicas::Spawn(const Child& c) const {
   return pid;
 }
 
-Status LocalReplicas::Start(const LocalReplicaSpec& spec, std::chrono::seconds wait) {
+StatusOr<LocalReplicas::Group> LocalReplicas::Start(const LocalReplicaSpec& spec,
+                                                    std::chrono::seconds wait) {
   std::error_code ec;
   fs::create_directories(home_ / "logs", ec);
   fs::create_directories(home_ / "run", ec);
-  std::vector<size_t> started;
+  Group group;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    group.id = next_group_++;
+  }
+  std::vector<Child> started;
+  const auto fail = [&](Status s) {
+    Terminate(started, std::chrono::seconds(10));
+    return s;
+  };
   for (int i = 0; i < spec.count; ++i) {
     Child c;
+    c.group = group.id;
     c.deployment = spec.deployment;
     c.log = (home_ / "logs" / (spec.deployment + "-" + std::to_string(i) + ".log")).string();
     const fs::path port_file =
-        home_ / "run" / (spec.deployment + "-" + std::to_string(i) + ".port");
+        home_ / "run" /
+        (spec.deployment + "-g" + std::to_string(group.id) + "-" + std::to_string(i) + ".port");
     fs::remove(port_file, ec);
     c.argv = {exe_.string(), "--home",           home_.string(),       "serve",
               "--model",     spec.model,         "--listen",           "127.0.0.1:0",
@@ -60,7 +72,9 @@ Status LocalReplicas::Start(const LocalReplicaSpec& spec, std::chrono::seconds w
                                    "--tls-client-ca", spec.client_ca});
     }
     c.argv.insert(c.argv.end(), spec.args.begin(), spec.args.end());
-    ASSIGN_OR_RETURN(c.pid, Spawn(c));
+    auto pid = Spawn(c);
+    if (!pid.ok()) return fail(pid.status());
+    c.pid = *pid;
     const auto deadline = std::chrono::steady_clock::now() + wait;
     while (true) {
       std::ifstream in(port_file);
@@ -71,17 +85,17 @@ Status LocalReplicas::Start(const LocalReplicaSpec& spec, std::chrono::seconds w
       }
       int status = 0;
       if (waitpid(c.pid, &status, WNOHANG) == c.pid) {
-        return Status(ErrorCode::kUnavailable, "local replica " + std::to_string(i) + " of '" +
-                                                   spec.deployment + "' (medscribe serve --model " +
-                                                   spec.model + ") exited while starting; see " +
-                                                   c.log);
+        return fail(Status(ErrorCode::kUnavailable, "local replica " + std::to_string(i) + " of '" +
+                                                        spec.deployment +
+                                                        "' (medscribe serve --model " + spec.model +
+                                                        ") exited while starting; see " + c.log));
       }
       if (std::chrono::steady_clock::now() > deadline) {
         kill(c.pid, SIGKILL);
         waitpid(c.pid, &status, 0);
-        return Status(ErrorCode::kUnavailable,
-                      "local replica of '" + spec.deployment + "' did not listen within " +
-                          std::to_string(wait.count()) + " s; see " + c.log);
+        return fail(Status(ErrorCode::kUnavailable,
+                           "local replica of '" + spec.deployment + "' did not listen within " +
+                               std::to_string(wait.count()) + " s; see " + c.log));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -89,12 +103,17 @@ Status LocalReplicas::Start(const LocalReplicaSpec& spec, std::chrono::seconds w
     // A restart keeps the port: the URL stays valid.
     for (std::string& a : c.argv)
       if (a == "127.0.0.1:0") a = "127.0.0.1:" + std::to_string(c.port);
-    LOG_INFO("local replica {} of '{}' is up at {} (pid {})", i, spec.deployment, c.url, c.pid);
+    LOG_INFO("local replica {} of '{}' ({}) is up at {} (pid {})", i, spec.deployment, spec.model,
+             c.url, c.pid);
+    group.urls.push_back(c.url);
+    started.push_back(std::move(c));
+  }
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    children_.push_back(std::move(c));
+    for (Child& c : started) children_.push_back(std::move(c));
   }
   if (!supervisor_.joinable()) supervisor_ = std::thread([this] { Supervise(); });
-  return OkStatus();
+  return group;
 }
 
 void LocalReplicas::Supervise() {
@@ -122,13 +141,6 @@ void LocalReplicas::Supervise() {
   }
 }
 
-std::vector<std::string> LocalReplicas::urls() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::string> out;
-  for (const Child& c : children_) out.push_back(c.url);
-  return out;
-}
-
 std::vector<pid_t> LocalReplicas::pids() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<pid_t> out;
@@ -136,14 +148,11 @@ std::vector<pid_t> LocalReplicas::pids() const {
   return out;
 }
 
-void LocalReplicas::Stop(std::chrono::seconds grace) {
-  if (stopping_.exchange(true)) return;
-  if (supervisor_.joinable()) supervisor_.join();
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const Child& c : children_)
+void LocalReplicas::Terminate(std::vector<Child>& children, std::chrono::seconds grace) {
+  for (const Child& c : children)
     if (c.pid > 0) kill(c.pid, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace;
-  for (Child& c : children_) {
+  for (Child& c : children) {
     if (c.pid <= 0) continue;
     int status = 0;
     while (waitpid(c.pid, &status, WNOHANG) == 0) {
@@ -156,6 +165,32 @@ void LocalReplicas::Stop(std::chrono::seconds grace) {
     }
     c.pid = -1;
   }
+}
+
+void LocalReplicas::Stop(int group, std::chrono::seconds grace) {
+  std::vector<Child> leaving;
+  {
+    // Out of the supervisor's sight first, so that it does not restart them.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = children_.begin(); it != children_.end();) {
+      if (it->group == group) {
+        leaving.push_back(std::move(*it));
+        it = children_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const Child& c : leaving)
+    LOG_INFO("stopping local replica {} of '{}' (pid {})", c.url, c.deployment, c.pid);
+  Terminate(leaving, grace);
+}
+
+void LocalReplicas::Stop(std::chrono::seconds grace) {
+  if (stopping_.exchange(true)) return;
+  if (supervisor_.joinable()) supervisor_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  Terminate(children_, grace);
 }
 
 }  // namespace medscribe::gateway
