@@ -2,28 +2,45 @@
 // training as recorded steps (docs/pipeline.md): feedback export (joined to the previous dataset
 // version with feedback.combine_with) -> training (fine-tuned from
 // NAME@production, or from scratch) -> evaluation gate against production -> registration as
-// NAME@staging. Each step runs this binary's own command, and leaves a record (its inputs and
-// their digest, the command, its outputs and their digests) in WORK/steps/ and WORK/records.jsonl;
-// a rerun skips a step whose record matches its inputs and whose outputs still verify.
+// NAME@staging -> canary in the gateway, promoted to NAME@production when its live signals hold
+// (monitor/canary.h) or rolled back. Each step runs this binary's own command, and leaves a record
+// (its inputs and their digest, the command, its outputs and their digests) in WORK/steps/ and
+// WORK/records.jsonl; a rerun skips a step whose record matches its inputs and whose outputs still
+// verify.
+#include <signal.h>
+
+#include <cctype>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 
 #include "cli.h"
+#include "clinical/http_client.h"
+#include "clinical/store.h"
 #include "common/civil_time.h"
 #include "common/files.h"
+#include "common/strings.h"
 #include "common/subprocess.h"
 #include "common/yaml_fields.h"
+#include "crypto/envelope.h"
 #include "crypto/hmac.h"
+#include "gateway/config.h"
+#include "monitor/canary.h"
+#include "monitor/live.h"
 #include "registry_access.h"
+#include "serve/jwt.h"
 
 namespace medscribe::cli {
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 namespace {
 
-constexpr int kExitRejected = 5;  // the gate refused the candidate
+constexpr int kExitRejected = 5;  // the gate refused the candidate, or the canary rolled back
 
 struct PipelineConfig {
   std::string name, model;
@@ -38,6 +55,16 @@ struct PipelineConfig {
   double margin = 0.02;       // micro-F1 the candidate may lose
   double loss_margin = 0.05;  // relative token loss the candidate may add
   int limit = 50;
+  // The canary: the gateway sends `weight` of the endpoint's traffic to the deployment serving
+  // NAME@staging until its live signals decide (docs/pipeline.md).
+  struct Canary {
+    bool enabled = false;
+    std::string gateway, pid_file, url, ca, token_file, store;
+    std::string endpoint = "reports", deployment = "canary", baseline = "production";
+    double weight = 10;
+    int64_t watch_s = 600, max_watch_s = 0, poll_s = 5, apply_timeout_s = 300;
+    monitor::CanaryPolicy policy;
+  } canary;
 };
 
 using yaml::Get;
@@ -45,8 +72,8 @@ using yaml::Get;
 StatusOr<PipelineConfig> ParsePipeline(const std::string& text, const std::string& base_dir,
                                        const std::string& home) {
   ASSIGN_OR_RETURN(const YAML::Node root, yaml::Load(text));
-  RETURN_IF_ERROR(
-      yaml::KnownKeys(root, "", {"pipeline", "model", "feedback", "dataset", "train", "gate"}));
+  RETURN_IF_ERROR(yaml::KnownKeys(
+      root, "", {"pipeline", "model", "feedback", "dataset", "train", "gate", "canary"}));
   const auto path = [&](const std::string& p) {
     return p.empty() || p.rfind("postgres", 0) == 0 || fs::path(p).is_absolute()
                ? p
@@ -129,6 +156,72 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& text, const std::strin
   if (!(c.loss_margin >= 0)) return InvalidArgumentError("gate.loss_margin: at least 0");
   if (!(c.margin >= 0 && c.margin < 1)) return InvalidArgumentError("gate.margin: in [0, 1)");
   if (c.limit < 1) return InvalidArgumentError("gate.limit: at least 1");
+  if (const YAML::Node k = root["canary"]) {
+    RETURN_IF_ERROR(yaml::KnownKeys(
+        k, "canary",
+        {"gateway", "pid_file", "url", "ca", "token_file", "store", "endpoint", "deployment",
+         "baseline", "weight", "watch", "max_watch", "poll", "apply_timeout", "min_requests",
+         "max_error_rate", "max_latency_ratio", "max_edit_rate", "min_signed"}));
+    PipelineConfig::Canary& q = c.canary;
+    q.enabled = true;
+    for (const char* required : {"gateway", "pid_file", "url"})
+      if (!k[required])
+        return InvalidArgumentError(
+            std::string("canary.") + required +
+            ": required (the gateway's configuration file, its --pid-file and its URL)");
+    const std::vector<std::pair<const char*, std::string*>> strings = {
+        {"gateway", &q.gateway},
+        {"pid_file", &q.pid_file},
+        {"url", &q.url},
+        {"ca", &q.ca},
+        {"token_file", &q.token_file},
+        {"store", &q.store},
+        {"endpoint", &q.endpoint},
+        {"deployment", &q.deployment},
+        {"baseline", &q.baseline}};
+    for (const auto& [key, field] : strings)
+      if (k[key]) {
+        ASSIGN_OR_RETURN(*field, Get<std::string>(k[key], std::string("canary.") + key));
+      }
+    for (std::string* file : {&q.gateway, &q.pid_file, &q.ca, &q.token_file, &q.store})
+      *file = path(*file);
+    const std::vector<std::pair<const char*, int64_t*>> durations = {
+        {"watch", &q.watch_s},
+        {"max_watch", &q.max_watch_s},
+        {"poll", &q.poll_s},
+        {"apply_timeout", &q.apply_timeout_s}};
+    for (const auto& [key, field] : durations)
+      if (k[key]) {
+        const std::string name = std::string("canary.") + key;
+        ASSIGN_OR_RETURN(const std::string given, Get<std::string>(k[key], name));
+        ASSIGN_OR_RETURN(*field, ParseDuration(given, name));
+        if (*field < 1) return InvalidArgumentError(name + ": at least 1 second");
+      }
+    if (q.max_watch_s == 0) q.max_watch_s = 4 * q.watch_s;
+    if (q.max_watch_s < q.watch_s)
+      return InvalidArgumentError("canary.max_watch: at least canary.watch");
+    const std::vector<std::pair<const char*, double*>> numbers = {
+        {"weight", &q.weight},
+        {"min_requests", &q.policy.min_requests},
+        {"max_error_rate", &q.policy.max_error_rate},
+        {"max_latency_ratio", &q.policy.max_latency_ratio},
+        {"max_edit_rate", &q.policy.max_edit_rate}};
+    for (const auto& [key, field] : numbers)
+      if (k[key]) {
+        ASSIGN_OR_RETURN(*field, Get<double>(k[key], std::string("canary.") + key));
+        if (!(*field >= 0))
+          return InvalidArgumentError(std::string("canary.") + key + ": at least 0");
+      }
+    if (!(q.weight > 0)) return InvalidArgumentError("canary.weight: more than 0");
+    if (k["min_signed"]) {
+      ASSIGN_OR_RETURN(q.policy.min_signed, Get<int64_t>(k["min_signed"], "canary.min_signed"));
+      if (q.policy.min_signed < 0) return InvalidArgumentError("canary.min_signed: at least 0");
+    }
+    if (q.store.empty())
+      q.store = c.feedback ? c.store : (fs::path(home) / "clinical" / "drafts.db").string();
+    if (q.deployment == q.baseline)
+      return InvalidArgumentError("canary.deployment and canary.baseline must differ");
+  }
   return c;
 }
 
@@ -158,6 +251,16 @@ class Pipeline {
     std::string production;
     if (auto p = reg.Verify(c_.model + "@production"); p.ok()) {
       production = p->name + "@" + std::to_string(p->version);
+      // A run whose canary promoted its candidate is complete: production is then the candidate,
+      // and the run's steps keep the version they started from.
+      if (const Json canary = Recorded("canary");
+          canary.value("status", "") == "done" && canary.contains("outputs") &&
+          canary["outputs"].value("decision", "") == "promote" &&
+          canary["outputs"].value("model", "") == production) {
+        const Json train = Recorded("train");
+        if (train.contains("inputs") && train["inputs"].value("from", "") != "scratch")
+          production = train["inputs"].value("from", production);
+      }
     } else if (c_.from == "production") {
       return FailedPreconditionError("no " + c_.model + "@production to fine-tune (" +
                                      p.status().message() +
@@ -308,9 +411,40 @@ class Pipeline {
                           {"alias", "staging"}};
             },
             still_registered));
-    Say("registered " + registered["model"].get<std::string>() + " as " + c_.model +
-        "@staging; promote it with `medscribe registry alias " +
-        registered["model"].get<std::string>() + " production`");
+    const std::string candidate = registered["model"].get<std::string>();
+    if (!c_.canary.enabled || last_ == "register") {
+      Say("registered " + candidate + " as " + c_.model + "@staging; promote it with `medscribe " +
+          "registry alias " + candidate + " production`" +
+          (c_.canary.enabled ? " or the canary step" : ""));
+      return kExitOk;
+    }
+    // 5. The canary: live traffic decides between promotion and roll-back.
+    const PipelineConfig::Canary& q = c_.canary;
+    Json canary_in = {{"candidate", candidate},
+                      {"candidate_weights_sha256", weights},
+                      {"gateway", q.gateway},
+                      {"endpoint", q.endpoint},
+                      {"deployment", q.deployment},
+                      {"baseline", q.baseline},
+                      {"weight", q.weight},
+                      {"watch_s", q.watch_s},
+                      {"max_watch_s", q.max_watch_s},
+                      {"min_requests", q.policy.min_requests},
+                      {"max_error_rate", q.policy.max_error_rate},
+                      {"max_latency_ratio", q.policy.max_latency_ratio},
+                      {"max_edit_rate", q.policy.max_edit_rate},
+                      {"min_signed", q.policy.min_signed}};
+    // Done means promoted, and the candidate still is production.
+    const auto still_promoted = [&](const Json& recorded) {
+      if (!recorded.is_object() || recorded.value("decision", "") != "promote") return false;
+      auto p = reg.Verify(c_.model + "@production");
+      return p.ok() && p->name + "@" + std::to_string(p->version) == candidate;
+    };
+    ASSIGN_OR_RETURN(Json canary,
+                     Step(
+                         "canary", canary_in, {},
+                         [&]() { return RunCanary(reg, candidate, production); }, still_promoted));
+    if (canary.value("decision", "") != "promote") return kExitRejected;
     return kExitOk;
   }
 
@@ -321,12 +455,16 @@ class Pipeline {
     return cmd;
   }
 
+  // The step's last record, or an empty object.
+  Json Recorded(const std::string& step) const {
+    auto text = ReadFile(fs::path(work_) / "steps" / (step + ".json"));
+    if (!text.ok()) return Json::object();
+    Json r = Json::parse(*text, nullptr, false);
+    return r.is_object() ? r : Json::object();
+  }
   // The inputs digest of the step's last record, or "".
   std::string RecordedDigest(const std::string& step) const {
-    auto text = ReadFile(fs::path(work_) / "steps" / (step + ".json"));
-    if (!text.ok()) return "";
-    const Json r = Json::parse(*text, nullptr, false);
-    return r.is_object() ? r.value("inputs_digest", "") : "";
+    return Recorded(step).value("inputs_digest", "");
   }
 
   // The log of a step's command `i` (its first command: WORK/logs/STEP.log).
@@ -360,6 +498,12 @@ class Pipeline {
     std::snprintf(buf, sizeof(buf), "%.3f", v);
     return buf;
   }
+  static std::string Weight(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%g", v);
+    return buf;
+  }
+  static std::string Count(double v) { return std::to_string(static_cast<long long>(v)); }
   static std::string Interval(const Json& v) {
     return Fmt(v[0].get<double>()) + " [" + Fmt(v[1].get<double>()) + ", " +
            Fmt(v[2].get<double>()) + "]";
@@ -434,6 +578,275 @@ class Pipeline {
     return out;
   }
 
+  // The gateway's /metrics, read with canary.token_file's token or one the home's development
+  // issuer signs (role admin: system/Metrics.read).
+  StatusOr<std::vector<monitor::MetricSample>> Scrape() const {
+    const PipelineConfig::Canary& q = c_.canary;
+    std::string token;
+    if (!q.token_file.empty()) {
+      ASSIGN_OR_RETURN(token, ReadFile(q.token_file));
+      while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
+        token.pop_back();
+    } else {
+      const std::string pem = g_.home + "/keys/dev_issuer.pem";
+      if (!fs::exists(pem))
+        return FailedPreconditionError(
+            "canary: no token for the gateway's /metrics: set canary.token_file (a bearer token "
+            "with system/Metrics.read) or use the home's development issuer");
+      ASSIGN_OR_RETURN(auto issuer,
+                       serve::DevIssuer::LoadOrCreate(pem, "https://medscribe.local/dev-issuer"));
+      const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+      ASSIGN_OR_RETURN(token,
+                       issuer.Issue("pipeline-" + c_.name, "admin", "", "medscribe", 300, now));
+    }
+    clinical::HttpClient http({q.ca, 10000, 16u << 20});
+    const std::string url = q.url + "/metrics";
+    ASSIGN_OR_RETURN(clinical::HttpResponse r,
+                     http.Get(url, {{"Authorization", "Bearer " + token}}));
+    if (r.status != 200)
+      return UnavailableError("canary: " + url + " answered HTTP " + std::to_string(r.status) +
+                              (r.status == 401 || r.status == 403
+                                   ? " (the token lacks system/Metrics.read; set canary.token_file)"
+                                   : ""));
+    auto samples = monitor::ParsePrometheusText(r.body);
+    if (!samples.ok()) return DataLossError("canary: " + url + ": " + samples.status().message());
+    return samples;
+  }
+
+  // The weight the gateway gives `deployment` of the canary's endpoint, or -1.
+  double WeightOf(const std::vector<monitor::MetricSample>& scrape,
+                  const std::string& deployment) const {
+    for (const auto& m : scrape)
+      if (m.name == "medscribe_gateway_deployment_weight" && m.labels.count("endpoint") &&
+          m.labels.at("endpoint") == c_.canary.endpoint && m.labels.count("deployment") &&
+          m.labels.at("deployment") == deployment)
+        return m.value;
+    return -1;
+  }
+  // The models `deployment`'s replicas serve ("" for a replica not checked yet), and whether
+  // every one of them is in rotation.
+  std::set<std::string> ModelsOf(const std::vector<monitor::MetricSample>& scrape,
+                                 const std::string& deployment, bool& all_up) const {
+    std::set<std::string> models;
+    all_up = true;
+    for (const auto& m : scrape)
+      if (m.name == "medscribe_gateway_replica_up" && m.labels.count("endpoint") &&
+          m.labels.at("endpoint") == c_.canary.endpoint && m.labels.count("deployment") &&
+          m.labels.at("deployment") == deployment) {
+        models.insert(m.labels.count("model") ? m.labels.at("model") : "");
+        all_up = all_up && m.value == 1;
+      }
+    return models;
+  }
+  bool Serves(const std::vector<monitor::MetricSample>& scrape, const std::string& deployment,
+              const std::string& model) const {
+    bool up = false;
+    return ModelsOf(scrape, deployment, up) == std::set<std::string>{model} && up;
+  }
+
+  // Writes the gateway's configuration with `deployment`'s weight set and signals the gateway
+  // to reload it.
+  Status SetWeight(const std::string& deployment, double weight) const {
+    const PipelineConfig::Canary& q = c_.canary;
+    ASSIGN_OR_RETURN(const std::string text, ReadFile(q.gateway));
+    ASSIGN_OR_RETURN(const std::string edited,
+                     gateway::SetDeploymentWeight(text, q.endpoint, deployment, weight));
+    auto parsed =
+        gateway::ParseGatewayConfig(edited, fs::absolute(q.gateway).parent_path(), g_.home);
+    if (!parsed.ok())
+      return Status(parsed.status().code(), q.gateway + ": " + parsed.status().message());
+    RETURN_IF_ERROR(WriteFile(q.gateway + ".tmp", edited));
+    std::error_code ec;
+    fs::rename(q.gateway + ".tmp", q.gateway, ec);
+    if (ec) return IoError("cannot replace " + q.gateway + ": " + ec.message());
+    ASSIGN_OR_RETURN(const std::string pid_text, ReadFile(q.pid_file));
+    const long pid = std::strtol(pid_text.c_str(), nullptr, 10);
+    if (pid <= 1 || kill(static_cast<pid_t>(pid), SIGHUP) != 0)
+      return UnavailableError("canary: cannot signal the gateway (pid '" + pid_text.substr(0, 20) +
+                              "' from " + q.pid_file + ") to reload: " + std::strerror(errno));
+    return OkStatus();
+  }
+
+  // Polls the gateway every second until `done` holds for a scrape; DeadlineExceeded naming
+  // `what` after canary.apply_timeout.
+  Status WaitFor(const std::function<bool(const std::vector<monitor::MetricSample>&)>& done,
+                 const std::string& what) const {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(c_.canary.apply_timeout_s);
+    Status last = OkStatus();
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto scrape = Scrape();
+      if (scrape.ok() && done(*scrape)) return OkStatus();
+      if (!scrape.ok()) last = scrape.status();
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    return DeadlineExceededError("canary: the gateway did not " + what + " within " +
+                                 std::to_string(c_.canary.apply_timeout_s) + " s (see its log)" +
+                                 (last.ok() ? std::string() : "; last error: " + last.message()));
+  }
+
+  // The clinicians' edits of the reports signed since `since` (ISO), by the model that drafted
+  // them.
+  StatusOr<std::map<std::string, monitor::DraftEdits>> EditsSince(const std::string& since) const {
+    std::map<std::string, monitor::DraftEdits> out;
+    const std::string& store = c_.canary.store;
+    if (store.rfind("postgres", 0) != 0 &&
+        !fs::exists(store.rfind("sqlite:", 0) == 0 ? store.substr(7) : store))
+      return out;  // no drafts store yet: nothing signed
+    ASSIGN_OR_RETURN(auto ring, crypto::KeyRing::Load(g_.home + "/keys/kek.ring"));
+    ASSIGN_OR_RETURN(auto db, clinical::OpenDraftStore(store, ring));
+    clinical::DraftQuery query;
+    query.status = "signed";
+    query.all_departments = true;
+    query.signed_since = since;
+    ASSIGN_OR_RETURN(auto rows, db->List(query));
+    for (const clinical::DraftRow& row : rows) {
+      const Json doc = Json::parse(row.phi, nullptr, false);
+      if (!doc.is_object()) continue;
+      const std::string draft = doc.value("draft", ""), signed_text = doc.value("final", "");
+      monitor::DraftEdits& e = out[row.model_version];
+      ++e.signed_reports;
+      e.draft_words += static_cast<double>(SplitWhitespace(draft).size());
+      e.edited_words += monitor::EditedWords(draft, signed_text);
+    }
+    return out;
+  }
+
+  static Json SignalsJson(const monitor::CanarySignals& s) {
+    return {{"exchanges", s.traffic.exchanges},
+            {"failures", s.traffic.failures},
+            {"mean_seconds", s.traffic.mean_seconds()},
+            {"signed_reports", s.edits.signed_reports},
+            {"edit_rate", s.edits.rate()}};
+  }
+
+  // Sends canary.weight of the endpoint's traffic to the canary deployment (which must serve
+  // `candidate`), watches both deployments' signals and decides; then promotes the candidate
+  // (the production alias moves, the baseline's local replicas restart on it) or rolls back,
+  // the canary's weight restored either way. The outputs say what was seen and decided.
+  StatusOr<Json> RunCanary(registry::Registry& reg, const std::string& candidate,
+                           const std::string& production) {
+    const PipelineConfig::Canary& q = c_.canary;
+    ASSIGN_OR_RETURN(const std::string text, ReadFile(q.gateway));
+    ASSIGN_OR_RETURN(auto config, gateway::ParseGatewayConfig(
+                                      text, fs::absolute(q.gateway).parent_path(), g_.home));
+    double restore = -1;
+    bool has_baseline = false;
+    for (const auto& e : config.endpoints)
+      if (e.name == q.endpoint)
+        for (const auto& d : e.deployments) {
+          if (d.name == q.deployment) restore = d.weight;
+          if (d.name == q.baseline) has_baseline = true;
+        }
+    if (restore < 0 || !has_baseline)
+      return NotFoundError("canary: " + q.gateway + " has no deployment '" +
+                           (restore < 0 ? q.deployment : q.baseline) + "' in endpoint '" +
+                           q.endpoint + "'");
+    ASSIGN_OR_RETURN(auto before, Scrape());
+    bool up = false;
+    const std::set<std::string> baseline_models = ModelsOf(before, q.baseline, up);
+    const std::string baseline_model =
+        baseline_models.size() == 1 ? *baseline_models.begin() : production;
+    RETURN_IF_ERROR(SetWeight(q.deployment, q.weight));
+    Say("canary: " + q.deployment + " at weight " + Weight(q.weight) + " of endpoint " +
+        q.endpoint + ", waiting for it to serve " + candidate);
+    if (Status s = WaitFor(
+            [&](const auto& m) {
+              return WeightOf(m, q.deployment) == q.weight && Serves(m, q.deployment, candidate);
+            },
+            "send traffic to deployment '" + q.deployment + "' serving " + candidate);
+        !s.ok()) {
+      (void)SetWeight(q.deployment, restore);
+      return s;
+    }
+    ASSIGN_OR_RETURN(const auto start, Scrape());
+    const std::string since = UtcNowIso();
+    const auto t0 = std::chrono::steady_clock::now();
+    monitor::CanarySignals canary, baseline;
+    monitor::CanaryVerdict verdict;
+    int64_t elapsed = 0;
+    while (true) {
+      std::this_thread::sleep_for(std::chrono::seconds(q.poll_s));
+      elapsed =
+          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0)
+              .count();
+      auto now = Scrape();
+      if (!now.ok()) {
+        Say("canary: " + now.status().message() + " (retrying)");
+        if (elapsed < q.max_watch_s) continue;
+        verdict.decision = monitor::CanaryDecision::kRollBack;
+        verdict.reasons = {"the gateway's metrics could not be read: " + now.status().message()};
+        break;
+      }
+      canary.traffic = monitor::TrafficSince(monitor::TrafficOf(*now, q.deployment),
+                                             monitor::TrafficOf(start, q.deployment));
+      baseline.traffic = monitor::TrafficSince(monitor::TrafficOf(*now, q.baseline),
+                                               monitor::TrafficOf(start, q.baseline));
+      if (q.policy.min_signed > 0) {
+        ASSIGN_OR_RETURN(auto edits, EditsSince(since));
+        canary.edits = edits[candidate];
+        baseline.edits = edits[baseline_model];
+      }
+      verdict = monitor::JudgeCanary(canary, baseline, q.policy);
+      Say("canary: " + std::to_string(elapsed) + " s: " + q.deployment + " " +
+          Count(canary.traffic.exchanges) + " requests (" + Fmt(canary.traffic.error_rate()) +
+          " failed, " + Fmt(canary.traffic.mean_seconds()) + " s), " + q.baseline + " " +
+          Count(baseline.traffic.exchanges) + " (" + Fmt(baseline.traffic.error_rate()) + ", " +
+          Fmt(baseline.traffic.mean_seconds()) +
+          " s): " + monitor::CanaryDecisionName(verdict.decision) +
+          (verdict.reasons.empty() ? std::string() : " — " + verdict.reasons[0]));
+      if (verdict.decision == monitor::CanaryDecision::kRollBack) break;
+      if (verdict.decision == monitor::CanaryDecision::kPromote && elapsed >= q.watch_s) break;
+      if (elapsed >= q.max_watch_s) {
+        verdict.decision = monitor::CanaryDecision::kRollBack;
+        verdict.reasons.insert(verdict.reasons.begin(),
+                               "no decision after " + std::to_string(elapsed) + " s");
+        break;
+      }
+    }
+    const bool promote = verdict.decision == monitor::CanaryDecision::kPromote;
+    Json out = {{"decision", promote ? "promote" : "roll back"},
+                {"reasons", verdict.reasons},
+                {"watched_s", elapsed},
+                {"since", since},
+                {"canary", SignalsJson(canary)},
+                {"baseline", SignalsJson(baseline)},
+                {"baseline_model", baseline_model},
+                {"canary_share", canary.traffic.exchanges + baseline.traffic.exchanges > 0
+                                     ? canary.traffic.exchanges /
+                                           (canary.traffic.exchanges + baseline.traffic.exchanges)
+                                     : 0.0},
+                {"model", candidate}};
+    if (promote) {
+      const size_t at = candidate.rfind('@');
+      RETURN_IF_ERROR(reg.Alias(candidate.substr(0, at), std::stol(candidate.substr(at + 1)),
+                                "production", "pipeline " + c_.name + " canary"));
+      Say("canary: promoted " + candidate + " to " + c_.model + "@production");
+    }
+    // The canary's weight back as it was; after a promotion the baseline's local replicas
+    // restart on the new production version.
+    RETURN_IF_ERROR(SetWeight(q.deployment, restore));
+    if (promote) {
+      Status s = WaitFor([&](const auto& m) { return Serves(m, q.baseline, candidate); },
+                         "restart deployment '" + q.baseline + "' on " + candidate);
+      out["baseline_serves_candidate"] = s.ok();
+      if (!s.ok())
+        Say("canary: " + s.message() + "; deployment '" + q.baseline +
+            "' is not local replicas "
+            "of " +
+            c_.model + "@production: point it at " + candidate + " by hand");
+    } else {
+      RETURN_IF_ERROR(
+          WaitFor([&](const auto& m) { return WeightOf(m, q.deployment) == restore; },
+                  "take deployment '" + q.deployment + "' back to weight " + Weight(restore)));
+      Say("canary: rolled back (" + q.deployment + " at weight " + Weight(restore) +
+          "): " + (verdict.reasons.empty() ? std::string("?") : verdict.reasons[0]));
+    }
+    return out;
+  }
+
   Status Record(const std::string& name, const Json& r) {
     RETURN_IF_ERROR(WriteFile(fs::path(work_) / "steps" / (name + ".json"), r.dump(2) + "\n"));
     std::ofstream log(fs::path(work_) / "records.jsonl", std::ios::app);
@@ -447,7 +860,7 @@ class Pipeline {
 };
 
 int ShowRecords(const std::string& work) {
-  for (const char* step : {"export", "combine", "train", "gate", "register"}) {
+  for (const char* step : {"export", "combine", "train", "gate", "register", "canary"}) {
     auto text = ReadFile(fs::path(work) / "steps" / (std::string(step) + ".json"));
     if (!text.ok()) {
       std::printf("%-9s -\n", step);
@@ -469,14 +882,15 @@ Runner RegisterPipeline(CLI::App& app) {
   auto file = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   CLI::App* run = app.add_subcommand(
-      "run", "Run (or resume) a pipeline: feedback export, training, evaluation gate, staging");
+      "run",
+      "Run (or resume) a pipeline: feedback export, training, evaluation gate, staging, canary");
   run->add_option("PIPELINE", *file, "Pipeline file (docs/pipeline.md)")->required();
   run->add_option("--out", *out, "Work directory: step records, logs, the run (a rerun resumes)")
       ->required();
   auto step = std::make_shared<std::string>();
   run->add_option("--step", *step,
                   "Run the steps up to and including this one (one orchestrator task per step)")
-      ->check(CLI::IsMember({"export", "combine", "train", "gate", "register"}));
+      ->check(CLI::IsMember({"export", "combine", "train", "gate", "register", "canary"}));
   CLI::App* show = app.add_subcommand("show", "Show a pipeline run's step records");
   show->add_option("WORK", *out, "Work directory of `pipeline run`")->required();
   return [=](GlobalOptions& g) {
@@ -488,6 +902,9 @@ Runner RegisterPipeline(CLI::App& app) {
     if (*step == "export" && !c->feedback)
       return ReportError(InvalidArgumentError(
           "--step export: this pipeline has no feedback section (its data is a dataset)"));
+    if (*step == "canary" && !c->canary.enabled)
+      return ReportError(InvalidArgumentError(
+          "--step canary: this pipeline has no canary section (docs/pipeline.md)"));
     if (*step == "combine" && c->combine_with.empty())
       return ReportError(InvalidArgumentError(
           "--step combine: this pipeline has no feedback.combine_with (the previous dataset "

@@ -1,7 +1,11 @@
 #include "gateway/config.h"
 
 #include <fnmatch.h>
+
 #include <yaml-cpp/yaml.h>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
 
 #include "common/files.h"
 #include "common/url.h"
@@ -509,6 +513,72 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text, const f
 StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path, const fs::path& home) {
   ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   return ParseGatewayConfig(text, fs::absolute(path).parent_path(), home);
+}
+
+StatusOr<std::string> SetDeploymentWeight(const std::string& yaml_text, const std::string& endpoint,
+                                          const std::string& deployment, double weight) {
+  if (!(weight >= 0) || !std::isfinite(weight))
+    return InvalidArgumentError("a deployment's weight is a number of at least 0");
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgumentError(std::string("the gateway config is not valid YAML: ") + e.what());
+  }
+  const YAML::Node endpoints = root.IsMap() ? root["endpoints"] : YAML::Node();
+  YAML::Node found;
+  bool endpoint_found = false, deployment_found = false;
+  if (endpoints && endpoints.IsSequence()) {
+    for (const YAML::Node& e : endpoints) {
+      if (!e.IsMap() || !e["name"] || !e["name"].IsScalar() || e["name"].Scalar() != endpoint)
+        continue;
+      endpoint_found = true;
+      const YAML::Node deployments = e["deployments"];
+      if (!deployments || !deployments.IsSequence()) continue;
+      for (const YAML::Node& d : deployments)
+        if (d.IsMap() && d["name"] && d["name"].IsScalar() && d["name"].Scalar() == deployment) {
+          found = d;
+          deployment_found = true;
+        }
+    }
+  }
+  if (!endpoint_found)
+    return NotFoundError("the gateway config has no endpoint '" + endpoint + "'");
+  if (!deployment_found)
+    return NotFoundError("endpoint '" + endpoint + "' has no deployment '" + deployment + "'");
+  const YAML::Node w = found["weight"];
+  if (!w || !w.IsScalar() || w.Mark().pos < 0 ||
+      static_cast<size_t>(w.Mark().pos) >= yaml_text.size())
+    return FailedPreconditionError("deployment '" + deployment + "' of endpoint '" + endpoint +
+                                   "' states no weight to change; add `weight: 0` to it");
+  // The scalar's characters: quoted up to its closing quote, plain as far as a number goes.
+  const size_t begin = static_cast<size_t>(w.Mark().pos);
+  size_t end = begin;
+  if (yaml_text[begin] == '"' || yaml_text[begin] == '\'') {
+    end = yaml_text.find(yaml_text[begin], begin + 1);
+    if (end == std::string::npos) return InvalidArgumentError("an unclosed quote in the weight");
+    ++end;
+  } else {
+    while (end < yaml_text.size() && std::strchr("0123456789.eE+-", yaml_text[end]) != nullptr &&
+           yaml_text[end] != 0)
+      ++end;
+  }
+  char number[32];
+  std::snprintf(number, sizeof(number), "%g", weight);
+  std::string out = yaml_text.substr(0, begin) + number + yaml_text.substr(end);
+  // The edit must have changed exactly that weight.
+  try {
+    const YAML::Node check = YAML::Load(out);
+    for (const YAML::Node& e : check["endpoints"]) {
+      if (e["name"].Scalar() != endpoint) continue;
+      for (const YAML::Node& d : e["deployments"])
+        if (d["name"].Scalar() == deployment && d["weight"].as<double>() == std::stod(number))
+          return out;
+    }
+  } catch (const std::exception&) {
+  }
+  return FailedPreconditionError("could not set the weight of deployment '" + deployment +
+                                 "' in place (an unusual layout); set it by hand");
 }
 
 }  // namespace medscribe::gateway

@@ -159,4 +159,12 @@ StatusOr<GatewayConfig> ParseGatewayConfig(const std::string& yaml_text,
                                            const std::filesystem::path& base_dir,
                                            const std::filesystem::path& home);
 
+// `yaml_text` (a gateway configuration) with the weight of `deployment` in `endpoint` set to
+// `weight`: only that number's characters change, comments and layout stay byte for byte.
+// InvalidArgument for text that does not parse or a negative weight; NotFound naming the
+// endpoint or deployment; FailedPrecondition when the deployment does not state a `weight:`
+// to change (add one).
+StatusOr<std::string> SetDeploymentWeight(const std::string& yaml_text, const std::string& endpoint,
+                                          const std::string& deployment, double weight);
+
 }  // namespace medscribe::gateway

@@ -51,6 +51,10 @@ struct Conn {
                                             ResponseSink& sink, bool& reusable) = 0;
   virtual int fd() = 0;
   Clock::time_point idle_since;
+  // The last exchange found the connection closed by the peer before any byte of an answer:
+  // on a pooled connection, the server closed it as idle (or stopping) without reading the
+  // request.
+  bool closed_unanswered = false;
 };
 
 // Whether an idle pooled connection may still be used: the peer has not closed it and has not
@@ -91,6 +95,10 @@ struct ConnT : Conn {
     co_await http::async_read_header(stream, buffer, p,
                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
+      closed_unanswered =
+          buffer.size() == 0 && (ec == http::error::end_of_stream || ec == asio::error::eof ||
+                                 ec == asio::error::connection_reset);
+      if (closed_unanswered) co_return Outcome::kNoResponse;
       LOG_WARN("upstream {}: no response: {}", to.key(), ec.message());
       co_return ec == beast::error::timeout ? Outcome::kTimeout : Outcome::kNoResponse;
     }
@@ -210,10 +218,21 @@ StatusOr<std::unique_ptr<UpstreamClient>> UpstreamClient::Create(const ClientTls
 asio::awaitable<Outcome> UpstreamClient::Exchange(const Address& to, const UpstreamRequest& req,
                                                   ResponseSink& sink) {
   std::unique_ptr<Conn> c = impl_->Take(to);
+  const bool pooled = c != nullptr;
   if (!c) c = co_await impl_->Connect(to);
   if (!c) co_return Outcome::kNotSent;
   bool reusable = false;
-  const Outcome o = co_await c->Exchange(to, req, sink, reusable);
+  Outcome o = co_await c->Exchange(to, req, sink, reusable);
+  if (o == Outcome::kNoResponse && pooled && c->closed_unanswered) {
+    // The replica closed the pooled connection as the request went out (an idle timeout, or a
+    // replica stopping): it never read the request. Once more on a new connection; a replica
+    // that is gone refuses it, and the request counts as not sent (retried elsewhere).
+    c = co_await impl_->Connect(to);
+    if (!c) co_return Outcome::kNotSent;
+    o = co_await c->Exchange(to, req, sink, reusable);
+  }
+  if (o == Outcome::kNoResponse && c->closed_unanswered)
+    LOG_WARN("upstream {}: no response: the connection was closed", to.key());
   if (o == Outcome::kOk && reusable) impl_->Give(to, std::move(c));
   co_return o;
 }

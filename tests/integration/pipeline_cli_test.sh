@@ -6,6 +6,9 @@
 #   - the rerun skips every finished step (its outputs verified); a changed input reruns its step;
 #   - a deliberately worse candidate (from scratch, a useless learning rate) is rejected by the
 #     gate (exit 5) and nothing is registered;
+#   - the canary in a running gateway (local replicas, load sent through it): rolled back when its
+#     signals are out of bounds, promoted when they hold (the production alias moves, the
+#     production deployment restarts on the candidate), its share of the traffic as weighted;
 #   - bad pipeline files and a missing production model refused with the key named.
 # Usage: pipeline_cli_test.sh MEDSCRIBE_BINARY
 bin="$1"
@@ -66,6 +69,73 @@ after=$(sed -nE 's/.*"weights_sha256": "([0-9a-f]+)".*/\1/p' w1/steps/train.json
   && ! grep -q "resuming at step" w1/logs/train.log \
   && pass "more training steps: trained again from production (a fresh run, new weights)" \
   || fail "changed training input (exit $rc): $out $(grep resuming w1/logs/train.log)"
+
+# The canary: a gateway serving chest@production and, at weight 0, chest@staging (local replicas);
+# load sent through it while the canary step raises the canary's weight, judges its live signals,
+# then rolls back (an impossible latency bound) or promotes (the production alias moves and the
+# production deployment restarts on the candidate).
+candidate=$(sed -nE 's/.*"model": "(chest@[0-9]+)".*/\1/p' w1/steps/register.json | head -1)
+cat > gateway.yaml <<YAML
+# the gateway the canary step reconfigures
+listen: 127.0.0.1:0
+tls: {mode: "off"}
+health: {interval_ms: 300}
+limits: {rate_per_principal: {rps: 100000, burst: 100000}, rate_per_address: {rps: 100000, burst: 100000}}
+endpoints:
+  - name: reports
+    paths: [/v1/chat/completions, /v1/models]
+    deployments:
+      - {name: production, weight: 100, replicas: {local: {model: chest@production, args: [--threads, "1"]}}}
+      - name: canary
+        weight: 0    # raised by the pipeline while it watches
+        replicas: {local: {model: chest@staging, args: [--threads, "1"]}}
+YAML
+"$bin" --home "$home" gateway --config gateway.yaml --port-file gw.port --pid-file gw.pid > gw.out 2> gw.log &
+gw=$!
+for _ in $(seq 600); do [ -s gw.port ] && break; sleep 0.1; done
+gw_url="http://127.0.0.1:$(cat gw.port 2>/dev/null)"
+token=$(ms token issue --sub load --role service --ttl 1h)
+admin=$(ms token issue --sub ops --role admin --ttl 1h)
+touch load.on
+( while [ -e load.on ]; do
+    curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+      -d '{"messages":[{"role":"user","content":"chest x-ray"}],"max_tokens":4}' "$gw_url/v1/chat/completions"
+  done > load.codes ) &
+load=$!
+canary() {  # MAX_LATENCY_RATIO
+  sed -i '/^canary:/d' good.yaml
+  echo "canary: {gateway: gateway.yaml, pid_file: gw.pid, url: \"$gw_url\", weight: 100, watch: 6, poll: 2, max_watch: 90, min_requests: 6, max_latency_ratio: $1, min_signed: 0}" >> good.yaml
+}
+canary 0.001
+out=$(ms pipeline run good.yaml --out w1 2>&1); rc=$?
+[ $rc -eq 5 ] && echo "$out" | has "canary: rolled back" && has '"decision": "roll back"' w1/steps/canary.json \
+  && ms registry show chest@production 2>&1 | has '"version": 1\b' && has 'weight: 0    # raised' gateway.yaml \
+  && pass "canary rolled back (exit 5), production still chest@1, weight restored: $(echo "$out" | grep 'rolled back')" \
+  || fail "canary roll-back (exit $rc): $out $(tail -5 gw.log)"
+canary 5
+out=$(ms pipeline run good.yaml --out w1 2>&1); rc=$?
+share=$(sed -nE 's/.*"canary_share": ([0-9.]+).*/\1/p' w1/steps/canary.json)
+[ $rc -eq 0 ] && echo "$out" | has "canary: promoted $candidate to chest@production" \
+  && ms registry show chest@production 2>&1 | has "\"version\": ${candidate#chest@}\\b" \
+  && awk -v s="$share" 'BEGIN { exit !(s >= 0.4 && s <= 0.6) }' \
+  && has '"baseline_serves_candidate": true' w1/steps/canary.json \
+  && pass "canary promoted $candidate; it had $share of the traffic at weight 100 of 200; production restarted on it" \
+  || fail "canary promotion (exit $rc, share $share): $out $(cat w1/steps/canary.json | head -c 800) $(tail -5 gw.log)"
+metrics=$(curl -s -H "Authorization: Bearer $admin" "$gw_url/metrics")
+code=$(curl -s -o answer.json -w '%{http_code}' -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+  -d '{"messages":[{"role":"user","content":"chest x-ray"}],"max_tokens":4}' "$gw_url/v1/chat/completions")
+echo "$metrics" | has "replica_up{endpoint=\"reports\",deployment=\"production\",model=\"$candidate\"" \
+  && echo "$metrics" | has 'deployment_weight{endpoint="reports",deployment="canary"} 0' && [ "$code" = 200 ] \
+  && pass "the gateway serves $candidate as production, the canary back at weight 0, requests still answered" \
+  || fail "after promotion: HTTP $code $(head -c 300 answer.json) $(echo "$metrics" | grep -E 'replica_up|deployment_weight')"
+out=$(ms pipeline run good.yaml --out w1 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$out" | has "canary: skipped" && pass "rerun: the canary step skipped (still production)" \
+  || fail "canary rerun (exit $rc): $out"
+rm -f load.on; wait $load 2>/dev/null
+[ "$(grep -c . load.codes)" -gt 100 ] && [ "$(grep -vc '^200$' load.codes)" -eq 0 ] \
+  && pass "$(grep -c . load.codes) requests through both reloads and the production restart, every one answered 200" \
+  || fail "load: $(sort load.codes | uniq -c | tr '\n' ' ')"
+kill $gw; wait $gw 2>/dev/null
 
 # A worse candidate is refused.
 pipeline bad.yaml scratch '--config, tiny, --tokenizer, tok, --no-dictation, --image-warmup-epochs, "0", --batch-size, "4", --jobs, "1", --lr, "1e-6", --max-steps, "5", --eval-every, "5"'

@@ -201,6 +201,45 @@ TEST(Config, LocalReplicasAndRelativePaths) {
   EXPECT_EQ(c->endpoints[0].deployments[0].local.count, 2);
 }
 
+TEST(Config, ADeploymentsWeightIsSetInPlace) {
+  const std::string text =
+      "# the reports endpoint\n"
+      "endpoints:\n"
+      "  - name: reports   # drafts\n"
+      "    paths: [/v1/chat/completions]\n"
+      "    deployments:\n"
+      "      - {name: production, weight: 100, replicas: [\"http://127.0.0.1:1\"]}\n"
+      "      - name: canary\n"
+      "        weight: \"0\"  # raised by the pipeline\n"
+      "        replicas: [\"http://127.0.0.1:2\"]\n"
+      "  - name: other\n"
+      "    paths: [/y]\n"
+      "    deployments: [{name: canary, weight: 7, replicas: [\"http://127.0.0.1:3\"]}]\n";
+  auto out = SetDeploymentWeight(text, "reports", "canary", 12.5);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  std::string expected = text;
+  expected.replace(expected.find("\"0\""), 3, "12.5");
+  EXPECT_EQ(*out, expected);  // comments, quotes elsewhere and the other endpoint unchanged
+  out = SetDeploymentWeight(*out, "reports", "production", 0);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_NE(out->find("{name: production, weight: 0, replicas"), std::string::npos) << *out;
+  auto parsed = ParseGatewayConfig(*out, "/tmp", "/tmp");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->endpoints[0].deployments[0].weight, 0);
+  EXPECT_EQ(parsed->endpoints[0].deployments[1].weight, 12.5);
+  EXPECT_EQ(parsed->endpoints[1].deployments[0].weight, 7);
+
+  EXPECT_EQ(SetDeploymentWeight(text, "nope", "canary", 1).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(SetDeploymentWeight(text, "reports", "blue", 1).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(SetDeploymentWeight(text, "reports", "canary", -1).status().code(),
+            ErrorCode::kInvalidArgument);
+  auto no_weight = SetDeploymentWeight(
+      "endpoints:\n  - name: r\n    paths: [/x]\n    deployments: [{name: c, replicas: []}]\n", "r",
+      "c", 5);
+  ASSERT_EQ(no_weight.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(no_weight.status().message().find("add `weight: 0`"), std::string::npos);
+}
+
 TEST(Config, TheClinicalImageSpacingIsReadAndBounded) {
   const std::string clinical = "clinical: {records: cohort:c, images: cohort:c, image_spacing_mm: ";
   auto c = ParseGatewayConfig(std::string(kMinimal) + clinical + "1.68}\n", "/tmp", "/tmp");
