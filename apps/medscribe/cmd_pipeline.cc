@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "clinical/feedback.h"
 #include "clinical/http_client.h"
 #include "clinical/store.h"
 #include "common/civil_time.h"
@@ -688,30 +689,15 @@ class Pipeline {
   }
 
   // The clinicians' edits of the reports signed since `since` (ISO), by the model that drafted
-  // them.
+  // them; none while the drafts store does not exist.
   StatusOr<std::map<std::string, monitor::DraftEdits>> EditsSince(const std::string& since) const {
-    std::map<std::string, monitor::DraftEdits> out;
     const std::string& store = c_.canary.store;
     if (store.rfind("postgres", 0) != 0 &&
         !fs::exists(store.rfind("sqlite:", 0) == 0 ? store.substr(7) : store))
-      return out;  // no drafts store yet: nothing signed
+      return std::map<std::string, monitor::DraftEdits>();
     ASSIGN_OR_RETURN(auto ring, crypto::KeyRing::Load(g_.home + "/keys/kek.ring"));
     ASSIGN_OR_RETURN(auto db, clinical::OpenDraftStore(store, ring));
-    clinical::DraftQuery query;
-    query.status = "signed";
-    query.all_departments = true;
-    query.signed_since = since;
-    ASSIGN_OR_RETURN(auto rows, db->List(query));
-    for (const clinical::DraftRow& row : rows) {
-      const Json doc = Json::parse(row.phi, nullptr, false);
-      if (!doc.is_object()) continue;
-      const std::string draft = doc.value("draft", ""), signed_text = doc.value("final", "");
-      monitor::DraftEdits& e = out[row.model_version];
-      ++e.signed_reports;
-      e.draft_words += static_cast<double>(SplitWhitespace(draft).size());
-      e.edited_words += monitor::EditedWords(draft, signed_text);
-    }
-    return out;
+    return clinical::SignedEditsByModel(*db, since);
   }
 
   static Json SignalsJson(const monitor::CanarySignals& s) {

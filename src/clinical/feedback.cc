@@ -8,11 +8,13 @@
 #include "common/files.h"
 #include "common/npy.h"
 #include "common/png.h"
+#include "common/strings.h"
 #include "crypto/hmac.h"
 #include "dataset/shard.h"
 #include "dataset/split.h"
 #include "deid/text_deid.h"
 #include "ingest/manifest.h"
+#include "monitor/live.h"
 
 namespace medscribe::clinical {
 namespace fs = std::filesystem;
@@ -130,6 +132,26 @@ StatusOr<FeedbackResult> ExportFeedback(DraftStore& store, const FeedbackOptions
   RETURN_IF_ERROR(WriteFile(part_dir / "part.json", ingest::PartToJson(part)));
   ASSIGN_OR_RETURN(result.dataset_id, ingest::MergeParts(o.out));
   return result;
+}
+
+StatusOr<std::map<std::string, monitor::DraftEdits>> SignedEditsByModel(DraftStore& store,
+                                                                        const std::string& since) {
+  DraftQuery q;
+  q.status = "signed";
+  q.all_departments = true;
+  q.signed_since = since;
+  ASSIGN_OR_RETURN(std::vector<DraftRow> rows, store.List(q));
+  std::map<std::string, monitor::DraftEdits> out;
+  for (const DraftRow& row : rows) {
+    const nlohmann::json doc = nlohmann::json::parse(row.phi, nullptr, false);
+    if (!doc.is_object()) continue;
+    const std::string draft = doc.value("draft", ""), final_text = doc.value("final", "");
+    monitor::DraftEdits& e = out[row.model_version];
+    ++e.signed_reports;
+    e.draft_words += static_cast<double>(SplitWhitespace(draft).size());
+    e.edited_words += monitor::EditedWords(draft, final_text);
+  }
+  return out;
 }
 
 }  // namespace medscribe::clinical

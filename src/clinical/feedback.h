@@ -10,10 +10,12 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "clinical/store.h"
 #include "common/status.h"
+#include "monitor/canary.h"
 
 namespace medscribe::clinical {
 
@@ -31,5 +33,13 @@ struct FeedbackResult {
 
 // AlreadyExists when `out` exists and !force; NotFound when nothing was signed since `since`.
 StatusOr<FeedbackResult> ExportFeedback(DraftStore& store, const FeedbackOptions& o);
+
+// The clinicians' edits of the reports signed at or after `since` (ISO 8601 UTC, as the store
+// writes signed_at), by the model version that drafted them: words changed per word drafted,
+// as the live monitor counts them (monitor/live.h). A canary is judged on it. Rows whose
+// document is not JSON are skipped; the store's own errors (DataLoss for a row that does not
+// open) pass through.
+StatusOr<std::map<std::string, monitor::DraftEdits>> SignedEditsByModel(DraftStore& store,
+                                                                        const std::string& since);
 
 }  // namespace medscribe::clinical

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
+#include "clinical/feedback.h"
 #include "common/files.h"
 
 namespace medscribe::clinical {
@@ -238,6 +240,38 @@ TEST_F(StoreTest, AStoreWithoutRevisionsGainsThem) {
   DraftRow row = Row("d-1", "{}");
   ASSERT_TRUE(store->Put(row).ok());
   EXPECT_EQ(store->Get("d-1")->revision, 1);
+}
+
+TEST_F(StoreTest, SignedEditsAreCountedPerModelVersionSinceATime) {
+  auto store = Open();
+  const auto put = [&](const std::string& id, const std::string& model, const std::string& status,
+                       const std::string& signed_at, const std::string& draft,
+                       const std::string& final_text) {
+    DraftRow r = Row(id, nlohmann::json{{"draft", draft}, {"final", final_text}}.dump());
+    r.model_version = model;
+    r.status = status;
+    r.signed_at = signed_at;
+    ASSERT_TRUE(PutNew(*store, r).ok());
+  };
+  // chest@2: one word of four changed, then nothing of two; chest@1: a word added to three.
+  put("d-1", "chest@2", "signed", "2026-03-01T10:00:00Z", "small left effusion noted",
+      "small right effusion noted");
+  put("d-2", "chest@2", "signed", "2026-03-01T11:00:00Z", "no pneumothorax", "no pneumothorax");
+  put("d-3", "chest@1", "signed", "2026-03-01T12:00:00Z", "heart size normal",
+      "heart size normal today");
+  put("d-4", "chest@1", "signed", "2026-02-01T00:00:00Z", "before the canary", "rewritten");
+  put("d-5", "chest@2", "draft", "", "not signed yet", "");
+  auto edits = SignedEditsByModel(*store, "2026-03-01T00:00:00Z");
+  ASSERT_TRUE(edits.ok()) << edits.status().message();
+  ASSERT_EQ(edits->size(), 2u);
+  const monitor::DraftEdits& canary = edits->at("chest@2");
+  EXPECT_EQ(canary.signed_reports, 2);
+  EXPECT_EQ(canary.draft_words, 6);
+  EXPECT_EQ(canary.edited_words, 2);  // "left" removed, "right" added
+  EXPECT_NEAR(canary.rate(), 2.0 / 6, 1e-12);
+  const monitor::DraftEdits& baseline = edits->at("chest@1");
+  EXPECT_EQ(baseline.signed_reports, 1);
+  EXPECT_NEAR(baseline.rate(), 1.0 / 3, 1e-12);
 }
 
 }  // namespace
