@@ -5,15 +5,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "cli.h"
+#include "clinical/hint_reference.h"
 #include "common/civil_time.h"
 #include "common/files.h"
 #include "common/subprocess.h"
+#include "gateway/assets.h"
 #include "model/json.h"
 #include "monitor/dataset_profile.h"
 #include "monitor/live.h"
@@ -29,6 +32,9 @@ struct MonitorArgs {
   std::string reference_split = "train", split = "test";
   monitor::Thresholds thresholds;
   double max_edit_rate = 0.3;
+  // A rule's hints per live draft may exceed its hints per reference report by this much.
+  double max_hint_rate = 0.2;
+  std::vector<std::string> rules;  // rule files (the gateway's clinical.rules); none: shipped
   // The threshold options, to tell a value given on the command line from a default: the
   // option, its configuration key, and the value it sets.
   struct ThresholdOption {
@@ -40,7 +46,8 @@ struct MonitorArgs {
 };
 
 // Thresholds not given on the command line come from the configuration (--config FILE,
-// --set monitor.psi=0.2): monitor.psi, monitor.js, monitor.min_count, monitor.max_edit_rate.
+// --set monitor.psi=0.2): monitor.psi, monitor.js, monitor.min_count, monitor.max_edit_rate,
+// monitor.max_hint_rate.
 Status ThresholdsFromConfig(const GlobalOptions& g, MonitorArgs& a) {
   for (const MonitorArgs::ThresholdOption& t : a.threshold_options) {
     if (t.option->count() > 0 || !g.config.Has(t.key)) continue;
@@ -68,6 +75,7 @@ StatusOr<std::string> TrainingDataset(const std::string& model_dir, const std::s
 struct Reference {
   monitor::Profile profile;
   std::string name;
+  std::string dataset;  // the reference dataset when there is one on this machine ("": none)
 };
 
 // A dataset's profile of `split`: the one ingest wrote for train, else computed.
@@ -82,26 +90,28 @@ StatusOr<monitor::Profile> DatasetReference(const std::string& dir, const std::s
 StatusOr<Reference> ResolveReference(GlobalOptions& g, const MonitorArgs& a) {
   if (!a.model.empty()) {
     ASSIGN_OR_RETURN(const std::string dir, ResolveModelDir(g, a.model));
-    auto carried = monitor::LoadReferenceProfile(dir);  // run.json's drift_profile
-    if (carried.ok()) return Reference{std::move(*carried), a.model + " (its run.json)"};
-    if (carried.status().code() != ErrorCode::kNotFound) return carried.status();
     auto dataset = TrainingDataset(dir, a.model);
+    auto carried = monitor::LoadReferenceProfile(dir);  // run.json's drift_profile
+    if (carried.ok())
+      return Reference{std::move(*carried), a.model + " (its run.json)",
+                       dataset.ok() ? *dataset : ""};
+    if (carried.status().code() != ErrorCode::kNotFound) return carried.status();
     if (!dataset.ok())
       return NotFoundError(a.model +
                            " carries no drift profile (trained before training "
                            "recorded one) and " +
                            dataset.status().message() + "; pass --reference DATASET");
     ASSIGN_OR_RETURN(monitor::Profile p, DatasetReference(*dataset, a.reference_split));
-    return Reference{std::move(p), *dataset + " (" + a.reference_split + ")"};
+    return Reference{std::move(p), *dataset + " (" + a.reference_split + ")", *dataset};
   }
   if (a.reference.empty())
     return InvalidArgumentError("give --model MODEL or --reference DATASET|PROFILE");
   if (fs::exists(fs::path(a.reference) / "manifest.json")) {
     ASSIGN_OR_RETURN(monitor::Profile p, DatasetReference(a.reference, a.reference_split));
-    return Reference{std::move(p), a.reference + " (" + a.reference_split + ")"};
+    return Reference{std::move(p), a.reference + " (" + a.reference_split + ")", a.reference};
   }
   ASSIGN_OR_RETURN(monitor::Profile p, monitor::LoadReferenceProfile(a.reference));
-  return Reference{std::move(p), a.reference};
+  return Reference{std::move(p), a.reference, ""};
 }
 
 int64_t NowSeconds() {
@@ -123,9 +133,68 @@ StatusOr<int64_t> SinceSeconds(const std::string& since) {
 
 std::string IsoOf(int64_t t) { return DateTime::FromSeconds(static_cast<long>(t)).Iso() + "Z"; }
 
+// One rule's hints per reference report beside its hints per live draft.
+struct HintRate {
+  std::string rule;
+  double reference = 0, live = 0;
+  bool alert = false;
+};
+
+// The rule sets the gateway checks drafts with: `a.rules`, else the shipped ones.
+StatusOr<std::vector<std::shared_ptr<const clinical::RuleSet>>> RuleSets(const MonitorArgs& a) {
+  std::vector<std::shared_ptr<const clinical::RuleSet>> out;
+  if (a.rules.empty()) {
+    for (const gateway::Asset& asset : gateway::Assets()) {
+      if (asset.path.rfind("rules/", 0) != 0) continue;
+      ASSIGN_OR_RETURN(clinical::RuleSet r, clinical::RuleSet::Parse(std::string(asset.content),
+                                                                     std::string(asset.path)));
+      out.push_back(std::make_shared<const clinical::RuleSet>(std::move(r)));
+    }
+  }
+  for (const std::string& f : a.rules) {
+    ASSIGN_OR_RETURN(clinical::RuleSet r, clinical::RuleSet::Load(f));
+    out.push_back(std::make_shared<const clinical::RuleSet>(std::move(r)));
+  }
+  return out;
+}
+
+// Each rule's hint rate on the reference dataset's reports beside the live drafts'; a rule alerts
+// when at least min_count drafts were made and its live rate exceeds the reference's by more
+// than max_hint_rate.
+StatusOr<std::vector<HintRate>> CompareHints(const MonitorArgs& a, const Reference& ref,
+                                             const monitor::LiveWindow& live) {
+  ASSIGN_OR_RETURN(const auto rule_sets, RuleSets(a));
+  ASSIGN_OR_RETURN(const clinical::HintReference hr,
+                   clinical::ReferenceHints(rule_sets, ref.dataset, a.reference_split));
+  std::map<std::string, HintRate> by_rule;
+  for (const auto& [rule, n] : hr.hints)
+    by_rule[rule].reference = static_cast<double>(n) / static_cast<double>(hr.reports);
+  for (const auto& [rule, n] : live.hints)
+    by_rule[rule].live =
+        live.drafts > 0 ? static_cast<double>(n) / static_cast<double>(live.drafts) : 0;
+  std::vector<HintRate> out;
+  for (auto& [rule, r] : by_rule) {
+    r.rule = rule;
+    r.alert = static_cast<double>(live.drafts) >= a.thresholds.min_count &&
+              r.live > r.reference + a.max_hint_rate;
+    out.push_back(r);
+  }
+  std::sort(out.begin(), out.end(), [](const HintRate& x, const HintRate& y) {
+    return x.live - x.reference > y.live - y.reference;
+  });
+  std::printf("hints per report: reference %s (%lld reports), live (%lld drafts)\n",
+              ref.dataset.c_str(), static_cast<long long>(hr.reports),
+              static_cast<long long>(live.drafts));
+  for (const HintRate& r : out)
+    std::printf("  %-44s %9.3f %9.3f  %s\n", r.rule.c_str(), r.reference, r.live,
+                r.alert ? "ALERT" : "");
+  return out;
+}
+
 json::Value ReportJson(const MonitorArgs& a, const Reference& ref, const std::string& current,
                        const std::vector<monitor::FeatureDrift>& rows, int alerts,
-                       const monitor::LiveWindow* live, bool edit_alert) {
+                       const monitor::LiveWindow* live, bool edit_alert,
+                       const std::vector<HintRate>& hint_rates) {
   json::Array features;
   for (const monitor::FeatureDrift& d : rows)
     features.push_back(json::Value(json::Object{{"feature", json::Value(d.feature)},
@@ -140,16 +209,22 @@ json::Value ReportJson(const MonitorArgs& a, const Reference& ref, const std::st
       {"thresholds", json::Value(json::Object{{"psi", json::Value(a.thresholds.psi)},
                                               {"js", json::Value(a.thresholds.js)},
                                               {"min_count", json::Value(a.thresholds.min_count)},
-                                              {"max_edit_rate", json::Value(a.max_edit_rate)}})},
+                                              {"max_edit_rate", json::Value(a.max_edit_rate)},
+                                              {"max_hint_rate", json::Value(a.max_hint_rate)}})},
       {"alerts", json::Value(alerts)},
       {"features", json::Value(std::move(features))}};
   if (live) {
-    json::Object hints;
+    json::Object hints, rates;
     for (const auto& [rule, n] : live->hints) hints[rule] = json::Value(n);
+    for (const HintRate& r : hint_rates)
+      rates[r.rule] = json::Value(json::Object{{"reference", json::Value(r.reference)},
+                                               {"live", json::Value(r.live)},
+                                               {"alert", json::Value(r.alert)}});
     report["live"] = json::Value(json::Object{{"from", json::Value(IsoOf(live->start))},
                                               {"to", json::Value(IsoOf(live->end))},
                                               {"drafts", json::Value(live->drafts)},
                                               {"hints", json::Value(std::move(hints))},
+                                              {"hint_rates", json::Value(std::move(rates))},
                                               {"signed", json::Value(live->signed_reports)},
                                               {"edit_rate", json::Value(live->edit_rate())},
                                               {"edit_rate_alert", json::Value(edit_alert)}});
@@ -209,7 +284,8 @@ bool PrintLive(const monitor::LiveWindow& live, const MonitorArgs& a) {
 
 // --prometheus, --svg and --out.
 Status WriteOutputs(const MonitorArgs& a, const Reference& ref, const Current& cur,
-                    const std::vector<monitor::FeatureDrift>& rows, int alerts, bool edit_alert) {
+                    const std::vector<monitor::FeatureDrift>& rows, int alerts, bool edit_alert,
+                    const std::vector<HintRate>& hint_rates) {
   if (!a.prometheus.empty()) {
     std::string text = monitor::PrometheusText(rows);
     if (cur.live) {
@@ -221,6 +297,21 @@ Status WriteOutputs(const MonitorArgs& a, const Reference& ref, const Current& c
                     cur.live->edit_rate());
       text += buf;
     }
+    if (!hint_rates.empty()) {
+      text +=
+          "# HELP medscribe_drift_hint_rate Rule hints per report: the reference dataset's "
+          "reports and the live drafts.\n# TYPE medscribe_drift_hint_rate gauge\n";
+      for (const HintRate& r : hint_rates) {
+        char buf[512];
+        for (const auto& [side, v] : {std::pair<const char*, double>{"reference", r.reference},
+                                      std::pair<const char*, double>{"live", r.live}}) {
+          std::snprintf(buf, sizeof buf,
+                        "medscribe_drift_hint_rate{rule=\"%s\",side=\"%s\"} %.6g\n",
+                        monitor::PrometheusLabel(r.rule).c_str(), side, v);
+          text += buf;
+        }
+      }
+    }
     RETURN_IF_ERROR(WriteFile(a.prometheus, text));
   }
   if (!a.svg.empty()) {
@@ -228,8 +319,8 @@ Status WriteOutputs(const MonitorArgs& a, const Reference& ref, const Current& c
     RETURN_IF_ERROR(WriteFile(a.svg, monitor::DriftSvg(rows, a.thresholds, title)));
   }
   if (!a.out.empty()) {
-    const json::Value report =
-        ReportJson(a, ref, cur.name, rows, alerts, cur.live ? &*cur.live : nullptr, edit_alert);
+    const json::Value report = ReportJson(a, ref, cur.name, rows, alerts,
+                                          cur.live ? &*cur.live : nullptr, edit_alert, hint_rates);
     RETURN_IF_ERROR(WriteFile(a.out, json::Dump(report, 2) + "\n"));
   }
   return OkStatus();
@@ -273,7 +364,18 @@ int Run(GlobalOptions& g, MonitorArgs& a) {
       ref->name.c_str(), cur->name.c_str());
   const bool edit_alert = cur->live && PrintLive(*cur->live, a);
   alerts += edit_alert;
-  if (Status s = WriteOutputs(a, *ref, *cur, rows, alerts, edit_alert); !s.ok())
+  std::vector<HintRate> hint_rates;
+  if (cur->live && ref->dataset.empty()) {
+    std::printf(
+        "hints per report: no reference dataset on this machine to check the rules on "
+        "(pass --reference DATASET)\n");
+  } else if (cur->live) {
+    auto compared = CompareHints(a, *ref, *cur->live);
+    if (!compared.ok()) return ReportError(compared.status());
+    hint_rates = std::move(*compared);
+    for (const HintRate& r : hint_rates) alerts += r.alert;
+  }
+  if (Status s = WriteOutputs(a, *ref, *cur, rows, alerts, edit_alert, hint_rates); !s.ok())
     return ReportError(s);
   if (alerts > 0 && !a.on_alert.empty()) {
     if (Status s = RunAlertHook(a, alerts); !s.ok()) return ReportError(s);
@@ -319,10 +421,20 @@ Runner RegisterMonitor(CLI::App& app) {
                       "With --live: alert when clinicians change more than this many words per "
                       "word drafted")
            ->capture_default_str(),
-       "monitor.max_edit_rate", &a->max_edit_rate}};
+       "monitor.max_edit_rate", &a->max_edit_rate},
+      {app.add_option("--max-hint-rate", a->max_hint_rate,
+                      "With --live: alert when a rule's hints per draft exceed its hints per "
+                      "reference report by more than this")
+           ->capture_default_str(),
+       "monitor.max_hint_rate", &a->max_hint_rate}};
+  app.add_option("--rules", a->rules,
+                 "With --live: the rule files the gateway checks drafts with (its "
+                 "clinical.rules; default: the shipped rule sets), for the reference hint rates")
+      ->check(CLI::ExistingFile);
   app.footer(
       "Thresholds not given here come from the configuration (--config FILE or --set KEY=V): "
-      "monitor.psi, monitor.js, monitor.min_count, monitor.max_edit_rate.");
+      "monitor.psi, monitor.js, monitor.min_count, monitor.max_edit_rate, "
+      "monitor.max_hint_rate.");
   app.add_option("--out", a->out, "Also write the report as JSON");
   app.add_option("--prometheus", a->prometheus,
                  "Also write Prometheus gauges (medscribe_drift_psi{feature=...}, "

@@ -304,17 +304,51 @@ Workflow::Workflow(WorkflowParts parts, WorkflowOptions options)
     : p_(std::move(parts)), o_(std::move(options)) {}
 Workflow::~Workflow() = default;
 
-std::vector<Json> Workflow::Check(const std::string& text, const Json& record,
-                                  const Json& study) const {
+std::vector<Json> CheckRules(const std::vector<std::shared_ptr<const RuleSet>>& rule_sets,
+                             const std::string& text, const Json& record, const Json& study) {
   std::map<std::string, Value> vars = {
       {"draft", DraftValue(text)}, {"record", ToValue(record)}, {"study", ToValue(study)}};
   std::vector<Json> out;
-  for (const auto& rules : p_.rules) {
+  for (const auto& rules : rule_sets) {
     std::vector<RuleError> errors;
     for (const Hint& h : rules->Check(vars, &errors))
       out.push_back(HintJson(h.rule_id, h.severity, h.message_en, h.message_zh, h.evidence));
   }
   return out;
+}
+
+std::vector<Json> Workflow::Check(const std::string& text, const Json& record,
+                                  const Json& study) const {
+  return CheckRules(p_.rules, text, record, study);
+}
+
+Json RulesRecord(const Json& sample, Json conditions, const std::string& dictation) {
+  Json labs = Json::array();
+  const Json* structured = nullptr;
+  if (sample.contains("modalities") && sample["modalities"].is_object() &&
+      sample["modalities"].contains("structured") && sample["modalities"]["structured"].is_object())
+    structured = &sample["modalities"]["structured"];
+  if (structured && structured->contains("labs") && (*structured)["labs"].is_array()) {
+    for (const Json& l : (*structured)["labs"]) {
+      if (!l.is_object()) continue;
+      fhir::Coding c{l.value("system", ""), l.value("code", ""), l.value("display", "")};
+      labs.push_back({{"name", LabName(c)},
+                      {"code", c.code},
+                      {"display", c.display},
+                      {"value", l.value("value", Json())},
+                      {"unit", l.value("unit", Json())},
+                      {"low", l.value("low", Json())},
+                      {"high", l.value("high", Json())},
+                      {"interpretation", l.value("interpretation", Json())},
+                      {"hours_before_study", l.value("hours_before_study", Json())}});
+    }
+  }
+  Json procedures = structured && structured->contains("procedures") ? (*structured)["procedures"]
+                                                                     : Json::array();
+  return {{"labs", labs},
+          {"conditions", std::move(conditions)},
+          {"procedures", std::move(procedures)},
+          {"dictation", dictation}};
 }
 
 StatusOr<std::string> Workflow::Transcribe(const std::string& wav) {
@@ -451,19 +485,6 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
   in.notes = notes;
   ASSIGN_OR_RETURN(ingest::Sample sample, ingest::AssembleSample(in, pseudo));
   const Json sample_json = Json::parse(sample.json);
-  Json labs = Json::array();
-  for (const Json& l : sample_json["modalities"]["structured"]["labs"]) {
-    fhir::Coding c{l.value("system", ""), l.value("code", ""), l.value("display", "")};
-    labs.push_back({{"name", LabName(c)},
-                    {"code", c.code},
-                    {"display", c.display},
-                    {"value", l["value"]},
-                    {"unit", l["unit"]},
-                    {"low", l["low"]},
-                    {"high", l["high"]},
-                    {"interpretation", l["interpretation"]},
-                    {"hours_before_study", l["hours_before_study"]}});
-  }
   // The rules see every condition of the record, final diagnoses included (coding checks at
   // sign time); the model's sample holds only those recorded before the study.
   Json record_conditions = Json::array();
@@ -474,10 +495,8 @@ StatusOr<Json> Workflow::Draft(const DraftRequest& req, const Caller& caller,
                                    {"display", k.display},
                                    {"category", c.category}});
   }
-  Json record = {{"labs", labs},
-                 {"conditions", record_conditions},
-                 {"procedures", sample_json["modalities"]["structured"]["procedures"]},
-                 {"dictation", transcript.is_string() ? transcript : Json("")}};
+  Json record = RulesRecord(sample_json, std::move(record_conditions),
+                            transcript.is_string() ? transcript.get<std::string>() : "");
   const size_t size = static_cast<size_t>(o_.image_size);
   const std::vector<float> first(in.images.front().pixels.begin(),
                                  in.images.front().pixels.begin() + size * size);

@@ -176,4 +176,15 @@ std::string LineDiff(const std::string& before, const std::string& after);
 Json DiagnosticReportOf(const Json& doc, const std::string& status, const std::string& text,
                         const std::string& issued);
 
+// The record the rule sets see (`record` in rules, docs/rules.md), built from a dataset sample
+// (ingest's format): its labs with their short names, `conditions` (at drafting every condition
+// of the encounter, final diagnoses included; for a dataset's reference the sample's own), its
+// procedures and `dictation`. Drafts and the reference hint rates use this one definition.
+Json RulesRecord(const Json& sample, Json conditions, const std::string& dictation);
+
+// The hints `rule_sets` raise on a report `text` with its record and study, as a draft gets them
+// (rule id, severity, messages, evidence).
+std::vector<Json> CheckRules(const std::vector<std::shared_ptr<const RuleSet>>& rule_sets,
+                             const std::string& text, const Json& record, const Json& study);
+
 }  // namespace medscribe::clinical

@@ -211,15 +211,17 @@ StatusOr<Profile> ProfileFromJson(const std::string& text) {
   return p;
 }
 
+std::string PrometheusLabel(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out;
+}
+
 std::string PrometheusText(const std::vector<FeatureDrift>& rows) {
-  const auto label = [](const std::string& f) {
-    std::string out;
-    for (char c : f) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c == '\n' ? ' ' : c;
-    }
-    return out;
-  };
+  const auto label = [](const std::string& f) { return PrometheusLabel(f); };
   std::string s =
       "# HELP medscribe_drift_psi Population stability index of a feature against the "
       "training data.\n# TYPE medscribe_drift_psi gauge\n";

@@ -89,6 +89,10 @@ std::string ToJson(const Profile& p);
 // InvalidArgument naming what is malformed.
 StatusOr<Profile> ProfileFromJson(const std::string& text);
 
+// A label value for the Prometheus text format: quotes and backslashes escaped, newlines as
+// spaces.
+std::string PrometheusLabel(const std::string& value);
+
 // Prometheus text exposition: medscribe_drift_psi{feature="..."} and medscribe_drift_js, and
 // medscribe_drift_alert (1 or 0) per feature.
 std::string PrometheusText(const std::vector<FeatureDrift>& rows);

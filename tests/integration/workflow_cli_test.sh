@@ -369,8 +369,10 @@ ms monitor --live "$work/drift" --model chest --min-count 1 --out "$work/drift.j
   > "$work/drift.out" 2>&1; rc=$?
 { [ $rc -eq 0 ] || [ $rc -eq 4 ]; } \
   && json "$work/drift.json" 'd["live"]["drafts"] >= 5 and d["live"]["signed"] == 1 and d["live"]["edit_rate"] > 0 and sum(d["live"]["hints"].values()) > 0 and len(d["features"]) > 10' | has True \
-  && has "<svg" "$work/drift.svg" \
-  && pass "monitor --live: $(grep '^live:' "$work/drift.out" | paste -sd' ')" || fail "monitor --live (exit $rc): $(tail -5 "$work/drift.out")"
+  && json "$work/drift.json" 'set(d["live"]["hints"]) <= set(d["live"]["hint_rates"]) and any(r["reference"] > 0 for r in d["live"]["hint_rates"].values()) and all(abs(r["live"] - d["live"]["hints"].get(k, 0) / d["live"]["drafts"]) < 1e-9 for k, r in d["live"]["hint_rates"].items())' | has True \
+  && has "<svg" "$work/drift.svg" && has "^hints per report: reference" "$work/drift.out" \
+  && pass "monitor --live: $(grep '^live:' "$work/drift.out" | paste -sd' '); $(grep -A3 '^hints per report' "$work/drift.out" | paste -sd' ' | tr -s ' ')" \
+  || fail "monitor --live (exit $rc): $(tail -12 "$work/drift.out")"
 leaked=$(cat "$work"/drift/live-*.json | grep -o -e "$family" -e "$mrn" -e "9 mm nodule" | head -3)
 [ -z "$leaked" ] && ls "$work"/drift/live-*.json > /dev/null 2>&1 \
   && pass "the drift windows hold counts, no name, record number or report text" || fail "drift windows hold: $leaked"
