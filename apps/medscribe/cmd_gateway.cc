@@ -1,7 +1,8 @@
 // `medscribe gateway`, `medscribe up` and `medscribe audit`: the secure front door for model
 // servers (src/gateway/gateway.h), the one-command embedded set-up, and the audit log tools.
 //
-// Signals (gateway and up): SIGHUP reloads the configuration file (policy, limits, endpoints);
+// Signals (gateway and up): SIGHUP reloads the configuration file (policy, limits, endpoints,
+// local replicas: new ones start before the ones they replace stop);
 // SIGTERM or SIGINT stops accepting, lets requests in flight finish, stops local replicas and
 // exits 0.
 #include <pthread.h>

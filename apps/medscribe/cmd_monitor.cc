@@ -438,7 +438,8 @@ Runner RegisterMonitor(CLI::App& app) {
   app.add_option("--out", a->out, "Also write the report as JSON");
   app.add_option("--prometheus", a->prometheus,
                  "Also write Prometheus gauges (medscribe_drift_psi{feature=...}, "
-                 "medscribe_drift_js, medscribe_drift_alert, medscribe_drift_edit_rate) for the "
+                 "medscribe_drift_js, medscribe_drift_alert, medscribe_drift_edit_rate, "
+                 "medscribe_drift_hint_rate{rule,side}) for the "
                  "textfile collector");
   app.add_option("--svg", a->svg, "Also draw the PSI per feature as an SVG picture");
   app.add_option("--on-alert", a->on_alert,

@@ -740,11 +740,11 @@ std::vector<Rule> BuildPatternRules() {
       });
 
   // A named place of care, school or church: capitalized words before the kind of institution
-  // ("Eastside Family Practice", "Lincoln Middle School", "Mercy General Hospital"), with the
+  // ("Eastside Family Practice", "Lincoln Middle School", "Cedar Valley Heart Institute"), with the
   // town after it ("St. Brigid's Infirmary in Galway"); a department or a kind of clinic before
   // it stays ("Cardiology Clinic", "Urgent Care Clinic").
   add("address",
-      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue)\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Institute|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue)\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kKinds = {
             "Cardiology",     "Oncology",     "Radiology",

@@ -860,6 +860,14 @@ TEST(TextScrubberTest, ALoginOfLettersACardNumberInGroupsAndTheIdOfABracelet) {
       {"Username reset by IT.", "Login page was down.", "Card: see chart."});
 }
 
+TEST(TextScrubberTest, ANamedInstitute) {
+  ExpectScrubbedAndKept(
+      "Prior echo done at Cedar Valley Heart Institute showed moderate mitral regurgitation.",
+      {"Cedar", "Valley"},
+      {"Seen at the Heart Institute clinic.", "Cardiac Institute guidelines apply.",
+       "Moderate mitral regurgitation."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
