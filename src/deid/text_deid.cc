@@ -312,7 +312,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[DATE]"), icase);
   // Month/day without the year after the words that introduce a date ("next appt 2/14").
   add("date",
-      R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|meeting|conference|huddle|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|adm\.?|admit|disch\.?|d/c|DOS|returns?|returned|scheduled(?: for)?|(?:shot|vaccine|vaccination|booster|injection|immunization|Tdap|PPD) (?:given|received|administered|done|placed)|done|performed|obtained|completed|collected)(?: on)?:? {1,2}(?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/)(?! (?:tabs?|tablets?|pills?|caps?|capsules?|doses?|of|strength|NS)\b))",
+      R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|meeting|conference|huddle|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|adm\.?|admit|disch\.?|d/c|DOS|returns?|returned|scheduled(?: for)?|(?:shot|vaccine|vaccination|booster|injection|immunization|Tdap|PPD) (?:given|received|administered|done|placed)|done|performed|obtained|completed|collected|LMP|LNMP|EDD|EDC)(?: on)?:? {1,2}(?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/)(?! (?:tabs?|tablets?|pills?|caps?|capsules?|doses?|of|strength|NS)\b))",
       KeepFirst("[DATE]"), icase);
   // Month/day after a weekday, whatever comes before it ("booked for Tues 5/14").
   add("date",
@@ -744,7 +744,7 @@ std::vector<Rule> BuildPatternRules() {
   // town after it ("St. Brigid's Infirmary in Galway"); a department or a kind of clinic before
   // it stays ("Cardiology Clinic", "Urgent Care Clinic").
   add("address",
-      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Institute|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue)\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Institute|Women's Health|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue)\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kKinds = {
             "Cardiology",     "Oncology",     "Radiology",

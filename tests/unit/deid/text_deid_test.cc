@@ -868,6 +868,14 @@ TEST(TextScrubberTest, ANamedInstitute) {
        "Moderate mitral regurgitation."});
 }
 
+TEST(TextScrubberTest, AMenstrualDateAndAWomensHealthPractice) {
+  ExpectScrubbedAndKept(
+      "LMP 11/02; EDD: 8/9 by dates. Visit note faxed from Desert Bloom Women's Health.",
+      {"11/02", "8/9", "Desert", "Bloom"},
+      {"Follow up in Women's Health clinic in 6 weeks.", "LMP as above.", "LMP unknown, G2P2.",
+       "Dose 1/2 tablet."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
