@@ -2,7 +2,8 @@
 // a hyperparameter study (tune/search_space.h) whose trials are `medscribe train` runs under
 // `medscribe launch`, sampled by TPE or at random, pruned by ASHA on the validation loss they
 // report, kept in DIR/study.sqlite so that a killed tuner resumes and several tuners share one
-// study; at the end a table of the trials, a plot (DIR/trials.svg) and, when asked, the best
+// study; at the end a table of the trials, a plot (DIR/trials.svg), both as one page
+// (DIR/trials.html) and, when asked, the best
 // trial registered with the study in its lineage.
 #include <signal.h>
 #include <sys/wait.h>
@@ -248,23 +249,75 @@ const tune::Trial* Best(const std::vector<tune::Trial>& trials) {
   return best;
 }
 
-void PrintTable(const tune::StudyConfig& c, const std::vector<tune::Trial>& trials) {
+// The table of trials: a header row, then one row per trial (`*` marks the best): trial, state,
+// objective, step, seconds, starts, then each parameter.
+std::vector<std::vector<std::string>> TableRows(const tune::StudyConfig& c,
+                                                const std::vector<tune::Trial>& trials) {
   const tune::Trial* best = Best(trials);
-  std::printf("%-6s %-10s %10s %6s %8s %7s", "trial", "state", c.objective.c_str(), "step",
-              "seconds", "starts");
-  for (const tune::Param& p : c.space) std::printf("  %-12s", p.name.c_str());
-  std::printf("\n");
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"trial", "state", c.objective, "step", "seconds", "starts"});
+  for (const tune::Param& p : c.space) rows.back().push_back(p.name);
   for (const tune::Trial& t : trials) {
-    std::printf("%-6s %-10s %10s %6lld %8.0f %7d",
-                (std::to_string(t.id) + (&t == best ? "*" : "")).c_str(), tune::StateName(t.state),
-                t.value ? std::to_string(*t.value).substr(0, 8).c_str() : "-",
-                static_cast<long long>(t.step), t.seconds, t.starts);
+    char seconds[32];
+    std::snprintf(seconds, sizeof(seconds), "%.0f", t.seconds);
+    rows.push_back({std::to_string(t.id) + (&t == best ? "*" : ""), tune::StateName(t.state),
+                    t.value ? std::to_string(*t.value).substr(0, 8) : "-", std::to_string(t.step),
+                    seconds, std::to_string(t.starts)});
     for (const tune::Param& p : c.space) {
       const auto it = t.params.find(p.name);
-      std::printf("  %-12s", it == t.params.end() ? "-" : it->second.c_str());
+      rows.back().push_back(it == t.params.end() ? "-" : it->second);
     }
+  }
+  return rows;
+}
+
+void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  for (const auto& r : rows) {
+    std::printf("%-6s %-10s %10s %6s %8s %7s", r[0].c_str(), r[1].c_str(), r[2].c_str(),
+                r[3].c_str(), r[4].c_str(), r[5].c_str());
+    for (size_t i = 6; i < r.size(); ++i) std::printf("  %-12s", r[i].c_str());
     std::printf("\n");
   }
+}
+
+std::string HtmlEscape(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += ch;
+    }
+  }
+  return out;
+}
+
+// One page with the study's table and its plot, for a browser.
+std::string HtmlReport(const tune::StudyConfig& c,
+                       const std::vector<std::vector<std::string>>& rows, const std::string& svg) {
+  std::string html = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" +
+                     HtmlEscape(c.name) +
+                     "</title><style>body{font-family:sans-serif}td,th{padding:2px 8px;"
+                     "text-align:right}</style></head><body>\n<h1>Study " +
+                     HtmlEscape(c.name) + "</h1>\n<table>\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    html += "<tr>";
+    for (const std::string& cell : rows[i])
+      html += (i == 0 ? "<th>" : "<td>") + HtmlEscape(cell) + (i == 0 ? "</th>" : "</td>");
+    html += "</tr>\n";
+  }
+  return html + "</table>\n<p>* the best trial</p>\n" + svg + "</body></html>\n";
 }
 
 // Validation loss against step, one line per trial; pruned trials dashed, the best one thick.
@@ -281,7 +334,8 @@ std::string Plot(const tune::StudyConfig& c, const std::vector<tune::Trial>& tri
   std::string svg =
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"400\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n<text x=\"60\" y=\"18\">" +
-      c.name + ": " + c.objective + " by step (dashed: pruned; thick: best)</text>\n";
+      HtmlEscape(c.name) + ": " + HtmlEscape(c.objective) +
+      " by step (dashed: pruned; thick: best)</text>\n";
   char buf[256];
   std::snprintf(buf, sizeof(buf),
                 "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\"/>"
@@ -381,10 +435,14 @@ int RunTune(GlobalOptions& g, const TuneArgs& a) {
   }
   auto trials = study->Trials();
   if (!trials.ok()) return ReportError(trials.status());
-  PrintTable(*config, *trials);
+  const auto rows = TableRows(*config, *trials);
+  PrintTable(rows);
   const std::string svg = (fs::path(a.out) / "trials.svg").string();
-  if (Status s = WriteFile(svg, Plot(*config, *trials)); !s.ok()) return ReportError(s);
-  std::printf("plot: %s\n", svg.c_str());
+  const std::string plot = Plot(*config, *trials);
+  if (Status s = WriteFile(svg, plot); !s.ok()) return ReportError(s);
+  const std::string html = (fs::path(a.out) / "trials.html").string();
+  if (Status s = WriteFile(html, HtmlReport(*config, rows, plot)); !s.ok()) return ReportError(s);
+  std::printf("plot: %s; table and plot for a browser: %s\n", svg.c_str(), html.c_str());
   const tune::Trial* best = Best(*trials);
   if (best)
     std::printf("best: trial %d, %s %.6f, %s\n", best->id, config->objective.c_str(), *best->value,
@@ -410,8 +468,10 @@ Runner RegisterTune(CLI::App& app) {
                  "Study file: search space, sampler, ASHA, trials and the fixed `medscribe train` "
                  "arguments (docs/tuning.md)")
       ->type_name("STUDY.yaml");
-  app.add_option("--out", a->out,
-                 "Study directory: study.sqlite, trials/, trials.svg (an existing study resumes)")
+  app.add_option(
+         "--out", a->out,
+         "Study directory: study.sqlite, trials/, trials.svg, trials.html (an existing study "
+         "resumes)")
       ->required()
       ->type_name("DIR");
   app.add_option("--parallel", a->parallel, "Trials run at once by this tuner")

@@ -2,21 +2,13 @@
 
 #include <cstdio>
 
+#include "monitor/drift.h"
+
 namespace medscribe::gateway {
 namespace {
 
 const std::vector<double> kLatencyBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                             0.5,   1,      2.5,   5,    10,    30,   60};
-
-// A label value as the exposition format writes it: backslash, quote and newline escaped.
-std::string LabelValue(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    out += c == '\n' ? std::string("\\n") : std::string(1, c);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -147,8 +139,8 @@ std::string GatewayMetrics::Render(const RoutingTable& routes, int64_t now_ms) c
     for (const auto& d : ep->deployments)
       for (const auto& r : d->replicas)
         out += "medscribe_gateway_replica_up{endpoint=\"" + ep->name + "\",deployment=\"" +
-               d->name + "\",model=\"" + LabelValue(r->model()) + "\",replica=\"" + r->addr.key() +
-               "\"} " + (r->available(now_ms) ? "1" : "0") + "\n";
+               d->name + "\",model=\"" + monitor::PrometheusLabel(r->model()) + "\",replica=\"" +
+               r->addr.key() + "\"} " + (r->available(now_ms) ? "1" : "0") + "\n";
   return out;
 }
 

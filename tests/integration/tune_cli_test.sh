@@ -64,6 +64,8 @@ awk -v b="$best" -v d="$bad" 'BEGIN { exit !(b != "" && b < d) }' \
   && pass "the best trial (val_loss $best) beats the bad default learning rate (val_loss $bad)" \
   || fail "best $best vs bad default $bad"
 [ -s s/trials.svg ] && has "<polyline" s/trials.svg && pass "plot s/trials.svg" || fail "no plot"
+[ "$(grep -c '<tr>' s/trials.html)" -eq 9 ] && has "<polyline" s/trials.html && has '<td>[0-9]\*</td>' s/trials.html \
+  && pass "s/trials.html: the 8 trials' table (the best marked) and the plot" || fail "html report: $(head -c 400 s/trials.html)"
 
 # The best trial registered, with its study.
 out=$(ms tune --config s.yaml --out s --show --register tuned 2>&1) && ms registry show tuned > show.json \
