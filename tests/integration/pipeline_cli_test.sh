@@ -131,6 +131,7 @@ echo "$metrics" | has "replica_up{endpoint=\"reports\",deployment=\"production\"
 out=$(ms pipeline run good.yaml --out w1 2>&1); rc=$?
 [ $rc -eq 0 ] && echo "$out" | has "canary: skipped" && pass "rerun: the canary step skipped (still production)" \
   || fail "canary rerun (exit $rc): $out"
+echo "--- pipeline show w1"; ms pipeline show w1 | cut -c1-240
 rm -f load.on; wait $load 2>/dev/null
 [ "$(grep -c . load.codes)" -gt 100 ] && [ "$(grep -vc '^200$' load.codes)" -eq 0 ] \
   && pass "$(grep -c . load.codes) requests through both reloads and the production restart, every one answered 200" \
