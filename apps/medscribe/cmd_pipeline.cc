@@ -11,6 +11,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -509,7 +510,7 @@ class Pipeline {
     return Fmt(v[0].get<double>()) + " [" + Fmt(v[1].get<double>()) + ", " +
            Fmt(v[2].get<double>()) + "]";
   }
-  void Say(const std::string& s) {
+  static void Say(const std::string& s) {
     std::printf("%s\n", s.c_str());
     std::fflush(stdout);
   }
@@ -616,6 +617,10 @@ class Pipeline {
     return samples;
   }
 
+  // Weights as the gateway prints them (10 significant digits).
+  static bool SameWeight(double a, double b) {
+    return std::fabs(a - b) <= 1e-8 * std::max(1.0, std::fabs(b));
+  }
   // The weight the gateway gives `deployment` of the canary's endpoint, or -1.
   double WeightOf(const std::vector<monitor::MetricSample>& scrape,
                   const std::string& deployment) const {
@@ -708,6 +713,71 @@ class Pipeline {
             {"edit_rate", s.edits.rate()}};
   }
 
+  struct Watched {
+    monitor::CanarySignals canary, baseline;
+    monitor::CanaryVerdict verdict;
+    int64_t elapsed = 0;
+    std::string since;  // when the canary's weight applied (ISO)
+  };
+  // Waits until the gateway sends the canary its weight with its replicas serving `candidate`,
+  // then reads both deployments' signals every canary.poll until a verdict (a roll-back at once;
+  // a promotion once canary.watch has passed; a roll-back at canary.max_watch).
+  StatusOr<Watched> Watch(const std::string& candidate, const std::string& baseline_model) const {
+    const PipelineConfig::Canary& q = c_.canary;
+    Say("canary: " + q.deployment + " at weight " + Weight(q.weight) + " of endpoint " +
+        q.endpoint + ", waiting for it to serve " + candidate);
+    RETURN_IF_ERROR(WaitFor(
+        [&](const auto& m) {
+          return SameWeight(WeightOf(m, q.deployment), q.weight) &&
+                 Serves(m, q.deployment, candidate);
+        },
+        "send traffic to deployment '" + q.deployment + "' serving " + candidate));
+    ASSIGN_OR_RETURN(const auto start, Scrape());
+    Watched w;
+    w.since = UtcNowIso();
+    const auto t0 = std::chrono::steady_clock::now();
+    while (true) {
+      std::this_thread::sleep_for(std::chrono::seconds(q.poll_s));
+      w.elapsed =
+          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0)
+              .count();
+      auto now = Scrape();
+      if (!now.ok()) {
+        Say("canary: " + now.status().message() + " (retrying)");
+        if (w.elapsed < q.max_watch_s) continue;
+        w.verdict.decision = monitor::CanaryDecision::kRollBack;
+        w.verdict.reasons = {"the gateway's metrics could not be read: " + now.status().message()};
+        return w;
+      }
+      w.canary.traffic = monitor::TrafficSince(monitor::TrafficOf(*now, q.deployment),
+                                               monitor::TrafficOf(start, q.deployment));
+      w.baseline.traffic = monitor::TrafficSince(monitor::TrafficOf(*now, q.baseline),
+                                                 monitor::TrafficOf(start, q.baseline));
+      if (q.policy.min_signed > 0) {
+        ASSIGN_OR_RETURN(auto edits, EditsSince(w.since));
+        w.canary.edits = edits[candidate];
+        w.baseline.edits = edits[baseline_model];
+      }
+      w.verdict = monitor::JudgeCanary(w.canary, w.baseline, q.policy);
+      Say("canary: " + std::to_string(w.elapsed) + " s: " + q.deployment + " " +
+          Count(w.canary.traffic.exchanges) + " requests (" + Fmt(w.canary.traffic.error_rate()) +
+          " failed, " + Fmt(w.canary.traffic.mean_seconds()) + " s), " + q.baseline + " " +
+          Count(w.baseline.traffic.exchanges) + " (" + Fmt(w.baseline.traffic.error_rate()) + ", " +
+          Fmt(w.baseline.traffic.mean_seconds()) +
+          " s): " + monitor::CanaryDecisionName(w.verdict.decision) +
+          (w.verdict.reasons.empty() ? std::string() : " — " + w.verdict.reasons[0]));
+      if (w.verdict.decision == monitor::CanaryDecision::kRollBack) return w;
+      if (w.verdict.decision == monitor::CanaryDecision::kPromote && w.elapsed >= q.watch_s)
+        return w;
+      if (w.elapsed >= q.max_watch_s) {
+        w.verdict.decision = monitor::CanaryDecision::kRollBack;
+        w.verdict.reasons.insert(w.verdict.reasons.begin(),
+                                 "no decision after " + std::to_string(w.elapsed) + " s");
+        return w;
+      }
+    }
+  }
+
   // Sends canary.weight of the endpoint's traffic to the canary deployment (which must serve
   // `candidate`), watches both deployments' signals and decides; then promotes the candidate
   // (the production alias moves, the baseline's local replicas restart on it) or rolls back,
@@ -736,67 +806,20 @@ class Pipeline {
     const std::string baseline_model =
         baseline_models.size() == 1 ? *baseline_models.begin() : production;
     RETURN_IF_ERROR(SetWeight(q.deployment, q.weight));
-    Say("canary: " + q.deployment + " at weight " + Weight(q.weight) + " of endpoint " +
-        q.endpoint + ", waiting for it to serve " + candidate);
-    if (Status s = WaitFor(
-            [&](const auto& m) {
-              return WeightOf(m, q.deployment) == q.weight && Serves(m, q.deployment, candidate);
-            },
-            "send traffic to deployment '" + q.deployment + "' serving " + candidate);
-        !s.ok()) {
+    // From here on, every path puts the canary's weight back.
+    auto watched = Watch(candidate, baseline_model);
+    if (!watched.ok()) {
       (void)SetWeight(q.deployment, restore);
-      return s;
+      return watched.status();
     }
-    ASSIGN_OR_RETURN(const auto start, Scrape());
-    const std::string since = UtcNowIso();
-    const auto t0 = std::chrono::steady_clock::now();
-    monitor::CanarySignals canary, baseline;
-    monitor::CanaryVerdict verdict;
-    int64_t elapsed = 0;
-    while (true) {
-      std::this_thread::sleep_for(std::chrono::seconds(q.poll_s));
-      elapsed =
-          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0)
-              .count();
-      auto now = Scrape();
-      if (!now.ok()) {
-        Say("canary: " + now.status().message() + " (retrying)");
-        if (elapsed < q.max_watch_s) continue;
-        verdict.decision = monitor::CanaryDecision::kRollBack;
-        verdict.reasons = {"the gateway's metrics could not be read: " + now.status().message()};
-        break;
-      }
-      canary.traffic = monitor::TrafficSince(monitor::TrafficOf(*now, q.deployment),
-                                             monitor::TrafficOf(start, q.deployment));
-      baseline.traffic = monitor::TrafficSince(monitor::TrafficOf(*now, q.baseline),
-                                               monitor::TrafficOf(start, q.baseline));
-      if (q.policy.min_signed > 0) {
-        ASSIGN_OR_RETURN(auto edits, EditsSince(since));
-        canary.edits = edits[candidate];
-        baseline.edits = edits[baseline_model];
-      }
-      verdict = monitor::JudgeCanary(canary, baseline, q.policy);
-      Say("canary: " + std::to_string(elapsed) + " s: " + q.deployment + " " +
-          Count(canary.traffic.exchanges) + " requests (" + Fmt(canary.traffic.error_rate()) +
-          " failed, " + Fmt(canary.traffic.mean_seconds()) + " s), " + q.baseline + " " +
-          Count(baseline.traffic.exchanges) + " (" + Fmt(baseline.traffic.error_rate()) + ", " +
-          Fmt(baseline.traffic.mean_seconds()) +
-          " s): " + monitor::CanaryDecisionName(verdict.decision) +
-          (verdict.reasons.empty() ? std::string() : " — " + verdict.reasons[0]));
-      if (verdict.decision == monitor::CanaryDecision::kRollBack) break;
-      if (verdict.decision == monitor::CanaryDecision::kPromote && elapsed >= q.watch_s) break;
-      if (elapsed >= q.max_watch_s) {
-        verdict.decision = monitor::CanaryDecision::kRollBack;
-        verdict.reasons.insert(verdict.reasons.begin(),
-                               "no decision after " + std::to_string(elapsed) + " s");
-        break;
-      }
-    }
+    const monitor::CanarySignals& canary = watched->canary;
+    const monitor::CanarySignals& baseline = watched->baseline;
+    const monitor::CanaryVerdict& verdict = watched->verdict;
     const bool promote = verdict.decision == monitor::CanaryDecision::kPromote;
     Json out = {{"decision", promote ? "promote" : "roll back"},
                 {"reasons", verdict.reasons},
-                {"watched_s", elapsed},
-                {"since", since},
+                {"watched_s", watched->elapsed},
+                {"since", watched->since},
                 {"canary", SignalsJson(canary)},
                 {"baseline", SignalsJson(baseline)},
                 {"baseline_model", baseline_model},
@@ -807,8 +830,12 @@ class Pipeline {
                 {"model", candidate}};
     if (promote) {
       const size_t at = candidate.rfind('@');
-      RETURN_IF_ERROR(reg.Alias(candidate.substr(0, at), std::stol(candidate.substr(at + 1)),
-                                "production", "pipeline " + c_.name + " canary"));
+      if (Status s = reg.Alias(candidate.substr(0, at), std::stol(candidate.substr(at + 1)),
+                               "production", "pipeline " + c_.name + " canary");
+          !s.ok()) {
+        (void)SetWeight(q.deployment, restore);
+        return s;
+      }
       Say("canary: promoted " + candidate + " to " + c_.model + "@production");
     }
     // The canary's weight back as it was; after a promotion the baseline's local replicas
@@ -825,7 +852,7 @@ class Pipeline {
             c_.model + "@production: point it at " + candidate + " by hand");
     } else {
       RETURN_IF_ERROR(
-          WaitFor([&](const auto& m) { return WeightOf(m, q.deployment) == restore; },
+          WaitFor([&](const auto& m) { return SameWeight(WeightOf(m, q.deployment), restore); },
                   "take deployment '" + q.deployment + "' back to weight " + Weight(restore)));
       Say("canary: rolled back (" + q.deployment + " at weight " + Weight(restore) +
           "): " + (verdict.reasons.empty() ? std::string("?") : verdict.reasons[0]));

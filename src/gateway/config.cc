@@ -564,7 +564,7 @@ StatusOr<std::string> SetDeploymentWeight(const std::string& yaml_text, const st
       ++end;
   }
   char number[32];
-  std::snprintf(number, sizeof(number), "%g", weight);
+  std::snprintf(number, sizeof(number), "%.10g", weight);
   std::string out = yaml_text.substr(0, begin) + number + yaml_text.substr(end);
   // The edit must have changed exactly that weight.
   try {

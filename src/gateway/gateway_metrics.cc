@@ -127,7 +127,7 @@ std::string GatewayMetrics::Render(const RoutingTable& routes, int64_t now_ms) c
   for (const auto& ep : routes.endpoints())
     for (const auto& d : ep->deployments) {
       char w[40];
-      std::snprintf(w, sizeof(w), "%g", d->weight);
+      std::snprintf(w, sizeof(w), "%.10g", d->weight);
       out += "medscribe_gateway_deployment_weight{endpoint=\"" + ep->name + "\",deployment=\"" +
              d->name + "\"} " + w + "\n";
     }
