@@ -411,10 +411,11 @@ std::vector<Rule> BuildPatternRules() {
   add("account",
       R"(\b((?:credit card|debit card|card|visa|mastercard|amex)(?: number)? (?:ending(?: in)?|last (?:four|4)(?: digits)?|x+|\*+)[:#]? ?)\d{4}\b)",
       KeepFirst("[ID]"), icase);
-  // Portal and app user names after their label ("MyChart username ggarcia31"): a token with a
+  // Portal, app and social media user names after their label ("MyChart username ggarcia31",
+  // "Social media: lil_tre_608"): a token with a
   // digit, or a dot, underscore or @ inside it, so that "username reset." stays.
   add("account",
-      R"(\b((?:user ?name|user id|login|log-in|screen name|handle)[:#]? (?:is |was )?)(?=[A-Za-z0-9]*(?:[0-9]|[._@-][A-Za-z0-9]))[A-Za-z0-9][A-Za-z0-9._@-]{1,40}[A-Za-z0-9]\b)",
+      R"(\b((?:user ?name|user id|login|log-in|screen name|handle|social media|instagram|snapchat|tiktok|twitter|facebook)[:#]? (?:is |was )?)(?=[A-Za-z0-9]*(?:[0-9]|[._@-][A-Za-z0-9]))[A-Za-z0-9][A-Za-z0-9._@-]{1,40}[A-Za-z0-9]\b)",
       KeepFirst("[ID]"), icase);
   // A user name of letters alone, where what follows says it is one ("Login rkburns reset by
   // IT"): a login was reset, locked, created.
@@ -424,6 +425,10 @@ std::vector<Rule> BuildPatternRules() {
   // A card's number written after "is", in groups ("union card number is UA-Local 12-00871").
   add("account",
       R"(\b((?:[Cc]ard|[Mm]embership|[Mm]ember ID|[Uu]nion|[Ll]ibrary card|[Bb]adge)(?: (?:number|no\.?|#|ID))?(?: is|:|#) ?)(?=[A-Za-z -]*\d)[A-Z0-9][A-Za-z0-9-]*(?: (?=[A-Za-z-]*\d)[A-Z0-9][A-Za-z0-9-]*){0,3}(?=$|[\s.,;)]))",
+      KeepFirst("[ID]"));
+  // A transit or parking pass by its number in groups ("Bus pass MMT 4410 2281").
+  add("account",
+      R"(\b((?:[Bb]us|[Tt]ransit|[Mm]etro|[Ss]ubway|[Tt]rain|[Pp]arking) pass(?: (?:number|no\.?|#|ID))?[:#]? ?)(?=[A-Z0-9 ]*\d)[A-Z0-9]{2,8}(?: [A-Z0-9]{2,8}){0,3}\b)",
       KeepFirst("[ID]"));
   // Social media handles ("@grandpa_vince42"); an e-mail address was taken before.
   add("account", R"((^|[\s(\[,;:])@[A-Za-z_][A-Za-z0-9_.]{1,30}[A-Za-z0-9_])", KeepFirst("[ID]"));
@@ -462,7 +467,7 @@ std::vector<Rule> BuildPatternRules() {
         return digit && letter ? std::string("[VEHICLE]") : v;
       });
   add("device",
-      R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|device (?:id|identifier)|asset(?: tag| id| number| no\.?)|inventory(?: tag| number)|equipment(?: id| tag)|lot(?: number| no\.?)?)[:#]? ?(?=[A-Za-z0-9()./-]*\d)[A-Z0-9][A-Z0-9()./-]{3,}\b)",
+      R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|IMEI|MEID|ESN|device (?:id|identifier)|asset(?: tag| id| number| no\.?)|inventory(?: tag| number)|equipment(?: id| tag)|lot(?: number| no\.?)?)[:#]? ?(?=[A-Za-z0-9()./-]*\d)[A-Z0-9][A-Z0-9()./-]{3,}\b)",
       Labelled("[DEVICE_ID]"), icase);
   // The ID of a thing worn or carried, in groups ("Bracelet ID MED-ALERT 55129").
   add("device",
@@ -744,7 +749,7 @@ std::vector<Rule> BuildPatternRules() {
   // town after it ("St. Brigid's Infirmary in Galway"); a department or a kind of clinic before
   // it stays ("Cardiology Clinic", "Urgent Care Clinic").
   add("address",
-      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Institute|Women's Health|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue)\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Institute|Women's Health|Alternative High|Junior High|Senior High|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue)\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kKinds = {
             "Cardiology",     "Oncology",     "Radiology",

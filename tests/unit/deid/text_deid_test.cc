@@ -876,6 +876,15 @@ TEST(TextScrubberTest, AMenstrualDateAndAWomensHealthPractice) {
        "Dose 1/2 tablet."});
 }
 
+TEST(TextScrubberTest, AnImeiAHandleAfterSocialMediaABusPassAndAnAlternativeHigh) {
+  ExpectScrubbedAndKept(
+      "Cell phone confiscated; IMEI 35-209900-176148-1 logged. Social media: lil_tre_608 (now "
+      "deactivated). Bus pass MMT 4410 2281 renewed. Pt's school: Lakeview Alternative High.",
+      {"209900", "lil_tre_608", "4410", "Lakeview"},
+      {"Bus pass renewed.", "Social media use discussed.", "Parking pass given to family.",
+       "Blood pressure was Critical High.", "Junior High student."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
