@@ -58,8 +58,11 @@ class Gateway {
   uint16_t port() const;
   // The local CA's certificate (clients trust it), or "" when TLS is not "local".
   std::string ca_file() const;
-  // Applies a new configuration's policy, limits, endpoints and health settings; requests in
-  // flight finish on the old ones. Listening address, TLS and local replicas are kept.
+  // Applies a new configuration's policy, limits, endpoints, health settings and local
+  // replicas; requests in flight finish on the old ones. A local deployment whose model
+  // version, count or arguments changed gets new replicas, started (up to 300 s each) before
+  // traffic moves to them; replicas no deployment uses any more are then stopped (they drain,
+  // 30 s). On any error nothing changes. Listening address, TLS and keys are kept.
   Status Reload(GatewayConfig config);
   // Stops accepting, lets requests in flight finish, stops local replicas.
   void Stop();
