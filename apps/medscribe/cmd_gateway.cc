@@ -2,7 +2,8 @@
 // servers (src/gateway/gateway.h), the one-command embedded set-up, and the audit log tools.
 //
 // Signals (gateway and up): SIGHUP reloads the configuration file (policy, limits, endpoints,
-// local replicas: new ones start before the ones they replace stop);
+// local replicas: new ones start before the ones they replace stop), and so does a change of
+// the file with --watch-config;
 // SIGTERM or SIGINT stops accepting, lets requests in flight finish, stops local replicas and
 // exits 0.
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli.h"
 #include "common/files.h"
@@ -30,6 +32,7 @@ namespace fs = std::filesystem;
 
 struct GatewayArgs {
   std::string config, home, listen, port_file, pid_file, model;
+  bool watch_config = false;
   int port = 8443, replicas = 1;
   // `up`: the clinical workflow over a cohort directory.
   std::string cohort, store, asr_lm, asr_acoustic_model;
@@ -42,18 +45,42 @@ void WritePortFile(const std::string& path, uint16_t port) {
   fs::rename(path + ".tmp", path);
 }
 
-// Runs the gateway until SIGTERM/SIGINT; SIGHUP calls `reload`.
+// The modification time of `path`, or nullopt when it cannot be read.
+std::optional<fs::file_time_type> ModifiedAt(const std::string& path) {
+  std::error_code ec;
+  const fs::file_time_type t = fs::last_write_time(path, ec);
+  if (ec) return std::nullopt;
+  return t;
+}
+
+// Runs the gateway until SIGTERM/SIGINT; SIGHUP calls `reload`, and so does a change of
+// `watch` (its modification time, checked every second) when it is not empty.
 int RunUntilSignal(gateway::Gateway& gw,
-                   const std::function<StatusOr<gateway::GatewayConfig>()>& reload) {
+                   const std::function<StatusOr<gateway::GatewayConfig>()>& reload,
+                   const std::string& watch = "") {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
+  std::optional<fs::file_time_type> seen = watch.empty() ? std::nullopt : ModifiedAt(watch);
   while (true) {
     int sig = 0;
-    sigwait(&signals, &sig);
+    if (watch.empty()) {
+      sigwait(&signals, &sig);
+    } else {
+      const timespec second{1, 0};
+      sig = sigtimedwait(&signals, nullptr, &second);
+      if (sig < 0) {
+        const std::optional<fs::file_time_type> now = ModifiedAt(watch);
+        if (!now || now == seen) continue;
+        seen = now;
+        std::fprintf(stderr, "%s changed: reloading\n", watch.c_str());
+        sig = SIGHUP;
+      }
+    }
     if (sig == SIGHUP) {
+      if (!watch.empty()) seen = ModifiedAt(watch);  // this reload reads the change
       auto c = reload ? reload()
                       : StatusOr<gateway::GatewayConfig>(
                             FailedPreconditionError("no configuration file to reload"));
@@ -119,11 +146,14 @@ int RunGateway(GlobalOptions& g, const GatewayArgs& a) {
   std::fprintf(stderr, "gateway on %s%s\n", (*gw)->url().c_str(),
                (*gw)->ca_file().empty() ? "" : (" (trust " + (*gw)->ca_file() + ")").c_str());
   const std::string listen = a.listen;
-  return RunUntilSignal(**gw, [&]() -> StatusOr<gateway::GatewayConfig> {
-    auto r = load();
-    if (r.ok() && !listen.empty()) r->listen = listen;
-    return r;
-  });
+  return RunUntilSignal(
+      **gw,
+      [&]() -> StatusOr<gateway::GatewayConfig> {
+        auto r = load();
+        if (r.ok() && !listen.empty()) r->listen = listen;
+        return r;
+      },
+      a.watch_config ? a.config : "");
 }
 
 // The model `up` serves: the given one, else NAME@production, else the newest registered.
@@ -212,6 +242,9 @@ Runner RegisterGateway(CLI::App& app) {
   app.add_option("--port-file", a->port_file, "Write the port actually bound to this file");
   app.add_option("--pid-file", a->pid_file,
                  "Write the gateway's process id to this file (for SIGHUP: reload)");
+  app.add_flag("--watch-config", a->watch_config,
+               "Also reload when the configuration file changes (checked every second), e.g. "
+               "on a volume another process writes");
   return [a](GlobalOptions& g) { return RunGateway(g, *a); };
 }
 

@@ -166,11 +166,10 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& text, const std::strin
          "max_error_rate", "max_latency_ratio", "max_edit_rate", "min_signed"}));
     PipelineConfig::Canary& q = c.canary;
     q.enabled = true;
-    for (const char* required : {"gateway", "pid_file", "url"})
+    for (const char* required : {"gateway", "url"})
       if (!k[required])
-        return InvalidArgumentError(
-            std::string("canary.") + required +
-            ": required (the gateway's configuration file, its --pid-file and its URL)");
+        return InvalidArgumentError(std::string("canary.") + required +
+                                    ": required (the gateway's configuration file and its URL)");
     const std::vector<std::pair<const char*, std::string*>> strings = {
         {"gateway", &q.gateway},
         {"pid_file", &q.pid_file},
@@ -653,7 +652,7 @@ class Pipeline {
   }
 
   // Writes the gateway's configuration with `deployment`'s weight set and signals the gateway
-  // to reload it.
+  // to reload it (without canary.pid_file the gateway watches the file: --watch-config).
   Status SetWeight(const std::string& deployment, double weight) const {
     const PipelineConfig::Canary& q = c_.canary;
     ASSIGN_OR_RETURN(const std::string text, ReadFile(q.gateway));
@@ -667,6 +666,7 @@ class Pipeline {
     std::error_code ec;
     fs::rename(q.gateway + ".tmp", q.gateway, ec);
     if (ec) return IoError("cannot replace " + q.gateway + ": " + ec.message());
+    if (q.pid_file.empty()) return OkStatus();  // the gateway watches its file (--watch-config)
     ASSIGN_OR_RETURN(const std::string pid_text, ReadFile(q.pid_file));
     const long pid = std::strtol(pid_text.c_str(), nullptr, 10);
     if (pid <= 1 || kill(static_cast<pid_t>(pid), SIGHUP) != 0)

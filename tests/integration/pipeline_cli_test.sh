@@ -90,7 +90,7 @@ endpoints:
         weight: 0    # raised by the pipeline while it watches
         replicas: {local: {model: chest@staging, args: [--threads, "1"]}}
 YAML
-"$bin" --home "$home" gateway --config gateway.yaml --port-file gw.port --pid-file gw.pid > gw.out 2> gw.log &
+"$bin" --home "$home" gateway --config gateway.yaml --port-file gw.port --pid-file gw.pid --watch-config > gw.out 2> gw.log &
 gw=$!
 for _ in $(seq 600); do [ -s gw.port ] && break; sleep 0.1; done
 gw_url="http://127.0.0.1:$(cat gw.port 2>/dev/null)"
@@ -102,11 +102,13 @@ touch load.on
       -d '{"messages":[{"role":"user","content":"chest x-ray"}],"max_tokens":4}' "$gw_url/v1/chat/completions"
   done > load.codes ) &
 load=$!
-canary() {  # MAX_LATENCY_RATIO
+canary() {  # MAX_LATENCY_RATIO [pid_file: FILE, ]
   sed -i '/^canary:/d' good.yaml
-  echo "canary: {gateway: gateway.yaml, pid_file: gw.pid, url: \"$gw_url\", weight: 100, watch: 6, poll: 2, max_watch: 90, min_requests: 6, max_latency_ratio: $1, min_signed: 0}" >> good.yaml
+  echo "canary: {gateway: gateway.yaml, ${2:-}url: \"$gw_url\", weight: 100, watch: 6, poll: 2, max_watch: 90, min_requests: 6, max_latency_ratio: $1, min_signed: 0}" >> good.yaml
 }
-canary 0.001
+# The roll-back signals the gateway (SIGHUP to its --pid-file); the promotion only writes the
+# file, which the gateway watches (--watch-config).
+canary 0.001 "pid_file: gw.pid, "
 out=$(ms pipeline run good.yaml --out w1 2>&1); rc=$?
 [ $rc -eq 5 ] && echo "$out" | has "canary: rolled back" && has '"decision": "roll back"' w1/steps/canary.json \
   && ms registry show chest@production 2>&1 | has '"version": 1\b' && has 'weight: 0    # raised' gateway.yaml \
@@ -119,7 +121,8 @@ share=$(sed -nE 's/.*"canary_share": ([0-9.]+).*/\1/p' w1/steps/canary.json)
   && ms registry show chest@production 2>&1 | has "\"version\": ${candidate#chest@}\\b" \
   && awk -v s="$share" 'BEGIN { exit !(s >= 0.4 && s <= 0.6) }' \
   && has '"baseline_serves_candidate": true' w1/steps/canary.json \
-  && pass "canary promoted $candidate; it had $share of the traffic at weight 100 of 200; production restarted on it" \
+  && has "gateway.yaml changed: reloading" gw.log \
+  && pass "canary promoted $candidate (the gateway reloading the file it watches); it had $share of the traffic at weight 100 of 200; production restarted on it" \
   || fail "canary promotion (exit $rc, share $share): $out $(cat w1/steps/canary.json | head -c 800) $(tail -5 gw.log)"
 metrics=$(curl -s -H "Authorization: Bearer $admin" "$gw_url/metrics")
 code=$(curl -s -o answer.json -w '%{http_code}' -H "Authorization: Bearer $token" -H 'content-type: application/json' \
