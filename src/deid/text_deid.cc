@@ -396,6 +396,10 @@ std::vector<Rule> BuildPatternRules() {
   add("mrn",
       R"(\b(?:MRN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?[A-Z]{0,4}-?(?:\d{2,4}-)?\d{4,}\b)",
       Tag("[MRN]"), icase);
+  // A record number written in groups after its label ("MRN KH 0081 4471").
+  add("mrn",
+      R"(\b((?:MRN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?)[A-Z]{0,4} ?\d{2,}(?: \d{2,}){1,3}\b)",
+      KeepFirst("[MRN]"), icase);
   // Laboratory and imaging accessions, specimens and orders ("Lab accession LA-2024-449102").
   add("mrn",
       R"(\b((?:accession|specimen|requisition|order)(?: (?:number|no\.?|#|id))?[:#]? ?)(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
@@ -407,6 +411,12 @@ std::vector<Rule> BuildPatternRules() {
   add("account",
       R"(\b(health plan|plan|insurance|policy|member|subscriber|beneficiary|group|account|acct\.?|claim|medicare|medicaid|MBI|HICN|NHI)(?![a-z])((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
+  // A plan, policy, claim or account number written in groups ("claim number C-44 718 302"):
+  // a first group with a capital letter and a digit, or groups of three digits and more, so
+  // that "Plan: 2 10 mg tablets" stays.
+  add("account",
+      R"(\b((?:[Hh]ealth plan|[Pp]lan|[Ii]nsurance|[Pp]olicy|[Mm]ember|[Ss]ubscriber|[Bb]eneficiary|[Gg]roup|[Aa]ccount|[Aa]cct\.?|[Cc]laim|[Mm]edicare|[Mm]edicaid)(?: (?:ID|id|[Nn]umber|[Nn]o\.?|#))?[:#]? ?)(?:(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]*(?: \d{2,}){1,4}|\d{3,}(?: \d{3,}){1,4})\b)",
+      KeepFirst("[ID]"));
   // Payment cards by their last digits ("Credit card ending 4417").
   add("account",
       R"(\b((?:credit card|debit card|card|visa|mastercard|amex)(?: number)? (?:ending(?: in)?|last (?:four|4)(?: digits)?|x+|\*+)[:#]? ?)\d{4}\b)",

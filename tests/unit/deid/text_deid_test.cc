@@ -885,6 +885,16 @@ TEST(TextScrubberTest, AnImeiAHandleAfterSocialMediaABusPassAndAnAlternativeHigh
        "Blood pressure was Critical High.", "Junior High student."});
 }
 
+TEST(TextScrubberTest, ARecordAndAClaimNumberInGroups) {
+  ExpectScrubbedAndKept(
+      "Pt receives VA benefits; claim number C-44 718 302. Previous hospital MRN KH 0081 4471. "
+      "Member ID 1234 5678 checked.",
+      {"718 302", "0081 4471", "5678"},
+      {"Claim number pending.", "Group 2 of 3 patients.", "Plan: 2 tabs daily.",
+       "Plan: 2 10 mg tablets daily.", "Plan: daily 10 mg.", "MRN on file.",
+       "Policy 12 hours NPO."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
