@@ -108,7 +108,9 @@ constexpr const char* kGivenNames =
     "Jamal Jamar Malik Darnell Tyrone Terrell Demetrius Marquis Deshawn DeShawn Jermaine Lamar "
     "Rashad Tariq Kareem Darius Dante Andre Reginald Cedric Terrence Lamont Quentin Devonte "
     "Tamika Latoya Lakisha Shaniqua Aaliyah Imani Jasmine Tanisha Shanice Tiana Kiara "
-    "Latisha Monique Shanelle Dominique Jada Nia Aisha Ayana Tameka Yolanda ";
+    "Latisha Monique Shanelle Dominique Jada Nia Aisha Ayana Tameka Yolanda "
+    // Given names common among Hispanic Americans.
+    "Yesenia Yadira Maricela Araceli Xochitl Itzel Yaretzi Nayeli Esmeralda ";
 
 // Surnames, the same populations.
 constexpr const char* kSurnames =

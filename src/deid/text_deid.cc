@@ -425,7 +425,7 @@ std::vector<Rule> BuildPatternRules() {
   // "Social media: lil_tre_608"): a token with a
   // digit, or a dot, underscore or @ inside it, so that "username reset." stays.
   add("account",
-      R"(\b((?:user ?name|user id|login|log-in|screen name|handle|social media|instagram|snapchat|tiktok|twitter|facebook)[:#]? (?:is |was )?)(?=[A-Za-z0-9]*(?:[0-9]|[._@-][A-Za-z0-9]))[A-Za-z0-9][A-Za-z0-9._@-]{1,40}[A-Za-z0-9]\b)",
+      R"(\b((?:user ?name|user id|login|log-in|screen name|handle|social media|instagram|snapchat|tiktok|twitter|facebook|apple id|icloud(?: id)?|google account)[:#]? (?:is |was )?)(?=[A-Za-z0-9]*(?:[0-9]|[._@-][A-Za-z0-9]))[A-Za-z0-9][A-Za-z0-9._@-]{1,40}[A-Za-z0-9]\b)",
       KeepFirst("[ID]"), icase);
   // A user name of letters alone, where what follows says it is one ("Login rkburns reset by
   // IT"): a login was reset, locked, created.
@@ -479,6 +479,10 @@ std::vector<Rule> BuildPatternRules() {
   add("device",
       R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|IMEI|MEID|ESN|device (?:id|identifier)|asset(?: tag| id| number| no\.?)|inventory(?: tag| number)|equipment(?: id| tag)|lot(?: number| no\.?)?)[:#]? ?(?=[A-Za-z0-9()./-]*\d)[A-Z0-9][A-Z0-9()./-]{3,}\b)",
       Labelled("[DEVICE_ID]"), icase);
+  // A phone's IMEI (15 or 16 digits, grouped 2-6-6-1 or 2) or MEID after its label
+  // ("IMEI 35 391610 412877 3").
+  add("device", R"(\b((?:IMEI|MEID|ESN)[:#]? ?)\d{2}[ -]?\d{6}[ -]?\d{6}[ -]?\d{1,2}\b)",
+      KeepFirst("[DEVICE_ID]"));
   // The ID of a thing worn or carried, in groups ("Bracelet ID MED-ALERT 55129").
   add("device",
       R"(\b((?:[Bb]racelet|[Ww]ristband|[Bb]and|[Tt]ag|[Pp]endant|[Kk]ey ?fob|[Cc]ard) (?:ID|id|number|no\.?|#)[:#]? )(?=[A-Z0-9 -]*\d)[A-Z0-9][A-Z0-9-]*(?: [A-Z0-9][A-Z0-9-]*){0,2}\b)",
@@ -499,7 +503,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b[A-Za-z0-9_.-]*[A-Za-z0-9]\.(?:jpe?g|png|heic|heif|tiff?|bmp|gif|mov|mp4)\b)",
       Tag("[PHOTO]"), icase);
   add("biometric",
-      R"(\b((?:fingerprint|finger[ -]print|voiceprint|voice[ -]print|voice sample|signature(?: specimen| sample| image)?|handwriting sample|hand[ -]geometry|face[ -]scan|facial[ -]scan|face id|facial recognition(?: template)?|palm[ -]vein(?: scan)?|face template|keystroke (?:profile|pattern)|gait (?:sample|signature|recording|video)|(?:voice|video|audio) recording|palm[ -]?print|DNA sample|retina(?:l)? scan|iris[ -]scan|iris|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record|enrollment|enrolment|profile))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
+      R"(\b((?:fingerprint|finger[ -]print|voiceprint|voice[ -]print|voice sample|signature(?: specimen| sample| image)?|handwriting sample|hand[ -]geometry|face[ -]scan|facial[ -]scan|face id|facial recognition(?: template)?|palm[ -]vein(?: scan)?|face template|keystroke (?:profile|pattern)|gait (?:sample|signature|recording|video)|(?:voice|video|audio) recording|palm[ -]?print|DNA sample|retina(?:l)? scan|iris[ -]scan|iris|retinal|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record|enrollment|enrolment|profile))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
       Labelled("[ID]"), icase);
   // Identity documents by their label (after the accounts, licences and devices, whose labels
   // may end in "ID").
@@ -618,6 +622,11 @@ std::vector<Rule> BuildPatternRules() {
   add("address",
       R"(\b(?:\d{1,3}(?:st|nd|rd|th) (?:and|&) [A-Z][a-z]{2,}|[A-Z][a-z]{2,} (?:and|&) \d{1,3}(?:st|nd|rd|th))\b(?! (?:ribs?|cranial|intercostal|metacarpals?|metatarsals?|toes?|fingers?|digits?|vertebrae?)\b))",
       Tag("[ADDRESS]"));
+  // Two named streets after what meets or stands at them ("the bus shelter at Grand and
+  // Broadway", "the corner of Elm & Main").
+  add("address",
+      R"(\b((?:corner of|intersection of|(?:bus |subway |train )?(?:shelter|stop|station) at) )[A-Z][a-z]{2,} (?:and|&) [A-Z][a-z]{2,}\b)",
+      KeepFirst("[ADDRESS]"));
   // "Madison, WI 53703": the city and ZIP code go, the state stays (Safe Harbor keeps states).
   add("address", R"(\b[A-Z][a-z]+(?: [A-Z][a-z]+)?, ([A-Z]{2}) \d{5}(?:-\d{4})?\b)",
       [](const std::smatch& m, int) { return "[ADDRESS], " + m[1].str(); });
@@ -759,7 +768,7 @@ std::vector<Rule> BuildPatternRules() {
   // town after it ("St. Brigid's Infirmary in Galway"); a department or a kind of clinic before
   // it stays ("Cardiology Clinic", "Urgent Care Clinic").
   add("address",
-      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Institute|Women's Health|Alternative High|Junior High|Senior High|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue)\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Institute|Women's Health|Alternative High|Junior High|Senior High|Psychiatric Center|Psychiatric Hospital|Cancer Center|Surgery Center|Surgical Center|Treatment Center|Recovery Center|PD|Police Department|Sheriff's Office|Fire Department|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue)\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kKinds = {
             "Cardiology",     "Oncology",     "Radiology",
@@ -839,6 +848,10 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse)) (?:(?:[Vv]an|[Vv]on|[Dd]e|[Dd]el|[Dd]ella|[Dd]i|[Dd]a|[Dd]u|[Ll]e|[Ll]a|der|den|ter|ten|bin|ibn|[Aa]l|[Ee]l|dos|das)[ -]){1,2}[A-Z](?:[a-z]|[^ -~\s])+)",
       Labelled("[NAME]"));
+  // A name given as an alias ("visits under alias Dez Pike", "a.k.a. Junior").
+  add("name",
+      R"(\b((?:alias|aliases|a\.k\.a\.?|aka|AKA|goes by|street name|nicknamed)[:]? )[A-Z][a-z]+(?:[ -][A-Z][a-z'-]+)?)",
+      KeepFirst("[NAME]"));
   // A name set off before the kin or carer it is ("History from Lucía, the patient's
   // granddaughter"), after a word that leads to a person, so that no sentence's opening word
   // ("Yesterday, her daughter called") is taken for one.

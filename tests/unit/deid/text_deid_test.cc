@@ -895,6 +895,19 @@ TEST(TextScrubberTest, ARecordAndAClaimNumberInGroups) {
        "Policy 12 hours NPO."});
 }
 
+TEST(TextScrubberTest, ATriageNotesPlacesAliasIdsAndRetinalImage) {
+  ExpectScrubbedAndKept(
+      "Brought in by police, Elmhurst PD. Found at the bus shelter at Grand and Broadway. "
+      "Bracelet from Mount Carmel Psychiatric Center. Old visits under alias Dez Pike. Outreach "
+      "worker Yesenia will follow up. IMEI 35 391610 412877 3. Apple ID dez.pike1930 on the "
+      "lock screen. Retinal image RET-OD-55120 stored.",
+      {"Elmhurst", "Grand", "Carmel", "Dez", "Yesenia", "391610", "dez.pike1930", "55120"},
+      {"History of PD on levodopa.", "Seen in the Cancer Center today.",
+       "Intersection of care and cost.", "Retinal image reviewed, no hemorrhage.",
+       "Apple ID not known.", "Pain at the bus stop at night.",
+       "Also known as Lou Gehrig disease."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
