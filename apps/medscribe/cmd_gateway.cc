@@ -39,9 +39,11 @@ struct GatewayArgs {
   bool no_asr = false;
 };
 
-void WritePortFile(const std::string& path, uint16_t port) {
+// Writes `number` and a newline to `path` (a port or pid file) through a rename, so that a
+// reader never sees it half written. Nothing when `path` is empty.
+void WriteNumberFile(const std::string& path, long number) {
   if (path.empty()) return;
-  std::ofstream(path + ".tmp") << port << "\n";
+  std::ofstream(path + ".tmp") << number << "\n";
   fs::rename(path + ".tmp", path);
 }
 
@@ -138,11 +140,8 @@ int RunGateway(GlobalOptions& g, const GatewayArgs& a) {
   auto gw = gateway::Gateway::Create(std::move(*c));
   if (!gw.ok()) return ReportError(gw.status());
   if (Status s = (*gw)->Start(); !s.ok()) return ReportError(s);
-  WritePortFile(a.port_file, (*gw)->port());
-  if (!a.pid_file.empty()) {
-    std::ofstream(a.pid_file + ".tmp") << getpid() << "\n";
-    fs::rename(a.pid_file + ".tmp", a.pid_file);
-  }
+  WriteNumberFile(a.port_file, (*gw)->port());
+  WriteNumberFile(a.pid_file, getpid());
   std::fprintf(stderr, "gateway on %s%s\n", (*gw)->url().c_str(),
                (*gw)->ca_file().empty() ? "" : (" (trust " + (*gw)->ca_file() + ")").c_str());
   const std::string listen = a.listen;
@@ -204,7 +203,7 @@ int RunUp(GlobalOptions& g, const GatewayArgs& a) {
   auto gw = gateway::Gateway::Create(std::move(*c));
   if (!gw.ok()) return ReportError(gw.status());
   if (Status s = (*gw)->Start(); !s.ok()) return ReportError(s);
-  WritePortFile(a.port_file, (*gw)->port());
+  WriteNumberFile(a.port_file, (*gw)->port());
   const std::string url = (*gw)->url(), ca = (*gw)->ca_file();
   std::printf(
       "MedScribe is up: %s\n"

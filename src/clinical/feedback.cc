@@ -8,13 +8,11 @@
 #include "common/files.h"
 #include "common/npy.h"
 #include "common/png.h"
-#include "common/strings.h"
 #include "crypto/hmac.h"
 #include "dataset/shard.h"
 #include "dataset/split.h"
 #include "deid/text_deid.h"
 #include "ingest/manifest.h"
-#include "monitor/live.h"
 
 namespace medscribe::clinical {
 namespace fs = std::filesystem;
@@ -145,11 +143,7 @@ StatusOr<std::map<std::string, monitor::DraftEdits>> SignedEditsByModel(DraftSto
   for (const DraftRow& row : rows) {
     const nlohmann::json doc = nlohmann::json::parse(row.phi, nullptr, false);
     if (!doc.is_object()) continue;
-    const std::string draft = doc.value("draft", ""), final_text = doc.value("final", "");
-    monitor::DraftEdits& e = out[row.model_version];
-    ++e.signed_reports;
-    e.draft_words += static_cast<double>(SplitWhitespace(draft).size());
-    e.edited_words += monitor::EditedWords(draft, final_text);
+    out[row.model_version].Add(doc.value("draft", ""), doc.value("final", ""));
   }
   return out;
 }

@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/strings.h"
+#include "monitor/live.h"
+
 namespace medscribe::monitor {
 namespace {
 
@@ -157,6 +160,12 @@ DeploymentTraffic TrafficSince(const DeploymentTraffic& later, const DeploymentT
   // A gateway restarted in between counts from zero again: take its counts as they are.
   if (t.exchanges < 0 || t.failures < 0 || t.seconds < 0) return later;
   return t;
+}
+
+void DraftEdits::Add(std::string_view draft, std::string_view final_text) {
+  ++signed_reports;
+  draft_words += static_cast<double>(SplitWhitespace(draft).size());
+  edited_words += EditedWords(draft, final_text);
 }
 
 const char* CanaryDecisionName(CanaryDecision d) {

@@ -50,6 +50,9 @@ DeploymentTraffic TrafficSince(const DeploymentTraffic& later, const DeploymentT
 struct DraftEdits {
   int64_t signed_reports = 0;
   double draft_words = 0, edited_words = 0;
+  // Counts one signed report: its draft's words and the words the clinician changed
+  // (live.h's EditedWords).
+  void Add(std::string_view draft, std::string_view final_text);
   // Words changed per word drafted (live.h's edit rate); 0 without a signed report.
   double rate() const { return draft_words > 0 ? edited_words / draft_words : 0; }
 };
