@@ -9,7 +9,8 @@
 #   - the canary in a running gateway (local replicas, load sent through it): rolled back when its
 #     signals are out of bounds, promoted when they hold (the production alias moves, the
 #     production deployment restarts on the candidate), its share of the traffic as weighted;
-#   - bad pipeline files and a missing production model refused with the key named.
+#   - bad pipeline files (a canary without its url, a negative weight) and a missing production
+#     model refused with the key named.
 # Usage: pipeline_cli_test.sh MEDSCRIBE_BINARY
 bin="$1"
 source "$(dirname "$0")/lib.sh"
@@ -161,6 +162,12 @@ printf 'pipeline: p\nmodel: other\ndataset: d\ngate: {dataset: d}\n' > noprod.ya
 out=$(ms pipeline run noprod.yaml --out w3 2>&1); rc=$?
 [ $rc -ne 0 ] && echo "$out" | has "no other@production to fine-tune" && pass "refused: $(echo "$out" | cut -c1-160)" \
   || fail "no production (exit $rc): $out"
+printf 'pipeline: p\nmodel: chest\ndataset: d\ngate: {dataset: d}\ncanary: {gateway: gateway.yaml, weight: 10}\n' > nourl.yaml
+out=$(ms pipeline run nourl.yaml --out w5 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | has "canary.url: required" && [ ! -e w5/steps ] && pass "refused before any step: $out" || fail "canary without url (exit $rc): $out"
+printf 'pipeline: p\nmodel: chest\ndataset: d\ngate: {dataset: d}\ncanary: {gateway: gateway.yaml, url: "http://127.0.0.1:1", weight: -5}\n' > badweight.yaml
+out=$(ms pipeline run badweight.yaml --out w5 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | has "canary.weight: at least 0" && pass "refused: $out" || fail "negative canary weight (exit $rc): $out"
 printf 'pipeline: p\nmodel: chest\ndataset: missing\ngate: {dataset: d}\n' > nodata.yaml
 out=$(ms pipeline run nodata.yaml --out w4 2>&1); rc=$?
 [ $rc -ne 0 ] && echo "$out" | has "is not a dataset" && pass "refused: $(echo "$out" | cut -c1-160)" || fail "missing dataset (exit $rc): $out"
