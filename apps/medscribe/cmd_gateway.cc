@@ -6,9 +6,9 @@
 // the file with --watch-config;
 // SIGTERM or SIGINT stops accepting, lets requests in flight finish, stops local replicas and
 // exits 0.
-#include <pthread.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "common/files.h"
+#include "common/signals.h"
 #include "crypto/ed25519.h"
 #include "crypto/hmac.h"
 #include "gateway/audit.h"
@@ -57,29 +58,19 @@ std::optional<fs::file_time_type> ModifiedAt(const std::string& path) {
 
 // Runs the gateway until SIGTERM/SIGINT; SIGHUP calls `reload`, and so does a change of
 // `watch` (its modification time, checked every second) when it is not empty.
-int RunUntilSignal(gateway::Gateway& gw,
+int RunUntilSignal(SignalWaiter& signals, gateway::Gateway& gw,
                    const std::function<StatusOr<gateway::GatewayConfig>()>& reload,
                    const std::string& watch = "") {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
   std::optional<fs::file_time_type> seen = watch.empty() ? std::nullopt : ModifiedAt(watch);
   while (true) {
-    int sig = 0;
-    if (watch.empty()) {
-      sigwait(&signals, &sig);
-    } else {
-      const timespec second{1, 0};
-      sig = sigtimedwait(&signals, nullptr, &second);
-      if (sig < 0) {
-        const std::optional<fs::file_time_type> now = ModifiedAt(watch);
-        if (!now || now == seen) continue;
-        seen = now;
-        std::fprintf(stderr, "%s changed: reloading\n", watch.c_str());
-        sig = SIGHUP;
-      }
+    int sig = signals.Wait(watch.empty() ? std::chrono::milliseconds(-1)
+                                         : std::chrono::milliseconds(1000));
+    if (sig == 0) {
+      const std::optional<fs::file_time_type> now = ModifiedAt(watch);
+      if (!now || now == seen) continue;
+      seen = now;
+      std::fprintf(stderr, "%s changed: reloading\n", watch.c_str());
+      sig = SIGHUP;
     }
     if (sig == SIGHUP) {
       if (!watch.empty()) seen = ModifiedAt(watch);  // this reload reads the change
@@ -102,13 +93,10 @@ int RunUntilSignal(gateway::Gateway& gw,
   }
 }
 
-void BlockSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+// Takes SIGTERM, SIGINT and SIGHUP from every thread of the process (common/signals.h): a
+// reload signal that arrives while a reload runs waits its turn instead of ending the gateway.
+StatusOr<std::unique_ptr<SignalWaiter>> TakeSignals() {
+  return SignalWaiter::Create({SIGTERM, SIGINT, SIGHUP});
 }
 
 // Pins each local deployment's model to the version its alias names now (NAME@VERSION), so
@@ -136,7 +124,8 @@ int RunGateway(GlobalOptions& g, const GatewayArgs& a) {
   auto c = load();
   if (!c.ok()) return ReportError(c.status());
   if (!a.listen.empty()) c->listen = a.listen;
-  BlockSignals();  // before any thread starts, so that only sigwait sees them
+  auto signals = TakeSignals();  // before the replicas start: a reload signal is queued
+  if (!signals.ok()) return ReportError(signals.status());
   auto gw = gateway::Gateway::Create(std::move(*c));
   if (!gw.ok()) return ReportError(gw.status());
   if (Status s = (*gw)->Start(); !s.ok()) return ReportError(s);
@@ -146,7 +135,7 @@ int RunGateway(GlobalOptions& g, const GatewayArgs& a) {
                (*gw)->ca_file().empty() ? "" : (" (trust " + (*gw)->ca_file() + ")").c_str());
   const std::string listen = a.listen;
   return RunUntilSignal(
-      **gw,
+      **signals, **gw,
       [&]() -> StatusOr<gateway::GatewayConfig> {
         auto r = load();
         if (r.ok() && !listen.empty()) r->listen = listen;
@@ -198,7 +187,8 @@ int RunUp(GlobalOptions& g, const GatewayArgs& a) {
   }
   auto c = gateway::ParseGatewayConfig(yaml, fs::current_path(), g.home);
   if (!c.ok()) return ReportError(c.status());
-  BlockSignals();
+  auto signals = TakeSignals();
+  if (!signals.ok()) return ReportError(signals.status());
   std::fprintf(stderr, "starting %d local replica(s) of %s ...\n", a.replicas, model->c_str());
   auto gw = gateway::Gateway::Create(std::move(*c));
   if (!gw.ok()) return ReportError(gw.status());
@@ -220,7 +210,7 @@ int RunUp(GlobalOptions& g, const GatewayArgs& a) {
                 a.cohort.c_str(), url.c_str(), a.cohort.c_str());
   std::printf("Stop with Ctrl-C.\n");
   std::fflush(stdout);
-  return RunUntilSignal(**gw, nullptr);
+  return RunUntilSignal(**signals, **gw, nullptr);
 }
 
 struct AuditArgs {

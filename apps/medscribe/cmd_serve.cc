@@ -1,7 +1,6 @@
 // `medscribe serve`: one model behind the model server's HTTP API (src/serve/model_server.h).
 // SIGTERM or SIGINT: readiness turns 503 at once, requests in flight finish, then the process
 // exits 0.
-#include <pthread.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <csignal>
@@ -13,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/signals.h"
 #include "model/json.h"
 #include "model/prompt.h"
 #include "registry/registry.h"
@@ -111,12 +111,9 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
     return p.text;
   });
 
-  // Signals go to one thread that drains and stops.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Signals, whichever thread the kernel hands them to, come to this one, which drains and stops.
+  auto signals = SignalWaiter::Create({SIGTERM, SIGINT});
+  if (!signals.ok()) return ReportError(signals.status());
 
   serve::HttpLimits limits;
   limits.max_body_bytes = a.max_body_mb << 20;
@@ -162,8 +159,7 @@ int RunServe(GlobalOptions& g, const ServeArgs& a) {
   }
   std::fprintf(stderr, "serving %s on %s (OpenAI-compatible: %s/v1/chat/completions)\n",
                version.c_str(), url.c_str(), url.c_str());
-  int sig = 0;
-  sigwait(&signals, &sig);
+  const int sig = (*signals)->Wait();
   std::fprintf(stderr, "signal %d: draining (%d requests in flight)\n", sig, server.in_flight());
   // Load balancers see 503 for at least the grace period; requests in flight finish.
   const auto grace_end = std::chrono::steady_clock::now() +

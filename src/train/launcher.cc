@@ -13,6 +13,8 @@
 #include <cstring>
 #include <map>
 
+#include "common/signals.h"
+
 extern char** environ;
 
 namespace medscribe::train {
@@ -63,19 +65,15 @@ class Supervisor {
   }
 
   StatusOr<LaunchResult> Run() {
-    // The launcher takes its signals synchronously (sigtimedwait); workers get the old mask back.
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
-    if (sigprocmask(SIG_BLOCK, &set, &old_mask_) != 0)
-      return InternalError(std::string("sigprocmask: ") + std::strerror(errno));
-    StatusOr<LaunchResult> r = Loop(set);
-    sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
-    return r;
+    // SIGINT, SIGTERM and SIGHUP come to this loop whichever thread the kernel hands them to
+    // (common/signals.h); the workers start with the default dispositions (exec resets them).
+    ASSIGN_OR_RETURN(std::unique_ptr<SignalWaiter> signals,
+                     SignalWaiter::Create({SIGINT, SIGTERM, SIGHUP}));
+    return Loop(*signals);
   }
 
  private:
-  StatusOr<LaunchResult> Loop(const sigset_t& set) {
+  StatusOr<LaunchResult> Loop(SignalWaiter& signals) {
     LaunchResult result;
     for (int attempt = 0;; ++attempt) {
       int port = o_.master_port;
@@ -91,10 +89,7 @@ class Supervisor {
       std::string failure;
       int signal_received = 0;
       while (failure.empty() && !signal_received && Running() > 0) {
-        siginfo_t info;
-        const timespec tick{0, 200 * 1000 * 1000};
-        const int sig = sigtimedwait(&set, &info, &tick);
-        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) signal_received = sig;
+        signal_received = signals.Wait(std::chrono::milliseconds(200));  // 0: a tick
         failure = Reap();
       }
       if (signal_received) {
@@ -158,7 +153,6 @@ class Supervisor {
       }
       if (pid == 0) {
         ::setpgid(0, 0);
-        sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
         ::execvpe(argv[0], argv.data(), envp.data());
         std::fprintf(stderr, "launch: cannot run '%s': %s\n", argv[0], std::strerror(errno));
         ::_exit(127);
@@ -214,7 +208,6 @@ class Supervisor {
   }
 
   const LaunchOptions& o_;
-  sigset_t old_mask_{};
   std::vector<Worker> workers_;
 };
 

@@ -10,7 +10,8 @@
 #   - ZeRO-1, ZeRO-2 and ZeRO-3 reach the same weights with half the optimizer state per rank,
 #     and ZeRO-3 with about half the parameters per rank between steps;
 #   - torchrun and mpirun run the same trainer unchanged and reach the same weights;
-#   - a rank started with another configuration or other options is refused at rendezvous.
+#   - a rank started with another configuration or other options is refused at rendezvous;
+#   - SIGHUP to the launcher stops its workers.
 # Usage: distributed_cli_test.sh MEDSCRIBE_BINARY WEIGHTS_DIFF_BINARY
 bin="$1"
 diff_bin="$2"
@@ -25,6 +26,17 @@ close() { # close A B: the two runs' final weights agree within 1e-5 (relative, 
   awk -v d="$(echo "$out" | sed -E 's/^rel_diff=([0-9.e+-]+).*/\1/')" 'BEGIN { exit !(d <= 1e-5) }'
 }
 losses() { grep -v val_loss "$1" | sed -E 's/.*"loss":([0-9.e+-]+).*"step":([0-9]+).*/\2 \1/'; }
+
+# 0. Signals: a SIGHUP then a SIGTERM to the launcher stop every worker, whichever of the
+# launcher's threads the kernel hands them to; exit 128 + the first signal's number.
+"$bin" --home "$home" launch --nproc 2 -- sleep 300 > /dev/null 2> "$work/sig.err" &
+launcher=$!
+for _ in $(seq 100); do grep -q "started 2 worker" "$work/sig.err" && break; sleep 0.1; done
+kill -HUP $launcher; kill -TERM $launcher
+wait $launcher; rc=$?
+[ $rc -eq 129 ] && has "stopping the workers" "$work/sig.err" && ! pgrep -f "^sleep 300$" > /dev/null \
+  && pass "SIGHUP to the launcher: both workers stopped, exit 129" \
+  || fail "launcher signals (exit $rc): $(cat "$work/sig.err")"
 
 ms --log-level warn synth --out "$work/c" --encounters 40 --seed 5 --no-speech --image-size 128 > /dev/null \
   || { fail "synth"; finish; exit 1; }
