@@ -110,7 +110,15 @@ constexpr const char* kGivenNames =
     "Tamika Latoya Lakisha Shaniqua Aaliyah Imani Jasmine Tanisha Shanice Tiana Kiara "
     "Latisha Monique Shanelle Dominique Jada Nia Aisha Ayana Tameka Yolanda "
     // Given names common among Hispanic Americans.
-    "Yesenia Yadira Maricela Araceli Xochitl Itzel Yaretzi Nayeli Esmeralda ";
+    "Yesenia Yadira Maricela Araceli Xochitl Itzel Yaretzi Nayeli Esmeralda "
+    // Nicknames and diminutives, as relatives are called in notes.
+    "Jenny Katie Becky Patty Liz Beth Meg Maggie Debbie Cathy Kathy Sally Molly Annie Tommy "
+    "Jimmy Danny Johnny Benny Kenny Timmy Joey Charlie Freddie Eddie Ronnie Stevie Vicky Nicky "
+    "Abby Tina Mandy Cindy Wendy Peggy Dotty Trudy Suzy Lizzie Ellie Millie Hattie Mattie Lottie "
+    "Nellie Bernie Archie Ollie Alfie Bobbie Chrissy Missy Mindy Bess Bessie Betsy Libby "
+    "Tess Tessa Trish Deb Barb Jen Jenn Kat Kate Kathy Sam "
+    "Sammy Mikey Ricky Rick Bob Rob Robbie Bert Hank Ted Teddy "
+    "Ned Nate Zach Zack Jake Josh Matt Nick Pete Phil Steve Tony Vince Walt Wally ";
 
 // Surnames, the same populations.
 constexpr const char* kSurnames =
@@ -323,6 +331,9 @@ constexpr const char* kSurnames =
 // the start of a sentence or in a heading ("May", "Will", "Long", "Park", "Virginia"): a name only
 // next to another name, never alone.
 constexpr const char* kAlsoWords =
+    // Eponyms that name a device or a manoeuvre even alone ("changed the Foley", "Apgars 8 and 9").
+    "Foley Apgar Apgars Glasgow Valsalva Heimlich Trendelenburg Kerley Hickman Groshong Penrose "
+    "Bovie Seldinger Doppler Holter Yankauer Tenckhoff Broviac Quinton "
     "May June April August Will Mark Bill Grace Hope Faith Joy Rose Lily Iris Ivy Dawn Summer "
     "Autumn Art Frank Sue Pat Don Ray Gene Carol Max Jack Sage Hunter Chase Ruby Amber Crystal "
     "Pearl Violet Olive Jasmine Destiny Harmony Angel Page Bell Rich Jean Lane Dale Glen Glenn Guy "
@@ -598,6 +609,39 @@ std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
       last = i + 1;
     // A dictionary name alone, unless it is also a common word.
     if (last == i && !((given || surname) && !also)) continue;
+    spans.push_back({words[i].begin, words[last].end});
+    i = last;
+  }
+  return ReplaceSpans(text, spans, stats);
+}
+
+std::string ScrubLowercaseCompanionNames(std::string_view text, ScrubStats* stats) {
+  static const std::unordered_set<std::string> kCompanions = {
+      "daughter", "son",          "wife",        "husband",     "mother",     "father",
+      "mom",      "dad",          "sister",      "brother",     "grandson",   "granddaughter",
+      "grandma",  "grandpa",      "grandmother", "grandfather", "niece",      "nephew",
+      "aunt",     "uncle",        "cousin",      "friend",      "neighbor",   "neighbour",
+      "partner",  "fiance",       "fiancee",     "boyfriend",   "girlfriend", "caregiver",
+      "roommate", "stepdaughter", "stepson",     "stepmother",  "stepfather", "spouse"};
+  auto lower = [](std::string_view w) {
+    return std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+  };
+  auto name = [&](std::string_view w, bool given) {
+    return lower(w) && w.size() > 2 && (given ? Given(w) : Surname(w)) && !AlsoWord(w) &&
+           !NotName(w);
+  };
+  const std::vector<Word> words = Words(text);
+  std::vector<std::pair<size_t, size_t>> spans;
+  auto spaced = [&](size_t k) {
+    return text.substr(words[k - 1].end, words[k].begin - words[k - 1].end) == " ";
+  };
+  for (size_t i = 1; i < words.size(); ++i) {
+    if (!kCompanions.count(AsciiLower(words[i - 1].text)) || !spaced(i) ||
+        !name(words[i].text, /*given=*/true))
+      continue;
+    size_t last = i;
+    if (i + 1 < words.size() && spaced(i + 1) && name(words[i + 1].text, /*given=*/false))
+      last = i + 1;
     spans.push_back({words[i].begin, words[last].end});
     i = last;
   }

@@ -31,6 +31,12 @@ bool IsSurname(std::string_view word);
 // unchanged (the function never splits a UTF-8 sequence).
 std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats);
 
+// For written text: a dictionary given name written in lower case right after a word naming a
+// relative or companion ("spoke w/ daughter jenny"), with a lower-case dictionary surname after
+// it, is replaced by "[NAME]"; names that are also common words ("son will call", "daughter
+// rose") are left. Counts as ScrubDictionaryNames.
+std::string ScrubLowercaseCompanionNames(std::string_view text, ScrubStats* stats);
+
 // For text without capitals (speech recognition output): a dictionary name of one or two words
 // after a cue word ("patient", "doctor", "daughter", "spoke with", ...), whatever its case, is
 // replaced by "[NAME]"; names that are also common words are left. Counts as ScrubDictionaryNames.

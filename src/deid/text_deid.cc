@@ -242,6 +242,11 @@ std::vector<Rule> BuildPatternRules() {
       Tag("[DATE]"));
   // A month and year, the year in full or as two digits after an apostrophe ("March '22").
   add("date", "\\b(?:" + months + "),? (?:\\d{4}\\b|(?:'|\u2019)\\d{2}\\b)", Tag("[DATE]"));
+  // Day, month abbreviation and year run together, as laboratory and pharmacy systems print
+  // them ("03MAR2024", "3-MAR-24" is taken above).
+  add("date",
+      R"(\b(?:0?[1-9]|[12]\d|3[01])(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)(?:19|20)?\d{2}\b)",
+      Tag("[DATE]"), icase);
   // A season with its year ("Spring 2022", "winter of 2019").
   add("date", R"(\b(?:[Ss]pring|[Ss]ummer|[Ff]all|[Aa]utumn|[Ww]inter) (?:of )?(?:19|20)\d{2}\b)",
       Tag("[DATE]"));
@@ -313,6 +318,11 @@ std::vector<Rule> BuildPatternRules() {
   // Month/day without the year after the words that introduce a date ("next appt 2/14").
   add("date",
       R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|meeting|conference|huddle|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|adm\.?|admit|disch\.?|d/c|DOS|returns?|returned|scheduled(?: for)?|(?:shot|vaccine|vaccination|booster|injection|immunization|Tdap|PPD) (?:given|received|administered|done|placed)|done|performed|obtained|completed|collected|LMP|LNMP|EDD|EDC)(?: on)?:? {1,2}(?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/)(?! (?:tabs?|tablets?|pills?|caps?|capsules?|doses?|of|strength|NS)\b))",
+      KeepFirst("[DATE]"), icase);
+  // Month/day after a meeting with the patient and where it took place ("saw her at home 12/1",
+  // "spoke with him by phone on 3/7").
+  add("date",
+      R"(\b((?:saw|seen|visited|met|called|phoned|examined|evaluated|spoke (?:to|with)|talked (?:to|with))(?: (?:her|him|them|the patient|the pt|pt|patient|family))?(?: (?:at home|in clinic|in (?:the )?office|at (?:the )?bedside|by phone|by video|via telehealth))? (?:on )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/)(?! (?:tabs?|tablets?|pills?|caps?|capsules?|doses?|of|strength)\b))",
       KeepFirst("[DATE]"), icase);
   // Month/day after a weekday, whatever comes before it ("booked for Tues 5/14").
   add("date",
@@ -505,6 +515,12 @@ std::vector<Rule> BuildPatternRules() {
   add("biometric",
       R"(\b((?:fingerprint|finger[ -]print|voiceprint|voice[ -]print|voice sample|signature(?: specimen| sample| image)?|handwriting sample|hand[ -]geometry|face[ -]scan|facial[ -]scan|face id|facial recognition(?: template)?|palm[ -]vein(?: scan)?|face template|keystroke (?:profile|pattern)|gait (?:sample|signature|recording|video)|(?:voice|video|audio) recording|palm[ -]?print|DNA sample|retina(?:l)? scan|iris[ -]scan|iris|retinal|retina|face photo(?:graph)?|full[- ]face photo(?:graph)?|photo(?:graph)?)(?: (?:scan|template|sample|image|record|enrollment|enrolment|profile))?(?: (?:id|file|ref(?:erence)?|no\.?|#|template))?(?: on file)?)[:#]? ?(?=[A-Za-z0-9_.-]*\d)[A-Z0-9][A-Za-z0-9_.-]{3,}\b)",
       Labelled("[ID]"), icase);
+  // A biometric's reference a few words after its name, within the clause ("Voiceprint enrolled
+  // for phone refills (VP-2231)"): a code of letters and digits, or of five digits or more. Only
+  // names that are a biometric alone ("iris" and "retina" also name the eye's parts).
+  add("biometric",
+      R"(\b((?:fingerprints?|voiceprints?|voice[ -]prints?|retina(?:l)?[ -]scans?|iris[ -]scans?|face[ -](?:scan|template|id)|facial[ -](?:scan|template|recognition)|palm[ -]?(?:prints?|veins?))\b[^.;\n()]{0,40}?[(:#]? ?)(?:(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Z0-9][A-Za-z0-9_-]{3,}|\d{5,})\b)",
+      KeepFirst("[ID]"), icase);
   // Identity documents by their label (after the accounts, licences and devices, whose labels
   // may end in "ID").
   add("id",
@@ -1263,7 +1279,7 @@ std::string TextScrubber::Scrub(std::string_view text, ScrubStats* stats) const 
     if (impl_->known) piece = ApplyRule(piece, *impl_->known, impl_->shift, stats, held);
     for (const Rule& rule : PatternRules())
       piece = ApplyRule(piece, rule, impl_->shift, stats, held);
-    piece = ScrubDictionaryNames(piece, stats);
+    piece = ScrubLowercaseCompanionNames(ScrubDictionaryNames(piece, stats), stats);
     return ScrubChineseNames(AbsorbNameRemnants(Restore(piece, held)), stats, /*strict=*/false);
   });
 }

@@ -908,6 +908,17 @@ TEST(TextScrubberTest, ATriageNotesPlacesAliasIdsAndRetinalImage) {
        "Also known as Lou Gehrig disease."});
 }
 
+TEST(TextScrubberTest, ALowerCaseNicknameALabsDateAVoiceprintAndAVisitsDate) {
+  ExpectScrubbedAndKept(
+      "Spoke w/ daughter jenny re: Foley care. Labs drawn 03MAR2024. Voiceprint enrolled for "
+      "phone refills (VP-2231). Visiting nurse saw her at home 12/1. Her friend maggie o'brien "
+      "helps.",
+      {"jenny", "03MAR2024", "VP-2231", "12/1", "maggie"},
+      {"Foley care reviewed.", "The son will call back.", "Her daughter rose from the chair.",
+       "Changed the Foley today.", "Apgars 8 and 9.", "Iris clip lens, model AC-41.",
+       "Took 1/2 tab at home."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
