@@ -477,6 +477,15 @@ std::vector<Rule> BuildPatternRules() {
   add("vehicle",
       R"(\b((?:[Pp]late|[Ll]icense plate|[Tt]ag|[Rr]egistration)(?: (?:number|no\.?|#))?[:#]? ?)[A-Z]{2} (?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,8}\b)",
       KeepFirst("[VEHICLE]"));
+  // A plate in two groups, the first starting with a digit ("MA plate 7TK 392").
+  add("vehicle",
+      R"(\b((?:[A-Z]{2} )?(?:[Pp]late|[Ll]icense plate|[Tt]ag)(?: (?:number|no\.?|#))?[:#]? ?)(?=[0-9A-Z]{0,3}[A-Z]|[0-9]{1,4} [0-9]*[A-Z])[0-9][A-Z0-9]{0,3} [A-Z0-9]{2,4}\b)",
+      KeepFirst("[VEHICLE]"));
+  // Court and police file numbers ("restraining order (docket 2281CR004417)", "case no.
+  // 24-CV-1183"): six characters and more with a digit, after their label.
+  add("id",
+      R"(\b((?:[Dd]ocket|[Cc]ourt case|[Cc]ase|[Cc]itation|[Ww]arrant|[Pp]olice report|[Ii]ncident report|[Ii]ndictment|[Aa]rrest)(?: (?:number|no\.?|#))?[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{5,}\b)",
+      KeepFirst("[ID]"));
   add("vehicle", "(車牌號碼|車牌|車號|機車|汽車)(?:：|:| )?[A-Za-z0-9-]{4,10}",
       Labelled("[VEHICLE]", ""));
   add("vehicle", R"(\b[A-Z]{3}-\d{4}\b|\b\d{4}-[A-Z]{2}\b|\b[A-HJ-NPR-Z0-9]{17}\b)",

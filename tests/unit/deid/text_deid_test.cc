@@ -919,6 +919,15 @@ TEST(TextScrubberTest, ALowerCaseNicknameALabsDateAVoiceprintAndAVisitsDate) {
        "Took 1/2 tab at home."});
 }
 
+TEST(TextScrubberTest, ACourtDocketAndAPlateInTwoGroups) {
+  ExpectScrubbedAndKept(
+      "Ex-husband has a restraining order (docket 2281CR004417). Drives a silver Corolla, MA "
+      "plate 7TK 392. Police report no. 24-00871 filed.",
+      {"2281CR004417", "7TK", "392", "24-00871"},
+      {"Case discussed with the attending.", "Cardiac arrest in 2019.",
+       "ORIF with a locking plate and 8 screws.", "Case 2 of 3 today."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
