@@ -389,7 +389,8 @@ constexpr const char* kEponyms =
     "Hesselbach Calot Glisson Couinaud Oddi Vater Santorini Wirsung Heister Rokitansky Aschoff "
     "Bochdalek Morgagni Larrey Spigelian Richter Littre Amyand Pancoast Horner Kaposi Wilms Ewing "
     "Tinel Phalen Finkelstein Lachman McMurray Thompson Trendelenburg Patrick Gaenslen Spurling "
-    "Adson Allen Froment Wartenberg Hoffmann Clonus Gower Gowers Rinne Weber Snellen Ishihara "
+    "Hampton Westermark Fleischner Adson Allen Froment Wartenberg Hoffmann Clonus Gower Gowers "
+    "Rinne Weber Snellen Ishihara "
     "Schirmer Seidel Tzanck Nikolsky Auspitz Koebner Darier Gottron Heliotrope Janeway Roth";
 
 // Words after an eponym that make it a clinical term.
@@ -407,7 +408,7 @@ constexpr const char* kEponymNouns =
     "dementia chorea ataxia dystrophy neuroma neuralgia effect method technique solution formula "
     "equation ratio respiration respirations breathing murmur sound sounds pulse pulses gallop "
     "thyroiditis encephalopathy gland glands tubes bag bags drape coma splint splints brace collar "
-    "frame traction mask syringe";
+    "frame traction mask syringe hump";
 
 // Capitalized words that are not names though a dictionary name stands before them (a given name
 // before "Hospital" is an institution's, a surname before "Street" an address's).
@@ -455,6 +456,78 @@ bool Upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool LowerCase(char c) { return c >= 'a' && c <= 'z'; }
 bool Letter(char c) { return Upper(c) || LowerCase(c); }
 
+// The ASCII letter that a Latin letter with a diacritic (U+00C0 to U+017F: "á", "ñ", "Ł", "ş")
+// stands on, in its case, or 0 for any other code point.
+char BaseLetter(uint32_t cp) {
+  // U+00C0..U+00FF: capitals from C0, small letters from E0, the same base letters in both.
+  static constexpr char kLatin1[] = "AAAAAAACEEEEIIIIDNOOOOO\0OUUUUYTs";
+  if (cp >= 0xC0 && cp <= 0xDF) return cp == 0xD7 ? 0 : kLatin1[cp - 0xC0];
+  if (cp >= 0xE0 && cp <= 0xFF) {
+    if (cp == 0xF7) return 0;
+    if (cp == 0xFF) return 'y';
+    const char c = kLatin1[cp - 0xE0];
+    return c == 's' ? 's' : static_cast<char>(c - 'A' + 'a');
+  }
+  if (cp < 0x100 || cp > 0x17F) return 0;
+  // U+0100..U+017F (Latin Extended-A): runs of one base letter, capital and small alternating.
+  struct Run {
+    uint32_t first, last;
+    char base;
+  };
+  static constexpr Run kRuns[] = {
+      {0x100, 0x105, 'A'}, {0x106, 0x10D, 'C'}, {0x10E, 0x111, 'D'}, {0x112, 0x11B, 'E'},
+      {0x11C, 0x123, 'G'}, {0x124, 0x127, 'H'}, {0x128, 0x131, 'I'}, {0x132, 0x133, 'I'},
+      {0x134, 0x135, 'J'}, {0x136, 0x138, 'K'}, {0x139, 0x142, 'L'}, {0x143, 0x14B, 'N'},
+      {0x14C, 0x151, 'O'}, {0x152, 0x153, 'O'}, {0x154, 0x159, 'R'}, {0x15A, 0x161, 'S'},
+      {0x162, 0x167, 'T'}, {0x168, 0x173, 'U'}, {0x174, 0x175, 'W'}, {0x176, 0x178, 'Y'},
+      {0x179, 0x17E, 'Z'}, {0x17F, 0x17F, 'S'}};
+  for (const Run& r : kRuns) {
+    if (cp < r.first || cp > r.last) continue;
+    // Capitals at even code points, except from U+0139 to U+0148 and from U+0179 on (odd).
+    const bool odd_capitals = (cp >= 0x139 && cp <= 0x148) || cp >= 0x179;
+    const bool capital =
+        cp == 0x178 || cp == 0x130 ||
+        (cp != 0x138 && cp != 0x131 && cp != 0x17F && ((cp % 2 == 1) == odd_capitals));
+    return capital ? r.base : static_cast<char>(r.base - 'A' + 'a');
+  }
+  return 0;
+}
+
+// At byte `i` of `t`: a letter's length in bytes (1 for ASCII, 2 for a Latin letter with a
+// diacritic) and its base letter in `base`; 0 when no letter starts there.
+size_t LetterAt(std::string_view t, size_t i, char* base) {
+  const unsigned char c = static_cast<unsigned char>(t[i]);
+  if (Letter(static_cast<char>(c))) {
+    *base = static_cast<char>(c);
+    return 1;
+  }
+  if (c < 0xC3 || c > 0xC5 || i + 1 >= t.size()) return 0;
+  const unsigned char c2 = static_cast<unsigned char>(t[i + 1]);
+  if ((c2 & 0xC0) != 0x80) return 0;
+  const char b = BaseLetter(((c & 0x1Fu) << 6) | (c2 & 0x3Fu));
+  if (b == 0) return 0;
+  *base = b;
+  return 2;
+}
+
+// `w` with each Latin letter with a diacritic replaced by its base letter ("Tomás" -> "Tomas",
+// "Łukasz" -> "Lukasz"); other bytes as they are.
+std::string Fold(std::string_view w) {
+  std::string out;
+  out.reserve(w.size());
+  for (size_t i = 0; i < w.size();) {
+    char b = 0;
+    const size_t n = LetterAt(w, i, &b);
+    if (n == 2) {
+      out += b;
+      i += 2;
+    } else {
+      out += w[i++];
+    }
+  }
+  return out;
+}
+
 // A word of the text: letters with inner apostrophes and hyphens ("O'Connor", "Mary-Jane").
 struct Word {
   size_t begin, end;  // byte offsets
@@ -464,26 +537,35 @@ struct Word {
 
 std::vector<Word> Words(std::string_view t) {
   std::vector<Word> out;
+  char b = 0;
   for (size_t i = 0; i < t.size();) {
-    if (!Letter(t[i]) || (i > 0 && std::isdigit(static_cast<unsigned char>(t[i - 1])))) {
-      ++i;
+    const size_t first = LetterAt(t, i, &b);
+    if (first == 0 || (i > 0 && std::isdigit(static_cast<unsigned char>(t[i - 1])))) {
+      i += first ? first : 1;
       continue;
     }
-    size_t j = i + 1;
-    while (j < t.size() && (Letter(t[j]) || ((t[j] == '\'' || t[j] == '-') && j + 1 < t.size() &&
-                                             Letter(t[j + 1]))))
-      ++j;
+    size_t j = i + first;
+    while (j < t.size()) {
+      if (const size_t n = LetterAt(t, j, &b); n > 0) {
+        j += n;
+      } else if ((t[j] == '\'' || t[j] == '-') && j + 1 < t.size() && LetterAt(t, j + 1, &b) > 0) {
+        ++j;
+      } else {
+        break;
+      }
+    }
     if (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) {
       i = j;  // part of a code ("T2", "C5")
       continue;
     }
     const std::string_view w = t.substr(i, j - i);
-    if (w.size() == 1) {  // an initial or a letter of a code ("Kerley B lines"): never a name
+    const std::string folded = Fold(w);
+    if (folded.size() == 1) {  // an initial or a letter of a code ("Kerley B lines"): never a name
       i = j;
       continue;
     }
-    const bool has_lower = std::any_of(w.begin(), w.end(), LowerCase);
-    const bool capitalized = Upper(w[0]) && (has_lower || w.size() >= 3);
+    const bool has_lower = std::any_of(folded.begin(), folded.end(), LowerCase);
+    const bool capitalized = Upper(folded[0]) && (has_lower || folded.size() >= 3);
     out.push_back({i, j, w, capitalized});
     i = j;
   }
@@ -491,7 +573,7 @@ std::vector<Word> Words(std::string_view t) {
 }
 
 bool InSet(const std::unordered_set<std::string>& set, std::string_view w) {
-  return set.count(AsciiLower(w)) > 0;
+  return set.count(AsciiLower(Fold(w))) > 0;
 }
 
 // Each hyphen-separated part of `w` satisfies `pred` (a name such as "Mary-Jane" or "Smith-Jones").
@@ -513,7 +595,7 @@ bool Surname(std::string_view w) {
   const Dictionaries& d = Dicts();
   return AllParts(w, [&](std::string_view p) {
     if (InSet(d.surnames, p)) return true;
-    const std::string l = AsciiLower(p);
+    const std::string l = AsciiLower(Fold(p));
     if (l.size() > 4 && (l.ends_with("ova") || l.ends_with("eva") || l.ends_with("ina")))
       return d.surnames.count(l.substr(0, l.size() - 1)) > 0;
     if (l.size() > 4 && l.ends_with("ska"))
@@ -624,7 +706,8 @@ std::string ScrubLowercaseCompanionNames(std::string_view text, ScrubStats* stat
       "partner",  "fiance",       "fiancee",     "boyfriend",   "girlfriend", "caregiver",
       "roommate", "stepdaughter", "stepson",     "stepmother",  "stepfather", "spouse"};
   auto lower = [](std::string_view w) {
-    return std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+    const std::string f = Fold(w);
+    return std::all_of(f.begin(), f.end(), LowerCase);
   };
   auto name = [&](std::string_view w, bool given) {
     return lower(w) && w.size() > 2 && (given ? Given(w) : Surname(w)) && !AlsoWord(w) &&

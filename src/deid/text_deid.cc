@@ -516,6 +516,10 @@ std::vector<Rule> BuildPatternRules() {
       Labelled("[DEVICE_ID]", ""));
   add("device", "(序號|序列號|產品序號|批號)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[DEVICE_ID]", ""));
+  // An asset number after a machine and its model ("Portable unit AMX-4 #1182").
+  add("device",
+      R"(\b((?:[Pp]ortable |[Mm]obile )?(?:unit|scanner|machine|console|probe|transducer|monitor|pump|ventilator|x-ray)(?: [A-Z][A-Za-z0-9-]*)? ?)#\d{3,}\b)",
+      KeepFirst("[DEVICE_ID]"));
   add("id", R"(\bACC\d{4,}\b)", Tag("[ACCESSION]"));
   // Photograph and video files ("IMG_20240301_1122.jpg", "face_2024-03-01.png").
   add("biometric",
@@ -883,9 +887,14 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:from|with|by|to|per|and|called|told|informed|contacted|notified|asked|phoned|via) )[A-Z](?:[a-z]|[^ -~\s])+(?: [A-Z](?:[a-z]|[^ -~\s])+)?(?=, (?:the patient's|the pt's|patient's|her|his|their) (?:(?:step|grand|great-|god)?(?:daughter|son|mother|father|child)|wife|husband|sister|brother|niece|nephew|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|roommate|landlady|landlord|fianc[^ -~\s]+e?)(?:-in-law)?\b))",
       Labelled("[NAME]", ""));
-  // Titles, possibly two ("Chaplain Rev. Oduya"), before a capitalized name.
+  // A transcriptionist's or scribe's initials ("transcribed by mrb", "Typed by: JKL").
   add("name",
-      R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.)) [A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b((?:[Tt]ranscribed|[Tt]ranscription|[Tt]yped|[Ss]cribed|[Tt]ranscriptionist)(?: by)?:? )(?:[a-z]{2,4}|[A-Z]{2,4})\b(?=[.;,)]|\s*$|\n| on | at ))",
+      KeepFirst("[NAME]"));
+  // Titles, possibly two ("Chaplain Rev. Oduya"), before a capitalized name, possibly after
+  // initials ("RN K. Osei").
+  add("name",
+      R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.)) (?:[A-Z]\.(?: ?[A-Z]\.)? (?=[A-Z][a-z]))?[A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   // A colleague named by the service they speak for: "Fitzwilliam from PT recommends ...".
   add("name",

@@ -928,6 +928,17 @@ TEST(TextScrubberTest, ACourtDocketAndAPlateInTwoGroups) {
        "ORIF with a locking plate and 8 screws.", "Case 2 of 3 today."});
 }
 
+TEST(TextScrubberTest, NamesWithDiacriticsInitialsAfterATitleAndATypistsInitials) {
+  ExpectScrubbedAndKept(
+      "CRITICAL RESULT: called to Tomás Echeverría at 14:32, read back by RN K. Osei. With "
+      "Łukasz Wiśniewski and José Núñez. Dictated by Lindqvist, Annika MD; transcribed by mrb. "
+      "Portable unit AMX-4 #1182.",
+      {"Tomás", "Echeverría", "Osei", "Łukasz", "Wiśniewski", "José", "Núñez", "Annika", "mrb",
+       "1182"},
+      {"Café au lait spots; Ménière disease.", "Hampton hump not seen.", "Pump #2 running.",
+       "Transcribed by the service.", "Read back by the nurse."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
