@@ -294,6 +294,13 @@ std::vector<Rule> BuildPatternRules() {
   // '/' or '.' after it).
   add("date", "(於|在|自|從|截至) ?(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\\d|0?[1-9])(?![\\d/.])",
       KeepFirst("[DATE]"));
+  // A month and day written M/D right before the event it dates (12/31出院, 3/5手術), not a
+  // ratio or a dose (no digit, '/' or '.' before it).
+  add("date",
+      "(^|[^\\d/.])(?:1[0-2]|0?[1-9])/"
+      "(?:3[01]|[12]\\d|0?[1-9])(?=(?:出院|入院|住院|手術|開刀|回診|返診|門診|就診|來院|到院|轉院|"
+      "轉入|轉出|檢查|追蹤|生產|分娩|過世|死亡|拔管|插管))",
+      KeepFirst("[DATE]"));
   // A Republic of China year with its month, without 民國 (112年2月 is February 2023).
   add("date", R"(\b(?:1[0-4]\d|[4-9]\d)年\d{1,2}月)", Tag("[DATE]"));
   // A weekday named relative to this week (上週三, 下星期一, 這禮拜五).
@@ -435,7 +442,7 @@ std::vector<Rule> BuildPatternRules() {
   // "Social media: lil_tre_608"): a token with a
   // digit, or a dot, underscore or @ inside it, so that "username reset." stays.
   add("account",
-      R"(\b((?:user ?name|user id|login|log-in|screen name|handle|social media|instagram|snapchat|tiktok|twitter|facebook|apple id|icloud(?: id)?|google account)[:#]? (?:is |was )?)(?=[A-Za-z0-9]*(?:[0-9]|[._@-][A-Za-z0-9]))[A-Za-z0-9][A-Za-z0-9._@-]{1,40}[A-Za-z0-9]\b)",
+      R"(\b((?:user ?name|user id|login|log-in|screen name|handle|social media|instagram|snapchat|tiktok|twitter|facebook|apple id|icloud(?: id)?|google account|line id|line(?=：)|wechat(?: id)?|whatsapp|telegram)(?:[:#]? |：)(?:is |was )?)(?=[A-Za-z0-9]*(?:[0-9]|[._@-][A-Za-z0-9]))[A-Za-z0-9][A-Za-z0-9._@-]{1,40}[A-Za-z0-9]\b)",
       KeepFirst("[ID]"), icase);
   // A user name of letters alone, where what follows says it is one ("Login rkburns reset by
   // IT"): a login was reset, locked, created.

@@ -939,6 +939,11 @@ TEST(TextScrubberTest, NamesWithDiacriticsInitialsAfterATitleAndATypistsInitials
        "Transcribed by the service.", "Read back by the nurse."});
 }
 
+TEST(TextScrubberTest, AChineseMonthDayBeforeItsEventAndALineId) {
+  ExpectScrubbedAndKept("12/31出院，隔日回診。Line ID：shufen0215", {"12/31", "shufen0215"},
+                        {"每次1/2錠，3/4至5/6錠。", "PICC line 4Fr placed.", "Line placed."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
