@@ -118,7 +118,11 @@ constexpr const char* kGivenNames =
     "Nellie Bernie Archie Ollie Alfie Bobbie Chrissy Missy Mindy Bess Bessie Betsy Libby "
     "Tess Tessa Trish Deb Barb Jen Jenn Kat Kate Kathy Sam "
     "Sammy Mikey Ricky Rick Bob Rob Robbie Bert Hank Ted Teddy "
-    "Ned Nate Zach Zack Jake Josh Matt Nick Pete Phil Steve Tony Vince Walt Wally ";
+    "Ned Nate Zach Zack Jake Josh Matt Nick Pete Phil Steve Tony Vince Walt Wally "
+    // Given names of patients born before 1950.
+    "Harriet Eunice Beulah Velma Wilbur Clifford Roscoe Percy Merle Vernon Loretta Imogene Cora "
+    "Della Etta Fannie Flossie Inez Lela Lula Maude Minnie Nettie Verna Zelma Opal Hazel Blanche "
+    "Homer Chester Geneva Augusta Lowell Viola Ada Ola ";
 
 // Surnames, the same populations.
 constexpr const char* kSurnames =
@@ -334,6 +338,7 @@ constexpr const char* kAlsoWords =
     // Eponyms that name a device or a manoeuvre even alone ("changed the Foley", "Apgars 8 and 9").
     "Foley Apgar Apgars Glasgow Valsalva Heimlich Trendelenburg Kerley Hickman Groshong Penrose "
     "Bovie Seldinger Doppler Holter Yankauer Tenckhoff Broviac Quinton "
+    "Opal Hazel Blanche Homer Chester Geneva Augusta Lowell Viola Ada Ola "
     "May June April August Will Mark Bill Grace Hope Faith Joy Rose Lily Iris Ivy Dawn Summer "
     "Autumn Art Frank Sue Pat Don Ray Gene Carol Max Jack Sage Hunter Chase Ruby Amber Crystal "
     "Pearl Violet Olive Jasmine Destiny Harmony Angel Page Bell Rich Jean Lane Dale Glen Glenn Guy "

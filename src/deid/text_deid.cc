@@ -146,10 +146,21 @@ std::vector<Rule> BuildPatternRules() {
     rules.push_back({std::regex(re, flags), std::move(rewrite), category});
   };
 
+  // A number spelled out digit by digit, seven digits and more ("four two five, five five five,
+  // zero one eight eight"): a telephone number read aloud and written down.
+  add("phone",
+      R"(\b(?:(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)(?:,? |-)){6,}(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b)",
+      Tag("[PHONE]"), icase);
+
   // 2. Web and network identifiers before the numbers inside them are seen as dates or phones.
   add("url",
       R"(\b(?:https?|ftp)://[A-Za-z0-9._~:/?#@!$&'()*+,;=%\[\]-]*[A-Za-z0-9/#=&_~+%-]|\bwww\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:/[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]*[A-Za-z0-9/#=&_~+%-])?)",
       Tag("[URL]"), icase);
+  // A name before its address in angle brackets, as a mail header writes it ("From: Harriet Ng
+  // <hng1957@example.net>").
+  add("name",
+      R"(\b[A-Z][A-Za-z'.-]*(?: [A-Z][A-Za-z'.-]*){0,3} <[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}>)",
+      Tag("[NAME] <[EMAIL]>"));
   add("email", R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})", Tag("[EMAIL]"));
   // Written out to escape harvesters: "jw.huang at gmail dot com", "x [at] y [dot] org".
   add("email",
@@ -343,6 +354,14 @@ std::vector<Rule> BuildPatternRules() {
         const bool oxygen = before.find("o2") != std::string::npos;
         return oxygen ? m.str(0) : m[1].str() + "[DATE]";
       });
+  // Two days of the month as a range ("from the 20th to the 27th"), unless a count follows.
+  add(
+      "date",
+      R"(\b(from |between )?the (?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)( (?:to|through|thru|until|till|-|and) )the (?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b(?! (?:day|days|week|weeks|month|months|year|years|cycle|cycles|ribs?|intercostal|floors?|percentile|toes?|fingers?|digits?|vertebrae?|cranial|lumbar|cervical|thoracic|sacral|metacarpals?|metatarsals?|grade|stage)\b))",
+      [](const std::smatch& m, int) {
+        return m[1].str() + "the [DATE]" + m[2].str() + "the [DATE]";
+      },
+      icase);
   // A day of the month alone ("readmitted on the 9th"), unless a count follows ("on the 3rd
   // day", "the 5th rib").
   add("date",
@@ -654,6 +673,14 @@ std::vector<Rule> BuildPatternRules() {
       "(?:(?!，|。|；|、|：|\\s).){0,24}?(?:路|街|大道)(?:(?:一|二|三|四|五|六|七|八|九|十)段|"
       "\\d段)?",
       Tag("[ADDRESS]"));
+  // A town where a relative lives, named by the relative ("at our daughter's in Spokane").
+  add("address",
+      R"(\b((?:(?:grand|step-?)?(?:daughter|son|sister|brother|mother|father|parents|aunt|uncle|cousin|niece|nephew|friend|family|kids|children)(?:-in-law)?(?:'s|’s|s'|s’)(?: (?:house|home|place|apartment|farm|cabin))? (?:in|near|outside) ))(?!(?:January|February|March|April|May|June|July|August|September|October|November|December)\b)[A-Z][a-z]+(?: [A-Z][a-z]+)?)",
+      KeepFirst("[ADDRESS]"));
+  // A supplier's or a pharmacy's branch by its town ("Our supplier Apria in Bellevue").
+  add("address",
+      R"(\b((?:supplier|vendor|DME(?: company)?|pharmacy|agency|dealer|company|provider|store|branch)(?: [A-Z][A-Za-z&'-]+){1,3} (?:in|of) )(?!(?:January|February|March|April|May|June|July|August|September|October|November|December)\b)[A-Z][a-z]+(?: [A-Z][a-z]+)?)",
+      KeepFirst("[ADDRESS]"));
   // A street corner ("Walgreens at 5th and Pine", "Main & 3rd").
   add("address",
       R"(\b(?:\d{1,3}(?:st|nd|rd|th) (?:and|&) [A-Z][a-z]{2,}|[A-Z][a-z]{2,} (?:and|&) \d{1,3}(?:st|nd|rd|th))\b(?! (?:ribs?|cranial|intercostal|metacarpals?|metatarsals?|toes?|fingers?|digits?|vertebrae?)\b))",

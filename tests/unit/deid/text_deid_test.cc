@@ -944,6 +944,17 @@ TEST(TextScrubberTest, AChineseMonthDayBeforeItsEventAndALineId) {
                         {"每次1/2錠，3/4至5/6錠。", "PICC line 4Fr placed.", "Line placed."});
 }
 
+TEST(TextScrubberTest, AForwardedMessagesSenderAPhoneInWordsAndARelativesTown) {
+  ExpectScrubbedAndKept(
+      "From: Harriet Ng <hng1957@example.net>\nOur supplier Apria in Bellevue says to call. My "
+      "cell is four two five, five five five, zero one eight eight. We will be at our "
+      "daughter’s in Spokane from the 20th to the 27th. Thanks, Harriet",
+      {"Harriet", "Ng", "hng1957", "Bellevue", "four two five", "Spokane", "20th", "27th"},
+      {"One or two tablets, three times a day.", "Fractures of the 5th to the 7th ribs.",
+       "Her daughter's in the waiting room.", "Our supplier in Texas was late.",
+       "Hazel eyes; Homer sign negative."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
