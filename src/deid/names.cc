@@ -119,6 +119,12 @@ constexpr const char* kGivenNames =
     "Tess Tessa Trish Deb Barb Jen Jenn Kat Kate Kathy Sam "
     "Sammy Mikey Ricky Rick Bob Rob Robbie Bert Hank Ted Teddy "
     "Ned Nate Zach Zack Jake Josh Matt Nick Pete Phil Steve Tony Vince Walt Wally "
+    // Given names of children born after 2000.
+    "Kaylee Kayleigh Brayden Jayden Aiden Ayden Caden Kaden Hayden Braxton Paisley Brooklyn "
+    "Addison Harper Aubrey Avery Peyton Payton Riley Reagan Mackenzie Makayla Kinsley Nevaeh "
+    "Jaylen Jaylin Jaxon Jaxson Maddox Easton Colton Bentley Greyson Grayson Ryder Kason Kyrie "
+    "Khloe Chloe Zoey Zoe Emery Emersyn Everly Oakley Ryleigh Raelynn Adalynn Brynlee Serenity "
+    "Aaliyah Ximena Camila Valentina Mateo Santiago Thiago Matteo Liam Noah Elijah Oliver "
     // Given names of patients born before 1950.
     "Harriet Eunice Beulah Velma Wilbur Clifford Roscoe Percy Merle Vernon Loretta Imogene Cora "
     "Della Etta Fannie Flossie Inez Lela Lula Maude Minnie Nettie Verna Zelma Opal Hazel Blanche "
@@ -338,7 +344,7 @@ constexpr const char* kAlsoWords =
     // Eponyms that name a device or a manoeuvre even alone ("changed the Foley", "Apgars 8 and 9").
     "Foley Apgar Apgars Glasgow Valsalva Heimlich Trendelenburg Kerley Hickman Groshong Penrose "
     "Bovie Seldinger Doppler Holter Yankauer Tenckhoff Broviac Quinton "
-    "Opal Hazel Blanche Homer Chester Geneva Augusta Lowell Viola Ada Ola "
+    "Opal Hazel Blanche Homer Chester Geneva Augusta Lowell Viola Ada Ola Addison Harper Avery "
     "May June April August Will Mark Bill Grace Hope Faith Joy Rose Lily Iris Ivy Dawn Summer "
     "Autumn Art Frank Sue Pat Don Ray Gene Carol Max Jack Sage Hunter Chase Ruby Amber Crystal "
     "Pearl Violet Olive Jasmine Destiny Harmony Angel Page Bell Rich Jean Lane Dale Glen Glenn Guy "
@@ -394,7 +400,8 @@ constexpr const char* kEponyms =
     "Hesselbach Calot Glisson Couinaud Oddi Vater Santorini Wirsung Heister Rokitansky Aschoff "
     "Bochdalek Morgagni Larrey Spigelian Richter Littre Amyand Pancoast Horner Kaposi Wilms Ewing "
     "Tinel Phalen Finkelstein Lachman McMurray Thompson Trendelenburg Patrick Gaenslen Spurling "
-    "Hampton Westermark Fleischner Adson Allen Froment Wartenberg Hoffmann Clonus Gower Gowers "
+    "Tanner Denver Hampton Westermark Fleischner Adson Allen Froment Wartenberg Hoffmann Clonus "
+    "Gower Gowers "
     "Rinne Weber Snellen Ishihara "
     "Schirmer Seidel Tzanck Nikolsky Auspitz Koebner Darier Gottron Heliotrope Janeway Roth";
 

@@ -955,6 +955,15 @@ TEST(TextScrubberTest, AForwardedMessagesSenderAPhoneInWordsAndARelativesTown) {
        "Hazel eyes; Homer sign negative."});
 }
 
+TEST(TextScrubberTest, AChildsParentsSiblingAndGrandmotherByWhatTheChildCallsThem) {
+  ExpectScrubbedAndKept(
+      "Accompanied by mom (Brianna) and stepdad Marcus Oyelaran-Teague. Sibling Kaylee (7) had "
+      "Kawasaki disease. Dad (Tre'Vaughn) deployed. Grandma Nana Lou babysits.",
+      {"Brianna", "Marcus", "Kaylee", "Tre'Vaughn", "Nana Lou"},
+      {"Born to G2P2 mother, Apgars 8/9.", "Tanner stage 1; Denver II normal.",
+       "History of Addison disease.", "Mom at bedside.", "Sibling is well."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
