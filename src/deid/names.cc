@@ -636,6 +636,28 @@ std::string ReplaceSpans(std::string_view text, const std::vector<std::pair<size
   return out;
 }
 
+// `text` with each name after a cue word replaced by "[NAME]": a word that follows a word of
+// `cues` (compared in lower case) after one space and satisfies `first`, with the next word when
+// it follows after one space and satisfies `second`.
+template <typename First, typename Second>
+std::string ReplaceNamesAfterCues(std::string_view text,
+                                  const std::unordered_set<std::string>& cues, First first,
+                                  Second second, ScrubStats* stats) {
+  const std::vector<Word> words = Words(text);
+  auto spaced = [&](size_t k) {
+    return text.substr(words[k - 1].end, words[k].begin - words[k - 1].end) == " ";
+  };
+  std::vector<std::pair<size_t, size_t>> spans;
+  for (size_t i = 1; i < words.size(); ++i) {
+    if (!cues.count(AsciiLower(words[i - 1].text)) || !spaced(i) || !first(words[i].text)) continue;
+    size_t last = i;
+    if (i + 1 < words.size() && spaced(i + 1) && second(words[i + 1].text)) last = i + 1;
+    spans.push_back({words[i].begin, words[last].end});
+    i = last;
+  }
+  return ReplaceSpans(text, spans, stats);
+}
+
 }  // namespace
 
 bool IsGivenName(std::string_view word) { return Given(word); }
@@ -725,22 +747,9 @@ std::string ScrubLowercaseCompanionNames(std::string_view text, ScrubStats* stat
     return lower(w) && w.size() > 2 && (given ? Given(w) : Surname(w)) && !AlsoWord(w) &&
            !NotName(w);
   };
-  const std::vector<Word> words = Words(text);
-  std::vector<std::pair<size_t, size_t>> spans;
-  auto spaced = [&](size_t k) {
-    return text.substr(words[k - 1].end, words[k].begin - words[k - 1].end) == " ";
-  };
-  for (size_t i = 1; i < words.size(); ++i) {
-    if (!kCompanions.count(AsciiLower(words[i - 1].text)) || !spaced(i) ||
-        !name(words[i].text, /*given=*/true))
-      continue;
-    size_t last = i;
-    if (i + 1 < words.size() && spaced(i + 1) && name(words[i + 1].text, /*given=*/false))
-      last = i + 1;
-    spans.push_back({words[i].begin, words[last].end});
-    i = last;
-  }
-  return ReplaceSpans(text, spans, stats);
+  return ReplaceNamesAfterCues(
+      text, kCompanions, [&](std::string_view w) { return name(w, /*given=*/true); },
+      [&](std::string_view w) { return name(w, /*given=*/false); }, stats);
 }
 
 std::string ScrubSpokenNames(std::string_view text, ScrubStats* stats) {
@@ -751,21 +760,8 @@ std::string ScrubSpokenNames(std::string_view text, ScrubStats* stats) {
       "per",      "named",        "by",      "for",        "friend",     "neighbor", "contact",
       "partner",  "stepdaughter", "stepson", "stepmother", "stepfather", "chaplain", "pastor",
       "reverend", "rev"};
-  const std::vector<Word> words = Words(text);
   auto spoken_name = [](std::string_view w) { return (Given(w) || Surname(w)) && !AlsoWord(w); };
-  std::vector<std::pair<size_t, size_t>> spans;
-  for (size_t i = 1; i < words.size(); ++i) {
-    if (!kCues.count(AsciiLower(words[i - 1].text)) || !spoken_name(words[i].text)) continue;
-    auto spaced = [&](size_t k) {
-      return text.substr(words[k - 1].end, words[k].begin - words[k - 1].end) == " ";
-    };
-    if (!spaced(i)) continue;
-    size_t last = i;
-    if (i + 1 < words.size() && spoken_name(words[i + 1].text) && spaced(i + 1)) last = i + 1;
-    spans.push_back({words[i].begin, words[last].end});
-    i = last;
-  }
-  return ReplaceSpans(text, spans, stats);
+  return ReplaceNamesAfterCues(text, kCues, spoken_name, spoken_name, stats);
 }
 
 }  // namespace medscribe::deid
