@@ -738,7 +738,8 @@ std::string ScrubLowercaseCompanionNames(std::string_view text, ScrubStats* stat
       "grandma",  "grandpa",      "grandmother", "grandfather", "niece",      "nephew",
       "aunt",     "uncle",        "cousin",      "friend",      "neighbor",   "neighbour",
       "partner",  "fiance",       "fiancee",     "boyfriend",   "girlfriend", "caregiver",
-      "roommate", "stepdaughter", "stepson",     "stepmother",  "stepfather", "spouse"};
+      "roommate", "stepdaughter", "stepson",     "stepmother",  "stepfather", "spouse",
+      "stepdad",  "stepmom",      "sibling",     "mommy",       "daddy"};
   auto lower = [](std::string_view w) {
     const std::string f = Fold(w);
     return std::all_of(f.begin(), f.end(), LowerCase);
