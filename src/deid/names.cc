@@ -420,7 +420,8 @@ constexpr const char* kEponymNouns =
     "dementia chorea ataxia dystrophy neuroma neuralgia effect method technique solution formula "
     "equation ratio respiration respirations breathing murmur sound sounds pulse pulses gallop "
     "thyroiditis encephalopathy gland glands tubes bag bags drape coma splint splints brace collar "
-    "frame traction mask syringe hump";
+    "frame traction mask syringe hump circle loop ligament ampulla islets islet foramen tetralogy "
+    "triangle capsule fascia tubercle bundle plexus crypts column columns";
 
 // Capitalized words that are not names though a dictionary name stands before them (a given name
 // before "Hospital" is an institution's, a surname before "Street" an address's).
@@ -683,7 +684,9 @@ std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
       if (InSet(d.eponym_nouns, words[k].text)) return true;
       if (!words[k].capitalized && !InSet(d.eponyms, words[k].text)) break;
     }
-    return false;
+    // Or the eponym follows its structure: "circle of Willis", "pouch of Douglas".
+    return i >= 2 && gap(i - 1, i) == " " && words[i - 1].text == "of" &&
+           gap(i - 2, i - 1) == " " && InSet(d.eponym_nouns, words[i - 2].text);
   };
   auto name_word = [&](size_t i) {  // capitalized, could be part of a name
     return words[i].capitalized && !NotName(words[i].text) && !clinical_after(i);

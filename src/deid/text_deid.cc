@@ -481,7 +481,7 @@ std::vector<Rule> BuildPatternRules() {
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
       Labelled("[ID]", ""));
   add("license",
-      R"(\b(licen[cs]e|certificate|certification|credential|accreditation|permit|registration|DEA|NPI|CDL|badge|medical card|(?:ID|identification|member(?:ship)?) card)\b( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? \d{3,}|(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,})\b)",
+      R"(\b(licen[cs]e|certificate|certification|cert\.?|credential|accreditation|permit|registration|DEA|NPI|CDL|badge|medical card|(?:ID|identification|member(?:ship)?) card)\b( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? \d{3,}|(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,})\b)",
       Labelled("[ID]"), icase);
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[ID]", ""));
@@ -597,7 +597,7 @@ std::vector<Rule> BuildPatternRules() {
 
   // 6. Geographic subdivisions: street addresses, Taiwanese addresses, labelled addresses.
   add("address",
-      R"(\b\d{1,5}[A-Z]? (?:(?:[NSEW]\.?|North|South|East|West) )?(?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Highway|Hwy)\b(?:,? (?:Apt\.?|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$| [A-Z]{2}\b))?)",
+      R"(\b\d{1,5}[A-Z]? (?:(?:[NSEW]\.?|North|South|East|West) )?(?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Highway|Hwy|Parkway|Pkwy|Circle|Cir|Trail|Trl|Pike|Turnpike|Tpke|Expressway|Expy|Freeway|Fwy|Square|Sq|Crescent|Alley|Loop)\b(?:,? (?:Apt\.?|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$| [A-Z]{2}\b))?)",
       Tag("[ADDRESS]"));
   // std::regex works on bytes, so multi-byte delimiters are matched as sequences (lookahead),
   // never in bracket expressions.
@@ -613,6 +613,10 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b[A-Z][a-z]+(?:straße|strasse|weg|platz|gasse|allee|gade|vej|gatan|vägen) \d{1,4}[a-z]?\b)",
       Tag("[ADDRESS]"));
   add("address", R"(\b(?:P\.? ?O\.? Box|Post Office Box|PMB) \d{1,6}\b)", Tag("[ADDRESS]"), icase);
+  // Rural routes and highway contract boxes ("RR 2 Box 41", "HC 64 Box 1120").
+  add("address", R"(\b(?:RR|R\.R\.|Rural Route|HC|Star Route) ?#?\d{1,3},? Box \d{1,6}\b)",
+      Tag("[ADDRESS]"));
+
   add("address", R"(\b((?:zip|zip code|postal code|postcode)[:#]? ?)\d{5}(?:-\d{4})?\b)",
       KeepFirst("[ADDRESS]"), icase);
   // Numbered roads ("Lives off Route 9", "Hwy 101", "Interstate 95").
@@ -644,7 +648,7 @@ std::vector<Rule> BuildPatternRules() {
       });
   // A street named without its number ("lives on Maple Grove Rd").
   add("address",
-      R"(\b(?:[A-Z][a-z]+ ){1,3}(?:Street|Avenue|Road|Lane|Drive|Boulevard|Court|Terrace|Highway|St|Ave|Rd|Ln|Blvd|Hwy)\b\.?)",
+      R"(\b(?:[A-Z][a-z]+ ){1,3}(?:Street|Avenue|Road|Lane|Drive|Boulevard|Court|Terrace|Highway|Parkway|Turnpike|Pike|Trail|St|Ave|Rd|Ln|Blvd|Hwy|Pkwy|Tpke)\b\.?)",
       Tag("[ADDRESS]"));
   // Taiwanese addresses written in English: "12F, No. 88, Sec. 2, Zhongxiao E. Rd., Da'an Dist.".
   add("address",
@@ -913,7 +917,7 @@ std::vector<Rule> BuildPatternRules() {
       Labelled("[NAME]"));
   // A name given as an alias ("visits under alias Dez Pike", "a.k.a. Junior").
   add("name",
-      R"(\b((?:alias|aliases|a\.k\.a\.?|aka|AKA|goes by|street name|nicknamed)[:]? )[A-Z][a-z]+(?:[ -][A-Z][a-z'-]+)?)",
+      R"(\b((?:alias|aliases|a\.k\.a\.?|aka|AKA|goes by|street name|nicknamed)[:]? ["“']?)[A-Z][a-z]+(?:[ -][A-Z][a-z'-]+)?)",
       KeepFirst("[NAME]"));
   // A name set off before the kin or carer it is ("History from Lucía, the patient's
   // granddaughter"), after a word that leads to a person, so that no sentence's opening word
@@ -1108,6 +1112,11 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:[Ff]ormer|[Rr]etired|[Ll]ongtime|[Ll]ong-time|[Ee]x-)[ ]?[a-z]{3,}(?: [a-z]{3,})? (?:at|for)) (?:the )?[A-Z][a-z][A-Za-z'&-]*(?: (?:&|and|of|(?:Co|Inc|Corp|Ltd|Bros)\.|[A-Z][A-Za-z'&-]+)){0,4})",
       Labelled("[NAME]"));
+  // A business by the trade in its name ("Dunmore Steel Fabricators", "Hillside Trucking"):
+  // where someone works or was hurt.
+  add("name",
+      R"(\b[A-Z][A-Za-z'&-]+(?: (?:&|and|[A-Z][A-Za-z'&-]+)){0,3} (?:Fabricators|Fabrication|Manufacturing|Industries|Logistics|Construction|Contractors|Trucking|Freight|Roofing|Plumbing|Landscaping|Warehousing|Distribution|Packaging|Foods|Dairy|Farms|Motors|Welding|Machining|Plastics|Lumber|Cannery|Bakery|Brewery|Diner|Tavern|Salon|Barbershop)\b(?! (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z])))",
+      Tag("[NAME]"));
   add("name",
       R"(\b[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,3} (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z]))",
       Tag("[NAME]"));

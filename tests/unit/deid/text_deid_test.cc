@@ -964,6 +964,15 @@ TEST(TextScrubberTest, AChildsParentsSiblingAndGrandmotherByWhatTheChildCallsThe
        "History of Addison disease.", "Mom at bedside.", "Sibling is well."});
 }
 
+TEST(TextScrubberTest, AnEmployerByItsTradeAParkwayARuralRouteAQuotedNicknameACert) {
+  ExpectScrubbedAndKept(
+      "Injured at Dunmore Steel Fabricators, Bay 6, 4400 Industrial Pkwy. Foreman goes by "
+      "\"Smitty\". Forklift cert FL-77-2231. Mailbox RR 2 Box 41.",
+      {"Dunmore", "4400", "Industrial", "Smitty", "FL-77-2231", "RR 2"},
+      {"Meals on Wheels delivers.", "Works in manufacturing.", "Circle of Willis patent.",
+       "Cert pending."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
