@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "deid/dicom_deid.h"
+#include "deid/name_lists.h"
 #include "deid/pseudonymizer.h"
 #include "deid/text_deid.h"
 #include "dicom/dataset.h"
@@ -433,6 +434,8 @@ int main(int argc, char** argv) {
   // Held-out phrasings (bench/data/deid_heldout.txt): sets written before the scrubber changes
   // they could shape; each set's recall is printed on its own line, the newest is the headline.
   std::vector<HeldOutSet> held_sets;
+  std::printf("name dictionaries: the project's own, and %s\n",
+              deid::PackagedNames().source.c_str());
   if (argc > 3) {
     auto sets = ReadHeldOut(argv[3]);
     if (!sets) {

@@ -16,6 +16,7 @@ PACKAGES=(
   orthanc orthanc-dicomweb postgresql chromium
   espeak-ng libsamplerate0-dev sox libpocketsphinx-dev pocketsphinx-en-us pocketsphinx sphinxbase-utils sphinxtrain
   libtss2-dev swtpm swtpm-tools tpm2-tools
+  libtext-names-perl wamerican
 )
 
 if [ "${1:-}" = "--fuzz" ]; then PACKAGES+=(clang libclang-rt-14-dev); fi

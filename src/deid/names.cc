@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/strings.h"
+#include "deid/name_lists.h"
 
 namespace medscribe::deid {
 namespace {
@@ -602,9 +603,9 @@ bool AllParts(std::string_view w, Pred pred) {
   }
 }
 
-// Surname by dictionary, including Slavic feminine forms of a listed surname ("Sokolova" of
-// "Sokolov", "Kowalska" of "Kowalski").
-bool Surname(std::string_view w) {
+// Surname by the project's dictionary, including Slavic feminine forms of a listed surname
+// ("Sokolova" of "Sokolov", "Kowalska" of "Kowalski").
+bool OwnSurname(std::string_view w) {
   const Dictionaries& d = Dicts();
   return AllParts(w, [&](std::string_view p) {
     if (InSet(d.surnames, p)) return true;
@@ -616,11 +617,27 @@ bool Surname(std::string_view w) {
     return false;
   });
 }
-bool Given(std::string_view w) {
+bool OwnGiven(std::string_view w) {
   return AllParts(w, [](std::string_view p) { return InSet(Dicts().given, p); });
 }
-bool AlsoWord(std::string_view w) { return InSet(Dicts().also_words, w); }
+// By the project's dictionaries or the packaged lists (name_lists.h).
+bool Surname(std::string_view w) {
+  return OwnSurname(w) ||
+         AllParts(w, [](std::string_view p) { return InSet(PackagedNames().surnames, p); });
+}
+bool Given(std::string_view w) {
+  return AllParts(w, [](std::string_view p) {
+    return InSet(Dicts().given, p) || InSet(PackagedNames().given, p);
+  });
+}
+// A name only the packaged lists know: never a name alone (name_lists.h).
+bool PackagedOnly(std::string_view w) {
+  return !OwnGiven(w) && !OwnSurname(w) && (Given(w) || Surname(w));
+}
+bool AlsoWord(std::string_view w) { return InSet(Dicts().also_words, w) || PackagedOnly(w); }
 bool NotName(std::string_view w) { return InSet(Dicts().not_names, w); }
+// A word of the English word list (lower-case entries only: "brain", "chance", not "Mary").
+bool EnglishWord(std::string_view w) { return InSet(PackagedNames().english, w); }
 
 // `text` with each byte span [begin, end) (sorted, not overlapping) replaced by "[NAME]".
 std::string ReplaceSpans(std::string_view text, const std::vector<std::pair<size_t, size_t>>& spans,
@@ -714,8 +731,12 @@ std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
     };
     if (const size_t v_at = next_name(i); v_at < n) {
       const std::string_view v = words[v_at].text;
-      const bool pair =
-          (given && !(also && AlsoWord(v) && !Surname(v))) || (Surname(v) && !AlsoWord(v));
+      // A given name only the packaged lists know pairs with a known surname only, so that
+      // headings such as "VENA CAVA" stay.
+      const bool packaged_given = given && !OwnGiven(w);
+      const bool pair = (given && !packaged_given && !(also && AlsoWord(v) && !Surname(v))) ||
+                        (packaged_given && Surname(v) && !InSet(d.also_words, v)) ||
+                        (Surname(v) && !AlsoWord(v));
       if (pair) {
         last = v_at;
         if (const size_t third = next_name(last); third < n && Surname(words[third].text))
@@ -747,9 +768,12 @@ std::string ScrubLowercaseCompanionNames(std::string_view text, ScrubStats* stat
     const std::string f = Fold(w);
     return std::all_of(f.begin(), f.end(), LowerCase);
   };
+  // A name of the packaged lists counts here when the English word list knows it is no word.
   auto name = [&](std::string_view w, bool given) {
-    return lower(w) && w.size() > 2 && (given ? Given(w) : Surname(w)) && !AlsoWord(w) &&
-           !NotName(w);
+    if (!lower(w) || w.size() <= 2 || !(given ? Given(w) : Surname(w)) || NotName(w) ||
+        InSet(Dicts().also_words, w))
+      return false;
+    return !PackagedOnly(w) || (!PackagedNames().english.empty() && !EnglishWord(w));
   };
   return ReplaceNamesAfterCues(
       text, kCompanions, [&](std::string_view w) { return name(w, /*given=*/true); },
