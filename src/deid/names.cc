@@ -769,11 +769,14 @@ std::string ScrubLowercaseCompanionNames(std::string_view text, ScrubStats* stat
     return std::all_of(f.begin(), f.end(), LowerCase);
   };
   // A name of the packaged lists counts here when the English word list knows it is no word.
+  // In lower case after a relative, a name that is also a place or a capitalized word
+  // ("dakota", "georgia") is a name unless it is an English word ("will", "rose"): with the
+  // English word list that decides; without it, the project's common words are left, and so are
+  // the names only the packaged lists know.
   auto name = [&](std::string_view w, bool given) {
-    if (!lower(w) || w.size() <= 2 || !(given ? Given(w) : Surname(w)) || NotName(w) ||
-        InSet(Dicts().also_words, w))
-      return false;
-    return !PackagedOnly(w) || (!PackagedNames().english.empty() && !EnglishWord(w));
+    if (!lower(w) || w.size() <= 2 || !(given ? Given(w) : Surname(w)) || NotName(w)) return false;
+    if (!PackagedNames().english.empty()) return !EnglishWord(w);
+    return !AlsoWord(w);
   };
   return ReplaceNamesAfterCues(
       text, kCompanions, [&](std::string_view w) { return name(w, /*given=*/true); },

@@ -453,6 +453,11 @@ std::vector<Rule> BuildPatternRules() {
   add("account",
       R"(\b((?:[Hh]ealth plan|[Pp]lan|[Ii]nsurance|[Pp]olicy|[Mm]ember|[Ss]ubscriber|[Bb]eneficiary|[Gg]roup|[Aa]ccount|[Aa]cct\.?|[Cc]laim|[Mm]edicare|[Mm]edicaid)(?: (?:ID|id|[Nn]umber|[Nn]o\.?|#))?[:#]? ?)(?:(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]*(?: \d{2,}){1,4}|\d{3,}(?: \d{3,}){1,4})\b)",
       KeepFirst("[ID]"));
+  // A policy, member or account number of letters then digits in groups ("Life insurance policy
+  // NYL 7739 2201 45").
+  add("account",
+      R"(\b((?:policy|account|acct\.?|member|subscriber|group|claim|contract)(?: (?:number|no\.?|#|id))?[:#]? ?)[A-Z]{2,4} \d{3,5}(?: \d{2,5}){1,3}\b)",
+      KeepFirst("[ID]"), icase);
   // Payment cards by their last digits ("Credit card ending 4417").
   add("account",
       R"(\b((?:credit card|debit card|card|visa|mastercard|amex)(?: number)? (?:ending(?: in)?|last (?:four|4)(?: digits)?|x+|\*+)[:#]? ?)\d{4}\b)",
@@ -680,6 +685,10 @@ std::vector<Rule> BuildPatternRules() {
   // A town where a relative lives, named by the relative ("at our daughter's in Spokane").
   add("address",
       R"(\b((?:(?:grand|step-?)?(?:daughter|son|sister|brother|mother|father|parents|aunt|uncle|cousin|niece|nephew|friend|family|kids|children)(?:-in-law)?(?:'s|’s|s'|s’)(?: (?:house|home|place|apartment|farm|cabin))? (?:in|near|outside) ))(?!(?:January|February|March|April|May|June|July|August|September|October|November|December)\b)[A-Z][a-z]+(?: [A-Z][a-z]+)?)",
+      KeepFirst("[ADDRESS]"));
+  // A shop's branch by its street ("Pharmacy delivers from Medicap on Poplar").
+  add("address",
+      R"(\b((?:delivers|delivered|deliver|picks up|picked up|pick up|fills|filled|refills|gets|got|buys|bought) (?:from|at) (?:the )?[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,2} on )[A-Z][a-z]+(?: (?:St|Street|Ave|Avenue|Rd|Road|Blvd|Pike|Hwy))?\b)",
       KeepFirst("[ADDRESS]"));
   // A supplier's or a pharmacy's branch by its town ("Our supplier Apria in Bellevue").
   add("address",
@@ -917,7 +926,7 @@ std::vector<Rule> BuildPatternRules() {
       Labelled("[NAME]"));
   // A name given as an alias ("visits under alias Dez Pike", "a.k.a. Junior").
   add("name",
-      R"(\b((?:alias|aliases|a\.k\.a\.?|aka|AKA|goes by|street name|nicknamed)[:]? ["“']?)[A-Z][a-z]+(?:[ -][A-Z][a-z'-]+)?)",
+      R"(\b((?:alias|aliases|a\.k\.a\.?|aka|AKA|goes by|street name|nicknamed|(?:[Pp]refers|[Ll]ikes|[Ww]ants|[Aa]sks) to be called|[Kk]nown to (?:all|family|friends|staff) as)[:]? ["“']?)[A-Z][a-z]+(?:[ -][A-Z][a-z'-]+)?)",
       KeepFirst("[NAME]"));
   // A name set off before the kin or carer it is ("History from Lucía, the patient's
   // granddaughter"), after a word that leads to a person, so that no sentence's opening word
@@ -1110,7 +1119,7 @@ std::vector<Rule> BuildPatternRules() {
   // A former trade and where it was plied: "Former machinist at Bethlehem Steel", "retired
   // teacher at Lincoln Elementary".
   add("name",
-      R"(\b((?:[Ff]ormer|[Rr]etired|[Ll]ongtime|[Ll]ong-time|[Ee]x-)[ ]?[a-z]{3,}(?: [a-z]{3,})? (?:at|for)) (?:the )?[A-Z][a-z][A-Za-z'&-]*(?: (?:&|and|of|(?:Co|Inc|Corp|Ltd|Bros)\.|[A-Z][A-Za-z'&-]+)){0,4})",
+      R"(\b((?:[Ff]ormer|[Rr]etired|[Ll]ongtime|[Ll]ong-time|[Ee]x-|(?:was|is|has been|had been) (?:an?|the) (?:head |senior |chief |assistant |associate )?)[ ]?[a-z]{3,}(?: [a-z]{3,})? (?:at|for)) (?:the )?(?!(?:VA|ICU|ED|ER|OR|PACU|Radiology|Cardiology|Surgery|Oncology|Neurology|Pediatrics|Psychiatry|Pharmacy|Nursing|Hospice|Home|Clinic|Hospital)\b)[A-Z][a-z][A-Za-z'&-]*(?: (?:&|and|of|(?:Co|Inc|Corp|Ltd|Bros|Mt|St)\.|[A-Z][A-Za-z'&-]+)){0,4})",
       Labelled("[NAME]"));
   // A business by the trade in its name ("Dunmore Steel Fabricators", "Hillside Trucking"):
   // where someone works or was hurt.
@@ -1118,7 +1127,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b[A-Z][A-Za-z'&-]+(?: (?:&|and|[A-Z][A-Za-z'&-]+)){0,3} (?:Fabricators|Fabrication|Manufacturing|Industries|Logistics|Construction|Contractors|Trucking|Freight|Roofing|Plumbing|Landscaping|Warehousing|Distribution|Packaging|Foods|Dairy|Farms|Motors|Welding|Machining|Plastics|Lumber|Cannery|Bakery|Brewery|Diner|Tavern|Salon|Barbershop)\b(?! (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z])))",
       Tag("[NAME]"));
   add("name",
-      R"(\b[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,3} (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z]))",
+      R"(\b[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,3} (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company|(?:&|and) Sons|(?:&|and) Daughters|Bros\.?|Brothers)(?![A-Za-z]))",
       Tag("[NAME]"));
   add("name",
       R"(\b(Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Sgt\.?|Sergeant|Cpl\.?|Corporal|Lieutenant|Capt\.?|Captain|Maj\.|Col\.|Colonel|Det\.?|Detective|Officer|Deputy|Trooper|Rev\.?|Reverend|Pastor|Rabbi|Imam|Judge) [A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",

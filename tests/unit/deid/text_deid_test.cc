@@ -973,6 +973,17 @@ TEST(TextScrubberTest, AnEmployerByItsTradeAParkwayARuralRouteAQuotedNicknameACe
        "Cert pending."});
 }
 
+TEST(TextScrubberTest, AHospiceAdmissionsNicknameChurchFuneralHomePharmacyAndPolicy) {
+  ExpectScrubbedAndKept(
+      "Prefers to be called \"Birdie\". Her late husband was a minister at Greater Mt. Zion "
+      "Baptist. Funeral home: Hargrove & Sons. Pharmacy delivers from Medicap on Poplar. Life "
+      "insurance policy NYL 7739 2201 45. Granddaughter dakota stays overnight.",
+      {"Birdie", "Zion", "Hargrove", "Poplar", "7739", "dakota"},
+      {"She was a nurse at the VA for years.", "Cheyne-Stokes respirations noted.",
+       "Delivers from the pharmacy on time.", "Policy reviewed with the family.",
+       "Her son will stay overnight."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
