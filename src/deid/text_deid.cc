@@ -335,7 +335,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[DATE]"), icase);
   // Month/day without the year after the words that introduce a date ("next appt 2/14").
   add("date",
-      R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|meeting|conference|huddle|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|adm\.?|admit|disch\.?|d/c|DOS|returns?|returned|scheduled(?: for)?|(?:shot|vaccine|vaccination|booster|injection|immunization|Tdap|PPD) (?:given|received|administered|done|placed)|done|performed|obtained|completed|collected|LMP|LNMP|EDD|EDC)(?: on)?:? {1,2}(?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/)(?! (?:tabs?|tablets?|pills?|caps?|capsules?|doses?|of|strength|NS)\b))",
+      R"(\b((?:on|(?:morning|afternoon|evening|night) of|appt\.?|appointment|meeting|conference|huddle|visit(?:ed)?|seen|follow[- ]up|f/u|due|dated?|since|until|next|admitted|discharged|adm\.?|admit|disch\.?|d/c|DOS|returns?|returned|scheduled(?: for)?|(?:shot|vaccine|vaccination|booster|injection|immunization|Tdap|PPD) (?:given|received|administered|done|placed)|done|performed|obtained|completed|collected|drawn|taken|sent|resulted|LMP|LNMP|EDD|EDC)(?: on)?:? {1,2}(?:(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,? )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/)(?! (?:tabs?|tablets?|pills?|caps?|capsules?|doses?|of|strength|NS)\b))",
       KeepFirst("[DATE]"), icase);
   // Month/day after a meeting with the patient and where it took place ("saw her at home 12/1",
   // "spoke with him by phone on 3/7").
@@ -506,7 +506,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[VEHICLE]"), icase);
   // A plate after its state's code ("Plate CA 8ABC234").
   add("vehicle",
-      R"(\b((?:[Pp]late|[Ll]icense plate|[Tt]ag|[Rr]egistration)(?: (?:number|no\.?|#))?[:#]? ?)[A-Z]{2} (?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,8}\b)",
+      R"(\b((?:[Pp]late|[Ll]icense plate|[Tt]ag|[Rr]egistration|(?:[Cc]ar|[Tt]ruck|[Vv]an|SUV|[Vv]ehicle|[Mm]otorcycle)(?: is| was)?(?: an?)?)(?: (?:number|no\.?|#))?[:#]? ?)[A-Z]{2} (?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,8}\b)",
       KeepFirst("[VEHICLE]"));
   // A plate in two groups, the first starting with a digit ("MA plate 7TK 392").
   add("vehicle",
@@ -943,6 +943,11 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.)) (?:[A-Z]\.(?: ?[A-Z]\.)? (?=[A-Z][a-z]))?[A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
+  // Someone to call at a number ("Please call Maribel at ext. 2207"): a capitalized name between
+  // "call" and a telephone number, unless it names a service.
+  add("name",
+      R"(\b((?:[Cc]all|[Pp]age|[Tt]ext|[Cc]ontact|[Aa]sk for|[Rr]each) )(?!(?:Radiology|Pharmacy|Security|Nursing|Transport|Dispatch|Registration|Scheduling|Billing|Admitting|Lab|Laboratory|Patient|Family|Poison|Control|Clinic|Hospice|Triage|Cardiology|Surgery|Oncology|Neurology|Pediatrics|Psychiatry|Urology|Orthopedics|Dermatology|Me|Us|Them)\b)[A-Z](?:[a-z]|[^ -~\s])+(?: [A-Z](?:[a-z'-]|[^ -~\s])+)?(?= (?:at|on) (?:\x01|ext|x\d|\(?\d)))",
+      KeepFirst("[NAME]"));
   // A colleague named by the service they speak for: "Fitzwilliam from PT recommends ...".
   add("name",
       R"(\b(?!(?:Consult|Consults|Recommendations?|Notes?|Input|Reports?|Referrals?|Transfer|Calls?|Messages?|Updates?|Orders?|Results?|Records?|Clearance|Eval|Evaluation|Feedback|Someone|Staff|Team|Nursing|Help|Approval|Word|Plan|Follow|Discharge|Pt|Patient)\b)[A-Z](?:'[A-Z])?[a-z]+(?: [A-Z](?:'[A-Z])?[a-z]+)?( from (?:the )?(?:PT|OT|SLP|ST|physical therapy|occupational therapy|speech(?: therapy)?|pharmacy|nutrition|dietary|social work|case management|palliative(?: care)?|hospice|respiratory(?: therapy)?|wound care|cardiology|neurology|nephrology|oncology|surgery|radiology|psychiatry|infectious disease|ID|GI|the lab|lab|admissions|billing|home health) (?:recommends|recommended|suggests|suggested|says|said|states|stated|reports|reported|notes|noted|called|asks|asked|agrees|agreed|will|came|saw|evaluated|advises|advised|confirmed|requests|requested)\b))",

@@ -984,6 +984,18 @@ TEST(TextScrubberTest, AHospiceAdmissionsNicknameChurchFuneralHomePharmacyAndPol
        "Her son will stay overnight."});
 }
 
+TEST(TextScrubberTest, SomeoneToCallAtANumberLabsDrawnOnADayAndACarsPlate) {
+  ExpectScrubbedAndKept(
+      "Please call Maribel at ext. 2207 with questions. Outside labs drawn 2/26: Hb 9.8. "
+      "His grandson drives him; car is a WA ABC1234.",
+      {"Maribel", "2207", "2/26", "ABC1234"},
+      {"Labs drawn today.", "Call 911 if worse.", "The car is a sedan."});
+  // A service to call is no name (its extension goes as any number does).
+  EXPECT_EQ(
+      TextScrubber({}, 0).ScrubField("Call Radiology at ext. 4471.").rfind("Call Radiology at ", 0),
+      0u);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
