@@ -250,6 +250,29 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
       ++n;
     if (n >= 2) spans.push_back({i - n, i});
   }
+  // A Chinese name after an English word that introduces a person ("Pt 陳金水", "Dr. 林"): the
+  // word on its own (no letter before it), then a period, a colon or spaces.
+  static const std::vector<std::u32string> kEnglishCues = {
+      U"Pt",   U"pt",   U"Patient", U"patient", U"Mr",     U"Mrs",    U"Ms",     U"Dr",
+      U"Name", U"name", U"Nurse",   U"nurse",   U"Family", U"family", U"Contact"};
+  const auto latin_letter = [&](size_t k) {
+    const char32_t c = cps[k].first;
+    return (c >= U'A' && c <= U'Z') || (c >= U'a' && c <= U'z');
+  };
+  for (size_t i = 0; i < cps.size(); ++i) {
+    if (i > 0 && latin_letter(i - 1)) continue;
+    for (const std::u32string& cue : kEnglishCues) {
+      if (!StartsAt(cps, i, cue)) continue;
+      size_t j = i + cue.size();
+      if (j < cps.size() && latin_letter(j)) continue;  // "Ptosis", "Names"
+      if (j < cps.size() && cps[j].first == U'.') ++j;
+      j = after_cue(j);
+      if (j > i + cue.size()) {  // a separator is required: "Pt陳" is not written
+        if (const size_t n = name_at(j)) spans.push_back({j, j + n});
+      }
+      break;
+    }
+  }
   for (size_t i = 0; i < cps.size(); ++i) {
     for (const std::u32string& cue : ChineseNameCues()) {
       if (!StartsAt(cps, i, cue)) continue;

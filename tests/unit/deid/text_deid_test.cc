@@ -996,6 +996,11 @@ TEST(TextScrubberTest, SomeoneToCallAtANumberLabsDrawnOnADayAndACarsPlate) {
       0u);
 }
 
+TEST(TextScrubberTest, AChineseNameAfterAnEnglishWordForThePatient) {
+  ExpectScrubbedAndKept("ICU note. Pt 陳金水, 91 y/o M. Mr.王大明來電。", {"金水", "大明"},
+                        {"Ptosis noted.", "Pt stable overnight.", "Names reviewed."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
