@@ -401,7 +401,8 @@ constexpr const char* kEponyms =
     "Hesselbach Calot Glisson Couinaud Oddi Vater Santorini Wirsung Heister Rokitansky Aschoff "
     "Bochdalek Morgagni Larrey Spigelian Richter Littre Amyand Pancoast Horner Kaposi Wilms Ewing "
     "Tinel Phalen Finkelstein Lachman McMurray Thompson Trendelenburg Patrick Gaenslen Spurling "
-    "Tanner Denver Hampton Westermark Fleischner Adson Allen Froment Wartenberg Hoffmann Clonus "
+    "Braxton Hicks Tanner Denver Hampton Westermark Fleischner Adson Allen Froment Wartenberg "
+    "Hoffmann Clonus "
     "Gower Gowers "
     "Rinne Weber Snellen Ishihara "
     "Schirmer Seidel Tzanck Nikolsky Auspitz Koebner Darier Gottron Heliotrope Janeway Roth";
@@ -422,7 +423,7 @@ constexpr const char* kEponymNouns =
     "equation ratio respiration respirations breathing murmur sound sounds pulse pulses gallop "
     "thyroiditis encephalopathy gland glands tubes bag bags drape coma splint splints brace collar "
     "frame traction mask syringe hump circle loop ligament ampulla islets islet foramen tetralogy "
-    "triangle capsule fascia tubercle bundle plexus crypts column columns";
+    "triangle capsule fascia tubercle bundle plexus crypts column columns contractions";
 
 // Capitalized words that are not names though a dictionary name stands before them (a given name
 // before "Hospital" is an institution's, a surname before "Street" an address's).

@@ -488,6 +488,10 @@ std::vector<Rule> BuildPatternRules() {
   add("license",
       R"(\b(licen[cs]e|certificate|certification|cert\.?|credential|accreditation|permit|registration|DEA|NPI|CDL|badge|medical card|(?:ID|identification|member(?:ship)?) card)\b( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? \d{3,}|(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,})\b)",
       Labelled("[ID]"), icase);
+  // A credential's registry number after its letters and '#' ("RDMS #RD-448812", "RN #44718").
+  add("license",
+      R"(\b((?:RDMS|RDCS|RVT|RRT|ARRT|CNA|LPN|LVN|RN|APRN|NP|PA|PA-C|EMT|CRNA|CNM|CPhT|RPh|PharmD|MD|DO|DDS|DPM|LCSW|LMFT|LPC)(?: (?:license|lic\.?|number|no\.?))? ?# ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}\b)",
+      KeepFirst("[ID]"));
   add("license", "(證號|證書字號|執照號碼|證書號碼)(?:：|:| )?[A-Za-z0-9-]{4,}",
       Labelled("[ID]", ""));
   add("vehicle",
@@ -943,6 +947,10 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.)) (?:[A-Z]\.(?: ?[A-Z]\.)? (?=[A-Z][a-z]))?[A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
+  // A name given as such ("Baby's name will be Amara Joy", "Her legal name is Ann Lee").
+  add("name",
+      R"(\b((?:[Bb]aby's|[Hh]er|[Hh]is|[Tt]heir|[Mm]y|[Pp]atient's|[Pp]t's|[Pp]referred|[Ff]ull|[Ll]egal|[Mm]aiden|[Bb]irth|[Ff]irst|[Ll]ast) name(?: will be| is| was|:) )[A-Z](?:[a-z'-]|[^ -~\s])+(?: [A-Z](?:[a-z'-]|[^ -~\s])+)?)",
+      KeepFirst("[NAME]"));
   // Someone to call at a number ("Please call Maribel at ext. 2207"): a capitalized name between
   // "call" and a telephone number, unless it names a service.
   add("name",
@@ -1119,7 +1127,7 @@ std::vector<Rule> BuildPatternRules() {
   // Supply", "worked 30 years at Kessler Tool & Die", "worked as a welder for Acme Rail", "works
   // the night shift at Lakeshore Cold Storage", "owns Blue Heron Bakery".
   add("name",
-      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired)(?: (?:nights|days|evenings|weekends|shifts|remotely|from home|seasonally|part[- ]time|full[- ]time|overtime|(?:the|a|an) (?:night|day|evening|graveyard|early|late|overnight|weekend|morning) shift))?(?: (?:for )?(?:\d+|a few|many|several|two|three|four|five|ten|twenty|thirty|forty) (?:years?|yrs?|decades?|months?))?(?: as an? [a-z]+(?: [a-z]+)?)? (?:at|for|by|from)|[Oo]wns|[Oo]wned|[Rr]uns|[Mm]anages|[Mm]anaged|(?:[Bb]artends|[Bb]artended|[Ww]aitress(?:es|ed)?|[Ww]aits tables|[Cc]ooks|[Cc]ooked|[Cc]leans|[Tt]eaches|[Tt]aught|[Dd]elivers|[Dd]elivered|[Cc]ashiers) (?:at|for)) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|(?:Co|Inc|Corp|Ltd|Bros)\.|[A-Z][A-Za-z'&-]+)){0,4})",
+      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired)(?: (?:nights|days|evenings|weekends|shifts|remotely|from home|seasonally|part[- ]time|full[- ]time|overtime|(?:(?:the|a|an) )?(?:night|day|evening|graveyard|early|late|overnight|weekend|morning|swing) shifts?))?(?: (?:for )?(?:\d+|a few|many|several|two|three|four|five|ten|twenty|thirty|forty) (?:years?|yrs?|decades?|months?))?(?: as an? [a-z]+(?: [a-z]+)?)? (?:at|for|by|from)|[Oo]wns|[Oo]wned|[Rr]uns|[Mm]anages|[Mm]anaged|(?:[Bb]artends|[Bb]artended|[Ww]aitress(?:es|ed)?|[Ww]aits tables|[Cc]ooks|[Cc]ooked|[Cc]leans|[Tt]eaches|[Tt]aught|[Dd]elivers|[Dd]elivered|[Cc]ashiers) (?:at|for)) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|(?:Co|Inc|Corp|Ltd|Bros)\.|[A-Z][A-Za-z0-9'&-]+)){0,4})",
       Labelled("[NAME]"));
   // A former trade and where it was plied: "Former machinist at Bethlehem Steel", "retired
   // teacher at Lincoln Elementary".
@@ -1141,7 +1149,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b((?:(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he patient's|[Pp]atient's|[Pp]t's|[Aa]|[Tt]he) )?(?:guardian ad litem|conservator|case ?worker|parole officer|probation officer|attorney|lawyer|advocate|(?:health ?care )?proxy|Friend|Neighbou?r|Caregiver|Partner|[Ss]itter|[Aa]ide|[Vv]olunteer|[Cc]haperone|[Tt]ranslator|[Dd]river|[Dd]oula|[Nn]anny|[Bb]abysitter|[Hh]ousekeeper|[Rr]oommate|[Ll]andlord|[Ll]andlady|[Ee]mployer|[Bb]oss|[Cc]o-?worker|[Cc]olleague|[Tt]enant|[Cc]lassmate|(?:[Bb]and|[Tt]eam|[Hh]ouse|[Ss]hip|[Bb]unk|[Ss]uite|[Cc]ell|[Pp]lay|[Ww]ork|[Ff]lat)mate|[Bb]uddy|[Pp]en[- ]?pal|[Mm]entor|[Gg]od(?:child|parent)|[Ss]ponsor|[Tt]utor|[Ee]x|(?:[Ss]tep-?|[Gg]od|[Hh]alf-|[Gg]reat-|[Ff]oster |[Cc]ommon-law |[Ee]x-)?(?:[Dd]aughter|[Ss]on|[Gg]randniece|[Gg]randnephew|[Gg]randchild|child|twin|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|[Bb]rother|[Nn]iece|[Nn]ephew|[Gg]randson|[Gg]randdaughter|[Gg]randmother|[Gg]randfather|[Aa]unt|[Uu]ncle|[Cc]ousin|[Ff]riend|[Nn]eighbou?r|[Cc]aregiver|[Pp]artner|[Ss]pouse|[Gg]uardian|[Ff]iancée?|[Bb]oyfriend|[Gg]irlfriend|[Mm]om|[Mm]um|[Mm]ommy|[Mm]omma|[Dd]ad|[Dd]addy|[Ss]tepdad|[Ss]tepmom|[Gg]randma|[Gg]randpa|[Gg]ranny|[Gg]ramps|[Pp]apa|[Ss]ibling|[Ss]ib|[Bb]abysitter)(?:-in-law)?))(,? \(?(?:named |called )?)(?!(?:Apgars?|Tanner|Denver|Glasgow|Foley|Bishop|Braden|Morse)\b)[A-Z](?:'[A-Z])?[a-z]+(?:'?[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]", ""));
   add("name",
-      R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]een by|[Aa]ccompanied by|[Ss]igned|[Cc]c)[:]?) (?:[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?|[A-Z]\.) [A-Z](?:'[A-Z])?[a-z'-]+\b)",
+      R"(\b((?:[Pp]atient|[Pp]t|[Nn]ame|[Cc]ontact|[Nn]ext of kin|[Ee]mergency contact|[Ss]igned by|[Dd]ictated by|[Rr]eviewed by|[Aa]ttending|[Rr]esident|[Tt]echnologist|[Ss]onographer|[Tt]echnician|[Tt]ech|[Tt]herapist|[Ii]nterpreter|[Ss]cribe|[Mm]idwife|[Dd]oula|[Cc]harge nurse|[Pp]harmacist|[Dd]ietitian|[Cc]oordinator|[Nn]avigator|[Cc]ase manager|[Ss]ocial worker|[Pp]erformed by|[Rr]ead by|[Ss]een by|[Aa]ccompanied by|[Ss]igned|[Cc]c)[:]?) (?:[A-Z](?:'[A-Z])?[a-z]+(?:-[A-Za-z][a-z]+)?|[A-Z]\.) [A-Z](?:'[A-Z])?[a-z'-]+\b)",
       Labelled("[NAME]"));
   const std::string surnames = kRomanizedSurnames;
   add("name",

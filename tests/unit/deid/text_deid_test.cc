@@ -1001,6 +1001,15 @@ TEST(TextScrubberTest, AChineseNameAfterAnEnglishWordForThePatient) {
                         {"Ptosis noted.", "Pt stable overnight.", "Names reviewed."});
 }
 
+TEST(TextScrubberTest, ASonographerHerRegistryNumberANightShiftsEmployerAndABabysName) {
+  ExpectScrubbedAndKept(
+      "Sonographer: J. Mbatha, RDMS #RD-448812. Patient works night shift at the Amazon BFI4 "
+      "warehouse. Baby's name will be Amara Joy.",
+      {"Mbatha", "448812", "Amazon", "BFI4", "Amara"},
+      {"Braxton Hicks contractions.", "Works night shift.", "Name will be chosen later.",
+       "RN # of beds: 24."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
