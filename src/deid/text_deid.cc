@@ -488,6 +488,10 @@ std::vector<Rule> BuildPatternRules() {
   add("license",
       R"(\b(licen[cs]e|certificate|certification|cert\.?|credential|accreditation|permit|registration|DEA|NPI|CDL|badge|medical card|(?:ID|identification|member(?:ship)?) card)\b( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? \d{3,}|(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,})\b)",
       Labelled("[ID]"), icase);
+  // A kit's or a specimen's barcode ("DNA kit barcode 23ME-8812-44X").
+  add("device",
+      R"(\b((?:bar ?code|kit(?: id| number| no\.?)?|specimen(?: id| number| no\.?)|tube id|swab id)[:#]? ?)(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Za-z0-9-]{5,}\b)",
+      KeepFirst("[ID]"), icase);
   // A credential's registry number after its letters and '#' ("RDMS #RD-448812", "RN #44718").
   add("license",
       R"(\b((?:RDMS|RDCS|RVT|RRT|ARRT|CNA|LPN|LVN|RN|APRN|NP|PA|PA-C|EMT|CRNA|CNM|CPhT|RPh|PharmD|MD|DO|DDS|DPM|LCSW|LMFT|LPC)(?: (?:license|lic\.?|number|no\.?))? ?# ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}\b)",
@@ -949,7 +953,7 @@ std::vector<Rule> BuildPatternRules() {
       Labelled("[NAME]"));
   // A name given as such ("Baby's name will be Amara Joy", "Her legal name is Ann Lee").
   add("name",
-      R"(\b((?:[Bb]aby's|[Hh]er|[Hh]is|[Tt]heir|[Mm]y|[Pp]atient's|[Pp]t's|[Pp]referred|[Ff]ull|[Ll]egal|[Mm]aiden|[Bb]irth|[Ff]irst|[Ll]ast) name(?: will be| is| was|:) )[A-Z](?:[a-z'-]|[^ -~\s])+(?: [A-Z](?:[a-z'-]|[^ -~\s])+)?)",
+      R"(\b((?:[Bb]aby's|[Hh]er|[Hh]is|[Tt]heir|[Mm]y|[Pp]atient's|[Pp]t's|[Pp]referred|[Ff]ull|[Ll]egal|[Mm]aiden|[Bb]irth|[Ff]irst|[Ll]ast) name(?: will be| is| was|:)? )[A-Z](?:[a-z'-]|[^ -~\s])+(?: [A-Z](?:[a-z'-]|[^ -~\s])+)?)",
       KeepFirst("[NAME]"));
   // Someone to call at a number ("Please call Maribel at ext. 2207"): a capitalized name between
   // "call" and a telephone number, unless it names a service.

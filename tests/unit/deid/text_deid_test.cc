@@ -1010,6 +1010,13 @@ TEST(TextScrubberTest, ASonographerHerRegistryNumberANightShiftsEmployerAndABaby
        "RN # of beds: 24."});
 }
 
+TEST(TextScrubberTest, AMaidenNameAKitsBarcodeAndLynchSyndrome) {
+  ExpectScrubbedAndKept("Mother's maiden name Kowalczuk. DNA kit barcode 23ME-8812-44X.",
+                        {"Kowalczuk", "8812"},
+                        {"Aunt had Lynch syndrome.", "Koebner phenomenon present.",
+                         "Specimen number pending.", "Kit returned."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
