@@ -502,8 +502,8 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b(plate|license plate|registration plate|VIN|car|truck|van|minivan|jeep|bus|taxi|motorhome|RV|camper|trailer|boat|tractor|forklift|ATV|snowmobile|golf cart|moped|e-bike|motorcycle|motorbike|scooter|vehicle)( (?:number|no\.?|#|plate))?[:#]? ?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,16}\b)",
       Labelled("[VEHICLE]"), icase);
   add("vehicle",
-      R"(\b((?:plate|license plate|tag|car|truck|pickup|van|SUV|sedan|motorcycle|motorbike|scooter|vehicle)(?: (?:number|no\.?|#|plate))?[:#]? ?)[A-Z]{2,3} \d{3,4}\b)",
-      KeepFirst("[VEHICLE]"), icase);
+      R"(\b((?:[Pp]late|[Ll]icense plate|[Tt]ag|[Cc]ar|[Tt]ruck|[Pp]ickup|[Vv]an|SUV|[Ss]edan|[Mm]otorcycle|[Mm]otorbike|[Ss]cooter|[Vv]ehicle|PLATE|TAG)(?: (?:[Nn]umber|[Nn]o\.?|#|[Pp]late))?[:#]? ?)[A-Z]{2,3} \d{3,4}\b)",
+      KeepFirst("[VEHICLE]"));
   // A plate after the make of a car, a few words on ("gray Subaru, 8KT-221").
   add("vehicle",
       R"(\b((?:Toyota|Honda|Ford|Subaru|Chevy|Chevrolet|Nissan|Hyundai|Kia|Tesla|BMW|Mercedes|Jeep|Dodge|Ram|GMC|Mazda|Volkswagen|VW|Audi|Lexus|Volvo|Buick|Cadillac|Chrysler|Mitsubishi|Acura|Infiniti|Lincoln|Porsche|Mini)(?: [A-Z][A-Za-z0-9-]+)?,? (?:(?:with |bearing )?(?:plate|tag|plates)[:#]? )?)(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,8}\b)",
@@ -951,9 +951,20 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.)) (?:[A-Z]\.(?: ?[A-Z]\.)? (?=[A-Z][a-z]))?[A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
+  // The person a document is for ("Discharge instructions for Jordan Akintola-Reyes"): two
+  // capitalized words after it, the first a dictionary given name or the second a surname or a
+  // double-barrelled name, so that "Instructions for Wound Care" stays.
+  add("name",
+      R"(\b((?:[Ii]nstructions|[Ss]ummary|[Nn]ote|[Ll]etter|[Rr]eport|[Rr]esults|[Pp]lan|[Pp]repared|[Ii]nvoice|[Ss]tatement|[Rr]ecords?|[Cc]onsent|[Rr]eferral|[Rr]equisition|[Oo]rders?) for )([A-Z][a-z]+) (?:[A-Z]\. )?([A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)?)\b)",
+      [](const std::smatch& m, int) {
+        const std::string last = m[3].str();
+        const bool name =
+            IsGivenName(m[2].str()) || IsSurname(last) || last.find('-') != std::string::npos;
+        return name ? m[1].str() + "[NAME]" : m.str(0);
+      });
   // A name given as such ("Baby's name will be Amara Joy", "Her legal name is Ann Lee").
   add("name",
-      R"(\b((?:[Bb]aby's|[Hh]er|[Hh]is|[Tt]heir|[Mm]y|[Pp]atient's|[Pp]t's|[Pp]referred|[Ff]ull|[Ll]egal|[Mm]aiden|[Bb]irth|[Ff]irst|[Ll]ast) name(?: will be| is| was|:)? )[A-Z](?:[a-z'-]|[^ -~\s])+(?: [A-Z](?:[a-z'-]|[^ -~\s])+)?)",
+      R"(\b((?:[Bb]aby's|[Hh]er|[Hh]is|[Tt]heir|[Mm]y|[Pp]atient's|[Pp]t's|[Pp]referred|[Ff]ull|[Ll]egal|[Mm]aiden|[Bb]irth|[Ff]irst|[Ll]ast|[Cc]hosen|[Nn]ick|[Gg]iven|[Ff]ormer|[Pp]revious|[Dd]ead|[Aa]lternate) ?name(?: on (?:insurance|file|the chart|(?:her|his|their) (?:ID|license|insurance)|records?))?(?: will be| is| was|:)? )[A-Z](?:[a-z'-]|[^ -~\s])+(?: [A-Z](?:[a-z'-]|[^ -~\s])+)?)",
       KeepFirst("[NAME]"));
   // Someone to call at a number ("Please call Maribel at ext. 2207"): a capitalized name between
   // "call" and a telephone number, unless it names a service.

@@ -1017,6 +1017,18 @@ TEST(TextScrubberTest, AMaidenNameAKitsBarcodeAndLynchSyndrome) {
                          "Specimen number pending.", "Kit returned."});
 }
 
+TEST(TextScrubberTest, ThePersonADocumentIsForAndTheirChosenAndLegalNames) {
+  ExpectScrubbedAndKept(
+      "Discharge instructions for Jordan Akintola-Reyes (chosen name Jordy; legal name on "
+      "insurance Jordana).",
+      {"Jordan", "Akintola", "Jordy", "Jordana"},
+      {"Instructions for Wound Care.", "Report for Chest Pain.", "Chosen name noted.",
+       "Transport pickup at the main entrance."});
+  // "pickup at 3310" is no plate: the whole address goes.
+  EXPECT_EQ(TextScrubber({}, 0).ScrubField("Transport pickup at 3310 Rhode Island Ave NE."),
+            "Transport pickup at [ADDRESS] NE.");
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
