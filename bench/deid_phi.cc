@@ -397,37 +397,43 @@ int main(int argc, char** argv) {
     dicom::DicomDataset ds;
     const std::string name = c.Name(), zh = c.ZhName(), phone = c.Identifier("phone", false).text;
     const std::string mrn = "MR" + c.Digits(8);
-    const std::vector<std::pair<std::string, std::string>> planted = {
-        {"PatientID", mrn},
-        {"PatientName", "DOE^" + c.Pick(kGiven)},
-        {"StudyDescription", "CHEST PA, call " + phone},
-        {"SeriesDescription", "PA " + zh},
-        {"ProtocolName", "CXR for " + name},
-        {"InstitutionName", "Lakeside " + c.Pick(kFamily) + " Hospital"},
-        {"OperatorsName", c.Pick(kFamily) + "^" + c.Pick(kGiven)},
-        {"AnatomicRegionSequence[0].CodeValue", "51185008"},
-        {"AnatomicRegionSequence[0].CodeMeaning", "Chest"},
-        {"AnatomicRegionSequence[0].PersonName", c.Pick(kFamily) + "^" + c.Pick(kGiven)},
-        {"AcquisitionContextSequence[0].TextValue", "tech " + c.Name()},
+    // Each attribute, its value, and the identifier in it that must not survive (searched in
+    // the whole file: an identifier of three digits, as the last group of a phone number, could
+    // turn up by chance in a UID generated while writing, so each is searched whole).
+    struct Planted {
+      std::string key, value, id;
+    };
+    const std::string national_id = c.Identifier("national_id", false).text;
+    const std::string given = c.Pick(kGiven), family1 = c.Pick(kFamily), given2 = c.Pick(kGiven),
+                      family2 = c.Pick(kFamily), given3 = c.Pick(kGiven), family3 = c.Pick(kFamily),
+                      tech = c.Name(), family4 = c.Pick(kFamily);
+    const std::vector<Planted> planted = {
+        {"PatientID", mrn, mrn},
+        {"PatientName", "DOE^" + given, given},
+        {"StudyDescription", "CHEST PA, call " + phone, phone},
+        {"SeriesDescription", "PA " + zh, zh},
+        {"ProtocolName", "CXR for " + name, name},
+        {"InstitutionName", "Lakeside " + family1 + " Hospital", family1},
+        {"OperatorsName", family2 + "^" + given2, given2},
+        {"AnatomicRegionSequence[0].PersonName", family3 + "^" + given3, given3},
+        {"AcquisitionContextSequence[0].TextValue", "tech " + tech, tech},
         {"AcquisitionContextSequence[0].ConceptNameCodeSequence[0].CodeMeaning",
-         "Operator " + c.Pick(kFamily)},
-        {"OtherPatientIDsSequence[0].PatientID", c.Identifier("national_id", false).text}};
-    for (const auto& [k, v] : planted) (void)ds.SetString(k, v);
+         "Operator " + family4, family4},
+        {"OtherPatientIDsSequence[0].PatientID", national_id, national_id}};
+    for (const Planted& p : planted) (void)ds.SetString(p.key, p.value);
+    (void)ds.SetString("AnatomicRegionSequence[0].CodeValue", "51185008");
+    (void)ds.SetString("AnatomicRegionSequence[0].CodeMeaning", "Chest");
     (void)ds.SetPrivate(0x0029, "VENDOR 1", 0x01, "LO", "ref " + c.Name());
     const deid::TextScrubber scrubber({name}, -17);
     if (!deid::DeidentifyDicom(ds, pseudo, &scrubber).ok()) continue;
     auto bytes = ds.ToBytes();
     if (!bytes.ok()) continue;
-    for (const auto& [k, v] : planted) {
-      if (k.find("CodeValue") != std::string::npos || v == "Chest") continue;
-      // The identifying part of each value: its last word (name, number, phone).
-      const std::string id =
-          v.substr(v.find_last_of(" ^") == std::string::npos ? 0 : v.find_last_of(" ^") + 1);
+    for (const Planted& p : planted) {
       ++dicom.planted;
-      const bool gone = bytes->find(id) == std::string::npos;
+      const bool gone = bytes->find(p.id) == std::string::npos;
       dicom.removed += gone;
       if (!gone && std::getenv("DEID_PHI_VERBOSE"))
-        std::fprintf(stderr, "dicom kept: %s = %s\n", k.c_str(), v.c_str());
+        std::fprintf(stderr, "dicom kept: %s = %s\n", p.key.c_str(), p.value.c_str());
     }
   }
 

@@ -677,12 +677,32 @@ std::vector<Rule> BuildPatternRules() {
       "巷)?(?:\\d+弄)?"
       "\\d+號(?:\\d+樓)?(?:之\\d+)?",
       Tag("[ADDRESS]"));
-  // A Taiwanese township or district named with its county or city (雲林縣斗六市).
+  // A Taiwanese township or district named with its county or city (雲林縣斗六市), with the road
+  // that follows it (彰化縣鹿港鎮中山路).
   add("address",
       "(?:台北|臺北|新北|桃園|台中|臺中|台南|臺南|高雄|基隆|新竹|嘉義|苗栗|彰化|南投|雲林|屏東|"
       "宜蘭|花蓮|台東|臺東|澎湖|金門|連江)(?:市|縣)(?:(?!，|。|；|、|：|\\s).){3,12}?(?:市|鄉|鎮|"
-      "區)",
+      "區)(?:(?:(?!，|。|；|、|：|\\s).){1,8}?(?:路|街|大道)(?:(?:一|二|三|四|五|六|七|八|九|十)段|"
+      "\\d段)?)?",
       Tag("[ADDRESS]"));
+  // A landmark that places someone (在天后宮旁賣香, 住在中正公園附近): a temple, a park, a market,
+  // a station or a school by its name, before a word of place.
+  add("address",
+      "(?:^|(在|住|近|到|於))((?:(?!，|。|；|、|：|\\s|在|住|近|到|於).){3,18}?(?:宮|廟|寺|教會|"
+      "公園|夜市|"
+      "市場|車站|國小|國中|高中|大學))(?=旁|附近|前|後|對面|周邊|一帶|口)",
+      [](const std::smatch& m, int) { return m[1].str() + "[ADDRESS]"; });
+  // An employer in Chinese (在台積電上班): what someone works at, two to eight characters (the
+  // pattern counts UTF-8 bytes, three a character), unless it is a kind of place (在家上班,
+  // 在醫院工作).
+  add("name", "(在)((?:(?!，|。|；|、|：|\\s|在).){6,24}?)(?=(?:上班|工作|任職|服務|擔任))",
+      [](const std::smatch& m, int) {
+        static const std::regex kPlaceKinds(
+            "^(?:家|家裡|家中|醫院|診所|學校|工廠|公司|餐廳|市場|附近|外地|國外|台北|臺北|台中|"
+            "臺中|台南|臺南|高雄|新竹|桃園|大陸|美國|日本|本院|那裡|這裡|夜市|工地|農地|田裡|急診|"
+            "病房|門診|加護病房|開刀房|社區|家附近)$");
+        return std::regex_search(m[2].str(), kPlaceKinds) ? m.str(0) : m[1].str() + "[NAME]";
+      });
   // A Taiwanese road named with its city or county, without a house number.
   add("address",
       "(?:台北|臺北|新北|桃園|台中|臺中|台南|臺南|高雄|基隆|新竹|嘉義|苗栗|彰化|南投|雲林|屏東|"

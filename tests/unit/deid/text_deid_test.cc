@@ -1029,6 +1029,14 @@ TEST(TextScrubberTest, ThePersonADocumentIsForAndTheirChosenAndLegalNames) {
             "Transport pickup at [ADDRESS] NE.");
 }
 
+TEST(TextScrubberTest, AChinesePetNameARoadAfterItsTownALandmarkAndAnEmployer) {
+  ExpectScrubbedAndKept(
+      "阿嬤由孫女小芸陪同。家住彰化縣鹿港鎮中山路附近，平日在天后宮旁賣香。兒子在台積電上班。",
+      {"小芸", "中山路", "天后宮", "台積電"},
+      {"每小時量一次血壓。", "由家屬陪同，小孩在家。", "兒子在家上班。", "她在醫院工作多年。",
+       "在手術當中血壓下降。"});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
