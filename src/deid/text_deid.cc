@@ -458,6 +458,10 @@ std::vector<Rule> BuildPatternRules() {
   add("account",
       R"(\b((?:policy|account|acct\.?|member|subscriber|group|claim|contract)(?: (?:number|no\.?|#|id))?[:#]? ?)[A-Z]{2,4} \d{3,5}(?: \d{2,5}){1,3}\b)",
       KeepFirst("[ID]"), icase);
+  // The last digits of a Social Security number ("Her SSN ends in 4471").
+  add("national_id",
+      R"(\b((?:SSN|SS#|social security(?: number| no\.?)?)(?:'s)?(?: (?:ends|ending|that ends)(?: in| with)?| last (?:four|4)(?: digits)?)(?: (?:is|are))?[:#]? ?)\d{4}\b)",
+      KeepFirst("[ID]"), icase);
   // Payment cards by their last digits ("Credit card ending 4417").
   add("account",
       R"(\b((?:credit card|debit card|card|visa|mastercard|amex)(?: number)? (?:ending(?: in)?|last (?:four|4)(?: digits)?|x+|\*+)[:#]? ?)\d{4}\b)",
@@ -710,6 +714,14 @@ std::vector<Rule> BuildPatternRules() {
       "(?:(?!，|。|；|、|：|\\s).){0,24}?(?:路|街|大道)(?:(?:一|二|三|四|五|六|七|八|九|十)段|"
       "\\d段)?",
       Tag("[ADDRESS]"));
+  // A congregation by its name and denomination ("Attends Ebenezer AME Sundays").
+  add("address",
+      R"(\b(?:(?:St\.|Saint|Mt\.|Mount|New|Greater|First|Second|Holy) )?[A-Z][a-z]+(?: [A-Z][a-z]+){0,2} (?:AME(?: Zion)?|Baptist|Methodist|Lutheran|Presbyterian|Episcopal|Pentecostal|Adventist|Church of God(?: in Christ)?|Church of Christ|Tabernacle|Synagogue|Mosque|Masjid|Gurdwara|Kingdom Hall)(?: Church)?\b)",
+      Tag("[ADDRESS]"));
+  // A prison or a jail by its name ("incarcerated at FCI Cumberland", "Shelby County Jail").
+  add("address",
+      R"(\b(?:(?:FCI|USP|FCC|FMC|FPC|MDC|SCI|CCI) [A-Z][a-z]+(?: [A-Z][a-z]+)?|[A-Z][a-z]+(?: [A-Z][a-z]+)? (?:County )?(?:Jail|Correctional (?:Facility|Institution|Center)|Detention (?:Center|Facility)|State Prison|Penitentiary))\b)",
+      Tag("[ADDRESS]"));
   // A town where a relative lives, named by the relative ("at our daughter's in Spokane").
   add("address",
       R"(\b((?:(?:grand|step-?)?(?:daughter|son|sister|brother|mother|father|parents|aunt|uncle|cousin|niece|nephew|friend|family|kids|children)(?:-in-law)?(?:'s|’s|s'|s’)(?: (?:house|home|place|apartment|farm|cabin))? (?:in|near|outside) ))(?!(?:January|February|March|April|May|June|July|August|September|October|November|December)\b)[A-Z][a-z]+(?: [A-Z][a-z]+)?)",
@@ -954,7 +966,7 @@ std::vector<Rule> BuildPatternRules() {
       Labelled("[NAME]"));
   // A name given as an alias ("visits under alias Dez Pike", "a.k.a. Junior").
   add("name",
-      R"(\b((?:alias|aliases|a\.k\.a\.?|aka|AKA|goes by|street name|nicknamed|(?:[Pp]refers|[Ll]ikes|[Ww]ants|[Aa]sks) to be called|[Kk]nown to (?:all|family|friends|staff) as)[:]? ["“']?)[A-Z][a-z]+(?:[ -][A-Z][a-z'-]+)?)",
+      R"(\b((?:alias|aliases|a\.k\.a\.?|aka|AKA|[Gg]oes by|[Ss]treet name|[Nn]icknamed|(?:[Pp]refers|[Ll]ikes|[Ww]ants|[Aa]sks) to be called|[Kk]nown to (?:all|family|friends|staff) as)[:]? ["“']?)[A-Z][a-z]+(?:[ -][A-Z][a-z'-]+)?)",
       KeepFirst("[NAME]"));
   // A name set off before the kin or carer it is ("History from Lucía, the patient's
   // granddaughter"), after a word that leads to a person, so that no sentence's opening word
@@ -1143,11 +1155,14 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b((?:[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Tt]he) (?:[a-z-]+ ){0,2}([a-z-]+),? (?:named|called) )([A-Z][a-z]+(?:[ -][A-Z][a-z]+)?))",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kThings = {
-            "medication", "medicine", "drug",    "pill",      "tablet",    "supplement", "vitamin",
-            "herb",       "inhaler",  "cream",   "ointment",  "product",   "syndrome",   "disease",
-            "condition",  "disorder", "virus",   "bacteria",  "infection", "procedure",  "test",
-            "scan",       "device",   "app",     "program",   "thing",     "something",  "study",
-            "trial",      "diet",     "therapy", "treatment", "exercise",  "technique",  "sign"};
+            "medication", "medicine", "drug", "pill", "tablet", "supplement", "vitamin", "herb",
+            "inhaler", "cream", "ointment", "product", "syndrome", "disease", "condition",
+            "disorder", "virus", "bacteria", "infection", "procedure", "test", "scan", "device",
+            "app", "program", "thing", "something", "study", "trial", "diet", "therapy",
+            "treatment", "exercise", "technique", "sign",
+            // Pets: their names identify no one.
+            "dog", "cat", "puppy", "kitten", "pet", "horse", "bird", "parrot", "rabbit", "hamster",
+            "pony", "goat", "turtle", "fish"};
         return kThings.count(m[2].str()) ? m.str(0) : m[1].str() + "[NAME]";
       });
   // Relatives named together after a plural ("with sons Abe and Isaac", "daughters Ann, Beth and

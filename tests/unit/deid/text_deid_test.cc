@@ -1037,6 +1037,15 @@ TEST(TextScrubberTest, AChinesePetNameARoadAfterItsTownALandmarkAndAnEmployer) {
        "在手術當中血壓下降。"});
 }
 
+TEST(TextScrubberTest, ACongregationANicknameAPrisonAndTheLastDigitsOfAnSsn) {
+  ExpectScrubbedAndKept(
+      "Attends Ebenezer AME Sundays. Goes by \"Mama Pearl\" at church. Son is incarcerated at FCI "
+      "Cumberland. Her SSN ends in 4471.",
+      {"Ebenezer", "Mama Pearl", "Cumberland", "4471"},
+      {"She keeps a dog named Biscuit.", "Attends church on Sundays.",
+       "Baptist hospital records reviewed.", "SSN on file."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
