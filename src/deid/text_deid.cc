@@ -425,12 +425,12 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b((?:(?:SSN|SS#|social security(?: number| no\.?)?)[:#]?|social[:#]) ?)\d{3}[- ]?\d{2}[- ]?\d{4}\b)",
       KeepFirst("[ID]"), icase);
   add("id",
-      R"(\b((?:SSN|SS#|social security(?: number| no\.?)?) (?:last (?:four|4)(?: digits)?|ending(?: in)?)[:#]? ?)\d{4}\b)",
+      R"(\b((?:SSN|SS#|social security(?: number| no\.?)?) (?:last (?:four|4)(?: digits)?|ending(?: in)?|(?:that )?ends (?:in|with))(?: (?:is|are))?[:#]? ?)\d{4}\b)",
       KeepFirst("[ID]"), icase);
   add("id", "((?:護照|居留證|身分證|身份證)(?:號碼|號|字號)?(?:：|:| )?)[A-Za-z0-9]{6,12}",
       KeepFirst("[ID]"));
   add("mrn",
-      R"(\b(?:MRN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?[A-Z]{0,4}-?(?:\d{2,4}-)?\d{4,}\b)",
+      R"(\b(?:MRN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?(?:[A-Z]{0,4}-?(?:\d{2,4}-)?\d{4,}|\d{2,4}(?:-\d{2,4}){2,4})\b)",
       Tag("[MRN]"), icase);
   // A record number written in groups after its label ("MRN KH 0081 4471").
   add("mrn",
@@ -457,10 +457,6 @@ std::vector<Rule> BuildPatternRules() {
   // NYL 7739 2201 45").
   add("account",
       R"(\b((?:policy|account|acct\.?|member|subscriber|group|claim|contract)(?: (?:number|no\.?|#|id))?[:#]? ?)[A-Z]{2,4} \d{3,5}(?: \d{2,5}){1,3}\b)",
-      KeepFirst("[ID]"), icase);
-  // The last digits of a Social Security number ("Her SSN ends in 4471").
-  add("national_id",
-      R"(\b((?:SSN|SS#|social security(?: number| no\.?)?)(?:'s)?(?: (?:ends|ending|that ends)(?: in| with)?| last (?:four|4)(?: digits)?)(?: (?:is|are))?[:#]? ?)\d{4}\b)",
       KeepFirst("[ID]"), icase);
   // Payment cards by their last digits ("Credit card ending 4417").
   add("account",
@@ -527,7 +523,7 @@ std::vector<Rule> BuildPatternRules() {
   // Court and police file numbers ("restraining order (docket 2281CR004417)", "case no.
   // 24-CV-1183"): six characters and more with a digit, after their label.
   add("id",
-      R"(\b((?:[Dd]ocket|[Cc]ourt case|[Cc]ase|[Cc]itation|[Ww]arrant|[Pp]olice report|[Ii]ncident report|[Ii]ndictment|[Aa]rrest)(?: (?:number|no\.?|#))?[:#]? ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{5,}\b)",
+      R"(\b((?:[Dd]ocket|[Cc]ourt case|[Cc]ase|[Cc]itation|[Ww]arrant|[Pp]olice report|[Ii]ncident report|[Ii]ndictment|[Aa]rrest)(?: (?:number|no\.?|#))?[:#]? ?(?:[A-Z]{2,6} )?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{5,}\b)",
       KeepFirst("[ID]"));
   add("vehicle", "(車牌號碼|車牌|車號|機車|汽車)(?:：|:| )?[A-Za-z0-9-]{4,10}",
       Labelled("[VEHICLE]", ""));
@@ -713,6 +709,10 @@ std::vector<Rule> BuildPatternRules() {
       "宜蘭|花蓮|台東|臺東|澎湖|金門|連江)(?:市|縣)"
       "(?:(?!，|。|；|、|：|\\s).){0,24}?(?:路|街|大道)(?:(?:一|二|三|四|五|六|七|八|九|十)段|"
       "\\d段)?",
+      Tag("[ADDRESS]"));
+  // A place on a highway by its exit or mile marker ("MVC on I-5 near exit 166").
+  add("address",
+      R"(\b(?:I-\d{1,3}|Interstate \d{1,3}|US[- ]\d{1,3}|(?:Hwy|Highway|Route|Rte\.?|SR)[- ]\d{1,4})(?: [NSEW]B| (?:north|south|east|west)bound)?,? (?:(?:near|at|by|past|before|after) )?(?:exit|mile(?: marker)?|MM|mm) \d{1,4}[A-Z]?\b)",
       Tag("[ADDRESS]"));
   // A congregation by its name and denomination ("Attends Ebenezer AME Sundays").
   add("address",

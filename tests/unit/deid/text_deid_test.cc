@@ -1046,6 +1046,15 @@ TEST(TextScrubberTest, ACongregationANicknameAPrisonAndTheLastDigitsOfAnSsn) {
        "Baptist hospital records reviewed.", "SSN on file."});
 }
 
+TEST(TextScrubberTest, AHighwayExitAnMrnInPairsAndAnAgencysReportNumber) {
+  ExpectScrubbedAndKept(
+      "MVC on I-5 near exit 166 at 0230. Prior studies under previous MRN 00-44-81-22. Police "
+      "report #SFPD 240118-0042.",
+      {"exit 166", "00-44-81-22", "240118"},
+      {"Exit the unit by the east door.", "Route 2 of the IV is infiltrated.",
+       "Police report filed."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
