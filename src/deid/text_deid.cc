@@ -432,6 +432,10 @@ std::vector<Rule> BuildPatternRules() {
   add("mrn",
       R"(\b(?:MRN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?(?:[A-Z]{0,4}-?(?:\d{2,4}-)?\d{4,}|\d{2,4}(?:-\d{2,4}){2,4})\b)",
       Tag("[MRN]"), icase);
+  // A chart number after the service's letters ("IHS chart IHS 44-1187", "VA chart VA 22-0071").
+  add("mrn",
+      R"(\b((?:[Cc]hart|[Rr]ecord|MRN)(?: (?:number|no\.?|#))?[:#]? ?[A-Z]{2,5} )\d{2,4}-\d{3,}\b)",
+      KeepFirst("[MRN]"));
   // A record number written in groups after its label ("MRN KH 0081 4471").
   add("mrn",
       R"(\b((?:MRN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?)[A-Z]{0,4} ?\d{2,}(?: \d{2,}){1,3}\b)",
@@ -610,7 +614,7 @@ std::vector<Rule> BuildPatternRules() {
 
   // 6. Geographic subdivisions: street addresses, Taiwanese addresses, labelled addresses.
   add("address",
-      R"(\b\d{1,5}[A-Z]? (?:(?:[NSEW]\.?|North|South|East|West) )?(?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Highway|Hwy|Parkway|Pkwy|Circle|Cir|Trail|Trl|Pike|Turnpike|Tpke|Expressway|Expy|Freeway|Fwy|Square|Sq|Crescent|Alley|Loop)\b(?:,? (?:Apt\.?|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$| [A-Z]{2}\b))?)",
+      R"(\b\d{1,5}[A-Z]? (?:(?:[NSEW]\.?|North|South|East|West) )?(?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Highway|Hwy|Parkway|Pkwy|Circle|Cir|Trail|Trl|Pike|Turnpike|Tpke|Expressway|Expy|Freeway|Fwy|Square|Sq|Crescent|Alley|Loop|Run|Trace|Cove|Bend|Ridge|Path|Point|Crossing)\b(?:,? (?:Lot|Space|Trlr|Trailer) ?#? ?\w+)?(?:,? (?:Apt\.?|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$| [A-Z]{2}\b))?)",
       Tag("[ADDRESS]"));
   // std::regex works on bytes, so multi-byte delimiters are matched as sequences (lookahead),
   // never in bracket expressions.
@@ -714,6 +718,10 @@ std::vector<Rule> BuildPatternRules() {
   add("address",
       R"(\b(?:I-\d{1,3}|Interstate \d{1,3}|US[- ]\d{1,3}|(?:Hwy|Highway|Route|Rte\.?|SR)[- ]\d{1,4})(?: [NSEW]B| (?:north|south|east|west)bound)?,? (?:(?:near|at|by|past|before|after) )?(?:exit|mile(?: marker)?|MM|mm) \d{1,4}[A-Z]?\b)",
       Tag("[ADDRESS]"));
+  // A town's community, senior or civic center ("from the Duckwater community center").
+  add("address",
+      R"(\b(?!(?:The|Our|Their|His|Her|A|An)\b)[A-Z][a-z]+(?: [A-Z][a-z]+)? (?=(?:community|senior|recreation|rec|civic|youth|cultural|tribal|chapter) (?:center|centre|house|hall)\b))",
+      Tag("[ADDRESS] "));
   // A congregation by its name and denomination ("Attends Ebenezer AME Sundays").
   add("address",
       R"(\b(?:(?:St\.|Saint|Mt\.|Mount|New|Greater|First|Second|Holy) )?[A-Z][a-z]+(?: [A-Z][a-z]+){0,2} (?:AME(?: Zion)?|Baptist|Methodist|Lutheran|Presbyterian|Episcopal|Pentecostal|Adventist|Church of God(?: in Christ)?|Church of Christ|Tabernacle|Synagogue|Mosque|Masjid|Gurdwara|Kingdom Hall)(?: Church)?\b)",
@@ -1187,7 +1195,7 @@ std::vector<Rule> BuildPatternRules() {
   // A business by the trade in its name ("Dunmore Steel Fabricators", "Hillside Trucking"):
   // where someone works or was hurt.
   add("name",
-      R"(\b[A-Z][A-Za-z'&-]+(?: (?:&|and|[A-Z][A-Za-z'&-]+)){0,3} (?:Fabricators|Fabrication|Manufacturing|Industries|Logistics|Construction|Contractors|Trucking|Freight|Roofing|Plumbing|Landscaping|Warehousing|Distribution|Packaging|Foods|Dairy|Farms|Motors|Welding|Machining|Plastics|Lumber|Cannery|Bakery|Brewery|Diner|Tavern|Salon|Barbershop)\b(?! (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z])))",
+      R"(\b[A-Z][A-Za-z'&-]+(?: (?:&|and|[A-Z][A-Za-z'&-]+)){0,3} (?:Fabricators|Fabrication|Manufacturing|Industries|Logistics|Construction|Contractors|Trucking|Freight|Roofing|Plumbing|Landscaping|Warehousing|Distribution|Packaging|Foods|Dairy|Farms|Motors|Welding|Machining|Plastics|Lumber|Cannery|Bakery|Brewery|Diner|Tavern|Salon|Barbershop|Towing|Hauling|Excavating|Paving|Masonry|Movers|Janitorial|Orchards|Vineyards|Winery|Nursery|Feed & Seed)\b(?! (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company)(?![A-Za-z])))",
       Tag("[NAME]"));
   add("name",
       R"(\b[A-Z][A-Za-z'&-]+(?: [A-Z][A-Za-z'&-]+){0,3} (?:Co\.|Inc\.?|LLC|Ltd\.?|Corp\.?|Corporation|Company|(?:&|and) Sons|(?:&|and) Daughters|Bros\.?|Brothers)(?![A-Za-z]))",

@@ -1054,6 +1054,15 @@ TEST(TextScrubberTest, AHighwayExitAnMrnInPairsAndAnAgencysReportNumber) {
       {"Exit the unit by the east door.", "Mile 3 of the walk was slow.", "Police report filed."});
 }
 
+TEST(TextScrubberTest, AStreetCalledRunWithItsLotATowingFirmAChartAfterItsServiceATownsCenter) {
+  ExpectScrubbedAndKept(
+      "Discharged to 42 Quail Run, Lot 7. Son-in-law drives for Desert Sun Towing. IHS chart IHS "
+      "44-1187. Telehealth from the Duckwater community center.",
+      {"Quail", "Lot 7", "Desert Sun", "44-1187", "Duckwater"},
+      {"Meals at the senior center daily.", "Ran 2 miles.", "Towing the line on diet.",
+       "Chart reviewed."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
