@@ -345,7 +345,8 @@ constexpr const char* kAlsoWords =
     // Eponyms that name a device or a manoeuvre even alone ("changed the Foley", "Apgars 8 and 9").
     "Foley Apgar Apgars Glasgow Valsalva Heimlich Trendelenburg Kerley Hickman Groshong Penrose "
     "Bovie Seldinger Doppler Holter Yankauer Tenckhoff Broviac Quinton "
-    "Opal Hazel Blanche Homer Chester Geneva Augusta Lowell Viola Ada Ola Addison Harper Avery "
+    "Foster Opal Hazel Blanche Homer Chester Geneva Augusta Lowell Viola Ada Ola Addison Harper "
+    "Avery "
     "May June April August Will Mark Bill Grace Hope Faith Joy Rose Lily Iris Ivy Dawn Summer "
     "Autumn Art Frank Sue Pat Don Ray Gene Carol Max Jack Sage Hunter Chase Ruby Amber Crystal "
     "Pearl Violet Olive Jasmine Destiny Harmony Angel Page Bell Rich Jean Lane Dale Glen Glenn Guy "

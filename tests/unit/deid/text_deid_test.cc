@@ -1063,6 +1063,14 @@ TEST(TextScrubberTest, AStreetCalledRunWithItsLotATowingFirmAChartAfterItsServic
        "Chart reviewed."});
 }
 
+TEST(TextScrubberTest, ALastKnownTownANameInUseAndAQuotedNicknameAfterARelative) {
+  ExpectScrubbedAndKept(
+      "Biological mother's whereabouts unknown, last known Decatur. Patient uses name Rowan and "
+      "they/them pronouns. Mom's boyfriend \"Big Mike\" not allowed to visit.",
+      {"Decatur", "Rowan", "Big Mike"},
+      {"Foster mom at bedside.", "Last seen by the nurse at noon.", "Uses name badges."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
