@@ -389,6 +389,14 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[PHONE]"));
   // An extension: "ext. 305", "分機305", and "轉2245" after a Taiwanese number ("轉" + digits
   // is how an extension is dialled there; "轉院" and "轉診" carry no digits).
+  // A local number of seven digits with its hyphen ("Her number is 555-0100"), wherever it
+  // stands: an exchange begins with 2 to 9, and a range of doses or counts is followed by its
+  // unit ("200-1000 mg", "150-4500 cells") or follows a word of ranges ("range 250-1000").
+  add("phone",
+      R"(((?:[Rr]ange|[Rr]ef(?:erence)?|[Nn]ormal|[Nn]l|[Bb]etween|[Ff]rom|[Tt]arget|[Gg]oal)[:\s(]{1,3})?\b[2-9]\d{2}-\d{4}\b(?![-./]\d)(?! ?(?:mg|mcg|g|kg|mL|ml|L|units?|IU|mmol|mEq|cells|mm|cm|mcL|uL|/|%|x)(?![A-Za-z])))",
+      [](const std::smatch& m, int) {
+        return m[1].matched ? m.str(0) : std::string("[PHONE]");  // a range stays
+      });
   // United Kingdom numbers: "07700 900461", "020 7946 0958"; Australian mobiles "0412 345 678".
   add("phone", R"(\b0\d{4} ?\d{6}\b|\b0\d{2} \d{4} \d{4}\b|\b0\d{3} \d{3} \d{3}\b)",
       Tag("[PHONE]"));
@@ -1014,7 +1022,7 @@ std::vector<Rule> BuildPatternRules() {
   // Someone to call at a number ("Please call Maribel at ext. 2207"): a capitalized name between
   // "call" and a telephone number, unless it names a service.
   add("name",
-      R"(\b((?:[Cc]all|[Pp]age|[Tt]ext|[Cc]ontact|[Aa]sk for|[Rr]each) )(?!(?:Radiology|Pharmacy|Security|Nursing|Transport|Dispatch|Registration|Scheduling|Billing|Admitting|Lab|Laboratory|Patient|Family|Poison|Control|Clinic|Hospice|Triage|Cardiology|Surgery|Oncology|Neurology|Pediatrics|Psychiatry|Urology|Orthopedics|Dermatology|Me|Us|Them)\b)[A-Z](?:[a-z]|[^ -~\s])+(?: [A-Z](?:[a-z'-]|[^ -~\s])+)?(?= (?:at|on) (?:\x01|ext|x\d|\(?\d)))",
+      R"(\b((?:[Cc]all|[Pp]age|[Tt]ext|[Cc]ontact|[Aa]sk for|[Rr]each) )(?!(?:Radiology|Pharmacy|Security|Nursing|Transport|Dispatch|Registration|Scheduling|Billing|Admitting|Lab|Laboratory|Patient|Family|Poison|Control|Clinic|Hospice|Triage|Cardiology|Surgery|Oncology|Neurology|Pediatrics|Psychiatry|Urology|Orthopedics|Dermatology|Me|Us|Them|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Today|Tomorrow|Tonight|Back|Again|Anytime)\b)[A-Z](?:[a-z]|[^ -~\s])+(?: [A-Z](?:[a-z'-]|[^ -~\s])+)?(?= (?:at|on) (?:\x01|ext|x\d|\(?\d)))",
       KeepFirst("[NAME]"));
   // A colleague named by the service they speak for: "Fitzwilliam from PT recommends ...".
   add("name",

@@ -1071,6 +1071,12 @@ TEST(TextScrubberTest, ALastKnownTownANameInUseAndAQuotedNicknameAfterARelative)
       {"Foster mom at bedside.", "Last seen by the nurse at noon.", "Uses name badges."});
 }
 
+TEST(TextScrubberTest, ASevenDigitNumberWithoutACueButNotARangeOrADose) {
+  ExpectScrubbedAndKept("Her number is 555-0100. Reach her at 555-0100 after six.", {"555-0100"},
+                        {"Give 200-1000 mg daily.", "Platelets 150-4500 cells.", "Range 250-1000.",
+                         "Goal 300-1000 steps."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
