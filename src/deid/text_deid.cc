@@ -258,6 +258,10 @@ std::vector<Rule> BuildPatternRules() {
   add("date",
       R"(\b(?:0?[1-9]|[12]\d|3[01])(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)(?:19|20)?\d{2}\b)",
       Tag("[DATE]"), icase);
+  // Dates in Spanish ("lunes 3 de marzo", "3 de marzo de 2024").
+  add("date",
+      R"(\b(?:(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo),? )?(?:0?[1-9]|[12]\d|3[01]) de (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)(?:,? (?:de |del )?\d{4})?\b)",
+      Tag("[DATE]"), icase);
   // A season with its year ("Spring 2022", "winter of 2019").
   add("date", R"(\b(?:[Ss]pring|[Ss]ummer|[Ff]all|[Aa]utumn|[Ww]inter) (?:of )?(?:19|20)\d{2}\b)",
       Tag("[DATE]"));
@@ -658,7 +662,7 @@ std::vector<Rule> BuildPatternRules() {
   // "Springfield, OR": a city with a state and no ZIP code (the state stays). Clinical words
   // before an abbreviation that is also a state code ("Chest, PA", "Head, CT") are not cities.
   add("address",
-      R"(\b([A-Z][a-z]+(?: [A-Z][a-z]+)?), (AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC)\b(?= [a-z]|[.;),]|$))",
+      R"(\b([A-Z][a-z]+(?: [A-Z][a-z]+)?), (AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR|GU|VI|AS|MP)\b(?= [a-z]|[.;),]|$))",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kClinical = {
             "Chest",     "Abdomen",    "Head",       "Neck",       "Pelvis",   "Spine",
@@ -671,6 +675,15 @@ std::vector<Rule> BuildPatternRules() {
         if (kClinical.count(city.substr(0, city.find(' ')))) return m.str(0);
         return "[ADDRESS], " + m[2].str();
       });
+  // Addresses as Puerto Rico writes them: an urbanización, barrio, sector, residencial or
+  // condominio by its name, and a calle with its number ("Urb. Villa Carolina, Calle 12 #34",
+  // "Bo. Quebrada Arenas").
+  add("address",
+      R"(\b(?:Urb\.|Urbanizaci[oó]n|Bo\.|Barrio|Sector|Res\.|Residencial|Cond\.|Condominio|Parcelas|Comunidad|Reparto|Jard[ií]nes de)(?: (?:de |del |la |las |los )?[A-ZÁÉÍÓÚÑ](?:[a-z]|[^ -~\s])+){1,3}\b)",
+      Tag("[ADDRESS]"));
+  add("address",
+      R"(\b(?:Calle|Carr\.|Carretera|Avenida|Camino|Paseo)(?: (?:de |del |la |las |los )?(?:[A-ZÁÉÍÓÚÑ](?:[a-z]|[^ -~\s])+|\d{1,4}[A-Z]?)){1,3}(?:,? (?:#|n[uú]m\.|km\.?) ?\d{1,5}[A-Z]?(?:\.\d)?)?)",
+      Tag("[ADDRESS]"));
   // A street named without its number ("lives on Maple Grove Rd").
   add("address",
       R"(\b(?:[A-Z][a-z]+ ){1,3}(?:Street|Avenue|Road|Lane|Drive|Boulevard|Court|Terrace|Highway|Parkway|Turnpike|Pike|Trail|St|Ave|Rd|Ln|Blvd|Hwy|Pkwy|Tpke)\b\.?)",
@@ -1002,7 +1015,7 @@ std::vector<Rule> BuildPatternRules() {
   // Titles, possibly two ("Chaplain Rev. Oduya"), before a capitalized name, possibly after
   // initials ("RN K. Osei").
   add("name",
-      R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.)) (?:[A-Z]\.(?: ?[A-Z]\.)? (?=[A-Z][a-z]))?[A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
+      R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.|Don|Doña|Sr\.|Sra\.|Srta\.|Lcdo\.|Lcda\.|Dra\.)) (?:[A-Z]\.(?: ?[A-Z]\.)? (?=[A-Z][a-z]))?[A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
   // The person a document is for ("Discharge instructions for Jordan Akintola-Reyes"): two
   // capitalized words after it, the first a dictionary given name or the second a surname or a

@@ -1077,6 +1077,15 @@ TEST(TextScrubberTest, ASevenDigitNumberWithoutACueButNotARangeOrADose) {
                          "Goal 300-1000 steps."});
 }
 
+TEST(TextScrubberTest, AnAddressAsPuertoRicoWritesItSpanishHonorificsAndDates) {
+  ExpectScrubbedAndKept(
+      "Home: Urb. Villa Carolina, Calle 12 #34, Carolina, PR. Caregiver is her compadre Don "
+      "Evaristo. Son lives in Bo. Quebrada Arenas. Seen by Lcda. Ortiz on lunes 3 de marzo.",
+      {"Villa", "Calle 12", "#34", "Carolina,", "Evaristo", "Quebrada", "Ortiz", "3 de marzo"},
+      {"Wagner grade 2 ulcer.", "Don gloves and gown.", "Sector 3 of the ward.",
+       "Visits los domingos."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
