@@ -5,7 +5,8 @@
 # record-driven baseline that replaces only the patient's identifiers from the record; then the
 # held-out phrasings of bench/data/deid_heldout.txt, each set with its recall now and at its first
 # measurement (held_out_first_recall: the newest set's; held_out_first_pooled: the last five
-# sets' first measurements pooled, the steadier figure for text never seen).
+# sets' first measurements pooled, the steadier figure for text never seen), and a word-level
+# diagnostic: "partly kept" lines where a word of a removed identifier that may identify survives.
 # Usage: scripts/bench.sh deid [DOCUMENTS [SEED]]   (default 400 documents, seed 2026)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -426,7 +426,7 @@ constexpr const char* kEponymNouns =
     "equation ratio respiration respirations breathing murmur sound sounds pulse pulses gallop "
     "thyroiditis encephalopathy gland glands tubes bag bags drape coma splint splints brace collar "
     "frame traction mask syringe hump circle loop ligament ampulla islets islet foramen tetralogy "
-    "triangle capsule fascia tubercle bundle plexus crypts column columns contractions";
+    "triangle capsule fascia tubercle bundle plexus crypts column columns contractions fall";
 
 // Capitalized words that are not names though a dictionary name stands before them (a given name
 // before "Hospital" is an institution's, a surname before "Street" an address's).
@@ -749,7 +749,7 @@ std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
     }
     // "Surname, Given".
     if (last == i && surname && i + 1 < n && (gap(i, i + 1) == ", " || gap(i, i + 1) == ",") &&
-        name_word(i + 1) && Given(words[i + 1].text) && !AlsoWord(words[i + 1].text))
+        name_word(i + 1) && Given(words[i + 1].text) && !InSet(d.also_words, words[i + 1].text))
       last = i + 1;
     // A dictionary name alone, unless it is also a common word.
     if (last == i && !((given || surname) && !also)) continue;

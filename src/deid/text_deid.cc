@@ -14,6 +14,7 @@
 #include "common/civil_time.h"
 #include "common/strings.h"
 #include "deid/chinese_names.h"
+#include "deid/name_lists.h"
 #include "deid/names.h"
 
 namespace medscribe::deid {
@@ -346,6 +347,10 @@ std::vector<Rule> BuildPatternRules() {
   add("date",
       R"(\b((?:saw|seen|visited|met|called|phoned|examined|evaluated|spoke (?:to|with)|talked (?:to|with))(?: (?:her|him|them|the patient|the pt|pt|patient|family))?(?: (?:at home|in clinic|in (?:the )?office|at (?:the )?bedside|by phone|by video|via telehealth))? (?:on )?)(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/)(?! (?:tabs?|tablets?|pills?|caps?|capsules?|doses?|of|strength)\b))",
       KeepFirst("[DATE]"), icase);
+  // Month/day after "last" or "next" and what it dates ("Last BM 11/29", "next dose 3/2").
+  add("date",
+      R"(\b((?:[Ll]ast|[Nn]ext) [A-Za-z]{2,12}:? )(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/)(?! (?:tabs?|tablets?|pills?|caps?|doses?|of)\b))",
+      KeepFirst("[DATE]"));
   // Month/day after a weekday, whatever comes before it ("booked for Tues 5/14").
   add("date",
       R"(\b((?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|tues|wed|thu|thur|thurs|fri|sun)\.?,? )(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])\b(?!/))",
@@ -551,7 +556,7 @@ std::vector<Rule> BuildPatternRules() {
         return digit && letter ? std::string("[VEHICLE]") : v;
       });
   add("device",
-      R"(\b(serial(?: number| no\.?| #)?|S/N|SN|UDI|IMEI|MEID|ESN|device (?:id|identifier)|asset(?: tag| id| number| no\.?)|inventory(?: tag| number)|equipment(?: id| tag)|lot(?: number| no\.?)?)[:#]? ?(?=[A-Za-z0-9()./-]*\d)[A-Z0-9][A-Z0-9()./-]{3,}\b)",
+      R"(\b(serials?(?: numbers?| no\.?| #)?|S/Ns?|SN|UDI|IMEI|MEID|ESN|device (?:id|identifier)|asset(?: tag| id| number| no\.?)|inventory(?: tag| number)|equipment(?: id| tag)|lot(?: number| no\.?)?)[:#]? ?(?=[A-Za-z0-9()./-]*\d)[A-Z0-9][A-Z0-9()./-]{3,}\b)",
       Labelled("[DEVICE_ID]"), icase);
   // A phone's IMEI (15 or 16 digits, grouped 2-6-6-1 or 2) or MEID after its label
   // ("IMEI 35 391610 412877 3").
@@ -632,6 +637,9 @@ std::vector<Rule> BuildPatternRules() {
   // never in bracket expressions.
   add("address", "(住址|地址|戶籍地|居住地)(?:：|:)?.+?(?=，|。|；|\\n|$)",
       Labelled("[ADDRESS]", ""));
+  // Post office boxes before the words that introduce an address, whose clause would otherwise
+  // end at the "P." of "P.O." and leave the box number.
+  add("address", R"(\b(?:P\.? ?O\.? Box|Post Office Box|PMB) \d{1,6}\b)", Tag("[ADDRESS]"), icase);
   add("address", R"(\b(address|lives at|residing at|resides at)[:]? [^.;\n]{4,80})",
       Labelled("[ADDRESS]"), icase);
   add("address", R"(\b\d{5}(?:-\d{4})?\b(?= ?(?:USA|US|$)))", Tag("[ADDRESS]"));
@@ -641,7 +649,6 @@ std::vector<Rule> BuildPatternRules() {
   add("address",
       R"(\b[A-Z][a-z]+(?:straße|strasse|weg|platz|gasse|allee|gade|vej|gatan|vägen) \d{1,4}[a-z]?\b)",
       Tag("[ADDRESS]"));
-  add("address", R"(\b(?:P\.? ?O\.? Box|Post Office Box|PMB) \d{1,6}\b)", Tag("[ADDRESS]"), icase);
   // Rural routes and highway contract boxes ("RR 2 Box 41", "HC 64 Box 1120").
   add("address", R"(\b(?:RR|R\.R\.|Rural Route|HC|Star Route) ?#?\d{1,3},? Box \d{1,6}\b)",
       Tag("[ADDRESS]"));
@@ -1032,6 +1039,16 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:[Bb]aby's|[Hh]er|[Hh]is|[Tt]heir|[Mm]y|[Pp]atient's|[Pp]t's|[Pp]referred|[Ff]ull|[Ll]egal|[Mm]aiden|[Bb]irth|[Ff]irst|[Ll]ast|[Cc]hosen|[Nn]ick|[Gg]iven|[Ff]ormer|[Pp]revious|[Dd]ead|[Aa]lternate|[Uu]ses(?: the)?|[Aa]nswers to(?: the)?) ?name(?: on (?:insurance|file|the chart|(?:her|his|their) (?:ID|license|insurance)|records?))?(?: will be| is| was|:)? )[A-Z](?:[a-z'-]|[^ -~\s])+(?: [A-Z](?:[a-z'-]|[^ -~\s])+)?)",
       KeepFirst("[NAME]"));
+  // The nurse a report was called or handed to ("Report called to Nkechi on 4 West").
+  add("name",
+      R"(\b((?:[Rr]eport (?:called|given|phoned) to|[Cc]alled report to|[Gg]ave report to|[Hh]anded (?:off|over) to|[Ss]ign(?:ed)?[- ]out to) )(?!(?:Radiology|Pharmacy|Nursing|the|The|ICU|ED|PACU|Floor|Unit)\b)[A-Z](?:[a-z]|[^ -~\s])+(?: [A-Z](?:[a-z'-]|[^ -~\s])+)?)",
+      KeepFirst("[NAME]"));
+  // A given name and an initial before a nursing credential ("Trisha K., LPN").
+  add("name",
+      R"(\b[A-Z][a-z]+ [A-Z]\.(?=,? (?:LPN|LVN|RN|CNA|BSN|MSN|APRN|NP|PA-C|RT|RRT|CMA|MA)\b))",
+      Tag("[NAME]"));
+  // A room number of three digits and more, where someone lives or stays ("Room 214-B").
+  add("address", R"(\b((?:Room|Rm\.?) ?#? ?)\d{3,4}-?[A-Z]?\b)", KeepFirst("[ADDRESS]"));
   // Someone to call at a number ("Please call Maribel at ext. 2207"): a capitalized name between
   // "call" and a telephone number, unless it names a service.
   add("name",
@@ -1296,6 +1313,11 @@ std::vector<Rule> BuildPatternRules() {
       "\\b((?:is|aged?|turned|turns|turn|turning|will be|reached|reaching) )" + words_age + "\\b",
       KeepFirst("90+"), icase);
   add("age", "\\b" + words_age + "(?=[- ]years?\\b|[- ]year[- ]old| y/?o\\b)", Tag("90+"), icase);
+  // A code joined to one just taken, by a slash, a comma or "and" ("serials HA-R-99127 /
+  // HA-L-99128"): the second of a pair (a placeholder is \x01, digits as \x0E-\x1D, \x02).
+  add("id",
+      R"((\x01[\x0E-\x1D]+\x02 ?(?:/|,|and|&) ?)(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,}\b)",
+      KeepFirst("[ID]"));
   return rules;
 }
 
@@ -1404,7 +1426,47 @@ std::string AbsorbNameRemnants(std::string text) {
     }
     text.erase(at + kName.size(), end - at - kName.size());
   }
-  return text;
+  // The rest of a name after it ("[NAME] Diallo", "[NAME] Thi Lan", "[NAME] Ash"): up to two
+  // capitalized words that are a dictionary surname, or no English word (name_lists.h) and no
+  // word of a place or a service ("[NAME] Hospital", "[NAME] Medical Center" stay).
+  static const std::regex kFollowing(
+      R"(\[NAME\]((?: (?:[A-Z]|[\xC3-\xC5][\x80-\xBF])(?:[a-z'-]|[\xC3-\xC5][\x80-\xBF])+){1,2})(?![A-Za-z]))");
+  static const std::set<std::string> kNotRemnant = {
+      "Hospital", "Clinic", "Center", "Centre", "Medical", "Health", "University", "College",
+      "School",   "Street", "Avenue", "Road",   "Unit",    "Ward",   "Memorial",   "Foundation",
+      "County",   "City",   "Park",   "Church", "Esq",     "Jr",     "Sr",         "Hall"};
+  std::string out;
+  size_t last = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kFollowing);
+       it != std::sregex_iterator(); ++it) {
+    const std::smatch& m = *it;
+    const NameLists& lists = PackagedNames();
+    std::string kept;  // the words that stay, from the first that is no remnant
+    bool absorbing = true;
+    size_t word_start = 1;  // skip the leading space
+    const std::string words = m[1].str();
+    while (word_start <= words.size()) {
+      const size_t space = words.find(' ', word_start);
+      const std::string w = words.substr(
+          word_start, space == std::string::npos ? std::string::npos : space - word_start);
+      std::string lower = w;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const bool remnant =
+          absorbing && !kNotRemnant.count(w) &&
+          (IsSurname(w) || (!lists.english.empty() && !lists.english.count(lower)));
+      if (!remnant) {
+        absorbing = false;
+        kept += " " + w;
+      }
+      if (space == std::string::npos) break;
+      word_start = space + 1;
+    }
+    out.append(text, last, static_cast<size_t>(m.position(0)) - last);
+    out += "[NAME]" + kept;
+    last = static_cast<size_t>(m.position(0) + m.length(0));
+  }
+  out.append(text, last, std::string::npos);
+  return out;
 }
 
 }  // namespace

@@ -1086,6 +1086,16 @@ TEST(TextScrubberTest, AnAddressAsPuertoRicoWritesItSpanishHonorificsAndDates) {
        "Visits los domingos."});
 }
 
+TEST(TextScrubberTest, ATransferFormsResidentRoomNursesBoxAndSerialPair) {
+  ExpectScrubbedAndKept(
+      "Resident: HOLLOWAY, Ardith M   Room 214-B. Sending nurse: Trisha K., LPN. Report called "
+      "to Nkechi on 4 West. Last BM 11/29. Serials HA-R-99127 / HA-L-99128. Mail to P.O. Box "
+      "1172. Hospice aide Fatou Diallo visits.",
+      {"Ardith", "214", "Trisha", "Nkechi", "11/29", "99127", "99128", "1172", "Diallo"},
+      {"Morse fall score 65; Braden 14.", "Report called to the ICU.", "Last dose 2 tabs.",
+       "Report given at the bedside."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
