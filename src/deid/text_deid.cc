@@ -1313,6 +1313,15 @@ std::vector<Rule> BuildPatternRules() {
       "\\b((?:is|aged?|turned|turns|turn|turning|will be|reached|reaching) )" + words_age + "\\b",
       KeepFirst("90+"), icase);
   add("age", "\\b" + words_age + "(?=[- ]years?\\b|[- ]year[- ]old| y/?o\\b)", Tag("90+"), icase);
+  // The groups of a number left beside the part a rule took ("Member ID W2289 40117" ->
+  // "[ID] 40117", "K298-441-7730" -> "K298-[PHONE]", "DNA-2021-0042" -> "[ID]-0042"): a group
+  // of three digits and more joined to a placeholder by a space or a hyphen goes with it, unless
+  // a unit follows it ("[DATE] 325 mg" keeps its dose).
+  add("id",
+      R"((\x01[\x0E-\x1D]+\x02)(?:[ -]\d{3,6}\b(?![./:]\d)(?! ?(?:mg|mcg|g|kg|mL|ml|L|units?|IU|mmol|mEq|cc|mm|cm|%|x|times|hours?|hrs?|min|minutes|days?)(?![A-Za-z]))){1,3})",
+      [](const std::smatch& m, int) { return m[1].str(); });
+  add("id", R"(\b[A-Z]{0,3}\d{2,6}-(\x01[\x0E-\x1D]+\x02))",
+      [](const std::smatch& m, int) { return m[1].str(); });
   // A code joined to one just taken, by a slash, a comma or "and" ("serials HA-R-99127 /
   // HA-L-99128"): the second of a pair (a placeholder is \x01, digits as \x0E-\x1D, \x02).
   add("id",

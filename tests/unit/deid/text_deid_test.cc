@@ -1096,6 +1096,17 @@ TEST(TextScrubberTest, ATransferFormsResidentRoomNursesBoxAndSerialPair) {
        "Report given at the bedside."});
 }
 
+TEST(TextScrubberTest, TheGroupsOfANumberLeftBesideThePartARuleTook) {
+  const TextScrubber s({}, 0);
+  for (const char* text : {"Member ID W2289 40117 on the card.", "Driver's permit K298-441-7730.",
+                           "DNA sample DNA-2021-0042 banked.", "Korean RRN 900101-1234567."}) {
+    const std::string out = s.ScrubField(text);
+    for (const char* part : {"40117", "K298", "0042", "900101"})
+      EXPECT_EQ(out.find(part), std::string::npos) << part << " in: " << out;
+  }
+  EXPECT_NE(s.ScrubField("On 3/4 325 mg aspirin was given.").find("325 mg"), std::string::npos);
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
