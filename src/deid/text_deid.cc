@@ -402,7 +402,7 @@ std::vector<Rule> BuildPatternRules() {
   // stands: an exchange begins with 2 to 9, and a range of doses or counts is followed by its
   // unit ("200-1000 mg", "150-4500 cells") or follows a word of ranges ("range 250-1000").
   add("phone",
-      R"(((?:[Rr]ange|[Rr]ef(?:erence)?|[Nn]ormal|[Nn]l|[Bb]etween|[Ff]rom|[Tt]arget|[Gg]oal)[:\s(]{1,3})?\b[2-9]\d{2}-\d{4}\b(?![-./]\d)(?! ?(?:mg|mcg|g|kg|mL|ml|L|units?|IU|mmol|mEq|cells|mm|cm|mcL|uL|/|%|x)(?![A-Za-z])))",
+      R"(((?:[Rr]ange|[Rr]ef(?:erence)?|[Nn]ormal|[Nn]l|[Bb]etween|[Ff]rom|[Tt]arget|[Gg]oal)[:\s(]{1,3})?\b[2-9]\d{2}-\d{4}\b(?![-./]\d)(?! ?(?:mg|mcg|g|kg|mL|ml|L|units?|IU|mmol|mEq|cells|mm|cm|mcL|uL|/|%|times)(?![A-Za-z])))",
       [](const std::smatch& m, int) {
         return m[1].matched ? m.str(0) : std::string("[PHONE]");  // a range stays
       });
@@ -417,7 +417,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[PHONE]"), icase);
   add(
       "phone",
-      R"(\b((?:pager|beeper|pgr|bleep|page|call|called|calling|dial|dialed|dialled|text|texted|phoned|rang|reached|phone|tel|telephone|cell|mobile|fax|callback|call-back|call back|contact|line|hotline|helpline|office|desk|direct|work|home)\.?(?: (?:at|on|number|no\.?|#))?(?: is)?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{1,2}-\d{4}\b(?![./:-]\d)|\d{3,6}\b(?![./:-]\d)))",
+      R"(\b((?:pager|beeper|pgr|bleep|page|call|called|calling|dial|dialed|dialled|text|texted|phoned|rang|reached|phone|tel|telephone|cell|mobile|fax|callback|call-back|call back|contact|line|hotline|helpline|office|desk|direct|work|home)\.?(?: (?:at|on|number|no\.?|#))?(?: is)?[:#]? ?)(\d{3}[- .]\d{4}\b|\d{1,2}-\d{4}\b(?![./:-]\d)|\d{3,6}\b(?![./:-]\d)(?! (?:[NSEW]\.? |North |South |East |West )?[A-Z][a-z]+ (?:St|Ave|Rd|Street|Avenue|Road|Blvd|Dr|Drive|Ln|Lane|Way|Ct|Pl)\b)))",
       [](const std::smatch& m, int) {
         // A bare short number, or a hospital's short form with an exchange digit ("pager
         // 3-4417"), is a phone only after pager-like words ("pager 4471"), not after "call"
@@ -1024,6 +1024,12 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.|Don|Doña|Sr\.|Sra\.|Srta\.|Lcdo\.|Lcda\.|Dra\.)) (?:[A-Z]\.(?: ?[A-Z]\.)? (?=[A-Z][a-z]))?[A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
+  // A given name in the possessive before a relative ("Ardith's nephew"), by the dictionaries.
+  add("name",
+      R"(\b[A-Z][a-z]+(?='s (?:[a-z]+ )?(?:nephew|niece|son|daughter|husband|wife|mother|father|sister|brother|grandson|granddaughter|aunt|uncle|cousin|partner|caregiver|friend|neighbou?r|boyfriend|girlfriend)\b))",
+      [](const std::smatch& m, int) {
+        return IsGivenName(m.str(0)) ? std::string("[NAME]") : m.str(0);
+      });
   // The person a document is for ("Discharge instructions for Jordan Akintola-Reyes"): two
   // capitalized words after it, the first a dictionary given name or the second a surname or a
   // double-barrelled name, so that "Instructions for Wound Care" stays.
@@ -1318,7 +1324,7 @@ std::vector<Rule> BuildPatternRules() {
   // of three digits and more joined to a placeholder by a space or a hyphen goes with it, unless
   // a unit follows it ("[DATE] 325 mg" keeps its dose).
   add("id",
-      R"((\x01[\x0E-\x1D]+\x02)(?:[ -]\d{3,6}\b(?![./:]\d)(?! ?(?:mg|mcg|g|kg|mL|ml|L|units?|IU|mmol|mEq|cc|mm|cm|%|x|times|hours?|hrs?|min|minutes|days?)(?![A-Za-z]))){1,3})",
+      R"((\x01[\x0E-\x1D]+\x02)(?:[ -](?:[A-Z]{1,4}-)?\d{3,6}\b(?![./:]\d)(?! ?(?:mg|mcg|g|kg|mL|ml|L|units?|IU|mmol|mEq|cc|mm|cm|%|x|times|hours?|hrs?|min|minutes|days?)(?![A-Za-z]))){1,3})",
       [](const std::smatch& m, int) { return m[1].str(); });
   add("id", R"(\b[A-Z]{0,3}\d{2,6}-(\x01[\x0E-\x1D]+\x02))",
       [](const std::smatch& m, int) { return m[1].str(); });
@@ -1439,7 +1445,7 @@ std::string AbsorbNameRemnants(std::string text) {
   // capitalized words that are a dictionary surname, or no English word (name_lists.h) and no
   // word of a place or a service ("[NAME] Hospital", "[NAME] Medical Center" stay).
   static const std::regex kFollowing(
-      R"(\[NAME\]((?: (?:[A-Z]|[\xC3-\xC5][\x80-\xBF])(?:[a-z'-]|[\xC3-\xC5][\x80-\xBF])+){1,2})(?![A-Za-z]))");
+      R"(\[NAME\]((?: (?:(?:\xC3\x93|N\xC3\xAD|Nic|Mac|Ua|Van|Von|De|Da|Di|Le|La|Bin|Al) )?(?:[A-Z]|[\xC3-\xC5][\x80-\xBF])(?:[a-z'-]|[\xC3-\xC5][\x80-\xBF])+){1,2})(?![A-Za-z]))");
   static const std::set<std::string> kNotRemnant = {
       "Hospital", "Clinic", "Center", "Centre", "Medical", "Health", "University", "College",
       "School",   "Street", "Avenue", "Road",   "Unit",    "Ward",   "Memorial",   "Foundation",

@@ -1107,6 +1107,14 @@ TEST(TextScrubberTest, TheGroupsOfANumberLeftBesideThePartARuleTook) {
   EXPECT_NE(s.ScrubField("On 3/4 325 mg aspirin was given.").find("325 mg"), std::string::npos);
 }
 
+TEST(TextScrubberTest, CourtNumbersPagersHouseNumbersParticlesAndPossessives) {
+  ExpectScrubbedAndKept(
+      "Case 2024-CR-00871 in the registry. Beeper 555-0199 x204. Guardian's office at 220 W. "
+      "Mifflin St. Stepfather Ruairí Ó Briain holds power of attorney. Ardith's nephew called.",
+      {"00871", "555-0199", "220", "Briain", "Ardith"},
+      {"Call the office at 4471 for refills.", "Her son's nephew visited."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
