@@ -1,8 +1,9 @@
 #include "deid/name_lists.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+
+#include "common/files.h"
+#include "common/strings.h"
 
 namespace medscribe::deid {
 namespace {
@@ -12,13 +13,6 @@ bool Letters(std::string_view w) {
   for (char c : w)
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
   return true;
-}
-
-std::string Lower(std::string_view w) {
-  std::string out(w);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 // Calls `line` for each line of `text` (without its end of line).
@@ -35,12 +29,10 @@ void ForEachLine(std::string_view text, F line) {
   }
 }
 
+// The file's bytes, or "" when it cannot be read (a list that is not installed).
 std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  StatusOr<std::string> text = ReadFile(path);
+  return text.ok() ? *std::move(text) : std::string();
 }
 
 }  // namespace
@@ -61,13 +53,13 @@ void ParseCensusNames(std::string_view perl_module, NameLists* out) {
       return;
     }
     const std::string_view name = l.substr(0, l.find_first_of(" \t"));
-    if (Letters(name) && name.size() > 1) into->insert(Lower(name));
+    if (Letters(name) && name.size() > 1) into->insert(AsciiLower(name));
   });
 }
 
 void ParseEnglishWords(std::string_view word_list, NameLists* out) {
   ForEachLine(word_list, [&](std::string_view l) {
-    if (Letters(l) && Lower(l) == l) out->english.insert(std::string(l));
+    if (Letters(l) && AsciiLower(l) == l) out->english.insert(std::string(l));
   });
 }
 

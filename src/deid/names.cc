@@ -590,8 +590,16 @@ std::vector<Word> Words(std::string_view t) {
   return out;
 }
 
+// `w` as the dictionaries hold it: diacritics folded (Fold), in lower case; one pass, and no
+// folding for ASCII words (nearly all of them).
+std::string Key(std::string_view w) {
+  const bool ascii =
+      std::all_of(w.begin(), w.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return ascii ? AsciiLower(w) : AsciiLower(Fold(w));
+}
+
 bool InSet(const std::unordered_set<std::string>& set, std::string_view w) {
-  return set.count(AsciiLower(Fold(w))) > 0;
+  return set.count(Key(w)) > 0;
 }
 
 // Each hyphen-separated part of `w` satisfies `pred` (a name such as "Mary-Jane" or "Smith-Jones").
@@ -613,7 +621,7 @@ bool OwnSurname(std::string_view w) {
   const Dictionaries& d = Dicts();
   return AllParts(w, [&](std::string_view p) {
     if (InSet(d.surnames, p)) return true;
-    const std::string l = AsciiLower(Fold(p));
+    const std::string l = Key(p);
     if (l.size() > 4 && (l.ends_with("ova") || l.ends_with("eva") || l.ends_with("ina")))
       return d.surnames.count(l.substr(0, l.size() - 1)) > 0;
     if (l.size() > 4 && l.ends_with("ska"))

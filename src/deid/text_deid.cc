@@ -729,11 +729,12 @@ std::vector<Rule> BuildPatternRules() {
   // 在醫院工作).
   add("name", "(在)((?:(?!，|。|；|、|：|\\s|在).){6,24}?)(?=(?:上班|工作|任職|服務|擔任))",
       [](const std::smatch& m, int) {
-        static const std::regex kPlaceKinds(
-            "^(?:家|家裡|家中|醫院|診所|學校|工廠|公司|餐廳|市場|附近|外地|國外|台北|臺北|台中|"
-            "臺中|台南|臺南|高雄|新竹|桃園|大陸|美國|日本|本院|那裡|這裡|夜市|工地|農地|田裡|急診|"
-            "病房|門診|加護病房|開刀房|社區|家附近)$");
-        return std::regex_search(m[2].str(), kPlaceKinds) ? m.str(0) : m[1].str() + "[NAME]";
+        static const std::set<std::string> kPlaceKinds = {
+            "家",   "家裡", "家中", "醫院", "診所", "學校",     "工廠",   "公司", "餐廳",  "市場",
+            "附近", "外地", "國外", "台北", "臺北", "台中",     "臺中",   "台南", "臺南",  "高雄",
+            "新竹", "桃園", "大陸", "美國", "日本", "本院",     "那裡",   "這裡", "夜市",  "工地",
+            "農地", "田裡", "急診", "病房", "門診", "加護病房", "開刀房", "社區", "家附近"};
+        return kPlaceKinds.count(m[2].str()) ? m.str(0) : m[1].str() + "[NAME]";
       });
   // A Taiwanese road named with its city or county, without a house number.
   add("address",
@@ -1464,8 +1465,7 @@ std::string AbsorbNameRemnants(std::string text) {
       const size_t space = words.find(' ', word_start);
       const std::string w = words.substr(
           word_start, space == std::string::npos ? std::string::npos : space - word_start);
-      std::string lower = w;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string lower = AsciiLower(w);
       const bool remnant =
           absorbing && !kNotRemnant.count(w) &&
           (IsSurname(w) || (!lists.english.empty() && !lists.english.count(lower)));
