@@ -13,7 +13,7 @@
 #include "eval/labeler.h"
 #include "model/json.h"
 #include "model/safetensors.h"
-#include "model/stated_size.h"
+#include "model/stated_reading.h"
 #include "registry/plaintext_dir.h"
 #include "registry/registry.h"
 #include "registry_access.h"
@@ -110,8 +110,8 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
   for (const train::RawSample& sample : *samples) {
     model::PromptOptions po;
     po.image = !a.no_image && sample.image.defined();
-    double size_mm = std::nan("");  // the lesion size its reading measured (stated_size.h)
-    auto request = a.prompt.empty() ? SampleRequest(*e, sample, po, &size_mm)
+    model::StatedReading stated;  // what its draft states of its reading (stated_reading.h)
+    auto request = a.prompt.empty() ? SampleRequest(*e, sample, po, &stated)
                                     : StatusOr<engine::GenerateRequest>(TextRequest(*e, a.prompt));
     if (!request.ok()) return ReportError(request.status());
     const std::vector<int32_t> prompt_ids = request->prompt;
@@ -129,9 +129,9 @@ int RunGenerate(GlobalOptions& g, const GenerateArgs& a) {
       auto r = e->engine->Reference(*request);
       if (!r.ok()) return ReportError(r.status());
       result = *r;
-      if (!a.print_ids) std::printf("%s\n", model::StateLesionSize(result.text, size_mm).c_str());
+      if (!a.print_ids) std::printf("%s\n", model::StateReading(result.text, stated).c_str());
     } else {
-      model::LesionSizeStatement statement(size_mm);
+      model::ReadingStatement statement(stated);
       const auto print = [](const std::string& text) {
         std::fwrite(text.data(), 1, text.size(), stdout);
         std::fflush(stdout);

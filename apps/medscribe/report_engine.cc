@@ -9,7 +9,7 @@
 #include "crypto/hmac.h"
 #include "model/dictated_change.h"
 #include "model/findings.h"
-#include "model/stated_size.h"
+#include "model/stated_reading.h"
 #include "registry/registry.h"
 #include "registry_access.h"
 
@@ -75,6 +75,7 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
     }
   }
   e.state_read_size = rules.state_read_size;
+  e.state_read_side = rules.state_read_side;
   e.text = std::make_shared<TokenizerText>(std::move(tok));
   ASSIGN_OR_RETURN(e.engine, engine::Engine::Load(dir, options, e.text));
   if (e.text->tokenizer().vocab_size() != e.engine->config().decoder.vocab_size) {
@@ -102,13 +103,17 @@ StatusOr<size_t> AddPastReports(ReportEngine& e, const std::string& dir, const s
 
 StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,
                                                 const model::PromptOptions& options,
-                                                double* read_size_mm) {
+                                                model::StatedReading* stated) {
   model::PromptOptions po = options;
-  if (read_size_mm != nullptr) *read_size_mm = std::nan("");
+  if (stated != nullptr) *stated = {};
   if (po.image && s.image.defined() && e.engine->config().findings.read_as_text) {
     ASSIGN_OR_RETURN(torch::Tensor read, e.engine->FindingProbabilities(s.image));
     po.image_read = model::ImageRead(read);
-    if (read_size_mm != nullptr && e.state_read_size) *read_size_mm = model::ReadLesionSizeMm(read);
+    if (stated != nullptr) {
+      *stated = model::ReadingToState(read);
+      if (!e.state_read_size) stated->lesion_mm = std::nan("");
+      if (!e.state_read_side) stated->side = {};
+    }
   }
   ASSIGN_OR_RETURN(model::Prompt prompt, model::BuildPrompt(s.sample, po));
   engine::GenerateRequest r;
@@ -153,14 +158,14 @@ StatusOr<std::vector<std::string>> GenerateReports(ReportEngine& e,
   Status first = OkStatus();
   ProgressBar bar(label, samples.size());
   for (size_t i = 0; i < samples.size(); ++i) {
-    double size_mm = 0;
-    ASSIGN_OR_RETURN(engine::GenerateRequest r, SampleRequest(e, samples[i], po, &size_mm));
+    model::StatedReading stated;
+    ASSIGN_OR_RETURN(engine::GenerateRequest r, SampleRequest(e, samples[i], po, &stated));
     r.sampling.max_tokens = max_tokens;
     r.priority = engine::Priority::kBatch;
-    r.on_done = [&, i, size_mm](const engine::GenerateResult& res) {
+    r.on_done = [&, i, stated](const engine::GenerateResult& res) {
       if (!res.status.ok() && first.ok())
         first = Status(res.status.code(), samples[i].key + ": " + res.status.message());
-      out[i] = model::StateLesionSize(res.text, size_mm);
+      out[i] = model::StateReading(res.text, stated);
       bar.Advance();
     };
     auto id = e.engine->Submit(std::move(r));

@@ -34,6 +34,7 @@ struct ReportEngine {
   std::unique_ptr<engine::Engine> engine;
   std::shared_ptr<TokenizerText> text;
   bool state_read_size = true;  // DraftRules::state_read_size
+  bool state_read_side = true;  // DraftRules::state_read_side
 };
 
 // What a draft is held to beyond the model's own choice of words.
@@ -41,8 +42,10 @@ struct DraftRules {
   // The dictated comparison (DictatedChangeBans).
   bool constrain_change = true;
   // A model that reads its findings as text states the lesion size its reading measured
-  // (model/stated_size.h) wherever its draft measures a nodule or mass.
+  // (model/stated_reading.h) wherever its draft measures a nodule or mass,
   bool state_read_size = true;
+  // and the side its reading found wherever its draft gives a side to a finding it read.
+  bool state_read_side = true;
 };
 
 // Constrained decoding of the dictated comparison: a prompt that carries a change token
@@ -62,12 +65,12 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
 
 // The request for one sample: bos + the prompt's tokens, its image and the image's SHA-256; for a
 // model that reads its findings as text (FindingsConfig::read_as_text), the prompt carries the
-// finding head's reading of the image, and `read_size_mm` (when given) the lesion size its draft
-// must state (NaN: none; model/stated_size.h). REQUIRES: no engine Step() running on another
-// thread.
+// finding head's reading of the image, and `stated` (when given) what its draft must state of
+// that reading, as the engine's rules ask (empty: nothing; model/stated_reading.h). REQUIRES: no
+// engine Step() running on another thread.
 StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const train::RawSample& s,
                                                 const model::PromptOptions& po = {},
-                                                double* read_size_mm = nullptr);
+                                                model::StatedReading* stated = nullptr);
 
 // Adds the reports of `split` of the dataset at `dir` to the engine's n-gram drafting corpus,
 // as earlier reports of the site; the number added. Drafts never change an output, only how
@@ -84,7 +87,7 @@ int GenerationBudget(const ReportEngine& e, const std::vector<std::string>& refe
                      int requested);
 
 // Greedy reports for every sample, all submitted at once (continuous batching), with a
-// progress bar, each stating its reading's lesion size (SampleRequest). The first error is
+// progress bar, each stating its reading (SampleRequest). The first error is
 // returned.
 StatusOr<std::vector<std::string>> GenerateReports(ReportEngine& e,
                                                    const std::vector<train::RawSample>& samples,

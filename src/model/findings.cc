@@ -11,6 +11,11 @@ namespace nn = torch::nn;
 
 static_assert(kNumFindingKinds == ModelConfig::kFindingSlots,
               "one slot token per finding kind (config.h)");
+static_assert(kNumFindingKinds == StatedReading::kKinds,
+              "a stated side per finding kind (stated_reading.h)");
+static_assert(static_cast<int>(ReadSide::kRight) == 1 && static_cast<int>(ReadSide::kLeft) == 2 &&
+                  static_cast<int>(ReadSide::kBilateral) == 3,
+              "ReadSide follows the side fields' order");
 
 namespace {
 
@@ -42,6 +47,15 @@ double DenormalizeSize(double v) { return kSizeCenterMm * std::exp(v * kSizeScal
 
 namespace {
 
+// Which kinds a reading gives a side.
+constexpr bool kSide[kNumFindingKinds] = {false, true, true,  false, true,  true,
+                                          true,  true, false, false, false, true};
+
+// Whose side a draft is made to state: the lung findings. The head reads a chest tube's side
+// less reliably than the decoder writes it, and finds too few rib fractures to say.
+constexpr bool kStatedSide[kNumFindingKinds] = {false, true,  true,  false, true,  true,
+                                                true,  false, false, false, false, false};
+
 // A size as a reading states it: whole mm, 1..199.
 long WholeMm(double mm) { return std::lround(std::clamp(mm, 1.0, 199.0)); }
 
@@ -58,8 +72,6 @@ std::string Reading(const float* f, SizeMm size_mm) {
   // Which words each kind takes: severity, side, zone.
   static constexpr bool kSeverity[kNumFindingKinds] = {true, true,  true,  true,  true,  false,
                                                        true, false, false, false, false, false};
-  static constexpr bool kSide[kNumFindingKinds] = {false, true, true,  false, true,  true,
-                                                   true,  true, false, false, false, true};
   static constexpr bool kZone[kNumFindingKinds] = {false, false, true,  false, false, true,
                                                    true,  false, false, false, false, false};
   const auto likeliest = [](const float* x, std::initializer_list<const char*> words) {
@@ -142,11 +154,22 @@ std::string ImageRead(const torch::Tensor& probabilities) {
   return Reading(p.data_ptr<float>(), [](const float* x) { return double{x[kSize]}; });
 }
 
-double ReadLesionSizeMm(const torch::Tensor& probabilities) {
-  const torch::Tensor p =
-      probabilities.to(torch::kFloat32).select(0, static_cast<int>(FindingKind::kLesion));
-  if (!(p[kPresent].item<float>() >= 0.5f)) return std::nan("");
-  return static_cast<double>(WholeMm(p[kSize].item<double>()));
+StatedReading ReadingToState(const torch::Tensor& probabilities) {
+  const torch::Tensor p = probabilities.to(torch::kFloat32).contiguous();
+  const float* f = p.data_ptr<float>();
+  StatedReading out;
+  for (int k = 0; k < kNumFindingKinds; ++k) {
+    const float* x = f + k * kFieldsPerKind;
+    if (!(x[kPresent] >= 0.5f)) continue;
+    if (k == static_cast<int>(FindingKind::kLesion))
+      out.lesion_mm = static_cast<double>(WholeMm(x[kSize]));
+    if (!kStatedSide[k]) continue;
+    int best = -1;
+    for (int i = 0; i < 3; ++i)
+      if (x[kRight + i] > 0 && (best < 0 || x[kRight + i] > x[kRight + best])) best = i;
+    if (best >= 0) out.side[static_cast<size_t>(k)] = static_cast<ReadSide>(best + 1);
+  }
+  return out;
 }
 
 std::string ReportedRead(const FindingTargets& targets) {

@@ -43,6 +43,7 @@
 #include <torch/torch.h>
 
 #include "model/config.h"
+#include "model/stated_reading.h"
 
 namespace medscribe::model {
 
@@ -151,9 +152,12 @@ std::string ReadThresholdsText(const std::vector<double>& thresholds);
 // [kNumFindingKinds, kFieldsPerKind] (FindingHeadImpl::Probabilities).
 std::string ImageRead(const torch::Tensor& probabilities);
 
-// The lesion size the reading states (ImageRead): the head's size in mm where it reads a lesion
-// (probability >= 0.5), else NaN. REQUIRES: probabilities of one image, as ImageRead.
-double ReadLesionSizeMm(const torch::Tensor& probabilities);
+// What a draft must state of the reading (ImageRead; stated_reading.h): the head's lesion size in
+// whole mm where it reads a lesion, and the side of every lung finding read present (pleural
+// effusion, consolidation, pneumothorax, lesion, atelectasis: the likeliest, as ImageRead words
+// it); a chest tube's or a fracture's side stays the decoder's. REQUIRES: probabilities of one
+// image, as ImageRead.
+StatedReading ReadingToState(const torch::Tensor& probabilities);
 
 // The same words from a report's own labels (FindingTargets, as the labeler reads them): what a
 // perfect reader of the image would have written. Side, severity, zone and size the report does

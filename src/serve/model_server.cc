@@ -11,7 +11,7 @@
 #include "crypto/hmac.h"
 #include "model/findings.h"
 #include "model/prompt.h"
-#include "model/stated_size.h"
+#include "model/stated_reading.h"
 #include "serve/error_body.h"
 
 namespace medscribe::serve {
@@ -431,15 +431,15 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
   }
   // A model that reads its findings as text gets the head's reading of this image in its prompt,
   // as it did in training.
-  // Its draft states the lesion size that reading measured (model/stated_size.h).
+  // Its draft states that reading's sides and lesion size (model/stated_reading.h).
   std::string image_read;
-  double size_mm = std::nan("");
+  model::StatedReading stated;
   const model::ModelConfig& mc = engine_->config();
   if (has_image && mc.findings.read_as_text) {
     auto read = engine_->FindingProbabilities(g.image);
     if (!read.ok()) return Error(res, route, 400, read.status().message());
     image_read = model::ImageRead(*read);
-    size_mm = model::ReadLesionSizeMm(*read);
+    stated = model::ReadingToState(*read);
   }
   // The prompt must leave room for the answer: long notes are cut (as in training, where they
   // are cut as model/prompt.h says) until it does; the answer is shortened only as a
@@ -474,8 +474,8 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
   const std::string input_digest = crypto::Hex(crypto::Sha256(digest_input));
   const auto start = Clock::now();
   const bool stream = doc["stream"].is_bool() && doc["stream"].get_bool().value();
-  auto body_of = [this, input_digest, image_read, size_mm](const engine::GenerateResult& r) {
-    const std::string report = model::StateLesionSize(r.text, size_mm);
+  auto body_of = [this, input_digest, image_read, stated](const engine::GenerateResult& r) {
+    const std::string report = model::StateReading(r.text, stated);
     Json sections = Json::array();
     for (const auto& [name, body] : ReportSections(report))
       sections.push_back({{"name", name}, {"text", body}});
@@ -498,9 +498,9 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
       *started = true;
       res->Begin(200, "text/event-stream");
     };
-    // Deltas carry whole sentences once a size is to be stated: the stream's text equals the
+    // Deltas carry whole sentences once a reading is to be stated: the stream's text equals the
     // answer's report.
-    auto statement = std::make_shared<model::LesionSizeStatement>(size_mm);
+    auto statement = std::make_shared<model::ReadingStatement>(stated);
     auto delta = [res](const std::string& text) {
       if (text.empty()) return;
       res->Write(

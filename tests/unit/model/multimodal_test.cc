@@ -297,6 +297,18 @@ TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
   set(FindingKind::kEdema, 0.49f, {1, 0, 0}, {0, 0, 1}, {1, 0, 0});  // below 0.5: not read
   EXPECT_EQ(ImageRead(p),
             "moderate right lower consolidation; left upper nodule 14 mm; central line");
+  // What a draft states of it: the sides of the lung findings read, the lesion's size; not a
+  // chest tube's side.
+  set(FindingKind::kChestTube, 0.9f, {0.1f, 0.8f, 0.1f}, {1, 0, 0}, {1, 0, 0});
+  const StatedReading stated = ReadingToState(p);
+  EXPECT_EQ(stated.lesion_mm, 14);
+  for (int k = 0; k < kNumFindingKinds; ++k) {
+    const auto kind = static_cast<FindingKind>(k);
+    const ReadSide want = kind == FindingKind::kConsolidation ? ReadSide::kRight
+                          : kind == FindingKind::kLesion      ? ReadSide::kLeft
+                                                              : ReadSide::kNone;
+    EXPECT_EQ(stated.side[static_cast<size_t>(k)], want) << FindingKindName(kind);
+  }
   // From 30 mm a lesion is a mass.
   p[static_cast<int>(FindingKind::kLesion)][kSize] = 41.6f;
   EXPECT_NE(ImageRead(p).find("left upper mass 42 mm"), std::string::npos) << ImageRead(p);

@@ -1,0 +1,358 @@
+#include "model/stated_reading.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+namespace medscribe::model {
+namespace {
+
+bool Digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+bool Alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
+bool Alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// One past the end of the first sentence of `t`: after a line end, or after a '.' that is not a
+// decimal point (followed by something other than a digit; at the end of the text only when
+// `final`). npos while the stream has not yet shown where it ends.
+size_t SentenceEnd(std::string_view t, bool final) {
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '\n') return i + 1;
+    if (t[i] != '.') continue;
+    if (i + 1 < t.size()) {
+      if (!Digit(t[i + 1])) return i + 1;
+    } else {
+      return final ? i + 1 : std::string_view::npos;
+    }
+  }
+  return final ? t.size() : std::string_view::npos;
+}
+
+// Whether the words before a number make it a threshold rather than a measurement.
+bool Threshold(std::string_view lower_before) {
+  while (!lower_before.empty() && lower_before.back() == ' ') lower_before.remove_suffix(1);
+  for (std::string_view w : {"under", "below", "than", "over", "above", "<", ">", "up to",
+                             "at least", "at most", "exceeding"}) {
+    if (lower_before.ends_with(w)) return true;
+  }
+  return false;
+}
+
+std::string StateSize(std::string_view s, double mm) {
+  const std::string low = Lower(s);
+  const auto has = [&](std::string_view w) { return low.find(w) != std::string::npos; };
+  if (!has("nodul") && !has("mass")) return std::string(s);
+  if (has("recommend") || has("follow-up") || has("follow up")) return std::string(s);
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (!Digit(s[i]) || (i > 0 && (Alnum(s[i - 1]) || s[i - 1] == '.'))) {
+      out += s[i++];
+      continue;
+    }
+    size_t k = i;
+    while (k < s.size() && Digit(s[k])) ++k;
+    if (k + 1 < s.size() && s[k] == '.' && Digit(s[k + 1])) {
+      for (++k; k < s.size() && Digit(s[k]);) ++k;
+    }
+    size_t u = k;
+    while (u < s.size() && (s[u] == ' ' || s[u] == '-')) ++u;
+    const std::string_view unit = std::string_view(low).substr(u, 2);
+    const bool unit_ends = u + 2 >= s.size() || !Alpha(s[u + 2]);
+    if (unit_ends && (unit == "mm" || unit == "cm") &&
+        !Threshold(std::string_view(low).substr(0, i))) {
+      char number[32];
+      if (unit == "mm") {
+        std::snprintf(number, sizeof number, "%ld", std::lround(mm));
+      } else {
+        std::snprintf(number, sizeof number, "%.1f", mm / 10);
+      }
+      out.append(number).append(s.substr(k, u + 2 - k));  // the separator and the unit as written
+      i = u + 2;
+      continue;
+    }
+    out.append(s.substr(i, k - i));
+    i = k;
+  }
+  return out;
+}
+
+// --- Sides ---
+
+// A thing a sentence names: a finding kind (its index in StatedReading::side) or, for -1,
+// something with a side of its own whose words stay.
+struct Mention {
+  size_t begin, end;
+  int kind;
+  bool negated;
+};
+
+struct Stem {
+  std::string_view text;  // lower case, matched at the start of a word
+  int kind;
+};
+
+// FindingKind order: 1 pleural effusion, 2 consolidation, 4 pneumothorax, 5 lesion,
+// 6 atelectasis, 7 fracture, 11 chest tube.
+constexpr Stem kStems[] = {
+    {"effusion", 1},    {"pleural fluid", 1}, {"consolidat", 2},  {"airspace", 2},
+    {"air space", 2},   {"pneumonia", 2},     {"pneumothora", 4}, {"nodul", 5},
+    {"mass", 5},        {"atelecta", 6},      {"collapse", 6},    {"fractur", 7},
+    {"chest tube", 11}, {"thoracostomy", 11}, {"central", -1},    {"catheter", -1},
+    {"picc", -1},       {"jugular", -1},      {"subclavian", -1}, {"pacemaker", -1},
+    {"atri", -1},       {"ventric", -1},      {"chest wall", -1}, {"edema", -1},
+    {"breast", -1},     {"clavic", -1},       {"shoulder", -1},   {"humer", -1}};
+
+constexpr std::string_view kNegations[] = {"no",   "not",      "without",   "negative",
+                                           "free", "resolved", "resolution"};
+constexpr std::string_view kClauseWords[] = {"and", "but", "with", "however", "while"};
+
+bool WordStart(std::string_view low, size_t i) { return i == 0 || !Alpha(low[i - 1]); }
+
+size_t WordEnd(std::string_view low, size_t i) {
+  while (i < low.size() && Alpha(low[i])) ++i;
+  return i;
+}
+
+bool IsOneOf(std::string_view w, std::initializer_list<std::string_view> set) {
+  return std::find(set.begin(), set.end(), w) != set.end();
+}
+
+// Clause number of every byte of `low`: a new clause after ',', ';', ':' or a clause word.
+std::vector<int> Clauses(std::string_view low) {
+  std::vector<int> clause(low.size() + 1, 0);
+  int c = 0;
+  for (size_t i = 0; i < low.size();) {
+    if (low[i] == ',' || low[i] == ';' || low[i] == ':') {
+      clause[i++] = c++;
+      continue;
+    }
+    if (Alpha(low[i]) && WordStart(low, i)) {
+      const size_t e = WordEnd(low, i);
+      const std::string_view w = low.substr(i, e - i);
+      if (std::find(std::begin(kClauseWords), std::end(kClauseWords), w) != std::end(kClauseWords))
+        ++c;
+      for (; i < e; ++i) clause[i] = c;
+      continue;
+    }
+    clause[i++] = c;
+  }
+  clause[low.size()] = c;
+  return clause;
+}
+
+std::vector<Mention> Mentions(std::string_view low, const std::vector<int>& clause) {
+  std::vector<Mention> out;
+  for (size_t i = 0; i < low.size(); ++i) {
+    if (!Alpha(low[i]) || !WordStart(low, i)) continue;
+    const std::string_view word = low.substr(i, WordEnd(low, i) - i);
+    for (const Stem& s : kStems) {
+      if (low.substr(i, s.text.size()) != s.text) continue;
+      if (word == "massive") break;  // a severity, not a mass
+      Mention m{i, WordEnd(low, i + s.text.size()), s.kind, false};
+      // Negated: a negation word earlier in the same clause.
+      for (size_t j = i; j-- > 0 && clause[j] == clause[i];) {
+        if (!Alpha(low[j]) || !WordStart(low, j)) continue;
+        const std::string_view w = low.substr(j, WordEnd(low, j) - j);
+        m.negated |=
+            std::find(std::begin(kNegations), std::end(kNegations), w) != std::end(kNegations);
+      }
+      out.push_back(m);
+      i = m.end;
+      break;
+    }
+  }
+  return out;
+}
+
+// The mention a side word at [b, e) belongs to: the nearest in its clause, else the nearest in
+// the sentence; at equal distance the one after it. nullptr when the sentence names none.
+const Mention* Owner(const std::vector<Mention>& ms, const std::vector<int>& clause, size_t b,
+                     size_t e) {
+  const Mention* best = nullptr;
+  size_t best_distance = 0;
+  bool best_same_clause = false;
+  for (const Mention& m : ms) {
+    const bool after = m.begin >= e;
+    const size_t distance = after ? m.begin - e : b - std::min(b, m.end);
+    const bool same_clause = clause[m.begin] == clause[b];
+    if (best == nullptr || (same_clause && !best_same_clause) ||
+        (same_clause == best_same_clause &&
+         (distance < best_distance || (distance == best_distance && after)))) {
+      best = &m;
+      best_distance = distance;
+      best_same_clause = same_clause;
+    }
+  }
+  return best;
+}
+
+std::string SideWord(ReadSide side, bool was_bibasilar) {
+  switch (side) {
+    case ReadSide::kRight:
+      return was_bibasilar ? "right basilar" : "right";
+    case ReadSide::kLeft:
+      return was_bibasilar ? "left basilar" : "left";
+    case ReadSide::kBilateral:
+      return was_bibasilar ? "bibasilar" : "bilateral";
+    case ReadSide::kNone:
+      break;
+  }
+  return "";
+}
+
+// `word` written in the case of `as`: capitalized, all capitals, or lower case.
+std::string InCaseOf(std::string word, std::string_view as) {
+  const bool upper0 = std::isupper(static_cast<unsigned char>(as[0])) != 0;
+  const bool all_upper = as.size() > 1 && std::all_of(as.begin(), as.end(), [](char c) {
+                           return std::isupper(static_cast<unsigned char>(c)) != 0;
+                         });
+  if (all_upper) {
+    for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  } else if (upper0) {
+    word[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(word[0])));
+  }
+  return word;
+}
+
+std::string StateSides(std::string_view s,
+                       const std::array<ReadSide, StatedReading::kKinds>& side) {
+  const std::string low = Lower(s);
+  const std::vector<int> clause = Clauses(low);
+  const std::vector<Mention> ms = Mentions(low, clause);
+  if (ms.empty()) return std::string(s);
+  std::string out;
+  size_t copied = 0;
+  for (size_t i = 0; i < low.size(); ++i) {
+    if (!Alpha(low[i]) || !WordStart(low, i)) continue;
+    const size_t e = WordEnd(low, i);
+    const std::string_view w = std::string_view(low).substr(i, e - i);
+    if (!IsOneOf(w, {"right", "left", "bilateral", "bibasilar"})) {
+      i = e;
+      continue;
+    }
+    const Mention* m = Owner(ms, clause, i, e);
+    if (m == nullptr || m->kind < 0 || m->negated ||
+        side[static_cast<size_t>(m->kind)] == ReadSide::kNone) {
+      i = e;
+      continue;
+    }
+    const bool bibasilar = w == "bibasilar";
+    const ReadSide current = w == "right"  ? ReadSide::kRight
+                             : w == "left" ? ReadSide::kLeft
+                                           : ReadSide::kBilateral;
+    const ReadSide want = side[static_cast<size_t>(m->kind)];
+    if (want != current) {
+      out.append(s.substr(copied, i - copied));
+      out += InCaseOf(SideWord(want, bibasilar), s.substr(i, e - i));
+      copied = e;
+    }
+    i = e;
+  }
+  out.append(s.substr(copied));
+  return out;
+}
+
+// --- Sections ---
+
+struct Header {
+  std::string_view name;
+  bool describes_image;
+};
+constexpr Header kHeaders[] = {
+    {"findings", true},         {"impression", true},        {"conclusion", true},
+    {"recommendation", true},   {"recommendations", true},   {"indication", false},
+    {"indications", false},     {"clinical history", false}, {"history", false},
+    {"reason for exam", false}, {"reason", false},           {"comparison", false},
+    {"technique", false},       {"examination", false},      {"exam", false},
+    {"procedure", false}};
+
+// The first header in `low` at or after `from` (a header name at a word's start followed by
+// ':'): its position, the end of its ':', and whether its section describes the image.
+struct HeaderAt {
+  size_t begin = std::string_view::npos, end = 0;
+  bool describes_image = true;
+};
+HeaderAt NextHeader(std::string_view low, size_t from) {
+  for (size_t i = from; i < low.size(); ++i) {
+    if (!Alpha(low[i]) || !WordStart(low, i)) continue;
+    for (const Header& h : kHeaders) {
+      if (low.substr(i, h.name.size()) != h.name) continue;
+      size_t k = i + h.name.size();
+      while (k < low.size() && low[k] == ' ') ++k;
+      if (k < low.size() && low[k] == ':') return {i, k + 1, h.describes_image};
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+bool StatedReading::empty() const {
+  return !(lesion_mm > 0) &&
+         std::all_of(side.begin(), side.end(), [](ReadSide s) { return s == ReadSide::kNone; });
+}
+
+std::string ReadingStatement::Edit(std::string_view sentence) {
+  const std::string low = Lower(sentence);
+  std::string out;
+  size_t at = 0;
+  while (at < sentence.size()) {
+    const HeaderAt h = NextHeader(low, at);
+    const size_t part_end = std::min(h.begin, sentence.size());
+    std::string part(sentence.substr(at, part_end - at));
+    if (describes_image_) {
+      if (reading_.lesion_mm > 0) part = StateSize(part, reading_.lesion_mm);
+      part = StateSides(part, reading_.side);
+    }
+    out += part;
+    if (h.begin == std::string_view::npos) break;
+    out.append(sentence.substr(h.begin, h.end - h.begin));
+    describes_image_ = h.describes_image;
+    at = h.end;
+  }
+  return out;
+}
+
+std::string ReadingStatement::Feed(std::string_view piece) {
+  pending_.append(piece);
+  std::string out;
+  if (reading_.empty()) {
+    out.swap(pending_);
+    return out;
+  }
+  for (size_t end; (end = SentenceEnd(pending_, false)) != std::string::npos;) {
+    out += Edit(std::string_view(pending_).substr(0, end));
+    pending_.erase(0, end);
+  }
+  return out;
+}
+
+std::string ReadingStatement::Finish() {
+  std::string out;
+  if (reading_.empty()) {
+    out.swap(pending_);
+    return out;
+  }
+  while (!pending_.empty()) {
+    const size_t end = SentenceEnd(pending_, true);
+    out += Edit(std::string_view(pending_).substr(0, end));
+    pending_.erase(0, end);
+  }
+  return out;
+}
+
+std::string StateReading(std::string_view draft, const StatedReading& reading) {
+  ReadingStatement s(reading);
+  std::string out = s.Feed(draft);
+  return out + s.Finish();
+}
+
+}  // namespace medscribe::model

@@ -1,0 +1,71 @@
+// A draft's sides and lesion measurements, made the image reader's.
+//
+// A small decoder copies a decision from its prompt poorly: it writes a habitual size or side
+// where the reading in its prompt ("right lower consolidation; left upper nodule 21 mm",
+// FindingsConfig::read_as_text) says otherwise. The finding head decides; the decoder phrases.
+// So a draft is edited, sentence by sentence, to state what the reading read:
+//
+// - Sizes: every measurement of a nodule or mass becomes the reading's size: "14 mm nodule",
+//   "a 14-mm nodular opacity", "mass (45 mm)" in mm as whole mm, "4.5 cm" in cm with one
+//   decimal. Only sentences that name a nodule or mass are touched, and in them only
+//   measurements (a number followed by mm or cm) that do not state a threshold ("under 6 mm",
+//   "larger than 8 mm") or belong to a recommendation (a sentence with "recommend" or
+//   "follow-up"); a pneumothorax's apical distance is never in such a sentence and stays.
+// - Sides: each side word ("right", "left", "bilateral", "bibasilar") belongs to the nearest
+//   thing the sentence names: a finding the reading may give a side (pleural effusion,
+//   consolidation or airspace disease, pneumothorax, nodule or mass, atelectasis, rib fracture,
+//   chest tube; which of them it gives one is the reader's choice, findings.h), or something else
+//   that has a side of its own (a central line, a pacemaker, the heart's chambers, the
+//   hemidiaphragm, the chest wall, the costophrenic angle), which keeps its word. A word that
+//   belongs to a finding the reading found, with a side, becomes that side
+//   ("bibasilar" becomes "right basilar", and back). A finding named in a negated clause ("no
+//   left effusion") keeps its words: a negation is not a reading.
+//
+// Sentences under a header that does not describe the image (INDICATION, HISTORY, REASON,
+// COMPARISON, TECHNIQUE, EXAMINATION, PROCEDURE) are left as written: they repeat the record.
+//
+// The same edit serves a whole draft and a stream of pieces: sentences are edited once complete
+// (a '.' not followed by a digit, or a line end), so that streamed text equals the whole draft's.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <string>
+#include <string_view>
+
+namespace medscribe::model {
+
+enum class ReadSide { kNone, kRight, kLeft, kBilateral };
+
+// What a draft must state: indices of `side` follow model::FindingKind (findings.h, which
+// asserts that the counts agree).
+struct StatedReading {
+  static constexpr int kKinds = 12;
+  double lesion_mm = std::nan("");      // NaN or not positive: no lesion size to state
+  std::array<ReadSide, kKinds> side{};  // kNone: that kind's side words stay as written
+
+  bool empty() const;  // nothing to state: the draft passes unchanged
+};
+
+// The whole draft with the reading's sizes and sides stated.
+std::string StateReading(std::string_view draft, const StatedReading& reading);
+
+// The same over a stream. Thread safety: none (one per stream).
+class ReadingStatement {
+ public:
+  explicit ReadingStatement(StatedReading reading) : reading_(reading) {}
+  // Appends `piece`; returns the text now complete (whole sentences, edited), possibly empty.
+  std::string Feed(std::string_view piece);
+  // The rest of the text, edited. Feed's and Finish's outputs together equal
+  // StateReading(all pieces, reading).
+  std::string Finish();
+
+ private:
+  std::string Edit(std::string_view sentence);
+
+  StatedReading reading_;
+  std::string pending_;
+  bool describes_image_ = true;  // the section the stream is in
+};
+
+}  // namespace medscribe::model

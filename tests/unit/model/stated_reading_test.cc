@@ -1,0 +1,155 @@
+#include "model/stated_reading.h"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+namespace medscribe::model {
+namespace {
+
+StatedReading Size(double mm) {
+  StatedReading r;
+  r.lesion_mm = mm;
+  return r;
+}
+
+TEST(StatedReadingTest, LesionMeasurementsBecomeTheReadingsSize) {
+  const std::string draft =
+      "FINDINGS: 14 mm nodule in the right middle zone. There is a 12-mm pulmonary nodule "
+      "projecting over the left upper zone. Right apical pneumothorax measuring approximately 25 "
+      "mm. The heart is mildly enlarged, with a cardiothoracic ratio of 0.55.\n"
+      "IMPRESSION:\n1. 14 mm right middle nodule.\n2. Left upper zone mass (45 mm), suspicious "
+      "for malignancy. A 4.5 cm mass.\n"
+      "RECOMMENDATION: Chest CT in 3 months is recommended for the nodule under 6 mm.";
+  EXPECT_EQ(StateReading(draft, Size(20.6)),
+            "FINDINGS: 21 mm nodule in the right middle zone. There is a 21-mm pulmonary nodule "
+            "projecting over the left upper zone. Right apical pneumothorax measuring "
+            "approximately 25 mm. The heart is mildly enlarged, with a cardiothoracic ratio of "
+            "0.55.\n"
+            "IMPRESSION:\n1. 21 mm right middle nodule.\n2. Left upper zone mass (21 mm), "
+            "suspicious for malignancy. A 2.1 cm mass.\n"
+            "RECOMMENDATION: Chest CT in 3 months is recommended for the nodule under 6 mm.");
+  // No lesion read: the draft as written.
+  EXPECT_EQ(StateReading(draft, Size(std::nan(""))), draft);
+  EXPECT_EQ(StateReading(draft, Size(0)), draft);
+  // Thresholds are not measurements, even outside a recommendation.
+  EXPECT_EQ(StateReading("A nodule larger than 8 mm. Nodule of 9 mm.", Size(15)),
+            "A nodule larger than 8 mm. Nodule of 15 mm.");
+  // A number that is not a length stays.
+  EXPECT_EQ(StateReading("Two nodules, 3 of them calcified", Size(15)),
+            "Two nodules, 3 of them calcified");
+}
+
+TEST(StatedReadingTest, AStreamGivesTheWholeDraftsText) {
+  const std::string draft =
+      "There is a 1.4 cm nodule. Right pneumothorax (30 mm at the apex).\n1. 14 mm nodule. "
+      "Stable";
+  const std::string whole = StateReading(draft, Size(22));
+  EXPECT_EQ(whole,
+            "There is a 2.2 cm nodule. Right pneumothorax (30 mm at the apex).\n1. 22 mm nodule. "
+            "Stable");
+  for (size_t piece : {1, 2, 3, 7}) {
+    ReadingStatement s(Size(22));
+    std::string streamed;
+    for (size_t i = 0; i < draft.size(); i += piece)
+      streamed += s.Feed(std::string_view(draft).substr(i, piece));
+    streamed += s.Finish();
+    EXPECT_EQ(streamed, whole) << "pieces of " << piece;
+  }
+  // A sentence is held back until it is complete: "1." could still become "1.4".
+  ReadingStatement s(Size(22));
+  EXPECT_EQ(s.Feed("There is a 1."), "");
+  EXPECT_EQ(s.Feed("4 cm nodule. Next"), "There is a 2.2 cm nodule.");
+  EXPECT_EQ(s.Finish(), " Next");
+}
+
+// FindingKind order (findings.h): 1 pleural effusion, 2 consolidation, 4 pneumothorax, 5 lesion,
+// 6 atelectasis, 11 chest tube.
+StatedReading Sides(std::initializer_list<std::pair<int, ReadSide>> sides) {
+  StatedReading r;
+  for (const auto& [kind, side] : sides) r.side[static_cast<size_t>(kind)] = side;
+  return r;
+}
+
+TEST(StatedReadingTest, SidesBecomeTheReadingsForTheFindingsItRead) {
+  const StatedReading read = Sides({{1, ReadSide::kLeft}, {2, ReadSide::kRight}});
+  // Each side word goes with the finding of its clause.
+  EXPECT_EQ(StateReading("FINDINGS: Small right pleural effusion and left lower zone "
+                         "consolidation.",
+                         read),
+            "FINDINGS: Small left pleural effusion and right lower zone consolidation.");
+  // A clause without a finding: the nearest finding of the sentence.
+  EXPECT_EQ(StateReading("Right pleural fluid, small in volume, obscuring the right "
+                         "costophrenic angle.",
+                         read),
+            "Left pleural fluid, small in volume, obscuring the left costophrenic angle.");
+  // Bilateral both ways, and capitals kept.
+  EXPECT_EQ(StateReading("Bilateral pleural effusions. RIGHT LOWER ZONE CONSOLIDATION.",
+                         Sides({{1, ReadSide::kRight}, {2, ReadSide::kBilateral}})),
+            "Right pleural effusions. BILATERAL LOWER ZONE CONSOLIDATION.");
+  EXPECT_EQ(StateReading("Bibasilar atelectasis.", Sides({{6, ReadSide::kLeft}})),
+            "Left basilar atelectasis.");
+  EXPECT_EQ(StateReading("Right basilar atelectasis.", Sides({{6, ReadSide::kBilateral}})),
+            "Bilateral basilar atelectasis.");
+  // The elevated hemidiaphragm goes with its collapse.
+  EXPECT_EQ(StateReading("Right lower lobe collapse with volume loss and elevation of the right "
+                         "hemidiaphragm.",
+                         Sides({{6, ReadSide::kLeft}})),
+            "Left lower lobe collapse with volume loss and elevation of the left hemidiaphragm.");
+}
+
+TEST(StatedReadingTest, WordsThatAreNotTheReadingsStay) {
+  const StatedReading read = Sides({{1, ReadSide::kLeft}, {5, ReadSide::kLeft}});
+  // Devices and anatomy with a side of their own.
+  for (const char* kept :
+       {"Right-sided central venous catheter with tip in the superior vena cava.",
+        "Left chest wall pacemaker with leads in the right atrium and right ventricle.",
+        "Bilateral perihilar vascular blurring consistent with mild pulmonary edema."}) {
+    EXPECT_EQ(StateReading(kept, read), kept);
+  }
+  // A finding the reading did not find, or found without a side, keeps its side.
+  EXPECT_EQ(StateReading("Right apical pneumothorax. Right lower zone consolidation.", read),
+            "Right apical pneumothorax. Right lower zone consolidation.");
+  // A negation is not a reading.
+  EXPECT_EQ(StateReading("No right pleural effusion. Left pneumothorax, no right effusion.", read),
+            "No right pleural effusion. Left pneumothorax, no right effusion.");
+  // The record's sections repeat the record.
+  EXPECT_EQ(StateReading("INDICATION: Right pleural effusion on CT, 9 mm nodule.\n"
+                         "COMPARISON: Right effusion.\n"
+                         "FINDINGS: Right pleural effusion. A 9 mm right upper zone nodule.",
+                         [] {
+                           StatedReading r = Sides({{1, ReadSide::kLeft}, {5, ReadSide::kLeft}});
+                           r.lesion_mm = 14;
+                           return r;
+                         }()),
+            "INDICATION: Right pleural effusion on CT, 9 mm nodule.\n"
+            "COMPARISON: Right effusion.\n"
+            "FINDINGS: Left pleural effusion. A 14 mm left upper zone nodule.");
+  // "massive" is a severity, not a mass.
+  EXPECT_EQ(StateReading("Massive right pleural effusion.", read),
+            "Massive left pleural effusion.");
+  EXPECT_TRUE(StatedReading().empty());
+  EXPECT_FALSE(read.empty());
+}
+
+TEST(StatedReadingTest, AStreamOfSidesGivesTheWholeDraftsText) {
+  const StatedReading read = Sides({{1, ReadSide::kLeft}, {11, ReadSide::kLeft}});
+  const std::string draft =
+      "EXAMINATION: XR CHEST.\nINDICATION: right effusion.\nFINDINGS: Right pleural effusion. "
+      "Right chest tube in place.\nIMPRESSION:\n1. Small right pleural effusion";
+  const std::string whole = StateReading(draft, read);
+  EXPECT_EQ(whole,
+            "EXAMINATION: XR CHEST.\nINDICATION: right effusion.\nFINDINGS: Left pleural "
+            "effusion. Left chest tube in place.\nIMPRESSION:\n1. Small left pleural effusion");
+  for (size_t piece : {1, 2, 5, 11}) {
+    ReadingStatement s(read);
+    std::string streamed;
+    for (size_t i = 0; i < draft.size(); i += piece)
+      streamed += s.Feed(std::string_view(draft).substr(i, piece));
+    streamed += s.Finish();
+    EXPECT_EQ(streamed, whole) << "pieces of " << piece;
+  }
+}
+
+}  // namespace
+}  // namespace medscribe::model
