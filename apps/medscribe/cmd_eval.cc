@@ -68,6 +68,25 @@ nlohmann::json Nl(const model::json::Value& v) {
 
 std::string Pct(double x) { return std::isfinite(x) ? std::to_string(x).substr(0, 5) : "-"; }
 
+// Per-class counts as {"class": count} for the classes with any.
+Json ByClass(const std::array<int, eval::kNumClasses>& counts) {
+  Json out = Json::object();
+  for (int k = 0; k < eval::kNumClasses; ++k)
+    if (counts[k] > 0) out[eval::kClassNames[k]] = counts[k];
+  return out;
+}
+
+// " Consolidation 6, Lung Opacity 5" (the classes with any), or " none".
+std::string MissesText(const std::array<int, eval::kNumClasses>& counts) {
+  std::string out;
+  for (int k = 0; k < eval::kNumClasses; ++k) {
+    if (counts[k] == 0) continue;
+    out += (out.empty() ? " " : ", ") + std::string(eval::kClassNames[k]) + " " +
+           std::to_string(counts[k]);
+  }
+  return out.empty() ? " none" : out;
+}
+
 void PrintClassTable(const std::vector<std::pair<std::string, eval::F1Scores>>& rows) {
   const eval::F1Scores& first = rows.front().second;
   std::printf("\n%-27s %7s %6s %6s %6s", "class (F1 unless said)", "support", "P", "R",
@@ -381,7 +400,7 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
               "F1 macro", "F1mi5", "later", "sever", "size", "device", "labs", "comparison",
               "halluc");
   std::vector<std::pair<std::string, eval::F1Scores>> class_rows;
-  std::string headline;
+  std::string headline, model_misses;
   for (const System& s : systems) {
     std::vector<eval::Labels> labels;
     for (const auto& r : s.reports) labels.push_back(eval::LabelReport(r));
@@ -445,6 +464,8 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
                                  {"comparison_reports", c.comparison_reports},
                                  {"hallucination_rate", interval(ha)},
                                  {"asserted_findings", c.asserted},
+                                 {"laterality_missed_by_class", ByClass(c.side_missed)},
+                                 {"made_up_by_class", ByClass(c.made_up_by)},
                                  {"bleu", t.bleu},
                                  {"rouge_l", t.rouge_l},
                                  {"cider_d", t.cider_d},
@@ -452,6 +473,8 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
     class_rows.emplace_back(s.id, f);
     if (headline.empty() && s.id != "model") headline = "model=none";
     if (s.id == "model") {
+      model_misses = "the model's laterality misses by class:" + MissesText(c.side_missed) +
+                     "\nits made-up assertions by class:" + MissesText(c.made_up_by) + "\n";
       headline += "micro_f1=" + Pct(f.micro) + " micro_f1_low=" + Pct(mi.low) +
                   " macro_f1=" + Pct(f.macro) + " laterality=" + Pct(c.laterality_accuracy) +
                   " comparison=" + Pct(c.comparison_accuracy) + " size=" + Pct(c.size_accuracy) +
@@ -475,6 +498,7 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
       "sever: severity; size: nodule/mass within 2 mm; device: same support devices; labs: "
       "impressions addressing a lab when the reference does; comparison: change against the "
       "prior study; halluc: asserted findings neither the reference nor the truth has)\n");
+  std::fputs(model_misses.c_str(), stdout);
   if (head) {
     PrintHeadBesideDraft(*head);
     report["finding_head"] = HeadBesideDraftJson(*head);

@@ -107,12 +107,15 @@ std::vector<ReportChecks> CheckEach(const std::vector<std::string>& gen,
     for (int k = 1; k < kNumClasses; ++k) {
       if (g.positive(k)) {
         ++c.asserted;
-        c.made_up += !r.positive(k) && !(truth && (*truth)[i].positive(k));
+        const bool made_up = !r.positive(k) && !(truth && (*truth)[i].positive(k));
+        c.made_up += made_up;
+        c.made_up_by[k] += made_up;
       }
       if (!r.positive(k) || !g.positive(k)) continue;
       if (!r.side[k].empty()) {
         ++c.side_pairs;
         c.side_ok += g.side[k] == r.side[k];
+        c.side_missed[k] += g.side[k] != r.side[k];
       }
       if (!r.severity[k].empty()) {
         ++c.severity_pairs;
@@ -150,6 +153,10 @@ ClinicalChecks Aggregate(const std::vector<ReportChecks>& each, const std::vecto
     t.lab_ok += c.lab_ok, t.lab_reports += c.lab_reports;
     t.comparison_ok += c.comparison_ok, t.comparison_reports += c.comparison_reports;
     t.made_up += c.made_up, t.asserted += c.asserted;
+    for (int k = 0; k < kNumClasses; ++k) {
+      t.side_missed[k] += c.side_missed[k];
+      t.made_up_by[k] += c.made_up_by[k];
+    }
   };
   if (idx) {
     for (size_t i : *idx) add(each[i]);
@@ -172,6 +179,8 @@ ClinicalChecks Aggregate(const std::vector<ReportChecks>& each, const std::vecto
   c.comparison_reports = static_cast<size_t>(t.comparison_reports);
   c.hallucination_rate = rate(t.made_up, t.asserted);
   c.asserted = static_cast<size_t>(t.asserted);
+  c.side_missed = t.side_missed;
+  c.made_up_by = t.made_up_by;
   return c;
 }
 

@@ -15,6 +15,7 @@
 //     the share that neither the reference nor (when given) the truth has.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,8 @@ struct ReportChecks {
   int size_ok = 0, size_reports = 0, device_ok = 0, device_reports = 0;
   int lab_ok = 0, lab_reports = 0, comparison_ok = 0, comparison_reports = 0;
   int made_up = 0, asserted = 0;
+  // Per class: the side pairs that differ, and the assertions counted in made_up.
+  std::array<int, kNumClasses> side_missed{}, made_up_by{};
 };
 
 struct ClinicalChecks {
@@ -62,6 +65,8 @@ struct ClinicalChecks {
   size_t comparison_reports = 0;
   double hallucination_rate = 0;  // over findings the generated reports assert
   size_t asserted = 0;
+  // Per class: the laterality pairs whose sides differ, and the made-up assertions.
+  std::array<int, kNumClasses> side_missed{}, made_up_by{};
 };
 
 // Per report. REQUIRES: truth, when given, has one entry per report.

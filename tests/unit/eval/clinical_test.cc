@@ -1,5 +1,7 @@
 #include "eval/clinical.h"
 
+#include <numeric>
+
 #include <gtest/gtest.h>
 
 namespace medscribe::eval {
@@ -63,10 +65,21 @@ TEST(ClinicalTest, LesionSizeDevicesAndHallucinations) {
   EXPECT_DOUBLE_EQ(c.size_accuracy, 1.0);  // within 2 mm
   EXPECT_EQ(c.device_reports, 1u);
   EXPECT_DOUBLE_EQ(c.device_accuracy, 1.0);
-  // Asserted: lesion, devices, effusion, fracture; the fracture is neither in the reference...
+  // Asserted: lesion, devices, effusion, fracture; the fracture is neither in the reference nor
+  // in a truth.
   EXPECT_EQ(c.asserted, 4u);
   EXPECT_DOUBLE_EQ(c.hallucination_rate, 0.25);
-  // ...unless the truth has it (the reference missed it).
+  EXPECT_EQ(c.made_up_by[kFracture], 1);
+  EXPECT_EQ(std::accumulate(c.made_up_by.begin(), c.made_up_by.end(), 0), 1);
+  // The laterality misses by class: the nodule's side differs, the effusion's does not.
+  const auto sides = CheckReports({"FINDINGS: 10 mm nodule in the left upper zone. Small left "
+                                   "pleural effusion."},
+                                  {"FINDINGS: 10 mm nodule in the right upper zone. Small left "
+                                   "pleural effusion."});
+  EXPECT_EQ(sides.laterality_pairs, 2u);
+  EXPECT_EQ(sides.side_missed[kLungLesion], 1);
+  EXPECT_EQ(sides.side_missed[kPleuralEffusion], 0);
+  // With a truth that has it (the reference missed it), it is not made up.
   std::vector<Labels> truth(2);
   truth[1].mention[kFracture] = Mention::kPositive;
   EXPECT_DOUBLE_EQ(CheckReports(gen, ref, &truth).hallucination_rate, 0.0);
