@@ -33,8 +33,9 @@ class TokenizerText : public engine::TextDecoder {
 struct ReportEngine {
   std::unique_ptr<engine::Engine> engine;
   std::shared_ptr<TokenizerText> text;
-  bool state_read_size = true;  // DraftRules::state_read_size
-  bool state_read_side = true;  // DraftRules::state_read_side
+  bool state_read_size = true;      // DraftRules::state_read_size
+  bool state_read_side = true;      // DraftRules::state_read_side
+  bool state_read_presence = true;  // DraftRules::state_read_presence
 };
 
 // What a draft is held to beyond the model's own choice of words.
@@ -44,8 +45,10 @@ struct DraftRules {
   // A model that reads its findings as text states the lesion size its reading measured
   // (model/stated_reading.h) wherever its draft measures a nodule or mass,
   bool state_read_size = true;
-  // and the side its reading found wherever its draft gives a side to a finding it read.
+  // and the side its reading found wherever its draft gives a side to a finding it read,
   bool state_read_side = true;
+  // and leaves out the sentences that assert only image findings its reading did not find.
+  bool state_read_presence = true;
 };
 
 // Constrained decoding of the dictated comparison: a prompt that carries a change token

@@ -160,6 +160,9 @@ StatedReading ReadingToState(const torch::Tensor& probabilities) {
   StatedReading out;
   for (int k = 0; k < kNumFindingKinds; ++k) {
     const float* x = f + k * kFieldsPerKind;
+    if (k <= static_cast<int>(FindingKind::kFracture))
+      out.presence[static_cast<size_t>(k)] =
+          x[kPresent] >= 0.5f ? ReadPresence::kFound : ReadPresence::kNotFound;
     if (!(x[kPresent] >= 0.5f)) continue;
     if (k == static_cast<int>(FindingKind::kLesion))
       out.lesion_mm = static_cast<double>(WholeMm(x[kSize]));

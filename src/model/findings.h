@@ -155,8 +155,9 @@ std::string ImageRead(const torch::Tensor& probabilities);
 // What a draft must state of the reading (ImageRead; stated_reading.h): the head's lesion size in
 // whole mm where it reads a lesion, and the side of every lung finding read present (pleural
 // effusion, consolidation, pneumothorax, lesion, atelectasis: the likeliest, as ImageRead words
-// it); a chest tube's or a fracture's side stays the decoder's. REQUIRES: probabilities of one
-// image, as ImageRead.
+// it), and for each image finding (cardiomegaly to rib fracture: not the devices) whether the
+// reading found it; a chest tube's or a fracture's side stays the decoder's. REQUIRES:
+// probabilities of one image, as ImageRead.
 StatedReading ReadingToState(const torch::Tensor& probabilities);
 
 // The same words from a report's own labels (FindingTargets, as the labeler reads them): what a

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 #include <vector>
 
 namespace medscribe::model {
@@ -99,16 +100,42 @@ struct Stem {
   int kind;
 };
 
-// FindingKind order: 1 pleural effusion, 2 consolidation, 4 pneumothorax, 5 lesion,
-// 6 atelectasis, 7 fracture, 11 chest tube.
-constexpr Stem kStems[] = {
-    {"effusion", 1},    {"pleural fluid", 1}, {"consolidat", 2},  {"airspace", 2},
-    {"air space", 2},   {"pneumonia", 2},     {"pneumothora", 4}, {"nodul", 5},
-    {"mass", 5},        {"atelecta", 6},      {"collapse", 6},    {"fractur", 7},
-    {"chest tube", 11}, {"thoracostomy", 11}, {"central", -1},    {"catheter", -1},
-    {"picc", -1},       {"jugular", -1},      {"subclavian", -1}, {"pacemaker", -1},
-    {"atri", -1},       {"ventric", -1},      {"chest wall", -1}, {"edema", -1},
-    {"breast", -1},     {"clavic", -1},       {"shoulder", -1},   {"humer", -1}};
+// FindingKind order: 0 cardiomegaly, 1 pleural effusion, 2 consolidation, 3 edema,
+// 4 pneumothorax, 5 lesion, 6 atelectasis, 7 fracture, 11 chest tube.
+constexpr Stem kStems[] = {{"cardiomegaly", 0},
+                           {"enlarged cardiac", 0},
+                           {"cardiac enlargement", 0},
+                           {"effusion", 1},
+                           {"pleural fluid", 1},
+                           {"consolidat", 2},
+                           {"airspace", 2},
+                           {"air space", 2},
+                           {"pneumonia", 2},
+                           {"edema", 3},
+                           {"kerley", 3},
+                           {"vascular congestion", 3},
+                           {"pneumothora", 4},
+                           {"nodul", 5},
+                           {"mass", 5},
+                           {"atelecta", 6},
+                           {"collapse", 6},
+                           {"fractur", 7},
+                           {"chest tube", 11},
+                           {"thoracostomy", 11},
+                           {"central", -1},
+                           {"catheter", -1},
+                           {"picc", -1},
+                           {"jugular", -1},
+                           {"subclavian", -1},
+                           {"pacemaker", -1},
+                           {"endotracheal", -1},
+                           {"atri", -1},
+                           {"ventric", -1},
+                           {"chest wall", -1},
+                           {"breast", -1},
+                           {"clavic", -1},
+                           {"shoulder", -1},
+                           {"humer", -1}};
 
 constexpr std::string_view kNegations[] = {"no",   "not",      "without",   "negative",
                                            "free", "resolved", "resolution"};
@@ -260,6 +287,33 @@ std::string StateSides(std::string_view s,
   return out;
 }
 
+// Whether the sentence asserts nothing but findings the reading decided it did not find (at
+// least one): such a sentence is the decoder's invention.
+bool OnlyUnfound(std::string_view s, const std::array<ReadPresence, StatedReading::kKinds>& p) {
+  const std::string low = Lower(s);
+  bool unfound = false;
+  for (const Mention& m : Mentions(low, Clauses(low))) {
+    if (m.negated) continue;
+    if (m.kind < 0 || p[static_cast<size_t>(m.kind)] != ReadPresence::kNotFound) return false;
+    unfound = true;
+  }
+  return unfound;
+}
+
+// "1." or "\n2." alone: an item's number, its text to come.
+bool BareNumber(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  const size_t digits = i;
+  while (i < s.size() && Digit(s[i])) ++i;
+  return i > digits && i - digits <= 2 && i + 1 == s.size() && s[i] == '.';
+}
+
+bool Blank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+}
+
 // --- Sections ---
 
 struct Header {
@@ -297,25 +351,65 @@ HeaderAt NextHeader(std::string_view low, size_t from) {
 
 bool StatedReading::empty() const {
   return !(lesion_mm > 0) &&
-         std::all_of(side.begin(), side.end(), [](ReadSide s) { return s == ReadSide::kNone; });
+         std::all_of(side.begin(), side.end(), [](ReadSide s) { return s == ReadSide::kNone; }) &&
+         std::all_of(presence.begin(), presence.end(),
+                     [](ReadPresence p) { return p != ReadPresence::kNotFound; });
+}
+
+std::string ReadingStatement::Renumbered(std::string_view number) {
+  size_t i = 0;
+  while (i < number.size() && !Digit(number[i])) ++i;
+  size_t e = i;
+  while (e < number.size() && Digit(number[e])) ++e;
+  return std::string(number.substr(0, i)) + std::to_string(++item_) + std::string(number.substr(e));
 }
 
 std::string ReadingStatement::Edit(std::string_view sentence) {
   const std::string low = Lower(sentence);
   std::string out;
   size_t at = 0;
-  while (at < sentence.size()) {
+  while (at <= sentence.size()) {
     const HeaderAt h = NextHeader(low, at);
     const size_t part_end = std::min(h.begin, sentence.size());
-    std::string part(sentence.substr(at, part_end - at));
-    if (describes_image_) {
-      if (reading_.lesion_mm > 0) part = StateSize(part, reading_.lesion_mm);
-      part = StateSides(part, reading_.side);
+    const std::string_view raw = sentence.substr(at, part_end - at);
+    const bool last = h.begin == std::string_view::npos;
+    std::string part(raw);
+    bool dropped = false;
+    if (describes_image_ && !raw.empty()) {
+      if (last && BareNumber(raw)) {  // held until its item's text shows whether it stays
+        if (!held_.empty()) out += Renumbered(held_);
+        held_ = part;
+        break;
+      }
+      dropped = OnlyUnfound(raw, reading_.presence);
+      if (dropped) {
+        part.clear();
+      } else {
+        if (reading_.lesion_mm > 0) part = StateSize(part, reading_.lesion_mm);
+        part = StateSides(part, reading_.side);
+      }
+    }
+    if (dropped_item_ && !part.empty()) {
+      if (part[0] == '\n') part.erase(0, 1);  // the line of an item left out goes with it
+      dropped_item_ = false;
+    }
+    if (!held_.empty()) {
+      if (dropped) {
+        held_.clear();
+        dropped_item_ = true;
+      } else if (Blank(part) && last) {
+        held_ += part;
+        part.clear();
+      } else {
+        out += Renumbered(held_);
+        held_.clear();
+      }
     }
     out += part;
-    if (h.begin == std::string_view::npos) break;
+    if (last) break;
     out.append(sentence.substr(h.begin, h.end - h.begin));
     describes_image_ = h.describes_image;
+    item_ = 0;
     at = h.end;
   }
   return out;
@@ -346,6 +440,7 @@ std::string ReadingStatement::Finish() {
     out += Edit(std::string_view(pending_).substr(0, end));
     pending_.erase(0, end);
   }
+  if (!held_.empty()) out += Renumbered(std::exchange(held_, ""));
   return out;
 }
 

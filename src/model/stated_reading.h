@@ -21,6 +21,13 @@
 //   ("bibasilar" becomes "right basilar", and back). A finding named in a negated clause ("no
 //   left effusion") keeps its words: a negation is not a reading.
 //
+// - Findings: a sentence that asserts nothing but findings the reading decided it did not find
+//   (cardiomegaly, pleural effusion, consolidation, edema, pneumothorax, nodule or mass,
+//   atelectasis, rib fracture; StatedReading::presence) is left out, with its item number where
+//   it was a numbered item (the items after it renumbered): the decoder made it up from the
+//   record ("rule out fracture", "follow-up of nodule"). A sentence that also names something
+//   else (a finding the reading found, a device) stays whole.
+//
 // Sentences under a header that does not describe the image (INDICATION, HISTORY, REASON,
 // COMPARISON, TECHNIQUE, EXAMINATION, PROCEDURE) are left as written: they repeat the record.
 //
@@ -36,13 +43,16 @@
 namespace medscribe::model {
 
 enum class ReadSide { kNone, kRight, kLeft, kBilateral };
+// kUndecided: the reading does not decide this kind (the draft's word stands).
+enum class ReadPresence { kUndecided, kFound, kNotFound };
 
 // What a draft must state: indices of `side` follow model::FindingKind (findings.h, which
 // asserts that the counts agree).
 struct StatedReading {
   static constexpr int kKinds = 12;
-  double lesion_mm = std::nan("");      // NaN or not positive: no lesion size to state
-  std::array<ReadSide, kKinds> side{};  // kNone: that kind's side words stay as written
+  double lesion_mm = std::nan("");              // NaN or not positive: no lesion size to state
+  std::array<ReadSide, kKinds> side{};          // kNone: that kind's side words stay as written
+  std::array<ReadPresence, kKinds> presence{};  // kNotFound: sentences asserting it alone go
 
   bool empty() const;  // nothing to state: the draft passes unchanged
 };
@@ -62,10 +72,14 @@ class ReadingStatement {
 
  private:
   std::string Edit(std::string_view sentence);
+  std::string Renumbered(std::string_view number);  // the next item's number, as `number` spaced
 
   StatedReading reading_;
   std::string pending_;
+  std::string held_;             // an item's number whose text has not yet come
   bool describes_image_ = true;  // the section the stream is in
+  int item_ = 0;                 // items of the section given out
+  bool dropped_item_ = false;    // an item was left out; the line end after it goes too
 };
 
 }  // namespace medscribe::model

@@ -308,6 +308,13 @@ TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
                           : kind == FindingKind::kLesion      ? ReadSide::kLeft
                                                               : ReadSide::kNone;
     EXPECT_EQ(stated.side[static_cast<size_t>(k)], want) << FindingKindName(kind);
+    // Presence is decided for the image findings, not for devices.
+    const ReadPresence presence =
+        k > static_cast<int>(FindingKind::kFracture) ? ReadPresence::kUndecided
+        : kind == FindingKind::kConsolidation || kind == FindingKind::kLesion
+            ? ReadPresence::kFound
+            : ReadPresence::kNotFound;
+    EXPECT_EQ(stated.presence[static_cast<size_t>(k)], presence) << FindingKindName(kind);
   }
   // From 30 mm a lesion is a mass.
   p[static_cast<int>(FindingKind::kLesion)][kSize] = 41.6f;

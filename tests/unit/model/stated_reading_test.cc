@@ -151,5 +151,43 @@ TEST(StatedReadingTest, AStreamOfSidesGivesTheWholeDraftsText) {
   }
 }
 
+TEST(StatedReadingTest, SentencesOfFindingsTheReadingDidNotFindAreLeftOut) {
+  StatedReading read = Sides({{1, ReadSide::kLeft}});
+  for (int k = 0; k <= 7; ++k) read.presence[static_cast<size_t>(k)] = ReadPresence::kNotFound;
+  read.presence[1] = ReadPresence::kFound;  // the effusion
+  const std::string draft =
+      "INDICATION: Fall. Rule out fracture.\n"
+      "FINDINGS: Left 7th posterior rib fracture with slight displacement. Small right pleural "
+      "effusion. There is a 5.1 cm mass in the left upper zone. No pneumothorax. Right central "
+      "line and a right 6th rib fracture.\n"
+      "IMPRESSION:\n1. Left upper zone mass (42 mm), suspicious for malignancy.\n2. Small right "
+      "pleural effusion.\n3. Acute left 7th rib fracture.\n4. Cardiomegaly.\n"
+      "RECOMMENDATION: None.";
+  // The record's sections, negations, and a sentence that also names a device stay.
+  const std::string want =
+      "INDICATION: Fall. Rule out fracture.\n"
+      "FINDINGS: Small left pleural effusion. No pneumothorax. Right central line and a right 6th "
+      "rib fracture.\n"
+      "IMPRESSION:\n1. Small left pleural effusion.\n"
+      "RECOMMENDATION: None.";
+  EXPECT_EQ(StateReading(draft, read), want);
+  for (size_t piece : {1, 3, 8}) {
+    ReadingStatement s(read);
+    std::string streamed;
+    for (size_t i = 0; i < draft.size(); i += piece)
+      streamed += s.Feed(std::string_view(draft).substr(i, piece));
+    streamed += s.Finish();
+    EXPECT_EQ(streamed, want) << "pieces of " << piece;
+  }
+  // Items on one line are renumbered the same way; undecided kinds stay.
+  EXPECT_EQ(StateReading("IMPRESSION: 1. Acute left 7th rib fracture. 2. Small left pleural "
+                         "effusion. 3. Endotracheal tube in place.",
+                         read),
+            "IMPRESSION: 1. Small left pleural effusion. 2. Endotracheal tube in place.");
+  // Nothing decided: nothing left out.
+  EXPECT_EQ(StateReading("FINDINGS: Acute left 7th rib fracture.", Sides({{1, ReadSide::kLeft}})),
+            "FINDINGS: Acute left 7th rib fracture.");
+}
+
 }  // namespace
 }  // namespace medscribe::model
