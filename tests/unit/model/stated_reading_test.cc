@@ -1,6 +1,8 @@
 #include "model/stated_reading.h"
 
 #include <cmath>
+#include <iterator>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -187,6 +189,33 @@ TEST(StatedReadingTest, SentencesOfFindingsTheReadingDidNotFindAreLeftOut) {
   // Nothing decided: nothing left out.
   EXPECT_EQ(StateReading("FINDINGS: Acute left 7th rib fracture.", Sides({{1, ReadSide::kLeft}})),
             "FINDINGS: Acute left 7th rib fracture.");
+}
+
+TEST(StatedReadingTest, AnyTextStreamsAsItsWhole) {
+  // Drafts assembled from words and marks the edits look at, in any order.
+  const char* words[] = {
+      "1.",        " 2.",   "\n",         " right",      " Left",        " bibasilar",
+      " effusion", " mass", " no",        ",",           " and",         " 12 mm",
+      " 4.5 cm",   ".",     " FINDINGS:", "IMPRESSION:", " INDICATION:", " fracture",
+      " central",  ":",     " 3",         "mm",          " nodule",      " "};
+  StatedReading read = Sides({{1, ReadSide::kBilateral}, {5, ReadSide::kRight}});
+  read.lesion_mm = 17;
+  for (int k = 0; k <= 7; ++k) read.presence[static_cast<size_t>(k)] = ReadPresence::kNotFound;
+  read.presence[1] = ReadPresence::kFound;
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string draft;
+    const int n = static_cast<int>(rng() % 40);
+    for (int i = 0; i < n; ++i) draft += words[rng() % std::size(words)];
+    const std::string whole = StateReading(draft, read);
+    ReadingStatement s(read);
+    std::string streamed;
+    const size_t piece = 1 + rng() % 6;
+    for (size_t i = 0; i < draft.size(); i += piece)
+      streamed += s.Feed(std::string_view(draft).substr(i, piece));
+    streamed += s.Finish();
+    EXPECT_EQ(streamed, whole) << draft;
+  }
 }
 
 }  // namespace
