@@ -63,6 +63,7 @@ struct TrainArgs {
   std::string device = "cpu", precision = "fp32", schedule = "1f1b", strategy = "allreduce";
   bool checkpoint_activations = false;
   int loader_threads = 2;
+  int64_t length_buckets = 0;
   bool no_overlap = false;
   bool no_image = false, no_dictation = false, print_topology = false;
   double dictation_dropout = 0;
@@ -204,6 +205,7 @@ int RunTrain(const TrainArgs& a) {
   o.precision = a.precision;
   o.checkpoint_activations = a.checkpoint_activations;
   o.loader_threads = a.loader_threads;
+  o.length_buckets = a.length_buckets;
   o.dp.max_grad_norm = a.dp_max_grad_norm;
   if (o.dp.max_grad_norm == 0 && (a.dp_noise > 0 || a.dp_epsilon > 0)) o.dp.max_grad_norm = 1.0;
   o.dp.noise_multiplier = a.dp_noise;
@@ -459,6 +461,12 @@ Runner RegisterTrain(CLI::App& app) {
                  "behind stall no other (validation and checkpoint steps always wait)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
+  app.add_option("--length-buckets", a->length_buckets,
+                 "Batch examples of like lengths (less padding): sort each window of N batches "
+                 "of an epoch's shuffled order by length before cutting it into batches, whose "
+                 "order is then shuffled; 0: off")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
   app.add_option("--loader-threads", a->loader_threads,
                  "Threads reading, tokenizing and batching samples from the shards ahead of the "
                  "steps")

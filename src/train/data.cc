@@ -272,6 +272,26 @@ Batch Row(const Batch& b, int64_t i) {
   return out;
 }
 
+std::vector<size_t> LengthBucketed(std::vector<size_t> order, const std::vector<int>& lengths,
+                                   size_t window, size_t batch, uint64_t seed, uint64_t epoch) {
+  std::mt19937_64 rng((seed ^ 0xB0C4E75EEDULL) * 0x9E3779B97F4A7C15ULL + epoch);
+  const auto shorter = [&](size_t a, size_t b) { return lengths[a] < lengths[b]; };
+  std::vector<size_t> out;
+  out.reserve(order.size());
+  for (size_t w = 0; w < order.size(); w += window) {
+    const size_t end = std::min(order.size(), w + window);
+    std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(w),
+                     order.begin() + static_cast<std::ptrdiff_t>(end), shorter);
+    std::vector<size_t> starts;  // of the window's batches
+    for (size_t b = w; b < end; b += batch) starts.push_back(b);
+    for (size_t i = starts.size(); i > 1; --i) std::swap(starts[i - 1], starts[rng() % i]);
+    for (size_t b : starts)
+      out.insert(out.end(), order.begin() + static_cast<std::ptrdiff_t>(b),
+                 order.begin() + static_cast<std::ptrdiff_t>(std::min(end, b + batch)));
+  }
+  return out;
+}
+
 std::vector<size_t> EpochOrder(size_t n, uint64_t seed, uint64_t epoch) {
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;

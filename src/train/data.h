@@ -113,6 +113,14 @@ Batch Row(const Batch& b, int64_t i);
 // Order of examples for an epoch: a permutation that depends only on (seed, epoch).
 std::vector<size_t> EpochOrder(size_t n, uint64_t seed, uint64_t epoch);
 
+// `order` (an epoch's permutation) with each window of `window` consecutive examples sorted by
+// `lengths[example]` and cut into batches of `batch`, whose order within the window is then
+// shuffled (from seed and epoch): batches of like lengths, so less padding, in a random order.
+// The last, shorter window is treated alike. REQUIRES: window and batch > 0; lengths covers
+// every example of `order`.
+std::vector<size_t> LengthBucketed(std::vector<size_t> order, const std::vector<int>& lengths,
+                                   size_t window, size_t batch, uint64_t seed, uint64_t epoch);
+
 // Whether the draw-th example of a run with `seed` is shown without a modality dropped with
 // probability `p` (a fixed hash of seed and draw: reproducible, independent between draws).
 bool DropModality(uint64_t seed, uint64_t draw, double p);

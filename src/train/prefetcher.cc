@@ -57,6 +57,12 @@ void Prefetcher::Work(int64_t m, int stride) {
           const uint64_t epoch = i / n_;
           if (epoch != order_epoch) {
             order = EpochOrder(n_, o_.seed, epoch);
+            if (!o_.lengths.empty() && o_.bucket_batches > 0) {
+              const size_t global = static_cast<size_t>(o_.batch_size * o_.world);
+              order = LengthBucketed(std::move(order), o_.lengths,
+                                     global * static_cast<size_t>(o_.bucket_batches), global,
+                                     o_.seed, epoch);
+            }
             order_epoch = epoch;
           }
           ASSIGN_OR_RETURN(Example e, load_(order[i % n_], i));

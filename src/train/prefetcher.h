@@ -2,8 +2,9 @@
 // a few steps ahead of the trainer, and handed out in step order.
 //
 // Micro-step m of rank r of W takes the r-th slice of the m-th global micro-batch of the epoch's
-// permutation (EpochOrder), so the batches depend only on the seed and m, whatever the number of
-// loader threads; a resumed run sees the batches an uninterrupted one would have.
+// permutation (EpochOrder, length-bucketed where lengths are given), so the batches depend only on
+// the seed and m, whatever the number of loader threads; a resumed run sees the batches an
+// uninterrupted one would have.
 //
 // Thread safety: Next() is called from one thread; the loader function is called from several
 // at once and must be thread-safe.
@@ -32,6 +33,10 @@ struct PrefetchOptions {
   // the n samples with this probability (PoissonSample(n, rate, seed, m)) and rank r takes every
   // world-th of them from the r-th; batch_size is then ignored and a batch may be empty.
   double sample_rate = 0;
+  // Not empty: each example's length in tokens, and the epoch's permutation is length-bucketed
+  // (LengthBucketed) in windows of bucket_batches global batches (batch_size * world).
+  std::vector<int> lengths;
+  int64_t bucket_batches = 0;
 };
 
 // Batches of micro-steps [first, last) of a split of `n` samples; `load(i, draw)` reads sample i

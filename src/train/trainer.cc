@@ -111,6 +111,17 @@ BatchInputs Inputs(model::ReportModel& m, const Batch& b, int image_token, const
   return in;
 }
 
+// The length in tokens of each of the n training examples, as `load` makes them for a first
+// draw (length bucketing needs only their order).
+StatusOr<std::vector<int>> ExampleLengths(size_t n, const Prefetcher::Load& load) {
+  std::vector<int> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    ASSIGN_OR_RETURN(const Example e, load(i, i));
+    out[i] = static_cast<int>(e.input_ids.size());
+  }
+  return out;
+}
+
 double Evaluate(model::ReportModel& m, const std::vector<Example>& val, int64_t batch_size, int pad,
                 int image_token, const VisionCache* cache, const torch::Device& device) {
   if (val.empty()) return 0;
@@ -951,10 +962,24 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   std::optional<ParameterClient> client;
   if (ps) client.emplace(trainable, server_of, comm, *ps);
   const int world = dp->world_size();  // the data-parallel ranks (the batches read at once)
-  Prefetcher prefetch(train.samples.size(), load,
-                      {o.batch_size, o.seed, o.loader_threads, enc.pad(), dp->rank(), world,
-                       dp_plan ? dp_plan->sample_rate : 0},
-                      ck.step * o.grad_accum, o.max_steps * o.grad_accum);
+  PrefetchOptions po;
+  po.batch_size = o.batch_size;
+  po.seed = o.seed;
+  po.threads = o.loader_threads;
+  po.pad = enc.pad();
+  po.rank = dp->rank();
+  po.world = world;
+  po.sample_rate = dp_plan ? dp_plan->sample_rate : 0;
+  if (o.length_buckets > 0 && dp_plan)
+    return InvalidArgumentError(
+        "--length-buckets orders an epoch's batches, but DP-SGD draws each batch by Poisson "
+        "sampling; leave one of them out");
+  if (o.length_buckets > 0) {
+    ASSIGN_OR_RETURN(po.lengths, ExampleLengths(train.samples.size(), load));
+    po.bucket_batches = o.length_buckets;
+  }
+  Prefetcher prefetch(train.samples.size(), load, po, ck.step * o.grad_accum,
+                      o.max_steps * o.grad_accum);
   LossScaler scaler(precision == Precision::kFp16);
   std::optional<GradientReducer> reducer;
   // DP-SGD reduces the noisy clipped sums after the step's examples, not during backward.

@@ -133,6 +133,10 @@ struct TrainOptions {
   bool checkpoint_activations = false;
   // Threads that read, tokenize and batch training samples from the shards ahead of the steps.
   int loader_threads = 2;
+  // > 0: batches of like lengths (less padding): each window of this many global batches of an
+  // epoch's order is sorted by length before it is cut (train/data.h LengthBucketed). The
+  // lengths are measured once, before the first step. Not with DP-SGD's Poisson sampling.
+  int64_t length_buckets = 0;
   // The finding head (config.findings.enabled): its labels come from the training reports
   // through this labeler (required then, unless the image is left out).
   const FindingLabeler* finding_labeler = nullptr;

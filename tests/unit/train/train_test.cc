@@ -664,6 +664,46 @@ TEST(PrefetcherTest, EachExampleGetsItsOwnDrawAcrossEpochs) {
   }
 }
 
+TEST(DataTest, LengthBucketedBatchesHoldLikeLengthsInARandomOrder) {
+  // 40 examples whose length is their index mod 10; windows of 4 batches of 5.
+  std::vector<int> lengths(40);
+  for (size_t i = 0; i < lengths.size(); ++i) lengths[i] = static_cast<int>(i % 10);
+  const std::vector<size_t> order = EpochOrder(40, 3, 0);
+  const std::vector<size_t> b = LengthBucketed(order, lengths, 20, 5, 3, 0);
+  // A permutation of the same examples, each window keeping its own.
+  std::vector<size_t> sorted = b;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i) ASSERT_EQ(sorted[i], i);
+  for (size_t w : {0, 20}) {
+    std::vector<size_t> in(order.begin() + w, order.begin() + w + 20);
+    std::vector<size_t> out(b.begin() + w, b.begin() + w + 20);
+    std::sort(in.begin(), in.end());
+    std::sort(out.begin(), out.end());
+    EXPECT_EQ(in, out);
+  }
+  // Padding: the batches' spread of lengths is far below the unbucketed order's.
+  const auto spread = [&](const std::vector<size_t>& o) {
+    int total = 0;
+    for (size_t i = 0; i < o.size(); i += 5) {
+      const auto [lo, hi] =
+          std::minmax_element(o.begin() + i, o.begin() + i + 5,
+                              [&](size_t x, size_t y) { return lengths[x] < lengths[y]; });
+      total += lengths[*hi] - lengths[*lo];
+    }
+    return total;
+  };
+  EXPECT_LT(spread(b) * 3, spread(order));
+  // The batches of a window are not in length order, and the epoch changes them.
+  bool rising = true;
+  for (size_t i = 5; i < 20; i += 5) rising &= lengths[b[i]] >= lengths[b[i - 5]];
+  EXPECT_FALSE(rising);
+  EXPECT_NE(LengthBucketed(order, lengths, 20, 5, 3, 1), b);
+  EXPECT_EQ(LengthBucketed(order, lengths, 20, 5, 3, 0), b);
+  // A last window shorter than the others, and a batch larger than the window, lose nothing.
+  EXPECT_EQ(LengthBucketed(EpochOrder(7, 1, 0), lengths, 5, 2, 1, 0).size(), 7u);
+  EXPECT_EQ(LengthBucketed(EpochOrder(7, 1, 0), lengths, 5, 9, 1, 0).size(), 7u);
+}
+
 // DP-SGD: a step's batches over the ranks hold exactly its Poisson sample, each example once.
 TEST(PrefetcherTest, PoissonBatchesSplitTheStepsSampleOverTheRanks) {
   CharEncoder enc;
