@@ -406,8 +406,10 @@ std::vector<Rule> BuildPatternRules() {
       [](const std::smatch& m, int) {
         return m[1].matched ? m.str(0) : std::string("[PHONE]");  // a range stays
       });
-  // United Kingdom numbers: "07700 900461", "020 7946 0958"; Australian mobiles "0412 345 678".
-  add("phone", R"(\b0\d{4} ?\d{6}\b|\b0\d{2} \d{4} \d{4}\b|\b0\d{3} \d{3} \d{3}\b)",
+  // United Kingdom numbers: "07700 900461", "020 7946 0958"; Australian mobiles "0412 345 678"
+  // and landlines without the area code's brackets "03 9419 7710".
+  add("phone",
+      R"(\b0\d{4} ?\d{6}\b|\b0\d{2} \d{4} \d{4}\b|\b0\d{3} \d{3} \d{3}\b|\b0[2378] \d{4} \d{4}\b)",
       Tag("[PHONE]"));
   add("phone", R"((?:\b(?:ext\.?|extension)|分機|轉)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
   // An extension written "x4417" after a word of a phone within the clause ("his work line,
@@ -447,7 +449,7 @@ std::vector<Rule> BuildPatternRules() {
   add("id", "((?:護照|居留證|身分證|身份證)(?:號碼|號|字號)?(?:：|:| )?)[A-Za-z0-9]{6,12}",
       KeepFirst("[ID]"));
   add("mrn",
-      R"(\b(?:MRN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?(?:[A-Z]{0,4}-?(?:\d{2,4}-)?\d{4,}|\d{2,4}(?:-\d{2,4}){2,4})\b)",
+      R"(\b(?:MRN|URN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?(?:[A-Z]{0,4}-?(?:\d{2,4}-)?\d{4,}|\d{2,4}(?:-\d{2,4}){2,4})\b)",
       Tag("[MRN]"), icase);
   // A chart number after the service's letters ("IHS chart IHS 44-1187", "VA chart VA 22-0071").
   add("mrn",
@@ -465,6 +467,11 @@ std::vector<Rule> BuildPatternRules() {
   add("mrn", R"(\b((?:[Cc]hart|[Rr]ecord|[Ff]ile|[Cc]ase)[:#]? )[A-Z]{0,3}-?\d{2,}(?:-\d{2,})+\b)",
       KeepFirst("[MRN]"));
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
+  // An Australian Medicare number: ten digits in groups of 4, 5 and 1, perhaps with the
+  // person's reference number ("Medicare no. 2953 71846 2", "... 2/1").
+  add("account",
+      R"(\b((?:medicare)(?: card)?(?: (?:no\.?|number|#))?[:#]? ?)\d{4} ?\d{5} ?\d(?:[ /-]\d)?\b)",
+      KeepFirst("[ID]"), icase);
   add("account",
       R"(\b(health plan|plan|insurance|policy|member|subscriber|beneficiary|group|account|acct\.?|claim|medicare|medicaid|MBI|HICN|NHI)(?![a-z])((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
