@@ -9,6 +9,14 @@
 namespace medscribe::model {
 namespace {
 
+// The draft fed to a ReadingStatement in pieces of `piece` bytes.
+std::string Streamed(std::string_view draft, const StatedReading& read, size_t piece) {
+  ReadingStatement s(read);
+  std::string out;
+  for (size_t i = 0; i < draft.size(); i += piece) out += s.Feed(draft.substr(i, piece));
+  return out + s.Finish();
+}
+
 StatedReading Size(double mm) {
   StatedReading r;
   r.lesion_mm = mm;
@@ -50,14 +58,8 @@ TEST(StatedReadingTest, AStreamGivesTheWholeDraftsText) {
   EXPECT_EQ(whole,
             "There is a 2.2 cm nodule. Right pneumothorax (30 mm at the apex).\n1. 22 mm nodule. "
             "Stable");
-  for (size_t piece : {1, 2, 3, 7}) {
-    ReadingStatement s(Size(22));
-    std::string streamed;
-    for (size_t i = 0; i < draft.size(); i += piece)
-      streamed += s.Feed(std::string_view(draft).substr(i, piece));
-    streamed += s.Finish();
-    EXPECT_EQ(streamed, whole) << "pieces of " << piece;
-  }
+  for (size_t piece : {1, 2, 3, 7})
+    EXPECT_EQ(Streamed(draft, Size(22), piece), whole) << "pieces of " << piece;
   // A sentence is held back until it is complete: "1." could still become "1.4".
   ReadingStatement s(Size(22));
   EXPECT_EQ(s.Feed("There is a 1."), "");
@@ -143,14 +145,8 @@ TEST(StatedReadingTest, AStreamOfSidesGivesTheWholeDraftsText) {
   EXPECT_EQ(whole,
             "EXAMINATION: XR CHEST.\nINDICATION: right effusion.\nFINDINGS: Left pleural "
             "effusion. Left chest tube in place.\nIMPRESSION:\n1. Small left pleural effusion");
-  for (size_t piece : {1, 2, 5, 11}) {
-    ReadingStatement s(read);
-    std::string streamed;
-    for (size_t i = 0; i < draft.size(); i += piece)
-      streamed += s.Feed(std::string_view(draft).substr(i, piece));
-    streamed += s.Finish();
-    EXPECT_EQ(streamed, whole) << "pieces of " << piece;
-  }
+  for (size_t piece : {1, 2, 5, 11})
+    EXPECT_EQ(Streamed(draft, read, piece), whole) << "pieces of " << piece;
 }
 
 TEST(StatedReadingTest, SentencesOfFindingsTheReadingDidNotFindAreLeftOut) {
@@ -173,14 +169,8 @@ TEST(StatedReadingTest, SentencesOfFindingsTheReadingDidNotFindAreLeftOut) {
       "IMPRESSION:\n1. Small left pleural effusion.\n"
       "RECOMMENDATION: None.";
   EXPECT_EQ(StateReading(draft, read), want);
-  for (size_t piece : {1, 3, 8}) {
-    ReadingStatement s(read);
-    std::string streamed;
-    for (size_t i = 0; i < draft.size(); i += piece)
-      streamed += s.Feed(std::string_view(draft).substr(i, piece));
-    streamed += s.Finish();
-    EXPECT_EQ(streamed, want) << "pieces of " << piece;
-  }
+  for (size_t piece : {1, 3, 8})
+    EXPECT_EQ(Streamed(draft, read, piece), want) << "pieces of " << piece;
   // Items on one line are renumbered the same way; undecided kinds stay.
   EXPECT_EQ(StateReading("IMPRESSION: 1. Acute left 7th rib fracture. 2. Small left pleural "
                          "effusion. 3. Endotracheal tube in place.",
@@ -208,13 +198,7 @@ TEST(StatedReadingTest, AnyTextStreamsAsItsWhole) {
     const int n = static_cast<int>(rng() % 40);
     for (int i = 0; i < n; ++i) draft += words[rng() % std::size(words)];
     const std::string whole = StateReading(draft, read);
-    ReadingStatement s(read);
-    std::string streamed;
-    const size_t piece = 1 + rng() % 6;
-    for (size_t i = 0; i < draft.size(); i += piece)
-      streamed += s.Feed(std::string_view(draft).substr(i, piece));
-    streamed += s.Finish();
-    EXPECT_EQ(streamed, whole) << draft;
+    EXPECT_EQ(Streamed(draft, read, 1 + rng() % 6), whole) << draft;
   }
 }
 
