@@ -467,6 +467,11 @@ std::vector<Rule> BuildPatternRules() {
   add("mrn", R"(\b((?:[Cc]hart|[Rr]ecord|[Ff]ile|[Cc]ase)[:#]? )[A-Z]{0,3}-?\d{2,}(?:-\d{2,})+\b)",
       KeepFirst("[MRN]"));
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
+  // A number after "ID is" or "ID:" with an insurer's or a program's name before it ("Her
+  // Humana ID is H4471-0092-31"): letters and digits with at least one digit.
+  add("account",
+      R"(\b((?:[A-Z][A-Za-z]+ )?ID(?: number| #| no\.?)?(?: is|:|#) ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      KeepFirst("[ID]"));
   // An Australian Medicare number: ten digits in groups of 4, 5 and 1, perhaps with the
   // person's reference number ("Medicare no. 2953 71846 2", "... 2/1").
   add("account",
@@ -1023,6 +1028,11 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:from|with|by|to|per|and|called|told|informed|contacted|notified|asked|phoned|via) )[A-Z](?:[a-z]|[^ -~\s])+(?: [A-Z](?:[a-z]|[^ -~\s])+)?(?=, (?:the patient's|the pt's|patient's|her|his|their) (?:(?:step|grand|great-|god)?(?:daughter|son|mother|father|child)|wife|husband|sister|brother|niece|nephew|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|roommate|landlady|landlord|fianc[^ -~\s]+e?)(?:-in-law)?\b))",
       Labelled("[NAME]", ""));
+  // A message's signature after its closing ("Thanks, Mari", "Best regards, Tom Ng"): one or
+  // two capitalized words that end the line, the quote or the sentence.
+  add("name",
+      R"(\b((?:Thanks|Thank you|Thx|Regards|Best regards|Kind regards|Warm regards|Sincerely|Cheers|Best|Love|Warmly|Respectfully|Gratefully),? )(?!(?:Doctor|Dr|Doc|Nurse|Team|All|Everyone|Again|So|Much|You|Staff)\b)[A-Z](?:[a-z]|[^ -~\s])+(?: [A-Z](?:[a-z]|[^ -~\s])+)?(?=\s*(?:["”']|$|\n|[.!])))",
+      KeepFirst("[NAME]"));
   // A transcriptionist's or scribe's initials ("transcribed by mrb", "Typed by: JKL").
   add("name",
       R"(\b((?:[Tt]ranscribed|[Tt]ranscription|[Tt]yped|[Ss]cribed|[Tt]ranscriptionist)(?: by)?:? )(?:[a-z]{2,4}|[A-Z]{2,4})\b(?=[.;,)]|\s*$|\n| on | at ))",

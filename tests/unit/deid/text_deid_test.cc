@@ -1121,6 +1121,13 @@ TEST(TextScrubberTest, AustralianMedicareUrnAndLandlines) {
                         {"Kt/V 1.3 on 03 sessions.", "Dose 2953 mg over 4 days."});
 }
 
+TEST(TextScrubberTest, SignaturesAndIdsAfterIdIs) {
+  ExpectScrubbedAndKept(
+      "Her Humana ID is H4471-0092-31 if they ask. Thanks, Mari\" Best regards, Tom Ng\nOK",
+      {"H4471", "Mari", "Tom Ng"},
+      {"Thanks, Doctor. Best, Again the ID is pending.", "Thanks, she said she would call."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
