@@ -139,6 +139,7 @@ constexpr Stem kStems[] = {{"cardiomegaly", 0},
 
 constexpr std::string_view kNegations[] = {"no",   "not",      "without",   "negative",
                                            "free", "resolved", "resolution"};
+constexpr std::string_view kSideWords[] = {"right", "left", "bilateral", "bibasilar"};
 constexpr std::string_view kClauseWords[] = {"and", "but", "with", "however", "while"};
 
 bool WordStart(std::string_view low, size_t i) { return i == 0 || !Alpha(low[i - 1]); }
@@ -148,8 +149,9 @@ size_t WordEnd(std::string_view low, size_t i) {
   return i;
 }
 
-bool IsOneOf(std::string_view w, std::initializer_list<std::string_view> set) {
-  return std::find(set.begin(), set.end(), w) != set.end();
+template <typename Set>
+bool IsOneOf(std::string_view w, const Set& set) {
+  return std::find(std::begin(set), std::end(set), w) != std::end(set);
 }
 
 // Clause number of every byte of `low`: a new clause after ',', ';', ':' or a clause word.
@@ -164,8 +166,7 @@ std::vector<int> Clauses(std::string_view low) {
     if (Alpha(low[i]) && WordStart(low, i)) {
       const size_t e = WordEnd(low, i);
       const std::string_view w = low.substr(i, e - i);
-      if (std::find(std::begin(kClauseWords), std::end(kClauseWords), w) != std::end(kClauseWords))
-        ++c;
+      if (IsOneOf(w, kClauseWords)) ++c;
       for (; i < e; ++i) clause[i] = c;
       continue;
     }
@@ -188,8 +189,7 @@ std::vector<Mention> Mentions(std::string_view low, const std::vector<int>& clau
       for (size_t j = i; j-- > 0 && clause[j] == clause[i];) {
         if (!Alpha(low[j]) || !WordStart(low, j)) continue;
         const std::string_view w = low.substr(j, WordEnd(low, j) - j);
-        m.negated |=
-            std::find(std::begin(kNegations), std::end(kNegations), w) != std::end(kNegations);
+        m.negated |= IsOneOf(w, kNegations);
       }
       out.push_back(m);
       i = m.end;
@@ -261,7 +261,7 @@ std::string StateSides(std::string_view s,
     if (!Alpha(low[i]) || !WordStart(low, i)) continue;
     const size_t e = WordEnd(low, i);
     const std::string_view w = std::string_view(low).substr(i, e - i);
-    if (!IsOneOf(w, {"right", "left", "bilateral", "bibasilar"})) {
+    if (!IsOneOf(w, kSideWords)) {
       i = e;
       continue;
     }
