@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$PWD/build/release/bin/medscribe"
 n="${1:-3000}"
-steps="${QUALITY_STEPS:-2500}"
+steps="${QUALITY_STEPS:-2100}"
 work="${QUALITY_DIR:-$(mktemp -d)}"
 [ -n "${QUALITY_DIR:-}" ] || trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"
@@ -28,7 +28,7 @@ train() {  # NAME FLAGS... -> prints minutes
   local s; s=$(date +%s)
   [ -f "$work/$name/model/model.safetensors" ] || \
     ms train --dataset "$work/dataset" --tokenizer "$work/tok" --config base --out "$work/$name" \
-      --max-steps "$steps" --batch-size 8 --lr 1.5e-3 --warmup 100 --eval-every 500 \
+      --max-steps "$steps" --image-warmup-epochs 25 --batch-size 8 --lr 1.5e-3 --warmup 100 --eval-every 500 \
       --checkpoint-every 500 "$@" > "$work/$name.txt" 2> "$work/$name.err" \
       || { tail -5 "$work/$name.err"; exit 1; }
   ms registry register --run "$work/$name" --name "quality-$name" > /dev/null
