@@ -643,7 +643,7 @@ std::vector<Rule> BuildPatternRules() {
 
   // 6. Geographic subdivisions: street addresses, Taiwanese addresses, labelled addresses.
   add("address",
-      R"(\b\d{1,5}[A-Z]? (?:(?:[NSEW]\.?|North|South|East|West) )?(?:[A-Z][a-z]+ ){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Highway|Hwy|Parkway|Pkwy|Circle|Cir|Trail|Trl|Pike|Turnpike|Tpke|Expressway|Expy|Freeway|Fwy|Square|Sq|Crescent|Alley|Loop|Run|Trace|Cove|Bend|Ridge|Path|Point|Crossing)\b(?:,? (?:Lot|Space|Trlr|Trailer) ?#? ?\w+)?(?:,? (?:Apt\.?|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$| [A-Z]{2}\b))?)",
+      R"(\b\d{1,5}[A-Z]? (?:(?:[NSEW]\.?|North|South|East|West) )?(?:[A-Z][a-z]+ ){1,3}(?:(?:Road|Rd|Highway|Hwy)\b(?: \d{1,3}[A-Z]?\b)?|(?:Street|St|Avenue|Ave|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Parkway|Pkwy|Circle|Cir|Trail|Trl|Pike|Turnpike|Tpke|Expressway|Expy|Freeway|Fwy|Square|Sq|Crescent|Alley|Loop|Run|Trace|Cove|Bend|Ridge|Path|Point|Crossing)\b)(?:,? (?:Lot|Space|Trlr|Trailer) ?#? ?\w+)?(?:,? (?:Apt\.?|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$| [A-Z]{2}\b| (?:for|to|with|at|on|in|and|after|via|from)\b))?)",
       Tag("[ADDRESS]"));
   // std::regex works on bytes, so multi-byte delimiters are matched as sequences (lookahead),
   // never in bracket expressions.
@@ -1028,6 +1028,17 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:from|with|by|to|per|and|called|told|informed|contacted|notified|asked|phoned|via) )[A-Z](?:[a-z]|[^ -~\s])+(?: [A-Z](?:[a-z]|[^ -~\s])+)?(?=, (?:the patient's|the pt's|patient's|her|his|their) (?:(?:step|grand|great-|god)?(?:daughter|son|mother|father|child)|wife|husband|sister|brother|niece|nephew|aunt|uncle|cousin|friend|neighbou?r|caregiver|partner|spouse|guardian|roommate|landlady|landlord|fianc[^ -~\s]+e?)(?:-in-law)?\b))",
       Labelled("[NAME]", ""));
+  // A name written "SURNAME, Given" after a record's label ("Pt: JOHANNSEN, Marit", "Resident:
+  // O'NEILL-PARK, Sun Hee J"): a surname in capitals, a comma, given names and an initial; the
+  // first given name a known one or no English word ("Pt: ALERT, Oriented x3" stays).
+  add("name",
+      R"(\b((?:Pt|Patient|Name|Resident|Client|Member|Employee|Decedent|Subject|Child|Infant|Mother|Father|Guardian|Insured):? +)[A-Z][A-Z'-]+(?:[ -][A-Z][A-Z'-]+)?, ([A-Z][a-z]+)(?: [A-Z][a-z]+)?(?: [A-Z]\.?)?\b)",
+      [](const std::smatch& m, int) {
+        const std::string given = AsciiLower(m[2].str());
+        const bool name = IsGivenName(m[2].str()) || PackagedNames().given.count(given) > 0 ||
+                          PackagedNames().english.count(given) == 0;
+        return name ? m[1].str() + "[NAME]" : m.str(0);
+      });
   // A message's signature after its closing ("Thanks, Mari", "Best regards, Tom Ng"): one or
   // two capitalized words that end the line, the quote or the sentence.
   add("name",

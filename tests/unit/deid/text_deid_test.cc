@@ -1128,6 +1128,14 @@ TEST(TextScrubberTest, SignaturesAndIdsAfterIdIs) {
       {"Thanks, Doctor. Best, Again the ID is pending.", "Thanks, she said she would call."});
 }
 
+TEST(TextScrubberTest, CountyRoadsTownsAfterThemAndCapitalizedSurnames) {
+  ExpectScrubbedAndKept(
+      "Dispatched 0317 to 1180 County Rd 7, Elk Mound for fall. Pt: JOHANNSEN, Marit  DOB on file.",
+      {"Rd 7", "Elk Mound", "JOHANNSEN", "Marit"},
+      {"Pt: ALERT, Oriented x3.", "Given 2 tabs, Motrin for fever.",
+       "Dose at 0800, Tylenol for pain."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
