@@ -74,7 +74,7 @@ struct TrainArgs {
       init_from;  // a model to fine-tune: its weights (and, unless given, config and tokenizer)
   std::string init_dir;  // init_from resolved
   std::string image_from;
-  int image_warmup_epochs = -1;  // -1: 30 for a configuration with the finding head, else 0
+  int image_warmup_epochs = -1;  // -1: 25 for a configuration with the finding head, else 0
   double image_lr = 3e-3, image_weight_decay = 5e-4;
   double read_beta = 0;
   std::string report_metrics;   // "", "stdout" or "vertex"
@@ -178,7 +178,7 @@ int RunTrain(const TrainArgs& a) {
   static const ReportFindingLabeler kLabeler;
   o.finding_labeler = &kLabeler;
   o.image_warmup_epochs =
-      a.image_warmup_epochs >= 0 ? a.image_warmup_epochs : (config->findings.enabled ? 30 : 0);
+      a.image_warmup_epochs >= 0 ? a.image_warmup_epochs : (config->findings.enabled ? 25 : 0);
   o.image_from = a.image_from;
   o.image_learning_rate = a.image_lr;
   o.read_beta = a.read_beta;
@@ -498,7 +498,7 @@ Runner RegisterTrain(CLI::App& app) {
   app.add_option("--image-warmup-epochs", a->image_warmup_epochs,
                  "Epochs training the vision encoder and finding head alone on the training "
                  "reports' finding labels before the decoder trains on their frozen features "
-                 "(default: 30 with a finding head, e.g. the base preset; 0: train jointly)");
+                 "(default: 25 with a finding head, e.g. the base preset; 0: train jointly)");
   app.add_option("--image-from", a->image_from,
                  "Take the image warm-up of another run of the same configuration instead of "
                  "warming up again (e.g. the --no-dictation ablation from the full run)")
