@@ -1,4 +1,4 @@
-// A draft's sides and lesion measurements, made the image reader's.
+// A draft's findings, sides and lesion measurements, made the image reader's.
 //
 // A small decoder copies a decision from its prompt poorly: it writes a habitual size or side
 // where the reading in its prompt ("right lower consolidation; left upper nodule 21 mm",
@@ -15,12 +15,12 @@
 //   thing the sentence names: a finding the reading may give a side (pleural effusion,
 //   consolidation or airspace disease, pneumothorax, nodule or mass, atelectasis, rib fracture,
 //   chest tube; which of them it gives one is the reader's choice, findings.h), or something else
-//   that has a side of its own (a central line, a pacemaker, the heart's chambers, the
-//   hemidiaphragm, the chest wall, the costophrenic angle), which keeps its word. A word that
-//   belongs to a finding the reading found, with a side, becomes that side
-//   ("bibasilar" becomes "right basilar", and back). A finding named in a negated clause ("no
-//   left effusion") keeps its words: a negation is not a reading.
-//
+//   that keeps its word (a central line or catheter, a pacemaker, an endotracheal tube, the
+//   heart's chambers, the chest wall, the breast, the shoulder, edema). A word that belongs to a
+//   finding the reading found, with a side, becomes that side ("bibasilar" becomes "right
+//   basilar", and back); the costophrenic angle or hemidiaphragm a sentence names beside its
+//   finding goes with it. A finding named in a negated clause ("no left effusion") keeps its
+//   words: a negation is not a reading.
 // - Findings: a sentence that asserts nothing but findings the reading decided it did not find
 //   (cardiomegaly, pleural effusion, consolidation, edema, pneumothorax, nodule or mass,
 //   atelectasis, rib fracture; StatedReading::presence) is left out, with its item number where
