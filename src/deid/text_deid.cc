@@ -406,10 +406,10 @@ std::vector<Rule> BuildPatternRules() {
       [](const std::smatch& m, int) {
         return m[1].matched ? m.str(0) : std::string("[PHONE]");  // a range stays
       });
-  // United Kingdom numbers: "07700 900461", "020 7946 0958"; Australian mobiles "0412 345 678"
-  // and landlines without the area code's brackets "03 9419 7710".
+  // United Kingdom numbers: "07700 900461", "020 7946 0958", "0161 496 0723"; Australian mobiles
+  // "0412 345 678" and landlines without the area code's brackets "03 9419 7710".
   add("phone",
-      R"(\b0\d{4} ?\d{6}\b|\b0\d{2} \d{4} \d{4}\b|\b0\d{3} \d{3} \d{3}\b|\b0[2378] \d{4} \d{4}\b)",
+      R"(\b0\d{4} ?\d{6}\b|\b0\d{2} \d{4} \d{4}\b|\b0\d{3} \d{3} \d{3,4}\b|\b0[2378] \d{4} \d{4}\b)",
       Tag("[PHONE]"));
   add("phone", R"((?:\b(?:ext\.?|extension)|分機|轉)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
   // An extension written "x4417" after a word of a phone within the clause ("his work line,

@@ -1115,10 +1115,12 @@ TEST(TextScrubberTest, CourtNumbersPagersHouseNumbersParticlesAndPossessives) {
       {"Call the office at 4471 for refills.", "Her son's nephew visited."});
 }
 
-TEST(TextScrubberTest, AustralianMedicareUrnAndLandlines) {
-  ExpectScrubbedAndKept("Medicare no. 2953 71846 2; URN MH0418823. GP fax 03 9419 7710.",
-                        {"71846", " 2;", "0418823", "9419"},
-                        {"Kt/V 1.3 on 03 sessions.", "Dose 2953 mg over 4 days."});
+TEST(TextScrubberTest, AustralianMedicareUrnAndBritishAndAustralianLandlines) {
+  ExpectScrubbedAndKept(
+      "Medicare no. 2953 71846 2; URN MH0418823. GP fax 03 9419 7710. Ring "
+      "0161 496 0723.",
+      {"71846", " 2;", "0418823", "9419", "0723"},
+      {"Kt/V 1.3 on 03 sessions.", "Dose 2953 mg over 4 days."});
 }
 
 TEST(TextScrubberTest, SignaturesAndIdsAfterIdIs) {
