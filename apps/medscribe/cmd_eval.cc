@@ -553,7 +553,7 @@ Runner RegisterEval(CLI::App& app) {
                "reading measured (measures what the decoder copies by itself)");
   app.add_flag("--free-side", a->free_side,
                "Let the model write its own sides (right, left, bilateral) instead of stating "
-               "the side its image reading found for each finding it read");
+               "the side its image reading found for each lung finding it read");
   app.add_flag("--free-findings", a->free_findings,
                "Keep the sentences that assert image findings the model's image reading did not "
                "find (measures what the decoder asserts by itself)");
