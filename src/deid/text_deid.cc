@@ -578,6 +578,11 @@ std::vector<Rule> BuildPatternRules() {
   add("device",
       R"(\b((?:[Bb]racelet|[Ww]ristband|[Bb]and|[Tt]ag|[Pp]endant|[Kk]ey ?fob|[Cc]ard) (?:ID|id|number|no\.?|#)[:#]? )(?=[A-Z0-9 -]*\d)[A-Z0-9][A-Z0-9-]*(?: [A-Z0-9][A-Z0-9-]*){0,2}\b)",
       KeepFirst("[DEVICE_ID]"));
+  // A serial after the device's brand and model ("serial CoaguChek XS #UR1290447"): up to three
+  // capitalized words, then a code after '#'.
+  add("device",
+      R"(\b((?:[Ss]erial|S/N|SN)(?: (?:number|no\.?))?:? (?:[A-Z][A-Za-z0-9-]* ){1,3}# ?)(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      KeepFirst("[DEVICE_ID]"));
   // A serial number written in groups ("S/N: FP 2209 7761").
   add("device",
       R"(\b((?:[Ss]erial(?: number| no\.?| #)?|S/N|SN)[:#]? ?)(?=[A-Z0-9 ]*\d)[A-Z0-9]{1,6}(?: [A-Z0-9]{2,6}){1,3}\b)",
@@ -643,7 +648,7 @@ std::vector<Rule> BuildPatternRules() {
 
   // 6. Geographic subdivisions: street addresses, Taiwanese addresses, labelled addresses.
   add("address",
-      R"(\b\d{1,5}[A-Z]? (?:(?:[NSEW]\.?|North|South|East|West) )?(?:[A-Z][a-z]+ ){1,3}(?:(?:Road|Rd|Highway|Hwy)\b(?: \d{1,3}[A-Z]?\b)?|(?:Street|St|Avenue|Ave|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Parkway|Pkwy|Circle|Cir|Trail|Trl|Pike|Turnpike|Tpke|Expressway|Expy|Freeway|Fwy|Square|Sq|Crescent|Alley|Loop|Run|Trace|Cove|Bend|Ridge|Path|Point|Crossing)\b)(?:,? (?:Lot|Space|Trlr|Trailer) ?#? ?\w+)?(?:,? (?:Apt\.?|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$| [A-Z]{2}\b| (?:for|to|with|at|on|in|and|after|via|from)\b))?)",
+      R"(\b(?:[NSEW]\d{2,4} [NSEW]\d{3,5}|\d{1,5}[A-Z]?) (?:(?:[NSEW]\.?|North|South|East|West) )?(?:[A-Z][a-z]+ ){1,3}(?:(?:Road|Rd|Highway|Hwy)\b(?: \d{1,3}[A-Z]?\b)?|(?:Street|St|Avenue|Ave|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|Terrace|Parkway|Pkwy|Circle|Cir|Trail|Trl|Pike|Turnpike|Tpke|Expressway|Expy|Freeway|Fwy|Square|Sq|Crescent|Alley|Loop|Run|Trace|Cove|Bend|Ridge|Path|Point|Crossing)\b)(?:,? (?:Lot|Space|Trlr|Trailer) ?#? ?\w+)?(?:,? (?:Apt\.?|Suite|Unit|#) ?\w+)?(?:, [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?(?=[.;]|$| [A-Z]{2}\b| (?:for|to|with|at|on|in|and|after|via|from)\b))?)",
       Tag("[ADDRESS]"));
   // std::regex works on bytes, so multi-byte delimiters are matched as sequences (lookahead),
   // never in bracket expressions.
@@ -1053,6 +1058,16 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:(?:Chaplain|Pastor|Father|Sister|Brother|Rabbi|Imam|Rev\.?|Reverend|Fr\.) )?(?:Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Prof\.?|Professor|Nurse|RN|NP|PA-C|Chaplain|Pastor|Rabbi|Imam|Rev\.?|Reverend|Fr\.|Don|Doña|Sr\.|Sra\.|Srta\.|Lcdo\.|Lcda\.|Dra\.)) (?:[A-Z]\.(?: ?[A-Z]\.)? (?=[A-Z][a-z]))?[A-Z](?:'[A-Z])?(?:[a-z]+|[a-z]*(?=[^ -~\s]))(?:[A-Z][a-z]+)?(?:-[A-Za-z][a-z]+)?(?: [A-Z]\.)?(?: [A-Z](?:'[A-Z])?[a-z'-]+)?)",
       Labelled("[NAME]"));
+  // An assistant's or aide's credential before a name ("Spoke w/ MA Brittani", "CNA Dolores"):
+  // "MA" is also a state's code, so the name must be a known given name or no English word.
+  add("name",
+      R"(\b((?:MA|CMA|RMA|CNA|LPN|LVN|PCT|PCA|CCMA) )(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|November|December)\b)([A-Z][a-z]+)(?: [A-Z][a-z]+)?\b)",
+      [](const std::smatch& m, int) {
+        const std::string word = AsciiLower(m[2].str());
+        const bool name = IsGivenName(m[2].str()) || PackagedNames().given.count(word) > 0 ||
+                          PackagedNames().english.count(word) == 0;
+        return name ? m[1].str() + "[NAME]" : m.str(0);
+      });
   // A given name in the possessive before a relative ("Ardith's nephew"), by the dictionaries.
   add("name",
       R"(\b[A-Z][a-z]+(?='s (?:[a-z]+ )?(?:nephew|niece|son|daughter|husband|wife|mother|father|sister|brother|grandson|granddaughter|aunt|uncle|cousin|partner|caregiver|friend|neighbou?r|boyfriend|girlfriend)\b))",

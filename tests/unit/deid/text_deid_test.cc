@@ -1138,6 +1138,14 @@ TEST(TextScrubberTest, CountyRoadsTownsAfterThemAndCapitalizedSurnames) {
        "Dose at 0800, Tylenol for pain."});
 }
 
+TEST(TextScrubberTest, AidesBrandSerialsAndGridAddresses) {
+  ExpectScrubbedAndKept(
+      "Spoke w/ MA Brittani. Home monitor serial CoaguChek XS #UR1290447. Delivery to W156 N8830 "
+      "Pilgrim Rd, Menomonee Falls.",
+      {"Brittani", "UR1290447", "W156", "N8830", "Pilgrim", "Menomonee"},
+      {"Moved from MA Tuesday.", "Seen by MA Office staff.", "Moved to MA in 2019."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
