@@ -692,6 +692,7 @@ std::string ReplaceNamesAfterCues(std::string_view text,
 
 bool IsGivenName(std::string_view word) { return Given(word); }
 bool IsSurname(std::string_view word) { return Surname(word); }
+bool IsEnglishWord(std::string_view word) { return EnglishWord(word); }
 
 std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
   const std::vector<Word> words = Words(text);

@@ -25,6 +25,9 @@ namespace medscribe::deid {
 bool IsGivenName(std::string_view word);
 // True when `word` (e.g. "Fitzgerald") is in the surname dictionary.
 bool IsSurname(std::string_view word);
+// True when `word`, in lower case, is an entry of the packaged English word list (name_lists.h):
+// "brain", "oriented", not "Mary". False for every word when the list is missing.
+bool IsEnglishWord(std::string_view word);
 
 // `text` with the personal names the dictionaries recognize replaced by "[NAME]"; each
 // replacement counts under "name" in `stats` (optional). Bytes outside ASCII words pass through

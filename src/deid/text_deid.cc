@@ -115,6 +115,15 @@ Rewrite Labelled(const char* tag, const char* separator = " ") {
   };
 }
 
+// Group 1 stays and the match's rest becomes `tag` where group 2 may be a given name: one the
+// dictionaries know, or no English word ("Pt: ALERT, Oriented x3" stays whole).
+Rewrite KeepFirstIfGivenName(const char* tag) {
+  return [tag](const std::smatch& m, int) {
+    const std::string word = m[2].str();
+    return IsGivenName(word) || !IsEnglishWord(word) ? m[1].str() + tag : m.str(0);
+  };
+}
+
 // Group 1 stays and group 2 becomes `tag`, unless group 2 holds a match of `unless` (a service,
 // a unit, a care team: words that name no one), when the match stays whole.
 Rewrite KeepFirstUnless(const char* tag, const char* unless) {
@@ -1038,12 +1047,7 @@ std::vector<Rule> BuildPatternRules() {
   // first given name a known one or no English word ("Pt: ALERT, Oriented x3" stays).
   add("name",
       R"(\b((?:Pt|Patient|Name|Resident|Client|Member|Employee|Decedent|Subject|Child|Infant|Mother|Father|Guardian|Insured):? +)[A-Z][A-Z'-]+(?:[ -][A-Z][A-Z'-]+)?, ([A-Z][a-z]+)(?: [A-Z][a-z]+)?(?: [A-Z]\.?)?\b)",
-      [](const std::smatch& m, int) {
-        const std::string given = AsciiLower(m[2].str());
-        const bool name = IsGivenName(m[2].str()) || PackagedNames().given.count(given) > 0 ||
-                          PackagedNames().english.count(given) == 0;
-        return name ? m[1].str() + "[NAME]" : m.str(0);
-      });
+      KeepFirstIfGivenName("[NAME]"));
   // A message's signature after its closing ("Thanks, Mari", "Best regards, Tom Ng"): one or
   // two capitalized words that end the line, the quote or the sentence.
   add("name",
@@ -1062,12 +1066,7 @@ std::vector<Rule> BuildPatternRules() {
   // "MA" is also a state's code, so the name must be a known given name or no English word.
   add("name",
       R"(\b((?:MA|CMA|RMA|CNA|LPN|LVN|PCT|PCA|CCMA) )(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|November|December)\b)([A-Z][a-z]+)(?: [A-Z][a-z]+)?\b)",
-      [](const std::smatch& m, int) {
-        const std::string word = AsciiLower(m[2].str());
-        const bool name = IsGivenName(m[2].str()) || PackagedNames().given.count(word) > 0 ||
-                          PackagedNames().english.count(word) == 0;
-        return name ? m[1].str() + "[NAME]" : m.str(0);
-      });
+      KeepFirstIfGivenName("[NAME]"));
   // A given name in the possessive before a relative ("Ardith's nephew"), by the dictionaries.
   add("name",
       R"(\b[A-Z][a-z]+(?='s (?:[a-z]+ )?(?:nephew|niece|son|daughter|husband|wife|mother|father|sister|brother|grandson|granddaughter|aunt|uncle|cousin|partner|caregiver|friend|neighbou?r|boyfriend|girlfriend)\b))",

@@ -249,11 +249,26 @@ std::string InCaseOf(std::string word, std::string_view as) {
   return word;
 }
 
-std::string StateSides(std::string_view s,
+// What a sentence names, read once for both edits below.
+struct Named {
+  std::string low;          // the sentence in lower case
+  std::vector<int> clause;  // Clauses(low)
+  std::vector<Mention> mentions;
+};
+
+Named Analyze(std::string_view s) {
+  Named n{Lower(s), {}, {}};
+  n.clause = Clauses(n.low);
+  n.mentions = Mentions(n.low, n.clause);
+  return n;
+}
+
+// `s` (analyzed as `n`) with the side words of the findings `side` gives a side made that side.
+std::string StateSides(std::string_view s, const Named& n,
                        const std::array<ReadSide, StatedReading::kKinds>& side) {
-  const std::string low = Lower(s);
-  const std::vector<int> clause = Clauses(low);
-  const std::vector<Mention> ms = Mentions(low, clause);
+  const std::string& low = n.low;
+  const std::vector<int>& clause = n.clause;
+  const std::vector<Mention>& ms = n.mentions;
   if (ms.empty()) return std::string(s);
   std::string out;
   size_t copied = 0;
@@ -289,10 +304,9 @@ std::string StateSides(std::string_view s,
 
 // Whether the sentence asserts nothing but findings the reading decided it did not find (at
 // least one): such a sentence is the decoder's invention.
-bool OnlyUnfound(std::string_view s, const std::array<ReadPresence, StatedReading::kKinds>& p) {
-  const std::string low = Lower(s);
+bool OnlyUnfound(const Named& n, const std::array<ReadPresence, StatedReading::kKinds>& p) {
   bool unfound = false;
-  for (const Mention& m : Mentions(low, Clauses(low))) {
+  for (const Mention& m : n.mentions) {
     if (m.negated) continue;
     if (m.kind < 0 || p[static_cast<size_t>(m.kind)] != ReadPresence::kNotFound) return false;
     unfound = true;
@@ -381,12 +395,14 @@ std::string ReadingStatement::Edit(std::string_view sentence) {
         held_ = part;
         break;
       }
-      dropped = OnlyUnfound(raw, reading_.presence);
+      const Named named = Analyze(raw);
+      dropped = OnlyUnfound(named, reading_.presence);
       if (dropped) {
         part.clear();
       } else {
+        // Sides first, on the text `named` describes; a size edit touches no side word.
+        part = StateSides(raw, named, reading_.side);
         if (reading_.lesion_mm > 0) part = StateSize(part, reading_.lesion_mm);
-        part = StateSides(part, reading_.side);
       }
     }
     if (dropped_item_ && !part.empty()) {
