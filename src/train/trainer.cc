@@ -447,6 +447,10 @@ Status CheckDpSgd(const TrainOptions& o) {
     return InvalidArgumentError(
         "DP-SGD runs with data parallelism (--strategy allreduce) and ZeRO stage 0 or 1; drop "
         "--tp, --pp, --zero 2/3 and --strategy ps");
+  if (o.length_buckets > 0)
+    return InvalidArgumentError(
+        "--length-buckets orders an epoch's batches, but DP-SGD draws each batch by Poisson "
+        "sampling; leave one of them out");
   if (o.grad_accum > 1)
     return InvalidArgumentError(
         "DP-SGD draws each step's batch by Poisson sampling; --grad-accum must be 1 (raise "
@@ -970,11 +974,7 @@ StatusOr<TrainResult> TrainChecked(const TrainOptions& o, const TextEncoder& enc
   po.rank = dp->rank();
   po.world = world;
   po.sample_rate = dp_plan ? dp_plan->sample_rate : 0;
-  if (o.length_buckets > 0 && dp_plan)
-    return InvalidArgumentError(
-        "--length-buckets orders an epoch's batches, but DP-SGD draws each batch by Poisson "
-        "sampling; leave one of them out");
-  if (o.length_buckets > 0) {
+  if (o.length_buckets > 0 && !dp_plan) {
     ASSIGN_OR_RETURN(po.lengths, ExampleLengths(train.samples.size(), load));
     po.bucket_batches = o.length_buckets;
   }

@@ -135,7 +135,7 @@ struct TrainOptions {
   int loader_threads = 2;
   // > 0: batches of like lengths (less padding): each window of this many global batches of an
   // epoch's order is sorted by length before it is cut (train/data.h LengthBucketed). The
-  // lengths are measured once, before the first step. Not with DP-SGD's Poisson sampling.
+  // lengths are measured once, before the first step. Refused with DP-SGD (Poisson batches).
   int64_t length_buckets = 0;
   // The finding head (config.findings.enabled): its labels come from the training reports
   // through this labeler (required then, unless the image is left out).

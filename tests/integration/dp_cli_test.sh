@@ -69,6 +69,7 @@ refused() { # MESSAGE_PATTERN CONFIG ARGS...: the run is refused before any work
 }
 refused "--image-warmup-epochs 0" base --dp-epsilon 3 --batch-size 4 --max-steps 5
 refused "--grad-accum must be 1" tiny --dp-epsilon 3 --batch-size 4 --grad-accum 2 --max-steps 5
+refused "--length-buckets" tiny --dp-epsilon 3 --batch-size 4 --length-buckets 4 --max-steps 5
 refused "--dp-delta" tiny --dp-epsilon 3 --dp-delta 0.5 --batch-size 4 --max-steps 5
 refused "lower --batch-size" tiny --dp-epsilon 3 --batch-size 500 --max-steps 5
 finish
