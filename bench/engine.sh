@@ -11,8 +11,12 @@
 #      token of a repeated study with and without the prefix and encoder caches;
 #   3. on a `tiny` model trained here: speculative decoding with n-gram drafts and with a draft
 #      model trained here too (acceptance, speedup, identical output) and int8 / int4
-#      quantization (file bytes, clinical micro-F1 against f32).
-# Usage: scripts/bench.sh engine [TRAIN_STEPS]   (default 400; about 15 minutes on 2 cores)
+#      quantization (file bytes, clinical micro-F1 against f32);
+#   4. with QUALITY_DIR=DIR of a kept `scripts/bench.sh quality` run: speculative decoding on its
+#      quality-preset model (QUALITY_MODEL, default quality-full), which spec_speedup then reports
+#      (spec_speedup_tiny: item 3's).
+# Usage: [QUALITY_DIR=DIR] scripts/bench.sh engine [TRAIN_STEPS]   (default 400; about 15 minutes
+# on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/release/bin/medscribe
@@ -198,4 +202,34 @@ echo "  quantization (greedy reports for 20 test samples, clinical micro-F1 agai
 grep -E "^format" "$tmp/q-int8.txt" | sed 's/^/    /'
 grep -E "^f32 " "$tmp/q-int8.txt" | sed 's/^/    /'
 for f in int8 int4; do grep -E "^$f " "$tmp/q-$f.txt" | sed 's/^/    /'; done
-echo "decode_ratio_min=$decode_ratio_min pp_ratio_min=$pp_ratio_min concurrent_ratio=$concurrent_ratio decode_ratio_162m_int8_2t=${ratio[162m,int8,2]} bandwidth_fraction_162m_int8=${frac[162m,int8,2]} batch1_tok_s_f32=${tok[20m,f32,1]} batch1_tok_s_int8=${tok[20m,int8,1]} batch1_tok_s_int8_162m=${tok[162m,int8,1]} speedup_at_32=$speedup spec_speedup=$spec_speedup"
+
+# Item: speculative decoding on the quality preset's model, where a kept quality run is at hand
+# (QUALITY_DIR of `scripts/bench.sh quality`: its home and dataset; QUALITY_MODEL, default
+# quality-full): 20 test reports at batch 1, with n-gram drafts seeded by the training split's
+# reports against plain greedy decoding, in two alternating rounds.
+spec_speedup_tiny=$spec_speedup
+qmodel="${QUALITY_MODEL:-quality-full}"
+if [ -n "${QUALITY_DIR:-}" ] && [ -f "$QUALITY_DIR/dataset/manifest.json" ]; then
+  echo
+  echo "== speculative decoding on $qmodel (the quality preset, from $QUALITY_DIR)"
+  qgen() { "$bin" --home "$QUALITY_DIR/home" --log-level warn generate --model "$qmodel" \
+    --dataset "$QUALITY_DIR/dataset" --split test --count 20 --threads 1 "$@"; }
+  qspec=; qplain=
+  for round in 1 2; do
+    qgen --past-reports train > "$tmp/qspec.txt" 2> "$tmp/qspec.err" || { tail -3 "$tmp/qspec.err"; exit 1; }
+    qgen --no-speculative > "$tmp/qplain.txt" 2> "$tmp/qplain.err" || { tail -3 "$tmp/qplain.err"; exit 1; }
+    qspec=$(max "$qspec" "$(sed -nE 's/.* ([0-9.]+) tokens\/s after it.*/\1/p' "$tmp/qspec.err")")
+    qplain=$(max "$qplain" "$(sed -nE 's/.* ([0-9.]+) tokens\/s after it.*/\1/p' "$tmp/qplain.err")")
+  done
+  read -r qacc qdrafted qver <<< "$(sed -nE 's/.*speculative: ([0-9]+) of ([0-9]+) drafted tokens accepted in ([0-9]+) verifications.*/\1 \2 \3/p' "$tmp/qspec.err")"
+  qsame=no
+  cmp -s "$tmp/qspec.txt" "$tmp/qplain.txt" && qsame=yes
+  spec_speedup=$(awk -v a="$qspec" -v b="$qplain" 'BEGIN { printf "%.2f", a / b }')
+  echo "  20 test reports one after another (batch 1, 1 thread, f32; best of 2 alternating rounds): $qspec tokens/s with"
+  echo "  n-gram drafts (prompt lookup and the training split's reports) vs $qplain without (${spec_speedup}x)"
+  echo "  drafts: $qacc of $qdrafted accepted, $(awk -v a="$qacc" -v v="$qver" 'BEGIN { printf "%.2f", (a + v) / v }') tokens per verification step; identical output: $qsame"
+else
+  echo "  (no kept quality run: QUALITY_DIR=DIR of scripts/bench.sh quality measures speculative decoding on its"
+  echo "  model; spec_speedup below is the tiny model's)"
+fi
+echo "decode_ratio_min=$decode_ratio_min pp_ratio_min=$pp_ratio_min concurrent_ratio=$concurrent_ratio decode_ratio_162m_int8_2t=${ratio[162m,int8,2]} bandwidth_fraction_162m_int8=${frac[162m,int8,2]} batch1_tok_s_f32=${tok[20m,f32,1]} batch1_tok_s_int8=${tok[20m,int8,1]} batch1_tok_s_int8_162m=${tok[162m,int8,1]} speedup_at_32=$speedup spec_speedup=$spec_speedup spec_speedup_tiny=$spec_speedup_tiny"
