@@ -404,7 +404,7 @@ constexpr const char* kEponyms =
     "Tinel Phalen Finkelstein Lachman McMurray Thompson Trendelenburg Patrick Gaenslen Spurling "
     "Wagner Lynch Koebner Nikolsky Braxton Hicks Tanner Denver Hampton Westermark Fleischner Adson "
     "Allen "
-    "Froment Wartenberg "
+    "Froment Wartenberg Pell Gregory "
     "Hoffmann Clonus "
     "Gower Gowers "
     "Rinne Weber Snellen Ishihara "

@@ -319,6 +319,13 @@ std::vector<Rule> BuildPatternRules() {
   // '/' or '.' after it).
   add("date", "(於|在|自|從|截至) ?(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\\d|0?[1-9])(?![\\d/.])",
       KeepFirst("[DATE]"));
+  // The same after a date's label (諮詢日期：11/3), or before its weekday (11/3（週一）).
+  add("date", "((?:日期|時間|日)(?:：|:) ?)(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\\d|0?[1-9])(?![\\d/.])",
+      KeepFirst("[DATE]"));
+  add("date",
+      "(^|[^\\d/.])(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\\d|0?[1-9])(?= "
+      "?(?:（|\\()(?:週|星期|禮拜)[一二三四五六日天])",
+      KeepFirst("[DATE]"));
   // A month and day written M/D right before the event it dates (12/31出院, 3/5手術), not a
   // ratio or a dose (no digit, '/' or '.' before it).
   add("date",
@@ -421,6 +428,10 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b0\d{4} ?\d{6}\b|\b0\d{2} \d{4} \d{4}\b|\b0\d{3} \d{3} \d{3,4}\b|\b0[2378] \d{4} \d{4}\b)",
       Tag("[PHONE]"));
   add("phone", R"((?:\b(?:ext\.?|extension)|分機|轉)\s?#?\d{2,6}\b)", Tag("[PHONE]"), icase);
+  // The last digits of a telephone number ("her cell ends in 0188", "number ending with 4471").
+  add("phone",
+      R"(\b((?:cell|cellphone|cell phone|mobile|phone|number|line|landline)(?: number)? (?:ends|ending) (?:in|with) )\d{4}\b)",
+      KeepFirst("[PHONE]"), icase);
   // An extension written "x4417" after a word of a phone within the clause ("his work line,
   // x4417"); "x3 days" and "vomiting x2" have no phone word and fewer digits.
   add("phone",
@@ -493,7 +504,7 @@ std::vector<Rule> BuildPatternRules() {
   // a first group with a capital letter and a digit, or groups of three digits and more, so
   // that "Plan: 2 10 mg tablets" stays.
   add("account",
-      R"(\b((?:[Hh]ealth plan|[Pp]lan|[Ii]nsurance|[Pp]olicy|[Mm]ember|[Ss]ubscriber|[Bb]eneficiary|[Gg]roup|[Aa]ccount|[Aa]cct\.?|[Cc]laim|[Mm]edicare|[Mm]edicaid)(?: (?:ID|id|[Nn]umber|[Nn]o\.?|#))?[:#]? ?)(?:(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]*(?: \d{2,}){1,4}|\d{3,}(?: \d{3,}){1,4})\b)",
+      R"(\b((?:[Hh]ealth plan|[Pp]lan|[Ii]nsurance|[Pp]olicy|[Mm]ember|[Ss]ubscriber|[Bb]eneficiary|[Gg]roup|[Aa]ccount|[Aa]cct\.?|[Cc]laim|[Mm]edicare|[Mm]edicaid)(?: (?:ID|id|[Nn]umber|[Nn]o\.?|#))?[:#]? ?)(?:(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]*(?: \d{2,}){1,4}|\d{3,}(?: \d{3,}){1,4}|\d{2}(?: \d{3,}){2,4})\b)",
       KeepFirst("[ID]"));
   // A policy, member or account number of letters then digits in groups ("Life insurance policy
   // NYL 7739 2201 45").
@@ -1014,7 +1025,7 @@ std::vector<Rule> BuildPatternRules() {
   // "fell last Friday", "started Monday"), after the rules that take a weekday with its date; a
   // weekly schedule ("on Mondays", "dialysis Monday, Wednesday and Friday") stays.
   add("date",
-      R"(\b((?:since|on|until|till|by|before|after|from|last|this|next|past|coming|started|stopped|began|fell|seen|admitted|discharged|arrived|returned|called|happened|occurred|visit|visits|visiting|come|comes|coming|due|expected|planned|available|ready|open)(?: (?:last|this|next|past|on))? )(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b(?! (?:through|to|-) [A-Z]|,? (?:Wednesday|Thursday|Friday) and\b))",
+      R"(\b((?:since|on|until|till|by|before|after|from|last|this|next|past|coming|started|stopped|began|fell|seen|admitted|discharged|arrived|returned|called|happened|occurred|visit|visits|visiting|come|comes|coming|due|expected|planned|available|ready|open)(?: in)?(?: (?:last|this|next|past|on))? )(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b(?! (?:through|to|-) [A-Z]|,? (?:Wednesday|Thursday|Friday) and\b))",
       KeepFirst("[DATE]"), icase);
   // A weekday counted back ("two Fridays ago", "a couple of Sundays ago").
   add("date",
@@ -1052,6 +1063,11 @@ std::vector<Rule> BuildPatternRules() {
   // two capitalized words that end the line, the quote or the sentence.
   add("name",
       R"(\b((?:Thanks|Thank you|Thx|Regards|Best regards|Kind regards|Warm regards|Sincerely|Cheers|Best|Love|Warmly|Respectfully|Gratefully),? )(?!(?:Doctor|Dr|Doc|Nurse|Team|All|Everyone|Again|So|Much|You|Staff)\b)[A-Z](?:[a-z]|[^ -~\s])+(?: [A-Z](?:[a-z]|[^ -~\s])+)?(?=\s*(?:["”']|$|\n|[.!])))",
+      KeepFirst("[NAME]"));
+  // A caller or writer naming themselves after a greeting ("Hey, this is Norbert Quisling",
+  // "Hi, it's Dana from upstairs"): one or two capitalized words.
+  add("name",
+      R"(\b((?:Hi|Hey|Hello|Good (?:morning|afternoon|evening)|Morning|Evening),?(?: there,?)? (?:this is|it's|it is|my name is|this is (?:Mr\.?|Mrs\.?|Ms\.?|Miss)) )(?!(?:Dr|Doctor|Nurse|the|your|a|an)\b)[A-Z](?:[a-z]|[^ -~\s])+(?: [A-Z](?:[a-z'-]|[^ -~\s])+)?)",
       KeepFirst("[NAME]"));
   // A transcriptionist's or scribe's initials ("transcribed by mrb", "Typed by: JKL").
   add("name",
@@ -1468,6 +1484,10 @@ std::string InPieces(std::string_view text, ScrubPiece scrub_piece) {
 std::string AbsorbNameRemnants(std::string text) {
   static const std::regex kHyphenatedSurname(R"(\[NAME\] [A-Z][a-z]+-[A-Z][a-z]+\b)");
   text = std::regex_replace(text, kHyphenatedSurname, "[NAME]");
+  // A nickname in quotes right after a name ("[NAME] "Toby" [NAME]").
+  static const std::regex kQuotedNickname(
+      R"(\[NAME\] (?:"|\xE2\x80\x9C)[A-Z][a-z]+(?:"|\xE2\x80\x9D)(?= \[NAME\]))");
+  text = std::regex_replace(text, kQuotedNickname, "[NAME]");
   static constexpr std::string_view kName = "[NAME]";
   for (size_t at = text.find(kName); at != std::string::npos; at = text.find(kName, at + 1)) {
     size_t end = at + kName.size();

@@ -1146,6 +1146,20 @@ TEST(TextScrubberTest, AidesBrandSerialsAndGridAddresses) {
       {"Moved from MA Tuesday.", "Seen by MA Office staff.", "Moved to MA in 2019."});
 }
 
+TEST(TextScrubberTest, GreetingsLastDigitsNicknamesAndGroupedMedicaidNumbers) {
+  ExpectScrubbedAndKept(
+      "\"Hey, this is Norbert Quisling, I was to come in Thursday night. My wife's cell ends in "
+      "0188.\" Student: Tobias \"Toby\" Lindqvist. Medicaid 00 847 2291.",
+      {"Norbert", "Quisling", "Thursday", "0188", "Toby", "847", "2291"},
+      {"Hi, this is the front desk.", "Hello, it's a new rash.",
+       "Pell and Gregory class II, position B.", "The count ends in 4 weeks."});
+}
+
+TEST(TextScrubberTest, ChineseMonthDayAfterADateLabelOrBeforeItsWeekday) {
+  ExpectScrubbedAndKept("諮詢日期：11/3（週一）下午。回診 12/8（星期二）。", {"11/3", "12/8"},
+                        {"劑量1/2錠，每日一次。", "比例 3/4 正常。"});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
