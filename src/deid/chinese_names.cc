@@ -281,6 +281,12 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
         spans.push_back({j, j + n});
       } else if (const size_t latin = person_role(cue) ? latin_name_at(j) : 0) {
         spans.push_back({j, j + latin});
+      } else if (person_role(cue) && j + 1 < cps.size() && GivenNameChar(cps[j].first) &&
+                 IsHan(cps[j + 1].first) && !NotInGivenName(cps[j + 1].first) &&
+                 (j + 2 == cps.size() || !IsHan(cps[j + 2].first))) {
+        // A given name alone after a relation, ending its clause (的兒子志明。): a given name's
+        // first character, then one more (not 很好, 陪同: their first is none).
+        spans.push_back({j, j + 2});
       } else if (person_role(cue) && j + 1 < cps.size() && cps[j].first == U'阿' &&
                  IsHan(cps[j + 1].first) && !NotInGivenName(cps[j + 1].first) &&
                  std::u32string_view(U"姨嬤公伯婆叔舅兄姐姊哥弟妹嫂").find(cps[j + 1].first) ==

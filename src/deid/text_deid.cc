@@ -124,6 +124,14 @@ Rewrite KeepFirstIfGivenName(const char* tag) {
   };
 }
 
+// Group 1 stays and the match's rest becomes `tag` where group 2 is no English word (a place's
+// or a person's name: "in Montpelier"; "in Radiology" stays whole).
+Rewrite KeepFirstIfNoEnglishWord(const char* tag) {
+  return [tag](const std::smatch& m, int) {
+    return IsEnglishWord(m[2].str()) ? m.str(0) : m[1].str() + tag;
+  };
+}
+
 // Group 1 stays and group 2 becomes `tag`, unless group 2 holds a match of `unless` (a service,
 // a unit, a care team: words that name no one), when the match stays whole.
 Rewrite KeepFirstUnless(const char* tag, const char* unless) {
@@ -317,7 +325,9 @@ std::vector<Rule> BuildPatternRules() {
   // A month and day written M/D after a Chinese word of time (於7/15來電, 自3/2起): 於, 在, 自,
   // 從 or 截至 before (not 至 or 到, which join dose ranges: 1/2至3/4錠), and not a ratio (a digit,
   // '/' or '.' after it).
-  add("date", "(於|在|自|從|截至) ?(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\\d|0?[1-9])(?![\\d/.])",
+  add("date",
+      "(於|在|自|從|截至|昨天|今天|前天|明天|後天) "
+      "?(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\\d|0?[1-9])(?![\\d/.])",
       KeepFirst("[DATE]"));
   // The same after a date's label (諮詢日期：11/3), or before its weekday (11/3（週一）).
   add("date", "((?:日期|時間|日)(?:：|:) ?)(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\\d|0?[1-9])(?![\\d/.])",
@@ -504,7 +514,7 @@ std::vector<Rule> BuildPatternRules() {
   // a first group with a capital letter and a digit, or groups of three digits and more, so
   // that "Plan: 2 10 mg tablets" stays.
   add("account",
-      R"(\b((?:[Hh]ealth plan|[Pp]lan|[Ii]nsurance|[Pp]olicy|[Mm]ember|[Ss]ubscriber|[Bb]eneficiary|[Gg]roup|[Aa]ccount|[Aa]cct\.?|[Cc]laim|[Mm]edicare|[Mm]edicaid)(?: (?:ID|id|[Nn]umber|[Nn]o\.?|#))?[:#]? ?)(?:(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]*(?: \d{2,}){1,4}|\d{3,}(?: \d{3,}){1,4}|\d{2}(?: \d{3,}){2,4})\b)",
+      R"(\b((?:[Hh]ealth plan|[Pp]lan|[Ii]nsurance|[Pp]olicy|[Mm]ember|[Ss]ubscriber|[Bb]eneficiary|[Gg]roup|[Aa]ccount|[Aa]cct\.?|[Cc]laim|[Mm]edicare|[Mm]edicaid)(?: (?:ID|id|[Nn]umber|[Nn]o\.?|#|[Ff]ile))?[:#]? ?)(?:(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]*(?: \d{2,}){1,4}|\d{3,}(?: \d{3,}){1,4}|\d{2}(?: \d{3,}){2,4})\b)",
       KeepFirst("[ID]"));
   // A policy, member or account number of letters then digits in groups ("Life insurance policy
   // NYL 7739 2201 45").
@@ -519,7 +529,7 @@ std::vector<Rule> BuildPatternRules() {
   // "Social media: lil_tre_608"): a token with a
   // digit, or a dot, underscore or @ inside it, so that "username reset." stays.
   add("account",
-      R"(\b((?:user ?name|user id|login|log-in|screen name|handle|social media|instagram|snapchat|tiktok|twitter|facebook|apple id|icloud(?: id)?|google account|line id|line(?=：)|wechat(?: id)?|whatsapp|telegram)(?:[:#]? |：)(?:is |was )?)(?=[A-Za-z0-9]*(?:[0-9]|[._@-][A-Za-z0-9]))[A-Za-z0-9][A-Za-z0-9._@-]{1,40}[A-Za-z0-9]\b)",
+      R"(\b((?:user ?name|user id|login|log-in|screen name|handle|social media|instagram|snapchat|tiktok|twitter|facebook|apple id|icloud(?: id)?|google account|line id|line(?=：)|wechat(?: id)?|whatsapp|telegram)(?:[:#]? |：|是|為)(?:is |was )?)(?=[A-Za-z0-9]*(?:[0-9]|[._@-][A-Za-z0-9]))[A-Za-z0-9][A-Za-z0-9._@-]{1,40}[A-Za-z0-9]\b)",
       KeepFirst("[ID]"), icase);
   // A user name of letters alone, where what follows says it is one ("Login rkburns reset by
   // IT"): a login was reset, locked, created.
@@ -1059,6 +1069,12 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:Pt|Patient|Name|Resident|Client|Member|Employee|Decedent|Subject|Child|Infant|Mother|Father|Guardian|Insured):? +)[A-Z][A-Z'-]+(?:[ -][A-Z][A-Z'-]+)?, ([A-Z][a-z]+)(?: [A-Z][a-z]+)?(?: [A-Z]\.?)?\b)",
       KeepFirstIfGivenName("[NAME]"));
+  // A name after the label of a record or a document that names a person ("Decedent: Orville T.
+  // Makepeace", "Name on I-94: Hamidullah Sarwari"): given name, initial, one or two surnames,
+  // the given name a known one or no English word.
+  add("name",
+      R"(\b((?:Decedent|Deceased|Legal name|Full name|Name on (?:the |his |her )?[A-Za-z0-9-]+(?: (?:card|form|passport|visa|record|document))?):? +)([A-Z][a-z]+)(?: [A-Z]\.)?(?: [A-Z][a-z'-]+(?:-[A-Z][a-z]+)?){1,2}\b)",
+      KeepFirstIfGivenName("[NAME]"));
   // A message's signature after its closing ("Thanks, Mari", "Best regards, Tom Ng"): one or
   // two capitalized words that end the line, the quote or the sentence.
   add("name",
@@ -1146,6 +1162,12 @@ std::vector<Rule> BuildPatternRules() {
   add("address",
       R"(\b[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Inn|Hotel|Motel|Hostel|Suites|Resort|Guest House|Campground|RV Park|Trailer Park|Mobile Home Park|Mobile Home Community|Manufactured Home Community|Senior Living|Assisted Living|Care Home|Retirement Home|Retirement Community|Retirement Village)\b)",
       Tag("[ADDRESS]"));
+  // Housing developments and subdivisions ("Lives in the Fairwood Estates subdivision").
+  add("address",
+      R"(\b[A-Z][a-z]+(?: [A-Z][a-z]+){0,2} (?:Estates|Apartments|Apts\.?|Townhomes|Townhouses|Condominiums|Condos|Subdivision)\b(?: subdivision)?)",
+      Tag("[ADDRESS]"));
+  // A highway's exit a home is near, without the highway ("off Exit 14").
+  add("address", R"(\b((?:off|near|past|by) )[Ee]xit \d{1,3}[A-Z]?\b)", KeepFirst("[ADDRESS]"));
   // Places of worship, schools, clubs and charities a patient belongs to ("Attends Grace
   // Fellowship Church", "St. Agnes Food Pantry"): they place the patient in a community.
   add("name",
@@ -1400,6 +1422,20 @@ const std::vector<Rule>& PatternRules() {
   return kRules;
 }
 
+// The rules that read the names already replaced (after the dictionaries): the town a named
+// person lives in ("daughter [NAME] in Montpelier"), a capitalized word after a replaced name
+// and "in", "from", "near" or "of" that is no English word ("[NAME] in Radiology", "[NAME] in
+// March" stay).
+std::string ScrubAfterNames(std::string text, int shift, ScrubStats* stats) {
+  static const std::vector<Rule> kRules = {
+      {std::regex(
+           R"((\[NAME\],? (?:in|from|near|of) )([A-Z][a-z]{2,})(?: [A-Z][a-z]+)?\b(?! (?:Hospital|Clinic|Center|Medical|Health|Unit|Ward)\b))"),
+       KeepFirstIfNoEnglishWord("[ADDRESS]"), "address"}};
+  std::vector<std::string> held;
+  for (const Rule& rule : kRules) text = ApplyRule(text, rule, shift, stats, held);
+  return Restore(text, held);
+}
+
 }  // namespace
 
 struct TextScrubber::Impl {
@@ -1586,7 +1622,9 @@ std::string TextScrubber::Scrub(std::string_view text, ScrubStats* stats) const 
     for (const Rule& rule : PatternRules())
       piece = ApplyRule(piece, rule, impl_->shift, stats, held);
     piece = ScrubLowercaseCompanionNames(ScrubDictionaryNames(piece, stats), stats);
-    return ScrubChineseNames(AbsorbNameRemnants(Restore(piece, held)), stats, /*strict=*/false);
+    return ScrubChineseNames(
+        ScrubAfterNames(AbsorbNameRemnants(Restore(piece, held)), impl_->shift, stats), stats,
+        /*strict=*/false);
   });
 }
 

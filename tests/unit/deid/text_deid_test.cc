@@ -1160,6 +1160,23 @@ TEST(TextScrubberTest, ChineseMonthDayAfterADateLabelOrBeforeItsWeekday) {
                         {"劑量1/2錠，每日一次。", "比例 3/4 正常。"});
 }
 
+TEST(TextScrubberTest, RecordLabelsSubdivisionsExitsAndATownAfterANamedRelative) {
+  const std::string out = ExpectScrubbedAndKept(
+      "VA claim file C-29 447 118. Lives in the Fairwood Estates subdivision off Exit 14. Name on "
+      "I-94: Hamidullah Sarwari. Decedent: Orville T. Makepeace. Next of kin: daughter Prudence "
+      "Makepeace-Vail in Montpelier, notified. Son Everett Thorsby in Radiology.",
+      {"447", "Fairwood", "Exit 14", "Hamidullah", "Sarwari", "Orville", "Makepeace", "Montpelier"},
+      {"The claim file is pending.", "Walking is hard since stairs came in.", "Name on file: none.",
+       "Seen by the team in Radiology."});
+  EXPECT_NE(out.find("] in Radiology"), std::string::npos) << out;
+}
+
+TEST(TextScrubberTest, ChineseGivenNameAfterARelationDateAfterYesterdayAndLineIdAfterShi) {
+  ExpectScrubbedAndKept("我是陳美惠的兒子志明。我媽昨天11/28晚上跌倒，我的LINE ID是zm_chen0912。",
+                        {"志明", "11/28", "zm_chen0912"},
+                        {"兒子很好。", "女兒陪同。", "劑量1/2錠。"});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
