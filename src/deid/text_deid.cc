@@ -329,6 +329,10 @@ std::vector<Rule> BuildPatternRules() {
       "(於|在|自|從|截至|昨天|今天|前天|明天|後天) "
       "?(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\\d|0?[1-9])(?![\\d/.])",
       KeepFirst("[DATE]"));
+  // A month and day before a clock time, as logs write them ("12/01 03:12").
+  add("date",
+      R"((^|[^\d/.])(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?= +(?:[01]\d|2[0-3]):[0-5]\d\b))",
+      KeepFirst("[DATE]"));
   // The same after a date's label (諮詢日期：11/3), or before its weekday (11/3（週一）).
   add("date", "((?:日期|時間|日)(?:：|:) ?)(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\\d|0?[1-9])(?![\\d/.])",
       KeepFirst("[DATE]"));
@@ -686,7 +690,8 @@ std::vector<Rule> BuildPatternRules() {
       Labelled("[ADDRESS]", ""));
   // Post office boxes before the words that introduce an address, whose clause would otherwise
   // end at the "P." of "P.O." and leave the box number.
-  add("address", R"(\b(?:P\.? ?O\.? Box|Post Office Box|PMB) \d{1,6}\b)", Tag("[ADDRESS]"), icase);
+  add("address", R"(\b(?:P\.? ?O\.? (?:Box|Bx)|Post Office Box|PMB) \d{1,6}\b)", Tag("[ADDRESS]"),
+      icase);
   add("address", R"(\b(address|lives at|residing at|resides at)[:]? [^.;\n]{4,80})",
       Labelled("[ADDRESS]"), icase);
   add("address", R"(\b\d{5}(?:-\d{4})?\b(?= ?(?:USA|US|$)))", Tag("[ADDRESS]"));
@@ -764,6 +769,15 @@ std::vector<Rule> BuildPatternRules() {
       "區)(?:(?:(?!，|。|；|、|：|\\s).){1,8}?(?:路|街|大道)(?:(?:一|二|三|四|五|六|七|八|九|十)段|"
       "\\d段)?)?",
       Tag("[ADDRESS]"));
+  // A city or county someone comes from (自高雄趕來, 從花蓮上來): the place alone, before a word
+  // of coming or the clause's end (從高雄榮總轉來 names a hospital and stays).
+  add("address",
+      "(來自|自|從|搬到|搬來|回到)(?:台北|臺北|新北|桃園|台中|臺中|台南|臺南|高雄|基隆|新竹|嘉義|"
+      "苗栗|"
+      "彰化|南投|雲林|屏東|宜蘭|花蓮|台東|臺東|澎湖|金門|連江|馬祖)(?:市|縣)?(?=趕來|趕回|來|回來|"
+      "過來|"
+      "搬來|北上|南下|上來|下來|，|。|、|）|\\)|$)",
+      KeepFirst("[ADDRESS]"));
   // A landmark that places someone (在天后宮旁賣香, 住在中正公園附近): a temple, a park, a market,
   // a station or a school by its name, before a word of place.
   add("address",
@@ -1069,6 +1083,11 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:Pt|Patient|Name|Resident|Client|Member|Employee|Decedent|Subject|Child|Infant|Mother|Father|Guardian|Insured):? +)[A-Z][A-Z'-]+(?:[ -][A-Z][A-Z'-]+)?, ([A-Z][a-z]+)(?: [A-Z][a-z]+)?(?: [A-Z]\.?)?\b)",
       KeepFirstIfGivenName("[NAME]"));
+  // A clinician's or technologist's credential before an initial and a surname ("Logged by MLS
+  // T. Nakashima-Brandt", "RRT J. Osei").
+  add("name",
+      R"(\b((?:MLS|MLT|MT|CLS|RT|RRT|RN|LPN|LVN|CNA|CMA|NP|PA|PA-C|PT|OT|SLP|RD|CRNA|EMT|RPh|PharmD)(?:\(ASCP\))? )[A-Z]\. ?[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b)",
+      KeepFirst("[NAME]"));
   // A name after the label of a record or a document that names a person ("Decedent: Orville T.
   // Makepeace", "Name on I-94: Hamidullah Sarwari"): given name, initial, one or two surnames,
   // the given name a known one or no English word.
@@ -1430,7 +1449,20 @@ std::string ScrubAfterNames(std::string text, int shift, ScrubStats* stats) {
   static const std::vector<Rule> kRules = {
       {std::regex(
            R"((\[NAME\],? (?:in|from|near|of) )([A-Z][a-z]{2,})(?: [A-Z][a-z]+)?\b(?! (?:Hospital|Clinic|Center|Medical|Health|Unit|Ward)\b))"),
-       KeepFirstIfNoEnglishWord("[ADDRESS]"), "address"}};
+       KeepFirstIfNoEnglishWord("[ADDRESS]"), "address"},
+      // A surname in capitals before a replaced given name ("on WHITFORD, [NAME] J."): a word
+      // the surname lists know, or one of five letters or more that is no English word (short
+      // capitals are abbreviations: "ECG, [NAME]" stays).
+      {std::regex(R"(()\b([A-Z][A-Z'-]{2,})(?=, \[NAME\]))"),
+       [](const std::smatch& m, int) {
+         const std::string w = m[2].str();
+         std::string cap = w.substr(0, 1);
+         for (size_t i = 1; i < w.size(); ++i)
+           cap += static_cast<char>(std::tolower(static_cast<unsigned char>(w[i])));
+         const bool surname = IsSurname(cap) || (w.size() >= 5 && !IsEnglishWord(cap));
+         return surname ? std::string("[NAME]") : w;
+       },
+       "name"}};
   std::vector<std::string> held;
   for (const Rule& rule : kRules) text = ApplyRule(text, rule, shift, stats, held);
   return Restore(text, held);

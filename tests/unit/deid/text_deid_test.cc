@@ -1177,6 +1177,21 @@ TEST(TextScrubberTest, ChineseGivenNameAfterARelationDateAfterYesterdayAndLineId
                         {"兒子很好。", "女兒陪同。", "劑量1/2錠。"});
 }
 
+TEST(TextScrubberTest, LogDatesCapitalSurnamesCredentialsWithInitialsAndShortPoBoxes) {
+  ExpectScrubbedAndKept(
+      "12/01 03:12 K+ 6.9 on WHITFORD, Ambrose J. Logged by MLS T. Nakashima-Brandt. Mailed to PO "
+      "Bx 771.",
+      {"12/01", "WHITFORD", "Ambrose", "Nakashima", "771"},
+      {"Give 1/2 tab at 08:00.", "Seen by PT twice; RN to call at 10:00.",
+       "Ordered an ECG, Tylenol given."});
+}
+
+TEST(TextScrubberTest, ChineseChildrenByBirthOrderSpousesAndTheCityOneCameFrom) {
+  ExpectScrubbedAndKept("出席：病人之妻黃秋月、長子王建中、次女王雅琪（自高雄趕來）。",
+                        {"黃秋月", "王建中", "王雅琪", "高雄"},
+                        {"從高雄榮總轉來。", "妻子陪同。", "長子在旁。"});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
