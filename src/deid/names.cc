@@ -718,8 +718,13 @@ std::string ScrubDictionaryNames(std::string_view text, ScrubStats* stats) {
     return i >= 2 && gap(i - 1, i) == " " && words[i - 1].text == "of" &&
            gap(i - 2, i - 1) == " " && InSet(d.eponym_nouns, words[i - 2].text);
   };
+  // Clinical scores and tests written in capitals that are also given names ("BESS 14": the
+  // Balance Error Scoring System; "CAM negative": the Confusion Assessment Method), as written
+  // in capitals only ("Bess" and "Cam" stay names).
+  static const std::unordered_set<std::string_view> kCapitalTests = {"BESS", "CAM"};
   auto name_word = [&](size_t i) {  // capitalized, could be part of a name
-    return words[i].capitalized && !NotName(words[i].text) && !clinical_after(i);
+    return words[i].capitalized && !NotName(words[i].text) && !clinical_after(i) &&
+           !kCapitalTests.count(words[i].text);
   };
   // The index of the name word that may follow word k: the next word, or the one after a middle
   // initial ("Agnes M. Hale"); n when there is none.

@@ -1083,6 +1083,18 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:Pt|Patient|Name|Resident|Client|Member|Employee|Decedent|Subject|Child|Infant|Mother|Father|Guardian|Insured):? +)[A-Z][A-Z'-]+(?:[ -][A-Z][A-Z'-]+)?, ([A-Z][a-z]+)(?: [A-Z][a-z]+)?(?: [A-Z]\.?)?\b)",
       KeepFirstIfGivenName("[NAME]"));
+  // A session, call or ticket named by a code of letters and digits ("Session TH-7781-2025-1130",
+  // "device token A91F-22C7-B30D"): six characters or more with a letter and a digit.
+  add("mrn",
+      R"(\b((?:[Ss]ession|[Mm]eeting|[Tt]icket|[Cc]onfirmation|[Tt]oken)(?: (?:ID|id|[Nn]o\.?|[Nn]umber|#|code))?[:#]? )(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{5,}\b)",
+      KeepFirst("[ID]"));
+  // A name that opens a note's line before the age ("Dakota Rain Fairweather, 17, plays..."):
+  // two or three capitalized words, the first a known given name or no English word and no
+  // record's label (a match that stays is parked, so "Pt Rhiannon Delacroix, 34F" is left to
+  // the rules of labels).
+  add("name",
+      R"((^|\n)(?!(?:Pt|Patient|Name|Mr|Mrs|Ms|Dr|Client|Resident|Subject|Member|Child|Infant|Employee|Student|Decedent)\b)([A-Z][a-z]+)(?: [A-Z][a-z]+){1,2}(?=, \d{1,3}(?:,| ?(?:y/?o|yo|-year-old|year-old|[MF])\b)))",
+      KeepFirstIfGivenName("[NAME]"));
   // A clinician's or technologist's credential before an initial and a surname ("Logged by MLS
   // T. Nakashima-Brandt", "RRT J. Osei").
   add("name",
@@ -1181,6 +1193,15 @@ std::vector<Rule> BuildPatternRules() {
   add("address",
       R"(\b[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Inn|Hotel|Motel|Hostel|Suites|Resort|Guest House|Campground|RV Park|Trailer Park|Mobile Home Park|Mobile Home Community|Manufactured Home Community|Senior Living|Assisted Living|Care Home|Retirement Home|Retirement Community|Retirement Village)\b)",
       Tag("[ADDRESS]"));
+  // A dormitory by its building and room ("his dorm, Tarrant Hall room 314").
+  add("address",
+      R"(\b((?:dorm|dormitory|residence hall|hall of residence)(?:,| is| in| at)? )[A-Z][a-z]+(?: [A-Z][a-z]+)? (?:Hall|House|Tower|Towers|Commons|Court)(?:,? (?:room|rm\.?|#) ?\d{1,4}[A-Z]?)?\b)",
+      KeepFirst("[ADDRESS]"), icase);
+  // A school a student plays or studies for, named without "School" ("plays for Kettle Moraine
+  // High", "a junior at Westbrook Prep").
+  add("address",
+      R"(\b((?:for|at|attends|from) )(?:[A-Z][a-z]+ ){1,3}(?:High|Middle|Elementary|Junior High|Prep|Academy)(?=[;,.)]|$|\n))",
+      KeepFirst("[ADDRESS]"));
   // Housing developments and subdivisions ("Lives in the Fairwood Estates subdivision").
   add("address",
       R"(\b[A-Z][a-z]+(?: [A-Z][a-z]+){0,2} (?:Estates|Apartments|Apts\.?|Townhomes|Townhouses|Condominiums|Condos|Subdivision)\b(?: subdivision)?)",

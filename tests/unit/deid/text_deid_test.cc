@@ -1192,6 +1192,17 @@ TEST(TextScrubberTest, ChineseChildrenByBirthOrderSpousesAndTheCityOneCameFrom) 
                         {"從高雄榮總轉來。", "妻子陪同。", "長子在旁。"});
 }
 
+TEST(TextScrubberTest, SessionsTokensDormsSchoolsWithoutSchoolAndANameOpeningALine) {
+  ExpectScrubbedAndKept(
+      "Dakota Rain Fairweather, 17, plays soccer for Kettle Moraine High; SCAT5 22; BESS 14 "
+      "errors. "
+      "Session TH-7781-2025-1130 on an iPad (device token A91F-22C7-B30D) from his dorm, Tarrant "
+      "Hall room 314.\nPt Rhiannon Delacroix, 34F, for extraction.",
+      {"Dakota", "Fairweather", "Kettle", "7781", "A91F", "Tarrant", "314", "Rhiannon"},
+      {"BESS 14 errors.", "CAM negative.", "Session 2 of 6 went well.",
+       "Walking Well, 17, and better.", "Glucose High; recheck.", "Pain, 7, and worse."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
