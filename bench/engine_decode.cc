@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/blas_kernels.h"
 #include "engine/cpu_decoder.h"
 #include "engine/threads.h"
 #include "model/gguf.h"
@@ -102,6 +103,8 @@ model::DecoderConfig Shape(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // LibTorch's products on the processor's own OpenBLAS kernels, as the CLI runs them.
+  medscribe::EnsureBlasKernels(argv);
   std::string shape = "20m", format = "f32";
   std::string gguf, gguf_type = "f32";
   int threads = 1, tokens = 128, batch = 1, prompt = 0, reps = 3;

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/blas_kernels.h"
 #include "engine/engine.h"
 #include "engine/threads.h"
 #include "model/gguf.h"
@@ -111,6 +112,8 @@ Run Serve(engine::Engine& e, std::vector<engine::GenerateRequest> rs, int concur
 }  // namespace
 
 int main(int argc, char** argv) {
+  // LibTorch's products on the processor's own OpenBLAS kernels, as the CLI runs them.
+  medscribe::EnsureBlasKernels(argv);
   std::string preset = "small", format = "f32", conc = "1,8,32,64", gguf, requests_out;
   int threads = 0, tokens = 128, gemm_rows = 0;
   for (int i = 1; i < argc; ++i) {
@@ -170,7 +173,8 @@ int main(int argc, char** argv) {
       bool first = true;
       for (const int32_t t : r.prompt) {
         for (int k = 0; k < (t == 4 ? config->image_tokens() : 1); ++k) {
-          json += (first ? "" : ",") + std::to_string(t == 4 ? 10 + k : t);
+          if (!first) json += ',';
+          json += std::to_string(t == 4 ? 10 + k : t);
           first = false;
         }
       }

@@ -143,8 +143,9 @@ std::string ReadThresholdsText(const std::vector<double>& thresholds) {
   std::string out;
   for (int k = 0; k < kNumFindingKinds; ++k) {
     char t[16];
-    std::snprintf(t, sizeof t, " %.2f", thresholds[static_cast<size_t>(k)]);
-    out += " " + std::string(FindingKindName(static_cast<FindingKind>(k))) + t;
+    const int n = std::snprintf(t, sizeof t, " %.2f", thresholds[static_cast<size_t>(k)]);
+    out.append(" ").append(FindingKindName(static_cast<FindingKind>(k)));
+    out.append(t, static_cast<size_t>(std::clamp(n, 0, static_cast<int>(sizeof t) - 1)));
   }
   return out;
 }
