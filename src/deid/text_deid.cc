@@ -772,11 +772,10 @@ std::vector<Rule> BuildPatternRules() {
   // A city or county someone comes from (自高雄趕來, 從花蓮上來): the place alone, before a word
   // of coming or the clause's end (從高雄榮總轉來 names a hospital and stays).
   add("address",
-      "(來自|自|從|搬到|搬來|回到)(?:台北|臺北|新北|桃園|台中|臺中|台南|臺南|高雄|基隆|新竹|嘉義|"
-      "苗栗|"
-      "彰化|南投|雲林|屏東|宜蘭|花蓮|台東|臺東|澎湖|金門|連江|馬祖)(?:市|縣)?(?=趕來|趕回|來|回來|"
-      "過來|"
-      "搬來|北上|南下|上來|下來|，|。|、|）|\\)|$)",
+      "(來自|自|從|搬到|搬來|回到)"
+      "(?:台北|臺北|新北|桃園|台中|臺中|台南|臺南|高雄|基隆|新竹|嘉義|苗栗|彰化|南投|雲林|屏東|"
+      "宜蘭|花蓮|台東|臺東|澎湖|金門|連江|馬祖)(?:市|縣)?"
+      "(?=趕來|趕回|來|回來|過來|搬來|北上|南下|上來|下來|，|。|、|）|\\)|$)",
       KeepFirst("[ADDRESS]"));
   // A landmark that places someone (在天后宮旁賣香, 住在中正公園附近): a temple, a park, a market,
   // a station or a school by its name, before a word of place.
@@ -1195,8 +1194,8 @@ std::vector<Rule> BuildPatternRules() {
       Tag("[ADDRESS]"));
   // A dormitory by its building and room ("his dorm, Tarrant Hall room 314").
   add("address",
-      R"(\b((?:dorm|dormitory|residence hall|hall of residence)(?:,| is| in| at)? )[A-Z][a-z]+(?: [A-Z][a-z]+)? (?:Hall|House|Tower|Towers|Commons|Court)(?:,? (?:room|rm\.?|#) ?\d{1,4}[A-Z]?)?\b)",
-      KeepFirst("[ADDRESS]"), icase);
+      R"(\b((?:[Dd]orm|[Dd]ormitory|[Rr]esidence hall|[Hh]all of residence)(?:,| is| in| at)? )[A-Z][a-z]+(?: [A-Z][a-z]+)? (?:Hall|House|Tower|Towers|Commons|Court)(?:,? (?:[Rr]oom|[Rr]m\.?|#) ?\d{1,4}[A-Z]?)?\b)",
+      KeepFirst("[ADDRESS]"));
   // A school a student plays or studies for, named without "School" ("plays for Kettle Moraine
   // High", "a junior at Westbrook Prep").
   add("address",
