@@ -285,9 +285,11 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
         spans.push_back({j, j + latin});
       } else if (person_role(cue) && j + 1 < cps.size() && GivenNameChar(cps[j].first) &&
                  IsHan(cps[j + 1].first) && !NotInGivenName(cps[j + 1].first) &&
-                 (j + 2 == cps.size() || !IsHan(cps[j + 2].first))) {
-        // A given name alone after a relation, ending its clause (的兒子志明。): a given name's
-        // first character, then one more (not 很好, 陪同: their first is none).
+                 (GivenNameChar(cps[j + 1].first) || j + 2 == cps.size() ||
+                  !IsHan(cps[j + 2].first))) {
+        // A given name alone after a relation: two given-name characters (由太太秀蘭接聽), or a
+        // given name's first character and one more that end the clause (的兒子志明。; not 很好,
+        // 陪同: their first is none).
         spans.push_back({j, j + 2});
       } else if (person_role(cue) && j + 1 < cps.size() && cps[j].first == U'阿' &&
                  IsHan(cps[j + 1].first) && !NotInGivenName(cps[j + 1].first) &&

@@ -483,7 +483,7 @@ std::vector<Rule> BuildPatternRules() {
   add("id", "((?:護照|居留證|身分證|身份證)(?:號碼|號|字號)?(?:：|:| )?)[A-Za-z0-9]{6,12}",
       KeepFirst("[ID]"));
   add("mrn",
-      R"(\b(?:MRN|URN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?(?:[A-Z]{0,4}-?(?:\d{2,4}-)?\d{4,}|\d{2,4}(?:-\d{2,4}){2,4})\b)",
+      R"(\b(?:MRN|URN|medical record (?:number|no\.?)|(?:chart|hospital|patient|unit|case|UR|HN) (?:number|no\.?|#))[:#]? ?(?:\d{2,4}(?:-\d{2,4}){2,4}|[A-Z]{0,4}-?(?:\d{2,4}-)?\d{4,})\b)",
       Tag("[MRN]"), icase);
   // A chart number after the service's letters ("IHS chart IHS 44-1187", "VA chart VA 22-0071").
   add("mrn",
@@ -553,8 +553,11 @@ std::vector<Rule> BuildPatternRules() {
   add("account", "(健保卡號|保險卡號|帳號|保單號碼)(?:：|:| )?[A-Za-z0-9-]{5,}",
       Labelled("[ID]", ""));
   add("license",
-      R"(\b(licen[cs]e|certificate|certification|cert\.?|credential|accreditation|permit|registration|DEA|NPI|CDL|badge|medical card|(?:ID|identification|member(?:ship)?) card)\b( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? \d{3,}|(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,})\b)",
+      R"(\b(licen[cs]e|certificate|certification|cert\.?|credential|accreditation|permit|registration|DEA|NPI|CDL|badge|medical card|(?:ID|identification|member(?:ship)?) card)\b( (?:id|number|no\.?|#))?[:#]? ?(?:[A-Z]{2,4}(?:-[A-Z]{1,2})? \d{3,}|[A-Z] \d{5,}|(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,})\b)",
       Labelled("[ID]"), icase);
+  // A blood unit's donation identification number (ISBT 128: a facility's letter and four digits,
+  // the year's two digits, a six-digit serial, and its check character): "W0364 25 014992 Z".
+  add("device", R"(\b[A-Z]\d{4} ?\d{2} ?\d{6}(?: ?[A-Z0-9](?![A-Za-z0-9]))?)", Tag("[DEVICE_ID]"));
   // A kit's or a specimen's barcode ("DNA kit barcode 23ME-8812-44X").
   add("device",
       R"(\b((?:bar ?code|kit(?: id| number| no\.?)?|specimen(?: id| number| no\.?)|tube id|swab id)[:#]? ?)(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Za-z0-9-]{5,}\b)",
@@ -776,6 +779,37 @@ std::vector<Rule> BuildPatternRules() {
       "(?:台北|臺北|新北|桃園|台中|臺中|台南|臺南|高雄|基隆|新竹|嘉義|苗栗|彰化|南投|雲林|屏東|"
       "宜蘭|花蓮|台東|臺東|澎湖|金門|連江|馬祖)(?:市|縣)?"
       "(?=趕來|趕回|來|回來|過來|搬來|北上|南下|上來|下來|，|。|、|）|\\)|$)",
+      KeepFirst("[ADDRESS]"));
+  // A township or district named alone after a word of place (在中壢的女兒家, 明天回龍潭): the
+  // common ones of Taiwan's 368, without those that are also words (太平, 清水, 成功, 山上...).
+  add("address",
+      "(在|回|住在|住|到|去|從|自|搬到|搬去|來自|回到)(?:"
+      "板橋|三重|中和|永和|新莊|新店|土城|蘆洲|汐止|樹林|鶯歌|三峽|"
+      "淡水|瑞芳|五股|泰山|林口|深坑|石碇|坪林|三芝|石門|八里|平溪|"
+      "雙溪|貢寮|金山|萬里|烏來|士林|北投|內湖|南港|文山|萬華|松山|"
+      "中壢|平鎮|龍潭|楊梅|八德|大溪|蘆竹|龜山|大園|觀音|新屋|竹北|"
+      "竹東|湖口|新豐|關西|芎林|寶山|北埔|峨眉|橫山|尖石|五峰|頭份|"
+      "竹南|後龍|通霄|苑裡|卓蘭|三義|銅鑼|南庄|獅潭|大湖|造橋|頭屋|"
+      "豐原|大里|沙鹿|大甲|梧棲|龍井|烏日|霧峰|潭子|大雅|神岡|后里|"
+      "東勢|石岡|新社|外埔|大肚|員林|鹿港|和美|溪湖|北斗|二林|永靖|"
+      "社頭|埔心|大村|秀水|花壇|芬園|伸港|線西|福興|埔鹽|溪州|竹塘|"
+      "芳苑|大城|二水|埔里|草屯|竹山|集集|名間|鹿谷|水里|魚池|國姓|"
+      "中寮|斗六|虎尾|斗南|西螺|土庫|北港|麥寮|崙背|二崙|莿桐|林內|"
+      "古坑|大埤|元長|四湖|口湖|水林|褒忠|臺西|台西|朴子|太保|布袋|"
+      "大林|民雄|新港|六腳|東石|義竹|鹿草|中埔|竹崎|梅山|番路|阿里山|"
+      "新營|永康|麻豆|佳里|善化|新化|歸仁|仁德|關廟|學甲|鹽水|白河|"
+      "柳營|後壁|下營|六甲|官田|西港|七股|北門|玉井|楠西|南化|左鎮|"
+      "龍崎|安南|安平|鳳山|岡山|旗山|美濃|林園|大寮|大樹|仁武|大社|"
+      "鳥松|橋頭|燕巢|田寮|阿蓮|路竹|湖內|茄萣|彌陀|梓官|六龜|甲仙|"
+      "杉林|內門|茂林|那瑪夏|楠梓|左營|鼓山|苓雅|前鎮|旗津|小港|鹽埕|"
+      "前金|潮州|東港|恆春|萬丹|長治|麟洛|九如|里港|鹽埔|高樹|萬巒|"
+      "內埔|竹田|新埤|枋寮|新園|崁頂|林邊|南州|佳冬|車城|滿州|枋山|"
+      "三地門|霧台|瑪家|泰武|來義|羅東|蘇澳|頭城|礁溪|壯圍|員山|冬山|"
+      "五結|三星|南澳|鳳林|玉里|新城|吉安|壽豐|豐濱|瑞穗|富里|秀林|"
+      "萬榮|卓溪|關山|卑南|鹿野|池上|長濱|太麻里|大武|綠島|蘭嶼|海端|"
+      "達仁|金峰|七堵|暖暖"
+      ")(?:區|鎮|鄉|市)?(?=的|家|工作|上班|過夜|附近|一帶|那邊|這邊|老家|住|讀書|念書|唸書|，|。|"
+      "、|）|\\)|$)",
       KeepFirst("[ADDRESS]"));
   // A landmark that places someone (在天后宮旁賣香, 住在中正公園附近): a temple, a park, a market,
   // a station or a school by its name, before a word of place.
@@ -1192,6 +1226,11 @@ std::vector<Rule> BuildPatternRules() {
   add("address",
       R"(\b[A-Z][A-Za-z'&-]+(?: (?:of |the |and |& )?[A-Z][A-Za-z'&-]+){0,3} (?:Inn|Hotel|Motel|Hostel|Suites|Resort|Guest House|Campground|RV Park|Trailer Park|Mobile Home Park|Mobile Home Community|Manufactured Home Community|Senior Living|Assisted Living|Care Home|Retirement Home|Retirement Community|Retirement Village)\b)",
       Tag("[ADDRESS]"));
+  // The place a document was issued or registered in ("card issued in Đà Nẵng"): one to three
+  // capitalized words (Latin letters with diacritics too), the first no English word.
+  add("address",
+      R"(\b((?:issued|registered|naturalized|notarized) in )((?:[A-Z]|[\xC3-\xC7][\x80-\xBF])(?:[a-z]|[\xC3-\xC7][\x80-\xBF]|\xE1[\xB8-\xBB][\x80-\xBF])+)(?: (?:[A-Z]|[\xC3-\xC7][\x80-\xBF])(?:[a-z]|[\xC3-\xC7][\x80-\xBF]|\xE1[\xB8-\xBB][\x80-\xBF])+){0,2})",
+      KeepFirstIfNoEnglishWord("[ADDRESS]"));
   // A dormitory by its building and room ("his dorm, Tarrant Hall room 314").
   add("address",
       R"(\b((?:[Dd]orm|[Dd]ormitory|[Rr]esidence hall|[Hh]all of residence)(?:,| is| in| at)? )[A-Z][a-z]+(?: [A-Z][a-z]+)? (?:Hall|House|Tower|Towers|Commons|Court)(?:,? (?:[Rr]oom|[Rr]m\.?|#) ?\d{1,4}[A-Z]?)?\b)",
@@ -1482,7 +1521,16 @@ std::string ScrubAfterNames(std::string text, int shift, ScrubStats* stats) {
          const bool surname = IsSurname(cap) || (w.size() >= 5 && !IsEnglishWord(cap));
          return surname ? std::string("[NAME]") : w;
        },
-       "name"}};
+       "name"},
+      // A surname before a replaced given name after a record's label ("Patient Carmody,
+      // [NAME] A").
+      {std::regex(
+           R"(\b((?:Patient|Pt|Name|Resident|Client|Member|Employee|Decedent|Subject|Insured):? +)[A-Z][a-z'-]+(?=, \[NAME\]))"),
+       KeepFirst("[NAME]"), "name"},
+      // The town after a place's own name ("transfusion at Mercy in Dubuque"), no English word.
+      {std::regex(
+           R"(\b((?:at|to|from) [A-Z][a-z]+(?: [A-Z][a-z]+)? in )([A-Z][a-z]{2,})(?: [A-Z][a-z]+)?\b(?! (?:Hospital|Clinic|Center|Medical|Health|Unit|Ward)\b))"),
+       KeepFirstIfNoEnglishWord("[ADDRESS]"), "address"}};
   std::vector<std::string> held;
   for (const Rule& rule : kRules) text = ApplyRule(text, rule, shift, stats, held);
   return Restore(text, held);
@@ -1572,6 +1620,9 @@ std::string InPieces(std::string_view text, ScrubPiece scrub_piece) {
 std::string AbsorbNameRemnants(std::string text) {
   static const std::regex kHyphenatedSurname(R"(\[NAME\] [A-Z][a-z]+-[A-Z][a-z]+\b)");
   text = std::regex_replace(text, kHyphenatedSurname, "[NAME]");
+  // The second half of a hyphenated surname after the first was replaced ("[NAME]-Tutu").
+  static const std::regex kHyphenatedRest(R"(\[NAME\]-[A-Z][a-z]+\b)");
+  text = std::regex_replace(text, kHyphenatedRest, "[NAME]");
   // A nickname in quotes right after a name ("[NAME] "Toby" [NAME]").
   static const std::regex kQuotedNickname(
       R"(\[NAME\] (?:"|\xE2\x80\x9C)[A-Z][a-z]+(?:"|\xE2\x80\x9D)(?= \[NAME\]))");

@@ -1203,6 +1203,23 @@ TEST(TextScrubberTest, SessionsTokensDormsSchoolsWithoutSchoolAndANameOpeningALi
        "Walking Well, 17, and better.", "Glucose High; recheck.", "Pain, 7, and worse."});
 }
 
+TEST(TextScrubberTest, BloodUnitsLicensesWithOneLetterPlacesOfIssueAndTownsAfterAPlace) {
+  ExpectScrubbedAndKept(
+      "Patient Carmody, Bridget A  MRN 0041-88-2391. Units W0364 25 014992 Z and W0364 25 015007 "
+      "4. Prior transfusion at Mercy in Dubuque. CA license A 118842. Card issued in \xC4\x90\xC3"
+      "\xA0 N\xE1\xBA\xB5ng. By LPN Osei-Tutu.",
+      {"Carmody", "Bridget", "2391", "014992", "015007", "Dubuque", "118842", "N\xE1\xBA\xB5ng",
+       "Tutu"},
+      {"Transferred from Surgery in Recovery.", "Card issued in Error.",
+       "Given 25 mg at 08:00 in 2 doses.", "Permit a 500 mg dose."});
+}
+
+TEST(TextScrubberTest, ChineseGivenNamesBeforeAVerbAndTownshipsAfterAWordOfPlace) {
+  ExpectScrubbedAndKept("由太太秀蘭接聽。她在中壢的女兒家過夜，明天回龍潭。",
+                        {"秀蘭", "中壢", "龍潭"},
+                        {"由太太陪同。", "在大樹下休息。", "回家休息。", "轉至林口長庚。"});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
