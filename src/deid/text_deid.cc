@@ -501,6 +501,9 @@ std::vector<Rule> BuildPatternRules() {
   add("mrn", R"(\b((?:[Cc]hart|[Rr]ecord|[Ff]ile|[Cc]ase)[:#]? )[A-Z]{0,3}-?\d{2,}(?:-\d{2,})+\b)",
       KeepFirst("[MRN]"));
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
+  // A case or file number after its label (長照個案管理編號LC1130077842, 案號：A-1120334).
+  add("mrn", "((?:編號|案號|個案號|管理號碼|登記號碼)(?:：|:| )?)[A-Za-z]{0,4}-?\\d{6,}",
+      KeepFirst("[MRN]"));
   // A number after "ID is" or "ID:" with an insurer's or a program's name before it ("Her
   // Humana ID is H4471-0092-31"): letters and digits with at least one digit.
   add("account",
@@ -1133,6 +1136,15 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:MLS|MLT|MT|CLS|RT|RRT|RN|LPN|LVN|CNA|CMA|NP|PA|PA-C|PT|OT|SLP|RD|CRNA|EMT|RPh|PharmD)(?:\(ASCP\))? )[A-Z]\. ?[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b)",
       KeepFirst("[NAME]"));
+  // A name after the role a person has in a case ("recipient Theodora Vasquez-Ludlow", "donor:
+  // Ama Boateng"): given name, initial, surname, the given name a known one or no English word.
+  add("name",
+      R"(\b((?:[Rr]ecipient|[Dd]onor|[Aa]pplicant|[Cc]laimant|[Vv]eteran|[Cc]lient)[:,]? )([A-Z][a-z]+)(?: [A-Z]\.)? [A-Z][a-z'-]+(?:-[A-Z][a-z]+)?\b)",
+      KeepFirstIfGivenName("[NAME]"));
+  // An employer named after the word ("Recipient's employer (Sunrise Dental Group)").
+  add("name",
+      R"(\b((?:[Ee]mployer|[Ww]orkplace)(?: is| name is)?[:]? \(?)[A-Z][A-Za-z'&-]+(?: (?:&|and|of|[A-Z][A-Za-z'&-]+)){0,4})",
+      KeepFirst("[NAME]"));
   // A name after the label of a record or a document that names a person ("Decedent: Orville T.
   // Makepeace", "Name on I-94: Hamidullah Sarwari"): given name, initial, one or two surnames,
   // the given name a known one or no English word.
@@ -1500,14 +1512,16 @@ const std::vector<Rule>& PatternRules() {
   return kRules;
 }
 
-// The rules that read the names already replaced (after the dictionaries): the town a named
-// person lives in ("daughter [NAME] in Montpelier"), a capitalized word after a replaced name
-// and "in", "from", "near" or "of" that is no English word ("[NAME] in Radiology", "[NAME] in
-// March" stay).
+// The rules that read the names and addresses already replaced (after the dictionaries, as
+// "[NAME]" and "[ADDRESS]"): the town a named person lives in, the rest of a name before a
+// replaced given name, a cross street after a replaced address, the town after a place's name.
 std::string ScrubAfterNames(std::string text, int shift, ScrubStats* stats) {
   static const std::vector<Rule> kRules = {
+      // The town a named person lives in ("daughter [NAME] in Montpelier", "brother [NAME], 44,
+      // from Yuma"): a capitalized word after the name and "in", "from", "near" or "of" that is
+      // no English word ("[NAME] in Radiology" stays).
       {std::regex(
-           R"((\[NAME\],? (?:in|from|near|of) )([A-Z][a-z]{2,})(?: [A-Z][a-z]+)?\b(?! (?:Hospital|Clinic|Center|Medical|Health|Unit|Ward)\b))"),
+           R"((\[NAME\](?:, \d{1,3},|,)? (?:in|from|near|of) )([A-Z][a-z]{2,})(?: [A-Z][a-z]+)?\b(?! (?:Hospital|Clinic|Center|Medical|Health|Unit|Ward)\b))"),
        KeepFirstIfNoEnglishWord("[ADDRESS]"), "address"},
       // A surname in capitals before a replaced given name ("on WHITFORD, [NAME] J."): a word
       // the surname lists know, or one of five letters or more that is no English word (short
@@ -1522,6 +1536,10 @@ std::string ScrubAfterNames(std::string text, int shift, ScrubStats* stats) {
          return surname ? std::string("[NAME]") : w;
        },
        "name"},
+      // A cross street after a replaced address ("on SE [ADDRESS] near 38th").
+      {std::regex(
+           R"((\[ADDRESS\] (?:near|at|and|&|off|by) )\d{1,3}(?:st|nd|rd|th)\b(?! (?:percentile|week|weeks|day|days|floor|birthday|grade)\b))"),
+       KeepFirst("[ADDRESS]"), "address"},
       // A surname before a replaced given name after a record's label ("Patient Carmody,
       // [NAME] A").
       {std::regex(

@@ -1220,6 +1220,20 @@ TEST(TextScrubberTest, ChineseGivenNamesBeforeAVerbAndTownshipsAfterAWordOfPlace
                         {"由太太陪同。", "在大樹下休息。", "回家休息。", "轉至林口長庚。"});
 }
 
+TEST(TextScrubberTest, CrossStreetsRolesBeforeNamesEmployersAndTownsAfterAnAge) {
+  ExpectScrubbedAndKept(
+      "Apartment on SE Division St near 38th. Recipient Theodora Vasquez-Ludlow; her brother "
+      "Marcus Vasquez, 44, from Yuma. Recipient's employer (Sunrise Dental Group) wrote.",
+      {"38th", "Theodora", "Ludlow", "Marcus", "Yuma", "Sunrise"},
+      {"Fetus near 38th percentile.", "Recipient Blood Bank notified.",
+       "The employer (none) wrote."});
+}
+
+TEST(TextScrubberTest, ChineseNieceAndCaseNumbersAfterTheirLabel) {
+  ExpectScrubbedAndKept("主要照顧者為外甥女林宛如。長照個案管理編號LC1130077842。",
+                        {"林宛如", "1130077842"}, {"編號1號床。", "外甥女陪同。"});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
