@@ -162,19 +162,28 @@ trap 'rm -rf "$gguf_dir" "$tmp"' EXIT
   || { cat "$tmp/train.err"; exit 1; }
 "$bin" --home "$tmp/home" registry register --run "$tmp/run" --name bench > /dev/null
 gen() { "$bin" --home "$tmp/home" generate --model bench --dataset "$tmp/d" --split test --count 20 --threads 1 "$@"; }
-# Two rounds alternating with and without drafts, the best of each: these reports take a
-# second or two, so one slow spell of the machine would otherwise decide the ratio.
-spec_tps=; plain_tps=
-for round in 1 2; do
-  gen > "$tmp/spec.txt" 2> "$tmp/spec.err"
-  gen --no-speculative > "$tmp/plain.txt" 2> "$tmp/plain.err"
-  spec_tps=$(max "$spec_tps" "$(sed -nE 's/.* ([0-9.]+) tokens\/s after it.*/\1/p' "$tmp/spec.err")")
-  plain_tps=$(max "$plain_tps" "$(sed -nE 's/.* ([0-9.]+) tokens\/s after it.*/\1/p' "$tmp/plain.err")")
-done
-read -r acc drafted ver <<< "$(sed -nE 's/.*speculative: ([0-9]+) of ([0-9]+) drafted tokens accepted in ([0-9]+) verifications.*/\1 \2 \3/p' "$tmp/spec.err")"
-same=no
-cmp -s "$tmp/spec.txt" "$tmp/plain.txt" && same=yes
-spec_speedup=$(awk -v a="$spec_tps" -v b="$plain_tps" 'BEGIN { printf "%.2f", a / b }')
+# Speculative against plain decoding through the generator function $1, the drafted runs with
+# the flags after it: two rounds alternating with and without drafts, the best of each (these
+# reports take a second or two, so one slow spell of the machine would otherwise decide the
+# ratio). Writes $tmp/$1.{spec,plain}.{txt,err}; sets spec_tps, plain_tps, acc, drafted, ver,
+# same (identical output) and spec_ratio.
+spec_vs_plain() {
+  local g=$1 s= p=
+  shift
+  for round in 1 2; do
+    "$g" "$@" > "$tmp/$g.spec.txt" 2> "$tmp/$g.spec.err" || { tail -3 "$tmp/$g.spec.err"; exit 1; }
+    "$g" --no-speculative > "$tmp/$g.plain.txt" 2> "$tmp/$g.plain.err" || { tail -3 "$tmp/$g.plain.err"; exit 1; }
+    s=$(max "$s" "$(sed -nE 's/.* ([0-9.]+) tokens\/s after it.*/\1/p' "$tmp/$g.spec.err")")
+    p=$(max "$p" "$(sed -nE 's/.* ([0-9.]+) tokens\/s after it.*/\1/p' "$tmp/$g.plain.err")")
+  done
+  spec_tps=$s; plain_tps=$p
+  read -r acc drafted ver <<< "$(sed -nE 's/.*speculative: ([0-9]+) of ([0-9]+) drafted tokens accepted in ([0-9]+) verifications.*/\1 \2 \3/p' "$tmp/$g.spec.err")"
+  same=no
+  cmp -s "$tmp/$g.spec.txt" "$tmp/$g.plain.txt" && same=yes
+  spec_ratio=$(awk -v a="$s" -v b="$p" 'BEGIN { printf "%.2f", a / b }')
+}
+spec_vs_plain gen
+spec_speedup=$spec_ratio
 echo "  20 test reports one after another (batch 1, 1 thread; best of 2 alternating rounds): $spec_tps tokens/s with n-gram drafts vs $plain_tps without (${spec_speedup}x)"
 echo "  drafts: $acc of $drafted accepted, $(awk -v a="$acc" -v v="$ver" 'BEGIN { printf "%.2f", (a + v) / v }') tokens per verification step; identical output: $same"
 # A draft model: one decoder layer of width 64, trained the same way.
@@ -192,7 +201,7 @@ gen --draft-model "$tmp/draft/model" > "$tmp/drafted.txt" 2> "$tmp/drafted.err"
 draft_tps=$(sed -nE 's/.* ([0-9.]+) tokens\/s after it.*/\1/p' "$tmp/drafted.err")
 read -r dacc ddrafted dver <<< "$(sed -nE 's/.*speculative: ([0-9]+) of ([0-9]+) drafted tokens accepted in ([0-9]+) verifications.*/\1 \2 \3/p' "$tmp/drafted.err")"
 dsame=no
-cmp -s "$tmp/drafted.txt" "$tmp/plain.txt" && dsame=yes
+cmp -s "$tmp/drafted.txt" "$tmp/gen.plain.txt" && dsame=yes
 echo "  with a draft model (1 layer, width 64) after the n-grams: $draft_tps tokens/s ($(awk -v a="$draft_tps" -v b="$plain_tps" 'BEGIN { printf "%.2f", a / b }')x), $dacc of $ddrafted drafts accepted, $(awk -v a="$dacc" -v v="$dver" 'BEGIN { printf "%.2f", (a + v) / v }') tokens per verification; identical output: $dsame"
 for f in int8 int4; do
   "$bin" --home "$tmp/home" quantize --model bench --format "$f" --out "bench-$f" --dataset "$tmp/d" --split test --limit 20 \
@@ -214,20 +223,11 @@ if [ -n "${QUALITY_DIR:-}" ] && [ -f "$QUALITY_DIR/dataset/manifest.json" ]; the
   echo "== speculative decoding on $qmodel (the quality preset, from $QUALITY_DIR)"
   qgen() { "$bin" --home "$QUALITY_DIR/home" --log-level warn generate --model "$qmodel" \
     --dataset "$QUALITY_DIR/dataset" --split test --count 20 --threads 1 "$@"; }
-  qspec=; qplain=
-  for round in 1 2; do
-    qgen --past-reports train > "$tmp/qspec.txt" 2> "$tmp/qspec.err" || { tail -3 "$tmp/qspec.err"; exit 1; }
-    qgen --no-speculative > "$tmp/qplain.txt" 2> "$tmp/qplain.err" || { tail -3 "$tmp/qplain.err"; exit 1; }
-    qspec=$(max "$qspec" "$(sed -nE 's/.* ([0-9.]+) tokens\/s after it.*/\1/p' "$tmp/qspec.err")")
-    qplain=$(max "$qplain" "$(sed -nE 's/.* ([0-9.]+) tokens\/s after it.*/\1/p' "$tmp/qplain.err")")
-  done
-  read -r qacc qdrafted qver <<< "$(sed -nE 's/.*speculative: ([0-9]+) of ([0-9]+) drafted tokens accepted in ([0-9]+) verifications.*/\1 \2 \3/p' "$tmp/qspec.err")"
-  qsame=no
-  cmp -s "$tmp/qspec.txt" "$tmp/qplain.txt" && qsame=yes
-  spec_speedup=$(awk -v a="$qspec" -v b="$qplain" 'BEGIN { printf "%.2f", a / b }')
-  echo "  20 test reports one after another (batch 1, 1 thread, f32; best of 2 alternating rounds): $qspec tokens/s with"
-  echo "  n-gram drafts (prompt lookup and the training split's reports) vs $qplain without (${spec_speedup}x)"
-  echo "  drafts: $qacc of $qdrafted accepted, $(awk -v a="$qacc" -v v="$qver" 'BEGIN { printf "%.2f", (a + v) / v }') tokens per verification step; identical output: $qsame"
+  spec_vs_plain qgen --past-reports train
+  spec_speedup=$spec_ratio
+  echo "  20 test reports one after another (batch 1, 1 thread, f32; best of 2 alternating rounds): $spec_tps tokens/s with"
+  echo "  n-gram drafts (prompt lookup and the training split's reports) vs $plain_tps without (${spec_speedup}x)"
+  echo "  drafts: $acc of $drafted accepted, $(awk -v a="$acc" -v v="$ver" 'BEGIN { printf "%.2f", (a + v) / v }') tokens per verification step; identical output: $same"
 else
   echo "  (no kept quality run: QUALITY_DIR=DIR of scripts/bench.sh quality measures speculative decoding on its"
   echo "  model; spec_speedup below is the tiny model's)"
