@@ -329,6 +329,11 @@ std::vector<Rule> BuildPatternRules() {
       "(於|在|自|從|截至|昨天|今天|前天|明天|後天) "
       "?(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\\d|0?[1-9])(?![\\d/.])",
       KeepFirst("[DATE]"));
+  // A month and day after an English word of time ("modified duty from 12/08", "effective
+  // 3/15"), not a fraction of halves, thirds, quarters or eighths ("from 1/2 to 1 tablet").
+  add("date",
+      R"(\b((?:from|since|until|till|through|thru|effective|starting|beginning|as of|on|by|after|before) )(?!(?:1|2|3)/[2348]\b)(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])\b(?![/\d]|\.\d)(?! ?(?:mg|mcg|g|mL|ml|tab|tabs|tablets?|doses?|of|strength)\b))",
+      KeepFirst("[DATE]"));
   // A month and day before a clock time, as logs write them ("12/01 03:12").
   add("date",
       R"((^|[^\d/.])(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?= +(?:[01]\d|2[0-3]):[0-5]\d\b))",
@@ -783,10 +788,11 @@ std::vector<Rule> BuildPatternRules() {
       "宜蘭|花蓮|台東|臺東|澎湖|金門|連江|馬祖)(?:市|縣)?"
       "(?=趕來|趕回|來|回來|過來|搬來|北上|南下|上來|下來|，|。|、|）|\\)|$)",
       KeepFirst("[ADDRESS]"));
-  // A township or district named alone after a word of place (在中壢的女兒家, 明天回龍潭): the
+  // A township or district named alone after a word of place or in brackets (在中壢的女兒家,
+  // 明天回龍潭, 護理之家（竹北市）): the
   // common ones of Taiwan's 368, without those that are also words (太平, 清水, 成功, 山上...).
   add("address",
-      "(在|回|住在|住|到|去|從|自|搬到|搬去|來自|回到)(?:"
+      "(在|回|住在|住|到|去|從|自|搬到|搬去|來自|回到|（)(?:"
       "板橋|三重|中和|永和|新莊|新店|土城|蘆洲|汐止|樹林|鶯歌|三峽|"
       "淡水|瑞芳|五股|泰山|林口|深坑|石碇|坪林|三芝|石門|八里|平溪|"
       "雙溪|貢寮|金山|萬里|烏來|士林|北投|內湖|南港|文山|萬華|松山|"
@@ -1136,15 +1142,25 @@ std::vector<Rule> BuildPatternRules() {
   add("name",
       R"(\b((?:MLS|MLT|MT|CLS|RT|RRT|RN|LPN|LVN|CNA|CMA|NP|PA|PA-C|PT|OT|SLP|RD|CRNA|EMT|RPh|PharmD)(?:\(ASCP\))? )[A-Z]\. ?[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b)",
       KeepFirst("[NAME]"));
-  // A name after the role a person has in a case ("recipient Theodora Vasquez-Ludlow", "donor:
-  // Ama Boateng"): given name, initial, surname, the given name a known one or no English word.
+  // A name after the role a person has in a case or at work ("recipient Theodora
+  // Vasquez-Ludlow", "donor: Ama Boateng", "Supervisor Tracy Lindahl"): given name, initial,
+  // surname, the given name a known one or no English word.
   add("name",
-      R"(\b((?:[Rr]ecipient|[Dd]onor|[Aa]pplicant|[Cc]laimant|[Vv]eteran|[Cc]lient)[:,]? )([A-Z][a-z]+)(?: [A-Z]\.)? [A-Z][a-z'-]+(?:-[A-Z][a-z]+)?\b)",
+      R"(\b((?:[Rr]ecipient|[Dd]onor|[Aa]pplicant|[Cc]laimant|[Vv]eteran|[Cc]lient|[Ss]upervisor|[Mm]anager|[Ff]oreman|[Cc]o-?worker|[Bb]oss)[:,]? )([A-Z][a-z]+)(?: [A-Z]\.)? [A-Z][a-z'-]+(?:-[A-Z][a-z]+)?\b)",
       KeepFirstIfGivenName("[NAME]"));
   // An employer named after the word ("Recipient's employer (Sunrise Dental Group)").
   add("name",
       R"(\b((?:[Ee]mployer|[Ww]orkplace)(?: is| name is)?[:]? \(?)[A-Z][A-Za-z'&-]+(?: (?:&|and|of|[A-Z][A-Za-z'&-]+)){0,4})",
       KeepFirst("[NAME]"));
+  // A name after a record's label with a nickname in quotes ("Child: Aurelio "Lelo" Benavides"):
+  // given name, nickname, initial, surname, the given name a known one or no English word.
+  add("name",
+      R"(\b((?:Child|Minor|Infant|Patient|Pt|Student|Client|Resident|Applicant|Employee|Member):? +)([A-Z][a-z]+) (?:"|\xE2\x80\x9C)[A-Z][a-z]+(?:"|\xE2\x80\x9D)(?: [A-Z]\.)? [A-Z][a-z'-]+(?:-[A-Z][a-z]+)?\b)",
+      KeepFirstIfGivenName("[NAME]"));
+  // A given name in the possessive before a death or a rite ("five weeks after Harlan's death").
+  add("name",
+      R"(()\b([A-Z][a-z]+)(?='s (?:death|passing|funeral|memorial|burial|wedding|birthday|graduation)\b))",
+      KeepFirstIfGivenName("[NAME]"));
   // A name after the label of a record or a document that names a person ("Decedent: Orville T.
   // Makepeace", "Name on I-94: Hamidullah Sarwari"): given name, initial, one or two surnames,
   // the given name a known one or no English word.
@@ -1252,6 +1268,10 @@ std::vector<Rule> BuildPatternRules() {
   add("address",
       R"(\b((?:for|at|attends|from) )(?:[A-Z][a-z]+ ){1,3}(?:High|Middle|Elementary|Junior High|Prep|Academy)(?=[;,.)]|$|\n))",
       KeepFirst("[ADDRESS]"));
+  // A company's site by its code before the kind of site ("Amazon DSM5 facility").
+  add("address",
+      R"(\b[A-Z][A-Za-z]+ (?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{3,6} (?:facility|warehouse|site|plant|distribution center|fulfillment center)\b)",
+      Tag("[ADDRESS]"));
   // Housing developments and subdivisions ("Lives in the Fairwood Estates subdivision").
   add("address",
       R"(\b[A-Z][a-z]+(?: [A-Z][a-z]+){0,2} (?:Estates|Apartments|Apts\.?|Townhomes|Townhouses|Condominiums|Condos|Subdivision)\b(?: subdivision)?)",

@@ -1234,6 +1234,21 @@ TEST(TextScrubberTest, ChineseNieceAndCaseNumbersAfterTheirLabel) {
                         {"林宛如", "1130077842"}, {"編號1號床。", "外甥女陪同。"});
 }
 
+TEST(TextScrubberTest, PossessivesBeforeADeathSupervisorsSiteCodesNicknamesAndDatesAfterFrom) {
+  ExpectScrubbedAndKept(
+      "Five weeks after Harlan's death. Supervisor Tracy Lindahl called. Loading Dock, Amazon DSM5 "
+      "facility. Modified duty from 12/08. Child: Aurelio \"Lelo\" Benavides, DOB on file.",
+      {"Harlan", "Tracy", "Lindahl", "DSM5", "12/08", "Aurelio", "Lelo", "Benavides"},
+      {"Since Parkinson's diagnosis, worse.", "Reduce from 1/2 to 1 tablet.",
+       "Effective 3/4 strength.", "Supervisor Training Program.",
+       "Child: Alert \"Active\" Playful."});
+}
+
+TEST(TextScrubberTest, ChineseNewbornsPetNameAndATownInBrackets) {
+  ExpectScrubbedAndKept("新生兒小安（乳名）。月子中心：馨悅產後護理之家（竹北市）。",
+                        {"小安", "竹北"}, {"新生兒小兒科會診。", "（乳名）"});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
