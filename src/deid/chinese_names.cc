@@ -26,33 +26,33 @@ const std::vector<std::u32string>& ChineseSurnames() {
 }
 const std::vector<std::u32string>& ChineseNameCues() {
   static const std::vector<std::u32string> k = {
-      U"女兒",     U"兒子",   U"太太",   U"先生",       U"家屬",     U"病患",   U"病人",
-      U"患者",     U"姓名",   U"配偶",   U"母親",       U"父親",     U"媽媽",   U"爸爸",
-      U"姊姊",     U"姐姐",   U"哥哥",   U"弟弟",       U"妹妹",     U"丈夫",   U"妻子",
-      U"孫子",     U"孫女",   U"聯絡人", U"監護人",     U"朋友",     U"鄰居",   U"照顧者",
-      U"主治醫師", U"醫師",   U"護理師", U"技術員",     U"簽名",     U"個案",   U"案主",
-      U"由",       U"與",     U"和",     U"及",         U"個管師",   U"社工師", U"社工",
-      U"營養師",   U"藥師",   U"治療師", U"專科護理師", U"住院醫師", U"總醫師", U"主任",
-      U"同事",     U"室友",   U"男友",   U"女友",       U"叔叔",     U"阿姨",   U"舅舅",
-      U"伯伯",     U"姑姑",   U"嬸嬸",   U"外甥女",     U"外甥",     U"姪子",   U"姪女",
-      U"媳婦",     U"女婿",   U"外孫",   U"兒媳",       U"公公",     U"婆婆",   U"岳父",
-      U"岳母",     U"繼子",   U"繼女",   U"看護",       U"通知",     U"聯絡",   U"會診",
-      U"照會",     U"交班給", U"陪同者", U"伯父",       U"伯母",     U"叔父",   U"舅媽",
-      U"姑丈",     U"姨丈",   U"姨媽",   U"堂哥",       U"堂姐",     U"堂姊",   U"堂弟",
-      U"堂妹",     U"表哥",   U"表姐",   U"表姊",       U"表弟",     U"表妹",   U"祖父",
-      U"祖母",     U"爺爺",   U"奶奶",   U"外公",       U"外婆",     U"養父",   U"養母",
-      U"繼父",     U"繼母",   U"乾媽",   U"乾爸",       U"會同",     U"協同",   U"轉介給",
-      U"大伯",     U"二伯",   U"大哥",   U"二哥",       U"大姊",     U"大姐",   U"二姊",
-      U"小叔",     U"大嫂",   U"弟媳",   U"前妻",       U"前夫",     U"未婚妻", U"未婚夫",
-      U"同居人",   U"房東",   U"雇主",   U"老伯",       U"阿伯",     U"阿公",   U"阿嬤",
-      U"義父",     U"義母",   U"乾哥哥", U"乾姊姊",     U"乾弟弟",   U"乾妹妹", U"乾女兒",
-      U"乾兒子",   U"里長",   U"鄰長",   U"村長",       U"志工",     U"社工員", U"個管員",
-      U"管理員",   U"大舅",   U"二舅",   U"三舅",       U"小舅",     U"大姑",   U"二姑",
-      U"小姑",     U"大姨",   U"二姨",   U"小姨",       U"二叔",     U"三叔",   U"四叔",
-      U"三伯",     U"四伯",   U"姑婆",   U"姨婆",       U"舅公",     U"叔公",   U"伯公",
-      U"嬸婆",     U"曾祖母", U"曾祖父", U"新生兒",     U"寶寶",     U"長子",   U"次子",
-      U"三子",     U"長女",   U"次女",   U"三女",       U"么子",     U"么女",   U"獨子",
-      U"獨女",     U"長孫",   U"之妻",   U"之夫",       U"妻"};
+      U"女兒",     U"兒子",   U"太太",   U"先生",       U"家屬",     U"病患",     U"病人",
+      U"患者",     U"姓名",   U"配偶",   U"母親",       U"父親",     U"媽媽",     U"爸爸",
+      U"姊姊",     U"姐姐",   U"哥哥",   U"弟弟",       U"妹妹",     U"丈夫",     U"妻子",
+      U"孫子",     U"孫女",   U"聯絡人", U"監護人",     U"朋友",     U"鄰居",     U"照顧者",
+      U"主治醫師", U"醫師",   U"護理師", U"技術員",     U"簽名",     U"個案",     U"案主",
+      U"由",       U"與",     U"和",     U"及",         U"個管師",   U"社工師",   U"社工",
+      U"營養師",   U"藥師",   U"治療師", U"專科護理師", U"住院醫師", U"總醫師",   U"主任",
+      U"同事",     U"室友",   U"男友",   U"女友",       U"叔叔",     U"阿姨",     U"舅舅",
+      U"伯伯",     U"姑姑",   U"嬸嬸",   U"外甥女",     U"外甥",     U"姪子",     U"姪女",
+      U"媳婦",     U"女婿",   U"外孫",   U"兒媳",       U"公公",     U"婆婆",     U"岳父",
+      U"岳母",     U"繼子",   U"繼女",   U"看護",       U"通知",     U"聯絡",     U"會診",
+      U"照會",     U"交班給", U"陪同者", U"伯父",       U"伯母",     U"叔父",     U"舅媽",
+      U"姑丈",     U"姨丈",   U"姨媽",   U"堂哥",       U"堂姐",     U"堂姊",     U"堂弟",
+      U"堂妹",     U"表哥",   U"表姐",   U"表姊",       U"表弟",     U"表妹",     U"祖父",
+      U"祖母",     U"爺爺",   U"奶奶",   U"外公",       U"外婆",     U"養父",     U"養母",
+      U"繼父",     U"繼母",   U"乾媽",   U"乾爸",       U"會同",     U"協同",     U"轉介給",
+      U"大伯",     U"二伯",   U"大哥",   U"二哥",       U"大姊",     U"大姐",     U"二姊",
+      U"小叔",     U"大嫂",   U"弟媳",   U"前妻",       U"前夫",     U"未婚妻",   U"未婚夫",
+      U"同居人",   U"房東",   U"雇主",   U"老伯",       U"阿伯",     U"阿公",     U"阿嬤",
+      U"義父",     U"義母",   U"乾哥哥", U"乾姊姊",     U"乾弟弟",   U"乾妹妹",   U"乾女兒",
+      U"乾兒子",   U"里長",   U"鄰長",   U"村長",       U"志工",     U"社工員",   U"個管員",
+      U"管理員",   U"大舅",   U"二舅",   U"三舅",       U"小舅",     U"大姑",     U"二姑",
+      U"小姑",     U"大姨",   U"二姨",   U"小姨",       U"二叔",     U"三叔",     U"四叔",
+      U"三伯",     U"四伯",   U"姑婆",   U"姨婆",       U"舅公",     U"叔公",     U"伯公",
+      U"嬸婆",     U"曾祖母", U"曾祖父", U"新生兒",     U"寶寶",     U"被看護者", U"被照顧者",
+      U"長子",     U"次子",   U"三子",   U"長女",       U"次女",     U"三女",     U"么子",
+      U"么女",     U"獨子",   U"獨女",   U"長孫",       U"之妻",     U"之夫",     U"妻"};
   return k;
 }
 // Titles after a name.
@@ -160,6 +160,17 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
     if (PlaceAt(cps, i)) return 0;
     for (const std::u32string& sn : ChineseSurnames()) {
       if (!StartsAt(cps, i, sn)) continue;
+      // A married woman's name with her husband's surname first (許林阿滿: 許, 林, 阿滿): a
+      // second one-character surname, then two given-name characters.
+      const size_t second = i + sn.size();
+      if (sn.size() == 1 && second + 2 < cps.size() &&
+          std::any_of(ChineseSurnames().begin(), ChineseSurnames().end(),
+                      [&](const std::u32string& s2) {
+                        return s2.size() == 1 && cps[second].first == s2[0];
+                      }) &&
+          IsHan(cps[second + 1].first) && !NotInGivenName(cps[second + 1].first) &&
+          IsHan(cps[second + 2].first) && !NotInGivenName(cps[second + 2].first))
+        return 4;
       size_t g = 0;
       while (g < 2 && i + sn.size() + g < cps.size() && IsHan(cps[i + sn.size() + g].first) &&
              GivenNameAt(cps, i + sn.size() + g))

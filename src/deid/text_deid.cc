@@ -332,7 +332,7 @@ std::vector<Rule> BuildPatternRules() {
   // A month and day after an English word of time ("modified duty from 12/08", "effective
   // 3/15"), not a fraction of halves, thirds, quarters or eighths ("from 1/2 to 1 tablet").
   add("date",
-      R"(\b((?:from|since|until|till|through|thru|effective|starting|beginning|as of|on|by|after|before) )(?!(?:1|2|3)/[2348]\b)(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])\b(?![/\d]|\.\d)(?! ?(?:mg|mcg|g|mL|ml|tab|tabs|tablets?|doses?|of|strength)\b))",
+      R"(\b((?:from|since|until|till|through|thru|effective|starting|beginning|as of|on|by|after|before|given|administered|drawn|collected|done|performed|placed|due|next) )(?!(?:1|2|3)/[2348]\b)(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])\b(?![/\d]|\.\d)(?! ?(?:mg|mcg|g|mL|ml|tab|tabs|tablets?|doses?|of|strength)\b))",
       KeepFirst("[DATE]"));
   // A month and day before a clock time, as logs write them ("12/01 03:12").
   add("date",
@@ -526,7 +526,7 @@ std::vector<Rule> BuildPatternRules() {
   // a first group with a capital letter and a digit, or groups of three digits and more, so
   // that "Plan: 2 10 mg tablets" stays.
   add("account",
-      R"(\b((?:[Hh]ealth plan|[Pp]lan|[Ii]nsurance|[Pp]olicy|[Mm]ember|[Ss]ubscriber|[Bb]eneficiary|[Gg]roup|[Aa]ccount|[Aa]cct\.?|[Cc]laim|[Mm]edicare|[Mm]edicaid)(?: (?:ID|id|[Nn]umber|[Nn]o\.?|#|[Ff]ile))?[:#]? ?)(?:(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]*(?: \d{2,}){1,4}|\d{3,}(?: \d{3,}){1,4}|\d{2}(?: \d{3,}){2,4})\b)",
+      R"(\b((?:[Hh]ealth plan|[Pp]lan|[Ii]nsurance|[Pp]olicy|[Mm]ember|[Ss]ubscriber|[Bb]eneficiary|[Gg]roup|[Aa]ccount|[Aa]cct\.?|[Cc]laim|[Mm]edicare|[Mm]edicaid)(?: (?:ID|id|[Nn]umber|[Nn]o\.?|#|[Ff]ile))?[:#]? ?)(?:(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]*(?: \d{2,}){1,4}|\d{3,}(?: \d{3,}){1,4}|\d{2}(?: \d{3,}){2,4}|[A-Z]{2,4}(?: \d{2,}){2,4})\b)",
       KeepFirst("[ID]"));
   // A policy, member or account number of letters then digits in groups ("Life insurance policy
   // NYL 7739 2201 45").
@@ -1189,7 +1189,7 @@ std::vector<Rule> BuildPatternRules() {
   // An assistant's or aide's credential before a name ("Spoke w/ MA Brittani", "CNA Dolores"):
   // "MA" is also a state's code, so the name must be a known given name or no English word.
   add("name",
-      R"(\b((?:MA|CMA|RMA|CNA|LPN|LVN|PCT|PCA|CCMA) )(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|November|December)\b)([A-Z][a-z]+)(?: [A-Z][a-z]+)?\b)",
+      R"(\b((?:MA|CMA|RMA|CNA|LPN|LVN|PCT|PCA|CCMA|RT|RRT|MLS|MLT|EMT|CRNA|RD|SLP) )(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|November|December)\b)([A-Z][a-z]+)(?: [A-Z][a-z]+)?\b)",
       KeepFirstIfGivenName("[NAME]"));
   // A given name in the possessive before a relative ("Ardith's nephew"), by the dictionaries.
   add("name",
@@ -1258,6 +1258,11 @@ std::vector<Rule> BuildPatternRules() {
   // capitalized words (Latin letters with diacritics too), the first no English word.
   add("address",
       R"(\b((?:issued|registered|naturalized|notarized) in )((?:[A-Z]|[\xC3-\xC7][\x80-\xBF])(?:[a-z]|[\xC3-\xC7][\x80-\xBF]|\xE1[\xB8-\xBB][\x80-\xBF])+)(?: (?:[A-Z]|[\xC3-\xC7][\x80-\xBF])(?:[a-z]|[\xC3-\xC7][\x80-\xBF]|\xE1[\xB8-\xBB][\x80-\xBF])+){0,2})",
+      KeepFirstIfNoEnglishWord("[ADDRESS]"));
+  // The town of a parish or congregation named after it ("parish: St. Columba, Holyoke"), when
+  // it is no English word.
+  add("address",
+      R"(\b((?:[Pp]arish|[Cc]ongregation)[:]? (?:(?:St\.?|Saint|Our Lady of|Holy) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+)?,? )([A-Z][a-z]{2,})(?: [A-Z][a-z]+)?\b)",
       KeepFirstIfNoEnglishWord("[ADDRESS]"));
   // A dormitory by its building and room ("his dorm, Tarrant Hall room 314").
   add("address",
@@ -1556,6 +1561,10 @@ std::string ScrubAfterNames(std::string text, int shift, ScrubStats* stats) {
          return surname ? std::string("[NAME]") : w;
        },
        "name"},
+      // A town after a replaced address and its comma, ending the clause ("off [ADDRESS],
+      // Sequim."), no English word.
+      {std::regex(R"((\[ADDRESS\], )([A-Z][a-z]{2,})(?: [A-Z][a-z]+)?\b(?=[.;)]|$))"),
+       KeepFirstIfNoEnglishWord("[ADDRESS]"), "address"},
       // A cross street after a replaced address ("on SE [ADDRESS] near 38th").
       {std::regex(
            R"((\[ADDRESS\] (?:near|at|and|&|off|by) )\d{1,3}(?:st|nd|rd|th)\b(?! (?:percentile|week|weeks|day|days|floor|birthday|grade)\b))"),

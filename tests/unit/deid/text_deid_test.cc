@@ -1249,6 +1249,19 @@ TEST(TextScrubberTest, ChineseNewbornsPetNameAndATownInBrackets) {
                         {"小安", "竹北"}, {"新生兒小兒科會診。", "（乳名）"});
 }
 
+TEST(TextScrubberTest, ParishTownsTherapistsTownsAfterAnAddressLetteredGroupsAndDatesAfterGiven) {
+  ExpectScrubbedAndKept(
+      "Parish: St. Columba, Holyoke. RT Dev Raman. Hives off Old Mill Rd, Sequim. Dose 8 given "
+      "11/24. Insurance: Premera, member PRM 88 4417 20.",
+      {"Holyoke", "Dev", "Raman", "Sequim", "11/24", "4417"},
+      {"Parish: St. Columba, Catholic.", "RT Knee swelling.", "Given 1/2 tab.",
+       "Member of the ski club since 12 or 13."});
+}
+
+TEST(TextScrubberTest, ChineseMarriedNameAfterTheCaredFor) {
+  ExpectScrubbedAndKept("被看護者：許林阿滿，90歲。", {"許林阿滿", "阿滿"}, {"被看護者：無。"});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
