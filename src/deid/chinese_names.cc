@@ -308,11 +308,14 @@ std::string ScrubChineseNames(const std::string& text, ScrubStats* stats, bool s
                      std::u32string_view::npos) {
         // A nickname after a relation: 室友阿翔 (阿 and one character; 阿姨, 阿嬤 are kin).
         spans.push_back({j, j + 2});
-      } else if (person_role(cue) && j + 1 < cps.size() && cps[j].first == U'小' &&
-                 IsHan(cps[j + 1].first) && !NotInGivenName(cps[j + 1].first) &&
+      } else if ((person_role(cue) || cue == U"個案" || cue == U"案主" || cue == U"病人" ||
+                  cue == U"病患" || cue == U"患者") &&
+                 j + 1 < cps.size() && cps[j].first == U'小' && IsHan(cps[j + 1].first) &&
+                 !NotInGivenName(cps[j + 1].first) &&
                  std::u32string_view(U"時姐孩腿兒心組學朋舅叔姑姨妹弟哥姊兒便量時型")
                          .find(cps[j + 1].first) == std::u32string_view::npos) {
-        // A pet name of 小 and one character after a relation: 孫女小芸 (not 小時, 小孩).
+        // A pet name of 小 and one character after a relation or the patient: 孫女小芸, 個案小瑜
+        // (not 小時, 小孩, 小便).
         spans.push_back({j, j + 2});
       }
       break;

@@ -343,7 +343,7 @@ std::vector<Rule> BuildPatternRules() {
       KeepFirst("[DATE]"));
   add("date",
       "(^|[^\\d/.])(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\\d|0?[1-9])(?= "
-      "?(?:（|\\()(?:週|星期|禮拜)[一二三四五六日天])",
+      "?(?:（|\\()(?:週|星期|禮拜)(?:一|二|三|四|五|六|日|天))",
       KeepFirst("[DATE]"));
   // A month and day written M/D right before the event it dates (12/31出院, 3/5手術), not a
   // ratio or a dose (no digit, '/' or '.' before it).
@@ -820,6 +820,17 @@ std::vector<Rule> BuildPatternRules() {
       ")(?:區|鎮|鄉|市)?(?=的|家|工作|上班|過夜|附近|一帶|那邊|這邊|老家|住|讀書|念書|唸書|，|。|"
       "、|）|\\)|$)",
       KeepFirst("[ADDRESS]"));
+  // The school someone attends (就讀台南女中二年級): after 就讀 or 就讀於, a name of one to ten
+  // characters (the pattern counts UTF-8 bytes, three a character) that ends in a kind of school.
+  add("address",
+      "(就讀(?:於)?|念|唸)((?:(?!，|。|；|、|：|\\s).){3,30}?(?:國小|國中|高級中學|高中|女中|高職|"
+      "中學|"
+      "小學|大學|幼兒園))",
+      KeepFirst("[ADDRESS]"));
+  // A nickname or user name after its Chinese label (暱稱yuyu_0830, 使用者名稱：mei.li88).
+  add("username",
+      "((?:暱稱|使用者名稱|用戶名|帳號名稱)(?:：|:|是|為)? ?)[A-Za-z0-9][A-Za-z0-9._-]{2,40}",
+      KeepFirst("[ID]"));
   // A landmark that places someone (在天后宮旁賣香, 住在中正公園附近): a temple, a park, a market,
   // a station or a school by its name, before a word of place.
   add("address",
@@ -1264,6 +1275,15 @@ std::vector<Rule> BuildPatternRules() {
   add("address",
       R"(\b((?:[Pp]arish|[Cc]ongregation)[:]? (?:(?:St\.?|Saint|Our Lady of|Holy) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+)?,? )([A-Z][a-z]{2,})(?: [A-Z][a-z]+)?\b)",
       KeepFirstIfNoEnglishWord("[ADDRESS]"));
+  // Where someone trains or plays by the place's name ("the track at Bishop Guertin", "the
+  // rink at Conway Arena").
+  add("address",
+      R"(\b((?:track|gym|field|pool|courts?|campus|playground|rink|arena|fields) at (?:the )?)[A-Z][a-z]+(?: [A-Z][a-z]+){0,2})",
+      KeepFirst("[ADDRESS]"));
+  // A prison's or a shelter's housing unit after its label ("Housing: Unit C-14", "Bunk 22B").
+  add("address",
+      R"(\b((?:Housing|Bunk|Pod)[:#]? )(?:(?:Unit|Block|Pod|Tier|Dorm) )?[A-Z0-9]{1,3}(?:-[A-Z0-9]{1,3})?\b)",
+      KeepFirst("[ADDRESS]"));
   // A dormitory by its building and room ("his dorm, Tarrant Hall room 314").
   add("address",
       R"(\b((?:[Dd]orm|[Dd]ormitory|[Rr]esidence hall|[Hh]all of residence)(?:,| is| in| at)? )[A-Z][a-z]+(?: [A-Z][a-z]+)? (?:Hall|House|Tower|Towers|Commons|Court)(?:,? (?:[Rr]oom|[Rr]m\.?|#) ?\d{1,4}[A-Z]?)?\b)",

@@ -1262,6 +1262,19 @@ TEST(TextScrubberTest, ChineseMarriedNameAfterTheCaredFor) {
   ExpectScrubbedAndKept("被看護者：許林阿滿，90歲。", {"許林阿滿", "阿滿"}, {"被看護者：無。"});
 }
 
+TEST(TextScrubberTest, TracksAtASchoolAndPrisonHousingUnits) {
+  ExpectScrubbedAndKept(
+      "Walks around the track at Bishop Guertin. Housing: Unit C-14.", {"Guertin", "C-14"},
+      {"Walks around the track at the gym.", "Housing: stable.", "Cell: see chart."});
+}
+
+TEST(TextScrubberTest, ChineseClientsPetNamesSchoolsAndNicknames) {
+  ExpectScrubbedAndKept(
+      "個案小瑜（暱稱yuyu_0830），就讀台南女中二年級。她就讀於台北市立第一女子高級中學。",
+      {"小瑜", "yuyu", "台南女中", "第一女子"},
+      {"病人小便正常。", "個案小時候住院。", "就讀二年級。"});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
