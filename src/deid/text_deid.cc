@@ -1573,11 +1573,8 @@ std::string ScrubAfterNames(std::string text, int shift, ScrubStats* stats) {
       // capitals are abbreviations: "ECG, [NAME]" stays).
       {std::regex(R"(()\b([A-Z][A-Z'-]{2,})(?=, \[NAME\]))"),
        [](const std::smatch& m, int) {
-         const std::string w = m[2].str();
-         std::string cap = w.substr(0, 1);
-         for (size_t i = 1; i < w.size(); ++i)
-           cap += static_cast<char>(std::tolower(static_cast<unsigned char>(w[i])));
-         const bool surname = IsSurname(cap) || (w.size() >= 5 && !IsEnglishWord(cap));
+         const std::string w = m[2].str();  // the lists compare in lower case
+         const bool surname = IsSurname(w) || (w.size() >= 5 && !IsEnglishWord(w));
          return surname ? std::string("[NAME]") : w;
        },
        "name"},
