@@ -37,7 +37,8 @@ struct EvalArgs {
   std::string model, dataset, split = "test", out, no_image_model, no_dictation_model, truth,
                               deid_key, reports;
   int limit = 0, max_new_tokens = 0, bootstrap = 1000;
-  bool free_change = false, free_size = false, free_side = false, free_findings = false;
+  bool free_change = false, free_size = false, free_side = false, free_findings = false,
+       free_found = false;
   double read_beta = 0, read_threshold = 0;  // 0: the model's own reading thresholds
 };
 
@@ -242,7 +243,8 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
                                    {.constrain_change = !a.free_change,
                                     .state_read_size = !a.free_size,
                                     .state_read_side = !a.free_side,
-                                    .state_read_presence = !a.free_findings});
+                                    .state_read_presence = !a.free_findings,
+                                    .state_read_found = !a.free_found});
     if (!engine.ok()) return ReportError(engine.status());
     if (Status s = train::CheckDatasetImageSpacing(a.dataset, engine->engine->config().vision);
         !s.ok())
@@ -279,6 +281,7 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
                            (a.free_size ? ", sizes free" : "") +
                            (a.free_side ? ", sides free" : "") +
                            (a.free_findings ? ", findings free" : "") +
+                           (a.free_found ? ", found findings free" : "") +
                            (reading.empty() ? "" : ", " + reading) + ")",
                        "model", *gen});
   }
@@ -557,6 +560,10 @@ Runner RegisterEval(CLI::App& app) {
   app.add_flag("--free-findings", a->free_findings,
                "Keep the sentences that assert image findings the model's image reading did not "
                "find (measures what the decoder asserts by itself)");
+  app.add_flag("--free-found", a->free_found,
+               "Leave drafts that omit or deny image findings the model's image reading found "
+               "as written, instead of stating those findings at the end of the FINDINGS section "
+               "(measures what the decoder states by itself)");
   app.add_option("--read-beta", a->read_beta,
                  "Read the model's findings at the thresholds that maximize F-beta on the "
                  "dataset's val split instead of the thresholds it was trained with (below 1 "

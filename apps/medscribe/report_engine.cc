@@ -77,6 +77,7 @@ StatusOr<ReportEngine> LoadReportEngine(const std::string& dir, engine::EngineOp
   e.state_read_size = rules.state_read_size;
   e.state_read_side = rules.state_read_side;
   e.state_read_presence = rules.state_read_presence;
+  e.state_read_found = rules.state_read_found;
   e.text = std::make_shared<TokenizerText>(std::move(tok));
   ASSIGN_OR_RETURN(e.engine, engine::Engine::Load(dir, options, e.text));
   if (e.text->tokenizer().vocab_size() != e.engine->config().decoder.vocab_size) {
@@ -115,6 +116,7 @@ StatusOr<engine::GenerateRequest> SampleRequest(const ReportEngine& e, const tra
       if (!e.state_read_size) stated->lesion_mm = std::nan("");
       if (!e.state_read_side) stated->side = {};
       if (!e.state_read_presence) stated->presence = {};
+      if (!e.state_read_found) stated->statement = {};
     }
   }
   ASSIGN_OR_RETURN(model::Prompt prompt, model::BuildPrompt(s.sample, po));

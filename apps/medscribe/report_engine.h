@@ -36,6 +36,7 @@ struct ReportEngine {
   bool state_read_size = true;      // DraftRules::state_read_size
   bool state_read_side = true;      // DraftRules::state_read_side
   bool state_read_presence = true;  // DraftRules::state_read_presence
+  bool state_read_found = true;     // DraftRules::state_read_found
 };
 
 // What a draft is held to beyond the model's own choice of words.
@@ -47,8 +48,10 @@ struct DraftRules {
   bool state_read_size = true;
   // and the side its reading found wherever its draft gives a side to a finding it read,
   bool state_read_side = true;
-  // and leaves out the sentences that assert only image findings its reading did not find.
+  // and leaves out the sentences that assert only image findings its reading did not find,
   bool state_read_presence = true;
+  // and states the image findings its reading found that the draft leaves out or denies.
+  bool state_read_found = true;
 };
 
 // Constrained decoding of the dictated comparison: a prompt that carries a change token

@@ -1,6 +1,8 @@
 #include "model/findings.h"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -59,12 +61,16 @@ constexpr bool kStatedSide[kNumFindingKinds] = {false, true,  true,  false, true
 // A size as a reading states it: whole mm, 1..199.
 long WholeMm(double mm) { return std::lround(std::clamp(mm, 1.0, 199.0)); }
 
-// The words of a reading, from kFieldsPerKind floats per kind: presence at 0.5 (NaN: absent);
-// each of side, severity and zone as its likeliest value, or left out when all of its values
-// are NaN or zero (a report that does not say); `size_mm` of a kind's fields, NaN to leave it
-// out.
+// The words of a reading, one item per kind, from kFieldsPerKind floats per kind: empty where
+// presence is below 0.5 (or NaN); else severity, side and zone, each as its likeliest value and
+// left out when all of its values are NaN or zero (a report that does not say), then the kind's
+// name, and a lesion's size in mm where `size_mm` of its fields is not NaN. `sentence` words
+// the item as a report's sentence ("Moderate right lower zone consolidation.", "Left upper zone
+// nodule measuring 14 mm."); else as the prompt's reading ("moderate right lower consolidation",
+// "left upper nodule 14 mm").
 template <typename SizeMm>
-std::string Reading(const float* f, SizeMm size_mm) {
+std::array<std::string, kNumFindingKinds> ReadingItems(const float* f, SizeMm size_mm,
+                                                       bool sentence) {
   static constexpr const char* kNames[kNumFindingKinds] = {
       "cardiomegaly",      "pleural effusion", "consolidation", "edema",
       "pneumothorax",      "nodule",           "atelectasis",   "rib fracture",
@@ -80,19 +86,41 @@ std::string Reading(const float* f, SizeMm size_mm) {
       if (x[i] > 0 && (best < 0 || x[i] > x[best])) best = i;  // NaN compares false
     return best < 0 ? std::string() : std::string(words.begin()[best]) + " ";
   };
-  std::string out;
+  std::array<std::string, kNumFindingKinds> out;
   for (int k = 0; k < kNumFindingKinds; ++k) {
     const float* x = f + k * kFieldsPerKind;
     if (!(x[kPresent] >= 0.5f)) continue;
     std::string item;
     if (kSeverity[k]) item += likeliest(x + kMild, {"mild", "moderate", "severe"});
     if (kSide[k]) item += likeliest(x + kRight, {"right", "left", "bilateral"});
-    if (kZone[k]) item += likeliest(x + kUpper, {"upper", "middle", "lower"});
+    if (kZone[k]) {
+      std::string zone = likeliest(x + kUpper, {"upper", "middle", "lower"});
+      if (sentence && !zone.empty()) zone += "zone ";
+      item += zone;
+    }
     const bool lesion = k == static_cast<int>(FindingKind::kLesion);
     const double size = lesion ? size_mm(x) : std::nan("");
     const long mm = std::isnan(size) ? 0 : WholeMm(size);
-    item += lesion && mm >= 30 ? "mass" : kNames[k];
-    if (mm > 0) item.append(" ").append(std::to_string(mm)).append(" mm");
+    item += sentence && k == static_cast<int>(FindingKind::kEdema) ? "pulmonary edema"
+            : lesion && mm >= 30                                   ? "mass"
+                                                                   : kNames[k];
+    if (mm > 0)
+      item.append(sentence ? " measuring " : " ").append(std::to_string(mm)).append(" mm");
+    if (sentence) {
+      item[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(item[0])));
+      item += '.';
+    }
+    out[static_cast<size_t>(k)] = std::move(item);
+  }
+  return out;
+}
+
+// The prompt's reading: the items of the kinds found, separated by "; ", or "none".
+template <typename SizeMm>
+std::string Reading(const float* f, SizeMm size_mm) {
+  std::string out;
+  for (const std::string& item : ReadingItems(f, size_mm, /*sentence=*/false)) {
+    if (item.empty()) continue;
     if (!out.empty()) out.append("; ");
     out.append(item);
   }
@@ -159,11 +187,15 @@ StatedReading ReadingToState(const torch::Tensor& probabilities) {
   const torch::Tensor p = probabilities.to(torch::kFloat32).contiguous();
   const float* f = p.data_ptr<float>();
   StatedReading out;
+  const auto sentences = ReadingItems(
+      f, [](const float* x) { return double{x[kSize]}; }, /*sentence=*/true);
   for (int k = 0; k < kNumFindingKinds; ++k) {
     const float* x = f + k * kFieldsPerKind;
-    if (k <= static_cast<int>(FindingKind::kFracture))
+    if (k <= static_cast<int>(FindingKind::kFracture)) {
       out.presence[static_cast<size_t>(k)] =
           x[kPresent] >= 0.5f ? ReadPresence::kFound : ReadPresence::kNotFound;
+      out.statement[static_cast<size_t>(k)] = sentences[static_cast<size_t>(k)];
+    }
     if (!(x[kPresent] >= 0.5f)) continue;
     if (k == static_cast<int>(FindingKind::kLesion))
       out.lesion_mm = static_cast<double>(WholeMm(x[kSize]));

@@ -105,6 +105,12 @@ struct Stem {
 constexpr Stem kStems[] = {{"cardiomegaly", 0},
                            {"enlarged cardiac", 0},
                            {"cardiac enlargement", 0},
+                           {"enlarged heart", 0},
+                           {"heart is enlarged", 0},
+                           {"heart is mildly enlarged", 0},
+                           {"heart is moderately enlarged", 0},
+                           {"heart is markedly enlarged", 0},
+                           {"heart size is enlarged", 0},
                            {"effusion", 1},
                            {"pleural fluid", 1},
                            {"consolidat", 2},
@@ -314,6 +320,18 @@ bool OnlyUnfound(const Named& n, const std::array<ReadPresence, StatedReading::k
   return unfound;
 }
 
+// Whether the sentence denies nothing but findings the reading found and states (at least
+// one): "No focal consolidation." where the reading found one.
+bool OnlyDeniesStated(const Named& n,
+                      const std::array<std::string, StatedReading::kKinds>& statement) {
+  bool denied = false;
+  for (const Mention& m : n.mentions) {
+    if (!m.negated || m.kind < 0 || statement[static_cast<size_t>(m.kind)].empty()) return false;
+    denied = true;
+  }
+  return denied;
+}
+
 // "1." or "\n2." alone: an item's number, its text to come.
 bool BareNumber(std::string_view s) {
   size_t i = 0;
@@ -347,6 +365,7 @@ constexpr Header kHeaders[] = {
 struct HeaderAt {
   size_t begin = std::string_view::npos, end = 0;
   bool describes_image = true;
+  bool findings = false;  // the FINDINGS section
 };
 HeaderAt NextHeader(std::string_view low, size_t from) {
   for (size_t i = from; i < low.size(); ++i) {
@@ -355,10 +374,22 @@ HeaderAt NextHeader(std::string_view low, size_t from) {
       if (low.substr(i, h.name.size()) != h.name) continue;
       size_t k = i + h.name.size();
       while (k < low.size() && low[k] == ' ') ++k;
-      if (k < low.size() && low[k] == ':') return {i, k + 1, h.describes_image};
+      if (k < low.size() && low[k] == ':')
+        return {i, k + 1, h.describes_image, h.name == "findings"};
     }
   }
   return {};
+}
+
+// `add` (statements, each after a space) put into `out` before its trailing white space;
+// `before` is the byte given out before `out`. Its first space goes where `add` would start a
+// line or the text.
+void InsertBeforeSpace(std::string& out, std::string add, char before) {
+  size_t at = out.size();
+  while (at > 0 && std::isspace(static_cast<unsigned char>(out[at - 1]))) --at;
+  const char prev = at > 0 ? out[at - 1] : before;
+  if (prev == '\0' || std::isspace(static_cast<unsigned char>(prev))) add.erase(0, 1);
+  out.insert(at, add);
 }
 
 }  // namespace
@@ -367,7 +398,20 @@ bool StatedReading::empty() const {
   return !(lesion_mm > 0) &&
          std::all_of(side.begin(), side.end(), [](ReadSide s) { return s == ReadSide::kNone; }) &&
          std::all_of(presence.begin(), presence.end(),
-                     [](ReadPresence p) { return p != ReadPresence::kNotFound; });
+                     [](ReadPresence p) { return p != ReadPresence::kNotFound; }) &&
+         std::all_of(statement.begin(), statement.end(),
+                     [](const std::string& s) { return s.empty(); });
+}
+
+std::string ReadingStatement::Unstated() {
+  stated_ = true;
+  std::string out;
+  for (size_t k = 0; k < StatedReading::kKinds; ++k) {
+    if (reading_.statement[k].empty() || asserted_[k]) continue;
+    asserted_[k] = true;
+    out.append(" ").append(reading_.statement[k]);
+  }
+  return out;
 }
 
 std::string ReadingStatement::Renumbered(std::string_view number) {
@@ -380,7 +424,7 @@ std::string ReadingStatement::Renumbered(std::string_view number) {
 
 std::string ReadingStatement::Edit(std::string_view sentence) {
   const std::string low = Lower(sentence);
-  std::string out;
+  std::string out = std::exchange(space_, "");
   size_t at = 0;
   while (at <= sentence.size()) {
     const HeaderAt h = NextHeader(low, at);
@@ -396,10 +440,13 @@ std::string ReadingStatement::Edit(std::string_view sentence) {
         break;
       }
       const Named named = Analyze(raw);
-      dropped = OnlyUnfound(named, reading_.presence);
+      dropped =
+          OnlyUnfound(named, reading_.presence) || OnlyDeniesStated(named, reading_.statement);
       if (dropped) {
         part.clear();
       } else {
+        for (const Mention& m : named.mentions)
+          if (!m.negated && m.kind >= 0) asserted_[static_cast<size_t>(m.kind)] = true;
         // Sides first, on the text `named` describes; a size edit touches no side word.
         part = StateSides(raw, named, reading_.side);
         if (reading_.lesion_mm > 0) part = StateSize(part, reading_.lesion_mm);
@@ -423,11 +470,21 @@ std::string ReadingStatement::Edit(std::string_view sentence) {
     }
     out += part;
     if (last) break;
+    if (in_findings_ && !stated_) InsertBeforeSpace(out, Unstated(), last_);
     out.append(sentence.substr(h.begin, h.end - h.begin));
     describes_image_ = h.describes_image;
+    in_findings_ = h.findings;
     item_ = 0;
     at = h.end;
   }
+  // Trailing white space, where statements may yet be put, waits for the text after it.
+  if (!stated_) {
+    size_t text = out.size();
+    while (text > 0 && std::isspace(static_cast<unsigned char>(out[text - 1]))) --text;
+    space_ = out.substr(text);
+    out.resize(text);
+  }
+  if (!out.empty()) last_ = out.back();
   return out;
 }
 
@@ -456,7 +513,9 @@ std::string ReadingStatement::Finish() {
     out += Edit(std::string_view(pending_).substr(0, end));
     pending_.erase(0, end);
   }
+  out += std::exchange(space_, "");
   if (!held_.empty()) out += Renumbered(std::exchange(held_, ""));
+  if (!stated_) InsertBeforeSpace(out, Unstated(), last_);
   return out;
 }
 

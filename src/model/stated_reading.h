@@ -27,6 +27,12 @@
 //   it was a numbered item (the items after it renumbered): the decoder made it up from the
 //   record ("rule out fracture", "follow-up of nodule"). A sentence that also names something
 //   else (a finding the reading found, a device) stays whole.
+// - Found findings: a finding the reading found and gives a sentence for
+//   (StatedReading::statement) that the draft's image sections do not assert by the end of its
+//   FINDINGS section gets that sentence there, after the section's last sentence (at the end of
+//   a draft that has no FINDINGS section, or whose FINDINGS section runs to its end); the
+//   decoder left it out. A sentence that denies nothing but such findings ("No focal
+//   consolidation.") is left out as above: it contradicts the reading.
 //
 // Sentences under a header that does not describe the image (INDICATION, HISTORY, REASON,
 // COMPARISON, TECHNIQUE, EXAMINATION, PROCEDURE) are left as written: they repeat the record.
@@ -53,6 +59,9 @@ struct StatedReading {
   double lesion_mm = std::nan("");              // NaN or not positive: no lesion size to state
   std::array<ReadSide, kKinds> side{};          // kNone: that kind's side words stay as written
   std::array<ReadPresence, kKinds> presence{};  // kNotFound: sentences asserting it alone go
+  // Non-empty: the kind was found, and a draft that does not assert it states it in these words
+  // (one sentence, e.g. "Moderate right pleural effusion."; kinds 0..7, as `presence`).
+  std::array<std::string, kKinds> statement{};
 
   bool empty() const;  // nothing to state: the draft passes unchanged
 };
@@ -76,10 +85,19 @@ class ReadingStatement {
 
   StatedReading reading_;
   std::string pending_;
-  std::string held_;             // an item's number whose text has not yet come
+  std::string held_;  // an item's number whose text has not yet come
+  // The statements of the found kinds the draft has not asserted, each after a space, or
+  // empty; marks them asserted.
+  std::string Unstated();
+
   bool describes_image_ = true;  // the section the stream is in
-  int item_ = 0;                 // items of the section given out
-  bool dropped_item_ = false;    // an item was left out; the line end after it goes too
+  bool in_findings_ = false;     // ... and it is the FINDINGS section
+  bool stated_ = false;          // the statements of unasserted findings were given out
+  char last_ = '\0';             // the last byte given out
+  std::string space_;            // white space held back (Edit)
+  std::array<bool, StatedReading::kKinds> asserted_{};  // kinds the image sections assert
+  int item_ = 0;                                        // items of the section given out
+  bool dropped_item_ = false;  // an item was left out; the line end after it goes too
 };
 
 }  // namespace medscribe::model

@@ -431,7 +431,7 @@ void ModelServer::Report(const HttpRequest& req, std::shared_ptr<Responder> res)
   }
   // A model that reads its findings as text gets the head's reading of this image in its prompt,
   // as it did in training.
-  // Its draft states that reading's sides and lesion size (model/stated_reading.h).
+  // Its draft states that reading (model/stated_reading.h): sides, lesion size, found findings.
   std::string image_read;
   model::StatedReading stated;
   const model::ModelConfig& mc = engine_->config();

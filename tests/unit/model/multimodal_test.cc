@@ -316,6 +316,14 @@ TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
             : ReadPresence::kNotFound;
     EXPECT_EQ(stated.presence[static_cast<size_t>(k)], presence) << FindingKindName(kind);
   }
+  // The sentences that state the image findings found, in a report's words; none for devices.
+  EXPECT_EQ(stated.statement[static_cast<size_t>(FindingKind::kConsolidation)],
+            "Moderate right lower zone consolidation.");
+  EXPECT_EQ(stated.statement[static_cast<size_t>(FindingKind::kLesion)],
+            "Left upper zone nodule measuring 14 mm.");
+  for (FindingKind k : {FindingKind::kEdema, FindingKind::kCardiomegaly, FindingKind::kChestTube,
+                        FindingKind::kCentralLine})
+    EXPECT_EQ(stated.statement[static_cast<size_t>(k)], "") << FindingKindName(k);
   // From 30 mm a lesion is a mass.
   p[static_cast<int>(FindingKind::kLesion)][kSize] = 41.6f;
   EXPECT_NE(ImageRead(p).find("left upper mass 42 mm"), std::string::npos) << ImageRead(p);

@@ -181,17 +181,84 @@ TEST(StatedReadingTest, SentencesOfFindingsTheReadingDidNotFindAreLeftOut) {
             "FINDINGS: Acute left 7th rib fracture.");
 }
 
+TEST(StatedReadingTest, FoundFindingsTheDraftLeavesOutAreStated) {
+  StatedReading read;
+  for (int k = 0; k <= 7; ++k) read.presence[static_cast<size_t>(k)] = ReadPresence::kNotFound;
+  read.presence[1] = ReadPresence::kFound;  // the effusion, which the draft states
+  read.statement[1] = "Small left pleural effusion.";
+  read.presence[2] = ReadPresence::kFound;  // a consolidation, which it denies
+  read.statement[2] = "Moderate right lower zone consolidation.";
+  const std::string draft =
+      "INDICATION: Cough. Rule out pneumonia.\n"
+      "FINDINGS: Small left pleural effusion. No focal consolidation. No pneumothorax.\n"
+      "IMPRESSION: 1. Small left pleural effusion.\n"
+      "RECOMMENDATION: None.";
+  // The denial goes; the consolidation is stated at the end of the findings. The indication's
+  // "pneumonia" is the record's, not the draft's assertion.
+  const std::string want =
+      "INDICATION: Cough. Rule out pneumonia.\n"
+      "FINDINGS: Small left pleural effusion. No pneumothorax. Moderate right lower zone "
+      "consolidation.\n"
+      "IMPRESSION: 1. Small left pleural effusion.\n"
+      "RECOMMENDATION: None.";
+  EXPECT_EQ(StateReading(draft, read), want);
+  for (size_t piece : {1, 2, 5, 11})
+    EXPECT_EQ(Streamed(draft, read, piece), want) << "pieces of " << piece;
+  // A draft that asserts it in its findings, in its own words, is left as it is.
+  const std::string asserted =
+      "FINDINGS: Small left pleural effusion. Patchy airspace disease at the right base.\n"
+      "IMPRESSION: Right basilar pneumonia.";
+  EXPECT_EQ(StateReading(asserted, read), asserted);
+  // Findings that run to the draft's end, or no FINDINGS section: the statement comes last,
+  // before the draft's closing line end.
+  EXPECT_EQ(StateReading("FINDINGS: Small left pleural effusion.\n", read),
+            "FINDINGS: Small left pleural effusion. Moderate right lower zone consolidation.\n");
+  EXPECT_EQ(StateReading("Small left pleural effusion.", read),
+            "Small left pleural effusion. Moderate right lower zone consolidation.");
+  EXPECT_EQ(StateReading("FINDINGS:\nIMPRESSION: Effusion.", read),
+            "FINDINGS: Small left pleural effusion. Moderate right lower zone "
+            "consolidation.\nIMPRESSION: Effusion.");
+  // A denial that also names a finding not found stays (it says something true as well).
+  EXPECT_EQ(StateReading("FINDINGS: Effusion. No consolidation or pneumothorax.", read),
+            "FINDINGS: Effusion. No consolidation or pneumothorax. Moderate right lower zone "
+            "consolidation.");
+}
+
 TEST(StatedReadingTest, AnyTextStreamsAsItsWhole) {
   // Drafts assembled from words and marks the edits look at, in any order.
-  const char* words[] = {
-      "1.",        " 2.",   "\n",         " right",      " Left",        " bibasilar",
-      " effusion", " mass", " no",        ",",           " and",         " 12 mm",
-      " 4.5 cm",   ".",     " FINDINGS:", "IMPRESSION:", " INDICATION:", " fracture",
-      " central",  ":",     " 3",         "mm",          " nodule",      " "};
+  const char* words[] = {"1.",
+                         " 2.",
+                         "\n",
+                         " right",
+                         " Left",
+                         " bibasilar",
+                         " effusion",
+                         " mass",
+                         " no",
+                         ",",
+                         " and",
+                         " 12 mm",
+                         " 4.5 cm",
+                         ".",
+                         " FINDINGS:",
+                         "IMPRESSION:",
+                         " INDICATION:",
+                         " fracture",
+                         " central",
+                         ":",
+                         " 3",
+                         "mm",
+                         " nodule",
+                         " ",
+                         " edema",
+                         "\n\n",
+                         " Heart is enlarged"};
   StatedReading read = Sides({{1, ReadSide::kBilateral}, {5, ReadSide::kRight}});
   read.lesion_mm = 17;
   for (int k = 0; k <= 7; ++k) read.presence[static_cast<size_t>(k)] = ReadPresence::kNotFound;
   read.presence[1] = ReadPresence::kFound;
+  read.presence[3] = ReadPresence::kFound;
+  read.statement[3] = "Mild pulmonary edema.";
   std::mt19937 rng(7);
   for (int trial = 0; trial < 300; ++trial) {
     std::string draft;
