@@ -365,7 +365,8 @@ constexpr Header kHeaders[] = {
 struct HeaderAt {
   size_t begin = std::string_view::npos, end = 0;
   bool describes_image = true;
-  bool findings = false;  // the FINDINGS section
+  bool findings = false;    // the FINDINGS section
+  bool impression = false;  // the IMPRESSION (or CONCLUSION) section
 };
 HeaderAt NextHeader(std::string_view low, size_t from) {
   for (size_t i = from; i < low.size(); ++i) {
@@ -375,7 +376,8 @@ HeaderAt NextHeader(std::string_view low, size_t from) {
       size_t k = i + h.name.size();
       while (k < low.size() && low[k] == ' ') ++k;
       if (k < low.size() && low[k] == ':')
-        return {i, k + 1, h.describes_image, h.name == "findings"};
+        return {i, k + 1, h.describes_image, h.name == "findings",
+                h.name == "impression" || h.name == "conclusion"};
     }
   }
   return {};
@@ -401,6 +403,18 @@ bool StatedReading::empty() const {
                      [](ReadPresence p) { return p != ReadPresence::kNotFound; }) &&
          std::all_of(statement.begin(), statement.end(),
                      [](const std::string& s) { return s.empty(); });
+}
+
+std::string ReadingStatement::Found() {
+  stated_ = true;
+  impression_empty_ = false;
+  std::string out;
+  for (size_t k = 0; k < StatedReading::kKinds; ++k) {
+    if (reading_.statement[k].empty()) continue;
+    asserted_[k] = true;
+    out.append(" ").append(reading_.statement[k]);
+  }
+  return out;
 }
 
 std::string ReadingStatement::Unstated() {
@@ -456,6 +470,7 @@ std::string ReadingStatement::Edit(std::string_view sentence) {
       if (part[0] == '\n') part.erase(0, 1);  // the line of an item left out goes with it
       dropped_item_ = false;
     }
+    if (in_impression_ && !dropped && !Blank(part)) impression_empty_ = false;
     if (!held_.empty()) {
       if (dropped) {
         held_.clear();
@@ -471,14 +486,20 @@ std::string ReadingStatement::Edit(std::string_view sentence) {
     out += part;
     if (last) break;
     if (in_findings_ && !stated_) InsertBeforeSpace(out, Unstated(), last_);
+    if (in_impression_ && impression_empty_) InsertBeforeSpace(out, Found(), last_);
+    // The header stays apart from what was put before it.
+    if (!out.empty() && !std::isspace(static_cast<unsigned char>(out.back())) && out.back() != ':')
+      out += ' ';
     out.append(sentence.substr(h.begin, h.end - h.begin));
     describes_image_ = h.describes_image;
     in_findings_ = h.findings;
+    in_impression_ = h.impression;
+    impression_empty_ = true;
     item_ = 0;
     at = h.end;
   }
   // Trailing white space, where statements may yet be put, waits for the text after it.
-  if (!stated_) {
+  if (!stated_ || (in_impression_ && impression_empty_)) {
     size_t text = out.size();
     while (text > 0 && std::isspace(static_cast<unsigned char>(out[text - 1]))) --text;
     space_ = out.substr(text);
@@ -515,7 +536,10 @@ std::string ReadingStatement::Finish() {
   }
   out += std::exchange(space_, "");
   if (!held_.empty()) out += Renumbered(std::exchange(held_, ""));
-  if (!stated_) InsertBeforeSpace(out, Unstated(), last_);
+  if (in_impression_ && impression_empty_)
+    InsertBeforeSpace(out, Found(), last_);
+  else if (!stated_)
+    InsertBeforeSpace(out, Unstated(), last_);
   return out;
 }
 

@@ -32,7 +32,9 @@
 //   FINDINGS section gets that sentence there, after the section's last sentence (at the end of
 //   a draft that has no FINDINGS section, or whose FINDINGS section runs to its end); the
 //   decoder left it out. A sentence that denies nothing but such findings ("No focal
-//   consolidation.") is left out as above: it contradicts the reading.
+//   consolidation.") is left out as above: it contradicts the reading. An IMPRESSION (or
+//   CONCLUSION) section left without a sentence (the decoder's were left out) states every
+//   finding the reading found and gives a sentence for.
 //
 // Sentences under a header that does not describe the image (INDICATION, HISTORY, REASON,
 // COMPARISON, TECHNIQUE, EXAMINATION, PROCEDURE) are left as written: they repeat the record.
@@ -89,12 +91,16 @@ class ReadingStatement {
   // The statements of the found kinds the draft has not asserted, each after a space, or
   // empty; marks them asserted.
   std::string Unstated();
+  // The statements of every found kind, each after a space, or empty; marks them given out.
+  std::string Found();
 
-  bool describes_image_ = true;  // the section the stream is in
-  bool in_findings_ = false;     // ... and it is the FINDINGS section
-  bool stated_ = false;          // the statements of unasserted findings were given out
-  char last_ = '\0';             // the last byte given out
-  std::string space_;            // white space held back (Edit)
+  bool describes_image_ = true;    // the section the stream is in
+  bool in_findings_ = false;       // ... and it is the FINDINGS section
+  bool stated_ = false;            // the statements of unasserted findings were given out
+  bool in_impression_ = false;     // the section is the IMPRESSION (or CONCLUSION)
+  bool impression_empty_ = false;  // ... and has no sentence yet
+  char last_ = '\0';               // the last byte given out
+  std::string space_;              // white space held back (Edit)
   std::array<bool, StatedReading::kKinds> asserted_{};  // kinds the image sections assert
   int item_ = 0;                                        // items of the section given out
   bool dropped_item_ = false;  // an item was left out; the line end after it goes too

@@ -218,6 +218,19 @@ TEST(StatedReadingTest, FoundFindingsTheDraftLeavesOutAreStated) {
   EXPECT_EQ(StateReading("FINDINGS:\nIMPRESSION: Effusion.", read),
             "FINDINGS: Small left pleural effusion. Moderate right lower zone "
             "consolidation.\nIMPRESSION: Effusion.");
+  // An impression whose every sentence was left out states what the reading found.
+  const std::string lost =
+      "FINDINGS: Airspace disease at the right base.\nIMPRESSION: 1. Left upper zone nodule.\n"
+      "RECOMMENDATION: None.";
+  const std::string stated =
+      "FINDINGS: Airspace disease at the right base. Small left pleural effusion.\n"
+      "IMPRESSION: Small left pleural effusion. Moderate right lower zone consolidation. "
+      "RECOMMENDATION: None.";
+  EXPECT_EQ(StateReading(lost, read), stated);
+  for (size_t piece : {1, 4, 9}) EXPECT_EQ(Streamed(lost, read, piece), stated);
+  EXPECT_EQ(StateReading("FINDINGS: Effusion. Consolidation.\nIMPRESSION: 1. Nodule.", read),
+            "FINDINGS: Effusion. Consolidation.\nIMPRESSION: Small left pleural effusion. "
+            "Moderate right lower zone consolidation.");
   // A denial that also names a finding not found stays (it says something true as well).
   EXPECT_EQ(StateReading("FINDINGS: Effusion. No consolidation or pneumothorax.", read),
             "FINDINGS: Effusion. No consolidation or pneumothorax. Moderate right lower zone "
