@@ -32,6 +32,11 @@ Runner RegisterSynth(CLI::App& app) {
                             "Base image matrix in pixels (profiles scale it)")
                  ->capture_default_str();
   auto* ns = app.add_flag("--no-speech", *no_speech, "Skip dictation audio (no audio/ directory)");
+  app.add_option("--speech-encounters", o->speech_encounters,
+                 "Dictation audio for the first N encounters only (the others were not "
+                 "dictated: their samples have no transcript); default: every encounter")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber);
   auto* j =
       app.add_option("--jobs", o->jobs, "Worker threads (0: all cores)")->capture_default_str();
   app.add_flag("--force", o->force, "Replace a non-empty output directory");

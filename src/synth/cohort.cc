@@ -72,7 +72,7 @@ EncounterOutput WriteEncounter(const Encounter& e, const CohortPlan& plan, const
   if (!out.status.ok()) return out;
 
   // Dictation audio.
-  if (o.speech) {
+  if (o.speech && (o.speech_encounters < 0 || e.index < o.speech_encounters)) {
     auto spoken = Speak(dictation, e.voice, e.words_per_minute);
     if (!spoken.ok()) {
       out.status = spoken.status();
@@ -209,7 +209,9 @@ StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress)
   s.patients = static_cast<int>(plan.patients.size());
   s.encounters = static_cast<int>(plan.encounters.size());
   s.dicom_files = s.encounters;
-  s.audio_files = o.speech ? s.encounters : 0;
+  s.audio_files = !o.speech                 ? 0
+                  : o.speech_encounters < 0 ? s.encounters
+                                            : std::min(s.encounters, o.speech_encounters);
   std::map<std::string, std::string> ndjson;
   for (const Patient& p : plan.patients) ndjson["Patient"] += PatientResource(p).dump() + "\n";
   std::string truth;
@@ -246,6 +248,7 @@ StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress)
       {"options", Json{{"encounters", o.encounters},
                        {"image_size", o.image_size},
                        {"speech", o.speech},
+                       {"speech_encounters", s.audio_files},
                        {"voices", voices}}},
       {"counts", Json{{"patients", s.patients},
                       {"encounters", s.encounters},

@@ -22,6 +22,9 @@ struct SynthOptions {
   uint64_t seed = 1;
   int image_size = 512;
   bool speech = true;
+  // With speech: dictation audio for the first this many encounters only (the others were not
+  // dictated); negative: every encounter.
+  int speech_encounters = -1;
   int jobs = 0;  // 0: all cores
   bool force = false;
   std::vector<std::string> voices;  // empty: DefaultVoices()

@@ -59,6 +59,22 @@ TEST_F(CohortTest, SameSeedIsByteIdenticalWhateverTheThreadCount) {
   EXPECT_NE(*ReadFile(dir_ / "c" / "truth" / "labels.jsonl"), ta.at("truth/labels.jsonl"));
 }
 
+TEST_F(CohortTest, DictatesTheFirstEncountersOnlyWhenAsked) {
+  SynthOptions o = Options("s", 0);
+  o.encounters = 4;
+  o.speech = true;
+  o.speech_encounters = 2;
+  auto s = WriteCohort(o, nullptr);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->audio_files, 2);
+  const fs::path audio = dir_ / "s" / "audio";
+  EXPECT_TRUE(fs::exists(audio / "enc-000001.wav"));
+  EXPECT_TRUE(fs::exists(audio / "enc-000002.wav"));
+  EXPECT_FALSE(fs::exists(audio / "enc-000003.wav"));
+  EXPECT_NE(ReadFile(dir_ / "s" / "cohort.json")->find("\"speech_encounters\": 2"),
+            std::string::npos);
+}
+
 TEST_F(CohortTest, WritesTheDocumentedLayout) {
   auto s = WriteCohort(Options("x", 0), nullptr);
   ASSERT_TRUE(s.ok());
