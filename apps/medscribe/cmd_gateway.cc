@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "cli.h"
+#include "clinical/workflow.h"
 #include "common/files.h"
 #include "common/signals.h"
 #include "crypto/ed25519.h"
@@ -24,6 +25,7 @@
 #include "gateway/audit.h"
 #include "gateway/config.h"
 #include "gateway/gateway.h"
+#include "model/config.h"
 #include "registry/registry.h"
 #include "registry_access.h"
 
@@ -165,6 +167,18 @@ StatusOr<std::string> PickModel(const std::string& home, const std::string& give
   return newest->name + "@" + std::to_string(newest->version);
 }
 
+// The pixel spacing (clinical.image_spacing_mm) at which the workflow prepares images for
+// `model`: 0 for a model that reads images fitted to the square; else its vision.mm_per_pixel at
+// the workflow's image size, which the replica resizes to the model's own.
+StatusOr<double> WorkflowImageSpacing(const std::string& home, const std::string& model) {
+  ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(home));
+  ASSIGN_OR_RETURN(registry::Entry e, reg.Verify(model));
+  ASSIGN_OR_RETURN(model::ModelConfig c,
+                   model::LoadConfig((fs::path(e.dir) / "config.json").string()));
+  if (c.vision.mm_per_pixel <= 0) return 0.0;
+  return c.vision.mm_per_pixel * c.vision.image_size / clinical::WorkflowOptions().image_size;
+}
+
 int RunUp(GlobalOptions& g, const GatewayArgs& a) {
   if (!a.home.empty()) g.home = ResolveHome(a.home).string();
   auto model = PickModel(g.home, a.model);
@@ -184,6 +198,9 @@ int RunUp(GlobalOptions& g, const GatewayArgs& a) {
     if (!a.asr_acoustic_model.empty())
       yaml += "  asr_acoustic_model: " + nlohmann::json(a.asr_acoustic_model).dump() + "\n";
     if (a.no_asr) yaml += "  asr: false\n";
+    auto spacing = WorkflowImageSpacing(g.home, *model);
+    if (!spacing.ok()) return ReportError(spacing.status());
+    if (*spacing > 0) yaml += "  image_spacing_mm: " + nlohmann::json(*spacing).dump() + "\n";
   }
   auto c = gateway::ParseGatewayConfig(yaml, fs::current_path(), g.home);
   if (!c.ok()) return ReportError(c.status());
