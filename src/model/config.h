@@ -110,7 +110,7 @@ struct ModelConfig {
   static constexpr int kFindingSlots = 12;  // model/findings.h kNumFindingKinds
 };
 
-// "tiny", "base" or "small"; NotFound lists the presets.
+// "tiny", "quick", "base" or "small"; NotFound lists the presets.
 StatusOr<ModelConfig> PresetConfig(const std::string& name);
 // A preset name or a path to a JSON file.
 StatusOr<ModelConfig> LoadConfig(const std::string& name_or_path);

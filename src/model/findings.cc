@@ -106,6 +106,7 @@ std::array<std::string, kNumFindingKinds> ReadingItems(const float* f, SizeMm si
                                                                    : kNames[k];
     if (mm > 0)
       item.append(sentence ? " measuring " : " ").append(std::to_string(mm)).append(" mm");
+    if (sentence && k > static_cast<int>(FindingKind::kFracture)) item += " in place";
     if (sentence) {
       item[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(item[0])));
       item += '.';
@@ -191,11 +192,10 @@ StatedReading ReadingToState(const torch::Tensor& probabilities) {
       f, [](const float* x) { return double{x[kSize]}; }, /*sentence=*/true);
   for (int k = 0; k < kNumFindingKinds; ++k) {
     const float* x = f + k * kFieldsPerKind;
-    if (k <= static_cast<int>(FindingKind::kFracture)) {
+    if (k <= static_cast<int>(FindingKind::kFracture))
       out.presence[static_cast<size_t>(k)] =
           x[kPresent] >= 0.5f ? ReadPresence::kFound : ReadPresence::kNotFound;
-      out.statement[static_cast<size_t>(k)] = sentences[static_cast<size_t>(k)];
-    }
+    out.statement[static_cast<size_t>(k)] = sentences[static_cast<size_t>(k)];
     if (!(x[kPresent] >= 0.5f)) continue;
     if (k == static_cast<int>(FindingKind::kLesion))
       out.lesion_mm = static_cast<double>(WholeMm(x[kSize]));

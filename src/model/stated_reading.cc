@@ -101,7 +101,9 @@ struct Stem {
 };
 
 // FindingKind order: 0 cardiomegaly, 1 pleural effusion, 2 consolidation, 3 edema,
-// 4 pneumothorax, 5 lesion, 6 atelectasis, 7 fracture, 11 chest tube.
+// 4 pneumothorax, 5 lesion, 6 atelectasis, 7 fracture, 8 endotracheal tube, 9 central line,
+// 10 pacemaker, 11 chest tube. A device's side words stay: the reading gives none a side to
+// state (StatedReading::side), and decides none's presence.
 constexpr Stem kStems[] = {{"cardiomegaly", 0},
                            {"enlarged cardiac", 0},
                            {"cardiac enlargement", 0},
@@ -128,13 +130,13 @@ constexpr Stem kStems[] = {{"cardiomegaly", 0},
                            {"fractur", 7},
                            {"chest tube", 11},
                            {"thoracostomy", 11},
-                           {"central", -1},
-                           {"catheter", -1},
-                           {"picc", -1},
-                           {"jugular", -1},
-                           {"subclavian", -1},
-                           {"pacemaker", -1},
-                           {"endotracheal", -1},
+                           {"central", 9},
+                           {"catheter", 9},
+                           {"picc", 9},
+                           {"jugular", 9},
+                           {"subclavian", 9},
+                           {"pacemaker", 10},
+                           {"endotracheal", 8},
                            {"atri", -1},
                            {"ventric", -1},
                            {"chest wall", -1},

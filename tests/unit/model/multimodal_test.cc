@@ -316,13 +316,16 @@ TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
             : ReadPresence::kNotFound;
     EXPECT_EQ(stated.presence[static_cast<size_t>(k)], presence) << FindingKindName(kind);
   }
-  // The sentences that state the image findings found, in a report's words; none for devices.
+  // The sentences that state what the reading found, in a report's words.
   EXPECT_EQ(stated.statement[static_cast<size_t>(FindingKind::kConsolidation)],
             "Moderate right lower zone consolidation.");
   EXPECT_EQ(stated.statement[static_cast<size_t>(FindingKind::kLesion)],
             "Left upper zone nodule measuring 14 mm.");
-  for (FindingKind k : {FindingKind::kEdema, FindingKind::kCardiomegaly, FindingKind::kChestTube,
-                        FindingKind::kCentralLine})
+  EXPECT_EQ(stated.statement[static_cast<size_t>(FindingKind::kCentralLine)],
+            "Central line in place.");
+  EXPECT_EQ(stated.statement[static_cast<size_t>(FindingKind::kChestTube)],
+            "Left chest tube in place.");
+  for (FindingKind k : {FindingKind::kEdema, FindingKind::kCardiomegaly, FindingKind::kPacemaker})
     EXPECT_EQ(stated.statement[static_cast<size_t>(k)], "") << FindingKindName(k);
   // From 30 mm a lesion is a mass.
   p[static_cast<int>(FindingKind::kLesion)][kSize] = 41.6f;

@@ -104,7 +104,12 @@ TEST(ConfigTest, PresetsValidateAndRoundTripAndImpossibleShapesAreRefused) {
   EXPECT_FALSE(base.vision.size_map);
   EXPECT_FALSE(base.projector.patch_tokens);
   EXPECT_FALSE(PresetConfig("tiny").value().findings.read_as_text);
-  for (const char* name : {"tiny", "base", "small"}) {
+  // `quick` is `base` at 128 px, with the same 8x8 grid of cells.
+  const ModelConfig quick = PresetConfig("quick").value();
+  EXPECT_EQ(quick.vision.image_size, 128);
+  EXPECT_EQ(quick.vision.grid(), base.vision.grid());
+  EXPECT_TRUE(quick.findings.read_as_text);
+  for (const char* name : {"tiny", "quick", "base", "small"}) {
     auto c = PresetConfig(name);
     ASSERT_TRUE(c.ok());
     EXPECT_TRUE(Validate(*c).ok()) << name << ": " << Validate(*c).message();

@@ -231,6 +231,16 @@ TEST(StatedReadingTest, FoundFindingsTheDraftLeavesOutAreStated) {
   EXPECT_EQ(StateReading("FINDINGS: Effusion. Consolidation.\nIMPRESSION: 1. Nodule.", read),
             "FINDINGS: Effusion. Consolidation.\nIMPRESSION: Small left pleural effusion. "
             "Moderate right lower zone consolidation.");
+  // Devices the reading found are stated as the findings are; a device the draft names in its
+  // own words ("right internal jugular catheter") is not stated again.
+  StatedReading devices = read;
+  devices.statement[9] = "Central line in place.";
+  devices.statement[10] = "Pacemaker in place.";
+  EXPECT_EQ(StateReading("FINDINGS: Effusion. Consolidation. Right internal jugular catheter "
+                         "tip in the SVC.\nIMPRESSION: Effusion.",
+                         devices),
+            "FINDINGS: Effusion. Consolidation. Right internal jugular catheter tip in the SVC. "
+            "Pacemaker in place.\nIMPRESSION: Effusion.");
   // A denial that also names a finding not found stays (it says something true as well).
   EXPECT_EQ(StateReading("FINDINGS: Effusion. No consolidation or pneumothorax.", read),
             "FINDINGS: Effusion. No consolidation or pneumothorax. Moderate right lower zone "
