@@ -411,6 +411,11 @@ std::string ReadingStatement::Found() {
   stated_ = true;
   impression_empty_ = false;
   std::string out;
+  // A reading that decided every image finding absent reads a normal study.
+  bool normal = true;
+  for (size_t k = 0; k < StatedReading::kImageFindings; ++k)
+    normal &= reading_.presence[k] == ReadPresence::kNotFound;
+  if (normal) out = " No acute cardiopulmonary abnormality.";
   for (size_t k = 0; k < StatedReading::kKinds; ++k) {
     if (reading_.statement[k].empty()) continue;
     asserted_[k] = true;

@@ -34,7 +34,8 @@
 //   decoder left it out. A sentence that denies nothing but such findings ("No focal
 //   consolidation.") is left out as above: it contradicts the reading. An IMPRESSION (or
 //   CONCLUSION) section left without a sentence (the decoder's were left out) states every
-//   finding the reading found and gives a sentence for.
+//   finding the reading found and gives a sentence for, or "No acute cardiopulmonary
+//   abnormality." where the reading decided every image finding (kinds 0..7) absent.
 //
 // Sentences under a header that does not describe the image (INDICATION, HISTORY, REASON,
 // COMPARISON, TECHNIQUE, EXAMINATION, PROCEDURE) are left as written: they repeat the record.
@@ -58,6 +59,7 @@ enum class ReadPresence { kUndecided, kFound, kNotFound };
 // asserts that the counts agree).
 struct StatedReading {
   static constexpr int kKinds = 12;
+  static constexpr size_t kImageFindings = 8;   // kinds 0..7, the findings; 8..11 are devices
   double lesion_mm = std::nan("");              // NaN or not positive: no lesion size to state
   std::array<ReadSide, kKinds> side{};          // kNone: that kind's side words stay as written
   std::array<ReadPresence, kKinds> presence{};  // kNotFound: sentences asserting it alone go

@@ -241,6 +241,14 @@ TEST(StatedReadingTest, FoundFindingsTheDraftLeavesOutAreStated) {
                          devices),
             "FINDINGS: Effusion. Consolidation. Right internal jugular catheter tip in the SVC. "
             "Pacemaker in place.\nIMPRESSION: Effusion.");
+  // Every image finding decided absent: an emptied impression reads a normal study.
+  StatedReading none;
+  for (int k = 0; k <= 7; ++k) none.presence[static_cast<size_t>(k)] = ReadPresence::kNotFound;
+  EXPECT_EQ(StateReading("FINDINGS: Clear lungs.\nIMPRESSION: Left lower zone pneumonia.\n"
+                         "RECOMMENDATION: None.",
+                         none),
+            "FINDINGS: Clear lungs.\nIMPRESSION: No acute cardiopulmonary abnormality.\n"
+            "RECOMMENDATION: None.");
   // A denial that also names a finding not found stays (it says something true as well).
   EXPECT_EQ(StateReading("FINDINGS: Effusion. No consolidation or pneumothorax.", read),
             "FINDINGS: Effusion. No consolidation or pneumothorax. Moderate right lower zone "
