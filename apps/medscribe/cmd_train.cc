@@ -387,7 +387,8 @@ Runner RegisterTrain(CLI::App& app) {
   app.add_option("--dataset", a->dataset, "Dataset directory (medscribe ingest); required")
       ->type_name("DIR");
   app.add_option("--config", a->config,
-                 "Model preset (tiny: tests; base: the quality recipe on CPUs; small: GPUs) or "
+                 "Model preset (tiny: tests; quick: the quickstart's, minutes on CPUs; base: the "
+                 "quality recipe on CPUs; small: GPUs) or "
                  "JSON file")
       ->capture_default_str();
   app.add_option("--out", a->out, "Run directory (created; an existing run resumes); required")
