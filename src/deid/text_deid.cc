@@ -758,6 +758,11 @@ std::vector<Rule> BuildPatternRules() {
   add("address",
       R"(\b(?:[A-Z][a-z]+ ){1,3}(?:Street|Avenue|Road|Lane|Drive|Boulevard|Court|Terrace|Highway|Parkway|Turnpike|Pike|Trail|St|Ave|Rd|Ln|Blvd|Hwy|Pkwy|Tpke)\b\.?)",
       Tag("[ADDRESS]"));
+  // A square or plaza by its name, a neighbourhood's center ("at our Kenmore Square unit", "the
+  // pharmacy in Copley Plaza"); not a statistic ("Chi Square") nor a sentence's first word.
+  add("address",
+      R"(\b(?:(?!(?:Chi|At|In|On|The|Near|From|To|By|Our|Of|Off)\b)[A-Z][a-z]+ ){1,2}(?:Square|Plaza)\b)",
+      Tag("[ADDRESS]"));
   // Taiwanese addresses written in English: "12F, No. 88, Sec. 2, Zhongxiao E. Rd., Da'an Dist.".
   add("address",
       R"(\b(?:\d{1,2}F(?:-\d+)?,? )?No\. ?\d+(?:-\d+)?(?:,? (?:(?:Sec|Ln|Aly|Lane|Alley|Section)\.? ?\d+|(?:[A-Z][A-Za-z']*\.? ){1,3}(?:Rd|St|Ave|Road|Street|Blvd|Dist|District|Township|Vil|Village)\.?)){1,5})",
@@ -1448,9 +1453,10 @@ std::vector<Rule> BuildPatternRules() {
       });
   // Employers and businesses: "Works at Pinecrest Lumber Co.", "employed by Halvorsen Marine
   // Supply", "worked 30 years at Kessler Tool & Die", "worked as a welder for Acme Rail", "works
-  // the night shift at Lakeshore Cold Storage", "owns Blue Heron Bakery".
+  // the night shift at Lakeshore Cold Storage", "works nights as a sous-chef at Oleana", "owns
+  // Blue Heron Bakery".
   add("name",
-      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired)(?: (?:nights|days|evenings|weekends|shifts|remotely|from home|seasonally|part[- ]time|full[- ]time|overtime|(?:(?:the|a|an) )?(?:night|day|evening|graveyard|early|late|overnight|weekend|morning|swing) shifts?))?(?: (?:for )?(?:\d+|a few|many|several|two|three|four|five|ten|twenty|thirty|forty) (?:years?|yrs?|decades?|months?))?(?: as an? [a-z]+(?: [a-z]+)?)? (?:at|for|by|from)|[Oo]wns|[Oo]wned|[Rr]uns|[Mm]anages|[Mm]anaged|(?:[Bb]artends|[Bb]artended|[Ww]aitress(?:es|ed)?|[Ww]aits tables|[Cc]ooks|[Cc]ooked|[Cc]leans|[Tt]eaches|[Tt]aught|[Dd]elivers|[Dd]elivered|[Cc]ashiers) (?:at|for)) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|(?:Co|Inc|Corp|Ltd|Bros)\.|[A-Z][A-Za-z0-9'&-]+)){0,4})",
+      R"(\b((?:[Ww]orks|[Ww]orked|[Ww]orking|[Ee]mployed|[Rr]etired)(?: (?:nights|days|evenings|weekends|shifts|remotely|from home|seasonally|part[- ]time|full[- ]time|overtime|(?:(?:the|a|an) )?(?:night|day|evening|graveyard|early|late|overnight|weekend|morning|swing) shifts?))?(?: (?:for )?(?:\d+|a few|many|several|two|three|four|five|ten|twenty|thirty|forty) (?:years?|yrs?|decades?|months?))?(?: as an? [a-z]+(?:-[a-z]+)?(?: [a-z]+(?:-[a-z]+)?)?)? (?:at|for|by|from)|[Oo]wns|[Oo]wned|[Rr]uns|[Mm]anages|[Mm]anaged|(?:[Bb]artends|[Bb]artended|[Ww]aitress(?:es|ed)?|[Ww]aits tables|[Cc]ooks|[Cc]ooked|[Cc]leans|[Tt]eaches|[Tt]aught|[Dd]elivers|[Dd]elivered|[Cc]ashiers) (?:at|for)) (?:the )?[A-Z][A-Za-z'&-]+(?: (?:&|and|of|(?:Co|Inc|Corp|Ltd|Bros)\.|[A-Z][A-Za-z0-9'&-]+)){0,4})",
       Labelled("[NAME]"));
   // A former trade and where it was plied: "Former machinist at Bethlehem Steel", "retired
   // teacher at Lincoln Elementary".

@@ -1275,6 +1275,15 @@ TEST(TextScrubberTest, ChineseClientsPetNamesSchoolsAndNicknames) {
       {"病人小便正常。", "個案小時候住院。", "就讀二年級。"});
 }
 
+TEST(TextScrubberTest, SquaresAndHyphenatedTradesEmployers) {
+  ExpectScrubbedAndKept(
+      "He trains at our Kenmore Square unit. He works nights as a sous-chef at Oleana; she works "
+      "as a nurse-midwife at Cambridge Birth Center.",
+      {"Kenmore", "Oleana", "Cambridge Birth"},
+      {"Chi Square test was not significant.", "At Square one again, he said.",
+       "Works as a sous-chef; stable."});
+}
+
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
   const TextScrubber s({}, -3);
   for (const char* text : {
