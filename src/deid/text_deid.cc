@@ -1294,9 +1294,13 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b((?:[Dd]orm|[Dd]ormitory|[Rr]esidence hall|[Hh]all of residence)(?:,| is| in| at)? )[A-Z][a-z]+(?: [A-Z][a-z]+)? (?:Hall|House|Tower|Towers|Commons|Court)(?:,? (?:[Rr]oom|[Rr]m\.?|#) ?\d{1,4}[A-Z]?)?\b)",
       KeepFirst("[ADDRESS]"));
   // A school a student plays or studies for, named without "School" ("plays for Kettle Moraine
-  // High", "a junior at Westbrook Prep").
+  // High", "a junior at Westbrook Prep", "studies at Truckee Meadows CC").
   add("address",
-      R"(\b((?:for|at|attends|from) )(?:[A-Z][a-z]+ ){1,3}(?:High|Middle|Elementary|Junior High|Prep|Academy)(?=[;,.)]|$|\n))",
+      R"(\b((?:for|at|attends|from) )(?:[A-Z][a-z]+ ){1,3}(?:High|Middle|Elementary|Junior High|Prep|Academy|CC|Community College|College)(?=[;,.)]|$|\n))",
+      KeepFirst("[ADDRESS]"));
+  // The town a workplace is named by ("the Sparks distribution center", "the Gary plant").
+  add("address",
+      R"(\b((?:the|its|our|their|his|her) )(?!(?:North|South|East|West|Central|Main|New|Old|Night|Day)\b)[A-Z][a-z]+(?: [A-Z][a-z]+)?(?= (?:distribution center|fulfillment center|warehouse|plant|depot|terminal|rail yard|shipyard|refinery|mill|mine|quarry)\b))",
       KeepFirst("[ADDRESS]"));
   // A company's site by its code before the kind of site ("Amazon DSM5 facility").
   add("address",

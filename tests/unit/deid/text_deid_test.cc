@@ -1282,6 +1282,11 @@ TEST(TextScrubberTest, SquaresAndHyphenatedTradesEmployers) {
       {"Kenmore", "Oleana", "Cambridge Birth"},
       {"Chi Square test was not significant.", "At Square one again, he said.",
        "Works as a sous-chef; stable."});
+  ExpectScrubbedAndKept(
+      "Forklift operator at the Sparks distribution center; her son studies at Truckee Meadows "
+      "CC.",
+      {"Sparks", "Truckee"},
+      {"Injured at the North warehouse.", "Per the American College of Radiology criteria."});
 }
 
 TEST(TextScrubberTest, ClinicalTextWithoutIdentifiersIsUnchanged) {
