@@ -66,8 +66,8 @@ long WholeMm(double mm) { return std::lround(std::clamp(mm, 1.0, 199.0)); }
 // left out when all of its values are NaN or zero (a report that does not say), then the kind's
 // name, and a lesion's size in mm where `size_mm` of its fields is not NaN. `sentence` words
 // the item as a report's sentence ("Moderate right lower zone consolidation.", "Left upper zone
-// nodule measuring 14 mm."); else as the prompt's reading ("moderate right lower consolidation",
-// "left upper nodule 14 mm").
+// nodule measuring 14 mm.", a device "in place"); else as the prompt's reading ("moderate right
+// lower consolidation", "left upper nodule 14 mm").
 template <typename SizeMm>
 std::array<std::string, kNumFindingKinds> ReadingItems(const float* f, SizeMm size_mm,
                                                        bool sentence) {

@@ -155,10 +155,11 @@ std::string ImageRead(const torch::Tensor& probabilities);
 // What a draft must state of the reading (ImageRead; stated_reading.h): the head's lesion size in
 // whole mm where it reads a lesion, and the side of every lung finding read present (pleural
 // effusion, consolidation, pneumothorax, lesion, atelectasis: the likeliest, as ImageRead words
-// it), and for each image finding (cardiomegaly to rib fracture: not the devices) whether the
-// reading found it, with the sentence that states it where it did ("Moderate right lower zone
-// consolidation.", "Left upper zone nodule measuring 14 mm."); a chest tube's or a fracture's
-// side stays the decoder's. REQUIRES: probabilities of one image, as ImageRead.
+// it), for each image finding (cardiomegaly to rib fracture: not the devices) whether the
+// reading found it, and for every kind it found, devices too, the sentence that states it
+// ("Moderate right lower zone consolidation.", "Left upper zone nodule measuring 14 mm.",
+// "Central line in place."); a chest tube's or a fracture's side stays the decoder's.
+// REQUIRES: probabilities of one image, as ImageRead.
 StatedReading ReadingToState(const torch::Tensor& probabilities);
 
 // The same words from a report's own labels (FindingTargets, as the labeler reads them): what a
