@@ -407,32 +407,25 @@ bool StatedReading::empty() const {
                      [](const std::string& s) { return s.empty(); });
 }
 
-std::string ReadingStatement::Found() {
+std::string ReadingStatement::Statements(bool unasserted_only) {
   stated_ = true;
-  impression_empty_ = false;
   std::string out;
-  // A reading that decided every image finding absent reads a normal study.
-  bool normal = true;
-  for (size_t k = 0; k < StatedReading::kImageFindings; ++k)
-    normal &= reading_.presence[k] == ReadPresence::kNotFound;
-  if (normal) out = " No acute cardiopulmonary abnormality.";
   for (size_t k = 0; k < StatedReading::kKinds; ++k) {
-    if (reading_.statement[k].empty()) continue;
+    if (reading_.statement[k].empty() || (unasserted_only && asserted_[k])) continue;
     asserted_[k] = true;
     out.append(" ").append(reading_.statement[k]);
   }
   return out;
 }
 
-std::string ReadingStatement::Unstated() {
-  stated_ = true;
-  std::string out;
-  for (size_t k = 0; k < StatedReading::kKinds; ++k) {
-    if (reading_.statement[k].empty() || asserted_[k]) continue;
-    asserted_[k] = true;
-    out.append(" ").append(reading_.statement[k]);
-  }
-  return out;
+std::string ReadingStatement::Found() {
+  impression_empty_ = false;
+  // A reading that decided every image finding absent reads a normal study.
+  bool normal = true;
+  for (size_t k = 0; k < StatedReading::kImageFindings; ++k)
+    normal &= reading_.presence[k] == ReadPresence::kNotFound;
+  return (normal ? " No acute cardiopulmonary abnormality." : "") +
+         Statements(/*unasserted_only=*/false);
 }
 
 std::string ReadingStatement::Renumbered(std::string_view number) {
@@ -492,7 +485,8 @@ std::string ReadingStatement::Edit(std::string_view sentence) {
     }
     out += part;
     if (last) break;
-    if (in_findings_ && !stated_) InsertBeforeSpace(out, Unstated(), last_);
+    if (in_findings_ && !stated_)
+      InsertBeforeSpace(out, Statements(/*unasserted_only=*/true), last_);
     if (in_impression_ && impression_empty_) InsertBeforeSpace(out, Found(), last_);
     // The header stays apart from what was put before it.
     if (!out.empty() && !std::isspace(static_cast<unsigned char>(out.back())) && out.back() != ':')
@@ -546,7 +540,7 @@ std::string ReadingStatement::Finish() {
   if (in_impression_ && impression_empty_)
     InsertBeforeSpace(out, Found(), last_);
   else if (!stated_)
-    InsertBeforeSpace(out, Unstated(), last_);
+    InsertBeforeSpace(out, Statements(/*unasserted_only=*/true), last_);
   return out;
 }
 

@@ -90,10 +90,11 @@ class ReadingStatement {
   StatedReading reading_;
   std::string pending_;
   std::string held_;  // an item's number whose text has not yet come
-  // The statements of the found kinds the draft has not asserted, each after a space, or
-  // empty; marks them asserted.
-  std::string Unstated();
-  // The statements of every found kind, each after a space, or empty; marks them given out.
+  // The statements of the found kinds (only those the draft has not asserted, with
+  // `unasserted_only`), each after a space, or empty; marks them asserted and given out.
+  std::string Statements(bool unasserted_only);
+  // What an emptied impression states: Statements(false), after "No acute cardiopulmonary
+  // abnormality." where the reading decided every image finding absent.
   std::string Found();
 
   bool describes_image_ = true;    // the section the stream is in
