@@ -141,6 +141,10 @@ Status ValidateOptions(const SynthOptions& o) {
         fmt::format("--image-size must be between 64 and 4096 pixels, got {}", o.image_size));
   }
   if (o.jobs < 0) return InvalidArgumentError("--jobs must be 0 (all cores) or a positive number");
+  if (!o.speech && o.speech_encounters >= 0)
+    return InvalidArgumentError(
+        "--speech-encounters asks for dictation audio that --no-speech turns off; give one of "
+        "them");
   for (const std::string& name : o.departments) {
     bool known = false;
     std::string all;

@@ -73,6 +73,14 @@ TEST_F(CohortTest, DictatesTheFirstEncountersOnlyWhenAsked) {
   EXPECT_FALSE(fs::exists(audio / "enc-000003.wav"));
   EXPECT_NE(ReadFile(dir_ / "s" / "cohort.json")->find("\"speech_encounters\": 2"),
             std::string::npos);
+  // Without speech there is nothing to dictate: a clear error, and nothing written.
+  SynthOptions silent = Options("t", 0);
+  silent.speech_encounters = 2;
+  const Status refused = ValidateOptions(silent);
+  EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("--no-speech"), std::string::npos);
+  EXPECT_FALSE(WriteCohort(silent, nullptr).ok());
+  EXPECT_FALSE(fs::exists(dir_ / "t"));
 }
 
 TEST_F(CohortTest, WritesTheDocumentedLayout) {
