@@ -1,5 +1,6 @@
 #include "finding_labels.h"
 
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -72,10 +73,18 @@ model::FindingTargets ReportFindingLabeler::Targets(const std::string& report) c
       break;
     }
   }
-  set(K::kEndotrachealTube, devices & 1, -1);
-  set(K::kCentralLine, devices & 2, -1);
-  set(K::kPacemaker, devices & 4, -1);
-  set(K::kChestTube, devices & 8, -1);
+  // A device's side, where the sentence that names it gives one ("Left chest wall pacemaker").
+  const std::array<std::string, 4> device_side = eval::DeviceSides(report);
+  const K device_kind[] = {K::kEndotrachealTube, K::kCentralLine, K::kPacemaker, K::kChestTube};
+  for (int d = 0; d < 4; ++d) {
+    set(device_kind[d], devices & (1 << d), -1);
+    const std::string& side = device_side[static_cast<size_t>(d)];
+    if (!(devices & (1 << d)) || side.empty()) continue;
+    float* f = t.data() + static_cast<int>(device_kind[d]) * model::kFieldsPerKind;
+    f[model::kRight] = side == "right";
+    f[model::kLeft] = side == "left";
+    f[model::kBilateral] = 0.f;
+  }
   return t;
 }
 

@@ -90,11 +90,34 @@ std::optional<double> LesionSizeMm(std::string_view report) {
   return std::nullopt;
 }
 
-int DevicesOf(std::string_view report) {
+namespace {
+// The device phrases, and which of DevicesOf's devices each names.
+const std::vector<std::vector<std::string>>& DevicePhrases() {
   static const std::vector<std::vector<std::string>> kDevices = {
       {"endotracheal", "tube"}, {"central"}, {"pacemaker"}, {"chest", "tube"}, {"thoracostomy"}};
-  const std::vector<bool> a = AssertedPhrases(report, kDevices);
-  return (a[0] ? 1 : 0) | (a[1] ? 2 : 0) | (a[2] ? 4 : 0) | (a[3] || a[4] ? 8 : 0);
+  return kDevices;
+}
+constexpr int kDeviceOfPhrase[] = {0, 1, 2, 3, 3};
+}  // namespace
+
+int DevicesOf(std::string_view report) {
+  const std::vector<bool> a = AssertedPhrases(report, DevicePhrases());
+  int out = 0;
+  for (size_t k = 0; k < a.size(); ++k) out |= a[k] ? 1 << kDeviceOfPhrase[k] : 0;
+  return out;
+}
+
+std::array<std::string, 4> DeviceSides(std::string_view report) {
+  const std::vector<std::string> sides = AssertedPhraseSides(report, DevicePhrases());
+  std::array<std::string, 4> out;
+  std::array<bool, 4> said{};
+  for (size_t k = 0; k < sides.size(); ++k) {
+    const auto d = static_cast<size_t>(kDeviceOfPhrase[k]);
+    if (said[d] || sides[k] == "-") continue;
+    said[d] = true;
+    out[d] = sides[k];
+  }
+  return out;
 }
 
 std::vector<ReportChecks> CheckEach(const std::vector<std::string>& gen,

@@ -40,6 +40,12 @@ std::optional<double> LesionSizeMm(std::string_view report);
 // 4 pacemaker, 8 chest tube.
 int DevicesOf(std::string_view report);
 
+// Per support device (endotracheal tube, central line, pacemaker, chest tube: DevicesOf's bit
+// order), the side the report gives it: the side word ("right", "left") nearest before the
+// device's name in the first observation sentence that asserts the device ("Left chest wall
+// pacemaker", "Right-sided thoracostomy tube"); empty where that sentence gives none.
+std::array<std::string, 4> DeviceSides(std::string_view report);
+
 // The checks' counts for one report: hits and trials per metric.
 struct ReportChecks {
   int side_ok = 0, side_pairs = 0, severity_ok = 0, severity_pairs = 0;

@@ -356,6 +356,29 @@ std::vector<bool> AssertedPhrases(std::string_view report, const std::vector<Phr
   return out;
 }
 
+std::vector<std::string> AssertedPhraseSides(std::string_view report,
+                                             const std::vector<std::vector<std::string>>& phrases) {
+  std::vector<std::string> out(phrases.size(), "-");
+  for (const std::string& sentence : ObservationSentences(report)) {
+    const std::vector<std::string> w = Words(sentence);
+    for (size_t k = 0; k < phrases.size(); ++k) {
+      if (out[k] != "-") continue;
+      for (size_t i = 0; i < w.size(); ++i) {
+        if (!At(w, i, phrases[k]) || PreCue(w, i, kNegationPre)) continue;
+        out[k].clear();
+        for (size_t j = i; j-- > 0;) {
+          if (w[j] == "right" || w[j] == "left") {
+            out[k] = w[j];
+            break;
+          }
+        }
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 F1Scores ClinicalF1(const std::vector<Labels>& gen, const std::vector<Labels>& ref) {
   F1Scores s;
   const size_t n = std::min(gen.size(), ref.size());

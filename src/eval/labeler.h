@@ -90,6 +90,11 @@ std::string StatementText(std::string_view report);
 // "tube"}, "No chest tube" does not assert {"chest", "tube"}.
 std::vector<bool> AssertedPhrases(std::string_view report,
                                   const std::vector<std::vector<std::string>>& phrases);
+// For each phrase, the side word ("right" or "left") nearest before it in the first observation
+// sentence that asserts it ("Left chest wall pacemaker" gives {"pacemaker"} "left"); empty where
+// that sentence has none before it, "-" where no sentence asserts the phrase.
+std::vector<std::string> AssertedPhraseSides(std::string_view report,
+                                             const std::vector<std::vector<std::string>>& phrases);
 
 struct F1Scores {
   double micro = 0, macro = 0, micro_top5 = 0, macro_top5 = 0;

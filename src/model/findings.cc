@@ -49,14 +49,15 @@ double DenormalizeSize(double v) { return kSizeCenterMm * std::exp(v * kSizeScal
 
 namespace {
 
-// Which kinds a reading gives a side.
-constexpr bool kSide[kNumFindingKinds] = {false, true, true,  false, true,  true,
-                                          true,  true, false, false, false, true};
+// Which kinds a reading gives a side: the lung findings, rib fractures, and the devices whose
+// reports place them (a central line, a pacemaker, a chest tube).
+constexpr bool kSide[kNumFindingKinds] = {false, true, true,  false, true, true,
+                                          true,  true, false, true,  true, true};
 
-// Whose side a draft is made to state: the lung findings. The head reads a chest tube's side
-// less reliably than the decoder writes it, and finds too few rib fractures to say.
-constexpr bool kStatedSide[kNumFindingKinds] = {false, true,  true,  false, true,  true,
-                                                true,  false, false, false, false, false};
+// Whose side a draft is made to state: the lung findings and the placed devices. The head finds
+// too few rib fractures to say.
+constexpr bool kStatedSide[kNumFindingKinds] = {false, true,  true,  false, true, true,
+                                                true,  false, false, true,  true, true};
 
 // A size as a reading states it: whole mm, 1..199.
 long WholeMm(double mm) { return std::lround(std::clamp(mm, 1.0, 199.0)); }
@@ -101,7 +102,10 @@ std::array<std::string, kNumFindingKinds> ReadingItems(const float* f, SizeMm si
     const bool lesion = k == static_cast<int>(FindingKind::kLesion);
     const double size = lesion ? size_mm(x) : std::nan("");
     const long mm = std::isnan(size) ? 0 : WholeMm(size);
+    const bool placed_pacemaker = sentence && k == static_cast<int>(FindingKind::kPacemaker) &&
+                                  !item.empty();  // "Left chest wall pacemaker in place."
     item += sentence && k == static_cast<int>(FindingKind::kEdema) ? "pulmonary edema"
+            : placed_pacemaker                                     ? "chest wall pacemaker"
             : lesion && mm >= 30                                   ? "mass"
                                                                    : kNames[k];
     if (mm > 0)

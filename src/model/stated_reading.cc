@@ -102,8 +102,8 @@ struct Stem {
 
 // FindingKind order: 0 cardiomegaly, 1 pleural effusion, 2 consolidation, 3 edema,
 // 4 pneumothorax, 5 lesion, 6 atelectasis, 7 fracture, 8 endotracheal tube, 9 central line,
-// 10 pacemaker, 11 chest tube. A device's side words stay: the reading gives none a side to
-// state (StatedReading::side), and decides none's presence.
+// 10 pacemaker, 11 chest tube. The reading decides no device's presence; whose side it states
+// is StatedReading::side's.
 constexpr Stem kStems[] = {{"cardiomegaly", 0},
                            {"enlarged cardiac", 0},
                            {"cardiac enlargement", 0},
@@ -271,15 +271,48 @@ Named Analyze(std::string_view s) {
   return n;
 }
 
-// `s` (analyzed as `n`) with the side words of the findings `side` gives a side made that side.
+// Words a side is put after rather than before, where a named thing lacks one ("Small right
+// pleural effusion"), and the words a noun phrase does not reach back over.
+constexpr std::string_view kBeforeSide[] = {
+    "small",   "moderate", "large",   "mild", "severe",    "trace",     "tiny",
+    "minimal", "patchy",   "massive", "new",  "increased", "decreased", "persistent"};
+constexpr std::string_view kPhraseStops[] = {
+    "a",       "an",         "the",          "there", "is",   "are",  "was",
+    "were",    "of",         "in",           "on",    "at",   "to",   "from",
+    "for",     "by",         "as",           "again", "also", "seen", "noted",
+    "present", "identified", "demonstrated", "which", "that", "this", "these"};
+
+// Where a side word goes for the mention `m` that has none: before the first word of its noun
+// phrase (the words before it in its clause, back to a stop word, a word a side follows, a
+// number or the clause's start). npos where a side word already stands in that phrase.
+size_t SideInsertion(std::string_view low, const std::vector<int>& clause, const Mention& m) {
+  size_t at = m.begin;
+  for (size_t j = m.begin; j-- > 0 && clause[j] == clause[m.begin];) {
+    if (low[j] == ' ' || low[j] == '-') continue;
+    if (!Alpha(low[j])) break;
+    if (!WordStart(low, j)) continue;
+    const std::string_view w = low.substr(j, WordEnd(low, j) - j);
+    if (IsOneOf(w, kSideWords)) return std::string_view::npos;
+    if (IsOneOf(w, kPhraseStops) || IsOneOf(w, kBeforeSide) || IsOneOf(w, kNegations)) break;
+    at = j;
+  }
+  return at;
+}
+
+// `s` (analyzed as `n`) with the side words of the kinds `side` gives a side made that side,
+// and that side put before each such kind the sentence asserts without a side word of its own.
 std::string StateSides(std::string_view s, const Named& n,
                        const std::array<ReadSide, StatedReading::kKinds>& side) {
   const std::string& low = n.low;
   const std::vector<int>& clause = n.clause;
   const std::vector<Mention>& ms = n.mentions;
   if (ms.empty()) return std::string(s);
-  std::string out;
-  size_t copied = 0;
+  struct Edit {
+    size_t begin, end;
+    std::string text;
+  };
+  std::vector<Edit> edits;
+  std::array<bool, StatedReading::kKinds> sided{};  // kinds a side word of the sentence belongs to
   for (size_t i = 0; i < low.size(); ++i) {
     if (!Alpha(low[i]) || !WordStart(low, i)) continue;
     const size_t e = WordEnd(low, i);
@@ -289,6 +322,7 @@ std::string StateSides(std::string_view s, const Named& n,
       continue;
     }
     const Mention* m = Owner(ms, clause, i, e);
+    if (m != nullptr && m->kind >= 0) sided[static_cast<size_t>(m->kind)] = true;
     if (m == nullptr || m->kind < 0 || m->negated ||
         side[static_cast<size_t>(m->kind)] == ReadSide::kNone) {
       i = e;
@@ -299,12 +333,39 @@ std::string StateSides(std::string_view s, const Named& n,
                              : w == "left" ? ReadSide::kLeft
                                            : ReadSide::kBilateral;
     const ReadSide want = side[static_cast<size_t>(m->kind)];
-    if (want != current) {
-      out.append(s.substr(copied, i - copied));
-      out += InCaseOf(SideWord(want, bibasilar), s.substr(i, e - i));
-      copied = e;
-    }
+    if (want != current)
+      edits.push_back({i, e, InCaseOf(SideWord(want, bibasilar), s.substr(i, e - i))});
     i = e;
+  }
+  for (const Mention& m : ms) {
+    if (m.negated || m.kind < 0) continue;
+    const auto k = static_cast<size_t>(m.kind);
+    if (sided[k] || side[k] == ReadSide::kNone) continue;
+    sided[k] = true;  // once per kind
+    const size_t at = SideInsertion(low, clause, m);
+    if (at == std::string_view::npos) continue;
+    // A capital that starts the phrase moves to the side word ("Dual-chamber" -> "Left
+    // dual-chamber"); an acronym keeps its capitals.
+    const size_t we = WordEnd(low, at);
+    const std::string_view first = s.substr(at, we - at);
+    const bool capital = std::isupper(static_cast<unsigned char>(s[at])) != 0;
+    const bool acronym = first.size() > 1 && std::isupper(static_cast<unsigned char>(first[1]));
+    std::string word = SideWord(side[k], false);
+    if (capital) word[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(word[0])));
+    word += ' ';
+    if (capital && !acronym)
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(s[at])));
+    edits.push_back({at, capital && !acronym ? at + 1 : at, std::move(word)});
+  }
+  std::sort(edits.begin(), edits.end(),
+            [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
+  std::string out;
+  size_t copied = 0;
+  for (const Edit& e : edits) {
+    if (e.begin < copied) continue;  // overlapping edits cannot arise; kept safe
+    out.append(s.substr(copied, e.begin - copied));
+    out += e.text;
+    copied = e.end;
   }
   out.append(s.substr(copied));
   return out;

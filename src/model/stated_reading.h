@@ -12,15 +12,18 @@
 //   "larger than 8 mm") or belong to a recommendation (a sentence with "recommend" or
 //   "follow-up"); a pneumothorax's apical distance is never in such a sentence and stays.
 // - Sides: each side word ("right", "left", "bilateral", "bibasilar") belongs to the nearest
-//   thing the sentence names: a finding the reading may give a side (pleural effusion,
-//   consolidation or airspace disease, pneumothorax, nodule or mass, atelectasis, rib fracture,
-//   chest tube; which of them it gives one is the reader's choice, findings.h), or something else
-//   that keeps its word (a central line or catheter, a pacemaker, an endotracheal tube, the
-//   heart's chambers, the chest wall, the breast, the shoulder, edema). A word that belongs to a
-//   finding the reading found, with a side, becomes that side ("bibasilar" becomes "right
+//   thing the sentence names: a finding or device the reading may give a side (pleural
+//   effusion, consolidation or airspace disease, pneumothorax, nodule or mass, atelectasis, rib
+//   fracture, central line or catheter, pacemaker, chest tube; which of them it gives one is the
+//   reader's choice, findings.h), or something else that keeps its word (an endotracheal tube,
+//   the heart's chambers, the chest wall, the breast, the shoulder, edema). A word that belongs
+//   to a kind the reading found, with a side, becomes that side ("bibasilar" becomes "right
 //   basilar", and back); the costophrenic angle or hemidiaphragm a sentence names beside its
-//   finding goes with it. A finding named in a negated clause ("no left effusion") keeps its
-//   words: a negation is not a reading.
+//   finding goes with it. A kind the reading found with a side, asserted by a sentence that
+//   gives it no side word, gets one before its noun phrase ("Small right pleural effusion.",
+//   "Left dual-chamber cardiac pacemaker."), unless a side word already stands in that phrase
+//   ("Left chest wall pacemaker"). A finding named in a negated clause ("no left effusion")
+//   keeps its words: a negation is not a reading.
 // - Findings: a sentence that asserts nothing but findings the reading decided it did not find
 //   (cardiomegaly, pleural effusion, consolidation, edema, pneumothorax, nodule or mass,
 //   atelectasis, rib fracture; StatedReading::presence) is left out, with its item number where

@@ -54,6 +54,14 @@ TEST(ClinicalTest, LesionSizeDevicesAndHallucinations) {
   EXPECT_EQ(DevicesOf("FINDINGS: Left-sided thoracostomy tube in place. Dual-chamber cardiac "
                       "pacemaker."),
             4 | 8);
+  // A device's side: the side word before its name in the sentence that first asserts it.
+  EXPECT_EQ(DeviceSides("FINDINGS: Left chest wall pacemaker with leads in the right atrium. "
+                        "Endotracheal tube in place. Right-sided thoracostomy tube. No left "
+                        "central line."),
+            (std::array<std::string, 4>{"", "", "left", "right"}));
+  EXPECT_EQ(DeviceSides("INDICATION: Right central line.\nFINDINGS: Central line in place. "
+                        "Dual-chamber cardiac pacemaker. Left chest tube in place."),
+            (std::array<std::string, 4>{"", "", "", "left"}));
   const std::vector<std::string> ref = {
       "FINDINGS: 10 mm nodule in the right upper zone. Pacemaker in place.",
       "FINDINGS: Small left pleural effusion."};

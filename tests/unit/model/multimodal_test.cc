@@ -296,17 +296,22 @@ TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
   set(FindingKind::kCentralLine, 0.99f, {1, 0, 0}, {1, 0, 0}, {1, 0, 0});
   set(FindingKind::kEdema, 0.49f, {1, 0, 0}, {0, 0, 1}, {1, 0, 0});  // below 0.5: not read
   EXPECT_EQ(ImageRead(p),
-            "moderate right lower consolidation; left upper nodule 14 mm; central line");
-  // What a draft states of it: the sides of the lung findings read, the lesion's size; not a
-  // chest tube's side.
+            "moderate right lower consolidation; left upper nodule 14 mm; right central line");
+  // What a draft states of it: the sides of the lung findings and the placed devices read, the
+  // lesion's size; not an endotracheal tube's side, which reports do not give.
   set(FindingKind::kChestTube, 0.9f, {0.1f, 0.8f, 0.1f}, {1, 0, 0}, {1, 0, 0});
+  set(FindingKind::kPacemaker, 0.8f, {0.2f, 0.7f, 0.1f}, {1, 0, 0}, {1, 0, 0});
+  set(FindingKind::kEndotrachealTube, 0.8f, {0.9f, 0.1f, 0}, {1, 0, 0}, {1, 0, 0});
   const StatedReading stated = ReadingToState(p);
   EXPECT_EQ(stated.lesion_mm, 14);
   for (int k = 0; k < kNumFindingKinds; ++k) {
     const auto kind = static_cast<FindingKind>(k);
-    const ReadSide want = kind == FindingKind::kConsolidation ? ReadSide::kRight
-                          : kind == FindingKind::kLesion      ? ReadSide::kLeft
-                                                              : ReadSide::kNone;
+    const ReadSide want = kind == FindingKind::kConsolidation || kind == FindingKind::kCentralLine
+                              ? ReadSide::kRight
+                          : kind == FindingKind::kLesion || kind == FindingKind::kChestTube ||
+                                  kind == FindingKind::kPacemaker
+                              ? ReadSide::kLeft
+                              : ReadSide::kNone;
     EXPECT_EQ(stated.side[static_cast<size_t>(k)], want) << FindingKindName(kind);
     // Presence is decided for the image findings, not for devices.
     const ReadPresence presence =
@@ -322,10 +327,14 @@ TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
   EXPECT_EQ(stated.statement[static_cast<size_t>(FindingKind::kLesion)],
             "Left upper zone nodule measuring 14 mm.");
   EXPECT_EQ(stated.statement[static_cast<size_t>(FindingKind::kCentralLine)],
-            "Central line in place.");
+            "Right central line in place.");
   EXPECT_EQ(stated.statement[static_cast<size_t>(FindingKind::kChestTube)],
             "Left chest tube in place.");
-  for (FindingKind k : {FindingKind::kEdema, FindingKind::kCardiomegaly, FindingKind::kPacemaker})
+  EXPECT_EQ(stated.statement[static_cast<size_t>(FindingKind::kPacemaker)],
+            "Left chest wall pacemaker in place.");
+  EXPECT_EQ(stated.statement[static_cast<size_t>(FindingKind::kEndotrachealTube)],
+            "Endotracheal tube in place.");
+  for (FindingKind k : {FindingKind::kEdema, FindingKind::kCardiomegaly, FindingKind::kFracture})
     EXPECT_EQ(stated.statement[static_cast<size_t>(k)], "") << FindingKindName(k);
   // From 30 mm a lesion is a mass.
   p[static_cast<int>(FindingKind::kLesion)][kSize] = 41.6f;

@@ -136,6 +136,35 @@ TEST(StatedReadingTest, WordsThatAreNotTheReadingsStay) {
   EXPECT_FALSE(read.empty());
 }
 
+TEST(StatedReadingTest, AKindReadWithASideGetsItWhereTheDraftGivesNone) {
+  // 1 pleural effusion, 2 consolidation, 9 central line, 10 pacemaker.
+  const StatedReading read = Sides(
+      {{1, ReadSide::kRight}, {2, ReadSide::kLeft}, {9, ReadSide::kRight}, {10, ReadSide::kLeft}});
+  // Before the noun phrase, after its severity; a capital moves to the side word.
+  EXPECT_EQ(StateReading("FINDINGS: Small pleural effusion. Patchy airspace opacity in the lower "
+                         "zone. Dual-chamber cardiac pacemaker, leads in expected position.",
+                         read),
+            "FINDINGS: Small right pleural effusion. Patchy left airspace opacity in the lower "
+            "zone. Left dual-chamber cardiac pacemaker, leads in expected position.");
+  EXPECT_EQ(StateReading("There is a pleural effusion. PICC line in place.", read),
+            "There is a right pleural effusion. Right PICC line in place.");
+  // A phrase that has a side word keeps it: the chest wall's, the catheter's own.
+  for (const char* kept :
+       {"Left chest wall pacemaker with leads in the right atrium and right ventricle.",
+        "Right-sided central venous catheter with tip in the superior vena cava.",
+        "Right central line terminating in the SVC."}) {
+    EXPECT_EQ(StateReading(kept, read), kept);
+  }
+  // Once per kind and sentence; never into a negation or a kind read without a side.
+  EXPECT_EQ(StateReading("Pleural effusion, with fluid tracking along the effusion.", read),
+            "Right pleural effusion, with fluid tracking along the effusion.");
+  EXPECT_EQ(StateReading("No pleural effusion. Endotracheal tube in place. Pneumothorax.", read),
+            "No pleural effusion. Endotracheal tube in place. Pneumothorax.");
+  // The record's sections stay as written.
+  EXPECT_EQ(StateReading("INDICATION: Pacemaker check.\nFINDINGS: Pacemaker in place.", read),
+            "INDICATION: Pacemaker check.\nFINDINGS: Left pacemaker in place.");
+}
+
 TEST(StatedReadingTest, AStreamOfSidesGivesTheWholeDraftsText) {
   const StatedReading read = Sides({{1, ReadSide::kLeft}, {11, ReadSide::kLeft}});
   const std::string draft =
