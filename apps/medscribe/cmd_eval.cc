@@ -39,6 +39,7 @@ struct EvalArgs {
   int limit = 0, max_new_tokens = 0, bootstrap = 1000;
   bool free_change = false, free_size = false, free_side = false, free_findings = false,
        free_found = false;
+  int reading_views = engine::EngineOptions{}.reading_views;
   double read_beta = 0, read_threshold = 0;  // 0: the model's own reading thresholds
 };
 
@@ -201,6 +202,9 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
         "give --dataset (with --model to score a model; or --truth alone to check the labeler)"));
   }
   if (a.bootstrap < 10) return ReportError(InvalidArgumentError("--bootstrap must be at least 10"));
+  if (a.reading_views < 1 || a.reading_views > engine::kMaxReadingViews)
+    return ReportError(InvalidArgumentError("--reading-views must be between 1 and " +
+                                            std::to_string(engine::kMaxReadingViews)));
   if (a.read_beta > 0 && a.read_threshold > 0)
     return ReportError(InvalidArgumentError(
         "--read-beta and --read-threshold both set how findings are read; give one"));
@@ -239,7 +243,9 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
   std::optional<train::FindingScores> head;
   int max_new = 0;
   if (!a.model.empty()) {
-    auto engine = LoadReportEngine(*dir, {},
+    engine::EngineOptions options;
+    options.reading_views = a.reading_views;
+    auto engine = LoadReportEngine(*dir, options,
                                    {.constrain_change = !a.free_change,
                                     .state_read_size = !a.free_size,
                                     .state_read_side = !a.free_side,
@@ -282,6 +288,9 @@ int RunEval(GlobalOptions& g, const EvalArgs& a) {
                            (a.free_side ? ", sides free" : "") +
                            (a.free_findings ? ", findings free" : "") +
                            (a.free_found ? ", found findings free" : "") +
+                           (a.reading_views != engine::EngineOptions{}.reading_views
+                                ? ", sizes over " + std::to_string(a.reading_views) + " views"
+                                : "") +
                            (reading.empty() ? "" : ", " + reading) + ")",
                        "model", *gen});
   }
@@ -573,6 +582,10 @@ Runner RegisterEval(CLI::App& app) {
                  "Read every finding of the model at this probability instead of its own "
                  "thresholds (e.g. 0.5: uncalibrated); 0: the model's own")
       ->check(CLI::Range(0.0, 0.99));
+  app.add_option("--reading-views", a->reading_views,
+                 "Read a lesion's size as the mean over this many shifted views of each image "
+                 "(1: the image alone; up to 9)")
+      ->capture_default_str();
   app.add_option("--out", a->out, "Also write the scores as JSON")->type_name("FILE");
   app.add_option("--reports", a->reports,
                  "Also write each model's reports and the references as DIR/<system>/<key>.txt")

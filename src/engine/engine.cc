@@ -277,8 +277,31 @@ StatusOr<torch::Tensor> Engine::FindingProbabilities(const torch::Tensor& image)
     return FailedPreconditionError("the model has no finding head (its config disables it)");
   torch::NoGradGuard no_grad;
   try {
-    const torch::Tensor tokens = vision_(image.to(torch::kFloat32).unsqueeze(0));
-    return findings_->Probabilities(findings_(tokens))[0].to(torch::kFloat32).contiguous();
+    const torch::Tensor x = image.to(torch::kFloat32);
+    torch::Tensor views = x.unsqueeze(0);
+    if (o_.reading_views > 1 && x.dim() == 3) {
+      // (dy, dx) offsets into the image padded by kReadingShift: the image itself first.
+      constexpr int64_t s = kReadingShift;
+      constexpr int64_t kOffsets[kMaxReadingViews][2] = {{s, s},     {0, s},     {2 * s, s},
+                                                         {s, 0},     {s, 2 * s}, {0, 0},
+                                                         {0, 2 * s}, {2 * s, 0}, {2 * s, 2 * s}};
+      const torch::Tensor padded = torch::constant_pad_nd(x, {s, s, s, s}, 0);
+      std::vector<torch::Tensor> v;
+      for (int i = 0; i < std::min(o_.reading_views, kMaxReadingViews); ++i)
+        v.push_back(
+            padded.narrow(1, kOffsets[i][0], x.size(1)).narrow(2, kOffsets[i][1], x.size(2)));
+      views = torch::stack(v);
+    }
+    torch::Tensor out = findings_(vision_(views));
+    if (out.size(0) > 1) {
+      // The image's own reading, its sizes the mean over the views (log scale).
+      const torch::Tensor size = out.narrow(2, model::kSize, 1).mean(0, /*keepdim=*/true);
+      out = torch::cat(
+          {out.narrow(0, 0, 1).narrow(2, 0, model::kSize), size,
+           out.narrow(0, 0, 1).narrow(2, model::kSize + 1, out.size(2) - model::kSize - 1)},
+          2);
+    }
+    return findings_->Probabilities(out)[0].to(torch::kFloat32).contiguous();
   } catch (const c10::Error& e) {
     return InvalidArgumentError(std::string("the vision encoder refused the image: ") +
                                 e.what_without_backtrace());

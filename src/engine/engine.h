@@ -83,7 +83,15 @@ struct EngineOptions {
   int32_t eos_id = 3;
   int32_t image_token_id = -1;  // the prompt's image placeholder; -1: text-only prompts
   std::vector<PromptBan> prompt_bans;
+  // FindingProbabilities reads a lesion's size as the mean (on the head's log scale) over this
+  // many views of the image: 1 the image alone; up to 9, the image then copies shifted by
+  // kReadingShift pixels (zeros shifted in, as the image warm-up's augmentation does) along each
+  // axis, then diagonally. Everything else it reads, and the decoder's image embeddings, come
+  // from the image alone.
+  int reading_views = 5;
 };
+inline constexpr int kMaxReadingViews = 9;
+inline constexpr int64_t kReadingShift = 8;
 
 struct GenerateResult {
   int64_t id = 0;
@@ -146,7 +154,8 @@ class Engine {
 
   // The finding head's probabilities for one image [channels, size, size] (model/findings.h,
   // FindingHeadImpl::Probabilities): [kNumFindingKinds, kFieldsPerKind], size in mm. What the
-  // image path tells the decoder, for evaluating the two apart. FailedPrecondition when the
+  // image path tells the decoder, for evaluating the two apart; sizes read over
+  // EngineOptions::reading_views views. FailedPrecondition when the
   // model has no finding head; InvalidArgument when the encoder refuses the image. Thread-safe,
   // also beside Step(): it only reads the encoder and the head, both in inference mode.
   StatusOr<torch::Tensor> FindingProbabilities(const torch::Tensor& image);

@@ -428,6 +428,46 @@ TEST(Engine, StressRandomRequestsCancellationsAndDeadlinesLeakNoBlocks) {
   EXPECT_EQ(e->kv_blocks_in_use(), 0);
 }
 
+TEST(Engine, AReadingOverViewsIsTheImagesWithTheViewsMeanSize) {
+  model::ModelConfig c = Config();
+  c.findings.enabled = true;
+  c.findings.hidden_size = 16;
+  c.findings.cell_size = true;
+  const fs::path dir = fs::path(::testing::TempDir()) / "engine_findings";
+  fs::create_directories(dir);
+  torch::manual_seed(5);
+  model::ReportModel m(c);
+  ASSERT_TRUE(
+      model::WriteBytesAtomic((dir / "config.json").string(), model::json::Dump(model::ToJson(c)))
+          .ok());
+  ASSERT_TRUE(
+      model::SaveSafetensors((dir / "model.safetensors").string(), model::NamedWeights(*m)).ok());
+  EngineOptions one = Options(), five = Options();
+  one.reading_views = 1;
+  five.reading_views = 5;
+  auto single = Load(one, dir.string()), viewed = Load(five, dir.string());
+  ASSERT_TRUE(single && viewed);
+  const torch::Tensor image = torch::rand({1, 32, 32});
+  const torch::Tensor p1 = single->FindingProbabilities(image).value();
+  const torch::Tensor p5 = viewed->FindingProbabilities(image).value();
+  // Everything but the size is the image's own reading.
+  const auto not_size = [](const torch::Tensor& p) {
+    return torch::cat(
+        {p.narrow(1, 0, model::kSize), p.narrow(1, model::kSize + 1, p.size(1) - model::kSize - 1)},
+        1);
+  };
+  EXPECT_TRUE(torch::allclose(not_size(p1), not_size(p5)));
+  // The size: the geometric mean of the sizes read from the image and its four shifted copies.
+  const torch::Tensor padded = torch::constant_pad_nd(image, {8, 8, 8, 8}, 0);
+  torch::Tensor log_sum = torch::zeros({model::kNumFindingKinds});
+  for (auto [dy, dx] : {std::pair{8, 8}, {0, 8}, {16, 8}, {8, 0}, {8, 16}}) {
+    const torch::Tensor view = padded.narrow(1, dy, 32).narrow(2, dx, 32);
+    log_sum += torch::log(single->FindingProbabilities(view).value().select(1, model::kSize));
+  }
+  EXPECT_TRUE(torch::allclose(p5.select(1, model::kSize), torch::exp(log_sum / 5), 1e-4, 1e-4));
+  EXPECT_FALSE(torch::allclose(p5.select(1, model::kSize), p1.select(1, model::kSize), 1e-4, 1e-4));
+}
+
 TEST(PromptLookup, ProposesWhatFollowedTheLatestMatch) {
   const std::vector<int32_t> seq = {5, 6, 7, 8, 9, 1, 5, 6, 7, 2, 5, 6};
   EXPECT_EQ(PromptLookup(seq, 3), (std::vector<int32_t>{7, 2, 5}));
