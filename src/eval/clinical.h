@@ -43,7 +43,8 @@ int DevicesOf(std::string_view report);
 // Per support device (endotracheal tube, central line, pacemaker, chest tube: DevicesOf's bit
 // order), the side the report gives it: the side word ("right", "left") nearest before the
 // device's name in the first observation sentence that asserts the device ("Left chest wall
-// pacemaker", "Right-sided thoracostomy tube"); empty where that sentence gives none.
+// pacemaker", "Right-sided thoracostomy tube"; a chest tube named as such is looked for before
+// one named a thoracostomy tube); empty where that sentence gives none.
 std::array<std::string, 4> DeviceSides(std::string_view report);
 
 // The checks' counts for one report: hits and trials per metric.
