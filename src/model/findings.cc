@@ -59,6 +59,11 @@ constexpr bool kSide[kNumFindingKinds] = {false, true, true,  false, true, true,
 constexpr bool kStatedSide[kNumFindingKinds] = {false, true,  true,  false, true, true,
                                                 true,  false, false, true,  true, true};
 
+// A device's side is read only where the head is this sure of it: a model trained before its
+// reports' device sides were labelled has untrained side outputs for devices, near uniform.
+constexpr float kDeviceSideSure = 0.8f;
+bool Device(int k) { return k >= static_cast<int>(FindingKind::kEndotrachealTube); }
+
 // A size as a reading states it: whole mm, 1..199.
 long WholeMm(double mm) { return std::lround(std::clamp(mm, 1.0, 199.0)); }
 
@@ -81,11 +86,12 @@ std::array<std::string, kNumFindingKinds> ReadingItems(const float* f, SizeMm si
                                                        true, false, false, false, false, false};
   static constexpr bool kZone[kNumFindingKinds] = {false, false, true,  false, false, true,
                                                    true,  false, false, false, false, false};
-  const auto likeliest = [](const float* x, std::initializer_list<const char*> words) {
+  const auto likeliest = [](const float* x, std::initializer_list<const char*> words,
+                            float sure = 0.f) {
     int best = -1;
     for (int i = 0; i < static_cast<int>(words.size()); ++i)
       if (x[i] > 0 && (best < 0 || x[i] > x[best])) best = i;  // NaN compares false
-    return best < 0 ? std::string() : std::string(words.begin()[best]) + " ";
+    return best < 0 || x[best] < sure ? std::string() : std::string(words.begin()[best]) + " ";
   };
   std::array<std::string, kNumFindingKinds> out;
   for (int k = 0; k < kNumFindingKinds; ++k) {
@@ -93,7 +99,9 @@ std::array<std::string, kNumFindingKinds> ReadingItems(const float* f, SizeMm si
     if (!(x[kPresent] >= 0.5f)) continue;
     std::string item;
     if (kSeverity[k]) item += likeliest(x + kMild, {"mild", "moderate", "severe"});
-    if (kSide[k]) item += likeliest(x + kRight, {"right", "left", "bilateral"});
+    if (kSide[k])
+      item +=
+          likeliest(x + kRight, {"right", "left", "bilateral"}, Device(k) ? kDeviceSideSure : 0.f);
     if (kZone[k]) {
       std::string zone = likeliest(x + kUpper, {"upper", "middle", "lower"});
       if (sentence && !zone.empty()) zone += "zone ";
@@ -207,7 +215,8 @@ StatedReading ReadingToState(const torch::Tensor& probabilities) {
     int best = -1;
     for (int i = 0; i < 3; ++i)
       if (x[kRight + i] > 0 && (best < 0 || x[kRight + i] > x[kRight + best])) best = i;
-    if (best >= 0) out.side[static_cast<size_t>(k)] = static_cast<ReadSide>(best + 1);
+    if (best >= 0 && !(Device(k) && x[kRight + best] < kDeviceSideSure))
+      out.side[static_cast<size_t>(k)] = static_cast<ReadSide>(best + 1);
   }
   return out;
 }

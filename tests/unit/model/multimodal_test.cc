@@ -300,7 +300,7 @@ TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
   // What a draft states of it: the sides of the lung findings and the placed devices read, the
   // lesion's size; not an endotracheal tube's side, which reports do not give.
   set(FindingKind::kChestTube, 0.9f, {0.1f, 0.8f, 0.1f}, {1, 0, 0}, {1, 0, 0});
-  set(FindingKind::kPacemaker, 0.8f, {0.2f, 0.7f, 0.1f}, {1, 0, 0}, {1, 0, 0});
+  set(FindingKind::kPacemaker, 0.8f, {0.05f, 0.9f, 0.05f}, {1, 0, 0}, {1, 0, 0});
   set(FindingKind::kEndotrachealTube, 0.8f, {0.9f, 0.1f, 0}, {1, 0, 0}, {1, 0, 0});
   const StatedReading stated = ReadingToState(p);
   EXPECT_EQ(stated.lesion_mm, 14);
@@ -336,6 +336,12 @@ TEST(FindingHeadTest, ImageReadWritesTheKindsFoundInReportWords) {
             "Endotracheal tube in place.");
   for (FindingKind k : {FindingKind::kEdema, FindingKind::kCardiomegaly, FindingKind::kFracture})
     EXPECT_EQ(stated.statement[static_cast<size_t>(k)], "") << FindingKindName(k);
+  // A device's side only where the head is sure of it (an untrained side output is not).
+  set(FindingKind::kPacemaker, 0.8f, {0.3f, 0.4f, 0.3f}, {1, 0, 0}, {1, 0, 0});
+  EXPECT_EQ(ReadingToState(p).side[static_cast<size_t>(FindingKind::kPacemaker)], ReadSide::kNone);
+  EXPECT_EQ(ReadingToState(p).statement[static_cast<size_t>(FindingKind::kPacemaker)],
+            "Pacemaker in place.");
+  EXPECT_EQ(ImageRead(p).find("left pacemaker"), std::string::npos) << ImageRead(p);
   // From 30 mm a lesion is a mass.
   p[static_cast<int>(FindingKind::kLesion)][kSize] = 41.6f;
   EXPECT_NE(ImageRead(p).find("left upper mass 42 mm"), std::string::npos) << ImageRead(p);
