@@ -506,8 +506,10 @@ std::vector<Rule> BuildPatternRules() {
   add("mrn", R"(\b((?:[Cc]hart|[Rr]ecord|[Ff]ile|[Cc]ase)[:#]? )[A-Z]{0,3}-?\d{2,}(?:-\d{2,})+\b)",
       KeepFirst("[MRN]"));
   add("mrn", "(?:病歷號碼|病歷號|病歷)(?:：|:| )?[A-Za-z]{0,4}-?\\d{4,}", Tag("[MRN]"));
-  // A case or file number after its label (長照個案管理編號LC1130077842, 案號：A-1120334).
-  add("mrn", "((?:編號|案號|個案號|管理號碼|登記號碼)(?:：|:| )?)[A-Za-z]{0,4}-?\\d{6,}",
+  // A case or file number after its label (長照個案管理編號LC1130077842, 案號：A-1120334,
+  // 案號LTC-112-008813).
+  add("mrn",
+      "((?:編號|案號|個案號|管理號碼|登記號碼)(?:：|:| )?)[A-Za-z]{0,4}-?(?:\\d{2,4}-)?\\d{6,}",
       KeepFirst("[MRN]"));
   // A number after "ID is" or "ID:" with an insurer's or a program's name before it ("Her
   // Humana ID is H4471-0092-31"): letters and digits with at least one digit.
@@ -832,6 +834,13 @@ std::vector<Rule> BuildPatternRules() {
       "中學|"
       "小學|大學|幼兒園))",
       KeepFirst("[ADDRESS]"));
+  // The school of a student named in parentheses (（文藻外語大學學生）): a name of one to ten
+  // characters that ends in a kind of school, before 學生, 生, 同學 or 畢業.
+  add("address",
+      "(（|\\()((?:(?!，|。|；|、|：|\\s|（|\\(|）|\\)).){3,30}?(?:大學|高中|國中|國小|女中|高職|"
+      "中學))"
+      "(?=學生|生|同學|畢業)",
+      KeepFirst("[ADDRESS]"));
   // A nickname or user name after its Chinese label (暱稱yuyu_0830, 使用者名稱：mei.li88).
   add("username",
       "((?:暱稱|使用者名稱|用戶名|帳號名稱)(?:：|:|是|為)? ?)[A-Za-z0-9][A-Za-z0-9._-]{2,40}",
@@ -1040,12 +1049,13 @@ std::vector<Rule> BuildPatternRules() {
         return m[1].str() + "[ADDRESS]";
       });
 
-  // A named place of care, school or church: capitalized words before the kind of institution
-  // ("Eastside Family Practice", "Lincoln Middle School", "Cedar Valley Heart Institute"), with the
-  // town after it ("St. Brigid's Infirmary in Galway"); a department or a kind of clinic before
-  // it stays ("Cardiology Clinic", "Urgent Care Clinic").
+  // A named place of care, school, church or sports ground: capitalized words before the kind of
+  // institution ("Eastside Family Practice", "Lincoln Middle School", "Cedar Valley Heart
+  // Institute", "Aloha Stadium"; a high school only before its team: "Kapolei High Hurricanes"),
+  // with the town after it ("St. Brigid's Infirmary in Galway"); a department or a kind of clinic
+  // before it stays ("Cardiology Clinic", "Urgent Care Clinic").
   add("address",
-      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Institute|Women's Health|Alternative High|Junior High|Senior High|Psychiatric Center|Psychiatric Hospital|Cancer Center|Surgery Center|Surgical Center|Treatment Center|Recovery Center|PD|Police Department|Sheriff's Office|Fire Department|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue)\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Institute|Women's Health|Alternative High|Junior High|Senior High|Psychiatric Center|Psychiatric Hospital|Cancer Center|Surgery Center|Surgical Center|Treatment Center|Recovery Center|PD|Police Department|Sheriff's Office|Fire Department|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue|Stadium|Arena|Ballpark|Speedway|Fairgrounds|High(?= [A-Z][a-z]+s\b))\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kKinds = {
             "Cardiology",     "Oncology",     "Radiology",
@@ -1322,9 +1332,10 @@ std::vector<Rule> BuildPatternRules() {
         const std::string first = m.str(0).substr(0, m.str(0).find(' '));
         return kSides.count(first) ? m.str(0) : std::string("[NAME]");
       });
-  // A full name after a role that opens the sentence ("Interpreter Khadija Benali present").
+  // A full name after a role that opens the sentence ("Interpreter Khadija Benali present",
+  // "Athletic trainer Brandi Kealoha").
   add("name",
-      R"(\b((?:Interpreter|Translator|Sitter|Chaplain|Pharmacist|Dietitian|Midwife|Doula|Companion|Escort|Driver|Volunteer|Advocate|Caregiver|Aide) )([A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)? [A-Z](?:'[A-Z])?[a-z'-]+(?:-[A-Z][a-z]+)?)\b)",
+      R"(\b((?:Interpreter|Translator|Sitter|Chaplain|Pharmacist|Dietitian|Midwife|Doula|Companion|Escort|Driver|Volunteer|Advocate|Caregiver|Aide|Athlete|Athletic [Tt]rainer|Trainer|Coach) )([A-Z](?:'[A-Z])?[a-z]+(?:-[A-Z][a-z]+)? [A-Z](?:'[A-Z])?[a-z'-]+(?:-[A-Z][a-z]+)?)\b)",
       [](const std::smatch& m, int) {
         static const std::regex kNotNames(
             R"(\b(?:Services?|Department|Program|Notes?|Office|Team|Request(?:ed)?|Needed|Present|Unavailable|Line|Phone|Call|Visit|Staff|Pool|Desk|Center|Coordinator|Consult|Assessment|Education|Report)\b)");

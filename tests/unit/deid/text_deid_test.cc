@@ -646,6 +646,18 @@ std::string ExpectScrubbedAndKept(const std::string& text, std::initializer_list
   return out;
 }
 
+TEST(TextScrubberTest, ASportsRolesNameAStadiumATeamsHighSchoolAStudentsSchoolACaseNumber) {
+  ExpectScrubbedAndKept(
+      "Athlete Keanu Alapaki-Moore, 16, plays for the Kapolei High Hurricanes; hurt at Aloha "
+      "Stadium. Athletic trainer Brandi Kealoha texted. Coach Dale Fujimoto agreed.",
+      {"Keanu", "Alapaki", "Kapolei", "Aloha", "Brandi", "Kealoha", "Fujimoto"},
+      {"Fall risk: High.", "Athletic trainer present.", "Coach class on the plane.",
+       "Risk Level High Priority.", "Trainer Services Team called."});
+  ExpectScrubbedAndKept("外孫女陳品妤（文藻外語大學學生）照顧；案號LTC-112-008813。",
+                        {"文藻", "LTC-112", "008813"},
+                        {"孫女是大學生。", "（大學生）", "案號待補。", "（國中生）陪同。"});
+}
+
 TEST(TextScrubberTest, ATownAtTheEndOfACruiseAndAnEmployerOfManyYears) {
   ExpectScrubbedAndKept(
       "Returned from a cruise to Cozumel with diarrhea. He worked 30 years at Kessler Tool & Die. "
