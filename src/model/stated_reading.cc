@@ -277,14 +277,15 @@ constexpr std::string_view kBeforeSide[] = {
     "small",   "moderate", "large",   "mild", "severe",    "trace",     "tiny",
     "minimal", "patchy",   "massive", "new",  "increased", "decreased", "persistent"};
 constexpr std::string_view kPhraseStops[] = {
-    "a",       "an",         "the",          "there", "is",   "are",  "was",
-    "were",    "of",         "in",           "on",    "at",   "to",   "from",
-    "for",     "by",         "as",           "again", "also", "seen", "noted",
-    "present", "identified", "demonstrated", "which", "that", "this", "these"};
+    "a",     "an",    "the",  "there", "is",    "are",     "was",        "were",
+    "of",    "in",    "on",   "at",    "to",    "from",    "for",        "by",
+    "as",    "again", "also", "seen",  "noted", "present", "identified", "demonstrated",
+    "which", "that",  "this", "these", "mm",    "cm"};
 
 // Where a side word goes for the mention `m` that has none: before the first word of its noun
 // phrase (the words before it in its clause, back to a stop word, a word a side follows, a
-// number or the clause's start). npos where a side word already stands in that phrase.
+// number or its unit, or the clause's start). npos where a side word already stands in that
+// phrase.
 size_t SideInsertion(std::string_view low, const std::vector<int>& clause, const Mention& m) {
   size_t at = m.begin;
   for (size_t j = m.begin; j-- > 0 && clause[j] == clause[m.begin];) {

@@ -146,6 +146,8 @@ TEST(StatedReadingTest, AKindReadWithASideGetsItWhereTheDraftGivesNone) {
                          read),
             "FINDINGS: Small right pleural effusion. Patchy left airspace opacity in the lower "
             "zone. Left dual-chamber cardiac pacemaker, leads in expected position.");
+  EXPECT_EQ(StateReading("There is a 14 mm nodule.", Sides({{5, ReadSide::kLeft}})),
+            "There is a 14 mm left nodule.");
   EXPECT_EQ(StateReading("There is a pleural effusion. PICC line in place.", read),
             "There is a right pleural effusion. Right PICC line in place.");
   // A phrase that has a side word keeps it: the chest wall's, the catheter's own.
