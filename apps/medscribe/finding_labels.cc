@@ -17,16 +17,18 @@ model::FindingTargets ReportFindingLabeler::Targets(const std::string& report) c
   t.fill(std::numeric_limits<float>::quiet_NaN());
   const eval::Labels l = eval::LabelReport(report);
   const int devices = eval::DevicesOf(report);
+  // The side fields, where the report gives a side.
+  auto put_side = [](float* f, const std::string& side) {
+    if (side.empty()) return;
+    f[model::kRight] = side == "right";
+    f[model::kLeft] = side == "left";
+    f[model::kBilateral] = side == "bilateral";
+  };
   auto set = [&](model::FindingKind kind, bool present, int cls) {
     float* f = t.data() + static_cast<int>(kind) * model::kFieldsPerKind;
     f[model::kPresent] = present ? 1.f : 0.f;
     if (!present || cls < 0) return;
-    const std::string& side = l.side[cls];
-    if (!side.empty()) {
-      f[model::kRight] = side == "right";
-      f[model::kLeft] = side == "left";
-      f[model::kBilateral] = side == "bilateral";
-    }
+    put_side(f, l.side[cls]);
     const std::string& sev = l.severity[cls];
     if (!sev.empty()) {
       f[model::kMild] = sev == "mild";
@@ -78,12 +80,9 @@ model::FindingTargets ReportFindingLabeler::Targets(const std::string& report) c
   const K device_kind[] = {K::kEndotrachealTube, K::kCentralLine, K::kPacemaker, K::kChestTube};
   for (int d = 0; d < 4; ++d) {
     set(device_kind[d], devices & (1 << d), -1);
-    const std::string& side = device_side[static_cast<size_t>(d)];
-    if (!(devices & (1 << d)) || side.empty()) continue;
-    float* f = t.data() + static_cast<int>(device_kind[d]) * model::kFieldsPerKind;
-    f[model::kRight] = side == "right";
-    f[model::kLeft] = side == "left";
-    f[model::kBilateral] = 0.f;
+    if (devices & (1 << d))
+      put_side(t.data() + static_cast<int>(device_kind[d]) * model::kFieldsPerKind,
+               device_side[static_cast<size_t>(d)]);
   }
   return t;
 }

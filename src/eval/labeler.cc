@@ -344,18 +344,6 @@ Labels LabelReport(std::string_view report) {
   return out;
 }
 
-std::vector<bool> AssertedPhrases(std::string_view report, const std::vector<Phrase>& phrases) {
-  std::vector<bool> out(phrases.size(), false);
-  for (const std::string& sentence : ObservationSentences(report)) {
-    const std::vector<std::string> w = Words(sentence);
-    for (size_t k = 0; k < phrases.size(); ++k) {
-      for (size_t i = 0; i < w.size() && !out[k]; ++i)
-        out[k] = At(w, i, phrases[k]) && !PreCue(w, i, kNegationPre);
-    }
-  }
-  return out;
-}
-
 std::vector<std::string> AssertedPhraseSides(std::string_view report,
                                              const std::vector<std::vector<std::string>>& phrases) {
   std::vector<std::string> out(phrases.size(), "-");
@@ -376,6 +364,12 @@ std::vector<std::string> AssertedPhraseSides(std::string_view report,
       }
     }
   }
+  return out;
+}
+
+std::vector<bool> AssertedPhrases(std::string_view report, const std::vector<Phrase>& phrases) {
+  std::vector<bool> out;
+  for (const std::string& side : AssertedPhraseSides(report, phrases)) out.push_back(side != "-");
   return out;
 }
 

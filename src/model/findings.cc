@@ -62,7 +62,16 @@ constexpr bool kStatedSide[kNumFindingKinds] = {false, true,  true,  false, true
 // A device's side is read only where the head is this sure of it: a model trained before its
 // reports' device sides were labelled has untrained side outputs for devices, near uniform.
 constexpr float kDeviceSideSure = 0.8f;
-bool Device(int k) { return k >= static_cast<int>(FindingKind::kEndotrachealTube); }
+
+// The likeliest side of kind `k` in its fields `x` (0 right, 1 left, 2 bilateral), or -1 where
+// none is above 0 (NaN: the report does not say) or a device's is below kDeviceSideSure.
+int LikeliestSide(const float* x, int k) {
+  int best = -1;
+  for (int i = 0; i < 3; ++i)
+    if (x[kRight + i] > 0 && (best < 0 || x[kRight + i] > x[kRight + best])) best = i;
+  const bool device = k >= static_cast<int>(FindingKind::kEndotrachealTube);
+  return best >= 0 && device && x[kRight + best] < kDeviceSideSure ? -1 : best;
+}
 
 // A size as a reading states it: whole mm, 1..199.
 long WholeMm(double mm) { return std::lround(std::clamp(mm, 1.0, 199.0)); }
@@ -86,22 +95,20 @@ std::array<std::string, kNumFindingKinds> ReadingItems(const float* f, SizeMm si
                                                        true, false, false, false, false, false};
   static constexpr bool kZone[kNumFindingKinds] = {false, false, true,  false, false, true,
                                                    true,  false, false, false, false, false};
-  const auto likeliest = [](const float* x, std::initializer_list<const char*> words,
-                            float sure = 0.f) {
+  const auto likeliest = [](const float* x, std::initializer_list<const char*> words) {
     int best = -1;
     for (int i = 0; i < static_cast<int>(words.size()); ++i)
       if (x[i] > 0 && (best < 0 || x[i] > x[best])) best = i;  // NaN compares false
-    return best < 0 || x[best] < sure ? std::string() : std::string(words.begin()[best]) + " ";
+    return best < 0 ? std::string() : std::string(words.begin()[best]) + " ";
   };
+  static constexpr const char* kSides[] = {"right ", "left ", "bilateral "};
   std::array<std::string, kNumFindingKinds> out;
   for (int k = 0; k < kNumFindingKinds; ++k) {
     const float* x = f + k * kFieldsPerKind;
     if (!(x[kPresent] >= 0.5f)) continue;
     std::string item;
     if (kSeverity[k]) item += likeliest(x + kMild, {"mild", "moderate", "severe"});
-    if (kSide[k])
-      item +=
-          likeliest(x + kRight, {"right", "left", "bilateral"}, Device(k) ? kDeviceSideSure : 0.f);
+    if (const int side = kSide[k] ? LikeliestSide(x, k) : -1; side >= 0) item += kSides[side];
     if (kZone[k]) {
       std::string zone = likeliest(x + kUpper, {"upper", "middle", "lower"});
       if (sentence && !zone.empty()) zone += "zone ";
@@ -212,11 +219,8 @@ StatedReading ReadingToState(const torch::Tensor& probabilities) {
     if (k == static_cast<int>(FindingKind::kLesion))
       out.lesion_mm = static_cast<double>(WholeMm(x[kSize]));
     if (!kStatedSide[k]) continue;
-    int best = -1;
-    for (int i = 0; i < 3; ++i)
-      if (x[kRight + i] > 0 && (best < 0 || x[kRight + i] > x[kRight + best])) best = i;
-    if (best >= 0 && !(Device(k) && x[kRight + best] < kDeviceSideSure))
-      out.side[static_cast<size_t>(k)] = static_cast<ReadSide>(best + 1);
+    if (const int side = LikeliestSide(x, k); side >= 0)
+      out.side[static_cast<size_t>(k)] = static_cast<ReadSide>(side + 1);
   }
   return out;
 }
