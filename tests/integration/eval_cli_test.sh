@@ -33,6 +33,9 @@ ms eval --truth "$work/old.jsonl" > /dev/null 2> "$work/old.txt"; rc=$?
   || fail "old truth: exit $rc $(cat "$work/old.txt")"
 ms eval --truth "$work/nothing.jsonl" > /dev/null 2> "$work/none.txt"; rc=$?
 [ $rc -eq 2 ] && grep -q "cannot open the truth file" "$work/none.txt" && pass "missing truth file: exit 2" || fail "missing truth: exit $rc"
+ms eval --model m --dataset "$work" --reading-views 12 > /dev/null 2> "$work/views.txt"; rc=$?
+[ $rc -eq 2 ] && grep -q "reading-views must be between 1 and 9" "$work/views.txt" \
+  && pass "--reading-views out of range: exit 2" || fail "--reading-views 12: exit $rc $(cat "$work/views.txt")"
 
 # 2. Ablations on a cohort with dictation.
 ms --log-level warn synth --out "$work/c" --encounters 60 --seed 22 --image-size 64 > /dev/null || { fail "synth"; finish; exit 1; }
