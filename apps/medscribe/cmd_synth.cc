@@ -19,14 +19,24 @@ Runner RegisterSynth(CLI::App& app) {
       "Writes a cohort of chest-radiograph encounters: DICOM images with the findings drawn in,\n"
       "FHIR R4 resources (labs, conditions, procedures, notes, historical reports), dictation\n"
       "audio, and ground truth. Same seed and options give byte-identical output.\n"
+      "With --kind inpatient: inpatient stays instead (the discharge scenario): FHIR R4 records\n"
+      "of whole stays (problems, daily labs and vital signs, medication orders and\n"
+      "administrations, procedures, imaging reports, admission, progress and consult notes,\n"
+      "signed discharge summaries), dictated discharge notes, and ground truth.\n"
       "Configuration keys (--config FILE / --set key=value): synth.out, synth.encounters,\n"
       "synth.seed, synth.image_size, synth.speech, synth.jobs.\n"
-      "Example: medscribe synth --out cohort --encounters 200 --seed 7");
+      "Example: medscribe synth --out cohort --encounters 200 --seed 7\n"
+      "         medscribe synth --kind inpatient --out stays --encounters 100 --no-speech");
   auto* out = app.add_option("--out", o->out_dir,
                              "Output directory (created; must be empty unless --force)")
                   ->type_name("DIR");
-  auto* n = app.add_option("--encounters", o->encounters, "Number of encounters to generate")
+  auto* n = app.add_option("--encounters", o->encounters,
+                           "Number of encounters (with --kind inpatient: stays) to generate")
                 ->type_name("N");
+  app.add_option("--kind", o->kind,
+                 "radiology (chest-radiograph encounters) or inpatient (inpatient stays with "
+                 "discharge summaries)")
+      ->capture_default_str();
   auto* s = app.add_option("--seed", *seed, "Random seed")->capture_default_str();
   auto* sz = app.add_option("--image-size", o->image_size,
                             "Base image matrix in pixels (profiles scale it)")

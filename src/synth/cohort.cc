@@ -18,6 +18,7 @@
 #include "synth/note.h"
 #include "synth/radiograph.h"
 #include "synth/report.h"
+#include "synth/stay_cohort.h"
 #include "synth/truth.h"
 #include "synth/voice.h"
 
@@ -130,6 +131,16 @@ StatusOr<int> WriteHistoricalTranscripts(const SynthOptions& o, const fs::path& 
 }  // namespace
 
 Status ValidateOptions(const SynthOptions& o) {
+  if (o.kind != "radiology" && o.kind != "inpatient")
+    return InvalidArgumentError(
+        "--kind must be 'radiology' (chest-radiograph encounters) or "
+        "'inpatient' (inpatient stays), not '" +
+        o.kind + "'");
+  if (o.kind == "inpatient" && (!o.departments.empty() || !o.device_mix.empty() ||
+                                !o.lab_shift.empty() || o.speech_encounters >= 0))
+    return InvalidArgumentError(
+        "--departments, --device-mix, --lab-shift and --speech-encounters apply to radiology "
+        "cohorts; leave them out with --kind inpatient");
   if (o.out_dir.empty())
     return InvalidArgumentError("--out is required: the directory to write the cohort to");
   if (o.encounters <= 0 || o.encounters > kMaxEncounters) {
@@ -186,6 +197,7 @@ Status ValidateOptions(const SynthOptions& o) {
 
 StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress) {
   RETURN_IF_ERROR(ValidateOptions(o));
+  if (o.kind == "inpatient") return WriteInpatientCohort(o, progress);
   const auto t0 = std::chrono::steady_clock::now();
   if (o.speech) {
     for (const std::string& v : o.voices.empty() ? DefaultVoices() : o.voices)
@@ -280,6 +292,18 @@ StatusOr<SynthSummary> WriteCohort(const SynthOptions& o, ProgressBar* progress)
 
 std::string FormatSummary(const SynthSummary& s, const std::string& out_dir) {
   std::string out = fmt::format("Synthetic cohort written to {}\n", out_dir);
+  if (s.kind == "inpatient") {
+    out += fmt::format(
+        "  patients {}  inpatient stays {}  dictated discharge notes {} (WAV files {})  ({:.1f} "
+        "s)\n",
+        s.patients, s.encounters, s.dictated, s.audio_files, s.seconds);
+    out += "  FHIR resources:";
+    for (const auto& [k, v] : s.resources) out += fmt::format(" {} {}", k, v);
+    out += "\n  principal problems:";
+    for (const auto& [k, v] : s.problems) out += fmt::format(" {} {}", k, v);
+    out += fmt::format("\n  progress notes in Traditional Chinese: {}\n", s.zh_notes);
+    return out;
+  }
   out += fmt::format(
       "  patients {}  encounters {}  DICOM files {}  WAV files {}  ({:.1f} s, {:.1f} "
       "encounters/s)\n",

@@ -31,6 +31,7 @@ namespace medscribe::synth {
 inline constexpr std::string_view kGeneratorVersion = "medscribe-synth 2";
 
 struct SynthSummary {
+  std::string kind = "radiology";
   int patients = 0;
   int encounters = 0;
   int dicom_files = 0;
@@ -44,6 +45,8 @@ struct SynthSummary {
   std::map<std::string, int> findings;     // by finding name
   std::map<std::string, int> departments;  // by department name
   std::map<std::string, int> devices;      // by manufacturer/model
+  std::map<std::string, int> problems;     // inpatient: stays by principal problem
+  int dictated = 0;                        // inpatient: stays with a dictated discharge note
   double seconds = 0;
 };
 

@@ -17,8 +17,11 @@ inline constexpr int kNumReferring = 24;
 inline constexpr std::string_view kInstitution = "Riverside General Hospital";
 
 struct SynthOptions {
+  // "radiology" (chest-radiograph encounters) or "inpatient" (inpatient stays: the discharge
+  // scenario; stay_cohort.h). Image, department, device and lab options are radiology's.
+  std::string kind = "radiology";
   std::string out_dir;
-  int encounters = 0;
+  int encounters = 0;  // encounters, or stays
   uint64_t seed = 1;
   int image_size = 512;
   bool speech = true;

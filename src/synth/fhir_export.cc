@@ -4,32 +4,20 @@
 
 #include "common/base64.h"
 #include "synth/device.h"
+#include "synth/fhir_json.h"
 #include "synth/radiograph.h"
 
 namespace medscribe::synth {
 namespace {
 
+using fhir_json::Coding;
+using fhir_json::Concept;
+using fhir_json::Instant;
+using fhir_json::Ref;
+
 constexpr const char* kMrnSystem = "http://riverside-general.example.org/fhir/mrn";
 constexpr const char* kAccessionSystem = "http://riverside-general.example.org/fhir/accession";
 constexpr const char* kDcm = "http://dicom.nema.org/resources/ontology/DCM";
-
-Json Ref(const std::string& type, const std::string& id) {
-  return Json{{"reference", type + "/" + id}};
-}
-
-Json Coding(std::string_view system, std::string_view code, std::string_view display) {
-  return Json{{"system", system}, {"code", code}, {"display", display}};
-}
-
-Json Concept(std::string_view system, std::string_view code, std::string_view display,
-             std::string_view text = {}) {
-  Json c{{"coding", Json::array({Coding(system, code, display)})}};
-  if (!text.empty()) c["text"] = text;
-  return c;
-}
-
-// FHIR dateTime with an explicit offset (the cohort's hospital runs on UTC).
-std::string Instant(const DateTime& t) { return t.Iso() + "Z"; }
 
 Json EncounterClass(Department d) {
   constexpr const char* kSys = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
