@@ -184,7 +184,9 @@ TEST(StayTest, NotesPlantTheirPhiVerbatimAndSomeAreInChinese) {
       for (const std::string& phi : n.phi)
         EXPECT_TRUE(Contains(n.text, phi)) << s.id << ": " << phi;
       zh += n.language == "zh-TW";
-      if (n.language == "zh-TW") EXPECT_TRUE(Contains(n.text, p.ZhName())) << s.id;
+      if (n.language == "zh-TW") {
+        EXPECT_TRUE(Contains(n.text, p.ZhName())) << s.id;
+      }
     }
     EXPECT_TRUE(Contains(notes.front().text, p.mrn));
   }
