@@ -209,6 +209,12 @@ StatusOr<Resource> Convert(const Obj& o, const std::string& type) {
       RETURN_IF_ERROR(p.Str("start", e.start));
       return p.Str("end", e.end);
     }));
+    RETURN_IF_ERROR(o.Child("hospitalization", [&](const Obj& h) -> Status {
+      std::vector<Coding> d;
+      RETURN_IF_ERROR(h.Codings("dischargeDisposition", d));
+      if (!d.empty()) e.discharge_disposition = d[0].code;
+      return OkStatus();
+    }));
     return Resource(std::move(e));
   }
   if (type == "ServiceRequest") {
@@ -306,12 +312,17 @@ StatusOr<Resource> Convert(const Obj& o, const std::string& type) {
       }));
       return Resource(std::move(c));
     }
-    return Resource(Procedure{id, when, subject, encounter, code});
+    Procedure pr{id, when, subject, encounter, code, ""};
+    RETURN_IF_ERROR(o.Child("outcome", [&](const Obj& c) { return c.Str("text", pr.outcome); }));
+    return Resource(std::move(pr));
   }
   if (type == "DocumentReference") {
     DocumentReference d;
     d.id = id;
     RETURN_IF_ERROR(o.Str("date", d.date));
+    std::vector<Coding> type_codes;
+    RETURN_IF_ERROR(o.Codings("type", type_codes));
+    if (!type_codes.empty()) d.type_code = type_codes[0].code;
     RETURN_IF_ERROR(o.Ref("subject", d.subject));
     RETURN_IF_ERROR(o.Child("context", [&](const Obj& c) {
       return c.Each("encounter", [&](const Obj& e) -> Status {
@@ -370,6 +381,68 @@ StatusOr<Resource> Convert(const Obj& o, const std::string& type) {
     }));
     return Resource(std::move(r));
   }
+  if (type == "MedicationRequest") {
+    MedicationRequest m;
+    m.id = id;
+    RETURN_IF_ERROR(o.Str("status", m.status));
+    RETURN_IF_ERROR(o.Str("intent", m.intent));
+    RETURN_IF_ERROR(o.Str("authoredOn", m.authored_on));
+    RETURN_IF_ERROR(o.Ref("subject", m.subject));
+    RETURN_IF_ERROR(o.Ref("encounter", m.encounter));
+    RETURN_IF_ERROR(o.Codings("medicationCodeableConcept", m.medication));
+    RETURN_IF_ERROR(o.Each("category", [&](const Obj& k) {
+      return k.Each("coding", [&](const Obj& c) {
+        return m.category.empty() ? c.Str("code", m.category) : OkStatus();
+      });
+    }));
+    RETURN_IF_ERROR(o.Each("dosageInstruction", [&](const Obj& d) {
+      return m.dosage.empty() ? d.Str("text", m.dosage) : OkStatus();
+    }));
+    RETURN_IF_ERROR(
+        o.Child("statusReason", [&](const Obj& r) { return r.Str("text", m.status_reason); }));
+    RETURN_IF_ERROR(o.Each("reasonReference", [&](const Obj& r) -> Status {
+      std::string ref;
+      RETURN_IF_ERROR(r.Str("reference", ref));
+      if (Reference parsed = ParseReference(ref); !parsed.empty()) m.reasons.push_back(parsed);
+      return OkStatus();
+    }));
+    return Resource(std::move(m));
+  }
+  if (type == "MedicationAdministration") {
+    MedicationAdministration m;
+    m.id = id;
+    RETURN_IF_ERROR(o.Str("status", m.status));
+    RETURN_IF_ERROR(o.Ref("subject", m.subject));
+    RETURN_IF_ERROR(o.Ref("context", m.encounter));
+    RETURN_IF_ERROR(o.Ref("request", m.request));
+    RETURN_IF_ERROR(o.Codings("medicationCodeableConcept", m.medication));
+    RETURN_IF_ERROR(o.Str("effectiveDateTime", m.start));
+    RETURN_IF_ERROR(o.Child("effectivePeriod", [&](const Obj& p) -> Status {
+      RETURN_IF_ERROR(p.Str("start", m.start));
+      return p.Str("end", m.end);
+    }));
+    RETURN_IF_ERROR(o.Child("dosage", [&](const Obj& d) { return d.Str("text", m.dosage); }));
+    return Resource(std::move(m));
+  }
+  if (type == "AllergyIntolerance") {
+    AllergyIntolerance a;
+    a.id = id;
+    RETURN_IF_ERROR(o.Ref("patient", a.subject));
+    RETURN_IF_ERROR(o.Ref("encounter", a.encounter));
+    RETURN_IF_ERROR(o.Codings("code", a.code));
+    std::vector<Coding> status;
+    RETURN_IF_ERROR(o.Codings("clinicalStatus", status));
+    if (!status.empty()) a.clinical_status = status[0].code;
+    RETURN_IF_ERROR(o.Each("reaction", [&](const Obj& r) {
+      return r.Each("manifestation", [&](const Obj& m) -> Status {
+        std::string text;
+        RETURN_IF_ERROR(m.Str("text", text));
+        if (!text.empty()) a.reactions.push_back(text);
+        return OkStatus();
+      });
+    }));
+    return Resource(std::move(a));
+  }
   return NotFoundError("resource type " + type + " is not read");
 }
 
@@ -395,9 +468,19 @@ Status ParseError(simdjson::error_code err, size_t max_depth) {
 }  // namespace
 
 std::string ResourceTypeOf(const Resource& r) {
-  static const char* kNames[] = {"Patient",      "Encounter",         "ServiceRequest",
-                                 "ImagingStudy", "Observation",       "Condition",
-                                 "Procedure",    "DocumentReference", "DiagnosticReport"};
+  static const char* kNames[] = {"Patient",
+                                 "Encounter",
+                                 "ServiceRequest",
+                                 "ImagingStudy",
+                                 "Observation",
+                                 "Condition",
+                                 "Procedure",
+                                 "DocumentReference",
+                                 "DiagnosticReport",
+                                 "MedicationRequest",
+                                 "MedicationAdministration",
+                                 "AllergyIntolerance"};
+  static_assert(std::size(kNames) == std::variant_size_v<Resource>);
   return kNames[r.index()];
 }
 

@@ -40,6 +40,7 @@ struct Patient {
 
 struct Encounter {
   std::string id, status, class_code, service_type, start, end;
+  std::string discharge_disposition;  // hospitalization.dischargeDisposition.coding[0].code
   Reference subject;
 };
 
@@ -75,10 +76,12 @@ struct Procedure {
   std::string id, performed;
   Reference subject, encounter;
   std::vector<Coding> code;
+  std::string outcome;  // outcome.text
 };
 
 struct DocumentReference {
   std::string id, date, language, text;  // text: the decoded text/plain attachment
+  std::string type_code;                 // type.coding[0].code (LOINC: 18842-5 discharge summary)
   std::string audio;                     // the decoded audio/* attachment (a dictation), or ""
   Reference subject, encounter;
 };
@@ -90,8 +93,34 @@ struct DiagnosticReport {
   std::vector<Reference> imaging_studies;
 };
 
+struct MedicationRequest {
+  std::string id, status, intent, authored_on;
+  std::string category;       // category[0].coding[0].code: "inpatient", "community", ...
+  std::string dosage;         // dosageInstruction[0].text
+  std::string status_reason;  // statusReason.text
+  Reference subject, encounter;
+  std::vector<Coding> medication;  // medicationCodeableConcept
+  std::vector<Reference> reasons;  // reasonReference
+};
+
+struct MedicationAdministration {
+  std::string id, status, start, end;  // effectivePeriod (or effectiveDateTime as start)
+  std::string dosage;                  // dosage.text
+  Reference subject, encounter;        // encounter: context
+  Reference request;
+  std::vector<Coding> medication;
+};
+
+struct AllergyIntolerance {
+  std::string id, clinical_status;  // clinicalStatus.coding[0].code
+  Reference subject, encounter;     // subject: patient
+  std::vector<Coding> code;
+  std::vector<std::string> reactions;  // reaction[*].manifestation[*].text
+};
+
 using Resource = std::variant<Patient, Encounter, ServiceRequest, ImagingStudy, Observation,
-                              Condition, Procedure, DocumentReference, DiagnosticReport>;
+                              Condition, Procedure, DocumentReference, DiagnosticReport,
+                              MedicationRequest, MedicationAdministration, AllergyIntolerance>;
 
 // "Patient", "Encounter", ... for a resource.
 std::string ResourceTypeOf(const Resource& r);

@@ -62,9 +62,10 @@ Json TruthOf(const Stay& s, const Patient& p, const std::string& dictation,
   for (const MedOrder& m : s.inpatient_meds) {
     const bool listed = std::any_of(s.discharge_meds.begin(), s.discharge_meds.end(),
                                     [&](const DischargeMed& d) { return d.drug == m.drug; });
-    if (!listed && std::find(inpatient_only.begin(), inpatient_only.end(), m.drug->key) ==
-                       inpatient_only.end())
-      inpatient_only.push_back(m.drug->key);
+    const Json j{{"drug", m.drug->key}, {"name", m.drug->name}};
+    if (!listed &&
+        std::find(inpatient_only.begin(), inpatient_only.end(), j) == inpatient_only.end())
+      inpatient_only.push_back(j);
   }
   Json procedures = Json::array();
   for (const StayProcedure& pr : s.procedures)

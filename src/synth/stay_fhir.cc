@@ -119,11 +119,10 @@ std::map<std::string, std::vector<Json>> StayResources(const Stay& s, const Pati
              {pr.acute ? Concept(kConditionCategory, "encounter-diagnosis", "Encounter Diagnosis")
                        : Concept(kConditionCategory, "problem-list-item", "Problem List Item")})},
         {"code", Concept(pr.code.system, pr.code.code, pr.code.display, pr.phrase)},
-        {"subject", subject}};
-    if (pr.acute) {
-      c["encounter"] = encounter;
+        {"subject", subject},
+        {"encounter", encounter}};
+    if (pr.acute)
       c["recordedDate"] = Instant(i == 0 ? s.admitted : s.DayTime(std::min(1, s.days - 1), 9));
-    }
     out["Condition"].push_back(std::move(c));
   }
 
@@ -215,6 +214,7 @@ std::map<std::string, std::vector<Json>> StayResources(const Stay& s, const Pati
            {"category", Json::array({Concept(category_system, "community", "Community")})},
            {"medicationCodeableConcept", MedicationConcept(*m.drug)},
            {"subject", subject},
+           {"encounter", encounter},
            {"authoredOn", AddDays(s.admitted.date, -90).Iso()},
            {"dosageInstruction", Dosage(m.dose, m.route, m.frequency)}};
     if (held)

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "synth/cohort.h"
+#include "synth/stay_cohort.h"
 #include "testing/synth_plan.h"
 #include "testing/temp_dir.h"
 
@@ -126,6 +127,85 @@ TEST(FhirReaderTest, ReadsTheSyntheticCohortCompletely) {
   }
   EXPECT_EQ(reports_with_text, 20);
   EXPECT_EQ(reader.AddPath((tmp / "nope").string()).code(), ErrorCode::kNotFound);
+}
+
+TEST(ParseResourceTest, ReadsMedicationsAllergiesAndDocumentTypes) {
+  auto rx = ParseResource(R"({"resourceType":"MedicationRequest","id":"rx","status":"stopped",
+    "intent":"order","category":[{"coding":[{"code":"community"}]}],
+    "medicationCodeableConcept":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm",
+    "code":"29046","display":"lisinopril"}]},"subject":{"reference":"Patient/p"},
+    "encounter":{"reference":"Encounter/e"},"statusReason":{"text":"held: acute kidney injury"},
+    "dosageInstruction":[{"text":"10 mg oral daily"}],
+    "reasonReference":[{"reference":"Condition/c1"}]})");
+  ASSERT_TRUE(rx.ok()) << rx.status().ToString();
+  const auto& m = std::get<MedicationRequest>(*rx);
+  EXPECT_EQ(m.status, "stopped");
+  EXPECT_EQ(m.category, "community");
+  EXPECT_EQ(m.medication.at(0).code, "29046");
+  EXPECT_EQ(m.dosage, "10 mg oral daily");
+  EXPECT_EQ(m.status_reason, "held: acute kidney injury");
+  EXPECT_EQ(m.reasons.at(0).id, "c1");
+  EXPECT_EQ(ResourceTypeOf(*rx), "MedicationRequest");
+
+  auto admin = ParseResource(R"({"resourceType":"MedicationAdministration","id":"ma",
+    "status":"completed","subject":{"reference":"Patient/p"},"context":{"reference":"Encounter/e"},
+    "request":{"reference":"MedicationRequest/rx"},"medicationCodeableConcept":{"coding":[
+    {"code":"2193"}]},"effectivePeriod":{"start":"2024-01-01T00:00:00Z",
+    "end":"2024-01-01T23:59:00Z"},"dosage":{"text":"1 g intravenous daily"}})");
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  const auto& a = std::get<MedicationAdministration>(*admin);
+  EXPECT_EQ(a.encounter.id, "e");
+  EXPECT_EQ(a.request.id, "rx");
+  EXPECT_EQ(a.end, "2024-01-01T23:59:00Z");
+  EXPECT_EQ(a.dosage, "1 g intravenous daily");
+
+  auto allergy = ParseResource(R"({"resourceType":"AllergyIntolerance","id":"al",
+    "clinicalStatus":{"coding":[{"code":"active"}]},"patient":{"reference":"Patient/p"},
+    "code":{"coding":[{"code":"7980","display":"penicillin"}]},
+    "reaction":[{"manifestation":[{"text":"hives"}]}]})");
+  ASSERT_TRUE(allergy.ok()) << allergy.status().ToString();
+  EXPECT_EQ(std::get<AllergyIntolerance>(*allergy).subject.id, "p");
+  EXPECT_EQ(std::get<AllergyIntolerance>(*allergy).reactions.at(0), "hives");
+
+  auto doc = ParseResource(R"({"resourceType":"DocumentReference","id":"ds",
+    "type":{"coding":[{"system":"http://loinc.org","code":"18842-5"}]},
+    "content":[{"attachment":{"contentType":"text/plain","data":"b2s="}}]})");
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(std::get<DocumentReference>(*doc).type_code, "18842-5");
+
+  // Elements of the wrong type are rejected with their path.
+  auto bad = ParseResource(R"({"resourceType":"MedicationRequest","id":"rx","dosageInstruction":
+    [{"text":5}]})");
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("dosageInstruction[0].text"), std::string::npos)
+      << bad.status().message();
+}
+
+TEST(FhirReaderTest, ReadsTheInpatientCohortCompletely) {
+  testing::TempDir tmp;
+  synth::SynthOptions o;
+  o.kind = "inpatient";
+  o.out_dir = (tmp / "stays").string();
+  o.encounters = 15;
+  o.speech = false;
+  auto summary = synth::WriteCohort(o, nullptr);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  FhirReader reader;
+  ASSERT_TRUE(reader.AddPath((tmp / "stays" / "fhir").string()).ok());
+  EXPECT_TRUE(reader.rejected().empty())
+      << reader.rejected()[0].source << ": " << reader.rejected()[0].reason;
+  size_t total = 0;
+  for (const auto& [type, n] : summary->resources) total += static_cast<size_t>(n);
+  EXPECT_EQ(reader.resources().size(), total);
+  int summaries = 0, home = 0;
+  for (const Resource& r : reader.resources()) {
+    if (const auto* d = std::get_if<DocumentReference>(&r))
+      summaries +=
+          d->type_code == "18842-5" && d->text.find("DISCHARGE MEDICATIONS:") != std::string::npos;
+    if (const auto* m = std::get_if<MedicationRequest>(&r)) home += m->category == "community";
+  }
+  EXPECT_EQ(summaries, 15);
+  EXPECT_GT(home, 0);
 }
 
 }  // namespace
