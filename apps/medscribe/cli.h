@@ -66,5 +66,6 @@ Runner RegisterKeys(CLI::App& app);
 Runner RegisterTune(CLI::App& app);
 Runner RegisterPipeline(CLI::App& app);
 Runner RegisterFeedback(CLI::App& app);
+Runner RegisterDischarge(CLI::App& app);
 
 }  // namespace medscribe::cli

@@ -101,6 +101,8 @@ int main(int argc, char** argv) {
       &RegisterLaunch);
   add("eval", "Score generated reports against a dataset split, beside baselines and ablations",
       &RegisterEval);
+  add("discharge", "Discharge summaries of inpatient stays (eval: score them beside baselines)",
+      &RegisterDischarge);
   add("generate", "Generate one report with the inference engine, streamed to stdout",
       &RegisterGenerate);
   add("quantize", "Quantize a registered model (int8, int4, bf16) into a child artifact",

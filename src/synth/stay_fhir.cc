@@ -1,5 +1,7 @@
 #include "synth/stay_fhir.h"
 
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include "common/base64.h"
@@ -48,6 +50,37 @@ Json Dosage(const std::string& dose, const std::string& route, const std::string
 }
 
 Json MedicationConcept(const Drug& d) { return Concept(kRxNorm, d.rxnorm, d.name); }
+
+// The administration's dosage: the dose ("40 mg", "1 g", "20 units") or, for an infusion, the
+// rate ("100 mL/h", "0.1 units/kg/h"), as UCUM quantities, with the order's text.
+Json AdministrationDosage(const MedOrder& m) {
+  Json d{{"text", m.dose + " " + m.route + " " + m.frequency}};
+  double value = 0;
+  size_t used = 0;
+  try {
+    value = std::stod(m.dose, &used);
+  } catch (const std::exception&) {
+    return d;  // no leading number: the text alone
+  }
+  std::string unit = m.dose.substr(used);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
+  unit = unit.substr(0, unit.find(' '));
+  struct U {
+    const char* written;
+    const char* ucum;
+    bool rate;
+  };
+  constexpr U kUnits[] = {{"mg", "mg", false},        {"g", "g", false},
+                          {"mcg", "ug", false},       {"mEq", "meq", false},
+                          {"units", "[U]", false},    {"mL/h", "mL/h", true},
+                          {"units/kg/h", "[U]/kg/h", true}};
+  for (const U& u : kUnits) {
+    if (unit != u.written) continue;
+    d[u.rate ? "rateQuantity" : "dose"] =
+        Json{{"value", value}, {"unit", unit}, {"system", kUcum}, {"code", u.ucum}};
+  }
+  return d;
+}
 
 std::string DispositionCode(const std::string& d) {
   return d == "skilled nursing facility" ? "snf" : "home";
@@ -262,7 +295,7 @@ std::map<std::string, std::vector<Json>> StayResources(const Stay& s, const Pati
           {"context", encounter},
           {"effectivePeriod", Json{{"start", Instant(from)}, {"end", Instant(to)}}},
           {"request", Ref("MedicationRequest", id)},
-          {"dosage", Json{{"text", m.dose + " " + m.route + " " + m.frequency}}},
+          {"dosage", AdministrationDosage(m)},
       });
     }
   }
