@@ -12,9 +12,12 @@
 #include "cli.h"
 #include "common/files.h"
 #include "common/rng.h"
+#include "crypto/hmac.h"
 #include "eval/discharge.h"
 #include "eval/discharge_baselines.h"
 #include "ingest/stay_record.h"
+#include "ingest/stay_sample.h"
+#include "model/discharge_prompt.h"
 
 namespace medscribe::cli {
 namespace {
@@ -93,8 +96,9 @@ int RunEval(const EvalArgs& a) {
   const std::string truth_path = a.cohort + "/truth/stays.jsonl";
   if (!std::filesystem::exists(truth_path))
     return ReportError(NotFoundError(
-        a.cohort + " is not a cohort of inpatient stays (it has no truth/stays.jsonl): write one "
-                   "with `medscribe synth --kind inpatient --out DIR`"));
+        a.cohort +
+        " is not a cohort of inpatient stays (it has no truth/stays.jsonl): write one "
+        "with `medscribe synth --kind inpatient --out DIR`"));
   auto truths = eval::ReadDischargeTruth(truth_path);
   if (!truths.ok()) return ReportError(truths.status());
   auto stays = ingest::ReadStays(a.cohort + "/fhir");
@@ -116,8 +120,9 @@ int RunEval(const EvalArgs& a) {
     auto it = by_id.find(t.encounter_id);
     if (it == by_id.end() || !it->second->discharge_summary)
       return ReportError(FailedPreconditionError(
-          "stay " + t.encounter_id + " of the truth file has no record with a discharge summary in " +
-          a.cohort + "/fhir; the truth and the FHIR files are of different cohorts"));
+          "stay " + t.encounter_id +
+          " of the truth file has no record with a discharge summary in " + a.cohort +
+          "/fhir; the truth and the FHIR files are of different cohorts"));
     const bool test = a.split == "all" || InTestSplit(t.patient_id);
     if (test) {
       evaluated.push_back(&t);
@@ -158,7 +163,8 @@ int RunEval(const EvalArgs& a) {
 
   std::printf("Discharge summaries: %zu stays of %zu (%s split), cohort %s\n", evaluated.size(),
               truths->size(), a.split.c_str(), a.cohort.c_str());
-  if (missing > 0) std::printf("  %d stays have no draft in %s: scored as empty\n", missing, a.drafts.c_str());
+  if (missing > 0)
+    std::printf("  %d stays have no draft in %s: scored as empty\n", missing, a.drafts.c_str());
   std::printf(
       "\n| summary | problem coverage [95%% CI] | mentioned | med rec F1 [95%% CI] | P | R | drug "
       "F1 | invented | unsupported | follow-up | pending | ROUGE-L |\n");
@@ -183,6 +189,49 @@ int RunEval(const EvalArgs& a) {
     for (const Row& r : rows) j["rows"][r.name] = ScoresJson(r.scores);
     if (Status st = WriteFile(a.out, j.dump(2) + "\n"); !st.ok()) return ReportError(st);
   }
+  return kExitOk;
+}
+
+struct PromptArgs {
+  std::string cohort, stay, deid_key;
+  size_t max_chars = model::DischargePromptOptions{}.max_chars;
+  bool sources = false;
+};
+
+int RunPrompt(const PromptArgs& a, const GlobalOptions& g) {
+  if (a.cohort.empty() || a.stay.empty())
+    return ReportError(InvalidArgumentError(
+        "--cohort and --stay are required: a cohort of inpatient stays and the id of one of its "
+        "inpatient Encounters (e.g. stay-000001)"));
+  auto stays = ingest::ReadStays(a.cohort + "/fhir");
+  if (!stays.ok()) return ReportError(stays.status());
+  const ingest::StayRecord* stay = nullptr;
+  for (const ingest::StayRecord& s : *stays)
+    if (s.encounter.id == a.stay) stay = &s;
+  if (!stay)
+    return ReportError(NotFoundError("no inpatient stay '" + a.stay + "' in " + a.cohort +
+                                     "/fhir (the first is " + stays->front().encounter.id + ")"));
+  const std::string key_path = a.deid_key.empty()
+                                   ? (std::filesystem::path(g.home) / "keys" / "deid.key").string()
+                                   : a.deid_key;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(key_path).parent_path(), ec);
+  auto key = crypto::LoadOrCreateKeyFile(key_path);
+  if (!key.ok()) return ReportError(key.status());
+  auto sample = ingest::AssembleStaySample(*stay, deid::Pseudonymizer(*key));
+  if (!sample.ok()) return ReportError(sample.status());
+  auto parsed = model::json::Parse(sample->json);
+  if (!parsed.ok()) return ReportError(parsed.status());
+  model::DischargePromptOptions o;
+  o.max_chars = a.max_chars;
+  auto prompt = model::BuildDischargePrompt(*parsed, o);
+  if (!prompt.ok()) return ReportError(prompt.status());
+  std::printf("%s\n", prompt->text.c_str());
+  std::fprintf(stderr, "prompt %zu characters (limit %zu); target %zu characters; sample %s\n",
+               prompt->text.size(), a.max_chars, prompt->target.size(), sample->key.c_str());
+  if (a.sources)
+    for (const auto& [tag, ref] : sample->sources)
+      std::printf("%s\t%s\n", tag.c_str(), ref.c_str());
   return kExitOk;
 }
 
@@ -213,7 +262,25 @@ Runner RegisterDischarge(CLI::App& app) {
       "course paragraph states its outcome), medication reconciliation (drug and change against "
       "the truth's discharge list), invented medications, unsupported statements, follow-up "
       "completeness, pending results, ROUGE-L against the signed summary.");
-  return [=](GlobalOptions&) -> int { return RunEval(*e); };
+  auto pa = std::make_shared<PromptArgs>();
+  CLI::App* pr = app.add_subcommand(
+      "prompt", "Print the prompt a stay becomes (de-identified, with source tags)");
+  pr->add_option("--cohort", pa->cohort, "Cohort of inpatient stays (its fhir/)")->type_name("DIR");
+  pr->add_option("--stay", pa->stay, "Id of the stay's inpatient Encounter, e.g. stay-000001")
+      ->type_name("ID");
+  pr->add_option("--deid-key", pa->deid_key, "De-identification key (default: HOME/keys/deid.key)")
+      ->type_name("FILE");
+  pr->add_option("--max-chars", pa->max_chars, "The prompt's length limit in characters")
+      ->check(CLI::Range(1000, 1000000))
+      ->capture_default_str();
+  pr->add_flag("--sources", pa->sources, "Also print each source tag and the resource it names");
+  pr->footer(
+      "The prompt is what training and serving give the model (model/discharge_prompt.h): the "
+      "record selected and compressed to the limit, every quoted item with its source tag.");
+  return [=](GlobalOptions& g) -> int {
+    if (pr->parsed()) return RunPrompt(*pa, g);
+    return RunEval(*e);
+  };
 }
 
 }  // namespace medscribe::cli

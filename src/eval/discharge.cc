@@ -41,7 +41,8 @@ std::vector<std::pair<size_t, std::string>> FindAll(const std::string& text,
       if (std::any_of(taken.begin() + static_cast<long>(at), taken.begin() + static_cast<long>(end),
                       [](bool b) { return b; }))
         continue;
-      std::fill(taken.begin() + static_cast<long>(at), taken.begin() + static_cast<long>(end), true);
+      std::fill(taken.begin() + static_cast<long>(at), taken.begin() + static_cast<long>(end),
+                true);
       out.emplace_back(at, entry);
     }
   }
@@ -59,9 +60,9 @@ std::string OutcomeOf(const std::string& line) {
     const char* word;
     const char* outcome;
   };
-  constexpr W kWords[] = {{"resolved", "resolved"},   {"resolving", "improved"},
-                          {"improved", "improved"},   {"improving", "improved"},
-                          {"stable", "stable"},       {"unchanged", "stable"}};
+  constexpr W kWords[] = {{"resolved", "resolved"}, {"resolving", "improved"},
+                          {"improved", "improved"}, {"improving", "improved"},
+                          {"stable", "stable"},     {"unchanged", "stable"}};
   size_t best = 0;
   std::string outcome;
   for (const W& w : kWords) {
@@ -73,17 +74,29 @@ std::string OutcomeOf(const std::string& line) {
 }
 
 const std::set<std::string>& GroupWords() {
-  static const std::set<std::string> kWords = {
-      "start",   "started",   "new",     "change",      "changed",  "changes",
-      "continue", "continued", "stop",   "stopped",     "hold",     "held",
-      "discontinue", "discontinued", "new medications", "changed medications",
-      "continued medications", "stopped medications"};
+  static const std::set<std::string> kWords = {"start",
+                                               "started",
+                                               "new",
+                                               "change",
+                                               "changed",
+                                               "changes",
+                                               "continue",
+                                               "continued",
+                                               "stop",
+                                               "stopped",
+                                               "hold",
+                                               "held",
+                                               "discontinue",
+                                               "discontinued",
+                                               "new medications",
+                                               "changed medications",
+                                               "continued medications",
+                                               "stopped medications"};
   return kWords;
 }
 
 std::string ChangeOfWord(const std::string& w) {
-  if (w.rfind("start", 0) == 0 || w.rfind("new", 0) == 0 || w.rfind("begin", 0) == 0)
-    return "new";
+  if (w.rfind("start", 0) == 0 || w.rfind("new", 0) == 0 || w.rfind("begin", 0) == 0) return "new";
   if (w.rfind("chang", 0) == 0 || w.rfind("increas", 0) == 0 || w.rfind("decreas", 0) == 0)
     return "changed";
   if (w.rfind("continu", 0) == 0 || w.rfind("resume", 0) == 0) return "continued";
@@ -140,9 +153,7 @@ std::vector<Section> Sections(std::string_view text) {
   return out;
 }
 
-bool IsNone(const std::string& line) {
-  return line == "none." || line == "none" || line == "n/a";
-}
+bool IsNone(const std::string& line) { return line == "none." || line == "none" || line == "n/a"; }
 
 std::vector<std::string> Strings(const Json& j, const char* key, const char* field = nullptr) {
   std::vector<std::string> out;
@@ -252,7 +263,8 @@ SummaryReading ReadSummary(std::string_view text, const DischargeLexicon& lex) {
       std::string bare = line;
       while (!bare.empty() && (bare.front() == '-' || bare.front() == '*' || bare.front() == ' '))
         bare.erase(bare.begin());
-      if (!bare.empty() && bare.back() == ':' && GroupWords().count(bare.substr(0, bare.size() - 1))) {
+      if (!bare.empty() && bare.back() == ':' &&
+          GroupWords().count(bare.substr(0, bare.size() - 1))) {
         group = ChangeOfWord(bare);
         continue;
       }

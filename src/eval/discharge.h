@@ -54,13 +54,13 @@ struct DischargeTruth {
   std::string encounter_id;
   std::string patient_id;
   std::vector<DischargeProblemTruth> problems;
-  std::vector<DischargeMedTruth> medications;   // the discharge list, stopped included
-  std::vector<std::string> inpatient_only;      // drug names given in hospital only
-  std::vector<std::string> procedures;          // phrases, lower case
-  std::vector<std::string> consults;            // specialties, lower case
+  std::vector<DischargeMedTruth> medications;  // the discharge list, stopped included
+  std::vector<std::string> inpatient_only;     // drug names given in hospital only
+  std::vector<std::string> procedures;         // phrases, lower case
+  std::vector<std::string> consults;           // specialties, lower case
   std::vector<FollowUpTruth> follow_up;
-  std::vector<std::string> pending;             // test names, lower case
-  std::string summary_document;                 // "DocumentReference/<id>"
+  std::vector<std::string> pending;  // test names, lower case
+  std::string summary_document;      // "DocumentReference/<id>"
 };
 
 // Parses one line of truth/stays.jsonl. InvalidArgument naming what is missing when the line is

@@ -463,7 +463,8 @@ std::string PlanAcute(Planner& pl, int i) {
     case Acute::kHyperglycemia: {
       pl.Give("insulin_regular", "0.1 units/kg/h", "intravenous", "continuous", 0, 1, i);
       pl.Give("sodium_chloride", "250 mL/h", "intravenous", "continuous", 0, 1, i);
-      pl.Give("insulin_lispro", "4 units", "subcutaneous", "with meals by sliding scale", 1, s.days - 1, i);
+      pl.Give("insulin_lispro", "4 units", "subcutaneous", "with meals by sliding scale", 1,
+              s.days - 1, i);
       const int units = static_cast<int>(rng.UniformInt(3, 6)) * 4;
       pl.Start("insulin_glargine", fmt::format("{} units", units), "subcutaneous", "nightly",
                "diabetic ketoacidosis", 0, i, 1);
@@ -678,7 +679,8 @@ Stay PlanStay(uint64_t seed, int index, int patient, const Patient& p, const Dat
   s.id = fmt::format("stay-{:06d}", index + 1);
   s.patient = patient;
   s.attending = static_cast<int>(rng.UniformInt(0, clinicians - 1));
-  s.admitted = DateTime{admission, static_cast<int>(rng.UniformInt(8, 23)),
+  // By 22:00, so that the admission day's labs, orders and note fall on it.
+  s.admitted = DateTime{admission, static_cast<int>(rng.UniformInt(8, 21)),
                         static_cast<int>(rng.UniformInt(0, 59)), 0};
 
   const Acute principal = PickPrincipal(history, rng);
@@ -762,7 +764,8 @@ Stay PlanStay(uint64_t seed, int index, int patient, const Patient& p, const Dat
     pl.Give("enoxaparin", "40 mg", "subcutaneous", "daily", 0, s.days - 1, -1);
   if (HasProblem(history, Chronic::kDiabetes) &&
       std::find(acute.begin(), acute.end(), Acute::kHyperglycemia) == acute.end())
-    pl.Give("insulin_lispro", "4 units", "subcutaneous", "with meals by sliding scale", 0, s.days - 1, -1);
+    pl.Give("insulin_lispro", "4 units", "subcutaneous", "with meals by sliding scale", 0,
+            s.days - 1, -1);
   pl.Give("acetaminophen", "650 mg", "oral", "every 6 hours as needed", 0, s.days - 1, -1);
 
   // Labs and vital signs: each analyte's baseline, moved by the problem that moves it most.

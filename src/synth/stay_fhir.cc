@@ -70,9 +70,12 @@ Json AdministrationDosage(const MedOrder& m) {
     const char* ucum;
     bool rate;
   };
-  constexpr U kUnits[] = {{"mg", "mg", false},        {"g", "g", false},
-                          {"mcg", "ug", false},       {"mEq", "meq", false},
-                          {"units", "[U]", false},    {"mL/h", "mL/h", true},
+  constexpr U kUnits[] = {{"mg", "mg", false},
+                          {"g", "g", false},
+                          {"mcg", "ug", false},
+                          {"mEq", "meq", false},
+                          {"units", "[U]", false},
+                          {"mL/h", "mL/h", true},
                           {"units/kg/h", "[U]/kg/h", true}};
   for (const U& u : kUnits) {
     if (unit != u.written) continue;

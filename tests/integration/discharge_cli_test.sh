@@ -107,4 +107,26 @@ echo '{"encounter_id": 1}' > "$work/bad.jsonl"
 "$bin" synth --kind inpatient --out "$work/c" --encounters 5 --departments ED > /dev/null 2> "$work/err.txt"; rc=$?
 [ $rc -eq 2 ] && [ ! -e "$work/c" ] && pass "radiology option with --kind inpatient: exit 2, nothing written" || fail "rc=$rc $(cat "$work/err.txt")"
 
+# 7. The prompt of a stay: de-identified, tagged, within its limit.
+first=$(head -1 "$work/a/truth/stays.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["encounter_id"])')
+if "$bin" --home "$work/home" discharge prompt --cohort "$work/a" --stay "$first" --sources --max-chars 4000 \
+     > "$work/prompt.txt" 2> "$work/prompt.err"; then
+  head -1 "$work/prompt.txt" | has -x "<discharge>" && has -x "<summary>" "$work/prompt.txt" \
+    && pass "prompt from <discharge> to <summary>" || fail "prompt shape: $(head -3 "$work/prompt.txt")"
+  has -E "^M1	MedicationRequest/" "$work/prompt.txt" && pass "source tags name their resources" || fail "no source map"
+  python3 - "$work/a/truth/stays.jsonl" "$work/prompt.txt" <<'PY' && pass "no PHI of the stay in its prompt" || fail "PHI in the prompt"
+import json, sys
+truth = json.loads(open(sys.argv[1]).readline())
+text = open(sys.argv[2]).read()
+prompt = text[: text.index("<summary>")]
+assert len(prompt) <= 4000, len(prompt)
+leaks = [p for p in truth["phi"] if len(p) > 3 and p in prompt]
+assert not leaks, leaks
+PY
+else
+  fail "discharge prompt exited non-zero: $(cat "$work/prompt.err")"
+fi
+"$bin" --home "$work/home" discharge prompt --cohort "$work/a" --stay nope > /dev/null 2> "$work/err.txt"; rc=$?
+[ $rc -eq 2 ] && has "no inpatient stay 'nope'" "$work/err.txt" && pass "unknown stay: exit 2" || fail "unknown stay: rc=$rc $(cat "$work/err.txt")"
+
 finish

@@ -134,7 +134,8 @@ TEST_F(DischargeScoreTest, AWrongChangeCostsReconciliationAndIsUnsupported) {
   // Lisinopril continued where the truth stopped it.
   const std::string draft =
       Replace(Replace(kGrouped, "STOP:\n- lisinopril (acute kidney injury)\n", ""),
-              "- aspirin 81 mg oral daily\n", "- aspirin 81 mg oral daily\n- lisinopril 10 mg oral daily\n");
+              "- aspirin 81 mg oral daily\n",
+              "- aspirin 81 mg oral daily\n- lisinopril 10 mg oral daily\n");
   const DischargeScores s = Score(draft);
   EXPECT_NEAR(s.med_precision, 2.0 / 3, 1e-9);
   EXPECT_NEAR(s.med_recall, 2.0 / 3, 1e-9);
@@ -143,8 +144,8 @@ TEST_F(DischargeScoreTest, AWrongChangeCostsReconciliationAndIsUnsupported) {
 }
 
 TEST_F(DischargeScoreTest, AnotherPatientsDrugIsInventedAndUnsupported) {
-  const std::string draft = Replace(kGrouped, "CONTINUE:\n",
-                                    "START:\n- amoxicillin 1 g oral three times daily\nCONTINUE:\n");
+  const std::string draft = Replace(
+      kGrouped, "CONTINUE:\n", "START:\n- amoxicillin 1 g oral three times daily\nCONTINUE:\n");
   const DischargeScores s = Score(draft);
   EXPECT_NEAR(s.invented_medication_rate, 1.0 / 4, 1e-9);
   EXPECT_NEAR(s.med_precision, 3.0 / 4, 1e-9);
@@ -152,7 +153,8 @@ TEST_F(DischargeScoreTest, AnotherPatientsDrugIsInventedAndUnsupported) {
 }
 
 TEST_F(DischargeScoreTest, AProblemWithoutItsOutcomeIsMentionedNotCovered) {
-  const DischargeScores s = Score(Replace(kGrouped, "lisinopril stopped. Resolved.", "lisinopril stopped."));
+  const DischargeScores s =
+      Score(Replace(kGrouped, "lisinopril stopped. Resolved.", "lisinopril stopped."));
   EXPECT_NEAR(s.problem_coverage.value, 2.0 / 3, 1e-9);
   EXPECT_DOUBLE_EQ(s.problem_mentioned, 1.0);
   // Another problem's outcome word does not cover it.
@@ -161,8 +163,8 @@ TEST_F(DischargeScoreTest, AProblemWithoutItsOutcomeIsMentionedNotCovered) {
 }
 
 TEST_F(DischargeScoreTest, AProblemTheStayDoesNotHaveIsUnsupported) {
-  const DischargeScores s = Score(Replace(
-      kGrouped, "3. Hypertension\n\n", "3. Hypertension\n4. Community-acquired pneumonia\n\n"));
+  const DischargeScores s = Score(Replace(kGrouped, "3. Hypertension\n\n",
+                                          "3. Hypertension\n4. Community-acquired pneumonia\n\n"));
   EXPECT_NEAR(s.unsupported_rate, 1.0 / static_cast<double>(s.statements), 1e-9);
 }
 
@@ -193,7 +195,8 @@ TEST(DischargeBaselinesTest, ExtractiveCopiesTheLastPlanAndTheHomeList) {
   EXPECT_EQ(x.find("Dispo"), std::string::npos) << x;
   EXPECT_NE(x.find("- aspirin 81 mg oral daily [CONTINUED]"), std::string::npos) << x;
   // A Chinese progress note's plan is found by its heading.
-  s.last_progress_note = "病程紀錄\n評估與計畫：\n1. Cellulitis of the left lower leg：持續觀察\n主治醫師：A B\n";
+  s.last_progress_note =
+      "病程紀錄\n評估與計畫：\n1. Cellulitis of the left lower leg：持續觀察\n主治醫師：A B\n";
   EXPECT_NE(ExtractiveSummary(s).find("1. Cellulitis of the left lower leg"), std::string::npos);
 }
 

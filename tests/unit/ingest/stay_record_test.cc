@@ -31,8 +31,9 @@ TEST(StayRecordTest, GroupsEveryResourceOfAStayUnderItsEncounter) {
     for (const auto& n : s.notes) EXPECT_NE(n.type_code, kDischargeSummaryLoinc);
     EXPECT_TRUE(std::is_sorted(s.notes.begin(), s.notes.end(),
                                [](const auto& a, const auto& b) { return a.date < b.date; }));
-    EXPECT_TRUE(std::is_sorted(s.observations.begin(), s.observations.end(),
-                               [](const auto& a, const auto& b) { return a.effective < b.effective; }));
+    EXPECT_TRUE(
+        std::is_sorted(s.observations.begin(), s.observations.end(),
+                       [](const auto& a, const auto& b) { return a.effective < b.effective; }));
     EXPECT_FALSE(s.conditions.empty());
     EXPECT_FALSE(s.allergies.empty());
     EXPECT_FALSE(s.medication_requests.empty());
