@@ -15,6 +15,22 @@ using prompt_text::Number;
 using prompt_text::Path;
 using prompt_text::Str;
 
+// Short names of the analytes: the radiology prompt's (lab_names.h), and those of a ward's
+// daily panel and vital signs.
+std::string_view AnalyteName(std::string_view loinc) {
+  struct Entry {
+    std::string_view code, name;
+  };
+  static constexpr Entry kNames[] = {
+      {"777-3", "platelets"},    {"2951-2", "sodium"},     {"2823-3", "potassium"},
+      {"1963-8", "bicarbonate"}, {"2345-7", "glucose"},    {"2524-7", "lactate"},
+      {"4548-4", "HbA1c"},       {"8867-4", "heart rate"}, {"9279-1", "respiratory rate"},
+      {"8480-6", "systolic BP"}};
+  for (const Entry& e : kNames)
+    if (e.code == loinc) return e.name;
+  return LabShortName(loinc);
+}
+
 const json::Array& ArrayAt(const json::Value* v) {
   static const json::Array kEmpty;
   return v && v->is_array() ? v->as_array() : kEmpty;
@@ -126,7 +142,7 @@ std::string SeriesLine(const json::Value& s, const char* key, int detail) {
     if (detail >= 2 && worst != 0 && worst + 1 != values.size()) shown.push_back(worst);
     if (values.size() > 1) shown.push_back(values.size() - 1);
     const std::string code = Str(series.Find("code"));
-    const std::string_view short_name = LabShortName(code);
+    const std::string_view short_name = AnalyteName(code);
     std::string line = short_name.empty() ? Display(series) : std::string(short_name);
     if (const std::string unit = Str(series.Find("unit")); !unit.empty()) line += " " + unit;
     line += ":";

@@ -12,26 +12,11 @@ inline std::string_view LabShortName(std::string_view loinc) {
   struct Entry {
     std::string_view code, name;
   };
-  static constexpr Entry kNames[] = {{"6690-2", "WBC"},
-                                     {"1988-5", "CRP"},
-                                     {"33959-8", "procalcitonin"},
-                                     {"30934-4", "BNP"},
-                                     {"10839-9", "troponin"},
-                                     {"59408-5", "SpO2"},
-                                     {"8310-5", "temperature"},
-                                     {"718-7", "hemoglobin"},
-                                     {"2160-0", "creatinine"},
-                                     {"48065-7", "D-dimer"},
-                                     {"777-3", "platelets"},
-                                     {"2951-2", "sodium"},
-                                     {"2823-3", "potassium"},
-                                     {"1963-8", "bicarbonate"},
-                                     {"2345-7", "glucose"},
-                                     {"2524-7", "lactate"},
-                                     {"4548-4", "HbA1c"},
-                                     {"8867-4", "heart rate"},
-                                     {"9279-1", "respiratory rate"},
-                                     {"8480-6", "systolic BP"}};
+  static constexpr Entry kNames[] = {
+      {"6690-2", "WBC"},         {"1988-5", "CRP"},       {"33959-8", "procalcitonin"},
+      {"30934-4", "BNP"},        {"10839-9", "troponin"}, {"59408-5", "SpO2"},
+      {"8310-5", "temperature"}, {"718-7", "hemoglobin"}, {"2160-0", "creatinine"},
+      {"48065-7", "D-dimer"}};
   for (const Entry& e : kNames)
     if (e.code == loinc) return e.name;
   return {};
