@@ -299,8 +299,9 @@ int RunVerify(const std::string& dir) {
 
 Runner RegisterIngest(CLI::App& app) {
   auto a = std::make_shared<IngestArgs>();
-  app.add_option("--dicom", a->dicom, "Directory of DICOM files (searched recursively)")
-      ->required()
+  app.add_option("--dicom", a->dicom,
+                 "Directory of DICOM files (searched recursively); leave out for a record of "
+                 "inpatient stays alone (discharge samples need no image)")
       ->type_name("DIR");
   app.add_option("--fhir", a->fhir,
                  "FHIR R4 NDJSON (.ndjson) or Bundle (.json) files, or directories of them")

@@ -28,6 +28,8 @@
 #include "dicom/info.h"
 #include "fhir/reader.h"
 #include "ingest/sample.h"
+#include "ingest/stay_record.h"
+#include "ingest/stay_sample.h"
 #include "monitor/features.h"
 #include "speech/audio.h"
 
@@ -333,9 +335,40 @@ StatusOr<SampleImage> PrepareImage(const fs::path& path, const std::string& expe
 
 struct EncounterWork {
   std::string encounter_id, key;
+  const StayRecord* stay = nullptr;  // an inpatient stay: a sample of the discharge task
   std::vector<const DicomScan*> images;
   std::vector<std::pair<std::string, std::string>> audio;  // relative path, sha256
 };
+
+// Transcribes the encounter's dictations; a file that cannot be read or transcribed goes to
+// `a.quarantine`. `audio_paths` receives the paths transcribed, in order.
+std::vector<std::string> TranscribeAudio(const EncounterWork& w, const IngestOptions& o,
+                                         RecognizerPool& asr, Assembled& a,
+                                         std::vector<std::string>& audio_paths) {
+  std::vector<std::string> transcripts;
+  for (const auto& [path, sha] : w.audio) {
+    auto bytes = ReadFile(fs::path(o.audio_root) / path);
+    StatusOr<speech::Audio> audio = bytes.ok() ? speech::DecodeWav(*bytes) : bytes.status();
+    if (!audio.ok()) {
+      a.quarantine.push_back({"audio", path, sha, "audio_unreadable", audio.status().message()});
+      continue;
+    }
+    auto r = asr.Acquire();
+    if (!r.ok()) {
+      a.quarantine.push_back({"audio", path, sha, "asr_failed", r.status().message()});
+      continue;
+    }
+    auto text = (*r)->Transcribe(*audio);
+    asr.Release(std::move(r).value());
+    if (!text.ok()) {
+      a.quarantine.push_back({"audio", path, sha, "asr_failed", text.status().message()});
+      continue;
+    }
+    transcripts.push_back(std::move(text).value());
+    audio_paths.push_back(path);
+  }
+  return transcripts;
+}
 
 Assembled AssembleEncounter(const EncounterWork& w, const Record& rec, const IngestOptions& o,
                             const deid::Pseudonymizer& p, RecognizerPool& asr) {
@@ -362,27 +395,7 @@ Assembled AssembleEncounter(const EncounterWork& w, const Record& rec, const Ing
     used_images.push_back(s);
   }
   std::vector<std::string> audio_paths;
-  for (const auto& [path, sha] : w.audio) {
-    auto bytes = ReadFile(fs::path(o.audio_root) / path);
-    StatusOr<speech::Audio> audio = bytes.ok() ? speech::DecodeWav(*bytes) : bytes.status();
-    if (!audio.ok()) {
-      a.quarantine.push_back({"audio", path, sha, "audio_unreadable", audio.status().message()});
-      continue;
-    }
-    auto r = asr.Acquire();
-    if (!r.ok()) {
-      a.quarantine.push_back({"audio", path, sha, "asr_failed", r.status().message()});
-      continue;
-    }
-    auto text = (*r)->Transcribe(*audio);
-    asr.Release(std::move(r).value());
-    if (!text.ok()) {
-      a.quarantine.push_back({"audio", path, sha, "asr_failed", text.status().message()});
-      continue;
-    }
-    in.transcripts.push_back(std::move(text).value());
-    audio_paths.push_back(path);
-  }
+  in.transcripts = TranscribeAudio(w, o, asr, a, audio_paths);
   auto fail_encounter = [&](const char* reason, const std::string& detail) {
     a.quarantine.push_back({"encounter", w.key, "", reason, detail});
     for (const DicomScan* s : used_images) {
@@ -426,6 +439,44 @@ Assembled AssembleEncounter(const EncounterWork& w, const Record& rec, const Ing
   return a;
 }
 
+// A stay's sample: its record and transcribed dictations, when it has a signed discharge summary.
+Assembled AssembleStay(const EncounterWork& w, const IngestOptions& o, const deid::Pseudonymizer& p,
+                       RecognizerPool& asr) {
+  Assembled a;
+  std::vector<std::string> audio_paths;
+  const std::vector<std::string> transcripts = TranscribeAudio(w, o, asr, a, audio_paths);
+  auto fail = [&](const char* reason, const std::string& detail) {
+    a.quarantine.push_back({"encounter", w.key, "", reason, detail});
+    for (const auto& [path, sha] : w.audio)
+      if (std::find(audio_paths.begin(), audio_paths.end(), path) != audio_paths.end())
+        a.quarantine.push_back({"audio", path, sha, "encounter_quarantined", detail});
+    return a;
+  };
+  if (!w.stay->discharge_summary)
+    return fail("no_discharge_summary",
+                "the inpatient stay has no signed discharge summary (DocumentReference of LOINC "
+                "18842-5)");
+  auto st = AssembleStaySample(*w.stay, p, transcripts);
+  if (!st.ok()) return fail("stay_unusable", st.status().message());
+  Sample s;
+  s.key = st->key;
+  s.patient_pseudonym = st->patient_pseudonym;
+  s.department =
+      w.stay->encounter.service_type.empty() ? "inpatient" : w.stay->encounter.service_type;
+  s.device_model = "none";
+  s.primary_finding = "none";
+  for (const fhir::Condition& c : w.stay->conditions) {
+    if (c.category != "encounter-diagnosis" || c.code.empty()) continue;
+    s.primary_finding = c.code[0].code.substr(0, 3);
+    break;
+  }
+  s.json = std::move(st->json);
+  s.report = std::move(st->summary);
+  a.sample = std::move(s);
+  a.used_audio = std::move(audio_paths);
+  return a;
+}
+
 // Writes samples to per-split shards, starting a new shard past the size limit.
 class ShardSet {
  public:
@@ -440,7 +491,7 @@ class ShardSet {
     }
     RETURN_IF_ERROR(o.writer->Add(s.key + ".json", s.json));
     RETURN_IF_ERROR(o.writer->Add(s.key + ".txt", s.report));
-    RETURN_IF_ERROR(o.writer->Add(s.key + ".img.npy", s.npy));
+    if (!s.npy.empty()) RETURN_IF_ERROR(o.writer->Add(s.key + ".img.npy", s.npy));
     for (size_t i = 0; i < s.dicoms.size(); ++i) {
       RETURN_IF_ERROR(o.writer->Add(s.key + "." + std::to_string(i) + ".dcm", s.dicoms[i]));
     }
@@ -530,7 +581,10 @@ Status BuildPart(const IngestOptions& o, const fs::path& part_dir, IngestResult&
 
   // 2. DICOM.
   const dataset::EncounterIndex index(rec.valid, o.match_window_minutes);
-  ASSIGN_OR_RETURN(std::vector<std::string> dicom_files, ListFiles(o.dicom_root));
+  std::vector<std::string> dicom_files;
+  if (!o.dicom_root.empty()) {
+    ASSIGN_OR_RETURN(dicom_files, ListFiles(o.dicom_root));
+  }
   std::vector<DicomScan> scans(dicom_files.size());
   {
     ProgressBar bar("scan DICOM", dicom_files.size(), o.progress && isatty(2));
@@ -600,6 +654,10 @@ Status BuildPart(const IngestOptions& o, const fs::path& part_dir, IngestResult&
       work[enc_id].audio.emplace_back(rel, sha);
     }
   }
+  // Inpatient stays (Encounters of class IMP with a discharge disposition) become samples of the
+  // discharge task; the other encounters, radiology samples.
+  const std::vector<StayRecord> stays = GroupStays(rec.valid);
+  for (const StayRecord& st : stays) work.at(st.encounter.id).stay = &st;
   std::vector<const EncounterWork*> mine;
   for (auto& [id, w] : work) {
     if (owner.at(id) != rank) continue;
@@ -621,7 +679,8 @@ Status BuildPart(const IngestOptions& o, const fs::path& part_dir, IngestResult&
     const size_t n = std::min(kBatch, mine.size() - start);
     std::vector<Assembled> batch(n);
     ParallelFor(n, o.jobs, [&](size_t i) {
-      batch[i] = AssembleEncounter(*mine[start + i], rec, o, p, asr);
+      batch[i] = mine[start + i]->stay ? AssembleStay(*mine[start + i], o, p, asr)
+                                       : AssembleEncounter(*mine[start + i], rec, o, p, asr);
       bar.Advance();
     });
     for (Assembled& a : batch) {
@@ -640,7 +699,7 @@ Status BuildPart(const IngestOptions& o, const fs::path& part_dir, IngestResult&
                        s.device_model,
                        s.primary_finding};
       RETURN_IF_ERROR(shards.Add(entry.split, s, entry));
-      if (split == dataset::Split::kTrain) {
+      if (split == dataset::Split::kTrain && !a.first_pixels.empty()) {
         monitor::AddSampleFeatures(s.json, drift);
         monitor::AddImageFeatures(a.first_pixels.data(), a.first_pixels.size(), drift);
         monitor::AddReportFeatures(s.report, drift);
@@ -721,7 +780,7 @@ StatusOr<IngestResult> RunIngest(const IngestOptions& o) {
     return InvalidArgumentError("audio given but no speech recognizer configured");
   }
   std::error_code ec;
-  if (!fs::is_directory(o.dicom_root, ec)) {
+  if (!o.dicom_root.empty() && !fs::is_directory(o.dicom_root, ec)) {
     return NotFoundError("DICOM input '" + o.dicom_root + "' is not a directory");
   }
   if (!o.audio_root.empty() && !fs::is_directory(o.audio_root, ec)) {

@@ -43,7 +43,8 @@ class Tagger {
 
 }  // namespace
 
-StatusOr<StaySample> AssembleStaySample(const StayRecord& stay, const deid::Pseudonymizer& p) {
+StatusOr<StaySample> AssembleStaySample(const StayRecord& stay, const deid::Pseudonymizer& p,
+                                        const std::vector<std::string>& transcripts) {
   if (!stay.patient) return InvalidArgumentError("stay " + stay.encounter.id + " has no patient");
   const long admitted = dataset::ParseFhirDateTime(stay.encounter.start);
   if (admitted < 0)
@@ -173,6 +174,13 @@ StatusOr<StaySample> AssembleStaySample(const StayRecord& stay, const deid::Pseu
   const Json length =
       discharged < 0 ? Json(nullptr) : Json(static_cast<int>((discharged - midnight) / kDay));
 
+  Json transcript = nullptr;
+  if (!transcripts.empty()) {
+    std::string t;
+    for (const std::string& x : transcripts)
+      t += (t.empty() ? "" : " ") + scrubber.ScrubTranscript(x);
+    transcript = t;
+  }
   const Json sample = {
       {"schema_version", kSampleSchemaVersion},
       {"key", s.key},
@@ -197,7 +205,7 @@ StatusOr<StaySample> AssembleStaySample(const StayRecord& stay, const deid::Pseu
           {"procedures", procedures},
           {"imaging", imaging},
           {"notes", notes}}},
-        {"speech_transcript", nullptr}}},
+        {"speech_transcript", transcript}}},
       {"target_report", s.summary},
   };
   s.json = sample.dump();

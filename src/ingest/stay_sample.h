@@ -34,7 +34,10 @@ struct StaySample {
   std::vector<std::pair<std::string, std::string>> sources;  // tag -> "Type/id"
 };
 
-// InvalidArgument when the stay has no patient or no admission time.
-StatusOr<StaySample> AssembleStaySample(const StayRecord& stay, const deid::Pseudonymizer& p);
+// `transcripts`: the raw ASR output of the stay's dictated discharge notes, scrubbed into
+// `speech_transcript` (null without any). InvalidArgument when the stay has no patient or no
+// admission time.
+StatusOr<StaySample> AssembleStaySample(const StayRecord& stay, const deid::Pseudonymizer& p,
+                                        const std::vector<std::string>& transcripts = {});
 
 }  // namespace medscribe::ingest

@@ -11,6 +11,7 @@
 #include "dataset/shard.h"
 #include "dicom/dataset.h"
 #include "speech/audio.h"
+#include "synth/cohort.h"
 #include "testing/synth_plan.h"
 #include "testing/temp_dir.h"
 
@@ -376,6 +377,59 @@ TEST_F(IngestTest, RejectsInvalidOptionsWithoutWriting) {
   o.key = "short";
   EXPECT_EQ(RunIngest(o).status().code(), ErrorCode::kInvalidArgument);
   EXPECT_FALSE(fs::exists(tmp_ / "ds"));
+}
+
+TEST(IngestStaysTest, InpatientStaysBecomeDischargeSamples) {
+  medscribe::testing::TempDir tmp;
+  synth::SynthOptions so;
+  so.kind = "inpatient";
+  so.out_dir = (tmp.path() / "stays").string();
+  so.encounters = 30;
+  so.seed = 8;
+  so.speech = true;
+  ASSERT_TRUE(synth::WriteCohort(so, nullptr).ok());
+  IngestOptions o;
+  o.fhir_paths = {(tmp.path() / "stays" / "fhir").string()};
+  o.audio_root = (tmp.path() / "stays" / "audio").string();
+  o.out = tmp.path() / "ds";
+  o.key = kKey;
+  o.jobs = 2;
+  o.progress = false;
+  o.recognizer = []() -> StatusOr<std::unique_ptr<speech::Recognizer>> {
+    return std::unique_ptr<speech::Recognizer>(new FixedRecognizer());
+  };
+  auto r = RunIngest(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->samples, 30u);
+  EXPECT_EQ(r->quarantined, 0u);
+  EXPECT_EQ(r->tallies["encounters"].ingested, 30u);
+  EXPECT_GT(r->tallies["audio"].ingested, 0u);
+  EXPECT_EQ(r->tallies["audio"].ingested, r->tallies["audio"].inputs);
+  const Json manifest = Json::parse(ReadFile(r->dir / "manifest.json").value());
+  int samples = 0, summaries = 0, transcripts = 0;
+  std::string last_key;
+  for (const Json& sh : manifest["shards"]) {
+    auto members = dataset::ReadShard(ReadFile(r->dir / sh["name"].get<std::string>()).value());
+    ASSERT_TRUE(members.ok());
+    for (const auto& m : *members) {
+      EXPECT_NE(m.field(), "img.npy") << m.name;
+      if (m.field() == "json") {
+        const Json j = Json::parse(m.data);
+        EXPECT_EQ(j["task"], "discharge_summary");
+        EXPECT_GE(m.key(), last_key) << "samples out of key order";
+        last_key = m.key();
+        ++samples;
+        transcripts += j["modalities"]["speech_transcript"] == "no prior studies";
+      }
+      if (m.field() == "txt")
+        summaries += m.data.find("DISCHARGE MEDICATIONS:") != std::string::npos;
+    }
+    last_key.clear();
+  }
+  EXPECT_EQ(samples, 30);
+  EXPECT_EQ(summaries, 30);
+  EXPECT_EQ(static_cast<uint64_t>(transcripts), r->tallies["audio"].ingested);
+  EXPECT_TRUE(VerifyDataset(r->dir)->problems.empty());
 }
 
 }  // namespace
