@@ -138,6 +138,15 @@ StatusOr<SplitIndex> IndexSplit(const std::string& dir, const std::string& split
       (field == "json" ? loc.json : loc.image) = {offset, m.data.size()};
     }
     for (size_t i = first; i < index.samples.size(); ++i) {
+      const SampleLocation& loc = index.samples[i];
+      if (loc.json.size > 0 && loc.image.size == 0 &&
+          std::string_view(bytes.data() + loc.json.offset, loc.json.size)
+                  .find("\"task\":\"discharge_summary\"") != std::string_view::npos) {
+        return FailedPreconditionError(
+            name + ": sample " + loc.key +
+            " is an inpatient stay (task discharge_summary); the report model trains on "
+            "radiology samples only (docs/discharge.md)");
+      }
       if (index.samples[i].json.size == 0 || index.samples[i].image.size == 0) {
         return DataLossError(name + ": sample " + index.samples[i].key +
                              " lacks its .json or .img.npy");
