@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "common/files.h"
+#include "common/strings.h"
 #include "common/subprocess.h"
 #include "registry_access.h"
 #include "tune/study.h"
@@ -280,41 +281,18 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows) {
   }
 }
 
-std::string HtmlEscape(const std::string& text) {
-  std::string out;
-  for (char ch : text) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return out;
-}
-
 // One page with the study's table and its plot, for a browser.
 std::string HtmlReport(const tune::StudyConfig& c,
                        const std::vector<std::vector<std::string>>& rows, const std::string& svg) {
   std::string html = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" +
-                     HtmlEscape(c.name) +
+                     XmlEscape(c.name) +
                      "</title><style>body{font-family:sans-serif}td,th{padding:2px 8px;"
                      "text-align:right}</style></head><body>\n<h1>Study " +
-                     HtmlEscape(c.name) + "</h1>\n<table>\n";
+                     XmlEscape(c.name) + "</h1>\n<table>\n";
   for (size_t i = 0; i < rows.size(); ++i) {
     html += "<tr>";
     for (const std::string& cell : rows[i])
-      html += (i == 0 ? "<th>" : "<td>") + HtmlEscape(cell) + (i == 0 ? "</th>" : "</td>");
+      html += (i == 0 ? "<th>" : "<td>") + XmlEscape(cell) + (i == 0 ? "</th>" : "</td>");
     html += "</tr>\n";
   }
   return html + "</table>\n<p>* the best trial</p>\n" + svg + "</body></html>\n";
@@ -334,7 +312,7 @@ std::string Plot(const tune::StudyConfig& c, const std::vector<tune::Trial>& tri
   std::string svg =
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"400\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n<text x=\"60\" y=\"18\">" +
-      HtmlEscape(c.name) + ": " + HtmlEscape(c.objective) +
+      XmlEscape(c.name) + ": " + XmlEscape(c.objective) +
       " by step (dashed: pruned; thick: best)</text>\n";
   char buf[256];
   std::snprintf(buf, sizeof(buf),

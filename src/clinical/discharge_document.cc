@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/base64.h"
+#include "common/strings.h"
 
 namespace medscribe::clinical {
 namespace {
@@ -34,29 +35,6 @@ bool IsHeading(const std::string& line, std::string* name) {
   return !kGroups.count(*name);
 }
 
-std::string EscapeXml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // XHTML narrative of a section: one <p> per line.
 std::string Narrative(const std::string& text) {
   std::string div = "<div xmlns=\"http://www.w3.org/1999/xhtml\">";
@@ -68,7 +46,7 @@ std::string Narrative(const std::string& text) {
     const std::string line = Trim(text.substr(start, end - start));
     start = end + 1;
     if (line.empty()) continue;
-    div += "<p>" + EscapeXml(line) + "</p>";
+    div += "<p>" + XmlEscape(line) + "</p>";
     any = true;
   }
   if (!any) div += "<p>None.</p>";

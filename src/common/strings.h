@@ -29,4 +29,28 @@ inline std::vector<std::string_view> SplitWhitespace(std::string_view s) {
   return words;
 }
 
+// `text` with &, <, > and " escaped for XML and HTML text and attribute values.
+inline std::string XmlEscape(std::string_view text) {
+  std::string out;
+  for (char ch : text) {
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += ch;
+    }
+  }
+  return out;
+}
+
 }  // namespace medscribe

@@ -865,36 +865,7 @@ Stay PlanStay(uint64_t seed, int index, int patient, const Patient& p, const Dat
       pr.course = ChronicCourse(s, pr.chronic);
       continue;
     }
-    std::string_view key;
-    switch (pr.kind) {
-      case Acute::kPneumonia:
-      case Acute::kCellulitis:
-      case Acute::kUrinaryInfection:
-        key = "wbc";
-        break;
-      case Acute::kHeartFailure:
-        key = "bnp";
-        break;
-      case Acute::kCopdExacerbation:
-        key = "spo2";
-        break;
-      case Acute::kKidneyInjury:
-        key = "creatinine";
-        break;
-      case Acute::kGiBleed:
-        key = "hemoglobin";
-        break;
-      case Acute::kAtrialFibrillation:
-        key = "heart_rate";
-        break;
-      case Acute::kHyperglycemia:
-        key = "glucose";
-        break;
-      case Acute::kHypokalemia:
-        key = "potassium";
-        break;
-    }
-    const std::string t = trend(key);
+    const std::string t = trend(KeyAnalyte(pr.kind));
     pr.course = treatment[i] + (t.empty() ? "" : "; " + t);
     pr.course[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(pr.course[0])));
     pr.course += ".";

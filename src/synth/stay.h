@@ -39,7 +39,10 @@ enum class Acute {
 };
 inline constexpr int kNumAcute = 10;
 
-std::string_view AcuteName(Acute a);    // "pneumonia" (truth and file key)
+std::string_view AcuteName(Acute a);  // "pneumonia" (truth and file key)
+// The analyte whose course a problem's summary quotes (StayLabSpecs() key): "wbc" for
+// pneumonia, "bnp" for heart failure, ...
+std::string_view KeyAnalyte(Acute a);
 std::string_view AcutePhrase(Acute a);  // "community-acquired pneumonia"
 Code AcuteCode(Acute a);                // ICD-10-CM
 

@@ -19,6 +19,30 @@ std::string_view AcuteName(Acute a) {
   return kNames[static_cast<int>(a)];
 }
 
+std::string_view KeyAnalyte(Acute a) {
+  switch (a) {
+    case Acute::kPneumonia:
+    case Acute::kCellulitis:
+    case Acute::kUrinaryInfection:
+      return "wbc";
+    case Acute::kHeartFailure:
+      return "bnp";
+    case Acute::kCopdExacerbation:
+      return "spo2";
+    case Acute::kKidneyInjury:
+      return "creatinine";
+    case Acute::kGiBleed:
+      return "hemoglobin";
+    case Acute::kAtrialFibrillation:
+      return "heart_rate";
+    case Acute::kHyperglycemia:
+      return "glucose";
+    case Acute::kHypokalemia:
+      return "potassium";
+  }
+  return "";
+}
+
 std::string_view AcutePhrase(Acute a) {
   constexpr std::string_view kPhrases[] = {"community-acquired pneumonia",
                                            "acute on chronic systolic heart failure",

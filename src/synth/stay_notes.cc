@@ -106,33 +106,9 @@ std::vector<std::string> ActionsOn(const Stay& s, int i, int day) {
   return out;
 }
 
-std::string_view KeyLab(const StayProblem& pr) {
-  switch (pr.kind) {
-    case Acute::kPneumonia:
-    case Acute::kCellulitis:
-    case Acute::kUrinaryInfection:
-      return "wbc";
-    case Acute::kHeartFailure:
-      return "bnp";
-    case Acute::kCopdExacerbation:
-      return "spo2";
-    case Acute::kKidneyInjury:
-      return "creatinine";
-    case Acute::kGiBleed:
-      return "hemoglobin";
-    case Acute::kAtrialFibrillation:
-      return "heart_rate";
-    case Acute::kHyperglycemia:
-      return "glucose";
-    case Acute::kHypokalemia:
-      return "potassium";
-  }
-  return "";
-}
-
 // The problem's state on `day`, from its key analyte against admission.
 std::string StatusOn(const Stay& s, const StayProblem& pr, int day) {
-  const std::string_view key = KeyLab(pr);
+  const std::string_view key = KeyAnalyte(pr.kind);
   const LabPoint* first = ValueOn(s, key, 0);
   const LabPoint* now = nullptr;
   for (int d = day; d >= 0 && !now; --d) now = ValueOn(s, key, d);
