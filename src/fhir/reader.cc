@@ -274,6 +274,7 @@ StatusOr<Resource> Convert(const Obj& o, const std::string& type) {
     RETURN_IF_ERROR(o.Ref("subject", ob.subject));
     RETURN_IF_ERROR(o.Ref("encounter", ob.encounter));
     RETURN_IF_ERROR(o.Codings("code", ob.code));
+    RETURN_IF_ERROR(o.Str("valueString", ob.value_string));
     RETURN_IF_ERROR(o.Child("valueQuantity", [&](const Obj& q) -> Status {
       RETURN_IF_ERROR(q.Num("value", ob.value));
       RETURN_IF_ERROR(q.Str("code", ob.unit));

@@ -59,6 +59,7 @@ struct ImagingStudy {
 
 struct Observation {
   std::string id, status, effective, unit, interpretation;
+  std::string value_string;  // valueString (an interim or text result)
   Reference subject, encounter;
   std::vector<Coding> code;
   std::optional<double> value, low, high;

@@ -115,6 +115,7 @@ StatusOr<StaySample> AssembleStaySample(const StayRecord& stay, const deid::Pseu
     Json out = Json::array();
     std::map<std::string, size_t> at;
     for (const fhir::Observation& o : stay.observations) {
+      if (o.status == "registered" || o.status == "preliminary") continue;  // pending, below
       // Vital signs by their LOINC codes (heart rate, temperature, SpO2, respiratory rate,
       // blood pressures).
       const bool vital_code = [&] {
@@ -145,6 +146,17 @@ StatusOr<StaySample> AssembleStaySample(const StayRecord& stay, const deid::Pseu
   };
   const Json labs = series(false);
   const Json vitals = series(true);
+  // Results not final at discharge.
+  Json pending = Json::array();
+  for (const fhir::Observation& o : stay.observations) {
+    if (o.status != "registered" && o.status != "preliminary") continue;
+    Json j = Code(o.code);
+    j["id"] = tags.Tag('L', "Observation", o.id);
+    j["day"] = day_of(o.effective);
+    j["status"] = o.status;
+    j["result"] = o.value_string.empty() ? Json(nullptr) : Json(scrubber.Scrub(o.value_string));
+    pending.push_back(std::move(j));
+  }
   Json procedures = Json::array();
   for (const fhir::Procedure& pr : stay.procedures) {
     Json j = Code(pr.code);
@@ -202,6 +214,7 @@ StatusOr<StaySample> AssembleStaySample(const StayRecord& stay, const deid::Pseu
           {"medications", medications},
           {"labs", labs},
           {"vitals", vitals},
+          {"pending", pending},
           {"procedures", procedures},
           {"imaging", imaging},
           {"notes", notes}}},

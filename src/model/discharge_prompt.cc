@@ -168,6 +168,17 @@ std::string ProceduresLine(const json::Value& s) {
   return Join(out, "; ");
 }
 
+std::string PendingLine(const json::Value& s) {
+  std::vector<std::string> out;
+  for (const json::Value& p : ArrayAt(s.Find("pending"))) {
+    std::string line =
+        "[" + Str(p.Find("id")) + "] " + DayOf(p) + " " + Display(p) + ": " + Str(p.Find("status"));
+    if (const std::string r = Str(p.Find("result")); !r.empty()) line += ", " + r;
+    out.push_back(line);
+  }
+  return Join(out, "; ");
+}
+
 std::string ImagingLine(const json::Value& s) {
   std::vector<std::string> out;
   for (const json::Value& r : ArrayAt(s.Find("imaging"))) {
@@ -268,6 +279,7 @@ StatusOr<Prompt> BuildDischargePrompt(const json::Value& sample, const Discharge
   head += "<hospital medications> " + or_none(MedicationsLine(s, false)) + "\n";
   std::string tail = "<procedures> " + or_none(ProceduresLine(s)) + "\n";
   tail += "<imaging> " + or_none(ImagingLine(s)) + "\n";
+  tail += "<pending> " + or_none(PendingLine(s)) + "\n";
   const std::string dictation =
       o.dictation ? Str(Path(sample, {"modalities", "speech_transcript"})) : "";
   std::string end = "<dictation> " + or_none(dictation) + "\n<summary>";

@@ -14,6 +14,7 @@
 //   <vitals> temperature Cel: day 0 38.9 H [V1], day 5 36.8 [V6]; ...
 //   <procedures> [R1] day 1 Echocardiography: Left ventricular ejection fraction 30 to 35%.
 //   <imaging> [I1] day 0: Consolidation in the right lower lobe, consistent with pneumonia.
+//   <pending> [L70] day 0 Bacteria identified in Blood by Culture: preliminary, No growth to date
 //   <notes> [N1] day 0 admission: <assessment and plan> [N6] day 4 progress: <assessment and
 //   plan> [N8] day 1 consult: <recommendations>
 //   <dictation> <transcript> | none
@@ -22,10 +23,10 @@
 //
 // Long records are selected and compressed, problem-oriented, to fit `max_chars`: every problem,
 // allergy, medication (home list with its status and reason; hospital orders with their days,
-// status and the problems they treat), procedure and imaging conclusion; per analyte only the
-// first, the most abnormal and the last value, and only analytes that were ever abnormal; of
-// the notes only their assessment and plan (consults: recommendations), the admission note's
-// and the latest progress note's first, then consults, then earlier progress notes, newest
+// status and the problems they treat), procedure, imaging conclusion and result still pending; per
+// analyte only the first, the most abnormal and the last value, and only analytes that were ever
+// abnormal; of the notes only their assessment and plan (consults: recommendations), the admission
+// note's and the latest progress note's first, then consults, then earlier progress notes, newest
 // first, while they fit; segments that held an identifier are dropped. Every quoted item keeps
 // its source tag ([M4], [L61]) so that a draft sentence can cite it. The result is a function of
 // the sample and the options alone.

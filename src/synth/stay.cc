@@ -215,11 +215,14 @@ struct Planner {
     }
     s.follow_up.push_back(FollowUp{std::move(with), days, std::move(purpose)});
   }
-  void PendingTest(std::string test, std::string loinc, std::string display, int day) {
+  void PendingTest(std::string test, std::string loinc, std::string display, int day,
+                   std::string interim) {
     for (const Pending& p : s.pending)
       if (p.test == test) return;
-    s.pending.push_back(
-        Pending{std::move(test), {std::string(kLoinc), std::move(loinc), std::move(display)}, day});
+    s.pending.push_back(Pending{std::move(test),
+                                {std::string(kLoinc), std::move(loinc), std::move(display)},
+                                day,
+                                std::move(interim)});
   }
   // Inpatient days of a first-line course before the switch to oral (at least one, and the day
   // before discharge at the latest).
@@ -246,7 +249,8 @@ std::string PlanAcute(Planner& pl, int i) {
       pl.Image("71046", "Radiologic examination, chest; 2 views", "XR Chest 2 views", 0,
                fmt::format("Consolidation in the {}, consistent with pneumonia.", where), i);
       if (rng.Bernoulli(0.4))
-        pl.PendingTest("blood cultures", "600-7", "Bacteria identified in Blood by Culture", 0);
+        pl.PendingTest("blood cultures", "600-7", "Bacteria identified in Blood by Culture", 0,
+                       "No growth to date");
       pl.FollowUpWith("primary care", 7,
                       rng.Bernoulli(0.5) ? "repeat chest radiograph in 6 weeks" : "");
       if (pl.penicillin_allergy) {
@@ -358,7 +362,7 @@ std::string PlanAcute(Planner& pl, int i) {
                    "esophagogastroduodenoscopy with biopsy", 1,
                    "Non-bleeding gastric ulcer with a clean base; biopsies taken.", i);
       pl.ConsultOn("gastroenterology", 0, "EGD; twice-daily proton pump inhibitor for 8 weeks.", i);
-      pl.PendingTest("gastric biopsy pathology", "11526-1", "Pathology study", 1);
+      pl.PendingTest("gastric biopsy pathology", "11526-1", "Pathology study", 1, "");
       pl.Start("pantoprazole", "40 mg", "oral", "twice daily", "gastric ulcer", 0, i, iv);
       std::string stopped;
       for (const char* key : {"aspirin", "apixaban", "omeprazole"}) {
@@ -421,7 +425,8 @@ std::string PlanAcute(Planner& pl, int i) {
       const bool pending = rng.Bernoulli(0.35);
       if (pending)
         pl.PendingTest("urine culture susceptibilities", "630-4",
-                       "Bacteria identified in Urine by Culture", 0);
+                       "Bacteria identified in Urine by Culture", 0,
+                       "Escherichia coli, more than 100,000 CFU/mL; susceptibilities to follow");
       pl.FollowUpWith("primary care", 7, pending ? "review final urine culture" : "");
       return fmt::format(
           "treated with intravenous {} for {} days, then oral ciprofloxacin to complete {} days",

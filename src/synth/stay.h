@@ -153,10 +153,13 @@ struct FollowUp {
   std::string purpose;  // "repeat basic metabolic panel"
 };
 
+// A result not final at discharge; the record holds it as an Observation that is "preliminary"
+// (with its interim result) or "registered" (no result yet).
 struct Pending {
-  std::string test;  // "blood cultures"
-  Code code;         // LOINC
-  int day = 0;       // drawn on
+  std::string test;     // "blood cultures"
+  Code code;            // LOINC
+  int day = 0;          // drawn on
+  std::string interim;  // "No growth at 48 hours"; "" when nothing is reported yet
 };
 
 struct Stay {

@@ -231,6 +231,22 @@ std::map<std::string, std::vector<Json>> StayResources(const Stay& s, const Pati
   };
   observations(s.labs, false);
   observations(s.vitals, true);
+  // Results not final at discharge.
+  for (size_t k = 0; k < s.pending.size(); ++k) {
+    const Pending& pe = s.pending[k];
+    Json o{{"resourceType", "Observation"},
+           {"id", fmt::format("obs-{}-pending-{}", n, k + 1)},
+           {"status", pe.interim.empty() ? "registered" : "preliminary"},
+           {"category",
+            Json::array({Concept("http://terminology.hl7.org/CodeSystem/observation-category",
+                                 "laboratory", "Laboratory")})},
+           {"code", Concept(pe.code.system, pe.code.code, pe.code.display, pe.test)},
+           {"subject", subject},
+           {"encounter", encounter},
+           {"effectiveDateTime", Instant(s.DayTime(pe.day, 6))}};
+    if (!pe.interim.empty()) o["valueString"] = pe.interim;
+    out["Observation"].push_back(std::move(o));
+  }
 
   // Medications: home list, inpatient orders (with their administrations), and the orders at
   // a new dose that continue past discharge.

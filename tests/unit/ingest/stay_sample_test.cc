@@ -84,7 +84,8 @@ TEST_F(StaySampleTest, TagsAreUniqueAndNameTheirResources) {
   EXPECT_EQ(r["medications"].size(), stays_->front().medication_requests.size());
   // Every tag the sample carries is in the source map.
   std::set<std::string> in_json;
-  for (const char* k : {"problems", "allergies", "medications", "procedures", "imaging", "notes"})
+  for (const char* k :
+       {"problems", "allergies", "medications", "pending", "procedures", "imaging", "notes"})
     for (const Json& x : r[k]) in_json.insert(x["id"].get<std::string>());
   for (const char* k : {"labs", "vitals"})
     for (const Json& series : r[k])
@@ -115,6 +116,13 @@ TEST_F(StaySampleTest, TimesAreHospitalDays) {
         EXPECT_LE(d.get<int>(), days);
       }
     EXPECT_FALSE(s->summary.empty());
+    // Results pending at discharge are in the record, apart from the lab series.
+    ASSERT_EQ(r["pending"].size(), plan_->stays[i].pending.size()) << s->key;
+    for (size_t k = 0; k < r["pending"].size(); ++k) {
+      EXPECT_EQ(r["pending"][k]["code"], plan_->stays[i].pending[k].code.code);
+      EXPECT_EQ(r["pending"][k]["status"],
+                plan_->stays[i].pending[k].interim.empty() ? "registered" : "preliminary");
+    }
   }
 }
 

@@ -41,6 +41,8 @@ constexpr const char* kSample = R"({
     "values": [{"id": "V1", "day": 0, "value": 38.9, "flag": "H"},
                {"id": "V2", "day": 4, "value": 36.8, "flag": "N"}]}],
   "procedures": [],
+  "pending": [{"id": "L7", "code": "600-7", "display": "Bacteria identified in Blood by Culture",
+               "day": 0, "status": "preliminary", "result": "No growth to date"}],
   "imaging": [{"id": "I1", "day": 0, "conclusion": "Consolidation in the right lower lobe.",
                "text": "EXAM: XR Chest 2 views\nIMPRESSION: Consolidation in the right lower lobe.\n"}],
   "notes": [
@@ -87,6 +89,10 @@ TEST(DischargePromptTest, QuotesTheRecordWithSourceTags) {
   EXPECT_TRUE(Has(t, "<vitals> temperature Cel: day 0 38.9 H [V1], day 4 36.8 [V2]")) << t;
   EXPECT_TRUE(
       Has(t, "<imaging> [I1] day 0 XR Chest 2 views: Consolidation in the right lower lobe."))
+      << t;
+  EXPECT_TRUE(Has(t,
+                  "<pending> [L7] day 0 Bacteria identified in Blood by Culture: preliminary, "
+                  "No growth to date\n"))
       << t;
   // Notes: plans only, without the segments that held identifiers.
   EXPECT_TRUE(Has(t, "[N1] day 0 admission: 1. Community-acquired pneumonia: start levofloxacin"))
