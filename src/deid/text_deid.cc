@@ -522,7 +522,7 @@ std::vector<Rule> BuildPatternRules() {
       R"(\b((?:medicare)(?: card)?(?: (?:no\.?|number|#))?[:#]? ?)\d{4} ?\d{5} ?\d(?:[ /-]\d)?\b)",
       KeepFirst("[ID]"), icase);
   add("account",
-      R"(\b(health plan|plan|insurance|policy|member|subscriber|beneficiary|group|account|acct\.?|claim|medicare|medicaid|MBI|HICN|NHI)(?![a-z])((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
+      R"(\b(health plan|plan|insurance|policy|member|subscriber|beneficiary|group|account|acct\.?|claim|medicare|medicaid|MBI|HICN|NHI|referral|authori[sz]ation|prior auth|auth|confirmation)(?![a-z])((?: holder| ending(?: in)?)?(?: (?:id|number|no\.?|#))?)[:#]? ?(?:[A-Z]{2,4} (?=\d))?(?=[A-Za-z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b)",
       Labelled("[ID]"), icase);
   // A plan, policy, claim or account number written in groups ("claim number C-44 718 302"):
   // a first group with a capital letter and a digit, or groups of three digits and more, so
@@ -1049,13 +1049,18 @@ std::vector<Rule> BuildPatternRules() {
         return m[1].str() + "[ADDRESS]";
       });
 
-  // A named place of care, school, church or sports ground: capitalized words before the kind of
-  // institution ("Eastside Family Practice", "Lincoln Middle School", "Cedar Valley Heart
-  // Institute", "Aloha Stadium"; a high school only before its team: "Kapolei High Hurricanes"),
-  // with the town after it ("St. Brigid's Infirmary in Galway"); a department or a kind of clinic
-  // before it stays ("Cardiology Clinic", "Urgent Care Clinic").
+  // A store or stop named by the corner it stands on ("the Walgreens on Clark and Diversey",
+  // "the pharmacy at Main St & 5th"): the store and both streets.
   add("address",
-      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Institute|Women's Health|Alternative High|Junior High|Senior High|Psychiatric Center|Psychiatric Hospital|Cancer Center|Surgery Center|Surgical Center|Treatment Center|Recovery Center|PD|Police Department|Sheriff's Office|Fire Department|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue|Stadium|Arena|Ballpark|Speedway|Fairgrounds|High(?= [A-Z][a-z]+s\b))\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
+      R"(\b(?:Walgreens|CVS|Rite Aid|Walmart|Target|Costco|Safeway|Kroger|Publix|Duane Reade|pharmacy|store|grocery|supermarket|market|gas station|bus stop|laundromat|library) (?:on|at) (?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b)[A-Z][a-z]+(?: (?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive)\.?)? (?:and|&) [A-Z0-9][A-Za-z0-9]+(?: (?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive)\b\.?)?)",
+      Tag("[ADDRESS]"));
+  // A named place of care, school, church or sports ground: capitalized words before the kind of
+  // institution ("Eastside Family Practice", "Lakeview Family Medicine", "Lincoln Middle School",
+  // "Cedar Valley Heart Institute", "Aloha Stadium"; a high school only before its team: "Kapolei
+  // High Hurricanes"), with the town after it ("St. Brigid's Infirmary in Galway"); a department or
+  // a kind of clinic before it stays ("Cardiology Clinic", "Urgent Care Clinic").
+  add("address",
+      R"(\b(?:(?:St\.?|Saint) )?[A-Z][a-z]+(?:'s)?(?: [A-Z][a-z]+(?:'s)?){0,3} (?:Family Practice|Family Medicine|Internal Medicine|Primary Care|Practice|Clinic|Hospital|Medical Center|Health Center|Medical Group|Infirmary|Institute|Women's Health|Alternative High|Junior High|Senior High|Psychiatric Center|Psychiatric Hospital|Cancer Center|Surgery Center|Surgical Center|Treatment Center|Recovery Center|PD|Police Department|Sheriff's Office|Fire Department|Nursing Home|Rehabilitation Center|Rehab Center|Rehab|Care Center|Assisted Living|Senior Living|Manor|Elementary School|Middle School|High School|School|Academy|Church|Chapel|Mosque|Synagogue|Stadium|Arena|Ballpark|Speedway|Fairgrounds|High(?= [A-Z][a-z]+s\b))\b(?:,? (?:in|of|near) [A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)?)",
       [](const std::smatch& m, int) {
         static const std::set<std::string> kKinds = {
             "Cardiology",     "Oncology",     "Radiology",

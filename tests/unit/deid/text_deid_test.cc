@@ -658,6 +658,16 @@ TEST(TextScrubberTest, ASportsRolesNameAStadiumATeamsHighSchoolAStudentsSchoolAC
                         {"孫女是大學生。", "（大學生）", "案號待補。", "（國中生）陪同。"});
 }
 
+TEST(TextScrubberTest, AFamilyMedicineClinicAReferralNumberAStoreAtACorner) {
+  ExpectScrubbedAndKept(
+      "Follow-up with Dr. Qureshi at Lakeview Family Medicine; referral AMD-771204. Her niece "
+      "will pick up the furosemide at the Walgreens on Clark and Diversey.",
+      {"Qureshi", "Lakeview", "AMD-771204", "Walgreens", "Clark", "Diversey"},
+      {"Admitted to Internal Medicine.", "Follow up in Family Medicine clinic.",
+       "Referral to cardiology placed.", "Patient on Lasix and Coreg.",
+       "Seen by the pharmacy at discharge and at home.", "Pharmacy on Floor and Unit B stock."});
+}
+
 TEST(TextScrubberTest, ATownAtTheEndOfACruiseAndAnEmployerOfManyYears) {
   ExpectScrubbedAndKept(
       "Returned from a cruise to Cozumel with diarrhea. He worked 30 years at Kessler Tool & Die. "
