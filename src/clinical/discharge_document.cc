@@ -3,6 +3,7 @@
 #include <cctype>
 #include <set>
 
+#include "clinical/draft_vars.h"
 #include "common/base64.h"
 #include "common/strings.h"
 
@@ -18,21 +19,6 @@ std::string Trim(const std::string& s) {
   while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
   while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
   return s.substr(a, b - a);
-}
-
-// A heading line: upper-case letters, spaces, hyphens and slashes, then a colon and nothing
-// else. The medication list's START/CHANGE/CONTINUE/STOP groups are not headings.
-bool IsHeading(const std::string& line, std::string* name) {
-  if (line.size() < 4 || line.back() != ':') return false;
-  for (size_t i = 0; i + 1 < line.size(); ++i) {
-    const char c = line[i];
-    if (!(std::isupper(static_cast<unsigned char>(c)) || c == ' ' || c == '-' || c == '/'))
-      return false;
-  }
-  *name = line.substr(0, line.size() - 1);
-  static const std::set<std::string> kGroups = {"START", "CHANGE",  "CONTINUE",  "STOP",
-                                                "NEW",   "CHANGED", "CONTINUED", "STOPPED"};
-  return !kGroups.count(*name);
 }
 
 // XHTML narrative of a section: one <p> per line.
@@ -60,24 +46,6 @@ Json Loinc(const char* code, const char* display) {
 }
 
 }  // namespace
-
-std::vector<std::pair<std::string, std::string>> SummarySections(const std::string& text) {
-  std::vector<std::pair<std::string, std::string>> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = Trim(text.substr(start, end - start));
-    start = end + 1;
-    std::string name;
-    if (IsHeading(line, &name)) {
-      out.emplace_back(name, "");
-    } else if (!out.empty() && !line.empty()) {
-      out.back().second += line + "\n";
-    }
-  }
-  return out;
-}
 
 std::vector<std::string> CitedTags(const std::string& text) {
   std::vector<std::string> out;

@@ -31,9 +31,6 @@ struct DischargeDocumentInputs {
   std::map<std::string, std::string> sources;  // tag -> "Type/id"
 };
 
-// A section of the summary: its heading ("HOSPITAL COURSE") and its text.
-std::vector<std::pair<std::string, std::string>> SummarySections(const std::string& text);
-
 // The tags a text cites, in order of first appearance ("M7" for "[M7]").
 std::vector<std::string> CitedTags(const std::string& text);
 

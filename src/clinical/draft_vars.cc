@@ -1,6 +1,8 @@
 #include "clinical/draft_vars.h"
 
 #include <cctype>
+#include <map>
+#include <set>
 
 #include "eval/clinical.h"
 #include "eval/labeler.h"
@@ -31,11 +33,87 @@ std::string Trim(std::string_view s) {
 std::string SnakeCase(std::string_view name) {
   std::string out;
   for (char c : name)
-    out += c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += c == ' ' || c == '-' || c == '/'
+               ? '_'
+               : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
+// A heading line: upper-case letters, spaces, hyphens and slashes, then a colon and nothing
+// else. The medication list's START/CHANGE/CONTINUE/STOP groups are not headings.
+bool IsHeading(const std::string& line, std::string* name) {
+  if (line.size() < 4 || line.back() != ':') return false;
+  for (size_t i = 0; i + 1 < line.size(); ++i) {
+    const char c = line[i];
+    if (!(std::isupper(static_cast<unsigned char>(c)) || c == ' ' || c == '-' || c == '/'))
+      return false;
+  }
+  *name = line.substr(0, line.size() - 1);
+  static const std::set<std::string> kGroups = {"START", "CHANGE",  "CONTINUE",  "STOP",
+                                                "NEW",   "CHANGED", "CONTINUED", "STOPPED"};
+  return !kGroups.count(*name);
+}
+
+// A discharge medication line's change: the group it is under, its [NEW]/[CHANGED]/[CONTINUED]/
+// [STOPPED] marker, or its leading verb; and the reason written in parentheses or after the
+// marker's colon.
+Value MedicationLine(const std::string& line, const std::string& group) {
+  std::string lower = line;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto change_of = [](const std::string& w) -> std::string {
+    if (w.rfind("start", 0) == 0 || w.rfind("new", 0) == 0) return "new";
+    if (w.rfind("chang", 0) == 0 || w.rfind("increas", 0) == 0 || w.rfind("decreas", 0) == 0)
+      return "changed";
+    if (w.rfind("continu", 0) == 0 || w.rfind("resume", 0) == 0) return "continued";
+    if (w.rfind("stop", 0) == 0 || w.rfind("discontinu", 0) == 0 || w.rfind("hold", 0) == 0)
+      return "stopped";
+    return "";
+  };
+  std::string change, reason;
+  const size_t bracket = lower.find('[');
+  if (bracket != std::string::npos) {
+    change = change_of(lower.substr(bracket + 1));
+    const size_t colon = line.find(':', bracket), close = line.find(']', bracket);
+    if (colon != std::string::npos && close != std::string::npos && colon < close)
+      reason = Trim(line.substr(colon + 1, close - colon - 1));
+  }
+  if (change.empty()) change = change_of(group);
+  if (change.empty()) {
+    std::string first = lower;
+    while (!first.empty() && (first[0] == '-' || first[0] == ' ')) first.erase(first.begin());
+    change = change_of(first.substr(0, first.find(' ')));
+  }
+  if (reason.empty()) {
+    const size_t open = line.find('('), close = line.rfind(')');
+    if (open != std::string::npos && close != std::string::npos && close > open)
+      reason = Trim(line.substr(open + 1, close - open - 1));
+  }
+  std::map<std::string, Value> m;
+  m["line"] = Value::String(line);
+  m["change"] = Value::String(change);
+  m["reason"] = Value::String(reason);
+  return Value::Object(std::move(m));
+}
+
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> SummarySections(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = Trim(text.substr(start, end - start));
+    start = end + 1;
+    std::string name;
+    if (IsHeading(line, &name)) {
+      out.emplace_back(name, "");
+    } else if (!out.empty() && !line.empty()) {
+      out.back().second += line + "\n";
+    }
+  }
+  return out;
+}
 
 std::string SectionText(std::string_view report, std::string_view heading) {
   const size_t at = HeadingAt(report, heading, 0);
@@ -51,6 +129,29 @@ std::string SectionText(std::string_view report, std::string_view heading) {
 
 Value DraftValue(std::string_view report) {
   std::map<std::string, Value> d;
+  std::map<std::string, Value> sections;
+  std::vector<Value> medications;
+  for (const auto& [heading, body] : SummarySections(report)) {
+    sections[SnakeCase(heading)] = Value::String(Trim(body));
+    if (heading != "DISCHARGE MEDICATIONS") continue;
+    std::string group;
+    size_t start = 0;
+    while (start < body.size()) {
+      size_t end = body.find('\n', start);
+      if (end == std::string::npos) end = body.size();
+      const std::string line = Trim(std::string_view(body).substr(start, end - start));
+      start = end + 1;
+      if (line.empty() || line == "None.") continue;
+      if (line.back() == ':' && line.find(' ') == std::string::npos) {
+        group = line.substr(0, line.size() - 1);
+        for (char& c : group) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        continue;
+      }
+      medications.push_back(MedicationLine(line, group));
+    }
+  }
+  d["sections"] = Value::Object(std::move(sections));
+  d["medications"] = Value::List(std::move(medications));
   d["text"] = Value::String(std::string(report));
   d["findings"] = Value::String(SectionText(report, "FINDINGS"));
   d["impression"] = Value::String(SectionText(report, "IMPRESSION"));

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "clinical/draft_vars.h"
 #include "common/base64.h"
 
 namespace medscribe::clinical {
