@@ -182,9 +182,26 @@ double F1(double tp, double d, double t) {
 
 }  // namespace
 
+namespace {
+
+StatusOr<DischargeTruth> ParseTruthObject(const Json& j);
+
+}  // namespace
+
 StatusOr<DischargeTruth> ParseDischargeTruth(std::string_view json_line) {
-  Json j = Json::parse(json_line, nullptr, false);
+  const Json j = Json::parse(json_line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return InvalidArgumentError("not a JSON object");
+  try {
+    return ParseTruthObject(j);
+  } catch (const Json::exception& e) {
+    return InvalidArgumentError(std::string("a field of the wrong type: ") + e.what());
+  }
+}
+
+namespace {
+
+// REQUIRES: j is an object. Throws Json::exception for fields of the wrong type.
+StatusOr<DischargeTruth> ParseTruthObject(const Json& j) {
   if (j.value("kind", "") != "inpatient" || !j.contains("problems") ||
       !j.contains("discharge_medications"))
     return InvalidArgumentError(
@@ -219,6 +236,8 @@ StatusOr<DischargeTruth> ParseDischargeTruth(std::string_view json_line) {
   if (t.encounter_id.empty()) return InvalidArgumentError("no encounter_id");
   return t;
 }
+
+}  // namespace
 
 StatusOr<std::vector<DischargeTruth>> ReadDischargeTruth(const std::string& path) {
   std::ifstream in(path);

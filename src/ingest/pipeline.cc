@@ -657,6 +657,10 @@ Status BuildPart(const IngestOptions& o, const fs::path& part_dir, IngestResult&
   // Inpatient stays (Encounters of class IMP with a discharge disposition) become samples of the
   // discharge task; the other encounters, radiology samples.
   const std::vector<StayRecord> stays = GroupStays(rec.valid);
+  if (o.dicom_root.empty() && stays.empty())
+    return InvalidArgumentError(
+        "--dicom is required: the record has no inpatient stay, and its encounters need their "
+        "images");
   for (const StayRecord& st : stays) work.at(st.encounter.id).stay = &st;
   std::vector<const EncounterWork*> mine;
   for (auto& [id, w] : work) {

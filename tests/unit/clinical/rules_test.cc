@@ -26,7 +26,7 @@ TEST(Rules, ShippedRuleFilesPassTheirFixtures) {
       EXPECT_TRUE(r.ok) << e.path().filename() << ": " << r.name << ":" << why;
     }
   }
-  EXPECT_EQ(files, 3);
+  EXPECT_EQ(files, 4);
 }
 
 TEST(Rules, HintsCarryBothLanguagesAndEvidence) {

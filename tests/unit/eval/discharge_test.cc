@@ -178,6 +178,12 @@ TEST(DischargeTruthTest, ARadiologyTruthLineIsRefusedWithAHint) {
   EXPECT_EQ(t.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(t.status().message().find("--kind inpatient"), std::string::npos);
   EXPECT_EQ(ParseDischargeTruth("{oops").status().code(), ErrorCode::kInvalidArgument);
+  // A field of the wrong type is an error, not a crash.
+  EXPECT_EQ(ParseDischargeTruth(R"({"generator":"medscribe-synth 2","kind":"inpatient",
+    "encounter_id":"s","problems":[{"name":7}],"discharge_medications":[]})")
+                .status()
+                .code(),
+            ErrorCode::kInvalidArgument);
   EXPECT_EQ(ReadDischargeTruth("/nonexistent/stays.jsonl").status().code(), ErrorCode::kNotFound);
 }
 
