@@ -5,6 +5,7 @@
 #include <set>
 
 #include "eval/clinical.h"
+#include "eval/discharge.h"
 #include "eval/labeler.h"
 
 namespace medscribe::clinical {
@@ -60,28 +61,19 @@ bool IsHeading(const std::string& line, std::string* name) {
 Value MedicationLine(const std::string& line, const std::string& group) {
   std::string lower = line;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto change_of = [](const std::string& w) -> std::string {
-    if (w.rfind("start", 0) == 0 || w.rfind("new", 0) == 0) return "new";
-    if (w.rfind("chang", 0) == 0 || w.rfind("increas", 0) == 0 || w.rfind("decreas", 0) == 0)
-      return "changed";
-    if (w.rfind("continu", 0) == 0 || w.rfind("resume", 0) == 0) return "continued";
-    if (w.rfind("stop", 0) == 0 || w.rfind("discontinu", 0) == 0 || w.rfind("hold", 0) == 0)
-      return "stopped";
-    return "";
-  };
   std::string change, reason;
   const size_t bracket = lower.find('[');
   if (bracket != std::string::npos) {
-    change = change_of(lower.substr(bracket + 1));
+    change = eval::MedicationChangeOfWord(lower.substr(bracket + 1));
     const size_t colon = line.find(':', bracket), close = line.find(']', bracket);
     if (colon != std::string::npos && close != std::string::npos && colon < close)
       reason = Trim(line.substr(colon + 1, close - colon - 1));
   }
-  if (change.empty()) change = change_of(group);
+  if (change.empty()) change = eval::MedicationChangeOfWord(group);
   if (change.empty()) {
     std::string first = lower;
     while (!first.empty() && (first[0] == '-' || first[0] == ' ')) first.erase(first.begin());
-    change = change_of(first.substr(0, first.find(' ')));
+    change = eval::MedicationChangeOfWord(first.substr(0, first.find(' ')));
   }
   if (reason.empty()) {
     const size_t open = line.find('('), close = line.rfind(')');

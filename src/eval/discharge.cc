@@ -95,7 +95,9 @@ const std::set<std::string>& GroupWords() {
   return kWords;
 }
 
-std::string ChangeOfWord(const std::string& w) {
+}  // namespace
+
+std::string MedicationChangeOfWord(std::string_view w) {
   if (w.rfind("start", 0) == 0 || w.rfind("new", 0) == 0 || w.rfind("begin", 0) == 0) return "new";
   if (w.rfind("chang", 0) == 0 || w.rfind("increas", 0) == 0 || w.rfind("decreas", 0) == 0)
     return "changed";
@@ -105,6 +107,8 @@ std::string ChangeOfWord(const std::string& w) {
     return "stopped";
   return "";
 }
+
+namespace {
 
 struct Section {
   std::string name;                // upper case as written
@@ -284,7 +288,7 @@ SummaryReading ReadSummary(std::string_view text, const DischargeLexicon& lex) {
         bare.erase(bare.begin());
       if (!bare.empty() && bare.back() == ':' &&
           GroupWords().count(bare.substr(0, bare.size() - 1))) {
-        group = ChangeOfWord(bare);
+        group = MedicationChangeOfWord(bare);
         continue;
       }
       if (IsNone(bare)) continue;
@@ -295,12 +299,12 @@ SummaryReading ReadSummary(std::string_view text, const DischargeLexicon& lex) {
       } else if (name == "DISCHARGE MEDICATIONS") {
         std::string change;
         for (const char* marker : {"[new", "[changed", "[continued", "[stopped"}) {
-          if (line.find(marker) != std::string::npos) change = ChangeOfWord(marker + 1);
+          if (line.find(marker) != std::string::npos) change = MedicationChangeOfWord(marker + 1);
         }
         if (change.empty()) change = group;
         if (change.empty()) {
           const size_t sp = bare.find_first_of(" :");
-          change = ChangeOfWord(bare.substr(0, sp));
+          change = MedicationChangeOfWord(bare.substr(0, sp));
         }
         // The line's drug is the first it names; others are reasons ("replaced by ...").
         const auto drugs = FindAll(line, lex.drugs);

@@ -88,6 +88,11 @@ struct SummaryReading {
 };
 SummaryReading ReadSummary(std::string_view text, const DischargeLexicon& lexicon);
 
+// The change a medication line's group heading, marker or leading verb names ("start", "NEW",
+// "increased", "continue", "held", ...; lower case): "new", "changed", "continued", "stopped",
+// or "".
+std::string MedicationChangeOfWord(std::string_view word);
+
 struct DischargeCase {
   const DischargeTruth* truth = nullptr;
   std::string draft;      // the summary scored
